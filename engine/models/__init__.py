@@ -1,0 +1,1 @@
+"""Neural networks: colorizer, refiner, upscaler, and the registry that names them."""

@@ -1,0 +1,223 @@
+"""The message protocol between the GUI (or any client) and the engine process.
+
+Pure Python on purpose: the GUI imports this module, and it must never pull in
+torch, PyAV or numpy. docs/protocol.md describes every message; keep the two
+in step.
+
+Wire format. Each message is one frame::
+
+    b"PNCH"  magic, so a reader can find the next frame after garbage
+    u32      length of the JSON part (big-endian)
+    u32      length of the binary part (big-endian), 0 when there is none
+    JSON     UTF-8, always an object with a "type"
+    binary   e.g. a PNG/JPEG preview; its MIME type is in the JSON ("blob_type")
+
+Conversation. A client sends requests, each with an integer "id" of its
+choosing. For every request the engine sends exactly one *terminal* message
+carrying that id: "result", "error", "cancelled" or "superseded". Before it,
+a long request may send any number of "progress" events with the same id.
+"log" messages carry no id. Full-resolution frames never cross the pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+PROTOCOL_VERSION = 1
+
+MAGIC = b"PNCH"
+_HEADER = struct.Struct(">4sII")
+HEADER_SIZE = _HEADER.size
+MAX_JSON_BYTES = 16 * 1024 * 1024
+MAX_BLOB_BYTES = 256 * 1024 * 1024
+
+
+class Request:
+    """Request types a client may send."""
+
+    HELLO = "hello"  # versions, device, models present/untrained
+    OPEN = "open"  # open a film (video file, frame folder, image)
+    CLOSE = "close"  # forget an opened film
+    FRAME = "frame"  # one preview-sized frame; latest request wins
+    SHOTS = "shots"  # cut detection (a job: progress, cancellable)
+    SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
+    PREVIEW = "preview"  # a few restored seconds, side by side
+    RENDER = "render"  # the whole restoration to an output file
+    CANCEL = "cancel"  # stop one request, or all work in progress
+    SHUTDOWN = "shutdown"  # cancel everything and exit now
+
+    ALL = frozenset(
+        {HELLO, OPEN, CLOSE, FRAME, SHOTS, SAMPLE_KEYFRAME, PREVIEW, RENDER, CANCEL, SHUTDOWN}
+    )
+
+
+class Event:
+    """Message types the engine sends."""
+
+    RESULT = "result"  # terminal: the request succeeded; "data" holds the answer
+    ERROR = "error"  # terminal: typed failure ("code", "message")
+    CANCELLED = "cancelled"  # terminal: stopped by a cancel or shutdown
+    SUPERSEDED = "superseded"  # terminal: a newer request of the same kind replaced it
+    PROGRESS = "progress"  # done/total, fps, eta_s, stage; at most ~10 per second
+    LOG = "log"  # a line for the log view (no id)
+
+    TERMINAL = frozenset({RESULT, ERROR, CANCELLED, SUPERSEDED})
+
+
+class ErrorCode:
+    """Values of "code" in error messages."""
+
+    BAD_REQUEST = "bad_request"  # malformed frame or JSON, unknown type, bad parameters
+    BAD_INPUT = "bad_input"  # the film or an option cannot be used
+    NOT_OPEN = "not_open"  # the "film" handle is unknown
+    IO = "io"  # reading or writing failed (disk full, not writable, exists)
+    MODEL_MISSING = "model_missing"  # weights absent or untrained
+    OUT_OF_MEMORY = "out_of_memory"
+    VERSION_MISMATCH = "version_mismatch"  # client speaks another protocol version
+    INTERNAL = "internal"  # a bug: the message says where the log is
+
+
+class ProtocolError(Exception):
+    """A frame could not be decoded. The reader has skipped past it."""
+
+
+@dataclass
+class Message:
+    """One decoded frame: the JSON object and its optional binary part."""
+
+    body: dict[str, Any]
+    blob: bytes = b""
+
+    @property
+    def type(self) -> str:
+        return str(self.body.get("type", ""))
+
+    @property
+    def id(self) -> int | None:
+        value = self.body.get("id")
+        return value if isinstance(value, int) else None
+
+
+def encode(body: dict[str, Any], blob: bytes = b"") -> bytes:
+    """One frame for `body` (a JSON-able dict with a "type") and an optional blob."""
+    if "type" not in body:
+        raise ValueError("a message needs a 'type'")
+    payload = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if len(payload) > MAX_JSON_BYTES or len(blob) > MAX_BLOB_BYTES:
+        raise ValueError("message too large for the protocol")
+    return _HEADER.pack(MAGIC, len(payload), len(blob)) + payload + blob
+
+
+@dataclass
+class Decoder:
+    """Incremental decoder: feed it bytes as they arrive, take whole messages out.
+
+    Works for a blocking pipe (the engine, the test client) and for Qt's
+    readyRead chunks alike. A bad frame becomes a `ProtocolError` in the
+    output stream, and decoding goes on at the next magic.
+    """
+
+    _buf: bytearray = field(default_factory=bytearray)
+
+    def feed(self, data: bytes) -> list[Message | ProtocolError]:
+        self._buf += data
+        out: list[Message | ProtocolError] = []
+        while True:
+            item = self._next()
+            if item is None:
+                return out
+            out.append(item)
+
+    def _next(self) -> Message | ProtocolError | None:
+        buf = self._buf
+        if not buf:
+            return None
+        if not buf.startswith(MAGIC[: len(buf)]) or (
+            len(buf) >= len(MAGIC) and buf[: len(MAGIC)] != MAGIC
+        ):
+            # Garbage: drop up to the next possible magic and say so once.
+            nxt = buf.find(MAGIC, 1)
+            dropped = len(buf) if nxt < 0 else nxt
+            # Keep a tail that may be the start of a magic split across reads.
+            if nxt < 0:
+                keep = 0
+                for k in range(len(MAGIC) - 1, 0, -1):
+                    if buf.endswith(MAGIC[:k]):
+                        keep = k
+                        break
+                dropped = len(buf) - keep
+            del buf[:dropped]
+            return ProtocolError(f"skipped {dropped} bytes that were not a message frame")
+        if len(buf) < HEADER_SIZE:
+            return None
+        _, n_json, n_blob = _HEADER.unpack_from(buf)
+        if n_json > MAX_JSON_BYTES or n_blob > MAX_BLOB_BYTES:
+            del buf[: len(MAGIC)]  # resync at the next magic
+            return ProtocolError(f"frame announces {n_json}+{n_blob} bytes, over the limit")
+        end = HEADER_SIZE + n_json + n_blob
+        if len(buf) < end:
+            return None
+        raw = bytes(buf[HEADER_SIZE : HEADER_SIZE + n_json])
+        blob = bytes(buf[HEADER_SIZE + n_json : end])
+        del buf[:end]
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return ProtocolError(f"message is not UTF-8 JSON: {exc}")
+        if not isinstance(body, dict):
+            return ProtocolError("message is not a JSON object")
+        if not isinstance(body.get("type"), str):
+            return ProtocolError("message has no 'type'")
+        return Message(body, blob)
+
+
+def read_messages(stream: BinaryIO, chunk: int = 65536) -> Iterator[Message | ProtocolError]:
+    """Messages from a blocking binary stream until it closes."""
+    decoder = Decoder()
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        data = read(chunk)
+        if not data:
+            return
+        yield from decoder.feed(data)
+
+
+def request(type_: str, id_: int, **params: Any) -> dict[str, Any]:
+    """A request body; `params` are the request's fields (see docs/protocol.md)."""
+    if type_ not in Request.ALL:
+        raise ValueError(f"unknown request type {type_!r}")
+    return {"type": type_, "id": id_, **params}
+
+
+def result(id_: int | None, data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"type": Event.RESULT, "id": id_, "data": data or {}, **extra}
+
+
+def error(id_: int | None, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"type": Event.ERROR, "id": id_, "code": code, "message": message, **extra}
+
+
+def progress(
+    id_: int,
+    done: int,
+    total: int | None,
+    *,
+    stage: str = "",
+    fps: float | None = None,
+    eta_s: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": Event.PROGRESS,
+        "id": id_,
+        "done": done,
+        "total": total,
+        "stage": stage,
+        "fps": fps,
+        "eta_s": eta_s,
+        **extra,
+    }

@@ -1,0 +1,1 @@
+"""Training code: data loading, degradations, training loops."""
