@@ -1,0 +1,306 @@
+"""`panchro` — the command line. Everything the GUI does is reachable from here.
+
+Heavy modules (PyAV, torch) are imported inside the commands, so `--help` and
+`--version` answer at once. A `PanchroError` becomes one line on stderr and a
+non-zero exit; a traceback is printed only for a real bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from panchro.engine import __version__
+from panchro.engine.errors import BadInputError, CancelledError, PanchroError
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # the work failed (I/O, internal)
+EXIT_BAD_INPUT = 2  # the input or an option cannot be used
+EXIT_CANCELLED = 130
+
+_TIME_RE = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)$")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from `62.5`, `1:02.5` or `00:01:02.5`."""
+    m = _TIME_RE.match(text.strip())
+    if not m:
+        raise BadInputError(f"{text!r} is not a time (use seconds, MM:SS or HH:MM:SS.ms)")
+    h, mnt, s = m.groups()
+    return int(h or 0) * 3600 + int(mnt or 0) * 60 + float(s)
+
+
+def format_time(seconds: float) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from panchro.engine import media
+
+    info = media.probe(args.file, fps=args.fps)
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2))
+        return EXIT_OK
+    rows: list[tuple[str, str]] = [
+        ("file", info.path),
+        ("kind", info.kind + (f" ({info.container})" if info.container else "")),
+        ("video", f"{info.codec}, {info.pix_fmt}, {info.bit_depth} bit"),
+        ("size", f"{info.width}x{info.height}, pixel aspect {info.sample_aspect_ratio}"),
+        ("rotation", f"{info.rotation} degrees"),
+        (
+            "frame rate",
+            f"{float(info.fps):.3f} fps ({info.fps})" + (", variable" if info.is_vfr else ""),
+        ),
+        ("frames", str(info.frame_count)),
+        ("duration", format_time(info.duration_s)),
+        ("time base", str(info.time_base)),
+        (
+            "colour",
+            "matrix {}, range {}, primaries {}, transfer {}".format(
+                *(
+                    v or "untagged"
+                    for v in (
+                        info.color_matrix,
+                        info.color_range,
+                        info.color_primaries,
+                        info.color_transfer,
+                    )
+                )
+            ),
+        ),
+    ]
+    for s in info.audio:
+        detail = ", ".join(
+            x
+            for x in (
+                s.codec,
+                f"{s.channels} ch" if s.channels else "",
+                f"{s.sample_rate} Hz" if s.sample_rate else "",
+                s.language or "",
+                s.title or "",
+            )
+            if x
+        )
+        rows.append((f"audio #{s.index}", detail))
+    for s in info.subtitles:
+        rows.append((f"subtitle #{s.index}", ", ".join(x for x in (s.codec, s.language) if x)))
+    for s in info.other_streams:
+        rows.append((f"{s.type} #{s.index}", s.codec))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return EXIT_OK
+
+
+def _write_image_atomically(image: object, out: Path) -> None:
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(fd)
+    try:
+        image.save(tmp, format=(out.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_frame(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from panchro.engine import media
+
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
+    out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
+    with media.open_source(args.file, fps=args.fps) as src:
+        if args.index is not None:
+            index = args.index
+        else:
+            index = src.index_at(parse_time(args.at) if args.at else 0.0)
+        if not 0 <= index < src.info.frame_count:
+            raise BadInputError(
+                f"frame {index} is outside the film (0..{src.info.frame_count - 1})",
+                path=args.file,
+            )
+        deep = src.info.bit_depth > 8 and out.suffix.lower() in (".png", ".tif", ".tiff")
+        frame = src.read_frame(index, fmt="rgb48" if deep else "rgb24")
+    if deep:
+        # PIL has no 16-bit RGB mode; keep 16 bits for grey films, else fall back to 8.
+        img = frame.image
+        if np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2]):
+            pil = Image.fromarray(img[..., 0].astype(np.uint16))
+        else:
+            pil = Image.fromarray((img >> 8).astype(np.uint8))
+    else:
+        pil = Image.fromarray(frame.image)
+    _write_image_atomically(pil, out)
+    print(f"frame {frame.index} at {format_time(frame.time_s)} -> {out}")
+    return EXIT_OK
+
+
+def cmd_shots(args: argparse.Namespace) -> int:
+    from panchro.engine import media, shots
+    from panchro.engine.progress import Progress, TerminalBar
+
+    with media.open_source(args.file, fps=args.fps) as src:
+        bar = TerminalBar("shots") if not args.quiet else None
+        found = shots.detect_shots(src, progress=Progress(src.info.frame_count, bar))
+        if bar:
+            bar.close()
+        fps = float(src.info.fps) or 24.0
+    if args.json:
+        print(json.dumps([s.to_dict() for s in found], indent=2))
+        return EXIT_OK
+    print(f"{len(found)} shot(s)")
+    print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
+    for i, s in enumerate(found):
+        print(
+            f"{i:>4}  {s.start:>7}  {s.end:>7}  {s.key_frame:>7}  "
+            f"{format_time(s.start / fps):>12}  {(s.end - s.start) / fps:>7.2f}s"
+        )
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from panchro.engine.pipeline import restore
+    from panchro.engine.progress import Progress, TerminalBar
+
+    bar = TerminalBar("restore") if not args.quiet else None
+    progress = Progress(None, bar)
+    try:
+        summary = restore(
+            args.input,
+            args.output,
+            codec=args.codec,
+            bit_depth=args.bit_depth,
+            overwrite=args.overwrite,
+            fps=args.fps,
+            progress=progress,
+        )
+    finally:
+        if bar:
+            bar.close()
+    print(summary.describe())
+    return EXIT_OK
+
+
+def cmd_engine_serve(args: argparse.Namespace) -> int:
+    from panchro.engine.server import serve
+
+    return serve()
+
+
+def cmd_bench_io(args: argparse.Namespace) -> int:
+    from panchro.engine.bench import bench_io
+
+    bench_io(seconds=args.seconds, stream_minutes=args.minutes)
+    return EXIT_OK
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def _add_fps(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fps", type=float, default=None, help="frame rate of a folder of frames (default 24)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="panchro",
+        description="Restore old films: colorize, clean up, upscale, keep the sound.",
+    )
+    parser.add_argument("--version", action="version", version=f"panchro {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("info", help="describe a film: streams, size, timing, colour tags")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_fps(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("frame", help="save one frame as an image")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--at", help="time: seconds, MM:SS or HH:MM:SS.ms (default 0)")
+    where.add_argument("--index", type=int, help="frame number, from 0")
+    p.add_argument("-o", "--output", type=Path, required=True, help="image to write (.png, .jpg)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    _add_fps(p)
+    p.set_defaults(func=cmd_frame)
+
+    p = sub.add_parser("shots", help="find the cuts and a key frame per shot")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_fps(p)
+    p.set_defaults(func=cmd_shots)
+
+    p = sub.add_parser("restore", help="restore a film into a new file, keeping its sound")
+    p.add_argument("input", help="video file, folder of frames, or image")
+    p.add_argument("output", help="output file (.mp4, .mov, .mkv) or folder for png16/tiff16")
+    p.add_argument(
+        "--codec",
+        default="h264",
+        choices=["h264", "h265", "prores", "ffv1", "png16", "tiff16"],
+        help="output codec (default h264)",
+    )
+    p.add_argument("--bit-depth", type=int, default=8, choices=[8, 10, 16], help="output bit depth")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_fps(p)
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("engine", help="the engine process that the GUI talks to")
+    esub = p.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
+    e = esub.add_parser("serve", help="speak the message protocol on stdin/stdout")
+    e.set_defaults(func=cmd_engine_serve)
+
+    p = sub.add_parser("bench", help="print speed and memory figures")
+    bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    b = bsub.add_parser("io", help="decode/encode fps at 1080p, memory of streaming a long film")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
+    b.add_argument("--minutes", type=float, default=10.0, help="length of the streamed film")
+    b.set_defaults(func=cmd_bench_io)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CancelledError:
+        print("panchro: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("\npanchro: interrupted; nothing was written at the output path", file=sys.stderr)
+        return EXIT_CANCELLED
+    except PanchroError as exc:
+        print(f"panchro: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.code == "bad_input" else EXIT_ERROR
+    except Exception:
+        print("panchro: internal error (a bug; please report it with this):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
