@@ -114,6 +114,7 @@ class TerminalBar:
         self.width = width
         self._tty = self.stream.isatty()
         self._last_plain = -1.0
+        self._printed_done: int | None = None
 
     def __call__(self, st: ProgressState) -> None:
         if st.total:
@@ -129,9 +130,12 @@ class TerminalBar:
             line += f" ({st.stage})"
         if self._tty:
             self.stream.write("\r" + line + "\x1b[K")
-        elif st.elapsed_s - self._last_plain >= 2.0 or st.done == st.total:
+        elif st.done != self._printed_done and (
+            st.elapsed_s - self._last_plain >= 2.0 or st.done == st.total
+        ):
             # Logs and CI: a line every couple of seconds, not a carriage-return soup.
             self._last_plain = st.elapsed_s
+            self._printed_done = st.done
             self.stream.write(line + "\n")
         self.stream.flush()
 

@@ -1,0 +1,84 @@
+"""The models Panchro knows, by name. An explicit dict: nothing is found by scanning file names.
+
+Each entry says how to build the network from its config and where its weights
+live (`panchro.engine.paths.models_dir()` / filename). To add a model (the
+refiner, the upscaler), write its module with a frozen config dataclass that
+has `to_dict()` / `from_dict()` and a `build(config)`, then add one line to
+`REGISTRY` below. An entry exists only once its network does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.models import colorizer
+from panchro.engine.paths import models_dir
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    filename: str  # under models_dir()
+    build_fn: Callable[[Any], nn.Module]
+    config_cls: type
+    description: str
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    "colorizer": ModelSpec(
+        name="colorizer",
+        filename="colorizer.safetensors",
+        build_fn=colorizer.build,
+        config_cls=colorizer.ColorizerConfig,
+        description="PixColor-style key-frame colorizer: ResNet conditioning + gated PixelCNN"
+        " over 28x28 Cb/Cr, 32 bins each",
+    ),
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise BadInputError(
+            f"unknown model {name!r} (known: {', '.join(sorted(REGISTRY))})"
+        ) from None
+
+
+def spec_for_config(config: object) -> ModelSpec:
+    """The entry whose config class `config` is an instance of."""
+    for spec in REGISTRY.values():
+        if type(config) is spec.config_cls:
+            return spec
+    raise BadInputError(f"no registered model takes a {type(config).__name__}")
+
+
+def weights_path(name: str, directory: Path | None = None) -> Path:
+    return (directory or models_dir()) / get_spec(name).filename
+
+
+def model_status(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """What the engine can say about a model's weights without loading them.
+
+    {"status": "missing" | "untrained" | "ready" | "corrupt", "path": str, "meta": dict | None}
+    "untrained" means the file says `trained: false` (e.g. a CPU smoke run);
+    "corrupt" carries an "error" line instead of pretending the file is absent.
+    """
+    from panchro.engine.weights import read_meta
+
+    path = weights_path(name, directory)
+    result: dict[str, Any] = {"name": name, "path": str(path), "meta": None}
+    if not path.is_file():
+        return {**result, "status": "missing"}
+    try:
+        meta = read_meta(path, expect=name)
+    except BadInputError as err:
+        return {**result, "status": "corrupt", "error": str(err)}
+    status = "ready" if meta["card"].get("trained") is True else "untrained"
+    return {**result, "status": status, "meta": meta}

@@ -1,0 +1,338 @@
+"""Drawing chroma from the colorizer: K samples of one grey frame, seeded and fast.
+
+Samplers are plain functions (model, grey, options, callback) -> bins. Two methods:
+
+- "cached" (the one to use): incremental generation after Ramachandran et al.
+  2017, "Fast Generation for Convolutional Autoregressive Models". The vertical
+  stack depends only on rows above, so each layer's vertical row is computed
+  once per image row from cached rows of its input. Along the current row, the
+  horizontal stack keeps per layer a buffer of its inputs, so a new
+  (pixel, channel) costs one small matrix product per layer instead of a pass
+  over the image. 28 x 28 x 2 = 1,568 such steps make one batch of K samples.
+- "naive": a full forward of the PixelCNN per step (cropped to the rows done so
+  far). Quadratic and slow; it is the reference the cached method must equal.
+
+Randomness: all uniforms are drawn up front from one `torch.Generator` seeded
+with `seed`, one per (sample, channel, pixel), and a bin is chosen by inverting
+the CDF of softmax(logits / temperature). Both methods read the same uniforms
+in the same places, so they give identical bins; the same seed gives the same
+samples on the same device. `temperature=0` takes the most likely bin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.models import colorizer as colorizer_module
+from panchro.engine.models.colorizer import CHROMA_CHANNELS, Colorizer, GatedPixelCNN, gate
+
+SampleCallback = Callable[[int, int], None]  # (rows done, rows in all)
+METHODS = ("cached", "naive")
+
+
+def bins_to_chroma(bins: Tensor, levels: int = 32) -> Tensor:
+    """(k, 2, h, w) bins -> (k, 2, h, w) float32 Cb/Cr at the bin centres in [-0.5, 0.5]."""
+    return colorizer_module.bins_to_chroma(bins, levels)
+
+
+def sample_chroma(
+    model: Colorizer,
+    grey: Tensor | np.ndarray,
+    *,
+    k: int,
+    seed: int,
+    temperature: float = 1.0,
+    callback: SampleCallback | None = None,
+    method: str = "cached",
+) -> Tensor:
+    """K chroma samples for one grey frame -> LongTensor (k, 2, chroma_size, chroma_size) of bins.
+
+    `grey` is one frame's luma, (H, W), (1, H, W) or (1, 1, H, W), floats in [0, 1]
+    or uint8/uint16; it is resized to the model's input size without keeping the
+    aspect ratio (framing is the caller's choice). `callback(rows_done, rows)` is
+    called after each row.
+    """
+    if k < 1:
+        raise BadInputError(f"k must be at least 1, got {k}")
+    if not temperature >= 0:  # also catches NaN
+        raise BadInputError(f"temperature must be >= 0, got {temperature}")
+    if method not in METHODS:
+        raise BadInputError(f"unknown sampling method {method!r} (use one of {METHODS})")
+    cfg = model.config
+    param = next(model.parameters())
+    device, dtype = param.device, param.dtype
+    x = prepare_grey(grey, cfg.image_size, device, dtype)
+    size = cfg.chroma_size
+    gen = torch.Generator(device=device).manual_seed(seed)
+    uniforms = torch.rand((k, CHROMA_CHANNELS, size, size), generator=gen, device=device)
+    uniforms = uniforms.to(dtype)
+
+    def choose(logits: Tensor, i: int, j: int, c: int) -> Tensor:
+        return _draw(logits, uniforms[:, c, i, j], temperature)
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            feats = model.condition(x)  # once, broadcast over the K samples
+            run = _run_cached if method == "cached" else _run_naive
+            return run(model.pixelcnn, feats, k, choose, callback)
+    finally:
+        model.train(was_training)
+
+
+def prepare_grey(
+    grey: Tensor | np.ndarray, size: int, device: torch.device, dtype: torch.dtype
+) -> Tensor:
+    """One grey frame in any usual layout -> (1, 1, size, size) in [0, 1] on `device`."""
+    if isinstance(grey, np.ndarray):
+        scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(grey.dtype, 1.0)
+        t = torch.from_numpy(np.ascontiguousarray(grey, dtype=np.float32) / scale)
+    elif isinstance(grey, Tensor):
+        scale = {torch.uint8: 255.0}.get(grey.dtype, 1.0)
+        t = grey.detach().float() / scale
+    else:
+        raise BadInputError(f"grey frame must be an array or tensor, got {type(grey).__name__}")
+    while t.dim() > 2 and t.shape[0] == 1:
+        t = t[0]
+    if t.dim() != 2 or min(t.shape) < 1:
+        raise BadInputError(f"grey frame must be one 2-D luma plane, got shape {tuple(grey.shape)}")
+    if not torch.isfinite(t).all():
+        raise BadInputError("grey frame has NaN or infinite values")
+    t = t.clamp(0.0, 1.0)[None, None].to(device=device, dtype=dtype)
+    if t.shape[-2:] != (size, size):
+        t = F.interpolate(
+            t, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+    return t
+
+
+def _draw(logits: Tensor, u: Tensor, temperature: float) -> Tensor:
+    """(K, levels) logits, (K,) uniforms -> (K,) bins; temperature 0 is the argmax."""
+    if temperature == 0:
+        return logits.argmax(-1)
+    cdf = torch.softmax(logits / temperature, -1).cumsum(-1)
+    # the first bin whose CDF reaches u; clamp guards against the CDF summing to 1 - eps
+    return (cdf < u[:, None]).sum(-1).clamp_(max=logits.shape[-1] - 1)
+
+
+Chooser = Callable[[Tensor, int, int, int], Tensor]  # (logits (K, levels), i, j, c) -> (K,) bins
+
+
+def _run_naive(
+    net: GatedPixelCNN, feats: Tensor, k: int, choose: Chooser, callback: SampleCallback | None
+) -> Tensor:
+    _, _, size, width = feats.shape
+    out = torch.zeros((k, CHROMA_CHANNELS, size, width), dtype=torch.long, device=feats.device)
+    for i in range(size):
+        for j in range(width):
+            for c in range(CHROMA_CHANNELS):
+                # rows below i cannot matter to (i, j): the network is causal
+                logits = net(out[:, :, : i + 1], feats[:, :, : i + 1])[:, c, :, i, j]
+                out[:, c, i, j] = choose(logits, i, j, c)
+        if callback is not None:
+            callback(i + 1, size)
+    return out
+
+
+def _run_cached(
+    net: GatedPixelCNN, feats: Tensor, k: int, choose: Chooser, callback: SampleCallback | None
+) -> Tensor:
+    _, _, size, width = feats.shape
+    state = _IncrementalState(net, feats, k)
+    out = torch.zeros((k, CHROMA_CHANNELS, size, width), dtype=torch.long, device=feats.device)
+    for i in range(size):
+        for j in range(width):
+            for c in range(CHROMA_CHANNELS):
+                value = choose(state.logits(j, c), i, j, c)
+                out[:, c, i, j] = value
+                state.set_value(j, c, value)
+        if i + 1 < size:
+            state.finish_row(i, out[:, :, i])
+        if callback is not None:
+            callback(i + 1, size)
+    return out
+
+
+class _IncrementalState:
+    """The caches of a GatedPixelCNN while it generates K images pixel by pixel.
+
+    Row i of the image: the horizontal stack reads, per layer, its input at
+    columns j-p..j of row i (`hin`, channels last so a window is one matrix
+    row per sample) plus a per-row bias holding the vertical stack's 1x1 link
+    from row i-1 and the conditioning of row i (`row_bias`). After the row is
+    complete, `finish_row` computes every layer's vertical output for row i
+    from the p rows above kept in `vin`, and the next row's biases.
+    """
+
+    def __init__(self, net: GatedPixelCNN, feats: Tensor, k: int):
+        layers = list(net.layers)
+        self.p = p = layers[0].p
+        self.c = c = net.channels
+        self.levels = net.levels
+        self.n_layers = len(layers)
+        self.embed_bins = net.embed_bins
+        self.embed = net.embed.weight  # (2 levels, e)
+        self.e = self.embed.shape[1]
+        _, _, height, width = feats.shape
+        self.width = width
+        dev, dt = feats.device, feats.dtype
+
+        cond = net.project_condition(feats)
+        # (2c, H, W): broadcast over the K samples in the vertical update
+        self.cond_v = [cv[0] for cv, _ in cond]
+        # (H, W, 2c) with the horizontal conv's bias folded in
+        self.cond_h = [
+            ch[0].permute(1, 2, 0) + layer.h_conv.bias
+            for (_, ch), layer in zip(cond, layers, strict=True)
+        ]
+
+        # weights in matrix layout: a window (K, p+1, cin) flattens to rows tap * cin + channel
+        self.wh: list[Tensor] = []
+        self.wr: list[Tensor | None] = []
+        self.br: list[Tensor | None] = []
+        cins: list[int] = []
+        for layer in layers:
+            w = layer.h_conv.masked_weight()[:, :, 0, :]  # (2c, cin, p+1)
+            cins.append(w.shape[1])
+            self.wh.append(w.permute(2, 1, 0).reshape(-1, 2 * c).contiguous())
+            if layer.h_res is None:
+                self.wr.append(None)
+                self.br.append(None)
+            else:
+                self.wr.append(layer.h_res.masked_weight()[:, :, 0, 0].t().contiguous())
+                self.br.append(layer.h_res.bias)
+        self.v_convs = [layer.v_conv for layer in layers]
+        self.v_to_h = [(layer.v_to_h.weight[:, :, 0, 0], layer.v_to_h.bias) for layer in layers]
+        self.w1 = net.head1.masked_weight()[:, :, 0, 0].t().contiguous()
+        self.b1 = net.head1.bias
+        w2 = net.head2.masked_weight()[:, :, 0, 0].t()  # (head, 2 levels)
+        lv = self.levels
+        self.w2 = [w2[:, n * lv : (n + 1) * lv].contiguous() for n in range(CHROMA_CHANNELS)]
+        self.b2 = [net.head2.bias[n * lv : (n + 1) * lv] for n in range(CHROMA_CHANNELS)]
+
+        # zero padding lives in the buffers: p rows on top, p columns each side / on the left
+        self.vin = [
+            torch.zeros(k, ci, height + p, width + 2 * p, device=dev, dtype=dt) for ci in cins
+        ]
+        self.hin = [torch.zeros(k, width + p, ci, device=dev, dtype=dt) for ci in cins]
+        # row 0 has nothing above it: its bias is the conditioning alone
+        self.row_bias = [ch[0].expand(k, width, 2 * c).contiguous() for ch in self.cond_h]
+
+    def logits(self, j: int, c: int) -> Tensor:
+        """Logits (K, levels) of channel c at column j of the current row."""
+        p, half = self.p, self.c
+        x = self.hin[0][:, j : j + p + 1].reshape(self.hin[0].shape[0], -1)
+        h = x  # for type checkers; every model has at least one layer
+        for n in range(self.n_layers):
+            a = torch.addmm(self.row_bias[n][:, j], x, self.wh[n])
+            g = torch.tanh(a[:, :half]) * torch.sigmoid(a[:, half:])
+            wr = self.wr[n]
+            # the first layer has no residual: its input is the embedding, not hidden features
+            h = g if wr is None else torch.addmm(self.hin[n][:, j + p], g, wr).add_(self.br[n])
+            if n + 1 < self.n_layers:
+                nxt = self.hin[n + 1]
+                nxt[:, j + p] = h
+                x = nxt[:, j : j + p + 1].reshape(nxt.shape[0], -1)
+        y = torch.relu(torch.addmm(self.b1, torch.relu(h), self.w1))
+        return torch.addmm(self.b2[c], y, self.w2[c])
+
+    def set_value(self, j: int, c: int, value: Tensor) -> None:
+        """Feed the chosen bins (K,) of channel c at column j to the next steps."""
+        self.hin[0][:, j + self.p, c * self.e : (c + 1) * self.e] = self.embed[
+            value + c * self.levels
+        ]
+
+    def finish_row(self, i: int, row: Tensor) -> None:
+        """Row i is complete ((K, 2, W) bins): advance the vertical stack and row biases."""
+        p, width = self.p, self.width
+        self.vin[0][:, :, i + p, p : p + width] = self.embed_bins(row[:, :, None, :])[:, :, 0]
+        for n in range(self.n_layers):
+            window = self.vin[n][:, :, i : i + p + 1]  # (K, cin, p+1, W+2p)
+            v_pre = self.v_convs[n](window)[:, :, 0] + self.cond_v[n][:, i]  # (K, 2c, W)
+            w, b = self.v_to_h[n]
+            self.row_bias[n] = F.linear(v_pre.transpose(1, 2), w, b) + self.cond_h[n][i + 1]
+            if n + 1 < self.n_layers:
+                self.vin[n + 1][:, :, i + p, p : p + width] = gate(v_pre)
+
+
+def cached_logits(model: Colorizer, grey: Tensor, bins: Tensor) -> Tensor:
+    """Teacher-forced logits (K, 2, levels, H, W) computed step by step with the caches.
+
+    Equals `model(grey, bins)` up to rounding; tests use it to check the cache.
+    """
+    k = bins.shape[0]
+    size = model.config.chroma_size
+    out = torch.empty(
+        k, CHROMA_CHANNELS, model.config.levels, size, size, dtype=grey.dtype, device=grey.device
+    )
+
+    def force(logits: Tensor, i: int, j: int, c: int) -> Tensor:
+        out[:, c, :, i, j] = logits
+        return bins[:, c, i, j]
+
+    with torch.inference_mode():
+        feats = model.condition(grey)
+        _run_cached(model.pixelcnn, feats, k, force, None)
+    return out
+
+
+def bench_sample(
+    device: str | torch.device | None = None,
+    ks: tuple[int, ...] = (1, 4, 8),
+    *,
+    config: colorizer_module.ColorizerConfig | None = None,
+    method: str = "cached",
+    print_fn: Callable[[str], None] | None = print,
+) -> dict[str, dict[int, dict[str, float]]]:
+    """Time `sample_chroma` for each K on each device (CPU, and CUDA when present).
+
+    Untrained weights: the time does not depend on them. Returns
+    {device: {K: {"seconds": s, "seconds_per_sample": s / K}}}; prints a line per K.
+    """
+    devices = [str(device)] if device is not None else ["cpu"]
+    if device is None and torch.cuda.is_available():
+        devices.append("cuda")
+    cfg = config or colorizer_module.ColorizerConfig()
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    for dev in devices:
+        torch.manual_seed(0)
+        model = colorizer_module.build(cfg).to(dev).eval()
+        grey = torch.rand(
+            cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0)
+        )
+        sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
+        threads = f", {torch.get_num_threads()} threads" if dev == "cpu" else ""
+        # warm-up: allocator, kernels and caches; not counted
+        sample_chroma(model, grey, k=min(ks), seed=0, method=method)
+        sync()
+        results[dev] = {}
+        for k in ks:
+            t0 = time.perf_counter()
+            sample_chroma(model, grey, k=k, seed=1, method=method)
+            sync()
+            dt = time.perf_counter() - t0
+            results[dev][k] = {"seconds": dt, "seconds_per_sample": dt / k}
+            if print_fn is not None:
+                print_fn(
+                    f"sample {dev}{threads}: K={k} {dt:.2f} s ({dt / k:.2f} s/sample,"
+                    f" {cfg.chroma_size}x{cfg.chroma_size}x2 steps, {method})"
+                )
+    return results
+
+
+__all__ = [
+    "METHODS",
+    "bench_sample",
+    "bins_to_chroma",
+    "cached_logits",
+    "prepare_grey",
+    "sample_chroma",
+]

@@ -1,0 +1,146 @@
+"""Sampling chroma: the cached sampler equals the naive one, seeds, temperature, inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.models.colorizer import ColorizerConfig, build
+from panchro.engine.sampling import (
+    bench_sample,
+    bins_to_chroma,
+    cached_logits,
+    prepare_grey,
+    sample_chroma,
+)
+
+SMALL = ColorizerConfig.small()
+N = SMALL.chroma_size
+
+
+def _model(seed: int = 0, dtype: torch.dtype = torch.float64, device: str = "cpu"):
+    torch.manual_seed(seed)
+    return build(SMALL).to(device=device, dtype=dtype).eval()
+
+
+def _grey(seed: int = 1, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(SMALL.image_size, SMALL.image_size, generator=gen, dtype=dtype)
+
+
+def test_shapes_and_range() -> None:
+    out = sample_chroma(_model(), _grey(), k=3, seed=0)
+    assert out.shape == (3, 2, N, N) and out.dtype == torch.long
+    assert out.min().item() >= 0 and out.max().item() < SMALL.levels
+    chroma = bins_to_chroma(out, SMALL.levels)
+    assert chroma.shape == out.shape and chroma.dtype == torch.float32
+    assert chroma.min().item() > -0.5 and chroma.max().item() < 0.5
+
+
+def test_cached_logits_equal_full_forward() -> None:
+    """The caches reproduce the teacher-forced network at every position (float64 and float32)."""
+    for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-4)):
+        model = _model(dtype=dtype)
+        grey = _grey(dtype=dtype)[None, None]
+        bins = torch.randint(
+            0, SMALL.levels, (2, 2, N, N), generator=torch.Generator().manual_seed(4)
+        )
+        with torch.no_grad():
+            full = model(grey.expand(2, -1, -1, -1), bins)
+        assert (cached_logits(model, grey, bins) - full).abs().max().item() < tol
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.6, 0.0])
+def test_cached_equals_naive_bin_for_bin(temperature: float) -> None:
+    model = _model()
+    grey = _grey()
+    cached = sample_chroma(model, grey, k=3, seed=11, temperature=temperature, method="cached")
+    naive = sample_chroma(model, grey, k=3, seed=11, temperature=temperature, method="naive")
+    assert torch.equal(cached, naive)
+
+
+def test_seed_determinism_and_variety() -> None:
+    model = _model(dtype=torch.float32)
+    grey = _grey(dtype=torch.float32)
+    a = sample_chroma(model, grey, k=4, seed=5)
+    assert torch.equal(a, sample_chroma(model, grey, k=4, seed=5))
+    b = sample_chroma(model, grey, k=4, seed=6)
+    assert not torch.equal(a, b)
+    # the K samples of one call differ from each other too
+    assert not torch.equal(a[0], a[1])
+
+
+def test_temperature_zero_is_the_most_likely_path() -> None:
+    model = _model()
+    grey = _grey()
+    a = sample_chroma(model, grey, k=2, seed=1, temperature=0.0)
+    assert torch.equal(a, sample_chroma(model, grey, k=2, seed=99, temperature=0.0))
+    assert torch.equal(a[0], a[1])
+    # each value is the argmax of the logits given everything chosen before it
+    with torch.no_grad():
+        logits = model(grey[None, None].expand(2, -1, -1, -1), a)
+    assert torch.equal(logits.argmax(dim=2), a)
+
+
+def test_low_temperature_concentrates() -> None:
+    """Cooler sampling gives samples closer to the most likely path than hot sampling does."""
+    model = _model()
+    grey = _grey()
+    mode = sample_chroma(model, grey, k=1, seed=0, temperature=0.0)
+    cool = sample_chroma(model, grey, k=8, seed=3, temperature=0.05)
+    hot = sample_chroma(model, grey, k=8, seed=3, temperature=2.0)
+    assert (cool == mode).float().mean() > (hot == mode).float().mean() + 0.3
+
+
+def test_callback_once_per_row() -> None:
+    calls: list[tuple[int, int]] = []
+    sample_chroma(_model(), _grey(), k=1, seed=0, callback=lambda d, t: calls.append((d, t)))
+    assert calls == [(i + 1, N) for i in range(N)]
+
+
+def test_grey_layouts_and_bad_options() -> None:
+    model = _model(dtype=torch.float32)
+    img = (np.random.default_rng(0).random((90, 120)) * 255).astype(np.uint8)
+    as_array = sample_chroma(model, img, k=2, seed=3)
+    as_tensor = sample_chroma(model, torch.from_numpy(img)[None].float() / 255.0, k=2, seed=3)
+    assert torch.equal(as_array, as_tensor)
+    grey = prepare_grey(img, SMALL.image_size, torch.device("cpu"), torch.float32)
+    assert grey.shape == (1, 1, SMALL.image_size, SMALL.image_size)
+    assert grey.min().item() >= 0.0 and grey.max().item() <= 1.0
+    with pytest.raises(BadInputError, match="k must be"):
+        sample_chroma(model, img, k=0, seed=0)
+    with pytest.raises(BadInputError, match="temperature"):
+        sample_chroma(model, img, k=1, seed=0, temperature=-0.1)
+    with pytest.raises(BadInputError, match="method"):
+        sample_chroma(model, img, k=1, seed=0, method="fastest")
+    with pytest.raises(BadInputError, match="2-D"):
+        sample_chroma(model, np.zeros((3, 8, 8)), k=1, seed=0)
+    with pytest.raises(BadInputError, match="NaN"):
+        sample_chroma(model, np.full((8, 8), np.nan, np.float32), k=1, seed=0)
+
+
+def test_training_mode_is_restored() -> None:
+    model = _model(dtype=torch.float32).train()
+    sample_chroma(model, _grey(dtype=torch.float32), k=1, seed=0)
+    assert model.training
+
+
+def test_bench_sample_reports_each_k() -> None:
+    lines: list[str] = []
+    result = bench_sample("cpu", ks=(1, 2), config=SMALL, print_fn=lines.append)
+    assert set(result) == {"cpu"} and set(result["cpu"]) == {1, 2}
+    assert all(v["seconds"] > 0 for v in result["cpu"].values())
+    assert len(lines) == 2 and "K=2" in lines[1]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_cached_equals_naive() -> None:
+    model = _model(device="cuda")
+    grey = _grey()
+    cached = sample_chroma(model, grey, k=4, seed=2, method="cached")
+    assert cached.device.type == "cuda"
+    assert torch.equal(cached, sample_chroma(model, grey, k=4, seed=2, method="naive"))
+    assert torch.equal(cached, sample_chroma(model, grey, k=4, seed=2))
