@@ -205,6 +205,14 @@ def cmd_engine_serve(args: argparse.Namespace) -> int:
     return serve()
 
 
+def cmd_bench_sample(args: argparse.Namespace) -> int:
+    from panchro.engine.sampling import bench_sample
+
+    ks = tuple(int(k) for k in args.k.split(","))
+    bench_sample(args.device, ks)
+    return EXIT_OK
+
+
 def cmd_bench_io(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_io
 
@@ -278,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
     b.add_argument("--minutes", type=float, default=10.0, help="length of the streamed film")
     b.set_defaults(func=cmd_bench_io)
+    b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
+    b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.set_defaults(func=cmd_bench_sample)
     return parser
 
 

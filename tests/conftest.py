@@ -1,0 +1,70 @@
+"""Shared fixtures: tiny generated media, built once per test session.
+
+The files live in a session temporary folder; tests read them and must not
+modify them (write outputs to their own `tmp_path`). See tests/makemedia.py
+for what each one contains.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from makemedia import make_frame_folder, make_video  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def tiny_video(media_dir: Path) -> Path:
+    """MP4: 48 frames 160x120 at 24 fps (2 s), H.264 keyframe every 12, AAC tone."""
+    return make_video(media_dir / "tiny.mp4")
+
+
+@pytest.fixture(scope="session")
+def tiny_video_subs(media_dir: Path) -> Path:
+    """Like `tiny_video`, plus two mov_text subtitle cues."""
+    return make_video(media_dir / "tiny_subs.mp4", subtitles=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_video_vfr(media_dir: Path) -> Path:
+    """MP4: 48 frames with irregular durations (time base 1/90000), AAC tone, mov_text cues."""
+    return make_video(media_dir / "tiny_vfr.mp4", vfr=True, subtitles=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_video_vfr_mkv(media_dir: Path) -> Path:
+    """Matroska: the VFR film with AAC and SubRip cues (timestamps in milliseconds)."""
+    return make_video(media_dir / "tiny_vfr.mkv", vfr=True, subtitles=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_video_cuts(media_dir: Path) -> Path:
+    """MP4 without sound: 48 frames, the scene changes at frames 16 and 32."""
+    return make_video(media_dir / "tiny_cuts.mp4", audio=False, cuts=(16, 32))
+
+
+@pytest.fixture(scope="session")
+def frame_folder_8bit(media_dir: Path) -> Path:
+    """12 PNG frames 64x48, 8 bit, named f1.png .. f12.png."""
+    return make_frame_folder(media_dir / "frames8", 12, (64, 48), bit_depth=8)
+
+
+@pytest.fixture(scope="session")
+def frame_folder_16bit(media_dir: Path) -> Path:
+    """12 PNG frames 64x48, 16 bit RGB, named f1.png .. f12.png."""
+    return make_frame_folder(media_dir / "frames16", 12, (64, 48), bit_depth=16)
+
+
+@pytest.fixture(scope="session")
+def frame_folder_tiff16(media_dir: Path) -> Path:
+    """12 TIFF frames 64x48, 16 bit RGB, named f1.tif .. f12.tif."""
+    return make_frame_folder(media_dir / "frames_tiff16", 12, (64, 48), bit_depth=16, ext="tif")

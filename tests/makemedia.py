@@ -1,0 +1,245 @@
+"""Small synthetic media for tests: films with sound, subtitles and VFR timing, frame folders.
+
+Everything is generated with PyAV and numpy in a few hundred milliseconds, so
+tests need no downloads and no files from outside the repository. Frames carry
+a moving square over a gradient and a per-frame "barcode" of the frame number,
+so two decodes of the same frame are equal and different frames differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.subtitles.subtitle import SubtitleSet
+
+# A minimal ASS header: FFmpeg's text subtitle encoders (mov_text, srt, ass) refuse to open without.
+ASS_HEADER = (
+    b"[Script Info]\r\nScriptType: v4.00+\r\nPlayResX: 384\r\nPlayResY: 288\r\n\r\n"
+    b"[V4+ Styles]\r\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
+    b"OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
+    b"Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\r\n"
+    b"Style: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0"
+    b"\r\n\r\n[Events]\r\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, "
+    b"Effect, Text\r\n"
+)
+
+SUBTITLE_CUES = (("Hello", 0.1, 0.8), ("Second cue", 1.0, 1.6))
+
+# Frame durations (in 1/90000 s) a VFR film cycles through: 24, 30, 12 and 60 fps.
+VFR_STEPS = (3750, 3000, 7500, 1500)
+
+
+def pattern_frame(
+    i: int, size: tuple[int, int], pattern: str = "moving", scene: int = 0
+) -> np.ndarray:
+    """RGB uint8 (h, w, 3): frame `i` of a pattern; `scene` changes the background at cuts."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w]
+    if pattern == "bars":
+        bars = np.array(
+            [
+                [235, 235, 235],
+                [235, 235, 16],
+                [16, 235, 235],
+                [16, 235, 16],
+                [235, 16, 235],
+                [235, 16, 16],
+                [16, 16, 235],
+                [16, 16, 16],
+            ],
+            dtype=np.uint8,
+        )
+        img = bars[(x * 8 // w) % 8]
+    else:
+        hue = (scene * 97) % 256
+        img = np.empty((h, w, 3), np.uint8)
+        img[..., 0] = (x * 255 // max(w - 1, 1) + hue) % 256
+        img[..., 1] = (y * 255 // max(h - 1, 1) + 2 * hue) % 256
+        img[..., 2] = (128 + 64 * np.sin((x + y) / 9.0 + scene)).astype(np.uint8)
+        if pattern == "gray":
+            img[:] = img.mean(axis=2, keepdims=True).astype(np.uint8)
+    img = img.copy()
+    side = max(4, min(w, h) // 4)
+    px = (i * 5) % max(1, w - side)
+    py = (i * 3) % max(1, h - side)
+    img[py : py + side, px : px + side] = (250, 250, 250) if pattern != "gray" else 250
+    # The frame number in binary, 10 blocks along the top edge.
+    block = max(2, w // 20)
+    for bit in range(10):
+        on = (i >> bit) & 1
+        img[0:block, bit * block : (bit + 1) * block] = 255 if on else 0
+    return img
+
+
+def make_video(
+    path: str | Path,
+    *,
+    frames: int = 48,
+    size: tuple[int, int] = (160, 120),
+    fps: int | Fraction = 24,
+    audio: bool = True,
+    subtitles: bool = False,
+    vfr: bool = False,
+    codec: str = "libx264",
+    pattern: str = "moving",
+    cuts: Sequence[int] = (),
+    gop: int = 12,
+    pix_fmt: str | None = None,
+) -> Path:
+    """A small film. Returns its path.
+
+    - CFR: time base 1/fps (the MP4 muxer stores its own multiple of it), pts 0, 1, 2...
+    - `vfr=True`: time base 1/90000 and frame durations cycling through `VFR_STEPS`.
+    - `audio`: a 440 Hz sine in AAC, 48 kHz mono, as long as the video.
+    - `subtitles`: the `SUBTITLE_CUES`, as mov_text in .mp4/.mov, SubRip in .mkv.
+    - `cuts`: frame numbers where the scene (background) changes, for shot detection.
+    - `gop`: keyframe interval, small so random access crosses keyframes.
+    """
+    path = Path(path)
+    fps = Fraction(fps)
+    tb = Fraction(1, 90000) if vfr else 1 / fps
+    ext = path.suffix.lower()
+    out = av.open(str(path), mode="w")
+    try:
+        options = {"g": str(gop)}
+        if codec == "libx264":
+            options |= {"crf": "20", "preset": "veryfast"}
+        elif codec == "libx265":
+            options |= {"crf": "24", "preset": "ultrafast", "x265-params": "log-level=error"}
+        vs = out.add_stream(codec, rate=fps, options=options)
+        vs.width, vs.height = size
+        vs.pix_fmt = pix_fmt or ("yuv422p10le" if codec == "prores_ks" else "yuv420p")
+        vs.time_base = tb
+        vs.codec_context.time_base = tb
+        aus = None
+        if audio:
+            aus = out.add_stream("aac", rate=48000)
+            aus.layout = "mono"
+        sub = None
+        if subtitles:
+            sub = out.add_stream("subrip" if ext == ".mkv" else "mov_text")
+            sub.codec_context.subtitle_header = ASS_HEADER
+            sub.time_base = Fraction(1, 1000)
+
+        cut_list = sorted(cuts)
+        pts = 0
+        for i in range(frames):
+            scene = sum(1 for c in cut_list if i >= c)
+            img = pattern_frame(i, size, pattern, scene)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = pts
+            frame.time_base = tb
+            for packet in vs.encode(frame):
+                out.mux(packet)
+            pts += VFR_STEPS[i % len(VFR_STEPS)] if vfr else 1
+        for packet in vs.encode(None):
+            out.mux(packet)
+        duration = float(pts * tb)
+
+        if aus is not None:
+            rate = 48000
+            n = int(round(duration * rate))
+            t = np.arange(n) / rate
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for k in range(0, n, 1024):
+                af = av.AudioFrame.from_ndarray(
+                    tone[None, k : k + 1024], format="fltp", layout="mono"
+                )
+                af.sample_rate = rate
+                af.pts = k
+                af.time_base = Fraction(1, rate)
+                for packet in aus.encode(af):
+                    out.mux(packet)
+            for packet in aus.encode(None):
+                out.mux(packet)
+
+        if sub is not None:
+            for text, start, end in SUBTITLE_CUES:
+                if start >= duration:
+                    break
+                ms = int(round(start * 1000))
+                cue = SubtitleSet.create(
+                    b"0,0,Default,,0,0,0,," + text.encode(), 0, int((end - start) * 1000), pts=ms
+                )
+                packet = sub.codec_context.encode_subtitle(cue)
+                packet.stream = sub
+                packet.time_base = Fraction(1, 1000)
+                packet.pts = packet.dts = ms
+                out.mux(packet)
+    finally:
+        out.close()
+    return path
+
+
+def make_frame_folder(
+    path: str | Path,
+    n: int,
+    size: tuple[int, int] = (64, 48),
+    bit_depth: int = 8,
+    ext: str = "png",
+    *,
+    prefix: str = "f",
+    gray: bool = False,
+) -> Path:
+    """`n` stills named f1.png .. fN.png (unpadded, so only a natural sort orders them).
+
+    16-bit frames use the full 0..65535 range with low bits that differ from
+    frame to frame, so an 8-bit round trip anywhere would show.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        write_still(path / f"{prefix}{i + 1}.{ext}", still_image(i, size, bit_depth, gray))
+    return path
+
+
+def still_image(
+    i: int, size: tuple[int, int], bit_depth: int = 8, gray: bool = False
+) -> np.ndarray:
+    """The deterministic content of frame `i` of `make_frame_folder`."""
+    rgb = pattern_frame(i, size)
+    if bit_depth == 16:
+        rng = np.random.default_rng(i)
+        img = rgb.astype(np.uint16) * 257 ^ rng.integers(0, 256, rgb.shape, dtype=np.uint16)
+    else:
+        img = rgb
+    if gray:
+        img = img[..., 0].copy()
+    return img
+
+
+def write_still(path: str | Path, image: np.ndarray) -> Path:
+    """One PNG/TIFF/JPEG file from an (h, w[, 3]) uint8 or uint16 array, written by FFmpeg."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    sixteen = image.dtype == np.uint16
+    if image.ndim == 2:
+        src = "gray16le" if sixteen else "gray"
+    else:
+        src = "rgb48le" if sixteen else "rgb24"
+    codec = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "mjpeg", ".jpeg": "mjpeg"}[ext]
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=src)
+    if codec == "png":
+        dst = src.replace("le", "be")
+    elif codec == "mjpeg":
+        dst = "yuvj444p"
+    else:
+        dst = src
+    if frame.format.name != dst:
+        frame = frame.reformat(format=dst)
+    ctx = av.CodecContext.create(codec, "w")
+    ctx.width, ctx.height = image.shape[1], image.shape[0]
+    ctx.pix_fmt = dst
+    ctx.time_base = Fraction(1, 25)
+    if codec == "mjpeg":
+        ctx.color_range = 2
+        ctx.options = {"q": "2"}
+    data = b"".join(bytes(p) for p in ctx.encode(frame)) + b"".join(
+        bytes(p) for p in ctx.encode(None)
+    )
+    path.write_bytes(data)
+    return path
