@@ -121,13 +121,17 @@ class ColorizerConfig:
 
 
 def chroma_to_bins(cbcr: Tensor, levels: int = 32) -> Tensor:
-    """(..., 2, H, W) Cb/Cr in [-0.5, 0.5] -> LongTensor of bins in [0, levels)."""
-    return ((cbcr + 0.5) * levels).floor().clamp_(0, levels - 1).long()
+    """(..., 2, H, W) Cb/Cr in [-0.5, 0.5] -> LongTensor of bins in [0, levels).
+
+    Grey-centred bins, as `panchro.engine.color.quantize_chroma`: neutral grey
+    is the centre of bin levels/2, so grey stays grey.
+    """
+    return (cbcr * levels + 0.5).floor().add_(levels // 2).clamp_(0, levels - 1).long()
 
 
 def bins_to_chroma(bins: Tensor, levels: int = 32) -> Tensor:
-    """Bin indices -> the bins' centres, -0.5 + (i + 0.5) / levels (float32)."""
-    return -0.5 + (bins.float() + 0.5) / levels
+    """Bin indices -> the bins' centres, (i - levels/2) / levels (float32)."""
+    return (bins.float() - levels // 2) / levels
 
 
 # --- conditioning network -----------------------------------------------------------------

@@ -79,8 +79,9 @@ def test_config_validation_and_round_trip() -> None:
 def test_bin_convention() -> None:
     bins = torch.arange(32)
     centres = bins_to_chroma(bins)
-    assert centres[0].item() == pytest.approx(-0.5 + 0.5 / 32)
-    assert centres[31].item() == pytest.approx(0.5 - 0.5 / 32)
+    assert centres[0].item() == pytest.approx(-0.5)
+    assert centres[16].item() == 0.0  # grey is a bin centre: grey stays grey
+    assert centres[31].item() == pytest.approx(0.5 - 1 / 32)
     assert torch.equal(chroma_to_bins(centres), bins)
     edges = torch.tensor([-0.5, -0.49, 0.0, 0.49, 0.5, -3.0, 3.0])
     assert chroma_to_bins(edges).tolist() == [0, 0, 16, 31, 31, 0, 31]

@@ -1,0 +1,335 @@
+"""Colour maths for the colorizer: YCbCr, chroma quantization, low-resolution chroma.
+
+The PixColor idea: a film's luma is kept as it is, and colour is predicted as
+chroma at low resolution (28x28), quantized to 32 levels per channel; the
+chroma is then upsampled under the full-resolution luma. This module holds the
+numpy side of that convention; `panchro.engine.models.colorizer` mirrors the
+bins in torch.
+
+Canonical float representation (used by every function here unless it says
+otherwise): YCbCr as float32 (..., 3) with Y in [0, 1] and Cb, Cr in
+[-0.5, 0.5]; RGB as float32 (..., 3) in [0, 1] (non-linear, gamma-encoded: the
+matrices apply to R'G'B', as in the standards). Integer RGB is full range
+(0..2^n - 1). *Coded* YCbCr is what a stream stores: integers with either
+limited ("studio", Y 16..235, C 16..240 at 8 bit, scaled by 2^(bits-8)) or full
+range (0..2^n - 1, neutral chroma 2^(n-1)), as in ITU-T H.273.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+Range = Literal["limited", "full"]
+
+# Luma weights (Kr, Kb) of each matrix; Kg = 1 - Kr - Kb. H.273 Table 4.
+_KR_KB: dict[str, tuple[float, float]] = {
+    "bt601": (0.299, 0.114),
+    "bt709": (0.2126, 0.0722),
+    "bt2020nc": (0.2627, 0.0593),
+    "smpte240m": (0.212, 0.087),
+    "fcc": (0.30, 0.11),
+}
+MATRICES = tuple(_KR_KB)
+
+# Names stream tags use for the same matrices (FFmpeg's colorspace names and
+# friends). bt2020c (constant luminance) is not a matrix at all, so it is absent.
+_ALIASES = {
+    "bt601": "bt601",
+    "bt470bg": "bt601",
+    "smpte170m": "bt601",
+    "bt601-6-525": "bt601",
+    "bt601-6-625": "bt601",
+    "bt709": "bt709",
+    "bt2020nc": "bt2020nc",
+    "bt2020_ncl": "bt2020nc",
+    "bt2020": "bt2020nc",
+    "smpte240m": "smpte240m",
+    "fcc": "fcc",
+}
+
+CHROMA_LEVELS = 32
+CHROMA_SIZE = 28
+
+
+# --------------------------------------------------------------------------- matrices
+
+
+def _check_matrix(matrix: str) -> str:
+    name = _ALIASES.get(matrix.lower())
+    if name is None:
+        raise ValueError(f"unknown colour matrix {matrix!r}; use one of {', '.join(MATRICES)}")
+    return name
+
+
+def rgb_to_ycbcr_matrix(matrix: str = "bt709") -> np.ndarray:
+    """(3, 3) float64 M with [Y, Cb, Cr] = M @ [R, G, B] (canonical float ranges)."""
+    kr, kb = _KR_KB[_check_matrix(matrix)]
+    kg = 1.0 - kr - kb
+    return np.array(
+        [
+            [kr, kg, kb],
+            [-kr / (2 * (1 - kb)), -kg / (2 * (1 - kb)), 0.5],
+            [0.5, -kg / (2 * (1 - kr)), -kb / (2 * (1 - kr))],
+        ]
+    )
+
+
+def ycbcr_to_rgb_matrix(matrix: str = "bt709") -> np.ndarray:
+    """(3, 3) float64, the inverse of `rgb_to_ycbcr_matrix`."""
+    return np.linalg.inv(rgb_to_ycbcr_matrix(matrix))
+
+
+def matrix_for(color_matrix_tag: str | None, height: int, width: int | None = None) -> str:
+    """The matrix to use for a stream: its tag when known, else by size.
+
+    Untagged (or tagged with something that is not a YCbCr matrix we know):
+    BT.601 for SD, BT.709 for HD, HD meaning 720 lines or more (or, when
+    `width` is given, 1280 columns or more, as `panchro.engine.media` decides).
+    """
+    if color_matrix_tag:
+        name = _ALIASES.get(color_matrix_tag.lower())
+        if name is not None:
+            return name
+    hd = height >= 720 or (width is not None and width >= 1280)
+    return "bt709" if hd else "bt601"
+
+
+# --------------------------------------------------------------------------- int <-> float
+
+
+def _int_max(dtype: np.dtype, bit_depth: int | None = None) -> float:
+    bits = bit_depth if bit_depth is not None else np.dtype(dtype).itemsize * 8
+    return float((1 << bits) - 1)
+
+
+def to_float(arr: np.ndarray, *, bit_depth: int | None = None) -> np.ndarray:
+    """Full-range integers (uint8, uint16) -> float32 in [0, 1]; float input -> float32 as is.
+
+    `bit_depth` is for integers that use fewer bits than their type (10-bit in uint16).
+    """
+    arr = np.asarray(arr)
+    if arr.dtype == np.uint8 or arr.dtype == np.uint16:
+        return arr.astype(np.float32) * np.float32(1.0 / _int_max(arr.dtype, bit_depth))
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32, copy=False)
+    raise ValueError(f"expected uint8, uint16 or float pixels, got {arr.dtype}")
+
+
+def from_float(
+    arr: np.ndarray, dtype: np.dtype | type = np.uint8, *, bit_depth: int | None = None
+) -> np.ndarray:
+    """Float in [0, 1] -> `dtype`: integers rounded to nearest and clipped; floats clipped."""
+    arr = np.asarray(arr, dtype=np.float32)
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return np.clip(arr, 0.0, 1.0).astype(dt)
+    if dt not in (np.uint8, np.uint16):
+        raise ValueError(f"expected uint8, uint16 or a float dtype, got {dt}")
+    top = _int_max(dt, bit_depth)
+    return np.clip(np.rint(arr * np.float32(top)), 0, top).astype(dt)
+
+
+def _last3(arr: np.ndarray, what: str) -> None:
+    if arr.ndim < 1 or arr.shape[-1] != 3:
+        raise ValueError(f"{what} must have 3 channels last, got shape {arr.shape}")
+
+
+def rgb_to_ycbcr(rgb: np.ndarray, *, matrix: str = "bt709") -> np.ndarray:
+    """RGB (..., 3) uint8/uint16/float in [0, 1] -> canonical float32 YCbCr (..., 3)."""
+    rgb = np.asarray(rgb)
+    _last3(rgb, "rgb")
+    m = rgb_to_ycbcr_matrix(matrix).astype(np.float32)
+    return to_float(rgb) @ m.T
+
+
+def ycbcr_to_rgb(ycc: np.ndarray, *, matrix: str = "bt709", clip: bool = True) -> np.ndarray:
+    """Canonical float YCbCr (..., 3) -> float32 RGB, clipped to [0, 1] unless `clip=False`.
+
+    Not every YCbCr triple is a colour: out-of-gamut values (e.g. saturated
+    chroma under a very dark luma) come out clipped.
+    """
+    ycc = np.asarray(ycc, dtype=np.float32)
+    _last3(ycc, "ycc")
+    rgb = ycc @ ycbcr_to_rgb_matrix(matrix).astype(np.float32).T
+    return np.clip(rgb, 0.0, 1.0, out=rgb) if clip else rgb
+
+
+# --------------------------------------------------------------------------- coded YCbCr
+
+
+def _coded_scale(range_: str, bit_depth: int) -> tuple[float, float, float, float]:
+    """(y_offset, y_scale, c_offset, c_scale) mapping canonical floats to codes."""
+    if range_ == "limited":
+        k = float(1 << (bit_depth - 8))
+        return 16.0 * k, 219.0 * k, 128.0 * k, 224.0 * k
+    if range_ == "full":
+        top = float((1 << bit_depth) - 1)
+        return 0.0, top, float(1 << (bit_depth - 1)), top
+    raise ValueError(f"range must be 'limited' or 'full', got {range_!r}")
+
+
+def _bits_of(dtype: np.dtype, bit_depth: int | None) -> int:
+    bits = bit_depth if bit_depth is not None else np.dtype(dtype).itemsize * 8
+    if not 8 <= bits <= np.dtype(dtype).itemsize * 8:
+        raise ValueError(f"bit depth {bits} does not fit {np.dtype(dtype)}")
+    return bits
+
+
+def decode_coded_ycbcr(
+    arr: np.ndarray, *, range: Range = "limited", bit_depth: int | None = None
+) -> np.ndarray:
+    """Coded YCbCr integers (..., 3) -> canonical float32 (Y in [0, 1], C in [-0.5, 0.5]).
+
+    `bit_depth` defaults to the type's (8 for uint8, 16 for uint16); give 10 or
+    12 for such values stored unscaled in uint16. Limited-range codes outside
+    the nominal range (super-white, super-black) map outside [0, 1] / [-0.5,
+    0.5]; nothing is clipped here.
+    """
+    arr = np.asarray(arr)
+    _last3(arr, "coded YCbCr")
+    if arr.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"coded YCbCr must be uint8 or uint16, got {arr.dtype}")
+    y0, ys, c0, cs = _coded_scale(range, _bits_of(arr.dtype, bit_depth))
+    offset = np.array([y0, c0, c0], np.float32)
+    scale = np.array([1 / ys, 1 / cs, 1 / cs], np.float32)
+    return (arr.astype(np.float32) - offset) * scale
+
+
+def encode_coded_ycbcr(
+    ycc: np.ndarray,
+    *,
+    range: Range = "limited",
+    dtype: np.dtype | type = np.uint8,
+    bit_depth: int | None = None,
+) -> np.ndarray:
+    """Canonical float YCbCr (..., 3) -> coded integers, rounded to nearest.
+
+    Values are clipped to what the type holds (0..2^bits - 1), not to the
+    nominal limited range, as encoders do.
+    """
+    ycc = np.asarray(ycc, dtype=np.float32)
+    _last3(ycc, "ycc")
+    dt = np.dtype(dtype)
+    if dt not in (np.uint8, np.uint16):
+        raise ValueError(f"coded YCbCr must be uint8 or uint16, got {dt}")
+    bits = _bits_of(dt, bit_depth)
+    y0, ys, c0, cs = _coded_scale(range, bits)
+    offset = np.array([y0, c0, c0], np.float32)
+    scale = np.array([ys, cs, cs], np.float32)
+    return np.clip(np.rint(ycc * scale + offset), 0, (1 << bits) - 1).astype(dt)
+
+
+# --------------------------------------------------------------------------- chroma bins
+
+
+def quantize_chroma(cbcr: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
+    """Cb/Cr floats in [-0.5, 0.5] (any shape) -> int64 bins in [0, levels).
+
+    Bins are 1/levels wide and centred on (i - levels/2) / levels, so neutral
+    grey (0.0) is the centre of bin levels/2 and a grey film stays exactly
+    grey. An even number of uniform bins cannot be symmetric and grey-centred
+    at once: the price is the top edge, (0.5 - 1/levels, 0.5], which falls into
+    the last bin (error up to one bin, only for the most saturated blues and
+    reds). Values outside the range go to the end bins. This is the convention
+    of `models.colorizer.chroma_to_bins`.
+    """
+    c = np.asarray(cbcr, dtype=np.float64)
+    half = levels // 2
+    return np.clip(np.floor(c * levels + 0.5) + half, 0, levels - 1).astype(np.int64)
+
+
+def dequantize_chroma(bins: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
+    """Bins -> their centres, (i - levels/2) / levels, as float32."""
+    b = np.asarray(bins)
+    if b.dtype.kind not in "iu":
+        raise ValueError(f"chroma bins must be integers, got {b.dtype}")
+    return ((b.astype(np.float64) - levels // 2) / levels).astype(np.float32)
+
+
+def joint_index(bins: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
+    """(..., 2) Cb/Cr bins -> one index cb * levels + cr in [0, levels^2)."""
+    b = np.asarray(bins, dtype=np.int64)
+    if b.shape[-1:] != (2,):
+        raise ValueError(f"expected Cb/Cr bins in a last axis of 2, got shape {b.shape}")
+    return b[..., 0] * levels + b[..., 1]
+
+
+def split_joint_index(index: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
+    """Inverse of `joint_index`: (...,) -> (..., 2) int64 Cb/Cr bins."""
+    i = np.asarray(index, dtype=np.int64)
+    return np.stack([i // levels, i % levels], axis=-1)
+
+
+# --------------------------------------------------------------------------- low-res chroma
+
+
+def _check_chroma(cbcr: np.ndarray) -> np.ndarray:
+    c = np.asarray(cbcr)
+    if c.ndim != 3 or c.shape[-1] != 2:
+        raise ValueError(f"chroma must be (H, W, 2), got shape {c.shape}")
+    if c.shape[0] < 1 or c.shape[1] < 1:
+        raise ValueError(f"chroma image is empty: shape {c.shape}")
+    return c.astype(np.float32, copy=False)
+
+
+def _resize_plane(plane: np.ndarray, width: int, height: int, resample: int) -> np.ndarray:
+    # A 2-D float32 array becomes a mode "F" (32-bit float) image: no 8-bit rounding.
+    img = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32))
+    return np.asarray(img.resize((width, height), resample=resample), dtype=np.float32)
+
+
+def downsample_chroma(cbcr: np.ndarray, size: int = CHROMA_SIZE) -> np.ndarray:
+    """(H, W, 2) chroma -> (size, size, 2) float32 by area averaging (anti-aliased).
+
+    The whole frame is squeezed to a square whatever its aspect, as PixColor
+    works on a 224x224 resize of the frame; `upsample_chroma` stretches it back.
+    Each output pixel is the mean of the input area it covers (partial pixels
+    weighted), so a constant stays that constant and the mean is kept.
+    """
+    c = _check_chroma(cbcr)
+    h, w = c.shape[:2]
+    if size < 1:
+        raise ValueError(f"size must be positive, got {size}")
+    if h % size == 0 and w % size == 0:
+        blocks = c.reshape(size, h // size, size, w // size, 2)
+        return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+    planes = [_resize_plane(c[..., k], size, size, Image.Resampling.BOX) for k in range(2)]
+    return np.stack(planes, axis=-1)
+
+
+def upsample_chroma(
+    cbcr_small: np.ndarray, shape: tuple[int, int], *, method: str = "bicubic"
+) -> np.ndarray:
+    """(h, w, 2) chroma -> (H, W, 2) float32 for `shape` = (H, W), clipped to [-0.5, 0.5].
+
+    `method` is "bicubic" (sharper, may overshoot; hence the clip) or
+    "bilinear". Pixel centres are aligned (half-pixel convention), so a
+    downsample followed by an upsample does not shift the image.
+    """
+    c = _check_chroma(cbcr_small)
+    height, width = shape
+    if height < 1 or width < 1:
+        raise ValueError(f"bad output shape {shape}")
+    modes = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+    if method not in modes:
+        raise ValueError(f"method must be 'bicubic' or 'bilinear', got {method!r}")
+    planes = [_resize_plane(c[..., k], width, height, modes[method]) for k in range(2)]
+    return np.clip(np.stack(planes, axis=-1), -0.5, 0.5)
+
+
+def merge_luma_chroma(y: np.ndarray, cbcr: np.ndarray, *, matrix: str = "bt709") -> np.ndarray:
+    """Full-resolution luma (H, W) in [0, 1] and chroma of any size (h, w, 2) -> RGB float32.
+
+    The chroma is upsampled to the luma's size when it is smaller; the luma is
+    kept exactly, as a colorization must never change the film's luma.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 2:
+        raise ValueError(f"luma must be (H, W), got shape {y.shape}")
+    c = _check_chroma(cbcr)
+    if c.shape[:2] != y.shape:
+        c = upsample_chroma(c, y.shape)
+    return ycbcr_to_rgb(np.concatenate([y[..., None], c], axis=-1), matrix=matrix)
