@@ -159,7 +159,9 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
     with media.open_source(args.file, fps=args.fps) as src:
         bar = TerminalBar("shots") if not args.quiet else None
-        found = shots.detect_shots(src, progress=Progress(src.info.frame_count, bar))
+        progress = Progress(src.info.frame_count, bar, stage="analyse")
+        found = shots.detect_shots(src, progress=progress)
+        progress.finish()
         if bar:
             bar.close()
         fps = float(src.info.fps) or 24.0
