@@ -1,0 +1,673 @@
+"""The main window: open a film, look at its frames, see its shots and what it is.
+
+The window is the controller: it owns the `EngineProcess`, turns a person's
+actions into requests, and shows the replies in the parts from `widgets`.
+
+Frames: the big view and the shot thumbnails both go through `frame`
+requests, and the engine answers a queued frame request "superseded" when a
+newer one for the same film arrives. So the view's request is always the
+newest one sent, and thumbnails go one at a time, only while the view waits
+for nothing; a thumbnail that got superseded anyway goes back in the queue.
+A reply whose id is not the latest one asked for is dropped.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panchro.engine.protocol import ErrorCode, Event, Message, Request
+from panchro.gui import timecode as tc
+from panchro.gui.engine_process import (
+    FAILED,
+    READY,
+    RESTARTING,
+    STARTING,
+    EngineProcess,
+    describe_device,
+)
+from panchro.gui.widgets import (
+    ColourModesPanel,
+    FactsPanel,
+    FrameView,
+    MessageBar,
+    ShotPanel,
+    ShotStrip,
+    Timeline,
+    describe_models,
+)
+
+APP_NAME = "Panchro"
+VIDEO_SUFFIXES = ("mp4", "mkv", "mov", "avi", "webm", "m4v", "mpg", "mpeg", "mts", "m2ts", "ts")
+VIDEO_SUFFIXES += ("wmv", "flv", "ogv", "mxf", "dv", "3gp")
+IMAGE_SUFFIXES = ("png", "tif", "tiff", "jpg", "jpeg", "dpx", "exr", "bmp", "webp")
+THUMB_MAX_SIDE = 160
+PREVIEW_SIDE_STEP = 128  # preview sizes snap to this, so a resize re-asks only now and then
+
+
+def _file_filter() -> str:
+    films = " ".join(f"*.{s}" for s in VIDEO_SUFFIXES)
+    images = " ".join(f"*.{s}" for s in IMAGE_SUFFIXES)
+    return (
+        f"Films and images ({films} {images});;Video files ({films});;"
+        f"Images ({images});;All files (*)"
+    )
+
+
+def app_icon() -> QIcon:
+    """The icon shipped in panchro.resources/icons (found the same way when installed)."""
+    from importlib.resources import files
+
+    try:
+        path = files("panchro.resources") / "icons" / "panchro.svg"
+        return QIcon(str(path)) if path.is_file() else QIcon()
+    except (ModuleNotFoundError, OSError):
+        return QIcon()
+
+
+class MainWindow(QMainWindow):
+    """Panchro's window. `settled` fires once an opened film shows a frame and all its
+    shots with thumbnails (or the shots failed): the point where a screenshot says it all."""
+
+    settled = Signal()
+    frameShown = Signal(int)
+    openFailed = Signal(str)
+
+    def __init__(self, engine: EngineProcess | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.engine = engine or EngineProcess(self)
+        if self.engine.parent() is None:
+            self.engine.setParent(self)
+
+        # What is open, as the engine knows it (film handle) and as a person chose it.
+        self.film_path: str | None = None
+        self.film_fps: float | None = None  # the rate a person gave for a frame folder
+        self.film: int | None = None
+        self.info: dict[str, Any] = {}
+        self.shots: list[dict[str, Any]] = []
+        self.shots_done = False
+        self.current = 0
+        self.displayed: int | None = None  # index of the frame in the view
+        self._open_req: int | None = None
+        self._frame_req: int | None = None
+        self._frame_side = 0
+        self._shots_req: int | None = None
+        self._thumb_queue: deque[int] = deque()
+        self._thumb_req: tuple[int, int] | None = None  # (request id, shot)
+        self._thumbs: dict[int, QPixmap] = {}
+        self._settled_sent = False
+        self._restart_reason = ""
+
+        self._build_ui()
+        self._build_actions()
+        self._resize_timer = QTimer(self, singleShot=True, interval=150)
+        self._resize_timer.timeout.connect(self._maybe_refresh_for_size)
+
+        self.engine.stateChanged.connect(self._on_engine_state)
+        self.engine.ready.connect(self._on_engine_ready)
+        self.engine.engineDied.connect(self._on_engine_died)
+        self.engine.logReceived.connect(self._on_engine_log)
+        self.engine.start()
+
+    # --- building ----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.message_bar = MessageBar()
+        self.view = FrameView()
+        self.view.clear("Open a film (Ctrl+O), a folder of frames, or drop one here.")
+        self.view.installEventFilter(self)
+        self.timeline = Timeline()
+        self.strip = ShotStrip()
+
+        player = QWidget()
+        left = QVBoxLayout(player)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(2)
+        left.addWidget(self.message_bar)
+        left.addWidget(self.view, 1)
+        left.addWidget(self.timeline)
+        left.addWidget(self.strip)
+
+        self.facts = FactsPanel()
+        self.shot_panel = ShotPanel()
+        self.colour = ColourModesPanel()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.facts)
+        side_layout.addWidget(self.shot_panel)
+        side_layout.addWidget(self.colour)
+        side_layout.addStretch(1)
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(260)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(player)
+        self.splitter.addWidget(side_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.setCentralWidget(self.splitter)
+        self.splitter.setSizes([900, 320])
+
+        self.engine_label = QLabel()
+        self.models_label = QLabel()
+        self.statusBar().addPermanentWidget(self.models_label)
+        self.statusBar().addPermanentWidget(self.engine_label)
+
+        self.timeline.slider.valueChanged.connect(self._on_slider)
+        self.timeline.prev_frame.clicked.connect(lambda: self.step(-1))
+        self.timeline.next_frame.clicked.connect(lambda: self.step(1))
+        self.timeline.prev_shot.clicked.connect(lambda: self.step_shot(-1))
+        self.timeline.next_shot.clicked.connect(lambda: self.step_shot(1))
+        self.strip.shotClicked.connect(self.go_to_shot)
+        self.shot_panel.keyFrameRequested.connect(self.seek)
+        self.colour.sampleRequested.connect(self._sample_colour_modes)
+
+    def _build_actions(self) -> None:
+        def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            if keys:
+                a.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
+            a.triggered.connect(slot)
+            if tip:
+                a.setStatusTip(tip)
+            self.addAction(a)  # shortcuts work even with the menu bar hidden
+            if menu is not None:
+                menu.addAction(a)
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = action(
+            "&Open film or image…", QKeySequence.StandardKey.Open, self.choose_film, file_menu
+        )
+        self.open_folder_action = action(
+            "Open &folder of frames…", "Ctrl+Shift+O", self.choose_folder, file_menu
+        )
+        file_menu.addSeparator()
+        action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        go = self.menuBar().addMenu("&Go")
+        action("Previous frame", Qt.Key.Key_Left, lambda: self.step(-1), go)
+        action("Next frame", Qt.Key.Key_Right, lambda: self.step(1), go)
+        action("Back one second", "Shift+Left", lambda: self.step(-self._one_second()), go)
+        action("Forward one second", "Shift+Right", lambda: self.step(self._one_second()), go)
+        action("First frame", Qt.Key.Key_Home, lambda: self.seek(0), go)
+        action("Last frame", Qt.Key.Key_End, lambda: self.seek(self.frame_count - 1), go)
+        go.addSeparator()
+        action("Previous shot", Qt.Key.Key_PageUp, lambda: self.step_shot(-1), go)
+        action("Next shot", Qt.Key.Key_PageDown, lambda: self.step_shot(1), go)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        action("&About Panchro", None, self._about, help_menu)
+
+    # --- opening ----------------------------------------------------------------------
+
+    def choose_film(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a film or an image", self._start_dir(), _file_filter()
+        )
+        if path:
+            self.open_film(path)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a folder of scanned frames", self._start_dir()
+        )
+        if not folder:
+            return
+        fps, ok = QInputDialog.getDouble(
+            self, "Frame rate", "Frames per second of this sequence:", 24.0, 1.0, 300.0, 3
+        )
+        if ok:
+            self.open_film(folder, fps=fps)
+
+    def _start_dir(self) -> str:
+        return str(Path(self.film_path).parent) if self.film_path else str(Path.home())
+
+    def open_film(self, path: str | Path, fps: float | None = None) -> None:
+        """Open `path` (a film, a folder of frames or an image); replaces what was open."""
+        self._forget_film(close_in_engine=True)
+        self.film_path = str(Path(path).expanduser().absolute())
+        self.film_fps = fps
+        self.current = 0
+        self.displayed = None
+        self.info = {}  # empty until opened; a reopen after a restart keeps it
+        self.shots, self.shots_done = [], False
+        self._thumbs.clear()
+        self._settled_sent = False
+        self.facts.clear()
+        self.shot_panel.show_shot(None, 0, None, 0.0)
+        self.strip.show_note("Opening…")
+        self.timeline.clear()
+        self.view.clear(f"Opening {Path(self.film_path).name}…")
+        self.setWindowTitle(f"{APP_NAME} — {Path(self.film_path).name}")
+        self.message_bar.hide()
+        if self.engine.is_ready():
+            self._send_open()
+        # Otherwise `_on_engine_ready` sends it.
+
+    def _send_open(self) -> None:
+        assert self.film_path is not None
+        params: dict[str, Any] = {"path": self.film_path}
+        if self.film_fps:
+            params["fps"] = self.film_fps
+        self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
+
+    def _forget_film(self, *, close_in_engine: bool) -> None:
+        """Drop every request about the current film; its replies will be ignored."""
+        if close_in_engine and self.film is not None and self.engine.is_ready():
+            if self._shots_req is not None:
+                self.engine.cancel(self._shots_req)
+            self.engine.request(Request.CLOSE, film=self.film)
+        for rid in (self._open_req, self._frame_req, self._shots_req):
+            if rid is not None:
+                self.engine.forget(rid)
+        if self._thumb_req is not None:
+            self.engine.forget(self._thumb_req[0])
+        self.film = None
+        self._open_req = self._frame_req = self._shots_req = None
+        self._thumb_req = None
+        self._thumb_queue.clear()
+
+    def _on_opened(self, msg: Message) -> None:
+        if msg.id != self._open_req:
+            return
+        self._open_req = None
+        if msg.type == Event.ERROR:
+            name = Path(self.film_path or "").name
+            text = str(msg.body.get("message", "unknown error"))
+            self.view.clear(f"{name} could not be opened.")
+            self.strip.show_note("No film open.")
+            self.setWindowTitle(APP_NAME)
+            self.message_bar.show_message(
+                f"Could not open {name}: {text}", "error", "Open another…", self.choose_film
+            )
+            self.statusBar().showMessage(f"Could not open {name}", 10000)
+            self.film_path = None
+            self.openFailed.emit(f"{name}: {text}")
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        reopened = bool(self.info)
+        self.film = int(data["film"])
+        self.info = dict(data.get("info") or {})
+        self.facts.set_info(self.info)
+        count = self.frame_count
+        self.current = min(self.current, max(count - 1, 0))
+        slider = self.timeline.slider
+        slider.blockSignals(True)
+        slider.setRange(0, max(count - 1, 0))
+        slider.setValue(self.current)
+        slider.setPageStep(max(1, round(self.fps)))
+        slider.blockSignals(False)
+        self.timeline.set_enabled(count > 1)
+        self._show_position()
+        self.view.clear("")
+        self.request_frame()
+        if reopened and self._restart_reason:
+            self.message_bar.show_message(
+                f"The engine stopped ({self._restart_reason}) and was restarted; "
+                "the film is open again.",
+                "info",
+            )
+        self._restart_reason = ""
+        if reopened and self.shots_done:
+            self._queue_missing_thumbnails()
+        else:
+            self._request_shots()
+
+    # --- frames -----------------------------------------------------------------------
+
+    @property
+    def frame_count(self) -> int:
+        count = self.info.get("frame_count")
+        return int(count) if isinstance(count, int) else 0
+
+    @property
+    def fps(self) -> float:
+        return tc.to_float(self.info.get("fps_float", self.info.get("fps"))) or 24.0
+
+    def _one_second(self) -> int:
+        return max(1, round(self.fps))
+
+    def seek(self, index: int) -> None:
+        """Show frame `index` (clamped to the film)."""
+        if self.film is None and not self.info:
+            return
+        index = max(0, min(index, self.frame_count - 1))
+        self.timeline.slider.setValue(index)  # -> _on_slider when it changes
+        if index != self.current:
+            self._on_slider(index)
+
+    def step(self, delta: int) -> None:
+        self.seek(self.current + delta)
+
+    def _on_slider(self, value: int) -> None:
+        if value == self.current and self.displayed == value:
+            return
+        self.current = value
+        self._show_position()
+        self.request_frame()
+
+    def _show_position(self, seconds: float | None = None) -> None:
+        t = self.current / self.fps if seconds is None else seconds
+        self.timeline.show_position(self.current, self.frame_count, t, self.fps)
+        shot = self.shot_at(self.current)
+        self.strip.set_current(shot)
+        self.shot_panel.show_shot(
+            shot, len(self.shots), self.shots[shot] if shot is not None else None, self.fps
+        )
+
+    def _preview_side(self) -> int:
+        ratio = self.view.devicePixelRatioF()
+        side = max(self.view.width(), self.view.height()) * ratio
+        step = PREVIEW_SIDE_STEP
+        return int(max(step, min(1920, -(-side // step) * step)))
+
+    def request_frame(self) -> None:
+        """Ask for the current frame for the view; a newer ask makes older replies stale."""
+        if self.film is None:
+            return
+        if self._frame_req is not None:
+            self.engine.forget(self._frame_req)
+        self._frame_side = self._preview_side()
+        self._frame_req = self.engine.request(
+            Request.FRAME,
+            self._on_frame,
+            film=self.film,
+            index=self.current,
+            max_side=self._frame_side,
+            blob_type="image/jpeg",
+        )
+
+    def _on_frame(self, msg: Message) -> None:
+        if msg.id != self._frame_req:
+            return  # stale: the person has scrubbed on
+        self._frame_req = None
+        if msg.type == Event.RESULT:
+            data = msg.body.get("data") or {}
+            image = QImage.fromData(msg.blob)
+            if image.isNull():
+                self.statusBar().showMessage("The engine sent a frame that cannot be shown", 8000)
+            else:
+                index = int(data.get("index", self.current))
+                self.displayed = index
+                self.view.set_frame(QPixmap.fromImage(image), index)
+                if index == self.current and isinstance(data.get("time_s"), int | float):
+                    self._show_position(float(data["time_s"]))
+                self.frameShown.emit(index)
+        elif msg.type == Event.ERROR:
+            self._show_error("Could not show frame", msg)
+        self._pump_thumbnails()
+        self._check_settled()
+
+    def _maybe_refresh_for_size(self) -> None:
+        if self.film is not None and self._preview_side() > self._frame_side:
+            self.request_frame()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
+        if watched is self.view and event.type() == event.Type.Resize:
+            self._resize_timer.start()
+        return super().eventFilter(watched, event)
+
+    # --- shots ------------------------------------------------------------------------
+
+    def _request_shots(self) -> None:
+        if self.film is None:
+            return
+        self.strip.show_progress(0, None)
+        self._shots_req = self.engine.request(
+            Request.SHOTS, self._on_shots, on_progress=self._on_shots_progress, film=self.film
+        )
+
+    def _on_shots_progress(self, event: dict[str, Any]) -> None:
+        total = event.get("total")
+        self.strip.show_progress(int(event.get("done") or 0), total if total else None)
+
+    def _on_shots(self, msg: Message) -> None:
+        if msg.id != self._shots_req:
+            return
+        self._shots_req = None
+        if msg.type == Event.RESULT:
+            shots = (msg.body.get("data") or {}).get("shots") or []
+            self.shots = sorted(shots, key=lambda s: int(s["start"]))
+            self.shots_done = True
+            width, height = self.info.get("width") or 16, self.info.get("height") or 9
+            self.strip.set_shots(self.shots, self.fps, float(width) / float(height or 1))
+            self.timeline.slider.set_marks([int(s["start"]) for s in self.shots])
+            self._show_position()
+            n = len(self.shots)
+            self.statusBar().showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
+            self._queue_missing_thumbnails()
+        elif msg.type == Event.ERROR:
+            self.shots_done = True  # nothing more will come; settle without them
+            self.strip.show_note(f"Shots could not be found: {msg.body.get('message', '')}")
+            self._show_error("Shot detection failed", msg)
+        elif msg.type == Event.CANCELLED:
+            self.strip.show_note("Shot detection was cancelled.")
+        self._check_settled()
+
+    def shot_at(self, index: int) -> int | None:
+        if not self.shots:
+            return None
+        starts = [int(s["start"]) for s in self.shots]
+        n = bisect.bisect_right(starts, index) - 1
+        return n if n >= 0 else None
+
+    def go_to_shot(self, shot: int) -> None:
+        if 0 <= shot < len(self.shots):
+            self.seek(int(self.shots[shot]["start"]))
+
+    def step_shot(self, delta: int) -> None:
+        if not self.shots:
+            return
+        here = self.shot_at(self.current)
+        if here is None:
+            target = 0
+        elif delta < 0 and self.current > int(self.shots[here]["start"]):
+            target = here  # first back to the start of this shot, as players do
+        else:
+            target = here + delta
+        self.go_to_shot(max(0, min(target, len(self.shots) - 1)))
+
+    # --- thumbnails -------------------------------------------------------------------
+
+    def _queue_missing_thumbnails(self) -> None:
+        self._thumb_queue = deque(n for n in range(len(self.shots)) if n not in self._thumbs)
+        for n, pixmap in self._thumbs.items():
+            self.strip.set_thumbnail(n, pixmap)
+        self._pump_thumbnails()
+        self._check_settled()
+
+    def _pump_thumbnails(self) -> None:
+        # One at a time, and only while the view waits for nothing: any frame
+        # request supersedes a queued one for the same film.
+        if self.film is None or self._thumb_req is not None or self._frame_req is not None:
+            return
+        if not self._thumb_queue:
+            return
+        shot = self._thumb_queue.popleft()
+        key = int(self.shots[shot].get("key_frame", self.shots[shot]["start"]))
+        rid = self.engine.request(
+            Request.FRAME,
+            self._on_thumbnail,
+            film=self.film,
+            index=key,
+            max_side=THUMB_MAX_SIDE,
+            blob_type="image/jpeg",
+        )
+        self._thumb_req = (rid, shot)
+
+    def _on_thumbnail(self, msg: Message) -> None:
+        if self._thumb_req is None or msg.id != self._thumb_req[0]:
+            return
+        shot = self._thumb_req[1]
+        self._thumb_req = None
+        if msg.type == Event.RESULT:
+            image = QImage.fromData(msg.blob)
+            if not image.isNull():
+                pixmap = QPixmap.fromImage(image)
+                self._thumbs[shot] = pixmap
+                self.strip.set_thumbnail(shot, pixmap)
+        elif msg.type == Event.SUPERSEDED:
+            self._thumb_queue.appendleft(shot)  # the view's frame came first; ask again later
+        # An error leaves the grey placeholder; the shot itself still works.
+        self._pump_thumbnails()
+        self._check_settled()
+
+    # --- colour modes -----------------------------------------------------------------
+
+    def _sample_colour_modes(self) -> None:
+        if self.film is None:
+            self.colour.show_error("Open a film first.")
+            return
+        shot = self.shot_at(self.current)
+        index = int(self.shots[shot].get("key_frame", self.current)) if shot is not None else 0
+        self.engine.request(
+            Request.SAMPLE_KEYFRAME, self._on_colour_modes, film=self.film, index=index, k=4
+        )
+        self.colour.show_error("Sampling…")
+
+    def _on_colour_modes(self, msg: Message) -> None:
+        if msg.type == Event.ERROR:
+            self.colour.show_error(str(msg.body.get("message", "")))
+        elif msg.type == Event.RESULT:
+            # Showing the candidates side by side comes with the colour-mode view.
+            n = len((msg.body.get("data") or {}).get("candidates") or [])
+            self.colour.show_error(f"{n} colour modes received.")
+
+    # --- engine supervision ------------------------------------------------------------
+
+    def _on_engine_state(self, state: str, detail: str) -> None:
+        if state == STARTING:
+            text = "Engine: starting…"
+        elif state == READY:
+            text = f"Engine: ready — {detail}"
+        elif state == RESTARTING:
+            text = "Engine: died, restarting…"
+        elif state == FAILED:
+            text = "Engine: failed"
+            self.message_bar.show_message(
+                f"The engine could not be started: {detail}", "error", "Try again", self._retry
+            )
+            self.colour.set_engine_down("The engine is not running.")
+        else:
+            text = f"Engine: {state}"
+        self.engine_label.setText(text)
+        device = self.engine.hello.get("device") or {}
+        tip = f"{device.get('name', '')}\nLog: {self.engine.log_path}".strip()
+        self.engine_label.setToolTip(tip)
+
+    def _retry(self) -> None:
+        self.engine.auto_restart = True
+        self.engine.restarts = 0
+        self.engine.start()
+
+    def _on_engine_ready(self, hello: dict[str, Any]) -> None:
+        models = hello.get("models") or {}
+        text, tip = describe_models(models)
+        self.models_label.setText(text)
+        self.models_label.setToolTip(tip)
+        self.colour.set_models(models)
+        device = describe_device(hello.get("device") or {})
+        self.statusBar().showMessage(f"Engine {hello.get('version', '')} ready on {device}", 5000)
+        if self.film_path is not None:
+            self._send_open()
+
+    def _on_engine_died(self, reason: str) -> None:
+        # Every pending request died with it; the film is reopened on the next `ready`.
+        self._forget_film(close_in_engine=False)
+        self._restart_reason = reason
+        self.message_bar.show_message(
+            f"The engine stopped: {reason}. Restarting it"
+            + (" and reopening the film." if self.film_path else "."),
+            "warning",
+        )
+        self.colour.set_engine_down("The engine is restarting…")
+
+    def _on_engine_log(self, level: str, text: str) -> None:
+        if level in ("warning", "error", "critical"):
+            self.statusBar().showMessage(f"Engine {level}: {text}", 8000)
+
+    def _show_error(self, what: str, msg: Message) -> None:
+        code = str(msg.body.get("code", ""))
+        text = str(msg.body.get("message", ""))
+        if code == ErrorCode.INTERNAL:
+            text += f" — log: {self.engine.log_path}"
+        self.message_bar.show_message(f"{what}: {text}", "error")
+        self.statusBar().showMessage(what, 10000)
+
+    def _check_settled(self) -> None:
+        if self._settled_sent or self.film is None or self.displayed is None:
+            return
+        if not self.shots_done or self._thumb_req is not None or self._thumb_queue:
+            return
+        self._settled_sent = True
+        self.settled.emit()
+
+    # --- window events ----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = _local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.open_film(paths[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.engine.shutdown()
+        super().closeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1280, 800)
+
+    def _about(self) -> None:
+        hello = self.engine.hello
+        QMessageBox.about(
+            self,
+            "About Panchro",
+            "<b>Panchro</b> restores old black-and-white films.<br>"
+            f"Engine {hello.get('version', '?')}, Python {hello.get('python', '?')}, "
+            f"torch {hello.get('torch', '?')}, PyAV {hello.get('av', '?')}.",
+        )
+
+
+def _local_paths(mime: Any) -> list[str]:
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]

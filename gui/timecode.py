@@ -1,0 +1,69 @@
+"""Text for times, rates and sizes as a person reads them. Pure Python, no Qt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def nominal_rate(fps: float) -> int:
+    """Frames per timecode second: 24 for 23.976, 30 for 29.97 (non-drop-frame)."""
+    return max(1, round(fps)) if fps > 0 else 1
+
+
+def timecode(seconds: float, fps: float) -> str:
+    """HH:MM:SS:FF at the film's nominal rate, e.g. '00:01:02:12'."""
+    rate = nominal_rate(fps)
+    # Count real frames and label them at the nominal rate (non-drop-frame), so
+    # at 23.976 fps every frame still gets its own code and no code is skipped.
+    # Rounding, not flooring: a frame's time arrives rounded (PTS in a time base,
+    # JSON floats), and 25/24 s must still read as frame 25, never 24.
+    total_frames = round(max(0.0, seconds) * fps) if fps > 0 else 0
+    whole, ff = divmod(total_frames, rate)
+    h, rest = divmod(int(whole), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}:{s:02d}:{int(ff):02d}"
+
+
+def duration(seconds: float) -> str:
+    """'1:02:03.5', '2:03.5' or '3.50 s'."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    if h >= 1:
+        return f"{int(h)}:{int(m):02d}:{s:04.1f}"
+    return f"{int(m)}:{s:04.1f}"
+
+
+def frame_rate(fps: Any, is_vfr: bool = False) -> str:
+    """'24 fps', '23.976 fps', with ', variable' for VFR films."""
+    value = to_float(fps)
+    if value is None or value <= 0:
+        text = "unknown"
+    elif abs(value - round(value)) < 1e-3:
+        text = f"{round(value)} fps"
+    else:
+        text = f"{value:.3f} fps"
+    return text + (" (variable)" if is_vfr else "")
+
+
+def to_float(value: Any) -> float | None:
+    """A number from 24, 23.976, '24000/1001' or '24'; None when it is none of those."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "/" in text:
+                num, den = text.split("/", 1)
+                return float(num) / float(den) if float(den) else None
+            return float(text)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and "num" in value and "den" in value:
+        den = to_float(value["den"])
+        num = to_float(value["num"])
+        return num / den if num is not None and den else None
+    return None

@@ -1,0 +1,647 @@
+"""The main window's parts. They only show things and forward clicks; the window
+decides what to ask the engine. Colours come from the system palette, except the
+frame view's black surround, which is how films are looked at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QStyle,
+    QStyleOptionSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panchro.gui import timecode as tc
+
+COLORIZER = "colorizer"
+
+
+class FrameView(QWidget):
+    """One preview frame, scaled to fit with its aspect kept, on black."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.frame_index: int | None = None
+        self._placeholder = ""
+        self.setMinimumSize(240, 135)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(800, 450)
+
+    def set_frame(self, pixmap: QPixmap, index: int) -> None:
+        self._pixmap = pixmap
+        self.frame_index = index
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        """The frame as the engine sent it (before scaling to the widget)."""
+        return self._pixmap
+
+    def clear(self, placeholder: str = "") -> None:
+        self._pixmap = None
+        self.frame_index = None
+        self._placeholder = placeholder
+        self.update()
+
+    def image_rect(self) -> QRect:
+        """Where the frame is drawn: the largest rectangle of its aspect that fits."""
+        if self._pixmap is None or self._pixmap.isNull():
+            return QRect()
+        size = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        rect = QRect(0, 0, size.width(), size.height())
+        rect.moveCenter(self.rect().center())
+        return rect
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0))
+        if self._pixmap is not None and not self._pixmap.isNull():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(self.image_rect(), self._pixmap)
+        elif self._placeholder:
+            painter.setPen(QColor(190, 190, 190))
+            painter.drawText(
+                self.rect().adjusted(24, 24, -24, -24),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self._placeholder,
+            )
+        painter.end()
+
+
+class MessageBar(QFrame):
+    """A non-blocking message above the picture: text, an optional action, a close button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.icon = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.close_button = QToolButton()
+        self.close_button.setAutoRaise(True)
+        self.close_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton)
+        )
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.clicked.connect(self.hide)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.close_button)
+        self._action: Callable[[], None] | None = None
+        self.action_button.clicked.connect(self._run_action)
+        self.hide()
+
+    def show_message(
+        self,
+        text: str,
+        level: str = "error",
+        action_text: str = "",
+        action: Callable[[], None] | None = None,
+    ) -> None:
+        icons = {
+            "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+            "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+        }
+        default = QStyle.StandardPixmap.SP_MessageBoxInformation
+        icon = self.style().standardIcon(icons.get(level, default))
+        self.icon.setPixmap(icon.pixmap(20, 20))
+        self.text.setText(text)
+        self._action = action
+        self.action_button.setText(action_text)
+        self.action_button.setVisible(bool(action_text and action))
+        self.show()
+
+    def _run_action(self) -> None:
+        action = self._action
+        self.hide()
+        if action:
+            action()
+
+
+def _fixed_font_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    return label
+
+
+class ShotSlider(QSlider):
+    """The timeline slider, with a tick where each shot starts."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.marks: list[int] = []
+
+    def set_marks(self, frames: Sequence[int]) -> None:
+        self.marks = [f for f in frames if f > 0]
+        self.update()
+
+    def mark_x(self, frame: int) -> int:
+        """Where the handle's centre would be at `frame`, in widget pixels."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        groove = style.subControlRect(
+            QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self
+        )
+        handle = style.subControlRect(
+            QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self
+        )
+        span = max(1, groove.width() - handle.width())
+        pos = QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), frame, span)
+        return groove.x() + handle.width() // 2 + pos
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if not self.marks or self.maximum() <= self.minimum():
+            return
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Highlight))
+        h = self.height()
+        for frame in self.marks:
+            x = self.mark_x(frame)
+            painter.drawLine(x, 1, x, h // 4)
+            painter.drawLine(x, h - h // 4, x, h - 2)
+        painter.end()
+
+
+class Timeline(QWidget):
+    """Slider, step buttons and the timecode of the current frame."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        style = self.style()
+
+        def button(icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+            b = QToolButton()
+            b.setIcon(style.standardIcon(icon))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            return b
+
+        sp = QStyle.StandardPixmap
+        self.prev_shot = button(sp.SP_MediaSkipBackward, "Previous shot (PgUp)")
+        self.prev_frame = button(sp.SP_MediaSeekBackward, "Previous frame (Left)")
+        self.next_frame = button(sp.SP_MediaSeekForward, "Next frame (Right)")
+        self.next_shot = button(sp.SP_MediaSkipForward, "Next shot (PgDown)")
+        self.slider = ShotSlider()
+        self.slider.setRange(0, 0)
+        self.slider.setSingleStep(1)
+        self.slider.setToolTip("Drag to scrub; Home/End jump to the first/last frame")
+        self.timecode = _fixed_font_label("--:--:--:--")
+        self.timecode.setToolTip("Timecode HH:MM:SS:FF at the film's nominal frame rate")
+        self.frame_label = _fixed_font_label("")
+        self.frame_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        for b in (self.prev_shot, self.prev_frame, self.next_frame, self.next_shot):
+            layout.addWidget(b)
+        layout.addWidget(self.slider, 1)
+        layout.addSpacing(6)
+        layout.addWidget(self.timecode)
+        layout.addSpacing(6)
+        layout.addWidget(self.frame_label)
+        self.set_enabled(False)
+
+    def set_enabled(self, enabled: bool) -> None:
+        for w in (self.prev_shot, self.prev_frame, self.next_frame, self.next_shot, self.slider):
+            w.setEnabled(enabled)
+
+    def show_position(self, index: int, count: int, seconds: float, fps: float) -> None:
+        self.timecode.setText(tc.timecode(seconds, fps))
+        width = len(str(max(count, 1)))
+        self.frame_label.setText(f"frame {index + 1:>{width}} / {count}")
+
+    def clear(self) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.slider.set_marks([])
+        self.timecode.setText("--:--:--:--")
+        self.frame_label.setText("")
+        self.set_enabled(False)
+
+
+class ShotStrip(QWidget):
+    """The film's shots as thumbnails under the timeline; a click jumps to the shot."""
+
+    shotClicked = Signal(int)
+
+    THUMB_WIDTH = 112
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stack = QStackedWidget()
+        self.note = QLabel("Shots appear here after a film is opened.")
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)  # the palette's dimmed text, whatever the theme
+
+        busy = QWidget()
+        busy_layout = QVBoxLayout(busy)
+        busy_layout.addStretch(1)
+        self.busy_label = QLabel("Finding shots…")
+        self.busy_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(420)
+        busy_layout.addWidget(self.busy_label)
+        busy_layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
+        busy_layout.addStretch(1)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.row = QWidget()
+        self.row_layout = QHBoxLayout(self.row)
+        self.row_layout.setContentsMargins(2, 2, 2, 2)
+        self.row_layout.setSpacing(4)
+        self.row_layout.addStretch(1)
+        self.scroll.setWidget(self.row)
+
+        self.stack.addWidget(self.note)
+        self.stack.addWidget(busy)
+        self.stack.addWidget(self.scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.buttons: list[QToolButton] = []
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.group.idClicked.connect(self.shotClicked)
+        self._icon_size = QSize(self.THUMB_WIDTH, 63)
+        self.setFixedHeight(self._strip_height())
+
+    def _strip_height(self) -> int:
+        text = self.fontMetrics().height() * 2
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return self._icon_size.height() + text + bar + 24
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.stack.setCurrentWidget(self.note)
+
+    def show_progress(self, done: int, total: int | None, stage: str = "") -> None:
+        self.busy_label.setText(f"Finding shots… {stage}".rstrip())
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        else:
+            self.progress.setRange(0, 0)  # busy indicator until a total is known
+        self.stack.setCurrentIndex(1)
+
+    def set_shots(self, shots: Sequence[dict[str, Any]], fps: float, aspect: float) -> None:
+        for b in self.buttons:
+            self.group.removeButton(b)
+            b.deleteLater()
+        self.buttons = []
+        height = max(36, min(96, round(self.THUMB_WIDTH / max(aspect, 0.1))))
+        self._icon_size = QSize(self.THUMB_WIDTH, height)
+        self.setFixedHeight(self._strip_height())
+        for n, shot in enumerate(shots):
+            start, end = int(shot["start"]), int(shot["end"])
+            b = QToolButton()
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            b.setIconSize(self._icon_size)
+            b.setCheckable(True)
+            b.setAutoRaise(True)
+            b.setText(f"{n + 1} · {tc.timecode(start / fps if fps else 0, fps)}")
+            b.setToolTip(
+                f"Shot {n + 1}: frames {start + 1}–{end} ({end - start} frames), "
+                f"key frame {int(shot.get('key_frame', start)) + 1}"
+            )
+            blank = QPixmap(self._icon_size)
+            blank.fill(self.palette().color(QPalette.ColorRole.Mid))
+            b.setIcon(blank)
+            self.group.addButton(b, n)
+            self.row_layout.insertWidget(n, b)
+            self.buttons.append(b)
+        self.stack.setCurrentWidget(self.scroll)
+
+    def set_thumbnail(self, shot: int, pixmap: QPixmap) -> None:
+        if 0 <= shot < len(self.buttons):
+            scaled = pixmap.scaled(
+                self._icon_size,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self.buttons[shot].setIcon(scaled)
+            self.buttons[shot].setProperty("has_thumbnail", True)
+
+    def set_current(self, shot: int | None) -> None:
+        if shot is None or not 0 <= shot < len(self.buttons):
+            checked = self.group.checkedButton()
+            if checked:
+                self.group.setExclusive(False)
+                checked.setChecked(False)
+                self.group.setExclusive(True)
+            return
+        button = self.buttons[shot]
+        if not button.isChecked():
+            button.setChecked(True)
+            self.scroll.ensureWidgetVisible(button, 24, 0)
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself in the middle ('bw_a-bom…part.mp4') to fit its width."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        super().setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width()))
+
+
+class FactsPanel(QGroupBox):
+    """What the engine found out about the film."""
+
+    FIELDS = (
+        ("file", "File"),
+        ("kind", "Kind"),
+        ("size", "Size"),
+        ("rate", "Frame rate"),
+        ("duration", "Duration"),
+        ("frames", "Frames"),
+        ("codec", "Video"),
+        ("colour", "Colour"),
+        ("audio", "Audio"),
+        ("subtitles", "Subtitles"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Film", parent)
+        form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.values: dict[str, QLabel] = {}
+        for key, title in self.FIELDS:
+            value = ElidedLabel("–") if key == "file" else QLabel("–")
+            value.setWordWrap(key != "file")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            form.addRow(title + ":", value)
+            self.values[key] = value
+
+    def clear(self) -> None:
+        for label in self.values.values():
+            label.setText("–")
+            label.setToolTip("")
+
+    def set_info(self, info: dict[str, Any]) -> None:
+        for key, text in describe_film(info).items():
+            self.values[key].setText(text)
+        path = str(info.get("path", ""))
+        self.values["file"].setToolTip(path)
+
+
+def describe_film(info: dict[str, Any]) -> dict[str, str]:
+    """The facts panel's rows, as text, from the engine's MediaInfo dict."""
+    path = str(info.get("path", ""))
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or path
+    kind = str(info.get("kind", "") or "?")
+    container = _container_name(info.get("container"), name)
+    width, height = info.get("width"), info.get("height")
+    size = f"{width} × {height}" if width and height else "?"
+    sar = info.get("sample_aspect_ratio")
+    if sar and str(sar) not in ("1", "1/1", "1:1", "1.0", "0/1", "None"):
+        size += f", pixel aspect {sar}"
+    rotation = info.get("rotation")
+    if rotation:
+        size += f", rotated {rotation}°"
+    fps = tc.to_float(info.get("fps_float", info.get("fps"))) or 0.0
+    count = info.get("frame_count")
+    dur = tc.to_float(info.get("duration_s"))
+    codec = ", ".join(
+        str(v)
+        for v in (
+            info.get("codec"),
+            info.get("pix_fmt"),
+            f"{info['bit_depth']} bit" if info.get("bit_depth") else None,
+        )
+        if v
+    )
+    colour_bits = [
+        f"{label} {info[key]}"
+        for key, label in (
+            ("color_matrix", "matrix"),
+            ("color_range", "range"),
+            ("color_primaries", "primaries"),
+            ("color_transfer", "transfer"),
+        )
+        if info.get(key)
+    ]
+    return {
+        "file": name,
+        "kind": kind + (f" ({container})" if container else ""),
+        "size": size,
+        "rate": tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–",
+        "duration": tc.duration(dur) if dur is not None else "?",
+        "frames": f"{count:,}" if isinstance(count, int) else "?",
+        "codec": codec or "–",
+        "colour": ", ".join(colour_bits) or "untagged",
+        "audio": _streams(info.get("audio") or [], _audio_text) or "none",
+        "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
+    }
+
+
+def _container_name(container: Any, filename: str) -> str | None:
+    """FFmpeg names demuxers by family ('mov,mp4,m4a,3gp,3g2,mj2'); show the file's own."""
+    if not container:
+        return None
+    names = str(container).split(",")
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return suffix if suffix in names else names[0]
+
+
+def _streams(streams: Sequence[Any], describe: Callable[[dict[str, Any]], str]) -> str:
+    lines = []
+    for s in streams:
+        lines.append(describe(s) if isinstance(s, dict) else str(s))
+    return "\n".join(lines)
+
+
+def _audio_text(s: dict[str, Any]) -> str:
+    parts = [str(s.get("codec") or "audio")]
+    channels = s.get("channels")
+    layout = s.get("layout") or s.get("channel_layout")
+    if layout:
+        parts.append(str(layout))
+    elif channels:
+        parts.append(f"{channels} ch")
+    rate = s.get("sample_rate")
+    if rate:
+        parts.append(f"{int(rate) / 1000:g} kHz")
+    if s.get("language"):
+        parts.append(str(s["language"]))
+    if s.get("title"):
+        parts.append(f"“{s['title']}”")
+    return ", ".join(parts)
+
+
+def _subtitle_text(s: dict[str, Any]) -> str:
+    parts = [str(s.get("codec") or "subtitles")]
+    if s.get("language"):
+        parts.append(str(s["language"]))
+    if s.get("title"):
+        parts.append(f"“{s['title']}”")
+    return ", ".join(parts)
+
+
+class ShotPanel(QGroupBox):
+    """The shot under the playhead: where it starts and ends, and its key frame."""
+
+    keyFrameRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Shot", parent)
+        layout = QVBoxLayout(self)
+        self.text = QLabel("No shots yet.")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_button = QPushButton("Go to key frame")
+        self.key_button.setToolTip("The frame the colour modes are sampled from")
+        self.key_button.setEnabled(False)
+        self.key_button.clicked.connect(lambda: self.keyFrameRequested.emit(self._key))
+        layout.addWidget(self.text)
+        layout.addWidget(self.key_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._key = 0
+
+    def show_shot(self, n: int | None, count: int, shot: dict[str, Any] | None, fps: float) -> None:
+        if n is None or shot is None:
+            self.text.setText("No shots yet." if count == 0 else "–")
+            self.key_button.setEnabled(False)
+            return
+        start, end = int(shot["start"]), int(shot["end"])
+        self._key = int(shot.get("key_frame", start))
+        frames = end - start
+        seconds = frames / fps if fps else 0.0
+        self.text.setText(
+            f"Shot {n + 1} of {count}\n"
+            f"Frames {start + 1}–{end} ({frames} frames, {tc.duration(seconds)})\n"
+            f"Key frame {self._key + 1}"
+        )
+        self.key_button.setEnabled(True)
+
+
+class ColourModesPanel(QGroupBox):
+    """Colour modes of the current shot's key frame; says plainly when the model is missing."""
+
+    sampleRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Colour modes", parent)
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Waiting for the engine…")
+        self.status.setWordWrap(True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setEnabled(False)  # dimmed by the palette
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sample_button = QPushButton("Sample colour modes")
+        self.sample_button.setToolTip("Ask the colorizer for several colourings of the key frame")
+        self.sample_button.setEnabled(False)
+        self.sample_button.clicked.connect(self.sampleRequested)
+        layout.addWidget(self.status)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.sample_button)
+        self.model_ready = False
+
+    def set_models(self, models: dict[str, Any]) -> None:
+        entry = models.get(COLORIZER) or {}
+        status = str(entry.get("status", "missing")) if entry else "missing"
+        path = str(entry.get("path") or "")
+        self.model_ready = status == "ready"
+        if self.model_ready:
+            self.status.setText("Colorizer ready. Pick a shot, then sample its colour modes.")
+            self.detail.setText(path)
+        elif status == "untrained":
+            self.status.setText("Colorizer model untrained — its weights are not trained yet.")
+            self.detail.setText(f"Weights: {path}" if path else "")
+        elif status == "invalid":
+            self.status.setText("Colorizer weights cannot be read.")
+            self.detail.setText(f"{path}: {entry.get('reason', 'not a safetensors file')}")
+        elif status == "no_code":
+            self.status.setText("Colorizer weights are there, but this engine has no code for it.")
+            self.detail.setText("Update Panchro to use them.")
+        else:
+            self.status.setText("Colorizer model missing — not trained yet.")
+            self.detail.setText(
+                f"No colour modes can be offered until weights exist at {path}."
+                if path
+                else "No colour modes can be offered until the colorizer is trained."
+            )
+        self.sample_button.setVisible(self.model_ready)
+        self.sample_button.setEnabled(self.model_ready)
+
+    def set_engine_down(self, text: str) -> None:
+        self.status.setText(text)
+        self.detail.setText("")
+        self.sample_button.setEnabled(False)
+
+    def show_error(self, text: str) -> None:
+        self.detail.setText(text)
+
+
+def describe_models(models: dict[str, Any]) -> tuple[str, str]:
+    """Short status-bar text ('Models: none ready (5 missing)') and a tooltip naming each."""
+    if not models:
+        return "Models: unknown", ""
+    statuses = {n: str((m or {}).get("status", "missing")) for n, m in models.items()}
+    ready = sorted(n for n, st in statuses.items() if st == "ready")
+    counts: dict[str, int] = {}
+    for st in statuses.values():
+        if st != "ready":
+            counts[st] = counts.get(st, 0) + 1
+    rest = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
+    if not counts:
+        head = "Models: all ready"
+    elif ready:
+        head = f"Models: {', '.join(ready)} ready ({rest})"
+    else:
+        head = f"Models: none ready ({rest})"
+    return head, "\n".join(f"{n}: {st}" for n, st in sorted(statuses.items()))

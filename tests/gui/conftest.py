@@ -1,0 +1,52 @@
+"""Fixtures for the GUI tests: a tiny film in three shots, and a window on a real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from makemedia import make_video  # tests/conftest.py puts tests/ on sys.path
+
+
+@dataclass(frozen=True)
+class Film:
+    path: Path
+    frames: int = 48
+    size: tuple[int, int] = (160, 120)
+    fps: int = 24
+    shot_starts: tuple[int, ...] = (0, 16, 32)
+
+
+@pytest.fixture(scope="session")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Film:
+    """48 frames of 160x120 at 24 fps, cut at 16 and 32, with an AAC tone and subtitles."""
+    spec = Film(tmp_path_factory.mktemp("gui_media") / "three_shots.mp4")
+    make_video(
+        spec.path,
+        frames=spec.frames,
+        size=spec.size,
+        fps=spec.fps,
+        audio=True,
+        subtitles=True,
+        cuts=spec.shot_starts[1:],
+    )
+    return spec
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> Iterator:
+    """A shown main window whose engine is ready; the engine is shut down afterwards."""
+    from panchro.gui.engine_process import EngineProcess
+    from panchro.gui.main_window import MainWindow
+
+    engine = EngineProcess(log_path=tmp_path / "engine.log")
+    win = MainWindow(engine)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(engine.is_ready, timeout=60_000)
+    yield win
+    engine.shutdown()

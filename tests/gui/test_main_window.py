@@ -1,0 +1,211 @@
+"""The main window driving a real engine process on a tiny three-shot film."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from panchro.gui.engine_process import READY, RESTARTING
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 60_000
+
+
+def open_and_settle(qtbot, win, film) -> None:
+    """Open the test film and wait until its frame, shots and thumbnails are shown."""
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(film.path)
+
+
+def wait_frame(qtbot, win, index: int) -> None:
+    qtbot.waitUntil(
+        lambda: win.displayed == index and win.view.frame_index == index, timeout=WAIT_MS
+    )
+
+
+def test_open_shows_facts_frame_shots_and_model_state(qtbot, window, film) -> None:
+    win = window
+    assert win.engine_label.text() == "Engine: ready — CPU"
+    assert "none ready" in win.models_label.text()
+    assert win.colour.status.text() == "Colorizer model missing — not trained yet."
+    assert not win.colour.sample_button.isVisible()
+
+    open_and_settle(qtbot, win, film)
+
+    assert win.windowTitle() == f"Panchro — {film.path.name}"
+    facts = {k: v.text() for k, v in win.facts.values.items()}
+    assert facts["frames"] == str(film.frames)
+    assert facts["size"] == f"{film.size[0]} × {film.size[1]}"
+    assert facts["rate"] == f"{film.fps} fps"
+    assert facts["duration"] == "2.00 s"
+    assert "h264" in facts["codec"]
+    assert "aac" in facts["audio"]
+    assert "mov_text" in facts["subtitles"]
+
+    pixmap = win.view.pixmap()
+    assert pixmap is not None and not pixmap.isNull()
+    assert win.view.frame_index == 0
+    assert pixmap.width() / pixmap.height() == pytest.approx(film.size[0] / film.size[1], abs=0.02)
+    # Drawn in the view with the same aspect, letterboxed, not stretched.
+    drawn = win.view.image_rect()
+    assert drawn.width() / drawn.height() == pytest.approx(film.size[0] / film.size[1], abs=0.02)
+    assert win.timeline.frame_label.text() == f"frame  1 / {film.frames}"
+    assert win.timeline.timecode.text() == "00:00:00:00"
+
+    starts = tuple(int(s["start"]) for s in win.shots)
+    assert starts == film.shot_starts
+    assert len(win.strip.buttons) == len(film.shot_starts)
+    assert all(b.property("has_thumbnail") for b in win.strip.buttons)
+    assert win.strip.buttons[0].isChecked()
+    assert win.timeline.slider.marks == list(film.shot_starts[1:])
+    assert win.shot_panel.text.text().startswith(f"Shot 1 of {len(film.shot_starts)}\nFrames 1–16")
+
+    # A click on a shot jumps to its first frame.
+    qtbot.mouseClick(win.strip.buttons[2], Qt.MouseButton.LeftButton)
+    wait_frame(qtbot, win, film.shot_starts[2])
+    assert win.timeline.slider.value() == film.shot_starts[2]
+    assert win.strip.buttons[2].isChecked()
+    assert win.timeline.timecode.text() == "00:00:01:08"
+
+
+def test_scrubbing_ends_on_the_last_requested_frame(qtbot, window, film) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    shown: list[int] = []
+    win.frameShown.connect(shown.append)
+    positions = [(i * 7) % film.frames for i in range(1, 60)] + [37]
+    for value in positions:
+        win.timeline.slider.setValue(value)
+    wait_frame(qtbot, win, 37)
+    qtbot.wait(300)  # anything stale still on its way would land now
+    # All 60 requests went out before any reply was read, so every reply but the
+    # one to the last request was stale when it came (or was superseded in the
+    # engine): only frame 37 ever reached the view.
+    assert shown == [37]
+    assert win.displayed == 37
+    assert win.timeline.frame_label.text() == f"frame 38 / {film.frames}"
+    assert win.strip.buttons[2].isChecked()
+
+
+def test_keyboard_steps_and_jumps(qtbot, window, film) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.activateWindow()
+    win.view.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_Right)
+    wait_frame(qtbot, win, 1)
+    qtbot.keyClick(win, Qt.Key.Key_End)
+    wait_frame(qtbot, win, film.frames - 1)
+    qtbot.keyClick(win, Qt.Key.Key_Left)
+    wait_frame(qtbot, win, film.frames - 2)
+    qtbot.keyClick(win, Qt.Key.Key_PageUp)  # to the start of the current shot
+    wait_frame(qtbot, win, film.shot_starts[2])
+    qtbot.keyClick(win, Qt.Key.Key_PageUp)  # then the shot before
+    wait_frame(qtbot, win, film.shot_starts[1])
+    qtbot.keyClick(win, Qt.Key.Key_Home)
+    wait_frame(qtbot, win, 0)
+    qtbot.keyClick(win, Qt.Key.Key_Left)  # nothing before the first frame
+    qtbot.wait(100)
+    assert win.current == 0
+
+
+def test_engine_killed_is_restarted_and_the_film_reopened(qtbot, window, film) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.seek(20)
+    wait_frame(qtbot, win, 20)
+    old_pid = win.engine.process.processId()
+    states: list[str] = []
+    win.engine.stateChanged.connect(lambda state, detail: states.append(state))
+
+    with qtbot.waitSignal(win.engine.engineDied, timeout=WAIT_MS) as died:
+        win.engine.process.kill()
+    assert "crashed" in died.args[0] or "exited" in died.args[0]
+    qtbot.waitUntil(lambda: "Restarting" in win.message_bar.text.text(), timeout=5_000)
+
+    with qtbot.waitSignal(win.frameShown, timeout=WAIT_MS) as shown:
+        pass
+    assert shown.args == [20]
+    assert RESTARTING in states and states[-1] == READY
+    assert win.engine.process.processId() != old_pid
+    assert win.film is not None and win.film_path == str(film.path)
+    assert win.engine.restarts == 1
+    assert win.view.frame_index == 20
+    assert win.engine_label.text() == "Engine: ready — CPU"
+    # The shots survived the restart, and scrubbing works on the new engine.
+    assert len(win.strip.buttons) == len(film.shot_starts)
+    win.seek(5)
+    wait_frame(qtbot, win, 5)
+
+
+def test_a_file_that_is_not_a_film_is_reported(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a film\n")
+    with qtbot.waitSignal(win.openFailed, timeout=WAIT_MS) as failed:
+        win.open_film(bad)
+    assert "notes.mp4" in failed.args[0]
+    assert win.message_bar.isVisible()
+    assert "notes.mp4" in win.message_bar.text.text()
+    assert win.message_bar.action_button.text() == "Open another…"
+    assert win.windowTitle() == "Panchro"
+    assert win.view.pixmap() is None
+    assert win.engine.is_ready()  # a bad file never takes the engine down
+
+
+def test_dropping_a_folder_of_frames_opens_it(qtbot, window, tmp_path: Path) -> None:
+    from makemedia import make_frame_folder
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    folder = make_frame_folder(tmp_path / "scans", 12, (64, 48), bit_depth=16)
+    win = window
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    action, buttons = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    mods, at = Qt.KeyboardModifier.NoModifier, win.rect().center()
+    text = QMimeData()
+    text.setText("not a file")
+    for data, wanted in ((text, False), (mime, True)):
+        enter = QDragEnterEvent(at, action, data, buttons, mods)
+        enter.ignore()
+        win.dragEnterEvent(enter)
+        assert enter.isAccepted() is wanted
+    drop = QDropEvent(QPointF(at), action, mime, buttons, mods)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.dropEvent(drop)
+    assert win.windowTitle() == "Panchro — scans"
+    assert win.facts.values["kind"].text() == "frames"
+    assert win.facts.values["frames"].text() == "12"
+    assert "16 bit" in win.facts.values["codec"].text()
+    assert win.view.pixmap().size().toTuple() == (64, 48)
+    assert len(win.strip.buttons) >= 1
+
+
+def test_screenshot_option_writes_the_window(film, tmp_path: Path) -> None:
+    shot = tmp_path / "window.png"
+    cache = tmp_path / "cache"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(cache))
+    run = subprocess.run(
+        [sys.executable, "-m", "panchro.gui.app", str(film.path), "--size", "900x600"]
+        + ["--screenshot", str(shot), "--timeout", "90"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (900, 600)
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, no leftovers
+    # The engine's log went to the user's cache folder, ending with a clean stop.
+    log = (cache / "panchro" / "engine.log").read_text()
+    assert "engine stopped" in log

@@ -1,0 +1,78 @@
+"""Text the window shows, from the engine's numbers (pure functions, no engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from panchro.gui import timecode as tc
+from panchro.gui.engine_process import describe_device
+from panchro.gui.widgets import describe_film, describe_models
+
+
+@pytest.mark.parametrize(
+    ("seconds", "fps", "expected"),
+    [
+        (0.0, 24.0, "00:00:00:00"),
+        (25 / 24, 24.0, "00:00:01:01"),
+        (1.0416, 24.0, "00:00:01:01"),  # a rounded PTS still names its own frame
+        (3661.48, 25.0, "01:01:01:12"),
+        (24 * 1001 / 24000, 24000 / 1001, "00:00:01:00"),  # 23.976: frame 24 is 1 s in
+        (23 * 1001 / 24000, 24000 / 1001, "00:00:00:23"),
+        (-1.0, 24.0, "00:00:00:00"),
+    ],
+)
+def test_timecode(seconds: float, fps: float, expected: str) -> None:
+    assert tc.timecode(seconds, fps) == expected
+
+
+def test_rates_and_durations() -> None:
+    assert tc.to_float("24000/1001") == pytest.approx(23.976, abs=1e-3)
+    assert tc.to_float({"num": 30, "den": 1}) == 30.0
+    assert tc.to_float("fast") is None and tc.to_float(True) is None
+    assert tc.frame_rate("24000/1001", is_vfr=True) == "23.976 fps (variable)"
+    assert tc.frame_rate(25.0) == "25 fps"
+    assert tc.duration(3.5) == "3.50 s"
+    assert tc.duration(125.25) == "2:05.2"
+    assert tc.duration(3725) == "1:02:05.0"
+
+
+def test_describe_film_lists_streams_and_tags() -> None:
+    rows = describe_film(
+        {
+            "path": "/films/old reel.mkv",
+            "kind": "video",
+            "container": "matroska",
+            "width": 720,
+            "height": 576,
+            "sample_aspect_ratio": "16/15",
+            "fps": 25.0,
+            "frame_count": 1500,
+            "duration_s": 60.0,
+            "codec": "ffv1",
+            "pix_fmt": "gray16le",
+            "bit_depth": 16,
+            "color_matrix": "bt601",
+            "audio": [{"codec": "pcm_s16le", "channels": 2, "sample_rate": 48000}],
+            "subtitles": [{"codec": "subrip", "language": "fra"}],
+        }
+    )
+    assert rows["file"] == "old reel.mkv"
+    assert rows["kind"] == "video (matroska)"
+    assert rows["size"] == "720 × 576, pixel aspect 16/15"
+    assert rows["frames"] == "1,500"
+    assert rows["duration"] == "1:00.0"
+    assert rows["codec"] == "ffv1, gray16le, 16 bit"
+    assert rows["colour"] == "matrix bt601"
+    assert rows["audio"] == "pcm_s16le, 2 ch, 48 kHz"
+    assert rows["subtitles"] == "subrip, fra"
+
+
+def test_describe_models_and_device() -> None:
+    text, tip = describe_models(
+        {"colorizer": {"status": "missing"}, "refiner": {"status": "untrained"}}
+    )
+    assert text == "Models: none ready (1 missing, 1 untrained)"
+    assert tip == "colorizer: missing\nrefiner: untrained"
+    assert describe_models({"colorizer": {"status": "ready"}})[0] == "Models: all ready"
+    assert describe_device({"type": "cpu", "name": "AMD EPYC"}) == "CPU"
+    assert describe_device({"type": "cuda", "name": "NVIDIA H100"}) == "GPU: NVIDIA H100"
