@@ -82,7 +82,15 @@ class ErrorCode:
 
 
 class ProtocolError(Exception):
-    """A frame could not be decoded. The reader has skipped past it."""
+    """A frame could not be decoded. The reader has skipped past it.
+
+    `id` is the request id when the frame was a JSON object that carried one
+    (e.g. it lacked a "type"), so the answer can still reach its sender.
+    """
+
+    def __init__(self, message: str, *, id: int | None = None) -> None:
+        super().__init__(message)
+        self.id = id
 
 
 @dataclass
@@ -98,8 +106,12 @@ class Message:
 
     @property
     def id(self) -> int | None:
-        value = self.body.get("id")
-        return value if isinstance(value, int) else None
+        return _int_id(self.body.get("id"))
+
+
+def _int_id(value: Any) -> int | None:
+    # JSON true/false decode to bool, a subclass of int; they are not ids.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def encode(body: dict[str, Any], blob: bytes = b"") -> bytes:
@@ -168,10 +180,14 @@ class Decoder:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return ProtocolError(f"message is not UTF-8 JSON: {exc}")
+        except (ValueError, RecursionError) as exc:
+            # Nesting too deep, or an integer too long to convert: still bad
+            # input, never a reason for the reader thread to die.
+            return ProtocolError(f"message is not usable JSON: {type(exc).__name__}")
         if not isinstance(body, dict):
             return ProtocolError("message is not a JSON object")
         if not isinstance(body.get("type"), str):
-            return ProtocolError("message has no 'type'")
+            return ProtocolError("message has no 'type'", id=_int_id(body.get("id")))
         return Message(body, blob)
 
 

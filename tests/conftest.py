@@ -68,3 +68,17 @@ def frame_folder_16bit(media_dir: Path) -> Path:
 def frame_folder_tiff16(media_dir: Path) -> Path:
     """12 TIFF frames 64x48, 16 bit RGB, named f1.tif .. f12.tif."""
     return make_frame_folder(media_dir / "frames_tiff16", 12, (64, 48), bit_depth=16, ext="tif")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `gpu` skip where there is no CUDA device (CI, laptops)."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in gpu_items:
+        item.add_marker(skip)
