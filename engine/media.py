@@ -1227,7 +1227,7 @@ def check_output_path(
 
 _TEXT_SUBTITLES = frozenset({"mov_text", "subrip", "srt", "ass", "ssa", "webvtt", "text"})
 # What FFmpeg's text subtitle encoders need to open when the source gives no header.
-_ASS_HEADER = (
+ASS_HEADER = (
     b"[Script Info]\r\nScriptType: v4.00+\r\nPlayResX: 384\r\nPlayResY: 288\r\n\r\n"
     b"[V4+ Styles]\r\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
     b"OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
@@ -1526,7 +1526,7 @@ class VideoWriter:
             header = stream.codec_context.subtitle_header
         except (av.error.FFmpegError, ValueError):
             pass
-        out_stream.codec_context.subtitle_header = header or _ASS_HEADER
+        out_stream.codec_context.subtitle_header = header or ASS_HEADER
         self._convert_subs.add(stream.index)
         log.info(
             "%s: subtitle stream #%d converted from %s to %s", self.path, stream.index, name, target

@@ -16,16 +16,7 @@ import av
 import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
-# A minimal ASS header: FFmpeg's text subtitle encoders (mov_text, srt, ass) refuse to open without.
-ASS_HEADER = (
-    b"[Script Info]\r\nScriptType: v4.00+\r\nPlayResX: 384\r\nPlayResY: 288\r\n\r\n"
-    b"[V4+ Styles]\r\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
-    b"OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
-    b"Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\r\n"
-    b"Style: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0"
-    b"\r\n\r\n[Events]\r\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, "
-    b"Effect, Text\r\n"
-)
+from panchro.engine.media import ASS_HEADER
 
 SUBTITLE_CUES = (("Hello", 0.1, 0.8), ("Second cue", 1.0, 1.6))
 
