@@ -207,6 +207,42 @@ def cmd_engine_serve(args: argparse.Namespace) -> int:
     return serve()
 
 
+def cmd_train_colorizer(args: argparse.Namespace) -> int:
+    from panchro.engine.train.colorizer import train_colorizer
+
+    train_colorizer(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        config=args.config,
+        resume=args.resume,
+        device=args.device,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+    )
+    return EXIT_OK
+
+
+def cmd_eval_colorizer(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate import eval_colorizer
+
+    eval_colorizer(
+        args.data,
+        args.weights,
+        k=args.k,
+        limit=args.limit,
+        out_sheet=args.sheet,
+        seed=args.seed,
+        temperature=args.temperature,
+        split=args.split,
+        device=args.device,
+    )
+    return EXIT_OK
+
+
 def cmd_bench_sample(args: argparse.Namespace) -> int:
     from panchro.engine.sampling import bench_sample
 
@@ -281,6 +317,38 @@ def build_parser() -> argparse.ArgumentParser:
     esub = p.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
     e = esub.add_parser("serve", help="speak the message protocol on stdin/stdout")
     e.set_defaults(func=cmd_engine_serve)
+
+    p = sub.add_parser("train", help="train a model from colour pictures and clips")
+    tsub = p.add_subparsers(dest="train_command", metavar="MODEL", required=True)
+    t = tsub.add_parser("colorizer", help="the PixColor colorizer (resumable)")
+    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--out", type=Path, default=Path("out/train_colorizer"), help="run folder")
+    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument(
+        "--config", default="default", help="model size: default, cpu (reduced) or small (tests)"
+    )
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=cmd_train_colorizer)
+
+    p = sub.add_parser("eval", help="measure a model against colour originals")
+    vsub = p.add_subparsers(dest="eval_command", metavar="MODEL", required=True)
+    v = vsub.add_parser("colorizer", help="NLL, best/mean-of-K PSNR, CIEDE2000, diversity")
+    v.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    v.add_argument("--weights", default="colorizer", help="weights file or registry name")
+    v.add_argument("-k", type=int, default=8, help="samples per picture")
+    v.add_argument("--limit", type=int, default=None, help="a random subset of N pictures")
+    v.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG")
+    v.add_argument("--split", default="all", choices=["all", "heldout", "train"])
+    v.add_argument("--temperature", type=float, default=1.0)
+    v.add_argument("--device", default=None)
+    v.add_argument("--seed", type=int, default=0)
+    v.set_defaults(func=cmd_eval_colorizer)
 
     p = sub.add_parser("bench", help="print speed and memory figures")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)

@@ -68,6 +68,9 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         ["engine"],
         ["engine", "serve"],
         ["bench", "io"],
+        ["bench", "sample"],
+        ["train", "colorizer"],
+        ["eval", "colorizer"],
     ):
         with pytest.raises(SystemExit) as exc:
             main([*argv, "--help"])
