@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -104,18 +102,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_image_atomically(image: object, out: Path) -> None:
-    from PIL import Image
-
-    assert isinstance(image, Image.Image)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(fd)
-    try:
-        image.save(tmp, format=(out.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG"))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
 def cmd_frame(args: argparse.Namespace) -> int:
@@ -123,8 +110,9 @@ def cmd_frame(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from panchro.engine import media
+    from panchro.engine.fsutil import atomic_write
 
-    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+    if args.output.suffix.lower() not in _IMAGE_FORMATS:
         raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
     out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
     with media.open_source(args.file, fps=args.fps) as src:
@@ -148,7 +136,8 @@ def cmd_frame(args: argparse.Namespace) -> int:
             pil = Image.fromarray((img >> 8).astype(np.uint8))
     else:
         pil = Image.fromarray(frame.image)
-    _write_image_atomically(pil, out)
+    fmt = _IMAGE_FORMATS[out.suffix.lower()]
+    atomic_write(out, lambda tmp: pil.save(tmp, format=fmt), what="the image")
     print(f"frame {frame.index} at {format_time(frame.time_s)} -> {out}")
     return EXIT_OK
 

@@ -29,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +41,7 @@ from PIL import Image
 
 from panchro.engine.color import rgb_to_ycbcr, upsample_chroma, ycbcr_to_rgb
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.fsutil import atomic_write
 
 MATRIX = "bt601"
 
@@ -339,17 +338,7 @@ def save_png_atomically(img: Image.Image, out: Path) -> None:
     out = Path(out)
     if not out.parent.is_dir():
         raise OutputError("the folder does not exist", path=out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        img.save(tmp, format="PNG")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as err:
-        raise OutputError(f"cannot write the image ({err.strerror or err})", path=out) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    atomic_write(out, lambda tmp: img.save(tmp, format="PNG"), what="the image")
 
 
 def eval_colorizer(

@@ -12,10 +12,7 @@ Pickles (.pt, .pth, .ckpt) are never opened: unpickling runs arbitrary code.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from torch import nn
 
 from panchro.engine import __version__
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
+from panchro.engine.fsutil import atomic_write
 from panchro.engine.models.registry import REGISTRY, get_spec, spec_for_config, weights_path
 
 FORMAT = "panchro.weights.v1"
@@ -55,19 +53,7 @@ def save_model(model: nn.Module, config: Any, path: str | Path, *, card: dict[st
         "card": json.dumps(card),
         "panchro_version": __version__,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are meant to be shared
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"cannot write weights: {err.strerror or err}", path=path) from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: save_file(state, tmp, metadata=metadata), what="weights")
     return path
 
 

@@ -29,8 +29,6 @@ import contextlib
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +41,7 @@ from torch.utils.data import DataLoader
 
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.evaluate import bins_to_hwc, merge_prediction, nll_bits, write_sheet
+from panchro.engine.fsutil import atomic_write
 from panchro.engine.models.colorizer import Colorizer, ColorizerConfig, build
 from panchro.engine.train.data import (
     MATRIX,
@@ -121,27 +120,13 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> to
 # --- checkpoints --------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"cannot write ({err.strerror or err})", path=path) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def save_checkpoint(
@@ -156,7 +141,7 @@ def save_checkpoint(
         folder / f"{stem}.optim.safetensors",
     )
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
+    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
 
     sd = opt.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -170,7 +155,7 @@ def save_checkpoint(
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    _atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
 
     record = {
         **meta,
@@ -260,7 +245,7 @@ def _truncate_log(path: Path, step: int) -> None:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and json.loads(line).get("step", 0) <= step
     ]
-    _atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
+    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
 
 
 def write_sample_grid(

@@ -1,0 +1,39 @@
+"""Writing files so that a reader never sees half of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from panchro.engine.errors import OutputError
+
+
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[str], None], *, what: str = ""
+) -> Path:
+    """Call `write(tmp)` on a temporary name beside `path`, fsync it, then rename it onto `path`.
+
+    A crash or an error leaves `path` as it was and removes the temporary
+    file. The file is made world-readable (mkstemp makes it private) because
+    outputs, weights and logs are meant to be shared. `what` names the kind of
+    file in the error message ("weights", "image").
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        label = f"cannot write {what}" if what else "cannot write"
+        raise OutputError(f"{label} ({err.strerror or err})", path=path) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
