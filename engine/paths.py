@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -17,4 +18,10 @@ def sample_film() -> Path:
 
 
 def models_dir() -> Path:
-    return resources_dir() / "models"
+    """Where model weights are looked for: `$PANCHRO_MODELS_DIR` if set, else the shipped ones.
+
+    The variable lets a user try other weights, and lets tests run the engine
+    against an empty or a test folder, whatever ships in resources/models.
+    """
+    override = os.environ.get("PANCHRO_MODELS_DIR")
+    return Path(override) if override else resources_dir() / "models"

@@ -7,14 +7,33 @@ for what each one contains.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Plain `pytest` works without a screen, as `make test` does.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from makemedia import make_frame_folder, make_video  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test, and every engine process a test starts, sees no model weights unless it says
+    so, so results don't depend on what ships in resources/models. Session-scoped so that it is
+    in place before module-scoped engine fixtures start their process."""
+    folder = tmp_path_factory.mktemp("no_models")
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    os.environ["PANCHRO_MODELS_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("PANCHRO_MODELS_DIR", None)
+    else:
+        os.environ["PANCHRO_MODELS_DIR"] = before
 
 
 @pytest.fixture(scope="session")
