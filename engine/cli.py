@@ -168,21 +168,46 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from panchro.engine.pipeline import restore
+    from panchro.engine import pipeline
     from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.project import Project
 
-    bar = TerminalBar("restore") if not args.quiet else None
+    project = Project.load(args.project) if args.project else None
+    settings = pipeline.settings_for(
+        project,
+        codec=args.codec,
+        bit_depth=args.bit_depth,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+    )
+    stages = pipeline.build_stages(settings)
+    preview = None
+    if args.preview is not None:
+        preview = parse_time(args.preview.removesuffix("s"))
+    bar = TerminalBar("preview" if preview is not None else "restore") if not args.quiet else None
     progress = Progress(None, bar)
     try:
-        summary = restore(
+        summary = pipeline.restore(
             args.input,
             args.output,
-            codec=args.codec,
-            bit_depth=args.bit_depth,
+            codec=settings.codec,
+            bit_depth=settings.bit_depth,
             overwrite=args.overwrite,
             fps=args.fps,
             progress=progress,
+            stages=stages,
+            project=project,
+            batch=args.batch,
+            chunk_seconds=args.chunk_seconds,
+            keep_job=True,
+            restart=args.restart,
+            preview=preview,
         )
+    except (CancelledError, KeyboardInterrupt):
+        if preview is None:
+            print("panchro: run the same command again to resume", file=sys.stderr)
+        raise
     finally:
         if bar:
             bar.close()
@@ -228,6 +253,61 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         split=args.split,
         device=args.device,
+    )
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """K colour modes of one picture (or one frame of a film) side by side in a PNG."""
+    from panchro.engine import colorize, media
+    from panchro.engine.fsutil import atomic_write
+
+    if args.output.suffix.lower() != ".png":
+        raise BadInputError("write the contact sheet as a .png file", path=args.output)
+    if not 1 <= args.k <= 16:
+        raise BadInputError(f"-k must be 1..16 for a contact sheet, got {args.k}")
+    if not 0 <= args.temperature <= 10:
+        raise BadInputError(f"--temperature must be within 0..10, got {args.temperature}")
+    src_path = Path(args.image)
+    out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
+    if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir():
+        with media.open_source(src_path) as src:
+            info = src.info
+            index = args.frame if args.frame is not None else info.frame_count // 2
+            if not 0 <= index < info.frame_count:
+                raise BadInputError(
+                    f"frame {index} is outside the film (0..{info.frame_count - 1})",
+                    path=src_path,
+                )
+            fmt = "gray16" if info.bit_depth > 8 else "gray"
+            luma = colorize.luma_of(src.read_frame(index, fmt=fmt).image)
+        from panchro.engine.color import matrix_for
+
+        matrix, notes = matrix_for(info.color_matrix, info.height, info.width), ()
+    else:
+        if args.frame is not None:
+            raise BadInputError("--frame is for films; this is a picture", path=src_path)
+        still = colorize.read_still(src_path)
+        luma, matrix, notes = still.luma, still.matrix, still.notes
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    loaded = colorize.load_colorizer(args.weights, device=args.device)
+    if not loaded.trained:
+        print(
+            f"warning: the colorizer at {loaded.path} is UNTRAINED: its colours are noise",
+            file=sys.stderr,
+        )
+    found = colorize.sample_candidates(
+        loaded, luma, k=args.k, seed=args.seed, temperature=args.temperature
+    )
+    sheet = colorize.contact_sheet(
+        colorize.fit_luma(luma, 1024), found, matrix=matrix, height=args.height
+    )
+    atomic_write(out, lambda tmp: sheet.save(tmp, format="PNG"), what="contact sheet")
+    label = "trained" if loaded.trained else "UNTRAINED"
+    print(
+        f"{found.k} colour mode(s), seed {found.seed}, temperature {found.temperature:g},"
+        f" {found.seconds:.2f} s on {loaded.device} ({label}, {loaded.scale}) -> {out}"
     )
     return EXIT_OK
 
@@ -287,17 +367,52 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fps(p)
     p.set_defaults(func=cmd_shots)
 
-    p = sub.add_parser("restore", help="restore a film into a new file, keeping its sound")
+    p = sub.add_parser("sample", help="K colour modes of a picture side by side (a PNG sheet)")
+    p.add_argument("image", help="a picture, or a film with --frame")
+    p.add_argument("-k", type=int, default=4, help="how many colour modes (default 4)")
+    p.add_argument("--seed", type=int, default=None, help="same seed, same colours")
+    p.add_argument("--temperature", type=float, default=1.0, help="lower is tamer, 0 the likeliest")
+    p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")
+    p.add_argument("--height", type=int, default=256, help="height of each picture on the sheet")
+    p.add_argument("--weights", default=None, help="colorizer weights (default: shipped)")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "restore",
+        help="restore a film into a new file, keeping its sound (resumable)",
+        description="Restore a film. The output is written in chunks beside it "
+        "(OUTPUT.panchro-job/); if the run stops, the same command resumes it.",
+    )
     p.add_argument("input", help="video file, folder of frames, or image")
     p.add_argument("output", help="output file (.mp4, .mov, .mkv) or folder for png16/tiff16")
+    p.add_argument("--project", help="a .panchro project of the input: shots, picks, settings")
     p.add_argument(
         "--codec",
-        default="h264",
+        default=None,
         choices=["h264", "h265", "prores", "ffv1", "png16", "tiff16"],
-        help="output codec (default h264)",
+        help="output codec (default: the project's, else h264)",
     )
-    p.add_argument("--bit-depth", type=int, default=8, choices=[8, 10, 16], help="output bit depth")
+    p.add_argument(
+        "--bit-depth", type=int, default=None, choices=[8, 10, 16], help="output bit depth"
+    )
+    p.add_argument("--colorize", action="store_true", default=None, help="colorize (needs models)")
+    p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (needs models)")
+    p.add_argument("--upscale", type=int, default=None, choices=[1, 2, 4], help="(needs models)")
+    p.add_argument("--batch", type=int, default=8, help="frames per batch for the stages")
+    p.add_argument(
+        "--preview",
+        metavar="SECONDS",
+        default=None,
+        help="render this long from the middle, before | after side by side (e.g. 5s)",
+    )
+    p.add_argument(
+        "--chunk-seconds", type=float, default=2.0, help="chunk length for resuming (default 2)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_fps(p)
     p.set_defaults(func=cmd_restore)

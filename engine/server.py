@@ -60,6 +60,8 @@ FRAME_MAX_SIDE_DEFAULT = 640
 FRAME_MAX_SIDE_RANGE = (64, 1920)
 IMAGE_TYPES = ("image/jpeg", "image/png")
 MAX_K = 64
+# How many sample_keyframe results stay addressable by key (each is K x 1,568 bytes).
+KEEP_CANDIDATES = 256
 # How long shutdown waits for running work to notice its cancel flag.
 SHUTDOWN_JOIN_S = 3.0
 
@@ -328,6 +330,9 @@ class Engine:
         self._inflight: dict[int, _Work] = {}
         self._films: dict[int, _Film] = {}
         self._next_film = 1
+        # sample_keyframe results by key, oldest first: (film, frame, Candidates)
+        self._candidates: dict[str, tuple[int, int, Any]] = {}
+        self._next_key = 0
         self._stop = threading.Event()
         self._shutdown_id: int | None = None
         self._light = _Lane("light", self._lock, self._execute)
@@ -737,8 +742,14 @@ class Engine:
         k = _param(body, "k", int, 8)
         _in_range(body, "k", k, 1, MAX_K)
         seed = _param(body, "seed", int, None)
+        if seed is not None:
+            _in_range(body, "seed", seed, 0, 2**63 - 1)
         temperature = _param(body, "temperature", float, 1.0)
         _in_range(body, "temperature", temperature, 0.0, 10.0)  # 0: the likeliest colours
+        max_side = _param(body, "max_side", int, FRAME_MAX_SIDE_DEFAULT)
+        max_side = min(max(max_side, FRAME_MAX_SIDE_RANGE[0]), FRAME_MAX_SIDE_RANGE[1])
+        quality = _param(body, "quality", int, 88)
+        _in_range(body, "quality", quality, 1, 100)
         n = film.source.info.frame_count
         if not 0 <= index < n:
             raise RequestError(
@@ -746,18 +757,97 @@ class Engine:
                 f"sample_keyframe: index {index} is outside the film (0..{n - 1})",
             )
         require_models(["colorizer"], "sample_keyframe", quick=True)
-        return {"film": film.handle, "index": index, "k": k, "seed": seed, "temp": temperature}
+        return {
+            "film": film.handle,
+            "index": index,
+            "k": k,
+            "seed": seed,
+            "temp": temperature,
+            "max_side": max_side,
+            "quality": quality,
+        }
 
     def _sample_keyframe(self, work: _Work) -> _Answer:
-        require_models(["colorizer"], "sample_keyframe")
-        # Reached only once trained weights exist. Turning the sampler's bins into
-        # K previews kept under a key (docs/protocol.md) is the next step; until
-        # then say so plainly rather than pretend.
-        raise RequestError(
-            ErrorCode.INTERNAL,
-            "sample_keyframe: the colorizer is ready, but this engine build does not serve "
-            "samples over the protocol yet; update panchro",
+        """K candidates: previews in the blob, their 28x28 bins kept under a key and sent back
+        as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
+        import numpy as np
+
+        from panchro.engine import colorize
+
+        p = work.params
+        st = model_status("colorizer")
+        if st["status"] not in ("ready", "untrained"):
+            require_models(["colorizer"], "sample_keyframe")  # raises, naming the file
+        loaded = colorize.load_colorizer(st["path"])
+        from panchro.engine import color, media
+
+        film = self._film(p["film"])
+        # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
+        with media.open_source(film.path, fps=film.fps) as src:
+            info = src.info
+            size = preview_size(info, p["max_side"])
+            fmt = "gray16" if info.bit_depth > 8 else "gray"
+            # The model sees the frame as decoded (no rotation): the chroma then lines up
+            # with the frames the pipeline colorizes. Only the previews are turned upright.
+            luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
+        rows = loaded.model.config.chroma_size
+        progress = Progress(rows, self._progress(work), stage="sample", cancel=work.cancel)
+
+        def step(done: int, total: int) -> None:
+            progress.advance(done - progress.done)
+
+        found = colorize.sample_candidates(
+            loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step
         )
+        progress.finish()
+        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        blob = bytearray()
+        listed = []
+        for n in range(found.k):
+            rgb = colorize.render(luma, found.chroma(n), matrix=matrix)
+            if info.rotation % 360:
+                rgb = np.ascontiguousarray(np.rot90(rgb, -((info.rotation % 360) // 90)))
+            jpeg = encode_image(rgb, "image/jpeg", p["quality"])
+            listed.append(
+                {
+                    "n": n,
+                    "offset": len(blob),
+                    "length": len(jpeg),
+                    "chroma": colorize.encode_bins(found.bins[n]),
+                }
+            )
+            blob += jpeg
+        key = self._keep_candidates(film.handle, p["index"], found)
+        height, width = rgb.shape[:2]
+        log.info(
+            "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
+            found.k, film.handle, p["index"], found.seconds, found.seed,
+            "trained" if loaded.trained else "UNTRAINED",
+        )  # fmt: skip
+        data = {
+            "key": key,
+            "index": p["index"],
+            "k": found.k,
+            "seed": found.seed,
+            "temperature": found.temperature,
+            "seconds": found.seconds,
+            "width": width,
+            "height": height,
+            "chroma_size": int(found.bins.shape[-1]),
+            "trained": loaded.trained,
+            "model": {"scale": loaded.scale, "steps": loaded.steps, "device": loaded.device},
+            "candidates": listed,
+        }
+        return _Answer(data, bytes(blob), "image/jpeg")
+
+    def _keep_candidates(self, film: int, index: int, found: Any) -> str:
+        with self._lock:
+            self._next_key += 1
+            key = f"c{self._next_key}"
+            self._candidates[key] = (film, index, found)
+            while len(self._candidates) > KEEP_CANDIDATES:
+                self._candidates.pop(next(iter(self._candidates)))
+        return key
 
     def _parse_preview(self, body: dict[str, Any]) -> dict[str, Any]:
         film = self._film(_param(body, "film", int))

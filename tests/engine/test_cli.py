@@ -65,6 +65,7 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         ["frame"],
         ["shots"],
         ["restore"],
+        ["sample"],
         ["engine"],
         ["engine", "serve"],
         ["bench", "io"],

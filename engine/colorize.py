@@ -1,0 +1,349 @@
+"""Key-frame colorization: K candidate colour modes for one grey frame, and how they look.
+
+This is the layer between the sampler (`sampling.py`, bins out of the PixelCNN)
+and the people asking for colours (the engine's `sample_keyframe`, the CLI's
+`panchro sample`, the pipeline's colorize stage). It
+
+- loads the colorizer from safetensors once per process (cached on path, size,
+  mtime and device, so new weights are picked up without a restart);
+- reads a still image as luma, refusing or converting the awkward ones
+  (tiny, huge, 16-bit, palette, CMYK, alpha, colour) with a clear message;
+- samples K candidates as uint8 bins (2 x 28 x 28 each, 1,568 bytes: small
+  enough to keep in a project file, so a pick survives a model update);
+- renders a candidate over the frame's own luma, which is never changed.
+
+A candidate's chroma is the 28 x 28 image the PixelCNN drew; a preview upsamples
+it bicubically over the full-resolution luma. The refiner (issue 5) replaces
+that upsampling in the pipeline; previews use it too once its weights exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from panchro.engine import color
+from panchro.engine.errors import BadInputError, ModelMissingError
+
+MIN_SIDE = 32  # below this the 28 x 28 chroma is as large as the picture
+MAX_SIDE = 16384  # above this a frame is not a film frame, and decoding it costs gigabytes
+STILL_MATRIX = "bt601"  # stills carry no matrix tag; JPEG (JFIF) means BT.601
+
+ProgressFn = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+@dataclass(frozen=True)
+class LoadedColorizer:
+    model: Any  # models.colorizer.Colorizer (torch stays out of this module's import)
+    path: str
+    trained: bool
+    scale: str  # "cpu-reduced" | "full" | "unknown"
+    steps: int | None
+    device: str
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "trained": self.trained,
+            "scale": self.scale,
+            "steps": self.steps,
+            "device": self.device,
+        }
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """K colour modes for one frame: bins (K, 2, S, S) uint8, Cb then Cr."""
+
+    bins: np.ndarray
+    seed: int
+    temperature: float
+    seconds: float
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return int(self.bins.shape[0])
+
+    def chroma(self, n: int) -> np.ndarray:
+        """Candidate n as (S, S, 2) float32 Cb/Cr at the bin centres."""
+        return np.moveaxis(color.dequantize_chroma(self.bins[n]), 0, -1)
+
+
+def encode_bins(bins: np.ndarray) -> str:
+    """(2, S, S) bins -> base64 text of their uint8 bytes (row-major, Cb plane first)."""
+    b = np.asarray(bins)
+    if b.ndim != 3 or b.shape[0] != 2 or b.min() < 0 or b.max() > 255:
+        raise ValueError(f"expected (2, S, S) bins in 0..255, got shape {b.shape}")
+    return base64.b64encode(b.astype(np.uint8).tobytes()).decode("ascii")
+
+
+def decode_bins(text: str, size: int = color.CHROMA_SIZE) -> np.ndarray:
+    """Inverse of `encode_bins`; BadInputError when the text is not 2 x size x size bins."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise BadInputError("chroma is not valid base64") from None
+    if len(raw) != 2 * size * size:
+        raise BadInputError(f"chroma holds {len(raw)} bytes, expected {2 * size * size}")
+    bins = np.frombuffer(raw, np.uint8).reshape(2, size, size).copy()
+    if bins.max() >= color.CHROMA_LEVELS:
+        raise BadInputError(f"chroma bins must be below {color.CHROMA_LEVELS}")
+    return bins
+
+
+# --- the model --------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, LoadedColorizer] = {}
+
+
+def load_colorizer(
+    path: str | Path | None = None, *, device: str | None = None, allow_untrained: bool = True
+) -> LoadedColorizer:
+    """The colorizer at `path` (default: the registry's file), loaded once per process.
+
+    ModelMissingError names the file when it is absent or unreadable, and when
+    it is untrained unless `allow_untrained` (the caller then says "untrained"
+    wherever it shows the colours).
+    """
+    import torch
+
+    from panchro.engine.models import registry
+    from panchro.engine.weights import load_model
+
+    p = Path(path) if path is not None else registry.weights_path("colorizer")
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        st = p.stat()
+    except OSError:
+        raise ModelMissingError(
+            "the colorizer's weights file is not there; colour modes need it", path=p
+        ) from None
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, dev)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            if not hit.trained and not allow_untrained:
+                raise ModelMissingError("the colorizer's weights are untrained", path=p)
+            return hit
+        try:
+            model, _, meta = load_model(p, device=dev)
+        except BadInputError as err:
+            reason = f"the colorizer's weights cannot be used: {err}"
+            raise ModelMissingError(reason, path=p) from None
+        if meta.get("model") != "colorizer":
+            raise ModelMissingError(f"holds a {meta.get('model')} model, not a colorizer", path=p)
+        card = meta.get("card") or {}
+        trained = card.get("trained") is True
+        if not trained and not allow_untrained:
+            raise ModelMissingError("the colorizer's weights are untrained", path=p)
+        model.eval()
+        loaded = LoadedColorizer(
+            model=model,
+            path=str(p),
+            trained=trained,
+            scale=str(card.get("scale", "unknown")),
+            steps=card.get("steps"),
+            device=dev,
+        )
+        _cache.clear()  # one colorizer at a time: weights are tens of MB on the device
+        _cache[key] = loaded
+        return loaded
+
+
+def sample_candidates(
+    colorizer: LoadedColorizer,
+    luma: np.ndarray,
+    *,
+    k: int,
+    seed: int | None = None,
+    temperature: float = 1.0,
+    progress: ProgressFn | None = None,
+) -> Candidates:
+    """K candidates for a frame's luma ((H, W) float32 in [0, 1], or uint8/uint16).
+
+    A missing seed is drawn at random and returned, so every result can be
+    reproduced. The frame is squeezed to the model's square input whatever its
+    aspect, as in training; the chroma is stretched back the same way.
+    """
+    from panchro.engine.sampling import sample_chroma
+
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    start = time.perf_counter()
+    bins = sample_chroma(
+        colorizer.model, luma, k=k, seed=seed, temperature=temperature, callback=progress
+    )
+    return Candidates(
+        bins=bins.to("cpu").numpy().astype(np.uint8),
+        seed=seed,
+        temperature=temperature,
+        seconds=time.perf_counter() - start,
+        model=colorizer.describe(),
+    )
+
+
+# --- pictures ---------------------------------------------------------------------------
+
+
+def render(luma: np.ndarray, chroma: np.ndarray, *, matrix: str) -> np.ndarray:
+    """Luma (H, W) float in [0, 1] + chroma (h, w, 2) -> RGB uint8 (H, W, 3); luma kept."""
+    rgb = color.merge_luma_chroma(luma, chroma, matrix=matrix)
+    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def luma_of(plane: np.ndarray) -> np.ndarray:
+    """A decoded grey plane (uint8, uint16 or float) -> float32 (H, W) in [0, 1]."""
+    a = np.asarray(plane)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim != 2:
+        raise ValueError(f"expected one grey plane, got shape {a.shape}")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / 65535.0
+    return np.clip(a.astype(np.float32), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Still:
+    luma: np.ndarray  # (H, W) float32 in [0, 1]
+    matrix: str
+    notes: tuple[str, ...]  # what was done to the picture, said to the user
+
+
+def read_still(path: str | Path) -> Still:
+    """A picture file as luma, or BadInputError saying why not.
+
+    Colour pictures are made grey (their luma kept: the model only ever sees
+    grey); palette, CMYK, alpha and 16-bit pictures are converted and the note
+    says so; pictures under 32 px or over 16k px on a side are refused before
+    they are decoded.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise BadInputError("is a folder; give one picture", path=p)
+    if not p.is_file():
+        raise BadInputError("does not exist", path=p)
+    notes: list[str] = []
+    try:
+        with Image.open(p) as im:
+            w, h = im.size
+            if min(w, h) < MIN_SIDE:
+                raise BadInputError(
+                    f"is {w}x{h}: too small to colorize (at least {MIN_SIDE} px a side)", path=p
+                )
+            if max(w, h) > MAX_SIDE:
+                raise BadInputError(
+                    f"is {w}x{h}: too large (at most {MAX_SIDE} px a side); scale it down first",
+                    path=p,
+                )
+            if getattr(im, "n_frames", 1) > 1:
+                notes.append(f"{im.n_frames} pictures in the file: the first is used")
+            im.load()
+            luma, mode_notes = _luma_of_pil(im)
+            notes += mode_notes
+    except BadInputError:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as err:
+        raise BadInputError(f"cannot be read as a picture ({err})", path=p) from None
+    return Still(luma=luma, matrix=STILL_MATRIX, notes=tuple(notes))
+
+
+def _luma_of_pil(im: Image.Image) -> tuple[np.ndarray, list[str]]:
+    notes: list[str] = []
+    mode = im.mode
+    if mode.startswith("I;16"):
+        notes.append("16-bit grey picture")
+        return np.asarray(im, dtype=np.float32) / 65535.0, notes
+    if mode == "I":
+        a = np.asarray(im)
+        if a.min() < 0 or a.max() > 65535:
+            raise BadInputError(f"32-bit integer picture with values {a.min()}..{a.max()}")
+        notes.append("16-bit grey picture")
+        return a.astype(np.float32) / 65535.0, notes
+    if mode == "F":
+        a = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
+            raise BadInputError("floating-point picture with values outside 0..1")
+        return a.copy(), notes
+    if mode in ("1", "L"):
+        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0, notes
+    if mode == "P":
+        notes.append("palette picture converted to RGB")
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        mode = im.mode
+    if mode == "CMYK":
+        notes.append("CMYK picture converted to RGB without a colour profile")
+        im = im.convert("RGB")
+        mode = im.mode
+    if mode in ("LA", "La", "RGBA", "RGBa", "PA"):
+        notes.append("alpha channel ignored")
+        im = im.convert("L" if mode.startswith("L") else "RGB")
+        mode = im.mode
+    if mode == "L":
+        return np.asarray(im, dtype=np.float32) / 255.0, notes
+    if mode != "RGB":
+        im = im.convert("RGB")
+    rgb = np.asarray(im, dtype=np.float32) / 255.0
+    if np.abs(rgb - rgb.mean(axis=-1, keepdims=True)).max() > 2 / 255:
+        notes.append("colour picture made grey (its luma kept)")
+    y = color.rgb_to_ycbcr(rgb, matrix=STILL_MATRIX)[..., 0]
+    return np.clip(y, 0.0, 1.0).astype(np.float32), notes
+
+
+def fit_luma(luma: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink a luma plane so its longest side is at most `max_side` (area filter)."""
+    h, w = luma.shape
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return luma
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    img = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32))
+    return np.asarray(img.resize(size, Image.Resampling.BOX), dtype=np.float32)
+
+
+def contact_sheet(
+    luma: np.ndarray,
+    candidates: Candidates,
+    *,
+    matrix: str,
+    height: int = 256,
+    labels: Sequence[str] | None = None,
+) -> Image.Image:
+    """grey | candidate 1 | ... | candidate K, each `height` px tall, labelled underneath."""
+    h, w = luma.shape
+    width = max(1, round(w * height / h))
+    small = np.asarray(
+        Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32)).resize(
+            (width, height), Image.Resampling.BOX
+        ),
+        dtype=np.float32,
+    )
+    tiles = [np.repeat((np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None], 3, -1)]
+    tiles += [render(small, candidates.chroma(n), matrix=matrix) for n in range(candidates.k)]
+    names = (
+        list(labels)
+        if labels is not None
+        else ["grey"] + [f"#{n + 1}" for n in range(candidates.k)]
+    )
+    gap, band = 4, 18
+    sheet = Image.new(
+        "RGB", (len(tiles) * width + (len(tiles) - 1) * gap, height + band), (24, 24, 24)
+    )
+    draw = ImageDraw.Draw(sheet)
+    for i, tile in enumerate(tiles):
+        x = i * (width + gap)
+        sheet.paste(Image.fromarray(tile), (x, 0))
+        draw.text((x + 4, height + 3), names[i] if i < len(names) else "", fill=(220, 220, 220))
+    return sheet

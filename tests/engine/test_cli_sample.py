@@ -1,0 +1,70 @@
+"""`panchro sample`: K colour modes of a picture or a film frame as one PNG sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine.cli import main
+from tests.makemedia import make_video
+from tests.makemodels import save_small_colorizer
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_small_colorizer(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    x = np.linspace(0, 255, 120, dtype=np.float32)[None, :].repeat(80, 0)
+    path = tmp_path_factory.mktemp("pic") / "grey.png"
+    Image.fromarray(x.astype(np.uint8), "L").save(path)
+    return path
+
+
+def test_sheet_of_k_modes(
+    weights: Path, picture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sheet.png"
+    argv = ["sample", str(picture), "-k", "3", "--seed", "1", "-o", str(out)]
+    assert main([*argv, "--weights", str(weights), "--height", "80"]) == 0
+    printed = capsys.readouterr()
+    assert "seed 1" in printed.out and "UNTRAINED" in printed.out
+    assert "UNTRAINED" in printed.err  # said plainly, not only in passing
+    sheet = Image.open(out)
+    assert sheet.size == (4 * 120 + 3 * 4, 80 + 18)
+    first = out.read_bytes()
+    # Same seed, same sheet; the output is not overwritten without asking.
+    assert main([*argv, "--weights", str(weights), "--height", "80"]) == 1
+    assert "exists" in capsys.readouterr().err
+    argv2 = [*argv, "--weights", str(weights), "--height", "80", "--overwrite"]
+    assert main(argv2) == 0
+    assert out.read_bytes() == first
+
+
+def test_a_frame_of_a_film(weights: Path, tmp_path: Path, capsys) -> None:
+    film = make_video(tmp_path / "f.mp4", frames=12, audio=False)
+    out = tmp_path / "sheet.png"
+    code = main(["sample", str(film), "--frame", "5", "-k", "2", "-o", str(out),
+                 "--weights", str(weights), "--height", "60"])  # fmt: skip
+    assert code == 0 and Image.open(out).size[1] == 78
+    code = main(["sample", str(film), "--frame", "99", "-o", str(tmp_path / "x.png"),
+                 "--weights", str(weights)])  # fmt: skip
+    assert code == 2 and "outside the film" in capsys.readouterr().err
+
+
+def test_missing_weights_and_bad_pictures(picture: Path, tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "none" / "colorizer.safetensors"
+    code = main(["sample", str(picture), "-o", str(tmp_path / "a.png"), "--weights", str(missing)])
+    err = capsys.readouterr().err
+    assert code != 0 and str(missing) in err and "Traceback" not in err
+    assert not (tmp_path / "a.png").exists()
+    tiny = tmp_path / "tiny.png"
+    Image.new("L", (20, 20)).save(tiny)
+    assert main(["sample", str(tiny), "-o", str(tmp_path / "b.png")]) == 2
+    assert "too small" in capsys.readouterr().err
+    assert main(["sample", str(picture), "-o", str(tmp_path / "c.jpg")]) == 2

@@ -1,0 +1,115 @@
+"""`sample_keyframe` through a real engine process with a (small, untrained) colorizer."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine import colorize
+from panchro.engine.client import EngineClient, EngineError
+from tests.makemedia import make_video
+from tests.makemodels import save_small_colorizer
+
+TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
+    models = tmp_path_factory.mktemp("models")
+    save_small_colorizer(models)
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
+    try:
+        client = EngineClient.start(stderr=models / "engine.log")
+    finally:
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = before
+    yield client
+    assert client.close(timeout=30) == 0
+
+
+@pytest.fixture(scope="module")
+def film_id(engine: EngineClient, tmp_path_factory: pytest.TempPathFactory) -> int:
+    film = make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=24, audio=False)
+    return int(engine.request("open", path=str(film)).data["film"])
+
+
+def _sample(engine: EngineClient, film_id: int, **params: Any) -> tuple[dict, bytes, list]:
+    progress: list[dict[str, Any]] = []
+    reply = engine.request(
+        "sample_keyframe", TIMEOUT, progress.append, film=film_id, index=12, **params
+    )
+    return reply.data, reply.blob, progress
+
+
+def test_hello_says_the_colorizer_is_untrained(engine: EngineClient) -> None:
+    models = engine.request("hello", protocol=1).data["models"]
+    assert models["colorizer"]["status"] == "untrained"
+
+
+def test_k_previews_with_their_chroma_and_progress(engine: EngineClient, film_id: int) -> None:
+    data, blob, progress = _sample(engine, film_id, k=3, seed=7, temperature=0.9)
+    assert data["k"] == 3 and data["seed"] == 7 and data["trained"] is False
+    assert data["key"].startswith("c") and data["index"] == 12
+    cands = data["candidates"]
+    assert [c["n"] for c in cands] == [0, 1, 2]
+    assert sum(c["length"] for c in cands) == len(blob)
+    size = data["chroma_size"]
+    bins = []
+    for c in cands:
+        img = Image.open(io.BytesIO(blob[c["offset"] : c["offset"] + c["length"]]))
+        assert img.format == "JPEG" and img.size == (data["width"], data["height"])
+        bins.append(colorize.decode_bins(c["chroma"], size))
+    assert not np.array_equal(bins[0], bins[1])
+    assert progress and progress[-1]["stage"] == "sample"
+    assert progress[-1]["done"] == progress[-1]["total"] == size
+
+
+def test_same_seed_same_colours_new_key(engine: EngineClient, film_id: int) -> None:
+    a, _, _ = _sample(engine, film_id, k=2, seed=11)
+    b, _, _ = _sample(engine, film_id, k=2, seed=11)
+    c, _, _ = _sample(engine, film_id, k=2, seed=12)
+    chroma = [[x["chroma"] for x in d["candidates"]] for d in (a, b, c)]
+    assert chroma[0] == chroma[1] != chroma[2]
+    assert a["key"] != b["key"]
+    drawn, _, _ = _sample(engine, film_id, k=1)  # no seed: one is chosen and reported
+    again, _, _ = _sample(engine, film_id, k=1, seed=drawn["seed"])
+    assert drawn["candidates"][0]["chroma"] == again["candidates"][0]["chroma"]
+
+
+def test_bad_parameters_are_refused(engine: EngineClient, film_id: int) -> None:
+    for params in ({"k": 0}, {"k": 65}, {"temperature": -1.0}, {"index": 99}):
+        body = {"film": film_id, "index": 12, **params}
+        with pytest.raises(EngineError) as err:
+            engine.request("sample_keyframe", TIMEOUT, **body)
+        assert err.value.code == "bad_request"
+
+
+def test_corrupt_weights_are_model_missing(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "colorizer.safetensors").write_bytes(b"\0" * 100)
+    film = make_video(tmp_path / "f.mp4", frames=6, audio=False)
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    os.environ["PANCHRO_MODELS_DIR"] = str(models)
+    try:
+        client = EngineClient.start(stderr=tmp_path / "engine.log")
+    finally:
+        os.environ["PANCHRO_MODELS_DIR"] = before or ""
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR")
+    with client:
+        fid = client.request("open", path=str(film)).data["film"]
+        with pytest.raises(EngineError) as err:
+            client.request("sample_keyframe", TIMEOUT, film=fid, index=0, k=2)
+        assert err.value.code == "model_missing"
+        assert str(models / "colorizer.safetensors") in str(err.value)

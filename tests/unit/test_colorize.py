@@ -1,0 +1,176 @@
+"""Key-frame colorization glue: still pictures in, K candidates out, luma untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine import color, colorize
+from panchro.engine.errors import BadInputError, ModelMissingError
+from tests.makemodels import save_small_colorizer
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_small_colorizer(tmp_path_factory.mktemp("models"))
+
+
+def _gradient(w: int = 96, h: int = 64) -> np.ndarray:
+    x = np.linspace(0, 1, w, dtype=np.float32)[None, :]
+    y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+    return (0.6 * x + 0.4 * y).astype(np.float32)
+
+
+# --- reading pictures ---------------------------------------------------------------------
+
+
+def test_grey_picture_keeps_its_values(tmp_path: Path) -> None:
+    grey = (_gradient() * 255).round().astype(np.uint8)
+    Image.fromarray(grey, "L").save(tmp_path / "g.png")
+    still = colorize.read_still(tmp_path / "g.png")
+    assert still.luma.shape == (64, 96) and still.luma.dtype == np.float32
+    assert np.array_equal((still.luma * 255).round().astype(np.uint8), grey)
+    assert still.notes == ()
+
+
+def test_colour_picture_is_made_grey_keeping_its_luma(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    Image.fromarray(rgb, "RGB").save(tmp_path / "c.png")
+    still = colorize.read_still(tmp_path / "c.png")
+    expected = color.rgb_to_ycbcr(rgb.astype(np.float32) / 255, matrix="bt601")[..., 0]
+    assert np.abs(still.luma - expected).max() < 1e-5
+    assert any("made grey" in n for n in still.notes)
+
+
+def test_sixteen_bit_palette_cmyk_and_alpha_are_converted(tmp_path: Path) -> None:
+    deep = (_gradient() * 65535).round().astype(np.uint16)
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    still = colorize.read_still(tmp_path / "deep.png")
+    # 16 bits survive: more distinct values than 8 bits could hold
+    assert len(np.unique(still.luma)) > 256 and any("16-bit" in n for n in still.notes)
+
+    rgb = np.zeros((48, 48, 3), np.uint8)
+    rgb[:, 24:] = (200, 30, 30)
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(
+        tmp_path / "pal.png"
+    )
+    assert any("palette" in n for n in colorize.read_still(tmp_path / "pal.png").notes)
+
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    cmyk = colorize.read_still(tmp_path / "cmyk.jpg")
+    assert any("CMYK" in n for n in cmyk.notes)
+    assert cmyk.luma[:, :20].mean() < 0.05 < cmyk.luma[:, 30:].mean()  # black | red
+
+    rgba = np.dstack([rgb, np.full((48, 48), 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
+    assert any("alpha" in n for n in colorize.read_still(tmp_path / "alpha.png").notes)
+
+
+@pytest.mark.parametrize(("size", "words"), [((31, 200), "too small"), ((16385, 40), "too large")])
+def test_tiny_and_huge_pictures_are_refused(tmp_path: Path, size, words: str) -> None:
+    path = tmp_path / "bad.png"
+    Image.new("L", size).save(path)
+    with pytest.raises(BadInputError, match=words) as err:
+        colorize.read_still(path)
+    assert str(path) in str(err.value)
+
+
+def test_unreadable_and_missing_pictures(tmp_path: Path) -> None:
+    (tmp_path / "junk.png").write_bytes(b"not a picture at all")
+    with pytest.raises(BadInputError, match="cannot be read"):
+        colorize.read_still(tmp_path / "junk.png")
+    with pytest.raises(BadInputError, match="does not exist"):
+        colorize.read_still(tmp_path / "none.png")
+    with pytest.raises(BadInputError, match="folder"):
+        colorize.read_still(tmp_path)
+
+
+# --- the model and candidates -----------------------------------------------------------
+
+
+def test_missing_and_corrupt_weights_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelMissingError) as err:
+        colorize.load_colorizer(tmp_path / "colorizer.safetensors")
+    assert str(tmp_path / "colorizer.safetensors") in str(err.value)
+    (tmp_path / "colorizer.safetensors").write_bytes(b"\0" * 64)
+    with pytest.raises(ModelMissingError, match="cannot be used"):
+        colorize.load_colorizer(tmp_path / "colorizer.safetensors")
+
+
+def test_untrained_weights_are_said_to_be_untrained(weights_file: Path) -> None:
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    assert loaded.trained is False and loaded.describe()["trained"] is False
+    assert colorize.load_colorizer(weights_file, device="cpu") is loaded  # cached
+    with pytest.raises(ModelMissingError, match="untrained"):
+        colorize.load_colorizer(weights_file, device="cpu", allow_untrained=False)
+
+
+def test_same_seed_same_candidates_and_they_differ(weights_file: Path) -> None:
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    luma = _gradient()
+    a = colorize.sample_candidates(loaded, luma, k=3, seed=5)
+    b = colorize.sample_candidates(loaded, luma, k=3, seed=5)
+    c = colorize.sample_candidates(loaded, luma, k=3, seed=6)
+    n = loaded.model.config.chroma_size
+    assert a.bins.shape == (3, 2, n, n) and a.bins.dtype == np.uint8
+    assert np.array_equal(a.bins, b.bins) and not np.array_equal(a.bins, c.bins)
+    assert not np.array_equal(a.bins[0], a.bins[1])  # K samples are not copies
+    drawn = colorize.sample_candidates(loaded, luma, k=1)
+    again = colorize.sample_candidates(loaded, luma, k=1, seed=drawn.seed)
+    assert np.array_equal(drawn.bins, again.bins)  # a random seed is reported, reproducibly
+
+
+def test_progress_reaches_every_row(weights_file: Path) -> None:
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    seen: list[tuple[int, int]] = []
+    colorize.sample_candidates(
+        loaded, _gradient(), k=2, seed=1, progress=lambda d, t: seen.append((d, t))
+    )
+    n = loaded.model.config.chroma_size
+    assert seen[-1] == (n, n) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_render_keeps_the_luma(weights_file: Path) -> None:
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    luma = _gradient(120, 80) * 0.4 + 0.3
+    found = colorize.sample_candidates(loaded, luma, k=2, seed=3)
+    for n in range(2):
+        # Milder than a random model's colours, so that no RGB value clips (clipping an
+        # out-of-gamut colour into an 8-bit preview is the one thing that may move luma).
+        chroma = found.chroma(n) * 0.25
+        rgb = colorize.render(luma, chroma, matrix="bt709")
+        assert 0 < rgb.min() and rgb.max() < 255
+        y = color.rgb_to_ycbcr(rgb.astype(np.float32) / 255, matrix="bt709")[..., 0]
+        assert np.abs(y - luma).max() < 1.0 / 255  # rounding to 8 bits, nothing more
+    assert not np.array_equal(
+        colorize.render(luma, found.chroma(0), matrix="bt709"),
+        colorize.render(luma, found.chroma(1), matrix="bt709"),
+    )
+
+
+def test_bins_travel_as_text_and_come_back() -> None:
+    rng = np.random.default_rng(1)
+    bins = rng.integers(0, 32, (2, 28, 28)).astype(np.uint8)
+    text = colorize.encode_bins(bins)
+    assert np.array_equal(colorize.decode_bins(text), bins)
+    with pytest.raises(BadInputError):
+        colorize.decode_bins(text[:-8])
+    with pytest.raises(BadInputError):
+        colorize.decode_bins(colorize.encode_bins(np.full((2, 28, 28), 40, np.uint8)))
+
+
+def test_contact_sheet_lays_out_grey_then_candidates(weights_file: Path) -> None:
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    luma = _gradient(96, 64)
+    found = colorize.sample_candidates(loaded, luma, k=3, seed=2)
+    sheet = colorize.contact_sheet(luma, found, matrix="bt601", height=64)
+    assert sheet.size == (4 * 96 + 3 * 4, 64 + 18)
+    px = np.asarray(sheet)
+    first = px[:64, :96].astype(int)
+    assert (first[..., 0] == first[..., 1]).all() and (first[..., 1] == first[..., 2]).all()
+    later = px[:64, 100:196].astype(int)
+    assert np.abs(later[..., 0] - later[..., 2]).max() > 0  # the candidates carry colour
