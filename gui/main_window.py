@@ -37,12 +37,21 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from panchro.engine.protocol import ErrorCode, Event, Message, Request
 from panchro.gui import timecode as tc
+from panchro.gui.colour_modes import (
+    CandidatesView,
+    ColourModesPanel,
+    Pick,
+    Sampled,
+    parse_sampled,
+    shot_label,
+)
 from panchro.gui.engine_process import (
     FAILED,
     READY,
@@ -52,7 +61,6 @@ from panchro.gui.engine_process import (
     describe_device,
 )
 from panchro.gui.widgets import (
-    ColourModesPanel,
     FactsPanel,
     FrameView,
     MessageBar,
@@ -96,6 +104,8 @@ class MainWindow(QMainWindow):
 
     settled = Signal()
     frameShown = Signal(int)
+    colourModesShown = Signal(int)
+    picksChanged = Signal()
     openFailed = Signal(str)
 
     def __init__(self, engine: EngineProcess | None = None) -> None:
@@ -125,6 +135,13 @@ class MainWindow(QMainWindow):
         self._thumbs: dict[int, QPixmap] = {}
         self._settled_sent = False
         self._restart_reason = ""
+        # Colour choices, by shot start frame (stable while shots are re-found): what was
+        # drawn, and what was picked. Both live here, not in the engine, so an engine
+        # restart loses neither.
+        self.sampled: dict[int, Sampled] = {}
+        self.picks: dict[int, Pick] = {}
+        self._sample_req: int | None = None
+        self._sample_shot: int | None = None
 
         self._build_ui()
         self._build_actions()
@@ -151,8 +168,12 @@ class MainWindow(QMainWindow):
         left = QVBoxLayout(player)
         left.setContentsMargins(0, 0, 0, 0)
         left.setSpacing(2)
+        self.candidates = CandidatesView()
+        self.stage = QStackedWidget()
+        self.stage.addWidget(self.view)
+        self.stage.addWidget(self.candidates)
         left.addWidget(self.message_bar)
-        left.addWidget(self.view, 1)
+        left.addWidget(self.stage, 1)
         left.addWidget(self.timeline)
         left.addWidget(self.strip)
 
@@ -193,6 +214,11 @@ class MainWindow(QMainWindow):
         self.strip.shotClicked.connect(self.go_to_shot)
         self.shot_panel.keyFrameRequested.connect(self.seek)
         self.colour.sampleRequested.connect(self._sample_colour_modes)
+        self.colour.showRequested.connect(self.show_candidates)
+        self.colour.applyForwardRequested.connect(self.apply_pick_forward)
+        self.colour.unlockRequested.connect(self.unlock_pick)
+        self.candidates.picked.connect(self.pick_candidate)
+        self.candidates.closed.connect(self.show_film)
 
     def _build_actions(self) -> None:
         def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
@@ -227,6 +253,11 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         action("Previous shot", Qt.Key.Key_PageUp, lambda: self.step_shot(-1), go)
         action("Next shot", Qt.Key.Key_PageDown, lambda: self.step_shot(1), go)
+
+        colour = self.menuBar().addMenu("&Colour")
+        action("&Sample colour modes", "C", self._sample_colour_modes, colour)
+        action("Show colour &modes", "M", self.show_candidates, colour)
+        action("Back to the &film", None, self.show_film, colour)
 
         help_menu = self.menuBar().addMenu("&Help")
         action("&About Panchro", None, self._about, help_menu)
@@ -265,6 +296,10 @@ class MainWindow(QMainWindow):
         self.info = {}  # empty until opened; a reopen after a restart keeps it
         self.shots, self.shots_done = [], False
         self._thumbs.clear()
+        self.sampled.clear()
+        self.picks.clear()
+        self.show_film()
+        self._show_pick()
         self._settled_sent = False
         self.facts.clear()
         self.shot_panel.show_shot(None, 0, None, 0.0)
@@ -290,13 +325,15 @@ class MainWindow(QMainWindow):
             if self._shots_req is not None:
                 self.engine.cancel(self._shots_req)
             self.engine.request(Request.CLOSE, film=self.film)
-        for rid in (self._open_req, self._frame_req, self._shots_req):
+        for rid in (self._open_req, self._frame_req, self._shots_req, self._sample_req):
             if rid is not None:
                 self.engine.forget(rid)
         if self._thumb_req is not None:
             self.engine.forget(self._thumb_req[0])
         self.film = None
         self._open_req = self._frame_req = self._shots_req = None
+        self._sample_req = self._sample_shot = None
+        self.colour.set_busy(False)
         self._thumb_req = None
         self._thumb_queue.clear()
 
@@ -378,6 +415,7 @@ class MainWindow(QMainWindow):
         if value == self.current and self.displayed == value:
             return
         self.current = value
+        self.show_film()  # moving through the film means looking at it
         self._show_position()
         self.request_frame()
 
@@ -389,6 +427,7 @@ class MainWindow(QMainWindow):
         self.shot_panel.show_shot(
             shot, len(self.shots), self.shots[shot] if shot is not None else None, self.fps
         )
+        self._show_pick()
 
     def _preview_side(self) -> int:
         ratio = self.view.devicePixelRatioF()
@@ -553,20 +592,151 @@ class MainWindow(QMainWindow):
         if self.film is None:
             self.colour.show_error("Open a film first.")
             return
+        if not self.colour.usable:
+            self.statusBar().showMessage("The colorizer is not available; see Colour modes", 6000)
+            return
+        if self._sample_req is not None:
+            self.engine.cancel(self._sample_req)
+            self.engine.forget(self._sample_req)
         shot = self.shot_at(self.current)
-        index = int(self.shots[shot].get("key_frame", self.current)) if shot is not None else 0
-        self.engine.request(
-            Request.SAMPLE_KEYFRAME, self._on_colour_modes, film=self.film, index=index, k=4
+        if shot is not None:
+            index = int(self.shots[shot].get("key_frame", self.shots[shot]["start"]))
+        else:
+            index = self.current
+        opts = {k: v for k, v in self.colour.options().items() if v is not None}
+        self._sample_shot = shot
+        self._sample_req = self.engine.request(
+            Request.SAMPLE_KEYFRAME,
+            self._on_colour_modes,
+            on_progress=self._on_sample_progress,
+            film=self.film,
+            index=index,
+            max_side=max(384, self._preview_side() // 2),  # K of them share the view
+            **opts,
         )
-        self.colour.show_error("Sampling…")
+        self.colour.set_busy(True)
+        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}…")
+
+    def _on_sample_progress(self, event: dict[str, Any]) -> None:
+        self.colour.set_busy(True, int(event.get("done") or 0), int(event.get("total") or 0))
 
     def _on_colour_modes(self, msg: Message) -> None:
+        if msg.id != self._sample_req:
+            return
+        self._sample_req = None
+        self.colour.set_busy(False)
+        shot = self._sample_shot
         if msg.type == Event.ERROR:
             self.colour.show_error(str(msg.body.get("message", "")))
-        elif msg.type == Event.RESULT:
-            # Showing the candidates side by side comes with the colour-mode view.
-            n = len((msg.body.get("data") or {}).get("candidates") or [])
-            self.colour.show_error(f"{n} colour modes received.")
+            self._show_error("Could not sample colour modes", msg)
+            return
+        if msg.type != Event.RESULT:
+            self.colour.show_error("Sampling was cancelled.")
+            return
+        try:
+            sampled = parse_sampled(shot if shot is not None else 0, msg.body.get("data") or {},
+                                    msg.blob)  # fmt: skip
+        except (KeyError, TypeError, ValueError) as err:
+            self.colour.show_error(f"The engine's colour modes cannot be shown: {err}")
+            return
+        start = self._shot_start(shot)
+        self.sampled[start] = sampled
+        self.colour.show_error(
+            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+        )
+        if self.shot_at(self.current) == shot:
+            self.show_candidates()
+        self._show_pick()
+        self.colourModesShown.emit(sampled.k)
+
+    def _shot_start(self, shot: int | None) -> int:
+        return int(self.shots[shot]["start"]) if shot is not None and self.shots else 0
+
+    def show_candidates(self) -> None:
+        start = self._shot_start(self.shot_at(self.current))
+        sampled = self.sampled.get(start)
+        if sampled is None:
+            self.statusBar().showMessage("No colour modes drawn for this shot yet (press C)", 5000)
+            return
+        pick = self.picks.get(start)
+        chosen = pick.n if pick is not None and pick.key_frame == sampled.key_frame and \
+            pick.seed == sampled.seed else None  # fmt: skip
+        shot = self.shot_at(self.current)
+        label = shot_label(shot, self.shots) if shot is not None else "The film"
+        self.candidates.show_sampled(sampled, label, chosen)
+        self.stage.setCurrentWidget(self.candidates)
+        self.candidates.setFocus()
+
+    def show_film(self) -> None:
+        self.stage.setCurrentWidget(self.view)
+
+    def pick_candidate(self, n: int) -> None:
+        sampled = self.candidates.sampled
+        if sampled is None or not 0 <= n < sampled.k:
+            return
+        start = self._shot_start(sampled.shot if self.shots else None)
+        self.picks[start] = sampled.pick(n)
+        self.candidates.set_picked(n)
+        self._mark_shot(sampled.shot, sampled.pixmaps[n])
+        self._show_pick()
+        self.statusBar().showMessage(
+            f"{shot_label(sampled.shot, self.shots) if self.shots else 'Film'}: colour mode "
+            f"{n + 1} picked and locked",
+            5000,
+        )
+        self.picksChanged.emit()
+
+    def apply_pick_forward(self) -> None:
+        shot = self.shot_at(self.current)
+        if shot is None:
+            return
+        pick = self.picks.get(self._shot_start(shot))
+        if pick is None:
+            return
+        preview = self._pick_preview(self._shot_start(shot))
+        given = 0
+        for later in range(shot + 1, len(self.shots)):
+            start = self._shot_start(later)
+            if start in self.picks:
+                continue  # a pick of its own is kept
+            self.picks[start] = pick
+            self._mark_shot(later, preview)
+            given += 1
+        self.statusBar().showMessage(f"Pick given to {given} following shot(s)", 5000)
+        self.picksChanged.emit()
+
+    def unlock_pick(self) -> None:
+        shot = self.shot_at(self.current)
+        start = self._shot_start(shot)
+        if self.picks.pop(start, None) is None:
+            return
+        if shot is not None:
+            self.strip.set_picked(shot, None)
+            if shot in self._thumbs:
+                self.strip.set_thumbnail(shot, self._thumbs[shot])
+        self.candidates.set_picked(None)
+        self._show_pick()
+        self.picksChanged.emit()
+
+    def _pick_preview(self, start: int) -> QPixmap | None:
+        pick = self.picks.get(start)
+        if pick is None:
+            return None
+        for sampled in self.sampled.values():
+            if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
+                    pick.n < sampled.k:  # fmt: skip
+                return sampled.pixmaps[pick.n]
+        return None
+
+    def _mark_shot(self, shot: int, preview: QPixmap | None) -> None:
+        if self.shots:
+            self.strip.set_picked(shot, preview)
+
+    def _show_pick(self) -> None:
+        start = self._shot_start(self.shot_at(self.current))
+        self.colour.show_pick(
+            self.picks.get(start), self._pick_preview(start), has_sampled=start in self.sampled
+        )
 
     # --- engine supervision ------------------------------------------------------------
 

@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
 
 from panchro.gui import timecode as tc
 
-COLORIZER = "colorizer"
-
 
 class FrameView(QWidget):
     """One preview frame, scaled to fit with its aspect kept, on black."""
@@ -356,6 +354,24 @@ class ShotStrip(QWidget):
             self.buttons[shot].setIcon(scaled)
             self.buttons[shot].setProperty("has_thumbnail", True)
 
+    def set_picked(self, shot: int, preview: QPixmap | None) -> None:
+        """Mark a shot as having a locked colour pick (its icon shows the pick), or unmark it."""
+        if not 0 <= shot < len(self.buttons):
+            return
+        b = self.buttons[shot]
+        base = str(b.property("base_text") or b.text())
+        b.setProperty("base_text", base)
+        b.setProperty("picked", preview is not None)
+        b.setText(f"{base} 🔒" if preview is not None else base)
+        if preview is not None and not preview.isNull():
+            b.setIcon(
+                preview.scaled(
+                    self._icon_size,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+
     def set_current(self, shot: int | None) -> None:
         if shot is None or not 0 <= shot < len(self.buttons):
             checked = self.group.checkedButton()
@@ -566,65 +582,6 @@ class ShotPanel(QGroupBox):
             f"Key frame {self._key + 1}"
         )
         self.key_button.setEnabled(True)
-
-
-class ColourModesPanel(QGroupBox):
-    """Colour modes of the current shot's key frame; says plainly when the model is missing."""
-
-    sampleRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Colour modes", parent)
-        layout = QVBoxLayout(self)
-        self.status = QLabel("Waiting for the engine…")
-        self.status.setWordWrap(True)
-        self.detail = QLabel()
-        self.detail.setWordWrap(True)
-        self.detail.setEnabled(False)  # dimmed by the palette
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sample_button = QPushButton("Sample colour modes")
-        self.sample_button.setToolTip("Ask the colorizer for several colourings of the key frame")
-        self.sample_button.setEnabled(False)
-        self.sample_button.clicked.connect(self.sampleRequested)
-        layout.addWidget(self.status)
-        layout.addWidget(self.detail)
-        layout.addWidget(self.sample_button)
-        self.model_ready = False
-
-    def set_models(self, models: dict[str, Any]) -> None:
-        entry = models.get(COLORIZER) or {}
-        status = str(entry.get("status", "missing")) if entry else "missing"
-        path = str(entry.get("path") or "")
-        self.model_ready = status == "ready"
-        if self.model_ready:
-            self.status.setText("Colorizer ready. Pick a shot, then sample its colour modes.")
-            self.detail.setText(path)
-        elif status == "untrained":
-            self.status.setText("Colorizer model untrained — its weights are not trained yet.")
-            self.detail.setText(f"Weights: {path}" if path else "")
-        elif status == "invalid":
-            self.status.setText("Colorizer weights cannot be read.")
-            self.detail.setText(f"{path}: {entry.get('reason', 'not a safetensors file')}")
-        elif status == "no_code":
-            self.status.setText("Colorizer weights are there, but this engine has no code for it.")
-            self.detail.setText("Update Panchro to use them.")
-        else:
-            self.status.setText("Colorizer model missing — not trained yet.")
-            self.detail.setText(
-                f"No colour modes can be offered until weights exist at {path}."
-                if path
-                else "No colour modes can be offered until the colorizer is trained."
-            )
-        self.sample_button.setVisible(self.model_ready)
-        self.sample_button.setEnabled(self.model_ready)
-
-    def set_engine_down(self, text: str) -> None:
-        self.status.setText(text)
-        self.detail.setText("")
-        self.sample_button.setEnabled(False)
-
-    def show_error(self, text: str) -> None:
-        self.detail.setText(text)
 
 
 def describe_models(models: dict[str, Any]) -> tuple[str, str]:

@@ -1,0 +1,106 @@
+"""Colour modes in the window: sample K, see them large, pick, lock, keep them across a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from makemodels import save_small_colorizer
+from PySide6.QtCore import Qt
+
+from panchro.engine.colorize import decode_bins
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 90_000
+
+
+@pytest.fixture
+def coloured_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """A window whose engine has a small, untrained colorizer."""
+    from panchro.gui.engine_process import EngineProcess
+    from panchro.gui.main_window import MainWindow
+
+    models = tmp_path / "models"
+    save_small_colorizer(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))  # QProcess inherits the environment
+    engine = EngineProcess(log_path=tmp_path / "engine.log")
+    win = MainWindow(engine)
+    qtbot.addWidget(win)
+    win.resize(1100, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(engine.is_ready, timeout=60_000)
+    yield win
+    engine.shutdown()
+
+
+def _sample(qtbot, win, k: int) -> None:
+    win.colour.k_spin.setValue(k)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS) as shown:
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    assert shown.args == [k]
+
+
+def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, film) -> None:
+    win = coloured_window
+    # Untrained weights are usable but said to be untrained, plainly.
+    assert win.colour.model_status == "untrained"
+    assert "UNTRAINED" in win.colour.status.text()
+    assert win.colour.sample_button.isVisible()
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(film.path)
+    win.seek(film.shot_starts[1] + 3)  # inside shot 2
+    qtbot.waitUntil(lambda: win.displayed == film.shot_starts[1] + 3, timeout=WAIT_MS)
+
+    win.colour.random_seed.setChecked(False)
+    win.colour.seed.setValue(42)
+    _sample(qtbot, win, 3)
+    assert win.stage.currentWidget() is win.candidates
+    assert len(win.candidates.tiles) == 3
+    assert win.candidates.warning.isVisible() and "Untrained" in win.candidates.warning.text()
+    key = int(win.shots[1]["key_frame"])
+    assert f"key frame {key + 1}" in win.candidates.header.text()
+    assert "seed 42" in win.candidates.header.text()
+    assert all(not t.pixmap.isNull() for t in win.candidates.tiles)
+
+    # A click picks and locks; the strip marks the shot; the panel says what was picked.
+    qtbot.mouseClick(win.candidates.tiles[1], Qt.MouseButton.LeftButton)
+    start = film.shot_starts[1]
+    pick = win.picks[start]
+    assert (pick.n, pick.seed, pick.k, pick.key_frame) == (1, 42, 3, key)
+    assert decode_bins(pick.chroma, pick.chroma_size).shape[0] == 2
+    assert win.candidates.tiles[1].picked and not win.candidates.tiles[0].picked
+    assert win.strip.buttons[1].property("picked") is True
+    assert "mode 2 of 3" in win.colour.pick_label.text()
+    # Keys pick too.
+    win.candidates.setFocus()
+    qtbot.keyClick(win.candidates, Qt.Key.Key_3)
+    assert win.picks[start].n == 2
+    qtbot.keyClick(win.candidates, Qt.Key.Key_Escape)
+    assert win.stage.currentWidget() is win.view
+
+    # Give the pick to the following shots; the first shot stays without one.
+    win.apply_pick_forward()
+    assert set(win.picks) == {film.shot_starts[1], film.shot_starts[2]}
+    assert win.strip.buttons[2].property("picked") is True
+
+    # The same seed draws the same colours again.
+    before = win.sampled[start].chroma
+    _sample(qtbot, win, 3)
+    assert win.sampled[start].chroma == before
+
+    # The engine dies: the picks and the drawn modes are the window's, so nothing is lost.
+    with qtbot.waitSignal(win.engine.engineDied, timeout=WAIT_MS):
+        win.engine.process.kill()
+    qtbot.waitUntil(lambda: win.engine.is_ready() and win.film is not None, timeout=WAIT_MS)
+    assert win.picks[start].n == 2 and film.shot_starts[2] in win.picks
+    win.show_candidates()
+    assert win.stage.currentWidget() is win.candidates and win.candidates.tiles[2].picked
+
+    # Unlock forgets the pick of the current shot only.
+    win.show_film()
+    win.unlock_pick()
+    assert start not in win.picks and film.shot_starts[2] in win.picks
+    assert win.strip.buttons[1].property("picked") is False
