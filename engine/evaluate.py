@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from panchro.engine.color import rgb_to_ycbcr, upsample_chroma, ycbcr_to_rgb
+from panchro.engine.color import dequantize_chroma, rgb_to_ycbcr, upsample_chroma, ycbcr_to_rgb
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.fsutil import atomic_write
 
@@ -208,8 +208,9 @@ def merge_prediction(y: np.ndarray, chroma_small: np.ndarray) -> np.ndarray:
 
 def bins_to_hwc(bins: torch.Tensor, levels: int) -> np.ndarray:
     """(2, c, c) or (k, 2, c, c) bins -> (..., c, c, 2) float32 chroma at the bins' centres."""
-    centres = -0.5 + (bins.detach().cpu().double() + 0.5) / levels
-    return centres.movedim(-3, -1).numpy().astype(np.float32)
+    # The grey-centred convention of color.quantize_chroma: bin levels/2 is exactly 0.
+    centres = dequantize_chroma(bins.detach().cpu().numpy(), levels)
+    return np.moveaxis(centres, -3, -1).astype(np.float32)
 
 
 @torch.no_grad()

@@ -194,3 +194,18 @@ def test_eval_same_seed_same_figures_and_limits(tiny_model):
         eval_colorizer(pics / "grey.png", weights, print_fn=None)
     with pytest.raises(BadInputError, match="no pictures"):
         eval_colorizer(pics, weights, split="heldout", val_fraction=0.0, print_fn=None)
+
+
+def test_bin_centres_match_the_colour_convention() -> None:
+    """Grey (bin 16 of 32) must read back as exactly 0, as color.dequantize_chroma says;
+    a half-bin offset here tints every evaluated sample."""
+    import torch
+
+    from panchro.engine.color import dequantize_chroma
+    from panchro.engine.evaluate import bins_to_hwc
+
+    bins = torch.arange(32).reshape(2, 4, 4)
+    got = bins_to_hwc(bins, 32)
+    assert got.shape == (4, 4, 2)
+    assert np.array_equal(got, np.moveaxis(dequantize_chroma(bins.numpy()), 0, -1))
+    assert bins_to_hwc(torch.full((2, 1, 1), 16), 32).tolist() == [[[0.0, 0.0]]]
