@@ -143,7 +143,7 @@ def test_render_keeps_the_luma(weights_file: Path) -> None:
         # out-of-gamut colour into an 8-bit preview is the one thing that may move luma).
         chroma = found.chroma(n) * 0.25
         rgb = colorize.render(luma, chroma, matrix="bt709")
-        assert 0 < rgb.min() and rgb.max() < 255
+        assert rgb.min() > 0 and rgb.max() < 255
         y = color.rgb_to_ycbcr(rgb.astype(np.float32) / 255, matrix="bt709")[..., 0]
         assert np.abs(y - luma).max() < 1.0 / 255  # rounding to 8 bits, nothing more
     assert not np.array_equal(
