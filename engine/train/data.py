@@ -198,7 +198,9 @@ def _zip_handle(path: Path, pid: int) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
-@functools.lru_cache(maxsize=4)
+# Room for every clip of a training set: with fewer slots than clips, random access
+# decodes whole clips again and again.
+@functools.lru_cache(maxsize=16)
 def _video_frames(path: Path, every: int) -> dict[int, np.ndarray]:
     """Frames 0, every, 2 every, ... of a video as RGB uint8, at most VIDEO_MAX_SIDE."""
     from panchro.engine import media
