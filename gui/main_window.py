@@ -14,6 +14,7 @@ A reply whose id is not the latest one asked for is dropped.
 from __future__ import annotations
 
 import bisect
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,13 @@ class MainWindow(QMainWindow):
         self.picks: dict[int, Pick] = {}
         self._sample_req: int | None = None
         self._sample_shot: int | None = None
+        # Playback: a clock, not a frame counter. Each tick asks for the frame that is due
+        # now; while a frame is on its way, ticks ask for nothing, so a slow engine drops
+        # frames instead of falling behind.
+        self.rate = 0.0  # frames of film per frame of real time; 0 is paused, < 0 backwards
+        self._play_origin = (0.0, 0)  # (monotonic seconds, frame index) when play began
+        self._play_timer = QTimer(self, interval=10)
+        self._play_timer.timeout.connect(self._play_tick)
 
         self._build_ui()
         self._build_actions()
@@ -211,6 +219,7 @@ class MainWindow(QMainWindow):
         self.timeline.next_frame.clicked.connect(lambda: self.step(1))
         self.timeline.prev_shot.clicked.connect(lambda: self.step_shot(-1))
         self.timeline.next_shot.clicked.connect(lambda: self.step_shot(1))
+        self.timeline.play.clicked.connect(self.toggle_play)
         self.strip.shotClicked.connect(self.go_to_shot)
         self.shot_panel.keyFrameRequested.connect(self.seek)
         self.colour.sampleRequested.connect(self._sample_colour_modes)
@@ -244,6 +253,11 @@ class MainWindow(QMainWindow):
         action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 
         go = self.menuBar().addMenu("&Go")
+        action("Play / pause", Qt.Key.Key_Space, self.toggle_play, go)
+        action("Play backwards (J; again: faster)", Qt.Key.Key_J, lambda: self.shuttle(-1), go)
+        action("Pause (K)", Qt.Key.Key_K, self.pause, go)
+        action("Play (L; again: faster)", Qt.Key.Key_L, lambda: self.shuttle(1), go)
+        go.addSeparator()
         action("Previous frame", Qt.Key.Key_Left, lambda: self.step(-1), go)
         action("Next frame", Qt.Key.Key_Right, lambda: self.step(1), go)
         action("Back one second", "Shift+Left", lambda: self.step(-self._one_second()), go)
@@ -288,6 +302,7 @@ class MainWindow(QMainWindow):
 
     def open_film(self, path: str | Path, fps: float | None = None) -> None:
         """Open `path` (a film, a folder of frames or an image); replaces what was open."""
+        self.pause()
         self._forget_film(close_in_engine=True)
         self.film_path = str(Path(path).expanduser().absolute())
         self.film_fps = fps
@@ -411,10 +426,71 @@ class MainWindow(QMainWindow):
     def step(self, delta: int) -> None:
         self.seek(self.current + delta)
 
+    # --- playback ---------------------------------------------------------------------
+
+    @property
+    def playing(self) -> bool:
+        return self.rate != 0.0
+
+    def play(self, rate: float = 1.0) -> None:
+        if self.film is None or self.frame_count < 2 or rate == 0:
+            return
+        if rate > 0 and self.current >= self.frame_count - 1:
+            self.seek(0)  # play from the start again, as players do at the end
+        self.rate = rate
+        self._play_origin = (time.monotonic(), self.current)
+        self.show_film()
+        self.timeline.set_playing(True)
+        self._play_timer.start()
+
+    def pause(self) -> None:
+        if not self.playing:
+            return
+        self.rate = 0.0
+        self._play_timer.stop()
+        self.timeline.set_playing(False)
+
+    def toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play(1.0)
+
+    def shuttle(self, direction: int) -> None:
+        """J/L: play that way; pressed again while playing that way, twice as fast (to 8x)."""
+        if self.playing and (self.rate > 0) == (direction > 0):
+            self.play(max(-8.0, min(8.0, self.rate * 2)))
+        else:
+            self.play(float(direction))
+
+    def _play_tick(self) -> None:
+        if not self.playing or self.film is None:
+            return
+        t0, f0 = self._play_origin
+        due = f0 + int((time.monotonic() - t0) * self.fps * self.rate)
+        last = self.frame_count - 1
+        if due >= last or due <= 0:
+            due = max(0, min(due, last))
+            self._playing_to(due)
+            self.pause()
+            return
+        if self._frame_req is None and due != self.current:
+            self._playing_to(due)
+
+    def _playing_to(self, index: int) -> None:
+        self.timeline.slider.blockSignals(True)
+        self.timeline.slider.setValue(index)
+        self.timeline.slider.blockSignals(False)
+        if index != self.current:
+            self.current = index
+            self._show_position()
+            self.request_frame()
+
     def _on_slider(self, value: int) -> None:
         if value == self.current and self.displayed == value:
             return
         self.current = value
+        self.pause()  # a person moving the playhead takes over from playback
         self.show_film()  # moving through the film means looking at it
         self._show_position()
         self.request_frame()

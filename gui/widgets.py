@@ -209,6 +209,8 @@ class Timeline(QWidget):
         self.prev_frame = button(sp.SP_MediaSeekBackward, "Previous frame (Left)")
         self.next_frame = button(sp.SP_MediaSeekForward, "Next frame (Right)")
         self.next_shot = button(sp.SP_MediaSkipForward, "Next shot (PgDown)")
+        self.play = button(sp.SP_MediaPlay, "Play / pause (Space; J, K, L)")
+        self._icons = (style.standardIcon(sp.SP_MediaPlay), style.standardIcon(sp.SP_MediaPause))
         self.slider = ShotSlider()
         self.slider.setRange(0, 0)
         self.slider.setSingleStep(1)
@@ -219,7 +221,7 @@ class Timeline(QWidget):
         self.frame_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        for b in (self.prev_shot, self.prev_frame, self.next_frame, self.next_shot):
+        for b in (self.prev_shot, self.prev_frame, self.play, self.next_frame, self.next_shot):
             layout.addWidget(b)
         layout.addWidget(self.slider, 1)
         layout.addSpacing(6)
@@ -229,8 +231,19 @@ class Timeline(QWidget):
         self.set_enabled(False)
 
     def set_enabled(self, enabled: bool) -> None:
-        for w in (self.prev_shot, self.prev_frame, self.next_frame, self.next_shot, self.slider):
+        for w in (
+            self.prev_shot,
+            self.prev_frame,
+            self.play,
+            self.next_frame,
+            self.next_shot,
+            self.slider,
+        ):
             w.setEnabled(enabled)
+
+    def set_playing(self, playing: bool) -> None:
+        self.play.setIcon(self._icons[1] if playing else self._icons[0])
+        self.play.setToolTip(("Pause" if playing else "Play") + " (Space; J, K, L)")
 
     def show_position(self, index: int, count: int, seconds: float, fps: float) -> None:
         self.timecode.setText(tc.timecode(seconds, fps))

@@ -209,3 +209,33 @@ def test_screenshot_option_writes_the_window(film, tmp_path: Path) -> None:
     # The engine's log went to the user's cache folder, ending with a clean stop.
     log = (cache / "panchro" / "engine.log").read_text()
     assert "engine stopped" in log
+
+
+def test_play_runs_forward_in_order_and_stops_at_the_end(qtbot, window, film) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.seek(30)
+    wait_frame(qtbot, win, 30)
+    shown: list[int] = []
+    win.frameShown.connect(shown.append)
+    win.activateWindow()
+    win.view.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.playing and win.rate == 1.0
+    qtbot.waitUntil(lambda: not win.playing, timeout=WAIT_MS)
+    wait_frame(qtbot, win, film.frames - 1)
+    # Frames came in film order (some may be dropped on a slow machine, none repeated).
+    assert shown == sorted(set(shown)) and shown[-1] == film.frames - 1 and len(shown) >= 2
+    # L twice is double speed; K pauses; J plays backwards; scrubbing takes over.
+    win.seek(10)
+    wait_frame(qtbot, win, 10)
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    assert win.rate == 2.0
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    assert not win.playing
+    qtbot.keyClick(win, Qt.Key.Key_J)
+    assert win.rate == -1.0
+    win.timeline.slider.setValue(40)
+    assert not win.playing
+    wait_frame(qtbot, win, 40)
