@@ -22,7 +22,10 @@ Decisions worth knowing:
   decoded any more (checked by decoding the last two GOPs), with a logged
   warning, so `frame_count` is what streaming really yields. A frame that fails
   to decode in the middle of a film raises `BadInputError` naming the frame: a
-  restoration silently missing frames is worse than a stop.
+  restoration silently missing frames is worse than a stop. The restore
+  pipeline asks for `frames(conceal=True)` instead: the run goes on, the last
+  good frame stands in for the broken one (marked `damaged`), and the summary
+  lists it.
 * Where seeking does not land where the index says (MPEG-PS re-times packets
   after a seek; raw .h264/.hevc streams have no timestamps at all), the source
   notices on the first seek and decodes from the start from then on: slower,
@@ -62,12 +65,19 @@ Every output is written under a temporary name in the destination folder,
 flushed to disk and renamed into place; an aborted writer removes its
 temporaries and leaves the output path as it was. An output never replaces an
 input (`check_output_path`).
+
+Chunks: a film can also be written as separately encoded pieces (each
+`VideoWriter(remux=False)`, so each starts on a keyframe) and joined by
+`join_video`, which copies their video packets and remuxes the source's audio
+and subtitles as above; image sequences are joined by `join_sequence`. The
+resumable restore jobs (`panchro.engine.jobs`) are built on this.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import shutil
@@ -243,6 +253,9 @@ class Frame:
     pts: int
     time_base: Fraction
     image: np.ndarray
+    # True when the frame could not be decoded and `image` repeats the nearest good
+    # frame (only with `Source.frames(conceal=True)`).
+    damaged: bool = False
 
     @property
     def time_s(self) -> float:
@@ -695,6 +708,11 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: _natural_key(p.name))
 
 
+def frame_files(folder: str | Path) -> list[Path]:
+    """The frames of a folder source, in the order `open_source` reads them."""
+    return _list_images(Path(folder))
+
+
 def _image_size(path: Path) -> tuple[int, int] | None:
     """The size from the file's header alone (Pillow reads lazily); None if Pillow can't."""
     try:
@@ -843,11 +861,20 @@ class _VideoDecoder:
     """One open container that decodes the video stream from any frame on."""
 
     def __init__(
-        self, path: Path, stream_index: int, index: _PacketIndex, policy: _SeekPolicy
+        self,
+        path: Path,
+        stream_index: int,
+        index: _PacketIndex,
+        policy: _SeekPolicy,
+        *,
+        tolerant: bool = False,
     ) -> None:
         self.path = path
         self.index = index
         self.policy = policy
+        # Tolerant: a packet the decoder rejects is skipped (its frame is missing from
+        # the output) instead of ending the stream with an error.
+        self.tolerant = tolerant
         self._stream_index = stream_index
         self._open()
 
@@ -876,7 +903,20 @@ class _VideoDecoder:
                 return
             if packet.is_corrupt and self.index.lookup(packet.pts) is None:
                 continue  # a partial packet where the file was cut: not in the index
-            yield from self.stream.decode(packet)
+            if not self.tolerant:
+                yield from self.stream.decode(packet)
+                continue
+            try:
+                decoded = self.stream.decode(packet)
+            except av.error.FFmpegError as exc:
+                log.warning(
+                    "%s: video data near pts %s cannot be decoded (%s); the frame is skipped",
+                    self.path,
+                    packet.pts,
+                    _ff_reason(exc),
+                )
+                continue
+            yield from decoded
 
     def _position(self, k: int) -> bool:
         """Get ready to decode from keyframe `k`; True if that took a seek."""
@@ -1005,6 +1045,10 @@ class Source:
             return int(self._index.pts[index])
         return index
 
+    def pts_of(self, index: int) -> int:
+        """The pts of frame `index`, in `info.time_base` units (known without decoding)."""
+        return self._pts(self._check_range(index))
+
     def frames(
         self,
         start: int = 0,
@@ -1012,8 +1056,18 @@ class Source:
         *,
         fmt: Fmt = "rgb24",
         size: tuple[int, int] | None = None,
+        conceal: bool = False,
     ) -> Iterator[Frame]:
-        """Frames start..stop-1 in presentation order, decoded one at a time."""
+        """Frames start..stop-1 in presentation order, decoded one at a time.
+
+        By default a frame of a video file that fails to decode raises
+        BadInputError. With `conceal`, every index start..stop-1 is yielded
+        anyway: a frame the decoder cannot give repeats the last good frame
+        before it (the first good one after it at the start of the range),
+        with `damaged=True`, so the count and the timing of the film stay whole.
+        Frames decoded after a damaged one may show the damage (the codec's own
+        concealment); they are not marked.
+        """
         if self._closed:
             raise ValueError("source is closed")
         n = self.info.frame_count
@@ -1025,14 +1079,18 @@ class Source:
             raise ValueError(f"unknown fmt {fmt!r}; use one of {', '.join(_FMTS)}")
         if self._files is not None:
             return self._still_frames(start, stop, fmt, size)
+        if conceal:
+            return self._concealed_frames(start, stop, fmt, size)
         return self._video_frames(start, stop, fmt, size)
 
     def _video_frames(
-        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
+        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None, tolerant: bool = False
     ) -> Iterator[Frame]:
         assert self._index is not None
         assert self._policy is not None
-        decoder = _VideoDecoder(self._path, self._stream_index, self._index, self._policy)
+        decoder = _VideoDecoder(
+            self._path, self._stream_index, self._index, self._policy, tolerant=tolerant
+        )
         convert = _Converter(self.info.width, self.info.height)
         tb = self.info.time_base
         try:
@@ -1042,6 +1100,34 @@ class Source:
                 yield Frame(i, self._pts(i), tb, convert(frame, fmt, size))
         finally:
             decoder.close()
+
+    def _concealed_frames(
+        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
+    ) -> Iterator[Frame]:
+        """Every frame of start..stop-1; the ones that do not decode repeat a good neighbour."""
+        tb = self.info.time_base
+        expected = start
+        last: np.ndarray | None = None
+        frames = self._video_frames(start, stop, fmt, size, tolerant=True)
+        try:
+            for frame in frames:
+                if frame.index < expected:
+                    continue  # a repeated timestamp: the index already gave this frame
+                fill = last if last is not None else frame.image
+                for j in range(expected, frame.index):
+                    yield Frame(j, self._pts(j), tb, fill, damaged=True)
+                yield frame
+                last = frame.image
+                expected = frame.index + 1
+        finally:
+            frames.close()
+        if expected < stop:
+            if last is None:
+                raise BadInputError(
+                    f"no frame of {start}..{stop - 1} can be decoded", path=self._path
+                )
+            for j in range(expected, stop):
+                yield Frame(j, self._pts(j), tb, last, damaged=True)
 
     def _still_frames(
         self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
@@ -1256,6 +1342,19 @@ _DEFAULT_CRF = {"h264": 18, "h265": 20}
 _SEQUENCE_EXT = {"png16": ".png", "tiff16": ".tif"}
 
 
+def sequence_name(index: int, ext: str) -> str:
+    """The file name of frame `index` in a png16/tiff16 sequence (`ext` with its dot)."""
+    return f"frame_{index:06d}{ext}"
+
+
+def output_extension(codec: str, path: str | Path) -> str:
+    """The extension a file of `codec` written at `path` carries: the path's own for films,
+    the frame files' (".png", ".tif") for image sequences."""
+    if codec in _SEQUENCE_EXT:
+        return _SEQUENCE_EXT[codec]
+    return Path(path).suffix.lower()
+
+
 def _ffv1_pix_fmt(fmt: str, bit_depth: int) -> str:
     deep = fmt.endswith("16") or fmt == "rgb48" or bit_depth > 8
     if fmt.startswith("rgb"):
@@ -1301,6 +1400,217 @@ def _remove(path: Path) -> None:
         pass
 
 
+class _Remuxer:
+    """Copies a source's audio and subtitle packets into an output container, in time order.
+
+    `feed(t)` muxes every packet with a dts up to `t` seconds; the writer calls
+    it before each video packet, so FFmpeg's interleaver gets both in order.
+    Used by `VideoWriter` (encoding) and `join_video` (chunks assembled).
+    """
+
+    def __init__(self, out: Any, src: MediaInfo, out_path: Path) -> None:
+        self.out = out
+        self.out_path = out_path
+        self._src: Any = None
+        self._iter: Iterator[Any] | None = None
+        self._map: dict[int, Any] = {}
+        self._convert: set[int] = set()
+        self._held: Any = None
+        try:
+            self._add_streams(src)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def active(self) -> bool:
+        return self._iter is not None
+
+    def close(self) -> None:
+        if self._src is not None:
+            with contextlib.suppress(Exception):
+                self._src.close()
+            self._src = None
+
+    def _add_streams(self, src: MediaInfo) -> None:
+        source_path = Path(src.path)
+        self._src = _open_container(source_path)
+        wanted = {s.index for s in src.audio} | {s.index for s in src.subtitles}
+        in_streams = [s for s in self._src.streams if s.index in wanted]
+        ext = self.out_path.suffix.lower()
+        for s in in_streams:
+            name = s.codec_context.name if s.codec_context else "unknown"
+            try:
+                out_stream = self.out.add_stream_from_template(s)
+            except ValueError:
+                out_stream = None
+                if s.type == "subtitle" and name in _TEXT_SUBTITLES:
+                    out_stream = self._add_converted(s, name, ext)
+                if out_stream is None:
+                    others = [e for e in VIDEO_CONTAINERS if e != ext]
+                    raise OutputError(
+                        f"the {s.type} stream #{s.index} ({name}) of the input cannot be stored "
+                        f"in a {ext} file; choose {' or '.join(others)}, or export without "
+                        "remuxing the sound and subtitles",
+                        path=self.out_path,
+                    ) from None
+            out_stream.time_base = s.time_base
+            for key, value in (s.metadata or {}).items():
+                if key.lower() in ("language", "title", "handler_name"):
+                    out_stream.metadata[key] = value
+            out_stream.disposition = s.disposition
+            self._map[s.index] = out_stream
+        try:
+            chapters = self._src.chapters()
+            if chapters:
+                self.out.set_chapters(chapters)
+        except (av.error.FFmpegError, ValueError, AttributeError):
+            log.warning("%s: chapters could not be copied", src.path)
+        if in_streams:
+            self._iter = self._src.demux(*in_streams)
+
+    def _add_converted(self, stream: Any, name: str, ext: str) -> Any:
+        """A text subtitle stream in the format `ext` holds; cues keep their text and times.
+
+        MP4/MOV hold only mov_text and Matroska no mov_text, so text subtitles
+        change format between them (through FFmpeg's ASS representation).
+        """
+        if ext in (".mp4", ".mov"):
+            target = "mov_text"
+        else:
+            target = "ass" if name in ("ass", "ssa") else "subrip"
+        try:
+            out_stream = self.out.add_stream(target)
+        except ValueError:
+            return None
+        header = None
+        try:
+            stream.codec_context.open(strict=False)
+            header = stream.codec_context.subtitle_header
+        except (av.error.FFmpegError, ValueError):
+            pass
+        out_stream.codec_context.subtitle_header = header or ASS_HEADER
+        self._convert.add(stream.index)
+        log.info(
+            "%s: subtitle stream #%d converted from %s to %s",
+            self.out_path,
+            stream.index,
+            name,
+            target,
+        )
+        return out_stream
+
+    def feed(self, until: Fraction | None) -> None:
+        """Mux the source's audio/subtitle packets with a dts up to `until` seconds."""
+        if self._iter is None:
+            return
+        while True:
+            if self._held is None:
+                packet = next(self._iter, None)
+                if packet is None:
+                    self._iter = None
+                    return
+                if packet.size == 0 and packet.pts is None and packet.dts is None:
+                    continue  # demuxer's flush packet
+                self._held = packet
+            packet = self._held
+            ts = packet.dts if packet.dts is not None else packet.pts
+            if until is not None and ts is not None and ts * packet.time_base > until:
+                return
+            self._held = None
+            out_stream = self._map[packet.stream_index]
+            if packet.stream_index in self._convert:
+                self._mux_converted(packet, out_stream)
+                continue
+            packet.stream = out_stream
+            self.out.mux(packet)
+
+    def _mux_converted(self, packet: Any, out_stream: Any) -> None:
+        cues = packet.stream.codec_context.decode2(packet)
+        if not cues or packet.pts is None:
+            return  # mov_text's empty "end of cue" samples: the muxer writes its own
+        for rect in cues:
+            text = getattr(rect, "ass", None)
+            if not text:
+                continue
+            duration = int(packet.duration or 0)
+            cue = SubtitleSet.create(text, 0, duration, pts=packet.pts)
+            out = out_stream.codec_context.encode_subtitle(cue)
+            out.stream = out_stream
+            out.time_base = packet.time_base
+            out.pts = out.dts = packet.pts
+            out.duration = duration
+            self.out.mux(out)
+
+
+def check_codec(codec: str, bit_depth: int) -> None:
+    """BadInputError unless `codec` can be written with `bit_depth` bits."""
+    if codec not in CODECS:
+        raise BadInputError(f"unknown codec {codec!r}; choose one of {', '.join(CODECS)}")
+    if codec in ("h264", "h265") and bit_depth not in (8, 10):
+        raise BadInputError(f"{_CODEC_LABEL[codec]} is written with 8 or 10 bits, not {bit_depth}")
+    if bit_depth not in (8, 10, 12, 16):
+        raise BadInputError(f"bit depth must be 8, 10, 12 or 16, not {bit_depth}")
+
+
+def check_codec_path(codec: str, path: Path) -> None:
+    """OutputError unless `codec` can be written at `path` (container, file or folder)."""
+    ext = path.suffix.lower()
+    if codec in _SEQUENCE_EXT:
+        if ext in VIDEO_CONTAINERS:
+            raise OutputError(
+                f"{codec} writes a folder of frames; give a folder name, not a {ext} file",
+                path=path,
+            )
+        if path.is_dir() and not _looks_like_sequence(path):
+            raise OutputError("is a folder holding other files; refusing to replace it", path=path)
+        return
+    allowed = _CONTAINERS[codec]
+    if ext not in allowed:
+        raise OutputError(
+            f"{_CODEC_LABEL[codec]} cannot be written to a '{ext or 'no extension'}' "
+            f"file; use {', '.join(allowed)}",
+            path=path,
+        )
+    if path.is_dir():
+        raise OutputError("is a folder; give a file name", path=path)
+
+
+def even_size(codec: str, width: int, height: int) -> tuple[int, int]:
+    """The smallest size at least `width` x `height` that `codec` can hold (4:2:0 needs
+    even sides, ProRes 4:2:2 an even width)."""
+    if codec in ("h264", "h265"):
+        return width + width % 2, height + height % 2
+    if codec == "prores":
+        return width + width % 2, height
+    return width, height
+
+
+def codec_label(codec: str) -> str:
+    return _CODEC_LABEL.get(codec, codec)
+
+
+def _looks_like_sequence(folder: Path) -> bool:
+    return all(
+        p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+        for p in folder.iterdir()
+        if not p.name.startswith(".")
+    )
+
+
+def _replace_folder(tmp: Path, path: Path) -> None:
+    """Rename the finished folder `tmp` onto `path`, replacing what is there."""
+    old = None
+    if os.path.lexists(path):
+        # A folder cannot be renamed over a non-empty one: move the old one aside first.
+        old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
+        os.replace(path, old)
+    os.replace(tmp, path)
+    _fsync_path(path.parent)
+    if old is not None:
+        _remove(old)
+
+
 class VideoWriter:
     """Encode frames into a film file or an image sequence, atomically.
 
@@ -1315,8 +1625,9 @@ class VideoWriter:
     given — rgb → bgr0/rgb48le, gray → gray/gray16le, yuv444p → yuv444p/
     yuv444p16le (16-bit when the frames or `bit_depth` are deeper than 8);
     png16 rgb48be/gray16be and tiff16 rgb48le/gray16le (deflate) files named
-    frame_000000.png... in a folder. Sequences carry no timing: a VFR film
-    becomes one file per frame.
+    frame_000000.png... in a folder (numbered from `first_index`, so chunks of
+    one film can be written apart and joined by `join_sequence`). Sequences
+    carry no timing: a VFR film becomes one file per frame.
     """
 
     def __init__(
@@ -1333,15 +1644,9 @@ class VideoWriter:
         remux: bool = True,
         overwrite: bool = False,
         crf: int | None = None,
+        first_index: int = 0,
     ) -> None:
-        if codec not in CODECS:
-            raise BadInputError(f"unknown codec {codec!r}; choose one of {', '.join(CODECS)}")
-        if codec in ("h264", "h265") and bit_depth not in (8, 10):
-            raise BadInputError(
-                f"{_CODEC_LABEL[codec]} is written with 8 or 10 bits, not {bit_depth}"
-            )
-        if bit_depth not in (8, 10, 12, 16):
-            raise BadInputError(f"bit depth must be 8, 10, 12 or 16, not {bit_depth}")
+        check_codec(codec, bit_depth)
         if width <= 0 or height <= 0:
             raise BadInputError(f"bad frame size {width}x{height}")
         if codec in ("h264", "h265") and (width % 2 or height % 2):
@@ -1360,30 +1665,12 @@ class VideoWriter:
         self.fps = Fraction(fps)
         self.source = source
         self.crf = crf
+        self.first_index = int(first_index)
         self.sequence = codec in _SEQUENCE_EXT
         inputs = [source.path] if source is not None else []
         self.path = check_output_path(path, inputs=inputs, overwrite=overwrite)
         ext = self.path.suffix.lower()
-        if self.sequence:
-            if ext in VIDEO_CONTAINERS:
-                raise OutputError(
-                    f"{codec} writes a folder of frames; give a folder name, not a {ext} file",
-                    path=self.path,
-                )
-            if self.path.is_dir() and not self._looks_like_sequence(self.path):
-                raise OutputError(
-                    "is a folder holding other files; refusing to replace it", path=self.path
-                )
-        else:
-            allowed = _CONTAINERS[codec]
-            if ext not in allowed:
-                raise OutputError(
-                    f"{_CODEC_LABEL[codec]} cannot be written to a '{ext or 'no extension'}' "
-                    f"file; use {', '.join(allowed)}",
-                    path=self.path,
-                )
-            if self.path.is_dir():
-                raise OutputError("is a folder; give a file name", path=self.path)
+        check_codec_path(codec, self.path)
 
         # Colour tags: the source's, else the usual guess for untagged YCbCr.
         matrix = (source.color_matrix if source else None) or default_matrix(width, height)
@@ -1405,11 +1692,7 @@ class VideoWriter:
         self._out: Any = None
         self._vstream: Any = None
         self._image_ctx: Any = None
-        self._src_container: Any = None
-        self._remux_iter: Iterator[Any] | None = None
-        self._remux_map: dict[int, Any] = {}
-        self._convert_subs: set[int] = set()
-        self._pending: Any = None
+        self._remux: _Remuxer | None = None
         try:
             if self.sequence:
                 self._tmp = self.path.with_name(f".{self.path.name}.{token}.part")
@@ -1422,11 +1705,7 @@ class VideoWriter:
 
     @staticmethod
     def _looks_like_sequence(folder: Path) -> bool:
-        return all(
-            p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-            for p in folder.iterdir()
-            if not p.name.startswith(".")
-        )
+        return _looks_like_sequence(folder)
 
     # ------------------------------------------------------------------ setup
 
@@ -1467,71 +1746,7 @@ class VideoWriter:
             stream.set_display_rotation(-src.rotation)
         self._vstream = stream
         if remux and src is not None and src.kind == "video" and (src.audio or src.subtitles):
-            self._add_remux_streams(src)
-
-    def _add_remux_streams(self, src: MediaInfo) -> None:
-        source_path = Path(src.path)
-        self._src_container = _open_container(source_path)
-        wanted = {s.index for s in src.audio} | {s.index for s in src.subtitles}
-        in_streams = [s for s in self._src_container.streams if s.index in wanted]
-        ext = self.path.suffix.lower()
-        for s in in_streams:
-            name = s.codec_context.name if s.codec_context else "unknown"
-            try:
-                out_stream = self._out.add_stream_from_template(s)
-            except ValueError:
-                out_stream = None
-                if s.type == "subtitle" and name in _TEXT_SUBTITLES:
-                    out_stream = self._add_converted_subtitles(s, name, ext)
-                if out_stream is None:
-                    others = [e for e in VIDEO_CONTAINERS if e != ext]
-                    raise OutputError(
-                        f"the {s.type} stream #{s.index} ({name}) of the input cannot be stored "
-                        f"in a {ext} file; choose {' or '.join(others)}, or export without "
-                        "remuxing the sound and subtitles",
-                        path=self.path,
-                    ) from None
-            out_stream.time_base = s.time_base
-            for key, value in (s.metadata or {}).items():
-                if key.lower() in ("language", "title", "handler_name"):
-                    out_stream.metadata[key] = value
-            out_stream.disposition = s.disposition
-            self._remux_map[s.index] = out_stream
-        try:
-            chapters = self._src_container.chapters()
-            if chapters:
-                self._out.set_chapters(chapters)
-        except (av.error.FFmpegError, ValueError, AttributeError):
-            log.warning("%s: chapters could not be copied", src.path)
-        if in_streams:
-            self._remux_iter = self._src_container.demux(*in_streams)
-
-    def _add_converted_subtitles(self, stream: Any, name: str, ext: str) -> Any:
-        """A text subtitle stream in the format `ext` holds; cues keep their text and times.
-
-        MP4/MOV hold only mov_text and Matroska no mov_text, so text subtitles
-        change format between them (through FFmpeg's ASS representation).
-        """
-        if ext in (".mp4", ".mov"):
-            target = "mov_text"
-        else:
-            target = "ass" if name in ("ass", "ssa") else "subrip"
-        try:
-            out_stream = self._out.add_stream(target)
-        except ValueError:
-            return None
-        header = None
-        try:
-            stream.codec_context.open(strict=False)
-            header = stream.codec_context.subtitle_header
-        except (av.error.FFmpegError, ValueError):
-            pass
-        out_stream.codec_context.subtitle_header = header or ASS_HEADER
-        self._convert_subs.add(stream.index)
-        log.info(
-            "%s: subtitle stream #%d converted from %s to %s", self.path, stream.index, name, target
-        )
-        return out_stream
+            self._remux = _Remuxer(self._out, src, self.path)
 
     def _start(self, fmt: str) -> None:
         """Fix the pixel format on the first frame (FFV1 and sequences follow the input)."""
@@ -1627,54 +1842,13 @@ class VideoWriter:
     def _write_image(self, frame: av.VideoFrame) -> None:
         ext = _SEQUENCE_EXT[self.codec]
         data = b"".join(bytes(p) for p in self._image_ctx.encode(frame))
-        with open(self._tmp / f"frame_{self._count:06d}{ext}", "wb") as fh:
+        with open(self._tmp / sequence_name(self.first_index + self._count, ext), "wb") as fh:
             fh.write(data)
 
     def _mux_video(self, packet: Any) -> None:
-        if self._remux_iter is not None and packet.dts is not None:
-            self._feed_remux(packet.dts * packet.time_base)
+        if self._remux is not None and packet.dts is not None:
+            self._remux.feed(packet.dts * packet.time_base)
         self._out.mux(packet)
-
-    def _feed_remux(self, until: Fraction | None) -> None:
-        """Mux the source's audio/subtitle packets with a dts up to `until` seconds."""
-        assert self._remux_iter is not None
-        while True:
-            if self._pending is None:
-                packet = next(self._remux_iter, None)
-                if packet is None:
-                    self._remux_iter = None
-                    return
-                if packet.size == 0 and packet.pts is None and packet.dts is None:
-                    continue  # demuxer's flush packet
-                self._pending = packet
-            packet = self._pending
-            ts = packet.dts if packet.dts is not None else packet.pts
-            if until is not None and ts is not None and ts * packet.time_base > until:
-                return
-            self._pending = None
-            out_stream = self._remux_map[packet.stream_index]
-            if packet.stream_index in self._convert_subs:
-                self._mux_converted_subtitle(packet, out_stream)
-                continue
-            packet.stream = out_stream
-            self._out.mux(packet)
-
-    def _mux_converted_subtitle(self, packet: Any, out_stream: Any) -> None:
-        cues = packet.stream.codec_context.decode2(packet)
-        if not cues or packet.pts is None:
-            return  # mov_text's empty "end of cue" samples: the muxer writes its own
-        for rect in cues:
-            text = getattr(rect, "ass", None)
-            if not text:
-                continue
-            duration = int(packet.duration or 0)
-            cue = SubtitleSet.create(text, 0, duration, pts=packet.pts)
-            out = out_stream.codec_context.encode_subtitle(cue)
-            out.stream = out_stream
-            out.time_base = packet.time_base
-            out.pts = out.dts = packet.pts
-            out.duration = duration
-            self._out.mux(out)
 
     # ------------------------------------------------------------------ finish
 
@@ -1699,15 +1873,15 @@ class VideoWriter:
         try:
             for packet in self._vstream.encode(None):
                 self._mux_video(packet)
-            if self._remux_iter is not None:
-                self._feed_remux(None)
+            if self._remux is not None:
+                self._remux.feed(None)
             self._out.close()
         except av.error.FFmpegError as exc:
             raise OutputError(f"writing failed ({_ff_reason(exc)})", path=self.path) from None
         self._out = None
-        if self._src_container is not None:
-            self._src_container.close()
-            self._src_container = None
+        if self._remux is not None:
+            self._remux.close()
+            self._remux = None
         _fsync_path(self._tmp)
         os.replace(self._tmp, self.path)
         _fsync_path(self.path.parent)
@@ -1715,15 +1889,7 @@ class VideoWriter:
     def _finish_sequence(self) -> None:
         for p in self._tmp.iterdir():
             _fsync_path(p)
-        old = None
-        if os.path.lexists(self.path):
-            # A folder cannot be renamed over a non-empty one: move the old one aside first.
-            old = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.old")
-            os.replace(self.path, old)
-        os.replace(self._tmp, self.path)
-        _fsync_path(self.path.parent)
-        if old is not None:
-            _remove(old)
+        _replace_folder(self._tmp, self.path)
 
     def abort(self) -> None:
         """Drop everything written so far; the output path stays as it was."""
@@ -1733,10 +1899,9 @@ class VideoWriter:
             with contextlib.suppress(Exception):
                 self._out.close()
             self._out = None
-        if self._src_container is not None:
-            with contextlib.suppress(Exception):
-                self._src_container.close()
-            self._src_container = None
+        if self._remux is not None:
+            self._remux.close()
+            self._remux = None
         _remove(self._tmp)
 
     def __enter__(self) -> VideoWriter:
@@ -1747,3 +1912,200 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+# --------------------------------------------------------------------------- joining chunks
+
+
+# MP4/MOV store a chunk's late start as an edit list in milliseconds, which moves its frames;
+# chunks for these containers are written from pts 0 and moved back by `join_video`.
+CHUNK_STARTS_AT_ZERO = (".mp4", ".mov")
+
+
+def join_video(
+    parts: Sequence[str | Path],
+    output: str | Path,
+    *,
+    source: MediaInfo | None = None,
+    time_base: Fraction | None = None,
+    offsets: Sequence[int] | None = None,
+    overwrite: bool = False,
+    remux: bool = True,
+    tmp_dir: str | Path | None = None,
+) -> Path:
+    """One film from chunk files that `VideoWriter(remux=False)` wrote, in order; atomic.
+
+    The chunks' video packets are copied, not re-encoded, so each chunk must
+    start on a keyframe and all must share the encoder settings (checked: the
+    codec headers must be equal). With `source` (and `remux`), its audio and
+    subtitle streams are copied packet for packet as `VideoWriter` does, with
+    its chapters and rotation. `time_base` is the video stream's (the source's).
+
+    Timestamps: chunk files in the output's own container store what the
+    output will, except that an MP4/MOV chunk starting later than 0 gets an
+    edit list in milliseconds, which moves its frames. So MP4/MOV chunks are
+    written starting at 0 (see `CHUNK_STARTS_AT_ZERO`) and `offsets[k]` (in
+    `time_base` units) is added back to chunk k here: every pts comes through
+    exactly. The file is built under `tmp_dir` (default: beside the output,
+    same file system) and renamed into place.
+    """
+    if not parts:
+        raise ValueError("no chunks to join")
+    if offsets is not None and len(offsets) != len(parts):
+        raise ValueError(f"{len(offsets)} offsets for {len(parts)} chunks")
+    inputs = [source.path] if source is not None else []
+    path = check_output_path(output, inputs=inputs, overwrite=overwrite)
+    ext = path.suffix.lower()
+    if ext not in VIDEO_CONTAINERS:
+        raise OutputError(f"cannot join video into a '{ext or 'no extension'}' file", path=path)
+    folder = Path(tmp_dir) if tmp_dir is not None else path.parent
+    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.part{ext}"
+    out: Any = None
+    remuxer: _Remuxer | None = None
+    try:
+        out = av.open(str(tmp), mode="w", container_options={"avoid_negative_ts": "disabled"})
+        first = _open_container(Path(parts[0]))
+        try:
+            template = first.streams.video[0]
+            vstream = out.add_stream_from_template(template)
+            header = bytes(template.codec_context.extradata or b"")
+        finally:
+            first.close()
+        if time_base is not None:
+            vstream.time_base = time_base
+        if source is not None and source.rotation:
+            vstream.set_display_rotation(-source.rotation)
+        has_streams = source is not None and bool(source.audio or source.subtitles)
+        if remux and source is not None and source.kind == "video" and has_streams:
+            remuxer = _Remuxer(out, source, path)
+        last_dts: Fraction | None = None
+        for k, part in enumerate(parts):
+            offset = Fraction(offsets[k]) * (time_base or 1) if offsets else Fraction(0)
+            last_dts = _copy_chunk(
+                Path(part), out, vstream, header, remuxer, last_dts, offset, path
+            )
+        if remuxer is not None:
+            remuxer.feed(None)
+        out.close()
+        out = None
+        _fsync_path(tmp)
+        os.replace(tmp, path)
+        _fsync_path(path.parent)
+    except (av.error.FFmpegError, OSError) as exc:
+        raise OutputError(f"joining the chunks failed ({_ff_reason(exc)})", path=path) from None
+    finally:
+        if out is not None:
+            with contextlib.suppress(Exception):
+                out.close()
+        if remuxer is not None:
+            remuxer.close()
+        _remove(tmp)
+    return path
+
+
+def _copy_chunk(
+    part: Path,
+    out: Any,
+    vstream: Any,
+    header: bytes,
+    remuxer: _Remuxer | None,
+    last_dts: Fraction | None,
+    offset: Fraction,
+    path: Path,
+) -> Fraction | None:
+    """Mux the video packets of one chunk, `offset` seconds later than stored; returns the
+    last dts (seconds) written."""
+    container = _open_container(part)
+    try:
+        stream = container.streams.video[0]
+        if bytes(stream.codec_context.extradata or b"") != header:
+            raise OutputError(
+                f"chunk {part.name} was encoded with other settings than the first; "
+                "start the job over",
+                path=path,
+            )
+        shift = offset / stream.time_base
+        if shift.denominator != 1:
+            raise OutputError(
+                f"chunk {part.name}: its time base {stream.time_base} cannot hold the offset "
+                f"{offset} s exactly",
+                path=path,
+            )
+        for packet in container.demux(stream):
+            if packet.size == 0 and packet.pts is None and packet.dts is None:
+                continue  # the demuxer's flush packet
+            if shift:
+                if packet.pts is not None:
+                    packet.pts += int(shift)
+                if packet.dts is not None:
+                    packet.dts += int(shift)
+            if packet.dts is None and last_dts is not None:
+                # Matroska stores no decode times; its demuxer leaves them out for a chunk's
+                # first frames. Any increasing ones do there (only the order is stored).
+                packet.dts = _tick_after(last_dts, packet.time_base)
+            if packet.dts is not None:
+                if last_dts is not None and packet.dts * packet.time_base <= last_dts:
+                    # A chunk's first decode times reach back by its reordering delay; with a
+                    # variable frame rate that can touch the previous chunk's last one. Decode
+                    # times only order the packets: the smallest later tick does the same.
+                    packet.dts = _tick_after(last_dts, packet.time_base)
+                if packet.pts is not None and packet.dts > packet.pts:
+                    raise OutputError(
+                        f"chunk {part.name} cannot follow the one before it (decode times overlap)",
+                        path=path,
+                    )
+                dts = packet.dts * packet.time_base
+                last_dts = dts
+                if remuxer is not None:
+                    remuxer.feed(dts)
+            packet.stream = vstream
+            out.mux(packet)
+    finally:
+        container.close()
+    return last_dts
+
+
+def _tick_after(seconds: Fraction, time_base: Fraction) -> int:
+    """The first tick of `time_base` later than `seconds`."""
+    return math.floor(seconds / time_base) + 1
+
+
+def join_sequence(
+    parts: Sequence[str | Path],
+    output: str | Path,
+    *,
+    overwrite: bool = False,
+    tmp_dir: str | Path | None = None,
+) -> Path:
+    """One image-sequence folder from chunk folders (frame files numbered film-wide); atomic.
+
+    Files are hard-linked (copied where links are impossible), so the chunks
+    stay whole until the folder is in place: an interrupted join can run again.
+    """
+    path = check_output_path(output, overwrite=overwrite)
+    if path.is_dir() and not _looks_like_sequence(path):
+        raise OutputError("is a folder holding other files; refusing to replace it", path=path)
+    if os.path.lexists(path) and not path.is_dir():
+        raise OutputError("is a file; image sequences are written into a folder", path=path)
+    folder = Path(tmp_dir) if tmp_dir is not None else path.parent
+    tmp = folder / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
+    try:
+        tmp.mkdir()
+        for part in parts:
+            for f in sorted(Path(part).iterdir()):
+                if f.name.startswith("."):
+                    continue
+                target = tmp / f.name
+                if os.path.lexists(target):
+                    raise OutputError(f"two chunks hold {f.name}; start the job over", path=path)
+                try:
+                    os.link(f, target)
+                except OSError:
+                    shutil.copy2(f, target)
+                    _fsync_path(target)
+        _replace_folder(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"joining the frames failed ({_ff_reason(exc)})", path=path) from None
+    finally:
+        _remove(tmp)
+    return path

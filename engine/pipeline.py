@@ -1,19 +1,196 @@
-"""The restoration pipeline: a film in, a restored film out, streamed frame by frame.
+"""The restoration pipeline: a film in, a restored film out, streamed in one pass.
 
-Today it decodes and re-encodes with every audio and subtitle stream remuxed
-untouched and every video timestamp kept; colorization, cleanup and
-upscaling join as stages between decode and encode (issues 4–7). Memory stays
-constant in the film's length: frames flow through a generator, never a list.
+    decode (thread) -> [batches] -> stages (thread) -> [batches] -> encode chunks (caller's thread)
+
+Decoding gives planar YCbCr with exact pts (`media.Source.frames`, 4:4:4,
+8 or 16 bit). Frames are grouped into temporal batches of at most `batch`
+frames that never cross a shot boundary (batches start at the shot's first
+frame and every `batch` frames after it, so a resumed run forms the same
+ones). Each batch goes through the `Stage`s in order as float planes
+(`FrameBatch`), is converted back to coded integers and encoded. With no
+stage, frames skip the float round trip altogether: the film's luma reaches
+the encoder bit for bit. Bounded queues between the threads keep memory flat
+in the film's length and let decoding, the stages (GPU work) and encoding
+overlap.
+
+The output is written in chunks through a resumable job (`panchro.engine.jobs`):
+killed, cancelled or out of disk, the same call picks up at the last complete
+chunk, and the file appears at the output path only when it is whole.
+
+Shots: from the project when it has them; else, when stages run, detected
+first (a quick pass over small grey frames); else (nothing but re-encoding)
+the film is one shot, cut into chunks every couple of seconds.
+
+Where a frame cannot be decoded (a corrupt packet), the last good frame is
+repeated so the count and the timing stay whole, and the summary lists it.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import os
+import queue
+import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import replace as dc_replace
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import numpy as np
+
+from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
 from panchro.engine.progress import Progress
+from panchro.engine.shots import Shot
+
+if TYPE_CHECKING:
+    from panchro.engine.media import Frame, Source
+    from panchro.engine.project import Pick, Project, Settings
+
+DEFAULT_BATCH = 8
+DEFAULT_CHUNK_SECONDS = 2.0
+# Inside one long shot, a chunk is cut (at a batch boundary) once this many times the
+# chunk length: with per-shot state in the stages, cutting shots is the exception.
+SPLIT_FACTOR = 4
+_QUEUE_DEPTH = 2  # batches waiting between two threads
+_POLL_S = 0.1  # how often a blocked thread looks at the stop flag
+
+
+# --------------------------------------------------------------------------- the stage interface
+
+
+@dataclass(frozen=True)
+class FrameBatch:
+    """Consecutive frames of one shot as float planes: what stages take and return.
+
+    `y` (T, H, W) float32 luma in [0, 1]; `cbcr` (T, 2, H, W) float32 chroma,
+    Cb then Cr, in [-0.5, 0.5] (the canonical ranges of `panchro.engine.color`;
+    limited-range codes slightly outside nominal map slightly outside these).
+    `indices` and `pts` (T,) int64: frame numbers and timestamps in
+    `time_base` units. `matrix` is the film's YCbCr matrix ("bt601", "bt709",
+    ...), for a stage that needs RGB. `shot` is the index of the shot.
+    """
+
+    y: np.ndarray
+    cbcr: np.ndarray
+    indices: np.ndarray
+    pts: np.ndarray
+    time_base: Fraction
+    shot: int
+    matrix: str
+
+    def __post_init__(self) -> None:
+        y, c = self.y, self.cbcr
+        if y.ndim != 3 or c.ndim != 4 or c.shape[1] != 2:
+            raise ValueError(f"want y (T, H, W) and cbcr (T, 2, H, W), got {y.shape}, {c.shape}")
+        if c.shape[0] != y.shape[0] or c.shape[2:] != y.shape[1:]:
+            raise ValueError(f"y {y.shape} and cbcr {c.shape} disagree")
+        if len(self.indices) != y.shape[0] or len(self.pts) != y.shape[0]:
+            raise ValueError("indices and pts must have one entry per frame")
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return int(self.y.shape[2]), int(self.y.shape[1])
+
+    def replace(self, *, y: np.ndarray | None = None, cbcr: np.ndarray | None = None) -> FrameBatch:
+        """The same frames with new planes (a new size is fine; the frame count is not)."""
+        return dc_replace(
+            self, y=self.y if y is None else y, cbcr=self.cbcr if cbcr is None else cbcr
+        )
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """One step of the restoration (colorize, clean, upscale), run on temporal batches.
+
+    Contract, so that chunks resume exactly:
+
+    * `key` names what decides the stage's output (model name, a hash of its
+      weights, its options). It goes into the job's settings digest: a job is
+      never resumed with different stages.
+    * `output_size(w, h)` is the size of the frames `process` returns for
+      frames of size (w, h).
+    * `begin_shot(shot_index, shot, pick)` is called before the first batch of
+      each shot, in film order (a resumed run starts at a chunk's first shot).
+      `pick` is the shot's pick from the project, or the one an earlier stage
+      returned, or None. A stage that chooses a pick itself (sample 0 with a
+      seed derived from the shot) returns it, and the pipeline records it in
+      the project; otherwise it returns None.
+    * `process(batch)` returns a batch of the same frames (same T, indices,
+      pts), possibly at a new size. Its result may depend on the batch and on
+      what `begin_shot` received, not on batches before it, and must be the
+      same every time for the same input.
+
+    Stages run in one worker thread, in order; they may use the GPU.
+    """
+
+    key: str
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]: ...
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None: ...
+
+    def process(self, batch: FrameBatch) -> FrameBatch: ...
+
+
+def build_stages(settings: Settings) -> list[Stage]:
+    """The stages `settings` ask for, in order (colorize, then clean/upscale).
+
+    Nothing asked: no stages (decode -> encode). The model stages are not
+    wired in yet, so asking for one raises ModelMissingError naming the models.
+    """
+    needed: list[str] = []
+    if settings.colorize:
+        needed += ["colorizer", "refiner"]
+    if settings.upscale > 1 or settings.degrain > 0:
+        needed.append(f"upscaler_x{settings.upscale}")
+    if not needed:
+        return []
+    raise ModelMissingError(
+        f"restoring with these settings needs the {', '.join(needed)} model(s); this build "
+        "of panchro has no such stage in its pipeline yet (run without --colorize, "
+        "--degrain and --upscale to re-encode only)"
+    )
+
+
+def settings_for(
+    project: Project | None,
+    *,
+    codec: str | None = None,
+    bit_depth: int | None = None,
+    colorize: bool | None = None,
+    degrain: float | None = None,
+    upscale: int | None = None,
+) -> Settings:
+    """The project's settings (or the defaults) with the given ones in their place."""
+    from panchro.engine.project import Settings
+
+    base = project.settings if project is not None else Settings()
+    changes = {
+        k: v
+        for k, v in (
+            ("codec", codec),
+            ("bit_depth", bit_depth),
+            ("colorize", colorize),
+            ("degrain", degrain),
+            ("upscale", upscale),
+        )
+        if v is not None
+    }
+    try:
+        return dc_replace(base, **changes)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- the summary
 
 
 @dataclass(frozen=True)
@@ -27,23 +204,48 @@ class RestoreSummary:
     output_bytes: int
     audio_streams: int
     subtitle_streams: int
+    width: int = 0  # of the output
+    height: int = 0
+    chunks: int = 0
+    resumed_frames: int = 0  # frames an earlier, interrupted run had already written
+    damaged_frames: tuple[int, ...] = ()  # could not be decoded; the last good frame is repeated
+    notes: tuple[str, ...] = ()  # padding, preview, picks recorded...
+    # Busy seconds of each part (they overlap; their sum can exceed `seconds`).
+    decode_s: float = 0.0
+    stages_s: float = 0.0
+    encode_s: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     def describe(self) -> str:
         size = self.output_bytes / 1e6
-        return (
+        text = (
             f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
             f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "
             f"stream(s) copied -> {self.output}"
         )
+        if self.resumed_frames:
+            text += f"\nresumed: {self.resumed_frames} frame(s) were done by an earlier run"
+        if self.damaged_frames:
+            shown = ", ".join(str(i) for i in self.damaged_frames[:20])
+            more = ", ..." if len(self.damaged_frames) > 20 else ""
+            text += (
+                f"\n{len(self.damaged_frames)} damaged frame(s) could not be decoded and repeat "
+                f"the frame before them: {shown}{more}"
+            )
+        for note in self.notes:
+            text += f"\nnote: {note}"
+        return text
 
 
 def _tree_size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+# --------------------------------------------------------------------------- restore
 
 
 def restore(
@@ -55,52 +257,649 @@ def restore(
     overwrite: bool = False,
     fps: float | None = None,
     progress: Progress | None = None,
+    stages: Sequence[Stage] | None = None,
+    project: Project | str | os.PathLike[str] | None = None,
+    batch: int = DEFAULT_BATCH,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    keep_job: bool = False,
+    restart: bool = False,
+    preview: float | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
-    `progress.advance()` is called per frame; it raises CancelledError when
-    its cancel flag is set, and the writer then removes its temporaries, so a
-    cancelled run leaves the output path as it was.
-    """
-    from panchro.engine import media  # PyAV is heavy; keep `import pipeline` cheap
+    `stages` run on every frame in order (none: decode -> encode, luma
+    bit-exact). `project` (a Project or a .panchro path) gives the shots and
+    picks and must be the project of `input`. `batch` is the most frames a
+    stage gets at once. The output is written as chunks of about
+    `chunk_seconds` in `OUTPUT.panchro-job/`; a job left there by an
+    interrupted run of the same call is resumed (a different call is refused;
+    `restart` starts over). `keep_job`: a failed or cancelled run leaves its
+    job to be resumed (the CLI does); otherwise a job this call created is
+    removed. `preview` (seconds): render that much from the middle of the
+    film, side by side (before | after), without sound, straight to `output`.
 
+    `progress.advance()` is called per frame written; it raises CancelledError
+    when its cancel flag is set. The output path is never half-written.
+    """
+    from panchro.engine import media
+    from panchro.engine.project import Project
+
+    if batch < 1:
+        raise BadInputError(f"batch must be at least 1 frame, got {batch}")
+    if not chunk_seconds > 0:
+        raise BadInputError(f"chunk length must be positive, got {chunk_seconds} s")
+    stages = list(stages or [])
+    media.check_codec(codec, bit_depth)
     out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
+    media.check_codec_path(codec, out)
+    proj = Project.load(project) if isinstance(project, str | os.PathLike) else project
     start = time.monotonic()
     with media.open_source(input, fps=fps) as src:
-        info = src.info
+        if proj is not None:
+            changes = proj.check_source(input)
+            if changes:
+                where = f" {proj.path}" if proj.path else ""
+                raise BadInputError(
+                    f"is not the film of the project{where}: {'; '.join(changes)}", path=input
+                )
         if progress is None:
-            progress = Progress(info.frame_count)
-        elif progress.total is None:
-            progress.total = info.frame_count
-        # Decode straight to planar YCbCr so the film's luma reaches the encoder
-        # untouched: no round trip through RGB.
-        fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
-        with media.VideoWriter(
+            progress = Progress(None)
+        run = _Run(src, stages, codec, bit_depth, batch, progress)
+        if preview is not None:
+            return run.preview(out, float(preview), proj, overwrite, start, input)
+        return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
+
+
+class _Run:
+    """One restore: geometry, shots, the threads, the writers."""
+
+    def __init__(
+        self,
+        src: Source,
+        stages: list[Stage],
+        codec: str,
+        bit_depth: int,
+        batch: int,
+        progress: Progress,
+    ) -> None:
+        from panchro.engine import color, media
+
+        self.src = src
+        self.info = info = src.info
+        self.stages = stages
+        self.codec = codec
+        self.bit_depth = bit_depth
+        self.batch = batch
+        self.progress = progress
+        self.fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
+        self.matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        yuvj = info.pix_fmt.startswith("yuvj")
+        self.range = info.color_range or ("full" if yuvj else "limited")
+        w, h = info.width, info.height
+        for stage in stages:
+            size = stage.output_size(w, h)
+            if not (
+                len(size) == 2 and all(isinstance(v, int | np.integer) and v > 0 for v in size)
+            ):
+                raise ValueError(f"stage {stage.key}: output_size gave {size!r}")
+            w, h = int(size[0]), int(size[1])
+        self.width, self.height = w, h
+        self.notes: list[str] = []
+        self.timers = {"decode": 0.0, "stages": 0.0, "encode": 0.0}
+        self.recorded: dict[int, Pick] = {}
+        self._media = media
+
+    # ---------------------------------------------------------------- sizes
+
+    def _padded(self, width: int, height: int) -> tuple[int, int]:
+        pw, ph = self._media.even_size(self.codec, width, height)
+        if (pw, ph) != (width, height):
+            self.notes.append(
+                f"padded {width}x{height} to {pw}x{ph}: {self._media.codec_label(self.codec)} "
+                "needs even sides; the last column/row is repeated"
+            )
+        return pw, ph
+
+    # ---------------------------------------------------------------- shots
+
+    def _shots(self, proj: Project | None, first: int, stop: int) -> list[Shot]:
+        """Shots covering [first, stop): the project's (all of them, so a shot's index is its
+        index in the film), detected ones, or one for it all."""
+        if proj is not None and proj.shots:
+            return list(proj.shots)
+        if not self.stages:
+            return [Shot(first, stop, (first + stop - 1) // 2)]
+        from panchro.engine import shots as shot_detection
+
+        detect = Progress(
+            stop - first,
+            self.progress.callback,
+            stage="shots",
+            cancel=self.progress.cancel,
+        )
+        if first == 0 and stop == self.info.frame_count:
+            found = shot_detection.detect_shots(self.src, progress=detect)
+        else:
+            size = shot_detection.analysis_size(self.info.width, self.info.height)
+            grey = (f.image for f in self.src.frames(first, stop, fmt="gray", size=size))
+            fps = float(self.info.fps) or 24.0
+            found = [
+                Shot(s.start + first, s.end + first, s.key_frame + first)
+                for s in shot_detection.detect_cuts(grey, fps=fps, progress=detect).shots
+            ]
+        return found
+
+    def _picks(self, proj: Project | None, shots: Sequence[Shot]) -> list[Pick | None]:
+        if proj is None or not proj.shots:
+            return [None] * len(shots)
+        by_start = {s.start: p for s, p in zip(proj.shots, proj.picks, strict=True)}
+        return [by_start.get(s.start) for s in shots]
+
+    def _settings(self, proj: Project | None, fps: float | None, size: tuple[int, int]) -> dict:
+        import av
+
+        from panchro.engine import __version__
+
+        return {
+            "codec": self.codec,
+            "bit_depth": self.bit_depth,
+            "fps": None if fps is None else str(self.info.fps),
+            "size": list(size),
+            "stages": [s.key for s in self.stages],
+            # Batches shape what temporal stages see; without stages they change nothing.
+            "batch": self.batch if self.stages else None,
+            "project": proj.digest() if proj is not None and self.stages else None,
+            "versions": {
+                "panchro": __version__,
+                "pyav": av.__version__,
+                "libavcodec": ".".join(map(str, av.library_versions["libavcodec"])),
+            },
+        }
+
+    # ---------------------------------------------------------------- a whole film, in chunks
+
+    def full(
+        self,
+        out: Path,
+        proj: Project | None,
+        overwrite: bool,
+        fps: float | None,
+        chunk_seconds: float,
+        keep_job: bool,
+        restart: bool,
+        start: float,
+        input: str | os.PathLike[str],
+    ) -> RestoreSummary:
+        from panchro.engine import jobs
+
+        media, info = self._media, self.info
+        size = self._padded(self.width, self.height)
+        settings = self._settings(proj, fps, size)
+        identity = jobs.input_identity(input, info)
+        job = None
+        if restart:
+            jobs.remove_tree(jobs.job_folder(out))
+        else:
+            job = jobs.Job.resume(out, identity, settings)
+        if job is not None:
+            shots = [Shot(s, e, k) for s, e, k in job.shots]
+        else:
+            shots = self._shots(proj, 0, info.frame_count)
+            min_frames = max(1, round(chunk_seconds * float(info.fps)))
+            split = min_frames * SPLIT_FACTOR if self.stages else min_frames
+            ranges = jobs.plan_chunks(
+                [(s.start, s.end) for s in shots],
+                min_frames=min_frames,
+                split_frames=split,
+                batch=self.batch,
+            )
+            ext = media.output_extension(self.codec, out)
+            zero = ext in media.CHUNK_STARTS_AT_ZERO
+            offsets = [self.src.pts_of(a) if zero else 0 for a, _ in ranges]
+            job = jobs.Job.create(
+                out,
+                identity,
+                settings,
+                [(s.start, s.end, s.key_frame) for s in shots],
+                ranges,
+                extension="" if self.codec in ("png16", "tiff16") else ext,
+                offsets=offsets,
+            )
+        created = not job.resumed
+        resumed_frames = job.done_frames()
+        pending = job.pending()
+        if self.progress.total is None:
+            self.progress.total = sum(c.frames for c in pending)
+        picks = self._picks(proj, shots)
+        try:
+            self._render_chunks(job, pending, shots, picks, size)
+            self.progress.finish()
+            path = job.finish(
+                codec=self.codec, source=info, time_base=info.time_base, overwrite=overwrite
+            )
+        except OutputError as exc:
+            if not keep_job:
+                if created:
+                    job.remove()
+                raise
+            raise OutputError(
+                f"{exc.reason}; the finished chunks are kept in {job.folder.name}: run the "
+                "same command again to resume",
+                path=exc.path,
+            ) from None
+        except BaseException:
+            if created and not keep_job:
+                job.remove()
+            raise
+        damaged = tuple(job.damaged_frames())
+        self._record(proj, shots)
+        return self._summary(
+            input,
+            path,
+            info.frame_count,
+            sum(c.frames for c in pending),
+            start,
+            size,
+            chunks=len(job.chunks),
+            resumed=resumed_frames,
+            damaged=damaged,
+        )
+
+    def _render_chunks(
+        self,
+        job: Any,
+        pending: list[Any],
+        shots: list[Shot],
+        picks: list[Pick | None],
+        size: tuple[int, int],
+    ) -> None:
+        media, info = self._media, self.info
+        ranges = _runs([(c.start, c.end) for c in pending])
+        chunk_at = {c.start: c for c in pending}
+        writer: Any = None
+        chunk: Any = None
+        damaged: list[int] = []
+        try:
+            stream = contextlib.closing(self._stream(ranges, shots, picks))
+            with stream as frames:
+                for frame, image, shot in frames:
+                    if writer is None:
+                        chunk = chunk_at[frame.index]
+                        writer = media.VideoWriter(
+                            job.path_of(chunk),
+                            codec=self.codec,
+                            bit_depth=self.bit_depth,
+                            width=size[0],
+                            height=size[1],
+                            time_base=info.time_base,
+                            fps=info.fps,
+                            source=info,
+                            remux=False,
+                            overwrite=True,
+                            first_index=chunk.start,
+                        )
+                        damaged = []
+                    t0 = time.perf_counter()
+                    writer.write(_pad(image, size), frame.pts - chunk.offset, fmt=self.fmt)
+                    if frame.damaged:
+                        damaged.append(frame.index)
+                    if frame.index == chunk.end - 1:
+                        writer.close()
+                        writer = None
+                        job.mark_done(chunk, damaged)
+                    self.timers["encode"] += time.perf_counter() - t0
+                    self.progress.advance(stage=f"shot {shot + 1}/{len(shots)}")
+        finally:
+            if writer is not None:
+                writer.abort()
+
+    # ---------------------------------------------------------------- preview
+
+    def preview(
+        self,
+        out: Path,
+        seconds: float,
+        proj: Project | None,
+        overwrite: bool,
+        start: float,
+        input: str | os.PathLike[str],
+    ) -> RestoreSummary:
+        info = self.info
+        if not seconds > 0:
+            raise BadInputError(f"preview length must be positive, got {seconds} s")
+        n = info.frame_count
+        want = min(n, max(1, round(seconds * float(info.fps))))
+        first = max(0, n // 2 - want // 2)
+        stop = min(n, first + want)
+        shots = self._shots(proj, first, stop)
+        picks = self._picks(proj, shots)
+        size = self._padded(2 * self.width, self.height)
+        self.notes.append(
+            f"preview of frames {first}..{stop - 1}: before | after, side by side, without sound"
+        )
+        if self.progress.total is None:
+            self.progress.total = stop - first
+        origin = self.src.pts_of(first)
+        with self._media.VideoWriter(
             out,
-            codec=codec,
-            bit_depth=bit_depth,
-            width=info.width,
-            height=info.height,
+            codec=self.codec,
+            bit_depth=self.bit_depth,
+            width=size[0],
+            height=size[1],
             time_base=info.time_base,
             fps=info.fps,
             source=info,
+            remux=False,
             overwrite=overwrite,
         ) as writer:
-            frames = 0
-            for frame in src.frames(fmt=fmt):
-                writer.write(frame.image, frame.pts, fmt=fmt)
-                frames += 1
-                progress.advance(stage="encode")
-        progress.finish()
-    seconds = time.monotonic() - start
-    return RestoreSummary(
-        input=str(input),
-        output=str(out),
-        codec=codec,
-        frames=frames,
-        seconds=seconds,
-        fps=frames / seconds if seconds > 0 else 0.0,
-        output_bytes=_tree_size(out),
-        audio_streams=len(info.audio),
-        subtitle_streams=len(info.subtitles),
-    )
+            damaged = []
+            stream = contextlib.closing(self._stream([(first, stop)], shots, picks))
+            with stream as frames:
+                for frame, image, shot in frames:
+                    t0 = time.perf_counter()
+                    before = _resize_nearest(frame.image, self.width, self.height)
+                    side = np.concatenate([before, image], axis=1)
+                    writer.write(_pad(side, size), frame.pts - origin, fmt=self.fmt)
+                    if frame.damaged:
+                        damaged.append(frame.index)
+                    self.timers["encode"] += time.perf_counter() - t0
+                    self.progress.advance(stage=f"shot {shot + 1}/{len(shots)}")
+        self.progress.finish()
+        summary = self._summary(
+            input, out, stop - first, stop - first, start, size, damaged=tuple(damaged)
+        )
+        return dc_replace(summary, audio_streams=0, subtitle_streams=0)
+
+    # ---------------------------------------------------------------- the streaming core
+
+    def _stream(
+        self, ranges: list[tuple[int, int]], shots: list[Shot], picks: list[Pick | None]
+    ) -> Iterator[tuple[Frame, np.ndarray, int]]:
+        """(decoded frame, output image, shot index) for every frame of `ranges`, in order.
+
+        Decoding and the stages run in threads; this generator runs in the
+        caller's thread. Closing it (or an error in the caller) stops them.
+        """
+        stop = threading.Event()
+        decoded: queue.Queue[Any] = queue.Queue(_QUEUE_DEPTH)
+        threads = [
+            threading.Thread(
+                target=self._decode_worker,
+                args=(ranges, shots, decoded, stop),
+                name="panchro-decode",
+                daemon=True,
+            )
+        ]
+        results = decoded
+        if self.stages:
+            results = queue.Queue(_QUEUE_DEPTH)
+            threads.append(
+                threading.Thread(
+                    target=self._stage_worker,
+                    args=(decoded, results, shots, picks, stop),
+                    name="panchro-stages",
+                    daemon=True,
+                )
+            )
+        for t in threads:
+            t.start()
+        try:
+            while True:
+                item = results.get()
+                if item is _END:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.error
+                frames, images, shot = item
+                if images is None:  # no stages: the decoded frames go out as they are
+                    images = [f.image for f in frames]
+                for frame, image in zip(frames, images, strict=True):
+                    yield frame, image, shot
+        finally:
+            stop.set()
+            for q in (decoded, results):
+                _drain(q)
+            for t in threads:
+                t.join(timeout=10)
+
+    def _decode_worker(
+        self,
+        ranges: list[tuple[int, int]],
+        shots: list[Shot],
+        out: queue.Queue[Any],
+        stop: threading.Event,
+    ) -> None:
+        starts = [s.start for s in shots]
+        try:
+            for first, last in ranges:
+                frames = self.src.frames(first, last, fmt=self.fmt, conceal=True)
+                group: list[Frame] = []
+                group_shot, group_end = -1, -1
+                t0 = time.perf_counter()
+                try:
+                    for frame in frames:
+                        i = frame.index
+                        if group and i >= group_end:
+                            self.timers["decode"] += time.perf_counter() - t0
+                            if not _put(out, (group, None, group_shot), stop):
+                                return
+                            t0 = time.perf_counter()
+                            group = []
+                        if not group:
+                            group_shot = max(0, bisect.bisect_right(starts, i) - 1)
+                            shot = shots[group_shot]
+                            batch_start = shot.start + (i - shot.start) // self.batch * self.batch
+                            group_end = min(batch_start + self.batch, shot.end, last)
+                        group.append(frame)
+                finally:
+                    frames.close()  # type: ignore[attr-defined]
+                self.timers["decode"] += time.perf_counter() - t0
+                if group and not _put(out, (group, None, group_shot), stop):
+                    return
+            _put(out, _END, stop)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            _put(out, _Failure(exc), stop)
+
+    def _stage_worker(
+        self,
+        inp: queue.Queue[Any],
+        out: queue.Queue[Any],
+        shots: list[Shot],
+        picks: list[Pick | None],
+        stop: threading.Event,
+    ) -> None:
+        from panchro.engine import color
+
+        current = -1
+        dtype = np.uint16 if self.fmt == "yuv444p16" else np.uint8
+        try:
+            while True:
+                item = _get(inp, stop)
+                if item is None:
+                    return
+                if item is _END or isinstance(item, _Failure):
+                    _put(out, item, stop)
+                    return
+                frames, _, shot = item
+                t0 = time.perf_counter()
+                if shot != current:
+                    current = shot
+                    pick = picks[shot]
+                    for stage in self.stages:
+                        chosen = stage.begin_shot(shot, shots[shot], pick)
+                        if chosen is not None:
+                            pick = chosen
+                            self.recorded[shot] = chosen
+                coded = np.stack([f.image for f in frames])
+                ycc = color.decode_coded_ycbcr(coded, range=self.range)
+                batch = FrameBatch(
+                    y=np.ascontiguousarray(ycc[..., 0]),
+                    cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
+                    indices=np.array([f.index for f in frames], np.int64),
+                    pts=np.array([f.pts for f in frames], np.int64),
+                    time_base=self.info.time_base,
+                    shot=shot,
+                    matrix=self.matrix,
+                )
+                del ycc
+                for stage in self.stages:
+                    w, h = stage.output_size(*batch.size)
+                    result = stage.process(batch)
+                    _check_result(stage, batch, result, (w, h))
+                    batch = result
+                ycc = np.concatenate([batch.y[..., None], np.moveaxis(batch.cbcr, 1, -1)], -1)
+                images = list(color.encode_coded_ycbcr(ycc, range=self.range, dtype=dtype))
+                self.timers["stages"] += time.perf_counter() - t0
+                if not _put(out, (frames, images, shot), stop):
+                    return
+        except BaseException as exc:
+            _put(out, _Failure(exc), stop)
+
+    # ---------------------------------------------------------------- endings
+
+    def _record(self, proj: Project | None, shots: list[Shot]) -> None:
+        """Keep the automatic picks and detected shots in the project, if it has a file."""
+        if proj is None:
+            return
+        changed = False
+        if not proj.shots and self.stages:
+            proj.shots = list(shots)
+            proj.picks = [None] * len(shots)
+            changed = True
+        for i, pick in sorted(self.recorded.items()):
+            k = next((j for j, s in enumerate(proj.shots) if s.start == shots[i].start), None)
+            if k is not None and proj.picks[k] is None:
+                proj.picks[k] = pick
+                changed = True
+        if changed and proj.path is not None:
+            proj.save()
+            self.notes.append(f"shots and automatic picks recorded in {proj.path}")
+
+    def _summary(
+        self,
+        input: str | os.PathLike[str],
+        out: Path,
+        frames: int,
+        rendered: int,
+        start: float,
+        size: tuple[int, int],
+        *,
+        chunks: int = 0,
+        resumed: int = 0,
+        damaged: tuple[int, ...] = (),
+    ) -> RestoreSummary:
+        seconds = time.monotonic() - start
+        sequence = self.codec in ("png16", "tiff16")
+        return RestoreSummary(
+            input=str(input),
+            output=str(out),
+            codec=self.codec,
+            frames=frames,
+            seconds=seconds,
+            fps=rendered / seconds if seconds > 0 else 0.0,
+            output_bytes=_tree_size(out),
+            # Image sequences carry no sound.
+            audio_streams=0 if sequence else len(self.info.audio),
+            subtitle_streams=0 if sequence else len(self.info.subtitles),
+            width=size[0],
+            height=size[1],
+            chunks=chunks,
+            resumed_frames=resumed,
+            damaged_frames=damaged,
+            notes=tuple(self.notes),
+            decode_s=round(self.timers["decode"], 3),
+            stages_s=round(self.timers["stages"], 3),
+            encode_s=round(self.timers["encode"], 3),
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put `item`, waiting while the queue is full; False if asked to stop meanwhile."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=_POLL_S)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue[Any], stop: threading.Event) -> Any:
+    """The next item, or None once asked to stop."""
+    while not stop.is_set():
+        try:
+            return q.get(timeout=_POLL_S)
+        except queue.Empty:
+            continue
+    return None
+
+
+def _drain(q: queue.Queue[Any]) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _runs(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Adjacent [start, end) ranges merged: each run is decoded with one decoder."""
+    merged: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if merged and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _check_result(stage: Stage, before: FrameBatch, after: Any, size: tuple[int, int]) -> None:
+    if not isinstance(after, FrameBatch):
+        raise TypeError(f"stage {stage.key}: process() returned {type(after).__name__}")
+    if len(after) != len(before) or not np.array_equal(after.indices, before.indices):
+        raise ValueError(f"stage {stage.key}: process() changed the frames of the batch")
+    if after.size != size:
+        raise ValueError(
+            f"stage {stage.key}: process() gave {after.size[0]}x{after.size[1]} frames, "
+            f"output_size said {size[0]}x{size[1]}"
+        )
+
+
+def _pad(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Repeat the last column/row up to `size` (w, h)."""
+    h, w = image.shape[:2]
+    if (w, h) == size:
+        return image
+    pad = ((0, size[1] - h), (0, size[0] - w)) + ((0, 0),) * (image.ndim - 2)
+    return np.pad(image, pad, mode="edge")
+
+
+def _resize_nearest(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    rows = np.arange(height) * h // height
+    cols = np.arange(width) * w // width
+    return image[rows][:, cols]
+
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "FrameBatch",
+    "RestoreSummary",
+    "Stage",
+    "build_stages",
+    "restore",
+    "settings_for",
+]

@@ -1,0 +1,363 @@
+"""Resumable restore jobs: the chunk plan, the job folder and its manifest, the final join.
+
+A restore writes its output as *chunks*: consecutive frame ranges, each
+encoded on its own (so each starts on a keyframe) into a job folder beside the
+output, `OUTPUT.panchro-job/`, next to a manifest (`manifest.json`) that says
+which input and which settings the job is for and which chunks are complete.
+When every chunk is there, `Job.finish` joins them -- video packets copied,
+never re-encoded, with the source's sound and subtitles -- into the output,
+atomically, and removes the folder.
+
+Why it survives `kill -9` at any moment: a chunk is written under a temporary
+name and renamed when complete, and only then marked done in the manifest,
+which is itself replaced atomically. A run that finds the folder again keeps
+the chunks the manifest calls done, deletes everything else (a partial chunk,
+temporaries) and renders the rest. Because every chunk is encoded from the
+same frames with the same settings, a resumed job's frames equal an
+uninterrupted one's.
+
+A job is only resumed by the same command: the manifest records the input's
+identity (size, hash of its first and last MiB) and a settings digest (codec,
+bit depth, stages, shots and picks, batch size, chunk plan, library
+versions). Anything else is refused with what differs and how to start over.
+
+Chunk plan (`plan_chunks`): a chunk ends on a shot boundary once it holds at
+least `min_frames` (2 s by default), so per-shot work never straddles two
+chunks; a shot longer than `split_frames` is cut inside at a multiple of the
+batch size from the shot's start, the boundaries the batches have anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from panchro.engine.errors import OutputError
+from panchro.engine.fsutil import atomic_write
+
+if TYPE_CHECKING:
+    from panchro.engine.media import MediaInfo
+
+log = logging.getLogger(__name__)
+
+JOB_SUFFIX = ".panchro-job"
+MANIFEST = "manifest.json"
+FORMAT = "panchro.job"
+VERSION = 1
+DONE = "done"
+PENDING = "pending"
+
+
+def job_folder(output: str | os.PathLike[str]) -> Path:
+    """The job folder of an output: OUTPUT.panchro-job beside it."""
+    out = Path(os.path.abspath(Path(output).expanduser()))
+    return out.with_name(out.name + JOB_SUFFIX)
+
+
+def plan_chunks(
+    shots: Sequence[tuple[int, int]], *, min_frames: int, split_frames: int, batch: int
+) -> list[tuple[int, int]]:
+    """Frame ranges [start, end) of the chunks for `shots` (contiguous [start, end) ranges).
+
+    A chunk closes at the end of a shot once it holds `min_frames` or more;
+    inside a shot it closes at a batch boundary (start of shot + k * `batch`)
+    once it holds `split_frames` or more. The last chunk takes what is left.
+    """
+    if min_frames < 1 or split_frames < min_frames or batch < 1:
+        raise ValueError("need 1 <= min_frames <= split_frames and batch >= 1")
+    chunks: list[tuple[int, int]] = []
+    start: int | None = None
+    for s, e in shots:
+        if start is None:
+            start = s
+        # Cuts inside the shot, at batch boundaries, whenever the chunk is long enough.
+        while True:
+            k = max(1, -(-(start + split_frames - s) // batch))
+            cut = s + k * batch
+            if cut >= e:
+                break
+            chunks.append((start, cut))
+            start = cut
+        if e - start >= min_frames:
+            chunks.append((start, e))
+            start = None
+    if start is not None:
+        end = shots[-1][1]
+        if chunks and end - start < min_frames:
+            chunks[-1] = (chunks[-1][0], end)  # a short tail joins the chunk before
+        else:
+            chunks.append((start, end))
+    return chunks
+
+
+def input_identity(path: str | os.PathLike[str], info: MediaInfo) -> dict[str, Any]:
+    """What identifies the input of a job: its path, size, partial hash, length."""
+    from panchro.engine.project import fingerprint
+
+    size, digest = fingerprint(path)
+    return {
+        "path": os.path.abspath(Path(path).expanduser()),
+        "size": size,
+        "sha256": digest,
+        "frame_count": info.frame_count,
+    }
+
+
+def settings_digest(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Chunk:
+    index: int
+    start: int  # first frame
+    end: int  # one past the last frame
+    file: str  # name in the job folder (a file, or a folder of frames for sequences)
+    offset: int = 0  # subtracted from every pts when written (see media.join_video)
+    status: str = PENDING
+    damaged: list[int] = field(default_factory=list)  # frames repeated because undecodable
+
+    @property
+    def done(self) -> bool:
+        return self.status == DONE
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start": self.start,
+            "end": self.end,
+            "file": self.file,
+            "offset": self.offset,
+            "status": self.status,
+            "damaged": list(self.damaged),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Chunk:
+        return cls(
+            index=int(d["index"]),
+            start=int(d["start"]),
+            end=int(d["end"]),
+            file=str(d["file"]),
+            offset=int(d.get("offset", 0)),
+            status=str(d["status"]),
+            damaged=[int(i) for i in d.get("damaged", [])],
+        )
+
+
+class Job:
+    """A job folder and its manifest. Make one with `Job.resume` or `Job.create`."""
+
+    def __init__(
+        self,
+        folder: Path,
+        output: Path,
+        identity: dict[str, Any],
+        settings: dict[str, Any],
+        shots: list[tuple[int, int, int]],
+        chunks: list[Chunk],
+        *,
+        resumed: bool,
+    ) -> None:
+        self.folder = folder
+        self.output = output
+        self.identity = identity
+        self.settings = settings
+        self.shots = shots  # (start, end, key frame) of each shot
+        self.chunks = chunks
+        self.resumed = resumed  # True when this run found the job from an earlier one
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def resume(cls, output: Path, identity: dict[str, Any], settings: dict[str, Any]) -> Job | None:
+        """The unfinished job for `output`, if there is one and it is for the same command.
+
+        None when there is no job folder (or one without a manifest, which a
+        run killed while starting leaves: no chunk was done). OutputError when there is one for
+        another input or other settings (saying what differs and how to start
+        over), or when its manifest is damaged.
+        """
+        folder = job_folder(output)
+        if not folder.exists():
+            return None
+        manifest = folder / MANIFEST
+        restart = "run with --restart to start over"
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+            if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+                raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
+            chunks = [Chunk.from_dict(c) for c in doc["chunks"]]
+            shots = [(int(s), int(e), int(k)) for s, e, k in doc["shots"]]
+            old_identity, old_settings = doc["input"], doc["settings"]
+        except FileNotFoundError:
+            # Killed between making the folder and writing the manifest: nothing was done.
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise OutputError(
+                f"the job folder {folder.name} has a damaged manifest ({exc}); {restart}",
+                path=output,
+            ) from None
+        diff = _differences(old_identity, identity, "input")
+        if diff:
+            raise OutputError(
+                f"an unfinished job for another input is in {folder.name} ({diff}); {restart}",
+                path=output,
+            )
+        if settings_digest(old_settings) != settings_digest(settings):
+            diff = _differences(old_settings, settings, "")
+            raise OutputError(
+                f"an unfinished job with other settings is in {folder.name} ({diff}); run the "
+                f"same command as before to resume it, or {restart}",
+                path=output,
+            )
+        job = cls(folder, output, old_identity, old_settings, shots, chunks, resumed=True)
+        job._clean()
+        return job
+
+    @classmethod
+    def create(
+        cls,
+        output: Path,
+        identity: dict[str, Any],
+        settings: dict[str, Any],
+        shots: Sequence[tuple[int, int, int]],
+        ranges: Sequence[tuple[int, int]],
+        *,
+        extension: str,
+        offsets: Sequence[int],
+    ) -> Job:
+        """A new job folder for `ranges` (replacing any old one), its manifest written."""
+        folder = job_folder(output)
+        if folder.exists():
+            remove_tree(folder)
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot make the job folder {folder.name} ({exc.strerror or exc})", path=output
+            ) from None
+        chunks = [
+            Chunk(i, s, e, f"chunk_{i:05d}{extension}", offset=offsets[i])
+            for i, (s, e) in enumerate(ranges)
+        ]
+        job = cls(folder, output, identity, settings, list(shots), chunks, resumed=False)
+        job._write()
+        return job
+
+    # ---------------------------------------------------------------- progress of the job
+
+    def pending(self) -> list[Chunk]:
+        return [c for c in self.chunks if not c.done]
+
+    def done_frames(self) -> int:
+        return sum(c.frames for c in self.chunks if c.done)
+
+    def path_of(self, chunk: Chunk) -> Path:
+        return self.folder / chunk.file
+
+    def mark_done(self, chunk: Chunk, damaged: Sequence[int] = ()) -> None:
+        """Record a complete chunk (its file already renamed into place)."""
+        chunk.status = DONE
+        chunk.damaged = sorted(int(i) for i in damaged)
+        self._write()
+
+    def damaged_frames(self) -> list[int]:
+        return sorted(i for c in self.chunks if c.done for i in c.damaged)
+
+    def finish(
+        self, *, codec: str, source: MediaInfo, time_base: Fraction, overwrite: bool
+    ) -> Path:
+        """Join the chunks into the output (atomically) and remove the job folder."""
+        from panchro.engine import media
+
+        if self.pending():
+            raise RuntimeError(f"{len(self.pending())} chunk(s) are not done")
+        parts = [self.path_of(c) for c in self.chunks]
+        if codec in ("png16", "tiff16"):
+            out = media.join_sequence(parts, self.output, overwrite=overwrite, tmp_dir=self.folder)
+        else:
+            out = media.join_video(
+                parts,
+                self.output,
+                source=source,
+                time_base=time_base,
+                offsets=[c.offset for c in self.chunks],
+                overwrite=overwrite,
+                tmp_dir=self.folder,
+            )
+        self.remove()
+        return out
+
+    def remove(self) -> None:
+        remove_tree(self.folder)
+
+    # ---------------------------------------------------------------- files
+
+    def _write(self) -> None:
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "output": str(self.output),
+            "input": self.identity,
+            "settings": self.settings,
+            "settings_sha256": settings_digest(self.settings),
+            "shots": [list(s) for s in self.shots],
+            "chunks": [c.to_dict() for c in self.chunks],
+        }
+        text = json.dumps(doc, indent=1) + "\n"
+        atomic_write(
+            self.folder / MANIFEST,
+            lambda tmp: Path(tmp).write_text(text, encoding="utf-8"),
+            what="the job manifest",
+        )
+
+    def _clean(self) -> None:
+        """Delete what is not a complete chunk: a chunk cut short, temporaries."""
+        keep = {MANIFEST} | {c.file for c in self.chunks if c.done}
+        for entry in self.folder.iterdir():
+            if entry.name not in keep:
+                remove_tree(entry)
+        for c in self.chunks:
+            if c.done and not self.path_of(c).exists():
+                log.warning("%s: chunk %s is missing; rendering it again", self.folder, c.file)
+                c.status, c.damaged = PENDING, []
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a file or a folder tree; what cannot be removed is left and logged."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, onerror=lambda *a: log.warning("cannot remove %s", a[1]))
+        else:
+            path.unlink()
+
+
+def _differences(old: Any, new: Any, prefix: str) -> str:
+    """A short list of what differs between two JSON-like dicts: "codec: h264 -> ffv1"."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return f"{prefix}: changed" if old != new else ""
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(a, dict | list) or isinstance(b, dict | list) or len(str(a) + str(b)) > 60:
+            parts.append(f"{name} changed")
+        else:
+            parts.append(f"{name}: {a} -> {b}")
+    return "; ".join(parts[:4]) + ("; ..." if len(parts) > 4 else "")

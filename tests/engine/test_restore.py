@@ -1,0 +1,459 @@
+"""Restoring a whole film (panchro.engine.pipeline, jobs): stages, chunks, resume, faults.
+
+Films are tiny (160x120, 3 s) so the file runs in well under a minute on two
+busy cores. Stages here are trivial ones written for the test; they check the
+plumbing (batches, shots, sizes, timing), not any model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from panchro.engine import media, pipeline
+from panchro.engine.errors import BadInputError, CancelledError, ModelMissingError, OutputError
+from panchro.engine.jobs import job_folder, plan_chunks
+from panchro.engine.pipeline import FrameBatch, Stage
+from panchro.engine.progress import Progress
+from panchro.engine.project import Pick, Project, Settings
+from panchro.engine.shots import Shot
+from tests.makemedia import make_frame_folder, make_video
+
+SHOTS = [Shot(0, 24, 12), Shot(24, 48, 36), Shot(48, 72, 60)]
+CHUNK_S = 0.25  # 6 frames: several chunks per shot, so resuming has something to skip
+
+
+@pytest.fixture(scope="module")
+def media_here(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("restore")
+
+
+@pytest.fixture(scope="module")
+def film(media_here: Path) -> Path:
+    """72 frames (3 s at 24 fps), cuts at 24 and 48, AAC sound and two subtitle cues."""
+    return make_video(media_here / "film.mp4", frames=72, cuts=(24, 48), subtitles=True)
+
+
+@pytest.fixture(scope="module")
+def project_file(film: Path, media_here: Path) -> Path:
+    return Project.new(film, shots=SHOTS).save(media_here / "film.panchro")
+
+
+@pytest.fixture(scope="module")
+def reference(film: Path, project_file: Path, media_here: Path) -> Path:
+    """The film restored in one uninterrupted run, as `panchro restore --chunk-seconds` does."""
+    out = media_here / "reference.mp4"
+    pipeline.restore(film, out, project=project_file, chunk_seconds=CHUNK_S, keep_job=True)
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _packets(path: Path, kind: str) -> list[tuple[bytes, int | None]]:
+    with av.open(str(path)) as c:
+        streams = [s for s in c.streams if s.type == kind]
+        return [(bytes(p), p.pts) for p in c.demux(*streams) if p.size]
+
+
+def _video_pts(path: Path) -> list[Fraction]:
+    with av.open(str(path)) as c:
+        return sorted(p.pts * p.time_base for p in c.demux(c.streams.video[0]) if p.size)
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    with media.open_source(path) as src:
+        return [f.image for f in src.frames(fmt="yuv444p")]
+
+
+def _same_frames(a: Path, b: Path) -> bool:
+    fa, fb = _frames(a), _frames(b)
+    return len(fa) == len(fb) and all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=True))
+
+
+class ConstantChroma:
+    """Sets every frame's chroma to one colour; records what the pipeline hands it."""
+
+    key = "test-constant-chroma"
+
+    def __init__(self) -> None:
+        self.shots: list[tuple[int, Shot]] = []
+        self.batches: list[tuple[int, list[int]]] = []
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width, height
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+        self.shots.append((shot_index, shot))
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        self.batches.append((batch.shot, batch.indices.tolist()))
+        cbcr = np.empty_like(batch.cbcr)
+        cbcr[:, 0], cbcr[:, 1] = 0.25, -0.125  # codes 184 and 100 in 8-bit limited range
+        return batch.replace(cbcr=cbcr)
+
+
+class DoubleNearest:
+    """Twice the size, each pixel repeated 2x2."""
+
+    key = "test-double-nearest"
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return 2 * width, 2 * height
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+        return None
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        y = batch.y.repeat(2, axis=1).repeat(2, axis=2)
+        cbcr = batch.cbcr.repeat(2, axis=2).repeat(2, axis=3)
+        return batch.replace(y=y, cbcr=cbcr)
+
+
+def _cli(*args: str, **kw: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "panchro.engine", "restore", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def test_stages_see_whole_shots_in_batches_and_keep_count_timing_and_luma(
+    film: Path, project_file: Path, tmp_path: Path
+) -> None:
+    stage = ConstantChroma()
+    assert isinstance(stage, Stage)
+    out = tmp_path / "const.mkv"
+    summary = pipeline.restore(
+        film, out, codec="ffv1", stages=[stage], project=project_file, batch=5, chunk_seconds=0.5
+    )
+    assert summary.frames == 72 and summary.chunks == 3 and summary.damaged_frames == ()
+    assert stage.shots == [(0, SHOTS[0]), (1, SHOTS[1]), (2, SHOTS[2])]
+    seen = [i for _, idx in stage.batches for i in idx]
+    assert seen == list(range(72))
+    for shot, idx in stage.batches:
+        assert len(idx) <= 5 and SHOTS[shot].start <= idx[0] and idx[-1] < SHOTS[shot].end
+        assert (idx[0] - SHOTS[shot].start) % 5 == 0  # batches start at the shot's first frame
+    source, restored = _frames(film), _frames(out)
+    assert len(restored) == 72
+    for a, b in zip(source, restored, strict=True):
+        assert np.array_equal(a[..., 0], b[..., 0])  # luma through the float round trip
+        assert (b[..., 1] == 184).all() and (b[..., 2] == 100).all()
+    # Matroska keeps milliseconds: the same ones a plain re-encode gets.
+    plain = tmp_path / "plain.mkv"
+    pipeline.restore(film, plain, codec="ffv1")
+    assert _video_pts(out) == _video_pts(plain)
+    assert _packets(out, "audio") == _packets(plain, "audio")
+    assert [b for b, _ in _packets(out, "audio")] == [b for b, _ in _packets(film, "audio")]
+
+
+def test_a_stage_may_change_the_size(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "double.mkv"
+    summary = pipeline.restore(film, out, codec="ffv1", stages=[DoubleNearest()], batch=4)
+    assert (summary.width, summary.height) == (320, 240)
+    source, restored = _frames(film), _frames(out)
+    assert len(restored) == 72 and restored[0].shape == (240, 320, 3)
+    for a, b in zip(source, restored, strict=True):
+        assert np.array_equal(b[::2, ::2, 0], a[..., 0]) and np.array_equal(
+            b[1::2, 1::2], b[::2, ::2]
+        )
+
+
+class AutoPick:
+    """Picks a colour itself for shots that have none, as the colorize stage will."""
+
+    key = "test-auto-pick"
+
+    def __init__(self) -> None:
+        self.given: list[Pick | None] = []
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width, height
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+        self.given.append(pick)
+        if pick is not None:
+            return None
+        bins = np.full((2, 28, 28), 16, np.uint8)
+        return Pick(seed=shot_index, temperature=1.0, index=0, chroma=bins, source="auto")
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        return batch
+
+
+def test_automatic_picks_are_recorded_in_the_project(
+    film: Path, project_file: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "film.panchro"
+    project = Project.load(project_file)
+    mine = Pick(7, 0.5, 3, np.zeros((2, 28, 28), np.uint8), locked=True)
+    project.set_pick(1, mine)
+    project.save(path)
+    stage = AutoPick()
+    summary = pipeline.restore(film, tmp_path / "o.mp4", stages=[stage], project=path)
+    assert stage.given == [None, mine, None]
+    after = Project.load(path)
+    assert [p.source if p else None for p in after.picks] == ["auto", "user", "auto"]
+    assert after.picks[1] == mine and after.picks[2].seed == 2
+    assert any("recorded" in n for n in summary.notes)
+
+
+def test_without_stages_luma_is_bit_exact(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "copy.mkv"
+    pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.5)
+    for a, b in zip(_frames(film), _frames(out), strict=True):
+        assert np.array_equal(a[..., 0], b[..., 0])
+
+
+def test_preview_is_before_and_after_side_by_side(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preview.mkv"
+    summary = pipeline.restore(film, out, codec="ffv1", stages=[ConstantChroma()], preview=1.0)
+    assert summary.frames == 24 and (summary.width, summary.height) == (320, 120)
+    source, shown = _frames(film), _frames(out)
+    assert len(shown) == 24
+    for k, frame in enumerate(shown):
+        before, after = frame[:, :160], frame[:, 160:]
+        assert np.array_equal(before, source[24 + k])  # frames 24..47: the middle second
+        assert np.array_equal(after[..., 0], before[..., 0]) and (after[..., 1] == 184).all()
+    assert _video_pts(out)[0] == 0  # the preview starts at its own beginning
+
+
+def test_stages_that_need_models_are_named(film: Path, tmp_path: Path) -> None:
+    assert pipeline.build_stages(Settings()) == []
+    with pytest.raises(ModelMissingError) as err:
+        pipeline.build_stages(Settings(colorize=True, upscale=2))
+    assert "refiner" in str(err.value) and "upscaler_x2" in str(err.value)
+    proc = _cli(str(film), str(tmp_path / "x.mp4"), "--colorize", "-q")
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "refiner" in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.mp4").exists()
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+def test_chunks_follow_shots() -> None:
+    # A chunk closes at the first shot end once it holds 30 frames.
+    shots = [(0, 24), (24, 48), (48, 72), (72, 110)]
+    assert plan_chunks(shots, min_frames=30, split_frames=120, batch=8) == [(0, 48), (48, 110)]
+    # A long shot is cut inside, at batch boundaries counted from its start (10 + 8k);
+    # a short tail joins the chunk before it.
+    long_shot = [(0, 10), (10, 100)]
+    assert plan_chunks(long_shot, min_frames=20, split_frames=40, batch=8) == [(0, 42), (42, 100)]
+
+
+def test_chunked_restore_keeps_audio_subtitles_and_every_pts(
+    film: Path, reference: Path, tmp_path: Path
+) -> None:
+    assert _packets(reference, "audio") == _packets(film, "audio")
+    assert _video_pts(reference) == _video_pts(film)
+
+    # Subtitle cues: the same samples (MP4's muxer adds empty end-of-cue ones of its own).
+    def cues(path: Path) -> list[tuple[bytes, int | None]]:
+        return [(b, pts) for b, pts in _packets(path, "subtitle") if len(b) > 2]
+
+    assert cues(reference) == cues(film) and len(cues(film)) == 2
+    assert not job_folder(reference).exists()
+    # Variable frame rate, several chunks: every timestamp exact in MP4.
+    vfr = make_video(tmp_path / "vfr.mp4", frames=40, vfr=True)
+    out = tmp_path / "vfr_out.mp4"
+    summary = pipeline.restore(vfr, out, chunk_seconds=0.2)
+    assert summary.chunks > 3
+    assert _video_pts(out) == _video_pts(vfr)
+    assert _packets(out, "audio") == _packets(vfr, "audio")
+    # Matroska stores no decode times; chunks with B-frames still join (to the millisecond).
+    mkv = tmp_path / "vfr_out.mkv"
+    assert pipeline.restore(vfr, mkv, chunk_seconds=0.2).chunks > 3
+    got, want = _video_pts(mkv), _video_pts(vfr)
+    assert len(got) == 40 and max(abs(a - b) for a, b in zip(got, want, strict=True)) <= 0.0005
+    assert len(_frames(mkv)) == 40
+
+
+def test_kill_9_then_the_same_command_resumes_to_identical_frames(
+    film: Path, project_file: Path, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "killed.mp4"
+    args = (str(film), str(out), "--project", str(project_file), "--chunk-seconds", str(CHUNK_S))
+    manifest = job_folder(out) / "manifest.json"
+    proc = _cli(*args, "-q")
+    done = 0
+    while proc.poll() is None and not done:
+        try:
+            chunks = json.loads(manifest.read_text())["chunks"]
+            done = sum(c["status"] == "done" for c in chunks)
+        except (OSError, ValueError):
+            pass
+        if done:
+            os.kill(proc.pid, signal.SIGKILL)
+        else:
+            time.sleep(0.002)
+    proc.communicate()
+    assert done and proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not out.exists() and job_folder(out).exists()
+    assert done < len(chunks)
+
+    proc = _cli(*args)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "resumed" in stdout and str(out) in stdout
+    assert not job_folder(out).exists() and not [p for p in tmp_path.iterdir() if p != out]
+    assert _same_frames(out, reference)
+    assert _packets(out, "audio") == _packets(film, "audio")
+    assert _video_pts(out) == _video_pts(film)
+
+
+def test_cancel_leaves_a_resumable_job_that_only_the_same_command_resumes(
+    film: Path, project_file: Path, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cancelled.mp4"
+    cancel = threading.Event()
+
+    def stop_midway(state: object) -> None:
+        if getattr(state, "done", 0) >= 30:
+            cancel.set()
+
+    progress = Progress(None, stop_midway, max_hz=1000, cancel=cancel)
+    kw = {"project": project_file, "chunk_seconds": CHUNK_S, "keep_job": True}
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, out, progress=progress, **kw)
+    assert not out.exists()
+    chunks = json.loads((job_folder(out) / "manifest.json").read_text())["chunks"]
+    assert 0 < sum(c["status"] == "done" for c in chunks) < len(chunks)
+
+    # Other settings: refused, saying what differs and how to start over; the job stays.
+    with pytest.raises(OutputError) as err:
+        pipeline.restore(film, out, codec="h265", **kw)
+    assert "codec: h264 -> h265" in str(err.value) and "--restart" in str(err.value)
+    assert job_folder(out).exists()
+
+    summary = pipeline.restore(film, out, **kw)
+    assert summary.resumed_frames > 0 and summary.frames == 72
+    assert _same_frames(out, reference)
+    assert not job_folder(out).exists()
+
+    # --restart drops a job and renders everything.
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, tmp_path / "again.mp4", progress=_cancelled_at(12), **kw)
+    summary = pipeline.restore(film, tmp_path / "again.mp4", restart=True, **kw)
+    assert summary.resumed_frames == 0 and _same_frames(tmp_path / "again.mp4", reference)
+
+
+def _cancelled_at(frames: int) -> Progress:
+    cancel = threading.Event()
+
+    def cb(state: object) -> None:
+        if getattr(state, "done", 0) >= frames:
+            cancel.set()
+
+    return Progress(None, cb, max_hz=1000, cancel=cancel)
+
+
+def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, tmp_path / "x.mp4", progress=_cancelled_at(20), chunk_seconds=0.25)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_full_is_a_clear_error_and_the_job_resumes(
+    film: Path, project_file: Path, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "full.mp4"
+    limit = reference.stat().st_size // 2  # the chunks fit, the joined film does not
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    args = (str(film), str(out), "--project", str(project_file), "--chunk-seconds", str(CHUNK_S))
+    proc = _cli(*args, "-q", preexec_fn=small_disk)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "File too large" in lines[0] and "resume" in lines[0], stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == [job_folder(out).name]
+    proc = _cli(*args, "-q")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert _same_frames(out, reference)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_a_corrupt_packet_repeats_the_last_good_frame(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "good.mp4", frames=48, gop=12)
+    with av.open(str(src)) as c:
+        packets = sorted((p.pts, p.pos) for p in c.demux(c.streams.video[0]) if p.size)
+    data = bytearray(src.read_bytes())
+    _, pos = packets[30]
+    data[pos : pos + 4] = b"\x7f\xff\xff\xff"  # the NAL length: the decoder rejects the packet
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    out = tmp_path / "out.mkv"
+    summary = pipeline.restore(bad, out, codec="ffv1", chunk_seconds=0.5)
+    assert summary.frames == 48 and summary.damaged_frames == (30,)
+    assert "damaged" in summary.describe() and "30" in summary.describe()
+    frames = _frames(out)
+    assert len(frames) == 48 and np.array_equal(frames[30], frames[29])
+    assert not np.array_equal(frames[31], frames[30])
+    plain = tmp_path / "plain.mkv"
+    pipeline.restore(src, plain, codec="ffv1")
+    assert _video_pts(out) == _video_pts(plain)
+
+
+def test_an_existing_output_is_refused_unless_overwrite(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exists.mp4"
+    out.write_bytes(b"precious")
+    with pytest.raises(OutputError, match="exists"):
+        pipeline.restore(film, out, keep_job=True)
+    assert out.read_bytes() == b"precious" and not job_folder(out).exists()
+    summary = pipeline.restore(film, out, overwrite=True)
+    assert summary.frames == 72 and out.stat().st_size > 1000
+
+
+def test_odd_sizes_are_padded_for_4_2_0_and_said_so(tmp_path: Path) -> None:
+    frames = make_frame_folder(tmp_path / "odd", 6, (65, 49))
+    summary = pipeline.restore(frames, tmp_path / "odd.mp4", codec="h264")
+    assert (summary.width, summary.height) == (66, 50)
+    assert any("padded 65x49 to 66x50" in n for n in summary.notes)
+    assert "padded" in summary.describe()
+    assert media.probe(tmp_path / "odd.mp4").width == 66
+    summary = pipeline.restore(frames, tmp_path / "odd.mkv", codec="ffv1")
+    assert (summary.width, summary.height) == (65, 49) and summary.notes == ()
+
+
+def test_image_sequences_are_chunks_of_frame_numbers(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "frames"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            film, out, codec="png16", chunk_seconds=0.5, keep_job=True, progress=_cancelled_at(30)
+        )
+    assert not out.exists()
+    summary = pipeline.restore(film, out, codec="png16", chunk_seconds=0.5, keep_job=True)
+    assert summary.resumed_frames > 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"frame_{i:06d}.png" for i in range(72)]
+    assert not job_folder(out).exists()
+
+
+def test_the_project_must_be_the_films(film: Path, project_file: Path, tmp_path: Path) -> None:
+    other = make_video(tmp_path / "other.mp4", frames=24)
+    with pytest.raises(BadInputError) as err:
+        pipeline.restore(other, tmp_path / "o.mp4", project=project_file)
+    assert "not the film of the project" in str(err.value) and "size changed" in str(err.value)
