@@ -6,6 +6,7 @@ folder made here, so nothing depends on what ships in resources/models.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -16,12 +17,54 @@ from panchro.engine.models.colorizer import ColorizerConfig, build
 UNTRAINED = {"trained": False, "scale": "cpu-reduced", "steps": 0, "data": "none (test)"}
 
 
-def save_small_colorizer(folder: Path, *, seed: int = 0, card: dict | None = None) -> Path:
-    """`folder/colorizer.safetensors`: the small test config with random weights."""
+# The smallest colorizer with the real 28 x 28 chroma (what picks and the refiner take).
+TINY28 = ColorizerConfig(
+    image_size=112,
+    chroma_size=28,
+    stem_channels=8,
+    resnet_widths=(8,),
+    resnet_blocks=(1,),
+    context_dilations=(2,),
+    cond_channels=8,
+    norm_groups=4,
+    embed_dim=4,
+    pixelcnn_channels=8,
+    pixelcnn_layers=2,
+    kernel_size=3,
+    head_channels=8,
+    dropout=0.0,
+)
+
+
+def save_small_colorizer(
+    folder: Path,
+    *,
+    seed: int = 0,
+    card: dict | None = None,
+    config: ColorizerConfig | None = None,
+) -> Path:
+    """`folder/colorizer.safetensors`: a small config (default: 8 x 8 chroma) with random
+    weights; pass `config=TINY28` for one whose chroma is the real 28 x 28."""
     torch.manual_seed(seed)
-    config = ColorizerConfig.small()
+    config = config or ColorizerConfig.small()
     model = build(config).eval()
     folder.mkdir(parents=True, exist_ok=True)
     return weights.save_model(
         model, config, folder / "colorizer.safetensors", card=card or UNTRAINED
     )
+
+
+def save_small_refiner(folder: Path, *, seed: int = 0) -> Path:
+    """`folder/refiner.safetensors`: the small refiner config with a 28 x 28 hint, random
+    weights, untrained."""
+    from panchro.engine.models.refiner import build as build_refiner
+    from panchro.engine.models.refiner import refiner_config
+
+    torch.manual_seed(seed)
+    config = dataclasses.replace(refiner_config("small"), hint_size=28)  # picks are 28 x 28
+    model = build_refiner(config).eval()
+    with torch.no_grad():  # its head starts at zero; give it something to say
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    folder.mkdir(parents=True, exist_ok=True)
+    return weights.save_model(model, config, folder / "refiner.safetensors", card=UNTRAINED)

@@ -1,0 +1,153 @@
+"""The model stages of the pipeline: colorize (pick -> refiner) and clean/upscale (upscaler).
+
+Each implements `pipeline.Stage`: `begin_shot` once per shot, then `process` on
+temporal batches of that shot's frames. They hold their models for the whole
+run, so weights load once; every result depends only on the batch and the
+shot's pick, which is what makes chunked, resumable renders exact.
+
+Colorize, per shot:
+  1. the shot's pick (2 x 28 x 28 chroma bins from the project); a shot
+     without one gets candidate 0 of a sample of its key frame, seeded from the
+     run's seed and the shot's first frame, so runs are reproducible, and the
+     pick is handed back to be recorded in the project (`source: "auto"`);
+  2. for each batch of frames: the refiner turns (luma, hint) into chroma at
+     full resolution (guided by the luma), or, without refiner weights, the
+     hint is upsampled (bicubic) to the frame, as the previews are; the
+     summary says which. The luma is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from panchro.engine import color
+from panchro.engine.errors import ModelMissingError
+from panchro.engine.pipeline import FrameBatch
+from panchro.engine.project import Pick
+from panchro.engine.shots import Shot
+
+AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
+
+
+def auto_seed(base: int, shot_start: int) -> int:
+    """The seed of a shot's automatic pick: stable across runs, different across shots."""
+    digest = hashlib.sha256(f"{base}:{shot_start}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def _weights_key(path: str | None) -> str:
+    if path is None:
+        return "none"
+    p = Path(path)
+    st = p.stat()
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        h.update(f.read(1 << 20))  # header + first MB: config, card and the first tensors
+    return f"{p.name}:{st.st_size}:{h.hexdigest()[:16]}"
+
+
+@dataclass
+class ColorizeStage:
+    """Colours every frame of a shot from the shot's pick."""
+
+    source: str  # the film, to read key frames for shots without a pick
+    fps: float | None = None
+    seed: int = 0
+    temperature: float = AUTO_TEMPERATURE
+    device: str | None = None
+    batch: int | None = None
+    refiner_path: str | None = None  # None: look in the models folder
+    colorizer_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from panchro.engine.models import registry
+
+        self._refiner: Any = None
+        self._hint: np.ndarray | None = None
+        ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
+        if ref.is_file():
+            from panchro.engine.weights import load_model
+
+            try:
+                self._refiner, _, meta = load_model(ref, device=self.device or _default_device())
+            except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
+                reason = f"the refiner's weights cannot be used: {err}"
+                raise ModelMissingError(reason, path=ref) from None
+            if (meta.get("card") or {}).get("trained") is not True:
+                self.notes.append(f"the refiner at {ref} is UNTRAINED")
+            self._refiner_file = str(ref)
+        else:
+            self._refiner_file = None
+            self.notes.append(
+                "no refiner weights: chroma is the 28x28 pick upsampled (soft colour edges)"
+            )
+        col = Path(self.colorizer_path) if self.colorizer_path else None
+        self._colorizer_file = str(col or registry.weights_path("colorizer"))
+        has_colorizer = Path(self._colorizer_file).is_file()
+        self.key = (
+            f"colorize:v1:refiner={_weights_key(self._refiner_file)}"
+            f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
+            f":seed={self.seed}:t={self.temperature}"
+        )
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width, height
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+        made = None
+        if pick is None:
+            made = self._auto_pick(shot)
+            pick = made
+        self._hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
+        return made
+
+    def _auto_pick(self, shot: Shot) -> Pick:
+        from panchro.engine import colorize, media
+
+        loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
+        with media.open_source(self.source, fps=self.fps) as src:
+            info = src.info
+            fmt = "gray16" if info.bit_depth > 8 else "gray"
+            size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
+            luma = colorize.luma_of(src.read_frame(shot.key_frame, fmt=fmt, size=size).image)
+        seed = auto_seed(self.seed, shot.start)
+        found = colorize.sample_candidates(
+            loaded, luma, k=1, seed=seed, temperature=self.temperature
+        )
+        if not loaded.trained:
+            note = f"the colorizer at {loaded.path} is UNTRAINED: automatic picks are noise"
+            if note not in self.notes:
+                self.notes.append(note)
+        return Pick(
+            seed=seed,
+            temperature=self.temperature,
+            index=0,
+            chroma=found.bins[0],
+            locked=False,
+            source="auto",
+        )
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        assert self._hint is not None, "begin_shot comes first"
+        luma = np.clip(batch.y, 0.0, 1.0)
+        if self._refiner is not None:
+            from panchro.engine.refine import refine_chroma
+
+            cbcr = refine_chroma(self._refiner, luma, self._hint, batch=self.batch)
+        else:
+            h, w = luma.shape[1:]
+            up = color.upsample_chroma(np.moveaxis(self._hint, 0, -1), (h, w))
+            cbcr = np.broadcast_to(np.moveaxis(up, -1, 0), (len(batch), 2, h, w)).copy()
+        return batch.replace(cbcr=cbcr.astype(np.float32, copy=False))
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

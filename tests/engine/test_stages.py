@@ -1,0 +1,109 @@
+"""The colorize stage in the real pipeline: picks carried through shots, luma untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from panchro.engine import pipeline
+from panchro.engine.project import Pick, Project
+from panchro.engine.shots import Shot
+from panchro.engine.stages import ColorizeStage, auto_seed
+from tests.makemedia import make_video
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 frames of 96x64 at 24 fps, a cut at 12, with sound."""
+    return make_video(
+        tmp_path_factory.mktemp("stages") / "film.mp4", frames=24, size=(96, 64), cuts=(12,)
+    )
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    return folder
+
+
+def _planes(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="yuv444p") for f in c.decode(video=0)]
+
+
+def _restore(film: Path, out: Path, stage: ColorizeStage, **kw) -> pipeline.RestoreSummary:
+    return pipeline.restore(film, out, codec="ffv1", stages=[stage], batch=5, **kw)
+
+
+def test_colour_comes_from_the_pick_and_luma_is_untouched(
+    film: Path, models: Path, tmp_path: Path
+) -> None:
+    proj = Project.new(film, shots=[Shot(0, 12, 6), Shot(12, 24, 18)])
+    bins = np.zeros((2, 28, 28), np.uint8)
+    bins[0], bins[1] = 10, 24  # one flat colour: Cb -6/32, Cr +8/32
+    proj.set_pick(0, Pick(seed=1, temperature=1.0, index=0, chroma=bins, locked=True))
+    stage = ColorizeStage(
+        str(film), refiner_path=str(tmp_path / "none.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )  # fmt: skip
+    out = tmp_path / "out.mkv"
+    _restore(film, out, stage, project=proj)
+    src, got = _planes(film), _planes(out)
+    assert len(got) == len(src) == 24
+    for a, b in zip(src, got, strict=True):
+        assert np.array_equal(a[0], b[0])  # the film's luma, code for code
+    # Shot 1 wears the pick's flat colour (no refiner: the hint upsampled).
+    cb, cr = got[3][1].astype(int), got[3][2].astype(int)
+    assert abs(np.median(cb) - (128 - 6 / 32 * 224)) <= 1
+    assert abs(np.median(cr) - (128 + 8 / 32 * 224)) <= 1
+    # Shot 2 had no pick: it gets an automatic one, the same on every run.
+    assert not np.array_equal(got[15][1], got[3][1])
+    assert any("no refiner weights" in n for n in stage.notes)
+    again = tmp_path / "again.mkv"
+    _restore(film, again, ColorizeStage(
+        str(film), refiner_path=str(tmp_path / "none.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    ), project=proj)  # fmt: skip
+    assert all(np.array_equal(a, b) for a, b in zip(got, _planes(again), strict=True))
+
+
+def test_refiner_colours_every_frame_alike_across_batches(
+    film: Path, models: Path, tmp_path: Path
+) -> None:
+    def run(batch: int, name: str) -> list[np.ndarray]:
+        stage = ColorizeStage(
+            str(film),
+            refiner_path=str(models / "refiner.safetensors"),
+            colorizer_path=str(models / "colorizer.safetensors"),
+            seed=3,
+        )
+        out = tmp_path / name
+        pipeline.restore(film, out, codec="ffv1", stages=[stage], batch=batch)
+        assert any("UNTRAINED" in n for n in stage.notes)
+        return _planes(out)
+
+    a, b = run(5, "a.mkv"), run(12, "b.mkv")
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))  # no batch seams
+    src = _planes(film)
+    assert all(np.array_equal(s[0], x[0]) for s, x in zip(src, a, strict=True))
+
+
+def test_auto_picks_are_recorded_in_the_project(film: Path, models: Path, tmp_path: Path) -> None:
+    proj = Project.new(film)
+    path = tmp_path / "film.panchro"
+    proj.save(path)
+    stage = ColorizeStage(
+        str(film), seed=9, refiner_path=str(tmp_path / "none.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )  # fmt: skip
+    pipeline.restore(film, tmp_path / "o.mkv", codec="ffv1", stages=[stage], project=path)
+    saved = Project.load(path)
+    assert [s.start for s in saved.shots] == [0, 12]
+    assert all(p is not None and p.source == "auto" and not p.locked for p in saved.picks)
+    assert [p.seed for p in saved.picks] == [auto_seed(9, 0), auto_seed(9, 12)]
