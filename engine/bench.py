@@ -1,4 +1,6 @@
-"""Benchmarks that print figures (never assert them): `panchro bench io` is `bench_io()`.
+"""Benchmarks that print figures (never assert them): `panchro bench io` is `bench_io()`,
+`panchro bench refine` is `bench_refine()` (frames per second of the refiner, see there),
+`panchro bench restore` is `bench_restore()` (the streamed restore: fps, time shares, memory).
 
 `bench_io` measures film I/O on this machine with generated media only:
 decode speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4), random-access
@@ -244,6 +246,266 @@ def bench_io(
             stream_rss_mb=[(done, round(rss, 1)) for done, rss in stats["samples"]],
             stream_peak_rss_mb=round(stats["peak_mb"], 1),
         )
+    return results
+
+
+def _reset_peak_rss() -> bool:
+    """Start this process's peak RSS (VmHWM) afresh; False where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # 5: reset the peak resident set size (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def bench_refine(
+    *,
+    device: str | None = None,
+    weights: str = "refiner",
+    config: str | None = None,
+    cpu_size: tuple[int, int] = (480, 854),
+    cpu_batches: tuple[int, ...] = (1, 4),
+    cuda_size: tuple[int, int] = (1080, 1920),
+    cuda_batches: tuple[int, ...] = (1, 4, 8, 16, 32),
+    frames: int | None = None,
+    out: Callable[[str], Any] = print,
+) -> dict[str, Any]:
+    """Frames per second of `refine.refine_chroma` for batches of T frames; prints a table.
+
+    CPU at 480p (854x480) for each T in `cpu_batches`; CUDA, when present, at
+    1080p for each T in `cuda_batches`. Each row: frames per second (wall clock,
+    host numpy in and out, the guided upsampling included), wall and CPU
+    milliseconds per frame, the peak host RSS while that row ran (and the peak
+    CUDA memory allocated). Uses the shipped weights `weights` (a registry name
+    or a path) when they exist, else random weights of `config` ("cpu" on CPU,
+    "default" on CUDA, by default), and says which: speed does not depend on the
+    weights' values, only on the config.
+    """
+    import numpy as np
+    import torch
+
+    from panchro.engine.errors import BadInputError, ModelMissingError
+    from panchro.engine.models.refiner import build, refiner_config
+    from panchro.engine.refine import refine_chroma, working_shape
+    from panchro.engine.weights import load_model
+
+    devices = [device] if device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    results: dict[str, Any] = {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads()}
+    out(f"refine benchmark: {os.cpu_count()} CPU cores, torch {torch.__version__}")
+    try:
+        shipped, _, meta = load_model(weights)
+        trained_note = "trained" if meta["card"].get("trained") else "untrained"
+        source = f"weights {weights} ({trained_note}, config {meta['config']})"
+    except ModelMissingError:
+        shipped, source = None, None
+    header = (
+        f"  {'device':<6} {'frames':>11} {'T':>3} {'fps':>7} {'ms/frame':>9}"
+        f" {'CPU ms/frame':>12} {'peak RSS MB':>12} {'peak CUDA MB':>13}"
+    )
+    for dev in devices:
+        cuda = dev.startswith("cuda")
+        height, width = cuda_size if cuda else cpu_size
+        batches = cuda_batches if cuda else cpu_batches
+        if shipped is not None:
+            model = shipped.to(dev)
+            what = source
+        else:
+            name = config or ("default" if cuda else "cpu")
+            try:
+                cfg = refiner_config(name)
+            except ValueError as err:
+                raise BadInputError(str(err)) from None
+            torch.manual_seed(0)
+            model = build(cfg).to(dev)
+            what = f"RANDOM weights, config {name!r} (no trained refiner found; speed only)"
+        cfg = model.config
+        wh, ww = working_shape(height, width, cfg.working_size)
+        threads = "" if cuda else f", {torch.get_num_threads()} threads"
+        out(f"{dev}{threads}: {what}; working resolution {ww}x{wh}")
+        out(header)
+        rng = np.random.default_rng(0)
+        hint = (rng.random((2, cfg.hint_size, cfg.hint_size), dtype=np.float32) - 0.5) * 0.3
+        sync = torch.cuda.synchronize if cuda else (lambda: None)
+        rows = []
+        for t in batches:
+            n = max(t, frames if frames is not None else (4 * t if cuda else max(8, t)))
+            n = -(-n // t) * t  # whole batches
+            luma = rng.random((t, height, width), dtype=np.float32)
+            refine_chroma(model, luma, hint, batch=t)  # warm-up: kernels, allocator, caches
+            sync()
+            reset = _reset_peak_rss()
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(n // t):
+                refine_chroma(model, luma, hint, batch=t)
+            sync()
+            wall, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+            row = {
+                "device": dev,
+                "size": f"{width}x{height}",
+                "batch": t,
+                "frames": n,
+                "fps": round(n / wall, 2),
+                "ms_per_frame": round(1000 * wall / n, 1),
+                "cpu_ms_per_frame": round(1000 * cpu_s / n, 1),
+                "peak_rss_mb": round(_peak_rss_mb(), 1),
+                "peak_rss_is_lifetime": not reset,
+                "peak_cuda_mb": (
+                    round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None
+                ),
+            }
+            rows.append(row)
+            cuda_mb = f"{row['peak_cuda_mb']:.0f}" if cuda else "-"
+            out(
+                f"  {dev:<6} {row['size']:>11} {t:>3} {row['fps']:>7.2f}"
+                f" {row['ms_per_frame']:>9.1f} {row['cpu_ms_per_frame']:>12.1f}"
+                f" {row['peak_rss_mb']:>12.0f} {cuda_mb:>13}"
+            )
+        if rows and rows[0]["peak_rss_is_lifetime"]:
+            out("  (peak RSS is the process's lifetime peak: /proc/self/clear_refs was refused)")
+        results[dev] = {"model": what, "working": f"{ww}x{wh}", "rows": rows}
+    return results
+
+
+class _IdentityStage:
+    """A stage that changes nothing: what the float round trip and the stage thread cost."""
+
+    key = "bench-identity"
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width, height
+
+    def begin_shot(self, shot_index: int, shot: Any, pick: Any) -> None:
+        return None
+
+    def process(self, batch: Any) -> Any:
+        return batch
+
+
+def _restore_worker(path: str, output: str, stage: bool, conn: Any) -> None:
+    """In a fresh process: restore `path`, sampling RSS at every tenth of the way."""
+    from panchro.engine.pipeline import restore
+    from panchro.engine.progress import Progress
+
+    start_rss = _rss_mb()
+    samples: list[tuple[int, float]] = []
+
+    def sample(state: Any) -> None:
+        # With a stage, shots are detected first (stage "shots"): not the restore itself.
+        if state.stage == "shots" or not state.total:
+            return
+        if state.done * 10 // state.total > len(samples):
+            samples.append((state.done, _rss_mb()))
+
+    summary = restore(
+        path, output, progress=Progress(None, sample), stages=[_IdentityStage()] if stage else None
+    )
+    conn.send(
+        {
+            "frames": summary.frames,
+            "seconds": summary.seconds,
+            "rss_start_mb": start_rss,
+            "samples": samples,
+            "peak_mb": _peak_rss_mb(),
+        }
+    )
+    conn.close()
+
+
+def bench_restore(
+    *,
+    seconds: float = 10.0,
+    minutes: float = 2.0,
+    long_minutes: float | None = None,
+    width: int = 854,
+    height: int = 480,
+    out: Callable[[str], Any] = print,
+) -> dict[str, Any]:
+    """Print and return `panchro restore` figures on this machine, generated media only.
+
+    A `seconds`-long 480p H.264 clip restored to H.264 (crf 18, medium) with no
+    stage (decode -> encode) and with an identity stage (the float YCbCr round
+    trip and the stage thread, no model): frames per second (with a stage and
+    no project, shot detection runs first and is counted) and the share of
+    busy time in decode / stages / encode (the parts overlap in threads). Then
+    the host memory of restoring a `minutes`-long film (and a `long_minutes`
+    one, if given) in a fresh process: RSS every tenth of the way and the peak,
+    which stay flat however long the film.
+    """
+    import av
+
+    from panchro.engine.pipeline import restore
+
+    results: dict[str, Any] = {"width": width, "height": height, "cpu_count": os.cpu_count()}
+    out(
+        f"restore benchmark: {width}x{height}, {os.cpu_count()} CPU cores, PyAV {av.__version__}, "
+        "output H.264 crf 18 medium"
+    )
+
+    def line(label: str, value: str) -> None:
+        out(f"  {label:<44} {value}")
+
+    with tempfile.TemporaryDirectory(prefix="panchro-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        clip = tmp / "clip.mp4"
+        n_clip = max(2, int(round(seconds * FPS)))
+        _make_clip(clip, n_clip, width, height, preset="veryfast")
+        for label, stages in (("no stage (decode -> encode)", None), ("identity stage", True)):
+            target = tmp / "out.mp4"
+            summary = restore(clip, target, stages=[_IdentityStage()] if stages else None)
+            target.unlink()
+            busy = summary.decode_s + summary.stages_s + summary.encode_s or 1.0
+            shares = (
+                f"decode {100 * summary.decode_s / busy:.0f}% / "
+                f"stages {100 * summary.stages_s / busy:.0f}% / "
+                f"encode {100 * summary.encode_s / busy:.0f}%"
+            )
+            line(label, f"{summary.fps:6.1f} fps   busy time: {shares}")
+            key = "passthrough" if stages is None else "identity_stage"
+            results[key] = {
+                "fps": round(summary.fps, 1),
+                "decode_s": summary.decode_s,
+                "stages_s": summary.stages_s,
+                "encode_s": summary.encode_s,
+            }
+        clip.unlink()
+
+        lengths = [minutes] + ([long_minutes] if long_minutes else [])
+        for length in lengths:
+            film = tmp / "film.mp4"
+            n = max(2, int(round(length * 60 * FPS)))
+            t0 = time.perf_counter()
+            _make_clip(film, n, width, height, preset="ultrafast")
+            line(f"generate a {length:g} min film", f"{n} frames, {time.perf_counter() - t0:.0f} s")
+            ctx = multiprocessing.get_context("spawn")
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_restore_worker, args=(str(film), str(tmp / "film_out.mp4"), True, send)
+            )
+            proc.start()
+            send.close()
+            stats = recv.recv()
+            proc.join()
+            points = ", ".join(
+                f"{100 * done / stats['frames']:.0f}%: {rss:.0f}" for done, rss in stats["samples"]
+            )
+            line(
+                "restore it (identity stage), fresh process",
+                f"{stats['frames']} frames, {stats['frames'] / stats['seconds']:.1f} fps",
+            )
+            line("  RSS before opening", f"{stats['rss_start_mb']:.0f} MB")
+            out(f"      RSS along the film (MB) {points}")
+            line("  peak RSS of the restoring process", f"{stats['peak_mb']:.0f} MB")
+            results[f"memory_{length:g}min"] = {
+                "frames": stats["frames"],
+                "rss_start_mb": round(stats["rss_start_mb"], 1),
+                "rss_mb": [(d, round(r, 1)) for d, r in stats["samples"]],
+                "peak_rss_mb": round(stats["peak_mb"], 1),
+            }
+            film.unlink()
+            (tmp / "film_out.mp4").unlink(missing_ok=True)
     return results
 
 

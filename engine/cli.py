@@ -181,7 +181,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         degrain=args.degrain,
         upscale=args.upscale,
     )
-    stages = pipeline.build_stages(settings)
+    all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
+    stages = pipeline.build_stages(
+        settings, source=args.input, fps=args.fps, seed=args.seed, all_picked=all_picked
+    )
     preview = None
     if args.preview is not None:
         preview = parse_time(args.preview.removesuffix("s"))
@@ -237,6 +240,82 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
         export=args.export,
         seed=args.seed,
     )
+    return EXIT_OK
+
+
+def cmd_train_refiner(args: argparse.Namespace) -> int:
+    from panchro.engine.train.refiner import train_refiner
+
+    train_refiner(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        l1_weight=args.l1,
+        config=args.config,
+        resume=args.resume,
+        device=args.device,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+        video_every=args.video_every,
+        log_every=args.log_every,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+    )
+    return EXIT_OK
+
+
+def cmd_train_upscaler(args: argparse.Namespace) -> int:
+    from panchro.engine.train.upscaler import train_upscaler
+
+    train_upscaler(
+        args.data,
+        args.out or Path(f"out/train_upscaler_x{args.scale}"),
+        scale=args.scale,
+        config=args.config,
+        frames=args.frames,
+        steps=args.steps,
+        batch=args.batch,
+        patch=args.patch,
+        lr=args.lr,
+        resume=args.resume,
+        device=args.device,
+        workers=args.workers,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+        video_every=args.video_every,
+        log_every=args.log_every,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+    )
+    return EXIT_OK
+
+
+def cmd_eval_upscaler(args: argparse.Namespace) -> int:
+    from panchro.engine.eval_upscaler import DEFAULT_SETS, before_after, eval_upscaler
+
+    eval_upscaler(
+        args.scale,
+        args.weights,
+        data=args.data or DEFAULT_SETS,
+        realistic=not args.no_realistic,
+        seed=args.seed,
+        device=args.device,
+        sheet=args.sheet,
+    )
+    if args.film is not None:
+        out = before_after(
+            args.film,
+            args.before_after,
+            scale=args.scale,
+            weights=args.weights,
+            frame=args.frame,
+            device=args.device,
+        )
+        print(f"before/after (nearest | bicubic | model): {out}")
     return EXIT_OK
 
 
@@ -320,10 +399,37 @@ def cmd_bench_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_refine(args: argparse.Namespace) -> int:
+    from panchro.engine.bench import bench_refine
+
+    kwargs = {}
+    if args.batches:
+        ts = tuple(int(t) for t in args.batches.split(","))
+        kwargs = {"cpu_batches": ts, "cuda_batches": ts}
+    bench_refine(
+        device=args.device, weights=args.weights, config=args.config, frames=args.frames, **kwargs
+    )
+    return EXIT_OK
+
+
+def cmd_bench_upscale(args: argparse.Namespace) -> int:
+    from panchro.engine.upscale import bench_upscale
+
+    bench_upscale(args.device, frames=args.frames)
+    return EXIT_OK
+
+
 def cmd_bench_io(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_io
 
     bench_io(seconds=args.seconds, stream_minutes=args.minutes)
+    return EXIT_OK
+
+
+def cmd_bench_restore(args: argparse.Namespace) -> int:
+    from panchro.engine.bench import bench_restore
+
+    bench_restore(seconds=args.seconds, minutes=args.minutes, long_minutes=args.long)
     return EXIT_OK
 
 
@@ -398,9 +504,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bit-depth", type=int, default=None, choices=[8, 10, 16], help="output bit depth"
     )
-    p.add_argument("--colorize", action="store_true", default=None, help="colorize (needs models)")
-    p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (needs models)")
-    p.add_argument("--upscale", type=int, default=None, choices=[1, 2, 4], help="(needs models)")
+    p.add_argument(
+        "--colorize",
+        action="store_true",
+        default=None,
+        help="colorize every shot from its pick (project), or a seeded automatic one",
+    )
+    p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
+    p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
+    p.add_argument(
+        "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
+    )
     p.add_argument("--batch", type=int, default=8, help="frames per batch for the stages")
     p.add_argument(
         "--preview",
@@ -439,6 +553,47 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_train_colorizer)
+    t = tsub.add_parser("refiner", help="the refinement network (resumable)")
+    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--out", type=Path, default=Path("out/train_refiner"), help="run folder")
+    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--l1", type=float, default=0.0, help="weight of an L1 term beside the MSE")
+    t.add_argument(
+        "--config", default="default", help="model size: default, cpu (reduced) or small (tests)"
+    )
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--video-every", type=int, default=5, help="use every Nth frame of clips")
+    t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
+    t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
+    t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.set_defaults(func=cmd_train_refiner)
+    t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
+    t.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
+    t.add_argument("--data", nargs="+", required=True, help="folders of pictures, video clips")
+    t.add_argument("--out", type=Path, default=None, help="run folder (out/train_upscaler_xS)")
+    t.add_argument("--config", default="fast", help="preset: fast, quality or small (tests)")
+    t.add_argument("--frames", type=int, default=None, help="window length (3 or 5)")
+    t.add_argument("--steps", type=int, default=50000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--patch", type=int, default=48, help="input crop side; target is x scale")
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--workers", type=int, default=0, help="data loader processes")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--video-every", type=int, default=10, help="a window every Nth clip frame")
+    t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
+    t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
+    t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.set_defaults(func=cmd_train_upscaler)
 
     p = sub.add_parser("eval", help="measure a model against colour originals")
     vsub = p.add_subparsers(dest="eval_command", metavar="MODEL", required=True)
@@ -453,6 +608,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_colorizer)
+    v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
+    v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
+    v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")
+    v.add_argument("--data", nargs="+", default=None, help="folders of high-resolution pictures")
+    v.add_argument("--no-realistic", action="store_true", help="only the bicubic benchmark")
+    v.add_argument("--sheet", type=Path, default=None, help="write bicubic | model | original")
+    v.add_argument("--film", default=None, help="also a before/after crop of this film")
+    v.add_argument("--frame", type=int, default=0, help="frame of --film")
+    v.add_argument("--before-after", type=Path, default=Path("out/upscale_before_after.png"))
+    v.add_argument("--device", default=None)
+    v.add_argument("--seed", type=int, default=0)
+    v.set_defaults(func=cmd_eval_upscaler)
 
     p = sub.add_parser("bench", help="print speed and memory figures")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
@@ -460,10 +627,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
     b.add_argument("--minutes", type=float, default=10.0, help="length of the streamed film")
     b.set_defaults(func=cmd_bench_io)
+    b = bsub.add_parser("restore", help="restore fps at 480p, time shares, memory of long films")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
+    b.add_argument("--minutes", type=float, default=2.0, help="length of the memory test film")
+    b.add_argument("--long", type=float, default=None, help="also a film this long (e.g. 20)")
+    b.set_defaults(func=cmd_bench_restore)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
     b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
     b.set_defaults(func=cmd_bench_sample)
+    b = bsub.add_parser("refine", help="refiner frames per second: 480p on CPU, 1080p on CUDA")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.add_argument("--weights", default="refiner", help="weights file or registry name")
+    b.add_argument("--config", default=None, help="config of random weights when none are found")
+    b.add_argument("--batches", default=None, help="comma-separated T values (every device)")
+    b.add_argument("--frames", type=int, default=None, help="frames timed per T")
+    b.set_defaults(func=cmd_bench_refine)
+    b = bsub.add_parser("upscale", help="x2 upscale fps: 480p on CPU, 1080p/540p on CUDA; tiling")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.add_argument("--frames", type=int, default=8, help="frames timed per batch size on CUDA")
+    b.set_defaults(func=cmd_bench_upscale)
     return parser
 
 

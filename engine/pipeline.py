@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
+from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
 from panchro.engine.shots import Shot
 
@@ -81,6 +81,11 @@ class FrameBatch:
     time_base: Fraction
     shot: int
     matrix: str
+    # The decoded luma of up to `context` frames before and after this batch within its
+    # shot, for stages that look across frames (the upscaler's window). Luma straight from
+    # the decoder: no stage before them changes luma, which is the film itself.
+    y_before: np.ndarray | None = None  # (B, H, W), B <= context
+    y_after: np.ndarray | None = None  # (A, H, W)
 
     def __post_init__(self) -> None:
         y, c = self.y, self.cbcr
@@ -124,9 +129,12 @@ class Stage(Protocol):
       seed derived from the shot) returns it, and the pipeline records it in
       the project; otherwise it returns None.
     * `process(batch)` returns a batch of the same frames (same T, indices,
-      pts), possibly at a new size. Its result may depend on the batch and on
-      what `begin_shot` received, not on batches before it, and must be the
-      same every time for the same input.
+      pts), possibly at a new size. Its result may depend on the batch (with
+      its `y_before`/`y_after` context) and on what `begin_shot` received, not
+      on batches before it, and must be the same every time for the same input.
+    * `context` (optional attribute, default 0): how many neighbouring frames
+      on each side the stage wants in `y_before`/`y_after`. The pipeline then
+      holds each batch back until the next one of its shot is decoded.
 
     Stages run in one worker thread, in order; they may use the GPU.
     """
@@ -140,24 +148,40 @@ class Stage(Protocol):
     def process(self, batch: FrameBatch) -> FrameBatch: ...
 
 
-def build_stages(settings: Settings) -> list[Stage]:
-    """The stages `settings` ask for, in order (colorize, then clean/upscale).
+def build_stages(
+    settings: Settings,
+    *,
+    source: str | os.PathLike[str] | None = None,
+    fps: float | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    all_picked: bool = False,
+) -> list[Stage]:
+    """The stages `settings` ask for, in order: colorize, then clean/upscale.
 
-    Nothing asked: no stages (decode -> encode). The model stages are not
-    wired in yet, so asking for one raises ModelMissingError naming the models.
+    Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing
+    needs `source` (shots without a pick get a seeded sample of their key
+    frame, `seed` being the run's base seed) and the colorizer's weights unless
+    `all_picked` (every shot has a pick); without refiner weights it upsamples each shot's
+    28x28 pick and says so in the summary. Cleaning/upscaling needs the
+    upscaler for the scale; ModelMissingError names any missing weights file.
     """
-    needed: list[str] = []
+    stages: list[Stage] = []
     if settings.colorize:
-        needed += ["colorizer", "refiner"]
+        from panchro.engine.stages import ColorizeStage
+
+        if source is None:
+            raise ValueError("colorizing needs the source film (for shots without a pick)")
+        stages.append(
+            ColorizeStage(
+                str(source), fps=fps, seed=seed, device=device, require_colorizer=not all_picked
+            )
+        )
     if settings.upscale > 1 or settings.degrain > 0:
-        needed.append(f"upscaler_x{settings.upscale}")
-    if not needed:
-        return []
-    raise ModelMissingError(
-        f"restoring with these settings needs the {', '.join(needed)} model(s); this build "
-        "of panchro has no such stage in its pipeline yet (run without --colorize, "
-        "--degrain and --upscale to re-encode only)"
-    )
+        from panchro.engine.stages import UpscaleStage
+
+        stages.append(UpscaleStage(scale=settings.upscale, degrain=settings.degrain, device=device))
+    return stages
 
 
 def settings_for(
@@ -310,6 +334,91 @@ def restore(
         return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
 
 
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One frame before and after the stages, for looking (the compare view)."""
+
+    index: int
+    before: np.ndarray  # (H, W, 3) float32 RGB in [0, 1], the frame as decoded
+    after: np.ndarray  # (H', W', 3) float32 RGB in [0, 1], after the stages
+    luma_diff: np.ndarray  # (H, W) float32 |Y_after - Y_before| at the input size
+    pick: Pick | None  # the pick used (made by a stage when the shot had none)
+
+
+PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
+
+
+def preview_frame(
+    input: str | os.PathLike[str],
+    index: int,
+    stages: Sequence[Stage],
+    *,
+    shot: Shot | None = None,
+    pick: Pick | None = None,
+    fps: float | None = None,
+) -> PreviewFrame:
+    """Frame `index` through `stages` exactly as a render would treat it, with up to
+    PREVIEW_CONTEXT neighbours from its shot (the whole film when `shot` is None)."""
+    from panchro.engine import color, media
+
+    with media.open_source(input, fps=fps) as src:
+        info = src.info
+        n = info.frame_count
+        if not 0 <= index < n:
+            raise BadInputError(f"frame {index} is outside the film (0..{n - 1})", path=input)
+        shot = shot or Shot(0, n, index)
+        if not shot.start <= index < shot.end <= n:
+            raise BadInputError(f"frame {index} is not in shot {shot.start}..{shot.end - 1}")
+        lo = max(shot.start, index - PREVIEW_CONTEXT)
+        hi = min(shot.end, index + PREVIEW_CONTEXT + 1)
+        fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
+        frames = list(src.frames(lo, hi, fmt=fmt))
+        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
+    ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
+    batch = FrameBatch(
+        y=np.ascontiguousarray(ycc[..., 0]),
+        cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
+        indices=np.array([f.index for f in frames], np.int64),
+        pts=np.array([f.pts for f in frames], np.int64),
+        time_base=info.time_base,
+        shot=0,
+        matrix=matrix,
+    )
+    used = pick
+    for stage in stages:
+        chosen = stage.begin_shot(0, shot, used)
+        if chosen is not None:
+            used = chosen
+    before = batch
+    for stage in stages:
+        w, h = stage.output_size(*batch.size)
+        result = stage.process(batch)
+        _check_result(stage, batch, result, (w, h))
+        batch = result
+    k = index - lo
+    y_in, y_out = before.y[k], batch.y[k]
+    if y_out.shape != y_in.shape:  # compare the luma at the film's own size
+        from PIL import Image
+
+        img = Image.fromarray(np.ascontiguousarray(y_out, np.float32))
+        y_cmp = np.asarray(img.resize(y_in.shape[::-1], Image.Resampling.BOX), np.float32)
+    else:
+        y_cmp = y_out
+
+    def rgb(b: FrameBatch) -> np.ndarray:
+        planes = np.concatenate([b.y[k][..., None], np.moveaxis(b.cbcr[k], 0, -1)], -1)
+        return color.ycbcr_to_rgb(planes, matrix=matrix)
+
+    return PreviewFrame(
+        index=index,
+        before=rgb(before),
+        after=rgb(batch),
+        luma_diff=np.abs(y_cmp - y_in).astype(np.float32),
+        pick=used,
+    )
+
+
 class _Run:
     """One restore: geometry, shots, the threads, the writers."""
 
@@ -329,7 +438,8 @@ class _Run:
         self.stages = stages
         self.codec = codec
         self.bit_depth = bit_depth
-        self.batch = batch
+        # A stage's context comes from the batches either side, so a batch holds at least that.
+        self.batch = max([batch] + [int(getattr(st, "context", 0)) for st in stages])
         self.progress = progress
         self.fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
         self.matrix = color.matrix_for(info.color_matrix, info.height, info.width)
@@ -447,6 +557,10 @@ class _Run:
             shots = self._shots(proj, 0, info.frame_count)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))
             split = min_frames * SPLIT_FACTOR if self.stages else min_frames
+            if any(getattr(st, "context", 0) for st in self.stages):
+                # A chunk that starts inside a shot would resume without the frames before
+                # it, which a stage with context reads: such stages get whole shots only.
+                split = max(min_frames, info.frame_count + 1)
             ranges = jobs.plan_chunks(
                 [(s.start, s.end) for s in shots],
                 min_frames=min_frames,
@@ -712,46 +826,72 @@ class _Run:
 
         current = -1
         dtype = np.uint16 if self.fmt == "yuv444p16" else np.uint8
+        ctx = max((int(getattr(st, "context", 0)) for st in self.stages), default=0)
+
+        def run(frames: list, shot: int, ycc: np.ndarray, before: Any, after: Any) -> bool:
+            nonlocal current
+            t0 = time.perf_counter()
+            if shot != current:
+                current = shot
+                pick = picks[shot]
+                for stage in self.stages:
+                    chosen = stage.begin_shot(shot, shots[shot], pick)
+                    if chosen is not None:
+                        pick = chosen
+                        self.recorded[shot] = chosen
+            batch = FrameBatch(
+                y=np.ascontiguousarray(ycc[..., 0]),
+                cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
+                indices=np.array([f.index for f in frames], np.int64),
+                pts=np.array([f.pts for f in frames], np.int64),
+                time_base=self.info.time_base,
+                shot=shot,
+                matrix=self.matrix,
+                y_before=before,
+                y_after=after,
+            )
+            for stage in self.stages:
+                w, h = stage.output_size(*batch.size)
+                result = stage.process(batch)
+                _check_result(stage, batch, result, (w, h))
+                batch = result
+            out_ycc = np.concatenate([batch.y[..., None], np.moveaxis(batch.cbcr, 1, -1)], -1)
+            images = list(color.encode_coded_ycbcr(out_ycc, range=self.range, dtype=dtype))
+            self.timers["stages"] += time.perf_counter() - t0
+            return _put(out, (frames, images, shot), stop)
+
+        # With context, a batch waits for the next of its shot: (frames, shot, ycc, before).
+        pending: tuple[list, int, np.ndarray, Any] | None = None
         try:
             while True:
                 item = _get(inp, stop)
                 if item is None:
                     return
                 if item is _END or isinstance(item, _Failure):
+                    if pending is not None and not run(*pending, None):
+                        return
                     _put(out, item, stop)
                     return
                 frames, _, shot = item
                 t0 = time.perf_counter()
-                if shot != current:
-                    current = shot
-                    pick = picks[shot]
-                    for stage in self.stages:
-                        chosen = stage.begin_shot(shot, shots[shot], pick)
-                        if chosen is not None:
-                            pick = chosen
-                            self.recorded[shot] = chosen
-                coded = np.stack([f.image for f in frames])
-                ycc = color.decode_coded_ycbcr(coded, range=self.range)
-                batch = FrameBatch(
-                    y=np.ascontiguousarray(ycc[..., 0]),
-                    cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
-                    indices=np.array([f.index for f in frames], np.int64),
-                    pts=np.array([f.pts for f in frames], np.int64),
-                    time_base=self.info.time_base,
-                    shot=shot,
-                    matrix=self.matrix,
+                ycc = color.decode_coded_ycbcr(
+                    np.stack([f.image for f in frames]), range=self.range
                 )
-                del ycc
-                for stage in self.stages:
-                    w, h = stage.output_size(*batch.size)
-                    result = stage.process(batch)
-                    _check_result(stage, batch, result, (w, h))
-                    batch = result
-                ycc = np.concatenate([batch.y[..., None], np.moveaxis(batch.cbcr, 1, -1)], -1)
-                images = list(color.encode_coded_ycbcr(ycc, range=self.range, dtype=dtype))
                 self.timers["stages"] += time.perf_counter() - t0
-                if not _put(out, (frames, images, shot), stop):
-                    return
+                if ctx == 0:
+                    if not run(frames, shot, ycc, None, None):
+                        return
+                    continue
+                before = None
+                if pending is not None:
+                    p_frames, p_shot, p_ycc, p_before = pending
+                    same = p_shot == shot
+                    after = ycc[:ctx, ..., 0].copy() if same else None
+                    if same:
+                        before = p_ycc[-ctx:, ..., 0].copy()
+                    if not run(p_frames, p_shot, p_ycc, p_before, after):
+                        return
+                pending = (frames, shot, ycc, before)
         except BaseException as exc:
             _put(out, _Failure(exc), stop)
 
@@ -806,7 +946,9 @@ class _Run:
             chunks=chunks,
             resumed_frames=resumed,
             damaged_frames=damaged,
-            notes=tuple(self.notes),
+            # What the stages want said (an untrained or missing model, a fallback).
+            notes=tuple(self.notes)
+            + tuple(n for st in self.stages for n in getattr(st, "notes", ())),
             decode_s=round(self.timers["decode"], 3),
             stages_s=round(self.timers["stages"], 3),
             encode_s=round(self.timers["encode"], 3),

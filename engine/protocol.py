@@ -47,11 +47,26 @@ class Request:
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
+    SAVE_PROJECT = "save_project"  # write a .panchro file from the GUI's shots and picks
+    LOAD_PROJECT = "load_project"  # read one back (and say whether its film changed)
     CANCEL = "cancel"  # stop one request, or all work in progress
     SHUTDOWN = "shutdown"  # cancel everything and exit now
 
     ALL = frozenset(
-        {HELLO, OPEN, CLOSE, FRAME, SHOTS, SAMPLE_KEYFRAME, PREVIEW, RENDER, CANCEL, SHUTDOWN}
+        {
+            HELLO,
+            OPEN,
+            CLOSE,
+            FRAME,
+            SHOTS,
+            SAMPLE_KEYFRAME,
+            PREVIEW,
+            RENDER,
+            SAVE_PROJECT,
+            LOAD_PROJECT,
+            CANCEL,
+            SHUTDOWN,
+        }
     )
 
 

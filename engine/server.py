@@ -83,7 +83,8 @@ _REQUIRED: Any = object()
 
 
 def _param(body: dict[str, Any], name: str, kind: type, default: Any = _REQUIRED) -> Any:
-    """`body[name]` checked to be of `kind` (int, float, bool, str); `None` counts as absent."""
+    """`body[name]` checked to be of `kind` (int, float, bool, str, list, dict); `None` counts as
+    absent."""
     where = f"{body.get('type')}: parameter '{name}'"
     value = body.get(name)
     if value is None:
@@ -99,10 +100,13 @@ def _param(body: dict[str, Any], name: str, kind: type, default: Any = _REQUIRED
         value = float(value) if ok else value
     elif kind is str:
         ok = isinstance(value, str) and value != ""
+    elif kind in (list, dict):
+        ok = isinstance(value, kind)
     else:  # pragma: no cover - a programming error
         raise TypeError(kind)
     if not ok:
-        noun = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        noun = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+                list: "a list", dict: "an object"}  # fmt: skip
         shown = json.dumps(value)[:60]
         raise RequestError(ErrorCode.BAD_REQUEST, f"{where} must be {noun[kind]}, got {shown}")
     return value
@@ -332,6 +336,7 @@ class Engine:
         self._next_film = 1
         # sample_keyframe results by key, oldest first: (film, frame, Candidates)
         self._candidates: dict[str, tuple[int, int, Any]] = {}
+        self._stage_cache: dict[tuple, list[Any]] = {}
         self._next_key = 0
         self._stop = threading.Event()
         self._shutdown_id: int | None = None
@@ -345,6 +350,8 @@ class Engine:
             Request.SAMPLE_KEYFRAME: self._parse_sample_keyframe,
             Request.PREVIEW: self._parse_preview,
             Request.RENDER: self._parse_render,
+            Request.SAVE_PROJECT: self._parse_save_project,
+            Request.LOAD_PROJECT: self._parse_load_project,
         }
         self._runners: dict[str, Callable[[_Work], _Answer]] = {
             Request.OPEN: self._open,
@@ -354,6 +361,8 @@ class Engine:
             Request.SAMPLE_KEYFRAME: self._sample_keyframe,
             Request.PREVIEW: self._preview,
             Request.RENDER: self._render,
+            Request.SAVE_PROJECT: self._save_project,
+            Request.LOAD_PROJECT: self._load_project,
         }
 
     # --- sending ----------------------------------------------------------------------
@@ -849,42 +858,143 @@ class Engine:
                 self._candidates.pop(next(iter(self._candidates)))
         return key
 
-    def _parse_preview(self, body: dict[str, Any]) -> dict[str, Any]:
-        film = self._film(_param(body, "film", int))
-        start = _param(body, "start", int, 0)
-        frames = _param(body, "frames", int, 48)
-        _in_range(body, "frames", frames, 1, 1000)
-        n = film.source.info.frame_count
-        if not 0 <= start < n:
-            raise RequestError(
-                ErrorCode.BAD_REQUEST, f"preview: start {start} is outside the film (0..{n - 1})"
-            )
-        colorize = _param(body, "colorize", bool, True)
-        denoise = _param(body, "denoise", bool, False)
+    def _parse_restoration(self, body: dict[str, Any], what: str) -> dict[str, Any]:
+        """The restoration settings and the shots/picks a preview or render may carry."""
+        from panchro.engine.project import Pick, Settings
+        from panchro.engine.shots import Shot
+
+        colorize = _param(body, "colorize", bool, False)
+        degrain = _param(body, "degrain", float, 0.0)
+        _in_range(body, "degrain", degrain, 0.0, 1.0)
         upscale = _param(body, "upscale", int, 1)
         if upscale not in (1, 2, 4):
             raise RequestError(
-                ErrorCode.BAD_REQUEST, f"preview: 'upscale' must be 1, 2 or 4, got {upscale}"
+                ErrorCode.BAD_REQUEST, f"{what}: 'upscale' must be 1, 2 or 4, got {upscale}"
             )
-        needed = (["refiner"] if colorize else []) + (
-            [f"upscaler_x{upscale}"] if upscale > 1 or denoise else []
-        )
-        if not needed:
+        seed = _param(body, "seed", int, 0)
+        _in_range(body, "seed", seed, 0, 2**31 - 1)
+        shots_in = _param(body, "shots", list, None)
+        picks_in = _param(body, "picks", list, None)
+        shots: list[Shot] | None = None
+        picks: list[Any] = []
+        try:
+            if shots_in is not None:
+                shots = [
+                    Shot(int(s["start"]), int(s["end"]), int(s.get("key_frame", s["start"])))
+                    for s in shots_in
+                ]
+            if picks_in is not None:
+                if shots is None or len(picks_in) != len(shots):
+                    raise ValueError("'picks' needs 'shots', one pick (or null) per shot")
+                picks = [
+                    None if d is None else Pick.from_dict(d, f"picks[{i}]")
+                    for i, d in enumerate(picks_in)
+                ]
+        except Exception as exc:  # the project module's own messages say what is wrong
+            raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {_one_line(exc)}") from None
+        needed = []
+        if colorize and (shots is None or any(p is None for p in picks) or not picks):
+            needed.append("colorizer")  # some shot needs an automatic pick
+        if upscale > 1 or degrain > 0:
+            needed.append(f"upscaler_x{upscale}")
+        require_models(needed, what, quick=True)
+        settings = Settings(colorize=colorize, degrain=degrain, upscale=upscale)
+        return {"settings": settings, "seed": seed, "shots": shots, "picks": picks}
+
+    def _stages(self, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:
+        """Stages for these settings, built once per film and settings (weights load once)."""
+        from panchro.engine.pipeline import build_stages
+
+        key = (path, fps, settings.colorize, settings.degrain, settings.upscale, seed)
+        with self._lock:
+            hit = self._stage_cache.get(key)
+        if hit is not None:
+            return hit
+        # Checked lazily per shot: a missing colorizer is named when a shot needs it.
+        stages = build_stages(settings, source=path, fps=fps, seed=seed, all_picked=True)
+        with self._lock:
+            self._stage_cache.clear()  # one set at a time: models are large
+            self._stage_cache[key] = stages
+        return stages
+
+    def _parse_preview(self, body: dict[str, Any]) -> dict[str, Any]:
+        film = self._film(_param(body, "film", int))
+        index = _param(body, "index", int)
+        n = film.source.info.frame_count
+        if not 0 <= index < n:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST, f"preview: index {index} is outside the film (0..{n - 1})"
+            )
+        params = self._parse_restoration(body, "preview")
+        settings = params["settings"]
+        if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
             raise RequestError(
                 ErrorCode.BAD_REQUEST,
-                "preview: nothing to restore (set colorize, denoise or upscale)",
+                "preview: nothing to restore (set colorize, degrain or upscale)",
             )
-        require_models(needed, "preview", quick=True)
-        return {"film": film.handle, "start": start, "frames": frames, "models": needed}
+        max_side = _param(body, "max_side", int, FRAME_MAX_SIDE_DEFAULT)
+        max_side = min(max(max_side, FRAME_MAX_SIDE_RANGE[0]), FRAME_MAX_SIDE_RANGE[1])
+        quality = _param(body, "quality", int, 88)
+        _in_range(body, "quality", quality, 1, 100)
+        return {
+            **params,
+            "film": film.handle,
+            "index": index,
+            "max_side": max_side,
+            "quality": quality,
+        }
 
     def _preview(self, work: _Work) -> _Answer:
-        require_models(work.params["models"], "preview")
-        # As for sample_keyframe: reached only once the models exist.
-        raise RequestError(
-            ErrorCode.INTERNAL,
-            "preview: the models are ready, but this engine build has no restoration "
-            "stages in its pipeline yet; update panchro",
-        )
+        """One frame before | after the stages as a render would make it, and how far its luma
+        moved (x16, as grey), for the compare view. The blob holds three JPEGs."""
+        import numpy as np
+        from PIL import Image
+
+        from panchro.engine.pipeline import preview_frame
+
+        p = work.params
+        film = self._film(p["film"])
+        stages = self._stages(film.path, film.fps, p["settings"], p["seed"])
+        shot, pick = None, None
+        if p["shots"] is not None:
+            found = [i for i, s in enumerate(p["shots"]) if s.start <= p["index"] < s.end]
+            if found:
+                shot = p["shots"][found[0]]
+                pick = p["picks"][found[0]] if p["picks"] else None
+        shown = preview_frame(film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps)
+        if work.cancel.is_set():
+            raise CancelledError("cancelled")
+        info = film.source.info
+        size = preview_size(info, p["max_side"])
+
+        def jpeg(rgb: Any) -> bytes:
+            u8 = (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+            img = Image.fromarray(u8)
+            if img.size != size:
+                img = img.resize(size, Image.Resampling.LANCZOS)
+            arr = np.asarray(img)
+            if info.rotation % 360:
+                arr = np.ascontiguousarray(np.rot90(arr, -((info.rotation % 360) // 90)))
+            return encode_image(arr, "image/jpeg", p["quality"])
+
+        diff = np.repeat(np.clip(shown.luma_diff * 16.0, 0.0, 1.0)[..., None], 3, -1)
+        parts = [("before", jpeg(shown.before)), ("after", jpeg(shown.after)),
+                 ("luma_diff", jpeg(diff))]  # fmt: skip
+        blob, listed = bytearray(), []
+        for name, data in parts:
+            listed.append({"name": name, "offset": len(blob), "length": len(data)})
+            blob += data
+        notes = [n for st in stages for n in getattr(st, "notes", ())]
+        data = {
+            "index": shown.index,
+            "images": listed,
+            "luma_max_diff": float(shown.luma_diff.max()),
+            "luma_mean_diff": float(shown.luma_diff.mean()),
+            "output_size": [int(shown.after.shape[1]), int(shown.after.shape[0])],
+            "pick": None if shown.pick is None else shown.pick.to_dict(),
+            "notes": notes,
+        }
+        return _Answer(data, bytes(blob), "image/jpeg")
 
     def _parse_render(self, body: dict[str, Any]) -> dict[str, Any]:
         params = self._source_of(body, allow_path=True)
@@ -893,20 +1003,39 @@ class Engine:
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"render: 'bit_depth' must be 8, 10 or 16, got {bit_depth}"
             )
+        preview_s = _param(body, "preview_seconds", float, None)
+        if preview_s is not None:
+            _in_range(body, "preview_seconds", preview_s, 0.1, 600.0)
+        batch = _param(body, "batch", int, 8)
+        _in_range(body, "batch", batch, 1, 256)
         params.update(
             output=_param(body, "output", str),
             codec=_param(body, "codec", str, "h264"),
             bit_depth=bit_depth,
             overwrite=_param(body, "overwrite", bool, False),
+            restart=_param(body, "restart", bool, False),
+            project_path=_param(body, "project_path", str, None),
+            preview_seconds=preview_s,
+            batch=batch,
+            **self._parse_restoration(body, "render"),
         )
         return params
 
     def _render(self, work: _Work) -> _Answer:
         from panchro.engine.pipeline import restore
+        from panchro.engine.project import Project
 
         p = work.params
         log.info("render %s -> %s (%s, %d bit)", p["path"], p["output"], p["codec"],
                  p["bit_depth"])  # fmt: skip
+        project: Any = None
+        if p["project_path"]:
+            project = Project.load(p["project_path"])
+        elif p["shots"] is not None:
+            project = Project.new(p["path"], shots=p["shots"], fps=p["fps"])
+            for i, pick in enumerate(p["picks"]):
+                project.set_pick(i, pick)
+        stages = self._stages(p["path"], p["fps"], p["settings"], p["seed"])
         progress = Progress(None, self._progress(work), stage="render", cancel=work.cancel)
         summary = restore(
             p["path"],
@@ -916,9 +1045,69 @@ class Engine:
             overwrite=p["overwrite"],
             fps=p["fps"],
             progress=progress,
+            stages=stages,
+            project=project,
+            batch=p["batch"],
+            keep_job=p["preview_seconds"] is None,  # a cancelled render resumes next time
+            restart=p["restart"],
+            preview=p["preview_seconds"],
         )
         log.info("render done: %s", summary.describe())
         return _Answer(summary.to_dict())
+
+    # --- projects: the engine owns the file format; the GUI sends and receives its parts --
+
+    def _parse_save_project(self, body: dict[str, Any]) -> dict[str, Any]:
+        params = self._source_of(body, allow_path=True)
+        target = _param(body, "project_path", str)
+        if not target.endswith(".panchro"):
+            raise RequestError(ErrorCode.BAD_REQUEST, "save_project: project files end in .panchro")
+        params["project_path"] = target
+        params["shots_in"] = _param(body, "shots", list, [])
+        params["picks_in"] = _param(body, "picks", list, [])
+        params["settings_in"] = _param(body, "settings", dict, {})
+        return params
+
+    def _save_project(self, work: _Work) -> _Answer:
+        from panchro.engine.project import Project
+
+        p = work.params
+        doc = {
+            "shots": [
+                {
+                    "start": int(s["start"]),
+                    "end": int(s["end"]),
+                    "key": int(s.get("key_frame", s.get("key", s["start"]))),
+                    "pick": pk,
+                }
+                for s, pk in zip(
+                    p["shots_in"],
+                    p["picks_in"] or [None] * len(p["shots_in"]),
+                    strict=True,
+                )
+            ],
+            "settings": p["settings_in"],
+        }
+        base = Project.new(p["path"], fps=p["fps"])
+        full = {**base.to_dict(), **{k: v for k, v in doc.items() if v}}
+        try:
+            project = Project.from_dict(full)
+        except Exception as exc:  # noqa: BLE001 - the module's message names the field
+            raise RequestError(ErrorCode.BAD_REQUEST, f"save_project: {_one_line(exc)}") from None
+        saved = project.save(p["project_path"])
+        return _Answer({"project_path": str(saved), "shots": len(project.shots)})
+
+    def _parse_load_project(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"project_path": _param(body, "project_path", str)}
+
+    def _load_project(self, work: _Work) -> _Answer:
+        from panchro.engine.project import Project
+
+        project = Project.load(work.params["project_path"])
+        data = project.to_dict()
+        data["project_path"] = str(project.path)
+        data["source_changes"] = project.check_source()
+        return _Answer(data)
 
 
 # --- helpers --------------------------------------------------------------------------------

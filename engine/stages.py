@@ -63,6 +63,7 @@ class ColorizeStage:
     batch: int | None = None
     refiner_path: str | None = None  # None: look in the models folder
     colorizer_path: str | None = None
+    require_colorizer: bool = True  # False when every shot has a pick already
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,12 @@ class ColorizeStage:
         col = Path(self.colorizer_path) if self.colorizer_path else None
         self._colorizer_file = str(col or registry.weights_path("colorizer"))
         has_colorizer = Path(self._colorizer_file).is_file()
+        if self.require_colorizer and not has_colorizer:
+            raise ModelMissingError(
+                "colorizing a shot without a pick needs the colorizer model, but its weights "
+                "file is not there (pick a colour mode for every shot, or install the weights)",
+                path=self._colorizer_file,
+            )
         self.key = (
             f"colorize:v1:refiner={_weights_key(self._refiner_file)}"
             f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
@@ -151,3 +158,88 @@ def _default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class UpscaleStage:
+    """Cleans (and enlarges) luma with the upscaler; chroma follows the restored luma.
+
+    `degrain` is how much of the network's restoration to keep, blended with
+    the plain (bicubic) enlargement: 1 keeps all of it, 0.5 half; 0 means 1
+    when enlarging (upscaling is the point then) and no stage at all at x1.
+    Each frame sees a window of its neighbours (`context` each side, from the
+    pipeline), never across a cut.
+    """
+
+    scale: int = 2
+    degrain: float = 0.0
+    device: str | None = None
+    weights_path: str | None = None  # None: the registry's file for this scale
+    regrain: float = 0.0  # grain put back, as a fraction of the source's measured grain
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from panchro.engine.models import registry
+        from panchro.engine.weights import load_model
+
+        if self.scale not in (1, 2, 4):
+            raise ValueError(f"scale must be 1, 2 or 4, got {self.scale}")
+        if not 0.0 <= self.degrain <= 1.0 or not 0.0 <= self.regrain <= 2.0:
+            raise ValueError("degrain must be within 0..1 and regrain within 0..2")
+        name = f"upscaler_x{self.scale}"
+        path = Path(self.weights_path) if self.weights_path else registry.weights_path(name)
+        if not path.is_file():
+            raise ModelMissingError(
+                f"cleaning/upscaling x{self.scale} needs the {name} model, but its weights "
+                "file is not there",
+                path=path,
+            )
+        try:
+            self._model, config, meta = load_model(path, device=self.device or _default_device())
+        except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
+            reason = f"the {name} weights cannot be used: {err}"
+            raise ModelMissingError(reason, path=path) from None
+        if config.scale != self.scale:
+            raise ModelMissingError(
+                f"holds a x{config.scale} upscaler, not x{self.scale}", path=path
+            )
+        if (meta.get("card") or {}).get("trained") is not True:
+            self.notes.append(
+                f"the {name} model at {path} is UNTRAINED: it only enlarges (bicubic)"
+            )
+        self.context = config.frames // 2
+        self.strength = self.degrain if self.degrain > 0 else 1.0
+        self.key = (
+            f"upscale:v1:{_weights_key(str(path))}:x{self.scale}:s={self.strength}"
+            f":regrain={self.regrain}"
+        )
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width * self.scale, height * self.scale
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+        return None
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        from panchro.engine.models.upscaler import bicubic_up
+        from panchro.engine.upscale import regrain, upscale_chroma, upscale_luma
+
+        parts = [p for p in (batch.y_before, batch.y, batch.y_after) if p is not None and len(p)]
+        frames = np.clip(np.concatenate(parts), 0.0, 1.0).astype(np.float32)
+        first = 0 if batch.y_before is None else len(batch.y_before)
+        restored = upscale_luma(self._model, frames, start=first, stop=first + len(batch))
+        if self.strength < 1.0:
+            import torch
+
+            core = torch.from_numpy(np.ascontiguousarray(frames[first : first + len(batch)]))
+            plain = bicubic_up(core[:, None], self.scale)[:, 0].clamp(0, 1).numpy()
+            restored = plain + self.strength * (restored - plain)
+        if self.regrain > 0:
+            # Seeded by the frame numbers: the same grain every run, so chunks resume exactly.
+            rng = np.random.default_rng(int(batch.indices[0]))
+            restored = regrain(batch.y, restored, rng, strength=self.regrain)
+        chroma = upscale_chroma(np.moveaxis(batch.cbcr, 1, -1), restored)
+        return batch.replace(
+            y=np.ascontiguousarray(restored, np.float32),
+            cbcr=np.ascontiguousarray(np.moveaxis(chroma, -1, 1), np.float32),
+        )

@@ -17,7 +17,7 @@ from typing import Any
 from torch import nn
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.models import colorizer
+from panchro.engine.models import colorizer, refiner, upscaler
 from panchro.engine.paths import models_dir
 
 
@@ -39,6 +39,26 @@ REGISTRY: dict[str, ModelSpec] = {
         description="PixColor-style key-frame colorizer: ResNet conditioning + gated PixelCNN"
         " over 28x28 Cb/Cr, 32 bins each",
     ),
+    "refiner": ModelSpec(
+        name="refiner",
+        filename="refiner.safetensors",
+        build_fn=refiner.build,
+        config_cls=refiner.RefinerConfig,
+        description="refinement U-Net: grey frame at working resolution + 28x28 Cb/Cr hint"
+        " -> Cb/Cr at working resolution (a residual on the upsampled hint)",
+    ),
+    # one entry per scale, one network: the config's scale says which entry a file belongs to
+    **{
+        f"upscaler_x{s}": ModelSpec(
+            name=f"upscaler_x{s}",
+            filename=f"upscaler_x{s}.safetensors",
+            build_fn=upscaler.build,
+            config_cls=upscaler.UpscalerConfig,
+            description=f"multi-frame luma restoration x{s}: a window of luma frames ->"
+            " the middle frame cleaned" + (" and enlarged" if s > 1 else ""),
+        )
+        for s in upscaler.SCALES
+    },
 }
 
 
@@ -52,7 +72,14 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def spec_for_config(config: object) -> ModelSpec:
-    """The entry whose config class `config` is an instance of."""
+    """The entry whose config class `config` is an instance of.
+
+    A config class shared by several entries (the upscaler's, one per scale)
+    names its entry with a `model_name` property.
+    """
+    name = getattr(config, "model_name", None)
+    if isinstance(name, str) and name in REGISTRY and type(config) is REGISTRY[name].config_cls:
+        return REGISTRY[name]
     for spec in REGISTRY.values():
         if type(config) is spec.config_cls:
             return spec

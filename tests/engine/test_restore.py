@@ -238,11 +238,15 @@ def test_preview_is_before_and_after_side_by_side(film: Path, tmp_path: Path) ->
 def test_stages_that_need_models_are_named(film: Path, tmp_path: Path) -> None:
     assert pipeline.build_stages(Settings()) == []
     with pytest.raises(ModelMissingError) as err:
-        pipeline.build_stages(Settings(colorize=True, upscale=2))
-    assert "refiner" in str(err.value) and "upscaler_x2" in str(err.value)
+        pipeline.build_stages(Settings(colorize=True), source=film)
+    assert "colorizer.safetensors" in str(err.value)
+    with pytest.raises(ModelMissingError) as err:
+        pipeline.build_stages(Settings(upscale=2), source=film)
+    assert "upscaler_x2.safetensors" in str(err.value)
     proc = _cli(str(film), str(tmp_path / "x.mp4"), "--colorize", "-q")
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 1 and "refiner" in stderr and len(stderr.strip().splitlines()) == 1
+    assert proc.returncode == 1 and "colorizer" in stderr
+    assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.mp4").exists()
 
 

@@ -237,14 +237,17 @@ def test_models_missing_are_typed_errors(engine: CountingClient, film_id: int) -
         engine, "sample_keyframe", film=film_id, index=10, k=4, seed=1, temperature=0.8
     )
     assert code == "model_missing" and str(colorizer) in message
-    refiner = models_dir() / "refiner.safetensors"
-    if not refiner.exists():
-        code, message = _error(engine, "preview", film=film_id, start=0, frames=8)
-        assert code == "model_missing" and str(refiner) in message
+    code, message = _error(engine, "preview", film=film_id, index=3, colorize=True)
+    assert code == "model_missing" and str(colorizer) in message
+    upscaler = models_dir() / "upscaler_x2.safetensors"
+    code, message = _error(engine, "preview", film=film_id, index=3, upscale=2)
+    assert code == "model_missing" and str(upscaler) in message
+    code, message = _error(engine, "render", film=film_id, output="/tmp/x.mp4", colorize=True)
+    assert code == "model_missing" and str(colorizer) in message
     # Parameters are checked before the models.
     assert _error(engine, "sample_keyframe", film=film_id, index=10, k=0)[0] == "bad_request"
     assert _error(engine, "sample_keyframe", film=film_id, index=480)[0] == "bad_request"
-    assert _error(engine, "preview", film=film_id, colorize=False)[0] == "bad_request"
+    assert _error(engine, "preview", film=film_id, index=3, colorize=False)[0] == "bad_request"
 
 
 def test_render_writes_the_film_and_refuses_to_overwrite(
@@ -295,7 +298,9 @@ def test_cancel_a_running_render_while_frames_still_flow(
     elapsed = time.monotonic() - t0
     assert reply.type == Event.CANCELLED and reply.body["reason"] == "cancel"
     assert elapsed < 5.0, f"cancel took {elapsed:.1f} s"
-    assert not out.exists() and not list(tmp_path.iterdir())  # no output, no temporaries
+    # No output; what was done waits in the job folder for the same render to resume it.
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["long.mov.panchro-job"]
     assert engine.cancel(123456) == []  # nothing by that id: nothing cancelled
     # The job lane is free again.
     assert len(engine.request("shots", TIMEOUT, film=film_id).data["shots"]) == 2

@@ -15,7 +15,7 @@ from PIL import Image
 from panchro.engine import colorize
 from panchro.engine.client import EngineClient, EngineError
 from tests.makemedia import make_video
-from tests.makemodels import save_small_colorizer
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
 TIMEOUT = 60.0
 
@@ -23,7 +23,8 @@ TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     models = tmp_path_factory.mktemp("models")
-    save_small_colorizer(models)
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
     before = os.environ.get("PANCHRO_MODELS_DIR")
     os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
     try:
@@ -39,8 +40,17 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
 
 @pytest.fixture(scope="module")
 def film_id(engine: EngineClient, tmp_path_factory: pytest.TempPathFactory) -> int:
-    film = make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=24, audio=False)
-    return int(engine.request("open", path=str(film)).data["film"])
+    return int(engine.request("open", path=str(_film(tmp_path_factory))).data["film"])
+
+
+_FILMS: dict[str, Path] = {}
+
+
+def _film(factory: pytest.TempPathFactory) -> Path:
+    """24 frames of 160x120, a cut at 12, with sound; made once per module."""
+    if "film" not in _FILMS:
+        _FILMS["film"] = make_video(factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,))
+    return _FILMS["film"]
 
 
 def _sample(engine: EngineClient, film_id: int, **params: Any) -> tuple[dict, bytes, list]:
@@ -113,3 +123,78 @@ def test_corrupt_weights_are_model_missing(tmp_path: Path) -> None:
             client.request("sample_keyframe", TIMEOUT, film=fid, index=0, k=2)
         assert err.value.code == "model_missing"
         assert str(models / "colorizer.safetensors") in str(err.value)
+
+
+def _pick(chroma: str, seed: int = 1) -> dict[str, Any]:
+    return {"seed": seed, "temperature": 1.0, "index": 0, "chroma": chroma, "locked": True,
+            "source": "user"}  # fmt: skip
+
+
+SHOTS = [{"start": 0, "end": 12, "key_frame": 6}, {"start": 12, "end": 24, "key_frame": 18}]
+
+
+def test_preview_shows_before_after_and_an_untouched_luma(
+    engine: EngineClient, film_id: int
+) -> None:
+    data, _, _ = _sample(engine, film_id, k=1, seed=3)
+    chroma = data["candidates"][0]["chroma"]
+    reply = engine.request(
+        "preview", TIMEOUT, film=film_id, index=4, colorize=True, shots=SHOTS,
+        picks=[_pick(chroma), None],
+    )  # fmt: skip
+    d = reply.data
+    assert [i["name"] for i in d["images"]] == ["before", "after", "luma_diff"]
+    imgs = {
+        i["name"]: Image.open(io.BytesIO(reply.blob[i["offset"] : i["offset"] + i["length"]]))
+        for i in d["images"]
+    }
+    assert imgs["before"].size == imgs["after"].size == (160, 120)
+    assert d["luma_max_diff"] < 1e-6 and d["output_size"] == [160, 120]
+    assert d["pick"]["chroma"] == chroma  # the shot's own pick was used
+    assert any("UNTRAINED" in n for n in d["notes"])
+    # Shot 2 has no pick: an automatic one is made, and said.
+    auto = engine.request("preview", TIMEOUT, film=film_id, index=15, colorize=True,
+                          shots=SHOTS, picks=[_pick(chroma), None]).data  # fmt: skip
+    assert auto["pick"]["source"] == "auto"
+    with pytest.raises(EngineError) as err:
+        engine.request("preview", TIMEOUT, film=film_id, index=4)
+    assert err.value.code == "bad_request"  # nothing to restore
+    with pytest.raises(EngineError) as err:
+        engine.request("preview", TIMEOUT, film=film_id, index=4, upscale=2)
+    assert err.value.code == "model_missing" and "upscaler_x2" in str(err.value)
+
+
+def test_render_colours_with_picks_and_projects_round_trip(
+    engine: EngineClient, film_id: int, tmp_path: Path, tmp_path_factory
+) -> None:
+    data, _, _ = _sample(engine, film_id, k=1, seed=5)
+    picks = [_pick(data["candidates"][0]["chroma"], seed=5), None]
+    out = tmp_path / "coloured.mp4"
+    progress: list[dict[str, Any]] = []
+    reply = engine.request(
+        "render", 120, progress.append, film=film_id, output=str(out), colorize=True,
+        shots=SHOTS, picks=picks,
+    )  # fmt: skip
+    assert reply.data["frames"] == 24 and out.is_file()
+    assert reply.data["audio_streams"] == 1
+    assert progress and progress[-1]["done"] == 24
+    # Save the project through the engine, load it back.
+    proj = tmp_path / "film.panchro"
+    saved = engine.request(
+        "save_project", TIMEOUT, film=film_id, project_path=str(proj), shots=SHOTS,
+        picks=picks, settings={"colorize": True, "degrain": 0.0, "upscale": 1,
+                               "codec": "h264", "bit_depth": 8},
+    ).data  # fmt: skip
+    assert saved["shots"] == 2 and proj.is_file()
+    loaded = engine.request("load_project", TIMEOUT, project_path=str(proj)).data
+    assert loaded["source_changes"] == []
+    assert [s["start"] for s in loaded["shots"]] == [0, 12]
+    assert loaded["shots"][0]["pick"]["chroma"] == picks[0]["chroma"]
+    assert loaded["shots"][1]["pick"] is None
+    assert loaded["settings"]["colorize"] is True
+    proj.with_suffix(".bad").write_text("{not json")
+    bad = proj.with_name("bad.panchro")
+    bad.write_text("{not json")
+    with pytest.raises(EngineError) as err:
+        engine.request("load_project", TIMEOUT, project_path=str(bad))
+    assert err.value.code == "bad_input" and str(bad) in str(err.value)

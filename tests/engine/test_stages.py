@@ -107,3 +107,46 @@ def test_auto_picks_are_recorded_in_the_project(film: Path, models: Path, tmp_pa
     assert [s.start for s in saved.shots] == [0, 12]
     assert all(p is not None and p.source == "auto" and not p.locked for p in saved.picks)
     assert [p.seed for p in saved.picks] == [auto_seed(9, 0), auto_seed(9, 12)]
+
+
+def test_upscale_stage_sees_neighbours_across_batches(
+    film: Path, models: Path, tmp_path: Path
+) -> None:
+    from panchro.engine.stages import UpscaleStage
+    from tests.makemodels import save_small_upscaler
+
+    weights = save_small_upscaler(tmp_path / "m", scale=2)
+
+    def run(batch: int, name: str) -> list[np.ndarray]:
+        stage = UpscaleStage(scale=2, weights_path=str(weights), device="cpu")
+        assert stage.context == 1  # the small preset's 3-frame window
+        out = tmp_path / name
+        summary = pipeline.restore(film, out, codec="ffv1", stages=[stage], batch=batch)
+        assert (summary.width, summary.height) == (192, 128)
+        return _planes(out)
+
+    a, b = run(2, "a.mkv"), run(7, "b.mkv")
+    assert len(a) == 24 and a[0][0].shape == (128, 192)
+    # A frame's window crosses batch boundaries but never the cut: no seams either way.
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    # The neighbours matter: frame 5 alone (its window clipped) differs from the film's.
+    alone = pipeline.preview_frame(
+        film, 5, [UpscaleStage(scale=2, weights_path=str(weights))], shot=Shot(5, 6, 5)
+    )
+    with_neighbours = pipeline.preview_frame(
+        film, 5, [UpscaleStage(scale=2, weights_path=str(weights))], shot=Shot(0, 12, 6)
+    )
+    assert not np.array_equal(alone.after, with_neighbours.after)
+    assert alone.after.shape == (128, 192, 3) and alone.before.shape == (64, 96, 3)
+
+
+def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: Path) -> None:
+    stage = ColorizeStage(
+        str(film), refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )  # fmt: skip
+    shown = pipeline.preview_frame(film, 14, [stage], shot=Shot(12, 24, 18))
+    assert shown.pick is not None and shown.pick.source == "auto"
+    assert float(shown.luma_diff.max()) < 1e-6
+    assert shown.before.shape == shown.after.shape == (64, 96, 3)
+    assert np.abs(shown.after - shown.before).max() > 0.01  # it did colour something

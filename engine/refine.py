@@ -1,0 +1,261 @@
+"""Refinement at inference: one 28 x 28 chroma hint -> full-resolution chroma for T frames.
+
+`refine_chroma(model, luma, hint)` is what the pipeline calls for the frames of
+a shot:
+
+1. each frame's luma is resized (anti-aliased) to the model's working
+   resolution (short side `config.working_size`, aspect kept; never enlarged);
+2. the refiner runs on temporal batches of `batch` frames under
+   `torch.inference_mode` (on CUDA: fp16 autocast and channels_last; on CPU:
+   float32 and channels_last, which oneDNN runs faster);
+3. the chroma goes back to full resolution guided by the full-resolution luma,
+   with the guided filter's local linear model (He, Sun & Tang, "Guided Image
+   Filtering", 2010): chroma ~ a * luma + b over (2r+1)^2 windows, fitted at
+   working resolution with box filters. The coefficient map `a` (the local
+   chroma-per-luma slope) is upsampled bilinearly and multiplied by the luma
+   detail that the working resolution lost, and that is added to the chroma
+   upsampled bilinearly: q = up(p) + up(a) * (Y - up(Y_low)). So a chroma edge
+   follows the film's own luma edge at full resolution, and where the luma has
+   no lost detail the result is plain bilinear. The textbook fast guided filter
+   (q = up(a) * Y + up(b), He & Sun 2015) re-fits every window and smooths the
+   chroma: measured on 30 BSDS500 and 19 Set5/Set14 pictures, chroma of a x2
+   (x4) smaller copy brought back to full size scored 53.9 (48.9) dB PSNR
+   bilinear, 50.0 (46.4) dB with that filter, and 54.2 (49.5) dB this way with
+   r = 1, eps = 1e-2 (the best of r in 1..3, eps in 1e-4..1e-1).
+
+The film's luma is never changed here: the result is chroma only, which the
+caller merges with the original luma (`panchro.engine.color.merge_luma_chroma`).
+Every step is per frame, so the result does not depend on how the frames are
+batched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from panchro.engine.color import CHROMA_LEVELS, dequantize_chroma
+
+GUIDE_RADIUS = 1  # window radius of the guided filter, in working-resolution pixels
+GUIDE_EPS = 1e-2  # its regularisation in luma^2: windows with luma contrast >> 0.1 get a slope
+CPU_BATCH = 4
+CUDA_BATCH = 16
+
+
+def working_shape(height: int, width: int, working_size: int) -> tuple[int, int]:
+    """(h, w) with the short side `working_size` and the frame's aspect; never larger."""
+    if height < 1 or width < 1:
+        raise ValueError(f"bad frame size {width}x{height}")
+    scale = min(1.0, working_size / min(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+# --- guided filter ------------------------------------------------------------------------
+
+
+def box_filter(x: Tensor, radius: int) -> Tensor:
+    """Mean of each (2r+1) x (2r+1) window of (B, C, H, W), shrunk at the borders.
+
+    Windows that cross the border average only the pixels inside the image (the
+    normalisation by pixel count of He et al.). Done as two 1-D average pools,
+    which is exact: the count of a clipped window is the product of its 1-D counts.
+    """
+    if radius < 0:
+        raise ValueError(f"radius must be non-negative, got {radius}")
+    if radius == 0:
+        return x
+    k = 2 * radius + 1
+    x = x.contiguous()  # avg_pool2d is several times slower on channels_last tensors
+    x = F.avg_pool2d(x, (1, k), stride=1, padding=(0, radius), count_include_pad=False)
+    return F.avg_pool2d(x, (k, 1), stride=1, padding=(radius, 0), count_include_pad=False)
+
+
+def _guided_coefficients(
+    guide: Tensor, src: Tensor, radius: int, eps: float, *, need_b: bool = True
+) -> tuple[Tensor, Tensor | None]:
+    """Window-averaged (a, b) of q = a * guide + b fitted to `src` (He et al. 2010, Alg. 1)."""
+    c = src.shape[1]
+    # one box pass over [I, I^2, p, I p]: the same work, fewer passes over memory
+    means = box_filter(torch.cat([guide, guide * guide, src, guide * src], dim=1), radius)
+    mean_i, mean_ii = means[:, :1], means[:, 1:2]
+    mean_p, mean_ip = means[:, 2 : 2 + c], means[:, 2 + c :]
+    var_i = (mean_ii - mean_i * mean_i).clamp_min_(0.0)
+    a = (mean_ip - mean_i * mean_p) / (var_i + eps)
+    if not need_b:
+        return box_filter(a, radius), None
+    b = mean_p - a * mean_i
+    ab = box_filter(torch.cat([a, b], dim=1), radius)
+    return ab[:, :c], ab[:, c:]
+
+
+def guided_filter(guide: Tensor, src: Tensor, radius: int, eps: float) -> Tensor:
+    """Edge-preserving smoothing of `src` (B, C, H, W) guided by `guide` (B, 1, H, W).
+
+    Computed in float32 whatever the inputs (the variance is a difference of
+    near-equal means). A flat guide makes it a double box blur of `src`; where the
+    guide has an edge of contrast well above sqrt(eps), the output follows it.
+    """
+    _check_guided(guide, src)
+    g, s = guide.float(), src.float()
+    a, b = _guided_coefficients(g, s, radius, eps)
+    assert b is not None
+    return torch.addcmul(b, a, g)
+
+
+def guided_upsample(
+    guide_full: Tensor, guide_low: Tensor, src_low: Tensor, radius: int, eps: float
+) -> Tensor:
+    """`src_low` (B, C, h, w) -> (B, C, H, W), its edges following `guide_full` (B, 1, H, W).
+
+    `guide_low` (B, 1, h, w) is `guide_full` at the low resolution (the same
+    resize that made the network's input). The guided filter's slope `a` is
+    fitted at low resolution; the result is bilinear(src) + bilinear(a) *
+    (guide_full - bilinear(guide_low)): the luma detail lost by the resize,
+    turned into chroma detail by the local chroma-per-luma slope.
+    """
+    _check_guided(guide_low, src_low)
+    if guide_full.dim() != 4 or guide_full.shape[:2] != guide_low.shape[:2]:
+        raise ValueError(
+            f"guide_full {tuple(guide_full.shape)} does not match guide_low"
+            f" {tuple(guide_low.shape)}"
+        )
+    g_low, s_low = guide_low.float(), src_low.float()
+    a, _ = _guided_coefficients(g_low, s_low, radius, eps, need_b=False)
+    size = (guide_full.shape[-2], guide_full.shape[-1])
+    detail = guide_full.float() - _bilinear(g_low, size)
+    return torch.addcmul(_bilinear(s_low, size), _bilinear(a, size), detail)
+
+
+def _bilinear(x: Tensor, size: tuple[int, int]) -> Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def _check_guided(guide: Tensor, src: Tensor) -> None:
+    if guide.dim() != 4 or guide.shape[1] != 1:
+        raise ValueError(f"guide must be (B, 1, H, W), got {tuple(guide.shape)}")
+    if src.dim() != 4 or src.shape[0] != guide.shape[0] or src.shape[2:] != guide.shape[2:]:
+        raise ValueError(f"src {tuple(src.shape)} does not match guide {tuple(guide.shape)}")
+
+
+# --- inference ----------------------------------------------------------------------------
+
+
+def hint_from_bins(bins: Any, levels: int = CHROMA_LEVELS) -> np.ndarray:
+    """Colorizer bins (..., 2, h, w) int (numpy or torch) -> the bins' centres, float32.
+
+    The same centres as `panchro.engine.color.dequantize_chroma`, so neutral grey
+    stays exactly grey.
+    """
+    if isinstance(bins, Tensor):
+        bins = bins.detach().cpu().numpy()
+    b = np.asarray(bins)
+    if b.ndim < 3 or b.shape[-3] != 2:
+        raise ValueError(f"bins must be (..., 2, h, w), got shape {b.shape}")
+    return dequantize_chroma(b, levels)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def refine_batch(
+    model: nn.Module,
+    luma: Tensor,
+    hint: Tensor,
+    *,
+    radius: int = GUIDE_RADIUS,
+    eps: float = GUIDE_EPS,
+) -> Tensor:
+    """One batch on the model's device: luma (B, H, W) in [0, 1], hint (B, 2, h, w) or (2, h, w)
+    -> chroma (B, 2, H, W) float32 in [-0.5, 0.5] on that device.
+
+    For callers that keep frames on the GPU; `refine_chroma` wraps it for numpy.
+    """
+    if luma.dim() != 3:
+        raise ValueError(f"luma must be (B, H, W), got {tuple(luma.shape)}")
+    dev = model_device(model)
+    n, height, width = luma.shape
+    hint = hint.to(dev, torch.float32)
+    if hint.dim() == 3:
+        hint = hint.unsqueeze(0).expand(n, -1, -1, -1)
+    cfg = model.config
+    full = luma.to(dev, torch.float32).unsqueeze(1)
+    shape = working_shape(height, width, cfg.working_size)
+    low = full
+    if shape != (height, width):
+        low = F.interpolate(full, size=shape, mode="bilinear", antialias=True, align_corners=False)
+        low = low.clamp_(0.0, 1.0)
+    cuda = dev.type == "cuda"
+    amp = torch.autocast("cuda", dtype=torch.float16) if cuda else contextlib.nullcontext()
+    with torch.inference_mode(), amp:
+        pred = model(low.contiguous(memory_format=torch.channels_last), hint).float()
+    with torch.inference_mode():
+        if shape != (height, width):
+            pred = guided_upsample(full, low, pred, radius, eps)
+        return pred.clamp_(-0.5, 0.5).contiguous()
+
+
+def refine_chroma(
+    model: nn.Module,
+    luma: np.ndarray,
+    hint: np.ndarray,
+    *,
+    batch: int | None = None,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Frames' luma (T, H, W) float32 in [0, 1] + one hint (2, h, w) (or one per frame,
+    (T, 2, h, w)) Cb/Cr -> chroma (T, 2, H, W) float32 in [-0.5, 0.5] at full resolution.
+
+    The frames go through in batches of `batch` (default 4 on CPU, 16 on CUDA);
+    the result does not depend on it. `device` moves the model there (default:
+    where the model is); the model is also put in eval mode and channels_last
+    layout. Merge with the original luma by
+    `color.merge_luma_chroma(luma[t], chroma[t].transpose(1, 2, 0))`.
+    """
+    y = np.asarray(luma, dtype=np.float32)
+    if y.ndim != 3 or min(y.shape) < 1:
+        raise ValueError(f"luma must be (T, H, W), got shape {y.shape}")
+    h = np.asarray(hint, dtype=np.float32)
+    s = model.config.hint_size
+    if h.shape not in ((2, s, s), (y.shape[0], 2, s, s)):
+        raise ValueError(f"hint must be (2, {s}, {s}) or (T, 2, {s}, {s}), got shape {h.shape}")
+    if device is not None:
+        model.to(device)
+    dev = model_device(model)
+    model.eval()
+    model.to(memory_format=torch.channels_last)
+    if batch is None:
+        batch = CUDA_BATCH if dev.type == "cuda" else CPU_BATCH
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    t_all = y.shape[0]
+    out = np.empty((t_all, 2, y.shape[1], y.shape[2]), np.float32)
+    hint_t = torch.from_numpy(np.ascontiguousarray(h))
+    for start in range(0, t_all, batch):
+        stop = min(t_all, start + batch)
+        frames = torch.from_numpy(y[start:stop])
+        if dev.type == "cuda":
+            frames = frames.pin_memory()
+        part_hint = hint_t if h.ndim == 3 else hint_t[start:stop]
+        q = refine_batch(model, frames.to(dev, non_blocking=True), part_hint)
+        out[start:stop] = q.cpu().numpy()
+    return out
+
+
+__all__ = [
+    "GUIDE_EPS",
+    "GUIDE_RADIUS",
+    "box_filter",
+    "guided_filter",
+    "guided_upsample",
+    "hint_from_bins",
+    "model_device",
+    "refine_batch",
+    "refine_chroma",
+    "working_shape",
+]

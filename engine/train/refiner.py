@@ -1,0 +1,857 @@
+"""Training the refiner: `train_refiner(data, out, ...)`, resumable, logged, exported.
+
+One example (`make_refiner_example`), from a colour picture or a video frame:
+  grey    (1, S, S)  Y of a random square crop (side 50-100 % of the picture's short
+                     side, resized to S = the config's working size), flipped half the time
+  target  (2, S, S)  its true Cb/Cr (BT.601 full range, as `train.data` uses)
+  hint    (2, h, h)  the chroma the colorizer would hand over, disturbed: the crop's
+                     chroma area-averaged to h x h (h = 28), seen through a small random
+                     affine map (rotation, scale, shift: `HintNoise`) so the hint is
+                     misaligned and partly shows what lies outside the crop, rotated in
+                     hue and scaled in saturation a little, then quantized to 32 bins and
+                     dequantized (`color.quantize_chroma` / `dequantize_chroma`).
+                     For a video frame the hint is usually taken from *another frame of
+                     the same clip*, 5 to 30 frames away, at the same crop box: the net
+                     learns to carry a colour choice across motion, not to copy positions.
+Loss: mean squared error of the chroma (plus `l1_weight` x L1).
+
+What one run writes under `out/` (as `train.colorizer` does, format "panchro.train.refiner.v1"):
+  checkpoint.json, checkpoints/step-N.{model,optim}.safetensors   resumable state, no pickles
+  log.jsonl        {"step", "loss", "mse", "lr", "images_per_s", "elapsed_s"} every
+                   `log_every` steps; {"step", "val_mse", "val_psnr", "hint_psnr",
+                   "val_images"} at each validation (step 0 too: the untrained net returns
+                   the upsampled hint, so val_psnr starts at hint_psnr)
+  samples/step-N.png   rows of held-out examples: grey | hint upsampled | prediction | truth
+  refiner.safetensors  the exported model once the run reaches `steps`
+
+Resuming restores weights, AdamW moments, the step and the RNG; examples are a pure
+function of (seed, position), so a resumed run computes what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from panchro.engine.color import (
+    CHROMA_LEVELS,
+    dequantize_chroma,
+    quantize_chroma,
+    rgb_to_ycbcr,
+    ycbcr_to_rgb,
+)
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.evaluate import write_sheet
+from panchro.engine.fsutil import atomic_write
+from panchro.engine.models.refiner import (
+    PRESETS,
+    Refiner,
+    RefinerConfig,
+    build,
+    refiner_config,
+    upsample_hint,
+)
+from panchro.engine.train.colorizer import lr_at, make_optimizer
+from panchro.engine.train.data import (
+    MATRIX,
+    ImageItem,
+    StreamSampler,
+    TrainStream,
+    collect_items,
+    describe_items,
+    load_rgb,
+    split_items,
+)
+
+FORMAT = "panchro.train.refiner.v1"
+CONFIG_NAMES = PRESETS
+SAMPLE_IMAGES = 4
+KEEP_CHECKPOINTS = 2
+VAL_SEED = 0x7A1  # validation examples (crops, disturbances) are fixed, whatever the run's seed
+VIDEO_EVERY = 5  # frames of a clip 5 apart: partners 5..30 frames away exist for most frames
+
+PrintFn = Callable[[str], None]
+Example = tuple[Tensor, Tensor, Tensor]  # grey (1, S, S), hint (2, h, h), target (2, S, S)
+
+
+def config_named(name: str) -> RefinerConfig:
+    """The preset `name` ("default", "cpu", "small"), BadInputError for another."""
+    try:
+        return refiner_config(name)
+    except ValueError as err:
+        raise BadInputError(str(err)) from None
+
+
+@dataclass(frozen=True)
+class HintNoise:
+    """How the training hint is disturbed; each part applies with its probability."""
+
+    warp_p: float = 0.8
+    rotate_deg: float = 5.0  # uniform in +-
+    scale: tuple[float, float] = (0.9, 1.1)
+    shift: float = 0.1  # of the crop's side, uniform in +- on each axis
+    colour_p: float = 0.5
+    hue_deg: float = 8.0  # rotation of the (Cb, Cr) plane, uniform in +-
+    saturation: tuple[float, float] = (0.85, 1.15)
+    partner_p: float = 0.8  # video frames: hint from another frame of the clip
+    partner_frames: tuple[int, int] = (5, 30)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+NO_NOISE = HintNoise(warp_p=0.0, colour_p=0.0, partner_p=0.0)
+
+
+# --- examples -----------------------------------------------------------------------------
+
+Clips = dict[tuple[Path, int], list[int]]  # (clip, sampling step) -> its frames among the items
+
+
+def clip_frames(items: Sequence[ImageItem]) -> Clips:
+    """The sampled frames of each clip in `items`, sorted, for picking hint partners."""
+    clips: Clips = {}
+    for it in items:
+        if it.frame is not None:
+            clips.setdefault((it.path, it.every), []).append(it.frame)
+    return {k: sorted(v) for k, v in clips.items()}
+
+
+def pick_partner(
+    item: ImageItem, clips: Clips, rng: np.random.Generator, noise: HintNoise
+) -> ImageItem:
+    """Another frame of `item`'s clip, `noise.partner_frames` away (either way), or `item`."""
+    if item.frame is None or rng.random() >= noise.partner_p:
+        return item
+    frames = clips.get((item.path, item.every), [])
+    lo, hi = noise.partner_frames
+    near = [f for f in frames if lo <= abs(f - item.frame) <= hi]
+    if not near:
+        return item
+    return ImageItem(item.path, frame=int(near[rng.integers(0, len(near))]), every=item.every)
+
+
+def _shrink_to(img: Image.Image, short: int) -> Image.Image:
+    """Large photographs shrunk to a short side of `short`: crops then match film frames' scale."""
+    w, h = img.size
+    if min(w, h) <= short:
+        return img
+    s = short / min(w, h)
+    return img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BOX)
+
+
+def _chroma_of(img: Image.Image) -> Tensor:
+    """(1, 2, H, W) float32 Cb/Cr of an RGB picture."""
+    ycc = rgb_to_ycbcr(np.asarray(img, np.uint8), matrix=MATRIX)
+    return torch.from_numpy(np.ascontiguousarray(ycc[..., 1:].transpose(2, 0, 1)))[None]
+
+
+def hint_from_picture(
+    img: Image.Image,
+    box: tuple[float, float, float],
+    hint_size: int,
+    *,
+    angle: float = 0.0,
+    scale: float = 1.0,
+    shift: tuple[float, float] = (0.0, 0.0),
+    oversample: int = 8,
+) -> Tensor:
+    """Cb/Cr (2, h, h) of the square `box` (left, top, side) of `img` seen through an affine map.
+
+    The hint's grid covers the box rotated by `angle` (radians) and scaled by
+    `scale` about its centre, then moved by `shift` (fractions of the side); the
+    picture is sampled bilinearly `oversample` times per hint pixel and side, then
+    area-averaged. Outside the picture its border continues.
+    """
+    chroma = _chroma_of(img)
+    width, height = img.size
+    x0, y0, side = box
+    g = hint_size * oversample
+    u = (torch.arange(g, dtype=torch.float64) + 0.5) / g * 2 - 1
+    vv, uu = torch.meshgrid(u, u, indexing="ij")
+    cos, sin = math.cos(angle), math.sin(angle)
+    half = side / 2 * scale
+    x = x0 + side / 2 + shift[0] * side + half * (cos * uu - sin * vv)
+    y = y0 + side / 2 + shift[1] * side + half * (sin * uu + cos * vv)
+    grid = torch.stack([2 * x / width - 1, 2 * y / height - 1], dim=-1)[None].float()
+    sampled = F.grid_sample(
+        chroma, grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
+    return F.avg_pool2d(sampled, oversample)[0]
+
+
+def disturb_colour(hint: Tensor, angle: float, saturation: float) -> Tensor:
+    """Rotate (Cb, Cr) by `angle` radians (a hue shift) and scale it by `saturation`."""
+    cb, cr = hint[0], hint[1]
+    cos, sin = math.cos(angle) * saturation, math.sin(angle) * saturation
+    return torch.stack([cos * cb - sin * cr, sin * cb + cos * cr]).clamp_(-0.5, 0.5)
+
+
+def quantize_hint(hint: Tensor, levels: int = CHROMA_LEVELS) -> Tensor:
+    """Snap to the centres of the colorizer's bins, as a sampled hint is."""
+    bins = quantize_chroma(hint.numpy(), levels)
+    return torch.from_numpy(dequantize_chroma(bins, levels))
+
+
+def make_refiner_example(
+    item: ImageItem,
+    *,
+    size: int,
+    hint_size: int,
+    rng: np.random.Generator,
+    noise: HintNoise = HintNoise(),
+    clips: Clips | None = None,
+    levels: int = CHROMA_LEVELS,
+) -> Example:
+    """(grey (1, S, S), hint (2, h, h), target (2, S, S)) float32 for one picture (see the top)."""
+    img = _shrink_to(load_rgb(item), 2 * size)
+    w, h = img.size
+    short = min(w, h)
+    lo = min(1.0, max(0.5, size / 2 / short))  # never zoom a crop past 2x (blur films lack)
+    side = max(1, min(short, round(short * rng.uniform(lo, 1.0))))
+    x0 = int(rng.integers(0, w - side + 1))
+    y0 = int(rng.integers(0, h - side + 1))
+    flip = bool(rng.integers(0, 2))
+    view = img.resize((size, size), Image.Resampling.BILINEAR, box=(x0, y0, x0 + side, y0 + side))
+    ycc = rgb_to_ycbcr(np.asarray(view, np.uint8), matrix=MATRIX).transpose(2, 0, 1)
+
+    partner = pick_partner(item, clips or {}, rng, noise)
+    source = img if partner == item else _shrink_to(load_rgb(partner), 2 * size)
+    if source.size != img.size:  # a clip keeps its size; be safe with odd files
+        source = source.resize(img.size, Image.Resampling.BILINEAR)
+    angle, scale, shift = 0.0, 1.0, (0.0, 0.0)
+    if rng.random() < noise.warp_p:
+        angle = math.radians(rng.uniform(-noise.rotate_deg, noise.rotate_deg))
+        scale = rng.uniform(*noise.scale)
+        shift = (rng.uniform(-noise.shift, noise.shift), rng.uniform(-noise.shift, noise.shift))
+    hint = hint_from_picture(
+        source, (x0, y0, side), hint_size, angle=angle, scale=scale, shift=shift
+    )
+    if rng.random() < noise.colour_p:
+        hue = math.radians(rng.uniform(-noise.hue_deg, noise.hue_deg))
+        hint = disturb_colour(hint, hue, rng.uniform(*noise.saturation))
+    hint = quantize_hint(hint, levels)
+
+    grey = torch.from_numpy(np.ascontiguousarray(ycc[:1])).clamp_(0.0, 1.0)
+    target = torch.from_numpy(np.ascontiguousarray(ycc[1:])).clamp_(-0.5, 0.5)
+    if flip:
+        grey, target, hint = grey.flip(-1), target.flip(-1), hint.flip(-1)
+    return grey.contiguous(), hint.contiguous(), target.contiguous()
+
+
+class RefinerStream(TrainStream):
+    """The endless, shuffled stream of `TrainStream`, yielding refiner examples.
+
+    Position p: item `item_at(p)`, randomness from (seed, p) alone.
+    """
+
+    def __init__(
+        self,
+        items: Sequence[ImageItem],
+        *,
+        size: int,
+        hint_size: int,
+        seed: int = 0,
+        noise: HintNoise = HintNoise(),
+    ) -> None:
+        super().__init__(items, image_size=size, chroma_size=hint_size, seed=seed)
+        self.noise = noise
+        self.clips = clip_frames(self.items)
+
+    def __getitem__(self, position: int) -> Example:  # type: ignore[override]
+        return make_refiner_example(
+            self.item_at(position),
+            size=self.image_size,
+            hint_size=self.chroma_size,
+            rng=np.random.default_rng([self.seed, int(position)]),
+            noise=self.noise,
+            clips=self.clips,
+        )
+
+
+class RefinerExamples(Dataset):
+    """items[i] -> a fixed example (randomness from (VAL_SEED, i)): validation and samples."""
+
+    def __init__(
+        self,
+        items: Sequence[ImageItem],
+        *,
+        size: int,
+        hint_size: int,
+        noise: HintNoise = HintNoise(),
+    ) -> None:
+        self.items = list(items)
+        self.size, self.hint_size, self.noise = size, hint_size, noise
+        self.clips = clip_frames(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Example:
+        return make_refiner_example(
+            self.items[i],
+            size=self.size,
+            hint_size=self.hint_size,
+            rng=np.random.default_rng([VAL_SEED, i]),
+            noise=self.noise,
+            clips=self.clips,
+        )
+
+
+def _batches(dataset: Dataset, batch: int) -> Any:
+    for start in range(0, len(dataset), batch):
+        parts = [dataset[i] for i in range(start, min(len(dataset), start + batch))]
+        yield tuple(torch.stack(t) for t in zip(*parts, strict=True))
+
+
+# --- loss and validation ------------------------------------------------------------------
+
+
+def refiner_loss(pred: Tensor, target: Tensor, l1_weight: float = 0.0) -> tuple[Tensor, Tensor]:
+    """(loss, mse): MSE of the chroma, plus `l1_weight` x mean absolute error."""
+    mse = F.mse_loss(pred.float(), target)
+    loss = mse + l1_weight * F.l1_loss(pred.float(), target) if l1_weight else mse
+    return loss, mse.detach()
+
+
+def _psnr(mse: Tensor) -> Tensor:
+    """Per-image chroma PSNR (peak 1: Cb/Cr span [-0.5, 0.5]), capped at 100 dB."""
+    return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+
+
+@torch.no_grad()
+def validate(
+    model: Refiner, dataset: Dataset, *, batch: int, device: torch.device, amp: bool = False
+) -> dict[str, float]:
+    """Mean MSE and mean per-image PSNR of the prediction, and of the upsampled hint alone."""
+    was_training = model.training
+    model.eval()
+    sums = {"val_mse": 0.0, "val_psnr": 0.0, "hint_mse": 0.0, "hint_psnr": 0.0}
+    n = 0
+    try:
+        for grey, hint, target in _batches(dataset, batch):
+            grey, hint, target = grey.to(device), hint.to(device), target.to(device)
+            ctx = torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
+            with ctx:
+                pred = model(grey, hint)
+            up = upsample_hint(hint, (grey.shape[-2], grey.shape[-1]))
+            for key, out in (("val", pred.float()), ("hint", up)):
+                mse = ((out - target) ** 2).mean(dim=(1, 2, 3))
+                sums[f"{key}_mse"] += float(mse.sum())
+                sums[f"{key}_psnr"] += float(_psnr(mse).sum())
+            n += grey.shape[0]
+    finally:
+        model.train(was_training)
+    return {k: v / n for k, v in sums.items()} if n else {k: math.nan for k in sums}
+
+
+def _rgb(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    return ycbcr_to_rgb(
+        np.concatenate([y[..., None], chroma.transpose(1, 2, 0)], -1), matrix=MATRIX
+    )
+
+
+@torch.no_grad()
+def write_sample_grid(
+    model: Refiner, dataset: Dataset, path: Path, *, device: torch.device
+) -> Path:
+    """Rows per example: grey | hint upsampled | prediction | truth, merged with the true luma."""
+    was_training = model.training
+    model.eval()
+    rows = []
+    try:
+        for i in range(min(SAMPLE_IMAGES, len(dataset))):
+            grey, hint, target = dataset[i]
+            pred = model(grey[None].to(device), hint[None].to(device))[0].float().cpu().numpy()
+            up = upsample_hint(hint[None], (grey.shape[-2], grey.shape[-1]))[0].numpy()
+            y = grey[0].numpy()
+            rows.append(
+                [
+                    np.repeat(y[..., None], 3, -1),
+                    _rgb(y, up),
+                    _rgb(y, pred),
+                    _rgb(y, target.numpy()),
+                ]
+            )
+    finally:
+        model.train(was_training)
+    return write_sheet(rows, path, height=max(96, model.config.working_size))
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+def save_checkpoint(
+    out: Path, model: Refiner, opt: torch.optim.Optimizer, step: int, meta: dict[str, Any]
+) -> Path:
+    """Write the step-N files, then checkpoint.json naming them; keep the last two."""
+    folder = out / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    stem = f"step-{step:08d}"
+    model_file = folder / f"{stem}.model.safetensors"
+    optim_file = folder / f"{stem}.optim.safetensors"
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
+    sd = opt.state_dict()
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, Any] = {}
+    for idx, st in sd["state"].items():
+        for name, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{name}"] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    record = {
+        **meta,
+        "format": FORMAT,
+        "step": step,
+        "model_file": str(model_file.relative_to(out)),
+        "optim_file": str(optim_file.relative_to(out)),
+        "optim_scalars": scalars,
+        "param_groups": [{k: v for k, v in g.items()} for g in sd["param_groups"]],
+    }
+    _write_json(out / "checkpoint.json", record)
+    stems = sorted({p.name.split(".")[0] for p in folder.glob("step-*.safetensors")})
+    for old in stems[:-KEEP_CHECKPOINTS]:  # only once the new one is complete and named
+        for p in folder.glob(f"{old}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    return out / "checkpoint.json"
+
+
+def read_checkpoint(out: Path) -> dict[str, Any]:
+    path = out / "checkpoint.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
+    if record.get("format") != FORMAT:
+        raise BadInputError(f"not a refiner training checkpoint ({FORMAT})", path=path)
+    return record
+
+
+def load_checkpoint(
+    out: Path, model: Refiner, opt: torch.optim.Optimizer | None, device: torch.device
+) -> dict[str, Any]:
+    """Restore weights (and the optimizer and RNG when `opt` is given) -> the checkpoint record."""
+    record = read_checkpoint(out)
+    model_file, optim_file = out / record["model_file"], out / record["optim_file"]
+    try:
+        model.load_state_dict(load_file(str(model_file)), strict=True)
+        if opt is None:
+            return record
+        tensors = load_file(str(optim_file))
+    except FileNotFoundError as err:
+        raise BadInputError(f"checkpoint file missing ({err.filename})", path=out) from None
+    except Exception as err:  # safetensors' own errors, shape mismatches
+        raise BadInputError(f"cannot load the checkpoint ({err})", path=model_file) from None
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("state."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value  # load_state_dict moves them
+    for key, value in record.get("optim_scalars", {}).items():
+        idx, name = key.split(".", 1)
+        state.setdefault(int(idx), {})[name] = value
+    groups = [
+        {**g, "betas": tuple(g["betas"])} if isinstance(g.get("betas"), list) else dict(g)
+        for g in record["param_groups"]
+    ]
+    opt.load_state_dict({"state": state, "param_groups": groups})
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and device.type == "cuda":
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    return record
+
+
+def _append_log(path: Path, row: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop rows a crashed run wrote after the checkpoint it is resumed from."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
+
+
+def _spread(items: Sequence[ImageItem], n: int) -> list[ImageItem]:
+    """n items spread evenly over the list (its order is by source, so this mixes them)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
+
+
+def _fingerprint(items: Sequence[ImageItem]) -> str:
+    h = hashlib.sha1()
+    for it in items:
+        h.update(it.key.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def train_refiner(
+    data: Sequence[str | Path],
+    out: str | Path,
+    *,
+    steps: int = 20000,
+    batch: int = 16,
+    lr: float = 1e-3,
+    warmup: int | None = None,
+    weight_decay: float = 1e-4,
+    clip: float = 1.0,
+    l1_weight: float = 0.0,
+    config: str = "default",
+    noise: HintNoise = HintNoise(),
+    resume: bool = False,
+    log_every: int = 50,
+    sample_every: int = 1000,
+    checkpoint_every: int = 1000,
+    val_fraction: float = 0.02,
+    val_limit: int = 128,
+    video_every: int = VIDEO_EVERY,
+    device: str | None = None,
+    amp: bool = True,
+    workers: int = 0,
+    seed: int = 0,
+    stop_at: int | None = None,
+    time_limit: float | None = None,
+    export: str | Path | None = None,
+    scale: str | None = None,
+    data_note: str | None = None,
+    threads: int | None = None,
+    print_fn: PrintFn | None = print,
+) -> dict[str, Any]:
+    """Train the refiner on the pictures and clips in `data`; checkpoints, logs, samples in `out`.
+
+    `steps` is the length of the whole run (it sets the learning-rate schedule);
+    `stop_at` (a step) or `time_limit` (seconds of this call) end this call early
+    with a checkpoint, to be continued with `resume=True`. Once the run reaches
+    `steps` the model is exported to `export` (default out/refiner.safetensors)
+    with a card saying `scale` (by default "full" only for the default config on
+    CUDA, else "cpu-reduced") and `data_note` (default: a count of the pictures by
+    source). Returns a summary dict.
+    """
+    say = print_fn or (lambda _line: None)
+    if steps < 1 or batch < 1 or lr <= 0 or log_every < 1 or sample_every < 1:
+        raise BadInputError("steps, batch, lr, log_every and sample_every must be positive")
+    if checkpoint_every < 1 or l1_weight < 0:
+        raise BadInputError("checkpoint_every must be positive and l1_weight not negative")
+    if threads is not None:
+        torch.set_num_threads(threads)
+    cfg = config_named(config)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    use_amp = amp and dev.type == "cuda"
+    warm = warmup if warmup is not None else min(500, max(1, steps // 20))
+    scale = scale or ("full" if config == "default" and dev.type == "cuda" else "cpu-reduced")
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the folder ({err.strerror})", path=out) from None
+    if (out / "checkpoint.json").exists() and not resume:
+        raise OutputError(
+            "holds a training run already; resume it or choose another folder", path=out
+        )
+    log_path = out / "log.jsonl"
+    samples_dir = out / "samples"
+    samples_dir.mkdir(exist_ok=True)
+    export_path = Path(export) if export is not None else out / "refiner.safetensors"
+
+    items = collect_items(data, video_every=video_every)
+    train_items, held = split_items(items, val_fraction)
+    size, hint_size = cfg.working_size, cfg.hint_size
+    stream = RefinerStream(train_items, size=size, hint_size=hint_size, seed=seed, noise=noise)
+    val_set = RefinerExamples(_spread(held, val_limit), size=size, hint_size=hint_size, noise=noise)
+    sample_set = RefinerExamples(
+        _spread(held or train_items, SAMPLE_IMAGES), size=size, hint_size=hint_size, noise=noise
+    )
+    n_frames = sum(1 for it in train_items if it.frame is not None)
+    description = data_note or (
+        f"{describe_items(train_items)} (training; {n_frames} video frames, every"
+        f" {video_every}th); {len(held)} held out (SHA-1 of the name < {val_fraction:g})"
+    )
+
+    torch.manual_seed(seed)
+    model = build(cfg).to(dev)
+    opt = make_optimizer(model, lr, weight_decay)
+    options = {
+        "steps": steps,
+        "batch": batch,
+        "lr": lr,
+        "warmup": warm,
+        "weight_decay": weight_decay,
+        "clip": clip,
+        "l1_weight": l1_weight,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "video_every": video_every,
+        "noise": noise.to_dict(),
+        "config_name": config,
+        "config": cfg.to_dict(),
+        "data": [str(d) for d in data],
+        "data_fingerprint": _fingerprint(train_items),
+        "train_images": len(train_items),
+        "heldout_images": len(held),
+    }
+    step, elapsed_before, last_val = 0, 0.0, None
+    if resume:
+        record = load_checkpoint(out, model, opt, dev)
+        record["config"] = RefinerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
+        record["noise"] = HintNoise(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in record["noise"].items()}
+        ).to_dict()
+        for key in ("batch", "seed", "val_fraction", "video_every", "config", "noise"):
+            if record.get(key) != options[key]:
+                raise BadInputError(
+                    f"cannot resume: {key} was {record.get(key)!r}, now {options[key]!r}",
+                    path=out,
+                )
+        if record.get("data_fingerprint") != options["data_fingerprint"]:
+            say("warning: the training pictures differ from the checkpoint's; the stream changes")
+        step = int(record["step"])
+        elapsed_before = float(record.get("elapsed_s", 0.0))
+        last_val = record.get("val")
+        if steps < step:
+            raise BadInputError(f"cannot resume to {steps} steps: already at step {step}", path=out)
+        _truncate_log(log_path, step)
+        say(f"resuming at step {step}")
+    n_params = model.num_params()
+    say(
+        f"refiner ({config}, {n_params / 1e6:.2f} M params, {size} px crops) on"
+        f" {_device_name(dev)}: {len(train_items)} training pictures ({n_frames} video frames),"
+        f" {len(held)} held out; steps {step}..{steps} of batch {batch}"
+    )
+
+    end = steps if stop_at is None else max(step, min(steps, stop_at))
+    loader = DataLoader(
+        stream,
+        batch_size=batch,
+        sampler=StreamSampler(step * batch, end * batch),
+        num_workers=workers,
+        pin_memory=dev.type == "cuda",
+        drop_last=False,
+    )
+
+    def meta() -> dict[str, Any]:
+        return {
+            **options,
+            "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
+            "val": last_val,
+            "device": _device_name(dev),
+        }
+
+    def validate_and_sample() -> None:
+        nonlocal last_val
+        if len(val_set):
+            figures = validate(model, val_set, batch=batch, device=dev, amp=use_amp)
+            last_val = {k: round(v, 6) for k, v in figures.items()} | {"step": step}
+            _append_log(log_path, {"step": step, **figures, "val_images": len(val_set)})
+            say(
+                f"step {step}: held-out chroma MSE {figures['val_mse']:.5f},"
+                f" PSNR {figures['val_psnr']:.2f} dB (hint alone {figures['hint_psnr']:.2f} dB,"
+                f" {len(val_set)} pictures)"
+            )
+        grid = write_sample_grid(
+            model, sample_set, samples_dir / f"step-{step:08d}.png", device=dev
+        )
+        say(f"samples: {grid}")
+
+    t_start = time.perf_counter()
+    if step == 0:
+        validate_and_sample()
+    t_window, n_window = time.perf_counter(), 0
+    loss_sum = torch.zeros((), device=dev)
+    mse_sum = torch.zeros((), device=dev)
+    model.train()
+    stopped_early = False
+    for grey, hint, target in loader:
+        grey = grey.to(dev, non_blocking=True)
+        hint = hint.to(dev, non_blocking=True)
+        target = target.to(dev, non_blocking=True)
+        rate = lr_at(step, steps=steps, lr=lr, warmup=warm)
+        for g in opt.param_groups:
+            g["lr"] = rate
+        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
+        with ctx:
+            pred = model(grey, hint)
+        loss, mse = refiner_loss(pred, target, l1_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        step += 1
+        loss_sum += loss.detach()
+        mse_sum += mse
+        n_window += 1
+        if step % log_every == 0 or step == end:
+            now = time.perf_counter()
+            row = {
+                "step": step,
+                "loss": float(loss_sum) / n_window,
+                "mse": float(mse_sum) / n_window,
+                "lr": rate,
+                "images_per_s": n_window * batch / max(now - t_window, 1e-9),
+                "elapsed_s": elapsed_before + now - t_start,
+            }
+            _append_log(log_path, row)
+            say(
+                f"step {step}/{steps} loss {row['loss']:.5f} (MSE {row['mse']:.5f})"
+                f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
+            )
+            loss_sum.zero_()
+            mse_sum.zero_()
+            t_window, n_window = time.perf_counter(), 0
+        if step % sample_every == 0 or step == steps:
+            validate_and_sample()
+        if step % checkpoint_every == 0 and step != end:
+            save_checkpoint(out, model, opt, step, meta())
+        if time_limit is not None and time.perf_counter() - t_start > time_limit and step < end:
+            say(f"time limit reached at step {step}")
+            stopped_early = True
+            break
+    save_checkpoint(out, model, opt, step, meta())
+
+    result: dict[str, Any] = {
+        "step": step,
+        "steps": steps,
+        "finished": step >= steps,
+        "stopped_early": stopped_early or step < steps,
+        "val": last_val,
+        "checkpoint": str(out / "checkpoint.json"),
+        "log": str(log_path),
+        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
+        "elapsed_s": meta()["elapsed_s"],
+        "train_images": len(train_items),
+        "heldout_images": len(held),
+        "weights": None,
+    }
+    if step >= steps:
+        card = _card(meta(), step, scale, description, n_params)
+        result["weights"] = str(export_weights(model, cfg, export_path, card=card))
+        say(f"exported {result['weights']} ({scale}, {step} steps)")
+    return result
+
+
+def _card(
+    meta: dict[str, Any], step: int, scale: str, description: str, n_params: int
+) -> dict[str, Any]:
+    val = meta.get("val") or {}
+    return {
+        "trained": True,
+        "scale": scale,
+        "steps": step,
+        "data": description,
+        "batch": meta["batch"],
+        "lr": meta["lr"],
+        "l1_weight": meta["l1_weight"],
+        "config_name": meta["config_name"],
+        "params": n_params,
+        "device": meta["device"],
+        "wall_s": round(float(meta["elapsed_s"]), 1),
+        "val_mse": val.get("val_mse"),
+        "val_psnr": val.get("val_psnr"),
+        "hint_psnr": val.get("hint_psnr"),
+        "val_step": val.get("step"),
+        "hints": "true chroma area-averaged to 28x28, affine-warped, hue/saturation noise,"
+        " quantized to 32 bins; video: from a frame 5-30 frames away",
+        "noise": meta["noise"],
+        "colour": f"YCbCr {MATRIX} full range",
+        "heldout": f"SHA-1(name) < {meta['val_fraction']:g}",
+    }
+
+
+def export_weights(
+    model: Refiner, cfg: RefinerConfig, path: str | Path, *, card: dict[str, Any]
+) -> Path:
+    from panchro.engine.weights import save_model
+
+    return save_model(model.to("cpu").eval(), cfg, path, card=card)
+
+
+def export_checkpoint(
+    out: str | Path,
+    path: str | Path,
+    *,
+    scale: str = "cpu-reduced",
+    data_note: str | None = None,
+) -> Path:
+    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
+    out = Path(out)
+    record = read_checkpoint(out)
+    cfg = RefinerConfig.from_dict(record["config"])
+    model = build(cfg)
+    load_checkpoint(out, model, None, torch.device("cpu"))
+    description = data_note or (
+        f"{record['train_images']} training pictures from {', '.join(record['data'])};"
+        f" {record['heldout_images']} held out"
+    )
+    card = _card(record, int(record["step"]), scale, description, model.num_params())
+    return export_weights(model, cfg, path, card=card)
+
+
+__all__ = [
+    "CONFIG_NAMES",
+    "HintNoise",
+    "NO_NOISE",
+    "RefinerExamples",
+    "RefinerStream",
+    "clip_frames",
+    "config_named",
+    "disturb_colour",
+    "export_checkpoint",
+    "hint_from_picture",
+    "make_refiner_example",
+    "pick_partner",
+    "quantize_hint",
+    "refiner_loss",
+    "train_refiner",
+    "validate",
+    "write_sample_grid",
+]

@@ -1,0 +1,712 @@
+"""Training the upscaler: `train_upscaler(data, out, scale=...)`, resumable, logged, exported.
+
+Examples are windows of luma frames, degraded on the fly by
+`panchro.engine.train.degrade.random_degradation` (the same code the
+evaluation uses), with the clean middle frame as the target:
+
+- from video clips (`collect_items` gives every `video_every`-th frame as a
+  window centre): the frames around it, decoded once per clip as full-range
+  BT.601 luma at most VIDEO_MAX_SIDE pixels on the long side (the shrink also
+  cleans the clip's own compression), one random crop through all of them;
+- from still pictures: `degrade.motion_window`, a crop moving along a short
+  random path (still in a quarter of them, as a locked-off camera is),
+  after a random shrink of the picture to 50-100% (which cleans JPEG
+  artefacts and varies the scale of detail).
+
+Either way, a random left-right flip and time reversal, then the degradation
+chain, then 8-bit rounding of the input, as a decoded film has.
+
+What one run writes under `out/`:
+  checkpoint.json            the latest checkpoint: step, config, options, files (written last)
+  checkpoints/step-N.model.safetensors, step-N.optim.safetensors
+                             weights; AdamW moments flattened ("state.<param>.<name>") and
+                             the torch RNG state; no pickles anywhere
+  log.jsonl                  {"step", "loss" (L1), "lr", "windows_per_s", "elapsed_s"} every
+                             `log_every` steps; {"step", "val_psnr", "val_bicubic_psnr",
+                             "val_windows"} at each validation (Y PSNR, held-out windows)
+  samples/step-N.png         rows of held-out windows: input (bicubic) | output | original
+  upscaler_x{s}.safetensors  the exported model once the run reaches `steps`
+
+Recipe: L1 loss, AdamW, warm-up then cosine decay (`train.colorizer.lr_at`),
+gradient clipping, bf16 autocast on CUDA. Resuming restores weights,
+optimizer moments, step and RNG; the example at each stream position is a
+function of (seed, position) alone, so a resumed run computes what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from panchro.engine.color import rgb_to_ycbcr
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.evaluate import psnr, write_sheet
+from panchro.engine.fsutil import atomic_write
+from panchro.engine.models.upscaler import PRESETS, Upscaler, UpscalerConfig, bicubic_up, build
+from panchro.engine.train import degrade
+from panchro.engine.train.colorizer import lr_at, make_optimizer
+from panchro.engine.train.data import (
+    MATRIX,
+    VIDEO_MAX_SIDE,
+    ImageItem,
+    StreamSampler,
+    collect_items,
+    describe_items,
+    load_rgb,
+    split_items,
+)
+
+FORMAT = "panchro.train.upscaler.v1"
+KEEP_CHECKPOINTS = 2
+SAMPLE_WINDOWS = 4
+STILL_FRACTION = 0.25  # of windows from pictures that do not move at all
+
+PrintFn = Callable[[str], None]
+
+
+# --- examples -------------------------------------------------------------------------------
+
+
+def rgb_to_luma(rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 (H, W, 3) -> full-range BT.601 luma (H, W) float32 in [0, 1]."""
+    y = rgb_to_ycbcr(rgb.astype(np.float32) / 255.0, matrix=MATRIX)[..., 0]
+    return np.clip(y, 0.0, 1.0).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def clip_luma(path: Path, max_side: int = VIDEO_MAX_SIDE) -> np.ndarray:
+    """Every frame of a clip as luma (T, H, W) uint8, shrunk to at most `max_side`."""
+    from panchro.engine import media
+
+    with media.open_source(path) as src:
+        size = media.fit_size(src.info.width, src.info.height, max_side)
+        frames = [rgb_to_luma(f.image) for f in src.frames(fmt="rgb24", size=size)]
+    if not frames:
+        raise BadInputError("has no frames", path=path)
+    return np.clip(np.rint(np.stack(frames) * 255), 0, 255).astype(np.uint8)
+
+
+def hr_window(item: ImageItem, *, frames: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A clean window (frames, size, size) float32 from a clip or a still picture."""
+    r = frames // 2
+    if item.frame is not None:
+        clip = clip_luma(item.path)
+        t, h, w = clip.shape
+        idx = np.clip(np.arange(item.frame - r, item.frame + r + 1), 0, t - 1)
+        if h < size or w < size:  # a tiny clip: enlarge it, rare
+            grow = size / min(h, w) * 1.01
+            big = degrade.resize(clip[idx] / 255.0, (math.ceil(h * grow), math.ceil(w * grow)))
+            return _crop(big.astype(np.float32), size, rng)
+        return _crop(clip[idx].astype(np.float32) / 255.0, size, rng)
+    luma = rgb_to_luma(np.asarray(load_rgb(item)))
+    h, w = luma.shape
+    least = (size + 8) / min(h, w)  # never shrink below what the crop needs
+    shrink = rng.uniform(min(1.0, max(0.5, least)), 1.0) if least <= 1.0 else least
+    if shrink != 1.0:
+        luma = degrade.resize(luma, (max(1, round(h * shrink)), max(1, round(w * shrink))))
+    speed = 0.0 if rng.random() < STILL_FRACTION else 3.0
+    return degrade.motion_window(luma, frames, rng, size=(size, size), speed=speed, jitter=0.3)
+
+
+def _crop(window: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    _, h, w = window.shape
+    y = int(rng.integers(0, h - size + 1))
+    x = int(rng.integers(0, w - size + 1))
+    return np.ascontiguousarray(window[:, y : y + size, x : x + size])
+
+
+def make_window_example(
+    item: ImageItem,
+    config: UpscalerConfig,
+    patch: int,
+    rng: np.random.Generator,
+    *,
+    bicubic_only: float = 0.2,
+) -> tuple[Tensor, Tensor]:
+    """(degraded window (frames, patch, patch), clean middle frame (1, patch*s, patch*s))."""
+    s = config.scale
+    hr = hr_window(item, frames=config.frames, size=patch * s, rng=rng)
+    if rng.random() < 0.5:
+        hr = hr[:, :, ::-1]
+    if rng.random() < 0.5:
+        hr = hr[::-1]
+    hr = np.ascontiguousarray(hr, dtype=np.float32)
+    lr = degrade.random_degradation(hr, s, rng, bicubic_only=bicubic_only)
+    lr = np.rint(np.clip(lr, 0.0, 1.0) * 255.0) / 255.0  # what decoding an 8-bit film gives
+    target = hr[config.frames // 2][None]
+    return torch.from_numpy(lr.astype(np.float32)), torch.from_numpy(target.copy())
+
+
+class WindowStream(Dataset):
+    """An endless stream of degraded windows; index = position in the stream.
+
+    Position p is item p % n of epoch p // n (each epoch its own permutation of
+    the items, from (seed, epoch)); crop, motion and degradation come from
+    (seed, p). Any position can be made alone, by any worker, in any order.
+    """
+
+    def __init__(
+        self,
+        items: Sequence[ImageItem],
+        config: UpscalerConfig,
+        *,
+        patch: int,
+        seed: int = 0,
+        bicubic_only: float = 0.2,
+    ) -> None:
+        if not items:
+            raise BadInputError("no training pictures (all were held out, or none were found)")
+        self.items = list(items)
+        self.config, self.patch, self.seed = config, patch, seed
+        self.bicubic_only = bicubic_only
+        self._perm_epoch, self._perm = -1, np.arange(0)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def item_at(self, position: int) -> ImageItem:
+        epoch, offset = divmod(int(position), len(self.items))
+        if epoch != self._perm_epoch:
+            rng = np.random.default_rng([self.seed, 0x5EED, epoch])
+            self._perm, self._perm_epoch = rng.permutation(len(self.items)), epoch
+        return self.items[int(self._perm[offset])]
+
+    def __getitem__(self, position: int) -> tuple[Tensor, Tensor]:
+        rng = np.random.default_rng([self.seed, int(position)])
+        return make_window_example(
+            self.item_at(position), self.config, self.patch, rng, bicubic_only=self.bicubic_only
+        )
+
+
+def fixed_windows(
+    items: Sequence[ImageItem], config: UpscalerConfig, patch: int, *, seed: int = 1234
+) -> list[tuple[Tensor, Tensor]]:
+    """One degraded window per item, the same every time (validation)."""
+    return [
+        make_window_example(it, config, patch, np.random.default_rng([seed, i]))
+        for i, it in enumerate(items)
+    ]
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+def save_checkpoint(
+    out: Path, model: Upscaler, opt: torch.optim.Optimizer, step: int, meta: dict[str, Any]
+) -> Path:
+    """Write the step-N files, then checkpoint.json naming them; prune the old ones."""
+    folder = out / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    stem = f"step-{step:08d}"
+    model_file = folder / f"{stem}.model.safetensors"
+    optim_file = folder / f"{stem}.optim.safetensors"
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
+    sd = opt.state_dict()
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, Any] = {}
+    for idx, st in sd["state"].items():
+        for name, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{name}"] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    record = {
+        **meta,
+        "format": FORMAT,
+        "step": step,
+        "model_file": str(model_file.relative_to(out)),
+        "optim_file": str(optim_file.relative_to(out)),
+        "optim_scalars": scalars,
+        "param_groups": [dict(g) for g in sd["param_groups"]],
+    }
+    _write_json(out / "checkpoint.json", record)
+    stems = sorted({p.name.split(".")[0] for p in folder.glob("step-*.safetensors")})
+    for old in stems[:-KEEP_CHECKPOINTS]:
+        for p in folder.glob(f"{old}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    return out / "checkpoint.json"
+
+
+def read_checkpoint(out: Path) -> dict[str, Any]:
+    path = out / "checkpoint.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
+    if record.get("format") != FORMAT:
+        raise BadInputError(f"not an upscaler training checkpoint ({FORMAT})", path=path)
+    return record
+
+
+def load_checkpoint(
+    out: Path, model: Upscaler, opt: torch.optim.Optimizer | None, device: torch.device
+) -> dict[str, Any]:
+    """Restore weights (and optimizer and RNG when `opt` is given) -> the checkpoint record."""
+    record = read_checkpoint(out)
+    model_file, optim_file = out / record["model_file"], out / record["optim_file"]
+    try:
+        model.load_state_dict(load_file(str(model_file)), strict=True)
+        if opt is None:
+            return record
+        tensors = load_file(str(optim_file))
+    except FileNotFoundError as err:
+        raise BadInputError(f"checkpoint file missing ({err.filename})", path=out) from None
+    except Exception as err:  # safetensors' own errors, shape mismatches
+        raise BadInputError(f"cannot load the checkpoint ({err})", path=model_file) from None
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("state."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value.to(device)
+    for key, value in record.get("optim_scalars", {}).items():
+        idx, name = key.split(".", 1)
+        state.setdefault(int(idx), {})[name] = value
+    groups = [
+        {**g, "betas": tuple(g["betas"])} if isinstance(g.get("betas"), list) else dict(g)
+        for g in record["param_groups"]
+    ]
+    opt.load_state_dict({"state": state, "param_groups": groups})
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and device.type == "cuda":
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    return record
+
+
+def _append_log(path: Path, row: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop rows a crashed run wrote after the checkpoint it is resumed from."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
+
+
+# --- validation and pictures ----------------------------------------------------------------
+
+
+@torch.inference_mode()
+def validate(
+    model: Upscaler, windows: Sequence[tuple[Tensor, Tensor]], device: torch.device
+) -> tuple[float, float]:
+    """Mean Y PSNR (dB) of the model and of bicubic over held-out windows."""
+    model.eval()
+    ours, base = [], []
+    for lr, hr in windows:
+        x = lr[None].to(device)
+        pred = model(x).clamp(0, 1)[0, 0].float().cpu().numpy()
+        c = model.config.frames // 2
+        bic = bicubic_up(x[:, c : c + 1], model.config.scale).clamp(0, 1)[0, 0].cpu().numpy()
+        ours.append(psnr(pred, hr[0].numpy()))
+        base.append(psnr(bic, hr[0].numpy()))
+    model.train()
+    return float(np.mean(ours)), float(np.mean(base))
+
+
+@torch.inference_mode()
+def write_samples(
+    model: Upscaler,
+    windows: Sequence[tuple[Tensor, Tensor]],
+    path: Path,
+    device: torch.device,
+) -> Path:
+    """Rows: the degraded middle frame (bicubic) | the model's output | the original."""
+    model.eval()
+    rows = []
+    s, c = model.config.scale, model.config.frames // 2
+    for lr, hr in windows:
+        x = lr[None].to(device)
+        pred = model(x).clamp(0, 1)[0, 0].float().cpu().numpy()
+        bic = bicubic_up(x[:, c : c + 1], s).clamp(0, 1)[0, 0].float().cpu().numpy()
+        rows.append([bic, pred, hr[0].numpy()])
+    model.train()
+    return write_sheet(rows, path, height=max(96, rows[0][0].shape[0]) if rows else 96)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _fingerprint(items: Sequence[ImageItem]) -> str:
+    h = hashlib.sha1()
+    for it in items:
+        h.update(it.key.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _spread(items: Sequence[ImageItem], n: int) -> list[ImageItem]:
+    if len(items) <= n:
+        return list(items)
+    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def train_upscaler(
+    data: Sequence[str | Path],
+    out: str | Path,
+    *,
+    scale: int = 2,
+    config: str = "fast",
+    frames: int | None = None,
+    steps: int = 50000,
+    batch: int = 16,
+    patch: int = 48,
+    lr: float = 5e-4,
+    warmup: int | None = None,
+    weight_decay: float = 0.0,
+    clip: float = 1.0,
+    bicubic_only: float = 0.2,
+    resume: bool = False,
+    log_every: int = 50,
+    sample_every: int = 1000,
+    checkpoint_every: int = 1000,
+    val_fraction: float = 0.02,
+    val_limit: int = 64,
+    video_every: int = 10,
+    device: str | None = None,
+    amp: bool = True,
+    workers: int = 0,
+    seed: int = 0,
+    stop_at: int | None = None,
+    time_limit: float | None = None,
+    export: str | Path | None = None,
+    card_scale: str | None = None,
+    data_note: str | None = None,
+    threads: int | None = None,
+    print_fn: PrintFn | None = print,
+) -> dict[str, Any]:
+    """Train the upscaler for `scale` (1, 2 or 4) on the clips and pictures in `data`.
+
+    `config` is a preset ("fast", "quality", "small"); `frames` overrides its
+    window. `patch` is the side of an input crop (the target is patch x scale).
+    `steps` is the length of the whole run (it sets the schedule); `stop_at` or
+    `time_limit` (seconds of this call) end the call early with a checkpoint, to
+    be continued with `resume=True`. At `steps` the model is exported to
+    `export` (default out/upscaler_x{scale}.safetensors) with a card whose scale
+    is `card_scale` (default "full" for the quality preset on CUDA, else
+    "cpu-reduced"). Returns a summary dict.
+    """
+    say = print_fn or (lambda _line: None)
+    if min(steps, batch, patch, log_every, sample_every, checkpoint_every) < 1 or lr <= 0:
+        raise BadInputError(
+            "steps, batch, patch, lr, log_every, sample_every and checkpoint_every must be positive"
+        )
+    if config not in PRESETS:
+        raise BadInputError(f"unknown upscaler config {config!r} (use one of {PRESETS})")
+    try:
+        cfg = UpscalerConfig.preset(config, scale=scale, frames=frames)
+    except ValueError as err:
+        raise BadInputError(str(err)) from None
+    if threads is not None:
+        torch.set_num_threads(threads)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    use_amp = amp and dev.type == "cuda"
+    warm = warmup if warmup is not None else min(1000, max(1, steps // 20))
+    card_scale = card_scale or (
+        "full" if config == "quality" and dev.type == "cuda" else "cpu-reduced"
+    )
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the folder ({err.strerror})", path=out) from None
+    if (out / "checkpoint.json").exists() and not resume:
+        raise OutputError(
+            "holds a training run already; resume it or choose another folder", path=out
+        )
+    log_path = out / "log.jsonl"
+    samples_dir = out / "samples"
+    samples_dir.mkdir(exist_ok=True)
+    export_path = Path(export) if export is not None else out / f"{cfg.model_name}.safetensors"
+
+    items = collect_items(data, video_every=video_every)
+    train_items, held = split_items(items, val_fraction)
+    stream = WindowStream(train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only)
+    val_windows = fixed_windows(_spread(held, val_limit), cfg, patch)
+    sample_windows = fixed_windows(_spread(held or train_items, SAMPLE_WINDOWS), cfg, patch)
+    description = data_note or (
+        f"{describe_items(train_items)} (training windows); {len(held)} held out"
+        f" (SHA-1 of the name < {val_fraction:g}); degraded by engine/train/degrade.py"
+    )
+
+    torch.manual_seed(seed)
+    model = build(cfg).to(dev)
+    opt = make_optimizer(model, lr, weight_decay)
+    options = {
+        "steps": steps,
+        "batch": batch,
+        "patch": patch,
+        "lr": lr,
+        "warmup": warm,
+        "weight_decay": weight_decay,
+        "clip": clip,
+        "bicubic_only": bicubic_only,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "video_every": video_every,
+        "config_name": config,
+        "config": cfg.to_dict(),
+        "data": [str(d) for d in data],
+        "data_fingerprint": _fingerprint(train_items),
+        "train_items": len(train_items),
+        "heldout_items": len(held),
+    }
+    step, elapsed_before = 0, 0.0
+    last_val: tuple[float, float] | None = None
+    if resume:
+        record = load_checkpoint(out, model, opt, dev)
+        for key in ("batch", "patch", "seed", "val_fraction", "config", "bicubic_only"):
+            if record.get(key) != options[key]:
+                raise BadInputError(
+                    f"cannot resume: {key} was {record.get(key)!r}, now {options[key]!r}",
+                    path=out,
+                )
+        if record.get("data_fingerprint") != options["data_fingerprint"]:
+            say("warning: the training data differ from the checkpoint's; the stream changes")
+        step = int(record["step"])
+        elapsed_before = float(record.get("elapsed_s", 0.0))
+        if record.get("val_psnr") is not None:
+            last_val = (record["val_psnr"], record["val_bicubic_psnr"])
+        if steps < step:
+            raise BadInputError(f"cannot resume to {steps} steps: already at step {step}", path=out)
+        _truncate_log(log_path, step)
+        say(f"resuming at step {step}")
+    model.to(memory_format=torch.channels_last)  # faster convolutions with cuDNN and oneDNN
+    n_params = model.num_params()
+    say(
+        f"{cfg.model_name} ({config}, {n_params / 1e6:.3f} M params, {cfg.frames} frames) on"
+        f" {_device_name(dev)}: {len(train_items)} training items, {len(held)} held out;"
+        f" steps {step}..{steps} of batch {batch} x {patch}px"
+    )
+
+    end = steps if stop_at is None else max(step, min(steps, stop_at))
+    loader = DataLoader(
+        stream,
+        batch_size=batch,
+        sampler=StreamSampler(step * batch, end * batch),
+        num_workers=workers,
+        pin_memory=dev.type == "cuda",
+        persistent_workers=False,
+    )
+
+    def meta() -> dict[str, Any]:
+        return {
+            **options,
+            "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
+            "val_psnr": last_val[0] if last_val else None,
+            "val_bicubic_psnr": last_val[1] if last_val else None,
+            "device": _device_name(dev),
+        }
+
+    def validate_and_sample() -> None:
+        nonlocal last_val
+        if val_windows:
+            last_val = validate(model, val_windows, dev)
+            _append_log(
+                log_path,
+                {
+                    "step": step,
+                    "val_psnr": last_val[0],
+                    "val_bicubic_psnr": last_val[1],
+                    "val_windows": len(val_windows),
+                },
+            )
+            say(
+                f"step {step}: held-out Y PSNR {last_val[0]:.2f} dB"
+                f" (bicubic {last_val[1]:.2f} dB, {len(val_windows)} windows)"
+            )
+        sheet = write_samples(model, sample_windows, samples_dir / f"step-{step:08d}.png", dev)
+        say(f"samples: {sheet}")
+
+    t_start = time.perf_counter()
+    t_window, n_window = time.perf_counter(), 0
+    loss_sum = torch.zeros((), device=dev)
+    model.train()
+    stopped_early = False
+    for lr_batch, hr_batch in loader:
+        lr_batch = lr_batch.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        hr_batch = hr_batch.to(dev, non_blocking=True)
+        rate = lr_at(step, steps=steps, lr=lr, warmup=warm)
+        for g in opt.param_groups:
+            g["lr"] = rate
+        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
+        with ctx:
+            pred = model(lr_batch)
+        loss = (pred.float() - hr_batch).abs().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        step += 1
+        loss_sum += loss.detach()
+        n_window += 1
+        if step % log_every == 0 or step == end:
+            now = time.perf_counter()
+            row = {
+                "step": step,
+                "loss": float(loss_sum) / n_window,
+                "lr": rate,
+                "windows_per_s": n_window * batch / max(now - t_window, 1e-9),
+                "elapsed_s": elapsed_before + now - t_start,
+            }
+            _append_log(log_path, row)
+            say(
+                f"step {step}/{steps} L1 {row['loss']:.5f} lr {rate:.2e}"
+                f" {row['windows_per_s']:.1f} windows/s"
+            )
+            loss_sum.zero_()
+            t_window, n_window = time.perf_counter(), 0
+        if step % sample_every == 0 or step == steps:
+            validate_and_sample()
+        if step % checkpoint_every == 0 and step != end:
+            save_checkpoint(out, model, opt, step, meta())
+        if time_limit is not None and time.perf_counter() - t_start > time_limit and step < end:
+            say(f"time limit reached at step {step}")
+            stopped_early = True
+            break
+    save_checkpoint(out, model, opt, step, meta())
+
+    result: dict[str, Any] = {
+        "step": step,
+        "steps": steps,
+        "finished": step >= steps,
+        "stopped_early": stopped_early or step < steps,
+        "val_psnr": last_val[0] if last_val else None,
+        "val_bicubic_psnr": last_val[1] if last_val else None,
+        "checkpoint": str(out / "checkpoint.json"),
+        "log": str(log_path),
+        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
+        "elapsed_s": meta()["elapsed_s"],
+        "train_items": len(train_items),
+        "heldout_items": len(held),
+        "weights": None,
+    }
+    losses = _train_losses(log_path)
+    if losses:
+        result["loss_first"], result["loss"] = losses[0], losses[-1]
+    if step >= steps:
+        card = _card(meta(), step, card_scale, description, n_params)
+        result["weights"] = str(export_weights(model, cfg, export_path, card=card))
+        say(f"exported {result['weights']} ({card_scale}, {step} steps)")
+    return result
+
+
+def _train_losses(log_path: Path) -> list[float]:
+    if not log_path.is_file():
+        return []
+    rows = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [r["loss"] for r in rows if "loss" in r]
+
+
+def _card(
+    meta: dict[str, Any], step: int, scale: str, description: str, n_params: int
+) -> dict[str, Any]:
+    return {
+        "trained": True,
+        "scale": scale,
+        "steps": step,
+        "data": description,
+        "batch": meta["batch"],
+        "patch": meta["patch"],
+        "lr": meta["lr"],
+        "config_name": meta["config_name"],
+        "params": n_params,
+        "device": meta["device"],
+        "wall_s": round(float(meta["elapsed_s"]), 1),
+        "val_psnr": meta.get("val_psnr"),
+        "val_bicubic_psnr": meta.get("val_bicubic_psnr"),
+        "luma": f"Y {MATRIX} full range in [0, 1]",
+        "degradation": "engine/train/degrade.py random_degradation"
+        f" (plain bicubic in {meta['bicubic_only']:.0%})",
+        "heldout": f"SHA-1(name) < {meta['val_fraction']:g}",
+    }
+
+
+def export_weights(
+    model: Upscaler, cfg: UpscalerConfig, path: str | Path, *, card: dict[str, Any]
+) -> Path:
+    from panchro.engine.weights import save_model
+
+    return save_model(model.to("cpu").eval(), cfg, path, card=card)
+
+
+def export_checkpoint(
+    out: str | Path,
+    path: str | Path,
+    *,
+    scale: str = "cpu-reduced",
+    data_note: str | None = None,
+) -> Path:
+    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
+    out = Path(out)
+    record = read_checkpoint(out)
+    cfg = UpscalerConfig.from_dict(record["config"])
+    model = build(cfg)
+    load_checkpoint(out, model, None, torch.device("cpu"))
+    description = data_note or (
+        f"{record['train_items']} training items from {', '.join(record['data'])};"
+        f" {record['heldout_items']} held out"
+    )
+    card = _card(record, int(record["step"]), scale, description, model.num_params())
+    return export_weights(model, cfg, path, card=card)
+
+
+__all__ = [
+    "WindowStream",
+    "clip_luma",
+    "export_checkpoint",
+    "fixed_windows",
+    "hr_window",
+    "load_checkpoint",
+    "make_window_example",
+    "read_checkpoint",
+    "rgb_to_luma",
+    "save_checkpoint",
+    "train_upscaler",
+    "validate",
+    "write_samples",
+]

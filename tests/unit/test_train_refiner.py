@@ -1,0 +1,266 @@
+"""Refiner training: examples and their disturbed hints, partners from clips, the loop,
+checkpoints, exact resume, export, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from panchro.engine.cli import main
+from panchro.engine.color import downsample_chroma, quantize_chroma
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.models.refiner import build, refiner_config
+from panchro.engine.train.data import ImageItem, collect_items, load_rgb
+from panchro.engine.train.refiner import (
+    NO_NOISE,
+    HintNoise,
+    RefinerStream,
+    clip_frames,
+    disturb_colour,
+    export_checkpoint,
+    hint_from_picture,
+    make_refiner_example,
+    pick_partner,
+    refiner_loss,
+    train_refiner,
+)
+from panchro.engine.weights import load_model
+from tests.makemedia import make_video
+
+SMALL = refiner_config("small")  # 32 px crops, 8 x 8 hints
+
+
+def picture(i: int) -> np.ndarray:
+    """Sky over a field with a red or yellow sun; sizes vary (as the colorizer's tests draw)."""
+    rng = np.random.default_rng(i)
+    h, w = (int(v) for v in rng.integers(40, 110, 2))
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.empty((h, w, 3), np.float32)
+    horizon = h * rng.uniform(0.4, 0.7)
+    sky = np.array([70, 130, 230]) * (0.7 + 0.3 * y[..., None] / h)
+    ground = np.array([50, 150, 40]) * (0.6 + 0.4 * (1 - y[..., None] / h))
+    img[:] = np.where(y[..., None] < horizon, sky, ground)
+    cx, cy, r = rng.uniform(0, w), rng.uniform(0, horizon), rng.uniform(5, 15)
+    img[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = [230, 40, 30] if i % 2 else [240, 220, 40]
+    img += rng.normal(0, 4, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("photos")
+    for i in range(12):
+        Image.fromarray(picture(i)).save(root / f"p{i:02d}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 frames 160x120: a white square moving 5 px right and 3 px down each frame."""
+    return make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", frames=40, audio=False)
+
+
+# --- examples -------------------------------------------------------------------------------
+
+
+def test_examples_have_the_right_shapes_and_are_a_function_of_seed_and_position(photos: Path):
+    items = collect_items([photos])
+    stream = RefinerStream(items, size=32, hint_size=8, seed=3)
+    grey, hint, target = stream[5]
+    assert grey.shape == (1, 32, 32) and hint.shape == (2, 8, 8) and target.shape == (2, 32, 32)
+    assert all(t.dtype == torch.float32 for t in (grey, hint, target))
+    assert float(grey.min()) >= 0.0 and float(grey.max()) <= 1.0
+    assert float(target.abs().max()) <= 0.5 and float(hint.abs().max()) <= 0.5
+    again = RefinerStream(items, size=32, hint_size=8, seed=3)
+    for pos in (5, 0, 30, 5):  # any order, across epochs
+        for a, b in zip(stream[pos], again[pos], strict=True):
+            assert torch.equal(a, b)
+    other = RefinerStream(items, size=32, hint_size=8, seed=4)
+    assert any(not torch.equal(stream[p][0], other[p][0]) for p in range(4))
+
+
+def test_the_hint_sits_on_the_colorizers_bins(photos: Path):
+    items = collect_items([photos])
+    for i, item in enumerate(items[:4]):
+        _, hint, _ = make_refiner_example(item, size=32, hint_size=8, rng=np.random.default_rng(i))
+        centres = (np.arange(32) - 16) / 32
+        assert np.isin(hint.numpy().round(6), centres.round(6)).all()
+
+
+def test_an_undisturbed_hint_is_the_crops_chroma_cut_to_hint_size(photos: Path):
+    items = collect_items([photos])
+    exact, total = 0, 0
+    for i, item in enumerate(items):
+        _, hint, target = make_refiner_example(
+            item, size=32, hint_size=8, rng=np.random.default_rng(i), noise=NO_NOISE
+        )
+        want = quantize_chroma(downsample_chroma(target.numpy().transpose(1, 2, 0), 8))
+        got = quantize_chroma(hint.numpy().transpose(1, 2, 0))
+        assert np.abs(got - want).max() <= 1  # sampled from the picture, not the resized crop
+        exact += int((got == want).sum())
+        total += got.size
+    assert exact / total > 0.8
+
+
+def test_warps_and_colour_noise_disturb_the_hint_a_little(photos: Path):
+    item = collect_items([photos])[3]
+    img = load_rgb(item)
+    box = (5.0, 5.0, 30.0)
+    plain = hint_from_picture(img, box, 8)
+    warped = hint_from_picture(img, box, 8, angle=math.radians(5), scale=1.1, shift=(0.1, -0.1))
+    diff = (warped - plain).abs()
+    assert float(diff.max()) > 0.02  # it moved
+    assert float(diff.mean()) < float(plain.abs().mean())  # but it is the same picture
+    identity = hint_from_picture(img, box, 8, angle=0.0, scale=1.0, shift=(0.0, 0.0))
+    assert torch.equal(identity, plain)
+
+    c = torch.tensor([[[0.1]], [[0.0]]])
+    turned = disturb_colour(c, math.pi / 2, 1.0)
+    assert torch.allclose(turned, torch.tensor([[[0.0]], [[0.1]]]), atol=1e-7)
+    assert torch.allclose(disturb_colour(c, 0.0, 1.2), c * 1.2)
+    grey = torch.zeros(2, 3, 3)
+    assert torch.equal(disturb_colour(grey, 0.1, 1.1), grey)  # grey stays grey
+
+
+def test_video_hints_come_from_another_frame_of_the_clip(clip: Path):
+    items = collect_items([clip], video_every=5)
+    clips = clip_frames(items)
+    assert clips == {(clip, 5): [0, 5, 10, 15, 20, 25, 30, 35]}
+    item = next(it for it in items if it.frame == 20)
+    rng = np.random.default_rng(0)
+    always = HintNoise(partner_p=1.0)
+    partners = {pick_partner(item, clips, rng, always).frame for _ in range(200)}
+    assert partners == {0, 5, 10, 15, 25, 30, 35}  # 5..30 frames away, never itself
+    never = HintNoise(partner_p=0.0)
+    assert pick_partner(item, clips, rng, never) is item
+    photo = ImageItem(Path("x.png"))
+    assert pick_partner(photo, clips, rng, always) is photo
+
+    # same crop, same target; the hint shows the square where it was in the other frame
+    quiet = dict(warp_p=0.0, colour_p=0.0)
+    own = make_refiner_example(
+        item,
+        size=32,
+        hint_size=8,
+        rng=np.random.default_rng(7),
+        noise=HintNoise(partner_p=0.0, **quiet),
+        clips=clips,
+    )
+    moved = make_refiner_example(
+        item,
+        size=32,
+        hint_size=8,
+        rng=np.random.default_rng(7),
+        noise=HintNoise(partner_p=1.0, **quiet),
+        clips=clips,
+    )
+    assert torch.equal(own[0], moved[0]) and torch.equal(own[2], moved[2])
+    assert float((own[1] - moved[1]).abs().max()) > 0.05
+
+
+# --- learning -------------------------------------------------------------------------------
+
+
+def test_a_tiny_model_overfits_a_few_pictures(photos: Path):
+    items = collect_items([photos])[:4]
+    examples = [
+        make_refiner_example(it, size=32, hint_size=8, rng=np.random.default_rng(i))
+        for i, it in enumerate(items)
+    ]
+    grey, hint, target = (torch.stack(t) for t in zip(*examples, strict=True))
+    torch.manual_seed(0)
+    model = build(SMALL)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(30):
+        loss, mse = refiner_loss(model(grey, hint), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(mse))
+    assert losses[-1] < 0.5 * losses[0]  # from the upsampled hint's error to well under half
+    loss, mse = refiner_loss(model(grey, hint), target, l1_weight=0.5)
+    assert float(loss.detach()) > float(mse)
+
+
+def _rows(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for r in rows:  # timings differ between runs; everything else must not
+        r.pop("images_per_s", None)
+        r.pop("elapsed_s", None)
+    return rows
+
+
+RUN = dict(
+    steps=20,
+    batch=4,
+    lr=2e-3,
+    config="small",
+    log_every=5,
+    sample_every=10,
+    checkpoint_every=10,
+    val_fraction=0.25,
+    seed=1,
+    device="cpu",
+    print_fn=None,
+)
+
+
+def test_training_logs_samples_checkpoints_and_resumes_exactly(photos: Path, clip: Path, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    full = train_refiner([photos, clip], a, **RUN)
+    assert full["finished"] and full["step"] == 20
+    assert len(list((a / "checkpoints").glob("*.model.safetensors"))) == 2
+    assert not list(a.rglob("*.pt")) and not list(a.rglob("*.tmp"))
+    rows = _rows(a / "log.jsonl")
+    assert [r["step"] for r in rows if "loss" in r] == [5, 10, 15, 20]
+    val = [r for r in rows if "val_mse" in r]
+    assert [r["step"] for r in val] == [0, 10, 20]
+    assert val[0]["val_mse"] == pytest.approx(val[0]["hint_mse"])  # step 0: the hint upsampled
+    assert all(r["hint_mse"] == val[0]["hint_mse"] for r in val)  # a fixed validation set
+    grid = Image.open(a / "samples" / "step-00000020.png")
+    assert grid.width == 4 + 4 * (96 + 4)  # grey | hint | prediction | truth
+    assert grid.height == 4 + min(4, full["heldout_images"]) * (96 + 4)
+
+    part = train_refiner([photos, clip], b, stop_at=10, **RUN)
+    assert part["step"] == 10 and not part["finished"] and part["weights"] is None
+    with pytest.raises(OutputError, match="resume it"):
+        train_refiner([photos, clip], b, **RUN)
+    with pytest.raises(BadInputError, match="batch"):
+        train_refiner([photos, clip], b, resume=True, **(RUN | {"batch": 2}))
+    rest = train_refiner([photos, clip], b, resume=True, **RUN)
+    assert rest["finished"] and rest["step"] == 20
+
+    assert _rows(b / "log.jsonl") == rows
+    ma, cfg, meta = load_model(a / "refiner.safetensors")
+    mb, _, _ = load_model(b / "refiner.safetensors")
+    for (name, pa), pb in zip(ma.state_dict().items(), mb.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    assert cfg == SMALL
+    card = meta["card"]
+    assert card["trained"] is True and card["scale"] == "cpu-reduced" and card["steps"] == 20
+    assert "video frames" in card["data"] and card["val_psnr"] == pytest.approx(val[-1]["val_psnr"])
+
+
+def test_export_of_a_stopped_run_and_the_cli(photos: Path, tmp_path: Path):
+    run = tmp_path / "run"
+    train_refiner([photos], run, stop_at=4, **(RUN | {"sample_every": 100}))
+    path = export_checkpoint(run, tmp_path / "early.safetensors", data_note="test pictures")
+    model, cfg, meta = load_model(path)
+    assert meta["card"]["steps"] == 4 and meta["card"]["data"] == "test pictures"
+    assert cfg == SMALL and not model.training
+    with pytest.raises(BadInputError, match="no checkpoint"):
+        export_checkpoint(tmp_path, tmp_path / "x.safetensors")
+
+    out = tmp_path / "cli"
+    args = ["train", "refiner", "--data", str(photos), "--config", "small", "--steps", "3"]
+    args += ["--batch", "2", "--out", str(out), "--log-every", "1", "--device", "cpu"]
+    assert main(args) == 0
+    assert load_model(out / "refiner.safetensors")[2]["card"]["steps"] == 3
+    assert main([*args[:4], "--config", "huge", "--out", str(tmp_path / "x")]) == 2

@@ -1,0 +1,171 @@
+"""Upscaler training: windows from clips and stills, a loop that learns, exact resume, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.models.upscaler import UpscalerConfig
+from panchro.engine.train.data import collect_items
+from panchro.engine.train.upscaler import (
+    WindowStream,
+    clip_luma,
+    export_checkpoint,
+    hr_window,
+    train_upscaler,
+)
+from panchro.engine.weights import load_model
+from tests.makemedia import make_video
+
+SMALL_X2 = UpscalerConfig.preset("small", scale=2)  # 3 frames
+
+
+def texture(i: int, h: int = 90, w: int = 110) -> np.ndarray:
+    """A picture with detail at every scale: stripes, blobs and noise."""
+    rng = np.random.default_rng(i)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = 0.5 + 0.25 * np.sin(x / rng.uniform(1.5, 4)) * np.cos(y / rng.uniform(2, 6))
+    g += 0.1 * rng.standard_normal((h, w))
+    rgb = np.stack([g, g * 0.9, g * 0.8], -1)
+    return np.clip(rgb * 255, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("photos")
+    for i in range(6):
+        Image.fromarray(texture(i)).save(root / f"t{i}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("clip") / "clip.mp4", frames=12, audio=False)
+
+
+def test_windows_from_clips_are_consecutive_frames(clip: Path):
+    items = collect_items([clip], video_every=4)
+    frames = clip_luma(clip)
+    assert frames.dtype == np.uint8 and frames.shape == (12, 120, 160)
+    centre = items[1]  # frame 4
+    win = hr_window(centre, frames=3, size=32, rng=np.random.default_rng(0))
+    assert win.shape == (3, 32, 32)
+    # the crop is one place cut through frames 3, 4, 5
+    ys, xs = np.nonzero(
+        [
+            [
+                np.allclose(frames[4, y : y + 32, x : x + 32] / 255.0, win[1], atol=1e-6)
+                for x in range(129)
+            ]
+            for y in range(89)
+        ]
+    )
+    assert len(ys) >= 1
+    y, x = ys[0], xs[0]
+    for k, f in enumerate((3, 4, 5)):
+        assert np.allclose(frames[f, y : y + 32, x : x + 32] / 255.0, win[k])
+    # at the clip's start the first frame is repeated
+    first = hr_window(items[0], frames=3, size=32, rng=np.random.default_rng(0))
+    assert np.array_equal(first[0], first[1])
+
+
+def test_stream_is_deterministic_and_shaped(photos: Path, clip: Path):
+    items = collect_items([photos, clip], video_every=6)
+    stream = WindowStream(items, SMALL_X2, patch=16, seed=3)
+    lr, hr = stream[5]
+    assert lr.shape == (3, 16, 16) and hr.shape == (1, 32, 32)
+    assert lr.dtype == torch.float32 and float(lr.min()) >= 0 and float(lr.max()) <= 1
+    assert torch.allclose(lr * 255, (lr * 255).round(), atol=1e-3)  # 8-bit input, as decoded
+    again = WindowStream(items, SMALL_X2, patch=16, seed=3)[5]
+    assert torch.equal(again[0], lr) and torch.equal(again[1], hr)
+    assert not torch.equal(stream[6][1], hr)
+    with pytest.raises(BadInputError):
+        WindowStream([], SMALL_X2, patch=16)
+
+
+RUN = {
+    "scale": 2,
+    "config": "small",
+    "steps": 12,
+    "batch": 4,
+    "patch": 16,
+    "lr": 3e-3,
+    "log_every": 3,
+    "sample_every": 6,
+    "checkpoint_every": 4,
+    "val_fraction": 0.3,
+    "val_limit": 4,
+    "bicubic_only": 1.0,
+    "print_fn": None,
+}
+
+
+def _rows(path: Path) -> list[dict]:
+    """The log's rows without the timings, which differ from run to run."""
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    return [{k: v for k, v in r.items() if k not in ("windows_per_s", "elapsed_s")} for r in rows]
+
+
+def test_training_logs_resumes_exactly_and_exports(photos: Path, tmp_path: Path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    full = train_upscaler([photos], a, **RUN)
+    assert full["finished"] and full["step"] == 12
+    rows = _rows(a / "log.jsonl")
+    assert [r["step"] for r in rows if "loss" in r] == [3, 6, 9, 12]
+    assert [r["step"] for r in rows if "val_psnr" in r] == [6, 12]
+    assert (a / "samples" / "step-00000012.png").is_file()
+    assert len(list((a / "checkpoints").glob("*.model.safetensors"))) == 2
+    assert not list(a.rglob("*.tmp"))
+
+    part = train_upscaler([photos], b, stop_at=6, **RUN)
+    assert part["step"] == 6 and part["weights"] is None
+    with pytest.raises(OutputError, match="resume it"):
+        train_upscaler([photos], b, **RUN)
+    with pytest.raises(BadInputError, match="patch"):
+        train_upscaler([photos], b, resume=True, **(RUN | {"patch": 8}))
+    rest = train_upscaler([photos], b, resume=True, **RUN)
+    assert rest["finished"]
+    assert _rows(b / "log.jsonl") == rows  # the same numbers, row for row
+    ma, cfg, meta = load_model(a / "upscaler_x2.safetensors")
+    mb, _, _ = load_model(b / "upscaler_x2.safetensors")
+    for (name, pa), pb in zip(ma.state_dict().items(), mb.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    assert cfg == SMALL_X2 and meta["model"] == "upscaler_x2"
+    card = meta["card"]
+    assert card["trained"] is True and card["scale"] == "cpu-reduced" and card["steps"] == 12
+    assert card["val_psnr"] == pytest.approx(full["val_psnr"])
+
+    early = export_checkpoint(b, tmp_path / "early.safetensors", data_note="test textures")
+    assert load_model(early)[2]["card"]["data"] == "test textures"
+
+
+def stripes(h: int = 90, w: int = 110) -> np.ndarray:
+    """Fine slanted bars: what bicubic blurs and a network can learn to draw sharp."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = 0.5 + 0.21 * np.sign(np.sin(x / 2.2 + y / 5)) + 0.1 * np.sin(y / 1.7)
+    return np.clip(np.stack([g] * 3, -1) * 255, 0, 255).astype(np.uint8)
+
+
+def test_a_tiny_run_overfits(tmp_path: Path):
+    one = tmp_path / "one"
+    one.mkdir()
+    Image.fromarray(stripes()).save(one / "only.png")
+    run = RUN | {
+        "steps": 50,
+        "lr": 1e-2,
+        "log_every": 10,
+        "sample_every": 50,
+        "checkpoint_every": 100,
+        "val_fraction": 0.0,
+    }
+    result = train_upscaler([one], tmp_path / "run", **run)
+    losses = [r["loss"] for r in _rows(tmp_path / "run" / "log.jsonl") if "loss" in r]
+    # it starts as bicubic (a zero head) and learns to beat it on the one picture
+    assert losses[-1] < 0.85 * losses[0], losses
+    assert result["loss"] == losses[-1] and result["loss_first"] == losses[0]
