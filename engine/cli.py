@@ -336,6 +336,22 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_video(args: argparse.Namespace) -> int:
+    from panchro.engine.eval_video import eval_video
+
+    eval_video(
+        args.data,
+        refiner=args.refiner,
+        colorizer=args.colorizer,
+        frames=args.frames,
+        per_frame=args.per_frame,
+        max_side=args.max_side,
+        seed=args.seed,
+        device=args.device,
+    )
+    return EXIT_OK
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     """K colour modes of one picture (or one frame of a film) side by side in a PNG."""
     from panchro.engine import colorize, media
@@ -608,6 +624,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_colorizer)
+
+    v = vsub.add_parser(
+        "video", help="one pick through a shot: chroma PSNR, CIEDE2000, flicker ratio, CDC"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="colour clips or folders of them")
+    v.add_argument("--refiner", default=None, help="refiner weights (default: shipped)")
+    v.add_argument("--colorizer", default=None, help="colorizer weights (default: shipped)")
+    v.add_argument("--frames", type=int, default=48, help="frames per clip")
+    v.add_argument("--per-frame", type=int, default=12, help="frames for the per-frame baseline")
+    v.add_argument("--max-side", type=int, default=384, help="clips are scaled to this")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--device", default=None)
+    v.set_defaults(func=cmd_eval_video)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")

@@ -263,6 +263,9 @@ class Settings:
     upscale: int = 1  # 1, 2 or 4
     codec: str = "h264"
     bit_depth: int = 8
+    # Where the last export was going: an interrupted one (its OUTPUT.panchro-job folder
+    # still there) is offered for resume when the project is opened again.
+    output: str | None = None
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -287,6 +290,7 @@ class Settings:
             "upscale": self.upscale,
             "codec": self.codec,
             "bit_depth": self.bit_depth,
+            "output": self.output,
         }
 
     @classmethod
@@ -299,6 +303,10 @@ class Settings:
             "codec": _get(d, "settings", "codec", str),
             "bit_depth": _get(d, "settings", "bit_depth", int),
         }
+        output = d.get("output")  # optional: projects written before it existed lack it
+        if output is not None and not isinstance(output, str):
+            raise _Bad("settings.output: must be a path or null")
+        values["output"] = output
         try:
             return cls(**values)
         except ValueError as exc:

@@ -50,3 +50,27 @@ def window(qtbot, tmp_path: Path) -> Iterator:
     qtbot.waitUntil(engine.is_ready, timeout=60_000)
     yield win
     engine.shutdown()
+
+
+@pytest.fixture
+def coloured_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """A window whose engine has small, untrained colorizer (28 x 28 chroma) and refiner."""
+    from makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+    from panchro.gui.engine_process import EngineProcess
+    from panchro.gui.main_window import MainWindow
+
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))  # QProcess inherits the environment
+    engine = EngineProcess(log_path=tmp_path / "engine.log")
+    win = MainWindow(engine)
+    qtbot.addWidget(win)
+    win.resize(1100, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(engine.is_ready, timeout=60_000)
+    yield win
+    win.dirty = False  # no "save your picks?" question at teardown
+    engine.shutdown()

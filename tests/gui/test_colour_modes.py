@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from makemodels import save_small_colorizer
 from PySide6.QtCore import Qt
 
 from panchro.engine.colorize import decode_bins
@@ -14,26 +10,6 @@ from panchro.engine.colorize import decode_bins
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 WAIT_MS = 90_000
-
-
-@pytest.fixture
-def coloured_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    """A window whose engine has a small, untrained colorizer."""
-    from panchro.gui.engine_process import EngineProcess
-    from panchro.gui.main_window import MainWindow
-
-    models = tmp_path / "models"
-    save_small_colorizer(models)
-    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))  # QProcess inherits the environment
-    engine = EngineProcess(log_path=tmp_path / "engine.log")
-    win = MainWindow(engine)
-    qtbot.addWidget(win)
-    win.resize(1100, 720)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(engine.is_ready, timeout=60_000)
-    yield win
-    engine.shutdown()
 
 
 def _sample(qtbot, win, k: int) -> None:

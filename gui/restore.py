@@ -1,0 +1,296 @@
+"""Restoring from the window: the settings, the compare view, and an export's progress.
+
+The window turns these into engine requests (`preview` for compare, `render` for
+preview renders and exports; docs/protocol.md); nothing here talks to the engine.
+The compare view shows one frame as the engine restored it beside the frame as
+decoded, split by a line the person drags, or the luma difference (black where
+the film's own luma is untouched, which is everywhere when only colour changed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panchro.gui import timecode as tc
+
+CODECS = [
+    ("h264", "H.264 (MP4)", ".mp4"),
+    ("h265", "H.265 (MP4)", ".mp4"),
+    ("prores", "ProRes 422 HQ (MOV)", ".mov"),
+    ("ffv1", "FFV1 lossless (MKV)", ".mkv"),
+    ("png16", "16-bit PNG frames (folder)", ""),
+    ("tiff16", "16-bit TIFF frames (folder)", ""),
+]
+
+
+def codec_suffix(codec: str) -> str:
+    return next((suffix for c, _, suffix in CODECS if c == codec), ".mp4")
+
+
+class RestorePanel(QGroupBox):
+    """What to do to the film, and buttons to look at it (compare) and write it (export)."""
+
+    compareRequested = Signal()
+    previewRequested = Signal()
+    exportRequested = Signal()
+    cancelRequested = Signal()
+    settingsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Restore", parent)
+        form = QFormLayout()
+        self.colorize = QCheckBox("Colorize (each shot from its pick)")
+        self.colorize.setChecked(True)
+        self.degrain = QDoubleSpinBox()
+        self.degrain.setRange(0.0, 1.0)
+        self.degrain.setSingleStep(0.1)
+        self.degrain.setToolTip(
+            "How much of the upscaler's grain and noise cleanup to keep (0: none at x1)"
+        )
+        self.upscale = QComboBox()
+        for n in (1, 2, 4):
+            self.upscale.addItem(f"×{n}", n)
+        self.upscale.setToolTip("Super-resolution of the luma; the chroma follows it")
+        self.codec = QComboBox()
+        for code, name, _ in CODECS:
+            self.codec.addItem(name, code)
+        form.addRow(self.colorize)
+        form.addRow("Clean up", self.degrain)
+        form.addRow("Enlarge", self.upscale)
+        form.addRow("Output", self.codec)
+        for w in (self.colorize,):
+            w.toggled.connect(self.settingsChanged)
+        self.degrain.valueChanged.connect(self.settingsChanged)
+        self.upscale.currentIndexChanged.connect(self.settingsChanged)
+        self.codec.currentIndexChanged.connect(self.settingsChanged)
+
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("This frame before | after, split (V)")
+        self.compare_button.clicked.connect(self.compareRequested)
+        self.preview_button = QPushButton("Preview 5 s…")
+        self.preview_button.setToolTip("Render 5 seconds from the middle, before | after")
+        self.preview_button.clicked.connect(self.previewRequested)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Restore the whole film into a new file (Ctrl+E)")
+        self.export_button.clicked.connect(self.exportRequested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.preview_button)
+
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        self.progress_label.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop; an export can be resumed later")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.hide()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.note)
+        self.set_film_open(False)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "colorize": self.colorize.isChecked(),
+            "degrain": round(self.degrain.value(), 3),
+            "upscale": int(self.upscale.currentData()),
+            "codec": str(self.codec.currentData()),
+            "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
+        }
+
+    def set_settings(self, s: dict[str, Any]) -> None:
+        self.colorize.setChecked(bool(s.get("colorize", True)))
+        self.degrain.setValue(float(s.get("degrain", 0.0)))
+        self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
+        self.codec.setCurrentIndex(max(0, self.codec.findData(str(s.get("codec", "h264")))))
+
+    def restores_something(self) -> bool:
+        s = self.settings()
+        return s["colorize"] or s["upscale"] > 1 or s["degrain"] > 0
+
+    def set_film_open(self, open_: bool) -> None:
+        for b in (self.compare_button, self.preview_button, self.export_button):
+            b.setEnabled(open_)
+
+    def show_job(self, what: str, done: int, total: int, fps: float | None, eta: float | None):
+        self.progress.show()
+        self.progress_label.show()
+        self.cancel_button.show()
+        self.export_button.setEnabled(False)
+        self.preview_button.setEnabled(False)
+        self.progress.setRange(0, max(total, 0))
+        self.progress.setValue(min(done, total) if total else 0)
+        parts = [f"{what}: {done} / {total} frames" if total else f"{what}…"]
+        if fps:
+            parts.append(f"{fps:.1f} fps")
+        if eta is not None:
+            parts.append(f"{tc.duration(eta)} left")
+        self.progress_label.setText(" · ".join(parts))
+
+    def end_job(self, text: str) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.progress_label.setText(text)
+        self.progress_label.setVisible(bool(text))
+        self.export_button.setEnabled(True)
+        self.preview_button.setEnabled(True)
+
+
+class CompareView(QWidget):
+    """Before | after with a draggable split line, or the luma difference; in place of the
+    player. Keys: Left/Right move the split, D toggles the difference, Esc goes back."""
+
+    closed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        self.diff_box = QCheckBox("Luma difference (×16)")
+        self.diff_box.setToolTip("Black everywhere means the film's own luma is untouched (D)")
+        self.diff_box.toggled.connect(self.update)
+        back = QPushButton("Back to the film")
+        back.setToolTip("Close the comparison (Esc)")
+        back.clicked.connect(self.closed)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.diff_box)
+        top.addWidget(back)
+        self.canvas = _SplitCanvas(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.canvas, 1)
+        self.data: dict[str, Any] = {}
+
+    def show_result(self, pixmaps: dict[str, QPixmap], data: dict[str, Any], title: str) -> None:
+        self.canvas.before = pixmaps.get("before")
+        self.canvas.after = pixmaps.get("after")
+        self.canvas.diff = pixmaps.get("luma_diff")
+        self.data = data
+        peak = float(data.get("luma_max_diff", 0.0)) * 255.0
+        w, h = data.get("output_size", [0, 0])
+        luma = (
+            "luma untouched (max difference 0)"
+            if peak < 0.5
+            else f"luma changed: max difference {peak:.1f} / 255 (cleanup/upscale)"
+        )
+        notes = "; ".join(data.get("notes") or [])
+        self.header.setText(
+            f"<b>{title}</b> — before | after at {w}×{h}; {luma}."
+            + (f"<br><i>{notes}</i>" if notes else "")
+        )
+        self.canvas.update()
+
+    @property
+    def showing_diff(self) -> bool:
+        return self.diff_box.isChecked()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.closed.emit()
+        elif key == Qt.Key.Key_D:
+            self.diff_box.toggle()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = -0.05 if key == Qt.Key.Key_Left else 0.05
+            self.canvas.set_split(self.canvas.split + step)
+        else:
+            super().keyPressEvent(event)
+
+
+class _SplitCanvas(QWidget):
+    def __init__(self, view: CompareView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.before: QPixmap | None = None
+        self.after: QPixmap | None = None
+        self.diff: QPixmap | None = None
+        self.split = 0.5
+        self.setMinimumSize(240, 135)
+        self.setCursor(Qt.CursorShape.SplitHCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def set_split(self, value: float) -> None:
+        self.split = max(0.0, min(1.0, value))
+        self.update()
+
+    def image_rect(self) -> QRect:
+        pm = self.before or self.after
+        if pm is None or pm.isNull():
+            return QRect()
+        size = pm.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        return QRect(
+            QPoint((self.width() - size.width()) // 2, (self.height() - size.height()) // 2), size
+        )
+
+    def _drag(self, event: QMouseEvent) -> None:
+        r = self.image_rect()
+        if r.width() > 0:
+            self.set_split((event.position().x() - r.x()) / r.width())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._drag(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._drag(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(0, 0, 0))
+        r = self.image_rect()
+        if r.isEmpty():
+            p.setPen(QColor(200, 200, 200))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Restoring this frame…")
+            return
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.view.showing_diff and self.diff is not None:
+            p.drawPixmap(r, self.diff)
+            return
+        if self.after is not None:
+            p.drawPixmap(r, self.after)
+        cut = round(r.width() * self.split)
+        if self.before is not None and cut > 0:
+            src_w = round(self.before.width() * self.split)
+            p.drawPixmap(
+                QRect(r.x(), r.y(), cut, r.height()),
+                self.before,
+                QRect(0, 0, src_w, self.before.height()),
+            )
+        p.setPen(QPen(QColor(255, 255, 255), 2))
+        p.drawLine(r.x() + cut, r.y(), r.x() + cut, r.bottom())
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(r.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignLeft, "before")
+        p.drawText(r.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignRight, "after")

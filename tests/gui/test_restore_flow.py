@@ -1,0 +1,114 @@
+"""The whole job from the window: open, sample, pick, compare, export, save and reopen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+
+
+def _frames(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def test_open_sample_pick_compare_export_save_reopen(
+    qtbot, coloured_window, film, tmp_path: Path
+) -> None:
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(film.path)
+    assert win.restore_panel.export_button.isEnabled()
+
+    # Sample K=2 in the first shot and pick the second mode.
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.candidates.tiles[1], Qt.MouseButton.LeftButton)
+    assert win.picks[0].n == 1 and win.dirty
+    assert win.windowTitle().endswith("*")
+
+    # Compare: before | after of this frame, and the film's luma untouched.
+    win.show_film()
+    win.seek(5)
+    qtbot.waitUntil(lambda: win.displayed == 5, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.compare_frame()
+    assert win.stage.currentWidget() is win.compare
+    assert win.compare.canvas.before is not None and win.compare.canvas.after is not None
+    assert win.compare.data["luma_max_diff"] < 1e-6
+    assert "luma untouched" in win.compare.header.text()
+    assert win.compare.data["pick"]["index"] == 1  # the shot's own pick
+    win.compare.setFocus()
+    qtbot.keyClick(win.compare, Qt.Key.Key_D)
+    assert win.compare.showing_diff
+    qtbot.keyClick(win.compare, Qt.Key.Key_Escape)
+    assert win.stage.currentWidget() is win.view
+
+    # Export with progress; the output has every frame and the sound.
+    out = tmp_path / "restored.mp4"
+    progress: list[str] = []
+    win.restore_panel.progress.valueChanged.connect(lambda v: progress.append(v))
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.export(str(out))
+        assert win.restore_panel.cancel_button.isVisible()
+    kind, summary = done.args
+    assert kind == "export" and summary["frames"] == film.frames
+    assert summary["audio_streams"] == 1
+    assert out.is_file() and _frames(out) == 240
+    assert "Exported" in win.restore_panel.progress_label.text()
+    assert not win.restore_panel.cancel_button.isVisible()
+
+    # Save the project; open it again: the shots and the pick come back, no re-detection.
+    proj = tmp_path / "film.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.save_project_as(str(proj))
+    assert proj.is_file() and not win.dirty
+    picked_chroma = win.picks[0].chroma
+    win.picks.clear()
+    win.dirty = False
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.open_project(proj)
+    assert win.project_path == str(proj)
+    assert [int(s["start"]) for s in win.shots] == list(film.shot_starts)
+    assert win.picks[0].chroma == picked_chroma and win.picks[0].n == 1
+    assert win.strip.buttons[0].property("picked") is True
+    assert not win.dirty and win.windowTitle() == "Panchro — film.panchro"
+
+
+def test_cancelled_export_is_offered_for_resume(
+    qtbot, coloured_window, film, tmp_path: Path
+) -> None:
+    from makemedia import make_video
+
+    win = coloured_window
+    # Long enough (10 s, 4 chunks) that the cancel lands while frames are being written.
+    long_film = make_video(tmp_path / "long.mp4", frames=240, size=(320, 240), cuts=(120,))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(long_film)
+    win.restore_panel.codec.setCurrentIndex(win.restore_panel.codec.findData("ffv1"))
+    out = tmp_path / "cut.mkv"
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
+        win.export(str(out))
+        # Past the first shot: its chunk is done and kept.
+        qtbot.waitUntil(lambda: win.restore_panel.progress.value() > 125, timeout=WAIT_MS)
+        win.cancel_job()
+    assert failed.args == ["export", "cancelled"]
+    assert "resume" in win.restore_panel.progress_label.text()
+    assert Path(f"{out}.panchro-job").is_dir() and not out.exists()
+    proj = tmp_path / "f.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.save_project_as(str(proj))
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.open_project(proj)
+    assert "interrupted" in win.message_bar.text.text()
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.message_bar.action_button.click()
+    assert done.args[1]["resumed_frames"] > 0  # it went on from where it stopped
+    assert out.is_file() and _frames(out) == 240
