@@ -395,14 +395,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     found = colorize.sample_candidates(
         loaded, luma, k=args.k, seed=args.seed, temperature=args.temperature
     )
+    refiner = colorize.load_refiner(device=loaded.device)
     sheet = colorize.contact_sheet(
-        colorize.fit_luma(luma, 1024), found, matrix=matrix, height=args.height
+        colorize.fit_luma(luma, 1024), found, matrix=matrix, height=args.height, refiner=refiner
     )
     atomic_write(out, lambda tmp: sheet.save(tmp, format="PNG"), what="contact sheet")
     label = "trained" if loaded.trained else "UNTRAINED"
     print(
         f"{found.k} colour mode(s), seed {found.seed}, temperature {found.temperature:g},"
-        f" {found.seconds:.2f} s on {loaded.device} ({label}, {loaded.scale}) -> {out}"
+        f" {found.seconds:.2f} s on {loaded.device} ({label}, {loaded.scale})"
+        f"{', refined' if refiner is not None else ''} -> {out}"
     )
     return EXIT_OK
 

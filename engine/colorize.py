@@ -195,8 +195,47 @@ def sample_candidates(
 # --- pictures ---------------------------------------------------------------------------
 
 
-def render(luma: np.ndarray, chroma: np.ndarray, *, matrix: str) -> np.ndarray:
-    """Luma (H, W) float in [0, 1] + chroma (h, w, 2) -> RGB uint8 (H, W, 3); luma kept."""
+def load_refiner(path: str | Path | None = None, *, device: str | None = None) -> Any | None:
+    """The refiner (cached like the colorizer), or None when its weights are absent or
+    unreadable: previews then fall back to upsampling the 28 x 28 chroma."""
+    import torch
+
+    from panchro.engine.models import registry
+    from panchro.engine.weights import load_model
+
+    p = Path(path) if path is not None else registry.weights_path("refiner")
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    key = ("refiner", str(p.resolve()), st.st_size, st.st_mtime_ns, dev)
+    with _cache_lock:
+        if key not in _refiners:
+            try:
+                model, _, _ = load_model(p, device=dev)
+            except Exception:  # noqa: BLE001 - a preview without it is still a preview
+                return None
+            _refiners.clear()
+            _refiners[key] = model
+        return _refiners[key]
+
+
+_refiners: dict[tuple, Any] = {}
+
+
+def render(
+    luma: np.ndarray, chroma: np.ndarray, *, matrix: str, refiner: Any | None = None
+) -> np.ndarray:
+    """Luma (H, W) float in [0, 1] + chroma (h, w, 2) -> RGB uint8 (H, W, 3); luma kept.
+
+    With a `refiner` (and 28 x 28 chroma) the chroma is refined over the luma, as the
+    pipeline does; else it is upsampled bicubically."""
+    if refiner is not None and chroma.shape[:2] == (refiner.config.hint_size,) * 2:
+        from panchro.engine.refine import refine_chroma
+
+        full = refine_chroma(refiner, luma[None].astype(np.float32), np.moveaxis(chroma, -1, 0))
+        chroma = np.moveaxis(full[0], 0, -1)
     rgb = color.merge_luma_chroma(luma, chroma, matrix=matrix)
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
@@ -320,6 +359,7 @@ def contact_sheet(
     matrix: str,
     height: int = 256,
     labels: Sequence[str] | None = None,
+    refiner: Any | None = None,
 ) -> Image.Image:
     """grey | candidate 1 | ... | candidate K, each `height` px tall, labelled underneath."""
     h, w = luma.shape
@@ -331,7 +371,10 @@ def contact_sheet(
         dtype=np.float32,
     )
     tiles = [np.repeat((np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None], 3, -1)]
-    tiles += [render(small, candidates.chroma(n), matrix=matrix) for n in range(candidates.k)]
+    tiles += [
+        render(small, candidates.chroma(n), matrix=matrix, refiner=refiner)
+        for n in range(candidates.k)
+    ]
     names = (
         list(labels)
         if labels is not None

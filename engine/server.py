@@ -810,10 +810,11 @@ class Engine:
         )
         progress.finish()
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        refiner = colorize.load_refiner(device=loaded.device)  # as the render will colour it
         blob = bytearray()
         listed = []
         for n in range(found.k):
-            rgb = colorize.render(luma, found.chroma(n), matrix=matrix)
+            rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner)
             if info.rotation % 360:
                 rgb = np.ascontiguousarray(np.rot90(rgb, -((info.rotation % 360) // 90)))
             jpeg = encode_image(rgb, "image/jpeg", p["quality"])
@@ -845,6 +846,7 @@ class Engine:
             "chroma_size": int(found.bins.shape[-1]),
             "trained": loaded.trained,
             "model": {"scale": loaded.scale, "steps": loaded.steps, "device": loaded.device},
+            "refined": refiner is not None,
             "candidates": listed,
         }
         return _Answer(data, bytes(blob), "image/jpeg")

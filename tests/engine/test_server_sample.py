@@ -70,6 +70,7 @@ def test_k_previews_with_their_chroma_and_progress(engine: EngineClient, film_id
     data, blob, progress = _sample(engine, film_id, k=3, seed=7, temperature=0.9)
     assert data["k"] == 3 and data["seed"] == 7 and data["trained"] is False
     assert data["key"].startswith("c") and data["index"] == 12
+    assert data["refined"] is True  # previews coloured as the render will colour them
     cands = data["candidates"]
     assert [c["n"] for c in cands] == [0, 1, 2]
     assert sum(c["length"] for c in cands) == len(blob)
