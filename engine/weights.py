@@ -57,6 +57,17 @@ def save_model(model: nn.Module, config: Any, path: str | Path, *, card: dict[st
     return path
 
 
+def train_command(model: str) -> str:
+    """The command that trains the registry model `model`.
+
+    The upscalers upscaler_x1/x2/x4 share one trainer, chosen by its --scale.
+    """
+    scale = model.removeprefix("upscaler_x")
+    if scale != model and scale.isdigit():
+        return f"panchro train upscaler --scale {scale}"
+    return f"panchro train {model}"
+
+
 def read_meta(path: str | Path, *, expect: str | None = None) -> dict[str, Any]:
     """The metadata of a weights file, parsed, without loading its tensors.
 
@@ -66,7 +77,7 @@ def read_meta(path: str | Path, *, expect: str | None = None) -> dict[str, Any]:
     _refuse_non_safetensors(path)
     if not path.is_file():
         what = f"weights for the {expect} model are missing" if expect else "no weights file here"
-        hint = f" (train them with `panchro train {expect}`)" if expect else ""
+        hint = f" (train them with `{train_command(expect)}`)" if expect else ""
         raise ModelMissingError(what + hint, path=path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:

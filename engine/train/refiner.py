@@ -15,7 +15,7 @@ One example (`make_refiner_example`), from a colour picture or a video frame:
                      learns to carry a colour choice across motion, not to copy positions.
 Loss: mean squared error of the chroma (plus `l1_weight` x L1).
 
-What one run writes under `out/` (as `train.colorizer` does, format "panchro.train.refiner.v1"):
+What one run writes under `out/` (`train.common`'s run folder, format "panchro.train.refiner.v1"):
   checkpoint.json, checkpoints/step-N.{model,optim}.safetensors   resumable state, no pickles
   log.jsonl        {"step", "loss", "mse", "lr", "images_per_s", "elapsed_s"} every
                    `log_every` steps; {"step", "val_mse", "val_psnr", "hint_psnr",
@@ -30,12 +30,9 @@ function of (seed, position), so a resumed run computes what an uninterrupted on
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +41,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import load_file, save_file
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from panchro.engine.color import (
     CHROMA_LEVELS,
@@ -55,9 +51,8 @@ from panchro.engine.color import (
     rgb_to_ycbcr,
     ycbcr_to_rgb,
 )
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.errors import BadInputError
 from panchro.engine.evaluate import write_sheet
-from panchro.engine.fsutil import atomic_write
 from panchro.engine.models.refiner import (
     PRESETS,
     Refiner,
@@ -66,11 +61,11 @@ from panchro.engine.models.refiner import (
     refiner_config,
     upsample_hint,
 )
-from panchro.engine.train.colorizer import lr_at, make_optimizer
+from panchro.engine.train import common
+from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
 from panchro.engine.train.data import (
     MATRIX,
     ImageItem,
-    StreamSampler,
     TrainStream,
     collect_items,
     describe_items,
@@ -79,13 +74,12 @@ from panchro.engine.train.data import (
 )
 
 FORMAT = "panchro.train.refiner.v1"
+WHAT = "a refiner"  # for "not a refiner training checkpoint"
 CONFIG_NAMES = PRESETS
 SAMPLE_IMAGES = 4
-KEEP_CHECKPOINTS = 2
 VAL_SEED = 0x7A1  # validation examples (crops, disturbances) are fixed, whatever the run's seed
 VIDEO_EVERY = 5  # frames of a clip 5 apart: partners 5..30 frames away exist for most frames
 
-PrintFn = Callable[[str], None]
 Example = tuple[Tensor, Tensor, Tensor]  # grey (1, S, S), hint (2, h, h), target (2, S, S)
 
 
@@ -346,8 +340,7 @@ def validate(
     try:
         for grey, hint, target in _batches(dataset, batch):
             grey, hint, target = grey.to(device), hint.to(device), target.to(device)
-            ctx = torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
-            with ctx:
+            with common.autocast(amp):
                 pred = model(grey, hint)
             up = upsample_hint(hint, (grey.shape[-2], grey.shape[-1]))
             for key, out in (("val", pred.float()), ("hint", up)):
@@ -396,139 +389,22 @@ def write_sample_grid(
 # --- checkpoints --------------------------------------------------------------------------
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-
-    atomic_write(path, write)
-
-
 def save_checkpoint(
     out: Path, model: Refiner, opt: torch.optim.Optimizer, step: int, meta: dict[str, Any]
 ) -> Path:
     """Write the step-N files, then checkpoint.json naming them; keep the last two."""
-    folder = out / "checkpoints"
-    folder.mkdir(exist_ok=True)
-    stem = f"step-{step:08d}"
-    model_file = folder / f"{stem}.model.safetensors"
-    optim_file = folder / f"{stem}.optim.safetensors"
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
-    sd = opt.state_dict()
-    tensors: dict[str, Tensor] = {}
-    scalars: dict[str, Any] = {}
-    for idx, st in sd["state"].items():
-        for name, value in st.items():
-            if torch.is_tensor(value):
-                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
-            else:
-                scalars[f"{idx}.{name}"] = value
-    tensors["rng.torch"] = torch.get_rng_state()
-    if torch.cuda.is_available():
-        tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    record = {
-        **meta,
-        "format": FORMAT,
-        "step": step,
-        "model_file": str(model_file.relative_to(out)),
-        "optim_file": str(optim_file.relative_to(out)),
-        "optim_scalars": scalars,
-        "param_groups": [{k: v for k, v in g.items()} for g in sd["param_groups"]],
-    }
-    _write_json(out / "checkpoint.json", record)
-    stems = sorted({p.name.split(".")[0] for p in folder.glob("step-*.safetensors")})
-    for old in stems[:-KEEP_CHECKPOINTS]:  # only once the new one is complete and named
-        for p in folder.glob(f"{old}.*"):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-    return out / "checkpoint.json"
+    return common.save_checkpoint(out, model, opt, step, meta, fmt=FORMAT)
 
 
 def read_checkpoint(out: Path) -> dict[str, Any]:
-    path = out / "checkpoint.json"
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
-    if record.get("format") != FORMAT:
-        raise BadInputError(f"not a refiner training checkpoint ({FORMAT})", path=path)
-    return record
+    return common.read_checkpoint(out, fmt=FORMAT, what=WHAT)
 
 
 def load_checkpoint(
     out: Path, model: Refiner, opt: torch.optim.Optimizer | None, device: torch.device
 ) -> dict[str, Any]:
     """Restore weights (and the optimizer and RNG when `opt` is given) -> the checkpoint record."""
-    record = read_checkpoint(out)
-    model_file, optim_file = out / record["model_file"], out / record["optim_file"]
-    try:
-        model.load_state_dict(load_file(str(model_file)), strict=True)
-        if opt is None:
-            return record
-        tensors = load_file(str(optim_file))
-    except FileNotFoundError as err:
-        raise BadInputError(f"checkpoint file missing ({err.filename})", path=out) from None
-    except Exception as err:  # safetensors' own errors, shape mismatches
-        raise BadInputError(f"cannot load the checkpoint ({err})", path=model_file) from None
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("state."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value  # load_state_dict moves them
-    for key, value in record.get("optim_scalars", {}).items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
-    groups = [
-        {**g, "betas": tuple(g["betas"])} if isinstance(g.get("betas"), list) else dict(g)
-        for g in record["param_groups"]
-    ]
-    opt.load_state_dict({"state": state, "param_groups": groups})
-    torch.set_rng_state(tensors["rng.torch"])
-    if "rng.cuda" in tensors and device.type == "cuda":
-        torch.cuda.set_rng_state(tensors["rng.cuda"])
-    return record
-
-
-def _append_log(path: Path, row: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    """Drop rows a crashed run wrote after the checkpoint it is resumed from."""
-    if not path.is_file():
-        return
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line).get("step", 0) <= step
-    ]
-    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
-
-
-def _spread(items: Sequence[ImageItem], n: int) -> list[ImageItem]:
-    """n items spread evenly over the list (its order is by source, so this mixes them)."""
-    if len(items) <= n:
-        return list(items)
-    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
-
-
-def _fingerprint(items: Sequence[ImageItem]) -> str:
-    h = hashlib.sha1()
-    for it in items:
-        h.update(it.key.encode("utf-8") + b"\0")
-    return h.hexdigest()[:16]
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
+    return common.load_checkpoint(out, model, opt, device, fmt=FORMAT, what=WHAT)
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -589,27 +465,21 @@ def train_refiner(
     warm = warmup if warmup is not None else min(500, max(1, steps // 20))
     scale = scale or ("full" if config == "default" and dev.type == "cuda" else "cpu-reduced")
 
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"cannot create the folder ({err.strerror})", path=out) from None
-    if (out / "checkpoint.json").exists() and not resume:
-        raise OutputError(
-            "holds a training run already; resume it or choose another folder", path=out
-        )
-    log_path = out / "log.jsonl"
-    samples_dir = out / "samples"
-    samples_dir.mkdir(exist_ok=True)
+    out, log_path, samples_dir = common.open_run(out, resume=resume)
     export_path = Path(export) if export is not None else out / "refiner.safetensors"
 
     items = collect_items(data, video_every=video_every)
     train_items, held = split_items(items, val_fraction)
     size, hint_size = cfg.working_size, cfg.hint_size
     stream = RefinerStream(train_items, size=size, hint_size=hint_size, seed=seed, noise=noise)
-    val_set = RefinerExamples(_spread(held, val_limit), size=size, hint_size=hint_size, noise=noise)
+    val_set = RefinerExamples(
+        common.spread(held, val_limit), size=size, hint_size=hint_size, noise=noise
+    )
     sample_set = RefinerExamples(
-        _spread(held or train_items, SAMPLE_IMAGES), size=size, hint_size=hint_size, noise=noise
+        common.spread(held or train_items, SAMPLE_IMAGES),
+        size=size,
+        hint_size=hint_size,
+        noise=noise,
     )
     n_frames = sum(1 for it in train_items if it.frame is not None)
     description = data_note or (
@@ -635,7 +505,7 @@ def train_refiner(
         "config_name": config,
         "config": cfg.to_dict(),
         "data": [str(d) for d in data],
-        "data_fingerprint": _fingerprint(train_items),
+        "data_fingerprint": common.fingerprint(train_items),
         "train_images": len(train_items),
         "heldout_images": len(held),
     }
@@ -646,36 +516,26 @@ def train_refiner(
         record["noise"] = HintNoise(
             **{k: tuple(v) if isinstance(v, list) else v for k, v in record["noise"].items()}
         ).to_dict()
-        for key in ("batch", "seed", "val_fraction", "video_every", "config", "noise"):
-            if record.get(key) != options[key]:
-                raise BadInputError(
-                    f"cannot resume: {key} was {record.get(key)!r}, now {options[key]!r}",
-                    path=out,
-                )
-        if record.get("data_fingerprint") != options["data_fingerprint"]:
-            say("warning: the training pictures differ from the checkpoint's; the stream changes")
-        step = int(record["step"])
-        elapsed_before = float(record.get("elapsed_s", 0.0))
+        step, elapsed_before = common.resume_step(
+            record,
+            options,
+            ("batch", "seed", "val_fraction", "video_every", "config", "noise"),
+            steps=steps,
+            out=out,
+            log_path=log_path,
+            say=say,
+        )
         last_val = record.get("val")
-        if steps < step:
-            raise BadInputError(f"cannot resume to {steps} steps: already at step {step}", path=out)
-        _truncate_log(log_path, step)
-        say(f"resuming at step {step}")
     n_params = model.num_params()
     say(
         f"refiner ({config}, {n_params / 1e6:.2f} M params, {size} px crops) on"
-        f" {_device_name(dev)}: {len(train_items)} training pictures ({n_frames} video frames),"
-        f" {len(held)} held out; steps {step}..{steps} of batch {batch}"
+        f" {common.device_name(dev)}: {len(train_items)} training pictures"
+        f" ({n_frames} video frames), {len(held)} held out; steps {step}..{steps} of batch {batch}"
     )
 
     end = steps if stop_at is None else max(step, min(steps, stop_at))
-    loader = DataLoader(
-        stream,
-        batch_size=batch,
-        sampler=StreamSampler(step * batch, end * batch),
-        num_workers=workers,
-        pin_memory=dev.type == "cuda",
-        drop_last=False,
+    loader = common.stream_loader(
+        stream, batch=batch, start=step, end=end, workers=workers, device=dev
     )
 
     def meta() -> dict[str, Any]:
@@ -683,7 +543,7 @@ def train_refiner(
             **options,
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val": last_val,
-            "device": _device_name(dev),
+            "device": common.device_name(dev),
         }
 
     def validate_and_sample() -> None:
@@ -691,7 +551,7 @@ def train_refiner(
         if len(val_set):
             figures = validate(model, val_set, batch=batch, device=dev, amp=use_amp)
             last_val = {k: round(v, 6) for k, v in figures.items()} | {"step": step}
-            _append_log(log_path, {"step": step, **figures, "val_images": len(val_set)})
+            common.append_log(log_path, {"step": step, **figures, "val_images": len(val_set)})
             say(
                 f"step {step}: held-out chroma MSE {figures['val_mse']:.5f},"
                 f" PSNR {figures['val_psnr']:.2f} dB (hint alone {figures['hint_psnr']:.2f} dB,"
@@ -705,55 +565,41 @@ def train_refiner(
     t_start = time.perf_counter()
     if step == 0:
         validate_and_sample()
-    t_window, n_window = time.perf_counter(), 0
-    loss_sum = torch.zeros((), device=dev)
-    mse_sum = torch.zeros((), device=dev)
+    window = common.LossWindow(dev, ("loss", "mse"))
     model.train()
     stopped_early = False
     for grey, hint, target in loader:
         grey = grey.to(dev, non_blocking=True)
         hint = hint.to(dev, non_blocking=True)
         target = target.to(dev, non_blocking=True)
-        rate = lr_at(step, steps=steps, lr=lr, warmup=warm)
-        for g in opt.param_groups:
-            g["lr"] = rate
-        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
-        with ctx:
+        rate = common.set_rate(opt, step, steps=steps, lr=lr, warmup=warm)
+        with common.autocast(use_amp):
             pred = model(grey, hint)
         loss, mse = refiner_loss(pred, target, l1_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
+        common.update(model, opt, loss, clip)
         step += 1
-        loss_sum += loss.detach()
-        mse_sum += mse
-        n_window += 1
+        window.add(loss=loss.detach(), mse=mse)
         if step % log_every == 0 or step == end:
             now = time.perf_counter()
-            row = {
-                "step": step,
-                "loss": float(loss_sum) / n_window,
-                "mse": float(mse_sum) / n_window,
-                "lr": rate,
-                "images_per_s": n_window * batch / max(now - t_window, 1e-9),
-                "elapsed_s": elapsed_before + now - t_start,
-            }
-            _append_log(log_path, row)
+            row = window.row(
+                step,
+                rate,
+                batch=batch,
+                now=now,
+                speed="images_per_s",
+                elapsed_s=elapsed_before + now - t_start,
+            )
+            common.append_log(log_path, row)
             say(
                 f"step {step}/{steps} loss {row['loss']:.5f} (MSE {row['mse']:.5f})"
                 f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
             )
-            loss_sum.zero_()
-            mse_sum.zero_()
-            t_window, n_window = time.perf_counter(), 0
+            window.reset()
         if step % sample_every == 0 or step == steps:
             validate_and_sample()
         if step % checkpoint_every == 0 and step != end:
             save_checkpoint(out, model, opt, step, meta())
-        if time_limit is not None and time.perf_counter() - t_start > time_limit and step < end:
-            say(f"time limit reached at step {step}")
+        if common.out_of_time(t_start, time_limit, step, end, say):
             stopped_early = True
             break
     save_checkpoint(out, model, opt, step, meta())
@@ -807,14 +653,6 @@ def _card(
     }
 
 
-def export_weights(
-    model: Refiner, cfg: RefinerConfig, path: str | Path, *, card: dict[str, Any]
-) -> Path:
-    from panchro.engine.weights import save_model
-
-    return save_model(model.to("cpu").eval(), cfg, path, card=card)
-
-
 def export_checkpoint(
     out: str | Path,
     path: str | Path,
@@ -823,11 +661,9 @@ def export_checkpoint(
     data_note: str | None = None,
 ) -> Path:
     """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
-    out = Path(out)
-    record = read_checkpoint(out)
-    cfg = RefinerConfig.from_dict(record["config"])
-    model = build(cfg)
-    load_checkpoint(out, model, None, torch.device("cpu"))
+    record, model, cfg = common.checkpoint_model(
+        Path(out), RefinerConfig.from_dict, build, fmt=FORMAT, what=WHAT
+    )
     description = data_note or (
         f"{record['train_images']} training pictures from {', '.join(record['data'])};"
         f" {record['heldout_images']} held out"
@@ -846,11 +682,15 @@ __all__ = [
     "config_named",
     "disturb_colour",
     "export_checkpoint",
+    "export_weights",
     "hint_from_picture",
+    "load_checkpoint",
     "make_refiner_example",
     "pick_partner",
     "quantize_hint",
+    "read_checkpoint",
     "refiner_loss",
+    "save_checkpoint",
     "train_refiner",
     "validate",
     "write_sample_grid",

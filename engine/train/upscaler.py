@@ -27,8 +27,9 @@ What one run writes under `out/`:
   samples/step-N.png         rows of held-out windows: input (bicubic) | output | original
   upscaler_x{s}.safetensors  the exported model once the run reaches `steps`
 
-Recipe: L1 loss, AdamW, warm-up then cosine decay (`train.colorizer.lr_at`),
-gradient clipping, bf16 autocast on CUDA. Resuming restores weights,
+Recipe: L1 loss, AdamW, warm-up then cosine decay (`train.common.lr_at`),
+gradient clipping, bf16 autocast on CUDA. The run folder, checkpoints and log
+are `train.common`'s, as for the other trainers. Resuming restores weights,
 optimizer moments, step and RNG; the example at each stream position is a
 function of (seed, position) alone, so a resumed run computes what an
 uninterrupted one would.
@@ -36,34 +37,28 @@ uninterrupted one would.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from panchro.engine.color import rgb_to_ycbcr
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.errors import BadInputError
 from panchro.engine.evaluate import psnr, write_sheet
-from panchro.engine.fsutil import atomic_write
 from panchro.engine.models.upscaler import PRESETS, Upscaler, UpscalerConfig, bicubic_up, build
-from panchro.engine.train import degrade
-from panchro.engine.train.colorizer import lr_at, make_optimizer
+from panchro.engine.train import common, degrade
+from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
 from panchro.engine.train.data import (
     MATRIX,
     VIDEO_MAX_SIDE,
     ImageItem,
-    StreamSampler,
     collect_items,
     describe_items,
     load_rgb,
@@ -71,11 +66,9 @@ from panchro.engine.train.data import (
 )
 
 FORMAT = "panchro.train.upscaler.v1"
-KEEP_CHECKPOINTS = 2
+WHAT = "an upscaler"  # for "not an upscaler training checkpoint"
 SAMPLE_WINDOWS = 4
 STILL_FRACTION = 0.25  # of windows from pictures that do not move at all
-
-PrintFn = Callable[[str], None]
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -205,119 +198,22 @@ def fixed_windows(
 # --- checkpoints ----------------------------------------------------------------------------
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-
-    atomic_write(path, write)
-
-
 def save_checkpoint(
     out: Path, model: Upscaler, opt: torch.optim.Optimizer, step: int, meta: dict[str, Any]
 ) -> Path:
     """Write the step-N files, then checkpoint.json naming them; prune the old ones."""
-    folder = out / "checkpoints"
-    folder.mkdir(exist_ok=True)
-    stem = f"step-{step:08d}"
-    model_file = folder / f"{stem}.model.safetensors"
-    optim_file = folder / f"{stem}.optim.safetensors"
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": FORMAT}))
-    sd = opt.state_dict()
-    tensors: dict[str, Tensor] = {}
-    scalars: dict[str, Any] = {}
-    for idx, st in sd["state"].items():
-        for name, value in st.items():
-            if torch.is_tensor(value):
-                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
-            else:
-                scalars[f"{idx}.{name}"] = value
-    tensors["rng.torch"] = torch.get_rng_state()
-    if torch.cuda.is_available():
-        tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    record = {
-        **meta,
-        "format": FORMAT,
-        "step": step,
-        "model_file": str(model_file.relative_to(out)),
-        "optim_file": str(optim_file.relative_to(out)),
-        "optim_scalars": scalars,
-        "param_groups": [dict(g) for g in sd["param_groups"]],
-    }
-    _write_json(out / "checkpoint.json", record)
-    stems = sorted({p.name.split(".")[0] for p in folder.glob("step-*.safetensors")})
-    for old in stems[:-KEEP_CHECKPOINTS]:
-        for p in folder.glob(f"{old}.*"):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-    return out / "checkpoint.json"
+    return common.save_checkpoint(out, model, opt, step, meta, fmt=FORMAT)
 
 
 def read_checkpoint(out: Path) -> dict[str, Any]:
-    path = out / "checkpoint.json"
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
-    if record.get("format") != FORMAT:
-        raise BadInputError(f"not an upscaler training checkpoint ({FORMAT})", path=path)
-    return record
+    return common.read_checkpoint(out, fmt=FORMAT, what=WHAT)
 
 
 def load_checkpoint(
     out: Path, model: Upscaler, opt: torch.optim.Optimizer | None, device: torch.device
 ) -> dict[str, Any]:
     """Restore weights (and optimizer and RNG when `opt` is given) -> the checkpoint record."""
-    record = read_checkpoint(out)
-    model_file, optim_file = out / record["model_file"], out / record["optim_file"]
-    try:
-        model.load_state_dict(load_file(str(model_file)), strict=True)
-        if opt is None:
-            return record
-        tensors = load_file(str(optim_file))
-    except FileNotFoundError as err:
-        raise BadInputError(f"checkpoint file missing ({err.filename})", path=out) from None
-    except Exception as err:  # safetensors' own errors, shape mismatches
-        raise BadInputError(f"cannot load the checkpoint ({err})", path=model_file) from None
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("state."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value.to(device)
-    for key, value in record.get("optim_scalars", {}).items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
-    groups = [
-        {**g, "betas": tuple(g["betas"])} if isinstance(g.get("betas"), list) else dict(g)
-        for g in record["param_groups"]
-    ]
-    opt.load_state_dict({"state": state, "param_groups": groups})
-    torch.set_rng_state(tensors["rng.torch"])
-    if "rng.cuda" in tensors and device.type == "cuda":
-        torch.cuda.set_rng_state(tensors["rng.cuda"])
-    return record
-
-
-def _append_log(path: Path, row: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    """Drop rows a crashed run wrote after the checkpoint it is resumed from."""
-    if not path.is_file():
-        return
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line).get("step", 0) <= step
-    ]
-    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
+    return common.load_checkpoint(out, model, opt, device, fmt=FORMAT, what=WHAT)
 
 
 # --- validation and pictures ----------------------------------------------------------------
@@ -362,25 +258,6 @@ def write_samples(
 
 
 # --- the run --------------------------------------------------------------------------------
-
-
-def _fingerprint(items: Sequence[ImageItem]) -> str:
-    h = hashlib.sha1()
-    for it in items:
-        h.update(it.key.encode("utf-8") + b"\0")
-    return h.hexdigest()[:16]
-
-
-def _spread(items: Sequence[ImageItem], n: int) -> list[ImageItem]:
-    if len(items) <= n:
-        return list(items)
-    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 def train_upscaler(
@@ -448,25 +325,14 @@ def train_upscaler(
         "full" if config == "quality" and dev.type == "cuda" else "cpu-reduced"
     )
 
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"cannot create the folder ({err.strerror})", path=out) from None
-    if (out / "checkpoint.json").exists() and not resume:
-        raise OutputError(
-            "holds a training run already; resume it or choose another folder", path=out
-        )
-    log_path = out / "log.jsonl"
-    samples_dir = out / "samples"
-    samples_dir.mkdir(exist_ok=True)
+    out, log_path, samples_dir = common.open_run(out, resume=resume)
     export_path = Path(export) if export is not None else out / f"{cfg.model_name}.safetensors"
 
     items = collect_items(data, video_every=video_every)
     train_items, held = split_items(items, val_fraction)
     stream = WindowStream(train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only)
-    val_windows = fixed_windows(_spread(held, val_limit), cfg, patch)
-    sample_windows = fixed_windows(_spread(held or train_items, SAMPLE_WINDOWS), cfg, patch)
+    val_windows = fixed_windows(common.spread(held, val_limit), cfg, patch)
+    sample_windows = fixed_windows(common.spread(held or train_items, SAMPLE_WINDOWS), cfg, patch)
     description = data_note or (
         f"{describe_items(train_items)} (training windows); {len(held)} held out"
         f" (SHA-1 of the name < {val_fraction:g}); degraded by engine/train/degrade.py"
@@ -490,7 +356,7 @@ def train_upscaler(
         "config_name": config,
         "config": cfg.to_dict(),
         "data": [str(d) for d in data],
-        "data_fingerprint": _fingerprint(train_items),
+        "data_fingerprint": common.fingerprint(train_items),
         "train_items": len(train_items),
         "heldout_items": len(held),
     }
@@ -498,38 +364,29 @@ def train_upscaler(
     last_val: tuple[float, float] | None = None
     if resume:
         record = load_checkpoint(out, model, opt, dev)
-        for key in ("batch", "patch", "seed", "val_fraction", "config", "bicubic_only"):
-            if record.get(key) != options[key]:
-                raise BadInputError(
-                    f"cannot resume: {key} was {record.get(key)!r}, now {options[key]!r}",
-                    path=out,
-                )
-        if record.get("data_fingerprint") != options["data_fingerprint"]:
-            say("warning: the training data differ from the checkpoint's; the stream changes")
-        step = int(record["step"])
-        elapsed_before = float(record.get("elapsed_s", 0.0))
+        step, elapsed_before = common.resume_step(
+            record,
+            options,
+            ("batch", "patch", "seed", "val_fraction", "config", "bicubic_only"),
+            steps=steps,
+            out=out,
+            log_path=log_path,
+            say=say,
+            data_word="data",
+        )
         if record.get("val_psnr") is not None:
             last_val = (record["val_psnr"], record["val_bicubic_psnr"])
-        if steps < step:
-            raise BadInputError(f"cannot resume to {steps} steps: already at step {step}", path=out)
-        _truncate_log(log_path, step)
-        say(f"resuming at step {step}")
     model.to(memory_format=torch.channels_last)  # faster convolutions with cuDNN and oneDNN
     n_params = model.num_params()
     say(
         f"{cfg.model_name} ({config}, {n_params / 1e6:.3f} M params, {cfg.frames} frames) on"
-        f" {_device_name(dev)}: {len(train_items)} training items, {len(held)} held out;"
+        f" {common.device_name(dev)}: {len(train_items)} training items, {len(held)} held out;"
         f" steps {step}..{steps} of batch {batch} x {patch}px"
     )
 
     end = steps if stop_at is None else max(step, min(steps, stop_at))
-    loader = DataLoader(
-        stream,
-        batch_size=batch,
-        sampler=StreamSampler(step * batch, end * batch),
-        num_workers=workers,
-        pin_memory=dev.type == "cuda",
-        persistent_workers=False,
+    loader = common.stream_loader(
+        stream, batch=batch, start=step, end=end, workers=workers, device=dev
     )
 
     def meta() -> dict[str, Any]:
@@ -538,14 +395,14 @@ def train_upscaler(
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val_psnr": last_val[0] if last_val else None,
             "val_bicubic_psnr": last_val[1] if last_val else None,
-            "device": _device_name(dev),
+            "device": common.device_name(dev),
         }
 
     def validate_and_sample() -> None:
         nonlocal last_val
         if val_windows:
             last_val = validate(model, val_windows, dev)
-            _append_log(
+            common.append_log(
                 log_path,
                 {
                     "step": step,
@@ -562,50 +419,40 @@ def train_upscaler(
         say(f"samples: {sheet}")
 
     t_start = time.perf_counter()
-    t_window, n_window = time.perf_counter(), 0
-    loss_sum = torch.zeros((), device=dev)
+    window = common.LossWindow(dev, ("loss",))
     model.train()
     stopped_early = False
     for lr_batch, hr_batch in loader:
         lr_batch = lr_batch.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
         hr_batch = hr_batch.to(dev, non_blocking=True)
-        rate = lr_at(step, steps=steps, lr=lr, warmup=warm)
-        for g in opt.param_groups:
-            g["lr"] = rate
-        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
-        with ctx:
+        rate = common.set_rate(opt, step, steps=steps, lr=lr, warmup=warm)
+        with common.autocast(use_amp):
             pred = model(lr_batch)
         loss = (pred.float() - hr_batch).abs().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
+        common.update(model, opt, loss, clip)
         step += 1
-        loss_sum += loss.detach()
-        n_window += 1
+        window.add(loss=loss.detach())
         if step % log_every == 0 or step == end:
             now = time.perf_counter()
-            row = {
-                "step": step,
-                "loss": float(loss_sum) / n_window,
-                "lr": rate,
-                "windows_per_s": n_window * batch / max(now - t_window, 1e-9),
-                "elapsed_s": elapsed_before + now - t_start,
-            }
-            _append_log(log_path, row)
+            row = window.row(
+                step,
+                rate,
+                batch=batch,
+                now=now,
+                speed="windows_per_s",
+                elapsed_s=elapsed_before + now - t_start,
+            )
+            common.append_log(log_path, row)
             say(
                 f"step {step}/{steps} L1 {row['loss']:.5f} lr {rate:.2e}"
                 f" {row['windows_per_s']:.1f} windows/s"
             )
-            loss_sum.zero_()
-            t_window, n_window = time.perf_counter(), 0
+            window.reset()
         if step % sample_every == 0 or step == steps:
             validate_and_sample()
         if step % checkpoint_every == 0 and step != end:
             save_checkpoint(out, model, opt, step, meta())
-        if time_limit is not None and time.perf_counter() - t_start > time_limit and step < end:
-            say(f"time limit reached at step {step}")
+        if common.out_of_time(t_start, time_limit, step, end, say):
             stopped_early = True
             break
     save_checkpoint(out, model, opt, step, meta())
@@ -625,7 +472,7 @@ def train_upscaler(
         "heldout_items": len(held),
         "weights": None,
     }
-    losses = _train_losses(log_path)
+    losses = [r["loss"] for r in common.train_rows(log_path)]
     if losses:
         result["loss_first"], result["loss"] = losses[0], losses[-1]
     if step >= steps:
@@ -633,13 +480,6 @@ def train_upscaler(
         result["weights"] = str(export_weights(model, cfg, export_path, card=card))
         say(f"exported {result['weights']} ({card_scale}, {step} steps)")
     return result
-
-
-def _train_losses(log_path: Path) -> list[float]:
-    if not log_path.is_file():
-        return []
-    rows = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [r["loss"] for r in rows if "loss" in r]
 
 
 def _card(
@@ -666,14 +506,6 @@ def _card(
     }
 
 
-def export_weights(
-    model: Upscaler, cfg: UpscalerConfig, path: str | Path, *, card: dict[str, Any]
-) -> Path:
-    from panchro.engine.weights import save_model
-
-    return save_model(model.to("cpu").eval(), cfg, path, card=card)
-
-
 def export_checkpoint(
     out: str | Path,
     path: str | Path,
@@ -682,11 +514,9 @@ def export_checkpoint(
     data_note: str | None = None,
 ) -> Path:
     """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
-    out = Path(out)
-    record = read_checkpoint(out)
-    cfg = UpscalerConfig.from_dict(record["config"])
-    model = build(cfg)
-    load_checkpoint(out, model, None, torch.device("cpu"))
+    record, model, cfg = common.checkpoint_model(
+        Path(out), UpscalerConfig.from_dict, build, fmt=FORMAT, what=WHAT
+    )
     description = data_note or (
         f"{record['train_items']} training items from {', '.join(record['data'])};"
         f" {record['heldout_items']} held out"
@@ -699,6 +529,7 @@ __all__ = [
     "WindowStream",
     "clip_luma",
     "export_checkpoint",
+    "export_weights",
     "fixed_windows",
     "hr_window",
     "load_checkpoint",

@@ -264,3 +264,50 @@ def test_export_of_a_stopped_run_and_the_cli(photos: Path, tmp_path: Path):
     assert main(args) == 0
     assert load_model(out / "refiner.safetensors")[2]["card"]["steps"] == 3
     assert main([*args[:4], "--config", "huge", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_checkpoints_are_tagged_per_trainer_pruned_and_restore_exactly(tmp_path: Path):
+    from safetensors import safe_open
+
+    from panchro.engine.train import colorizer as C
+    from panchro.engine.train import refiner as R
+    from panchro.engine.train import upscaler as U
+    from panchro.engine.train.common import make_optimizer
+
+    def trained(seed: int) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4))
+        opt = make_optimizer(model, 1e-2, 0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            model(torch.randn(5, 3)).square().mean().backward()
+            opt.step()
+        return model, opt
+
+    model, opt = trained(0)
+    for step in (1, 2, 3):
+        R.save_checkpoint(tmp_path, model, opt, step, {"note": "x"})
+    kept = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert kept == [f"step-0000000{s}.{k}.safetensors" for s in (2, 3) for k in ("model", "optim")]
+    for name in kept:
+        with safe_open(str(tmp_path / "checkpoints" / name), "pt") as f:
+            assert f.metadata() == {"format": R.FORMAT}
+    expect_rng = torch.get_rng_state()
+    assert R.read_checkpoint(tmp_path)["format"] == "panchro.train.refiner.v1"
+    with pytest.raises(BadInputError, match="not a colorizer training checkpoint"):
+        C.read_checkpoint(tmp_path)
+    with pytest.raises(BadInputError, match="not an upscaler training checkpoint"):
+        U.load_checkpoint(tmp_path, model, opt, torch.device("cpu"))
+
+    torch.manual_seed(99)  # another RNG state, other weights and moments: all replaced
+    other, other_opt = trained(1)
+    record = R.load_checkpoint(tmp_path, other, other_opt, torch.device("cpu"))
+    assert record["step"] == 3 and record["note"] == "x"
+    assert torch.equal(torch.get_rng_state(), expect_rng)
+    for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    mine, theirs = opt.state_dict(), other_opt.state_dict()
+    assert mine["param_groups"] == theirs["param_groups"]
+    for i, st in mine["state"].items():
+        for k, v in st.items():
+            assert torch.equal(v, theirs["state"][i][k]), (i, k)

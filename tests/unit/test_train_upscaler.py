@@ -10,7 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.cli import build_parser
+from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
 from panchro.engine.models.upscaler import UpscalerConfig
 from panchro.engine.train.data import collect_items
 from panchro.engine.train.upscaler import (
@@ -20,7 +21,7 @@ from panchro.engine.train.upscaler import (
     hr_window,
     train_upscaler,
 )
-from panchro.engine.weights import load_model
+from panchro.engine.weights import load_model, read_meta
 from tests.makemedia import make_video
 
 SMALL_X2 = UpscalerConfig.preset("small", scale=2)  # 3 frames
@@ -169,3 +170,22 @@ def test_a_tiny_run_overfits(tmp_path: Path):
     # it starts as bicubic (a zero head) and learns to beat it on the one picture
     assert losses[-1] < 0.85 * losses[0], losses
     assert result["loss"] == losses[-1] and result["loss_first"] == losses[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "command"),
+    [
+        ("upscaler_x1", "panchro train upscaler --scale 1"),
+        ("upscaler_x4", "panchro train upscaler --scale 4"),
+        ("colorizer", "panchro train colorizer"),
+    ],
+)
+def test_missing_weights_name_a_train_command_that_parses(tmp_path: Path, model: str, command: str):
+    with pytest.raises(ModelMissingError) as err:
+        read_meta(tmp_path / f"{model}.safetensors", expect=model)
+    assert f"(train them with `{command}`)" in str(err.value)
+    # the hint is a command the CLI takes (with the data it needs), for that very model
+    args = build_parser().parse_args([*command.split()[1:], "--data", str(tmp_path)])
+    trains = "upscaler" if model.startswith("upscaler") else model
+    assert args.func.__name__ == f"cmd_train_{trains}"
+    assert getattr(args, "scale", None) == (int(model[-1]) if trains == "upscaler" else None)

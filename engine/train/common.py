@@ -1,0 +1,441 @@
+"""The plumbing every trainer shares: run folder, checkpoints, loss log, schedule, export.
+
+The colorizer, refiner and upscaler trainers (`train.colorizer`, `train.refiner`,
+`train.upscaler`) write the same kind of resumable run, so the code that writes
+and reads it lives here once:
+
+  checkpoint.json            the latest checkpoint: the run's options, step, files (written last)
+  checkpoints/step-N.model.safetensors   model weights at step N
+  checkpoints/step-N.optim.safetensors   AdamW moments, flattened ("state.<param>.<name>"),
+                                         and the torch (and CUDA) RNG state; no pickles
+  log.jsonl                  one JSON object a line, appended; cut back to the checkpoint's
+                             step when a crashed run is resumed
+  samples/                   the trainer's sample pictures
+
+Each trainer keeps its own checkpoint `fmt` tag ("panchro.train.colorizer.v1", ...):
+it is written into every file and checked on reading, so one trainer never
+resumes another's run. The recipe's shared parts are here too: AdamW without
+decay on biases and norms (`make_optimizer`) and linear warm-up then cosine decay
+to 5 % of the peak rate (`lr_at`). What differs per trainer (examples, loss,
+figures, the model card) stays in the trainer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch.utils.data import DataLoader, Dataset
+
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.fsutil import atomic_write
+from panchro.engine.train.data import ImageItem, StreamSampler
+
+MIN_LR_FRACTION = 0.05
+KEEP_CHECKPOINTS = 2
+
+PrintFn = Callable[[str], None]
+C = TypeVar("C")  # a model's config dataclass
+M = TypeVar("M", bound=torch.nn.Module)
+
+
+# --- the recipe ---------------------------------------------------------------------------
+
+
+def lr_at(step: int, *, steps: int, lr: float, warmup: int) -> float:
+    """Learning rate for the update that takes the model from `step` to `step + 1`."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return lr * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over `model`, with `weight_decay` on matrices and kernels only."""
+    # Decaying norms' gains and biases just fights them.
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99), eps=1e-8)
+
+
+def set_rate(opt: torch.optim.Optimizer, step: int, *, steps: int, lr: float, warmup: int) -> float:
+    """Set every group's learning rate to `lr_at(step, ...)`; -> that rate."""
+    rate = lr_at(step, steps=steps, lr=lr, warmup=warmup)
+    for g in opt.param_groups:
+        g["lr"] = rate
+    return rate
+
+
+def autocast(use_amp: bool) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on CUDA when `use_amp`, else a context that does nothing."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else contextlib.nullcontext()
+
+
+def update(
+    model: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor, clip: float
+) -> None:
+    """One optimizer step on `loss`, the gradient norm clipped to `clip` when it is positive."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """`data` as indented JSON at `path`, atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+def save_checkpoint(
+    out: Path,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    step: int,
+    meta: dict[str, Any],
+    *,
+    fmt: str,
+    keep: int = KEEP_CHECKPOINTS,
+) -> Path:
+    """Write the step-N files, then checkpoint.json naming them; keep the last `keep`."""
+    folder = out / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    stem = f"step-{step:08d}"
+    model_file = folder / f"{stem}.model.safetensors"
+    optim_file = folder / f"{stem}.optim.safetensors"
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(model_file, lambda tmp: save_file(weights, tmp, metadata={"format": fmt}))
+
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {}
+    for idx, st in sd["state"].items():
+        for name, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{name}"] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    atomic_write(optim_file, lambda tmp: save_file(tensors, tmp, metadata={"format": fmt}))
+
+    record = {
+        **meta,
+        "format": fmt,
+        "step": step,
+        "model_file": str(model_file.relative_to(out)),
+        "optim_file": str(optim_file.relative_to(out)),
+        "optim_scalars": scalars,
+        "param_groups": [dict(g) for g in sd["param_groups"]],
+    }
+    write_json(out / "checkpoint.json", record)
+    # older checkpoints go only once the new one is complete and named in the JSON
+    stems = sorted({p.name.split(".")[0] for p in folder.glob("step-*.safetensors")})
+    for old in stems[:-keep]:
+        for p in folder.glob(f"{old}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    return out / "checkpoint.json"
+
+
+def read_checkpoint(out: Path, *, fmt: str, what: str) -> dict[str, Any]:
+    """The checkpoint record in `out`; BadInputError unless it is there, whole and `fmt`.
+
+    `what` names the trainer in the refusal ("a colorizer", "an upscaler").
+    """
+    path = out / "checkpoint.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
+    if record.get("format") != fmt:
+        raise BadInputError(f"not {what} training checkpoint ({fmt})", path=path)
+    return record
+
+
+def load_checkpoint(
+    out: Path,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer | None,
+    device: torch.device,
+    *,
+    fmt: str,
+    what: str,
+) -> dict[str, Any]:
+    """Restore weights (and optimizer and RNG when `opt` is given) -> the checkpoint record."""
+    record = read_checkpoint(out, fmt=fmt, what=what)
+    model_file, optim_file = out / record["model_file"], out / record["optim_file"]
+    try:
+        model.load_state_dict(load_file(str(model_file)), strict=True)
+        if opt is None:
+            return record
+        tensors = load_file(str(optim_file))
+    except FileNotFoundError as err:
+        raise BadInputError(f"checkpoint file missing ({err.filename})", path=out) from None
+    except Exception as err:  # safetensors' own errors, shape mismatches
+        raise BadInputError(f"cannot load the checkpoint ({err})", path=model_file) from None
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("state."):
+            _, idx, name = key.split(".", 2)
+            # left on the CPU: load_state_dict moves moments to their parameter's device
+            # and keeps AdamW's step counter where a fresh run has it
+            state.setdefault(int(idx), {})[name] = value
+    for key, value in record.get("optim_scalars", {}).items():
+        idx, name = key.split(".", 1)
+        state.setdefault(int(idx), {})[name] = value
+    groups = [
+        {**g, "betas": tuple(g["betas"])} if isinstance(g.get("betas"), list) else dict(g)
+        for g in record["param_groups"]
+    ]
+    opt.load_state_dict({"state": state, "param_groups": groups})
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and device.type == "cuda":
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    return record
+
+
+# --- the run folder and its log -----------------------------------------------------------
+
+
+def open_run(out: str | Path, *, resume: bool) -> tuple[Path, Path, Path]:
+    """Create the run folder, refusing one that holds a run unless resuming.
+
+    -> (the folder, its log.jsonl, its samples/ folder, which this creates).
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the folder ({err.strerror})", path=out) from None
+    if (out / "checkpoint.json").exists() and not resume:
+        raise OutputError(
+            "holds a training run already; resume it or choose another folder", path=out
+        )
+    samples_dir = out / "samples"
+    samples_dir.mkdir(exist_ok=True)
+    return out, out / "log.jsonl", samples_dir
+
+
+def resume_step(
+    record: dict[str, Any],
+    options: dict[str, Any],
+    keys: Sequence[str],
+    *,
+    steps: int,
+    out: Path,
+    log_path: Path,
+    say: PrintFn,
+    data_word: str = "pictures",
+) -> tuple[int, float]:
+    """Check a checkpoint `record` against this call's `options`; -> (step, elapsed_s before).
+
+    The `keys` must match (they decide the data stream and the model);
+    different training data only warn. Cuts the log back to the checkpoint's step.
+    """
+    for key in keys:
+        if record.get(key) != options[key]:
+            raise BadInputError(
+                f"cannot resume: {key} was {record.get(key)!r}, now {options[key]!r}",
+                path=out,
+            )
+    if record.get("data_fingerprint") != options["data_fingerprint"]:
+        say(f"warning: the training {data_word} differ from the checkpoint's; the stream changes")
+    step = int(record["step"])
+    elapsed_before = float(record.get("elapsed_s", 0.0))
+    if steps < step:
+        raise BadInputError(f"cannot resume to {steps} steps: already at step {step}", path=out)
+    truncate_log(log_path, step)
+    say(f"resuming at step {step}")
+    return step, elapsed_before
+
+
+def append_log(path: Path, row: dict[str, Any]) -> None:
+    """One JSON line at the end of the log."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Drop rows a crashed run wrote after the checkpoint it is resumed from."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    atomic_write(path, lambda tmp: Path(tmp).write_text("".join(k + "\n" for k in kept)))
+
+
+def train_rows(path: Path) -> list[dict[str, Any]]:
+    """The training rows of a log (those with a "loss"), oldest first; [] without a log."""
+    if not path.is_file():
+        return []
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [r for r in rows if "loss" in r]
+
+
+def stream_loader(
+    stream: Dataset, *, batch: int, start: int, end: int, workers: int, device: torch.device
+) -> DataLoader:
+    """Batches of `stream` for steps start..end: positions start*batch .. end*batch."""
+    return DataLoader(
+        stream,
+        batch_size=batch,
+        sampler=StreamSampler(start * batch, end * batch),
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        drop_last=False,
+    )
+
+
+class LossWindow:
+    """Per-step figures summed since the last log row, as device tensors, and the row they make.
+
+    Summing on the device keeps the GPU from waiting on every step; only a log row
+    reads the sums back.
+    """
+
+    def __init__(self, device: torch.device, names: Sequence[str]) -> None:
+        self.sums = {name: torch.zeros((), device=device) for name in names}
+        self.steps = 0
+        self.since = time.perf_counter()
+
+    def add(self, **figures: torch.Tensor) -> None:
+        """One step's figures (detached), by name."""
+        for name, value in figures.items():
+            self.sums[name] += value
+        self.steps += 1
+
+    def row(
+        self, step: int, rate: float, *, batch: int, now: float, speed: str, elapsed_s: float
+    ) -> dict[str, Any]:
+        """{"step", the mean of each figure, "lr", `speed` (examples a second), "elapsed_s"}."""
+        return {
+            "step": step,
+            **{name: float(total) / self.steps for name, total in self.sums.items()},
+            "lr": rate,
+            speed: self.steps * batch / max(now - self.since, 1e-9),
+            "elapsed_s": elapsed_s,
+        }
+
+    def reset(self) -> None:
+        """Start the next window (after the row is logged and said)."""
+        for total in self.sums.values():
+            total.zero_()
+        self.steps = 0
+        self.since = time.perf_counter()
+
+
+def out_of_time(
+    t_start: float, time_limit: float | None, step: int, end: int, say: PrintFn
+) -> bool:
+    """True (and said) when `time_limit` seconds have passed since `t_start` before `end`."""
+    if time_limit is not None and time.perf_counter() - t_start > time_limit and step < end:
+        say(f"time limit reached at step {step}")
+        return True
+    return False
+
+
+# --- small things the runs and their cards record -----------------------------------------
+
+
+def spread(items: Sequence[ImageItem], n: int) -> list[ImageItem]:
+    """n items spread evenly over the list (its order is by source, so this mixes them)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
+
+
+def fingerprint(items: Sequence[ImageItem]) -> str:
+    """16 hex digits of SHA-1 over the items' keys: tells whether a resumed run's data changed."""
+    h = hashlib.sha1()
+    for it in items:
+        h.update(it.key.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def device_name(device: torch.device) -> str:
+    """The device as the log and the model card name it: "cuda (<GPU>)" or "cpu (<n> threads)"."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def export_weights(
+    model: torch.nn.Module, cfg: Any, path: str | Path, *, card: dict[str, Any]
+) -> Path:
+    """Save `model` (moved to the CPU, in eval mode) and its config as weights with `card`."""
+    from panchro.engine.weights import save_model
+
+    return save_model(model.to("cpu").eval(), cfg, path, card=card)
+
+
+def checkpoint_model(
+    out: Path,
+    config_from_dict: Callable[[dict[str, Any]], C],
+    build: Callable[[C], M],
+    *,
+    fmt: str,
+    what: str,
+) -> tuple[dict[str, Any], M, C]:
+    """The model of the latest checkpoint in `out`, on the CPU -> (record, model, config)."""
+    record = read_checkpoint(out, fmt=fmt, what=what)
+    cfg = config_from_dict(record["config"])
+    model = build(cfg)
+    load_checkpoint(out, model, None, torch.device("cpu"), fmt=fmt, what=what)
+    return record, model, cfg
+
+
+__all__ = [
+    "KEEP_CHECKPOINTS",
+    "LossWindow",
+    "MIN_LR_FRACTION",
+    "append_log",
+    "autocast",
+    "checkpoint_model",
+    "device_name",
+    "export_weights",
+    "fingerprint",
+    "load_checkpoint",
+    "lr_at",
+    "make_optimizer",
+    "open_run",
+    "out_of_time",
+    "read_checkpoint",
+    "resume_step",
+    "save_checkpoint",
+    "set_rate",
+    "spread",
+    "stream_loader",
+    "train_rows",
+    "truncate_log",
+    "update",
+    "write_json",
+]
