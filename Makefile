@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SAMPLE := resources/samples/bbb_bw.mp4
 OUT_DIR ?= out
 
-.PHONY: run test lint venv clean bench sample-film
+.PHONY: run test lint venv clean bench sample-film package package-archive selftest selftest-bundle
 
 venv: $(VENV)/.installed
 
@@ -39,6 +39,36 @@ lint: venv
 
 bench: venv
 	$(BIN)/panchro bench io
+
+# Does this checkout work end to end? (the engine as the GUI starts it, K=2 colour modes,
+# one second restored; see engine/selftest.py)
+selftest: venv
+	$(BIN)/panchro self-test
+
+# --- the desktop bundle (docs/packaging.md); separate from `make test`: it takes minutes ---
+PKG_SITE := build/package/site
+BUNDLE = dist/$(shell $(BIN)/python packaging/bundle.py name 2>/dev/null)
+
+# dist/Panchro-<version>-linux-x86_64/: PyInstaller (pinned in pyproject's `package` extra)
+# builds it from panchro installed, not editable, into $(PKG_SITE); then its size and
+# start-up times are printed.
+package: venv
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,package]'
+	rm -rf $(PKG_SITE) build/lib
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
+		--target $(PKG_SITE) .
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/panchro.spec
+	$(BIN)/python packaging/measure.py $(BUNDLE)
+
+# The bundle's own self-test, headless (what CI runs after `make package`).
+selftest-bundle:
+	QT_QPA_PLATFORM=offscreen $(BUNDLE)/Panchro --self-test
+
+# The download: dist/Panchro-<version>-linux-x86_64.tar.gz.
+package-archive:
+	tar -C dist -czf $(BUNDLE).tar.gz $(notdir $(BUNDLE))
+	@du -h $(BUNDLE).tar.gz
 
 clean:
 	rm -rf $(VENV) build dist out *.egg-info

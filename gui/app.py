@@ -3,6 +3,10 @@
 `--screenshot PNG` opens FILM, waits until its first frame, its shots and their
 thumbnails are shown, saves the window as PNG and quits: for the docs, and a
 quick check that the whole app works on a machine.
+
+`--self-test` runs `panchro self-test` through the engine program (the bundled
+`panchro-engine` in a bundle) and exits with its code; it needs no screen.
+`--startup-time` prints how long the window took to appear after launch, and quits.
 """
 
 from __future__ import annotations
@@ -10,14 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from panchro.gui.engine_process import FAILED
+from panchro.engine import __version__
+from panchro.gui.engine_process import FAILED, self_test_command
 from panchro.gui.main_window import APP_NAME, MainWindow, app_icon
 
 
@@ -35,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="panchro-gui", description="Panchro: restore old black-and-white films."
     )
+    p.add_argument("--version", action="version", version=f"Panchro {__version__}")
     p.add_argument("film", nargs="?", help="a film, a folder of frames, or an image to open")
     p.add_argument("--fps", type=float, help="frame rate of a folder of frames")
     p.add_argument("--size", type=_size, default=(1280, 800), help="window size, e.g. 1280x800")
@@ -50,7 +58,47 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="with --screenshot: give up after this many seconds (default 300)",
     )
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the installation end to end on the sample film, print a report, exit 0/1",
+    )
+    p.add_argument(
+        "--startup-time",
+        action="store_true",
+        help="print the seconds from launch to the window's first paint, then quit",
+    )
     return p
+
+
+def seconds_since_launch() -> float:
+    """Seconds since this process started (from /proc on Linux: the bundle's loader and
+    Python's start count too; elsewhere since this module was imported)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+_IMPORTED = time.monotonic()
+
+
+class _FirstPaint(QObject):
+    """Calls `then` once, at the watched widget's first paint."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        super().__init__()
+        self._then: Callable[[], None] | None = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            QTimer.singleShot(0, then)
+        return False
 
 
 def save_screenshot(window: MainWindow, path: Path) -> None:
@@ -64,6 +112,9 @@ def save_screenshot(window: MainWindow, path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        program, rest = self_test_command()
+        return subprocess.call([program, *rest])
     if args.screenshot and not args.film:
         print("panchro-gui: --screenshot needs a FILM to open", file=sys.stderr)
         return 2
@@ -76,9 +127,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     window.resize(*args.size)
     app.aboutToQuit.connect(window.engine.shutdown)
+    if args.startup_time:
+
+        def shown() -> None:
+            print(f"window visible {seconds_since_launch():.2f} s after launch", flush=True)
+            app.quit()
+
+        painted = _FirstPaint(shown)
+        window.installEventFilter(painted)
     window.show()
     if args.film:
-        window.open_film(args.film, fps=args.fps)
+        if str(args.film).endswith(".panchro"):
+            window.open_project(args.film)  # a project double-clicked in a file manager
+        else:
+            window.open_film(args.film, fps=args.fps)
 
     # Ctrl+C in the terminal quits cleanly; the timer lets Python see the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())

@@ -15,7 +15,6 @@ restarts and leaves the state at "failed".
 from __future__ import annotations
 
 import itertools
-import sys
 import tempfile
 import time
 from collections import deque
@@ -29,12 +28,11 @@ from PySide6.QtCore import (
     QObject,
     QProcess,
     QProcessEnvironment,
-    QStandardPaths,
     QTimer,
     Signal,
 )
 
-from panchro.engine import protocol
+from panchro.engine import paths, protocol
 from panchro.engine.protocol import Event, Message, ProtocolError, Request
 
 Callback = Callable[[Message], None]
@@ -55,19 +53,26 @@ _LOG_ROTATE_BYTES = 4 * 1024 * 1024
 
 
 def default_log_path() -> Path:
-    """The engine's log file: the user's cache folder, or the temp folder without one."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
-    folder = Path(base) / "panchro" if base else Path(tempfile.gettempdir()) / "panchro"
+    """The engine's log file: the user's log folder (paths.user_log_dir), or the temp folder
+    when that cannot be made."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = paths.user_log_dir()
     except OSError:
         folder = Path(tempfile.gettempdir())
     return folder / "engine.log"
 
 
 def engine_command() -> tuple[str, list[str]]:
-    """The program and arguments that start an engine speaking on stdin/stdout."""
-    return sys.executable, ["-m", "panchro.engine", "engine", "serve"]
+    """The program and arguments that start an engine speaking on stdin/stdout: in a bundle the
+    `panchro-engine` executable beside this one, never a system Python (paths.engine_argv)."""
+    program, *args = paths.engine_argv()
+    return program, args
+
+
+def self_test_command() -> tuple[str, list[str]]:
+    """`panchro self-test` through the same engine program (the Help menu, `--self-test`)."""
+    program, *args = paths.engine_program()
+    return program, [*args, "self-test"]
 
 
 @dataclass
@@ -356,4 +361,5 @@ __all__ = [
     "default_log_path",
     "describe_device",
     "engine_command",
+    "self_test_command",
 ]

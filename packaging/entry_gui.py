@@ -1,0 +1,5 @@
+"""The bundle's `Panchro` executable: the desktop app (`--self-test`, `--version` too)."""
+
+from panchro.gui.app import main
+
+raise SystemExit(main())
