@@ -19,10 +19,11 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QProcess, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panchro.engine import __version__
 from panchro.engine.protocol import ErrorCode, Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import (
@@ -60,7 +62,9 @@ from panchro.gui.engine_process import (
     STARTING,
     EngineProcess,
     describe_device,
+    self_test_command,
 )
+from panchro.gui.restore import CompareView, RestorePanel, codec_suffix
 from panchro.gui.widgets import (
     FactsPanel,
     FrameView,
@@ -83,8 +87,8 @@ def _file_filter() -> str:
     films = " ".join(f"*.{s}" for s in VIDEO_SUFFIXES)
     images = " ".join(f"*.{s}" for s in IMAGE_SUFFIXES)
     return (
-        f"Films and images ({films} {images});;Video files ({films});;"
-        f"Images ({images});;All files (*)"
+        f"Films, images and projects ({films} {images} *.panchro);;Video files ({films});;"
+        f"Images ({images});;Panchro projects (*.panchro);;All files (*)"
     )
 
 
@@ -107,6 +111,11 @@ class MainWindow(QMainWindow):
     frameShown = Signal(int)
     colourModesShown = Signal(int)
     picksChanged = Signal()
+    compareShown = Signal()
+    jobFinished = Signal(str, dict)  # kind ("export" | "preview"), the engine's summary
+    jobFailed = Signal(str, str)  # kind, message
+    projectSaved = Signal(str)
+    projectLoaded = Signal(str)
     openFailed = Signal(str)
 
     def __init__(self, engine: EngineProcess | None = None) -> None:
@@ -143,6 +152,14 @@ class MainWindow(QMainWindow):
         self.picks: dict[int, Pick] = {}
         self._sample_req: int | None = None
         self._sample_shot: int | None = None
+        self._compare_req: int | None = None
+        self._job_req: int | None = None
+        self._job_kind = ""
+        self._job_output = ""
+        self.project_path: str | None = None
+        self.dirty = False  # picks or settings changed since the project was saved
+        self.confirm_discard = True  # ask before unsaved picks are lost (tests turn it off)
+        self._pending_project: dict[str, Any] | None = None  # loaded, waiting for its film
         # Playback: a clock, not a frame counter. Each tick asks for the frame that is due
         # now; while a frame is on its way, ticks ask for nothing, so a slow engine drops
         # frames instead of falling behind.
@@ -180,6 +197,8 @@ class MainWindow(QMainWindow):
         self.stage = QStackedWidget()
         self.stage.addWidget(self.view)
         self.stage.addWidget(self.candidates)
+        self.compare = CompareView()
+        self.stage.addWidget(self.compare)
         left.addWidget(self.message_bar)
         left.addWidget(self.stage, 1)
         left.addWidget(self.timeline)
@@ -193,6 +212,8 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.facts)
         side_layout.addWidget(self.shot_panel)
         side_layout.addWidget(self.colour)
+        self.restore_panel = RestorePanel()
+        side_layout.addWidget(self.restore_panel)
         side_layout.addStretch(1)
         side_scroll = QScrollArea()
         side_scroll.setWidget(side)
@@ -228,6 +249,13 @@ class MainWindow(QMainWindow):
         self.colour.unlockRequested.connect(self.unlock_pick)
         self.candidates.picked.connect(self.pick_candidate)
         self.candidates.closed.connect(self.show_film)
+        self.compare.closed.connect(self.show_film)
+        self.restore_panel.compareRequested.connect(self.compare_frame)
+        self.restore_panel.exportRequested.connect(self.export)
+        self.restore_panel.previewRequested.connect(self.render_preview)
+        self.restore_panel.cancelRequested.connect(self.cancel_job)
+        self.restore_panel.settingsChanged.connect(self._mark_dirty)
+        self.picksChanged.connect(self._mark_dirty)
 
     def _build_actions(self) -> None:
         def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
@@ -249,6 +277,11 @@ class MainWindow(QMainWindow):
         self.open_folder_action = action(
             "Open &folder of frames…", "Ctrl+Shift+O", self.choose_folder, file_menu
         )
+        file_menu.addSeparator()
+        action("&Save project", QKeySequence.StandardKey.Save, self.save_project, file_menu)
+        action("Save project &as…", QKeySequence.StandardKey.SaveAs, self.save_project_as,
+               file_menu)  # fmt: skip
+        action("&Export…", "Ctrl+E", self.export, file_menu)
         file_menu.addSeparator()
         action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 
@@ -272,17 +305,27 @@ class MainWindow(QMainWindow):
         action("&Sample colour modes", "C", self._sample_colour_modes, colour)
         action("Show colour &modes", "M", self.show_candidates, colour)
         action("Back to the &film", None, self.show_film, colour)
+        action("&Compare before | after", "V", self.compare_frame, colour)
 
         help_menu = self.menuBar().addMenu("&Help")
+        action("Run &self-test", None, self.run_self_test, help_menu)
+        action("Open &log folder", None, self.open_log_folder, help_menu)
         action("&About Panchro", None, self._about, help_menu)
 
     # --- opening ----------------------------------------------------------------------
 
     def choose_film(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a film or an image", self._start_dir(), _file_filter()
+            self, "Open a film, an image or a project", self._start_dir(), _file_filter()
         )
         if path:
+            self.open_any(path)
+
+    def open_any(self, path: str | Path) -> None:
+        """A .panchro project, or else a film, a folder of frames or an image."""
+        if str(path).endswith(".panchro"):
+            self.open_project(path)
+        else:
             self.open_film(path)
 
     def choose_folder(self) -> None:
@@ -300,10 +343,17 @@ class MainWindow(QMainWindow):
     def _start_dir(self) -> str:
         return str(Path(self.film_path).parent) if self.film_path else str(Path.home())
 
-    def open_film(self, path: str | Path, fps: float | None = None) -> None:
-        """Open `path` (a film, a folder of frames or an image); replaces what was open."""
+    def open_film(
+        self, path: str | Path, fps: float | None = None, *, project: dict | None = None
+    ) -> None:
+        """Open `path` (a film, a folder of frames or an image); replaces what was open.
+        `project`: a loaded project whose shots and picks apply once the film is open."""
+        if project is None and not self.maybe_keep_changes():
+            return
         self.pause()
         self._forget_film(close_in_engine=True)
+        self._pending_project = project
+        self.project_path = project.get("project_path") if project else None
         self.film_path = str(Path(path).expanduser().absolute())
         self.film_fps = fps
         self.current = 0
@@ -313,6 +363,7 @@ class MainWindow(QMainWindow):
         self._thumbs.clear()
         self.sampled.clear()
         self.picks.clear()
+        self.dirty = False
         self.show_film()
         self._show_pick()
         self._settled_sent = False
@@ -340,7 +391,16 @@ class MainWindow(QMainWindow):
             if self._shots_req is not None:
                 self.engine.cancel(self._shots_req)
             self.engine.request(Request.CLOSE, film=self.film)
-        for rid in (self._open_req, self._frame_req, self._shots_req, self._sample_req):
+        if self._job_req is not None and close_in_engine:
+            self.engine.cancel(self._job_req)
+        for rid in (
+            self._open_req,
+            self._frame_req,
+            self._shots_req,
+            self._sample_req,
+            self._compare_req,
+            self._job_req,
+        ):
             if rid is not None:
                 self.engine.forget(rid)
         if self._thumb_req is not None:
@@ -348,6 +408,10 @@ class MainWindow(QMainWindow):
         self.film = None
         self._open_req = self._frame_req = self._shots_req = None
         self._sample_req = self._sample_shot = None
+        self._compare_req = None
+        if self._job_req is not None:
+            self._job_req = None
+            self.restore_panel.end_job("")
         self.colour.set_busy(False)
         self._thumb_req = None
         self._thumb_queue.clear()
@@ -385,6 +449,7 @@ class MainWindow(QMainWindow):
         slider.setPageStep(max(1, round(self.fps)))
         slider.blockSignals(False)
         self.timeline.set_enabled(count > 1)
+        self.restore_panel.set_film_open(True)
         self._show_position()
         self.view.clear("")
         self.request_frame()
@@ -561,6 +626,9 @@ class MainWindow(QMainWindow):
 
     def _request_shots(self) -> None:
         if self.film is None:
+            return
+        if self._pending_project is not None:
+            self._apply_project(self._pending_project)
             return
         self.strip.show_progress(0, None)
         self._shots_req = self.engine.request(
@@ -814,6 +882,326 @@ class MainWindow(QMainWindow):
             self.picks.get(start), self._pick_preview(start), has_sampled=start in self.sampled
         )
 
+    # --- restoring: compare, preview renders, export ----------------------------------
+
+    def _restoration(self) -> dict[str, Any]:
+        """Settings, shots and picks as `preview` and `render` take them (docs/protocol.md)."""
+        s = self.restore_panel.settings()
+        params: dict[str, Any] = {
+            "colorize": s["colorize"],
+            "degrain": s["degrain"],
+            "upscale": s["upscale"],
+        }
+        if self.shots:
+            params["shots"] = [
+                {"start": int(x["start"]), "end": int(x["end"]),
+                 "key_frame": int(x.get("key_frame", x["start"]))}
+                for x in self.shots
+            ]  # fmt: skip
+            params["picks"] = [self._engine_pick(int(x["start"])) for x in self.shots]
+        return params
+
+    def _engine_pick(self, start: int) -> dict[str, Any] | None:
+        pick = self.picks.get(start)
+        if pick is None:
+            return None
+        return {
+            "seed": pick.seed,
+            "temperature": pick.temperature,
+            "index": pick.n,
+            "chroma": pick.chroma,
+            "locked": pick.locked,
+            "source": "user",
+        }
+
+    def compare_frame(self) -> None:
+        if self.film is None:
+            return
+        if not self.restore_panel.restores_something():
+            self.statusBar().showMessage("Nothing to compare: choose colorize, clean or enlarge",
+                                         6000)  # fmt: skip
+            return
+        if self._compare_req is not None:
+            self.engine.forget(self._compare_req)
+        self.pause()
+        self._compare_req = self.engine.request(
+            Request.PREVIEW,
+            self._on_compare,
+            film=self.film,
+            index=self.current,
+            max_side=self._preview_side(),
+            **self._restoration(),
+        )
+        self.compare.show_result({}, {}, f"Frame {self.current + 1}")
+        self.compare.header.setText(f"Restoring frame {self.current + 1}…")
+        self.stage.setCurrentWidget(self.compare)
+        self.compare.setFocus()
+
+    def _on_compare(self, msg: Message) -> None:
+        if msg.id != self._compare_req:
+            return
+        self._compare_req = None
+        if msg.type == Event.ERROR:
+            self.show_film()
+            self._show_error("Could not restore this frame", msg)
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        pixmaps: dict[str, QPixmap] = {}
+        for part in data.get("images") or []:
+            pm = QPixmap()
+            off, n = int(part["offset"]), int(part["length"])
+            if pm.loadFromData(msg.blob[off : off + n]):
+                pixmaps[str(part["name"])] = pm
+        self.compare.show_result(pixmaps, data, f"Frame {int(data.get('index', 0)) + 1}")
+        self.compareShown.emit()
+
+    def _suggest_output(self, suffix: str, tail: str) -> str:
+        src = Path(self.film_path or "film")
+        folder = Path(self.project_path).parent if self.project_path else src.parent
+        return str(folder / f"{src.stem}_{tail}{suffix}")
+
+    def export(self, output: str | None = None) -> None:
+        """Restore the whole film to `output` (asked for when None) with progress and cancel.
+        An interrupted export of the same film and settings to the same file resumes."""
+        if self.film is None or self._job_req is not None:
+            return
+        settings = self.restore_panel.settings()
+        if output is None:
+            suffix = codec_suffix(settings["codec"])
+            output, _ = QFileDialog.getSaveFileName(
+                self, "Export the restored film", self._suggest_output(suffix, "restored"),
+                f"{settings['codec']} (*{suffix})" if suffix else "Folder (*)",
+            )  # fmt: skip
+            if not output:
+                return
+        overwrite = Path(output).exists() and not Path(f"{output}.panchro-job").exists()
+        self._start_job("export", output, overwrite=overwrite)
+        self._export_output = output
+        self._mark_dirty()
+
+    def render_preview(self, output: str | None = None, seconds: float = 5.0) -> None:
+        if self.film is None or self._job_req is not None:
+            return
+        if output is None:
+            output, _ = QFileDialog.getSaveFileName(
+                self, "Write a preview (before | after)", self._suggest_output(".mp4", "preview"),
+                "MP4 (*.mp4)",
+            )  # fmt: skip
+            if not output:
+                return
+        self._start_job("preview", output, overwrite=True, preview_seconds=seconds)
+
+    def _start_job(self, kind: str, output: str, **extra: Any) -> None:
+        settings = self.restore_panel.settings()
+        codec = settings["codec"] if kind == "export" else "h264"
+        self._job_kind, self._job_output = kind, output
+        self._job_req = self.engine.request(
+            Request.RENDER,
+            self._on_job,
+            on_progress=self._on_job_progress,
+            film=self.film,
+            output=output,
+            codec=codec,
+            bit_depth=settings["bit_depth"] if kind == "export" else 8,
+            **self._restoration(),
+            **extra,
+        )
+        what = "Exporting" if kind == "export" else "Preview"
+        self.restore_panel.show_job(what, 0, self.frame_count, None, None)
+
+    def _on_job_progress(self, event: dict[str, Any]) -> None:
+        what = "Exporting" if self._job_kind == "export" else "Preview"
+        self.restore_panel.show_job(
+            what,
+            int(event.get("done") or 0),
+            int(event.get("total") or 0),
+            event.get("fps"),
+            event.get("eta_s"),
+        )
+
+    def cancel_job(self) -> None:
+        if self._job_req is not None:
+            self.engine.cancel(self._job_req)
+
+    def _on_job(self, msg: Message) -> None:
+        if msg.id != self._job_req:
+            return
+        self._job_req = None
+        kind, output = self._job_kind, self._job_output
+        name = Path(output).name
+        if msg.type == Event.RESULT:
+            summary = dict(msg.body.get("data") or {})
+            text = (
+                f"{'Exported' if kind == 'export' else 'Preview written'}: {name} — "
+                f"{summary.get('frames')} frames in {float(summary.get('seconds', 0)):.1f} s "
+                f"({float(summary.get('fps', 0)):.1f} fps)"
+            )
+            notes = summary.get("notes") or []
+            self.restore_panel.end_job(text)
+            self.restore_panel.note.setText("\n".join(notes))
+            self.message_bar.show_message(text, "info")
+            self.jobFinished.emit(kind, summary)
+        elif msg.type == Event.CANCELLED:
+            text = f"{'Export' if kind == 'export' else 'Preview'} of {name} cancelled."
+            if kind == "export":
+                text += " Export to the same file again to resume where it stopped."
+            self.restore_panel.end_job(text)
+            self.jobFailed.emit(kind, "cancelled")
+        elif msg.type == Event.ERROR:
+            message = str(msg.body.get("message", ""))
+            self.restore_panel.end_job(f"{name}: {message}")
+            self._show_error(f"{'Export' if kind == 'export' else 'Preview'} failed", msg)
+            self.jobFailed.emit(kind, message)
+
+    # --- projects -----------------------------------------------------------------------
+
+    def _mark_dirty(self) -> None:
+        if self.film_path is not None:
+            self.dirty = True
+            self._show_title()
+
+    def _show_title(self) -> None:
+        name = Path(self.project_path).name if self.project_path else (
+            Path(self.film_path).name if self.film_path else "")  # fmt: skip
+        mark = " *" if self.dirty and self.film_path else ""
+        self.setWindowTitle(f"{APP_NAME} — {name}{mark}" if name else APP_NAME)
+
+    def maybe_keep_changes(self) -> bool:
+        """Ask before unsaved picks are lost; False when the person chose to stay."""
+        if not self.dirty or not self.picks or not self.confirm_discard:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "The colour picks of this film are not saved in a project. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            self.save_project()
+            return not self.dirty or bool(self.project_path)
+        return True
+
+    def save_project(self) -> None:
+        if self.project_path:
+            self.save_project_as(self.project_path)
+        else:
+            self.save_project_as()
+
+    def save_project_as(self, path: str | None = None) -> None:
+        if self.film is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save the project", self._suggest_output(".panchro", "project")
+                .replace("_project.panchro", ".panchro"), "Panchro projects (*.panchro)",
+            )  # fmt: skip
+            if not path:
+                return
+            if not path.endswith(".panchro"):
+                path += ".panchro"
+        settings = self.restore_panel.settings()
+        settings["output"] = getattr(self, "_export_output", None)
+        params = self._restoration()
+        self.engine.request(
+            Request.SAVE_PROJECT,
+            lambda msg, p=path: self._on_project_saved(msg, p),
+            film=self.film,
+            project_path=path,
+            shots=params.get("shots", []),
+            picks=params.get("picks", []),
+            settings=settings,
+        )
+
+    def _on_project_saved(self, msg: Message, path: str) -> None:
+        if msg.type == Event.RESULT:
+            self.project_path = path
+            self.dirty = False
+            self._show_title()
+            self.statusBar().showMessage(f"Project saved: {path}", 5000)
+            self.projectSaved.emit(path)
+        elif msg.type == Event.ERROR:
+            self._show_error("Could not save the project", msg)
+
+    def open_project(self, path: str | Path) -> None:
+        if not self.maybe_keep_changes():
+            return
+        if not self.engine.is_ready():
+            self._project_later = str(path)  # `_on_engine_ready` opens it
+            return
+        self.engine.request(
+            Request.LOAD_PROJECT, self._on_project_loaded, project_path=str(Path(path).absolute())
+        )
+
+    def _on_project_loaded(self, msg: Message) -> None:
+        if msg.type == Event.ERROR:
+            self._show_error("Could not open the project", msg)
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = dict(msg.body.get("data") or {})
+        source = data.get("source") or {}
+        changes = data.get("source_changes") or []
+        film = str(source.get("path", ""))
+        self.dirty = False  # what is about to be replaced was asked about already
+        self.open_film(film, source.get("fps") if source.get("kind") == "frames" else None,
+                       project=data)  # fmt: skip
+        if changes:
+            self.message_bar.show_message(
+                f"The film of this project has changed since it was saved: {'; '.join(changes)}."
+                " Picks may no longer fit its shots.",
+                "warning",
+            )
+
+    def _apply_project(self, data: dict[str, Any]) -> None:
+        """Shots, picks and settings of a loaded project, now that its film is open."""
+        from panchro.gui.colour_modes import Pick
+
+        self._pending_project = None
+        shots = [
+            {"start": int(x["start"]), "end": int(x["end"]), "key_frame": int(x["key"])}
+            for x in data.get("shots") or []
+        ]
+        settings = data.get("settings") or {}
+        self.restore_panel.set_settings(settings)
+        if not shots:
+            self._request_shots()
+            return
+        self.picks.clear()
+        for x in data.get("shots") or []:
+            p = x.get("pick")
+            if p:
+                self.picks[int(x["start"])] = Pick(
+                    key_frame=int(x["key"]), seed=int(p["seed"]),
+                    temperature=float(p["temperature"]), k=int(p["index"]) + 1,
+                    n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
+                    locked=bool(p.get("locked", True)),
+                )  # fmt: skip
+        # The project's shots stand in for a detection: the same path shows them.
+        self._shots_req = -1
+        self._on_shots(Message({"type": Event.RESULT, "id": -1, "data": {"shots": shots}}))
+        for n, shot in enumerate(self.shots):
+            if int(shot["start"]) in self.picks:
+                self.strip.set_picked(n, QPixmap())  # marked; a preview comes with a sample
+        self.dirty = False
+        self._show_title()
+        output = settings.get("output")
+        if output and Path(f"{output}.panchro-job").is_dir():
+            self._export_output = output
+            self.message_bar.show_message(
+                f"An export to {Path(output).name} was interrupted.",
+                "info",
+                "Resume",
+                lambda: self.export(output),
+            )
+        self.projectLoaded.emit(str(self.project_path or ""))
+
     # --- engine supervision ------------------------------------------------------------
 
     def _on_engine_state(self, state: str, detail: str) -> None:
@@ -849,7 +1237,11 @@ class MainWindow(QMainWindow):
         self.colour.set_models(models)
         device = describe_device(hello.get("device") or {})
         self.statusBar().showMessage(f"Engine {hello.get('version', '')} ready on {device}", 5000)
-        if self.film_path is not None:
+        later = getattr(self, "_project_later", None)
+        if later:
+            self._project_later = None
+            self.open_project(later)
+        elif self.film_path is not None:
             self._send_open()
 
     def _on_engine_died(self, reason: str) -> None:
@@ -893,9 +1285,12 @@ class MainWindow(QMainWindow):
         paths = _local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            self.open_film(paths[0])
+            self.open_any(paths[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_keep_changes():
+            event.ignore()
+            return
         self.engine.shutdown()
         super().closeEvent(event)
 
@@ -903,14 +1298,46 @@ class MainWindow(QMainWindow):
         return QSize(1280, 800)
 
     def _about(self) -> None:
-        hello = self.engine.hello
-        QMessageBox.about(
-            self,
-            "About Panchro",
-            "<b>Panchro</b> restores old black-and-white films.<br>"
-            f"Engine {hello.get('version', '?')}, Python {hello.get('python', '?')}, "
-            f"torch {hello.get('torch', '?')}, PyAV {hello.get('av', '?')}.",
+        QMessageBox.about(self, "About Panchro", about_text(self.engine.hello))
+
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.engine.log_path.parent)))
+
+    def run_self_test(self) -> None:
+        """`panchro self-test` in a process of its own (about half a minute); its report in a
+        dialog when it ends."""
+        proc = QProcess(self)
+        program, args = self_test_command()
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.statusBar().showMessage("Self-test running…")
+
+        def done(code: int = -1, *_: Any) -> None:
+            report = bytes(proc.readAll().data()).decode("utf-8", "replace").strip()
+            ok = code == 0 and proc.exitStatus() == QProcess.ExitStatus.NormalExit
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning)
+            box.setWindowTitle("Self-test")
+            box.setText("The self-test passed." if ok else "The self-test FAILED.")
+            box.setDetailedText(report or proc.errorString())
+            self.statusBar().clearMessage()
+            proc.deleteLater()
+            box.open()
+
+        proc.finished.connect(done)
+        proc.errorOccurred.connect(
+            lambda e: done() if e == QProcess.ProcessError.FailedToStart else None
         )
+        proc.start(program, args)
+
+
+def about_text(hello: dict[str, Any]) -> str:
+    """The About box: this program's version, and what the engine said in hello."""
+    return (
+        f"<b>Panchro {__version__}</b> restores old black-and-white films.<br>"
+        f"Engine {hello.get('version', '?')} (protocol {hello.get('protocol', '?')}), "
+        f"Python {hello.get('python', '?')}, torch {hello.get('torch', '?')}, "
+        f"PyAV {hello.get('av', '?')}."
+    )
 
 
 def _local_paths(mime: Any) -> list[str]:

@@ -66,11 +66,11 @@ def coloured_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))  # QProcess inherits the environment
     engine = EngineProcess(log_path=tmp_path / "engine.log")
     win = MainWindow(engine)
+    win.confirm_discard = False  # a modal question would block the test run at teardown
     qtbot.addWidget(win)
     win.resize(1100, 720)
     win.show()
     qtbot.waitExposed(win)
     qtbot.waitUntil(engine.is_ready, timeout=60_000)
     yield win
-    win.dirty = False  # no "save your picks?" question at teardown
     engine.shutdown()

@@ -61,7 +61,7 @@ def test_open_sample_pick_compare_export_save_reopen(
     kind, summary = done.args
     assert kind == "export" and summary["frames"] == film.frames
     assert summary["audio_streams"] == 1
-    assert out.is_file() and _frames(out) == 240
+    assert out.is_file() and _frames(out) == film.frames
     assert "Exported" in win.restore_panel.progress_label.text()
     assert not win.restore_panel.cancel_button.isVisible()
 
@@ -112,3 +112,36 @@ def test_cancelled_export_is_offered_for_resume(
         win.message_bar.action_button.click()
     assert done.args[1]["resumed_frames"] > 0  # it went on from where it stopped
     assert out.is_file() and _frames(out) == 240
+
+
+def test_unsaved_picks_are_asked_about_before_they_are_lost(
+    qtbot, coloured_window, film, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    win = coloured_window
+    win.confirm_discard = True
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(film.path)
+    asked: list[str] = []
+
+    def answer(choice):
+        def ask(*args, **kwargs):
+            asked.append(args[2])
+            return choice
+
+        return ask
+
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        win._sample_colour_modes()
+    win.pick_candidate(0)
+    # Cancel keeps the film and its pick; Discard lets the new film replace them.
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    win.open_film(film.path)
+    assert asked and "not saved" in asked[0] and win.picks
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Discard))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.open_film(film.path)
+    assert len(asked) == 2 and not win.picks and not win.dirty
+    win.confirm_discard = False
