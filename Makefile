@@ -24,9 +24,10 @@ run: venv
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 		$(BIN)/panchro-gui $(SAMPLE); \
 	else \
-		echo "No display: restoring the sample film headless."; \
+		echo "No display: colorizing the sample film headless (automatic picks, seed 0)."; \
 		mkdir -p $(OUT_DIR); \
-		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --overwrite; \
+		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --colorize \
+			--project $(OUT_DIR)/bbb.panchro --overwrite --restart; \
 	fi
 
 test: venv lint

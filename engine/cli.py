@@ -172,7 +172,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.project import Project
 
-    project = Project.load(args.project) if args.project else None
+    project = None
+    if args.project:
+        if Path(args.project).exists():
+            project = Project.load(args.project)
+        else:  # a new project records the shots and the automatic picks of this run
+            if not str(args.project).endswith(".panchro"):
+                raise BadInputError("project files end in .panchro", path=args.project)
+            project = Project.new(args.input, fps=args.fps)
+            project.save(args.project)
+            print(f"new project: {args.project}", file=sys.stderr)
     settings = pipeline.settings_for(
         project,
         codec=args.codec,
@@ -525,7 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", help="video file, folder of frames, or image")
     p.add_argument("output", help="output file (.mp4, .mov, .mkv) or folder for png16/tiff16")
-    p.add_argument("--project", help="a .panchro project of the input: shots, picks, settings")
+    p.add_argument(
+        "--project",
+        help="a .panchro project of the input: shots, picks, settings (made if it is not there)",
+    )
     p.add_argument(
         "--codec",
         default=None,

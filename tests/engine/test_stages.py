@@ -150,3 +150,25 @@ def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: P
     assert float(shown.luma_diff.max()) < 1e-6
     assert shown.before.shape == shown.after.shape == (64, 96, 3)
     assert np.abs(shown.after - shown.before).max() > 0.01  # it did colour something
+
+
+def test_cli_restore_makes_a_project_and_records_automatic_picks(
+    film: Path, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panchro.engine.cli import main
+
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    proj = tmp_path / "new.panchro"
+    out = tmp_path / "o.mp4"
+    assert main(["restore", str(film), str(out), "--colorize", "--project", str(proj), "-q"]) == 0
+    saved = Project.load(proj)
+    assert [s.start for s in saved.shots] == [0, 12]
+    assert all(p is not None and p.source == "auto" for p in saved.picks)
+    # The same command again uses the recorded picks: no colorizer needed any more.
+    (models / "colorizer.safetensors").rename(tmp_path / "away.safetensors")
+    try:
+        out2 = tmp_path / "o2.mp4"
+        assert main(["restore", str(film), str(out2), "--colorize", "--project", str(proj),
+                     "-q"]) == 0  # fmt: skip
+    finally:
+        (tmp_path / "away.safetensors").rename(models / "colorizer.safetensors")
