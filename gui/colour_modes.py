@@ -315,7 +315,8 @@ class ColourModesPanel(QGroupBox):
         self.seed = QSpinBox()
         self.seed.setRange(0, SEED_MAX)
         self.seed.setToolTip("Same seed, same colour modes")
-        self.random_seed = QCheckBox("new seed each time")
+        self.random_seed = QCheckBox("random")
+        self.random_seed.setToolTip("A new seed for every sampling")
         self.random_seed.setChecked(True)
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.seed.setEnabled(False)
@@ -339,10 +340,10 @@ class ColourModesPanel(QGroupBox):
         self.pick_preview = QLabel()
         self.pick_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pick_preview.hide()
-        self.show_button = QPushButton("Show colour modes")
+        self.show_button = QPushButton("Show modes")
         self.show_button.setToolTip("Back to the colour modes drawn for this shot")
         self.show_button.clicked.connect(self.showRequested)
-        self.apply_button = QPushButton("Use this pick for the following shots")
+        self.apply_button = QPushButton("Use for the following shots")
         self.apply_button.setToolTip("Give every following shot without a locked pick this one")
         self.apply_button.clicked.connect(self.applyForwardRequested)
         self.unlock_button = QPushButton("Unlock")
@@ -386,8 +387,7 @@ class ColourModesPanel(QGroupBox):
             self.detail.setText(path)
         elif status == "untrained":
             self.status.setText(
-                "Colorizer model UNTRAINED — its weights are not trained, so its colours are "
-                "noise. You can still try it."
+                "Colorizer model UNTRAINED: its colours are noise. You can still try it."
             )
             self.detail.setText(f"Weights: {path}" if path else "")
         elif status == "corrupt":

@@ -219,7 +219,8 @@ class MainWindow(QMainWindow):
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setMinimumWidth(260)
+        side_scroll.setMinimumWidth(300)
+        self.side_scroll = side_scroll
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(player)
@@ -228,7 +229,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
         self.setCentralWidget(self.splitter)
-        self.splitter.setSizes([900, 320])
+        self.splitter.setSizes([960, 360])
 
         self.engine_label = QLabel()
         self.models_label = QLabel()
@@ -300,6 +301,9 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         action("Previous shot", Qt.Key.Key_PageUp, lambda: self.step_shot(-1), go)
         action("Next shot", Qt.Key.Key_PageDown, lambda: self.step_shot(1), go)
+        go.addSeparator()
+        action("&Split shot at this frame", "S", self.split_shot, go)
+        action("&Merge shot with the one before", "Shift+S", self.merge_shot, go)
 
         colour = self.menuBar().addMenu("&Colour")
         action("&Sample colour modes", "C", self._sample_colour_modes, colour)
@@ -645,15 +649,9 @@ class MainWindow(QMainWindow):
         self._shots_req = None
         if msg.type == Event.RESULT:
             shots = (msg.body.get("data") or {}).get("shots") or []
-            self.shots = sorted(shots, key=lambda s: int(s["start"]))
-            self.shots_done = True
-            width, height = self.info.get("width") or 16, self.info.get("height") or 9
-            self.strip.set_shots(self.shots, self.fps, float(width) / float(height or 1))
-            self.timeline.slider.set_marks([int(s["start"]) for s in self.shots])
-            self._show_position()
+            self._set_shots(shots)
             n = len(self.shots)
             self.statusBar().showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
-            self._queue_missing_thumbnails()
         elif msg.type == Event.ERROR:
             self.shots_done = True  # nothing more will come; settle without them
             self.strip.show_note(f"Shots could not be found: {msg.body.get('message', '')}")
@@ -661,6 +659,53 @@ class MainWindow(QMainWindow):
         elif msg.type == Event.CANCELLED:
             self.strip.show_note("Shot detection was cancelled.")
         self._check_settled()
+
+    def _set_shots(self, shots: list[dict[str, Any]]) -> None:
+        self.shots = sorted(shots, key=lambda s: int(s["start"]))
+        self.shots_done = True
+        width, height = self.info.get("width") or 16, self.info.get("height") or 9
+        self.strip.set_shots(self.shots, self.fps, float(width) / float(height or 1))
+        self.timeline.slider.set_marks([int(s["start"]) for s in self.shots])
+        self._thumbs.clear()
+        for n, shot in enumerate(self.shots):
+            if int(shot["start"]) in self.picks:
+                self.strip.set_picked(n, self._pick_preview(int(shot["start"])) or QPixmap())
+        self._show_position()
+        self._queue_missing_thumbnails()
+
+    def split_shot(self) -> None:
+        """Cut the current shot at the current frame (a cut the detector missed). The new
+        second part keeps the shot's pick: it is the same scene until someone picks again."""
+        n = self.shot_at(self.current)
+        if n is None or int(self.shots[n]["start"]) == self.current:
+            self.statusBar().showMessage("A shot starts here already", 4000)
+            return
+        shot = self.shots[n]
+        start, end, cut = int(shot["start"]), int(shot["end"]), self.current
+        key = int(shot.get("key_frame", start))
+        first = {"start": start, "end": cut, "key_frame": key if key < cut else (start + cut) // 2}
+        second = {"start": cut, "end": end, "key_frame": key if key >= cut else (cut + end) // 2}
+        if start in self.picks:
+            self.picks[cut] = self.picks[start]
+        self._set_shots([*self.shots[:n], first, second, *self.shots[n + 1 :]])
+        self.statusBar().showMessage(f"Shot {n + 1} split at frame {cut + 1}", 4000)
+        self._mark_dirty()
+
+    def merge_shot(self) -> None:
+        """Join the current shot to the one before it (a cut that is not one); the earlier
+        shot's pick, if any, covers both."""
+        n = self.shot_at(self.current)
+        if n is None or n == 0:
+            self.statusBar().showMessage("No shot before this one to merge with", 4000)
+            return
+        before, this = self.shots[n - 1], self.shots[n]
+        gone = self.picks.pop(int(this["start"]), None)
+        if int(before["start"]) not in self.picks and gone is not None:
+            self.picks[int(before["start"])] = gone
+        merged = {**before, "end": int(this["end"])}
+        self._set_shots([*self.shots[: n - 1], merged, *self.shots[n + 1 :]])
+        self.statusBar().showMessage(f"Shots {n} and {n + 1} merged", 4000)
+        self._mark_dirty()
 
     def shot_at(self, index: int) -> int | None:
         if not self.shots:
@@ -723,7 +768,9 @@ class MainWindow(QMainWindow):
             if not image.isNull():
                 pixmap = QPixmap.fromImage(image)
                 self._thumbs[shot] = pixmap
-                self.strip.set_thumbnail(shot, pixmap)
+                start = int(self.shots[shot]["start"]) if shot < len(self.shots) else -1
+                if self._pick_preview(start) is None:  # a picked shot shows its colours
+                    self.strip.set_thumbnail(shot, pixmap)
         elif msg.type == Event.SUPERSEDED:
             self._thumb_queue.appendleft(shot)  # the view's frame came first; ask again later
         # An error leaves the grey placeholder; the shot itself still works.
@@ -1010,6 +1057,7 @@ class MainWindow(QMainWindow):
         )
         what = "Exporting" if kind == "export" else "Preview"
         self.restore_panel.show_job(what, 0, self.frame_count, None, None)
+        self.side_scroll.ensureWidgetVisible(self.restore_panel)  # where its progress shows
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

@@ -368,14 +368,15 @@ class ShotStrip(QWidget):
             self.buttons[shot].setProperty("has_thumbnail", True)
 
     def set_picked(self, shot: int, preview: QPixmap | None) -> None:
-        """Mark a shot as having a locked colour pick (its icon shows the pick), or unmark it."""
+        """Mark a shot as having a locked colour pick (a tick; its icon shows the pick), or
+        unmark it."""
         if not 0 <= shot < len(self.buttons):
             return
         b = self.buttons[shot]
         base = str(b.property("base_text") or b.text())
         b.setProperty("base_text", base)
         b.setProperty("picked", preview is not None)
-        b.setText(f"{base} 🔒" if preview is not None else base)
+        b.setText(f"{base} ✓" if preview is not None else base)
         if preview is not None and not preview.isNull():
             b.setIcon(
                 preview.scaled(

@@ -239,3 +239,32 @@ def test_play_runs_forward_in_order_and_stops_at_the_end(qtbot, window, film) ->
     win.timeline.slider.setValue(40)
     assert not win.playing
     wait_frame(qtbot, win, 40)
+
+
+def test_split_and_merge_shots(qtbot, window, film) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.seek(8)
+    wait_frame(qtbot, win, 8)
+    win.activateWindow()
+    win.view.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_S)  # a cut the detector missed, at frame 8
+    assert [int(s["start"]) for s in win.shots] == [0, 8, 16, 32]
+    assert [int(s["end"]) for s in win.shots] == [8, 16, 32, 48]
+    assert all(int(s["start"]) <= int(s["key_frame"]) < int(s["end"]) for s in win.shots)
+    assert len(win.strip.buttons) == 4 and win.timeline.slider.marks == [8, 16, 32]
+    assert win.dirty
+    win.split_shot()  # a shot starts here already: nothing changes
+    assert len(win.shots) == 4
+    win.seek(20)
+    wait_frame(qtbot, win, 20)
+    qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)  # merge 16.. into 8..
+    assert [(int(s["start"]), int(s["end"])) for s in win.shots] == [(0, 8), (8, 32), (32, 48)]
+    win.seek(10)
+    wait_frame(qtbot, win, 10)
+    win.merge_shot()
+    assert [(int(s["start"]), int(s["end"])) for s in win.shots] == [(0, 32), (32, 48)]
+    win.seek(0)
+    win.merge_shot()  # the first shot has none before it
+    assert len(win.shots) == 2
+    win.dirty = False
