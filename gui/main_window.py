@@ -278,6 +278,8 @@ class MainWindow(QMainWindow):
         self.open_folder_action = action(
             "Open &folder of frames…", "Ctrl+Shift+O", self.choose_folder, file_menu
         )
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         action("&Save project", QKeySequence.StandardKey.Save, self.save_project, file_menu)
         action("Save project &as…", QKeySequence.StandardKey.SaveAs, self.save_project_as,
@@ -315,6 +317,52 @@ class MainWindow(QMainWindow):
         action("Run &self-test", None, self.run_self_test, help_menu)
         action("Open &log folder", None, self.open_log_folder, help_menu)
         action("&About Panchro", None, self._about, help_menu)
+
+    # --- recent files -------------------------------------------------------------------
+
+    RECENT_MAX = 10
+
+    def recent_files(self) -> list[str]:
+        """Recently opened films and projects, newest first, those still on disk."""
+        import json
+
+        from panchro.engine.paths import recent_files_file
+
+        try:
+            items = json.loads(recent_files_file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        if not isinstance(items, list):
+            return []
+        return [p for p in items if isinstance(p, str) and Path(p).exists()][: self.RECENT_MAX]
+
+    def _remember(self, path: str) -> None:
+        import json
+        import os
+
+        from panchro.engine.paths import recent_files_file
+
+        items = [path] + [p for p in self.recent_files() if p != path]
+        target = recent_files_file()
+        tmp = target.with_name(target.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(items[: self.RECENT_MAX], indent=1), encoding="utf-8")
+            os.replace(tmp, target)  # never a half-written list
+        except OSError:
+            pass  # a read-only home loses the list, not the film
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = self.recent_files()
+        if not items:
+            none = self.recent_menu.addAction("(none yet)")
+            none.setEnabled(False)
+            return
+        for n, path in enumerate(items):
+            label = f"&{n + 1} {Path(path).name}" if n < 9 else Path(path).name
+            act = self.recent_menu.addAction(label)
+            act.setToolTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_any(p))
 
     # --- opening ----------------------------------------------------------------------
 
@@ -442,6 +490,8 @@ class MainWindow(QMainWindow):
         data = msg.body.get("data") or {}
         reopened = bool(self.info)
         self.film = int(data["film"])
+        if not reopened:
+            self._remember(self.project_path or self.film_path or "")
         self.info = dict(data.get("info") or {})
         self.facts.set_info(self.info)
         count = self.frame_count

@@ -36,6 +36,20 @@ def empty_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ["PANCHRO_MODELS_DIR"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Settings, recent files and logs of every test (and engine) go to a temporary folder,
+    never to the home of the person running the tests."""
+    folder = tmp_path_factory.mktemp("user")
+    before = os.environ.get("PANCHRO_USER_DIR")
+    os.environ["PANCHRO_USER_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("PANCHRO_USER_DIR", None)
+    else:
+        os.environ["PANCHRO_USER_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

@@ -268,3 +268,13 @@ def test_split_and_merge_shots(qtbot, window, film) -> None:
     win.merge_shot()  # the first shot has none before it
     assert len(win.shots) == 2
     win.dirty = False
+
+
+def test_recent_files_remember_what_was_opened(qtbot, window, film, tmp_path: Path) -> None:
+    win = window
+    open_and_settle(qtbot, win, film)
+    assert win.recent_files()[0] == str(film.path)
+    win._fill_recent_menu()
+    actions = win.recent_menu.actions()
+    assert actions and actions[0].toolTip() == str(film.path)
+    assert film.path.name in actions[0].text()
