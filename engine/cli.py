@@ -191,8 +191,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
         upscale=args.upscale,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
+    if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
+        raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
+    if not 0.0 <= args.regrain <= 2.0:
+        raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
     stages = pipeline.build_stages(
-        settings, source=args.input, fps=args.fps, seed=args.seed, all_picked=all_picked
+        settings,
+        source=args.input,
+        fps=args.fps,
+        seed=args.seed,
+        all_picked=all_picked,
+        regrain=args.regrain,
     )
     preview = None
     if args.preview is not None:
@@ -557,6 +566,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
+    )
+    p.add_argument(
+        "--regrain",
+        type=float,
+        default=0.0,
+        help="after cleanup, put back this share (0..2) of the source's measured film grain",
     )
     p.add_argument("--batch", type=int, default=8, help="frames per batch for the stages")
     p.add_argument(

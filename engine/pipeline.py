@@ -156,6 +156,7 @@ def build_stages(
     seed: int = 0,
     device: str | None = None,
     all_picked: bool = False,
+    regrain: float = 0.0,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: colorize, then clean/upscale.
 
@@ -164,7 +165,8 @@ def build_stages(
     frame, `seed` being the run's base seed) and the colorizer's weights unless
     `all_picked` (every shot has a pick); without refiner weights it upsamples each shot's
     28x28 pick and says so in the summary. Cleaning/upscaling needs the
-    upscaler for the scale; ModelMissingError names any missing weights file.
+    upscaler for the scale; `regrain` (0..2) puts back that share of the source's
+    measured grain at the output size. ModelMissingError names any missing weights file.
     """
     stages: list[Stage] = []
     if settings.colorize:
@@ -180,7 +182,11 @@ def build_stages(
     if settings.upscale > 1 or settings.degrain > 0:
         from panchro.engine.stages import UpscaleStage
 
-        stages.append(UpscaleStage(scale=settings.upscale, degrain=settings.degrain, device=device))
+        stages.append(
+            UpscaleStage(
+                scale=settings.upscale, degrain=settings.degrain, device=device, regrain=regrain
+            )
+        )
     return stages
 
 

@@ -172,3 +172,22 @@ def test_cli_restore_makes_a_project_and_records_automatic_picks(
                      "-q"]) == 0  # fmt: skip
     finally:
         (tmp_path / "away.safetensors").rename(models / "colorizer.safetensors")
+
+
+def test_regrain_puts_grain_back_after_cleanup(film: Path, tmp_path: Path) -> None:
+    from panchro.engine.paths import sample_film
+    from panchro.engine.stages import UpscaleStage
+    from tests.makemodels import save_small_upscaler
+
+    weights = save_small_upscaler(tmp_path / "m", scale=1)
+
+    def show(source: Path, regrain: float) -> np.ndarray:
+        stage = UpscaleStage(scale=1, degrain=1.0, weights_path=str(weights), regrain=regrain)
+        return pipeline.preview_frame(source, 5, [stage], shot=Shot(0, 12, 6)).after
+
+    grainy = sample_film()  # grain measured in the source is put back
+    clean, regrained = show(grainy, 0.0), show(grainy, 1.0)
+    assert np.abs(regrained - clean).mean() > 1e-3
+    assert abs(float(regrained.mean() - clean.mean())) < 0.01  # brightness kept
+    # A source without grain gets none.
+    assert np.array_equal(show(film, 0.0), show(film, 1.0))
