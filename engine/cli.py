@@ -442,9 +442,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_bench_sample(args: argparse.Namespace) -> int:
     from panchro.engine.sampling import bench_sample
+    from panchro.engine.train.colorizer import config_named
 
     ks = tuple(int(k) for k in args.k.split(","))
-    bench_sample(args.device, ks)
+    bench_sample(args.device, ks, config=config_named(args.config))
     return EXIT_OK
 
 
@@ -717,6 +718,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench_restore)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
+    b.add_argument(
+        "--config", default="default", help="model size: default, or cpu (the shipped CPU one)"
+    )
     b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
     b.set_defaults(func=cmd_bench_sample)
     b = bsub.add_parser("refine", help="refiner frames per second: 480p on CPU, 1080p on CUDA")
