@@ -191,7 +191,7 @@ def test_dropping_a_folder_of_frames_opens_it(qtbot, window, tmp_path: Path) -> 
 def test_screenshot_option_writes_the_window(film, tmp_path: Path) -> None:
     shot = tmp_path / "window.png"
     cache = tmp_path / "cache"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_STATE_HOME=str(cache))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PANCHRO_USER_DIR=str(cache))
     run = subprocess.run(
         [sys.executable, "-m", "panchro.gui.app", str(film.path), "--size", "900x600"]
         + ["--screenshot", str(shot), "--timeout", "90"],
@@ -206,8 +206,8 @@ def test_screenshot_option_writes_the_window(film, tmp_path: Path) -> None:
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (900, 600)
     assert not list(tmp_path.glob(".*tmp*"))  # written atomically, no leftovers
-    # The engine's log went to the user's cache folder, ending with a clean stop.
-    log = (cache / "panchro" / "log" / "engine.log").read_text()
+    # The engine's log went to the user's log folder, ending with a clean stop.
+    log = (cache / "log" / "engine.log").read_text()
     assert "engine stopped" in log
 
 
