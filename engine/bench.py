@@ -1,6 +1,7 @@
 """Benchmarks that print figures (never assert them): `panchro bench io` is `bench_io()`,
 `panchro bench refine` is `bench_refine()` (frames per second of the refiner, see there),
-`panchro bench restore` is `bench_restore()` (the streamed restore: fps, time shares, memory).
+`panchro bench restore` is `bench_restore()` (the streamed restore: fps, time shares, memory),
+`panchro bench scrub` is `bench_scrub()` (what the player waits for a frame, through the engine).
 
 `bench_io` measures film I/O on this machine with generated media only:
 decode speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4), random-access
@@ -15,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -506,6 +508,72 @@ def bench_restore(
             }
             film.unlink()
             (tmp / "film_out.mp4").unlink(missing_ok=True)
+    return results
+
+
+def bench_scrub(
+    *,
+    width: int = 1920,
+    height: int = 1080,
+    seconds: float = 10.0,
+    max_side: int = 1280,
+    reads: int = 30,
+    out: Callable[[str], Any] = print,
+) -> dict[str, Any]:
+    """Print and return how long the player waits for a frame, through the engine.
+
+    A `seconds`-long clip encoded as films are (H.264, x264 `medium`: B-frames
+    with a pyramid, a keyframe every 2 s) is opened by an engine process, and
+    `frame` requests are timed from the request to the JPEG in hand, as the
+    GUI sends them (`max_side` as a 1280-pixel view asks): `reads` random
+    positions, the same number of one-frame steps forward, and the same
+    number of steps backward (each one a seek).
+    """
+    import numpy as np
+
+    from panchro.engine.client import EngineClient
+    from panchro.engine.protocol import Request
+
+    results: dict[str, Any] = {"width": width, "height": height, "cpu_count": os.cpu_count()}
+    out(
+        f"scrub benchmark: {width}x{height} H.264 (x264 medium, keyframe every 2 s), "
+        f"preview {max_side} px JPEG, {os.cpu_count()} CPU cores, through an engine process"
+    )
+    with tempfile.TemporaryDirectory(prefix="panchro-bench-") as tmp_name:
+        clip = Path(tmp_name) / "clip.mp4"
+        n = max(8, int(round(seconds * FPS)))
+        _make_clip(clip, n, width, height, preset="medium")
+        rng = np.random.default_rng(0)
+        plans = {
+            "random position": [int(i) for i in rng.integers(0, n, size=reads)],
+            "step forward": list(range(n // 3, n // 3 + reads)),
+            "step backward": list(range(n - 2, max(-1, n - 2 - reads), -1)),
+        }
+        with EngineClient.start(stderr=subprocess.DEVNULL) as engine:
+            film = engine.request(Request.OPEN, path=str(clip)).data["film"]
+            engine.request(Request.FRAME, film=film, index=n - 1, max_side=max_side)
+            for label, indices in plans.items():
+                ms = []
+                for i in indices:
+                    t0 = time.perf_counter()
+                    reply = engine.request(
+                        Request.FRAME, film=film, index=i, max_side=max_side,
+                        blob_type="image/jpeg",
+                    )  # fmt: skip
+                    ms.append(1000 * (time.perf_counter() - t0))
+                    if reply.data["index"] != i:
+                        raise RuntimeError(f"asked for frame {i}, got {reply.data['index']}")
+                arr = np.asarray(ms)
+                row = {
+                    "median_ms": round(float(np.median(arr)), 1),
+                    "p90_ms": round(float(np.percentile(arr, 90)), 1),
+                    "max_ms": round(float(arr.max()), 1),
+                }
+                results[label.replace(" ", "_")] = row
+                out(
+                    f"  {label:<18} median {row['median_ms']:6.1f} ms   "
+                    f"p90 {row['p90_ms']:6.1f} ms   max {row['max_ms']:6.1f} ms"
+                )
     return results
 
 

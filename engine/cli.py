@@ -476,6 +476,13 @@ def cmd_bench_io(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_scrub(args: argparse.Namespace) -> int:
+    from panchro.engine.bench import bench_scrub
+
+    bench_scrub(seconds=args.seconds, max_side=args.max_side, reads=args.reads)
+    return 0
+
+
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_restore
 
@@ -716,6 +723,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--minutes", type=float, default=2.0, help="length of the memory test film")
     b.add_argument("--long", type=float, default=None, help="also a film this long (e.g. 20)")
     b.set_defaults(func=cmd_bench_restore)
+    b = bsub.add_parser("scrub", help="ms the player waits for a 1080p frame, via the engine")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the test clip")
+    b.add_argument("--max-side", type=int, default=1280, help="preview size asked for")
+    b.add_argument("--reads", type=int, default=30, help="frames timed per pattern")
+    b.set_defaults(func=cmd_bench_scrub)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
     b.add_argument(

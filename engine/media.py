@@ -503,7 +503,7 @@ def _trim_undecodable_tail(path: Path, stream_index: int, index: _PacketIndex) -
     shown: set[int] = set()
     decoder = _VideoDecoder(path, stream_index, index, _SeekPolicy(index))
     try:
-        decoder._position(k)
+        decoder._position(k, by_pts=False)  # landing early is harmless here; late is not
         shown.update(f.pts for f in decoder._decoded() if f.pts is not None)
     except av.error.FFmpegError:
         pass
@@ -851,10 +851,20 @@ class _Converter:
 
 
 class _SeekPolicy:
-    """Whether seeking in a file lands where the packet index says (shared per Source)."""
+    """How seeking in a file lands, learnt as it is used (shared per Source)."""
 
     def __init__(self, index: _PacketIndex) -> None:
         self.seek_ok = not index.synthetic
+        # Seek to a keyframe's pts first. MP4 with B-frames lists dts shifted by the
+        # edit list, so seeking to the keyframe's demuxed dts lands a whole GOP early
+        # (twice the decoding for every scrub). A format where the pts seek lands past
+        # the keyframe falls back to its dts, for good.
+        self.by_pts = True
+
+
+# Codecs whose decoders honour `skip_frame = NONREF` by dropping only frames that no
+# other frame refers to, so skipping them before the target cannot change the target.
+_SKIP_NONREF_CODECS = frozenset({"h264", "hevc", "mpeg2video"})
 
 
 class _VideoDecoder:
@@ -887,9 +897,25 @@ class _VideoDecoder:
     def close(self) -> None:
         self.container.close()
 
-    def _decoded(self) -> Iterator[av.VideoFrame]:
-        """Frames from the current position to the end, flushing the decoder at the end."""
+    def _decoded(self, skip_before: int | None = None) -> Iterator[av.VideoFrame]:
+        """Frames from the current position to the end, flushing the decoder at the end.
+
+        With `skip_before` (a pts), frames nothing refers to are not decoded until
+        the first packet shown at or after it: they would be thrown away anyway, and
+        on a long GOP they are most of the work of reaching a frame.
+        """
         self.fresh = False
+        ctx = self.stream.codec_context
+        skipping = skip_before is not None and ctx.name in _SKIP_NONREF_CODECS
+        if skipping:
+            ctx.skip_frame = "NONREF"
+        try:
+            yield from self._demuxed_frames(skip_before if skipping else None)
+        finally:
+            if skipping:
+                ctx.skip_frame = "DEFAULT"
+
+    def _demuxed_frames(self, skip_before: int | None) -> Iterator[av.VideoFrame]:
         demux = self.container.demux(self.stream)
         while True:
             try:
@@ -903,6 +929,10 @@ class _VideoDecoder:
                 return
             if packet.is_corrupt and self.index.lookup(packet.pts) is None:
                 continue  # a partial packet where the file was cut: not in the index
+            if skip_before is not None and (packet.pts is None or packet.pts >= skip_before):
+                # Decode order: every packet from here on may be a frame to show.
+                self.stream.codec_context.skip_frame = "DEFAULT"
+                skip_before = None
             if not self.tolerant:
                 yield from self.stream.decode(packet)
                 continue
@@ -918,10 +948,12 @@ class _VideoDecoder:
                 continue
             yield from decoded
 
-    def _position(self, k: int) -> bool:
+    def _position(self, k: int, *, by_pts: bool | None = None) -> bool:
         """Get ready to decode from keyframe `k`; True if that took a seek."""
         if k > 0 and self.policy.seek_ok:
-            self.container.seek(int(self.index.key_seek[k]), stream=self.stream, backward=True)
+            by_pts = self.policy.by_pts if by_pts is None else by_pts
+            ts = self.index.key_pts[k] if by_pts else self.index.key_seek[k]
+            self.container.seek(int(ts), stream=self.stream, backward=True)
             return True
         if not self.fresh:
             # Reopening is the one sure way back to the first frame in every format.
@@ -934,6 +966,8 @@ class _VideoDecoder:
         idx = self.index
         n = len(idx.pts)
         k = idx.key_for(target) if self.policy.seek_ok else 0
+        # Frames are told apart by their pts, so skipping some is safe only with real ones.
+        skip_before = None if idx.synthetic else int(idx.pts[target])
         while True:
             seeked = self._position(k)
             first = True
@@ -941,7 +975,7 @@ class _VideoDecoder:
             last = -1
             retry = False
             try:
-                for frame in self._decoded():
+                for frame in self._decoded(skip_before):
                     i = None if idx.synthetic else idx.lookup(frame.pts)
                     if first and seeked:
                         first = False
@@ -953,7 +987,13 @@ class _VideoDecoder:
                             k, retry = 0, True
                             break
                         if i > target:
-                            k, retry = k - 1, True  # landed past the target: a keyframe earlier
+                            # Landed past the target: seek by dts, then a keyframe earlier.
+                            if self.policy.by_pts:
+                                log.info("%s: seeking by pts overshoots; seeking by dts", self.path)
+                                self.policy.by_pts = False
+                            else:
+                                k -= 1
+                            retry = True
                             break
                     if i is None or i <= last:
                         # No pts, one not in the index, or a repeated one: count on.

@@ -13,3 +13,14 @@ def test_bench_io_runs_small() -> None:
     assert len(result["stream_rss_mb"]) == 10
     assert result["stream_peak_rss_mb"] > 0
     assert any("peak RSS" in line for line in lines)
+
+
+def test_bench_scrub_runs_small() -> None:
+    from panchro.engine.bench import bench_scrub
+
+    lines: list[str] = []
+    result = bench_scrub(width=128, height=72, seconds=1, max_side=64, reads=4, out=lines.append)
+    for key in ("random_position", "step_forward", "step_backward"):
+        row = result[key]
+        assert 0 < row["median_ms"] <= row["p90_ms"] <= row["max_ms"]
+    assert sum("median" in line for line in lines) == 3

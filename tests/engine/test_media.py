@@ -74,8 +74,8 @@ class DecodeCounter:
         self.count = 0
         original = media._VideoDecoder._decoded
 
-        def counting(decoder):
-            for frame in original(decoder):
+        def counting(decoder, *args):
+            for frame in original(decoder, *args):
                 self.count += 1
                 yield frame
 
@@ -306,6 +306,48 @@ def test_seeking_does_not_decode_from_start(
         counter.count = 0
         src.read_frame(50)
         assert counter.count < 40
+
+
+def test_seek_lands_on_the_targets_own_keyframe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MP4 + B-frames: the edit list shifts dts, and seeking to a keyframe's demuxed dts
+    # landed a whole GOP early. Decoding from the right keyframe is under one GOP.
+    path = make_video(tmp_path / "b.mp4", frames=96, size=(64, 48), audio=False, gop=24)
+    counter = DecodeCounter(monkeypatch)
+    with media.open_source(path) as src:
+        idx = src._index
+        key_frames = [int(np.searchsorted(idx.pts, k)) for k in idx.key_pts]
+        for target in (50, 80, 30):
+            key = max(k for k in key_frames if k <= target)
+            previous = max(k for k in key_frames if k < key)
+            assert key - previous > 4  # so landing a keyframe early would show
+            counter.count = 0
+            src.read_frame(target)
+            # From the keyframe, plus the decoder's reordering delay.
+            assert counter.count <= target - key + 4, (target, key, counter.count)
+
+
+@pytest.mark.parametrize(("name", "codec"), [("x264.mp4", "libx264"), ("x265.mkv", "libx265")])
+def test_nonreference_frames_before_the_target_are_skipped_exactly(
+    name: str, codec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_video(tmp_path / name, frames=60, size=(64, 48), audio=False, gop=60, codec=codec)
+    with media.open_source(path) as src:
+        seq = [f.image for f in src.frames()]
+        counter = DecodeCounter(monkeypatch)
+        for target in (58, 59, 31, 1, 0, 57):
+            counter.count = 0
+            f = src.read_frame(target)
+            np.testing.assert_array_equal(f.image, seq[target])
+            if target == 58:
+                # B-frames no one refers to are not decoded on the way (x264/x265 make
+                # most B-frames so): far fewer frames come out than lie before it.
+                assert counter.count < 45, counter.count
+        counter.count = 0
+        assert [x.index for x in src.frames(40, 44)] == [40, 41, 42, 43]
+        # The decoder is back to decoding everything once the range starts.
+        np.testing.assert_array_equal(next(src.frames(45, 46)).image, seq[45])
 
 
 def test_streaming_is_lazy(tiny_video: Path, monkeypatch: pytest.MonkeyPatch) -> None:
