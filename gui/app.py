@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 from panchro.engine import __version__
 from panchro.gui.engine_process import FAILED, self_test_command
 from panchro.gui.main_window import APP_NAME, MainWindow, app_icon
+from panchro.gui.theme import THEMES, apply_theme, saved_theme
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=300.0,
         help="with --screenshot: give up after this many seconds (default 300)",
+    )
+    p.add_argument(
+        "--theme",
+        choices=THEMES,
+        default=None,
+        help="light or dark colours (default: as chosen in View > Theme, else the system's)",
     )
     p.add_argument(
         "--self-test",
@@ -123,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("panchro")
     app.setWindowIcon(app_icon())
+    apply_theme(app, args.theme or saved_theme())
 
     window = MainWindow()
     window.resize(*args.size)

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panchro.gui.widgets import fit_pixmap
+
 COLORIZER = "colorizer"
 K_RANGE = (2, 8)
 SEED_MAX = 2**31 - 1
@@ -439,7 +441,7 @@ class ColourModesPanel(QGroupBox):
             )
             if preview is not None and not preview.isNull():
                 self.pick_preview.setPixmap(
-                    preview.scaledToWidth(220, Qt.TransformationMode.SmoothTransformation)
+                    fit_pixmap(preview, QSize(220, 10_000), self.devicePixelRatioF())
                 )
                 self.pick_preview.show()
             else:

@@ -19,9 +19,10 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QProcess, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
@@ -32,6 +33,9 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -65,6 +69,7 @@ from panchro.gui.engine_process import (
     self_test_command,
 )
 from panchro.gui.restore import CompareView, RestorePanel, codec_suffix
+from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
 from panchro.gui.widgets import (
     FactsPanel,
     FrameView,
@@ -101,6 +106,39 @@ def app_icon() -> QIcon:
         return QIcon(str(path)) if path.is_file() else QIcon()
     except (ModuleNotFoundError, OSError):
         return QIcon()
+
+
+class _KeysForFocusedControls(QObject):
+    """Space and Enter work a focused button, box or list, as keyboard users expect.
+
+    The window's one-key shortcuts (Space plays) would otherwise take Space away
+    from every button and combo box reached with Tab, and a push button outside a
+    dialog ignores Enter: this filter gives the key to the control instead.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        if not isinstance(watched, QAbstractButton | QComboBox):
+            return False
+        if watched.window() is not self._window:
+            return False
+        key = event.key()  # type: ignore[attr-defined]
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:  # type: ignore[attr-defined]
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            if key == Qt.Key.Key_Space:
+                event.accept()  # the control, not the Play shortcut, gets this Space
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(watched, QAbstractButton):
+            watched.animateClick()
+            return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -186,6 +224,8 @@ class MainWindow(QMainWindow):
         self.view = FrameView()
         self.view.clear("Open a film (Ctrl+O), a folder of frames, or drop one here.")
         self.view.installEventFilter(self)
+        self._keys = _KeysForFocusedControls(self)
+        QApplication.instance().installEventFilter(self._keys)
         self.timeline = Timeline()
         self.strip = ShotStrip()
 
@@ -313,10 +353,28 @@ class MainWindow(QMainWindow):
         action("Back to the &film", None, self.show_film, colour)
         action("&Compare before | after", "V", self.compare_frame, colour)
 
+        view = self.menuBar().addMenu("&View")
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in THEMES:
+            a = QAction(THEME_LABELS[name], self, checkable=True)
+            a.setChecked(name == current_theme())
+            a.triggered.connect(lambda _=False, name=name: self.set_theme(name))
+            group.addAction(a)
+            theme_menu.addAction(a)
+            self.theme_actions[name] = a
+
         help_menu = self.menuBar().addMenu("&Help")
         action("Run &self-test", None, self.run_self_test, help_menu)
         action("Open &log folder", None, self.open_log_folder, help_menu)
         action("&About Panchro", None, self._about, help_menu)
+
+    def set_theme(self, theme: str) -> None:
+        """Light, dark or the system's, now and at the next start."""
+        apply_theme(QApplication.instance(), theme)  # type: ignore[arg-type]
+        save_theme(theme)
+        self.theme_actions[theme].setChecked(True)
 
     # --- recent files -------------------------------------------------------------------
 
@@ -803,7 +861,7 @@ class MainWindow(QMainWindow):
             self._on_thumbnail,
             film=self.film,
             index=key,
-            max_side=THUMB_MAX_SIDE,
+            max_side=round(THUMB_MAX_SIDE * self.strip.devicePixelRatioF()),  # sharp on HiDPI
             blob_type="image/jpeg",
         )
         self._thumb_req = (rid, shot)
@@ -1107,7 +1165,10 @@ class MainWindow(QMainWindow):
         )
         what = "Exporting" if kind == "export" else "Preview"
         self.restore_panel.show_job(what, 0, self.frame_count, None, None)
-        self.side_scroll.ensureWidgetVisible(self.restore_panel)  # where its progress shows
+        # Where its progress and Cancel show; after the layout has made room for them.
+        QTimer.singleShot(
+            0, lambda: self.side_scroll.ensureWidgetVisible(self.restore_panel.cancel_button)
+        )
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

@@ -1,6 +1,7 @@
 """A scripted walk through the app that saves a screenshot at each stop (for docs/screenshots).
 
     xvfb-run -a -s "-screen 0 1400x900x24" python -m panchro.gui.tour docs/screenshots
+    ... python -m panchro.gui.tour --theme dark /tmp/shots   (PNG names end _dark)
 
 Drives the real window and engine on the sample film (or a film given with --film):
 the film open with its shots, K colour modes of the key frame, one picked, the compare
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from panchro.engine.paths import sample_film
 from panchro.gui.main_window import MainWindow
+from panchro.gui.theme import THEMES, apply_theme
 
 WAIT_MS = 300_000
 
@@ -49,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pick", type=int, default=1, help="which mode to pick, from 0")
+    parser.add_argument(
+        "--theme", choices=THEMES, default="system", help="PNG names end _dark, _light"
+    )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app, args.theme)
+    suffix = "" if args.theme == "system" else f"_{args.theme}"
     args.out.mkdir(parents=True, exist_ok=True)
     win = MainWindow()
     win.confirm_discard = False
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def shoot(name: str) -> None:
         _settle(app)
-        path = args.out / name
+        path = args.out / name.replace(".png", f"{suffix}.png")
         win.grab().save(str(path))
         shots.append(str(path))
         print(path, flush=True)

@@ -7,8 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QIcon,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
@@ -190,27 +198,64 @@ class ShotSlider(QSlider):
         painter.end()
 
 
+def fit_pixmap(pixmap: QPixmap, size: QSize, ratio: float) -> QPixmap:
+    """`pixmap` scaled to fit `size` (logical pixels) on a screen of `ratio` device pixels
+    per pixel: on HiDPI screens a thumbnail keeps its full sharpness."""
+    scaled = pixmap.scaled(
+        size * ratio, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    scaled.setDevicePixelRatio(ratio)
+    return scaled
+
+
+def tinted_icon(style: QStyle, which: QStyle.StandardPixmap, palette: QPalette) -> QIcon:
+    """A style's standard icon in the palette's button-text colour, at 1x, 2x and 3x.
+
+    Some styles (Fusion among them) draw the media icons dark whatever the theme,
+    which leaves them all but invisible on a dark window; their shape is kept,
+    their colour becomes the text's, dimmed when disabled.
+    """
+    source = style.standardIcon(which)
+    icon = QIcon()
+    for mode, group in (
+        (QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+        (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled),
+    ):
+        colour = palette.color(group, QPalette.ColorRole.ButtonText)
+        for side in (16, 32, 48):
+            pixmap = source.pixmap(side, side)
+            if pixmap.isNull():
+                continue
+            tinted = QPixmap(pixmap.size())
+            tinted.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(tinted)
+            painter.drawPixmap(0, 0, pixmap)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+            painter.fillRect(tinted.rect(), colour)
+            painter.end()
+            icon.addPixmap(tinted, mode)
+    return icon
+
+
 class Timeline(QWidget):
     """Slider, step buttons and the timecode of the current frame."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        style = self.style()
 
-        def button(icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+        def button(tip: str) -> QToolButton:
             b = QToolButton()
-            b.setIcon(style.standardIcon(icon))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             return b
 
-        sp = QStyle.StandardPixmap
-        self.prev_shot = button(sp.SP_MediaSkipBackward, "Previous shot (PgUp)")
-        self.prev_frame = button(sp.SP_MediaSeekBackward, "Previous frame (Left)")
-        self.next_frame = button(sp.SP_MediaSeekForward, "Next frame (Right)")
-        self.next_shot = button(sp.SP_MediaSkipForward, "Next shot (PgDown)")
-        self.play = button(sp.SP_MediaPlay, "Play / pause (Space; J, K, L)")
-        self._icons = (style.standardIcon(sp.SP_MediaPlay), style.standardIcon(sp.SP_MediaPause))
+        self.prev_shot = button("Previous shot (PgUp)")
+        self.prev_frame = button("Previous frame (Left)")
+        self.next_frame = button("Next frame (Right)")
+        self.next_shot = button("Next shot (PgDown)")
+        self.play = button("Play / pause (Space; J, K, L)")
+        self._playing = False
+        self._tint_icons()
         self.slider = ShotSlider()
         self.slider.setRange(0, 0)
         self.slider.setSingleStep(1)
@@ -241,7 +286,29 @@ class Timeline(QWidget):
         ):
             w.setEnabled(enabled)
 
+    def _tint_icons(self) -> None:
+        sp = QStyle.StandardPixmap
+        style, palette = self.style(), self.palette()
+        for b, which in (
+            (self.prev_shot, sp.SP_MediaSkipBackward),
+            (self.prev_frame, sp.SP_MediaSeekBackward),
+            (self.next_frame, sp.SP_MediaSeekForward),
+            (self.next_shot, sp.SP_MediaSkipForward),
+        ):
+            b.setIcon(tinted_icon(style, which, palette))
+        self._icons = tuple(
+            tinted_icon(style, which, palette) for which in (sp.SP_MediaPlay, sp.SP_MediaPause)
+        )
+        self.play.setIcon(self._icons[self._playing])
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        # A new theme (or style) gives the icons the new text colour.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._tint_icons()
+        super().changeEvent(event)
+
     def set_playing(self, playing: bool) -> None:
+        self._playing = playing
         self.play.setIcon(self._icons[1] if playing else self._icons[0])
         self.play.setToolTip(("Pause" if playing else "Play") + " (Space; J, K, L)")
 
@@ -359,12 +426,9 @@ class ShotStrip(QWidget):
 
     def set_thumbnail(self, shot: int, pixmap: QPixmap) -> None:
         if 0 <= shot < len(self.buttons):
-            scaled = pixmap.scaled(
-                self._icon_size,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
+            self.buttons[shot].setIcon(
+                fit_pixmap(pixmap, self._icon_size, self.devicePixelRatioF())
             )
-            self.buttons[shot].setIcon(scaled)
             self.buttons[shot].setProperty("has_thumbnail", True)
 
     def set_picked(self, shot: int, preview: QPixmap | None) -> None:
@@ -378,13 +442,7 @@ class ShotStrip(QWidget):
         b.setProperty("picked", preview is not None)
         b.setText(f"{base} ✓" if preview is not None else base)
         if preview is not None and not preview.isNull():
-            b.setIcon(
-                preview.scaled(
-                    self._icon_size,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+            b.setIcon(fit_pixmap(preview, self._icon_size, self.devicePixelRatioF()))
 
     def set_current(self, shot: int | None) -> None:
         if shot is None or not 0 <= shot < len(self.buttons):

@@ -115,6 +115,62 @@ def test_keyboard_steps_and_jumps(qtbot, window, film) -> None:
     assert win.current == 0
 
 
+def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, film) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+        QScrollBar,
+        QWidget,
+    )
+
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.activateWindow()
+    # Tab reaches every control on screen (menus are reached with Alt and their letter).
+    chain, w = set(), win
+    for _ in range(500):
+        w = w.nextInFocusChain()
+        if w is win:
+            break
+        if w.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            chain.add(w)
+    controls = [
+        w
+        for w in win.findChildren(QWidget)
+        if isinstance(w, QAbstractButton | QAbstractSpinBox | QComboBox | QAbstractSlider)
+        and w.isVisible()
+        and w.isEnabled()
+        and not isinstance(w, QScrollBar)
+    ]
+    assert len(controls) > 15
+    unreachable = [f"{type(w).__name__} {w.toolTip() or w.objectName()}" for w in controls
+                   if w not in chain]  # fmt: skip
+    assert not unreachable
+    assert all("&" in a.text() for a in win.menuBar().actions())
+
+    # Space on a focused control works the control, not the Play shortcut.
+    box = win.restore_panel.colorize
+    box.setFocus()
+    was = box.isChecked()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() != was and not win.playing
+    # Enter clicks a focused button.
+    win.seek(0)
+    wait_frame(qtbot, win, 0)
+    button = win.shot_panel.key_button
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Return)
+    wait_frame(qtbot, win, int(win.shots[0]["key_frame"]))
+    # Elsewhere, Space still plays.
+    win.view.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.playing
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    assert not win.playing
+
+
 def test_engine_killed_is_restarted_and_the_film_reopened(qtbot, window, film) -> None:
     win = window
     open_and_settle(qtbot, win, film)
