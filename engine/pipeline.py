@@ -563,10 +563,6 @@ class _Run:
             shots = self._shots(proj, 0, info.frame_count)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))
             split = min_frames * SPLIT_FACTOR if self.stages else min_frames
-            if any(getattr(st, "context", 0) for st in self.stages):
-                # A chunk that starts inside a shot would resume without the frames before
-                # it, which a stage with context reads: such stages get whole shots only.
-                split = max(min_frames, info.frame_count + 1)
             ranges = jobs.plan_chunks(
                 [(s.start, s.end) for s in shots],
                 min_frames=min_frames,
@@ -790,9 +786,24 @@ class _Run:
         stop: threading.Event,
     ) -> None:
         starts = [s.start for s in shots]
+
+        def shot_of(i: int) -> int:
+            return max(0, bisect.bisect_right(starts, i) - 1)
+
+        ctx = self._context()
+
+        def item(group: list[Frame], shot: int, first: int, last: int) -> Any:
+            if group[0].index < first or group[0].index >= last:
+                return _Context(group, shot, after=group[0].index >= last)
+            return (group, None, shot)
+
         try:
             for first, last in ranges:
-                frames = self.src.frames(first, last, fmt=self.fmt, conceal=True)
+                # A range that starts or ends inside a shot brings `ctx` frames of that shot
+                # from beyond its ends, for the stages that read neighbours.
+                lead = max(shots[shot_of(first)].start, first - ctx)
+                tail = min(shots[shot_of(last - 1)].end, last + ctx)
+                frames = self.src.frames(lead, tail, fmt=self.fmt, conceal=True)
                 group: list[Frame] = []
                 group_shot, group_end = -1, -1
                 t0 = time.perf_counter()
@@ -801,24 +812,35 @@ class _Run:
                         i = frame.index
                         if group and i >= group_end:
                             self.timers["decode"] += time.perf_counter() - t0
-                            if not _put(out, (group, None, group_shot), stop):
+                            if not _put(out, item(group, group_shot, first, last), stop):
                                 return
                             t0 = time.perf_counter()
                             group = []
                         if not group:
-                            group_shot = max(0, bisect.bisect_right(starts, i) - 1)
+                            group_shot = shot_of(i)
                             shot = shots[group_shot]
-                            batch_start = shot.start + (i - shot.start) // self.batch * self.batch
-                            group_end = min(batch_start + self.batch, shot.end, last)
+                            if i < first:
+                                group_end = first
+                            elif i >= last:
+                                group_end = tail
+                            else:
+                                batch_start = (
+                                    shot.start + (i - shot.start) // self.batch * self.batch
+                                )
+                                group_end = min(batch_start + self.batch, shot.end, last)
                         group.append(frame)
                 finally:
                     frames.close()  # type: ignore[attr-defined]
                 self.timers["decode"] += time.perf_counter() - t0
-                if group and not _put(out, (group, None, group_shot), stop):
+                if group and not _put(out, item(group, group_shot, first, last), stop):
                     return
             _put(out, _END, stop)
         except BaseException as exc:  # handed to the caller's thread, which raises it
             _put(out, _Failure(exc), stop)
+
+    def _context(self) -> int:
+        """How many neighbouring frames the stages read on each side of a batch."""
+        return max((int(getattr(st, "context", 0)) for st in self.stages), default=0)
 
     def _stage_worker(
         self,
@@ -832,7 +854,7 @@ class _Run:
 
         current = -1
         dtype = np.uint16 if self.fmt == "yuv444p16" else np.uint8
-        ctx = max((int(getattr(st, "context", 0)) for st in self.stages), default=0)
+        ctx = self._context()
 
         def run(frames: list, shot: int, ycc: np.ndarray, before: Any, after: Any) -> bool:
             nonlocal current
@@ -866,8 +888,14 @@ class _Run:
             self.timers["stages"] += time.perf_counter() - t0
             return _put(out, (frames, images, shot), stop)
 
+        def follows(earlier: list, shot_a: int, later: list, shot_b: int) -> bool:
+            """Whether `later` goes on from `earlier` in the same shot (no range gap)."""
+            return shot_a == shot_b and later[0].index == earlier[-1].index + 1
+
         # With context, a batch waits for the next of its shot: (frames, shot, ycc, before).
         pending: tuple[list, int, np.ndarray, Any] | None = None
+        # Frames decoded just before a range: the next batch's `before`, (frames, shot, luma).
+        lead: tuple[list, int, np.ndarray] | None = None
         try:
             while True:
                 item = _get(inp, stop)
@@ -878,12 +906,28 @@ class _Run:
                         return
                     _put(out, item, stop)
                     return
-                frames, _, shot = item
+                if isinstance(item, _Context):
+                    frames, shot = item.frames, item.shot
+                else:
+                    frames, _, shot = item
                 t0 = time.perf_counter()
                 ycc = color.decode_coded_ycbcr(
                     np.stack([f.image for f in frames]), range=self.range
                 )
                 self.timers["stages"] += time.perf_counter() - t0
+                if isinstance(item, _Context):
+                    if not item.after:
+                        lead = (frames, shot, ycc[-ctx:, ..., 0].copy())
+                        continue
+                    if pending is not None:
+                        p_frames, p_shot, p_ycc, p_before = pending
+                        pending = None
+                        after = ycc[:ctx, ..., 0].copy()
+                        if not follows(p_frames, p_shot, frames, shot):
+                            after = None
+                        if not run(p_frames, p_shot, p_ycc, p_before, after):
+                            return
+                    continue
                 if ctx == 0:
                     if not run(frames, shot, ycc, None, None):
                         return
@@ -891,12 +935,15 @@ class _Run:
                 before = None
                 if pending is not None:
                     p_frames, p_shot, p_ycc, p_before = pending
-                    same = p_shot == shot
+                    same = follows(p_frames, p_shot, frames, shot)
                     after = ycc[:ctx, ..., 0].copy() if same else None
                     if same:
                         before = p_ycc[-ctx:, ..., 0].copy()
                     if not run(p_frames, p_shot, p_ycc, p_before, after):
                         return
+                if before is None and lead is not None and follows(lead[0], lead[1], frames, shot):
+                    before = lead[2]
+                lead = None
                 pending = (frames, shot, ycc, before)
         except BaseException as exc:
             _put(out, _Failure(exc), stop)
@@ -970,6 +1017,16 @@ class _Failure:
 
 
 _END = object()
+
+
+@dataclass
+class _Context:
+    """Frames decoded only to be a stage's context: just before or after a chunk inside a
+    shot, so a chunk rendered (or resumed) alone gives the frames an uninterrupted run does."""
+
+    frames: list[Frame]
+    shot: int
+    after: bool
 
 
 def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:

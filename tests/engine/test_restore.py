@@ -122,6 +122,31 @@ class DoubleNearest:
         return batch.replace(y=y, cbcr=cbcr)
 
 
+class WindowMean:
+    """Luma becomes the mean of a 5-frame window within the shot: a stage with context."""
+
+    key = "test-window-mean"
+    context = 2
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int, int]] = []  # (first index, len(before), len(after))
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        return width, height
+
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+        return None
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        none = batch.y[:0]
+        before = batch.y_before if batch.y_before is not None else none
+        after = batch.y_after if batch.y_after is not None else none
+        self.seen.append((int(batch.indices[0]), len(before), len(after)))
+        y, n0 = np.concatenate([before, batch.y, after]), len(before)
+        out = [y[max(0, n0 + j - 2) : n0 + j + 3].mean(0) for j in range(len(batch.y))]
+        return batch.replace(y=np.stack(out).astype(batch.y.dtype))
+
+
 def _cli(*args: str, **kw: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "panchro.engine", "restore", *args],
@@ -162,6 +187,40 @@ def test_stages_see_whole_shots_in_batches_and_keep_count_timing_and_luma(
     assert _video_pts(out) == _video_pts(plain)
     assert _packets(out, "audio") == _packets(plain, "audio")
     assert [b for b, _ in _packets(out, "audio")] == [b for b, _ in _packets(film, "audio")]
+
+
+def test_a_stage_with_context_resumes_inside_a_shot_to_identical_frames(
+    film: Path, tmp_path: Path
+) -> None:
+    one_shot = Project.new(film, shots=[Shot(0, 72, 36)]).save(tmp_path / "one.panchro")
+    kw = {"codec": "ffv1", "project": one_shot, "batch": 4}
+    reference = tmp_path / "whole.mkv"
+    summary = pipeline.restore(film, reference, stages=[WindowMean()], chunk_seconds=100, **kw)
+    assert summary.chunks == 1
+
+    # 6-frame chunks: a 72-frame shot is cut inside, every 24 frames (at batch boundaries).
+    out = tmp_path / "cut.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            film, out, stages=[WindowMean()], chunk_seconds=CHUNK_S, keep_job=True,
+            progress=_cancelled_at(30), **kw,
+        )  # fmt: skip
+    chunks = json.loads((job_folder(out) / "manifest.json").read_text())["chunks"]
+    starts = [c["start"] for c in chunks]
+    assert starts == [0, 24, 48]
+    assert [c["status"] for c in chunks][0] == "done" and chunks[-1]["status"] != "done"
+    stage = WindowMean()
+    summary = pipeline.restore(film, out, stages=[stage], chunk_seconds=CHUNK_S, **kw)
+    assert summary.resumed_frames >= 24
+    # The resumed part started inside the shot, yet saw the two frames before it; and the
+    # last batch before each chunk end saw the two after it.
+    first = min(i for i, _, _ in stage.seen)
+    assert first in (24, 48)
+    assert (first, 2, 2) in stage.seen
+    if first == 24:
+        assert (44, 2, 2) in stage.seen  # the chunk ends at 48: frames 48, 49 came along
+    assert (68, 2, 0) in stage.seen  # the shot's (and film's) end: nothing after
+    assert _same_frames(out, reference)
 
 
 def test_a_stage_may_change_the_size(film: Path, tmp_path: Path) -> None:
