@@ -598,7 +598,13 @@ class Engine:
             for lane in (self._light, self._jobs):
                 queued += lane.take(lambda w: target is None or w.id == target)
                 running = lane.running
-                if running is not None and (target is None or running.id == target):
+                # Work whose answer is already sent is still `running` for a moment, until
+                # its lane notices: it is done, not cancellable.
+                if (
+                    running is not None
+                    and running.id in self._inflight
+                    and (target is None or running.id == target)
+                ):
                     running.reason = reason
                     running.cancel.set()
                     ids.append(running.id)

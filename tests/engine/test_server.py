@@ -436,7 +436,30 @@ def test_stray_prints_never_reach_the_protocol_channel(tmp_path: Path) -> None:
         assert client.close() == 0
 
 
+def test_work_already_answered_is_not_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel that lands between a request's answer and its lane moving on names nothing
+    (this race once failed the test below)."""
+    import time
+
+    from panchro.engine import server
+
+    finish = server.Engine._finish
+
+    def slow_to_move_on(self: server.Engine, work_id: int, body: dict, blob: bytes = b"") -> None:
+        finish(self, work_id, body, blob)
+        time.sleep(0.3)  # the lane still holds the work as `running`
+
+    monkeypatch.setattr(server.Engine, "_finish", slow_to_move_on)
+    _serve_and_check(tmp_path)
+
+
 def test_serve_in_process_over_given_streams(tmp_path: Path) -> None:
+    _serve_and_check(tmp_path)
+
+
+def _serve_and_check(tmp_path: Path) -> None:
     """serve() on streams a caller hands it (tests, a future socket), not the process's own."""
     from panchro.engine.server import serve
 
