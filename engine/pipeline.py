@@ -354,6 +354,30 @@ class PreviewFrame:
 PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
 
 
+def _frame_batch(
+    frames: Sequence[Frame],
+    ycc: np.ndarray,
+    time_base: Fraction,
+    shot: int,
+    matrix: str,
+    *,
+    before: np.ndarray | None = None,
+    after: np.ndarray | None = None,
+) -> FrameBatch:
+    """The batch a stage gets for decoded `frames` whose float YCbCr is `ycc` (T, H, W, 3)."""
+    return FrameBatch(
+        y=np.ascontiguousarray(ycc[..., 0]),
+        cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
+        indices=np.array([f.index for f in frames], np.int64),
+        pts=np.array([f.pts for f in frames], np.int64),
+        time_base=time_base,
+        shot=shot,
+        matrix=matrix,
+        y_before=before,
+        y_after=after,
+    )
+
+
 def preview_frame(
     input: str | os.PathLike[str],
     index: int,
@@ -382,15 +406,7 @@ def preview_frame(
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
         range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
     ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
-    batch = FrameBatch(
-        y=np.ascontiguousarray(ycc[..., 0]),
-        cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
-        indices=np.array([f.index for f in frames], np.int64),
-        pts=np.array([f.pts for f in frames], np.int64),
-        time_base=info.time_base,
-        shot=0,
-        matrix=matrix,
-    )
+    batch = _frame_batch(frames, ycc, info.time_base, 0, matrix)
     used = pick
     for stage in stages:
         chosen = stage.begin_shot(0, shot, used)
@@ -867,16 +883,8 @@ class _Run:
                     if chosen is not None:
                         pick = chosen
                         self.recorded[shot] = chosen
-            batch = FrameBatch(
-                y=np.ascontiguousarray(ycc[..., 0]),
-                cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
-                indices=np.array([f.index for f in frames], np.int64),
-                pts=np.array([f.pts for f in frames], np.int64),
-                time_base=self.info.time_base,
-                shot=shot,
-                matrix=self.matrix,
-                y_before=before,
-                y_after=after,
+            batch = _frame_batch(
+                frames, ycc, self.info.time_base, shot, self.matrix, before=before, after=after
             )
             for stage in self.stages:
                 w, h = stage.output_size(*batch.size)
