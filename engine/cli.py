@@ -476,6 +476,16 @@ def cmd_bench_io(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bench_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1920x1080") from None
+    if w < 16 or h < 16 or w % 2 or h % 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: use even sides of 16 or more")
+    return w, h
+
+
 def cmd_bench_scrub(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_scrub
 
@@ -486,6 +496,15 @@ def cmd_bench_scrub(args: argparse.Namespace) -> int:
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_restore
 
+    if args.models:
+        from panchro.engine.bench import bench_restore_models
+
+        width, height = args.size
+        bench_restore_models(
+            width=width, height=height, seconds=args.seconds, upscale=args.upscale,
+            codec=args.codec, device=args.device, batch=args.batch,
+        )  # fmt: skip
+        return 0
     bench_restore(seconds=args.seconds, minutes=args.minutes, long_minutes=args.long)
     return EXIT_OK
 
@@ -722,6 +741,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
     b.add_argument("--minutes", type=float, default=2.0, help="length of the memory test film")
     b.add_argument("--long", type=float, default=None, help="also a film this long (e.g. 20)")
+    b.add_argument(
+        "--models",
+        action="store_true",
+        help="instead: the shipped models end to end, colorize + upscale (the GPU target)",
+    )
+    b.add_argument("--size", type=_bench_size, default=(1920, 1080), help="with --models")
+    b.add_argument("--upscale", type=int, choices=(1, 2, 4), default=2, help="with --models")
+    b.add_argument("--codec", default="prores", help="with --models (default prores)")
+    b.add_argument("--device", default=None, help="with --models: cpu or cuda")
+    b.add_argument("--batch", type=int, default=8, help="with --models: frames per batch")
     b.set_defaults(func=cmd_bench_restore)
     b = bsub.add_parser("scrub", help="ms the player waits for a 1080p frame, via the engine")
     b.add_argument("--seconds", type=float, default=10.0, help="length of the test clip")

@@ -24,3 +24,26 @@ def test_bench_scrub_runs_small() -> None:
         row = result[key]
         assert 0 < row["median_ms"] <= row["p90_ms"] <= row["max_ms"]
     assert sum("median" in line for line in lines) == 3
+
+
+def test_bench_restore_models_runs_small(tmp_path, monkeypatch) -> None:
+    from panchro.engine.bench import bench_restore_models
+    from tests.makemodels import (
+        TINY28,
+        save_small_colorizer,
+        save_small_refiner,
+        save_small_upscaler,
+    )
+
+    save_small_colorizer(tmp_path, config=TINY28)
+    save_small_refiner(tmp_path)
+    save_small_upscaler(tmp_path, scale=2)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(tmp_path))
+    lines: list[str] = []
+    result = bench_restore_models(
+        width=96, height=64, seconds=0.25, codec="ffv1", device="cpu", batch=3, out=lines.append
+    )
+    assert result["frames"] == 6 and result["fps"] > 0 and result["device"] == "cpu"
+    shares = result["decode_share"] + result["stages_share"] + result["encode_share"]
+    assert abs(shares - 1) < 0.01
+    assert "-> colorize + x2 -> 192x128 ffv1" in lines[0]
