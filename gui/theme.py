@@ -36,7 +36,7 @@ def current_theme() -> str:
 def _palette(dark: bool) -> QPalette:
     r = QPalette.ColorRole
     if dark:
-        base, window, text, mid = "#1e1e1e", "#2b2b2b", "#e6e6e6", "#3c3c3c"
+        base, window, text, mid = "#3a3a3a", "#2b2b2b", "#e6e6e6", "#444444"
         button, highlight, link, disabled = "#353535", "#3d8ee0", "#6fb1ff", "#7c7c7c"
     else:
         base, window, text, mid = "#ffffff", "#efefef", "#1a1a1a", "#c8c8c8"
