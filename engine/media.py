@@ -864,7 +864,9 @@ class _SeekPolicy:
 
 # Codecs whose decoders honour `skip_frame = NONREF` by dropping only frames that no
 # other frame refers to, so skipping them before the target cannot change the target.
-_SKIP_NONREF_CODECS = frozenset({"h264", "hevc", "mpeg2video"})
+# Not HEVC: its "sub-layer non-reference" pictures may still be referenced from a higher
+# temporal sub-layer, which a skip would leave without its reference.
+_SKIP_NONREF_CODECS = frozenset({"h264", "mpeg2video"})
 
 
 class _VideoDecoder:
