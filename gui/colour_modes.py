@@ -267,6 +267,9 @@ class CandidatesView(QWidget):
         # Two rows at most: wide tiles suit films, which are wider than tall.
         return k if k <= 4 else math.ceil(k / 2)
 
+    # The keys keyPressEvent handles, for Help > Keyboard shortcuts.
+    KEYS = (("1 – 8", "Pick that colour mode and lock it"), ("Esc", "Back to the film"))
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:

@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         self.view.clear("Open a film (Ctrl+O), a folder of frames, or drop one here.")
         self.view.installEventFilter(self)
         self._keys = _KeysForFocusedControls(self)
+        self._shortcuts: QMessageBox | None = None
         QApplication.instance().installEventFilter(self._keys)
         self.timeline = Timeline()
         self.strip = ShotStrip()
@@ -366,6 +367,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[name] = a
 
         help_menu = self.menuBar().addMenu("&Help")
+        action("&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
         action("Run &self-test", None, self.run_self_test, help_menu)
         action("Open &log folder", None, self.open_log_folder, help_menu)
         action("&About Panchro", None, self._about, help_menu)
@@ -1455,6 +1457,49 @@ class MainWindow(QMainWindow):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(1280, 800)
+
+    def shortcuts_html(self) -> str:
+        """Every menu action with its keys, read from the menus themselves, then the keys of
+        the colour modes and compare views."""
+        from html import escape
+
+        native = QKeySequence.SequenceFormat.NativeText
+        rows: list[str] = []
+        for top in self.menuBar().actions():
+            menu = top.menu()
+            if menu is None:
+                continue
+            keyed = [
+                (a.text().replace("&", ""), ", ".join(k.toString(native) for k in a.shortcuts()))
+                for a in menu.actions()
+                if not a.isSeparator() and a.shortcuts()
+            ]
+            if keyed:
+                title = escape(top.text().replace("&", ""))
+                rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
+                rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for t, k in keyed]
+        for title, keys in (
+            ("In the colour modes", CandidatesView.KEYS),
+            ("In compare", CompareView.KEYS),
+        ):
+            rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
+            rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for k, t in keys]
+        tail = (
+            "<p>Tab moves between controls; Space or Enter works the focused one. "
+            "Alt and a menu's underlined letter open it.</p>"
+        )
+        return f"<table cellspacing=4>{''.join(rows)}</table>{tail}"
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts: a window that stays open beside the film."""
+        if self._shortcuts is None:
+            self._shortcuts = QMessageBox(self)
+            self._shortcuts.setWindowTitle("Keyboard shortcuts")
+            self._shortcuts.setTextFormat(Qt.TextFormat.RichText)
+            self._shortcuts.setModal(False)
+        self._shortcuts.setText(self.shortcuts_html())
+        self._shortcuts.show()
+        self._shortcuts.raise_()
 
     def _about(self) -> None:
         QMessageBox.about(self, "About Panchro", about_text(self.engine.hello))

@@ -217,6 +217,13 @@ class CompareView(QWidget):
     def showing_diff(self) -> bool:
         return self.diff_box.isChecked()
 
+    # The keys keyPressEvent handles, for Help > Keyboard shortcuts.
+    KEYS = (
+        ("Left / Right", "Move the split line"),
+        ("D", "Luma difference on / off"),
+        ("Esc", "Back to the film"),
+    )
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
         if key == Qt.Key.Key_Escape:

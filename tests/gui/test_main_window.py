@@ -116,6 +116,7 @@ def test_keyboard_steps_and_jumps(qtbot, window, film) -> None:
 
 
 def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, film) -> None:
+    from PySide6.QtGui import QAction
     from PySide6.QtWidgets import (
         QAbstractButton,
         QAbstractSlider,
@@ -163,6 +164,18 @@ def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, f
     button.setFocus()
     qtbot.keyClick(button, Qt.Key.Key_Return)
     wait_frame(qtbot, win, int(win.shots[0]["key_frame"]))
+    # F1 lists the keys, read from the menus, and those of the colour modes and compare.
+    qtbot.keyClick(win, Qt.Key.Key_F1)
+    box = win._shortcuts
+    assert box is not None and box.isVisible() and not box.isModal()
+    text = box.text()
+    for expected in ("Play / pause", "Space", "Ctrl+E", "Split shot", "Keyboard shortcuts",
+                     "In the colour modes", "1 – 8", "In compare", "Luma difference"):  # fmt: skip
+        assert expected in text, expected
+    for a in win.findChildren(QAction):
+        if a.shortcuts() and a.text():
+            assert a.text().replace("&", "") in text, a.text()
+    box.close()
     # Elsewhere, Space still plays.
     win.view.setFocus()
     qtbot.keyClick(win, Qt.Key.Key_Space)
