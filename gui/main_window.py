@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,17 @@ def app_icon() -> QIcon:
         return QIcon(str(path)) if path.is_file() else QIcon()
     except (ModuleNotFoundError, OSError):
         return QIcon()
+
+
+def on_triggered(action: QAction, slot: Callable[[], object]) -> None:
+    """Run `slot()` when `action` is triggered, without the signal's `checked` argument.
+
+    PySide hands `checked` to any slot that can take an argument, so a slot with an
+    optional parameter got it as data: Export… called `export(output=False)` and Save
+    project as… sent `project_path=False` to the engine (issue 15). Every action of the
+    window is connected through here.
+    """
+    action.triggered.connect(lambda *_: slot())
 
 
 class _KeysForFocusedControls(QObject):
@@ -304,7 +316,7 @@ class MainWindow(QMainWindow):
             a = QAction(text, self)
             if keys:
                 a.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
-            a.triggered.connect(slot)
+            on_triggered(a, slot)
             if tip:
                 a.setStatusTip(tip)
             self.addAction(a)  # shortcuts work even with the menu bar hidden
@@ -361,7 +373,7 @@ class MainWindow(QMainWindow):
         for name in THEMES:
             a = QAction(THEME_LABELS[name], self, checkable=True)
             a.setChecked(name == current_theme())
-            a.triggered.connect(lambda _=False, name=name: self.set_theme(name))
+            on_triggered(a, lambda name=name: self.set_theme(name))
             group.addAction(a)
             theme_menu.addAction(a)
             self.theme_actions[name] = a
@@ -422,7 +434,7 @@ class MainWindow(QMainWindow):
             label = f"&{n + 1} {Path(path).name}" if n < 9 else Path(path).name
             act = self.recent_menu.addAction(label)
             act.setToolTip(path)
-            act.triggered.connect(lambda _=False, p=path: self.open_any(p))
+            on_triggered(act, lambda p=path: self.open_any(p))
 
     # --- opening ----------------------------------------------------------------------
 

@@ -1,0 +1,281 @@
+"""Every menu and toolbar action of the main window, triggered the way a menu does.
+
+`QAction.triggered` carries `checked`; PySide hands it to any slot that can take an
+argument, so File > Export… once reached `export(output=False)` and Save project as…
+sent `project_path=False` to the engine (issue 15). Each action here goes through
+`QAction.trigger()`, with the dialogs it opens stubbed, and its effect is checked; a
+new action without a check below fails the test.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar
+
+from panchro.engine.paths import settings_file
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 60_000
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "")
+
+
+def _menu_actions(menu: QMenu) -> list[QAction]:
+    found: list[QAction] = []
+    for a in menu.actions():
+        if a.menu() is not None:
+            found += _menu_actions(a.menu())
+        elif not a.isSeparator():
+            found.append(a)
+    return found
+
+
+def test_every_menu_and_toolbar_action_does_what_it_says(
+    qtbot, window, film, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from makemedia import make_frame_folder
+    from PySide6.QtGui import QDesktopServices
+
+    import panchro.gui.main_window as main_window
+    from panchro.gui.theme import current_theme
+
+    win = window
+    settings_before = settings_file().read_bytes() if settings_file().exists() else None
+    # The recent files are checked on their own: the menu fills itself when shown.
+    actions = [a for top in win.menuBar().actions() if top.menu() for a in
+               _menu_actions(top.menu()) if a.parent() is not win.recent_menu]  # fmt: skip
+    for bar in win.findChildren(QToolBar):
+        actions += [a for a in bar.actions() if not a.isSeparator() and a not in actions]
+
+    # What the stubbed dialogs answer, and what they were asked.
+    save_answers: list[str] = []
+    asked: list[tuple[str, str]] = []
+
+    def get_save(parent, caption, suggested="", filters="", *rest):
+        asked.append((caption, suggested))
+        return save_answers.pop(0), filters
+
+    frames = make_frame_folder(tmp_path / "scans", 12, (64, 48))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", get_save)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(film.path), ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(frames))
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (12.0, True))
+    opened_urls: list[str] = []
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", lambda url: opened_urls.append(url.toLocalFile())
+    )
+    about: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: about.append(text))
+    monkeypatch.setattr(
+        main_window, "self_test_command", lambda: (sys.executable, ["-c", "print('all good')"])
+    )
+
+    def wait_frame(index: int) -> None:
+        qtbot.waitUntil(lambda: win.displayed == index, timeout=WAIT_MS)
+
+    def at(index: int) -> None:
+        win.seek(index)
+        wait_frame(index)
+
+    def opens_film(a: QAction) -> None:
+        with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+            a.trigger()
+        assert win.film_path == str(film.path)
+
+    def opens_folder(a: QAction) -> None:
+        with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+            a.trigger()
+        assert win.film_path == str(frames) and win.film_fps == 12.0
+        assert win.facts.values["frames"].text() == "12"
+
+    def opens_recent(_: QAction | None) -> None:
+        win.recent_menu.aboutToShow.emit()
+        items = win.recent_menu.actions()
+        assert [a.toolTip() for a in items[:2]] == [str(frames), str(film.path)]
+        with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+            items[1].trigger()
+        assert win.film_path == str(film.path) and win.film_fps is None
+
+    def saves_project(a: QAction) -> None:
+        target = tmp_path / "first.panchro"
+        save_answers.append(str(target))
+        with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved:
+            a.trigger()
+        assert saved.args == [str(target)] and target.is_file()
+        assert win.project_path == str(target) and not win.dirty
+        target.unlink()
+        with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved:
+            a.trigger()  # it has a path now: saved there without asking
+        assert saved.args == [str(target)] and target.is_file() and not save_answers
+
+    def saves_project_as(a: QAction) -> None:
+        target = tmp_path / "second"
+        save_answers.append(str(target))
+        with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved:
+            a.trigger()
+        assert asked[-1][0] == "Save the project"
+        assert saved.args == [f"{target}.panchro"] and Path(f"{target}.panchro").is_file()
+
+    def exports(a: QAction) -> None:
+        out = tmp_path / "restored.mp4"
+        save_answers.append(str(out))
+        a.trigger()
+        assert asked[-1][0] == "Export the restored film"
+        assert asked[-1][1].endswith("three_shots_restored.mp4")
+        assert win._job_req is not None and win._job_output == str(out)
+        qtbot.waitUntil(lambda: win._job_req is None, timeout=WAIT_MS)
+
+    def quits(a: QAction) -> None:
+        win.dirty = False
+        a.trigger()
+        assert not win.isVisible() and not win.engine.is_ready()
+
+    def plays(a: QAction) -> None:
+        at(20)
+        a.trigger()
+        assert win.playing and win.rate == 1.0
+        a.trigger()
+        assert not win.playing
+
+    def shuttles(rate: float) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            at(20)
+            a.trigger()
+            assert win.rate == rate
+            win.pause()
+
+        return check
+
+    def pauses(a: QAction) -> None:
+        at(20)
+        win.play(1.0)
+        a.trigger()
+        assert not win.playing
+
+    def moves(start: int, end: int) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            at(start)
+            a.trigger()
+            wait_frame(end)
+            assert win.current == end
+
+        return check
+
+    def splits(a: QAction) -> None:
+        at(8)
+        a.trigger()
+        assert [int(s["start"]) for s in win.shots] == [0, 8, 16, 32]
+
+    def merges(a: QAction) -> None:
+        at(10)
+        a.trigger()
+        assert [int(s["start"]) for s in win.shots] == [0, 16, 32]
+
+    def says(words: str) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            win.statusBar().clearMessage()
+            a.trigger()
+            assert words in win.statusBar().currentMessage()
+
+        return check
+
+    def back_to_film(a: QAction) -> None:
+        win.stage.setCurrentWidget(win.candidates)
+        a.trigger()
+        assert win.stage.currentWidget() is win.view
+
+    def compares(a: QAction) -> None:
+        at(5)
+        a.trigger()
+        assert win.stage.currentWidget() is win.compare and win._compare_req is not None
+        qtbot.waitUntil(lambda: win._compare_req is None, timeout=WAIT_MS)
+        win.show_film()
+
+    def themes(name: str) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            a.trigger()
+            assert current_theme() == name and win.theme_actions[name].isChecked()
+
+        return check
+
+    def lists_keys(a: QAction) -> None:
+        a.trigger()
+        assert win._shortcuts is not None and win._shortcuts.isVisible()
+        assert "Ctrl+E" in win._shortcuts.text()
+        win._shortcuts.close()
+
+    def self_tests(a: QAction) -> None:
+        def report() -> QMessageBox | None:
+            boxes = [b for b in win.findChildren(QMessageBox) if b.windowTitle() == "Self-test"]
+            return boxes[0] if boxes and boxes[0].isVisible() else None
+
+        a.trigger()
+        qtbot.waitUntil(lambda: report() is not None, timeout=WAIT_MS)
+        box = report()
+        assert box.text() == "The self-test passed." and "all good" in box.detailedText()
+        box.close()
+
+    def opens_log_folder(a: QAction) -> None:
+        a.trigger()
+        assert opened_urls == [str(win.engine.log_path.parent)]
+
+    def shows_about(a: QAction) -> None:
+        a.trigger()
+        assert len(about) == 1 and "Panchro" in about[0]
+
+    # In the order they run: the film opened first, the window closed last.
+    checks: dict[str, Callable[[QAction], None]] = {
+        "Open film or image…": opens_film,
+        "Open folder of frames…": opens_folder,
+        "Open recent": opens_recent,
+        "Save project": saves_project,
+        "Save project as…": saves_project_as,
+        "Export…": exports,
+        "Play / pause": plays,
+        "Play backwards (J; again: faster)": shuttles(-1.0),
+        "Pause (K)": pauses,
+        "Play (L; again: faster)": shuttles(1.0),
+        "Previous frame": moves(20, 19),
+        "Next frame": moves(20, 21),
+        "Back one second": moves(30, 6),
+        "Forward one second": moves(6, 30),
+        "First frame": moves(20, 0),
+        "Last frame": moves(20, film.frames - 1),
+        "Previous shot": moves(20, 16),
+        "Next shot": moves(20, 32),
+        "Split shot at this frame": splits,
+        "Merge shot with the one before": merges,
+        "Sample colour modes": says("colorizer is not available"),
+        "Show colour modes": says("No colour modes drawn"),
+        "Back to the film": back_to_film,
+        "Compare before | after": compares,
+        "Light": themes("light"),
+        "Dark": themes("dark"),
+        "Follow the system": themes("system"),
+        "Keyboard shortcuts": lists_keys,
+        "Run self-test": self_tests,
+        "Open log folder": opens_log_folder,
+        "About Panchro": shows_about,
+        "Quit": quits,
+    }
+    by_name: dict[str, list[QAction]] = {}
+    for a in actions:
+        by_name.setdefault(_plain(a.text()), []).append(a)
+    assert set(by_name) == set(checks) - {"Open recent"}, "an action without a check"
+    try:
+        for text, check in checks.items():
+            for a in by_name.get(text, [None]):
+                check(a)
+    finally:
+        if settings_before is None:
+            settings_file().unlink(missing_ok=True)
+        else:
+            settings_file().write_bytes(settings_before)
