@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from panchro.engine import __version__
 from panchro.engine.errors import BadInputError, CancelledError, PanchroError
@@ -62,6 +63,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{float(info.fps):.3f} fps ({info.fps})" + (", variable" if info.is_vfr else ""),
         ),
         ("frames", str(info.frame_count)),
+    ]
+    if info.truncated:
+        rows.append(("truncated", _truncation(info)))
+    rows += [
         ("duration", format_time(info.duration_s)),
         ("time base", str(info.time_base)),
         (
@@ -100,6 +105,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
     return EXIT_OK
+
+
+def _truncation(info: Any) -> str:
+    """What a cut-short file lost, in words: "40 of 132 frames" or, unsaid, "40 frames"."""
+    if info.expected_frames:
+        return (
+            f"{info.frame_count} of {info.expected_frames} frames "
+            "(the file is cut short; the rest is missing)"
+        )
+    return (
+        f"{info.frame_count} frames can be decoded "
+        "(the file is cut short; it does not say how many there were)"
+    )
 
 
 _IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -168,10 +186,24 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from panchro.engine import pipeline
+    from panchro.engine import media, pipeline
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.project import Project
 
+    # A cut-short file would restore into a shorter film without a word: say it first.
+    info = media.probe(args.input, fps=args.fps)
+    if info.truncated and not args.allow_truncated:
+        raise BadInputError(
+            f"is truncated: {_truncation(info)}; restore the frames that are there with "
+            "--allow-truncated, or use a complete copy",
+            path=args.input,
+        )
+    if info.truncated:
+        print(
+            f"panchro: warning: {args.input} is truncated: restoring what is there, "
+            f"{_truncation(info)}",
+            file=sys.stderr,
+        )
     project = None
     if args.project:
         if Path(args.project).exists():
@@ -233,6 +265,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     print(summary.describe())
+    if info.truncated:
+        print(f"note: the input is truncated: {_truncation(info)}")
     return EXIT_OK
 
 
@@ -612,6 +646,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")
+    p.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="restore what is there of a file that is cut short (else it is refused)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_fps(p)
     p.set_defaults(func=cmd_restore)

@@ -20,7 +20,12 @@ Decisions worth knowing:
   Matroska, MPEG-TS) opens and plays to the last good frame: the packet index
   leaves out the partial packet at the cut, and the frames there that cannot be
   decoded any more (checked by decoding the last two GOPs), with a logged
-  warning, so `frame_count` is what streaming really yields. A frame that fails
+  warning, so `frame_count` is what streaming really yields. Such a file is
+  `MediaInfo.truncated`, with `expected_frames` the count its header promises
+  (MP4's sample count, Matroska's NUMBER_OF_FRAMES or DURATION tag at the film's
+  pace) where it says; the callers decide what to do (`panchro restore` refuses
+  unless told). An MPEG-TS cut at a packet boundary looks whole: it has no
+  header to tell. A frame that fails
   to decode in the middle of a film raises `BadInputError` naming the frame: a
   restoration silently missing frames is worse than a stop. The restore
   pipeline asks for `frames(conceal=True)` instead: the run goes on, the last
@@ -86,6 +91,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import replace as dc_replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -232,6 +238,11 @@ class MediaInfo:
     audio: tuple[StreamInfo, ...]
     subtitles: tuple[StreamInfo, ...]
     other_streams: tuple[StreamInfo, ...]
+    # The file is cut short: `frame_count` frames are there, fewer than it was made with.
+    truncated: bool = False
+    # How many frames the container's header promises (frame count, or duration x rate)
+    # when the file is truncated and the header says; None otherwise.
+    expected_frames: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""
@@ -380,7 +391,8 @@ class _PacketIndex:
     key_seek: np.ndarray  # int64, the timestamp to seek to for each keyframe (its dts)
     last_duration: int  # display time of the last frame, in time_base units
     synthetic: bool  # the stream carried no timestamps; pts were made up, seeking is off
-    truncated: bool  # demuxing stopped on an error before the end of the file
+    truncated: bool  # the file ends before the stream does (see `_build_index`)
+    expected: int | None = None  # frames the header promises, when truncated and it says
 
     def lookup(self, pts: int | None) -> int | None:
         if pts is None or not len(self.pts):
@@ -419,16 +431,50 @@ def _packet_index(path: Path, stream_index: int, rate: Fraction | None) -> _Pack
     return index
 
 
+def _tag(meta: dict[str, str], name: str) -> str | None:
+    """A Matroska statistics tag, whatever its case or language suffix ("DURATION-eng")."""
+    for key, value in meta.items():
+        if key.upper().split("-")[0] == name:
+            return value
+    return None
+
+
+def _declared_frames(stream: Any) -> int:
+    """The frame count the header gives (MP4/MOV sample count, AVI length, Matroska's
+    NUMBER_OF_FRAMES tag); 0 where it gives none."""
+    if stream.frames:
+        return int(stream.frames)
+    text = _tag(dict(stream.metadata or {}), "NUMBER_OF_FRAMES")
+    return int(text) if text and text.strip().isdigit() else 0
+
+
+def _declared_seconds(stream: Any) -> float | None:
+    """The stream's length from Matroska's DURATION tag ("01:02:03.041000000"), if any.
+
+    Only this tag counts: FFmpeg estimates other streams' durations from the bit
+    rate or the file's end, which says nothing about what the file was made with.
+    """
+    text = _tag(dict(stream.metadata or {}), "DURATION")
+    m = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", (text or "").strip())
+    if not m:
+        return None
+    return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+
+
 def _build_index(path: Path, stream_index: int, rate: Fraction | None) -> _PacketIndex:
     pts: list[int | None] = []
     keys: list[tuple[int | None, int | None]] = []  # (pts, dts) of keyframes
     last_duration = 0
     truncated = False
     corrupt_tail = 0  # packets flagged corrupt at the end (a partial last packet)
+    seen = 0  # packets demuxed, those an edit list discards included (the header counts them)
     container = _open_container(path)
     try:
         stream = container.streams[stream_index]
-        declared = int(stream.frames or 0)  # nb_frames from the header, where there is one
+        declared = _declared_frames(stream)
+        declared_s = _declared_seconds(stream)
+        # The whole file's length (any stream): only to say how much a cut file lost.
+        file_s = container.duration / av.time_base if container.duration else None
         for other in container.streams:
             if other.index != stream_index:
                 other.discard = av.stream.Discard.all  # lets demuxers skip their data
@@ -450,6 +496,7 @@ def _build_index(path: Path, stream_index: int, rate: Fraction | None) -> _Packe
                 break
             if packet.size == 0 and packet.pts is None and packet.dts is None:
                 continue  # PyAV's end-of-stream flush packet
+            seen += 1
             if packet.is_discard:
                 continue  # dropped by the decoder (e.g. before an edit list's start)
             ts = packet.pts if packet.pts is not None else packet.dts
@@ -462,12 +509,13 @@ def _build_index(path: Path, stream_index: int, rate: Fraction | None) -> _Packe
         time_base = stream.time_base or Fraction(1, 90000)
     finally:
         container.close()
+    discarded = seen - len(pts)
     if corrupt_tail:
         # Partial packets where the file was cut: not frames (decoding skips them too).
         cut = set(pts[-corrupt_tail:])
         pts = pts[:-corrupt_tail]
         keys = [k for k in keys if k[0] not in cut]
-    if corrupt_tail or 0 < len(pts) < declared:
+    if corrupt_tail or 0 < seen - corrupt_tail < declared:
         truncated = True
 
     synthetic = any(t is None for t in pts)
@@ -485,10 +533,65 @@ def _build_index(path: Path, stream_index: int, rate: Fraction | None) -> _Packe
     key_seek = np.asarray([k[1] if k[1] is not None else k[0] for k in keys], dtype=np.int64)
     if not last_duration and len(arr) > 1:
         last_duration = int(np.median(np.diff(arr)))
+    # Two frames of slack: the tag's length and the packets' may round apart.
+    tagged = _frames_in(declared_s, arr, time_base, last_duration) if declared_s and len(arr) else 0
+    if not declared and tagged >= len(arr) + 2:
+        truncated = True
     index = _PacketIndex(arr, key_pts, key_seek, last_duration, False, truncated)
     if truncated and len(arr):
         index = _trim_undecodable_tail(path, stream_index, index)
-    return index
+        index = _drop_after_tail_gap(path, index)
+    expected = None
+    if truncated and declared:
+        expected = declared - discarded
+    elif truncated and (declared_s or file_s) and len(index.pts):
+        expected = _frames_in(declared_s or file_s, index.pts, time_base, last_duration)
+    if expected is not None and expected <= len(index.pts):
+        expected = None  # the header cannot tell how much is missing
+    return dc_replace(index, expected=expected)
+
+
+def _frames_in(seconds: float, pts: np.ndarray, time_base: Fraction, last_duration: int) -> int:
+    """How many frames `seconds` of film hold at the pace of the frames `pts` (sorted)."""
+    if len(pts) > 2 and not _is_vfr(pts):
+        # The mean step, not the median: Matroska's milliseconds make 24 fps 41, 42, 42 ms.
+        step = float((pts[-1] - pts[0]) * time_base) / (len(pts) - 1)
+        return round(seconds / step)
+    shown = float((pts[-1] - pts[0] + last_duration) * time_base)
+    return round(len(pts) * seconds / shown) if shown > 0 else len(pts)
+
+
+def _drop_after_tail_gap(path: Path, index: _PacketIndex) -> _PacketIndex:
+    """A cut-off film at a steady frame rate keeps it: frames after a gap at the very end
+    are dropped.
+
+    With B-frames, a picture coded before the cut can be shown after pictures
+    coded after it, which are lost: the film would end on a jump and a held
+    frame. Only a gap within the last two GOPs of an otherwise steady film counts;
+    a variable frame rate is the film's own timing and stays as it is.
+    """
+    pts = index.pts
+    if len(pts) < 4:
+        return index
+    steps = np.diff(pts).astype(np.float64)
+    med = float(np.median(steps))
+    uneven = np.nonzero(np.abs(steps - med) > max(1.0, 0.01 * med))[0]
+    if not len(uneven):
+        return index
+    tail = int(index.key_pts[max(0, len(index.key_pts) - 2)]) if len(index.key_pts) else 0
+    first = int(uneven[0])
+    if pts[first] < tail:
+        return index
+    log.warning(
+        "%s: the file is cut short; %d frame(s) after a gap the cut left are dropped",
+        path,
+        len(pts) - first - 1,
+    )
+    kept = pts[: first + 1]
+    key_keep = np.isin(index.key_pts, kept)
+    return dc_replace(
+        index, pts=kept, key_pts=index.key_pts[key_keep], key_seek=index.key_seek[key_keep]
+    )
 
 
 def _trim_undecodable_tail(path: Path, stream_index: int, index: _PacketIndex) -> _PacketIndex:
@@ -680,6 +783,8 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int]:
         audio=audio,
         subtitles=subtitles,
         other_streams=other,
+        truncated=index.truncated,
+        expected_frames=index.expected,
         **tags,
     )
     return info, index, stream_index
