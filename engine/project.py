@@ -17,8 +17,12 @@ Decisions worth knowing:
   uint8, 1,568 bytes), not just seed and index: a model update changes what a
   seed samples, and a pick must survive it.
 * Saving is atomic (temporary file, fsync, rename) and first keeps the file
-  being replaced as `NAME.panchro.bak` -- unless that file is damaged, in which
-  case the backup is left as it is, since it is then the last good copy.
+  being replaced as `.NAME.panchro.bak` beside it -- unless that file is damaged,
+  in which case the backup is left as it is, since it is then the last good copy.
+  The backup is hidden (a dot file) so that the folder a restorer arranged shows
+  their film, project and exports, not a file they never made; the message about
+  a damaged project names it. (Before, it was `NAME.panchro.bak`, in sight; such
+  a file is left alone and named while it is the only backup.)
 * Loading never writes. A damaged file (not JSON, another format, a newer
   version, a field out of range) raises `BadInputError` naming the file and
   the field.
@@ -418,25 +422,28 @@ class Project:
         except OSError as exc:
             raise BadInputError(f"cannot be read ({exc.strerror or exc})", path=p) from None
         if not data.strip():
-            raise BadInputError("is empty: not a Panchro project", path=p)
+            raise BadInputError("is empty: not a Panchro project" + _backup_note(p), path=p)
         try:
             doc = json.loads(data.decode("utf-8"))
         except UnicodeDecodeError:
-            raise BadInputError("is damaged: not UTF-8 text", path=p) from None
+            raise BadInputError("is damaged: not UTF-8 text" + _backup_note(p), path=p) from None
         except json.JSONDecodeError as exc:
             raise BadInputError(
-                f"is damaged: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+                f"is damaged: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                + _backup_note(p),
                 path=p,
             ) from None
         try:
             project = cls.from_dict(doc)
         except _Bad as exc:
-            raise BadInputError(f"is damaged or not a project: {exc}", path=p) from None
+            raise BadInputError(
+                f"is damaged or not a project: {exc}" + _backup_note(p), path=p
+            ) from None
         project.path = p
         return project
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """Write atomically; a good file being replaced is kept as `NAME.bak` first."""
+        """Write atomically; a good file being replaced is kept as `.NAME.bak` first."""
         if path is None and self.path is None:
             raise ValueError("no path to save the project to")
         p = Path(path if path is not None else self.path).expanduser()  # type: ignore[arg-type]
@@ -560,9 +567,20 @@ class Project:
 
 
 def backup_path(path: str | os.PathLike[str]) -> Path:
-    """Where `Project.save` keeps the previous file: NAME.panchro -> NAME.panchro.bak."""
+    """Where `Project.save` keeps the previous file: NAME.panchro -> .NAME.panchro.bak,
+    hidden beside it."""
     p = Path(path)
-    return p.with_name(p.name + ".bak")
+    return p.with_name(f".{p.name}.bak")
+
+
+def _backup_note(path: Path) -> str:
+    """For the message about a damaged project: where the save before it is, if anywhere."""
+    hidden, old = backup_path(path), path.with_name(path.name + ".bak")  # old: where 0.1.0 kept it
+    if hidden.is_file():
+        return f"; the save before it is kept in {hidden} (a hidden file)"
+    if old.is_file():
+        return f"; a save before it is kept in {old}"
+    return ""
 
 
 # --------------------------------------------------------------------------- validation

@@ -77,6 +77,31 @@ def test_saving_again_keeps_the_previous_file_as_bak(film: Path, tmp_path: Path)
     project.save()
     assert backup_path(path).read_bytes() == first
     assert len(Project.load(path).shots) == 4
+    # Hidden beside the project: the folder a restorer arranged shows only their files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".film.panchro.bak", "film.panchro"]
+
+
+def test_a_backup_is_named_when_the_project_is_damaged(film: Path, tmp_path: Path) -> None:
+    path = tmp_path / "film.panchro"
+    project = _project(film)
+    project.save(path)
+    # An older Panchro kept its backup as film.panchro.bak, in sight: it is left alone,
+    # and named while it is the only backup.
+    old = tmp_path / "film.panchro.bak"
+    first = path.read_bytes()
+    old.write_bytes(first)
+    path.write_text("{")
+    with pytest.raises(BadInputError) as err:
+        Project.load(path)
+    assert "not valid JSON" in str(err.value) and str(old) in str(err.value)
+    project.save(path)
+    project.save(path)
+    assert old.read_bytes() == first
+    path.write_text("")
+    with pytest.raises(BadInputError) as err:
+        Project.load(path)
+    assert str(backup_path(path)) in str(err.value) and "hidden" in str(err.value)
+    assert Project.load(backup_path(path)).to_dict() == project.to_dict()
 
 
 @pytest.mark.parametrize(
