@@ -3,7 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 # The CPU build that lies on these machines' disks; a GPU user overrides it, e.g.
 #   make run TORCH_SPEC="torch==2.11.0 --index-url https://download.pytorch.org/whl/cu128"
-TORCH_SPEC ?= torch==2.13.0
+TORCH_CPU := torch==2.13.0
+TORCH_SPEC ?= $(TORCH_CPU)
+ifeq ($(TORCH_SPEC),$(TORCH_CPU))
+VENV_NOTE := PyTorch CPU build, about 1 GB, a minute or so
+else
+VENV_NOTE := $(TORCH_SPEC); a GPU build is several GB, minutes
+endif
 BIN := $(VENV)/bin
 SAMPLE := resources/samples/bbb_bw.mp4
 OUT_DIR ?= out
@@ -12,16 +18,22 @@ OUT_DIR ?= out
 
 venv: $(VENV)/.installed
 
+# pip is quiet, so say what the wait is for.
 $(VENV)/.installed: pyproject.toml
+	@echo "Setting up $(VENV) ($(VENV_NOTE))…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
+	@echo "$(VENV) is ready."
 
 # The app on the bundled sample film: the window when there is a screen,
-# otherwise the same restoration headless through the CLI.
+# otherwise the same restoration headless through the CLI. On X11, first a check
+# that Qt's xcb plugin can load: without libxcb-cursor0 & co. Qt only aborts with
+# a list of plugins; the check names the apt packages (gui/display_check.py).
 run: venv
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		$(BIN)/python -m panchro.gui.display_check || exit 1; \
 		$(BIN)/panchro-gui $(SAMPLE); \
 	else \
 		echo "No display: colorizing the sample film headless (automatic picks, seed 0)."; \
