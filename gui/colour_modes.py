@@ -2,8 +2,9 @@
 
 The engine samples K colour modes of a shot's key frame (`sample_keyframe`) and
 sends K previews with each candidate's 28x28 chroma as text. The window shows
-them side by side in `CandidatesView` (in place of the player, so they are large
-enough to judge); a click, or keys 1..8, picks one, and the pick with its chroma
+them in `CandidatesView`, in place of the player and in the grid that makes them
+largest (2 x 2 for four on a wide screen), so they are large enough to judge; a
+double-click shows one alone. A click, or keys 1..8, picks one, and the pick with its chroma
 is kept per shot, so it survives an engine restart. Untrained weights are said
 to be untrained, in the panel and over the candidates.
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -141,39 +142,86 @@ def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
     )
 
 
+def grid_shape(
+    k: int,
+    width: float,
+    height: float,
+    aspect: float,
+    *,
+    spacing: float = 0.0,
+    pad: tuple[float, float] = (0.0, 0.0),
+) -> tuple[int, int, float]:
+    """Rows and columns for `k` pictures of `aspect` (width / height) in a `width` x `height`
+    area, chosen so that the pictures are as large as they can be, and that picture width.
+
+    Each cell is a picture plus `pad` (its frame and caption), cells `spacing` apart. Four
+    film frames in a wide view come out 2 x 2, in a tall one 4 x 1; a tie goes to fewer
+    columns.
+    """
+    best = (1, max(k, 1), 0.0)
+    for cols in range(1, max(k, 1) + 1):
+        rows = math.ceil(k / cols)
+        cell_w = (width - spacing * (cols - 1)) / cols - pad[0]
+        cell_h = (height - spacing * (rows - 1)) / rows - pad[1]
+        picture_w = max(0.0, min(cell_w, cell_h * aspect))
+        if picture_w > best[2] + 0.5:
+            best = (rows, cols, picture_w)
+    return best
+
+
 class CandidateTile(QWidget):
-    """One candidate: its preview, scaled to fit, a number, and a frame when picked."""
+    """One candidate: its preview, scaled to fit, a caption, and a frame when picked."""
 
     clicked = Signal(int)
+    doubleClicked = Signal(int)
+    MARGIN = 6  # around the picture, inside the tile: room for the picked frame
 
     def __init__(self, n: int, pixmap: QPixmap, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.n = n
         self.pixmap = pixmap
         self.picked = False
-        self.setMinimumSize(160, 100)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.large_of: int | None = None  # k, while this tile is shown alone
+        self.setMinimumSize(40, 30)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"Colour mode {n + 1}: click or press {n + 1} to pick it")
+        self.setToolTip(
+            f"Colour mode {n + 1}: click or press {n + 1} to pick it; double-click to see it large"
+        )
         self.setAccessibleName(f"Colour mode {n + 1}")
+
+    def caption_height(self) -> int:
+        return self.fontMetrics().height() + 8
 
     def set_picked(self, picked: bool) -> None:
         self.picked = picked
         self.update()
 
+    def set_large(self, k: int | None) -> None:
+        self.large_of = k
+        self.update()
+
+    def picture_rect(self) -> QRect:
+        """Where the preview is drawn: as large as the tile allows, aspect kept, centred."""
+        m = self.MARGIN
+        area = self.rect().adjusted(m, m, -m, -m - self.caption_height())
+        size = self.pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        x = area.x() + (area.width() - size.width()) // 2
+        y = area.y() + (area.height() - size.height()) // 2
+        return QRect(x, y, size.width(), size.height())
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.pos()):
             self.clicked.emit(self.n)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.doubleClicked.emit(self.n)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(12, 12, 12))
-        label_h = self.fontMetrics().height() + 8
-        area = self.rect().adjusted(6, 6, -6, -6 - label_h)
-        size = self.pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        x = area.x() + (area.width() - size.width()) // 2
-        y = area.y() + (area.height() - size.height()) // 2
-        target = QRect(x, y, size.width(), size.height())
+        label_h = self.caption_height()
+        target = self.picture_rect()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.drawPixmap(target, self.pixmap)
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
@@ -184,7 +232,10 @@ class CandidateTile(QWidget):
             p.setPen(pen)
             p.drawRect(target.adjusted(-3, -3, 2, 2))
         p.setPen(highlight if self.picked else QColor(220, 220, 220))
-        text = f"{self.n + 1}" + ("  ✓ picked" if self.picked else "")
+        text = f"{self.n + 1}" if self.large_of is None else f"{self.n + 1} of {self.large_of}"
+        text += "  ✓ picked" if self.picked else ""
+        if self.large_of is not None:
+            text += "   (← → the others, Esc: all modes)"
         p.drawText(
             QRect(0, self.height() - label_h, self.width(), label_h),
             Qt.AlignmentFlag.AlignCenter,
@@ -192,8 +243,69 @@ class CandidateTile(QWidget):
         )
 
 
+class _TileGrid(QWidget):
+    """Lays the tiles out in the rows x columns that make the pictures largest (`grid_shape`),
+    each cell fitted to its picture and the whole centred; or one tile alone, filling it."""
+
+    SPACING = 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.tiles: list[CandidateTile] = []
+        self.large: int | None = None
+        self.shape = (1, 1)
+
+    def set_tiles(self, tiles: list[CandidateTile]) -> None:
+        for t in self.tiles:
+            t.deleteLater()
+        self.tiles = tiles
+        self.large = None
+        for t in tiles:
+            t.setParent(self)
+            t.show()
+        self.place()
+
+    def set_large(self, n: int | None) -> None:
+        self.large = n if n is not None and 0 <= n < len(self.tiles) else None
+        self.place()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        self.place()
+
+    def place(self) -> None:
+        if not self.tiles:
+            return
+        k = len(self.tiles)
+        for t in self.tiles:
+            t.set_large(k if t.n == self.large else None)
+            t.setVisible(self.large is None or t.n == self.large)
+        if self.large is not None:
+            self.tiles[self.large].setGeometry(self.rect())
+            return
+        first = self.tiles[0]
+        picture = first.pixmap.size()
+        aspect = picture.width() / picture.height() if not picture.isEmpty() else 16 / 9
+        pad = (2 * first.MARGIN, 2 * first.MARGIN + first.caption_height())
+        space = self.SPACING
+        rows, cols, picture_w = grid_shape(
+            k, self.width(), self.height(), aspect, spacing=space, pad=pad
+        )
+        self.shape = (rows, cols)
+        cell_w = int(picture_w) + pad[0]
+        cell_h = int(picture_w / aspect) + pad[1]
+        top = max(0, (self.height() - rows * cell_h - (rows - 1) * space) // 2)
+        for r in range(rows):
+            row = self.tiles[r * cols : (r + 1) * cols]
+            left = max(0, (self.width() - len(row) * cell_w - (len(row) - 1) * space) // 2)
+            for c, tile in enumerate(row):
+                x, y = left + c * (cell_w + space), top + r * (cell_h + space)
+                tile.setGeometry(x, y, cell_w, cell_h)
+
+
 class CandidatesView(QWidget):
-    """The K candidates of one shot, side by side and large, in place of the player."""
+    """The K candidates of one shot, as large as the view allows, in place of the player; one
+    of them alone and larger on a double-click (or Z)."""
 
     picked = Signal(int)
     closed = Signal()
@@ -215,39 +327,38 @@ class CandidatesView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.back)
-        self.grid = QWidget()
+        self.grid = _TileGrid()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.warning)
         layout.addWidget(self.grid, 1)
-        self.tiles: list[CandidateTile] = []
         self.sampled: Sampled | None = None
+
+    @property
+    def tiles(self) -> list[CandidateTile]:
+        return self.grid.tiles
+
+    @property
+    def large(self) -> int | None:
+        """The mode shown alone (from 0), or None while all are shown."""
+        return self.grid.large
 
     def show_sampled(self, sampled: Sampled, shot_text: str, picked: int | None) -> None:
         self.sampled = sampled
-        for t in self.tiles:
-            t.deleteLater()
-        self.tiles = []
-        old = self.grid.layout()
-        if old is not None:
-            QWidget().setLayout(old)  # reparent the old layout so a new one can be set
-        from PySide6.QtWidgets import QGridLayout
-
-        grid = QGridLayout(self.grid)
-        grid.setSpacing(6)
-        grid.setContentsMargins(0, 0, 0, 0)
-        cols = self._columns(sampled.k)
+        tiles = []
         for n, pm in enumerate(sampled.pixmaps):
             tile = CandidateTile(n, pm)
             tile.clicked.connect(self.picked)
+            tile.doubleClicked.connect(self.toggle_large)
             tile.set_picked(n == picked)
-            grid.addWidget(tile, n // cols, n % cols)
-            self.tiles.append(tile)
+            tiles.append(tile)
+        self.grid.set_tiles(tiles)
         self.header.setText(
             f"<b>{shot_text}</b> — key frame {sampled.key_frame + 1}: {sampled.k} colour modes "
             f"(seed {sampled.seed}, temperature {sampled.temperature:g}, "
-            f"{sampled.seconds:.1f} s). Click one, or press 1–{sampled.k}, to pick it."
+            f"{sampled.seconds:.1f} s). Click one, or press 1–{sampled.k}, to pick it; "
+            "double-click one (or Z) to see it large."
         )
         if sampled.trained:
             self.warning.hide()
@@ -261,14 +372,43 @@ class CandidatesView(QWidget):
     def set_picked(self, n: int | None) -> None:
         for t in self.tiles:
             t.set_picked(t.n == n)
+        if n is not None and self.large is not None:
+            self.show_large(n)  # the mode just picked is the one to look at
 
-    @staticmethod
-    def _columns(k: int) -> int:
-        # Two rows at most: wide tiles suit films, which are wider than tall.
-        return k if k <= 4 else math.ceil(k / 2)
+    def show_large(self, n: int | None) -> None:
+        """Mode `n` alone, filling the view; None: all of them again."""
+        self.grid.set_large(n)
+
+    def toggle_large(self, n: int) -> None:
+        self.show_large(None if self.large is not None else n)
+
+    def _mode_to_enlarge(self) -> int:
+        """For Z: the mode under the pointer, else the picked one, else the first."""
+        from PySide6.QtGui import QCursor
+
+        for t in self.tiles:
+            if t.isVisible() and t.rect().contains(t.mapFromGlobal(QCursor.pos())):
+                return t.n
+        return next((t.n for t in self.tiles if t.picked), 0)
 
     # The keys keyPressEvent handles, for Help > Keyboard shortcuts.
-    KEYS = (("1 – 8", "Pick that colour mode and lock it"), ("Esc", "Back to the film"))
+    KEYS = (
+        ("1 – 8", "Pick that colour mode and lock it"),
+        ("Z, double-click", "See one colour mode large; again: all of them"),
+        ("← →", "The colour mode before / after, while one is large"),
+        ("Esc", "Back to all colour modes; from there, back to the film"),
+    )
+
+    def event(self, event: QEvent) -> bool:
+        # While one mode is large, the arrows step through the modes, not through the film.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.large is not None
+            and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right)  # type: ignore[attr-defined]
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
@@ -277,8 +417,18 @@ class CandidatesView(QWidget):
             if n < len(self.tiles):
                 self.picked.emit(n)
                 return
+        if key == Qt.Key.Key_Z and self.tiles:
+            self.show_large(None if self.large is not None else self._mode_to_enlarge())
+            return
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and self.large is not None:
+            step = -1 if key == Qt.Key.Key_Left else 1
+            self.show_large((self.large + step) % len(self.tiles))
+            return
         if key == Qt.Key.Key_Escape:
-            self.closed.emit()
+            if self.large is not None:
+                self.show_large(None)
+            else:
+                self.closed.emit()
             return
         super().keyPressEvent(event)
 

@@ -35,9 +35,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QFileDialog,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -153,6 +155,29 @@ class _KeysForFocusedControls(QObject):
         return False
 
 
+class _WheelOnlyWhenFocused(QObject):
+    """Spin boxes and combo boxes of the window take the mouse wheel only when focused.
+
+    Scrolling the side panel changed whatever box passed under the pointer (Clean up
+    0.00 -> 0.10, Enlarge x1 -> x2; issue 15). An ignored wheel event goes on to the
+    box's parents, so the scroll area scrolls instead.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.Wheel:
+            return False
+        if not isinstance(watched, QAbstractSpinBox | QComboBox) or watched.hasFocus():
+            return False
+        if watched.window() is not self._window:
+            return False
+        event.ignore()
+        return True
+
+
 class MainWindow(QMainWindow):
     """Panchro's window. `settled` fires once an opened film shows a frame and all its
     shots with thumbnails (or the shots failed): the point where a screenshot says it all."""
@@ -265,19 +290,29 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.facts)
         side_layout.addWidget(self.shot_panel)
         side_layout.addWidget(self.colour)
-        self.restore_panel = RestorePanel()
-        side_layout.addWidget(self.restore_panel)
         side_layout.addStretch(1)
         side_scroll = QScrollArea()
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setMinimumWidth(300)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.side_scroll = side_scroll
+        # Restore stays below the scrolling part: Export… and an export's progress and
+        # Cancel are in sight at any window size (at 1280 x 800 they were scrolled away).
+        self.restore_panel = RestorePanel()
+        column = QWidget()
+        column.setMinimumWidth(300)
+        column_layout = QVBoxLayout(column)
+        m = side_layout.contentsMargins()  # lined up with the panels above it
+        column_layout.setContentsMargins(m.left(), 0, m.right(), m.bottom())
+        column_layout.setSpacing(0)
+        column_layout.addWidget(side_scroll, 1)
+        column_layout.addWidget(self.restore_panel)
+        self.side_column = column
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(player)
-        self.splitter.addWidget(side_scroll)
+        self.splitter.addWidget(column)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setCollapsible(0, False)
@@ -310,6 +345,12 @@ class MainWindow(QMainWindow):
         self.restore_panel.cancelRequested.connect(self.cancel_job)
         self.restore_panel.settingsChanged.connect(self._mark_dirty)
         self.picksChanged.connect(self._mark_dirty)
+        # A wheel passing over a box scrolls the panel instead of changing the value; a click
+        # or Tab gives the box the focus, and the wheel with it (`_WheelOnlyWhenFocused`).
+        for box in self.findChildren(QAbstractSpinBox) + self.findChildren(QComboBox):
+            box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._wheel = _WheelOnlyWhenFocused(self)
+        QApplication.instance().installEventFilter(self._wheel)
 
     def _build_actions(self) -> None:
         def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
@@ -1179,10 +1220,6 @@ class MainWindow(QMainWindow):
         )
         what = "Exporting" if kind == "export" else "Preview"
         self.restore_panel.show_job(what, 0, self.frame_count, None, None)
-        # Where its progress and Cancel show; after the layout has made room for them.
-        QTimer.singleShot(
-            0, lambda: self.side_scroll.ensureWidgetVisible(self.restore_panel.cancel_button)
-        )
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"
@@ -1214,6 +1251,7 @@ class MainWindow(QMainWindow):
             notes = summary.get("notes") or []
             self.restore_panel.end_job(text)
             self.restore_panel.note.setText("\n".join(notes))
+            self.restore_panel.note.setVisible(bool(notes))
             self.message_bar.show_message(text, "info")
             self.jobFinished.emit(kind, summary)
         elif msg.type == Event.CANCELLED:

@@ -107,6 +107,7 @@ class RestorePanel(QGroupBox):
         self.note.setWordWrap(True)
         self.note.setEnabled(False)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.hide()  # an empty line's height matters: the panel stays in sight (main_window)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -142,6 +143,7 @@ class RestorePanel(QGroupBox):
             b.setEnabled(open_)
 
     def show_job(self, what: str, done: int, total: int, fps: float | None, eta: float | None):
+        self.note.hide()  # the notes of the job before
         self.progress.show()
         self.progress_label.show()
         self.cancel_button.show()
