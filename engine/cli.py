@@ -527,6 +527,18 @@ def cmd_bench_scrub(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_huge(args: argparse.Namespace) -> int:
+    from panchro.engine.bench import bench_huge
+
+    width, height = args.size
+    cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    unknown = sorted(set(cases) - {"none", "upscale", "colorize"})
+    if unknown:
+        raise BadInputError(f"unknown case(s) {', '.join(unknown)}: use none, upscale, colorize")
+    bench_huge(width=width, height=height, cases=cases, codec=args.codec)
+    return EXIT_OK
+
+
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench import bench_restore
 
@@ -796,6 +808,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-side", type=int, default=1280, help="preview size asked for")
     b.add_argument("--reads", type=int, default=30, help="frames timed per pattern")
     b.set_defaults(func=cmd_bench_scrub)
+    b = bsub.add_parser("huge", help="peak memory and time of one huge picture, x2 and colorized")
+    b.add_argument("--size", type=_bench_size, default=(8000, 6000), help="default 8000x6000")
+    b.add_argument("--codec", default="ffv1", help="output codec (default ffv1)")
+    b.add_argument(
+        "--cases", default="none,upscale,colorize", help="comma-separated: none, upscale, colorize"
+    )
+    b.set_defaults(func=cmd_bench_huge)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
     b.add_argument(
