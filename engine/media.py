@@ -1723,6 +1723,123 @@ def check_codec_path(codec: str, path: Path) -> None:
         raise OutputError("is a folder; give a file name", path=path)
 
 
+# --------------------------------------------------------------------------- picture size limits
+
+# FFmpeg refuses any picture with (w + 128) x (h + 128) >= (2^31 - 1) / 8 (av_image_check_size),
+# whatever the codec: about 268 Mpx.
+FFMPEG_MAX_AREA = (2**31 - 1) // 8
+# H.264: level 6.2, the highest, allows 139,264 16x16 macroblocks a picture (about 35.6 Mpx,
+# e.g. 8192x4352). libx264 writes larger pictures with a warning and players refuse them;
+# it refuses outright sides over 16,384 (which is inside the level's own side limit,
+# sqrt(8 x 139,264) = 1,055 macroblocks).
+H264_MAX_MACROBLOCKS = 139_264
+X264_MAX_SIDE = 16_384
+# H.265: level 6.2 allows 35,651,584 luma samples a picture (coded in 8-pixel units), sides up
+# to sqrt(8 x that) = 16,888. libx265 refuses larger ones unless they fit its level 6.3, which
+# players do not know.
+HEVC_MAX_LUMA_PS = 35_651_584
+HEVC_MAX_SIDE = 16_888
+# ProRes: the frame header stores width and height, and the picture header its slice count
+# (prores_ks: 8 macroblocks a slice, the row's remainder in power-of-two slices), in 16 bits.
+PRORES_MAX_SIDE = 65_535
+PRORES_MAX_SLICES = 65_535
+# FFmpeg's TIFF encoder asks for twice the raw picture as one packet, counted in an int:
+# 16-bit RGB stops at about 178.9 Mpx.
+TIFF_MAX_PACKET = 2**31 - 1 - 64 - 16384
+# FFV1 has no size limit of its own (the writer picks enough slices), nor has PNG. But
+# FFmpeg's FFV1 encoder keeps a worst-case packet buffer resident, about 63 bytes a pixel at
+# 8 bits (111 at 16), capped at 2 GB: from about 34 Mpx on it costs 2 GB of memory; a PNG
+# sequence is the lean lossless way for huge pictures (measured: `panchro bench huge`).
+
+_SWITCH_HINT = {
+    "h264": "h264 (.mp4)",
+    "h265": "h265 (.mp4)",
+    "prores": "prores (.mov)",
+    "ffv1": "ffv1 (.mkv)",
+    "png16": "png16 (a folder of frames)",
+    "tiff16": "tiff16 (a folder of frames)",
+}
+
+
+def _prores_slices(width: int, height: int) -> int:
+    mb_width, mb_height = -(-width // 16), -(-height // 16)
+    per_row = mb_width // 8 + bin(mb_width % 8).count("1")
+    return mb_height * per_row
+
+
+def frame_size_problem(codec: str, width: int, height: int) -> str | None:
+    """Why `codec` cannot carry `width` x `height` pictures (a clause), or None if it can."""
+    if (width + 128) * (height + 128) >= FFMPEG_MAX_AREA:
+        return "FFmpeg holds no picture over about 268 Mpx"
+    if codec == "h264":
+        macroblocks = -(-width // 16) * -(-height // 16)
+        if macroblocks > H264_MAX_MACROBLOCKS or max(width, height) > X264_MAX_SIDE:
+            return (
+                f"its highest level (6.2) holds {H264_MAX_MACROBLOCKS:,} macroblocks a picture "
+                f"(about 35.6 Mpx, e.g. 8192x4352; this one needs {macroblocks:,}) and the "
+                f"encoder at most {X264_MAX_SIDE:,} pixels a side"
+            )
+    elif codec == "h265":
+        luma = -(-width // 8) * 8 * (-(-height // 8) * 8)
+        if luma > HEVC_MAX_LUMA_PS or max(width, height) > HEVC_MAX_SIDE:
+            return (
+                f"its highest level players know (6.2) holds {HEVC_MAX_LUMA_PS:,} pixels a "
+                f"picture (e.g. 8192x4352) and at most {HEVC_MAX_SIDE:,} a side"
+            )
+    elif codec == "prores":
+        if max(width, height) > PRORES_MAX_SIDE or _prores_slices(width, height) > (
+            PRORES_MAX_SLICES
+        ):
+            return (
+                f"a picture holds at most {PRORES_MAX_SLICES:,} slices of 8 macroblocks "
+                f"(about 134 Mpx, e.g. 16384x8176) and {PRORES_MAX_SIDE:,} pixels a side"
+            )
+    elif codec == "tiff16" and height * width * 6 * 2 + height * 4 > TIFF_MAX_PACKET:
+        return "FFmpeg's TIFF writer holds at most about 178 Mpx of 16-bit RGB"
+    return None
+
+
+def check_frame_size(codec: str, width: int, height: int, *, enlarged: bool = False) -> None:
+    """BadInputError, before any work, unless `codec` can carry `width` x `height` pictures
+    that players open; the message names the codecs that can. `enlarged`: the size comes
+    from upscaling, so a smaller factor is a way out too."""
+    why = frame_size_problem(codec, width, height)
+    if why is None:
+        return
+    others = [
+        _SWITCH_HINT[c] for c in CODECS if c != codec and not frame_size_problem(c, width, height)
+    ]
+    listed = ", ".join(others[:-1]) + " or " + others[-1] if len(others) > 1 else "".join(others)
+    if others and enlarged:
+        advice = f"use --codec {listed}, or a smaller --upscale"
+    elif others:
+        advice = f"use --codec {listed}"
+    else:
+        advice = "use a smaller --upscale" if enlarged else "no codec here can carry it"
+    raise BadInputError(
+        f"{_CODEC_LABEL[codec]} cannot carry {width}x{height} pictures "
+        f"({width * height / 1e6:.1f} Mpx): {why}; {advice}"
+    )
+
+
+def _ffv1_slices(width: int, height: int, want: int) -> int:
+    """The FFV1 slice count to ask for: at least `want`, and enough that no slice is larger than
+    FFmpeg's encoder allows (w x h x (bits + 1) x planes <= 2^27, here for 16 bits and three
+    planes, which also covers 8 bits and grey). Counts are tried in the encoder's own order
+    (rows of slices, then columns up to twice as many), so it accepts the one chosen."""
+    first_rows = 2 if width > 352 or height > 288 else 1
+    for rows in range(min(first_rows, height), 32):
+        for cols in range(rows, 2 * rows):
+            if cols > width or rows > height:
+                continue
+            side_w, side_h = -(-width // cols), -(-height // rows)
+            if side_w * side_h * 17 * 3 > 8 << 24:
+                continue
+            if rows * cols >= want:
+                return rows * cols
+    return want  # beyond FFmpeg's own limit: let the encoder say so
+
+
 def even_size(codec: str, width: int, height: int) -> tuple[int, int]:
     """The smallest size at least `width` x `height` that `codec` can hold (4:2:0 needs
     even sides, ProRes 4:2:2 an even width)."""
@@ -1804,6 +1921,7 @@ class VideoWriter:
             raise BadInputError(f"ProRes 4:2:2 needs an even width, got {width}")
         if crf is not None and not 0 <= crf <= 51:
             raise BadInputError(f"crf must be between 0 and 51, got {crf}")
+        check_frame_size(codec, width, height)
         self.codec = codec
         self.bit_depth = bit_depth
         self.width = int(width)
@@ -1883,7 +2001,8 @@ class VideoWriter:
         elif self.codec == "prores":
             options = {"profile": "3", "vendor": "apl0"}  # 3 = 422 HQ
         elif self.codec == "ffv1":
-            slices = "16" if self.width * self.height >= 1280 * 720 else "4"
+            want = 16 if self.width * self.height >= 1280 * 720 else 4
+            slices = str(_ffv1_slices(self.width, self.height, want))
             options = {"level": "3", "g": "1", "slicecrc": "1", "slices": slices}
         stream.options = options
         src = self.source

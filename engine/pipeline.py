@@ -485,6 +485,9 @@ class _Run:
 
     def _padded(self, width: int, height: int) -> tuple[int, int]:
         pw, ph = self._media.even_size(self.codec, width, height)
+        # Refused here, before a frame is read: a codec that cannot carry the size.
+        enlarged = self.width * self.height > self.info.width * self.info.height
+        self._media.check_frame_size(self.codec, pw, ph, enlarged=enlarged)
         if (pw, ph) != (width, height):
             self.notes.append(
                 f"padded {width}x{height} to {pw}x{ph}: {self._media.codec_label(self.codec)} "
