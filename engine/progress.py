@@ -4,15 +4,22 @@ One `Progress` feeds both the terminal bar of the CLI and the engine's
 "progress" events, so the two always agree. Work loops call `advance()` per
 frame; the callback fires at most `max_hz` times a second (and once at the end),
 so a fast loop never floods a pipe or a terminal.
+
+A huge frame can take minutes: work deep inside one (the upscaler's tile loop)
+calls `report_within(fraction)`, and the `within(progress, frames)` block the
+pipeline puts around each stage turns that into `partial`, frames' worth of work
+done beyond `done`, so the bar and the events move per tile, not only per frame.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -25,6 +32,9 @@ class ProgressState:
     elapsed_s: float
     fps: float | None
     eta_s: float | None
+    # Frames' worth of work done on frames still in hand, beyond `done` (0 <= partial < the
+    # frames in hand): a huge frame's tiles. done + partial never goes back.
+    partial: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -33,6 +43,7 @@ class ProgressState:
             "stage": self.stage,
             "fps": None if self.fps is None else round(self.fps, 2),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
+            "partial": round(self.partial, 3),
         }
 
 
@@ -76,6 +87,9 @@ class Progress:
         self._sample: tuple[float, int] = (self._start, 0)  # where the open interval began
         self._units = 0.0  # decayed sums of units and seconds: their ratio is the rate
         self._seconds = 0.0
+        self._position = 0.0  # the furthest done + partial reported
+        # `partial` comes from the stage thread while `advance` runs in the encoder's.
+        self._lock = threading.RLock()
 
     def state(self) -> ProgressState:
         now = time.monotonic()
@@ -88,7 +102,8 @@ class Progress:
         )
         if fps and warm and self.total is not None:
             eta = max(0.0, (self.total - self.done) / fps)
-        return ProgressState(self.done, self.total, self.stage, elapsed, fps, eta)
+        partial = max(0.0, self._position - self.done)
+        return ProgressState(self.done, self.total, self.stage, elapsed, fps, eta, partial)
 
     def advance(self, n: int = 1, *, stage: str | None = None) -> None:
         """Count `n` more units of work; raises CancelledError if cancel was asked."""
@@ -96,11 +111,27 @@ class Progress:
             from panchro.engine.errors import CancelledError
 
             raise CancelledError("cancelled")
-        self.done += n
-        if stage is not None:
-            self.stage = stage
-        now = time.monotonic()
-        self._measure(now)
+        with self._lock:
+            self.done += n
+            if stage is not None:
+                self.stage = stage
+            now = time.monotonic()
+            self._measure(now)
+            self._report(now)
+
+    def partial(self, frames: float) -> None:
+        """Say that `frames` frames' worth of the frames in hand are done (not yet counted by
+        `advance`); reported at the same bounded rate, and never backwards."""
+        with self._lock:
+            position = self.done + max(0.0, frames)
+            if self.total is not None:
+                position = min(position, float(self.total))
+            if position <= self._position:
+                return
+            self._position = position
+            self._report(time.monotonic())
+
+    def _report(self, now: float) -> None:
         if self.callback is not None and now - self._last_report >= self._min_interval:
             self._last_report = now
             self.callback(self.state())
@@ -125,10 +156,41 @@ class Progress:
         self._sample = (now, self.done)
 
     def finish(self) -> ProgressState:
-        state = self.state()
-        if self.callback is not None:
-            self.callback(state)
+        with self._lock:
+            state = self.state()
+            if self.callback is not None:
+                self.callback(state)
         return state
+
+
+# Where `report_within` goes in this thread: set by `within` around a piece of work.
+_WITHIN: ContextVar[Callable[[float], None] | None] = ContextVar("panchro_within", default=None)
+
+
+def report_within(fraction: float) -> None:
+    """How far (0..1) the work on the frames in hand is, from deep inside it (a tile loop);
+    nothing happens outside a `within` block."""
+    hook = _WITHIN.get()
+    if hook is not None:
+        hook(fraction)
+
+
+@contextlib.contextmanager
+def within(progress: Progress | None, frames: int, part: int = 0, parts: int = 1) -> Iterator[None]:
+    """While the block runs in this thread, `report_within(f)` moves `progress` to
+    (part + f) / parts of the `frames` frames in hand (part `part` of `parts` steps)."""
+    if progress is None or frames <= 0:
+        yield
+        return
+
+    def hook(fraction: float) -> None:
+        progress.partial(frames * (part + min(1.0, max(0.0, fraction))) / parts)
+
+    token = _WITHIN.set(hook)
+    try:
+        yield
+    finally:
+        _WITHIN.reset(token)
 
 
 def _fmt_time(seconds: float | None) -> str:
@@ -149,11 +211,11 @@ class TerminalBar:
         self.width = width
         self._tty = self.stream.isatty()
         self._last_plain = -1.0
-        self._printed_done: int | None = None
+        self._printed_done: float | None = None
 
     def __call__(self, st: ProgressState) -> None:
         if st.total:
-            frac = min(1.0, st.done / st.total)
+            frac = min(1.0, (st.done + st.partial) / st.total)
             filled = int(frac * self.width)
             bar = "#" * filled + "-" * (self.width - filled)
             count = f"{st.done}/{st.total} {frac * 100:5.1f}%"
@@ -165,12 +227,12 @@ class TerminalBar:
             line += f" ({st.stage})"
         if self._tty:
             self.stream.write("\r" + line + "\x1b[K")
-        elif st.done != self._printed_done and (
+        elif st.done + st.partial != self._printed_done and (
             st.elapsed_s - self._last_plain >= 2.0 or st.done == st.total
         ):
             # Logs and CI: a line every couple of seconds, not a carriage-return soup.
             self._last_plain = st.elapsed_s
-            self._printed_done = st.done
+            self._printed_done = st.done + st.partial
             self.stream.write(line + "\n")
         self.stream.flush()
 
