@@ -17,6 +17,8 @@ range (0..2^n - 1, neutral chroma 2^(n-1)), as in ITU-T H.273.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -220,6 +222,80 @@ def encode_coded_ycbcr(
     offset = np.array([y0, c0, c0], np.float32)
     scale = np.array([ys, cs, cs], np.float32)
     return np.clip(np.rint(ycc * scale + offset), 0, (1 << bits) - 1).astype(dt)
+
+
+def decode_coded_planar(
+    images: Sequence[np.ndarray] | np.ndarray,
+    *,
+    range: Range = "limited",
+    bit_depth: int | None = None,
+) -> np.ndarray:
+    """`decode_coded_ycbcr` of frames (each (H, W, 3)) -> (T, H, W, 3) float32, the same values,
+    held planar: a view of (T, 3, H, W) memory.
+
+    For huge frames: each plane is converted straight into the result, with no frame-sized
+    temporaries, and a frame's Y plane and its Cb/Cr pair are contiguous slices of it,
+    which `np.ascontiguousarray` hands out without copying.
+    """
+    if not len(images):
+        raise ValueError("no frames to decode")
+    height, width = images[0].shape[:2]
+    out = np.empty((len(images), 3, height, width), np.float32)
+    for t, img in enumerate(images):
+        img = np.asarray(img)
+        _last3(img, "coded YCbCr")
+        if img.dtype not in (np.uint8, np.uint16):
+            raise ValueError(f"coded YCbCr must be uint8 or uint16, got {img.dtype}")
+        if img.shape[:2] != (height, width):
+            raise ValueError(f"frame {t} is {img.shape[:2]}, frame 0 {(height, width)}")
+        y0, ys, c0, cs = _coded_scale(range, _bits_of(img.dtype, bit_depth))
+        for k, (offset, scale) in enumerate(((y0, 1 / ys), (c0, 1 / cs), (c0, 1 / cs))):
+            # float32 throughout, in the order decode_coded_ycbcr computes: the same bits
+            np.subtract(img[..., k], np.float32(offset), out=out[t, k], dtype=np.float32)
+            out[t, k] *= np.float32(scale)
+    return np.moveaxis(out, 1, -1)
+
+
+def encode_coded_planar(
+    y: np.ndarray,
+    cbcr: np.ndarray,
+    *,
+    range: Range = "limited",
+    dtype: np.dtype | type = np.uint8,
+    bit_depth: int | None = None,
+    band_pixels: int = 1 << 20,
+) -> np.ndarray:
+    """`encode_coded_ycbcr` of planes, luma (T, H, W) and chroma (T, 2, H, W) -> coded
+    (T, H, W, 3), the same values.
+
+    Done a band of about `band_pixels` pixels at a time, so the only temporary is one
+    band of floats: joining the planes first cost a frame-sized float copy and two more
+    for the arithmetic (7 GB for a 16000x12000 frame).
+    """
+    dt = np.dtype(dtype)
+    if dt not in (np.uint8, np.uint16):
+        raise ValueError(f"coded YCbCr must be uint8 or uint16, got {dt}")
+    if y.ndim != 3 or cbcr.shape != (y.shape[0], 2, *y.shape[1:]):
+        raise ValueError(f"want y (T, H, W) and cbcr (T, 2, H, W), got {y.shape}, {cbcr.shape}")
+    bits = _bits_of(dt, bit_depth)
+    y0, ys, c0, cs = _coded_scale(range, bits)
+    top = np.float32((1 << bits) - 1)
+    n, height, width = y.shape
+    out = np.empty((n, height, width, 3), dt)
+    rows = max(1, band_pixels // width)
+    band = np.empty((min(rows, height), width), np.float32)
+    for t in builtins.range(n):
+        planes = ((y[t], y0, ys), (cbcr[t, 0], c0, cs), (cbcr[t, 1], c0, cs))
+        for k, (plane, offset, scale) in enumerate(planes):
+            for r in builtins.range(0, height, rows):
+                src = plane[r : r + rows]
+                tmp = band[: len(src)]
+                np.multiply(src, np.float32(scale), out=tmp, dtype=np.float32)
+                tmp += np.float32(offset)
+                np.rint(tmp, out=tmp)
+                np.clip(tmp, 0, top, out=tmp)
+                out[t, r : r + rows, :, k] = tmp
+    return out
 
 
 # --------------------------------------------------------------------------- chroma bins

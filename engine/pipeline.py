@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from panchro.engine.errors import BadInputError, OutputError
-from panchro.engine.progress import Progress
+from panchro.engine.progress import Progress, within
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
@@ -889,13 +889,18 @@ class _Run:
             batch = _frame_batch(
                 frames, ycc, self.info.time_base, shot, self.matrix, before=before, after=after
             )
-            for stage in self.stages:
+            for k, stage in enumerate(self.stages):
                 w, h = stage.output_size(*batch.size)
-                result = stage.process(batch)
+                # Work inside a frame (the upscaler's tiles) moves the progress too; the
+                # encoding that follows counts as one more step.
+                with within(self.progress, len(frames), k, len(self.stages) + 1):
+                    result = stage.process(batch)
                 _check_result(stage, batch, result, (w, h))
                 batch = result
-            out_ycc = np.concatenate([batch.y[..., None], np.moveaxis(batch.cbcr, 1, -1)], -1)
-            images = list(color.encode_coded_ycbcr(out_ycc, range=self.range, dtype=dtype))
+            # Plane by plane, in bands: no frame-sized float copies of a huge result.
+            images = list(
+                color.encode_coded_planar(batch.y, batch.cbcr, range=self.range, dtype=dtype)
+            )
             self.timers["stages"] += time.perf_counter() - t0
             return _put(out, (frames, images, shot), stop)
 
@@ -922,9 +927,8 @@ class _Run:
                 else:
                     frames, _, shot = item
                 t0 = time.perf_counter()
-                ycc = color.decode_coded_ycbcr(
-                    np.stack([f.image for f in frames]), range=self.range
-                )
+                # Planar memory: a one-frame batch takes its planes from it without copies.
+                ycc = color.decode_coded_planar([f.image for f in frames], range=self.range)
                 self.timers["stages"] += time.perf_counter() - t0
                 if isinstance(item, _Context):
                     if not item.after:

@@ -43,12 +43,18 @@ import torch.nn.functional as F
 
 from panchro.engine.errors import OUT_OF_MEMORY, BadInputError, PanchroError
 from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
+from panchro.engine.progress import report_within
 from panchro.engine.train.degrade import gaussian_blur, grain_amplitude, grain_field
 
 CPU_BUDGET_BYTES = 1 << 30  # working memory for one tile batch on the CPU
 CUDA_FREE_FRACTION = 0.6  # of the free device memory, leaving room for cuDNN workspaces
 MAX_BATCH = 16
 MIN_TILE = 32  # input pixels; below this the halo dominates the work
+CHROMA_BAND_PIXELS = 1 << 22  # output pixels per band of `upscale_chroma` (16 MB a plane)
+# Chroma rows a band of `upscale_chroma` reads beyond its own on each side, besides two
+# box filters' (2 x radius): Y_low's bicubic (2), the bicubic enlargement after it (2),
+# and 2 to spare.
+CHROMA_HALO = 6
 
 
 class UpscaleOutOfMemoryError(PanchroError):
@@ -172,6 +178,7 @@ def upscale_luma(
     budget_bytes: int | None = None,
     max_tile_pixels: int | None = None,
     stats: UpscaleStats | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """Restore frames[start:stop] of one shot -> (stop - start, H*s, W*s) float32 in [0, 1].
 
@@ -188,6 +195,8 @@ def upscale_luma(
                input pixels (frames x tile area, halo included) fails as if out
                of memory, and the out-of-memory path takes over.
     stats      an UpscaleStats to fill in (tile, batch, retries, ...).
+    on_progress  called after each tile with the share (0..1) of the frames done;
+               None = `progress.report_within`, which moves a pipeline's progress.
 
     On out-of-memory the tile is halved (down to MIN_TILE), then the batch,
     and the same frames are redone; UpscaleOutOfMemoryError when one frame
@@ -213,13 +222,28 @@ def upscale_luma(
     st = stats if stats is not None else UpscaleStats()
 
     s = cfg.scale
+    report = on_progress or report_within
     out = np.empty((stop - start, height * s, width * s), np.float32)
     i = start
     while i < stop:
         b = min(batch, stop - i)
+
+        def tick(share: float, first: int = i - start, b: int = b) -> None:
+            report((first + b * share) / (stop - start))
+
         try:
-            out[i - start : i - start + b] = _restore_batch(
-                model, a, range(i, i + b), tile, overlap, dev, run_dtype, max_tile_pixels, st
+            _restore_batch(
+                model,
+                a,
+                range(i, i + b),
+                tile,
+                overlap,
+                dev,
+                run_dtype,
+                max_tile_pixels,
+                st,
+                out[i - start : i - start + b],
+                tick,
             )
         except (torch.OutOfMemoryError, RuntimeError) as err:
             if not _is_oom(err):
@@ -257,8 +281,15 @@ def _restore_batch(
     dtype: torch.dtype,
     max_tile_pixels: int | None,
     st: UpscaleStats,
-) -> np.ndarray:
-    """Restore the frames `targets` (one batch) tile by tile -> (b, H*s, W*s)."""
+    dest: np.ndarray,
+    tick: Callable[[float], None],
+) -> None:
+    """Restore the frames `targets` (one batch) tile by tile into `dest` (b, H*s, W*s).
+
+    Tiles are blended straight into `dest`: the only frame-sized memory is the
+    result itself, whatever the frame's size (a 192 Mpx frame once needed three
+    more frame-sized buffers: the sum, the weights and their quotient).
+    """
     cfg = model.config
     s, r, halo = cfg.scale, cfg.frames // 2, cfg.receptive_radius
     n_all, height, width = frames.shape
@@ -276,11 +307,13 @@ def _restore_batch(
     ys, xs = _spans(height, tile, overlap), _spans(width, tile, overlap)
     single = len(ys) == 1 and len(xs) == 1
     if not single:
-        acc = torch.zeros((b, height * s, width * s), dtype=torch.float32, device=dev)
-        wsum = torch.zeros((height * s, width * s), dtype=torch.float32, device=dev)
+        dest.fill(0.0)  # a retry after running out of memory starts the sums afresh
     use_amp = dev.type == "cuda" and dtype != torch.float32
-    for y0, y1 in ys:
-        for x0, x1 in xs:
+    ramps_y = [_ramp(y0 * s, y1 * s, height * s, overlap * s) for y0, y1 in ys]
+    ramps_x = [_ramp(x0 * s, x1 * s, width * s, overlap * s) for x0, x1 in xs]
+    done = 0
+    for (y0, y1), wy in zip(ys, ramps_y, strict=True):
+        for (x0, x1), wx in zip(xs, ramps_x, strict=True):
             ry0, ry1 = max(0, y0 - halo), min(height, y1 + halo)
             rx0, rx1 = max(0, x0 - halo), min(width, x1 + halo)
             if max_tile_pixels is not None and b * (ry1 - ry0) * (rx1 - rx0) > max_tile_pixels:
@@ -297,13 +330,26 @@ def _restore_batch(
                 :, 0, (y0 - ry0) * s : (y1 - ry0) * s, (x0 - rx0) * s : (x1 - rx0) * s
             ].float()
             if single:
-                return core.clamp_(0.0, 1.0).cpu().numpy()
-            wy = torch.from_numpy(_ramp(y0 * s, y1 * s, height * s, overlap * s)).to(dev)
-            wx = torch.from_numpy(_ramp(x0 * s, x1 * s, width * s, overlap * s)).to(dev)
-            weight = wy[:, None] * wx[None, :]
-            acc[:, y0 * s : y1 * s, x0 * s : x1 * s] += core * weight
-            wsum[y0 * s : y1 * s, x0 * s : x1 * s] += weight
-    return (acc / wsum).clamp_(0.0, 1.0).cpu().numpy()
+                dest[...] = core.clamp_(0.0, 1.0).cpu().numpy()
+                tick(1.0)
+                return
+            weight = torch.from_numpy(wy[:, None] * wx[None, :]).to(dev)
+            dest[:, y0 * s : y1 * s, x0 * s : x1 * s] += (core * weight).cpu().numpy()
+            done += 1
+            tick(done / (len(ys) * len(xs)))
+    # The weights are separable, and every row span meets every column span: their sum is
+    # (the row ramps' sum) x (the column ramps' sum), no frame-sized map needed.
+    sum_y = np.zeros(height * s, np.float32)
+    for (y0, y1), wy in zip(ys, ramps_y, strict=True):
+        sum_y[y0 * s : y1 * s] += wy
+    sum_x = np.zeros(width * s, np.float32)
+    for (x0, x1), wx in zip(xs, ramps_x, strict=True):
+        sum_x[x0 * s : x1 * s] += wx
+    rows = max(1, (1 << 20) // (width * s))  # a band of a million pixels at a time
+    for r0 in range(0, height * s, rows):
+        band = dest[:, r0 : r0 + rows]
+        band /= sum_y[r0 : r0 + rows, None] * sum_x[None, :]
+        np.clip(band, 0.0, 1.0, out=band)
 
 
 # --- chroma ---------------------------------------------------------------------------------
@@ -320,6 +366,7 @@ def upscale_chroma(
     radius: int = 1,
     eps: float = 1e-2,
     device: str | torch.device | None = None,
+    band_pixels: int = CHROMA_BAND_PIXELS,
 ) -> np.ndarray:
     """Chroma (h, w, 2) or (T, h, w, 2) in [-0.5, 0.5] -> the size of `luma_hr` ((H, W) or
     (T, H, W)), its edges following the restored luma.
@@ -333,9 +380,13 @@ def upscale_chroma(
     Chroma of Set5 + Set14 shrunk and brought back (19 pictures, PSNR of Cb/Cr):
     x2 bicubic 59.25 dB, this 59.58 dB; x4 54.83 / 55.40 dB (the textbook fast
     guided filter, q = up(a) Y + up(b), scored 54.67 / 51.82 dB: it smooths).
-    """
-    from panchro.engine.refine import box_filter
 
+    Memory: at a whole scale factor the frame is done in bands of rows of about
+    `band_pixels` output pixels, each read with `CHROMA_HALO` + 2 x `radius` chroma
+    rows more on either side (further than any step reaches), so the result is the
+    whole frame's and the only frame-sized memory is the result. It is planar, (T, 2, H, W),
+    returned as a (T, H, W, 2) view: `np.moveaxis(result, -1, 1)` is contiguous.
+    """
     c = np.asarray(cbcr, dtype=np.float32)
     y = np.asarray(luma_hr, dtype=np.float32)
     single = c.ndim == 3
@@ -347,22 +398,51 @@ def upscale_chroma(
             f" {np.shape(luma_hr)}"
         )
     dev = torch.device(device or "cpu")
-    size = (y.shape[1], y.shape[2])
+    n, h, w = c.shape[:3]
+    height, width = y.shape[1:]
+    planar = c.transpose(0, 3, 1, 2)  # the caller's (T, 2, h, w) memory when it came so
+    out = np.empty((n, 2, height, width), np.float32)
+    s = height // h
+    if height == s * h and width == s * w and s > 1:
+        rows = max(1, band_pixels // (width * s))
+        halo = CHROMA_HALO + 2 * radius
+    else:  # no whole factor: one band, the frame
+        s, rows, halo = 0, h, 0
     with torch.inference_mode():
-        ct = torch.from_numpy(np.ascontiguousarray(c.transpose(0, 3, 1, 2))).to(dev)
-        yt = torch.from_numpy(np.ascontiguousarray(y[:, None])).to(dev)
-        small = (ct.shape[-2], ct.shape[-1])
-        out = _bicubic(ct, size) if small != size else ct
-        if radius > 0 and small != size:
-            y_low = _bicubic(yt, small)
-            mean_i, mean_p = box_filter(y_low, radius), box_filter(ct, radius)
-            var_i = (box_filter(y_low * y_low, radius) - mean_i * mean_i).clamp_min_(0.0)
-            cov = box_filter(y_low * ct, radius) - mean_i * mean_p
-            a = box_filter(cov / (var_i + eps), radius)
-            a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
-            out = out + a * (yt - _bicubic(y_low, size))
-        res = out.clamp_(-0.5, 0.5).permute(0, 2, 3, 1).cpu().numpy()
-    return np.ascontiguousarray(res[0] if single else res)
+        for t in range(n):
+            for a in range(0, h, rows):
+                b = min(h, a + rows)
+                lo, hi = max(0, a - halo), min(h, b + halo)
+                ct = torch.from_numpy(np.ascontiguousarray(planar[t : t + 1, :, lo:hi]))
+                if s:
+                    yt = torch.from_numpy(y[t, lo * s : hi * s][None, None])
+                    res = _guided_up(ct.to(dev), yt.to(dev), radius, eps)
+                    out[t, :, a * s : b * s] = res[0, :, (a - lo) * s : (b - lo) * s].cpu()
+                else:
+                    yt = torch.from_numpy(y[t][None, None])
+                    out[t] = _guided_up(ct.to(dev), yt.to(dev), radius, eps)[0].cpu()
+    res = np.moveaxis(out, 1, -1)
+    return res[0] if single else res
+
+
+def _guided_up(ct: torch.Tensor, yt: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
+    """`upscale_chroma`'s formula on (1, 2, h, w) chroma and (1, 1, H, W) luma."""
+    from panchro.engine.refine import box_filter
+
+    size = (yt.shape[-2], yt.shape[-1])
+    small = (ct.shape[-2], ct.shape[-1])
+    if small == size:
+        return ct.clamp(-0.5, 0.5)  # not in place: `ct` may be the caller's array
+    out = _bicubic(ct, size)
+    if radius > 0:
+        y_low = _bicubic(yt, small)
+        mean_i, mean_p = box_filter(y_low, radius), box_filter(ct, radius)
+        var_i = (box_filter(y_low * y_low, radius) - mean_i * mean_i).clamp_min_(0.0)
+        cov = box_filter(y_low * ct, radius) - mean_i * mean_p
+        a = box_filter(cov / (var_i + eps), radius)
+        a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
+        out += a * (yt - _bicubic(y_low, size))
+    return out.clamp_(-0.5, 0.5)
 
 
 # --- grain ----------------------------------------------------------------------------------
