@@ -171,6 +171,7 @@ class Job:
         chunks: list[Chunk],
         *,
         resumed: bool,
+        threads: int | None = None,
     ) -> None:
         self.folder = folder
         self.output = output
@@ -179,6 +180,10 @@ class Job:
         self.shots = shots  # (start, end, key frame) of each shot
         self.chunks = chunks
         self.resumed = resumed  # True when this run found the job from an earlier one
+        # The CPU thread count its frames were computed with; a resume uses it again, since
+        # the last bit of a model's output can depend on it (panchro.engine.compute).
+        # None in manifests written before it was recorded.
+        self.threads = threads
 
     # ---------------------------------------------------------------- opening
 
@@ -203,6 +208,8 @@ class Job:
             chunks = [Chunk.from_dict(c) for c in doc["chunks"]]
             shots = [(int(s), int(e), int(k)) for s, e, k in doc["shots"]]
             old_identity, old_settings = doc["input"], doc["settings"]
+            threads = doc.get("threads")
+            threads = int(threads) if threads is not None else None
         except FileNotFoundError:
             # Killed between making the folder and writing the manifest: nothing was done.
             return None
@@ -224,7 +231,10 @@ class Job:
                 f"same command as before to resume it, or {restart}",
                 path=output,
             )
-        job = cls(folder, output, old_identity, old_settings, shots, chunks, resumed=True)
+        job = cls(
+            folder, output, old_identity, old_settings, shots, chunks, resumed=True,
+            threads=threads,
+        )  # fmt: skip
         job._clean()
         return job
 
@@ -239,6 +249,7 @@ class Job:
         *,
         extension: str,
         offsets: Sequence[int],
+        threads: int | None = None,
     ) -> Job:
         """A new job folder for `ranges` (replacing any old one), its manifest written."""
         folder = job_folder(output)
@@ -254,7 +265,10 @@ class Job:
             Chunk(i, s, e, f"chunk_{i:05d}{extension}", offset=offsets[i])
             for i, (s, e) in enumerate(ranges)
         ]
-        job = cls(folder, output, identity, settings, list(shots), chunks, resumed=False)
+        job = cls(
+            folder, output, identity, settings, list(shots), chunks, resumed=False,
+            threads=threads,
+        )  # fmt: skip
         job._write()
         return job
 
@@ -318,6 +332,8 @@ class Job:
             "shots": [list(s) for s in self.shots],
             "chunks": [c.to_dict() for c in self.chunks],
         }
+        if self.threads is not None:
+            doc["threads"] = self.threads
         text = json.dumps(doc, indent=1) + "\n"
         atomic_write(
             self.folder / MANIFEST,

@@ -52,9 +52,6 @@ if TYPE_CHECKING:
 
 DEFAULT_BATCH = 8
 DEFAULT_CHUNK_SECONDS = 2.0
-# Inside one long shot, a chunk is cut (at a batch boundary) once this many times the
-# chunk length: with per-shot state in the stages, cutting shots is the exception.
-SPLIT_FACTOR = 4
 _QUEUE_DEPTH = 2  # batches waiting between two threads
 _POLL_S = 0.1  # how often a blocked thread looks at the stop flag
 
@@ -565,7 +562,7 @@ class _Run:
         start: float,
         input: str | os.PathLike[str],
     ) -> RestoreSummary:
-        from panchro.engine import jobs
+        from panchro.engine import compute, jobs
 
         media, info = self._media, self.info
         size = self._padded(self.width, self.height)
@@ -581,11 +578,13 @@ class _Run:
         else:
             shots = self._shots(proj, 0, info.frame_count)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))
-            split = min_frames * SPLIT_FACTOR if self.stages else min_frames
+            # Long shots are cut at the chunk length too (at batch boundaries), so a kill
+            # loses at most a chunk: the colour mode belongs to the shot, not the chunk, and
+            # a chunk that starts inside a shot is decoded with the neighbours stages read.
             ranges = jobs.plan_chunks(
                 [(s.start, s.end) for s in shots],
                 min_frames=min_frames,
-                split_frames=split,
+                split_frames=min_frames,
                 batch=self.batch,
             )
             ext = media.output_extension(self.codec, out)
@@ -599,7 +598,11 @@ class _Run:
                 ranges,
                 extension="" if self.codec in ("png16", "tiff16") else ext,
                 offsets=offsets,
+                threads=compute.engine_threads() if self.stages else None,
             )
+        if self.stages:
+            # The thread count the job started with, so resumed chunks compute the same bits.
+            compute.fix_threads(job.threads)
         created = not job.resumed
         resumed_frames = job.done_frames()
         pending = job.pending()

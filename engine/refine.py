@@ -25,8 +25,9 @@ a shot:
 
 The film's luma is never changed here: the result is chroma only, which the
 caller merges with the original luma (`panchro.engine.color.merge_luma_chroma`).
-Every step is per frame, so the result does not depend on how the frames are
-batched.
+Every step is per frame, and the model sees calls of a fixed shape (one frame
+on the CPU, a padded batch on CUDA: `panchro.engine.compute`), so the result
+does not depend on how the pipeline batches the frames, to the last bit.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from panchro.engine.color import CHROMA_LEVELS, dequantize_chroma
+from panchro.engine.compute import frames_per_call
 
 GUIDE_RADIUS = 1  # window radius of the guided filter, in working-resolution pixels
 GUIDE_EPS = 1e-2  # its regularisation in luma^2: windows with luma contrast >> 0.1 get a slope
-CPU_BATCH = 4
 CUDA_BATCH = 16
 
 
@@ -211,10 +212,12 @@ def refine_chroma(
     """Frames' luma (T, H, W) float32 in [0, 1] + one hint (2, h, w) (or one per frame,
     (T, 2, h, w)) Cb/Cr -> chroma (T, 2, H, W) float32 in [-0.5, 0.5] at full resolution.
 
-    The frames go through in batches of `batch` (default 4 on CPU, 16 on CUDA);
-    the result does not depend on it. `device` moves the model there (default:
-    where the model is); the model is also put in eval mode and channels_last
-    layout. Merge with the original luma by
+    On CUDA the frames go through in batches of `batch` (default 16), the last
+    one padded to the full size so every call has one shape; on the CPU one
+    frame a call. The result does not depend on `batch` or on how the caller
+    splits the frames. `device` moves the model there (default: where the
+    model is); the model is also put in eval mode and channels_last layout.
+    Merge with the original luma by
     `color.merge_luma_chroma(luma[t], chroma[t].transpose(1, 2, 0))`.
     """
     y = np.asarray(luma, dtype=np.float32)
@@ -229,21 +232,22 @@ def refine_chroma(
     dev = model_device(model)
     model.eval()
     model.to(memory_format=torch.channels_last)
-    if batch is None:
-        batch = CUDA_BATCH if dev.type == "cuda" else CPU_BATCH
-    if batch < 1:
+    if batch is not None and batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
+    unit = frames_per_call(dev, batch if batch is not None else CUDA_BATCH)
     t_all = y.shape[0]
     out = np.empty((t_all, 2, y.shape[1], y.shape[2]), np.float32)
     hint_t = torch.from_numpy(np.ascontiguousarray(h))
-    for start in range(0, t_all, batch):
-        stop = min(t_all, start + batch)
-        frames = torch.from_numpy(y[start:stop])
+    for start in range(0, t_all, unit):
+        stop = min(t_all, start + unit)
+        # the last frame repeated to fill the call: one shape for every call
+        take = np.minimum(np.arange(start, start + unit), stop - 1)
+        frames = torch.from_numpy(np.ascontiguousarray(y[take]))
         if dev.type == "cuda":
             frames = frames.pin_memory()
-        part_hint = hint_t if h.ndim == 3 else hint_t[start:stop]
+        part_hint = hint_t if h.ndim == 3 else hint_t[torch.from_numpy(take)]
         q = refine_batch(model, frames.to(dev, non_blocking=True), part_hint)
-        out[start:stop] = q.cpu().numpy()
+        out[start:stop] = q[: stop - start].cpu().numpy()
     return out
 
 

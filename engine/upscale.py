@@ -41,6 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from panchro.engine.compute import frames_per_call
 from panchro.engine.errors import OUT_OF_MEMORY, BadInputError, PanchroError
 from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
 from panchro.engine.progress import report_within
@@ -218,7 +219,9 @@ def upscale_luma(
     auto_tile, auto_batch = plan_tiles(height, width, cfg, budget, run_dtype)
     tile = max(MIN_TILE, tile) if tile is not None else auto_tile
     tile = min(tile, max(height, width))
-    batch = max(1, batch if batch is not None else auto_batch)
+    # By default one frame a call on the CPU: a frame's bits then do not depend on its
+    # batch-mates (panchro.engine.compute).
+    batch = max(1, batch) if batch is not None else frames_per_call(dev, auto_batch)
     st = stats if stats is not None else UpscaleStats()
 
     s = cfg.scale

@@ -264,3 +264,16 @@ def test_eval_protocol_a_fresh_network_scores_exactly_bicubic(tmp_path: Path):
     film = make_video(tmp_path / "film.mp4", frames=6, audio=False)  # 160x120
     out = before_after(film, tmp_path / "ba.png", scale=2, weights=path, frame=2, crop=40)
     assert Image.open(out).size == (4 + 3 * (80 + 4), 80 + 8)
+
+
+def test_frames_get_the_same_bits_however_the_caller_splits_them():
+    """The pipeline hands the upscaler a shot in temporal batches whose edges move with
+    `--batch`, chunking and resumes; by default a frame's output does not depend on them."""
+    model = model_for(2)
+    frames = shot(t=9, h=40, w=52)
+    whole = upscale_luma(model, frames)
+    for cuts in ((4,), (1, 2, 7), (3, 6)):
+        edges = [0, *cuts, 9]
+        spans = zip(edges, edges[1:], strict=False)
+        parts = [upscale_luma(model, frames, start=a, stop=b) for a, b in spans]
+        assert np.array_equal(np.concatenate(parts), whole)
