@@ -221,6 +221,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         colorize=args.colorize,
         degrain=args.degrain,
         upscale=args.upscale,
+        upscaler=args.upscaler,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
@@ -355,6 +356,8 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
+        bicubic_only=args.bicubic_only,
+        kind=args.kind,
     )
     return EXIT_OK
 
@@ -641,6 +644,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
     )
     p.add_argument(
+        "--upscaler",
+        default=None,
+        choices=["film", "sharp"],
+        help="film (default): cleans grain, blur and dust as it enlarges; sharp: for clean"
+        " sources (photos, good transfers), sharper, keeps grain",
+    )
+    p.add_argument(
         "--regrain",
         type=float,
         default=0.0,
@@ -730,6 +740,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, default=50000, help="length of the whole run")
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--patch", type=int, default=48, help="input crop side; target is x scale")
+    t.add_argument(
+        "--kind",
+        default="film",
+        choices=["film", "sharp"],
+        help="film: learn to undo grain, blur, dust, compression; sharp: the plain bicubic"
+        " shrink of clean pictures (one frame, x2/x4)",
+    )
+    t.add_argument(
+        "--bicubic-only",
+        type=float,
+        default=None,
+        help="share of examples degraded by plain bicubic alone (default 0.2 film, 1 sharp)",
+    )
     t.add_argument("--lr", type=float, default=5e-4)
     t.add_argument("--resume", action="store_true", help="continue from the run folder")
     t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")

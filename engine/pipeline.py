@@ -179,9 +179,15 @@ def build_stages(
     if settings.upscale > 1 or settings.degrain > 0:
         from panchro.engine.stages import UpscaleStage
 
+        # The sharp enlarger has no x1 (cleaning is the film model's work).
+        kind = settings.upscaler if settings.upscale > 1 else "film"
         stages.append(
             UpscaleStage(
-                scale=settings.upscale, degrain=settings.degrain, device=device, regrain=regrain
+                scale=settings.upscale,
+                degrain=settings.degrain,
+                device=device,
+                regrain=regrain,
+                kind=kind,
             )
         )
     return stages
@@ -195,6 +201,7 @@ def settings_for(
     colorize: bool | None = None,
     degrain: float | None = None,
     upscale: int | None = None,
+    upscaler: str | None = None,
 ) -> Settings:
     """The project's settings (or the defaults) with the given ones in their place."""
     from panchro.engine.project import Settings
@@ -208,6 +215,7 @@ def settings_for(
             ("colorize", colorize),
             ("degrain", degrain),
             ("upscale", upscale),
+            ("upscaler", upscaler),
         )
         if v is not None
     }

@@ -56,6 +56,7 @@ CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
 CHROMA_LEVELS = 32  # bins per channel (panchro.engine.color.CHROMA_LEVELS)
 CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16")
 UPSCALES = (1, 2, 4)
+UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
 
 PickSource = Literal["user", "auto"]
@@ -270,6 +271,9 @@ class Settings:
     # Where the last export was going: an interrupted one (its OUTPUT.panchro-job folder
     # still there) is offered for resume when the project is opened again.
     output: str | None = None
+    # Which enlarger: "film" (robust to grain, blur, dust; also cleans) or "sharp" (for clean
+    # sources: sharper, keeps grain). See panchro.engine.models.upscaler.KINDS.
+    upscaler: str = "film"
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -281,6 +285,8 @@ class Settings:
             return f"degrain must be within 0..1, got {self.degrain}"
         if self.upscale not in UPSCALES:
             return f"upscale must be 1, 2 or 4, got {self.upscale}"
+        if self.upscaler not in UPSCALERS:
+            return f"upscaler must be one of {', '.join(UPSCALERS)}, got {self.upscaler!r}"
         if self.codec not in CODECS:
             return f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}"
         if self.bit_depth not in BIT_DEPTHS:
@@ -292,6 +298,7 @@ class Settings:
             "colorize": self.colorize,
             "degrain": self.degrain,
             "upscale": self.upscale,
+            "upscaler": self.upscaler,
             "codec": self.codec,
             "bit_depth": self.bit_depth,
             "output": self.output,
@@ -307,6 +314,10 @@ class Settings:
             "codec": _get(d, "settings", "codec", str),
             "bit_depth": _get(d, "settings", "bit_depth", int),
         }
+        upscaler = d.get("upscaler", "film")  # optional: older projects lack it
+        if not isinstance(upscaler, str):
+            raise _Bad("settings.upscaler: must be a string")
+        values["upscaler"] = upscaler
         output = d.get("output")  # optional: projects written before it existed lack it
         if output is not None and not isinstance(output, str):
             raise _Bad("settings.output: must be a path or null")

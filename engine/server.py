@@ -913,7 +913,10 @@ class Engine:
         """Stages for these settings, built once per film and settings (weights load once)."""
         from panchro.engine.pipeline import build_stages
 
-        key = (path, fps, settings.colorize, settings.degrain, settings.upscale, seed)
+        key = (
+            path, fps, settings.colorize, settings.degrain, settings.upscale,
+            settings.upscaler, seed,
+        )  # fmt: skip
         with self._lock:
             hit = self._stage_cache.get(key)
         if hit is not None:

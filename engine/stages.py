@@ -176,17 +176,21 @@ class UpscaleStage:
     device: str | None = None
     weights_path: str | None = None  # None: the registry's file for this scale
     regrain: float = 0.0  # grain put back, as a fraction of the source's measured grain
+    kind: str = "film"  # "film" (robust, cleans) or "sharp" (clean sources): models.upscaler
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from panchro.engine.models import registry
+        from panchro.engine.models.upscaler import KINDS, model_name
         from panchro.engine.weights import load_model
 
         if self.scale not in (1, 2, 4):
             raise ValueError(f"scale must be 1, 2 or 4, got {self.scale}")
         if not 0.0 <= self.degrain <= 1.0 or not 0.0 <= self.regrain <= 2.0:
             raise ValueError("degrain must be within 0..1 and regrain within 0..2")
-        name = f"upscaler_x{self.scale}"
+        if self.kind not in KINDS or (self.kind == "sharp" and self.scale == 1):
+            raise ValueError(f"no {self.kind} upscaler at x{self.scale}")
+        name = model_name(self.scale, self.kind)
         path = Path(self.weights_path) if self.weights_path else registry.weights_path(name)
         if not path.is_file():
             raise ModelMissingError(
@@ -199,10 +203,8 @@ class UpscaleStage:
         except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
             reason = f"the {name} weights cannot be used: {err}"
             raise ModelMissingError(reason, path=path) from None
-        if config.scale != self.scale:
-            raise ModelMissingError(
-                f"holds a x{config.scale} upscaler, not x{self.scale}", path=path
-            )
+        if config.model_name != name:
+            raise ModelMissingError(f"holds {config.model_name}, not {name}", path=path)
         if (meta.get("card") or {}).get("trained") is not True:
             self.notes.append(
                 f"the {name} model at {path} is UNTRAINED: it only enlarges (bicubic)"

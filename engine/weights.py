@@ -63,8 +63,10 @@ def train_command(model: str) -> str:
     The upscalers upscaler_x1/x2/x4 share one trainer, chosen by its --scale.
     """
     scale = model.removeprefix("upscaler_x")
-    if scale != model and scale.isdigit():
-        return f"panchro train upscaler --scale {scale}"
+    sharp = scale.endswith("_sharp")
+    scale = scale.removesuffix("_sharp")
+    if model.startswith("upscaler_x") and scale.isdigit():
+        return f"panchro train upscaler --scale {scale}" + (" --kind sharp" if sharp else "")
     return f"panchro train {model}"
 
 

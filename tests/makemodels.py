@@ -70,19 +70,19 @@ def save_small_refiner(folder: Path, *, seed: int = 0) -> Path:
     return weights.save_model(model, config, folder / "refiner.safetensors", card=UNTRAINED)
 
 
-def save_small_upscaler(folder: Path, *, scale: int = 2, seed: int = 0) -> Path:
-    """`folder/upscaler_x{scale}.safetensors`: the small preset (3-frame window), random
-    weights nudged off bicubic so that the neighbours matter, untrained."""
+def save_small_upscaler(folder: Path, *, scale: int = 2, seed: int = 0, kind: str = "film") -> Path:
+    """`folder/upscaler_x{scale}[_sharp].safetensors`: the small preset (a 3-frame window for
+    film, one frame for sharp), random weights nudged off bicubic, untrained."""
     from panchro.engine.models.upscaler import UpscalerConfig
     from panchro.engine.models.upscaler import build as build_upscaler
 
     torch.manual_seed(seed)
-    config = UpscalerConfig.preset("small", scale=scale)
+    config = UpscalerConfig.preset("small", scale=scale, kind=kind)
     model = build_upscaler(config).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
     folder.mkdir(parents=True, exist_ok=True)
     return weights.save_model(
-        model, config, folder / f"upscaler_x{scale}.safetensors", card=UNTRAINED
+        model, config, folder / f"{config.model_name}.safetensors", card=UNTRAINED
     )

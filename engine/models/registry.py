@@ -59,6 +59,18 @@ REGISTRY: dict[str, ModelSpec] = {
         )
         for s in upscaler.SCALES
     },
+    **{
+        f"upscaler_x{s}_sharp": ModelSpec(
+            name=f"upscaler_x{s}_sharp",
+            filename=f"upscaler_x{s}_sharp.safetensors",
+            build_fn=upscaler.build,
+            config_cls=upscaler.UpscalerConfig,
+            description=f"single-frame luma enlargement x{s} for clean sources (photos, good"
+            " transfers): trained on the plain bicubic shrink; keeps grain",
+        )
+        for s in upscaler.SCALES
+        if s > 1
+    },
 }
 
 

@@ -36,6 +36,10 @@ from torch import Tensor, nn
 
 SCALES = (1, 2, 4)
 PRESETS = ("fast", "quality", "small")
+# What a model was trained to undo. "film": blur, grain, noise, dust, compression (the
+# robust path, and the only one at x1); "sharp": the plain bicubic shrink of clean
+# pictures (the benchmarks' degradation: sharper on clean sources, it keeps grain).
+KINDS = ("film", "sharp")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class UpscalerConfig:
     channels: int = 32
     blocks: int = 4  # residual blocks
     res_scale: float = 1.0  # residual branch multiplier (0.1 steadies very deep nets)
+    kind: str = "film"  # one of KINDS; files written before it existed are "film"
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -53,11 +58,16 @@ class UpscalerConfig:
             raise ValueError(f"frames must be odd and positive, got {self.frames}")
         if self.channels < 1 or self.blocks < 0:
             raise ValueError("channels must be positive and blocks non-negative")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "sharp" and self.scale == 1:
+            raise ValueError("a sharp upscaler enlarges: its scale is 2 or 4")
 
     @property
     def model_name(self) -> str:
-        """The registry entry for this scale: "upscaler_x1", "upscaler_x2" or "upscaler_x4"."""
-        return f"upscaler_x{self.scale}"
+        """The registry entry: "upscaler_x1", "upscaler_x2", "upscaler_x4" (film) or
+        "upscaler_x2_sharp", "upscaler_x4_sharp"."""
+        return model_name(self.scale, self.kind)
 
     @property
     def receptive_radius(self) -> int:
@@ -66,16 +76,23 @@ class UpscalerConfig:
         return max(convs, 2)  # the bicubic skip reads two pixels either side
 
     @classmethod
-    def preset(cls, name: str, *, scale: int = 2, frames: int | None = None) -> UpscalerConfig:
-        """ "fast", "quality" or "small" at `scale`; `frames` overrides the preset's window."""
+    def preset(
+        cls, name: str, *, scale: int = 2, frames: int | None = None, kind: str = "film"
+    ) -> UpscalerConfig:
+        """ "fast", "quality" or "small" at `scale`; `frames` overrides the preset's window.
+
+        A sharp model sees one frame (its training pictures do not move)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        n = 1 if kind == "sharp" else None
         presets = {
-            "fast": cls(scale=scale, frames=5, channels=32, blocks=4),
-            "quality": cls(scale=scale, frames=5, channels=64, blocks=16, res_scale=1.0),
-            "small": cls(scale=scale, frames=3, channels=8, blocks=1),
+            "fast": dict(frames=n or 5, channels=32, blocks=4),
+            "quality": dict(frames=n or 5, channels=64, blocks=16, res_scale=1.0),
+            "small": dict(frames=n or 3, channels=8, blocks=1),
         }
         if name not in presets:
             raise ValueError(f"unknown upscaler preset {name!r} (use one of {PRESETS})")
-        cfg = presets[name]
+        cfg = cls(scale=scale, kind=kind, **presets[name])  # type: ignore[arg-type]
         return replace(cfg, frames=frames) if frames is not None else cfg
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +106,11 @@ class UpscalerConfig:
         if unknown:
             raise ValueError(f"unknown config fields {unknown}")
         return cls(**data)
+
+
+def model_name(scale: int, kind: str = "film") -> str:
+    """The registry name of the upscaler for `scale` and `kind`."""
+    return f"upscaler_x{scale}" + ("_sharp" if kind == "sharp" else "")
 
 
 class ResBlock(nn.Module):
@@ -156,6 +178,7 @@ def macs_per_pixel(config: UpscalerConfig) -> int:
 
 
 __all__ = [
+    "KINDS",
     "PRESETS",
     "SCALES",
     "Upscaler",
@@ -163,4 +186,5 @@ __all__ = [
     "bicubic_up",
     "build",
     "macs_per_pixel",
+    "model_name",
 ]

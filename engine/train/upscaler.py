@@ -137,7 +137,9 @@ def make_window_example(
         hr = hr[:, :, ::-1]
     if rng.random() < 0.5:
         hr = hr[::-1]
-    hr = np.ascontiguousarray(hr, dtype=np.float32)
+    # a copy, not ascontiguousarray: a flipped length-1 axis counts as contiguous but keeps
+    # its negative stride, which torch refuses (frames=1 windows)
+    hr = np.array(hr, dtype=np.float32, order="C", copy=True)
     lr = degrade.random_degradation(hr, s, rng, bicubic_only=bicubic_only)
     lr = np.rint(np.clip(lr, 0.0, 1.0) * 255.0) / 255.0  # what decoding an 8-bit film gives
     target = hr[config.frames // 2][None]
@@ -186,11 +188,19 @@ class WindowStream(Dataset):
 
 
 def fixed_windows(
-    items: Sequence[ImageItem], config: UpscalerConfig, patch: int, *, seed: int = 1234
+    items: Sequence[ImageItem],
+    config: UpscalerConfig,
+    patch: int,
+    *,
+    seed: int = 1234,
+    bicubic_only: float = 0.2,
 ) -> list[tuple[Tensor, Tensor]]:
-    """One degraded window per item, the same every time (validation)."""
+    """One degraded window per item, the same every time (validation), degraded as the
+    training examples are."""
     return [
-        make_window_example(it, config, patch, np.random.default_rng([seed, i]))
+        make_window_example(
+            it, config, patch, np.random.default_rng([seed, i]), bicubic_only=bicubic_only
+        )
         for i, it in enumerate(items)
     ]
 
@@ -267,6 +277,7 @@ def train_upscaler(
     scale: int = 2,
     config: str = "fast",
     frames: int | None = None,
+    kind: str = "film",
     steps: int = 50000,
     batch: int = 16,
     patch: int = 48,
@@ -274,7 +285,7 @@ def train_upscaler(
     warmup: int | None = None,
     weight_decay: float = 0.0,
     clip: float = 1.0,
-    bicubic_only: float = 0.2,
+    bicubic_only: float | None = None,
     resume: bool = False,
     log_every: int = 50,
     sample_every: int = 1000,
@@ -313,9 +324,11 @@ def train_upscaler(
     if config not in PRESETS:
         raise BadInputError(f"unknown upscaler config {config!r} (use one of {PRESETS})")
     try:
-        cfg = UpscalerConfig.preset(config, scale=scale, frames=frames)
+        cfg = UpscalerConfig.preset(config, scale=scale, frames=frames, kind=kind)
     except ValueError as err:
         raise BadInputError(str(err)) from None
+    if bicubic_only is None:  # a sharp model learns the plain shrink alone
+        bicubic_only = 1.0 if kind == "sharp" else 0.2
     if threads is not None:
         torch.set_num_threads(threads)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -331,8 +344,12 @@ def train_upscaler(
     items = collect_items(data, video_every=video_every)
     train_items, held = split_items(items, val_fraction)
     stream = WindowStream(train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only)
-    val_windows = fixed_windows(common.spread(held, val_limit), cfg, patch)
-    sample_windows = fixed_windows(common.spread(held or train_items, SAMPLE_WINDOWS), cfg, patch)
+    val_windows = fixed_windows(
+        common.spread(held, val_limit), cfg, patch, bicubic_only=bicubic_only
+    )
+    sample_windows = fixed_windows(
+        common.spread(held or train_items, SAMPLE_WINDOWS), cfg, patch, bicubic_only=bicubic_only
+    )
     description = data_note or (
         f"{describe_items(train_items)} (training windows); {len(held)} held out"
         f" (SHA-1 of the name < {val_fraction:g}); degraded by engine/train/degrade.py"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from panchro.engine.errors import ModelMissingError
 from panchro.engine.models import registry
 from panchro.engine.models.upscaler import UpscalerConfig, bicubic_up, build
 from panchro.engine.train import degrade as D
@@ -277,3 +278,31 @@ def test_frames_get_the_same_bits_however_the_caller_splits_them():
         spans = zip(edges, edges[1:], strict=False)
         parts = [upscale_luma(model, frames, start=a, stop=b) for a, b in spans]
         assert np.array_equal(np.concatenate(parts), whole)
+
+
+def test_the_sharp_kind_is_its_own_model_with_one_frame(tmp_path: Path):
+    from panchro.engine.models.upscaler import model_name
+    from panchro.engine.stages import UpscaleStage
+    from panchro.engine.weights import train_command
+    from tests.makemodels import save_small_upscaler
+
+    cfg = UpscalerConfig.preset("fast", scale=4, kind="sharp")
+    assert cfg.frames == 1 and cfg.model_name == "upscaler_x4_sharp" == model_name(4, "sharp")
+    assert UpscalerConfig.from_dict({**cfg.to_dict(), "kind": "film"}).model_name == "upscaler_x4"
+    old = {k: v for k, v in cfg.to_dict().items() if k != "kind"}  # a file from before kinds
+    assert UpscalerConfig.from_dict(old).kind == "film"
+    with pytest.raises(ValueError, match="scale is 2 or 4"):
+        UpscalerConfig.preset("fast", scale=1, kind="sharp")
+    assert registry.weights_path("upscaler_x2_sharp").name == "upscaler_x2_sharp.safetensors"
+    assert train_command("upscaler_x2_sharp") == "panchro train upscaler --scale 2 --kind sharp"
+
+    sharp = save_small_upscaler(tmp_path, scale=2, kind="sharp")
+    film = save_small_upscaler(tmp_path, scale=2)
+    stage = UpscaleStage(scale=2, kind="sharp", weights_path=str(sharp))
+    assert stage.context == 0  # one frame: no neighbours to bring
+    with pytest.raises(ModelMissingError, match="holds upscaler_x2, not upscaler_x2_sharp"):
+        UpscaleStage(scale=2, kind="sharp", weights_path=str(film))
+    with pytest.raises(ModelMissingError, match="upscaler_x4_sharp.safetensors"):
+        UpscaleStage(
+            scale=4, kind="sharp", weights_path=str(tmp_path / "upscaler_x4_sharp.safetensors")
+        )
