@@ -81,6 +81,7 @@ from panchro.gui.widgets import (
     ShotStrip,
     Timeline,
     describe_models,
+    truncation_warning,
 )
 
 APP_NAME = "Panchro"
@@ -321,6 +322,11 @@ class MainWindow(QMainWindow):
 
         self.engine_label = QLabel()
         self.models_label = QLabel()
+        # While a film cut short is open, the status bar says so (the bar above the picture
+        # can be dismissed; this stays).
+        self.cut_short_label = QLabel()
+        self.cut_short_label.hide()
+        self.statusBar().addPermanentWidget(self.cut_short_label)
         self.statusBar().addPermanentWidget(self.models_label)
         self.statusBar().addPermanentWidget(self.engine_label)
 
@@ -539,6 +545,7 @@ class MainWindow(QMainWindow):
         self.view.clear(f"Opening {Path(self.film_path).name}…")
         self.setWindowTitle(f"{APP_NAME} — {Path(self.film_path).name}")
         self.message_bar.hide()
+        self.cut_short_label.hide()
         if self.engine.is_ready():
             self._send_open()
         # Otherwise `_on_engine_ready` sends it.
@@ -626,6 +633,11 @@ class MainWindow(QMainWindow):
                 "the film is open again.",
                 "info",
             )
+        elif not reopened and (warning := truncation_warning(self.info)):
+            # Said in sight, without a dialog: the film can still be looked at and exported.
+            self.message_bar.show_message(warning, "warning")
+        self.cut_short_label.setText(self.cut_short_note())
+        self.cut_short_label.setVisible(bool(self.cut_short_note()))
         self._restart_reason = ""
         if reopened and self.shots_done:
             self._queue_missing_thumbnails()
@@ -642,6 +654,14 @@ class MainWindow(QMainWindow):
     @property
     def fps(self) -> float:
         return tc.to_float(self.info.get("fps_float", self.info.get("fps"))) or 24.0
+
+    def cut_short_note(self) -> str:
+        """ "" for a whole film; for one cut short: "Cut short: 40 of 132 frames can be read"."""
+        if not self.info.get("truncated"):
+            return ""
+        expected = self.info.get("expected_frames")
+        of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
+        return f"Cut short: {self.frame_count:,}{of} frames can be read"
 
     def _one_second(self) -> int:
         return max(1, round(self.fps))
@@ -1188,6 +1208,13 @@ class MainWindow(QMainWindow):
                 return
         overwrite = Path(output).exists() and not Path(f"{output}.panchro-job").exists()
         self._start_job("export", output, overwrite=overwrite)
+        if note := self.cut_short_note():
+            # The engine restores what a cut-short file has (the protocol's render takes no
+            # choice about it); the person is told again, in case the first warning was
+            # dismissed. The CLI asks for --allow-truncated instead.
+            self.message_bar.show_message(
+                f"{note}: {Path(output).name} will have {self.frame_count:,} frames.", "warning"
+            )
         self._export_output = output
         self._mark_dirty()
 
@@ -1248,6 +1275,8 @@ class MainWindow(QMainWindow):
                 f"{summary.get('frames')} frames in {float(summary.get('seconds', 0)):.1f} s "
                 f"({float(summary.get('fps', 0)):.1f} fps)"
             )
+            if kind == "export" and (note := self.cut_short_note()):
+                text += f" — the source is c{note[1:]}"
             notes = summary.get("notes") or []
             self.restore_panel.end_job(text)
             self.restore_panel.note.setText("\n".join(notes))

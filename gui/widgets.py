@@ -542,7 +542,6 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
     if rotation:
         size += f", rotated {rotation}°"
     fps = tc.to_float(info.get("fps_float", info.get("fps"))) or 0.0
-    count = info.get("frame_count")
     dur = tc.to_float(info.get("duration_s"))
     codec = ", ".join(
         str(v)
@@ -569,12 +568,48 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         "size": size,
         "rate": tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–",
         "duration": tc.duration(dur) if dur is not None else "?",
-        "frames": f"{count:,}" if isinstance(count, int) else "?",
+        "frames": _frames_text(info),
         "codec": codec or "–",
         "colour": ", ".join(colour_bits) or "untagged",
         "audio": _streams(info.get("audio") or [], _audio_text) or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
+
+
+def _frames_text(info: dict[str, Any]) -> str:
+    """ "1,500"; for a file cut short, "40 of 132 (the file is cut short)"."""
+    count = info.get("frame_count")
+    if not isinstance(count, int):
+        return "?"
+    if not info.get("truncated"):
+        return f"{count:,}"
+    expected = info.get("expected_frames")
+    of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
+    return f"{count:,}{of} (the file is cut short)"
+
+
+def truncation_warning(info: dict[str, Any]) -> str:
+    """What the window says about a film cut short (the engine's `truncated`), or "".
+
+    Such a file (a copy interrupted part way) opens and plays to the cut; an export of it
+    is a shorter film. Both counts are named when the file's header says how many frames
+    it should have (`expected_frames`).
+    """
+    if not info.get("truncated"):
+        return ""
+    count = info.get("frame_count")
+    count = count if isinstance(count, int) else 0
+    expected = info.get("expected_frames")
+    path = str(info.get("path", ""))
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "this film"
+    if isinstance(expected, int) and expected > 0:
+        read = f"{count:,} of {expected:,} frames can be read"
+    else:
+        read = f"only {count:,} frames can be read (the file does not say how many it had)"
+    return (
+        f"This file is cut short: {read}. An export of {name} will be a shorter film "
+        f"of {count:,} frames; for the whole film, open a complete copy."
+    )
 
 
 def _container_name(container: Any, filename: str) -> str | None:

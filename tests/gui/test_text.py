@@ -6,7 +6,7 @@ import pytest
 
 from panchro.gui import timecode as tc
 from panchro.gui.engine_process import describe_device
-from panchro.gui.widgets import describe_film, describe_models
+from panchro.gui.widgets import describe_film, describe_models, truncation_warning
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,24 @@ def test_describe_film_lists_streams_and_tags() -> None:
     assert rows["colour"] == "matrix bt601"
     assert rows["audio"] == "pcm_s16le, 2 ch, 48 kHz"
     assert rows["subtitles"] == "subrip, fra"
+
+
+def test_a_file_cut_short_is_said_with_both_counts() -> None:
+    cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
+    rows = describe_film({**cut, "expected_frames": 132})
+    assert rows["frames"] == "40 of 132 (the file is cut short)"
+    warning = truncation_warning({**cut, "expected_frames": 132})
+    assert warning.startswith("This file is cut short: 40 of 132 frames can be read")
+    assert "reel.mp4" in warning and "40 frames" in warning.split(". ", 1)[1]
+    # The header does not say how many there were: the count that can be read, and that.
+    assert describe_film({**cut, "expected_frames": None})["frames"] == "40 (the file is cut short)"
+    warning = truncation_warning({**cut, "expected_frames": None})
+    assert warning.startswith("This file is cut short: only 40 frames can be read")
+    # A whole file: no warning, the plain count.
+    whole = {"path": "/films/reel.mp4", "frame_count": 132, "truncated": False}
+    assert truncation_warning({**whole, "expected_frames": None}) == ""
+    assert truncation_warning({"frame_count": 132}) == ""  # an engine before `truncated`
+    assert describe_film(whole)["frames"] == "132"
 
 
 def test_describe_models_and_device() -> None:
