@@ -1256,6 +1256,7 @@ class MainWindow(QMainWindow):
             int(event.get("total") or 0),
             event.get("fps"),
             event.get("eta_s"),
+            float(event.get("partial") or 0.0),
         )
 
     def cancel_job(self) -> None:

@@ -108,6 +108,7 @@ class RestorePanel(QGroupBox):
         self.note.setEnabled(False)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.hide()  # an empty line's height matters: the panel stays in sight (main_window)
+        self._steps = 1
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -142,21 +143,43 @@ class RestorePanel(QGroupBox):
         for b in (self.compare_button, self.preview_button, self.export_button):
             b.setEnabled(open_)
 
-    def show_job(self, what: str, done: int, total: int, fps: float | None, eta: float | None):
+    # Bar steps per frame, so work inside a frame moves it (a huge picture is one frame for
+    # minutes); fewer for a film so long that the bar's int range would not hold them.
+    STEPS_PER_FRAME = 1000
+
+    def show_job(
+        self,
+        what: str,
+        done: int,
+        total: int,
+        fps: float | None,
+        eta: float | None,
+        partial: float = 0.0,
+    ) -> None:
+        """`partial`: frames' worth of work done beyond `done` on the frames in hand (the
+        engine's progress events); the bar shows done + partial, the text whole frames."""
         self.note.hide()  # the notes of the job before
         self.progress.show()
         self.progress_label.show()
         self.cancel_button.show()
         self.export_button.setEnabled(False)
         self.preview_button.setEnabled(False)
-        self.progress.setRange(0, max(total, 0))
-        self.progress.setValue(min(done, total) if total else 0)
+        total = max(total, 0)
+        steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
+        position = min(done + max(partial, 0.0), total)
+        self._steps = steps
+        self.progress.setRange(0, total * steps)
+        self.progress.setValue(round(position * steps) if total else 0)
         parts = [f"{what}: {done} / {total} frames" if total else f"{what}…"]
         if fps:
             parts.append(f"{fps:.1f} fps")
         if eta is not None:
             parts.append(f"{tc.duration(eta)} left")
         self.progress_label.setText(" · ".join(parts))
+
+    def frames_shown(self) -> float:
+        """How many frames' worth the bar shows now (done + partial, to the bar's step)."""
+        return self.progress.value() / self._steps
 
     def end_job(self, text: str) -> None:
         self.progress.hide()

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             progressed = []
-            win.restore_panel.progress.valueChanged.connect(progressed.append)
+            panel = win.restore_panel
+            panel.progress.valueChanged.connect(lambda *_: progressed.append(panel.frames_shown()))
             finished = []
             win.jobFinished.connect(lambda *a: finished.append(a))
             win.jobFailed.connect(lambda *a: finished.append(a))

@@ -98,7 +98,7 @@ def test_cancelled_export_is_offered_for_resume(
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
         win.export(str(out))
         # Past the first shot: its chunk is done and kept.
-        qtbot.waitUntil(lambda: win.restore_panel.progress.value() > 125, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: win.restore_panel.frames_shown() > 125, timeout=WAIT_MS)
         # The progress and its Cancel button are in sight.
         cancel = win.restore_panel.cancel_button
         column = win.side_column
@@ -151,3 +151,36 @@ def test_unsaved_picks_are_asked_about_before_they_are_lost(
         win.open_film(film.path)
     assert len(asked) == 2 and not win.picks and not win.dirty
     win.confirm_discard = False
+
+
+def test_export_bar_moves_within_a_frame(qtbot, window, film) -> None:
+    """A huge picture is one frame for minutes: the bar shows `done + partial` (the engine's
+    frames' worth of work done inside the frames in hand, docs/protocol.md), not `done`."""
+    win = window
+    panel = win.restore_panel
+    win._job_kind = "export"
+
+    def fraction() -> float:
+        return panel.progress.value() / panel.progress.maximum()
+
+    event = {"done": 0, "total": 1, "stage": "render", "fps": None, "eta_s": None}
+    win._on_job_progress({**event, "partial": 0.0})
+    assert fraction() == 0.0
+    win._on_job_progress({**event, "partial": 0.37})
+    assert fraction() == pytest.approx(0.37, abs=1e-3)
+    assert panel.frames_shown() == pytest.approx(0.37, abs=1e-3)
+    assert panel.progress.text() == "37%"
+    win._on_job_progress({**event, "done": 1, "partial": 0.0})
+    assert fraction() == 1.0
+    # Many frames: a batch's tiles move it too; an event without `partial` (an older engine)
+    # is `done` alone.
+    event["total"] = 48
+    win._on_job_progress({**event, "done": 8, "partial": 4.5})
+    assert fraction() == pytest.approx(12.5 / 48, abs=1e-3)
+    assert panel.progress_label.text().startswith("Exporting: 8 / 48 frames")
+    win._on_job_progress({**event, "done": 24})
+    assert fraction() == 0.5
+    # A film of millions of frames still fits the bar's int range.
+    win._on_job_progress({**event, "done": 3_000_000, "total": 6_000_000, "partial": 0.5})
+    assert fraction() == pytest.approx(0.5, abs=1e-6)
+    panel.end_job("")
