@@ -54,6 +54,8 @@ MODELS: dict[str, str] = {
     "upscaler_x1": "panchro.engine.models.upscaler",
     "upscaler_x2": "panchro.engine.models.upscaler",
     "upscaler_x4": "panchro.engine.models.upscaler",
+    "upscaler_x2_sharp": "panchro.engine.models.upscaler",
+    "upscaler_x4_sharp": "panchro.engine.models.upscaler",
 }
 
 FRAME_MAX_SIDE_DEFAULT = 640

@@ -30,6 +30,26 @@ class ModelSpec:
     description: str
 
 
+def _upscaler_spec(scale: int, kind: str) -> ModelSpec:
+    name = upscaler.model_name(scale, kind)
+    if kind == "sharp":
+        what = (
+            f"single-frame luma enlargement x{scale} for clean sources (photos, good transfers):"
+            " trained on the plain bicubic shrink; keeps grain"
+        )
+    else:
+        what = f"multi-frame luma restoration x{scale}: a window of luma frames -> the middle" + (
+            " frame cleaned and enlarged" if scale > 1 else " frame cleaned"
+        )
+    return ModelSpec(
+        name=name,
+        filename=f"{name}.safetensors",
+        build_fn=upscaler.build,
+        config_cls=upscaler.UpscalerConfig,
+        description=what,
+    )
+
+
 REGISTRY: dict[str, ModelSpec] = {
     "colorizer": ModelSpec(
         name="colorizer",
@@ -47,29 +67,12 @@ REGISTRY: dict[str, ModelSpec] = {
         description="refinement U-Net: grey frame at working resolution + 28x28 Cb/Cr hint"
         " -> Cb/Cr at working resolution (a residual on the upsampled hint)",
     ),
-    # one entry per scale, one network: the config's scale says which entry a file belongs to
+    # one network, an entry per scale and kind: the config's model_name says which a file is
     **{
-        f"upscaler_x{s}": ModelSpec(
-            name=f"upscaler_x{s}",
-            filename=f"upscaler_x{s}.safetensors",
-            build_fn=upscaler.build,
-            config_cls=upscaler.UpscalerConfig,
-            description=f"multi-frame luma restoration x{s}: a window of luma frames ->"
-            " the middle frame cleaned" + (" and enlarged" if s > 1 else ""),
-        )
+        upscaler.model_name(s, kind): _upscaler_spec(s, kind)
+        for kind in upscaler.KINDS
         for s in upscaler.SCALES
-    },
-    **{
-        f"upscaler_x{s}_sharp": ModelSpec(
-            name=f"upscaler_x{s}_sharp",
-            filename=f"upscaler_x{s}_sharp.safetensors",
-            build_fn=upscaler.build,
-            config_cls=upscaler.UpscalerConfig,
-            description=f"single-frame luma enlargement x{s} for clean sources (photos, good"
-            " transfers): trained on the plain bicubic shrink; keeps grain",
-        )
-        for s in upscaler.SCALES
-        if s > 1
+        if kind == "film" or s > 1
     },
 }
 

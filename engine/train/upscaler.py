@@ -41,6 +41,7 @@ import functools
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -529,16 +530,26 @@ def export_checkpoint(
     *,
     scale: str = "cpu-reduced",
     data_note: str | None = None,
+    kind: str | None = None,
+    card_extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
+    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights.
+
+    `kind` names what the run learned when its checkpoint predates `UpscalerConfig.kind`
+    (a sharp run made with --bicubic-only 1 --frames 1); `card_extra` adds or corrects
+    card fields (figures measured after the run)."""
     record, model, cfg = common.checkpoint_model(
         Path(out), UpscalerConfig.from_dict, build, fmt=FORMAT, what=WHAT
     )
+    if kind is not None and kind != cfg.kind:
+        cfg = replace(cfg, kind=kind)
+        model.config = cfg
     description = data_note or (
         f"{record['train_items']} training items from {', '.join(record['data'])};"
         f" {record['heldout_items']} held out"
     )
     card = _card(record, int(record["step"]), scale, description, model.num_params())
+    card.update(card_extra or {})
     return export_weights(model, cfg, path, card=card)
 
 

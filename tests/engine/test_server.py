@@ -32,7 +32,15 @@ from panchro.engine.protocol import MAGIC, PROTOCOL_VERSION, Event, Message, enc
 from tests.makemedia import make_video
 
 TIMEOUT = 30.0
-MODEL_NAMES = ("colorizer", "refiner", "upscaler_x1", "upscaler_x2", "upscaler_x4")
+MODEL_NAMES = (
+    "colorizer",
+    "refiner",
+    "upscaler_x1",
+    "upscaler_x2",
+    "upscaler_x4",
+    "upscaler_x2_sharp",
+    "upscaler_x4_sharp",
+)
 
 
 class CountingClient(EngineClient):
