@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
     # --- building ----------------------------------------------------------------------
 
     def _build_ui(self) -> None:
+        self._side_viewport: QWidget | None = None  # set below; events come before it is
         self.message_bar = MessageBar()
         self.view = FrameView()
         self.view.clear("Open a film (Ctrl+O), a folder of frames, or drop one here.")
@@ -300,16 +301,24 @@ class MainWindow(QMainWindow):
         self.side_scroll = side_scroll
         # Restore stays below the scrolling part: Export… and an export's progress and
         # Cancel are in sight at any window size (at 1280 x 800 they were scrolled away).
+        # It has the edges of the panels above it: their margins, and on the right the
+        # scroll bar's width too while the panels scroll (`_line_up_restore`).
         self.restore_panel = RestorePanel()
+        restore_box = QWidget()
+        self._restore_margins = QVBoxLayout(restore_box)
+        self._restore_margins.addWidget(self.restore_panel)
+        self._side_margins = side_layout.contentsMargins()
         column = QWidget()
         column.setMinimumWidth(300)
         column_layout = QVBoxLayout(column)
-        m = side_layout.contentsMargins()  # lined up with the panels above it
-        column_layout.setContentsMargins(m.left(), 0, m.right(), m.bottom())
+        column_layout.setContentsMargins(0, 0, 0, 0)
         column_layout.setSpacing(0)
         column_layout.addWidget(side_scroll, 1)
-        column_layout.addWidget(self.restore_panel)
+        column_layout.addWidget(restore_box)
         self.side_column = column
+        self._side_viewport = side_scroll.viewport()
+        self._side_viewport.installEventFilter(self)  # resized: a scroll bar came or went
+        self._line_up_restore()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(player)
@@ -807,7 +816,15 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
         if watched is self.view and event.type() == event.Type.Resize:
             self._resize_timer.start()
+        elif watched is self._side_viewport and event.type() == event.Type.Resize:
+            self._line_up_restore()
         return super().eventFilter(watched, event)
+
+    def _line_up_restore(self) -> None:
+        """Restore's margins, so its edges are those of the scrolling panels above it."""
+        m = self._side_margins
+        bar = self.side_scroll.width() - self.side_scroll.viewport().width()  # 0: no scroll bar
+        self._restore_margins.setContentsMargins(m.left(), 0, m.right() + max(bar, 0), m.bottom())
 
     # --- shots ------------------------------------------------------------------------
 

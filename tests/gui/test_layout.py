@@ -141,6 +141,27 @@ def test_export_is_in_sight_at_the_default_size(qtbot, window, film) -> None:
     win.restore_panel.end_job("")
 
 
+def _edges(widget: QWidget) -> tuple[int, int]:
+    left = widget.mapTo(widget.window(), QPoint(0, 0)).x()
+    return left, left + widget.width()
+
+
+@pytest.mark.parametrize("size", [(1280, 560), (1280, 1000)])
+def test_restore_lines_up_with_the_panels_above_it(qtbot, window, film, size) -> None:
+    """Restore, pinned below the scrolling panels, has their left and right edges, with the
+    panel's scroll bar (a low window: the panels scroll) and without it (a tall one)."""
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=60_000):
+        win.open_film(film.path)
+    win.resize(*size)
+    scrolls = win.side_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: win.restore_panel.width() > 0)
+    qtbot.wait(50)
+    assert scrolls.isVisible() == (size[1] < 800)
+    for panel in (win.facts, win.shot_panel, win.colour):
+        assert _edges(win.restore_panel) == _edges(panel), panel.title()
+
+
 def _wheel(widget: QWidget, steps: int = -1) -> None:
     """One notch of the mouse wheel over the middle of `widget` (negative: towards the user),
     as the window system delivers it: to the widget under the pointer, then to its parents
