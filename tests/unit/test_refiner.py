@@ -19,11 +19,15 @@ from panchro.engine.color import (
 )
 from panchro.engine.models.refiner import RefinerConfig, build, refiner_config, upsample_hint
 from panchro.engine.models.registry import model_status
+from panchro.engine.progress import Progress, ProgressState, within
 from panchro.engine.refine import (
     box_filter,
+    can_strip,
     guided_filter,
     guided_upsample,
+    guided_upsample_strips,
     hint_from_bins,
+    refine_batch,
     refine_chroma,
     working_shape,
 )
@@ -268,6 +272,91 @@ def test_guided_upsample_puts_chroma_edges_on_the_full_resolution_luma():
     assert steps_bilinear.max() < 0.25 * true_step
     # a flat region stays exactly what the low resolution said
     np.testing.assert_allclose(up[:, :, :30], truth[:, :, :30], atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(
+    "low_hw,full_hw",
+    [
+        ((37, 53), (301, 431)),
+        ((129, 65), (1031, 517)),
+        ((40, 9), (200, 131)),
+        ((64, 96), (129, 193)),
+    ],
+)
+def test_strips_give_the_whole_frames_bits(
+    threads: int, low_hw: tuple[int, int], full_hw: tuple[int, int]
+) -> None:
+    """The enlargement in strips of columns (huge frames in little memory) is the whole-frame
+    one to the last bit, on odd sizes, for strips of 1 column to the whole frame, with the
+    network's output in either memory layout (issue 15, item 5)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        gen = torch.Generator().manual_seed(sum(full_hw))
+        full = torch.rand((1, 1, *full_hw), generator=gen)
+        low = torch.nn.functional.interpolate(full, size=low_hw, mode="bilinear", antialias=True)
+        src = torch.randn((1, 2, *low_hw), generator=gen) * 0.3  # some of it beyond +-0.5
+        assert can_strip(*full_hw)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            s = src.contiguous(memory_format=layout)
+            whole = guided_upsample(full, low, s, 1, 1e-2).clamp_(-0.5, 0.5)
+            assert whole.abs().max() == 0.5  # the clamp is part of what is compared
+            for pixels in (1, 997, 4096, 50_000, 10**8):
+                out = torch.full((1, 2, *full_hw), 7.0)
+                seen: list[float] = []
+                guided_upsample_strips(
+                    out, full, low, s, 1, 1e-2, strip_pixels=pixels, on_strip=seen.append
+                )
+                assert torch.equal(out, whole), (layout, pixels)
+                assert seen[-1] == 1.0 and seen == sorted(seen)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_strips_refuse_sizes_where_torch_rounds_otherwise() -> None:
+    # below 129 a side, torch's resize may take its other kernel for a strip
+    assert not can_strip(128, 4000) and not can_strip(4000, 100) and can_strip(129, 129)
+    full = torch.rand(1, 1, 100, 300)
+    low = full[..., ::4, ::4].contiguous()
+    with pytest.raises(ValueError, match="too small"):
+        guided_upsample_strips(
+            torch.empty(1, 2, 100, 300), full, low, low.repeat(1, 2, 1, 1), 1, 0.01
+        )
+
+
+def test_refine_chroma_in_strips_is_the_whole_frame_refinement() -> None:
+    """refine_chroma writes each CPU frame straight into its result in strips; the frames are
+    those of the whole-frame path (refine_batch without `out`), to the last bit."""
+    model = busy_model()
+    luma = scene(2, 150, 211)
+    assert can_strip(150, 211)
+    got = refine_chroma(model, luma, a_hint())
+    for t in range(2):
+        whole = refine_batch(model, torch.from_numpy(luma[t : t + 1]), torch.from_numpy(a_hint()))
+        assert torch.equal(torch.from_numpy(got[t : t + 1]), whole)
+
+
+def test_refine_chroma_clips_the_luma_itself_and_leaves_the_callers_frames() -> None:
+    """Limited-range luma (foot- and headroom beyond 0..1) is clipped a frame at a time inside,
+    so the colorize stage needs no clipped copy of its whole batch."""
+    model = busy_model()
+    luma = scene(2, 150, 211)
+    wide = luma * 1.2 - 0.1  # beyond both ends
+    kept = wide.copy()
+    got = refine_chroma(model, wide, a_hint())
+    assert np.array_equal(wide, kept)
+    assert np.array_equal(got, refine_chroma(model, np.clip(wide, 0.0, 1.0), a_hint()))
+
+
+def test_refine_chroma_reports_progress_within_its_frames() -> None:
+    states: list[ProgressState] = []
+    progress = Progress(2, states.append, max_hz=1e9)
+    with within(progress, 2):
+        refine_chroma(busy_model(), scene(2, 600, 300), a_hint())  # strips of 1 Mpx: 1 a frame
+    partials = [s.partial for s in states]
+    assert partials == sorted(partials) and 0.0 < partials[0] < 2.0 and partials[-1] == 2.0
+    assert len(partials) >= 2
 
 
 # --- weights --------------------------------------------------------------------------------
