@@ -142,16 +142,17 @@ class ColorizeStage:
 
     def process(self, batch: FrameBatch) -> FrameBatch:
         assert self._hint is not None, "begin_shot comes first"
-        luma = np.clip(batch.y, 0.0, 1.0)
         if self._refiner is not None:
             from panchro.engine.refine import refine_chroma
 
-            cbcr = refine_chroma(self._refiner, luma, self._hint, batch=self.batch)
+            # refine_chroma clips the luma a frame at a time: no clipped copy of the batch
+            cbcr = refine_chroma(self._refiner, batch.y, self._hint, batch=self.batch)
         else:
-            h, w = luma.shape[1:]
+            h, w = batch.y.shape[1:]
             up = color.upsample_chroma(np.moveaxis(self._hint, 0, -1), (h, w))
-            cbcr = np.broadcast_to(np.moveaxis(up, -1, 0), (len(batch), 2, h, w)).copy()
-        return batch.replace(cbcr=cbcr.astype(np.float32, copy=False))
+            cbcr = np.empty((len(batch), 2, h, w), np.float32)
+            cbcr[:] = np.moveaxis(up, -1, 0)
+        return batch.replace(cbcr=cbcr)
 
 
 def _default_device() -> str:

@@ -9,6 +9,7 @@ timing is asserted.
 from __future__ import annotations
 
 import tracemalloc
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,43 @@ def test_chroma_in_bands_is_the_whole_frame_result() -> None:
         np.testing.assert_allclose(banded, whole, rtol=0, atol=1e-6)
         # planar underneath: the stage's (T, 2, H, W) needs no copy
         assert np.moveaxis(banded, -1, 1).flags.c_contiguous
+
+
+def test_colorize_stage_makes_no_frame_sized_copies_of_its_batch(tmp_path: Path) -> None:
+    """The stage's own numpy memory is its result and the one frame refine_chroma clips at a
+    time: no clipped copy of the whole batch (at 8192x4352 that was 142 MB a frame) and no
+    copy of the result (issue 15, item 5)."""
+    from panchro.engine.project import Pick
+    from panchro.engine.shots import Shot
+    from panchro.engine.stages import ColorizeStage
+    from tests.makemodels import save_small_refiner
+
+    stage = ColorizeStage(
+        "unused.mp4", refiner_path=str(save_small_refiner(tmp_path)), require_colorizer=False
+    )
+    bins = np.full((2, 28, 28), 16, np.uint8)
+    stage.begin_shot(0, Shot(0, 3, 1), Pick(1, 1.0, 0, bins, locked=True))
+    t, h, w = 3, 600, 800
+    y = np.random.default_rng(0).random((t, h, w), dtype=np.float32) * 1.1 - 0.05
+    batch = pipeline.FrameBatch(
+        y=y,
+        cbcr=np.zeros((t, 2, h, w), np.float32),
+        indices=np.arange(t, dtype=np.int64),
+        pts=np.arange(t, dtype=np.int64),
+        time_base=Fraction(1, 24),
+        shot=0,
+        matrix="bt709",
+    )
+    tracemalloc.start()
+    try:
+        out = stage.process(batch)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.cbcr.shape == (t, 2, h, w) and out.cbcr.dtype == np.float32
+    assert out.y is batch.y  # the film's luma, as it was
+    frame = h * w * 4
+    assert peak < out.cbcr.nbytes + frame + (1 << 20)  # a batch-sized copy would be 5.8 MB more
 
 
 # --- progress inside a frame ------------------------------------------------------------------
