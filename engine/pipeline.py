@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from panchro.engine.project import Pick, Project, Settings
 
 DEFAULT_BATCH = 8
+# The most a batch's float planes (Y, Cb, Cr float32) may take at the largest size its stages
+# work at: bigger frames come in smaller batches. 1920x1080 keeps 8 frames, 3840x2160 gets 2,
+# 8192x4352 gets 1 (8 of those were 3.4 GB of planes before the stages made any more).
+BATCH_BYTES = 256 << 20
 DEFAULT_CHUNK_SECONDS = 2.0
 _QUEUE_DEPTH = 2  # batches waiting between two threads
 _POLL_S = 0.1  # how often a blocked thread looks at the stop flag
@@ -305,13 +309,14 @@ def restore(
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact). `project` (a Project or a .panchro path) gives the shots and
     picks and must be the project of `input`. `batch` is the most frames a
-    stage gets at once. The output is written as chunks of about
-    `chunk_seconds` in `OUTPUT.panchro-job/`; a job left there by an
-    interrupted run of the same call is resumed (a different call is refused;
-    `restart` starts over). `keep_job`: a failed or cancelled run leaves its
-    job to be resumed (the CLI does); otherwise a job this call created is
-    removed. `preview` (seconds): render that much from the middle of the
-    film, side by side (before | after), without sound, straight to `output`.
+    stage gets at once (fewer for big frames: `frames_per_batch`). The output
+    is written as chunks of about `chunk_seconds` in `OUTPUT.panchro-job/`; a
+    job left there by an interrupted run of the same call is resumed (a
+    different call is refused; `restart` starts over). `keep_job`: a failed or
+    cancelled run leaves its job to be resumed (the CLI does); otherwise a job
+    this call created is removed. `preview` (seconds): render that much from
+    the middle of the film, side by side (before | after), without sound,
+    straight to `output`.
 
     `progress.advance()` is called per frame written; it raises CancelledError
     when its cancel flag is set. The output path is never half-written.
@@ -357,6 +362,16 @@ class PreviewFrame:
 
 
 PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
+
+
+def frames_per_batch(batch: int, pixels: int) -> int:
+    """At most `batch` frames, fewer when frames of `pixels` (the largest size the stages work
+    at) would make a batch's float planes pass `BATCH_BYTES`; at least 1.
+
+    The result of a stage does not depend on the batch (exact results: one frame a model
+    call on the CPU), so this changes memory, not frames.
+    """
+    return max(1, min(batch, BATCH_BYTES // (12 * max(1, pixels))))
 
 
 def _frame_batch(
@@ -465,14 +480,13 @@ class _Run:
         self.stages = stages
         self.codec = codec
         self.bit_depth = bit_depth
-        # A stage's context comes from the batches either side, so a batch holds at least that.
-        self.batch = max([batch] + [int(getattr(st, "context", 0)) for st in stages])
         self.progress = progress
         self.fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
         self.matrix = color.matrix_for(info.color_matrix, info.height, info.width)
         yuvj = info.pix_fmt.startswith("yuvj")
         self.range = info.color_range or ("full" if yuvj else "limited")
         w, h = info.width, info.height
+        largest = w * h
         for stage in stages:
             size = stage.output_size(w, h)
             if not (
@@ -480,7 +494,11 @@ class _Run:
             ):
                 raise ValueError(f"stage {stage.key}: output_size gave {size!r}")
             w, h = int(size[0]), int(size[1])
+            largest = max(largest, w * h)
         self.width, self.height = w, h
+        # A stage's context comes from the batches either side, so a batch holds at least that.
+        contexts = [int(getattr(st, "context", 0)) for st in stages]
+        self.batch = max([frames_per_batch(batch, largest)] + contexts)
         self.notes: list[str] = []
         self.timers = {"decode": 0.0, "stages": 0.0, "encode": 0.0}
         self.recorded: dict[int, Pick] = {}
@@ -1126,11 +1144,13 @@ def _resize_nearest(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 __all__ = [
+    "BATCH_BYTES",
     "DEFAULT_BATCH",
     "FrameBatch",
     "RestoreSummary",
     "Stage",
     "build_stages",
+    "frames_per_batch",
     "restore",
     "settings_for",
 ]

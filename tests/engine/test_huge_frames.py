@@ -17,7 +17,7 @@ import pytest
 
 from panchro.engine import color, pipeline
 from panchro.engine.progress import Progress, ProgressState
-from tests.makemedia import write_still
+from tests.makemedia import make_video, write_still
 
 # --- bounded memory ---------------------------------------------------------------------------
 
@@ -107,6 +107,70 @@ def test_colorize_stage_makes_no_frame_sized_copies_of_its_batch(tmp_path: Path)
     assert out.y is batch.y  # the film's luma, as it was
     frame = h * w * 4
     assert peak < out.cbcr.nbytes + frame + (1 << 20)  # a batch-sized copy would be 5.8 MB more
+
+
+def test_big_frames_come_in_smaller_batches() -> None:
+    """A batch's float planes stay under BATCH_BYTES at the largest size the stages see: one
+    frame at a time for the largest H.264 picture, never fewer than one."""
+    assert pipeline.frames_per_batch(8, 1920 * 1080) == 8
+    assert pipeline.frames_per_batch(8, 3840 * 2160) == 2
+    assert pipeline.frames_per_batch(8, 8192 * 4352) == 1
+    assert pipeline.frames_per_batch(8, 16384 * 16384) == 1
+    assert pipeline.frames_per_batch(3, 64 * 48) == 3  # never more than asked
+    for pixels in (1920 * 1080, 3840 * 2160, 5000 * 3000):
+        n = pipeline.frames_per_batch(8, pixels)
+        assert n == 1 or n * pixels * 12 <= pipeline.BATCH_BYTES
+
+
+def test_restore_shrinks_the_batch_for_big_frames_and_keeps_the_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the budget cut so 96x64 frames count as big, the stages get smaller batches (the
+    output size counts: x2 makes them four times bigger) and the film comes out the same, to
+    the last bit: the refiner's result does not depend on the batch."""
+    import av
+
+    from panchro.engine.stages import ColorizeStage, UpscaleStage
+    from tests.makemodels import (
+        TINY28,
+        save_small_colorizer,
+        save_small_refiner,
+        save_small_upscaler,
+    )
+
+    film = make_video(tmp_path / "film.mp4", frames=10, size=(96, 64), cuts=(6,))
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    upscaler = save_small_upscaler(models, scale=2)
+
+    def render(name: str) -> tuple[list[np.ndarray], list[list[int]]]:
+        stage = ColorizeStage(
+            str(film), seed=3, refiner_path=str(models / "refiner.safetensors"),
+            colorizer_path=str(models / "colorizer.safetensors"),
+        )  # fmt: skip
+        seen: list[list[int]] = []
+        process = stage.process
+
+        def spy(batch: pipeline.FrameBatch) -> pipeline.FrameBatch:
+            seen.append(batch.indices.tolist())
+            return process(batch)
+
+        stage.process = spy  # type: ignore[method-assign]
+        up = UpscaleStage(scale=2, weights_path=str(upscaler))
+        out = tmp_path / name
+        pipeline.restore(film, out, codec="ffv1", stages=[stage, up], batch=5)
+        with av.open(str(out)) as c:
+            return [f.to_ndarray(format="yuv444p") for f in c.decode(video=0)], seen
+
+    planes, batches = render("normal.mkv")
+    assert max(len(b) for b in batches) == 5
+    # 96x64 x2 = 24,576 px a frame at the output: 12 bytes a pixel, three frames' worth
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 3 * 12 * 192 * 128 + 100)
+    small, small_batches = render("small.mkv")
+    assert max(len(b) for b in small_batches) == 3
+    assert [i for b in small_batches for i in b] == list(range(10))
+    assert all(np.array_equal(a, b) for a, b in zip(planes, small, strict=True))
 
 
 # --- progress inside a frame ------------------------------------------------------------------
