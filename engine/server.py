@@ -881,6 +881,13 @@ class Engine:
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: 'upscale' must be 1, 2 or 4, got {upscale}"
             )
+        upscaler = _param(body, "upscaler", str, "film")
+        if upscaler not in ("film", "sharp"):
+            raise RequestError(
+                ErrorCode.BAD_REQUEST, f"{what}: 'upscaler' must be film or sharp, got {upscaler!r}"
+            )
+        if upscale == 1:
+            upscaler = "film"  # cleaning at x1 is the film model's work
         seed = _param(body, "seed", int, 0)
         _in_range(body, "seed", seed, 0, 2**31 - 1)
         shots_in = _param(body, "shots", list, None)
@@ -906,9 +913,9 @@ class Engine:
         if colorize and (shots is None or any(p is None for p in picks) or not picks):
             needed.append("colorizer")  # some shot needs an automatic pick
         if upscale > 1 or degrain > 0:
-            needed.append(f"upscaler_x{upscale}")
+            needed.append(f"upscaler_x{upscale}" + ("_sharp" if upscaler == "sharp" else ""))
         require_models(needed, what, quick=True)
-        settings = Settings(colorize=colorize, degrain=degrain, upscale=upscale)
+        settings = Settings(colorize=colorize, degrain=degrain, upscale=upscale, upscaler=upscaler)
         return {"settings": settings, "seed": seed, "shots": shots, "picks": picks}
 
     def _stages(self, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:

@@ -1138,6 +1138,7 @@ class MainWindow(QMainWindow):
             "colorize": s["colorize"],
             "degrain": s["degrain"],
             "upscale": s["upscale"],
+            "upscaler": s["upscaler"],
         }
         if self.shots:
             params["shots"] = [

@@ -68,17 +68,28 @@ class RestorePanel(QGroupBox):
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
         self.upscale.setToolTip("Super-resolution of the luma; the chroma follows it")
+        self.upscaler = QComboBox()
+        self.upscaler.addItem("Film model (also cleans grain)", "film")
+        self.upscaler.addItem("Sharp model (clean sources)", "sharp")
+        self.upscaler.setToolTip(
+            "Film: robust to grain, blur, dust and compression, and removes them.\n"
+            "Sharp: for clean photos and good transfers; sharper, keeps the grain."
+        )
         self.codec = QComboBox()
         for code, name, _ in CODECS:
             self.codec.addItem(name, code)
         form.addRow(self.colorize)
         form.addRow("Clean up", self.degrain)
         form.addRow("Enlarge", self.upscale)
+        form.addRow("Enlarge with", self.upscaler)
         form.addRow("Output", self.codec)
         for w in (self.colorize,):
             w.toggled.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
+        self.upscale.currentIndexChanged.connect(self._enable_upscaler)
+        self.upscaler.currentIndexChanged.connect(self.settingsChanged)
+        self._enable_upscaler()
         self.codec.currentIndexChanged.connect(self.settingsChanged)
 
         self.compare_button = QPushButton("Compare")
@@ -125,6 +136,7 @@ class RestorePanel(QGroupBox):
             "colorize": self.colorize.isChecked(),
             "degrain": round(self.degrain.value(), 3),
             "upscale": int(self.upscale.currentData()),
+            "upscaler": str(self.upscaler.currentData()),
             "codec": str(self.codec.currentData()),
             "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
         }
@@ -133,7 +145,13 @@ class RestorePanel(QGroupBox):
         self.colorize.setChecked(bool(s.get("colorize", True)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
+        kind = str(s.get("upscaler", "film"))
+        self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
         self.codec.setCurrentIndex(max(0, self.codec.findData(str(s.get("codec", "h264")))))
+
+    def _enable_upscaler(self) -> None:
+        # Only enlarging has a choice: cleaning at x1 is the film model's work.
+        self.upscaler.setEnabled(int(self.upscale.currentData()) > 1)
 
     def restores_something(self) -> bool:
         s = self.settings()

@@ -250,6 +250,11 @@ def test_models_missing_are_typed_errors(engine: CountingClient, film_id: int) -
     upscaler = models_dir() / "upscaler_x2.safetensors"
     code, message = _error(engine, "preview", film=film_id, index=3, upscale=2)
     assert code == "model_missing" and str(upscaler) in message
+    sharp = models_dir() / "upscaler_x2_sharp.safetensors"
+    code, message = _error(engine, "preview", film=film_id, index=3, upscale=2, upscaler="sharp")
+    assert code == "model_missing" and str(sharp) in message
+    code, _ = _error(engine, "preview", film=film_id, index=3, upscale=2, upscaler="crisp")
+    assert code == "bad_request"
     code, message = _error(engine, "render", film=film_id, output="/tmp/x.mp4", colorize=True)
     assert code == "model_missing" and str(colorizer) in message
     # Parameters are checked before the models.

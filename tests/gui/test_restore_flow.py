@@ -184,3 +184,16 @@ def test_export_bar_moves_within_a_frame(qtbot, window, film) -> None:
     win._on_job_progress({**event, "done": 3_000_000, "total": 6_000_000, "partial": 0.5})
     assert fraction() == pytest.approx(0.5, abs=1e-6)
     panel.end_job("")
+
+
+def test_the_enlarger_is_chosen_only_when_enlarging(qtbot) -> None:
+    from panchro.gui.restore import RestorePanel
+
+    panel = RestorePanel()
+    qtbot.addWidget(panel)
+    assert panel.settings()["upscaler"] == "film" and not panel.upscaler.isEnabled()
+    panel.set_settings({"upscale": 2, "upscaler": "sharp"})
+    assert panel.upscaler.isEnabled()
+    assert panel.settings()["upscale"] == 2 and panel.settings()["upscaler"] == "sharp"
+    panel.set_settings({"upscale": 1})  # a project from before the choice existed
+    assert panel.settings()["upscaler"] == "film" and not panel.upscaler.isEnabled()
