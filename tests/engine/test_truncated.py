@@ -10,47 +10,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
 import pytest
 
 from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
-from tests.makemedia import make_video, still_image
+from tests.makemedia import cut_short, faststart_mp4, make_video
 
 FRAMES = 132
-
-
-def _faststart_mp4(path: Path, frames: int = FRAMES) -> Path:
-    """An MP4 with its index (moov) in front, as web encoders write them."""
-    with av.open(str(path), "w", container_options={"movflags": "faststart"}) as out:
-        s = out.add_stream("libx264", rate=24, options={"g": "12", "preset": "veryfast"})
-        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(still_image(i, (96, 64)), format="rgb24")
-            frame.pts = i
-            out.mux(s.encode(frame))
-        out.mux(s.encode(None))
-    return path
-
-
-def _cut(path: Path, share: float, name: str) -> Path:
-    data = path.read_bytes()
-    cut = path.with_name(name)
-    cut.write_bytes(data[: int(len(data) * share)])
-    return cut
 
 
 @pytest.fixture(scope="module")
 def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("truncated")
-    whole_mp4 = _faststart_mp4(folder / "whole.mp4")
+    whole_mp4 = faststart_mp4(folder / "whole.mp4", frames=FRAMES)
     whole_mkv = make_video(folder / "whole.mkv", frames=FRAMES, size=(96, 64))
     return {
         "whole mp4": whole_mp4,
         "whole mkv": whole_mkv,
-        "cut mp4": _cut(whole_mp4, 0.3, "cut.mp4"),
-        "cut mkv": _cut(whole_mkv, 0.3, "cut.mkv"),
+        "cut mp4": cut_short(whole_mp4, 0.3, "cut.mp4"),
+        "cut mkv": cut_short(whole_mkv, 0.3, "cut.mkv"),
     }
 
 
@@ -92,7 +71,7 @@ def test_a_cut_matroska_keeps_its_frame_rate(films: dict[str, Path]) -> None:
 
 def test_an_mp4_cut_without_its_index_is_bad_input(tmp_path: Path) -> None:
     whole = make_video(tmp_path / "moov_at_end.mp4", frames=48)
-    cut = _cut(whole, 0.3, "cut_end.mp4")
+    cut = cut_short(whole, 0.3, "cut_end.mp4")
     with pytest.raises(BadInputError, match="moov atom missing") as err:
         media.probe(cut)
     assert err.value.path == str(cut)

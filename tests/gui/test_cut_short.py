@@ -12,7 +12,7 @@ from pathlib import Path
 
 import av
 import pytest
-from makemedia import still_image
+from makemedia import cut_short, faststart_mp4
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -21,21 +21,8 @@ FRAMES = 132
 
 
 def _cut_mp4(folder: Path) -> Path:
-    """An MP4 with its index in front (as web encoders write them), cut at 30%: it opens,
-    and plays to the cut (as in tests/engine/test_truncated.py)."""
-    whole = folder / "whole.mp4"
-    with av.open(str(whole), "w", container_options={"movflags": "faststart"}) as out:
-        s = out.add_stream("libx264", rate=24, options={"g": "12", "preset": "veryfast"})
-        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
-        for i in range(FRAMES):
-            frame = av.VideoFrame.from_ndarray(still_image(i, (96, 64)), format="rgb24")
-            frame.pts = i
-            out.mux(s.encode(frame))
-        out.mux(s.encode(None))
-    data = whole.read_bytes()
-    cut = folder / "reel.mp4"
-    cut.write_bytes(data[: int(len(data) * 0.3)])
-    return cut
+    """An MP4 with its index in front, cut at 30%: it opens, and plays to the cut."""
+    return cut_short(faststart_mp4(folder / "whole.mp4", frames=FRAMES), 0.3, "reel.mp4")
 
 
 def _decoded(path: Path) -> int:
