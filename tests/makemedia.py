@@ -256,3 +256,9 @@ def cut_short(path: Path, share: float, name: str) -> Path:
     cut = path.with_name(name)
     cut.write_bytes(data[: int(len(data) * share)])
     return cut
+
+
+def decoded_frames(path: Path) -> int:
+    """How many video frames a file really decodes to."""
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))

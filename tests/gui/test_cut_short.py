@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import pytest
-from makemedia import cut_short, faststart_mp4
+from makemedia import cut_short, decoded_frames, faststart_mp4
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -23,11 +22,6 @@ FRAMES = 132
 def _cut_mp4(folder: Path) -> Path:
     """An MP4 with its index in front, cut at 30%: it opens, and plays to the cut."""
     return cut_short(faststart_mp4(folder / "whole.mp4", frames=FRAMES), 0.3, "reel.mp4")
-
-
-def _decoded(path: Path) -> int:
-    with av.open(str(path)) as c:
-        return sum(1 for _ in c.decode(video=0))
 
 
 def test_a_film_cut_short_is_said_in_the_window_and_exports_what_is_there(
@@ -59,7 +53,7 @@ def test_a_film_cut_short_is_said_in_the_window_and_exports_what_is_there(
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.export(str(out))
         assert bar.isVisible() and f"{n} of {FRAMES}" in bar.text.text()
-    assert done.args[1]["frames"] == n and _decoded(out) == n
+    assert done.args[1]["frames"] == n and decoded_frames(out) == n
     assert f"{n} of {FRAMES}" in win.restore_panel.progress_label.text()
 
     # A whole film after it: no warning left over.

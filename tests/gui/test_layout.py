@@ -52,14 +52,20 @@ def _picture_area(view: CandidatesView) -> list[int]:
     return [t.picture_rect().width() * t.picture_rect().height() for t in view.tiles]
 
 
-def test_four_modes_fill_a_wide_view_two_by_two_and_one_enlarges(qtbot) -> None:
+def _shown_view(qtbot, width: int, height: int, *, picked: int | None) -> CandidatesView:
+    """A CandidatesView of `width` x `height` on screen, showing four sampled modes."""
     view = CandidatesView()
     qtbot.addWidget(view)
-    view.resize(1000, 660)
+    view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)
-    view.show_sampled(_sampled(4), "Shot 1 of 1", picked=1)
+    view.show_sampled(_sampled(4), "Shot 1 of 1", picked=picked)
     qtbot.wait(10)
+    return view
+
+
+def test_four_modes_fill_a_wide_view_two_by_two_and_one_enlarges(qtbot) -> None:
+    view = _shown_view(qtbot, 1000, 660, picked=1)
     assert view.grid.shape == (2, 2)
     grid = view.grid.rect()
     for tile in view.tiles:
@@ -100,13 +106,7 @@ def test_four_modes_fill_a_wide_view_two_by_two_and_one_enlarges(qtbot) -> None:
 
 
 def test_the_grid_follows_the_view_shape(qtbot) -> None:
-    view = CandidatesView()
-    qtbot.addWidget(view)
-    view.resize(520, 1000)
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_sampled(_sampled(4), "Shot 1 of 1", picked=None)
-    qtbot.wait(10)
+    view = _shown_view(qtbot, 520, 1000, picked=None)
     assert view.grid.shape == (4, 1)
     view.resize(1400, 700)
     qtbot.waitUntil(lambda: view.grid.shape == (2, 2))

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import pytest
+from makemedia import decoded_frames
 from PySide6.QtCore import QPoint, Qt
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 WAIT_MS = 120_000
-
-
-def _frames(path: Path) -> int:
-    with av.open(str(path)) as c:
-        return sum(1 for _ in c.decode(video=0))
 
 
 def test_open_sample_pick_compare_export_save_reopen(
@@ -61,7 +56,7 @@ def test_open_sample_pick_compare_export_save_reopen(
     kind, summary = done.args
     assert kind == "export" and summary["frames"] == film.frames
     assert summary["audio_streams"] == 1
-    assert out.is_file() and _frames(out) == film.frames
+    assert out.is_file() and decoded_frames(out) == film.frames
     assert "Exported" in win.restore_panel.progress_label.text()
     assert not win.restore_panel.cancel_button.isVisible()
 
@@ -117,7 +112,7 @@ def test_cancelled_export_is_offered_for_resume(
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.message_bar.action_button.click()
     assert done.args[1]["resumed_frames"] > 0  # it went on from where it stopped
-    assert out.is_file() and _frames(out) == 240
+    assert out.is_file() and decoded_frames(out) == 240
 
 
 def test_unsaved_picks_are_asked_about_before_they_are_lost(
