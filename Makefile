@@ -54,7 +54,7 @@ bench: venv
 	$(BIN)/panchro bench io
 
 # Does this checkout work end to end? (the engine as the GUI starts it, K=2 colour modes,
-# one second restored; see engine/selftest.py)
+# one second restored; see engine/service/selftest.py)
 selftest: venv
 	$(BIN)/panchro self-test
 

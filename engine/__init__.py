@@ -1,7 +1,7 @@
 """Panchro's engine: media I/O, colour maths, models, the restoration pipeline.
 
 This package never imports Qt. Importing it is cheap on purpose: the GUI imports
-`panchro.engine.protocol` and `panchro.engine.client`, and neither may pull in
+`panchro.engine.service.protocol` and `panchro.engine.service.client`, and neither may pull in
 torch or PyAV through this file.
 """
 

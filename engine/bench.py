@@ -290,9 +290,9 @@ def bench_refine(
     import torch
 
     from panchro.engine.errors import BadInputError, ModelMissingError
+    from panchro.engine.inference.refine import refine_chroma, working_shape
     from panchro.engine.models.refiner import build, refiner_config
-    from panchro.engine.refine import refine_chroma, working_shape
-    from panchro.engine.weights import load_model
+    from panchro.engine.models.weights import load_model
 
     devices = [device] if device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     results: dict[str, Any] = {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads()}
@@ -390,8 +390,8 @@ class _IdentityStage:
 
 def _restore_worker(path: str, output: str, stage: bool, conn: Any) -> None:
     """In a fresh process: restore `path`, sampling RSS at every tenth of the way."""
-    from panchro.engine.pipeline import restore
     from panchro.engine.progress import Progress
+    from panchro.engine.restore.pipeline import restore
 
     start_rss = _rss_mb()
     samples: list[tuple[int, float]] = []
@@ -437,8 +437,8 @@ def bench_restore_models(
     """
     import torch
 
-    from panchro.engine.pipeline import build_stages, restore
     from panchro.engine.project import Settings
+    from panchro.engine.restore.pipeline import build_stages, restore
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else "no GPU"
@@ -510,7 +510,7 @@ def bench_restore(
     """
     import av
 
-    from panchro.engine.pipeline import restore
+    from panchro.engine.restore.pipeline import restore
 
     results: dict[str, Any] = {"width": width, "height": height, "cpu_count": os.cpu_count()}
     out(
@@ -603,8 +603,8 @@ def bench_scrub(
     """
     import numpy as np
 
-    from panchro.engine.client import EngineClient
-    from panchro.engine.protocol import Request
+    from panchro.engine.service.client import EngineClient
+    from panchro.engine.service.protocol import Request
 
     results: dict[str, Any] = {"width": width, "height": height, "cpu_count": os.cpu_count()}
     out(
@@ -672,9 +672,9 @@ def _huge_worker(picture: str, output: str, case: str, codec: str, conn: Any) ->
     counting the progress reports that arrive while the frame is being worked on."""
     import threading
 
-    from panchro.engine.pipeline import build_stages, restore
     from panchro.engine.progress import Progress
     from panchro.engine.project import Settings
+    from panchro.engine.restore.pipeline import build_stages, restore
 
     settings = Settings(colorize=case == "colorize", upscale=2 if case == "upscale" else 1)
     stages = build_stages(settings, source=picture, device="cpu")

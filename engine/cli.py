@@ -186,9 +186,10 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from panchro.engine import media, pipeline
+    from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.project import Project
+    from panchro.engine.restore import pipeline
 
     # A cut-short file would restore into a shorter film without a word: say it first.
     info = media.probe(args.input, fps=args.fps)
@@ -272,13 +273,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_engine_serve(args: argparse.Namespace) -> int:
-    from panchro.engine.server import serve
+    from panchro.engine.service.server import serve
 
     return serve()
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from panchro.engine.selftest import Check, run_self_test
+    from panchro.engine.service.selftest import Check, run_self_test
 
     def echo(check: Check) -> None:  # a line per check as it ends: some take seconds
         print(check.row(), flush=True)
@@ -363,7 +364,7 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_upscaler(args: argparse.Namespace) -> int:
-    from panchro.engine.eval_upscaler import DEFAULT_SETS, before_after, eval_upscaler
+    from panchro.engine.evaluate.upscaler import DEFAULT_SETS, before_after, eval_upscaler
 
     eval_upscaler(
         args.scale,
@@ -388,7 +389,7 @@ def cmd_eval_upscaler(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_colorizer(args: argparse.Namespace) -> int:
-    from panchro.engine.evaluate import eval_colorizer
+    from panchro.engine.evaluate.colorizer import eval_colorizer
 
     eval_colorizer(
         args.data,
@@ -405,7 +406,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_video(args: argparse.Namespace) -> int:
-    from panchro.engine.eval_video import eval_video
+    from panchro.engine.evaluate.video import eval_video
 
     eval_video(
         args.data,
@@ -422,8 +423,9 @@ def cmd_eval_video(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """K colour modes of one picture (or one frame of a film) side by side in a PNG."""
-    from panchro.engine import colorize, media
+    from panchro.engine import media
     from panchro.engine.fsutil import atomic_write
+    from panchro.engine.inference import colorize
 
     if args.output.suffix.lower() != ".png":
         raise BadInputError("write the contact sheet as a .png file", path=args.output)
@@ -444,7 +446,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 )
             fmt = "gray16" if info.bit_depth > 8 else "gray"
             luma = colorize.luma_of(src.read_frame(index, fmt=fmt).image)
-        from panchro.engine.color import matrix_for
+        from panchro.engine.imaging.color import matrix_for
 
         matrix, notes = matrix_for(info.color_matrix, info.height, info.width), ()
     else:
@@ -478,7 +480,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_sample(args: argparse.Namespace) -> int:
-    from panchro.engine.sampling import bench_sample
+    from panchro.engine.inference.sampling import bench_sample
     from panchro.engine.train.colorizer import config_named
 
     ks = tuple(int(k) for k in args.k.split(","))
@@ -500,7 +502,7 @@ def cmd_bench_refine(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_upscale(args: argparse.Namespace) -> int:
-    from panchro.engine.upscale import bench_upscale
+    from panchro.engine.inference.upscale import bench_upscale
 
     bench_upscale(args.device, frames=args.frames)
     return EXIT_OK

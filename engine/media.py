@@ -75,7 +75,7 @@ Chunks: a film can also be written as separately encoded pieces (each
 `VideoWriter(remux=False)`, so each starts on a keyframe) and joined by
 `join_video`, which copies their video packets and remuxes the source's audio
 and subtitles as above; image sequences are joined by `join_sequence`. The
-resumable restore jobs (`panchro.engine.jobs`) are built on this.
+resumable restore jobs (`panchro.engine.restore.jobs`) are built on this.
 """
 
 from __future__ import annotations

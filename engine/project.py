@@ -53,7 +53,7 @@ VERSION = 1
 EXTENSION = ".panchro"
 HASH_SPAN = 1 << 20  # bytes hashed at each end of the source
 CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
-CHROMA_LEVELS = 32  # bins per channel (panchro.engine.color.CHROMA_LEVELS)
+CHROMA_LEVELS = 32  # bins per channel (panchro.engine.imaging.color.CHROMA_LEVELS)
 CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16")
 UPSCALES = (1, 2, 4)
 UPSCALERS = ("film", "sharp")
@@ -182,7 +182,7 @@ class SourceInfo:
 def encode_chroma(bins: np.ndarray) -> str:
     """(2, 28, 28) bins -> base64 of their uint8 bytes, row-major, Cb plane first.
 
-    The same text `panchro.engine.colorize.encode_bins` makes, so a pick can go
+    The same text `panchro.engine.inference.colorize.encode_bins` makes, so a pick can go
     from the engine's candidates into a project unchanged.
     """
     b = np.asarray(bins)

@@ -32,8 +32,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from panchro.engine import paths, protocol
-from panchro.engine.protocol import Event, Message, ProtocolError, Request
+from panchro.engine import paths
+from panchro.engine.service import protocol
+from panchro.engine.service.protocol import Event, Message, ProtocolError, Request
 
 Callback = Callable[[Message], None]
 ProgressCallback = Callable[[dict[str, Any]], None]

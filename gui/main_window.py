@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from panchro.engine import __version__
-from panchro.engine.protocol import ErrorCode, Event, Message, Request
+from panchro.engine.service.protocol import ErrorCode, Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import (
     CandidatesView,

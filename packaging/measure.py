@@ -26,8 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-from panchro.engine.client import EngineClient
-from panchro.engine.protocol import PROTOCOL_VERSION
+from panchro.engine.service.client import EngineClient
+from panchro.engine.service.protocol import PROTOCOL_VERSION
 
 
 def tree_bytes(folder: Path) -> int:

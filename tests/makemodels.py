@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from panchro.engine import weights
+from panchro.engine.models import weights
 from panchro.engine.models.colorizer import ColorizerConfig, build
 
 UNTRAINED = {"trained": False, "scale": "cpu-reduced", "steps": 0, "data": "none (test)"}

@@ -17,7 +17,7 @@ channels are split into two equal groups, Cb then Cr: on the current pixel a
 group-g output reads only groups < g (mask "A", first layer) or <= g (mask "B",
 later layers), so Cr at a pixel sees that pixel's Cb but Cb never sees its Cr.
 
-`engine/sampling.py` generates from this model incrementally (one row of the
+`engine/inference/sampling.py` generates from this model incrementally (one row of the
 vertical stack per row, cached horizontal activations per pixel); the layout of
 the weights here is what it relies on, so keep the two in step.
 
@@ -36,9 +36,14 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from panchro.engine.imaging.color import (
+    dequantize_chroma,
+)
 
 CHROMA_CHANNELS = 2  # Cb, Cr — in that order at every pixel
 
@@ -117,13 +122,13 @@ class ColorizerConfig:
         return cls(**values)
 
 
-# --- chroma bins (torch side of engine/color.py's convention) -----------------------------
+# --- chroma bins (torch side of engine/imaging/color.py's convention) -----------------------------
 
 
 def chroma_to_bins(cbcr: Tensor, levels: int = 32) -> Tensor:
     """(..., 2, H, W) Cb/Cr in [-0.5, 0.5] -> LongTensor of bins in [0, levels).
 
-    Grey-centred bins, as `panchro.engine.color.quantize_chroma`: neutral grey
+    Grey-centred bins, as `panchro.engine.imaging.color.quantize_chroma`: neutral grey
     is the centre of bin levels/2, so grey stays grey.
     """
     return (cbcr * levels + 0.5).floor().add_(levels // 2).clamp_(0, levels - 1).long()
@@ -344,3 +349,10 @@ class Colorizer(nn.Module):
 
 def build(config: ColorizerConfig | None = None) -> Colorizer:
     return Colorizer(config or ColorizerConfig())
+
+
+def bins_to_hwc(bins: torch.Tensor, levels: int) -> np.ndarray:
+    """(2, c, c) or (k, 2, c, c) bins -> (..., c, c, 2) float32 chroma at the bins' centres."""
+    # The grey-centred convention of color.quantize_chroma: bin levels/2 is exactly 0.
+    centres = dequantize_chroma(bins.detach().cpu().numpy(), levels)
+    return np.moveaxis(centres, -3, -1).astype(np.float32)

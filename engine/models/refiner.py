@@ -4,7 +4,7 @@ Input, per frame, at working resolution (short side `working_size`, the frame's
 aspect kept):
   grey       (1, H, W) luma in [0, 1]
   hint       (2, 28, 28) Cb/Cr in [-0.5, 0.5], the chroma of the whole frame squeezed
-             to a square (as `panchro.engine.color.downsample_chroma` makes it); it is
+             to a square (as `panchro.engine.imaging.color.downsample_chroma` makes it); it is
              upsampled bilinearly (half-pixel centres) to H x W inside the net
   grey_low   optional: the grey area-averaged to 28 x 28 and upsampled the same way, so
              the net sees which luma each hint pixel was averaged over

@@ -17,7 +17,7 @@ the input resolution until the last shuffle, which keeps it cheap.
 
 The network is fully convolutional: any frame size works, and an output
 pixel depends on input pixels within `config.receptive_radius` (in input
-pixels), which is what tiled inference (`panchro.engine.upscale`) needs to
+pixels), which is what tiled inference (`panchro.engine.inference.upscale`) needs to
 know to make tiles seamless.
 
 Presets (`UpscalerConfig.preset`):

@@ -9,7 +9,7 @@ What one run writes under `out/`:
                              value), "lr", "images_per_s", "elapsed_s"} every `log_every`
                              steps, and {"step", "val_bits", "val_images"} at each validation
   samples/step-N.png         rows of held-out pictures: grey | 3 samples at T=1 | argmax | original
-  colorizer.safetensors      the exported model (`panchro.engine.weights.save_model`) once
+  colorizer.safetensors      the exported model (`panchro.engine.models.weights.save_model`) once
                              the run reaches `steps`
 
 The recipe: AdamW (no weight decay on biases and norms), linear warm-up then
@@ -27,6 +27,8 @@ shared with the other trainers; checkpoints here are tagged FORMAT.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,10 +36,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate import bins_to_hwc, merge_prediction, nll_bits, write_sheet
-from panchro.engine.models.colorizer import Colorizer, ColorizerConfig, build
+from panchro.engine.imaging.color import (
+    merge_prediction,
+)
+from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.models.colorizer import Colorizer, ColorizerConfig, bins_to_hwc, build
 from panchro.engine.train import common
 from panchro.engine.train.common import (  # lr_at and make_optimizer: re-exported from here
     PrintFn,
@@ -124,7 +130,7 @@ def write_sample_grid(
     model: Colorizer, items: Sequence[ImageItem], path: Path, *, seed: int = 0
 ) -> Path:
     """Rows per picture: grey | 3 samples at T=1 | argmax (T=0) | original, at the input size."""
-    from panchro.engine.sampling import sample_chroma
+    from panchro.engine.inference.sampling import sample_chroma
 
     cfg = model.config
     rows = []
@@ -403,3 +409,37 @@ __all__ = [
     "train_colorizer",
     "write_sample_grid",
 ]
+
+
+@torch.no_grad()
+def nll_bits(
+    model: torch.nn.Module,
+    batches: Sequence[tuple[torch.Tensor, torch.Tensor]] | Any,
+    *,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> tuple[float, int]:
+    """Mean teacher-forced NLL in bits per chroma value over (grey, bins) batches -> (bits, n).
+
+    Every image weighs the same (all have the same number of chroma values).
+    """
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    dev = torch.device(device)
+    try:
+        for grey, bins in batches:
+            grey, bins = grey.to(dev), bins.to(dev)
+            ctx = (
+                torch.autocast("cuda", dtype=torch.bfloat16)
+                if amp and dev.type == "cuda"
+                else contextlib.nullcontext()
+            )
+            with ctx:
+                logits = model(grey, bins)
+            nll = F.cross_entropy(logits.float().transpose(1, 2), bins, reduction="none")
+            total += float(nll.mean(dim=(1, 2, 3)).sum()) / math.log(2)
+            count += grey.shape[0]
+    finally:
+        model.train(was_training)
+    return (total / count if count else math.nan), count

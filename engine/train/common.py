@@ -392,7 +392,7 @@ def export_weights(
     model: torch.nn.Module, cfg: Any, path: str | Path, *, card: dict[str, Any]
 ) -> Path:
     """Save `model` (moved to the CPU, in eval mode) and its config as weights with `card`."""
-    from panchro.engine.weights import save_model
+    from panchro.engine.models.weights import save_model
 
     return save_model(model.to("cpu").eval(), cfg, path, card=card)
 

@@ -11,7 +11,7 @@ and aspect with `rng`; the whole picture without), squeezed to a square of
 time, then converted to YCbCr with the full-range BT.601 matrix (JPEG's own).
 The grey input is Y in [0, 1], (1, S, S) float32; the target is Cb/Cr
 area-averaged to `chroma_size` x `chroma_size` and quantized to `levels` bins per
-channel, (2, c, c) int64 (`panchro.engine.color.quantize_chroma`). Films in
+channel, (2, c, c) int64 (`panchro.engine.imaging.color.quantize_chroma`). Films in
 BT.709 differ from BT.601 in their chroma axes by a few per cent; the
 colorizer does not need to care, and training and evaluation use the same
 matrix.
@@ -48,8 +48,8 @@ from PIL import Image, ImageOps
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from panchro.engine.color import downsample_chroma, quantize_chroma, rgb_to_ycbcr
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.imaging.color import downsample_chroma, quantize_chroma, rgb_to_ycbcr
 
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_EXTS = frozenset({".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg"})

@@ -44,15 +44,15 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from panchro.engine.color import (
+from panchro.engine.errors import BadInputError
+from panchro.engine.imaging.color import (
     CHROMA_LEVELS,
     dequantize_chroma,
     quantize_chroma,
     rgb_to_ycbcr,
     ycbcr_to_rgb,
 )
-from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate import write_sheet
+from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.models.refiner import (
     PRESETS,
     Refiner,

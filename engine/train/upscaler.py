@@ -1,7 +1,7 @@
 """Training the upscaler: `train_upscaler(data, out, scale=...)`, resumable, logged, exported.
 
 Examples are windows of luma frames, degraded on the fly by
-`panchro.engine.train.degrade.random_degradation` (the same code the
+`panchro.engine.imaging.degrade.random_degradation` (the same code the
 evaluation uses), with the clean middle frame as the target:
 
 - from video clips (`collect_items` gives every `video_every`-th frame as a
@@ -50,11 +50,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from panchro.engine.color import rgb_to_ycbcr
 from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate import psnr, write_sheet
+from panchro.engine.imaging import degrade
+from panchro.engine.imaging.color import rgb_to_ycbcr
+from panchro.engine.imaging.metrics import psnr
+from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.models.upscaler import PRESETS, Upscaler, UpscalerConfig, bicubic_up, build
-from panchro.engine.train import common, degrade
+from panchro.engine.train import common
 from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
 from panchro.engine.train.data import (
     MATRIX,
@@ -353,7 +355,7 @@ def train_upscaler(
     )
     description = data_note or (
         f"{describe_items(train_items)} (training windows); {len(held)} held out"
-        f" (SHA-1 of the name < {val_fraction:g}); degraded by engine/train/degrade.py"
+        f" (SHA-1 of the name < {val_fraction:g}); degraded by engine/imaging/degrade.py"
     )
 
     torch.manual_seed(seed)
@@ -518,7 +520,7 @@ def _card(
         "val_psnr": meta.get("val_psnr"),
         "val_bicubic_psnr": meta.get("val_bicubic_psnr"),
         "luma": f"Y {MATRIX} full range in [0, 1]",
-        "degradation": "engine/train/degrade.py random_degradation"
+        "degradation": "engine/imaging/degrade.py random_degradation"
         f" (plain bicubic in {meta['bicubic_only']:.0%})",
         "heldout": f"SHA-1(name) < {meta['val_fraction']:g}",
     }

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine import media, pipeline
+from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
 from panchro.engine.progress import Progress
+from panchro.engine.restore import pipeline
 from tests.makemedia import write_still
 
 # --- codec limits -----------------------------------------------------------------------------

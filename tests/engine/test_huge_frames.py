@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from panchro.engine import color, pipeline
+from panchro.engine.imaging import color
 from panchro.engine.progress import Progress, ProgressState
+from panchro.engine.restore import pipeline
 from tests.makemedia import make_video, write_still
 
 # --- bounded memory ---------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def test_encoding_planes_needs_no_frame_sized_float_copy() -> None:
 
 
 def test_chroma_in_bands_is_the_whole_frame_result() -> None:
-    from panchro.engine.upscale import upscale_chroma
+    from panchro.engine.inference.upscale import upscale_chroma
 
     rng = np.random.default_rng(3)
     for s in (2, 4):
@@ -77,8 +78,8 @@ def test_colorize_stage_makes_no_frame_sized_copies_of_its_batch(tmp_path: Path)
     time: no clipped copy of the whole batch (at 8192x4352 that was 142 MB a frame) and no
     copy of the result (issue 15, item 5)."""
     from panchro.engine.project import Pick
+    from panchro.engine.restore.stages import ColorizeStage
     from panchro.engine.shots import Shot
-    from panchro.engine.stages import ColorizeStage
     from tests.makemodels import save_small_refiner
 
     stage = ColorizeStage(
@@ -130,7 +131,7 @@ def test_restore_shrinks_the_batch_for_big_frames_and_keeps_the_frames(
     the last bit: the refiner's result does not depend on the batch."""
     import av
 
-    from panchro.engine.stages import ColorizeStage, UpscaleStage
+    from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
     from tests.makemodels import (
         TINY28,
         save_small_colorizer,
@@ -177,7 +178,7 @@ def test_restore_shrinks_the_batch_for_big_frames_and_keeps_the_frames(
 
 
 def test_upscale_reports_each_tile() -> None:
-    from panchro.engine.upscale import UpscaleStats, _spans, upscale_luma
+    from panchro.engine.inference.upscale import UpscaleStats, _spans, upscale_luma
     from tests.unit.test_upscaler import model_for, shot
 
     frames = shot(3, 70, 90)
@@ -196,8 +197,8 @@ def test_upscale_reports_each_tile() -> None:
 def test_restore_of_one_picture_reports_progress_per_tile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from panchro.engine import upscale
-    from panchro.engine.stages import UpscaleStage
+    from panchro.engine.inference import upscale
+    from panchro.engine.restore.stages import UpscaleStage
     from tests.makemodels import save_small_upscaler
 
     picture = write_still(tmp_path / "still.png", np.full((96, 128, 3), 120, np.uint8))

@@ -1,4 +1,4 @@
-"""Restoring a whole film (panchro.engine.pipeline, jobs): stages, chunks, resume, faults.
+"""Restoring a whole film (panchro.engine.restore.pipeline, jobs): stages, chunks, resume, faults.
 
 Films are tiny (160x120, 3 s) so the file runs in well under a minute on two
 busy cores. Stages here are trivial ones written for the test; they check the
@@ -22,12 +22,13 @@ import av
 import numpy as np
 import pytest
 
-from panchro.engine import media, pipeline
+from panchro.engine import media
 from panchro.engine.errors import BadInputError, CancelledError, ModelMissingError, OutputError
-from panchro.engine.jobs import job_folder, plan_chunks
-from panchro.engine.pipeline import FrameBatch, Stage
 from panchro.engine.progress import Progress
 from panchro.engine.project import Pick, Project, Settings
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.jobs import job_folder, plan_chunks
+from panchro.engine.restore.pipeline import FrameBatch, Stage
 from panchro.engine.shots import Shot
 from tests.makemedia import make_frame_folder, make_video
 

@@ -10,9 +10,10 @@ import av
 import numpy as np
 import pytest
 
-from panchro.engine import media, paths, selftest
+from panchro.engine import media, paths
 from panchro.engine.cli import main
-from panchro.engine.selftest import FAIL, PASS, SKIP, Check, Report
+from panchro.engine.service import selftest
+from panchro.engine.service.selftest import FAIL, PASS, SKIP, Check, Report
 from tests.makemedia import make_video
 from tests.makemodels import save_small_colorizer
 

@@ -26,9 +26,9 @@ import pytest
 from PIL import Image
 
 from panchro.engine import __version__
-from panchro.engine.client import EngineClient, EngineError
 from panchro.engine.paths import models_dir
-from panchro.engine.protocol import MAGIC, PROTOCOL_VERSION, Event, Message, encode
+from panchro.engine.service.client import EngineClient, EngineError
+from panchro.engine.service.protocol import MAGIC, PROTOCOL_VERSION, Event, Message, encode
 from tests.makemedia import make_video
 
 TIMEOUT = 30.0
@@ -427,7 +427,7 @@ def test_end_of_input_is_a_shutdown(tmp_path: Path) -> None:
 def test_stray_prints_never_reach_the_protocol_channel(tmp_path: Path) -> None:
     program = (
         "import os, sys, threading\n"
-        "from panchro.engine.server import serve\n"
+        "from panchro.engine.service.server import serve\n"
         "def stray():\n"
         "    print('stray print', flush=True)\n"
         "    os.write(1, b'stray write to fd 1\\n')\n"
@@ -456,7 +456,7 @@ def test_work_already_answered_is_not_cancelled(
     (this race once failed the test below)."""
     import time
 
-    from panchro.engine import server
+    from panchro.engine.service import server
 
     finish = server.Engine._finish
 
@@ -474,7 +474,7 @@ def test_serve_in_process_over_given_streams(tmp_path: Path) -> None:
 
 def _serve_and_check(tmp_path: Path) -> None:
     """serve() on streams a caller hands it (tests, a future socket), not the process's own."""
-    from panchro.engine.server import serve
+    from panchro.engine.service.server import serve
 
     to_engine_r, to_engine_w = os.pipe()
     to_client_r, to_client_w = os.pipe()

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine import colorize
-from panchro.engine.client import EngineClient, EngineError
+from panchro.engine.inference import colorize
+from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 

@@ -8,10 +8,10 @@ import av
 import numpy as np
 import pytest
 
-from panchro.engine import pipeline
 from panchro.engine.project import Pick, Project
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.shots import Shot
-from panchro.engine.stages import ColorizeStage, auto_seed
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
@@ -112,7 +112,7 @@ def test_auto_picks_are_recorded_in_the_project(film: Path, models: Path, tmp_pa
 def test_upscale_stage_sees_neighbours_across_batches(
     film: Path, models: Path, tmp_path: Path
 ) -> None:
-    from panchro.engine.stages import UpscaleStage
+    from panchro.engine.restore.stages import UpscaleStage
     from tests.makemodels import save_small_upscaler
 
     weights = save_small_upscaler(tmp_path / "m", scale=2)
@@ -176,7 +176,7 @@ def test_cli_restore_makes_a_project_and_records_automatic_picks(
 
 def test_regrain_puts_grain_back_after_cleanup(film: Path, tmp_path: Path) -> None:
     from panchro.engine.paths import sample_film
-    from panchro.engine.stages import UpscaleStage
+    from panchro.engine.restore.stages import UpscaleStage
     from tests.makemodels import save_small_upscaler
 
     weights = save_small_upscaler(tmp_path / "m", scale=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from panchro.engine.protocol import ErrorCode, Event, Request
+from panchro.engine.service.protocol import ErrorCode, Event, Request
 from panchro.gui.engine_process import FAILED, READY, EngineProcess
 
 WAIT_MS = 60_000

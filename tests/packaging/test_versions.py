@@ -55,8 +55,8 @@ def test_the_gui_refuses_an_engine_of_another_protocol(qtbot, tmp_path: Path) ->
 
     # A real engine that speaks protocol 99.
     code = (
-        "import panchro.engine.protocol as p; p.PROTOCOL_VERSION = 99; "
-        "from panchro.engine.server import serve; raise SystemExit(serve())"
+        "import panchro.engine.service.protocol as p; p.PROTOCOL_VERSION = 99; "
+        "from panchro.engine.service.server import serve; raise SystemExit(serve())"
     )
     engine = EngineProcess(log_path=tmp_path / "engine.log", command=(sys.executable, ["-c", code]))
     states: list[tuple[str, str]] = []

@@ -1,11 +1,11 @@
-"""Colour maths: YCbCr matrices and ranges, chroma bins, 28x28 chroma (panchro.engine.color)."""
+"""Colour maths: YCbCr matrices and ranges, chroma bins, 28x28 chroma (engine.imaging.color)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from panchro.engine import color as C
+from panchro.engine.imaging import color as C
 
 RANGES = ("limited", "full")
 

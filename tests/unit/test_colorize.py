@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine import color, colorize
 from panchro.engine.errors import BadInputError, ModelMissingError
+from panchro.engine.imaging import color
+from panchro.engine.inference import colorize
 from tests.makemodels import save_small_colorizer
 
 

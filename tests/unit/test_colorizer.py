@@ -11,16 +11,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from panchro.engine import weights
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
-from panchro.engine.models import registry
+from panchro.engine.inference.sampling import sample_chroma
+from panchro.engine.models import registry, weights
 from panchro.engine.models.colorizer import (
     ColorizerConfig,
     bins_to_chroma,
     build,
     chroma_to_bins,
 )
-from panchro.engine.sampling import sample_chroma
 
 SMALL = ColorizerConfig.small()
 CARD = {"trained": False, "scale": "cpu-reduced", "steps": 0, "data": "none (test)"}
@@ -252,19 +251,19 @@ def test_corrupt_and_mismatched_files(tmp_path: Path) -> None:
 def test_model_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "models_dir", lambda: tmp_path)
     path = tmp_path / "colorizer.safetensors"
-    assert registry.model_status("colorizer")["status"] == "missing"
+    assert weights.model_status("colorizer")["status"] == "missing"
     model = _model(dtype=torch.float32)
     weights.save_model(model, SMALL, path, card=CARD)
-    status = registry.model_status("colorizer")
+    status = weights.model_status("colorizer")
     assert status["status"] == "untrained" and status["path"] == str(path)
     assert status["meta"]["card"]["scale"] == "cpu-reduced"
     weights.save_model(model, SMALL, path, card={**CARD, "trained": True, "steps": 10})
-    assert registry.model_status("colorizer")["status"] == "ready"
+    assert weights.model_status("colorizer")["status"] == "ready"
     path.write_bytes(b"garbage")
-    status = registry.model_status("colorizer")
+    status = weights.model_status("colorizer")
     assert status["status"] == "corrupt" and "corrupt" in status["error"]
     with pytest.raises(BadInputError, match="unknown model"):
-        registry.model_status("flux-capacitor")
+        weights.model_status("flux-capacitor")
 
 
 # --- it learns ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from panchro.engine.train import degrade as D
+from panchro.engine.imaging import degrade as D
 
 
 def scene(h: int = 64, w: int = 80, seed: int = 0) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from panchro.engine import eval_video as ev
+from panchro.engine.evaluate import video as ev
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
@@ -17,7 +17,7 @@ def _clip(t: int = 8) -> ev.Clip:
     coarse = rng.random((3, 4, 3)).astype(np.float32) * 0.6 + 0.2
     base = np.kron(coarse, np.ones((8, 8, 1), np.float32))  # smooth colour patches
     rgb = np.stack([np.roll(base, i, axis=1) for i in range(t)])  # a slow pan
-    from panchro.engine import color
+    from panchro.engine.imaging import color
 
     ycc = color.rgb_to_ycbcr(rgb, matrix=ev.MATRIX)
     return ev.Clip("pan", rgb, ycc[..., 0], np.moveaxis(ycc[..., 1:], -1, 1))

@@ -10,15 +10,9 @@ import pytest
 from PIL import Image
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate import (
-    ciede2000,
-    colourfulness,
-    eval_colorizer,
-    merge_prediction,
-    psnr,
-    srgb_to_lab,
-    ssim,
-)
+from panchro.engine.evaluate.colorizer import eval_colorizer
+from panchro.engine.imaging.color import merge_prediction
+from panchro.engine.imaging.metrics import ciede2000, colourfulness, psnr, srgb_to_lab, ssim
 from panchro.engine.train.colorizer import train_colorizer
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
@@ -201,8 +195,8 @@ def test_bin_centres_match_the_colour_convention() -> None:
     a half-bin offset here tints every evaluated sample."""
     import torch
 
-    from panchro.engine.color import dequantize_chroma
-    from panchro.engine.evaluate import bins_to_hwc
+    from panchro.engine.imaging.color import dequantize_chroma
+    from panchro.engine.models.colorizer import bins_to_hwc
 
     bins = torch.arange(32).reshape(2, 4, 4)
     got = bins_to_hwc(bins, 32)

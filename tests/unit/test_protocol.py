@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from panchro.engine import protocol
-from panchro.engine.protocol import (
+from panchro.engine.service import protocol
+from panchro.engine.service.protocol import (
     HEADER_SIZE,
     MAGIC,
     MAX_BLOB_BYTES,
@@ -184,7 +184,7 @@ def test_read_messages_from_a_stream() -> None:
 def test_protocol_module_stays_pure_python() -> None:
     # The GUI imports the protocol and the client; neither may pull in heavy engines.
     code = (
-        "import sys, panchro.engine.protocol, panchro.engine.client\n"
+        "import sys, panchro.engine.service.protocol, panchro.engine.service.client\n"
         "bad = [m for m in ('torch', 'av', 'numpy', 'PIL', 'PySide6') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

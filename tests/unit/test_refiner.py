@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from panchro.engine.color import (
+from panchro.engine.imaging.color import (
     dequantize_chroma,
     encode_coded_ycbcr,
     merge_luma_chroma,
@@ -17,10 +17,7 @@ from panchro.engine.color import (
     rgb_to_ycbcr,
     ycbcr_to_rgb,
 )
-from panchro.engine.models.refiner import RefinerConfig, build, refiner_config, upsample_hint
-from panchro.engine.models.registry import model_status
-from panchro.engine.progress import Progress, ProgressState, within
-from panchro.engine.refine import (
+from panchro.engine.inference.refine import (
     box_filter,
     can_strip,
     guided_filter,
@@ -31,7 +28,9 @@ from panchro.engine.refine import (
     refine_chroma,
     working_shape,
 )
-from panchro.engine.weights import load_model, save_model
+from panchro.engine.models.refiner import RefinerConfig, build, refiner_config, upsample_hint
+from panchro.engine.models.weights import load_model, model_status, save_model
+from panchro.engine.progress import Progress, ProgressState, within
 
 SMALL = refiner_config("small")  # working size 32, 8 x 8 hint
 
@@ -145,7 +144,7 @@ def test_refine_chroma_rejects_bad_shapes():
 def test_batches_and_splits_give_the_same_frames_to_the_last_bit(threads: int):
     """However the frames are batched or split between calls (the pipeline's temporal
     batches, chunks, a resume), each frame gets the same bits: the promise of
-    panchro.engine.compute. Batches of 4 once differed from single frames by 4e-7, which
+    panchro.engine.inference.device. Batches of 4 once differed from single frames by 4e-7, which
     rounding to 8 bits turned into one level now and then (issue 15)."""
     before = torch.get_num_threads()
     torch.set_num_threads(threads)

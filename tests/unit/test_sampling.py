@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.models.colorizer import ColorizerConfig, build
-from panchro.engine.sampling import (
+from panchro.engine.inference.sampling import (
     bench_sample,
     bins_to_chroma,
     cached_logits,
     prepare_grey,
     sample_chroma,
 )
+from panchro.engine.models.colorizer import ColorizerConfig, build
 
 SMALL = ColorizerConfig.small()
 N = SMALL.chroma_size

@@ -11,8 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from panchro.engine.color import quantize_chroma
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.imaging.color import quantize_chroma
+from panchro.engine.models.weights import load_model
 from panchro.engine.train.colorizer import (
     config_named,
     export_checkpoint,
@@ -28,7 +29,6 @@ from panchro.engine.train.data import (
     pack_shards,
     split_items,
 )
-from panchro.engine.weights import load_model
 from tests.makemedia import make_video
 
 SMALL = config_named("small")  # 64 x 64 grey -> 8 x 8 chroma

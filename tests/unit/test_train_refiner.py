@@ -13,9 +13,10 @@ import torch
 from PIL import Image
 
 from panchro.engine.cli import main
-from panchro.engine.color import downsample_chroma, quantize_chroma
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.imaging.color import downsample_chroma, quantize_chroma
 from panchro.engine.models.refiner import build, refiner_config
+from panchro.engine.models.weights import load_model
 from panchro.engine.train.data import ImageItem, collect_items, load_rgb
 from panchro.engine.train.refiner import (
     NO_NOISE,
@@ -30,7 +31,6 @@ from panchro.engine.train.refiner import (
     refiner_loss,
     train_refiner,
 )
-from panchro.engine.weights import load_model
 from tests.makemedia import make_video
 
 SMALL = refiner_config("small")  # 32 px crops, 8 x 8 hints

@@ -13,6 +13,7 @@ from PIL import Image
 from panchro.engine.cli import build_parser
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
 from panchro.engine.models.upscaler import UpscalerConfig
+from panchro.engine.models.weights import load_model, read_meta
 from panchro.engine.train.data import collect_items
 from panchro.engine.train.upscaler import (
     WindowStream,
@@ -21,7 +22,6 @@ from panchro.engine.train.upscaler import (
     hr_window,
     train_upscaler,
 )
-from panchro.engine.weights import load_model, read_meta
 from tests.makemedia import make_video
 
 SMALL_X2 = UpscalerConfig.preset("small", scale=2)  # 3 frames

@@ -9,10 +9,8 @@ import pytest
 import torch
 
 from panchro.engine.errors import ModelMissingError
-from panchro.engine.models import registry
-from panchro.engine.models.upscaler import UpscalerConfig, bicubic_up, build
-from panchro.engine.train import degrade as D
-from panchro.engine.upscale import (
+from panchro.engine.imaging import degrade as D
+from panchro.engine.inference.upscale import (
     UpscaleOutOfMemoryError,
     UpscaleStats,
     measure_grain,
@@ -21,7 +19,9 @@ from panchro.engine.upscale import (
     upscale_chroma,
     upscale_luma,
 )
-from panchro.engine.weights import load_model, read_meta, save_model
+from panchro.engine.models import registry, weights
+from panchro.engine.models.upscaler import UpscalerConfig, bicubic_up, build
+from panchro.engine.models.weights import load_model, read_meta, save_model
 
 CARD = {"trained": False, "scale": "cpu-reduced", "steps": 0, "data": "none (test)"}
 
@@ -107,8 +107,8 @@ def test_weights_round_trip_by_path_and_by_name(tmp_path: Path, monkeypatch: pyt
     with torch.no_grad():
         assert torch.equal(loaded(x), model(x))
     monkeypatch.setenv("PANCHRO_MODELS_DIR", str(tmp_path))
-    assert registry.model_status("upscaler_x4")["status"] == "untrained"
-    assert registry.model_status("upscaler_x2")["status"] == "missing"
+    assert weights.model_status("upscaler_x4")["status"] == "untrained"
+    assert weights.model_status("upscaler_x2")["status"] == "missing"
     by_name, _, _ = load_model("upscaler_x4")
     with torch.no_grad():
         assert torch.equal(by_name(x), model(x))
@@ -241,7 +241,7 @@ def test_regrain_matches_the_sources_grain_at_the_output_size():
 def test_eval_protocol_a_fresh_network_scores_exactly_bicubic(tmp_path: Path):
     from PIL import Image
 
-    from panchro.engine.eval_upscaler import before_after, eval_upscaler, studio_y
+    from panchro.engine.evaluate.upscaler import before_after, eval_upscaler, studio_y
     from tests.makemedia import make_video
 
     assert np.allclose(studio_y(np.array([0.0, 1.0])), [16 / 255, 235 / 255])
@@ -282,8 +282,8 @@ def test_frames_get_the_same_bits_however_the_caller_splits_them():
 
 def test_the_sharp_kind_is_its_own_model_with_one_frame(tmp_path: Path):
     from panchro.engine.models.upscaler import model_name
-    from panchro.engine.stages import UpscaleStage
-    from panchro.engine.weights import train_command
+    from panchro.engine.models.weights import train_command
+    from panchro.engine.restore.stages import UpscaleStage
     from tests.makemodels import save_small_upscaler
 
     cfg = UpscalerConfig.preset("fast", scale=4, kind="sharp")

@@ -1,4 +1,4 @@
-"""The engine process: the protocol of `panchro.engine.protocol` over stdin/stdout.
+"""The engine process: the protocol of `panchro.engine.service.protocol` over stdin/stdout.
 
 `panchro engine serve` runs `serve()`. Threads, and why there are several:
 
@@ -39,13 +39,14 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from typing import Any, BinaryIO
 
-from panchro.engine import __version__, protocol
+from panchro.engine import __version__
 from panchro.engine.errors import CancelledError, ModelMissingError, PanchroError
 from panchro.engine.paths import models_dir
 from panchro.engine.progress import Progress, ProgressState
-from panchro.engine.protocol import ErrorCode, Event, Message, ProtocolError, Request
+from panchro.engine.service import protocol
+from panchro.engine.service.protocol import ErrorCode, Event, Message, ProtocolError, Request
 
-log = logging.getLogger("panchro.engine.server")
+log = logging.getLogger("panchro.engine.service.server")
 
 # The models the engine knows, and the module that holds each one's code.
 MODELS: dict[str, str] = {
@@ -139,7 +140,7 @@ def model_status(name: str) -> dict[str, Any]:
     has_code = importlib.util.find_spec(module) is not None
     status: dict[str, Any] = {"status": "missing", "path": str(path), "code": has_code}
     try:
-        from panchro.engine.models import registry
+        from panchro.engine.models import registry, weights
 
         registered = name in registry.REGISTRY
     except Exception as exc:  # torch missing or broken: no model can run anyway
@@ -148,7 +149,7 @@ def model_status(name: str) -> dict[str, Any]:
         status["error"] = f"model code cannot be imported: {_one_line(exc)}"
     if registered:
         try:
-            found = registry.model_status(name)
+            found = weights.model_status(name)
         except Exception as exc:
             found = {"status": "corrupt", "error": f"cannot check: {_one_line(exc)}"}
         status.update(found)
@@ -789,14 +790,15 @@ class Engine:
         as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
         import numpy as np
 
-        from panchro.engine import colorize
+        from panchro.engine.inference import colorize
 
         p = work.params
         st = model_status("colorizer")
         if st["status"] not in ("ready", "untrained"):
             require_models(["colorizer"], "sample_keyframe")  # raises, naming the file
         loaded = colorize.load_colorizer(st["path"])
-        from panchro.engine import color, media
+        from panchro.engine import media
+        from panchro.engine.imaging import color
 
         film = self._film(p["film"])
         # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
@@ -920,7 +922,7 @@ class Engine:
 
     def _stages(self, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:
         """Stages for these settings, built once per film and settings (weights load once)."""
-        from panchro.engine.pipeline import build_stages
+        from panchro.engine.restore.pipeline import build_stages
 
         key = (
             path, fps, settings.colorize, settings.degrain, settings.upscale,
@@ -970,7 +972,7 @@ class Engine:
         import numpy as np
         from PIL import Image
 
-        from panchro.engine.pipeline import preview_frame
+        from panchro.engine.restore.pipeline import preview_frame
 
         p = work.params
         film = self._film(p["film"])
@@ -1042,8 +1044,8 @@ class Engine:
         return params
 
     def _render(self, work: _Work) -> _Answer:
-        from panchro.engine.pipeline import restore
         from panchro.engine.project import Project
+        from panchro.engine.restore.pipeline import restore
 
         p = work.params
         log.info("render %s -> %s (%s, %d bit)", p["path"], p["output"], p["codec"],

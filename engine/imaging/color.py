@@ -409,3 +409,14 @@ def merge_luma_chroma(y: np.ndarray, cbcr: np.ndarray, *, matrix: str = "bt709")
     if c.shape[:2] != y.shape:
         c = upsample_chroma(c, y.shape)
     return ycbcr_to_rgb(np.concatenate([y[..., None], c], axis=-1), matrix=matrix)
+
+
+def merge_prediction(
+    y: np.ndarray, chroma_small: np.ndarray, *, matrix: str = "bt601"
+) -> np.ndarray:
+    """True luma (H, W) and predicted chroma (c, c, 2) -> RGB float32 (H, W, 3) in [0, 1].
+
+    The chroma is upsampled bilinearly (half-pixel centres) to the luma's size.
+    """
+    up = upsample_chroma(np.asarray(chroma_small, np.float32), y.shape, method="bilinear")
+    return ycbcr_to_rgb(np.concatenate([y[..., None], up], axis=-1), matrix=matrix)

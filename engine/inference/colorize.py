@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from panchro.engine import color
 from panchro.engine.errors import BadInputError, ModelMissingError
+from panchro.engine.imaging import color
 
 MIN_SIDE = 32  # below this the 28 x 28 chroma is as large as the picture
 MAX_SIDE = 16384  # above this a frame is not a film frame, and decoding it costs gigabytes
@@ -118,7 +118,7 @@ def load_colorizer(
     import torch
 
     from panchro.engine.models import registry
-    from panchro.engine.weights import load_model
+    from panchro.engine.models.weights import load_model
 
     p = Path(path) if path is not None else registry.weights_path("colorizer")
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -175,7 +175,7 @@ def sample_candidates(
     reproduced. The frame is squeezed to the model's square input whatever its
     aspect, as in training; the chroma is stretched back the same way.
     """
-    from panchro.engine.sampling import sample_chroma
+    from panchro.engine.inference.sampling import sample_chroma
 
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
@@ -201,7 +201,7 @@ def load_refiner(path: str | Path | None = None, *, device: str | None = None) -
     import torch
 
     from panchro.engine.models import registry
-    from panchro.engine.weights import load_model
+    from panchro.engine.models.weights import load_model
 
     p = Path(path) if path is not None else registry.weights_path("refiner")
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -232,7 +232,7 @@ def render(
     With a `refiner` (and 28 x 28 chroma) the chroma is refined over the luma, as the
     pipeline does; else it is upsampled bicubically."""
     if refiner is not None and chroma.shape[:2] == (refiner.config.hint_size,) * 2:
-        from panchro.engine.refine import refine_chroma
+        from panchro.engine.inference.refine import refine_chroma
 
         full = refine_chroma(refiner, luma[None].astype(np.float32), np.moveaxis(chroma, -1, 0))
         chroma = np.moveaxis(full[0], 0, -1)

@@ -181,7 +181,7 @@ class Job:
         self.chunks = chunks
         self.resumed = resumed  # True when this run found the job from an earlier one
         # The CPU thread count its frames were computed with; a resume uses it again, since
-        # the last bit of a model's output can depend on it (panchro.engine.compute).
+        # the last bit of a model's output can depend on it (panchro.engine.inference.device).
         # None in manifests written before it was recorded.
         self.threads = threads
 

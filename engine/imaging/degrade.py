@@ -16,7 +16,7 @@ move and brighten its neighbours only), so the clean centre frame stays the
 training target. `motion_window` turns a still picture into a window with a
 small random camera motion, for training on photographs.
 
-`python -m panchro.engine.train.degrade --out docs/degradations.png IMAGE_OR_FILM`
+`python -m panchro.engine.imaging.degrade --out docs/degradations.png IMAGE_OR_FILM`
 writes a strip of every degradation applied to one crop.
 """
 
@@ -628,7 +628,7 @@ def write_strip(crop: np.ndarray, out: Path, *, seed: int = 0, columns: int = 7)
 def load_luma(path: str | Path, *, frame: int = 0) -> np.ndarray:
     """Full-range BT.601 luma (H, W) in [0, 1] of an image, or of frame `frame` of a film."""
     from panchro.engine import media
-    from panchro.engine.color import rgb_to_ycbcr
+    from panchro.engine.imaging.color import rgb_to_ycbcr
 
     with media.open_source(Path(path)) as src:
         rgb = src.read_frame(frame, fmt="rgb24").image
@@ -637,7 +637,7 @@ def load_luma(path: str | Path, *, frame: int = 0) -> np.ndarray:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m panchro.engine.train.degrade",
+        prog="python -m panchro.engine.imaging.degrade",
         description="Write a PNG strip showing every degradation on a crop of a picture or film.",
     )
     p.add_argument("source", help="an image, or a film (a frame of it is used)")

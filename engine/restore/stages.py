@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine import color
 from panchro.engine.errors import ModelMissingError
-from panchro.engine.pipeline import FrameBatch
+from panchro.engine.imaging import color
 from panchro.engine.project import Pick
+from panchro.engine.restore.pipeline import FrameBatch
 from panchro.engine.shots import Shot
 
 AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
@@ -73,7 +73,7 @@ class ColorizeStage:
         self._hint: np.ndarray | None = None
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
         if ref.is_file():
-            from panchro.engine.weights import load_model
+            from panchro.engine.models.weights import load_model
 
             try:
                 self._refiner, _, meta = load_model(ref, device=self.device or _default_device())
@@ -115,7 +115,8 @@ class ColorizeStage:
         return made
 
     def _auto_pick(self, shot: Shot) -> Pick:
-        from panchro.engine import colorize, media
+        from panchro.engine import media
+        from panchro.engine.inference import colorize
 
         loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
         with media.open_source(self.source, fps=self.fps) as src:
@@ -143,7 +144,7 @@ class ColorizeStage:
     def process(self, batch: FrameBatch) -> FrameBatch:
         assert self._hint is not None, "begin_shot comes first"
         if self._refiner is not None:
-            from panchro.engine.refine import refine_chroma
+            from panchro.engine.inference.refine import refine_chroma
 
             # refine_chroma clips the luma a frame at a time: no clipped copy of the batch
             cbcr = refine_chroma(self._refiner, batch.y, self._hint, batch=self.batch)
@@ -183,7 +184,7 @@ class UpscaleStage:
     def __post_init__(self) -> None:
         from panchro.engine.models import registry
         from panchro.engine.models.upscaler import KINDS, model_name
-        from panchro.engine.weights import load_model
+        from panchro.engine.models.weights import load_model
 
         if self.scale not in (1, 2, 4):
             raise ValueError(f"scale must be 1, 2 or 4, got {self.scale}")
@@ -224,8 +225,8 @@ class UpscaleStage:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
+        from panchro.engine.inference.upscale import regrain, upscale_chroma, upscale_luma
         from panchro.engine.models.upscaler import bicubic_up
-        from panchro.engine.upscale import regrain, upscale_chroma, upscale_luma
 
         parts = [p for p in (batch.y_before, batch.y, batch.y_after) if p is not None and len(p)]
         frames = np.clip(np.concatenate(parts), 0.0, 1.0).astype(np.float32)

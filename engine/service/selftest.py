@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from panchro.engine import __version__, paths
-from panchro.engine.client import EngineClient, EngineError
-from panchro.engine.protocol import PROTOCOL_VERSION, ErrorCode
+from panchro.engine.service.client import EngineClient, EngineError
+from panchro.engine.service.protocol import PROTOCOL_VERSION, ErrorCode
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 K = 2

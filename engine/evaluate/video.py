@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine import color
 from panchro.engine.errors import BadInputError
+from panchro.engine.imaging import color
 
 MATRIX = "bt601"  # the clips are decoded to RGB; any fixed matrix measures alike
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")
@@ -111,7 +111,7 @@ def _hint_of(chroma: np.ndarray) -> np.ndarray:
 
 
 def score(clip: Clip, chroma: np.ndarray) -> dict[str, float]:
-    from panchro.engine.evaluate import ciede2000, psnr, srgb_to_lab
+    from panchro.engine.imaging.metrics import ciede2000, psnr, srgb_to_lab
 
     n = chroma.shape[0]
     ycc = np.concatenate([clip.luma[:n, ..., None], np.moveaxis(chroma, 1, -1)], -1)
@@ -147,9 +147,9 @@ def eval_video(
     baseline (a sample per frame costs a colorizer run each). Without colorizer
     weights only the oracle rows are measured, and the output says so.
     """
-    from panchro.engine import colorize
-    from panchro.engine.refine import refine_chroma
-    from panchro.engine.weights import load_model
+    from panchro.engine.inference import colorize
+    from panchro.engine.inference.refine import refine_chroma
+    from panchro.engine.models.weights import load_model
 
     paths: list[Path] = []
     for d in data:

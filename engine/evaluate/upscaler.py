@@ -12,7 +12,7 @@ pictures (Set5 and Set14 by default):
   the same run on the same inputs (Set5 x4: 28.42 dB in the papers).
 - A realistic set: each picture made into a short window with a little
   camera motion and degraded by a fixed, seeded chain from
-  `panchro.engine.train.degrade` (blur, shrink, film grain, noise, H.264),
+  `panchro.engine.imaging.degrade` (blur, shrink, film grain, noise, H.264),
   compared with bicubic and with bicubic after a denoise (a self-guided
   filter, He et al. 2010, its strength chosen per picture as the best of
   three by the score itself: a generous baseline).
@@ -36,12 +36,13 @@ import torch
 from PIL import Image
 
 from panchro.engine.errors import BadInputError, ModelMissingError
-from panchro.engine.evaluate import psnr, ssim, write_sheet
+from panchro.engine.imaging import degrade
+from panchro.engine.imaging.guided import guided_filter
+from panchro.engine.imaging.metrics import psnr, ssim
+from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.upscale import upscale_luma
 from panchro.engine.models.upscaler import Upscaler
-from panchro.engine.refine import guided_filter
-from panchro.engine.train import degrade
 from panchro.engine.train.upscaler import rgb_to_luma
-from panchro.engine.upscale import upscale_luma
 
 DEFAULT_SETS = ("../shared/data/sr_eval/Set5", "../shared/data/sr_eval/Set14")
 IMAGE_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -73,7 +74,7 @@ def load_upscaler(
     weights: str | Path | None, scale: int, device: torch.device
 ) -> tuple[Upscaler, Any, dict[str, Any]]:
     """The model from a weights file or registry name (default "upscaler_x{scale}")."""
-    from panchro.engine.weights import load_model
+    from panchro.engine.models.weights import load_model
 
     try:
         return load_model(weights or f"upscaler_x{scale}", device)

@@ -170,3 +170,22 @@ def _first_line(err: BaseException) -> str:
     line = " ".join(part.strip() for part in str(err).splitlines() if part.strip())
     line = line or type(err).__name__
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def model_status(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """What the engine can say about a model's weights without loading them.
+
+    {"status": "missing" | "untrained" | "ready" | "corrupt", "path": str, "meta": dict | None}
+    "untrained" means the file says `trained: false` (e.g. a CPU smoke run);
+    "corrupt" carries an "error" line instead of pretending the file is absent.
+    """
+    path = weights_path(name, directory)
+    result: dict[str, Any] = {"name": name, "path": str(path), "meta": None}
+    if not path.is_file():
+        return {**result, "status": "missing"}
+    try:
+        meta = read_meta(path, expect=name)
+    except BadInputError as err:
+        return {**result, "status": "corrupt", "error": str(err)}
+    status = "ready" if meta["card"].get("trained") is True else "untrained"
+    return {**result, "status": status, "meta": meta}

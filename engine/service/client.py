@@ -1,6 +1,6 @@
 """A client for the engine process: start it, send requests, wait for their replies.
 
-Standard library and `panchro.engine.protocol` only, so the GUI, scripts and
+Standard library and `panchro.engine.service.protocol` only, so the GUI, scripts and
 tests can all use it without pulling in torch, PyAV or numpy.
 
     with EngineClient.start() as engine:
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from panchro.engine.protocol import (
+from panchro.engine.service.protocol import (
     PROTOCOL_VERSION,
     Event,
     Message,

@@ -13,7 +13,7 @@ the encoder bit for bit. Bounded queues between the threads keep memory flat
 in the film's length and let decoding, the stages (GPU work) and encoding
 overlap.
 
-The output is written in chunks through a resumable job (`panchro.engine.jobs`):
+The output is written in chunks through a resumable job (`panchro.engine.restore.jobs`):
 killed, cancelled or out of disk, the same call picks up at the last complete
 chunk, and the file appears at the output path only when it is whole.
 
@@ -68,7 +68,7 @@ class FrameBatch:
     """Consecutive frames of one shot as float planes: what stages take and return.
 
     `y` (T, H, W) float32 luma in [0, 1]; `cbcr` (T, 2, H, W) float32 chroma,
-    Cb then Cr, in [-0.5, 0.5] (the canonical ranges of `panchro.engine.color`;
+    Cb then Cr, in [-0.5, 0.5] (the canonical ranges of `panchro.engine.imaging.color`;
     limited-range codes slightly outside nominal map slightly outside these).
     `indices` and `pts` (T,) int64: frame numbers and timestamps in
     `time_base` units. `matrix` is the film's YCbCr matrix ("bt601", "bt709",
@@ -171,7 +171,7 @@ def build_stages(
     """
     stages: list[Stage] = []
     if settings.colorize:
-        from panchro.engine.stages import ColorizeStage
+        from panchro.engine.restore.stages import ColorizeStage
 
         if source is None:
             raise ValueError("colorizing needs the source film (for shots without a pick)")
@@ -181,7 +181,7 @@ def build_stages(
             )
         )
     if settings.upscale > 1 or settings.degrain > 0:
-        from panchro.engine.stages import UpscaleStage
+        from panchro.engine.restore.stages import UpscaleStage
 
         # The sharp enlarger has no x1 (cleaning is the film model's work).
         kind = settings.upscaler if settings.upscale > 1 else "film"
@@ -409,7 +409,8 @@ def preview_frame(
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
     PREVIEW_CONTEXT neighbours from its shot (the whole film when `shot` is None)."""
-    from panchro.engine import color, media
+    from panchro.engine import media
+    from panchro.engine.imaging import color
 
     with media.open_source(input, fps=fps) as src:
         info = src.info
@@ -473,7 +474,8 @@ class _Run:
         batch: int,
         progress: Progress,
     ) -> None:
-        from panchro.engine import color, media
+        from panchro.engine import media
+        from panchro.engine.imaging import color
 
         self.src = src
         self.info = info = src.info
@@ -588,7 +590,8 @@ class _Run:
         start: float,
         input: str | os.PathLike[str],
     ) -> RestoreSummary:
-        from panchro.engine import compute, jobs
+        from panchro.engine.inference import device as compute
+        from panchro.engine.restore import jobs
 
         media, info = self._media, self.info
         size = self._padded(self.width, self.height)
@@ -898,7 +901,7 @@ class _Run:
         picks: list[Pick | None],
         stop: threading.Event,
     ) -> None:
-        from panchro.engine import color
+        from panchro.engine.imaging import color
 
         current = -1
         dtype = np.uint16 if self.fmt == "yuv444p16" else np.uint8

@@ -41,11 +41,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from panchro.engine.compute import frames_per_call
 from panchro.engine.errors import OUT_OF_MEMORY, BadInputError, PanchroError
+from panchro.engine.imaging.degrade import gaussian_blur, grain_amplitude, grain_field
+from panchro.engine.inference.device import frames_per_call
 from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
 from panchro.engine.progress import report_within
-from panchro.engine.train.degrade import gaussian_blur, grain_amplitude, grain_field
 
 CPU_BUDGET_BYTES = 1 << 30  # working memory for one tile batch on the CPU
 CUDA_FREE_FRACTION = 0.6  # of the free device memory, leaving room for cuDNN workspaces
@@ -220,7 +220,7 @@ def upscale_luma(
     tile = max(MIN_TILE, tile) if tile is not None else auto_tile
     tile = min(tile, max(height, width))
     # By default one frame a call on the CPU: a frame's bits then do not depend on its
-    # batch-mates (panchro.engine.compute).
+    # batch-mates (panchro.engine.inference.device).
     batch = max(1, batch) if batch is not None else frames_per_call(dev, auto_batch)
     st = stats if stats is not None else UpscaleStats()
 
@@ -379,7 +379,7 @@ def upscale_chroma(
     pixels, ridge `eps`), fitted at the chroma's size against the restored luma
     shrunk to it (Y_low), turns the luma detail the chroma lacks into chroma
     detail; where chroma does not follow luma, a is ~0 and this is bicubic. It is
-    `panchro.engine.refine.guided_upsample` with bicubic instead of bilinear bases.
+    `panchro.engine.imaging.guided.guided_upsample` with bicubic instead of bilinear bases.
     Chroma of Set5 + Set14 shrunk and brought back (19 pictures, PSNR of Cb/Cr):
     x2 bicubic 59.25 dB, this 59.58 dB; x4 54.83 / 55.40 dB (the textbook fast
     guided filter, q = up(a) Y + up(b), scored 54.67 / 51.82 dB: it smooths).
@@ -430,7 +430,7 @@ def upscale_chroma(
 
 def _guided_up(ct: torch.Tensor, yt: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
     """`upscale_chroma`'s formula on (1, 2, h, w) chroma and (1, 1, H, W) luma."""
-    from panchro.engine.refine import box_filter
+    from panchro.engine.imaging.guided import box_filter
 
     size = (yt.shape[-2], yt.shape[-1])
     small = (ct.shape[-2], ct.shape[-1])
@@ -502,9 +502,8 @@ def regrain(
 
 
 def _bench_model(scale: int, device: torch.device) -> tuple[Upscaler, str]:
-    from panchro.engine.models.registry import model_status
     from panchro.engine.models.upscaler import build
-    from panchro.engine.weights import load_model
+    from panchro.engine.models.weights import load_model, model_status
 
     name = f"upscaler_x{scale}"
     if model_status(name)["status"] in ("ready", "untrained"):
