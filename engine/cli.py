@@ -480,7 +480,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_sample(args: argparse.Namespace) -> int:
-    from panchro.engine.inference.sampling import bench_sample
+    from panchro.engine.bench.models import bench_sample
     from panchro.engine.train.colorizer import config_named
 
     ks = tuple(int(k) for k in args.k.split(","))
@@ -489,7 +489,7 @@ def cmd_bench_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_refine(args: argparse.Namespace) -> int:
-    from panchro.engine.bench import bench_refine
+    from panchro.engine.bench.models import bench_refine
 
     kwargs = {}
     if args.batches:
@@ -502,14 +502,14 @@ def cmd_bench_refine(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_upscale(args: argparse.Namespace) -> int:
-    from panchro.engine.inference.upscale import bench_upscale
+    from panchro.engine.bench.models import bench_upscale
 
     bench_upscale(args.device, frames=args.frames)
     return EXIT_OK
 
 
 def cmd_bench_io(args: argparse.Namespace) -> int:
-    from panchro.engine.bench import bench_io
+    from panchro.engine.bench.io import bench_io
 
     bench_io(seconds=args.seconds, stream_minutes=args.minutes)
     return EXIT_OK
@@ -526,29 +526,29 @@ def _bench_size(text: str) -> tuple[int, int]:
 
 
 def cmd_bench_scrub(args: argparse.Namespace) -> int:
-    from panchro.engine.bench import bench_scrub
+    from panchro.engine.bench.restore import bench_scrub
 
     bench_scrub(seconds=args.seconds, max_side=args.max_side, reads=args.reads)
     return 0
 
 
 def cmd_bench_huge(args: argparse.Namespace) -> int:
-    from panchro.engine.bench import bench_huge
+    from panchro.engine.bench.memory import bench_huge
 
     width, height = args.size
     cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
     unknown = sorted(set(cases) - {"none", "upscale", "colorize"})
     if unknown:
         raise BadInputError(f"unknown case(s) {', '.join(unknown)}: use none, upscale, colorize")
-    bench_huge(width=width, height=height, cases=cases, codec=args.codec)
+    bench_huge(width=width, height=height, cases=cases, codec=args.codec, content=args.content)
     return EXIT_OK
 
 
 def cmd_bench_restore(args: argparse.Namespace) -> int:
-    from panchro.engine.bench import bench_restore
+    from panchro.engine.bench.restore import bench_restore
 
     if args.models:
-        from panchro.engine.bench import bench_restore_models
+        from panchro.engine.bench.restore import bench_restore_models
 
         width, height = args.size
         bench_restore_models(
@@ -838,6 +838,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--codec", default="ffv1", help="output codec (default ffv1)")
     b.add_argument(
         "--cases", default="none,upscale,colorize", help="comma-separated: none, upscale, colorize"
+    )
+    b.add_argument(
+        "--content",
+        choices=("detail", "noise"),
+        default="detail",
+        help="the picture: detail (default) or noise (no encoder can shrink it: the worst case)",
     )
     b.set_defaults(func=cmd_bench_huge)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")

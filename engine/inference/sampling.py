@@ -21,7 +21,6 @@ samples on the same device. `temperature=0` takes the most likely bin.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -284,53 +283,8 @@ def cached_logits(model: Colorizer, grey: Tensor, bins: Tensor) -> Tensor:
     return out
 
 
-def bench_sample(
-    device: str | torch.device | None = None,
-    ks: tuple[int, ...] = (1, 4, 8),
-    *,
-    config: colorizer_module.ColorizerConfig | None = None,
-    method: str = "cached",
-    print_fn: Callable[[str], None] | None = print,
-) -> dict[str, dict[int, dict[str, float]]]:
-    """Time `sample_chroma` for each K on each device (CPU, and CUDA when present).
-
-    Untrained weights: the time does not depend on them. Returns
-    {device: {K: {"seconds": s, "seconds_per_sample": s / K}}}; prints a line per K.
-    """
-    devices = [str(device)] if device is not None else ["cpu"]
-    if device is None and torch.cuda.is_available():
-        devices.append("cuda")
-    cfg = config or colorizer_module.ColorizerConfig()
-    results: dict[str, dict[int, dict[str, float]]] = {}
-    for dev in devices:
-        torch.manual_seed(0)
-        model = colorizer_module.build(cfg).to(dev).eval()
-        grey = torch.rand(
-            cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0)
-        )
-        sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
-        threads = f", {torch.get_num_threads()} threads" if dev == "cpu" else ""
-        # warm-up: allocator, kernels and caches; not counted
-        sample_chroma(model, grey, k=min(ks), seed=0, method=method)
-        sync()
-        results[dev] = {}
-        for k in ks:
-            t0 = time.perf_counter()
-            sample_chroma(model, grey, k=k, seed=1, method=method)
-            sync()
-            dt = time.perf_counter() - t0
-            results[dev][k] = {"seconds": dt, "seconds_per_sample": dt / k}
-            if print_fn is not None:
-                print_fn(
-                    f"sample {dev}{threads}: K={k} {dt:.2f} s ({dt / k:.2f} s/sample,"
-                    f" {cfg.chroma_size}x{cfg.chroma_size}x2 steps, {method})"
-                )
-    return results
-
-
 __all__ = [
     "METHODS",
-    "bench_sample",
     "bins_to_chroma",
     "cached_logits",
     "prepare_grey",

@@ -31,9 +31,7 @@ measured in the source (`measure_grain`), so restored faces don't look plastic.
 
 from __future__ import annotations
 
-import functools
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -501,127 +499,10 @@ def regrain(
 # --- benchmark ------------------------------------------------------------------------------
 
 
-def _bench_model(scale: int, device: torch.device) -> tuple[Upscaler, str]:
-    from panchro.engine.models.upscaler import build
-    from panchro.engine.models.weights import load_model, model_status
-
-    name = f"upscaler_x{scale}"
-    if model_status(name)["status"] in ("ready", "untrained"):
-        model, _cfg, _meta = load_model(name, device)
-        return model, f"{name} weights"
-    torch.manual_seed(0)
-    return build(UpscalerConfig.preset("fast", scale=scale)).to(device).eval(), (
-        "fast preset, untrained (no weights: speed only)"
-    )
-
-
-def _timed(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up (cuDNN algorithm search, allocator)
-    t = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - t) / repeats
-
-
-def bench_upscale(device: str | None = None, *, frames: int = 8) -> None:
-    """Print upscale speed and memory: 480p x2 on the CPU; on CUDA 1080p -> 4K and
-    540p -> 1080p over batch sizes; and a small memory budget forcing tiles, with the
-    largest difference from the untiled output."""
-    devices = [torch.device(device)] if device else [torch.device("cpu")]
-    if device is None and torch.cuda.is_available():
-        devices.append(torch.device("cuda"))
-    rng = np.random.default_rng(0)
-    for dev in devices:
-        if dev.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # frame sizes are fixed within a film
-        model, what = _bench_model(2, dev)
-        cfg = model.config
-        name = (
-            torch.cuda.get_device_name(dev)
-            if dev.type == "cuda"
-            else f"cpu, {torch.get_num_threads()} threads"
-        )
-        print(
-            f"device {name}; model {what}: {cfg.channels} ch, {cfg.blocks} blocks, "
-            f"{cfg.frames} frames"
-        )
-        sizes = [(480, 854)] if dev.type == "cpu" else [(1080, 1920), (540, 960)]
-        batches = [1] if dev.type == "cpu" else [1, 4, 8, 16]
-        for h, w in sizes:
-            n = frames if dev.type == "cuda" else 3
-            luma = rng.random((n + cfg.frames, h, w), dtype=np.float32)
-            chroma = (rng.random((h, w, 2), dtype=np.float32) - 0.5) * 0.2
-            for b in batches:
-                if dev.type == "cuda":
-                    torch.cuda.reset_peak_memory_stats(dev)
-                st = UpscaleStats()
-                run = functools.partial(upscale_luma, model, luma, stop=n, batch=b, stats=st)
-                sec = _timed(run, repeats=1 if dev.type == "cpu" else 3)
-                fps = n / sec
-                peak = (
-                    f"peak GPU {torch.cuda.max_memory_allocated(dev) / 2**30:.2f} GiB"
-                    if dev.type == "cuda"
-                    else f"peak RSS {_peak_rss_mb():.0f} MiB"
-                )
-                print(
-                    f"  luma x2 {w}x{h} -> {2 * w}x{2 * h}, batch {st.batch}, tiles "
-                    f"{st.tiles_per_frame}: {fps:.1f} fps ({1000 / fps:.1f} ms/frame), {peak}"
-                )
-            y_hr = np.zeros((2 * h, 2 * w), np.float32)
-            csec = _timed(functools.partial(upscale_chroma, chroma, y_hr, device=dev), repeats=2)
-            print(
-                f"  chroma guided x2 {w}x{h}: {1 / csec:.1f} fps;"
-                f" luma (batch {batches[-1]}) + chroma: {1 / (1 / fps + csec):.1f} fps"
-            )
-        _bench_tiling(model, dev, rng)
-
-
-def _bench_tiling(model: Upscaler, dev: torch.device, rng: np.random.Generator) -> None:
-    """A small device simulated: the same frames with a cap on memory, compared with no cap."""
-    cfg = model.config
-    if dev.type == "cuda":
-        h, w, n = 1080, 1920, 16  # ~14 GB untiled in fp16: more than the cap
-        total = torch.cuda.get_device_properties(dev).total_memory
-        cap = 8 * 2**30
-    else:
-        h, w, n = 480, 854, 2
-        cap = 256 * 2**20
-    luma = rng.random((n, h, w), dtype=np.float32)
-    free = upscale_luma(model, luma, batch=n)
-    st = UpscaleStats()
-    if dev.type == "cuda":
-        # a real cap: the allocator refuses past 8 GB, the sizing does not know it
-        torch.cuda.empty_cache()
-        torch.cuda.set_per_process_memory_fraction(min(1.0, cap / total), dev)
-        try:
-            capped = upscale_luma(model, luma, batch=n, tile=max(h, w), stats=st)
-        finally:
-            torch.cuda.set_per_process_memory_fraction(1.0, dev)
-    else:
-        cap_px = cap // bytes_per_pixel(cfg, torch.float32)
-        capped = upscale_luma(
-            model, luma, batch=n, tile=max(h, w), max_tile_pixels=cap_px, stats=st
-        )
-    diff = float(np.abs(capped - free).max())
-    print(
-        f"  {cap / 2**30:.2f} GiB budget simulated on {w}x{h} x2, {n} frames:"
-        f" {st.retries} out-of-memory retries {st.oom_sizes}, then tile {st.tile}"
-        f" ({st.tiles_per_frame} per frame), batch {st.batch};"
-        f" {st.frames} frames out; max |tiled - untiled| = {diff:.2e}"
-    )
-
-
-def _peak_rss_mb() -> float:
-    from panchro.engine.bench import _peak_rss_mb as peak
-
-    return peak()
-
-
 __all__ = [
     "CPU_BUDGET_BYTES",
     "UpscaleOutOfMemoryError",
     "UpscaleStats",
-    "bench_upscale",
     "bytes_per_pixel",
     "measure_grain",
     "memory_budget",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_bench_io_runs_small() -> None:
-    from panchro.engine.bench import bench_io
+    from panchro.engine.bench.io import bench_io
 
     lines: list[str] = []
     result = bench_io(seconds=0.5, stream_minutes=0.02, width=128, height=72, out=lines.append)
@@ -16,7 +16,7 @@ def test_bench_io_runs_small() -> None:
 
 
 def test_bench_scrub_runs_small() -> None:
-    from panchro.engine.bench import bench_scrub
+    from panchro.engine.bench.restore import bench_scrub
 
     lines: list[str] = []
     result = bench_scrub(width=128, height=72, seconds=1, max_side=64, reads=4, out=lines.append)
@@ -27,7 +27,7 @@ def test_bench_scrub_runs_small() -> None:
 
 
 def test_bench_restore_models_runs_small(tmp_path, monkeypatch) -> None:
-    from panchro.engine.bench import bench_restore_models
+    from panchro.engine.bench.restore import bench_restore_models
     from tests.makemodels import (
         TINY28,
         save_small_colorizer,

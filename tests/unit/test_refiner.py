@@ -381,7 +381,7 @@ def test_weights_round_trip(tmp_path: Path):
 
 
 def test_bench_refine_prints_a_row_per_batch_size():
-    from panchro.engine.bench import bench_refine
+    from panchro.engine.bench.models import bench_refine
 
     lines: list[str] = []
     result = bench_refine(

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from panchro.engine.bench.models import bench_sample
 from panchro.engine.errors import BadInputError
 from panchro.engine.inference.sampling import (
-    bench_sample,
     bins_to_chroma,
     cached_logits,
     prepare_grey,

@@ -1,0 +1,224 @@
+"""Benchmarks that print figures (never assert them): `panchro bench io` is `bench_io()`,
+`panchro bench refine` is `bench_refine()` (frames per second of the refiner, see there),
+`panchro bench restore` is `bench_restore()` (the streamed restore: fps, time shares, memory),
+`panchro bench scrub` is `bench_scrub()` (what the player waits for a frame, through the engine),
+`panchro bench huge` is `bench_huge()` (peak memory and time of one huge picture).
+
+`bench_io` measures film I/O on this machine with generated media only:
+decode speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4), random-access
+latency, encode speed for FFV1 and H.264, and the memory of streaming a long
+film: it generates a `stream_minutes`-long 1080p film with a fast encoder
+setting, streams it in a fresh process and prints that process's RSS every
+tenth of the way and its peak, to show memory stays flat however long the film.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.bench.procmem import _peak_rss_mb, _rss_mb
+
+FPS = 24
+
+
+def _frame_pool(width: int, height: int, n: int) -> list[Any]:
+    """`n` YCbCr 4:2:0 frames of a moving bar pattern: cheap to make, not trivial to code."""
+    import av
+    import numpy as np
+
+    pool = []
+    x = np.arange(width)
+    y = np.arange(height)[:, None]
+    for i in range(n):
+        luma = ((x[None, :] + 8 * i) // 64 % 2 * 120 + 60 + (y // 90 % 2) * 40).astype(np.uint8)
+        luma = np.broadcast_to(luma, (height, width)).copy()
+        luma[(y[:, 0] + 4 * i) % height == 0, :] = 235  # a line that moves down
+        frame = av.VideoFrame(width, height, "yuv420p")
+        planes = frame.planes
+        np.frombuffer(planes[0], np.uint8).reshape(height, planes[0].line_size)[:, :width] = luma
+        for p, v in ((planes[1], 128 + (i % 16)), (planes[2], 128 - (i % 16))):
+            np.frombuffer(p, np.uint8)[:] = v
+        pool.append(frame)
+    return pool
+
+
+def _make_clip(path: Path, frames: int, width: int, height: int, preset: str) -> None:
+    import av
+
+    pool = _frame_pool(width, height, 48)
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream(
+            "libx264", rate=FPS, options={"preset": preset, "crf": "23", "g": "48"}
+        )
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = Fraction(1, FPS)
+        stream.codec_context.time_base = Fraction(1, FPS)
+        stream.codec_context.thread_count = 0
+        for i in range(frames):
+            frame = pool[i % len(pool)]
+            frame.pts = i
+            frame.time_base = Fraction(1, FPS)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+
+
+def _stream_worker(path: str, conn: Any) -> None:
+    """In a fresh process: stream every frame of `path` as RGB, sampling RSS as it goes."""
+    from panchro.engine.media import open_source
+
+    start_rss = _rss_mb()
+    samples: list[tuple[int, float]] = []
+    peak_sampled = start_rss
+    t0 = time.perf_counter()
+    with open_source(path) as src:
+        n = src.info.frame_count
+        marks = {max(0, min(n - 1, round(n * k / 10) - 1)) for k in range(1, 11)}
+        count = 0
+        for frame in src.frames(fmt="rgb24"):
+            count += 1
+            if count % 16 == 0 or frame.index in marks:
+                rss = _rss_mb()
+                peak_sampled = max(peak_sampled, rss)
+                if frame.index in marks:
+                    samples.append((frame.index + 1, rss))
+    seconds = time.perf_counter() - t0
+    conn.send(
+        {
+            "frames": count,
+            "seconds": seconds,
+            "rss_start_mb": start_rss,
+            "samples": samples,
+            "peak_sampled_mb": peak_sampled,
+            "peak_mb": _peak_rss_mb(),
+        }
+    )
+    conn.close()
+
+
+def bench_io(
+    *,
+    seconds: float = 10.0,
+    stream_minutes: float = 10.0,
+    width: int = 1920,
+    height: int = 1080,
+    out: Callable[[str], Any] = print,
+) -> dict[str, Any]:
+    """Print and return film I/O figures for this machine (see the module docstring)."""
+    import av
+    import numpy as np
+
+    from panchro.engine.media import VideoWriter, open_source
+
+    results: dict[str, Any] = {
+        "width": width,
+        "height": height,
+        "cpu_count": os.cpu_count(),
+        "pyav": av.__version__,
+        "ffmpeg": ".".join(map(str, av.library_versions["libavcodec"])),
+    }
+    out(
+        f"io benchmark: {width}x{height}, {os.cpu_count()} CPU cores, PyAV {av.__version__}, "
+        f"libavcodec {results['ffmpeg']}"
+    )
+
+    def line(label: str, value: str) -> None:
+        out(f"  {label:<40} {value}")
+
+    with tempfile.TemporaryDirectory(prefix="panchro-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        clip = tmp / "clip.mp4"
+        n_clip = max(2, int(round(seconds * FPS)))
+        t0 = time.perf_counter()
+        _make_clip(clip, n_clip, width, height, preset="veryfast")
+        line(
+            f"generate {seconds:g} s H.264 clip",
+            f"{n_clip} frames, {time.perf_counter() - t0:.1f} s",
+        )
+
+        with open_source(clip) as src:
+            for fmt in ("rgb24", "yuv444p"):
+                t0 = time.perf_counter()
+                count = sum(1 for _ in src.frames(fmt=fmt))
+                fps = count / (time.perf_counter() - t0)
+                results[f"decode_h264_{fmt}_fps"] = round(fps, 1)
+                line(f"decode H.264 -> {fmt}", f"{fps:7.1f} fps")
+
+            rng = np.random.default_rng(0)
+            picks = rng.integers(0, n_clip, size=min(10, n_clip))
+            t0 = time.perf_counter()
+            for i in picks:
+                src.read_frame(int(i))
+            ms = (time.perf_counter() - t0) / len(picks) * 1000
+            results["random_access_ms"] = round(ms, 1)
+            line("random access read_frame (mean of 10)", f"{ms:7.1f} ms")
+
+            # Encode from frames held in memory, so the figure is the encoder's alone.
+            held = [f.image for f in src.frames(0, min(24, n_clip), fmt="yuv444p")]
+            info = src.info
+        for codec, label, name in (
+            ("ffv1", "FFV1 (yuv444p)", "out.mkv"),
+            ("h264", "H.264 8-bit (crf 18, medium)", "out.mp4"),
+        ):
+            t0 = time.perf_counter()
+            with VideoWriter(
+                tmp / name,
+                codec=codec,
+                width=width,
+                height=height,
+                time_base=Fraction(1, FPS),
+                fps=Fraction(FPS),
+                source=info,
+            ) as writer:
+                for i in range(n_clip):
+                    writer.write(held[i % len(held)], i, fmt="yuv444p")
+            fps = n_clip / (time.perf_counter() - t0)
+            results[f"encode_{codec}_fps"] = round(fps, 1)
+            line(f"encode {label}", f"{fps:7.1f} fps")
+        del held
+        (tmp / "out.mkv").unlink(missing_ok=True)
+        (tmp / "out.mp4").unlink(missing_ok=True)
+
+        film = tmp / "film.mp4"
+        n_film = max(2, int(round(stream_minutes * 60 * FPS)))
+        t0 = time.perf_counter()
+        _make_clip(film, n_film, width, height, preset="ultrafast")
+        size_mb = film.stat().st_size / 1e6
+        line(
+            f"generate {stream_minutes:g} min film (ultrafast)",
+            f"{n_film} frames, {size_mb:.0f} MB, {time.perf_counter() - t0:.1f} s",
+        )
+        ctx = multiprocessing.get_context("spawn")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_stream_worker, args=(str(film), send))
+        proc.start()
+        send.close()
+        stats = recv.recv()
+        proc.join()
+        fps = stats["frames"] / stats["seconds"]
+        points = ", ".join(
+            f"{100 * done / stats['frames']:.0f}%: {rss:.0f}" for done, rss in stats["samples"]
+        )
+        line("stream the film -> rgb24", f"{stats['frames']} frames, {fps:7.1f} fps")
+        line("  RSS before opening", f"{stats['rss_start_mb']:.0f} MB")
+        out(f"    RSS along the film (MB) {points}")
+        line("  peak RSS of the streaming process", f"{stats['peak_mb']:.0f} MB")
+        results.update(
+            stream_frames=stats["frames"],
+            stream_fps=round(fps, 1),
+            stream_rss_start_mb=round(stats["rss_start_mb"], 1),
+            stream_rss_mb=[(done, round(rss, 1)) for done, rss in stats["samples"]],
+            stream_peak_rss_mb=round(stats["peak_mb"], 1),
+        )
+    return results
+
+
+if __name__ == "__main__":
+    bench_io()
