@@ -1,0 +1,78 @@
+"""`panchro` — the command line. Everything the GUI does is reachable from here.
+
+Heavy modules (PyAV, torch) are imported inside the commands, so `--help` and
+`--version` answer at once. A `PanchroError` becomes one line on stderr and a
+non-zero exit; a traceback is printed only for a real bug.
+
+One module per command group (`film`, `colour`, `service`, `train`, `evaluate`,
+`bench`), each adding its own sub-commands; `common` holds the exit codes and time parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from panchro.engine import __version__
+from panchro.engine.cli import bench, colour, evaluate, film, service, train
+from panchro.engine.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_OK,
+    format_time,
+    parse_time,
+)
+from panchro.engine.errors import CancelledError, PanchroError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="panchro",
+        description="Restore old films: colorize, clean up, upscale, keep the sound.",
+    )
+    parser.add_argument("--version", action="version", version=f"panchro {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    film.add_parsers(sub)
+    colour.add_parsers(sub)
+    service.add_parsers(sub)
+    train.add_parsers(sub)
+    evaluate.add_parsers(sub)
+    bench.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CancelledError:
+        print("panchro: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("\npanchro: interrupted; nothing was written at the output path", file=sys.stderr)
+        return EXIT_CANCELLED
+    except PanchroError as exc:
+        print(f"panchro: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.code == "bad_input" else EXIT_ERROR
+    except Exception:
+        print("panchro: internal error (a bug; please report it with this):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_ERROR
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CANCELLED",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "build_parser",
+    "format_time",
+    "main",
+    "parse_time",
+]

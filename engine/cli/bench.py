@@ -1,0 +1,153 @@
+"""`panchro bench ...`: figures, printed, never asserted."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+)
+from panchro.engine.errors import BadInputError
+
+
+def cmd_bench_sample(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.models import bench_sample
+    from panchro.engine.train.colorizer import config_named
+
+    ks = tuple(int(k) for k in args.k.split(","))
+    bench_sample(args.device, ks, config=config_named(args.config))
+    return EXIT_OK
+
+
+def cmd_bench_refine(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.models import bench_refine
+
+    kwargs = {}
+    if args.batches:
+        ts = tuple(int(t) for t in args.batches.split(","))
+        kwargs = {"cpu_batches": ts, "cuda_batches": ts}
+    bench_refine(
+        device=args.device, weights=args.weights, config=args.config, frames=args.frames, **kwargs
+    )
+    return EXIT_OK
+
+
+def cmd_bench_upscale(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.models import bench_upscale
+
+    bench_upscale(args.device, frames=args.frames)
+    return EXIT_OK
+
+
+def cmd_bench_io(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.io import bench_io
+
+    bench_io(seconds=args.seconds, stream_minutes=args.minutes)
+    return EXIT_OK
+
+
+def _bench_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1920x1080") from None
+    if w < 16 or h < 16 or w % 2 or h % 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: use even sides of 16 or more")
+    return w, h
+
+
+def cmd_bench_scrub(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.restore import bench_scrub
+
+    bench_scrub(seconds=args.seconds, max_side=args.max_side, reads=args.reads)
+    return 0
+
+
+def cmd_bench_huge(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.memory import bench_huge
+
+    width, height = args.size
+    cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    unknown = sorted(set(cases) - {"none", "upscale", "colorize"})
+    if unknown:
+        raise BadInputError(f"unknown case(s) {', '.join(unknown)}: use none, upscale, colorize")
+    bench_huge(width=width, height=height, cases=cases, codec=args.codec, content=args.content)
+    return EXIT_OK
+
+
+def cmd_bench_restore(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.restore import bench_restore
+
+    if args.models:
+        from panchro.engine.bench.restore import bench_restore_models
+
+        width, height = args.size
+        bench_restore_models(
+            width=width, height=height, seconds=args.seconds, upscale=args.upscale,
+            codec=args.codec, device=args.device, batch=args.batch,
+        )  # fmt: skip
+        return 0
+    bench_restore(seconds=args.seconds, minutes=args.minutes, long_minutes=args.long)
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this group's commands to the top-level subparsers `sub`."""
+    p = sub.add_parser("bench", help="print speed and memory figures")
+    bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    b = bsub.add_parser("io", help="decode/encode fps at 1080p, memory of streaming a long film")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
+    b.add_argument("--minutes", type=float, default=10.0, help="length of the streamed film")
+    b.set_defaults(func=cmd_bench_io)
+    b = bsub.add_parser("restore", help="restore fps at 480p, time shares, memory of long films")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
+    b.add_argument("--minutes", type=float, default=2.0, help="length of the memory test film")
+    b.add_argument("--long", type=float, default=None, help="also a film this long (e.g. 20)")
+    b.add_argument(
+        "--models",
+        action="store_true",
+        help="instead: the shipped models end to end, colorize + upscale (the GPU target)",
+    )
+    b.add_argument("--size", type=_bench_size, default=(1920, 1080), help="with --models")
+    b.add_argument("--upscale", type=int, choices=(1, 2, 4), default=2, help="with --models")
+    b.add_argument("--codec", default="prores", help="with --models (default prores)")
+    b.add_argument("--device", default=None, help="with --models: cpu or cuda")
+    b.add_argument("--batch", type=int, default=8, help="with --models: frames per batch")
+    b.set_defaults(func=cmd_bench_restore)
+    b = bsub.add_parser("scrub", help="ms the player waits for a 1080p frame, via the engine")
+    b.add_argument("--seconds", type=float, default=10.0, help="length of the test clip")
+    b.add_argument("--max-side", type=int, default=1280, help="preview size asked for")
+    b.add_argument("--reads", type=int, default=30, help="frames timed per pattern")
+    b.set_defaults(func=cmd_bench_scrub)
+    b = bsub.add_parser("huge", help="peak memory and time of one huge picture, x2 and colorized")
+    b.add_argument("--size", type=_bench_size, default=(8000, 6000), help="default 8000x6000")
+    b.add_argument("--codec", default="ffv1", help="output codec (default ffv1)")
+    b.add_argument(
+        "--cases", default="none,upscale,colorize", help="comma-separated: none, upscale, colorize"
+    )
+    b.add_argument(
+        "--content",
+        choices=("detail", "noise"),
+        default="detail",
+        help="the picture: detail (default) or noise (no encoder can shrink it: the worst case)",
+    )
+    b.set_defaults(func=cmd_bench_huge)
+    b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
+    b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
+    b.add_argument(
+        "--config", default="default", help="model size: default, or cpu (the shipped CPU one)"
+    )
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.set_defaults(func=cmd_bench_sample)
+    b = bsub.add_parser("refine", help="refiner frames per second: 480p on CPU, 1080p on CUDA")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.add_argument("--weights", default="refiner", help="weights file or registry name")
+    b.add_argument("--config", default=None, help="config of random weights when none are found")
+    b.add_argument("--batches", default=None, help="comma-separated T values (every device)")
+    b.add_argument("--frames", type=int, default=None, help="frames timed per T")
+    b.set_defaults(func=cmd_bench_refine)
+    b = bsub.add_parser("upscale", help="x2 upscale fps: 480p on CPU, 1080p/540p on CUDA; tiling")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
+    b.add_argument("--frames", type=int, default=8, help="frames timed per batch size on CUDA")
+    b.set_defaults(func=cmd_bench_upscale)

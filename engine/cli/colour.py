@@ -1,0 +1,87 @@
+"""`panchro sample`: K colour modes of a picture side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+)
+from panchro.engine.errors import BadInputError
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """K colour modes of one picture (or one frame of a film) side by side in a PNG."""
+    from panchro.engine import media
+    from panchro.engine.fsutil import atomic_write
+    from panchro.engine.inference import colorize
+
+    if args.output.suffix.lower() != ".png":
+        raise BadInputError("write the contact sheet as a .png file", path=args.output)
+    if not 1 <= args.k <= 16:
+        raise BadInputError(f"-k must be 1..16 for a contact sheet, got {args.k}")
+    if not 0 <= args.temperature <= 10:
+        raise BadInputError(f"--temperature must be within 0..10, got {args.temperature}")
+    src_path = Path(args.image)
+    out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
+    if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir():
+        with media.open_source(src_path) as src:
+            info = src.info
+            index = args.frame if args.frame is not None else info.frame_count // 2
+            if not 0 <= index < info.frame_count:
+                raise BadInputError(
+                    f"frame {index} is outside the film (0..{info.frame_count - 1})",
+                    path=src_path,
+                )
+            fmt = "gray16" if info.bit_depth > 8 else "gray"
+            luma = colorize.luma_of(src.read_frame(index, fmt=fmt).image)
+        from panchro.engine.imaging.color import matrix_for
+
+        matrix, notes = matrix_for(info.color_matrix, info.height, info.width), ()
+    else:
+        if args.frame is not None:
+            raise BadInputError("--frame is for films; this is a picture", path=src_path)
+        still = colorize.read_still(src_path)
+        luma, matrix, notes = still.luma, still.matrix, still.notes
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    loaded = colorize.load_colorizer(args.weights, device=args.device)
+    if not loaded.trained:
+        print(
+            f"warning: the colorizer at {loaded.path} is UNTRAINED: its colours are noise",
+            file=sys.stderr,
+        )
+    found = colorize.sample_candidates(
+        loaded, luma, k=args.k, seed=args.seed, temperature=args.temperature
+    )
+    refiner = colorize.load_refiner(device=loaded.device)
+    sheet = colorize.contact_sheet(
+        colorize.fit_luma(luma, 1024), found, matrix=matrix, height=args.height, refiner=refiner
+    )
+    atomic_write(out, lambda tmp: sheet.save(tmp, format="PNG"), what="contact sheet")
+    label = "trained" if loaded.trained else "UNTRAINED"
+    print(
+        f"{found.k} colour mode(s), seed {found.seed}, temperature {found.temperature:g},"
+        f" {found.seconds:.2f} s on {loaded.device} ({label}, {loaded.scale})"
+        f"{', refined' if refiner is not None else ''} -> {out}"
+    )
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this group's commands to the top-level subparsers `sub`."""
+    p = sub.add_parser("sample", help="K colour modes of a picture side by side (a PNG sheet)")
+    p.add_argument("image", help="a picture, or a film with --frame")
+    p.add_argument("-k", type=int, default=4, help="how many colour modes (default 4)")
+    p.add_argument("--seed", type=int, default=None, help="same seed, same colours")
+    p.add_argument("--temperature", type=float, default=1.0, help="lower is tamer, 0 the likeliest")
+    p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")
+    p.add_argument("--height", type=int, default=256, help="height of each picture on the sheet")
+    p.add_argument("--weights", default=None, help="colorizer weights (default: shipped)")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
+    p.set_defaults(func=cmd_sample)

@@ -1,0 +1,36 @@
+"""What every command group shares: exit codes, time parsing and printing, --fps."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from panchro.engine.errors import BadInputError
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # the work failed (I/O, internal)
+EXIT_BAD_INPUT = 2  # the input or an option cannot be used
+EXIT_CANCELLED = 130
+
+_TIME_RE = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)$")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from `62.5`, `1:02.5` or `00:01:02.5`."""
+    m = _TIME_RE.match(text.strip())
+    if not m:
+        raise BadInputError(f"{text!r} is not a time (use seconds, MM:SS or HH:MM:SS.ms)")
+    h, mnt, s = m.groups()
+    return int(h or 0) * 3600 + int(mnt or 0) * 60 + float(s)
+
+
+def format_time(seconds: float) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
+
+
+def add_fps(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fps", type=float, default=None, help="frame rate of a folder of frames (default 24)"
+    )

@@ -1,0 +1,111 @@
+"""`panchro eval colorizer | video | upscaler`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+)
+
+
+def cmd_eval_upscaler(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.upscaler import DEFAULT_SETS, before_after, eval_upscaler
+
+    eval_upscaler(
+        args.scale,
+        args.weights,
+        data=args.data or DEFAULT_SETS,
+        realistic=not args.no_realistic,
+        seed=args.seed,
+        device=args.device,
+        sheet=args.sheet,
+    )
+    if args.film is not None:
+        out = before_after(
+            args.film,
+            args.before_after,
+            scale=args.scale,
+            weights=args.weights,
+            frame=args.frame,
+            device=args.device,
+        )
+        print(f"before/after (nearest | bicubic | model): {out}")
+    return EXIT_OK
+
+
+def cmd_eval_colorizer(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.colorizer import eval_colorizer
+
+    eval_colorizer(
+        args.data,
+        args.weights,
+        k=args.k,
+        limit=args.limit,
+        out_sheet=args.sheet,
+        seed=args.seed,
+        temperature=args.temperature,
+        split=args.split,
+        device=args.device,
+    )
+    return EXIT_OK
+
+
+def cmd_eval_video(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.video import eval_video
+
+    eval_video(
+        args.data,
+        refiner=args.refiner,
+        colorizer=args.colorizer,
+        frames=args.frames,
+        per_frame=args.per_frame,
+        max_side=args.max_side,
+        seed=args.seed,
+        device=args.device,
+    )
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this group's commands to the top-level subparsers `sub`."""
+    p = sub.add_parser("eval", help="measure a model against colour originals")
+    vsub = p.add_subparsers(dest="eval_command", metavar="MODEL", required=True)
+    v = vsub.add_parser("colorizer", help="NLL, best/mean-of-K PSNR, CIEDE2000, diversity")
+    v.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    v.add_argument("--weights", default="colorizer", help="weights file or registry name")
+    v.add_argument("-k", type=int, default=8, help="samples per picture")
+    v.add_argument("--limit", type=int, default=None, help="a random subset of N pictures")
+    v.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG")
+    v.add_argument("--split", default="all", choices=["all", "heldout", "train"])
+    v.add_argument("--temperature", type=float, default=1.0)
+    v.add_argument("--device", default=None)
+    v.add_argument("--seed", type=int, default=0)
+    v.set_defaults(func=cmd_eval_colorizer)
+
+    v = vsub.add_parser(
+        "video", help="one pick through a shot: chroma PSNR, CIEDE2000, flicker ratio, CDC"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="colour clips or folders of them")
+    v.add_argument("--refiner", default=None, help="refiner weights (default: shipped)")
+    v.add_argument("--colorizer", default=None, help="colorizer weights (default: shipped)")
+    v.add_argument("--frames", type=int, default=48, help="frames per clip")
+    v.add_argument("--per-frame", type=int, default=12, help="frames for the per-frame baseline")
+    v.add_argument("--max-side", type=int, default=384, help="clips are scaled to this")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--device", default=None)
+    v.set_defaults(func=cmd_eval_video)
+    v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
+    v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
+    v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")
+    v.add_argument("--data", nargs="+", default=None, help="folders of high-resolution pictures")
+    v.add_argument("--no-realistic", action="store_true", help="only the bicubic benchmark")
+    v.add_argument("--sheet", type=Path, default=None, help="write bicubic | model | original")
+    v.add_argument("--film", default=None, help="also a before/after crop of this film")
+    v.add_argument("--frame", type=int, default=0, help="frame of --film")
+    v.add_argument("--before-after", type=Path, default=Path("out/upscale_before_after.png"))
+    v.add_argument("--device", default=None)
+    v.add_argument("--seed", type=int, default=0)
+    v.set_defaults(func=cmd_eval_upscaler)

@@ -1,0 +1,335 @@
+"""Commands on a film: `info`, `frame`, `shots` and `restore`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+    add_fps,
+    format_time,
+    parse_time,
+)
+from panchro.engine.errors import BadInputError, CancelledError
+
+_IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from panchro.engine import media
+
+    info = media.probe(args.file, fps=args.fps)
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2))
+        return EXIT_OK
+    rows: list[tuple[str, str]] = [
+        ("file", info.path),
+        ("kind", info.kind + (f" ({info.container})" if info.container else "")),
+        ("video", f"{info.codec}, {info.pix_fmt}, {info.bit_depth} bit"),
+        ("size", f"{info.width}x{info.height}, pixel aspect {info.sample_aspect_ratio}"),
+        ("rotation", f"{info.rotation} degrees"),
+        (
+            "frame rate",
+            f"{float(info.fps):.3f} fps ({info.fps})" + (", variable" if info.is_vfr else ""),
+        ),
+        ("frames", str(info.frame_count)),
+    ]
+    if info.truncated:
+        rows.append(("truncated", _truncation(info)))
+    rows += [
+        ("duration", format_time(info.duration_s)),
+        ("time base", str(info.time_base)),
+        (
+            "colour",
+            "matrix {}, range {}, primaries {}, transfer {}".format(
+                *(
+                    v or "untagged"
+                    for v in (
+                        info.color_matrix,
+                        info.color_range,
+                        info.color_primaries,
+                        info.color_transfer,
+                    )
+                )
+            ),
+        ),
+    ]
+    for s in info.audio:
+        detail = ", ".join(
+            x
+            for x in (
+                s.codec,
+                f"{s.channels} ch" if s.channels else "",
+                f"{s.sample_rate} Hz" if s.sample_rate else "",
+                s.language or "",
+                s.title or "",
+            )
+            if x
+        )
+        rows.append((f"audio #{s.index}", detail))
+    for s in info.subtitles:
+        rows.append((f"subtitle #{s.index}", ", ".join(x for x in (s.codec, s.language) if x)))
+    for s in info.other_streams:
+        rows.append((f"{s.type} #{s.index}", s.codec))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return EXIT_OK
+
+
+def _truncation(info: Any) -> str:
+    """What a cut-short file lost, in words: "40 of 132 frames" or, unsaid, "40 frames"."""
+    if info.expected_frames:
+        return (
+            f"{info.frame_count} of {info.expected_frames} frames "
+            "(the file is cut short; the rest is missing)"
+        )
+    return (
+        f"{info.frame_count} frames can be decoded "
+        "(the file is cut short; it does not say how many there were)"
+    )
+
+
+def cmd_frame(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from panchro.engine import media
+    from panchro.engine.fsutil import atomic_write
+
+    if args.output.suffix.lower() not in _IMAGE_FORMATS:
+        raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
+    out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
+    with media.open_source(args.file, fps=args.fps) as src:
+        if args.index is not None:
+            index = args.index
+        else:
+            index = src.index_at(parse_time(args.at) if args.at else 0.0)
+        if not 0 <= index < src.info.frame_count:
+            raise BadInputError(
+                f"frame {index} is outside the film (0..{src.info.frame_count - 1})",
+                path=args.file,
+            )
+        deep = src.info.bit_depth > 8 and out.suffix.lower() in (".png", ".tif", ".tiff")
+        frame = src.read_frame(index, fmt="rgb48" if deep else "rgb24")
+    if deep:
+        # PIL has no 16-bit RGB mode; keep 16 bits for grey films, else fall back to 8.
+        img = frame.image
+        if np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2]):
+            pil = Image.fromarray(img[..., 0].astype(np.uint16))
+        else:
+            pil = Image.fromarray((img >> 8).astype(np.uint8))
+    else:
+        pil = Image.fromarray(frame.image)
+    fmt = _IMAGE_FORMATS[out.suffix.lower()]
+    atomic_write(out, lambda tmp: pil.save(tmp, format=fmt), what="the image")
+    print(f"frame {frame.index} at {format_time(frame.time_s)} -> {out}")
+    return EXIT_OK
+
+
+def cmd_shots(args: argparse.Namespace) -> int:
+    from panchro.engine import media, shots
+    from panchro.engine.progress import Progress, TerminalBar
+
+    with media.open_source(args.file, fps=args.fps) as src:
+        bar = TerminalBar("shots") if not args.quiet else None
+        progress = Progress(src.info.frame_count, bar, stage="analyse")
+        found = shots.detect_shots(src, progress=progress)
+        progress.finish()
+        if bar:
+            bar.close()
+        fps = float(src.info.fps) or 24.0
+    if args.json:
+        print(json.dumps([s.to_dict() for s in found], indent=2))
+        return EXIT_OK
+    print(f"{len(found)} shot(s)")
+    print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
+    for i, s in enumerate(found):
+        print(
+            f"{i:>4}  {s.start:>7}  {s.end:>7}  {s.key_frame:>7}  "
+            f"{format_time(s.start / fps):>12}  {(s.end - s.start) / fps:>7.2f}s"
+        )
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from panchro.engine import media
+    from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.project import Project
+    from panchro.engine.restore import pipeline
+
+    # A cut-short file would restore into a shorter film without a word: say it first.
+    info = media.probe(args.input, fps=args.fps)
+    if info.truncated and not args.allow_truncated:
+        raise BadInputError(
+            f"is truncated: {_truncation(info)}; restore the frames that are there with "
+            "--allow-truncated, or use a complete copy",
+            path=args.input,
+        )
+    if info.truncated:
+        print(
+            f"panchro: warning: {args.input} is truncated: restoring what is there, "
+            f"{_truncation(info)}",
+            file=sys.stderr,
+        )
+    project = None
+    if args.project:
+        if Path(args.project).exists():
+            project = Project.load(args.project)
+        else:  # a new project records the shots and the automatic picks of this run
+            if not str(args.project).endswith(".panchro"):
+                raise BadInputError("project files end in .panchro", path=args.project)
+            project = Project.new(args.input, fps=args.fps)
+            project.save(args.project)
+            print(f"new project: {args.project}", file=sys.stderr)
+    settings = pipeline.settings_for(
+        project,
+        codec=args.codec,
+        bit_depth=args.bit_depth,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+    )
+    all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
+    if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
+        raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
+    if not 0.0 <= args.regrain <= 2.0:
+        raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
+    stages = pipeline.build_stages(
+        settings,
+        source=args.input,
+        fps=args.fps,
+        seed=args.seed,
+        all_picked=all_picked,
+        regrain=args.regrain,
+    )
+    preview = None
+    if args.preview is not None:
+        preview = parse_time(args.preview.removesuffix("s"))
+    bar = TerminalBar("preview" if preview is not None else "restore") if not args.quiet else None
+    progress = Progress(None, bar)
+    try:
+        summary = pipeline.restore(
+            args.input,
+            args.output,
+            codec=settings.codec,
+            bit_depth=settings.bit_depth,
+            overwrite=args.overwrite,
+            fps=args.fps,
+            progress=progress,
+            stages=stages,
+            project=project,
+            batch=args.batch,
+            chunk_seconds=args.chunk_seconds,
+            keep_job=True,
+            restart=args.restart,
+            preview=preview,
+        )
+    except (CancelledError, KeyboardInterrupt):
+        if preview is None:
+            print("panchro: run the same command again to resume", file=sys.stderr)
+        raise
+    finally:
+        if bar:
+            bar.close()
+    print(summary.describe())
+    if info.truncated:
+        print(f"note: the input is truncated: {_truncation(info)}")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this group's commands to the top-level subparsers `sub`."""
+    p = sub.add_parser("info", help="describe a film: streams, size, timing, colour tags")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_fps(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("frame", help="save one frame as an image")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--at", help="time: seconds, MM:SS or HH:MM:SS.ms (default 0)")
+    where.add_argument("--index", type=int, help="frame number, from 0")
+    p.add_argument("-o", "--output", type=Path, required=True, help="image to write (.png, .jpg)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    add_fps(p)
+    p.set_defaults(func=cmd_frame)
+
+    p = sub.add_parser("shots", help="find the cuts and a key frame per shot")
+    p.add_argument("file", help="video file, folder of frames, or image")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fps(p)
+    p.set_defaults(func=cmd_shots)
+
+    p = sub.add_parser(
+        "restore",
+        help="restore a film into a new file, keeping its sound (resumable)",
+        description="Restore a film. The output is written in chunks beside it "
+        "(OUTPUT.panchro-job/); if the run stops, the same command resumes it.",
+    )
+    p.add_argument("input", help="video file, folder of frames, or image")
+    p.add_argument("output", help="output file (.mp4, .mov, .mkv) or folder for png16/tiff16")
+    p.add_argument(
+        "--project",
+        help="a .panchro project of the input: shots, picks, settings (made if it is not there)",
+    )
+    p.add_argument(
+        "--codec",
+        default=None,
+        choices=["h264", "h265", "prores", "ffv1", "png16", "tiff16"],
+        help="output codec (default: the project's, else h264)",
+    )
+    p.add_argument(
+        "--bit-depth", type=int, default=None, choices=[8, 10, 16], help="output bit depth"
+    )
+    p.add_argument(
+        "--colorize",
+        action="store_true",
+        default=None,
+        help="colorize every shot from its pick (project), or a seeded automatic one",
+    )
+    p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
+    p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
+    p.add_argument(
+        "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
+    )
+    p.add_argument(
+        "--upscaler",
+        default=None,
+        choices=["film", "sharp"],
+        help="film (default): cleans grain, blur and dust as it enlarges; sharp: for clean"
+        " sources (photos, good transfers), sharper, keeps grain",
+    )
+    p.add_argument(
+        "--regrain",
+        type=float,
+        default=0.0,
+        help="after cleanup, put back this share (0..2) of the source's measured film grain",
+    )
+    p.add_argument("--batch", type=int, default=8, help="frames per batch for the stages")
+    p.add_argument(
+        "--preview",
+        metavar="SECONDS",
+        default=None,
+        help="render this long from the middle, before | after side by side (e.g. 5s)",
+    )
+    p.add_argument(
+        "--chunk-seconds", type=float, default=2.0, help="chunk length for resuming (default 2)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")
+    p.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="restore what is there of a file that is cut short (else it is refused)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fps(p)
+    p.set_defaults(func=cmd_restore)

@@ -1,0 +1,158 @@
+"""`panchro train colorizer | refiner | upscaler`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+)
+
+
+def cmd_train_colorizer(args: argparse.Namespace) -> int:
+    from panchro.engine.train.colorizer import train_colorizer
+
+    train_colorizer(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        config=args.config,
+        resume=args.resume,
+        device=args.device,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+    )
+    return EXIT_OK
+
+
+def cmd_train_refiner(args: argparse.Namespace) -> int:
+    from panchro.engine.train.refiner import train_refiner
+
+    train_refiner(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        l1_weight=args.l1,
+        config=args.config,
+        resume=args.resume,
+        device=args.device,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+        video_every=args.video_every,
+        log_every=args.log_every,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+    )
+    return EXIT_OK
+
+
+def cmd_train_upscaler(args: argparse.Namespace) -> int:
+    from panchro.engine.train.upscaler import train_upscaler
+
+    train_upscaler(
+        args.data,
+        args.out or Path(f"out/train_upscaler_x{args.scale}"),
+        scale=args.scale,
+        config=args.config,
+        frames=args.frames,
+        steps=args.steps,
+        batch=args.batch,
+        patch=args.patch,
+        lr=args.lr,
+        resume=args.resume,
+        device=args.device,
+        workers=args.workers,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+        video_every=args.video_every,
+        log_every=args.log_every,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+        bicubic_only=args.bicubic_only,
+        kind=args.kind,
+    )
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    """Add this group's commands to the top-level subparsers `sub`."""
+    p = sub.add_parser("train", help="train a model from colour pictures and clips")
+    tsub = p.add_subparsers(dest="train_command", metavar="MODEL", required=True)
+    t = tsub.add_parser("colorizer", help="the PixColor colorizer (resumable)")
+    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--out", type=Path, default=Path("out/train_colorizer"), help="run folder")
+    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument(
+        "--config", default="default", help="model size: default, cpu (reduced) or small (tests)"
+    )
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=cmd_train_colorizer)
+    t = tsub.add_parser("refiner", help="the refinement network (resumable)")
+    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--out", type=Path, default=Path("out/train_refiner"), help="run folder")
+    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--l1", type=float, default=0.0, help="weight of an L1 term beside the MSE")
+    t.add_argument(
+        "--config", default="default", help="model size: default, cpu (reduced) or small (tests)"
+    )
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--video-every", type=int, default=5, help="use every Nth frame of clips")
+    t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
+    t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
+    t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.set_defaults(func=cmd_train_refiner)
+    t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
+    t.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
+    t.add_argument("--data", nargs="+", required=True, help="folders of pictures, video clips")
+    t.add_argument("--out", type=Path, default=None, help="run folder (out/train_upscaler_xS)")
+    t.add_argument("--config", default="fast", help="preset: fast, quality or small (tests)")
+    t.add_argument("--frames", type=int, default=None, help="window length (3 or 5)")
+    t.add_argument("--steps", type=int, default=50000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--patch", type=int, default=48, help="input crop side; target is x scale")
+    t.add_argument(
+        "--kind",
+        default="film",
+        choices=["film", "sharp"],
+        help="film: learn to undo grain, blur, dust, compression; sharp: the plain bicubic"
+        " shrink of clean pictures (one frame, x2/x4)",
+    )
+    t.add_argument(
+        "--bicubic-only",
+        type=float,
+        default=None,
+        help="share of examples degraded by plain bicubic alone (default 0.2 film, 1 sharp)",
+    )
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--workers", type=int, default=0, help="data loader processes")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--video-every", type=int, default=10, help="a window every Nth clip frame")
+    t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
+    t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
+    t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.set_defaults(func=cmd_train_upscaler)
