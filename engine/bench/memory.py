@@ -45,10 +45,11 @@ def _huge_worker(picture: str, output: str, case: str, codec: str, conn: Any) ->
 
     from panchro.engine.progress import Progress
     from panchro.engine.project import Settings
-    from panchro.engine.restore.pipeline import build_stages, restore
+    from panchro.engine.restore.pipeline import restore
+    from panchro.engine.restore.stages import build_stages
 
     settings = Settings(colorize=case == "colorize", upscale=2 if case == "upscale" else 1)
-    stages = build_stages(settings, source=picture, device="cpu")
+    stages = build_stages(settings, device="cpu")
     base = _rss_mb()
     peak = [base]
     stop = threading.Event()

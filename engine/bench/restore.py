@@ -28,7 +28,7 @@ class _IdentityStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Any, pick: Any) -> None:
+    def begin_shot(self, shot_index: int, shot: Any, pick: Any, film: Any) -> None:
         return None
 
     def process(self, batch: Any) -> Any:
@@ -85,7 +85,8 @@ def bench_restore_models(
     import torch
 
     from panchro.engine.project import Settings
-    from panchro.engine.restore.pipeline import build_stages, restore
+    from panchro.engine.restore.pipeline import restore
+    from panchro.engine.restore.stages import build_stages
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else "no GPU"
@@ -104,7 +105,7 @@ def bench_restore_models(
         n = max(2, int(round(seconds * FPS)))
         _make_clip(clip, n, width, height, preset="veryfast")
         settings = Settings(colorize=True, upscale=upscale)
-        stages = build_stages(settings, source=clip, device=device)
+        stages = build_stages(settings, device=device)
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         target = tmp / ("out.mov" if codec == "prores" else "out.mkv")

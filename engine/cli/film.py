@@ -161,6 +161,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.project import Project
     from panchro.engine.restore import pipeline
+    from panchro.engine.restore import stages as stages_module
 
     # A cut-short file would restore into a shorter film without a word: say it first.
     info = media.probe(args.input, fps=args.fps)
@@ -200,10 +201,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
     if not 0.0 <= args.regrain <= 2.0:
         raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
-    stages = pipeline.build_stages(
+    stages = stages_module.build_stages(
         settings,
-        source=args.input,
-        fps=args.fps,
         seed=args.seed,
         all_picked=all_picked,
         regrain=args.regrain,

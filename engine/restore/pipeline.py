@@ -27,23 +27,32 @@ repeated so the count and the timing stay whole, and the summary lists it.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import os
-import queue
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from dataclasses import replace as dc_replace
-from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from panchro.engine.errors import BadInputError, OutputError
-from panchro.engine.progress import Progress, within
+from panchro.engine.progress import Progress
+from panchro.engine.restore.batch import (
+    FrameBatch,
+    Stage,
+    _pad,
+    _resize_nearest,
+    check_result,
+    frame_batch,
+)
+from panchro.engine.restore.summary import RestoreSummary, _tree_size
+from panchro.engine.restore.threads import (
+    _runs,
+    stream_frames,
+)
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
@@ -56,145 +65,9 @@ DEFAULT_BATCH = 8
 # 8192x4352 gets 1 (8 of those were 3.4 GB of planes before the stages made any more).
 BATCH_BYTES = 256 << 20
 DEFAULT_CHUNK_SECONDS = 2.0
-_QUEUE_DEPTH = 2  # batches waiting between two threads
-_POLL_S = 0.1  # how often a blocked thread looks at the stop flag
 
 
 # --------------------------------------------------------------------------- the stage interface
-
-
-@dataclass(frozen=True)
-class FrameBatch:
-    """Consecutive frames of one shot as float planes: what stages take and return.
-
-    `y` (T, H, W) float32 luma in [0, 1]; `cbcr` (T, 2, H, W) float32 chroma,
-    Cb then Cr, in [-0.5, 0.5] (the canonical ranges of `panchro.engine.imaging.color`;
-    limited-range codes slightly outside nominal map slightly outside these).
-    `indices` and `pts` (T,) int64: frame numbers and timestamps in
-    `time_base` units. `matrix` is the film's YCbCr matrix ("bt601", "bt709",
-    ...), for a stage that needs RGB. `shot` is the index of the shot.
-    """
-
-    y: np.ndarray
-    cbcr: np.ndarray
-    indices: np.ndarray
-    pts: np.ndarray
-    time_base: Fraction
-    shot: int
-    matrix: str
-    # The decoded luma of up to `context` frames before and after this batch within its
-    # shot, for stages that look across frames (the upscaler's window). Luma straight from
-    # the decoder: no stage before them changes luma, which is the film itself.
-    y_before: np.ndarray | None = None  # (B, H, W), B <= context
-    y_after: np.ndarray | None = None  # (A, H, W)
-
-    def __post_init__(self) -> None:
-        y, c = self.y, self.cbcr
-        if y.ndim != 3 or c.ndim != 4 or c.shape[1] != 2:
-            raise ValueError(f"want y (T, H, W) and cbcr (T, 2, H, W), got {y.shape}, {c.shape}")
-        if c.shape[0] != y.shape[0] or c.shape[2:] != y.shape[1:]:
-            raise ValueError(f"y {y.shape} and cbcr {c.shape} disagree")
-        if len(self.indices) != y.shape[0] or len(self.pts) != y.shape[0]:
-            raise ValueError("indices and pts must have one entry per frame")
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height)."""
-        return int(self.y.shape[2]), int(self.y.shape[1])
-
-    def replace(self, *, y: np.ndarray | None = None, cbcr: np.ndarray | None = None) -> FrameBatch:
-        """The same frames with new planes (a new size is fine; the frame count is not)."""
-        return dc_replace(
-            self, y=self.y if y is None else y, cbcr=self.cbcr if cbcr is None else cbcr
-        )
-
-
-@runtime_checkable
-class Stage(Protocol):
-    """One step of the restoration (colorize, clean, upscale), run on temporal batches.
-
-    Contract, so that chunks resume exactly:
-
-    * `key` names what decides the stage's output (model name, a hash of its
-      weights, its options). It goes into the job's settings digest: a job is
-      never resumed with different stages.
-    * `output_size(w, h)` is the size of the frames `process` returns for
-      frames of size (w, h).
-    * `begin_shot(shot_index, shot, pick)` is called before the first batch of
-      each shot, in film order (a resumed run starts at a chunk's first shot).
-      `pick` is the shot's pick from the project, or the one an earlier stage
-      returned, or None. A stage that chooses a pick itself (sample 0 with a
-      seed derived from the shot) returns it, and the pipeline records it in
-      the project; otherwise it returns None.
-    * `process(batch)` returns a batch of the same frames (same T, indices,
-      pts), possibly at a new size. Its result may depend on the batch (with
-      its `y_before`/`y_after` context) and on what `begin_shot` received, not
-      on batches before it, and must be the same every time for the same input.
-    * `context` (optional attribute, default 0): how many neighbouring frames
-      on each side the stage wants in `y_before`/`y_after`. The pipeline then
-      holds each batch back until the next one of its shot is decoded.
-
-    Stages run in one worker thread, in order; they may use the GPU.
-    """
-
-    key: str
-
-    def output_size(self, width: int, height: int) -> tuple[int, int]: ...
-
-    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None: ...
-
-    def process(self, batch: FrameBatch) -> FrameBatch: ...
-
-
-def build_stages(
-    settings: Settings,
-    *,
-    source: str | os.PathLike[str] | None = None,
-    fps: float | None = None,
-    seed: int = 0,
-    device: str | None = None,
-    all_picked: bool = False,
-    regrain: float = 0.0,
-) -> list[Stage]:
-    """The stages `settings` ask for, in order: colorize, then clean/upscale.
-
-    Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing
-    needs `source` (shots without a pick get a seeded sample of their key
-    frame, `seed` being the run's base seed) and the colorizer's weights unless
-    `all_picked` (every shot has a pick); without refiner weights it upsamples each shot's
-    28x28 pick and says so in the summary. Cleaning/upscaling needs the
-    upscaler for the scale; `regrain` (0..2) puts back that share of the source's
-    measured grain at the output size. ModelMissingError names any missing weights file.
-    """
-    stages: list[Stage] = []
-    if settings.colorize:
-        from panchro.engine.restore.stages import ColorizeStage
-
-        if source is None:
-            raise ValueError("colorizing needs the source film (for shots without a pick)")
-        stages.append(
-            ColorizeStage(
-                str(source), fps=fps, seed=seed, device=device, require_colorizer=not all_picked
-            )
-        )
-    if settings.upscale > 1 or settings.degrain > 0:
-        from panchro.engine.restore.stages import UpscaleStage
-
-        # The sharp enlarger has no x1 (cleaning is the film model's work).
-        kind = settings.upscaler if settings.upscale > 1 else "film"
-        stages.append(
-            UpscaleStage(
-                scale=settings.upscale,
-                degrain=settings.degrain,
-                device=device,
-                regrain=regrain,
-                kind=kind,
-            )
-        )
-    return stages
 
 
 def settings_for(
@@ -230,58 +103,6 @@ def settings_for(
 
 
 # --------------------------------------------------------------------------- the summary
-
-
-@dataclass(frozen=True)
-class RestoreSummary:
-    input: str
-    output: str
-    codec: str
-    frames: int
-    seconds: float
-    fps: float
-    output_bytes: int
-    audio_streams: int
-    subtitle_streams: int
-    width: int = 0  # of the output
-    height: int = 0
-    chunks: int = 0
-    resumed_frames: int = 0  # frames an earlier, interrupted run had already written
-    damaged_frames: tuple[int, ...] = ()  # could not be decoded; the last good frame is repeated
-    notes: tuple[str, ...] = ()  # padding, preview, picks recorded...
-    # Busy seconds of each part (they overlap; their sum can exceed `seconds`).
-    decode_s: float = 0.0
-    stages_s: float = 0.0
-    encode_s: float = 0.0
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    def describe(self) -> str:
-        size = self.output_bytes / 1e6
-        text = (
-            f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
-            f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "
-            f"stream(s) copied -> {self.output}"
-        )
-        if self.resumed_frames:
-            text += f"\nresumed: {self.resumed_frames} frame(s) were done by an earlier run"
-        if self.damaged_frames:
-            shown = ", ".join(str(i) for i in self.damaged_frames[:20])
-            more = ", ..." if len(self.damaged_frames) > 20 else ""
-            text += (
-                f"\n{len(self.damaged_frames)} damaged frame(s) could not be decoded and repeat "
-                f"the frame before them: {shown}{more}"
-            )
-        for note in self.notes:
-            text += f"\nnote: {note}"
-        return text
-
-
-def _tree_size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
 
 
 # --------------------------------------------------------------------------- restore
@@ -374,30 +195,6 @@ def frames_per_batch(batch: int, pixels: int) -> int:
     return max(1, min(batch, BATCH_BYTES // (12 * max(1, pixels))))
 
 
-def _frame_batch(
-    frames: Sequence[Frame],
-    ycc: np.ndarray,
-    time_base: Fraction,
-    shot: int,
-    matrix: str,
-    *,
-    before: np.ndarray | None = None,
-    after: np.ndarray | None = None,
-) -> FrameBatch:
-    """The batch a stage gets for decoded `frames` whose float YCbCr is `ycc` (T, H, W, 3)."""
-    return FrameBatch(
-        y=np.ascontiguousarray(ycc[..., 0]),
-        cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
-        indices=np.array([f.index for f in frames], np.int64),
-        pts=np.array([f.pts for f in frames], np.int64),
-        time_base=time_base,
-        shot=shot,
-        matrix=matrix,
-        y_before=before,
-        y_after=after,
-    )
-
-
 def preview_frame(
     input: str | os.PathLike[str],
     index: int,
@@ -426,18 +223,18 @@ def preview_frame(
         frames = list(src.frames(lo, hi, fmt=fmt))
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
         range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
+        used = pick
+        for stage in stages:  # while the film is open: a stage may read the key frame
+            chosen = stage.begin_shot(0, shot, used, src)
+            if chosen is not None:
+                used = chosen
     ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
-    batch = _frame_batch(frames, ycc, info.time_base, 0, matrix)
-    used = pick
-    for stage in stages:
-        chosen = stage.begin_shot(0, shot, used)
-        if chosen is not None:
-            used = chosen
+    batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
     before = batch
     for stage in stages:
         w, h = stage.output_size(*batch.size)
         result = stage.process(batch)
-        _check_result(stage, batch, result, (w, h))
+        check_result(stage, batch, result, (w, h))
         batch = result
     k = index - lo
     y_in, y_out = before.y[k], batch.y[k]
@@ -782,218 +579,8 @@ class _Run:
     def _stream(
         self, ranges: list[tuple[int, int]], shots: list[Shot], picks: list[Pick | None]
     ) -> Iterator[tuple[Frame, np.ndarray, int]]:
-        """(decoded frame, output image, shot index) for every frame of `ranges`, in order.
-
-        Decoding and the stages run in threads; this generator runs in the
-        caller's thread. Closing it (or an error in the caller) stops them.
-        """
-        stop = threading.Event()
-        decoded: queue.Queue[Any] = queue.Queue(_QUEUE_DEPTH)
-        threads = [
-            threading.Thread(
-                target=self._decode_worker,
-                args=(ranges, shots, decoded, stop),
-                name="panchro-decode",
-                daemon=True,
-            )
-        ]
-        results = decoded
-        if self.stages:
-            results = queue.Queue(_QUEUE_DEPTH)
-            threads.append(
-                threading.Thread(
-                    target=self._stage_worker,
-                    args=(decoded, results, shots, picks, stop),
-                    name="panchro-stages",
-                    daemon=True,
-                )
-            )
-        for t in threads:
-            t.start()
-        try:
-            while True:
-                item = results.get()
-                if item is _END:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.error
-                frames, images, shot = item
-                if images is None:  # no stages: the decoded frames go out as they are
-                    images = [f.image for f in frames]
-                for frame, image in zip(frames, images, strict=True):
-                    yield frame, image, shot
-        finally:
-            stop.set()
-            for q in (decoded, results):
-                _drain(q)
-            for t in threads:
-                t.join(timeout=10)
-
-    def _decode_worker(
-        self,
-        ranges: list[tuple[int, int]],
-        shots: list[Shot],
-        out: queue.Queue[Any],
-        stop: threading.Event,
-    ) -> None:
-        starts = [s.start for s in shots]
-
-        def shot_of(i: int) -> int:
-            return max(0, bisect.bisect_right(starts, i) - 1)
-
-        ctx = self._context()
-
-        def item(group: list[Frame], shot: int, first: int, last: int) -> Any:
-            if group[0].index < first or group[0].index >= last:
-                return _Context(group, shot, after=group[0].index >= last)
-            return (group, None, shot)
-
-        try:
-            for first, last in ranges:
-                # A range that starts or ends inside a shot brings `ctx` frames of that shot
-                # from beyond its ends, for the stages that read neighbours.
-                lead = max(shots[shot_of(first)].start, first - ctx)
-                tail = min(shots[shot_of(last - 1)].end, last + ctx)
-                frames = self.src.frames(lead, tail, fmt=self.fmt, conceal=True)
-                group: list[Frame] = []
-                group_shot, group_end = -1, -1
-                t0 = time.perf_counter()
-                try:
-                    for frame in frames:
-                        i = frame.index
-                        if group and i >= group_end:
-                            self.timers["decode"] += time.perf_counter() - t0
-                            if not _put(out, item(group, group_shot, first, last), stop):
-                                return
-                            t0 = time.perf_counter()
-                            group = []
-                        if not group:
-                            group_shot = shot_of(i)
-                            shot = shots[group_shot]
-                            if i < first:
-                                group_end = first
-                            elif i >= last:
-                                group_end = tail
-                            else:
-                                batch_start = (
-                                    shot.start + (i - shot.start) // self.batch * self.batch
-                                )
-                                group_end = min(batch_start + self.batch, shot.end, last)
-                        group.append(frame)
-                finally:
-                    frames.close()  # type: ignore[attr-defined]
-                self.timers["decode"] += time.perf_counter() - t0
-                if group and not _put(out, item(group, group_shot, first, last), stop):
-                    return
-            _put(out, _END, stop)
-        except BaseException as exc:  # handed to the caller's thread, which raises it
-            _put(out, _Failure(exc), stop)
-
-    def _context(self) -> int:
-        """How many neighbouring frames the stages read on each side of a batch."""
-        return max((int(getattr(st, "context", 0)) for st in self.stages), default=0)
-
-    def _stage_worker(
-        self,
-        inp: queue.Queue[Any],
-        out: queue.Queue[Any],
-        shots: list[Shot],
-        picks: list[Pick | None],
-        stop: threading.Event,
-    ) -> None:
-        from panchro.engine.imaging import color
-
-        current = -1
-        dtype = np.uint16 if self.fmt == "yuv444p16" else np.uint8
-        ctx = self._context()
-
-        def run(frames: list, shot: int, ycc: np.ndarray, before: Any, after: Any) -> bool:
-            nonlocal current
-            t0 = time.perf_counter()
-            if shot != current:
-                current = shot
-                pick = picks[shot]
-                for stage in self.stages:
-                    chosen = stage.begin_shot(shot, shots[shot], pick)
-                    if chosen is not None:
-                        pick = chosen
-                        self.recorded[shot] = chosen
-            batch = _frame_batch(
-                frames, ycc, self.info.time_base, shot, self.matrix, before=before, after=after
-            )
-            for k, stage in enumerate(self.stages):
-                w, h = stage.output_size(*batch.size)
-                # Work inside a frame (the upscaler's tiles) moves the progress too; the
-                # encoding that follows counts as one more step.
-                with within(self.progress, len(frames), k, len(self.stages) + 1):
-                    result = stage.process(batch)
-                _check_result(stage, batch, result, (w, h))
-                batch = result
-            # Plane by plane, in bands: no frame-sized float copies of a huge result.
-            images = list(
-                color.encode_coded_planar(batch.y, batch.cbcr, range=self.range, dtype=dtype)
-            )
-            self.timers["stages"] += time.perf_counter() - t0
-            return _put(out, (frames, images, shot), stop)
-
-        def follows(earlier: list, shot_a: int, later: list, shot_b: int) -> bool:
-            """Whether `later` goes on from `earlier` in the same shot (no range gap)."""
-            return shot_a == shot_b and later[0].index == earlier[-1].index + 1
-
-        # With context, a batch waits for the next of its shot: (frames, shot, ycc, before).
-        pending: tuple[list, int, np.ndarray, Any] | None = None
-        # Frames decoded just before a range: the next batch's `before`, (frames, shot, luma).
-        lead: tuple[list, int, np.ndarray] | None = None
-        try:
-            while True:
-                item = _get(inp, stop)
-                if item is None:
-                    return
-                if item is _END or isinstance(item, _Failure):
-                    if pending is not None and not run(*pending, None):
-                        return
-                    _put(out, item, stop)
-                    return
-                if isinstance(item, _Context):
-                    frames, shot = item.frames, item.shot
-                else:
-                    frames, _, shot = item
-                t0 = time.perf_counter()
-                # Planar memory: a one-frame batch takes its planes from it without copies.
-                ycc = color.decode_coded_planar([f.image for f in frames], range=self.range)
-                self.timers["stages"] += time.perf_counter() - t0
-                if isinstance(item, _Context):
-                    if not item.after:
-                        lead = (frames, shot, ycc[-ctx:, ..., 0].copy())
-                        continue
-                    if pending is not None:
-                        p_frames, p_shot, p_ycc, p_before = pending
-                        pending = None
-                        after = ycc[:ctx, ..., 0].copy()
-                        if not follows(p_frames, p_shot, frames, shot):
-                            after = None
-                        if not run(p_frames, p_shot, p_ycc, p_before, after):
-                            return
-                    continue
-                if ctx == 0:
-                    if not run(frames, shot, ycc, None, None):
-                        return
-                    continue
-                before = None
-                if pending is not None:
-                    p_frames, p_shot, p_ycc, p_before = pending
-                    same = follows(p_frames, p_shot, frames, shot)
-                    after = ycc[:ctx, ..., 0].copy() if same else None
-                    if same:
-                        before = p_ycc[-ctx:, ..., 0].copy()
-                    if not run(p_frames, p_shot, p_ycc, p_before, after):
-                        return
-                if before is None and lead is not None and follows(lead[0], lead[1], frames, shot):
-                    before = lead[2]
-                lead = None
-                pending = (frames, shot, ycc, before)
-        except BaseException as exc:
-            _put(out, _Failure(exc), stop)
+        """(decoded frame, output image, shot index) for every frame of `ranges`, in order."""
+        return stream_frames(self, ranges, shots, picks)
 
     # ---------------------------------------------------------------- endings
 
@@ -1058,101 +645,9 @@ class _Run:
 # --------------------------------------------------------------------------- helpers
 
 
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_END = object()
-
-
-@dataclass
-class _Context:
-    """Frames decoded only to be a stage's context: just before or after a chunk inside a
-    shot, so a chunk rendered (or resumed) alone gives the frames an uninterrupted run does."""
-
-    frames: list[Frame]
-    shot: int
-    after: bool
-
-
-def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
-    """Put `item`, waiting while the queue is full; False if asked to stop meanwhile."""
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=_POLL_S)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _get(q: queue.Queue[Any], stop: threading.Event) -> Any:
-    """The next item, or None once asked to stop."""
-    while not stop.is_set():
-        try:
-            return q.get(timeout=_POLL_S)
-        except queue.Empty:
-            continue
-    return None
-
-
-def _drain(q: queue.Queue[Any]) -> None:
-    while True:
-        try:
-            q.get_nowait()
-        except queue.Empty:
-            return
-
-
-def _runs(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Adjacent [start, end) ranges merged: each run is decoded with one decoder."""
-    merged: list[tuple[int, int]] = []
-    for a, b in ranges:
-        if merged and merged[-1][1] == a:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _check_result(stage: Stage, before: FrameBatch, after: Any, size: tuple[int, int]) -> None:
-    if not isinstance(after, FrameBatch):
-        raise TypeError(f"stage {stage.key}: process() returned {type(after).__name__}")
-    if len(after) != len(before) or not np.array_equal(after.indices, before.indices):
-        raise ValueError(f"stage {stage.key}: process() changed the frames of the batch")
-    if after.size != size:
-        raise ValueError(
-            f"stage {stage.key}: process() gave {after.size[0]}x{after.size[1]} frames, "
-            f"output_size said {size[0]}x{size[1]}"
-        )
-
-
-def _pad(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Repeat the last column/row up to `size` (w, h)."""
-    h, w = image.shape[:2]
-    if (w, h) == size:
-        return image
-    pad = ((0, size[1] - h), (0, size[0] - w)) + ((0, 0),) * (image.ndim - 2)
-    return np.pad(image, pad, mode="edge")
-
-
-def _resize_nearest(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return image
-    rows = np.arange(height) * h // height
-    cols = np.arange(width) * w // width
-    return image[rows][:, cols]
-
-
 __all__ = [
     "BATCH_BYTES",
     "DEFAULT_BATCH",
-    "FrameBatch",
-    "RestoreSummary",
-    "Stage",
-    "build_stages",
     "frames_per_batch",
     "restore",
     "settings_for",

@@ -1,6 +1,6 @@
 """The model stages of the pipeline: colorize (pick -> refiner) and clean/upscale (upscaler).
 
-Each implements `pipeline.Stage`: `begin_shot` once per shot, then `process` on
+Each implements `batch.Stage`: `begin_shot` once per shot, then `process` on
 temporal batches of that shot's frames. They hold their models for the whole
 run, so weights load once; every result depends only on the batch and the
 shot's pick, which is what makes chunked, resumable renders exact.
@@ -21,15 +21,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from panchro.engine.errors import ModelMissingError
 from panchro.engine.imaging import color
 from panchro.engine.project import Pick
-from panchro.engine.restore.pipeline import FrameBatch
+from panchro.engine.restore.batch import FrameBatch, Stage
 from panchro.engine.shots import Shot
+
+if TYPE_CHECKING:
+    from panchro.engine.media import Source
+    from panchro.engine.project import Settings
 
 AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
 
@@ -55,8 +59,6 @@ def _weights_key(path: str | None) -> str:
 class ColorizeStage:
     """Colours every frame of a shot from the shot's pick."""
 
-    source: str  # the film, to read key frames for shots without a pick
-    fps: float | None = None
     seed: int = 0
     temperature: float = AUTO_TEMPERATURE
     device: str | None = None
@@ -106,24 +108,27 @@ class ColorizeStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+    def begin_shot(
+        self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
+    ) -> Pick | None:
         made = None
         if pick is None:
-            made = self._auto_pick(shot)
+            made = self._auto_pick(shot, film)
             pick = made
         self._hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
         return made
 
-    def _auto_pick(self, shot: Shot) -> Pick:
+    def _auto_pick(self, shot: Shot, film: Source) -> Pick:
         from panchro.engine import media
         from panchro.engine.inference import colorize
 
         loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
-        with media.open_source(self.source, fps=self.fps) as src:
-            info = src.info
-            fmt = "gray16" if info.bit_depth > 8 else "gray"
-            size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
-            luma = colorize.luma_of(src.read_frame(shot.key_frame, fmt=fmt, size=size).image)
+        # The run's open film: its key-frame reader is its own decoder, so this is safe
+        # beside the decode thread, and the film is not probed and indexed a second time.
+        info = film.info
+        fmt = "gray16" if info.bit_depth > 8 else "gray"
+        size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
+        luma = colorize.luma_of(film.read_frame(shot.key_frame, fmt=fmt, size=size).image)
         seed = auto_seed(self.seed, shot.start)
         found = colorize.sample_candidates(
             loaded, luma, k=1, seed=seed, temperature=self.temperature
@@ -221,7 +226,9 @@ class UpscaleStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width * self.scale, height * self.scale
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+    def begin_shot(
+        self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
+    ) -> Pick | None:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -247,3 +254,39 @@ class UpscaleStage:
             y=np.ascontiguousarray(restored, np.float32),
             cbcr=np.ascontiguousarray(np.moveaxis(chroma, -1, 1), np.float32),
         )
+
+
+def build_stages(
+    settings: Settings,
+    *,
+    seed: int = 0,
+    device: str | None = None,
+    all_picked: bool = False,
+    regrain: float = 0.0,
+) -> list[Stage]:
+    """The stages `settings` ask for, in order: colorize, then clean/upscale.
+
+    Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
+    shots without a pick a seeded sample of their key frame (`seed` is the run's
+    base seed; the pipeline hands the stage its open film) and needs the colorizer's weights unless
+    `all_picked` (every shot has a pick); without refiner weights it upsamples each shot's
+    28x28 pick and says so in the summary. Cleaning/upscaling needs the
+    upscaler for the scale; `regrain` (0..2) puts back that share of the source's
+    measured grain at the output size. ModelMissingError names any missing weights file.
+    """
+    stages: list[Stage] = []
+    if settings.colorize:
+        stages.append(ColorizeStage(seed=seed, device=device, require_colorizer=not all_picked))
+    if settings.upscale > 1 or settings.degrain > 0:
+        # The sharp enlarger has no x1 (cleaning is the film model's work).
+        kind = settings.upscaler if settings.upscale > 1 else "film"
+        stages.append(
+            UpscaleStage(
+                scale=settings.upscale,
+                degrain=settings.degrain,
+                device=device,
+                regrain=regrain,
+                kind=kind,
+            )
+        )
+    return stages

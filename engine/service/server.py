@@ -922,7 +922,7 @@ class Engine:
 
     def _stages(self, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:
         """Stages for these settings, built once per film and settings (weights load once)."""
-        from panchro.engine.restore.pipeline import build_stages
+        from panchro.engine.restore.stages import build_stages
 
         key = (
             path, fps, settings.colorize, settings.degrain, settings.upscale,
@@ -933,7 +933,7 @@ class Engine:
         if hit is not None:
             return hit
         # Checked lazily per shot: a missing colorizer is named when a shot needs it.
-        stages = build_stages(settings, source=path, fps=fps, seed=seed, all_picked=True)
+        stages = build_stages(settings, seed=seed, all_picked=True)
         with self._lock:
             self._stage_cache.clear()  # one set at a time: models are large
             self._stage_cache[key] = stages

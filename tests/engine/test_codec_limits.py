@@ -95,7 +95,7 @@ class _Enlarge:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width * self.scale, height * self.scale
 
-    def begin_shot(self, shot_index: int, shot: object, pick: object) -> None:
+    def begin_shot(self, shot_index: int, shot: object, pick: object, film: object) -> None:
         raise AssertionError("no work may start")
 
     def process(self, batch: object) -> object:

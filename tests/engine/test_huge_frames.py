@@ -18,6 +18,7 @@ import pytest
 from panchro.engine.imaging import color
 from panchro.engine.progress import Progress, ProgressState
 from panchro.engine.restore import pipeline
+from panchro.engine.restore.batch import FrameBatch
 from tests.makemedia import make_video, write_still
 
 # --- bounded memory ---------------------------------------------------------------------------
@@ -82,14 +83,12 @@ def test_colorize_stage_makes_no_frame_sized_copies_of_its_batch(tmp_path: Path)
     from panchro.engine.shots import Shot
     from tests.makemodels import save_small_refiner
 
-    stage = ColorizeStage(
-        "unused.mp4", refiner_path=str(save_small_refiner(tmp_path)), require_colorizer=False
-    )
+    stage = ColorizeStage(refiner_path=str(save_small_refiner(tmp_path)), require_colorizer=False)
     bins = np.full((2, 28, 28), 16, np.uint8)
-    stage.begin_shot(0, Shot(0, 3, 1), Pick(1, 1.0, 0, bins, locked=True))
+    stage.begin_shot(0, Shot(0, 3, 1), Pick(1, 1.0, 0, bins, locked=True), None)  # picked
     t, h, w = 3, 600, 800
     y = np.random.default_rng(0).random((t, h, w), dtype=np.float32) * 1.1 - 0.05
-    batch = pipeline.FrameBatch(
+    batch = FrameBatch(
         y=y,
         cbcr=np.zeros((t, 2, h, w), np.float32),
         indices=np.arange(t, dtype=np.int64),
@@ -147,13 +146,13 @@ def test_restore_shrinks_the_batch_for_big_frames_and_keeps_the_frames(
 
     def render(name: str) -> tuple[list[np.ndarray], list[list[int]]]:
         stage = ColorizeStage(
-            str(film), seed=3, refiner_path=str(models / "refiner.safetensors"),
+            seed=3, refiner_path=str(models / "refiner.safetensors"),
             colorizer_path=str(models / "colorizer.safetensors"),
         )  # fmt: skip
         seen: list[list[int]] = []
         process = stage.process
 
-        def spy(batch: pipeline.FrameBatch) -> pipeline.FrameBatch:
+        def spy(batch: FrameBatch) -> FrameBatch:
             seen.append(batch.indices.tolist())
             return process(batch)
 

@@ -27,8 +27,9 @@ from panchro.engine.errors import BadInputError, CancelledError, ModelMissingErr
 from panchro.engine.progress import Progress
 from panchro.engine.project import Pick, Project, Settings
 from panchro.engine.restore import pipeline
+from panchro.engine.restore.batch import FrameBatch, Stage
 from panchro.engine.restore.jobs import job_folder, plan_chunks
-from panchro.engine.restore.pipeline import FrameBatch, Stage
+from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
 from tests.makemedia import make_frame_folder, make_video
 
@@ -96,7 +97,7 @@ class ConstantChroma:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object, film: object) -> None:
         self.shots.append((shot_index, shot))
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -114,7 +115,7 @@ class DoubleNearest:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return 2 * width, 2 * height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object, film: object) -> None:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -135,7 +136,7 @@ class WindowMean:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object, film: object) -> None:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -251,7 +252,7 @@ class ThreadCount:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: object) -> None:
+    def begin_shot(self, shot_index: int, shot: Shot, pick: object, film: object) -> None:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -370,7 +371,9 @@ class AutoPick:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
-    def begin_shot(self, shot_index: int, shot: Shot, pick: Pick | None) -> Pick | None:
+    def begin_shot(
+        self, shot_index: int, shot: Shot, pick: Pick | None, film: object
+    ) -> Pick | None:
         self.given.append(pick)
         if pick is not None:
             return None
@@ -419,12 +422,12 @@ def test_preview_is_before_and_after_side_by_side(film: Path, tmp_path: Path) ->
 
 
 def test_stages_that_need_models_are_named(film: Path, tmp_path: Path) -> None:
-    assert pipeline.build_stages(Settings()) == []
+    assert build_stages(Settings()) == []
     with pytest.raises(ModelMissingError) as err:
-        pipeline.build_stages(Settings(colorize=True), source=film)
+        build_stages(Settings(colorize=True))
     assert "colorizer.safetensors" in str(err.value)
     with pytest.raises(ModelMissingError) as err:
-        pipeline.build_stages(Settings(upscale=2), source=film)
+        build_stages(Settings(upscale=2))
     assert "upscaler_x2.safetensors" in str(err.value)
     proc = _cli(str(film), str(tmp_path / "x.mp4"), "--colorize", "-q")
     _, stderr = proc.communicate(timeout=60)

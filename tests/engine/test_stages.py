@@ -11,6 +11,7 @@ import pytest
 from panchro.engine.project import Pick, Project
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
+from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
@@ -37,7 +38,7 @@ def _planes(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="yuv444p") for f in c.decode(video=0)]
 
 
-def _restore(film: Path, out: Path, stage: ColorizeStage, **kw) -> pipeline.RestoreSummary:
+def _restore(film: Path, out: Path, stage: ColorizeStage, **kw) -> RestoreSummary:
     return pipeline.restore(film, out, codec="ffv1", stages=[stage], batch=5, **kw)
 
 
@@ -49,7 +50,7 @@ def test_colour_comes_from_the_pick_and_luma_is_untouched(
     bins[0], bins[1] = 10, 24  # one flat colour: Cb -6/32, Cr +8/32
     proj.set_pick(0, Pick(seed=1, temperature=1.0, index=0, chroma=bins, locked=True))
     stage = ColorizeStage(
-        str(film), refiner_path=str(tmp_path / "none.safetensors"),
+        refiner_path=str(tmp_path / "none.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
     out = tmp_path / "out.mkv"
@@ -67,7 +68,7 @@ def test_colour_comes_from_the_pick_and_luma_is_untouched(
     assert any("no refiner weights" in n for n in stage.notes)
     again = tmp_path / "again.mkv"
     _restore(film, again, ColorizeStage(
-        str(film), refiner_path=str(tmp_path / "none.safetensors"),
+        refiner_path=str(tmp_path / "none.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     ), project=proj)  # fmt: skip
     assert all(np.array_equal(a, b) for a, b in zip(got, _planes(again), strict=True))
@@ -78,7 +79,6 @@ def test_refiner_colours_every_frame_alike_across_batches(
 ) -> None:
     def run(batch: int, name: str) -> list[np.ndarray]:
         stage = ColorizeStage(
-            str(film),
             refiner_path=str(models / "refiner.safetensors"),
             colorizer_path=str(models / "colorizer.safetensors"),
             seed=3,
@@ -99,7 +99,7 @@ def test_auto_picks_are_recorded_in_the_project(film: Path, models: Path, tmp_pa
     path = tmp_path / "film.panchro"
     proj.save(path)
     stage = ColorizeStage(
-        str(film), seed=9, refiner_path=str(tmp_path / "none.safetensors"),
+        seed=9, refiner_path=str(tmp_path / "none.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
     pipeline.restore(film, tmp_path / "o.mkv", codec="ffv1", stages=[stage], project=path)
@@ -142,7 +142,7 @@ def test_upscale_stage_sees_neighbours_across_batches(
 
 def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: Path) -> None:
     stage = ColorizeStage(
-        str(film), refiner_path=str(models / "refiner.safetensors"),
+        refiner_path=str(models / "refiner.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
     shown = pipeline.preview_frame(film, 14, [stage], shot=Shot(12, 24, 18))

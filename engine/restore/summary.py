@@ -1,0 +1,58 @@
+"""What a restore reports when done: `RestoreSummary`, printed by the CLI, sent to the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    input: str
+    output: str
+    codec: str
+    frames: int
+    seconds: float
+    fps: float
+    output_bytes: int
+    audio_streams: int
+    subtitle_streams: int
+    width: int = 0  # of the output
+    height: int = 0
+    chunks: int = 0
+    resumed_frames: int = 0  # frames an earlier, interrupted run had already written
+    damaged_frames: tuple[int, ...] = ()  # could not be decoded; the last good frame is repeated
+    notes: tuple[str, ...] = ()  # padding, preview, picks recorded...
+    # Busy seconds of each part (they overlap; their sum can exceed `seconds`).
+    decode_s: float = 0.0
+    stages_s: float = 0.0
+    encode_s: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        size = self.output_bytes / 1e6
+        text = (
+            f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
+            f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "
+            f"stream(s) copied -> {self.output}"
+        )
+        if self.resumed_frames:
+            text += f"\nresumed: {self.resumed_frames} frame(s) were done by an earlier run"
+        if self.damaged_frames:
+            shown = ", ".join(str(i) for i in self.damaged_frames[:20])
+            more = ", ..." if len(self.damaged_frames) > 20 else ""
+            text += (
+                f"\n{len(self.damaged_frames)} damaged frame(s) could not be decoded and repeat "
+                f"the frame before them: {shown}{more}"
+            )
+        for note in self.notes:
+            text += f"\nnote: {note}"
+        return text
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
