@@ -45,6 +45,8 @@ from panchro.engine.errors import OutputError
 from panchro.engine.fsutil import atomic_write
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from panchro.engine.media import MediaInfo
 
 log = logging.getLogger(__name__)
@@ -316,6 +318,21 @@ class Job:
         self.remove()
         return out
 
+    def writer(
+        self,
+        pending: Sequence[Chunk],
+        *,
+        codec: str,
+        bit_depth: int,
+        size: tuple[int, int],
+        source: MediaInfo,
+        fmt: str,
+    ) -> ChunkWriter:
+        """A writer of the frames of `pending`, in order: see `ChunkWriter`."""
+        return ChunkWriter(
+            self, pending, codec=codec, bit_depth=bit_depth, size=size, source=source, fmt=fmt
+        )
+
     def remove(self) -> None:
         remove_tree(self.folder)
 
@@ -351,6 +368,73 @@ class Job:
             if c.done and not self.path_of(c).exists():
                 log.warning("%s: chunk %s is missing; rendering it again", self.folder, c.file)
                 c.status, c.damaged = PENDING, []
+
+
+class ChunkWriter:
+    """Writes a job's pending chunks frame by frame: one encoder per chunk, opened at the
+    chunk's first frame, closed at its last, and only then the chunk is marked done in
+    the manifest (with the frames that were damaged in the source). `abort` drops a
+    chunk left half-written; the next run renders it again.
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        pending: Sequence[Chunk],
+        *,
+        codec: str,
+        bit_depth: int,
+        size: tuple[int, int],
+        source: MediaInfo,
+        fmt: str,
+    ) -> None:
+        self.job = job
+        self.codec, self.bit_depth, self.size, self.source, self.fmt = (
+            codec,
+            bit_depth,
+            size,
+            source,
+            fmt,
+        )
+        self._at = {c.start: c for c in pending}
+        self._chunk: Chunk | None = None
+        self._encoder: Any = None
+        self._damaged: list[int] = []
+
+    def write(self, index: int, pts: int, image: np.ndarray, *, damaged: bool = False) -> None:
+        """Frame `index` (presentation time `pts` in the film's time base), coded planes."""
+        from panchro.engine import media
+
+        if self._encoder is None:
+            chunk = self._at[index]
+            self._encoder = media.VideoWriter(
+                self.job.path_of(chunk),
+                codec=self.codec,
+                bit_depth=self.bit_depth,
+                width=self.size[0],
+                height=self.size[1],
+                time_base=self.source.time_base,
+                fps=self.source.fps,
+                source=self.source,
+                remux=False,
+                overwrite=True,
+                first_index=chunk.start,
+            )
+            self._chunk, self._damaged = chunk, []
+        chunk = self._chunk
+        assert chunk is not None
+        self._encoder.write(image, pts - chunk.offset, fmt=self.fmt)
+        if damaged:
+            self._damaged.append(index)
+        if index == chunk.end - 1:
+            self._encoder.close()
+            self._encoder = None
+            self.job.mark_done(chunk, self._damaged)
+
+    def abort(self) -> None:
+        if self._encoder is not None:
+            self._encoder.abort()
+            self._encoder = None
 
 
 def remove_tree(path: Path) -> None:

@@ -477,45 +477,24 @@ class _Run:
         picks: list[Pick | None],
         size: tuple[int, int],
     ) -> None:
-        media, info = self._media, self.info
         ranges = _runs([(c.start, c.end) for c in pending])
-        chunk_at = {c.start: c for c in pending}
-        writer: Any = None
-        chunk: Any = None
-        damaged: list[int] = []
+        writer = job.writer(
+            pending,
+            codec=self.codec,
+            bit_depth=self.bit_depth,
+            size=size,
+            source=self.info,
+            fmt=self.fmt,
+        )
         try:
-            stream = contextlib.closing(self._stream(ranges, shots, picks))
-            with stream as frames:
+            with contextlib.closing(self._stream(ranges, shots, picks)) as frames:
                 for frame, image, shot in frames:
-                    if writer is None:
-                        chunk = chunk_at[frame.index]
-                        writer = media.VideoWriter(
-                            job.path_of(chunk),
-                            codec=self.codec,
-                            bit_depth=self.bit_depth,
-                            width=size[0],
-                            height=size[1],
-                            time_base=info.time_base,
-                            fps=info.fps,
-                            source=info,
-                            remux=False,
-                            overwrite=True,
-                            first_index=chunk.start,
-                        )
-                        damaged = []
                     t0 = time.perf_counter()
-                    writer.write(_pad(image, size), frame.pts - chunk.offset, fmt=self.fmt)
-                    if frame.damaged:
-                        damaged.append(frame.index)
-                    if frame.index == chunk.end - 1:
-                        writer.close()
-                        writer = None
-                        job.mark_done(chunk, damaged)
+                    writer.write(frame.index, frame.pts, _pad(image, size), damaged=frame.damaged)
                     self.timers["encode"] += time.perf_counter() - t0
                     self.progress.advance(stage=f"shot {shot + 1}/{len(shots)}")
         finally:
-            if writer is not None:
-                writer.abort()
+            writer.abort()
 
     # ---------------------------------------------------------------- preview
 
