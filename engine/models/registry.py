@@ -1,10 +1,11 @@
-"""The models Panchro knows, by name. An explicit dict: nothing is found by scanning file names.
+"""The models Panchro knows, with their code: how to build each network, its config class.
 
-Each entry says how to build the network from its config and where its weights
-live (`panchro.engine.paths.models_dir()` / filename). To add a model (the
-refiner, the upscaler), write its module with a frozen config dataclass that
-has `to_dict()` / `from_dict()` and a `build(config)`, then add one line to
-`REGISTRY` below. An entry exists only once its network does.
+The names, weights files and descriptions are `panchro.engine.models.names.MODELS` (plain
+data, no torch); `REGISTRY` adds to each the network's code, found through `_CODE` by the
+module the entry names. Nothing is found by scanning file names. To add a model (the refiner,
+the upscaler), write its module with a frozen config dataclass that has `to_dict()` /
+`from_dict()` and a `build(config)`, add its entry to `names.MODELS` and, for a new module,
+one line to `_CODE` below. An entry exists only once its network does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch import nn
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.models import colorizer, refiner, upscaler
+from panchro.engine.models.names import MODELS
 from panchro.engine.paths import models_dir
 
 
@@ -30,50 +32,23 @@ class ModelSpec:
     description: str
 
 
-def _upscaler_spec(scale: int, kind: str) -> ModelSpec:
-    name = upscaler.model_name(scale, kind)
-    if kind == "sharp":
-        what = (
-            f"single-frame luma enlargement x{scale} for clean sources (photos, good transfers):"
-            " trained on the plain bicubic shrink; keeps grain"
-        )
-    else:
-        what = f"multi-frame luma restoration x{scale}: a window of luma frames -> the middle" + (
-            " frame cleaned and enlarged" if scale > 1 else " frame cleaned"
-        )
-    return ModelSpec(
-        name=name,
-        filename=f"{name}.safetensors",
-        build_fn=upscaler.build,
-        config_cls=upscaler.UpscalerConfig,
-        description=what,
-    )
-
+# The code behind each module that `names.MODELS` points at: (build, config class).
+_CODE: dict[str, tuple[Callable[[Any], nn.Module], type]] = {
+    colorizer.__name__: (colorizer.build, colorizer.ColorizerConfig),
+    refiner.__name__: (refiner.build, refiner.RefinerConfig),
+    # one network, an entry per scale and kind: the config's model_name says which a file is
+    upscaler.__name__: (upscaler.build, upscaler.UpscalerConfig),
+}
 
 REGISTRY: dict[str, ModelSpec] = {
-    "colorizer": ModelSpec(
-        name="colorizer",
-        filename="colorizer.safetensors",
-        build_fn=colorizer.build,
-        config_cls=colorizer.ColorizerConfig,
-        description="PixColor-style key-frame colorizer: ResNet conditioning + gated PixelCNN"
-        " over 28x28 Cb/Cr, 32 bins each",
-    ),
-    "refiner": ModelSpec(
-        name="refiner",
-        filename="refiner.safetensors",
-        build_fn=refiner.build,
-        config_cls=refiner.RefinerConfig,
-        description="refinement U-Net: grey frame at working resolution + 28x28 Cb/Cr hint"
-        " -> Cb/Cr at working resolution (a residual on the upsampled hint)",
-    ),
-    # one network, an entry per scale and kind: the config's model_name says which a file is
-    **{
-        upscaler.model_name(s, kind): _upscaler_spec(s, kind)
-        for kind in upscaler.KINDS
-        for s in upscaler.SCALES
-        if kind == "film" or s > 1
-    },
+    entry.name: ModelSpec(
+        name=entry.name,
+        filename=entry.filename,
+        build_fn=_CODE[entry.module][0],
+        config_cls=_CODE[entry.module][1],
+        description=entry.description,
+    )
+    for entry in MODELS.values()
 }
 
 

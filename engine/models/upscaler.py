@@ -34,12 +34,12 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-SCALES = (1, 2, 4)
+from panchro.engine.models.names import UPSCALER_KINDS, UPSCALER_SCALES, upscaler_name
+
+SCALES = UPSCALER_SCALES  # the registry has one entry per scale and kind
 PRESETS = ("fast", "quality", "small")
-# What a model was trained to undo. "film": blur, grain, noise, dust, compression (the
-# robust path, and the only one at x1); "sharp": the plain bicubic shrink of clean
-# pictures (the benchmarks' degradation: sharper on clean sources, it keeps grain).
-KINDS = ("film", "sharp")
+# What a model was trained to undo: "film" or "sharp" (see `names.UPSCALER_KINDS`).
+KINDS = UPSCALER_KINDS
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class UpscalerConfig:
 
 def model_name(scale: int, kind: str = "film") -> str:
     """The registry name of the upscaler for `scale` and `kind`."""
-    return f"upscaler_x{scale}" + ("_sharp" if kind == "sharp" else "")
+    return upscaler_name(scale, kind)
 
 
 class ResBlock(nn.Module):

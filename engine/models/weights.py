@@ -187,5 +187,7 @@ def model_status(name: str, directory: Path | None = None) -> dict[str, Any]:
         meta = read_meta(path, expect=name)
     except BadInputError as err:
         return {**result, "status": "corrupt", "error": str(err)}
+    except Exception as err:  # a status never raises over a file it could not read
+        return {**result, "status": "corrupt", "error": f"cannot check: {_first_line(err)}"}
     status = "ready" if meta["card"].get("trained") is True else "untrained"
     return {**result, "status": status, "meta": meta}

@@ -13,6 +13,7 @@ import os
 import platform
 import queue
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -150,6 +151,27 @@ def test_hello_reports_versions_device_and_models(engine: CountingClient) -> Non
         assert path == models_dir() / f"{name}.safetensors"
         # What is on disk, not a guess: no file is "missing", a file is anything else.
         assert (st["status"] == "missing") == (not path.exists()), (name, st)
+
+
+def test_the_reader_thread_checks_models_without_torch() -> None:
+    """The server reads the model list from `models.names` and checks files quickly, on the
+    reader thread: neither imports torch (the registry, which does, is built from that list)."""
+    code = (
+        "import sys\n"
+        "from panchro.engine.errors import ModelMissingError\n"
+        "from panchro.engine.models.names import MODELS\n"
+        "from panchro.engine.service import server\n"
+        "from panchro.engine.service.handlers.status import require_models\n"
+        "for name in MODELS:\n"
+        "    try:\n"
+        "        require_models([name], 'test', quick=True)\n"
+        "    except ModelMissingError:\n"
+        "        pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "from panchro.engine.models.registry import REGISTRY\n"
+        "assert list(REGISTRY) == list(MODELS)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=TIMEOUT)
 
 
 def test_hello_with_another_protocol_is_refused_and_the_engine_goes_on(

@@ -1,0 +1,25 @@
+"""The engine's requests, one module a concern, and `HANDLERS`: the dispatch table.
+
+`HANDLERS` maps each request type the lanes answer to its `Handler` (parse on the reader
+thread, run on its lane). `hello`, `cancel` and `shutdown` are not here: the server answers
+them at once itself.
+
+- `common`: the work item, the answer, the session, parameter checks, picture helpers
+- `films`: open, close, frame (the light lane)
+- `colour`: shots, sample_keyframe
+- `restore`: preview, render
+- `projects`: save_project, load_project
+- `status`: models and runtime, as `hello` reports them; the model checks
+"""
+
+from __future__ import annotations
+
+from panchro.engine.service.handlers import colour, films, projects, restore
+from panchro.engine.service.handlers.common import Handler
+
+HANDLERS: dict[str, Handler] = {
+    **films.HANDLERS,
+    **colour.HANDLERS,
+    **restore.HANDLERS,
+    **projects.HANDLERS,
+}

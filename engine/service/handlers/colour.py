@@ -1,0 +1,176 @@
+"""Jobs that prepare colouring: `shots` (cut detection) and `sample_keyframe` (K colourings).
+
+Both run on the job lane with progress and cancel, each with a decoder of its own (an open
+film's decoder belongs to the light lane). `sample_keyframe` keeps its candidates in the
+session under a key, the newest KEEP_CANDIDATES of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from panchro.engine.progress import Progress
+from panchro.engine.service.handlers.common import (
+    JOBS,
+    Answer,
+    Handler,
+    RequestError,
+    Session,
+    Work,
+    encode_image,
+    in_range,
+    max_side_of,
+    param,
+    preview_size,
+    source_of,
+    upright,
+)
+from panchro.engine.service.handlers.status import model_status, require_models
+from panchro.engine.service.protocol import ErrorCode, Request
+
+# The engine's logger, as its log events have always named it.
+log = logging.getLogger("panchro.engine.service.server")
+
+MAX_K = 64
+# How many sample_keyframe results stay addressable by key (each is K x 1,568 bytes).
+KEEP_CANDIDATES = 256
+
+
+def parse_shots(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    return source_of(session, body, allow_path=False)
+
+
+def shots(session: Session, work: Work) -> Answer:
+    from panchro.engine import media
+    from panchro.engine import shots as cuts
+
+    with media.open_source(work.params["path"], fps=work.params["fps"]) as src:
+        progress = Progress(
+            src.info.frame_count, session.progress(work), stage="shots", cancel=work.cancel
+        )
+        found = cuts.detect_shots(src, progress=progress)
+        count = src.info.frame_count
+    log.info("film %s: %d shot(s)", work.params["film"], len(found))
+    return Answer({"shots": [s.to_dict() for s in found], "frame_count": count})
+
+
+def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film = session.film(param(body, "film", int))
+    index = param(body, "index", int)
+    k = param(body, "k", int, 8)
+    in_range(body, "k", k, 1, MAX_K)
+    seed = param(body, "seed", int, None)
+    if seed is not None:
+        in_range(body, "seed", seed, 0, 2**63 - 1)
+    temperature = param(body, "temperature", float, 1.0)
+    in_range(body, "temperature", temperature, 0.0, 10.0)  # 0: the likeliest colours
+    max_side = max_side_of(body)
+    quality = param(body, "quality", int, 88)
+    in_range(body, "quality", quality, 1, 100)
+    n = film.source.info.frame_count
+    if not 0 <= index < n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"sample_keyframe: index {index} is outside the film (0..{n - 1})",
+        )
+    require_models(["colorizer"], "sample_keyframe", quick=True)
+    return {
+        "film": film.handle,
+        "index": index,
+        "k": k,
+        "seed": seed,
+        "temp": temperature,
+        "max_side": max_side,
+        "quality": quality,
+    }
+
+
+def sample_keyframe(session: Session, work: Work) -> Answer:
+    """K candidates: previews in the blob, their 28x28 bins kept under a key and sent back
+    as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
+    from panchro.engine.inference import colorize
+
+    p = work.params
+    st = model_status("colorizer")
+    if st["status"] not in ("ready", "untrained"):
+        require_models(["colorizer"], "sample_keyframe")  # raises, naming the file
+    loaded = colorize.load_colorizer(st["path"])
+    from panchro.engine import media
+    from panchro.engine.imaging import color
+
+    film = session.film(p["film"])
+    # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
+    with media.open_source(film.path, fps=film.fps) as src:
+        info = src.info
+        size = preview_size(info, p["max_side"])
+        fmt = "gray16" if info.bit_depth > 8 else "gray"
+        # The model sees the frame as decoded (no rotation): the chroma then lines up
+        # with the frames the pipeline colorizes. Only the previews are turned upright.
+        luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
+    rows = loaded.model.config.chroma_size
+    progress = Progress(rows, session.progress(work), stage="sample", cancel=work.cancel)
+
+    def step(done: int, total: int) -> None:
+        progress.advance(done - progress.done)
+
+    found = colorize.sample_candidates(
+        loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step
+    )
+    progress.finish()
+    matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+    refiner = colorize.load_refiner(device=loaded.device)  # as the render will colour it
+    blob = bytearray()
+    listed = []
+    for n in range(found.k):
+        rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner)
+        rgb = upright(rgb, info.rotation)
+        jpeg = encode_image(rgb, "image/jpeg", p["quality"])
+        listed.append(
+            {
+                "n": n,
+                "offset": len(blob),
+                "length": len(jpeg),
+                "chroma": colorize.encode_bins(found.bins[n]),
+            }
+        )
+        blob += jpeg
+    key = _keep_candidates(session, film.handle, p["index"], found)
+    height, width = rgb.shape[:2]
+    log.info(
+        "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
+        found.k, film.handle, p["index"], found.seconds, found.seed,
+        "trained" if loaded.trained else "UNTRAINED",
+    )  # fmt: skip
+    data = {
+        "key": key,
+        "index": p["index"],
+        "k": found.k,
+        "seed": found.seed,
+        "temperature": found.temperature,
+        "seconds": found.seconds,
+        "width": width,
+        "height": height,
+        "chroma_size": int(found.bins.shape[-1]),
+        "trained": loaded.trained,
+        "model": {"scale": loaded.scale, "steps": loaded.steps, "device": loaded.device},
+        "refined": refiner is not None,
+        "candidates": listed,
+    }
+    return Answer(data, bytes(blob), "image/jpeg")
+
+
+def _keep_candidates(session: Session, film: int, index: int, found: Any) -> str:
+    with session.lock:
+        session.next_key += 1
+        key = f"c{session.next_key}"
+        session.candidates[key] = (film, index, found)
+        while len(session.candidates) > KEEP_CANDIDATES:
+            session.candidates.pop(next(iter(session.candidates)))
+    return key
+
+
+HANDLERS: dict[str, Handler] = {
+    Request.SHOTS: Handler(parse_shots, shots, JOBS),
+    Request.SAMPLE_KEYFRAME: Handler(parse_sample_keyframe, sample_keyframe, JOBS),
+}

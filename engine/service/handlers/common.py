@@ -1,0 +1,203 @@
+"""What every request handler shares: the work item, the answer, the session, parameters.
+
+A handler is a pair of functions (`Handler`): `parse(session, body)` runs on the reader
+thread, checks the request's parameters and returns them (or raises `RequestError`);
+`run(session, work)` runs on the handler's lane and returns an `Answer`. The `Session` holds
+what requests share (open films, kept candidates, built stages) under the engine's lock.
+Also here: the frame and preview helpers the films and the jobs both use.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from panchro.engine.progress import ProgressState
+from panchro.engine.service.protocol import ErrorCode
+
+FRAME_MAX_SIDE_DEFAULT = 640
+FRAME_MAX_SIDE_RANGE = (64, 1920)
+IMAGE_TYPES = ("image/jpeg", "image/png")
+
+# The lanes a handler's work runs on (see the server's docstring).
+LIGHT = "light"
+JOBS = "jobs"
+
+
+class RequestError(Exception):
+    """A request that cannot be answered, with the protocol error code to send."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Work:
+    id: int
+    type: str
+    params: dict[str, Any]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    reason: str = "cancel"  # why `cancel` was set: "cancel" or "shutdown"
+
+
+@dataclass
+class Film:
+    handle: int
+    path: str
+    fps: float | None
+    source: Any  # media.Source; only the light lane touches it
+
+
+@dataclass
+class Answer:
+    data: dict[str, Any]
+    blob: bytes = b""
+    blob_type: str | None = None
+
+
+class Session:
+    """What the requests of one engine share; `lock` is the engine's lock."""
+
+    def __init__(
+        self,
+        lock: threading.Lock,
+        progress: Callable[[Work], Callable[[ProgressState], None]],
+    ) -> None:
+        self.lock = lock
+        # `progress(work)`: a callback that sends `work`'s progress events while it is in flight.
+        self.progress = progress
+        self.films: dict[int, Film] = {}
+        self.next_film = 1
+        # sample_keyframe results by key, oldest first: (film, frame, Candidates)
+        self.candidates: dict[str, tuple[int, int, Any]] = {}
+        self.next_key = 0
+        self.stage_cache: dict[tuple, list[Any]] = {}
+
+    def film(self, handle: int) -> Film:
+        with self.lock:
+            film = self.films.get(handle)
+        if film is None:
+            raise RequestError(ErrorCode.NOT_OPEN, f"film {handle} is not open (open it first)")
+        return film
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one request type is answered: `parse` on the reader thread, `run` on `lane`."""
+
+    parse: Callable[[Session, dict[str, Any]], dict[str, Any]]
+    run: Callable[[Session, Work], Answer]
+    lane: str  # LIGHT or JOBS
+
+
+# --- parameters -----------------------------------------------------------------------------
+
+_REQUIRED: Any = object()
+
+
+def param(body: dict[str, Any], name: str, kind: type, default: Any = _REQUIRED) -> Any:
+    """`body[name]` checked to be of `kind` (int, float, bool, str, list, dict); `None` counts as
+    absent."""
+    where = f"{body.get('type')}: parameter '{name}'"
+    value = body.get(name)
+    if value is None:
+        if default is _REQUIRED:
+            raise RequestError(ErrorCode.BAD_REQUEST, f"{where} is missing")
+        return default
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        value = float(value) if ok else value
+    elif kind is str:
+        ok = isinstance(value, str) and value != ""
+    elif kind in (list, dict):
+        ok = isinstance(value, kind)
+    else:  # pragma: no cover - a programming error
+        raise TypeError(kind)
+    if not ok:
+        noun = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+                list: "a list", dict: "an object"}  # fmt: skip
+        shown = json.dumps(value)[:60]
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{where} must be {noun[kind]}, got {shown}")
+    return value
+
+
+def in_range(body: dict[str, Any], name: str, value: int | float, lo: float, hi: float) -> None:
+    if not lo <= value <= hi:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: parameter '{name}' must be within {lo}..{hi}, got {value}",
+        )
+
+
+def max_side_of(body: dict[str, Any]) -> int:
+    """The `max_side` a picture request asks for, held within FRAME_MAX_SIDE_RANGE."""
+    max_side = param(body, "max_side", int, FRAME_MAX_SIDE_DEFAULT)
+    return min(max(max_side, FRAME_MAX_SIDE_RANGE[0]), FRAME_MAX_SIDE_RANGE[1])
+
+
+def source_of(session: Session, body: dict[str, Any], *, allow_path: bool) -> dict[str, Any]:
+    """The film a job works on, as a path (jobs open their own decoder)."""
+    has_film, has_path = body.get("film") is not None, body.get("path") is not None
+    if allow_path and has_film == has_path:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"{body.get('type')}: give exactly one of 'film' or 'path'"
+        )
+    if has_film or not allow_path:
+        film = session.film(param(body, "film", int))
+        return {"film": film.handle, "path": film.path, "fps": film.fps}
+    fps = param(body, "fps", float, None)
+    return {"film": None, "path": param(body, "path", str), "fps": fps}
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+# --- pictures -------------------------------------------------------------------------------
+
+
+def preview_size(info: Any, max_side: int) -> tuple[int, int]:
+    """Decode size for a preview: square pixels, longest side at most `max_side`, never larger
+    than the film itself (a preview is for looking, upscaling it helps nobody)."""
+    from panchro.engine import media
+
+    sar = info.sample_aspect_ratio
+    width = info.width * float(sar) if sar and float(sar) > 0 else float(info.width)
+    width_i = max(2, round(width))
+    limit = min(max_side, max(width_i, info.height))
+    return media.fit_size(width_i, info.height, limit)
+
+
+def upright(image: Any, rotation: int) -> Any:
+    """`image` turned as a player shows it: `rotation` is clockwise, as a player turns the
+    picture; rot90 with k > 0 turns counter-clockwise, hence the minus."""
+    if not rotation % 360:
+        return image
+    import numpy as np
+
+    return np.ascontiguousarray(np.rot90(image, -((rotation % 360) // 90)))
+
+
+def encode_image(rgb: Any, blob_type: str, quality: int = 85) -> bytes:
+    """RGB uint8 (H, W, 3) as JPEG or PNG bytes."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    image = Image.fromarray(rgb)
+    if blob_type == "image/png":
+        # Level 1: previews are thrown away soon; speed matters more than bytes.
+        image.save(buf, format="PNG", compress_level=1)
+    else:
+        image.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()

@@ -1,0 +1,134 @@
+"""The light lane's requests: `open` and `close` a film, and `frame` (one picture, resized).
+
+They are quick and run one after another on the light lane, which owns each open film's
+decoder (`Film.source`); a queued `frame` is superseded by a newer one for the same film
+(the server does that). Jobs never touch these decoders: they open their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from panchro.engine.errors import CancelledError
+from panchro.engine.service.handlers.common import (
+    IMAGE_TYPES,
+    LIGHT,
+    Answer,
+    Film,
+    Handler,
+    RequestError,
+    Session,
+    Work,
+    encode_image,
+    in_range,
+    max_side_of,
+    param,
+    preview_size,
+    upright,
+)
+from panchro.engine.service.protocol import ErrorCode, Request
+
+# The engine's logger, as its log events have always named it.
+log = logging.getLogger("panchro.engine.service.server")
+
+
+def parse_film(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    return {"film": param(body, "film", int)}
+
+
+def parse_open(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    fps = param(body, "fps", float, None)
+    if fps is not None:
+        in_range(body, "fps", fps, 0.001, 1000)
+    return {"path": param(body, "path", str), "fps": fps}
+
+
+def open_film(session: Session, work: Work) -> Answer:
+    from panchro.engine import media
+
+    path, fps = work.params["path"], work.params["fps"]
+    source = media.open_source(path, fps=fps)
+    with session.lock:
+        handle = session.next_film
+        session.next_film += 1
+        session.films[handle] = Film(handle, path, fps, source)
+    info = source.info
+    log.info(
+        "opened film %d: %s (%dx%d, %d frames)",
+        handle, path, info.width, info.height, info.frame_count,
+    )  # fmt: skip
+    return Answer({"film": handle, "info": info.to_dict()})
+
+
+def close_film(session: Session, work: Work) -> Answer:
+    film = session.film(work.params["film"])
+    with session.lock:
+        session.films.pop(film.handle, None)
+    film.source.close()
+    return Answer({"film": film.handle})
+
+
+def parse_frame(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film = param(body, "film", int)
+    index = param(body, "index", int, None)
+    time_s = param(body, "time_s", float, None)
+    if (index is None) == (time_s is None):
+        raise RequestError(ErrorCode.BAD_REQUEST, "frame: give exactly one of 'index' or 'time_s'")
+    max_side = max_side_of(body)
+    blob_type = param(body, "blob_type", str, IMAGE_TYPES[0])
+    if blob_type not in IMAGE_TYPES:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"frame: 'blob_type' must be one of {', '.join(IMAGE_TYPES)}, got {blob_type!r}",
+        )
+    quality = param(body, "quality", int, 85)
+    in_range(body, "quality", quality, 1, 100)
+    return {
+        "film": film,
+        "index": index,
+        "time_s": time_s,
+        "max_side": max_side,
+        "blob_type": blob_type,
+        "quality": quality,
+    }
+
+
+def frame(session: Session, work: Work) -> Answer:
+    p = work.params
+    film = session.film(p["film"])
+    src = film.source
+    info = src.info
+    n = info.frame_count
+    if p["index"] is not None:
+        index = p["index"]
+    else:
+        if p["time_s"] < 0:
+            raise RequestError(ErrorCode.BAD_REQUEST, "frame: 'time_s' must not be negative")
+        index = src.index_at(p["time_s"])
+    if not 0 <= index < n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"frame: index {index} is outside the film (0..{n - 1})"
+        )
+    size = preview_size(info, p["max_side"])
+    decoded = src.read_frame(index, fmt="rgb24", size=size)
+    if work.cancel.is_set():
+        raise CancelledError("cancelled")
+    image = upright(decoded.image, info.rotation)
+    blob = encode_image(image, p["blob_type"], p["quality"])
+    height, width = image.shape[:2]
+    data = {
+        "index": decoded.index,
+        "pts": decoded.pts,
+        "time_s": decoded.time_s,
+        "width": width,
+        "height": height,
+    }
+    return Answer(data, blob, p["blob_type"])
+
+
+HANDLERS: dict[str, Handler] = {
+    Request.OPEN: Handler(parse_open, open_film, LIGHT),
+    Request.CLOSE: Handler(parse_film, close_film, LIGHT),
+    Request.FRAME: Handler(parse_frame, frame, LIGHT),
+}

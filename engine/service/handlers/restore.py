@@ -1,0 +1,251 @@
+"""Jobs that restore: `preview` (one frame before | after) and `render` (the whole film out).
+
+Both take the same restoration settings and shots/picks (`parse_restoration`), check the
+models those need without importing torch, and share one set of built stages per film and
+settings in the session (the weights load once).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from panchro.engine.errors import CancelledError
+from panchro.engine.progress import Progress
+from panchro.engine.service.handlers.common import (
+    JOBS,
+    Answer,
+    Handler,
+    RequestError,
+    Session,
+    Work,
+    encode_image,
+    in_range,
+    max_side_of,
+    one_line,
+    param,
+    preview_size,
+    source_of,
+    upright,
+)
+from panchro.engine.service.handlers.status import require_models
+from panchro.engine.service.protocol import ErrorCode, Request
+
+# The engine's logger, as its log events have always named it.
+log = logging.getLogger("panchro.engine.service.server")
+
+
+def parse_restoration(body: dict[str, Any], what: str) -> dict[str, Any]:
+    """The restoration settings and the shots/picks a preview or render may carry."""
+    from panchro.engine.project import Pick, Settings
+    from panchro.engine.shots import Shot
+
+    colorize = param(body, "colorize", bool, False)
+    degrain = param(body, "degrain", float, 0.0)
+    in_range(body, "degrain", degrain, 0.0, 1.0)
+    upscale = param(body, "upscale", int, 1)
+    if upscale not in (1, 2, 4):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"{what}: 'upscale' must be 1, 2 or 4, got {upscale}"
+        )
+    upscaler = param(body, "upscaler", str, "film")
+    if upscaler not in ("film", "sharp"):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"{what}: 'upscaler' must be film or sharp, got {upscaler!r}"
+        )
+    if upscale == 1:
+        upscaler = "film"  # cleaning at x1 is the film model's work
+    seed = param(body, "seed", int, 0)
+    in_range(body, "seed", seed, 0, 2**31 - 1)
+    shots_in = param(body, "shots", list, None)
+    picks_in = param(body, "picks", list, None)
+    shots: list[Shot] | None = None
+    picks: list[Any] = []
+    try:
+        if shots_in is not None:
+            shots = [
+                Shot(int(s["start"]), int(s["end"]), int(s.get("key_frame", s["start"])))
+                for s in shots_in
+            ]
+        if picks_in is not None:
+            if shots is None or len(picks_in) != len(shots):
+                raise ValueError("'picks' needs 'shots', one pick (or null) per shot")
+            picks = [
+                None if d is None else Pick.from_dict(d, f"picks[{i}]")
+                for i, d in enumerate(picks_in)
+            ]
+    except Exception as exc:  # the project module's own messages say what is wrong
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {one_line(exc)}") from None
+    needed = []
+    if colorize and (shots is None or any(p is None for p in picks) or not picks):
+        needed.append("colorizer")  # some shot needs an automatic pick
+    if upscale > 1 or degrain > 0:
+        needed.append(f"upscaler_x{upscale}" + ("_sharp" if upscaler == "sharp" else ""))
+    require_models(needed, what, quick=True)
+    settings = Settings(colorize=colorize, degrain=degrain, upscale=upscale, upscaler=upscaler)
+    return {"settings": settings, "seed": seed, "shots": shots, "picks": picks}
+
+
+def _stages(session: Session, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:
+    """Stages for these settings, built once per film and settings (weights load once)."""
+    from panchro.engine.restore.stages import build_stages
+
+    key = (
+        path, fps, settings.colorize, settings.degrain, settings.upscale,
+        settings.upscaler, seed,
+    )  # fmt: skip
+    with session.lock:
+        hit = session.stage_cache.get(key)
+    if hit is not None:
+        return hit
+    # Checked lazily per shot: a missing colorizer is named when a shot needs it.
+    stages = build_stages(settings, seed=seed, all_picked=True)
+    with session.lock:
+        session.stage_cache.clear()  # one set at a time: models are large
+        session.stage_cache[key] = stages
+    return stages
+
+
+def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film = session.film(param(body, "film", int))
+    index = param(body, "index", int)
+    n = film.source.info.frame_count
+    if not 0 <= index < n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"preview: index {index} is outside the film (0..{n - 1})"
+        )
+    params = parse_restoration(body, "preview")
+    settings = params["settings"]
+    if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            "preview: nothing to restore (set colorize, degrain or upscale)",
+        )
+    max_side = max_side_of(body)
+    quality = param(body, "quality", int, 88)
+    in_range(body, "quality", quality, 1, 100)
+    return {
+        **params,
+        "film": film.handle,
+        "index": index,
+        "max_side": max_side,
+        "quality": quality,
+    }
+
+
+def preview(session: Session, work: Work) -> Answer:
+    """One frame before | after the stages as a render would make it, and how far its luma
+    moved (x16, as grey), for the compare view. The blob holds three JPEGs."""
+    import numpy as np
+    from PIL import Image
+
+    from panchro.engine.restore.pipeline import preview_frame
+
+    p = work.params
+    film = session.film(p["film"])
+    stages = _stages(session, film.path, film.fps, p["settings"], p["seed"])
+    shot, pick = None, None
+    if p["shots"] is not None:
+        found = [i for i, s in enumerate(p["shots"]) if s.start <= p["index"] < s.end]
+        if found:
+            shot = p["shots"][found[0]]
+            pick = p["picks"][found[0]] if p["picks"] else None
+    shown = preview_frame(film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps)
+    if work.cancel.is_set():
+        raise CancelledError("cancelled")
+    info = film.source.info
+    size = preview_size(info, p["max_side"])
+
+    def jpeg(rgb: Any) -> bytes:
+        u8 = (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        img = Image.fromarray(u8)
+        if img.size != size:
+            img = img.resize(size, Image.Resampling.LANCZOS)
+        arr = upright(np.asarray(img), info.rotation)
+        return encode_image(arr, "image/jpeg", p["quality"])
+
+    diff = np.repeat(np.clip(shown.luma_diff * 16.0, 0.0, 1.0)[..., None], 3, -1)
+    parts = [("before", jpeg(shown.before)), ("after", jpeg(shown.after)),
+             ("luma_diff", jpeg(diff))]  # fmt: skip
+    blob, listed = bytearray(), []
+    for name, data in parts:
+        listed.append({"name": name, "offset": len(blob), "length": len(data)})
+        blob += data
+    notes = [n for st in stages for n in getattr(st, "notes", ())]
+    data = {
+        "index": shown.index,
+        "images": listed,
+        "luma_max_diff": float(shown.luma_diff.max()),
+        "luma_mean_diff": float(shown.luma_diff.mean()),
+        "output_size": [int(shown.after.shape[1]), int(shown.after.shape[0])],
+        "pick": None if shown.pick is None else shown.pick.to_dict(),
+        "notes": notes,
+    }
+    return Answer(data, bytes(blob), "image/jpeg")
+
+
+def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    params = source_of(session, body, allow_path=True)
+    bit_depth = param(body, "bit_depth", int, 8)
+    if bit_depth not in (8, 10, 16):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"render: 'bit_depth' must be 8, 10 or 16, got {bit_depth}"
+        )
+    preview_s = param(body, "preview_seconds", float, None)
+    if preview_s is not None:
+        in_range(body, "preview_seconds", preview_s, 0.1, 600.0)
+    batch = param(body, "batch", int, 8)
+    in_range(body, "batch", batch, 1, 256)
+    params.update(
+        output=param(body, "output", str),
+        codec=param(body, "codec", str, "h264"),
+        bit_depth=bit_depth,
+        overwrite=param(body, "overwrite", bool, False),
+        restart=param(body, "restart", bool, False),
+        project_path=param(body, "project_path", str, None),
+        preview_seconds=preview_s,
+        batch=batch,
+        **parse_restoration(body, "render"),
+    )
+    return params
+
+
+def render(session: Session, work: Work) -> Answer:
+    from panchro.engine.project import Project
+    from panchro.engine.restore.pipeline import restore
+
+    p = work.params
+    log.info("render %s -> %s (%s, %d bit)", p["path"], p["output"], p["codec"],
+             p["bit_depth"])  # fmt: skip
+    project: Any = None
+    if p["project_path"]:
+        project = Project.load(p["project_path"])
+    elif p["shots"] is not None:
+        project = Project.new(p["path"], shots=p["shots"], fps=p["fps"])
+        for i, pick in enumerate(p["picks"]):
+            project.set_pick(i, pick)
+    stages = _stages(session, p["path"], p["fps"], p["settings"], p["seed"])
+    progress = Progress(None, session.progress(work), stage="render", cancel=work.cancel)
+    summary = restore(
+        p["path"],
+        p["output"],
+        codec=p["codec"],
+        bit_depth=p["bit_depth"],
+        overwrite=p["overwrite"],
+        fps=p["fps"],
+        progress=progress,
+        stages=stages,
+        project=project,
+        batch=p["batch"],
+        keep_job=p["preview_seconds"] is None,  # a cancelled render resumes next time
+        restart=p["restart"],
+        preview=p["preview_seconds"],
+    )
+    log.info("render done: %s", summary.describe())
+    return Answer(summary.to_dict())
+
+
+HANDLERS: dict[str, Handler] = {
+    Request.PREVIEW: Handler(parse_preview, preview, JOBS),
+    Request.RENDER: Handler(parse_render, render, JOBS),
+}
