@@ -285,7 +285,7 @@ def train_colorizer(
             "device": common.device_name(dev),
         }
 
-    def validate_and_sample() -> None:
+    def validate_and_sample(step: int) -> None:
         nonlocal last_val
         if val_items:
             batches = iter_batches(val_set, range(len(val_set)), batch)
@@ -296,57 +296,55 @@ def train_colorizer(
         say(f"samples: {grid}")
 
     t_start = time.perf_counter()
-    window = common.LossWindow(dev, ("loss", "bits"))
-    model.train()
-    stopped_early = False
-    for grey, bins in loader:
-        grey = grey.to(dev, non_blocking=True)
-        bins = bins.to(dev, non_blocking=True)
-        rate = common.set_rate(opt, step, steps=steps, lr=lr, warmup=warm)
+
+    def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        grey, bins = (t.to(dev, non_blocking=True) for t in item)
         with common.autocast(use_amp):
             loss, bits = loss_fn(grey, bins)
-        common.update(model, opt, loss, clip)
-        step += 1
-        window.add(loss=loss.detach().float(), bits=bits.float())
-        if step % log_every == 0 or step == end:
-            now = time.perf_counter()
-            row = window.row(
-                step,
-                rate,
-                batch=batch,
-                now=now,
-                speed="images_per_s",
-                elapsed_s=elapsed_before + now - t_start,
-            )
-            common.append_log(log_path, row)
-            say(
-                f"step {step}/{steps} loss {row['loss']:.4f} ({row['bits']:.3f} bits)"
-                f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
-            )
-            window.reset()
-        if step % sample_every == 0 or step == steps:
-            validate_and_sample()
-        if step % checkpoint_every == 0 and step != end:
-            save_checkpoint(out, model, opt, step, meta())
-        if common.out_of_time(t_start, time_limit, step, end, say):
-            stopped_early = True
-            break
-    save_checkpoint(out, model, opt, step, meta())
+        return loss, {"loss": loss.detach().float(), "bits": bits.float()}
 
-    result: dict[str, Any] = {
-        "step": step,
-        "steps": steps,
-        "finished": step >= steps,
-        "stopped_early": stopped_early or step < steps,
-        "val_bits": last_val,
-        "checkpoint": str(out / "checkpoint.json"),
-        "log": str(log_path),
-        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
-        "elapsed_s": meta()["elapsed_s"],
-        "train_images": len(train_items),
-        "heldout_images": len(held),
-        "weights": None,
-    }
+    step, stopped_early = common.train_loop(
+        model=model,
+        opt=opt,
+        loader=loader,
+        forward=forward,
+        step=step,
+        steps=steps,
+        end=end,
+        lr=lr,
+        warmup=warm,
+        clip=clip,
+        batch=batch,
+        device=dev,
+        figures=("loss", "bits"),
+        speed="images_per_s",
+        describe=lambda row, rate: (
+            f"step {row['step']}/{steps} loss {row['loss']:.4f} ({row['bits']:.3f} bits)"
+            f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
+        ),
+        validate=validate_and_sample,
+        checkpoint=lambda at: save_checkpoint(out, model, opt, at, meta()),
+        log_path=log_path,
+        log_every=log_every,
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        time_limit=time_limit,
+        t_start=t_start,
+        elapsed_before=elapsed_before,
+        say=say,
+    )
+    result = common.run_result(
+        step=step,
+        steps=steps,
+        stopped_early=stopped_early,
+        out=out,
+        log_path=log_path,
+        samples_dir=samples_dir,
+        elapsed_s=meta()["elapsed_s"],
+        val_bits=last_val,
+        train_images=len(train_items),
+        heldout_images=len(held),
+    )
     rows = common.train_rows(log_path)
     if rows:
         result["loss"], result["bits"] = rows[-1]["loss"], rows[-1]["bits"]

@@ -363,6 +363,105 @@ def out_of_time(
     return False
 
 
+# --- the loop every model trains in -------------------------------------------------------
+
+
+def train_loop(
+    *,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    loader: Any,
+    forward: Callable[[Any], tuple[torch.Tensor, dict[str, torch.Tensor]]],
+    step: int,
+    steps: int,
+    end: int,
+    lr: float,
+    warmup: int,
+    clip: float,
+    batch: int,
+    device: torch.device,
+    figures: Sequence[str],
+    speed: str,
+    describe: Callable[[dict[str, Any], float], str],
+    validate: Callable[[int], None],
+    checkpoint: Callable[[int], None],
+    log_path: Path,
+    log_every: int,
+    sample_every: int,
+    checkpoint_every: int,
+    time_limit: float | None,
+    t_start: float,
+    elapsed_before: float,
+    say: PrintFn,
+) -> tuple[int, bool]:
+    """Train from `step` until `end` (or the time limit) -> (last step, stopped early).
+
+    Per batch: the learning rate of the schedule, `forward(batch)` -> (loss, the
+    detached `figures` of this step), one optimiser update. Every `log_every` steps a
+    log row of the figures' means and `describe(row, rate)` said; every
+    `sample_every` steps (and at `steps`) `validate(step)`; every `checkpoint_every`
+    steps, and once at the end, `checkpoint(step)`. `t_start` and `elapsed_before`
+    (the time of earlier runs of a resumed job) give the elapsed time logged.
+    """
+    window = LossWindow(device, figures)
+    model.train()
+    stopped_early = False
+    for item in loader:
+        rate = set_rate(opt, step, steps=steps, lr=lr, warmup=warmup)
+        loss, shown = forward(item)
+        update(model, opt, loss, clip)
+        step += 1
+        window.add(**shown)
+        if step % log_every == 0 or step == end:
+            now = time.perf_counter()
+            row = window.row(
+                step,
+                rate,
+                batch=batch,
+                now=now,
+                speed=speed,
+                elapsed_s=elapsed_before + now - t_start,
+            )
+            append_log(log_path, row)
+            say(describe(row, rate))
+            window.reset()
+        if step % sample_every == 0 or step == steps:
+            validate(step)
+        if step % checkpoint_every == 0 and step != end:
+            checkpoint(step)
+        if out_of_time(t_start, time_limit, step, end, say):
+            stopped_early = True
+            break
+    checkpoint(step)
+    return step, stopped_early
+
+
+def run_result(
+    *,
+    step: int,
+    steps: int,
+    stopped_early: bool,
+    out: Path,
+    log_path: Path,
+    samples_dir: Path,
+    elapsed_s: float,
+    **figures: Any,
+) -> dict[str, Any]:
+    """What every training run returns; `figures` (held-out scores, counts) go in the middle."""
+    return {
+        "step": step,
+        "steps": steps,
+        "finished": step >= steps,
+        "stopped_early": stopped_early or step < steps,
+        **figures,
+        "checkpoint": str(out / "checkpoint.json"),
+        "log": str(log_path),
+        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
+        "elapsed_s": elapsed_s,
+        "weights": None,
+    }
+
+
 # --- small things the runs and their cards record -----------------------------------------
 
 

@@ -546,7 +546,7 @@ def train_refiner(
             "device": common.device_name(dev),
         }
 
-    def validate_and_sample() -> None:
+    def validate_and_sample(step: int) -> None:
         nonlocal last_val
         if len(val_set):
             figures = validate(model, val_set, batch=batch, device=dev, amp=use_amp)
@@ -564,60 +564,57 @@ def train_refiner(
 
     t_start = time.perf_counter()
     if step == 0:
-        validate_and_sample()
-    window = common.LossWindow(dev, ("loss", "mse"))
-    model.train()
-    stopped_early = False
-    for grey, hint, target in loader:
-        grey = grey.to(dev, non_blocking=True)
-        hint = hint.to(dev, non_blocking=True)
-        target = target.to(dev, non_blocking=True)
-        rate = common.set_rate(opt, step, steps=steps, lr=lr, warmup=warm)
+        validate_and_sample(step)
+
+    def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        grey, hint, target = (t.to(dev, non_blocking=True) for t in item)
         with common.autocast(use_amp):
             pred = model(grey, hint)
         loss, mse = refiner_loss(pred, target, l1_weight)
-        common.update(model, opt, loss, clip)
-        step += 1
-        window.add(loss=loss.detach(), mse=mse)
-        if step % log_every == 0 or step == end:
-            now = time.perf_counter()
-            row = window.row(
-                step,
-                rate,
-                batch=batch,
-                now=now,
-                speed="images_per_s",
-                elapsed_s=elapsed_before + now - t_start,
-            )
-            common.append_log(log_path, row)
-            say(
-                f"step {step}/{steps} loss {row['loss']:.5f} (MSE {row['mse']:.5f})"
-                f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
-            )
-            window.reset()
-        if step % sample_every == 0 or step == steps:
-            validate_and_sample()
-        if step % checkpoint_every == 0 and step != end:
-            save_checkpoint(out, model, opt, step, meta())
-        if common.out_of_time(t_start, time_limit, step, end, say):
-            stopped_early = True
-            break
-    save_checkpoint(out, model, opt, step, meta())
+        return loss, {"loss": loss.detach(), "mse": mse}
 
-    result: dict[str, Any] = {
-        "step": step,
-        "steps": steps,
-        "finished": step >= steps,
-        "stopped_early": stopped_early or step < steps,
-        "val": last_val,
-        "checkpoint": str(out / "checkpoint.json"),
-        "log": str(log_path),
-        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
-        "elapsed_s": meta()["elapsed_s"],
-        "train_images": len(train_items),
-        "heldout_images": len(held),
-        "weights": None,
-    }
+    step, stopped_early = common.train_loop(
+        model=model,
+        opt=opt,
+        loader=loader,
+        forward=forward,
+        step=step,
+        steps=steps,
+        end=end,
+        lr=lr,
+        warmup=warm,
+        clip=clip,
+        batch=batch,
+        device=dev,
+        figures=("loss", "mse"),
+        speed="images_per_s",
+        describe=lambda row, rate: (
+            f"step {row['step']}/{steps} loss {row['loss']:.5f} (MSE {row['mse']:.5f})"
+            f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
+        ),
+        validate=validate_and_sample,
+        checkpoint=lambda at: save_checkpoint(out, model, opt, at, meta()),
+        log_path=log_path,
+        log_every=log_every,
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        time_limit=time_limit,
+        t_start=t_start,
+        elapsed_before=elapsed_before,
+        say=say,
+    )
+    result = common.run_result(
+        step=step,
+        steps=steps,
+        stopped_early=stopped_early,
+        out=out,
+        log_path=log_path,
+        samples_dir=samples_dir,
+        elapsed_s=meta()["elapsed_s"],
+        val=last_val,
+        train_images=len(train_items),
+        heldout_images=len(held),
+    )
     if step >= steps:
         card = _card(meta(), step, scale, description, n_params)
         result["weights"] = str(export_weights(model, cfg, export_path, card=card))

@@ -418,7 +418,7 @@ def train_upscaler(
             "device": common.device_name(dev),
         }
 
-    def validate_and_sample() -> None:
+    def validate_and_sample(step: int) -> None:
         nonlocal last_val
         if val_windows:
             last_val = validate(model, val_windows, dev)
@@ -439,59 +439,59 @@ def train_upscaler(
         say(f"samples: {sheet}")
 
     t_start = time.perf_counter()
-    window = common.LossWindow(dev, ("loss",))
-    model.train()
-    stopped_early = False
-    for lr_batch, hr_batch in loader:
+
+    def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        lr_batch, hr_batch = item
         lr_batch = lr_batch.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
         hr_batch = hr_batch.to(dev, non_blocking=True)
-        rate = common.set_rate(opt, step, steps=steps, lr=lr, warmup=warm)
         with common.autocast(use_amp):
             pred = model(lr_batch)
         loss = (pred.float() - hr_batch).abs().mean()
-        common.update(model, opt, loss, clip)
-        step += 1
-        window.add(loss=loss.detach())
-        if step % log_every == 0 or step == end:
-            now = time.perf_counter()
-            row = window.row(
-                step,
-                rate,
-                batch=batch,
-                now=now,
-                speed="windows_per_s",
-                elapsed_s=elapsed_before + now - t_start,
-            )
-            common.append_log(log_path, row)
-            say(
-                f"step {step}/{steps} L1 {row['loss']:.5f} lr {rate:.2e}"
-                f" {row['windows_per_s']:.1f} windows/s"
-            )
-            window.reset()
-        if step % sample_every == 0 or step == steps:
-            validate_and_sample()
-        if step % checkpoint_every == 0 and step != end:
-            save_checkpoint(out, model, opt, step, meta())
-        if common.out_of_time(t_start, time_limit, step, end, say):
-            stopped_early = True
-            break
-    save_checkpoint(out, model, opt, step, meta())
+        return loss, {"loss": loss.detach()}
 
-    result: dict[str, Any] = {
-        "step": step,
-        "steps": steps,
-        "finished": step >= steps,
-        "stopped_early": stopped_early or step < steps,
-        "val_psnr": last_val[0] if last_val else None,
-        "val_bicubic_psnr": last_val[1] if last_val else None,
-        "checkpoint": str(out / "checkpoint.json"),
-        "log": str(log_path),
-        "samples": sorted(str(p) for p in samples_dir.glob("step-*.png")),
-        "elapsed_s": meta()["elapsed_s"],
-        "train_items": len(train_items),
-        "heldout_items": len(held),
-        "weights": None,
-    }
+    step, stopped_early = common.train_loop(
+        model=model,
+        opt=opt,
+        loader=loader,
+        forward=forward,
+        step=step,
+        steps=steps,
+        end=end,
+        lr=lr,
+        warmup=warm,
+        clip=clip,
+        batch=batch,
+        device=dev,
+        figures=("loss",),
+        speed="windows_per_s",
+        describe=lambda row, rate: (
+            f"step {row['step']}/{steps} L1 {row['loss']:.5f} lr {rate:.2e}"
+            f" {row['windows_per_s']:.1f} windows/s"
+        ),
+        validate=validate_and_sample,
+        checkpoint=lambda at: save_checkpoint(out, model, opt, at, meta()),
+        log_path=log_path,
+        log_every=log_every,
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        time_limit=time_limit,
+        t_start=t_start,
+        elapsed_before=elapsed_before,
+        say=say,
+    )
+    result = common.run_result(
+        step=step,
+        steps=steps,
+        stopped_early=stopped_early,
+        out=out,
+        log_path=log_path,
+        samples_dir=samples_dir,
+        elapsed_s=meta()["elapsed_s"],
+        val_psnr=last_val[0] if last_val else None,
+        val_bicubic_psnr=last_val[1] if last_val else None,
+        train_items=len(train_items),
+        heldout_items=len(held),
+    )
     losses = [r["loss"] for r in common.train_rows(log_path)]
     if losses:
         result["loss_first"], result["loss"] = losses[0], losses[-1]
