@@ -25,8 +25,9 @@ from PySide6.QtWidgets import QApplication
 
 from panchro.engine import __version__
 from panchro.gui.engine_process import FAILED, self_test_command
-from panchro.gui.main_window import APP_NAME, MainWindow, app_icon
 from panchro.gui.theme import THEMES, apply_theme, saved_theme
+from panchro.gui.window import APP_NAME
+from panchro.gui.window.main_window import MainWindow, app_icon
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -146,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     if args.film:
         if str(args.film).endswith(".panchro"):
-            window.open_project(args.film)  # a project double-clicked in a file manager
+            window.projects.open_project(args.film)  # a project double-clicked in a file manager
         else:
-            window.open_film(args.film, fps=args.fps)
+            window.projects.open_film(args.film, fps=args.fps)
 
     # Ctrl+C in the terminal quits cleanly; the timer lets Python see the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())

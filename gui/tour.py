@@ -20,8 +20,8 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from panchro.engine.paths import sample_film
-from panchro.gui.main_window import MainWindow
 from panchro.gui.theme import THEMES, apply_theme
+from panchro.gui.window.main_window import MainWindow
 
 WAIT_MS = 300_000
 
@@ -76,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, win.engine.is_ready)
     settled = []
     win.settled.connect(lambda: settled.append(True))
-    win.open_film(film)
+    win.projects.open_film(film)
     _wait(app, lambda: bool(settled))
     key = int(win.shots[0].get("key_frame", 0)) if win.shots else 0
-    win.seek(key)
-    _wait(app, lambda: win.displayed == key)
+    win.player.seek(key)
+    _wait(app, lambda: win.player.displayed == key)
     shoot("sample_film.png")
 
     if win.colour.usable:
@@ -89,20 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         win.colour.seed.setValue(args.seed)
         shown = []
         win.colourModesShown.connect(shown.append)
-        win._sample_colour_modes()
+        win.colour_picks.sample_colour_modes()
         _wait(app, lambda: bool(shown))
-        win.pick_candidate(min(args.pick, args.k - 1))
+        win.colour_picks.pick_candidate(min(args.pick, args.k - 1))
         shoot("colour_modes.png")
 
-        win.show_film()
-        win.seek(key)
+        win.player.show_film()
+        win.player.seek(key)
         compared = []
         win.compareShown.connect(lambda: compared.append(True))
-        win.compare_frame()
+        win.exporter.compare_frame()
         _wait(app, lambda: bool(compared))
         win.compare.canvas.set_split(0.5)
         shoot("compare.png")
-        win.show_film()
+        win.player.show_film()
 
         with tempfile.TemporaryDirectory() as tmp:
             progressed = []
@@ -111,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             finished = []
             win.jobFinished.connect(lambda *a: finished.append(a))
             win.jobFailed.connect(lambda *a: finished.append(a))
-            win.export(str(Path(tmp) / "restored.mp4"))
+            win.exporter.export(str(Path(tmp) / "restored.mp4"))
             _wait(app, lambda: any(v > 10 for v in progressed) or bool(finished))
             shoot("export.png")
-            win.cancel_job()
+            win.exporter.cancel_job()
             _wait(app, lambda: bool(finished))
     else:
         print("the colorizer is not usable here: only the first screenshot", file=sys.stderr)

@@ -39,7 +39,7 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Film:
 def window(qtbot, tmp_path: Path) -> Iterator:
     """A shown main window whose engine is ready; the engine is shut down afterwards."""
     from panchro.gui.engine_process import EngineProcess
-    from panchro.gui.main_window import MainWindow
+    from panchro.gui.window.main_window import MainWindow
 
     engine = EngineProcess(log_path=tmp_path / "engine.log")
     win = MainWindow(engine)
@@ -58,7 +58,7 @@ def coloured_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     from makemodels import TINY28, save_small_colorizer, save_small_refiner
 
     from panchro.gui.engine_process import EngineProcess
-    from panchro.gui.main_window import MainWindow
+    from panchro.gui.window.main_window import MainWindow
 
     models = tmp_path / "models"
     save_small_colorizer(models, config=TINY28)

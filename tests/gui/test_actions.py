@@ -44,7 +44,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     from makemedia import make_frame_folder
     from PySide6.QtGui import QDesktopServices
 
-    import panchro.gui.main_window as main_window
+    import panchro.gui.window.help as help_menu
     from panchro.gui.theme import current_theme
 
     win = window
@@ -75,14 +75,14 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     about: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: about.append(text))
     monkeypatch.setattr(
-        main_window, "self_test_command", lambda: (sys.executable, ["-c", "print('all good')"])
+        help_menu, "self_test_command", lambda: (sys.executable, ["-c", "print('all good')"])
     )
 
     def wait_frame(index: int) -> None:
-        qtbot.waitUntil(lambda: win.displayed == index, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: win.player.displayed == index, timeout=WAIT_MS)
 
     def at(index: int) -> None:
-        win.seek(index)
+        win.player.seek(index)
         wait_frame(index)
 
     def opens_film(a: QAction) -> None:
@@ -130,8 +130,8 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         a.trigger()
         assert asked[-1][0] == "Export the restored film"
         assert asked[-1][1].endswith("three_shots_restored.mp4")
-        assert win._job_req is not None and win._job_output == str(out)
-        qtbot.waitUntil(lambda: win._job_req is None, timeout=WAIT_MS)
+        assert win.exporter._job_req is not None and win.exporter._job_output == str(out)
+        qtbot.waitUntil(lambda: win.exporter._job_req is None, timeout=WAIT_MS)
 
     def quits(a: QAction) -> None:
         win.dirty = False
@@ -141,24 +141,24 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     def plays(a: QAction) -> None:
         at(20)
         a.trigger()
-        assert win.playing and win.rate == 1.0
+        assert win.player.playing and win.player.rate == 1.0
         a.trigger()
-        assert not win.playing
+        assert not win.player.playing
 
     def shuttles(rate: float) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
             at(20)
             a.trigger()
-            assert win.rate == rate
-            win.pause()
+            assert win.player.rate == rate
+            win.player.pause()
 
         return check
 
     def pauses(a: QAction) -> None:
         at(20)
-        win.play(1.0)
+        win.player.play(1.0)
         a.trigger()
-        assert not win.playing
+        assert not win.player.playing
 
     def moves(start: int, end: int) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
@@ -195,9 +195,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     def compares(a: QAction) -> None:
         at(5)
         a.trigger()
-        assert win.stage.currentWidget() is win.compare and win._compare_req is not None
-        qtbot.waitUntil(lambda: win._compare_req is None, timeout=WAIT_MS)
-        win.show_film()
+        assert win.stage.currentWidget() is win.compare and win.exporter._compare_req is not None
+        qtbot.waitUntil(lambda: win.exporter._compare_req is None, timeout=WAIT_MS)
+        win.player.show_film()
 
     def themes(name: str) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
@@ -208,9 +208,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
 
     def lists_keys(a: QAction) -> None:
         a.trigger()
-        assert win._shortcuts is not None and win._shortcuts.isVisible()
-        assert "Ctrl+E" in win._shortcuts.text()
-        win._shortcuts.close()
+        assert win.help._shortcuts is not None and win.help._shortcuts.isVisible()
+        assert "Ctrl+E" in win.help._shortcuts.text()
+        win.help._shortcuts.close()
 
     def self_tests(a: QAction) -> None:
         def report() -> QMessageBox | None:

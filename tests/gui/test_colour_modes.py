@@ -26,9 +26,9 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     assert "UNTRAINED" in win.colour.status.text()
     assert win.colour.sample_button.isVisible()
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
-    win.seek(film.shot_starts[1] + 3)  # inside shot 2
-    qtbot.waitUntil(lambda: win.displayed == film.shot_starts[1] + 3, timeout=WAIT_MS)
+        win.projects.open_film(film.path)
+    win.player.seek(film.shot_starts[1] + 3)  # inside shot 2
+    qtbot.waitUntil(lambda: win.player.displayed == film.shot_starts[1] + 3, timeout=WAIT_MS)
 
     win.colour.random_seed.setChecked(False)
     win.colour.seed.setValue(42)
@@ -58,7 +58,7 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     assert win.stage.currentWidget() is win.view
 
     # Give the pick to the following shots; the first shot stays without one.
-    win.apply_pick_forward()
+    win.colour_picks.apply_pick_forward()
     assert set(win.picks) == {film.shot_starts[1], film.shot_starts[2]}
     assert win.strip.buttons[2].property("picked") is True
 
@@ -72,11 +72,11 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
         win.engine.process.kill()
     qtbot.waitUntil(lambda: win.engine.is_ready() and win.film is not None, timeout=WAIT_MS)
     assert win.picks[start].n == 2 and film.shot_starts[2] in win.picks
-    win.show_candidates()
+    win.colour_picks.show_candidates()
     assert win.stage.currentWidget() is win.candidates and win.candidates.tiles[2].picked
 
     # Unlock forgets the pick of the current shot only.
-    win.show_film()
-    win.unlock_pick()
+    win.player.show_film()
+    win.colour_picks.unlock_pick()
     assert start not in win.picks and film.shot_starts[2] in win.picks
     assert win.strip.buttons[1].property("picked") is False

@@ -30,7 +30,7 @@ def test_a_film_cut_short_is_said_in_the_window_and_exports_what_is_there(
     win = window
     cut = _cut_mp4(tmp_path)
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(cut)
+        win.projects.open_film(cut)
     assert win.info["truncated"] is True and win.info["expected_frames"] == FRAMES
     n = win.frame_count
     assert 0 < n < FRAMES
@@ -51,13 +51,13 @@ def test_a_film_cut_short_is_said_in_the_window_and_exports_what_is_there(
     win.restore_panel.colorize.setChecked(False)  # no models here: decode -> encode
     out = tmp_path / "reel_restored.mp4"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
-        win.export(str(out))
+        win.exporter.export(str(out))
         assert bar.isVisible() and f"{n} of {FRAMES}" in bar.text.text()
     assert done.args[1]["frames"] == n and decoded_frames(out) == n
     assert f"{n} of {FRAMES}" in win.restore_panel.progress_label.text()
 
     # A whole film after it: no warning left over.
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     assert not win.message_bar.isVisible() and not win.cut_short_label.isVisible()
     assert win.facts.values["frames"].text() == str(film.frames)

@@ -127,7 +127,7 @@ def _unclipped(widget: QWidget) -> bool:
 def test_export_is_in_sight_at_the_default_size(qtbot, window, film) -> None:
     win = window
     with qtbot.waitSignal(win.settled, timeout=60_000):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     win.resize(win.sizeHint())  # 1280 x 800, as the app starts
     qtbot.wait(50)
     assert (win.width(), win.height()) == (1280, 800)
@@ -152,7 +152,7 @@ def test_restore_lines_up_with_the_panels_above_it(qtbot, window, film, size) ->
     panel's scroll bar (a low window: the panels scroll) and without it (a tall one)."""
     win = window
     with qtbot.waitSignal(win.settled, timeout=60_000):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     win.resize(*size)
     scrolls = win.side_scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: win.restore_panel.width() > 0)
@@ -182,7 +182,7 @@ def test_the_wheel_scrolls_the_panel_not_the_box_under_the_pointer(qtbot, window
 
     win = window
     with qtbot.waitSignal(win.settled, timeout=60_000):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     # The colour controls show once there is a colorizer, trained or not.
     win.colour.set_models({"colorizer": {"status": "untrained", "path": "colorizer.safetensors"}})
     win.resize(900, 480)  # the side panel has to scroll

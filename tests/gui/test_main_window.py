@@ -20,12 +20,12 @@ WAIT_MS = 60_000
 def open_and_settle(qtbot, win, film) -> None:
     """Open the test film and wait until its frame, shots and thumbnails are shown."""
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
 
 
 def wait_frame(qtbot, win, index: int) -> None:
     qtbot.waitUntil(
-        lambda: win.displayed == index and win.view.frame_index == index, timeout=WAIT_MS
+        lambda: win.player.displayed == index and win.view.frame_index == index, timeout=WAIT_MS
     )
 
 
@@ -88,7 +88,7 @@ def test_scrubbing_ends_on_the_last_requested_frame(qtbot, window, film) -> None
     # one to the last request was stale when it came (or was superseded in the
     # engine): only frame 37 ever reached the view.
     assert shown == [37]
-    assert win.displayed == 37
+    assert win.player.displayed == 37
     assert win.timeline.frame_label.text() == f"frame 38 / {film.frames}"
     assert win.strip.buttons[2].isChecked()
 
@@ -156,9 +156,9 @@ def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, f
     box.setFocus()
     was = box.isChecked()
     qtbot.keyClick(box, Qt.Key.Key_Space)
-    assert box.isChecked() != was and not win.playing
+    assert box.isChecked() != was and not win.player.playing
     # Enter clicks a focused button.
-    win.seek(0)
+    win.player.seek(0)
     wait_frame(qtbot, win, 0)
     button = win.shot_panel.key_button
     button.setFocus()
@@ -166,7 +166,7 @@ def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, f
     wait_frame(qtbot, win, int(win.shots[0]["key_frame"]))
     # F1 lists the keys, read from the menus, and those of the colour modes and compare.
     qtbot.keyClick(win, Qt.Key.Key_F1)
-    box = win._shortcuts
+    box = win.help._shortcuts
     assert box is not None and box.isVisible() and not box.isModal()
     text = box.text()
     for expected in ("Play / pause", "Space", "Ctrl+E", "Split shot", "Keyboard shortcuts",
@@ -179,15 +179,15 @@ def test_every_control_is_reachable_and_works_from_the_keyboard(qtbot, window, f
     # Elsewhere, Space still plays.
     win.view.setFocus()
     qtbot.keyClick(win, Qt.Key.Key_Space)
-    assert win.playing
+    assert win.player.playing
     qtbot.keyClick(win, Qt.Key.Key_K)
-    assert not win.playing
+    assert not win.player.playing
 
 
 def test_engine_killed_is_restarted_and_the_film_reopened(qtbot, window, film) -> None:
     win = window
     open_and_settle(qtbot, win, film)
-    win.seek(20)
+    win.player.seek(20)
     wait_frame(qtbot, win, 20)
     old_pid = win.engine.process.processId()
     states: list[str] = []
@@ -209,7 +209,7 @@ def test_engine_killed_is_restarted_and_the_film_reopened(qtbot, window, film) -
     assert win.engine_label.text() == "Engine: ready — CPU"
     # The shots survived the restart, and scrubbing works on the new engine.
     assert len(win.strip.buttons) == len(film.shot_starts)
-    win.seek(5)
+    win.player.seek(5)
     wait_frame(qtbot, win, 5)
 
 
@@ -218,7 +218,7 @@ def test_a_file_that_is_not_a_film_is_reported(qtbot, window, tmp_path: Path) ->
     bad = tmp_path / "notes.mp4"
     bad.write_text("this is not a film\n")
     with qtbot.waitSignal(win.openFailed, timeout=WAIT_MS) as failed:
-        win.open_film(bad)
+        win.projects.open_film(bad)
     assert "notes.mp4" in failed.args[0]
     assert win.message_bar.isVisible()
     assert "notes.mp4" in win.message_bar.text.text()
@@ -283,37 +283,37 @@ def test_screenshot_option_writes_the_window(film, tmp_path: Path) -> None:
 def test_play_runs_forward_in_order_and_stops_at_the_end(qtbot, window, film) -> None:
     win = window
     open_and_settle(qtbot, win, film)
-    win.seek(30)
+    win.player.seek(30)
     wait_frame(qtbot, win, 30)
     shown: list[int] = []
     win.frameShown.connect(shown.append)
     win.activateWindow()
     win.view.setFocus()
     qtbot.keyClick(win, Qt.Key.Key_Space)
-    assert win.playing and win.rate == 1.0
-    qtbot.waitUntil(lambda: not win.playing, timeout=WAIT_MS)
+    assert win.player.playing and win.player.rate == 1.0
+    qtbot.waitUntil(lambda: not win.player.playing, timeout=WAIT_MS)
     wait_frame(qtbot, win, film.frames - 1)
     # Frames came in film order (some may be dropped on a slow machine, none repeated).
     assert shown == sorted(set(shown)) and shown[-1] == film.frames - 1 and len(shown) >= 2
     # L twice is double speed; K pauses; J plays backwards; scrubbing takes over.
-    win.seek(10)
+    win.player.seek(10)
     wait_frame(qtbot, win, 10)
     qtbot.keyClick(win, Qt.Key.Key_L)
     qtbot.keyClick(win, Qt.Key.Key_L)
-    assert win.rate == 2.0
+    assert win.player.rate == 2.0
     qtbot.keyClick(win, Qt.Key.Key_K)
-    assert not win.playing
+    assert not win.player.playing
     qtbot.keyClick(win, Qt.Key.Key_J)
-    assert win.rate == -1.0
+    assert win.player.rate == -1.0
     win.timeline.slider.setValue(40)
-    assert not win.playing
+    assert not win.player.playing
     wait_frame(qtbot, win, 40)
 
 
 def test_split_and_merge_shots(qtbot, window, film) -> None:
     win = window
     open_and_settle(qtbot, win, film)
-    win.seek(8)
+    win.player.seek(8)
     wait_frame(qtbot, win, 8)
     win.activateWindow()
     win.view.setFocus()
@@ -323,18 +323,18 @@ def test_split_and_merge_shots(qtbot, window, film) -> None:
     assert all(int(s["start"]) <= int(s["key_frame"]) < int(s["end"]) for s in win.shots)
     assert len(win.strip.buttons) == 4 and win.timeline.slider.marks == [8, 16, 32]
     assert win.dirty
-    win.split_shot()  # a shot starts here already: nothing changes
+    win.shot_list.split_shot()  # a shot starts here already: nothing changes
     assert len(win.shots) == 4
-    win.seek(20)
+    win.player.seek(20)
     wait_frame(qtbot, win, 20)
     qtbot.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)  # merge 16.. into 8..
     assert [(int(s["start"]), int(s["end"])) for s in win.shots] == [(0, 8), (8, 32), (32, 48)]
-    win.seek(10)
+    win.player.seek(10)
     wait_frame(qtbot, win, 10)
-    win.merge_shot()
+    win.shot_list.merge_shot()
     assert [(int(s["start"]), int(s["end"])) for s in win.shots] == [(0, 32), (32, 48)]
-    win.seek(0)
-    win.merge_shot()  # the first shot has none before it
+    win.player.seek(0)
+    win.shot_list.merge_shot()  # the first shot has none before it
     assert len(win.shots) == 2
     win.dirty = False
 
@@ -342,8 +342,8 @@ def test_split_and_merge_shots(qtbot, window, film) -> None:
 def test_recent_files_remember_what_was_opened(qtbot, window, film, tmp_path: Path) -> None:
     win = window
     open_and_settle(qtbot, win, film)
-    assert win.recent_files()[0] == str(film.path)
-    win._fill_recent_menu()
+    assert win.projects.recent_files()[0] == str(film.path)
+    win.projects.fill_recent_menu()
     actions = win.recent_menu.actions()
     assert actions and actions[0].toolTip() == str(film.path)
     assert film.path.name in actions[0].text()

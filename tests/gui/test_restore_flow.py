@@ -18,7 +18,7 @@ def test_open_sample_pick_compare_export_save_reopen(
 ) -> None:
     win = coloured_window
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     assert win.restore_panel.export_button.isEnabled()
 
     # Sample K=2 in the first shot and pick the second mode.
@@ -30,11 +30,11 @@ def test_open_sample_pick_compare_export_save_reopen(
     assert win.windowTitle().endswith("*")
 
     # Compare: before | after of this frame, and the film's luma untouched.
-    win.show_film()
-    win.seek(5)
-    qtbot.waitUntil(lambda: win.displayed == 5, timeout=WAIT_MS)
+    win.player.show_film()
+    win.player.seek(5)
+    qtbot.waitUntil(lambda: win.player.displayed == 5, timeout=WAIT_MS)
     with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
-        win.compare_frame()
+        win.exporter.compare_frame()
     assert win.stage.currentWidget() is win.compare
     assert win.compare.canvas.before is not None and win.compare.canvas.after is not None
     assert win.compare.data["luma_max_diff"] < 1e-6
@@ -51,7 +51,7 @@ def test_open_sample_pick_compare_export_save_reopen(
     progress: list[str] = []
     win.restore_panel.progress.valueChanged.connect(lambda v: progress.append(v))
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
-        win.export(str(out))
+        win.exporter.export(str(out))
         assert win.restore_panel.cancel_button.isVisible()
     kind, summary = done.args
     assert kind == "export" and summary["frames"] == film.frames
@@ -63,13 +63,13 @@ def test_open_sample_pick_compare_export_save_reopen(
     # Save the project; open it again: the shots and the pick come back, no re-detection.
     proj = tmp_path / "film.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
-        win.save_project_as(str(proj))
+        win.projects.save_project_as(str(proj))
     assert proj.is_file() and not win.dirty
     picked_chroma = win.picks[0].chroma
     win.picks.clear()
     win.dirty = False
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
-        win.open_project(proj)
+        win.projects.open_project(proj)
     assert win.project_path == str(proj)
     assert [int(s["start"]) for s in win.shots] == list(film.shot_starts)
     assert win.picks[0].chroma == picked_chroma and win.picks[0].n == 1
@@ -86,12 +86,12 @@ def test_cancelled_export_is_offered_for_resume(
     # Long enough (10 s, 4 chunks) that the cancel lands while frames are being written.
     long_film = make_video(tmp_path / "long.mp4", frames=240, size=(320, 240), cuts=(120,))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(long_film)
+        win.projects.open_film(long_film)
     win.restore_panel.codec.setCurrentIndex(win.restore_panel.codec.findData("ffv1"))
     win.resize(900, 560)  # the side panel scrolls; Restore stays below it, in sight
     out = tmp_path / "cut.mkv"
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
-        win.export(str(out))
+        win.exporter.export(str(out))
         # Past the first shot: its chunk is done and kept.
         qtbot.waitUntil(lambda: win.restore_panel.frames_shown() > 125, timeout=WAIT_MS)
         # The progress and its Cancel button are in sight.
@@ -99,15 +99,15 @@ def test_cancelled_export_is_offered_for_resume(
         column = win.side_column
         top = cancel.mapTo(column, QPoint(0, 0)).y()
         assert cancel.isVisible() and top >= 0 and top + cancel.height() <= column.height(), top
-        win.cancel_job()
+        win.exporter.cancel_job()
     assert failed.args == ["export", "cancelled"]
     assert "resume" in win.restore_panel.progress_label.text()
     assert Path(f"{out}.panchro-job").is_dir() and not out.exists()
     proj = tmp_path / "f.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
-        win.save_project_as(str(proj))
+        win.projects.save_project_as(str(proj))
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
-        win.open_project(proj)
+        win.projects.open_project(proj)
     assert "interrupted" in win.message_bar.text.text()
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.message_bar.action_button.click()
@@ -123,7 +123,7 @@ def test_unsaved_picks_are_asked_about_before_they_are_lost(
     win = coloured_window
     win.confirm_discard = True
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     asked: list[str] = []
 
     def answer(choice):
@@ -135,15 +135,15 @@ def test_unsaved_picks_are_asked_about_before_they_are_lost(
 
     win.colour.k_spin.setValue(2)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
-        win._sample_colour_modes()
-    win.pick_candidate(0)
+        win.colour_picks.sample_colour_modes()
+    win.colour_picks.pick_candidate(0)
     # Cancel keeps the film and its pick; Discard lets the new film replace them.
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
-    win.open_film(film.path)
+    win.projects.open_film(film.path)
     assert asked and "not saved" in asked[0] and win.picks
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Discard))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.open_film(film.path)
+        win.projects.open_film(film.path)
     assert len(asked) == 2 and not win.picks and not win.dirty
     win.confirm_discard = False
 
@@ -153,30 +153,30 @@ def test_export_bar_moves_within_a_frame(qtbot, window, film) -> None:
     frames' worth of work done inside the frames in hand, docs/protocol.md), not `done`."""
     win = window
     panel = win.restore_panel
-    win._job_kind = "export"
+    win.exporter._job_kind = "export"
 
     def fraction() -> float:
         return panel.progress.value() / panel.progress.maximum()
 
     event = {"done": 0, "total": 1, "stage": "render", "fps": None, "eta_s": None}
-    win._on_job_progress({**event, "partial": 0.0})
+    win.exporter._on_job_progress({**event, "partial": 0.0})
     assert fraction() == 0.0
-    win._on_job_progress({**event, "partial": 0.37})
+    win.exporter._on_job_progress({**event, "partial": 0.37})
     assert fraction() == pytest.approx(0.37, abs=1e-3)
     assert panel.frames_shown() == pytest.approx(0.37, abs=1e-3)
     assert panel.progress.text() == "37%"
-    win._on_job_progress({**event, "done": 1, "partial": 0.0})
+    win.exporter._on_job_progress({**event, "done": 1, "partial": 0.0})
     assert fraction() == 1.0
     # Many frames: a batch's tiles move it too; an event without `partial` (an older engine)
     # is `done` alone.
     event["total"] = 48
-    win._on_job_progress({**event, "done": 8, "partial": 4.5})
+    win.exporter._on_job_progress({**event, "done": 8, "partial": 4.5})
     assert fraction() == pytest.approx(12.5 / 48, abs=1e-3)
     assert panel.progress_label.text().startswith("Exporting: 8 / 48 frames")
-    win._on_job_progress({**event, "done": 24})
+    win.exporter._on_job_progress({**event, "done": 24})
     assert fraction() == 0.5
     # A film of millions of frames still fits the bar's int range.
-    win._on_job_progress({**event, "done": 3_000_000, "total": 6_000_000, "partial": 0.5})
+    win.exporter._on_job_progress({**event, "done": 3_000_000, "total": 6_000_000, "partial": 0.5})
     assert fraction() == pytest.approx(0.5, abs=1e-6)
     panel.end_job("")
 

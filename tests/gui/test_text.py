@@ -6,7 +6,7 @@ import pytest
 
 from panchro.gui import timecode as tc
 from panchro.gui.engine_process import describe_device
-from panchro.gui.widgets import describe_film, describe_models, truncation_warning
+from panchro.gui.facts import describe_film, describe_models, truncation_warning
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
     from panchro.gui.engine_process import EngineProcess
-    from panchro.gui.main_window import MainWindow
+    from panchro.gui.window.main_window import MainWindow
 
     # An engine that ends at once: these tests need the window, not the engine.
     engine = EngineProcess(
@@ -39,10 +39,10 @@ def _actions(win) -> dict[str, object]:
 def test_run_self_test_shows_the_report(
     window, qtbot, monkeypatch: pytest.MonkeyPatch, code: int, verdict: str
 ) -> None:
-    from panchro.gui import main_window
+    from panchro.gui.window import help as help_menu
 
     program = f"print('Panchro self-test report'); raise SystemExit({code})"
-    monkeypatch.setattr(main_window, "self_test_command", lambda: (sys.executable, ["-c", program]))
+    monkeypatch.setattr(help_menu, "self_test_command", lambda: (sys.executable, ["-c", program]))
     _actions(window)["Run self-test"].trigger()
 
     def shown() -> QMessageBox | None:
@@ -58,10 +58,10 @@ def test_run_self_test_shows_the_report(
 def test_open_log_folder_opens_the_engine_logs_folder(
     window, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from panchro.gui import main_window
+    from panchro.gui.window import help as help_menu
 
     opened = []
-    monkeypatch.setattr(main_window.QDesktopServices, "openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr(help_menu.QDesktopServices, "openUrl", lambda url: opened.append(url))
     _actions(window)["Open log folder"].trigger()
     assert [u.toLocalFile() for u in opened] == [str(tmp_path / "logs")]
 

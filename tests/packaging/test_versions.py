@@ -43,7 +43,7 @@ def test_one_version_from_the_package_metadata(
 
 
 def test_the_about_box_shows_this_version_and_the_engines() -> None:
-    from panchro.gui.main_window import about_text
+    from panchro.gui.window.help import about_text
 
     text = about_text({"version": "0.1.0", "protocol": 1, "torch": "2.13.0"})
     assert f"Panchro {__version__}" in text and "Engine 0.1.0 (protocol 1)" in text

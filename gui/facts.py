@@ -1,0 +1,274 @@
+"""What is known about the open film and the engine, in words: the facts panel, the
+shot under the playhead, and the texts they show (also the cut-short warning and the
+models' line in the status bar). Like `widgets`, they only show things and forward clicks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panchro.gui import timecode as tc
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself in the middle ('bw_a-bom…part.mp4') to fit its width."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        super().setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width()))
+
+
+class FactsPanel(QGroupBox):
+    """What the engine found out about the film."""
+
+    FIELDS = (
+        ("file", "File"),
+        ("kind", "Kind"),
+        ("size", "Size"),
+        ("rate", "Frame rate"),
+        ("duration", "Duration"),
+        ("frames", "Frames"),
+        ("codec", "Video"),
+        ("colour", "Colour"),
+        ("audio", "Audio"),
+        ("subtitles", "Subtitles"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Film", parent)
+        form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.values: dict[str, QLabel] = {}
+        for key, title in self.FIELDS:
+            value = ElidedLabel("–") if key == "file" else QLabel("–")
+            value.setWordWrap(key != "file")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            form.addRow(title + ":", value)
+            self.values[key] = value
+
+    def clear(self) -> None:
+        for label in self.values.values():
+            label.setText("–")
+            label.setToolTip("")
+
+    def set_info(self, info: dict[str, Any]) -> None:
+        for key, text in describe_film(info).items():
+            self.values[key].setText(text)
+        path = str(info.get("path", ""))
+        self.values["file"].setToolTip(path)
+
+
+def describe_film(info: dict[str, Any]) -> dict[str, str]:
+    """The facts panel's rows, as text, from the engine's MediaInfo dict."""
+    path = str(info.get("path", ""))
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or path
+    kind = str(info.get("kind", "") or "?")
+    container = _container_name(info.get("container"), name)
+    width, height = info.get("width"), info.get("height")
+    size = f"{width} × {height}" if width and height else "?"
+    sar = info.get("sample_aspect_ratio")
+    if sar and str(sar) not in ("1", "1/1", "1:1", "1.0", "0/1", "None"):
+        size += f", pixel aspect {sar}"
+    rotation = info.get("rotation")
+    if rotation:
+        size += f", rotated {rotation}°"
+    fps = tc.to_float(info.get("fps_float", info.get("fps"))) or 0.0
+    dur = tc.to_float(info.get("duration_s"))
+    codec = ", ".join(
+        str(v)
+        for v in (
+            info.get("codec"),
+            info.get("pix_fmt"),
+            f"{info['bit_depth']} bit" if info.get("bit_depth") else None,
+        )
+        if v
+    )
+    colour_bits = [
+        f"{label} {info[key]}"
+        for key, label in (
+            ("color_matrix", "matrix"),
+            ("color_range", "range"),
+            ("color_primaries", "primaries"),
+            ("color_transfer", "transfer"),
+        )
+        if info.get(key)
+    ]
+    return {
+        "file": name,
+        "kind": kind + (f" ({container})" if container else ""),
+        "size": size,
+        "rate": tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–",
+        "duration": tc.duration(dur) if dur is not None else "?",
+        "frames": _frames_text(info),
+        "codec": codec or "–",
+        "colour": ", ".join(colour_bits) or "untagged",
+        "audio": _streams(info.get("audio") or [], _audio_text) or "none",
+        "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
+    }
+
+
+def _frames_text(info: dict[str, Any]) -> str:
+    """ "1,500"; for a file cut short, "40 of 132 (the file is cut short)"."""
+    count = info.get("frame_count")
+    if not isinstance(count, int):
+        return "?"
+    if not info.get("truncated"):
+        return f"{count:,}"
+    expected = info.get("expected_frames")
+    of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
+    return f"{count:,}{of} (the file is cut short)"
+
+
+def truncation_warning(info: dict[str, Any]) -> str:
+    """What the window says about a film cut short (the engine's `truncated`), or "".
+
+    Such a file (a copy interrupted part way) opens and plays to the cut; an export of it
+    is a shorter film. Both counts are named when the file's header says how many frames
+    it should have (`expected_frames`).
+    """
+    if not info.get("truncated"):
+        return ""
+    count = info.get("frame_count")
+    count = count if isinstance(count, int) else 0
+    expected = info.get("expected_frames")
+    path = str(info.get("path", ""))
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "this film"
+    if isinstance(expected, int) and expected > 0:
+        read = f"{count:,} of {expected:,} frames can be read"
+    else:
+        read = f"only {count:,} frames can be read (the file does not say how many it had)"
+    return (
+        f"This file is cut short: {read}. An export of {name} will be a shorter film "
+        f"of {count:,} frames; for the whole film, open a complete copy."
+    )
+
+
+def _container_name(container: Any, filename: str) -> str | None:
+    """FFmpeg names demuxers by family ('mov,mp4,m4a,3gp,3g2,mj2'); show the file's own."""
+    if not container:
+        return None
+    names = str(container).split(",")
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return suffix if suffix in names else names[0]
+
+
+def _streams(streams: Sequence[Any], describe: Callable[[dict[str, Any]], str]) -> str:
+    lines = []
+    for s in streams:
+        lines.append(describe(s) if isinstance(s, dict) else str(s))
+    return "\n".join(lines)
+
+
+def _audio_text(s: dict[str, Any]) -> str:
+    parts = [str(s.get("codec") or "audio")]
+    channels = s.get("channels")
+    layout = s.get("layout") or s.get("channel_layout")
+    if layout:
+        parts.append(str(layout))
+    elif channels:
+        parts.append(f"{channels} ch")
+    rate = s.get("sample_rate")
+    if rate:
+        parts.append(f"{int(rate) / 1000:g} kHz")
+    if s.get("language"):
+        parts.append(str(s["language"]))
+    if s.get("title"):
+        parts.append(f"“{s['title']}”")
+    return ", ".join(parts)
+
+
+def _subtitle_text(s: dict[str, Any]) -> str:
+    parts = [str(s.get("codec") or "subtitles")]
+    if s.get("language"):
+        parts.append(str(s["language"]))
+    if s.get("title"):
+        parts.append(f"“{s['title']}”")
+    return ", ".join(parts)
+
+
+class ShotPanel(QGroupBox):
+    """The shot under the playhead: where it starts and ends, and its key frame."""
+
+    keyFrameRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Shot", parent)
+        layout = QVBoxLayout(self)
+        self.text = QLabel("No shots yet.")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_button = QPushButton("Go to key frame")
+        self.key_button.setToolTip("The frame the colour modes are sampled from")
+        self.key_button.setEnabled(False)
+        self.key_button.clicked.connect(lambda: self.keyFrameRequested.emit(self._key))
+        layout.addWidget(self.text)
+        layout.addWidget(self.key_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._key = 0
+
+    def show_shot(self, n: int | None, count: int, shot: dict[str, Any] | None, fps: float) -> None:
+        if n is None or shot is None:
+            self.text.setText("No shots yet." if count == 0 else "–")
+            self.key_button.setEnabled(False)
+            return
+        start, end = int(shot["start"]), int(shot["end"])
+        self._key = int(shot.get("key_frame", start))
+        frames = end - start
+        seconds = frames / fps if fps else 0.0
+        self.text.setText(
+            f"Shot {n + 1} of {count}\n"
+            f"Frames {start + 1}–{end} ({frames} frames, {tc.duration(seconds)})\n"
+            f"Key frame {self._key + 1}"
+        )
+        self.key_button.setEnabled(True)
+
+
+def describe_models(models: dict[str, Any]) -> tuple[str, str]:
+    """Short status-bar text ('Models: none ready (5 missing)') and a tooltip naming each."""
+    if not models:
+        return "Models: unknown", ""
+    statuses = {n: str((m or {}).get("status", "missing")) for n, m in models.items()}
+    ready = sorted(n for n, st in statuses.items() if st == "ready")
+    counts: dict[str, int] = {}
+    for st in statuses.values():
+        if st != "ready":
+            counts[st] = counts.get(st, 0) + 1
+    rest = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
+    if not counts:
+        head = "Models: all ready"
+    elif ready:
+        head = f"Models: {', '.join(ready)} ready ({rest})"
+    else:
+        head = f"Models: none ready ({rest})"
+    return head, "\n".join(f"{n}: {st}" for n, st in sorted(statuses.items()))

@@ -1,0 +1,35 @@
+"""The main window, in parts: a shell that builds it and one controller a concern.
+
+- `main_window`: `MainWindow`, the shell: menus, panels, status bar, the engine's state;
+  it holds what is open (the film, its shots, the playhead, the picks) and wires the rest
+- `player`: the film view, scrubbing and playback (J/K/L)
+- `shots`: shot detection, splitting and merging, moving by shot, the strip's thumbnails
+- `colour`: colour modes drawn for a shot, and the picks
+- `export`: compare, preview renders and exports, with their progress and warnings
+- `projects`: opening films, frame folders, images and projects; saving; recent files
+- `help`: the Help menu (keyboard shortcuts, self-test, log folder, About)
+
+Each controller is a `QObject` child of the window that keeps the engine requests of its
+concern; what is open lives in the window, where every controller reads it, and not in
+the engine, so an engine restart loses none of it. Here: the app's name, and the one way
+an action is connected (`on_triggered`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction
+
+APP_NAME = "Panchro"
+
+
+def on_triggered(action: QAction, slot: Callable[[], object]) -> None:
+    """Run `slot()` when `action` is triggered, without the signal's `checked` argument.
+
+    PySide hands `checked` to any slot that can take an argument, so a slot with an
+    optional parameter got it as data: Export… called `export(output=False)` and Save
+    project as… sent `project_path=False` to the engine (issue 15). Every action of the
+    window is connected through here.
+    """
+    action.triggered.connect(lambda *_: slot())

@@ -1,0 +1,201 @@
+"""Colour modes: drawing K of them for the shot under the playhead, showing them, and
+picking one (locked), for this shot or the ones after it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QPixmap
+
+from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui.colour_modes import parse_sampled, shot_label
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+
+class ColourPicks(QObject):
+    """Owns the Colour modes panel and the candidates view: the sampling request and its
+    progress, the window's `sampled` (by shot start) and `picks` (pick, apply forward,
+    unlock), the picked shots' marks in the strip, and the pick shown for the shot under
+    the playhead (`show_pick`)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self.colour = win.colour
+        self.candidates = win.candidates
+        self.stage = win.stage
+        self.strip = win.strip
+        self.status = win.statusBar()
+        self._sample_req: int | None = None
+        self._sample_shot: int | None = None
+
+    def forget_requests(self) -> None:
+        """The film is going: its colour modes, if they come, are ignored."""
+        if self._sample_req is not None:
+            self.engine.forget(self._sample_req)
+        self._sample_req = self._sample_shot = None
+        self.colour.set_busy(False)
+
+    def sample_colour_modes(self) -> None:
+        """Draw the panel's K colour modes of the key frame of the shot under the playhead."""
+        win = self.win
+        if win.film is None:
+            self.colour.show_error("Open a film first.")
+            return
+        if not self.colour.usable:
+            self.status.showMessage("The colorizer is not available; see Colour modes", 6000)
+            return
+        if self._sample_req is not None:
+            self.engine.cancel(self._sample_req)
+            self.engine.forget(self._sample_req)
+        shot = win.shot_list.shot_at(win.current)
+        if shot is not None:
+            index = int(win.shots[shot].get("key_frame", win.shots[shot]["start"]))
+        else:
+            index = win.current
+        opts = {k: v for k, v in self.colour.options().items() if v is not None}
+        self._sample_shot = shot
+        self._sample_req = self.engine.request(
+            Request.SAMPLE_KEYFRAME,
+            self._on_colour_modes,
+            on_progress=self._on_sample_progress,
+            film=win.film,
+            index=index,
+            max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
+            **opts,
+        )
+        self.colour.set_busy(True)
+        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}…")
+
+    def _on_sample_progress(self, event: dict[str, Any]) -> None:
+        self.colour.set_busy(True, int(event.get("done") or 0), int(event.get("total") or 0))
+
+    def _on_colour_modes(self, msg: Message) -> None:
+        if msg.id != self._sample_req:
+            return
+        self._sample_req = None
+        self.colour.set_busy(False)
+        shot = self._sample_shot
+        if msg.type == Event.ERROR:
+            self.colour.show_error(str(msg.body.get("message", "")))
+            self.win.show_error("Could not sample colour modes", msg)
+            return
+        if msg.type != Event.RESULT:
+            self.colour.show_error("Sampling was cancelled.")
+            return
+        try:
+            sampled = parse_sampled(shot if shot is not None else 0, msg.body.get("data") or {},
+                                    msg.blob)  # fmt: skip
+        except (KeyError, TypeError, ValueError) as err:
+            self.colour.show_error(f"The engine's colour modes cannot be shown: {err}")
+            return
+        start = self._shot_start(shot)
+        self.win.sampled[start] = sampled
+        self.colour.show_error(
+            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+        )
+        if self.win.shot_list.shot_at(self.win.current) == shot:
+            self.show_candidates()
+        self.show_pick()
+        self.win.colourModesShown.emit(sampled.k)
+
+    def _shot_start(self, shot: int | None) -> int:
+        return int(self.win.shots[shot]["start"]) if shot is not None and self.win.shots else 0
+
+    def show_candidates(self) -> None:
+        """The colour modes drawn for the shot under the playhead, in place of the film."""
+        win = self.win
+        shot = win.shot_list.shot_at(win.current)
+        start = self._shot_start(shot)
+        sampled = win.sampled.get(start)
+        if sampled is None:
+            self.status.showMessage("No colour modes drawn for this shot yet (press C)", 5000)
+            return
+        pick = win.picks.get(start)
+        chosen = pick.n if pick is not None and pick.key_frame == sampled.key_frame and \
+            pick.seed == sampled.seed else None  # fmt: skip
+        label = shot_label(shot, win.shots) if shot is not None else "The film"
+        self.candidates.show_sampled(sampled, label, chosen)
+        self.stage.setCurrentWidget(self.candidates)
+        self.candidates.setFocus()
+
+    def pick_candidate(self, n: int) -> None:
+        win = self.win
+        sampled = self.candidates.sampled
+        if sampled is None or not 0 <= n < sampled.k:
+            return
+        start = self._shot_start(sampled.shot if win.shots else None)
+        win.picks[start] = sampled.pick(n)
+        self.candidates.set_picked(n)
+        self._mark_shot(sampled.shot, sampled.pixmaps[n])
+        self.show_pick()
+        self.status.showMessage(
+            f"{shot_label(sampled.shot, win.shots) if win.shots else 'Film'}: colour mode "
+            f"{n + 1} picked and locked",
+            5000,
+        )
+        win.picksChanged.emit()
+
+    def apply_pick_forward(self) -> None:
+        """This shot's pick, to every later shot without a pick of its own."""
+        win = self.win
+        shot = win.shot_list.shot_at(win.current)
+        if shot is None:
+            return
+        pick = win.picks.get(self._shot_start(shot))
+        if pick is None:
+            return
+        preview = self.pick_preview(self._shot_start(shot))
+        given = 0
+        for later in range(shot + 1, len(win.shots)):
+            start = self._shot_start(later)
+            if start in win.picks:
+                continue  # a pick of its own is kept
+            win.picks[start] = pick
+            self._mark_shot(later, preview)
+            given += 1
+        self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
+        win.picksChanged.emit()
+
+    def unlock_pick(self) -> None:
+        win = self.win
+        shot = win.shot_list.shot_at(win.current)
+        start = self._shot_start(shot)
+        if win.picks.pop(start, None) is None:
+            return
+        if shot is not None:
+            self.strip.set_picked(shot, None)
+            thumbs = win.shot_list.thumbs
+            if shot in thumbs:
+                self.strip.set_thumbnail(shot, thumbs[shot])
+        self.candidates.set_picked(None)
+        self.show_pick()
+        win.picksChanged.emit()
+
+    def pick_preview(self, start: int) -> QPixmap | None:
+        """The picked colour mode of the shot starting at `start`, if it was drawn here."""
+        pick = self.win.picks.get(start)
+        if pick is None:
+            return None
+        for sampled in self.win.sampled.values():
+            if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
+                    pick.n < sampled.k:  # fmt: skip
+                return sampled.pixmaps[pick.n]
+        return None
+
+    def _mark_shot(self, shot: int, preview: QPixmap | None) -> None:
+        if self.win.shots:
+            self.strip.set_picked(shot, preview)
+
+    def show_pick(self) -> None:
+        """The pick of the shot under the playhead, in the Colour modes panel."""
+        start = self._shot_start(self.win.shot_list.shot_at(self.win.current))
+        self.colour.show_pick(
+            self.win.picks.get(start),
+            self.pick_preview(start),
+            has_sampled=start in self.win.sampled,
+        )

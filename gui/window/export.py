@@ -1,0 +1,237 @@
+"""Restoring: one frame before | after, a short preview render, and the whole film's
+export, with its progress, Cancel (an export resumes), and what is said when it ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog
+
+from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui.restore import codec_suffix
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+
+class Exporter(QObject):
+    """Owns the Restore panel and the compare view: what a restore is asked with (the
+    panel's settings, the shots and their picks: `restoration`), the compare request, the
+    one render job at a time (export or preview) with its progress and Cancel, the file
+    last exported to (`export_output`), and the end of a job: its summary and notes, the
+    cut-short warnings, `jobFinished` / `jobFailed`."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self.restore_panel = win.restore_panel
+        self.compare = win.compare
+        self.stage = win.stage
+        self.message_bar = win.message_bar
+        self.status = win.statusBar()
+        self._compare_req: int | None = None
+        self._job_req: int | None = None
+        self._job_kind = ""
+        self._job_output = ""
+        self.export_output: str | None = None  # saved with a project, so it can resume
+
+    def forget_requests(self, *, cancel: bool) -> None:
+        """The film is going: its compare and job replies are ignored; `cancel` also stops
+        the job in the engine."""
+        if self._job_req is not None and cancel:
+            self.engine.cancel(self._job_req)
+        for rid in (self._compare_req, self._job_req):
+            if rid is not None:
+                self.engine.forget(rid)
+        self._compare_req = None
+        if self._job_req is not None:
+            self._job_req = None
+            self.restore_panel.end_job("")
+
+    def restoration(self) -> dict[str, Any]:
+        """Settings, shots and picks as `preview` and `render` take them (docs/protocol.md)."""
+        s = self.restore_panel.settings()
+        params: dict[str, Any] = {
+            "colorize": s["colorize"],
+            "degrain": s["degrain"],
+            "upscale": s["upscale"],
+            "upscaler": s["upscaler"],
+        }
+        shots = self.win.shots
+        if shots:
+            params["shots"] = [
+                {"start": int(x["start"]), "end": int(x["end"]),
+                 "key_frame": int(x.get("key_frame", x["start"]))}
+                for x in shots
+            ]  # fmt: skip
+            params["picks"] = [self._engine_pick(int(x["start"])) for x in shots]
+        return params
+
+    def _engine_pick(self, start: int) -> dict[str, Any] | None:
+        pick = self.win.picks.get(start)
+        if pick is None:
+            return None
+        return {
+            "seed": pick.seed,
+            "temperature": pick.temperature,
+            "index": pick.n,
+            "chroma": pick.chroma,
+            "locked": pick.locked,
+            "source": "user",
+        }
+
+    def compare_frame(self) -> None:
+        """The frame under the playhead before | after, in place of the film."""
+        win = self.win
+        if win.film is None:
+            return
+        if not self.restore_panel.restores_something():
+            self.status.showMessage("Nothing to compare: choose colorize, clean or enlarge",
+                                    6000)  # fmt: skip
+            return
+        if self._compare_req is not None:
+            self.engine.forget(self._compare_req)
+        win.player.pause()
+        self._compare_req = self.engine.request(
+            Request.PREVIEW,
+            self._on_compare,
+            film=win.film,
+            index=win.current,
+            max_side=win.player.preview_side(),
+            **self.restoration(),
+        )
+        self.compare.show_result({}, {}, f"Frame {win.current + 1}")
+        self.compare.header.setText(f"Restoring frame {win.current + 1}…")
+        self.stage.setCurrentWidget(self.compare)
+        self.compare.setFocus()
+
+    def _on_compare(self, msg: Message) -> None:
+        if msg.id != self._compare_req:
+            return
+        self._compare_req = None
+        if msg.type == Event.ERROR:
+            self.win.player.show_film()
+            self.win.show_error("Could not restore this frame", msg)
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        pixmaps: dict[str, QPixmap] = {}
+        for part in data.get("images") or []:
+            pm = QPixmap()
+            off, n = int(part["offset"]), int(part["length"])
+            if pm.loadFromData(msg.blob[off : off + n]):
+                pixmaps[str(part["name"])] = pm
+        self.compare.show_result(pixmaps, data, f"Frame {int(data.get('index', 0)) + 1}")
+        self.win.compareShown.emit()
+
+    def export(self, output: str | None = None) -> None:
+        """Restore the whole film to `output` (asked for when None) with progress and cancel.
+        An interrupted export of the same film and settings to the same file resumes."""
+        win = self.win
+        if win.film is None or self._job_req is not None:
+            return
+        settings = self.restore_panel.settings()
+        if output is None:
+            suffix = codec_suffix(settings["codec"])
+            output, _ = QFileDialog.getSaveFileName(
+                win, "Export the restored film", win.projects.suggest_output(suffix, "restored"),
+                f"{settings['codec']} (*{suffix})" if suffix else "Folder (*)",
+            )  # fmt: skip
+            if not output:
+                return
+        overwrite = Path(output).exists() and not Path(f"{output}.panchro-job").exists()
+        self._start_job("export", output, overwrite=overwrite)
+        if note := win.cut_short_note():
+            # The engine restores what a cut-short file has (the protocol's render takes no
+            # choice about it); the person is told again, in case the first warning was
+            # dismissed. The CLI asks for --allow-truncated instead.
+            self.message_bar.show_message(
+                f"{note}: {Path(output).name} will have {win.frame_count:,} frames.", "warning"
+            )
+        self.export_output = output
+        win.projects.mark_dirty()
+
+    def render_preview(self, output: str | None = None, seconds: float = 5.0) -> None:
+        """A few seconds, before | after side by side, to `output` (asked for when None)."""
+        win = self.win
+        if win.film is None or self._job_req is not None:
+            return
+        if output is None:
+            output, _ = QFileDialog.getSaveFileName(
+                win, "Write a preview (before | after)",
+                win.projects.suggest_output(".mp4", "preview"), "MP4 (*.mp4)",
+            )  # fmt: skip
+            if not output:
+                return
+        self._start_job("preview", output, overwrite=True, preview_seconds=seconds)
+
+    def _start_job(self, kind: str, output: str, **extra: Any) -> None:
+        settings = self.restore_panel.settings()
+        codec = settings["codec"] if kind == "export" else "h264"
+        self._job_kind, self._job_output = kind, output
+        self._job_req = self.engine.request(
+            Request.RENDER,
+            self._on_job,
+            on_progress=self._on_job_progress,
+            film=self.win.film,
+            output=output,
+            codec=codec,
+            bit_depth=settings["bit_depth"] if kind == "export" else 8,
+            **self.restoration(),
+            **extra,
+        )
+        what = "Exporting" if kind == "export" else "Preview"
+        self.restore_panel.show_job(what, 0, self.win.frame_count, None, None)
+
+    def _on_job_progress(self, event: dict[str, Any]) -> None:
+        what = "Exporting" if self._job_kind == "export" else "Preview"
+        self.restore_panel.show_job(
+            what,
+            int(event.get("done") or 0),
+            int(event.get("total") or 0),
+            event.get("fps"),
+            event.get("eta_s"),
+            float(event.get("partial") or 0.0),
+        )
+
+    def cancel_job(self) -> None:
+        if self._job_req is not None:
+            self.engine.cancel(self._job_req)
+
+    def _on_job(self, msg: Message) -> None:
+        if msg.id != self._job_req:
+            return
+        self._job_req = None
+        kind, output = self._job_kind, self._job_output
+        name = Path(output).name
+        if msg.type == Event.RESULT:
+            summary = dict(msg.body.get("data") or {})
+            text = (
+                f"{'Exported' if kind == 'export' else 'Preview written'}: {name} — "
+                f"{summary.get('frames')} frames in {float(summary.get('seconds', 0)):.1f} s "
+                f"({float(summary.get('fps', 0)):.1f} fps)"
+            )
+            if kind == "export" and (note := self.win.cut_short_note()):
+                text += f" — the source is c{note[1:]}"
+            notes = summary.get("notes") or []
+            self.restore_panel.end_job(text)
+            self.restore_panel.note.setText("\n".join(notes))
+            self.restore_panel.note.setVisible(bool(notes))
+            self.message_bar.show_message(text, "info")
+            self.win.jobFinished.emit(kind, summary)
+        elif msg.type == Event.CANCELLED:
+            text = f"{'Export' if kind == 'export' else 'Preview'} of {name} cancelled."
+            if kind == "export":
+                text += " Export to the same file again to resume where it stopped."
+            self.restore_panel.end_job(text)
+            self.win.jobFailed.emit(kind, "cancelled")
+        elif msg.type == Event.ERROR:
+            message = str(msg.body.get("message", ""))
+            self.restore_panel.end_job(f"{name}: {message}")
+            self.win.show_error(f"{'Export' if kind == 'export' else 'Preview'} failed", msg)
+            self.win.jobFailed.emit(kind, message)

@@ -1,0 +1,115 @@
+"""The Help menu: the keyboard shortcuts, the self-test, the log folder, About."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QProcess, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from panchro.engine import __version__
+from panchro.gui.colour_modes import CandidatesView
+from panchro.gui.engine_process import self_test_command
+from panchro.gui.restore import CompareView
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+
+class Help(QObject):
+    """Owns what the Help menu shows: the keyboard shortcuts window (read from the menus
+    themselves; it stays open beside the film), the self-test's process and report, the
+    engine's log folder in the file manager, and the About box."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self._shortcuts: QMessageBox | None = None
+
+    def shortcuts_html(self) -> str:
+        """Every menu action with its keys, read from the menus themselves, then the keys of
+        the colour modes and compare views."""
+        from html import escape
+
+        native = QKeySequence.SequenceFormat.NativeText
+        rows: list[str] = []
+        for top in self.win.menuBar().actions():
+            menu = top.menu()
+            if menu is None:
+                continue
+            keyed = [
+                (a.text().replace("&", ""), ", ".join(k.toString(native) for k in a.shortcuts()))
+                for a in menu.actions()
+                if not a.isSeparator() and a.shortcuts()
+            ]
+            if keyed:
+                title = escape(top.text().replace("&", ""))
+                rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
+                rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for t, k in keyed]
+        for title, keys in (
+            ("In the colour modes", CandidatesView.KEYS),
+            ("In compare", CompareView.KEYS),
+        ):
+            rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
+            rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for k, t in keys]
+        tail = (
+            "<p>Tab moves between controls; Space or Enter works the focused one. "
+            "Alt and a menu's underlined letter open it.</p>"
+        )
+        return f"<table cellspacing=4>{''.join(rows)}</table>{tail}"
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts: a window that stays open beside the film."""
+        if self._shortcuts is None:
+            self._shortcuts = QMessageBox(self.win)
+            self._shortcuts.setWindowTitle("Keyboard shortcuts")
+            self._shortcuts.setTextFormat(Qt.TextFormat.RichText)
+            self._shortcuts.setModal(False)
+        self._shortcuts.setText(self.shortcuts_html())
+        self._shortcuts.show()
+        self._shortcuts.raise_()
+
+    def about(self) -> None:
+        QMessageBox.about(self.win, "About Panchro", about_text(self.engine.hello))
+
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.engine.log_path.parent)))
+
+    def run_self_test(self) -> None:
+        """`panchro self-test` in a process of its own (about half a minute); its report in a
+        dialog when it ends."""
+        win = self.win
+        proc = QProcess(win)
+        program, args = self_test_command()
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        win.statusBar().showMessage("Self-test running…")
+
+        def done(code: int = -1, *_: Any) -> None:
+            report = bytes(proc.readAll().data()).decode("utf-8", "replace").strip()
+            ok = code == 0 and proc.exitStatus() == QProcess.ExitStatus.NormalExit
+            box = QMessageBox(win)
+            box.setIcon(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning)
+            box.setWindowTitle("Self-test")
+            box.setText("The self-test passed." if ok else "The self-test FAILED.")
+            box.setDetailedText(report or proc.errorString())
+            win.statusBar().clearMessage()
+            proc.deleteLater()
+            box.open()
+
+        proc.finished.connect(done)
+        proc.errorOccurred.connect(
+            lambda e: done() if e == QProcess.ProcessError.FailedToStart else None
+        )
+        proc.start(program, args)
+
+
+def about_text(hello: dict[str, Any]) -> str:
+    """The About box: this program's version, and what the engine said in hello."""
+    return (
+        f"<b>Panchro {__version__}</b> restores old black-and-white films.<br>"
+        f"Engine {hello.get('version', '?')} (protocol {hello.get('protocol', '?')}), "
+        f"Python {hello.get('python', '?')}, torch {hello.get('torch', '?')}, "
+        f"PyAV {hello.get('av', '?')}."
+    )

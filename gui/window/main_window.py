@@ -1,0 +1,514 @@
+"""The main window's shell: open a film, look at its frames, see its shots and what it is.
+
+The window builds the menus, the panels (parts from `widgets`, `facts`, `colour_modes`
+and `restore`) and the status bar, owns the `EngineProcess` and shows its state, and
+holds what is open. The controllers of `panchro.gui.window` turn a person's actions
+into requests and show the replies; `_wire` and `_build_actions` connect them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from panchro.engine.service.protocol import ErrorCode, Message
+from panchro.gui import timecode as tc
+from panchro.gui.colour_modes import CandidatesView, ColourModesPanel, Pick, Sampled
+from panchro.gui.engine_process import (
+    FAILED,
+    READY,
+    RESTARTING,
+    STARTING,
+    EngineProcess,
+    describe_device,
+)
+from panchro.gui.facts import FactsPanel, ShotPanel, describe_models
+from panchro.gui.restore import CompareView, RestorePanel
+from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
+from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
+from panchro.gui.window import APP_NAME, on_triggered
+from panchro.gui.window.colour import ColourPicks
+from panchro.gui.window.export import Exporter
+from panchro.gui.window.help import Help
+from panchro.gui.window.player import Player
+from panchro.gui.window.projects import Projects
+from panchro.gui.window.shots import ShotList
+
+
+def app_icon() -> QIcon:
+    """The icon shipped in panchro.resources/icons (found the same way when installed)."""
+    from importlib.resources import files
+
+    try:
+        path = files("panchro.resources") / "icons" / "panchro.svg"
+        return QIcon(str(path)) if path.is_file() else QIcon()
+    except (ModuleNotFoundError, OSError):
+        return QIcon()
+
+
+class _KeysForFocusedControls(QObject):
+    """Space and Enter work a focused button, box or list, as keyboard users expect.
+
+    The window's one-key shortcuts (Space plays) would otherwise take Space away
+    from every button and combo box reached with Tab, and a push button outside a
+    dialog ignores Enter: this filter gives the key to the control instead.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        if not isinstance(watched, QAbstractButton | QComboBox):
+            return False
+        if watched.window() is not self._window:
+            return False
+        key = event.key()  # type: ignore[attr-defined]
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:  # type: ignore[attr-defined]
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            if key == Qt.Key.Key_Space:
+                event.accept()  # the control, not the Play shortcut, gets this Space
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(watched, QAbstractButton):
+            watched.animateClick()
+            return True
+        return False
+
+
+class _WheelOnlyWhenFocused(QObject):
+    """Spin boxes and combo boxes of the window take the mouse wheel only when focused.
+
+    Scrolling the side panel changed whatever box passed under the pointer (Clean up
+    0.00 -> 0.10, Enlarge x1 -> x2; issue 15). An ignored wheel event goes on to the
+    box's parents, so the scroll area scrolls instead.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.Wheel:
+            return False
+        if not isinstance(watched, QAbstractSpinBox | QComboBox) or watched.hasFocus():
+            return False
+        if watched.window() is not self._window:
+            return False
+        event.ignore()
+        return True
+
+
+class MainWindow(QMainWindow):
+    """Panchro's window. `settled` fires once an opened film shows a frame and all its
+    shots with thumbnails (or the shots failed): the point where a screenshot says it all.
+
+    Its controllers: `player`, `shot_list`, `colour_picks`, `exporter`, `projects`, `help`.
+    """
+
+    settled = Signal()
+    frameShown = Signal(int)
+    colourModesShown = Signal(int)
+    picksChanged = Signal()
+    compareShown = Signal()
+    jobFinished = Signal(str, dict)  # kind ("export" | "preview"), the engine's summary
+    jobFailed = Signal(str, str)  # kind, message
+    projectSaved = Signal(str)
+    projectLoaded = Signal(str)
+    openFailed = Signal(str)
+
+    def __init__(self, engine: EngineProcess | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.engine = engine or EngineProcess(self)
+        if self.engine.parent() is None:
+            self.engine.setParent(self)
+
+        # What is open, as the engine knows it (film handle) and as a person chose it. The
+        # controllers share it; each keeps its own requests to the engine.
+        self.film_path: str | None = None
+        self.film_fps: float | None = None  # the rate a person gave for a frame folder
+        self.film: int | None = None
+        self.info: dict[str, Any] = {}
+        self.shots: list[dict[str, Any]] = []
+        self.shots_done = False
+        self.current = 0  # the frame a person is at (the view may still show another)
+        self.settled_sent = False
+        # Colour choices, by shot start frame (stable while shots are re-found): what was
+        # drawn, and what was picked. Both live here, not in the engine, so an engine
+        # restart loses neither.
+        self.sampled: dict[int, Sampled] = {}
+        self.picks: dict[int, Pick] = {}
+        self.project_path: str | None = None
+        self.dirty = False  # picks or settings changed since the project was saved
+        self.confirm_discard = True  # ask before unsaved picks are lost (tests turn it off)
+
+        self._build_ui()
+        self.player = Player(self)
+        self.shot_list = ShotList(self)
+        self.colour_picks = ColourPicks(self)
+        self.exporter = Exporter(self)
+        self.projects = Projects(self)
+        self.help = Help(self)
+        self._wire()
+        self._build_actions()
+
+        self.engine.stateChanged.connect(self._on_engine_state)
+        self.engine.ready.connect(self._on_engine_ready)
+        self.engine.engineDied.connect(self._on_engine_died)
+        self.engine.logReceived.connect(self._on_engine_log)
+        self.engine.start()
+
+    # --- building ----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self._side_viewport: QWidget | None = None  # set below; events come before it is
+        self.message_bar = MessageBar()
+        self.view = FrameView()
+        self.view.clear("Open a film (Ctrl+O), a folder of frames, or drop one here.")
+        self._keys = _KeysForFocusedControls(self)
+        QApplication.instance().installEventFilter(self._keys)
+        self.timeline = Timeline()
+        self.strip = ShotStrip()
+
+        player = QWidget()
+        left = QVBoxLayout(player)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(2)
+        self.candidates = CandidatesView()
+        self.stage = QStackedWidget()
+        self.stage.addWidget(self.view)
+        self.stage.addWidget(self.candidates)
+        self.compare = CompareView()
+        self.stage.addWidget(self.compare)
+        left.addWidget(self.message_bar)
+        left.addWidget(self.stage, 1)
+        left.addWidget(self.timeline)
+        left.addWidget(self.strip)
+
+        self.facts = FactsPanel()
+        self.shot_panel = ShotPanel()
+        self.colour = ColourModesPanel()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.facts)
+        side_layout.addWidget(self.shot_panel)
+        side_layout.addWidget(self.colour)
+        side_layout.addStretch(1)
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll = side_scroll
+        # Restore stays below the scrolling part: Export… and an export's progress and
+        # Cancel are in sight at any window size (at 1280 x 800 they were scrolled away).
+        # It has the edges of the panels above it: their margins, and on the right the
+        # scroll bar's width too while the panels scroll (`_line_up_restore`).
+        self.restore_panel = RestorePanel()
+        restore_box = QWidget()
+        self._restore_margins = QVBoxLayout(restore_box)
+        self._restore_margins.addWidget(self.restore_panel)
+        self._side_margins = side_layout.contentsMargins()
+        column = QWidget()
+        column.setMinimumWidth(300)
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.setSpacing(0)
+        column_layout.addWidget(side_scroll, 1)
+        column_layout.addWidget(restore_box)
+        self.side_column = column
+        self._side_viewport = side_scroll.viewport()
+        self._side_viewport.installEventFilter(self)  # resized: a scroll bar came or went
+        self._line_up_restore()
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(player)
+        self.splitter.addWidget(column)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.setCentralWidget(self.splitter)
+        self.splitter.setSizes([960, 360])
+
+        self.engine_label = QLabel()
+        self.models_label = QLabel()
+        # While a film cut short is open, the status bar says so (the bar above the picture
+        # can be dismissed; this stays).
+        self.cut_short_label = QLabel()
+        self.cut_short_label.hide()
+        self.statusBar().addPermanentWidget(self.cut_short_label)
+        self.statusBar().addPermanentWidget(self.models_label)
+        self.statusBar().addPermanentWidget(self.engine_label)
+
+        # A wheel passing over a box scrolls the panel instead of changing the value; a click
+        # or Tab gives the box the focus, and the wheel with it (`_WheelOnlyWhenFocused`).
+        for box in self.findChildren(QAbstractSpinBox) + self.findChildren(QComboBox):
+            box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._wheel = _WheelOnlyWhenFocused(self)
+        QApplication.instance().installEventFilter(self._wheel)
+
+    def _wire(self) -> None:
+        """The panels' signals, to the controllers that answer them."""
+        player, shots, colour = self.player, self.shot_list, self.colour_picks
+        exporter, projects = self.exporter, self.projects
+        self.timeline.slider.valueChanged.connect(player.on_slider)
+        self.timeline.prev_frame.clicked.connect(lambda: player.step(-1))
+        self.timeline.next_frame.clicked.connect(lambda: player.step(1))
+        self.timeline.prev_shot.clicked.connect(lambda: shots.step_shot(-1))
+        self.timeline.next_shot.clicked.connect(lambda: shots.step_shot(1))
+        self.timeline.play.clicked.connect(player.toggle_play)
+        self.strip.shotClicked.connect(shots.go_to_shot)
+        self.shot_panel.keyFrameRequested.connect(player.seek)
+        self.colour.sampleRequested.connect(colour.sample_colour_modes)
+        self.colour.showRequested.connect(colour.show_candidates)
+        self.colour.applyForwardRequested.connect(colour.apply_pick_forward)
+        self.colour.unlockRequested.connect(colour.unlock_pick)
+        self.candidates.picked.connect(colour.pick_candidate)
+        self.candidates.closed.connect(player.show_film)
+        self.compare.closed.connect(player.show_film)
+        self.restore_panel.compareRequested.connect(exporter.compare_frame)
+        self.restore_panel.exportRequested.connect(exporter.export)
+        self.restore_panel.previewRequested.connect(exporter.render_preview)
+        self.restore_panel.cancelRequested.connect(exporter.cancel_job)
+        self.restore_panel.settingsChanged.connect(projects.mark_dirty)
+        self.picksChanged.connect(projects.mark_dirty)
+
+    def _build_actions(self) -> None:
+        player, shots, colour = self.player, self.shot_list, self.colour_picks
+        exporter, projects, help_ = self.exporter, self.projects, self.help
+
+        def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            if keys:
+                a.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
+            on_triggered(a, slot)
+            if tip:
+                a.setStatusTip(tip)
+            self.addAction(a)  # shortcuts work even with the menu bar hidden
+            if menu is not None:
+                menu.addAction(a)
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = action(
+            "&Open film or image…", QKeySequence.StandardKey.Open, projects.choose_film, file_menu
+        )
+        self.open_folder_action = action(
+            "Open &folder of frames…", "Ctrl+Shift+O", projects.choose_folder, file_menu
+        )
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(projects.fill_recent_menu)
+        file_menu.addSeparator()
+        action("&Save project", QKeySequence.StandardKey.Save, projects.save_project, file_menu)
+        action("Save project &as…", QKeySequence.StandardKey.SaveAs, projects.save_project_as,
+               file_menu)  # fmt: skip
+        action("&Export…", "Ctrl+E", exporter.export, file_menu)
+        file_menu.addSeparator()
+        action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        go = self.menuBar().addMenu("&Go")
+        action("Play / pause", Qt.Key.Key_Space, player.toggle_play, go)
+        action("Play backwards (J; again: faster)", Qt.Key.Key_J, lambda: player.shuttle(-1), go)
+        action("Pause (K)", Qt.Key.Key_K, player.pause, go)
+        action("Play (L; again: faster)", Qt.Key.Key_L, lambda: player.shuttle(1), go)
+        go.addSeparator()
+        action("Previous frame", Qt.Key.Key_Left, lambda: player.step(-1), go)
+        action("Next frame", Qt.Key.Key_Right, lambda: player.step(1), go)
+        action("Back one second", "Shift+Left", lambda: player.step(-player.one_second()), go)
+        action("Forward one second", "Shift+Right", lambda: player.step(player.one_second()), go)
+        action("First frame", Qt.Key.Key_Home, lambda: player.seek(0), go)
+        action("Last frame", Qt.Key.Key_End, lambda: player.seek(self.frame_count - 1), go)
+        go.addSeparator()
+        action("Previous shot", Qt.Key.Key_PageUp, lambda: shots.step_shot(-1), go)
+        action("Next shot", Qt.Key.Key_PageDown, lambda: shots.step_shot(1), go)
+        go.addSeparator()
+        action("&Split shot at this frame", "S", shots.split_shot, go)
+        action("&Merge shot with the one before", "Shift+S", shots.merge_shot, go)
+
+        colour_menu = self.menuBar().addMenu("&Colour")
+        action("&Sample colour modes", "C", colour.sample_colour_modes, colour_menu)
+        action("Show colour &modes", "M", colour.show_candidates, colour_menu)
+        action("Back to the &film", None, player.show_film, colour_menu)
+        action("&Compare before | after", "V", exporter.compare_frame, colour_menu)
+
+        view = self.menuBar().addMenu("&View")
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in THEMES:
+            a = QAction(THEME_LABELS[name], self, checkable=True)
+            a.setChecked(name == current_theme())
+            on_triggered(a, lambda name=name: self.set_theme(name))
+            group.addAction(a)
+            theme_menu.addAction(a)
+            self.theme_actions[name] = a
+
+        help_menu = self.menuBar().addMenu("&Help")
+        action("&Keyboard shortcuts", "F1", help_.show_shortcuts, help_menu)
+        action("Run &self-test", None, help_.run_self_test, help_menu)
+        action("Open &log folder", None, help_.open_log_folder, help_menu)
+        action("&About Panchro", None, help_.about, help_menu)
+
+    def set_theme(self, theme: str) -> None:
+        """Light, dark or the system's, now and at the next start."""
+        apply_theme(QApplication.instance(), theme)  # type: ignore[arg-type]
+        save_theme(theme)
+        self.theme_actions[theme].setChecked(True)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
+        if watched is self._side_viewport and event.type() == event.Type.Resize:
+            self._line_up_restore()
+        return super().eventFilter(watched, event)
+
+    def _line_up_restore(self) -> None:
+        """Restore's margins, so its edges are those of the scrolling panels above it."""
+        m = self._side_margins
+        bar = self.side_scroll.width() - self.side_scroll.viewport().width()  # 0: no scroll bar
+        self._restore_margins.setContentsMargins(m.left(), 0, m.right() + max(bar, 0), m.bottom())
+
+    # --- what is open -----------------------------------------------------------------
+
+    @property
+    def frame_count(self) -> int:
+        count = self.info.get("frame_count")
+        return int(count) if isinstance(count, int) else 0
+
+    @property
+    def fps(self) -> float:
+        return tc.to_float(self.info.get("fps_float", self.info.get("fps"))) or 24.0
+
+    def cut_short_note(self) -> str:
+        """ "" for a whole film; for one cut short: "Cut short: 40 of 132 frames can be read"."""
+        if not self.info.get("truncated"):
+            return ""
+        expected = self.info.get("expected_frames")
+        of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
+        return f"Cut short: {self.frame_count:,}{of} frames can be read"
+
+    def check_settled(self) -> None:
+        """`settled`, once: a frame in the view, the shots found, every thumbnail in."""
+        if self.settled_sent or self.film is None or self.player.displayed is None:
+            return
+        if not self.shots_done or self.shot_list.thumbnails_pending():
+            return
+        self.settled_sent = True
+        self.settled.emit()
+
+    def show_error(self, what: str, msg: Message) -> None:
+        """An engine's error reply, in the bar above the picture and the status bar."""
+        code = str(msg.body.get("code", ""))
+        text = str(msg.body.get("message", ""))
+        if code == ErrorCode.INTERNAL:
+            text += f" — log: {self.engine.log_path}"
+        self.message_bar.show_message(f"{what}: {text}", "error")
+        self.statusBar().showMessage(what, 10000)
+
+    # --- engine supervision ------------------------------------------------------------
+
+    def _on_engine_state(self, state: str, detail: str) -> None:
+        if state == STARTING:
+            text = "Engine: starting…"
+        elif state == READY:
+            text = f"Engine: ready — {detail}"
+        elif state == RESTARTING:
+            text = "Engine: died, restarting…"
+        elif state == FAILED:
+            text = "Engine: failed"
+            self.message_bar.show_message(
+                f"The engine could not be started: {detail}", "error", "Try again", self._retry
+            )
+            self.colour.set_engine_down("The engine is not running.")
+        else:
+            text = f"Engine: {state}"
+        self.engine_label.setText(text)
+        device = self.engine.hello.get("device") or {}
+        tip = f"{device.get('name', '')}\nLog: {self.engine.log_path}".strip()
+        self.engine_label.setToolTip(tip)
+
+    def _retry(self) -> None:
+        self.engine.auto_restart = True
+        self.engine.restarts = 0
+        self.engine.start()
+
+    def _on_engine_ready(self, hello: dict[str, Any]) -> None:
+        models = hello.get("models") or {}
+        text, tip = describe_models(models)
+        self.models_label.setText(text)
+        self.models_label.setToolTip(tip)
+        self.colour.set_models(models)
+        device = describe_device(hello.get("device") or {})
+        self.statusBar().showMessage(f"Engine {hello.get('version', '')} ready on {device}", 5000)
+        self.projects.engine_ready()
+
+    def _on_engine_died(self, reason: str) -> None:
+        # Every pending request died with it; the film is reopened on the next `ready`.
+        self.projects.forget_film(close_in_engine=False)
+        self.projects.restart_reason = reason
+        self.message_bar.show_message(
+            f"The engine stopped: {reason}. Restarting it"
+            + (" and reopening the film." if self.film_path else "."),
+            "warning",
+        )
+        self.colour.set_engine_down("The engine is restarting…")
+
+    def _on_engine_log(self, level: str, text: str) -> None:
+        if level in ("warning", "error", "critical"):
+            self.statusBar().showMessage(f"Engine {level}: {text}", 8000)
+
+    # --- window events ----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = _local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.projects.open_any(paths[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.projects.maybe_keep_changes():
+            event.ignore()
+            return
+        self.engine.shutdown()
+        super().closeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1280, 800)
+
+
+def _local_paths(mime: Any) -> list[str]:
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]

@@ -1,0 +1,420 @@
+"""Opening and saving: films, folders of frames, images and .panchro projects, the recent
+files, and the question before unsaved picks are lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui.colour_modes import Pick
+from panchro.gui.facts import truncation_warning
+from panchro.gui.window import APP_NAME, on_triggered
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+VIDEO_SUFFIXES = ("mp4", "mkv", "mov", "avi", "webm", "m4v", "mpg", "mpeg", "mts", "m2ts", "ts")
+VIDEO_SUFFIXES += ("wmv", "flv", "ogv", "mxf", "dv", "3gp")
+IMAGE_SUFFIXES = ("png", "tif", "tiff", "jpg", "jpeg", "dpx", "exr", "bmp", "webp")
+
+
+def _file_filter() -> str:
+    films = " ".join(f"*.{s}" for s in VIDEO_SUFFIXES)
+    images = " ".join(f"*.{s}" for s in IMAGE_SUFFIXES)
+    return (
+        f"Films, images and projects ({films} {images} *.panchro);;Video files ({films});;"
+        f"Images ({images});;Panchro projects (*.panchro);;All files (*)"
+    )
+
+
+class Projects(QObject):
+    """Owns what is open: the Open dialogs and File > Open recent, opening a film in the
+    engine (the facts panel, the timeline's range, the cut-short warnings) and forgetting
+    the one before with every request about it, reopening it after an engine restart,
+    saving and loading projects (their shots, picks and settings, an export to resume),
+    and the window title with its unsaved mark (`dirty`)."""
+
+    RECENT_MAX = 10
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self.view = win.view
+        self.strip = win.strip
+        self.timeline = win.timeline
+        self.facts = win.facts
+        self.shot_panel = win.shot_panel
+        self.restore_panel = win.restore_panel
+        self.message_bar = win.message_bar
+        self.cut_short_label = win.cut_short_label
+        self.status = win.statusBar()
+        self._open_req: int | None = None
+        self.restart_reason = ""  # why the engine stopped, said once the film is open again
+        self._pending_project: dict[str, Any] | None = None  # loaded, waiting for its film
+        self._project_later: str | None = None  # asked for before the engine was ready
+
+    # --- recent files -------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        """Recently opened films and projects, newest first, those still on disk."""
+        import json
+
+        from panchro.engine.paths import recent_files_file
+
+        try:
+            items = json.loads(recent_files_file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        if not isinstance(items, list):
+            return []
+        return [p for p in items if isinstance(p, str) and Path(p).exists()][: self.RECENT_MAX]
+
+    def _remember(self, path: str) -> None:
+        import json
+        import os
+
+        from panchro.engine.paths import recent_files_file
+
+        items = [path] + [p for p in self.recent_files() if p != path]
+        target = recent_files_file()
+        tmp = target.with_name(target.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(items[: self.RECENT_MAX], indent=1), encoding="utf-8")
+            os.replace(tmp, target)  # never a half-written list
+        except OSError:
+            pass  # a read-only home loses the list, not the film
+
+    def fill_recent_menu(self) -> None:
+        menu = self.win.recent_menu
+        menu.clear()
+        items = self.recent_files()
+        if not items:
+            none = menu.addAction("(none yet)")
+            none.setEnabled(False)
+            return
+        for n, path in enumerate(items):
+            label = f"&{n + 1} {Path(path).name}" if n < 9 else Path(path).name
+            act = menu.addAction(label)
+            act.setToolTip(path)
+            on_triggered(act, lambda p=path: self.open_any(p))
+
+    # --- opening ----------------------------------------------------------------------
+
+    def choose_film(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.win, "Open a film, an image or a project", self._start_dir(), _file_filter()
+        )
+        if path:
+            self.open_any(path)
+
+    def open_any(self, path: str | Path) -> None:
+        """A .panchro project, or else a film, a folder of frames or an image."""
+        if str(path).endswith(".panchro"):
+            self.open_project(path)
+        else:
+            self.open_film(path)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.win, "Open a folder of scanned frames", self._start_dir()
+        )
+        if not folder:
+            return
+        fps, ok = QInputDialog.getDouble(
+            self.win, "Frame rate", "Frames per second of this sequence:", 24.0, 1.0, 300.0, 3
+        )
+        if ok:
+            self.open_film(folder, fps=fps)
+
+    def _start_dir(self) -> str:
+        film_path = self.win.film_path
+        return str(Path(film_path).parent) if film_path else str(Path.home())
+
+    def suggest_output(self, suffix: str, tail: str) -> str:
+        """Where a file made from the film goes unless a person says otherwise: beside the
+        project, or else beside the film, named after the film."""
+        src = Path(self.win.film_path or "film")
+        project_path = self.win.project_path
+        folder = Path(project_path).parent if project_path else src.parent
+        return str(folder / f"{src.stem}_{tail}{suffix}")
+
+    def open_film(
+        self, path: str | Path, fps: float | None = None, *, project: dict | None = None
+    ) -> None:
+        """Open `path` (a film, a folder of frames or an image); replaces what was open.
+        `project`: a loaded project whose shots and picks apply once the film is open."""
+        win = self.win
+        if project is None and not self.maybe_keep_changes():
+            return
+        win.player.pause()
+        self.forget_film(close_in_engine=True)
+        self._pending_project = project
+        win.project_path = project.get("project_path") if project else None
+        win.film_path = str(Path(path).expanduser().absolute())
+        win.film_fps = fps
+        win.current = 0
+        win.player.displayed = None
+        win.info = {}  # empty until opened; a reopen after a restart keeps it
+        win.shots, win.shots_done = [], False
+        win.shot_list.thumbs.clear()
+        win.sampled.clear()
+        win.picks.clear()
+        win.dirty = False
+        win.player.show_film()
+        win.colour_picks.show_pick()
+        win.settled_sent = False
+        self.facts.clear()
+        self.shot_panel.show_shot(None, 0, None, 0.0)
+        self.strip.show_note("Opening…")
+        self.timeline.clear()
+        self.view.clear(f"Opening {Path(win.film_path).name}…")
+        win.setWindowTitle(f"{APP_NAME} — {Path(win.film_path).name}")
+        self.message_bar.hide()
+        self.cut_short_label.hide()
+        if self.engine.is_ready():
+            self._send_open()
+        # Otherwise `engine_ready` sends it.
+
+    def _send_open(self) -> None:
+        assert self.win.film_path is not None
+        params: dict[str, Any] = {"path": self.win.film_path}
+        if self.win.film_fps:
+            params["fps"] = self.win.film_fps
+        self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
+
+    def engine_ready(self) -> None:
+        """The engine is (again) ready: open what was asked for meanwhile, or the film that
+        was open when it stopped."""
+        later = self._project_later
+        if later:
+            self._project_later = None
+            self.open_project(later)
+        elif self.win.film_path is not None:
+            self._send_open()
+
+    def forget_film(self, *, close_in_engine: bool) -> None:
+        """Drop every request about the current film; its replies will be ignored."""
+        win = self.win
+        if close_in_engine and win.film is not None and self.engine.is_ready():
+            win.shot_list.cancel_detection()
+            self.engine.request(Request.CLOSE, film=win.film)
+        if self._open_req is not None:
+            self.engine.forget(self._open_req)
+        self._open_req = None
+        win.player.forget_requests()
+        win.colour_picks.forget_requests()
+        win.exporter.forget_requests(cancel=close_in_engine)
+        win.shot_list.forget_requests()
+        win.film = None
+
+    def _on_opened(self, msg: Message) -> None:
+        if msg.id != self._open_req:
+            return
+        self._open_req = None
+        win = self.win
+        if msg.type == Event.ERROR:
+            name = Path(win.film_path or "").name
+            text = str(msg.body.get("message", "unknown error"))
+            self.view.clear(f"{name} could not be opened.")
+            self.strip.show_note("No film open.")
+            win.setWindowTitle(APP_NAME)
+            self.message_bar.show_message(
+                f"Could not open {name}: {text}", "error", "Open another…", self.choose_film
+            )
+            self.status.showMessage(f"Could not open {name}", 10000)
+            win.film_path = None
+            win.openFailed.emit(f"{name}: {text}")
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        reopened = bool(win.info)
+        win.film = int(data["film"])
+        if not reopened:
+            self._remember(win.project_path or win.film_path or "")
+        win.info = dict(data.get("info") or {})
+        self.facts.set_info(win.info)
+        count = win.frame_count
+        win.current = min(win.current, max(count - 1, 0))
+        slider = self.timeline.slider
+        slider.blockSignals(True)
+        slider.setRange(0, max(count - 1, 0))
+        slider.setValue(win.current)
+        slider.setPageStep(max(1, round(win.fps)))
+        slider.blockSignals(False)
+        self.timeline.set_enabled(count > 1)
+        self.restore_panel.set_film_open(True)
+        win.player.show_position()
+        self.view.clear("")
+        win.player.request_frame()
+        if reopened and self.restart_reason:
+            self.message_bar.show_message(
+                f"The engine stopped ({self.restart_reason}) and was restarted; "
+                "the film is open again.",
+                "info",
+            )
+        elif not reopened and (warning := truncation_warning(win.info)):
+            # Said in sight, without a dialog: the film can still be looked at and exported.
+            self.message_bar.show_message(warning, "warning")
+        self.cut_short_label.setText(win.cut_short_note())
+        self.cut_short_label.setVisible(bool(win.cut_short_note()))
+        self.restart_reason = ""
+        if reopened and win.shots_done:
+            win.shot_list.queue_missing_thumbnails()
+        elif self._pending_project is not None:
+            self._apply_project(self._pending_project)
+        else:
+            win.shot_list.request_shots()
+
+    # --- projects -----------------------------------------------------------------------
+
+    def mark_dirty(self) -> None:
+        if self.win.film_path is not None:
+            self.win.dirty = True
+            self.show_title()
+
+    def show_title(self) -> None:
+        win = self.win
+        name = Path(win.project_path).name if win.project_path else (
+            Path(win.film_path).name if win.film_path else "")  # fmt: skip
+        mark = " *" if win.dirty and win.film_path else ""
+        win.setWindowTitle(f"{APP_NAME} — {name}{mark}" if name else APP_NAME)
+
+    def maybe_keep_changes(self) -> bool:
+        """Ask before unsaved picks are lost; False when the person chose to stay."""
+        win = self.win
+        if not win.dirty or not win.picks or not win.confirm_discard:
+            return True
+        answer = QMessageBox.question(
+            win,
+            "Unsaved changes",
+            "The colour picks of this film are not saved in a project. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            self.save_project()
+            return not win.dirty or bool(win.project_path)
+        return True
+
+    def save_project(self) -> None:
+        if self.win.project_path:
+            self.save_project_as(self.win.project_path)
+        else:
+            self.save_project_as()
+
+    def save_project_as(self, path: str | None = None) -> None:
+        win = self.win
+        if win.film is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                win, "Save the project", self.suggest_output(".panchro", "project")
+                .replace("_project.panchro", ".panchro"), "Panchro projects (*.panchro)",
+            )  # fmt: skip
+            if not path:
+                return
+            if not path.endswith(".panchro"):
+                path += ".panchro"
+        settings = self.restore_panel.settings()
+        settings["output"] = win.exporter.export_output
+        params = win.exporter.restoration()
+        self.engine.request(
+            Request.SAVE_PROJECT,
+            lambda msg, p=path: self._on_project_saved(msg, p),
+            film=win.film,
+            project_path=path,
+            shots=params.get("shots", []),
+            picks=params.get("picks", []),
+            settings=settings,
+        )
+
+    def _on_project_saved(self, msg: Message, path: str) -> None:
+        if msg.type == Event.RESULT:
+            self.win.project_path = path
+            self.win.dirty = False
+            self.show_title()
+            self.status.showMessage(f"Project saved: {path}", 5000)
+            self.win.projectSaved.emit(path)
+        elif msg.type == Event.ERROR:
+            self.win.show_error("Could not save the project", msg)
+
+    def open_project(self, path: str | Path) -> None:
+        if not self.maybe_keep_changes():
+            return
+        if not self.engine.is_ready():
+            self._project_later = str(path)  # `engine_ready` opens it
+            return
+        self.engine.request(
+            Request.LOAD_PROJECT, self._on_project_loaded, project_path=str(Path(path).absolute())
+        )
+
+    def _on_project_loaded(self, msg: Message) -> None:
+        if msg.type == Event.ERROR:
+            self.win.show_error("Could not open the project", msg)
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = dict(msg.body.get("data") or {})
+        source = data.get("source") or {}
+        changes = data.get("source_changes") or []
+        film = str(source.get("path", ""))
+        self.win.dirty = False  # what is about to be replaced was asked about already
+        self.open_film(film, source.get("fps") if source.get("kind") == "frames" else None,
+                       project=data)  # fmt: skip
+        if changes:
+            self.message_bar.show_message(
+                f"The film of this project has changed since it was saved: {'; '.join(changes)}."
+                " Picks may no longer fit its shots.",
+                "warning",
+            )
+
+    def _apply_project(self, data: dict[str, Any]) -> None:
+        """Shots, picks and settings of a loaded project, now that its film is open."""
+        win = self.win
+        self._pending_project = None
+        shots = [
+            {"start": int(x["start"]), "end": int(x["end"]), "key_frame": int(x["key"])}
+            for x in data.get("shots") or []
+        ]
+        settings = data.get("settings") or {}
+        self.restore_panel.set_settings(settings)
+        if not shots:
+            win.shot_list.request_shots()
+            return
+        win.picks.clear()
+        for x in data.get("shots") or []:
+            p = x.get("pick")
+            if p:
+                win.picks[int(x["start"])] = Pick(
+                    key_frame=int(x["key"]), seed=int(p["seed"]),
+                    temperature=float(p["temperature"]), k=int(p["index"]) + 1,
+                    n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
+                    locked=bool(p.get("locked", True)),
+                )  # fmt: skip
+        win.shot_list.use_shots(shots)
+        for n, shot in enumerate(win.shots):
+            if int(shot["start"]) in win.picks:
+                self.strip.set_picked(n, QPixmap())  # marked; a preview comes with a sample
+        win.dirty = False
+        self.show_title()
+        output = settings.get("output")
+        if output and Path(f"{output}.panchro-job").is_dir():
+            win.exporter.export_output = output
+            self.message_bar.show_message(
+                f"An export to {Path(output).name} was interrupted.",
+                "info",
+                "Resume",
+                lambda: win.exporter.export(output),
+            )
+        win.projectLoaded.emit(str(win.project_path or ""))

@@ -1,0 +1,216 @@
+"""Shots: finding them, cutting and joining them by hand, moving by shot, and the strip's
+thumbnails (one frame request at a time, only while the view waits for nothing; see
+`player`)."""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage, QPixmap
+
+from panchro.engine.service.protocol import Event, Message, Request
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+THUMB_MAX_SIDE = 160
+
+
+class ShotList(QObject):
+    """Owns the shot strip and the window's `shots`: the detection request and its
+    progress, splitting and merging shots (picks follow the shots they belong to), which
+    shot a frame is in (`shot_at`), Page Up/Down, and the thumbnails: their queue, their
+    one request at a time, and the pixmaps kept (`thumbs`, by shot)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self.strip = win.strip
+        self.timeline = win.timeline
+        self.status = win.statusBar()
+        self._shots_req: int | None = None
+        self._thumb_queue: deque[int] = deque()
+        self._thumb_req: tuple[int, int] | None = None  # (request id, shot)
+        self.thumbs: dict[int, QPixmap] = {}
+
+    def cancel_detection(self) -> None:
+        """Ask the engine to stop finding shots (the film is about to close)."""
+        if self._shots_req is not None:
+            self.engine.cancel(self._shots_req)
+
+    def forget_requests(self) -> None:
+        """The film is going: replies about its shots and thumbnails are ignored."""
+        if self._shots_req is not None:
+            self.engine.forget(self._shots_req)
+        if self._thumb_req is not None:
+            self.engine.forget(self._thumb_req[0])
+        self._shots_req = None
+        self._thumb_req = None
+        self._thumb_queue.clear()
+
+    def request_shots(self) -> None:
+        """Find the shots of the open film, with progress in the strip."""
+        if self.win.film is None:
+            return
+        self.strip.show_progress(0, None)
+        self._shots_req = self.engine.request(
+            Request.SHOTS, self._on_shots, on_progress=self._on_shots_progress, film=self.win.film
+        )
+
+    def use_shots(self, shots: list[dict[str, Any]]) -> None:
+        """Shots known already (a project's) stand in for a detection: the same path
+        shows them."""
+        self._shots_req = -1
+        self._on_shots(Message({"type": Event.RESULT, "id": -1, "data": {"shots": shots}}))
+
+    def _on_shots_progress(self, event: dict[str, Any]) -> None:
+        total = event.get("total")
+        self.strip.show_progress(int(event.get("done") or 0), total if total else None)
+
+    def _on_shots(self, msg: Message) -> None:
+        if msg.id != self._shots_req:
+            return
+        self._shots_req = None
+        if msg.type == Event.RESULT:
+            shots = (msg.body.get("data") or {}).get("shots") or []
+            self._set_shots(shots)
+            n = len(self.win.shots)
+            self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
+        elif msg.type == Event.ERROR:
+            self.win.shots_done = True  # nothing more will come; settle without them
+            self.strip.show_note(f"Shots could not be found: {msg.body.get('message', '')}")
+            self.win.show_error("Shot detection failed", msg)
+        elif msg.type == Event.CANCELLED:
+            self.strip.show_note("Shot detection was cancelled.")
+        self.win.check_settled()
+
+    def _set_shots(self, shots: list[dict[str, Any]]) -> None:
+        win = self.win
+        win.shots = sorted(shots, key=lambda s: int(s["start"]))
+        win.shots_done = True
+        width, height = win.info.get("width") or 16, win.info.get("height") or 9
+        self.strip.set_shots(win.shots, win.fps, float(width) / float(height or 1))
+        self.timeline.slider.set_marks([int(s["start"]) for s in win.shots])
+        self.thumbs.clear()
+        for n, shot in enumerate(win.shots):
+            if int(shot["start"]) in win.picks:
+                preview = win.colour_picks.pick_preview(int(shot["start"]))
+                self.strip.set_picked(n, preview or QPixmap())
+        win.player.show_position()
+        self.queue_missing_thumbnails()
+
+    def split_shot(self) -> None:
+        """Cut the current shot at the current frame (a cut the detector missed). The new
+        second part keeps the shot's pick: it is the same scene until someone picks again."""
+        win = self.win
+        n = self.shot_at(win.current)
+        if n is None or int(win.shots[n]["start"]) == win.current:
+            self.status.showMessage("A shot starts here already", 4000)
+            return
+        shot = win.shots[n]
+        start, end, cut = int(shot["start"]), int(shot["end"]), win.current
+        key = int(shot.get("key_frame", start))
+        first = {"start": start, "end": cut, "key_frame": key if key < cut else (start + cut) // 2}
+        second = {"start": cut, "end": end, "key_frame": key if key >= cut else (cut + end) // 2}
+        if start in win.picks:
+            win.picks[cut] = win.picks[start]
+        self._set_shots([*win.shots[:n], first, second, *win.shots[n + 1 :]])
+        self.status.showMessage(f"Shot {n + 1} split at frame {cut + 1}", 4000)
+        win.projects.mark_dirty()
+
+    def merge_shot(self) -> None:
+        """Join the current shot to the one before it (a cut that is not one); the earlier
+        shot's pick, if any, covers both."""
+        win = self.win
+        n = self.shot_at(win.current)
+        if n is None or n == 0:
+            self.status.showMessage("No shot before this one to merge with", 4000)
+            return
+        before, this = win.shots[n - 1], win.shots[n]
+        gone = win.picks.pop(int(this["start"]), None)
+        if int(before["start"]) not in win.picks and gone is not None:
+            win.picks[int(before["start"])] = gone
+        merged = {**before, "end": int(this["end"])}
+        self._set_shots([*win.shots[: n - 1], merged, *win.shots[n + 1 :]])
+        self.status.showMessage(f"Shots {n} and {n + 1} merged", 4000)
+        win.projects.mark_dirty()
+
+    def shot_at(self, index: int) -> int | None:
+        if not self.win.shots:
+            return None
+        starts = [int(s["start"]) for s in self.win.shots]
+        n = bisect.bisect_right(starts, index) - 1
+        return n if n >= 0 else None
+
+    def go_to_shot(self, shot: int) -> None:
+        if 0 <= shot < len(self.win.shots):
+            self.win.player.seek(int(self.win.shots[shot]["start"]))
+
+    def step_shot(self, delta: int) -> None:
+        win = self.win
+        if not win.shots:
+            return
+        here = self.shot_at(win.current)
+        if here is None:
+            target = 0
+        elif delta < 0 and win.current > int(win.shots[here]["start"]):
+            target = here  # first back to the start of this shot, as players do
+        else:
+            target = here + delta
+        self.go_to_shot(max(0, min(target, len(win.shots) - 1)))
+
+    # --- thumbnails -------------------------------------------------------------------
+
+    def thumbnails_pending(self) -> bool:
+        return self._thumb_req is not None or bool(self._thumb_queue)
+
+    def queue_missing_thumbnails(self) -> None:
+        self._thumb_queue = deque(n for n in range(len(self.win.shots)) if n not in self.thumbs)
+        for n, pixmap in self.thumbs.items():
+            self.strip.set_thumbnail(n, pixmap)
+        self.pump_thumbnails()
+        self.win.check_settled()
+
+    def pump_thumbnails(self) -> None:
+        # One at a time, and only while the view waits for nothing: any frame
+        # request supersedes a queued one for the same film.
+        win = self.win
+        if win.film is None or self._thumb_req is not None or win.player.frame_pending:
+            return
+        if not self._thumb_queue:
+            return
+        shot = self._thumb_queue.popleft()
+        key = int(win.shots[shot].get("key_frame", win.shots[shot]["start"]))
+        rid = self.engine.request(
+            Request.FRAME,
+            self._on_thumbnail,
+            film=win.film,
+            index=key,
+            max_side=round(THUMB_MAX_SIDE * self.strip.devicePixelRatioF()),  # sharp on HiDPI
+            blob_type="image/jpeg",
+        )
+        self._thumb_req = (rid, shot)
+
+    def _on_thumbnail(self, msg: Message) -> None:
+        if self._thumb_req is None or msg.id != self._thumb_req[0]:
+            return
+        shot = self._thumb_req[1]
+        self._thumb_req = None
+        if msg.type == Event.RESULT:
+            image = QImage.fromData(msg.blob)
+            if not image.isNull():
+                pixmap = QPixmap.fromImage(image)
+                self.thumbs[shot] = pixmap
+                shots = self.win.shots
+                start = int(shots[shot]["start"]) if shot < len(shots) else -1
+                if self.win.colour_picks.pick_preview(start) is None:  # a pick shows its colours
+                    self.strip.set_thumbnail(shot, pixmap)
+        elif msg.type == Event.SUPERSEDED:
+            self._thumb_queue.appendleft(shot)  # the view's frame came first; ask again later
+        # An error leaves the grey placeholder; the shot itself still works.
+        self.pump_thumbnails()
+        self.win.check_settled()
