@@ -18,8 +18,9 @@ range (0..2^n - 1, neutral chroma 2^(n-1)), as in ITU-T H.273.
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -301,28 +302,42 @@ def encode_coded_planar(
 # --------------------------------------------------------------------------- chroma bins
 
 
-def quantize_chroma(cbcr: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
-    """Cb/Cr floats in [-0.5, 0.5] (any shape) -> int64 bins in [0, levels).
+def quantize_chroma(cbcr: Any, levels: int = CHROMA_LEVELS) -> Any:
+    """Cb/Cr floats in [-0.5, 0.5] (any shape) -> bins in [0, levels): the one chroma encoding.
 
     Bins are 1/levels wide and centred on (i - levels/2) / levels, so neutral
     grey (0.0) is the centre of bin levels/2 and a grey film stays exactly
     grey. An even number of uniform bins cannot be symmetric and grey-centred
     at once: the price is the top edge, (0.5 - 1/levels, 0.5], which falls into
     the last bin (error up to one bin, only for the most saturated blues and
-    reds). Values outside the range go to the end bins. This is the convention
-    of `models.colorizer.chroma_to_bins`.
+    reds). Values outside the range go to the end bins.
+
+    A numpy array gives int64 bins computed in float64; a torch tensor (the
+    training batches, on their device) gives a LongTensor computed in its own dtype.
     """
-    c = np.asarray(cbcr, dtype=np.float64)
     half = levels // 2
+    if _is_tensor(cbcr):
+        return (cbcr * levels + 0.5).floor().add_(half).clamp_(0, levels - 1).long()
+    c = np.asarray(cbcr, dtype=np.float64)
     return np.clip(np.floor(c * levels + 0.5) + half, 0, levels - 1).astype(np.int64)
 
 
-def dequantize_chroma(bins: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:
-    """Bins -> their centres, (i - levels/2) / levels, as float32."""
+def dequantize_chroma(bins: Any, levels: int = CHROMA_LEVELS) -> Any:
+    """Bins -> their centres, (i - levels/2) / levels, as float32 (numpy or torch, as given)."""
+    if _is_tensor(bins):
+        if bins.is_floating_point():
+            raise ValueError(f"chroma bins must be integers, got {bins.dtype}")
+        return (bins.float() - levels // 2) / levels
     b = np.asarray(bins)
     if b.dtype.kind not in "iu":
         raise ValueError(f"chroma bins must be integers, got {b.dtype}")
     return ((b.astype(np.float64) - levels // 2) / levels).astype(np.float32)
+
+
+def _is_tensor(x: Any) -> bool:
+    # Without importing torch here: a tensor is whatever torch says it is, if torch is loaded.
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 def joint_index(bins: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:

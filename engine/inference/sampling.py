@@ -29,16 +29,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.models import colorizer as colorizer_module
 from panchro.engine.models.colorizer import CHROMA_CHANNELS, Colorizer, GatedPixelCNN, gate
 
 SampleCallback = Callable[[int, int], None]  # (rows done, rows in all)
 METHODS = ("cached", "naive")
-
-
-def bins_to_chroma(bins: Tensor, levels: int = 32) -> Tensor:
-    """(k, 2, h, w) bins -> (k, 2, h, w) float32 Cb/Cr at the bin centres in [-0.5, 0.5]."""
-    return colorizer_module.bins_to_chroma(bins, levels)
 
 
 def sample_chroma(
@@ -285,7 +279,6 @@ def cached_logits(model: Colorizer, grey: Tensor, bins: Tensor) -> Tensor:
 
 __all__ = [
     "METHODS",
-    "bins_to_chroma",
     "cached_logits",
     "prepare_grey",
     "sample_chroma",

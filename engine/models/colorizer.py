@@ -122,23 +122,6 @@ class ColorizerConfig:
         return cls(**values)
 
 
-# --- chroma bins (torch side of engine/imaging/color.py's convention) -----------------------------
-
-
-def chroma_to_bins(cbcr: Tensor, levels: int = 32) -> Tensor:
-    """(..., 2, H, W) Cb/Cr in [-0.5, 0.5] -> LongTensor of bins in [0, levels).
-
-    Grey-centred bins, as `panchro.engine.imaging.color.quantize_chroma`: neutral grey
-    is the centre of bin levels/2, so grey stays grey.
-    """
-    return (cbcr * levels + 0.5).floor().add_(levels // 2).clamp_(0, levels - 1).long()
-
-
-def bins_to_chroma(bins: Tensor, levels: int = 32) -> Tensor:
-    """Bin indices -> the bins' centres, (i - levels/2) / levels (float32)."""
-    return (bins.float() - levels // 2) / levels
-
-
 # --- conditioning network -----------------------------------------------------------------
 
 

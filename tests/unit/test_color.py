@@ -234,14 +234,18 @@ def test_joint_index_round_trip() -> None:
     assert np.array_equal(C.split_joint_index(joint), bins)
 
 
-def test_bins_match_the_colorizer() -> None:
+def test_tensors_get_the_same_bins_as_arrays() -> None:
+    """Training quantizes tensors, inference and projects arrays: one convention for both."""
     torch = pytest.importorskip("torch")
-    colorizer = pytest.importorskip("panchro.engine.models.colorizer")
     c = np.random.default_rng(1).uniform(-0.6, 0.6, (2, 28, 28)).astype(np.float32)
-    theirs = colorizer.chroma_to_bins(torch.from_numpy(c)).numpy()
-    assert np.array_equal(C.quantize_chroma(c), theirs)
-    back = colorizer.bins_to_chroma(torch.from_numpy(theirs)).numpy()
-    np.testing.assert_allclose(C.dequantize_chroma(theirs), back, atol=1e-7)
+    theirs = C.quantize_chroma(torch.from_numpy(c))
+    assert theirs.dtype == torch.long
+    assert np.array_equal(C.quantize_chroma(c), theirs.numpy())
+    back = C.dequantize_chroma(theirs)
+    assert back.dtype == torch.float32
+    assert np.array_equal(C.dequantize_chroma(theirs.numpy()), back.numpy())
+    with pytest.raises(ValueError):
+        C.dequantize_chroma(torch.zeros(2, 4, 4))
 
 
 # --------------------------------------------------------------------------- 28x28 chroma

@@ -12,14 +12,11 @@ import torch
 from safetensors.torch import save_file
 
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
+from panchro.engine.imaging.color import dequantize_chroma as bins_to_chroma
+from panchro.engine.imaging.color import quantize_chroma as chroma_to_bins
 from panchro.engine.inference.sampling import sample_chroma
 from panchro.engine.models import registry, weights
-from panchro.engine.models.colorizer import (
-    ColorizerConfig,
-    bins_to_chroma,
-    build,
-    chroma_to_bins,
-)
+from panchro.engine.models.colorizer import ColorizerConfig, build
 
 SMALL = ColorizerConfig.small()
 CARD = {"trained": False, "scale": "cpu-reduced", "steps": 0, "data": "none (test)"}

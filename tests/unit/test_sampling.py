@@ -8,8 +8,8 @@ import torch
 
 from panchro.engine.bench.models import bench_sample
 from panchro.engine.errors import BadInputError
+from panchro.engine.imaging.color import dequantize_chroma as bins_to_chroma
 from panchro.engine.inference.sampling import (
-    bins_to_chroma,
     cached_logits,
     prepare_grey,
     sample_chroma,
