@@ -15,6 +15,7 @@ from PIL import Image
 from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
+from panchro.engine.media.formats import _ffv1_slices
 from panchro.engine.progress import Progress
 from panchro.engine.restore import pipeline
 from tests.makemedia import write_still
@@ -70,7 +71,7 @@ def test_a_refusal_says_the_codec_the_size_and_what_to_do() -> None:
 )
 def test_ffv1_slices_are_ones_the_encoder_accepts(width: int, height: int) -> None:
     want = 16 if width * height >= 1280 * 720 else 4
-    slices = media._ffv1_slices(width, height, want)
+    slices = _ffv1_slices(width, height, want)
     assert slices >= want
     # FFmpeg accepts a count that is rows x columns (columns within rows..2 x rows) with no
     # slice over 2^27 / ((bits + 1) x planes) pixels; 16 bits and 3 planes is the worst case.
@@ -81,7 +82,7 @@ def test_ffv1_slices_are_ones_the_encoder_accepts(width: int, height: int) -> No
         if r * c == slices and -(-width // c) * -(-height // r) * 17 * 3 <= 8 << 24
     ]
     assert fits, slices
-    assert media._ffv1_slices(1920, 1080, 16) == 16  # an ordinary film keeps its 16
+    assert _ffv1_slices(1920, 1080, 16) == 16  # an ordinary film keeps its 16
 
 
 class _Enlarge:

@@ -16,6 +16,7 @@ from makemedia import VFR_STEPS, make_frame_folder, make_video, still_image, wri
 
 from panchro.engine import media
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.media.decode import _VideoDecoder
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -72,14 +73,14 @@ class DecodeCounter:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        original = media._VideoDecoder._decoded
+        original = _VideoDecoder._decoded
 
         def counting(decoder, *args):
             for frame in original(decoder, *args):
                 self.count += 1
                 yield frame
 
-        monkeypatch.setattr(media._VideoDecoder, "_decoded", counting)
+        monkeypatch.setattr(_VideoDecoder, "_decoded", counting)
 
 
 # --------------------------------------------------------------------------- probe
@@ -343,7 +344,7 @@ def test_nonreference_frames_before_the_target_are_skipped_exactly(
             if target == 58 and codec == "libx264":
                 # B-frames no one refers to are not decoded on the way (x264 makes most
                 # B-frames so): far fewer frames come out than lie before it. HEVC is
-                # decoded whole (see media._SKIP_NONREF_CODECS), and must be exact too.
+                # decoded whole (see media.decode._SKIP_NONREF_CODECS), and must be exact too.
                 assert counter.count < 45, counter.count
         counter.count = 0
         assert [x.index for x in src.frames(40, 44)] == [40, 41, 42, 43]

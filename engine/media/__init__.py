@@ -1,0 +1,92 @@
+"""Film I/O with PyAV: open and probe a film, stream or seek its frames, encode the result.
+
+A *source* is a video file, a folder of numbered stills (PNG/TIFF/JPEG/DPX, 8 or
+16 bit) or a single image (one frame); an output is a film file (H.264, H.265,
+ProRes, FFV1) or a folder of 16-bit PNG/TIFF frames, written atomically, with the
+source's sound and subtitles copied across. Callers use the names below; the
+work is done in:
+
+* `formats` — codec, container and pixel-format tables, colour codes, the
+  picture sizes each codec can carry, and the checks made before any work.
+* `info` — `MediaInfo`, `StreamInfo`, `Frame`: what a film is, what a frame carries.
+* `container` — opening a file with FFmpeg; its failures in the user's words.
+* `decode` — the packet index's shape, seeking and decoding, frames to numpy.
+* `index` — building the packet index by demuxing (cut-short files), and its cache.
+* `stills` — folders of frames and single images.
+* `source` — `open_source`, `probe` and `Source`: reading a film, and the
+  decisions about timing and damaged files.
+* `output` — `check_output_path` and the atomic write-then-rename.
+* `remux` — copying sound, subtitles and chapters, never re-encoded.
+* `encode` — `VideoWriter`.
+* `join` — one output from separately encoded chunks.
+"""
+
+from panchro.engine.media.encode import VideoWriter
+from panchro.engine.media.formats import (
+    CODECS,
+    FFMPEG_MAX_AREA,
+    H264_MAX_MACROBLOCKS,
+    HEVC_MAX_LUMA_PS,
+    HEVC_MAX_SIDE,
+    IMAGE_EXTENSIONS,
+    PRORES_MAX_SIDE,
+    PRORES_MAX_SLICES,
+    TIFF_MAX_PACKET,
+    VIDEO_CONTAINERS,
+    X264_MAX_SIDE,
+    Fmt,
+    check_codec,
+    check_codec_path,
+    check_frame_size,
+    codec_label,
+    default_matrix,
+    even_size,
+    fit_size,
+    frame_size_problem,
+    output_extension,
+    sequence_name,
+)
+from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
+from panchro.engine.media.join import CHUNK_STARTS_AT_ZERO, join_sequence, join_video
+from panchro.engine.media.output import check_output_path
+from panchro.engine.media.remux import ASS_HEADER
+from panchro.engine.media.source import Source, open_source, probe
+from panchro.engine.media.stills import frame_files
+
+__all__ = [
+    "ASS_HEADER",
+    "CHUNK_STARTS_AT_ZERO",
+    "CODECS",
+    "FFMPEG_MAX_AREA",
+    "H264_MAX_MACROBLOCKS",
+    "HEVC_MAX_LUMA_PS",
+    "HEVC_MAX_SIDE",
+    "IMAGE_EXTENSIONS",
+    "PRORES_MAX_SIDE",
+    "PRORES_MAX_SLICES",
+    "TIFF_MAX_PACKET",
+    "VIDEO_CONTAINERS",
+    "X264_MAX_SIDE",
+    "Fmt",
+    "Frame",
+    "MediaInfo",
+    "Source",
+    "StreamInfo",
+    "VideoWriter",
+    "check_codec",
+    "check_codec_path",
+    "check_frame_size",
+    "check_output_path",
+    "codec_label",
+    "default_matrix",
+    "even_size",
+    "fit_size",
+    "frame_files",
+    "frame_size_problem",
+    "join_sequence",
+    "join_video",
+    "open_source",
+    "output_extension",
+    "probe",
+    "sequence_name",
+]

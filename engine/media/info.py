@@ -1,0 +1,84 @@
+"""What a film is and what a frame carries: `MediaInfo`, `StreamInfo`, `Frame`.
+
+Plain data, shared by the reading side (which fills them in) and the writing
+side (which copies a source's timing, colour tags, rotation and streams from
+them), so neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    index: int
+    type: str
+    codec: str
+    language: str | None
+    title: str | None
+    channels: int | None = None
+    sample_rate: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    kind: str  # "video" | "frames" | "image"
+    container: str | None  # e.g. "mov,mp4,m4a,3gp,3g2,mj2"; None for frames/image
+    codec: str  # video codec name, or "png"/"tiff"/"jpeg"/"dpx" for stills
+    width: int  # coded size (before rotation)
+    height: int
+    pix_fmt: str
+    bit_depth: int
+    frame_count: int  # exact (from the packet index), not estimated
+    fps: Fraction  # average frame rate
+    is_vfr: bool
+    duration_s: float
+    time_base: Fraction
+    sample_aspect_ratio: Fraction
+    rotation: int  # clockwise degrees a player applies, from the display matrix; 0 if none
+    color_matrix: str | None  # "bt709", "bt601", "bt2020nc", ... None if untagged
+    color_range: str | None  # "limited" | "full" | None
+    color_primaries: str | None
+    color_transfer: str | None
+    audio: tuple[StreamInfo, ...]
+    subtitles: tuple[StreamInfo, ...]
+    other_streams: tuple[StreamInfo, ...]
+    # The file is cut short: `frame_count` frames are there, fewer than it was made with.
+    truncated: bool = False
+    # How many frames the container's header promises (frame count, or duration x rate)
+    # when the file is truncated and the header says; None otherwise.
+    expected_frames: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, Fraction):
+                out[key] = f"{value.numerator}/{value.denominator}"
+                out[f"{key}_float"] = float(value)
+            elif isinstance(value, tuple):
+                out[key] = list(value)
+            else:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Frame:
+    index: int
+    pts: int
+    time_base: Fraction
+    image: np.ndarray
+    # True when the frame could not be decoded and `image` repeats the nearest good
+    # frame (only with `Source.frames(conceal=True)`).
+    damaged: bool = False
+
+    @property
+    def time_s(self) -> float:
+        return float(self.pts * self.time_base)

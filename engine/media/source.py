@@ -1,0 +1,485 @@
+"""Opening a film to read: `open_source`, `probe` and the `Source` it gives.
+
+A *source* is a video file, a folder of numbered stills (PNG/TIFF/JPEG/DPX, 8 or
+16 bit, natural sort order: "f2" before "f10") or a single image (one frame).
+
+Timing is the film's own. For a video file, `open_source` demuxes the video
+stream once without decoding and keeps a *packet index* (presentation
+timestamps sorted, keyframes): it gives the exact frame count, tells a
+variable frame rate apart, and lets `Source.read_frame` seek to the keyframe at
+or before a frame and decode forward to it. Frame ``i`` is always the frame
+with the i-th smallest pts; a stream of frames yields them in that order with
+their exact pts. The index is cached per file (path, size, mtime), so `probe`
+followed by `open_source` demuxes once. For stills, ``pts = index`` in a time
+base of ``1/fps`` (default 24 fps).
+
+Decisions worth knowing:
+
+* A truncated file (an MP4 whose moov index is missing) cannot be opened and
+  says so. A file that is cut short but still has its index (moov at the front,
+  Matroska, MPEG-TS) opens and plays to the last good frame: the packet index
+  leaves out the partial packet at the cut, and the frames there that cannot be
+  decoded any more (checked by decoding the last two GOPs), with a logged
+  warning, so `frame_count` is what streaming really yields. Such a file is
+  `MediaInfo.truncated`, with `expected_frames` the count its header promises
+  (MP4's sample count, Matroska's NUMBER_OF_FRAMES or DURATION tag at the film's
+  pace) where it says; the callers decide what to do (`panchro restore` refuses
+  unless told). An MPEG-TS cut at a packet boundary looks whole: it has no
+  header to tell. A frame that fails
+  to decode in the middle of a film raises `BadInputError` naming the frame: a
+  restoration silently missing frames is worse than a stop. The restore
+  pipeline asks for `frames(conceal=True)` instead: the run goes on, the last
+  good frame stands in for the broken one (marked `damaged`), and the summary
+  lists it.
+* Seeking that does not land where the index says, and the pixel layouts
+  frames come in: see `panchro.engine.media.decode`.
+* `rotation` is the clockwise rotation (0/90/180/270) a player applies to show
+  the coded picture upright; frames are returned as coded, and a `VideoWriter`
+  given a `source` writes the same display matrix back.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.media.container import (
+    _check_readable_file,
+    _ff_reason,
+    _open_container,
+    _pick_video_stream,
+)
+from panchro.engine.media.decode import _Converter, _PacketIndex, _SeekPolicy, _VideoDecoder
+from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
+from panchro.engine.media.index import _is_vfr, _packet_index
+from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
+from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
+
+
+def _fraction_fps(fps: float | Fraction | None) -> Fraction:
+    if fps is None:
+        return Fraction(24)
+    if isinstance(fps, Fraction):
+        value = fps
+    else:
+        value = Fraction(fps).limit_denominator(1_000_000)
+        # 23.976 and friends mean the NTSC rates, 24000/1001 etc.
+        for base in (24, 30, 48, 60, 120):
+            ntsc = Fraction(base * 1000, 1001)
+            if abs(float(value) - float(ntsc)) < 2e-3:
+                value = ntsc
+    if value <= 0:
+        raise BadInputError(f"frame rate must be positive, got {fps}")
+    return value
+
+
+def _stream_info(stream: Any) -> StreamInfo:
+    meta = dict(stream.metadata or {})
+    language = stream.language or meta.get("language")
+    if language in ("und", ""):
+        language = None
+    ctx = getattr(stream, "codec_context", None)
+    codec_obj = getattr(stream, "codec", None)  # data streams have neither
+    codec = (
+        (ctx.name if ctx is not None else None)
+        or getattr(codec_obj, "name", None)
+        or getattr(stream, "name", None)
+        or "unknown"
+    )
+    channels = sample_rate = None
+    if stream.type == "audio" and ctx is not None:
+        channels = int(ctx.channels) if ctx.channels else None
+        sample_rate = int(ctx.sample_rate) if ctx.sample_rate else None
+    return StreamInfo(
+        index=stream.index,
+        type=stream.type,
+        codec=codec,
+        language=language,
+        title=meta.get("title"),
+        channels=channels,
+        sample_rate=sample_rate,
+    )
+
+
+def _decode_first(container: Any, stream: Any, path: Path) -> av.VideoFrame:
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise BadInputError(
+            f"the video stream cannot be decoded ({_ff_reason(exc)})", path=path
+        ) from None
+    raise BadInputError("the video stream has no decodable frame", path=path)
+
+
+def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int]:
+    container = _open_container(path)
+    try:
+        fmt_name = container.format.name
+        if fmt_name == "image2" or fmt_name.endswith("_pipe"):
+            raise _IsImage()  # a still picture whatever its name (png_pipe, webp_pipe...)
+        stream = _pick_video_stream(container)
+        if stream is None:
+            has_audio = bool(container.streams.audio)
+            raise BadInputError(
+                "has no video stream" + (" (it holds only audio)" if has_audio else ""),
+                path=path,
+            )
+        if stream.codec_context is None:
+            raise BadInputError(
+                f"its video codec ({getattr(stream.codec, 'name', 'unknown')}) "
+                "has no decoder in this FFmpeg build",
+                path=path,
+            )
+        time_base = stream.time_base or Fraction(1, 90000)
+        nominal = stream.average_rate or stream.guessed_rate
+        first = _decode_first(container, stream, path)
+        audio = tuple(_stream_info(s) for s in container.streams.audio)
+        subtitles = tuple(_stream_info(s) for s in container.streams.subtitles)
+        other = tuple(
+            _stream_info(s)
+            for s in container.streams
+            if s.index != stream.index and s.type not in ("audio", "subtitle")
+        )
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        ctx_tags = _colour_tags(stream.codec_context)
+        frame_tags = _colour_tags(first)
+        tags = {k: ctx_tags[k] or frame_tags[k] for k in ctx_tags}
+        pix_fmt = stream.codec_context.pix_fmt or first.format.name
+        codec = stream.codec_context.name
+        stream_index = stream.index
+        width, height = (
+            stream.codec_context.width or first.width,
+            (stream.codec_context.height or first.height),
+        )
+        rotation = (-int(first.rotation)) % 360
+    finally:
+        container.close()
+
+    index = _packet_index(path, stream_index, nominal)
+    n = len(index.pts)
+    if n == 0:
+        raise BadInputError("contains no video frames", path=path)
+    span = int(index.pts[-1] - index.pts[0])
+    is_vfr = _is_vfr(index.pts)
+    if n > 1 and span > 0:
+        measured = Fraction(n - 1) / (span * time_base)
+        fps = measured.limit_denominator(1_000_000)
+        if not is_vfr and nominal and abs(float(nominal / measured) - 1) < 0.01:
+            fps = Fraction(nominal)
+    else:
+        fps = Fraction(nominal) if nominal else Fraction(24)
+    duration_s = float((span + index.last_duration) * time_base)
+    info = MediaInfo(
+        path=str(path),
+        kind="video",
+        container=fmt_name,
+        codec=codec,
+        width=int(width),
+        height=int(height),
+        pix_fmt=pix_fmt,
+        bit_depth=_bit_depth(pix_fmt),
+        frame_count=n,
+        fps=fps,
+        is_vfr=is_vfr,
+        duration_s=duration_s,
+        time_base=Fraction(time_base),
+        sample_aspect_ratio=Fraction(sar) if sar else Fraction(1),
+        rotation=rotation,
+        audio=audio,
+        subtitles=subtitles,
+        other_streams=other,
+        truncated=index.truncated,
+        expected_frames=index.expected,
+        **tags,
+    )
+    return info, index, stream_index
+
+
+class _IsImage(Exception):
+    """The file opened as a still picture rather than a video."""
+
+
+class Source:
+    """An opened film. Use as a context manager, or call `close()`.
+
+    `frames()` opens its own decoder per call, so streaming (e.g. shot
+    detection) and `read_frame` (scrubbing) can run side by side; `read_frame`
+    is serialised by a lock and keeps its decoder between calls, so stepping
+    forward continues decoding instead of seeking.
+    """
+
+    info: MediaInfo
+
+    def __init__(
+        self,
+        info: MediaInfo,
+        *,
+        files: list[Path] | None = None,
+        index: _PacketIndex | None = None,
+        stream_index: int = 0,
+    ) -> None:
+        self.info = info
+        self._path = Path(info.path)
+        self._files = files
+        self._index = index
+        self._stream_index = stream_index
+        self._lock = threading.Lock()
+        self._cursor: _VideoDecoder | None = None
+        self._policy = _SeekPolicy(index) if index is not None else None
+        self._cursor_iter: Iterator[tuple[int, av.VideoFrame]] | None = None
+        self._cursor_last = -1
+        self._cursor_converter: _Converter | None = None
+        self._closed = False
+
+    # context manager
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop_cursor()
+
+    def _drop_cursor(self) -> None:
+        if self._cursor_iter is not None:
+            self._cursor_iter.close()  # type: ignore[attr-defined]
+            self._cursor_iter = None
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+        self._cursor_last = -1
+
+    def _check_range(self, index: int) -> int:
+        n = self.info.frame_count
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"frame index must be an int, got {type(index).__name__}")
+        if not 0 <= index < n:
+            raise IndexError(f"frame {index} is outside 0..{n - 1}")
+        return int(index)
+
+    def _pts(self, index: int) -> int:
+        if self._index is not None:
+            return int(self._index.pts[index])
+        return index
+
+    def pts_of(self, index: int) -> int:
+        """The pts of frame `index`, in `info.time_base` units (known without decoding)."""
+        return self._pts(self._check_range(index))
+
+    def frames(
+        self,
+        start: int = 0,
+        stop: int | None = None,
+        *,
+        fmt: Fmt = "rgb24",
+        size: tuple[int, int] | None = None,
+        conceal: bool = False,
+    ) -> Iterator[Frame]:
+        """Frames start..stop-1 in presentation order, decoded one at a time.
+
+        By default a frame of a video file that fails to decode raises
+        BadInputError. With `conceal`, every index start..stop-1 is yielded
+        anyway: a frame the decoder cannot give repeats the last good frame
+        before it (the first good one after it at the start of the range),
+        with `damaged=True`, so the count and the timing of the film stay whole.
+        Frames decoded after a damaged one may show the damage (the codec's own
+        concealment); they are not marked.
+        """
+        if self._closed:
+            raise ValueError("source is closed")
+        n = self.info.frame_count
+        stop = n if stop is None else min(int(stop), n)
+        if start >= stop:
+            return iter(())
+        self._check_range(start)
+        if fmt not in _FMTS:
+            raise ValueError(f"unknown fmt {fmt!r}; use one of {', '.join(_FMTS)}")
+        if self._files is not None:
+            return self._still_frames(start, stop, fmt, size)
+        if conceal:
+            return self._concealed_frames(start, stop, fmt, size)
+        return self._video_frames(start, stop, fmt, size)
+
+    def _video_frames(
+        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None, tolerant: bool = False
+    ) -> Iterator[Frame]:
+        assert self._index is not None
+        assert self._policy is not None
+        decoder = _VideoDecoder(
+            self._path, self._stream_index, self._index, self._policy, tolerant=tolerant
+        )
+        convert = _Converter(self.info.width, self.info.height)
+        tb = self.info.time_base
+        try:
+            for i, frame in decoder.frames_from(start):
+                if i >= stop:
+                    return
+                yield Frame(i, self._pts(i), tb, convert(frame, fmt, size))
+        finally:
+            decoder.close()
+
+    def _concealed_frames(
+        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
+    ) -> Iterator[Frame]:
+        """Every frame of start..stop-1; the ones that do not decode repeat a good neighbour."""
+        tb = self.info.time_base
+        expected = start
+        last: np.ndarray | None = None
+        frames = self._video_frames(start, stop, fmt, size, tolerant=True)
+        try:
+            for frame in frames:
+                if frame.index < expected:
+                    continue  # a repeated timestamp: the index already gave this frame
+                fill = last if last is not None else frame.image
+                for j in range(expected, frame.index):
+                    yield Frame(j, self._pts(j), tb, fill, damaged=True)
+                yield frame
+                last = frame.image
+                expected = frame.index + 1
+        finally:
+            frames.close()
+        if expected < stop:
+            if last is None:
+                raise BadInputError(
+                    f"no frame of {start}..{stop - 1} can be decoded", path=self._path
+                )
+            for j in range(expected, stop):
+                yield Frame(j, self._pts(j), tb, last, damaged=True)
+
+    def _still_frames(
+        self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
+    ) -> Iterator[Frame]:
+        assert self._files is not None
+        convert = _Converter(self.info.width, self.info.height)
+        for i in range(start, stop):
+            yield self._still_frame(i, fmt, size, convert)
+
+    def _still_frame(
+        self, i: int, fmt: str, size: tuple[int, int] | None, convert: _Converter
+    ) -> Frame:
+        assert self._files is not None
+        path = self._files[i]
+        try:
+            frame = _decode_still(path)
+        except FileNotFoundError:
+            raise BadInputError("disappeared while the film was open", path=path) from None
+        if (frame.width, frame.height) != (self.info.width, self.info.height):
+            raise BadInputError(
+                f"is {frame.width}x{frame.height}, the film is "
+                f"{self.info.width}x{self.info.height}",
+                path=path,
+            )
+        return Frame(i, i, self.info.time_base, convert(frame, fmt, size))
+
+    def read_frame(
+        self, index: int, *, fmt: Fmt = "rgb24", size: tuple[int, int] | None = None
+    ) -> Frame:
+        """Frame `index`: seek to the keyframe at or before it and decode forward."""
+        index = self._check_range(index)
+        if fmt not in _FMTS:
+            raise ValueError(f"unknown fmt {fmt!r}; use one of {', '.join(_FMTS)}")
+        with self._lock:
+            if self._closed:
+                raise ValueError("source is closed")
+            if self._files is not None:
+                if self._cursor_converter is None:
+                    self._cursor_converter = _Converter(self.info.width, self.info.height)
+                return self._still_frame(index, fmt, size, self._cursor_converter)
+            return self._read_video_frame(index, fmt, size)
+
+    def _read_video_frame(self, index: int, fmt: str, size: tuple[int, int] | None) -> Frame:
+        idx = self._index
+        assert idx is not None
+        if self._cursor is None:
+            assert self._policy is not None
+            self._cursor = _VideoDecoder(self._path, self._stream_index, idx, self._policy)
+            self._cursor_converter = _Converter(self.info.width, self.info.height)
+        assert self._cursor_converter is not None
+        last = self._cursor_last
+        # Going forward within reach (same keyframe, or a few frames on): keep decoding.
+        forward = (
+            self._cursor_iter is not None
+            and index > last >= 0
+            and (
+                not self._policy.seek_ok
+                or idx.key_for(index) == idx.key_for(last)
+                or index - last <= 8
+            )
+        )
+        if not forward:
+            if self._cursor_iter is not None:
+                self._cursor_iter.close()  # type: ignore[attr-defined]
+            self._cursor_iter = self._cursor.frames_from(index)
+        try:
+            for i, frame in self._cursor_iter:
+                self._cursor_last = i
+                if i == index:
+                    image = self._cursor_converter(frame, fmt, size)
+                    return Frame(i, self._pts(i), self.info.time_base, image)
+                if i > index:
+                    break
+        except BaseException:
+            self._drop_cursor()
+            raise
+        self._drop_cursor()
+        raise BadInputError(f"frame {index} cannot be decoded", path=self._path)
+
+    def index_at(self, seconds: float) -> int:
+        """The frame on screen at `seconds` (on the film's own clock, as `Frame.time_s`)."""
+        n = self.info.frame_count
+        if self._index is None:
+            i = int(np.floor(float(seconds) * float(self.info.fps) + 1e-9))
+        else:
+            ticks = Fraction(seconds).limit_denominator(10**9) / self.info.time_base
+            i = int(np.searchsorted(self._index.pts, float(ticks) + 1e-6, side="right")) - 1
+        return min(max(i, 0), n - 1)
+
+
+def open_source(path: str | Path, *, fps: float | Fraction | None = None) -> Source:
+    """Open a video file, a folder of frames or an image; BadInputError says why not.
+
+    `fps` sets the timing of frame folders and images (default 24); a video
+    file keeps its own timing.
+    """
+    p = Path(path).expanduser()
+    if not os.path.lexists(p):
+        raise BadInputError("does not exist", path=p)
+    if p.is_dir():
+        if not os.access(p, os.R_OK | os.X_OK):
+            raise BadInputError("folder cannot be read (permission denied)", path=p)
+        files = _list_images(p)
+        if not files:
+            raise BadInputError(
+                "contains no images (PNG, TIFF, JPEG or DPX frames expected)", path=p
+            )
+        info = _probe_stills(p, files, "frames", _fraction_fps(fps))
+        return Source(info, files=files)
+    _check_readable_file(p)
+    if p.suffix.lower() in IMAGE_EXTENSIONS:
+        info = _probe_stills(p, [p], "image", _fraction_fps(fps))
+        return Source(info, files=[p])
+    try:
+        info, index, stream_index = _probe_video(p)
+    except _IsImage:
+        info = _probe_stills(p, [p], "image", _fraction_fps(fps))
+        return Source(info, files=[p])
+    return Source(info, index=index, stream_index=stream_index)
+
+
+def probe(path: str | Path, *, fps: float | Fraction | None = None) -> MediaInfo:
+    """What `open_source` would report, without keeping anything open."""
+    with open_source(path, fps=fps) as src:
+        return src.info
