@@ -4,5 +4,5 @@
 - `models`: the refiner, the upscaler and colour sampling, per device;
 - `restore`: the streamed restore and the player's wait for a frame (through the engine);
 - `memory`: one huge picture, peak memory per stage and codec;
-- `procmem`: the process memory figures they all report.
+- the process memory figures they report come from `panchro.engine.procmem`.
 """

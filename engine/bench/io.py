@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.bench.procmem import _peak_rss_mb, _rss_mb
+from panchro.engine.procmem import peak_rss_mb, rss_mb
 
 FPS = 24
 
@@ -74,7 +74,7 @@ def _stream_worker(path: str, conn: Any) -> None:
     """In a fresh process: stream every frame of `path` as RGB, sampling RSS as it goes."""
     from panchro.engine.media import open_source
 
-    start_rss = _rss_mb()
+    start_rss = rss_mb()
     samples: list[tuple[int, float]] = []
     peak_sampled = start_rss
     t0 = time.perf_counter()
@@ -85,7 +85,7 @@ def _stream_worker(path: str, conn: Any) -> None:
         for frame in src.frames(fmt="rgb24"):
             count += 1
             if count % 16 == 0 or frame.index in marks:
-                rss = _rss_mb()
+                rss = rss_mb()
                 peak_sampled = max(peak_sampled, rss)
                 if frame.index in marks:
                     samples.append((frame.index + 1, rss))
@@ -97,7 +97,7 @@ def _stream_worker(path: str, conn: Any) -> None:
             "rss_start_mb": start_rss,
             "samples": samples,
             "peak_sampled_mb": peak_sampled,
-            "peak_mb": _peak_rss_mb(),
+            "peak_mb": peak_rss_mb(),
         }
     )
     conn.close()

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from panchro.engine.bench.procmem import _peak_rss_mb, _reset_peak_rss
 from panchro.engine.errors import BadInputError
 from panchro.engine.inference.sampling import sample_chroma
 from panchro.engine.inference.upscale import (
@@ -22,6 +21,7 @@ from panchro.engine.inference.upscale import (
 )
 from panchro.engine.models import colorizer as colorizer_module
 from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
+from panchro.engine.procmem import peak_rss_mb, reset_peak_rss
 
 
 def bench_refine(
@@ -99,7 +99,7 @@ def bench_refine(
             luma = rng.random((t, height, width), dtype=np.float32)
             refine_chroma(model, luma, hint, batch=t)  # warm-up: kernels, allocator, caches
             sync()
-            reset = _reset_peak_rss()
+            reset = reset_peak_rss()
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             t0, c0 = time.perf_counter(), time.process_time()
@@ -115,7 +115,7 @@ def bench_refine(
                 "fps": round(n / wall, 2),
                 "ms_per_frame": round(1000 * wall / n, 1),
                 "cpu_ms_per_frame": round(1000 * cpu_s / n, 1),
-                "peak_rss_mb": round(_peak_rss_mb(), 1),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
                 "peak_rss_is_lifetime": not reset,
                 "peak_cuda_mb": (
                     round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None
@@ -194,7 +194,7 @@ def bench_upscale(device: str | None = None, *, frames: int = 8) -> None:
                 peak = (
                     f"peak GPU {torch.cuda.max_memory_allocated(dev) / 2**30:.2f} GiB"
                     if dev.type == "cuda"
-                    else f"peak RSS {_peak_rss_mb():.0f} MiB"
+                    else f"peak RSS {peak_rss_mb():.0f} MiB"
                 )
                 print(
                     f"  luma x2 {w}x{h} -> {2 * w}x{2 * h}, batch {st.batch}, tiles "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from panchro.engine.bench.io import FPS, _make_clip
-from panchro.engine.bench.procmem import _peak_rss_mb, _rss_mb
+from panchro.engine.procmem import peak_rss_mb, rss_mb
 
 
 class _IdentityStage:
@@ -40,7 +40,7 @@ def _restore_worker(path: str, output: str, stage: bool, conn: Any) -> None:
     from panchro.engine.progress import Progress
     from panchro.engine.restore.pipeline import restore
 
-    start_rss = _rss_mb()
+    start_rss = rss_mb()
     samples: list[tuple[int, float]] = []
 
     def sample(state: Any) -> None:
@@ -48,7 +48,7 @@ def _restore_worker(path: str, output: str, stage: bool, conn: Any) -> None:
         if state.stage == "shots" or not state.total:
             return
         if state.done * 10 // state.total > len(samples):
-            samples.append((state.done, _rss_mb()))
+            samples.append((state.done, rss_mb()))
 
     summary = restore(
         path, output, progress=Progress(None, sample), stages=[_IdentityStage()] if stage else None
@@ -59,7 +59,7 @@ def _restore_worker(path: str, output: str, stage: bool, conn: Any) -> None:
             "seconds": summary.seconds,
             "rss_start_mb": start_rss,
             "samples": samples,
-            "peak_mb": _peak_rss_mb(),
+            "peak_mb": peak_rss_mb(),
         }
     )
     conn.close()
@@ -117,7 +117,7 @@ def bench_restore_models(
             decode_share=round(summary.decode_s / busy, 3),
             stages_share=round(summary.stages_s / busy, 3),
             encode_share=round(summary.encode_s / busy, 3),
-            peak_rss_mb=round(_peak_rss_mb(), 1),
+            peak_rss_mb=round(peak_rss_mb(), 1),
             notes=list(summary.notes),
         )
         if device.startswith("cuda"):

@@ -72,7 +72,14 @@ def cmd_bench_huge(args: argparse.Namespace) -> int:
     unknown = sorted(set(cases) - {"none", "upscale", "colorize"})
     if unknown:
         raise BadInputError(f"unknown case(s) {', '.join(unknown)}: use none, upscale, colorize")
-    bench_huge(width=width, height=height, cases=cases, codec=args.codec, content=args.content)
+    bench_huge(
+        width=width,
+        height=height,
+        cases=cases,
+        codec=args.codec,
+        content=args.content,
+        memory_limit_mb=args.memory_limit,
+    )
     return EXIT_OK
 
 
@@ -131,6 +138,13 @@ def add_parsers(sub: Any) -> None:
         choices=("detail", "noise"),
         default="detail",
         help="the picture: detail (default) or noise (no encoder can shrink it: the worst case)",
+    )
+    b.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="pass this limit to each restore: a case estimated above it is refused at once",
     )
     b.set_defaults(func=cmd_bench_huge)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")

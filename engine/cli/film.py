@@ -16,6 +16,20 @@ from panchro.engine.cli.common import (
 )
 from panchro.engine.errors import BadInputError, CancelledError
 
+
+def _megabytes(text: str) -> float:
+    """ "2G", "1500M", "1.5g" or a number of megabytes -> megabytes."""
+    t = text.strip().upper().removesuffix("B")
+    scale = {"G": 1024.0, "M": 1.0}.get(t[-1:])
+    try:
+        value = float(t[:-1] if scale else t) * (scale or 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 2G, 1500M)") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the limit must be above zero")
+    return value
+
+
 _IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
@@ -228,6 +242,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             keep_job=True,
             restart=args.restart,
             preview=preview,
+            memory_limit_mb=args.memory_limit,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -328,6 +343,14 @@ def add_parsers(sub: Any) -> None:
         "--allow-truncated",
         action="store_true",
         help="restore what is there of a file that is cut short (else it is refused)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=_megabytes,
+        default=None,
+        metavar="SIZE",
+        help="refuse at once a run whose estimated peak memory is above SIZE (e.g. 2G, 1500M;"
+        " default: the memory the system has free)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)

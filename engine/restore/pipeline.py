@@ -38,8 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from panchro.engine import procmem
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
+from panchro.engine.restore import memory
 from panchro.engine.restore.batch import (
     FrameBatch,
     Stage,
@@ -124,6 +126,7 @@ def restore(
     keep_job: bool = False,
     restart: bool = False,
     preview: float | None = None,
+    memory_limit_mb: float | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
@@ -137,7 +140,9 @@ def restore(
     cancelled run leaves its job to be resumed (the CLI does); otherwise a job
     this call created is removed. `preview` (seconds): render that much from
     the middle of the film, side by side (before | after), without sound,
-    straight to `output`.
+    straight to `output`. Before the first frame is read, the run's peak memory is
+    estimated (`restore.memory`) and a run that would not fit under `memory_limit_mb`
+    (default: the memory the system has free) is refused with the figures.
 
     `progress.advance()` is called per frame written; it raises CancelledError
     when its cancel flag is set. The output path is never half-written.
@@ -166,6 +171,7 @@ def restore(
         if progress is None:
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)
+        run.memory_limit_mb = memory_limit_mb
         if preview is not None:
             return run.preview(out, float(preview), proj, overwrite, start, input)
         return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
@@ -301,6 +307,7 @@ class _Run:
         self.notes: list[str] = []
         self.timers = {"decode": 0.0, "stages": 0.0, "encode": 0.0}
         self.recorded: dict[int, Pick] = {}
+        self.memory_limit_mb: float | None = None
         self._media = media
 
     # ---------------------------------------------------------------- sizes
@@ -316,6 +323,13 @@ class _Run:
                 "needs even sides; the last column/row is repeated"
             )
         return pw, ph
+
+    def _check_memory(self, size: tuple[int, int]) -> None:
+        """Refuse, before a frame is read, a run whose peak would not fit (restore.memory)."""
+        base = procmem.rss_mb()
+        kinds = [memory.stage_kind(st.key) for st in self.stages]
+        est = memory.estimate(*size, self.codec, self.bit_depth, kinds, base)
+        memory.check(est, limit_mb=self.memory_limit_mb, base_mb=base, size=size, codec=self.codec)
 
     # ---------------------------------------------------------------- shots
 
@@ -392,6 +406,7 @@ class _Run:
 
         media, info = self._media, self.info
         size = self._padded(self.width, self.height)
+        self._check_memory(size)
         settings = self._settings(proj, fps, size)
         identity = jobs.input_identity(input, info)
         job = None
@@ -517,6 +532,7 @@ class _Run:
         shots = self._shots(proj, first, stop)
         picks = self._picks(proj, shots)
         size = self._padded(2 * self.width, self.height)
+        self._check_memory(size)
         self.notes.append(
             f"preview of frames {first}..{stop - 1}: before | after, side by side, without sound"
         )

@@ -212,3 +212,59 @@ def test_restore_of_one_picture_reports_progress_per_tile(
     assert len(inside) > 3  # the bar moved while the one frame was in work
     assert inside == sorted(inside) and inside[-1] <= 1.0
     assert states[-1].done == 1 and states[-1].total == 1
+
+
+# --- memory checked before the first frame ------------------------------------------------
+
+
+def test_the_memory_estimate_grows_with_the_frame_and_the_encoder() -> None:
+    from panchro.engine.restore import memory
+
+    small = memory.estimate(1000, 1000, "prores", 8, [], 300.0)
+    big = memory.estimate(2000, 2000, "prores", 8, [], 300.0)
+    assert big.frame_mb == pytest.approx(4 * small.frame_mb)
+    assert big.peak_mb - small.peak_mb == pytest.approx(3 * small.frame_mb)
+    ffv1 = memory.estimate(2000, 2000, "ffv1", 8, [], 300.0)
+    ffv1_16 = memory.estimate(2000, 2000, "ffv1", 16, [], 300.0)
+    assert ffv1_16.peak_mb > ffv1.peak_mb > big.peak_mb  # FFV1 keeps a frame-sized packet
+    staged = memory.estimate(2000, 2000, "prores", 8, ["colorize", "upscale"], 300.0)
+    assert staged.peak_mb > big.peak_mb + 750  # the upscaler's tile buffers, at least
+    assert memory.stage_kind("colorize:v1:refiner=none") == "colorize"
+
+
+def test_a_restore_that_would_not_fit_is_refused_before_any_frame(tmp_path: Path) -> None:
+    from panchro.engine.restore import memory
+
+    picture = tmp_path / "big.png"
+    write_still(picture, np.zeros((600, 800, 3), np.uint8))
+    out = tmp_path / "out.mkv"
+    seen: list[ProgressState] = []
+    with pytest.raises(memory.MemoryLimitError) as err:
+        pipeline.restore(
+            picture,
+            out,
+            codec="ffv1",
+            memory_limit_mb=64,
+            progress=Progress(None, seen.append),
+        )
+    message = str(err.value)
+    assert "800x600" in message and "ffv1" in message
+    assert "limit of 0.1 GB (--memory-limit)" in message and "needs about" in message
+    assert err.value.code == "out_of_memory"
+    assert not seen  # not one frame was read or written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]
+    # the same picture fits a limit above the estimate
+    summary = pipeline.restore(picture, out, codec="ffv1", memory_limit_mb=1 << 20)
+    assert summary.frames == 1 and out.is_file()
+
+
+def test_the_cli_takes_a_memory_limit_and_says_why_it_refuses(tmp_path: Path) -> None:
+    from panchro.engine.cli import main
+
+    picture = tmp_path / "big.png"
+    write_still(picture, np.zeros((600, 800, 3), np.uint8))
+    out = str(tmp_path / "o.mkv")
+    assert main(["restore", str(picture), out, "--codec", "ffv1", "--memory-limit", "64M"]) == 1
+    assert not (tmp_path / "o.mkv").exists()
+    with pytest.raises(SystemExit):
+        main(["restore", str(picture), str(tmp_path / "o.mkv"), "--memory-limit", "lots"])

@@ -1,4 +1,6 @@
-"""This process's memory as the benchmarks report it: resident set now, its peak, a reset.
+"""Memory figures of this process and the machine: resident set now, its peak, a reset of
+the peak, and what the system can still give. The benchmarks report them; a restore
+checks its estimate against them before it starts.
 
 Linux /proc first; getrusage where /proc is missing.
 """
@@ -20,13 +22,13 @@ def _proc_status_mb(field: str) -> float | None:
     return None
 
 
-def _rss_mb() -> float:
+def rss_mb() -> float:
     """Resident memory of this process now (VmRSS); the peak where /proc is missing."""
     rss = _proc_status_mb("VmRSS")
-    return rss if rss is not None else _peak_rss_mb()
+    return rss if rss is not None else peak_rss_mb()
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """Peak resident memory of this process.
 
     VmHWM first: getrusage's ru_maxrss survives exec, so a freshly spawned
@@ -40,7 +42,7 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _reset_peak_rss() -> bool:
+def reset_peak_rss() -> bool:
     """Start this process's peak RSS (VmHWM) afresh; False where the kernel does not allow it."""
     try:
         with open("/proc/self/clear_refs", "w") as fh:
@@ -48,3 +50,15 @@ def _reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
+
+
+def available_mb() -> float | None:
+    """Memory the system can still give (MemAvailable), or None where it does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
