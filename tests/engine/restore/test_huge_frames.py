@@ -178,7 +178,7 @@ def test_restore_shrinks_the_batch_for_big_frames_and_keeps_the_frames(
 
 def test_upscale_reports_each_tile() -> None:
     from panchro.engine.inference.upscale import UpscaleStats, _spans, upscale_luma
-    from tests.unit.test_upscaler import model_for, shot
+    from tests.engine.inference.test_upscaler import model_for, shot
 
     frames = shot(3, 70, 90)
     seen: list[float] = []

@@ -1,0 +1,62 @@
+"""The same frames as before: a restore with the shipped models (colorize, clean, x2) of a
+small made film gives, to the last bit, the frames the engine gave before its code was
+moved into rooms (issue 16: no behaviour change).
+
+The digest was recorded with the flat layout (commit 9d28550) on the machine named beside
+it; the exactness promise (docs/architecture.md, "Exact results") holds on one kind of CPU
+with one thread count and one torch build, so elsewhere the test says so and skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import av
+import pytest
+import torch
+
+from panchro.engine.paths import resources_dir
+from panchro.engine.project import Settings
+from panchro.engine.restore.pipeline import restore
+from panchro.engine.restore.stages import build_stages
+from tests.makemedia import make_video
+
+# Colorize (seed 5) + degrain 0.5 + x2, FFV1, chunks of 0.25 s, 2 threads: 20 frames.
+RECORDED = {
+    "digest": "14647aee958a5b0335e6ae97aa6e4687714fd7bdd660d3e5085889cbe0264e12",
+    "torch": "2.13.0+cpu",
+    "cpu": "AVX512",
+    "threads": 2,
+}
+
+
+def frame_digest(path: Path) -> tuple[int, str]:
+    """(frames, SHA-256 over the per-frame digests of every decoded plane)."""
+    digests = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            h = hashlib.sha256()
+            for plane in frame.planes:
+                h.update(bytes(plane))
+            digests.append(h.hexdigest()[:16])
+    return len(digests), hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+@pytest.mark.weights
+def test_a_restore_gives_the_frames_it_gave_before_the_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = {"torch": torch.__version__, "cpu": torch.backends.cpu.get_cpu_capability()}
+    if any(here[k] != RECORDED[k] for k in here):
+        pytest.skip(f"recorded on {RECORDED}, this is {here}: exactness is per machine kind")
+    models = resources_dir() / "models"
+    if not (models / "colorizer.safetensors").is_file():
+        pytest.skip("the shipped weights are not here")
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    monkeypatch.setenv("PANCHRO_THREADS", str(RECORDED["threads"]))
+    film = make_video(tmp_path / "film.mkv", frames=20, size=(96, 64), codec="ffv1", cuts=(9,))
+    stages = build_stages(Settings(colorize=True, upscale=2, degrain=0.5), seed=5)
+    out = tmp_path / "out.mkv"
+    restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
+    assert frame_digest(out) == (20, RECORDED["digest"])
