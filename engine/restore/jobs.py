@@ -318,20 +318,9 @@ class Job:
         self.remove()
         return out
 
-    def writer(
-        self,
-        pending: Sequence[Chunk],
-        *,
-        codec: str,
-        bit_depth: int,
-        size: tuple[int, int],
-        source: MediaInfo,
-        fmt: str,
-    ) -> ChunkWriter:
-        """A writer of the frames of `pending`, in order: see `ChunkWriter`."""
-        return ChunkWriter(
-            self, pending, codec=codec, bit_depth=bit_depth, size=size, source=source, fmt=fmt
-        )
+    def writer(self, pending: Sequence[Chunk], **options: Any) -> ChunkWriter:
+        """A writer of the frames of `pending`, in order (options: see `ChunkWriter`)."""
+        return ChunkWriter(self, pending, **options)
 
     def remove(self) -> None:
         remove_tree(self.folder)
@@ -370,6 +359,7 @@ class Job:
                 c.status, c.damaged = PENDING, []
 
 
+@dataclass
 class ChunkWriter:
     """Writes a job's pending chunks frame by frame: one encoder per chunk, opened at the
     chunk's first frame, closed at its last, and only then the chunk is marked done in
@@ -377,26 +367,16 @@ class ChunkWriter:
     chunk left half-written; the next run renders it again.
     """
 
-    def __init__(
-        self,
-        job: Job,
-        pending: Sequence[Chunk],
-        *,
-        codec: str,
-        bit_depth: int,
-        size: tuple[int, int],
-        source: MediaInfo,
-        fmt: str,
-    ) -> None:
-        self.job = job
-        self.codec, self.bit_depth, self.size, self.source, self.fmt = (
-            codec,
-            bit_depth,
-            size,
-            source,
-            fmt,
-        )
-        self._at = {c.start: c for c in pending}
+    job: Job
+    pending: Sequence[Chunk]
+    codec: str
+    bit_depth: int
+    size: tuple[int, int]  # (width, height) of the frames written
+    source: MediaInfo
+    fmt: str  # the coded planes' layout, "yuv444p" or "yuv444p16"
+
+    def __post_init__(self) -> None:
+        self._at = {c.start: c for c in self.pending}
         self._chunk: Chunk | None = None
         self._encoder: Any = None
         self._damaged: list[int] = []

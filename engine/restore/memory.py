@@ -10,9 +10,9 @@ touches as much of it as the frame fails to compress.
 
 The figures below are bytes per output pixel, measured with `panchro bench huge
 --content noise` (uniform noise, which no encoder can shrink: the worst case) at 3, 12
-and 48 Mpx, 2-core CPU, PyAV 18.1 / FFmpeg 7 (the fit's slope; see docs/architecture.md,
-"Memory"). The fixed parts are what a stage holds whatever the size (the upscaler's
-tile buffers). A margin covers what the fit did not see.
+and 48 Mpx, 2-core CPU, PyAV 18.1 (the fit's slope; the estimate against the measured
+peaks is in docs/architecture.md, "Memory"). The fixed parts are what a stage holds
+whatever the size (the upscaler's tile buffers). A margin covers what the fit did not see.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from panchro.engine.procmem import available_mb
 # Bytes per output pixel of the encode path (the frame, its conversion, the packet).
 ENCODE_BYTES = {"ffv1": 80, "h264": 24, "h265": 24, "prores": 14, "png16": 22, "tiff16": 30}
 FFV1_16BIT_BYTES = 130  # 16-bit FFV1: its packet bound doubles with the sample size
+# Whatever the content, a frame and its encoder copy: the least any codec took (ProRes, 13).
+FLOOR_BYTES = 12
 # What a stage adds: bytes per output pixel, and megabytes whatever the size.
 STAGE_BYTES = {"colorize": 16, "upscale": 0}
 STAGE_FIXED_MB = {"colorize": 100, "upscale": 750}
@@ -41,8 +43,9 @@ class MemoryLimitError(PanchroError):
 
 @dataclass(frozen=True)
 class MemoryEstimate:
-    peak_mb: float  # the whole process at its peak
-    frame_mb: float  # what grows with the output frame's size
+    peak_mb: float  # the whole process at its peak, for the worst content (noise)
+    frame_mb: float  # what grows with the output frame's size, of that
+    floor_mb: float  # the peak for content the encoder shrinks best: below it nothing fits
 
     def describe(self) -> str:
         return (
@@ -67,12 +70,18 @@ def estimate(
     per_pixel = ENCODE_BYTES.get(codec, max(ENCODE_BYTES.values()))
     if codec == "ffv1" and bit_depth > 8:
         per_pixel = FFV1_16BIT_BYTES
+    floor = FLOOR_BYTES * (2 if bit_depth > 8 else 1)
     fixed = OVERHEAD_MB
     for kind in stages:
         per_pixel += STAGE_BYTES.get(kind, 16)
+        floor += STAGE_BYTES.get(kind, 16)
         fixed += STAGE_FIXED_MB.get(kind, 100)
     frame_mb = pixels * per_pixel / 2**20 * MARGIN
-    return MemoryEstimate(peak_mb=base_mb + fixed * MARGIN + frame_mb, frame_mb=frame_mb)
+    return MemoryEstimate(
+        peak_mb=base_mb + fixed * MARGIN + frame_mb,
+        frame_mb=frame_mb,
+        floor_mb=base_mb + fixed + pixels * floor / 2**20,
+    )
 
 
 def check(
@@ -82,22 +91,42 @@ def check(
     base_mb: float,
     size: tuple[int, int],
     codec: str,
-) -> None:
-    """Refuse (MemoryLimitError) what would not fit: under `limit_mb` when given, else in
-    the memory the system has available now on top of what this process holds."""
-    if limit_mb is not None:
-        room, what = limit_mb, f"the limit of {limit_mb / 1024:.1f} GB (--memory-limit)"
-    else:
-        free = available_mb()
-        if free is None:
-            return
-        room, what = base_mb + free, f"the {free / 1024:.1f} GB this machine has free"
-    if est.peak_mb <= room:
-        return
+) -> str | None:
+    """Refuse (MemoryLimitError) a run that would not fit; or a warning for one that may not.
+
+    With `limit_mb` (the user's promise to keep to) the worst case must fit under it.
+    Without, against the memory the system has free now: a run is refused only when even
+    content the encoder shrinks best would not fit (`floor_mb`), and gets a warning when
+    the worst case would not (grainy, noisy film can need that much).
+    """
     w, h = size
-    raise MemoryLimitError(
-        f"restoring to {w}x{h} ({w * h / 1e6:.0f} Mpx a frame) as {codec} needs "
-        f"{est.describe()} at its peak, more than {what}: the encoder takes whole frames. "
-        "Choose a smaller --upscale, another codec (prores needs the least), or a higher "
-        "--memory-limit on a machine with more memory"
+    where = f"{w}x{h} ({w * h / 1e6:.0f} Mpx a frame) as {codec}"
+    way_out = (
+        "Choose a smaller --upscale, another codec (prores needs the least), or a machine "
+        "with more memory"
     )
+    if limit_mb is not None:
+        if est.peak_mb > limit_mb:
+            raise MemoryLimitError(
+                f"restoring to {where} needs {est.describe()} at its peak, more than the "
+                f"limit of {limit_mb / 1024:.1f} GB (--memory-limit): the encoder takes whole "
+                f"frames. {way_out}, or a higher --memory-limit"
+            )
+        return None
+    free = available_mb()
+    if free is None:
+        return None
+    room = base_mb + free
+    if est.floor_mb > room:
+        raise MemoryLimitError(
+            f"restoring to {where} needs at least {est.floor_mb / 1024:.1f} GB at its peak "
+            f"(up to {est.peak_mb / 1024:.1f} GB for grainy film), more than the "
+            f"{free / 1024:.1f} GB this machine has free: the encoder takes whole frames. "
+            f"{way_out}"
+        )
+    if est.peak_mb > room:
+        return (
+            f"this run may need up to {est.peak_mb / 1024:.1f} GB of memory (grainy or noisy "
+            f"film at {w}x{h}, {codec}); the machine has {free / 1024:.1f} GB free"
+        )
+    return None

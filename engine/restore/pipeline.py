@@ -28,6 +28,7 @@ repeated so the count and the timing stay whole, and the summary lists it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -60,6 +61,8 @@ from panchro.engine.shots import Shot
 if TYPE_CHECKING:
     from panchro.engine.media import Frame, Source
     from panchro.engine.project import Pick, Project, Settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 8
 # The most a batch's float planes (Y, Cb, Cr float32) may take at the largest size its stages
@@ -329,7 +332,12 @@ class _Run:
         base = procmem.rss_mb()
         kinds = [memory.stage_kind(st.key) for st in self.stages]
         est = memory.estimate(*size, self.codec, self.bit_depth, kinds, base)
-        memory.check(est, limit_mb=self.memory_limit_mb, base_mb=base, size=size, codec=self.codec)
+        warning = memory.check(
+            est, limit_mb=self.memory_limit_mb, base_mb=base, size=size, codec=self.codec
+        )
+        if warning:
+            log.warning("%s", warning)
+            self.notes.append(warning)
 
     # ---------------------------------------------------------------- shots
 

@@ -268,3 +268,25 @@ def test_the_cli_takes_a_memory_limit_and_says_why_it_refuses(tmp_path: Path) ->
     assert not (tmp_path / "o.mkv").exists()
     with pytest.raises(SystemExit):
         main(["restore", str(picture), str(tmp_path / "o.mkv"), "--memory-limit", "lots"])
+
+
+def test_without_a_limit_the_free_memory_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused only when even the best case cannot fit; warned when the worst case may not."""
+    from panchro.engine import procmem
+    from panchro.engine.restore import memory
+
+    picture = tmp_path / "big.png"
+    write_still(picture, np.zeros((600, 800, 3), np.uint8))
+    est = memory.estimate(800, 600, "ffv1", 8, [], procmem.rss_mb())
+    monkeypatch.setattr(memory, "available_mb", lambda: 1.0)
+    with pytest.raises(memory.MemoryLimitError, match="this machine has free"):
+        pipeline.restore(picture, tmp_path / "a.mkv", codec="ffv1")
+    assert not (tmp_path / "a.mkv").exists()
+    # between the best and the worst case: it runs, and says so
+    between = (est.floor_mb + est.peak_mb) / 2 - procmem.rss_mb()
+    monkeypatch.setattr(memory, "available_mb", lambda: between)
+    summary = pipeline.restore(picture, tmp_path / "b.mkv", codec="ffv1")
+    assert summary.frames == 1
+    assert any("may need up to" in note for note in summary.notes)
