@@ -30,8 +30,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import os
@@ -46,6 +44,7 @@ import numpy as np
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.fsutil import atomic_write
+from panchro.engine.imaging import color
 from panchro.engine.shots import Shot
 
 FORMAT = "panchro.project"
@@ -179,32 +178,6 @@ class SourceInfo:
 # --------------------------------------------------------------------------- picks, settings
 
 
-def encode_chroma(bins: np.ndarray) -> str:
-    """(2, 28, 28) bins -> base64 of their uint8 bytes, row-major, Cb plane first.
-
-    The same text `panchro.engine.inference.colorize.encode_bins` makes, so a pick can go
-    from the engine's candidates into a project unchanged.
-    """
-    b = np.asarray(bins)
-    if b.shape != CHROMA_SHAPE or b.min(initial=0) < 0 or b.max(initial=0) >= CHROMA_LEVELS:
-        raise ValueError(f"expected {CHROMA_SHAPE} bins in 0..{CHROMA_LEVELS - 1}, got {b.shape}")
-    return base64.b64encode(b.astype(np.uint8).tobytes()).decode("ascii")
-
-
-def decode_chroma(text: str) -> np.ndarray:
-    """Inverse of `encode_chroma`; ValueError when the text is not such bins."""
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        raise ValueError("not valid base64") from None
-    if len(raw) != int(np.prod(CHROMA_SHAPE)):
-        raise ValueError(f"holds {len(raw)} bytes, not {int(np.prod(CHROMA_SHAPE))} (2x28x28)")
-    bins = np.frombuffer(raw, np.uint8).reshape(CHROMA_SHAPE).copy()
-    if bins.max() >= CHROMA_LEVELS:
-        raise ValueError(f"bins must be below {CHROMA_LEVELS}")
-    return bins
-
-
 @dataclass(frozen=True, eq=False)
 class Pick:
     """The colour chosen for a shot: how it was sampled, and the sample itself."""
@@ -234,7 +207,7 @@ class Pick:
             "seed": self.seed,
             "temperature": self.temperature,
             "index": self.index,
-            "chroma": encode_chroma(self.chroma),
+            "chroma": color.encode_bins(self.chroma),
             "locked": self.locked,
             "source": self.source,
         }
@@ -243,7 +216,7 @@ class Pick:
     def from_dict(cls, d: Any, where: str) -> Pick:
         d = _obj(d, where)
         try:
-            chroma = decode_chroma(_get(d, where, "chroma", str))
+            chroma = color.decode_bins(_get(d, where, "chroma", str))
         except ValueError as exc:
             raise _Bad(f"{where}.chroma: {exc}") from None
         source = _get(d, where, "source", str)

@@ -17,6 +17,8 @@ range (0..2^n - 1, neutral chroma 2^(n-1)), as in ITU-T H.273.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import builtins
 import sys
 from collections.abc import Sequence
@@ -338,6 +340,32 @@ def _is_tensor(x: Any) -> bool:
     # Without importing torch here: a tensor is whatever torch says it is, if torch is loaded.
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
+
+
+def encode_bins(bins: np.ndarray) -> str:
+    """(2, S, S) chroma bins -> base64 of their uint8 bytes, row-major, Cb plane first.
+
+    The one text form of a colour mode: the protocol's candidates and picks and the
+    project file's picks all carry it, so a pick goes from the engine into a project unchanged.
+    """
+    b = np.asarray(bins)
+    if b.ndim != 3 or b.shape[0] != 2 or b.min(initial=0) < 0 or b.max(initial=0) >= CHROMA_LEVELS:
+        raise ValueError(f"expected (2, S, S) bins in 0..{CHROMA_LEVELS - 1}, got shape {b.shape}")
+    return base64.b64encode(b.astype(np.uint8).tobytes()).decode("ascii")
+
+
+def decode_bins(text: str, size: int = CHROMA_SIZE) -> np.ndarray:
+    """Inverse of `encode_bins`: (2, size, size) uint8; ValueError saying what is wrong."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValueError("not valid base64") from None
+    if len(raw) != 2 * size * size:
+        raise ValueError(f"holds {len(raw)} bytes, not {2 * size * size} (2x{size}x{size})")
+    bins = np.frombuffer(raw, np.uint8).reshape(2, size, size).copy()
+    if bins.max() >= CHROMA_LEVELS:
+        raise ValueError(f"bins must be below {CHROMA_LEVELS}")
+    return bins
 
 
 def joint_index(bins: np.ndarray, levels: int = CHROMA_LEVELS) -> np.ndarray:

@@ -19,7 +19,6 @@ that upsampling in the pipeline; previews use it too once its weights exist.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -76,28 +75,6 @@ class Candidates:
     def chroma(self, n: int) -> np.ndarray:
         """Candidate n as (S, S, 2) float32 Cb/Cr at the bin centres."""
         return np.moveaxis(color.dequantize_chroma(self.bins[n]), 0, -1)
-
-
-def encode_bins(bins: np.ndarray) -> str:
-    """(2, S, S) bins -> base64 text of their uint8 bytes (row-major, Cb plane first)."""
-    b = np.asarray(bins)
-    if b.ndim != 3 or b.shape[0] != 2 or b.min() < 0 or b.max() > 255:
-        raise ValueError(f"expected (2, S, S) bins in 0..255, got shape {b.shape}")
-    return base64.b64encode(b.astype(np.uint8).tobytes()).decode("ascii")
-
-
-def decode_bins(text: str, size: int = color.CHROMA_SIZE) -> np.ndarray:
-    """Inverse of `encode_bins`; BadInputError when the text is not 2 x size x size bins."""
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError):
-        raise BadInputError("chroma is not valid base64") from None
-    if len(raw) != 2 * size * size:
-        raise BadInputError(f"chroma holds {len(raw)} bytes, expected {2 * size * size}")
-    bins = np.frombuffer(raw, np.uint8).reshape(2, size, size).copy()
-    if bins.max() >= color.CHROMA_LEVELS:
-        raise BadInputError(f"chroma bins must be below {color.CHROMA_LEVELS}")
-    return bins
 
 
 # --- the model --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.imaging import color
 from panchro.engine.project import (
     FORMAT,
     VERSION,
@@ -17,8 +19,6 @@ from panchro.engine.project import (
     Project,
     Settings,
     backup_path,
-    decode_chroma,
-    encode_chroma,
 )
 from panchro.engine.shots import Shot
 from tests.makemedia import make_frame_folder, make_video
@@ -60,12 +60,17 @@ def test_round_trip_keeps_everything(film: Path, tmp_path: Path) -> None:
 
 
 def test_chroma_text_is_base64_of_the_bins() -> None:
+    """One text form for picks in projects and candidates on the wire (imaging.color)."""
     bins = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 32
-    text = encode_chroma(bins)
-    assert np.array_equal(decode_chroma(text), bins)
-    for bad in ("!!!", encode_chroma(bins)[:-8], "QUJD"):
+    text = color.encode_bins(bins)
+    assert text == base64.b64encode(bins.astype(np.uint8).tobytes()).decode("ascii")
+    assert np.array_equal(color.decode_bins(text), bins)
+    too_high = base64.b64encode(np.full((2, 28, 28), 40, np.uint8).tobytes()).decode("ascii")
+    for bad in ("!!!", text[:-8], "QUJD", too_high):
         with pytest.raises(ValueError):
-            decode_chroma(bad)
+            color.decode_bins(bad)
+    with pytest.raises(ValueError):
+        color.encode_bins(np.full((2, 28, 28), 40, np.uint8))
 
 
 def test_saving_again_keeps_the_previous_file_as_bak(film: Path, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from panchro.engine.inference.colorize import decode_bins
+from panchro.engine.imaging.color import decode_bins
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

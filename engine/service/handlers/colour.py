@@ -131,7 +131,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
                 "n": n,
                 "offset": len(blob),
                 "length": len(jpeg),
-                "chroma": colorize.encode_bins(found.bins[n]),
+                "chroma": color.encode_bins(found.bins[n]),
             }
         )
         blob += jpeg

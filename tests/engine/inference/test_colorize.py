@@ -153,17 +153,6 @@ def test_render_keeps_the_luma(weights_file: Path) -> None:
     )
 
 
-def test_bins_travel_as_text_and_come_back() -> None:
-    rng = np.random.default_rng(1)
-    bins = rng.integers(0, 32, (2, 28, 28)).astype(np.uint8)
-    text = colorize.encode_bins(bins)
-    assert np.array_equal(colorize.decode_bins(text), bins)
-    with pytest.raises(BadInputError):
-        colorize.decode_bins(text[:-8])
-    with pytest.raises(BadInputError):
-        colorize.decode_bins(colorize.encode_bins(np.full((2, 28, 28), 40, np.uint8)))
-
-
 def test_contact_sheet_lays_out_grey_then_candidates(weights_file: Path) -> None:
     loaded = colorize.load_colorizer(weights_file, device="cpu")
     luma = _gradient(96, 64)
