@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine.inference import colorize
+from panchro.engine.imaging import color
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
@@ -79,7 +79,7 @@ def test_k_previews_with_their_chroma_and_progress(engine: EngineClient, film_id
     for c in cands:
         img = Image.open(io.BytesIO(blob[c["offset"] : c["offset"] + c["length"]]))
         assert img.format == "JPEG" and img.size == (data["width"], data["height"])
-        bins.append(colorize.decode_bins(c["chroma"], size))
+        bins.append(color.decode_bins(c["chroma"], size))
     assert not np.array_equal(bins[0], bins[1])
     assert progress and progress[-1]["stage"] == "sample"
     assert progress[-1]["done"] == progress[-1]["total"] == size
