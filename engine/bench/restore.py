@@ -84,11 +84,12 @@ def bench_restore_models(
     """
     import torch
 
+    from panchro.engine.inference.device import resolve_device
     from panchro.engine.project import Settings
     from panchro.engine.restore.pipeline import restore
     from panchro.engine.restore.stages import build_stages
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = str(resolve_device(device))
     gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else "no GPU"
     results: dict[str, Any] = {
         "width": width, "height": height, "upscale": upscale, "codec": codec,

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from panchro.engine.errors import BadInputError, OutputError
@@ -43,6 +42,7 @@ from panchro.engine.imaging.color import (
 )
 from panchro.engine.imaging.metrics import ciede2000, colourfulness, psnr, srgb_to_lab, ssim
 from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.colorizer import bins_to_hwc
 from panchro.engine.train.colorizer import nll_bits
 
@@ -175,7 +175,7 @@ def eval_colorizer(
     if out_path is not None and not out_path.parent.is_dir():
         raise OutputError("the folder does not exist", path=out_path)
 
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     model, cfg, meta = load_model(weights, device=dev)
     size, csize, levels = cfg.image_size, cfg.chroma_size, cfg.levels
 

@@ -40,6 +40,7 @@ from panchro.engine.imaging import degrade
 from panchro.engine.imaging.guided import guided_filter
 from panchro.engine.imaging.metrics import psnr, ssim
 from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.inference.upscale import upscale_luma
 from panchro.engine.models.upscaler import Upscaler
 from panchro.engine.train.upscaler import rgb_to_luma
@@ -151,7 +152,7 @@ def eval_upscaler(
     say = print_fn or (lambda _line: None)
     if scale not in (1, 2, 4):
         raise BadInputError(f"scale must be 1, 2 or 4, got {scale}")
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     model, cfg, meta = load_upscaler(weights, scale, dev)
     if cfg.scale != scale:
         raise BadInputError(f"these weights are for x{cfg.scale}, not x{scale}")

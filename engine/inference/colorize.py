@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw
 
 from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import color
+from panchro.engine.inference.device import resolve_device
 
 MIN_SIDE = 32  # below this the 28 x 28 chroma is as large as the picture
 MAX_SIDE = 16384  # above this a frame is not a film frame, and decoding it costs gigabytes
@@ -92,13 +93,12 @@ def load_colorizer(
     it is untrained unless `allow_untrained` (the caller then says "untrained"
     wherever it shows the colours).
     """
-    import torch
 
     from panchro.engine.models import registry
     from panchro.engine.models.weights import load_model
 
     p = Path(path) if path is not None else registry.weights_path("colorizer")
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dev = str(resolve_device(device))
     try:
         st = p.stat()
     except OSError:
@@ -175,13 +175,12 @@ def sample_candidates(
 def load_refiner(path: str | Path | None = None, *, device: str | None = None) -> Any | None:
     """The refiner (cached like the colorizer), or None when its weights are absent or
     unreadable: previews then fall back to upsampling the 28 x 28 chroma."""
-    import torch
 
     from panchro.engine.models import registry
     from panchro.engine.models.weights import load_model
 
     p = Path(path) if path is not None else registry.weights_path("refiner")
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dev = str(resolve_device(device))
     try:
         st = p.stat()
     except OSError:

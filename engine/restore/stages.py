@@ -27,6 +27,7 @@ import numpy as np
 
 from panchro.engine.errors import ModelMissingError
 from panchro.engine.imaging import color
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.project import Pick
 from panchro.engine.restore.batch import FrameBatch, Stage
 from panchro.engine.shots import Shot
@@ -78,7 +79,7 @@ class ColorizeStage:
             from panchro.engine.models.weights import load_model
 
             try:
-                self._refiner, _, meta = load_model(ref, device=self.device or _default_device())
+                self._refiner, _, meta = load_model(ref, device=resolve_device(self.device))
             except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
                 reason = f"the refiner's weights cannot be used: {err}"
                 raise ModelMissingError(reason, path=ref) from None
@@ -161,12 +162,6 @@ class ColorizeStage:
         return batch.replace(cbcr=cbcr)
 
 
-def _default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 @dataclass
 class UpscaleStage:
     """Cleans (and enlarges) luma with the upscaler; chroma follows the restored luma.
@@ -206,7 +201,7 @@ class UpscaleStage:
                 path=path,
             )
         try:
-            self._model, config, meta = load_model(path, device=self.device or _default_device())
+            self._model, config, meta = load_model(path, device=resolve_device(self.device))
         except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
             reason = f"the {name} weights cannot be used: {err}"
             raise ModelMissingError(reason, path=path) from None

@@ -43,6 +43,7 @@ from panchro.engine.imaging.color import (
     merge_prediction,
 )
 from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.colorizer import Colorizer, ColorizerConfig, bins_to_hwc, build
 from panchro.engine.train import common
 from panchro.engine.train.common import (  # lr_at and make_optimizer: re-exported from here
@@ -199,7 +200,7 @@ def train_colorizer(
     if threads is not None:
         torch.set_num_threads(threads)
     cfg = config_named(config)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     use_amp = amp and dev.type == "cuda"
     if compile_model and dev.type != "cuda":
         say("torch.compile is used on CUDA only; training uncompiled")

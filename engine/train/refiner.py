@@ -53,6 +53,7 @@ from panchro.engine.imaging.color import (
     ycbcr_to_rgb,
 )
 from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.refiner import (
     PRESETS,
     Refiner,
@@ -460,7 +461,7 @@ def train_refiner(
     if threads is not None:
         torch.set_num_threads(threads)
     cfg = config_named(config)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     use_amp = amp and dev.type == "cuda"
     warm = warmup if warmup is not None else min(500, max(1, steps // 20))
     scale = scale or ("full" if config == "default" and dev.type == "cuda" else "cpu-reduced")

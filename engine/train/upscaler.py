@@ -55,6 +55,7 @@ from panchro.engine.imaging import degrade
 from panchro.engine.imaging.color import rgb_to_ycbcr
 from panchro.engine.imaging.metrics import psnr
 from panchro.engine.imaging.sheets import write_sheet
+from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.upscaler import PRESETS, Upscaler, UpscalerConfig, bicubic_up, build
 from panchro.engine.train import common
 from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
@@ -334,7 +335,7 @@ def train_upscaler(
         bicubic_only = 1.0 if kind == "sharp" else 0.2
     if threads is not None:
         torch.set_num_threads(threads)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
     use_amp = amp and dev.type == "cuda"
     warm = warmup if warmup is not None else min(1000, max(1, steps // 20))
     card_scale = card_scale or (
