@@ -250,6 +250,7 @@ def train_colorizer(
         "heldout_images": len(held),
     }
     step, elapsed_before, last_val = 0, 0.0, None
+    best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
         record["config"] = ColorizerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
@@ -263,6 +264,7 @@ def train_colorizer(
             say=say,
         )
         last_val = record.get("val_bits")
+        best = common.Best.from_dict(record.get("best"))
     n_params = model.num_params()
     say(
         f"colorizer ({config}, {n_params / 1e6:.2f} M params) on {common.device_name(dev)}:"
@@ -283,6 +285,7 @@ def train_colorizer(
             **options,
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val_bits": last_val,
+            "best": best.to_dict(),
             "device": common.device_name(dev),
         }
 
@@ -293,6 +296,7 @@ def train_colorizer(
             last_val, n = nll_bits(model, batches, device=dev, amp=use_amp)
             common.append_log(log_path, {"step": step, "val_bits": last_val, "val_images": n})
             say(f"step {step}: held-out NLL {last_val:.4f} bits per chroma value ({n} pictures)")
+            common.keep_if_best(best, -last_val, step, model, out)  # fewer bits is better
         grid = write_sample_grid(model, sample_items, samples_dir / f"step-{step:08d}.png")
         say(f"samples: {grid}")
 
@@ -351,8 +355,10 @@ def train_colorizer(
         result["loss"], result["bits"] = rows[-1]["loss"], rows[-1]["bits"]
     if step >= steps:
         card = _card(meta(), step, scale, description, n_params)
-        result["weights"] = str(export_weights(model, cfg, export_path, card=card))
-        say(f"exported {result['weights']} ({scale}, {step} steps)")
+        written = common.export_best(
+            model, cfg, export_path, card=card, out=out, best=best, say=say
+        )
+        result["weights"] = str(written)
     return result
 
 

@@ -28,6 +28,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -487,6 +488,79 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+BEST_FILE = "best.model.safetensors"
+
+
+@dataclass
+class Best:
+    """The best held-out figure of a run so far (higher is better) and its step.
+
+    Its weights sit in `out/best.model.safetensors`; the export takes them, not the last
+    step's, so a run that overfits or wanders late still ships its best. Recorded in the
+    checkpoint's metadata, so a resumed run keeps comparing against it.
+    """
+
+    step: int | None = None
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "score": self.score}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Best:
+        if not isinstance(d, dict):
+            return cls()
+        return cls(step=d.get("step"), score=d.get("score"))
+
+
+def keep_if_best(
+    best: Best, score: float | None, step: int, model: torch.nn.Module, out: Path
+) -> bool:
+    """Save `model` as the run's best when `score` beats the best so far -> whether it did.
+
+    Step 0 never counts: weights that have not trained are not a result.
+    """
+    if step <= 0 or score is None or not math.isfinite(score):
+        return False
+    if best.score is not None and score <= best.score:
+        return False
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(out / BEST_FILE, lambda tmp: save_file(weights, tmp, metadata={"step": str(step)}))
+    best.step, best.score = step, float(score)
+    return True
+
+
+def load_best(model: torch.nn.Module, out: Path, best: Best) -> bool:
+    """Put the run's best weights into `model` -> False (model unchanged) when there are none."""
+    path = out / BEST_FILE
+    if best.step is None or not path.is_file():
+        return False
+    model.load_state_dict(load_file(str(path), device="cpu"))
+    return True
+
+
+def export_best(
+    model: torch.nn.Module,
+    cfg: Any,
+    path: str | Path,
+    *,
+    card: dict[str, Any],
+    out: Path,
+    best: Best,
+    say: PrintFn,
+) -> Path:
+    """Export the run's best held-out weights (the last step's when no validation ran),
+    saying which in the card (`best_step`, `best_score`) and on the console."""
+    if load_best(model, out, best):
+        card = {**card, "best_step": best.step, "best_score": best.score}
+        which = f"the best held-out weights, step {best.step} of {card['steps']}"
+    else:
+        which = f"the last step's weights, step {card['steps']}"
+    written = export_weights(model, cfg, path, card=card)
+    say(f"exported {written}: {which} ({card['scale']})")
+    return written
+
+
 def export_weights(
     model: torch.nn.Module, cfg: Any, path: str | Path, *, card: dict[str, Any]
 ) -> Path:
@@ -513,6 +587,8 @@ def checkpoint_model(
 
 
 __all__ = [
+    "BEST_FILE",
+    "Best",
     "KEEP_CHECKPOINTS",
     "LossWindow",
     "MIN_LR_FRACTION",
@@ -520,7 +596,10 @@ __all__ = [
     "autocast",
     "checkpoint_model",
     "device_name",
+    "export_best",
     "export_weights",
+    "keep_if_best",
+    "load_best",
     "fingerprint",
     "load_checkpoint",
     "lr_at",

@@ -511,6 +511,7 @@ def train_refiner(
         "heldout_images": len(held),
     }
     step, elapsed_before, last_val = 0, 0.0, None
+    best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
         record["config"] = RefinerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
@@ -527,6 +528,7 @@ def train_refiner(
             say=say,
         )
         last_val = record.get("val")
+        best = common.Best.from_dict(record.get("best"))
     n_params = model.num_params()
     say(
         f"refiner ({config}, {n_params / 1e6:.2f} M params, {size} px crops) on"
@@ -544,6 +546,7 @@ def train_refiner(
             **options,
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val": last_val,
+            "best": best.to_dict(),
             "device": common.device_name(dev),
         }
 
@@ -558,6 +561,7 @@ def train_refiner(
                 f" PSNR {figures['val_psnr']:.2f} dB (hint alone {figures['hint_psnr']:.2f} dB,"
                 f" {len(val_set)} pictures)"
             )
+            common.keep_if_best(best, figures["val_psnr"], step, model, out)
         grid = write_sample_grid(
             model, sample_set, samples_dir / f"step-{step:08d}.png", device=dev
         )
@@ -618,8 +622,10 @@ def train_refiner(
     )
     if step >= steps:
         card = _card(meta(), step, scale, description, n_params)
-        result["weights"] = str(export_weights(model, cfg, export_path, card=card))
-        say(f"exported {result['weights']} ({scale}, {step} steps)")
+        written = common.export_best(
+            model, cfg, export_path, card=card, out=out, best=best, say=say
+        )
+        result["weights"] = str(written)
     return result
 
 

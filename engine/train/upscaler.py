@@ -383,6 +383,7 @@ def train_upscaler(
     }
     step, elapsed_before = 0, 0.0
     last_val: tuple[float, float] | None = None
+    best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
         step, elapsed_before = common.resume_step(
@@ -397,6 +398,7 @@ def train_upscaler(
         )
         if record.get("val_psnr") is not None:
             last_val = (record["val_psnr"], record["val_bicubic_psnr"])
+            best = common.Best.from_dict(record.get("best"))
     model.to(memory_format=torch.channels_last)  # faster convolutions with cuDNN and oneDNN
     n_params = model.num_params()
     say(
@@ -416,6 +418,7 @@ def train_upscaler(
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val_psnr": last_val[0] if last_val else None,
             "val_bicubic_psnr": last_val[1] if last_val else None,
+            "best": best.to_dict(),
             "device": common.device_name(dev),
         }
 
@@ -436,6 +439,7 @@ def train_upscaler(
                 f"step {step}: held-out Y PSNR {last_val[0]:.2f} dB"
                 f" (bicubic {last_val[1]:.2f} dB, {len(val_windows)} windows)"
             )
+            common.keep_if_best(best, last_val[0], step, model, out)
         sheet = write_samples(model, sample_windows, samples_dir / f"step-{step:08d}.png", dev)
         say(f"samples: {sheet}")
 
@@ -498,8 +502,10 @@ def train_upscaler(
         result["loss_first"], result["loss"] = losses[0], losses[-1]
     if step >= steps:
         card = _card(meta(), step, card_scale, description, n_params)
-        result["weights"] = str(export_weights(model, cfg, export_path, card=card))
-        say(f"exported {result['weights']} ({card_scale}, {step} steps)")
+        written = common.export_best(
+            model, cfg, export_path, card=card, out=out, best=best, say=say
+        )
+        result["weights"] = str(written)
     return result
 
 

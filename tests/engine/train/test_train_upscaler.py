@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from panchro.engine.cli import build_parser
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
@@ -141,6 +142,13 @@ def test_training_logs_resumes_exactly_and_exports(photos: Path, tmp_path: Path)
     card = meta["card"]
     assert card["trained"] is True and card["scale"] == "cpu-reduced" and card["steps"] == 12
     assert card["val_psnr"] == pytest.approx(full["val_psnr"])
+    # The export is the best held-out step's weights, also after a resume.
+    scores = {r["step"]: r["val_psnr"] for r in rows if "val_psnr" in r}
+    best_step = max(scores, key=lambda k: scores[k])
+    assert card["best_step"] == best_step and card["best_score"] == pytest.approx(scores[best_step])
+    assert load_model(b / "upscaler_x2.safetensors")[2]["card"]["best_step"] == best_step
+    kept = load_file(str(a / "best.model.safetensors"))
+    assert all(torch.equal(kept[name], value) for name, value in ma.state_dict().items())
 
     early = export_checkpoint(b, tmp_path / "early.safetensors", data_note="test textures")
     assert load_model(early)[2]["card"]["data"] == "test textures"
