@@ -25,6 +25,7 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
         device=args.device,
         time_limit=args.time_limit,
         export=args.export,
+        init=args.init,
         seed=args.seed,
     )
     return EXIT_OK
@@ -45,6 +46,7 @@ def cmd_train_refiner(args: argparse.Namespace) -> int:
         device=args.device,
         time_limit=args.time_limit,
         export=args.export,
+        init=args.init,
         seed=args.seed,
         video_every=args.video_every,
         log_every=args.log_every,
@@ -72,6 +74,7 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         workers=args.workers,
         time_limit=args.time_limit,
         export=args.export,
+        init=args.init,
         seed=args.seed,
         video_every=args.video_every,
         log_every=args.log_every,
@@ -101,6 +104,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
+    _add_init(t)
     t.set_defaults(func=cmd_train_colorizer)
     t = tsub.add_parser("refiner", help="the refinement network (resumable)")
     t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
@@ -121,6 +125,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    _add_init(t)
     t.set_defaults(func=cmd_train_refiner)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
     t.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
@@ -155,4 +160,16 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    _add_init(t)
     t.set_defaults(func=cmd_train_upscaler)
+
+
+def _add_init(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS",
+        help="start a new run from these weights instead of random ones (e.g. the shipped"
+        " resources/models/....safetensors, on a fresh machine); --resume continues a run",
+    )

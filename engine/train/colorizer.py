@@ -180,6 +180,7 @@ def train_colorizer(
     scale: str | None = None,
     data_note: str | None = None,
     threads: int | None = None,
+    init: str | Path | None = None,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the colorizer on the pictures in `data`; write checkpoints, logs and samples to `out`.
@@ -231,8 +232,10 @@ def train_colorizer(
 
     torch.manual_seed(seed)
     model = build(cfg).to(dev)
+    started = common.start_from(model, cfg, init, say) if init is not None and not resume else None
     opt = make_optimizer(model, lr, weight_decay)
     options = {
+        "started_from": started,
         "steps": steps,
         "batch": batch,
         "lr": lr,
@@ -253,6 +256,7 @@ def train_colorizer(
     best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
+        options["started_from"] = record.get("started_from")  # kept across resumes
         record["config"] = ColorizerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
         step, elapsed_before = common.resume_step(
             record,
@@ -366,6 +370,7 @@ def _card(
     meta: dict[str, Any], step: int, scale: str, description: str, n_params: int
 ) -> dict[str, Any]:
     return {
+        "started_from": meta.get("started_from"),
         "trained": True,
         "scale": scale,
         "steps": step,

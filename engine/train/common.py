@@ -488,6 +488,29 @@ def device_name(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def start_from(model: torch.nn.Module, cfg: Any, path: str | Path, say: PrintFn) -> dict[str, Any]:
+    """Put trained weights (the shipped file, or another run's export) into a new run's model.
+
+    What lets training go on for days across machines: a fresh machine has only the
+    repository, so a run starts from the shipped weights instead of random ones (with a new
+    schedule; `--resume` continues a run folder instead). The file must hold this very
+    network (the same config). Returns {"file", "steps"} for the card.
+    """
+    from panchro.engine.models.weights import load_model
+
+    loaded, loaded_cfg, meta = load_model(path)
+    if loaded_cfg != cfg:
+        raise BadInputError(
+            f"holds a {type(loaded_cfg).__name__} unlike the one this run builds"
+            f" ({loaded_cfg} vs {cfg}): pass the --config, --scale and --kind it was made with",
+            path=path,
+        )
+    model.load_state_dict(loaded.state_dict())
+    steps = int((meta.get("card") or {}).get("steps") or 0)
+    say(f"starting from {path} ({steps} steps of training already)")
+    return {"file": Path(path).name, "steps": steps}
+
+
 BEST_FILE = "best.model.safetensors"
 
 
@@ -611,6 +634,7 @@ __all__ = [
     "save_checkpoint",
     "set_rate",
     "spread",
+    "start_from",
     "stream_loader",
     "train_rows",
     "truncate_log",

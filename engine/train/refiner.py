@@ -441,6 +441,7 @@ def train_refiner(
     scale: str | None = None,
     data_note: str | None = None,
     threads: int | None = None,
+    init: str | Path | None = None,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the refiner on the pictures and clips in `data`; checkpoints, logs, samples in `out`.
@@ -490,8 +491,10 @@ def train_refiner(
 
     torch.manual_seed(seed)
     model = build(cfg).to(dev)
+    started = common.start_from(model, cfg, init, say) if init is not None and not resume else None
     opt = make_optimizer(model, lr, weight_decay)
     options = {
+        "started_from": started,
         "steps": steps,
         "batch": batch,
         "lr": lr,
@@ -514,6 +517,7 @@ def train_refiner(
     best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
+        options["started_from"] = record.get("started_from")  # kept across resumes
         record["config"] = RefinerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
         record["noise"] = HintNoise(
             **{k: tuple(v) if isinstance(v, list) else v for k, v in record["noise"].items()}
@@ -634,6 +638,7 @@ def _card(
 ) -> dict[str, Any]:
     val = meta.get("val") or {}
     return {
+        "started_from": meta.get("started_from"),
         "trained": True,
         "scale": scale,
         "steps": step,

@@ -307,6 +307,7 @@ def train_upscaler(
     card_scale: str | None = None,
     data_note: str | None = None,
     threads: int | None = None,
+    init: str | Path | None = None,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the upscaler for `scale` (1, 2 or 4) on the clips and pictures in `data`.
@@ -361,8 +362,10 @@ def train_upscaler(
 
     torch.manual_seed(seed)
     model = build(cfg).to(dev)
+    started = common.start_from(model, cfg, init, say) if init is not None and not resume else None
     opt = make_optimizer(model, lr, weight_decay)
     options = {
+        "started_from": started,
         "steps": steps,
         "batch": batch,
         "patch": patch,
@@ -386,6 +389,7 @@ def train_upscaler(
     best = common.Best()
     if resume:
         record = load_checkpoint(out, model, opt, dev)
+        options["started_from"] = record.get("started_from")  # kept across resumes
         step, elapsed_before = common.resume_step(
             record,
             options,
@@ -513,6 +517,7 @@ def _card(
     meta: dict[str, Any], step: int, scale: str, description: str, n_params: int
 ) -> dict[str, Any]:
     return {
+        "started_from": meta.get("started_from"),
         "trained": True,
         "scale": scale,
         "steps": step,

@@ -197,3 +197,23 @@ def test_missing_weights_name_a_train_command_that_parses(tmp_path: Path, model:
     trains = "upscaler" if model.startswith("upscaler") else model
     assert args.func.__name__ == f"cmd_train_{trains}"
     assert getattr(args, "scale", None) == (int(model[-1]) if trains == "upscaler" else None)
+
+
+def test_a_new_run_starts_from_trained_weights(photos: Path, tmp_path: Path):
+    """A fresh machine has only the repository: a run starts from the shipped weights."""
+    first = train_upscaler([photos], tmp_path / "a", **RUN)
+    shipped = Path(first["weights"])
+    again = train_upscaler([photos], tmp_path / "b", init=shipped, stop_at=0, **RUN)
+    assert again["step"] == 0
+    start = load_file(str(next((tmp_path / "b" / "checkpoints").glob("*.model.safetensors"))))
+    trained = load_model(shipped)[0].state_dict()
+    assert all(torch.equal(start[name], value) for name, value in trained.items())
+    done = train_upscaler([photos], tmp_path / "b", resume=True, **RUN)
+    card = load_model(done["weights"])[2]["card"]
+    assert card["started_from"] == {"file": shipped.name, "steps": 12}
+    with pytest.raises(BadInputError, match="--scale"):  # another network: refused
+        train_upscaler([photos], tmp_path / "c", init=shipped, **(RUN | {"scale": 4}))
+    args = build_parser().parse_args(
+        ["train", "upscaler", "--scale", "2", "--data", "d", "--init", str(shipped)]
+    )
+    assert args.init == shipped
