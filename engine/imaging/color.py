@@ -162,6 +162,27 @@ def ycbcr_to_rgb(ycc: np.ndarray, *, matrix: str = "bt709", clip: bool = True) -
     return np.clip(rgb, 0.0, 1.0, out=rgb) if clip else rgb
 
 
+def ycbcr_to_rgb_keep_luma(y: np.ndarray, cbcr: np.ndarray, *, matrix: str = "bt709") -> np.ndarray:
+    """Luma (...) and chroma (..., 2) -> float32 RGB (..., 3) in [0, 1] with the luma kept.
+
+    Where a colour falls outside RGB, its chroma is pulled toward grey just enough
+    to fit, instead of each channel being clipped (a clipped saturated yellow comes
+    out darker than its luma). A chroma-only change of RGB has zero luma, so the
+    result's luma is `y` (clipped to [0, 1]) up to float rounding: what an RGB file
+    needs to keep a film's promise that colour never changes the luma.
+    """
+    y = np.clip(np.asarray(y, dtype=np.float32), 0.0, 1.0)[..., None]
+    c = np.asarray(cbcr, dtype=np.float32)
+    if c.shape[-1] != 2 or c.shape[:-1] != y.shape[:-1]:
+        raise ValueError(f"want chroma (..., 2) beside luma {y.shape[:-1]}, got {c.shape}")
+    d = c @ ycbcr_to_rgb_matrix(matrix)[:, 1:].astype(np.float32).T  # chroma's part of R, G, B
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(d > 0, (1.0 - y) / d, np.where(d < 0, -y / d, np.inf))
+    scale = np.clip(room.min(axis=-1, keepdims=True), 0.0, 1.0)
+    rgb = y + scale * d
+    return np.clip(rgb, 0.0, 1.0, out=rgb)
+
+
 # --------------------------------------------------------------------------- coded YCbCr
 
 
