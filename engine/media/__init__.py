@@ -19,6 +19,8 @@ work is done in:
 * `remux` — copying sound, subtitles and chapters, never re-encoded.
 * `encode` — `VideoWriter`.
 * `join` — one output from separately encoded chunks.
+* `picture` — one photograph read whole with Pillow: pixels, alpha, ICC, DPI, EXIF.
+* `picture_write` — one photograph written (JPEG, PNG, TIFF, WebP), metadata and all.
 """
 
 from panchro.engine.media.encode import VideoWriter
@@ -49,6 +51,20 @@ from panchro.engine.media.formats import (
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
 from panchro.engine.media.join import CHUNK_STARTS_AT_ZERO, join_sequence, join_video
 from panchro.engine.media.output import check_output_path
+from panchro.engine.media.picture import (
+    EIGHT_BIT_ONLY,
+    LOSSY,
+    PICTURE_INPUTS,
+    PICTURE_OUTPUTS,
+    Picture,
+    check_picture_size,
+    icc_colour_space,
+    is_picture_path,
+    orient,
+    picture_format,
+    read_picture,
+)
+from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.remux import ASS_HEADER
 from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
@@ -57,11 +73,15 @@ __all__ = [
     "ASS_HEADER",
     "CHUNK_STARTS_AT_ZERO",
     "CODECS",
+    "EIGHT_BIT_ONLY",
     "FFMPEG_MAX_AREA",
     "H264_MAX_MACROBLOCKS",
     "HEVC_MAX_LUMA_PS",
     "HEVC_MAX_SIDE",
     "IMAGE_EXTENSIONS",
+    "LOSSY",
+    "PICTURE_INPUTS",
+    "PICTURE_OUTPUTS",
     "PRORES_MAX_SIDE",
     "PRORES_MAX_SLICES",
     "TIFF_MAX_PACKET",
@@ -70,6 +90,7 @@ __all__ = [
     "Fmt",
     "Frame",
     "MediaInfo",
+    "Picture",
     "Source",
     "StreamInfo",
     "VideoWriter",
@@ -77,16 +98,23 @@ __all__ = [
     "check_codec_path",
     "check_frame_size",
     "check_output_path",
+    "check_picture_size",
     "codec_label",
     "default_matrix",
     "even_size",
     "fit_size",
     "frame_files",
     "frame_size_problem",
+    "icc_colour_space",
+    "is_picture_path",
     "join_sequence",
     "join_video",
     "open_source",
+    "orient",
     "output_extension",
+    "picture_format",
     "probe",
+    "read_picture",
     "sequence_name",
+    "write_picture",
 ]
