@@ -170,6 +170,88 @@ def cmd_shots(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Options of a film's restore that a picture (one frame, no job) has no use for.
+_FILM_ONLY = (
+    ("project", "--project"),
+    ("codec", "--codec"),
+    ("bit_depth", "--bit-depth"),
+    ("preview", "--preview"),
+    ("restart", "--restart"),
+    ("allow_truncated", "--allow-truncated"),
+    ("memory_limit", "--memory-limit"),
+)
+
+
+def _picture_output(args: argparse.Namespace) -> bool:
+    """Whether this restore writes one picture (decided by the output's extension): a picture
+    in and one out; a picture in and an output that is neither picture nor film is refused."""
+    from panchro.engine import media
+
+    out_ext = Path(args.output).suffix.lower()
+    if out_ext in media.PICTURE_OUTPUTS:
+        if not media.is_picture_path(args.input):
+            raise BadInputError(
+                "a picture output needs one picture in ("
+                + ", ".join(media.PICTURE_INPUTS)
+                + "); to save a frame of a film use `panchro frame`",
+                path=args.input,
+            )
+        given = [flag for name, flag in _FILM_ONLY if getattr(args, name) not in (None, False)]
+        if given:
+            raise BadInputError(
+                f"{', '.join(given)}: for films; a picture keeps its own format and bit depth"
+            )
+        return True
+    if args.quality is not None:
+        raise BadInputError("--quality is for picture outputs (.jpg, .webp)")
+    if (
+        media.is_picture_path(args.input)
+        and out_ext not in media.VIDEO_CONTAINERS
+        and args.codec not in ("png16", "tiff16")
+    ):
+        media.picture_format(args.output)  # refused, with the list of what is written
+    return False
+
+
+def _restore_picture(args: argparse.Namespace) -> int:
+    from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore import stages as stages_module
+    from panchro.engine.restore.picture import restore_picture
+
+    settings = pipeline.settings_for(
+        None,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+    )
+    _check_regrain(args, settings)
+    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    bar = TerminalBar("restore") if not args.quiet else None
+    try:
+        summary = restore_picture(
+            args.input,
+            args.output,
+            stages=stages,
+            quality=args.quality,
+            overwrite=args.overwrite,
+            progress=Progress(1, bar),
+        )
+    finally:
+        if bar:
+            bar.close()
+    print(summary.describe())
+    return EXIT_OK
+
+
+def _check_regrain(args: argparse.Namespace, settings: Any) -> None:
+    if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
+        raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
+    if not 0.0 <= args.regrain <= 2.0:
+        raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
@@ -177,6 +259,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
 
+    if _picture_output(args):
+        return _restore_picture(args)
     # A cut-short file would restore into a shorter film without a word: say it first.
     info = media.probe(args.input, fps=args.fps)
     if info.truncated and not args.allow_truncated:
@@ -211,10 +295,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         upscaler=args.upscaler,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
-    if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
-        raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
-    if not 0.0 <= args.regrain <= 2.0:
-        raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
+    _check_regrain(args, settings)
     stages = stages_module.build_stages(
         settings,
         seed=args.seed,
@@ -284,12 +365,21 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser(
         "restore",
-        help="restore a film into a new file, keeping its sound (resumable)",
-        description="Restore a film. The output is written in chunks beside it "
-        "(OUTPUT.panchro-job/); if the run stops, the same command resumes it.",
+        help="restore a film (keeping its sound, resumable) or a photo into a new file",
+        description="Restore a film or a photo. A film's output is written in chunks beside "
+        "it (OUTPUT.panchro-job/); if the run stops, the same command resumes it. A photo "
+        "(.jpg, .jpeg, .png, .tif, .tiff, .webp or .bmp in) restored to a picture (.jpg, "
+        ".jpeg, .png, .tif, .tiff or .webp out: the extension decides the format) goes "
+        "through the same stages as a film frame and is written whole: 16-bit PNG/TIFF stay "
+        "16-bit, JPEG/WebP at --quality 95; its ICC profile, DPI and EXIF (not the "
+        "thumbnail) are kept, and the EXIF Software tag says what Panchro did.",
     )
-    p.add_argument("input", help="video file, folder of frames, or image")
-    p.add_argument("output", help="output file (.mp4, .mov, .mkv) or folder for png16/tiff16")
+    p.add_argument("input", help="video file, folder of frames, or a photo")
+    p.add_argument(
+        "output",
+        help="output file (.mp4, .mov, .mkv), folder for png16/tiff16, or a picture "
+        "(.jpg, .png, .tif, .webp)",
+    )
     p.add_argument(
         "--project",
         help="a .panchro project of the input: shots, picks, settings (made if it is not there)",
@@ -336,6 +426,12 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--chunk-seconds", type=float, default=2.0, help="chunk length for resuming (default 2)"
+    )
+    p.add_argument(
+        "--quality",
+        type=int,
+        default=None,
+        help="JPEG/WebP picture quality 1..100 (default 95); PNG and TIFF are lossless",
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# What `codec` says for one restored photograph (`restore.picture`): its file format.
+PICTURE_CODECS = ("jpeg", "png", "tiff", "webp")
+
 
 @dataclass(frozen=True)
 class RestoreSummary:
@@ -33,6 +36,12 @@ class RestoreSummary:
 
     def describe(self) -> str:
         size = self.output_bytes / 1e6
+        if self.codec in PICTURE_CODECS:
+            text = (
+                f"{self.width}x{self.height} {self.codec.upper()} picture in "
+                f"{self.seconds:.1f} s, {size:.1f} MB -> {self.output}"
+            )
+            return "".join([text] + [f"\nnote: {note}" for note in self.notes])
         text = (
             f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
             f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "

@@ -1,0 +1,295 @@
+"""One photograph restored into another: the film's stages on one frame, written as a picture.
+
+A photo is a film of one frame and one shot, so it goes through the very stages a
+film frame does (`stages.build_stages`: the same models, seeds and picks), but
+not through the film's machinery: no threads, no chunks, no job folder to
+resume, since there is one frame to lose. What differs is the way in and out:
+
+* In: `media.read_picture` (Pillow, with the metadata), turned into float
+  planes with the full-range BT.601 matrix, JPEG's own and the one the
+  colorizer was trained in, computed from the stored samples without rounding.
+* Out: the output's extension decides the format (`media.picture_format`); the
+  depth is the input's (16-bit PNG/TIFF stay 16-bit; JPEG and WebP are 8-bit,
+  and say so). RGB comes back from the planes with the luma kept
+  (`color.ycbcr_to_rgb_keep_luma`): a colour outside RGB loses saturation, not
+  brightness, so the written picture's luma is the input's within rounding.
+  With no stage, the samples are written as read: the luma is bit-exact.
+* The metadata travels (`media.picture_write`): ICC profile (dropped, with a
+  note, when it cannot describe the output, e.g. a grey profile on a colorized
+  picture), DPI (scaled with an upscale, so the print size stays), EXIF without
+  its thumbnail, and what Panchro did in the Software tag. The EXIF orientation
+  is applied to the pixels as they are read and the tag set to 1
+  (`media.picture`), so the stages see the picture upright.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.imaging import color
+from panchro.engine.progress import Progress, within
+from panchro.engine.restore.batch import FrameBatch, Stage, check_result
+from panchro.engine.restore.summary import RestoreSummary
+from panchro.engine.shots import Shot
+
+MATRIX = "bt601"  # JPEG's (JFIF) full-range matrix; what the colorizer was trained in
+DEFAULT_QUALITY = 95
+_BAND_ROWS = 256  # rows converted at a time: no picture-sized float copies beyond the planes
+
+
+class _PictureFilm:
+    """The picture as the one-frame film a stage's `begin_shot` reads its key frame from."""
+
+    def __init__(self, path: str, y: np.ndarray, bits: int) -> None:
+        from panchro.engine.media import MediaInfo
+
+        h, w = y.shape
+        self._y = y
+        self.info = MediaInfo(
+            path=path,
+            kind="image",
+            container=None,
+            codec="picture",
+            width=w,
+            height=h,
+            pix_fmt="gray16le" if bits > 8 else "gray",
+            bit_depth=bits,
+            frame_count=1,
+            fps=Fraction(24),
+            is_vfr=False,
+            duration_s=1 / 24,
+            time_base=Fraction(1, 24),
+            sample_aspect_ratio=Fraction(1),
+            rotation=0,
+            color_matrix=MATRIX,
+            color_range="full",
+            color_primaries=None,
+            color_transfer=None,
+            audio=(),
+            subtitles=(),
+            other_streams=(),
+        )
+
+    def read_frame(
+        self, index: int, *, fmt: str = "gray", size: tuple[int, int] | None = None
+    ) -> Any:
+        from PIL import Image
+
+        from panchro.engine.media import Frame
+
+        if index != 0:
+            raise IndexError(f"frame {index} is outside 0..0")
+        if fmt not in ("gray", "gray16"):
+            raise ValueError(f"a picture's key frame is read as grey, not {fmt}")
+        y = self._y
+        if size is not None and size != (y.shape[1], y.shape[0]):
+            small = Image.fromarray(np.ascontiguousarray(y, np.float32)).resize(
+                size, Image.Resampling.BOX
+            )
+            y = np.asarray(small, np.float32)
+        dtype = np.uint16 if fmt == "gray16" else np.uint8
+        return Frame(0, 0, self.info.time_base, color.from_float(y, dtype))
+
+
+def _planes(pixels: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float planes of stored samples: luma (1, H, W) in [0, 1], chroma (1, 2, H, W)."""
+    h, w = pixels.shape[:2]
+    y = np.empty((1, h, w), np.float32)
+    cbcr = np.zeros((1, 2, h, w), np.float32)
+    if pixels.ndim == 2:
+        y[0] = color.to_float(pixels)
+        return y, cbcr
+    for r in range(0, h, _BAND_ROWS):
+        ycc = color.rgb_to_ycbcr(pixels[r : r + _BAND_ROWS], matrix=MATRIX)
+        y[0, r : r + _BAND_ROWS] = ycc[..., 0]
+        cbcr[0, :, r : r + _BAND_ROWS] = np.moveaxis(ycc[..., 1:], -1, 0)
+    return y, cbcr
+
+
+def _samples(y: np.ndarray, cbcr: np.ndarray | None, dtype: type) -> np.ndarray:
+    """Stored samples from float planes (H, W) and (2, H, W): grey when `cbcr` is None."""
+    if cbcr is None:
+        return color.from_float(y, dtype)
+    h, w = y.shape
+    out = np.empty((h, w, 3), dtype)
+    for r in range(0, h, _BAND_ROWS):
+        c = np.moveaxis(cbcr[:, r : r + _BAND_ROWS], 0, -1)
+        rgb = color.ycbcr_to_rgb_keep_luma(y[r : r + _BAND_ROWS], c, matrix=MATRIX)
+        out[r : r + _BAND_ROWS] = color.from_float(rgb, dtype)
+    return out
+
+
+def _to_eight_bits(a: np.ndarray) -> np.ndarray:
+    """16-bit samples to 8, rounded to nearest (65535 -> 255)."""
+    return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    if (alpha.shape[1], alpha.shape[0]) == size:
+        return alpha
+    img = Image.fromarray(color.to_float(alpha)).resize(size, Image.Resampling.BICUBIC)
+    return color.from_float(np.asarray(img, np.float32), alpha.dtype)
+
+
+def describe_stages(stages: Sequence[Stage]) -> str:
+    """What the stages do, in words, for the picture's Software tag."""
+    from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
+
+    parts = []
+    for st in stages:
+        if isinstance(st, ColorizeStage):
+            parts.append(f"colorized (automatic pick, seed {st.seed})")
+        elif isinstance(st, UpscaleStage):
+            what = f"upscaled x{st.scale}" if st.scale > 1 else "cleaned"
+            what += f" ({st.kind} model"
+            what += f", degrain {st.degrain:g}" if st.degrain > 0 else ""
+            what += f", regrain {st.regrain:g}" if st.regrain > 0 else ""
+            parts.append(what + ")")
+        else:
+            parts.append(st.key.split(":")[0])
+    return ", ".join(parts) if parts else "re-saved (no restoration stage)"
+
+
+def restore_picture(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    stages: Sequence[Stage] | None = None,
+    quality: int | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> RestoreSummary:
+    """Restore the photograph `input` into the picture `output`; PanchroError says why not.
+
+    The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
+    `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
+    and refuse it. Everything is checked before the picture is decoded where it can
+    be (extension, quality, output path); nothing is written unless the whole picture is.
+    """
+    from panchro.engine import __version__, media
+
+    stages = list(stages or [])
+    fmt = media.picture_format(output)
+    if quality is not None:
+        if fmt not in media.LOSSY:
+            raise BadInputError(f"--quality is for JPEG and WebP; {fmt} is written lossless")
+        if not 1 <= int(quality) <= 100:
+            raise BadInputError(f"--quality must be within 1..100, got {quality}")
+    out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
+    start = time.monotonic()
+    if progress is None:
+        progress = Progress(None)
+    if progress.total is None:
+        progress.total = 1
+    pic = media.read_picture(input)
+    notes = list(pic.notes)
+    w, h = pic.size
+    for stage in stages:
+        w, h = (int(v) for v in stage.output_size(w, h))
+    media.check_picture_size(fmt, w, h)
+    t0 = time.perf_counter()
+    pixels, alpha = _restored(pic, stages, progress)
+    stages_s = time.perf_counter() - t0
+    if alpha is not None:
+        alpha = _resize_alpha(alpha, (w, h))
+    if fmt in media.EIGHT_BIT_ONLY and pixels.dtype == np.uint16:
+        notes.append(f"16-bit picture written as 8-bit: {fmt} holds no more")
+        pixels = _to_eight_bits(pixels)
+        alpha = None if alpha is None else _to_eight_bits(alpha)
+    if alpha is not None and fmt == "JPEG":
+        notes.append("alpha channel dropped: JPEG has none (write .png, .tif or .webp to keep it)")
+        alpha = None
+    icc = pic.icc
+    space = media.icc_colour_space(icc)
+    wanted = "GRAY" if pixels.ndim == 2 else "RGB"
+    if icc and space != wanted:
+        notes.append(
+            f"the input's {space or 'unreadable'} colour profile cannot describe the "
+            f"{'grey' if wanted == 'GRAY' else 'colour'} output and was left out (read as sRGB)"
+        )
+        icc = None
+    scale = w / pic.size[0]
+    dpi = None if pic.dpi is None else (pic.dpi[0] * scale, pic.dpi[1] * scale)
+    software = f"Panchro {__version__}: {describe_stages(stages)}"
+    t0 = time.perf_counter()
+    media.write_picture(
+        out,
+        pixels,
+        alpha,
+        fmt=fmt,
+        quality=DEFAULT_QUALITY if quality is None else int(quality),
+        icc=icc,
+        dpi=dpi,
+        exif=pic.exif,
+        text=pic.text if fmt == "PNG" else None,
+        software=software,
+    )
+    encode_s = time.perf_counter() - t0
+    progress.advance(stage="picture")
+    progress.finish()
+    seconds = time.monotonic() - start
+    return RestoreSummary(
+        input=str(input),
+        output=str(out),
+        codec=fmt.lower(),
+        frames=1,
+        seconds=seconds,
+        fps=1 / seconds if seconds > 0 else 0.0,
+        output_bytes=out.stat().st_size,
+        audio_streams=0,
+        subtitle_streams=0,
+        width=w,
+        height=h,
+        notes=tuple(notes) + tuple(n for st in stages for n in getattr(st, "notes", ())),
+        stages_s=round(stages_s, 3),
+        encode_s=round(encode_s, 3),
+    )
+
+
+def _restored(
+    pic: Any, stages: list[Stage], progress: Progress
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The picture's samples after the stages (as read when there is none), and its alpha."""
+    if not stages:
+        return pic.pixels, pic.alpha
+    from panchro.engine.inference import device as compute
+
+    # The thread count a film's run fixes, so the same picture gives the same bits.
+    compute.fix_threads()
+    y, cbcr = _planes(pic.pixels, pic.bits)
+    film = _PictureFilm(pic.path, y[0], pic.bits)
+    shot = Shot(0, 1, 0)
+    pick = None
+    for stage in stages:
+        chosen = stage.begin_shot(0, shot, pick, film)  # type: ignore[arg-type]
+        if chosen is not None:
+            pick = chosen
+    batch = FrameBatch(
+        y=y,
+        cbcr=cbcr,
+        indices=np.zeros(1, np.int64),
+        pts=np.zeros(1, np.int64),
+        time_base=film.info.time_base,
+        shot=0,
+        matrix=MATRIX,
+    )
+    del y, cbcr
+    n = len(stages)
+    for k, stage in enumerate(stages):
+        size = stage.output_size(*batch.size)
+        with within(progress, 1, k, n + 1):
+            result = stage.process(batch)
+        check_result(stage, batch, result, size)
+        batch = result
+    colour = not pic.grey or bool(np.any(batch.cbcr))
+    dtype = np.uint16 if pic.bits > 8 else np.uint8
+    return _samples(batch.y[0], batch.cbcr[0] if colour else None, dtype), pic.alpha

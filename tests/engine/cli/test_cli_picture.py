@@ -1,0 +1,126 @@
+"""`panchro restore` of a photo into a picture: what a person types, what they get back, and
+one clear line (nothing written) for every way to get it wrong."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine.cli import main
+from tests.makemedia import make_video
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+from tests.makephotos import camera_jpeg, photo_pixels, png
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _digests(folder: Path) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_photo_to_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = camera_jpeg(tmp_path / "photo.jpg", grey=False)
+    for ext in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"):
+        out = tmp_path / f"out{ext}"
+        code, printed, err = _run(["restore", str(src), str(out), "-q"], capsys)
+        assert code == 0, err
+        assert "picture" in printed and str(out) in printed
+        with Image.open(out) as im:
+            assert im.format == {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}.get(
+                ext, "TIFF" if ext.startswith(".tif") else "WEBP"
+            )
+    assert not list(tmp_path.glob("*.panchro-job"))  # one frame: no job folder
+
+
+def test_colorize_a_photo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    src = png(tmp_path / "grey.png", photo_pixels())
+    out = tmp_path / "colour.jpg"
+    code, printed, err = _run(
+        ["restore", str(src), str(out), "--colorize", "--quality", "90", "-q"], capsys
+    )
+    assert code == 0, err
+    with Image.open(out) as im:
+        assert im.mode == "RGB"
+        assert "colorized" in im.getexif()[0x0131]
+        rgb = np.asarray(im).astype(float)
+    luma = rgb @ np.array([0.299, 0.587, 0.114])
+    assert np.abs(luma - photo_pixels()).mean() < 4  # JPEG's loss only (on a noisy picture)
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=6, audio=False)
+
+
+def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
+    src = png(tmp_path / "in.png", photo_pixels())
+    (tmp_path / "exists.png").write_bytes(b"precious")
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    whole = camera_jpeg(tmp_path / "whole.jpg", size=(400, 300))
+    (tmp_path / "cut.jpg").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    s, o = str(src), str(tmp_path / "o")
+    return {
+        "output is the input": ([s, s, "--overwrite"], "is the input"),
+        "output exists": ([s, str(tmp_path / "exists.png")], "exists (use --overwrite)"),
+        "not a picture": ([str(tmp_path / "notes.jpg"), o + ".png"], "not a picture"),
+        "truncated": ([str(tmp_path / "cut.jpg"), o + ".png"], "JPEG of 400x300 cut short"),
+        "gif out": ([s, o + ".gif"], "'.gif' is not a picture format"),
+        "bmp out": ([s, o + ".bmp"], "'.bmp' is not a picture format"),
+        "quality 0": ([s, o + ".jpg", "--quality", "0"], "within 1..100"),
+        "quality 101": ([s, o + ".jpg", "--quality", "101"], "within 1..100"),
+        "quality on png": ([s, o + ".png", "--quality", "90"], "PNG is written lossless"),
+        "quality on a film": ([str(film), o + ".mp4", "--quality", "90"], "picture outputs"),
+        "film to picture": ([str(film), o + ".jpg"], "needs one picture in"),
+        "codec with picture": ([s, o + ".jpg", "--codec", "prores"], "--codec: for films"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "output is the input",
+        "output exists",
+        "not a picture",
+        "truncated",
+        "gif out",
+        "bmp out",
+        "quality 0",
+        "quality 101",
+        "quality on png",
+        "quality on a film",
+        "film to picture",
+        "codec with picture",
+    ],
+)
+def test_refused_in_one_line_and_nothing_written(
+    case: str, film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, words = _cases(tmp_path, film)[case]
+    before = _digests(tmp_path)
+    code, _, err = _run(["restore", *argv, "-q"], capsys)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("panchro: error: "), err
+    assert words in lines[0], lines[0]
+    assert _digests(tmp_path) == before
+
+
+def test_help_tells_about_pictures(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["restore", "--help"])
+    text = capsys.readouterr().out
+    assert "--quality" in text and ".webp" in text and "EXIF" in text

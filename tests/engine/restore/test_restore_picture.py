@@ -1,0 +1,221 @@
+"""A photograph restored into a picture: the film's stages on one frame, the luma kept (to the
+bit with no stage, within rounding when colorized), the depth, alpha and metadata carried,
+and every refusal made before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image, ImageOps
+
+from panchro.engine import media
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.restore.picture import restore_picture
+from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makephotos import (
+    THUMBNAIL_MARK,
+    camera_jpeg,
+    cmyk_jpeg,
+    palette_png,
+    photo_pixels,
+    png,
+    sixteen_bit,
+    srgb_profile,
+)
+
+KR, KG, KB = 0.299, 0.587, 0.114  # the BT.601 luma of a picture
+
+
+def _luma(samples: np.ndarray) -> np.ndarray:
+    """Luma in levels of the samples' own depth (float)."""
+    a = samples.astype(np.float64)
+    return a if a.ndim == 2 else a @ np.array([KR, KG, KB])
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    save_small_upscaler(folder, scale=2)
+    return folder
+
+
+def _colorize(models: Path) -> ColorizeStage:
+    return ColorizeStage(
+        device="cpu",
+        refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )
+
+
+@pytest.mark.parametrize("grey", [True, False])
+def test_no_stage_keeps_every_sample(grey: bool, tmp_path: Path) -> None:
+    src = png(tmp_path / "in.png", photo_pixels(grey=grey))
+    for ext in (".png", ".tif"):
+        summary = restore_picture(src, tmp_path / f"out{ext}")
+        assert summary.frames == 1 and summary.codec == media.picture_format(f"x{ext}").lower()
+        np.testing.assert_array_equal(
+            media.read_picture(tmp_path / f"out{ext}").pixels, media.read_picture(src).pixels
+        )
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif"])
+def test_sixteen_bits_in_sixteen_bits_out(ext: str, tmp_path: Path) -> None:
+    for grey in (True, False):
+        samples = sixteen_bit(tmp_path / f"deep{grey}{ext}", grey=grey)
+        out = tmp_path / f"out{grey}{ext}"
+        restore_picture(tmp_path / f"deep{grey}{ext}", out)
+        pic = media.read_picture(out)
+        assert pic.bits == 16
+        np.testing.assert_array_equal(pic.pixels, samples)
+
+
+def test_colorized_luma_equals_the_input_within_rounding(models: Path, tmp_path: Path) -> None:
+    grey = photo_pixels((120, 80))
+    src = png(tmp_path / "grey.png", grey)
+    out = tmp_path / "colour.png"
+    summary = restore_picture(src, out, stages=[_colorize(models)])
+    pic = media.read_picture(out)
+    assert pic.pixels.shape == (80, 120, 3) and pic.bits == 8
+    assert np.abs(pic.pixels[..., 0].astype(int) - pic.pixels[..., 2]).max() > 3  # coloured
+    # Each channel is off by at most half a level from the exact colour, so the luma is too.
+    assert np.abs(_luma(pic.pixels) - grey).max() <= 0.5 + 1e-3
+    assert np.abs(np.rint(_luma(pic.pixels)) - grey).max() <= 1
+    with Image.open(out) as im:
+        assert "colorized (automatic pick, seed 0)" in im.getexif()[0x0131]
+    assert any("UNTRAINED" in n for n in summary.notes)
+    # The same picture gives the same bits again.
+    again = tmp_path / "again.png"
+    restore_picture(src, again, stages=[_colorize(models)])
+    np.testing.assert_array_equal(media.read_picture(again).pixels, pic.pixels)
+
+
+def test_colorized_sixteen_bit_grey_stays_sixteen_bits(models: Path, tmp_path: Path) -> None:
+    samples = sixteen_bit(tmp_path / "deep.tif", grey=True)
+    out = tmp_path / "colour.tif"
+    restore_picture(tmp_path / "deep.tif", out, stages=[_colorize(models)])
+    pic = media.read_picture(out)
+    assert pic.bits == 16 and pic.pixels.shape == (*samples.shape, 3)
+    assert np.abs(_luma(pic.pixels) - samples).max() <= 0.5 + 0.05
+
+
+def test_jpeg_quality_is_95_unless_told(tmp_path: Path) -> None:
+    pixels = photo_pixels(grey=False)
+    src = png(tmp_path / "in.png", pixels)
+
+    def tables(path: Path) -> dict:
+        with Image.open(path) as im:
+            return im.quantization
+
+    for quality in (None, 50):
+        out = tmp_path / f"q{quality}.jpg"
+        restore_picture(src, out, quality=quality)
+        ref = tmp_path / f"ref{quality}.jpg"
+        Image.fromarray(pixels).save(ref, "JPEG", quality=quality or 95)
+        assert tables(out) == tables(ref)
+
+
+def test_upscale_scales_the_resolution_and_the_exif_size(models: Path, tmp_path: Path) -> None:
+    src = camera_jpeg(tmp_path / "camera.jpg")
+    stage = UpscaleStage(
+        scale=2, device="cpu", weights_path=str(models / "upscaler_x2.safetensors")
+    )
+    out = tmp_path / "big.tif"
+    summary = restore_picture(src, out, stages=[stage])
+    assert (summary.width, summary.height) == (128, 192)  # stored 96x64, turned upright
+    with Image.open(out) as im:
+        assert im.size == (128, 192) and im.mode == "L"  # grey in, no colour: grey out
+        assert im.info["dpi"] == (600.0, 600.0)
+        assert "icc_profile" not in im.info  # an RGB profile cannot describe grey samples
+        exif = im.getexif()
+        assert "upscaled x2 (film model)" in exif[0x0131]
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        assert (sub[0xA002], sub[0xA003]) == (128, 192)
+    assert THUMBNAIL_MARK not in out.read_bytes()
+
+
+def test_grey_profile_is_not_put_on_a_colour_picture(models: Path, tmp_path: Path) -> None:
+    icc = bytearray(srgb_profile())
+    icc[16:20] = b"GRAY"
+    src = tmp_path / "grey.jpg"
+    Image.fromarray(photo_pixels()).save(src, "JPEG", icc_profile=bytes(icc))
+    out = tmp_path / "colour.jpg"
+    summary = restore_picture(src, out, stages=[_colorize(models)])
+    with Image.open(out) as im:
+        assert "icc_profile" not in im.info
+    assert any("GRAY colour profile" in n for n in summary.notes)
+    # Without colour, the grey profile still describes the picture and stays.
+    restore_picture(src, tmp_path / "same.jpg")
+    with Image.open(tmp_path / "same.jpg") as im:
+        assert im.info["icc_profile"] == bytes(icc)
+
+
+def test_alpha_kept_where_the_format_has_it(tmp_path: Path) -> None:
+    pixels = photo_pixels(grey=False)
+    alpha = np.tile(np.linspace(0, 255, pixels.shape[1]).astype(np.uint8), (pixels.shape[0], 1))
+    src = png(tmp_path / "rgba.png", pixels, alpha)
+    for ext in (".png", ".tif"):
+        restore_picture(src, tmp_path / f"out{ext}")
+        np.testing.assert_array_equal(media.read_picture(tmp_path / f"out{ext}").alpha, alpha)
+    restore_picture(src, tmp_path / "out.webp")
+    got = media.read_picture(tmp_path / "out.webp").alpha
+    assert got is not None and np.abs(got.astype(int) - alpha).max() <= 2
+    summary = restore_picture(src, tmp_path / "out.jpg")
+    assert media.read_picture(tmp_path / "out.jpg").alpha is None
+    assert any("alpha channel dropped" in n for n in summary.notes)
+
+
+def test_palette_and_cmyk_inputs_are_converted(tmp_path: Path) -> None:
+    summary = restore_picture(palette_png(tmp_path / "pal.png"), tmp_path / "pal_out.png")
+    pic = media.read_picture(tmp_path / "pal_out.png")
+    assert pic.pixels.ndim == 3 and pic.alpha is not None
+    assert any("palette" in n for n in summary.notes)
+    summary = restore_picture(cmyk_jpeg(tmp_path / "cmyk.jpg"), tmp_path / "cmyk_out.jpg")
+    with Image.open(tmp_path / "cmyk_out.jpg") as im:
+        assert im.mode == "RGB"
+    assert any("CMYK" in n for n in summary.notes)
+
+
+def test_sixteen_bits_to_jpeg_says_so(tmp_path: Path) -> None:
+    sixteen_bit(tmp_path / "deep.png", grey=False)
+    summary = restore_picture(tmp_path / "deep.png", tmp_path / "out.jpg")
+    assert any("written as 8-bit" in n for n in summary.notes)
+
+
+def test_orientation_is_applied_and_the_tag_reset(tmp_path: Path) -> None:
+    src = camera_jpeg(tmp_path / "camera.jpg")  # stored 96x64, orientation 6 (turn right)
+    restore_picture(src, tmp_path / "out.png")
+    with Image.open(src) as im:
+        upright = np.asarray(ImageOps.exif_transpose(im))
+    with Image.open(tmp_path / "out.png") as im:
+        assert im.size == (64, 96) and im.getexif()[0x0112] == 1
+        np.testing.assert_array_equal(np.asarray(im), upright)
+
+
+def test_refusals_write_nothing(tmp_path: Path) -> None:
+    src = png(tmp_path / "in.png", photo_pixels())
+    (tmp_path / "exists.png").write_bytes(b"precious")
+    not_picture = tmp_path / "notes.png"
+    not_picture.write_text("hello")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cases = [
+        (OutputError, "is the input", dict(input=src, output=src)),
+        (OutputError, "exists", dict(input=src, output=tmp_path / "exists.png")),
+        (BadInputError, "not a picture", dict(input=not_picture, output=tmp_path / "o.png")),
+        (OutputError, "not a picture format", dict(input=src, output=tmp_path / "o.bmp")),
+        (BadInputError, "within 1..100", dict(input=src, output=tmp_path / "o.jpg", quality=0)),
+        (BadInputError, "within 1..100", dict(input=src, output=tmp_path / "o.jpg", quality=101)),
+        (BadInputError, "PNG is written lossless", dict(input=src, output=tmp_path / "o.png",
+                                                        quality=90)),
+    ]  # fmt: skip
+    for kind, words, kwargs in cases:
+        with pytest.raises(kind, match=words):
+            restore_picture(**kwargs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "exists.png").read_bytes() == b"precious"
+    restore_picture(src, tmp_path / "exists.png", overwrite=True)
+    assert media.read_picture(tmp_path / "exists.png").pixels.shape == (64, 96)
