@@ -97,3 +97,25 @@ def test_every_module_says_what_it_holds(path: Path) -> None:
     if path.name == "__init__.py" and not tree.body:
         pytest.skip("an empty package marker")
     assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no module docstring"
+
+
+# Where the engine may ask whether CUDA is there, and why; everything else asks
+# `inference.device` (one place decides "CUDA when present") and never calls `.cuda()`.
+CUDA_QUERIES = {
+    "engine/inference/device.py": "the one place a device is chosen",
+    "engine/service/handlers/status.py": "reports what the machine has",
+    "engine/bench/models.py": "benchmarks every device present",
+    "engine/train/common.py": "saves CUDA's random state with a checkpoint when there is one",
+}
+
+
+def test_the_device_is_chosen_in_one_place() -> None:
+    wrong = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if ".cuda()" in text:
+            wrong.append(f"{rel} calls .cuda()")
+        if "cuda.is_available()" in text and rel not in CUDA_QUERIES:
+            wrong.append(f"{rel} decides the device itself (use inference.device)")
+    assert wrong == []
