@@ -1,6 +1,6 @@
 """Memory figures of this process and the machine: resident set now, its peak, a reset of
-the peak, and what the system can still give. The benchmarks report them; a restore
-checks its estimate against them before it starts.
+the peak, a child's peak, and what the system can still give. The benchmarks report them;
+a restore checks its estimate against them before it starts.
 
 Linux /proc first; getrusage where /proc is missing.
 """
@@ -37,9 +37,13 @@ def peak_rss_mb() -> float:
     hwm = _proc_status_mb("VmHWM")
     if hwm is not None:
         return hwm
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes.
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def maxrss_mb(maxrss: int) -> float:
+    """getrusage's ru_maxrss in megabytes (Linux reports KiB, macOS bytes): e.g. a child's
+    peak, from `os.wait4`."""
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
 
 def reset_peak_rss() -> bool:

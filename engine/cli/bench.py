@@ -83,6 +83,14 @@ def cmd_bench_huge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_photo(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.photo import bench_photo
+
+    width, height = args.size
+    bench_photo(width=width, height=height)
+    return EXIT_OK
+
+
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench.restore import bench_restore
 
@@ -147,6 +155,11 @@ def add_parsers(sub: Any) -> None:
         help="pass this limit to each restore: a case estimated above it is refused at once",
     )
     b.set_defaults(func=cmd_bench_huge)
+    b = bsub.add_parser(
+        "photo", help="a 12 Mpx JPEG colorized to a JPEG in a fresh process: seconds, peak RSS"
+    )
+    b.add_argument("--size", type=_bench_size, default=(4000, 3000), help="default 4000x3000")
+    b.set_defaults(func=cmd_bench_photo)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
     b.add_argument(
