@@ -359,6 +359,32 @@ class Job:
                 c.status, c.damaged = PENDING, []
 
 
+class ChunkFiles:
+    """A job folder as a worker elsewhere sees it (`restore.pipeline.render_planned`): chunks
+    are written into it by the same `ChunkWriter`, but only the run that owns the job writes
+    its manifest, so a chunk finished here is only noted (`done`: index -> damaged frames)
+    for that run to mark."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.done: dict[int, list[int]] = {}
+
+    def path_of(self, chunk: Chunk) -> Path:
+        return self.folder / chunk.file
+
+    def mark_done(self, chunk: Chunk, damaged: Sequence[int] = ()) -> None:
+        self.done[chunk.index] = sorted(int(i) for i in damaged)
+
+    def writer(self, pending: Sequence[Chunk], **options: Any) -> ChunkWriter:
+        return ChunkWriter(self, pending, **options)  # type: ignore[arg-type]
+
+    def discard_parts(self, chunk: Chunk) -> None:
+        """Remove what an attempt at `chunk` killed midway left: its temporaries (the encoder
+        writes `.NAME.TOKEN.part…` and renames it to NAME only when whole)."""
+        for entry in self.folder.glob(f".{chunk.file}.*.part*"):
+            remove_tree(entry)
+
+
 @dataclass
 class ChunkWriter:
     """Writes a job's pending chunks frame by frame: one encoder per chunk, opened at the

@@ -27,11 +27,12 @@ repeated so the count and the timing stay whole, and the summary lists it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from pathlib import Path
@@ -130,6 +131,7 @@ def restore(
     restart: bool = False,
     preview: float | None = None,
     memory_limit_mb: float | None = None,
+    executor: Executor | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
@@ -146,6 +148,11 @@ def restore(
     straight to `output`. Before the first frame is read, the run's peak memory is
     estimated (`restore.memory`) and a run that would not fit under `memory_limit_mb`
     (default: the memory the system has free) is refused with the figures.
+
+    `executor` renders the pending chunks elsewhere (a cluster, `panchro.engine.cluster`):
+    the job is planned here as for a local run, every shot's pick decided first (automatic
+    ones too), then `executor(job, plan, progress)` renders each chunk of `job.pending()`
+    (`render_planned`) and marks it done with `job.mark_done`; the join is done here.
 
     `progress.advance()` is called per frame written; it raises CancelledError
     when its cancel flag is set. The output path is never half-written.
@@ -175,7 +182,10 @@ def restore(
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)
         run.memory_limit_mb = memory_limit_mb
+        run.executor = executor
         if preview is not None:
+            if executor is not None:
+                raise BadInputError("a preview is rendered here, not on a cluster")
             return run.preview(out, float(preview), proj, overwrite, start, input)
         return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
 
@@ -311,6 +321,8 @@ class _Run:
         self.timers = {"decode": 0.0, "stages": 0.0, "encode": 0.0}
         self.recorded: dict[int, Pick] = {}
         self.memory_limit_mb: float | None = None
+        self.executor: Executor | None = None
+        self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self._media = media
 
     # ---------------------------------------------------------------- sizes
@@ -459,7 +471,24 @@ class _Run:
             self.progress.total = sum(c.frames for c in pending)
         picks = self._picks(proj, shots)
         try:
-            self._render_chunks(job, pending, shots, picks, size)
+            if self.executor is not None:
+                picks = self._decide_picks(shots, picks, pending)
+                plan = ChunkPlan(
+                    input=os.path.abspath(input),
+                    fps=fps,
+                    codec=self.codec,
+                    bit_depth=self.bit_depth,
+                    batch=self.user_batch,
+                    size=size,
+                    shots=tuple(shots),
+                    picks=tuple(picks),
+                    threads=job.threads if self.stages else None,
+                    folder=str(job.folder),
+                    key=jobs.settings_digest(settings),
+                )
+                self.executor(job, plan, self.progress)
+            else:
+                self._render_chunks(job, pending, shots, picks, size)
             self.progress.finish()
             path = job.finish(
                 codec=self.codec, source=info, time_base=info.time_base, overwrite=overwrite
@@ -518,6 +547,34 @@ class _Run:
                     self.progress.advance(stage=f"shot {shot + 1}/{len(shots)}")
         finally:
             writer.abort()
+
+    def _decide_picks(
+        self, shots: list[Shot], picks: list[Pick | None], pending: list[Any]
+    ) -> list[Pick | None]:
+        """Every shot a pending chunk touches begun on the stages here, as the stage thread
+        would begin it, so the picks a stage chooses (automatic ones) are decided before the
+        chunks go elsewhere and recorded as a local run records them."""
+        starts = [s.start for s in shots]
+        touched = sorted(
+            {
+                i
+                for c in pending
+                for i in range(
+                    max(0, bisect.bisect_right(starts, c.start) - 1),
+                    bisect.bisect_left(starts, c.end),
+                )
+            }
+        )
+        picks = list(picks)
+        for i in touched:
+            pick = picks[i]
+            for stage in self.stages:
+                chosen = stage.begin_shot(i, shots[i], pick, self.src)
+                if chosen is not None:
+                    pick = chosen
+                    self.recorded[i] = chosen
+            picks[i] = pick
+        return picks
 
     # ---------------------------------------------------------------- preview
 
@@ -645,13 +702,67 @@ class _Run:
         )
 
 
+# --------------------------------------------------------------------------- chunks elsewhere
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """What a worker needs to render chunks of a planned job by itself (picklable): the film,
+    the formats, the shots with their decided picks, the job's thread count and folder.
+    `key` is the job's settings digest: stages built for one plan serve all its chunks."""
+
+    input: str
+    fps: float | None
+    codec: str
+    bit_depth: int
+    batch: int
+    size: tuple[int, int]
+    shots: tuple[Shot, ...]
+    picks: tuple[Pick | None, ...]
+    threads: int | None
+    folder: str
+    key: str
+
+
+Executor = Callable[[Any, ChunkPlan, Progress], None]
+
+
+def render_planned(
+    plan: ChunkPlan,
+    chunks: Sequence[Any],
+    stages: Sequence[Stage],
+    progress: Progress | None = None,
+) -> dict[int, list[int]]:
+    """Render `chunks` (`jobs.Chunk`s of the plan's job) into the job folder, exactly as a
+    local run renders them: the film opened here, each chunk decoded with the context frames
+    its stages read, the same stages and writer. -> {chunk index: damaged frames}. The
+    manifest is not touched (its writer marks the chunks done)."""
+    from panchro.engine import media
+    from panchro.engine.inference import device as compute
+    from panchro.engine.restore import jobs
+
+    stages = list(stages)
+    if stages and plan.threads is not None:
+        compute.fix_threads(plan.threads)
+    files = jobs.ChunkFiles(Path(plan.folder))
+    for chunk in chunks:
+        files.discard_parts(chunk)  # what a killed attempt at this chunk left
+    with media.open_source(plan.input, fps=plan.fps) as src:
+        run = _Run(src, stages, plan.codec, plan.bit_depth, plan.batch, progress or Progress(None))
+        run._render_chunks(files, list(chunks), list(plan.shots), list(plan.picks), plan.size)
+    return files.done
+
+
 # --------------------------------------------------------------------------- helpers
 
 
 __all__ = [
     "BATCH_BYTES",
     "DEFAULT_BATCH",
+    "ChunkPlan",
+    "Executor",
     "frames_per_batch",
+    "render_planned",
     "restore",
     "settings_for",
 ]
