@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import sys
 from pathlib import Path
@@ -179,6 +181,8 @@ _FILM_ONLY = (
     ("restart", "--restart"),
     ("allow_truncated", "--allow-truncated"),
     ("memory_limit", "--memory-limit"),
+    ("cluster", "--cluster"),
+    ("cluster_gpus", "--cluster-gpus"),
 )
 
 
@@ -261,6 +265,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     if _picture_output(args):
         return _restore_picture(args)
+    if args.cluster is not None:
+        from panchro.engine.cluster import run as cluster
+
+        if args.preview is not None:
+            raise BadInputError("--preview renders here: leave out --cluster for it")
+        cluster.require_ray()  # before any work: say what to install
+        if not args.cluster_gpus >= 0:
+            raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
+    elif args.cluster_gpus:
+        raise BadInputError("--cluster-gpus goes with --cluster")
     # A cut-short file would restore into a shorter film without a word: say it first.
     info = media.probe(args.input, fps=args.fps)
     if info.truncated and not args.allow_truncated:
@@ -307,8 +321,42 @@ def cmd_restore(args: argparse.Namespace) -> int:
         preview = parse_time(args.preview.removesuffix("s"))
     bar = TerminalBar("preview" if preview is not None else "restore") if not args.quiet else None
     progress = Progress(None, bar)
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.cluster is not None:
+            # Built again inside each task with every pick decided (the driver decides them);
+            # a task given no GPU keeps to the CPU even on a node that has one.
+            recipe = functools.partial(
+                stages_module.build_stages,
+                settings,
+                seed=args.seed,
+                all_picked=True,
+                regrain=args.regrain,
+                device=None if args.cluster_gpus else "cpu",
+            )
+            gpus = args.cluster_gpus
+            executor = stack.enter_context(cluster.session(args.cluster, recipe, gpus=gpus))
+        summary = _run_restore(args, settings, stages, project, preview, progress, bar, executor)
+    print(summary.describe())
+    if info.truncated:
+        print(f"note: the input is truncated: {_truncation(info)}")
+    return EXIT_OK
+
+
+def _run_restore(
+    args: argparse.Namespace,
+    settings: Any,
+    stages: Any,
+    project: Any,
+    preview: float | None,
+    progress: Any,
+    bar: Any,
+    executor: Any,
+) -> Any:
+    from panchro.engine.restore import pipeline
+
     try:
-        summary = pipeline.restore(
+        return pipeline.restore(
             args.input,
             args.output,
             codec=settings.codec,
@@ -324,6 +372,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             restart=args.restart,
             preview=preview,
             memory_limit_mb=args.memory_limit,
+            executor=executor,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -332,10 +381,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
-    print(summary.describe())
-    if info.truncated:
-        print(f"note: the input is truncated: {_truncation(info)}")
-    return EXIT_OK
 
 
 def add_parsers(sub: Any) -> None:
@@ -447,6 +492,22 @@ def add_parsers(sub: Any) -> None:
         metavar="SIZE",
         help="refuse at once a run whose estimated peak memory is above SIZE (e.g. 2G, 1500M;"
         " default: the memory the system has free)",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="render the chunks on a Ray cluster: `local` starts one on this machine, "
+        "host:port joins a running one (the film and the output's folder must be on storage "
+        "every node sees; needs pip install 'panchro[cluster]')",
+    )
+    p.add_argument(
+        "--cluster-gpus",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="GPUs each chunk's task asks for with --cluster (1, or 0.5 to share one);"
+        " default 0: the chunks run on CPUs",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)

@@ -1,0 +1,133 @@
+"""Connecting to a Ray cluster and fanning a planned job's chunks out to it.
+
+`session(address)` connects (`local` starts a cluster on this machine, `host:port` joins a
+running one) and gives a `RayExecutor`; `restore.pipeline.restore(..., executor=...)` hands
+it the job once planned. Each pending chunk is one task (`num_cpus=1`, retried up to
+`max_retries` times): it builds the stages from their recipe once per worker process (the
+models load once), renders its chunk into the job folder (`render_planned`: written under a
+temporary name and renamed whole; what a killed attempt left is removed first) and returns
+the chunk's damaged frames; the driver marks it done in the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from panchro.engine.errors import BadInputError, PanchroError
+from panchro.engine.progress import Progress
+from panchro.engine.restore.batch import Stage
+from panchro.engine.restore.pipeline import ChunkPlan, render_planned
+
+log = logging.getLogger(__name__)
+
+INSTALL = "pip install 'panchro[cluster]'"
+MAX_RETRIES = 3  # a task lost with its worker or node is run again this many times
+LOCAL = "local"
+
+
+def require_ray() -> Any:
+    """The `ray` module, or a BadInputError saying exactly what to install."""
+    try:
+        import ray
+    except ImportError:
+        raise BadInputError(f"--cluster needs Ray, which is not installed: {INSTALL}") from None
+    return ray
+
+
+# The stages of the last plan this worker process rendered: built once, kept for its chunks.
+_STAGES: dict[str, list[Stage]] = {}
+
+
+def render_chunk(
+    plan: ChunkPlan, recipe: Callable[[], Sequence[Stage]], chunk: Any
+) -> tuple[int, list[int]]:
+    """One chunk of `plan` rendered into its job folder -> (chunk index, damaged frames).
+    Runs in a Ray worker (or anywhere: it needs the film and the folder at their paths)."""
+    stages = _STAGES.get(plan.key)
+    if stages is None:
+        _STAGES.clear()
+        stages = _STAGES[plan.key] = list(recipe())
+    done = render_planned(plan, [chunk], stages)
+    return chunk.index, done[chunk.index]
+
+
+@dataclass
+class RayExecutor:
+    """Renders a job's pending chunks as Ray tasks; the driver marks each done as it returns.
+
+    `recipe` builds the stages inside a task (a picklable callable, e.g. a
+    `functools.partial` of `restore.stages.build_stages` with every pick decided)."""
+
+    recipe: Callable[[], Sequence[Stage]]
+    max_retries: int = MAX_RETRIES
+    gpus: float = 0.0  # GPUs a task asks for (Ray then shows it only those); 0: CPU only
+
+    def __call__(self, job: Any, plan: ChunkPlan, progress: Progress) -> None:
+        ray = require_ray()
+        task = ray.remote(num_cpus=1, num_gpus=self.gpus, max_retries=self.max_retries)(
+            render_chunk
+        )
+        plan_ref, recipe_ref = ray.put(plan), ray.put(self.recipe)
+        pending = job.pending()
+        refs = {task.remote(plan_ref, recipe_ref, c): c for c in pending}
+        finished = 0
+        try:
+            while refs:
+                ready, _ = ray.wait(list(refs), num_returns=1)
+                for ref in ready:
+                    chunk = refs.pop(ref)
+                    try:
+                        index, damaged = ray.get(ref)
+                    except ray.exceptions.RayTaskError as exc:
+                        if isinstance(exc.cause, PanchroError):
+                            raise exc.cause from None
+                        raise
+                    assert index == chunk.index
+                    job.mark_done(chunk, damaged)
+                    finished += 1
+                    progress.advance(chunk.frames, stage=f"chunk {finished}/{len(pending)}")
+        finally:
+            for ref in refs:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+
+
+@contextlib.contextmanager
+def session(
+    address: str, recipe: Callable[[], Sequence[Stage]], *, gpus: float = 0.0
+) -> Iterator[RayExecutor]:
+    """Connected to the cluster at `address` (`local`: one started on this machine and
+    stopped at the end; `host:port`: a running one) for the block -> its executor, whose
+    tasks ask for `gpus` GPUs each.
+    A Ray already initialised in this process is used as it is."""
+    ray = require_ray()
+    started = False
+    if not ray.is_initialized():
+        # The models folder travels when it is set: it must be where every node sees it.
+        env = {k: os.environ[k] for k in ("PANCHRO_MODELS_DIR",) if k in os.environ}
+        options: dict[str, Any] = {
+            "runtime_env": {"env_vars": env} if env else None,
+            "logging_level": logging.WARNING,
+            "log_to_driver": True,
+        }
+        try:
+            if address == LOCAL:
+                ray.init(include_dashboard=False, **options)
+            else:
+                ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise BadInputError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        started = True
+    try:
+        yield RayExecutor(recipe, gpus=gpus)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+__all__ = ["INSTALL", "LOCAL", "RayExecutor", "render_chunk", "require_ray", "session"]

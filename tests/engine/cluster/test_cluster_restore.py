@@ -1,0 +1,165 @@
+"""One film across a real Ray cluster (loopback only, `loopback.py`): planned as a local run
+(same shots, automatic picks, chunks, settings digest, thread count), each chunk a Ray task,
+and the frames equal a local run's to the last bit (FFV1). Without Ray these tests skip;
+`--cluster` then says what to install."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from panchro.engine import cli
+from panchro.engine.project import Project
+from tests.engine.cluster import loopback
+from tests.makemedia import make_video
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+
+
+def need_cluster() -> None:
+    reason = loopback.skip_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def frames_of(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [
+            np.stack([np.frombuffer(bytes(p), np.uint8) for p in f.planes])
+            for f in container.decode(video=0)
+        ]
+
+
+def models(folder: Path) -> Path:
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    save_small_upscaler(folder, scale=2)
+    return folder
+
+
+# The same restore twice, here and on the cluster; each run's plan is what Job.create got.
+SCRIPT = """
+import json, os
+from functools import partial
+from pathlib import Path
+
+from panchro.engine.cluster.run import RayExecutor
+from panchro.engine.project import Settings
+from panchro.engine.restore import jobs
+from panchro.engine.restore.pipeline import restore
+from panchro.engine.restore.stages import build_stages
+
+here = Path(os.environ["WORK"])
+plans = []
+create = jobs.Job.create.__func__
+
+def recording(cls, output, identity, settings, shots, ranges, **kw):
+    job = create(cls, output, identity, settings, shots, ranges, **kw)
+    plans.append({"digest": jobs.settings_digest(settings), "shots": [list(s) for s in shots],
+                  "ranges": [list(r) for r in ranges], "threads": job.threads})
+    return job
+
+jobs.Job.create = classmethod(recording)
+settings = Settings(colorize=True, upscale=2)
+common = dict(codec="ffv1", chunk_seconds=0.25)
+restore(here / "film.mkv", here / "local.mkv", project=here / "local.panchro",
+        stages=build_stages(settings, seed=3), **common)
+
+seen = {}
+ray_executor = RayExecutor(partial(build_stages, settings, seed=3, all_picked=True))
+
+def executor(job, plan, progress):
+    # What a killed attempt leaves: a half-written temporary and a stray chunk file.
+    chunk = job.pending()[1]
+    (job.folder / f".{chunk.file}.deadbeef.part.mkv").write_bytes(b"half a chunk")
+    job.path_of(chunk).write_bytes(b"not a chunk")
+    seen["pending"] = len(job.pending())
+    ray_executor(job, plan, progress)
+    seen["left"] = sorted(p.name for p in job.folder.iterdir() if ".part" in p.name)
+    seen["manifest"] = json.loads((job.folder / "manifest.json").read_text())
+
+restore(here / "film.mkv", here / "cluster.mkv", project=here / "cluster.panchro",
+        stages=build_stages(settings, seed=3), executor=executor, **common)
+print("RESULT", json.dumps({"plans": plans, **seen}))
+"""
+
+
+@pytest.mark.slow
+def test_a_film_on_a_cluster_gives_the_frames_of_a_local_run(tmp_path: Path) -> None:
+    need_cluster()
+    film = make_video(tmp_path / "film.mkv", frames=30, size=(64, 48), codec="ffv1", cuts=(15,))
+    for name in ("local", "cluster"):
+        Project.new(film).save(tmp_path / f"{name}.panchro")
+    env = {
+        "WORK": str(tmp_path),
+        "PANCHRO_MODELS_DIR": str(models(tmp_path / "models")),
+        "PANCHRO_THREADS": "2",
+    }
+    done = loopback.run_script(SCRIPT, env=env, timeout=150)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1])
+    local_plan, cluster_plan = result["plans"]
+    assert cluster_plan == local_plan  # same shots, chunks, settings digest, threads
+    assert len(local_plan["shots"]) == 2 and result["pending"] == len(local_plan["ranges"]) > 2
+    assert local_plan["threads"] == 2
+    assert result["left"] == []  # the killed attempt's temporary was discarded
+    assert all(c["status"] == "done" for c in result["manifest"]["chunks"])
+    local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(tmp_path / "cluster.mkv")
+    assert len(local) == len(cluster) == 30
+    assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
+    assert local[0].size == 3 * 128 * 96  # colorized and enlarged, not passed through
+    # The automatic picks were decided before the fan-out and recorded as a local run does.
+    picks = [Project.load(tmp_path / f"{n}.panchro").picks for n in ("local", "cluster")]
+    assert all(p is not None and p.source == "auto" for p in picks[1])
+    assert [p.to_dict() for p in picks[0]] == [p.to_dict() for p in picks[1]]
+
+
+# The CLI against a running cluster at host:port (the one started in the namespace).
+CLI_SCRIPT = """
+import subprocess
+address = ray.get_runtime_context().gcs_address
+done = subprocess.run(COMMAND + ["--cluster", address], capture_output=True, text=True)
+sys.stdout.write(done.stdout)
+sys.stderr.write(done.stderr)
+ray.shutdown()
+sys.exit(done.returncode)
+"""
+
+
+@pytest.mark.slow
+def test_panchro_restore_with_cluster_joins_a_running_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_cluster()
+    film = make_video(tmp_path / "film.mkv", frames=24, size=(64, 48), codec="ffv1", cuts=(12,))
+    env = {"PANCHRO_MODELS_DIR": str(models(tmp_path / "models")), "PANCHRO_THREADS": "2"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    options = ["--colorize", "--seed", "3", "--codec", "ffv1", "--chunk-seconds", "0.25", "-q"]
+    assert cli.main(["restore", str(film), str(tmp_path / "local.mkv"), *options]) == 0
+    out = tmp_path / "cluster.mkv"
+    command = [sys.executable, "-m", "panchro.engine", "restore", str(film), str(out), *options]
+    done = loopback.run_script(CLI_SCRIPT.replace("COMMAND", repr(command)), env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.is_file() and "24 frames" in done.stdout, done.stdout
+    local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(out)
+    assert len(cluster) == 24
+    assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
+    assert not (tmp_path / "cluster.mkv.panchro-job").exists()
+
+
+def test_cluster_without_ray_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    film = make_video(tmp_path / "film.mkv", frames=4, size=(32, 24), codec="ffv1", audio=False)
+    code = cli.main(["restore", str(film), str(tmp_path / "out.mkv"), "--cluster", "local"])
+    assert code == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "pip install 'panchro[cluster]'" in err and "Ray" in err
+    assert not (tmp_path / "out.mkv").exists()
+    assert not (tmp_path / "out.mkv.panchro-job").exists()
