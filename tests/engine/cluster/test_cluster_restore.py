@@ -152,6 +152,49 @@ def test_panchro_restore_with_cluster_joins_a_running_cluster(
     assert not (tmp_path / "cluster.mkv.panchro-job").exists()
 
 
+# A worker killed while its chunk is half encoded: Ray runs the task again, the half-written
+# temporary is discarded, and the film still equals a local run's.
+KILL_SCRIPT = """
+import os
+from functools import partial
+from pathlib import Path
+
+from panchro.engine.cluster.run import RayExecutor
+from panchro.engine.restore.pipeline import restore
+from tests.engine.cluster.faults import KillsItsWorkerOnce, kills_once
+
+here = Path(os.environ["WORK"])
+mark = str(here / "killed")
+common = dict(codec="ffv1", chunk_seconds=0.25, batch=2)
+restore(here / "film.mkv", here / "local.mkv", stages=[KillsItsWorkerOnce()], **common)
+left = []
+ray_executor = RayExecutor(partial(kills_once, mark), max_retries=2)
+
+def executor(job, plan, progress):
+    ray_executor(job, plan, progress)
+    left.extend(p.name for p in job.folder.iterdir() if ".part" in p.name)
+
+restore(here / "film.mkv", here / "cluster.mkv", stages=[KillsItsWorkerOnce(mark)],
+        executor=executor, **common)
+print("LEFT", left)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_killed_midway_is_run_again_and_its_half_chunk_discarded(
+    tmp_path: Path,
+) -> None:
+    need_cluster()
+    make_video(tmp_path / "film.mkv", frames=18, size=(48, 32), codec="ffv1", audio=False)
+    done = loopback.run_script(KILL_SCRIPT, env={"WORK": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "killed").is_file()  # a worker did die, midway through a chunk
+    assert "LEFT []" in done.stdout
+    local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(tmp_path / "cluster.mkv")
+    assert len(local) == len(cluster) == 18
+    assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
+
+
 def test_cluster_without_ray_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
