@@ -42,7 +42,14 @@ run: venv
 			--project $(OUT_DIR)/bbb.panchro --overwrite --restart; \
 	fi
 
-test: venv lint
+# The cluster tests start a local Ray cluster (issue 20): Ray is installed for the tests,
+# never for the app itself (`pip install 'panchro[cluster]'` is a user's choice).
+$(VENV)/.cluster: $(VENV)/.installed
+	@echo "Installing Ray for the cluster tests (the optional extra 'cluster')…"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[cluster]'
+	touch $@
+
+test: venv $(VENV)/.cluster lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: venv
