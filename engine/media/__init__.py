@@ -21,8 +21,21 @@ work is done in:
 * `join` — one output from separately encoded chunks.
 * `picture` — one photograph read whole with Pillow: pixels, alpha, ICC, DPI, EXIF.
 * `picture_write` — one photograph written (JPEG, PNG, TIFF, WebP), metadata and all.
+* `album` — the pictures of an album (a walk of folders), and whether a folder of
+  pictures is read as a film or an album (`read_folder_as`, with its reason).
 """
 
+from panchro.engine.media.album import (
+    ALBUM_JOB_DIR,
+    AlbumListing,
+    AlbumPicture,
+    PictureHeader,
+    Verdict,
+    describe_listing,
+    list_pictures,
+    picture_header,
+    read_folder_as,
+)
 from panchro.engine.media.encode import VideoWriter
 from panchro.engine.media.formats import (
     CODECS,
@@ -70,9 +83,12 @@ from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
 
 __all__ = [
+    "ALBUM_JOB_DIR",
     "ASS_HEADER",
     "CHUNK_STARTS_AT_ZERO",
     "CODECS",
+    "AlbumListing",
+    "AlbumPicture",
     "EIGHT_BIT_ONLY",
     "FFMPEG_MAX_AREA",
     "H264_MAX_MACROBLOCKS",
@@ -91,8 +107,10 @@ __all__ = [
     "Frame",
     "MediaInfo",
     "Picture",
+    "PictureHeader",
     "Source",
     "StreamInfo",
+    "Verdict",
     "VideoWriter",
     "check_codec",
     "check_codec_path",
@@ -101,6 +119,7 @@ __all__ = [
     "check_picture_size",
     "codec_label",
     "default_matrix",
+    "describe_listing",
     "even_size",
     "fit_size",
     "frame_files",
@@ -109,11 +128,14 @@ __all__ = [
     "is_picture_path",
     "join_sequence",
     "join_video",
+    "list_pictures",
     "open_source",
     "orient",
     "output_extension",
     "picture_format",
+    "picture_header",
     "probe",
+    "read_folder_as",
     "read_picture",
     "sequence_name",
     "write_picture",
