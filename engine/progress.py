@@ -203,10 +203,14 @@ def _fmt_time(seconds: float | None) -> str:
 
 
 class TerminalBar:
-    """A one-line progress bar for a terminal; plain lines when not a TTY."""
+    """A one-line progress bar for a terminal; plain lines when not a TTY. `unit` names the
+    rate ("fps" for frames; an album counts pictures)."""
 
-    def __init__(self, label: str = "", stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(
+        self, label: str = "", stream: TextIO | None = None, width: int = 30, unit: str = "fps"
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.width = width
         self._tty = self.stream.isatty()
@@ -221,7 +225,7 @@ class TerminalBar:
             count = f"{st.done}/{st.total} {frac * 100:5.1f}%"
         else:
             bar, count = "", f"{st.done}"
-        fps = f"{st.fps:6.1f} fps" if st.fps else "   --- fps"
+        fps = f"{st.fps:6.1f} {self.unit}" if st.fps else f"   --- {self.unit}"
         line = f"{self.label} [{bar}] {count} {fps} ETA {_fmt_time(st.eta_s)}"
         if st.stage:
             line += f" ({st.stage})"
