@@ -167,8 +167,12 @@ def restore_picture(
     quality: int | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
+
+    `threads`: torch's CPU threads for the stages (default: a film run's, `$PANCHRO_THREADS`
+    or the usable cores; an album asks for its own, `restore.album`).
 
     The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
     `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
@@ -197,7 +201,7 @@ def restore_picture(
         w, h = (int(v) for v in stage.output_size(w, h))
     media.check_picture_size(fmt, w, h)
     t0 = time.perf_counter()
-    pixels, alpha = _restored(pic, stages, progress)
+    pixels, alpha = _restored(pic, stages, progress, threads)
     stages_s = time.perf_counter() - t0
     if alpha is not None:
         alpha = _resize_alpha(alpha, (w, h))
@@ -256,7 +260,7 @@ def restore_picture(
 
 
 def _restored(
-    pic: Any, stages: list[Stage], progress: Progress
+    pic: Any, stages: list[Stage], progress: Progress, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The picture's samples after the stages (as read when there is none), and its alpha."""
     if not stages:
@@ -264,7 +268,7 @@ def _restored(
     from panchro.engine.inference import device as compute
 
     # The thread count a film's run fixes, so the same picture gives the same bits.
-    compute.fix_threads()
+    compute.fix_threads(threads)
     y, cbcr = _planes(pic.pixels, pic.bits)
     film = _PictureFilm(pic.path, y[0], pic.bits)
     shot = Shot(0, 1, 0)
