@@ -91,6 +91,16 @@ def cmd_bench_photo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_album(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.album import bench_album
+
+    if args.count < 1 or not args.megapixels > 0:
+        raise BadInputError("--count must be 1 or more and --megapixels above 0")
+    cases = ("colorize",) if args.colorize_only else ("re-save", "colorize")
+    bench_album(count=args.count, megapixels=args.megapixels, cases=cases)
+    return EXIT_OK
+
+
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench.restore import bench_restore
 
@@ -160,6 +170,13 @@ def add_parsers(sub: Any) -> None:
     )
     b.add_argument("--size", type=_bench_size, default=(4000, 3000), help="default 4000x3000")
     b.set_defaults(func=cmd_bench_photo)
+    b = bsub.add_parser(
+        "album", help="pictures per second of an album of 1 Mpx scans, re-saved and colorized"
+    )
+    b.add_argument("--count", type=int, default=100, help="pictures in the album (default 100)")
+    b.add_argument("--megapixels", type=float, default=1.0, help="size of each picture (default 1)")
+    b.add_argument("--colorize-only", action="store_true", help="time the colorized album only")
+    b.set_defaults(func=cmd_bench_album)
     b = bsub.add_parser("sample", help="seconds per colour sample for K = 1, 4, 8 on each device")
     b.add_argument("-k", default="1,4,8", help="comma-separated K values (default 1,4,8)")
     b.add_argument(

@@ -1,0 +1,202 @@
+"""Albums on the command line: `panchro restore` of many pictures, and `panchro info FOLDER`.
+
+`panchro restore` takes one input or several. It restores an album (each picture
+on its own, `restore.album`) when it is given several inputs, `--stills`, or one
+folder that `media.read_folder_as` reads as an album (sizes, names and camera
+dates differ from a film's frames; the reason is printed) and an output that is
+not a film (no .mp4/.mov/.mkv, no --codec: asking for a film reads the folder
+as one, as before). Everything else is `cli.film`'s. `panchro info FOLDER` says
+how the folder is read and why; for an album it counts its pictures instead of
+describing a film. This module holds only what the command line adds (routing,
+options, printing), so `cli.film` dispatches here in one place each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from panchro.engine.cli.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_ERROR, EXIT_OK
+from panchro.engine.errors import BadInputError, CancelledError
+
+if TYPE_CHECKING:  # media (PyAV) is imported when a command runs, not at start-up
+    from panchro.engine.media import Verdict
+
+
+def add_read_as_options(p: argparse.ArgumentParser) -> None:
+    """--stills / --film: how a folder of pictures is read, whatever the rule decides."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--stills",
+        action="store_true",
+        help="read a folder as an album of unrelated pictures, each restored on its own",
+    )
+    g.add_argument(
+        "--film", action="store_true", help="read a folder of pictures as the frames of one film"
+    )
+
+
+def add_album_options(p: argparse.ArgumentParser) -> None:
+    """--format, for an album's outputs."""
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=["jpg", "png", "tif", "webp"],
+        help="an album's pictures all in this format (default: each keeps its own; .bmp gives"
+        " .png)",
+    )
+
+
+def folder_verdict(args: argparse.Namespace) -> Verdict | None:
+    """How `panchro info`'s folder is read (None for a file)."""
+    from panchro.engine import media
+
+    if not Path(args.file).is_dir():
+        if args.stills or args.film:
+            raise BadInputError("--stills and --film are for folders of pictures", path=args.file)
+        return None
+    return media.read_folder_as(args.file, stills=args.stills, film=args.film)
+
+
+def cmd_info_album(args: argparse.Namespace, verdict: Verdict) -> int:
+    """`panchro info FOLDER` for a folder read as an album: its pictures, counted."""
+    from panchro.engine import media
+
+    assert verdict.listing is not None
+    facts = media.describe_listing(verdict.listing)
+    if args.json:
+        out = {"path": str(args.file), "kind": "album", "read_as": verdict.to_dict(), **facts}
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    sizes = facts["smallest"] if facts["smallest"] == facts["largest"] else None
+    rows = [
+        ("folder", str(args.file)),
+        ("read as", verdict.describe()),
+        ("pictures", f"{facts['pictures']} in {facts['folders']} folder(s)"),
+        ("formats", ", ".join(f"{k} {v}" for k, v in facts["formats"].items()) or "-"),
+        ("sizes", sizes or f"{facts['smallest']} to {facts['largest']}"),
+    ]
+    if facts["unreadable"]:
+        shown = ", ".join(facts["unreadable"][:5])
+        rows.append(("unreadable", f"{len(facts['unreadable'])}: {shown}"))
+    if facts["ignored"]:
+        rows.append(("left out", facts["ignored"]))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return EXIT_OK
+
+
+def album_verdict(args: argparse.Namespace) -> Verdict | None:
+    """The album `panchro restore` was given, with why; None when it is a film or one photo."""
+    from panchro.engine import media
+
+    inputs: list[str] = list(args.input)
+    if args.film:
+        if len(inputs) > 1:
+            raise BadInputError("--film reads one input (a folder of frames, or a film)")
+        verdict = None
+    elif len(inputs) > 1:
+        verdict = media.Verdict("album", f"{len(inputs)} inputs", forced=True)
+    elif args.stills:
+        verdict = media.Verdict("album", "--stills given", forced=True)
+    elif Path(inputs[0]).is_dir() and not _film_output(args):
+        found = media.read_folder_as(inputs[0])
+        verdict = found if found.kind == "album" else None
+    else:
+        verdict = None
+    if verdict is None and args.format is not None:
+        raise BadInputError(
+            "--format is for albums; a picture's output extension decides its format, "
+            "and a film's is --codec"
+        )
+    return verdict
+
+
+def _film_output(args: argparse.Namespace) -> bool:
+    from panchro.engine import media
+
+    return Path(args.output).suffix.lower() in media.VIDEO_CONTAINERS or args.codec is not None
+
+
+def cmd_restore_album(
+    args: argparse.Namespace,
+    verdict: Verdict,
+    film_only: Sequence[tuple[str, str]],
+    check_regrain: Callable[[argparse.Namespace, Any], None],
+) -> int:
+    """Restore the album; exit non-zero when a picture failed (each is listed with why).
+
+    `film_only` and `check_regrain` are `cli.film`'s (the options a picture refuses, the
+    --regrain check), handed in so the two routes refuse the same things.
+    """
+    from panchro.engine import media
+    from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore import stages as stages_module
+    from panchro.engine.restore.album import restore_album
+
+    given = [flag for name, flag in film_only if getattr(args, name, None) not in (None, False)]
+    if getattr(args, "hints", None) is not None:
+        given.append("--hints")  # colour hints belong to one picture; an album has many
+    if given:
+        raise BadInputError(
+            f"{', '.join(given)}: not for an album (each picture keeps its own format and "
+            "depth, and gets its own automatic colour mode)"
+        )
+    ext = Path(args.output).suffix.lower()
+    if ext in media.VIDEO_CONTAINERS or ext in media.PICTURE_OUTPUTS:
+        raise BadInputError(
+            f"an album is written into a folder, not a {ext} file (give a folder; it is made "
+            "if it is not there)",
+            path=args.output,
+        )
+    settings = pipeline.settings_for(
+        None,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+    )
+    check_regrain(args, settings)
+    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    bar = TerminalBar("album", unit="pic/s") if not args.quiet else None
+    progress = Progress(None, bar)
+    try:
+        summary = restore_album(
+            args.input,
+            args.output,
+            stages=stages,
+            seed=args.seed,
+            fmt=args.format,
+            quality=args.quality,
+            overwrite=args.overwrite,
+            progress=progress,
+        )
+    except (CancelledError, KeyboardInterrupt):
+        if bar:
+            bar.close()
+        print(
+            "\npanchro: interrupted; the pictures finished are kept, run the same command "
+            "again to restore the rest",
+            file=sys.stderr,
+        )
+        return EXIT_CANCELLED
+    if bar:
+        bar.close()
+    if not verdict.forced:
+        print(f"read {args.input[0]} as {verdict.describe()}")
+    print(summary.describe())
+    if not summary.failed:
+        return EXIT_OK
+    print(
+        f"panchro: error: {len(summary.failed)} of {summary.found} picture(s) failed "
+        "(listed above); the others are done",
+        file=sys.stderr,
+    )
+    bad_input = all(code == "bad_input" for _, code, _ in summary.failed)
+    return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
