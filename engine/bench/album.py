@@ -67,13 +67,13 @@ def bench_album(
     """Print and return pictures per second for an album of `count` generated scans of about
     `megapixels` each, for each case: "re-save" (no stage) and "colorize" (the models of
     the models folder: the shipped ones unless $PANCHRO_MODELS_DIR says otherwise)."""
-    from panchro.engine.inference import device as compute
     from panchro.engine.models import registry
+    from panchro.engine.restore.album import album_threads
 
     results: dict[str, Any] = {"count": count, "megapixels": megapixels, "rows": {}}
     out(
         f"album benchmark: {count} grey JPEG scans of about {megapixels:g} Mpx each -> JPEG, "
-        f"{os.cpu_count()} CPU cores, {compute.engine_threads()} torch threads, models in "
+        f"{os.cpu_count()} CPU cores, {album_threads()} torch thread(s) a picture, models in "
         f"{registry.weights_path('colorizer').parent}"
     )
     with tempfile.TemporaryDirectory(prefix="panchro-bench-album-") as tmp_name:
