@@ -45,6 +45,7 @@ import numpy as np
 from panchro.engine.errors import BadInputError
 from panchro.engine.fsutil import atomic_write
 from panchro.engine.imaging import color
+from panchro.engine.imaging.hints import Hints, parse_hints
 from panchro.engine.shots import Shot
 
 FORMAT = "panchro.project"
@@ -317,6 +318,7 @@ class Project:
     picks: list[Pick | None] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     path: Path | None = None  # where it was loaded from or last saved to
+    hints: Hints = field(default_factory=Hints)  # a person's colour points and strokes
 
     def __post_init__(self) -> None:
         if len(self.picks) < len(self.shots):
@@ -354,6 +356,8 @@ class Project:
                 for s, p in zip(self.shots, self.picks, strict=True)
             ],
             "settings": self.settings.to_dict(),
+            # only when there are some: a project without hints reads as it always did
+            **({"hints": self.hints.to_json()} if not self.hints.empty else {}),
         }
 
     @classmethod
@@ -391,7 +395,14 @@ class Project:
         if problem:
             raise _Bad(problem)
         settings = Settings.from_dict(d.get("settings"))
-        return cls(source, shots, picks, settings)
+        hints = Hints()
+        if d.get("hints") is not None:
+            try:
+                hints = parse_hints(d["hints"])
+                hints.check_against(source.width, source.height, source.frame_count)
+            except BadInputError as exc:
+                raise _Bad(exc.reason) from None
+        return cls(source, shots, picks, settings, hints=hints)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Project:
@@ -544,9 +555,11 @@ class Project:
         return replace(self, settings=replace(self.settings, **changes))
 
     def digest(self) -> str:
-        """SHA-256 of the shots and picks: what a render's colours depend on in the project."""
+        """SHA-256 of the shots, picks and hints: what a render's colours depend on in the
+        project (a project without hints hashes as before hints existed)."""
         doc = self.to_dict()
-        body = json.dumps(doc["shots"], sort_keys=True).encode()
+        part = doc["shots"] if self.hints.empty else [doc["shots"], doc["hints"]]
+        body = json.dumps(part, sort_keys=True).encode()
         return hashlib.sha256(body).hexdigest()
 
 

@@ -48,6 +48,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
         luma, matrix, notes = still.luma, still.matrix, still.notes
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    hints = None
+    if args.hints is not None:
+        from panchro.engine.imaging.hints import load_hints
+
+        frame = (
+            index if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir() else 0
+        )
+        all_hints = load_hints(args.hints)
+        hints = all_hints.on_frames(frame, frame + 1)
+        hints.check_against(luma.shape[1], luma.shape[0])
+        if hints.empty:
+            print(f"note: no hints on frame {frame} in {args.hints}", file=sys.stderr)
     loaded = colorize.load_colorizer(args.weights, device=args.device)
     if not loaded.trained:
         print(
@@ -55,11 +67,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     found = colorize.sample_candidates(
-        loaded, luma, k=args.k, seed=args.seed, temperature=args.temperature
+        loaded,
+        luma,
+        k=args.k,
+        seed=args.seed,
+        temperature=args.temperature,
+        locked=hints,
+        matrix=matrix,
     )
     refiner = colorize.load_refiner(device=loaded.device)
+    small = colorize.fit_luma(luma, 1024)
     sheet = colorize.contact_sheet(
-        colorize.fit_luma(luma, 1024), found, matrix=matrix, height=args.height, refiner=refiner
+        small,
+        found,
+        matrix=matrix,
+        height=args.height,
+        refiner=refiner,
+        hints=hints.scaled((luma.shape[1], luma.shape[0]), (small.shape[1], small.shape[0]))
+        if hints is not None
+        else None,
     )
     atomic_write(out, lambda tmp: sheet.save(tmp, format="PNG"), what="contact sheet")
     label = "trained" if loaded.trained else "UNTRAINED"
@@ -81,6 +107,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
     p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")
     p.add_argument("--height", type=int, default=256, help="height of each picture on the sheet")
+    p.add_argument(
+        "--hints",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="colour hints (docs/hints.md) on this frame: every mode keeps them, varies the rest",
+    )
     p.add_argument("--weights", default=None, help="colorizer weights (default: shipped)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing sheet")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from panchro.engine.cli import album
 from panchro.engine.cli.common import (
     EXIT_OK,
     add_fps,
@@ -38,9 +39,13 @@ _IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF"
 def cmd_info(args: argparse.Namespace) -> int:
     from panchro.engine import media
 
+    verdict = album.folder_verdict(args)  # a folder: read as a film or an album, and why
+    if verdict is not None and verdict.kind == "album":
+        return album.cmd_info_album(args, verdict)
     info = media.probe(args.file, fps=args.fps)
     if args.json:
-        print(json.dumps(info.to_dict(), indent=2))
+        read_as = {} if verdict is None else {"read_as": verdict.to_dict()}
+        print(json.dumps({**info.to_dict(), **read_as}, indent=2))
         return EXIT_OK
     rows: list[tuple[str, str]] = [
         ("file", info.path),
@@ -91,6 +96,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append((f"subtitle #{s.index}", ", ".join(x for x in (s.codec, s.language) if x)))
     for s in info.other_streams:
         rows.append((f"{s.type} #{s.index}", s.codec))
+    if verdict is not None:
+        rows.append(("read as", verdict.describe()))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
@@ -231,7 +238,14 @@ def _restore_picture(args: argparse.Namespace) -> int:
         upscaler=args.upscaler,
     )
     _check_regrain(args, settings)
-    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    hints = None
+    if args.hints is not None:  # checked against the picture (turned upright) by the stage
+        from panchro.engine.imaging.hints import load_hints
+
+        if not settings.colorize:
+            raise BadInputError("--hints steer the colours: add --colorize")
+        hints = load_hints(args.hints)
+    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain, hints=hints)
     bar = TerminalBar("restore") if not args.quiet else None
     try:
         summary = restore_picture(
@@ -249,6 +263,25 @@ def _restore_picture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hints(args: argparse.Namespace, settings: Any, info: Any, project: Any = None) -> Any:
+    """The hints of this run: the --hints file (checked against the film, and kept in the
+    project when there is one), else the project's; None without any."""
+    from panchro.engine.imaging.hints import load_hints
+
+    if args.hints is None:
+        hints = project.hints if project is not None else None
+        return hints if hints is not None and not hints.empty and settings.colorize else None
+    if not settings.colorize:
+        raise BadInputError("--hints steer the colours: add --colorize")
+    hints = load_hints(args.hints)
+    hints.check_against(info.width, info.height, info.frame_count)
+    if project is not None and project.hints != hints:
+        project.hints = hints
+        project.save()
+        print(f"hints kept in {project.path}", file=sys.stderr)
+    return hints
+
+
 def _check_regrain(args: argparse.Namespace, settings: Any) -> None:
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
@@ -263,6 +296,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
 
+    verdict = album.album_verdict(args)  # several pictures, or a folder of unrelated ones
+    if verdict is not None:
+        return album.cmd_restore_album(args, verdict, _FILM_ONLY, _check_regrain)
+    args.input = args.input[0]  # one film or one picture from here on
     if _picture_output(args):
         return _restore_picture(args)
     if args.cluster is not None:
@@ -310,11 +347,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
+    hints = _hints(args, settings, info, project)
     stages = stages_module.build_stages(
         settings,
         seed=args.seed,
         all_picked=all_picked,
         regrain=args.regrain,
+        hints=hints,
     )
     preview = None
     if args.preview is not None:
@@ -332,6 +371,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 all_picked=True,
                 regrain=args.regrain,
+                hints=hints,
                 device=None if args.cluster_gpus else "cpu",
             )
             gpus = args.cluster_gpus
@@ -388,6 +428,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("info", help="describe a film: streams, size, timing, colour tags")
     p.add_argument("file", help="video file, folder of frames, or image")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    album.add_read_as_options(p)
     add_fps(p)
     p.set_defaults(func=cmd_info)
 
@@ -417,9 +458,17 @@ def add_parsers(sub: Any) -> None:
         ".jpeg, .png, .tif, .tiff or .webp out: the extension decides the format) goes "
         "through the same stages as a film frame and is written whole: 16-bit PNG/TIFF stay "
         "16-bit, JPEG/WebP at --quality 95; its ICC profile, DPI and EXIF (not the "
-        "thumbnail) are kept, and the EXIF Software tag says what Panchro did.",
+        "thumbnail) are kept, and the EXIF Software tag says what Panchro did. Several "
+        "pictures, or a folder of unrelated ones (see `panchro info FOLDER`), are an album: "
+        "each picture restored on its own into OUTPUT, a folder, with the same names; a "
+        "rerun skips the pictures done.",
     )
-    p.add_argument("input", help="video file, folder of frames, or a photo")
+    p.add_argument(
+        "input",
+        nargs="+",
+        metavar="INPUT",
+        help="video file, folder of frames, a photo, or an album (pictures and folders)",
+    )
     p.add_argument(
         "output",
         help="output file (.mp4, .mov, .mkv), folder for png16/tiff16, or a picture "
@@ -443,6 +492,14 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         default=None,
         help="colorize every shot from its pick (project), or a seeded automatic one",
+    )
+    p.add_argument(
+        "--hints",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="colour points and strokes (JSON, docs/hints.md) that steer the colours of the"
+        " shots they are on; kept in the --project",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
     p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
@@ -509,6 +566,8 @@ def add_parsers(sub: Any) -> None:
         help="GPUs each chunk's task asks for with --cluster (1, or 0.5 to share one);"
         " default 0: the chunks run on CPUs",
     )
+    album.add_read_as_options(p)
+    album.add_album_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)
     p.set_defaults(func=cmd_restore)

@@ -145,20 +145,35 @@ def sample_candidates(
     seed: int | None = None,
     temperature: float = 1.0,
     progress: ProgressFn | None = None,
+    locked: Any | None = None,
+    matrix: str = STILL_MATRIX,
 ) -> Candidates:
     """K candidates for a frame's luma ((H, W) float32 in [0, 1], or uint8/uint16).
 
     A missing seed is drawn at random and returned, so every result can be
     reproduced. The frame is squeezed to the model's square input whatever its
     aspect, as in training; the chroma is stretched back the same way.
+    `locked`: a person's colour hints (`imaging.hints.Hints`, in this luma's pixels,
+    colours under `matrix`): every candidate keeps them and varies the rest
+    (`locked_bins`).
     """
     from panchro.engine.inference.sampling import sample_chroma
 
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     start = time.perf_counter()
+    fixed = None
+    if locked is not None and not locked.empty:
+        size = colorizer.model.config.chroma_size
+        fixed = locked_bins(locked, (luma.shape[1], luma.shape[0]), size, matrix)
     bins = sample_chroma(
-        colorizer.model, luma, k=k, seed=seed, temperature=temperature, callback=progress
+        colorizer.model,
+        luma,
+        k=k,
+        seed=seed,
+        temperature=temperature,
+        callback=progress,
+        fixed=fixed,
     )
     return Candidates(
         bins=bins.to("cpu").numpy().astype(np.uint8),
@@ -167,6 +182,17 @@ def sample_candidates(
         seconds=time.perf_counter() - start,
         model=colorizer.describe(),
     )
+
+
+def locked_bins(
+    hints: Any, frame_size: tuple[int, int], size: int, matrix: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hints on a (W, H) frame -> (bins (2, size, size) uint8, mask (size, size) bool): the
+    chroma cells they cover, as the sampler's square squeeze of the frame sees them."""
+    from panchro.engine.imaging.hints import rasterize
+
+    target, mask = rasterize(hints, frame_size=frame_size, shape=(size, size), matrix=matrix)
+    return color.quantize_chroma(target).astype(np.uint8), mask
 
 
 # --- pictures ---------------------------------------------------------------------------
@@ -201,17 +227,31 @@ _refiners: dict[tuple, Any] = {}
 
 
 def render(
-    luma: np.ndarray, chroma: np.ndarray, *, matrix: str, refiner: Any | None = None
+    luma: np.ndarray,
+    chroma: np.ndarray,
+    *,
+    matrix: str,
+    refiner: Any | None = None,
+    hints: Any | None = None,
 ) -> np.ndarray:
     """Luma (H, W) float in [0, 1] + chroma (h, w, 2) -> RGB uint8 (H, W, 3); luma kept.
 
     With a `refiner` (and 28 x 28 chroma) the chroma is refined over the luma, as the
-    pipeline does; else it is upsampled bicubically."""
+    pipeline does; else it is upsampled bicubically. `hints` (in this luma's pixels) are
+    laid over the result as the pipeline lays them over a pick (`inference.hinting`)."""
     if refiner is not None and chroma.shape[:2] == (refiner.config.hint_size,) * 2:
         from panchro.engine.inference.refine import refine_chroma
 
         full = refine_chroma(refiner, luma[None].astype(np.float32), np.moveaxis(chroma, -1, 0))
         chroma = np.moveaxis(full[0], 0, -1)
+    if hints is not None and not hints.empty:
+        from panchro.engine.inference.hinting import hinted_chroma
+
+        if chroma.shape[:2] != luma.shape:
+            chroma = color.upsample_chroma(chroma, luma.shape)
+        base = np.ascontiguousarray(np.moveaxis(chroma, -1, 0), np.float32)
+        fixed = hinted_chroma(np.clip(luma, 0, 1), hints, matrix=matrix, base=base)
+        chroma = np.moveaxis(fixed, 0, -1)
     rgb = color.merge_luma_chroma(luma, chroma, matrix=matrix)
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
@@ -336,8 +376,11 @@ def contact_sheet(
     height: int = 256,
     labels: Sequence[str] | None = None,
     refiner: Any | None = None,
+    hints: Any | None = None,
 ) -> Image.Image:
-    """grey | candidate 1 | ... | candidate K, each `height` px tall, labelled underneath."""
+    """grey | candidate 1 | ... | candidate K, each `height` px tall, labelled underneath.
+
+    `hints` (in `luma`'s pixels) are laid over every candidate, as a render would."""
     h, w = luma.shape
     width = max(1, round(w * height / h))
     small = np.asarray(
@@ -347,8 +390,9 @@ def contact_sheet(
         dtype=np.float32,
     )
     tiles = [np.repeat((np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None], 3, -1)]
+    small_hints = hints.scaled((w, h), (width, height)) if hints is not None else None
     tiles += [
-        render(small, candidates.chroma(n), matrix=matrix, refiner=refiner)
+        render(small, candidates.chroma(n), matrix=matrix, refiner=refiner, hints=small_hints)
         for n in range(candidates.k)
     ]
     names = (

@@ -44,8 +44,14 @@ def sample_chroma(
     temperature: float = 1.0,
     callback: SampleCallback | None = None,
     method: str = "cached",
+    fixed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Tensor:
     """K chroma samples for one grey frame -> LongTensor (k, 2, chroma_size, chroma_size) of bins.
+
+    `fixed` = (bins (2, S, S) int, mask (S, S) bool): a person's colours, locked. Where
+    the mask is set every sample takes those bins instead of drawing, and the pixels
+    drawn after them (raster order) are conditioned on them, so the K samples vary
+    around the colours the person gave. The uniforms are drawn as without `fixed`.
 
     `grey` is one frame's luma, (H, W), (1, H, W) or (1, 1, H, W), floats in [0, 1]
     or uint8/uint16; it is resized to the model's input size without keeping the
@@ -66,8 +72,11 @@ def sample_chroma(
     gen = torch.Generator(device=device).manual_seed(seed)
     uniforms = torch.rand((k, CHROMA_CHANNELS, size, size), generator=gen, device=device)
     uniforms = uniforms.to(dtype)
+    lock_bins, lock_mask = _locked(fixed, size, device)
 
     def choose(logits: Tensor, i: int, j: int, c: int) -> Tensor:
+        if lock_mask is not None and lock_mask[i][j]:
+            return lock_bins[c, i, j].expand(logits.shape[0])
         return _draw(logits, uniforms[:, c, i, j], temperature)
 
     was_training = model.training
@@ -79,6 +88,23 @@ def sample_chroma(
             return run(model.pixelcnn, feats, k, choose, callback)
     finally:
         model.train(was_training)
+
+
+def _locked(
+    fixed: tuple[np.ndarray, np.ndarray] | None, size: int, device: torch.device
+) -> tuple[Tensor | None, list[list[bool]] | None]:
+    """The locked bins on the device and the mask as plain lists (read 1,568 times a sample)."""
+    if fixed is None:
+        return None, None
+    bins, mask = (np.asarray(a) for a in fixed)
+    if bins.shape != (CHROMA_CHANNELS, size, size) or mask.shape != (size, size):
+        raise BadInputError(
+            f"locked colours must be bins (2, {size}, {size}) and a ({size}, {size}) mask,"
+            f" got {bins.shape} and {mask.shape}"
+        )
+    if bins.min() < 0:
+        raise BadInputError("locked bins must not be negative")
+    return torch.from_numpy(bins.astype(np.int64)).to(device), mask.astype(bool).tolist()
 
 
 def prepare_grey(

@@ -62,6 +62,13 @@ _ENTRIES = (
         description="refinement U-Net: grey frame at working resolution + 28x28 Cb/Cr hint"
         " -> Cb/Cr at working resolution (a residual on the upsampled hint)",
     ),
+    ModelEntry(
+        name="hint_refiner",
+        filename="hint_refiner.safetensors",
+        module="panchro.engine.models.refiner",
+        description="the refiner with a person's colour hints as inputs: grey + Levin's"
+        " propagation of the hints + the sparse hint map -> Cb/Cr at working resolution",
+    ),
     # A sharp upscaler enlarges: there is no sharp x1.
     *(
         _upscaler(s, kind)

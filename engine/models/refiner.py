@@ -54,6 +54,9 @@ class RefinerConfig:
     context_dilations: tuple[int, ...] = (2, 4)  # residual blocks at the bottom level
     norm_groups: int = 8  # GroupNorm groups; 0 = no normalisation
     grey_lowres: bool = True  # also feed the grey at hint resolution
+    # the hint refiner: also a sparse map of a person's hints (Cb, Cr, mask) at working
+    # resolution, and the hint given at working resolution too (Levin's answer), not 28 x 28
+    point_hints: bool = False
 
     def __post_init__(self) -> None:
         if len(self.widths) < 1 or len(self.widths) != len(self.blocks):
@@ -70,8 +73,15 @@ class RefinerConfig:
             raise ValueError("context_dilations must be positive")
 
     @property
+    def model_name(self) -> str:
+        """The registry entry a file of this config is: the refiner or the hint refiner."""
+        return "hint_refiner" if self.point_hints else "refiner"
+
+    @property
     def in_channels(self) -> int:
-        return 1 + CHROMA_CHANNELS + (1 if self.grey_lowres else 0)
+        lowres = 1 if self.grey_lowres else 0
+        points = CHROMA_CHANNELS + 1 if self.point_hints else 0
+        return 1 + CHROMA_CHANNELS + lowres + points
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +159,8 @@ class ContextBlock(nn.Module):
 
 def upsample_hint(hint: Tensor, size: tuple[int, int]) -> Tensor:
     """(B, C, h, w) -> (B, C, H, W) bilinear with half-pixel centres (color.upsample_chroma's)."""
+    if tuple(hint.shape[-2:]) == tuple(size):
+        return hint
     return F.interpolate(hint, size=size, mode="bilinear", align_corners=False)
 
 
@@ -178,26 +190,43 @@ class Refiner(nn.Module):
         nn.init.zeros_(self.head.weight)  # start as the upsampled hint
         nn.init.zeros_(self.head.bias)
 
-    def inputs(self, grey: Tensor, hint: Tensor) -> tuple[Tensor, Tensor]:
-        """The network's input stack (B, in_channels, H, W) and the upsampled hint (B, 2, H, W)."""
+    def inputs(
+        self, grey: Tensor, hint: Tensor, points: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """The network's input stack (B, in_channels, H, W) and the upsampled hint (B, 2, H, W).
+
+        `hint` is (B, 2, hint_size, hint_size), or for a hint refiner also (B, 2, H, W);
+        `points` (B, 3, H, W) is a hint refiner's sparse Cb, Cr and mask (else None).
+        """
         if grey.dim() != 4 or grey.shape[1] != 1:
             raise ValueError(f"grey must be (B, 1, H, W), got {tuple(grey.shape)}")
         s = self.config.hint_size
-        if hint.dim() != 4 or hint.shape[1:] != (CHROMA_CHANNELS, s, s):
+        size = (grey.shape[-2], grey.shape[-1])
+        shapes = [(CHROMA_CHANNELS, s, s)]
+        if self.config.point_hints:
+            shapes.append((CHROMA_CHANNELS, *size))
+        if hint.dim() != 4 or tuple(hint.shape[1:]) not in shapes:
             raise ValueError(f"hint must be (B, 2, {s}, {s}), got {tuple(hint.shape)}")
         if hint.shape[0] != grey.shape[0]:
             raise ValueError(f"{hint.shape[0]} hints for {grey.shape[0]} frames")
-        size = (grey.shape[-2], grey.shape[-1])
         hint_up = upsample_hint(hint.to(grey.dtype), size)
         # roughly unit scale: luma of typical footage, chroma of typical colours
         parts = [(grey - 0.5) * 4.0, hint_up * 8.0]
         if self.config.grey_lowres:
             low = F.adaptive_avg_pool2d(grey, (s, s))
             parts.append((upsample_hint(low, size) - 0.5) * 4.0)
+        if self.config.point_hints:
+            if points is None or tuple(points.shape) != (grey.shape[0], 3, *size):
+                got = None if points is None else tuple(points.shape)
+                raise ValueError(f"points must be (B, 3, H, W) for a hint refiner, got {got}")
+            p = points.to(grey.dtype)
+            parts += [p[:, :CHROMA_CHANNELS] * 8.0, p[:, CHROMA_CHANNELS:]]
+        elif points is not None:
+            raise ValueError("this refiner takes no point hints")
         return torch.cat(parts, dim=1), hint_up
 
-    def forward(self, grey: Tensor, hint: Tensor) -> Tensor:
-        x, hint_up = self.inputs(grey, hint)
+    def forward(self, grey: Tensor, hint: Tensor, points: Tensor | None = None) -> Tensor:
+        x, hint_up = self.inputs(grey, hint, points)
         skips = []
         for level in self.encoder:
             x = level(x)

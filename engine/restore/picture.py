@@ -147,7 +147,10 @@ def describe_stages(stages: Sequence[Stage]) -> str:
     parts = []
     for st in stages:
         if isinstance(st, ColorizeStage):
-            parts.append(f"colorized (automatic pick, seed {st.seed})")
+            if st.hints is not None and not st.hints.empty:
+                parts.append(f"colorized from {len(st.hints)} colour hints")
+            else:
+                parts.append(f"colorized (automatic pick, seed {st.seed})")
         elif isinstance(st, UpscaleStage):
             what = f"upscaled x{st.scale}" if st.scale > 1 else "cleaned"
             what += f" ({st.kind} model"

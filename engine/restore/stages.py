@@ -10,7 +10,13 @@ Colorize, per shot:
      without one gets candidate 0 of a sample of its key frame, seeded from the
      run's seed and the shot's first frame, so runs are reproducible, and the
      pick is handed back to be recorded in the project (`source: "auto"`);
-  2. for each batch of frames: the refiner turns (luma, hint) into chroma at
+  2. a person's colour hints on the shot's frames (`--hints`, the project's hints) are
+     laid over the pick: on each hinted frame the pick is refined, the hints' difference
+     from it spread along the luma (`inference.hinting`), and the result squeezed back
+     to the 28 x 28 hint the whole shot is refined from, so every frame of the shot
+     carries the corrected colours (an automatic pick is also sampled with the hinted
+     cells locked). A shot of one frame (a photo) takes the hints at full resolution;
+  3. for each batch of frames: the refiner turns (luma, hint) into chroma at
      full resolution (guided by the luma), or, without refiner weights, the
      hint is upsampled (bicubic) to the frame, as the previews are; the
      summary says which. The luma is never touched.
@@ -27,6 +33,7 @@ import numpy as np
 
 from panchro.engine.errors import ModelMissingError
 from panchro.engine.imaging import color
+from panchro.engine.imaging.hints import Hints
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.project import Pick
 from panchro.engine.restore.batch import FrameBatch, Stage
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from panchro.engine.media import Source
     from panchro.engine.project import Settings
 
+HINT_SIZE = 28  # the shot's chroma hint without a refiner (the colorizer's chroma size)
 AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
 
 
@@ -67,6 +75,8 @@ class ColorizeStage:
     refiner_path: str | None = None  # None: look in the models folder
     colorizer_path: str | None = None
     require_colorizer: bool = True  # False when every shot has a pick already
+    hints: Hints | None = None  # a person's colours, in the film's frame pixels
+    hint_refiner_path: str | None = None  # None: the models folder's hint_refiner, if any
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -74,6 +84,9 @@ class ColorizeStage:
 
         self._refiner: Any = None
         self._hint: np.ndarray | None = None
+        self._exact: Hints | None = None  # a one-frame shot's hints, applied at full size
+        self._alone = False  # the shot is coloured by its hints alone (it has no pick)
+        self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
         if ref.is_file():
             from panchro.engine.models.weights import load_model
@@ -105,6 +118,10 @@ class ColorizeStage:
             f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
             f":seed={self.seed}:t={self.temperature}"
         )
+        if self.hints is not None and not self.hints.empty:
+            hint_file = self.hint_refiner_path or str(registry.weights_path("hint_refiner"))
+            hint_key = _weights_key(hint_file if Path(hint_file).is_file() else None)
+            self.key += f":hints={self.hints.digest()}:hint_refiner={hint_key}"
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -112,24 +129,97 @@ class ColorizeStage:
     def begin_shot(
         self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
     ) -> Pick | None:
+        hints = None
+        if self.hints is not None:
+            info = film.info
+            self.hints.check_against(info.width, info.height, info.frame_count)
+            hints = self.hints.on_frames(shot.start, shot.end)
+            hints = None if hints.empty else hints
+        self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
+        self._alone = hints is not None and pick is None
+        if self._alone:
+            # No pick: the hints alone colour the shot (they measure better than any sampled
+            # mode with the hints laid over it: docs/hints.md), and nothing is sampled.
+            self._hint = self._lay_hints(None, hints, film)
+            return None
         made = None
         if pick is None:
             made = self._auto_pick(shot, film)
             pick = made
-        self._hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
+        hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
+        if hints is not None:
+            hint = self._lay_hints(hint, hints, film)
+        self._hint = hint
         return made
 
-    def _auto_pick(self, shot: Shot, film: Source) -> Pick:
+    def _key_luma(self, film: Source, index: int) -> np.ndarray:
         from panchro.engine import media
         from panchro.engine.inference import colorize
 
-        loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
         # The run's open film: its key-frame reader is its own decoder, so this is safe
         # beside the decode thread, and the film is not probed and indexed a second time.
         info = film.info
         fmt = "gray16" if info.bit_depth > 8 else "gray"
         size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
-        luma = colorize.luma_of(film.read_frame(shot.key_frame, fmt=fmt, size=size).image)
+        return colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
+
+    def _chroma(self, luma: np.ndarray, hint: np.ndarray) -> np.ndarray:
+        """(T, H, W) luma + one (2, 28, 28) hint -> (T, 2, H, W) chroma: refined or upsampled."""
+        if self._refiner is not None:
+            from panchro.engine.inference.refine import refine_chroma
+
+            # refine_chroma clips the luma a frame at a time: no clipped copy of the batch
+            return refine_chroma(self._refiner, luma, hint, batch=self.batch)
+        h, w = luma.shape[1:]
+        up = color.upsample_chroma(np.moveaxis(hint, 0, -1), (h, w))
+        cbcr = np.empty((len(luma), 2, h, w), np.float32)
+        cbcr[:] = np.moveaxis(up, -1, 0)
+        return cbcr
+
+    def _hints_alone(self, luma: np.ndarray, hints: Hints, matrix: str) -> np.ndarray:
+        """Chroma (2, H, W) from the hints alone: the hint refiner over Levin when its
+        trained weights are there, else Levin's propagation (and the summary says which)."""
+        from panchro.engine.inference.hinting import hinted_chroma
+
+        model = self._hint_model()
+        method = "learned" if model is not None else "levin"
+        return hinted_chroma(luma, hints, matrix=matrix, method=method, model=model)
+
+    def _hint_model(self) -> Any:
+        if self._hint_refiner is None:
+            from panchro.engine.inference.hinting import load_hint_refiner
+
+            self._hint_refiner, note = load_hint_refiner(self.hint_refiner_path, self.device)
+            if note not in self.notes:
+                self.notes.append(note)
+        return None if self._hint_refiner is False else self._hint_refiner
+
+    def _lay_hints(self, hint: np.ndarray | None, hints: Hints, film: Source) -> np.ndarray:
+        """The shot's 28 x 28 hint from its hinted frames in turn: the first frame's hints
+        alone when there is no pick (`hint` None), then each frame's hints laid over it."""
+        from panchro.engine.inference.hinting import chroma_at_hint_size, hinted_chroma
+
+        info = film.info
+        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        size = self._refiner.config.hint_size if self._refiner is not None else HINT_SIZE
+        for frame in hints.frames():
+            luma = self._key_luma(film, frame)
+            shape = (luma.shape[1], luma.shape[0])
+            on_frame = hints.on_frames(frame, frame + 1).scaled((info.width, info.height), shape)
+            if hint is None:
+                fixed = self._hints_alone(luma, on_frame, matrix)
+            else:
+                base = self._chroma(luma[None], hint)[0]
+                fixed = hinted_chroma(luma, on_frame, matrix=matrix, base=base)
+            hint = chroma_at_hint_size(fixed, size)
+        assert hint is not None
+        return hint
+
+    def _auto_pick(self, shot: Shot, film: Source) -> Pick:
+        from panchro.engine.inference import colorize
+
+        loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
+        luma = self._key_luma(film, shot.key_frame)
         seed = auto_seed(self.seed, shot.start)
         found = colorize.sample_candidates(
             loaded, luma, k=1, seed=seed, temperature=self.temperature
@@ -149,17 +239,20 @@ class ColorizeStage:
 
     def process(self, batch: FrameBatch) -> FrameBatch:
         assert self._hint is not None, "begin_shot comes first"
-        if self._refiner is not None:
-            from panchro.engine.inference.refine import refine_chroma
+        if self._exact is not None:
+            from panchro.engine.inference.hinting import hinted_chroma
 
-            # refine_chroma clips the luma a frame at a time: no clipped copy of the batch
-            cbcr = refine_chroma(self._refiner, batch.y, self._hint, batch=self.batch)
-        else:
-            h, w = batch.y.shape[1:]
-            up = color.upsample_chroma(np.moveaxis(self._hint, 0, -1), (h, w))
-            cbcr = np.empty((len(batch), 2, h, w), np.float32)
-            cbcr[:] = np.moveaxis(up, -1, 0)
-        return batch.replace(cbcr=cbcr)
+            # a photo: its hints hold at full resolution (alone, or over the pick's colours)
+            cbcr = np.empty((len(batch), 2, *batch.y.shape[1:]), np.float32)
+            base = None if self._alone else self._chroma(batch.y, self._hint)
+            for k in range(len(batch)):
+                y = np.clip(batch.y[k], 0.0, 1.0)
+                if base is None:
+                    cbcr[k] = self._hints_alone(y, self._exact, batch.matrix)
+                else:
+                    cbcr[k] = hinted_chroma(y, self._exact, matrix=batch.matrix, base=base[k])
+            return batch.replace(cbcr=cbcr)
+        return batch.replace(cbcr=self._chroma(batch.y, self._hint))
 
 
 @dataclass
@@ -258,6 +351,7 @@ def build_stages(
     device: str | None = None,
     all_picked: bool = False,
     regrain: float = 0.0,
+    hints: Hints | None = None,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: colorize, then clean/upscale.
 
@@ -267,11 +361,14 @@ def build_stages(
     `all_picked` (every shot has a pick); without refiner weights it upsamples each shot's
     28x28 pick and says so in the summary. Cleaning/upscaling needs the
     upscaler for the scale; `regrain` (0..2) puts back that share of the source's
-    measured grain at the output size. ModelMissingError names any missing weights file.
+    measured grain at the output size. `hints` (in the film's frame pixels) steer the
+    colours of the shots they are on. ModelMissingError names any missing weights file.
     """
     stages: list[Stage] = []
     if settings.colorize:
-        stages.append(ColorizeStage(seed=seed, device=device, require_colorizer=not all_picked))
+        stages.append(
+            ColorizeStage(seed=seed, device=device, require_colorizer=not all_picked, hints=hints)
+        )
     if settings.upscale > 1 or settings.degrain > 0:
         # The sharp enlarger has no x1 (cleaning is the film model's work).
         kind = settings.upscaler if settings.upscale > 1 else "film"

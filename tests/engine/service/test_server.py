@@ -36,6 +36,7 @@ TIMEOUT = 30.0
 MODEL_NAMES = (
     "colorizer",
     "refiner",
+    "hint_refiner",
     "upscaler_x1",
     "upscaler_x2",
     "upscaler_x4",
