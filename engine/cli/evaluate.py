@@ -1,4 +1,4 @@
-"""`panchro eval colorizer | video | upscaler`."""
+"""`panchro eval colorizer | video | hints | upscaler`."""
 
 from __future__ import annotations
 
@@ -69,6 +69,23 @@ def cmd_eval_video(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_hints(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.hints import eval_hints
+
+    eval_hints(
+        args.data,
+        points=args.points,
+        learned=None if args.no_learned else args.weights,
+        mode=args.mode,
+        limit=args.limit,
+        split=args.split,
+        max_side=args.max_side,
+        seed=args.seed,
+        out_sheet=args.sheet,
+    )
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
     """Add this group's commands to the top-level subparsers `sub`."""
     p = sub.add_parser("eval", help="measure a model against colour originals")
@@ -97,6 +114,22 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--device", default=None)
     v.set_defaults(func=cmd_eval_video)
+    v = vsub.add_parser(
+        "hints", help="a simulated user's colour points: Levin 2004, the hint refiner, grey"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    v.add_argument(
+        "--points", type=int, nargs="+", default=[1, 10, 50], help="points per picture (1 10 50)"
+    )
+    v.add_argument("--weights", default="hint_refiner", help="hint refiner weights or name")
+    v.add_argument("--no-learned", action="store_true", help="leave the hint refiner out")
+    v.add_argument("--mode", action="store_true", help="also a sampled mode with the hints")
+    v.add_argument("--limit", type=int, default=24, help="a seeded subset of N pictures")
+    v.add_argument("--split", default="heldout", choices=["all", "heldout"])
+    v.add_argument("--max-side", type=int, default=512, help="pictures are shrunk to this")
+    v.add_argument("--sheet", type=Path, default=None, help="grey | methods | original PNG")
+    v.add_argument("--seed", type=int, default=0)
+    v.set_defaults(func=cmd_eval_hints)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")

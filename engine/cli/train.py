@@ -1,4 +1,4 @@
-"""`panchro train colorizer | refiner | upscaler`."""
+"""`panchro train colorizer | refiner | hints | upscaler`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,29 @@ def cmd_train_refiner(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
+    )
+    return EXIT_OK
+
+
+def cmd_train_hints(args: argparse.Namespace) -> int:
+    from panchro.engine.train.hints import train_hint_refiner
+
+    train_hint_refiner(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch=args.batch,
+        size=args.size,
+        lr=args.lr,
+        config=args.config,
+        resume=args.resume,
+        init=args.init,
+        device=args.device,
+        time_limit=args.time_limit,
+        export=args.export,
+        seed=args.seed,
+        sample_every=args.sample_every,
+        checkpoint_every=args.sample_every,
     )
     return EXIT_OK
 
@@ -127,6 +150,22 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
     _add_init(t)
     t.set_defaults(func=cmd_train_refiner)
+    t = tsub.add_parser("hints", help="the hint refiner: colour points -> chroma (resumable)")
+    t.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    t.add_argument("--out", type=Path, default=Path("out/train_hints"), help="run folder")
+    t.add_argument("--steps", type=int, default=6000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--size", type=int, default=96, help="side of the training crops")
+    t.add_argument("--lr", type=float, default=5e-4)
+    t.add_argument("--config", default="cpu", help="refiner widths: default, cpu or small")
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    _add_init(t)
+    t.set_defaults(func=cmd_train_hints)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
     t.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     t.add_argument("--data", nargs="+", required=True, help="folders of pictures, video clips")
