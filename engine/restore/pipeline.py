@@ -222,9 +222,11 @@ def preview_frame(
     shot: Shot | None = None,
     pick: Pick | None = None,
     fps: float | None = None,
+    context: int = PREVIEW_CONTEXT,
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
-    PREVIEW_CONTEXT neighbours from its shot (the whole film when `shot` is None)."""
+    `context` neighbours on each side from its shot (the whole film when `shot` is None);
+    0 when no stage looks across frames (colour alone), which saves their work."""
     from panchro.engine import media
     from panchro.engine.imaging import color
 
@@ -236,8 +238,8 @@ def preview_frame(
         shot = shot or Shot(0, n, index)
         if not shot.start <= index < shot.end <= n:
             raise BadInputError(f"frame {index} is not in shot {shot.start}..{shot.end - 1}")
-        lo = max(shot.start, index - PREVIEW_CONTEXT)
-        hi = min(shot.end, index + PREVIEW_CONTEXT + 1)
+        lo = max(shot.start, index - context)
+        hi = min(shot.end, index + context + 1)
         fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
         frames = list(src.frames(lo, hi, fmt=fmt))
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)

@@ -45,6 +45,7 @@ class Request:
     FRAME = "frame"  # one preview-sized frame; latest request wins
     SHOTS = "shots"  # cut detection (a job: progress, cancellable)
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
+    HINT_PREVIEW = "hint_preview"  # a frame coloured with a person's hints; latest wins
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
     SAVE_PROJECT = "save_project"  # write a .panchro file from the GUI's shots and picks
@@ -60,6 +61,7 @@ class Request:
             FRAME,
             SHOTS,
             SAMPLE_KEYFRAME,
+            HINT_PREVIEW,
             PREVIEW,
             RENDER,
             SAVE_PROJECT,

@@ -7,9 +7,11 @@
 - the *light lane* answers `open`, `close` and `frame` one after another,
   quickly; a queued `frame` is superseded by a newer one for the same film
   (latest wins), so scrubbing never builds a backlog;
-- the *job lane* runs long work FIFO (`shots`, `sample_keyframe`, `preview`,
-  `render`, projects), each with its own cancel flag and rate-limited progress
-  events. A render never blocks scrubbing because frames go through the light lane.
+- the *job lane* runs long work FIFO (`shots`, `sample_keyframe`, `hint_preview`,
+  `preview`, `render`, projects), each with its own cancel flag and rate-limited
+  progress events; a queued `hint_preview` is superseded by a newer one for the same
+  film, as frames are. A render never blocks scrubbing because frames go through the
+  light lane.
 
 This module is the process: the threads, dispatch and the writing of messages.
 What each request does is in `panchro.engine.service.handlers`, whose `HANDLERS`
@@ -54,6 +56,9 @@ from panchro.engine.service.handlers.status import hello_data
 from panchro.engine.service.protocol import ErrorCode, Event, Message, ProtocolError, Request
 
 log = logging.getLogger("panchro.engine.service.server")
+
+# Requests of which only the newest queued one for a film is worth answering (latest wins).
+LATEST_WINS = frozenset({Request.FRAME, Request.HINT_PREVIEW})
 
 # How long shutdown waits for running work to notice its cancel flag.
 SHUTDOWN_JOIN_S = 3.0
@@ -279,13 +284,12 @@ class Engine:
         superseded: list[Work] = []
         with self._lock:
             self._inflight[work.id] = work
-            if work.type == Request.FRAME:
-                # Latest wins: a queued frame of the same film is no longer wanted.
-                film = work.params["film"]
-                superseded = self._light.take(
-                    lambda w: w.type == Request.FRAME and w.params["film"] == film
-                )
             lane = self._light if HANDLERS[work.type].lane == LIGHT else self._jobs
+            if work.type in LATEST_WINS:
+                # Latest wins: a queued request of this kind for the same film is no
+                # longer wanted (a frame scrubbed past, a hint preview of an older edit).
+                kind, film = work.type, work.params["film"]
+                superseded = lane.take(lambda w: w.type == kind and w.params["film"] == film)
             lane.put(work)
         for old in superseded:
             self._finish(old.id, {"type": Event.SUPERSEDED, "id": old.id, "by": work.id})

@@ -7,6 +7,7 @@ them at once itself.
 - `common`: the work item, the answer, the session, parameter checks, picture helpers
 - `films`: open, close, frame (the light lane)
 - `colour`: shots, sample_keyframe
+- `hints`: hint_preview (a frame coloured with a person's hints)
 - `restore`: preview, render
 - `projects`: save_project, load_project
 - `status`: models and runtime, as `hello` reports them; the model checks
@@ -14,12 +15,13 @@ them at once itself.
 
 from __future__ import annotations
 
-from panchro.engine.service.handlers import colour, films, projects, restore
+from panchro.engine.service.handlers import colour, films, hints, projects, restore
 from panchro.engine.service.handlers.common import Handler
 
 HANDLERS: dict[str, Handler] = {
     **films.HANDLERS,
     **colour.HANDLERS,
+    **hints.HANDLERS,
     **restore.HANDLERS,
     **projects.HANDLERS,
 }

@@ -2,7 +2,9 @@
 
 Both run on the job lane with progress and cancel, each with a decoder of its own (an open
 film's decoder belongs to the light lane). `sample_keyframe` keeps its candidates in the
-session under a key, the newest KEEP_CANDIDATES of them.
+session under a key, the newest KEEP_CANDIDATES of them; given a person's colour hints, every
+candidate keeps the hinted colours (the sampler draws the rest around them) and its preview
+shows the hints laid over it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     Session,
     Work,
     encode_image,
+    hints_of,
     in_range,
     max_side_of,
     param,
@@ -74,10 +77,14 @@ def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, A
             ErrorCode.BAD_REQUEST,
             f"sample_keyframe: index {index} is outside the film (0..{n - 1})",
         )
+    hints = hints_of(body, film.source.info)
     require_models(["colorizer"], "sample_keyframe", quick=True)
     return {
         "film": film.handle,
         "index": index,
+        # Only the hints on the sampled frame can be locked: elsewhere in the shot the same
+        # place may hold something else.
+        "hints": None if hints is None else hints.on_frames(index, index + 1),
         "k": k,
         "seed": seed,
         "temp": temperature,
@@ -114,16 +121,23 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     def step(done: int, total: int) -> None:
         progress.advance(done - progress.done)
 
-    found = colorize.sample_candidates(
-        loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step
-    )
-    progress.finish()
     matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+    # Hints are in the film's frame pixels; the luma was read at the preview's size (square
+    # pixels), so they are stretched the way the decoder stretched the frame.
+    hints = p["hints"]
+    if hints is not None:
+        hints = None if hints.empty else hints.scaled((info.width, info.height), size)
+    found = colorize.sample_candidates(
+        loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step,
+        locked=hints, matrix=matrix,
+    )  # fmt: skip
+    progress.finish()
     refiner = colorize.load_refiner(device=loaded.device)  # as the render will colour it
     blob = bytearray()
     listed = []
     for n in range(found.k):
-        rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner)
+        # With hints, each mode is shown with them laid over it, as a render lays them.
+        rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner, hints=hints)
         rgb = upright(rgb, info.rotation)
         jpeg = encode_image(rgb, "image/jpeg", p["quality"])
         listed.append(
@@ -155,6 +169,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         "trained": loaded.trained,
         "model": {"scale": loaded.scale, "steps": loaded.steps, "device": loaded.device},
         "refined": refiner is not None,
+        "hints": 0 if hints is None else len(hints),
         "candidates": listed,
     }
     return Answer(data, bytes(blob), "image/jpeg")

@@ -4,7 +4,8 @@ A handler is a pair of functions (`Handler`): `parse(session, body)` runs on the
 thread, checks the request's parameters and returns them (or raises `RequestError`);
 `run(session, work)` runs on the handler's lane and returns an `Answer`. The `Session` holds
 what requests share (open films, kept candidates, built stages) under the engine's lock.
-Also here: the frame and preview helpers the films and the jobs both use.
+Also here: the frame and preview helpers the films and the jobs both use, and `hints_of`,
+the colour hints a request carries.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class Session:
         self.candidates: dict[str, tuple[int, int, Any]] = {}
         self.next_key = 0
         self.stage_cache: dict[tuple, list[Any]] = {}
+        # hint_preview's colorize stage, by seed: kept apart from `stage_cache` so that a
+        # person placing hints does not evict the stages a compare or render built.
+        self.hint_stages: dict[int, Any] = {}
 
     def film(self, handle: int) -> Film:
         with self.lock:
@@ -157,6 +161,25 @@ def source_of(session: Session, body: dict[str, Any], *, allow_path: bool) -> di
         return {"film": film.handle, "path": film.path, "fps": film.fps}
     fps = param(body, "fps", float, None)
     return {"film": None, "path": param(body, "path", str), "fps": fps}
+
+
+def hints_of(body: dict[str, Any], info: Any | None = None) -> Any | None:
+    """The request's `hints` (the hints file's JSON form, docs/hints.md) as `Hints`, or None
+    when absent or empty; checked against the film's size and length when `info` is given.
+    A bad entry -> bad_request naming it."""
+    raw = param(body, "hints", dict, None)
+    if raw is None:
+        return None
+    from panchro.engine.errors import PanchroError
+    from panchro.engine.imaging.hints import parse_hints
+
+    try:
+        hints = parse_hints(raw)
+        if info is not None:
+            hints.check_against(info.width, info.height, info.frame_count)
+    except PanchroError as exc:
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{body.get('type')}: {one_line(exc)}") from None
+    return None if hints.empty else hints
 
 
 def one_line(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 """Project files: `save_project` and `load_project`, on the job lane.
 
 The engine owns the `.panchro` format (`panchro.engine.project`); the GUI sends and
-receives its parts (shots, picks, settings) and never reads or writes the file itself.
+receives its parts (shots, picks, settings, colour hints) and never reads or writes the
+file itself.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def parse_save_project(session: Session, body: dict[str, Any]) -> dict[str, Any]
     params["shots_in"] = param(body, "shots", list, [])
     params["picks_in"] = param(body, "picks", list, [])
     params["settings_in"] = param(body, "settings", dict, {})
+    # Checked in full (against the film's size and length) when the project is built.
+    params["hints_in"] = param(body, "hints", dict, None)
     return params
 
 
@@ -53,6 +56,7 @@ def save_project(session: Session, work: Work) -> Answer:
             )
         ],
         "settings": p["settings_in"],
+        "hints": p["hints_in"],
     }
     base = Project.new(p["path"], fps=p["fps"])
     full = {**base.to_dict(), **{k: v for k, v in doc.items() if v}}

@@ -1,8 +1,9 @@
 """Jobs that restore: `preview` (one frame before | after) and `render` (the whole film out).
 
-Both take the same restoration settings and shots/picks (`parse_restoration`), check the
-models those need without importing torch, and share one set of built stages per film and
-settings in the session (the weights load once).
+Both take the same restoration settings and shots/picks/hints (`parse_restoration`), check
+the models those need without importing torch, and share one set of built stages per film,
+settings and hints in the session (the weights load once). `preview_answer` packs a
+previewed frame for the compare view (`hint_preview` answers the same way).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     Session,
     Work,
     encode_image,
+    hints_of,
     in_range,
     max_side_of,
     one_line,
@@ -35,8 +37,9 @@ from panchro.engine.service.protocol import ErrorCode, Request
 log = logging.getLogger("panchro.engine.service.server")
 
 
-def parse_restoration(body: dict[str, Any], what: str) -> dict[str, Any]:
-    """The restoration settings and the shots/picks a preview or render may carry."""
+def parse_restoration(body: dict[str, Any], what: str, info: Any | None = None) -> dict[str, Any]:
+    """The restoration settings and the shots/picks/hints a preview or render may carry
+    (the hints checked against the film when its `info` is known here)."""
     from panchro.engine.project import Pick, Settings
     from panchro.engine.shots import Shot
 
@@ -76,30 +79,54 @@ def parse_restoration(body: dict[str, Any], what: str) -> dict[str, Any]:
             ]
     except Exception as exc:  # the project module's own messages say what is wrong
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {one_line(exc)}") from None
+    hints = hints_of(body, info)
     needed = []
-    if colorize and (shots is None or any(p is None for p in picks) or not picks):
-        needed.append("colorizer")  # some shot needs an automatic pick
+    if colorize and _needs_auto_pick(shots, picks, hints):
+        needed.append("colorizer")
     if upscale > 1 or degrain > 0:
         needed.append(f"upscaler_x{upscale}" + ("_sharp" if upscaler == "sharp" else ""))
     require_models(needed, what, quick=True)
     settings = Settings(colorize=colorize, degrain=degrain, upscale=upscale, upscaler=upscaler)
-    return {"settings": settings, "seed": seed, "shots": shots, "picks": picks}
+    if not colorize:
+        hints = None  # hints steer colours: without colouring there is nothing to steer
+    return {"settings": settings, "seed": seed, "shots": shots, "picks": picks, "hints": hints}
 
 
-def _stages(session: Session, path: str, fps: float | None, settings: Any, seed: int) -> list[Any]:
-    """Stages for these settings, built once per film and settings (weights load once)."""
+def _needs_auto_pick(shots: list[Any] | None, picks: list[Any], hints: Any | None) -> bool:
+    """Whether some shot will be given an automatic pick (which needs the colorizer): one
+    without a pick and without hints (a hinted shot is coloured by its hints alone). Shots
+    not given yet are found by the job, so some may need one."""
+    if shots is None:
+        return True
+    given = picks or [None] * len(shots)
+    return any(
+        pick is None and (hints is None or hints.on_frames(s.start, s.end).empty)
+        for s, pick in zip(shots, given, strict=True)
+    )
+
+
+def _stages(
+    session: Session,
+    path: str,
+    fps: float | None,
+    settings: Any,
+    seed: int,
+    hints: Any | None = None,
+) -> list[Any]:
+    """Stages for these settings and hints, built once per film, settings and hints (weights
+    load once)."""
     from panchro.engine.restore.stages import build_stages
 
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
-        settings.upscaler, seed,
+        settings.upscaler, seed, None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:
         hit = session.stage_cache.get(key)
     if hit is not None:
         return hit
     # Checked lazily per shot: a missing colorizer is named when a shot needs it.
-    stages = build_stages(settings, seed=seed, all_picked=True)
+    stages = build_stages(settings, seed=seed, all_picked=True, hints=hints)
     with session.lock:
         session.stage_cache.clear()  # one set at a time: models are large
         session.stage_cache[key] = stages
@@ -114,7 +141,7 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         raise RequestError(
             ErrorCode.BAD_REQUEST, f"preview: index {index} is outside the film (0..{n - 1})"
         )
-    params = parse_restoration(body, "preview")
+    params = parse_restoration(body, "preview", film.source.info)
     settings = params["settings"]
     if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
         raise RequestError(
@@ -136,25 +163,37 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 def preview(session: Session, work: Work) -> Answer:
     """One frame before | after the stages as a render would make it, and how far its luma
     moved (x16, as grey), for the compare view. The blob holds three JPEGs."""
-    import numpy as np
-    from PIL import Image
-
     from panchro.engine.restore.pipeline import preview_frame
 
     p = work.params
     film = session.film(p["film"])
-    stages = _stages(session, film.path, film.fps, p["settings"], p["seed"])
-    shot, pick = None, None
-    if p["shots"] is not None:
-        found = [i for i, s in enumerate(p["shots"]) if s.start <= p["index"] < s.end]
-        if found:
-            shot = p["shots"][found[0]]
-            pick = p["picks"][found[0]] if p["picks"] else None
+    stages = _stages(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
+    shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
     shown = preview_frame(film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps)
     if work.cancel.is_set():
         raise CancelledError("cancelled")
-    info = film.source.info
-    size = preview_size(info, p["max_side"])
+    notes = [n for st in stages for n in getattr(st, "notes", ())]
+    return preview_answer(shown, film.source.info, p["max_side"], p["quality"], notes)
+
+
+def shot_and_pick(shots: list[Any] | None, picks: list[Any], index: int) -> tuple[Any, Any]:
+    """The shot holding frame `index` and its pick (None, None without shots)."""
+    if shots is not None:
+        found = [i for i, s in enumerate(shots) if s.start <= index < s.end]
+        if found:
+            return shots[found[0]], picks[found[0]] if picks else None
+    return None, None
+
+
+def preview_answer(
+    shown: Any, info: Any, max_side: int, quality: int, notes: list[str], **extra: Any
+) -> Answer:
+    """A `PreviewFrame` as the compare view takes it: before, after and |dY| x 16 as
+    preview-sized JPEGs in the blob, turned upright, with the luma figures and `notes`."""
+    import numpy as np
+    from PIL import Image
+
+    size = preview_size(info, max_side)
 
     def jpeg(rgb: Any) -> bytes:
         u8 = (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
@@ -162,7 +201,7 @@ def preview(session: Session, work: Work) -> Answer:
         if img.size != size:
             img = img.resize(size, Image.Resampling.LANCZOS)
         arr = upright(np.asarray(img), info.rotation)
-        return encode_image(arr, "image/jpeg", p["quality"])
+        return encode_image(arr, "image/jpeg", quality)
 
     diff = np.repeat(np.clip(shown.luma_diff * 16.0, 0.0, 1.0)[..., None], 3, -1)
     parts = [("before", jpeg(shown.before)), ("after", jpeg(shown.after)),
@@ -171,7 +210,6 @@ def preview(session: Session, work: Work) -> Answer:
     for name, data in parts:
         listed.append({"name": name, "offset": len(blob), "length": len(data)})
         blob += data
-    notes = [n for st in stages for n in getattr(st, "notes", ())]
     data = {
         "index": shown.index,
         "images": listed,
@@ -180,6 +218,7 @@ def preview(session: Session, work: Work) -> Answer:
         "output_size": [int(shown.after.shape[1]), int(shown.after.shape[0])],
         "pick": None if shown.pick is None else shown.pick.to_dict(),
         "notes": notes,
+        **extra,
     }
     return Answer(data, bytes(blob), "image/jpeg")
 
@@ -205,9 +244,15 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         project_path=param(body, "project_path", str, None),
         preview_seconds=preview_s,
         batch=batch,
-        **parse_restoration(body, "render"),
+        **parse_restoration(body, "render", _info_of(session, params["film"])),
     )
     return params
+
+
+def _info_of(session: Session, handle: int | None) -> Any | None:
+    """An open film's facts (to check hints against at once); None for a render by path,
+    whose hints the job checks against the film it opens."""
+    return None if handle is None else session.film(handle).source.info
 
 
 def render(session: Session, work: Work) -> Answer:
@@ -218,13 +263,18 @@ def render(session: Session, work: Work) -> Answer:
     log.info("render %s -> %s (%s, %d bit)", p["path"], p["output"], p["codec"],
              p["bit_depth"])  # fmt: skip
     project: Any = None
+    hints = p["hints"]
     if p["project_path"]:
         project = Project.load(p["project_path"])
+        if hints is None and p["settings"].colorize and not project.hints.empty:
+            hints = project.hints  # the project's own hints, as `panchro restore` uses them
     elif p["shots"] is not None:
         project = Project.new(p["path"], shots=p["shots"], fps=p["fps"])
         for i, pick in enumerate(p["picks"]):
             project.set_pick(i, pick)
-    stages = _stages(session, p["path"], p["fps"], p["settings"], p["seed"])
+    if project is not None and hints is not None:
+        project.hints = hints  # the job's digest then tells these hints from others
+    stages = _stages(session, p["path"], p["fps"], p["settings"], p["seed"], hints)
     progress = Progress(None, session.progress(work), stage="render", cancel=work.cancel)
     summary = restore(
         p["path"],

@@ -1,0 +1,147 @@
+"""`hint_preview`: one frame coloured with a person's colour hints, for the GUI's hint tools.
+
+It answers "what will this shot look like with these hints?" after every point or stroke a
+person places, so it is the render's own colour stage (`restore.stages.ColorizeStage`) run on
+the one frame asked for, with no neighbours and no other stage: the hints on the shot's
+frames laid over the shot's pick, or colouring the shot alone when it has no pick, carried to
+the frame as a render carries them. The answer is packed as `preview`'s (before, after, luma
+difference), so the compare view shows either.
+
+It runs on the job lane (it uses the models), and a newer `hint_preview` for the same film
+supersedes a queued one (the server does that, as for `frame`): a person clicking fast is
+answered for their last click, not for every one. The stage is built once per seed and kept
+in the session, so the refiner's weights load once; only its hints change from request to
+request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from panchro.engine.errors import CancelledError
+from panchro.engine.service.handlers.common import (
+    JOBS,
+    Answer,
+    Handler,
+    RequestError,
+    Session,
+    Work,
+    hints_of,
+    in_range,
+    max_side_of,
+    one_line,
+    param,
+)
+from panchro.engine.service.handlers.restore import preview_answer
+from panchro.engine.service.handlers.status import require_models
+from panchro.engine.service.protocol import ErrorCode, Request
+
+# The engine's logger, as its log events have always named it.
+log = logging.getLogger("panchro.engine.service.server")
+
+KEEP_STAGES = 4  # hint stages kept, by seed (a GUI uses one)
+
+
+def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    from panchro.engine.project import Pick
+    from panchro.engine.shots import Shot
+
+    film = session.film(param(body, "film", int))
+    info = film.source.info
+    n = info.frame_count
+    index = param(body, "index", int)
+    if not 0 <= index < n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"hint_preview: index {index} is outside the film (0..{n - 1})"
+        )
+    raw_shot = param(body, "shot", dict, None)
+    raw_pick = param(body, "pick", dict, None)
+    try:
+        shot = Shot(0, n, index)  # no shot given: the film is one shot, as for `preview`
+        if raw_shot is not None:
+            start, end = int(raw_shot["start"]), int(raw_shot["end"])
+            shot = Shot(start, end, int(raw_shot.get("key_frame", start)))
+        pick = None if raw_pick is None else Pick.from_dict(raw_pick, "pick")
+    except Exception as exc:  # the project module's own messages say what is wrong
+        raise RequestError(ErrorCode.BAD_REQUEST, f"hint_preview: {one_line(exc)}") from None
+    if not 0 <= shot.start <= index < shot.end <= n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"hint_preview: frame {index} is not in the shot {shot.start}..{shot.end - 1} "
+            f"of a film of {n} frames",
+        )
+    hints = hints_of(body, info)
+    on_shot = None if hints is None else hints.on_frames(shot.start, shot.end)
+    seed = param(body, "seed", int, 0)
+    in_range(body, "seed", seed, 0, 2**31 - 1)
+    if pick is None and (on_shot is None or on_shot.empty):
+        # Neither a pick nor hints: the shot gets its automatic pick, as a render gives it.
+        require_models(["colorizer"], "hint_preview", quick=True)
+    quality = param(body, "quality", int, 88)
+    in_range(body, "quality", quality, 1, 100)
+    return {
+        "film": film.handle,
+        "index": index,
+        "shot": shot,
+        "pick": pick,
+        "hints": hints,
+        "on_shot": 0 if on_shot is None else len(on_shot),
+        "seed": seed,
+        "max_side": max_side_of(body),
+        "quality": quality,
+    }
+
+
+def _stage(session: Session, seed: int) -> Any:
+    """The colour stage of hint previews with this seed, built once (weights load once)."""
+    from panchro.engine.restore.stages import ColorizeStage
+
+    with session.lock:
+        stage = session.hint_stages.get(seed)
+    if stage is None:
+        # The colorizer is checked when a shot needs an automatic pick, not here: a shot
+        # with hints or a pick needs none.
+        stage = ColorizeStage(seed=seed, require_colorizer=False)
+        with session.lock:
+            session.hint_stages[seed] = stage
+            while len(session.hint_stages) > KEEP_STAGES:
+                session.hint_stages.pop(next(iter(session.hint_stages)))
+    return stage
+
+
+def hint_preview(session: Session, work: Work) -> Answer:
+    """The frame through the colour stage with these hints; answered as `preview` is."""
+    from panchro.engine.restore.pipeline import preview_frame
+
+    p = work.params
+    film = session.film(p["film"])
+    stage = _stage(session, p["seed"])
+    # The stage reads its hints when a shot begins (`begin_shot`), so setting them here,
+    # on the job lane that alone runs these stages, is what a new stage would be given.
+    # Its `key` (a render's record of what made the frames) is not used by a preview.
+    stage.hints = p["hints"]
+    shown = preview_frame(
+        film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0
+    )
+    if work.cancel.is_set():
+        raise CancelledError("cancelled")
+    alone = p["pick"] is None and p["on_shot"] > 0
+    log.info(
+        "hint preview of film %s frame %d: %d hint(s) on its shot, %s",
+        film.handle, p["index"], p["on_shot"], "alone" if alone else "over the pick",
+    )  # fmt: skip
+    return preview_answer(
+        shown,
+        film.source.info,
+        p["max_side"],
+        p["quality"],
+        list(stage.notes),
+        hints=p["on_shot"],
+        alone=alone,
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    Request.HINT_PREVIEW: Handler(parse_hint_preview, hint_preview, JOBS),
+}

@@ -1,0 +1,253 @@
+"""Colour hints through a real engine process: `hint_preview`, and the hints that
+`sample_keyframe`, `preview`, `render` and the project requests carry."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine.imaging import color
+from panchro.engine.imaging.hints import parse_hints
+from panchro.engine.inference.colorize import locked_bins
+from panchro.engine.service.client import EngineClient, EngineError
+from panchro.engine.service.protocol import Event
+from tests.makemedia import make_video
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+TIMEOUT = 90.0
+W, H = 160, 120
+SHOTS = [{"start": 0, "end": 12, "key_frame": 6}, {"start": 12, "end": 24, "key_frame": 18}]
+RED = [220, 30, 30]
+# A wide red stroke across the middle of the second shot's key frame: wide enough to survive
+# the shot's 28 x 28 chroma hint, so a render shows it.
+STROKE = {"frame": 18, "points": [[40, 60], [120, 60]], "width": 24, "rgb": RED}
+HINTS = {"version": 1, "points": [{"frame": 18, "x": 80, "y": 30, "rgb": RED}],
+         "strokes": [STROKE]}  # fmt: skip
+
+
+def _start(models: Path | None, log: Path) -> EngineClient:
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    if models is not None:
+        os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
+    try:
+        return EngineClient.start(stderr=log)
+    finally:
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = before
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 frames of 160x120, a cut at 12."""
+    return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
+    """An engine with a small untrained colorizer (28 x 28 chroma) and refiner."""
+    models = tmp_path_factory.mktemp("models")
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    client = _start(models, models / "engine.log")
+    yield client
+    assert client.close(timeout=30) == 0
+
+
+@pytest.fixture(scope="module")
+def film_id(engine: EngineClient, film: Path) -> int:
+    return int(engine.request("open", path=str(film)).data["film"])
+
+
+def _images(data: dict[str, Any], blob: bytes) -> dict[str, np.ndarray]:
+    out = {}
+    for part in data["images"]:
+        raw = blob[part["offset"] : part["offset"] + part["length"]]
+        out[part["name"]] = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), np.float32)
+    return out
+
+
+def _redness(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Mean Cr of the box (x0, y0, x1, y1) of an RGB 0..255 picture: > 0 leans red."""
+    x0, y0, x1, y1 = box
+    ycc = color.rgb_to_ycbcr(rgb[y0:y1, x0:x1] / 255.0, matrix="bt601")
+    return float(ycc[..., 2].mean())
+
+
+def _pick(chroma: str) -> dict[str, Any]:
+    return {"seed": 1, "temperature": 1.0, "index": 0, "chroma": chroma, "locked": True,
+            "source": "user"}  # fmt: skip
+
+
+def _sampled_chroma(engine: EngineClient, film_id: int, **params: Any) -> dict[str, Any]:
+    return engine.request(
+        "sample_keyframe", TIMEOUT, film=film_id, index=18, k=2, seed=5, **params
+    ).data
+
+
+def test_hint_preview_colours_the_key_frame_with_the_hints(
+    engine: EngineClient, film_id: int
+) -> None:
+    reply = engine.request(
+        "hint_preview", TIMEOUT, film=film_id, index=18, shot=SHOTS[1], hints=HINTS,
+        max_side=W,
+    )  # fmt: skip
+    data = reply.data
+    assert data["index"] == 18 and data["hints"] == 2 and data["alone"] is True
+    assert data["pick"] is None  # coloured by its hints alone: nothing was sampled
+    assert data["luma_max_diff"] == 0.0  # hints never touch the luma
+    assert any("hints:" in n and "Levin" in n for n in data["notes"])  # which method, said
+    assert any("UNTRAINED" in n for n in data["notes"])  # the test refiner is untrained
+    images = _images(data, reply.blob)
+    assert images["after"].shape == (H, W, 3)
+    after_red = _redness(images["after"], (50, 52, 110, 68))
+    before_red = _redness(images["before"], (50, 52, 110, 68))
+    assert after_red > 0.05 and after_red > before_red + 0.03
+
+
+def test_hint_preview_lays_hints_over_a_pick(engine: EngineClient, film_id: int) -> None:
+    chroma = _sampled_chroma(engine, film_id)["candidates"][0]["chroma"]
+    common = {"film": film_id, "index": 18, "shot": SHOTS[1], "max_side": W,
+              "pick": _pick(chroma)}  # fmt: skip
+    plain = engine.request("hint_preview", TIMEOUT, **common)
+    hinted = engine.request("hint_preview", TIMEOUT, **common, hints=HINTS)
+    assert plain.data["hints"] == 0 and hinted.data["alone"] is False
+    box = (50, 52, 110, 68)
+    red_plain = _redness(_images(plain.data, plain.blob)["after"], box)
+    red_hinted = _redness(_images(hinted.data, hinted.blob)["after"], box)
+    assert red_hinted > red_plain + 0.03
+    # Hints on the other shot do not colour this one.
+    elsewhere = {**HINTS, "points": [{"frame": 3, "x": 80, "y": 30, "rgb": RED}], "strokes": []}
+    other = engine.request("hint_preview", TIMEOUT, **common, hints=elsewhere)
+    assert other.data["hints"] == 0
+    assert np.array_equal(
+        _images(other.data, other.blob)["after"], _images(plain.data, plain.blob)["after"]
+    )
+
+
+def test_bad_hints_are_refused_naming_the_entry(engine: EngineClient, film_id: int) -> None:
+    bad = [
+        ({**HINTS, "points": [{"frame": 18, "x": 500, "y": 30, "rgb": RED}]}, "point 1"),
+        ({**HINTS, "points": [{"frame": 18, "x": 5, "y": 5, "rgb": [256, 0, 0]}]}, "rgb"),
+        ({**HINTS, "points": [{"frame": 99, "x": 5, "y": 5, "rgb": RED}]}, "24 frames"),
+        ({**HINTS, "version": 2}, "version 2"),
+    ]
+    for hints, words in bad:
+        for kind in ("hint_preview", "sample_keyframe", "preview"):
+            with pytest.raises(EngineError) as err:
+                engine.request(kind, TIMEOUT, film=film_id, index=18, hints=hints, colorize=True)
+            assert err.value.code == "bad_request" and words in str(err.value), (kind, words)
+    with pytest.raises(EngineError) as err:  # the frame must lie in the shot given
+        engine.request("hint_preview", TIMEOUT, film=film_id, index=3, shot=SHOTS[1], hints=HINTS)
+    assert err.value.code == "bad_request" and "not in the shot" in str(err.value)
+
+
+def test_a_newer_hint_preview_supersedes_a_queued_one(engine: EngineClient, film_id: int) -> None:
+    ids = [
+        engine.send("hint_preview", film=film_id, index=18, shot=SHOTS[1], hints=HINTS,
+                    max_side=W)
+        for _ in range(5)
+    ]  # fmt: skip
+    replies = [engine.wait(i, timeout=TIMEOUT) for i in ids]
+    kinds = [r.type for r in replies]
+    assert kinds[-1] == Event.RESULT  # the last edit is always answered
+    assert Event.SUPERSEDED in kinds and set(kinds) <= {Event.RESULT, Event.SUPERSEDED}
+    for r in replies:
+        if r.type == Event.SUPERSEDED:
+            assert r.body["by"] in ids and r.body["by"] > r.id
+
+
+def test_sampled_modes_keep_the_hinted_colours(engine: EngineClient, film_id: int) -> None:
+    data = _sampled_chroma(engine, film_id, hints=HINTS)
+    assert data["hints"] == 2
+    # The cells the hints cover, as the sampler sees the (squeezed) frame, hold the hints'
+    # bins in every mode.
+    hints = parse_hints(HINTS).on_frames(18, 19).scaled((W, H), (data["width"], data["height"]))
+    want, mask = locked_bins(hints, (data["width"], data["height"]), 28, "bt601")
+    assert mask.sum() > 10
+    for c in data["candidates"]:
+        bins = color.decode_bins(c["chroma"], 28)
+        assert np.array_equal(bins[:, mask], want[:, mask])
+    free = _sampled_chroma(engine, film_id)
+    assert free["hints"] == 0
+    assert any(
+        not np.array_equal(color.decode_bins(c["chroma"], 28)[:, mask], want[:, mask])
+        for c in free["candidates"]
+    )
+
+
+def test_preview_and_render_use_the_hints(
+    engine: EngineClient, film_id: int, tmp_path: Path
+) -> None:
+    chroma = _sampled_chroma(engine, film_id)["candidates"][0]["chroma"]
+    restoration = {"colorize": True, "shots": SHOTS, "picks": [_pick(chroma), _pick(chroma)]}
+    box = (50, 52, 110, 68)
+    plain = engine.request("preview", TIMEOUT, film=film_id, index=18, max_side=W, **restoration)
+    hinted = engine.request(
+        "preview", TIMEOUT, film=film_id, index=18, max_side=W, hints=HINTS, **restoration
+    )
+    red_plain = _redness(_images(plain.data, plain.blob)["after"], box)
+    red_hinted = _redness(_images(hinted.data, hinted.blob)["after"], box)
+    assert red_hinted > red_plain + 0.03 and hinted.data["luma_max_diff"] == 0.0
+
+    out = tmp_path / "hinted.mkv"
+    engine.request(
+        "render", TIMEOUT, film=film_id, output=str(out), codec="ffv1", hints=HINTS,
+        **restoration,
+    )  # fmt: skip
+    with av.open(str(out)) as f:
+        frames = [fr.to_ndarray(format="rgb24") for fr in f.decode(video=0)]
+    assert len(frames) == 24
+    assert _redness(frames[18].astype(np.float32), box) > red_plain + 0.03
+
+
+def test_a_project_keeps_its_hints(engine: EngineClient, film_id: int, tmp_path: Path) -> None:
+    target = tmp_path / "hinted.panchro"
+    engine.request(
+        "save_project", TIMEOUT, film=film_id, project_path=str(target), shots=SHOTS,
+        picks=[None, None], hints=HINTS,
+    )  # fmt: skip
+    loaded = engine.request("load_project", TIMEOUT, project_path=str(target)).data
+    assert parse_hints(loaded["hints"]) == parse_hints(HINTS)
+    # A hint outside the film is refused before anything is written.
+    bad = tmp_path / "bad.panchro"
+    with pytest.raises(EngineError) as err:
+        engine.request(
+            "save_project", TIMEOUT, film=film_id, project_path=str(bad), shots=SHOTS,
+            hints={**HINTS, "points": [{"frame": 18, "x": 900, "y": 1, "rgb": RED}]},
+        )  # fmt: skip
+    assert err.value.code == "bad_request" and "outside" in str(err.value)
+    assert not bad.exists()
+    # A project saved without hints has none.
+    plain = tmp_path / "plain.panchro"
+    engine.request("save_project", TIMEOUT, film=film_id, project_path=str(plain), shots=SHOTS)
+    assert "hints" not in engine.request("load_project", TIMEOUT, project_path=str(plain)).data
+
+
+def test_without_a_colorizer_hints_alone_still_colour(film: Path, tmp_path: Path) -> None:
+    """No weights at all: a hinted shot is coloured by its hints (Levin 2004), and a shot with
+    neither a pick nor hints is refused at once, naming the colorizer's weights."""
+    with _start(None, tmp_path / "engine.log") as client:
+        fid = client.request("open", path=str(film)).data["film"]
+        reply = client.request("hint_preview", TIMEOUT, film=fid, index=18, shot=SHOTS[1],
+                               hints=HINTS, max_side=W)  # fmt: skip
+        assert any("no refiner weights" in n for n in reply.data["notes"])
+        assert _redness(_images(reply.data, reply.blob)["after"], (50, 52, 110, 68)) > 0.05
+        with pytest.raises(EngineError) as err:
+            client.request("hint_preview", TIMEOUT, film=fid, index=3, shot=SHOTS[0],
+                           hints=HINTS)  # fmt: skip
+        assert err.value.code == "model_missing" and "colorizer" in str(err.value)
+        # A preview whose every shot is hinted or picked needs no colorizer either.
+        restoration = {"colorize": True, "shots": [{"start": 0, "end": 24, "key_frame": 18}]}
+        reply = client.request("preview", TIMEOUT, film=fid, index=18, hints=HINTS, max_side=W,
+                               **restoration)  # fmt: skip
+        assert _redness(_images(reply.data, reply.blob)["after"], (50, 52, 110, 68)) > 0.05
