@@ -72,6 +72,11 @@ def cmd_eval_video(args: argparse.Namespace) -> int:
 def cmd_eval_hints(args: argparse.Namespace) -> int:
     from panchro.engine.evaluate.hints import eval_hints
 
+    if args.reference:
+        from panchro.engine.evaluate.video import eval_reference
+
+        eval_reference(args.data, seed=args.seed)
+        return EXIT_OK
     eval_hints(
         args.data,
         points=args.points,
@@ -124,6 +129,11 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--weights", default="hint_refiner", help="hint refiner weights or name")
     v.add_argument("--no-learned", action="store_true", help="leave the hint refiner out")
     v.add_argument("--mode", action="store_true", help="also a sampled mode with the hints")
+    v.add_argument(
+        "--reference",
+        action="store_true",
+        help="reference mode: --data are colour clips; frame 0 lends its colours to frames 30-40",
+    )
     v.add_argument("--limit", type=int, default=24, help="a seeded subset of N pictures")
     v.add_argument("--split", default="heldout", choices=["all", "heldout"])
     v.add_argument("--max-side", type=int, default=512, help="pictures are shrunk to this")

@@ -245,7 +245,13 @@ def _restore_picture(args: argparse.Namespace) -> int:
         if not settings.colorize:
             raise BadInputError("--hints steer the colours: add --colorize")
         hints = load_hints(args.hints)
-    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain, hints=hints)
+    stages = stages_module.build_stages(
+        settings,
+        seed=args.seed,
+        regrain=args.regrain,
+        hints=hints,
+        reference=_reference(args, settings),
+    )
     bar = TerminalBar("restore") if not args.quiet else None
     try:
         summary = restore_picture(
@@ -280,6 +286,17 @@ def _hints(args: argparse.Namespace, settings: Any, info: Any, project: Any = No
         project.save()
         print(f"hints kept in {project.path}", file=sys.stderr)
     return hints
+
+
+def _reference(args: argparse.Namespace, settings: Any) -> Any:
+    """The --reference picture as RGB, or None; refused without --colorize."""
+    if args.reference is None:
+        return None
+    if not settings.colorize:
+        raise BadInputError("--reference lends colours: add --colorize")
+    from panchro.engine.inference.reference import load_reference
+
+    return load_reference(args.reference)
 
 
 def _check_regrain(args: argparse.Namespace, settings: Any) -> None:
@@ -348,12 +365,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
     hints = _hints(args, settings, info, project)
+    reference = _reference(args, settings)
     stages = stages_module.build_stages(
         settings,
         seed=args.seed,
         all_picked=all_picked,
         regrain=args.regrain,
         hints=hints,
+        reference=reference,
     )
     preview = None
     if args.preview is not None:
@@ -372,6 +391,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 all_picked=True,
                 regrain=args.regrain,
                 hints=hints,
+                reference=reference,
                 device=None if args.cluster_gpus else "cpu",
             )
             gpus = args.cluster_gpus
@@ -500,6 +520,14 @@ def add_parsers(sub: Any) -> None:
         metavar="FILE",
         help="colour points and strokes (JSON, docs/hints.md) that steer the colours of the"
         " shots they are on; kept in the --project",
+    )
+    p.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="PICTURE",
+        help="a colour photo of the same scene, place or era: it lends its colours to the"
+        " shots without a pick (hints still correct them)",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
     p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")

@@ -223,5 +223,105 @@ def eval_video(
     return result
 
 
+def _clip_paths(data: Sequence[str | Path]) -> list[Path]:
+    paths: list[Path] = []
+    for d in data:
+        p = Path(d)
+        if p.is_dir():
+            paths += sorted(x for x in p.iterdir() if x.suffix.lower() in VIDEO_SUFFIXES)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise BadInputError("does not exist", path=p)
+    if not paths:
+        raise BadInputError("no video clips found in " + ", ".join(map(str, data)))
+    return paths
+
+
+def eval_reference(
+    data: Sequence[str | Path],
+    *,
+    first: int = 30,
+    last: int = 40,
+    max_side: int = 384,
+    seed: int = 0,
+    temperature: float = 0.8,
+    device: str | None = None,
+    out: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Colour from a reference picture, measured: frame 0 of each colour clip is the reference,
+    frames `first`..`last` made grey are the film (one shot, refined from one 28x28 hint).
+
+    Rows: grey; sampled (the colorizer's automatic pick of the middle frame); copied (the
+    reference's chroma squeezed to 28x28 as the hint: right only if nothing moved);
+    reference (`inference.reference`: matched by luma statistics and the colorizer's
+    features; "reference, luma only" without the features); and the copied and matched
+    rows again with the reference mirrored (another framing of the same scene)."""
+    from panchro.engine.inference import colorize
+    from panchro.engine.inference.reference import reference_chroma
+    from panchro.engine.inference.refine import refine_chroma
+    from panchro.engine.models import registry
+    from panchro.engine.models.weights import load_model
+
+    if not 0 < first <= last:
+        raise BadInputError(f"frames must be 0 < first <= last, got {first}..{last}")
+    ref_model, _, _ = load_model(str(registry.weights_path("refiner")), device=device)
+    try:
+        col = colorize.load_colorizer(None, device=device)
+    except Exception as err:  # noqa: BLE001 - the rows that need it are skipped, said so
+        col = None
+        out(f"no colorizer ({err}): the sampled and learned-feature rows are skipped")
+    names = ["grey", "sampled", "copied", "reference, luma only", "reference"]
+    names += ["copied, mirrored", "reference, mirrored"]
+    rows: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+    for path in _clip_paths(data):
+        whole = load_clip(path, frames=last + 1, max_side=max_side)
+        if whole.luma.shape[0] <= last or _is_grey(whole):
+            out(f"{whole.name}: too short or black-and-white, skipped")
+            continue
+        span = slice(first, last + 1)
+        clip = Clip(whole.name, whole.rgb[span], whole.luma[span], whole.chroma[span])
+        ref_rgb = (whole.rgb[0] * 255 + 0.5).astype(np.uint8)
+        key = clip.luma.shape[0] // 2
+        hints: dict[str, np.ndarray | None] = {
+            "grey": np.zeros((2, 28, 28), np.float32),
+            "copied": _hint_of(whole.chroma[0]),
+            "reference, luma only": reference_chroma(clip.luma[key], ref_rgb, matrix=MATRIX),
+            "sampled": None,
+            "reference": None,
+            # another framing: the reference mirrored, so places no longer line up
+            "copied, mirrored": _hint_of(whole.chroma[0][:, :, ::-1]),
+            "reference, mirrored": None,
+        }
+        if col is not None:
+            found = colorize.sample_candidates(
+                col, clip.luma[key], k=1, seed=seed, temperature=temperature
+            )
+            hints["sampled"] = color.dequantize_chroma(found.bins[0])
+            hints["reference"] = reference_chroma(
+                clip.luma[key], ref_rgb, colorizer=col.model, matrix=MATRIX
+            )
+            hints["reference, mirrored"] = reference_chroma(
+                clip.luma[key], ref_rgb[:, ::-1], colorizer=col.model, matrix=MATRIX
+            )
+        for name, hint in hints.items():
+            if hint is not None:
+                rows[name].append(score(clip, refine_chroma(ref_model, clip.luma, hint)))
+        out(f"{clip.name}: reference frame 0, film frames {first}..{last}")
+    result: dict[str, Any] = {"clips": len(rows["grey"])}
+    out("")
+    out(f"{'hint':<22} {'chroma PSNR':>12} {'CIEDE2000':>10} {'flicker':>8}")
+    for name, got in rows.items():
+        if not got:
+            continue
+        mean = {k: float(np.nanmean([g[k] for g in got])) for k in got[0]}
+        result[name] = mean
+        out(
+            f"{name:<22} {mean['chroma_psnr']:>9.2f} dB {mean['ciede2000']:>10.2f}"
+            f" {mean['flicker_ratio']:>8.3f}"
+        )
+    return result
+
+
 def _is_grey(clip: Clip) -> bool:
     return float(np.abs(clip.chroma).mean()) < 0.004

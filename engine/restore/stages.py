@@ -10,6 +10,8 @@ Colorize, per shot:
      without one gets candidate 0 of a sample of its key frame, seeded from the
      run's seed and the shot's first frame, so runs are reproducible, and the
      pick is handed back to be recorded in the project (`source: "auto"`);
+  1b. or, with a reference picture (`--reference`), a shot without a pick takes the
+     colours the reference lends its key frame by correspondence (`inference.reference`);
   2. a person's colour hints on the shot's frames (`--hints`, the project's hints) are
      laid over the pick: on each hinted frame the pick is refined, the hints' difference
      from it spread along the luma (`inference.hinting`), and the result squeezed back
@@ -77,6 +79,8 @@ class ColorizeStage:
     require_colorizer: bool = True  # False when every shot has a pick already
     hints: Hints | None = None  # a person's colours, in the film's frame pixels
     hint_refiner_path: str | None = None  # None: the models folder's hint_refiner, if any
+    # A colour picture (H, W, 3) uint8 that lends its colours to shots without a pick
+    reference: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -122,6 +126,10 @@ class ColorizeStage:
             hint_file = self.hint_refiner_path or str(registry.weights_path("hint_refiner"))
             hint_key = _weights_key(hint_file if Path(hint_file).is_file() else None)
             self.key += f":hints={self.hints.digest()}:hint_refiner={hint_key}"
+        if self.reference is not None:
+            ref = np.ascontiguousarray(self.reference, np.uint8)
+            self.key += f":reference={hashlib.sha256(ref.tobytes()).hexdigest()[:16]}"
+            self.key += f":{ref.shape[1]}x{ref.shape[0]}"
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -136,6 +144,12 @@ class ColorizeStage:
             hints = self.hints.on_frames(shot.start, shot.end)
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
+        if pick is None and self.reference is not None:
+            # colours lent by the reference picture, then the hints laid over them
+            hint = self._reference_hint(film, shot.key_frame)
+            self._alone = False
+            self._hint = self._lay_hints(hint, hints, film) if hints is not None else hint
+            return None
         self._alone = hints is not None and pick is None
         if self._alone:
             # No pick: the hints alone colour the shot (they measure better than any sampled
@@ -175,6 +189,24 @@ class ColorizeStage:
         cbcr = np.empty((len(luma), 2, h, w), np.float32)
         cbcr[:] = np.moveaxis(up, -1, 0)
         return cbcr
+
+    def _reference_hint(self, film: Source, index: int) -> np.ndarray:
+        from panchro.engine.inference import colorize
+        from panchro.engine.inference.reference import reference_chroma
+
+        assert self.reference is not None
+        info = film.info
+        model = None
+        if Path(self._colorizer_file).is_file():
+            model = colorize.load_colorizer(self._colorizer_file, device=self.device).model
+        elif "reference: matched by luma alone (no colorizer features)" not in self.notes:
+            self.notes.append("reference: matched by luma alone (no colorizer features)")
+        return reference_chroma(
+            self._key_luma(film, index),
+            self.reference,
+            colorizer=model,
+            matrix=color.matrix_for(info.color_matrix, info.height, info.width),
+        )
 
     def _hints_alone(self, luma: np.ndarray, hints: Hints, matrix: str) -> np.ndarray:
         """Chroma (2, H, W) from the hints alone: the hint refiner over Levin when its
@@ -352,6 +384,7 @@ def build_stages(
     all_picked: bool = False,
     regrain: float = 0.0,
     hints: Hints | None = None,
+    reference: np.ndarray | None = None,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: colorize, then clean/upscale.
 
@@ -362,12 +395,19 @@ def build_stages(
     28x28 pick and says so in the summary. Cleaning/upscaling needs the
     upscaler for the scale; `regrain` (0..2) puts back that share of the source's
     measured grain at the output size. `hints` (in the film's frame pixels) steer the
-    colours of the shots they are on. ModelMissingError names any missing weights file.
+    colours of the shots they are on; a `reference` picture (RGB uint8) lends its colours to
+    the shots without a pick. ModelMissingError names any missing weights file.
     """
     stages: list[Stage] = []
     if settings.colorize:
         stages.append(
-            ColorizeStage(seed=seed, device=device, require_colorizer=not all_picked, hints=hints)
+            ColorizeStage(
+                seed=seed,
+                device=device,
+                require_colorizer=not all_picked and reference is None,
+                hints=hints,
+                reference=reference,
+            )
         )
     if settings.upscale > 1 or settings.degrain > 0:
         # The sharp enlarger has no x1 (cleaning is the film model's work).

@@ -156,6 +156,7 @@ class HintExamples(Dataset):
         return self._cache[i]
 
 
+GREY_CHROMA = 3 / 255  # no chroma beyond this anywhere: a grey picture, left out of the figure
 LOSS_FLOOR = 1e-5  # MSE of a nearly perfect picture (50 dB): below it, no more to gain
 
 
@@ -178,7 +179,9 @@ def _psnr(mse: Tensor) -> Tensor:
 
 @torch.no_grad()
 def validate(model: Refiner, dataset: Dataset, *, batch: int, device: torch.device) -> dict:
-    """Mean per-picture chroma PSNR of the model and of Levin alone, and the model's MSE."""
+    """Mean per-picture chroma PSNR of the model and of Levin alone, and the model's MSE,
+    over the pictures that have colour (as `panchro eval hints` counts them: a grey picture's
+    PSNR is near infinite for any method that leaves it grey, and would swamp the mean)."""
     was_training = model.training
     model.eval()
     sums = {"val_mse": 0.0, "val_psnr": 0.0, "levin_psnr": 0.0}
@@ -189,6 +192,10 @@ def validate(model: Refiner, dataset: Dataset, *, batch: int, device: torch.devi
             grey, base, points, target = (
                 torch.stack(t).to(device) for t in zip(*parts, strict=True)
             )
+            coloured = target.abs().amax(dim=(1, 2, 3)) > GREY_CHROMA
+            if not coloured.any():
+                continue
+            grey, base, points, target = (t[coloured] for t in (grey, base, points, target))
             pred = model(grey, base, points=points).float()
             mse = ((pred - target) ** 2).mean(dim=(1, 2, 3))
             sums["val_mse"] += float(mse.sum())

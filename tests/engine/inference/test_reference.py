@@ -1,0 +1,120 @@
+"""Colour from a reference picture: matched by what the cells look like, carried through a
+restore, measured by `panchro eval hints --reference`; bad references refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine.cli import main
+from panchro.engine.errors import BadInputError
+from panchro.engine.imaging.color import rgb_to_ycbcr
+from panchro.engine.inference.reference import load_reference, reference_chroma
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.stages import ColorizeStage
+from tests.makemedia import make_video
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+RED, BLUE = (200, 40, 40), (40, 70, 210)
+
+
+def _reference(w: int = 96, h: int = 64, flip: bool = False) -> np.ndarray:
+    """A dark red left half and a bright blue right half (mirrored with `flip`)."""
+    ref = np.empty((h, w, 3), np.uint8)
+    dark, bright = np.array(RED) * 0.6, np.minimum(255, np.array(BLUE) * 1.2)
+    ref[:, : w // 2], ref[:, w // 2 :] = (bright, dark) if flip else (dark, bright)
+    return ref
+
+
+def _grey_of(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(rgb_to_ycbcr(rgb, matrix="bt601")[..., 0], 0, 1).astype(np.float32)
+
+
+def test_cells_take_the_colour_of_the_reference_cells_that_look_like_them() -> None:
+    ref = _reference()
+    truth = rgb_to_ycbcr(ref, matrix="bt601")[..., 1:]
+    # the grey frame is the reference mirrored: places differ, looks match
+    frame = _grey_of(_reference(flip=True))
+    hint = reference_chroma(frame, ref, position_weight=0.0)
+    assert hint.shape == (2, 28, 28) and hint.dtype == np.float32
+    left, right = hint[:, :, :12].mean(axis=(1, 2)), hint[:, :, 16:].mean(axis=(1, 2))
+    assert np.abs(left - truth[0, -1]).max() < 0.05  # the frame's bright left is blue
+    assert np.abs(right - truth[0, 0]).max() < 0.05  # its dark right is red
+
+
+def test_bad_references_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="does not exist"):
+        load_reference(tmp_path / "none.jpg")
+    Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(tmp_path / "grey.png")
+    with pytest.raises(BadInputError, match="no colour to lend"):
+        load_reference(tmp_path / "grey.png")
+    (tmp_path / "text.jpg").write_text("not a picture")
+    with pytest.raises(BadInputError, match="cannot be read"):
+        load_reference(tmp_path / "text.jpg")
+    big = np.zeros((900, 1200, 3), np.uint8)
+    big[..., 0] = 200
+    Image.fromarray(big).save(tmp_path / "big.png")
+    assert load_reference(tmp_path / "big.png").shape == (384, 512, 3)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ref_models")
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    return folder
+
+
+def test_a_restore_takes_its_colours_from_the_reference(models: Path, tmp_path: Path) -> None:
+    ref = _reference()
+    film = tmp_path / "film.mkv"
+    with av.open(str(film), "w") as out:  # 6 grey frames of the reference's layout, lossless
+        s = out.add_stream("ffv1", rate=24)
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv444p"
+        grey = (_grey_of(ref) * 255 + 0.5).astype(np.uint8)
+        for _ in range(6):
+            vf = av.VideoFrame.from_ndarray(np.repeat(grey[..., None], 3, -1), format="rgb24")
+            for p in s.encode(vf):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    stage = ColorizeStage(
+        device="cpu",
+        refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+        reference=ref,
+    )
+    assert "reference=" in stage.key
+    pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", stages=[stage])
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        frames = [f.to_ndarray(format="yuv444p").astype(float) - 128 for f in c.decode(video=0)]
+    assert len(frames) == 6
+    for f in frames:
+        assert f[2][:, :40].mean() > 15 and f[1][:, 56:].mean() > 15  # red left, blue right
+
+
+def test_eval_reference_measures_the_rows(
+    models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    make_video(tmp_path / "clip.mp4", frames=42, size=(96, 64), audio=False)
+    code = main(["eval", "hints", "--reference", "--data", str(tmp_path / "clip.mp4")])
+    out = capsys.readouterr().out
+    assert code == 0
+    for row in ("grey", "sampled", "copied", "reference, luma only", "reference, mirrored"):
+        assert f"\n{row} " in out
+    rows = {line[:22].strip(): float(line[22:].split()[0]) for line in out.splitlines()
+            if line[:22].strip() in ("grey", "copied")}  # fmt: skip
+    assert rows["copied"] > rows["grey"]  # the clip's own colours beat none
+
+
+def test_cli_reference_goes_with_colorize(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    film = make_video(tmp_path / "f.mp4", frames=4, size=(64, 48), audio=False)
+    Image.fromarray(_reference()).save(tmp_path / "ref.png")
+    code = main(["restore", str(film), str(tmp_path / "o.mp4"), "--reference",
+                 str(tmp_path / "ref.png")])  # fmt: skip
+    assert code != 0 and "add --colorize" in capsys.readouterr().err
