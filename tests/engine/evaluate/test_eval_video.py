@@ -61,7 +61,9 @@ def test_eval_video_end_to_end(tmp_path: Path) -> None:
         colorizer=str(models / "colorizer.safetensors"), frames=10, per_frame=4, out=lines.append,
     )  # fmt: skip
     assert got["clips"] == 1 and clip.name in lines[0]
-    for row in ("oracle", "sampled", "per-frame"):
+    for row in ("oracle", "sampled", "per-frame", "10 hints"):
         assert np.isfinite(got[row]["chroma_psnr"]) and got[row]["frames"] > 1
+    # the key frame's hints carried through the clip: one hint for all, as steady as a pick
+    assert got["10 hints"]["flicker_ratio"] < got["per-frame"]["flicker_ratio"]
     assert got["per-frame"]["frames"] == 4
     assert any(line.startswith("oracle") for line in lines)
