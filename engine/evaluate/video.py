@@ -153,17 +153,7 @@ def eval_video(
     from panchro.engine.inference.refine import refine_chroma
     from panchro.engine.models.weights import load_model
 
-    paths: list[Path] = []
-    for d in data:
-        p = Path(d)
-        if p.is_dir():
-            paths += sorted(x for x in p.iterdir() if x.suffix.lower() in VIDEO_SUFFIXES)
-        elif p.is_file():
-            paths.append(p)
-        else:
-            raise BadInputError("does not exist", path=p)
-    if not paths:
-        raise BadInputError("no video clips found in " + ", ".join(map(str, data)))
+    paths = _clip_paths(data)
     from panchro.engine.models import registry
 
     ref_path = str(refiner or registry.weights_path("refiner"))
@@ -219,17 +209,8 @@ def eval_video(
         "colorizer": None if col is None else col.describe(),
     }
     out("")
-    out(f"{'hint':<10} {'chroma PSNR':>12} {'CIEDE2000':>10} {'flicker':>8} {'CDC':>9}")
     # "10 hints": the key frame's hints alone, carried through the clip (flicker, drift)
-    for name, got in rows.items():
-        if not got:
-            continue
-        mean = {k: float(np.nanmean([g[k] for g in got])) for k in got[0]}
-        result[name] = mean
-        out(
-            f"{name:<10} {mean['chroma_psnr']:>9.2f} dB {mean['ciede2000']:>10.2f}"
-            f" {mean['flicker_ratio']:>8.3f} {mean['cdc']:>9.5f}"
-        )
+    result.update(_table(rows, out, width=10, cdc=True))
     out(f"{'original':<10} {'':>12} {'':>10} {1.0:>8.3f} {result['original_cdc']:>9.5f}")
     return result
 
@@ -249,6 +230,7 @@ def _hinted_hint(clip: Clip, key: int, seed: int) -> np.ndarray:
 
 
 def _clip_paths(data: Sequence[str | Path]) -> list[Path]:
+    """The clips in `data` (files, or folders of them); BadInputError when there are none."""
     paths: list[Path] = []
     for d in data:
         p = Path(d)
@@ -335,17 +317,28 @@ def eval_reference(
         out(f"{clip.name}: reference frame 0, film frames {first}..{last}")
     result: dict[str, Any] = {"clips": len(rows["grey"])}
     out("")
-    out(f"{'hint':<22} {'chroma PSNR':>12} {'CIEDE2000':>10} {'flicker':>8}")
+    result.update(_table(rows, out, width=22, cdc=False))
+    return result
+
+
+def _table(
+    rows: dict[str, list[dict[str, float]]], out: Callable[[str], None], *, width: int, cdc: bool
+) -> dict[str, dict[str, float]]:
+    """Print one line of means a row (skipping empty rows); return the means by row."""
+    head = f"{'hint':<{width}} {'chroma PSNR':>12} {'CIEDE2000':>10} {'flicker':>8}"
+    out(head + (f" {'CDC':>9}" if cdc else ""))
+    means: dict[str, dict[str, float]] = {}
     for name, got in rows.items():
         if not got:
             continue
         mean = {k: float(np.nanmean([g[k] for g in got])) for k in got[0]}
-        result[name] = mean
-        out(
-            f"{name:<22} {mean['chroma_psnr']:>9.2f} dB {mean['ciede2000']:>10.2f}"
+        means[name] = mean
+        line = (
+            f"{name:<{width}} {mean['chroma_psnr']:>9.2f} dB {mean['ciede2000']:>10.2f}"
             f" {mean['flicker_ratio']:>8.3f}"
         )
-    return result
+        out(line + (f" {mean['cdc']:>9.5f}" if cdc else ""))
+    return means
 
 
 def _is_grey(clip: Clip) -> bool:

@@ -41,7 +41,7 @@ from torch.utils.data import Dataset
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import levin
-from panchro.engine.imaging.color import rgb_to_ycbcr, ycbcr_to_rgb
+from panchro.engine.imaging.color import merge_luma_chroma, rgb_to_ycbcr
 from panchro.engine.imaging.hints import Hints, Point, rasterize
 from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
@@ -208,9 +208,7 @@ def validate(model: Refiner, dataset: Dataset, *, batch: int, device: torch.devi
 
 
 def _rgb(y: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-    return ycbcr_to_rgb(
-        np.concatenate([y[..., None], chroma.transpose(1, 2, 0)], -1), matrix=MATRIX
-    )
+    return merge_luma_chroma(y, chroma.transpose(1, 2, 0), matrix=MATRIX)
 
 
 @torch.no_grad()
