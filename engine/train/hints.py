@@ -52,7 +52,6 @@ from panchro.engine.train.data import (
     ImageItem,
     TrainStream,
     collect_items,
-    describe_items,
     load_rgb,
     split_items,
 )
@@ -406,22 +405,7 @@ def train_hint_refiner(
     )  # fmt: skip
     if step >= steps:
         m = meta()
-        card = {
-            "started_from": m["started_from"],
-            "trained": True,
-            "scale": "cpu-reduced",
-            "steps": step,
-            "data": f"{describe_items(train_items)}; {len(held)} held out"
-            f" (SHA-1 of the name < {val_fraction:g})",
-            "batch": batch,
-            "size": size,
-            "lr": lr,
-            "params": model.num_params(),
-            "device": m["device"],
-            "wall_s": round(float(m["elapsed_s"]), 1),
-            "hints": f"1..{MAX_POINTS} points (log-uniform), 3x3 mean colour, Levin base",
-            "colour": f"YCbCr {MATRIX} full range",
-        }
+        card = _card(m, step, model.num_params())
         written = common.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
@@ -429,8 +413,43 @@ def train_hint_refiner(
     return result
 
 
+def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
+    return {
+        "started_from": meta.get("started_from"),
+        "trained": True,
+        "scale": "cpu-reduced",
+        "steps": step,
+        "planned_steps": meta["steps"],
+        "data": f"{meta['train_images']} training pictures from {', '.join(meta['data'])};"
+        f" {meta['heldout_images']} held out (SHA-1 of the name < {meta['val_fraction']:g})",
+        "batch": meta["batch"],
+        "size": meta["size"],
+        "lr": meta["lr"],
+        "params": params,
+        "device": meta.get("device"),
+        "wall_s": round(float(meta["elapsed_s"]), 1),
+        "hints": f"1..{MAX_POINTS} points (log-uniform), 3x3 mean colour, Levin base",
+        "colour": f"YCbCr {MATRIX} full range",
+    }
+
+
+def export_run(out: str | Path, path: str | Path, print_fn: PrintFn | None = print) -> Path:
+    """Export the best held-out weights of a run in `out` so far (one stopped early, or still
+    going) as `path`, with the card of its latest checkpoint; the last checkpoint's weights
+    when no validation has beaten step 0."""
+    say = print_fn or (lambda _line: None)
+    run = Path(out)
+    record, model, cfg = common.checkpoint_model(
+        run, RefinerConfig.from_dict, build, fmt=FORMAT, what=WHAT
+    )
+    best = common.Best.from_dict(record.get("best"))
+    card = _card(record, int(record["step"]), model.num_params())
+    return common.export_best(model, cfg, path, card=card, out=run, best=best, say=say)
+
+
 __all__ = [
     "FORMAT",
+    "export_run",
     "HintExamples",
     "HintStream",
     "hint_config",
