@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -300,6 +299,10 @@ def _plane(plane: Any, h: int, w: int) -> np.ndarray:
 def h264(x: np.ndarray, crf: int = 28, *, preset: str = "veryfast", fps: int = 24) -> np.ndarray:
     """The frames as an H.264 clip (libx264, constant quality `crf`, 4:2:0) encoded and decoded
     back in memory: blocking, ringing and the smearing of motion across frames."""
+    # PyAV only here: the rest of this module (and training on a machine without PyAV, such
+    # as the GPU kit's, with `h264=False`) must import without it
+    import av
+
     a, single = _stack(x)
     n, h, w = a.shape
     # 4:2:0 needs even sides; pad by repeating the edge and crop it off afterwards
@@ -478,7 +481,7 @@ OPS: dict[str, tuple[Callable[..., np.ndarray], bool, bool]] = {
 
 
 def plan_degradation(
-    rng: np.random.Generator, scale: int, *, bicubic_only: float = 0.2
+    rng: np.random.Generator, scale: int, *, bicubic_only: float = 0.2, h264: bool = True
 ) -> list[Step]:
     """A random chain for a window to be shrunk by `scale` (1, 2 or 4).
 
@@ -486,7 +489,8 @@ def plan_degradation(
     bicubic shrink of the super-resolution benchmarks. Otherwise, in film
     order: gate weave, optical or motion blur (in high-resolution pixels),
     the shrink (bicubic, area or bilinear), grain, noise, dirt, flicker, and
-    last the compression of a digital copy (JPEG or H.264).
+    last the compression of a digital copy (JPEG or H.264). With `h264=False` (no PyAV
+    on the machine) the H.264 share is JPEG too, drawn from the same random numbers.
     """
     if scale > 1 and rng.random() < bicubic_only:
         return [Step("downscale", {"scale": scale, "method": "bicubic"})]
@@ -536,7 +540,11 @@ def plan_degradation(
     if u < 0.45:
         plan.append(Step("jpeg", {"quality": int(rng.integers(30, 96))}))
     elif u < 0.75:
-        plan.append(Step("h264", {"crf": int(rng.integers(18, 36))}))
+        crf = int(rng.integers(18, 36))
+        if h264:
+            plan.append(Step("h264", {"crf": crf}))
+        else:  # the same share, as a JPEG of like damage (crf 18..35 -> quality 90..30)
+            plan.append(Step("jpeg", {"quality": int(round(90 - (crf - 18) * 60 / 17))}))
     if not plan:  # scale 1 needs something to clean up
         plan.append(Step("gaussian_noise", {"sigma": float(rng.uniform(0.004, 0.03))}))
     return plan
@@ -561,7 +569,12 @@ def apply_plan(
 
 
 def random_degradation(
-    window: np.ndarray, scale: int, rng: np.random.Generator, *, bicubic_only: float = 0.2
+    window: np.ndarray,
+    scale: int,
+    rng: np.random.Generator,
+    *,
+    bicubic_only: float = 0.2,
+    h264: bool = True,
 ) -> np.ndarray:
     """A window (N, H, W) of clean frames -> degraded (N, H/scale, W/scale) by a random chain.
 
@@ -571,7 +584,7 @@ def random_degradation(
     a = np.asarray(window, dtype=np.float32)
     if a.ndim != 3:
         raise ValueError(f"window must be (N, H, W), got shape {a.shape}")
-    plan = plan_degradation(rng, scale, bicubic_only=bicubic_only)
+    plan = plan_degradation(rng, scale, bicubic_only=bicubic_only, h264=h264)
     return apply_plan(a, plan, rng, keep=a.shape[0] // 2)
 
 

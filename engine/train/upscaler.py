@@ -133,8 +133,11 @@ def make_window_example(
     rng: np.random.Generator,
     *,
     bicubic_only: float = 0.2,
+    h264: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """(degraded window (frames, patch, patch), clean middle frame (1, patch*s, patch*s))."""
+    """(degraded window (frames, patch, patch), clean middle frame (1, patch*s, patch*s)).
+
+    `h264=False` degrades without PyAV (`degrade.plan_degradation`)."""
     s = config.scale
     hr = hr_window(item, frames=config.frames, size=patch * s, rng=rng)
     if rng.random() < 0.5:
@@ -144,7 +147,7 @@ def make_window_example(
     # a copy, not ascontiguousarray: a flipped length-1 axis counts as contiguous but keeps
     # its negative stride, which torch refuses (frames=1 windows)
     hr = np.array(hr, dtype=np.float32, order="C", copy=True)
-    lr = degrade.random_degradation(hr, s, rng, bicubic_only=bicubic_only)
+    lr = degrade.random_degradation(hr, s, rng, bicubic_only=bicubic_only, h264=h264)
     lr = np.rint(np.clip(lr, 0.0, 1.0) * 255.0) / 255.0  # what decoding an 8-bit film gives
     target = hr[config.frames // 2][None]
     return torch.from_numpy(lr.astype(np.float32)), torch.from_numpy(target.copy())
@@ -166,12 +169,13 @@ class WindowStream(Dataset):
         patch: int,
         seed: int = 0,
         bicubic_only: float = 0.2,
+        h264: bool = True,
     ) -> None:
         if not items:
             raise BadInputError("no training pictures (all were held out, or none were found)")
         self.items = list(items)
         self.config, self.patch, self.seed = config, patch, seed
-        self.bicubic_only = bicubic_only
+        self.bicubic_only, self.h264 = bicubic_only, h264
         self._perm_epoch, self._perm = -1, np.arange(0)
 
     def __len__(self) -> int:
@@ -187,7 +191,12 @@ class WindowStream(Dataset):
     def __getitem__(self, position: int) -> tuple[Tensor, Tensor]:
         rng = np.random.default_rng([self.seed, int(position)])
         return make_window_example(
-            self.item_at(position), self.config, self.patch, rng, bicubic_only=self.bicubic_only
+            self.item_at(position),
+            self.config,
+            self.patch,
+            rng,
+            bicubic_only=self.bicubic_only,
+            h264=self.h264,
         )
 
 
@@ -198,12 +207,18 @@ def fixed_windows(
     *,
     seed: int = 1234,
     bicubic_only: float = 0.2,
+    h264: bool = True,
 ) -> list[tuple[Tensor, Tensor]]:
     """One degraded window per item, the same every time (validation), degraded as the
     training examples are."""
     return [
         make_window_example(
-            it, config, patch, np.random.default_rng([seed, i]), bicubic_only=bicubic_only
+            it,
+            config,
+            patch,
+            np.random.default_rng([seed, i]),
+            bicubic_only=bicubic_only,
+            h264=h264,
         )
         for i, it in enumerate(items)
     ]
@@ -308,6 +323,7 @@ def train_upscaler(
     data_note: str | None = None,
     threads: int | None = None,
     init: str | Path | None = None,
+    h264: bool = True,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the upscaler for `scale` (1, 2 or 4) on the clips and pictures in `data`.
@@ -319,7 +335,8 @@ def train_upscaler(
     be continued with `resume=True`. At `steps` the model is exported to
     `export` (default out/upscaler_x{scale}.safetensors) with a card whose scale
     is `card_scale` (default "full" for the quality preset on CUDA, else
-    "cpu-reduced"). Returns a summary dict.
+    "cpu-reduced"). `h264=False` puts JPEG where the degradation would draw H.264 (a
+    machine without PyAV); the card says so. Returns a summary dict.
     """
     say = print_fn or (lambda _line: None)
     if min(steps, batch, patch, log_every, sample_every, checkpoint_every) < 1 or lr <= 0:
@@ -348,12 +365,18 @@ def train_upscaler(
 
     items = collect_items(data, video_every=video_every)
     train_items, held = split_items(items, val_fraction)
-    stream = WindowStream(train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only)
+    stream = WindowStream(
+        train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only, h264=h264
+    )
     val_windows = fixed_windows(
-        common.spread(held, val_limit), cfg, patch, bicubic_only=bicubic_only
+        common.spread(held, val_limit), cfg, patch, bicubic_only=bicubic_only, h264=h264
     )
     sample_windows = fixed_windows(
-        common.spread(held or train_items, SAMPLE_WINDOWS), cfg, patch, bicubic_only=bicubic_only
+        common.spread(held or train_items, SAMPLE_WINDOWS),
+        cfg,
+        patch,
+        bicubic_only=bicubic_only,
+        h264=h264,
     )
     description = data_note or (
         f"{describe_items(train_items)} (training windows); {len(held)} held out"
@@ -374,6 +397,7 @@ def train_upscaler(
         "weight_decay": weight_decay,
         "clip": clip,
         "bicubic_only": bicubic_only,
+        "h264": h264,
         "seed": seed,
         "val_fraction": val_fraction,
         "video_every": video_every,
@@ -533,7 +557,8 @@ def _card(
         "val_bicubic_psnr": meta.get("val_bicubic_psnr"),
         "luma": f"Y {MATRIX} full range in [0, 1]",
         "degradation": "engine/imaging/degrade.py random_degradation"
-        f" (plain bicubic in {meta['bicubic_only']:.0%})",
+        f" (plain bicubic in {meta['bicubic_only']:.0%})"
+        + ("" if meta.get("h264", True) else "; JPEG in place of H.264 (no PyAV)"),
         "heldout": f"SHA-1(name) < {meta['val_fraction']:g}",
     }
 
