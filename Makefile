@@ -14,7 +14,8 @@ BIN := $(VENV)/bin
 SAMPLE := resources/samples/bbb_bw.mp4
 OUT_DIR ?= out
 
-.PHONY: run test lint venv clean bench sample-film package package-archive selftest selftest-bundle
+.PHONY: run test lint venv clean bench sample-film package package-archive selftest selftest-bundle \
+	gpu-kit-pack gpu-kit
 
 venv: $(VENV)/.installed
 
@@ -89,6 +90,26 @@ selftest-bundle:
 package-archive:
 	tar -C dist -czf $(BUNDLE).tar.gz $(notdir $(BUNDLE))
 	@du -h $(BUNDLE).tar.gz
+
+# --- the GPU kit (README "GPU kit"; engine/train/kit.py, engine/bench/kit.py) ---
+KIT ?= kit
+GPU_PYTHON ?= python3
+KIT_PATH := /tmp/panchro-kit-path
+
+# Here: the shared training data and the wheels the GPU machine may lack, packed once into
+# $(KIT)/ (ignored: research-only data), sized so the whole transfer stays under 64 MiB.
+gpu-kit-pack: venv
+	$(BIN)/panchro train kit-pack --data ../shared/data --kit $(KIT)
+
+# There (no venv, no network): its python3, with panchro reached through a folder of links,
+# trains every model in about 9 minutes and benches them into $(OUT). KIT_ARGS=--smoke: tiny.
+gpu-kit:
+	@test -n "$(OUT)" || { echo "make gpu-kit OUT=DIR (the folder the results go to)"; exit 2; }
+	rm -rf $(KIT_PATH) && mkdir -p $(KIT_PATH)/panchro
+	ln -s $(CURDIR)/engine $(KIT_PATH)/panchro/engine
+	ln -s $(CURDIR)/resources $(KIT_PATH)/panchro/resources
+	PYTHONPATH=$(KIT_PATH)$${PYTHONPATH:+:$$PYTHONPATH} PYTHONUNBUFFERED=1 $(GPU_PYTHON) -m panchro.engine train kit \
+		--out $(OUT) --kit $(KIT) $(KIT_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist out *.egg-info

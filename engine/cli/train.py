@@ -1,8 +1,10 @@
-"""`panchro train colorizer | refiner | hints | upscaler`."""
+"""`panchro train colorizer | refiner | hints | upscaler`, and the GPU kit (`kit`, `kit-pack`,
+`kit-join`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +59,11 @@ def cmd_train_refiner(args: argparse.Namespace) -> int:
 
 
 def cmd_train_hints(args: argparse.Namespace) -> int:
-    from panchro.engine.train.hints import train_hint_refiner
+    from panchro.engine.train.hints import export_run, train_hint_refiner
 
+    if args.export_best is not None:
+        export_run(args.out, args.export_best)
+        return EXIT_OK
     train_hint_refiner(
         args.data,
         args.out,
@@ -107,6 +112,56 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         kind=args.kind,
     )
     return EXIT_OK
+
+
+def cmd_train_kit(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.kit import run_kit
+    from panchro.engine.errors import BadInputError
+
+    out = args.out or os.environ.get("OUT")  # $OUT: the device machine's output folder
+    if not out:
+        raise BadInputError("say where the kit writes: --out DIR (or set $OUT)")
+    run_kit(
+        out, kit_dir=args.kit, budget=args.budget, smoke=args.smoke, device=args.device,
+        work=args.work,
+    )  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_train_kit_pack(args: argparse.Namespace) -> int:
+    from panchro.engine.train.kit import pack_kit
+
+    cap = None if args.cap_mib is None else int(args.cap_mib * 2**20)
+    pack_kit(args.data, args.kit, cap=cap, wheels=not args.no_wheels)
+    return EXIT_OK
+
+
+def cmd_train_kit_join(args: argparse.Namespace) -> int:
+    from panchro.engine.train.kit import join_parts
+
+    for path in join_parts(args.folder):
+        print(path)
+    return EXIT_OK
+
+
+def _add_kit_parsers(tsub: Any) -> None:
+    t = tsub.add_parser("kit", help="the GPU kit: train every model in minutes, then bench")
+    t.add_argument("--out", type=Path, default=None, help="output folder (default: $OUT)")
+    t.add_argument("--kit", type=Path, default=Path("kit"), help="the packed kit (kit/)")
+    t.add_argument("--smoke", action="store_true", help="tiny sizes, any device: the same path")
+    t.add_argument("--budget", type=float, default=None, help="seconds for everything")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--work", type=Path, default=None, help="keep the run folders here")
+    t.set_defaults(func=cmd_train_kit)
+    t = tsub.add_parser("kit-pack", help="pack the training data and wheels into kit/")
+    t.add_argument("--data", type=Path, default=Path("../shared/data"), help="the data root")
+    t.add_argument("--kit", type=Path, default=Path("kit"), help="the kit folder (ignored)")
+    t.add_argument("--cap-mib", type=float, default=None, help="data cap (default: computed)")
+    t.add_argument("--no-wheels", action="store_true", help="carry no wheels")
+    t.set_defaults(func=cmd_train_kit_pack)
+    t = tsub.add_parser("kit-join", help="join weights split in parts by the kit")
+    t.add_argument("folder", type=Path, help="the folder the kit's files came back to")
+    t.set_defaults(func=cmd_train_kit_join)
 
 
 def add_parsers(sub: Any) -> None:
@@ -164,6 +219,13 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    t.add_argument(
+        "--export-best",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="no training: write the run's best held-out weights so far to FILE",
+    )
     _add_init(t)
     t.set_defaults(func=cmd_train_hints)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
@@ -201,6 +263,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
     _add_init(t)
     t.set_defaults(func=cmd_train_upscaler)
+    _add_kit_parsers(tsub)
 
 
 def _add_init(t: argparse.ArgumentParser) -> None:

@@ -1,0 +1,305 @@
+"""The GPU kit, whole: `panchro train kit --out DIR` (`make gpu-kit` on the GPU machine).
+
+One call, for the minutes a GPU is lent: install the carried wheels of what the machine
+lacks (`train.kit.install_wheels`), train each model of the plan within its share of the
+budget on the packed data (`train.kit.train_model`), write the weights as fp16 safetensors
+into the output folder, then time `bench sample` and the whole restore at 1920x1080 on the
+same device, and bundle the logs, curves and figures. `--smoke` is the same path with the
+tiny configs and sizes, on whatever device is here (the CPU in the tests).
+
+The output folder holds at most `FILES_BACK` files of at most `FILE_BACK_LIMIT` bytes (what
+the device tool hands back): the weights (a file over the limit in parts), `kit_report.json`
+(the plan, each run's figures, the benches, the notes) and `kit_logs.tar.gz` (the console,
+each run's log.jsonl, loss curves as CSV and PNG, the last sample sheet, the benches' text).
+
+Without PyAV (the GPU image has none) the restore bench cannot decode or encode a film: it
+then times the restore's stages alone (colorize from a pick + x2 upscale, synthetic frames)
+and says so; film I/O is CPU work measured by `panchro bench io` elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.train.kit import (
+    FILE_BACK_LIMIT,
+    FILES_BACK,
+    FULL_PLAN,
+    MANIFEST,
+    SMOKE_PLAN,
+    importable,
+    install_wheels,
+    pace_for,
+    split_weights,
+    to_fp16,
+    train_model,
+    write_curves,
+)
+
+FULL_BUDGET = 540.0  # seconds for everything, inside a device call of at most 600
+SMOKE_BUDGET = 75.0
+BENCH_SHARE = 0.2  # of the budget kept for the benches and the bundle
+REPORT = "kit_report.json"
+LOGS = "kit_logs.tar.gz"
+
+
+class _Console:
+    """Lines said, printed at once and kept for the log in the bundle."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.t0 = time.perf_counter()
+
+    def __call__(self, line: str) -> None:
+        stamped = f"[{time.perf_counter() - self.t0:6.1f} s] {line}"
+        self.lines.append(stamped)
+        print(stamped, flush=True)
+
+
+@contextlib.contextmanager
+def _models_dir(folder: Path | None) -> Iterator[None]:
+    """PANCHRO_MODELS_DIR set to `folder` for a while (None: left as it is)."""
+    old = os.environ.get("PANCHRO_MODELS_DIR")
+    if folder is not None:
+        os.environ["PANCHRO_MODELS_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = old
+
+
+def bench_stages(
+    width: int, height: int, *, device: str, frames: int, batch: int, say: Any = print
+) -> dict[str, Any]:
+    """Frames a second of the restore's stages alone (colorize from a pick, then x2), on
+    synthetic frames: the restore bench's model work without a film to decode or encode."""
+    import numpy as np
+    import torch
+
+    from panchro.engine.project import Pick, Settings
+    from panchro.engine.restore.batch import FrameBatch
+    from panchro.engine.restore.stages import build_stages
+    from panchro.engine.shots import Shot
+
+    rng = np.random.default_rng(0)
+    stages = build_stages(Settings(colorize=True, upscale=2), device=device, all_picked=True)
+    pick = Pick(seed=0, temperature=1.0, index=0, chroma=rng.integers(8, 24, (2, 28, 28)))
+    for stage in stages:
+        stage.begin_shot(0, Shot(0, frames + batch, 0), pick, None)  # a pick: no film read
+    ramp = np.linspace(0, 1, width, dtype=np.float32)[None, None, :]
+
+    def one(start: int) -> None:
+        y = np.clip(ramp + rng.normal(0, 0.05, (batch, height, width)), 0, 1).astype(np.float32)
+        b = FrameBatch(
+            y=y,
+            cbcr=np.zeros((batch, 2, height, width), np.float32),
+            indices=np.arange(start, start + batch),
+            pts=np.arange(start, start + batch),
+            time_base=Fraction(1, 24),
+            shot=0,
+            matrix="bt709",
+        )
+        for stage in stages:
+            b = stage.process(b)
+
+    one(0)  # warm-up: kernels, allocator, cuDNN
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync()
+    t0 = time.perf_counter()
+    done = 0
+    while done < frames:
+        one(done)
+        done += batch
+    sync()
+    seconds = time.perf_counter() - t0
+    fps = done / seconds
+    say(f"  stages only (no PyAV: no decode/encode): {done} frames {width}x{height} -> x2 in"
+        f" {seconds:.1f} s: {fps:.2f} fps")  # fmt: skip
+    return {"mode": "stages only", "frames": done, "seconds": round(seconds, 2),
+            "fps": round(fps, 2), "width": width, "height": height, "batch": batch}  # fmt: skip
+
+
+def _bench_restore(size: tuple[int, int], *, device: str, smoke: bool, av: bool, say: Any) -> dict:
+    width, height = size
+    if av:
+        from panchro.engine.bench.restore import bench_restore_models
+
+        return bench_restore_models(
+            width=width, height=height, seconds=0.5 if smoke else 2.0, device=device,
+            batch=2 if smoke else 8, out=say,
+        )  # fmt: skip
+    return bench_stages(width, height, device=device, frames=4 if smoke else 48,
+                        batch=2 if smoke else 8, say=say)  # fmt: skip
+
+
+def run_kit(
+    out: str | Path,
+    *,
+    kit_dir: str | Path = "kit",
+    budget: float | None = None,
+    smoke: bool = False,
+    device: str | None = None,
+    work: str | Path | None = None,
+    say: Any = None,
+) -> dict[str, Any]:
+    """Run the GPU kit into `out` (see the module's text) -> the report written there.
+
+    `budget` is the seconds for everything (FULL_BUDGET, or SMOKE_BUDGET with `smoke`);
+    `work` keeps the run folders (default: a temporary folder, removed). The full kit wants
+    CUDA and says so on a machine without it.
+    """
+    console = _Console()
+    say = say or console
+    t_start = time.perf_counter()
+    kit, out = Path(kit_dir), Path(out)
+    budget = budget or (SMOKE_BUDGET if smoke else FULL_BUDGET)
+    manifest_path = kit / MANIFEST
+    if not manifest_path.is_file():
+        raise BadInputError("no packed kit here: run `make gpu-kit-pack` first", path=kit)
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise OutputError("is not empty; the kit writes a fresh folder", path=out)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = stack.enter_context(tempfile.TemporaryDirectory(prefix="panchro-kit-"))
+        work = Path(work)
+        packages = install_wheels(kit, work / "site", say=say)
+
+        from panchro.engine.inference.device import resolve_device
+
+        dev = str(resolve_device(device))
+        if not smoke and not dev.startswith("cuda"):
+            raise BadInputError("the full kit trains on CUDA and none is here (--smoke: CPU)")
+        notes = [] if packages["av"] else [
+            "no PyAV: the upscalers' degradations put JPEG where they would draw H.264, and"
+            " the restore bench times the stages alone (no film decoded or encoded)"
+        ]  # fmt: skip
+        plan = SMOKE_PLAN if smoke else FULL_PLAN
+        pace = pace_for(smoke)
+        train_budget = budget * (1 - BENCH_SHARE)
+        say(f"kit on {dev}: {len(plan)} models in {train_budget:.0f} s, then the benches")
+        models_dir = work / "models"
+        models_dir.mkdir(parents=True, exist_ok=True)
+        runs, extras = [], []
+        for i, m in enumerate(plan):
+            spent = time.perf_counter() - t_start
+            rest = sum(x.share for x in plan[i:])
+            seconds = max(5.0, (train_budget - spent) * m.share / rest)
+            data = [kit / "data" / p for p in m.parts if any((kit / "data" / p).glob("*.zip"))]
+            run = work / "runs" / m.name
+            say(f"--- {m.name} ({m.trainer}, {m.config}): {seconds:.0f} s")
+            r = train_model(m, data, run, seconds, device=dev, pace=pace,
+                            h264=packages["av"], say=say)  # fmt: skip
+            whole = to_fp16(r["weights"], models_dir / f"{m.name}.safetensors",
+                            extra={"kit": {"budget_s": r["budget_s"], "smoke": smoke}})  # fmt: skip
+            shipped = [out / p.name for p in split_weights(_copy(whole, out / whole.name))]
+            r["files"] = [{"file": p.name, "bytes": p.stat().st_size} for p in shipped]
+            write_curves(run / "log.jsonl", run / "curves.csv", run / "curves.png", m.name)
+            extras += [(run / n, f"{m.name}/{n}") for n in ("log.jsonl", "curves.csv",
+                       "curves.png", "checkpoint.json")]  # fmt: skip
+            sheets = sorted((run / "samples").glob("step-*.png"))
+            extras += [(sheets[-1], f"{m.name}/{sheets[-1].name}")] if sheets else []
+            runs.append({k: r.get(k) for k in _RUN_KEYS})
+        say("--- benches")
+        benches = _benches(dev, smoke, packages["av"], models_dir, say)
+        report = {
+            "format": "panchro.gpu-kit-report.v1",
+            "smoke": smoke,
+            "device": dev,
+            "budget_s": budget,
+            "wall_s": round(time.perf_counter() - t_start, 1),
+            "packages": packages,
+            "data": {k: manifest.get(k) for k in ("made", "data_bytes", "parts")},
+            "runs": runs,
+            "benches": benches,
+            "notes": notes,
+        }
+        (work / REPORT).write_text(json.dumps(report, indent=1, default=str) + "\n")
+        (work / "console.log").write_text("\n".join(getattr(say, "lines", [])) + "\n")
+        extras += [(work / REPORT, REPORT), (work / "console.log", "console.log")]
+        with tarfile.open(out / LOGS, "w:gz") as tar:
+            for path, name in extras:
+                if path.is_file():
+                    tar.add(path, arcname=name)
+        report["wall_s"] = round(time.perf_counter() - t_start, 1)
+        (out / REPORT).write_text(json.dumps(report, indent=1, default=str) + "\n")
+    _check_out(out, say)
+    return report
+
+
+_RUN_KEYS = (
+    "name", "init", "step", "planned_steps", "stopped_early", "probe_s", "wall_s", "budget_s",
+    "val_psnr", "val_bicubic_psnr", "val_bits", "val", "loss", "files",
+)  # fmt: skip
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+def _benches(dev: str, smoke: bool, av: bool, models: Path, say: Any) -> dict[str, Any]:
+    """`bench sample` (the full-size colorizer's config, or the small one) and the restore at
+    1920x1080 (smoke: 128x72) with the shipped models and with the kit's."""
+    from panchro.engine.bench.models import bench_sample
+    from panchro.engine.train.colorizer import config_named
+
+    cfg = config_named("small" if smoke else "default")
+    sample = bench_sample(dev, (1, 4, 8), config=cfg, print_fn=say)
+    size = (128, 72) if smoke else (1920, 1080)
+    _restorable(models, say)
+    restore = {}
+    from panchro.engine.paths import resources_dir
+
+    for label, folder in (("shipped models", resources_dir() / "models"), ("kit models", models)):
+        say(f"restore bench, {label}:")
+        with _models_dir(folder):
+            restore[label] = _bench_restore(size, device=dev, smoke=smoke, av=av, say=say)
+    return {"sample": {str(k): v for k, v in sample.items()}, "restore": restore}
+
+
+def _restorable(models: Path, say: Any) -> None:
+    """A restore works on a 28x28 chroma grid: a kit colorizer or refiner of another grid (the
+    smoke's small ones) is set aside for the shipped one in the bench's models folder, and
+    that is said."""
+    from panchro.engine.models.weights import read_meta
+    from panchro.engine.paths import resources_dir
+
+    for name, key in (("colorizer", "chroma_size"), ("refiner", "hint_size")):
+        mine = models / f"{name}.safetensors"
+        if mine.is_file() and read_meta(mine)["config"].get(key) != 28:
+            mine.rename(models / f"{name}.not-28x28.safetensors")
+            _copy(resources_dir() / "models" / f"{name}.safetensors", mine)
+            say(f"the kit's {name} has no 28x28 grid: the restore bench uses the shipped one")
+
+
+def _check_out(out: Path, say: Any) -> None:
+    """Say (never hide) what the device tool would not hand back."""
+    files = [p for p in out.rglob("*") if p.is_file()]
+    if len(files) > FILES_BACK:
+        say(f"warning: {len(files)} files in {out}; the device hands back {FILES_BACK}")
+    for p in files:
+        if p.stat().st_size > FILE_BACK_LIMIT:
+            say(f"warning: {p.name} is over {FILE_BACK_LIMIT} bytes; it would not come back")
+
+
+def importable_av() -> bool:
+    """Whether PyAV is here (without importing it)."""
+    return importable("av")
+
+
+__all__ = ["FULL_BUDGET", "SMOKE_BUDGET", "bench_stages", "importable_av", "run_kit"]

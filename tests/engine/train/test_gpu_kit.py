@@ -1,0 +1,172 @@
+"""The GPU kit on the CPU: the data pack under its cap, the carried wheels installed offline,
+weights split and joined, and `make gpu-kit KIT_ARGS=--smoke` end to end without PyAV (as
+the GPU image has none): fp16 weights with cards, curves, report and logs in the folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+
+from panchro.engine.models.weights import load_model, read_meta
+from panchro.engine.train.kit import (
+    FILE_BACK_LIMIT,
+    FILES_BACK,
+    MANIFEST,
+    PackPart,
+    install_wheels,
+    join_parts,
+    pack_kit,
+    split_weights,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+PARTS = (
+    PackPart("photos", ("photos",), 128, 85, per_shard=6),
+    PackPart("frames", ("clips",), 128, 85),  # an empty folder: said, not fatal
+    PackPart("thumbs", ("thumbs",), 64, 90, per_shard=10),
+)
+
+
+def _picture(rng: np.random.Generator, w: int, h: int) -> Image.Image:
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    planes = [np.sin(x / rng.uniform(3, 9) + i) * np.cos(y / rng.uniform(3, 9)) for i in range(3)]
+    rgb = np.stack(planes, -1) * 100 + 128 + rng.normal(0, 12, (h, w, 3))
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A made-up data folder: 24 colour photos, one zip of 40 thumbnails, no clips."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    (root / "photos").mkdir()
+    (root / "clips").mkdir()
+    (root / "thumbs").mkdir()
+    for i in range(24):
+        _picture(rng, 300, 240).save(root / "photos" / f"p{i:03d}.jpg", quality=92)
+    with zipfile.ZipFile(root / "thumbs" / "shard-000.zip", "w") as zf:
+        for i in range(40):
+            buf = io.BytesIO()
+            _picture(rng, 64, 64).save(buf, format="JPEG")
+            zf.writestr(f"t{i:03d}.jpg", buf.getvalue())
+    return root
+
+
+def test_the_pack_stays_under_its_cap(data_root: Path, tmp_path: Path) -> None:
+    cap = 150_000  # less than all the pictures take: the cap must trim
+    m = pack_kit(data_root, tmp_path / "kit", cap=cap, parts=PARTS, wheels=False, say=print)
+    shards = list((tmp_path / "kit" / "data").rglob("*.zip"))
+    on_disk = sum(p.stat().st_size for p in shards)
+    assert 0 < on_disk == m["data_bytes"] <= cap
+    assert json.loads((tmp_path / "kit" / MANIFEST).read_text()) == m
+    parts = {p["name"]: p for p in m["parts"]}
+    assert parts["photos"]["images"] > 0 and parts["frames"]["note"] == "no sources"
+    dropped = sum(p.get("dropped_over_cap", 0) for p in m["parts"])
+    assert dropped > 0 and parts["photos"]["images"] + parts["thumbs"]["images"] + dropped == 64
+    assert m["transfer_bytes"] == m["tree_bytes"] + m["data_bytes"]  # no wheels asked for
+    # the default cap leaves the tree its room under the 64 MiB a device call carries
+    assert m["tree_bytes"] + 40 * 2**20 < 64 * 2**20
+
+
+def test_carried_wheels_install_offline_only_when_missing(tmp_path: Path) -> None:
+    kit = tmp_path / "kit"
+    (kit / "wheels").mkdir(parents=True)
+    name = "safetensors-0.0.1-py3-none-any.whl"  # present here: never installed over
+    with zipfile.ZipFile(kit / "wheels" / name, "w") as zf:
+        zf.writestr("x.py", "")
+    report = install_wheels(kit, tmp_path / "site", say=print)
+    assert report["missing"] == [] and report["installed"] == []
+    assert not (tmp_path / "site").exists()
+
+
+def test_weights_over_the_limit_split_and_join(tmp_path: Path) -> None:
+    from panchro.engine.models.refiner import build, refiner_config
+    from panchro.engine.models.weights import save_model
+
+    cfg = refiner_config("cpu")
+    whole = save_model(
+        build(cfg).half(), cfg, tmp_path / "refiner.safetensors",
+        card={"trained": True, "scale": "cpu-reduced", "steps": 1, "data": "test"},
+    )  # fmt: skip
+    size = whole.stat().st_size
+    parts = split_weights(whole, limit=size // 2)
+    assert len(parts) >= 2 and not whole.exists()
+    assert all(p.stat().st_size <= size // 2 for p in parts)
+    with pytest.raises(Exception, match="not a Panchro weights file"):
+        read_meta(parts[0])  # a part alone is refused, not half-loaded
+    (joined,) = join_parts(tmp_path)
+    model, _, _ = load_model(joined)
+    assert sum(p.numel() for p in model.parameters()) == build(cfg).num_params()
+
+
+BLOCK_AV = """
+import sys, importlib.abc
+class NoAv(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "av" or name.startswith("av."):
+            raise ImportError("no PyAV on this machine (as on the GPU image)")
+sys.meta_path.insert(0, NoAv())
+"""
+
+
+@pytest.mark.slow
+def test_the_smoke_kit_writes_what_the_gpu_kit_would(data_root: Path, tmp_path: Path) -> None:
+    """`make gpu-kit` itself (its python reaching panchro through links, as on the GPU machine),
+    with PyAV blocked, tiny sizes: the same files as the full kit, within 2 minutes."""
+    kit, out = tmp_path / "kit", tmp_path / "out"
+    pack_kit(data_root, kit, cap=400_000, parts=PARTS, wheels=False, say=print)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(BLOCK_AV)  # python imports it at start-up
+    env = {**os.environ, "PYTHONPATH": str(shim)}  # the Makefile keeps it after its links
+    env.pop("PANCHRO_MODELS_DIR", None)  # the kit benches the shipped models
+    cmd = ["make", "-s", "gpu-kit", f"OUT={out}", f"KIT={kit}", f"GPU_PYTHON={sys.executable}"]
+    cmd += ["KIT_ARGS=--smoke --device cpu --budget 70", f"KIT_PATH={tmp_path / 'links'}"]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "PyAV absent" in done.stdout
+
+    files = sorted(p.name for p in out.iterdir())
+    weights = ["colorizer", "refiner", "upscaler_x2", "upscaler_x4"]
+    assert files == sorted([*(f"{w}.safetensors" for w in weights), "kit_logs.tar.gz",
+                            "kit_report.json"])  # fmt: skip
+    assert len(files) <= FILES_BACK
+    for w in weights:
+        path = out / f"{w}.safetensors"
+        assert path.stat().st_size <= FILE_BACK_LIMIT
+        with safe_open(str(path), framework="pt") as f:
+            assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float16}  # noqa: SIM118
+        card = read_meta(path, expect=w)["card"]
+        assert card["trained"] is True and card["dtype"] == "float16" and card["steps"] > 0
+        assert card["kit"]["smoke"] is True
+        load_model(path)  # fp16 on disk loads into the float32 network
+    assert (
+        "JPEG in place of H.264"
+        in read_meta(out / "upscaler_x2.safetensors")["card"]["degradation"]
+    )
+
+    report = json.loads((out / "kit_report.json").read_text())
+    assert report["packages"]["av"] is False and report["notes"]
+    assert report["benches"]["restore"]["kit models"]["mode"] == "stages only"
+    assert report["benches"]["restore"]["kit models"]["fps"] > 0
+    assert set(report["benches"]["sample"]["cpu"]) == {"1", "4", "8"}
+    with tarfile.open(out / "kit_logs.tar.gz") as tar:
+        names = set(tar.getnames())
+        for w in weights:
+            assert {f"{w}/log.jsonl", f"{w}/curves.csv", f"{w}/curves.png"} <= names
+            rows = tar.extractfile(f"{w}/curves.csv").read().decode().splitlines()  # type: ignore[union-attr]
+            assert rows[0].startswith("step,") and len(rows) > 2
+    assert {"console.log", "kit_report.json"} <= names
+    assert report["wall_s"] < 120
