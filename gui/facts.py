@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -222,6 +223,7 @@ class ShotPanel(QGroupBox):
     """The shot under the playhead: where it starts and ends, and its key frame."""
 
     keyFrameRequested = Signal(int)
+    hintsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Shot", parent)
@@ -233,14 +235,23 @@ class ShotPanel(QGroupBox):
         self.key_button.setToolTip("The frame the colour modes are sampled from")
         self.key_button.setEnabled(False)
         self.key_button.clicked.connect(lambda: self.keyFrameRequested.emit(self._key))
+        self.hints_button = QPushButton("Colour hints…")
+        self.hints_button.setToolTip("Put colours on the key frame with points and strokes (H)")
+        self.hints_button.setEnabled(False)
+        self.hints_button.clicked.connect(self.hintsRequested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.key_button)
+        buttons.addWidget(self.hints_button)
+        buttons.addStretch(1)
         layout.addWidget(self.text)
-        layout.addWidget(self.key_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(buttons)
         self._key = 0
 
     def show_shot(self, n: int | None, count: int, shot: dict[str, Any] | None, fps: float) -> None:
         if n is None or shot is None:
             self.text.setText("No shots yet." if count == 0 else "–")
             self.key_button.setEnabled(False)
+            self.hints_button.setEnabled(False)
             return
         start, end = int(shot["start"]), int(shot["end"])
         self._key = int(shot.get("key_frame", start))
@@ -252,6 +263,7 @@ class ShotPanel(QGroupBox):
             f"Key frame {self._key + 1}"
         )
         self.key_button.setEnabled(True)
+        self.hints_button.setEnabled(True)
 
 
 def describe_models(models: dict[str, Any]) -> tuple[str, str]:

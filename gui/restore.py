@@ -5,13 +5,15 @@ preview renders and exports; docs/protocol.md); nothing here talks to the engine
 The compare view shows one frame as the engine restored it beside the frame as
 decoded, split by a line the person drags, or the luma difference (black where
 the film's own luma is untouched, which is everywhere when only colour changed).
+An `overlay` (the window's colour hint tools) may draw over the frame and take the
+mouse and some keys first; without one, the view is as it always was.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -235,7 +237,16 @@ class CompareView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.canvas, 1)
+        self._layout = layout
         self.data: dict[str, Any] = {}
+        # Draws over the frame and takes the mouse and keys first when it wants them:
+        # `paint(painter, rect)`, `press/move/release(event, rect) -> bool`,
+        # `wants_key(event) -> bool`, `key(event) -> bool` (the window's HintEditor).
+        self.overlay: Any = None
+
+    def set_tools(self, tools: QWidget) -> None:
+        """A bar of tools (the window's colour hint tools) between the header and the frame."""
+        self._layout.insertWidget(1, tools)
 
     def show_result(self, pixmaps: dict[str, QPixmap], data: dict[str, Any], title: str) -> None:
         self.canvas.before = pixmaps.get("before")
@@ -267,7 +278,21 @@ class CompareView(QWidget):
         ("Esc", "Back to the film"),
     )
 
+    def event(self, event: QEvent) -> bool:
+        # Keys the overlay uses (arrows for its cursor, Page Up/Down) would otherwise go to
+        # the window's shortcuts (previous frame, previous shot).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.overlay is not None
+            and self.overlay.wants_key(event)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self.overlay is not None and self.overlay.key(event):
+            return
         key = event.key()
         if key == Qt.Key.Key_Escape:
             self.closed.emit()
@@ -310,12 +335,26 @@ class _SplitCanvas(QWidget):
         if r.width() > 0:
             self.set_split((event.position().x() - r.x()) / r.width())
 
+    def _overlay(self) -> Any:
+        return self.view.overlay if not self.image_rect().isEmpty() else None
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        overlay = self._overlay()
+        if overlay is not None and overlay.press(event, self.image_rect()):
+            return
         self._drag(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        overlay = self._overlay()
+        if overlay is not None and overlay.move(event, self.image_rect()):
+            return
         if event.buttons() & Qt.MouseButton.LeftButton:
             self._drag(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        overlay = self._overlay()
+        if overlay is not None:
+            overlay.release(event, self.image_rect())
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
@@ -328,7 +367,12 @@ class _SplitCanvas(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if self.view.showing_diff and self.diff is not None:
             p.drawPixmap(r, self.diff)
-            return
+        else:
+            self._paint_split(p, r)
+        if self.view.overlay is not None:
+            self.view.overlay.paint(p, r)
+
+    def _paint_split(self, p: QPainter, r: QRect) -> None:
         if self.after is not None:
             p.drawPixmap(r, self.after)
         cut = round(r.width() * self.split)

@@ -58,6 +58,9 @@ class ColourPicks(QObject):
         else:
             index = win.current
         opts = {k: v for k, v in self.colour.options().items() if v is not None}
+        hints = win.hint_editor.hints_json()
+        if hints is not None:
+            opts["hints"] = hints  # the engine keeps those on this frame in every mode
         self._sample_shot = shot
         self._sample_req = self.engine.request(
             Request.SAMPLE_KEYFRAME,
@@ -69,7 +72,9 @@ class ColourPicks(QObject):
             **opts,
         )
         self.colour.set_busy(True)
-        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}…")
+        on_frame = sum(1 for h in win.hint_editor.store.hints if h.frame == index)
+        keeping = f", keeping its {on_frame} hint(s)" if on_frame else ""
+        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}{keeping}…")
 
     def _on_sample_progress(self, event: dict[str, Any]) -> None:
         self.colour.set_busy(True, int(event.get("done") or 0), int(event.get("total") or 0))

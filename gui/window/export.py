@@ -53,7 +53,8 @@ class Exporter(QObject):
             self.restore_panel.end_job("")
 
     def restoration(self) -> dict[str, Any]:
-        """Settings, shots and picks as `preview` and `render` take them (docs/protocol.md)."""
+        """Settings, shots, picks and colour hints as `preview` and `render` take them
+        (docs/protocol.md)."""
         s = self.restore_panel.settings()
         params: dict[str, Any] = {
             "colorize": s["colorize"],
@@ -68,10 +69,13 @@ class Exporter(QObject):
                  "key_frame": int(x.get("key_frame", x["start"]))}
                 for x in shots
             ]  # fmt: skip
-            params["picks"] = [self._engine_pick(int(x["start"])) for x in shots]
+            params["picks"] = [self.engine_pick(int(x["start"])) for x in shots]
+        if (hints := self.win.hint_editor.hints_json()) is not None:
+            params["hints"] = hints  # the engine uses them when it colours
         return params
 
-    def _engine_pick(self, start: int) -> dict[str, Any] | None:
+    def engine_pick(self, start: int) -> dict[str, Any] | None:
+        """The pick of the shot starting at `start`, as requests carry it (or None)."""
         pick = self.win.picks.get(start)
         if pick is None:
             return None

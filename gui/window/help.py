@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from panchro.engine import __version__
 from panchro.gui.colour_modes import CandidatesView
 from panchro.gui.engine_process import self_test_command
+from panchro.gui.hints import KEYS as HINT_KEYS
 from panchro.gui.restore import CompareView
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Help(QObject):
         for title, keys in (
             ("In the colour modes", CandidatesView.KEYS),
             ("In compare", CompareView.KEYS),
+            ("In compare, with a hint tool", HINT_KEYS),
         ):
             rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
             rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for k, t in keys]

@@ -47,6 +47,7 @@ from panchro.gui.engine_process import (
     describe_device,
 )
 from panchro.gui.facts import FactsPanel, ShotPanel, describe_models
+from panchro.gui.hints import HintsBar
 from panchro.gui.restore import CompareView, RestorePanel
 from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
 from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
@@ -54,6 +55,7 @@ from panchro.gui.window import APP_NAME, on_triggered
 from panchro.gui.window.colour import ColourPicks
 from panchro.gui.window.export import Exporter
 from panchro.gui.window.help import Help
+from panchro.gui.window.hints import HintEditor
 from panchro.gui.window.player import Player
 from panchro.gui.window.projects import Projects
 from panchro.gui.window.shots import ShotList
@@ -130,7 +132,8 @@ class MainWindow(QMainWindow):
     """Panchro's window. `settled` fires once an opened film shows a frame and all its
     shots with thumbnails (or the shots failed): the point where a screenshot says it all.
 
-    Its controllers: `player`, `shot_list`, `colour_picks`, `exporter`, `projects`, `help`.
+    Its controllers: `player`, `shot_list`, `colour_picks`, `hint_editor`, `exporter`,
+    `projects`, `help`.
     """
 
     settled = Signal()
@@ -169,13 +172,14 @@ class MainWindow(QMainWindow):
         self.sampled: dict[int, Sampled] = {}
         self.picks: dict[int, Pick] = {}
         self.project_path: str | None = None
-        self.dirty = False  # picks or settings changed since the project was saved
+        self.dirty = False  # picks, hints or settings changed since the project was saved
         self.confirm_discard = True  # ask before unsaved picks are lost (tests turn it off)
 
         self._build_ui()
         self.player = Player(self)
         self.shot_list = ShotList(self)
         self.colour_picks = ColourPicks(self)
+        self.hint_editor = HintEditor(self)  # the film's colour hints live in its store
         self.exporter = Exporter(self)
         self.projects = Projects(self)
         self.help = Help(self)
@@ -209,6 +213,8 @@ class MainWindow(QMainWindow):
         self.stage.addWidget(self.view)
         self.stage.addWidget(self.candidates)
         self.compare = CompareView()
+        self.hints_panel = HintsBar()  # the colour hint tools, above the frame in compare
+        self.compare.set_tools(self.hints_panel)
         self.stage.addWidget(self.compare)
         left.addWidget(self.message_bar)
         left.addWidget(self.stage, 1)
@@ -289,6 +295,7 @@ class MainWindow(QMainWindow):
         self.timeline.play.clicked.connect(player.toggle_play)
         self.strip.shotClicked.connect(shots.go_to_shot)
         self.shot_panel.keyFrameRequested.connect(player.seek)
+        self.shot_panel.hintsRequested.connect(self.hint_editor.edit)
         self.colour.sampleRequested.connect(colour.sample_colour_modes)
         self.colour.showRequested.connect(colour.show_candidates)
         self.colour.applyForwardRequested.connect(colour.apply_pick_forward)
@@ -302,6 +309,7 @@ class MainWindow(QMainWindow):
         self.restore_panel.cancelRequested.connect(exporter.cancel_job)
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
         self.picksChanged.connect(projects.mark_dirty)
+        self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 
     def _build_actions(self) -> None:
         player, shots, colour = self.player, self.shot_list, self.colour_picks
@@ -360,6 +368,8 @@ class MainWindow(QMainWindow):
         action("Show colour &modes", "M", colour.show_candidates, colour_menu)
         action("Back to the &film", None, player.show_film, colour_menu)
         action("&Compare before | after", "V", exporter.compare_frame, colour_menu)
+        colour_menu.addSeparator()
+        self.hint_editor.build_actions(colour_menu, action)
 
         view = self.menuBar().addMenu("&View")
         theme_menu = view.addMenu("&Theme")

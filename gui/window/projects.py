@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.colour_modes import Pick
 from panchro.gui.facts import truncation_warning
+from panchro.gui.hints import hints_from_json
 from panchro.gui.window import APP_NAME, on_triggered
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ class Projects(QObject):
     """Owns what is open: the Open dialogs and File > Open recent, opening a film in the
     engine (the facts panel, the timeline's range, the cut-short warnings) and forgetting
     the one before with every request about it, reopening it after an engine restart,
-    saving and loading projects (their shots, picks and settings, an export to resume),
+    saving and loading projects (their shots, picks, colour hints and settings, an export
+    to resume),
     and the window title with its unsaved mark (`dirty`)."""
 
     RECENT_MAX = 10
@@ -165,6 +167,7 @@ class Projects(QObject):
         win.shot_list.thumbs.clear()
         win.sampled.clear()
         win.picks.clear()
+        win.hint_editor.reset([])
         win.dirty = False
         win.player.show_film()
         win.colour_picks.show_pick()
@@ -209,6 +212,7 @@ class Projects(QObject):
         self._open_req = None
         win.player.forget_requests()
         win.colour_picks.forget_requests()
+        win.hint_editor.forget_requests()
         win.exporter.forget_requests(cancel=close_in_engine)
         win.shot_list.forget_requests()
         win.film = None
@@ -287,14 +291,15 @@ class Projects(QObject):
         win.setWindowTitle(f"{APP_NAME} — {name}{mark}" if name else APP_NAME)
 
     def maybe_keep_changes(self) -> bool:
-        """Ask before unsaved picks are lost; False when the person chose to stay."""
+        """Ask before unsaved picks or hints are lost; False when the person chose to stay."""
         win = self.win
-        if not win.dirty or not win.picks or not win.confirm_discard:
+        if not win.dirty or not (win.picks or len(win.hint_editor.store)) or \
+                not win.confirm_discard:  # fmt: skip
             return True
         answer = QMessageBox.question(
             win,
             "Unsaved changes",
-            "The colour picks of this film are not saved in a project. Save them first?",
+            "This film's colour picks and hints are not saved in a project. Save them first?",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -337,6 +342,7 @@ class Projects(QObject):
             shots=params.get("shots", []),
             picks=params.get("picks", []),
             settings=settings,
+            hints=params.get("hints"),
         )
 
     def _on_project_saved(self, msg: Message, path: str) -> None:
@@ -389,6 +395,12 @@ class Projects(QObject):
         ]
         settings = data.get("settings") or {}
         self.restore_panel.set_settings(settings)
+        try:
+            hints = hints_from_json(data["hints"]) if data.get("hints") else []
+        except ValueError as err:  # the engine checked them; this is a bug, said not hidden
+            hints = []
+            self.message_bar.show_message(f"The project's colour hints were not read: {err}")
+        win.hint_editor.reset(hints)
         if not shots:
             win.shot_list.request_shots()
             return

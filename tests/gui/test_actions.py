@@ -14,8 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QToolBar
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QFileDialog,
+    QInputDialog,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+)
 
 from panchro.engine.paths import settings_file
 
@@ -77,6 +84,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     monkeypatch.setattr(
         help_menu, "self_test_command", lambda: (sys.executable, ["-c", "print('all good')"])
     )
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor(1, 2, 3))
 
     def wait_frame(index: int) -> None:
         qtbot.waitUntil(lambda: win.player.displayed == index, timeout=WAIT_MS)
@@ -199,6 +207,62 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         qtbot.waitUntil(lambda: win.exporter._compare_req is None, timeout=WAIT_MS)
         win.player.show_film()
 
+    editor = win.hint_editor
+
+    def edits_hints(a: QAction) -> None:
+        win.confirm_discard = False  # the hints placed below are not saved
+        at(20)
+        with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+            a.trigger()
+        key = int(win.shots[win.shot_list.shot_at(20)]["key_frame"])
+        assert win.stage.currentWidget() is win.compare and editor.active
+        assert editor.frame == key == win.current
+
+    def takes_tool(name: str) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            a.trigger()
+            assert editor.tool == name and a.isChecked()
+            a.trigger()  # again: put down
+            assert editor.tool == "" and not a.isChecked()
+
+        return check
+
+    def chooses_colour(a: QAction) -> None:
+        a.trigger()
+        assert editor.rgb == (1, 2, 3) and editor.recent[0] == (1, 2, 3)
+
+    def brush(wider: bool) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            before = editor.brush_width
+            a.trigger()
+            assert (editor.brush_width > before) if wider else (editor.brush_width < before)
+
+        return check
+
+    def undoes(a: QAction) -> None:
+        from panchro.gui.hints import AddHint, Hint
+
+        editor.undo.push(AddHint(editor.store, Hint(editor.frame, ((5.0, 5.0),), (9, 9, 9))))
+        assert len(editor.store) == 1
+        a.trigger()
+        assert len(editor.store) == 0
+
+    def redoes(a: QAction) -> None:
+        a.trigger()
+        assert len(editor.store) == 1
+
+    def toggles_markers(a: QAction) -> None:
+        a.trigger()
+        assert not editor.show_markers and not win.hints_panel.markers.isChecked()
+        a.trigger()
+        assert editor.show_markers
+
+    def clears_shot(a: QAction) -> None:
+        assert len(editor.store) == 1
+        a.trigger()
+        assert len(editor.store) == 0 and editor.undo.canUndo()
+        win.player.show_film()
+
     def themes(name: str) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
             a.trigger()
@@ -257,6 +321,18 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Show colour modes": says("No colour modes drawn"),
         "Back to the film": back_to_film,
         "Compare before | after": compares,
+        "Edit hints on the key frame": edits_hints,
+        "Point tool": takes_tool("point"),
+        "Brush tool": takes_tool("brush"),
+        "Erase tool": takes_tool("erase"),
+        "Eyedropper": takes_tool("pick"),
+        "Choose hint colour…": chooses_colour,
+        "Wider brush": brush(wider=True),
+        "Narrower brush": brush(wider=False),
+        "Undo hint": undoes,
+        "Redo hint": redoes,
+        "Show hint markers": toggles_markers,
+        "Clear this shot's hints": clears_shot,
         "Light": themes("light"),
         "Dark": themes("dark"),
         "Follow the system": themes("system"),
