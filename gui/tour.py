@@ -5,7 +5,10 @@
 
 Drives the real window and engine on the sample film (or a film given with --film):
 the film open with its shots, K colour modes of the key frame, one picked, the compare
-view (before | after), and an export in progress. Each PNG is the window as drawn.
+view (before | after), colour hints placed with the point and brush tools over the pick
+(`hints.png`; each preview's seconds from the edit are printed), and an export in
+progress. Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png`
+scaled to 1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from panchro.engine.paths import sample_film
@@ -24,6 +28,16 @@ from panchro.gui.theme import THEMES, apply_theme
 from panchro.gui.window.main_window import MainWindow
 
 WAIT_MS = 300_000
+
+# Hints for the sample film's key frame, as a person would give them: (tool, places as
+# fractions of the picture, sRGB). The sky, the grass, the tree, the bunny's fur.
+SAMPLE_HINTS = (
+    ("brush", ((0.66, 0.07), (0.8, 0.05), (0.97, 0.1)), (120, 170, 235)),
+    ("point", ((0.12, 0.88),), (70, 135, 45)),
+    ("point", ((0.62, 0.92),), (95, 150, 50)),
+    ("point", ((0.78, 0.32),), (35, 75, 35)),
+    ("point", ((0.33, 0.55),), (200, 196, 188)),
+)
 
 
 def _wait(app: QApplication, done: Callable[[], bool], timeout_ms: int = WAIT_MS) -> None:
@@ -103,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         win.compare.canvas.set_split(0.5)
         shoot("compare.png")
         win.player.show_film()
+        _hints(app, win, key)
+        shoot("hints.png")
+        win.player.show_film()
 
         with tempfile.TemporaryDirectory() as tmp:
             progressed = []
@@ -121,6 +138,39 @@ def main(argv: list[str] | None = None) -> int:
     win.engine.shutdown()
     win.close()
     return 0
+
+
+def _hints(app: QApplication, win: MainWindow, key: int) -> None:
+    """Colour hints over the pick on the key frame, placed with the mouse as a person
+    would; prints the seconds from each edit to its preview in the view."""
+    editor = win.hint_editor
+    win.player.seek(key)
+    shown: list[float] = []
+    editor.previewShown.connect(shown.append)
+    editor.edit()
+    _wait(app, lambda: bool(shown))
+    canvas = win.compare.canvas
+    for tool, places, rgb in SAMPLE_HINTS:
+        editor.set_tool(tool)
+        editor.use_colour(rgb)
+        r = canvas.image_rect()
+        at = [QPoint(r.x() + round(u * r.width()), r.y() + round(v * r.height()))
+              for u, v in places]  # fmt: skip
+        shown.clear()
+        if tool == "brush":
+            editor._set_width(max(4, round(0.04 * int(win.info.get("height", 480)))))
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at[0])
+            for a, b in zip(at, at[1:], strict=False):
+                for k in range(1, 9):
+                    QTest.mouseMove(canvas, a + (b - a) * (k / 8))
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at[-1])
+        else:
+            QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=at[0])
+        _wait(app, lambda: bool(shown) and shown[-1] >= 0)
+    editor.set_tool("point")
+    canvas.set_split(0.3)
+    seconds = ", ".join(f"{s:.2f}" for s in editor.latencies)
+    print(f"hint previews, seconds from the edit to the picture: {seconds}", flush=True)
 
 
 if __name__ == "__main__":
