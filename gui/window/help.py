@@ -52,7 +52,7 @@ class Help(QObject):
         for title, keys in (
             ("In the colour modes", CandidatesView.KEYS),
             ("In compare", CompareView.KEYS),
-            ("In compare, with a hint tool", HINT_KEYS),
+            ("In compare, editing colour hints", HINT_KEYS),
         ):
             rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
             rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for k, t in keys]

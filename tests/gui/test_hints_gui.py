@@ -199,6 +199,8 @@ def test_the_keyboard_places_hints_and_moves_between_shots(qtbot, window, film) 
     key2 = int(win.shots[2]["key_frame"])
     assert editor.frame == key2 and editor.tool == "point"
     assert win.stage.currentWidget() is win.compare
+    # (no models here: that shot, without hints or a pick, shows its frame as decoded)
+    qtbot.waitUntil(lambda: win.compare.canvas.after is not None, timeout=WAIT_MS)
 
     # The eyedropper takes the colour shown under it, then gives back the point tool.
     qtbot.keyClick(win, Qt.Key.Key_I)
@@ -295,6 +297,8 @@ def test_an_untrained_model_is_said_over_the_hinted_frame(qtbot, coloured_window
     assert asked["hints"] == hints_json(win.hint_editor.store.hints)
     # A pick made: the hints are laid over it in the next preview.
     win.colour_picks.pick_candidate(0)
+    win.player.show_film()
     with qtbot.waitSignal(win.hint_editor.previewShown, timeout=WAIT_MS):
-        win.hint_editor.edit()
+        qtbot.mouseClick(win.shot_panel.hints_button, Qt.MouseButton.LeftButton)
+    assert win.stage.currentWidget() is win.compare and win.hint_editor.active
     assert "pick" in _last_hint_preview(sent) and win.compare.data["alone"] is False
