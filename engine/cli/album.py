@@ -143,6 +143,9 @@ def cmd_restore_album(
     given = [flag for name, flag in film_only if getattr(args, name, None) not in (None, False)]
     if getattr(args, "hints", None) is not None:
         given.append("--hints")  # colour hints belong to one picture; an album has many
+    if getattr(args, "reference", None) is not None:
+        # not yet carried into the album's stages: refused rather than silently ignored
+        given.append("--reference")
     if given:
         raise BadInputError(
             f"{', '.join(given)}: not for an album (each picture keeps its own format and "

@@ -128,6 +128,8 @@ def test_a_folder_of_frames_stays_a_film(
         (["--codec", "prores"], "--codec: not for an album"),
         (["--project", "x.panchro"], "--project: not for an album"),
         (["--film"], "--film reads one input"),
+        (["--colorize", "--hints", "h.json"], "--hints: not for an album"),
+        (["--colorize", "--reference", "r.jpg"], "--reference: not for an album"),
     ],
 )
 def test_album_refusals(
