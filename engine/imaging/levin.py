@@ -8,7 +8,8 @@ from the luma's variance in the 3 x 3 window (as the authors' code does: 0.6 x
 the variance, at least what gives the most different neighbour a weight of
 0.01, at least 2e-6), and each hinted pixel is held at its hint. That is one
 sparse linear system, the same matrix for Cb and Cr, solved here with SciPy's
-sparse LU (SuperLU) once for both channels. Colour then spreads freely over
+sparse LU (SuperLU) once for both channels, with the unknowns in nested-dissection
+order (`grid_order`). Colour then spreads freely over
 smooth luma and stops where the luma has an edge.
 
 `decay` > 0 adds a pull towards zero at every free pixel (the system becomes
@@ -24,12 +25,39 @@ luma (`inference.hinting`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 _OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 _MIN_SIGMA2 = 2e-6
+_LEAF = 3  # pieces this small are not cut again (measured: 3 solves fastest of 3..32)
+
+
+@lru_cache(maxsize=8)
+def grid_order(h: int, w: int) -> np.ndarray:
+    """The pixels of an (h, w) grid in nested-dissection order: each piece is cut in two by
+    a line of pixels across its longer side, the two halves come first (recursively),
+    the line last. A line of pixels separates the halves for the 8-neighbour stencil, so
+    the LU factors fill in only along the lines. SuperLU's own orderings (COLAMD, MMD) do
+    not know the grid: on a 285 x 160 frame they fill 6.4 M entries and factor in 0.36 s;
+    this order 3.4 M and 0.16 s, with the same answer to 1e-13."""
+    index = np.arange(h * w).reshape(h, w)
+    parts: list[np.ndarray] = []
+    pieces = [(0, h, 0, w, False)]  # (rows, cols, done): a stack, so the recursion is flat
+    while pieces:
+        r0, r1, c0, c1, line = pieces.pop()
+        if line or (r1 - r0) * (c1 - c0) <= _LEAF * _LEAF or min(r1 - r0, c1 - c0) <= 2:
+            parts.append(index[r0:r1, c0:c1].ravel())
+        elif c1 - c0 >= r1 - r0:
+            m = (c0 + c1) // 2  # popped last-first: first half, second half, then the line
+            pieces += [(r0, r1, m, m + 1, True), (r0, r1, m + 1, c1, False), (r0, r1, c0, m, False)]
+        else:
+            m = (r0 + r1) // 2
+            pieces += [(m, m + 1, c0, c1, True), (m + 1, r1, c0, c1, False), (r0, m, c0, c1, False)]
+    return np.concatenate(parts)
 
 
 def affinity(luma: np.ndarray) -> sp.csr_matrix:
@@ -99,8 +127,19 @@ def propagate(
     a = sp.diags(np.where(free, 1.0 + decay, 1.0)) - keep_rows @ weights
     b = np.zeros((n, 2))
     b[~free] = t.reshape(2, n).T[~free]
-    solved = splu(a.tocsc()).solve(b)
+    order = grid_order(h, w)
+    # With a hint the matrix is a nonsingular M-matrix (diagonal >= the sum of each row's
+    # other entries), which Gaussian elimination needs no pivoting for: keeping the
+    # diagonal as pivot keeps the nested-dissection order and its small fill.
+    lu = splu(
+        a[order][:, order].tocsc(),
+        permc_spec="NATURAL",
+        diag_pivot_thresh=0.0,
+        options={"SymmetricMode": True},
+    )
+    solved = np.empty_like(b)
+    solved[order] = lu.solve(b[order])
     return np.ascontiguousarray(solved.T.reshape(2, h, w), dtype=np.float32)
 
 
-__all__ = ["affinity", "propagate"]
+__all__ = ["affinity", "grid_order", "propagate"]
