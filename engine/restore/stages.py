@@ -27,7 +27,10 @@ Colorize, per shot:
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +49,16 @@ if TYPE_CHECKING:
     from panchro.engine.project import Settings
 
 HINT_SIZE = 28  # the shot's chroma hint without a refiner (the colorizer's chroma size)
+# Key-frame results kept by the colour stage (its inputs are their key): a person placing
+# hints one by one asks for the same key frame's luma and the same pick's chroma at every
+# edit, and the hint previews must come back within a second (issue 18).
+KEEP_KEY_RESULTS = 8
 AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
+
+
+def _digest(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a)
+    return hashlib.sha256(a.tobytes() + str((a.dtype, a.shape)).encode()).hexdigest()[:24]
 
 
 def auto_seed(base: int, shot_start: int) -> int:
@@ -91,6 +103,7 @@ class ColorizeStage:
         self._exact: Hints | None = None  # a one-frame shot's hints, applied at full size
         self._alone = False  # the shot is coloured by its hints alone (it has no pick)
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
+        self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
         if ref.is_file():
             from panchro.engine.models.weights import load_model
@@ -166,7 +179,38 @@ class ColorizeStage:
         self._hint = hint
         return made
 
+    def _keep(self, key: tuple[Any, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
+        """`make()`, or what it gave before for the same `key` (a few are kept, newest last).
+        Every key holds all that the result depends on, so a kept result is the same array
+        a new one would be. Kept arrays are shared: the callers only read them."""
+        found = self._kept.get(key)
+        if found is None:
+            found = make()
+            self._kept[key] = found
+            while len(self._kept) > KEEP_KEY_RESULTS:
+                self._kept.popitem(last=False)
+        self._kept.move_to_end(key)
+        return found
+
+    @staticmethod
+    def _frame_key(film: Source, index: int) -> tuple[Any, ...]:
+        """What a frame of `film` is: its file as it is now (a file changed on disk is another
+        film), its size and the index."""
+        info = film.info
+        try:
+            st = Path(info.path).stat()
+            stamp: tuple[Any, ...] = (st.st_size, st.st_mtime_ns)
+        except OSError:  # a folder of stills or a vanished file: never kept
+            stamp = (object(),)
+        return (str(info.path), *stamp, info.width, info.height, info.frame_count, index)
+
     def _key_luma(self, film: Source, index: int) -> np.ndarray:
+        return self._keep(
+            ("luma", *self._frame_key(film, index)), lambda: self._read_luma(film, index)
+        )
+
+    @staticmethod
+    def _read_luma(film: Source, index: int) -> np.ndarray:
         from panchro.engine import media
         from panchro.engine.inference import colorize
 
@@ -189,6 +233,10 @@ class ColorizeStage:
         cbcr = np.empty((len(luma), 2, h, w), np.float32)
         cbcr[:] = np.moveaxis(up, -1, 0)
         return cbcr
+
+    def _base(self, luma: np.ndarray, hint: np.ndarray) -> np.ndarray:
+        """(H, W) luma + (2, h, w) hint -> the (2, H, W) chroma the hint gives that frame."""
+        return self._chroma(luma[None], hint)[0]
 
     def _reference_hint(self, film: Source, index: int) -> np.ndarray:
         from panchro.engine.inference import colorize
@@ -234,15 +282,22 @@ class ColorizeStage:
         info = film.info
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
         size = self._refiner.config.hint_size if self._refiner is not None else HINT_SIZE
+        model = self._hint_model() if hint is None else None
         for frame in hints.frames():
             luma = self._key_luma(film, frame)
             shape = (luma.shape[1], luma.shape[0])
             on_frame = hints.on_frames(frame, frame + 1).scaled((info.width, info.height), shape)
+            where = self._frame_key(film, frame)
             if hint is None:
-                fixed = self._hints_alone(luma, on_frame, matrix)
+                made = ("alone", *where, on_frame.digest(), id(model))
+                fixed = self._keep(made, partial(self._hints_alone, luma, on_frame, matrix))
             else:
-                base = self._chroma(luma[None], hint)[0]
-                fixed = hinted_chroma(luma, on_frame, matrix=matrix, base=base)
+                laid = _digest(hint)
+                base = self._keep(("base", *where, laid), partial(self._base, luma, hint))
+                made = ("over", *where, laid, on_frame.digest())
+                fixed = self._keep(
+                    made, partial(hinted_chroma, luma, on_frame, matrix=matrix, base=base)
+                )
             hint = chroma_at_hint_size(fixed, size)
         assert hint is not None
         return hint

@@ -210,3 +210,36 @@ def test_cli_hints_go_with_colorize_live_in_the_project_and_are_checked(
     )  # fmt: skip
     assert code == 0, err
     assert all(np.array_equal(x, y) for x, y in zip(_planes(out), _planes(out2), strict=True))
+
+
+def test_a_stage_kept_across_hint_edits_answers_as_a_new_one_would(
+    models: Path, film: Path, tmp_path: Path
+) -> None:
+    """The hint previews keep one colour stage and reuse its key-frame results; every answer
+    must still be what a stage built for that request gives, whatever came before it."""
+    shot = Shot(0, 12, 6)
+    bins = np.full((2, 28, 28), 16, np.uint8)
+    bins[0] = 22
+    blue = Pick(seed=1, temperature=1.0, index=0, chroma=bins, locked=True)
+    first = Hints(points=(Point(6, 40, 40, RED),))
+    more = Hints(points=(Point(6, 40, 40, RED), Point(6, 80, 20, BLUE)))
+    edits = [(first, None), (more, None), (first, blue), (more, blue), (first, None), (more, blue)]
+    kept = _stage(models, None)
+    path = tmp_path / "film.mp4"
+    path.write_bytes(film.read_bytes())
+
+    def after(stage: ColorizeStage, path: Path, hints: Hints, pick: Pick | None) -> np.ndarray:
+        stage.hints = hints
+        shown = pipeline.preview_frame(path, 6, [stage], shot=shot, pick=pick, context=0)
+        return shown.after
+
+    for hints, pick in edits:
+        fresh = after(_stage(models, None), path, hints, pick)
+        assert np.array_equal(after(kept, path, hints, pick), fresh)
+    assert len(kept._kept) <= 8  # a few key-frame results, not one per edit forever
+    # the same path with other pictures in it is another film: nothing kept is used for it
+    before = after(kept, path, more, blue)
+    make_video(path, frames=24, size=(96, 64), cuts=(12,), pattern="bars", audio=False)
+    fresh = after(_stage(models, None), path, more, blue)
+    assert not np.array_equal(fresh, before)
+    assert np.array_equal(after(kept, path, more, blue), fresh)
