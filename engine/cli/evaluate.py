@@ -47,6 +47,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         out_sheet=args.sheet,
         seed=args.seed,
         temperature=args.temperature,
+        top_p=args.top_p,
         split=args.split,
         device=args.device,
     )
@@ -103,6 +104,12 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--sheet", type=Path, default=None, help="write a contact sheet PNG")
     v.add_argument("--split", default="all", choices=["all", "heldout", "train"])
     v.add_argument("--temperature", type=float, default=1.0)
+    v.add_argument(
+        "--top-p",
+        type=float,
+        default=1.0,
+        help="draw only from the likeliest bins holding this much probability (1: all)",
+    )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_colorizer)

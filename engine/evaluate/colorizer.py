@@ -127,6 +127,7 @@ def eval_colorizer(
     out_sheet: str | Path | None = None,
     seed: int = 0,
     temperature: float = 1.0,
+    top_p: float = 1.0,
     split: str = "all",
     val_fraction: float = 0.02,
     video_every: int = 30,
@@ -203,7 +204,7 @@ def eval_colorizer(
         grey, bins = rgb_to_example(square_view(img, size), csize, levels)
         bits, _ = nll_bits(model, [(grey[None], bins[None])], device=dev)
         nll_total += bits
-        drawn = sample_chroma(model, grey, k=k, seed=seed + n, temperature=temperature)
+        drawn = sample_chroma(model, grey, k=k, seed=seed + n, temperature=temperature, top_p=top_p)
         greedy = sample_chroma(model, grey, k=1, seed=seed + n, temperature=0.0)
 
         zero = np.zeros((1, csize, csize, 2), np.float32)
@@ -236,6 +237,7 @@ def eval_colorizer(
         "skipped_grey": skipped,
         "k": k,
         "temperature": temperature,
+        "top_p": top_p,
         "split": split,
         "nll_bits": nll_total / n_img,
         "colourfulness_originals": colour_true,
@@ -259,12 +261,13 @@ def format_table(result: dict[str, Any]) -> list[str]:
     lines = [
         f"colorizer eval: {result['images']} pictures ({result['split']};"
         f" {result['skipped_grey']} grey ones left out), K={result['k']},"
-        f" T={result['temperature']:g}, {result['seconds']:.0f} s",
+        f" T={result['temperature']:g}, top-p {result['top_p']:g}, {result['seconds']:.0f} s",
         f"NLL {result['nll_bits']:.3f} bits per chroma value (teacher-forced; uniform = 5.000)",
         f"originals' colourfulness {result['colourfulness_originals']:.1f}",
     ]
     labels = {"grey": "grey (no colour)", "argmax": "argmax (T=0)"}
-    labels["samples"] = f"samples (T={result['temperature']:g})"
+    nucleus = f", p={result['top_p']:g}" if result["top_p"] < 1 else ""
+    labels["samples"] = f"samples (T={result['temperature']:g}{nucleus})"
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)
     for name, fig in result["methods"].items():

@@ -16,7 +16,10 @@ Randomness: all uniforms are drawn up front from one `torch.Generator` seeded
 with `seed`, one per (sample, channel, pixel), and a bin is chosen by inverting
 the CDF of softmax(logits / temperature). Both methods read the same uniforms
 in the same places, so they give identical bins; the same seed gives the same
-samples on the same device. `temperature=0` takes the most likely bin.
+samples on the same device. `temperature=0` takes the most likely bin. `top_p` < 1
+draws only from the most likely bins that together hold that much probability
+(nucleus sampling, Holtzman et al. 2020): the rare, saturated bins that make the
+speckle of a colour mode are never drawn, while the likely ones keep their odds.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def sample_chroma(
     k: int,
     seed: int,
     temperature: float = 1.0,
+    top_p: float = 1.0,
     callback: SampleCallback | None = None,
     method: str = "cached",
     fixed: tuple[np.ndarray, np.ndarray] | None = None,
@@ -62,6 +66,8 @@ def sample_chroma(
         raise BadInputError(f"k must be at least 1, got {k}")
     if not temperature >= 0:  # also catches NaN
         raise BadInputError(f"temperature must be >= 0, got {temperature}")
+    if not 0 < top_p <= 1:
+        raise BadInputError(f"top_p must be in (0, 1], got {top_p}")
     if method not in METHODS:
         raise BadInputError(f"unknown sampling method {method!r} (use one of {METHODS})")
     cfg = model.config
@@ -77,7 +83,7 @@ def sample_chroma(
     def choose(logits: Tensor, i: int, j: int, c: int) -> Tensor:
         if lock_mask is not None and lock_mask[i][j]:
             return lock_bins[c, i, j].expand(logits.shape[0])
-        return _draw(logits, uniforms[:, c, i, j], temperature)
+        return _draw(logits, uniforms[:, c, i, j], temperature, top_p)
 
     was_training = model.training
     model.eval()
@@ -133,11 +139,18 @@ def prepare_grey(
     return t
 
 
-def _draw(logits: Tensor, u: Tensor, temperature: float) -> Tensor:
+def _draw(logits: Tensor, u: Tensor, temperature: float, top_p: float = 1.0) -> Tensor:
     """(K, levels) logits, (K,) uniforms -> (K,) bins; temperature 0 is the argmax."""
     if temperature == 0:
         return logits.argmax(-1)
-    cdf = torch.softmax(logits / temperature, -1).cumsum(-1)
+    probs = torch.softmax(logits.float() / temperature, -1)
+    if top_p < 1:
+        ranked, order = probs.sort(-1, descending=True)
+        # a bin stays if the likelier ones hold less than top_p: the likeliest always stays
+        keep = (ranked.cumsum(-1) - ranked) < top_p
+        probs = torch.zeros_like(probs).scatter_(-1, order, ranked * keep)
+        probs = probs / probs.sum(-1, keepdim=True)
+    cdf = probs.cumsum(-1)
     # the first bin whose CDF reaches u; clamp guards against the CDF summing to 1 - eps
     return (cdf < u[:, None]).sum(-1).clamp_(max=logits.shape[-1] - 1)
 

@@ -10,6 +10,7 @@ from panchro.engine.bench.models import bench_sample
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.color import dequantize_chroma as bins_to_chroma
 from panchro.engine.inference.sampling import (
+    _draw,
     cached_logits,
     prepare_grey,
     sample_chroma,
@@ -92,6 +93,30 @@ def test_low_temperature_concentrates() -> None:
     cool = sample_chroma(model, grey, k=8, seed=3, temperature=0.05)
     hot = sample_chroma(model, grey, k=8, seed=3, temperature=2.0)
     assert (cool == mode).float().mean() > (hot == mode).float().mean() + 0.3
+
+
+def test_top_p_draws_only_from_the_nucleus_and_keeps_its_odds() -> None:
+    # bins of probability 0.5, 0.3, 0.15, 0.05: top-p 0.8 keeps the first two, as 5 : 3
+    logits = torch.log(torch.tensor([[0.15, 0.5, 0.05, 0.3]])).expand(4000, -1)
+    u = torch.rand(4000, generator=torch.Generator().manual_seed(0))
+    everything = _draw(logits, u, 1.0)
+    nucleus = _draw(logits, u, 1.0, top_p=0.8)
+    assert set(everything.tolist()) == {0, 1, 2, 3}
+    assert set(nucleus.tolist()) == {1, 3}
+    assert abs((nucleus == 1).float().mean().item() - 0.625) < 0.03
+    assert torch.equal(_draw(logits, u, 1.0, top_p=1.0), everything)
+
+
+def test_a_tiny_top_p_is_the_most_likely_path_and_bad_values_are_refused() -> None:
+    model = _model()
+    grey = _grey()
+    mode = sample_chroma(model, grey, k=2, seed=1, temperature=0.0)
+    assert torch.equal(sample_chroma(model, grey, k=2, seed=7, top_p=1e-9), mode)
+    cached = sample_chroma(model, grey, k=3, seed=11, top_p=0.7, method="cached")
+    assert torch.equal(cached, sample_chroma(model, grey, k=3, seed=11, top_p=0.7, method="naive"))
+    for bad in (0.0, -0.1, 1.5, float("nan")):
+        with pytest.raises(BadInputError, match="top_p"):
+            sample_chroma(model, grey, k=1, seed=0, top_p=bad)
 
 
 def test_callback_once_per_row() -> None:
