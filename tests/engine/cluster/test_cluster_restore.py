@@ -1,5 +1,6 @@
-"""One film across a real Ray cluster (loopback only, `loopback.py`): planned as a local run
-(same shots, automatic picks, chunks, settings digest, thread count), each chunk a Ray task,
+"""One film across a real Ray cluster (loopback only, `panchro.engine.cluster.loopback`):
+planned as a local run (same shots, automatic picks, chunks, settings digest, thread count),
+each chunk a Ray task,
 and the frames equal a local run's to the last bit (FFV1). Without Ray these tests skip;
 `--cluster` then says what to install."""
 
@@ -14,10 +15,12 @@ import numpy as np
 import pytest
 
 from panchro.engine import cli
+from panchro.engine.cluster import loopback
 from panchro.engine.project import Project
-from tests.engine.cluster import loopback
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+
+REPO = Path(__file__).resolve().parents[3]  # on the scripts' path: Ray's workers import `tests`
 
 
 def need_cluster() -> None:
@@ -99,7 +102,7 @@ def test_a_film_on_a_cluster_gives_the_frames_of_a_local_run(tmp_path: Path) -> 
         "PANCHRO_MODELS_DIR": str(models(tmp_path / "models")),
         "PANCHRO_THREADS": "2",
     }
-    done = loopback.run_script(SCRIPT, env=env, timeout=150)
+    done = loopback.run_script(SCRIPT, env=env, python_path=[REPO], timeout=150)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
     local_plan, cluster_plan = result["plans"]
@@ -143,7 +146,9 @@ def test_panchro_restore_with_cluster_joins_a_running_cluster(
     assert cli.main(["restore", str(film), str(tmp_path / "local.mkv"), *options]) == 0
     out = tmp_path / "cluster.mkv"
     command = [sys.executable, "-m", "panchro.engine", "restore", str(film), str(out), *options]
-    done = loopback.run_script(CLI_SCRIPT.replace("COMMAND", repr(command)), env=env)
+    done = loopback.run_script(
+        CLI_SCRIPT.replace("COMMAND", repr(command)), env=env, python_path=[REPO]
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert out.is_file() and "24 frames" in done.stdout, done.stdout
     local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(out)
@@ -186,7 +191,7 @@ def test_a_worker_killed_midway_is_run_again_and_its_half_chunk_discarded(
 ) -> None:
     need_cluster()
     make_video(tmp_path / "film.mkv", frames=18, size=(48, 32), codec="ffv1", audio=False)
-    done = loopback.run_script(KILL_SCRIPT, env={"WORK": str(tmp_path)})
+    done = loopback.run_script(KILL_SCRIPT, env={"WORK": str(tmp_path)}, python_path=[REPO])
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "killed").is_file()  # a worker did die, midway through a chunk
     assert "LEFT []" in done.stdout
