@@ -59,7 +59,8 @@ UPSCALES = (1, 2, 4)
 UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
 
-PickSource = Literal["user", "auto"]
+PickSource = Literal["user", "auto", "reference"]
+PICK_SOURCES = ("user", "auto", "reference")
 
 
 class _Bad(Exception):
@@ -188,15 +189,17 @@ class Pick:
     index: int  # which of the K candidates
     chroma: np.ndarray  # (2, 28, 28) uint8 bins, Cb then Cr
     locked: bool = False  # a person fixed it; automatic passes must not replace it
-    source: PickSource = "user"  # "user": chosen by a person; "auto": sample 0 by the pipeline
+    # "user": chosen by a person; "auto": sample 0 by the pipeline; "reference": the colours
+    # a colour picture lends the shot, taken by a person (`inference.reference`)
+    source: PickSource = "user"
 
     def __post_init__(self) -> None:
         c = np.asarray(self.chroma)
         if c.shape != CHROMA_SHAPE or c.min(initial=0) < 0 or c.max(initial=0) >= CHROMA_LEVELS:
             raise ValueError(f"pick chroma must be {CHROMA_SHAPE} bins below {CHROMA_LEVELS}")
         object.__setattr__(self, "chroma", c.astype(np.uint8))
-        if self.source not in ("user", "auto"):
-            raise ValueError(f"pick source must be 'user' or 'auto', got {self.source!r}")
+        if self.source not in PICK_SOURCES:
+            raise ValueError(f"pick source must be one of {PICK_SOURCES}, got {self.source!r}")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pick):
@@ -221,8 +224,8 @@ class Pick:
         except ValueError as exc:
             raise _Bad(f"{where}.chroma: {exc}") from None
         source = _get(d, where, "source", str)
-        if source not in ("user", "auto"):
-            raise _Bad(f"{where}.source: must be 'user' or 'auto', got {source!r}")
+        if source not in PICK_SOURCES:
+            raise _Bad(f"{where}.source: must be one of {', '.join(PICK_SOURCES)}, got {source!r}")
         return cls(
             seed=_get(d, where, "seed", int, low=0),
             temperature=_get(d, where, "temperature", float, low=0.0, high=10.0),

@@ -159,7 +159,7 @@ class ColorizeStage:
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
         if pick is None and self.reference is not None:
             # colours lent by the reference picture, then the hints laid over them
-            hint = self._reference_hint(film, shot.key_frame)
+            hint = self.reference_hint(film, shot.key_frame, self.reference)
             self._alone = False
             self._hint = self._lay_hints(hint, hints, film) if hints is not None else hint
             return None
@@ -238,11 +238,12 @@ class ColorizeStage:
         """(H, W) luma + (2, h, w) hint -> the (2, H, W) chroma the hint gives that frame."""
         return self._chroma(luma[None], hint)[0]
 
-    def _reference_hint(self, film: Source, index: int) -> np.ndarray:
+    def reference_hint(self, film: Source, index: int, reference: np.ndarray) -> np.ndarray:
+        """The (2, 28, 28) chroma a colour picture (h, w, 3) uint8 lends frame `index`: by the
+        colorizer's features and luma statistics, or by luma alone without a colorizer."""
         from panchro.engine.inference import colorize
         from panchro.engine.inference.reference import reference_chroma
 
-        assert self.reference is not None
         info = film.info
         model = None
         if Path(self._colorizer_file).is_file():
@@ -251,7 +252,7 @@ class ColorizeStage:
             self.notes.append("reference: matched by luma alone (no colorizer features)")
         return reference_chroma(
             self._key_luma(film, index),
-            self.reference,
+            reference,
             colorizer=model,
             matrix=color.matrix_for(info.color_matrix, info.height, info.width),
         )

@@ -46,6 +46,7 @@ class Request:
     SHOTS = "shots"  # cut detection (a job: progress, cancellable)
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
     HINT_PREVIEW = "hint_preview"  # a frame coloured with a person's hints; latest wins
+    REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
     SAVE_PROJECT = "save_project"  # write a .panchro file from the GUI's shots and picks
@@ -62,6 +63,7 @@ class Request:
             SHOTS,
             SAMPLE_KEYFRAME,
             HINT_PREVIEW,
+            REFERENCE_PICK,
             PREVIEW,
             RENDER,
             SAVE_PROJECT,

@@ -59,6 +59,23 @@ def test_round_trip_keeps_everything(film: Path, tmp_path: Path) -> None:
     assert not backup_path(path).exists()  # nothing was replaced yet
 
 
+def test_a_pick_from_a_reference_picture_round_trips_and_unknown_sources_are_refused(
+    film: Path, tmp_path: Path
+) -> None:
+    project = _project(film)
+    chroma = np.full((2, 28, 28), 20, np.uint8)
+    project.set_pick(2, Pick(0, 0.0, 0, chroma, locked=True, source="reference"))
+    back = Project.load(project.save(tmp_path / "ref.panchro"))
+    assert back.picks[2] is not None and back.picks[2].source == "reference"
+    doc = json.loads((tmp_path / "ref.panchro").read_text())
+    doc["shots"][2]["pick"]["source"] = "guess"
+    (tmp_path / "bad.panchro").write_text(json.dumps(doc))
+    with pytest.raises(BadInputError, match="source.*guess"):
+        Project.load(tmp_path / "bad.panchro")
+    with pytest.raises(ValueError, match="source"):
+        Pick(0, 0.0, 0, chroma, source="guess")  # type: ignore[arg-type]
+
+
 def test_chroma_text_is_base64_of_the_bins() -> None:
     """One text form for picks in projects and candidates on the wire (imaging.color)."""
     bins = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 32

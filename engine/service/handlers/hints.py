@@ -1,4 +1,5 @@
-"""`hint_preview`: one frame coloured with a person's colour hints, for the GUI's hint tools.
+"""`hint_preview`: one frame coloured with a person's colour hints, for the GUI's hint tools;
+`reference_pick`: a shot's colours lent by a colour picture, as a pick.
 
 It answers "what will this shot look like with these hints?" after every point or stroke a
 person places, so it is the render's own colour stage (`restore.stages.ColorizeStage`) run on
@@ -9,7 +10,14 @@ difference), so the compare view shows either.
 
 It runs on the job lane (it uses the models), and a newer `hint_preview` for the same film
 supersedes a queued one (the server does that, as for `frame`): a person clicking fast is
-answered for their last click, not for every one. The stage is built once per seed and kept
+answered for their last click, not for every one.
+
+`reference_pick` ("colour from a picture") matches a colour photo of the same scene, place or
+era to the shot's key frame (`inference.reference`) and answers the 28 x 28 colours it lends as
+a pick (`source` "reference"), with the key frame coloured by it. A pick is what every other
+part already carries (projects, renders, hints laid over it, the cluster), so a person can
+take a picture's colours for one shot, sampled modes for another, and correct either with
+hints. The stage is built once per seed and kept
 in the session, so the refiner's weights load once; only its hints change from request to
 request.
 """
@@ -44,6 +52,15 @@ KEEP_STAGES = 4  # hint stages kept, by seed (a GUI uses one)
 
 
 def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    params = _shot_params(session, body, "hint_preview")
+    if params["pick"] is None and params["on_shot"] == 0:
+        # Neither a pick nor hints: the shot gets its automatic pick, as a render gives it.
+        require_models(["colorizer"], "hint_preview", quick=True)
+    return params
+
+
+def _shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
+    """The frame, its shot, the shot's pick and hints, the seed and the preview's size."""
     from panchro.engine.project import Pick
     from panchro.engine.shots import Shot
 
@@ -53,7 +70,7 @@ def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]
     index = param(body, "index", int)
     if not 0 <= index < n:
         raise RequestError(
-            ErrorCode.BAD_REQUEST, f"hint_preview: index {index} is outside the film (0..{n - 1})"
+            ErrorCode.BAD_REQUEST, f"{what}: index {index} is outside the film (0..{n - 1})"
         )
     raw_shot = param(body, "shot", dict, None)
     raw_pick = param(body, "pick", dict, None)
@@ -64,20 +81,17 @@ def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]
             shot = Shot(start, end, int(raw_shot.get("key_frame", start)))
         pick = None if raw_pick is None else Pick.from_dict(raw_pick, "pick")
     except Exception as exc:  # the project module's own messages say what is wrong
-        raise RequestError(ErrorCode.BAD_REQUEST, f"hint_preview: {one_line(exc)}") from None
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {one_line(exc)}") from None
     if not 0 <= shot.start <= index < shot.end <= n:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            f"hint_preview: frame {index} is not in the shot {shot.start}..{shot.end - 1} "
+            f"{what}: frame {index} is not in the shot {shot.start}..{shot.end - 1} "
             f"of a film of {n} frames",
         )
     hints = hints_of(body, info)
     on_shot = None if hints is None else hints.on_frames(shot.start, shot.end)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
-    if pick is None and (on_shot is None or on_shot.empty):
-        # Neither a pick nor hints: the shot gets its automatic pick, as a render gives it.
-        require_models(["colorizer"], "hint_preview", quick=True)
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)
     return {
@@ -91,6 +105,69 @@ def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "max_side": max_side_of(body),
         "quality": quality,
     }
+
+
+def parse_reference_pick(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    from pathlib import Path
+
+    if "pick" in body:
+        raise RequestError(ErrorCode.BAD_REQUEST, "reference_pick: a picture makes the pick")
+    params = _shot_params(session, body, "reference_pick")
+    path = param(body, "path", str)
+    if not Path(path).is_file():
+        raise RequestError(
+            ErrorCode.BAD_INPUT, f"reference_pick: the reference picture {path} does not exist"
+        )
+    params["path"] = path
+    return params
+
+
+def reference_pick(session: Session, work: Work) -> Answer:
+    """The colours `path` lends the shot's key frame, as a pick, and that frame coloured by it
+    (the shot's hints laid over it) in `preview`'s form."""
+    from panchro.engine import media
+    from panchro.engine.imaging import color
+    from panchro.engine.inference.reference import load_reference
+    from panchro.engine.project import Pick
+    from panchro.engine.restore.pipeline import preview_frame
+
+    p = work.params
+    film = session.film(p["film"])
+    rgb = load_reference(p["path"])  # not a picture, or grey: bad_input naming the file
+    stage = _stage(session, p["seed"])
+    shot = p["shot"]
+    with media.open_source(film.path, fps=film.fps) as src:
+        hint = stage.reference_hint(src, shot.key_frame, rgb)
+    if work.cancel.is_set():
+        raise CancelledError("cancelled")
+    # temperature 0 and index 0: nothing was drawn; the bins are the picture's colours
+    pick = Pick(
+        seed=0,
+        temperature=0.0,
+        index=0,
+        chroma=color.quantize_chroma(hint),
+        locked=True,
+        source="reference",
+    )
+    stage.hints = p["hints"]
+    shown = preview_frame(
+        film.path, p["index"], [stage], shot=shot, pick=pick, fps=film.fps, context=0
+    )
+    if work.cancel.is_set():
+        raise CancelledError("cancelled")
+    log.info(
+        "reference pick for film %s shot %d..%d from %s",
+        film.handle, shot.start, shot.end - 1, p["path"],
+    )  # fmt: skip
+    return preview_answer(
+        shown,
+        film.source.info,
+        p["max_side"],
+        p["quality"],
+        list(stage.notes),
+        hints=p["on_shot"],
+        reference=p["path"],
+    )
 
 
 def _stage(session: Session, seed: int) -> Any:
@@ -144,4 +221,5 @@ def hint_preview(session: Session, work: Work) -> Answer:
 
 HANDLERS: dict[str, Handler] = {
     Request.HINT_PREVIEW: Handler(parse_hint_preview, hint_preview, JOBS),
+    Request.REFERENCE_PICK: Handler(parse_reference_pick, reference_pick, JOBS),
 }

@@ -251,3 +251,59 @@ def test_without_a_colorizer_hints_alone_still_colour(film: Path, tmp_path: Path
         reply = client.request("preview", TIMEOUT, film=fid, index=18, hints=HINTS, max_side=W,
                                **restoration)  # fmt: skip
         assert _redness(_images(reply.data, reply.blob)["after"], (50, 52, 110, 68)) > 0.05
+
+
+def _key_frame_luma(film: Path, index: int) -> np.ndarray:
+    with av.open(str(film)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i == index:
+                return frame.to_ndarray(format="gray").astype(np.float64) / 255.0
+    raise AssertionError("no such frame")
+
+
+def test_reference_pick_lends_a_pictures_colours_as_a_pick(
+    engine: EngineClient, film: Path, film_id: int, tmp_path: Path
+) -> None:
+    """A blue-tinted colour picture of the key frame: the pick it makes is blue, the key frame
+    coloured by it is blue, its luma untouched; a hint laid over it still wins."""
+    y = _key_frame_luma(film, 18)
+    ycc = np.stack([y, np.full_like(y, 0.18), np.full_like(y, -0.06)], -1)
+    rgb = np.clip(color.ycbcr_to_rgb(ycc, matrix="bt601"), 0, 1)
+    ref = tmp_path / "blue.png"
+    Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).save(ref)
+    common = {"film": film_id, "index": 18, "shot": SHOTS[1], "max_side": W, "path": str(ref)}
+    reply = engine.request("reference_pick", TIMEOUT, **common)
+    data = reply.data
+    pick = data["pick"]
+    assert pick["source"] == "reference" and pick["locked"] is True
+    assert data["reference"] == str(ref) and data["luma_max_diff"] == 0.0
+    bins = color.decode_bins(pick["chroma"]).astype(np.float64)
+    assert bins[0].mean() > 16 + 3 and bins[1].mean() < 16  # Cb up, Cr down: blue
+    after = _images(data, reply.blob)["after"]
+    cb = color.rgb_to_ycbcr(after / 255.0, matrix="bt601")[..., 1]
+    assert cb.mean() > 0.08
+    # The pick travels as any pick: a hint preview over it, with a red stroke, turns red there.
+    over = engine.request(
+        "hint_preview", TIMEOUT, film=film_id, index=18, shot=SHOTS[1], max_side=W,
+        pick=pick, hints=HINTS,
+    )  # fmt: skip
+    box = (50, 52, 110, 68)
+    assert _redness(_images(over.data, over.blob)["after"], box) > _redness(after, box) + 0.03
+
+
+def test_a_reference_that_cannot_lend_colours_is_refused_naming_it(
+    engine: EngineClient, film_id: int, tmp_path: Path
+) -> None:
+    grey = tmp_path / "grey.png"
+    Image.fromarray(np.full((40, 60, 3), 128, np.uint8)).save(grey)
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a picture")
+    common = {"film": film_id, "index": 18, "shot": SHOTS[1]}
+    for path, words in ((grey, "grey"), (text, "cannot be read"), (tmp_path / "no.png", "exist")):
+        with pytest.raises(EngineError) as err:
+            engine.request("reference_pick", TIMEOUT, **common, path=str(path))
+        assert err.value.code == "bad_input"
+        assert words in err.value.message and path.name in err.value.message
+    with pytest.raises(EngineError) as err:
+        engine.request("reference_pick", TIMEOUT, **common, path=str(grey), pick=_pick("x"))
+    assert err.value.code == "bad_request"
