@@ -105,12 +105,11 @@ class Progress:
         partial = max(0.0, self._position - self.done)
         return ProgressState(self.done, self.total, self.stage, elapsed, fps, eta, partial)
 
-    def advance(self, n: int = 1, *, stage: str | None = None) -> None:
-        """Count `n` more units of work; raises CancelledError if cancel was asked."""
-        if self.cancel is not None and self.cancel.is_set():
-            from panchro.engine.errors import CancelledError
-
-            raise CancelledError("cancelled")
+    def advance(self, n: int = 1, *, stage: str | None = None, check: bool = True) -> None:
+        """Count `n` more units of work; raises CancelledError if cancel was asked (unless not
+        `check`: work that is finished and kept, such as a picture written, is counted)."""
+        if check:
+            self.check_cancel()
         with self._lock:
             self.done += n
             if stage is not None:
@@ -118,6 +117,13 @@ class Progress:
             now = time.monotonic()
             self._measure(now)
             self._report(now)
+
+    def check_cancel(self) -> None:
+        """Raise CancelledError if cancel was asked."""
+        if self.cancel is not None and self.cancel.is_set():
+            from panchro.engine.errors import CancelledError
+
+            raise CancelledError("cancelled")
 
     def partial(self, frames: float) -> None:
         """Say that `frames` frames' worth of the frames in hand are done (not yet counted by

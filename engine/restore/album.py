@@ -17,6 +17,12 @@ need and one does not:
   the order nor on which other pictures are in the album, and the seed (written
   in each picture's Software tag) restores that picture alone with
   `panchro restore IN OUT --seed S`.
+* **Picks.** A person may have chosen a picture's colour mode (the GUI samples K of
+  them, as for a film's shot): `picks` maps album names to `project.Pick`s, and a
+  picked picture is coloured from its pick instead of the automatic one. Pictures
+  without a pick get the automatic pick above, so picking one picture changes no
+  other. Each record keeps its pick's digest (`pick_key`), so a rerun redoes exactly
+  the pictures whose pick changed (their outputs are the album's own to replace).
 * **Resuming.** A run may be killed at any moment and run again. Each picture is
   written atomically (temporary name, rename), and a log in the output folder
   (`.panchro-album/log.jsonl`, hidden) gets one line when a picture starts and
@@ -48,15 +54,18 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from panchro.engine.errors import BadInputError, CancelledError, OutputError, PanchroError
 from panchro.engine.fsutil import atomic_write
 from panchro.engine.progress import Progress
 from panchro.engine.restore.batch import Stage
+
+if TYPE_CHECKING:
+    from panchro.engine.project import Pick
 
 FORMAT = "panchro.album"
 VERSION = 1
@@ -72,6 +81,14 @@ def picture_seed(base: int, name: str) -> int:
     """The seed of the picture called `name` in an album run with seed `base` (31 bits)."""
     digest = hashlib.sha256(f"album:{base}:{name}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def pick_key(pick: Pick | None) -> str | None:
+    """What of a pick decides the output (its chroma bins), as a short digest; None for the
+    automatic pick."""
+    if pick is None:
+        return None
+    return hashlib.sha256(pick.chroma.tobytes()).hexdigest()[:16]
 
 
 def album_threads() -> int:
@@ -114,6 +131,7 @@ class AlbumSummary:
     restored: list[str] = field(default_factory=list)  # names written by this run
     skipped: list[str] = field(default_factory=list)  # done by an earlier run, left as they are
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, code, reason)
+    picked: list[str] = field(default_factory=list)  # restored from a person's pick
     seconds: float = 0.0
     picture_seconds: list[float] = field(default_factory=list)  # each restored picture's time
     notes: list[str] = field(default_factory=list)
@@ -135,6 +153,7 @@ class AlbumSummary:
             "restored": list(self.restored),
             "skipped": list(self.skipped),
             "failed": [{"name": n, "code": c, "reason": r} for n, c, r in self.failed],
+            "picked": list(self.picked),
             "seconds": round(self.seconds, 3),
             "pictures_per_second": round(self.per_second, 3),
             "notes": list(self.notes),
@@ -164,6 +183,7 @@ class _Item:
     out_name: str
     target: Path
     seed: int
+    pick: Pick | None = None
 
 
 class _Log:
@@ -254,7 +274,11 @@ def _check_output_folder(output: Path, inputs: Sequence[str | os.PathLike[str]])
 
 
 def _plan(
-    inputs: Sequence[str | os.PathLike[str]], output: Path, fmt: str | None, seed: int
+    inputs: Sequence[str | os.PathLike[str]],
+    output: Path,
+    fmt: str | None,
+    seed: int,
+    picks: Mapping[str, Pick],
 ) -> tuple[list[_Item], Any]:
     from panchro.engine import media
 
@@ -281,7 +305,14 @@ def _plan(
         target = output / out_name
         if os.path.realpath(target) in sources:
             raise OutputError("would be written over an input picture", path=target)
-        items.append(_Item(pic.path, pic.rel, out_name, target, picture_seed(seed, pic.rel)))
+        pick = picks.get(pic.rel)
+        items.append(_Item(pic.path, pic.rel, out_name, target, picture_seed(seed, pic.rel), pick))
+    stray = sorted(set(picks) - {it.name for it in items})
+    if stray:
+        more = f" and {len(stray) - _SHOWN} more" if len(stray) > _SHOWN else ""
+        raise BadInputError(
+            f"picks given for pictures not in the album: {', '.join(stray[:_SHOWN])}{more}"
+        )
     return items, listing
 
 
@@ -306,12 +337,13 @@ def _sort_out(
         ours = rec is not None and rec.get("in") == os.path.realpath(item.source)
         out_id = _identity(item.target)
         if ours and rec.get("state") == "done" and rec.get("digest") == digest:
-            if out_id == tuple(rec.get("out_id") or ()) and _identity(item.source) == tuple(
-                rec.get("in_id") or ()
-            ):
-                done.append(item)
-                continue
-            if out_id is not None and out_id != tuple(rec.get("out_id") or ()):
+            written = tuple(rec.get("out_id") or ())
+            if out_id == written and _identity(item.source) == tuple(rec.get("in_id") or ()):
+                if rec.get("pick") == pick_key(item.pick):
+                    done.append(item)
+                    continue
+                # another pick since: redone, the output being the album's own
+            elif out_id is not None and out_id != written:
                 ours = False  # changed since we wrote it: someone's edit, not ours to replace
         if out_id is not None and not ours and not overwrite:
             strangers.append(item.out_name)
@@ -338,7 +370,7 @@ def _remove_temporaries(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def _seeded(stages: Sequence[Stage], seed: int) -> Iterator[None]:
+def seeded(stages: Sequence[Stage], seed: int) -> Iterator[None]:
     """The stages with a picture's seed in place of the run's (the colorize stage's automatic
     pick is the only seeded thing a picture has), set back afterwards."""
     before = [(st, st.seed) for st in stages if hasattr(st, "seed")]
@@ -371,6 +403,7 @@ def restore_album(
     overwrite: bool = False,
     progress: Progress | None = None,
     threads: int | None = None,
+    picks: Mapping[str, Pick] | None = None,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -381,7 +414,8 @@ def restore_album(
     picture that fails later is in the summary's `failed`, and the rest go on.
     `progress` counts pictures (its stage says which), with progress inside each.
     `threads`: torch's CPU threads for each picture (default `album_threads()`; a resumed
-    album keeps the count its manifest records).
+    album keeps the count its manifest records). `picks`: a person's colour mode for some
+    pictures, by name in the album (module docstring); a name not in the album is refused.
     """
     from panchro.engine import media
 
@@ -391,7 +425,7 @@ def restore_album(
     if not inputs:
         raise BadInputError("give the pictures or folders to restore")
     _check_output_folder(out, inputs)
-    items, listing = _plan(inputs, out, fmt, seed)
+    items, listing = _plan(inputs, out, fmt, seed, picks or {})
     lossy = {it.out_name for it in items if media.picture_format(it.target) in media.LOSSY}
     if quality is not None:
         if not lossy:
@@ -475,7 +509,7 @@ class _Run:
         self.log.append({"out": item.out_name, "in": source, "state": "start"})
         t0 = time.perf_counter()
         try:
-            with _seeded(self.stages, item.seed):
+            with seeded(self.stages, item.seed):
                 result = restore_picture(
                     item.source,
                     item.target,
@@ -484,6 +518,7 @@ class _Run:
                     overwrite=True,  # sorted out before the first picture: ours, or allowed
                     progress=self.progress,
                     threads=self.threads,
+                    pick=item.pick,
                 )
         except (CancelledError, KeyboardInterrupt):
             raise
@@ -495,9 +530,11 @@ class _Run:
             return
         self.summary.picture_seconds.append(time.perf_counter() - t0)
         record = {"out": item.out_name, "in": source, "state": "done", "digest": self.digest}
-        record |= {"seed": item.seed, "in_id": _identity(item.source)}
+        record |= {"seed": item.seed, "pick": pick_key(item.pick), "in_id": _identity(item.source)}
         self.log.append(record | {"out_id": _identity(item.target)})
         self.summary.restored.append(item.name)
+        if item.pick is not None:
+            self.summary.picked.append(item.name)
         # A stage's notes (an untrained model) are said once; a picture's own, with its name.
         stage_notes = {n for st in self.stages for n in getattr(st, "notes", ())}
         for note in result.notes:

@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,12 +39,16 @@ from panchro.engine.restore.batch import FrameBatch, Stage, check_result
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 
+if TYPE_CHECKING:
+    from panchro.engine.project import Pick
+    from panchro.engine.restore.pipeline import PreviewFrame
+
 MATRIX = "bt601"  # JPEG's (JFIF) full-range matrix; what the colorizer was trained in
 DEFAULT_QUALITY = 95
 _BAND_ROWS = 256  # rows converted at a time: no picture-sized float copies beyond the planes
 
 
-class _PictureFilm:
+class PictureFilm:
     """The picture as the one-frame film a stage's `begin_shot` reads its key frame from."""
 
     def __init__(self, path: str, y: np.ndarray, bits: int) -> None:
@@ -140,8 +144,8 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return color.from_float(np.asarray(img, np.float32), alpha.dtype)
 
 
-def describe_stages(stages: Sequence[Stage]) -> str:
-    """What the stages do, in words, for the picture's Software tag."""
+def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
+    """What the stages do, in words, for the picture's Software tag (`pick`: a person's)."""
     from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
 
     parts = []
@@ -149,6 +153,9 @@ def describe_stages(stages: Sequence[Stage]) -> str:
         if isinstance(st, ColorizeStage):
             if st.hints is not None and not st.hints.empty:
                 parts.append(f"colorized from {len(st.hints)} colour hints")
+            elif pick is not None:
+                mode = f"colour mode {pick.index + 1} of seed {pick.seed}"
+                parts.append(f"colorized ({mode}, picked)")
             else:
                 parts.append(f"colorized (automatic pick, seed {st.seed})")
         elif isinstance(st, UpscaleStage):
@@ -171,11 +178,14 @@ def restore_picture(
     overwrite: bool = False,
     progress: Progress | None = None,
     threads: int | None = None,
+    pick: Pick | None = None,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
 
     `threads`: torch's CPU threads for the stages (default: a film run's, `$PANCHRO_THREADS`
-    or the usable cores; an album asks for its own, `restore.album`).
+    or the usable cores; an album asks for its own, `restore.album`). `pick`: the colour mode
+    a person chose for this picture, as a film's shot has one (without it the colorize
+    stage makes its seeded automatic pick).
 
     The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
     `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
@@ -197,6 +207,7 @@ def restore_picture(
         progress = Progress(None)
     if progress.total is None:
         progress.total = 1
+    progress.check_cancel()
     pic = media.read_picture(input)
     notes = list(pic.notes)
     w, h = pic.size
@@ -204,7 +215,7 @@ def restore_picture(
         w, h = (int(v) for v in stage.output_size(w, h))
     media.check_picture_size(fmt, w, h)
     t0 = time.perf_counter()
-    pixels, alpha = _restored(pic, stages, progress, threads)
+    pixels, alpha = _restored(pic, stages, progress, threads, pick)
     stages_s = time.perf_counter() - t0
     if alpha is not None:
         alpha = _resize_alpha(alpha, (w, h))
@@ -226,7 +237,8 @@ def restore_picture(
         icc = None
     scale = w / pic.size[0]
     dpi = None if pic.dpi is None else (pic.dpi[0] * scale, pic.dpi[1] * scale)
-    software = f"Panchro {__version__}: {describe_stages(stages)}"
+    software = f"Panchro {__version__}: {describe_stages(stages, pick)}"
+    progress.check_cancel()  # the last moment a cancel leaves nothing written
     t0 = time.perf_counter()
     media.write_picture(
         out,
@@ -241,7 +253,8 @@ def restore_picture(
         software=software,
     )
     encode_s = time.perf_counter() - t0
-    progress.advance(stage="picture")
+    # Written whole: counted even when a cancel came meanwhile (an album records it as done).
+    progress.advance(stage="picture", check=False)
     progress.finish()
     seconds = time.monotonic() - start
     return RestoreSummary(
@@ -262,24 +275,31 @@ def restore_picture(
     )
 
 
-def _restored(
-    pic: Any, stages: list[Stage], progress: Progress, threads: int | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The picture's samples after the stages (as read when there is none), and its alpha."""
-    if not stages:
-        return pic.pixels, pic.alpha
+def picture_film(pic: Any) -> PictureFilm:
+    """A picture read by `media.read_picture` as the one-frame film the stages read its key
+    frame from: what `sample_picture` shows the colorizer, as a restore's automatic pick
+    sees it (upright, full-range BT.601 luma)."""
+    y, _ = _planes(pic.pixels, pic.bits)
+    return PictureFilm(pic.path, y[0], pic.bits)
+
+
+def _through(
+    pic: Any, stages: list[Stage], progress: Progress, threads: int | None, pick: Pick | None
+) -> tuple[FrameBatch, FrameBatch, Pick | None]:
+    """(the picture's planes, the planes after `stages`, the pick used: `pick`, or the one the
+    colorize stage made)."""
     from panchro.engine.inference import device as compute
 
     # The thread count a film's run fixes, so the same picture gives the same bits.
     compute.fix_threads(threads)
     y, cbcr = _planes(pic.pixels, pic.bits)
-    film = _PictureFilm(pic.path, y[0], pic.bits)
+    film = PictureFilm(pic.path, y[0], pic.bits)
     shot = Shot(0, 1, 0)
-    pick = None
+    used = pick
     for stage in stages:
-        chosen = stage.begin_shot(0, shot, pick, film)  # type: ignore[arg-type]
+        chosen = stage.begin_shot(0, shot, used, film)  # type: ignore[arg-type]
         if chosen is not None:
-            pick = chosen
+            used = chosen
     batch = FrameBatch(
         y=y,
         cbcr=cbcr,
@@ -290,6 +310,7 @@ def _restored(
         matrix=MATRIX,
     )
     del y, cbcr
+    before = batch
     n = len(stages)
     for k, stage in enumerate(stages):
         size = stage.output_size(*batch.size)
@@ -297,6 +318,57 @@ def _restored(
             result = stage.process(batch)
         check_result(stage, batch, result, size)
         batch = result
+    return before, batch, used
+
+
+def _restored(
+    pic: Any,
+    stages: list[Stage],
+    progress: Progress,
+    threads: int | None = None,
+    pick: Pick | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The picture's samples after the stages (as read when there is none), and its alpha."""
+    if not stages:
+        return pic.pixels, pic.alpha
+    _, batch, _ = _through(pic, stages, progress, threads, pick)
     colour = not pic.grey or bool(np.any(batch.cbcr))
     dtype = np.uint16 if pic.bits > 8 else np.uint8
     return _samples(batch.y[0], batch.cbcr[0] if colour else None, dtype), pic.alpha
+
+
+def preview_picture(
+    input: str | os.PathLike[str],
+    stages: Sequence[Stage],
+    *,
+    pick: Pick | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> PreviewFrame:
+    """The photograph `input` before and after `stages`, exactly as `restore_picture` would
+    make it (the same planes, pick and seed), for looking: RGB floats and the luma moved."""
+    from panchro.engine import media
+    from panchro.engine.restore.pipeline import PreviewFrame
+
+    pic = media.read_picture(input)
+    before, after, used = _through(pic, list(stages), progress or Progress(None), threads, pick)
+    y_in, y_out = before.y[0], after.y[0]
+    if y_out.shape != y_in.shape:  # compared at the picture's own size, as a film's preview
+        from PIL import Image
+
+        img = Image.fromarray(np.ascontiguousarray(y_out, np.float32))
+        y_out = np.asarray(img.resize(y_in.shape[::-1], Image.Resampling.BOX), np.float32)
+
+    def rgb(b: FrameBatch) -> np.ndarray:
+        # As the picture is written (`_samples`): a colour RGB cannot hold loses saturation,
+        # not brightness.
+        chroma = np.moveaxis(b.cbcr[0], 0, -1)
+        return color.ycbcr_to_rgb_keep_luma(b.y[0], chroma, matrix=MATRIX)
+
+    return PreviewFrame(
+        index=0,
+        before=rgb(before),
+        after=rgb(after),
+        luma_diff=np.abs(y_out - y_in),
+        pick=used,
+    )
