@@ -51,6 +51,13 @@ class Request:
     RENDER = "render"  # the whole restoration to an output file
     SAVE_PROJECT = "save_project"  # write a .panchro file from the GUI's shots and picks
     LOAD_PROJECT = "load_project"  # read one back (and say whether its film changed)
+    OPEN_ALBUM = "open_album"  # a folder or pictures as an album (or: that folder is a film)
+    CLOSE_ALBUM = "close_album"  # forget an opened album
+    ALBUM_PICTURE = "album_picture"  # one album picture, preview-sized (thumbnails)
+    SAMPLE_PICTURE = "sample_picture"  # K colour modes of one album picture
+    PREVIEW_PICTURE = "preview_picture"  # one album picture before | after
+    EXPORT_PICTURE = "export_picture"  # one album picture restored into a picture file
+    EXPORT_ALBUM = "export_album"  # every picture restored into a folder, with the picks
     CANCEL = "cancel"  # stop one request, or all work in progress
     SHUTDOWN = "shutdown"  # cancel everything and exit now
 
@@ -68,6 +75,13 @@ class Request:
             RENDER,
             SAVE_PROJECT,
             LOAD_PROJECT,
+            OPEN_ALBUM,
+            CLOSE_ALBUM,
+            ALBUM_PICTURE,
+            SAMPLE_PICTURE,
+            PREVIEW_PICTURE,
+            EXPORT_PICTURE,
+            EXPORT_ALBUM,
             CANCEL,
             SHUTDOWN,
         }
@@ -92,7 +106,7 @@ class ErrorCode:
 
     BAD_REQUEST = "bad_request"  # malformed frame or JSON, unknown type, bad parameters
     BAD_INPUT = "bad_input"  # the film or an option cannot be used
-    NOT_OPEN = "not_open"  # the "film" handle is unknown
+    NOT_OPEN = "not_open"  # the "film" (or "album") handle is unknown
     IO = "io"  # reading or writing failed (disk full, not writable, exists)
     MODEL_MISSING = "model_missing"  # weights absent or untrained
     OUT_OF_MEMORY = "out_of_memory"

@@ -10,12 +10,14 @@ them at once itself.
 - `hints`: hint_preview (a frame coloured with a person's hints)
 - `restore`: preview, render
 - `projects`: save_project, load_project
+- `albums`: open_album, close_album, album_picture, sample_picture, preview_picture,
+  export_picture, export_album (pictures that share nothing, each its own shot)
 - `status`: models and runtime, as `hello` reports them; the model checks
 """
 
 from __future__ import annotations
 
-from panchro.engine.service.handlers import colour, films, hints, projects, restore
+from panchro.engine.service.handlers import albums, colour, films, hints, projects, restore
 from panchro.engine.service.handlers.common import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -24,4 +26,5 @@ HANDLERS: dict[str, Handler] = {
     **hints.HANDLERS,
     **restore.HANDLERS,
     **projects.HANDLERS,
+    **albums.HANDLERS,
 }

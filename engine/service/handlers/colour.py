@@ -58,9 +58,9 @@ def shots(session: Session, work: Work) -> Answer:
     return Answer({"shots": [s.to_dict() for s in found], "frame_count": count})
 
 
-def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    film = session.film(param(body, "film", int))
-    index = param(body, "index", int)
+def sampling_options(body: dict[str, Any]) -> dict[str, Any]:
+    """K, seed, temperature and the previews' size and quality of a request that samples
+    colour modes (`sample_keyframe`, `sample_picture`), checked."""
     k = param(body, "k", int, 8)
     in_range(body, "k", k, 1, MAX_K)
     seed = param(body, "seed", int, None)
@@ -71,6 +71,13 @@ def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, A
     max_side = max_side_of(body)
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)
+    return {"k": k, "seed": seed, "temp": temperature, "max_side": max_side, "quality": quality}
+
+
+def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film = session.film(param(body, "film", int))
+    index = param(body, "index", int)
+    options = sampling_options(body)
     n = film.source.info.frame_count
     if not 0 <= index < n:
         raise RequestError(
@@ -85,27 +92,19 @@ def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, A
         # Only the hints on the sampled frame can be locked: elsewhere in the shot the same
         # place may hold something else.
         "hints": None if hints is None else hints.on_frames(index, index + 1),
-        "k": k,
-        "seed": seed,
-        "temp": temperature,
-        "max_side": max_side,
-        "quality": quality,
+        **options,
     }
 
 
 def sample_keyframe(session: Session, work: Work) -> Answer:
     """K candidates: previews in the blob, their 28x28 bins kept under a key and sent back
     as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
+    from panchro.engine import media
+    from panchro.engine.imaging import color
     from panchro.engine.inference import colorize
 
     p = work.params
-    st = model_status("colorizer")
-    if st["status"] not in ("ready", "untrained"):
-        require_models(["colorizer"], "sample_keyframe")  # raises, naming the file
-    loaded = colorize.load_colorizer(st["path"])
-    from panchro.engine import media
-    from panchro.engine.imaging import color
-
+    loaded = load_colorizer("sample_keyframe")
     film = session.film(p["film"])
     # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
     with media.open_source(film.path, fps=film.fps) as src:
@@ -115,18 +114,60 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         # The model sees the frame as decoded (no rotation): the chroma then lines up
         # with the frames the pipeline colorizes. Only the previews are turned upright.
         luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
-    rows = loaded.model.config.chroma_size
-    progress = Progress(rows, session.progress(work), stage="sample", cancel=work.cancel)
-
-    def step(done: int, total: int) -> None:
-        progress.advance(done - progress.done)
-
     matrix = color.matrix_for(info.color_matrix, info.height, info.width)
     # Hints are in the film's frame pixels; the luma was read at the preview's size (square
     # pixels), so they are stretched the way the decoder stretched the frame.
     hints = p["hints"]
     if hints is not None:
         hints = None if hints.empty else hints.scaled((info.width, info.height), size)
+    answer = candidates_answer(
+        session, work, loaded, luma, matrix=matrix, rotation=info.rotation, hints=hints,
+        owner=film.handle,
+    )  # fmt: skip
+    log.info(
+        "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
+        answer.data["k"], film.handle, p["index"], answer.data["seconds"], answer.data["seed"],
+        "trained" if loaded.trained else "UNTRAINED",
+    )  # fmt: skip
+    return answer
+
+
+def load_colorizer(what: str) -> Any:
+    """The colorizer's weights, loaded (untrained ones too: every reply says so); a missing
+    or corrupt file -> model_missing naming it."""
+    from panchro.engine.inference import colorize
+
+    st = model_status("colorizer")
+    if st["status"] not in ("ready", "untrained"):
+        require_models(["colorizer"], what)  # raises, naming the file
+    return colorize.load_colorizer(st["path"])
+
+
+def candidates_answer(
+    session: Session,
+    work: Work,
+    loaded: Any,
+    luma: Any,
+    *,
+    matrix: str,
+    rotation: int,
+    hints: Any | None,
+    owner: Any,
+) -> Answer:
+    """K candidates of `luma` (what the model sees) drawn with `work`'s options, each
+    previewed as the render colours it (turned upright by `rotation`), kept in the session
+    under a key: `sample_keyframe`'s answer (and `sample_picture`'s). `owner` says whose frame
+    it was (a film's handle, or an album's picture) in the kept candidates."""
+    from panchro.engine.imaging import color
+    from panchro.engine.inference import colorize
+
+    p = work.params
+    rows = loaded.model.config.chroma_size
+    progress = Progress(rows, session.progress(work), stage="sample", cancel=work.cancel)
+
+    def step(done: int, total: int) -> None:
+        progress.advance(done - progress.done)
+
     found = colorize.sample_candidates(
         loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step,
         locked=hints, matrix=matrix,
@@ -138,7 +179,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     for n in range(found.k):
         # With hints, each mode is shown with them laid over it, as a render lays them.
         rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner, hints=hints)
-        rgb = upright(rgb, info.rotation)
+        rgb = upright(rgb, rotation)
         jpeg = encode_image(rgb, "image/jpeg", p["quality"])
         listed.append(
             {
@@ -149,13 +190,8 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
             }
         )
         blob += jpeg
-    key = _keep_candidates(session, film.handle, p["index"], found)
+    key = _keep_candidates(session, owner, p["index"], found)
     height, width = rgb.shape[:2]
-    log.info(
-        "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
-        found.k, film.handle, p["index"], found.seconds, found.seed,
-        "trained" if loaded.trained else "UNTRAINED",
-    )  # fmt: skip
     data = {
         "key": key,
         "index": p["index"],
@@ -175,7 +211,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     return Answer(data, bytes(blob), "image/jpeg")
 
 
-def _keep_candidates(session: Session, film: int, index: int, found: Any) -> str:
+def _keep_candidates(session: Session, film: Any, index: int, found: Any) -> str:
     with session.lock:
         session.next_key += 1
         key = f"c{session.next_key}"

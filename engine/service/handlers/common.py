@@ -82,6 +82,9 @@ class Session:
         # hint_preview's colorize stage, by seed: kept apart from `stage_cache` so that a
         # person placing hints does not evict the stages a compare or render built.
         self.hint_stages: dict[int, Any] = {}
+        # open albums by handle (handlers.albums.Album), numbered apart from the films
+        self.albums: dict[int, Any] = {}
+        self.next_album = 1
 
     def film(self, handle: int) -> Film:
         with self.lock:
@@ -89,6 +92,15 @@ class Session:
         if film is None:
             raise RequestError(ErrorCode.NOT_OPEN, f"film {handle} is not open (open it first)")
         return film
+
+    def album(self, handle: int) -> Any:
+        with self.lock:
+            album = self.albums.get(handle)
+        if album is None:
+            raise RequestError(
+                ErrorCode.NOT_OPEN, f"album {handle} is not open (open_album it first)"
+            )
+        return album
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,13 @@ from panchro.engine.service.protocol import ErrorCode, Request
 log = logging.getLogger("panchro.engine.service.server")
 
 
-def parse_restoration(body: dict[str, Any], what: str, info: Any | None = None) -> dict[str, Any]:
+def parse_restoration(
+    body: dict[str, Any], what: str, info: Any | None = None, *, auto_pick: bool | None = None
+) -> dict[str, Any]:
     """The restoration settings and the shots/picks/hints a preview or render may carry
-    (the hints checked against the film when its `info` is known here)."""
+    (the hints checked against the film when its `info` is known here). `auto_pick`: whether
+    an automatic pick will be made (so the colorizer is needed), when the caller knows it
+    better than the shots and picks say (an album's pictures)."""
     from panchro.engine.project import Pick, Settings
     from panchro.engine.shots import Shot
 
@@ -81,7 +85,9 @@ def parse_restoration(body: dict[str, Any], what: str, info: Any | None = None) 
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {one_line(exc)}") from None
     hints = hints_of(body, info)
     needed = []
-    if colorize and _needs_auto_pick(shots, picks, hints):
+    if auto_pick is None:
+        auto_pick = _needs_auto_pick(shots, picks, hints)
+    if colorize and auto_pick:
         needed.append("colorizer")
     if upscale > 1 or degrain > 0:
         needed.append(f"upscaler_x{upscale}" + ("_sharp" if upscaler == "sharp" else ""))
@@ -105,7 +111,7 @@ def _needs_auto_pick(shots: list[Any] | None, picks: list[Any], hints: Any | Non
     )
 
 
-def _stages(
+def stages_for(
     session: Session,
     path: str,
     fps: float | None,
@@ -167,7 +173,7 @@ def preview(session: Session, work: Work) -> Answer:
 
     p = work.params
     film = session.film(p["film"])
-    stages = _stages(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
+    stages = stages_for(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
     shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
     shown = preview_frame(film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps)
     if work.cancel.is_set():
@@ -274,7 +280,7 @@ def render(session: Session, work: Work) -> Answer:
             project.set_pick(i, pick)
     if project is not None and hints is not None:
         project.hints = hints  # the job's digest then tells these hints from others
-    stages = _stages(session, p["path"], p["fps"], p["settings"], p["seed"], hints)
+    stages = stages_for(session, p["path"], p["fps"], p["settings"], p["seed"], hints)
     progress = Progress(None, session.progress(work), stage="render", cancel=work.cancel)
     summary = restore(
         p["path"],

@@ -1,0 +1,405 @@
+"""Albums: pictures that share nothing, each its own one-frame shot (`restore.album`).
+
+`open_album` walks a folder or a list of pictures as `panchro restore --stills` does
+(`media.list_pictures`), reads each picture's header and keeps the album under a handle;
+a single folder that the rule reads as a film (`media.read_folder_as`) is answered as
+such, without a handle, so the client opens it as a film. The pictures are named as the
+album names them (`1950/lake.jpg`), and every later request names its picture so:
+`album_picture` (a preview: the grid's thumbnails and the picture in view, on the light
+lane), `sample_picture` (K colour modes of one picture, `sample_keyframe`'s answer),
+`preview_picture` (before | after, `preview`'s answer), `export_picture` (one picture to a
+file, its format from the extension) and `export_album` (the whole album into a folder,
+with the picks a person made, resumable). A picture is restored exactly as the album
+restores it: its seed is `picture_seed(seed, name)` and the thread count the album's
+(`album_threads`), so the preview, the picture exported alone and the album agree to the
+bit. Colour hints are refused for albums, as `panchro restore --stills --hints` refuses
+them: they belong to one picture and the album's stages carry none yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.progress import Progress
+from panchro.engine.service.handlers.colour import (
+    candidates_answer,
+    load_colorizer,
+    sampling_options,
+)
+from panchro.engine.service.handlers.common import (
+    JOBS,
+    LIGHT,
+    Answer,
+    Handler,
+    RequestError,
+    Session,
+    Work,
+    encode_image,
+    in_range,
+    max_side_of,
+    one_line,
+    param,
+    preview_size,
+)
+from panchro.engine.service.handlers.restore import parse_restoration, preview_answer, stages_for
+from panchro.engine.service.handlers.status import require_models
+from panchro.engine.service.protocol import ErrorCode, Request
+
+# The engine's logger, as its log events have always named it.
+log = logging.getLogger("panchro.engine.service.server")
+
+MAX_INPUTS = 10_000  # paths in one open_album (a folder counts one, whatever it holds)
+ALBUM_FORMATS = ("jpg", "png", "tif", "webp")  # export_album's `format` (restore.album.FORMATS)
+_STAGE_KEY = "<album>"  # the stage cache's key for every album: stages do not depend on it
+
+
+@dataclass
+class Album:
+    handle: int
+    inputs: list[str]  # as given: what export_album walks again
+    pictures: dict[str, Path]  # by name in the album, in the walk's order
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def parse_open_album(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    paths = param(body, "paths", list)
+    if not paths or not all(isinstance(p, str) and p for p in paths):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, "open_album: 'paths' must be a list of one path or more"
+        )
+    in_range(body, "paths", len(paths), 1, MAX_INPUTS)
+    return {"paths": paths, "stills": param(body, "stills", bool, False)}
+
+
+def open_album(session: Session, work: Work) -> Answer:
+    """The album's pictures with their headers (progress: one unit a picture), or, for a
+    folder the rule reads as a film, that verdict alone."""
+    from panchro.engine import media
+
+    paths, stills = work.params["paths"], work.params["stills"]
+    if len(paths) == 1 and Path(paths[0]).expanduser().is_dir():
+        verdict = media.read_folder_as(paths[0], stills=stills)
+        if verdict.kind == "film":
+            return Answer({"album": None, **verdict.to_dict(), "describe": verdict.describe()})
+        listing = verdict.listing
+        assert listing is not None
+    else:
+        listing = media.list_pictures(paths)
+        what = "one picture" if len(paths) == 1 else f"{len(paths)} inputs"
+        verdict = media.Verdict("album", what, forced=True, listing=listing)
+        if not listing.pictures:
+            raise BadInputError(
+                "no pictures in them (" + ", ".join(media.PICTURE_INPUTS) + " expected)"
+            )
+    pictures = listing.pictures
+    progress = Progress(len(pictures), session.progress(work), stage="album", cancel=work.cancel)
+    listed = []
+    for pic in pictures:
+        head = media.picture_header(pic.path)
+        entry: dict[str, Any] = {"name": pic.rel, "path": str(pic.path)}
+        if head is None:
+            entry["error"] = "cannot be read as a picture"
+        else:
+            entry.update(format=head.format, width=head.width, height=head.height)
+        listed.append(entry)
+        progress.advance()
+    progress.finish()
+    with session.lock:
+        handle = session.next_album
+        session.next_album += 1
+        session.albums[handle] = Album(
+            handle, [str(p) for p in paths], {pic.rel: Path(pic.path) for pic in pictures}
+        )
+    log.info("opened album %d: %d picture(s) from %s", handle, len(pictures), paths[0])
+    return Answer(
+        {
+            "album": handle,
+            **verdict.to_dict(),
+            "describe": verdict.describe(),
+            "pictures": listed,
+            "ignored": listing.ignored(),
+        }
+    )
+
+
+def parse_album(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    return {"album": session.album(param(body, "album", int)).handle}
+
+
+def close_album(session: Session, work: Work) -> Answer:
+    with session.lock:
+        session.albums.pop(work.params["album"], None)
+    return Answer({"album": work.params["album"]})
+
+
+# --- one picture -----------------------------------------------------------------------------
+
+
+def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """The album and the picture a request names (bad_request when it is not the album's);
+    colour hints refused."""
+    album = session.album(param(body, "album", int))
+    name = param(body, "picture", str)
+    if name not in album.pictures:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: picture {name!r} is not in album {album.handle}",
+        )
+    if body.get("hints") is not None:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: colour hints are not supported for album pictures yet",
+        )
+    return {"album": album.handle, "picture": name, "path": str(album.pictures[name])}
+
+
+def parse_album_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    quality = param(body, "quality", int, 85)
+    in_range(body, "quality", quality, 1, 100)
+    return {**_picture(session, body), "max_side": max_side_of(body), "quality": quality}
+
+
+def album_picture(session: Session, work: Work) -> Answer:
+    """The picture upright, its longest side at most `max_side`, as a JPEG."""
+    from panchro.engine.media.thumbnail import picture_preview
+
+    p = work.params
+    rgb, (width, height) = picture_preview(p["path"], p["max_side"])
+    blob = encode_image(rgb, "image/jpeg", p["quality"])
+    data = {
+        "picture": p["picture"],
+        "width": width,
+        "height": height,
+        "preview_width": int(rgb.shape[1]),
+        "preview_height": int(rgb.shape[0]),
+    }
+    return Answer(data, blob, "image/jpeg")
+
+
+def parse_sample_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    params = {**_picture(session, body), **sampling_options(body), "index": 0}
+    require_models(["colorizer"], "sample_picture", quick=True)
+    return params
+
+
+def sample_picture(session: Session, work: Work) -> Answer:
+    """K colour modes of the picture, as `sample_keyframe` draws a film's key frame: the
+    colorizer sees the picture upright and in full-range BT.601, as a restore's automatic
+    pick sees it, so a picked mode lines up with the picture it colours."""
+    from panchro.engine import media
+    from panchro.engine.inference import colorize
+    from panchro.engine.restore.picture import MATRIX, picture_film
+
+    p = work.params
+    loaded = load_colorizer("sample_picture")
+    film = picture_film(media.read_picture(p["path"]))
+    size = preview_size(film.info, p["max_side"])
+    fmt = "gray16" if film.info.bit_depth > 8 else "gray"
+    luma = colorize.luma_of(film.read_frame(0, fmt=fmt, size=size).image)
+    answer = candidates_answer(
+        session, work, loaded, luma, matrix=MATRIX, rotation=0, hints=None,
+        owner=(p["album"], p["picture"]),
+    )  # fmt: skip
+    answer.data["picture"] = p["picture"]
+    log.info(
+        "sampled %d candidate(s) for album %d picture %s in %.2f s (seed %d, %s)",
+        answer.data["k"], p["album"], p["picture"], answer.data["seconds"],
+        answer.data["seed"], "trained" if loaded.trained else "UNTRAINED",
+    )  # fmt: skip
+    return answer
+
+
+def _restoration(body: dict[str, Any], what: str, auto_pick: bool) -> dict[str, Any]:
+    """The restoration settings of an album request (`preview`'s parameters, no shots): the
+    colorizer is needed only when a picture will get the automatic pick."""
+    settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints")}
+    return parse_restoration(settings_only, what, auto_pick=auto_pick)
+
+
+def _pick_of(body: dict[str, Any], value: Any, where: str) -> Any:
+    from panchro.engine.project import Pick
+
+    if value is None:
+        return None
+    try:
+        return Pick.from_dict(value, where)
+    except Exception as exc:  # the project module's message names the field
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{body.get('type')}: {one_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def _album_threads() -> Iterator[int]:
+    """The thread count an album's pictures run with (the bits depend on it), and the
+    engine's own count back afterwards."""
+    import torch
+
+    from panchro.engine.inference import device as compute
+    from panchro.engine.restore.album import album_threads
+
+    before = torch.get_num_threads()
+    try:
+        yield album_threads()
+    finally:
+        compute.fix_threads(before)
+
+
+def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    params = _picture(session, body)
+    pick = _pick_of(body, body.get("pick"), "pick")
+    params.update(_restoration(body, "preview_picture", auto_pick=pick is None))
+    settings = params["settings"]
+    if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            "preview_picture: nothing to restore (set colorize, degrain or upscale)",
+        )
+    quality = param(body, "quality", int, 88)
+    in_range(body, "quality", quality, 1, 100)
+    return {**params, "pick": pick, "max_side": max_side_of(body), "quality": quality}
+
+
+def preview_picture(session: Session, work: Work) -> Answer:
+    """The picture before | after as `export_picture` and `export_album` make it: its own
+    seed, the pick given or else the automatic one (in the answer's `pick`)."""
+    from panchro.engine.restore.album import picture_seed, seeded
+    from panchro.engine.restore.picture import preview_picture as preview
+
+    p = work.params
+    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    seed = picture_seed(p["seed"], p["picture"])
+    with _album_threads() as threads, seeded(stages, seed):
+        shown = preview(p["path"], stages, pick=p["pick"], threads=threads)
+    height, width = shown.before.shape[:2]
+    info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
+    notes = [n for st in stages for n in getattr(st, "notes", ())]
+    return preview_answer(
+        shown, info, p["max_side"], p["quality"], notes, picture=p["picture"], seed=seed
+    )
+
+
+# --- exporting -------------------------------------------------------------------------------
+
+
+def _quality(body: dict[str, Any]) -> int | None:
+    quality = param(body, "quality", int, None)
+    if quality is not None:
+        in_range(body, "quality", quality, 1, 100)
+    return quality
+
+
+def parse_export_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    params = _picture(session, body)
+    pick = _pick_of(body, body.get("pick"), "pick")
+    params.update(_restoration(body, "export_picture", auto_pick=pick is None))
+    return {
+        **params,
+        "pick": pick,
+        "output": param(body, "output", str),
+        "quality": _quality(body),
+        "overwrite": param(body, "overwrite", bool, False),
+    }
+
+
+def export_picture(session: Session, work: Work) -> Answer:
+    """One picture of the album into the file `output` (its format from the extension, as
+    `panchro restore IN OUT`), restored as the album restores it."""
+    from panchro.engine.restore.album import picture_seed, seeded
+    from panchro.engine.restore.picture import restore_picture
+
+    p = work.params
+    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    progress = Progress(None, session.progress(work), stage=p["picture"], cancel=work.cancel)
+    with _album_threads() as threads, seeded(stages, picture_seed(p["seed"], p["picture"])):
+        summary = restore_picture(
+            p["path"],
+            p["output"],
+            stages=stages,
+            quality=p["quality"],
+            overwrite=p["overwrite"],
+            progress=progress,
+            threads=threads,
+            pick=p["pick"],
+        )
+    log.info("exported album %d picture %s -> %s", p["album"], p["picture"], summary.output)
+    return Answer({**summary.to_dict(), "picture": p["picture"]})
+
+
+def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    album = session.album(param(body, "album", int))
+    if body.get("hints") is not None:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, "export_album: colour hints are not supported for albums yet"
+        )
+    picks_in = param(body, "picks", dict, {})
+    picks = {}
+    for name, value in picks_in.items():
+        if name not in album.pictures:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"export_album: a pick for {name!r}, which is not in album {album.handle}",
+            )
+        pick = _pick_of(body, value, f"picks[{name!r}]")
+        if pick is not None:
+            picks[name] = pick
+    fmt = param(body, "format", str, None)
+    if fmt is not None and fmt not in ALBUM_FORMATS:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"export_album: 'format' must be one of {', '.join(ALBUM_FORMATS)}, got {fmt!r}",
+        )
+    auto = len(picks) < len(album.pictures)
+    return {
+        **_restoration(body, "export_album", auto_pick=auto),
+        "album": album.handle,
+        "inputs": album.inputs,
+        "picks": picks,
+        "output": param(body, "output", str),
+        "format": fmt,
+        "quality": _quality(body),
+        "overwrite": param(body, "overwrite", bool, False),
+    }
+
+
+def export_album(session: Session, work: Work) -> Answer:
+    """Every picture into the folder `output` with the same names (`restore_album`): the
+    picks given, the automatic pick for the others; progress one unit a picture (its name in
+    `stage`); cancelled or failed, the same request later resumes."""
+    from panchro.engine.restore.album import restore_album
+
+    p = work.params
+    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    progress = Progress(None, session.progress(work), stage="album", cancel=work.cancel)
+    # restore_album runs at the album's thread count and sets the engine's back itself
+    summary = restore_album(
+        p["inputs"],
+        p["output"],
+        stages=stages,
+        seed=p["seed"],
+        fmt=p["format"],
+        quality=p["quality"],
+        overwrite=p["overwrite"],
+        progress=progress,
+        picks=p["picks"],
+    )
+    log.info("album %d: %s", p["album"], summary.describe().replace("\n", "; "))
+    return Answer(summary.to_dict())
+
+
+HANDLERS: dict[str, Handler] = {
+    Request.OPEN_ALBUM: Handler(parse_open_album, open_album, JOBS),
+    Request.CLOSE_ALBUM: Handler(parse_album, close_album, LIGHT),
+    Request.ALBUM_PICTURE: Handler(parse_album_picture, album_picture, LIGHT),
+    Request.SAMPLE_PICTURE: Handler(parse_sample_picture, sample_picture, JOBS),
+    Request.PREVIEW_PICTURE: Handler(parse_preview_picture, preview_picture, JOBS),
+    Request.EXPORT_PICTURE: Handler(parse_export_picture, export_picture, JOBS),
+    Request.EXPORT_ALBUM: Handler(parse_export_album, export_album, JOBS),
+}

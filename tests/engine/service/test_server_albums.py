@@ -1,0 +1,315 @@
+"""Albums through a real engine process (small, untrained colorizer and refiner): opening a
+folder or pictures, previews upright, colour modes of one picture, before | after, one picture
+exported, and the whole album exported with picks, cancelled and resumed, with the refusals."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine import media
+from panchro.engine.project import Pick
+from panchro.engine.restore.album import picture_seed, restore_album
+from panchro.engine.restore.stages import ColorizeStage, auto_seed
+from panchro.engine.service.client import EngineClient, EngineError
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+from tests.makephotos import camera_jpeg, photo_pixels, png
+
+TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def engine(models: Path) -> Iterator[EngineClient]:
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
+    try:
+        client = EngineClient.start(stderr=models / "engine.log")
+    finally:
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = before
+    yield client
+    assert client.close(timeout=30) == 0
+
+
+def _box(folder: Path) -> Path:
+    """Four grey pictures (one in a sub-folder, one a camera JPEG turned by its EXIF), a JPEG
+    cut short and a letter named .jpg, and a text file."""
+    (folder / "1950").mkdir(parents=True)
+    png(folder / "a.png", photo_pixels((48, 32), seed=1))
+    png(folder / "b.png", photo_pixels((40, 40), seed=2))
+    camera_jpeg(folder / "1950" / "lake.jpg", size=(48, 32))  # EXIF orientation 6
+    png(folder / "wide.png", photo_pixels((64, 24), seed=3))
+    whole = camera_jpeg(folder.parent / "whole.jpg", size=(400, 300))
+    (folder / "torn.jpg").write_bytes(whole.read_bytes()[:3000])
+    (folder / "letter.jpg").write_text("Dear Anne, here are the photos")
+    (folder / "notes.txt").write_text("from the attic")
+    return folder
+
+
+def _open(engine: EngineClient, *paths: Path, **params: Any) -> dict[str, Any]:
+    return engine.request("open_album", TIMEOUT, paths=[str(p) for p in paths], **params).data
+
+
+def _pick(index: int = 2, seed: int = 5, cb: int = 8, cr: int = 24) -> Pick:
+    chroma = np.zeros((2, 28, 28), np.uint8)
+    chroma[0], chroma[1] = cb, cr
+    return Pick(seed=seed, temperature=1.0, index=index, chroma=chroma, source="user")
+
+
+def _colorize(models: Path) -> ColorizeStage:
+    return ColorizeStage(
+        device="cpu",
+        refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )
+
+
+def test_a_folder_opens_as_an_album_with_each_pictures_header(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    box = _box(tmp_path / "box")
+    progress: list[dict[str, Any]] = []
+    data = engine.request("open_album", TIMEOUT, progress.append, paths=[str(box)]).data
+    assert data["kind"] == "album" and isinstance(data["album"], int)
+    assert "sub-folders" in data["reason"] and "--film" in data["describe"]
+    names = [p["name"] for p in data["pictures"]]
+    assert names == ["1950/lake.jpg", "a.png", "b.png", "letter.jpg", "torn.jpg", "wide.png"]
+    by_name = {p["name"]: p for p in data["pictures"]}
+    assert (by_name["a.png"]["width"], by_name["a.png"]["height"]) == (48, 32)
+    assert by_name["a.png"]["format"] == "PNG" and "error" not in by_name["a.png"]
+    assert "cannot be read" in by_name["letter.jpg"]["error"]
+    assert "1 file(s) that are not pictures" in data["ignored"]
+    assert progress and progress[-1]["done"] == 6 and progress[-1]["stage"] == "album"
+
+
+def test_numbered_frames_are_a_film_unless_stills(engine: EngineClient, tmp_path: Path) -> None:
+    frames = tmp_path / "reel"
+    frames.mkdir()
+    for n in range(3):
+        png(frames / f"f_{n:04d}.png", photo_pixels((32, 24), seed=n))
+    data = _open(engine, frames)
+    assert data["album"] is None and data["kind"] == "film" and "numbered" in data["reason"]
+    forced = _open(engine, frames, stills=True)
+    assert forced["kind"] == "album" and forced["forced"] and len(forced["pictures"]) == 3
+    # Several files are an album whatever they are; one picture is an album of one.
+    files = _open(engine, frames / "f_0000.png", frames / "f_0002.png")
+    assert [p["name"] for p in files["pictures"]] == ["f_0000.png", "f_0002.png"]
+    one = _open(engine, frames / "f_0001.png")
+    assert one["reason"] == "one picture" and len(one["pictures"]) == 1
+
+
+def test_bad_inputs_are_refused_in_words(engine: EngineClient, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("nothing here")
+    with pytest.raises(EngineError) as err:
+        _open(engine, empty)
+    assert err.value.code == "bad_input" and "contains no pictures" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        _open(engine, tmp_path / "missing")
+    assert err.value.code == "bad_input" and "does not exist" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        engine.request("open_album", paths=[])
+    assert err.value.code == "bad_request"
+    with pytest.raises(EngineError) as err:
+        engine.request("album_picture", album=999, picture="a.png")
+    assert err.value.code == "not_open"
+
+
+def test_previews_are_upright_and_a_broken_picture_says_why(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    album = _open(engine, _box(tmp_path / "box"))["album"]
+    lake = engine.request("album_picture", album=album, picture="1950/lake.jpg", max_side=64)
+    # Stored 48 x 32 with orientation 6: shown (and restored) 32 wide, 48 high.
+    assert (lake.data["width"], lake.data["height"]) == (32, 48)
+    with Image.open(io.BytesIO(lake.blob)) as im:
+        assert im.size == (32, 48) and lake.blob_type == "image/jpeg"
+    small = engine.request("album_picture", album=album, picture="wide.png", max_side=64 + 0)
+    assert (small.data["preview_width"], small.data["preview_height"]) == (64, 24)
+    with pytest.raises(EngineError) as err:
+        engine.request("album_picture", album=album, picture="torn.jpg")
+    assert err.value.code == "bad_input" and "cut short" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        engine.request("album_picture", album=album, picture="letter.jpg")
+    assert "not a picture" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        engine.request("album_picture", album=album, picture="nope.png")
+    assert err.value.code == "bad_request" and "not in album" in str(err.value)
+
+
+def test_colour_modes_of_one_picture(engine: EngineClient, tmp_path: Path) -> None:
+    album = _open(engine, _box(tmp_path / "box"))["album"]
+    reply = engine.request(
+        "sample_picture", TIMEOUT, album=album, picture="1950/lake.jpg", k=3, seed=11,
+        max_side=96,
+    )  # fmt: skip
+    data = reply.data
+    assert data["k"] == 3 and data["seed"] == 11 and data["trained"] is False
+    assert data["picture"] == "1950/lake.jpg" and data["index"] == 0
+    first = data["candidates"][0]
+    with Image.open(
+        io.BytesIO(reply.blob[first["offset"] : first["offset"] + first["length"]])
+    ) as im:
+        assert im.size == (32, 48)  # upright, as the restore colours it
+    again = engine.request(
+        "sample_picture", TIMEOUT, album=album, picture="1950/lake.jpg", k=3, seed=11,
+        max_side=96,
+    ).data  # fmt: skip
+    assert [c["chroma"] for c in again["candidates"]] == [c["chroma"] for c in data["candidates"]]
+    with pytest.raises(EngineError) as err:
+        engine.request("sample_picture", album=album, picture="a.png", hints={"version": 1})
+    assert err.value.code == "bad_request" and "not supported for album pictures" in str(err.value)
+
+
+def test_compare_and_one_picture_exported_as_the_album_would(
+    engine: EngineClient, models: Path, tmp_path: Path
+) -> None:
+    box = _box(tmp_path / "box")
+    album = _open(engine, box)["album"]
+    shown = engine.request(
+        "preview_picture", TIMEOUT, album=album, picture="b.png", colorize=True, seed=3,
+        max_side=64,
+    ).data  # fmt: skip
+    assert [i["name"] for i in shown["images"]] == ["before", "after", "luma_diff"]
+    assert shown["luma_max_diff"] < 1e-3 and shown["output_size"] == [40, 40]
+    # No pick: the automatic one, from the picture's own seed, as the album makes it.
+    assert shown["seed"] == picture_seed(3, "b.png")
+    assert shown["pick"]["source"] == "auto" and shown["pick"]["seed"] == auto_seed(
+        shown["seed"], 0
+    )
+    out = tmp_path / "b_colour.tif"
+    summary = engine.request(
+        "export_picture", TIMEOUT, album=album, picture="b.png", colorize=True, seed=3,
+        output=str(out),
+    ).data  # fmt: skip
+    assert summary["codec"] == "tiff" and summary["picture"] == "b.png"
+    with Image.open(out) as im:
+        assert im.format == "TIFF" and im.mode == "RGB"
+    whole = restore_album([box], tmp_path / "cli", stages=[_colorize(models)], seed=3)
+    assert "b.png" in whole.restored
+    np.testing.assert_array_equal(
+        media.read_picture(out).pixels, media.read_picture(tmp_path / "cli" / "b.png").pixels
+    )
+    # A pick is used as given, and says so in the picture's Software tag.
+    picked = tmp_path / "b_picked.png"
+    engine.request(
+        "export_picture", TIMEOUT, album=album, picture="b.png", colorize=True, seed=3,
+        output=str(picked), pick=_pick().to_dict(),
+    )  # fmt: skip
+    with Image.open(picked) as im:
+        assert "colour mode 3 of seed 5, picked" in im.getexif()[0x0131]
+    assert not np.array_equal(media.read_picture(picked).pixels, media.read_picture(out).pixels)
+    # Nothing overwritten: the file exists, the input itself, a picture's own extension.
+    for output, words in (
+        (out, "exists"),
+        (box / "b.png", "is the input"),
+        (tmp_path / "b.mp4", "picture"),
+    ):
+        with pytest.raises(EngineError) as err:
+            engine.request(
+                "export_picture", TIMEOUT, album=album, picture="b.png", colorize=True,
+                output=str(output),
+            )  # fmt: skip
+        assert words in str(err.value), str(err.value)
+
+
+def test_the_album_exported_with_picks_and_resumed(
+    engine: EngineClient, models: Path, tmp_path: Path
+) -> None:
+    box = _box(tmp_path / "box")
+    album = _open(engine, box)["album"]
+    out = tmp_path / "colour"
+    progress: list[dict[str, Any]] = []
+
+    def export(**extra: Any) -> dict[str, Any]:
+        return engine.request(
+            "export_album", TIMEOUT, progress.append, album=album, output=str(out),
+            colorize=True, seed=4, **extra,
+        ).data  # fmt: skip
+
+    first = export(picks={"a.png": _pick().to_dict(), "b.png": None})
+    assert first["restored"] == ["1950/lake.jpg", "a.png", "b.png", "wide.png"]
+    assert first["picked"] == ["a.png"]
+    assert {f["name"] for f in first["failed"]} == {"letter.jpg", "torn.jpg"}
+    assert progress[-1]["done"] == progress[-1]["total"] == 6
+    # The pictures without a pick are what the command line makes of them.
+    restore_album([box], tmp_path / "cli", stages=[_colorize(models)], seed=4)
+    for name in ("b.png", "wide.png", "1950/lake.jpg"):
+        np.testing.assert_array_equal(
+            media.read_picture(out / name).pixels,
+            media.read_picture(tmp_path / "cli" / name).pixels,
+        )
+    assert not np.array_equal(
+        media.read_picture(out / "a.png").pixels,
+        media.read_picture(tmp_path / "cli" / "a.png").pixels,
+    )
+    # Again: nothing redone but the failures; another pick redoes that picture only.
+    again = export(picks={"a.png": _pick().to_dict()})
+    assert again["restored"] == [] and len(again["skipped"]) == 4
+    changed = export(picks={"a.png": _pick(cb=20, cr=10).to_dict(), "wide.png": _pick().to_dict()})
+    assert changed["restored"] == ["a.png", "wide.png"] and changed["picked"] == [
+        "a.png",
+        "wide.png",
+    ]
+    # Refusals, before any picture is read.
+    with pytest.raises(EngineError) as err:
+        engine.request("export_album", album=album, output=str(out), picks={"zzz.png": None})
+    assert err.value.code == "bad_request" and "not in album" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        engine.request("export_album", TIMEOUT, album=album, output=str(box), colorize=True)
+    assert err.value.code == "io" and "is the input folder" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        export(degrain=0.0, upscale=1, picks={}, format="png")
+    assert err.value.code == "io" and "other settings" in str(err.value)
+    with pytest.raises(EngineError) as err:
+        export(format="gif")
+    assert err.value.code == "bad_request"
+
+
+def test_a_cancelled_export_resumes(engine: EngineClient, tmp_path: Path) -> None:
+    box = tmp_path / "many"
+    box.mkdir()
+    for n in range(12):
+        png(box / f"p{n:02d}.png", photo_pixels((160, 120), seed=n))
+    album = _open(engine, box, stills=True)["album"]  # numbered, one size: a film by the rule
+    out = tmp_path / "colour"
+    started = threading.Event()
+
+    def on_progress(event: dict[str, Any]) -> None:
+        if (event.get("done") or 0) >= 2:
+            started.set()
+
+    rid = engine.send(
+        "export_album", album=album, output=str(out), colorize=True, on_progress=on_progress
+    )
+    assert started.wait(TIMEOUT), engine.wait(rid, timeout=1)
+    engine.request("cancel", target=rid)
+    reply = engine.wait(rid, timeout=TIMEOUT)
+    done_before = sorted(p.name for p in out.glob("*.png"))
+    assert reply.type == "cancelled" and 2 <= len(done_before) < 12
+    rest = engine.request("export_album", TIMEOUT, album=album, output=str(out), colorize=True)
+    assert sorted(rest.data["skipped"]) == done_before
+    assert len(rest.data["restored"]) + len(done_before) == 12
+    assert engine.request("close_album", album=album).data == {"album": album}
+    with pytest.raises(EngineError) as err:
+        engine.request("album_picture", album=album, picture="p00.png")
+    assert err.value.code == "not_open"
