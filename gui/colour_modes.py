@@ -54,6 +54,10 @@ class Pick:
     chroma_size: int
     trained: bool
     locked: bool = True
+    # "user" (a mode a person picked), "auto" (the engine's), "reference" (the colours a
+    # colour picture lent the shot: `reference` is that picture's file name)
+    source: str = "user"
+    reference: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,8 @@ class Pick:
             "chroma_size": self.chroma_size,
             "trained": self.trained,
             "locked": self.locked,
+            "source": self.source,
+            "reference": self.reference,
         }
 
     @classmethod
@@ -80,6 +86,8 @@ class Pick:
             chroma_size=int(d.get("chroma_size", 28)),
             trained=bool(d.get("trained", True)),
             locked=bool(d.get("locked", True)),
+            source=str(d.get("source", "user")),
+            reference=str(d.get("reference", "")),
         )
 
 
@@ -444,6 +452,7 @@ class ColourModesPanel(QGroupBox):
     showRequested = Signal()
     applyForwardRequested = Signal()
     unlockRequested = Signal()
+    referenceRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Colour modes", parent)
@@ -485,6 +494,11 @@ class ColourModesPanel(QGroupBox):
         self.sample_button = QPushButton("Sample colour modes")
         self.sample_button.setToolTip("Draw colour modes of this shot's key frame (C)")
         self.sample_button.clicked.connect(self.sampleRequested)
+        self.reference_button = QPushButton("Colour from a picture…")
+        self.reference_button.setToolTip(
+            "Take this shot's colours from a colour photo of the same scene, place or era (R)"
+        )
+        self.reference_button.clicked.connect(self.referenceRequested)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(8)
@@ -512,6 +526,7 @@ class ColourModesPanel(QGroupBox):
         layout.addWidget(self.detail)
         layout.addWidget(self.controls)
         layout.addWidget(self.sample_button)
+        layout.addWidget(self.reference_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.pick_label)
         layout.addWidget(self.pick_preview)
@@ -588,10 +603,14 @@ class ColourModesPanel(QGroupBox):
             self.pick_preview.hide()
         else:
             tag = "" if pick.trained else " — untrained model"
-            self.pick_label.setText(
-                f"Picked: mode {pick.n + 1} of {pick.k} (seed {pick.seed}, "
-                f"temperature {pick.temperature:g}){tag}. Locked."
-            )
+            if pick.source == "reference":
+                name = f" {pick.reference}" if pick.reference else ""
+                self.pick_label.setText(f"Colours from the picture{name}{tag}. Locked.")
+            else:
+                self.pick_label.setText(
+                    f"Picked: mode {pick.n + 1} of {pick.k} (seed {pick.seed}, "
+                    f"temperature {pick.temperature:g}){tag}. Locked."
+                )
             if preview is not None and not preview.isNull():
                 self.pick_preview.setPixmap(
                     fit_pixmap(preview, QSize(220, 10_000), self.devicePixelRatioF())
@@ -608,6 +627,7 @@ class ColourModesPanel(QGroupBox):
         self.sample_button.setVisible(self.usable)
         self.sample_button.setEnabled(self.usable and not self.busy)
         self.sample_button.setText("Sampling…" if self.busy else "Sample colour modes")
+        self.reference_button.setEnabled(not self.busy)
 
 
 def shot_label(shot: int, shots: Sequence[dict[str, Any]]) -> str:

@@ -1,15 +1,20 @@
 """Colour modes: drawing K of them for the shot under the playhead, showing them, and
-picking one (locked), for this shot or the ones after it."""
+picking one (locked), for this shot or the ones after it; or taking the shot's colours from a
+colour picture ("Colour from a picture", the engine's `reference_pick`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.colour_modes import parse_sampled, shot_label
+from panchro.gui.colour_modes import Pick, parse_sampled, shot_label
+
+PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -32,13 +37,101 @@ class ColourPicks(QObject):
         self.status = win.statusBar()
         self._sample_req: int | None = None
         self._sample_shot: int | None = None
+        self._reference_req: int | None = None
+        self._reference_shot: int | None = None
+        # the key frame coloured by each reference pick, by shot start (the strip's mark)
+        self.reference_previews: dict[int, QPixmap] = {}
+        self.reference_dir = ""
 
     def forget_requests(self) -> None:
         """The film is going: its colour modes, if they come, are ignored."""
-        if self._sample_req is not None:
-            self.engine.forget(self._sample_req)
+        for req in (self._sample_req, self._reference_req):
+            if req is not None:
+                self.engine.forget(req)
         self._sample_req = self._sample_shot = None
+        self._reference_req = self._reference_shot = None
+        self.reference_previews.clear()
         self.colour.set_busy(False)
+
+    def colour_from_picture(self, path: str | None = None) -> None:
+        """The shot under the playhead takes its colours from a colour picture (asked for when
+        `path` is None): the engine matches the picture to the key frame and answers a pick."""
+        win = self.win
+        if win.film is None:
+            self.colour.show_error("Open a film first.")
+            return
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                win, "Colour from a picture", self.reference_dir, PICTURE_FILTER
+            )
+            if not path:
+                return
+        self.reference_dir = str(Path(path).parent)
+        if self._reference_req is not None:
+            self.engine.cancel(self._reference_req)
+            self.engine.forget(self._reference_req)
+        shot = win.shot_list.shot_at(win.current)
+        params: dict[str, Any] = {"film": win.film, "path": path,
+                                  "max_side": win.player.preview_side()}  # fmt: skip
+        if shot is not None:
+            s = win.shots[shot]
+            index = int(s.get("key_frame", s["start"]))
+            params["shot"] = {"start": int(s["start"]), "end": int(s["end"]), "key_frame": index}
+        else:
+            index = win.current
+        params["index"] = index
+        if (hints := win.hint_editor.hints_json()) is not None:
+            params["hints"] = hints  # the preview shows them laid over the picture's colours
+        self._reference_shot = shot
+        self._reference_req = self.engine.request(
+            Request.REFERENCE_PICK, self._on_reference, **params
+        )
+        self.colour.set_busy(True)
+        self.colour.show_error(f"Matching the colours of {Path(path).name} to frame {index + 1}…")
+
+    def _on_reference(self, msg: Message) -> None:
+        if msg.id != self._reference_req:
+            return
+        self._reference_req = None
+        self.colour.set_busy(False)
+        if msg.type == Event.ERROR:
+            self.colour.show_error(str(msg.body.get("message", "")))
+            self.win.show_error("Could not take colours from that picture", msg)
+            return
+        if msg.type != Event.RESULT:
+            self.colour.show_error("Taking colours from the picture was cancelled.")
+            return
+        win = self.win
+        data = msg.body.get("data") or {}
+        raw, images = data.get("pick") or {}, {}
+        for part in data.get("images") or []:
+            pm = QPixmap()
+            off, n = int(part["offset"]), int(part["length"])
+            if pm.loadFromData(msg.blob[off : off + n]):
+                images[str(part["name"])] = pm
+        shot = self._reference_shot
+        name = Path(str(data.get("reference", ""))).name
+        untrained = any("UNTRAINED" in str(n) for n in data.get("notes") or [])
+        pick = Pick(
+            key_frame=int(data.get("index", 0)), seed=0, temperature=0.0, k=1, n=0,
+            chroma=str(raw.get("chroma", "")), chroma_size=28, trained=not untrained,
+            source="reference", reference=name,
+        )  # fmt: skip
+        start = self._shot_start(shot)
+        win.picks[start] = pick
+        after = images.get("after")
+        if after is not None:
+            self.reference_previews[start] = after
+        if shot is not None:
+            self._mark_shot(shot, after)
+        self.show_pick()
+        label = shot_label(shot, win.shots) if shot is not None else "The film"
+        self.colour.show_error(f"{label}: colours from {name}, locked.")
+        win.picksChanged.emit()
+        if images:  # the key frame before | after, as the compare view shows any preview
+            win.compare.show_result(images, data, f"{label}: colours from {name}")
+            win.stage.setCurrentWidget(win.compare)
+            win.compareShown.emit()
 
     def sample_colour_modes(self) -> None:
         """Draw the panel's K colour modes of the key frame of the shot under the playhead."""
@@ -186,6 +279,8 @@ class ColourPicks(QObject):
         pick = self.win.picks.get(start)
         if pick is None:
             return None
+        if pick.source == "reference":
+            return self.reference_previews.get(start)
         for sampled in self.win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
                     pick.n < sampled.k:  # fmt: skip

@@ -85,7 +85,7 @@ class Exporter(QObject):
             "index": pick.n,
             "chroma": pick.chroma,
             "locked": pick.locked,
-            "source": "user",
+            "source": pick.source,
         }
 
     def compare_frame(self) -> None:

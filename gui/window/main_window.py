@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
         self.colour.showRequested.connect(colour.show_candidates)
         self.colour.applyForwardRequested.connect(colour.apply_pick_forward)
         self.colour.unlockRequested.connect(colour.unlock_pick)
+        self.colour.referenceRequested.connect(lambda: colour.colour_from_picture())
         self.candidates.picked.connect(colour.pick_candidate)
         self.candidates.closed.connect(player.show_film)
         self.compare.closed.connect(player.show_film)
@@ -366,6 +367,8 @@ class MainWindow(QMainWindow):
         colour_menu = self.menuBar().addMenu("&Colour")
         action("&Sample colour modes", "C", colour.sample_colour_modes, colour_menu)
         action("Show colour &modes", "M", colour.show_candidates, colour_menu)
+        action("Colour from a &picture…", "R", lambda: colour.colour_from_picture(), colour_menu,
+               "Take this shot's colours from a colour photo of the same scene")  # fmt: skip
         action("Back to the &film", None, player.show_film, colour_menu)
         action("&Compare before | after", "V", exporter.compare_frame, colour_menu)
         colour_menu.addSeparator()

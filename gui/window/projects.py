@@ -412,7 +412,7 @@ class Projects(QObject):
                     key_frame=int(x["key"]), seed=int(p["seed"]),
                     temperature=float(p["temperature"]), k=int(p["index"]) + 1,
                     n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
-                    locked=bool(p.get("locked", True)),
+                    locked=bool(p.get("locked", True)), source=str(p.get("source", "user")),
                 )  # fmt: skip
         win.shot_list.use_shots(shots)
         for n, shot in enumerate(win.shots):

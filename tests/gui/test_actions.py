@@ -207,6 +207,27 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         qtbot.waitUntil(lambda: win.exporter._compare_req is None, timeout=WAIT_MS)
         win.player.show_film()
 
+    def colours_from_picture(a: QAction) -> None:
+        import numpy as np
+        from PIL import Image
+
+        at(20)  # shot 2 (16..31)
+        picture = tmp_path / "reference.png"
+        rgb = np.zeros((48, 64, 3), np.uint8)
+        rgb[..., 2], rgb[..., 1] = 200, np.linspace(0, 255, 64, dtype=np.uint8)[None, :]
+        Image.fromarray(rgb).save(picture)
+        with monkeypatch.context() as m:
+            m.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(picture), ""))
+            a.trigger()
+            qtbot.waitUntil(lambda: win.colour_picks._reference_req is None, timeout=WAIT_MS)
+        pick = win.picks.get(16)
+        assert pick is not None and pick.source == "reference" and pick.reference == picture.name
+        assert "Colours from the picture reference.png" in win.colour.pick_label.text()
+        assert win.stage.currentWidget() is win.compare
+        assert win.exporter.engine_pick(16)["source"] == "reference"  # as renders carry it
+        win.colour_picks.unlock_pick()  # the later checks expect shot 2 without a pick
+        win.player.show_film()
+
     editor = win.hint_editor
 
     def edits_hints(a: QAction) -> None:
@@ -319,6 +340,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Merge shot with the one before": merges,
         "Sample colour modes": says("colorizer is not available"),
         "Show colour modes": says("No colour modes drawn"),
+        "Colour from a picture…": colours_from_picture,
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,
