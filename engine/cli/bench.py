@@ -110,7 +110,7 @@ def cmd_bench_restore(args: argparse.Namespace) -> int:
         width, height = args.size
         bench_restore_models(
             width=width, height=height, seconds=args.seconds, upscale=args.upscale,
-            codec=args.codec, device=args.device, batch=args.batch,
+            codec=args.codec, device=args.device, batch=args.batch_frames,
         )  # fmt: skip
         return 0
     bench_restore(seconds=args.seconds, minutes=args.minutes, long_minutes=args.long)
@@ -138,7 +138,9 @@ def add_parsers(sub: Any) -> None:
     b.add_argument("--upscale", type=int, choices=(1, 2, 4), default=2, help="with --models")
     b.add_argument("--codec", default="prores", help="with --models (default prores)")
     b.add_argument("--device", default=None, help="with --models: cpu or cuda")
-    b.add_argument("--batch", type=int, default=8, help="with --models: frames per batch")
+    b.add_argument(
+        "--batch-frames", type=int, default=8, metavar="N", help="with --models: frames per batch"
+    )
     b.set_defaults(func=cmd_bench_restore)
     b = bsub.add_parser("scrub", help="ms the player waits for a 1080p frame, via the engine")
     b.add_argument("--seconds", type=float, default=10.0, help="length of the test clip")

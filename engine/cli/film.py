@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli import album
+from panchro.engine.cli import album, archive
 from panchro.engine.cli.common import (
     EXIT_OK,
     add_fps,
@@ -313,6 +313,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
 
+    if args.batch is not None:  # a whole archive of films
+        return archive.cmd_restore_archive(args, _check_regrain)
+    if not args.input:
+        raise BadInputError(
+            "give what to restore and where: panchro restore INPUT OUTPUT (or a whole "
+            "archive: panchro restore --batch LIST_OR_DIR OUTDIR)"
+        )
     verdict = album.album_verdict(args)  # several pictures, or a folder of unrelated ones
     if verdict is not None:
         return album.cmd_restore_album(args, verdict, _FILM_ONLY, _check_regrain)
@@ -426,7 +433,7 @@ def _run_restore(
             progress=progress,
             stages=stages,
             project=project,
-            batch=args.batch,
+            batch=args.batch_frames,
             chunk_seconds=args.chunk_seconds,
             keep_job=True,
             restart=args.restart,
@@ -481,18 +488,29 @@ def add_parsers(sub: Any) -> None:
         "thumbnail) are kept, and the EXIF Software tag says what Panchro did. Several "
         "pictures, or a folder of unrelated ones (see `panchro info FOLDER`), are an album: "
         "each picture restored on its own into OUTPUT, a folder, with the same names; a "
-        "rerun skips the pictures done.",
+        "rerun skips the pictures done. --batch LIST_OR_DIR restores a whole archive of films "
+        "into the folder OUTPUT (docs/cluster.md).",
     )
     p.add_argument(
         "input",
-        nargs="+",
+        nargs="*",  # none with --batch, whose list or folder names the films
         metavar="INPUT",
         help="video file, folder of frames, a photo, or an album (pictures and folders)",
     )
     p.add_argument(
         "output",
-        help="output file (.mp4, .mov, .mkv), folder for png16/tiff16, or a picture "
-        "(.jpg, .png, .tif, .webp)",
+        help="output file (.mp4, .mov, .mkv), folder for png16/tiff16, a picture "
+        "(.jpg, .png, .tif, .webp), or with --batch the folder of the restored films",
+    )
+    p.add_argument(
+        "--batch",
+        type=archive.batch_source,
+        default=None,
+        metavar="LIST_OR_DIR",
+        help="restore a whole archive into OUTPUT, a folder: the films of a list file (one"
+        " path a line, # comments) or of a folder, each as NAME.EXT there (EXT from --codec:"
+        " .mp4, .mov, .mkv, or a folder of frames), each its own resumable job; a rerun"
+        " skips the films done; with --cluster their chunks run on a Ray cluster",
     )
     p.add_argument(
         "--project",
@@ -547,7 +565,13 @@ def add_parsers(sub: Any) -> None:
         default=0.0,
         help="after cleanup, put back this share (0..2) of the source's measured film grain",
     )
-    p.add_argument("--batch", type=int, default=8, help="frames per batch for the stages")
+    p.add_argument(
+        "--batch-frames",
+        type=int,
+        default=8,
+        metavar="N",
+        help="frames per temporal batch for the stages (default 8; fewer for big frames)",
+    )
     p.add_argument(
         "--preview",
         metavar="SECONDS",

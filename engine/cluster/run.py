@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from panchro.engine.errors import BadInputError, PanchroError
+from panchro.engine.errors import BadInputError, CancelledError, PanchroError
 from panchro.engine.progress import Progress
 from panchro.engine.restore.batch import Stage
 from panchro.engine.restore.pipeline import ChunkPlan, render_planned
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 INSTALL = "pip install 'panchro[cluster]'"
 MAX_RETRIES = 3  # a task lost with its worker or node is run again this many times
 LOCAL = "local"
+WAIT_S = 0.5  # the driver looks for finished chunks, and for a cancel, this often
 
 
 def require_ray() -> Any:
@@ -44,14 +45,16 @@ _STAGES: dict[str, list[Stage]] = {}
 
 
 def render_chunk(
-    plan: ChunkPlan, recipe: Callable[[], Sequence[Stage]], chunk: Any
+    plan: ChunkPlan, recipe: Callable[[], Sequence[Stage]], chunk: Any, key: str | None = None
 ) -> tuple[int, list[int]]:
     """One chunk of `plan` rendered into its job folder -> (chunk index, damaged frames).
-    Runs in a Ray worker (or anywhere: it needs the film and the folder at their paths)."""
-    stages = _STAGES.get(plan.key)
+    Runs in a Ray worker (or anywhere: it needs the film and the folder at their paths).
+    The stages are built once for `key` (default: the plan's), kept for the next chunks."""
+    key = key or plan.key
+    stages = _STAGES.get(key)
     if stages is None:
         _STAGES.clear()
-        stages = _STAGES[plan.key] = list(recipe())
+        stages = _STAGES[key] = list(recipe())
     done = render_planned(plan, [chunk], stages)
     return chunk.index, done[chunk.index]
 
@@ -61,11 +64,15 @@ class RayExecutor:
     """Renders a job's pending chunks as Ray tasks; the driver marks each done as it returns.
 
     `recipe` builds the stages inside a task (a picklable callable, e.g. a
-    `functools.partial` of `restore.stages.build_stages` with every pick decided)."""
+    `functools.partial` of `restore.stages.build_stages` with every pick decided).
+    `stages_key`: what the recipe's stages are for, when they serve more than one job (an
+    archive's films share them): a worker then keeps them from one film's chunks to the
+    next instead of loading the models again; by default each job's stages are its own."""
 
     recipe: Callable[[], Sequence[Stage]]
     max_retries: int = MAX_RETRIES
     gpus: float = 0.0  # GPUs a task asks for (Ray then shows it only those); 0: CPU only
+    stages_key: str | None = None
 
     def __call__(self, job: Any, plan: ChunkPlan, progress: Progress) -> None:
         ray = require_ray()
@@ -74,11 +81,14 @@ class RayExecutor:
         )
         plan_ref, recipe_ref = ray.put(plan), ray.put(self.recipe)
         pending = job.pending()
-        refs = {task.remote(plan_ref, recipe_ref, c): c for c in pending}
+        refs = {task.remote(plan_ref, recipe_ref, c, self.stages_key): c for c in pending}
         finished = 0
         try:
             while refs:
-                ready, _ = ray.wait(list(refs), num_returns=1)
+                # In steps, so a cancel from another thread (an archive's) is seen at once.
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=WAIT_S)
+                if progress.cancel is not None and progress.cancel.is_set():
+                    raise CancelledError("cancelled")
                 for ref in ready:
                     chunk = refs.pop(ref)
                     try:
@@ -99,11 +109,15 @@ class RayExecutor:
 
 @contextlib.contextmanager
 def session(
-    address: str, recipe: Callable[[], Sequence[Stage]], *, gpus: float = 0.0
+    address: str,
+    recipe: Callable[[], Sequence[Stage]],
+    *,
+    gpus: float = 0.0,
+    stages_key: str | None = None,
 ) -> Iterator[RayExecutor]:
     """Connected to the cluster at `address` (`local`: one started on this machine and
     stopped at the end; `host:port`: a running one) for the block -> its executor, whose
-    tasks ask for `gpus` GPUs each.
+    tasks ask for `gpus` GPUs each (`stages_key`: see `RayExecutor`).
     A Ray already initialised in this process is used as it is."""
     ray = require_ray()
     started = False
@@ -124,7 +138,7 @@ def session(
             raise BadInputError(f"cannot reach the Ray cluster at {address}: {exc}") from None
         started = True
     try:
-        yield RayExecutor(recipe, gpus=gpus)
+        yield RayExecutor(recipe, gpus=gpus, stages_key=stages_key)
     finally:
         if started:
             ray.shutdown()

@@ -1,0 +1,136 @@
+"""`panchro restore --batch LIST_OR_DIR OUTDIR`: a whole archive of films, here or on a cluster.
+
+The work is `restore.archive`'s; this module holds what the command line adds: the
+`--batch` option's reading (an integer, which `--batch` meant before it named an archive,
+is refused with the option it became, `--batch-frames`), the options an archive refuses,
+the cluster session, the progress bar and the summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.cli.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_ERROR, EXIT_OK
+from panchro.engine.errors import BadInputError, CancelledError
+
+# Options of one film that an archive has no use for: each film gets automatic colour modes,
+# a film file out, no preview.
+_NOT_FOR_AN_ARCHIVE = (
+    ("project", "--project"),
+    ("hints", "--hints"),
+    ("reference", "--reference"),
+    ("preview", "--preview"),
+    ("stills", "--stills"),
+    ("film", "--film"),
+    ("format", "--format"),
+    ("quality", "--quality"),
+)
+
+
+def batch_source(text: str) -> str:
+    """The type of `--batch`: a list file or a folder of films. A number that names no file
+    is the old `--batch N` (frames per batch): refused with the option that took it over."""
+    if text.strip().isdigit() and not Path(text).exists():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: --batch now takes a list of films or a folder of films (a whole "
+            f"archive: panchro restore --batch LIST_OR_DIR OUTDIR); for frames per batch use "
+            f"--batch-frames {text.strip()}"
+        )
+    return text
+
+
+def cmd_restore_archive(
+    args: argparse.Namespace, check_regrain: Callable[[argparse.Namespace, Any], None]
+) -> int:
+    """Restore the archive; exit non-zero when a film failed (each is listed with why).
+    `check_regrain` is `cli.film`'s, so the two routes refuse the same --regrain."""
+    from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.restore import archive, pipeline
+    from panchro.engine.restore import stages as stages_module
+
+    if args.input:
+        raise BadInputError(
+            "with --batch the films come from its list or folder: give only the output folder "
+            "(panchro restore --batch LIST_OR_DIR OUTDIR)"
+        )
+    given = [
+        flag for name, flag in _NOT_FOR_AN_ARCHIVE if getattr(args, name, None) not in (None, False)
+    ]
+    if given:
+        raise BadInputError(
+            f"{', '.join(given)}: not for an archive (each film gets its own automatic colour "
+            "modes and is written as a film); restore a film alone to steer it"
+        )
+    if args.cluster is not None:
+        from panchro.engine.cluster import run as cluster
+
+        cluster.require_ray()  # before any work: say what to install
+        if not args.cluster_gpus >= 0:
+            raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
+    elif args.cluster_gpus:
+        raise BadInputError("--cluster-gpus goes with --cluster")
+    settings = pipeline.settings_for(
+        None,
+        codec=args.codec,
+        bit_depth=args.bit_depth,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+    )
+    check_regrain(args, settings)
+    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    bar = TerminalBar("archive") if not args.quiet else None
+    try:
+        with contextlib.ExitStack() as stack:
+            executor = None
+            if args.cluster is not None:
+                # Built inside each task with every pick decided here; one recipe serves
+                # every film, so a worker keeps its stages (and models) from film to film.
+                recipe = functools.partial(
+                    stages_module.build_stages,
+                    settings,
+                    seed=args.seed,
+                    all_picked=True,
+                    regrain=args.regrain,
+                    device=None if args.cluster_gpus else "cpu",
+                )
+                key = f"archive:seed={args.seed}:" + ",".join(st.key for st in stages)
+                executor = stack.enter_context(
+                    cluster.session(args.cluster, recipe, gpus=args.cluster_gpus, stages_key=key)
+                )
+            summary = archive.restore_archive(
+                args.batch, args.output, stages=stages, seed=args.seed, codec=settings.codec,
+                bit_depth=settings.bit_depth, batch=args.batch_frames,
+                chunk_seconds=args.chunk_seconds, fps=args.fps, overwrite=args.overwrite,
+                restart=args.restart, allow_truncated=args.allow_truncated,
+                memory_limit_mb=args.memory_limit, executor=executor,
+                progress=Progress(None, bar),
+            )  # fmt: skip
+    except (CancelledError, KeyboardInterrupt):
+        if bar:
+            bar.close()
+        print(
+            "\npanchro: interrupted; the films finished and the chunks done are kept: run the "
+            "same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_CANCELLED
+    if bar:
+        bar.close()
+    print(summary.describe())
+    if not summary.failed:
+        return EXIT_OK
+    print(
+        f"panchro: error: {len(summary.failed)} of {len(summary.results)} film(s) failed "
+        "(listed above); the others are done",
+        file=sys.stderr,
+    )
+    bad_input = all(r.code == "bad_input" for r in summary.failed)
+    return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
