@@ -6,9 +6,10 @@
 Drives the real window and engine on the sample film (or a film given with --film):
 the film open with its shots, K colour modes of the key frame, one picked, the compare
 view (before | after), colour hints placed with the point and brush tools over the pick
-(`hints.png`; each preview's seconds from the edit are printed), and an export in
-progress. Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png`
-scaled to 1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
+(`hints.png`; each preview's seconds from the edit are printed), with `--reference PIC`
+the last shot coloured from that picture (`reference.png`), and an export in progress.
+Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png` scaled to
+1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pick", type=int, default=1, help="which mode to pick, from 0")
     parser.add_argument(
+        "--reference", type=Path, default=None, help="a colour picture for the last shot"
+    )
+    parser.add_argument(
         "--theme", choices=THEMES, default="system", help="PNG names end _dark, _light"
     )
     args = parser.parse_args(argv)
@@ -120,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         _hints(app, win, key)
         shoot("hints.png")
         win.player.show_film()
+        if args.reference is not None:
+            last = win.shots[-1] if win.shots else {"start": 0}
+            win.player.seek(int(last.get("key_frame", last["start"])))
+            compared.clear()
+            win.colour_picks.colour_from_picture(str(args.reference))
+            _wait(app, lambda: bool(compared))
+            win.compare.canvas.set_split(0.5)
+            shoot("reference.png")
+            win.player.show_film()
 
         with tempfile.TemporaryDirectory() as tmp:
             progressed = []

@@ -83,6 +83,13 @@ def cmd_bench_huge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_hints(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.hints import bench_hints
+
+    bench_hints(args.film, edits=args.edits)
+    return EXIT_OK
+
+
 def cmd_bench_photo(args: argparse.Namespace) -> int:
     from panchro.engine.bench.photo import bench_photo
 
@@ -147,6 +154,12 @@ def add_parsers(sub: Any) -> None:
     b.add_argument("--max-side", type=int, default=1280, help="preview size asked for")
     b.add_argument("--reads", type=int, default=30, help="frames timed per pattern")
     b.set_defaults(func=cmd_bench_scrub)
+    b = bsub.add_parser(
+        "hints", help="seconds from a new colour hint to its preview, via the engine"
+    )
+    b.add_argument("--film", default=None, help="default: the 480p sample film")
+    b.add_argument("--edits", type=int, default=8, help="points added one at a time")
+    b.set_defaults(func=cmd_bench_hints)
     b = bsub.add_parser("huge", help="peak memory and time of one huge picture, x2 and colorized")
     b.add_argument("--size", type=_bench_size, default=(8000, 6000), help="default 8000x6000")
     b.add_argument("--codec", default="ffv1", help="output codec (default ffv1)")
