@@ -48,6 +48,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         seed=args.seed,
         temperature=args.temperature,
         top_p=args.top_p,
+        smooth=args.smooth,
         split=args.split,
         device=args.device,
     )
@@ -109,6 +110,9 @@ def add_parsers(sub: Any) -> None:
         type=float,
         default=1.0,
         help="draw only from the likeliest bins holding this much probability (1: all)",
+    )
+    v.add_argument(
+        "--smooth", type=int, default=0, help="also score the samples despeckled, N passes"
     )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)

@@ -128,6 +128,7 @@ def eval_colorizer(
     seed: int = 0,
     temperature: float = 1.0,
     top_p: float = 1.0,
+    smooth: int = 0,
     split: str = "all",
     val_fraction: float = 0.02,
     video_every: int = 30,
@@ -146,9 +147,12 @@ def eval_colorizer(
     Set14's bridge and man): there is nothing to compare, and their near-infinite
     chroma PSNR for the grey baseline would swamp the means.
     `out_sheet`: a PNG with one row per picture (up to `sheet_rows`):
-    grey | K samples | original.
+    grey | K samples | original (the despeckled samples when `smooth` > 0).
+    `smooth`: also score the same samples despeckled (`sampling.despeckle`, that many passes).
     """
-    from panchro.engine.inference.sampling import sample_chroma
+    import torch
+
+    from panchro.engine.inference.sampling import despeckle, prepare_grey, sample_chroma
     from panchro.engine.models.weights import load_model
     from panchro.engine.train.data import (
         collect_items,
@@ -182,6 +186,8 @@ def eval_colorizer(
 
     t0 = time.perf_counter()
     accs = {"grey": _Accumulator(), "argmax": _Accumulator(), "samples": _Accumulator()}
+    if smooth > 0:
+        accs["smoothed"] = _Accumulator()  # the same samples, despeckled
     colour_true = 0.0
     nll_total = 0.0
     skipped = 0
@@ -213,6 +219,12 @@ def eval_colorizer(
         rgbs = _score_predictions(
             rgb_true, ycc, lab_true, bins_to_hwc(drawn, levels), accs["samples"]
         )
+        if smooth > 0:
+            x = prepare_grey(grey, size, drawn.device, torch.float32)
+            calm = despeckle(drawn, x, levels, passes=smooth)
+            rgbs = _score_predictions(
+                rgb_true, ycc, lab_true, bins_to_hwc(calm, levels), accs["smoothed"]
+            )
         if out_path is not None and len(sheet_rows_data) < sheet_rows:
             grey_rgb = np.repeat(ycc[..., :1].clip(0, 1), 3, axis=-1)
             sheet_rows_data.append([grey_rgb, *rgbs, rgb_true])
@@ -238,6 +250,7 @@ def eval_colorizer(
         "k": k,
         "temperature": temperature,
         "top_p": top_p,
+        "smooth": smooth,
         "split": split,
         "nll_bits": nll_total / n_img,
         "colourfulness_originals": colour_true,
@@ -268,6 +281,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     labels = {"grey": "grey (no colour)", "argmax": "argmax (T=0)"}
     nucleus = f", p={result['top_p']:g}" if result["top_p"] < 1 else ""
     labels["samples"] = f"samples (T={result['temperature']:g}{nucleus})"
+    labels["smoothed"] = f"despeckled x{result.get('smooth', 0)}"
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)
     for name, fig in result["methods"].items():

@@ -155,6 +155,33 @@ def _draw(logits: Tensor, u: Tensor, temperature: float, top_p: float = 1.0) -> 
     return (cdf < u[:, None]).sum(-1).clamp_(max=logits.shape[-1] - 1)
 
 
+def despeckle(
+    bins: Tensor, grey: Tensor, levels: int, *, passes: int = 1, sigma: float = 0.05
+) -> Tensor:
+    """Drawn bins (K, 2, S, S) with their speckle smoothed away, following the luma's edges.
+
+    Each cell becomes the mean of its 3 x 3 neighbourhood's chroma, each neighbour weighted by
+    how alike its luma is (exp(-dY^2 / 2 sigma^2), `grey` the model's input, averaged down to
+    the chroma grid): a lone saturated cell among neighbours of the same luma takes their
+    colour, while colour stays on its side of a luma edge. `passes` times; 0 changes nothing.
+    """
+    if passes <= 0:
+        return bins
+    k, _, size, width = bins.shape
+    y = grey.float().reshape(1, 1, *grey.shape[-2:])
+    y = F.adaptive_avg_pool2d(y, (size, width))
+    chroma = (bins.float() - levels // 2) / levels  # the bins' centres
+    pad_y = F.pad(y, (1, 1, 1, 1), mode="replicate")
+    ys = F.unfold(pad_y, 3).reshape(1, 1, 9, size, width)
+    weights = torch.exp(-((ys - y[:, :, None]) ** 2) / (2 * sigma * sigma))
+    weights = weights / weights.sum(2, keepdim=True)
+    for _ in range(passes):
+        pad_c = F.pad(chroma, (1, 1, 1, 1), mode="replicate")
+        cs = F.unfold(pad_c, 3).reshape(k, 2, 9, size, width)
+        chroma = (cs * weights).sum(2)
+    return (chroma * levels + 0.5).floor().add_(levels // 2).clamp_(0, levels - 1).long()
+
+
 Chooser = Callable[[Tensor, int, int, int], Tensor]  # (logits (K, levels), i, j, c) -> (K,) bins
 
 

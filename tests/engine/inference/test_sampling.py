@@ -12,6 +12,7 @@ from panchro.engine.imaging.color import dequantize_chroma as bins_to_chroma
 from panchro.engine.inference.sampling import (
     _draw,
     cached_logits,
+    despeckle,
     prepare_grey,
     sample_chroma,
 )
@@ -117,6 +118,21 @@ def test_a_tiny_top_p_is_the_most_likely_path_and_bad_values_are_refused() -> No
     for bad in (0.0, -0.1, 1.5, float("nan")):
         with pytest.raises(BadInputError, match="top_p"):
             sample_chroma(model, grey, k=1, seed=0, top_p=bad)
+
+
+def test_despeckle_removes_a_lone_cell_and_keeps_colour_at_luma_edges() -> None:
+    levels, size = 32, 12
+    grey = torch.zeros(1, 1, 48, 48)
+    grey[..., 24:] = 0.8  # a luma edge down the middle (at chroma cell 6)
+    bins = torch.full((1, 2, size, size), 16, dtype=torch.long)
+    bins[:, 0, :, 6:] = 26  # blue on the bright side
+    bins[:, 1, 3, 2] = 30  # one lone red cell on the dark side
+    calm = despeckle(bins, grey, levels, passes=2)
+    assert calm[0, 1, 3, 2] <= 18  # the speck took its neighbours' colour
+    assert torch.equal(calm[0, 0, :, :5], bins[0, 0, :, :5])  # the dark side stays grey
+    assert torch.equal(calm[0, 0, :, 7:], bins[0, 0, :, 7:])  # the blue stays on its side
+    assert (calm[0, 0, :, 6] >= 25).all() and (calm[0, 0, :, 5] <= 17).all()
+    assert torch.equal(despeckle(bins, grey, levels, passes=0), bins)
 
 
 def test_callback_once_per_row() -> None:
