@@ -535,6 +535,8 @@ class ColourModesPanel(QGroupBox):
         self.model_status = "missing"
         self.usable = False
         self.busy = False
+        self.noun = "shot"  # what is coloured: a film's "shot", or an album's "picture"
+        self._models: dict[str, Any] = {}
         self.show_pick(None, None, has_sampled=False)
         self._sync()
 
@@ -542,7 +544,18 @@ class ColourModesPanel(QGroupBox):
     def model_ready(self) -> bool:
         return self.model_status == "ready"
 
+    def set_noun(self, noun: str) -> None:
+        """Say "shot" (a film) or "picture" (an album) in the panel's words."""
+        self.noun = noun
+        key = "this shot's key frame" if noun == "shot" else f"this {noun}"
+        self.sample_button.setToolTip(f"Draw colour modes of {key} (C)")
+        self.show_button.setToolTip(f"Back to the colour modes drawn for this {noun}")
+        self.unlock_button.setToolTip(f"Forget this {noun}'s pick")
+        if self._models:
+            self.set_models(self._models)
+
     def set_models(self, models: dict[str, Any]) -> None:
+        self._models = models
         entry = models.get(COLORIZER) or {}
         status = str(entry.get("status", "missing")) if entry else "missing"
         path = str(entry.get("path") or "")
@@ -553,7 +566,9 @@ class ColourModesPanel(QGroupBox):
         if status == "ready":
             scale = card.get("scale")
             note = " (trained at reduced scale on a CPU)" if scale == "cpu-reduced" else ""
-            self.status.setText(f"Colorizer ready{note}. Pick a shot, then sample its colours.")
+            self.status.setText(
+                f"Colorizer ready{note}. Pick a {self.noun}, then sample its colours."
+            )
             self.detail.setText(path)
         elif status == "untrained":
             self.status.setText(
@@ -599,7 +614,7 @@ class ColourModesPanel(QGroupBox):
 
     def show_pick(self, pick: Pick | None, preview: QPixmap | None, *, has_sampled: bool) -> None:
         if pick is None:
-            self.pick_label.setText("This shot has no pick yet." if self.usable else "")
+            self.pick_label.setText(f"This {self.noun} has no pick yet." if self.usable else "")
             self.pick_preview.hide()
         else:
             tag = "" if pick.trained else " — untrained model"

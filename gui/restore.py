@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from panchro.gui import timecode as tc
+from panchro.gui.album import format_box
 
 CODECS = [
     ("h264", "H.264 (MP4)", ".mp4"),
@@ -47,11 +48,14 @@ def codec_suffix(codec: str) -> str:
 
 
 class RestorePanel(QGroupBox):
-    """What to do to the film, and buttons to look at it (compare) and write it (export)."""
+    """What to do to the film, and buttons to look at it (compare) and write it (export).
+    For an album (`set_album_mode`) the output is a folder of pictures in a format, and the
+    picture selected can be exported alone (`exportPictureRequested`)."""
 
     compareRequested = Signal()
     previewRequested = Signal()
     exportRequested = Signal()
+    exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
 
@@ -85,6 +89,11 @@ class RestorePanel(QGroupBox):
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
         form.addRow("Output", self.codec)
+        self.album_format = format_box()
+        form.addRow("Pictures as", self.album_format)
+        form.setRowVisible(self.album_format, False)
+        self._form = form
+        self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
             w.toggled.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
@@ -103,6 +112,13 @@ class RestorePanel(QGroupBox):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Restore the whole film into a new file (Ctrl+E)")
         self.export_button.clicked.connect(self.exportRequested)
+        self.export_picture_button = QPushButton("Export picture…")
+        self.export_picture_button.setToolTip(
+            "Restore the selected picture into a picture file; its extension decides the "
+            "format (Ctrl+Shift+E)"
+        )
+        self.export_picture_button.clicked.connect(self.exportPictureRequested)
+        self.export_picture_button.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.compare_button)
         buttons.addWidget(self.preview_button)
@@ -127,6 +143,7 @@ class RestorePanel(QGroupBox):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.export_button)
+        layout.addWidget(self.export_picture_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.cancel_button)
@@ -151,6 +168,28 @@ class RestorePanel(QGroupBox):
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
         self.codec.setCurrentIndex(max(0, self.codec.findData(str(s.get("codec", "h264")))))
 
+    def set_album_mode(self, mode: str) -> None:
+        """ "" for a film; "album" (export a folder, or the picture selected) or "picture" (one
+        picture opened: export a picture file)."""
+        self.album_mode = mode
+        self._form.setRowVisible(self.codec, not mode)
+        self._form.setRowVisible(self.album_format, mode == "album")
+        self.preview_button.setVisible(not mode)
+        self.export_picture_button.setVisible(mode == "album")
+        self.colorize.setText("Colorize (each picture from its pick)" if mode else
+                              "Colorize (each shot from its pick)")  # fmt: skip
+        self.compare_button.setToolTip(
+            "The selected picture before | after, split (V)" if mode else
+            "This frame before | after, split (V)"
+        )  # fmt: skip
+        self.export_button.setText("Export album…" if mode == "album" else "Export…")
+        self.export_button.setToolTip(
+            {
+                "album": "Restore every picture into a folder, with the same names (Ctrl+E)",
+                "picture": "Restore the picture into a picture file (Ctrl+E)",
+            }.get(mode, "Restore the whole film into a new file (Ctrl+E)")
+        )
+
     def _enable_upscaler(self) -> None:
         # Only enlarging has a choice: cleaning at x1 is the film model's work.
         self.upscaler.setEnabled(int(self.upscale.currentData()) > 1)
@@ -160,7 +199,12 @@ class RestorePanel(QGroupBox):
         return s["colorize"] or s["upscale"] > 1 or s["degrain"] > 0
 
     def set_film_open(self, open_: bool) -> None:
-        for b in (self.compare_button, self.preview_button, self.export_button):
+        for b in (
+            self.compare_button,
+            self.preview_button,
+            self.export_button,
+            self.export_picture_button,
+        ):
             b.setEnabled(open_)
 
     # Bar steps per frame, so work inside a frame moves it (a huge picture is one frame for
@@ -175,24 +219,28 @@ class RestorePanel(QGroupBox):
         fps: float | None,
         eta: float | None,
         partial: float = 0.0,
+        unit: str = "frames",
+        rate: str = "fps",
     ) -> None:
         """`partial`: frames' worth of work done beyond `done` on the frames in hand (the
-        engine's progress events); the bar shows done + partial, the text whole frames."""
+        engine's progress events); the bar shows done + partial, the text whole frames (or
+        whole `unit`s, with their `rate`: an album counts pictures)."""
         self.note.hide()  # the notes of the job before
         self.progress.show()
         self.progress_label.show()
         self.cancel_button.show()
         self.export_button.setEnabled(False)
         self.preview_button.setEnabled(False)
+        self.export_picture_button.setEnabled(False)
         total = max(total, 0)
         steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
         position = min(done + max(partial, 0.0), total)
         self._steps = steps
         self.progress.setRange(0, total * steps)
         self.progress.setValue(round(position * steps) if total else 0)
-        parts = [f"{what}: {done} / {total} frames" if total else f"{what}…"]
+        parts = [f"{what}: {done} / {total} {unit}" if total else f"{what}…"]
         if fps:
-            parts.append(f"{fps:.1f} fps")
+            parts.append(f"{fps:.1f} {rate}")
         if eta is not None:
             parts.append(f"{tc.duration(eta)} left")
         self.progress_label.setText(" · ".join(parts))
@@ -208,6 +256,7 @@ class RestorePanel(QGroupBox):
         self.progress_label.setVisible(bool(text))
         self.export_button.setEnabled(True)
         self.preview_button.setEnabled(True)
+        self.export_picture_button.setEnabled(True)
 
 
 class CompareView(QWidget):
@@ -225,13 +274,13 @@ class CompareView(QWidget):
         self.diff_box = QCheckBox("Luma difference (×16)")
         self.diff_box.setToolTip("Black everywhere means the film's own luma is untouched (D)")
         self.diff_box.toggled.connect(self.update)
-        back = QPushButton("Back to the film")
-        back.setToolTip("Close the comparison (Esc)")
-        back.clicked.connect(self.closed)
+        self.back = QPushButton("Back to the film")
+        self.back.setToolTip("Close the comparison (Esc)")
+        self.back.clicked.connect(self.closed)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.diff_box)
-        top.addWidget(back)
+        top.addWidget(self.back)
         self.canvas = _SplitCanvas(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -7,6 +7,8 @@
 - `colour`: colour modes drawn for a shot, and the picks
 - `export`: compare, preview renders and exports, with their progress and warnings
 - `projects`: opening films, frame folders, images and projects; saving; recent files
+- `album`: albums and single pictures in place of a film: the grid, a picture's colour
+  modes and pick, compare; `album_export`: exporting the picture or the whole album
 - `help`: the Help menu (keyboard shortcuts, self-test, log folder, About)
 
 Each controller is a `QObject` child of the window that keeps the engine requests of its

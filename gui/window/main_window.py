@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from panchro.engine.service.protocol import ErrorCode, Message
 from panchro.gui import timecode as tc
+from panchro.gui.album import AlbumGrid, AlbumPanel
 from panchro.gui.colour_modes import CandidatesView, ColourModesPanel, Pick, Sampled
 from panchro.gui.engine_process import (
     FAILED,
@@ -52,6 +53,7 @@ from panchro.gui.restore import CompareView, RestorePanel
 from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
 from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
 from panchro.gui.window import APP_NAME, on_triggered
+from panchro.gui.window.album import Albums
 from panchro.gui.window.colour import ColourPicks
 from panchro.gui.window.export import Exporter
 from panchro.gui.window.help import Help
@@ -133,7 +135,8 @@ class MainWindow(QMainWindow):
     shots with thumbnails (or the shots failed): the point where a screenshot says it all.
 
     Its controllers: `player`, `shot_list`, `colour_picks`, `hint_editor`, `exporter`,
-    `projects`, `help`.
+    `projects`, `help`, and `album` (an album or a single picture, in place of a film: the
+    actions that both have go to it while `album.active`).
     """
 
     settled = Signal()
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self)
         self.projects = Projects(self)
         self.help = Help(self)
+        self.album = Albums(self)
         self._wire()
         self._build_actions()
 
@@ -216,6 +220,18 @@ class MainWindow(QMainWindow):
         self.hints_panel = HintsBar()  # the colour hint tools, above the frame in compare
         self.compare.set_tools(self.hints_panel)
         self.stage.addWidget(self.compare)
+        self.album_grid = AlbumGrid()
+        self.album_stage = QWidget()  # the grid with a line on how to use it
+        album_layout = QVBoxLayout(self.album_stage)
+        album_layout.setContentsMargins(4, 4, 4, 4)
+        album_hint = QLabel(
+            "Click a picture to select it; double-click it (or Enter) for its colour modes. "
+            "V compares the selected picture; Ctrl+E exports the album."
+        )
+        album_hint.setWordWrap(True)
+        album_layout.addWidget(album_hint)
+        album_layout.addWidget(self.album_grid, 1)
+        self.stage.addWidget(self.album_stage)
         left.addWidget(self.message_bar)
         left.addWidget(self.stage, 1)
         left.addWidget(self.timeline)
@@ -228,6 +244,9 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.facts)
         side_layout.addWidget(self.shot_panel)
+        self.album_panel = AlbumPanel()
+        self.album_panel.hide()
+        side_layout.addWidget(self.album_panel)
         side_layout.addWidget(self.colour)
         side_layout.addStretch(1)
         side_scroll = QScrollArea()
@@ -286,7 +305,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         """The panels' signals, to the controllers that answer them."""
         player, shots, colour = self.player, self.shot_list, self.colour_picks
-        exporter, projects = self.exporter, self.projects
+        exporter, projects, album, either = self.exporter, self.projects, self.album, self.either
         self.timeline.slider.valueChanged.connect(player.on_slider)
         self.timeline.prev_frame.clicked.connect(lambda: player.step(-1))
         self.timeline.next_frame.clicked.connect(lambda: player.step(1))
@@ -296,25 +315,37 @@ class MainWindow(QMainWindow):
         self.strip.shotClicked.connect(shots.go_to_shot)
         self.shot_panel.keyFrameRequested.connect(player.seek)
         self.shot_panel.hintsRequested.connect(self.hint_editor.edit)
-        self.colour.sampleRequested.connect(colour.sample_colour_modes)
-        self.colour.showRequested.connect(colour.show_candidates)
+        self.colour.sampleRequested.connect(
+            either(album.sample_colour_modes, colour.sample_colour_modes)
+        )
+        self.colour.showRequested.connect(either(album.show_candidates, colour.show_candidates))
         self.colour.applyForwardRequested.connect(colour.apply_pick_forward)
-        self.colour.unlockRequested.connect(colour.unlock_pick)
+        self.colour.unlockRequested.connect(either(album.unpick, colour.unlock_pick))
         self.colour.referenceRequested.connect(lambda: colour.colour_from_picture())
-        self.candidates.picked.connect(colour.pick_candidate)
-        self.candidates.closed.connect(player.show_film)
-        self.compare.closed.connect(player.show_film)
-        self.restore_panel.compareRequested.connect(exporter.compare_frame)
-        self.restore_panel.exportRequested.connect(exporter.export)
+        self.candidates.picked.connect(
+            lambda n: album.pick_candidate(n) if album.active else colour.pick_candidate(n)
+        )
+        self.candidates.closed.connect(either(album.show_grid, player.show_film))
+        self.compare.closed.connect(either(album.show_grid, player.show_film))
+        self.restore_panel.compareRequested.connect(either(album.compare, exporter.compare_frame))
+        self.restore_panel.exportRequested.connect(either(album.exports.export, exporter.export))
+        self.restore_panel.exportPictureRequested.connect(lambda: album.exports.export_picture())
         self.restore_panel.previewRequested.connect(exporter.render_preview)
-        self.restore_panel.cancelRequested.connect(exporter.cancel_job)
+        self.restore_panel.cancelRequested.connect(
+            either(album.exports.cancel_job, exporter.cancel_job)
+        )
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 
+    def either(self, for_album: Any, for_film: Any) -> Any:
+        """A slot that does `for_album()` while an album is open, else `for_film()`."""
+        return lambda *_: for_album() if self.album.active else for_film()
+
     def _build_actions(self) -> None:
         player, shots, colour = self.player, self.shot_list, self.colour_picks
         exporter, projects, help_ = self.exporter, self.projects, self.help
+        album, either = self.album, self.either
 
         def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
             a = QAction(text, self)
@@ -335,17 +366,24 @@ class MainWindow(QMainWindow):
         self.open_folder_action = action(
             "Open &folder of frames…", "Ctrl+Shift+O", projects.choose_folder, file_menu
         )
+        action("Open &pictures…", "Ctrl+Alt+O", album.choose_pictures, file_menu,
+               "One photo, or several as an album (each restored on its own)")  # fmt: skip
+        action("Open &album folder…", "Ctrl+Alt+Shift+O", album.choose_folder, file_menu,
+               "A folder of unrelated photos, each restored on its own")  # fmt: skip
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(projects.fill_recent_menu)
         file_menu.addSeparator()
-        action("&Save project", QKeySequence.StandardKey.Save, projects.save_project, file_menu)
-        action("Save project &as…", QKeySequence.StandardKey.SaveAs, projects.save_project_as,
-               file_menu)  # fmt: skip
-        action("&Export…", "Ctrl+E", exporter.export, file_menu)
+        action("&Save project", QKeySequence.StandardKey.Save,
+               either(album.no_projects, projects.save_project), file_menu)  # fmt: skip
+        action("Save project &as…", QKeySequence.StandardKey.SaveAs,
+               either(album.no_projects, projects.save_project_as), file_menu)  # fmt: skip
+        action("&Export…", "Ctrl+E", either(album.exports.export, exporter.export), file_menu)
+        action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
+               file_menu, "The album's selected picture into a picture file")  # fmt: skip
         file_menu.addSeparator()
         action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 
-        go = self.menuBar().addMenu("&Go")
+        go = self.go_menu = self.menuBar().addMenu("&Go")
         action("Play / pause", Qt.Key.Key_Space, player.toggle_play, go)
         action("Play backwards (J; again: faster)", Qt.Key.Key_J, lambda: player.shuttle(-1), go)
         action("Pause (K)", Qt.Key.Key_K, player.pause, go)
@@ -364,13 +402,23 @@ class MainWindow(QMainWindow):
         action("&Split shot at this frame", "S", shots.split_shot, go)
         action("&Merge shot with the one before", "Shift+S", shots.merge_shot, go)
 
-        colour_menu = self.menuBar().addMenu("&Colour")
-        action("&Sample colour modes", "C", colour.sample_colour_modes, colour_menu)
-        action("Show colour &modes", "M", colour.show_candidates, colour_menu)
+        colour_menu = self.colour_menu = self.menuBar().addMenu("&Colour")
+        for a in (  # the actions an album has too (the others are disabled in an album)
+            action("&Sample colour modes", "C",
+                   either(album.sample_colour_modes, colour.sample_colour_modes), colour_menu),
+            action("Show colour &modes", "M",
+                   either(album.show_candidates, colour.show_candidates), colour_menu),
+        ):  # fmt: skip
+            a.setProperty("album", True)
         action("Colour from a &picture…", "R", lambda: colour.colour_from_picture(), colour_menu,
                "Take this shot's colours from a colour photo of the same scene")  # fmt: skip
-        action("Back to the &film", None, player.show_film, colour_menu)
-        action("&Compare before | after", "V", exporter.compare_frame, colour_menu)
+        for a in (
+            action("Back to the &film", None, either(album.show_grid, player.show_film),
+                   colour_menu),
+            action("&Compare before | after", "V", either(album.compare, exporter.compare_frame),
+                   colour_menu),
+        ):  # fmt: skip
+            a.setProperty("album", True)
         colour_menu.addSeparator()
         self.hint_editor.build_actions(colour_menu, action)
 
@@ -508,10 +556,13 @@ class MainWindow(QMainWindow):
         paths = _local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            self.projects.open_any(paths[0])
+            if len(paths) > 1 and self.album.wants(paths):
+                self.album.open(paths)  # several pictures (or folders): an album
+            else:
+                self.projects.open_any(paths[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.projects.maybe_keep_changes():
+        if not self.album.maybe_keep_picks() or not self.projects.maybe_keep_changes():
             event.ignore()
             return
         self.engine.shutdown()

@@ -77,6 +77,10 @@ class Projects(QObject):
             return []
         return [p for p in items if isinstance(p, str) and Path(p).exists()][: self.RECENT_MAX]
 
+    def remember(self, path: str) -> None:
+        """`path` first in File > Open recent (an album's folder or picture too)."""
+        self._remember(path)
+
     def _remember(self, path: str) -> None:
         import json
         import os
@@ -116,9 +120,12 @@ class Projects(QObject):
             self.open_any(path)
 
     def open_any(self, path: str | Path) -> None:
-        """A .panchro project, or else a film, a folder of frames or an image."""
+        """A .panchro project, a picture or a folder (an album: the engine says whether a folder
+        is an album or a film's frames), or else a film or an image (DPX, EXR)."""
         if str(path).endswith(".panchro"):
             self.open_project(path)
+        elif self.win.album.wants([str(path)]):
+            self.win.album.open([str(path)])
         else:
             self.open_film(path)
 
@@ -153,6 +160,8 @@ class Projects(QObject):
         `project`: a loaded project whose shots and picks apply once the film is open."""
         win = self.win
         if project is None and not self.maybe_keep_changes():
+            return
+        if not win.album.close():
             return
         win.player.pause()
         self.forget_film(close_in_engine=True)

@@ -316,6 +316,39 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         a.trigger()
         assert len(about) == 1 and "Panchro" in about[0]
 
+    # The album's entries come last: an album replaces the film, whose tools it disables.
+    from makephotos import photo_pixels, png
+
+    pictures = [png(tmp_path / f"photo {n}.png", photo_pixels((48, 32), seed=n)) for n in (1, 2)]
+
+    def opens_pictures(a: QAction) -> None:
+        with monkeypatch.context() as m:
+            m.setattr(QFileDialog, "getOpenFileNames",
+                      lambda *a, **k: ([str(p) for p in pictures], ""))  # fmt: skip
+            with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+                a.trigger()
+        assert win.album.active and [p.name for p in win.album.pictures] == [
+            "photo 1.png", "photo 2.png",
+        ]  # fmt: skip
+        assert win.film is None and win.stage.currentWidget() is win.album_stage
+
+    def exports_picture(a: QAction) -> None:
+        win.restore_panel.colorize.setChecked(False)  # no colorizer here: re-saved as it is
+        win.album_grid.select("photo 2.png")
+        out = tmp_path / "photo 2 again.png"
+        save_answers.append(str(out))
+        with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+            a.trigger()
+        assert asked[-1][0] == "Export the restored picture"
+        assert asked[-1][1].endswith("photo 2_restored.png")
+        assert done.args[0] == "picture" and out.is_file()
+
+    def opens_album_folder(a: QAction) -> None:
+        with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+            a.trigger()  # the folder of numbered frames, read as an album all the same
+        assert win.album.active and len(win.album.pictures) == 12
+        assert win.album.reason == "--stills given"
+
     # In the order they run: the film opened first, the window closed last.
     checks: dict[str, Callable[[QAction], None]] = {
         "Open film or image…": opens_film,
@@ -362,6 +395,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Run self-test": self_tests,
         "Open log folder": opens_log_folder,
         "About Panchro": shows_about,
+        "Open pictures…": opens_pictures,
+        "Export selected picture…": exports_picture,
+        "Open album folder…": opens_album_folder,
         "Quit": quits,
     }
     by_name: dict[str, list[QAction]] = {}

@@ -1,0 +1,713 @@
+"""Albums and single pictures: opening them, the grid, a picture's colour modes and pick, its
+before | after, and exporting the picture or the whole album.
+
+A picture (one file), several pictures, or a folder of unrelated photos is an *album*: the
+engine reads every picture itself (`open_album`, docs/protocol.md) and sends thumbnails; the
+window shows them in a grid (`gui/album.py`). A folder the engine's rule reads as a film
+(numbered frames of one size) is opened as a film instead. Each picture is its own shot:
+its colour modes are drawn for it alone (`sample_picture`), the pick is kept here by its
+name in the album, and a picture nobody picked gets the automatic pick the command line
+gives it (`panchro restore FOLDER OUT --stills`), which Compare shows before any export.
+One picture opened alone is shown large, as a film's frame, and exports to a picture file.
+The window's actions (C, M, V, Ctrl+E, Esc) work on the picture selected while an album is
+open; the film's tools that have no album version (the Go menu, colour hints, colour from
+a picture) are disabled, with a tooltip saying why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui.album import HINTS_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
+from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
+from panchro.gui.window import APP_NAME
+from panchro.gui.window.album_export import AlbumExports
+
+if TYPE_CHECKING:
+    from panchro.gui.window.main_window import MainWindow
+
+# Read as one photograph (the engine's media.PICTURE_INPUTS); other images (DPX, EXR) open
+# as a one-frame film, as before.
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+PICTURES_FILTER = "Pictures (" + " ".join(f"*{s}" for s in PICTURE_SUFFIXES) + ")"
+
+
+def is_picture(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in PICTURE_SUFFIXES
+
+
+class Albums(QObject):
+    """Owns an open album: its engine handle and pictures, the grid and the Album panel, the
+    thumbnails (one request at a time), the picture selected, its colour modes (`sampled`)
+    and the picks (`picks`, by picture name), compare, and the export of a picture or of the
+    album with its progress and Cancel (an album export resumes). `active` says whether an
+    album (or a single picture) is what is open; `single` whether it is one picture.
+
+    Signals: `opened(n)` pictures listed, `settled` every thumbnail in (or failed),
+    `modesShown(k)`, `compareShown`; a finished export also fires the window's
+    `jobFinished(kind, summary)` ("album" or "picture"), a failed one `jobFailed`."""
+
+    opened = Signal(int)
+    settled = Signal()
+    modesShown = Signal(int)
+    compareShown = Signal()
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self.grid = win.album_grid
+        self.panel = win.album_panel
+        self.active = False
+        self.single = False
+        self.handle: int | None = None
+        self.inputs: list[str] = []
+        self.stills = False
+        self.pictures: list[AlbumPicture] = []
+        self.by_name: dict[str, AlbumPicture] = {}
+        self.current: str | None = None
+        self.sampled: dict[str, Sampled] = {}
+        self.picks: dict[str, Pick] = {}
+        self.dirty = False  # picks made since the last export
+        self.last_output = ""  # the folder (or file) exported to last
+        self.reason = ""  # why the engine read it as an album
+        self._open_req: int | None = None
+        self._thumb_req: tuple[int, str] | None = None
+        self._thumb_queue: list[str] = []
+        self._view_req: int | None = None
+        self._sample_req: tuple[int, str] | None = None
+        self._compare_req: int | None = None
+        # the film's tools (actions, widgets) as they were before an album disabled them
+        self._saved: dict[Any, tuple[bool, str, str]] = {}
+        self.exports = AlbumExports(self)
+        self.grid.pictureSelected.connect(self.select)
+        self.grid.pictureOpened.connect(self.open_picture)
+        self.engine.ready.connect(self._on_engine_ready)
+        self.engine.engineDied.connect(lambda _reason: self._forget_requests())
+
+    # --- what a path is ------------------------------------------------------------------
+
+    @staticmethod
+    def wants(paths: list[str]) -> bool:
+        """Whether `paths` are opened here: pictures, or folders (a folder of film frames is
+        handed back to the film's opening once the engine has said so)."""
+        return bool(paths) and all(is_picture(p) or Path(p).is_dir() for p in paths)
+
+    # --- opening and closing ------------------------------------------------------------
+
+    def choose_pictures(self) -> None:
+        """File > Open pictures…: one picture, or several as an album."""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.win, "Open pictures (several make an album)", self.start_dir(),
+            f"{PICTURES_FILTER};;All files (*)",
+        )  # fmt: skip
+        if paths:
+            self.open(paths)
+
+    def choose_folder(self) -> None:
+        """File > Open album folder…: a folder of photos, read as an album whatever its names."""
+        folder = QFileDialog.getExistingDirectory(
+            self.win, "Open a folder of photos as an album", self.start_dir()
+        )
+        if folder:
+            self.open([folder], stills=True)
+
+    def start_dir(self) -> str:
+        if self.inputs:
+            first = Path(self.inputs[0])
+            return str(first if first.is_dir() else first.parent)
+        film = self.win.film_path
+        return str(Path(film).parent) if film else str(Path.home())
+
+    def open(self, paths: list[str], *, stills: bool = False) -> None:
+        """Open `paths` (pictures and folders) as an album; replaces what was open."""
+        win = self.win
+        if not self.maybe_keep_picks() or not win.projects.maybe_keep_changes():
+            return
+        self._clear_film()
+        self._close(ask=False)
+        self.inputs = [str(Path(p).expanduser().absolute()) for p in paths]
+        self.stills = stills
+        self.single = len(paths) == 1 and is_picture(paths[0])
+        name = Path(self.inputs[0]).name + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+        win.setWindowTitle(f"{APP_NAME} — {name}")
+        win.view.clear(f"Opening {name}…")
+        win.player.show_film()
+        self._set_mode(True)
+        self.panel.show_album(f"Opening {name}…")
+        self.panel.show_picture("", None)
+        if self.engine.is_ready():
+            self._send_open()
+
+    def _send_open(self) -> None:
+        self._open_req = self.engine.request(
+            Request.OPEN_ALBUM,
+            self._on_opened,
+            on_progress=self._on_open_progress,
+            paths=self.inputs,
+            stills=self.stills,
+        )
+
+    def _on_open_progress(self, event: dict[str, Any]) -> None:
+        self.panel.show_album(f"Reading {event.get('done') or 0} of {event.get('total')}…")
+
+    def _on_opened(self, msg: Message) -> None:
+        if msg.id != self._open_req:
+            return
+        self._open_req = None
+        win = self.win
+        name = Path(self.inputs[0]).name if self.inputs else ""
+        if msg.type == Event.ERROR:
+            text = str(msg.body.get("message", "unknown error"))
+            self._close(ask=False)
+            win.view.clear(f"{name} could not be opened.")
+            win.message_bar.show_message(f"Could not open {name}: {text}", "error")
+            win.openFailed.emit(f"{name}: {text}")
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        if data.get("album") is None:  # the rule says film: numbered frames of one size
+            folder = self.inputs[0]
+            self._close(ask=False)
+            win.projects.open_film(folder)
+            win.statusBar().showMessage(f"Opened as a film: {data.get('describe', '')}", 10000)
+            return
+        reopened = bool(self.pictures)
+        self.handle = int(data["album"])
+        self.reason = str(data.get("reason", ""))
+        if not reopened:
+            self.pictures = [AlbumPicture.from_engine(p) for p in data.get("pictures") or []]
+            self.by_name = {p.name: p for p in self.pictures}
+            self.grid.set_pictures(self.pictures)
+            if len(self.inputs) == 1:
+                win.projects.remember(self.inputs[0])
+        ignored = str(data.get("ignored") or "")
+        if ignored and not reopened:
+            win.message_bar.show_message(f"Left out of the album: {ignored}.", "info")
+        self.show_album_text()
+        win.restore_panel.set_film_open(True)
+        self._queue_thumbnails()
+        for pic in self.pictures:
+            self.show_tile(pic)
+        if self.current not in self.by_name and self.pictures:
+            self.current = None
+            self.grid.select(self.pictures[0].name)
+        elif self.current:
+            self.select(self.current)
+        if self.single:
+            self._request_view()
+        else:
+            self.show_grid()
+        self.opened.emit(len(self.pictures))
+
+    def show_album_text(self) -> None:
+        n = len(self.pictures)
+        failed = sum(1 for p in self.pictures if p.error)
+        picked = len(self.picks)
+        where = Path(self.inputs[0]).name if len(self.inputs) == 1 else f"{len(self.inputs)} inputs"
+        lines = [
+            "One picture" if self.single else f"{n} picture{'s' if n != 1 else ''} from {where}",
+            (f"{picked} picked; the others get automatic colours" if picked else
+             "None picked yet: a picture without a pick gets automatic colours") if n else "",
+        ]  # fmt: skip
+        if failed:
+            lines.append(f"{failed} cannot be read (marked in the grid)")
+        if self.reason and not self.single:
+            lines.append(f"Read as an album: {self.reason}")
+        self.panel.show_album("\n".join(line for line in lines if line))
+
+    def _clear_film(self) -> None:
+        """Forget the film that was open (as opening another film does), without opening."""
+        win = self.win
+        win.player.pause()
+        win.projects.forget_film(close_in_engine=True)
+        win.film_path = None
+        win.film_fps = None
+        win.project_path = None
+        win.current = 0
+        win.player.displayed = None
+        win.info = {}
+        win.shots, win.shots_done = [], False
+        win.shot_list.thumbs.clear()
+        win.sampled.clear()
+        win.picks.clear()
+        win.hint_editor.reset([])
+        win.dirty = False
+        win.settled_sent = False
+        win.facts.clear()
+        win.timeline.clear()
+        win.message_bar.hide()
+        win.cut_short_label.hide()
+
+    def close(self) -> bool:
+        """Close the album before something else opens; False when the person chose to keep
+        it (unexported picks)."""
+        if not self.active:
+            return True
+        if not self.maybe_keep_picks():
+            return False
+        self._close(ask=False)
+        return True
+
+    def _close(self, *, ask: bool) -> None:
+        if ask and not self.maybe_keep_picks():
+            return
+        self.exports.forget(cancel=True)
+        self._forget_requests()
+        if self.handle is not None and self.engine.is_ready():
+            self.engine.request(Request.CLOSE_ALBUM, album=self.handle)
+        self.handle = None
+        self.pictures, self.by_name = [], {}
+        self.sampled.clear()
+        self.picks.clear()
+        self.current = None
+        self.dirty = False
+        self.grid.set_pictures([])
+        self._set_mode(False)
+
+    def maybe_keep_picks(self) -> bool:
+        """Ask before picks not yet exported are lost; False when the person chose to stay."""
+        if not (self.active and self.dirty and self.picks and self.win.confirm_discard):
+            return True
+        answer = QMessageBox.question(
+            self.win,
+            "Picks not exported",
+            "This album's colour picks are not in any export yet, and albums are not saved as "
+            "projects. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _forget_requests(self) -> None:
+        for rid in (self._open_req, self._view_req, self._compare_req):
+            if rid is not None:
+                self.engine.forget(rid)
+        for pair in (self._thumb_req, self._sample_req):
+            if pair is not None:
+                self.engine.forget(pair[0])
+        self._open_req = self._view_req = self._compare_req = None
+        self._thumb_req = self._sample_req = None
+        self._thumb_queue.clear()
+        self.win.colour.set_busy(False)
+
+    def _on_engine_ready(self, _hello: dict[str, Any]) -> None:
+        # After a restart the engine has forgotten the album: open it again (picks are here).
+        if self.active and self.inputs and self._open_req is None:
+            self._send_open()
+
+    # --- the mode: what the window shows and lets a person do ----------------------------
+
+    def _set_mode(self, on: bool) -> None:
+        win = self.win
+        if on == self.active:
+            return
+        self.active = on
+        for w in (win.timeline, win.strip, win.facts, win.shot_panel):
+            w.setVisible(not on)
+        win.album_panel.setVisible(on)
+        win.restore_panel.set_album_mode(("picture" if self.single else "album") if on else "")
+        win.colour.set_noun("picture" if on else "shot")
+        back = "Back to the picture" if self.single else "Back to the album"
+        for button in (win.candidates.back, win.compare.back):
+            button.setText(back if on else "Back to the film")
+        win.colour.apply_button.setVisible(False)
+        if on:
+            self._saved = {}
+            for w in (win.hints_panel, win.colour.reference_button):
+                self._saved[w] = (w.isEnabled(), w.toolTip(), "")
+                w.setEnabled(False)
+                w.setToolTip(HINTS_NOT_FOR_ALBUMS)
+            for a in self._film_only_actions():
+                self._saved[a] = (a.isEnabled(), a.toolTip(), a.statusTip())
+                a.setEnabled(False)
+                a.setToolTip(HINTS_NOT_FOR_ALBUMS if a in self._hint_actions() else
+                             "For films; an album's pictures are chosen in the grid")  # fmt: skip
+                a.setStatusTip(a.toolTip())
+        else:
+            for a, (enabled, tip, status) in self._saved.items():
+                a.setEnabled(enabled)
+                a.setToolTip(tip)
+                if isinstance(a, QAction):
+                    a.setStatusTip(status)
+            self._saved = {}
+            win.stage.setCurrentWidget(win.view)
+            win.restore_panel.set_film_open(False)
+        win.restore_panel.end_job("")  # the last export's line belongs to what was open
+        win.colour_menu.setToolTipsVisible(on)
+
+    def _film_only_actions(self) -> list[QAction]:
+        """The Go and Colour menus' actions that have no album version."""
+        found: list[QAction] = []
+
+        def walk(menu: Any) -> None:
+            for a in menu.actions():
+                if a.isSeparator() or a.property("album"):
+                    continue
+                found.append(a)
+                if a.menu() is not None:
+                    walk(a.menu())
+
+        walk(self.win.go_menu)
+        walk(self.win.colour_menu)
+        return found
+
+    def _hint_actions(self) -> list[QAction]:
+        """The Colour menu's film-only actions: the hint tools and colour from a picture."""
+        go = set(self.win.go_menu.actions())
+        return [a for a in self._film_only_actions() if a not in go]
+
+    # --- the grid and the picture selected ----------------------------------------------
+
+    def show_grid(self) -> None:
+        """Back from the colour modes or compare: the grid (the picture, for one alone)."""
+        win = self.win
+        win.stage.setCurrentWidget(win.view if self.single else win.album_stage)
+        if not self.single:
+            self.grid.setFocus()
+
+    def _queue_thumbnails(self) -> None:
+        self._thumb_queue = [
+            p.name for p in self.pictures if not p.error and self.grid.thumbnail(p.name) is None
+        ]
+        self._pump_thumbnails()
+
+    def _pump_thumbnails(self) -> None:
+        if self.handle is None or self._thumb_req is not None:
+            return
+        if not self._thumb_queue:
+            self.settled.emit()
+            return
+        name = self._thumb_queue.pop(0)
+        rid = self.engine.request(
+            Request.ALBUM_PICTURE,
+            self._on_thumbnail,
+            album=self.handle,
+            picture=name,
+            max_side=max(64, round(THUMB_SIDE * self.grid.devicePixelRatioF())),
+        )
+        self._thumb_req = (rid, name)
+
+    def _on_thumbnail(self, msg: Message) -> None:
+        if self._thumb_req is None or msg.id != self._thumb_req[0]:
+            return
+        name = self._thumb_req[1]
+        self._thumb_req = None
+        pic = self.by_name.get(name)
+        if pic is not None:
+            if msg.type == Event.RESULT:
+                data = msg.body.get("data") or {}
+                pic.width, pic.height = int(data.get("width", 0)), int(data.get("height", 0))
+                image = QImage.fromData(msg.blob)
+                if not image.isNull():
+                    self.grid.set_thumbnail(name, QPixmap.fromImage(image))
+            elif msg.type == Event.ERROR:
+                pic.error = str(msg.body.get("message", "cannot be read"))
+                self.show_album_text()
+            self.show_tile(pic)
+            if name == self.current:
+                self.select(name)
+        self._pump_thumbnails()
+
+    def state(self, pic: AlbumPicture) -> str:
+        """What is known of the picture's colours, in a few words (under its thumbnail)."""
+        if pic.error:
+            return "cannot be read"
+        pick = self.picks.get(pic.name)
+        if pick is not None:
+            return f"mode {pick.n + 1} of {pick.k} picked"
+        return "automatic colours"
+
+    def show_tile(self, pic: AlbumPicture) -> None:
+        pick = self.picks.get(pic.name)
+        band = [f"✓ mode {pick.n + 1}"] if pick is not None else []
+        band += ["exported"] if pic.exported else []
+        self.grid.show_state(pic, self.state(pic), " · ".join(band))
+
+    def select(self, name: str) -> None:
+        """The picture `name` is the one the panels, Compare, the colour modes and Export
+        picture work on."""
+        pic = self.by_name.get(name)
+        if pic is None:
+            return
+        self.current = name
+        size = f"{pic.width} × {pic.height}" if pic.width else "size unknown"
+        lines = [f"<b>{pic.name}</b>", f"{size}{', ' + pic.format if pic.format else ''}"]
+        if pic.error:
+            lines.append(f"<span style='color:#c0392b'>Cannot be used: {pic.error}</span>")
+        elif name in self.picks:
+            lines.append(f"Colours: {self.state(pic)}.")
+        else:
+            lines.append(
+                "Colours: automatic (the pick the command line makes: the picture's own seed); "
+                "Compare shows them."
+            )
+        if pic.exported:
+            lines.append(f"Exported to {pic.exported}")
+        self.panel.show_picture("<br>".join(lines), self.grid.thumbnail(name))
+        self.win.restore_panel.compare_button.setEnabled(not pic.error)
+        self.win.restore_panel.export_picture_button.setEnabled(
+            not pic.error and not self.exports.busy
+        )
+        self.show_pick()
+
+    def show_pick(self) -> None:
+        """The selected picture's pick in the Colour modes panel."""
+        colour = self.win.colour
+        name = self.current or ""
+        pick = self.picks.get(name)
+        sampled = self.sampled.get(name)
+        preview = None
+        if pick is not None and sampled is not None and pick.seed == sampled.seed:
+            preview = sampled.pixmaps[pick.n] if pick.n < sampled.k else None
+        colour.show_pick(pick, preview, has_sampled=sampled is not None)
+        colour.apply_button.setVisible(False)  # pictures share nothing: no "following" ones
+        if pick is None and colour.usable:
+            colour.pick_label.setText("No pick: the export gives this picture automatic colours.")
+        colour.unlock_button.setToolTip("Forget this picture's pick (automatic colours again)")
+
+    def open_picture(self, name: str) -> None:
+        """Enter or a double-click on a picture: its colour modes (drawn first if needed)."""
+        self.grid.select(name)
+        if name in self.sampled:
+            self.show_candidates()
+        else:
+            self.sample_colour_modes()
+
+    def _request_view(self) -> None:
+        """The one picture opened alone, large in the view, as a film's frame is shown."""
+        if self.handle is None or not self.pictures or self.pictures[0].error:
+            if self.pictures and self.pictures[0].error:
+                self.win.view.clear(f"{self.pictures[0].name}: {self.pictures[0].error}")
+            return
+        self._view_req = self.engine.request(
+            Request.ALBUM_PICTURE,
+            self._on_view,
+            album=self.handle,
+            picture=self.pictures[0].name,
+            max_side=self.win.player.preview_side(),
+        )
+
+    def _on_view(self, msg: Message) -> None:
+        if msg.id != self._view_req:
+            return
+        self._view_req = None
+        pic = self.pictures[0] if self.pictures else None
+        if msg.type == Event.RESULT:
+            image = QImage.fromData(msg.blob)
+            if not image.isNull():
+                self.win.view.set_frame(QPixmap.fromImage(image), 0)
+        elif msg.type == Event.ERROR and pic is not None:
+            pic.error = str(msg.body.get("message", ""))
+            self.win.view.clear(f"{pic.name}: {pic.error}")
+            self.select(pic.name)
+        self.show_grid()
+
+    # --- colour modes and picks ----------------------------------------------------------
+
+    def selected(self, what: str) -> AlbumPicture | None:
+        """The picture selected, if it can be used; else None, and the status bar says why."""
+        pic = self.by_name.get(self.current or "")
+        if pic is None:
+            self.win.statusBar().showMessage(f"Select a picture to {what}", 5000)
+            return None
+        if pic.error:
+            self.win.statusBar().showMessage(f"{pic.name} cannot be read: {pic.error}", 8000)
+            return None
+        return pic
+
+    def sample_colour_modes(self) -> None:
+        """K colour modes of the selected picture (the Colour modes panel's settings)."""
+        win = self.win
+        pic = self.selected("draw its colour modes")
+        if pic is None or self.handle is None:
+            return
+        if not win.colour.usable:
+            win.statusBar().showMessage("The colorizer is not available; see Colour modes", 6000)
+            return
+        if self._sample_req is not None:
+            self.engine.cancel(self._sample_req[0])
+            self.engine.forget(self._sample_req[0])
+        opts = {k: v for k, v in win.colour.options().items() if v is not None}
+        rid = self.engine.request(
+            Request.SAMPLE_PICTURE,
+            self._on_colour_modes,
+            on_progress=lambda e: win.colour.set_busy(
+                True, int(e.get("done") or 0), int(e.get("total") or 0)
+            ),
+            album=self.handle,
+            picture=pic.name,
+            max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
+            **opts,
+        )
+        self._sample_req = (rid, pic.name)
+        win.colour.set_busy(True)
+        win.colour.show_error(f"Drawing {opts['k']} colour modes of {pic.short}…")
+
+    def _on_colour_modes(self, msg: Message) -> None:
+        if self._sample_req is None or msg.id != self._sample_req[0]:
+            return
+        name = self._sample_req[1]
+        self._sample_req = None
+        colour = self.win.colour
+        colour.set_busy(False)
+        if msg.type == Event.ERROR:
+            colour.show_error(str(msg.body.get("message", "")))
+            self.win.show_error(f"Could not sample colour modes of {name}", msg)
+            return
+        if msg.type != Event.RESULT:
+            colour.show_error("Sampling was cancelled.")
+            return
+        index = next((n for n, p in enumerate(self.pictures) if p.name == name), 0)
+        try:
+            sampled = parse_sampled(index, msg.body.get("data") or {}, msg.blob)
+        except (KeyError, TypeError, ValueError) as err:
+            colour.show_error(f"The engine's colour modes cannot be shown: {err}")
+            return
+        self.sampled[name] = sampled
+        colour.show_error(
+            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+        )
+        if name == self.current:
+            self.show_candidates()
+        self.modesShown.emit(sampled.k)
+
+    def show_candidates(self) -> None:
+        """The colour modes drawn for the selected picture, in place of the grid."""
+        win = self.win
+        name = self.current or ""
+        sampled = self.sampled.get(name)
+        if sampled is None:
+            win.statusBar().showMessage("No colour modes drawn for this picture yet (C)", 5000)
+            return
+        pick = self.picks.get(name)
+        chosen = pick.n if pick is not None and pick.seed == sampled.seed else None
+        n = len(self.pictures)
+        label = name if self.single else f"{name} ({sampled.shot + 1} of {n})"
+        win.candidates.show_sampled(sampled, label, chosen)
+        win.candidates.header.setText(
+            f"<b>{label}</b>: {sampled.k} colour modes (seed {sampled.seed}, temperature "
+            f"{sampled.temperature:g}, {sampled.seconds:.1f} s). Click one, or press "
+            f"1–{sampled.k}, to pick it; double-click one (or Z) to see it large; Esc: back."
+        )
+        win.stage.setCurrentWidget(win.candidates)
+        win.candidates.setFocus()
+
+    def pick_candidate(self, n: int) -> None:
+        sampled = self.win.candidates.sampled
+        name = self.current or ""
+        if sampled is None or self.sampled.get(name) is not sampled or not 0 <= n < sampled.k:
+            return
+        self.picks[name] = sampled.pick(n)
+        self.dirty = True
+        self.win.candidates.set_picked(n)
+        self._after_pick_change(name, f"{name}: colour mode {n + 1} picked")
+
+    def unpick(self) -> None:
+        name = self.current or ""
+        if self.picks.pop(name, None) is None:
+            return
+        self.win.candidates.set_picked(None)
+        self._after_pick_change(name, f"{name}: pick forgotten; automatic colours again")
+
+    def _after_pick_change(self, name: str, text: str) -> None:
+        pic = self.by_name.get(name)
+        if pic is not None:
+            self.show_tile(pic)
+            self.select(name)
+        self.show_album_text()
+        self.win.statusBar().showMessage(text, 5000)
+
+    def engine_pick(self, name: str) -> dict[str, Any] | None:
+        pick = self.picks.get(name)
+        if pick is None:
+            return None
+        return {
+            "seed": pick.seed,
+            "temperature": pick.temperature,
+            "index": pick.n,
+            "chroma": pick.chroma,
+            "locked": True,
+            "source": "user",
+        }
+
+    def settings(self) -> dict[str, Any]:
+        """The Restore panel's settings, as the album requests take them."""
+        s = self.win.restore_panel.settings()
+        return {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
+
+    # --- compare ------------------------------------------------------------------------
+
+    def compare(self) -> None:
+        """The selected picture before | after, as the export will write it."""
+        win = self.win
+        pic = self.selected("compare it")
+        if pic is None or self.handle is None:
+            return
+        if not win.restore_panel.restores_something():
+            win.statusBar().showMessage(
+                "Nothing to compare: choose colorize, clean or enlarge", 6000
+            )
+            return
+        if self._compare_req is not None:
+            self.engine.forget(self._compare_req)
+        self._compare_req = self.engine.request(
+            Request.PREVIEW_PICTURE,
+            self._on_compare,
+            album=self.handle,
+            picture=pic.name,
+            pick=self.engine_pick(pic.name),
+            max_side=win.player.preview_side(),
+            **self.settings(),
+        )
+        win.compare.show_result({}, {}, pic.name)
+        win.compare.header.setText(f"Restoring {pic.name}…")
+        win.stage.setCurrentWidget(win.compare)
+        win.compare.setFocus()
+
+    def _on_compare(self, msg: Message) -> None:
+        if msg.id != self._compare_req:
+            return
+        self._compare_req = None
+        win = self.win
+        if msg.type == Event.ERROR:
+            self.show_grid()
+            win.show_error("Could not restore this picture", msg)
+            return
+        if msg.type != Event.RESULT:
+            return
+        data = msg.body.get("data") or {}
+        pixmaps: dict[str, QPixmap] = {}
+        for part in data.get("images") or []:
+            pm = QPixmap()
+            off, n = int(part["offset"]), int(part["length"])
+            if pm.loadFromData(msg.blob[off : off + n]):
+                pixmaps[str(part["name"])] = pm
+        name = str(data.get("picture", ""))
+        pick = data.get("pick") or {}
+        how = (
+            f"automatic colours (seed {pick.get('seed')})"
+            if pick.get("source") == "auto"
+            else f"colour mode {int(pick.get('index', 0)) + 1} picked"
+            if pick
+            else "not colorized"
+        )
+        win.compare.show_result(pixmaps, data, f"{name} — {how}")
+        self.compareShown.emit()
+
+    # --- what films have and albums not (yet) -------------------------------------------
+
+    def no_projects(self) -> None:
+        """Save project in an album: said plainly instead of doing nothing."""
+        self.win.message_bar.show_message(
+            "Albums are not saved as projects: their picks are kept while the album is open. "
+            "Export the album to keep its colours (an export again skips what is done).",
+            "info",
+        )

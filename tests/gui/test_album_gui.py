@@ -1,0 +1,262 @@
+"""Albums and single pictures from the window, on a real engine with a small, untrained
+colorizer: a dropped folder becomes a grid (a picture that cannot be read marked, the rest
+usable), a picture's colour modes, a pick, compare, the picture and the whole album exported
+(the unpicked pictures as the command line restores them), a cancelled export resumed, the
+refusals in words, one picture opened alone, and the film tools disabled with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from makephotos import camera_jpeg, photo_pixels, png
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+
+
+def _box(folder: Path) -> Path:
+    """Four grey pictures of several sizes (one in a sub-folder, one a camera JPEG turned by
+    its EXIF), a JPEG cut short and a text file."""
+    (folder / "1950").mkdir(parents=True)
+    png(folder / "a.png", photo_pixels((96, 64), seed=1))
+    png(folder / "b.png", photo_pixels((80, 80), seed=2))
+    png(folder / "1950" / "c.png", photo_pixels((72, 60), seed=3))
+    camera_jpeg(folder / "lake.jpg", size=(96, 64))
+    whole = camera_jpeg(folder.parent / "whole.jpg", size=(400, 300))
+    (folder / "torn.jpg").write_bytes(whole.read_bytes()[:3000])
+    (folder / "notes.txt").write_text("from the attic")
+    return folder
+
+
+def _drop(win, *paths: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    at = QPointF(win.rect().center())
+    win.dropEvent(
+        QDropEvent(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                   Qt.KeyboardModifier.NoModifier)
+    )  # fmt: skip
+
+
+def _open(qtbot, win, *paths: Path) -> None:
+    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+        _drop(win, *paths)
+
+
+def _pixels(path: Path) -> np.ndarray:
+    from panchro.engine import media
+
+    return media.read_picture(path).pixels
+
+
+def test_album_grid_modes_pick_compare_and_exports(
+    qtbot, coloured_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    win = coloured_window
+    box = _box(tmp_path / "box")
+    _open(qtbot, win, box)
+    album, grid = win.album, win.album_grid
+    assert album.active and not album.single and win.film is None
+    assert win.stage.currentWidget() is win.album_stage
+    assert [grid.item(n).text().split("\n")[0] for n in range(grid.count())] == [
+        "c.png", "a.png", "b.png", "lake.jpg", "torn.jpg",
+    ]  # fmt: skip
+    # The picture cut short is marked, with the engine's reason; the others have thumbnails.
+    torn = album.by_name["torn.jpg"]
+    assert "cut short" in torn.error
+    assert "cannot be read" in grid.item_of("torn.jpg").text()
+    assert "cut short" in grid.item_of("torn.jpg").toolTip()
+    assert all(grid.thumbnail(n) is not None for n in ("a.png", "b.png", "1950/c.png", "lake.jpg"))
+    # Upright: the camera JPEG is stored 96 x 64 with orientation 6.
+    assert (album.by_name["lake.jpg"].width, album.by_name["lake.jpg"].height) == (64, 96)
+    assert "1 file(s) that are not pictures" in win.message_bar.text.text()
+    assert "5 pictures from box" in win.album_panel.summary.text()
+    # The film's tools are off, saying why; the timeline and shot strip are gone.
+    hint_edit = next(a for a in win.colour_menu.actions() if "hints" in a.text())
+    assert not hint_edit.isEnabled() and "album pictures" in hint_edit.toolTip()
+    assert not win.hints_panel.isEnabled() and "album pictures" in win.hints_panel.toolTip()
+    assert not win.colour.reference_button.isEnabled()
+    assert not win.timeline.isVisible() and not win.strip.isVisible()
+    assert win.restore_panel.export_button.text() == "Export album…"
+
+    # Select the broken picture: said plainly, and nothing to compare or export.
+    grid.select("torn.jpg")
+    assert "Cannot be used" in win.album_panel.picture.text()
+    assert not win.restore_panel.compare_button.isEnabled()
+    # Enter on b.png: its colour modes are drawn, shown in place of the grid.
+    win.colour.k_spin.setValue(3)
+    grid.select("b.png")
+    grid.setFocus()
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert win.stage.currentWidget() is win.candidates and len(win.candidates.tiles) == 3
+    assert "b.png" in win.candidates.header.text()
+    assert win.candidates.warning.isVisible()  # untrained, said over the modes
+    qtbot.keyClick(win.candidates, Qt.Key.Key_2)
+    assert album.picks["b.png"].n == 1 and album.dirty
+    assert "mode 2 of 3 picked" in grid.item_of("b.png").text()
+    qtbot.keyClick(win.candidates, Qt.Key.Key_Escape)
+    assert win.stage.currentWidget() is win.album_stage
+
+    # Compare: the picked mode, luma untouched; a picture without a pick: automatic colours.
+    with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
+        win.restore_panel.compare_button.click()
+    assert win.compare.data["pick"]["index"] == 1 and win.compare.data["luma_max_diff"] < 1e-3
+    assert "colour mode 2 picked" in win.compare.header.text()
+    assert win.compare.back.text() == "Back to the album"
+    qtbot.keyClick(win.compare, Qt.Key.Key_Escape)
+    grid.select("a.png")
+    with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
+        album.compare()
+    assert win.compare.data["pick"]["source"] == "auto"
+    assert "automatic colours" in win.compare.header.text()
+    album.show_grid()
+
+    # Export the selected picture; the format comes from the name chosen.
+    grid.select("b.png")
+    out = tmp_path / "b_colour.tif"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "TIFF (*.tif *.tiff)")
+    )
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.restore_panel.export_picture_button.click()
+    assert done.args[0] == "picture" and done.args[1]["codec"] == "tiff"
+    with Image.open(out) as im:
+        assert im.format == "TIFF" and im.mode == "RGB"
+    # Into the input itself: refused in words, the input untouched.
+    before = (box / "a.png").read_bytes()
+    grid.select("a.png")
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
+        album.exports.export_picture(str(box / "a.png"))
+    assert "is the input" in failed.args[1] and "is the input" in win.message_bar.text.text()
+    assert (box / "a.png").read_bytes() == before
+
+    # The whole album: into the input folder refused; into a folder: every picture, with
+    # the pick, the failure listed; the unpicked ones as `panchro restore --stills` makes them.
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(box))
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
+        win.restore_panel.export_button.click()
+    assert "is the input folder" in failed.args[1]
+    colour = tmp_path / "colour"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(colour))
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.restore_panel.export_button.click()
+    kind, summary = done.args
+    assert kind == "album" and summary["picked"] == ["b.png"]
+    assert sorted(summary["restored"]) == ["1950/c.png", "a.png", "b.png", "lake.jpg"]
+    assert [f["name"] for f in summary["failed"]] == ["torn.jpg"]
+    assert "1 failed (torn.jpg" in win.message_bar.text.text()
+    assert not album.dirty and album.by_name["a.png"].exported == str(colour)
+    cli = tmp_path / "cli"
+    _restore_album_like_the_cli(box, cli, tmp_path / "models")
+    for name in ("a.png", "1950/c.png", "lake.jpg"):
+        np.testing.assert_array_equal(_pixels(colour / name), _pixels(cli / name))
+    np.testing.assert_array_equal(_pixels(colour / "b.png"), _pixels(out))  # same pick
+    # Again into the same folder: nothing redone.
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        album.exports.export_album(str(colour))
+    assert done.args[1]["restored"] == [] and len(done.args[1]["skipped"]) == 4
+
+    # Opening a film afterwards gives the film's tools back.
+    from makemedia import make_video
+
+    video = make_video(tmp_path / "film.mp4", frames=12)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_any(str(video))
+    assert not album.active and win.timeline.isVisible()
+    assert hint_edit.isEnabled() and win.hints_panel.isEnabled()
+    assert win.restore_panel.export_button.text() == "Export…"
+
+
+def _restore_album_like_the_cli(box: Path, out: Path, models: Path) -> None:
+    """`panchro restore BOX OUT --colorize` with the window's models (seed 0)."""
+    from panchro.engine.restore.album import restore_album
+    from panchro.engine.restore.stages import ColorizeStage
+
+    stage = ColorizeStage(
+        device="cpu",
+        refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )
+    summary = restore_album([box], out, stages=[stage], seed=0)
+    assert len(summary.restored) == 4
+
+
+def test_a_cancelled_album_export_resumes(qtbot, coloured_window, tmp_path: Path) -> None:
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    files = [png(box / f"scan {n}.png", photo_pixels((200, 150), seed=n)) for n in range(10)]
+    _open(qtbot, win, *files)  # several pictures dropped: an album of them
+    assert len(win.album.pictures) == 10 and win.album.reason == "10 inputs"
+    out = tmp_path / "colour"
+    shown: list[float] = []
+    win.restore_panel.progress.valueChanged.connect(
+        lambda *_: shown.append(win.restore_panel.frames_shown())
+    )
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as stopped:
+        win.album.exports.export_album(str(out))
+        assert win.restore_panel.cancel_button.isVisible()
+        qtbot.waitUntil(lambda: any(v >= 2 for v in shown), timeout=WAIT_MS)
+        assert "pictures" in win.restore_panel.progress_label.text()
+        win.restore_panel.cancel_button.click()
+    assert stopped.args == ["album", "cancelled"]
+    assert "export to the same folder again" in win.restore_panel.progress_label.text()
+    kept = sorted(p.name for p in out.glob("*.png"))
+    assert 2 <= len(kept) < 10
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.album.exports.export_album(str(out))
+    assert sorted(done.args[1]["skipped"]) == kept
+    assert len(done.args[1]["restored"]) == 10 - len(kept)
+
+
+def test_one_picture_opens_large_and_exports_a_picture(
+    qtbot, coloured_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    win = coloured_window
+    photo = camera_jpeg(tmp_path / "grandma.jpg", size=(120, 80))
+    with qtbot.waitSignal(win.album.opened, timeout=WAIT_MS):
+        win.projects.open_any(str(photo))
+    qtbot.waitUntil(lambda: win.view.pixmap() is not None, timeout=WAIT_MS)
+    assert win.album.single and win.stage.currentWidget() is win.view
+    assert win.view.pixmap().size().toTuple() == (80, 120)  # upright
+    assert win.restore_panel.export_button.text() == "Export…"
+    assert not win.restore_panel.export_picture_button.isVisible()
+    out = tmp_path / "grandma_colour"  # no extension: the dialog's filter gives it
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.restore_panel.export_button.click()
+    assert done.args[0] == "picture" and Path(done.args[1]["output"]).name == "grandma_colour.png"
+    with Image.open(tmp_path / "grandma_colour.png") as im:
+        assert im.format == "PNG" and im.size == (80, 120)
+    assert "Exported grandma.jpg" in win.message_bar.text.text()
+
+
+def test_bad_albums_are_said_and_numbered_frames_stay_a_film(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    from makemedia import make_frame_folder
+
+    win = coloured_window
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no pictures here")
+    with qtbot.waitSignal(win.openFailed, timeout=WAIT_MS) as failed:
+        _drop(win, empty)
+    assert "contains no pictures" in failed.args[0]
+    assert "contains no pictures" in win.message_bar.text.text() and not win.album.active
+    frames = make_frame_folder(tmp_path / "reel", 6, (64, 48))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        _drop(win, frames)
+    assert win.film_path == str(frames) and not win.album.active
+    assert win.facts.values["frames"].text() == "6"
