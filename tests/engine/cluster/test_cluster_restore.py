@@ -17,6 +17,8 @@ import pytest
 from panchro.engine import cli
 from panchro.engine.cluster import loopback
 from panchro.engine.project import Project
+from panchro.engine.restore import pipeline
+from tests.engine.cluster.faults import StallsOnTheDoomedNode
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
 
@@ -211,3 +213,137 @@ def test_cluster_without_ray_says_what_to_install(
     assert "pip install 'panchro[cluster]'" in err and "Ray" in err
     assert not (tmp_path / "out.mkv").exists()
     assert not (tmp_path / "out.mkv.panchro-job").exists()
+
+
+@pytest.mark.slow
+def test_an_archive_on_a_cluster_gives_the_films_of_a_local_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_cluster()
+    films = tmp_path / "films"
+    films.mkdir()
+    make_video(films / "reel1.mkv", frames=20, size=(64, 48), codec="ffv1", cuts=(10,))
+    make_video(films / "reel2.mp4", frames=12, size=(64, 48))
+    listing = tmp_path / "reels.txt"
+    listing.write_text("films/reel1.mkv\nfilms/missing.mkv\nfilms/reel2.mp4\n")
+    env = {"PANCHRO_MODELS_DIR": str(models(tmp_path / "models")), "PANCHRO_THREADS": "2"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    options = ["--colorize", "--seed", "3", "--codec", "ffv1", "--chunk-seconds", "0.25", "-q"]
+    local = ["restore", "--batch", str(listing), str(tmp_path / "local"), *options]
+    assert cli.main(local) == cli.EXIT_BAD_INPUT  # the missing film
+    out = tmp_path / "cluster"
+    command = [sys.executable, "-m", "panchro.engine", "restore", "--batch", str(listing)]
+    command += [str(out), *options]
+    done = loopback.run_script(
+        CLI_SCRIPT.replace("COMMAND", repr(command)), env=env, python_path=[REPO]
+    )
+    assert done.returncode == cli.EXIT_BAD_INPUT, done.stderr[-3000:]
+    assert "2 restored" in done.stdout and "1 failed" in done.stdout, done.stdout
+    assert "films/missing.mkv" in done.stdout and "does not exist" in done.stdout
+    for name, count in (("reel1.mkv", 20), ("reel2.mkv", 12)):
+        local_frames, cluster_frames = frames_of(tmp_path / "local" / name), frames_of(out / name)
+        assert len(local_frames) == len(cluster_frames) == count
+        assert all(np.array_equal(a, b) for a, b in zip(local_frames, cluster_frames, strict=True))
+    assert sorted(p.name for p in out.iterdir()) == [".panchro-archive", "reel1.mkv", "reel2.mkv"]
+
+
+# A second node, started with `ray start`, lost whole (its raylet, agents and workers killed)
+# while one of its chunks is half encoded, after it finished one: the chunk it finished stays
+# done, the others run on the head, and the film equals a local run's.
+NODE_LOST_SCRIPT = """
+import json, os, threading
+from functools import partial
+from pathlib import Path
+
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from panchro.engine.cluster.run import RayExecutor
+from panchro.engine.restore.pipeline import restore
+from tests.engine.cluster.faults import StallsOnTheDoomedNode, stalls_on_the_doomed_node
+
+here = Path(os.environ["WORK"])
+log = here / "batches.log"
+stalled = Path(f"{log}.stalled")
+head = {n["NodeID"] for n in _alive()}
+node = add_node(1, env={"PANCHRO_TEST_NODE": "doomed"})
+doomed = next(n["NodeID"] for n in _alive() if n["NodeID"] not in head)
+
+
+@ray.remote(num_cpus=1)
+def warm():
+    # A worker that has imported what a chunk needs on each node, so both start at once.
+    import panchro.engine.inference.device, panchro.engine.restore.pipeline
+    import tests.engine.cluster.faults
+    return os.environ.get("PANCHRO_TEST_NODE") or "kept"
+
+
+places = [NodeAffinitySchedulingStrategy(n, soft=False) for n in (doomed, *head)]
+assert ray.get([warm.options(scheduling_strategy=p).remote() for p in places]) == ["doomed", "kept"]
+
+
+def lose_the_node():
+    while not stalled.exists():
+        time.sleep(0.05)
+    kill_node(node)
+
+
+loser = threading.Thread(target=lose_the_node, daemon=True)
+loser.start()
+marked, seen = [], {}
+ray_executor = RayExecutor(partial(stalls_on_the_doomed_node, str(log)), max_retries=3)
+
+
+def executor(job, plan, progress):
+    mark_done = job.mark_done
+    def counted(chunk, damaged=()):
+        marked.append(chunk.index)
+        mark_done(chunk, damaged)
+    job.mark_done = counted
+    ray_executor(job, plan, progress)
+    seen["left"] = [p.name for p in job.folder.iterdir() if ".part" in p.name]
+    seen["chunks"] = [[c.start, c.end] for c in job.chunks]
+
+
+nodes_before = len(_alive())
+restore(here / "film.mkv", here / "cluster.mkv", stages=[StallsOnTheDoomedNode()],
+        executor=executor, codec="ffv1", chunk_seconds=0.25, batch=2)
+loser.join(timeout=60)  # the node marked dead (it is gone already: its chunk ran elsewhere)
+print("RESULT", json.dumps({
+    "marked": marked, **seen, "nodes_before": nodes_before, "nodes_after": len(_alive()),
+    "stalled": stalled.exists(), "batches": log.read_text().splitlines(),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_a_node_lost_midway_has_its_chunks_run_elsewhere(tmp_path: Path) -> None:
+    need_cluster()
+    film = make_video(tmp_path / "film.mkv", frames=48, size=(48, 32), codec="ffv1", audio=False)
+    common = {"codec": "ffv1", "chunk_seconds": 0.25, "batch": 2}
+    pipeline.restore(film, tmp_path / "local.mkv", stages=[StallsOnTheDoomedNode()], **common)
+    done = loopback.run_script(
+        NODE_LOST_SCRIPT, cluster="nodes", cpus=1, env={"WORK": str(tmp_path)},
+        python_path=[REPO], timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1].splitlines()[0])
+    assert result["stalled"] and result["nodes_before"] == 2 and result["nodes_after"] == 1
+    chunks = result["chunks"]
+    assert len(chunks) == 8 and sorted(result["marked"]) == list(range(8))  # each done once
+    assert result["left"] == []  # the lost node's half-written chunk was discarded
+    # Who rendered each chunk whole (every frame, in one process): exactly one process each,
+    # the lost node among them for a chunk it finished before it went.
+    frames: dict[tuple[str, str], set[int]] = {}
+    for line in result["batches"]:
+        node, pid, *indices = line.split()
+        frames.setdefault((node, pid), set()).update(map(int, indices))
+    whole = [
+        [who for who, got in frames.items() if set(range(start, end)) <= got]
+        for start, end in chunks
+    ]
+    assert all(len(w) == 1 for w in whole), whole
+    assert any(who[0][0] == "doomed" for who in whole), whole
+    local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(tmp_path / "cluster.mkv")
+    assert len(local) == len(cluster) == 48
+    assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
