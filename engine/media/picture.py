@@ -22,11 +22,15 @@ What `read_picture` decides, so every caller gets the same picture:
   authorship and GPS; never the embedded thumbnail (IFD1), whose pixels are
   the grey original, nor the maker note (cameras keep previews there), nor the
   tags that describe the stored pixel layout of a TIFF.
+* The XMP packet travels too (`clean_xmp`: title, keywords, rights, whatever an
+  archive wrote there), without its thumbnails (`xmp:Thumbnails` holds a JPEG of
+  the grey original) and with `tiff:Orientation` 1, as the pixels are upright.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +105,7 @@ class Picture:
     exif: Any = None  # PIL.Image.Exif (cleaned: see `clean_exif`), or None
     text: dict[str, str] = field(default_factory=dict)  # PNG text chunks
     notes: list[str] = field(default_factory=list)
+    xmp: bytes | None = None  # the XMP packet (cleaned: see `clean_xmp`), or None
 
     @property
     def grey(self) -> bool:
@@ -228,6 +233,7 @@ def _read_open(path: Path, im: Any) -> Picture:
         for k, v in (getattr(im, "text", None) or {}).items()
         if not str(k).startswith("Raw profile type") and k != "XML:com.adobe.xmp"
     }
+    xmp = clean_xmp(info.get("xmp"))
     fmt = im.format or "?"
     # Pillow's TIFF reader turns the picture by its tag itself (and drops the tag).
     turn = 1 if fmt == "TIFF" else _orientation(exif)
@@ -239,7 +245,7 @@ def _read_open(path: Path, im: Any) -> Picture:
         if fmt == "TIFF":
             turn = _orientation_of_tiff(im)
         pixels, alpha = orient(pixels, turn), None if alpha is None else orient(alpha, turn)
-        return Picture(str(path), fmt, pixels, alpha, 16, icc, dpi, exif, text, notes)
+        return Picture(str(path), fmt, pixels, alpha, 16, icc, dpi, exif, text, notes, xmp)
     im.load()
     mode = im.mode
     if mode == "P" or mode == "PA":
@@ -260,7 +266,7 @@ def _read_open(path: Path, im: Any) -> Picture:
         if a.size and (a.min() < 0 or a.max() > 65535):
             raise BadInputError(f"holds 32-bit values {a.min()}..{a.max()}", path=path)
         pixels = np.ascontiguousarray(orient(a.astype(np.uint16), turn))
-        return Picture(str(path), fmt, pixels, None, 16, icc, dpi, exif, text, notes)
+        return Picture(str(path), fmt, pixels, None, 16, icc, dpi, exif, text, notes, xmp)
     if mode == "F":
         raise BadInputError("holds floating-point samples, which Panchro does not read", path=path)
     if mode not in ("L", "LA", "RGB", "RGBA"):
@@ -273,7 +279,7 @@ def _read_open(path: Path, im: Any) -> Picture:
         alpha = np.ascontiguousarray(a[..., -1])
         a = a[..., 0] if mode == "LA" else a[..., :3]
     pixels = np.ascontiguousarray(a, dtype=np.uint8)
-    return Picture(str(path), fmt, pixels, alpha, 8, icc, dpi, exif, text, notes)
+    return Picture(str(path), fmt, pixels, alpha, 8, icc, dpi, exif, text, notes, xmp)
 
 
 def _orientation(exif: Any) -> int:
@@ -383,6 +389,48 @@ def clean_exif(exif: Any) -> Any:
     if gps:
         out.get_ifd(_GPS_IFD).update(gps)
     return out if len(out) or sub or gps else None
+
+
+# An element (with its content) whose name ends in ":Thumbnails", e.g. xmp:Thumbnails.
+_XMP_THUMBNAILS = re.compile(
+    rb"<(?P<tag>[\w.-]+:Thumbnails)\b[^>]*?(?:/>|>.*?</(?P=tag)\s*>)", re.DOTALL
+)
+
+
+def _xmp_set(xmp: bytes, name: bytes, value: int) -> bytes:
+    """`name` (e.g. b"tiff:Orientation") set to `value` where the packet has it, in either
+    of RDF's forms: an attribute name="6" or an element <name>6</name>."""
+    n = re.escape(name)
+    v = str(int(value)).encode()
+    xmp = re.sub(rb"(\b" + n + rb"\s*=\s*)([\"'])[^\"']*\2", rb"\g<1>\g<2>" + v + rb"\g<2>", xmp)
+    return re.sub(rb"(<" + n + rb">)[^<]*(</" + n + rb">)", rb"\g<1>" + v + rb"\g<2>", xmp)
+
+
+def clean_xmp(xmp: Any) -> bytes | None:
+    """The XMP packet that travels to the restored picture, or None if there is none: its
+    thumbnails left out (their pixels are the grey original) and `tiff:Orientation` 1 (the
+    pixels are read upright). Text that is not an XMP packet is dropped."""
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    if not isinstance(xmp, bytes) or b"xmpmeta" not in xmp and b"rdf:RDF" not in xmp:
+        return None
+    xmp = _XMP_THUMBNAILS.sub(b"", xmp)
+    return _xmp_set(xmp, b"tiff:Orientation", 1)
+
+
+def xmp_for_size(xmp: bytes | None, width: int, height: int) -> bytes | None:
+    """The packet's record of the picture's size (EXIF's pixel dimensions, TIFF's width and
+    length) brought to `width` x `height`, where it has one."""
+    if xmp is None:
+        return None
+    for name, value in (
+        (b"exif:PixelXDimension", width),
+        (b"exif:PixelYDimension", height),
+        (b"tiff:ImageWidth", width),
+        (b"tiff:ImageLength", height),
+    ):
+        xmp = _xmp_set(xmp, name, value)
+    return xmp
 
 
 def check_picture_size(fmt: str, width: int, height: int) -> None:

@@ -12,7 +12,9 @@ What travels: the ICC profile, the resolution (DPI; also in EXIF as
 XResolution/YResolution, the only place WebP has for it), the EXIF given
 (already cleaned by `picture.clean_exif`: never a thumbnail) with its
 PixelXDimension/PixelYDimension brought to the new size and `software` in its
-Software tag, and for PNG its text chunks with `software` as "Software".
+Software tag, for PNG its text chunks with `software` as "Software", and the XMP
+packet given (`picture.clean_xmp`) with its size fields brought to the new size:
+JPEG's APP1, WebP's XMP chunk, PNG's "XML:com.adobe.xmp" iTXt, TIFF's tag 700.
 Everything goes to a temporary name beside the output and is renamed into
 place (`fsutil.atomic_write`).
 """
@@ -30,7 +32,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from panchro.engine.fsutil import atomic_write
-from panchro.engine.media.picture import PIXEL_X, PIXEL_Y, SOFTWARE, clean_exif
+from panchro.engine.media.picture import PIXEL_X, PIXEL_Y, SOFTWARE, clean_exif, xmp_for_size
 
 _BAND_BYTES = 8 << 20  # rows filtered or compressed at a time: memory stays flat
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
@@ -49,6 +51,7 @@ def write_picture(
     exif: Any = None,
     text: dict[str, str] | None = None,
     software: str | None = None,
+    xmp: bytes | None = None,
 ) -> Path:
     """Write `pixels` ((H, W) grey or (H, W, 3) RGB, uint8 or uint16) and `alpha` ((H, W),
     same dtype) to `path` as `fmt` ("JPEG", "PNG", "TIFF", "WEBP"), atomically.
@@ -70,15 +73,18 @@ def write_picture(
         raise ValueError("JPEG has no alpha channel")
     h, w = pixels.shape[:2]
     tags = _exif_out(exif, (w, h), dpi, software)
+    packet = xmp_for_size(xmp, w, h)
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
             if fmt == "PNG":
-                _png(fh, pixels, alpha, icc=icc, dpi=dpi, exif=tags, text=text, software=software)
+                _png(fh, pixels, alpha, icc=icc, dpi=dpi, exif=tags, text=text,
+                     software=software, xmp=packet)  # fmt: skip
             elif fmt == "TIFF":
-                _tiff(fh, pixels, alpha, icc=icc, dpi=dpi, exif=tags)
+                _tiff(fh, pixels, alpha, icc=icc, dpi=dpi, exif=tags, xmp=packet)
             elif fmt in ("JPEG", "WEBP"):
-                _pillow(fh, pixels, alpha, fmt, quality=quality, icc=icc, dpi=dpi, exif=tags)
+                _pillow(fh, pixels, alpha, fmt, quality=quality, icc=icc, dpi=dpi, exif=tags,
+                        xmp=packet)  # fmt: skip
             else:
                 raise ValueError(f"unknown picture format {fmt!r}")
 
@@ -124,6 +130,7 @@ def _pillow(
     icc: bytes | None,
     dpi: tuple[float, float] | None,
     exif: Any,
+    xmp: bytes | None = None,
 ) -> None:
     from PIL import Image
 
@@ -140,6 +147,8 @@ def _pillow(
         options["icc_profile"] = icc
     if dpi is not None and fmt == "JPEG":
         options["dpi"] = (round(dpi[0]), round(dpi[1]))
+    if xmp:
+        options["xmp"] = xmp
     if fmt == "WEBP":
         options["method"] = 4
     im.save(fh, format=fmt, **options)
@@ -212,6 +221,7 @@ def _png(
     exif: Any,
     text: dict[str, str] | None,
     software: str | None,
+    xmp: bytes | None = None,
 ) -> None:
     samples = _channels(pixels, alpha)
     h, w, c = samples.shape
@@ -232,6 +242,9 @@ def _png(
         notes["Software"] = software
     for key, value in notes.items():
         _chunk(fh, *_png_text(key, value))
+    if xmp:
+        # XMP's own rule for PNG: an uncompressed iTXt under this keyword
+        _chunk(fh, b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + xmp)
     z = zlib.compressobj(6)
     for band in _png_rows(samples):
         piece = z.compress(band)
@@ -263,6 +276,7 @@ def _tiff(
     icc: bytes | None,
     dpi: tuple[float, float] | None,
     exif: Any,
+    xmp: bytes | None = None,
 ) -> None:
     from PIL import TiffImagePlugin, TiffTags
 
@@ -300,6 +314,9 @@ def _tiff(
     if icc:
         ifd[34675] = icc
         ifd.tagtype[34675] = TiffTags.UNDEFINED
+    if xmp:
+        ifd[700] = xmp  # XMLPacket
+        ifd.tagtype[700] = TiffTags.BYTE
     # Strip offsets are counted from the end of the directory; Pillow adds its length.
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in strips[:-1]])]).astype(int)
     ifd[273] = tuple(int(o) for o in offsets)

@@ -251,10 +251,12 @@ def restore_picture(
         exif=pic.exif,
         text=pic.text if fmt == "PNG" else None,
         software=software,
+        xmp=pic.xmp,
     )
     encode_s = time.perf_counter() - t0
     # Written whole: counted even when a cancel came meanwhile (an album records it as done).
-    progress.advance(stage="picture", check=False)
+    # An album names the picture in `stage`; said again with its count, not replaced.
+    progress.advance(stage=progress.stage or "picture", check=False)
     progress.finish()
     seconds = time.monotonic() - start
     return RestoreSummary(

@@ -219,3 +219,52 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "exists.png").read_bytes() == b"precious"
     restore_picture(src, tmp_path / "exists.png", overwrite=True)
     assert media.read_picture(tmp_path / "exists.png").pixels.shape == (64, 96)
+
+
+XMP = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+    'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+    'xmlns:xmpGImg="http://ns.adobe.com/xap/1.0/g/img/" tiff:Orientation="6" '
+    'exif:PixelXDimension="96"><exif:PixelYDimension>64</exif:PixelYDimension>'
+    '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Grandmother, Łódź 1931</rdf:li></rdf:Alt>'
+    '</dc:title><xmp:Thumbnails><rdf:Alt><rdf:li rdf:parseType="Resource">'
+    "<xmpGImg:image>GREYTHUMBNAILDATA</xmpGImg:image></rdf:li></rdf:Alt></xmp:Thumbnails>"
+    '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+).encode()
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".tif", ".webp"])
+def test_the_xmp_travels_upright_sized_and_without_its_thumbnail(
+    ext: str, models: Path, tmp_path: Path
+) -> None:
+    """A scan's XMP (title, keywords, rights: what archives write) reaches the restored
+    picture in every output format; its orientation says upright, as the pixels are, its
+    size fields the new size, and the thumbnail of the grey original is left out."""
+    src = tmp_path / "scan.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(photo_pixels((96, 64))).save(src, "JPEG", exif=exif, xmp=XMP)
+    stage = UpscaleStage(
+        scale=2, device="cpu", weights_path=str(models / "upscaler_x2.safetensors")
+    )
+    out = tmp_path / f"out{ext}"
+    restore_picture(src, out, stages=[stage])
+    with Image.open(out) as im:
+        assert im.size == (128, 192)
+        xmp = im.info.get("xmp")
+    assert xmp is not None, f"no XMP in the {ext}"
+    text = xmp.decode("utf-8")
+    assert "Grandmother, Łódź 1931" in text
+    assert 'tiff:Orientation="1"' in text
+    assert 'exif:PixelXDimension="128"' in text and ">192</exif:PixelYDimension>" in text
+    assert "Thumbnails" not in text and b"GREYTHUMBNAILDATA" not in out.read_bytes()
+
+
+def test_a_picture_without_xmp_gets_none(tmp_path: Path) -> None:
+    src = png(tmp_path / "in.png", photo_pixels())
+    restore_picture(src, tmp_path / "out.jpg")
+    with Image.open(tmp_path / "out.jpg") as im:
+        assert "xmp" not in im.info
