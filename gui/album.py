@@ -168,15 +168,17 @@ class AlbumGrid(QListWidget):
     def thumbnail(self, name: str) -> QPixmap | None:
         return self._thumbs.get(name)
 
-    def show_state(self, pic: AlbumPicture, state: str, band: str = "") -> None:
-        """The picture's tile: its thumbnail (or a placeholder) with `band` along its bottom
-        (a pick, an export: blue when it says ✓, else green), and `state` in words under its
-        name and in its tooltip."""
+    def show_state(
+        self, pic: AlbumPicture, state: str, band: str = "", image: QPixmap | None = None
+    ) -> None:
+        """The picture's tile: `image` (its picked colour mode) or its thumbnail (or a
+        placeholder) with `band` along its bottom (a pick, an export: blue when it says ✓,
+        else green), and `state` in words under its name and in its tooltip."""
         item = self._items.get(pic.name)
         if item is None:
             return
         side = THUMB_SIDE
-        thumb = self._thumbs.get(pic.name)
+        thumb = image if image is not None and not image.isNull() else self._thumbs.get(pic.name)
         if pic.error:
             icon = placeholder(side, "cannot be read", failed=True)
         elif thumb is None:

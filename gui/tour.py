@@ -7,7 +7,9 @@ Drives the real window and engine on the sample film (or a film given with --fil
 the film open with its shots, K colour modes of the key frame, one picked, the compare
 view (before | after), colour hints placed with the point and brush tools over the pick
 (`hints.png`; each preview's seconds from the edit are printed), with `--reference PIC`
-the last shot coloured from that picture (`reference.png`), and an export in progress.
+the last shot coloured from that picture (`reference.png`), and an export in progress;
+with `--album FOLDER`, that folder of photos as an album: its grid with two pictures
+picked and the album's export under way (`album.png`).
 Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png` scaled to
 1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
 """
@@ -68,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pick", type=int, default=1, help="which mode to pick, from 0")
     parser.add_argument(
         "--reference", type=Path, default=None, help="a colour picture for the last shot"
+    )
+    parser.add_argument(
+        "--album", type=Path, default=None, help="a folder of photos to show as an album"
     )
     parser.add_argument(
         "--theme", choices=THEMES, default="system", help="PNG names end _dark, _light"
@@ -148,9 +153,48 @@ def main(argv: list[str] | None = None) -> int:
             _wait(app, lambda: bool(finished))
     else:
         print("the colorizer is not usable here: only the first screenshot", file=sys.stderr)
+    if args.album is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            _album(app, win, args.album, Path(tmp) / "colour", args.k, args.seed, args.pick)
+            shoot("album.png")
+            win.album.exports.cancel_job()
+            _wait(app, lambda: not win.album.exports.busy)
     win.engine.shutdown()
     win.close()
     return 0
+
+
+def _album(
+    app: QApplication, win: MainWindow, folder: Path, out: Path, k: int, seed: int, pick: int
+) -> None:
+    """The folder as an album: every thumbnail in, colour mode `pick` of `k` picked for its
+    first two pictures (when the colorizer is usable), the first selected, and the album's
+    export into `out` under way (the caller cancels it once shot)."""
+    settled: list[bool] = []
+    win.album.settled.connect(lambda: settled.append(True))
+    win.projects.open_any(str(folder))
+    _wait(app, lambda: bool(settled))
+    names = [p.name for p in win.album.pictures if not p.error]
+    if win.colour.usable:
+        win.colour.k_spin.setValue(k)
+        win.colour.random_seed.setChecked(False)
+        win.colour.seed.setValue(seed)
+        for name in names[:2]:
+            shown: list[int] = []
+            win.album.modesShown.connect(shown.append)
+            win.album_grid.select(name)
+            win.album.sample_colour_modes()
+            _wait(app, lambda shown=shown: bool(shown))
+            win.album.modesShown.disconnect()
+            win.album.pick_candidate(min(pick, k - 1))
+    win.album.show_grid()
+    if names:
+        win.album_grid.select(names[0])
+    panel = win.restore_panel
+    progressed: list[float] = []
+    panel.progress.valueChanged.connect(lambda *_: progressed.append(panel.frames_shown()))
+    win.album.exports.export_album(str(out))
+    _wait(app, lambda: any(v >= 1 for v in progressed) or not win.album.exports.busy)
 
 
 def _hints(app: QApplication, win: MainWindow, key: int) -> None:

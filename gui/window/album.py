@@ -425,11 +425,20 @@ class Albums(QObject):
             return f"mode {pick.n + 1} of {pick.k} picked"
         return "automatic colours"
 
+    def pick_preview(self, name: str) -> QPixmap | None:
+        """The picked colour mode of picture `name`, as it was drawn here (None without)."""
+        pick = self.picks.get(name)
+        sampled = self.sampled.get(name)
+        if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k:
+            return None
+        return sampled.pixmaps[pick.n]
+
     def show_tile(self, pic: AlbumPicture) -> None:
         pick = self.picks.get(pic.name)
         band = [f"✓ mode {pick.n + 1}"] if pick is not None else []
         band += ["exported"] if pic.exported else []
-        self.grid.show_state(pic, self.state(pic), " · ".join(band))
+        image = self.pick_preview(pic.name)  # a pick shows its colours, as a film's strip
+        self.grid.show_state(pic, self.state(pic), " · ".join(band), image)
 
     def select(self, name: str) -> None:
         """The picture `name` is the one the panels, Compare, the colour modes and Export
@@ -451,7 +460,8 @@ class Albums(QObject):
             )
         if pic.exported:
             lines.append(f"Exported to {pic.exported}")
-        self.panel.show_picture("<br>".join(lines), self.grid.thumbnail(name))
+        shown = self.pick_preview(name) or self.grid.thumbnail(name)
+        self.panel.show_picture("<br>".join(lines), shown)
         self.win.restore_panel.compare_button.setEnabled(not pic.error)
         self.win.restore_panel.export_picture_button.setEnabled(
             not pic.error and not self.exports.busy
@@ -463,11 +473,8 @@ class Albums(QObject):
         colour = self.win.colour
         name = self.current or ""
         pick = self.picks.get(name)
-        sampled = self.sampled.get(name)
-        preview = None
-        if pick is not None and sampled is not None and pick.seed == sampled.seed:
-            preview = sampled.pixmaps[pick.n] if pick.n < sampled.k else None
-        colour.show_pick(pick, preview, has_sampled=sampled is not None)
+        preview = self.pick_preview(name)
+        colour.show_pick(pick, preview, has_sampled=name in self.sampled)
         colour.apply_button.setVisible(False)  # pictures share nothing: no "following" ones
         if pick is None and colour.usable:
             colour.pick_label.setText("No pick: the export gives this picture automatic colours.")

@@ -132,7 +132,8 @@ class AlbumExports(QObject):
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         album = self._job_kind == "album"
         stage = str(event.get("stage") or "")
-        what = f"Exporting {Path(stage).name}" if album and stage and stage != "album" else (
+        named = album and stage not in ("", "album", "picture")  # the picture under way
+        what = f"Exporting {Path(stage).name}" if named else (
             "Exporting the album" if album else "Exporting")  # fmt: skip
         self.win.restore_panel.show_job(
             what,

@@ -103,6 +103,7 @@ def test_album_grid_modes_pick_compare_and_exports(
     qtbot.keyClick(win.candidates, Qt.Key.Key_2)
     assert album.picks["b.png"].n == 1 and album.dirty
     assert "mode 2 of 3 picked" in grid.item_of("b.png").text()
+    assert album.pick_preview("b.png") is win.candidates.sampled.pixmaps[1]  # its tile's colours
     qtbot.keyClick(win.candidates, Qt.Key.Key_Escape)
     assert win.stage.currentWidget() is win.album_stage
 
@@ -165,12 +166,28 @@ def test_album_grid_modes_pick_compare_and_exports(
         album.exports.export_album(str(colour))
     assert done.args[1]["restored"] == [] and len(done.args[1]["skipped"]) == 4
 
-    # Opening a film afterwards gives the film's tools back.
+    # Opening a film afterwards asks first about picks not exported, and gives the film's
+    # tools back.
     from makemedia import make_video
+    from PySide6.QtWidgets import QMessageBox
 
     video = make_video(tmp_path / "film.mp4", frames=12)
+    grid.select("b.png")
+    album.unpick()  # automatic colours again, a change not exported
+    assert "automatic colours" in grid.item_of("b.png").text()
+    album.pick_candidate(0)
+    assert album.dirty
+    win.confirm_discard = True
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda _w, title, *a, **k: asked.append(title) or answers.pop(0)
+    )
+    win.projects.open_any(str(video))
+    assert asked == ["Picks not exported"] and album.active and win.film_path is None
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_any(str(video))
+    win.confirm_discard = False
     assert not album.active and win.timeline.isVisible()
     assert hint_edit.isEnabled() and win.hints_panel.isEnabled()
     assert win.restore_panel.export_button.text() == "Export…"
@@ -206,7 +223,8 @@ def test_a_cancelled_album_export_resumes(qtbot, coloured_window, tmp_path: Path
         win.album.exports.export_album(str(out))
         assert win.restore_panel.cancel_button.isVisible()
         qtbot.waitUntil(lambda: any(v >= 2 for v in shown), timeout=WAIT_MS)
-        assert "pictures" in win.restore_panel.progress_label.text()
+        assert "/ 10 pictures" in win.restore_panel.progress_label.text()
+        assert "Exporting scan " in win.restore_panel.progress_label.text()  # the one under way
         win.restore_panel.cancel_button.click()
     assert stopped.args == ["album", "cancelled"]
     assert "export to the same folder again" in win.restore_panel.progress_label.text()
