@@ -176,10 +176,19 @@ def ycbcr_to_rgb_keep_luma(y: np.ndarray, cbcr: np.ndarray, *, matrix: str = "bt
     if c.shape[-1] != 2 or c.shape[:-1] != y.shape[:-1]:
         raise ValueError(f"want chroma (..., 2) beside luma {y.shape[:-1]}, got {c.shape}")
     d = c @ ycbcr_to_rgb_matrix(matrix)[:, 1:].astype(np.float32).T  # chroma's part of R, G, B
+    # The largest share of the chroma each channel has room for, the smallest of the three
+    # (channel by channel: numpy's min over a last axis of 3 is several times slower).
+    y0 = y[..., 0]
+    scale = np.ones(y0.shape, np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(d > 0, (1.0 - y) / d, np.where(d < 0, -y / d, np.inf))
-    scale = np.clip(room.min(axis=-1, keepdims=True), 0.0, 1.0)
-    rgb = y + scale * d
+        for k in range(3):
+            dk = d[..., k]
+            room = np.where(dk > 0, 1.0 - y0, -y0)
+            room /= dk
+            room[dk == 0] = np.inf  # no chroma in this channel: no limit (not 0/0)
+            np.minimum(scale, room, out=scale)
+    np.maximum(scale, 0.0, out=scale)
+    rgb = y + scale[..., None] * d
     return np.clip(rgb, 0.0, 1.0, out=rgb)
 
 
