@@ -208,6 +208,12 @@ class AlbumGrid(QListWidget):
         if item is not None:
             self.pictureSelected.emit(self.name_of(item))
 
+    # The keys the grid handles, for Help > Keyboard shortcuts.
+    KEYS = (
+        ("← → ↑ ↓, Home, End", "Select another picture"),
+        ("Enter, double-click", "Its colour modes (drawn first if there are none)"),
+    )
+
     _OWN_KEYS = (
         Qt.Key.Key_Left,
         Qt.Key.Key_Right,

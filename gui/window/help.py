@@ -9,6 +9,7 @@ from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from panchro.engine import __version__
+from panchro.gui.album import AlbumGrid
 from panchro.gui.colour_modes import CandidatesView
 from panchro.gui.engine_process import self_test_command
 from panchro.gui.hints import KEYS as HINT_KEYS
@@ -50,6 +51,7 @@ class Help(QObject):
                 rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
                 rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for t, k in keyed]
         for title, keys in (
+            ("In an album's grid", AlbumGrid.KEYS),
             ("In the colour modes", CandidatesView.KEYS),
             ("In compare", CompareView.KEYS),
             ("In compare, editing colour hints", HINT_KEYS),

@@ -28,8 +28,8 @@ def _file_filter() -> str:
     films = " ".join(f"*.{s}" for s in VIDEO_SUFFIXES)
     images = " ".join(f"*.{s}" for s in IMAGE_SUFFIXES)
     return (
-        f"Films, images and projects ({films} {images} *.panchro);;Video files ({films});;"
-        f"Images ({images});;Panchro projects (*.panchro);;All files (*)"
+        f"Films, pictures and projects ({films} {images} *.panchro);;Video files ({films});;"
+        f"Pictures and frames ({images});;Panchro projects (*.panchro);;All files (*)"
     )
 
 
