@@ -42,6 +42,7 @@ class ColourPicks(QObject):
         # the key frame coloured by each reference pick, by shot start (the strip's mark)
         self.reference_previews: dict[int, QPixmap] = {}
         self.reference_dir = ""
+        self.last_reference = ""  # the picture last used: the hint eyedropper offers it
 
     def forget_requests(self) -> None:
         """The film is going: its colour modes, if they come, are ignored."""
@@ -67,6 +68,7 @@ class ColourPicks(QObject):
             if not path:
                 return
         self.reference_dir = str(Path(path).parent)
+        self.last_reference = path
         if self._reference_req is not None:
             self.engine.cancel(self._reference_req)
             self.engine.forget(self._reference_req)

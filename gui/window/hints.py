@@ -14,6 +14,7 @@ replaces the picture (the engine drops queued older ones).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer, Signal
@@ -29,9 +30,10 @@ from PySide6.QtGui import (
     QPixmap,
     QUndoStack,
 )
-from PySide6.QtWidgets import QColorDialog, QMenu
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMenu
 
 from panchro.engine.service.protocol import ErrorCode, Event, Message, Request
+from panchro.gui import picture_picker
 from panchro.gui.colour_modes import shot_label
 from panchro.gui.hints import (
     RECENT_MAX,
@@ -156,6 +158,13 @@ class HintEditor(QObject):
             "The colour of the next hints",
         )
         self.colour_action.setIconText("Colour…")
+        action(
+            "Hint colour from a &picture…",
+            "Shift+I",
+            lambda: self.colour_from_picture(),
+            menu,
+            "The eyedropper over a colour photo (the shot's reference picture, or any other)",
+        )
         self.recent_menu = menu.addMenu("Recent hint c&olours")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         action(
@@ -552,6 +561,27 @@ class HintEditor(QObject):
         chosen = QColorDialog.getColor(QColor(*self.rgb), self.win, "Colour of the hints")
         if chosen.isValid():
             self.use_colour(rgb_of(chosen), "the chooser")
+
+    def colour_from_picture(self, path: str | None = None) -> None:
+        """The eyedropper over a colour picture: the shot's reference picture is offered first
+        (Colour from a picture), or any other."""
+        from panchro.gui.window.colour import PICTURE_FILTER
+
+        win = self.win
+        if path is None:
+            start = win.colour_picks.last_reference or win.colour_picks.reference_dir
+            path, _ = QFileDialog.getOpenFileName(
+                win, "Take a hint colour from a picture", start, PICTURE_FILTER
+            )
+            if not path:
+                return
+        try:
+            rgb = picture_picker.pick_colour_from(path, win)
+        except ValueError as err:
+            self.status.showMessage(str(err), 8000)
+            return
+        if rgb is not None:
+            self.use_colour(rgb, f"the picture {Path(path).name}")
 
     def use_colour(self, rgb: RGB, where: str = "") -> None:
         self.rgb = (int(rgb[0]), int(rgb[1]), int(rgb[2]))

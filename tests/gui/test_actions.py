@@ -252,6 +252,30 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         a.trigger()
         assert editor.rgb == (1, 2, 3) and editor.recent[0] == (1, 2, 3)
 
+    def colour_from_a_picture(a: QAction) -> None:
+        import panchro.gui.picture_picker as picker
+
+        offered: list[str] = []
+        shown: list[str] = []
+
+        def get_open(parent, caption, start="", filters="", *rest):
+            offered.append(start)
+            return str(tmp_path / "reference.png"), ""
+
+        def pick(path: str, parent: object = None) -> tuple[int, int, int]:
+            shown.append(path)
+            return (9, 8, 7)
+
+        with monkeypatch.context() as m:
+            m.setattr(QFileDialog, "getOpenFileName", get_open)
+            m.setattr(picker, "pick_colour_from", pick)
+            a.trigger()
+        # the picture a shot was coloured from (Colour from a picture, earlier) is offered
+        assert offered == [str(tmp_path / "reference.png")]
+        assert shown == [str(tmp_path / "reference.png")]
+        assert editor.rgb == (9, 8, 7) and editor.recent[0] == (9, 8, 7)
+        assert "reference.png" in win.statusBar().currentMessage()
+
     def brush(wider: bool) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
             before = editor.brush_width
@@ -382,6 +406,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Erase tool": takes_tool("erase"),
         "Eyedropper": takes_tool("pick"),
         "Choose hint colour…": chooses_colour,
+        "Hint colour from a picture…": colour_from_a_picture,
         "Wider brush": brush(wider=True),
         "Narrower brush": brush(wider=False),
         "Undo hint": undoes,
