@@ -89,7 +89,7 @@ class Albums(QObject):
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
         self.engine.ready.connect(self._on_engine_ready)
-        self.engine.engineDied.connect(lambda _reason: self._forget_requests())
+        self.engine.engineDied.connect(self._on_engine_died)
 
     # --- what a path is ------------------------------------------------------------------
 
@@ -297,6 +297,11 @@ class Albums(QObject):
         self._thumb_req = self._sample_req = None
         self._thumb_queue.clear()
         self.win.colour.set_busy(False)
+
+    def _on_engine_died(self, _reason: str) -> None:
+        # Every request died with the engine; the album is opened again on `ready`.
+        self._forget_requests()
+        self.exports.engine_died()
 
     def _on_engine_ready(self, _hello: dict[str, Any]) -> None:
         # After a restart the engine has forgotten the album: open it again (picks are here).

@@ -43,6 +43,18 @@ class AlbumExports(QObject):
     def busy(self) -> bool:
         return self._job_req is not None
 
+    def engine_died(self) -> None:
+        """The engine stopped during an export: said, and the export can be asked again (an
+        album's resumes where it stopped)."""
+        if self._job_req is None:
+            return
+        kind = self._job_kind
+        self.forget(cancel=False)
+        again = "export to the same folder again to resume" if kind == "album" else (
+            "export it again")  # fmt: skip
+        self.win.restore_panel.end_job(f"The engine stopped during the export; {again}.")
+        self.win.jobFailed.emit(kind, "engine stopped")
+
     def forget(self, *, cancel: bool) -> None:
         """The album is going: its job's reply is ignored (`cancel`: the job stopped too)."""
         if self._job_req is None:

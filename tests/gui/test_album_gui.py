@@ -278,3 +278,33 @@ def test_bad_albums_are_said_and_numbered_frames_stay_a_film(
         _drop(win, frames)
     assert win.film_path == str(frames) and not win.album.active
     assert win.facts.values["frames"].text() == "6"
+
+
+def test_an_engine_that_dies_mid_export_is_restarted_and_the_album_resumes(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    for n in range(8):
+        png(box / f"p{n}.png", photo_pixels((160 + 8 * n, 120), seed=n))  # sizes differ: album
+    _open(qtbot, win, box)
+    out = tmp_path / "colour"
+    progressed: list[float] = []
+    win.restore_panel.progress.valueChanged.connect(
+        lambda *_: progressed.append(win.restore_panel.frames_shown())
+    )
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
+        win.album.exports.export_album(str(out))
+        qtbot.waitUntil(lambda: any(v >= 2 for v in progressed), timeout=WAIT_MS)
+        win.engine.process.kill()
+    assert failed.args == ["album", "engine stopped"]
+    assert "export to the same folder again" in win.restore_panel.progress_label.text()
+    with qtbot.waitSignal(win.album.opened, timeout=WAIT_MS):  # opened again on the new engine
+        pass
+    assert win.album.active and win.album.handle is not None and win.engine.restarts == 1
+    assert [p.name for p in win.album.pictures] == [f"p{n}.png" for n in range(8)]
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.album.exports.export_album(str(out))
+    summary = done.args[1]
+    assert len(summary["skipped"]) >= 2 and len(summary["skipped"]) + len(summary["restored"]) == 8
