@@ -243,3 +243,24 @@ def test_a_stage_kept_across_hint_edits_answers_as_a_new_one_would(
     fresh = after(_stage(models, None), path, more, blue)
     assert not np.array_equal(fresh, before)
     assert np.array_equal(after(kept, path, more, blue), fresh)
+
+
+def test_each_hinted_pixel_gets_the_colour_it_was_given(models: Path, tmp_path: Path) -> None:
+    """The issue's promise: a hint's own pixel gets its colour, within 2 CIEDE2000 units, when
+    the colour is one the pixel can have (the original's colour there: the luma is kept)."""
+    from panchro.engine.imaging.metrics import ciede2000, srgb_to_lab
+
+    colours = [(170, 60, 50), (60, 120, 190), (90, 150, 70), (200, 180, 90), (120, 80, 150)]
+    rgb = np.zeros((64, 100, 3), np.uint8)
+    for k, c in enumerate(colours):
+        rgb[:, k * 20 : (k + 1) * 20] = c  # five bands, one colour each
+    grey = np.clip(rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) + 0.5, 0, 255)
+    src = png(tmp_path / "grey.png", grey.astype(np.uint8))
+    places = [(k * 20 + 10, 20 + 5 * k) for k in range(len(colours))]
+    hints = Hints(points=tuple(Point(0, x, y, colours[k]) for k, (x, y) in enumerate(places)))
+    out = tmp_path / "colour.png"
+    restore_picture(src, out, stages=[_stage(models, hints)])
+    got = media.read_picture(out).pixels
+    for k, (x, y) in enumerate(places):
+        de = ciede2000(srgb_to_lab(got[y, x][None]), srgb_to_lab(np.array([colours[k]], np.uint8)))
+        assert float(de[0]) < 2.0, (colours[k], tuple(got[y, x]), float(de[0]))
