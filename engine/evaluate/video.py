@@ -314,10 +314,31 @@ def eval_reference(
         for name, hint in hints.items():
             if hint is not None:
                 rows[name].append(score(clip, refine_chroma(ref_model, clip.luma, hint)))
-        out(f"{clip.name}: reference frame 0, film frames {first}..{last}")
+        # each clip's own figures: a reference that does not fit must not paint it worse
+        grey_db = rows["grey"][-1]["chroma_psnr"]
+        shown = []
+        for name in ("reference", "reference, mirrored", "copied"):
+            if hints[name] is not None:
+                db = rows[name][-1]["chroma_psnr"]
+                shown.append(f"{name} {db:.2f} ({db - grey_db:+.2f})")
+        out(
+            f"{clip.name}: reference frame 0, film frames {first}..{last}: grey {grey_db:.2f} dB, "
+            + ", ".join(shown)
+        )
     result: dict[str, Any] = {"clips": len(rows["grey"])}
     out("")
     result.update(_table(rows, out, width=22, cdc=False))
+    worst = {
+        name: min(
+            r["chroma_psnr"] - g["chroma_psnr"]
+            for r, g in zip(rows[name], rows["grey"], strict=True)
+        )
+        for name in ("reference", "reference, mirrored", "reference, luma only")
+        if len(rows[name]) == len(rows["grey"]) and rows[name]
+    }
+    for name, gap in worst.items():
+        out(f"worst clip, {name} against grey: {gap:+.2f} dB")
+    result["worst_against_grey"] = worst
     return result
 
 

@@ -110,6 +110,9 @@ def test_eval_reference_measures_the_rows(
     rows = {line[:22].strip(): float(line[22:].split()[0]) for line in out.splitlines()
             if line[:22].strip() in ("grey", "copied")}  # fmt: skip
     assert rows["copied"] > rows["grey"]  # the clip's own colours beat none
+    # each clip's figures, and the worst clip against grey (a reference must not paint wrong)
+    assert "clip.mp4: reference frame 0, film frames 30..40: grey " in out
+    assert "worst clip, reference against grey: " in out
 
 
 def test_cli_reference_goes_with_colorize(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
