@@ -108,19 +108,47 @@ def cmd_bench_album(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _workers(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of counts like 1,2") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: worker counts are 1 or more")
+    return counts
+
+
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench.restore import bench_restore
 
+    if args.workers is not None and args.cluster is None:
+        raise BadInputError("--workers goes with --cluster local")
+    if args.cluster is not None:
+        if args.cluster != "local":
+            raise BadInputError(
+                "bench restore --cluster starts its own Ray cluster on this machine: use "
+                "--cluster local (to time a running cluster, see docs/cluster.md)"
+            )
+        if args.models:
+            raise BadInputError("--models and --cluster are two benchmarks: give one")
+        from panchro.engine.bench.cluster import bench_restore_cluster
+
+        width, height = args.size or (320, 180)
+        bench_restore_cluster(
+            workers=args.workers or (1, 2), width=width, height=height,
+            seconds=args.seconds or 6.0, upscale=args.upscale,
+        )  # fmt: skip
+        return EXIT_OK
     if args.models:
         from panchro.engine.bench.restore import bench_restore_models
 
-        width, height = args.size
+        width, height = args.size or (1920, 1080)
         bench_restore_models(
-            width=width, height=height, seconds=args.seconds, upscale=args.upscale,
+            width=width, height=height, seconds=args.seconds or 10.0, upscale=args.upscale,
             codec=args.codec, device=args.device, batch=args.batch_frames,
         )  # fmt: skip
         return 0
-    bench_restore(seconds=args.seconds, minutes=args.minutes, long_minutes=args.long)
+    bench_restore(seconds=args.seconds or 10.0, minutes=args.minutes, long_minutes=args.long)
     return EXIT_OK
 
 
@@ -132,8 +160,16 @@ def add_parsers(sub: Any) -> None:
     b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
     b.add_argument("--minutes", type=float, default=10.0, help="length of the streamed film")
     b.set_defaults(func=cmd_bench_io)
-    b = bsub.add_parser("restore", help="restore fps at 480p, time shares, memory of long films")
-    b.add_argument("--seconds", type=float, default=10.0, help="length of the fps test clip")
+    b = bsub.add_parser(
+        "restore",
+        help="restore fps at 480p, time shares, memory of long films; --models; --cluster local",
+    )
+    b.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="length of the fps test clip (default 10; 6 with --cluster)",
+    )
     b.add_argument("--minutes", type=float, default=2.0, help="length of the memory test film")
     b.add_argument("--long", type=float, default=None, help="also a film this long (e.g. 20)")
     b.add_argument(
@@ -141,8 +177,25 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="instead: the shipped models end to end, colorize + upscale (the GPU target)",
     )
-    b.add_argument("--size", type=_bench_size, default=(1920, 1080), help="with --models")
-    b.add_argument("--upscale", type=int, choices=(1, 2, 4), default=2, help="with --models")
+    b.add_argument(
+        "--cluster",
+        metavar="local",
+        default=None,
+        help="instead: frames/s of one film's chunks on a local Ray cluster (loopback only) of"
+        " each size in --workers, and the scaling efficiency (needs panchro[cluster])",
+    )
+    b.add_argument(
+        "--workers", type=_workers, default=None, help="with --cluster: counts, default 1,2"
+    )
+    b.add_argument(
+        "--size",
+        type=_bench_size,
+        default=None,
+        help="with --models (default 1920x1080) or --cluster (default 320x180)",
+    )
+    b.add_argument(
+        "--upscale", type=int, choices=(1, 2, 4), default=2, help="with --models or --cluster"
+    )
     b.add_argument("--codec", default="prores", help="with --models (default prores)")
     b.add_argument("--device", default=None, help="with --models: cpu or cuda")
     b.add_argument(
