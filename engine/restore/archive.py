@@ -467,8 +467,7 @@ class _View:
             self.over += 1
             self._stage()
             self._total()
-        if self.progress.callback is not None:  # shown now, not at the next frame
-            self.progress.callback(self.progress.state())
+        self.progress.finish()  # reports now (under its lock), not at the next frame
 
 
 class _FilmProgress(Progress):
