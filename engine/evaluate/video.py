@@ -262,8 +262,10 @@ def eval_reference(
     Rows: grey; sampled (the colorizer's automatic pick of the middle frame); copied (the
     reference's chroma squeezed to 28x28 as the hint: right only if nothing moved);
     reference (`inference.reference`: matched by luma statistics and the colorizer's
-    features; "reference, luma only" without the features); and the copied and matched
-    rows again with the reference mirrored (another framing of the same scene)."""
+    features; "reference, luma only" without the features); the copied and matched
+    rows again with the reference mirrored (another framing of the same scene); and
+    "reference, another clip": frame 0 of the next clip, a picture that does not fit,
+    which must not paint the shot worse than grey."""
     from panchro.engine.inference import colorize
     from panchro.engine.inference.reference import reference_chroma
     from panchro.engine.inference.refine import refine_chroma
@@ -279,9 +281,12 @@ def eval_reference(
         col = None
         out(f"no colorizer ({err}): the sampled and learned-feature rows are skipped")
     names = ["grey", "sampled", "copied", "reference, luma only", "reference"]
-    names += ["copied, mirrored", "reference, mirrored"]
+    names += ["copied, mirrored", "reference, mirrored", "reference, another clip"]
     rows: dict[str, list[dict[str, float]]] = {n: [] for n in names}
-    for path in _clip_paths(data):
+    paths = list(_clip_paths(data))
+    firsts = [load_clip(p, frames=1, max_side=max_side) for p in paths]
+    usable = [n for n, c in enumerate(firsts) if not _is_grey(c)]
+    for path in paths:
         whole = load_clip(path, frames=last + 1, max_side=max_side)
         if whole.luma.shape[0] <= last or _is_grey(whole):
             out(f"{whole.name}: too short or black-and-white, skipped")
@@ -299,7 +304,14 @@ def eval_reference(
             # another framing: the reference mirrored, so places no longer line up
             "copied, mirrored": _hint_of(whole.chroma[0][:, :, ::-1]),
             "reference, mirrored": None,
+            "reference, another clip": None,
         }
+        here = paths.index(path)
+        others = [n for n in usable if n != here]
+        other = None
+        if others:  # the next colour clip's first frame: another scene altogether
+            n = min((n for n in others if n > here), default=others[0])
+            other = (firsts[n].rgb[0] * 255 + 0.5).astype(np.uint8)
         if col is not None:
             found = colorize.sample_candidates(
                 col, clip.luma[key], k=1, seed=seed, temperature=temperature
@@ -311,13 +323,17 @@ def eval_reference(
             hints["reference, mirrored"] = reference_chroma(
                 clip.luma[key], ref_rgb[:, ::-1], colorizer=col.model, matrix=MATRIX
             )
+            if other is not None:
+                hints["reference, another clip"] = reference_chroma(
+                    clip.luma[key], other, colorizer=col.model, matrix=MATRIX
+                )
         for name, hint in hints.items():
             if hint is not None:
                 rows[name].append(score(clip, refine_chroma(ref_model, clip.luma, hint)))
         # each clip's own figures: a reference that does not fit must not paint it worse
         grey_db = rows["grey"][-1]["chroma_psnr"]
         shown = []
-        for name in ("reference", "reference, mirrored", "copied"):
+        for name in ("reference", "reference, mirrored", "reference, another clip", "copied"):
             if hints[name] is not None:
                 db = rows[name][-1]["chroma_psnr"]
                 shown.append(f"{name} {db:.2f} ({db - grey_db:+.2f})")
@@ -333,7 +349,12 @@ def eval_reference(
             r["chroma_psnr"] - g["chroma_psnr"]
             for r, g in zip(rows[name], rows["grey"], strict=True)
         )
-        for name in ("reference", "reference, mirrored", "reference, luma only")
+        for name in (
+            "reference",
+            "reference, mirrored",
+            "reference, another clip",
+            "reference, luma only",
+        )  # fmt: skip
         if len(rows[name]) == len(rows["grey"]) and rows[name]
     }
     for name, gap in worst.items():

@@ -159,7 +159,7 @@ class ColorizeStage:
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
         if pick is None and self.reference is not None:
             # colours lent by the reference picture, then the hints laid over them
-            hint = self.reference_hint(film, shot.key_frame, self.reference)
+            hint = self._reference_hint(film, shot.key_frame)
             self._alone = False
             self._hint = self._lay_hints(hint, hints, film) if hints is not None else hint
             return None
@@ -238,11 +238,12 @@ class ColorizeStage:
         """(H, W) luma + (2, h, w) hint -> the (2, H, W) chroma the hint gives that frame."""
         return self._chroma(luma[None], hint)[0]
 
-    def reference_hint(self, film: Source, index: int, reference: np.ndarray) -> np.ndarray:
-        """The (2, 28, 28) chroma a colour picture (h, w, 3) uint8 lends frame `index`: by the
-        colorizer's features and luma statistics, or by luma alone without a colorizer."""
+    def reference_match(self, film: Source, index: int, reference: np.ndarray) -> Any:
+        """What a colour picture (h, w, 3) uint8 lends frame `index` (an
+        `inference.reference.ReferenceMatch`: the (2, 28, 28) hint and how well it fits), by
+        the colorizer's features and luma statistics, or by luma alone without a colorizer."""
         from panchro.engine.inference import colorize
-        from panchro.engine.inference.reference import reference_chroma
+        from panchro.engine.inference.reference import match_reference
 
         info = film.info
         model = None
@@ -250,12 +251,19 @@ class ColorizeStage:
             model = colorize.load_colorizer(self._colorizer_file, device=self.device).model
         elif "reference: matched by luma alone (no colorizer features)" not in self.notes:
             self.notes.append("reference: matched by luma alone (no colorizer features)")
-        return reference_chroma(
+        return match_reference(
             self._key_luma(film, index),
             reference,
             colorizer=model,
             matrix=color.matrix_for(info.color_matrix, info.height, info.width),
         )
+
+    def _reference_hint(self, film: Source, index: int) -> np.ndarray:
+        assert self.reference is not None
+        found = self.reference_match(film, index, self.reference)
+        if (note := found.note()) is not None:
+            self.notes.append(f"frame {index}: {note}")
+        return found.hint
 
     def _hints_alone(self, luma: np.ndarray, hints: Hints, matrix: str) -> np.ndarray:
         """Chroma (2, H, W) from the hints alone: the hint refiner over Levin when its

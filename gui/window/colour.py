@@ -113,7 +113,15 @@ class ColourPicks(QObject):
                 images[str(part["name"])] = pm
         shot = self._reference_shot
         name = Path(str(data.get("reference", ""))).name
-        untrained = any("UNTRAINED" in str(n) for n in data.get("notes") or [])
+        label = shot_label(shot, win.shots) if shot is not None else "The film"
+        notes = [str(n) for n in data.get("notes") or []]
+        if float(data.get("strength", 1.0)) <= 0.0:
+            # another scene: the engine lent nothing; a grey "pick" would only hide that
+            said = notes[0] if notes else "the picture does not fit this shot"
+            self.colour.show_error(f"{label}: {name} was not used: {said}.")
+            self.status.showMessage(f"{name} does not fit this shot: not used", 8000)
+            return
+        untrained = any("UNTRAINED" in n for n in notes)
         pick = Pick(
             key_frame=int(data.get("index", 0)), seed=0, temperature=0.0, k=1, n=0,
             chroma=str(raw.get("chroma", "")), chroma_size=28, trained=not untrained,
@@ -127,8 +135,8 @@ class ColourPicks(QObject):
         if shot is not None:
             self._mark_shot(shot, after)
         self.show_pick()
-        label = shot_label(shot, win.shots) if shot is not None else "The film"
-        self.colour.show_error(f"{label}: colours from {name}, locked.")
+        weakened = f" Note: {notes[0]}." if float(data.get("strength", 1.0)) < 1.0 else ""
+        self.colour.show_error(f"{label}: colours from {name}, locked.{weakened}")
         win.picksChanged.emit()
         if images:  # the key frame before | after, as the compare view shows any preview
             win.compare.show_result(images, data, f"{label}: colours from {name}")

@@ -208,18 +208,35 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         win.player.show_film()
 
     def colours_from_picture(a: QAction) -> None:
+        import av
         import numpy as np
         from PIL import Image
 
         at(20)  # shot 2 (16..31)
-        picture = tmp_path / "reference.png"
+        key = int(win.shots[1]["key_frame"])
+
+        def choose(picture: Path) -> None:
+            with monkeypatch.context() as m:
+                m.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(picture), ""))
+                a.trigger()
+                qtbot.waitUntil(lambda: win.colour_picks._reference_req is None, timeout=WAIT_MS)
+
+        # A picture of something else (a gradient): it does not fit, and nothing is picked.
+        unfit = tmp_path / "gradient.png"
         rgb = np.zeros((48, 64, 3), np.uint8)
         rgb[..., 2], rgb[..., 1] = 200, np.linspace(0, 255, 64, dtype=np.uint8)[None, :]
-        Image.fromarray(rgb).save(picture)
-        with monkeypatch.context() as m:
-            m.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(picture), ""))
-            a.trigger()
-            qtbot.waitUntil(lambda: win.colour_picks._reference_req is None, timeout=WAIT_MS)
+        Image.fromarray(rgb).save(unfit)
+        choose(unfit)
+        assert 16 not in win.picks
+        assert "gradient.png was not used" in win.colour.detail.text()
+        # The key frame itself, in colour (tinted): it fits.
+        with av.open(str(film.path)) as c:
+            frame = next(f for i, f in enumerate(c.decode(video=0)) if i == key)
+        tinted = frame.to_ndarray(format="rgb24").astype(np.int16)
+        tinted[..., 2] += 60
+        picture = tmp_path / "reference.png"
+        Image.fromarray(np.clip(tinted, 0, 255).astype(np.uint8)).save(picture)
+        choose(picture)
         pick = win.picks.get(16)
         assert pick is not None and pick.source == "reference" and pick.reference == picture.name
         assert "Colours from the picture reference.png" in win.colour.pick_label.text()

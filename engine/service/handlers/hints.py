@@ -137,7 +137,8 @@ def reference_pick(session: Session, work: Work) -> Answer:
     stage = _stage(session, p["seed"])
     shot = p["shot"]
     with media.open_source(film.path, fps=film.fps) as src:
-        hint = stage.reference_hint(src, shot.key_frame, rgb)
+        found = stage.reference_match(src, shot.key_frame, rgb)
+    hint = found.hint
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     # temperature 0 and index 0: nothing was drawn; the bins are the picture's colours
@@ -159,14 +160,19 @@ def reference_pick(session: Session, work: Work) -> Answer:
         "reference pick for film %s shot %d..%d from %s",
         film.handle, shot.start, shot.end - 1, p["path"],
     )  # fmt: skip
+    # the fit first: a picture of another scene is left grey, and the person must know why
+    fit_note = found.note()
+    notes = ([fit_note] if fit_note else []) + list(stage.notes)
     return preview_answer(
         shown,
         film.source.info,
         p["max_side"],
         p["quality"],
-        list(stage.notes),
+        notes,
         hints=p["on_shot"],
         reference=p["path"],
+        fit=round(found.fit, 3),
+        strength=round(found.strength, 3),
     )
 
 

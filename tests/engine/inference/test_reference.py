@@ -8,12 +8,18 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.color import rgb_to_ycbcr
-from panchro.engine.inference.reference import load_reference, reference_chroma
+from panchro.engine.inference.reference import (
+    load_reference,
+    match_reference,
+    reference_chroma,
+    round_trip_share,
+)
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.stages import ColorizeStage
 from tests.makemedia import make_video
@@ -44,6 +50,44 @@ def test_cells_take_the_colour_of_the_reference_cells_that_look_like_them() -> N
     left, right = hint[:, :, :12].mean(axis=(1, 2)), hint[:, :, 16:].mean(axis=(1, 2))
     assert np.abs(left - truth[0, -1]).max() < 0.05  # the frame's bright left is blue
     assert np.abs(right - truth[0, 0]).max() < 0.05  # its dark right is red
+
+
+def test_a_reference_of_another_scene_lends_nothing_and_says_so() -> None:
+    """The same picture (or its mirror) finds its way back from every cell and lends all its
+    colours; a picture of something else does not, and the frame is left grey."""
+    from tests.makephotos import photo_pixels
+
+    scene = photo_pixels((160, 120), grey=False, seed=1)
+    rng = np.random.default_rng(3)
+    other = np.zeros((120, 160, 3), np.uint8)
+    for _ in range(12):  # coloured rectangles: nothing like the scene
+        x0, y0 = rng.integers(0, 140), rng.integers(0, 100)
+        other[y0 : y0 + rng.integers(10, 40), x0 : x0 + rng.integers(10, 60)] = rng.integers(
+            0, 256, 3
+        )
+    other = np.clip(other.astype(int) + rng.integers(-20, 20, other.shape), 0, 255).astype(np.uint8)
+    frame = _grey_of(scene)
+    for fits in (scene, np.ascontiguousarray(scene[:, ::-1])):
+        found = match_reference(frame, fits)
+        assert found.fit > 0.9 and found.strength == 1.0 and found.note() is None
+        assert np.abs(found.hint).max() > 0.05
+    found = match_reference(frame, other)
+    assert found.fit < 0.3 and found.strength == 0.0
+    assert not found.hint.any()  # left grey
+    assert "does not fit this shot" in str(found.note())
+
+
+def test_round_trips_count_home_near_cells_and_ties() -> None:
+    pos = np.stack(np.meshgrid(np.arange(28), np.arange(28), indexing="ij"), -1).reshape(-1, 2)
+    near_is_alike = -torch.cdist(torch.tensor(pos, dtype=torch.float32),
+                                 torch.tensor(pos, dtype=torch.float32))  # fmt: skip
+    assert round_trip_share(near_is_alike) == 1.0
+    assert round_trip_share(torch.zeros(784, 784)) == 1.0  # all tied: a flat picture
+    # every frame cell's best match is one reference cell, whose own best is frame cell 0:
+    # only the cells within 2 of cell 0 come home (the many-to-one of another scene)
+    hub = torch.zeros(784, 784)
+    hub[:, 0] = 1.0 - 1e-3 * torch.arange(784)
+    assert round_trip_share(hub) == pytest.approx(6 / 784)
 
 
 def test_bad_references_are_refused(tmp_path: Path) -> None:
