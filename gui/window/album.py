@@ -166,6 +166,7 @@ class Albums(QObject):
         if msg.type == Event.ERROR:
             text = str(msg.body.get("message", "unknown error"))
             self._close(ask=False)
+            win.setWindowTitle(APP_NAME)
             win.view.clear(f"{name} could not be opened.")
             win.message_bar.show_message(f"Could not open {name}: {text}", "error")
             win.openFailed.emit(f"{name}: {text}")

@@ -273,6 +273,7 @@ def test_bad_albums_are_said_and_numbered_frames_stay_a_film(
         _drop(win, empty)
     assert "contains no pictures" in failed.args[0]
     assert "contains no pictures" in win.message_bar.text.text() and not win.album.active
+    assert win.windowTitle() == "Panchro"
     frames = make_frame_folder(tmp_path / "reel", 6, (64, 48))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         _drop(win, frames)
