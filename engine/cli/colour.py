@@ -11,6 +11,7 @@ from panchro.engine.cli.common import (
     EXIT_OK,
 )
 from panchro.engine.errors import BadInputError
+from panchro.engine.inference.defaults import DESPECKLE, TOP_P
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -25,6 +26,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise BadInputError(f"-k must be 1..16 for a contact sheet, got {args.k}")
     if not 0 <= args.temperature <= 10:
         raise BadInputError(f"--temperature must be within 0..10, got {args.temperature}")
+    if not 0 < args.top_p <= 1:
+        raise BadInputError(f"--top-p must be above 0 and at most 1, got {args.top_p}")
+    if not 0 <= args.despeckle <= 8:
+        raise BadInputError(f"--despeckle must be within 0..8, got {args.despeckle}")
     src_path = Path(args.image)
     out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
     if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir():
@@ -72,6 +77,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         k=args.k,
         seed=args.seed,
         temperature=args.temperature,
+        top_p=args.top_p,
+        despeckle=args.despeckle,
         locked=hints,
         matrix=matrix,
     )
@@ -104,6 +111,19 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-k", type=int, default=4, help="how many colour modes (default 4)")
     p.add_argument("--seed", type=int, default=None, help="same seed, same colours")
     p.add_argument("--temperature", type=float, default=1.0, help="lower is tamer, 0 the likeliest")
+    p.add_argument(
+        "--top-p",
+        type=float,
+        default=TOP_P,
+        help=f"draw only from the likeliest bins holding this much probability "
+        f"(default {TOP_P:g}; 1: all)",
+    )
+    p.add_argument(
+        "--despeckle",
+        type=int,
+        default=DESPECKLE,
+        help=f"passes of luma-guided smoothing of the drawn colours (default {DESPECKLE}; 0: none)",
+    )
     p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
     p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")
     p.add_argument("--height", type=int, default=256, help="height of each picture on the sheet")

@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw
 
 from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import color
+from panchro.engine.inference.defaults import DESPECKLE, TOP_P
 from panchro.engine.inference.device import resolve_device
 
 MIN_SIDE = 32  # below this the 28 x 28 chroma is as large as the picture
@@ -68,6 +69,8 @@ class Candidates:
     temperature: float
     seconds: float
     model: dict[str, Any] = field(default_factory=dict)
+    top_p: float = TOP_P
+    despeckle: int = DESPECKLE
 
     @property
     def k(self) -> int:
@@ -144,6 +147,8 @@ def sample_candidates(
     k: int,
     seed: int | None = None,
     temperature: float = 1.0,
+    top_p: float = TOP_P,
+    despeckle: int = DESPECKLE,
     progress: ProgressFn | None = None,
     locked: Any | None = None,
     matrix: str = STILL_MATRIX,
@@ -155,9 +160,11 @@ def sample_candidates(
     aspect, as in training; the chroma is stretched back the same way.
     `locked`: a person's colour hints (`imaging.hints.Hints`, in this luma's pixels,
     colours under `matrix`): every candidate keeps them and varies the rest
-    (`locked_bins`).
+    (`locked_bins`). `top_p` and `despeckle` passes (`inference.sampling`): the defaults
+    are measured (`inference.defaults`).
     """
-    from panchro.engine.inference.sampling import sample_chroma
+    from panchro.engine.inference.sampling import despeckle as calm_down
+    from panchro.engine.inference.sampling import prepare_grey, sample_chroma
 
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
@@ -172,15 +179,28 @@ def sample_candidates(
         k=k,
         seed=seed,
         temperature=temperature,
+        top_p=top_p,
         callback=progress,
         fixed=fixed,
     )
+    if despeckle > 0 and temperature > 0:
+        import torch
+
+        cfg = colorizer.model.config
+        grey = prepare_grey(luma, cfg.image_size, bins.device, torch.float32)
+        calm = calm_down(bins, grey, cfg.levels, passes=despeckle)
+        if fixed is not None:  # a person's colours stay exactly as given
+            mask = torch.from_numpy(fixed[1]).to(bins.device)
+            calm[:, :, mask] = torch.from_numpy(fixed[0].astype(np.int64)).to(bins.device)[:, mask]
+        bins = calm
     return Candidates(
         bins=bins.to("cpu").numpy().astype(np.uint8),
         seed=seed,
         temperature=temperature,
         seconds=time.perf_counter() - start,
         model=colorizer.describe(),
+        top_p=top_p,
+        despeckle=despeckle,
     )
 
 

@@ -56,6 +56,14 @@ KEEP_KEY_RESULTS = 8
 AUTO_TEMPERATURE = 0.8  # a shot nobody picked gets a likely colouring, not an adventurous one
 
 
+def colorize_defaults() -> tuple[float, int]:
+    """The sampler's top-p and despeckle passes an automatic pick is drawn with (part of
+    the stage's key: other defaults, other picks, another render)."""
+    from panchro.engine.inference.defaults import DESPECKLE, TOP_P
+
+    return TOP_P, DESPECKLE
+
+
 def _digest(a: np.ndarray) -> str:
     a = np.ascontiguousarray(a)
     return hashlib.sha256(a.tobytes() + str((a.dtype, a.shape)).encode()).hexdigest()[:24]
@@ -134,6 +142,7 @@ class ColorizeStage:
             f"colorize:v1:refiner={_weights_key(self._refiner_file)}"
             f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
             f":seed={self.seed}:t={self.temperature}"
+            f":top_p={colorize_defaults()[0]}:despeckle={colorize_defaults()[1]}"
         )
         if self.hints is not None and not self.hints.empty:
             hint_file = self.hint_refiner_path or str(registry.weights_path("hint_refiner"))

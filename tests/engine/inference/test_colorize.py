@@ -164,3 +164,21 @@ def test_contact_sheet_lays_out_grey_then_candidates(weights_file: Path) -> None
     assert (first[..., 0] == first[..., 1]).all() and (first[..., 1] == first[..., 2]).all()
     later = px[:64, 100:196].astype(int)
     assert np.abs(later[..., 0] - later[..., 2]).max() > 0  # the candidates carry colour
+
+
+def test_candidates_are_drawn_with_the_measured_defaults_and_can_be_drawn_plain(
+    weights_file: Path,
+) -> None:
+    """By default top-p and a despeckle pass (inference.defaults); with top-p 1 and no
+    despeckle, the candidates are the sampler's own draws, bin for bin."""
+    from panchro.engine.inference.defaults import DESPECKLE, TOP_P
+    from panchro.engine.inference.sampling import sample_chroma
+
+    loaded = colorize.load_colorizer(weights_file)
+    luma = np.random.default_rng(0).random((60, 80)).astype(np.float32)
+    found = colorize.sample_candidates(loaded, luma, k=3, seed=4)
+    assert (found.top_p, found.despeckle) == (TOP_P, DESPECKLE) and 0 < TOP_P < 1
+    plain = colorize.sample_candidates(loaded, luma, k=3, seed=4, top_p=1.0, despeckle=0)
+    drawn = sample_chroma(loaded.model, luma, k=3, seed=4)
+    assert np.array_equal(plain.bins, drawn.numpy().astype(np.uint8))
+    assert not np.array_equal(found.bins, plain.bins)
