@@ -13,15 +13,16 @@
 
 Each controller is a `QObject` child of the window that keeps the engine requests of its
 concern; what is open lives in the window, where every controller reads it, and not in
-the engine, so an engine restart loses none of it. Here: the app's name, and the one way
-an action is connected (`on_triggered`).
+the engine, so an engine restart loses none of it. Here: the app's name, the one way an
+action is connected (`on_triggered`), and the pictures of a preview answer (`pixmaps_of`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QPixmap
 
 APP_NAME = "Panchro"
 
@@ -35,3 +36,15 @@ def on_triggered(action: QAction, slot: Callable[[], object]) -> None:
     window is connected through here.
     """
     action.triggered.connect(lambda *_: slot())
+
+
+def pixmaps_of(data: dict[str, Any], blob: bytes) -> dict[str, QPixmap]:
+    """The named pictures of an answer in `preview`'s form (`images`: name, offset and length
+    of each JPEG in the blob), those Qt can read, by name."""
+    pixmaps: dict[str, QPixmap] = {}
+    for part in data.get("images") or []:
+        pm = QPixmap()
+        off, n = int(part["offset"]), int(part["length"])
+        if pm.loadFromData(blob[off : off + n]):
+            pixmaps[str(part["name"])] = pm
+    return pixmaps

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import HINTS_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
-from panchro.gui.window import APP_NAME
+from panchro.gui.window import APP_NAME, pixmaps_of
 from panchro.gui.window.album_export import AlbumExports
 
 if TYPE_CHECKING:
@@ -697,12 +697,7 @@ class Albums(QObject):
         if msg.type != Event.RESULT:
             return
         data = msg.body.get("data") or {}
-        pixmaps: dict[str, QPixmap] = {}
-        for part in data.get("images") or []:
-            pm = QPixmap()
-            off, n = int(part["offset"]), int(part["length"])
-            if pm.loadFromData(msg.blob[off : off + n]):
-                pixmaps[str(part["name"])] = pm
+        pixmaps = pixmaps_of(data, msg.blob)
         name = str(data.get("picture", ""))
         pick = data.get("pick") or {}
         how = (

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.colour_modes import Pick, parse_sampled, shot_label
+from panchro.gui.window import pixmaps_of
 
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
 
@@ -105,12 +106,7 @@ class ColourPicks(QObject):
             return
         win = self.win
         data = msg.body.get("data") or {}
-        raw, images = data.get("pick") or {}, {}
-        for part in data.get("images") or []:
-            pm = QPixmap()
-            off, n = int(part["offset"]), int(part["length"])
-            if pm.loadFromData(msg.blob[off : off + n]):
-                images[str(part["name"])] = pm
+        raw, images = data.get("pick") or {}, pixmaps_of(data, msg.blob)
         shot = self._reference_shot
         name = Path(str(data.get("reference", ""))).name
         label = shot_label(shot, win.shots) if shot is not None else "The film"

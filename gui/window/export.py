@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.restore import codec_suffix
+from panchro.gui.window import pixmaps_of
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -124,12 +124,7 @@ class Exporter(QObject):
         if msg.type != Event.RESULT:
             return
         data = msg.body.get("data") or {}
-        pixmaps: dict[str, QPixmap] = {}
-        for part in data.get("images") or []:
-            pm = QPixmap()
-            off, n = int(part["offset"]), int(part["length"])
-            if pm.loadFromData(msg.blob[off : off + n]):
-                pixmaps[str(part["name"])] = pm
+        pixmaps = pixmaps_of(data, msg.blob)
         self.compare.show_result(pixmaps, data, f"Frame {int(data.get('index', 0)) + 1}")
         self.win.compareShown.emit()
 

@@ -49,7 +49,7 @@ from panchro.gui.hints import (
     rgb_of,
     swatch,
 )
-from panchro.gui.window import on_triggered
+from panchro.gui.window import on_triggered, pixmaps_of
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -650,12 +650,7 @@ class HintEditor(QObject):
             self.previewShown.emit(-1.0)
             return
         data = msg.body.get("data") or {}
-        pixmaps: dict[str, QPixmap] = {}
-        for part in data.get("images") or []:
-            pm = QPixmap()
-            off, length = int(part["offset"]), int(part["length"])
-            if pm.loadFromData(msg.blob[off : off + length]):
-                pixmaps[str(part["name"])] = pm
+        pixmaps = pixmaps_of(data, msg.blob)
         self._shown_req = msg.id
         index = int(data.get("index", self.frame or 0))
         n, _ = self._shot_of(index)
