@@ -36,6 +36,7 @@ import numpy as np
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
+from panchro.engine.inference.defaults import AUTO_TEMPERATURE, AUTO_TOP_P
 
 MATRIX = "bt601"  # the clips are decoded to RGB; any fixed matrix measures alike
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")
@@ -139,7 +140,7 @@ def eval_video(
     per_frame: int = 12,
     max_side: int = 384,
     seed: int = 0,
-    temperature: float = 0.8,
+    temperature: float = AUTO_TEMPERATURE,
     device: str | None = None,
     out: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def eval_video(
         )
         if col is not None:
             found = colorize.sample_candidates(
-                col, clip.luma[key], k=1, seed=seed, temperature=temperature
+                col, clip.luma[key], k=1, seed=seed, temperature=temperature, top_p=AUTO_TOP_P
             )
             sampled_hint = color.dequantize_chroma(found.bins[0])
             rows["sampled"].append(score(clip, refine_chroma(ref_model, clip.luma, sampled_hint)))
@@ -193,7 +194,12 @@ def eval_video(
                 [
                     color.dequantize_chroma(
                         colorize.sample_candidates(
-                            col, clip.luma[i], k=1, seed=seed + 1 + i, temperature=temperature
+                            col,
+                            clip.luma[i],
+                            k=1,
+                            seed=seed + 1 + i,
+                            temperature=temperature,
+                            top_p=AUTO_TOP_P,
                         ).bins[0]
                     )
                     for i in range(n)
@@ -252,7 +258,7 @@ def eval_reference(
     last: int = 40,
     max_side: int = 384,
     seed: int = 0,
-    temperature: float = 0.8,
+    temperature: float = AUTO_TEMPERATURE,
     device: str | None = None,
     out: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -314,7 +320,7 @@ def eval_reference(
             other = (firsts[n].rgb[0] * 255 + 0.5).astype(np.uint8)
         if col is not None:
             found = colorize.sample_candidates(
-                col, clip.luma[key], k=1, seed=seed, temperature=temperature
+                col, clip.luma[key], k=1, seed=seed, temperature=temperature, top_p=AUTO_TOP_P
             )
             hints["sampled"] = color.dequantize_chroma(found.bins[0])
             hints["reference"] = reference_chroma(
