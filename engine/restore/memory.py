@@ -35,6 +35,17 @@ OVERHEAD_MB = 260  # the process's own libraries and buffers before the first fr
 MARGIN = 1.25
 
 
+# One photograph restored (`restore.picture`), measured with /usr/bin/time on the 2-core CPU,
+# shipped models, JPEG out: colorized 3 / 12 / 24 Mpx peaked at 399 / 559 / 781 MB (18.2 MB a
+# megapixel beyond 344 MB); a 20000 x 300 strip at 1,283 MB, because the refiner runs at its
+# working size's short side (256 px) across the whole long side: 4.4 M working pixels, about
+# 190 bytes each; a 3 Mpx picture enlarged x2 to 12 Mpx at 1,066 MB.
+PICTURE_BASE_MB = 344  # the process, torch and the models, before the picture
+PICTURE_BYTES = 19  # per output pixel: the picture, its float planes, the samples written
+WORKING_BYTES = 190  # per pixel of the refiner's working size (the U-Net's activations)
+PICTURE_UPSCALE_MB = 505  # the upscaler's tiles and model, whatever the size
+
+
 class MemoryLimitError(PanchroError):
     """The restore would need more memory than there is (or than the limit allows)."""
 
@@ -51,6 +62,34 @@ class MemoryEstimate:
         return (
             f"about {self.peak_mb / 1024:.1f} GB ({self.frame_mb / 1024:.1f} GB of it frame-sized)"
         )
+
+
+def picture_estimate(
+    size: tuple[int, int], out_size: tuple[int, int], stages: Sequence[str], working_px: int
+) -> float:
+    """Peak megabytes of restoring one picture of `size` to `out_size` (the module's figures,
+    which this gives within 4 % before the margin); `working_px` is the refiner's working
+    area when the picture is colorized, else 0."""
+    mb = PICTURE_BASE_MB + out_size[0] * out_size[1] * PICTURE_BYTES / 2**20
+    mb += working_px * WORKING_BYTES / 2**20
+    if "upscale" in stages:
+        mb += PICTURE_UPSCALE_MB
+    return mb * MARGIN
+
+
+def check_picture(peak_mb: float, size: tuple[int, int], limit_mb: float | None = None) -> None:
+    """Refuse (MemoryLimitError, the size named) a picture whose restore would not fit in the
+    memory the system has free now (or under `limit_mb`): refused at once, not killed."""
+    room = limit_mb if limit_mb is not None else available_mb()
+    if room is None or peak_mb <= room:
+        return
+    w, h = size
+    where = "the limit" if limit_mb is not None else "the memory this machine has free"
+    raise MemoryLimitError(
+        f"restoring this {w}x{h} picture ({w * h / 1e6:.0f} Mpx) needs about "
+        f"{peak_mb / 1024:.1f} GB at its peak, more than {where} ({room / 1024:.1f} GB). "
+        "Use a smaller --upscale, or a machine with more memory"
+    )
 
 
 def stage_kind(key: str) -> str:

@@ -144,6 +144,34 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return color.from_float(np.asarray(img, np.float32), alpha.dtype)
 
 
+def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> None:
+    """MemoryLimitError before the picture is decoded when its restore would not fit."""
+    from PIL import Image
+
+    from panchro.engine.inference.refine import working_shape
+    from panchro.engine.restore import memory
+    from panchro.engine.restore.stages import ColorizeStage
+
+    try:
+        with Image.open(input) as im:  # the header only: no pixels are decoded
+            size = (int(im.width), int(im.height))
+    except Exception:  # noqa: BLE001 - not a picture: read_picture says why, in its words
+        return
+    out = size
+    for stage in stages:
+        out = tuple(int(v) for v in stage.output_size(*out))  # type: ignore[assignment]
+    working = 0
+    for stage in stages:
+        if isinstance(stage, ColorizeStage):
+            side = stage.working_size()
+            if side:
+                h, w = working_shape(min(size), max(size), side)
+                working = h * w
+    kinds = [memory.stage_kind(st.key) for st in stages]
+    peak = memory.picture_estimate(size, out, kinds, working)
+    memory.check_picture(peak, size)
+
+
 def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
     """What the stages do, in words, for the picture's Software tag (`pick`: a person's)."""
     from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
@@ -208,6 +236,7 @@ def restore_picture(
     if progress.total is None:
         progress.total = 1
     progress.check_cancel()
+    _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
     w, h = pic.size

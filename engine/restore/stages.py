@@ -159,6 +159,10 @@ class ColorizeStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
+    def working_size(self) -> int | None:
+        """The short side the refiner sees a frame at (None without a refiner)."""
+        return None if self._refiner is None else int(self._refiner.config.working_size)
+
     def begin_shot(
         self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
     ) -> Pick | None:

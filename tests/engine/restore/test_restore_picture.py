@@ -268,3 +268,37 @@ def test_a_picture_without_xmp_gets_none(tmp_path: Path) -> None:
     restore_picture(src, tmp_path / "out.jpg")
     with Image.open(tmp_path / "out.jpg") as im:
         assert "xmp" not in im.info
+
+
+def test_a_picture_too_big_for_the_memory_is_refused_unread_with_its_size(
+    models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never killed by the system halfway: the estimate (restore.memory, from the header)
+    refuses at once, naming the size, and nothing is written."""
+    from panchro.engine.restore import memory
+
+    src = png(tmp_path / "wide.png", photo_pixels((2000, 30)))
+    out = tmp_path / "out.png"
+    monkeypatch.setattr(memory, "available_mb", lambda: 300.0)  # less than the process needs
+    with pytest.raises(memory.MemoryLimitError, match=r"2000x30 picture .* more than the memory"):
+        restore_picture(src, out, stages=[_colorize(models)])
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    monkeypatch.setattr(memory, "available_mb", lambda: 64_000.0)
+    restore_picture(src, out, stages=[_colorize(models)])
+    assert out.exists()
+
+
+def test_the_estimate_follows_the_measured_peaks() -> None:
+    """The module's figures, measured with the shipped models, within 5 % before the margin:
+    a strip's refiner working across its whole long side costs most of its peak."""
+    from panchro.engine.restore import memory
+
+    cases = [  # (size, out, stages, refiner working area, measured peak MB)
+        ((4000, 3000), (4000, 3000), ["colorize"], 256 * 341, 559),
+        ((6000, 4000), (6000, 4000), ["colorize"], 256 * 384, 781),
+        ((20000, 300), (20000, 300), ["colorize"], 256 * 17067, 1283),
+        ((2000, 1500), (4000, 3000), ["upscale"], 0, 1066),
+    ]
+    for size, out, stages, working, measured in cases:
+        got = memory.picture_estimate(size, out, stages, working) / memory.MARGIN
+        assert abs(got - measured) / measured < 0.05, (size, got, measured)
