@@ -82,6 +82,9 @@ class Hints:
     points: tuple[Point, ...] = ()
     strokes: tuple[Stroke, ...] = ()
     source: str = field(default="", compare=False)  # the file, for messages
+    # (W, H) of the frames the hints were placed on, when the file says: hints made for
+    # another film are refused with both sizes named, not applied at the wrong places
+    frame_size: tuple[int, int] | None = None
 
     @property
     def empty(self) -> bool:
@@ -100,6 +103,7 @@ class Hints:
             points=tuple(p for p in self.points if start <= p.frame < stop),
             strokes=tuple(s for s in self.strokes if start <= s.frame < stop),
             source=self.source,
+            frame_size=self.frame_size,
         )
 
     def scaled(self, from_size: tuple[int, int], to_size: tuple[int, int]) -> Hints:
@@ -115,6 +119,7 @@ class Hints:
                 for s in self.strokes
             ),
             source=self.source,
+            frame_size=None if self.frame_size is None else (int(to_size[0]), int(to_size[1])),
         )
 
     def digest(self) -> str:
@@ -123,14 +128,23 @@ class Hints:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "version": VERSION,
-            "points": [p.to_json() for p in self.points],
-            "strokes": [s.to_json() for s in self.strokes],
-        }
+        out: dict[str, Any] = {"version": VERSION}
+        if self.frame_size is not None:
+            out["frame_size"] = list(self.frame_size)
+        out["points"] = [p.to_json() for p in self.points]
+        out["strokes"] = [s.to_json() for s in self.strokes]
+        return out
 
     def check_against(self, width: int, height: int, frames: int | None = None) -> None:
-        """BadInputError naming the first hint outside a width x height frame or past the film."""
+        """BadInputError for hints made for frames of another size (both sizes named), or
+        naming the first hint outside a width x height frame or past the film."""
+        if self.frame_size is not None and tuple(self.frame_size) != (width, height):
+            w, h = self.frame_size
+            raise BadInputError(
+                f"hints: made for {w}x{h} frames, but this film's are {width}x{height}: "
+                "these hints belong to another film (or another transfer of it)",
+                path=self.source or None,
+            )
         for n, p in enumerate(self.points, 1):
             _check_place(f"point {n}", p.x, p.y, width, height, self.source)
             _check_frame(f"point {n}", p.frame, frames, self.source)
@@ -194,9 +208,18 @@ def parse_hints(data: Any, *, source: str = "") -> Hints:
         raise bad(
             f"version {data.get('version')!r} is not supported (this Panchro reads {VERSION})"
         )
-    unknown = sorted(set(data) - {"version", "points", "strokes"})
+    unknown = sorted(set(data) - {"version", "points", "strokes", "frame_size"})
     if unknown:
         raise bad(f"unknown fields {unknown}")
+    frame_size = data.get("frame_size")
+    if frame_size is not None:
+        if (
+            not isinstance(frame_size, list)
+            or len(frame_size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in frame_size)
+        ):
+            raise bad(f"'frame_size' must be [width, height] in pixels, got {frame_size!r}")
+        frame_size = (frame_size[0], frame_size[1])
     raw_points = data.get("points", [])
     raw_strokes = data.get("strokes", [])
     if not isinstance(raw_points, list) or not isinstance(raw_strokes, list):
@@ -205,7 +228,7 @@ def parse_hints(data: Any, *, source: str = "") -> Hints:
         raise bad(f"{len(raw_points) + len(raw_strokes)} hints; at most {MAX_HINTS}")
     points = tuple(_point(p, f"point {n}", bad) for n, p in enumerate(raw_points, 1))
     strokes = tuple(_stroke(s, f"stroke {n}", bad) for n, s in enumerate(raw_strokes, 1))
-    return Hints(points=points, strokes=strokes, source=source)
+    return Hints(points=points, strokes=strokes, source=source, frame_size=frame_size)
 
 
 def _fields(obj: Any, what: str, need: set[str], bad: Any) -> Mapping[str, Any]:

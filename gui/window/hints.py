@@ -237,8 +237,14 @@ class HintEditor(QObject):
         self._asked.clear()
 
     def hints_json(self) -> dict[str, Any] | None:
-        """The film's hints as requests carry them; None when there are none."""
-        return self.store.to_json()
+        """The film's hints as requests carry them, with the size of the frames they were
+        placed on (a project's hints then cannot land on another film); None when there
+        are none."""
+        data = self.store.to_json()
+        geometry = self.geometry()
+        if data is not None and geometry is not None:
+            data["frame_size"] = [geometry.width, geometry.height]
+        return data
 
     def geometry(self) -> FrameGeometry | None:
         return FrameGeometry.of(self.win.info)

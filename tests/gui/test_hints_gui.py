@@ -117,7 +117,9 @@ def test_points_strokes_undo_redo_erase_and_the_preview(qtbot, window, film) -> 
     # The preview after the edit carries the hints, the shot and the key frame.
     asked = _last_hint_preview(sent)
     assert asked["index"] == key and asked["shot"]["start"] == film.shot_starts[1]
-    assert asked["hints"] == hints_json(editor.store.hints) and "pick" not in asked
+    # the hints, and the size of the frames they were placed on (another film's are refused)
+    assert asked["hints"] == {**hints_json(editor.store.hints), "frame_size": [160, 120]}
+    assert "pick" not in asked
     assert win.compare.data["hints"] == 1 and win.compare.data["alone"] is True
     assert editor.latencies and win.dirty
     assert "no refiner weights" in win.hints_panel.note.text()  # no models here: said
@@ -167,7 +169,7 @@ def test_points_strokes_undo_redo_erase_and_the_preview(qtbot, window, film) -> 
     # Compare (V), sampling and the export carry the hints too.
     win.exporter.compare_frame()
     preview = [p for t, p in sent if t == Request.PREVIEW][-1]
-    assert preview["hints"] == hints_json([hint, stroke])
+    assert preview["hints"] == {**hints_json([hint, stroke]), "frame_size": [160, 120]}
     qtbot.waitUntil(lambda: win.exporter._compare_req is None, timeout=WAIT_MS)
 
     # Clear this shot's hints, undoably.
@@ -278,7 +280,7 @@ def test_hints_are_saved_in_the_project_and_read_back(qtbot, window, film, tmp_p
     win.exporter.export(str(tmp_path / "out.mp4"))
     qtbot.waitUntil(lambda: win.exporter._job_req is None, timeout=WAIT_MS)
     render = [p for t, p in sent if t == Request.RENDER][-1]
-    assert render["hints"] == hints_json(editor.store.hints)
+    assert render["hints"] == {**hints_json(editor.store.hints), "frame_size": [160, 120]}
 
 
 def test_an_untrained_model_is_said_over_the_hinted_frame(qtbot, coloured_window, film) -> None:
@@ -294,7 +296,7 @@ def test_an_untrained_model_is_said_over_the_hinted_frame(qtbot, coloured_window
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         win.colour_picks.sample_colour_modes()
     asked = [p for t, p in sent if t == Request.SAMPLE_KEYFRAME][-1]
-    assert asked["hints"] == hints_json(win.hint_editor.store.hints)
+    assert asked["hints"] == {**hints_json(win.hint_editor.store.hints), "frame_size": [160, 120]}
     # A pick made: the hints are laid over it in the next preview.
     win.colour_picks.pick_candidate(0)
     win.player.show_film()

@@ -54,6 +54,9 @@ def test_the_documented_example_reads_and_round_trips(tmp_path: Path) -> None:
         ({"strokes": [{"frame": 0, "points": [], "width": 2, "rgb": [1, 2, 3]}]}, "points must"),
         ({"strokes": [{"frame": 0, "points": [[1, 1]], "width": 0, "rgb": [1, 2, 3]}]}, "width"),
         ({"points": {"x": 1}}, "must be lists"),
+        ({"frame_size": [1920]}, "'frame_size' must be [width, height]"),
+        ({"frame_size": [1920, 0]}, "'frame_size' must be [width, height]"),
+        ({"frame_size": "1920x1080"}, "'frame_size' must be [width, height]"),
     ],
 )
 def test_bad_entries_are_refused_by_name(change: dict, words: str) -> None:
@@ -79,6 +82,25 @@ def test_hints_outside_the_frame_or_film_are_named() -> None:
         hints.check_against(100, 50, 4)
     with pytest.raises(BadInputError, match="stroke 1 is on frame 3, but the film has 2"):
         hints.check_against(200, 100, 2)
+
+
+def test_hints_made_for_another_film_are_refused_with_both_sizes(tmp_path: Path) -> None:
+    """A file that says the size of the frames its hints were placed on (the app writes it)
+    is refused on frames of another size, even where its places would fit them."""
+    hints = parse_hints({**EXAMPLE, "frame_size": [1920, 1080]}, source="h.json")
+    assert hints.frame_size == (1920, 1080)
+    path = tmp_path / "sized.json"
+    save_hints(hints, path)
+    assert json.loads(path.read_text())["frame_size"] == [1920, 1080]
+    assert load_hints(path) == hints
+    assert hints.digest() != parse_hints(EXAMPLE).digest()
+    hints.check_against(1920, 1080, 4)
+    with pytest.raises(BadInputError) as err:
+        hints.check_against(1280, 720, 4)
+    assert "made for 1920x1080 frames, but this film's are 1280x720" in str(err.value)
+    assert "h.json" in str(err.value)
+    assert hints.on_frames(0, 1).frame_size == (1920, 1080)  # a shot's hints keep it
+    parse_hints(EXAMPLE).check_against(1280, 720, 4)  # a file without it: only places checked
 
 
 def test_hints_are_drawn_where_they_were_put_at_any_scale() -> None:

@@ -264,3 +264,23 @@ def test_each_hinted_pixel_gets_the_colour_it_was_given(models: Path, tmp_path: 
     for k, (x, y) in enumerate(places):
         de = ciede2000(srgb_to_lab(got[y, x][None]), srgb_to_lab(np.array([colours[k]], np.uint8)))
         assert float(de[0]) < 2.0, (colours[k], tuple(got[y, x]), float(de[0]))
+
+
+def test_cli_refuses_hints_made_for_another_films_frames(
+    film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hints = tmp_path / "sized.json"
+    hints.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "frame_size": [1920, 1080],
+                "points": [{"frame": 0, "x": 10, "y": 10, "rgb": list(RED)}],
+            }
+        )  # fmt: skip
+    )
+    out = tmp_path / "out.mp4"
+    code, err = _panchro("restore", str(film), str(out), "--colorize", "--hints", str(hints),
+                         capsys=capsys)  # fmt: skip
+    assert code != 0 and not out.exists()
+    assert "made for 1920x1080 frames, but this film's are 96x64" in err and "sized.json" in err
