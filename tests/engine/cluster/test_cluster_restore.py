@@ -347,3 +347,65 @@ def test_a_node_lost_midway_has_its_chunks_run_elsewhere(tmp_path: Path) -> None
     local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(tmp_path / "cluster.mkv")
     assert len(local) == len(cluster) == 48
     assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
+
+
+# The driver (the `panchro restore --cluster` process) killed once two chunks are done: the
+# cluster lives on, the same command again resumes the job, and the film equals a local run's.
+DRIVER_KILLED_SCRIPT = """
+from pathlib import Path
+address = ray.get_runtime_context().gcs_address
+command = COMMAND + ["--cluster", address]
+manifest = Path(os.environ["WORK"]) / "cluster.mkv.panchro-job" / "manifest.json"
+
+def chunks():
+    try:
+        return json.loads(manifest.read_text())["chunks"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+start = time.time()
+while sum(c["status"] == "done" for c in chunks()) < 2 and first.poll() is None:
+    if time.time() - start > 120:
+        break
+    time.sleep(0.02)
+killed_at = sum(c["status"] == "done" for c in chunks())
+first.kill()
+first.wait()
+total = len(chunks())
+again = subprocess.run([c for c in command if c != "-q"], capture_output=True, text=True)
+print("RESULT", json.dumps({"killed_at": killed_at, "total": total, "first": first.returncode,
+                            "again": again.returncode, "said": again.stdout + again.stderr}))
+ray.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_a_driver_killed_midway_is_resumed_by_the_same_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_cluster()
+    film = make_video(tmp_path / "film.mkv", frames=96, size=(160, 120), codec="ffv1")
+    env = {"PANCHRO_MODELS_DIR": str(models(tmp_path / "models")), "PANCHRO_THREADS": "1",
+           "WORK": str(tmp_path)}  # fmt: skip
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    options = ["--colorize", "--upscale", "2", "--seed", "3", "--codec", "ffv1",
+               "--chunk-seconds", "0.25", "-q"]  # fmt: skip
+    assert cli.main(["restore", str(film), str(tmp_path / "local.mkv"), *options]) == 0
+    out = tmp_path / "cluster.mkv"
+    command = [sys.executable, "-m", "panchro.engine", "restore", str(film), str(out), *options]
+    done = loopback.run_script(
+        DRIVER_KILLED_SCRIPT.replace("COMMAND", repr(command)), env=env, python_path=[REPO],
+        timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1].splitlines()[0])
+    assert result["first"] != 0  # it was killed, not finished
+    assert 2 <= result["killed_at"] < result["total"], result  # killed midway
+    assert result["again"] == 0, result["said"][-3000:]
+    assert "resum" in result["said"].lower(), result["said"][-2000:]  # it said it resumed
+    local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(out)
+    assert len(cluster) == 96
+    assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
+    assert not (tmp_path / "cluster.mkv.panchro-job").exists()
