@@ -41,7 +41,7 @@ from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints
 
 # A shot nobody picked gets a likely colouring, not an adventurous one (inference.defaults)
-from panchro.engine.inference.defaults import AUTO_TEMPERATURE, AUTO_TOP_P
+from panchro.engine.inference.defaults import AUTO_TEMPERATURE, AUTO_TOP_P, DESPECKLE
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.project import Pick
 from panchro.engine.restore.batch import FrameBatch, Stage
@@ -56,14 +56,6 @@ HINT_SIZE = 28  # the shot's chroma hint without a refiner (the colorizer's chro
 # hints one by one asks for the same key frame's luma and the same pick's chroma at every
 # edit, and the hint previews must come back within a second (issue 18).
 KEEP_KEY_RESULTS = 8
-
-
-def colorize_defaults() -> tuple[float, int]:
-    """The candidates' top-p and the despeckle passes an automatic pick is drawn with (part
-    of the stage's key: other defaults, other picks, another render)."""
-    from panchro.engine.inference.defaults import DESPECKLE, TOP_P
-
-    return TOP_P, DESPECKLE
 
 
 def _digest(a: np.ndarray) -> str:
@@ -95,6 +87,7 @@ class ColorizeStage:
     seed: int = 0
     temperature: float = AUTO_TEMPERATURE
     top_p: float = AUTO_TOP_P
+    despeckle: int = DESPECKLE
     device: str | None = None
     batch: int | None = None
     refiner_path: str | None = None  # None: look in the models folder
@@ -145,7 +138,7 @@ class ColorizeStage:
             f"colorize:v1:refiner={_weights_key(self._refiner_file)}"
             f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
             f":seed={self.seed}:t={self.temperature}"
-            f":top_p={self.top_p}:despeckle={colorize_defaults()[1]}"
+            f":top_p={self.top_p}:despeckle={self.despeckle}"
         )
         if self.hints is not None and not self.hints.empty:
             hint_file = self.hint_refiner_path or str(registry.weights_path("hint_refiner"))
@@ -334,7 +327,13 @@ class ColorizeStage:
         luma = self._key_luma(film, shot.key_frame)
         seed = auto_seed(self.seed, shot.start)
         found = colorize.sample_candidates(
-            loaded, luma, k=1, seed=seed, temperature=self.temperature, top_p=self.top_p
+            loaded,
+            luma,
+            k=1,
+            seed=seed,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            despeckle=self.despeckle,
         )
         if not loaded.trained:
             note = f"the colorizer at {loaded.path} is UNTRAINED: automatic picks are noise"
