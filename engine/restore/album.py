@@ -23,6 +23,13 @@ need and one does not:
   without a pick get the automatic pick above, so picking one picture changes no
   other. Each record keeps its pick's digest (`pick_key`), so a rerun redoes exactly
   the pictures whose pick changed (their outputs are the album's own to replace).
+* **Hints.** A person's colour points and strokes belong to one picture: `hints`
+  maps album names to `Hints` (frame 0, in the upright picture's pixels, as for a
+  picture restored alone), laid over the picture's pick or colouring it alone when
+  it has none, exactly as `panchro restore PIC OUT --hints` does. They are a
+  picture's own, like its pick, so they are not in the album's settings digest:
+  each record keeps their digest (`hints_key`) and a rerun redoes the pictures
+  whose hints changed.
 * **Resuming.** A run may be killed at any moment and run again. Each picture is
   written atomically (temporary name, rename), and a log in the output folder
   (`.panchro-album/log.jsonl`, hidden) gets one line when a picture starts and
@@ -65,6 +72,7 @@ from panchro.engine.progress import Progress
 from panchro.engine.restore.batch import Stage
 
 if TYPE_CHECKING:
+    from panchro.engine.imaging.hints import Hints
     from panchro.engine.project import Pick
 
 FORMAT = "panchro.album"
@@ -89,6 +97,11 @@ def pick_key(pick: Pick | None) -> str | None:
     if pick is None:
         return None
     return hashlib.sha256(pick.chroma.tobytes()).hexdigest()[:16]
+
+
+def hints_key(hints: Hints | None) -> str | None:
+    """A picture's hints as a short digest; None for none."""
+    return None if hints is None or hints.empty else hints.digest()
 
 
 def album_threads() -> int:
@@ -132,6 +145,7 @@ class AlbumSummary:
     skipped: list[str] = field(default_factory=list)  # done by an earlier run, left as they are
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, code, reason)
     picked: list[str] = field(default_factory=list)  # restored from a person's pick
+    hinted: list[str] = field(default_factory=list)  # restored with a person's hints
     seconds: float = 0.0
     picture_seconds: list[float] = field(default_factory=list)  # each restored picture's time
     notes: list[str] = field(default_factory=list)
@@ -154,6 +168,7 @@ class AlbumSummary:
             "skipped": list(self.skipped),
             "failed": [{"name": n, "code": c, "reason": r} for n, c, r in self.failed],
             "picked": list(self.picked),
+            "hinted": list(self.hinted),
             "seconds": round(self.seconds, 3),
             "pictures_per_second": round(self.per_second, 3),
             "notes": list(self.notes),
@@ -184,6 +199,7 @@ class _Item:
     target: Path
     seed: int
     pick: Pick | None = None
+    hints: Hints | None = None
 
 
 class _Log:
@@ -279,6 +295,7 @@ def _plan(
     fmt: str | None,
     seed: int,
     picks: Mapping[str, Pick],
+    hints: Mapping[str, Hints],
 ) -> tuple[list[_Item], Any]:
     from panchro.engine import media
 
@@ -306,13 +323,24 @@ def _plan(
         if os.path.realpath(target) in sources:
             raise OutputError("would be written over an input picture", path=target)
         pick = picks.get(pic.rel)
-        items.append(_Item(pic.path, pic.rel, out_name, target, picture_seed(seed, pic.rel), pick))
-    stray = sorted(set(picks) - {it.name for it in items})
-    if stray:
-        more = f" and {len(stray) - _SHOWN} more" if len(stray) > _SHOWN else ""
-        raise BadInputError(
-            f"picks given for pictures not in the album: {', '.join(stray[:_SHOWN])}{more}"
-        )
+        seed_of = picture_seed(seed, pic.rel)
+        on = hints.get(pic.rel)
+        on = None if on is None or on.empty else on
+        items.append(_Item(pic.path, pic.rel, out_name, target, seed_of, pick, on))
+    names = {it.name for it in items}
+    for what, given in (("picks", picks), ("hints", hints)):
+        stray = sorted(set(given) - names)
+        if stray:
+            more = f" and {len(stray) - _SHOWN} more" if len(stray) > _SHOWN else ""
+            raise BadInputError(
+                f"{what} given for pictures not in the album: {', '.join(stray[:_SHOWN])}{more}"
+            )
+    for it in items:
+        if it.hints is not None and it.hints.frames() != [0]:
+            raise BadInputError(
+                f"the hints for {it.name} name frame(s) {it.hints.frames()}; "
+                "a picture has frame 0 only"
+            )
     return items, listing
 
 
@@ -339,10 +367,11 @@ def _sort_out(
         if ours and rec.get("state") == "done" and rec.get("digest") == digest:
             written = tuple(rec.get("out_id") or ())
             if out_id == written and _identity(item.source) == tuple(rec.get("in_id") or ()):
-                if rec.get("pick") == pick_key(item.pick):
+                same = rec.get("pick") == pick_key(item.pick)
+                if same and rec.get("hints") == hints_key(item.hints):
                     done.append(item)
                     continue
-                # another pick since: redone, the output being the album's own
+                # another pick or other hints since: redone, the output being the album's own
             elif out_id is not None and out_id != written:
                 ours = False  # changed since we wrote it: someone's edit, not ours to replace
         if out_id is not None and not ours and not overwrite:
@@ -367,6 +396,23 @@ def _remove_temporaries(target: Path) -> None:
     ):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def hinted(stages: Sequence[Stage], hints: Hints | None) -> Iterator[None]:
+    """The stages with a picture's hints (the colorize stage takes them) in place of none,
+    set back afterwards. The stages' keys do not change: a picture's hints are its own, kept
+    in its record as its pick is (module docstring)."""
+    before = [(st, st.hints) for st in stages if hasattr(st, "hints")]
+    if hints is not None and not before:
+        raise BadInputError("colour hints need colorizing (--colorize)")
+    for st, _ in before:
+        st.hints = hints  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for st, old in before:
+            st.hints = old  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
@@ -404,6 +450,7 @@ def restore_album(
     progress: Progress | None = None,
     threads: int | None = None,
     picks: Mapping[str, Pick] | None = None,
+    hints: Mapping[str, Hints] | None = None,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -416,6 +463,8 @@ def restore_album(
     `threads`: torch's CPU threads for each picture (default `album_threads()`; a resumed
     album keeps the count its manifest records). `picks`: a person's colour mode for some
     pictures, by name in the album (module docstring); a name not in the album is refused.
+    `hints`: a person's colour hints for some pictures, by name, on frame 0 in the upright
+    picture's pixels (module docstring); they need a colorize stage.
     """
     from panchro.engine import media
 
@@ -425,7 +474,9 @@ def restore_album(
     if not inputs:
         raise BadInputError("give the pictures or folders to restore")
     _check_output_folder(out, inputs)
-    items, listing = _plan(inputs, out, fmt, seed, picks or {})
+    items, listing = _plan(inputs, out, fmt, seed, picks or {}, hints or {})
+    if any(it.hints is not None for it in items) and not any(hasattr(st, "hints") for st in stages):
+        raise BadInputError("colour hints need colorizing (--colorize)")
     lossy = {it.out_name for it in items if media.picture_format(it.target) in media.LOSSY}
     if quality is not None:
         if not lossy:
@@ -509,7 +560,7 @@ class _Run:
         self.log.append({"out": item.out_name, "in": source, "state": "start"})
         t0 = time.perf_counter()
         try:
-            with seeded(self.stages, item.seed):
+            with seeded(self.stages, item.seed), hinted(self.stages, item.hints):
                 result = restore_picture(
                     item.source,
                     item.target,
@@ -531,10 +582,13 @@ class _Run:
         self.summary.picture_seconds.append(time.perf_counter() - t0)
         record = {"out": item.out_name, "in": source, "state": "done", "digest": self.digest}
         record |= {"seed": item.seed, "pick": pick_key(item.pick), "in_id": _identity(item.source)}
+        record["hints"] = hints_key(item.hints)
         self.log.append(record | {"out_id": _identity(item.target)})
         self.summary.restored.append(item.name)
         if item.pick is not None:
             self.summary.picked.append(item.name)
+        if item.hints is not None:
+            self.summary.hinted.append(item.name)
         # A stage's notes (an untrained model) are said once; a picture's own, with its name.
         stage_notes = {n for st in self.stages for n in getattr(st, "notes", ())}
         for note in result.notes:

@@ -12,8 +12,11 @@ file, its format from the extension) and `export_album` (the whole album into a 
 with the picks a person made, resumable). A picture is restored exactly as the album
 restores it: its seed is `picture_seed(seed, name)` and the thread count the album's
 (`album_threads`), so the preview, the picture exported alone and the album agree to the
-bit. Colour hints are refused for albums, as `panchro restore --stills --hints` refuses
-them: they belong to one picture and the album's stages carry none yet.
+bit. Colour hints belong to one picture: `sample_picture`, `preview_picture` and
+`export_picture` take the picture's `hints` (the hints file's JSON, frame 0, in the upright
+picture's pixels), `export_album` a `hints` object by picture name; the colour stage takes
+them for that picture alone (`restore.album.hinted`), as `panchro restore PIC OUT --hints`
+does for a picture restored alone.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from panchro.engine.service.handlers.common import (
     Session,
     Work,
     encode_image,
+    hints_of,
     in_range,
     max_side_of,
     one_line,
@@ -145,8 +149,8 @@ def close_album(session: Session, work: Work) -> Answer:
 
 
 def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    """The album and the picture a request names (bad_request when it is not the album's);
-    colour hints refused."""
+    """The album and the picture a request names (bad_request when it is not the album's),
+    and the picture's hints (checked against its size when the picture is read)."""
     album = session.album(param(body, "album", int))
     name = param(body, "picture", str)
     if name not in album.pictures:
@@ -154,12 +158,26 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
             ErrorCode.BAD_REQUEST,
             f"{body.get('type')}: picture {name!r} is not in album {album.handle}",
         )
-    if body.get("hints") is not None:
+    hints = _picture_hints(body, body.get("hints"), "hints")
+    return {
+        "album": album.handle,
+        "picture": name,
+        "path": str(album.pictures[name]),
+        "hints": hints,
+    }
+
+
+def _picture_hints(body: dict[str, Any], raw: Any, where: str) -> Any:
+    """One picture's hints from the request (None for none): frame 0 only."""
+    if raw is None:
+        return None
+    hints = hints_of({"type": body.get("type"), "hints": raw})
+    if hints is not None and hints.frames() != [0]:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            f"{body.get('type')}: colour hints are not supported for album pictures yet",
+            f"{body.get('type')}: {where} name frame(s) {hints.frames()}; a picture has frame 0",
         )
-    return {"album": album.handle, "picture": name, "path": str(album.pictures[name])}
+    return hints
 
 
 def parse_album_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
@@ -205,8 +223,13 @@ def sample_picture(session: Session, work: Work) -> Answer:
     size = preview_size(film.info, p["max_side"])
     fmt = "gray16" if film.info.bit_depth > 8 else "gray"
     luma = colorize.luma_of(film.read_frame(0, fmt=fmt, size=size).image)
+    hints = p["hints"]
+    if hints is not None:
+        info = film.info
+        hints.check_against(info.width, info.height, 1)
+        hints = hints.scaled((info.width, info.height), size)
     answer = candidates_answer(
-        session, work, loaded, luma, matrix=MATRIX, rotation=0, hints=None,
+        session, work, loaded, luma, matrix=MATRIX, rotation=0, hints=hints,
         owner=(p["album"], p["picture"]),
     )  # fmt: skip
     answer.data["picture"] = p["picture"]
@@ -218,9 +241,14 @@ def sample_picture(session: Session, work: Work) -> Answer:
     return answer
 
 
-def _restoration(body: dict[str, Any], what: str, auto_pick: bool) -> dict[str, Any]:
+def _restoration(
+    body: dict[str, Any], what: str, auto_pick: bool, hinted: bool = False
+) -> dict[str, Any]:
     """The restoration settings of an album request (`preview`'s parameters, no shots): the
-    colorizer is needed only when a picture will get the automatic pick."""
+    colorizer is needed only when a picture will get the automatic pick; hints need
+    colorizing."""
+    if hinted and not param(body, "colorize", bool, False):  # said before any model is looked for
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: colour hints need colorize")
     settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints")}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
@@ -255,7 +283,12 @@ def _album_threads() -> Iterator[int]:
 def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     params = _picture(session, body)
     pick = _pick_of(body, body.get("pick"), "pick")
-    params.update(_restoration(body, "preview_picture", auto_pick=pick is None))
+    hints = params["hints"]
+    hinted = hints is not None
+    params.update(
+        _restoration(body, "preview_picture", auto_pick=pick is None and not hinted, hinted=hinted)
+    )
+    params["hints"] = hints  # the picture's, over parse_restoration's film-wide none
     settings = params["settings"]
     if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
         raise RequestError(
@@ -270,13 +303,13 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
 def preview_picture(session: Session, work: Work) -> Answer:
     """The picture before | after as `export_picture` and `export_album` make it: its own
     seed, the pick given or else the automatic one (in the answer's `pick`)."""
-    from panchro.engine.restore.album import picture_seed, seeded
+    from panchro.engine.restore.album import hinted, picture_seed, seeded
     from panchro.engine.restore.picture import preview_picture as preview
 
     p = work.params
     stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
     seed = picture_seed(p["seed"], p["picture"])
-    with _album_threads() as threads, seeded(stages, seed):
+    with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
         shown = preview(p["path"], stages, pick=p["pick"], threads=threads)
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
@@ -299,7 +332,12 @@ def _quality(body: dict[str, Any]) -> int | None:
 def parse_export_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     params = _picture(session, body)
     pick = _pick_of(body, body.get("pick"), "pick")
-    params.update(_restoration(body, "export_picture", auto_pick=pick is None))
+    hints = params["hints"]
+    hinted = hints is not None
+    params.update(
+        _restoration(body, "export_picture", auto_pick=pick is None and not hinted, hinted=hinted)
+    )
+    params["hints"] = hints  # the picture's, over parse_restoration's film-wide none
     return {
         **params,
         "pick": pick,
@@ -312,13 +350,14 @@ def parse_export_picture(session: Session, body: dict[str, Any]) -> dict[str, An
 def export_picture(session: Session, work: Work) -> Answer:
     """One picture of the album into the file `output` (its format from the extension, as
     `panchro restore IN OUT`), restored as the album restores it."""
-    from panchro.engine.restore.album import picture_seed, seeded
+    from panchro.engine.restore.album import hinted, picture_seed, seeded
     from panchro.engine.restore.picture import restore_picture
 
     p = work.params
     stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
     progress = Progress(None, session.progress(work), stage=p["picture"], cancel=work.cancel)
-    with _album_threads() as threads, seeded(stages, picture_seed(p["seed"], p["picture"])):
+    seed = picture_seed(p["seed"], p["picture"])
+    with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
         summary = restore_picture(
             p["path"],
             p["output"],
@@ -335,10 +374,16 @@ def export_picture(session: Session, work: Work) -> Answer:
 
 def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     album = session.album(param(body, "album", int))
-    if body.get("hints") is not None:
-        raise RequestError(
-            ErrorCode.BAD_REQUEST, "export_album: colour hints are not supported for albums yet"
-        )
+    hints = {}
+    for name, value in param(body, "hints", dict, {}).items():
+        if name not in album.pictures:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"export_album: hints for {name!r}, which is not in album {album.handle}",
+            )
+        on = _picture_hints(body, value, f"hints[{name!r}]")
+        if on is not None:
+            hints[name] = on
     picks_in = param(body, "picks", dict, {})
     picks = {}
     for name, value in picks_in.items():
@@ -356,12 +401,13 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
             ErrorCode.BAD_REQUEST,
             f"export_album: 'format' must be one of {', '.join(ALBUM_FORMATS)}, got {fmt!r}",
         )
-    auto = len(picks) < len(album.pictures)
+    auto = len(set(picks) | set(hints)) < len(album.pictures)
     return {
-        **_restoration(body, "export_album", auto_pick=auto),
+        **_restoration(body, "export_album", auto_pick=auto, hinted=bool(hints)),
         "album": album.handle,
         "inputs": album.inputs,
         "picks": picks,
+        "hints": hints,
         "output": param(body, "output", str),
         "format": fmt,
         "quality": _quality(body),
@@ -389,6 +435,7 @@ def export_album(session: Session, work: Work) -> Answer:
         overwrite=p["overwrite"],
         progress=progress,
         picks=p["picks"],
+        hints=p["hints"],
     )
     log.info("album %d: %s", p["album"], summary.describe().replace("\n", "; "))
     return Answer(summary.to_dict())

@@ -175,9 +175,10 @@ def test_colour_modes_of_one_picture(engine: EngineClient, tmp_path: Path) -> No
         max_side=96,
     ).data  # fmt: skip
     assert [c["chroma"] for c in again["candidates"]] == [c["chroma"] for c in data["candidates"]]
+    on_frame_1 = {"version": 1, "points": [{"frame": 1, "x": 1, "y": 1, "rgb": [9, 9, 9]}]}
     with pytest.raises(EngineError) as err:
-        engine.request("sample_picture", album=album, picture="a.png", hints={"version": 1})
-    assert err.value.code == "bad_request" and "not supported for album pictures" in str(err.value)
+        engine.request("sample_picture", album=album, picture="a.png", hints=on_frame_1)
+    assert err.value.code == "bad_request" and "a picture has frame 0" in str(err.value)
 
 
 def test_compare_and_one_picture_exported_as_the_album_would(
@@ -313,3 +314,63 @@ def test_a_cancelled_export_resumes(engine: EngineClient, tmp_path: Path) -> Non
     with pytest.raises(EngineError) as err:
         engine.request("album_picture", album=album, picture="p00.png")
     assert err.value.code == "not_open"
+
+
+RED = [200, 30, 30]
+
+
+def _hint(x: float, y: float, rgb: list[int] = RED) -> dict[str, Any]:
+    return {"version": 1, "points": [{"frame": 0, "x": x, "y": y, "rgb": rgb}]}
+
+
+def test_hints_on_album_pictures_in_upright_pixels(
+    engine: EngineClient, models: Path, tmp_path: Path
+) -> None:
+    """lake.jpg is stored 48 x 32 and turned upright by its EXIF to 32 x 48: hints are placed on
+    the upright picture, as the app shows it and `panchro restore PIC OUT --hints` reads them."""
+    from panchro.engine.imaging.hints import parse_hints
+
+    box = _box(tmp_path / "box")
+    album = _open(engine, box)["album"]
+    lake, low = "1950/lake.jpg", _hint(6, 40)  # y 40: inside the upright picture only
+    modes = engine.request(
+        "sample_picture", TIMEOUT, album=album, picture=lake, k=2, seed=1, max_side=96, hints=low
+    ).data
+    assert modes["hints"] == 1
+    common = dict(album=album, picture=lake, colorize=True, seed=2)
+    plain = engine.request("preview_picture", TIMEOUT, max_side=64, **common).data
+    shown = engine.request("preview_picture", TIMEOUT, max_side=64, hints=low, **common).data
+    assert plain["pick"]["source"] == "auto" and shown["luma_max_diff"] < 1e-3
+    assert shown.get("pick") is None or shown["pick"]["source"] != "auto"  # hints alone
+    one = tmp_path / "lake.png"
+    engine.request("export_picture", TIMEOUT, output=str(one), hints=low, **common)
+    whole = engine.request(
+        "export_album", TIMEOUT, album=album, output=str(tmp_path / "album"), colorize=True,
+        seed=2, hints={lake: low, "a.png": None}, format="png",
+    ).data  # fmt: skip
+    assert whole["hinted"] == [lake]
+    mine = media.read_picture(one).pixels
+    np.testing.assert_array_equal(mine, media.read_picture(tmp_path / "album/1950/lake.png").pixels)
+    restore_album(
+        [box], tmp_path / "cli", stages=[_colorize(models)], seed=2, fmt="png",
+        hints={lake: parse_hints(low)},
+    )  # fmt: skip
+    np.testing.assert_array_equal(mine, media.read_picture(tmp_path / "cli/1950/lake.png").pixels)
+    # Red where the hint is (the grey there is mid-tone: red has room).
+    pix = media.read_picture(one).pixels
+    assert pix.shape == (48, 32, 3)
+    r, g, b = (int(v) for v in pix[40, 6])
+    assert r > g and r > b, (r, g, b)
+    # Refusals, in words: a hint outside the upright picture, hints for a picture not in the
+    # album, hints without colorizing.
+    for request, extra, words in (
+        ("preview_picture", {"picture": lake, "hints": _hint(40, 6)}, "outside"),
+        ("export_album", {"output": str(tmp_path / "x"), "hints": {"zz.png": low}}, "zz.png"),
+        ("export_picture", {"picture": lake, "hints": low, "colorize": False, "degrain": 0.5,
+                            "output": str(tmp_path / "y.png")}, "need colorize"),
+    ):  # fmt: skip
+        body = {"album": album, "colorize": True, **extra}
+        with pytest.raises(EngineError) as err:
+            engine.request(request, TIMEOUT, **body)
+        assert words in str(err.value), (request, str(err.value))
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y.png").exists()
