@@ -93,10 +93,16 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         scale=args.scale,
         config=args.config,
         frames=args.frames,
+        kind=args.kind,
+        channels=args.channels,
+        blocks=args.blocks,
         steps=args.steps,
         batch=args.batch,
         patch=args.patch,
+        val_patch=args.val_patch,
         lr=args.lr,
+        warmup=args.warmup,
+        bicubic_only=args.bicubic_only,
         resume=args.resume,
         device=args.device,
         workers=args.workers,
@@ -108,8 +114,6 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
-        bicubic_only=args.bicubic_only,
-        kind=args.kind,
     )
     return EXIT_OK
 
@@ -237,6 +241,15 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--steps", type=int, default=50000, help="length of the whole run")
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--patch", type=int, default=48, help="input crop side; target is x scale")
+    t.add_argument("--channels", type=int, default=None, help="width, overriding the preset's")
+    t.add_argument("--blocks", type=int, default=None, help="depth, overriding the preset's")
+    t.add_argument(
+        "--val-patch",
+        type=int,
+        default=None,
+        help="held-out crop side (default --patch); fix it to compare patch sizes",
+    )
+    t.add_argument("--warmup", type=int, default=None, help="warm-up steps (default steps/20)")
     t.add_argument(
         "--kind",
         default="film",

@@ -297,6 +297,8 @@ def train_upscaler(
     config: str = "fast",
     frames: int | None = None,
     kind: str = "film",
+    channels: int | None = None,
+    blocks: int | None = None,
     steps: int = 50000,
     batch: int = 16,
     patch: int = 48,
@@ -311,6 +313,7 @@ def train_upscaler(
     checkpoint_every: int = 1000,
     val_fraction: float = 0.02,
     val_limit: int = 64,
+    val_patch: int | None = None,
     video_every: int = 10,
     device: str | None = None,
     amp: bool = True,
@@ -328,15 +331,18 @@ def train_upscaler(
 ) -> dict[str, Any]:
     """Train the upscaler for `scale` (1, 2 or 4) on the clips and pictures in `data`.
 
-    `config` is a preset ("fast", "quality", "small"); `frames` overrides its
-    window. `patch` is the side of an input crop (the target is patch x scale).
+    `config` is a preset ("fast", "quality", "small"); `frames`, `channels` and
+    `blocks` override its window, width and depth (an architecture sweep). `patch` is the
+    side of an input crop (the target is patch x scale).
     `steps` is the length of the whole run (it sets the schedule); `stop_at` or
     `time_limit` (seconds of this call) end the call early with a checkpoint, to
     be continued with `resume=True`. At `steps` the model is exported to
     `export` (default out/upscaler_x{scale}.safetensors) with a card whose scale
     is `card_scale` (default "full" for the quality preset on CUDA, else
     "cpu-reduced"). `h264=False` puts JPEG where the degradation would draw H.264 (a
-    machine without PyAV); the card says so. Returns a summary dict.
+    machine without PyAV); the card says so. `val_patch` (default `patch`) is the
+    side of the held-out crops, so runs with different patches are scored on the
+    same windows. Returns a summary dict.
     """
     say = print_fn or (lambda _line: None)
     if min(steps, batch, patch, log_every, sample_every, checkpoint_every) < 1 or lr <= 0:
@@ -347,6 +353,12 @@ def train_upscaler(
         raise BadInputError(f"unknown upscaler config {config!r} (use one of {PRESETS})")
     try:
         cfg = UpscalerConfig.preset(config, scale=scale, frames=frames, kind=kind)
+        if channels is not None or blocks is not None:
+            cfg = replace(
+                cfg,
+                channels=cfg.channels if channels is None else channels,
+                blocks=cfg.blocks if blocks is None else blocks,
+            )
     except ValueError as err:
         raise BadInputError(str(err)) from None
     if bicubic_only is None:  # a sharp model learns the plain shrink alone
@@ -369,7 +381,11 @@ def train_upscaler(
         train_items, cfg, patch=patch, seed=seed, bicubic_only=bicubic_only, h264=h264
     )
     val_windows = fixed_windows(
-        common.spread(held, val_limit), cfg, patch, bicubic_only=bicubic_only, h264=h264
+        common.spread(held, val_limit),
+        cfg,
+        val_patch or patch,
+        bicubic_only=bicubic_only,
+        h264=h264,
     )
     sample_windows = fixed_windows(
         common.spread(held or train_items, SAMPLE_WINDOWS),
