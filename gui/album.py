@@ -44,9 +44,13 @@ PICTURE_FILTERS = (
     ("TIFF (*.tif *.tiff)", ".tif"),
     ("WebP (*.webp)", ".webp"),
 )
-HINTS_NOT_FOR_ALBUMS = (
-    "Colour hints and colours from a picture work on films only for now: the engine does "
-    "not take them for album pictures yet."
+REFERENCE_NOT_FOR_ALBUMS = (
+    "Colours from another picture work on films only for now; an album picture takes colour "
+    "modes and colour hints."
+)
+HINTS_FOR_PICTURES = (
+    "Colour hints: H on the selected picture (then P points, B brush, E erase, I eyedropper). "
+    "Each picture keeps its own; the export lays them over its colours."
 )
 
 
@@ -61,6 +65,7 @@ class AlbumPicture:
     format: str = ""
     error: str = ""  # why it cannot be used ("" while it can)
     exported: str = ""  # where it was last written
+    upright: bool = False  # width and height are the upright picture's (a preview came)
 
     @property
     def short(self) -> str:
@@ -240,7 +245,7 @@ class AlbumGrid(QListWidget):
 
 class AlbumPanel(QGroupBox):
     """The side panel's account of the album and of the picture selected: what it is, its
-    colours (picked or automatic), and that hints are for films only."""
+    colours (picked or automatic, its hints), and how to give it hints."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Album", parent)
@@ -254,7 +259,7 @@ class AlbumPanel(QGroupBox):
         self.picture = QLabel()
         self.picture.setWordWrap(True)
         self.picture.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hints_note = QLabel(HINTS_NOT_FOR_ALBUMS)
+        self.hints_note = QLabel(HINTS_FOR_PICTURES)
         self.hints_note.setWordWrap(True)
         self.hints_note.setEnabled(False)  # dimmed by the palette: a fact, not an alarm
         layout.addWidget(self.summary)

@@ -454,9 +454,12 @@ class HintsBar(QFrame):
             self.recent_row.addWidget(b)
             self.recent_buttons.append(b)
 
-    def set_count(self, film: int, shot: int | None) -> None:
-        here = f", {shot} on this shot" if shot is not None else ""
-        self.status.setText(f"{film} hint(s) in the film{here}." if film else "No hints yet.")
+    def set_count(
+        self, film: int, shot: int | None, whole: str = "film", part: str = "shot"
+    ) -> None:
+        """The hints' count: in the film and on this shot (in an album: "album", "picture")."""
+        here = f", {shot} on this {part}" if shot is not None else ""
+        self.status.setText(f"{film} hint(s) in the {whole}{here}." if film else "No hints yet.")
 
     def show_note(self, text: str, warn: bool = False) -> None:
         """What the last preview said; a warning (an untrained model) in bold."""

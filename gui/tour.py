@@ -9,7 +9,8 @@ view (before | after), colour hints placed with the point and brush tools over t
 (`hints.png`; each preview's seconds from the edit are printed), with `--reference PIC`
 the last shot coloured from that picture (`reference.png`), and an export in progress;
 with `--album FOLDER`, that folder of photos as an album: its grid with two pictures
-picked and the album's export under way (`album.png`).
+picked and the album's export under way (`album.png`), then colour hints placed on its
+first picture as on the film's key frame (`album_hints.png`).
 Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png` scaled to
 1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
 """
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             shoot("album.png")
             win.album.exports.cancel_job()
             _wait(app, lambda: not win.album.exports.busy)
+            if win.album.pictures:
+                _album_hints(app, win)
+                shoot("album_hints.png")
     win.engine.shutdown()
     win.close()
     return 0
@@ -200,8 +204,23 @@ def _album(
 def _hints(app: QApplication, win: MainWindow, key: int) -> None:
     """Colour hints over the pick on the key frame, placed with the mouse as a person
     would; prints the seconds from each edit to its preview in the view."""
-    editor = win.hint_editor
     win.player.seek(key)
+    _place_hints(app, win, int(win.info.get("height", 480)))
+
+
+def _album_hints(app: QApplication, win: MainWindow) -> None:
+    """The same hints on the album's first picture (H on it, in the grid)."""
+    album = win.album
+    album.show_grid()
+    first = next(p for p in album.pictures if not p.error)
+    album.grid.select(first.name)
+    _place_hints(app, win, first.height or 480)
+
+
+def _place_hints(app: QApplication, win: MainWindow, height: int) -> None:
+    """SAMPLE_HINTS placed with the mouse on what H opens (a `height`-pixel picture)."""
+    editor = win.hint_editor
+    editor.latencies.clear()
     shown: list[float] = []
     editor.previewShown.connect(shown.append)
     editor.edit()
@@ -215,7 +234,7 @@ def _hints(app: QApplication, win: MainWindow, key: int) -> None:
               for u, v in places]  # fmt: skip
         shown.clear()
         if tool == "brush":
-            editor._set_width(max(4, round(0.04 * int(win.info.get("height", 480)))))
+            editor._set_width(max(4, round(0.04 * height)))
             QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at[0])
             for a, b in zip(at, at[1:], strict=False):
                 for k in range(1, 9):
@@ -226,6 +245,7 @@ def _hints(app: QApplication, win: MainWindow, key: int) -> None:
         _wait(app, lambda: bool(shown) and shown[-1] >= 0)
     editor.set_tool("point")
     canvas.set_split(0.3)
+    editor.previewShown.disconnect(shown.append)
     seconds = ", ".join(f"{s:.2f}" for s in editor.latencies)
     print(f"hint previews, seconds from the edit to the picture: {seconds}", flush=True)
 

@@ -10,8 +10,11 @@ name in the album, and a picture nobody picked gets the automatic pick the comma
 gives it (`panchro restore FOLDER OUT --stills`), which Compare shows before any export.
 One picture opened alone is shown large, as a film's frame, and exports to a picture file.
 The window's actions (C, M, V, Ctrl+E, Esc) work on the picture selected while an album is
-open; the film's tools that have no album version (the Go menu, colour hints, colour from
-a picture) are disabled, with a tooltip saying why.
+open, and so do the colour hint tools (H, P, B, E, I): the hint editor keeps an album's
+hints in its one store with each hint's `frame` the picture's place in the album, so undo
+and redo run across pictures, and each request carries a picture's own hints on its frame
+0, in the upright picture's pixels (docs/protocol.md). The film's tools that have no album
+version (the Go menu, colour from a picture) are disabled, with a tooltip saying why.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from PySide6.QtGui import QAction, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import HINTS_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
+from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
+from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, pixmaps_of
 from panchro.gui.window.album_export import AlbumExports
 
@@ -272,16 +276,19 @@ class Albums(QObject):
         self.dirty = False
         self.grid.set_pictures([])
         self._set_mode(False)
+        self.win.hint_editor.reset([])  # the album's hints go with it
 
     def maybe_keep_picks(self) -> bool:
-        """Ask before picks not yet exported are lost; False when the person chose to stay."""
-        if not (self.active and self.dirty and self.picks and self.win.confirm_discard):
+        """Ask before picks and hints not yet exported are lost; False when the person chose
+        to stay."""
+        made = self.picks or len(self.win.hint_editor.store)
+        if not (self.active and self.dirty and made and self.win.confirm_discard):
             return True
         answer = QMessageBox.question(
             self.win,
             "Picks not exported",
-            "This album's colour picks are not in any export yet, and albums are not saved as "
-            "projects. Discard them?",
+            "This album's colour picks and hints are not in any export yet, and albums are not "
+            "saved as projects. Discard them?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -321,20 +328,21 @@ class Albums(QObject):
         win.album_panel.setVisible(on)
         win.restore_panel.set_album_mode(("picture" if self.single else "album") if on else "")
         win.colour.set_noun("picture" if on else "shot")
+        win.hint_editor.set_noun(on)
         back = "Back to the picture" if self.single else "Back to the album"
         for button in (win.candidates.back, win.compare.back):
             button.setText(back if on else "Back to the film")
         win.colour.apply_button.setVisible(False)
         if on:
             self._saved = {}
-            for w in (win.hints_panel, win.colour.reference_button):
+            for w in (win.colour.reference_button,):
                 self._saved[w] = (w.isEnabled(), w.toolTip(), "")
                 w.setEnabled(False)
-                w.setToolTip(HINTS_NOT_FOR_ALBUMS)
+                w.setToolTip(REFERENCE_NOT_FOR_ALBUMS)
             for a in self._film_only_actions():
                 self._saved[a] = (a.isEnabled(), a.toolTip(), a.statusTip())
                 a.setEnabled(False)
-                a.setToolTip(HINTS_NOT_FOR_ALBUMS if a in self._hint_actions() else
+                a.setToolTip(REFERENCE_NOT_FOR_ALBUMS if a in self._colour_actions() else
                              "For films; an album's pictures are chosen in the grid")  # fmt: skip
                 a.setStatusTip(a.toolTip())
         else:
@@ -365,8 +373,8 @@ class Albums(QObject):
         walk(self.win.colour_menu)
         return found
 
-    def _hint_actions(self) -> list[QAction]:
-        """The Colour menu's film-only actions: the hint tools and colour from a picture."""
+    def _colour_actions(self) -> list[QAction]:
+        """The Colour menu's film-only actions: colour from a picture."""
         go = set(self.win.go_menu.actions())
         return [a for a in self._film_only_actions() if a not in go]
 
@@ -411,6 +419,7 @@ class Albums(QObject):
             if msg.type == Event.RESULT:
                 data = msg.body.get("data") or {}
                 pic.width, pic.height = int(data.get("width", 0)), int(data.get("height", 0))
+                pic.upright = pic.width > 0 and pic.height > 0
                 image = QImage.fromData(msg.blob)
                 if not image.isNull():
                     self.grid.set_thumbnail(name, QPixmap.fromImage(image))
@@ -427,9 +436,11 @@ class Albums(QObject):
         if pic.error:
             return "cannot be read"
         pick = self.picks.get(pic.name)
+        n = self.hint_count(pic.name)
+        hints = f"{n} hint{'s' if n != 1 else ''}" if n else ""
         if pick is not None:
-            return f"mode {pick.n + 1} of {pick.k} picked"
-        return "automatic colours"
+            return f"mode {pick.n + 1} of {pick.k} picked" + (f", {hints}" if hints else "")
+        return f"coloured by {hints}" if hints else "automatic colours"
 
     def pick_preview(self, name: str) -> QPixmap | None:
         """The picked colour mode of picture `name`, as it was drawn here (None without)."""
@@ -442,6 +453,8 @@ class Albums(QObject):
     def show_tile(self, pic: AlbumPicture) -> None:
         pick = self.picks.get(pic.name)
         band = [f"✓ mode {pick.n + 1}"] if pick is not None else []
+        n = self.hint_count(pic.name)
+        band += [f"✓ {n} hint{'s' if n != 1 else ''}"] if n else []
         band += ["exported"] if pic.exported else []
         image = self.pick_preview(pic.name)  # a pick shows its colours, as a film's strip
         self.grid.show_state(pic, self.state(pic), " · ".join(band), image)
@@ -457,7 +470,7 @@ class Albums(QObject):
         lines = [f"<b>{pic.name}</b>", f"{size}{', ' + pic.format if pic.format else ''}"]
         if pic.error:
             lines.append(f"<span style='color:#c0392b'>Cannot be used: {pic.error}</span>")
-        elif name in self.picks:
+        elif name in self.picks or self.hint_count(name):
             lines.append(f"Colours: {self.state(pic)}.")
         else:
             lines.append(
@@ -559,6 +572,7 @@ class Albums(QObject):
             picture=pic.name,
             max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
             **opts,
+            **self.hints_param(pic.name, always=True),
         )
         self._sample_req = (rid, pic.name)
         win.colour.set_busy(True)
@@ -679,6 +693,7 @@ class Albums(QObject):
             pick=self.engine_pick(pic.name),
             max_side=win.player.preview_side(),
             **self.settings(),
+            **self.hints_param(pic.name),
         )
         win.compare.show_result({}, {}, pic.name)
         win.compare.header.setText(f"Restoring {pic.name}…")
@@ -699,16 +714,80 @@ class Albums(QObject):
         data = msg.body.get("data") or {}
         pixmaps = pixmaps_of(data, msg.blob)
         name = str(data.get("picture", ""))
+        data["index"] = self.index_of(name)  # the hint tools work on the picture compared
         pick = data.get("pick") or {}
+        n = self.hint_count(name) if self.settings()["colorize"] else 0
+        hints = f" with {n} hint{'s' if n != 1 else ''}" if n else ""
         how = (
             f"automatic colours (seed {pick.get('seed')})"
             if pick.get("source") == "auto"
-            else f"colour mode {int(pick.get('index', 0)) + 1} picked"
+            else f"colour mode {int(pick.get('index', 0)) + 1} picked{hints}"
             if pick
+            else f"coloured by {n} hint{'s' if n != 1 else ''} alone"
+            if n
             else "not colorized"
         )
         win.compare.show_result(pixmaps, data, f"{name} — {how}")
         self.compareShown.emit()
+
+    # --- hints: each picture's own colour points and strokes ---------------------------
+
+    def index_of(self, name: str) -> int | None:
+        """The picture's place in the album: the `frame` its hints have in the hint store."""
+        for n, pic in enumerate(self.pictures):
+            if pic.name == name:
+                return n
+        return None
+
+    def picture_at(self, index: int | None) -> AlbumPicture | None:
+        if index is None or not 0 <= index < len(self.pictures):
+            return None
+        return self.pictures[index]
+
+    def geometry_of(self, index: int | None) -> FrameGeometry | None:
+        """The upright picture at `index` as the hint tools map it (None until its size is
+        known upright: a preview has come)."""
+        pic = self.picture_at(index)
+        if pic is None or not pic.upright:
+            return None
+        return FrameGeometry(pic.width, pic.height, 0)
+
+    def hint_count(self, name: str) -> int:
+        index = self.index_of(name)
+        if index is None:
+            return 0
+        return len(self.win.hint_editor.store.on_frames(index, index + 1))
+
+    def hints_param(self, name: str, *, always: bool = False) -> dict[str, Any]:
+        """`{"hints": ...}` for a request on picture `name` (its hints on frame 0, with the
+        size they were placed on), or nothing: no hints, or (unless `always`: colour modes
+        are drawn whatever the Restore panel says) colorize is off, where hints mean nothing."""
+        index = self.index_of(name)
+        if index is None or not (always or self.settings()["colorize"]):
+            return {}
+        hints = self.win.hint_editor.picture_hints(index)
+        return {} if hints is None else {"hints": hints}
+
+    def hints_changed(self) -> None:
+        """An edit (or undo) of some picture's hints: its tile and the panel say so."""
+        self.dirty = True
+        for pic in self.pictures:
+            self.show_tile(pic)
+        if self.current:
+            self.select(self.current)
+
+    def step_picture(self, delta: int) -> str | None:
+        """The picture `delta` places away among those that can be read, selected; its
+        name, or None at either end."""
+        usable = [p.name for p in self.pictures if not p.error]
+        if self.current not in usable:
+            return None
+        k = usable.index(self.current) + delta
+        if not 0 <= k < len(usable):
+            return None
+        self.grid.select(usable[k])
+        self.select(usable[k])
+        return usable[k]
 
     # --- what films have and albums not (yet) -------------------------------------------
 

@@ -103,12 +103,14 @@ class AlbumExports(QObject):
             picture=pic.name,
             pick=self.albums.engine_pick(pic.name),
             overwrite=overwrite,
+            **self.albums.hints_param(pic.name),
         )
         win.restore_panel.show_job(f"Exporting {pic.short}", 0, 1, None, None, unit="picture")
 
     def export_album(self, output: str | None = None, *, overwrite: bool = False) -> None:
-        """Every picture into the folder `output` (asked for when None), with the picks made
-        and automatic colours for the others; progress, Cancel, and a rerun resumes."""
+        """Every picture into the folder `output` (asked for when None), with the picks and
+        hints made and automatic colours for the others; progress, Cancel, and a rerun
+        resumes."""
         win, albums = self.win, self.albums
         if albums.handle is None or self._job_req is not None:
             return
@@ -122,9 +124,15 @@ class AlbumExports(QObject):
                 return
         fmt = win.restore_panel.album_format.currentData() or None
         picks = {name: self.albums.engine_pick(name) for name in self.albums.picks}
+        hints = {}
+        for pic in self.albums.pictures:
+            given = self.albums.hints_param(pic.name)
+            if given:
+                hints[pic.name] = given["hints"]
         self._start_job(
-            "album", output, Request.EXPORT_ALBUM, picks=picks, format=fmt, overwrite=overwrite
-        )
+            "album", output, Request.EXPORT_ALBUM, picks=picks, hints=hints, format=fmt,
+            overwrite=overwrite,
+        )  # fmt: skip
         usable = sum(1 for p in self.albums.pictures if not p.error)
         win.restore_panel.show_job("Exporting the album", 0, usable, None, None, unit="pictures")
 

@@ -9,11 +9,18 @@ the view shows: Page Up / Page Down go to the key frame of another shot and stay
 hint tools, so a colour can be carried from one shot to another). Every edit is an undo
 command; after each, a `hint_preview` is asked for, debounced, and the newest answer
 replaces the picture (the engine drops queued older ones).
+
+An album's pictures take hints too (`Albums`): a hint's `frame` is then the picture's place
+in the album, each picture is its own one-frame "shot", Page Up / Page Down step through the
+pictures, and the preview is the picture's `preview_picture` with its hints (colour only),
+the one before asked cancelled: a picture is coloured at its full size, which takes longer
+than a film's preview.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +52,7 @@ from panchro.gui.hints import (
     RemoveHints,
     colour_name,
     hint_at,
+    hints_json,
     paint_hints,
     rgb_of,
     swatch,
@@ -236,6 +244,24 @@ class HintEditor(QObject):
         self._req = None
         self._asked.clear()
 
+    def _album(self) -> Any:
+        """The window's album controller while an album (or one picture) is open, else None."""
+        album = getattr(self.win, "album", None)
+        return album if album is not None and album.active else None
+
+    def picture_hints(self, index: int) -> dict[str, Any] | None:
+        """The hints of the album's picture `index` as a request carries them: on frame 0,
+        with the upright size they were placed on; None when it has none."""
+        mine = [replace(h, frame=0) for h in self.store.on_frames(index, index + 1)]
+        if not mine:
+            return None
+        data = hints_json(mine)
+        album = self._album()
+        geometry = album.geometry_of(index) if album is not None else None
+        if geometry is not None:
+            data["frame_size"] = [geometry.width, geometry.height]
+        return data
+
     def hints_json(self) -> dict[str, Any] | None:
         """The film's hints as requests carry them, with the size of the frames they were
         placed on (a project's hints then cannot land on another film); None when there
@@ -247,6 +273,9 @@ class HintEditor(QObject):
         return data
 
     def geometry(self) -> FrameGeometry | None:
+        album = self._album()
+        if album is not None:
+            return album.geometry_of(self.shown_frame())
         return FrameGeometry.of(self.win.info)
 
     def shown_frame(self) -> int | None:
@@ -258,6 +287,8 @@ class HintEditor(QObject):
 
     def _shot_of(self, frame: int) -> tuple[int | None, dict[str, Any]]:
         win = self.win
+        if self._album() is not None:  # each picture is its own one-frame shot
+            return frame, {"start": frame, "end": frame + 1, "key_frame": frame}
         n = win.shot_list.shot_at(frame)
         if n is None:
             return None, {"start": 0, "end": max(win.frame_count, frame + 1), "key_frame": frame}
@@ -272,8 +303,20 @@ class HintEditor(QObject):
     # --- the hint tools ------------------------------------------------------------------
 
     def edit(self) -> None:
-        """The key frame of the shot under the playhead, coloured with its hints, in compare."""
+        """The key frame of the shot under the playhead, coloured with its hints, in compare
+        (in an album: the picture selected)."""
         win = self.win
+        album = self._album()
+        if album is not None:
+            pic = album.selected("give it colour hints")
+            if pic is None:
+                return
+            index = album.index_of(pic.name)
+            if album.geometry_of(index) is None:
+                self.status.showMessage(f"{pic.short}: wait for its preview, then H again", 5000)
+                return
+            self._enter(index)
+            return
         if win.film is None:
             self.status.showMessage("Open a film first", 5000)
             return
@@ -290,10 +333,15 @@ class HintEditor(QObject):
     def _enter(self, frame: int) -> None:
         came_in = not self.active or self.stage.currentWidget() is not self.compare
         self.active, self.frame = True, frame
+        album = self._album()
         if self.compare.data.get("index") != frame:
-            # Until the preview comes: the frame as the player has it, if it is this one.
+            # Until the preview comes: the frame as the player has it, if it is this one (a
+            # picture's thumbnail, in an album).
             view = self.win.view
-            pm = view.pixmap() if view.frame_index == frame else None
+            pm = view.pixmap() if view.frame_index == frame and album is None else None
+            if album is not None:
+                pic = album.picture_at(frame)
+                pm = album.grid.thumbnail(pic.name) if pic is not None else None
             self.compare.show_result(
                 {"before": pm, "after": pm} if pm else {}, {"index": frame}, f"Frame {frame + 1}"
             )
@@ -333,7 +381,7 @@ class HintEditor(QObject):
         """Take up tool `name` ("" puts the tool down). Outside the hint tools, taking one up
         goes to the key frame first (or works on the frame compare shows)."""
         if name and enter and not self.active:
-            if self.win.film is None:
+            if self.win.film is None and self._album() is None:
                 self.status.showMessage("Open a film first", 5000)
                 name = ""
             elif self.stage.currentWidget() is self.compare and self.shown_frame() is not None:
@@ -356,8 +404,19 @@ class HintEditor(QObject):
         self.compare.canvas.setCursor(shape)
 
     def step_shot(self, delta: int) -> None:
-        """The key frame of the shot `delta` away, keeping the tool in hand."""
+        """The key frame of the shot `delta` away (an album's picture), keeping the tool in
+        hand."""
         win = self.win
+        album = self._album()
+        if album is not None:
+            name = album.step_picture(delta)
+            index = album.index_of(name) if name is not None else None
+            if index is not None and album.geometry_of(index) is not None:
+                tool = self.tool
+                self._enter(index)
+                self.set_tool(tool, enter=False)
+                self.status.showMessage(f"{name}: its hints", 4000)
+            return
         here = win.shot_list.shot_at(self.frame if self.frame is not None else win.current)
         if here is None or not win.shots:
             return
@@ -468,6 +527,12 @@ class HintEditor(QObject):
         image = pm.toImage()
         x = min(max(int(u * image.width()), 0), image.width() - 1)
         y = min(max(int(v * image.height()), 0), image.height() - 1)
+        album = self._album()
+        if album is not None:
+            pic = album.picture_at(frame)
+            self.use_colour(rgb_of(image.pixelColor(x, y)), pic.short if pic else "the picture")
+            self.set_tool(self._tool_before_pick, enter=False)
+            return
         shot, _ = self._shot_of(frame)
         where = f"{shot_label(shot, self.win.shots)}, " if shot is not None else ""
         self.use_colour(rgb_of(image.pixelColor(x, y)), f"{where}frame {frame + 1}")
@@ -539,14 +604,28 @@ class HintEditor(QObject):
             return
         self.undo.push(RemoveHints(self.store, doomed, "clear a shot's hints"))
         label = shot_label(n, self.win.shots) if n is not None else "The film"
+        album = self._album()
+        if album is not None:
+            pic = album.picture_at(n)
+            label = pic.short if pic is not None else "The picture"
         self.status.showMessage(
             f"{label}: {len(doomed)} hint(s) cleared (Ctrl+Z brings them back)", 5000
         )
+
+    def set_noun(self, album: bool) -> None:
+        """The hint actions' words for a film's shots or an album's pictures."""
+        part = "picture" if album else "shot"
+        self.clear_action.setText(f"C&lear this {part}'s hints")
+        self.clear_action.setIconText(f"Clear {part}")
+        self._on_store_changed()
 
     def _on_edited(self, _: int) -> None:
         if self._loading:
             return
         self._edit_t = time.monotonic()
+        album = self._album()
+        if album is not None:
+            album.hints_changed()
         self.hintsChanged.emit()
         self._timer.start()
 
@@ -557,7 +636,10 @@ class HintEditor(QObject):
         if frame is not None:
             _, shot = self._shot_of(frame)
             here = len(self.store.on_frames(shot["start"], shot["end"]))
-        self.panel.set_count(len(self.store), here)
+        album = self._album() is not None
+        self.panel.set_count(
+            len(self.store), here, "album" if album else "film", "picture" if album else "shot"
+        )
 
     # --- colours -----------------------------------------------------------------------
 
@@ -613,6 +695,9 @@ class HintEditor(QObject):
         """Ask for the edited frame coloured with the hints (the newest ask wins)."""
         self._timer.stop()
         win = self.win
+        if self.active and self.frame is not None and self._album() is not None:
+            self._refresh_picture(self.frame)
+            return
         if not self.active or win.film is None or self.frame is None:
             return
         n, shot = self._shot_of(self.frame)
@@ -634,6 +719,51 @@ class HintEditor(QObject):
         self.compare.header.setText(
             f"<b>Frame {self.frame + 1}</b> — colouring with {count} hint(s)…"
         )
+
+    def _refresh_picture(self, index: int) -> None:
+        """An album picture coloured with its hints (colour only), as its export colours it;
+        the preview asked before, if still on its way, is cancelled (a picture is coloured
+        at its full size: a queue of them would lag behind the clicks)."""
+        album = self._album()
+        pic = album.picture_at(index)
+        if pic is None or album.handle is None:
+            return
+        if self._req is not None:
+            self.engine.cancel(self._req)
+        params: dict[str, Any] = {
+            "album": album.handle,
+            "picture": pic.name,
+            "colorize": True,
+            "max_side": self.win.player.preview_side(),
+        }
+        pick = album.engine_pick(pic.name)
+        if pick is not None:
+            params["pick"] = pick
+        hints = self.picture_hints(index)
+        if hints is not None:
+            params["hints"] = hints
+        self._req = self.engine.request(Request.PREVIEW_PICTURE, self._on_preview, **params)
+        self._asked[self._req] = self._edit_t
+        self._edit_t = None
+        count = len(self.store.on_frames(index, index + 1))
+        self.compare.header.setText(f"<b>{pic.name}</b> — colouring with {count} hint(s)…")
+
+    def _picture_label(self, data: dict[str, Any]) -> str:
+        """The compare header for an album picture's hint preview."""
+        album = self._album()
+        pic = album.picture_at(self.frame) if album is not None else None
+        if pic is None:
+            return ""
+        count = len(self.store.on_frames(self.frame, self.frame + 1))  # type: ignore[operator]
+        pick = data.get("pick") or {}
+        how = (
+            f"{count} hint(s) over colour mode {int(pick.get('index', 0)) + 1}"
+            if pick and pick.get("source") != "auto"
+            else "automatic colours (place a point: P, or a stroke: B)"
+            if pick
+            else f"coloured by its {count} hint(s) alone"
+        )
+        return f"{pic.name}: {how} (colour only; V compares every stage)"
 
     def _on_preview(self, msg: Message) -> None:
         edited_at = self._asked.pop(msg.id, None)
@@ -658,6 +788,13 @@ class HintEditor(QObject):
         data = msg.body.get("data") or {}
         pixmaps = pixmaps_of(data, msg.blob)
         self._shown_req = msg.id
+        if self._album() is not None:
+            data["index"] = self.frame  # the picture's place: the hints' frame
+            self.compare.show_result(pixmaps, data, self._picture_label(data))
+            notes = [str(x) for x in data.get("notes") or []]
+            self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
+            self._after_preview(msg.id, edited_at)
+            return
         index = int(data.get("index", self.frame or 0))
         n, _ = self._shot_of(index)
         label = f"{shot_label(n, self.win.shots)} — " if n is not None else ""
@@ -676,8 +813,12 @@ class HintEditor(QObject):
         )
         notes = [str(x) for x in data.get("notes") or []]
         self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
+        self._after_preview(msg.id, edited_at)
+
+    def _after_preview(self, rid: int, edited_at: float | None) -> None:
+        """A preview is in the view: its latency (from the edit it shows) and the count."""
         seconds = -1.0
-        if edited_at is not None and msg.id == max([msg.id, *self._asked]):
+        if edited_at is not None and rid == max([rid, *self._asked]):
             seconds = time.monotonic() - edited_at
             self.latencies.append(seconds)
             self.status.showMessage(f"Hints: preview in {seconds:.2f} s", 4000)

@@ -420,7 +420,11 @@ class MainWindow(QMainWindow):
         ):  # fmt: skip
             a.setProperty("album", True)
         colour_menu.addSeparator()
+        before = set(colour_menu.actions())
         self.hint_editor.build_actions(colour_menu, action)
+        for a in colour_menu.actions():  # an album picture takes hints as a shot does
+            if a not in before:
+                a.setProperty("album", True)
 
         view = self.menuBar().addMenu("&View")
         theme_menu = view.addMenu("&Theme")

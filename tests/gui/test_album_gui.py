@@ -6,6 +6,7 @@ refusals in words, one picture opened alone, and the film tools disabled with th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +80,12 @@ def test_album_grid_modes_pick_compare_and_exports(
     assert (album.by_name["lake.jpg"].width, album.by_name["lake.jpg"].height) == (64, 96)
     assert "1 file(s) that are not pictures" in win.message_bar.text.text()
     assert "5 pictures from box" in win.album_panel.summary.text()
-    # The film's tools are off, saying why; the timeline and shot strip are gone.
+    # The film's tools are off, saying why (the hint tools stay: a picture takes hints);
+    # the timeline and shot strip are gone.
     hint_edit = next(a for a in win.colour_menu.actions() if "hints" in a.text())
-    assert not hint_edit.isEnabled() and "album pictures" in hint_edit.toolTip()
-    assert not win.hints_panel.isEnabled() and "album pictures" in win.hints_panel.toolTip()
+    assert hint_edit.isEnabled() and win.hints_panel.isEnabled()
+    reference = next(a for a in win.colour_menu.actions() if "from a &picture" in a.text())
+    assert not reference.isEnabled() and "films only" in reference.toolTip()
     assert not win.colour.reference_button.isEnabled()
     assert not win.timeline.isVisible() and not win.strip.isVisible()
     assert win.restore_panel.export_button.text() == "Export album…"
@@ -309,3 +312,100 @@ def test_an_engine_that_dies_mid_export_is_restarted_and_the_album_resumes(
         win.album.exports.export_album(str(out))
     summary = done.args[1]
     assert len(summary["skipped"]) >= 2 and len(summary["skipped"]) + len(summary["restored"]) == 8
+
+
+def test_hints_on_album_pictures_preview_and_export(
+    qtbot, coloured_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """H on a picture: the hint tools on it (its upright pixels), the preview with its hints,
+    Page Down to the next picture, each picture's hints in the album's export, equal to the
+    command line's album with the same hints; undo; and leaving asks before they are lost."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QMessageBox
+
+    from panchro.engine.imaging.hints import parse_hints
+    from panchro.engine.restore.album import restore_album
+    from panchro.engine.restore.stages import ColorizeStage
+    from panchro.engine.service.protocol import Request
+
+    win = coloured_window
+    box = _box(tmp_path / "box")
+    _open(qtbot, win, box)
+    album, editor, grid = win.album, win.hint_editor, win.album_grid
+    sent: list[tuple[str, dict]] = []
+    original = win.engine.request
+
+    def request(type_: str, callback=None, **params):
+        sent.append((type_, params))
+        return original(type_, callback, **params)
+
+    monkeypatch.setattr(win.engine, "request", request)
+
+    def click(u: float, v: float) -> None:
+        canvas = win.compare.canvas
+        r = canvas.image_rect()
+        pos = QPoint(r.x() + round(u * r.width()), r.y() + round(v * r.height()))
+        with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+            qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pos)
+
+    grid.select("b.png")
+    with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+        qtbot.keyClick(win, Qt.Key.Key_H)
+    b = album.index_of("b.png")
+    assert editor.active and editor.frame == b and win.stage.currentWidget() is win.compare
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    editor.use_colour((200, 40, 40))
+    click(0.25, 0.5)
+    (hint,) = editor.store.hints
+    assert hint.frame == b and hint.points[0] == pytest.approx((20.0, 40.0), abs=1.0)  # 80 x 80
+    asked = [p for t, p in sent if t == Request.PREVIEW_PICTURE][-1]
+    assert asked["picture"] == "b.png" and asked["colorize"] is True
+    assert asked["hints"]["frame_size"] == [80, 80]
+    assert [pt["frame"] for pt in asked["hints"]["points"]] == [0]
+    assert "hint(s) alone" in win.compare.header.text()
+    assert "1 hint" in grid.item_of("b.png").text() and album.dirty
+
+    # Page Down: the next picture (lake.jpg, stored 96 x 64, upright 64 x 96), tool in hand.
+    with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+        qtbot.keyClick(win.compare, Qt.Key.Key_PageDown)
+    lake = album.index_of("lake.jpg")
+    assert editor.frame == lake and editor.tool == "point" and album.current == "lake.jpg"
+    editor.use_colour((40, 60, 200))
+    click(0.5, 0.75)
+    assert editor.store.on_frames(lake, lake + 1)[0].points[0] == pytest.approx((32, 72), abs=1)
+    click(0.5, 0.25)
+    with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+        qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(editor.store.on_frames(lake, lake + 1)) == 1  # undo took the last one back
+
+    # The album's export carries each picture's hints, as the command line restores them.
+    out = tmp_path / "colour"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        album.exports.export_album(str(out))
+    summary = done.args[1]
+    assert sorted(summary["hinted"]) == ["b.png", "lake.jpg"]
+    exported = [p for t, p in sent if t == Request.EXPORT_ALBUM][-1]["hints"]
+    models = Path(os.environ["PANCHRO_MODELS_DIR"])
+    stage = ColorizeStage(
+        device="cpu",
+        refiner_path=str(models / "refiner.safetensors"),
+        colorizer_path=str(models / "colorizer.safetensors"),
+    )
+    hints = {name: parse_hints(h) for name, h in exported.items()}
+    restore_album([box], tmp_path / "cli", stages=[stage], seed=0, hints=hints)
+    for name in ("b.png", "lake.jpg", "a.png"):
+        np.testing.assert_array_equal(_pixels(out / name), _pixels(tmp_path / "cli" / name))
+    r, g, bl = (int(v) for v in _pixels(out / "b.png")[40, 20])
+    assert r > g and r > bl, (r, g, bl)
+
+    # New hints after the export: leaving the album asks first.
+    click(0.3, 0.3)
+    win.confirm_discard = True
+    asked_titles: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question",
+        lambda _w, title, *a, **k: asked_titles.append(title) or QMessageBox.StandardButton.Cancel,
+    )  # fmt: skip
+    win.album.choose_folder = lambda: None
+    assert not album.close() and asked_titles == ["Picks not exported"]
+    win.confirm_discard = False
