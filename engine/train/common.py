@@ -337,13 +337,16 @@ class LossWindow:
     def row(
         self, step: int, rate: float, *, batch: int, now: float, speed: str, elapsed_s: float
     ) -> dict[str, Any]:
-        """{"step", the mean of each figure, "lr", `speed` (examples a second), "elapsed_s"}."""
+        """{"step", the mean of each figure, "lr", `speed` (examples a second), "elapsed_s",
+        "cpu_s"}: `cpu_s` is this process's CPU time so far (not earlier runs'), what a run
+        cost on a shared machine where the wall clock also counts the other jobs."""
         return {
             "step": step,
             **{name: float(total) / self.steps for name, total in self.sums.items()},
             "lr": rate,
             speed: self.steps * batch / max(now - self.since, 1e-9),
             "elapsed_s": elapsed_s,
+            "cpu_s": round(time.process_time(), 2),
         }
 
     def reset(self) -> None:

@@ -197,6 +197,7 @@ def _rows(path: Path) -> list[dict]:
     for r in rows:  # timings differ between runs; everything else must not
         r.pop("images_per_s", None)
         r.pop("elapsed_s", None)
+        r.pop("cpu_s", None)
     return rows
 
 
