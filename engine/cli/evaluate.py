@@ -93,6 +93,17 @@ def cmd_eval_hints(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_sweep(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.sweep import plot_sweep, read_sweep, sweep_table
+
+    runs = read_sweep(args.runs)
+    minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+    print(sweep_table(runs, minutes))
+    if args.plot is not None:
+        print(f"curves: {plot_sweep(runs, args.plot, args.title)}")
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
     """Add this group's commands to the top-level subparsers `sub`."""
     p = sub.add_parser("eval", help="measure a model against colour originals")
@@ -151,6 +162,14 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--sheet", type=Path, default=None, help="grey | methods | original PNG")
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_hints)
+    v = vsub.add_parser(
+        "sweep", help="an architecture sweep's runs: held-out gain per CPU-minute, and curves"
+    )
+    v.add_argument("runs", nargs="+", help="run folders of panchro train upscaler")
+    v.add_argument("--minutes", default="2,5,10", help="CPU minutes to compare the runs at")
+    v.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
+    v.add_argument("--title", default="", help="the plot's title")
+    v.set_defaults(func=cmd_eval_sweep)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")
