@@ -26,11 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QColor,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
@@ -128,87 +125,10 @@ class HintEditor(QObject):
 
     def build_actions(self, menu: QMenu, action: Any) -> None:
         """The hint entries of the Colour menu (`action` is the window's maker of actions),
-        and the panel's buttons on the same actions."""
-        win = self.win
-        self.edit_action = action(
-            "Edit &hints on the key frame",
-            "H",
-            self.edit,
-            menu,
-            "Colour the shot's key frame with hints, in compare",
-        )
-        self.tool_actions: dict[str, QAction] = {}
-        group = QActionGroup(win)
-        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-        for name, text, icon_text, key in (
-            ("point", "&Point tool", "Point", "P"),
-            ("brush", "&Brush tool", "Brush", "B"),
-            ("erase", "&Erase tool", "Erase", "E"),
-            ("pick", "Eye&dropper", "Eyedropper", "I"),
-        ):
-            a = action(
-                text,
-                key,
-                lambda n=name: self._tool_triggered(n),
-                menu,
-                f"Hint tool: {TOOLS[name]} (again: put it down)",
-            )
-            a.setCheckable(True)
-            a.setIconText(icon_text)
-            a.setToolTip(f"{icon_text}: {TOOLS[name]} ({key})")
-            group.addAction(a)
-            self.tool_actions[name] = a
-        self.colour_action = action(
-            "&Choose hint colour…",
-            "Shift+C",
-            self.choose_colour,
-            menu,
-            "The colour of the next hints",
-        )
-        self.colour_action.setIconText("Colour…")
-        action(
-            "Hint colour from a &picture…",
-            "Shift+I",
-            lambda: self.colour_from_picture(),
-            menu,
-            "The eyedropper over a colour photo (the shot's reference picture, or any other)",
-        )
-        self.recent_menu = menu.addMenu("Recent hint c&olours")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        action(
-            "&Wider brush", "]", lambda: self._set_width(round(self.brush_width * 1.25) + 1), menu
-        )
-        action(
-            "&Narrower brush", "[", lambda: self._set_width(round(self.brush_width / 1.25)), menu
-        )
-        self.undo_action = action("&Undo hint", QKeySequence.StandardKey.Undo, self.undo.undo, menu)
-        self.redo_action = action("&Redo hint", QKeySequence.StandardKey.Redo, self.undo.redo, menu)
-        for a, text in ((self.undo_action, "Undo"), (self.redo_action, "Redo")):
-            a.setIconText(text)
-            a.setEnabled(False)
-        self.undo.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.undo.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.undo.undoTextChanged.connect(
-            lambda t: self.undo_action.setToolTip(f"Undo {t} (Ctrl+Z)" if t else "Undo")
-        )
-        self.undo.redoTextChanged.connect(
-            lambda t: self.redo_action.setToolTip(f"Redo {t}" if t else "Redo")
-        )
-        self.markers_action = action("&Show hint markers", "Shift+H", self._toggle_markers, menu)
-        self.markers_action.setCheckable(True)
-        self.markers_action.setChecked(True)
-        self.markers_action.toggled.connect(self._toggle_markers)  # the panel's box sets it too
-        self.clear_action = action("C&lear this shot's hints", None, self.clear_shot, menu)
-        self.clear_action.setIconText("Clear shot")
-        self.panel.use_actions(
-            [self.tool_actions[n] for n in TOOLS],
-            self.colour_action,
-            self.undo_action,
-            self.redo_action,
-            self.clear_action,
-            self.markers_action,
-        )
-        self.panel.set_colour(self.rgb)
+        and the panel's buttons on the same actions (`hint_actions`)."""
+        from panchro.gui.window.hint_actions import build_hint_actions
+
+        build_hint_actions(self, menu, action)
 
     def _toggle_markers(self) -> None:
         self.show_markers = self.markers_action.isChecked()
