@@ -316,7 +316,11 @@ def h264(x: np.ndarray, crf: int = 28, *, preset: str = "veryfast", fps: int = 2
         for frame in frames:
             vf = av.VideoFrame(pw, ph, "yuv420p")
             y_plane = vf.planes[0]
-            np.frombuffer(y_plane, np.uint8).reshape(ph, y_plane.line_size)[:, :pw] = frame
+            rows = np.frombuffer(y_plane, np.uint8).reshape(ph, y_plane.line_size)
+            rows[:, :pw] = frame
+            # The row padding too (the edge repeated): a new frame's memory is not cleared,
+            # and bytes the encoder reads past the edge must not make two runs differ.
+            rows[:, pw:] = frame[:, -1:]
             for plane in vf.planes[1:]:
                 np.frombuffer(plane, np.uint8)[:] = 128
             container.mux(stream.encode(vf))
