@@ -26,6 +26,11 @@ Decisions worth knowing:
 * Loading never writes. A damaged file (not JSON, another format, a newer
   version, a field out of range) raises `BadInputError` naming the file and
   the field.
+
+An album's project (`album_project`: the picks and hints of an album's pictures) is a
+`.panchro` file too, told apart by its `format`; it is read and written with this module's
+machinery (`read_document`, `write_document`, the field checks), and each kind refuses the
+other in words rather than calling it damaged.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -50,6 +55,13 @@ from panchro.engine.shots import Shot
 
 FORMAT = "panchro.project"
 VERSION = 1
+# An album's project (`album_project`): the same file extension, told apart by its format.
+ALBUM_FORMAT = "panchro.album-project"
+ALBUM_VERSION = 1
+NOT_A_FILM = (
+    "is an album's project (the picks and hints of pictures), not a film's: open it as an "
+    "album (File > Open project in the app; panchro restore --stills FOLDER OUT --project FILE)"
+)
 EXTENSION = ".panchro"
 HASH_SPAN = 1 << 20  # bytes hashed at each end of the source
 CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
@@ -59,12 +71,19 @@ UPSCALES = (1, 2, 4)
 UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
 
+T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference"]
 PICK_SOURCES = ("user", "auto", "reference")
 
 
-class _Bad(Exception):
-    """A field of the document is wrong; becomes a BadInputError naming the file."""
+class FieldError(Exception):
+    """A field of a project document is wrong; `read_document` makes it a BadInputError naming
+    the file."""
+
+
+class WrongKind(FieldError):
+    """A project of the other kind (a film's where an album's is expected, or the reverse):
+    said as it is, not as damage."""
 
 
 # --------------------------------------------------------------------------- source identity
@@ -151,28 +170,28 @@ class SourceInfo:
 
     @classmethod
     def from_dict(cls, d: Any) -> SourceInfo:
-        d = _obj(d, "source")
-        path = _get(d, "source", "path", str)
+        d = as_object(d, "source")
+        path = get_field(d, "source", "path", str)
         if not os.path.isabs(path):
-            raise _Bad(f"source.path: must be an absolute path, got {path!r}")
-        digest = _get(d, "source", "sha256", str)
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise _Bad("source.sha256: must be 64 lower-case hex digits")
-        fps_text = _get(d, "source", "fps", str)
+            raise FieldError(f"source.path: must be an absolute path, got {path!r}")
+        digest = get_digest(d, "source")
+        fps_text = get_field(d, "source", "fps", str)
         try:
             fps = Fraction(fps_text)
         except (ValueError, ZeroDivisionError):
-            raise _Bad(f"source.fps: {fps_text!r} is not a fraction like '24000/1001'") from None
+            raise FieldError(
+                f"source.fps: {fps_text!r} is not a fraction like '24000/1001'"
+            ) from None
         if fps <= 0:
-            raise _Bad("source.fps: must be positive")
+            raise FieldError("source.fps: must be positive")
         return cls(
             path=path,
-            size=_get(d, "source", "size", int, low=0),
+            size=get_field(d, "source", "size", int, low=0),
             sha256=digest,
-            duration_s=_get(d, "source", "duration_s", float, low=0.0),
-            frame_count=_get(d, "source", "frame_count", int, low=1),
-            width=_get(d, "source", "width", int, low=1),
-            height=_get(d, "source", "height", int, low=1),
+            duration_s=get_field(d, "source", "duration_s", float, low=0.0),
+            frame_count=get_field(d, "source", "frame_count", int, low=1),
+            width=get_field(d, "source", "width", int, low=1),
+            height=get_field(d, "source", "height", int, low=1),
             fps=fps,
         )
 
@@ -218,20 +237,22 @@ class Pick:
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> Pick:
-        d = _obj(d, where)
+        d = as_object(d, where)
         try:
-            chroma = color.decode_bins(_get(d, where, "chroma", str))
+            chroma = color.decode_bins(get_field(d, where, "chroma", str))
         except ValueError as exc:
-            raise _Bad(f"{where}.chroma: {exc}") from None
-        source = _get(d, where, "source", str)
+            raise FieldError(f"{where}.chroma: {exc}") from None
+        source = get_field(d, where, "source", str)
         if source not in PICK_SOURCES:
-            raise _Bad(f"{where}.source: must be one of {', '.join(PICK_SOURCES)}, got {source!r}")
+            raise FieldError(
+                f"{where}.source: must be one of {', '.join(PICK_SOURCES)}, got {source!r}"
+            )
         return cls(
-            seed=_get(d, where, "seed", int, low=0),
-            temperature=_get(d, where, "temperature", float, low=0.0, high=10.0),
-            index=_get(d, where, "index", int, low=0),
+            seed=get_field(d, where, "seed", int, low=0),
+            temperature=get_field(d, where, "temperature", float, low=0.0, high=10.0),
+            index=get_field(d, where, "index", int, low=0),
             chroma=chroma,
-            locked=_get(d, where, "locked", bool),
+            locked=get_field(d, where, "locked", bool),
             source=source,  # type: ignore[arg-type]
         )
 
@@ -283,26 +304,26 @@ class Settings:
 
     @classmethod
     def from_dict(cls, d: Any) -> Settings:
-        d = _obj(d, "settings")
+        d = as_object(d, "settings")
         values = {
-            "colorize": _get(d, "settings", "colorize", bool),
-            "degrain": _get(d, "settings", "degrain", float, low=0.0, high=1.0),
-            "upscale": _get(d, "settings", "upscale", int),
-            "codec": _get(d, "settings", "codec", str),
-            "bit_depth": _get(d, "settings", "bit_depth", int),
+            "colorize": get_field(d, "settings", "colorize", bool),
+            "degrain": get_field(d, "settings", "degrain", float, low=0.0, high=1.0),
+            "upscale": get_field(d, "settings", "upscale", int),
+            "codec": get_field(d, "settings", "codec", str),
+            "bit_depth": get_field(d, "settings", "bit_depth", int),
         }
         upscaler = d.get("upscaler", "film")  # optional: older projects lack it
         if not isinstance(upscaler, str):
-            raise _Bad("settings.upscaler: must be a string")
+            raise FieldError("settings.upscaler: must be a string")
         values["upscaler"] = upscaler
         output = d.get("output")  # optional: projects written before it existed lack it
         if output is not None and not isinstance(output, str):
-            raise _Bad("settings.output: must be a path or null")
+            raise FieldError("settings.output: must be a path or null")
         values["output"] = output
         try:
             return cls(**values)
         except ValueError as exc:
-            raise _Bad(f"settings: {exc}") from None
+            raise FieldError(f"settings: {exc}") from None
 
 
 # --------------------------------------------------------------------------- the project
@@ -365,38 +386,26 @@ class Project:
 
     @classmethod
     def from_dict(cls, d: Any) -> Project:
-        """Raises `_Bad` naming the field; `load` turns it into a BadInputError."""
-        if not isinstance(d, dict):
-            raise _Bad("not a Panchro project (expected a JSON object)")
-        fmt = d.get("format")
-        if fmt != FORMAT:
-            raise _Bad(f"not a Panchro project (format is {fmt!r}, expected {FORMAT!r})")
-        version = d.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise _Bad(f"version: must be a positive integer, got {version!r}")
-        if version > VERSION:
-            raise _Bad(
-                f"was written by a newer Panchro (project version {version}; this one reads "
-                f"up to {VERSION}); update Panchro"
-            )
+        """Raises `FieldError` naming the field; `load` turns it into a BadInputError."""
+        d = check_header(d, FORMAT, VERSION, {ALBUM_FORMAT: NOT_A_FILM})
         source = SourceInfo.from_dict(d.get("source"))
         raw_shots = d.get("shots")
         if not isinstance(raw_shots, list):
-            raise _Bad("shots: must be a list")
+            raise FieldError("shots: must be a list")
         shots: list[Shot] = []
         picks: list[Pick | None] = []
         for i, raw in enumerate(raw_shots):
             where = f"shots[{i}]"
-            raw = _obj(raw, where)
-            start = _get(raw, where, "start", int, low=0)
-            end = _get(raw, where, "end", int, low=1)
-            key = _get(raw, where, "key", int, low=0)
+            raw = as_object(raw, where)
+            start = get_field(raw, where, "start", int, low=0)
+            end = get_field(raw, where, "end", int, low=1)
+            key = get_field(raw, where, "key", int, low=0)
             shots.append(Shot(start, end, key))
             pick = raw.get("pick")
             picks.append(None if pick is None else Pick.from_dict(pick, f"{where}.pick"))
         problem = _shots_problem(shots, picks, source.frame_count)
         if problem:
-            raise _Bad(problem)
+            raise FieldError(problem)
         settings = Settings.from_dict(d.get("settings"))
         hints = Hints()
         if d.get("hints") is not None:
@@ -404,40 +413,14 @@ class Project:
                 hints = parse_hints(d["hints"])
                 hints.check_against(source.width, source.height, source.frame_count)
             except BadInputError as exc:
-                raise _Bad(exc.reason) from None
+                raise FieldError(exc.reason) from None
         return cls(source, shots, picks, settings, hints=hints)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Project:
         """Read a project; BadInputError names the file and what is wrong with it."""
-        p = Path(path).expanduser()
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise BadInputError("does not exist", path=p) from None
-        except IsADirectoryError:
-            raise BadInputError("is a folder, not a project file", path=p) from None
-        except OSError as exc:
-            raise BadInputError(f"cannot be read ({exc.strerror or exc})", path=p) from None
-        if not data.strip():
-            raise BadInputError("is empty: not a Panchro project" + _backup_note(p), path=p)
-        try:
-            doc = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise BadInputError("is damaged: not UTF-8 text" + _backup_note(p), path=p) from None
-        except json.JSONDecodeError as exc:
-            raise BadInputError(
-                f"is damaged: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-                + _backup_note(p),
-                path=p,
-            ) from None
-        try:
-            project = cls.from_dict(doc)
-        except _Bad as exc:
-            raise BadInputError(
-                f"is damaged or not a project: {exc}" + _backup_note(p), path=p
-            ) from None
-        project.path = p
+        project = read_document(path, cls.from_dict)
+        project.path = Path(path).expanduser()
         return project
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -445,18 +428,7 @@ class Project:
         if path is None and self.path is None:
             raise ValueError("no path to save the project to")
         p = Path(path if path is not None else self.path).expanduser()  # type: ignore[arg-type]
-        text = json.dumps(self.to_dict(), indent=2) + "\n"
-        if p.is_file():
-            try:
-                Project.load(p)
-                intact = True
-            except BadInputError:
-                # The old file is damaged: the backup, if any, is the last good copy. Keep it.
-                intact = False
-            if intact:
-                backup = backup_path(p)
-                atomic_write(backup, lambda tmp: shutil.copyfile(p, tmp), what="project backup")
-        atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), what="project")
+        write_document(p, self.to_dict(), intact=_intact)
         self.path = p
         return p
 
@@ -566,6 +538,94 @@ class Project:
         return hashlib.sha256(body).hexdigest()
 
 
+# --------------------------------------------------------------------------- the file
+
+
+def read_document(path: str | os.PathLike[str], build: Callable[[Any], T]) -> T:
+    """Read the `.panchro` file at `path` and make it with `build` (a kind's `from_dict`).
+
+    Loading never writes. BadInputError names the file and what is wrong: missing, a folder,
+    unreadable, empty, not UTF-8 or not JSON, or `build`'s FieldError (the field), with
+    where the save before it is kept, if anywhere. A WrongKind is said as it is.
+    """
+    p = Path(path).expanduser()
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError("does not exist", path=p) from None
+    except IsADirectoryError:
+        raise BadInputError("is a folder, not a project file", path=p) from None
+    except OSError as exc:
+        raise BadInputError(f"cannot be read ({exc.strerror or exc})", path=p) from None
+    if not data.strip():
+        raise BadInputError("is empty: not a Panchro project" + _backup_note(p), path=p)
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadInputError("is damaged: not UTF-8 text" + _backup_note(p), path=p) from None
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"is damaged: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            + _backup_note(p),
+            path=p,
+        ) from None
+    try:
+        return build(doc)
+    except WrongKind as exc:
+        raise BadInputError(str(exc), path=p) from None
+    except FieldError as exc:
+        raise BadInputError(
+            f"is damaged or not a project: {exc}" + _backup_note(p), path=p
+        ) from None
+
+
+def write_document(path: Path, doc: dict[str, Any], *, intact: Callable[[Path], bool]) -> None:
+    """Write `doc` to `path` atomically, first keeping the file it replaces as the backup
+    (`backup_path`) when `intact(path)` says that file is good: a damaged one is not kept, so
+    the backup stays the last good copy."""
+    text = json.dumps(doc, indent=2) + "\n"
+    if path.is_file() and intact(path):
+        atomic_write(
+            backup_path(path), lambda tmp: shutil.copyfile(path, tmp), what="project backup"
+        )
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), what="project")
+
+
+def check_header(d: Any, fmt: str, version: int, other: dict[str, str]) -> dict[str, Any]:
+    """The document as a dict when its `format` is `fmt` and its version one this Panchro
+    reads; WrongKind for a format in `other` (format -> what to say), FieldError else."""
+    if not isinstance(d, dict):
+        raise FieldError("not a Panchro project (expected a JSON object)")
+    found = d.get("format")
+    if found in other:
+        raise WrongKind(other[found])
+    if found != fmt:
+        raise FieldError(f"not a Panchro project (format is {found!r}, expected {fmt!r})")
+    written = d.get("version")
+    if not isinstance(written, int) or isinstance(written, bool) or written < 1:
+        raise FieldError(f"version: must be a positive integer, got {written!r}")
+    if written > version:
+        raise FieldError(
+            f"was written by a newer Panchro (project version {written}; this one reads "
+            f"up to {version}); update Panchro"
+        )
+    return d
+
+
+def _intact(path: Path) -> bool:
+    """Whether the file a film's project is about to replace is a good project: a film's that
+    reads, or an album's (whose fields `album_project` checks; here its header is enough)."""
+    try:
+        head = json.loads(path.read_bytes().decode("utf-8"))
+        if isinstance(head, dict) and head.get("format") == ALBUM_FORMAT:
+            check_header(head, ALBUM_FORMAT, ALBUM_VERSION, {})
+            return True
+        Project.from_dict(head)
+    except (OSError, ValueError, FieldError):
+        return False
+    return True
+
+
 def backup_path(path: str | os.PathLike[str]) -> Path:
     """Where `Project.save` keeps the previous file: NAME.panchro -> .NAME.panchro.bak,
     hidden beside it."""
@@ -605,16 +665,24 @@ def _shots_problem(shots: Sequence[Shot], picks: Sequence[Pick | None], n: int) 
     return None
 
 
-def _obj(value: Any, where: str) -> dict[str, Any]:
+def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _Bad(f"{where}: must be a JSON object")
+        raise FieldError(f"{where}: must be a JSON object")
     return value
+
+
+def get_digest(d: dict[str, Any], where: str) -> str:
+    """`d["sha256"]`, a fingerprint's digest: 64 lower-case hex digits."""
+    digest = get_field(d, where, "sha256", str)
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise FieldError(f"{where}.sha256: must be 64 lower-case hex digits")
+    return digest
 
 
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
-def _get(
+def get_field(
     d: dict[str, Any],
     where: str,
     key: str,
@@ -624,7 +692,7 @@ def _get(
     high: float | None = None,
 ) -> Any:
     if key not in d:
-        raise _Bad(f"{where}.{key}: missing")
+        raise FieldError(f"{where}.{key}: missing")
     value = d[key]
     ok: Callable[[Any], bool]
     if kind is bool:
@@ -636,13 +704,15 @@ def _get(
     else:
         ok = lambda v: isinstance(v, kind)  # noqa: E731
     if not ok(value):
-        raise _Bad(f"{where}.{key}: must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}")
+        raise FieldError(
+            f"{where}.{key}: must be {_TYPE_NAMES.get(kind, kind.__name__)}, got {value!r}"
+        )
     if kind is float:
         value = float(value)
         if value != value or value in (float("inf"), float("-inf")):
-            raise _Bad(f"{where}.{key}: must be a finite number")
+            raise FieldError(f"{where}.{key}: must be a finite number")
     if low is not None and value < low:
-        raise _Bad(f"{where}.{key}: must be at least {low}, got {value}")
+        raise FieldError(f"{where}.{key}: must be at least {low}, got {value}")
     if high is not None and value > high:
-        raise _Bad(f"{where}.{key}: must be at most {high}, got {value}")
+        raise FieldError(f"{where}.{key}: must be at most {high}, got {value}")
     return value

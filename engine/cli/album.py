@@ -7,8 +7,10 @@ dates differ from a film's frames; the reason is printed) and an output that is
 not a film (no .mp4/.mov/.mkv, no --codec: asking for a film reads the folder
 as one, as before). Everything else is `cli.film`'s. `panchro info FOLDER` says
 how the folder is read and why; for an album it counts its pictures instead of
-describing a film. This module holds only what the command line adds (routing,
-options, printing), so `cli.film` dispatches here in one place each.
+describing a film. `--project` with an album is an album's project (`album_project`, saved
+by the app): its pictures' picks and hints, and its settings where the command line does not
+say otherwise. This module holds only what the command line adds (routing, options,
+printing), so `cli.film` dispatches here in one place each.
 """
 
 from __future__ import annotations
@@ -140,7 +142,11 @@ def cmd_restore_album(
     from panchro.engine.restore import stages as stages_module
     from panchro.engine.restore.album import restore_album
 
-    given = [flag for name, flag in film_only if getattr(args, name, None) not in (None, False)]
+    given = [
+        flag
+        for name, flag in film_only
+        if name != "project" and getattr(args, name, None) not in (None, False)
+    ]  # --project is an album's project here (`_project`)
     if getattr(args, "hints", None) is not None:
         given.append("--hints")  # colour hints belong to one picture; an album has many
     if getattr(args, "reference", None) is not None:
@@ -158,14 +164,16 @@ def cmd_restore_album(
             "if it is not there)",
             path=args.output,
         )
+    project, picks, hints = _project(args)
     settings = pipeline.settings_for(
-        None,
+        project.settings.restoration() if project is not None else None,
         colorize=args.colorize,
         degrain=args.degrain,
         upscale=args.upscale,
         upscaler=args.upscaler,
     )
     check_regrain(args, settings)
+    fmt = args.format or (project.settings.format if project is not None else None)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
     bar = TerminalBar("album", unit="pic/s") if not args.quiet else None
     progress = Progress(None, bar)
@@ -175,10 +183,12 @@ def cmd_restore_album(
             args.output,
             stages=stages,
             seed=args.seed,
-            fmt=args.format,
+            fmt=fmt,
             quality=args.quality,
             overwrite=args.overwrite,
             progress=progress,
+            picks=picks,
+            hints=hints,
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:
@@ -203,3 +213,25 @@ def cmd_restore_album(
     )
     bad_input = all(code == "bad_input" for _, code, _ in summary.failed)
     return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
+
+
+def _project(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The album's project given with --project (None without), and the picks and hints to
+    use: those of every picture not changed since it was saved (each changed one is named on
+    stderr). Names decide, whatever the project's inputs: a pick for a picture not in this
+    album is left to `restore_album`, which refuses it before any work."""
+    from panchro.engine import media
+    from panchro.engine.album_project import AlbumProject, PictureCheck
+
+    if not args.project:
+        return None, {}, {}
+    project = AlbumProject.load(args.project)
+    listing = media.list_pictures(args.input, exclude=[args.output])
+    found = project.check_pictures({pic.rel: pic.path for pic in listing.pictures})
+    if found.changed:
+        print(
+            f"panchro: warning: {args.project}: {PictureCheck(changed=found.changed).describe()}",
+            file=sys.stderr,
+        )
+    picks, hints = project.usable(PictureCheck(changed=found.changed))
+    return project, picks, hints

@@ -514,7 +514,9 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--project",
-        help="a .panchro project of the input: shots, picks, settings (made if it is not there)",
+        help="a .panchro project of the input: shots, picks, settings (made if it is not there);"
+        " for an album, an album's project (saved by the app): its pictures' picks, hints and"
+        " settings",
     )
     p.add_argument(
         "--codec",

@@ -77,7 +77,7 @@ DEFAULT_CHUNK_SECONDS = 2.0
 
 
 def settings_for(
-    project: Project | None,
+    project: Project | Settings | None,
     *,
     codec: str | None = None,
     bit_depth: int | None = None,
@@ -86,10 +86,14 @@ def settings_for(
     upscale: int | None = None,
     upscaler: str | None = None,
 ) -> Settings:
-    """The project's settings (or the defaults) with the given ones in their place."""
+    """The project's settings (or these settings, e.g. an album project's, or the defaults)
+    with the given ones in their place."""
     from panchro.engine.project import Settings
 
-    base = project.settings if project is not None else Settings()
+    if isinstance(project, Settings):
+        base = project
+    else:
+        base = project.settings if project is not None else Settings()
     changes = {
         k: v
         for k, v in (

@@ -69,6 +69,9 @@ class Album:
     handle: int
     inputs: list[str]  # as given: what export_album walks again
     pictures: dict[str, Path]  # by name in the album, in the walk's order
+    # Whether it is opened as an album again whatever the rule says then (an album's
+    # project keeps it): --stills given, or one folder the rule read as an album.
+    stills: bool = False
 
 
 # --- opening ---------------------------------------------------------------------------------
@@ -96,6 +99,7 @@ def open_album(session: Session, work: Work) -> Answer:
             return Answer({"album": None, **verdict.to_dict(), "describe": verdict.describe()})
         listing = verdict.listing
         assert listing is not None
+        stills = True  # read as an album now: so it stays, whatever its pictures become
     else:
         listing = media.list_pictures(paths)
         what = "one picture" if len(paths) == 1 else f"{len(paths)} inputs"
@@ -121,7 +125,10 @@ def open_album(session: Session, work: Work) -> Answer:
         handle = session.next_album
         session.next_album += 1
         session.albums[handle] = Album(
-            handle, [str(p) for p in paths], {pic.rel: Path(pic.path) for pic in pictures}
+            handle,
+            [str(p) for p in paths],
+            {pic.rel: Path(pic.path) for pic in pictures},
+            stills,
         )
     log.info("opened album %d: %d picture(s) from %s", handle, len(pictures), paths[0])
     return Answer(
@@ -158,7 +165,7 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
             ErrorCode.BAD_REQUEST,
             f"{body.get('type')}: picture {name!r} is not in album {album.handle}",
         )
-    hints = _picture_hints(body, body.get("hints"), "hints")
+    hints = picture_hints_of(body, body.get("hints"), "hints")
     return {
         "album": album.handle,
         "picture": name,
@@ -167,7 +174,7 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _picture_hints(body: dict[str, Any], raw: Any, where: str) -> Any:
+def picture_hints_of(body: dict[str, Any], raw: Any, where: str) -> Any:
     """One picture's hints from the request (None for none): frame 0 only."""
     if raw is None:
         return None
@@ -253,7 +260,7 @@ def _restoration(
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
 
-def _pick_of(body: dict[str, Any], value: Any, where: str) -> Any:
+def pick_of(body: dict[str, Any], value: Any, where: str) -> Any:
     from panchro.engine.project import Pick
 
     if value is None:
@@ -282,7 +289,7 @@ def _album_threads() -> Iterator[int]:
 
 def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     params = _picture(session, body)
-    pick = _pick_of(body, body.get("pick"), "pick")
+    pick = pick_of(body, body.get("pick"), "pick")
     hints = params["hints"]
     hinted = hints is not None
     params.update(
@@ -331,7 +338,7 @@ def _quality(body: dict[str, Any]) -> int | None:
 
 def parse_export_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     params = _picture(session, body)
-    pick = _pick_of(body, body.get("pick"), "pick")
+    pick = pick_of(body, body.get("pick"), "pick")
     hints = params["hints"]
     hinted = hints is not None
     params.update(
@@ -381,7 +388,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
                 ErrorCode.BAD_REQUEST,
                 f"export_album: hints for {name!r}, which is not in album {album.handle}",
             )
-        on = _picture_hints(body, value, f"hints[{name!r}]")
+        on = picture_hints_of(body, value, f"hints[{name!r}]")
         if on is not None:
             hints[name] = on
     picks_in = param(body, "picks", dict, {})
@@ -392,7 +399,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
                 ErrorCode.BAD_REQUEST,
                 f"export_album: a pick for {name!r}, which is not in album {album.handle}",
             )
-        pick = _pick_of(body, value, f"picks[{name!r}]")
+        pick = pick_of(body, value, f"picks[{name!r}]")
         if pick is not None:
             picks[name] = pick
     fmt = param(body, "format", str, None)

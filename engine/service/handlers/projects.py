@@ -1,14 +1,17 @@
 """Project files: `save_project` and `load_project`, on the job lane.
 
-The engine owns the `.panchro` format (`panchro.engine.project`); the GUI sends and
-receives its parts (shots, picks, settings, colour hints) and never reads or writes the
-file itself.
+The engine owns the `.panchro` format (`panchro.engine.project` for a film's,
+`panchro.engine.album_project` for an album's); the GUI sends and receives its parts (a
+film's shots, picks, settings and colour hints; an album's picks and hints by picture name
+and its settings) and never reads or writes the file itself. `save_project` with `album`
+writes an album's project; `load_project` reads either kind and says which (`kind`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from panchro.engine.service.handlers.albums import pick_of, picture_hints_of
 from panchro.engine.service.handlers.common import (
     JOBS,
     Answer,
@@ -24,10 +27,12 @@ from panchro.engine.service.protocol import ErrorCode, Request
 
 
 def parse_save_project(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    params = source_of(session, body, allow_path=True)
     target = param(body, "project_path", str)
     if not target.endswith(".panchro"):
         raise RequestError(ErrorCode.BAD_REQUEST, "save_project: project files end in .panchro")
+    if body.get("album") is not None:
+        return {"project_path": target, **_album_parts(session, body)}
+    params = source_of(session, body, allow_path=True)
     params["project_path"] = target
     params["shots_in"] = param(body, "shots", list, [])
     params["picks_in"] = param(body, "picks", list, [])
@@ -37,10 +42,57 @@ def parse_save_project(session: Session, body: dict[str, Any]) -> dict[str, Any]
     return params
 
 
+def _album_parts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """An album's project from the request: the album (what it was opened from, its pictures'
+    files, captured now: closing it next does not take them away), and the picks, hints and
+    settings, each checked here; bad_request names the part."""
+    from panchro.engine.album_project import AlbumSettings
+    from panchro.engine.project import FieldError
+
+    if body.get("film") is not None or body.get("path") is not None:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, "save_project: give a film ('film' or 'path') or an 'album'"
+        )
+    album = session.album(param(body, "album", int))
+    parse = {"picks": pick_of, "hints": picture_hints_of}
+    found: dict[str, dict[str, Any]] = {"picks": {}, "hints": {}}
+    for what, kept in found.items():
+        for name, value in param(body, what, dict, {}).items():
+            if name not in album.pictures:
+                raise RequestError(
+                    ErrorCode.BAD_REQUEST,
+                    f"save_project: {what} for {name!r}, which is not in album {album.handle}",
+                )
+            one = parse[what](body, value, f"{what}[{name!r}]")
+            if one is not None:
+                kept[name] = one
+    given = param(body, "settings", dict, {})
+    try:  # the panel's other settings (a film's codec) are not an album's: left out
+        settings = AlbumSettings.from_dict(
+            {**AlbumSettings().to_dict(), **{k: v for k, v in given.items() if k in _ALBUM_KEYS}}
+        )
+    except FieldError as exc:
+        raise RequestError(ErrorCode.BAD_REQUEST, f"save_project: {one_line(exc)}") from None
+    return {
+        "album": album.handle,
+        "inputs": list(album.inputs),
+        "stills": album.stills,
+        "files": dict(album.pictures),
+        "picks": found["picks"],
+        "hints": found["hints"],
+        "settings": settings,
+    }
+
+
+_ALBUM_KEYS = ("colorize", "degrain", "upscale", "upscaler", "format", "output")
+
+
 def save_project(session: Session, work: Work) -> Answer:
     from panchro.engine.project import Project
 
     p = work.params
+    if p.get("album") is not None:
+        return _save_album(p)
     doc = {
         "shots": [
             {
@@ -72,14 +124,53 @@ def parse_load_project(session: Session, body: dict[str, Any]) -> dict[str, Any]
     return {"project_path": param(body, "project_path", str)}
 
 
-def load_project(session: Session, work: Work) -> Answer:
-    from panchro.engine.project import Project
+def _save_album(p: dict[str, Any]) -> Answer:
+    from panchro.engine.album_project import AlbumProject
 
-    project = Project.load(work.params["project_path"])
+    project = AlbumProject.new(
+        p["inputs"],
+        stills=p["stills"],
+        settings=p["settings"],
+        picks=p["picks"],
+        hints=p["hints"],
+        files=p["files"],
+    )
+    saved = project.save(p["project_path"])
+    return Answer({"project_path": str(saved), "kind": "album", "pictures": len(project.pictures)})
+
+
+def load_project(session: Session, work: Work) -> Answer:
+    from panchro.engine.album_project import AlbumProject, load_any
+
+    project = load_any(work.params["project_path"])
+    if isinstance(project, AlbumProject):
+        return Answer(_album_answer(project))
     data = project.to_dict()
+    data["kind"] = "film"
     data["project_path"] = str(project.path)
     data["source_changes"] = project.check_source()
     return Answer(data)
+
+
+def _album_answer(project: Any) -> dict[str, Any]:
+    """An album's project as `load_project` answers it: the picks and hints of the pictures
+    that are in the album and unchanged, and the names of the others (`changes` in words)."""
+    check = project.check_pictures()
+    picks, hints = project.usable(check)
+    return {
+        "kind": "album",
+        "format": project.to_dict()["format"],
+        "version": project.to_dict()["version"],
+        "project_path": str(project.path),
+        "inputs": list(project.inputs),
+        "stills": project.stills,
+        "settings": project.settings.to_dict(),
+        "picks": {name: pick.to_dict() for name, pick in picks.items()},
+        "hints": {name: on.to_json() for name, on in hints.items()},
+        "changed": list(check.changed),
+        "missing": list(check.missing),
+        "changes": check.describe(),
+    }
 
 
 HANDLERS: dict[str, Handler] = {

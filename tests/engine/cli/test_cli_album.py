@@ -1,6 +1,7 @@
 """`panchro restore` of an album and `panchro info FOLDER`: how a folder is read (film or album,
 with the reason, both ways, and the flags that overrule it), the exit code when a picture
-fails, and the options an album refuses."""
+fails, the options an album refuses, and an album's project (--project): its picks and hints
+used as `restore_album` uses them."""
 
 from __future__ import annotations
 
@@ -126,7 +127,6 @@ def test_a_folder_of_frames_stays_a_film(
     "extra, words",
     [
         (["--codec", "prores"], "--codec: not for an album"),
-        (["--project", "x.panchro"], "--project: not for an album"),
         (["--film"], "--film reads one input"),
         (["--colorize", "--hints", "h.json"], "--hints: not for an album"),
         (["--colorize", "--reference", "r.jpg"], "--reference: not for an album"),
@@ -152,3 +152,113 @@ def test_album_output_must_be_a_folder_and_format_is_for_albums(
     one = png(tmp_path / "one.png", photo_pixels())
     code, _, err = _run(["restore", str(one), str(tmp_path / "o.png"), "--format", "jpg"], capsys)
     assert code != 0 and "--format is for albums" in err
+
+
+def _album_project(box: Path, out: Path, picks: dict, hints: dict) -> Path:
+    from panchro.engine.album_project import AlbumProject, AlbumSettings
+
+    project = AlbumProject.new(
+        [box], stills=True, settings=AlbumSettings(colorize=True, format="png"), picks=picks,
+        hints=hints,
+    )  # fmt: skip
+    return project.save(out)
+
+
+def _like_the_cli(box: Path | list[Path], out: Path, picks: dict, hints: dict) -> None:
+    """`restore_album` with the stages `panchro restore --colorize` builds (seed 0, png)."""
+    from panchro.engine.project import Settings
+    from panchro.engine.restore.album import restore_album
+    from panchro.engine.restore.stages import build_stages
+
+    inputs = box if isinstance(box, list) else [box]
+    stages = build_stages(Settings(colorize=True), seed=0)
+    summary = restore_album(inputs, out, stages=stages, fmt="png", picks=picks, hints=hints)
+    assert summary.ok
+
+
+def _pixels(path: Path) -> object:
+    from panchro.engine import media
+
+    return media.read_picture(path).pixels
+
+
+def test_an_albums_project_gives_its_picks_and_hints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from panchro.engine.imaging.hints import Hints, Point
+    from panchro.engine.project import Pick
+
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    box = _album(tmp_path / "box")
+    chroma = np.zeros((2, 28, 28), np.uint8)
+    chroma[0], chroma[1] = 8, 24
+    picks = {"scan1.png": Pick(5, 1.0, 2, chroma, locked=True, source="user")}
+    hints = {"scan2.png": Hints(points=(Point(0, 10, 12, (200, 30, 30)),))}
+    project = _album_project(box, tmp_path / "family.panchro", picks, hints)
+    # The project's settings (colorize, png) where the command line says nothing.
+    out = tmp_path / "colour"
+    code, printed, err = _run(["restore", "--stills", str(box), str(out), "--project",
+                               str(project), "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "3 restored" in printed and err == ""
+    _like_the_cli(box, tmp_path / "same", picks, hints)
+    _like_the_cli(box, tmp_path / "plain", {}, {})
+    for name in ("scan1.png", "scan2.png", "scan3.png"):
+        np.testing.assert_array_equal(_pixels(out / name), _pixels(tmp_path / "same" / name))
+    for name in ("scan1.png", "scan2.png"):  # the pick and the hints did something
+        assert not np.array_equal(_pixels(out / name), _pixels(tmp_path / "plain" / name))
+    np.testing.assert_array_equal(
+        _pixels(out / "scan3.png"), _pixels(tmp_path / "plain" / "scan3.png")
+    )
+
+    # A picture retouched since the save: said, and its pick is not used.
+    png(box / "scan1.png", photo_pixels((48, 32), seed=9))
+    again = tmp_path / "again"
+    code, printed, err = _run(["restore", "--stills", str(box), str(again), "--project",
+                               str(project), "-q"], capsys)  # fmt: skip
+    assert code == 0 and "3 restored" in printed
+    assert err.strip() == (
+        f"panchro: warning: {project}: 1 picture changed since the project was saved "
+        "(scan1.png): their picks and hints are not applied"
+    )
+    _like_the_cli(box, tmp_path / "auto", {}, hints)
+    np.testing.assert_array_equal(
+        _pixels(again / "scan1.png"), _pixels(tmp_path / "auto" / "scan1.png")
+    )
+
+    # Several files: names decide, whatever the project's inputs were (the box folder).
+    files = [box / "scan2.png", box / "scan3.png"]
+    hinted = _album_project(box, tmp_path / "hinted.panchro", {}, hints)
+    code, printed, err = _run(["restore", *map(str, files), str(tmp_path / "two"),
+                               "--project", str(hinted), "-q"], capsys)  # fmt: skip
+    assert code == 0 and "2 restored" in printed, err
+    np.testing.assert_array_equal(
+        _pixels(tmp_path / "two" / "scan2.png"), _pixels(out / "scan2.png")
+    )
+    # A pick for a picture not in this album: refused before any work.
+    code, _, err = _run(["restore", *map(str, files), str(tmp_path / "none"), "--project",
+                         str(project), "-q"], capsys)  # fmt: skip
+    assert code != 0 and "picks given for pictures not in the album: scan1.png" in err
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_films_project_is_not_an_albums(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from panchro.engine.project import Project
+    from tests.makemedia import make_video
+
+    film = Project.new(make_video(tmp_path / "film.mp4", frames=6)).save(tmp_path / "f.panchro")
+    box = _album(tmp_path / "box")
+    code, _, err = _run(["restore", str(box), str(tmp_path / "out"), "--project", str(film)],
+                        capsys)  # fmt: skip
+    assert code != 0 and f"{film}: is a film's project (its shots and picks), not an album's" in err
+    code, _, err = _run(["restore", str(box), str(tmp_path / "out"), "--project",
+                         str(tmp_path / "none.panchro")], capsys)  # fmt: skip
+    assert code != 0 and "none.panchro: does not exist" in err
+    assert not (tmp_path / "out").exists()

@@ -374,3 +374,68 @@ def test_hints_on_album_pictures_in_upright_pixels(
             engine.request(request, TIMEOUT, **body)
         assert words in str(err.value), (request, str(err.value))
     assert not (tmp_path / "x").exists() and not (tmp_path / "y.png").exists()
+
+
+def test_an_albums_project_saved_and_loaded(engine: EngineClient, tmp_path: Path) -> None:
+    """save_project with `album` writes an album's project (the album closed right after: the
+    save still has its pictures); load_project says which kind a file is, and for an album
+    gives back the picks and hints of the pictures unchanged and names the others."""
+    from panchro.engine.imaging.hints import parse_hints
+    from panchro.engine.project import Project
+
+    box = _box(tmp_path / "box")
+    album = _open(engine, box)["album"]
+    target = tmp_path / "family.panchro"
+    lake, low = "1950/lake.jpg", {**_hint(6, 40), "frame_size": [32, 48]}
+    settings = {"colorize": True, "degrain": 0.0, "upscale": 1, "upscaler": "film",
+                "format": "png", "output": None, "codec": "prores", "bit_depth": 10}  # fmt: skip
+    rid = engine.send(
+        "save_project", album=album, project_path=str(target), settings=settings,
+        picks={"a.png": _pick().to_dict(), "b.png": None}, hints={lake: low, "a.png": None},
+    )  # fmt: skip
+    engine.request("close_album", album=album)
+    saved = engine.wait(rid, timeout=TIMEOUT)
+    assert saved.ok and saved.data == {"project_path": str(target), "kind": "album",
+                                       "pictures": 2}  # fmt: skip
+    data = engine.request("load_project", TIMEOUT, project_path=str(target)).data
+    assert data["kind"] == "album" and data["project_path"] == str(target)
+    assert data["inputs"] == [str(box)] and data["stills"] is True  # a folder read as an album
+    assert data["settings"] == {"colorize": True, "degrain": 0.0, "upscale": 1,
+                                "upscaler": "film", "format": "png", "output": None}  # fmt: skip
+    assert data["picks"] == {"a.png": _pick().to_dict()}
+    assert data["hints"] == {lake: parse_hints(low).to_json()}
+    assert data["changed"] == data["missing"] == [] and data["changes"] == ""
+
+    # A picture retouched, another gone: named, and their picks and hints not given back.
+    png(box / "a.png", photo_pixels((48, 32), seed=9))
+    (box / "1950" / "lake.jpg").unlink()
+    data = engine.request("load_project", TIMEOUT, project_path=str(target)).data
+    assert data["picks"] == {} and data["hints"] == {}
+    assert data["changed"] == ["a.png"] and data["missing"] == [lake]
+    assert "changed since the project was saved (a.png)" in data["changes"]
+
+    # A film's project says it is one; refusals in words.
+    from tests.makemedia import make_video
+
+    film = Project.new(make_video(tmp_path / "film.mp4", frames=6)).save(tmp_path / "f.panchro")
+    assert engine.request("load_project", TIMEOUT, project_path=str(film)).data["kind"] == "film"
+    album = _open(engine, box)["album"]
+    on_frame_1 = {"version": 1, "points": [{"frame": 1, "x": 1, "y": 1, "rgb": RED}]}
+    for extra, words in (
+        ({"picks": {"zz.png": _pick().to_dict()}}, "'zz.png', which is not in album"),
+        ({"hints": {"b.png": on_frame_1}}, "a picture has frame 0"),
+        ({"settings": {"format": "gif"}}, "format must be one of"),
+        ({"path": str(tmp_path / "film.mp4")}, "give a film ('film' or 'path') or an 'album'"),
+        ({"project_path": str(tmp_path / "x.json")}, "end in .panchro"),
+    ):  # fmt: skip
+        body = {"album": album, "project_path": str(tmp_path / "x.panchro"), **extra}
+        with pytest.raises(EngineError) as err:
+            engine.request("save_project", TIMEOUT, **body)
+        assert err.value.code == "bad_request" and words in str(err.value), str(err.value)
+    assert not (tmp_path / "x.panchro").exists()
+    doc = target.read_text().replace('"stills": true', '"stills": 1')
+    target.write_text(doc)
+    with pytest.raises(EngineError) as err:
+        engine.request("load_project", TIMEOUT, project_path=str(target))
+    assert err.value.code == "bad_input" and "stills: must be true or false" in str(err.value)
+    assert str(target) in str(err.value)
