@@ -48,7 +48,7 @@ class Pick:
     key_frame: int
     seed: int
     temperature: float
-    k: int
+    k: int  # how many modes were drawn (0: not known, a pick an album's project kept)
     n: int  # which candidate, from 0
     chroma: str  # base64 bins, as the engine sent them
     chroma_size: int
@@ -622,8 +622,9 @@ class ColourModesPanel(QGroupBox):
                 name = f" {pick.reference}" if pick.reference else ""
                 self.pick_label.setText(f"Colours from the picture{name}{tag}. Locked.")
             else:
+                of_k = f" of {pick.k}" if pick.k else ""  # 0: not known (an album's project)
                 self.pick_label.setText(
-                    f"Picked: mode {pick.n + 1} of {pick.k} (seed {pick.seed}, "
+                    f"Picked: mode {pick.n + 1}{of_k} (seed {pick.seed}, "
                     f"temperature {pick.temperature:g}){tag}. Locked."
                 )
             if preview is not None and not preview.isNull():

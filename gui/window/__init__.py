@@ -8,7 +8,8 @@
 - `export`: compare, preview renders and exports, with their progress and warnings
 - `projects`: opening films, frame folders, images and projects; saving; recent files
 - `album`: albums and single pictures in place of a film: the grid, a picture's colour
-  modes and pick, compare; `album_export`: exporting the picture or the whole album
+  modes and pick, compare; `album_export`: exporting the picture or the whole album;
+  `album_project`: an album's picks and hints saved as a project and opened again
 - `help`: the Help menu (keyboard shortcuts, self-test, log folder, About)
 
 Each controller is a `QObject` child of the window that keeps the engine requests of its

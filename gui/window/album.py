@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
@@ -32,6 +32,7 @@ from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, pixmaps_of
 from panchro.gui.window.album_export import AlbumExports
+from panchro.gui.window.album_project import AlbumProjects
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -78,7 +79,7 @@ class Albums(QObject):
         self.current: str | None = None
         self.sampled: dict[str, Sampled] = {}
         self.picks: dict[str, Pick] = {}
-        self.dirty = False  # picks made since the last export
+        self.dirty = False  # picks, hints or settings changed since the project was saved
         self.last_output = ""  # the folder (or file) exported to last
         self.reason = ""  # why the engine read it as an album
         self._open_req: int | None = None
@@ -90,6 +91,10 @@ class Albums(QObject):
         # the film's tools (actions, widgets) as they were before an album disabled them
         self._saved: dict[Any, tuple[bool, str, str]] = {}
         self.exports = AlbumExports(self)
+        self.projects = AlbumProjects(self)
+        for changed in (win.restore_panel.settingsChanged,
+                        win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
+            changed.connect(lambda *_: self.projects.changed())
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
         self.engine.ready.connect(self._on_engine_ready)
@@ -129,18 +134,25 @@ class Albums(QObject):
         film = self.win.film_path
         return str(Path(film).parent) if film else str(Path.home())
 
-    def open(self, paths: list[str], *, stills: bool = False) -> None:
-        """Open `paths` (pictures and folders) as an album; replaces what was open."""
+    def open(
+        self, paths: list[str], *, stills: bool = False, project: dict[str, Any] | None = None
+    ) -> bool:
+        """Open `paths` (pictures and folders) as an album; replaces what was open. `project`:
+        a loaded album's project is opening it (a film's changes were asked about already).
+        False when the person chose to keep what was open."""
         win = self.win
-        if not self.maybe_keep_picks() or not win.projects.maybe_keep_changes():
-            return
+        if not self.maybe_keep_picks():
+            return False
+        if project is None and not win.projects.maybe_keep_changes():
+            return False
         self._clear_film()
         self._close(ask=False)
+        self.projects.opened += 1
         self.inputs = [str(Path(p).expanduser().absolute()) for p in paths]
         self.stills = stills
         self.single = len(paths) == 1 and is_picture(paths[0])
         name = Path(self.inputs[0]).name + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
-        win.setWindowTitle(f"{APP_NAME} — {name}")
+        self.projects.show_title()
         win.view.clear(f"Opening {name}…")
         win.player.show_film()
         self._set_mode(True)
@@ -148,6 +160,7 @@ class Albums(QObject):
         self.panel.show_picture("", None)
         if self.engine.is_ready():
             self._send_open()
+        return True
 
     def _send_open(self) -> None:
         self._open_req = self.engine.request(
@@ -191,11 +204,13 @@ class Albums(QObject):
             self.pictures = [AlbumPicture.from_engine(p) for p in data.get("pictures") or []]
             self.by_name = {p.name: p for p in self.pictures}
             self.grid.set_pictures(self.pictures)
-            if len(self.inputs) == 1:
+            ignored = str(data.get("ignored") or "")
+            if ignored:
+                win.message_bar.show_message(f"Left out of the album: {ignored}.", "info")
+            if self.projects.pending is not None:  # its picks and hints, the pictures here now
+                self.projects.apply()  # (a warning about them said over the line above)
+            elif len(self.inputs) == 1:
                 win.projects.remember(self.inputs[0])
-        ignored = str(data.get("ignored") or "")
-        if ignored and not reopened:
-            win.message_bar.show_message(f"Left out of the album: {ignored}.", "info")
         self.show_album_text()
         win.restore_panel.set_film_open(True)
         self._queue_thumbnails()
@@ -259,6 +274,7 @@ class Albums(QObject):
         if not self.maybe_keep_picks():
             return False
         self._close(ask=False)
+        self.win.setWindowTitle(APP_NAME)  # what opens next names itself
         return True
 
     def _close(self, *, ask: bool) -> None:
@@ -274,25 +290,15 @@ class Albums(QObject):
         self.picks.clear()
         self.current = None
         self.dirty = False
+        self.projects.forget()
         self.grid.set_pictures([])
         self._set_mode(False)
         self.win.hint_editor.reset([])  # the album's hints go with it
 
     def maybe_keep_picks(self) -> bool:
-        """Ask before picks and hints not yet exported are lost; False when the person chose
-        to stay."""
-        made = self.picks or len(self.win.hint_editor.store)
-        if not (self.active and self.dirty and made and self.win.confirm_discard):
-            return True
-        answer = QMessageBox.question(
-            self.win,
-            "Picks not exported",
-            "This album's colour picks and hints are not in any export yet, and albums are not "
-            "saved as projects. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
+        """Ask before picks and hints not saved in a project are lost (saving them if the
+        person says so); False when the person chose to stay."""
+        return self.projects.maybe_keep()
 
     def _forget_requests(self) -> None:
         for rid in (self._open_req, self._view_req, self._compare_req):
@@ -439,7 +445,8 @@ class Albums(QObject):
         n = self.hint_count(pic.name)
         hints = f"{n} hint{'s' if n != 1 else ''}" if n else ""
         if pick is not None:
-            return f"mode {pick.n + 1} of {pick.k} picked" + (f", {hints}" if hints else "")
+            of_k = f" of {pick.k}" if pick.k else ""  # 0: from a project, not drawn here
+            return f"mode {pick.n + 1}{of_k} picked" + (f", {hints}" if hints else "")
         return f"coloured by {hints}" if hints else "automatic colours"
 
     def pick_preview(self, name: str) -> QPixmap | None:
@@ -633,7 +640,6 @@ class Albums(QObject):
         if sampled is None or self.sampled.get(name) is not sampled or not 0 <= n < sampled.k:
             return
         self.picks[name] = sampled.pick(n)
-        self.dirty = True
         self.win.candidates.set_picked(n)
         self._after_pick_change(name, f"{name}: colour mode {n + 1} picked")
 
@@ -645,6 +651,7 @@ class Albums(QObject):
         self._after_pick_change(name, f"{name}: pick forgotten; automatic colours again")
 
     def _after_pick_change(self, name: str, text: str) -> None:
+        self.projects.changed()
         pic = self.by_name.get(name)
         if pic is not None:
             self.show_tile(pic)
@@ -770,7 +777,7 @@ class Albums(QObject):
 
     def hints_changed(self) -> None:
         """An edit (or undo) of some picture's hints: its tile and the panel say so."""
-        self.dirty = True
+        self.projects.changed()
         for pic in self.pictures:
             self.show_tile(pic)
         if self.current:
@@ -788,13 +795,3 @@ class Albums(QObject):
         self.grid.select(usable[k])
         self.select(usable[k])
         return usable[k]
-
-    # --- what films have and albums not (yet) -------------------------------------------
-
-    def no_projects(self) -> None:
-        """Save project in an album: said plainly instead of doing nothing."""
-        self.win.message_bar.show_message(
-            "Albums are not saved as projects: their picks are kept while the album is open. "
-            "Export the album to keep its colours (an export again skips what is done).",
-            "info",
-        )

@@ -247,8 +247,7 @@ class AlbumExports(QObject):
                 pic.error = str(f.get("reason", "failed"))
         for pic in self.albums.pictures:
             self.albums.show_tile(pic)
-        self.albums.dirty = False
-        self.albums.last_output = str(folder)
+        self.albums.last_output = str(folder)  # an export is not a save: still unsaved
         self.albums.show_album_text()
         text = (
             f"Album exported to {folder.name}: {len(restored)} restored in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panchro.engine.service.protocol import ErrorCode, Message
+from panchro.engine.service.protocol import ErrorCode, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.album import AlbumGrid, AlbumPanel
 from panchro.gui.colour_modes import CandidatesView, ColourModesPanel, Pick, Sampled
@@ -374,9 +374,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(projects.fill_recent_menu)
         file_menu.addSeparator()
         action("&Save project", QKeySequence.StandardKey.Save,
-               either(album.no_projects, projects.save_project), file_menu)  # fmt: skip
+               either(album.projects.save, projects.save_project), file_menu)  # fmt: skip
         action("Save project &as…", QKeySequence.StandardKey.SaveAs,
-               either(album.no_projects, projects.save_project_as), file_menu)  # fmt: skip
+               either(album.projects.save_as, projects.save_project_as), file_menu)  # fmt: skip
         action("&Export…", "Ctrl+E", either(album.exports.export, exporter.export), file_menu)
         action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
                file_menu, "The album's selected picture into a picture file")  # fmt: skip
@@ -569,8 +569,30 @@ class MainWindow(QMainWindow):
         if not self.album.maybe_keep_picks() or not self.projects.maybe_keep_changes():
             event.ignore()
             return
+        self._finish_saves()
         self.engine.shutdown()
         super().closeEvent(event)
+
+    def _finish_saves(self, timeout_ms: int = 20_000) -> None:
+        """Let a project save still on its way (the question's Save just sent one) land before
+        the engine stops: its shutdown cancels what is queued, and a save waits behind a
+        running export. The other work is cancelled first, so the save's turn comes."""
+
+        def saving() -> bool:
+            return Request.SAVE_PROJECT in self.engine.pending.values()
+
+        if not saving() or not self.engine.is_ready():
+            return
+        for rid, kind in list(self.engine.pending.items()):
+            if kind not in (Request.SAVE_PROJECT, Request.CANCEL, Request.HELLO):
+                self.engine.cancel(rid)
+        loop = QEventLoop()
+        poll = QTimer(self, interval=50)
+        poll.timeout.connect(lambda: None if saving() and self.engine.is_ready() else loop.quit())
+        QTimer.singleShot(timeout_ms, loop.quit)
+        poll.start()
+        loop.exec()
+        poll.stop()
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(1280, 800)

@@ -1,5 +1,6 @@
-"""Opening and saving: films, folders of frames, images and .panchro projects, the recent
-files, and the question before unsaved picks are lost."""
+"""Opening and saving: films, folders of frames, images and .panchro projects (an album's
+project is handed to `album_project`), the recent files, and the question before unsaved
+picks are lost."""
 
 from __future__ import annotations
 
@@ -365,6 +366,8 @@ class Projects(QObject):
             self.win.show_error("Could not save the project", msg)
 
     def open_project(self, path: str | Path) -> None:
+        """A `.panchro` of either kind: the engine reads it and says which (a film's opens
+        here, an album's in `album.projects`)."""
         if not self.maybe_keep_changes():
             return
         if not self.engine.is_ready():
@@ -381,6 +384,9 @@ class Projects(QObject):
         if msg.type != Event.RESULT:
             return
         data = dict(msg.body.get("data") or {})
+        if data.get("kind") == "album":  # an album's project: its album, picks and hints
+            self.win.album.projects.open(data)
+            return
         source = data.get("source") or {}
         changes = data.get("source_changes") or []
         film = str(source.get("path", ""))

@@ -2,7 +2,8 @@
 colorizer: a dropped folder becomes a grid (a picture that cannot be read marked, the rest
 usable), a picture's colour modes, a pick, compare, the picture and the whole album exported
 (the unpicked pictures as the command line restores them), a cancelled export resumed, the
-refusals in words, one picture opened alone, and the film tools disabled with the reason."""
+refusals in words, one picture opened alone, the film tools disabled with the reason, and an
+album saved as a project and opened again with its picks and hints."""
 
 from __future__ import annotations
 
@@ -158,7 +159,7 @@ def test_album_grid_modes_pick_compare_and_exports(
     assert sorted(summary["restored"]) == ["1950/c.png", "a.png", "b.png", "lake.jpg"]
     assert [f["name"] for f in summary["failed"]] == ["torn.jpg"]
     assert "1 failed (torn.jpg" in win.message_bar.text.text()
-    assert not album.dirty and album.by_name["a.png"].exported == str(colour)
+    assert album.dirty and album.by_name["a.png"].exported == str(colour)  # exported, not saved
     cli = tmp_path / "cli"
     _restore_album_like_the_cli(box, cli, tmp_path / "models")
     for name in ("a.png", "1950/c.png", "lake.jpg"):
@@ -169,7 +170,7 @@ def test_album_grid_modes_pick_compare_and_exports(
         album.exports.export_album(str(colour))
     assert done.args[1]["restored"] == [] and len(done.args[1]["skipped"]) == 4
 
-    # Opening a film afterwards asks first about picks not exported, and gives the film's
+    # Opening a film afterwards asks first about picks not saved, and gives the film's
     # tools back.
     from makemedia import make_video
     from PySide6.QtWidgets import QMessageBox
@@ -187,7 +188,7 @@ def test_album_grid_modes_pick_compare_and_exports(
         QMessageBox, "question", lambda _w, title, *a, **k: asked.append(title) or answers.pop(0)
     )
     win.projects.open_any(str(video))
-    assert asked == ["Picks not exported"] and album.active and win.film_path is None
+    assert asked == ["Unsaved changes"] and album.active and win.film_path is None
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_any(str(video))
     win.confirm_discard = False
@@ -407,5 +408,168 @@ def test_hints_on_album_pictures_preview_and_export(
         lambda _w, title, *a, **k: asked_titles.append(title) or QMessageBox.StandardButton.Cancel,
     )  # fmt: skip
     win.album.choose_folder = lambda: None
-    assert not album.close() and asked_titles == ["Picks not exported"]
+    assert not album.close() and asked_titles == ["Unsaved changes"]
     win.confirm_discard = False
+
+
+def test_an_album_saved_as_a_project_and_opened_again(
+    qtbot, coloured_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pick one picture, hint another, save (Save project as…), close, open the project: the
+    picks, hints and settings are back, the title says the project, and the album exports as
+    it did before the save. A picture retouched since is named and its pick left out; unsaved
+    changes are asked about, and Save there saves them."""
+    import json
+
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    win = coloured_window
+    box = _box(tmp_path / "box")
+    _open(qtbot, win, box)
+    album, editor, grid = win.album, win.hint_editor, win.album_grid
+    assert win.windowTitle() == "Panchro — box"
+    actions = {a.text(): a for a in win.menuBar().actions()[0].menu().actions()}
+
+    def click(u: float, v: float) -> None:
+        r = win.compare.canvas.image_rect()
+        pos = QPoint(r.x() + round(u * r.width()), r.y() + round(v * r.height()))
+        with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+            qtbot.mouseClick(win.compare.canvas, Qt.MouseButton.LeftButton, pos=pos)
+
+    def hint(name: str, u: float, v: float) -> None:
+        grid.select(name)
+        with qtbot.waitSignal(editor.previewShown, timeout=WAIT_MS):
+            qtbot.keyClick(win, Qt.Key.Key_H)
+        qtbot.keyClick(win, Qt.Key.Key_P)
+        editor.use_colour((40, 60, 200))
+        click(u, v)
+
+    # Mode 2 of 3 picked on b.png; a point on lake.jpg; every picture as PNG.
+    win.colour.k_spin.setValue(3)
+    grid.select("b.png")
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        album.open_picture("b.png")
+    qtbot.keyClick(win.candidates, Qt.Key.Key_2)
+    assert win.windowTitle() == "Panchro — box *"
+    hint("lake.jpg", 0.5, 0.75)
+    lake = album.index_of("lake.jpg")
+    (placed,) = editor.store.hints
+    assert placed.frame == lake
+    box_format = win.restore_panel.album_format
+    box_format.setCurrentIndex(box_format.findData("png"))
+    picked = album.picks["b.png"]
+    before = tmp_path / "before"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        album.exports.export_album(str(before))
+    assert done.args[1]["picked"] == ["b.png"] and done.args[1]["hinted"] == ["lake.jpg"]
+
+    # Save project as…: the dialog's name gets .panchro; the title is the project's.
+    target = tmp_path / "family.panchro"
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName",
+        lambda _w, title, *a, **k: asked.append(title) or (str(tmp_path / "family"), ""),
+    )  # fmt: skip
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved:
+        actions["Save project &as…"].trigger()
+    assert asked == ["Save the album's project"] and saved.args == [str(target)]
+    assert win.windowTitle() == "Panchro — family.panchro" and not album.dirty
+    doc = json.loads(target.read_text())
+    assert doc["format"] == "panchro.album-project" and doc["inputs"] == [str(box)]
+    assert sorted(doc["pictures"]) == ["b.png", "lake.jpg"]
+    assert doc["pictures"]["b.png"]["pick"]["index"] == 1
+    assert doc["pictures"]["lake.jpg"]["hints"]["points"][0]["frame"] == 0
+    assert doc["settings"]["format"] == "png" and doc["settings"]["output"] == str(before)
+    assert win.projects.recent_files()[0] == str(target)
+
+    # Closed without a question (nothing unsaved), then opened from File > Open recent.
+    win.confirm_discard = True
+    questions: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question",
+        lambda _w, title, *a, **k: questions.append(title) or QMessageBox.StandardButton.Save,
+    )  # fmt: skip
+    assert album.close() and not album.active and questions == []
+    assert win.windowTitle() == "Panchro"
+    assert not album.picks and len(editor.store) == 0
+    box_format.setCurrentIndex(0)
+    win.recent_menu.aboutToShow.emit()
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS) as loaded:
+        win.recent_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: grid.thumbnail("lake.jpg") is not None, timeout=WAIT_MS)
+    assert loaded.args == [str(target)] and album.active
+    back = album.picks["b.png"]
+    assert (back.n, back.seed, back.chroma) == (picked.n, picked.seed, picked.chroma)
+    assert list(album.picks) == ["b.png"]
+    (again,) = editor.store.hints
+    assert again.frame == album.index_of("lake.jpg") == lake and again == placed  # exactly
+    assert "mode 2 picked" in grid.item_of("b.png").text()
+    assert "1 hint" in grid.item_of("lake.jpg").text()
+    assert box_format.currentData() == "png" and album.last_output == str(before)
+    assert win.windowTitle() == "Panchro — family.panchro" and not album.dirty
+    assert not editor.undo.canUndo()
+    after = tmp_path / "after"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        album.exports.export_album(str(after))
+    assert done.args[1]["picked"] == ["b.png"] and done.args[1]["hinted"] == ["lake.jpg"]
+    for name in ("a.png", "b.png", "1950/c.png", "lake.png"):
+        np.testing.assert_array_equal(_pixels(after / name), _pixels(before / name))
+
+    # b.png retouched since: named, its pick left out; the hints of lake.jpg still back.
+    png(box / "b.png", photo_pixels((80, 80), seed=12))
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_any(str(target))
+    assert questions == [] and album.picks == {} and len(editor.store) == 1
+    text = win.message_bar.text.text()
+    assert "1 picture changed since the project was saved (b.png)" in text, text
+    assert "saving the project again forgets them" in text
+
+    # A new hint: unsaved (the title says so); closing asks, and Save saves it first.
+    qtbot.waitUntil(lambda: grid.thumbnail("a.png") is not None, timeout=WAIT_MS)
+    hint("a.png", 0.3, 0.3)
+    assert album.dirty and win.windowTitle() == "Panchro — family.panchro *"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        assert album.close()
+    assert questions == ["Unsaved changes"] and not album.active
+    assert sorted(json.loads(target.read_text())["pictures"]) == ["a.png", "lake.jpg"]
+    win.confirm_discard = False
+
+
+def test_closing_the_window_with_save_keeps_the_album_while_an_export_runs(
+    qtbot, coloured_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's Save on quitting sends the save; the window lets it land (the export
+    under way is cancelled, resumable) before the engine stops."""
+    import json
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from panchro.gui.hints import AddHint, Hint
+
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    for n in range(10):
+        png(box / f"scan {n}.png", photo_pixels((200, 150), seed=n))
+    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+        win.album.open([str(box)], stills=True)  # numbered, one size: a film by the rule
+    target = tmp_path / "scans.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        assert win.album.projects.save_as(str(target))
+    editor = win.hint_editor
+    editor.undo.push(AddHint(editor.store, Hint(3, ((20.0, 30.0),), (200, 40, 40))))
+    assert win.album.dirty and win.windowTitle() == "Panchro — scans.panchro *"
+    progressed: list[float] = []
+    win.restore_panel.progress.valueChanged.connect(
+        lambda *_: progressed.append(win.restore_panel.frames_shown())
+    )
+    win.album.exports.export_album(str(tmp_path / "colour"))
+    qtbot.waitUntil(lambda: any(v >= 1 for v in progressed), timeout=WAIT_MS)
+    assert win.album.exports.busy
+    win.confirm_discard = True
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Save)
+    assert win.close()
+    doc = json.loads(target.read_text())
+    assert list(doc["pictures"]) == ["scan 3.png"]
+    assert doc["pictures"]["scan 3.png"]["hints"]["points"][0]["x"] == 20
