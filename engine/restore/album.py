@@ -399,34 +399,36 @@ def _remove_temporaries(target: Path) -> None:
 
 
 @contextlib.contextmanager
+def _lent(stages: Sequence[Stage], name: str, value: Any) -> Iterator[int]:
+    """The stages that have attribute `name` with `value` in it, set back afterwards; yields
+    how many took it."""
+    before = [(st, getattr(st, name)) for st in stages if hasattr(st, name)]
+    for st, _ in before:
+        setattr(st, name, value)
+    try:
+        yield len(before)
+    finally:
+        for st, old in before:
+            setattr(st, name, old)
+
+
+@contextlib.contextmanager
 def hinted(stages: Sequence[Stage], hints: Hints | None) -> Iterator[None]:
     """The stages with a picture's hints (the colorize stage takes them) in place of none,
     set back afterwards. The stages' keys do not change: a picture's hints are its own, kept
     in its record as its pick is (module docstring)."""
-    before = [(st, st.hints) for st in stages if hasattr(st, "hints")]
-    if hints is not None and not before:
+    if hints is not None and not any(hasattr(st, "hints") for st in stages):
         raise BadInputError("colour hints need colorizing (--colorize)")
-    for st, _ in before:
-        st.hints = hints  # type: ignore[attr-defined]
-    try:
+    with _lent(stages, "hints", hints):
         yield
-    finally:
-        for st, old in before:
-            st.hints = old  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
 def seeded(stages: Sequence[Stage], seed: int) -> Iterator[None]:
     """The stages with a picture's seed in place of the run's (the colorize stage's automatic
     pick is the only seeded thing a picture has), set back afterwards."""
-    before = [(st, st.seed) for st in stages if hasattr(st, "seed")]
-    for st, _ in before:
-        st.seed = seed  # type: ignore[attr-defined]
-    try:
+    with _lent(stages, "seed", seed):
         yield
-    finally:
-        for st, old in before:
-            st.seed = old  # type: ignore[attr-defined]
 
 
 def _remove_made(out: Path, made: list[Path]) -> None:

@@ -379,29 +379,28 @@ def export_picture(session: Session, work: Work) -> Answer:
     return Answer({**summary.to_dict(), "picture": p["picture"]})
 
 
+def _by_picture(
+    body: dict[str, Any], album: Album, key: str, what: str, parse: Any
+) -> dict[str, Any]:
+    """`body[key]`, an object by picture name, each value through `parse(body, value,
+    where)`; a name not in the album -> bad_request; null values left out."""
+    found = {}
+    for name, value in param(body, key, dict, {}).items():
+        if name not in album.pictures:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"{body.get('type')}: {what} {name!r}, which is not in album {album.handle}",
+            )
+        parsed = parse(body, value, f"{key}[{name!r}]")
+        if parsed is not None:
+            found[name] = parsed
+    return found
+
+
 def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     album = session.album(param(body, "album", int))
-    hints = {}
-    for name, value in param(body, "hints", dict, {}).items():
-        if name not in album.pictures:
-            raise RequestError(
-                ErrorCode.BAD_REQUEST,
-                f"export_album: hints for {name!r}, which is not in album {album.handle}",
-            )
-        on = picture_hints_of(body, value, f"hints[{name!r}]")
-        if on is not None:
-            hints[name] = on
-    picks_in = param(body, "picks", dict, {})
-    picks = {}
-    for name, value in picks_in.items():
-        if name not in album.pictures:
-            raise RequestError(
-                ErrorCode.BAD_REQUEST,
-                f"export_album: a pick for {name!r}, which is not in album {album.handle}",
-            )
-        pick = pick_of(body, value, f"picks[{name!r}]")
-        if pick is not None:
-            picks[name] = pick
+    hints = _by_picture(body, album, "hints", "hints for", picture_hints_of)
+    picks = _by_picture(body, album, "picks", "a pick for", pick_of)
     fmt = param(body, "format", str, None)
     if fmt is not None and fmt not in ALBUM_FORMATS:
         raise RequestError(
