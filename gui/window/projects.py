@@ -318,27 +318,30 @@ class Projects(QObject):
         if answer == QMessageBox.StandardButton.Cancel:
             return False
         if answer == QMessageBox.StandardButton.Save:
-            self.save_project()
-            return not win.dirty or bool(win.project_path)
+            # Sent is enough to go on: the engine takes the film's state when the request
+            # arrives, before whatever is opened next closes it.
+            return self.save_project()
         return True
 
-    def save_project(self) -> None:
+    def save_project(self) -> bool:
+        """Save to the project's file (asked for when it has none); False when the person
+        cancelled the file dialog."""
         if self.win.project_path:
-            self.save_project_as(self.win.project_path)
-        else:
-            self.save_project_as()
+            return self.save_project_as(self.win.project_path)
+        return self.save_project_as()
 
-    def save_project_as(self, path: str | None = None) -> None:
+    def save_project_as(self, path: str | None = None) -> bool:
+        """Save to `path` (asked for when None); False when nothing was sent."""
         win = self.win
         if win.film is None:
-            return
+            return False
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
                 win, "Save the project", self.suggest_output(".panchro", "project")
                 .replace("_project.panchro", ".panchro"), "Panchro projects (*.panchro)",
             )  # fmt: skip
             if not path:
-                return
+                return False
             if not path.endswith(".panchro"):
                 path += ".panchro"
         settings = self.restore_panel.settings()
@@ -354,6 +357,7 @@ class Projects(QObject):
             settings=settings,
             hints=params.get("hints"),
         )
+        return True
 
     def _on_project_saved(self, msg: Message, path: str) -> None:
         if msg.type == Event.RESULT:

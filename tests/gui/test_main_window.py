@@ -347,3 +347,37 @@ def test_recent_files_remember_what_was_opened(qtbot, window, film, tmp_path: Pa
     actions = win.recent_menu.actions()
     assert actions and actions[0].toolTip() == str(film.path)
     assert film.path.name in actions[0].text()
+
+
+def test_save_first_then_the_other_film_opens(
+    qtbot, window, film, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unsaved hints, no project file yet, another film opened: Save asks where, the project
+    is written with the hints, and the other film opens (it used to be abandoned)."""
+    import json
+
+    from makemedia import make_video
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from panchro.gui.hints import Hint
+
+    win = window
+    open_and_settle(qtbot, win, film)
+    win.hint_editor._add(Hint(0, ((20.0, 30.0),), (200, 40, 40)))
+    assert win.dirty and win.project_path is None
+    other = make_video(tmp_path / "other.mp4", frames=12, size=(96, 64), audio=False)
+    target = tmp_path / "first.panchro"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Save)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    win.confirm_discard = True
+    with (
+        qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved,
+        qtbot.waitSignal(win.settled, timeout=WAIT_MS),
+    ):
+        win.projects.open_film(other)
+    win.confirm_discard = False
+    assert saved.args == [str(target)]
+    assert win.film_path == str(other) and not win.dirty
+    doc = json.loads(target.read_text())
+    assert doc["hints"]["points"][0]["rgb"] == [200, 40, 40]
+    assert doc["source"]["path"].endswith("three_shots.mp4")
