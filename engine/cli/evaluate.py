@@ -163,9 +163,11 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_hints)
     v = vsub.add_parser(
-        "sweep", help="an architecture sweep's runs: held-out gain per CPU-minute, and curves"
+        "sweep", help="an architecture sweep's runs: held-out figure per CPU-minute, and curves"
     )
-    v.add_argument("runs", nargs="+", help="run folders of panchro train upscaler")
+    v.add_argument(
+        "runs", nargs="+", help="run folders of panchro train upscaler (or of train colorizer)"
+    )
     v.add_argument("--minutes", default="2,5,10", help="CPU minutes to compare the runs at")
     v.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
     v.add_argument("--title", default="", help="the plot's title")

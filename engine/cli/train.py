@@ -29,6 +29,8 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
         export=args.export,
         init=args.init,
         seed=args.seed,
+        sample_every=args.sample_every,
+        warmup=args.warmup,
     )
     return EXIT_OK
 
@@ -179,13 +181,25 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--lr", type=float, default=5e-4)
     t.add_argument(
-        "--config", default="default", help="model size: default, cpu (reduced) or small (tests)"
+        "--config",
+        default="default",
+        help="model size: default, cpu (reduced, 112-px input), cpu56 (reduced, 56-px input)"
+        " or small (tests)",
     )
     t.add_argument("--resume", action="store_true", help="continue from the run folder")
     t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--sample-every",
+        type=int,
+        default=1000,
+        help="steps between held-out measurements and contact sheets",
+    )
+    t.add_argument(
+        "--warmup", type=int, default=None, help="learning-rate warm-up steps (default: steps/20)"
+    )
     _add_init(t)
     t.set_defaults(func=cmd_train_colorizer)
     t = tsub.add_parser("refiner", help="the refinement network (resumable)")

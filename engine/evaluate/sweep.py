@@ -11,6 +11,11 @@ the table says so), and the runs are compared at the same CPU minutes.
 
 The runs must share their held-out windows (`--val-patch`, the same data and seed): the
 table refuses runs whose bicubic figure differs, since their numbers would not compare.
+
+Colorizer runs (`panchro train colorizer --config C --sample-every N`) are read the same
+way, with the held-out bits per chroma value (`val_bits`, lower is better) as the figure:
+they must share their data (the run's data fingerprint) and held-out count, and are not
+mixed with upscaler runs in one table.
 """
 
 from __future__ import annotations
@@ -45,12 +50,25 @@ class SweepRun:
     steps: int
     examples_per_s: float  # median training throughput, windows a (wall) second
     bicubic: float  # held-out PSNR of bicubic, dB
-    points: list[tuple[float, int, float]]  # (CPU minutes, step, held-out PSNR dB)
+    points: list[tuple[float, int, float]]  # (CPU minutes, step, held-out figure)
     clock: str  # "cpu" (the process's CPU time) or "wall" (a log without cpu_s)
+    # "upscaler": the figure is PSNR (dB), shown as the gain over `bicubic`; "colorizer":
+    # bits per chroma value, lower is better (`bicubic` is 0 and `patch` the input side)
+    kind: str = "upscaler"
+    held_out: str = ""  # what the held-out figures were measured on, to refuse mixing
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.kind == "colorizer"
+
+    def shown(self, value: float) -> float:
+        """The figure as the table and plot show it: gain over bicubic, or bits."""
+        return value if self.kind == "colorizer" else value - self.bicubic
 
     @property
     def best(self) -> float:
-        return max(p[2] for p in self.points)
+        values = [p[2] for p in self.points]
+        return min(values) if self.lower_is_better else max(values)
 
     def at(self, minutes: float) -> float | None:
         """The held-out PSNR at `minutes` CPU minutes, read off the curve between its two
@@ -95,8 +113,69 @@ def _interpolate(step: int, known: list[tuple[int, float]]) -> float:
     return known[-1][1]
 
 
+def _curve(
+    folder: Path, figure: str, speed: str
+) -> tuple[list[tuple[float, int, float]], list[dict[str, Any]], str, float, int]:
+    """A run's held-out rows at CPU minutes: (points, held-out rows, clock, median speed,
+    last logged step)."""
+    rows = _rows(folder / "log.jsonl")
+    train = [r for r in rows if "loss" in r]
+    val = [r for r in rows if r.get(figure) is not None]
+    if not val or not train:
+        raise BadInputError("has no held-out rows yet (too short a run?)", path=folder)
+    clock = "cpu" if all("cpu_s" in r for r in train) else "wall"
+    key = "cpu_s" if clock == "cpu" else "elapsed_s"
+    known = sorted({(int(r["step"]), float(r[key])) for r in train})
+    points = [
+        (_interpolate(int(r["step"]), known) / 60.0, int(r["step"]), float(r[figure])) for r in val
+    ]
+    speeds = sorted(float(r.get(speed, 0.0)) for r in train)
+    return points, val, clock, speeds[len(speeds) // 2], known[-1][0]
+
+
+def _colorizer_macs(cfg: Any) -> int:
+    """Multiply-adds of one teacher-forced forward pass over one picture (what a training
+    step costs per picture, before the backward pass)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from panchro.engine.models.colorizer import build
+
+    model = build(cfg).eval()
+    grey = torch.zeros(1, 1, cfg.image_size, cfg.image_size)
+    bins = torch.zeros(1, 2, cfg.chroma_size, cfg.chroma_size, dtype=torch.long)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(grey, bins)
+    return counter.get_total_flops() // 2
+
+
+def _read_colorizer_run(folder: Path, record: dict[str, Any]) -> SweepRun:
+    from panchro.engine.models.colorizer import ColorizerConfig, build
+
+    cfg = ColorizerConfig.from_dict(record["config"])
+    points, val, clock, speed, last = _curve(folder, "val_bits", "images_per_s")
+    return SweepRun(
+        name=folder.name,
+        channels=cfg.pixelcnn_channels,
+        blocks=cfg.pixelcnn_layers,
+        frames=1,
+        scale=1,
+        patch=cfg.image_size,
+        params=build(cfg).num_params(),
+        macs=_colorizer_macs(cfg),
+        steps=int(record.get("step", last)),
+        examples_per_s=speed,
+        bicubic=0.0,
+        points=points,
+        clock=clock,
+        kind="colorizer",
+        held_out=f"{record.get('data_fingerprint')}/{val[-1].get('val_images')}",
+    )
+
+
 def read_run(folder: str | Path) -> SweepRun:
-    """A run folder of `panchro train upscaler` (its checkpoint.json and log.jsonl)."""
+    """A run folder of `panchro train upscaler` or `train colorizer` (its checkpoint.json
+    and log.jsonl)."""
     from panchro.engine.models.upscaler import UpscalerConfig, build, macs_per_pixel
 
     folder = Path(folder)
@@ -105,20 +184,10 @@ def read_run(folder: str | Path) -> SweepRun:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise BadInputError(f"is not a finished training run ({exc})", path=record_path) from None
+    if str(record.get("format", "")).startswith("panchro.train.colorizer"):
+        return _read_colorizer_run(folder, record)
     cfg = UpscalerConfig.from_dict(record["config"])
-    rows = _rows(folder / "log.jsonl")
-    train = [r for r in rows if "loss" in r]
-    val = [r for r in rows if "val_psnr" in r]
-    if not val or not train:
-        raise BadInputError("has no held-out rows yet (too short a run?)", path=folder)
-    clock = "cpu" if all("cpu_s" in r for r in train) else "wall"
-    key = "cpu_s" if clock == "cpu" else "elapsed_s"
-    known = sorted({(int(r["step"]), float(r[key])) for r in train})
-    points = [
-        (_interpolate(int(r["step"]), known) / 60.0, int(r["step"]), float(r["val_psnr"]))
-        for r in val
-    ]
-    speeds = sorted(float(r.get("windows_per_s", 0.0)) for r in train)
+    points, val, clock, speed, last = _curve(folder, "val_psnr", "windows_per_s")
     return SweepRun(
         name=folder.name,
         channels=cfg.channels,
@@ -128,8 +197,8 @@ def read_run(folder: str | Path) -> SweepRun:
         patch=int(record.get("patch", 0)),
         params=build(cfg).num_params(),
         macs=round(macs_per_pixel(cfg) / cfg.scale**2),  # the model works at low resolution
-        steps=int(record.get("step", known[-1][0])),
-        examples_per_s=speeds[len(speeds) // 2],
+        steps=int(record.get("step", last)),
+        examples_per_s=speed,
         bicubic=float(val[-1]["val_bicubic_psnr"]),
         points=points,
         clock=clock,
@@ -141,6 +210,17 @@ def read_sweep(folders: Sequence[str | Path]) -> list[SweepRun]:
     runs = [read_run(f) for f in folders]
     if not runs:
         raise BadInputError("give the run folders of the sweep")
+    kinds = sorted({r.kind for r in runs})
+    if len(kinds) > 1:
+        raise BadInputError(f"one sweep at a time: these runs train {' and '.join(kinds)}s")
+    if runs[0].kind == "colorizer":
+        odd = [r.name for r in runs if r.held_out != runs[0].held_out]
+        if odd:
+            raise BadInputError(
+                f"{', '.join(odd)} held out other pictures than {runs[0].name}: train every"
+                " run with the same --data"
+            )
+        return runs
     base = runs[0].bicubic
     odd = [r.name for r in runs if abs(r.bicubic - base) > 1e-6]
     if odd:
@@ -152,53 +232,59 @@ def read_sweep(folders: Sequence[str | Path]) -> list[SweepRun]:
 
 
 def sweep_table(runs: Sequence[SweepRun], minutes: Sequence[float]) -> str:
-    """A Markdown table: architecture, cost, and held-out gain over bicubic at each of
-    `minutes` CPU minutes and at the run's end, best at each column in bold."""
+    """A Markdown table: architecture, cost, and the held-out figure (gain over bicubic, or
+    a colorizer's bits per chroma value) at each of `minutes` CPU minutes and at the run's
+    end, best at each column in bold."""
+    colour = bool(runs) and runs[0].kind == "colorizer"
     cols = [f"{m:g} CPU-min" for m in minutes]
-    head = (
-        "| run | channels × blocks | patch | params | mult-adds / output px | windows/s |"
-        " steps | " + " | ".join(cols) + " | best (run length, CPU-min) |"
+    arch = (
+        "input px | PixelCNN channels × layers | params | mult-adds / picture | pictures/s"
+        if colour
+        else "channels × blocks | patch | params | mult-adds / output px | windows/s"
     )
+    head = f"| run | {arch} | steps | " + " | ".join(cols) + " | best (run length, CPU-min) |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    pick = min if colour else max
     best_at = []
     for m in minutes:
         got = [r.at(m) for r in runs]
-        best_at.append(max((g for g in got if g is not None), default=None))
-    best_end = max(r.best for r in runs)
+        best_at.append(pick((g for g in got if g is not None), default=None))
+    best_end = pick(r.best for r in runs)
 
-    def cell(value: float | None, top: float | None, bicubic: float) -> str:
+    def cell(r: SweepRun, value: float | None, top: float | None) -> str:
         if value is None:
             return "–"
-        text = f"+{value - bicubic:.2f}"
+        text = f"{r.shown(value):.3f}" if colour else f"+{r.shown(value):.2f}"
         return f"**{text}**" if top is not None and abs(value - top) < 1e-9 else text
 
     for r in runs:
         marks = "" if r.clock == "cpu" else " (wall clock)"
+        shape = [str(r.patch), f"{r.channels} × {r.blocks}"]
         row = [
             f"{r.name}{marks}",
-            f"{r.channels} × {r.blocks}",
-            str(r.patch),
+            *(shape if colour else shape[::-1]),
             f"{r.params / 1e3:.0f} k",
             f"{r.macs:,}",
-            f"{r.examples_per_s:.0f}",
+            f"{r.examples_per_s:.{1 if colour else 0}f}",
             str(r.steps),
-            *(cell(r.at(m), top, r.bicubic) for m, top in zip(minutes, best_at, strict=True)),
-            f"{cell(r.best, best_end, r.bicubic)} ({r.minutes:.1f})",
+            *(cell(r, r.at(m), top) for m, top in zip(minutes, best_at, strict=True)),
+            f"{cell(r, r.best, best_end)} ({r.minutes:.1f})",
         ]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
 def plot_sweep(runs: Sequence[SweepRun], png: str | Path, title: str = "") -> Path:
-    """Held-out gain over bicubic (dB) against CPU minutes, a line per run, with a key
-    (Pillow only, as the GPU kit's curves)."""
+    """The held-out figure (gain over bicubic, dB; or a colorizer's bits per chroma value)
+    against CPU minutes, a line per run, with a key (Pillow only, as the GPU kit's curves)."""
     from PIL import Image, ImageDraw
 
     w, h, left, right, top, bottom = 900, 520, 60, 230, 36, 44
     img = Image.new("RGB", (w, h), "white")
     draw = ImageDraw.Draw(img)
     xs = [p[0] for r in runs for p in r.points]
-    ys = [p[2] - r.bicubic for r in runs for p in r.points]
+    ys = [r.shown(p[2]) for r in runs for p in r.points]
+    sign = "" if runs and runs[0].kind == "colorizer" else "+"
     x1 = max(xs) * 1.02
     y0, y1 = min(ys), max(ys)
     y0 = math.floor(y0 * 4) / 4
@@ -215,24 +301,29 @@ def plot_sweep(runs: Sequence[SweepRun], png: str | Path, title: str = "") -> Pa
     while tick <= y1:
         _, py = at(0, tick)
         draw.line([(left, py), (w - right, py)], fill=(225, 225, 225))
-        draw.text((6, py - 6), f"+{tick:.2f}", fill="black")
+        draw.text((6, py - 6), f"{sign}{tick:.2f}", fill="black")
         tick += step
     for m in range(0, int(x1) + 1, max(1, int(x1) // 10)):
         px, _ = at(m, y0)
         draw.line([(px, h - bottom), (px, h - bottom + 4)], fill="black")
         draw.text((px - 4, h - bottom + 8), str(m), fill="black")
     draw.text((left, h - 18), "CPU minutes (one thread)", fill="black")
-    draw.text((left, 10), title or "held-out PSNR gain over bicubic (dB)", fill="black")
+    default = (
+        "held-out bits per chroma value (lower is better)"
+        if not sign
+        else "held-out PSNR gain over bicubic (dB)"
+    )
+    draw.text((left, 10), title or default, fill="black")
     for n, r in enumerate(runs):
         colour = PALETTE[n % len(PALETTE)]
-        pts = [at(p[0], p[2] - r.bicubic) for p in r.points]
+        pts = [at(p[0], r.shown(p[2])) for p in r.points]
         if len(pts) > 1:
             draw.line(pts, fill=colour, width=2)
         for px, py in pts:
             draw.ellipse([px - 2, py - 2, px + 2, py + 2], fill=colour)
         ky = top + 8 + n * 18
         draw.line([(w - right + 12, ky + 6), (w - right + 36, ky + 6)], fill=colour, width=3)
-        draw.text((w - right + 42, ky), f"{r.name} +{r.best - r.bicubic:.2f}", fill="black")
+        draw.text((w - right + 42, ky), f"{r.name} {sign}{r.shown(r.best):.2f}", fill="black")
     out = Path(png)
     img.save(out)
     return out

@@ -56,8 +56,10 @@ class ColorizerConfig:
     image_size: int = 224  # grey conditioning input, square
     chroma_size: int = 28  # side of the chroma image the PixelCNN models
     levels: int = 32  # bins per chroma channel, uniform over [-0.5, 0.5]
-    # conditioning ResNet: a stride-2 stem, then one stride-2 stage per width
+    # conditioning ResNet: a stem (stride 2, or 1 for a small input seen at its own scale),
+    # then one stride-2 stage per width
     stem_channels: int = 32
+    stem_stride: int = 2
     resnet_widths: tuple[int, ...] = (64, 128)
     resnet_blocks: tuple[int, ...] = (2, 2)
     # extra residual blocks at chroma resolution, dilated to widen the context
@@ -73,11 +75,13 @@ class ColorizerConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        stride = 2 ** (1 + len(self.resnet_widths))
+        if self.stem_stride not in (1, 2):
+            raise ValueError("stem_stride must be 1 or 2")
+        stride = self.stem_stride * 2 ** len(self.resnet_widths)
         if self.image_size != self.chroma_size * stride:
             raise ValueError(
                 f"image_size {self.image_size} must be chroma_size {self.chroma_size} x {stride}"
-                f" (a stem and {len(self.resnet_widths)} stride-2 stages)"
+                f" (a stride-{self.stem_stride} stem and {len(self.resnet_widths)} stride-2 stages)"
             )
         if len(self.resnet_widths) != len(self.resnet_blocks) or min(self.resnet_blocks) < 1:
             raise ValueError("resnet_widths and resnet_blocks need one positive entry per stage")
@@ -149,13 +153,13 @@ class ResBlock(nn.Module):
 
 
 class ConditioningNet(nn.Module):
-    """Grey frame (B, 1, S, S) in [0, 1] -> features (B, cond_channels, S/8, S/8)."""
+    """Grey frame (B, 1, S, S) in [0, 1] -> features (B, cond_channels, S/stride, S/stride)."""
 
     def __init__(self, cfg: ColorizerConfig):
         super().__init__()
         g = cfg.norm_groups
         self.stem = nn.Sequential(
-            nn.Conv2d(1, cfg.stem_channels, 3, 2, padding=1, bias=False),
+            nn.Conv2d(1, cfg.stem_channels, 3, cfg.stem_stride, padding=1, bias=False),
             nn.GroupNorm(g, cfg.stem_channels),
             nn.ReLU(),
         )

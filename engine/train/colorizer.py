@@ -68,26 +68,30 @@ from panchro.engine.train.data import (
 
 FORMAT = "panchro.train.colorizer.v1"
 WHAT = "a colorizer"  # for "not a colorizer training checkpoint"
-CONFIG_NAMES = ("default", "small", "cpu")
+CONFIG_NAMES = ("default", "small", "cpu", "cpu56")
 SAMPLE_IMAGES = 4
 
 
 def config_named(name: str) -> ColorizerConfig:
-    """ "default" (224 -> 28x28, ~10 M params), "small" (tests) or "cpu" (a run on two cores).
+    """ "default" (224 -> 28x28, ~10 M params), "small" (tests), "cpu" or "cpu56" (two cores).
 
     "cpu" keeps the 28x28 chroma of the default but sees a 112x112 grey input
     through a single stride-2 stage and a narrower, shallower PixelCNN: about
     1.4 M parameters and about a seventh of the default's compute per picture.
+    "cpu56" is the same network seeing a 56x56 grey input through a stride-1 stem:
+    the colour-semantics shards are 64 px, so it sees them at about their own scale
+    instead of blown up to 112 (the model card compares the two per CPU-minute).
     """
     if name == "default":
         return ColorizerConfig()
     if name == "small":
         return ColorizerConfig.small()
-    if name == "cpu":
+    if name in ("cpu", "cpu56"):
         return ColorizerConfig(
-            image_size=112,
+            image_size=112 if name == "cpu" else 56,
             chroma_size=28,
             stem_channels=32,
+            stem_stride=2 if name == "cpu" else 1,
             resnet_widths=(64,),
             resnet_blocks=(2,),
             context_dilations=(2, 4, 8),

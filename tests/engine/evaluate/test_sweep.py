@@ -111,3 +111,60 @@ def test_the_command_prints_the_table_and_writes_the_plot(
     code = main(["eval", "sweep", str(run), "--minutes", "1", "--plot", str(tmp_path / "c.png")])
     out = capsys.readouterr().out
     assert code == 0 and "| r | 16 × 2 | 48 |" in out and (tmp_path / "c.png").is_file()
+
+
+def _colour_run(
+    folder: Path, *, image_size: int, cpu_per_step: float, vals: dict[int, float], data: str = "d1"
+) -> Path:
+    from panchro.engine.models.colorizer import ColorizerConfig
+
+    folder.mkdir(parents=True)
+    small = ColorizerConfig.small()
+    # the small test net seeing 32 or 64 px: a stride-1 or stride-2 stem onto its 8 x 8 chroma
+    cfg = ColorizerConfig(**{**small.to_dict(), "image_size": image_size,
+                             "stem_stride": image_size // 32})  # fmt: skip
+    last = max(vals)
+    record = {"format": "panchro.train.colorizer.v1", "config": cfg.to_dict(), "step": last,
+              "data_fingerprint": data}  # fmt: skip
+    (folder / "checkpoint.json").write_text(json.dumps(record))
+    rows = []
+    for step in range(50, last + 1, 50):
+        rows.append({"step": step, "loss": 1.0, "bits": 1.4, "images_per_s": 10.5,
+                     "elapsed_s": 3 * step, "cpu_s": cpu_per_step * step})  # fmt: skip
+        if step in vals:
+            rows.append({"step": step, "val_bits": vals[step], "val_images": 64})
+    (folder / "log.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    return folder
+
+
+def test_colorizer_runs_compare_bits_per_cpu_minute_lower_is_better(tmp_path: Path) -> None:
+    big = _colour_run(tmp_path / "big", image_size=64, cpu_per_step=1.2,
+                      vals={100: 1.30, 200: 1.10})  # fmt: skip
+    small = _colour_run(tmp_path / "small", image_size=32, cpu_per_step=0.6,
+                        vals={100: 1.40, 200: 1.20, 400: 1.05})  # fmt: skip
+    a, b = read_sweep([big, small])
+    assert a.kind == b.kind == "colorizer" and a.lower_is_better
+    assert [p[0] for p in b.points] == pytest.approx([1.0, 2.0, 4.0])
+    assert a.best == 1.10 and b.best == 1.05
+    # a stride-2 stem on 64 px and a stride-1 stem on 32 px give the same 32 x 32 map: the
+    # same weights and the same multiply-adds, only what the network sees differs
+    assert a.macs == b.macs > 0 and a.params == b.params
+    table = sweep_table([a, b], [2, 4])
+    head, _, first, second = table.splitlines()
+    assert "input px | PixelCNN channels × layers" in head and "pictures/s" in head
+    # at 2 minutes the big run measured 1.30 and the small one 1.20: the lower is bold
+    assert first.startswith("| big | 64 | 16 × 3 |") and "| 1.300 | 1.100 | 1.100 (4.0) |" in first
+    assert "| **1.200** | **1.050** | **1.050** (4.0) |" in second
+    png = plot_sweep([a, b], tmp_path / "bits.png")
+    pixels = np.asarray(Image.open(png).convert("RGB"))
+    assert all((pixels == c).all(axis=2).sum() > 50 for c in PALETTE[:2])
+
+
+def test_colorizer_runs_on_other_data_or_beside_upscalers_are_refused(tmp_path: Path) -> None:
+    a = _colour_run(tmp_path / "a", image_size=64, cpu_per_step=1, vals={100: 1.2})
+    b = _colour_run(tmp_path / "b", image_size=64, cpu_per_step=1, vals={100: 1.2}, data="d2")
+    with pytest.raises(BadInputError, match="b held out other pictures than a"):
+        read_sweep([a, b])
+    up = _run(tmp_path / "up", channels=16, blocks=2, cpu_per_step=1, vals={100: 29.0})
+    with pytest.raises(BadInputError, match="one sweep at a time"):
+        read_sweep([a, up])
