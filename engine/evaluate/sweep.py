@@ -71,7 +71,7 @@ class SweepRun:
         return min(values) if self.lower_is_better else max(values)
 
     def at(self, minutes: float) -> float | None:
-        """The held-out PSNR at `minutes` CPU minutes, read off the curve between its two
+        """The held-out figure at `minutes` CPU minutes, read off the curve between its two
         nearest rows (None before the first row or after the last: not measured)."""
         pts = self.points
         if not pts or minutes < pts[0][0] - 1e-9 or minutes > pts[-1][0] + 1e-9:
