@@ -99,7 +99,7 @@ KIT_PATH := /tmp/panchro-kit-path
 # Here: the shared training data and the wheels the GPU machine may lack, packed once into
 # $(KIT)/ (ignored: research-only data), sized so the whole transfer stays under 64 MiB.
 gpu-kit-pack: venv
-	$(BIN)/panchro train kit-pack --data ../shared/data --kit $(KIT)
+	$(BIN)/panchro train kit-pack --data ../shared/data --kit $(KIT) $(KIT_PACK_ARGS)
 
 # There (no venv, no network): its python3, with panchro reached through a folder of links,
 # trains every model in about 9 minutes and benches them into $(OUT). KIT_ARGS=--smoke: tiny.

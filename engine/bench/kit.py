@@ -34,8 +34,8 @@ from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.train.kit import (
     FILE_BACK_LIMIT,
     FILES_BACK,
-    FULL_PLAN,
     MANIFEST,
+    PLANS,
     SMOKE_PLAN,
     importable,
     install_wheels,
@@ -151,6 +151,7 @@ def run_kit(
     kit_dir: str | Path = "kit",
     budget: float | None = None,
     smoke: bool = False,
+    plan: str = "full",
     device: str | None = None,
     work: str | Path | None = None,
     say: Any = None,
@@ -158,9 +159,13 @@ def run_kit(
     """Run the GPU kit into `out` (see the module's text) -> the report written there.
 
     `budget` is the seconds for everything (FULL_BUDGET, or SMOKE_BUDGET with `smoke`);
-    `work` keeps the run folders (default: a temporary folder, removed). The full kit wants
+    `work` keeps the run folders (default: a temporary folder, removed). `plan` names what is
+    trained (`PLANS`: "full", the full-size networks from scratch; "continue", the shipped
+    networks on from their weights); `smoke` trains tiny ones instead. A full-size plan wants
     CUDA and says so on a machine without it.
     """
+    if plan not in PLANS:
+        raise BadInputError(f"no kit plan {plan!r}: one of {', '.join(PLANS)}")
     console = _Console()
     say = say or console
     t_start = time.perf_counter()
@@ -182,22 +187,26 @@ def run_kit(
         from panchro.engine.inference.device import resolve_device
 
         dev = str(resolve_device(device))
-        if not smoke and not dev.startswith("cuda"):
+        if not smoke and plan == "full" and not dev.startswith("cuda"):
             raise BadInputError("the full kit trains on CUDA and none is here (--smoke: CPU)")
         notes = [] if packages["av"] else [
             "no PyAV: the upscalers' degradations put JPEG where they would draw H.264, and"
             " the restore bench times the stages alone (no film decoded or encoded)"
         ]  # fmt: skip
-        plan = SMOKE_PLAN if smoke else FULL_PLAN
+        plan_name = "smoke" if smoke else plan
+        models = SMOKE_PLAN if smoke else PLANS[plan]
         pace = pace_for(smoke)
         train_budget = budget * (1 - BENCH_SHARE)
-        say(f"kit on {dev}: {len(plan)} models in {train_budget:.0f} s, then the benches")
+        say(
+            f"kit on {dev}, plan {plan_name}: {len(models)} models in {train_budget:.0f} s,"
+            " then the benches"
+        )
         models_dir = work / "models"
         models_dir.mkdir(parents=True, exist_ok=True)
         runs, extras = [], []
-        for i, m in enumerate(plan):
+        for i, m in enumerate(models):
             spent = time.perf_counter() - t_start
-            rest = sum(x.share for x in plan[i:])
+            rest = sum(x.share for x in models[i:])
             seconds = max(5.0, (train_budget - spent) * m.share / rest)
             data = [kit / "data" / p for p in m.parts if any((kit / "data" / p).glob("*.zip"))]
             run = work / "runs" / m.name
@@ -219,6 +228,7 @@ def run_kit(
         report = {
             "format": "panchro.gpu-kit-report.v1",
             "smoke": smoke,
+            "plan": plan_name,
             "device": dev,
             "budget_s": budget,
             "wall_s": round(time.perf_counter() - t_start, 1),
@@ -273,12 +283,15 @@ def _benches(dev: str, smoke: bool, av: bool, models: Path, say: Any) -> dict[st
 
 
 def _restorable(models: Path, say: Any) -> None:
-    """A restore works on a 28x28 chroma grid: a kit colorizer or refiner of another grid (the
-    smoke's small ones) is set aside for the shipped one in the bench's models folder, and
-    that is said."""
+    """The bench's models folder made whole: the shipped weights of every model the plan did
+    not train; and since a restore works on a 28x28 chroma grid, a kit colorizer or refiner
+    of another grid (the smoke's small ones) set aside for the shipped one, which is said."""
     from panchro.engine.models.weights import read_meta
     from panchro.engine.paths import resources_dir
 
+    for shipped in sorted((resources_dir() / "models").glob("*.safetensors")):
+        if not (models / shipped.name).exists():  # a plan that trains some models only
+            _copy(shipped, models / shipped.name)
     for name, key in (("colorizer", "chroma_size"), ("refiner", "hint_size")):
         mine = models / f"{name}.safetensors"
         if mine.is_file() and read_meta(mine)["config"].get(key) != 28:

@@ -128,17 +128,18 @@ def cmd_train_kit(args: argparse.Namespace) -> int:
     if not out:
         raise BadInputError("say where the kit writes: --out DIR (or set $OUT)")
     run_kit(
-        out, kit_dir=args.kit, budget=args.budget, smoke=args.smoke, device=args.device,
-        work=args.work,
+        out, kit_dir=args.kit, budget=args.budget, smoke=args.smoke, plan=args.plan,
+        device=args.device, work=args.work,
     )  # fmt: skip
     return EXIT_OK
 
 
 def cmd_train_kit_pack(args: argparse.Namespace) -> int:
-    from panchro.engine.train.kit import pack_kit
+    from panchro.engine.train.kit import CONTINUE_PACK_PARTS, PACK_PARTS, pack_kit
 
     cap = None if args.cap_mib is None else int(args.cap_mib * 2**20)
-    pack_kit(args.data, args.kit, cap=cap, wheels=not args.no_wheels)
+    parts = CONTINUE_PACK_PARTS if args.plan == "continue" else PACK_PARTS
+    pack_kit(args.data, args.kit, cap=cap, parts=parts, wheels=not args.no_wheels)
     return EXIT_OK
 
 
@@ -156,6 +157,10 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--kit", type=Path, default=Path("kit"), help="the packed kit (kit/)")
     t.add_argument("--smoke", action="store_true", help="tiny sizes, any device: the same path")
     t.add_argument("--budget", type=float, default=None, help="seconds for everything")
+    t.add_argument(
+        "--plan", default="full", choices=("full", "continue"),
+        help="full: full-size networks from scratch; continue: the shipped ones on",
+    )  # fmt: skip
     t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     t.add_argument("--work", type=Path, default=None, help="keep the run folders here")
     t.set_defaults(func=cmd_train_kit)
@@ -163,6 +168,10 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--data", type=Path, default=Path("../shared/data"), help="the data root")
     t.add_argument("--kit", type=Path, default=Path("kit"), help="the kit folder (ignored)")
     t.add_argument("--cap-mib", type=float, default=None, help="data cap (default: computed)")
+    t.add_argument(
+        "--plan", default="full", choices=("full", "continue"),
+        help="the plan the data is for (continue: smaller photos, more thumbnails)",
+    )  # fmt: skip
     t.add_argument("--no-wheels", action="store_true", help="carry no wheels")
     t.set_defaults(func=cmd_train_kit_pack)
     t = tsub.add_parser("kit-join", help="join weights split in parts by the kit")

@@ -86,6 +86,14 @@ PACK_PARTS = (
     PackPart("frames", ("video_clips",), 256, 88, video_every=10),
     PackPart("thumbs", ("train_photos/tiny_imagenet_64",), 64, 90, per_shard=2000),
 )
+# For the "continue" plan: the shipped colorizer sees 112 px and the sharp upscalers crop at
+# most 128 px, so the photos go smaller and the 64-px thumbnails (colour semantics, which the
+# colorizer learns most from) fill what is left.
+CONTINUE_PACK_PARTS = (
+    PackPart("photos", ("train_photos/imagenet_sample", "train_photos/bsds500"), 144, 85),
+    PackPart("frames", ("video_clips",), 144, 85, video_every=10),
+    PackPart("thumbs", ("train_photos/tiny_imagenet_64",), 64, 90, per_shard=1000),
+)
 
 
 def tree_bytes(root: Path) -> int | None:
@@ -296,6 +304,7 @@ class KitModel:
     scale: int = 0
     patch: int = 0
     parts: tuple[str, ...] = ("photos", "frames")
+    kind: str = "film"  # an upscaler's kind ("film" or "sharp")
 
 
 FULL_PLAN = (
@@ -306,6 +315,19 @@ FULL_PLAN = (
     KitModel("upscaler_x2", "upscaler", "quality", 0.2, 32, 5e-4, scale=2, patch=48),
     KitModel("upscaler_x4", "upscaler", "quality", 0.2, 32, 5e-4, scale=4, patch=32),
 )
+# The shipped networks, trained on from their shipped weights (`shipped_init`): what the app
+# runs on a CPU gets better at no cost in speed, and a few GPU minutes add to CPU-hours
+# instead of starting again. The colorizer, furthest from its goals, gets the largest share.
+CONTINUE_PLAN = (
+    KitModel("colorizer", "colorizer", "cpu", 0.55, 128, 3e-4,
+             parts=("photos", "frames", "thumbs")),
+    KitModel("refiner", "refiner", "cpu", 0.15, 32, 3e-4),
+    KitModel("upscaler_x2_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=2, patch=32,
+             parts=("photos",), kind="sharp"),
+    KitModel("upscaler_x4_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=4, patch=32,
+             parts=("photos",), kind="sharp"),
+)  # fmt: skip
+PLANS = {"full": FULL_PLAN, "continue": CONTINUE_PLAN}
 SMOKE_PLAN = (
     KitModel(
         "colorizer", "colorizer", "small", 0.25, 4, 1e-3, parts=("photos", "frames", "thumbs")
@@ -347,7 +369,7 @@ def model_config(m: KitModel) -> Any:
         return refiner_named(m.config)
     from panchro.engine.models.upscaler import UpscalerConfig
 
-    return UpscalerConfig.preset(m.config, scale=m.scale)
+    return UpscalerConfig.preset(m.config, scale=m.scale, kind=m.kind)
 
 
 def shipped_init(m: KitModel) -> Path | None:
@@ -446,7 +468,9 @@ def _trainer(
             return train_refiner(data, run, **common, **kw)
         from panchro.engine.train.upscaler import train_upscaler
 
-        return train_upscaler(data, run, scale=m.scale, patch=m.patch, h264=h264, **common, **kw)
+        return train_upscaler(
+            data, run, scale=m.scale, patch=m.patch, kind=m.kind, h264=h264, **common, **kw
+        )
 
     return call
 
@@ -568,13 +592,16 @@ __all__ = [
     "DATA_CAP",
     "FILES_BACK",
     "FILE_BACK_LIMIT",
+    "CONTINUE_PLAN",
     "FULL_PLAN",
     "KitModel",
     "MANIFEST",
     "NEEDS",
+    "CONTINUE_PACK_PARTS",
     "PACK_PARTS",
     "PackPart",
     "Pace",
+    "PLANS",
     "SMOKE_PLAN",
     "TRANSFER_LIMIT",
     "download_wheels",

@@ -21,14 +21,19 @@ from safetensors import safe_open
 
 from panchro.engine.models.weights import load_model, read_meta
 from panchro.engine.train.kit import (
+    CONTINUE_PLAN,
     FILE_BACK_LIMIT,
     FILES_BACK,
     MANIFEST,
+    KitModel,
     PackPart,
     install_wheels,
     join_parts,
+    pace_for,
     pack_kit,
+    shipped_init,
     split_weights,
+    train_model,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -170,3 +175,25 @@ def test_the_smoke_kit_writes_what_the_gpu_kit_would(data_root: Path, tmp_path: 
             assert rows[0].startswith("step,") and len(rows) > 2
     assert {"console.log", "kit_report.json"} <= names
     assert report["wall_s"] < 120
+
+
+def test_the_continue_plan_trains_the_shipped_networks_on() -> None:
+    """Each model of the "continue" plan is the shipped network, so it starts from the shipped
+    weights rather than from scratch (a config drifting from the shipped one fails here)."""
+    for m in CONTINUE_PLAN:
+        init = shipped_init(m)
+        assert init is not None and init.name == f"{m.name}.safetensors", m.name
+    assert {m.name for m in CONTINUE_PLAN} >= {"colorizer", "upscaler_x2_sharp"}
+
+
+def test_a_sharp_upscaler_trains_in_the_kit(data_root: Path, tmp_path: Path) -> None:
+    """The kit's time-boxed run of a sharp (one-frame) upscaler: its kind reaches the weights."""
+    kit = tmp_path / "kit"
+    pack_kit(data_root, kit, cap=400_000, parts=PARTS, wheels=False, say=print)
+    m = KitModel("upscaler_x2_sharp", "upscaler", "small", 1.0, 4, 1e-3, scale=2, patch=12,
+                 parts=("photos",), kind="sharp")  # fmt: skip
+    r = train_model(m, [kit / "data" / "photos"], tmp_path / "run", 20.0, device="cpu",
+                    pace=pace_for(True), h264=False, say=print)  # fmt: skip
+    assert r["step"] > 0 and r["init"] is None  # "small" is not the shipped network
+    config = read_meta(Path(r["weights"]), expect="upscaler_x2_sharp")["config"]
+    assert config["kind"] == "sharp" and config["frames"] == 1
