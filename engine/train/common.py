@@ -403,9 +403,9 @@ def train_loop(
     Per batch: the learning rate of the schedule, `forward(batch)` -> (loss, the
     detached `figures` of this step), one optimiser update. Every `log_every` steps a
     log row of the figures' means and `describe(row, rate)` said; every
-    `sample_every` steps (and at `steps`) `validate(step)`; every `checkpoint_every`
-    steps, and once at the end, `checkpoint(step)`. `t_start` and `elapsed_before`
-    (the time of earlier runs of a resumed job) give the elapsed time logged.
+    `sample_every` steps (at `steps`, and where the time limit stops it) `validate(step)`;
+    every `checkpoint_every` steps, and once at the end, `checkpoint(step)`. `t_start` and
+    `elapsed_before` (the time of earlier runs of a resumed job) give the elapsed time logged.
     """
     window = LossWindow(device, figures)
     model.train()
@@ -435,6 +435,10 @@ def train_loop(
             checkpoint(step)
         if out_of_time(t_start, time_limit, step, end, say):
             stopped_early = True
+            if step % sample_every != 0 and step != steps:
+                # the weights a stopped run ends on (the lowest rate it reached) are measured
+                # too, so they can be the ones exported
+                validate(step)
             break
     checkpoint(step)
     return step, stopped_early
