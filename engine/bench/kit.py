@@ -25,7 +25,7 @@ import os
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,8 @@ def run_kit(
     budget: float | None = None,
     smoke: bool = False,
     plan: str = "full",
+    only: Sequence[str] = (),
+    bench: bool = True,
     device: str | None = None,
     work: str | Path | None = None,
     say: Any = None,
@@ -162,10 +164,17 @@ def run_kit(
     `work` keeps the run folders (default: a temporary folder, removed). `plan` names what is
     trained (`PLANS`: "full", the full-size networks from scratch; "continue", the shipped
     networks on from their weights); `smoke` trains tiny ones instead. A full-size plan wants
-    CUDA and says so on a machine without it.
+    CUDA and says so on a machine without it. `only` keeps those of the plan's models (their
+    shares of the budget scaled up); without `bench` the whole budget goes to training.
     """
     if plan not in PLANS:
         raise BadInputError(f"no kit plan {plan!r}: one of {', '.join(PLANS)}")
+    models = SMOKE_PLAN if smoke else PLANS[plan]
+    unknown = sorted(set(only) - {m.name for m in models})
+    if unknown:
+        raise BadInputError(f"not in the plan: {', '.join(unknown)}"
+                            f" (it trains {', '.join(m.name for m in models)})")  # fmt: skip
+    models = tuple(m for m in models if not only or m.name in only)
     console = _Console()
     say = say or console
     t_start = time.perf_counter()
@@ -194,9 +203,8 @@ def run_kit(
             " the restore bench times the stages alone (no film decoded or encoded)"
         ]  # fmt: skip
         plan_name = "smoke" if smoke else plan
-        models = SMOKE_PLAN if smoke else PLANS[plan]
         pace = pace_for(smoke)
-        train_budget = budget * (1 - BENCH_SHARE)
+        train_budget = budget * (1 - BENCH_SHARE) if bench else budget - 5.0
         say(
             f"kit on {dev}, plan {plan_name}: {len(models)} models in {train_budget:.0f} s,"
             " then the benches"
@@ -223,12 +231,15 @@ def run_kit(
             sheets = sorted((run / "samples").glob("step-*.png"))
             extras += [(sheets[-1], f"{m.name}/{sheets[-1].name}")] if sheets else []
             runs.append({k: r.get(k) for k in _RUN_KEYS})
-        say("--- benches")
-        benches = _benches(dev, smoke, packages["av"], models_dir, say)
+        benches = {}
+        if bench:
+            say("--- benches")
+            benches = _benches(dev, smoke, packages["av"], models_dir, say)
         report = {
             "format": "panchro.gpu-kit-report.v1",
             "smoke": smoke,
             "plan": plan_name,
+            "only": list(only),
             "device": dev,
             "budget_s": budget,
             "wall_s": round(time.perf_counter() - t_start, 1),

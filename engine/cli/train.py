@@ -129,16 +129,23 @@ def cmd_train_kit(args: argparse.Namespace) -> int:
         raise BadInputError("say where the kit writes: --out DIR (or set $OUT)")
     run_kit(
         out, kit_dir=args.kit, budget=args.budget, smoke=args.smoke, plan=args.plan,
-        device=args.device, work=args.work,
+        only=args.only, bench=not args.no_bench, device=args.device, work=args.work,
     )  # fmt: skip
     return EXIT_OK
 
 
 def cmd_train_kit_pack(args: argparse.Namespace) -> int:
-    from panchro.engine.train.kit import CONTINUE_PACK_PARTS, PACK_PARTS, pack_kit
+    from panchro.engine.train.kit import (
+        CONTINUE_PACK_PARTS,
+        PACK_PARTS,
+        pack_kit,
+        starting_at_shard,
+    )
 
     cap = None if args.cap_mib is None else int(args.cap_mib * 2**20)
     parts = CONTINUE_PACK_PARTS if args.plan == "continue" else PACK_PARTS
+    if args.thumbs_start:
+        parts = starting_at_shard(parts, args.data, "thumbs", args.thumbs_start)
     pack_kit(args.data, args.kit, cap=cap, parts=parts, wheels=not args.no_wheels)
     return EXIT_OK
 
@@ -161,6 +168,9 @@ def _add_kit_parsers(tsub: Any) -> None:
         "--plan", default="full", choices=("full", "continue"),
         help="full: full-size networks from scratch; continue: the shipped ones on",
     )  # fmt: skip
+    t.add_argument("--only", nargs="+", default=(), metavar="MODEL",
+                   help="train only these of the plan (e.g. colorizer)")  # fmt: skip
+    t.add_argument("--no-bench", action="store_true", help="all the budget to training")
     t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     t.add_argument("--work", type=Path, default=None, help="keep the run folders here")
     t.set_defaults(func=cmd_train_kit)
@@ -172,6 +182,8 @@ def _add_kit_parsers(tsub: Any) -> None:
         "--plan", default="full", choices=("full", "continue"),
         help="the plan the data is for (continue: smaller photos, more thumbnails)",
     )  # fmt: skip
+    t.add_argument("--thumbs-start", type=int, default=0, metavar="K",
+                   help="pack the thumbnails from their K-th shard on (a new subset)")  # fmt: skip
     t.add_argument("--no-wheels", action="store_true", help="carry no wheels")
     t.set_defaults(func=cmd_train_kit_pack)
     t = tsub.add_parser("kit-join", help="join weights split in parts by the kit")

@@ -33,7 +33,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,25 @@ CONTINUE_PACK_PARTS = (
     PackPart("frames", ("video_clips",), 144, 85, video_every=10),
     PackPart("thumbs", ("train_photos/tiny_imagenet_64",), 64, 90, per_shard=1000),
 )
+
+
+def starting_at_shard(
+    parts: Sequence[PackPart], data_root: str | Path, part: str, start: int
+) -> tuple[PackPart, ...]:
+    """`parts` with `part`'s zip shards listed from its `start`-th on (then the rest, wrapping
+    round): the cap trims a part from its end, so a later pack can carry pictures an earlier
+    one left out. The held-out split does not move (it hashes each picture's name)."""
+    out = []
+    for p in parts:
+        if p.name == part:
+            shards = sorted(f for src in p.sources for f in (Path(data_root) / src).glob("*.zip"))
+            if not shards:
+                raise BadInputError(f"the {part} part has no zip shards", path=data_root)
+            k = start % len(shards)
+            rel = [str(f.relative_to(data_root)) for f in shards[k:] + shards[:k]]
+            p = replace(p, sources=tuple(rel))
+        out.append(p)
+    return tuple(out)
 
 
 def tree_bytes(root: Path) -> int | None:
@@ -613,6 +632,7 @@ __all__ = [
     "pack_kit",
     "shipped_init",
     "split_weights",
+    "starting_at_shard",
     "to_fp16",
     "train_model",
     "tree_bytes",

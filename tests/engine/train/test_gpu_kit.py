@@ -19,6 +19,8 @@ import torch
 from PIL import Image
 from safetensors import safe_open
 
+from panchro.engine.bench.kit import run_kit
+from panchro.engine.errors import BadInputError
 from panchro.engine.models.weights import load_model, read_meta
 from panchro.engine.train.kit import (
     CONTINUE_PLAN,
@@ -33,6 +35,7 @@ from panchro.engine.train.kit import (
     pack_kit,
     shipped_init,
     split_weights,
+    starting_at_shard,
     train_model,
 )
 
@@ -197,3 +200,44 @@ def test_a_sharp_upscaler_trains_in_the_kit(data_root: Path, tmp_path: Path) -> 
     assert r["step"] > 0 and r["init"] is None  # "small" is not the shipped network
     config = read_meta(Path(r["weights"]), expect="upscaler_x2_sharp")["config"]
     assert config["kind"] == "sharp" and config["frames"] == 1
+
+
+def test_a_later_pack_can_start_at_another_shard(tmp_path: Path) -> None:
+    """`kit-pack --thumbs-start 1`: the capped part is packed from its second shard on, so a
+    second GPU run sees pictures the first pack left out."""
+    rng = np.random.default_rng(1)
+    root = tmp_path / "data"
+    (root / "thumbs").mkdir(parents=True)
+    for s in range(3):
+        with zipfile.ZipFile(root / "thumbs" / f"shard-{s:03d}.zip", "w") as zf:
+            for i in range(10):
+                buf = io.BytesIO()
+                _picture(rng, 64, 64).save(buf, format="JPEG")
+                zf.writestr(f"s{s}_t{i:03d}.jpg", buf.getvalue())
+    parts = (PackPart("thumbs", ("thumbs",), 64, 90, per_shard=10),)
+    moved = starting_at_shard(parts, root, "thumbs", 1)
+    assert moved[0].sources == ("thumbs/shard-001.zip", "thumbs/shard-002.zip",
+                                "thumbs/shard-000.zip")  # fmt: skip
+    assert starting_at_shard(parts, root, "thumbs", 3)[0].sources[0] == "thumbs/shard-000.zip"
+    assert starting_at_shard(parts, root, "photos", 1) == parts  # another part: untouched
+    kit = tmp_path / "kit"
+    pack_kit(root, kit, cap=30_000, parts=moved, wheels=False, say=print)  # room for ~one shard
+    names: set[str] = set()
+    for z in (kit / "data" / "thumbs").glob("*.zip"):
+        names |= set(zipfile.ZipFile(z).namelist())
+    assert names and all(n.startswith("s1_") for n in names), sorted(names)[:5]
+
+
+def test_the_kit_trains_only_what_it_is_told(data_root: Path, tmp_path: Path) -> None:
+    """`train kit --only refiner --no-bench`: one model, no benches; a name not in the plan is
+    refused before anything runs."""
+    kit, out = tmp_path / "kit", tmp_path / "out"
+    pack_kit(data_root, kit, cap=400_000, parts=PARTS, wheels=False, say=print)
+    with pytest.raises(BadInputError, match="not in the plan: upscaler_x8"):
+        run_kit(out, kit_dir=kit, smoke=True, only=["upscaler_x8"], device="cpu")
+    assert not out.exists()
+    report = run_kit(out, kit_dir=kit, smoke=True, only=["refiner"], bench=False, budget=20,
+                     device="cpu", say=print)  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == [
+        "kit_logs.tar.gz", "kit_report.json", "refiner.safetensors"]  # fmt: skip
+    assert [r["name"] for r in report["runs"]] == ["refiner"] and report["benches"] == {}
