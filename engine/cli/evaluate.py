@@ -50,6 +50,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         smooth=args.smooth,
         split=args.split,
+        likeliest=args.likeliest,
         device=args.device,
     )
     return EXIT_OK
@@ -124,6 +125,11 @@ def add_parsers(sub: Any) -> None:
     )
     v.add_argument(
         "--smooth", type=int, default=0, help="also score the samples despeckled, N passes"
+    )
+    v.add_argument(
+        "--likeliest",
+        action="store_true",
+        help="also score the one of the K the model finds likeliest (an automatic pick)",
     )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)

@@ -44,7 +44,7 @@ from panchro.engine.imaging.metrics import ciede2000, colourfulness, psnr, srgb_
 from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.colorizer import bins_to_hwc
-from panchro.engine.train.colorizer import nll_bits
+from panchro.engine.train.colorizer import bits_each, nll_bits
 
 MATRIX = "bt601"
 
@@ -135,6 +135,7 @@ def eval_colorizer(
     max_side: int | None = None,
     skip_grey: bool = True,
     sheet_rows: int = 12,
+    likeliest: bool = False,
     device: str | None = None,
     print_fn: Callable[[str], None] | None = print,
 ) -> dict[str, Any]:
@@ -149,6 +150,9 @@ def eval_colorizer(
     `out_sheet`: a PNG with one row per picture (up to `sheet_rows`):
     grey | K samples | original (the despeckled samples when `smooth` > 0).
     `smooth`: also score the same samples despeckled (`sampling.despeckle`, that many passes).
+    `likeliest`: also score, alone, the one of the K that the model finds likeliest (its
+    teacher-forced NLL; despeckled when `smooth`): what an automatic pick by likelihood
+    would give a shot nobody picked, to set against one plain sample (the mean-of-K).
     """
     import torch
 
@@ -188,6 +192,8 @@ def eval_colorizer(
     accs = {"grey": _Accumulator(), "argmax": _Accumulator(), "samples": _Accumulator()}
     if smooth > 0:
         accs["smoothed"] = _Accumulator()  # the same samples, despeckled
+    if likeliest:
+        accs["likeliest"] = _Accumulator()
     colour_true = 0.0
     nll_total = 0.0
     skipped = 0
@@ -219,12 +225,18 @@ def eval_colorizer(
         rgbs = _score_predictions(
             rgb_true, ycc, lab_true, bins_to_hwc(drawn, levels), accs["samples"]
         )
+        shown = drawn
         if smooth > 0:
             x = prepare_grey(grey, size, drawn.device, torch.float32)
-            calm = despeckle(drawn, x, levels, passes=smooth)
+            shown = calm = despeckle(drawn, x, levels, passes=smooth)
             rgbs = _score_predictions(
                 rgb_true, ycc, lab_true, bins_to_hwc(calm, levels), accs["smoothed"]
             )
+        if likeliest:
+            each = bits_each(model, grey[None].expand(k, *grey.shape), drawn, device=dev)
+            best = int(each.argmin())
+            one = bins_to_hwc(shown[best : best + 1], levels)
+            _score_predictions(rgb_true, ycc, lab_true, one, accs["likeliest"])
         if out_path is not None and len(sheet_rows_data) < sheet_rows:
             grey_rgb = np.repeat(ycc[..., :1].clip(0, 1), 3, axis=-1)
             sheet_rows_data.append([grey_rgb, *rgbs, rgb_true])
@@ -282,6 +294,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     nucleus = f", p={result['top_p']:g}" if result["top_p"] < 1 else ""
     labels["samples"] = f"samples (T={result['temperature']:g}{nucleus})"
     labels["smoothed"] = f"despeckled x{result.get('smooth', 0)}"
+    labels["likeliest"] = f"likeliest of {result['k']}"
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)
     for name, fig in result["methods"].items():

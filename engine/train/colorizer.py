@@ -412,12 +412,14 @@ def export_checkpoint(
 
 __all__ = [
     "CONFIG_NAMES",
+    "bits_each",
     "config_named",
     "export_checkpoint",
     "export_weights",
     "load_checkpoint",
     "lr_at",
     "make_optimizer",
+    "nll_bits",
     "read_checkpoint",
     "save_checkpoint",
     "train_colorizer",
@@ -437,23 +439,38 @@ def nll_bits(
 
     Every image weighs the same (all have the same number of chroma values).
     """
+    total, count = 0.0, 0
+    for grey, bins in batches:
+        total += float(bits_each(model, grey, bins, device=device, amp=amp).sum())
+        count += grey.shape[0]
+    return (total / count if count else math.nan), count
+
+
+def bits_each(
+    model: torch.nn.Module,
+    grey: torch.Tensor,
+    bins: torch.Tensor,
+    *,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> torch.Tensor:
+    """Teacher-forced NLL in bits per chroma value of each picture of a batch -> (B,), on the CPU.
+
+    With drawn samples as `bins` (and the grey repeated), how likely the model finds each
+    of its own colourings."""
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
     dev = torch.device(device)
     try:
-        for grey, bins in batches:
-            grey, bins = grey.to(dev), bins.to(dev)
-            ctx = (
-                torch.autocast("cuda", dtype=torch.bfloat16)
-                if amp and dev.type == "cuda"
-                else contextlib.nullcontext()
-            )
-            with ctx:
-                logits = model(grey, bins)
-            nll = F.cross_entropy(logits.float().transpose(1, 2), bins, reduction="none")
-            total += float(nll.mean(dim=(1, 2, 3)).sum()) / math.log(2)
-            count += grey.shape[0]
+        grey, bins = grey.to(dev), bins.to(dev)
+        ctx = (
+            torch.autocast("cuda", dtype=torch.bfloat16)
+            if amp and dev.type == "cuda"
+            else contextlib.nullcontext()
+        )
+        with torch.no_grad(), ctx:
+            logits = model(grey, bins)
+        nll = F.cross_entropy(logits.float().transpose(1, 2), bins, reduction="none")
+        return (nll.mean(dim=(1, 2, 3)) / math.log(2)).cpu()
     finally:
         model.train(was_training)
-    return (total / count if count else math.nan), count

@@ -203,3 +203,33 @@ def test_bin_centres_match_the_colour_convention() -> None:
     assert got.shape == (4, 4, 2)
     assert np.array_equal(got, np.moveaxis(dequantize_chroma(bins.numpy()), 0, -1))
     assert bins_to_hwc(torch.full((2, 1, 1), 16), 32).tolist() == [[[0.0, 0.0]]]
+
+
+def test_the_likeliest_of_k_is_one_of_them_and_scored_alone(tiny_model) -> None:
+    """`--likeliest`: the sample the model scores likeliest, scored on its own (best = mean),
+    so no better than the best of the K; per-picture bits agree with the batch NLL, and the
+    model's own greedy colouring is far likelier than random bins."""
+    import torch
+
+    from panchro.engine.inference.sampling import sample_chroma
+    from panchro.engine.models.weights import load_model
+    from panchro.engine.train.colorizer import bits_each, nll_bits
+    from panchro.engine.train.data import rgb_to_example, square_view
+
+    pics, weights = tiny_model
+    res = eval_colorizer(pics, weights, k=4, seed=0, likeliest=True, print_fn=None)
+    one, drawn = res["methods"]["likeliest"], res["methods"]["samples"]
+    assert one["psnr_best"] == one["psnr_mean"] and one["ssim_pairwise"] is None
+    assert one["psnr_best"] <= drawn["psnr_best"] + 1e-9
+    assert one["de00_best"] >= drawn["de00_best"] - 1e-9
+
+    model, cfg, _ = load_model(weights)
+    grey, bins = rgb_to_example(square_view(Image.open(pics / "photo0.png"), cfg.image_size),
+                                cfg.chroma_size, cfg.levels)  # fmt: skip
+    greedy = sample_chroma(model, grey, k=1, seed=0, temperature=0.0)
+    noise = torch.randint(0, cfg.levels, greedy.shape, generator=torch.Generator().manual_seed(0))
+    pair = torch.cat([greedy, noise])
+    each = bits_each(model, grey[None].expand(2, *grey.shape), pair)
+    assert each.shape == (2,) and each[0] < each[1] - 1.0
+    mean, n = nll_bits(model, [(grey[None].expand(2, *grey.shape), pair)])
+    assert n == 2 and mean == pytest.approx(float(each.mean()), rel=1e-5)
