@@ -206,8 +206,8 @@ def run_kit(
         pace = pace_for(smoke)
         train_budget = budget * (1 - BENCH_SHARE) if bench else budget - 5.0
         say(
-            f"kit on {dev}, plan {plan_name}: {len(models)} models in {train_budget:.0f} s,"
-            " then the benches"
+            f"kit on {dev}, plan {plan_name}: {len(models)} models in {train_budget:.0f} s"
+            + (", then the benches" if bench else "")
         )
         models_dir = work / "models"
         models_dir.mkdir(parents=True, exist_ok=True)
