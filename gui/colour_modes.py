@@ -565,7 +565,7 @@ class ColourModesPanel(QGroupBox):
         self.usable = status in ("ready", "untrained")
         if status == "ready":
             scale = card.get("scale")
-            note = " (trained at reduced scale on a CPU)" if scale == "cpu-reduced" else ""
+            note = " (a small network, trained at reduced scale)" if scale == "cpu-reduced" else ""
             self.status.setText(
                 f"Colorizer ready{note}. Pick a {self.noun}, then sample its colours."
             )

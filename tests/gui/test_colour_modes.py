@@ -80,3 +80,20 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     win.colour_picks.unlock_pick()
     assert start not in win.picks and film.shot_starts[2] in win.picks
     assert win.strip.buttons[1].property("picked") is False
+
+
+def test_the_panel_says_how_the_colorizer_was_trained(qtbot) -> None:
+    """A small network trained at reduced scale says so (the shipped one trained on a CPU and
+    then a GPU for minutes, so the note names neither); a full-scale one needs no note."""
+    from panchro.gui.colour_modes import ColourModesPanel
+
+    panel = ColourModesPanel()
+    qtbot.addWidget(panel)
+    for scale, note in (("cpu-reduced", True), ("full", False)):
+        card = {"trained": True, "scale": scale, "device": "cuda (NVIDIA H200)"}
+        panel.set_models({"colorizer": {"status": "ready", "path": "/m/colorizer.safetensors",
+                                        "meta": {"card": card}}})  # fmt: skip
+        text = panel.status.text()
+        assert text.startswith("Colorizer ready") and panel.usable
+        assert ("small network, trained at reduced scale" in text) is note
+        assert "CPU" not in text
