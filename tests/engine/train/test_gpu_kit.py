@@ -168,7 +168,10 @@ def test_the_smoke_kit_writes_what_the_gpu_kit_would(data_root: Path, tmp_path: 
     report = json.loads((out / "kit_report.json").read_text())
     assert report["packages"]["av"] is False and report["notes"]
     assert report["benches"]["restore"]["kit models"]["mode"] == "stages only"
-    assert report["benches"]["restore"]["kit models"]["fps"] > 0
+    kit_bench = report["benches"]["restore"]["kit models"]
+    assert kit_bench["fps"] > 0
+    assert set(kit_bench["stage_seconds"]) == {"ColorizeStage", "UpscaleStage"}
+    assert 0 < sum(kit_bench["stage_seconds"].values()) <= kit_bench["seconds"] + 0.01
     assert set(report["benches"]["sample"]["cpu"]) == {"1", "4", "8"}
     with tarfile.open(out / "kit_logs.tar.gz") as tar:
         names = set(tar.getnames())
