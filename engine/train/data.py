@@ -57,6 +57,16 @@ MATRIX = "bt601"  # full range: Y in [0, 1], Cb/Cr in [-0.5, 0.5]
 VIDEO_MAX_SIDE = 512  # sampled video frames are kept in memory at most this large
 # A packed video frame is named "<clip>@f<index>.jpg"; its group is the clip.
 _FRAME_SUFFIX = re.compile(r"@f\d+\.[A-Za-z0-9]+$")
+_PACKED_FRAME = re.compile(r"^(?P<clip>.+)@f(?P<frame>\d+)\.[A-Za-z0-9]+$")
+
+
+def packed_frame(item: ImageItem) -> tuple[str, int] | None:
+    """(clip name, frame index) of a video frame repacked into a zip by `pack_shards`, else
+    None: what such a frame was before it became a picture."""
+    if item.member is None:
+        return None
+    found = _PACKED_FRAME.match(os.path.basename(item.member))
+    return (found["clip"], int(found["frame"])) if found else None
 
 
 @dataclass(frozen=True)
@@ -531,6 +541,7 @@ __all__ = [
     "collect_items",
     "describe_items",
     "is_heldout",
+    "packed_frame",
     "iter_batches",
     "load_rgb",
     "make_example",

@@ -71,6 +71,7 @@ from panchro.engine.train.data import (
     collect_items,
     describe_items,
     load_rgb,
+    packed_frame,
     split_items,
 )
 
@@ -115,30 +116,45 @@ NO_NOISE = HintNoise(warp_p=0.0, colour_p=0.0, partner_p=0.0)
 
 # --- examples -----------------------------------------------------------------------------
 
-Clips = dict[tuple[Path, int], list[int]]  # (clip, sampling step) -> its frames among the items
+# A clip: a video and the step its frames were sampled with, or (the clip's name, 0) for
+# frames that travel repacked as pictures (`data.pack_shards`, the GPU kit).
+ClipKey = tuple[Path, int]
+Clips = dict[ClipKey, dict[int, ImageItem]]  # clip -> its frames among the items, in order
+
+
+def clip_of(item: ImageItem) -> tuple[ClipKey, int] | None:
+    """(clip, frame index) of a video frame, sampled from a video or repacked; None for a
+    picture."""
+    if item.frame is not None:
+        return (item.path, item.every), item.frame
+    packed = packed_frame(item)
+    return ((Path(packed[0]), 0), packed[1]) if packed is not None else None
 
 
 def clip_frames(items: Sequence[ImageItem]) -> Clips:
-    """The sampled frames of each clip in `items`, sorted, for picking hint partners."""
+    """The frames of each clip in `items`, by index, sorted, for picking hint partners."""
     clips: Clips = {}
     for it in items:
-        if it.frame is not None:
-            clips.setdefault((it.path, it.every), []).append(it.frame)
-    return {k: sorted(v) for k, v in clips.items()}
+        found = clip_of(it)
+        if found is not None:
+            clips.setdefault(found[0], {})[found[1]] = it
+    return {k: dict(sorted(v.items())) for k, v in clips.items()}
 
 
 def pick_partner(
     item: ImageItem, clips: Clips, rng: np.random.Generator, noise: HintNoise
 ) -> ImageItem:
     """Another frame of `item`'s clip, `noise.partner_frames` away (either way), or `item`."""
-    if item.frame is None or rng.random() >= noise.partner_p:
+    found = clip_of(item)
+    if found is None or rng.random() >= noise.partner_p:
         return item
-    frames = clips.get((item.path, item.every), [])
+    key, frame = found
+    frames = clips.get(key, {})
     lo, hi = noise.partner_frames
-    near = [f for f in frames if lo <= abs(f - item.frame) <= hi]
+    near = [f for f in frames if lo <= abs(f - frame) <= hi]
     if not near:
         return item
-    return ImageItem(item.path, frame=int(near[rng.integers(0, len(near))]), every=item.every)
+    return frames[int(near[rng.integers(0, len(near))])]
 
 
 def _shrink_to(img: Image.Image, short: int) -> Image.Image:
@@ -483,7 +499,7 @@ def train_refiner(
         hint_size=hint_size,
         noise=noise,
     )
-    n_frames = sum(1 for it in train_items if it.frame is not None)
+    n_frames = sum(1 for it in train_items if clip_of(it) is not None)
     description = data_note or (
         f"{describe_items(train_items)} (training; {n_frames} video frames, every"
         f" {video_every}th); {len(held)} held out (SHA-1 of the name < {val_fraction:g})"
@@ -688,6 +704,7 @@ __all__ = [
     "RefinerExamples",
     "RefinerStream",
     "clip_frames",
+    "clip_of",
     "config_named",
     "disturb_colour",
     "export_checkpoint",

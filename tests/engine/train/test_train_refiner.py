@@ -17,12 +17,13 @@ from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.imaging.color import downsample_chroma, quantize_chroma
 from panchro.engine.models.refiner import build, refiner_config
 from panchro.engine.models.weights import load_model
-from panchro.engine.train.data import ImageItem, collect_items, load_rgb
+from panchro.engine.train.data import ImageItem, collect_items, load_rgb, pack_shards
 from panchro.engine.train.refiner import (
     NO_NOISE,
     HintNoise,
     RefinerStream,
     clip_frames,
+    clip_of,
     disturb_colour,
     export_checkpoint,
     hint_from_picture,
@@ -131,7 +132,7 @@ def test_warps_and_colour_noise_disturb_the_hint_a_little(photos: Path):
 def test_video_hints_come_from_another_frame_of_the_clip(clip: Path):
     items = collect_items([clip], video_every=5)
     clips = clip_frames(items)
-    assert clips == {(clip, 5): [0, 5, 10, 15, 20, 25, 30, 35]}
+    assert {k: list(v) for k, v in clips.items()} == {(clip, 5): [0, 5, 10, 15, 20, 25, 30, 35]}
     item = next(it for it in items if it.frame == 20)
     rng = np.random.default_rng(0)
     always = HintNoise(partner_p=1.0)
@@ -312,3 +313,23 @@ def test_checkpoints_are_tagged_per_trainer_pruned_and_restore_exactly(tmp_path:
     for i, st in mine["state"].items():
         for k, v in st.items():
             assert torch.equal(v, theirs["state"][i][k]), (i, k)
+
+
+def test_repacked_frames_still_take_hints_from_their_clip(clip: Path, tmp_path: Path) -> None:
+    """Frames repacked as pictures (the GPU kit's pack: "<clip>@f<index>.jpg" in zips) keep
+    their clip: a hint partner is another frame of the same clip, from whichever shard."""
+    packed = pack_shards([clip], tmp_path / "pack", size=32, quality=90, video_every=10,
+                         per_shard=2)  # fmt: skip
+    items = collect_items([tmp_path / "pack"])
+    assert len(packed["shards"]) == 2 and all(it.frame is None for it in items)
+    clips = clip_frames(items)
+    assert {k: list(v) for k, v in clips.items()} == {(Path(clip.name), 0): [0, 10, 20, 30]}
+    item = next(it for it in items if it.member and "@f000020" in it.member)
+    assert clip_of(item) == ((Path(clip.name), 0), 20)
+    rng = np.random.default_rng(0)
+    partners = {pick_partner(item, clips, rng, HintNoise(partner_p=1.0)) for _ in range(100)}
+    assert {clip_of(p)[1] for p in partners} == {0, 10, 30}  # 5..30 frames away
+    assert {p.path for p in partners} == {Path(s) for s in packed["shards"]}  # both shards
+    photo = ImageItem(tmp_path / "p.png")
+    assert clip_of(photo) is None
+    assert pick_partner(photo, clips, rng, HintNoise(partner_p=1.0)) is photo
