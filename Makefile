@@ -40,7 +40,9 @@ run: venv
 		echo "No display: colorizing the sample film headless (automatic picks, seed 0)."; \
 		mkdir -p $(OUT_DIR); \
 		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --colorize \
-			--project $(OUT_DIR)/bbb.panchro --overwrite --restart; \
+			--project $(OUT_DIR)/bbb.panchro --overwrite --restart || exit 1; \
+		echo "Automatic picks take safe, muted colour (the closest to the truth for a shot nobody"; \
+		echo "picked). Bolder colour modes to choose from: $(BIN)/panchro sample $(SAMPLE) -k 8 -o $(OUT_DIR)/modes.png"; \
 	fi
 
 # The cluster tests start a local Ray cluster (issue 20): Ray is installed for the tests,
