@@ -12,6 +12,9 @@ from panchro.engine.cli.common import (
     EXIT_OK,
 )
 
+# stdlib-only at import (it must load before the GPU kit's wheels): cheap for the parser
+from panchro.engine.train.kit import PLANS
+
 
 def cmd_train_colorizer(args: argparse.Namespace) -> int:
     from panchro.engine.train.colorizer import train_colorizer
@@ -165,7 +168,7 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--smoke", action="store_true", help="tiny sizes, any device: the same path")
     t.add_argument("--budget", type=float, default=None, help="seconds for everything")
     t.add_argument(
-        "--plan", default="full", choices=("full", "continue"),
+        "--plan", default="full", choices=tuple(PLANS),
         help="full: full-size networks from scratch; continue: the shipped ones on",
     )  # fmt: skip
     t.add_argument("--only", nargs="+", default=(), metavar="MODEL",
@@ -179,7 +182,7 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--kit", type=Path, default=Path("kit"), help="the kit folder (ignored)")
     t.add_argument("--cap-mib", type=float, default=None, help="data cap (default: computed)")
     t.add_argument(
-        "--plan", default="full", choices=("full", "continue"),
+        "--plan", default="full", choices=tuple(PLANS),
         help="the plan the data is for (continue: smaller photos, more thumbnails)",
     )  # fmt: skip
     t.add_argument("--thumbs-start", type=int, default=0, metavar="K",
