@@ -100,13 +100,14 @@ KIT_PATH := /tmp/panchro-kit-path
 
 # Here: the shared training data and the wheels the GPU machine may lack, packed once into
 # $(KIT)/ (ignored: research-only data), sized so the whole transfer stays under 64 MiB.
-# KIT_PACK_ARGS="--plan continue [--thumbs-start K]": the pack for the `continue` plan.
+# KIT_PACK_ARGS="--plan continue|refiner|full [--thumbs-start K]": the pack for that plan.
 gpu-kit-pack: venv
 	$(BIN)/panchro train kit-pack --data ../shared/data --kit $(KIT) $(KIT_PACK_ARGS)
 
 # There (no venv, no network): its python3, with panchro reached through a folder of links,
 # trains a plan's models within a budget (9 minutes unless --budget) and benches them into
-# $(OUT). KIT_ARGS: --plan full|continue, --only MODEL, --no-bench, --budget S; --smoke: tiny.
+# $(OUT). KIT_ARGS: --plan full|continue|refiner, --only MODEL, --no-bench, --budget S;
+# --smoke: tiny. A pack that cannot serve the plan is refused before training starts.
 gpu-kit:
 	@test -n "$(OUT)" || { echo "make gpu-kit OUT=DIR (the folder the results go to)"; exit 2; }
 	rm -rf $(KIT_PATH) && mkdir -p $(KIT_PATH)/panchro

@@ -40,6 +40,7 @@ from panchro.engine.train.kit import (
     importable,
     install_wheels,
     pace_for,
+    pack_problems,
     split_weights,
     to_fp16,
     train_model,
@@ -184,6 +185,7 @@ def run_kit(
         raise BadInputError(f"not in the plan: {', '.join(unknown)}"
                             f" (it trains {', '.join(m.name for m in models)})")  # fmt: skip
     models = tuple(m for m in models if not only or m.name in only)
+    plan_name = "smoke" if smoke else plan
     console = _Console()
     say = say or console
     t_start = time.perf_counter()
@@ -192,10 +194,20 @@ def run_kit(
     manifest_path = kit / MANIFEST
     if not manifest_path.is_file():
         raise BadInputError("no packed kit here: run `make gpu-kit-pack` first", path=kit)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    # before any device time goes: a model trained on the wrong pack comes back worse, silently
+    problems = pack_problems(models, manifest)
+    if problems:
+        packed_for = manifest.get("plan") or "unrecorded"
+        lacks = "; ".join(problems)
+        raise BadInputError(
+            f"the packed data (for plan {packed_for}) cannot serve plan {plan_name}: {lacks}."
+            f" Pack for it: make gpu-kit-pack KIT_PACK_ARGS='--plan {plan}'",
+            path=kit,
+        )
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise OutputError("is not empty; the kit writes a fresh folder", path=out)
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     with contextlib.ExitStack() as stack:
         if work is None:
             work = stack.enter_context(tempfile.TemporaryDirectory(prefix="panchro-kit-"))
@@ -211,7 +223,6 @@ def run_kit(
             "no PyAV: the upscalers' degradations put JPEG where they would draw H.264, and"
             " the restore bench times the stages alone (no film decoded or encoded)"
         ]  # fmt: skip
-        plan_name = "smoke" if smoke else plan
         pace = pace_for(smoke)
         train_budget = budget * (1 - BENCH_SHARE) if bench else budget - 5.0
         say(

@@ -138,18 +138,13 @@ def cmd_train_kit(args: argparse.Namespace) -> int:
 
 
 def cmd_train_kit_pack(args: argparse.Namespace) -> int:
-    from panchro.engine.train.kit import (
-        CONTINUE_PACK_PARTS,
-        PACK_PARTS,
-        pack_kit,
-        starting_at_shard,
-    )
+    from panchro.engine.train.kit import PLAN_PACKS, pack_kit, starting_at_shard
 
     cap = None if args.cap_mib is None else int(args.cap_mib * 2**20)
-    parts = CONTINUE_PACK_PARTS if args.plan == "continue" else PACK_PARTS
+    parts = PLAN_PACKS[args.plan]
     if args.thumbs_start:
         parts = starting_at_shard(parts, args.data, "thumbs", args.thumbs_start)
-    pack_kit(args.data, args.kit, cap=cap, parts=parts, wheels=not args.no_wheels)
+    pack_kit(args.data, args.kit, cap=cap, parts=parts, wheels=not args.no_wheels, plan=args.plan)
     return EXIT_OK
 
 
@@ -169,7 +164,8 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--budget", type=float, default=None, help="seconds for everything")
     t.add_argument(
         "--plan", default="full", choices=tuple(PLANS),
-        help="full: full-size networks from scratch; continue: the shipped ones on",
+        help="full: full-size networks from scratch; continue: the shipped colorizer and sharp"
+        " upscalers on; refiner: the shipped refiner on (its own 256-px pack)",
     )  # fmt: skip
     t.add_argument("--only", nargs="+", default=(), metavar="MODEL",
                    help="train only these of the plan (e.g. colorizer)")  # fmt: skip
@@ -183,7 +179,8 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--cap-mib", type=float, default=None, help="data cap (default: computed)")
     t.add_argument(
         "--plan", default="full", choices=tuple(PLANS),
-        help="the plan the data is for (continue: smaller photos, more thumbnails)",
+        help="the plan the data is for (continue: smaller photos, more thumbnails;"
+        " refiner: photos and more clip frames at 256 px)",
     )  # fmt: skip
     t.add_argument("--thumbs-start", type=int, default=0, metavar="K",
                    help="pack the thumbnails from their K-th shard on (a new subset)")  # fmt: skip

@@ -94,6 +94,14 @@ CONTINUE_PACK_PARTS = (
     PackPart("frames", ("video_clips",), 144, 85, video_every=10),
     PackPart("thumbs", ("train_photos/tiny_imagenet_64",), 64, 90, per_shard=1000),
 )
+# For the "refiner" plan: the refiner works at 256 px and learns the film's motion from the
+# clips, so clip frames (first: at 256 px the photos alone fill the cap) and photos, no thumbnails.
+REFINER_PACK_PARTS = (
+    PackPart("frames", ("video_clips",), 256, 88, video_every=5),
+    PackPart(
+        "photos", ("train_photos/imagenet_sample", "train_photos/bsds500"), 256, 88, per_shard=125
+    ),
+)
 
 
 def starting_at_shard(
@@ -150,6 +158,7 @@ def pack_kit(
     parts: Sequence[PackPart] = PACK_PARTS,
     wheels: bool = True,
     repo: str | Path = ".",
+    plan: str | None = None,
     say: PrintFn = print,
 ) -> dict[str, Any]:
     """Pack the training data under `data_root` into `kit_dir`, at most `cap` bytes of shards.
@@ -223,6 +232,7 @@ def pack_kit(
     manifest = {
         "format": "panchro.gpu-kit.v1",
         "made": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "plan": plan,  # what it was packed for; `plans_served` says what it can train
         "data_root": str(root.resolve()),
         "licence": "research-only sources (see the data's SOURCES.md): never commit kit/",
         "cap_bytes": cap,
@@ -240,6 +250,8 @@ def pack_kit(
         f" {wheel_bytes / MiB:.1f} MiB, tree {(tree or 0) / MiB:.1f} MiB:"
         f" {manifest['transfer_bytes'] / MiB:.1f} of {TRANSFER_LIMIT / MiB:.0f} MiB"
     )
+    for name, problems in plans_served(manifest).items():
+        say(f"plan {name}: " + ("served" if not problems else "not served: " + "; ".join(problems)))
     return manifest
 
 
@@ -324,29 +336,43 @@ class KitModel:
     patch: int = 0
     parts: tuple[str, ...] = ("photos", "frames")
     kind: str = "film"  # an upscaler's kind ("film" or "sharp")
+    # (part, least short side in px) the pack must hold for this model to learn as meant:
+    # checked before any GPU time is spent (`pack_problems`)
+    needs: tuple[tuple[str, int], ...] = ()
 
 
 FULL_PLAN = (
-    KitModel(
-        "colorizer", "colorizer", "default", 0.4, 64, 5e-4, parts=("photos", "frames", "thumbs")
-    ),
-    KitModel("refiner", "refiner", "default", 0.2, 32, 1e-3),
-    KitModel("upscaler_x2", "upscaler", "quality", 0.2, 32, 5e-4, scale=2, patch=48),
-    KitModel("upscaler_x4", "upscaler", "quality", 0.2, 32, 5e-4, scale=4, patch=32),
-)
+    KitModel("colorizer", "colorizer", "default", 0.4, 64, 5e-4,
+             parts=("photos", "frames", "thumbs"), needs=(("photos", 224),)),
+    KitModel("refiner", "refiner", "default", 0.2, 32, 1e-3,
+             needs=(("photos", 256), ("frames", 256))),
+    KitModel("upscaler_x2", "upscaler", "quality", 0.2, 32, 5e-4, scale=2, patch=48,
+             needs=(("photos", 104),)),
+    KitModel("upscaler_x4", "upscaler", "quality", 0.2, 32, 5e-4, scale=4, patch=32,
+             needs=(("photos", 136),)),
+)  # fmt: skip
 # The shipped networks, trained on from their shipped weights (`shipped_init`): what the app
 # runs on a CPU gets better at no cost in speed, and a few GPU minutes add to CPU-hours
-# instead of starting again. The colorizer, furthest from its goals, gets the largest share.
+# instead of starting again. The colorizer, furthest from its goals, gets the largest share;
+# it learns colour semantics from the thumbnails, so a pack without them cannot serve it.
 CONTINUE_PLAN = (
     KitModel("colorizer", "colorizer", "cpu", 0.55, 128, 3e-4,
-             parts=("photos", "frames", "thumbs")),
-    KitModel("refiner", "refiner", "cpu", 0.15, 32, 3e-4),
+             parts=("photos", "frames", "thumbs"), needs=(("thumbs", 64), ("photos", 112))),
     KitModel("upscaler_x2_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=2, patch=32,
-             parts=("photos",), kind="sharp"),
+             parts=("photos",), kind="sharp", needs=(("photos", 72),)),
     KitModel("upscaler_x4_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=4, patch=32,
-             parts=("photos",), kind="sharp"),
+             parts=("photos",), kind="sharp", needs=(("photos", 136),)),
 )  # fmt: skip
-PLANS = {"full": FULL_PLAN, "continue": CONTINUE_PLAN}
+# The shipped refiner on from its weights, alone: it needs 256-px pictures, which leave no
+# room for the colorizer's thumbnails (session 11 trained it on the continue pack's 144-px
+# photos, every crop enlarged, and it came back worse on film).
+REFINER_PLAN = (
+    KitModel("refiner", "refiner", "cpu", 1.0, 32, 3e-4,
+             needs=(("photos", 256), ("frames", 256))),
+)  # fmt: skip
+PLANS = {"full": FULL_PLAN, "continue": CONTINUE_PLAN, "refiner": REFINER_PLAN}
+# the pack each plan is meant to train from (`kit-pack --plan`)
+PLAN_PACKS = {"full": PACK_PARTS, "continue": CONTINUE_PACK_PARTS, "refiner": REFINER_PACK_PARTS}
 SMOKE_PLAN = (
     KitModel(
         "colorizer", "colorizer", "small", 0.25, 4, 1e-3, parts=("photos", "frames", "thumbs")
@@ -355,6 +381,29 @@ SMOKE_PLAN = (
     KitModel("upscaler_x2", "upscaler", "small", 0.25, 4, 1e-3, scale=2, patch=12),
     KitModel("upscaler_x4", "upscaler", "small", 0.25, 4, 1e-3, scale=4, patch=8),
 )
+
+
+def pack_problems(models: Sequence[KitModel], manifest: dict[str, Any]) -> list[str]:
+    """What the packed data lacks for `models` (their `needs`), one line each; [] if none.
+
+    A manifest part counts when it holds pictures; its `size` is their short side."""
+    parts = {p["name"]: p for p in manifest.get("parts", []) if p.get("images", 0) > 0}
+    problems = []
+    for m in models:
+        for part, side in m.needs:
+            have = parts.get(part)
+            if have is None:
+                problems.append(f"{m.name} needs the {part} part and the pack holds none")
+            elif int(have.get("size", 0)) < side:
+                problems.append(
+                    f"{m.name} needs {part} at {side} px or more; the pack's are {have['size']} px"
+                )
+    return problems
+
+
+def plans_served(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Each plan -> what the pack lacks for it ([] where it serves the whole plan)."""
+    return {name: pack_problems(models, manifest) for name, models in PLANS.items()}
 
 
 @dataclass(frozen=True)
@@ -617,10 +666,15 @@ __all__ = [
     "MANIFEST",
     "NEEDS",
     "CONTINUE_PACK_PARTS",
+    "PLAN_PACKS",
+    "REFINER_PACK_PARTS",
     "PACK_PARTS",
     "PackPart",
     "Pace",
     "PLANS",
+    "REFINER_PLAN",
+    "pack_problems",
+    "plans_served",
     "SMOKE_PLAN",
     "TRANSFER_LIMIT",
     "download_wheels",

@@ -27,12 +27,17 @@ from panchro.engine.train.kit import (
     FILE_BACK_LIMIT,
     FILES_BACK,
     MANIFEST,
+    PLAN_PACKS,
+    PLANS,
     KitModel,
     PackPart,
     install_wheels,
     join_parts,
+    model_config,
     pace_for,
     pack_kit,
+    pack_problems,
+    plans_served,
     shipped_init,
     split_weights,
     starting_at_shard,
@@ -186,10 +191,11 @@ def test_the_smoke_kit_writes_what_the_gpu_kit_would(data_root: Path, tmp_path: 
 def test_the_continue_plan_trains_the_shipped_networks_on() -> None:
     """Each model of the "continue" plan is the shipped network, so it starts from the shipped
     weights rather than from scratch (a config drifting from the shipped one fails here)."""
-    for m in CONTINUE_PLAN:
+    for m in CONTINUE_PLAN + PLANS["refiner"]:
         init = shipped_init(m)
         assert init is not None and init.name == f"{m.name}.safetensors", m.name
     assert {m.name for m in CONTINUE_PLAN} >= {"colorizer", "upscaler_x2_sharp"}
+    assert [m.name for m in PLANS["refiner"]] == ["refiner"]
 
 
 def test_a_sharp_upscaler_trains_in_the_kit(data_root: Path, tmp_path: Path) -> None:
@@ -244,3 +250,55 @@ def test_the_kit_trains_only_what_it_is_told(data_root: Path, tmp_path: Path) ->
     assert sorted(p.name for p in out.iterdir()) == [
         "kit_logs.tar.gz", "kit_report.json", "refiner.safetensors"]  # fmt: skip
     assert [r["name"] for r in report["runs"]] == ["refiner"] and report["benches"] == {}
+
+
+def _manifest(parts: tuple[PackPart, ...], *, empty: tuple[str, ...] = ()) -> dict:
+    """A manifest as `pack_kit` writes it for `parts`, each holding pictures but `empty`."""
+    return {"parts": [{"name": p.name, "size": p.size, "images": 0 if p.name in empty else 500}
+                      for p in parts]}  # fmt: skip
+
+
+def test_each_plan_is_served_by_its_own_pack_and_no_other_that_lacks_its_needs() -> None:
+    """`kit-pack --plan P` packs what plan P needs; the continue pack's 144-px photos cannot
+    train the refiner (256 px), and a pack without thumbnails cannot train the colorizer on."""
+    for name in PLANS:
+        assert plans_served(_manifest(PLAN_PACKS[name]))[name] == [], name
+    served = plans_served(_manifest(PLAN_PACKS["continue"]))
+    assert served["continue"] == [] and served["full"] and served["refiner"]
+    assert "refiner needs photos at 256 px or more; the pack's are 144 px" in served["refiner"]
+    no_thumbs = pack_problems(
+        PLANS["continue"], _manifest(PLAN_PACKS["continue"], empty=("thumbs",))
+    )
+    assert no_thumbs == ["colorizer needs the thumbs part and the pack holds none"]
+    # the full plan's pack has room for no thumbnails: its colorizer is not made to need them
+    assert pack_problems(PLANS["full"], _manifest(PLAN_PACKS["full"], empty=("thumbs",))) == []
+
+
+def test_what_a_plan_needs_follows_its_networks() -> None:
+    """The sizes in `needs` are what the trainers crop: a config or patch changed without its
+    need fails here."""
+    for models in PLANS.values():
+        for m in models:
+            needs = dict(m.needs)
+            cfg = model_config(m)
+            assert "photos" in needs, m.name
+            if m.trainer == "colorizer":
+                assert needs["photos"] >= cfg.image_size
+            elif m.trainer == "refiner":
+                assert needs["photos"] >= cfg.working_size and needs["frames"] >= cfg.working_size
+            else:  # the upscaler trainer never shrinks a picture under its crop + 8
+                assert needs["photos"] >= m.patch * m.scale + 8, m.name
+            assert set(needs) <= set(m.parts), m.name
+
+
+def test_the_kit_refuses_a_pack_that_cannot_serve_its_plan(data_root: Path, tmp_path: Path) -> None:
+    """The made-up pack (128-px photos, no clips) cannot train the refiner: said before any
+    device time is spent, with the pack command that would serve it, and nothing written."""
+    kit, out = tmp_path / "kit", tmp_path / "out"
+    m = pack_kit(data_root, kit, cap=400_000, parts=PARTS, wheels=False, plan="test", say=print)
+    assert m["plan"] == "test"
+    with pytest.raises(BadInputError, match=r"cannot serve plan refiner: refiner needs photos at"
+                       r" 256 px or more; the pack's are 128 px; refiner needs the frames part"
+                       r".*--plan refiner"):  # fmt: skip
+        run_kit(out, kit_dir=kit, plan="refiner", device="cpu", say=print)
+    assert not out.exists()
