@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -251,38 +252,65 @@ def bench_sample(
     config: colorizer_module.ColorizerConfig | None = None,
     method: str = "cached",
     print_fn: Callable[[str], None] | None = print,
-) -> dict[str, dict[int, dict[str, float]]]:
+) -> dict[str, dict[int, dict[str, float | bool]]]:
     """Time `sample_chroma` for each K on each device (CPU, and CUDA when present).
 
     Untrained weights: the time does not depend on them. Returns
-    {device: {K: {"seconds": s, "seconds_per_sample": s / K}}}; prints a line per K.
+    {device: {K: {"seconds": s, "seconds_per_sample": s / K}}}; prints a line per K. On CUDA
+    the cached method is timed again with its rows replayed as CUDA graphs ("graphs_seconds",
+    capture included) and "graphs_equal" says whether it drew the very same bins.
     """
     devices = [str(device)] if device is not None else ["cpu"]
     if device is None and torch.cuda.is_available():
         devices.append("cuda")
     cfg = config or colorizer_module.ColorizerConfig()
-    results: dict[str, dict[int, dict[str, float]]] = {}
+    results: dict[str, dict[int, dict[str, float | bool]]] = {}
     for dev in devices:
         torch.manual_seed(0)
         model = colorizer_module.build(cfg).to(dev).eval()
         grey = torch.rand(
             cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0)
         )
-        sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
+        cuda = dev.startswith("cuda")
+        sync = torch.cuda.synchronize if cuda else (lambda: None)
         threads = f", {torch.get_num_threads()} threads" if dev == "cpu" else ""
-        # warm-up: allocator, kernels and caches; not counted
-        sample_chroma(model, grey, k=min(ks), seed=0, method=method)
-        sync()
+        variants = [False, True] if cuda and method == "cached" else [False]
+        # warm-up: allocator, kernels and caches; not counted. A capture that fails says so
+        # in a warning (and the rows run uncaptured): kept for the figures
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for graphs in variants:
+                sample_chroma(model, grey, k=min(ks), seed=0, method=method, graphs=graphs)
+            sync()
+        capture_errors = [str(w.message) for w in caught if "CUDA graph" in str(w.message)]
+        if capture_errors and print_fn is not None:
+            print_fn(f"sample {dev}: {capture_errors[0]}")
         results[dev] = {}
         for k in ks:
-            t0 = time.perf_counter()
-            sample_chroma(model, grey, k=k, seed=1, method=method)
-            sync()
-            dt = time.perf_counter() - t0
-            results[dev][k] = {"seconds": dt, "seconds_per_sample": dt / k}
+            row: dict[str, float | bool] = {}
+            bins = {}
+            for graphs in variants:
+                t0 = time.perf_counter()
+                bins[graphs] = sample_chroma(model, grey, k=k, seed=1, method=method, graphs=graphs)
+                sync()
+                dt = time.perf_counter() - t0
+                if graphs:
+                    row["graphs_seconds"] = dt
+                    row["graphs_equal"] = bool(torch.equal(bins[True], bins[False]))
+                    row["graphs_captured"] = not capture_errors
+                else:
+                    row.update(seconds=dt, seconds_per_sample=dt / k)
+            results[dev][k] = row
             if print_fn is not None:
+                dt = row["seconds"]
+                graphed = (
+                    f"; rows as CUDA graphs {row['graphs_seconds']:.2f} s,"
+                    f" {'the same bins' if row['graphs_equal'] else 'OTHER BINS'}"
+                    if "graphs_seconds" in row
+                    else ""
+                )
                 print_fn(
                     f"sample {dev}{threads}: K={k} {dt:.2f} s ({dt / k:.2f} s/sample,"
-                    f" {cfg.chroma_size}x{cfg.chroma_size}x2 steps, {method})"
+                    f" {cfg.chroma_size}x{cfg.chroma_size}x2 steps, {method}){graphed}"
                 )
     return results

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.utils._pytree as pytree
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from panchro.engine.bench.models import bench_sample
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.color import dequantize_chroma as bins_to_chroma
+from panchro.engine.inference import sampling
 from panchro.engine.inference.sampling import (
     _draw,
     cached_logits,
@@ -185,3 +188,115 @@ def test_cuda_cached_equals_naive() -> None:
     assert cached.device.type == "cuda"
     assert torch.equal(cached, sample_chroma(model, grey, k=4, seed=2, method="naive"))
     assert torch.equal(cached, sample_chroma(model, grey, k=4, seed=2))
+
+
+class _AddressLog(TorchDispatchMode):
+    """Each op's name and the storages it touches that were there before the row began
+    (the buffers a captured CUDA graph would read and write at fixed addresses)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[tuple[str, tuple]] = []
+        self.made: set[int] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        kwargs = kwargs or {}
+        tensors = [t for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+        outer = [t for t in tensors if t.untyped_storage().data_ptr() not in self.made]
+        result = func(*args, **kwargs)
+        kept = {t.untyped_storage().data_ptr() for t in outer}
+        for t in pytree.tree_leaves(result):
+            if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() not in kept:
+                self.made.add(t.untyped_storage().data_ptr())
+        # where in a buffer, not only which buffer: a view's own address, shape and strides
+        where = tuple((t.data_ptr(), tuple(t.shape), t.stride()) for t in outer)
+        self.ops.append((str(func), where))
+        return result
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_every_row_runs_the_same_ops_on_the_same_buffers(
+    monkeypatch: pytest.MonkeyPatch, locked: bool
+) -> None:
+    """What a CUDA graph needs, checked on the CPU: a row's program is the same sequence of
+    operations on the same long-lived buffers at every row (uniforms, locks and row biases
+    refilled in place), so one captured row replays right for all. Reading `uniforms[..., i]`
+    or rebinding a row's bias would show here as another address."""
+    logs: list[_AddressLog] = []
+
+    def recording(program):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            with _AddressLog() as log:
+                program()
+            logs.append(log)
+
+        return run
+
+    monkeypatch.setattr(sampling, "_row_wrapper", lambda graphs, device: recording)
+    model, grey = _model(dtype=torch.float32), _grey(dtype=torch.float32)
+    fixed = None
+    if locked:
+        mask = np.zeros((N, N), bool)
+        mask[2:5, 3:6] = True
+        fixed = (np.full((2, N, N), 7), mask)
+    got = sample_chroma(model, grey, k=3, seed=4, top_p=0.9, fixed=fixed, graphs=True)
+    assert len(logs) == N and len(logs[0].ops) > 20 * N
+    for log in logs[1:]:
+        assert log.ops == logs[0].ops
+    monkeypatch.undo()  # and the program is the sampler's own: the same bins without the log
+    assert torch.equal(got, sample_chroma(model, grey, k=3, seed=4, top_p=0.9, fixed=fixed))
+    if locked:
+        assert (got[:, :, 2:5, 3:6] == 7).all()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_graphed_rows_draw_the_same_bins() -> None:
+    model = _model(device="cuda", dtype=torch.float32)
+    grey = _grey(dtype=torch.float32)
+    for top_p in (1.0, 0.9):
+        plain = sample_chroma(model, grey, k=4, seed=3, top_p=top_p)
+        assert torch.equal(plain, sample_chroma(model, grey, k=4, seed=3, top_p=top_p, graphs=True))
+
+
+def test_kept_rows_start_afresh_from_each_call_and_the_current_weights() -> None:
+    """With `graphs` the rows (and on CUDA their graph) are kept between calls and refilled
+    in place: every call still draws what a fresh sampler draws, whatever came before, also
+    after the weights change in place or for another model."""
+    model = _model(dtype=torch.float32)
+    mask = np.zeros((N, N), bool)
+    mask[1:3, :4] = True
+    calls = [
+        dict(grey=_grey(1, torch.float32), seed=0, fixed=None),
+        dict(grey=_grey(2, torch.float32), seed=9, fixed=None),
+        dict(grey=_grey(1, torch.float32), seed=0, fixed=None),  # the first again
+        dict(grey=_grey(3, torch.float32), seed=2, fixed=(np.full((2, N, N), 20), mask)),
+        dict(grey=_grey(4, torch.float32), seed=3, fixed=(np.full((2, N, N), 5), mask)),
+    ]
+    for kw in calls:
+        kept = sample_chroma(model, k=3, top_p=0.95, graphs=True, **kw)
+        assert torch.equal(kept, sample_chroma(model, k=3, top_p=0.95, **kw))
+    assert torch.equal(
+        sample_chroma(model, k=3, top_p=0.95, graphs=True, **calls[0]),
+        sample_chroma(model, k=3, top_p=0.95, graphs=True, **calls[2]),
+    )
+    before = sample_chroma(model, k=3, top_p=0.95, **calls[1])
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad():  # what every step reads, each changed alone: a stale copy shows
+        for p in (
+            model.pixelcnn.head2.bias,
+            model.pixelcnn.head2.weight,
+            model.pixelcnn.head1.weight,
+            model.pixelcnn.embed.weight,
+            *(layer.h_conv.weight for layer in model.pixelcnn.layers),
+            *(layer.h_res.weight for layer in model.pixelcnn.layers[1:]),
+        ):
+            p.add_(torch.randn(p.shape, generator=gen) * 2 * p.std())
+            changed = sample_chroma(model, k=3, top_p=0.95, graphs=True, **calls[1])
+            assert torch.equal(changed, sample_chroma(model, k=3, top_p=0.95, **calls[1]))
+    assert not torch.equal(changed, before)
+    other = _model(seed=5, dtype=torch.float32)
+    assert torch.equal(
+        sample_chroma(other, k=3, top_p=0.95, graphs=True, **calls[1]),
+        sample_chroma(other, k=3, top_p=0.95, **calls[1]),
+    )
