@@ -448,7 +448,10 @@ class UpscaleStage:
             # Seeded by the frame numbers: the same grain every run, so chunks resume exactly.
             rng = np.random.default_rng(int(batch.indices[0]))
             restored = regrain(batch.y, restored, rng, strength=self.regrain)
-        chroma = upscale_chroma(np.moveaxis(batch.cbcr, 1, -1), restored)
+        # where the luma network runs: on a GPU the guided enlargement of chroma to 4K is
+        # what the host's cores would otherwise spend most of a frame on
+        device = next(self._model.parameters()).device
+        chroma = upscale_chroma(np.moveaxis(batch.cbcr, 1, -1), restored, device=device)
         return batch.replace(
             y=np.ascontiguousarray(restored, np.float32),
             cbcr=np.ascontiguousarray(np.moveaxis(chroma, -1, 1), np.float32),

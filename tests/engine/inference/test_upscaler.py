@@ -210,6 +210,19 @@ def test_chroma_guided_by_luma_beats_bicubic_where_colour_follows_luma():
     assert frames.shape == (2, h, w, 2)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_chroma_enlarged_on_cuda_equals_the_cpu():
+    """The upscale stage enlarges chroma where its network runs: on CUDA, in bands, the
+    same as on the CPU up to rounding."""
+    rng = np.random.default_rng(3)
+    small = rng.uniform(-0.3, 0.3, (2, 40, 64, 2)).astype(np.float32)
+    luma = rng.random((2, 80, 128), dtype=np.float32)
+    cpu = upscale_chroma(small, luma)
+    cuda = upscale_chroma(small, luma, device="cuda", band_pixels=4096)
+    assert cuda.shape == cpu.shape and np.abs(cuda - cpu).max() < 1e-4
+
+
 def test_measure_grain_follows_the_grain_and_ignores_edges():
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:96, 0:96]
