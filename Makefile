@@ -107,7 +107,8 @@ gpu-kit-pack: venv
 # There (no venv, no network): its python3, with panchro reached through a folder of links,
 # trains a plan's models within a budget (9 minutes unless --budget) and benches them into
 # $(OUT). KIT_ARGS: --plan full|continue|refiner, --only MODEL, --no-bench, --budget S;
-# --smoke: tiny. A pack that cannot serve the plan is refused before training starts.
+# --smoke: tiny; --check: no training, the GPU tests and the shipped models' benches. A pack
+# that cannot serve the plan is refused before training starts.
 gpu-kit:
 	@test -n "$(OUT)" || { echo "make gpu-kit OUT=DIR (the folder the results go to)"; exit 2; }
 	rm -rf $(KIT_PATH) && mkdir -p $(KIT_PATH)/panchro

@@ -12,6 +12,10 @@ the device tool hands back): the weights (a file over the limit in parts), `kit_
 (the plan, each run's figures, the benches, the notes) and `kit_logs.tar.gz` (the console,
 each run's log.jsonl, loss curves as CSV and PNG, the last sample sheet, the benches' text).
 
+`--check` trains nothing: the GPU-marked tests (pytest, PyAV-free), `bench sample` of both
+colorizer sizes (plain and with rows replayed as CUDA graphs) and the stages bench with the
+shipped models, in a minute or two: what a short device call should verify first.
+
 Without PyAV (the GPU image has none) the restore bench cannot decode or encode a film: it
 then times the restore's stages alone (colorize from a pick + x2 upscale, synthetic frames)
 and says so; film I/O is CPU work measured by `panchro bench io` elsewhere.
@@ -164,6 +168,7 @@ def run_kit(
     plan: str = "full",
     only: Sequence[str] = (),
     bench: bool = True,
+    check: bool = False,
     device: str | None = None,
     work: str | Path | None = None,
     say: Any = None,
@@ -176,6 +181,8 @@ def run_kit(
     networks on from their weights); `smoke` trains tiny ones instead. A full-size plan wants
     CUDA and says so on a machine without it. `only` keeps those of the plan's models (their
     shares of the budget scaled up); without `bench` the whole budget goes to training.
+    `check` trains nothing and needs no packed data: the GPU tests and the benches of the
+    shipped models (`check_device`).
     """
     if plan not in PLANS:
         raise BadInputError(f"no kit plan {plan!r}: one of {', '.join(PLANS)}")
@@ -186,15 +193,17 @@ def run_kit(
                             f" (it trains {', '.join(m.name for m in models)})")  # fmt: skip
     models = tuple(m for m in models if not only or m.name in only)
     plan_name = "smoke" if smoke else plan
+    if check:
+        models, plan_name = (), "check"
     console = _Console()
     say = say or console
     t_start = time.perf_counter()
     kit, out = Path(kit_dir), Path(out)
     budget = budget or (SMOKE_BUDGET if smoke else FULL_BUDGET)
     manifest_path = kit / MANIFEST
-    if not manifest_path.is_file():
+    if not manifest_path.is_file() and not check:
         raise BadInputError("no packed kit here: run `make gpu-kit-pack` first", path=kit)
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if not check else {}
     # before any device time goes: a model trained on the wrong pack comes back worse, silently
     problems = pack_problems(models, manifest)
     if problems:
@@ -251,8 +260,10 @@ def run_kit(
             sheets = sorted((run / "samples").glob("step-*.png"))
             extras += [(sheets[-1], f"{m.name}/{sheets[-1].name}")] if sheets else []
             runs.append({k: r.get(k) for k in _RUN_KEYS})
-        benches = {}
-        if bench:
+        benches: dict[str, Any] = {}
+        if check:
+            benches = check_device(dev, smoke, packages["av"], say)
+        elif bench:
             say("--- benches")
             benches = _benches(dev, smoke, packages["av"], models_dir, say)
         report = {
@@ -311,6 +322,56 @@ def _benches(dev: str, smoke: bool, av: bool, models: Path, say: Any) -> dict[st
         with _models_dir(folder):
             restore[label] = _bench_restore(size, device=dev, smoke=smoke, av=av, say=say)
     return {"sample": {str(k): v for k, v in sample.items()}, "restore": restore}
+
+
+def check_device(dev: str, smoke: bool, av: bool, say: Any) -> dict[str, Any]:
+    """No training: the GPU-marked tests, `bench sample` of the full-size and the shipped
+    colorizer, and the restore bench with the shipped models -> their figures."""
+    from panchro.engine.bench.models import bench_sample
+    from panchro.engine.train.colorizer import config_named
+
+    say("--- GPU tests (pytest -m gpu)")
+    tests = run_gpu_tests(say)
+    sample = {}
+    for name in ("small",) if smoke else ("default", "cpu"):
+        say(f"--- bench sample, the {name} colorizer")
+        got = bench_sample(dev, (1, 8) if smoke else (1, 4, 8), config=config_named(name),
+                           print_fn=say)  # fmt: skip
+        sample[name] = {str(k): v for k, v in got.items()}
+    say("--- restore bench, shipped models")
+    from panchro.engine.paths import resources_dir
+
+    size = (128, 72) if smoke else (1920, 1080)
+    with _models_dir(resources_dir() / "models"):
+        restore = _bench_restore(size, device=dev, smoke=smoke, av=av, say=say)
+    return {"tests": tests, "sample": sample, "restore": {"shipped models": restore}}
+
+
+# the test files holding GPU-marked tests; none imports PyAV at its top (the GPU image has none)
+GPU_TEST_FILES = (
+    "tests/engine/inference/test_sampling.py",
+    "tests/engine/inference/test_upscaler.py",
+)
+
+
+def run_gpu_tests(say: Any) -> dict[str, Any]:
+    """pytest -m gpu on `GPU_TEST_FILES` in a child process, without the conftest (it makes
+    films with PyAV) -> its exit code and last lines."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]  # the checkout: engine/ is linked, not copied
+    files = [f for f in GPU_TEST_FILES if (root / f).is_file()]
+    if not files:
+        say("no tests here: the GPU tests were not run")
+        return {"rc": None, "tail": []}
+    cmd = [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider", "-m", "gpu",
+           "-q", "-rA", *files]  # fmt: skip
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+    tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
+    for line in tail:
+        say(f"  {line}")
+    return {"rc": done.returncode, "tail": tail}
 
 
 def _restorable(models: Path, say: Any) -> None:

@@ -132,7 +132,8 @@ def cmd_train_kit(args: argparse.Namespace) -> int:
         raise BadInputError("say where the kit writes: --out DIR (or set $OUT)")
     run_kit(
         out, kit_dir=args.kit, budget=args.budget, smoke=args.smoke, plan=args.plan,
-        only=args.only, bench=not args.no_bench, device=args.device, work=args.work,
+        only=args.only, bench=not args.no_bench, check=args.check, device=args.device,
+        work=args.work,
     )  # fmt: skip
     return EXIT_OK
 
@@ -170,6 +171,9 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--only", nargs="+", default=(), metavar="MODEL",
                    help="train only these of the plan (e.g. colorizer)")  # fmt: skip
     t.add_argument("--no-bench", action="store_true", help="all the budget to training")
+    t.add_argument(
+        "--check", action="store_true", help="train nothing: GPU tests, shipped models' benches"
+    )
     t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     t.add_argument("--work", type=Path, default=None, help="keep the run folders here")
     t.set_defaults(func=cmd_train_kit)

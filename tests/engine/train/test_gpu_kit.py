@@ -302,3 +302,18 @@ def test_the_kit_refuses_a_pack_that_cannot_serve_its_plan(data_root: Path, tmp_
                        r".*--plan refiner"):  # fmt: skip
         run_kit(out, kit_dir=kit, plan="refiner", device="cpu", say=print)
     assert not out.exists()
+
+
+def test_the_check_trains_nothing_and_runs_the_gpu_tests_and_benches(tmp_path: Path) -> None:
+    """`train kit --check`: no packed data needed, nothing trained; the GPU-marked tests (in a
+    child pytest, skipped here) and the benches with the shipped models, in the report."""
+    out = tmp_path / "out"
+    report = run_kit(out, kit_dir=tmp_path / "no_kit", smoke=True, check=True, device="cpu",
+                     say=print)  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["kit_logs.tar.gz", "kit_report.json"]
+    assert report["plan"] == "check" and report["runs"] == []
+    report = json.loads((out / "kit_report.json").read_text())  # as it comes back
+    tests = report["benches"]["tests"]
+    assert tests["rc"] == 0 and "skipped" in tests["tail"][-1], tests  # no CUDA here
+    assert set(report["benches"]["sample"]["small"]["cpu"]) == {"1", "8"}
+    assert report["benches"]["restore"]["shipped models"]["fps"] > 0
