@@ -177,6 +177,12 @@ def test_bench_sample_reports_each_k() -> None:
     assert set(result) == {"cpu"} and set(result["cpu"]) == {1, 2}
     assert all(v["seconds"] > 0 for v in result["cpu"].values())
     assert len(lines) == 2 and "K=2" in lines[1]
+    # the graphed variant's path (on the CPU its rows run as they are, kept between calls)
+    both = bench_sample("cpu", ks=(2,), config=SMALL, graphs=True, print_fn=lines.append)
+    row = both["cpu"][2]
+    assert row["graphs_equal"] is True and row["graphs_captured"] is True
+    assert row["graphs_seconds"] > 0 and row["graphs_first_seconds"] > 0
+    assert "rows as CUDA graphs" in lines[-1] and "the same bins" in lines[-1]
 
 
 @pytest.mark.gpu
