@@ -181,6 +181,29 @@ def test_pack_shards_round_trip(photos: Path, clip: Path, tmp_path: Path):
         pack_shards([photos], out)
 
 
+def test_a_thumbnail_packed_at_its_own_size_and_quality_keeps_its_pixels(tmp_path: Path):
+    """The GPU kit repacks the 64-px thumbnails (quality-75 JPEGs) at quality 75: nearly the
+    same pixels, in fewer bytes than a plain re-encode (Huffman tables fitted: lossless)."""
+    import io
+
+    src = tmp_path / "thumbs"
+    src.mkdir()
+    y, x = np.mgrid[0:64, 0:64].astype(np.float32)
+    rgb = np.stack([128 + 100 * np.sin(x / 7 + k) * np.cos(y / 9) for k in range(3)], -1)
+    rgb = np.clip(rgb + np.random.default_rng(0).normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(rgb).save(src / "t.jpg", quality=75)
+    report = pack_shards([src], tmp_path / "pack", size=64, quality=75)
+    with zipfile.ZipFile(report["shards"][0]) as zf:
+        data = zf.read("t.jpg")
+    before = np.asarray(Image.open(src / "t.jpg").convert("RGB"), np.float32)
+    after = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
+    assert after.shape == before.shape == (64, 64, 3)
+    assert np.abs(after - before).mean() < 1.5
+    plain = io.BytesIO()
+    Image.open(src / "t.jpg").convert("RGB").save(plain, format="JPEG", quality=75)
+    assert len(data) < plain.tell()
+
+
 # --- training ---------------------------------------------------------------------------
 
 
