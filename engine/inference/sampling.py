@@ -159,6 +159,8 @@ def _rows_for(net: GatedPixelCNN, feats: Tensor, key: tuple, graphs: bool) -> tu
     """The draws and rows for this call: new ones, or with `graphs` those kept for `key`
     (the same network object and options), reloaded from this call's weights and frame."""
     k, temperature, top_p, locked, dtype, device = key
+    for dead in [old for old, kept in _KEPT.items() if kept[0]() is None]:
+        del _KEPT[dead]  # their network is gone: so are its graphs' buffers
     if graphs:
         full_key = (id(net), tuple(feats.shape), *key)
         kept = _KEPT.get(full_key)
@@ -404,7 +406,6 @@ class _IncrementalState:
         self.c = c = net.channels
         self.levels = net.levels
         self.n_layers = len(layers)
-        self.embed_bins = net.embed_bins
         self.embed = net.embed.weight.clone()  # (2 levels, e); its own: `load` refills it
         self.e = self.embed.shape[1]
         _, _, height, width = feats.shape
@@ -461,7 +462,7 @@ class _IncrementalState:
                     mine.copy_(theirs)
         for name in ("embed", "w1", "b1"):
             getattr(self, name).copy_(getattr(fresh, name))
-        self.v_convs, self.v_to_h, self.embed_bins = fresh.v_convs, fresh.v_to_h, fresh.embed_bins
+        self.v_convs, self.v_to_h = fresh.v_convs, fresh.v_to_h
 
     def logits(self, j: int, c: int) -> Tensor:
         """Logits (K, levels) of channel c at column j of the current row."""
@@ -490,7 +491,11 @@ class _IncrementalState:
     def finish_row(self, i: int, row: Tensor) -> None:
         """Row i is complete ((K, 2, W) bins): advance the vertical stack and row biases."""
         p, width = self.p, self.width
-        self.vin[0][:, :, i + p, p : p + width] = self.embed_bins(row[:, :, None, :])[:, :, 0]
+        # the row's bins embedded as GatedPixelCNN.embed_bins lays them out, [Cb | Cr], from
+        # this state's copy of the table (no reference to the network: kept rows let it go)
+        offsets = torch.arange(CHROMA_CHANNELS, device=row.device)[None, :, None] * self.levels
+        emb = F.embedding(row + offsets, self.embed)  # (K, 2, W, e)
+        self.vin[0][:, :, i + p, p : p + width] = emb.permute(0, 1, 3, 2).flatten(1, 2)
         for n in range(self.n_layers):
             window = self.vin[n][:, :, i : i + p + 1]  # (K, cin, p+1, W+2p)
             v_pre = self.v_convs[n](window)[:, :, 0] + self.cond_v[n][:, i]  # (K, 2c, W)

@@ -255,6 +255,24 @@ def test_every_row_runs_the_same_ops_on_the_same_buffers(
         assert (got[:, :, 2:5, 3:6] == 7).all()
 
 
+def test_kept_rows_do_not_keep_their_network_alive() -> None:
+    """The rows kept for the next call hold copies and tensors, not the network: a model
+    let go is collected, and its kept rows go at the next call."""
+    import gc
+    import weakref
+
+    model = _model(dtype=torch.float32)
+    sample_chroma(model, _grey(dtype=torch.float32), k=2, seed=0, graphs=True)
+    assert any(kept[0]() is model.pixelcnn for kept in sampling._KEPT.values())
+    gone = weakref.ref(model.pixelcnn)
+    del model
+    gc.collect()
+    assert gone() is None
+    other = _model(seed=1, dtype=torch.float32)
+    sample_chroma(other, _grey(dtype=torch.float32), k=2, seed=0, graphs=True)
+    assert [kept[0]() for kept in sampling._KEPT.values()] == [other.pixelcnn]
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graphed_rows_draw_the_same_bins() -> None:
