@@ -276,11 +276,18 @@ def test_kept_rows_do_not_keep_their_network_alive() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graphed_rows_draw_the_same_bins() -> None:
+    """Captured once, replayed for every row and reused by the next calls (other frames,
+    seeds, locked colours): the very bins of the rows run as they are."""
     model = _model(device="cuda", dtype=torch.float32)
-    grey = _grey(dtype=torch.float32)
+    mask = np.zeros((N, N), bool)
+    mask[2:4, 1:5] = True
     for top_p in (1.0, 0.9):
-        plain = sample_chroma(model, grey, k=4, seed=3, top_p=top_p)
-        assert torch.equal(plain, sample_chroma(model, grey, k=4, seed=3, top_p=top_p, graphs=True))
+        for seed, fixed in ((3, None), (4, None), (5, (np.full((2, N, N), 9), mask))):
+            for g in (1, 2):
+                kw = dict(k=4, seed=seed, top_p=top_p, fixed=fixed)
+                plain = sample_chroma(model, _grey(g, torch.float32), **kw)
+                graphed = sample_chroma(model, _grey(g, torch.float32), graphs=True, **kw)
+                assert graphed.device.type == "cuda" and torch.equal(plain, graphed)
 
 
 def test_kept_rows_start_afresh_from_each_call_and_the_current_weights() -> None:
