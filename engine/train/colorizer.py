@@ -57,7 +57,7 @@ from panchro.engine.train.data import (
     ColorDataset,
     ImageItem,
     TrainStream,
-    collect_items,
+    colour_items,
     describe_items,
     iter_batches,
     load_rgb,
@@ -183,6 +183,7 @@ def train_colorizer(
     export: str | Path | None = None,
     scale: str | None = None,
     data_note: str | None = None,
+    skip_grey: bool = True,
     threads: int | None = None,
     init: str | Path | None = None,
     print_fn: PrintFn | None = print,
@@ -215,7 +216,7 @@ def train_colorizer(
     out, log_path, samples_dir = common.open_run(out, resume=resume)
     export_path = Path(export) if export is not None else out / "colorizer.safetensors"
 
-    items = collect_items(data, video_every=video_every)
+    items = colour_items(data, video_every=video_every, skip_grey=skip_grey, say=say)
     train_items, held = split_items(items, val_fraction)
     stream = TrainStream(
         train_items,

@@ -52,6 +52,7 @@ from panchro.engine.train.data import (
     ImageItem,
     TrainStream,
     collect_items,
+    colour_only,
     load_rgb,
     split_items,
 )
@@ -297,6 +298,9 @@ def train_hint_refiner(
     out, log_path, samples_dir = common.open_run(out, resume=resume)
     export_path = Path(export) if export is not None else out / "hint_refiner.safetensors"
     items = [it for it in collect_items(data) if it.frame is None]
+    items, grey = colour_only(items)
+    if grey:
+        say(f"left out {grey} pictures without colour (grey photos)")
     train_items, held = split_items(items, val_fraction)
     stream = HintStream(train_items, image_size=size, chroma_size=cfg.hint_size, seed=seed)
     val_set = HintExamples(common.spread(held, val_limit), size=size)

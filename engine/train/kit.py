@@ -534,11 +534,12 @@ def _trainer(
         if m.trainer == "colorizer":
             from panchro.engine.train.colorizer import train_colorizer
 
-            return train_colorizer(data, run, **common, **kw)
+            # the pack left grey pictures out already (pack_shards): no second look
+            return train_colorizer(data, run, skip_grey=False, **common, **kw)
         if m.trainer == "refiner":
             from panchro.engine.train.refiner import train_refiner
 
-            return train_refiner(data, run, **common, **kw)
+            return train_refiner(data, run, skip_grey=False, **common, **kw)
         from panchro.engine.train.upscaler import train_upscaler
 
         return train_upscaler(

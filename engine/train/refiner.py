@@ -68,7 +68,7 @@ from panchro.engine.train.data import (
     MATRIX,
     ImageItem,
     TrainStream,
-    collect_items,
+    colour_items,
     describe_items,
     load_rgb,
     packed_frame,
@@ -447,6 +447,7 @@ def train_refiner(
     val_fraction: float = 0.02,
     val_limit: int = 128,
     video_every: int = VIDEO_EVERY,
+    skip_grey: bool = True,
     device: str | None = None,
     amp: bool = True,
     workers: int = 0,
@@ -486,7 +487,7 @@ def train_refiner(
     out, log_path, samples_dir = common.open_run(out, resume=resume)
     export_path = Path(export) if export is not None else out / "refiner.safetensors"
 
-    items = collect_items(data, video_every=video_every)
+    items = colour_items(data, video_every=video_every, skip_grey=skip_grey, say=say)
     train_items, held = split_items(items, val_fraction)
     size, hint_size = cfg.working_size, cfg.hint_size
     stream = RefinerStream(train_items, size=size, hint_size=hint_size, seed=seed, noise=noise)

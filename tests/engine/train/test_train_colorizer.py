@@ -24,6 +24,8 @@ from panchro.engine.train.data import (
     ColorDataset,
     TrainStream,
     collect_items,
+    colour_items,
+    colour_only,
     is_heldout,
     load_rgb,
     pack_shards,
@@ -147,6 +149,23 @@ def test_heldout_split_is_by_name_and_stable(photos: Path, tmp_path: Path):
         (copy / it.path.name).write_bytes(it.path.read_bytes())
     for a, b in zip(items[:6], collect_items([copy]), strict=True):
         assert is_heldout(a, 0.3) == is_heldout(b, 0.3)
+
+
+def test_colour_models_learn_from_colour_pictures_only(photos: Path, clip: Path, tmp_path):
+    """Grey photos and the frames of a black-and-white clip are left out (and said): a grey
+    example teaches grey. A colour clip keeps all its frames; `skip_grey=False` keeps all."""
+    bw = make_video(tmp_path / "bw.mp4", frames=24, audio=False, pix_fmt="gray")
+    lines: list[str] = []
+    everything = collect_items([photos, clip, bw], video_every=8)
+    kept = colour_items([photos, clip, bw], video_every=8, say=lines.append)
+    assert len(everything) == 21 + 3 + 3
+    assert sorted(it.key for it in everything if it not in kept) == [
+        "bw.mp4@f000000", "bw.mp4@f000008", "bw.mp4@f000016", "grey.png"]  # fmt: skip
+    assert lines == ["left out 4 pictures without colour (grey photos, black-and-white clips)"]
+    assert colour_only(kept) == (kept, 0)
+    assert colour_items([photos, bw], video_every=8, skip_grey=False, say=lines.append) == (
+        collect_items([photos, bw], video_every=8)
+    )
 
 
 def test_pack_shards_round_trip(photos: Path, clip: Path, tmp_path: Path):
