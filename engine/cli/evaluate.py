@@ -51,6 +51,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         smooth=args.smooth,
         split=args.split,
         likeliest=args.likeliest,
+        consensus=args.consensus,
         device=args.device,
     )
     return EXIT_OK
@@ -130,6 +131,11 @@ def add_parsers(sub: Any) -> None:
         "--likeliest",
         action="store_true",
         help="also score the one of the K the model finds likeliest (an automatic pick)",
+    )
+    v.add_argument(
+        "--consensus",
+        action="store_true",
+        help="also score the one of the K nearest the others (an automatic pick)",
     )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)

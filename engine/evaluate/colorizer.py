@@ -136,6 +136,7 @@ def eval_colorizer(
     skip_grey: bool = True,
     sheet_rows: int = 12,
     likeliest: bool = False,
+    consensus: bool = False,
     device: str | None = None,
     print_fn: Callable[[str], None] | None = print,
 ) -> dict[str, Any]:
@@ -153,10 +154,16 @@ def eval_colorizer(
     `likeliest`: also score, alone, the one of the K that the model finds likeliest (its
     teacher-forced NLL; despeckled when `smooth`): what an automatic pick by likelihood
     would give a shot nobody picked, to set against one plain sample (the mean-of-K).
+    `consensus`: likewise the one nearest the other K - 1 (`sampling.consensus_index`).
     """
     import torch
 
-    from panchro.engine.inference.sampling import despeckle, prepare_grey, sample_chroma
+    from panchro.engine.inference.sampling import (
+        consensus_index,
+        despeckle,
+        prepare_grey,
+        sample_chroma,
+    )
     from panchro.engine.models.weights import load_model
     from panchro.engine.train.data import (
         collect_items,
@@ -194,6 +201,8 @@ def eval_colorizer(
         accs["smoothed"] = _Accumulator()  # the same samples, despeckled
     if likeliest:
         accs["likeliest"] = _Accumulator()
+    if consensus:
+        accs["consensus"] = _Accumulator()
     colour_true = 0.0
     nll_total = 0.0
     skipped = 0
@@ -237,6 +246,10 @@ def eval_colorizer(
             best = int(each.argmin())
             one = bins_to_hwc(shown[best : best + 1], levels)
             _score_predictions(rgb_true, ycc, lab_true, one, accs["likeliest"])
+        if consensus:
+            mid = consensus_index(shown)
+            one = bins_to_hwc(shown[mid : mid + 1], levels)
+            _score_predictions(rgb_true, ycc, lab_true, one, accs["consensus"])
         if out_path is not None and len(sheet_rows_data) < sheet_rows:
             grey_rgb = np.repeat(ycc[..., :1].clip(0, 1), 3, axis=-1)
             sheet_rows_data.append([grey_rgb, *rgbs, rgb_true])
@@ -295,6 +308,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     labels["samples"] = f"samples (T={result['temperature']:g}{nucleus})"
     labels["smoothed"] = f"despeckled x{result.get('smooth', 0)}"
     labels["likeliest"] = f"likeliest of {result['k']}"
+    labels["consensus"] = f"consensus of {result['k']}"
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)
     for name, fig in result["methods"].items():

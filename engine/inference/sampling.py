@@ -265,6 +265,15 @@ def despeckle(
     return (chroma * levels + 0.5).floor().add_(levels // 2).clamp_(0, levels - 1).long()
 
 
+def consensus_index(bins: Tensor) -> int:
+    """The one of K samples (K, 2, S, S) nearest the others: the least summed chroma
+    distance to the rest (the medoid; distances, not their squares, so one odd sample does
+    not pull the choice towards it). A typical colour mode of the K, not the likeliest
+    single bins: as colourful as a sample, away from the odd ones out."""
+    x = bins.reshape(bins.shape[0], -1).double()
+    return int(torch.cdist(x, x).sum(1).argmin())
+
+
 # (logits (K, levels), column j, channel c) -> (K,) bins. It reads only tensors filled before
 # the row and branches on nothing computed, so one row's steps can be captured as a graph.
 RowChooser = Callable[[Tensor, int, int], Tensor]
@@ -540,6 +549,7 @@ def cached_logits(model: Colorizer, grey: Tensor, bins: Tensor) -> Tensor:
 __all__ = [
     "METHODS",
     "cached_logits",
+    "consensus_index",
     "prepare_grey",
     "sample_chroma",
 ]

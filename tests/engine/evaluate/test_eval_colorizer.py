@@ -233,3 +233,26 @@ def test_the_likeliest_of_k_is_one_of_them_and_scored_alone(tiny_model) -> None:
     assert each.shape == (2,) and each[0] < each[1] - 1.0
     mean, n = nll_bits(model, [(grey[None].expand(2, *grey.shape), pair)])
     assert n == 2 and mean == pytest.approx(float(each.mean()), rel=1e-5)
+
+
+def test_the_consensus_of_k_is_the_sample_nearest_the_others(tiny_model) -> None:
+    """`consensus_index` picks the medoid: among three alike samples and one far off, one
+    of the alike, the one between the others; `--consensus` scores it alone."""
+    import torch
+
+    from panchro.engine.inference.sampling import consensus_index
+
+    base = torch.full((2, 4, 4), 16)
+    one_way, other_way = base.clone(), base.clone()
+    one_way[0, 0, 0] += 3
+    other_way[1, 2, 2] += 3  # `base` lies between these two
+    odd = torch.full((2, 4, 4), 31)
+    assert consensus_index(torch.stack([odd, one_way, base, other_way])) == 2
+    assert consensus_index(torch.stack([base, one_way, other_way, odd])) == 0
+    assert consensus_index(base[None]) == 0
+
+    pics, weights = tiny_model
+    res = eval_colorizer(pics, weights, k=4, seed=0, consensus=True, print_fn=None)
+    one, drawn = res["methods"]["consensus"], res["methods"]["samples"]
+    assert one["psnr_best"] == one["psnr_mean"] and one["ssim_pairwise"] is None
+    assert one["psnr_best"] <= drawn["psnr_best"] + 1e-9
