@@ -41,8 +41,8 @@ run: venv
 		mkdir -p $(OUT_DIR); \
 		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --colorize \
 			--project $(OUT_DIR)/bbb.panchro --overwrite --restart || exit 1; \
-		echo "Automatic picks take safe, muted colour (the closest to the truth for a shot nobody"; \
-		echo "picked). Bolder colour modes to choose from: $(BIN)/panchro sample $(SAMPLE) -k 8 -o $(OUT_DIR)/modes.png"; \
+		echo "Each shot took the consensus of 8 candidate colourings. The colour modes to choose"; \
+		echo "from: $(BIN)/panchro sample $(SAMPLE) -k 8 -o $(OUT_DIR)/modes.png"; \
 	fi
 
 # The cluster tests start a local Ray cluster (issue 20): Ray is installed for the tests,

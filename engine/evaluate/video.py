@@ -5,9 +5,10 @@ refiner over every frame of the clip (a clip counts as one shot):
 
   oracle     the hint is the clip's own key-frame chroma, cut to 28x28 and
              quantized, as a perfect pick would be;
-  sampled    the hint is candidate 0 of a seeded sample of the key frame (the
-             colorizer), as an automatic pick is;
-  per-frame  every frame gets its own sample of its own luma (no propagation):
+  sampled    the hint is the key frame's automatic pick (the consensus of seeded
+             candidates, `colorize.automatic_pick`), as the restore gives a shot
+             nobody picked;
+  per-frame  every frame gets its own automatic pick from its own luma (no propagation):
              what a colorizer without shots and picks would do;
   10 hints   ten simulated colour points on the key frame (`evaluate.hints`),
              spread by Levin and carried through the clip as a hinted shot is.
@@ -36,7 +37,7 @@ import numpy as np
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
-from panchro.engine.inference.defaults import AUTO_TEMPERATURE, AUTO_TOP_P
+from panchro.engine.inference.defaults import AUTO_TEMPERATURE
 
 MATRIX = "bt601"  # the clips are decoded to RGB; any fixed matrix measures alike
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")
@@ -184,26 +185,11 @@ def eval_video(
             score(clip, refine_chroma(ref_model, clip.luma, _hinted_hint(clip, key, seed)))
         )
         if col is not None:
-            found = colorize.sample_candidates(
-                col, clip.luma[key], k=1, seed=seed, temperature=temperature, top_p=AUTO_TOP_P
-            )
-            sampled_hint = color.dequantize_chroma(found.bins[0])
+            sampled_hint = _auto_hint(col, clip.luma[key], seed, temperature)
             rows["sampled"].append(score(clip, refine_chroma(ref_model, clip.luma, sampled_hint)))
             n = min(per_frame, clip.luma.shape[0])
             hints = np.stack(
-                [
-                    color.dequantize_chroma(
-                        colorize.sample_candidates(
-                            col,
-                            clip.luma[i],
-                            k=1,
-                            seed=seed + 1 + i,
-                            temperature=temperature,
-                            top_p=AUTO_TOP_P,
-                        ).bins[0]
-                    )
-                    for i in range(n)
-                ]
+                [_auto_hint(col, clip.luma[i], seed + 1 + i, temperature) for i in range(n)]
             )
             rows["per-frame"].append(score(clip, refine_chroma(ref_model, clip.luma[:n], hints)))
         t, h, w = clip.luma.shape
@@ -222,6 +208,14 @@ def eval_video(
 
 
 HINT_POINTS = 10  # a simulated user's points on the key frame (`evaluate.hints`)
+
+
+def _auto_hint(col: Any, luma: np.ndarray, seed: int, temperature: float) -> np.ndarray:
+    """The hint the restore gives a shot nobody picked (`colorize.automatic_pick`)."""
+    from panchro.engine.inference import colorize
+
+    found, index = colorize.automatic_pick(col, luma, seed=seed, temperature=temperature)
+    return color.dequantize_chroma(found.bins[index])
 
 
 def _hinted_hint(clip: Clip, key: int, seed: int) -> np.ndarray:
@@ -319,10 +313,7 @@ def eval_reference(
             n = min((n for n in others if n > here), default=others[0])
             other = (firsts[n].rgb[0] * 255 + 0.5).astype(np.uint8)
         if col is not None:
-            found = colorize.sample_candidates(
-                col, clip.luma[key], k=1, seed=seed, temperature=temperature, top_p=AUTO_TOP_P
-            )
-            hints["sampled"] = color.dequantize_chroma(found.bins[0])
+            hints["sampled"] = _auto_hint(col, clip.luma[key], seed, temperature)
             hints["reference"] = reference_chroma(
                 clip.luma[key], ref_rgb, colorizer=col.model, matrix=MATRIX
             )

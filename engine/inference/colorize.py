@@ -31,7 +31,13 @@ from PIL import Image, ImageDraw
 
 from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import color
-from panchro.engine.inference.defaults import DESPECKLE, TOP_P
+from panchro.engine.inference.defaults import (
+    AUTO_K,
+    AUTO_TEMPERATURE,
+    AUTO_TOP_P,
+    DESPECKLE,
+    TOP_P,
+)
 from panchro.engine.inference.device import resolve_device
 
 MIN_SIDE = 32  # below this the 28 x 28 chroma is as large as the picture
@@ -202,6 +208,27 @@ def sample_candidates(
         top_p=top_p,
         despeckle=despeckle,
     )
+
+
+def automatic_pick(
+    colorizer: LoadedColorizer,
+    luma: np.ndarray,
+    *,
+    seed: int,
+    k: int = AUTO_K,
+    temperature: float = AUTO_TEMPERATURE,
+    top_p: float = AUTO_TOP_P,
+    despeckle: int = DESPECKLE,
+) -> tuple[Candidates, int]:
+    """The colour for a shot nobody picked: `k` candidates and the index of their consensus
+    (the one nearest the others), measured in `inference.defaults`."""
+    import torch
+
+    from panchro.engine.inference.sampling import consensus_index
+
+    found = sample_candidates(colorizer, luma, k=k, seed=seed, temperature=temperature,
+                              top_p=top_p, despeckle=despeckle)  # fmt: skip
+    return found, consensus_index(torch.from_numpy(found.bins.astype(np.int64)))
 
 
 def locked_bins(

@@ -41,7 +41,7 @@ from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints
 
 # A shot nobody picked gets a likely colouring, not an adventurous one (inference.defaults)
-from panchro.engine.inference.defaults import AUTO_TEMPERATURE, AUTO_TOP_P, DESPECKLE
+from panchro.engine.inference.defaults import AUTO_K, AUTO_TEMPERATURE, AUTO_TOP_P, DESPECKLE
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.project import Pick
 from panchro.engine.restore.batch import FrameBatch, Stage
@@ -88,6 +88,7 @@ class ColorizeStage:
     temperature: float = AUTO_TEMPERATURE
     top_p: float = AUTO_TOP_P
     despeckle: int = DESPECKLE
+    auto_k: int = AUTO_K  # candidates a shot nobody picked is given the consensus of
     device: str | None = None
     batch: int | None = None
     refiner_path: str | None = None  # None: look in the models folder
@@ -326,11 +327,11 @@ class ColorizeStage:
         loaded = colorize.load_colorizer(self._colorizer_file, device=self.device)
         luma = self._key_luma(film, shot.key_frame)
         seed = auto_seed(self.seed, shot.start)
-        found = colorize.sample_candidates(
+        found, index = colorize.automatic_pick(
             loaded,
             luma,
-            k=1,
             seed=seed,
+            k=self.auto_k,
             temperature=self.temperature,
             top_p=self.top_p,
             despeckle=self.despeckle,
@@ -342,8 +343,8 @@ class ColorizeStage:
         return Pick(
             seed=seed,
             temperature=self.temperature,
-            index=0,
-            chroma=found.bins[0],
+            index=index,
+            chroma=found.bins[index],
             locked=False,
             source="auto",
         )

@@ -182,3 +182,22 @@ def test_candidates_are_drawn_with_the_measured_defaults_and_can_be_drawn_plain(
     drawn = sample_chroma(loaded.model, luma, k=3, seed=4)
     assert np.array_equal(plain.bins, drawn.numpy().astype(np.uint8))
     assert not np.array_equal(found.bins, plain.bins)
+
+
+def test_a_shot_nobody_picked_gets_the_consensus_of_its_candidates(weights_file: Path) -> None:
+    """`automatic_pick`: AUTO_K candidates as the candidates are drawn, and the index of the
+    one nearest the others; the same seed, the same pick."""
+    import torch
+
+    from panchro.engine.inference.defaults import AUTO_K
+    from panchro.engine.inference.sampling import consensus_index
+
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    luma = _gradient()
+    found, index = colorize.automatic_pick(loaded, luma, seed=11)
+    assert found.bins.shape[0] == AUTO_K and 0 <= index < AUTO_K
+    assert index == consensus_index(torch.from_numpy(found.bins.astype(np.int64)))
+    same = colorize.sample_candidates(loaded, luma, k=AUTO_K, seed=11)
+    assert np.array_equal(found.bins, same.bins)
+    again, index2 = colorize.automatic_pick(loaded, luma, seed=11)
+    assert index2 == index and np.array_equal(again.bins[index], found.bins[index])

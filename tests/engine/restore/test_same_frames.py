@@ -62,6 +62,9 @@ def test_a_restore_gives_the_frames_it_gave_before_the_move(
     # automatic picks drawn as they were then (session 8 made top-p 0.9 and a despeckle pass
     # the default: a chosen change of behaviour, measured in the model card)
     stages[0].top_p, stages[0].despeckle = 1.0, 0
+    # and one sample at temperature 0.8 (session 12 made the consensus of 8 candidates at the
+    # candidates' temperature the automatic pick: chosen and measured, `inference.defaults`)
+    stages[0].auto_k, stages[0].temperature = 1, 0.8
     out = tmp_path / "out.mkv"
     restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
     assert frame_digest(out) == (20, RECORDED["digest"])
