@@ -32,6 +32,8 @@ speckle of a colour mode are never drawn, while the likely ones keep their odds.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
 import weakref
 from collections import OrderedDict
@@ -106,8 +108,11 @@ def sample_chroma(
                 fill = draws.filler(uniforms, lock_bins, lock_mask)
                 return _run_naive(model.pixelcnn, feats, k, draws.choose, fill, callback)
             key = (k, temperature, top_p, lock_mask is not None, dtype, device)
-            draws, rows = _rows_for(model.pixelcnn, feats, key, graphs)
-            return rows.run(draws.filler(uniforms, lock_bins, lock_mask), None, callback)
+            # kept rows are shared between calls: one graphed call at a time (the engine
+            # samples in worker threads)
+            with _KEPT_LOCK if graphs else contextlib.nullcontext():
+                draws, rows = _rows_for(model.pixelcnn, feats, key, graphs)
+                return rows.run(draws.filler(uniforms, lock_bins, lock_mask), None, callback)
     finally:
         model.train(was_training)
 
@@ -153,6 +158,7 @@ class _Draws:
 # once rather than on every call; a call refills their buffers in place.
 _KEPT: OrderedDict[tuple, tuple[weakref.ref, _Draws, _Rows]] = OrderedDict()
 _KEEP = 4
+_KEPT_LOCK = threading.Lock()
 
 
 def _rows_for(net: GatedPixelCNN, feats: Tensor, key: tuple, graphs: bool) -> tuple[_Draws, _Rows]:

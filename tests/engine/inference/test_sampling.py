@@ -273,6 +273,21 @@ def test_kept_rows_do_not_keep_their_network_alive() -> None:
     assert [kept[0]() for kept in sampling._KEPT.values()] == [other.pixelcnn]
 
 
+def test_kept_rows_serve_one_call_at_a_time() -> None:
+    """Two threads sampling the same network with `graphs` share its kept rows: each still
+    gets the bins it would get alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = _model(dtype=torch.float32)
+    jobs = [(_grey(g, torch.float32), seed) for g, seed in ((1, 0), (2, 1), (3, 2), (4, 3))] * 2
+    alone = [sample_chroma(model, grey, k=3, seed=seed) for grey, seed in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(
+            pool.map(lambda job: sample_chroma(model, job[0], k=3, seed=job[1], graphs=True), jobs)
+        )
+    assert all(torch.equal(a, b) for a, b in zip(alone, together, strict=True))
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graphed_rows_draw_the_same_bins() -> None:
