@@ -52,6 +52,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         split=args.split,
         likeliest=args.likeliest,
         consensus=args.consensus,
+        oversample=args.oversample,
         device=args.device,
     )
     return EXIT_OK
@@ -136,6 +137,12 @@ def add_parsers(sub: Any) -> None:
         "--consensus",
         action="store_true",
         help="also score the one of the K nearest the others (an automatic pick)",
+    )
+    v.add_argument(
+        "--oversample",
+        type=int,
+        default=1,
+        help="draw K x N and score the K that differ most from each other",
     )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)

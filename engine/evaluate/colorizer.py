@@ -137,6 +137,7 @@ def eval_colorizer(
     sheet_rows: int = 12,
     likeliest: bool = False,
     consensus: bool = False,
+    oversample: int = 1,
     device: str | None = None,
     print_fn: Callable[[str], None] | None = print,
 ) -> dict[str, Any]:
@@ -155,12 +156,15 @@ def eval_colorizer(
     teacher-forced NLL; despeckled when `smooth`): what an automatic pick by likelihood
     would give a shot nobody picked, to set against one plain sample (the mean-of-K).
     `consensus`: likewise the one nearest the other K - 1 (`sampling.consensus_index`).
+    `oversample`: draw K x that many and score the K that differ most
+    (`sampling.diverse_subset`, chosen on the despeckled samples when `smooth`).
     """
     import torch
 
     from panchro.engine.inference.sampling import (
         consensus_index,
         despeckle,
+        diverse_subset,
         prepare_grey,
         sample_chroma,
     )
@@ -175,6 +179,8 @@ def eval_colorizer(
 
     if k < 1:
         raise BadInputError(f"k must be at least 1, got {k}")
+    if oversample < 1:
+        raise BadInputError(f"oversample must be at least 1, got {oversample}")
     if split not in ("all", "heldout", "train"):
         raise BadInputError(f"split must be all, heldout or train, got {split!r}")
     sources = [data] if isinstance(data, (str, Path)) else list(data)
@@ -225,7 +231,17 @@ def eval_colorizer(
         grey, bins = rgb_to_example(square_view(img, size), csize, levels)
         bits, _ = nll_bits(model, [(grey[None], bins[None])], device=dev)
         nll_total += bits
-        drawn = sample_chroma(model, grey, k=k, seed=seed + n, temperature=temperature, top_p=top_p)
+        drawn = sample_chroma(
+            model, grey, k=k * oversample, seed=seed + n, temperature=temperature, top_p=top_p
+        )
+        calm = None
+        if smooth > 0:
+            x = prepare_grey(grey, size, drawn.device, torch.float32)
+            calm = despeckle(drawn, x, levels, passes=smooth)
+        if oversample > 1:
+            keep = diverse_subset(calm if calm is not None else drawn, k).to(drawn.device)
+            drawn = drawn[keep]
+            calm = None if calm is None else calm[keep]
         greedy = sample_chroma(model, grey, k=1, seed=seed + n, temperature=0.0)
 
         zero = np.zeros((1, csize, csize, 2), np.float32)
@@ -235,9 +251,8 @@ def eval_colorizer(
             rgb_true, ycc, lab_true, bins_to_hwc(drawn, levels), accs["samples"]
         )
         shown = drawn
-        if smooth > 0:
-            x = prepare_grey(grey, size, drawn.device, torch.float32)
-            shown = calm = despeckle(drawn, x, levels, passes=smooth)
+        if calm is not None:
+            shown = calm
             rgbs = _score_predictions(
                 rgb_true, ycc, lab_true, bins_to_hwc(calm, levels), accs["smoothed"]
             )
@@ -276,6 +291,7 @@ def eval_colorizer(
         "temperature": temperature,
         "top_p": top_p,
         "smooth": smooth,
+        "oversample": oversample,
         "split": split,
         "nll_bits": nll_total / n_img,
         "colourfulness_originals": colour_true,
@@ -296,9 +312,11 @@ def eval_colorizer(
 
 def format_table(result: dict[str, Any]) -> list[str]:
     """The figures of `eval_colorizer` as text lines."""
+    over = result.get("oversample", 1)
+    drawn = f" (the most different of {result['k'] * over})" if over > 1 else ""
     lines = [
         f"colorizer eval: {result['images']} pictures ({result['split']};"
-        f" {result['skipped_grey']} grey ones left out), K={result['k']},"
+        f" {result['skipped_grey']} grey ones left out), K={result['k']}{drawn},"
         f" T={result['temperature']:g}, top-p {result['top_p']:g}, {result['seconds']:.0f} s",
         f"NLL {result['nll_bits']:.3f} bits per chroma value (teacher-forced; uniform = 5.000)",
         f"originals' colourfulness {result['colourfulness_originals']:.1f}",

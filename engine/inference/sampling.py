@@ -280,6 +280,27 @@ def consensus_index(bins: Tensor) -> int:
     return int(torch.cdist(x, x).sum(1).argmin())
 
 
+def diverse_subset(bins: Tensor, k: int) -> Tensor:
+    """The indices of `k` of the N samples (N, 2, S, S) that differ most from each other:
+    their consensus first (`consensus_index`), then again and again the one farthest (summed
+    chroma distance at chroma resolution) from its nearest already chosen. Of 2K draws, K
+    chosen so cover more of the colour modes than K plain draws, where two draws often
+    land in the same mode."""
+    n = bins.shape[0]
+    if not 1 <= k <= n:
+        raise ValueError(f"cannot choose {k} of {n} samples")
+    x = bins.reshape(n, -1).double()
+    dist = torch.cdist(x, x)
+    chosen = [int(dist.sum(1).argmin())]
+    nearest = dist[chosen[0]].clone()
+    for _ in range(k - 1):
+        nearest[chosen] = -1.0
+        far = int(nearest.argmax())
+        chosen.append(far)
+        nearest = torch.minimum(nearest, dist[far])
+    return torch.tensor(chosen, dtype=torch.long)
+
+
 # (logits (K, levels), column j, channel c) -> (K,) bins. It reads only tensors filled before
 # the row and branches on nothing computed, so one row's steps can be captured as a graph.
 RowChooser = Callable[[Tensor, int, int], Tensor]
@@ -556,6 +577,7 @@ __all__ = [
     "METHODS",
     "cached_logits",
     "consensus_index",
+    "diverse_subset",
     "prepare_grey",
     "sample_chroma",
 ]

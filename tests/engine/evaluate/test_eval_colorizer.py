@@ -256,3 +256,54 @@ def test_the_consensus_of_k_is_the_sample_nearest_the_others(tiny_model) -> None
     one, drawn = res["methods"]["consensus"], res["methods"]["samples"]
     assert one["psnr_best"] == one["psnr_mean"] and one["ssim_pairwise"] is None
     assert one["psnr_best"] <= drawn["psnr_best"] + 1e-9
+
+
+def test_a_diverse_subset_covers_the_modes_before_repeating_one() -> None:
+    """`diverse_subset`: the consensus first, then the sample farthest from those chosen;
+    of three near-copies of one mode and one of each of two others, K = 3 takes one of
+    each mode, never two of the same, and K = N takes every sample once."""
+    import torch
+
+    from panchro.engine.inference.sampling import consensus_index, diverse_subset
+
+    grey = torch.full((2, 4, 4), 16)
+    near = [grey.clone() for _ in range(3)]
+    near[1][0, 0, 0] += 1
+    near[2][1, 3, 3] -= 1
+    red, blue = torch.full((2, 4, 4), 16), torch.full((2, 4, 4), 16)
+    red[1] = 26
+    blue[0] = 26
+    pool = torch.stack([near[0], red, near[1], blue, near[2]])
+    got = diverse_subset(pool, 3).tolist()
+    assert got[0] == consensus_index(pool)
+    assert sorted(got[1:]) == [1, 3]  # red and blue, not a second grey
+    assert sorted(diverse_subset(pool, 5).tolist()) == [0, 1, 2, 3, 4]
+    assert diverse_subset(pool, 1).tolist() == [consensus_index(pool)]
+    with pytest.raises(ValueError, match="cannot choose"):
+        diverse_subset(pool, 6)
+
+
+def test_oversampled_eval_scores_k_of_the_drawn(tiny_model, monkeypatch) -> None:
+    """`--oversample 3` draws 3K per picture and scores the K `diverse_subset` chooses from
+    them (on the despeckled samples); the figures are of K (one SSIM pair for K = 2)."""
+    import torch
+
+    from panchro.engine.inference import sampling
+
+    pics, weights = tiny_model
+    seen: list[tuple[int, int]] = []
+    real = sampling.diverse_subset
+
+    def spy(bins: torch.Tensor, k: int) -> torch.Tensor:
+        seen.append((int(bins.shape[0]), k))
+        return real(bins, k)
+
+    monkeypatch.setattr(sampling, "diverse_subset", spy)
+    wide = eval_colorizer(pics, weights, k=2, seed=0, smooth=1, oversample=3, print_fn=None)
+    assert wide["oversample"] == 3 and seen and set(seen) == {(6, 2)}
+    assert len(seen) == wide["images"]
+    seen.clear()
+    plain = eval_colorizer(pics, weights, k=2, seed=0, smooth=1, print_fn=None)
+    assert not seen and plain["oversample"] == 1
+    with pytest.raises(BadInputError, match="oversample"):
+        eval_colorizer(pics, weights, oversample=0, print_fn=None)
