@@ -87,14 +87,28 @@ def _models_dir(folder: Path | None) -> Iterator[None]:
 
 
 def bench_stages(
-    width: int, height: int, *, device: str, frames: int, batch: int, say: Any = print
+    width: int,
+    height: int,
+    *,
+    device: str,
+    frames: int,
+    batch: int,
+    resident: bool = False,
+    say: Any = print,
 ) -> dict[str, Any]:
     """Frames a second of the restore's stages alone (colorize from a pick, then x2), on
-    synthetic frames: the restore bench's model work without a film to decode or encode."""
+    synthetic frames: the restore bench's model work without a film to decode or encode.
+
+    Each batch starts as the stage thread gets it (float planes on the host, decoded) and
+    ends as the encoder takes it (coded 8-bit planes on the host), so both ways of running
+    are timed for the same work: host arrays between the stages, or with `resident` the
+    planes uploaded once, kept on the device and coded there (`restore.resident`)."""
     import numpy as np
     import torch
 
+    from panchro.engine.imaging.color import encode_coded_planar
     from panchro.engine.project import Pick, Settings
+    from panchro.engine.restore import resident as planes
     from panchro.engine.restore.batch import FrameBatch
     from panchro.engine.restore.stages import build_stages
     from panchro.engine.shots import Shot
@@ -104,12 +118,16 @@ def bench_stages(
     pick = Pick(seed=0, temperature=1.0, index=0, chroma=rng.integers(8, 24, (2, 28, 28)))
     for stage in stages:
         stage.begin_shot(0, Shot(0, frames + batch, 0), pick, None)  # a pick: no film read
+    on = planes.resident_device(stages, want=True) if resident else None
+    if resident and on is None:
+        raise BadInputError("the stages cannot keep their planes on one device")
     ramp = np.linspace(0, 1, width, dtype=np.float32)[None, None, :]
     # one batch of input made before the clock starts: drawing 8 noisy 1080p frames costs
     # a good part of a second, which is not the stages' work
     y0 = np.clip(ramp + rng.normal(0, 0.05, (batch, height, width)), 0, 1).astype(np.float32)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     spent = {type(s).__name__: 0.0 for s in stages}
+    spent["coding"] = 0.0  # uploading (resident), coding the planes and fetching the codes
 
     def one(start: int) -> None:
         b = FrameBatch(
@@ -121,11 +139,22 @@ def bench_stages(
             shot=0,
             matrix="bt709",
         )
+        t = time.perf_counter()
+        if on is not None:
+            b = planes.upload(b, on)
+            sync()
+        spent["coding"] += time.perf_counter() - t
         for stage in stages:
             t = time.perf_counter()
             b = stage.process(b)
             sync()  # each stage's own time, for where to look next
             spent[type(stage).__name__] += time.perf_counter() - t
+        t = time.perf_counter()
+        if on is not None:
+            planes.encode_coded(b.y, b.cbcr)
+        else:
+            encode_coded_planar(b.y, b.cbcr)
+        spent["coding"] += time.perf_counter() - t
 
     one(0)  # warm-up: kernels, allocator, cuDNN
     sync()
@@ -138,11 +167,13 @@ def bench_stages(
     sync()
     seconds = time.perf_counter() - t0
     fps = done / seconds
+    mode = "resident planes" if on is not None else "host arrays"
     each = ", ".join(f"{name} {s / done * 1000:.0f} ms" for name, s in spent.items())
-    say(f"  stages only (no PyAV: no decode/encode): {done} frames {width}x{height} -> x2 in"
-        f" {seconds:.1f} s: {fps:.2f} fps (a frame: {each})")  # fmt: skip
-    return {"mode": "stages only", "frames": done, "seconds": round(seconds, 2),
-            "fps": round(fps, 2), "width": width, "height": height, "batch": batch,
+    say(f"  stages only (no film decoded or encoded), {mode}: {done} frames {width}x{height} ->"
+        f" x2 in {seconds:.1f} s: {fps:.2f} fps (a frame: {each})")  # fmt: skip
+    return {"mode": "stages only", "planes": mode, "frames": done,
+            "seconds": round(seconds, 2), "fps": round(fps, 2), "width": width,
+            "height": height, "batch": batch,
             "stage_seconds": {k: round(v, 3) for k, v in spent.items()}}  # fmt: skip
 
 
@@ -157,6 +188,13 @@ def _bench_restore(size: tuple[int, int], *, device: str, smoke: bool, av: bool,
         )  # fmt: skip
     return bench_stages(width, height, device=device, frames=4 if smoke else 48,
                         batch=2 if smoke else 8, say=say)  # fmt: skip
+
+
+def _bench_resident(size: tuple[int, int], *, device: str, smoke: bool, say: Any) -> dict:
+    """The stages bench with resident planes, beside the host arrays' figure."""
+    width, height = size
+    return bench_stages(width, height, device=device, frames=4 if smoke else 48,
+                        batch=2 if smoke else 8, resident=True, say=say)  # fmt: skip
 
 
 def run_kit(
@@ -344,13 +382,18 @@ def check_device(dev: str, smoke: bool, av: bool, say: Any) -> dict[str, Any]:
     size = (128, 72) if smoke else (1920, 1080)
     with _models_dir(resources_dir() / "models"):
         restore = _bench_restore(size, device=dev, smoke=smoke, av=av, say=say)
-    return {"tests": tests, "sample": sample, "restore": {"shipped models": restore}}
+        stages = bench_stages(size[0], size[1], device=dev, frames=4 if smoke else 48,
+                              batch=2 if smoke else 8, say=say)  # fmt: skip
+        kept = _bench_resident(size, device=dev, smoke=smoke, say=say)
+    return {"tests": tests, "sample": sample, "restore": {"shipped models": restore},
+            "stages": {"host arrays": stages, "resident planes": kept}}  # fmt: skip
 
 
 # the test files holding GPU-marked tests; none imports PyAV at its top (the GPU image has none)
 GPU_TEST_FILES = (
     "tests/engine/inference/test_sampling.py",
     "tests/engine/inference/test_upscaler.py",
+    "tests/engine/restore/test_resident.py",
 )
 
 

@@ -152,6 +152,19 @@ def cmd_bench_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_stages(args: argparse.Namespace) -> int:
+    from panchro.engine.bench.kit import bench_stages
+    from panchro.engine.inference.device import resolve_device
+
+    width, height = args.size or (1920, 1080)
+    device = str(resolve_device(args.device))
+    ways = (False, True) if args.planes == "both" else (args.planes == "resident",)
+    for resident in ways:
+        bench_stages(width, height, device=device, frames=args.frames, batch=args.batch,
+                     resident=resident)  # fmt: skip
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
     """Add this group's commands to the top-level subparsers `sub`."""
     p = sub.add_parser("bench", help="print speed and memory figures")
@@ -259,6 +272,21 @@ def add_parsers(sub: Any) -> None:
     b.add_argument("--batches", default=None, help="comma-separated T values (every device)")
     b.add_argument("--frames", type=int, default=None, help="frames timed per T")
     b.set_defaults(func=cmd_bench_refine)
+    b = bsub.add_parser(
+        "stages",
+        help="fps of the restore's stages alone (colorize from a pick, x2), shipped models",
+    )
+    b.add_argument("--size", type=_bench_size, default=None, help="WxH input (default 1920x1080)")
+    b.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    b.add_argument("--frames", type=int, default=48, help="frames timed (default 48)")
+    b.add_argument("--batch", type=int, default=8, help="frames a batch (default 8)")
+    b.add_argument(
+        "--planes",
+        choices=("host", "resident", "both"),
+        default="both",
+        help="host arrays between the stages, planes kept on the device, or both (default)",
+    )
+    b.set_defaults(func=cmd_bench_stages)
     b = bsub.add_parser("upscale", help="x2 upscale fps: 480p on CPU, 1080p/540p on CUDA; tiling")
     b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
     b.add_argument("--frames", type=int, default=8, help="frames timed per batch size on CUDA")

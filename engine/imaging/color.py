@@ -195,7 +195,7 @@ def ycbcr_to_rgb_keep_luma(y: np.ndarray, cbcr: np.ndarray, *, matrix: str = "bt
 # --------------------------------------------------------------------------- coded YCbCr
 
 
-def _coded_scale(range_: str, bit_depth: int) -> tuple[float, float, float, float]:
+def coded_scale(range_: str, bit_depth: int) -> tuple[float, float, float, float]:
     """(y_offset, y_scale, c_offset, c_scale) mapping canonical floats to codes."""
     if range_ == "limited":
         k = float(1 << (bit_depth - 8))
@@ -227,7 +227,7 @@ def decode_coded_ycbcr(
     _last3(arr, "coded YCbCr")
     if arr.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"coded YCbCr must be uint8 or uint16, got {arr.dtype}")
-    y0, ys, c0, cs = _coded_scale(range, _bits_of(arr.dtype, bit_depth))
+    y0, ys, c0, cs = coded_scale(range, _bits_of(arr.dtype, bit_depth))
     offset = np.array([y0, c0, c0], np.float32)
     scale = np.array([1 / ys, 1 / cs, 1 / cs], np.float32)
     return (arr.astype(np.float32) - offset) * scale
@@ -251,7 +251,7 @@ def encode_coded_ycbcr(
     if dt not in (np.uint8, np.uint16):
         raise ValueError(f"coded YCbCr must be uint8 or uint16, got {dt}")
     bits = _bits_of(dt, bit_depth)
-    y0, ys, c0, cs = _coded_scale(range, bits)
+    y0, ys, c0, cs = coded_scale(range, bits)
     offset = np.array([y0, c0, c0], np.float32)
     scale = np.array([ys, cs, cs], np.float32)
     return np.clip(np.rint(ycc * scale + offset), 0, (1 << bits) - 1).astype(dt)
@@ -281,7 +281,7 @@ def decode_coded_planar(
             raise ValueError(f"coded YCbCr must be uint8 or uint16, got {img.dtype}")
         if img.shape[:2] != (height, width):
             raise ValueError(f"frame {t} is {img.shape[:2]}, frame 0 {(height, width)}")
-        y0, ys, c0, cs = _coded_scale(range, _bits_of(img.dtype, bit_depth))
+        y0, ys, c0, cs = coded_scale(range, _bits_of(img.dtype, bit_depth))
         for k, (offset, scale) in enumerate(((y0, 1 / ys), (c0, 1 / cs), (c0, 1 / cs))):
             # float32 throughout, in the order decode_coded_ycbcr computes: the same bits
             np.subtract(img[..., k], np.float32(offset), out=out[t, k], dtype=np.float32)
@@ -311,7 +311,7 @@ def encode_coded_planar(
     if y.ndim != 3 or cbcr.shape != (y.shape[0], 2, *y.shape[1:]):
         raise ValueError(f"want y (T, H, W) and cbcr (T, 2, H, W), got {y.shape}, {cbcr.shape}")
     bits = _bits_of(dt, bit_depth)
-    y0, ys, c0, cs = _coded_scale(range, bits)
+    y0, ys, c0, cs = coded_scale(range, bits)
     top = np.float32((1 << bits) - 1)
     n, height, width = y.shape
     out = np.empty((n, height, width, 3), dt)

@@ -147,12 +147,12 @@ def refine_batch(
 
 def refine_chroma(
     model: nn.Module,
-    luma: np.ndarray,
+    luma: np.ndarray | Tensor,
     hint: np.ndarray,
     *,
     batch: int | None = None,
     device: str | torch.device | None = None,
-) -> np.ndarray:
+) -> np.ndarray | Tensor:
     """Frames' luma (T, H, W) float32 in [0, 1] + one hint (2, h, w) (or one per frame,
     (T, 2, h, w)) Cb/Cr -> chroma (T, 2, H, W) float32 in [-0.5, 0.5] at full resolution.
 
@@ -166,7 +166,11 @@ def refine_chroma(
     Progress within the frames goes to `progress.report_within`.
     Merge with the original luma by
     `color.merge_luma_chroma(luma[t], chroma[t].transpose(1, 2, 0))`.
+    Luma as a tensor on the model's device gives a tensor there, the same values: frames
+    that stay on the GPU between stages (`restore.resident`).
     """
+    if isinstance(luma, Tensor):
+        return _refine_resident(model, luma, hint, batch=batch)
     y = np.asarray(luma, dtype=np.float32)
     if y.ndim != 3 or min(y.shape) < 1:
         raise ValueError(f"luma must be (T, H, W), got shape {y.shape}")
@@ -209,6 +213,42 @@ def refine_chroma(
         else:
             q = refine_batch(model, frames.to(dev, non_blocking=True), part_hint, on_part=tick)
             out[start:stop] = q[: stop - start].cpu().numpy()
+        tick(1.0)
+    return out
+
+
+def _refine_resident(
+    model: nn.Module, luma: Tensor, hint: np.ndarray, *, batch: int | None
+) -> Tensor:
+    """`refine_chroma` of luma (T, H, W) on the model's device -> (T, 2, H, W) there: the
+    same calls (frames per call, the last call padded with its last frame), so the same
+    values, and nothing frame-sized crosses to the host."""
+    if luma.dim() != 3 or min(luma.shape) < 1:
+        raise ValueError(f"luma must be (T, H, W), got shape {tuple(luma.shape)}")
+    s = model.config.hint_size
+    h = torch.as_tensor(np.asarray(hint, dtype=np.float32))
+    if tuple(h.shape) not in ((2, s, s), (luma.shape[0], 2, s, s)):
+        raise ValueError(f"hint must be (2, {s}, {s}) or (T, 2, {s}, {s}), got {tuple(h.shape)}")
+    if batch is not None and batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    dev = model_device(model)
+    model.eval()
+    model.to(memory_format=torch.channels_last)
+    y = luma.to(dev, torch.float32)
+    unit = frames_per_call(dev, batch if batch is not None else CUDA_BATCH)
+    t_all = y.shape[0]
+    out = torch.empty((t_all, 2, y.shape[1], y.shape[2]), device=dev)
+    for start in range(0, t_all, unit):
+        stop = min(t_all, start + unit)
+        take = torch.clamp(torch.arange(start, start + unit), max=stop - 1)
+        frames = y[take.to(dev)].clamp_(0.0, 1.0)
+        part_hint = h if h.dim() == 3 else h[take]
+
+        def tick(fraction: float, start: int = start, stop: int = stop) -> None:
+            report_within((start + fraction * (stop - start)) / t_all)
+
+        q = refine_batch(model, frames, part_hint, on_part=tick)
+        out[start:stop] = q[: stop - start]
         tick(1.0)
     return out
 

@@ -154,8 +154,10 @@ def _is_oom(err: BaseException) -> bool:
 # --- luma -----------------------------------------------------------------------------------
 
 
-def _as_frames(frames: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-    a = np.asarray(frames, dtype=np.float32)
+def _as_frames(
+    frames: np.ndarray | torch.Tensor | Sequence[np.ndarray],
+) -> np.ndarray | torch.Tensor:
+    a = frames.float() if isinstance(frames, torch.Tensor) else np.asarray(frames, np.float32)
     if a.ndim == 2:
         a = a[None]
     if a.ndim != 3 or a.shape[0] < 1 or a.shape[1] < 1 or a.shape[2] < 1:
@@ -165,7 +167,7 @@ def _as_frames(frames: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
 
 def upscale_luma(
     model: Upscaler,
-    frames: np.ndarray | Sequence[np.ndarray],
+    frames: np.ndarray | torch.Tensor | Sequence[np.ndarray],
     *,
     start: int = 0,
     stop: int | None = None,
@@ -178,12 +180,13 @@ def upscale_luma(
     max_tile_pixels: int | None = None,
     stats: UpscaleStats | None = None,
     on_progress: Callable[[float], None] | None = None,
-) -> np.ndarray:
+) -> np.ndarray | torch.Tensor:
     """Restore frames[start:stop] of one shot -> (stop - start, H*s, W*s) float32 in [0, 1].
 
     frames     (T, H, W) float32 luma in [0, 1], consecutive frames of one shot
                (or a sequence of (H, W) arrays); the neighbours of each frame are
-               its window, the shot's ends repeated.
+               its window, the shot's ends repeated. A tensor gives a tensor on
+               the device: frames that live there never pass through the host.
     tile       tile side in input pixels; None sizes it (and `batch`) from the
                free memory (`budget_bytes` overrides the measured budget).
     overlap    input pixels neighbouring tiles share and blend over.
@@ -224,7 +227,10 @@ def upscale_luma(
 
     s = cfg.scale
     report = on_progress or report_within
-    out = np.empty((stop - start, height * s, width * s), np.float32)
+    shape = (stop - start, height * s, width * s)
+    resident = isinstance(a, torch.Tensor)
+    out = torch.empty(shape, device=dev) if resident else np.empty(shape, np.float32)
+    dest = out if isinstance(out, torch.Tensor) else torch.from_numpy(out)
     i = start
     while i < stop:
         b = min(batch, stop - i)
@@ -243,7 +249,7 @@ def upscale_luma(
                 run_dtype,
                 max_tile_pixels,
                 st,
-                out[i - start : i - start + b],
+                dest[i - start : i - start + b],
                 tick,
             )
         except (torch.OutOfMemoryError, RuntimeError) as err:
@@ -274,7 +280,7 @@ def upscale_luma(
 @torch.inference_mode()
 def _restore_batch(
     model: Upscaler,
-    frames: np.ndarray,
+    frames: np.ndarray | torch.Tensor,
     targets: range,
     tile: int,
     overlap: int,
@@ -282,10 +288,11 @@ def _restore_batch(
     dtype: torch.dtype,
     max_tile_pixels: int | None,
     st: UpscaleStats,
-    dest: np.ndarray,
+    dest: torch.Tensor,
     tick: Callable[[float], None],
 ) -> None:
-    """Restore the frames `targets` (one batch) tile by tile into `dest` (b, H*s, W*s).
+    """Restore the frames `targets` (one batch) tile by tile into `dest` (b, H*s, W*s), a
+    tensor on the device or over the caller's host memory.
 
     Tiles are blended straight into `dest`: the only frame-sized memory is the
     result itself, whatever the frame's size (a 192 Mpx frame once needed three
@@ -296,7 +303,8 @@ def _restore_batch(
     n_all, height, width = frames.shape
     # the frames this batch reads, uploaded once; windows index into them
     lo, hi = max(0, targets[0] - r), min(n_all, targets[-1] + r + 1)
-    src = torch.from_numpy(frames[lo:hi]).to(dev, non_blocking=True)
+    src = frames[lo:hi]
+    src = (torch.from_numpy(src) if isinstance(src, np.ndarray) else src).to(dev, non_blocking=True)
     idx = (
         np.clip(
             np.arange(targets[0], targets[-1] + 1)[:, None] + np.arange(-r, r + 1), 0, n_all - 1
@@ -308,7 +316,7 @@ def _restore_batch(
     ys, xs = _spans(height, tile, overlap), _spans(width, tile, overlap)
     single = len(ys) == 1 and len(xs) == 1
     if not single:
-        dest.fill(0.0)  # a retry after running out of memory starts the sums afresh
+        dest.zero_()  # a retry after running out of memory starts the sums afresh
     use_amp = dev.type == "cuda" and dtype != torch.float32
     ramps_y = [_ramp(y0 * s, y1 * s, height * s, overlap * s) for y0, y1 in ys]
     ramps_x = [_ramp(x0 * s, x1 * s, width * s, overlap * s) for x0, x1 in xs]
@@ -331,11 +339,11 @@ def _restore_batch(
                 :, 0, (y0 - ry0) * s : (y1 - ry0) * s, (x0 - rx0) * s : (x1 - rx0) * s
             ].float()
             if single:
-                dest[...] = core.clamp_(0.0, 1.0).cpu().numpy()
+                dest.copy_(core.clamp_(0.0, 1.0))
                 tick(1.0)
                 return
             weight = torch.from_numpy(wy[:, None] * wx[None, :]).to(dev)
-            dest[:, y0 * s : y1 * s, x0 * s : x1 * s] += (core * weight).cpu().numpy()
+            dest[:, y0 * s : y1 * s, x0 * s : x1 * s] += (core * weight).to(dest.device)
             done += 1
             tick(done / (len(ys) * len(xs)))
     # The weights are separable, and every row span meets every column span: their sum is
@@ -346,11 +354,13 @@ def _restore_batch(
     sum_x = np.zeros(width * s, np.float32)
     for (x0, x1), wx in zip(xs, ramps_x, strict=True):
         sum_x[x0 * s : x1 * s] += wx
+    sum_y_t = torch.from_numpy(sum_y).to(dest.device)
+    sum_x_t = torch.from_numpy(sum_x).to(dest.device)
     rows = max(1, (1 << 20) // (width * s))  # a band of a million pixels at a time
     for r0 in range(0, height * s, rows):
         band = dest[:, r0 : r0 + rows]
-        band /= sum_y[r0 : r0 + rows, None] * sum_x[None, :]
-        np.clip(band, 0.0, 1.0, out=band)
+        band /= sum_y_t[r0 : r0 + rows, None] * sum_x_t[None, :]
+        band.clamp_(0.0, 1.0)
 
 
 # --- chroma ---------------------------------------------------------------------------------
@@ -399,10 +409,57 @@ def upscale_chroma(
             f" {np.shape(luma_hr)}"
         )
     dev = torch.device(device or "cpu")
-    n, h, w = c.shape[:3]
-    height, width = y.shape[1:]
     planar = c.transpose(0, 3, 1, 2)  # the caller's (T, 2, h, w) memory when it came so
-    out = np.empty((n, 2, height, width), np.float32)
+    out = np.empty((c.shape[0], 2, *y.shape[1:]), np.float32)
+    _chroma_bands(
+        torch.from_numpy(planar), torch.from_numpy(y), torch.from_numpy(out), dev, radius, eps,
+        band_pixels,
+    )  # fmt: skip
+    res = np.moveaxis(out, 1, -1)
+    return res[0] if single else res
+
+
+def upscale_chroma_planar(
+    cbcr: torch.Tensor,
+    luma_hr: torch.Tensor,
+    *,
+    radius: int = 1,
+    eps: float = 1e-2,
+    band_pixels: int = CHROMA_BAND_PIXELS,
+) -> torch.Tensor:
+    """`upscale_chroma` of planes that stay where they are: chroma (T, 2, h, w) and luma
+    (T, H, W) tensors on one device -> (T, 2, H, W) float32 there, the same values (the
+    same bands, the same arithmetic)."""
+    if (
+        cbcr.dim() != 4
+        or cbcr.shape[1] != 2
+        or luma_hr.dim() != 3
+        or luma_hr.shape[0] != cbcr.shape[0]
+    ):
+        raise BadInputError(
+            f"chroma must be (T, 2, h, w) with luma (T, H, W); got {tuple(cbcr.shape)} and"
+            f" {tuple(luma_hr.shape)}"
+        )
+    out = torch.empty((cbcr.shape[0], 2, *luma_hr.shape[1:]), device=cbcr.device)
+    _chroma_bands(
+        cbcr.float(), luma_hr.float(), out, cbcr.device, radius, eps, band_pixels
+    )  # fmt: skip
+    return out
+
+
+def _chroma_bands(
+    planar: torch.Tensor,
+    y: torch.Tensor,
+    out: torch.Tensor,
+    dev: torch.device,
+    radius: int,
+    eps: float,
+    band_pixels: int,
+) -> None:
+    """`upscale_chroma`'s work, band by band, on `dev`: planar (T, 2, h, w) and luma
+    (T, H, W) wherever they are -> `out` (T, 2, H, W) wherever it is."""
+    n, _, h, w = planar.shape
+    height, width = y.shape[1:]
     s = height // h
     if height == s * h and width == s * w and s > 1:
         rows = max(1, band_pixels // (width * s))
@@ -414,16 +471,13 @@ def upscale_chroma(
             for a in range(0, h, rows):
                 b = min(h, a + rows)
                 lo, hi = max(0, a - halo), min(h, b + halo)
-                ct = torch.from_numpy(np.ascontiguousarray(planar[t : t + 1, :, lo:hi]))
+                ct = planar[t : t + 1, :, lo:hi].contiguous().to(dev)
                 if s:
-                    yt = torch.from_numpy(y[t, lo * s : hi * s][None, None])
-                    res = _guided_up(ct.to(dev), yt.to(dev), radius, eps)
-                    out[t, :, a * s : b * s] = res[0, :, (a - lo) * s : (b - lo) * s].cpu()
+                    yt = y[t, lo * s : hi * s][None, None].to(dev)
+                    res = _guided_up(ct, yt, radius, eps)
+                    out[t, :, a * s : b * s] = res[0, :, (a - lo) * s : (b - lo) * s]
                 else:
-                    yt = torch.from_numpy(y[t][None, None])
-                    out[t] = _guided_up(ct.to(dev), yt.to(dev), radius, eps)[0].cpu()
-    res = np.moveaxis(out, 1, -1)
-    return res[0] if single else res
+                    out[t] = _guided_up(ct, y[t][None, None].to(dev), radius, eps)[0]
 
 
 def _guided_up(ct: torch.Tensor, yt: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
@@ -509,5 +563,6 @@ __all__ = [
     "plan_tiles",
     "regrain",
     "upscale_chroma",
+    "upscale_chroma_planar",
     "upscale_luma",
 ]

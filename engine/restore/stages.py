@@ -153,6 +153,13 @@ class ColorizeStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
 
+    @property
+    def resident_on(self) -> Any:
+        """The torch device this stage's planes can stay on (`restore.resident`)."""
+        if self._refiner is not None:
+            return next(self._refiner.parameters()).device
+        return resolve_device(self.device)
+
     def working_size(self) -> int | None:
         """The short side the refiner sees a frame at (None without a refiner)."""
         return None if self._refiner is None else int(self._refiner.config.working_size)
@@ -231,8 +238,9 @@ class ColorizeStage:
         size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
         return colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
 
-    def _chroma(self, luma: np.ndarray, hint: np.ndarray) -> np.ndarray:
-        """(T, H, W) luma + one (2, 28, 28) hint -> (T, 2, H, W) chroma: refined or upsampled."""
+    def _chroma(self, luma: Any, hint: np.ndarray) -> Any:
+        """(T, H, W) luma + one (2, 28, 28) hint -> (T, 2, H, W) chroma: refined or upsampled.
+        Luma as a tensor (planes resident on the device) gives a tensor there."""
         if self._refiner is not None:
             from panchro.engine.inference.refine import refine_chroma
 
@@ -242,6 +250,10 @@ class ColorizeStage:
         up = color.upsample_chroma(np.moveaxis(hint, 0, -1), (h, w))
         cbcr = np.empty((len(luma), 2, h, w), np.float32)
         cbcr[:] = np.moveaxis(up, -1, 0)
+        if not isinstance(luma, np.ndarray):
+            import torch
+
+            return torch.from_numpy(cbcr).to(luma.device)
         return cbcr
 
     def _base(self, luma: np.ndarray, hint: np.ndarray) -> np.ndarray:
@@ -351,6 +363,10 @@ class ColorizeStage:
 
     def process(self, batch: FrameBatch) -> FrameBatch:
         assert self._hint is not None, "begin_shot comes first"
+        if self._exact is not None and not isinstance(batch.y, np.ndarray):
+            from panchro.engine.restore.resident import on_host
+
+            batch = on_host(batch)  # a photo's full-size hints are laid in numpy
         if self._exact is not None:
             from panchro.engine.inference.hinting import hinted_chroma
 
@@ -426,12 +442,19 @@ class UpscaleStage:
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width * self.scale, height * self.scale
 
+    @property
+    def resident_on(self) -> Any:
+        """The torch device this stage's planes can stay on (`restore.resident`)."""
+        return next(self._model.parameters()).device
+
     def begin_shot(
         self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
     ) -> Pick | None:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
+        if not isinstance(batch.y, np.ndarray):
+            return self._process_resident(batch)
         from panchro.engine.inference.upscale import regrain, upscale_chroma, upscale_luma
         from panchro.engine.models.upscaler import bicubic_up
 
@@ -457,6 +480,31 @@ class UpscaleStage:
             y=np.ascontiguousarray(restored, np.float32),
             cbcr=np.ascontiguousarray(np.moveaxis(chroma, -1, 1), np.float32),
         )
+
+    def _process_resident(self, batch: FrameBatch) -> FrameBatch:
+        """`process` of planes that stay on the model's device: the same steps as tensors
+        (the source's grain is measured in numpy: the frames go to the host for it)."""
+        import torch
+
+        from panchro.engine.inference.upscale import regrain, upscale_chroma_planar, upscale_luma
+        from panchro.engine.models.upscaler import bicubic_up
+
+        device = self.resident_on
+        parts = [p for p in (batch.y_before, batch.y, batch.y_after) if p is not None and len(p)]
+        frames = torch.cat([torch.as_tensor(p).to(device) for p in parts]).clamp_(0.0, 1.0)
+        first = 0 if batch.y_before is None else len(batch.y_before)
+        restored = upscale_luma(self._model, frames, start=first, stop=first + len(batch))
+        if self.strength < 1.0:
+            core = frames[first : first + len(batch)]
+            plain = bicubic_up(core[:, None], self.scale)[:, 0].clamp(0, 1)
+            restored = plain + self.strength * (restored - plain)
+        if self.regrain > 0:
+            rng = np.random.default_rng(int(batch.indices[0]))
+            source = torch.as_tensor(batch.y).cpu().numpy()
+            grained = regrain(source, restored.cpu().numpy(), rng, strength=self.regrain)
+            restored = torch.from_numpy(grained).to(device)
+        chroma = upscale_chroma_planar(torch.as_tensor(batch.cbcr).to(device), restored)
+        return batch.replace(y=restored.contiguous(), cbcr=chroma)
 
 
 def build_stages(

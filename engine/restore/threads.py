@@ -16,6 +16,7 @@ import numpy as np
 
 from panchro.engine.imaging import color
 from panchro.engine.progress import within
+from panchro.engine.restore import resident
 from panchro.engine.restore.batch import Stage, check_result, frame_batch
 
 if TYPE_CHECKING:
@@ -245,6 +246,8 @@ class StageWorker:
         self.inp, self.out, self.stop = inp, out, stop
         self.context = _context(run.stages)
         self.dtype = np.uint16 if run.fmt == "yuv444p16" else np.uint8
+        # planes kept on the stages' device between them, coded there ($PANCHRO_RESIDENT)
+        self.resident = resident.resident_device(run.stages)
         self.current = -1  # the shot the stages were last begun on
         self.held: _Held | None = None
         # The last frames decoded just before a range: the next batch's `before`.
@@ -330,6 +333,8 @@ class StageWorker:
             before=held.before,
             after=after,
         )
+        if self.resident is not None:
+            batch = resident.upload(batch, self.resident)
         n = len(run.stages)
         for k, stage in enumerate(run.stages):
             w, h = stage.output_size(*batch.size)
@@ -340,9 +345,7 @@ class StageWorker:
             check_result(stage, batch, result, (w, h))
             batch = result
         # Plane by plane, in bands: no frame-sized float copies of a huge result.
-        images = list(
-            color.encode_coded_planar(batch.y, batch.cbcr, range=run.range, dtype=self.dtype)
-        )
+        images = list(resident.encode_coded(batch.y, batch.cbcr, range=run.range, dtype=self.dtype))
         run.timers["stages"] += time.perf_counter() - t0
         return _put(self.out, (held.frames, images, held.shot), self.stop)
 

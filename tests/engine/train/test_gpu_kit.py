@@ -175,7 +175,7 @@ def test_the_smoke_kit_writes_what_the_gpu_kit_would(data_root: Path, tmp_path: 
     assert report["benches"]["restore"]["kit models"]["mode"] == "stages only"
     kit_bench = report["benches"]["restore"]["kit models"]
     assert kit_bench["fps"] > 0
-    assert set(kit_bench["stage_seconds"]) == {"ColorizeStage", "UpscaleStage"}
+    assert set(kit_bench["stage_seconds"]) == {"ColorizeStage", "UpscaleStage", "coding"}
     assert 0 < sum(kit_bench["stage_seconds"].values()) <= kit_bench["seconds"] + 0.01
     assert set(report["benches"]["sample"]["cpu"]) == {"1", "4", "8"}
     with tarfile.open(out / "kit_logs.tar.gz") as tar:
@@ -317,3 +317,7 @@ def test_the_check_trains_nothing_and_runs_the_gpu_tests_and_benches(tmp_path: P
     assert tests["rc"] == 0 and "skipped" in tests["tail"][-1], tests  # no CUDA here
     assert set(report["benches"]["sample"]["small"]["cpu"]) == {"1", "8"}
     assert report["benches"]["restore"]["shipped models"]["fps"] > 0
+    stages = report["benches"]["stages"]
+    assert stages["host arrays"]["planes"] == "host arrays"
+    assert stages["resident planes"]["planes"] == "resident planes"
+    assert all(s["fps"] > 0 and s["stage_seconds"]["coding"] > 0 for s in stages.values())
