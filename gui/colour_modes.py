@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+# plain numbers (no torch): the engine's measured default, so the spin box starts there
+from panchro.engine.inference.defaults import TEMPERATURE
 from panchro.gui.widgets import fit_pixmap
 
 COLORIZER = "colorizer"
@@ -474,7 +476,7 @@ class ColourModesPanel(QGroupBox):
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(1.0)
+        self.temperature.setValue(TEMPERATURE)
         self.temperature.setToolTip("Lower: tamer, likelier colours; 0: the likeliest only")
         self.seed = QSpinBox()
         self.seed.setRange(0, SEED_MAX)

@@ -11,7 +11,7 @@ from panchro.engine.cli.common import (
     EXIT_OK,
 )
 from panchro.engine.errors import BadInputError
-from panchro.engine.inference.defaults import DESPECKLE, TOP_P
+from panchro.engine.inference.defaults import DESPECKLE, OVERSAMPLE, TEMPERATURE, TOP_P
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -30,6 +30,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise BadInputError(f"--top-p must be above 0 and at most 1, got {args.top_p}")
     if not 0 <= args.despeckle <= 8:
         raise BadInputError(f"--despeckle must be within 0..8, got {args.despeckle}")
+    if not 1 <= args.oversample <= 8:
+        raise BadInputError(f"--oversample must be within 1..8, got {args.oversample}")
     src_path = Path(args.image)
     out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
     if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir():
@@ -79,6 +81,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_p=args.top_p,
         despeckle=args.despeckle,
+        oversample=args.oversample,
         locked=hints,
         matrix=matrix,
     )
@@ -110,7 +113,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("image", help="a picture, or a film with --frame")
     p.add_argument("-k", type=int, default=4, help="how many colour modes (default 4)")
     p.add_argument("--seed", type=int, default=None, help="same seed, same colours")
-    p.add_argument("--temperature", type=float, default=1.0, help="lower is tamer, 0 the likeliest")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=TEMPERATURE,
+        help=f"lower is tamer, 0 the likeliest (default {TEMPERATURE:g})",
+    )
     p.add_argument(
         "--top-p",
         type=float,
@@ -123,6 +131,12 @@ def add_parsers(sub: Any) -> None:
         type=int,
         default=DESPECKLE,
         help=f"passes of luma-guided smoothing of the drawn colours (default {DESPECKLE}; 0: none)",
+    )
+    p.add_argument(
+        "--oversample",
+        type=int,
+        default=OVERSAMPLE,
+        help=f"draw K x N and keep the K most different (default {OVERSAMPLE}; 1: K drawn)",
     )
     p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
     p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")

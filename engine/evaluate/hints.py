@@ -224,9 +224,12 @@ def _mode_chroma(
     """The colorizer's sample 0 of this picture with the hinted cells locked (as the
     pipeline samples a shot with hints), carried to full size by the refiner."""
     from panchro.engine.inference.colorize import sample_candidates
+    from panchro.engine.inference.defaults import AUTO_TEMPERATURE
     from panchro.engine.inference.refine import refine_chroma
 
-    cand = sample_candidates(colorizer, y, k=1, seed=seed, locked=hints, matrix=MATRIX)
+    # at the automatic pick's temperature, as a shot nobody picked is sampled
+    cand = sample_candidates(colorizer, y, k=1, seed=seed, locked=hints, matrix=MATRIX,
+                             temperature=AUTO_TEMPERATURE)  # fmt: skip
     small = np.moveaxis(cand.chroma(0), -1, 0)
     if refiner is None:
         from panchro.engine.imaging.color import upsample_chroma

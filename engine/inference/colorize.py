@@ -36,6 +36,8 @@ from panchro.engine.inference.defaults import (
     AUTO_TEMPERATURE,
     AUTO_TOP_P,
     DESPECKLE,
+    OVERSAMPLE,
+    TEMPERATURE,
     TOP_P,
 )
 from panchro.engine.inference.device import resolve_device
@@ -77,6 +79,7 @@ class Candidates:
     model: dict[str, Any] = field(default_factory=dict)
     top_p: float = TOP_P
     despeckle: int = DESPECKLE
+    oversample: int = 1  # K x this many were drawn, the K most different kept
 
     @property
     def k(self) -> int:
@@ -152,12 +155,13 @@ def sample_candidates(
     *,
     k: int,
     seed: int | None = None,
-    temperature: float = 1.0,
+    temperature: float = TEMPERATURE,
     top_p: float = TOP_P,
     despeckle: int = DESPECKLE,
     progress: ProgressFn | None = None,
     locked: Any | None = None,
     matrix: str = STILL_MATRIX,
+    oversample: int = OVERSAMPLE,
 ) -> Candidates:
     """K candidates for a frame's luma ((H, W) float32 in [0, 1], or uint8/uint16).
 
@@ -167,7 +171,9 @@ def sample_candidates(
     `locked`: a person's colour hints (`imaging.hints.Hints`, in this luma's pixels,
     colours under `matrix`): every candidate keeps them and varies the rest
     (`locked_bins`). `top_p` and `despeckle` passes (`inference.sampling`): the defaults
-    are measured (`inference.defaults`).
+    are measured (`inference.defaults`). `oversample`: K x that many are drawn and the K
+    that differ most are kept (`sampling.diverse_subset`, on the despeckled modes; the
+    first is the consensus of all drawn); only for K > 1 at a temperature above 0.
     """
     from panchro.engine.inference.sampling import despeckle as calm_down
     from panchro.engine.inference.sampling import prepare_grey, sample_chroma
@@ -179,10 +185,13 @@ def sample_candidates(
     if locked is not None and not locked.empty:
         size = colorizer.model.config.chroma_size
         fixed = locked_bins(locked, (luma.shape[1], luma.shape[0]), size, matrix)
+    if oversample < 1:
+        raise BadInputError(f"oversample must be at least 1, got {oversample}")
+    drawn = k * oversample if k > 1 and temperature > 0 else k
     bins = sample_chroma(
         colorizer.model,
         luma,
-        k=k,
+        k=drawn,
         seed=seed,
         temperature=temperature,
         top_p=top_p,
@@ -199,6 +208,10 @@ def sample_candidates(
             mask = torch.from_numpy(fixed[1]).to(bins.device)
             calm[:, :, mask] = torch.from_numpy(fixed[0].astype(np.int64)).to(bins.device)[:, mask]
         bins = calm
+    if drawn > k:
+        from panchro.engine.inference.sampling import diverse_subset
+
+        bins = bins[diverse_subset(bins, k).to(bins.device)]
     return Candidates(
         bins=bins.to("cpu").numpy().astype(np.uint8),
         seed=seed,
@@ -207,6 +220,7 @@ def sample_candidates(
         model=colorizer.describe(),
         top_p=top_p,
         despeckle=despeckle,
+        oversample=drawn // k,
     )
 
 
@@ -227,7 +241,7 @@ def automatic_pick(
     from panchro.engine.inference.sampling import consensus_index
 
     found = sample_candidates(colorizer, luma, k=k, seed=seed, temperature=temperature,
-                              top_p=top_p, despeckle=despeckle)  # fmt: skip
+                              top_p=top_p, despeckle=despeckle, oversample=1)  # fmt: skip
     return found, consensus_index(torch.from_numpy(found.bins.astype(np.int64)))
 
 

@@ -21,7 +21,11 @@ def test_open_sample_pick_compare_export_save_reopen(
         win.projects.open_film(film.path)
     assert win.restore_panel.export_button.isEnabled()
 
-    # Sample K=2 in the first shot and pick the second mode.
+    # Sample K=2 in the first shot and pick the second mode; the temperature starts at the
+    # engine's measured default (the engine's defaults are plain numbers, no torch)
+    from panchro.engine.inference.defaults import TEMPERATURE
+
+    assert win.colour.temperature.value() == pytest.approx(TEMPERATURE)
     win.colour.k_spin.setValue(2)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)

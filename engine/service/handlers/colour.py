@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from panchro.engine.inference.defaults import OVERSAMPLE, TEMPERATURE
 from panchro.engine.progress import Progress
 from panchro.engine.service.handlers.common import (
     JOBS,
@@ -36,6 +37,7 @@ from panchro.engine.service.protocol import ErrorCode, Request
 log = logging.getLogger("panchro.engine.service.server")
 
 MAX_K = 64
+MAX_OVERSAMPLE = 4  # K x this many drawn at most: 256 at K = 64
 # How many sample_keyframe results stay addressable by key (each is K x 1,568 bytes).
 KEEP_CANDIDATES = 256
 
@@ -66,12 +68,15 @@ def sampling_options(body: dict[str, Any]) -> dict[str, Any]:
     seed = param(body, "seed", int, None)
     if seed is not None:
         in_range(body, "seed", seed, 0, 2**63 - 1)
-    temperature = param(body, "temperature", float, 1.0)
+    temperature = param(body, "temperature", float, TEMPERATURE)
     in_range(body, "temperature", temperature, 0.0, 10.0)  # 0: the likeliest colours
+    oversample = param(body, "oversample", int, OVERSAMPLE)
+    in_range(body, "oversample", oversample, 1, MAX_OVERSAMPLE)
     max_side = max_side_of(body)
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)
-    return {"k": k, "seed": seed, "temp": temperature, "max_side": max_side, "quality": quality}
+    return {"k": k, "seed": seed, "temp": temperature, "oversample": oversample,
+            "max_side": max_side, "quality": quality}  # fmt: skip
 
 
 def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +175,7 @@ def candidates_answer(
 
     found = colorize.sample_candidates(
         loaded, luma, k=p["k"], seed=p["seed"], temperature=p["temp"], progress=step,
-        locked=hints, matrix=matrix,
+        locked=hints, matrix=matrix, oversample=p.get("oversample", OVERSAMPLE),
     )  # fmt: skip
     progress.finish()
     refiner = colorize.load_refiner(device=loaded.device)  # as the render will colour it
@@ -198,6 +203,7 @@ def candidates_answer(
         "k": found.k,
         "seed": found.seed,
         "temperature": found.temperature,
+        "oversample": found.oversample,
         "seconds": found.seconds,
         "width": width,
         "height": height,

@@ -178,7 +178,8 @@ def test_candidates_are_drawn_with_the_measured_defaults_and_can_be_drawn_plain(
     luma = np.random.default_rng(0).random((60, 80)).astype(np.float32)
     found = colorize.sample_candidates(loaded, luma, k=3, seed=4)
     assert (found.top_p, found.despeckle) == (TOP_P, DESPECKLE) and 0 < TOP_P < 1
-    plain = colorize.sample_candidates(loaded, luma, k=3, seed=4, top_p=1.0, despeckle=0)
+    plain = colorize.sample_candidates(loaded, luma, k=3, seed=4, top_p=1.0, despeckle=0,
+                                       temperature=1.0, oversample=1)  # fmt: skip
     drawn = sample_chroma(loaded.model, luma, k=3, seed=4)
     assert np.array_equal(plain.bins, drawn.numpy().astype(np.uint8))
     assert not np.array_equal(found.bins, plain.bins)
@@ -189,7 +190,7 @@ def test_a_shot_nobody_picked_gets_the_consensus_of_its_candidates(weights_file:
     one nearest the others; the same seed, the same pick."""
     import torch
 
-    from panchro.engine.inference.defaults import AUTO_K
+    from panchro.engine.inference.defaults import AUTO_K, AUTO_TEMPERATURE
     from panchro.engine.inference.sampling import consensus_index
 
     loaded = colorize.load_colorizer(weights_file, device="cpu")
@@ -197,7 +198,32 @@ def test_a_shot_nobody_picked_gets_the_consensus_of_its_candidates(weights_file:
     found, index = colorize.automatic_pick(loaded, luma, seed=11)
     assert found.bins.shape[0] == AUTO_K and 0 <= index < AUTO_K
     assert index == consensus_index(torch.from_numpy(found.bins.astype(np.int64)))
-    same = colorize.sample_candidates(loaded, luma, k=AUTO_K, seed=11)
+    same = colorize.sample_candidates(loaded, luma, k=AUTO_K, seed=11,
+                                      temperature=AUTO_TEMPERATURE, oversample=1)  # fmt: skip
     assert np.array_equal(found.bins, same.bins)
     again, index2 = colorize.automatic_pick(loaded, luma, seed=11)
     assert index2 == index and np.array_equal(again.bins[index], found.bins[index])
+
+
+def test_oversampled_candidates_are_the_most_different_of_the_drawn(weights_file: Path) -> None:
+    """`oversample` N: K x N modes drawn and despeckled as K would be, the K that
+    `diverse_subset` chooses kept, in its order (the consensus first); not for K = 1 or the
+    likeliest colours (T = 0), where there is nothing to choose between."""
+    import torch
+
+    from panchro.engine.inference.sampling import diverse_subset
+
+    loaded = colorize.load_colorizer(weights_file, device="cpu")
+    luma = _gradient()
+    wide = colorize.sample_candidates(loaded, luma, k=3, seed=7, temperature=1.0, oversample=2)
+    pool = colorize.sample_candidates(loaded, luma, k=6, seed=7, temperature=1.0, oversample=1)
+    keep = diverse_subset(torch.from_numpy(pool.bins.astype(np.int64)), 3).numpy()
+    assert wide.k == 3 and wide.oversample == 2 and pool.oversample == 1
+    assert np.array_equal(wide.bins, pool.bins[keep])
+    one = colorize.sample_candidates(loaded, luma, k=1, seed=7, temperature=1.0, oversample=2)
+    alone = colorize.sample_candidates(loaded, luma, k=1, seed=7, temperature=1.0, oversample=1)
+    assert one.oversample == 1 and np.array_equal(one.bins, alone.bins)
+    flat = colorize.sample_candidates(loaded, luma, k=3, seed=7, temperature=0.0, oversample=2)
+    assert flat.k == 3 and flat.oversample == 1
+    with pytest.raises(BadInputError, match="oversample"):
+        colorize.sample_candidates(loaded, luma, k=3, seed=7, oversample=0)

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from panchro.engine.imaging import color
+from panchro.engine.inference.defaults import OVERSAMPLE, TEMPERATURE
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
@@ -69,6 +70,7 @@ def test_hello_says_the_colorizer_is_untrained(engine: EngineClient) -> None:
 def test_k_previews_with_their_chroma_and_progress(engine: EngineClient, film_id: int) -> None:
     data, blob, progress = _sample(engine, film_id, k=3, seed=7, temperature=0.9)
     assert data["k"] == 3 and data["seed"] == 7 and data["trained"] is False
+    assert data["oversample"] == OVERSAMPLE and data["temperature"] == 0.9
     assert data["key"].startswith("c") and data["index"] == 12
     assert data["refined"] is True  # previews coloured as the render will colour them
     cands = data["candidates"]
@@ -98,7 +100,9 @@ def test_same_seed_same_colours_new_key(engine: EngineClient, film_id: int) -> N
 
 
 def test_bad_parameters_are_refused(engine: EngineClient, film_id: int) -> None:
-    for params in ({"k": 0}, {"k": 65}, {"temperature": -1.0}, {"index": 99}):
+    bad = ({"k": 0}, {"k": 65}, {"temperature": -1.0}, {"index": 99}, {"oversample": 0},
+           {"oversample": 5})  # fmt: skip
+    for params in bad:
         body = {"film": film_id, "index": 12, **params}
         with pytest.raises(EngineError) as err:
             engine.request("sample_keyframe", TIMEOUT, **body)
@@ -199,3 +203,14 @@ def test_render_colours_with_picks_and_projects_round_trip(
     with pytest.raises(EngineError) as err:
         engine.request("load_project", TIMEOUT, project_path=str(bad))
     assert err.value.code == "bad_input" and str(bad) in str(err.value)
+
+
+def test_oversampling_is_asked_for_or_not(engine: EngineClient, film_id: int) -> None:
+    """`oversample` 1 sends K drawn once; the default draws more and sends the K most
+    different, so the same seed gives other modes; the reply says which."""
+    once, _, _ = _sample(engine, film_id, k=3, seed=5, oversample=1)
+    wide, _, _ = _sample(engine, film_id, k=3, seed=5)
+    assert once["oversample"] == 1 and wide["oversample"] == OVERSAMPLE > 1
+    assert wide["temperature"] == TEMPERATURE
+    chroma = [[c["chroma"] for c in d["candidates"]] for d in (once, wide)]
+    assert chroma[0] != chroma[1]
