@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from panchro.engine.errors import BadInputError, OutputError
@@ -99,17 +100,18 @@ def bench_stages(
     """Frames a second of the restore's stages alone (colorize from a pick, then x2), on
     synthetic frames: the restore bench's model work without a film to decode or encode.
 
-    Each batch starts as the stage thread gets it (float planes on the host, decoded) and
-    ends as the encoder takes it (coded 8-bit planes on the host), so both ways of running
-    are timed for the same work: host arrays between the stages, or with `resident` the
-    planes uploaded once, kept on the device and coded there (`restore.resident`)."""
+    Each batch starts as the stage thread gets it (coded 8-bit frames from the decoder, on
+    the host) and ends as the encoder takes it (coded 8-bit planes on the host), so both ways
+    of running are timed for the same work: host arrays between the stages, or with
+    `resident` the codes decoded on the device, the planes kept there and coded there
+    (`restore.resident`)."""
     import numpy as np
     import torch
 
-    from panchro.engine.imaging.color import encode_coded_planar
+    from panchro.engine.imaging.color import decode_coded_planar, encode_coded_planar
     from panchro.engine.project import Pick, Settings
     from panchro.engine.restore import resident as planes
-    from panchro.engine.restore.batch import FrameBatch
+    from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.stages import build_stages
     from panchro.engine.shots import Shot
 
@@ -125,24 +127,22 @@ def bench_stages(
     # one batch of input made before the clock starts: drawing 8 noisy 1080p frames costs
     # a good part of a second, which is not the stages' work
     y0 = np.clip(ramp + rng.normal(0, 0.05, (batch, height, width)), 0, 1).astype(np.float32)
+    codes = list(encode_coded_planar(y0, np.zeros((batch, 2, height, width), np.float32)))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     spent = {type(s).__name__: 0.0 for s in stages}
-    spent["coding"] = 0.0  # uploading (resident), coding the planes and fetching the codes
+    spent["coding"] = 0.0  # decoding the frames' codes, coding the planes (and the bus)
 
     def one(start: int) -> None:
-        b = FrameBatch(
-            y=y0.copy(),
-            cbcr=np.zeros((batch, 2, height, width), np.float32),
-            indices=np.arange(start, start + batch),
-            pts=np.arange(start, start + batch),
-            time_base=Fraction(1, 24),
-            shot=0,
-            matrix="bt709",
-        )
         t = time.perf_counter()
+        tb = Fraction(1, 24)
+        # what a batch reads of its frames (`media.Frame`, whose package imports PyAV)
+        frames = [SimpleNamespace(index=start + i, pts=start + i) for i in range(len(codes))]
         if on is not None:
-            b = planes.upload(b, on)
+            decoded = planes.decode_coded(codes, device=on)
+            b = planes.frame_batch(frames, decoded, tb, 0, "bt709")
             sync()
+        else:
+            b = frame_batch(frames, decode_coded_planar(codes), tb, 0, "bt709")
         spent["coding"] += time.perf_counter() - t
         for stage in stages:
             t = time.perf_counter()

@@ -155,7 +155,8 @@ def eval_colorizer(
     `likeliest`: also score, alone, the one of the K that the model finds likeliest (its
     teacher-forced NLL; despeckled when `smooth`): what an automatic pick by likelihood
     would give a shot nobody picked, to set against one plain sample (the mean-of-K).
-    `consensus`: likewise the one nearest the other K - 1 (`sampling.consensus_index`).
+    `consensus`: likewise the one nearest the others drawn (`sampling.consensus_index`; of
+    all K x `oversample` drawn, which is the first of the K kept).
     `oversample`: draw K x that many and score the K that differ most
     (`sampling.diverse_subset`, chosen on the despeckled samples when `smooth`).
     """
@@ -262,7 +263,8 @@ def eval_colorizer(
             one = bins_to_hwc(shown[best : best + 1], levels)
             _score_predictions(rgb_true, ycc, lab_true, one, accs["likeliest"])
         if consensus:
-            mid = consensus_index(shown)
+            # of all drawn: `diverse_subset` puts the pool's consensus first
+            mid = 0 if oversample > 1 else consensus_index(shown)
             one = bins_to_hwc(shown[mid : mid + 1], levels)
             _score_predictions(rgb_true, ycc, lab_true, one, accs["consensus"])
         if out_path is not None and len(sheet_rows_data) < sheet_rows:

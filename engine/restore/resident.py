@@ -86,6 +86,30 @@ def upload(batch: FrameBatch, device: torch.device) -> FrameBatch:
     )
 
 
+def frame_batch(
+    frames: Sequence[Any],
+    planes: torch.Tensor,
+    time_base: Any,
+    shot: int,
+    matrix: str,
+    *,
+    before: torch.Tensor | None = None,
+    after: torch.Tensor | None = None,
+) -> FrameBatch:
+    """`batch.frame_batch` of planes decoded on the device ((T, 3, H, W), `decode_coded`)."""
+    return FrameBatch(
+        y=planes[:, 0],
+        cbcr=planes[:, 1:],
+        indices=np.array([f.index for f in frames], np.int64),
+        pts=np.array([f.pts for f in frames], np.int64),
+        time_base=time_base,
+        shot=shot,
+        matrix=matrix,
+        y_before=before,
+        y_after=after,
+    )
+
+
 def on_host(batch: FrameBatch) -> FrameBatch:
     """The batch with host arrays: for a stage's path that works in numpy only."""
     from dataclasses import replace
@@ -100,6 +124,39 @@ def on_host(batch: FrameBatch) -> FrameBatch:
         y_before=host(batch.y_before),
         y_after=host(batch.y_after),
     )
+
+
+def decode_coded(
+    images: Sequence[np.ndarray], *, range: color.Range = "limited", device: torch.device
+) -> torch.Tensor:
+    """`color.decode_coded_planar` on the device: coded frames (each (H, W, 3) uint8 or
+    uint16, as the decoder gives them) -> float32 planes (T, 3, H, W) there, the same
+    values (code minus offset, times the reciprocal scale, in float32). The codes cross the
+    bus, a quarter of the floats at 8 bits, and the host does no arithmetic."""
+    import torch
+
+    if not len(images):
+        raise ValueError("no frames to decode")
+    codes = np.stack([np.asarray(img) for img in images])
+    if codes.dtype not in (np.uint8, np.uint16) or codes.ndim != 4 or codes.shape[-1] != 3:
+        raise ValueError(f"coded YCbCr must be (H, W, 3) uint8 or uint16, got {codes.dtype}"
+                         f" {codes.shape[1:]}")  # fmt: skip
+    bits = 8 if codes.dtype == np.uint8 else 16
+    # 16-bit codes travel as int16 bit patterns (torch's uint16 has few kernels)
+    host = torch.from_numpy(codes if bits == 8 else codes.view(np.int16))
+    if device.type == "cuda":
+        host = host.pin_memory()
+    on = host.to(device, non_blocking=True)
+    if bits == 16:
+        on = on.to(torch.int32) & 0xFFFF
+    y0, ys, c0, cs = color.coded_scale(range, bits)
+    out = torch.empty((codes.shape[0], 3, *codes.shape[1:3]), device=device)
+    with torch.inference_mode():
+        for k, (offset, scale) in enumerate(((y0, 1 / ys), (c0, 1 / cs), (c0, 1 / cs))):
+            plane = out[:, k]
+            torch.sub(on[..., k].float(), float(np.float32(offset)), out=plane)
+            plane *= float(np.float32(scale))
+    return out
 
 
 def encode_coded(
@@ -145,4 +202,13 @@ def encode_coded(
     return host.view(np.uint16) if bits == 16 else host
 
 
-__all__ = ["ENV_RESIDENT", "encode_coded", "on_host", "resident_device", "upload", "wanted"]
+__all__ = [
+    "ENV_RESIDENT",
+    "decode_coded",
+    "encode_coded",
+    "frame_batch",
+    "on_host",
+    "resident_device",
+    "upload",
+    "wanted",
+]

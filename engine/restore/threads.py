@@ -218,8 +218,8 @@ class _Held:
 
     frames: list[Frame]
     shot: int
-    ycc: np.ndarray
-    before: np.ndarray | None
+    ycc: Any  # (T, H, W, 3) host floats, or (T, 3, H, W) on the device (resident planes)
+    before: Any  # its shot's luma just before it, (B, H, W), where `ycc` is; or None
 
 
 class StageWorker:
@@ -251,7 +251,7 @@ class StageWorker:
         self.current = -1  # the shot the stages were last begun on
         self.held: _Held | None = None
         # The last frames decoded just before a range: the next batch's `before`.
-        self.lead: tuple[list[Frame], int, np.ndarray] | None = None
+        self.lead: tuple[list[Frame], int, Any] | None = None
 
     def run(self) -> None:
         try:
@@ -278,17 +278,20 @@ class StageWorker:
         else:
             frames, _, shot = item
         t0 = time.perf_counter()
-        # Planar memory: a one-frame batch takes its planes from it without copies.
-        ycc = color.decode_coded_planar([f.image for f in frames], range=run.range)
+        images = [f.image for f in frames]
+        if self.resident is not None:  # (T, 3, H, W) on the device: the codes cross the bus
+            ycc = resident.decode_coded(images, range=run.range, device=self.resident)
+        else:  # planar memory: a one-frame batch takes its planes from it without copies
+            ycc = color.decode_coded_planar(images, range=run.range)
         run.timers["stages"] += time.perf_counter() - t0
         if isinstance(item, _Context):
             if not item.after:
-                self.lead = (frames, shot, ycc[-ctx:, ..., 0].copy())
+                self.lead = (frames, shot, _luma(ycc, slice(-ctx, None)))
                 return True
             held, self.held = self.held, None
             if held is None:
                 return True
-            after = ycc[:ctx, ..., 0].copy() if _follows(held, frames, shot) else None
+            after = _luma(ycc, slice(ctx)) if _follows(held, frames, shot) else None
             return self._process(held, after)
         if ctx == 0:
             return self._process(_Held(frames, shot, ycc, None), None)
@@ -297,8 +300,8 @@ class StageWorker:
         if held is not None:
             same = _follows(held, frames, shot)
             if same:
-                before = held.ycc[-ctx:, ..., 0].copy()
-            if not self._process(held, ycc[:ctx, ..., 0].copy() if same else None):
+                before = _luma(held.ycc, slice(-ctx, None))
+            if not self._process(held, _luma(ycc, slice(ctx)) if same else None):
                 return False
         lead, self.lead = self.lead, None
         if before is None and lead is not None:
@@ -324,7 +327,8 @@ class StageWorker:
         t0 = time.perf_counter()
         if held.shot != self.current:
             self._begin(held.shot)
-        batch = frame_batch(
+        make = frame_batch if isinstance(held.ycc, np.ndarray) else resident.frame_batch
+        batch = make(
             held.frames,
             held.ycc,
             run.info.time_base,
@@ -333,8 +337,6 @@ class StageWorker:
             before=held.before,
             after=after,
         )
-        if self.resident is not None:
-            batch = resident.upload(batch, self.resident)
         n = len(run.stages)
         for k, stage in enumerate(run.stages):
             w, h = stage.output_size(*batch.size)
@@ -348,6 +350,14 @@ class StageWorker:
         images = list(resident.encode_coded(batch.y, batch.cbcr, range=run.range, dtype=self.dtype))
         run.timers["stages"] += time.perf_counter() - t0
         return _put(self.out, (held.frames, images, held.shot), self.stop)
+
+
+def _luma(ycc: Any, part: slice) -> Any:
+    """A copy of the luma of frames `part` of decoded planes: (T, H, W, 3) host floats, or
+    (T, 3, H, W) on the device (resident planes)."""
+    if isinstance(ycc, np.ndarray):
+        return ycc[part, ..., 0].copy()
+    return ycc[part, 0].clone()
 
 
 def _follows(held: _Held, later: list[Frame], shot: int) -> bool:
