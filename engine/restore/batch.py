@@ -119,9 +119,27 @@ def frame_batch(
     after: np.ndarray | None = None,
 ) -> FrameBatch:
     """The batch a stage gets for decoded `frames` whose float YCbCr is `ycc` (T, H, W, 3)."""
+    y = np.ascontiguousarray(ycc[..., 0])
+    cbcr = np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1))
+    return planes_batch(frames, y, cbcr, time_base, shot, matrix, before=before, after=after)
+
+
+def planes_batch(
+    frames: Sequence[Any],
+    y: Any,
+    cbcr: Any,
+    time_base: Fraction,
+    shot: int,
+    matrix: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> FrameBatch:
+    """The batch of `frames` (anything with `index` and `pts`) with planes `y` (T, H, W) and
+    `cbcr` (T, 2, H, W): host arrays, or tensors on a device (`restore.resident`)."""
     return FrameBatch(
-        y=np.ascontiguousarray(ycc[..., 0]),
-        cbcr=np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 1)),
+        y=y,
+        cbcr=cbcr,
         indices=np.array([f.index for f in frames], np.int64),
         pts=np.array([f.pts for f in frames], np.int64),
         time_base=time_base,

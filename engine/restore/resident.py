@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine.imaging import color
-from panchro.engine.restore.batch import FrameBatch
+from panchro.engine.restore.batch import FrameBatch, planes_batch
 
 if TYPE_CHECKING:  # torch loads only when planes are resident: a copy-only restore skips it
     import torch
@@ -97,17 +97,8 @@ def frame_batch(
     after: torch.Tensor | None = None,
 ) -> FrameBatch:
     """`batch.frame_batch` of planes decoded on the device ((T, 3, H, W), `decode_coded`)."""
-    return FrameBatch(
-        y=planes[:, 0],
-        cbcr=planes[:, 1:],
-        indices=np.array([f.index for f in frames], np.int64),
-        pts=np.array([f.pts for f in frames], np.int64),
-        time_base=time_base,
-        shot=shot,
-        matrix=matrix,
-        y_before=before,
-        y_after=after,
-    )
+    y, cbcr = planes[:, 0], planes[:, 1:]
+    return planes_batch(frames, y, cbcr, time_base, shot, matrix, before=before, after=after)
 
 
 def on_host(batch: FrameBatch) -> FrameBatch:
