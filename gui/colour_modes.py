@@ -106,6 +106,7 @@ class Sampled:
     chroma: list[str]
     pixmaps: list[QPixmap]
     seconds: float
+    oversample: int = 1  # k x this many were drawn, the k most different shown
 
     @property
     def k(self) -> int:
@@ -149,6 +150,7 @@ def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
         chroma=chroma,
         pixmaps=pixmaps,
         seconds=float(data.get("seconds", 0.0)),
+        oversample=int(data.get("oversample", 1)),
     )
 
 
@@ -364,8 +366,10 @@ class CandidatesView(QWidget):
             tile.set_picked(n == picked)
             tiles.append(tile)
         self.grid.set_tiles(tiles)
+        drawn = sampled.k * sampled.oversample
+        modes = f"the {sampled.k} most different of {drawn}" if drawn > sampled.k else sampled.k
         self.header.setText(
-            f"<b>{shot_text}</b> — key frame {sampled.key_frame + 1}: {sampled.k} colour modes "
+            f"<b>{shot_text}</b> — key frame {sampled.key_frame + 1}: {modes} colour modes "
             f"(seed {sampled.seed}, temperature {sampled.temperature:g}, "
             f"{sampled.seconds:.1f} s). Click one, or press 1–{sampled.k}, to pick it; "
             "double-click one (or Z) to see it large."

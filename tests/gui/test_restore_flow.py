@@ -29,6 +29,8 @@ def test_open_sample_pick_compare_export_save_reopen(
     win.colour.k_spin.setValue(2)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    # the engine drew more and sent the most different: the header says so
+    assert "the 2 most different of 4 colour modes" in win.candidates.header.text()
     qtbot.mouseClick(win.candidates.tiles[1], Qt.MouseButton.LeftButton)
     assert win.picks[0].n == 1 and win.dirty
     assert win.windowTitle().endswith("*")
