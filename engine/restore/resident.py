@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
 from panchro.engine.restore.batch import FrameBatch, planes_batch
 
@@ -38,7 +39,7 @@ def wanted() -> bool:
     """Whether $PANCHRO_RESIDENT asks for resident planes ("1"; unset or "0": no)."""
     value = os.environ.get(ENV_RESIDENT, "0").strip()
     if value not in ("0", "1"):
-        raise ValueError(f"{ENV_RESIDENT} must be 0 or 1, got {value!r}")
+        raise BadInputError(f"{ENV_RESIDENT} must be 0 or 1, got {value!r}")
     return value == "1"
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
 from panchro.engine.project import Pick, Settings
 from panchro.engine.restore import resident
@@ -77,7 +78,7 @@ def test_resident_only_when_asked_and_every_stage_is_on_one_device(
 
     assert resident.resident_device([*stages, Plain()]) is None
     monkeypatch.setenv(resident.ENV_RESIDENT, "yes")
-    with pytest.raises(ValueError, match="must be 0 or 1"):
+    with pytest.raises(BadInputError, match="must be 0 or 1"):
         resident.resident_device(stages)
 
 
