@@ -172,19 +172,12 @@ def refine_chroma(
     if isinstance(luma, Tensor):
         return _refine_resident(model, luma, hint, batch=batch)
     y = np.asarray(luma, dtype=np.float32)
-    if y.ndim != 3 or min(y.shape) < 1:
-        raise ValueError(f"luma must be (T, H, W), got shape {y.shape}")
-    h = np.asarray(hint, dtype=np.float32)
-    s = model.config.hint_size
-    if h.shape not in ((2, s, s), (y.shape[0], 2, s, s)):
-        raise ValueError(f"hint must be (2, {s}, {s}) or (T, 2, {s}, {s}), got shape {h.shape}")
+    h = _checked(model, y.shape, hint, batch)
     if device is not None:
         model.to(device)
     dev = model_device(model)
     model.eval()
     model.to(memory_format=torch.channels_last)
-    if batch is not None and batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
     unit = frames_per_call(dev, batch if batch is not None else CUDA_BATCH)
     t_all = y.shape[0]
     out = np.empty((t_all, 2, y.shape[1], y.shape[2]), np.float32)
@@ -217,20 +210,29 @@ def refine_chroma(
     return out
 
 
+def _checked(
+    model: nn.Module, shape: tuple[int, ...], hint: np.ndarray, batch: int | None
+) -> np.ndarray:
+    """`refine_chroma`'s arguments checked, whichever side the frames are on -> the hint,
+    float32: luma of `shape` (T, H, W), a hint (2, s, s) or (T, 2, s, s), `batch` >= 1."""
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"luma must be (T, H, W), got shape {shape}")
+    h = np.ascontiguousarray(hint, dtype=np.float32)
+    s = model.config.hint_size
+    if h.shape not in ((2, s, s), (shape[0], 2, s, s)):
+        raise ValueError(f"hint must be (2, {s}, {s}) or (T, 2, {s}, {s}), got shape {h.shape}")
+    if batch is not None and batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    return h
+
+
 def _refine_resident(
     model: nn.Module, luma: Tensor, hint: np.ndarray, *, batch: int | None
 ) -> Tensor:
     """`refine_chroma` of luma (T, H, W) on the model's device -> (T, 2, H, W) there: the
     same calls (frames per call, the last call padded with its last frame), so the same
     values, and nothing frame-sized crosses to the host."""
-    if luma.dim() != 3 or min(luma.shape) < 1:
-        raise ValueError(f"luma must be (T, H, W), got shape {tuple(luma.shape)}")
-    s = model.config.hint_size
-    h = torch.as_tensor(np.asarray(hint, dtype=np.float32))
-    if tuple(h.shape) not in ((2, s, s), (luma.shape[0], 2, s, s)):
-        raise ValueError(f"hint must be (2, {s}, {s}) or (T, 2, {s}, {s}), got {tuple(h.shape)}")
-    if batch is not None and batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
+    h = torch.from_numpy(_checked(model, tuple(luma.shape), hint, batch))
     dev = model_device(model)
     model.eval()
     model.to(memory_format=torch.channels_last)
