@@ -181,6 +181,9 @@ class ShotList(QObject):
         win = self.win
         if win.film is None or self._thumb_req is not None or win.player.frame_pending:
             return
+        # a queued shot may be gone (the shots changed while a reply was on its way): skip it
+        while self._thumb_queue and self._thumb_queue[0] >= len(win.shots):
+            self._thumb_queue.popleft()
         if not self._thumb_queue:
             return
         shot = self._thumb_queue.popleft()
