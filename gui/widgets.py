@@ -424,12 +424,15 @@ class ShotStrip(QWidget):
             self.buttons.append(b)
         self.stack.setCurrentWidget(self.scroll)
 
-    def set_thumbnail(self, shot: int, pixmap: QPixmap) -> None:
+    def set_thumbnail(self, shot: int, pixmap: QPixmap, frame: int | None = None) -> None:
+        """Show `pixmap` on shot `shot`'s button; `frame`: the film's frame it shows (kept
+        as the button's `thumbnail_frame`, so what is shown can be checked)."""
         if 0 <= shot < len(self.buttons):
             self.buttons[shot].setIcon(
                 fit_pixmap(pixmap, self._icon_size, self.devicePixelRatioF())
             )
             self.buttons[shot].setProperty("has_thumbnail", True)
+            self.buttons[shot].setProperty("thumbnail_frame", frame)
 
     def set_picked(self, shot: int, preview: QPixmap | None) -> None:
         """Mark a shot as having a locked colour pick (a tick; its icon shows the pick), or

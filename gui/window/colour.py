@@ -273,9 +273,9 @@ class ColourPicks(QObject):
             return
         if shot is not None:
             self.strip.set_picked(shot, None)
-            thumbs = win.shot_list.thumbs
-            if shot in thumbs:
-                self.strip.set_thumbnail(shot, thumbs[shot])
+            thumb = win.shot_list.thumbnail(shot)
+            if thumb is not None:
+                self.strip.set_thumbnail(shot, thumb, frame=win.shot_list.key_frame(shot))
         self.candidates.set_picked(None)
         self.show_pick()
         win.picksChanged.emit()

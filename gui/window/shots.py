@@ -23,7 +23,12 @@ class ShotList(QObject):
     """Owns the shot strip and the window's `shots`: the detection request and its
     progress, splitting and merging shots (picks follow the shots they belong to), which
     shot a frame is in (`shot_at`), Page Up/Down, and the thumbnails: their queue, their
-    one request at a time, and the pixmaps kept (`thumbs`, by shot)."""
+    one request at a time, and the pixmaps kept (`thumbs`, by key frame).
+
+    Thumbnails are known by the film's frame they show, not by the shot's place in the
+    strip: splitting or merging renumbers the shots while a request may be on its way, and
+    a frame number means the same before and after (the shots that kept their key frame
+    keep their pixmap, and a reply for a key frame no shot has any more is only kept)."""
 
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
@@ -33,9 +38,9 @@ class ShotList(QObject):
         self.timeline = win.timeline
         self.status = win.statusBar()
         self._shots_req: int | None = None
-        self._thumb_queue: deque[int] = deque()
-        self._thumb_req: tuple[int, int] | None = None  # (request id, shot)
-        self.thumbs: dict[int, QPixmap] = {}
+        self._thumb_queue: deque[int] = deque()  # key frames
+        self._thumb_req: tuple[int, int] | None = None  # (request id, key frame)
+        self.thumbs: dict[int, QPixmap] = {}  # by key frame
 
     def cancel_detection(self) -> None:
         """Ask the engine to stop finding shots (the film is about to close)."""
@@ -95,7 +100,6 @@ class ShotList(QObject):
         width, height = win.info.get("width") or 16, win.info.get("height") or 9
         self.strip.set_shots(win.shots, win.fps, float(width) / float(height or 1))
         self.timeline.slider.set_marks([int(s["start"]) for s in win.shots])
-        self.thumbs.clear()
         for n, shot in enumerate(win.shots):
             if int(shot["start"]) in win.picks:
                 preview = win.colour_picks.pick_preview(int(shot["start"]))
@@ -168,10 +172,26 @@ class ShotList(QObject):
     def thumbnails_pending(self) -> bool:
         return self._thumb_req is not None or bool(self._thumb_queue)
 
+    def key_frame(self, shot: int) -> int:
+        """The frame that stands for shot `shot` (its thumbnail and colour modes)."""
+        entry = self.win.shots[shot]
+        return int(entry.get("key_frame", entry["start"]))
+
+    def thumbnail(self, shot: int) -> QPixmap | None:
+        """Shot `shot`'s thumbnail, if it came."""
+        if not 0 <= shot < len(self.win.shots):
+            return None
+        return self.thumbs.get(self.key_frame(shot))
+
     def queue_missing_thumbnails(self) -> None:
-        self._thumb_queue = deque(n for n in range(len(self.win.shots)) if n not in self.thumbs)
-        for n, pixmap in self.thumbs.items():
-            self.strip.set_thumbnail(n, pixmap)
+        missing: list[int] = []
+        for n in range(len(self.win.shots)):
+            key = self.key_frame(n)
+            if key in self.thumbs:
+                self.strip.set_thumbnail(n, self.thumbs[key], frame=key)
+            elif key not in missing and (self._thumb_req is None or self._thumb_req[1] != key):
+                missing.append(key)
+        self._thumb_queue = deque(missing)
         self.pump_thumbnails()
         self.win.check_settled()
 
@@ -181,13 +201,9 @@ class ShotList(QObject):
         win = self.win
         if win.film is None or self._thumb_req is not None or win.player.frame_pending:
             return
-        # a queued shot may be gone (the shots changed while a reply was on its way): skip it
-        while self._thumb_queue and self._thumb_queue[0] >= len(win.shots):
-            self._thumb_queue.popleft()
         if not self._thumb_queue:
             return
-        shot = self._thumb_queue.popleft()
-        key = int(win.shots[shot].get("key_frame", win.shots[shot]["start"]))
+        key = self._thumb_queue.popleft()
         rid = self.engine.request(
             Request.FRAME,
             self._on_thumbnail,
@@ -196,24 +212,25 @@ class ShotList(QObject):
             max_side=round(THUMB_MAX_SIDE * self.strip.devicePixelRatioF()),  # sharp on HiDPI
             blob_type="image/jpeg",
         )
-        self._thumb_req = (rid, shot)
+        self._thumb_req = (rid, key)
 
     def _on_thumbnail(self, msg: Message) -> None:
         if self._thumb_req is None or msg.id != self._thumb_req[0]:
             return
-        shot = self._thumb_req[1]
+        key = self._thumb_req[1]
         self._thumb_req = None
+        shots = [n for n in range(len(self.win.shots)) if self.key_frame(n) == key]
         if msg.type == Event.RESULT:
             image = QImage.fromData(msg.blob)
             if not image.isNull():
                 pixmap = QPixmap.fromImage(image)
-                self.thumbs[shot] = pixmap
-                shots = self.win.shots
-                start = int(shots[shot]["start"]) if shot < len(shots) else -1
-                if self.win.colour_picks.pick_preview(start) is None:  # a pick shows its colours
-                    self.strip.set_thumbnail(shot, pixmap)
-        elif msg.type == Event.SUPERSEDED:
-            self._thumb_queue.appendleft(shot)  # the view's frame came first; ask again later
+                self.thumbs[key] = pixmap
+                for n in shots:
+                    start = int(self.win.shots[n]["start"])
+                    if self.win.colour_picks.pick_preview(start) is None:  # a pick shows its own
+                        self.strip.set_thumbnail(n, pixmap, frame=key)
+        elif msg.type == Event.SUPERSEDED and shots:
+            self._thumb_queue.appendleft(key)  # the view's frame came first; ask again later
         # An error leaves the grey placeholder; the shot itself still works.
         self.pump_thumbnails()
         self.win.check_settled()

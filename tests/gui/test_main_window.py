@@ -339,6 +339,63 @@ def test_split_and_merge_shots(qtbot, window, film) -> None:
     win.dirty = False
 
 
+def _strip_frames(win) -> list[int | None]:
+    return [b.property("thumbnail_frame") for b in win.strip.buttons]
+
+
+def _key_frames(win) -> list[int]:
+    return [int(s["key_frame"]) for s in win.shots]
+
+
+def _cut_past_key_frame(win, n: int) -> None:
+    """Split shot `n` just after its key frame: the second part needs a key frame of its
+    own, so a thumbnail is asked for."""
+    key, end = int(win.shots[n]["key_frame"]), int(win.shots[n]["end"])
+    assert key + 1 < end
+    win.current = key + 1
+    win.shot_list.split_shot()
+
+
+def test_thumbnails_follow_their_frames_when_shots_change_under_a_request(
+    qtbot, window, film
+) -> None:
+    """A thumbnail asked for before a split or merge lands on the shot that shows its
+    frame, whatever the shot's new place; one for a frame no shot shows any more is dropped
+    (a superseded one was once put back in the queue by its old place: an IndexError)."""
+    from panchro.engine.service.protocol import Event, Message
+
+    win, shots = window, window.shot_list
+    open_and_settle(qtbot, win, film)
+    assert _strip_frames(win) == _key_frames(win)
+    before = set(_key_frames(win))
+
+    _cut_past_key_frame(win, len(win.shots) - 1)
+    assert shots._thumb_req is not None
+    asked = shots._thumb_req[1]
+    assert asked not in before and asked in _key_frames(win)
+    # the shots that kept their key frame kept their thumbnails, and asked for none
+    assert [f for f in _strip_frames(win) if f is not None] == sorted(before)
+    # Cut the first shot while that request is on its way: every later shot moves one on.
+    _cut_past_key_frame(win, 0)
+    assert len(win.shots) == 5
+    qtbot.waitUntil(lambda: not shots.thumbnails_pending(), timeout=WAIT_MS)
+    assert _strip_frames(win) == _key_frames(win)
+
+    # Cut again, then join everything after the first shot back while the request waits,
+    # and let the engine say the request was superseded.
+    _cut_past_key_frame(win, len(win.shots) - 1)
+    assert shots._thumb_req is not None
+    rid, asked = shots._thumb_req
+    while len(win.shots) > 2:
+        win.current = int(win.shots[-1]["start"])
+        shots.merge_shot()
+    assert asked not in _key_frames(win)
+    shots._on_thumbnail(Message({"type": Event.SUPERSEDED, "id": rid}))
+    qtbot.waitUntil(lambda: not shots.thumbnails_pending(), timeout=WAIT_MS)
+    assert _strip_frames(win) == _key_frames(win)
+    win.dirty = False
+
+
 def test_recent_files_remember_what_was_opened(qtbot, window, film, tmp_path: Path) -> None:
     win = window
     open_and_settle(qtbot, win, film)
