@@ -317,6 +317,8 @@ class HintEditor(QObject):
         self._set_cursor_shape()
         if name:
             self.status.showMessage(f"Hints: {TOOLS[name]} (Esc puts the tool down)", 5000)
+        elif self.status.currentMessage().startswith("Hints: "):
+            self.status.clearMessage()  # it would name a tool no longer in hand
         self.compare.canvas.update()
 
     def _set_cursor_shape(self) -> None:

@@ -235,9 +235,12 @@ def test_the_keyboard_places_hints_and_moves_between_shots(qtbot, window, film) 
     finally:
         QColorDialog.getColor = original
     assert editor.rgb == (10, 200, 30)
-    # Esc puts the tool down; again, back to the film.
+    # Esc puts the tool down (and the status bar stops naming it); again, back to the film.
+    editor.set_tool("brush")
+    assert win.statusBar().currentMessage().startswith("Hints: ")
     qtbot.keyClick(win.compare, Qt.Key.Key_Escape)
     assert editor.tool == "" and win.stage.currentWidget() is win.compare
+    assert not win.statusBar().currentMessage().startswith("Hints: ")
     qtbot.keyClick(win.compare, Qt.Key.Key_Escape)
     assert win.stage.currentWidget() is win.view and not editor.active
 
