@@ -54,14 +54,14 @@ def save_small_colorizer(
     )
 
 
-def save_small_refiner(folder: Path, *, seed: int = 0) -> Path:
-    """`folder/refiner.safetensors`: the small refiner config with a 28 x 28 hint, random
-    weights, untrained."""
+def save_small_refiner(folder: Path, *, seed: int = 0, hint_size: int = 28) -> Path:
+    """`folder/refiner.safetensors`: the small refiner config with a 28 x 28 hint (as picks
+    are; or `hint_size`), random weights, untrained."""
     from panchro.engine.models.refiner import build as build_refiner
     from panchro.engine.models.refiner import refiner_config
 
     torch.manual_seed(seed)
-    config = dataclasses.replace(refiner_config("small"), hint_size=28)  # picks are 28 x 28
+    config = dataclasses.replace(refiner_config("small"), hint_size=hint_size)
     model = build_refiner(config).eval()
     with torch.no_grad():  # its head starts at zero; give it something to say
         for p in model.parameters():

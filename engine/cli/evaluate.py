@@ -53,6 +53,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         likeliest=args.likeliest,
         consensus=args.consensus,
         oversample=args.oversample,
+        refiner=args.refiner,
         device=args.device,
     )
     return EXIT_OK
@@ -143,6 +144,12 @@ def add_parsers(sub: Any) -> None:
         type=int,
         default=1,
         help="draw K x N and score the K that differ most from each other",
+    )
+    v.add_argument(
+        "--refiner",
+        default=None,
+        help="also score the samples through a refiner, as the app shows them: 'refiner' "
+        "(the shipped one) or a weights file",
     )
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)

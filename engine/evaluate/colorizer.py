@@ -39,6 +39,7 @@ from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.imaging.color import (
     merge_prediction,
     rgb_to_ycbcr,
+    ycbcr_to_rgb,
 )
 from panchro.engine.imaging.metrics import ciede2000, colourfulness, psnr, srgb_to_lab, ssim
 from panchro.engine.imaging.sheets import write_sheet
@@ -89,11 +90,15 @@ def _score_predictions(
     chromas: np.ndarray,
     acc: _Accumulator,
 ) -> list[np.ndarray]:
-    """Score k predictions (k, c, c, 2) of one picture into `acc`; returns their RGB."""
+    """Score k predictions (k, c, c, 2) of one picture into `acc`; returns their RGB.
+    Predictions already at the picture's size (k, H, W, 2) are merged as they are."""
     y = ycc_true[..., 0]
     rgbs, psnrs, des, cols = [], [], [], []
     for chroma in chromas:
-        rgb = merge_prediction(y, chroma)
+        if chroma.shape[:2] == y.shape:
+            rgb = ycbcr_to_rgb(np.concatenate([y[..., None], chroma], axis=-1), matrix=MATRIX)
+        else:
+            rgb = merge_prediction(y, chroma)
         shown = rgb_to_ycbcr(rgb, matrix=MATRIX)[..., 1:]  # Cb/Cr of what is displayed
         psnrs.append(psnr(shown, ycc_true[..., 1:]))
         des.append(float(ciede2000(srgb_to_lab(rgb), lab_true).mean()))
@@ -138,6 +143,7 @@ def eval_colorizer(
     likeliest: bool = False,
     consensus: bool = False,
     oversample: int = 1,
+    refiner: str | Path | None = None,
     device: str | None = None,
     print_fn: Callable[[str], None] | None = print,
 ) -> dict[str, Any]:
@@ -159,6 +165,10 @@ def eval_colorizer(
     all K x `oversample` drawn, which is the first of the K kept).
     `oversample`: draw K x that many and score the K that differ most
     (`sampling.diverse_subset`, chosen on the despeckled samples when `smooth`).
+    `refiner`: refiner weights; also score the samples (despeckled when `smooth`) as the app
+    shows and restores them: through that refiner over the picture's true luma
+    (`inference.refine.refine_chroma`), not upsampled bilinearly. The contact sheet
+    then shows the refined ones.
     """
     import torch
 
@@ -201,6 +211,19 @@ def eval_colorizer(
     dev = resolve_device(device)
     model, cfg, meta = load_model(weights, device=dev)
     size, csize, levels = cfg.image_size, cfg.chroma_size, cfg.levels
+    refine_net = None
+    if refiner is not None:
+        from panchro.engine.inference.refine import refine_chroma
+
+        refine_net, rcfg, rmeta = load_model(refiner, device=dev)
+        if rmeta.get("model") != "refiner":
+            raise BadInputError(f"not refiner weights (a {rmeta.get('model')})", path=refiner)
+        if rcfg.hint_size != csize:
+            raise BadInputError(
+                f"the refiner takes {rcfg.hint_size}x{rcfg.hint_size} chroma, the colorizer "
+                f"draws {csize}x{csize}",
+                path=refiner,
+            )
 
     t0 = time.perf_counter()
     accs = {"grey": _Accumulator(), "argmax": _Accumulator(), "samples": _Accumulator()}
@@ -210,6 +233,8 @@ def eval_colorizer(
         accs["likeliest"] = _Accumulator()
     if consensus:
         accs["consensus"] = _Accumulator()
+    if refine_net is not None:
+        accs["refined"] = _Accumulator()  # the same samples (despeckled), through the refiner
     colour_true = 0.0
     nll_total = 0.0
     skipped = 0
@@ -256,6 +281,13 @@ def eval_colorizer(
             shown = calm
             rgbs = _score_predictions(
                 rgb_true, ycc, lab_true, bins_to_hwc(calm, levels), accs["smoothed"]
+            )
+        if refine_net is not None:
+            small = bins_to_hwc(shown, levels)  # (k, c, c, 2)
+            lumas = np.repeat(ycc[None, ..., 0], len(small), axis=0).astype(np.float32)
+            full = refine_chroma(refine_net, lumas, np.moveaxis(small, -1, 1))
+            rgbs = _score_predictions(
+                rgb_true, ycc, lab_true, np.moveaxis(np.asarray(full), 1, -1), accs["refined"]
             )
         if likeliest:
             each = bits_each(model, grey[None].expand(k, *grey.shape), drawn, device=dev)
@@ -329,6 +361,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     labels["smoothed"] = f"despeckled x{result.get('smooth', 0)}"
     labels["likeliest"] = f"likeliest of {result['k']}"
     labels["consensus"] = f"consensus of {result['k']}"
+    labels["refined"] = "refined" + (" despeckled" if result.get("smooth") else "")
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)
     for name, fig in result["methods"].items():

@@ -307,3 +307,56 @@ def test_oversampled_eval_scores_k_of_the_drawn(tiny_model, monkeypatch) -> None
     assert not seen and plain["oversample"] == 1
     with pytest.raises(BadInputError, match="oversample"):
         eval_colorizer(pics, weights, oversample=0, print_fn=None)
+
+
+def test_refined_eval_scores_the_shown_samples_through_the_refiner(
+    tiny_model, tmp_path: Path, monkeypatch
+) -> None:
+    """`refiner=` scores the despeckled samples after the refiner, over the picture's own
+    luma at its own size. A stand-in refiner that only upsamples bilinearly must give the
+    despeckled samples' figures exactly: the samples reach it whole and in order."""
+    from makemodels import save_small_refiner
+
+    from panchro.engine.imaging.color import upsample_chroma
+    from panchro.engine.inference import refine
+
+    pics, weights = tiny_model
+    refiner = save_small_refiner(tmp_path / "r", hint_size=8)  # the tiny colorizer's chroma
+    calls: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+
+    def bilinear(model, luma, hint, **kw):
+        calls.append((luma.shape, hint.shape))
+        assert model.config.hint_size == 8
+        ups = [
+            upsample_chroma(np.moveaxis(h, 0, -1), luma.shape[1:], method="bilinear") for h in hint
+        ]
+        return np.stack([np.moveaxis(u, -1, 0) for u in ups])
+
+    monkeypatch.setattr(refine, "refine_chroma", bilinear)
+    res = eval_colorizer(pics, weights, k=3, seed=0, smooth=1, refiner=refiner, print_fn=None)
+    sizes = sorted(_photo(i).shape[:2] for i in range(3))
+    assert sorted(luma[1:] for luma, _ in calls) == sizes
+    assert all(luma[0] == 3 and hint == (3, 2, 8, 8) for luma, hint in calls)
+    calm, refined = res["methods"]["smoothed"], res["methods"]["refined"]
+    for key in (
+        "psnr_best",
+        "psnr_mean",
+        "de00_best",
+        "de00_mean",
+        "colourfulness",
+        "ssim_pairwise",
+    ):
+        assert refined[key] == pytest.approx(calm[key], rel=1e-5, abs=1e-5), key
+
+    monkeypatch.undo()  # the real refiner: figures of its own, still finite
+    lines: list[str] = []
+    real = eval_colorizer(
+        pics, weights, k=3, seed=0, smooth=1, refiner=refiner, print_fn=lines.append
+    )
+    assert any(line.startswith("refined despeckled ") for line in lines)
+    assert math.isfinite(real["methods"]["refined"]["psnr_mean"])
+    assert real["methods"]["refined"]["psnr_best"] != pytest.approx(calm["psnr_best"], abs=1e-3)
+    with pytest.raises(BadInputError, match="not refiner weights"):
+        eval_colorizer(pics, weights, refiner=weights, print_fn=None)
+    with pytest.raises(BadInputError, match="28x28 chroma"):
+        eval_colorizer(pics, weights, refiner=save_small_refiner(tmp_path / "r28"), print_fn=None)
