@@ -53,6 +53,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         likeliest=args.likeliest,
         consensus=args.consensus,
         oversample=args.oversample,
+        drop_unlikely=args.drop_unlikely,
         refiner=args.refiner,
         device=args.device,
     )
@@ -144,6 +145,12 @@ def add_parsers(sub: Any) -> None:
         type=int,
         default=1,
         help="draw K x N and score the K that differ most from each other",
+    )
+    v.add_argument(
+        "--drop-unlikely",
+        type=float,
+        default=0.0,
+        help="with --oversample: first leave out this fraction of the drawn, the least likely",
     )
     v.add_argument(
         "--refiner",

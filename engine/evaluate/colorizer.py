@@ -143,6 +143,7 @@ def eval_colorizer(
     likeliest: bool = False,
     consensus: bool = False,
     oversample: int = 1,
+    drop_unlikely: float = 0.0,
     refiner: str | Path | None = None,
     device: str | None = None,
     print_fn: Callable[[str], None] | None = print,
@@ -165,6 +166,8 @@ def eval_colorizer(
     all K x `oversample` drawn, which is the first of the K kept).
     `oversample`: draw K x that many and score the K that differ most
     (`sampling.diverse_subset`, chosen on the despeckled samples when `smooth`).
+    `drop_unlikely`: with `oversample`, first leave out that fraction of the drawn, the ones
+    the model finds least likely (teacher-forced bits of each), then choose the K.
     `refiner`: refiner weights; also score the samples (despeckled when `smooth`) as the app
     shows and restores them: through that refiner over the picture's true luma
     (`inference.refine.refine_chroma`), not upsampled bilinearly. The contact sheet
@@ -192,6 +195,10 @@ def eval_colorizer(
         raise BadInputError(f"k must be at least 1, got {k}")
     if oversample < 1:
         raise BadInputError(f"oversample must be at least 1, got {oversample}")
+    if not 0.0 <= drop_unlikely < 1.0 or (drop_unlikely > 0 and oversample < 2):
+        raise BadInputError(
+            f"drop_unlikely must be in [0, 1) and needs oversample > 1, got {drop_unlikely}"
+        )
     if split not in ("all", "heldout", "train"):
         raise BadInputError(f"split must be all, heldout or train, got {split!r}")
     sources = [data] if isinstance(data, (str, Path)) else list(data)
@@ -265,6 +272,14 @@ def eval_colorizer(
             x = prepare_grey(grey, size, drawn.device, torch.float32)
             calm = despeckle(drawn, x, levels, passes=smooth)
         if oversample > 1:
+            if drop_unlikely > 0:
+                pool = min(len(drawn), max(k, round(len(drawn) * (1 - drop_unlikely))))
+                each = bits_each(
+                    model, grey[None].expand(len(drawn), *grey.shape), drawn, device=dev
+                )
+                likely = torch.argsort(each, stable=True)[:pool].sort().values.to(drawn.device)
+                drawn = drawn[likely]
+                calm = None if calm is None else calm[likely]
             keep = diverse_subset(calm if calm is not None else drawn, k).to(drawn.device)
             drawn = drawn[keep]
             calm = None if calm is None else calm[keep]
@@ -326,6 +341,7 @@ def eval_colorizer(
         "top_p": top_p,
         "smooth": smooth,
         "oversample": oversample,
+        "drop_unlikely": drop_unlikely,
         "split": split,
         "nll_bits": nll_total / n_img,
         "colourfulness_originals": colour_true,

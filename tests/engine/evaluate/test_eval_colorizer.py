@@ -307,6 +307,16 @@ def test_oversampled_eval_scores_k_of_the_drawn(tiny_model, monkeypatch) -> None
     assert not seen and plain["oversample"] == 1
     with pytest.raises(BadInputError, match="oversample"):
         eval_colorizer(pics, weights, oversample=0, print_fn=None)
+    # dropping the least likely half of the 6 drawn leaves 3 to choose the 2 from
+    seen.clear()
+    kept = eval_colorizer(
+        pics, weights, k=2, seed=0, smooth=1, oversample=3, drop_unlikely=0.5, print_fn=None
+    )
+    assert set(seen) == {(3, 2)} and kept["drop_unlikely"] == 0.5
+    assert kept["methods"]["smoothed"] != wide["methods"]["smoothed"]
+    for bad in ({"drop_unlikely": 0.5}, {"drop_unlikely": 1.0, "oversample": 2}):
+        with pytest.raises(BadInputError, match="drop_unlikely"):
+            eval_colorizer(pics, weights, print_fn=None, **bad)
 
 
 def test_refined_eval_scores_the_shown_samples_through_the_refiner(
@@ -360,3 +370,32 @@ def test_refined_eval_scores_the_shown_samples_through_the_refiner(
         eval_colorizer(pics, weights, refiner=weights, print_fn=None)
     with pytest.raises(BadInputError, match="28x28 chroma"):
         eval_colorizer(pics, weights, refiner=save_small_refiner(tmp_path / "r28"), print_fn=None)
+
+
+def test_drop_unlikely_leaves_out_the_draws_the_model_finds_least_likely(
+    tiny_model, monkeypatch
+) -> None:
+    import torch
+
+    from panchro.engine.evaluate import colorizer as ev
+    from panchro.engine.inference import sampling
+
+    pics, weights = tiny_model
+    scored: list[torch.Tensor] = []
+    chosen_from: list[torch.Tensor] = []
+    real = sampling.diverse_subset
+
+    def fake_bits(model, grey, bins, **kw):
+        scored.append(bins.clone())
+        return torch.tensor([5.0, 0.0, 4.0, 1.0, 3.0, 2.0])  # 1, 3 and 5 the likeliest
+
+    def spy(bins: torch.Tensor, k: int) -> torch.Tensor:
+        chosen_from.append(bins.clone())
+        return real(bins, k)
+
+    monkeypatch.setattr(ev, "bits_each", fake_bits)
+    monkeypatch.setattr(sampling, "diverse_subset", spy)
+    eval_colorizer(pics, weights, k=2, seed=0, oversample=3, drop_unlikely=0.5, print_fn=None)
+    assert scored and len(scored) == len(chosen_from)
+    for drawn, pool in zip(scored, chosen_from, strict=True):
+        assert torch.equal(pool, drawn[[1, 3, 5]])
