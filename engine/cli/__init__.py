@@ -42,12 +42,34 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parsers(sub)
     evaluate.add_parsers(sub)
     bench.add_parsers(sub)
+    parser.set_defaults(_commands=sub.choices)
     return parser
+
+
+def parse_command_line(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """`parser.parse_args`, but options may also come between a command's paths, as people
+    type them: `panchro restore old.mp4 --colorize new.mp4`. (argparse alone takes
+    `old.mp4` for the output there and refuses `new.mp4`.) Commands with commands of their
+    own (`train`, `eval`, `bench`) parse as argparse does."""
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(tokens)
+    command = getattr(args, "command", None)
+    leaf = getattr(args, "_commands", {}).get(command)
+    if not extra or leaf is None or tokens[:1] != [command]:
+        return parser.parse_args(tokens)  # argparse's own answer, and its own errors
+    try:
+        mixed = leaf.parse_intermixed_args(tokens[1:])
+    except TypeError:  # argparse cannot intermix a parser with sub-commands
+        return parser.parse_args(tokens)
+    mixed.command = command
+    return mixed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
@@ -72,6 +94,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
     "build_parser",
+    "parse_command_line",
     "format_time",
     "main",
     "parse_time",

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine.cli import main, parse_time
+from panchro.engine.cli import build_parser, main, parse_command_line, parse_time
 from tests.makemedia import make_frame_folder, make_video
 
 
@@ -77,6 +77,32 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
             main([*argv, "--help"])
         assert exc.value.code == 0
         assert "usage: panchro" in capsys.readouterr().out
+
+
+def test_options_may_come_between_a_commands_paths(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`panchro restore old.mp4 --colorize new.mp4`, as people type it: argparse alone took
+    old.mp4 for the output and refused new.mp4."""
+    parser = build_parser()
+    args = parse_command_line(parser, ["restore", "old.mp4", "--colorize", "new.mp4"])
+    assert args.command == "restore" and args.input == ["old.mp4"] and args.output == "new.mp4"
+    assert args.colorize and args.func is not None
+    args = parse_command_line(
+        parser, ["restore", "a.jpg", "--upscale", "2", "b.jpg", "-q", "album"]
+    )
+    assert args.input == ["a.jpg", "b.jpg"] and args.output == "album" and args.upscale == 2
+    args = parse_command_line(parser, ["frame", "old.mp4", "--index", "3", "-o", "x.png"])
+    assert args.command == "frame" and args.index == 3
+    # the same as before where argparse understood it already, and its errors stay its own
+    plain = ["restore", "--colorize", "old.mp4", "new.mp4"]
+    assert vars(parse_command_line(parser, plain)) == vars(parser.parse_args(plain))
+    with pytest.raises(SystemExit) as exc:
+        parse_command_line(parser, ["restore", "old.mp4", "--colorize", "new.mp4", "--bogus"])
+    assert exc.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
+    # commands with commands of their own parse as argparse does
+    with pytest.raises(SystemExit):
+        parse_command_line(parser, ["eval", "colorizer", "--bogus", "--data", "x"])
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
