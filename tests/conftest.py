@@ -17,8 +17,22 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Plain `pytest` works without a screen, as `make test` does.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The same figures on every CPU: the upscaler in float32 unless a test asks for bfloat16
+# (which a CPU without it still computes, emulated). Engine processes inherit it.
+os.environ.setdefault("PANCHRO_CPU_BF16", "0")
 
 from makemedia import make_frame_folder, make_video  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def cpu_precision_unfixed() -> Iterator[None]:
+    """A run fixes the upscaler's CPU precision for its process; a test's run leaves the
+    next test the environment's."""
+    name = "panchro.engine.inference.device"  # not imported here: GUI tests stay torch-free
+    before = getattr(sys.modules.get(name), "_fixed_cpu_precision", None)
+    yield
+    if name in sys.modules:
+        sys.modules[name]._fixed_cpu_precision = before
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.inference import device as compute
 from panchro.engine.inference.sampling import sample_chroma
 from panchro.engine.inference.upscale import (
     UpscaleStats,
@@ -173,7 +174,7 @@ def bench_upscale(device: str | None = None, *, frames: int = 8) -> None:
         name = (
             torch.cuda.get_device_name(dev)
             if dev.type == "cuda"
-            else f"cpu, {torch.get_num_threads()} threads"
+            else f"cpu, {torch.get_num_threads()} threads, {compute.engine_cpu_precision()}"
         )
         print(
             f"device {name}; model {what}: {cfg.channels} ch, {cfg.blocks} blocks, "

@@ -84,13 +84,17 @@ def bench_restore_models(
     """
     import torch
 
-    from panchro.engine.inference.device import resolve_device
+    from panchro.engine.inference.device import engine_cpu_precision, resolve_device
     from panchro.engine.project import Settings
     from panchro.engine.restore.pipeline import restore
     from panchro.engine.restore.stages import build_stages
 
     device = str(resolve_device(device))
-    gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else "no GPU"
+    gpu = (
+        torch.cuda.get_device_name(0)
+        if device.startswith("cuda")
+        else f"no GPU; upscaler in {engine_cpu_precision()}"
+    )
     results: dict[str, Any] = {
         "width": width, "height": height, "upscale": upscale, "codec": codec,
         "device": device, "gpu": gpu, "batch": batch,

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 from panchro.engine.errors import OUT_OF_MEMORY, BadInputError, PanchroError
 from panchro.engine.imaging.degrade import gaussian_blur, grain_amplitude, grain_field
+from panchro.engine.inference import device as compute
 from panchro.engine.inference.device import frames_per_call
 from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
 from panchro.engine.progress import report_within
@@ -192,7 +193,9 @@ def upscale_luma(
     overlap    input pixels neighbouring tiles share and blend over.
     device     where to run; None = where the model's weights are (the model is
                moved when another device is named, and put in channels-last layout).
-    dtype      compute precision; None = float16 on CUDA, float32 on the CPU.
+    dtype      compute precision; None = float16 on CUDA, on the CPU the run's
+               (`device.cpu_dtype`: bfloat16 where the cores have it, else float32).
+               The network's output is float32 either way (its bicubic base is).
     max_tile_pixels  simulate a small device: a call on more than this many
                input pixels (frames x tile area, halo included) fails as if out
                of memory, and the out-of-memory path takes over.
@@ -215,7 +218,7 @@ def upscale_luma(
         model.to(dev)
     model.to(memory_format=torch.channels_last)  # faster with cuDNN and with oneDNN alike
     model.eval()
-    run_dtype = dtype or (torch.float16 if dev.type == "cuda" else torch.float32)
+    run_dtype = dtype or (torch.float16 if dev.type == "cuda" else compute.cpu_dtype())
     budget = budget_bytes if budget_bytes is not None else memory_budget(dev)
     auto_tile, auto_batch = plan_tiles(height, width, cfg, budget, run_dtype)
     tile = max(MIN_TILE, tile) if tile is not None else auto_tile
@@ -317,7 +320,7 @@ def _restore_batch(
     single = len(ys) == 1 and len(xs) == 1
     if not single:
         dest.zero_()  # a retry after running out of memory starts the sums afresh
-    use_amp = dev.type == "cuda" and dtype != torch.float32
+    use_amp = dtype != torch.float32
     ramps_y = [_ramp(y0 * s, y1 * s, height * s, overlap * s) for y0, y1 in ys]
     ramps_x = [_ramp(x0 * s, x1 * s, width * s, overlap * s) for x0, x1 in xs]
     done = 0

@@ -167,7 +167,10 @@ class Upscaler(nn.Module):
         residual = self.head(F.relu(feat, inplace=True))
         if cfg.scale > 1:
             residual = F.pixel_shuffle(residual, cfg.scale)
-        return residual.add_(bicubic_up(centre, cfg.scale))
+        # The sum in float32 whatever the network ran in: under fp16/bf16 autocast the
+        # picture itself (the bicubic base) would otherwise come out with 8 to 11 bits, too
+        # few for 10- and 16-bit output; only the small residual carries the lower precision.
+        return residual.float().add_(bicubic_up(centre, cfg.scale))
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

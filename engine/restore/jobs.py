@@ -174,6 +174,7 @@ class Job:
         *,
         resumed: bool,
         threads: int | None = None,
+        precision: str | None = None,
     ) -> None:
         self.folder = folder
         self.output = output
@@ -186,6 +187,9 @@ class Job:
         # the last bit of a model's output can depend on it (panchro.engine.inference.device).
         # None in manifests written before it was recorded.
         self.threads = threads
+        # Likewise the upscaler's CPU precision ("float32" or "bfloat16"); None in manifests
+        # written before it was recorded, whose frames were all computed in float32.
+        self.precision = precision
 
     # ---------------------------------------------------------------- opening
 
@@ -212,6 +216,9 @@ class Job:
             old_identity, old_settings = doc["input"], doc["settings"]
             threads = doc.get("threads")
             threads = int(threads) if threads is not None else None
+            precision = doc.get("precision")
+            if precision is not None and not isinstance(precision, str):
+                raise ValueError(f"precision {precision!r}")
         except FileNotFoundError:
             # Killed between making the folder and writing the manifest: nothing was done.
             return None
@@ -235,7 +242,7 @@ class Job:
             )
         job = cls(
             folder, output, old_identity, old_settings, shots, chunks, resumed=True,
-            threads=threads,
+            threads=threads, precision=precision,
         )  # fmt: skip
         job._clean()
         return job
@@ -252,6 +259,7 @@ class Job:
         extension: str,
         offsets: Sequence[int],
         threads: int | None = None,
+        precision: str | None = None,
     ) -> Job:
         """A new job folder for `ranges` (replacing any old one), its manifest written."""
         folder = job_folder(output)
@@ -269,7 +277,7 @@ class Job:
         ]
         job = cls(
             folder, output, identity, settings, list(shots), chunks, resumed=False,
-            threads=threads,
+            threads=threads, precision=precision,
         )  # fmt: skip
         job._write()
         return job
@@ -340,6 +348,8 @@ class Job:
         }
         if self.threads is not None:
             doc["threads"] = self.threads
+        if self.precision is not None:
+            doc["precision"] = self.precision
         text = json.dumps(doc, indent=1) + "\n"
         atomic_write(
             self.folder / MANIFEST,

@@ -466,10 +466,13 @@ class _Run:
                 extension="" if self.codec in ("png16", "tiff16") else ext,
                 offsets=offsets,
                 threads=compute.engine_threads() if self.stages else None,
+                precision=compute.engine_cpu_precision() if self.stages else None,
             )
         if self.stages:
-            # The thread count the job started with, so resumed chunks compute the same bits.
+            # The thread count and CPU precision the job started with, so resumed chunks
+            # compute the same bits (a job from before precision was recorded: float32).
             compute.fix_threads(job.threads)
+            compute.fix_cpu_precision(job.precision or "float32")
         created = not job.resumed
         resumed_frames = job.done_frames()
         pending = job.pending()
@@ -489,6 +492,7 @@ class _Run:
                     shots=tuple(shots),
                     picks=tuple(picks),
                     threads=job.threads if self.stages else None,
+                    precision=(job.precision or "float32") if self.stages else None,
                     folder=str(job.folder),
                     key=jobs.settings_digest(settings),
                 )
@@ -726,6 +730,7 @@ class ChunkPlan:
     shots: tuple[Shot, ...]
     picks: tuple[Pick | None, ...]
     threads: int | None
+    precision: str | None  # the upscaler's CPU precision (`device.fix_cpu_precision`)
     folder: str
     key: str
 
@@ -750,6 +755,8 @@ def render_planned(
     stages = list(stages)
     if stages and plan.threads is not None:
         compute.fix_threads(plan.threads)
+    if stages and plan.precision is not None:
+        compute.fix_cpu_precision(plan.precision)
     files = jobs.ChunkFiles(Path(plan.folder))
     for chunk in chunks:
         files.discard_parts(chunk)  # what a killed attempt at this chunk left

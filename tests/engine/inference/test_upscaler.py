@@ -319,3 +319,59 @@ def test_the_sharp_kind_is_its_own_model_with_one_frame(tmp_path: Path):
         UpscaleStage(
             scale=4, kind="sharp", weights_path=str(tmp_path / "upscaler_x4_sharp.safetensors")
         )
+
+
+# --- precision on the CPU -------------------------------------------------------------------
+
+
+def test_cpu_precision_comes_from_the_environment_or_the_cores(monkeypatch) -> None:
+    from panchro.engine.inference import device as compute
+
+    monkeypatch.setenv(compute.ENV_CPU_BF16, "1")
+    assert compute.engine_cpu_precision() == "bfloat16"
+    monkeypatch.setenv(compute.ENV_CPU_BF16, "0")
+    assert compute.engine_cpu_precision() == "float32"
+    monkeypatch.setenv(compute.ENV_CPU_BF16, "yes")
+    with pytest.raises(ValueError, match="PANCHRO_CPU_BF16 must be 0 or 1"):
+        compute.engine_cpu_precision()
+    monkeypatch.delenv(compute.ENV_CPU_BF16)
+    for native in (True, False):
+        monkeypatch.setattr(compute, "cpu_has_native_bf16", lambda native=native: native)
+        assert compute.engine_cpu_precision() == ("bfloat16" if native else "float32")
+    # a run fixes it: the environment no longer counts
+    assert compute.fix_cpu_precision("bfloat16") == "bfloat16"
+    monkeypatch.setenv(compute.ENV_CPU_BF16, "0")
+    assert compute.cpu_dtype() == torch.bfloat16
+    compute.fix_cpu_precision("float32")
+    assert compute.cpu_dtype() == torch.float32
+    with pytest.raises(ValueError, match="CPU precision"):
+        compute.fix_cpu_precision("float16")
+
+
+def test_under_bfloat16_the_picture_stays_float32_and_only_the_residual_is_rounded() -> None:
+    """A fresh network is plain bicubic (its head is zero): under bf16 autocast it must give
+    the float32 bicubic exactly. (The sum used to be taken in the network's dtype, which left
+    8 bits of the picture: too few for a 10- or 16-bit export.)"""
+    torch.manual_seed(0)
+    fresh = build(UpscalerConfig(scale=2, frames=3, channels=8, blocks=1)).eval()
+    window = torch.rand(1, 3, 20, 24)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = fresh(window)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, bicubic_up(window[:, 1:2], 2))
+
+
+def test_bfloat16_on_the_cpu_is_close_to_float32_and_used_when_fixed() -> None:
+    from panchro.engine.inference import device as compute
+
+    model, frames = model_for(2), shot()
+    compute.fix_cpu_precision("float32")
+    exact = upscale_luma(model, frames)
+    compute.fix_cpu_precision("bfloat16")
+    fast = upscale_luma(model, frames)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape
+    err = float(np.sqrt(np.mean((fast - exact) ** 2)))
+    assert 0 < err < 2e-3  # bf16 was used, and it is within a fraction of an 8-bit level
+    assert np.abs(fast - exact).max() < 1e-2
+    again = upscale_luma(model, frames)
+    assert np.array_equal(again, fast)  # and it is as exact run to run as float32

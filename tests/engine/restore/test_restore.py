@@ -285,6 +285,48 @@ def test_a_job_keeps_its_thread_count_and_a_resume_uses_it(
         torch.set_num_threads(before)
 
 
+class PrecisionSeen(ThreadCount):
+    """Records the upscaler's CPU precision while it runs."""
+
+    key = "test-cpu-precision"
+
+    def process(self, batch: FrameBatch) -> FrameBatch:
+        from panchro.engine.inference import device
+
+        self.seen.add(str(device.cpu_dtype()))
+        return batch
+
+
+def test_a_job_keeps_its_cpu_precision_and_a_resume_uses_it(
+    film: Path, project_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "precision.mkv"
+    kw = {"codec": "ffv1", "chunk_seconds": CHUNK_S, "keep_job": True, "project": project_file}
+    monkeypatch.setenv("PANCHRO_CPU_BF16", "1")
+    first = PrecisionSeen()
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, out, stages=[first], progress=_cancelled_at(30), **kw)
+    assert first.seen == {"torch.bfloat16"}
+    manifest = job_folder(out) / "manifest.json"
+    assert json.loads(manifest.read_text())["precision"] == "bfloat16"
+    monkeypatch.setenv("PANCHRO_CPU_BF16", "0")  # a CPU without it, or another setting
+    resumed = PrecisionSeen()
+    summary = pipeline.restore(film, out, stages=[resumed], **kw)
+    assert summary.resumed_frames > 0 and resumed.seen == {"torch.bfloat16"}
+    # a job from before precision was recorded was computed in float32, and resumes so
+    out2 = tmp_path / "old.mkv"
+    monkeypatch.setenv("PANCHRO_CPU_BF16", "1")
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, out2, stages=[PrecisionSeen()], progress=_cancelled_at(30), **kw)
+    old = job_folder(out2) / "manifest.json"
+    doc = json.loads(old.read_text())
+    del doc["precision"]
+    old.write_text(json.dumps(doc))
+    resumed = PrecisionSeen()
+    summary = pipeline.restore(film, out2, stages=[resumed], **kw)
+    assert summary.resumed_frames > 0 and resumed.seen == {"torch.float32"}
+
+
 @pytest.mark.parametrize(
     "codec,name",
     [
