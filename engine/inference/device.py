@@ -30,6 +30,8 @@ import os
 
 import torch
 
+from panchro.engine.errors import BadInputError
+
 ENV_THREADS = "PANCHRO_THREADS"
 MAX_DEFAULT_THREADS = 8  # beyond this the small models gain little and the decoder starves
 ENV_CPU_BF16 = "PANCHRO_CPU_BF16"  # 1: bfloat16 on the CPU, 0: float32; unset: as the CPU can
@@ -55,9 +57,9 @@ def engine_threads() -> int:
         try:
             n = int(value)
         except ValueError:
-            raise ValueError(f"{ENV_THREADS} must be a whole number, got {value!r}") from None
+            raise BadInputError(f"{ENV_THREADS} must be a whole number, got {value!r}") from None
         if n < 1:
-            raise ValueError(f"{ENV_THREADS} must be at least 1, got {n}")
+            raise BadInputError(f"{ENV_THREADS} must be at least 1, got {n}")
         return n
     try:
         cores = len(os.sched_getaffinity(0))
@@ -95,7 +97,7 @@ def engine_cpu_precision() -> str:
     value = os.environ.get(ENV_CPU_BF16, "").strip()
     if value:
         if value not in ("0", "1"):
-            raise ValueError(f"{ENV_CPU_BF16} must be 0 or 1, got {value!r}")
+            raise BadInputError(f"{ENV_CPU_BF16} must be 0 or 1, got {value!r}")
         return "bfloat16" if value == "1" else "float32"
     return "bfloat16" if cpu_has_native_bf16() else "float32"
 

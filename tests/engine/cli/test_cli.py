@@ -239,6 +239,32 @@ def test_bad_input_gives_one_clear_line(
     assert after == before
 
 
+@pytest.mark.parametrize(
+    "name,value",
+    [("PANCHRO_THREADS", "abc"), ("PANCHRO_THREADS", "0"), ("PANCHRO_CPU_BF16", "yes")],
+)
+def test_a_bad_setting_in_the_environment_is_one_clear_line(
+    name: str,
+    value: str,
+    film: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not a traceback and an "internal error": the person set it, so say what is wrong."""
+    from tests.makemodels import save_small_upscaler
+
+    save_small_upscaler(tmp_path / "models", scale=2)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv(name, value)
+    out = tmp_path / "out.mkv"
+    code, _, err = _run(["restore", str(film), "--upscale", "2", str(out), "-q"], capsys)
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"panchro: error: {name} must ")
+    assert value in err and not out.exists()
+
+
 def test_output_equal_to_input_is_refused(
     film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from panchro.engine.errors import ModelMissingError
+from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import degrade as D
 from panchro.engine.inference.upscale import (
     UpscaleOutOfMemoryError,
@@ -332,7 +332,7 @@ def test_cpu_precision_comes_from_the_environment_or_the_cores(monkeypatch) -> N
     monkeypatch.setenv(compute.ENV_CPU_BF16, "0")
     assert compute.engine_cpu_precision() == "float32"
     monkeypatch.setenv(compute.ENV_CPU_BF16, "yes")
-    with pytest.raises(ValueError, match="PANCHRO_CPU_BF16 must be 0 or 1"):
+    with pytest.raises(BadInputError, match="PANCHRO_CPU_BF16 must be 0 or 1"):
         compute.engine_cpu_precision()
     monkeypatch.delenv(compute.ENV_CPU_BF16)
     for native in (True, False):
