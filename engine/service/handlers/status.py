@@ -120,6 +120,14 @@ def runtime_info() -> dict[str, Any]:
         else:
             info["torch"] = torch.__version__
             info["device"]["threads"] = torch.get_num_threads()
+            from panchro.engine.errors import BadInputError
+            from panchro.engine.inference.device import engine_cpu_precision
+
+            try:
+                info["device"]["precision"] = engine_cpu_precision()
+            except BadInputError as exc:  # a bad $PANCHRO_CPU_BF16: restores will say so
+                info["device"]["precision"] = None
+                log.warning("%s", exc)
             if torch.cuda.is_available():
                 props = torch.cuda.get_device_properties(0)
                 info["device"] = {

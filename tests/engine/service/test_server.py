@@ -146,6 +146,8 @@ def test_hello_reports_versions_device_and_models(engine: CountingClient) -> Non
 
     assert data["device"]["type"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert data["device"]["name"]
+    if data["device"]["type"] == "cpu":  # the tests' environment asks for float32
+        assert data["device"]["precision"] == "float32"
     assert set(data["models"]) == set(MODEL_NAMES)
     for name, st in data["models"].items():
         path = Path(st["path"])
