@@ -207,7 +207,7 @@ def train_colorizer(
         torch.set_num_threads(threads)
     cfg = config_named(config)
     dev = resolve_device(device)
-    use_amp = amp and dev.type == "cuda"
+    use_amp = common.training_amp(dev, amp)
     if compile_model and dev.type != "cuda":
         say("torch.compile is used on CUDA only; training uncompiled")
     warm = warmup if warmup is not None else min(1000, max(1, steps // 20))
@@ -276,7 +276,8 @@ def train_colorizer(
         best = common.Best.from_dict(record.get("best"))
     n_params = model.num_params()
     say(
-        f"colorizer ({config}, {n_params / 1e6:.2f} M params) on {common.device_name(dev)}:"
+        f"colorizer ({config}, {n_params / 1e6:.2f} M params) on"
+        f" {common.device_name(dev, use_amp)}:"
         f" {len(train_items)} training pictures, {len(held)} held out; steps {step}..{steps}"
         f" of batch {batch}"
     )
@@ -295,7 +296,7 @@ def train_colorizer(
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val_bits": last_val,
             "best": best.to_dict(),
-            "device": common.device_name(dev),
+            "device": common.device_name(dev, use_amp),
         }
 
     def validate_and_sample(step: int) -> None:
@@ -313,7 +314,7 @@ def train_colorizer(
 
     def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         grey, bins = (t.to(dev, non_blocking=True) for t in item)
-        with common.autocast(use_amp):
+        with common.autocast(use_amp, dev.type):
             loss, bits = loss_fn(grey, bins)
         return loss, {"loss": loss.detach().float(), "bits": bits.float()}
 

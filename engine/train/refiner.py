@@ -480,7 +480,7 @@ def train_refiner(
         torch.set_num_threads(threads)
     cfg = config_named(config)
     dev = resolve_device(device)
-    use_amp = amp and dev.type == "cuda"
+    use_amp = common.training_amp(dev, amp)
     warm = warmup if warmup is not None else min(500, max(1, steps // 20))
     scale = scale or ("full" if config == "default" and dev.type == "cuda" else "cpu-reduced")
 
@@ -553,7 +553,7 @@ def train_refiner(
     n_params = model.num_params()
     say(
         f"refiner ({config}, {n_params / 1e6:.2f} M params, {size} px crops) on"
-        f" {common.device_name(dev)}: {len(train_items)} training pictures"
+        f" {common.device_name(dev, use_amp)}: {len(train_items)} training pictures"
         f" ({n_frames} video frames), {len(held)} held out; steps {step}..{steps} of batch {batch}"
     )
 
@@ -568,13 +568,16 @@ def train_refiner(
             "elapsed_s": elapsed_before + (time.perf_counter() - t_start),
             "val": last_val,
             "best": best.to_dict(),
-            "device": common.device_name(dev),
+            "device": common.device_name(dev, use_amp),
         }
 
     def validate_and_sample(step: int) -> None:
         nonlocal last_val
         if len(val_set):
-            figures = validate(model, val_set, batch=batch, device=dev, amp=use_amp)
+            # held-out figures in float32 on the CPU: comparable with the shipped weights'
+            figures = validate(
+                model, val_set, batch=batch, device=dev, amp=use_amp and dev.type == "cuda"
+            )
             last_val = {k: round(v, 6) for k, v in figures.items()} | {"step": step}
             common.append_log(log_path, {"step": step, **figures, "val_images": len(val_set)})
             say(
@@ -594,7 +597,7 @@ def train_refiner(
 
     def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         grey, hint, target = (t.to(dev, non_blocking=True) for t in item)
-        with common.autocast(use_amp):
+        with common.autocast(use_amp, dev.type):
             pred = model(grey, hint)
         loss, mse = refiner_loss(pred, target, l1_weight)
         return loss, {"loss": loss.detach(), "mse": mse}

@@ -366,7 +366,7 @@ def train_upscaler(
     if threads is not None:
         torch.set_num_threads(threads)
     dev = resolve_device(device)
-    use_amp = amp and dev.type == "cuda"
+    use_amp = common.training_amp(dev, amp)
     warm = warmup if warmup is not None else min(1000, max(1, steps // 20))
     card_scale = card_scale or (
         "full" if config == "quality" and dev.type == "cuda" else "cpu-reduced"
@@ -447,7 +447,8 @@ def train_upscaler(
     n_params = model.num_params()
     say(
         f"{cfg.model_name} ({config}, {n_params / 1e6:.3f} M params, {cfg.frames} frames) on"
-        f" {common.device_name(dev)}: {len(train_items)} training items, {len(held)} held out;"
+        f" {common.device_name(dev, use_amp)}: {len(train_items)} training items,"
+        f" {len(held)} held out;"
         f" steps {step}..{steps} of batch {batch} x {patch}px"
     )
 
@@ -463,7 +464,7 @@ def train_upscaler(
             "val_psnr": last_val[0] if last_val else None,
             "val_bicubic_psnr": last_val[1] if last_val else None,
             "best": best.to_dict(),
-            "device": common.device_name(dev),
+            "device": common.device_name(dev, use_amp),
         }
 
     def validate_and_sample(step: int) -> None:
@@ -493,7 +494,7 @@ def train_upscaler(
         lr_batch, hr_batch = item
         lr_batch = lr_batch.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
         hr_batch = hr_batch.to(dev, non_blocking=True)
-        with common.autocast(use_amp):
+        with common.autocast(use_amp, dev.type):
             pred = model(lr_batch)
         loss = (pred.float() - hr_batch).abs().mean()
         return loss, {"loss": loss.detach()}

@@ -220,3 +220,44 @@ def test_a_new_run_starts_from_trained_weights(photos: Path, tmp_path: Path):
         ["train", "upscaler", "--scale", "2", "--data", "d", "--init", str(shipped)]
     )
     assert args.init == shipped
+
+
+def test_on_a_cpu_with_bfloat16_a_run_trains_under_autocast_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PANCHRO_CPU_BF16=1 (or cores with native bf16): the steps run under CPU bf16
+    autocast (about twice the steps per CPU-minute), the weights stay float32, the run
+    still learns, and its card names the precision; =0 trains in float32 as before."""
+    from panchro.engine.train import common
+
+    seen: list[tuple[bool, str]] = []
+    real = common.autocast
+
+    def spy(use_amp: bool, device_type: str = "cuda"):
+        seen.append((use_amp, device_type))
+        return real(use_amp, device_type)
+
+    monkeypatch.setattr(common, "autocast", spy)
+    one = tmp_path / "one"
+    one.mkdir()
+    Image.fromarray(stripes()).save(one / "only.png")
+    run = RUN | {"steps": 50, "lr": 1e-2, "log_every": 10, "sample_every": 50,
+                 "checkpoint_every": 100, "val_fraction": 0.0}  # fmt: skip
+    monkeypatch.setenv("PANCHRO_CPU_BF16", "1")
+    assert common.training_amp(torch.device("cpu"), True)
+    assert not common.training_amp(torch.device("cpu"), False)
+    result = train_upscaler([one], tmp_path / "bf16", **run)
+    assert seen and set(seen) == {(True, "cpu")}
+    losses = [r["loss"] for r in _rows(tmp_path / "bf16" / "log.jsonl") if "loss" in r]
+    assert losses[-1] < 0.85 * losses[0], losses
+    model, _, meta = load_model(tmp_path / "bf16" / "upscaler_x2.safetensors")
+    assert "bf16 autocast" in meta["card"]["device"] and result["finished"]
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+    seen.clear()
+    monkeypatch.setenv("PANCHRO_CPU_BF16", "0")
+    assert not common.training_amp(torch.device("cpu"), True)
+    train_upscaler([one], tmp_path / "fp32", **(run | {"steps": 3}))
+    assert set(seen) == {(False, "cpu")}
+    meta = load_model(tmp_path / "fp32" / "upscaler_x2.safetensors")[2]
+    assert "bf16" not in meta["card"]["device"]
