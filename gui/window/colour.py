@@ -78,7 +78,7 @@ class ColourPicks(QObject):
                                   "max_side": win.player.preview_side()}  # fmt: skip
         if shot is not None:
             s = win.shots[shot]
-            index = int(s.get("key_frame", s["start"]))
+            index = win.shot_list.key_frame(shot)
             params["shot"] = {"start": int(s["start"]), "end": int(s["end"]), "key_frame": index}
         else:
             index = win.current
@@ -152,10 +152,7 @@ class ColourPicks(QObject):
             self.engine.cancel(self._sample_req)
             self.engine.forget(self._sample_req)
         shot = win.shot_list.shot_at(win.current)
-        if shot is not None:
-            index = int(win.shots[shot].get("key_frame", win.shots[shot]["start"]))
-        else:
-            index = win.current
+        index = win.shot_list.key_frame(shot) if shot is not None else win.current
         opts = {k: v for k, v in self.colour.options().items() if v is not None}
         hints = win.hint_editor.hints_json()
         if hints is not None:

@@ -345,7 +345,7 @@ class HintEditor(QObject):
         target = max(0, min(here + delta, len(win.shots) - 1))
         if target == here:
             return
-        key = int(win.shots[target].get("key_frame", win.shots[target]["start"]))
+        key = win.shot_list.key_frame(target)
         tool = self.tool
         self._moving = True
         try:
