@@ -30,6 +30,16 @@ def format_time(seconds: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
+def add_deinterlace(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--deinterlace",
+        choices=("auto", "off", "tff", "bff"),
+        default="auto",
+        help="auto (default): deinterlace a video that says it is interlaced; off: never;"
+        " tff/bff: every frame, top/bottom field first (a file interlaced without saying so)",
+    )
+
+
 def add_fps(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fps", type=float, default=None, help="frame rate of a folder of frames (default 24)"

@@ -13,6 +13,7 @@ from typing import Any
 from panchro.engine.cli import album, archive
 from panchro.engine.cli.common import (
     EXIT_OK,
+    add_deinterlace,
     add_fps,
     format_time,
     parse_time,
@@ -42,7 +43,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     verdict = album.folder_verdict(args)  # a folder: read as a film or an album, and why
     if verdict is not None and verdict.kind == "album":
         return album.cmd_info_album(args, verdict)
-    info = media.probe(args.file, fps=args.fps)
+    info = media.probe(args.file, fps=args.fps, deinterlace=args.deinterlace)
     if args.json:
         read_as = {} if verdict is None else {"read_as": verdict.to_dict()}
         print(json.dumps({**info.to_dict(), **read_as}, indent=2))
@@ -58,6 +59,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"{float(info.fps):.3f} fps ({info.fps})" + (", variable" if info.is_vfr else ""),
         ),
         ("frames", str(info.frame_count)),
+        ("scan", _scan(info)),
     ]
     if info.truncated:
         rows.append(("truncated", _truncation(info)))
@@ -117,6 +119,19 @@ def _truncation(info: Any) -> str:
     )
 
 
+def _scan(info: Any) -> str:
+    """Progressive or interlaced, and what reading does about it."""
+    if not info.interlaced:
+        said = info.field_order == "progressive" or info.kind != "video"
+        return (
+            "progressive"
+            + ("" if said else " (the file does not say)")
+            + (f"; {info.deinterlace}" if info.deinterlace != "not deinterlaced" else "")
+        )
+    order = f", {info.field_order}" if info.field_order not in (None, "progressive") else ""
+    return f"interlaced{order}; {info.deinterlace}"
+
+
 def cmd_frame(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
@@ -127,7 +142,7 @@ def cmd_frame(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in _IMAGE_FORMATS:
         raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
     out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
-    with media.open_source(args.file, fps=args.fps) as src:
+    with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
         if args.index is not None:
             index = args.index
         else:
@@ -158,7 +173,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine import media, shots
     from panchro.engine.progress import Progress, TerminalBar
 
-    with media.open_source(args.file, fps=args.fps) as src:
+    with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
         bar = TerminalBar("shots") if not args.quiet else None
         progress = Progress(src.info.frame_count, bar, stage="analyse")
         found = shots.detect_shots(src, progress=progress)
@@ -337,7 +352,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     elif args.cluster_gpus:
         raise BadInputError("--cluster-gpus goes with --cluster")
     # A cut-short file would restore into a shorter film without a word: say it first.
-    info = media.probe(args.input, fps=args.fps)
+    info = media.probe(args.input, fps=args.fps, deinterlace=args.deinterlace)
     if info.truncated and not args.allow_truncated:
         raise BadInputError(
             f"is truncated: {_truncation(info)}; restore the frames that are there with "
@@ -440,6 +455,7 @@ def _run_restore(
             preview=preview,
             memory_limit_mb=args.memory_limit,
             executor=executor,
+            deinterlace=args.deinterlace,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -457,6 +473,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     album.add_read_as_options(p)
     add_fps(p)
+    add_deinterlace(p)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("frame", help="save one frame as an image")
@@ -467,6 +484,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="image to write (.png, .jpg)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     add_fps(p)
+    add_deinterlace(p)
     p.set_defaults(func=cmd_frame)
 
     p = sub.add_parser("shots", help="find the cuts and a key frame per shot")
@@ -474,6 +492,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)
+    add_deinterlace(p)
     p.set_defaults(func=cmd_shots)
 
     p = sub.add_parser(
@@ -624,4 +643,5 @@ def add_parsers(sub: Any) -> None:
     album.add_album_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)
+    add_deinterlace(p)
     p.set_defaults(func=cmd_restore)

@@ -36,6 +36,7 @@ from panchro.engine.media.album import (
     picture_header,
     read_folder_as,
 )
+from panchro.engine.media.deinterlace import DEINTERLACE_MODES
 from panchro.engine.media.encode import VideoWriter
 from panchro.engine.media.formats import (
     CODECS,
@@ -87,6 +88,7 @@ __all__ = [
     "ASS_HEADER",
     "CHUNK_STARTS_AT_ZERO",
     "CODECS",
+    "DEINTERLACE_MODES",
     "AlbumListing",
     "AlbumPicture",
     "EIGHT_BIT_ONLY",

@@ -54,6 +54,14 @@ class MediaInfo:
     # How many frames the container's header promises (frame count, or duration x rate)
     # when the file is truncated and the header says; None otherwise.
     expected_frames: int | None = None
+    # The stream's field order ("progressive", "top field first", "bottom field first";
+    # None when it does not say), and whether its pictures are interlaced (by that or by
+    # the frames' own flags).
+    field_order: str | None = None
+    interlaced: bool = False
+    # What reading the film does about it (`deinterlace.describe`): "not deinterlaced" or
+    # "deinterlaced (bwdif, top field first)".
+    deinterlace: str = "not deinterlaced"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

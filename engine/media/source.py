@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ import av.error
 import numpy as np
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.media import deinterlace as _deint
 from panchro.engine.media.container import (
     _check_readable_file,
     _ff_reason,
@@ -121,7 +123,9 @@ def _decode_first(container: Any, stream: Any, path: Path) -> av.VideoFrame:
     raise BadInputError("the video stream has no decodable frame", path=path)
 
 
-def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int]:
+def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
+    """The film's facts, its packet index, its video stream, and whether the decoder
+    flags each frame as interlaced or not (MPEG-2, H.264 do; many codecs never say)."""
     container = _open_container(path)
     try:
         fmt_name = container.format.name
@@ -162,6 +166,8 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int]:
             (stream.codec_context.height or first.height),
         )
         rotation = (-int(first.rotation)) % 360
+        field_order = _deint.field_order_name(stream.codec_context.field_order)
+        flagged = bool(getattr(first, "interlaced_frame", False))
     finally:
         container.close()
 
@@ -200,9 +206,11 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int]:
         other_streams=other,
         truncated=index.truncated,
         expected_frames=index.expected,
+        field_order=field_order,
+        interlaced=flagged or field_order in _deint.FIELD_ORDERS,
         **tags,
     )
-    return info, index, stream_index
+    return info, index, stream_index, flagged
 
 
 class _IsImage(Exception):
@@ -227,8 +235,11 @@ class Source:
         files: list[Path] | None = None,
         index: _PacketIndex | None = None,
         stream_index: int = 0,
+        deinterlace_args: str | None = None,
     ) -> None:
         self.info = info
+        # bwdif's options when frames are deinterlaced as they are decoded (`deinterlace`)
+        self._deinterlace = deinterlace_args
         self._path = Path(info.path)
         self._files = files
         self._index = index
@@ -240,6 +251,11 @@ class Source:
         self._cursor_last = -1
         self._cursor_converter: _Converter | None = None
         self._closed = False
+
+    @property
+    def deinterlace_args(self) -> str | None:
+        """bwdif's options when the frames are deinterlaced as they are decoded, else None."""
+        return self._deinterlace
 
     # context manager
     def __enter__(self) -> Source:
@@ -323,13 +339,25 @@ class Source:
         )
         convert = _Converter(self.info.width, self.info.height)
         tb = self.info.time_base
+        frames = self._decoded_from(decoder, start)
         try:
-            for i, frame in decoder.frames_from(start):
+            for i, frame in frames:
                 if i >= stop:
                     return
-                yield Frame(i, self._pts(i), tb, convert(frame, fmt, size))
+                if i >= start:
+                    yield Frame(i, self._pts(i), tb, convert(frame, fmt, size))
         finally:
+            frames.close()  # type: ignore[attr-defined]
             decoder.close()
+
+    def _decoded_from(
+        self, decoder: _VideoDecoder, start: int
+    ) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Decoded frames from `start` on (from the one before it when deinterlacing,
+        which frame `start` is made from too; the caller skips it)."""
+        if self._deinterlace is None:
+            return decoder.frames_from(start)
+        return _deint.deinterlaced(decoder.frames_from(max(start - 1, 0)), self._deinterlace)
 
     def _concealed_frames(
         self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
@@ -422,9 +450,11 @@ class Source:
         if not forward:
             if self._cursor_iter is not None:
                 self._cursor_iter.close()  # type: ignore[attr-defined]
-            self._cursor_iter = self._cursor.frames_from(index)
+            self._cursor_iter = self._decoded_from(self._cursor, index)
         try:
             for i, frame in self._cursor_iter:
+                if i < index:
+                    continue  # the frame before, decoded for deinterlacing only
                 self._cursor_last = i
                 if i == index:
                     image = self._cursor_converter(frame, fmt, size)
@@ -448,15 +478,26 @@ class Source:
         return min(max(i, 0), n - 1)
 
 
-def open_source(path: str | Path, *, fps: float | Fraction | None = None) -> Source:
+def open_source(
+    path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
+) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
     `fps` sets the timing of frame folders and images (default 24); a video
-    file keeps its own timing.
+    file keeps its own timing. `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
+    "auto" deinterlaces a video file that says it is interlaced, "off" never,
+    "tff"/"bff" every frame with that field first; pictures are never interlaced.
     """
+    _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
     if not os.path.lexists(p):
         raise BadInputError("does not exist", path=p)
+    if deinterlace in ("tff", "bff") and (p.is_dir() or p.suffix.lower() in IMAGE_EXTENSIONS):
+        raise BadInputError(
+            f"holds pictures, not interlaced video: deinterlacing ({deinterlace}) "
+            "applies to video files",
+            path=p,
+        )
     if p.is_dir():
         if not os.access(p, os.R_OK | os.X_OK):
             raise BadInputError("folder cannot be read (permission denied)", path=p)
@@ -472,14 +513,21 @@ def open_source(path: str | Path, *, fps: float | Fraction | None = None) -> Sou
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))
         return Source(info, files=[p])
     try:
-        info, index, stream_index = _probe_video(p)
+        info, index, stream_index, flagged = _probe_video(p)
     except _IsImage:
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))
         return Source(info, files=[p])
-    return Source(info, index=index, stream_index=stream_index)
+    args = _deint.filter_args(
+        deinterlace, interlaced=info.interlaced, field_order=info.field_order,
+        frames_flagged=flagged,
+    )  # fmt: skip
+    info = replace(info, deinterlace=_deint.describe(args, field_order=info.field_order))
+    return Source(info, index=index, stream_index=stream_index, deinterlace_args=args)
 
 
-def probe(path: str | Path, *, fps: float | Fraction | None = None) -> MediaInfo:
+def probe(
+    path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
+) -> MediaInfo:
     """What `open_source` would report, without keeping anything open."""
-    with open_source(path, fps=fps) as src:
+    with open_source(path, fps=fps, deinterlace=deinterlace) as src:
         return src.info

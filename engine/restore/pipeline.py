@@ -136,11 +136,12 @@ def restore(
     preview: float | None = None,
     memory_limit_mb: float | None = None,
     executor: Executor | None = None,
+    deinterlace: str = "auto",
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
     `stages` run on every frame in order (none: decode -> encode, luma
-    bit-exact). `project` (a Project or a .panchro path) gives the shots and
+    bit-exact, or deinterlaced where the film is interlaced and `deinterlace` says so). `project` (a Project or a .panchro path) gives the shots and
     picks and must be the project of `input`. `batch` is the most frames a
     stage gets at once (fewer for big frames: `frames_per_batch`). The output
     is written as chunks of about `chunk_seconds` in `OUTPUT.panchro-job/`; a
@@ -149,7 +150,9 @@ def restore(
     cancelled run leaves its job to be resumed (the CLI does); otherwise a job
     this call created is removed. `preview` (seconds): render that much from
     the middle of the film, side by side (before | after), without sound,
-    straight to `output`. Before the first frame is read, the run's peak memory is
+    straight to `output`. `deinterlace`: how an interlaced film is read (`media.open_source`;
+    a job records what it did, so a resume reads the frames alike). Before the first frame
+    is read, the run's peak memory is
     estimated (`restore.memory`) and a run that would not fit under `memory_limit_mb`
     (default: the memory the system has free) is refused with the figures.
 
@@ -174,7 +177,7 @@ def restore(
     media.check_codec_path(codec, out)
     proj = Project.load(project) if isinstance(project, str | os.PathLike) else project
     start = time.monotonic()
-    with media.open_source(input, fps=fps) as src:
+    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
         if proj is not None:
             changes = proj.check_source(input)
             if changes:
@@ -187,6 +190,7 @@ def restore(
         run = _Run(src, stages, codec, bit_depth, batch, progress)
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
+        run.deinterlace = deinterlace
         if preview is not None:
             if executor is not None:
                 raise BadInputError("a preview is rendered here, not on a cluster")
@@ -227,6 +231,7 @@ def preview_frame(
     pick: Pick | None = None,
     fps: float | None = None,
     context: int = PREVIEW_CONTEXT,
+    deinterlace: str = "auto",
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
     `context` neighbours on each side from its shot (the whole film when `shot` is None);
@@ -234,7 +239,7 @@ def preview_frame(
     from panchro.engine import media
     from panchro.engine.imaging import color
 
-    with media.open_source(input, fps=fps) as src:
+    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
         info = src.info
         n = info.frame_count
         if not 0 <= index < n:
@@ -328,6 +333,7 @@ class _Run:
         self.recorded: dict[int, Pick] = {}
         self.memory_limit_mb: float | None = None
         self.executor: Executor | None = None
+        self.deinterlace = "auto"  # the mode the film was opened with, for a cluster's workers
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self._media = media
 
@@ -397,7 +403,7 @@ class _Run:
 
         from panchro.engine import __version__
 
-        return {
+        settings = {
             "codec": self.codec,
             "bit_depth": self.bit_depth,
             "fps": None if fps is None else str(self.info.fps),
@@ -412,6 +418,11 @@ class _Run:
                 "libavcodec": ".".join(map(str, av.library_versions["libavcodec"])),
             },
         }
+        if self.src.deinterlace_args is not None:
+            # Only when frames are deinterlaced: jobs from before deinterlacing existed (and
+            # of progressive films) keep their settings, and resume.
+            settings["deinterlace"] = self.src.deinterlace_args
+        return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks
 
@@ -493,6 +504,7 @@ class _Run:
                     picks=tuple(picks),
                     threads=job.threads if self.stages else None,
                     precision=(job.precision or "float32") if self.stages else None,
+                    deinterlace=self.deinterlace,
                     folder=str(job.folder),
                     key=jobs.settings_digest(settings),
                 )
@@ -733,6 +745,7 @@ class ChunkPlan:
     precision: str | None  # the upscaler's CPU precision (`device.fix_cpu_precision`)
     folder: str
     key: str
+    deinterlace: str = "auto"  # how the film is opened (`media.open_source`)
 
 
 Executor = Callable[[Any, ChunkPlan, Progress], None]
@@ -760,7 +773,7 @@ def render_planned(
     files = jobs.ChunkFiles(Path(plan.folder))
     for chunk in chunks:
         files.discard_parts(chunk)  # what a killed attempt at this chunk left
-    with media.open_source(plan.input, fps=plan.fps) as src:
+    with media.open_source(plan.input, fps=plan.fps, deinterlace=plan.deinterlace) as src:
         run = _Run(src, stages, plan.codec, plan.bit_depth, plan.batch, progress or Progress(None))
         run._render_chunks(files, list(chunks), list(plan.shots), list(plan.picks), plan.size)
     return files.done

@@ -1,0 +1,192 @@
+"""Interlaced video: which films are, and turning their frames into whole pictures.
+
+Old films reach us through video as often as through scanners: a telecine to
+576i/480i tape, a DV capture of a projection, a broadcast recording. Such a
+frame holds two fields taken 1/50 or 1/60 s apart, so anything that moves is
+combed (alternate lines show it in two places). Every later stage would keep
+the comb: the colorizer sees it as texture, the upscaler sharpens it.
+
+So a source that says it is interlaced is deinterlaced as it is decoded, by
+FFmpeg's `bwdif` (Bob Weaver: motion adaptive, keeps still areas at full
+resolution, interpolates moving ones from the field), one picture per frame
+(`mode=send_frame`), so frame numbers, timing and sound stay as they are.
+
+`bwdif` makes frame i from the decoded frames i-1, i and i+1 only (i itself at
+the ends), with no memory beyond them, so decoding from frame i-1 on gives
+frame i exactly as a pass over the whole film does: a preview, a resumed job
+and a cluster worker see the same pictures. `frames_from` relies on that.
+
+Modes (`DEINTERLACE_MODES`): "auto" deinterlaces what the file says is
+interlaced (each frame by its own flags where the decoder sets them, else the
+stream's field order), "off" never, "tff"/"bff" every frame with that field
+first (files that are interlaced without saying so).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import av
+import av.error
+import av.filter
+
+from panchro.engine.errors import BadInputError
+
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff")
+# An interlaced stream's field orders, and bwdif's name for each.
+FIELD_ORDERS = {"top field first": "tff", "bottom field first": "bff"}
+
+# FFmpeg's AVFieldOrder, as PyAV reports `codec_context.field_order`: the order the
+# fields are shown in is what matters here (TB: top coded first, bottom shown first).
+_FIELD_ORDER = {
+    1: "progressive",
+    2: "top field first",
+    3: "bottom field first",
+    4: "bottom field first",
+    5: "top field first",
+}
+
+
+def field_order_name(code: Any) -> str | None:
+    """ "progressive", "top field first", "bottom field first", or None where it does not say."""
+    try:
+        return _FIELD_ORDER.get(int(code))
+    except (TypeError, ValueError):
+        return None
+
+
+def check_mode(mode: str) -> str:
+    """`mode` if it is one of DEINTERLACE_MODES; else BadInputError naming them."""
+    if mode not in DEINTERLACE_MODES:
+        raise BadInputError(
+            f"unknown deinterlace mode {mode!r} (use one of {', '.join(DEINTERLACE_MODES)})"
+        )
+    return mode
+
+
+def filter_args(
+    mode: str, *, interlaced: bool, field_order: str | None, frames_flagged: bool
+) -> str | None:
+    """The `bwdif` options for a video stream in `mode`, or None to leave its frames alone.
+
+    `interlaced`: the stream or its frames say so; `frames_flagged`: the decoder marks
+    each frame (then "auto" follows each frame's own flags, as MPEG-2 and H.264 streams
+    that mix progressive and interlaced pictures need)."""
+    check_mode(mode)
+    if mode == "off":
+        return None
+    if mode in ("tff", "bff"):
+        return f"mode=send_frame:parity={mode}:deint=all"
+    if not interlaced:
+        return None
+    if frames_flagged:
+        return "mode=send_frame:parity=auto:deint=interlaced"
+    parity = FIELD_ORDERS.get(field_order or "", "auto")
+    return f"mode=send_frame:parity={parity}:deint=all"
+
+
+def describe(args: str | None, *, field_order: str | None) -> str:
+    """A line for people: what is done to the frames."""
+    if args is None:
+        return "not deinterlaced"
+    if "parity=tff" in args:
+        order = "top field first"
+    elif "parity=bff" in args:
+        order = "bottom field first"
+    else:
+        order = field_order if field_order in FIELD_ORDERS else "field order from each frame"
+    return f"deinterlaced (bwdif, {order})"
+
+
+class _Bwdif:
+    """One filter graph, for pictures of one size and format."""
+
+    def __init__(self, args: str, frame: av.VideoFrame) -> None:
+        graph = av.filter.Graph()
+        src = graph.add_buffer(
+            width=frame.width,
+            height=frame.height,
+            format=frame.format.name,
+            time_base=frame.time_base or "1/90000",
+        )
+        node = graph.add("bwdif", args)
+        sink = graph.add("buffersink")
+        src.link_to(node)
+        node.link_to(sink)
+        graph.configure()
+        self.graph = graph
+        self.shape = _shape(frame)
+
+    def push(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
+        """Put `frame` in (None: the end) and take out what the filter has ready."""
+        self.graph.push(frame)
+        out = []
+        while True:
+            try:
+                out.append(self.graph.pull())
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return out
+
+
+def _shape(frame: av.VideoFrame) -> tuple[int, int, str]:
+    return frame.width, frame.height, frame.format.name
+
+
+def deinterlaced(
+    frames: Iterator[tuple[int, av.VideoFrame]], args: str
+) -> Iterator[tuple[int, av.VideoFrame]]:
+    """`frames` (index, decoded frame) with each picture deinterlaced by `bwdif` `args`.
+
+    Frame i comes out once frame i+1 has gone in (or the input has ended). Frames
+    too small for the filter (under 4 lines or columns) pass unchanged."""
+    pending: deque[tuple[int, av.VideoFrame]] = deque()  # in, not yet out: (index, frame)
+    filt: _Bwdif | None = None
+
+    def flush() -> Iterator[tuple[int, av.VideoFrame]]:
+        assert filt is not None
+        for out in filt.push(None):
+            i, original = pending.popleft()
+            yield i, _with_props(out, original)
+
+    try:
+        for i, frame in frames:
+            if frame.width < 4 or frame.height < 4:
+                if filt is not None:
+                    yield from flush()
+                    filt = None
+                yield i, frame
+                continue
+            if filt is not None and filt.shape != _shape(frame):
+                yield from flush()  # a new picture size mid-stream: a new graph
+                filt = None
+            if filt is None:
+                filt = _Bwdif(args, frame)
+            pending.append((i, frame))
+            for out in filt.push(frame):
+                j, original = pending.popleft()
+                yield j, _with_props(out, original)
+        if filt is not None:
+            yield from flush()
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+
+
+def _with_props(out: av.VideoFrame, original: av.VideoFrame) -> av.VideoFrame:
+    """The filtered picture with the decoded frame's timing (the filter re-times its output)."""
+    out.pts = original.pts
+    out.time_base = original.time_base
+    return out
+
+
+__all__ = [
+    "DEINTERLACE_MODES",
+    "check_mode",
+    "deinterlaced",
+    "describe",
+    "field_order_name",
+    "filter_args",
+]

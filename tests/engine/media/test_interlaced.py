@@ -1,0 +1,185 @@
+"""Interlaced films (engine/media/deinterlace.py): found, deinterlaced as they are read, the
+same frame whichever way it is reached, and a restore job that records it.
+
+The films are made here: a bar moving 6 px a field, woven into frames, so an interlaced
+frame shows it twice, combed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panchro.engine import media
+from panchro.engine.cli import main
+from panchro.engine.errors import BadInputError, CancelledError
+from panchro.engine.progress import Progress
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.jobs import job_folder
+from tests.makemedia import combing, make_frame_folder, make_interlaced_video, make_video
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("interlaced")
+    return {
+        "flagged": make_interlaced_video(folder / "flagged.mp4"),
+        "unflagged": make_interlaced_video(folder / "unflagged.mp4", flagged=False),
+        "progressive": make_video(folder / "progressive.mp4", frames=24, audio=False),
+    }
+
+
+def _luma(path: Path, mode: str) -> list[np.ndarray]:
+    with media.open_source(path, deinterlace=mode) as src:
+        return [f.image for f in src.frames(fmt="gray")]
+
+
+def _moving(frames: list[np.ndarray]) -> float:
+    """Combing below the still band at the top, averaged over the frames."""
+    return float(np.mean([combing(y[y.shape[0] // 4 :]) for y in frames]))
+
+
+def test_an_interlaced_film_is_found_and_said(films: dict[str, Path]) -> None:
+    info = media.probe(films["flagged"])
+    assert info.interlaced and info.field_order == "top field first"
+    assert info.deinterlace == "deinterlaced (bwdif, top field first)"
+    assert media.probe(films["flagged"], deinterlace="off").deinterlace == "not deinterlaced"
+    plain = media.probe(films["progressive"])
+    assert not plain.interlaced and plain.field_order == "progressive"
+    assert plain.deinterlace == "not deinterlaced"
+    # The coded pictures carry no flag: nothing says so, and auto leaves it alone.
+    hidden = media.probe(films["unflagged"])
+    assert not hidden.interlaced and hidden.deinterlace == "not deinterlaced"
+    assert media.probe(films["unflagged"], deinterlace="tff").deinterlace.startswith(
+        "deinterlaced (bwdif, top field first"
+    )
+    assert info.to_dict()["field_order"] == "top field first"
+
+
+def test_deinterlacing_removes_the_combing_and_keeps_the_still_parts(
+    films: dict[str, Path],
+) -> None:
+    raw = _luma(films["flagged"], "off")
+    done = _luma(films["flagged"], "auto")
+    assert len(done) == len(raw) == 24
+    assert _moving(raw) > 8 * _moving(done), (_moving(raw), _moving(done))
+    # The still band above the bar is the same whole picture either way.
+    band = slice(2, 120 // 4 - 2)
+    for a, b in zip(raw, done, strict=True):
+        assert np.abs(a[band].astype(int) - b[band].astype(int)).max() <= 1
+    # Each frame keeps one bar, between where the two fields put it.
+    for i, y in enumerate(done[1:-1], 1):
+        bright = np.where(y[120 // 2 :].mean(axis=0) > 130)[0]
+        assert len(bright), i
+        x0 = (12 * i) % (160 - 16)
+        assert x0 - 2 <= bright.min() and bright.max() <= x0 + 16 + 6 + 2, (i, bright)
+
+
+def test_a_film_that_does_not_say_is_deinterlaced_when_asked(films: dict[str, Path]) -> None:
+    auto = _luma(films["unflagged"], "auto")
+    assert np.array_equal(np.stack(auto), np.stack(_luma(films["unflagged"], "off")))
+    tff = _luma(films["unflagged"], "tff")
+    assert _moving(auto) > 8 * _moving(tff)
+    # The wrong field order interpolates the other field: it moves the bar a field back
+    # and forth, which combing does not see; it is the person's call, and it is made.
+    assert not np.array_equal(np.stack(tff), np.stack(_luma(films["unflagged"], "bff")))
+
+
+def test_a_progressive_film_is_read_untouched_by_auto(films: dict[str, Path]) -> None:
+    auto = _luma(films["progressive"], "auto")
+    off = _luma(films["progressive"], "off")
+    assert all(np.array_equal(a, b) for a, b in zip(auto, off, strict=True))
+
+
+def test_a_frame_is_the_same_however_it_is_reached(films: dict[str, Path]) -> None:
+    """bwdif makes frame i from frames i-1..i+1 only, so a seek, a step, a range from the
+    middle and the whole pass agree (previews, resumed chunks and cluster workers rely on it)."""
+    whole = _luma(films["flagged"], "auto")
+    with media.open_source(films["flagged"]) as src:
+        for i in (0, 13, 7, 8, 9, 23, 22, 6, 5, 12):  # seeks across the 6-frame GOPs, steps
+            assert np.array_equal(src.read_frame(i, fmt="gray").image, whole[i]), i
+        for start, stop in ((0, 1), (5, 11), (6, 7), (17, 24), (23, 24)):
+            part = [f for f in src.frames(start, stop, fmt="gray")]
+            assert [f.index for f in part] == list(range(start, stop))
+            assert all(np.array_equal(f.image, whole[f.index]) for f in part), (start, stop)
+        assert src.deinterlace_args is not None
+
+
+def test_forcing_a_field_order_on_pictures_is_refused(tmp_path: Path) -> None:
+    folder = make_frame_folder(tmp_path / "scans", 3)
+    with pytest.raises(BadInputError, match="not interlaced video"):
+        media.open_source(folder, deinterlace="tff")
+    with pytest.raises(BadInputError, match="unknown deinterlace mode 'yes'"):
+        media.open_source(folder, deinterlace="yes")
+    with media.open_source(folder) as src:  # auto: pictures are progressive
+        assert src.deinterlace_args is None and not src.info.interlaced
+
+
+def _cancelled_at(frames: int) -> Progress:
+    cancel = threading.Event()
+
+    def cb(state: object) -> None:
+        if getattr(state, "done", 0) >= frames:
+            cancel.set()
+
+    return Progress(None, cb, max_hz=1000, cancel=cancel)
+
+
+def test_a_restore_deinterlaces_records_it_and_resumes_to_the_same_frames(
+    films: dict[str, Path], tmp_path: Path
+) -> None:
+    film = films["flagged"]
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(film, whole, codec="ffv1", chunk_seconds=100)
+    out = tmp_path / "cut.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            film, out, codec="ffv1", chunk_seconds=0.2, keep_job=True, progress=_cancelled_at(10)
+        )
+    manifest = json.loads((job_folder(out) / "manifest.json").read_text())
+    assert manifest["settings"]["deinterlace"].startswith("mode=send_frame")
+    starts = [c["start"] for c in manifest["chunks"] if c["status"] != "done"]
+    assert starts and starts[0] > 0  # the rest starts inside the film: frame start-1 is read
+    # Another mode is another job: refused, not mixed into the frames already done.
+    with pytest.raises(Exception, match="other settings"):
+        pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2, deinterlace="off")
+    summary = pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2)
+    assert summary.resumed_frames > 0
+    a, b = _luma(whole, "off"), _luma(out, "off")
+    assert len(a) == len(b) == 24
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert _moving(a) * 8 < _moving(_luma(film, "off"))
+    # A progressive film's job has no such setting, as jobs had before deinterlacing.
+    plain = tmp_path / "plain.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            films["progressive"], plain, codec="ffv1", chunk_seconds=0.2, keep_job=True,
+            progress=_cancelled_at(5),
+        )  # fmt: skip
+    settings = json.loads((job_folder(plain) / "manifest.json").read_text())["settings"]
+    assert "deinterlace" not in settings
+
+
+def test_the_cli_says_the_scan_and_takes_the_mode(
+    films: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info", str(films["flagged"])]) == 0
+    out = capsys.readouterr().out
+    assert "interlaced, top field first; deinterlaced (bwdif, top field first)" in out
+    assert main(["info", str(films["unflagged"]), "--deinterlace", "bff"]) == 0
+    assert "deinterlaced (bwdif, bottom field first)" in capsys.readouterr().out
+    assert main(["info", str(films["progressive"])]) == 0
+    assert "scan        progressive\n" in capsys.readouterr().out
+    shot = tmp_path / "f.png"
+    assert main(["frame", str(films["flagged"]), "--index", "9", "-o", str(shot)]) == 0
+    from PIL import Image
+
+    grey = np.asarray(Image.open(shot).convert("L"))
+    assert combing(grey[30:]) * 8 < combing(_luma(films["flagged"], "off")[9][30:])
+    with pytest.raises(SystemExit) as exc:
+        main(["info", str(films["flagged"]), "--deinterlace", "maybe"])
+    assert exc.value.code == 2
