@@ -116,6 +116,8 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         )
         if v
     )
+    if info.get("interlaced"):
+        codec += "; " + _scan_text(info)
     colour_bits = [
         f"{label} {info[key]}"
         for key, label in (
@@ -138,6 +140,15 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         "audio": _streams(info.get("audio") or [], _audio_text) or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
+
+
+def _scan_text(info: dict[str, Any]) -> str:
+    """ "interlaced, top field first — deinterlaced as it is read (bwdif)", for an
+    interlaced film (the engine's `interlaced`, `field_order`, `deinterlace`)."""
+    order = info.get("field_order")
+    text = "interlaced" + (f", {order}" if order not in (None, "progressive") else "")
+    done = str(info.get("deinterlace") or "").startswith("deinterlaced")
+    return text + (" — deinterlaced as it is read (bwdif)" if done else " — not deinterlaced")
 
 
 def _frames_text(info: dict[str, Any]) -> str:

@@ -67,6 +67,20 @@ def test_describe_film_lists_streams_and_tags() -> None:
     assert rows["subtitles"] == "subrip, fra"
 
 
+def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
+    film = {"path": "/films/tape.mp4", "codec": "h264", "pix_fmt": "yuv420p", "bit_depth": 8}
+    assert describe_film({**film, "field_order": "progressive"})["codec"] == "h264, yuv420p, 8 bit"
+    rows = describe_film(
+        {**film, "interlaced": True, "field_order": "bottom field first",
+         "deinterlace": "deinterlaced (bwdif, bottom field first)"}
+    )  # fmt: skip
+    assert rows["codec"] == (
+        "h264, yuv420p, 8 bit; interlaced, bottom field first — deinterlaced as it is read (bwdif)"
+    )
+    rows = describe_film({**film, "interlaced": True, "deinterlace": "not deinterlaced"})
+    assert rows["codec"] == "h264, yuv420p, 8 bit; interlaced — not deinterlaced"
+
+
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
     cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
     rows = describe_film({**cut, "expected_frames": 132})
