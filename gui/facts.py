@@ -147,8 +147,12 @@ def _scan_text(info: dict[str, Any]) -> str:
     interlaced film (the engine's `interlaced`, `field_order`, `deinterlace`)."""
     order = info.get("field_order")
     text = "interlaced" + (f", {order}" if order not in (None, "progressive") else "")
-    done = str(info.get("deinterlace") or "").startswith("deinterlaced")
-    return text + (" — deinterlaced as it is read (bwdif)" if done else " — not deinterlaced")
+    said = str(info.get("deinterlace") or "")
+    if said.startswith("deinterlaced"):
+        return text + " — deinterlaced as it is read (bwdif)"
+    if "pictures are progressive" in said:  # a film transfer coded as interlaced video
+        return "flagged " + text + ", but the pictures are progressive — read as they are"
+    return text + " — not deinterlaced"
 
 
 def _frames_text(info: dict[str, Any]) -> str:

@@ -173,12 +173,15 @@ def make_interlaced_video(
     size: tuple[int, int] = (160, 120),
     fps: int = 25,
     flagged: bool = True,
+    woven: bool = True,
     gop: int = 6,
 ) -> Path:
     """A film shot as fields, top field first: a bright bar moving 6 px a field, so each
     frame's two fields show it in two places (combing). `flagged`: coded as interlaced
     H.264, which tells the decoder (else coded as progressive pictures, as some captures
-    are, so only the eye can tell). Returns its path."""
+    are, so only the eye can tell). `woven=False`: both fields of a frame from one
+    instant, i.e. progressive pictures (a film transfer coded as interlaced video).
+    Returns its path."""
     path = Path(path)
     w, h = size
     out = av.open(str(path), mode="w")
@@ -192,7 +195,7 @@ def make_interlaced_video(
             y = np.full((h, w), 40, np.uint8)
             y[: h // 4] = 120  # a still band: bwdif keeps it whole
             for field in (0, 1):  # the top field (even lines) first
-                x0 = (12 * i + 6 * field) % (w - 16)
+                x0 = (12 * i + (6 * field if woven else 0)) % (w - 16)
                 y[h // 4 + field :: 2, x0 : x0 + 16] = 220
             img = np.repeat(y[..., None], 3, axis=-1)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

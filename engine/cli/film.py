@@ -129,7 +129,8 @@ def _scan(info: Any) -> str:
             + (f"; {info.deinterlace}" if info.deinterlace != "not deinterlaced" else "")
         )
     order = f", {info.field_order}" if info.field_order not in (None, "progressive") else ""
-    return f"interlaced{order}; {info.deinterlace}"
+    flagged = "flagged " if "pictures are progressive" in info.deinterlace else ""
+    return f"{flagged}interlaced{order}; {info.deinterlace}"
 
 
 def cmd_frame(args: argparse.Namespace) -> int:

@@ -25,7 +25,8 @@ first (files that are interlaced without saying so).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -66,20 +67,107 @@ def check_mode(mode: str) -> str:
     return mode
 
 
+@dataclass(frozen=True)
+class ScanCheck:
+    """What FFmpeg's `idet` makes of a few stretches of the pictures: each frame judged
+    from its own fields (and its neighbours) as top field first, bottom field first,
+    progressive, or undetermined (too still to tell)."""
+
+    tff: int
+    bff: int
+    progressive: int
+    undetermined: int
+
+    @property
+    def checked(self) -> int:
+        return self.tff + self.bff + self.progressive + self.undetermined
+
+    @property
+    def looks_progressive(self) -> bool:
+        """Progressive pictures in a stream that says it is interlaced, as a film transfer
+        to PAL/NTSC video often is (each frame's two fields from one instant): most of
+        the frames that could be judged were progressive."""
+        fields = self.tff + self.bff
+        return self.progressive >= PROGRESSIVE_AT_LEAST and self.progressive > 4 * fields
+
+    def describe(self) -> str:
+        return (
+            f"of {self.checked} frames checked, {self.progressive} progressive, "
+            f"{self.tff + self.bff} interlaced"
+        )
+
+
+# How many judged-progressive frames (of CHECK_RUNS x CHECK_FRAMES) it takes to believe
+# that pictures flagged interlaced are progressive; stills are "undetermined" and count
+# for neither, so a still film stays deinterlaced (which changes nothing where nothing moves).
+CHECK_RUNS = 3
+CHECK_FRAMES = 16
+PROGRESSIVE_AT_LEAST = 8
+
+
+def check_scan(frames_at: Callable[[int], Iterator[av.VideoFrame]], frame_count: int) -> ScanCheck:
+    """`idet`'s judgement of up to CHECK_FRAMES frames from each of CHECK_RUNS places in
+    the film (a fifth, a half and four fifths in); `frames_at(i)` decodes from frame i on.
+
+    Which frames, and the judging, depend only on the film: the same film is judged the
+    same in every process (a resumed job, a cluster worker)."""
+    counts = {"tff": 0, "bff": 0, "progressive": 0, "undetermined": 0}
+    length = min(CHECK_FRAMES, frame_count)
+    starts = sorted({
+        min(max(0, frame_count * k // (CHECK_RUNS + 2) - length // 2), frame_count - length)
+        for k in range(1, CHECK_RUNS + 1)
+    })  # fmt: skip
+    stop_at = 0
+    for start in starts:
+        if start < stop_at:
+            continue  # a short film: the runs would overlap
+        stop_at = start + length
+        graph: Any = None
+        taken = 0
+        frames = frames_at(start)
+        try:
+            for frame in frames:
+                if graph is None:
+                    graph = _graph(frame, "idet", "")
+                graph.push(frame)
+                for out in _pull(graph):
+                    verdict = out.metadata.get("lavfi.idet.single.current_frame", "undetermined")
+                    counts[verdict if verdict in counts else "undetermined"] += 1
+                taken += 1
+                if taken >= length:
+                    break
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+        if graph is not None:
+            graph.push(None)
+            for out in _pull(graph):
+                verdict = out.metadata.get("lavfi.idet.single.current_frame", "undetermined")
+                counts[verdict if verdict in counts else "undetermined"] += 1
+    return ScanCheck(**counts)
+
+
 def filter_args(
-    mode: str, *, interlaced: bool, field_order: str | None, frames_flagged: bool
+    mode: str,
+    *,
+    interlaced: bool,
+    field_order: str | None,
+    frames_flagged: bool,
+    check: ScanCheck | None = None,
 ) -> str | None:
     """The `bwdif` options for a video stream in `mode`, or None to leave its frames alone.
 
     `interlaced`: the stream or its frames say so; `frames_flagged`: the decoder marks
     each frame (then "auto" follows each frame's own flags, as MPEG-2 and H.264 streams
-    that mix progressive and interlaced pictures need)."""
+    that mix progressive and interlaced pictures need); `check`: what the pictures
+    themselves look like (`check_scan`): "auto" leaves progressive ones alone."""
     check_mode(mode)
     if mode == "off":
         return None
     if mode in ("tff", "bff"):
         return f"mode=send_frame:parity={mode}:deint=all"
-    if not interlaced:
+    if not interlaced or (check is not None and check.looks_progressive):
         return None
     if frames_flagged:
         return "mode=send_frame:parity=auto:deint=interlaced"
@@ -87,9 +175,11 @@ def filter_args(
     return f"mode=send_frame:parity={parity}:deint=all"
 
 
-def describe(args: str | None, *, field_order: str | None) -> str:
+def describe(args: str | None, *, field_order: str | None, check: ScanCheck | None = None) -> str:
     """A line for people: what is done to the frames."""
     if args is None:
+        if check is not None and check.looks_progressive:
+            return f"not deinterlaced: the pictures are progressive ({check.describe()})"
         return "not deinterlaced"
     if "parity=tff" in args:
         order = "top field first"
@@ -100,34 +190,44 @@ def describe(args: str | None, *, field_order: str | None) -> str:
     return f"deinterlaced (bwdif, {order})"
 
 
+def _graph(frame: av.VideoFrame, name: str, args: str) -> Any:
+    """buffer -> `name`=`args` -> buffersink, for pictures like `frame`."""
+    graph = av.filter.Graph()
+    src = graph.add_buffer(
+        width=frame.width,
+        height=frame.height,
+        format=frame.format.name,
+        time_base=frame.time_base or "1/90000",
+    )
+    node = graph.add(name, args) if args else graph.add(name)
+    sink = graph.add("buffersink")
+    src.link_to(node)
+    node.link_to(sink)
+    graph.configure()
+    return graph
+
+
+def _pull(graph: Any) -> list[av.VideoFrame]:
+    """What the graph has ready."""
+    out = []
+    while True:
+        try:
+            out.append(graph.pull())
+        except (av.error.BlockingIOError, av.error.EOFError):
+            return out
+
+
 class _Bwdif:
     """One filter graph, for pictures of one size and format."""
 
     def __init__(self, args: str, frame: av.VideoFrame) -> None:
-        graph = av.filter.Graph()
-        src = graph.add_buffer(
-            width=frame.width,
-            height=frame.height,
-            format=frame.format.name,
-            time_base=frame.time_base or "1/90000",
-        )
-        node = graph.add("bwdif", args)
-        sink = graph.add("buffersink")
-        src.link_to(node)
-        node.link_to(sink)
-        graph.configure()
-        self.graph = graph
+        self.graph = _graph(frame, "bwdif", args)
         self.shape = _shape(frame)
 
     def push(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
         """Put `frame` in (None: the end) and take out what the filter has ready."""
         self.graph.push(frame)
-        out = []
-        while True:
-            try:
-                out.append(self.graph.pull())
-            except (av.error.BlockingIOError, av.error.EOFError):
-                return out
+        return _pull(self.graph)
 
 
 def _shape(frame: av.VideoFrame) -> tuple[int, int, str]:
@@ -184,7 +284,9 @@ def _with_props(out: av.VideoFrame, original: av.VideoFrame) -> av.VideoFrame:
 
 __all__ = [
     "DEINTERLACE_MODES",
+    "ScanCheck",
     "check_mode",
+    "check_scan",
     "deinterlaced",
     "describe",
     "field_order_name",

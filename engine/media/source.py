@@ -40,6 +40,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -62,9 +63,11 @@ from panchro.engine.media.container import (
 )
 from panchro.engine.media.decode import _Converter, _PacketIndex, _SeekPolicy, _VideoDecoder
 from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
-from panchro.engine.media.index import _is_vfr, _packet_index
+from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
 from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
+
+log = logging.getLogger(__name__)
 
 
 def _fraction_fps(fps: float | Fraction | None) -> Fraction:
@@ -478,6 +481,43 @@ class Source:
         return min(max(i, 0), n - 1)
 
 
+_SCAN_CACHE: dict[tuple, _deint.ScanCheck | None] = {}
+_SCAN_CACHE_LOCK = threading.Lock()
+
+
+def _scan_check(
+    path: Path, stream_index: int, index: _PacketIndex, frame_count: int
+) -> _deint.ScanCheck | None:
+    """`deinterlace.check_scan` of a film that says it is interlaced, once per file and
+    process (a film is opened for every preview); None where its frames do not decode."""
+    key = _index_key(path, stream_index)
+    with _SCAN_CACHE_LOCK:
+        if key in _SCAN_CACHE:
+            return _SCAN_CACHE[key]
+    decoder = _VideoDecoder(path, stream_index, index, _SeekPolicy(index))
+
+    def frames_at(start: int) -> Iterator[av.VideoFrame]:
+        frames = decoder.frames_from(start)
+        try:
+            for _, frame in frames:
+                yield frame
+        finally:
+            frames.close()  # type: ignore[attr-defined]
+
+    try:
+        check = _deint.check_scan(frames_at, frame_count)
+    except (BadInputError, av.error.FFmpegError) as exc:
+        log.warning("%s: the scan check failed (%s); going by the file's flags", path, exc)
+        check = None
+    finally:
+        decoder.close()
+    with _SCAN_CACHE_LOCK:
+        _SCAN_CACHE[key] = check
+        while len(_SCAN_CACHE) > 64:
+            _SCAN_CACHE.pop(next(iter(_SCAN_CACHE)))
+    return check
+
+
 def open_source(
     path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
 ) -> Source:
@@ -517,11 +557,15 @@ def open_source(
     except _IsImage:
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))
         return Source(info, files=[p])
+    check = None
+    if deinterlace == "auto" and info.interlaced:
+        check = _scan_check(p, stream_index, index, info.frame_count)
     args = _deint.filter_args(
         deinterlace, interlaced=info.interlaced, field_order=info.field_order,
-        frames_flagged=flagged,
+        frames_flagged=flagged, check=check,
     )  # fmt: skip
-    info = replace(info, deinterlace=_deint.describe(args, field_order=info.field_order))
+    said = _deint.describe(args, field_order=info.field_order, check=check)
+    info = replace(info, deinterlace=said)
     return Source(info, index=index, stream_index=stream_index, deinterlace_args=args)
 
 

@@ -141,8 +141,9 @@ def restore(
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
     `stages` run on every frame in order (none: decode -> encode, luma
-    bit-exact, or deinterlaced where the film is interlaced and `deinterlace` says so). `project` (a Project or a .panchro path) gives the shots and
-    picks and must be the project of `input`. `batch` is the most frames a
+    bit-exact, or deinterlaced where the film is interlaced and `deinterlace` says
+    so). `project` (a Project or a .panchro path) gives the shots and picks and
+    must be the project of `input`. `batch` is the most frames a
     stage gets at once (fewer for big frames: `frames_per_batch`). The output
     is written as chunks of about `chunk_seconds` in `OUTPUT.panchro-job/`; a
     job left there by an interrupted run of the same call is resumed (a

@@ -79,6 +79,14 @@ def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
     )
     rows = describe_film({**film, "interlaced": True, "deinterlace": "not deinterlaced"})
     assert rows["codec"] == "h264, yuv420p, 8 bit; interlaced — not deinterlaced"
+    said = "not deinterlaced: the pictures are progressive (of 48 frames checked, 48 ...)"
+    rows = describe_film(
+        {**film, "interlaced": True, "field_order": "top field first", "deinterlace": said}
+    )
+    assert rows["codec"] == (
+        "h264, yuv420p, 8 bit; flagged interlaced, top field first, but the pictures are"
+        " progressive — read as they are"
+    )
 
 
 def test_a_file_cut_short_is_said_with_both_counts() -> None:

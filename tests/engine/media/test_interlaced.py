@@ -17,6 +17,7 @@ import pytest
 from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError, CancelledError
+from panchro.engine.media import deinterlace as _deint
 from panchro.engine.progress import Progress
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.jobs import job_folder
@@ -30,6 +31,7 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "flagged": make_interlaced_video(folder / "flagged.mp4"),
         "unflagged": make_interlaced_video(folder / "unflagged.mp4", flagged=False),
         "progressive": make_video(folder / "progressive.mp4", frames=24, audio=False),
+        "transfer": make_interlaced_video(folder / "transfer.mp4", frames=80, woven=False),
     }
 
 
@@ -87,6 +89,42 @@ def test_a_film_that_does_not_say_is_deinterlaced_when_asked(films: dict[str, Pa
     # The wrong field order interpolates the other field: it moves the bar a field back
     # and forth, which combing does not see; it is the person's call, and it is made.
     assert not np.array_equal(np.stack(tff), np.stack(_luma(films["unflagged"], "bff")))
+
+
+def test_progressive_pictures_in_an_interlaced_stream_are_left_alone(
+    films: dict[str, Path],
+) -> None:
+    """A film transferred to PAL/NTSC video is often coded as interlaced with both fields
+    of each frame from one instant: idet judges the pictures, and auto believes it."""
+    info = media.probe(films["transfer"])
+    assert info.interlaced and info.field_order == "top field first"
+    assert info.deinterlace.startswith("not deinterlaced: the pictures are progressive")
+    assert "of 48 frames checked, " in info.deinterlace  # three runs of 16 in 80 frames
+    with media.open_source(films["transfer"]) as src:
+        assert src.deinterlace_args is None
+    auto, off = _luma(films["transfer"], "auto"), _luma(films["transfer"], "off")
+    assert all(np.array_equal(a, b) for a, b in zip(auto, off, strict=True))
+    # Asked for, it is deinterlaced all the same; the woven film is judged interlaced.
+    assert media.probe(films["transfer"], deinterlace="tff").deinterlace.startswith("deinterlaced")
+    checked = _judged(films["flagged"])
+    assert checked.tff > checked.progressive and not checked.looks_progressive
+
+
+def _judged(path: Path) -> _deint.ScanCheck:
+    with media.open_source(path, deinterlace="off") as src:
+
+        def frames_at(start: int):  # noqa: ANN202
+            import av
+
+            container = av.open(str(path))
+            try:
+                for k, frame in enumerate(container.decode(video=0)):
+                    if k >= start:
+                        yield frame
+            finally:
+                container.close()
+
+        return _deint.check_scan(frames_at, src.info.frame_count)
 
 
 def test_a_progressive_film_is_read_untouched_by_auto(films: dict[str, Path]) -> None:
