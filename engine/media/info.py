@@ -55,8 +55,8 @@ class MediaInfo:
     # when the file is truncated and the header says; None otherwise.
     expected_frames: int | None = None
     # The stream's field order ("progressive", "top field first", "bottom field first";
-    # None when it does not say), and whether its pictures are interlaced (by that or by
-    # the frames' own flags).
+    # None when it does not say), and whether the film is interlaced: by that, by the
+    # frames' own flags, or by what its pictures look like (`deinterlace.check_scan`).
     field_order: str | None = None
     interlaced: bool = False
     # What reading the film does about it (`deinterlace.describe`): "not deinterlaced" or

@@ -486,11 +486,11 @@ _SCAN_CACHE_LOCK = threading.Lock()
 
 
 def _scan_check(
-    path: Path, stream_index: int, index: _PacketIndex, frame_count: int
+    path: Path, stream_index: int, index: _PacketIndex, frame_count: int, runs: int = 3
 ) -> _deint.ScanCheck | None:
-    """`deinterlace.check_scan` of a film that says it is interlaced, once per file and
-    process (a film is opened for every preview); None where its frames do not decode."""
-    key = _index_key(path, stream_index)
+    """`deinterlace.check_scan` of a film, once per file, `runs` and process (a film is
+    opened for every preview); None where its frames do not decode."""
+    key = (*_index_key(path, stream_index), runs)
     with _SCAN_CACHE_LOCK:
         if key in _SCAN_CACHE:
             return _SCAN_CACHE[key]
@@ -505,7 +505,7 @@ def _scan_check(
             frames.close()  # type: ignore[attr-defined]
 
     try:
-        check = _deint.check_scan(frames_at, frame_count)
+        check = _deint.check_scan(frames_at, frame_count, runs)
     except (BadInputError, av.error.FFmpegError) as exc:
         log.warning("%s: the scan check failed (%s); going by the file's flags", path, exc)
         check = None
@@ -557,15 +557,21 @@ def open_source(
     except _IsImage:
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))
         return Source(info, files=[p])
+    says = info.interlaced
     check = None
-    if deinterlace == "auto" and info.interlaced:
-        check = _scan_check(p, stream_index, index, info.frame_count)
+    if deinterlace == "auto":
+        # A first look at every film; the whole check where the file or that look says
+        # interlaced (both cached per file).
+        check = _scan_check(p, stream_index, index, info.frame_count, runs=1)
+        if says or (check is not None and check.looks_interlaced):
+            check = _scan_check(p, stream_index, index, info.frame_count)
     args = _deint.filter_args(
-        deinterlace, interlaced=info.interlaced, field_order=info.field_order,
+        deinterlace, says_interlaced=says, field_order=info.field_order,
         frames_flagged=flagged, check=check,
     )  # fmt: skip
-    said = _deint.describe(args, field_order=info.field_order, check=check)
-    info = replace(info, deinterlace=said)
+    said = _deint.describe(args, says_interlaced=says, field_order=info.field_order, check=check)
+    looks = check is not None and check.looks_interlaced
+    info = replace(info, interlaced=says or looks, deinterlace=said)
     return Source(info, index=index, stream_index=stream_index, deinterlace_args=args)
 
 
