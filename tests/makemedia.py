@@ -174,6 +174,7 @@ def make_interlaced_video(
     fps: int = 25,
     flagged: bool = True,
     woven: bool = True,
+    flag_order: str = "tff",
     gop: int = 6,
 ) -> Path:
     """A film shot as fields, top field first: a bright bar moving 6 px a field, so each
@@ -181,14 +182,14 @@ def make_interlaced_video(
     H.264, which tells the decoder (else coded as progressive pictures, as some captures
     are, so only the eye can tell). `woven=False`: both fields of a frame from one
     instant, i.e. progressive pictures (a film transfer coded as interlaced video).
-    Returns its path."""
+    `flag_order`: the field order the file says ("bff": flagged wrong). Returns its path."""
     path = Path(path)
     w, h = size
     out = av.open(str(path), mode="w")
     try:
         options = {"g": str(gop), "crf": "12", "preset": "veryfast"}
         if flagged:
-            options |= {"flags": "+ilme+ildct", "x264-params": "tff=1"}
+            options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
         vs = out.add_stream("libx264", rate=fps, options=options)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         for i in range(frames):

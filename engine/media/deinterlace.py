@@ -102,6 +102,12 @@ class ScanCheck:
         """bwdif's name for the field order most frames showed."""
         return "tff" if self.tff >= self.bff else "bff"
 
+    @property
+    def order_is_clear(self) -> bool:
+        """The frames agree on the field order, four to one, and enough of them."""
+        first, second = max(self.tff, self.bff), min(self.tff, self.bff)
+        return first >= JUDGED_AT_LEAST and first > 4 * second
+
     def describe(self) -> str:
         return (
             f"of {self.checked} frames checked, {self.progressive} progressive, "
@@ -191,10 +197,18 @@ def filter_args(
         if check is not None and check.looks_interlaced:
             return f"mode=send_frame:parity={check.parity}:deint=all"
         return None
+    stated = FIELD_ORDERS.get(field_order or "")
+    if check is not None and stated is not None and _order_contradicted(stated, check):
+        # A field order flagged wrong (captures and re-wraps do it): bwdif would build each
+        # frame on its later field and move things back and forth. The pictures decide.
+        return f"mode=send_frame:parity={check.parity}:deint=all"
     if frames_flagged:
         return "mode=send_frame:parity=auto:deint=interlaced"
-    parity = FIELD_ORDERS.get(field_order or "", "auto")
-    return f"mode=send_frame:parity={parity}:deint=all"
+    return f"mode=send_frame:parity={stated or 'auto'}:deint=all"
+
+
+def _order_contradicted(stated: str, check: ScanCheck) -> bool:
+    return check.looks_interlaced and check.order_is_clear and check.parity != stated
 
 
 def describe(
@@ -220,6 +234,13 @@ def describe(
         return (
             f"deinterlaced (bwdif, {order}): the file does not say it is interlaced, "
             f"its pictures are ({check.describe()})"
+        )
+    stated = FIELD_ORDERS.get(field_order or "")
+    if check is not None and stated is not None and _order_contradicted(stated, check):
+        return (
+            f"deinterlaced (bwdif, {order}): the file says {field_order}, its pictures "
+            f"show {order} (of {check.checked} frames checked, {check.tff} top field "
+            f"first, {check.bff} bottom field first)"
         )
     return f"deinterlaced (bwdif, {order})"
 

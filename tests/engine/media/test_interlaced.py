@@ -32,6 +32,7 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "unflagged": make_interlaced_video(folder / "unflagged.mp4", flagged=False),
         "progressive": make_video(folder / "progressive.mp4", frames=24, audio=False),
         "transfer": make_interlaced_video(folder / "transfer.mp4", frames=80, woven=False),
+        "misflagged": make_interlaced_video(folder / "misflagged.mp4", flag_order="bff"),
     }
 
 
@@ -132,6 +133,31 @@ def _judged(path: Path) -> _deint.ScanCheck:
                 container.close()
 
         return _deint.check_scan(frames_at, src.info.frame_count)
+
+
+def test_a_field_order_flagged_wrong_is_taken_from_the_pictures(films: dict[str, Path]) -> None:
+    info = media.probe(films["misflagged"])
+    assert info.interlaced and info.field_order == "bottom field first"
+    assert info.deinterlace.startswith(
+        "deinterlaced (bwdif, top field first): the file says bottom field first, its "
+        "pictures show top field first (of 16 frames checked, "
+    )
+    auto = _luma(films["misflagged"], "auto")
+    assert all(
+        np.array_equal(a, b) for a, b in zip(auto, _luma(films["misflagged"], "tff"), strict=True)
+    )
+    # Each frame shows the bar where its first field (the top one) put it; built on the
+    # wrong field, where the later one did, 6 px on.
+    bff = _luma(films["misflagged"], "bff")
+    for i in range(1, 12):  # before the bar wraps round to the left edge
+        assert abs(_bar_centre(auto[i]) - (12 * i + 7.5)) < 1, i
+        assert abs(_bar_centre(bff[i]) - (12 * i + 13.5)) < 1, i
+
+
+def _bar_centre(y: np.ndarray) -> float:
+    """Where the bright bar is, in the moving part (below the still band)."""
+    profile = np.clip(y[y.shape[0] // 2 :].mean(axis=0) - 130, 0, None)
+    return float((profile * np.arange(profile.size)).sum() / profile.sum())
 
 
 def test_a_progressive_film_is_read_untouched_by_auto(films: dict[str, Path]) -> None:
