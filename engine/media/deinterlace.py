@@ -197,18 +197,21 @@ def filter_args(
         if check is not None and check.looks_interlaced:
             return f"mode=send_frame:parity={check.parity}:deint=all"
         return None
-    stated = FIELD_ORDERS.get(field_order or "")
-    if check is not None and stated is not None and _order_contradicted(stated, check):
-        # A field order flagged wrong (captures and re-wraps do it): bwdif would build each
-        # frame on its later field and move things back and forth. The pictures decide.
-        return f"mode=send_frame:parity={check.parity}:deint=all"
-    if frames_flagged:
-        return "mode=send_frame:parity=auto:deint=interlaced"
-    return f"mode=send_frame:parity={stated or 'auto'}:deint=all"
+    # Which frames: each by its own flag where the decoder sets them (streams that mix
+    # progressive and interlaced pictures), else all. Which field first: what the
+    # pictures show where they are clear about it, since a field order flagged wrong
+    # (captures and re-wraps do it) would build each frame on its later field and move
+    # things back and forth; else what the file says; else each frame's own flag.
+    deint = "interlaced" if frames_flagged else "all"
+    parity = _seen_order(check) or FIELD_ORDERS.get(field_order or "") or "auto"
+    return f"mode=send_frame:parity={parity}:deint={deint}"
 
 
-def _order_contradicted(stated: str, check: ScanCheck) -> bool:
-    return check.looks_interlaced and check.order_is_clear and check.parity != stated
+def _seen_order(check: ScanCheck | None) -> str | None:
+    """bwdif's name for the field order the pictures show, where they are clear about it."""
+    if check is not None and check.looks_interlaced and check.order_is_clear:
+        return check.parity
+    return None
 
 
 def describe(
@@ -236,11 +239,13 @@ def describe(
             f"its pictures are ({check.describe()})"
         )
     stated = FIELD_ORDERS.get(field_order or "")
-    if check is not None and stated is not None and _order_contradicted(stated, check):
+    seen = _seen_order(check)
+    if check is not None and seen is not None and seen != stated:
+        says = f"the file says {field_order}" if stated else "the file does not say which field"
         return (
-            f"deinterlaced (bwdif, {order}): the file says {field_order}, its pictures "
-            f"show {order} (of {check.checked} frames checked, {check.tff} top field "
-            f"first, {check.bff} bottom field first)"
+            f"deinterlaced (bwdif, {order}): {says}, its pictures show {order} "
+            f"(of {check.checked} frames checked, {check.tff} top field first, "
+            f"{check.bff} bottom field first)"
         )
     return f"deinterlaced (bwdif, {order})"
 

@@ -73,15 +73,14 @@ def test_deinterlacing_removes_the_combing_and_keeps_the_still_parts(
     assert len(done) == len(raw) == 24
     assert _moving(raw) > 8 * _moving(done), (_moving(raw), _moving(done))
     # The still band above the bar is the same whole picture either way.
-    band = slice(2, 120 // 4 - 2)
+    band = slice(2, 120 // 4 - 6)  # bwdif reads up to 4 lines across the bar's edge
     for a, b in zip(raw, done, strict=True):
         assert np.abs(a[band].astype(int) - b[band].astype(int)).max() <= 1
-    # Each frame keeps one bar, between where the two fields put it.
-    for i, y in enumerate(done[1:-1], 1):
-        bright = np.where(y[120 // 2 :].mean(axis=0) > 130)[0]
-        assert len(bright), i
-        x0 = (12 * i) % (160 - 16)
-        assert x0 - 2 <= bright.min() and bright.max() <= x0 + 16 + 6 + 2, (i, bright)
+    # Each frame shows one bar, where its first field (the top one) put it: built on the
+    # later field, each frame would be half a frame late (bwdif's "auto" parity, which
+    # reads the frames' flags, does that with these files; the pictures' order is used).
+    for i in range(1, 12):  # before the bar wraps round to the left edge
+        assert abs(_bar_centre(done[i]) - (12 * i + 7.5)) < 1, i
 
 
 def test_a_film_that_does_not_say_is_deinterlaced_by_its_looks_or_when_asked(
