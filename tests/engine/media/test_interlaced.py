@@ -8,7 +8,6 @@ frame shows it twice, combed.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,9 @@ from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError, CancelledError
 from panchro.engine.media import deinterlace as _deint
-from panchro.engine.progress import Progress
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.jobs import job_folder
+from tests.jobs import cancelled_at
 from tests.makemedia import combing, make_frame_folder, make_interlaced_video, make_video
 
 
@@ -189,16 +188,6 @@ def test_forcing_a_field_order_on_pictures_is_refused(tmp_path: Path) -> None:
         assert src.deinterlace_args is None and not src.info.interlaced
 
 
-def _cancelled_at(frames: int) -> Progress:
-    cancel = threading.Event()
-
-    def cb(state: object) -> None:
-        if getattr(state, "done", 0) >= frames:
-            cancel.set()
-
-    return Progress(None, cb, max_hz=1000, cancel=cancel)
-
-
 def test_a_restore_deinterlaces_records_it_and_resumes_to_the_same_frames(
     films: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -208,7 +197,7 @@ def test_a_restore_deinterlaces_records_it_and_resumes_to_the_same_frames(
     out = tmp_path / "cut.mkv"
     with pytest.raises(CancelledError):
         pipeline.restore(
-            film, out, codec="ffv1", chunk_seconds=0.2, keep_job=True, progress=_cancelled_at(10)
+            film, out, codec="ffv1", chunk_seconds=0.2, keep_job=True, progress=cancelled_at(10)
         )
     manifest = json.loads((job_folder(out) / "manifest.json").read_text())
     assert manifest["settings"]["deinterlace"].startswith("mode=send_frame")
@@ -228,7 +217,7 @@ def test_a_restore_deinterlaces_records_it_and_resumes_to_the_same_frames(
     with pytest.raises(CancelledError):
         pipeline.restore(
             films["progressive"], plain, codec="ffv1", chunk_seconds=0.2, keep_job=True,
-            progress=_cancelled_at(5),
+            progress=cancelled_at(5),
         )  # fmt: skip
     settings = json.loads((job_folder(plain) / "manifest.json").read_text())["settings"]
     assert "deinterlace" not in settings

@@ -31,6 +31,7 @@ from panchro.engine.restore.batch import FrameBatch, Stage
 from panchro.engine.restore.jobs import job_folder, plan_chunks
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
+from tests.jobs import cancelled_at
 from tests.makemedia import make_frame_folder, make_video
 
 SHOTS = [Shot(0, 24, 12), Shot(24, 48, 36), Shot(48, 72, 60)]
@@ -207,7 +208,7 @@ def test_a_stage_with_context_resumes_inside_a_shot_to_identical_frames(
     with pytest.raises(CancelledError):
         pipeline.restore(
             film, out, stages=[WindowMean()], chunk_seconds=CHUNK_S, keep_job=True,
-            progress=_cancelled_at(30), **kw,
+            progress=cancelled_at(30), **kw,
         )  # fmt: skip
     chunks = json.loads((job_folder(out) / "manifest.json").read_text())["chunks"]
     starts = [c["start"] for c in chunks]
@@ -274,7 +275,7 @@ def test_a_job_keeps_its_thread_count_and_a_resume_uses_it(
         monkeypatch.setenv("PANCHRO_THREADS", "1")
         first = ThreadCount()
         with pytest.raises(CancelledError):
-            pipeline.restore(film, out, stages=[first], progress=_cancelled_at(30), **kw)
+            pipeline.restore(film, out, stages=[first], progress=cancelled_at(30), **kw)
         assert first.seen == {1}
         assert json.loads((job_folder(out) / "manifest.json").read_text())["threads"] == 1
         monkeypatch.setenv("PANCHRO_THREADS", "2")  # another machine, or another setting
@@ -305,7 +306,7 @@ def test_a_job_keeps_its_cpu_precision_and_a_resume_uses_it(
     monkeypatch.setenv("PANCHRO_CPU_BF16", "1")
     first = PrecisionSeen()
     with pytest.raises(CancelledError):
-        pipeline.restore(film, out, stages=[first], progress=_cancelled_at(30), **kw)
+        pipeline.restore(film, out, stages=[first], progress=cancelled_at(30), **kw)
     assert first.seen == {"torch.bfloat16"}
     manifest = job_folder(out) / "manifest.json"
     assert json.loads(manifest.read_text())["precision"] == "bfloat16"
@@ -317,7 +318,7 @@ def test_a_job_keeps_its_cpu_precision_and_a_resume_uses_it(
     out2 = tmp_path / "old.mkv"
     monkeypatch.setenv("PANCHRO_CPU_BF16", "1")
     with pytest.raises(CancelledError):
-        pipeline.restore(film, out2, stages=[PrecisionSeen()], progress=_cancelled_at(30), **kw)
+        pipeline.restore(film, out2, stages=[PrecisionSeen()], progress=cancelled_at(30), **kw)
     old = job_folder(out2) / "manifest.json"
     doc = json.loads(old.read_text())
     del doc["precision"]
@@ -360,7 +361,7 @@ def test_every_codec_gives_identical_files_and_resumes_to_them(
     cut = tmp_path / "cut" / name
     cut.parent.mkdir()
     with pytest.raises(CancelledError):
-        pipeline.restore(film, cut, keep_job=True, progress=_cancelled_at(30), **kw)
+        pipeline.restore(film, cut, keep_job=True, progress=cancelled_at(30), **kw)
     summary = pipeline.restore(film, cut, keep_job=True, **kw)
     assert summary.resumed_frames > 0
     for other in (runs[1], cut):
@@ -582,24 +583,14 @@ def test_cancel_leaves_a_resumable_job_that_only_the_same_command_resumes(
 
     # --restart drops a job and renders everything.
     with pytest.raises(CancelledError):
-        pipeline.restore(film, tmp_path / "again.mp4", progress=_cancelled_at(12), **kw)
+        pipeline.restore(film, tmp_path / "again.mp4", progress=cancelled_at(12), **kw)
     summary = pipeline.restore(film, tmp_path / "again.mp4", restart=True, **kw)
     assert summary.resumed_frames == 0 and _same_frames(tmp_path / "again.mp4", reference)
 
 
-def _cancelled_at(frames: int) -> Progress:
-    cancel = threading.Event()
-
-    def cb(state: object) -> None:
-        if getattr(state, "done", 0) >= frames:
-            cancel.set()
-
-    return Progress(None, cb, max_hz=1000, cancel=cancel)
-
-
 def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
     with pytest.raises(CancelledError):
-        pipeline.restore(film, tmp_path / "x.mp4", progress=_cancelled_at(20), chunk_seconds=0.25)
+        pipeline.restore(film, tmp_path / "x.mp4", progress=cancelled_at(20), chunk_seconds=0.25)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -674,7 +665,7 @@ def test_image_sequences_are_chunks_of_frame_numbers(film: Path, tmp_path: Path)
     out = tmp_path / "frames"
     with pytest.raises(CancelledError):
         pipeline.restore(
-            film, out, codec="png16", chunk_seconds=0.5, keep_job=True, progress=_cancelled_at(30)
+            film, out, codec="png16", chunk_seconds=0.5, keep_job=True, progress=cancelled_at(30)
         )
     assert not out.exists()
     summary = pipeline.restore(film, out, codec="png16", chunk_seconds=0.5, keep_job=True)
