@@ -90,8 +90,11 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
 
 
 def cmd_train_upscaler(args: argparse.Namespace) -> int:
-    from panchro.engine.train.upscaler import train_upscaler
+    from panchro.engine.train.upscaler import export_run, train_upscaler
 
+    if args.export_best is not None:
+        export_run(args.out or Path(f"out/train_upscaler_x{args.scale}"), args.export_best)
+        return EXIT_OK
     train_upscaler(
         args.data,
         args.out or Path(f"out/train_upscaler_x{args.scale}"),
@@ -313,6 +316,14 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.add_argument(
+        "--export-best",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="no training: write the run's best held-out weights so far to FILE (a run a"
+        " session's end stopped, or one still going)",
+    )
     _add_init(t)
     t.set_defaults(func=cmd_train_upscaler)
     _add_kit_parsers(tsub)

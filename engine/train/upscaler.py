@@ -609,10 +609,36 @@ def export_checkpoint(
     return export_weights(model, cfg, path, card=card)
 
 
+def export_run(
+    out: str | Path,
+    path: str | Path,
+    *,
+    scale: str = "cpu-reduced",
+    print_fn: PrintFn | None = print,
+) -> Path:
+    """Export the best held-out weights of the run in `out` so far (one stopped by a
+    session's end, or still going), with the card of its latest checkpoint (`best_step`
+    says which step); the latest checkpoint's weights when no validation has run."""
+    say = print_fn or (lambda _line: None)
+    run = Path(out)
+    record, model, cfg = common.checkpoint_model(
+        run, UpscalerConfig.from_dict, build, fmt=FORMAT, what=WHAT
+    )
+    best = common.Best.from_dict(record.get("best"))
+    description = (
+        f"{record['train_items']} training items from {', '.join(record['data'])};"
+        f" {record['heldout_items']} held out"
+    )
+    card = _card(record, int(record["step"]), scale, description, model.num_params())
+    card["planned_steps"] = record["steps"]
+    return common.export_best(model, cfg, path, card=card, out=run, best=best, say=say)
+
+
 __all__ = [
     "WindowStream",
     "clip_luma",
     "export_checkpoint",
+    "export_run",
     "export_weights",
     "fixed_windows",
     "hr_window",

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from panchro.engine.cli import build_parser
+from panchro.engine.cli import build_parser, main
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
 from panchro.engine.models.upscaler import UpscalerConfig
 from panchro.engine.models.weights import load_model, read_meta
@@ -130,6 +130,19 @@ def test_training_logs_resumes_exactly_and_exports(photos: Path, tmp_path: Path)
 
     part = train_upscaler([photos], b, stop_at=6, **RUN)
     assert part["step"] == 6 and part["weights"] is None
+    # A run a session's end stopped at step 10: its best held-out weights so far (step 6,
+    # the one validation), not its last checkpoint's; from the CLI too.
+    c = tmp_path / "c"
+    assert train_upscaler([photos], c, stop_at=10, **RUN)["step"] == 10
+    stopped = tmp_path / "stopped.safetensors"
+    cli = ["train", "upscaler", "--scale", "2", "--data", str(photos), "--out", str(c)]
+    assert main([*cli, "--export-best", str(stopped)]) == 0
+    model, _, meta = load_model(stopped)
+    assert meta["card"]["best_step"] == 6 and meta["card"]["planned_steps"] == 12
+    kept = load_file(str(c / "best.model.safetensors"))
+    assert all(torch.equal(kept[name], v) for name, v in model.state_dict().items())
+    last = load_file(str(c / "checkpoints" / "step-00000010.model.safetensors"))
+    assert not all(torch.equal(last[name], v) for name, v in model.state_dict().items())
     with pytest.raises(OutputError, match="resume it"):
         train_upscaler([photos], b, **RUN)
     with pytest.raises(BadInputError, match="patch"):
