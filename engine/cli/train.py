@@ -17,8 +17,11 @@ from panchro.engine.train.kit import PLANS
 
 
 def cmd_train_colorizer(args: argparse.Namespace) -> int:
-    from panchro.engine.train.colorizer import train_colorizer
+    from panchro.engine.train.colorizer import export_checkpoint, train_colorizer
 
+    if args.export_best is not None:
+        export_checkpoint(args.out, args.export_best, best=True)
+        return EXIT_OK
     train_colorizer(
         args.data,
         args.out,
@@ -39,8 +42,11 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
 
 
 def cmd_train_refiner(args: argparse.Namespace) -> int:
-    from panchro.engine.train.refiner import train_refiner
+    from panchro.engine.train.refiner import export_checkpoint, train_refiner
 
+    if args.export_best is not None:
+        export_checkpoint(args.out, args.export_best, best=True)
+        return EXIT_OK
     train_refiner(
         args.data,
         args.out,
@@ -90,10 +96,11 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
 
 
 def cmd_train_upscaler(args: argparse.Namespace) -> int:
-    from panchro.engine.train.upscaler import export_run, train_upscaler
+    from panchro.engine.train.upscaler import export_checkpoint, train_upscaler
 
     if args.export_best is not None:
-        export_run(args.out or Path(f"out/train_upscaler_x{args.scale}"), args.export_best)
+        out = args.out or Path(f"out/train_upscaler_x{args.scale}")
+        export_checkpoint(out, args.export_best, best=True)
         return EXIT_OK
     train_upscaler(
         args.data,
@@ -228,6 +235,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument(
         "--warmup", type=int, default=None, help="learning-rate warm-up steps (default: steps/20)"
     )
+    _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_colorizer)
     t = tsub.add_parser("refiner", help="the refinement network (resumable)")
@@ -249,6 +257,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_refiner)
     t = tsub.add_parser("hints", help="the hint refiner: colour points -> chroma (resumable)")
@@ -265,13 +274,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
-    t.add_argument(
-        "--export-best",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="no training: write the run's best held-out weights so far to FILE",
-    )
+    _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_hints)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
@@ -316,6 +319,13 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    _add_export_best(t)
+    _add_init(t)
+    t.set_defaults(func=cmd_train_upscaler)
+    _add_kit_parsers(tsub)
+
+
+def _add_export_best(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--export-best",
         type=Path,
@@ -324,9 +334,6 @@ def add_parsers(sub: Any) -> None:
         help="no training: write the run's best held-out weights so far to FILE (a run a"
         " session's end stopped, or one still going)",
     )
-    _add_init(t)
-    t.set_defaults(func=cmd_train_upscaler)
-    _add_kit_parsers(tsub)
 
 
 def _add_init(t: argparse.ArgumentParser) -> None:

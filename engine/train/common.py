@@ -612,6 +612,27 @@ def export_best(
     return written
 
 
+def export_run_weights(
+    model: torch.nn.Module,
+    cfg: Any,
+    path: str | Path,
+    *,
+    card: dict[str, Any],
+    out: Path,
+    record: dict[str, Any],
+    best: bool,
+    say: PrintFn | None,
+) -> Path:
+    """Weights from a run folder's latest checkpoint (`model`, `record`): its own, or with
+    `best` the run's best held-out ones so far (a run a session's end stopped, or one still
+    going; `planned_steps` in the card says how long it was to be)."""
+    if not best:
+        return export_weights(model, cfg, path, card=card)
+    card = {**card, "planned_steps": record["steps"]}
+    kept = Best.from_dict(record.get("best"))
+    return export_best(model, cfg, path, card=card, out=out, best=kept, say=say or (lambda _: None))
+
+
 def export_weights(
     model: torch.nn.Module, cfg: Any, path: str | Path, *, card: dict[str, Any]
 ) -> Path:
@@ -649,6 +670,7 @@ __all__ = [
     "checkpoint_model",
     "device_name",
     "export_best",
+    "export_run_weights",
     "export_weights",
     "keep_if_best",
     "load_best",

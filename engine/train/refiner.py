@@ -688,8 +688,11 @@ def export_checkpoint(
     *,
     scale: str = "cpu-reduced",
     data_note: str | None = None,
+    best: bool = False,
+    print_fn: PrintFn | None = print,
 ) -> Path:
-    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights."""
+    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights;
+    with `best`, the run's best held-out weights so far (`common.export_run_weights`)."""
     record, model, cfg = common.checkpoint_model(
         Path(out), RefinerConfig.from_dict, build, fmt=FORMAT, what=WHAT
     )
@@ -698,7 +701,9 @@ def export_checkpoint(
         f" {record['heldout_images']} held out"
     )
     card = _card(record, int(record["step"]), scale, description, model.num_params())
-    return export_weights(model, cfg, path, card=card)
+    return common.export_run_weights(
+        model, cfg, path, card=card, out=Path(out), record=record, best=best, say=print_fn
+    )
 
 
 __all__ = [

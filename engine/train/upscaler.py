@@ -588,8 +588,11 @@ def export_checkpoint(
     data_note: str | None = None,
     kind: str | None = None,
     card_extra: dict[str, Any] | None = None,
+    best: bool = False,
+    print_fn: PrintFn | None = print,
 ) -> Path:
-    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights.
+    """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights;
+    with `best`, the run's best held-out weights so far (`common.export_run_weights`).
 
     `kind` names what the run learned when its checkpoint predates `UpscalerConfig.kind`
     (a sharp run made with --bicubic-only 1 --frames 1); `card_extra` adds or corrects
@@ -606,39 +609,15 @@ def export_checkpoint(
     )
     card = _card(record, int(record["step"]), scale, description, model.num_params())
     card.update(card_extra or {})
-    return export_weights(model, cfg, path, card=card)
-
-
-def export_run(
-    out: str | Path,
-    path: str | Path,
-    *,
-    scale: str = "cpu-reduced",
-    print_fn: PrintFn | None = print,
-) -> Path:
-    """Export the best held-out weights of the run in `out` so far (one stopped by a
-    session's end, or still going), with the card of its latest checkpoint (`best_step`
-    says which step); the latest checkpoint's weights when no validation has run."""
-    say = print_fn or (lambda _line: None)
-    run = Path(out)
-    record, model, cfg = common.checkpoint_model(
-        run, UpscalerConfig.from_dict, build, fmt=FORMAT, what=WHAT
+    return common.export_run_weights(
+        model, cfg, path, card=card, out=Path(out), record=record, best=best, say=print_fn
     )
-    best = common.Best.from_dict(record.get("best"))
-    description = (
-        f"{record['train_items']} training items from {', '.join(record['data'])};"
-        f" {record['heldout_items']} held out"
-    )
-    card = _card(record, int(record["step"]), scale, description, model.num_params())
-    card["planned_steps"] = record["steps"]
-    return common.export_best(model, cfg, path, card=card, out=run, best=best, say=say)
 
 
 __all__ = [
     "WindowStream",
     "clip_luma",
     "export_checkpoint",
-    "export_run",
     "export_weights",
     "fixed_windows",
     "hr_window",

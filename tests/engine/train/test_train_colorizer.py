@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.imaging.color import quantize_chroma
 from panchro.engine.models.weights import load_model
@@ -308,3 +309,11 @@ def test_export_of_a_stopped_run(photos: Path, tmp_path: Path):
     assert cfg == SMALL and not model.training
     with pytest.raises(BadInputError, match="no checkpoint"):
         export_checkpoint(tmp_path, tmp_path / "x.safetensors")
+    # --export-best: no validation has run yet, so the latest weights, said so in the card
+    best = tmp_path / "best.safetensors"
+    cli = ["train", "colorizer", "--data", str(photos), "--out", str(run)]
+    assert main([*cli, "--export-best", str(best)]) == 0
+    kept, _, meta = load_model(best)
+    assert meta["card"]["planned_steps"] == RUN["steps"] and "best_step" not in meta["card"]
+    for (name, pa), pb in zip(model.state_dict().items(), kept.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name

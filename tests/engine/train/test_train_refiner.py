@@ -259,6 +259,8 @@ def test_export_of_a_stopped_run_and_the_cli(photos: Path, tmp_path: Path):
     assert cfg == SMALL and not model.training
     with pytest.raises(BadInputError, match="no checkpoint"):
         export_checkpoint(tmp_path, tmp_path / "x.safetensors")
+    best = export_checkpoint(run, tmp_path / "best.safetensors", best=True, print_fn=None)
+    assert load_model(best)[2]["card"]["planned_steps"] == RUN["steps"]
 
     out = tmp_path / "cli"
     args = ["train", "refiner", "--data", str(photos), "--config", "small", "--steps", "3"]
