@@ -6,7 +6,7 @@ frame holds two fields taken 1/50 or 1/60 s apart, so anything that moves is
 combed (alternate lines show it in two places). Every later stage would keep
 the comb: the colorizer sees it as texture, the upscaler sharpens it.
 
-So a source that says it is interlaced is deinterlaced as it is decoded, by
+So an interlaced source is deinterlaced as it is decoded, by
 FFmpeg's `bwdif` (Bob Weaver: motion adaptive, keeps still areas at full
 resolution, interpolates moving ones from the field), one picture per frame
 (`mode=send_frame`), so frame numbers, timing and sound stay as they are.
@@ -17,12 +17,12 @@ frame i exactly as a pass over the whole film does: a preview, a resumed job
 and a cluster worker see the same pictures. `frames_from` relies on that.
 
 Modes (`DEINTERLACE_MODES`): "auto" deinterlaces what is interlaced, by what
-the file says (each frame by its own flags where the decoder sets them, else
-the stream's field order) and what FFmpeg's `idet` finds in the pictures
-(`check_scan`), which wins where they disagree: a film transfer coded as
-interlaced video is read as it is, a capture re-encoded as progressive with
-its comb is deinterlaced. "off" never, "tff"/"bff" every frame with that
-field first.
+the file says (its stream's field order, its frames' flags) and what FFmpeg's
+`idet` finds in the pictures (`check_scan`), which wins where they disagree: a
+film transfer coded as interlaced video is read as it is, a capture re-encoded
+as progressive with its comb is deinterlaced, a field order flagged wrong is
+taken from the pictures. "off" never, "tff"/"bff" every frame with that field
+first.
 """
 
 from __future__ import annotations
@@ -182,10 +182,11 @@ def filter_args(
     """The `bwdif` options for a video stream in `mode`, or None to leave its frames alone.
 
     `says_interlaced`: the stream or its frames say so; `frames_flagged`: the decoder
-    marks each frame (then "auto" follows each frame's own flags, as MPEG-2 and H.264
+    marks each frame (then "auto" deinterlaces the frames marked, as MPEG-2 and H.264
     streams that mix progressive and interlaced pictures need); `check`: what the
     pictures themselves look like (`check_scan`), which "auto" believes over the file:
-    progressive pictures are left alone, interlaced ones deinterlaced whatever it says."""
+    progressive pictures are left alone, interlaced ones deinterlaced whatever it says,
+    in the field order they show."""
     check_mode(mode)
     if mode == "off":
         return None
