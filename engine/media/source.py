@@ -36,6 +36,10 @@ Decisions worth knowing:
 * `rotation` is the clockwise rotation (0/90/180/270) a player applies to show
   the coded picture upright; frames are returned as coded, and a `VideoWriter`
   given a `source` writes the same display matrix back.
+* An interlaced video is deinterlaced as it is decoded, one picture per frame
+  (`panchro.engine.media.deinterlace`): what is interlaced is decided once per
+  file and process from what the file says and what FFmpeg's `idet` finds in
+  its pictures; `MediaInfo.deinterlace` says what is done.
 """
 
 from __future__ import annotations
@@ -525,8 +529,9 @@ def open_source(
 
     `fps` sets the timing of frame folders and images (default 24); a video
     file keeps its own timing. `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
-    "auto" deinterlaces a video file that says it is interlaced, "off" never,
-    "tff"/"bff" every frame with that field first; pictures are never interlaced.
+    "auto" deinterlaces a video file that is interlaced, by what it says and how
+    its pictures look to `idet`; "off" never; "tff"/"bff" every frame with that
+    field first (refused for pictures, which are never interlaced).
     """
     _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
