@@ -30,7 +30,7 @@ from panchro.engine import __version__
 from panchro.engine.paths import models_dir
 from panchro.engine.service.client import EngineClient, EngineError
 from panchro.engine.service.protocol import MAGIC, PROTOCOL_VERSION, Event, Message, encode
-from tests.makemedia import make_video
+from tests.makemedia import combing, make_interlaced_video, make_video
 
 TIMEOUT = 30.0
 MODEL_NAMES = (
@@ -230,6 +230,28 @@ def test_frame_by_index_and_by_time(engine: CountingClient, film_id: int, film: 
     assert _image(small.blob).size == (64, 48) == (small.data["width"], small.data["height"])
     clamped = engine.request("frame", TIMEOUT, film=film_id, index=5, max_side=3)
     assert _image(clamped.blob).size == (64, 48)
+
+
+def test_an_interlaced_film_is_opened_said_and_served_deinterlaced(
+    engine: CountingClient, media_dir: Path
+) -> None:
+    """The GUI sees what a restore reads: `open` says the film is interlaced and what is
+    done, and the frames it serves are the deinterlaced ones."""
+    from panchro.engine import media
+
+    path = make_interlaced_video(media_dir / "tape.mp4")
+    opened = engine.request("open", TIMEOUT, path=str(path)).data
+    info = opened["info"]
+    assert info["interlaced"] and info["field_order"] == "top field first"
+    assert info["deinterlace"] == "deinterlaced (bwdif, top field first)"
+    got = engine.request("frame", TIMEOUT, film=opened["film"], index=9, blob_type="image/png")
+    served = np.asarray(_image(got.blob).convert("RGB"))
+    with media.open_source(path) as src:
+        assert np.array_equal(served, src.read_frame(9).image)
+    with media.open_source(path, deinterlace="off") as src:
+        woven = src.read_frame(9).image
+    assert combing(served[..., 0][60:]) * 8 < combing(woven[..., 0][60:])
+    engine.request("close", TIMEOUT, film=opened["film"])
 
 
 def test_latest_frame_wins(engine: CountingClient, film_id: int) -> None:
