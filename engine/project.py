@@ -70,6 +70,9 @@ CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16")
 UPSCALES = (1, 2, 4)
 UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
+# How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`; not imported here,
+# which keeps the project free of PyAV).
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff")
 
 T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference"]
@@ -272,6 +275,9 @@ class Settings:
     # Which enlarger: "film" (robust to grain, blur, dust; also cleans) or "sharp" (for clean
     # sources: sharper, keeps grain). See panchro.engine.models.upscaler.KINDS.
     upscaler: str = "film"
+    # How the film's fields are read: "auto" (by what the file says and how its pictures
+    # look), "off", "tff" or "bff" (`media.deinterlace`); a person's choice in the app.
+    deinterlace: str = "auto"
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -289,6 +295,9 @@ class Settings:
             return f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}"
         if self.bit_depth not in BIT_DEPTHS:
             return f"bit_depth must be 8, 10 or 16, got {self.bit_depth}"
+        if self.deinterlace not in DEINTERLACE_MODES:
+            modes = ", ".join(DEINTERLACE_MODES)
+            return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -300,7 +309,7 @@ class Settings:
             "codec": self.codec,
             "bit_depth": self.bit_depth,
             "output": self.output,
-        }
+        } | ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
 
     @classmethod
     def from_dict(cls, d: Any) -> Settings:
@@ -320,6 +329,10 @@ class Settings:
         if output is not None and not isinstance(output, str):
             raise FieldError("settings.output: must be a path or null")
         values["output"] = output
+        deinterlace = d.get("deinterlace", "auto")  # optional: "auto" is not written
+        if not isinstance(deinterlace, str):
+            raise FieldError("settings.deinterlace: must be a string")
+        values["deinterlace"] = deinterlace
         try:
             return cls(**values)
         except ValueError as exc:

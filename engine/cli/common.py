@@ -30,13 +30,16 @@ def format_time(seconds: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
-def add_deinterlace(p: argparse.ArgumentParser) -> None:
+def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto") -> None:
+    """--deinterlace; `default` None: the project's choice, else auto (`restore`)."""
     p.add_argument(
         "--deinterlace",
         choices=("auto", "off", "tff", "bff"),
-        default="auto",
-        help="auto (default): deinterlace a video that says it is interlaced; off: never;"
-        " tff/bff: every frame, top/bottom field first (a file interlaced without saying so)",
+        default=default,
+        help="auto (default"
+        + ("" if default else "; or the project's choice")
+        + "): deinterlace a video that is interlaced, by what the file says and how its"
+        " pictures look; off: never; tff/bff: every frame, top/bottom field first",
     )
 
 

@@ -353,7 +353,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     elif args.cluster_gpus:
         raise BadInputError("--cluster-gpus goes with --cluster")
     # A cut-short file would restore into a shorter film without a word: say it first.
-    info = media.probe(args.input, fps=args.fps, deinterlace=args.deinterlace)
+    info = media.probe(args.input, fps=args.fps)
     if info.truncated and not args.allow_truncated:
         raise BadInputError(
             f"is truncated: {_truncation(info)}; restore the frames that are there with "
@@ -384,6 +384,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         degrain=args.degrain,
         upscale=args.upscale,
         upscaler=args.upscaler,
+        deinterlace=args.deinterlace,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -456,7 +457,7 @@ def _run_restore(
             preview=preview,
             memory_limit_mb=args.memory_limit,
             executor=executor,
-            deinterlace=args.deinterlace,
+            deinterlace=settings.deinterlace,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -644,5 +645,5 @@ def add_parsers(sub: Any) -> None:
     album.add_album_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)
-    add_deinterlace(p)
+    add_deinterlace(p, default=None)
     p.set_defaults(func=cmd_restore)

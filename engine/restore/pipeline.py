@@ -85,6 +85,7 @@ def settings_for(
     degrain: float | None = None,
     upscale: int | None = None,
     upscaler: str | None = None,
+    deinterlace: str | None = None,
 ) -> Settings:
     """The project's settings (or these settings, e.g. an album project's, or the defaults)
     with the given ones in their place."""
@@ -103,6 +104,7 @@ def settings_for(
             ("degrain", degrain),
             ("upscale", upscale),
             ("upscaler", upscaler),
+            ("deinterlace", deinterlace),
         )
         if v is not None
     }

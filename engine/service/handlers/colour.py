@@ -50,7 +50,8 @@ def shots(session: Session, work: Work) -> Answer:
     from panchro.engine import media
     from panchro.engine import shots as cuts
 
-    with media.open_source(work.params["path"], fps=work.params["fps"]) as src:
+    p = work.params
+    with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
         progress = Progress(
             src.info.frame_count, session.progress(work), stage="shots", cancel=work.cancel
         )
@@ -112,7 +113,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     loaded = load_colorizer("sample_keyframe")
     film = session.film(p["film"])
     # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
-    with media.open_source(film.path, fps=film.fps) as src:
+    with media.open_source(film.path, fps=film.fps, deinterlace=film.deinterlace) as src:
         info = src.info
         size = preview_size(info, p["max_side"])
         fmt = "gray16" if info.bit_depth > 8 else "gray"

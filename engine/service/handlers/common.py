@@ -53,6 +53,7 @@ class Film:
     path: str
     fps: float | None
     source: Any  # media.Source; only the light lane touches it
+    deinterlace: str = "auto"  # how it was opened (`media.open_source`); every job reads so
 
 
 @dataclass
@@ -170,9 +171,29 @@ def source_of(session: Session, body: dict[str, Any], *, allow_path: bool) -> di
         )
     if has_film or not allow_path:
         film = session.film(param(body, "film", int))
-        return {"film": film.handle, "path": film.path, "fps": film.fps}
+        return {
+            "film": film.handle, "path": film.path, "fps": film.fps,
+            "deinterlace": film.deinterlace,
+        }  # fmt: skip
     fps = param(body, "fps", float, None)
-    return {"film": None, "path": param(body, "path", str), "fps": fps}
+    return {
+        "film": None, "path": param(body, "path", str), "fps": fps,
+        "deinterlace": deinterlace_of(body),
+    }  # fmt: skip
+
+
+def deinterlace_of(body: dict[str, Any]) -> str:
+    """The request's `deinterlace` (how an interlaced film is read; default "auto")."""
+    from panchro.engine.media.deinterlace import DEINTERLACE_MODES
+
+    mode = param(body, "deinterlace", str, "auto")
+    if mode not in DEINTERLACE_MODES:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: 'deinterlace' must be one of {', '.join(DEINTERLACE_MODES)},"
+            f" got {mode!r}",
+        )
+    return mode
 
 
 def hints_of(body: dict[str, Any], info: Any | None = None) -> Any | None:

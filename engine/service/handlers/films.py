@@ -20,6 +20,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    deinterlace_of,
     encode_image,
     in_range,
     max_side_of,
@@ -41,18 +42,18 @@ def parse_open(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     fps = param(body, "fps", float, None)
     if fps is not None:
         in_range(body, "fps", fps, 0.001, 1000)
-    return {"path": param(body, "path", str), "fps": fps}
+    return {"path": param(body, "path", str), "fps": fps, "deinterlace": deinterlace_of(body)}
 
 
 def open_film(session: Session, work: Work) -> Answer:
     from panchro.engine import media
 
-    path, fps = work.params["path"], work.params["fps"]
-    source = media.open_source(path, fps=fps)
+    path, fps, mode = work.params["path"], work.params["fps"], work.params["deinterlace"]
+    source = media.open_source(path, fps=fps, deinterlace=mode)
     with session.lock:
         handle = session.next_film
         session.next_film += 1
-        session.films[handle] = Film(handle, path, fps, source)
+        session.films[handle] = Film(handle, path, fps, source, mode)
     info = source.info
     log.info(
         "opened film %d: %s (%dx%d, %d frames)",

@@ -136,7 +136,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     rgb = load_reference(p["path"])  # not a picture, or grey: bad_input naming the file
     stage = _stage(session, p["seed"])
     shot = p["shot"]
-    with media.open_source(film.path, fps=film.fps) as src:
+    with media.open_source(film.path, fps=film.fps, deinterlace=film.deinterlace) as src:
         found = stage.reference_match(src, shot.key_frame, rgb)
     hint = found.hint
     if work.cancel.is_set():
@@ -152,8 +152,9 @@ def reference_pick(session: Session, work: Work) -> Answer:
     )
     stage.hints = p["hints"]
     shown = preview_frame(
-        film.path, p["index"], [stage], shot=shot, pick=pick, fps=film.fps, context=0
-    )
+        film.path, p["index"], [stage], shot=shot, pick=pick, fps=film.fps, context=0,
+        deinterlace=film.deinterlace,
+    )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     log.info(
@@ -205,8 +206,9 @@ def hint_preview(session: Session, work: Work) -> Answer:
     # Its `key` (a render's record of what made the frames) is not used by a preview.
     stage.hints = p["hints"]
     shown = preview_frame(
-        film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0
-    )
+        film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0,
+        deinterlace=film.deinterlace,
+    )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     alone = p["pick"] is None and p["on_shot"] > 0

@@ -175,7 +175,10 @@ def preview(session: Session, work: Work) -> Answer:
     film = session.film(p["film"])
     stages = stages_for(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
     shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
-    shown = preview_frame(film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps)
+    shown = preview_frame(
+        film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps,
+        deinterlace=film.deinterlace,
+    )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     notes = [n for st in stages for n in getattr(st, "notes", ())]
@@ -296,6 +299,7 @@ def render(session: Session, work: Work) -> Answer:
         keep_job=p["preview_seconds"] is None,  # a cancelled render resumes next time
         restart=p["restart"],
         preview=p["preview_seconds"],
+        deinterlace=p["deinterlace"],
     )
     log.info("render done: %s", summary.describe())
     return Answer(summary.to_dict())

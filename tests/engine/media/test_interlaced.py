@@ -254,3 +254,26 @@ def test_grainy_progressive_film_is_not_taken_for_interlaced() -> None:
     with media.open_source(paths.sample_film()) as src:
         assert src.deinterlace_args is None
     assert not _judged(paths.sample_film()).looks_interlaced
+
+
+def test_a_project_keeps_a_persons_choice_and_restore_uses_it(
+    films: dict[str, Path], tmp_path: Path
+) -> None:
+    from panchro.engine.project import Project, Settings
+
+    assert "deinterlace" not in Settings().to_dict()  # "auto" is not written
+    assert Settings.from_dict(Settings(deinterlace="off").to_dict()).deinterlace == "off"
+    with pytest.raises(ValueError, match="deinterlace must be one of auto, off, tff, bff"):
+        Settings(deinterlace="yes")
+    film = films["flagged"]
+    project = Project.new(film)
+    project.settings = Settings(deinterlace="off")
+    path = project.save(tmp_path / "tape.panchro")
+    assert Project.load(path).settings.deinterlace == "off"
+    kept, done = tmp_path / "kept.mkv", tmp_path / "done.mkv"
+    base = ["restore", str(film), "--project", str(path), "--codec", "ffv1", "-q"]
+    assert main([*base[:2], str(kept), *base[2:]]) == 0
+    assert main([*base[:2], str(done), *base[2:], "--deinterlace", "auto"]) == 0
+    woven = _luma(film, "off")
+    assert all(np.array_equal(a, b) for a, b in zip(_luma(kept, "off"), woven, strict=True))
+    assert _moving(_luma(done, "off")) * 8 < _moving(woven)

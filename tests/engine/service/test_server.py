@@ -252,6 +252,14 @@ def test_an_interlaced_film_is_opened_said_and_served_deinterlaced(
         woven = src.read_frame(9).image
     assert combing(served[..., 0][60:]) * 8 < combing(woven[..., 0][60:])
     engine.request("close", TIMEOUT, film=opened["film"])
+    # A person's choice: the fields as they lie, in every frame the engine gives.
+    kept = engine.request("open", TIMEOUT, path=str(path), deinterlace="off").data
+    assert kept["info"]["deinterlace"] == "not deinterlaced"
+    got = engine.request("frame", TIMEOUT, film=kept["film"], index=9, blob_type="image/png")
+    assert np.array_equal(np.asarray(_image(got.blob).convert("RGB")), woven)
+    engine.request("close", TIMEOUT, film=kept["film"])
+    with pytest.raises(EngineError, match="'deinterlace' must be one of auto, off, tff, bff"):
+        engine.request("open", TIMEOUT, path=str(path), deinterlace="yes")
 
 
 def test_latest_frame_wins(engine: CountingClient, film_id: int) -> None:
