@@ -43,6 +43,15 @@ CODECS = [
 ]
 
 
+# How an interlaced film's fields are read (the engine's `deinterlace`), as the panel names it.
+FIELD_CHOICES = [
+    ("Automatic", "auto"),
+    ("As they are (no deinterlacing)", "off"),
+    ("Top field first", "tff"),
+    ("Bottom field first", "bff"),
+]
+
+
 def codec_suffix(codec: str) -> str:
     return next((suffix for c, _, suffix in CODECS if c == codec), ".mp4")
 
@@ -58,6 +67,7 @@ class RestorePanel(QGroupBox):
     exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
+    fieldsChanged = Signal(str)  # how an interlaced film's fields are read: auto, off, tff, bff
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
@@ -84,11 +94,22 @@ class RestorePanel(QGroupBox):
         self.codec = QComboBox()
         for code, name, _ in CODECS:
             self.codec.addItem(name, code)
+        self.fields = QComboBox()
+        for name, mode in FIELD_CHOICES:
+            self.fields.addItem(name, mode)
+        self.fields.setToolTip(
+            "How the film's two fields are read (a video of a film is often interlaced).\n"
+            "Automatic: by what the file says and how its pictures look (the Video line).\n"
+            "As they are: no deinterlacing. Top/Bottom field first: deinterlace every frame\n"
+            "in that order, for a file interlaced without saying so. The film is read again."
+        )
         form.addRow(self.colorize)
         form.addRow("Clean up", self.degrain)
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
         form.addRow("Output", self.codec)
+        form.addRow("Fields", self.fields)
+        form.setRowVisible(self.fields, False)  # a video file's choice (`show_fields`)
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
@@ -102,6 +123,9 @@ class RestorePanel(QGroupBox):
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
         self._enable_upscaler()
         self.codec.currentIndexChanged.connect(self.settingsChanged)
+        self.fields.currentIndexChanged.connect(
+            lambda _i: self.fieldsChanged.emit(str(self.fields.currentData()))
+        )
 
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("This frame before | after, split (V)")
@@ -158,7 +182,21 @@ class RestorePanel(QGroupBox):
             "upscaler": str(self.upscaler.currentData()),
             "codec": str(self.codec.currentData()),
             "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
+            "deinterlace": self.fields_mode(),
         }
+
+    def fields_mode(self) -> str:
+        return str(self.fields.currentData())
+
+    def set_fields_mode(self, mode: str) -> None:
+        """Show `mode` without asking for the film to be read again."""
+        self.fields.blockSignals(True)
+        self.fields.setCurrentIndex(max(0, self.fields.findData(mode)))
+        self.fields.blockSignals(False)
+
+    def show_fields(self, shown: bool) -> None:
+        """The Fields row is for a video file (frames and photos are never interlaced)."""
+        self._form.setRowVisible(self.fields, shown and not self.album_mode)
 
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
@@ -174,6 +212,8 @@ class RestorePanel(QGroupBox):
         self.album_mode = mode
         self._form.setRowVisible(self.codec, not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
+        if mode:
+            self._form.setRowVisible(self.fields, False)
         self.preview_button.setVisible(not mode)
         self.export_picture_button.setVisible(mode == "album")
         self.colorize.setText("Colorize (each picture from its pick)" if mode else
@@ -232,6 +272,7 @@ class RestorePanel(QGroupBox):
         self.export_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
+        self.fields.setEnabled(False)  # reading the film again would stop the job
         total = max(total, 0)
         steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
         position = min(done + max(partial, 0.0), total)
@@ -257,6 +298,7 @@ class RestorePanel(QGroupBox):
         self.export_button.setEnabled(True)
         self.preview_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
+        self.fields.setEnabled(True)
 
 
 class CompareView(QWidget):

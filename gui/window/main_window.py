@@ -163,6 +163,9 @@ class MainWindow(QMainWindow):
         # controllers share it; each keeps its own requests to the engine.
         self.film_path: str | None = None
         self.film_fps: float | None = None  # the rate a person gave for a frame folder
+        # How the film's fields are read (the engine's `deinterlace`): a person's choice,
+        # kept in the project; "auto" lets the engine decide.
+        self.film_deinterlace = "auto"
         self.film: int | None = None
         self.info: dict[str, Any] = {}
         self.shots: list[dict[str, Any]] = []
@@ -335,6 +338,7 @@ class MainWindow(QMainWindow):
             either(album.exports.cancel_job, exporter.cancel_job)
         )
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
+        self.restore_panel.fieldsChanged.connect(projects.read_fields)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 

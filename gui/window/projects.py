@@ -170,6 +170,10 @@ class Projects(QObject):
         win.project_path = project.get("project_path") if project else None
         win.film_path = str(Path(path).expanduser().absolute())
         win.film_fps = fps
+        settings = (project or {}).get("settings") or {}
+        win.film_deinterlace = str(settings.get("deinterlace", "auto"))
+        self.restore_panel.set_fields_mode(win.film_deinterlace)
+        self.restore_panel.show_fields(False)  # until the engine says it is a video file
         win.current = 0
         win.player.displayed = None
         win.info = {}  # empty until opened; a reopen after a restart keeps it
@@ -199,7 +203,26 @@ class Projects(QObject):
         params: dict[str, Any] = {"path": self.win.film_path}
         if self.win.film_fps:
             params["fps"] = self.win.film_fps
+        if self.win.film_deinterlace != "auto":
+            params["deinterlace"] = self.win.film_deinterlace
         self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
+
+    def read_fields(self, mode: str) -> None:
+        """Read the open film's fields as `mode` says (Restore ▸ Fields): the engine opens it
+        again so, and the frame, thumbnails and facts follow; shots, picks and hints stay."""
+        win = self.win
+        if mode == win.film_deinterlace:
+            return
+        win.film_deinterlace = mode
+        if win.film_path is None or win.film is None:
+            return  # nothing open: the next film opens as it says
+        win.player.pause()
+        self.forget_film(close_in_engine=True)
+        win.shot_list.thumbs.clear()  # made from the frames as read before
+        self.status.showMessage("Reading the film's fields again…", 4000)
+        if self.engine.is_ready():
+            self._send_open()
+        self.mark_dirty()
 
     def engine_ready(self) -> None:
         """The engine is (again) ready: open what was asked for meanwhile, or the film that
@@ -254,6 +277,7 @@ class Projects(QObject):
             self._remember(win.project_path or win.film_path or "")
         win.info = dict(data.get("info") or {})
         self.facts.set_info(win.info)
+        self.restore_panel.show_fields(win.info.get("kind") == "video")
         count = win.frame_count
         win.current = min(win.current, max(count - 1, 0))
         slider = self.timeline.slider
