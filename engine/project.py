@@ -70,8 +70,8 @@ CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16")
 UPSCALES = (1, 2, 4)
 UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
-# How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`; not imported here,
-# which keeps the project free of PyAV).
+# How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
+# project loads without PyAV; a test holds the copies equal).
 DEINTERLACE_MODES = ("auto", "off", "tff", "bff")
 
 T = TypeVar("T")

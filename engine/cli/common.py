@@ -30,11 +30,16 @@ def format_time(seconds: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
+# `media.deinterlace.DEINTERLACE_MODES`, written again: the CLI's parser loads without PyAV
+# (the GPU kit's start); a test holds the copies (here, the project's, the app's) equal.
+DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff")
+
+
 def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto") -> None:
     """--deinterlace; `default` None: the project's choice, else auto (`restore`)."""
     p.add_argument(
         "--deinterlace",
-        choices=("auto", "off", "tff", "bff"),
+        choices=DEINTERLACE_CHOICES,
         default=default,
         help="auto (default"
         + ("" if default else "; or the project's choice")

@@ -73,3 +73,10 @@ def test_frames_and_photos_have_no_fields_row(qtbot, window, tmp_path: Path) -> 
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_film(make_frame_folder(tmp_path / "scans", 4))
     assert not win.restore_panel.fields.isVisibleTo(win.restore_panel)
+
+
+def test_the_panels_choices_are_the_engines_modes() -> None:
+    from panchro.engine.project import DEINTERLACE_MODES
+    from panchro.gui.restore import FIELD_CHOICES
+
+    assert tuple(mode for _, mode in FIELD_CHOICES) == DEINTERLACE_MODES

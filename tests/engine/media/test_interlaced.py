@@ -277,3 +277,11 @@ def test_a_project_keeps_a_persons_choice_and_restore_uses_it(
     woven = _luma(film, "off")
     assert all(np.array_equal(a, b) for a, b in zip(_luma(kept, "off"), woven, strict=True))
     assert _moving(_luma(done, "off")) * 8 < _moving(woven)
+
+
+def test_every_list_of_the_modes_is_the_media_layers() -> None:
+    """Written again where PyAV may not load (the project, the CLI's parser); one list."""
+    from panchro.engine.cli.common import DEINTERLACE_CHOICES
+    from panchro.engine.project import DEINTERLACE_MODES as PROJECT_MODES
+
+    assert DEINTERLACE_CHOICES == PROJECT_MODES == _deint.DEINTERLACE_MODES
