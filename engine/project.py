@@ -278,6 +278,9 @@ class Settings:
     # How the film's fields are read: "auto" (by what the file says and how its pictures
     # look), "off", "tff" or "bff" (`media.deinterlace`); a person's choice in the app.
     deinterlace: str = "auto"
+    # How much of the film's flicker (frame-to-frame exposure changes) is evened out: 0 (none)
+    # .. 1 (all of it); `imaging.flicker`.
+    deflicker: float = 0.0
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -298,6 +301,8 @@ class Settings:
         if self.deinterlace not in DEINTERLACE_MODES:
             modes = ", ".join(DEINTERLACE_MODES)
             return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
+        if not 0.0 <= self.deflicker <= 1.0:
+            return f"deflicker must be within 0..1, got {self.deflicker}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -309,7 +314,10 @@ class Settings:
             "codec": self.codec,
             "bit_depth": self.bit_depth,
             "output": self.output,
-        } | ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
+        } | (
+            ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
+            | ({"deflicker": self.deflicker} if self.deflicker else {})
+        )
 
     @classmethod
     def from_dict(cls, d: Any) -> Settings:
@@ -333,6 +341,8 @@ class Settings:
         if not isinstance(deinterlace, str):
             raise FieldError("settings.deinterlace: must be a string")
         values["deinterlace"] = deinterlace
+        if "deflicker" in d:  # optional: 0 is not written
+            values["deflicker"] = get_field(d, "settings", "deflicker", float, low=0.0, high=1.0)
         try:
             return cls(**values)
         except ValueError as exc:

@@ -80,6 +80,7 @@ def make_video(
     cuts: Sequence[int] = (),
     gop: int = 12,
     pix_fmt: str | None = None,
+    exposure: Sequence[float] | None = None,
 ) -> Path:
     """A small film. Returns its path.
 
@@ -89,6 +90,7 @@ def make_video(
     - `subtitles`: the `SUBTITLE_CUES`, as mov_text in .mp4/.mov, SubRip in .mkv.
     - `cuts`: frame numbers where the scene (background) changes, for shot detection.
     - `gop`: keyframe interval, small so random access crosses keyframes.
+    - `exposure`: a gain per frame on the pictures (film flicker), clipped to 0..255.
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -121,6 +123,8 @@ def make_video(
         for i in range(frames):
             scene = sum(1 for c in cut_list if i >= c)
             img = pattern_frame(i, size, pattern, scene)
+            if exposure is not None:
+                img = np.clip(img * float(exposure[i]), 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = pts
             frame.time_base = tb

@@ -83,6 +83,7 @@ def cmd_restore_archive(
         degrain=args.degrain,
         upscale=args.upscale,
         upscaler=args.upscaler,
+        deflicker=args.deflicker,
     )
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

@@ -206,6 +206,7 @@ _FILM_ONLY = (
     ("memory_limit", "--memory-limit"),
     ("cluster", "--cluster"),
     ("cluster_gpus", "--cluster-gpus"),
+    ("deflicker", "--deflicker"),
 )
 
 
@@ -385,6 +386,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         upscale=args.upscale,
         upscaler=args.upscaler,
         deinterlace=args.deinterlace,
+        deflicker=args.deflicker,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -572,6 +574,14 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
     p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
+    p.add_argument(
+        "--deflicker",
+        type=float,
+        default=None,
+        metavar="S",
+        help="even out the film's flicker (frame-to-frame changes of exposure), 0..1: how much"
+        " of it (1: all; default: the project's, else none)",
+    )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
     )

@@ -39,7 +39,8 @@ class FrameBatch:
     matrix: str
     # The decoded luma of up to `context` frames before and after this batch within its
     # shot, for stages that look across frames (the upscaler's window). Luma straight from
-    # the decoder: no stage before them changes luma, which is the film itself.
+    # the decoder, or as a stage before evened its exposure out (deflicker, which treats
+    # these as it treats the batch); the colour stage never changes luma.
     y_before: np.ndarray | None = None  # (B, H, W), B <= context
     y_after: np.ndarray | None = None  # (A, H, W)
 
@@ -81,7 +82,9 @@ class Stage(Protocol):
     * `begin_shot(shot_index, shot, pick, film)` is called before the first batch of
       each shot, in film order (a resumed run starts at a chunk's first shot).
       `film` is the run's open `Source`: a stage that needs the key frame reads it
-      there (`film.read_frame`, safe beside the decode thread), never by path.
+      there (`film.read_frame`, safe beside the decode thread), never by path. It stays
+      open until the shot's last batch is processed: a stage may keep it and read
+      around its batches (the deflicker stage measures the frames it evens out with).
       `pick` is the shot's pick from the project, or the one an earlier stage
       returned, or None. A stage that chooses a pick itself (sample 0 with a
       seed derived from the shot) returns it, and the pipeline records it in

@@ -86,6 +86,7 @@ def settings_for(
     upscale: int | None = None,
     upscaler: str | None = None,
     deinterlace: str | None = None,
+    deflicker: float | None = None,
 ) -> Settings:
     """The project's settings (or these settings, e.g. an album project's, or the defaults)
     with the given ones in their place."""
@@ -105,6 +106,7 @@ def settings_for(
             ("upscale", upscale),
             ("upscaler", upscaler),
             ("deinterlace", deinterlace),
+            ("deflicker", deflicker),
         )
         if v is not None
     }
@@ -261,14 +263,14 @@ def preview_frame(
             chosen = stage.begin_shot(0, shot, used, src)
             if chosen is not None:
                 used = chosen
-    ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
-    batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
-    before = batch
-    for stage in stages:
-        w, h = stage.output_size(*batch.size)
-        result = stage.process(batch)
-        check_result(stage, batch, result, (w, h))
-        batch = result
+        ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
+        batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
+        before = batch
+        for stage in stages:  # the film still open: a stage may read around the batch
+            w, h = stage.output_size(*batch.size)
+            result = stage.process(batch)
+            check_result(stage, batch, result, (w, h))
+            batch = result
     k = index - lo
     y_in, y_out = before.y[k], batch.y[k]
     if y_out.shape != y_in.shape:  # compare the luma at the film's own size

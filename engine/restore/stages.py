@@ -517,7 +517,7 @@ def build_stages(
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
-    """The stages `settings` ask for, in order: colorize, then clean/upscale.
+    """The stages `settings` ask for, in order: deflicker, colorize, then clean/upscale.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
     shots without a pick a seeded sample of their key frame (`seed` is the run's
@@ -530,6 +530,11 @@ def build_stages(
     the shots without a pick. ModelMissingError names any missing weights file.
     """
     stages: list[Stage] = []
+    if settings.deflicker > 0:
+        from panchro.engine.restore.deflicker import DeflickerStage
+
+        # First: the colours are made from steady luma, and the upscaler's window is steady.
+        stages.append(DeflickerStage(strength=settings.deflicker, device=device))
     if settings.colorize:
         stages.append(
             ColorizeStage(

@@ -86,6 +86,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "quality on a film": ([str(film), o + ".mp4", "--quality", "90"], "picture outputs"),
         "film to picture": ([str(film), o + ".jpg"], "needs one picture in"),
         "codec with picture": ([s, o + ".jpg", "--codec", "prores"], "--codec: for films"),
+        "deflicker a picture": ([s, o + ".jpg", "--deflicker", "1"], "--deflicker: for films"),
+        "deflicker out of range": ([str(film), o + ".mp4", "--deflicker", "2"], "within 0..1"),
     }
 
 
@@ -104,6 +106,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "quality on a film",
         "film to picture",
         "codec with picture",
+        "deflicker a picture",
+        "deflicker out of range",
     ],
 )
 def test_refused_in_one_line_and_nothing_written(

@@ -1,0 +1,193 @@
+"""Film flicker: frame-to-frame changes of exposure, measured and evened out.
+
+Old film flickers: a hand-cranked camera's shutter, an uneven printer light, a
+print faded unevenly or a projector's lamp make each frame a little lighter or
+darker than its neighbours, many times a second. The picture itself does not
+change; its brightness does, as a gain (exposure) and an offset (the black level
+of the print or the scan) on the whole frame.
+
+How it is measured: each frame's luma histogram, as 13 quantiles (2 % ... 98 %)
+of a small grey copy. A histogram does not care where things are, so a pan or
+something moving through the frame hardly moves it, while a change of exposure
+moves every quantile at once.
+
+What a frame should have been: for each quantile, a quadratic fitted through the
+frame's neighbours within its shot (`HALF_WINDOW_S` either side; fewer at the
+shot's ends, never across a cut), read at the frame (a Savitzky-Golay smoother). A
+curve, not a mean: a fade in or out, or a slow change of light, is followed, and
+only the fast wobble around it is taken away.
+
+The correction: the gain and offset that best carry the frame's quantiles onto the
+curve's (least squares over the quantiles, reweighted so that the few a moving
+object shifted count less), applied to the luma; a gain scales the
+chroma too (an exposure change scales R, G and B alike). `strength` takes that
+share of it. Where a frame has almost no contrast (black, a title card's flat
+ground), only the offset is corrected.
+
+Known limits: a real, fast change of light (a flash, a lamp switched on, an
+explosion) is flicker to this measure and is evened out along with it; a lower
+strength keeps more of it. Flicker that differs across the frame (a lamp's
+uneven field, a chemical stain breathing) is corrected only on average.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+QUANTILES = np.linspace(0.02, 0.98, 13)
+HALF_WINDOW_S = 0.75  # seconds either side of a frame that say what it should have been
+DEGREE = 2  # of the curve through them: follows a fade or a slow change, not the wobble
+ANALYSIS_WIDTH = 160  # px: quantiles of a small grey copy (averages grain away, fast)
+MIN_SPREAD = 0.03  # quantile spread (of 1) below which a frame's gain is not trusted
+GAIN_RANGE = (0.6, 1.6)
+MAX_OFFSET = 0.25
+ROBUST_ROUNDS = 3
+STEP_S = 0.25  # a change of light that lasts this long on both sides is the film's, not flicker
+STEP_MIN = 0.06  # ... and is at least this large (of 1, on the mean of the quantiles)
+STEP_NOISE = 2.5  # ... and this many times the frame-to-frame wobble around it
+
+
+def half_window(fps: float | None) -> int:
+    """Frames either side of a frame whose brightness says what it should have been."""
+    rate = float(fps) if fps and fps > 0 else 24.0
+    return max(2, round(rate * HALF_WINDOW_S))
+
+
+def step_span(fps: float | None) -> int:
+    """Frames a change of light must last on each side to be a step (`steps`)."""
+    rate = float(fps) if fps and fps > 0 else 24.0
+    return max(3, round(rate * STEP_S))
+
+
+def steps(q: np.ndarray, span: int) -> np.ndarray:
+    """(N,) bool: where the light changes for good (a lamp switched on, the sun behind a
+    cloud, the flash of an explosion) before frame t, which `corrections` must keep.
+
+    A step: the median level of the `span` frames from t differs from that of the `span`
+    frames before t by at least `STEP_MIN` and `STEP_NOISE` times the frame-to-frame wobble
+    on either side, and by more than at any frame within `span` of t. Flicker, a frame or
+    two lighter or darker, moves a median of `span` frames little. A frame's verdict needs
+    the frames within 2 x `span` of it; none within `span` of the ends is a step.
+    """
+    q = np.asarray(q, np.float64)
+    n = q.shape[0]
+    if n < 2 * span + 1:
+        return np.zeros(n, bool)
+    level = q.mean(axis=1)
+    runs = sliding_window_view(level, span)  # runs[i] = level[i : i + span]
+    middle = np.median(runs, axis=1)
+    mean = runs.mean(axis=1)
+    wobble = np.abs(np.diff(runs, axis=1)).mean(axis=1)
+    t = np.arange(span, n - span + 1)  # frames with `span` on both sides
+    jump = np.abs(middle[t] - middle[t - span])
+    noise = np.maximum(wobble[t], wobble[t - span])
+    big = np.zeros(n, bool)
+    big[t] = (jump >= STEP_MIN) & (jump >= STEP_NOISE * noise)
+    # Where: the frame the means before and after part most at (a median's jump is flat
+    # for a few frames around a step, a mean's peaks at it), one step within reach.
+    parting = np.zeros(n)
+    parting[t] = np.abs(mean[t] - mean[t - span])
+    around = sliding_window_view(np.pad(parting, span), 2 * span + 1)
+    found = big & (np.argmax(around, axis=1) == span)
+    found[:span] = False
+    found[n - span + 1 :] = False
+    return found
+
+
+def levels(gray: np.ndarray) -> np.ndarray:
+    """The (13,) luma quantiles of one grey frame, in [0, 1] (uint8 or [0, 1] floats)."""
+    g = np.asarray(gray)
+    scale = 255.0 if g.dtype == np.uint8 else 1.0
+    return (np.quantile(g, QUANTILES) / scale).astype(np.float64)
+
+
+def targets(q: np.ndarray, half: int) -> np.ndarray:
+    """What each frame's quantiles should have been: per quantile, the least-squares
+    quadratic through frames t-half..t+half (clipped to the sequence) read at t.
+
+    `q` (N, P) quantiles of one shot's consecutive frames. Fades and slow changes of light
+    (up to quadratic) pass unchanged, the shot's ends included.
+    """
+    q = np.asarray(q, np.float64)
+    n = q.shape[0]
+    if n <= DEGREE:
+        return q.copy()
+    # Per frame, the normal equations of the fit over its window, centred on the frame
+    # (u = (s - t) / half, so the curve is read at u = 0), summed offset by offset from
+    # zero-padded copies: each frame's sums in the same order whatever the length of `q`,
+    # so a stretch of a shot gives its frames the same figures, to the bit, as the whole.
+    u = np.arange(-half, half + 1, dtype=np.float64) / half
+    powers = np.stack([u**k for k in range(DEGREE + 1)], axis=1)  # (W, D)
+    inside = np.pad(np.ones(n), half)
+    padded = np.pad(q, ((half, half), (0, 0)))
+    normal = np.zeros((n, DEGREE + 1, DEGREE + 1))
+    rhs = np.zeros((n, q.shape[1], DEGREE + 1))
+    for k, p in enumerate(powers):
+        normal += inside[k : k + n, None, None] * np.outer(p, p)
+        rhs += padded[k : k + n, :, None] * p
+    coef = np.linalg.solve(normal[:, None], rhs[..., None])[..., 0]  # (N, P, D)
+    return coef[..., 0]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """Per frame: luma' = gain * luma + offset (and chroma' = gain * chroma)."""
+
+    gain: np.ndarray  # (N,)
+    offset: np.ndarray  # (N,)
+
+    def __len__(self) -> int:
+        return int(self.gain.shape[0])
+
+
+def corrections(
+    q: np.ndarray, half: int, strength: float = 1.0, *, span: int | None = None
+) -> Correction:
+    """The gain and offset per frame that carry its quantiles onto `targets` (times
+    `strength`, 0..1), bounded; offset alone for a frame with too little contrast to tell
+    a gain.
+
+    Least squares over the quantiles, reweighted (Cauchy weights, `ROBUST_ROUNDS` rounds) so
+    that quantiles moved by the picture rather than the exposure (something bright or dark
+    passing through, which moves some quantiles and not the others) count for less.
+
+    With `span` (`step_span`), a lasting change of light (`steps`) parts the shot as a
+    cut would: each side is evened out on its own and the step stays where it is.
+    """
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be within 0..1, got {strength}")
+    q = np.asarray(q, np.float64)
+    goal = np.empty_like(q)
+    edges = [0, *np.flatnonzero(steps(q, span)), len(q)] if span else [0, len(q)]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        goal[a:b] = targets(q[a:b], half)
+    flat = q[:, -1] - q[:, 0] < MIN_SPREAD
+    weight = np.ones_like(q)
+    for _ in range(ROBUST_ROUNDS + 1):
+        total = weight.sum(axis=1)
+        qm = (weight * q).sum(axis=1) / total
+        gm = (weight * goal).sum(axis=1) / total
+        dq = q - qm[:, None]
+        var = (weight * dq * dq).sum(axis=1)
+        cov = (weight * dq * (goal - gm[:, None])).sum(axis=1)
+        gain = np.clip(np.where(flat, 1.0, cov / np.maximum(var, 1e-12)), *GAIN_RANGE)
+        offset = gm - gain * qm
+        miss = np.abs(gain[:, None] * q + offset[:, None] - goal)
+        scale = np.maximum(1.4826 * np.median(miss, axis=1), 1e-3)  # of 1: a quarter level
+        weight = 1.0 / (1.0 + (miss / (2.0 * scale[:, None])) ** 2)
+    offset = np.clip(offset, -MAX_OFFSET, MAX_OFFSET)
+    gain = 1.0 + strength * (gain - 1.0)
+    offset = strength * offset
+    return Correction(gain.astype(np.float32), offset.astype(np.float32))
+
+
+def flicker_of(q: np.ndarray, half: int) -> float:
+    """How much a shot's brightness wobbles: the mean distance (of 1) of its frames'
+    quantiles from what they should have been (`targets`); about 0 for a steady film."""
+    q = np.asarray(q, np.float64)
+    if q.shape[0] < 3:
+        return 0.0
+    return float(np.abs(q - targets(q, half)).mean())

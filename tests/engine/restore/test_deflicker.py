@@ -1,0 +1,205 @@
+"""The deflicker stage in a restore: flicker evened out within shots, never across a cut,
+the same frames whether the film is rendered whole, resumed inside a shot or previewed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panchro.engine import media
+from panchro.engine.errors import BadInputError, CancelledError
+from panchro.engine.imaging import flicker
+from panchro.engine.project import Project, Settings
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.deflicker import DeflickerStage
+from panchro.engine.restore.stages import build_stages
+from panchro.engine.shots import Shot
+from tests.jobs import cancelled_at
+from tests.makemedia import make_video
+
+FRAMES = 72
+CUT = 40
+SHOTS = [Shot(0, CUT, 20), Shot(CUT, FRAMES, 56)]
+
+
+def exposure(seed: int = 0) -> np.ndarray:
+    """A gain per frame: flicker of +-8 % around 0.8; the second shot a stop darker."""
+    rng = np.random.default_rng(seed)
+    gain = 0.8 + rng.normal(0, 0.08, FRAMES)
+    gain[CUT:] *= 0.5
+    return np.clip(gain, 0.3, 1.0)
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    here = tmp_path_factory.mktemp("deflicker")
+    steady = np.where(np.arange(FRAMES) < CUT, 0.8, 0.4)
+    kw = {"frames": FRAMES, "size": (96, 64), "pattern": "gray", "codec": "ffv1", "audio": False}
+    kw |= {"cuts": (CUT,)}
+    return {
+        "flickering": make_video(here / "flickering.mkv", exposure=exposure(), **kw),
+        "steady": make_video(here / "steady.mkv", exposure=steady, **kw),
+        "project": Project.new(here / "flickering.mkv", shots=SHOTS).save(here / "f.panchro"),
+        "steady project": Project.new(here / "steady.mkv", shots=SHOTS).save(here / "s.panchro"),
+    }
+
+
+def luma(path: Path) -> np.ndarray:
+    with media.open_source(path) as src:
+        return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.float64) / 255
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
+
+
+def wobble(y: np.ndarray, shots: list[Shot]) -> float:
+    """Mean flicker of the shots' quantiles (`flicker.flicker_of`), in grey levels."""
+    q = np.stack([flicker.levels(f) for f in y])
+    half = flicker.half_window(24)
+    return 255 * float(np.mean([flicker.flicker_of(q[s.start : s.end], half) for s in shots]))
+
+
+def test_a_flickering_film_comes_out_steady_and_its_cut_stays_a_cut(
+    films: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out.mkv"
+    stages = build_stages(Settings(deflicker=1.0))
+    assert [s.key.split(":")[0] for s in stages] == ["deflicker"]
+    pipeline.restore(
+        films["flickering"], out, codec="ffv1", stages=stages, project=films["project"]
+    )
+    before, after = luma(films["flickering"]), luma(out)
+    # The same film without the flicker wobbles a little too (its moving square and frame
+    # number change the histogram): what the flicker added is what must go.
+    steady = luma(films["steady"])
+    base = wobble(steady, SHOTS)
+    assert wobble(after, SHOTS) - base < 0.15 * (wobble(before, SHOTS) - base)
+    assert psnr(after, steady) > psnr(before, steady) + 4
+    # Each shot keeps its own level: the dark one is not lifted towards the light one.
+    for s in SHOTS:
+        assert abs(after[s.start : s.end].mean() - before[s.start : s.end].mean()) < 0.02
+    assert after[CUT:].mean() < 0.6 * after[:CUT].mean()
+
+
+def test_a_steady_film_is_left_nearly_as_it_is(films: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.mkv"
+    stages = build_stages(Settings(deflicker=1.0))
+    pipeline.restore(
+        films["steady"], out, codec="ffv1", stages=stages, project=films["steady project"]
+    )
+    # the moving square changes the histogram a little, and the correction with it
+    assert psnr(luma(out), luma(films["steady"])) > 45
+
+
+def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
+    films: dict[str, Path], tmp_path: Path
+) -> None:
+    kw = {"codec": "ffv1", "project": films["project"], "batch": 4}
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(films["flickering"], whole, stages=build_stages(Settings(deflicker=0.8)), **kw)
+    cut = tmp_path / "cut.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            films["flickering"], cut, stages=build_stages(Settings(deflicker=0.8)),
+            chunk_seconds=0.25, keep_job=True, progress=cancelled_at(30), **kw,
+        )  # fmt: skip
+    summary = pipeline.restore(
+        films["flickering"], cut, stages=build_stages(Settings(deflicker=0.8)),
+        chunk_seconds=0.25, **kw,
+    )  # fmt: skip
+    assert summary.resumed_frames > 0
+    assert np.array_equal(luma(cut), luma(whole))
+
+
+def test_neighbours_handed_to_a_later_stage_are_evened_out_as_their_own_batch_is(
+    films: dict[str, Path],
+) -> None:
+    """The upscaler's window: the frames before and after a batch come corrected too, with
+    the gain and offset their own batch gets."""
+    with media.open_source(films["flickering"]) as src:
+        frames = list(src.frames(0, 16, fmt="yuv444p"))
+        stage = DeflickerStage(strength=1.0)
+        stage.begin_shot(0, SHOTS[0], None, src)
+        ycc = np.stack([f.image for f in frames]).astype(np.float32) / 255
+        from panchro.engine.restore.batch import frame_batch
+
+        whole = stage.process(frame_batch(frames, ycc, src.info.time_base, 0, "bt601"))
+        middle = frame_batch(
+            frames[6:10], ycc[6:10], src.info.time_base, 0, "bt601",
+            before=ycc[4:6, ..., 0], after=ycc[10:12, ..., 0],
+        )  # fmt: skip
+        got = stage.process(middle)
+    np.testing.assert_array_equal(got.y, whole.y[6:10])
+    np.testing.assert_array_equal(got.y_before, whole.y[4:6])
+    np.testing.assert_array_equal(got.y_after, whole.y[10:12])
+    np.testing.assert_array_equal(got.cbcr, whole.cbcr[6:10])
+
+
+def test_the_preview_shows_the_frame_a_render_gives(films: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.mkv"
+    kw = {"project": films["project"]}
+    pipeline.restore(
+        films["flickering"], out, codec="ffv1", stages=build_stages(Settings(deflicker=1.0)), **kw
+    )
+    shown = pipeline.preview_frame(
+        films["flickering"], 25, build_stages(Settings(deflicker=1.0)), shot=SHOTS[0]
+    )
+    rendered = luma(out)[25]
+    grey = shown.after.astype(np.float64).mean(axis=2)  # a grey film: R = G = B = Y
+    assert np.abs(grey - rendered).max() <= 2 / 255
+    assert shown.luma_diff.mean() > 0.001  # the preview shows the correction it made
+
+
+def test_settings_keep_deflicker_and_refuse_what_is_out_of_range(tmp_path: Path) -> None:
+    s = Settings(deflicker=0.6)
+    assert Settings.from_dict(s.to_dict()) == s
+    assert "deflicker" not in Settings().to_dict()  # projects from before read the same
+    assert Settings.from_dict(Settings().to_dict()).deflicker == 0.0
+    with pytest.raises(ValueError, match="deflicker must be within 0..1"):
+        Settings(deflicker=1.5)
+    with pytest.raises(BadInputError, match="deflicker"):
+        pipeline.settings_for(None, deflicker=-0.1)
+    assert build_stages(Settings()) == []
+
+
+def test_the_command_line_evens_out_as_asked_or_as_the_project_says(
+    films: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from panchro.engine.cli import main
+
+    film = films["flickering"]
+    asked = tmp_path / "asked.mkv"
+    ffv1 = ["--codec", "ffv1", "-q"]
+    assert main(["restore", str(film), str(asked), "--deflicker", "1", *ffv1]) == 0
+    project = Project.load(films["project"]).with_settings(deflicker=1.0)
+    project.save(tmp_path / "p.panchro")
+    kept = tmp_path / "kept.mkv"
+    argv = ["restore", str(film), str(kept), "--project", str(tmp_path / "p.panchro")]
+    assert main([*argv, *ffv1]) == 0
+    plain = tmp_path / "plain.mkv"
+    assert main([*argv[:2], str(plain), *argv[3:], "--deflicker", "0", *ffv1]) == 0
+    capsys.readouterr()
+    shots = SHOTS
+    original = wobble(luma(film), shots)
+    assert wobble(luma(asked), shots) < 0.5 * original
+    assert wobble(luma(kept), shots) < 0.5 * original
+    assert wobble(luma(plain), shots) == pytest.approx(original, rel=0.05)  # 0: as it is
+
+
+def test_eval_deflicker_says_how_much_went_and_what_a_steady_film_pays(
+    films: dict[str, Path],
+) -> None:
+    from panchro.engine.evaluate.deflicker import eval_deflicker
+
+    lines: list[str] = []
+    got = eval_deflicker([films["steady"]], gain=0.08, offset=0.03, out=lines.append)
+    row = got["clips"][0]
+    assert row["deflickered_db"] > row["flickered_db"] + 6
+    assert row["alone_db"] > row["deflickered_db"]
+    assert row["wobble_deflickered"] < 0.3 * row["wobble_flickered"]
+    assert "steady.mkv" in lines[2] and lines[-1].lstrip().startswith("mean")
+    with pytest.raises(BadInputError, match="not a clip"):
+        eval_deflicker([films["steady"].parent / "nothing here"])
