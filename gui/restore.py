@@ -80,6 +80,15 @@ class RestorePanel(QGroupBox):
         self.degrain.setToolTip(
             "How much of the upscaler's grain and noise cleanup to keep (0: none at x1)"
         )
+        self.deflicker = QDoubleSpinBox()
+        self.deflicker.setRange(0.0, 1.0)
+        self.deflicker.setSingleStep(0.1)
+        self.deflicker.setSpecialValueText("Off")
+        self.deflicker.setToolTip(
+            "How much of the film's flicker to even out: each frame's exposure brought to\n"
+            "its shot's, frame by frame (1: all of it). Fades and lasting changes of light\n"
+            "stay; a quick flash is evened out with the flicker, so use less for it."
+        )
         self.upscale = QComboBox()
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
@@ -104,6 +113,7 @@ class RestorePanel(QGroupBox):
             "in that order, for a file interlaced without saying so. The film is read again."
         )
         form.addRow(self.colorize)
+        form.addRow("Deflicker", self.deflicker)
         form.addRow("Clean up", self.degrain)
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
@@ -118,6 +128,7 @@ class RestorePanel(QGroupBox):
         for w in (self.colorize,):
             w.toggled.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
+        self.deflicker.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self._enable_upscaler)
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
@@ -178,6 +189,8 @@ class RestorePanel(QGroupBox):
         return {
             "colorize": self.colorize.isChecked(),
             "degrain": round(self.degrain.value(), 3),
+            # a film's frames evened out with each other: nothing of a picture's
+            "deflicker": 0.0 if self.album_mode else round(self.deflicker.value(), 3),
             "upscale": int(self.upscale.currentData()),
             "upscaler": str(self.upscaler.currentData()),
             "codec": str(self.codec.currentData()),
@@ -201,6 +214,7 @@ class RestorePanel(QGroupBox):
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
+        self.deflicker.setValue(float(s.get("deflicker", 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
@@ -211,6 +225,7 @@ class RestorePanel(QGroupBox):
         picture opened: export a picture file)."""
         self.album_mode = mode
         self._form.setRowVisible(self.codec, not mode)
+        self._form.setRowVisible(self.deflicker, not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -236,7 +251,7 @@ class RestorePanel(QGroupBox):
 
     def restores_something(self) -> bool:
         s = self.settings()
-        return s["colorize"] or s["upscale"] > 1 or s["degrain"] > 0
+        return s["colorize"] or s["upscale"] > 1 or s["degrain"] > 0 or s["deflicker"] > 0
 
     def set_film_open(self, open_: bool) -> None:
         for b in (

@@ -61,6 +61,7 @@ class Exporter(QObject):
             "degrain": s["degrain"],
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],
+            "deflicker": s["deflicker"],
         }
         shots = self.win.shots
         if shots:
@@ -94,8 +95,9 @@ class Exporter(QObject):
         if win.film is None:
             return
         if not self.restore_panel.restores_something():
-            self.status.showMessage("Nothing to compare: choose colorize, clean or enlarge",
-                                    6000)  # fmt: skip
+            self.status.showMessage(
+                "Nothing to compare: choose colorize, deflicker, clean or enlarge", 6000
+            )
             return
         if self._compare_req is not None:
             self.engine.forget(self._compare_req)

@@ -1,0 +1,76 @@
+"""Deflicker from the window: Restore ▸ Deflicker evens a flickering film out in the compare
+view (its luma moves), the project keeps it, and an album has no such row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from makemedia import make_video
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 60_000
+
+
+def test_deflicker_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    panel = win.restore_panel
+    gain = 0.8 + np.random.default_rng(0).normal(0, 0.08, 24)
+    film = make_video(tmp_path / "flicker.mp4", frames=24, pattern="gray", exposure=gain)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert panel.deflicker.isVisibleTo(panel) and panel.deflicker.text() == "Off"
+    panel.colorize.setChecked(False)
+    assert not panel.restores_something()
+    panel.deflicker.setValue(1.0)
+    assert panel.restores_something() and panel.settings()["deflicker"] == 1.0
+
+    # Compare a frame whose exposure is off its neighbours': the luma moves (and only by
+    # evening out: the same frame unasked would be left as it is).
+    frame = int(np.argmax(np.abs(gain - np.convolve(gain, np.ones(5) / 5, "same"))[3:-3])) + 3
+    win.player.seek(frame)
+    qtbot.waitUntil(lambda: win.player.displayed == frame, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert win.compare.data["luma_mean_diff"] > 0.01
+
+    # Export: the file's flicker is gone (frame means follow their neighbours').
+    out = tmp_path / "steady.mp4"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
+        win.exporter.export(str(out))
+    from panchro.engine import media
+
+    def means(path: Path) -> np.ndarray:
+        with media.open_source(path) as src:
+            return np.array([f.image.mean() for f in src.frames(fmt="gray")])
+
+    def wobble(m: np.ndarray) -> float:
+        return float(np.abs(np.diff(m)).mean())
+
+    assert wobble(means(out)) < 0.4 * wobble(means(film))
+
+    # Saved and opened again: the setting comes back.
+    project = tmp_path / "flicker.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    panel.deflicker.setValue(0.0)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    assert panel.deflicker.value() == 1.0
+    assert '"deflicker": 1.0' in project.read_text()
+
+
+def test_an_album_has_no_deflicker_row(qtbot) -> None:
+    from panchro.gui.restore import RestorePanel
+
+    panel = RestorePanel()
+    qtbot.addWidget(panel)
+    panel.deflicker.setValue(0.5)
+    assert panel.settings()["deflicker"] == 0.5
+    panel.set_album_mode("album")
+    assert not panel.deflicker.isVisibleTo(panel)
+    assert panel.settings()["deflicker"] == 0.0  # nothing of a picture's to even out
+    panel.set_album_mode("")
+    assert panel.deflicker.isVisibleTo(panel) and panel.settings()["deflicker"] == 0.5
