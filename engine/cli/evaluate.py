@@ -1,4 +1,4 @@
-"""`panchro eval colorizer | video | hints | upscaler`."""
+"""`panchro eval colorizer | video | hints | deflicker | sweep | upscaler`."""
 
 from __future__ import annotations
 
@@ -94,6 +94,15 @@ def cmd_eval_hints(args: argparse.Namespace) -> int:
         max_side=args.max_side,
         seed=args.seed,
         out_sheet=args.sheet,
+    )
+    return EXIT_OK
+
+
+def cmd_eval_deflicker(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.deflicker import eval_deflicker
+
+    eval_deflicker(
+        args.data, gain=args.gain, offset=args.offset, strength=args.strength, seed=args.seed
     )
     return EXIT_OK
 
@@ -205,6 +214,15 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--plot", type=Path, default=None, help="write the curves to this PNG")
     v.add_argument("--title", default="", help="the plot's title")
     v.set_defaults(func=cmd_eval_sweep)
+    v = vsub.add_parser(
+        "deflicker", help="flicker laid on clips and evened out; what it costs clips without"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
+    v.add_argument("--gain", type=float, default=0.06, help="flicker's gain spread (0.06)")
+    v.add_argument("--offset", type=float, default=0.03, help="flicker's offset spread (0.03)")
+    v.add_argument("--strength", type=float, default=1.0, help="--deflicker's strength (1)")
+    v.add_argument("--seed", type=int, default=1)
+    v.set_defaults(func=cmd_eval_deflicker)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")
