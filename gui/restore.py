@@ -354,7 +354,14 @@ class CompareView(QWidget):
         """A bar of tools (the window's colour hint tools) between the header and the frame."""
         self._layout.insertWidget(1, tools)
 
-    def show_result(self, pixmaps: dict[str, QPixmap], data: dict[str, Any], title: str) -> None:
+    def show_result(
+        self,
+        pixmaps: dict[str, QPixmap],
+        data: dict[str, Any],
+        title: str,
+        luma_by: str = "cleanup/upscale",
+    ) -> None:
+        """Show a restored frame; `luma_by` names what changes luma, should it have changed."""
         self.canvas.before = pixmaps.get("before")
         self.canvas.after = pixmaps.get("after")
         self.canvas.diff = pixmaps.get("luma_diff")
@@ -364,7 +371,7 @@ class CompareView(QWidget):
         luma = (
             "luma untouched (max difference 0)"
             if peak < 0.5
-            else f"luma changed: max difference {peak:.1f} / 255 (cleanup/upscale)"
+            else f"luma changed: max difference {peak:.1f} / 255 ({luma_by})"
         )
         notes = "; ".join(data.get("notes") or [])
         self.header.setText(

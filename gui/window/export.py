@@ -38,6 +38,7 @@ class Exporter(QObject):
         self._job_kind = ""
         self._job_output = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
+        self._compare_luma_by = ""  # what the compare asked for changes luma (its header says)
 
     def forget_requests(self, *, cancel: bool) -> None:
         """The film is going: its compare and job replies are ignored; `cancel` also stops
@@ -102,6 +103,15 @@ class Exporter(QObject):
         if self._compare_req is not None:
             self.engine.forget(self._compare_req)
         win.player.pause()
+        s = self.restore_panel.settings()
+        self._compare_luma_by = ", ".join(
+            name
+            for name, on in (
+                ("deflicker", s["deflicker"] > 0),
+                ("cleanup/upscale", s["upscale"] > 1 or s["degrain"] > 0),
+            )
+            if on
+        )
         self._compare_req = self.engine.request(
             Request.PREVIEW,
             self._on_compare,
@@ -127,7 +137,8 @@ class Exporter(QObject):
             return
         data = msg.body.get("data") or {}
         pixmaps = pixmaps_of(data, msg.blob)
-        self.compare.show_result(pixmaps, data, f"Frame {int(data.get('index', 0)) + 1}")
+        title = f"Frame {int(data.get('index', 0)) + 1}"
+        self.compare.show_result(pixmaps, data, title, self._compare_luma_by)
         self.win.compareShown.emit()
 
     def export(self, output: str | None = None) -> None:

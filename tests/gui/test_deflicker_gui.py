@@ -35,6 +35,7 @@ def test_deflicker_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) 
     with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
         win.exporter.compare_frame()
     assert win.compare.data["luma_mean_diff"] > 0.01
+    assert "(deflicker)" in win.compare.header.text()  # what changed the luma
 
     # Export: the file's flicker is gone (frame means follow their neighbours').
     out = tmp_path / "steady.mp4"
