@@ -26,12 +26,19 @@ How it works, one pass over small grey frames (160 px wide by default):
    and near the middle: sharpness is weighted down towards the ends of the
    shot, so a frame at the edge must be clearly sharper to win.
 
+5. How much the film flickers (`CutAnalysis.flicker`), from the same small frames: for
+   each frame, how far the deflicker stage would move its luma quantiles towards what
+   its neighbours say (`imaging.flicker`), and the median of that over the frames whose
+   neighbours are all in their shot. About 0.1-0.9 grey levels for steady footage (a
+   phone camera's exposure hunting counts), over 1 for a film that flickers.
+
 Hard cuts only: a dissolve or a slow fade has no outlier frame and stays
 inside one shot; a jump cut within an unchanged scene (same set-up, a few
 seconds dropped) may too, which costs nothing for colour.
 
-Streaming: memory is constant in the film's length apart from one distance and
-one sharpness value per frame; features are kept for a short window only.
+Streaming: memory is constant in the film's length apart from one distance, one
+sharpness value and one flicker figure per frame; features are kept for a short
+window only.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from panchro.engine.imaging import flicker
 
 if TYPE_CHECKING:
     from panchro.engine.media import Source
@@ -92,6 +101,11 @@ class CutAnalysis:
     shots: tuple[Shot, ...]
     distances: np.ndarray  # float32 (n,): distance of frame i to frame i-1 (0 for frame 0)
     sharpness: np.ndarray  # float32 (n,)
+    # How much the film flickers: the median, over frames whose window stays within a shot,
+    # of how far (in grey levels of 255) deflicker would move each frame's luma quantiles
+    # (its gain and offset towards what the neighbours say, `imaging.flicker`); None for a
+    # film too short to tell.
+    flicker: float | None = None
 
     @property
     def frame_count(self) -> int:
@@ -209,6 +223,13 @@ class ShotDetector:
         self._window: deque[FrameFeatures] = deque(maxlen=LOCAL_HALF_WINDOW + TRANSIENT_SPAN + 1)
         self._cuts: list[tuple[int, float]] = []  # (frame, distance)
         self._next_candidate = 1
+        # Flicker: how far deflicker would move each frame's luma quantiles towards the curve
+        # through its neighbours', one figure a frame (from frame `_half` on, once its window
+        # is whole).
+        self._half = flicker.half_window(fps)
+        self._centre = flicker.centre_weights(self._half)
+        self._levels: deque[np.ndarray] = deque(maxlen=2 * self._half + 1)
+        self._wobble = array("f")
 
     @property
     def frame_count(self) -> int:
@@ -224,6 +245,15 @@ class ShotDetector:
         self._window.append(f)
         self._dist.append(d)
         self._sharp.append(f.sharpness)
+        grey = np.asarray(frame)
+        self._levels.append(
+            flicker.levels(grey if grey.dtype == np.uint8 else _as_grey(grey) / 255)
+        )
+        if len(self._levels) == self._levels.maxlen:
+            q = np.stack(self._levels)
+            mid = q[self._half][None]
+            gain, offset = flicker.fit(mid, (self._centre @ q)[None])
+            self._wobble.append(float(np.abs((gain - 1) * mid + offset).mean()))
         # Decide the candidate whose neighbourhood is now complete.
         while self._next_candidate <= len(self._dist) - 1 - LOCAL_HALF_WINDOW:
             self._decide(self._next_candidate)
@@ -282,7 +312,18 @@ class ShotDetector:
             shots=shots,
             distances=np.frombuffer(self._dist, np.float32).copy(),
             sharpness=sharp,
+            flicker=self._flicker(cuts),
         )
+
+    def _flicker(self, cuts: list[int]) -> float | None:
+        """The median of the figures of frames whose window holds no cut, in grey levels."""
+        h = self._half
+        wobble = np.frombuffer(self._wobble, np.float32)
+        centres = np.arange(h, h + len(wobble))
+        inside = np.ones(len(wobble), bool)
+        for c in cuts:  # a shot starting at c: windows reaching over c-1 | c are out
+            inside &= ~((centres - h < c) & (c <= centres + h))
+        return float(np.median(wobble[inside])) * 255.0 if inside.any() else None
 
 
 def _key_frame(sharpness: np.ndarray, start: int, end: int) -> int:
@@ -339,6 +380,21 @@ def detect_shots(
     A still image or a one-frame film is one shot. See `detect_cuts` for
     `threshold` and `progress`.
     """
+    found = analyse(
+        source_or_path, progress=progress, analysis_width=analysis_width, threshold=threshold
+    )
+    return list(found.shots)
+
+
+def analyse(
+    source_or_path: Source | str | Path,
+    *,
+    progress: Progress | None = None,
+    analysis_width: int = 160,
+    threshold: float | None = None,
+) -> CutAnalysis:
+    """`detect_shots`' pass, with all it found: the cuts and shots, the per-frame figures
+    and how much the film flickers."""
     if isinstance(source_or_path, str | Path):
         from panchro.engine.media import open_source
 
@@ -349,9 +405,9 @@ def detect_shots(
 
 def _detect(
     src: Any, progress: Progress | None, analysis_width: int, threshold: float | None
-) -> list[Shot]:
+) -> CutAnalysis:
     info = src.info
     size = analysis_size(info.width, info.height, analysis_width)
     frames = (f.image for f in src.frames(fmt="gray", size=size))
     fps = float(info.fps) if info.fps else 24.0
-    return list(detect_cuts(frames, fps=fps, threshold=threshold, progress=progress).shots)
+    return detect_cuts(frames, fps=fps, threshold=threshold, progress=progress)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panchro.engine.service.protocol import FLICKER_SOME, FLICKER_STRONG
 from panchro.gui import timecode as tc
 
 
@@ -61,6 +62,7 @@ class FactsPanel(QGroupBox):
         ("colour", "Colour"),
         ("audio", "Audio"),
         ("subtitles", "Subtitles"),
+        ("flicker", "Flicker"),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -89,6 +91,16 @@ class FactsPanel(QGroupBox):
             self.values[key].setText(text)
         path = str(info.get("path", ""))
         self.values["file"].setToolTip(path)
+        self.set_flicker(None, measured=False)
+
+    def set_flicker(self, level: float | None, *, measured: bool = True) -> None:
+        """How much the film flickers (the `shots` answer's `flicker`), once shots are found."""
+        label = self.values["flicker"]
+        label.setText(flicker_text(level) if measured else "–")
+        label.setToolTip(
+            "How far Restore ▸ Deflicker would move each frame's brightness, in grey levels\n"
+            "of 255 (the median over the film). Measured as the shots are found."
+        )
 
 
 def describe_film(info: dict[str, Any]) -> dict[str, str]:
@@ -140,6 +152,16 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         "audio": _streams(info.get("audio") or [], _audio_text) or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
+
+
+def flicker_text(level: float | None) -> str:
+    """ "strong — 2.4 grey levels a frame; Restore ▸ Deflicker evens it out", ..."""
+    if level is None:
+        return "too short to tell"
+    if level < FLICKER_SOME:
+        return f"little or none ({level:.1f} grey levels a frame)"
+    how = "strong" if level >= FLICKER_STRONG else "some"
+    return f"{how} — {level:.1f} grey levels a frame; Restore ▸ Deflicker evens it out"
 
 
 def _scan_text(info: dict[str, Any]) -> str:

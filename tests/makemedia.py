@@ -25,9 +25,10 @@ VFR_STEPS = (3750, 3000, 7500, 1500)
 
 
 def pattern_frame(
-    i: int, size: tuple[int, int], pattern: str = "moving", scene: int = 0
+    i: int, size: tuple[int, int], pattern: str = "moving", scene: int = 0, counter: bool = True
 ) -> np.ndarray:
-    """RGB uint8 (h, w, 3): frame `i` of a pattern; `scene` changes the background at cuts."""
+    """RGB uint8 (h, w, 3): frame `i` of a pattern; `scene` changes the background at cuts;
+    `counter`: the frame number in binary along the top edge."""
     w, h = size
     y, x = np.mgrid[0:h, 0:w]
     if pattern == "bars":
@@ -58,6 +59,8 @@ def pattern_frame(
     px = (i * 5) % max(1, w - side)
     py = (i * 3) % max(1, h - side)
     img[py : py + side, px : px + side] = (250, 250, 250) if pattern != "gray" else 250
+    if not counter:
+        return img
     # The frame number in binary, 10 blocks along the top edge.
     block = max(2, w // 20)
     for bit in range(10):
@@ -81,6 +84,7 @@ def make_video(
     gop: int = 12,
     pix_fmt: str | None = None,
     exposure: Sequence[float] | None = None,
+    counter: bool = True,
 ) -> Path:
     """A small film. Returns its path.
 
@@ -91,6 +95,8 @@ def make_video(
     - `cuts`: frame numbers where the scene (background) changes, for shot detection.
     - `gop`: keyframe interval, small so random access crosses keyframes.
     - `exposure`: a gain per frame on the pictures (film flicker), clipped to 0..255.
+    - `counter`: the frame number in binary along the top edge (without it, the picture's
+      histogram stays the same from frame to frame, as a steady film's nearly does).
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -122,7 +128,7 @@ def make_video(
         pts = 0
         for i in range(frames):
             scene = sum(1 for c in cut_list if i >= c)
-            img = pattern_frame(i, size, pattern, scene)
+            img = pattern_frame(i, size, pattern, scene, counter)
             if exposure is not None:
                 img = np.clip(img * float(exposure[i]), 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

@@ -11,6 +11,8 @@ One module per command group (`film`, `colour`, `service`, `train`, `evaluate`,
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -82,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PanchroError as exc:
         print(f"panchro: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT if exc.code == "bad_input" else EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`panchro shots film.mp4 | head -3`): not a bug. Whatever is
+        # left in stdout's buffer would fail again at exit, so it goes nowhere instead.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except Exception:
         print("panchro: internal error (a bug; please report it with this):", file=sys.stderr)
         traceback.print_exc()

@@ -170,6 +170,18 @@ def cmd_frame(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def flicker_words(level: float | None) -> str:
+    """How much a film flickers, in words, from `shots.CutAnalysis.flicker`."""
+    from panchro.engine.service.protocol import FLICKER_SOME, FLICKER_STRONG
+
+    if level is None:
+        return "flicker: too short to tell"
+    if level < FLICKER_SOME:
+        return f"flicker: little or none ({level:.1f} grey levels a frame)"
+    how = "strong" if level >= FLICKER_STRONG else "some"
+    return f"flicker: {how}, {level:.1f} grey levels a frame (--deflicker evens it out)"
+
+
 def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine import media, shots
     from panchro.engine.progress import Progress, TerminalBar
@@ -177,15 +189,16 @@ def cmd_shots(args: argparse.Namespace) -> int:
     with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
         bar = TerminalBar("shots") if not args.quiet else None
         progress = Progress(src.info.frame_count, bar, stage="analyse")
-        found = shots.detect_shots(src, progress=progress)
+        analysis = shots.analyse(src, progress=progress)
         progress.finish()
         if bar:
             bar.close()
         fps = float(src.info.fps) or 24.0
+    found = analysis.shots
     if args.json:
         print(json.dumps([s.to_dict() for s in found], indent=2))
         return EXIT_OK
-    print(f"{len(found)} shot(s)")
+    print(f"{len(found)} shot(s); {flicker_words(analysis.flicker)}")
     print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
     for i, s in enumerate(found):
         print(

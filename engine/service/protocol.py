@@ -114,6 +114,14 @@ class ErrorCode:
     INTERNAL = "internal"  # a bug: the message says where the log is
 
 
+# The `shots` answer's "flicker" (grey levels of 255 a frame, `shots.CutAnalysis.flicker`)
+# from which a film is said to flicker some, or strongly: steady footage measured 0.1-0.9
+# (a phone camera's exposure hunting included), the 1952 film among the shared clips 1.1,
+# the flickering sample film 2.4. Here so that the app and the command line say the same.
+FLICKER_SOME = 1.0
+FLICKER_STRONG = 2.0
+
+
 class ProtocolError(Exception):
     """A frame could not be decoded. The reader has skipped past it.
 

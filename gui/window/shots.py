@@ -81,8 +81,10 @@ class ShotList(QObject):
             return
         self._shots_req = None
         if msg.type == Event.RESULT:
-            shots = (msg.body.get("data") or {}).get("shots") or []
-            self._set_shots(shots)
+            data = msg.body.get("data") or {}
+            self._set_shots(data.get("shots") or [])
+            if "flicker" in data:  # measured by the engine's pass (not for shots handed in)
+                self.win.facts.set_flicker(data["flicker"])
             n = len(self.win.shots)
             self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
         elif msg.type == Event.ERROR:

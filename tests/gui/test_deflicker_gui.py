@@ -17,10 +17,13 @@ WAIT_MS = 60_000
 def test_deflicker_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
     win = window
     panel = win.restore_panel
-    gain = 0.8 + np.random.default_rng(0).normal(0, 0.08, 24)
-    film = make_video(tmp_path / "flicker.mp4", frames=24, pattern="gray", exposure=gain)
+    gain = 0.8 + np.random.default_rng(0).normal(0, 0.08, 60)
+    film = make_video(tmp_path / "flicker.mp4", frames=60, pattern="gray", exposure=gain)
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_film(film)
+    # The facts say so once the shots are found.
+    qtbot.waitUntil(lambda: "strong" in win.facts.values["flicker"].text(), timeout=WAIT_MS)
+    assert "Restore ▸ Deflicker evens it out" in win.facts.values["flicker"].text()
     assert panel.deflicker.isVisibleTo(panel) and panel.deflicker.text() == "Off"
     panel.colorize.setChecked(False)
     assert not panel.restores_something()
@@ -75,3 +78,22 @@ def test_an_album_has_no_deflicker_row(qtbot) -> None:
     assert panel.settings()["deflicker"] == 0.0  # nothing of a picture's to even out
     panel.set_album_mode("")
     assert panel.deflicker.isVisibleTo(panel) and panel.settings()["deflicker"] == 0.5
+
+
+def test_the_facts_say_a_steady_film_hardly_flickers(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    # lossless, without the frame counter (its bits flipping move the histogram): only its
+    # square moves over the gradient, which the figure sees a little of (0.89 grey levels)
+    film = make_video(
+        tmp_path / "steady.mkv", frames=60, pattern="gray", codec="ffv1", audio=False,
+        counter=False,
+    )  # fmt: skip
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    qtbot.waitUntil(lambda: "little or none" in win.facts.values["flicker"].text(), timeout=WAIT_MS)
+    short = make_video(tmp_path / "short.mp4", frames=12, pattern="gray")
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(short)
+    qtbot.waitUntil(
+        lambda: win.facts.values["flicker"].text() == "too short to tell", timeout=WAIT_MS
+    )

@@ -55,10 +55,13 @@ def shots(session: Session, work: Work) -> Answer:
         progress = Progress(
             src.info.frame_count, session.progress(work), stage="shots", cancel=work.cancel
         )
-        found = cuts.detect_shots(src, progress=progress)
+        found = cuts.analyse(src, progress=progress)
         count = src.info.frame_count
-    log.info("film %s: %d shot(s)", work.params["film"], len(found))
-    return Answer({"shots": [s.to_dict() for s in found], "frame_count": count})
+    log.info("film %s: %d shot(s)", work.params["film"], len(found.shots))
+    flicker = None if found.flicker is None else round(found.flicker, 3)
+    return Answer(
+        {"shots": [s.to_dict() for s in found.shots], "frame_count": count, "flicker": flicker}
+    )
 
 
 def sampling_options(body: dict[str, Any]) -> dict[str, Any]:

@@ -313,3 +313,18 @@ def test_unreadable_input(film: Path, tmp_path: Path, capsys: pytest.CaptureFixt
         assert code != 0 and "locked.mp4" in err and "Traceback" not in err
     finally:
         locked.chmod(0o644)
+
+
+def test_a_reader_that_goes_away_is_not_a_bug(film: Path) -> None:
+    """`panchro shots film.mp4 | head -1`: the pipe closes before the table is written."""
+    code = (
+        "import os, sys\n"
+        "r, w = os.pipe()\n"
+        "os.close(r)\n"
+        "os.dup2(w, 1)\n"
+        "from panchro.engine.cli import main\n"
+        f"sys.exit(main(['shots', {str(film)!r}, '-q']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr

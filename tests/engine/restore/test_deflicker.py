@@ -37,7 +37,8 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     here = tmp_path_factory.mktemp("deflicker")
     steady = np.where(np.arange(FRAMES) < CUT, 0.8, 0.4)
     kw = {"frames": FRAMES, "size": (96, 64), "pattern": "gray", "codec": "ffv1", "audio": False}
-    kw |= {"cuts": (CUT,)}
+    # no frame counter: its bits flipping would move the histogram as flicker does
+    kw |= {"cuts": (CUT,), "counter": False}
     return {
         "flickering": make_video(here / "flickering.mkv", exposure=exposure(), **kw),
         "steady": make_video(here / "steady.mkv", exposure=steady, **kw),
@@ -203,3 +204,27 @@ def test_eval_deflicker_says_how_much_went_and_what_a_steady_film_pays(
     assert "steady.mkv" in lines[2] and lines[-1].lstrip().startswith("mean")
     with pytest.raises(BadInputError, match="not a clip"):
         eval_deflicker([films["steady"].parent / "nothing here"])
+
+
+def test_shot_detection_says_how_much_a_film_flickers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from panchro.engine import shots
+    from panchro.engine.cli import main
+    from panchro.engine.service.protocol import FLICKER_SOME, FLICKER_STRONG
+
+    # 90 frames: the figure is taken where a frame's whole window (37 frames) is in its shot
+    kw = {"frames": 90, "pattern": "gray", "codec": "ffv1", "audio": False, "counter": False}
+    gain = 0.8 + np.random.default_rng(2).normal(0, 0.08, 90)
+    flickering = shots.analyse(make_video(tmp_path / "f.mkv", exposure=gain, **kw))
+    steady = shots.analyse(make_video(tmp_path / "s.mkv", **kw))
+    assert flickering.flicker is not None and flickering.flicker > FLICKER_STRONG
+    assert steady.flicker is not None and steady.flicker < FLICKER_SOME
+    # a cut a stop darker is not taken for flicker: the frames whose window reaches over it
+    # are left out (two thirds of these; their figures would be some 50 grey levels)
+    dark = np.where(np.arange(90) < 45, 1.0, 0.5)
+    cut = shots.analyse(make_video(tmp_path / "c.mkv", exposure=dark, cuts=(45,), **kw))
+    assert [s.start for s in cut.shots] == [0, 45]
+    assert cut.flicker is not None and cut.flicker < FLICKER_SOME
+    assert main(["shots", str(tmp_path / "f.mkv"), "-q"]) == 0
+    assert "flicker: strong" in capsys.readouterr().out

@@ -290,6 +290,8 @@ def test_shots_finds_the_cut_with_progress(engine: CountingClient, film_id: int)
     assert all(s["start"] <= s["key_frame"] < s["end"] for s in shots)
     assert reply.data["frame_count"] == 48
     assert progress and progress[0]["total"] == 48 and progress[0]["stage"] == "shots"
+    # its shots (1 s each) are shorter than the window flicker is measured against
+    assert "flicker" in reply.data and reply.data["flicker"] is None
 
 
 def test_models_missing_are_typed_errors(engine: CountingClient, film_id: int) -> None:
