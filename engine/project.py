@@ -281,6 +281,9 @@ class Settings:
     # How much of the film's flicker (frame-to-frame exposure changes) is evened out: 0 (none)
     # .. 1 (all of it); `imaging.flicker`.
     deflicker: float = 0.0
+    # How much of the gate weave (the whole frame jittering) is taken out: 0 (none) .. 1 (all
+    # of it); `imaging.weave`.
+    stabilize: float = 0.0
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -303,6 +306,8 @@ class Settings:
             return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
         if not 0.0 <= self.deflicker <= 1.0:
             return f"deflicker must be within 0..1, got {self.deflicker}"
+        if not 0.0 <= self.stabilize <= 1.0:
+            return f"stabilize must be within 0..1, got {self.stabilize}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -317,6 +322,7 @@ class Settings:
         } | (
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
             | ({"deflicker": self.deflicker} if self.deflicker else {})
+            | ({"stabilize": self.stabilize} if self.stabilize else {})
         )
 
     @classmethod
@@ -343,6 +349,8 @@ class Settings:
         values["deinterlace"] = deinterlace
         if "deflicker" in d:  # optional: 0 is not written
             values["deflicker"] = get_field(d, "settings", "deflicker", float, low=0.0, high=1.0)
+        if "stabilize" in d:  # optional: 0 is not written
+            values["stabilize"] = get_field(d, "settings", "stabilize", float, low=0.0, high=1.0)
         try:
             return cls(**values)
         except ValueError as exc:

@@ -176,6 +176,42 @@ def make_video(
     return path
 
 
+def make_weaving_video(
+    path: str | Path,
+    offsets: Sequence[tuple[int, int]],
+    *,
+    size: tuple[int, int] = (192, 128),
+    fps: int = 24,
+) -> Path:
+    """A grey film whose frames are windows of one textured picture at `offsets` (x, y) per
+    frame, in pixels: a camera's pan plus a gate's weave, as the test lays them. FFV1."""
+    w, h = size
+    reach = max(max(abs(x), abs(y)) for x, y in offsets) + 1
+    rng = np.random.default_rng(11)
+    big_h, big_w = h + 2 * reach, w + 2 * reach
+    blocks = rng.random((big_h // 6 + 2, big_w // 6 + 2))
+    yy, xx = np.mgrid[0:big_h, 0:big_w]
+    picture = np.kron(blocks, np.ones((6, 6)))[:big_h, :big_w] * 150 + 50
+    picture += 40 * np.sin(xx / 11.0) * np.cos(yy / 7.0)
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    out = av.open(str(path), mode="w")
+    try:
+        vs = out.add_stream("ffv1", rate=fps)
+        vs.width, vs.height = size
+        vs.pix_fmt = "yuv420p"
+        for i, (x, y) in enumerate(offsets):
+            crop = picture[reach - y : reach - y + h, reach - x : reach - x + w]
+            frame = av.VideoFrame.from_ndarray(np.repeat(crop[..., None], 3, 2), format="rgb24")
+            frame.pts = i
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode(None):
+            out.mux(packet)
+    finally:
+        out.close()
+    return Path(path)
+
+
 def make_interlaced_video(
     path: str | Path,
     *,

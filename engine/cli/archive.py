@@ -84,6 +84,7 @@ def cmd_restore_archive(
         upscale=args.upscale,
         upscaler=args.upscaler,
         deflicker=args.deflicker,
+        stabilize=args.stabilize,
     )
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

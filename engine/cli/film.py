@@ -220,6 +220,7 @@ _FILM_ONLY = (
     ("cluster", "--cluster"),
     ("cluster_gpus", "--cluster-gpus"),
     ("deflicker", "--deflicker"),
+    ("stabilize", "--stabilize"),
 )
 
 
@@ -400,6 +401,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         upscaler=args.upscaler,
         deinterlace=args.deinterlace,
         deflicker=args.deflicker,
+        stabilize=args.stabilize,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -594,6 +596,14 @@ def add_parsers(sub: Any) -> None:
         metavar="S",
         help="even out the film's flicker (frame-to-frame changes of exposure), 0..1: how much"
         " of it (1: all; default: the project's, else none)",
+    )
+    p.add_argument(
+        "--stabilize",
+        type=float,
+        default=None,
+        metavar="S",
+        help="take out gate weave (the whole frame jittering from frame to frame), keeping the"
+        " camera's moves, 0..1: how much of it (default: the project's, else none)",
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"

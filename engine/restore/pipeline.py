@@ -76,40 +76,17 @@ DEFAULT_CHUNK_SECONDS = 2.0
 # --------------------------------------------------------------------------- the stage interface
 
 
-def settings_for(
-    project: Project | Settings | None,
-    *,
-    codec: str | None = None,
-    bit_depth: int | None = None,
-    colorize: bool | None = None,
-    degrain: float | None = None,
-    upscale: int | None = None,
-    upscaler: str | None = None,
-    deinterlace: str | None = None,
-    deflicker: float | None = None,
-) -> Settings:
+def settings_for(project: Project | Settings | None, **given: Any) -> Settings:
     """The project's settings (or these settings, e.g. an album project's, or the defaults)
-    with the given ones in their place."""
+    with the `given` ones (any of `Settings`' fields: codec, colorize, deflicker, ...) that
+    are not None in their place."""
     from panchro.engine.project import Settings
 
     if isinstance(project, Settings):
         base = project
     else:
         base = project.settings if project is not None else Settings()
-    changes = {
-        k: v
-        for k, v in (
-            ("codec", codec),
-            ("bit_depth", bit_depth),
-            ("colorize", colorize),
-            ("degrain", degrain),
-            ("upscale", upscale),
-            ("upscaler", upscaler),
-            ("deinterlace", deinterlace),
-            ("deflicker", deflicker),
-        )
-        if v is not None
-    }
+    changes = {k: v for k, v in given.items() if v is not None}
     try:
         return dc_replace(base, **changes)
     except ValueError as exc:

@@ -517,7 +517,8 @@ def build_stages(
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
-    """The stages `settings` ask for, in order: deflicker, colorize, then clean/upscale.
+    """The stages `settings` ask for, in order: stabilize, deflicker, colorize, then
+    clean/upscale.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
     shots without a pick a seeded sample of their key frame (`seed` is the run's
@@ -530,6 +531,11 @@ def build_stages(
     the shots without a pick. ModelMissingError names any missing weights file.
     """
     stages: list[Stage] = []
+    if settings.stabilize > 0:
+        from panchro.engine.restore.stabilize import StabilizeStage
+
+        # Before all: every stage after it sees frames that hold still.
+        stages.append(StabilizeStage(strength=settings.stabilize, device=device))
     if settings.deflicker > 0:
         from panchro.engine.restore.deflicker import DeflickerStage
 

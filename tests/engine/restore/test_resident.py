@@ -220,3 +220,25 @@ def test_bench_stages_times_both_ways(
     assert "host arrays: 2 frames 64x48 -> x2" in lines[0]
     assert "resident planes: 2 frames 64x48 -> x2" in lines[1]
     assert all("ColorizeStage" in ln and "UpscaleStage" in ln and "coding" in ln for ln in lines)
+
+
+def test_stabilize_and_deflicker_on_resident_planes_give_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two stages without a model move and scale tensors as they do arrays."""
+    pytest.importorskip("av")
+    from panchro.engine.restore.pipeline import restore
+    from tests.engine.restore.test_same_frames import frame_digest
+    from tests.makemedia import make_weaving_video
+
+    offsets = [(i // 3 + (i * 7) % 3 - 1, (i * 5) % 3 - 1) for i in range(30)]
+    film = make_weaving_video(tmp_path / "film.mkv", offsets, size=(96, 64))
+    digests = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv(resident.ENV_RESIDENT, flag)
+        stages = build_stages(Settings(stabilize=1.0, deflicker=1.0), device="cpu")
+        assert (resident.resident_device(stages) is not None) == (flag == "1")
+        out = tmp_path / f"out{flag}.mkv"
+        restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
+        digests[flag] = frame_digest(out)
+    assert digests["1"] == digests["0"] and digests["0"][0] == 30
