@@ -89,6 +89,15 @@ class RestorePanel(QGroupBox):
             "its shot's, frame by frame (1: all of it). Fades and lasting changes of light\n"
             "stay; a quick flash is evened out with the flicker, so use less for it."
         )
+        self.stabilize = QDoubleSpinBox()
+        self.stabilize.setRange(0.0, 1.0)
+        self.stabilize.setSingleStep(0.1)
+        self.stabilize.setSpecialValueText("Off")
+        self.stabilize.setToolTip(
+            "How much of the gate weave to take out: the whole frame jittering a pixel or two\n"
+            "from frame to frame (1: all of it). Pans and tilts stay; a hand-held camera's\n"
+            "shake goes too. What comes in at an edge repeats the edge."
+        )
         self.upscale = QComboBox()
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
@@ -113,6 +122,7 @@ class RestorePanel(QGroupBox):
             "in that order, for a file interlaced without saying so. The film is read again."
         )
         form.addRow(self.colorize)
+        form.addRow("Stabilize", self.stabilize)
         form.addRow("Deflicker", self.deflicker)
         form.addRow("Clean up", self.degrain)
         form.addRow("Enlarge", self.upscale)
@@ -129,6 +139,7 @@ class RestorePanel(QGroupBox):
             w.toggled.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
         self.deflicker.valueChanged.connect(self.settingsChanged)
+        self.stabilize.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self._enable_upscaler)
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
@@ -191,6 +202,7 @@ class RestorePanel(QGroupBox):
             "degrain": round(self.degrain.value(), 3),
             # a film's frames evened out with each other: nothing of a picture's
             "deflicker": 0.0 if self.album_mode else round(self.deflicker.value(), 3),
+            "stabilize": 0.0 if self.album_mode else round(self.stabilize.value(), 3),
             "upscale": int(self.upscale.currentData()),
             "upscaler": str(self.upscaler.currentData()),
             "codec": str(self.codec.currentData()),
@@ -215,6 +227,7 @@ class RestorePanel(QGroupBox):
         self.colorize.setChecked(bool(s.get("colorize", True)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
         self.deflicker.setValue(float(s.get("deflicker", 0.0)))
+        self.stabilize.setValue(float(s.get("stabilize", 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
@@ -226,6 +239,7 @@ class RestorePanel(QGroupBox):
         self.album_mode = mode
         self._form.setRowVisible(self.codec, not mode)
         self._form.setRowVisible(self.deflicker, not mode)
+        self._form.setRowVisible(self.stabilize, not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -251,7 +265,13 @@ class RestorePanel(QGroupBox):
 
     def restores_something(self) -> bool:
         s = self.settings()
-        return s["colorize"] or s["upscale"] > 1 or s["degrain"] > 0 or s["deflicker"] > 0
+        return (
+            s["colorize"]
+            or s["upscale"] > 1
+            or s["degrain"] > 0
+            or s["deflicker"] > 0
+            or s["stabilize"] > 0
+        )
 
     def set_film_open(self, open_: bool) -> None:
         for b in (

@@ -8,8 +8,8 @@
 opening a film (its packet index and idet's first look at its scan), decode
 speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4, and deinterlaced by
 bwdif), opening a film flagged interlaced (idet's whole check), random-access
-latency, deflicker's cost (its measuring, and its stage on whole frames), encode
-speed for FFV1 and H.264, and the memory of streaming a long
+latency, deflicker's and stabilize's cost (their measuring, and their stages on whole
+frames), encode speed for FFV1 and H.264, and the memory of streaming a long
 film: it generates a `stream_minutes`-long 1080p film with a fast encoder
 setting, streams it in a fresh process and prints that process's RSS every
 tenth of the way and its peak, to show memory stays flat however long the film.
@@ -109,37 +109,49 @@ def _stream_worker(path: str, conn: Any) -> None:
     conn.close()
 
 
-def _bench_deflicker(src: Any, line: Callable[[str, str], None]) -> dict[str, float]:
-    """Frames per second of deflicker's measuring alone, and of its stage on whole frames."""
+def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float]:
+    """Frames per second of deflicker's and stabilize's measuring alone, and of each stage on
+    whole frames as the pipeline hands them over (8 at a time, measuring included)."""
     import numpy as np
 
-    from panchro.engine.imaging import flicker
+    from panchro.engine.imaging import flicker, weave
     from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.deflicker import DeflickerStage
+    from panchro.engine.restore.stabilize import StabilizeStage
     from panchro.engine.shots import Shot, analysis_size
 
     info = src.info
     n = info.frame_count
-    size = analysis_size(info.width, info.height, flicker.ANALYSIS_WIDTH)
+    results: dict[str, float] = {}
     t0 = time.perf_counter()
+    size = analysis_size(info.width, info.height, flicker.ANALYSIS_WIDTH)
     for f in src.frames(fmt="gray", size=size):
         flicker.levels(f.image)
-    measure = n / (time.perf_counter() - t0)
-    line("deflicker: measure (160-px grey copies)", f"{measure:7.1f} fps")
-    stage = DeflickerStage(strength=1.0)
-    stage.begin_shot(0, Shot(0, n, 0), None, src)
-    spent = 0.0
+    results["deflicker_measure_fps"] = round(n / (time.perf_counter() - t0), 1)
+    line("deflicker: measure (160-px grey copies)", f"{results['deflicker_measure_fps']:7.1f} fps")
+    t0 = time.perf_counter()
+    size = analysis_size(info.width, info.height, weave.ANALYSIS_WIDTH)
+    previous = None
+    for f in src.frames(fmt="gray", size=size):
+        if previous is not None:
+            weave.motion(previous, f.image)
+        previous = f.image
+    results["stabilize_measure_fps"] = round(n / (time.perf_counter() - t0), 1)
+    line("stabilize: measure (320-px grey copies)", f"{results['stabilize_measure_fps']:7.1f} fps")
     frames = list(src.frames(fmt="yuv444p"))
-    for start in range(0, n, 8):
-        part = frames[start : start + 8]
-        ycc = np.stack([f.image for f in part]).astype(np.float32) / 255
-        batch = frame_batch(part, ycc, info.time_base, 0, "bt709")
-        t0 = time.perf_counter()
-        stage.process(batch)
-        spent += time.perf_counter() - t0
-    whole = n / spent
-    line(f"deflicker stage ({info.width}x{info.height} planes)", f"{whole:7.1f} fps")
-    return {"deflicker_measure_fps": round(measure, 1), "deflicker_stage_fps": round(whole, 1)}
+    for name, stage in (("deflicker", DeflickerStage()), ("stabilize", StabilizeStage())):
+        stage.begin_shot(0, Shot(0, n, 0), None, src)
+        spent = 0.0
+        for start in range(0, n, 8):
+            part = frames[start : start + 8]
+            ycc = np.stack([f.image for f in part]).astype(np.float32) / 255
+            batch = frame_batch(part, ycc, info.time_base, 0, "bt709")
+            t0 = time.perf_counter()
+            stage.process(batch)
+            spent += time.perf_counter() - t0
+        results[f"{name}_stage_fps"] = round(n / spent, 1)
+        line(f"{name} stage ({info.width}x{info.height} planes)", f"{n / spent:7.1f} fps")
+    return results
 
 
 def bench_io(
@@ -210,9 +222,9 @@ def bench_io(
             results["decode_h264_yuv444p_deinterlaced_fps"] = round(fps, 1)
             line("decode H.264 -> yuv444p, bwdif", f"{fps:7.1f} fps")
 
-            # Deflicker: what it reads (small grey copies, a second decode) and, with it,
-            # what its stage adds to a batch of float planes, as the pipeline hands them over.
-            results |= _bench_deflicker(src, line)
+            # Deflicker and stabilize: what they read (small grey copies, a second decode)
+            # and, with it, what their stages add to batches of float planes.
+            results |= _bench_steady(src, line)
 
             # Encode from frames held in memory, so the figure is the encoder's alone.
             held = [f.image for f in src.frames(0, min(24, n_clip), fmt="yuv444p")]

@@ -1,4 +1,4 @@
-"""`panchro eval colorizer | video | hints | deflicker | sweep | upscaler`."""
+"""`panchro eval colorizer | video | hints | deflicker | stabilize | sweep | upscaler`."""
 
 from __future__ import annotations
 
@@ -104,6 +104,13 @@ def cmd_eval_deflicker(args: argparse.Namespace) -> int:
     eval_deflicker(
         args.data, gain=args.gain, offset=args.offset, strength=args.strength, seed=args.seed
     )
+    return EXIT_OK
+
+
+def cmd_eval_stabilize(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.stabilize import eval_stabilize
+
+    eval_stabilize(args.data, amount=args.amount, strength=args.strength, seed=args.seed)
     return EXIT_OK
 
 
@@ -223,6 +230,14 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--strength", type=float, default=1.0, help="--deflicker's strength (1)")
     v.add_argument("--seed", type=int, default=1)
     v.set_defaults(func=cmd_eval_deflicker)
+    v = vsub.add_parser(
+        "stabilize", help="gate weave laid on clips and taken out; how far clips without move"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
+    v.add_argument("--amount", type=float, default=1.0, help="weave, px at 320 wide (1)")
+    v.add_argument("--strength", type=float, default=1.0, help="--stabilize's strength (1)")
+    v.add_argument("--seed", type=int, default=1)
+    v.set_defaults(func=cmd_eval_stabilize)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")

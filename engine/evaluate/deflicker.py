@@ -37,7 +37,7 @@ FIGURES = (
 )
 
 
-def _clips(data: Sequence[str | Path]) -> list[Path]:
+def clips_of(data: Sequence[str | Path]) -> list[Path]:
     found: list[Path] = []
     for d in map(Path, data):
         if d.is_dir():
@@ -100,7 +100,7 @@ def eval_deflicker(
         f"  {'clip':<30} {'frames':>6} {'shots':>5} {'flickered':>10} {'deflickered':>11} "
         f"{'clip alone':>10}   {'wobble: clip':>12} {'flickered':>9} {'deflickered':>11}"
     )
-    for path in _clips(data):
+    for path in clips_of(data):
         with open_source(path) as src:
             info = src.info
             size = analysis_size(info.width, info.height, flicker.ANALYSIS_WIDTH)

@@ -63,6 +63,7 @@ class Exporter(QObject):
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],
             "deflicker": s["deflicker"],
+            "stabilize": s["stabilize"],
         }
         shots = self.win.shots
         if shots:
@@ -97,7 +98,7 @@ class Exporter(QObject):
             return
         if not self.restore_panel.restores_something():
             self.status.showMessage(
-                "Nothing to compare: choose colorize, deflicker, clean or enlarge", 6000
+                "Nothing to compare: choose colorize, stabilize, deflicker, clean or enlarge", 6000
             )
             return
         if self._compare_req is not None:
@@ -107,6 +108,7 @@ class Exporter(QObject):
         self._compare_luma_by = ", ".join(
             name
             for name, on in (
+                ("stabilize", s["stabilize"] > 0),
                 ("deflicker", s["deflicker"] > 0),
                 ("cleanup/upscale", s["upscale"] > 1 or s["degrain"] > 0),
             )

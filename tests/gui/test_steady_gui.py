@@ -1,5 +1,6 @@
-"""Deflicker from the window: Restore ▸ Deflicker evens a flickering film out in the compare
-view (its luma moves), the project keeps it, and an album has no such row."""
+"""Steadier films from the window: Restore ▸ Deflicker evens a flickering film out and Restore ▸
+Stabilize takes a weaving film's jitter out in the compare view (its luma moves), the project
+keeps them, the facts say how much a film flickers, and an album has no such rows."""
 
 from __future__ import annotations
 
@@ -97,3 +98,35 @@ def test_the_facts_say_a_steady_film_hardly_flickers(qtbot, window, tmp_path: Pa
     qtbot.waitUntil(
         lambda: win.facts.values["flicker"].text() == "too short to tell", timeout=WAIT_MS
     )
+
+
+def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
+    from makemedia import make_weaving_video
+
+    win = window
+    panel = win.restore_panel
+    rng = np.random.default_rng(3)
+    film = make_weaving_video(
+        tmp_path / "weave.mkv", [(int(x), int(y)) for x, y in rng.integers(-2, 3, (48, 2))]
+    )
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert panel.stabilize.isVisibleTo(panel) and panel.stabilize.text() == "Off"
+    panel.colorize.setChecked(False)
+    panel.stabilize.setValue(1.0)
+    assert panel.restores_something() and panel.settings()["stabilize"] == 1.0
+    win.player.seek(20)
+    qtbot.waitUntil(lambda: win.player.displayed == 20, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert win.compare.data["luma_mean_diff"] > 0.01  # the frame was moved
+    assert "(stabilize)" in win.compare.header.text()
+    project = tmp_path / "weave.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    panel.stabilize.setValue(0.0)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    assert panel.stabilize.value() == 1.0
+    panel.set_album_mode("album")
+    assert not panel.stabilize.isVisibleTo(panel) and panel.settings()["stabilize"] == 0.0

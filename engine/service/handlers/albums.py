@@ -256,10 +256,11 @@ def _restoration(
     colorizing."""
     if hinted and not param(body, "colorize", bool, False):  # said before any model is looked for
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: colour hints need colorize")
-    if param(body, "deflicker", float, 0.0):
-        raise RequestError(
-            ErrorCode.BAD_REQUEST, f"{what}: 'deflicker' evens out a film's frames, not a picture"
-        )
+    for key in ("deflicker", "stabilize"):
+        if param(body, key, float, 0.0):
+            raise RequestError(
+                ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"
+            )
     settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints")}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 

@@ -64,6 +64,8 @@ def parse_restoration(
         upscaler = "film"  # cleaning at x1 is the film model's work
     deflicker = param(body, "deflicker", float, 0.0)
     in_range(body, "deflicker", deflicker, 0.0, 1.0)
+    stabilize = param(body, "stabilize", float, 0.0)
+    in_range(body, "stabilize", stabilize, 0.0, 1.0)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
     shots_in = param(body, "shots", list, None)
@@ -95,7 +97,12 @@ def parse_restoration(
         needed.append(f"upscaler_x{upscale}" + ("_sharp" if upscaler == "sharp" else ""))
     require_models(needed, what, quick=True)
     settings = Settings(
-        colorize=colorize, degrain=degrain, upscale=upscale, upscaler=upscaler, deflicker=deflicker
+        colorize=colorize,
+        degrain=degrain,
+        upscale=upscale,
+        upscaler=upscaler,
+        deflicker=deflicker,
+        stabilize=stabilize,
     )
     if not colorize:
         hints = None  # hints steer colours: without colouring there is nothing to steer
@@ -129,7 +136,8 @@ def stages_for(
 
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
-        settings.upscaler, settings.deflicker, seed, None if hints is None else hints.digest(),
+        settings.upscaler, settings.deflicker, settings.stabilize, seed,
+        None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:
         hit = session.stage_cache.get(key)
@@ -154,11 +162,11 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     params = parse_restoration(body, "preview", film.source.info)
     settings = params["settings"]
     if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0) and not (
-        settings.deflicker > 0
+        settings.deflicker > 0 or settings.stabilize > 0
     ):
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            "preview: nothing to restore (set colorize, deflicker, degrain or upscale)",
+            "preview: nothing to restore (set colorize, stabilize, deflicker, degrain or upscale)",
         )
     max_side = max_side_of(body)
     quality = param(body, "quality", int, 88)
