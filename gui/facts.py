@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panchro.engine.service.protocol import FLICKER_SOME, FLICKER_STRONG
+from panchro.engine.service.protocol import flicker_grade
 from panchro.gui import timecode as tc
 
 
@@ -156,12 +156,12 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
 
 def flicker_text(level: float | None) -> str:
     """ "strong — 2.4 grey levels a frame; Restore ▸ Deflicker evens it out", ..."""
-    if level is None:
+    grade = flicker_grade(level)
+    if grade is None or level is None:
         return "too short to tell"
-    if level < FLICKER_SOME:
-        return f"little or none ({level:.1f} grey levels a frame)"
-    how = "strong" if level >= FLICKER_STRONG else "some"
-    return f"{how} — {level:.1f} grey levels a frame; Restore ▸ Deflicker evens it out"
+    if grade == "little or none":
+        return f"{grade} ({level:.1f} grey levels a frame)"
+    return f"{grade} — {level:.1f} grey levels a frame; Restore ▸ Deflicker evens it out"
 
 
 def _scan_text(info: dict[str, Any]) -> str:

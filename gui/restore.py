@@ -52,6 +52,16 @@ FIELD_CHOICES = [
 ]
 
 
+def _share_box(tip: str, *, off: str = "") -> QDoubleSpinBox:
+    """A 0..1 box in tenths for how much of a restoration step to take; `off` names 0."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 1.0)
+    box.setSingleStep(0.1)
+    box.setSpecialValueText(off)
+    box.setToolTip(tip)
+    return box
+
+
 def codec_suffix(codec: str) -> str:
     return next((suffix for c, _, suffix in CODECS if c == codec), ".mp4")
 
@@ -74,29 +84,20 @@ class RestorePanel(QGroupBox):
         form = QFormLayout()
         self.colorize = QCheckBox("Colorize (each shot from its pick)")
         self.colorize.setChecked(True)
-        self.degrain = QDoubleSpinBox()
-        self.degrain.setRange(0.0, 1.0)
-        self.degrain.setSingleStep(0.1)
-        self.degrain.setToolTip(
+        self.degrain = _share_box(
             "How much of the upscaler's grain and noise cleanup to keep (0: none at x1)"
         )
-        self.deflicker = QDoubleSpinBox()
-        self.deflicker.setRange(0.0, 1.0)
-        self.deflicker.setSingleStep(0.1)
-        self.deflicker.setSpecialValueText("Off")
-        self.deflicker.setToolTip(
+        self.deflicker = _share_box(
             "How much of the film's flicker to even out: each frame's exposure brought to\n"
             "its shot's, frame by frame (1: all of it). Fades and lasting changes of light\n"
-            "stay; a quick flash is evened out with the flicker, so use less for it."
+            "stay; a quick flash is evened out with the flicker, so use less for it.",
+            off="Off",
         )
-        self.stabilize = QDoubleSpinBox()
-        self.stabilize.setRange(0.0, 1.0)
-        self.stabilize.setSingleStep(0.1)
-        self.stabilize.setSpecialValueText("Off")
-        self.stabilize.setToolTip(
+        self.stabilize = _share_box(
             "How much of the gate weave to take out: the whole frame jittering a pixel or two\n"
             "from frame to frame (1: all of it). Pans and tilts stay; a hand-held camera's\n"
-            "shake goes too. What comes in at an edge repeats the edge."
+            "shake goes too. What comes in at an edge repeats the edge.",
+            off="Off",
         )
         self.upscale = QComboBox()
         for n in (1, 2, 4):

@@ -172,14 +172,14 @@ def cmd_frame(args: argparse.Namespace) -> int:
 
 def flicker_words(level: float | None) -> str:
     """How much a film flickers, in words, from `shots.CutAnalysis.flicker`."""
-    from panchro.engine.service.protocol import FLICKER_SOME, FLICKER_STRONG
+    from panchro.engine.service.protocol import flicker_grade
 
-    if level is None:
+    grade = flicker_grade(level)
+    if grade is None or level is None:
         return "flicker: too short to tell"
-    if level < FLICKER_SOME:
-        return f"flicker: little or none ({level:.1f} grey levels a frame)"
-    how = "strong" if level >= FLICKER_STRONG else "some"
-    return f"flicker: {how}, {level:.1f} grey levels a frame (--deflicker evens it out)"
+    if grade == "little or none":
+        return f"flicker: {grade} ({level:.1f} grey levels a frame)"
+    return f"flicker: {grade}, {level:.1f} grey levels a frame (--deflicker evens it out)"
 
 
 def cmd_shots(args: argparse.Namespace) -> int:

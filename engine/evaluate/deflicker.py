@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate.video import VIDEO_SUFFIXES
+from panchro.engine.evaluate.clips import clips_of, mean_row
 from panchro.engine.imaging import flicker
 
 FIGURES = (
@@ -35,22 +34,6 @@ FIGURES = (
     "wobble_flickered",
     "wobble_deflickered",
 )
-
-
-def clips_of(data: Sequence[str | Path]) -> list[Path]:
-    found: list[Path] = []
-    for d in map(Path, data):
-        if d.is_dir():
-            found += sorted(p for p in d.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-        elif d.is_file():
-            found.append(d)
-        else:
-            raise BadInputError("is not a clip or a folder of clips", path=d)
-    if not found:
-        raise BadInputError(
-            f"no clips ({', '.join(VIDEO_SUFFIXES)}) in {', '.join(map(str, data))}"
-        )
-    return found
 
 
 def even_out(y: np.ndarray, shots: Sequence[Any], fps: float, strength: float = 1.0) -> np.ndarray:
@@ -127,9 +110,7 @@ def eval_deflicker(
         }
         rows.append(row)
         out(_line(row))
-    mean: dict[str, Any] = {"clip": "mean"}
-    mean |= {k: sum(r[k] for r in rows) for k in ("frames", "shots")}
-    mean |= {k: float(np.mean([r[k] for r in rows])) for k in FIGURES}
+    mean = mean_row(rows, FIGURES)
     out(_line(mean))
     return {"clips": rows, "mean": mean}
 

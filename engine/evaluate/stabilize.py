@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.evaluate.deflicker import clips_of
+from panchro.engine.evaluate.clips import clips_of, mean_row
 from panchro.engine.imaging import weave
 
 FIGURES = ("weave_db", "stabilized_db", "left_px", "moved_px")
@@ -106,9 +106,7 @@ def eval_stabilize(
         }
         rows.append(row)
         out(_line(row))
-    mean: dict[str, Any] = {"clip": "mean"}
-    mean |= {k: sum(r[k] for r in rows) for k in ("frames", "shots")}
-    mean |= {k: float(np.mean([r[k] for r in rows])) for k in FIGURES}
+    mean = mean_row(rows, FIGURES)
     out(_line(mean))
     return {"clips": rows, "mean": mean}
 

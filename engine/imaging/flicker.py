@@ -119,23 +119,37 @@ def targets(q: np.ndarray, half: int) -> np.ndarray:
     `q` (N, P) quantiles of one shot's consecutive frames. Fades and slow changes of light
     (up to quadratic) pass unchanged, the shot's ends included.
     """
-    q = np.asarray(q, np.float64)
-    n = q.shape[0]
+    return window_fit(q, half)
+
+
+def window_fit(values: np.ndarray, half: int, *, relative: bool = False) -> np.ndarray:
+    """(N, P): per frame and column of `values` (N, P), the least-squares quadratic through
+    the frame's window (t-half..t+half, clipped to the sequence) read at the frame.
+
+    With `relative`, each frame's fit is made on the values less the frame's own, and that
+    is what comes back (the curve less the value): for values in fixed point (`imaging.
+    weave`'s path) the differences are exact, so the figures do not depend on what the
+    values were counted from.
+    """
+    x = np.asarray(values, np.float64)
+    n = x.shape[0]
     if n <= DEGREE:
-        return q.copy()
+        return np.zeros_like(x) if relative else x.copy()
     # Per frame, the normal equations of the fit over its window, centred on the frame
     # (u = (s - t) / half, so the curve is read at u = 0), summed offset by offset from
-    # zero-padded copies: each frame's sums in the same order whatever the length of `q`,
+    # zero-padded copies: each frame's sums in the same order whatever the length of `x`,
     # so a stretch of a shot gives its frames the same figures, to the bit, as the whole.
     u = np.arange(-half, half + 1, dtype=np.float64) / half
     powers = np.stack([u**k for k in range(DEGREE + 1)], axis=1)  # (W, D)
     inside = np.pad(np.ones(n), half)
-    padded = np.pad(q, ((half, half), (0, 0)))
+    padded = np.pad(x, ((half, half), (0, 0)))
     normal = np.zeros((n, DEGREE + 1, DEGREE + 1))
-    rhs = np.zeros((n, q.shape[1], DEGREE + 1))
+    rhs = np.zeros((n, x.shape[1], DEGREE + 1))
     for k, p in enumerate(powers):
-        normal += inside[k : k + n, None, None] * np.outer(p, p)
-        rhs += padded[k : k + n, :, None] * p
+        there = inside[k : k + n, None]
+        window = padded[k : k + n] - x if relative else padded[k : k + n]
+        normal += there[:, :, None] * np.outer(p, p)
+        rhs += (there * window)[:, :, None] * p
     coef = np.linalg.solve(normal[:, None], rhs[..., None])[..., 0]  # (N, P, D)
     return coef[..., 0]
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.imaging.flicker import DEGREE
+from panchro.engine.imaging.flicker import window_fit
 
 ANALYSIS_WIDTH = 320  # px: the grey copy shifts are measured on
 HALF_WINDOW_S = 0.75  # seconds either side of a frame that say where it should have been
@@ -94,22 +94,7 @@ def centred_targets(path: np.ndarray, half: int) -> np.ndarray:
     of multiples of `STEP`), so a stretch of a shot gives its frames the same figures, to
     the bit, whatever point its path was counted from.
     """
-    x = np.asarray(path, np.float64)
-    n = x.shape[0]
-    if n <= DEGREE:
-        return np.zeros_like(x)
-    u = np.arange(-half, half + 1, dtype=np.float64) / half
-    powers = np.stack([u**k for k in range(DEGREE + 1)], axis=1)  # (W, D)
-    inside = np.pad(np.ones(n), half)
-    padded = np.pad(x, ((half, half), (0, 0)))
-    normal = np.zeros((n, DEGREE + 1, DEGREE + 1))
-    rhs = np.zeros((n, x.shape[1], DEGREE + 1))
-    for k, p in enumerate(powers):
-        there = inside[k : k + n, None]
-        normal += there[:, :, None] * np.outer(p, p)
-        rhs += (there * (padded[k : k + n] - x))[:, :, None] * p
-    coef = np.linalg.solve(normal[:, None], rhs[..., None])[..., 0]
-    return coef[..., 0]
+    return window_fit(path, half, relative=True)
 
 
 def corrections(shifts: np.ndarray, half: int, strength: float = 1.0) -> np.ndarray:

@@ -122,6 +122,16 @@ FLICKER_SOME = 1.0
 FLICKER_STRONG = 2.0
 
 
+def flicker_grade(level: float | None) -> str | None:
+    """ "little or none", "some" or "strong" for the `shots` answer's "flicker"; None for
+    a film too short to tell."""
+    if level is None:
+        return None
+    if level < FLICKER_SOME:
+        return "little or none"
+    return "strong" if level >= FLICKER_STRONG else "some"
+
+
 class ProtocolError(Exception):
     """A frame could not be decoded. The reader has skipped past it.
 

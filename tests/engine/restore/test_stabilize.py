@@ -138,3 +138,20 @@ def test_settings_and_the_command_line_keep_stabilize(
     assert main([*argv, "-q"]) == 0
     capsys.readouterr()
     assert jerk(grey(out)) < 0.25 * jerk(grey(films["weaving"]))
+
+
+def test_eval_stabilize_says_how_much_weave_is_left_and_how_far_clips_move(
+    films: dict[str, Path],
+) -> None:
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.evaluate.stabilize import eval_stabilize
+
+    lines: list[str] = []
+    got = eval_stabilize([films["steady"]], amount=1.0, out=lines.append)
+    row = got["clips"][0]
+    assert row["stabilized_db"] > row["weave_db"] + 5
+    assert row["left_px"] < 0.35  # of the 1 px laid on (at 320 px wide)
+    assert row["moved_px"] < 0.5  # the steady pan is hardly moved
+    assert "steady.mkv" in lines[2] and lines[-1].lstrip().startswith("mean")
+    with pytest.raises(BadInputError, match="not a clip"):
+        eval_stabilize([films["steady"].parent / "nothing here"])
