@@ -59,6 +59,7 @@ class DeflickerStage(MeasuredStage):
         return np.stack([c.gain, c.offset], axis=1)
 
     def _measure(self, lo: int, hi: int) -> None:
+        self._levels = self.let_go(self._levels, lo)
         missing = [i for i in range(lo, hi) if i not in self._levels]
         if not missing:
             return

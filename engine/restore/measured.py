@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # A render asks for its batches in order: once it reads past what is measured, the next
 # this many frames are measured in one go (one seek), not a seek per batch.
 READ_AHEAD = 240
+# Measures of frames behind the batch are let go once a shot's pile is this big: a long
+# take (or a film without cuts) keeps a few thousand numbers, not one set per frame.
+KEEP = 4 * READ_AHEAD
 
 
 @dataclass
@@ -80,6 +83,13 @@ class MeasuredStage:
     def changes(self, start: int, stop: int) -> np.ndarray:
         """(stop - start, 2): the figures that change frames start..stop-1."""
         raise NotImplementedError
+
+    @staticmethod
+    def let_go(measures: dict[int, Any], before: int) -> dict[int, Any]:
+        """`measures` without the frames before `before`, once there are `KEEP` of them."""
+        if len(measures) <= KEEP:
+            return measures
+        return {i: m for i, m in measures.items() if i >= before}
 
     def apply(self, planes: Any, change: np.ndarray, *, luma: bool) -> Any:
         """`planes` (T, ..., H, W) changed by `change` (T, 2): luma, or else chroma."""

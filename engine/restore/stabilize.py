@@ -59,6 +59,7 @@ class StabilizeStage(MeasuredStage):
 
     def _measure(self, first: int, last: int) -> None:
         """Shifts of frames first..last-1 from the frame before each (`first` > shot start)."""
+        self._shifts = self.let_go(self._shifts, first)
         missing = [i for i in range(first, last) if i not in self._shifts]
         if not missing:
             return

@@ -155,3 +155,30 @@ def test_eval_stabilize_says_how_much_weave_is_left_and_how_far_clips_move(
     assert "steady.mkv" in lines[2] and lines[-1].lstrip().startswith("mean")
     with pytest.raises(BadInputError, match="not a clip"):
         eval_stabilize([films["steady"].parent / "nothing here"])
+
+
+def test_a_long_take_keeps_a_bounded_pile_of_measures(tmp_path: Path) -> None:
+    """A shot of 2,000 frames in batches of 8: what both stages keep stays bounded, and
+    the frames are those of a stage that kept everything."""
+    from panchro.engine.restore import measured
+    from panchro.engine.restore.deflicker import DeflickerStage
+
+    n = 2000
+    film = make_weaving_video(
+        tmp_path / "long.mkv", [((i * 3) % 5 - 2, (i * 7) % 3 - 1) for i in range(n)],
+        size=(64, 48),
+    )  # fmt: skip
+    shot = Shot(0, n, n // 2)
+    with media.open_source(film) as src:
+        for stage in (StabilizeStage(), DeflickerStage()):
+            stage.begin_shot(0, shot, None, src)
+            kept = StabilizeStage() if isinstance(stage, StabilizeStage) else DeflickerStage()
+            kept.begin_shot(0, shot, None, src)
+            piles = []
+            for start in range(0, n, 8):
+                a = stage.changes(start, min(n, start + 8))
+                piles.append(len(getattr(stage, "_shifts", getattr(stage, "_levels", {}))))
+                if start % 400 == 0:  # the same figures as a stage that was never trimmed
+                    kept.let_go = lambda m, before: m  # type: ignore[method-assign]
+                    assert np.array_equal(a, kept.changes(start, min(n, start + 8)))
+            assert max(piles) <= measured.KEEP + measured.READ_AHEAD + 64
