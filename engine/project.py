@@ -290,6 +290,17 @@ class Settings:
         if problem:
             raise ValueError(problem)
 
+    @property
+    def restores_anything(self) -> bool:
+        """Whether these settings ask any stage to change the frames."""
+        return (
+            self.colorize
+            or self.upscale > 1
+            or self.degrain > 0
+            or self.deflicker > 0
+            or self.stabilize > 0
+        )
+
     def problem(self) -> str | None:
         if not 0.0 <= self.degrain <= 1.0:
             return f"degrain must be within 0..1, got {self.degrain}"

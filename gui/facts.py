@@ -80,8 +80,10 @@ class FactsPanel(QGroupBox):
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             form.addRow(title + ":", value)
             self.values[key] = value
+        self._path = ""  # the film whose facts these are
 
     def clear(self) -> None:
+        self._path = ""
         for label in self.values.values():
             label.setText("–")
             label.setToolTip("")
@@ -91,7 +93,9 @@ class FactsPanel(QGroupBox):
             self.values[key].setText(text)
         path = str(info.get("path", ""))
         self.values["file"].setToolTip(path)
-        self.set_flicker(None, measured=False)
+        if path != self._path:  # the same film read again (its fields): its measure stands
+            self.set_flicker(None, measured=False)
+        self._path = path
 
     def set_flicker(self, level: float | None, *, measured: bool = True) -> None:
         """How much the film flickers (the `shots` answer's `flicker`), once shots are found."""

@@ -39,8 +39,8 @@ class FrameBatch:
     matrix: str
     # The decoded luma of up to `context` frames before and after this batch within its
     # shot, for stages that look across frames (the upscaler's window). Luma straight from
-    # the decoder, or as a stage before evened its exposure out (deflicker, which treats
-    # these as it treats the batch); the colour stage never changes luma.
+    # the decoder, or as the stages before changed it (stabilize moves it, deflicker evens
+    # its exposure out, each as it treats the batch); the colour stage never changes luma.
     y_before: np.ndarray | None = None  # (B, H, W), B <= context
     y_after: np.ndarray | None = None  # (A, H, W)
 

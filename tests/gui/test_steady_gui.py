@@ -130,3 +130,24 @@ def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
     assert panel.stabilize.value() == 1.0
     panel.set_album_mode("album")
     assert not panel.stabilize.isVisibleTo(panel) and panel.settings()["stabilize"] == 0.0
+
+
+def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
+    """Restore ▸ Fields reads the film again and keeps its shots (no new measure): the line
+    stays; another film starts without one."""
+    from panchro.gui.facts import FactsPanel
+
+    facts = FactsPanel()
+    qtbot.addWidget(facts)
+    film = {"path": "/films/reel1.mp4", "kind": "video", "width": 720, "height": 576}
+    facts.set_info(film)
+    facts.set_flicker(2.4)
+    assert facts.values["flicker"].text().startswith("strong — 2.4")
+    facts.set_info(film | {"deinterlace": "not deinterlaced"})
+    assert facts.values["flicker"].text().startswith("strong — 2.4")
+    facts.set_info(film | {"path": "/films/reel2.mp4"})
+    assert facts.values["flicker"].text() == "–"
+    facts.set_flicker(None)
+    assert facts.values["flicker"].text() == "too short to tell"
+    facts.set_flicker(0.3)
+    assert facts.values["flicker"].text() == "little or none (0.3 grey levels a frame)"

@@ -302,7 +302,7 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
     )
     params["hints"] = hints  # the picture's, over parse_restoration's film-wide none
     settings = params["settings"]
-    if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0):
+    if not settings.restores_anything:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
             "preview_picture: nothing to restore (set colorize, degrain or upscale)",

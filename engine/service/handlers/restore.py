@@ -161,9 +161,7 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         )
     params = parse_restoration(body, "preview", film.source.info)
     settings = params["settings"]
-    if not (settings.colorize or settings.upscale > 1 or settings.degrain > 0) and not (
-        settings.deflicker > 0 or settings.stabilize > 0
-    ):
+    if not settings.restores_anything:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
             "preview: nothing to restore (set colorize, stabilize, deflicker, degrain or upscale)",
