@@ -69,7 +69,7 @@ def recording(cls, output, identity, settings, shots, ranges, **kw):
     return job
 
 jobs.Job.create = classmethod(recording)
-settings = Settings(colorize=True, upscale=2)
+settings = Settings(colorize=True, upscale=2, stabilize=1.0, deflicker=1.0)
 common = dict(codec="ffv1", chunk_seconds=0.25)
 restore(here / "film.mkv", here / "local.mkv", project=here / "local.panchro",
         stages=build_stages(settings, seed=3), **common)
@@ -116,7 +116,9 @@ def test_a_film_on_a_cluster_gives_the_frames_of_a_local_run(tmp_path: Path) -> 
     local, cluster = frames_of(tmp_path / "local.mkv"), frames_of(tmp_path / "cluster.mkv")
     assert len(local) == len(cluster) == 30
     assert all(np.array_equal(a, b) for a, b in zip(local, cluster, strict=True))
-    assert local[0].size == 3 * 128 * 96  # colorized and enlarged, not passed through
+    # colorized and enlarged, not passed through; stabilized and deflickered first, those
+    # two stages reading the film around each chunk on the worker as they do here
+    assert local[0].size == 3 * 128 * 96
     # The automatic picks were decided before the fan-out and recorded as a local run does.
     picks = [Project.load(tmp_path / f"{n}.panchro").picks for n in ("local", "cluster")]
     assert all(p is not None and p.source == "auto" for p in picks[1])
