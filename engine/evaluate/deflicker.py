@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.evaluate.clips import clips_of, mean_row
+from panchro.engine.evaluate.clips import mean_row
+from panchro.engine.evaluate.video import clip_paths
 from panchro.engine.imaging import flicker
 
 FIGURES = (
@@ -83,7 +84,7 @@ def eval_deflicker(
         f"  {'clip':<30} {'frames':>6} {'shots':>5} {'flickered':>10} {'deflickered':>11} "
         f"{'clip alone':>10}   {'wobble: clip':>12} {'flickered':>9} {'deflickered':>11}"
     )
-    for path in clips_of(data):
+    for path in clip_paths(data):
         with open_source(path) as src:
             info = src.info
             size = analysis_size(info.width, info.height, flicker.ANALYSIS_WIDTH)

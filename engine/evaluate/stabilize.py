@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.evaluate.clips import clips_of, mean_row
+from panchro.engine.evaluate.clips import mean_row
+from panchro.engine.evaluate.video import clip_paths
 from panchro.engine.imaging import weave
 
 FIGURES = ("weave_db", "stabilized_db", "left_px", "moved_px")
@@ -79,7 +80,7 @@ def eval_stabilize(
         f" {'left':>8} {'clip moved':>11}"
     )
     rows = []
-    for path in clips_of(data):
+    for path in clip_paths(data):
         with open_source(path) as src:
             info = src.info
             size = analysis_size(info.width, info.height, weave.ANALYSIS_WIDTH)

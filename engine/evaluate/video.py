@@ -155,7 +155,7 @@ def eval_video(
     from panchro.engine.inference.refine import refine_chroma
     from panchro.engine.models.weights import load_model
 
-    paths = _clip_paths(data)
+    paths = clip_paths(data)
     from panchro.engine.models import registry
 
     ref_path = str(refiner or registry.weights_path("refiner"))
@@ -229,8 +229,9 @@ def _hinted_hint(clip: Clip, key: int, seed: int) -> np.ndarray:
     return chroma_at_hint_size(hinted_chroma(clip.luma[key], points, matrix=MATRIX), 28)
 
 
-def _clip_paths(data: Sequence[str | Path]) -> list[Path]:
-    """The clips in `data` (files, or folders of them); BadInputError when there are none."""
+def clip_paths(data: Sequence[str | Path]) -> list[Path]:
+    """The clips in `data` (files, and the video files in folders, sorted); BadInputError
+    when there are none (also `eval deflicker` and `eval stabilize`'s)."""
     paths: list[Path] = []
     for d in data:
         p = Path(d)
@@ -239,7 +240,7 @@ def _clip_paths(data: Sequence[str | Path]) -> list[Path]:
         elif p.is_file():
             paths.append(p)
         else:
-            raise BadInputError("does not exist", path=p)
+            raise BadInputError("is not a clip or a folder of clips (it does not exist)", path=p)
     if not paths:
         raise BadInputError("no video clips found in " + ", ".join(map(str, data)))
     return paths
@@ -283,7 +284,7 @@ def eval_reference(
     names = ["grey", "sampled", "copied", "reference, luma only", "reference"]
     names += ["copied, mirrored", "reference, mirrored", "reference, another clip"]
     rows: dict[str, list[dict[str, float]]] = {n: [] for n in names}
-    paths = list(_clip_paths(data))
+    paths = list(clip_paths(data))
     firsts = [load_clip(p, frames=1, max_side=max_side) for p in paths]
     usable = [n for n, c in enumerate(firsts) if not _is_grey(c)]
     for path in paths:
