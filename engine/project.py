@@ -72,7 +72,7 @@ UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
 # How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
 # project loads without PyAV; a test holds the copies equal).
-DEINTERLACE_MODES = ("auto", "off", "tff", "bff")
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine")
 
 T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference"]

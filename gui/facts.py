@@ -174,6 +174,10 @@ def _scan_text(info: dict[str, Any]) -> str:
     order = info.get("field_order")
     text = "interlaced" + (f", {order}" if order not in (None, "progressive") else "")
     said = str(info.get("deinterlace") or "")
+    if said.startswith("field matched"):
+        if "telecined to video" in said:  # found so by the engine
+            return text + " — a film telecined to video: field matched as it is read"
+        return text + " — field matched as it is read (Restore ▸ Fields)"
     if said.startswith("deinterlaced"):
         return text + " — deinterlaced as it is read (bwdif)"
     if "pictures are progressive" in said:  # a film transfer coded as interlaced video

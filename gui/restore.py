@@ -49,6 +49,7 @@ FIELD_CHOICES = [
     ("As they are (no deinterlacing)", "off"),
     ("Top field first", "tff"),
     ("Bottom field first", "bff"),
+    ("Field match (telecined film)", "telecine"),
 ]
 
 
@@ -77,7 +78,7 @@ class RestorePanel(QGroupBox):
     exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
-    fieldsChanged = Signal(str)  # how an interlaced film's fields are read: auto, off, tff, bff
+    fieldsChanged = Signal(str)  # how a film's fields are read: auto, off, tff, bff, telecine
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
@@ -120,7 +121,9 @@ class RestorePanel(QGroupBox):
             "How the film's two fields are read (a video of a film is often interlaced).\n"
             "Automatic: by what the file says and how its pictures look (the Video line).\n"
             "As they are: no deinterlacing. Top/Bottom field first: deinterlace every frame\n"
-            "in that order, for a file interlaced without saying so. The film is read again."
+            "in that order, for a file interlaced without saying so. Field match: a film\n"
+            "telecined to video, each frame rebuilt whole from matching fields (3:2 pulldown,\n"
+            "PAL fields out of step), where Automatic does not find it. The film is read again."
         )
         form.addRow(self.colorize)
         form.addRow("Stabilize", self.stabilize)

@@ -256,6 +256,34 @@ def make_interlaced_video(
     return path
 
 
+def make_telecined_video(
+    path: str | Path,
+    *,
+    pictures: int = 32,
+    size: tuple[int, int] = (160, 120),
+    pulldown: str = "3:2",
+    flagged: bool = False,
+) -> list[np.ndarray]:
+    """A film telecined to video (`evaluate.telecine.telecine`: "3:2" NTSC pulldown, or
+    "phase", PAL with the fields a step out of phase), coded as H.264 at crf 8 (`flagged`:
+    as interlaced): `pictures` film frames of a blocky texture panning 5 px a frame under
+    a still band. Returns the film's pictures (grey, uint8)."""
+    from panchro.engine.evaluate.telecine import telecine, write_video
+
+    w, h = size
+    rng = np.random.default_rng(7)
+    texture = rng.random((h // 8, (w + 5 * pictures) // 8 + 1)) * 180 + 40
+    texture = texture.astype(np.uint8).repeat(8, 0).repeat(8, 1)
+    film = []
+    for i in range(pictures):
+        y = texture[:h, 5 * i : 5 * i + w].copy()
+        y[: h // 6] = 120
+        film.append(y)
+    frames, _, rate = telecine(film, pulldown)
+    write_video(Path(path), frames, rate, crf=8, flagged=flagged)
+    return film
+
+
 def combing(luma: np.ndarray) -> float:
     """Mean |2 y[r] - y[r-1] - y[r+1]|: high where alternate lines disagree (interlace)."""
     a = np.asarray(luma, np.float64)

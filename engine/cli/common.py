@@ -32,7 +32,7 @@ def format_time(seconds: float) -> str:
 
 # `media.deinterlace.DEINTERLACE_MODES`, written again: the CLI's parser loads without PyAV
 # (the GPU kit's start); a test holds the copies (here, the project's, the app's) equal.
-DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff")
+DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff", "telecine")
 
 
 def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto") -> None:
@@ -44,7 +44,9 @@ def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto")
         help="auto (default"
         + ("" if default else "; or the project's choice")
         + "): deinterlace a video that is interlaced, by what the file says and how its"
-        " pictures look; off: never; tff/bff: every frame, top/bottom field first",
+        " pictures look (a film telecined to video is field matched); off: never; tff/bff:"
+        " deinterlace every frame, top/bottom field first; telecine: field match every"
+        " frame (inverse telecine)",
     )
 
 

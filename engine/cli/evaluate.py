@@ -1,4 +1,5 @@
-"""`panchro eval colorizer | video | hints | deflicker | stabilize | sweep | upscaler`."""
+"""`panchro eval colorizer | video | hints | deflicker | stabilize | telecine | sweep |
+upscaler`."""
 
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ def cmd_eval_deflicker(args: argparse.Namespace) -> int:
     eval_deflicker(
         args.data, gain=args.gain, offset=args.offset, strength=args.strength, seed=args.seed
     )
+    return EXIT_OK
+
+
+def cmd_eval_telecine(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.telecine import eval_telecine
+
+    eval_telecine(args.data, pictures=args.pictures)
     return EXIT_OK
 
 
@@ -238,6 +246,13 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--strength", type=float, default=1.0, help="--stabilize's strength (1)")
     v.add_argument("--seed", type=int, default=1)
     v.set_defaults(func=cmd_eval_stabilize)
+    v = vsub.add_parser(
+        "telecine",
+        help="clips telecined (3:2, PAL out of phase) and read back; video as fields not taken",
+    )
+    v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
+    v.add_argument("--pictures", type=int, default=96, help="pictures of each clip (96)")
+    v.set_defaults(func=cmd_eval_telecine)
     v = vsub.add_parser("upscaler", help="Y PSNR/SSIM on Set5/Set14 and a realistic set")
     v.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
     v.add_argument("--weights", default=None, help="weights file (default upscaler_xS)")

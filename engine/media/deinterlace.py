@@ -16,13 +16,27 @@ the ends), with no memory beyond them, so decoding from frame i-1 on gives
 frame i exactly as a pass over the whole film does: a preview, a resumed job
 and a cluster worker see the same pictures. `frames_from` relies on that.
 
+A film telecined to NTSC video (3:2 pulldown: 24 pictures a second spread over
+60 fields, so two frames in five weave fields of two pictures) or to PAL with
+its fields a step out of phase is not interlaced video: each of its fields
+belongs to a whole picture. Deinterlacing would halve the height of everything
+that moves; field matching (FFmpeg's `fieldmatch`) instead rebuilds each frame
+from its own field and the matching one of its neighbours', whole. A frame it
+cannot match (an orphan field at a cut, video shot for television in the
+middle) is marked and deinterlaced by `bwdif` after it. The frames keep their
+number and timing, so in 3:2 pulldown one frame in five repeats the one before,
+as on the tape (taking those out, decimating to 23.976 fps, is not done).
+`fieldmatch` makes frame i from decoded frames i-1..i+1 and `bwdif` from its
+outputs i-1..i+1: decoding from frame i-2 on gives frame i as a whole pass does
+(`lead`).
+
 Modes (`DEINTERLACE_MODES`): "auto" deinterlaces what is interlaced, by what
 the file says (its stream's field order, its frames' flags) and what FFmpeg's
 `idet` finds in the pictures (`check_scan`), which wins where they disagree: a
 film transfer coded as interlaced video is read as it is, a capture re-encoded
 as progressive with its comb is deinterlaced, a field order flagged wrong is
-taken from the pictures. "off" never, "tff"/"bff" every frame with that field
-first.
+taken from the pictures, a telecined film is field matched. "off" never,
+"tff"/"bff" every frame with that field first, "telecine" field matching.
 """
 
 from __future__ import annotations
@@ -38,7 +52,10 @@ import av.filter
 
 from panchro.engine.errors import BadInputError
 
-DEINTERLACE_MODES = ("auto", "off", "tff", "bff")
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine")
+# The pictures `fieldmatch` takes (8-bit planar YUV). Others are deinterlaced, never
+# matched: the filter graph would convert them to 8 bits on the way.
+MATCHABLE_FORMATS = frozenset({"yuv420p", "yuv422p", "yuv444p", "yuv411p", "yuv410p"})
 # An interlaced stream's field orders, and bwdif's name for each.
 FIELD_ORDERS = {"top field first": "tff", "bottom field first": "bff"}
 
@@ -80,6 +97,12 @@ class ScanCheck:
     bff: int
     progressive: int
     undetermined: int
+    # Field matching tried on the same frames (`check_scan(match=order)`): the frames
+    # tried, how many it rebuilt from a neighbour's field, and how many it left combed
+    # (no field matched).
+    match_tried: int = 0
+    rebuilt: int = 0
+    left_combed: int = 0
 
     @property
     def checked(self) -> int:
@@ -98,6 +121,13 @@ class ScanCheck:
         return fields >= JUDGED_AT_LEAST and fields > 4 * self.progressive
 
     @property
+    def may_be_interlaced(self) -> bool:
+        """Enough frames looked interlaced to look closer, if not most of them: a telecined
+        film shows two to four frames in five combed, a still one fewer."""
+        fields = self.tff + self.bff
+        return fields >= JUDGED_AT_LEAST // 2 and 4 * fields >= self.progressive
+
+    @property
     def parity(self) -> str:
         """bwdif's name for the field order most frames showed."""
         return "tff" if self.tff >= self.bff else "bff"
@@ -108,10 +138,30 @@ class ScanCheck:
         first, second = max(self.tff, self.bff), min(self.tff, self.bff)
         return first >= JUDGED_AT_LEAST and first > 4 * second
 
+    @property
+    def telecined(self) -> bool:
+        """Field matching makes whole pictures of the frames: it rebuilt enough of them
+        (an eighth of those tried and at least REBUILT_AT_LEAST; 3:2 pulldown gives two
+        in five, a field phase shift nearly all) and left at most a quarter as many
+        combed. Interlaced video shot as fields has no matching fields (it rebuilds none
+        and leaves the moving frames combed); a progressive film needs no rebuilding."""
+        rebuilt = self.rebuilt
+        return (
+            rebuilt >= REBUILT_AT_LEAST
+            and 8 * rebuilt >= self.match_tried
+            and 4 * self.left_combed <= rebuilt
+        )
+
     def describe(self) -> str:
         return (
             f"of {self.checked} frames checked, {self.progressive} progressive, "
             f"{self.tff + self.bff} interlaced"
+        )
+
+    def describe_match(self) -> str:
+        return (
+            f"of {self.match_tried} frames checked, {self.rebuilt} made whole from a "
+            f"neighbour's field, {self.left_combed} left combed"
         )
 
 
@@ -123,23 +173,66 @@ class ScanCheck:
 CHECK_RUNS = 3
 CHECK_FRAMES = 16
 JUDGED_AT_LEAST = 8
+REBUILT_AT_LEAST = 4
+
+
+def matchable(pix_fmt: str | None) -> bool:
+    """Whether `fieldmatch` takes pictures of this format as they are."""
+    return pix_fmt in MATCHABLE_FORMATS
+
+
+def lead(args: str) -> int:
+    """How many frames before frame i the filters `args` need to make frame i as a whole
+    pass does: one per filter (each looks one frame back)."""
+    return len(_chain(args))
+
+
+def _chain(args: str) -> list[tuple[str, str]]:
+    """The filters of `args`: "fieldmatch=...,bwdif=..." for field matching, else bwdif's
+    own options (how jobs have recorded it since deinterlacing began)."""
+    if not args.startswith("fieldmatch="):
+        return [("bwdif", args)]
+    return [tuple(part.split("=", 1)) for part in args.split(",")]  # type: ignore[misc]
+
+
+def matching_args(order: str) -> str:
+    """Field matching in `order` ("tff"/"bff"), with what stays combed deinterlaced."""
+    return (
+        f"fieldmatch=order={order}:combmatch=full,"
+        f"bwdif=mode=send_frame:parity={order}:deint=interlaced"
+    )
 
 
 def check_scan(
-    frames_at: Callable[[int], Iterator[av.VideoFrame]], frame_count: int, runs: int = CHECK_RUNS
+    frames_at: Callable[[int], Iterator[av.VideoFrame]],
+    frame_count: int,
+    runs: int = CHECK_RUNS,
+    *,
+    match: str | None = None,
 ) -> ScanCheck:
     """`idet`'s judgement of up to CHECK_FRAMES frames from each of `runs` places in the
     film (evenly spread: for 3, a quarter, a half and three quarters in; for 1, the middle);
-    `frames_at(i)` decodes from frame i on.
+    `frames_at(i)` decodes from frame i on. `match` ("tff"/"bff"): field matching is tried
+    on the same frames in that field order too, where the pictures' format allows it.
 
     Which frames, and the judging, depend only on the film: the same film is judged the
     same in every process (a resumed job, a cluster worker)."""
     counts = {"tff": 0, "bff": 0, "progressive": 0, "undetermined": 0}
+    matched = {"match_tried": 0, "rebuilt": 0, "left_combed": 0}
+    pending: deque[bytes | None] = deque()  # luma pushed to the matcher; None: not counted
 
     def judge(outs: list[av.VideoFrame]) -> None:
         for out in outs:
             verdict = out.metadata.get("lavfi.idet.single.current_frame", "undetermined")
             counts[verdict if verdict in counts else "undetermined"] += 1
+
+    def compare(outs: list[av.VideoFrame]) -> None:
+        for out in outs:
+            luma = pending.popleft()
+            if luma is not None:
+                matched["match_tried"] += 1
+                matched["rebuilt"] += bytes(out.planes[0]) != luma
+                matched["left_combed"] += bool(out.interlaced_frame)
 
     length = min(CHECK_FRAMES, frame_count)
     starts = sorted({
@@ -152,13 +245,25 @@ def check_scan(
             continue  # a short film: the runs would overlap
         stop_at = start + length
         graph: Any = None
+        matcher: Any = None
         frames = frames_at(start)
         try:
             for taken, frame in enumerate(frames, 1):
                 if graph is None:
-                    graph = _graph(frame, "idet", "")
+                    graph = _graph(frame, [("idet", "")])
+                    if (
+                        match
+                        and frame.format.name in MATCHABLE_FORMATS
+                        and min(_shape(frame)[:2]) >= 4
+                    ):
+                        matcher = _graph(frame, [("fieldmatch", f"order={match}:combmatch=full")])
                 graph.push(frame)
                 judge(_pull(graph))
+                if matcher is not None:
+                    # A run's first frame has no frame before it to match: not counted.
+                    pending.append(bytes(frame.planes[0]) if taken > 1 else None)
+                    matcher.push(frame)
+                    compare(_pull(matcher))
                 if taken >= length:
                     break
         finally:
@@ -168,7 +273,11 @@ def check_scan(
         if graph is not None:
             graph.push(None)
             judge(_pull(graph))
-    return ScanCheck(**counts)
+        if matcher is not None:
+            pending[-1] = None  # nor its last, no frame after it
+            matcher.push(None)
+            compare(_pull(matcher))
+    return ScanCheck(**counts, **matched)
 
 
 def filter_args(
@@ -179,19 +288,24 @@ def filter_args(
     frames_flagged: bool,
     check: ScanCheck | None = None,
 ) -> str | None:
-    """The `bwdif` options for a video stream in `mode`, or None to leave its frames alone.
+    """The filters for a video stream in `mode` (bwdif's options, or field matching's
+    chain: `matching_args`), or None to leave its frames alone.
 
     `says_interlaced`: the stream or its frames say so; `frames_flagged`: the decoder
     marks each frame (then "auto" deinterlaces the frames marked, as MPEG-2 and H.264
     streams that mix progressive and interlaced pictures need); `check`: what the
     pictures themselves look like (`check_scan`), which "auto" believes over the file:
-    progressive pictures are left alone, interlaced ones deinterlaced whatever it says,
-    in the field order they show."""
+    a telecined film is field matched, progressive pictures are left alone, interlaced
+    ones deinterlaced whatever it says, in the field order they show."""
     check_mode(mode)
     if mode == "off":
         return None
     if mode in ("tff", "bff"):
         return f"mode=send_frame:parity={mode}:deint=all"
+    if mode == "telecine":
+        return matching_args(_seen_order(check) or FIELD_ORDERS.get(field_order or "") or "tff")
+    if check is not None and check.telecined:
+        return matching_args(check.parity)
     if check is not None and check.looks_progressive:
         return None
     if not says_interlaced:
@@ -228,6 +342,12 @@ def describe(
         if says_interlaced and check is not None and check.looks_progressive:
             return f"not deinterlaced: the pictures are progressive ({check.describe()})"
         return "not deinterlaced"
+    if args.startswith("fieldmatch="):
+        order = "top field first" if "order=tff" in args else "bottom field first"
+        said = f"field matched (inverse telecine, {order})"
+        if check is not None and check.telecined:
+            return f"{said}: its pictures are a film telecined to video ({check.describe_match()})"
+        return said
     if "parity=tff" in args:
         order = "top field first"
     elif "parity=bff" in args:
@@ -251,19 +371,21 @@ def describe(
     return f"deinterlaced (bwdif, {order})"
 
 
-def _graph(frame: av.VideoFrame, name: str, args: str) -> Any:
-    """buffer -> `name`=`args` -> buffersink, for pictures like `frame`."""
+def _graph(frame: av.VideoFrame, chain: list[tuple[str, str]]) -> Any:
+    """buffer -> each (name, options) of `chain` in turn -> buffersink, for pictures like
+    `frame`."""
     graph = av.filter.Graph()
-    src = graph.add_buffer(
+    node = graph.add_buffer(
         width=frame.width,
         height=frame.height,
         format=frame.format.name,
         time_base=frame.time_base or "1/90000",
     )
-    node = graph.add(name, args) if args else graph.add(name)
-    sink = graph.add("buffersink")
-    src.link_to(node)
-    node.link_to(sink)
+    for name, args in chain:
+        step = graph.add(name, args) if args else graph.add(name)
+        node.link_to(step)
+        node = step
+    node.link_to(graph.add("buffersink"))
     graph.configure()
     return graph
 
@@ -278,11 +400,11 @@ def _pull(graph: Any) -> list[av.VideoFrame]:
             return out
 
 
-class _Bwdif:
+class _Filters:
     """One filter graph, for pictures of one size and format."""
 
     def __init__(self, args: str, frame: av.VideoFrame) -> None:
-        self.graph = _graph(frame, "bwdif", args)
+        self.graph = _graph(frame, _chain(args))
         self.shape = _shape(frame)
 
     def push(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
@@ -298,12 +420,13 @@ def _shape(frame: av.VideoFrame) -> tuple[int, int, str]:
 def deinterlaced(
     frames: Iterator[tuple[int, av.VideoFrame]], args: str
 ) -> Iterator[tuple[int, av.VideoFrame]]:
-    """`frames` (index, decoded frame) with each picture deinterlaced by `bwdif` `args`.
+    """`frames` (index, decoded frame) with each picture deinterlaced or field matched by
+    the filters `args` (`filter_args`).
 
-    Frame i comes out once frame i+1 has gone in (or the input has ended). Frames
-    too small for the filter (under 4 lines or columns) pass unchanged."""
+    Frame i comes out once frame i + `lead(args)` has gone in (or the input has ended).
+    Frames too small for the filters (under 4 lines or columns) pass unchanged."""
     pending: deque[tuple[int, av.VideoFrame]] = deque()  # in, not yet out: (index, frame)
-    filt: _Bwdif | None = None
+    filt: _Filters | None = None
 
     def flush() -> Iterator[tuple[int, av.VideoFrame]]:
         assert filt is not None
@@ -323,7 +446,7 @@ def deinterlaced(
                 yield from flush()  # a new picture size mid-stream: a new graph
                 filt = None
             if filt is None:
-                filt = _Bwdif(args, frame)
+                filt = _Filters(args, frame)
             pending.append((i, frame))
             for out in filt.push(frame):
                 j, original = pending.popleft()
@@ -345,6 +468,7 @@ def _with_props(out: av.VideoFrame, original: av.VideoFrame) -> av.VideoFrame:
 
 __all__ = [
     "DEINTERLACE_MODES",
+    "MATCHABLE_FORMATS",
     "ScanCheck",
     "check_mode",
     "check_scan",
@@ -352,4 +476,7 @@ __all__ = [
     "describe",
     "field_order_name",
     "filter_args",
+    "lead",
+    "matchable",
+    "matching_args",
 ]

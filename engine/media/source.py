@@ -360,11 +360,13 @@ class Source:
     def _decoded_from(
         self, decoder: _VideoDecoder, start: int
     ) -> Iterator[tuple[int, av.VideoFrame]]:
-        """Decoded frames from `start` on (from the one before it when deinterlacing,
-        which frame `start` is made from too; the caller skips it)."""
+        """Decoded frames from `start` on (from those before it that the deinterlacing
+        filters make frame `start` from too, when they are on: `deinterlace.lead`; the
+        caller skips them)."""
         if self._deinterlace is None:
             return decoder.frames_from(start)
-        return _deint.deinterlaced(decoder.frames_from(max(start - 1, 0)), self._deinterlace)
+        before = max(start - _deint.lead(self._deinterlace), 0)
+        return _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
 
     def _concealed_frames(
         self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
@@ -490,11 +492,16 @@ _SCAN_CACHE_LOCK = threading.Lock()
 
 
 def _scan_check(
-    path: Path, stream_index: int, index: _PacketIndex, frame_count: int, runs: int = 3
+    path: Path,
+    stream_index: int,
+    index: _PacketIndex,
+    frame_count: int,
+    runs: int = 3,
+    match: str | None = None,
 ) -> _deint.ScanCheck | None:
-    """`deinterlace.check_scan` of a film, once per file, `runs` and process (a film is
-    opened for every preview); None where its frames do not decode."""
-    key = (*_index_key(path, stream_index), runs)
+    """`deinterlace.check_scan` of a film, once per file, `runs`, `match` and process (a
+    film is opened for every preview); None where its frames do not decode."""
+    key = (*_index_key(path, stream_index), runs, match)
     with _SCAN_CACHE_LOCK:
         if key in _SCAN_CACHE:
             return _SCAN_CACHE[key]
@@ -509,7 +516,7 @@ def _scan_check(
             frames.close()  # type: ignore[attr-defined]
 
     try:
-        check = _deint.check_scan(frames_at, frame_count, runs)
+        check = _deint.check_scan(frames_at, frame_count, runs, match=match)
     except (BadInputError, av.error.FFmpegError) as exc:
         log.warning("%s: the scan check failed (%s); going by the file's flags", path, exc)
         check = None
@@ -522,6 +529,10 @@ def _scan_check(
     return check
 
 
+# The modes that deinterlace or field match every frame, whatever the pictures look like.
+_FORCED = ("tff", "bff", "telecine")
+
+
 def open_source(
     path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
 ) -> Source:
@@ -530,14 +541,16 @@ def open_source(
     `fps` sets the timing of frame folders and images (default 24); a video
     file keeps its own timing. `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
     "auto" deinterlaces a video file that is interlaced, by what it says and how
-    its pictures look to `idet`; "off" never; "tff"/"bff" every frame with that
-    field first (refused for pictures, which are never interlaced).
+    its pictures look to `idet` (a film telecined to video is field matched); "off"
+    never; "tff"/"bff" every frame with that field first; "telecine" field matching
+    (these three refused for pictures, which are never interlaced, and "telecine" for
+    video that is not 8-bit YUV).
     """
     _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
     if not os.path.lexists(p):
         raise BadInputError("does not exist", path=p)
-    if deinterlace in ("tff", "bff") and (p.is_dir() or p.suffix.lower() in IMAGE_EXTENSIONS):
+    if deinterlace in _FORCED and (p.is_dir() or p.suffix.lower() in IMAGE_EXTENSIONS):
         raise BadInputError(
             f"holds pictures, not interlaced video: deinterlacing ({deinterlace}) "
             "applies to video files",
@@ -563,13 +576,27 @@ def open_source(
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))
         return Source(info, files=[p])
     says = info.interlaced
+    matchable = _deint.matchable(info.pix_fmt)
+    if deinterlace == "telecine" and not matchable:
+        raise BadInputError(
+            f"is {info.pix_fmt} video; field matching (telecine) takes 8-bit YUV "
+            "(use tff or bff to deinterlace it)",
+            path=p,
+        )
     check = None
-    if deinterlace == "auto":
-        # A first look at every film; the whole check where the file or that look says
-        # interlaced (both cached per file).
+    if deinterlace in ("auto", "telecine"):
+        # A first look at every film; the whole check where the file says interlaced or
+        # that look finds enough combed frames (both cached per file), with field
+        # matching tried in the same pass where that look found them (in the order they
+        # showed) or where it is asked for.
         check = _scan_check(p, stream_index, index, info.frame_count, runs=1)
-        if says or (check is not None and check.looks_interlaced):
-            check = _scan_check(p, stream_index, index, info.frame_count)
+        combed = check is not None and check.may_be_interlaced
+        if says or combed or deinterlace == "telecine":
+            order = None
+            if matchable and (combed or deinterlace == "telecine"):
+                stated = _deint.FIELD_ORDERS.get(info.field_order or "")
+                order = check.parity if check is not None and combed else stated or "tff"
+            check = _scan_check(p, stream_index, index, info.frame_count, match=order)
     args = _deint.filter_args(
         deinterlace, says_interlaced=says, field_order=info.field_order,
         frames_flagged=flagged, check=check,

@@ -87,6 +87,16 @@ def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
         "h264, yuv420p, 8 bit; flagged interlaced, top field first, but the pictures are"
         " progressive — read as they are"
     )
+    asked = "field matched (inverse telecine, top field first)"
+    rows = describe_film({**film, "interlaced": True, "deinterlace": asked})
+    assert rows["codec"].endswith("interlaced — field matched as it is read (Restore ▸ Fields)")
+    said = asked + ": its pictures are a film telecined to video (of 42 frames checked, ...)"
+    rows = describe_film(
+        {**film, "interlaced": True, "field_order": "progressive", "deinterlace": said}
+    )
+    assert rows["codec"] == (
+        "h264, yuv420p, 8 bit; interlaced — a film telecined to video: field matched as it is read"
+    )
 
 
 def test_a_file_cut_short_is_said_with_both_counts() -> None:

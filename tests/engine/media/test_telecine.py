@@ -1,0 +1,232 @@
+"""Films telecined to video (engine/media/deinterlace.py): found by field matching on the
+pictures, rebuilt whole rather than deinterlaced, the same frame however it is reached.
+
+The films are made here (`make_telecined_video`): a textured picture panning 5 px a film
+frame, spread over fields by 3:2 pulldown (NTSC) or by PAL 2:2 with the fields a step out
+of phase, so the film's own pictures are known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from panchro.engine import media
+from panchro.engine.cli import main
+from panchro.engine.errors import BadInputError
+from panchro.engine.media import deinterlace as _deint
+from tests.makemedia import combing, make_interlaced_video, make_telecined_video
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[np.ndarray]]]:
+    folder = tmp_path_factory.mktemp("telecine")
+    made = {}
+    for name, pulldown, flagged in (
+        ("ntsc", "3:2", False),
+        ("ntsc_flagged", "3:2", True),
+        ("pal_phase", "phase", False),
+    ):
+        path = folder / f"{name}.mp4"
+        made[name] = (path, make_telecined_video(path, pulldown=pulldown, flagged=flagged))
+    return made
+
+
+def _luma(path: Path, mode: str) -> list[np.ndarray]:
+    with media.open_source(path, deinterlace=mode) as src:
+        return [f.image for f in src.frames(fmt="gray")]
+
+
+def _nearest_picture(frame: np.ndarray, film: list[np.ndarray]) -> float:
+    """Mean absolute difference to the film picture it is closest to, in grey levels
+    (below the still band)."""
+    cut = film[0].shape[0] // 6
+    y = frame[cut:].astype(np.float64)
+    return min(float(np.abs(y - p[cut:]).mean()) for p in film)
+
+
+@pytest.mark.parametrize("name", ["ntsc", "ntsc_flagged", "pal_phase"])
+def test_a_telecined_film_is_found_and_field_matched(
+    films: dict[str, tuple[Path, list[np.ndarray]]], name: str
+) -> None:
+    path, _ = films[name]
+    info = media.probe(path)
+    order = "bottom" if name == "pal_phase" else "top"  # the earlier field is the bottom one
+    assert info.deinterlace.startswith(
+        f"field matched (inverse telecine, {order} field first): its pictures are a film "
+        "telecined to video (of "
+    ), info.deinterlace
+    assert info.interlaced
+    with media.open_source(path) as src:
+        assert src.deinterlace_args == _deint.matching_args(order[0] + "ff")
+
+
+@pytest.mark.parametrize("name", ["ntsc", "pal_phase"])
+def test_field_matching_gives_back_the_films_pictures_where_deinterlacing_halves_them(
+    films: dict[str, tuple[Path, list[np.ndarray]]], name: str
+) -> None:
+    path, film = films[name]
+    matched = _luma(path, "auto")
+    woven = _luma(path, "off")
+    bwdif = _luma(path, "tff" if name == "ntsc" else "bff")
+    assert len(matched) == len(woven)  # frame numbers and timing stay
+    # Every frame is one of the film's pictures, to the codec's noise (H.264 at crf 8)
+    # (out of phase, the first frame's earlier field has no partner on the tape: it is
+    # deinterlaced)...
+    whole = matched if name == "ntsc" else matched[1:]
+    assert max(_nearest_picture(y, film) for y in whole) < 1.5
+    # ...where the woven frames that mix two pictures, and bwdif's guesses at the missing
+    # lines, are far from any picture.
+    combed = [i for i, y in enumerate(woven) if _nearest_picture(y, film) > 5]
+    assert len(combed) >= len(woven) * (0.35 if name == "ntsc" else 0.9)
+    guessed = np.mean([_nearest_picture(bwdif[i], film) for i in combed])
+    rebuilt = np.mean([_nearest_picture(matched[i], film) for i in combed])
+    assert guessed > 3 and guessed > 3 * rebuilt
+    assert np.mean([combing(matched[i]) for i in combed]) < 0.6 * np.mean(
+        [combing(woven[i]) for i in combed]
+    )
+    if name == "ntsc":
+        # 3:2 pulldown keeps one frame in five twice over, as on the tape.
+        pairs = zip(matched[:-1], matched[1:], strict=True)
+        repeats = sum(np.abs(a.astype(int) - b).mean() < 1.5 for a, b in pairs)
+        assert repeats == len(matched) // 5
+
+
+def test_a_matched_frame_is_the_same_however_it_is_reached(
+    films: dict[str, tuple[Path, list[np.ndarray]]],
+) -> None:
+    """fieldmatch then bwdif: frame i from decoded frames i-2..i+2 only, so a seek, a step,
+    a range from the middle and the whole pass agree."""
+    path, _ = films["ntsc"]
+    whole = _luma(path, "auto")
+    with media.open_source(path) as src:
+        assert _deint.lead(src.deinterlace_args or "") == 2
+        for i in (0, 1, 2, 17, 16, 15, 30, 29, 14, 39, 38, 9, 3):  # seeks across GOPs, steps
+            assert np.array_equal(src.read_frame(i, fmt="gray").image, whole[i]), i
+        for start, stop in ((0, 1), (1, 4), (2, 9), (14, 16), (31, 40), (39, 40)):
+            part = list(src.frames(start, stop, fmt="gray"))
+            assert [f.index for f in part] == list(range(start, stop))
+            assert all(np.array_equal(f.image, whole[f.index]) for f in part), (start, stop)
+
+
+def test_interlaced_video_and_progressive_film_are_not_taken_for_telecine(tmp_path: Path) -> None:
+    """Video shot as fields has no field to match: deinterlaced as before. A progressive
+    film needs no matching: read untouched."""
+    shot = make_interlaced_video(tmp_path / "shot.mp4", frames=48, flagged=False)
+    assert media.probe(shot).deinterlace.startswith("deinterlaced (bwdif, top field first)")
+    check = _judged(shot)
+    assert check.match_tried > 0 and not check.telecined
+    assert check.rebuilt * 4 <= check.left_combed
+    from panchro.engine import paths
+
+    assert media.probe(paths.sample_film()).deinterlace == "not deinterlaced"
+    progressive = _judged(paths.sample_film())
+    assert progressive.looks_progressive and not progressive.telecined
+    assert progressive.match_tried > 0 and progressive.rebuilt == progressive.left_combed == 0
+
+
+def _judged(path: Path) -> _deint.ScanCheck:
+    def frames_at(start: int):  # noqa: ANN202
+        container = av.open(str(path))
+        try:
+            for k, frame in enumerate(container.decode(video=0)):
+                if k >= start:
+                    yield frame
+        finally:
+            container.close()
+
+    with media.open_source(path, deinterlace="off") as src:
+        return _deint.check_scan(frames_at, src.info.frame_count, match="tff")
+
+
+def test_telecine_can_be_asked_for_and_is_refused_where_it_cannot_be(
+    films: dict[str, tuple[Path, list[np.ndarray]]], tmp_path: Path
+) -> None:
+    path, film = films["ntsc"]
+    asked = media.probe(path, deinterlace="telecine")
+    assert asked.deinterlace.startswith("field matched (inverse telecine, top field first)")
+    pairs = zip(_luma(path, "telecine"), _luma(path, "auto"), strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    from PIL import Image
+
+    Image.fromarray(film[0]).save(folder / "f1.png")
+    with pytest.raises(BadInputError, match="holds pictures, not interlaced video"):
+        media.open_source(folder, deinterlace="telecine")
+    deep = tmp_path / "deep.mkv"
+    out = av.open(str(deep), mode="w")
+    vs = out.add_stream("ffv1", rate=25)
+    vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p10le"
+    for i in range(3):
+        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
+        frame.pts = i
+        for packet in vs.encode(frame.reformat(format="yuv420p10le")):
+            out.mux(packet)
+    for packet in vs.encode(None):
+        out.mux(packet)
+    out.close()
+    with pytest.raises(BadInputError, match="field matching .telecine. takes 8-bit YUV"):
+        media.open_source(deep, deinterlace="telecine")
+    assert media.probe(deep).deinterlace == "not deinterlaced"
+
+
+def test_the_cli_says_it_and_takes_the_mode(
+    films: dict[str, tuple[Path, list[np.ndarray]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = films["ntsc"]
+    assert main(["info", str(path)]) == 0
+    scan = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("scan"))
+    assert "field matched (inverse telecine, top field first)" in scan, scan
+    assert main(["info", str(path), "--deinterlace", "telecine"]) == 0
+    assert "field matched" in capsys.readouterr().out
+
+
+def test_eval_telecine_finds_the_telecines_and_not_the_video(tmp_path: Path) -> None:
+    from panchro.engine.evaluate.telecine import eval_telecine
+    from tests.makemedia import make_video
+
+    clip = make_video(tmp_path / "clip.mp4", frames=48, size=(160, 120), audio=False)
+    lines: list[str] = []
+    row = eval_telecine([clip], pictures=48, width=160, out=lines.append)["clips"][0]
+    assert (row["pulldown_said"], row["phase_said"]) == ("matched", "matched")
+    assert (row["video_said"], row["clip_said"]) == ("bwdif", "as is")
+    for key in ("pulldown", "phase"):
+        assert row[f"{key}_auto_db"] > row[f"{key}_bwdif_db"] + 2, row
+        assert row[f"{key}_auto_db"] > row[f"{key}_off_db"] + 2, row
+    assert "clip.mp4" in lines[2] and lines[-1].lstrip().startswith("mean")
+
+
+def test_a_restore_field_matches_records_it_and_resumes_to_the_same_frames(
+    films: dict[str, tuple[Path, list[np.ndarray]]], tmp_path: Path
+) -> None:
+    import json
+
+    from panchro.engine.errors import CancelledError
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore.jobs import job_folder
+    from tests.jobs import cancelled_at
+
+    film, _ = films["ntsc"]
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(film, whole, codec="ffv1", chunk_seconds=100)
+    assert all(
+        np.array_equal(a, b) for a, b in zip(_luma(whole, "off"), _luma(film, "auto"), strict=True)
+    )
+    out = tmp_path / "cut.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            film, out, codec="ffv1", chunk_seconds=0.2, keep_job=True, progress=cancelled_at(15)
+        )
+    manifest = json.loads((job_folder(out) / "manifest.json").read_text())
+    assert manifest["settings"]["deinterlace"] == _deint.matching_args("tff")
+    starts = [c["start"] for c in manifest["chunks"] if c["status"] != "done"]
+    assert starts and starts[0] > 1  # the rest starts inside: frames start-2, start-1 read
+    summary = pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2)
+    assert summary.resumed_frames > 0
+    a, b = _luma(whole, "off"), _luma(out, "off")
+    assert len(a) == len(b) == 40
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
