@@ -11,7 +11,9 @@ then read back with `--deinterlace auto`:
                  picture 2i, the bottom of 2i + 1): interlaced video, never a telecine.
 Figures: what auto did to each, and for the two telecines the luma PSNR of each frame
 against the film picture it is nearest of those its fields came from, as read woven (off),
-deinterlaced (bwdif, in the right field order) and by auto (field matched where found).
+deinterlaced (bwdif, in the right field order) and by auto (field matched where found); a
+3:2 pulldown that auto decimates back to 23.976 fps is held to the film's pictures one
+for one, in order.
 """
 
 from __future__ import annotations
@@ -53,12 +55,16 @@ def telecine(
     frames: list[np.ndarray] = []
     sources: list[tuple[int, ...]] = []
     if how == "3:2":
-        # Pictures a b c d -> frames (a,a) (b,b) (b,c) (c,d) (d,d): (top, bottom).
+        # Pictures a b c d -> frames (a,a) (b,b) (b,c) (c,d) (d,d): (top, bottom); what is
+        # left over (fewer than four) ends the tape a frame each, as if cut there.
         for c in range(len(pictures) // 4):
             i = 4 * c
             for t, b in ((i, i), (i + 1, i + 1), (i + 1, i + 2), (i + 2, i + 3), (i + 3, i + 3)):
                 frames.append(weave(pictures[t], pictures[b]))
                 sources.append(tuple(sorted({t, b})))
+        for i in range(len(pictures) // 4 * 4, len(pictures)):
+            frames.append(pictures[i].copy())
+            sources.append((i,))
         return frames, sources, Fraction(30000, 1001)
     if how == "phase":
         for i in range(1, len(pictures)):
@@ -173,7 +179,10 @@ def eval_telecine(
                     continue
                 row[f"{key}_off_db"] = _psnr(_read(video, "off")[0], shots, sources)
                 row[f"{key}_bwdif_db"] = _psnr(_read(video, order)[0], shots, sources)
-                row[f"{key}_auto_db"] = _psnr(auto, shots, sources)
+                if len(auto) == len(shots):  # decimated: the pictures themselves, in order
+                    row[f"{key}_auto_db"] = _psnr(auto, shots, [(k,) for k in range(len(shots))])
+                else:
+                    row[f"{key}_auto_db"] = _psnr(auto, shots, sources)
             row["clip_said"] = clip_said
             rows.append(row)
             out(_line(row))

@@ -23,9 +23,8 @@ belongs to a whole picture. Deinterlacing would halve the height of everything
 that moves; field matching (FFmpeg's `fieldmatch`) instead rebuilds each frame
 from its own field and the matching one of its neighbours', whole. A frame it
 cannot match (an orphan field at a cut, video shot for television in the
-middle) is marked and deinterlaced by `bwdif` after it. The frames keep their
-number and timing, so in 3:2 pulldown one frame in five repeats the one before,
-as on the tape (taking those out, decimating to 23.976 fps, is not done).
+middle) is marked and deinterlaced by `bwdif` after it. In 3:2 pulldown one
+frame in five is then the picture before it again: `decimate` leaves it out.
 `fieldmatch` makes frame i from decoded frames i-1..i+1 and `bwdif` from its
 outputs i-1..i+1: decoding from frame i-2 on gives frame i as a whole pass does
 (`lead`).

@@ -58,6 +58,7 @@ import av.error
 import numpy as np
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.media import decimate as _decimate
 from panchro.engine.media import deinterlace as _deint
 from panchro.engine.media.container import (
     _check_readable_file,
@@ -243,10 +244,15 @@ class Source:
         index: _PacketIndex | None = None,
         stream_index: int = 0,
         deinterlace_args: str | None = None,
+        decimate: bool = False,
     ) -> None:
         self.info = info
-        # bwdif's options when frames are deinterlaced as they are decoded (`deinterlace`)
+        # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
+        # One decoded frame in five left out (`decimate`): `info` counts and times the
+        # frames kept; `_decoded` is how many the stream holds.
+        self._decoded = len(index.pts) if index is not None else info.frame_count
+        self._view_pts = _decimate.pts(index.pts) if decimate and index is not None else None
         self._path = Path(info.path)
         self._files = files
         self._index = index
@@ -261,8 +267,14 @@ class Source:
 
     @property
     def deinterlace_args(self) -> str | None:
-        """bwdif's options when the frames are deinterlaced as they are decoded, else None."""
+        """The filters frames go through as they are decoded (bwdif's options, or field
+        matching's chain), else None."""
         return self._deinterlace
+
+    @property
+    def decimated(self) -> bool:
+        """One decoded frame in five is left out (a telecined NTSC film at 23.976 fps)."""
+        return self._view_pts is not None
 
     # context manager
     def __enter__(self) -> Source:
@@ -294,6 +306,8 @@ class Source:
         return int(index)
 
     def _pts(self, index: int) -> int:
+        if self._view_pts is not None:
+            return int(self._view_pts[index])
         if self._index is not None:
             return int(self._index.pts[index])
         return index
@@ -360,13 +374,19 @@ class Source:
     def _decoded_from(
         self, decoder: _VideoDecoder, start: int
     ) -> Iterator[tuple[int, av.VideoFrame]]:
-        """Decoded frames from `start` on (from those before it that the deinterlacing
-        filters make frame `start` from too, when they are on: `deinterlace.lead`; the
-        caller skips them)."""
+        """Frames from `start` on (from those before it that the deinterlacing filters
+        and decimation make frame `start` from too, when they are on:
+        `deinterlace.lead`, `decimate.first_coded`; the caller skips them)."""
         if self._deinterlace is None:
             return decoder.frames_from(start)
-        before = max(start - _deint.lead(self._deinterlace), 0)
-        return _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
+        coded = start
+        if self._view_pts is not None:
+            coded = _decimate.first_coded(start, self._decoded)
+        before = max(coded - _deint.lead(self._deinterlace), 0)
+        frames = _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
+        if self._view_pts is not None:
+            return _decimate.decimated(frames, self._decoded)
+        return frames
 
     def _concealed_frames(
         self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
@@ -452,7 +472,7 @@ class Source:
             and index > last >= 0
             and (
                 not self._policy.seek_ok
-                or idx.key_for(index) == idx.key_for(last)
+                or idx.key_for(self._coded(index)) == idx.key_for(self._coded(last))
                 or index - last <= 8
             )
         )
@@ -476,14 +496,21 @@ class Source:
         self._drop_cursor()
         raise BadInputError(f"frame {index} cannot be decoded", path=self._path)
 
+    def _coded(self, index: int) -> int:
+        """The decoded frame nearest frame `index` (the same but when decimated)."""
+        if self._view_pts is None:
+            return index
+        return _decimate.coded_index(index, self._decoded)
+
     def index_at(self, seconds: float) -> int:
         """The frame on screen at `seconds` (on the film's own clock, as `Frame.time_s`)."""
         n = self.info.frame_count
         if self._index is None:
             i = int(np.floor(float(seconds) * float(self.info.fps) + 1e-9))
         else:
+            pts = self._view_pts if self._view_pts is not None else self._index.pts
             ticks = Fraction(seconds).limit_denominator(10**9) / self.info.time_base
-            i = int(np.searchsorted(self._index.pts, float(ticks) + 1e-6, side="right")) - 1
+            i = int(np.searchsorted(pts, float(ticks) + 1e-6, side="right")) - 1
         return min(max(i, 0), n - 1)
 
 
@@ -505,7 +532,9 @@ def _scan_check(
     with _SCAN_CACHE_LOCK:
         if key in _SCAN_CACHE:
             return _SCAN_CACHE[key]
-    decoder = _VideoDecoder(path, stream_index, index, _SeekPolicy(index))
+    # Tolerant: a frame that does not decode is left out of the judging, not a reason to
+    # judge nothing.
+    decoder = _VideoDecoder(path, stream_index, index, _SeekPolicy(index), tolerant=True)
 
     def frames_at(start: int) -> Iterator[av.VideoFrame]:
         frames = decoder.frames_from(start)
@@ -603,8 +632,23 @@ def open_source(
     )  # fmt: skip
     said = _deint.describe(args, says_interlaced=says, field_order=info.field_order, check=check)
     looks = check is not None and check.looks_interlaced
-    info = replace(info, interlaced=says or looks, deinterlace=said)
-    return Source(info, index=index, stream_index=stream_index, deinterlace_args=args)
+    info = replace(info, interlaced=says or looks or bool(check and check.telecined))
+    decimate = _decimate.applies(info.fps, field_matched=(args or "").startswith("fieldmatch="))
+    if decimate:
+        # One frame in five left out: the film at its own rate, lasting as long.
+        expected = info.expected_frames
+        info = replace(
+            info,
+            frame_count=_decimate.frame_count(info.frame_count),
+            expected_frames=_decimate.frame_count(expected) if expected else None,
+            fps=info.fps * Fraction(_decimate.KEPT, _decimate.CYCLE),
+            time_base=info.time_base / _decimate.KEPT,
+        )
+        said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
+    info = replace(info, deinterlace=said)
+    return Source(
+        info, index=index, stream_index=stream_index, deinterlace_args=args, decimate=decimate
+    )
 
 
 def probe(

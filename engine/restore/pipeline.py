@@ -404,6 +404,8 @@ class _Run:
             # Only when frames are deinterlaced: jobs from before deinterlacing existed (and
             # of progressive films) keep their settings, and resume.
             settings["deinterlace"] = self.src.deinterlace_args
+        if self.src.decimated:  # a telecined NTSC film, one frame in five left out
+            settings["decimate"] = "1 in 5"
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks

@@ -8,6 +8,7 @@ of phase, so the film's own pictures are known.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -26,12 +27,16 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, lis
     folder = tmp_path_factory.mktemp("telecine")
     made = {}
     for name, pulldown, flagged in (
-        ("ntsc", "3:2", False),
+        ("ntsc", "3:2", False),  # 34 pictures: 8 cycles of five frames, two frames more
         ("ntsc_flagged", "3:2", True),
         ("pal_phase", "phase", False),
     ):
         path = folder / f"{name}.mp4"
-        made[name] = (path, make_telecined_video(path, pulldown=pulldown, flagged=flagged))
+        pictures = 34 if name == "ntsc" else 32
+        made[name] = (
+            path,
+            make_telecined_video(path, pictures=pictures, pulldown=pulldown, flagged=flagged),
+        )
     return made
 
 
@@ -55,9 +60,10 @@ def test_a_telecined_film_is_found_and_field_matched(
     path, _ = films[name]
     info = media.probe(path)
     order = "bottom" if name == "pal_phase" else "top"  # the earlier field is the bottom one
+    decimated = "" if name == "pal_phase" else "; decimated to 23.976 fps"
     assert info.deinterlace.startswith(
-        f"field matched (inverse telecine, {order} field first): its pictures are a film "
-        "telecined to video (of "
+        f"field matched (inverse telecine, {order} field first{decimated}): its pictures are "
+        "a film telecined to video (of "
     ), info.deinterlace
     assert info.interlaced
     with media.open_source(path) as src:
@@ -72,44 +78,50 @@ def test_field_matching_gives_back_the_films_pictures_where_deinterlacing_halves
     matched = _luma(path, "auto")
     woven = _luma(path, "off")
     bwdif = _luma(path, "tff" if name == "ntsc" else "bff")
-    assert len(matched) == len(woven)  # frame numbers and timing stay
-    # Every frame is one of the film's pictures, to the codec's noise (H.264 at crf 8)
-    # (out of phase, the first frame's earlier field has no partner on the tape: it is
-    # deinterlaced)...
-    whole = matched if name == "ntsc" else matched[1:]
-    assert max(_nearest_picture(y, film) for y in whole) < 1.5
+    if name == "ntsc":
+        # Field matched and decimated: the film's own pictures, in order, one a frame, to
+        # the codec's noise (H.264 at crf 8), the short cycle at the end kept whole.
+        assert len(woven) == 42 and len(matched) == len(film) == 34
+        errors = [_difference(y, p) for y, p in zip(matched, film, strict=True)]
+    else:
+        # Out of phase, the frames stay as they are, each a picture, but the first: its
+        # earlier field has no partner on the tape, so it is deinterlaced.
+        assert len(matched) == len(woven)
+        errors = [_nearest_picture(y, film) for y in matched[1:]]
+    assert max(errors) < 1.5, errors
     # ...where the woven frames that mix two pictures, and bwdif's guesses at the missing
     # lines, are far from any picture.
     combed = [i for i, y in enumerate(woven) if _nearest_picture(y, film) > 5]
     assert len(combed) >= len(woven) * (0.35 if name == "ntsc" else 0.9)
     guessed = np.mean([_nearest_picture(bwdif[i], film) for i in combed])
-    rebuilt = np.mean([_nearest_picture(matched[i], film) for i in combed])
-    assert guessed > 3 and guessed > 3 * rebuilt
-    assert np.mean([combing(matched[i]) for i in combed]) < 0.6 * np.mean(
+    assert guessed > 3 and guessed > 3 * np.mean(errors)
+    assert np.mean([combing(y) for y in matched]) < 0.6 * np.mean(
         [combing(woven[i]) for i in combed]
     )
-    if name == "ntsc":
-        # 3:2 pulldown keeps one frame in five twice over, as on the tape.
-        pairs = zip(matched[:-1], matched[1:], strict=True)
-        repeats = sum(np.abs(a.astype(int) - b).mean() < 1.5 for a, b in pairs)
-        assert repeats == len(matched) // 5
 
 
-def test_a_matched_frame_is_the_same_however_it_is_reached(
+def _difference(y: np.ndarray, picture: np.ndarray) -> float:
+    cut = picture.shape[0] // 6
+    return float(np.abs(y[cut:].astype(np.float64) - picture[cut:]).mean())
+
+
+def test_a_telecined_ntsc_film_runs_at_its_own_rate_for_as_long(
     films: dict[str, tuple[Path, list[np.ndarray]]],
 ) -> None:
-    """fieldmatch then bwdif: frame i from decoded frames i-2..i+2 only, so a seek, a step,
-    a range from the middle and the whole pass agree."""
     path, _ = films["ntsc"]
-    whole = _luma(path, "auto")
+    woven = media.probe(path, deinterlace="off")
+    info = media.probe(path)
+    assert "decimated to 23.976 fps" in info.deinterlace
+    assert info.fps == Fraction(24000, 1001) and woven.fps == Fraction(30000, 1001)
+    assert (info.frame_count, woven.frame_count) == (34, 42)
+    assert info.duration_s == woven.duration_s
     with media.open_source(path) as src:
-        assert _deint.lead(src.deinterlace_args or "") == 2
-        for i in (0, 1, 2, 17, 16, 15, 30, 29, 14, 39, 38, 9, 3):  # seeks across GOPs, steps
-            assert np.array_equal(src.read_frame(i, fmt="gray").image, whole[i]), i
-        for start, stop in ((0, 1), (1, 4), (2, 9), (14, 16), (31, 40), (39, 40)):
-            part = list(src.frames(start, stop, fmt="gray"))
-            assert [f.index for f in part] == list(range(start, stop))
-            assert all(np.array_equal(f.image, whole[f.index]) for f in part), (start, stop)
+        assert src.decimated
+        times = [f.time_s for f in src.frames(fmt="gray", size=(16, 12))]
+    steps = np.diff(times)
+    assert np.allclose(steps[:31], 1001 / 24000)  # the eight whole cycles: even steps
+    assert np.allclose(steps[32:], 1001 / 30000)  # the two frames after them keep theirs
+    assert media.probe(films["pal_phase"][0]).fps == 25  # a PAL transfer repeats nothing
 
 
 def test_interlaced_video_and_progressive_film_are_not_taken_for_telecine(tmp_path: Path) -> None:
@@ -147,7 +159,9 @@ def test_telecine_can_be_asked_for_and_is_refused_where_it_cannot_be(
 ) -> None:
     path, film = films["ntsc"]
     asked = media.probe(path, deinterlace="telecine")
-    assert asked.deinterlace.startswith("field matched (inverse telecine, top field first)")
+    assert asked.deinterlace.startswith(
+        "field matched (inverse telecine, top field first; decimated to 23.976 fps)"
+    )
     pairs = zip(_luma(path, "telecine"), _luma(path, "auto"), strict=True)
     assert all(np.array_equal(a, b) for a, b in pairs)
     folder = tmp_path / "frames"
@@ -180,7 +194,7 @@ def test_the_cli_says_it_and_takes_the_mode(
     path, _ = films["ntsc"]
     assert main(["info", str(path)]) == 0
     scan = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("scan"))
-    assert "field matched (inverse telecine, top field first)" in scan, scan
+    assert "field matched (inverse telecine, top field first; decimated to 23.976 fps)" in scan
     assert main(["info", str(path), "--deinterlace", "telecine"]) == 0
     assert "field matched" in capsys.readouterr().out
 
@@ -223,10 +237,40 @@ def test_a_restore_field_matches_records_it_and_resumes_to_the_same_frames(
         )
     manifest = json.loads((job_folder(out) / "manifest.json").read_text())
     assert manifest["settings"]["deinterlace"] == _deint.matching_args("tff")
+    assert manifest["settings"]["decimate"] == "1 in 5"
     starts = [c["start"] for c in manifest["chunks"] if c["status"] != "done"]
     assert starts and starts[0] > 1  # the rest starts inside: frames start-2, start-1 read
     summary = pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2)
     assert summary.resumed_frames > 0
     a, b = _luma(whole, "off"), _luma(out, "off")
-    assert len(a) == len(b) == 40
+    assert len(a) == len(b) == 34
+    # Matroska's millisecond clock: the rate within a hair, the length within the last
+    # frame's (shown for a 23.976 frame's time, the tape's for a 29.97 one's).
+    written = media.probe(out)
+    assert abs(written.fps - Fraction(24000, 1001)) < 0.2
+    assert abs(written.duration_s - media.probe(film).duration_s) < 1001 / 24000
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_a_frame_that_does_not_decode_is_never_the_one_left_out(
+    films: dict[str, tuple[Path, list[np.ndarray]]], tmp_path: Path
+) -> None:
+    """Decoded frame 36 (the second of cycle 7) is broken: the cycle leaves out another
+    frame, and the restore fills frame 29, where 36 would be, and says so."""
+    from panchro.engine.restore import pipeline
+
+    film, _ = films["ntsc"]
+    with av.open(str(film)) as c:
+        packets = sorted((p.pts, p.pos) for p in c.demux(c.streams.video[0]) if p.size)
+    data = bytearray(film.read_bytes())
+    _, pos = packets[36]
+    data[pos : pos + 4] = b"\x7f\xff\xff\xff"  # the NAL length: the decoder rejects the packet
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    assert media.probe(bad).frame_count == 34  # still found and decimated
+    out = tmp_path / "out.mkv"
+    summary = pipeline.restore(bad, out, codec="ffv1", chunk_seconds=0.5)
+    assert summary.frames == 34 and summary.damaged_frames == (29,)
+    frames, whole = _luma(out, "off"), _luma(film, "auto")
+    assert np.array_equal(frames[29], frames[28])
+    assert all(np.array_equal(frames[j], whole[j]) for j in range(27))
