@@ -175,9 +175,12 @@ def _scan_text(info: dict[str, Any]) -> str:
     text = "interlaced" + (f", {order}" if order not in (None, "progressive") else "")
     said = str(info.get("deinterlace") or "")
     if said.startswith("field matched"):
+        how = "field matched"
+        if "decimated to" in said:  # the tape's repeated pictures left out
+            how += ", the tape's repeats left out,"
         if "telecined to video" in said:  # found so by the engine
-            return text + " — a film telecined to video: field matched as it is read"
-        return text + " — field matched as it is read (Restore ▸ Fields)"
+            return text + f" — a film telecined to video: {how} as it is read"
+        return text + f" — {how} as it is read (Restore ▸ Fields)"
     if said.startswith("deinterlaced"):
         return text + " — deinterlaced as it is read (bwdif)"
     if "pictures are progressive" in said:  # a film transfer coded as interlaced video

@@ -97,6 +97,12 @@ def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
     assert rows["codec"] == (
         "h264, yuv420p, 8 bit; interlaced — a film telecined to video: field matched as it is read"
     )
+    said = said.replace("top field first)", "top field first; decimated to 23.976 fps)")
+    rows = describe_film({**film, "interlaced": True, "deinterlace": said})
+    assert rows["codec"] == (
+        "h264, yuv420p, 8 bit; interlaced — a film telecined to video: field matched, the "
+        "tape's repeats left out, as it is read"
+    )
 
 
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
