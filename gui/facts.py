@@ -134,6 +134,10 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
     )
     if info.get("interlaced"):
         codec += "; " + _scan_text(info)
+    elif "repeated frames left out" in str(info.get("deinterlace") or ""):
+        # The transfer showed one frame in N twice; the film's own rate is shown above.
+        cycle = str(info["deinterlace"]).split("(one in ", 1)[1].split(":", 1)[0]
+        codec += f"; one frame in {cycle} was a repeat — left out as it is read"
     colour_bits = [
         f"{label} {info[key]}"
         for key, label in (

@@ -118,12 +118,15 @@ class RestorePanel(QGroupBox):
         for name, mode in FIELD_CHOICES:
             self.fields.addItem(name, mode)
         self.fields.setToolTip(
-            "How the film's two fields are read (a video of a film is often interlaced).\n"
-            "Automatic: by what the file says and how its pictures look (the Video line).\n"
-            "As they are: no deinterlacing. Top/Bottom field first: deinterlace every frame\n"
-            "in that order, for a file interlaced without saying so. Field match: a film\n"
-            "telecined to video, each frame rebuilt whole from matching fields (3:2 pulldown,\n"
-            "PAL fields out of step), where Automatic does not find it. The film is read again."
+            "How the film's fields and frames are read (a video of a film is often\n"
+            "interlaced, or telecined, or repeats frames to make up the video's rate).\n"
+            "Automatic: by what the file says and how its pictures look (the Video line);\n"
+            "a frame the transfer repeated in a steady cadence (one in 3 to 6) is left out.\n"
+            "As they are: every frame as the file has it. Top/Bottom field first: deinterlace\n"
+            "every frame in that order, for a file interlaced without saying so. Field match:\n"
+            "a film telecined to video, each frame rebuilt whole from matching fields (3:2\n"
+            "pulldown, PAL fields out of step), where Automatic does not find it. The film is\n"
+            "read again."
         )
         form.addRow(self.colorize)
         form.addRow("Stabilize", self.stabilize)

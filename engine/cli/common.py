@@ -44,7 +44,8 @@ def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto")
         help="auto (default"
         + ("" if default else "; or the project's choice")
         + "): deinterlace a video that is interlaced, by what the file says and how its"
-        " pictures look (a film telecined to video is field matched); off: never; tff/bff:"
+        " pictures look (a film telecined to video is field matched; frames a transfer"
+        " repeated in a steady cadence are left out); off: every frame as it is; tff/bff:"
         " deinterlace every frame, top/bottom field first; telecine: field match every"
         " frame (inverse telecine)",
     )

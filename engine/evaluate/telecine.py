@@ -8,12 +8,14 @@ then read back with `--deinterlace auto`:
   phase shift    PAL 2:2 with the fields a step out of phase (frame i: the top field of
                  picture i, the bottom of picture i - 1);
   video          the clip taken as fields at twice its rate (frame i: the top field of
-                 picture 2i, the bottom of 2i + 1): interlaced video, never a telecine.
-Figures: what auto did to each, and for the two telecines the luma PSNR of each frame
-against the film picture it is nearest of those its fields came from, as read woven (off),
-deinterlaced (bwdif, in the right field order) and by auto (field matched where found); a
-3:2 pulldown that auto decimates back to 23.976 fps is held to the film's pictures one
-for one, in order.
+                 picture 2i, the bottom of 2i + 1): interlaced video, never a telecine;
+  repeats        progressive at 24 fps with one frame in five (then in four) shown twice,
+                 as a film shot at 19.2 (18) pictures a second is transferred.
+Figures: what auto did to each (and to the clip itself); for the two telecines the luma
+PSNR of each frame against the film picture it is nearest of those its fields came from,
+as read woven (off), deinterlaced (bwdif, in the right field order) and by auto (field
+matched where found); a 3:2 pulldown that auto decimates back to 23.976 fps, and the
+repeats left out, are held to the film's pictures one for one, in order.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ FIGURES = (
     "phase_off_db",
     "phase_bwdif_db",
     "phase_auto_db",
+    "repeat5_auto_db",
 )
 
 
@@ -71,6 +74,15 @@ def telecine(
             frames.append(weave(pictures[i], pictures[i - 1]))
             sources.append((i - 1, i))
         return frames, sources, Fraction(25)
+    if how.startswith("repeat"):  # "repeat5": progressive, one frame in five shown twice
+        every = int(how[len("repeat") :])
+        for i, picture in enumerate(pictures):
+            frames.append(picture)
+            sources.append((i,))
+            if len(frames) % every == 2:
+                frames.append(picture)
+                sources.append((i,))
+        return frames, sources, Fraction(24)
     if how == "video":
         for i in range(len(pictures) // 2):
             frames.append(weave(pictures[2 * i], pictures[2 * i + 1]))
@@ -137,6 +149,8 @@ def _said(deinterlace: str) -> str:
         return "matched"
     if deinterlace.startswith("deinterlaced"):
         return "bwdif"
+    if "repeated frames left out" in deinterlace:
+        return "repeats out"
     return "as is"
 
 
@@ -157,7 +171,8 @@ def eval_telecine(
     )
     out(
         f"  {'clip':<28} {'3:2 pulldown: auto':>18} {'off':>6} {'bwdif':>6} {'auto':>6}"
-        f"  {'phase: auto':>11} {'off':>6} {'bwdif':>6} {'auto':>6}  {'video':>7} {'clip':>6}"
+        f"  {'phase: auto':>11} {'off':>6} {'bwdif':>6} {'auto':>6}  {'video':>7}"
+        f"  {'1 in 5: auto':>12} {'auto':>6}  {'1 in 4':>11}  {'clip':>11}"
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="panchro-telecine-") as tmp:
@@ -169,13 +184,20 @@ def eval_telecine(
                 shots = [f.image for f in src.frames(0, count, fmt="gray", size=(width, h))]
                 clip_said = _said(info.deinterlace)
             row: dict[str, Any] = {"clip": path.name, "frames": count}
-            for how, order in (("3:2", "tff"), ("phase", "bff"), ("video", "tff")):
+            for how, order in (
+                ("3:2", "tff"), ("phase", "bff"), ("video", "tff"), ("repeat5", ""),
+                ("repeat4", ""),
+            ):  # fmt: skip
                 frames, sources, rate = telecine(shots, how)
                 video = write_video(Path(tmp) / f"{how.replace(':', '')}.mp4", frames, rate)
                 auto, said = _read(video, "auto")
                 key = "pulldown" if how == "3:2" else how
                 row[f"{key}_said"] = _said(said)
-                if how == "video":
+                if how == "video" or how == "repeat4":
+                    continue
+                if how == "repeat5":  # the whole cycles' frames against the pictures
+                    whole = len(frames) // 5 * 4
+                    row[f"{key}_auto_db"] = _psnr(auto[:whole], shots, [(k,) for k in range(whole)])
                     continue
                 row[f"{key}_off_db"] = _psnr(_read(video, "off")[0], shots, sources)
                 row[f"{key}_bwdif_db"] = _psnr(_read(video, order)[0], shots, sources)
@@ -188,7 +210,8 @@ def eval_telecine(
             out(_line(row))
     mean = {"clip": "mean", "frames": sum(r["frames"] for r in rows)}
     mean |= {k: float(np.mean([r[k] for r in rows])) for k in FIGURES}
-    out(_line(mean | {"pulldown_said": "", "phase_said": "", "video_said": "", "clip_said": ""}))
+    said = ("pulldown", "phase", "video", "repeat5", "repeat4", "clip")
+    out(_line(mean | {f"{k}_said": "" for k in said}))
     return {"clips": rows, "mean": mean}
 
 
@@ -197,5 +220,6 @@ def _line(r: dict[str, Any]) -> str:
         f"  {str(r['clip'])[:28]:<28} {r['pulldown_said']:>18} {r['pulldown_off_db']:>6.2f}"
         f" {r['pulldown_bwdif_db']:>6.2f} {r['pulldown_auto_db']:>6.2f}  {r['phase_said']:>11}"
         f" {r['phase_off_db']:>6.2f} {r['phase_bwdif_db']:>6.2f} {r['phase_auto_db']:>6.2f}"
-        f"  {r['video_said']:>7} {r['clip_said']:>6}"
+        f"  {r['video_said']:>7}  {r['repeat5_said']:>12} {r['repeat5_auto_db']:>6.2f}"
+        f"  {r['repeat4_said']:>11}  {r['clip_said']:>11}"
     )

@@ -48,8 +48,10 @@ from typing import Any
 import av
 import av.error
 import av.filter
+import numpy as np
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.media.decimate import small_luma
 
 DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine")
 # The pictures `fieldmatch` takes (8-bit planar YUV). Others are deinterlaced, never
@@ -102,6 +104,9 @@ class ScanCheck:
     match_tried: int = 0
     rebuilt: int = 0
     left_combed: int = 0
+    # Each run's frame-to-frame luma differences (`decimate.small_luma`), runs parted by
+    # NaN: what `decimate.may_repeat` looks at for repeated frames.
+    steps: tuple[float, ...] = ()
 
     @property
     def checked(self) -> int:
@@ -219,6 +224,7 @@ def check_scan(
     counts = {"tff": 0, "bff": 0, "progressive": 0, "undetermined": 0}
     matched = {"match_tried": 0, "rebuilt": 0, "left_combed": 0}
     pending: deque[bytes | None] = deque()  # luma pushed to the matcher; None: not counted
+    steps: list[float] = []
 
     def judge(outs: list[av.VideoFrame]) -> None:
         for out in outs:
@@ -245,9 +251,16 @@ def check_scan(
         stop_at = start + length
         graph: Any = None
         matcher: Any = None
+        previous: np.ndarray | None = None
+        if steps:
+            steps.append(float("nan"))
         frames = frames_at(start)
         try:
             for taken, frame in enumerate(frames, 1):
+                small = small_luma(frame)
+                if previous is not None and small.shape == previous.shape:
+                    steps.append(float(np.abs(small - previous).mean()))
+                previous = small
                 if graph is None:
                     graph = _graph(frame, [("idet", "")])
                     if (
@@ -276,7 +289,7 @@ def check_scan(
             pending[-1] = None  # nor its last, no frame after it
             matcher.push(None)
             compare(_pull(matcher))
-    return ScanCheck(**counts, **matched)
+    return ScanCheck(**counts, **matched, steps=tuple(steps))
 
 
 def filter_args(

@@ -244,15 +244,16 @@ class Source:
         index: _PacketIndex | None = None,
         stream_index: int = 0,
         deinterlace_args: str | None = None,
-        decimate: bool = False,
+        cycle: int | None = None,
     ) -> None:
         self.info = info
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
-        # One decoded frame in five left out (`decimate`): `info` counts and times the
+        # One decoded frame in `cycle` left out (`decimate`): `info` counts and times the
         # frames kept; `_decoded` is how many the stream holds.
         self._decoded = len(index.pts) if index is not None else info.frame_count
-        self._view_pts = _decimate.pts(index.pts) if decimate and index is not None else None
+        self._cycle = cycle if index is not None else None
+        self._view_pts = _decimate.pts(index.pts, cycle) if self._cycle else None
         self._path = Path(info.path)
         self._files = files
         self._index = index
@@ -272,9 +273,10 @@ class Source:
         return self._deinterlace
 
     @property
-    def decimated(self) -> bool:
-        """One decoded frame in five is left out (a telecined NTSC film at 23.976 fps)."""
-        return self._view_pts is not None
+    def decimated(self) -> int | None:
+        """N where one decoded frame in N is left out (5: a telecined NTSC film back at
+        23.976 fps; 3-6: a film's repeated frames), else None."""
+        return self._cycle
 
     # context manager
     def __enter__(self) -> Source:
@@ -377,15 +379,16 @@ class Source:
         """Frames from `start` on (from those before it that the deinterlacing filters
         and decimation make frame `start` from too, when they are on:
         `deinterlace.lead`, `decimate.first_coded`; the caller skips them)."""
-        if self._deinterlace is None:
-            return decoder.frames_from(start)
         coded = start
-        if self._view_pts is not None:
-            coded = _decimate.first_coded(start, self._decoded)
-        before = max(coded - _deint.lead(self._deinterlace), 0)
-        frames = _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
-        if self._view_pts is not None:
-            return _decimate.decimated(frames, self._decoded)
+        if self._cycle is not None:
+            coded = _decimate.first_coded(start, self._decoded, self._cycle)
+        if self._deinterlace is None:
+            frames = decoder.frames_from(coded)
+        else:
+            before = max(coded - _deint.lead(self._deinterlace), 0)
+            frames = _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
+        if self._cycle is not None:
+            return _decimate.decimated(frames, self._decoded, self._cycle)
         return frames
 
     def _concealed_frames(
@@ -498,9 +501,9 @@ class Source:
 
     def _coded(self, index: int) -> int:
         """The decoded frame nearest frame `index` (the same but when decimated)."""
-        if self._view_pts is None:
+        if self._cycle is None:
             return index
-        return _decimate.coded_index(index, self._decoded)
+        return _decimate.coded_index(index, self._decoded, self._cycle)
 
     def index_at(self, seconds: float) -> int:
         """The frame on screen at `seconds` (on the film's own clock, as `Frame.time_s`)."""
@@ -514,7 +517,7 @@ class Source:
         return min(max(i, 0), n - 1)
 
 
-_SCAN_CACHE: dict[tuple, _deint.ScanCheck | None] = {}
+_SCAN_CACHE: dict[tuple, Any] = {}
 _SCAN_CACHE_LOCK = threading.Lock()
 
 
@@ -528,7 +531,26 @@ def _scan_check(
 ) -> _deint.ScanCheck | None:
     """`deinterlace.check_scan` of a film, once per file, `runs`, `match` and process (a
     film is opened for every preview); None where its frames do not decode."""
-    key = (*_index_key(path, stream_index), runs, match)
+    return _cached(
+        ("scan", runs, match), path, stream_index, index,
+        lambda frames_at: _deint.check_scan(frames_at, frame_count, runs, match=match),
+    )  # fmt: skip
+
+
+def _repeat_check(
+    path: Path, stream_index: int, index: _PacketIndex, frame_count: int
+) -> int | None:
+    """`decimate.find_repeats` of a film, once per file and process."""
+    return _cached(
+        ("repeats",), path, stream_index, index,
+        lambda frames_at: _decimate.find_repeats(frames_at, frame_count),
+    )  # fmt: skip
+
+
+def _cached(what: tuple, path: Path, stream_index: int, index: _PacketIndex, check: Any) -> Any:
+    """`check(frames_at)` of a film's pictures, once per file, `what` and process; None
+    where its frames do not decode."""
+    key = (*_index_key(path, stream_index), *what)
     with _SCAN_CACHE_LOCK:
         if key in _SCAN_CACHE:
             return _SCAN_CACHE[key]
@@ -545,17 +567,17 @@ def _scan_check(
             frames.close()  # type: ignore[attr-defined]
 
     try:
-        check = _deint.check_scan(frames_at, frame_count, runs, match=match)
+        found = check(frames_at)
     except (BadInputError, av.error.FFmpegError) as exc:
-        log.warning("%s: the scan check failed (%s); going by the file's flags", path, exc)
-        check = None
+        log.warning("%s: the %s check failed (%s); going by the file's flags", path, what[0], exc)
+        found = None
     finally:
         decoder.close()
     with _SCAN_CACHE_LOCK:
-        _SCAN_CACHE[key] = check
+        _SCAN_CACHE[key] = found
         while len(_SCAN_CACHE) > 64:
             _SCAN_CACHE.pop(next(iter(_SCAN_CACHE)))
-    return check
+    return found
 
 
 # The modes that deinterlace or field match every frame, whatever the pictures look like.
@@ -633,22 +655,31 @@ def open_source(
     said = _deint.describe(args, says_interlaced=says, field_order=info.field_order, check=check)
     looks = check is not None and check.looks_interlaced
     info = replace(info, interlaced=says or looks or bool(check and check.telecined))
-    decimate = _decimate.applies(info.fps, field_matched=(args or "").startswith("fieldmatch="))
-    if decimate:
-        # One frame in five left out: the film at its own rate, lasting as long.
+    cycle = _decimate.telecine_cycle(info.fps, (args or "").startswith("fieldmatch="))
+    repeats = False
+    # A progressive film: where a first look saw frames repeated, look closer.
+    progressive = cycle is None and deinterlace == "auto" and args is None
+    if progressive and check is not None and _decimate.may_repeat(check.steps):
+        cycle = _repeat_check(p, stream_index, index, info.frame_count)
+        repeats = cycle is not None
+    if cycle is not None:
+        # One frame in `cycle` left out: the film at its own rate, lasting as long.
+        kept = cycle - 1
         expected = info.expected_frames
         info = replace(
             info,
-            frame_count=_decimate.frame_count(info.frame_count),
-            expected_frames=_decimate.frame_count(expected) if expected else None,
-            fps=info.fps * Fraction(_decimate.KEPT, _decimate.CYCLE),
-            time_base=info.time_base / _decimate.KEPT,
+            frame_count=_decimate.frame_count(info.frame_count, cycle),
+            expected_frames=_decimate.frame_count(expected, cycle) if expected else None,
+            fps=info.fps * Fraction(kept, cycle),
+            time_base=info.time_base / kept,
         )
-        said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
+        if repeats:
+            left = f"repeated frames left out (one in {cycle}: {float(info.fps):.3f} fps)"
+            said = left if said == "not deinterlaced" else f"{said}; {left}"
+        else:
+            said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
     info = replace(info, deinterlace=said)
-    return Source(
-        info, index=index, stream_index=stream_index, deinterlace_args=args, decimate=decimate
-    )
+    return Source(info, index=index, stream_index=stream_index, deinterlace_args=args, cycle=cycle)
 
 
 def probe(

@@ -404,8 +404,8 @@ class _Run:
             # Only when frames are deinterlaced: jobs from before deinterlacing existed (and
             # of progressive films) keep their settings, and resume.
             settings["deinterlace"] = self.src.deinterlace_args
-        if self.src.decimated:  # a telecined NTSC film, one frame in five left out
-            settings["decimate"] = "1 in 5"
+        if self.src.decimated:  # repeated frames left out (a telecined NTSC film: 1 in 5)
+            settings["decimate"] = f"1 in {self.src.decimated}"
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks

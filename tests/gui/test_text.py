@@ -105,6 +105,12 @@ def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
     )
 
 
+def test_repeated_frames_left_out_are_said() -> None:
+    said = "repeated frames left out (one in 5: 19.200 fps)"
+    rows = describe_film({"path": "/films/reel.mp4", "codec": "h264", "deinterlace": said})
+    assert rows["codec"] == "h264; one frame in 5 was a repeat — left out as it is read"
+
+
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
     cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
     rows = describe_film({**cut, "expected_frames": 132})
