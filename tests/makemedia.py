@@ -229,31 +229,21 @@ def make_interlaced_video(
     are, so only the eye can tell). `woven=False`: both fields of a frame from one
     instant, i.e. progressive pictures (a film transfer coded as interlaced video).
     `flag_order`: the field order the file says ("bff": flagged wrong). Returns its path."""
-    path = Path(path)
+    from panchro.engine.evaluate.telecine import write_video
+
     w, h = size
-    out = av.open(str(path), mode="w")
-    try:
-        options = {"g": str(gop), "crf": "12", "preset": "veryfast"}
-        if flagged:
-            options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
-        vs = out.add_stream("libx264", rate=fps, options=options)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        for i in range(frames):
-            y = np.full((h, w), 40, np.uint8)
-            y[: h // 4] = 120  # a still band: bwdif keeps it whole
-            for field in (0, 1):  # the top field (even lines) first
-                x0 = (12 * i + (6 * field if woven else 0)) % (w - 16)
-                y[h // 4 + field :: 2, x0 : x0 + 16] = 220
-            img = np.repeat(y[..., None], 3, axis=-1)
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
-            for packet in vs.encode(frame):
-                out.mux(packet)
-        for packet in vs.encode(None):
-            out.mux(packet)
-    finally:
-        out.close()
-    return path
+    pictures = []
+    for i in range(frames):
+        y = np.full((h, w), 40, np.uint8)
+        y[: h // 4] = 120  # a still band: bwdif keeps it whole
+        for field in (0, 1):  # the top field (even lines) first
+            x0 = (12 * i + (6 * field if woven else 0)) % (w - 16)
+            y[h // 4 + field :: 2, x0 : x0 + 16] = 220
+        pictures.append(y)
+    return write_video(
+        Path(path), pictures, Fraction(fps), crf=12, flagged=flagged, flag_order=flag_order,
+        gop=gop,
+    )  # fmt: skip
 
 
 def make_telecined_video(
@@ -282,6 +272,25 @@ def make_telecined_video(
     frames, _, rate = telecine(film, pulldown)
     write_video(Path(path), frames, rate, crf=8, flagged=flagged)
     return film
+
+
+def judged(path: Path, match: str | None = None):  # noqa: ANN201
+    """`deinterlace.check_scan` of a film's pictures, decoded here with PyAV (`match`: try
+    field matching in that order too)."""
+    from panchro.engine import media
+    from panchro.engine.media import deinterlace
+
+    def frames_at(start: int):  # noqa: ANN202
+        container = av.open(str(path))
+        try:
+            for k, frame in enumerate(container.decode(video=0)):
+                if k >= start:
+                    yield frame
+        finally:
+            container.close()
+
+    with media.open_source(path, deinterlace="off") as src:
+        return deinterlace.check_scan(frames_at, src.info.frame_count, match=match)
 
 
 def combing(luma: np.ndarray) -> float:

@@ -98,10 +98,11 @@ def write_video(
     *,
     crf: int = 12,
     flagged: bool = False,
+    flag_order: str = "tff",
     gop: int = 15,
 ) -> Path:
-    """Grey `frames` as H.264 4:2:0 at `rate` (`flagged`: coded as interlaced, top field
-    first)."""
+    """Grey `frames` as H.264 4:2:0 at `rate` (`flagged`: coded as interlaced, saying
+    `flag_order` ("tff"/"bff") is the field shown first)."""
     import av
 
     h, w = frames[0].shape
@@ -109,7 +110,7 @@ def write_video(
     try:
         options = {"g": str(gop), "crf": str(crf), "preset": "veryfast"}
         if flagged:
-            options |= {"flags": "+ilme+ildct", "x264-params": "tff=1"}
+            options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
         vs = out.add_stream("libx264", rate=rate, options=options)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         for i, y in enumerate(frames):

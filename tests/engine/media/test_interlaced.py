@@ -20,7 +20,7 @@ from panchro.engine.media import deinterlace as _deint
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.jobs import job_folder
 from tests.jobs import cancelled_at
-from tests.makemedia import combing, make_frame_folder, make_interlaced_video, make_video
+from tests.makemedia import combing, judged, make_frame_folder, make_interlaced_video, make_video
 
 
 @pytest.fixture(scope="module")
@@ -112,25 +112,8 @@ def test_progressive_pictures_in_an_interlaced_stream_are_left_alone(
     assert all(np.array_equal(a, b) for a, b in zip(auto, off, strict=True))
     # Asked for, it is deinterlaced all the same; the woven film is judged interlaced.
     assert media.probe(films["transfer"], deinterlace="tff").deinterlace.startswith("deinterlaced")
-    checked = _judged(films["flagged"])
+    checked = judged(films["flagged"])
     assert checked.tff > checked.progressive and not checked.looks_progressive
-
-
-def _judged(path: Path) -> _deint.ScanCheck:
-    with media.open_source(path, deinterlace="off") as src:
-
-        def frames_at(start: int):  # noqa: ANN202
-            import av
-
-            container = av.open(str(path))
-            try:
-                for k, frame in enumerate(container.decode(video=0)):
-                    if k >= start:
-                        yield frame
-            finally:
-                container.close()
-
-        return _deint.check_scan(frames_at, src.info.frame_count)
 
 
 def test_a_field_order_flagged_wrong_is_taken_from_the_pictures(films: dict[str, Path]) -> None:
@@ -253,7 +236,7 @@ def test_grainy_progressive_film_is_not_taken_for_interlaced() -> None:
     assert not info.interlaced and info.deinterlace == "not deinterlaced"
     with media.open_source(paths.sample_film()) as src:
         assert src.deinterlace_args is None
-    assert not _judged(paths.sample_film()).looks_interlaced
+    assert not judged(paths.sample_film()).looks_interlaced
 
 
 def test_a_project_keeps_a_persons_choice_and_restore_uses_it(

@@ -19,7 +19,7 @@ from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import deinterlace as _deint
-from tests.makemedia import combing, make_interlaced_video, make_telecined_video
+from tests.makemedia import combing, judged, make_interlaced_video, make_telecined_video
 
 
 @pytest.fixture(scope="module")
@@ -129,29 +129,15 @@ def test_interlaced_video_and_progressive_film_are_not_taken_for_telecine(tmp_pa
     film needs no matching: read untouched."""
     shot = make_interlaced_video(tmp_path / "shot.mp4", frames=48, flagged=False)
     assert media.probe(shot).deinterlace.startswith("deinterlaced (bwdif, top field first)")
-    check = _judged(shot)
+    check = judged(shot, match="tff")
     assert check.match_tried > 0 and not check.telecined
     assert check.rebuilt * 4 <= check.left_combed
     from panchro.engine import paths
 
     assert media.probe(paths.sample_film()).deinterlace == "not deinterlaced"
-    progressive = _judged(paths.sample_film())
+    progressive = judged(paths.sample_film(), match="tff")
     assert progressive.looks_progressive and not progressive.telecined
     assert progressive.match_tried > 0 and progressive.rebuilt == progressive.left_combed == 0
-
-
-def _judged(path: Path) -> _deint.ScanCheck:
-    def frames_at(start: int):  # noqa: ANN202
-        container = av.open(str(path))
-        try:
-            for k, frame in enumerate(container.decode(video=0)):
-                if k >= start:
-                    yield frame
-        finally:
-            container.close()
-
-    with media.open_source(path, deinterlace="off") as src:
-        return _deint.check_scan(frames_at, src.info.frame_count, match="tff")
 
 
 def test_telecine_can_be_asked_for_and_is_refused_where_it_cannot_be(
