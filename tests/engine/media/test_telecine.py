@@ -194,6 +194,8 @@ def test_eval_telecine_finds_the_telecines_and_not_the_video(tmp_path: Path) -> 
     row = eval_telecine([clip], pictures=48, width=160, out=lines.append)["clips"][0]
     assert (row["pulldown_said"], row["phase_said"]) == ("matched", "matched")
     assert (row["video_said"], row["clip_said"]) == ("bwdif", "as is")
+    assert (row["repeat5_said"], row["repeat4_said"]) == ("repeats out", "repeats out")
+    assert row["repeat5_auto_db"] > 45  # the pictures themselves, one for one
     for key in ("pulldown", "phase"):
         assert row[f"{key}_auto_db"] > row[f"{key}_bwdif_db"] + 2, row
         assert row[f"{key}_auto_db"] > row[f"{key}_off_db"] + 2, row
