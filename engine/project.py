@@ -72,7 +72,7 @@ UPSCALERS = ("film", "sharp")
 BIT_DEPTHS = (8, 10, 16)
 # How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
 # project loads without PyAV; a test holds the copies equal).
-DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine")
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
 
 T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference"]
@@ -512,6 +512,32 @@ class Project:
                 f"frame size changed: {src.width}x{src.height} -> {now.width}x{now.height}"
             )
         return changes
+
+    def keep_frame_numbers(self) -> str | None:
+        """A project saved before Panchro left repeated frames out (of a telecined film or a
+        transfer that repeats frames) numbers its film's frames as the file does: where the
+        film is unchanged, read "auto", and now has fewer frames than the project while
+        "keep" gives the project's count, read it with "keep" (its shots and picks fit
+        again). A line saying so, else None; changes `settings` only then."""
+        if self.settings.deinterlace != "auto" or self.check_source():
+            return None
+        from panchro.engine.media import probe
+
+        fps = float(self.source.fps)
+        now = probe(self.source.path, fps=fps).frame_count
+        if now == self.source.frame_count:
+            return None
+        if (
+            probe(self.source.path, fps=fps, deinterlace="keep").frame_count
+            != self.source.frame_count
+        ):
+            return None
+        self.settings = replace(self.settings, deinterlace="keep")
+        return (
+            f"read with every frame kept ({self.source.frame_count}), as when the project was "
+            f"saved; Panchro now leaves out the film's repeated frames ({now} frames), which "
+            "would need its shots found again (Restore ▸ Fields ▸ Automatic)"
+        )
 
     # ---------------------------------------------------------------- editing cuts
 

@@ -50,6 +50,7 @@ FIELD_CHOICES = [
     ("Top field first", "tff"),
     ("Bottom field first", "bff"),
     ("Field match (telecined film)", "telecine"),
+    ("Automatic, every frame kept", "keep"),
 ]
 
 
@@ -78,7 +79,7 @@ class RestorePanel(QGroupBox):
     exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
-    fieldsChanged = Signal(str)  # how a film's fields are read: auto, off, tff, bff, telecine
+    fieldsChanged = Signal(str)  # how a film's fields are read: DEINTERLACE_MODES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
@@ -125,7 +126,8 @@ class RestorePanel(QGroupBox):
             "As they are: every frame as the file has it. Top/Bottom field first: deinterlace\n"
             "every frame in that order, for a file interlaced without saying so. Field match:\n"
             "a film telecined to video, each frame rebuilt whole from matching fields (3:2\n"
-            "pulldown, PAL fields out of step), where Automatic does not find it. The film is\n"
+            "pulldown, PAL fields out of step), where Automatic does not find it. Automatic,\n"
+            "every frame kept: no repeat left out (the frame numbers of the file). The film is\n"
             "read again."
         )
         form.addRow(self.colorize)

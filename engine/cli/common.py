@@ -32,7 +32,7 @@ def format_time(seconds: float) -> str:
 
 # `media.deinterlace.DEINTERLACE_MODES`, written again: the CLI's parser loads without PyAV
 # (the GPU kit's start); a test holds the copies (here, the project's, the app's) equal.
-DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff", "telecine")
+DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff", "telecine", "keep")
 
 
 def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto") -> None:
@@ -47,7 +47,8 @@ def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto")
         " pictures look (a film telecined to video is field matched; frames a transfer"
         " repeated in a steady cadence are left out); off: every frame as it is; tff/bff:"
         " deinterlace every frame, top/bottom field first; telecine: field match every"
-        " frame (inverse telecine)",
+        " frame (inverse telecine); keep: as auto, but every frame kept (no repeat left"
+        " out, no decimation)",
     )
 
 

@@ -385,6 +385,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.project:
         if Path(args.project).exists():
             project = Project.load(args.project)
+            reading = project.keep_frame_numbers() if args.deinterlace is None else None
+            if reading:
+                print(f"panchro: {args.project}: {reading}", file=sys.stderr)
         else:  # a new project records the shots and the automatic picks of this run
             if not str(args.project).endswith(".panchro"):
                 raise BadInputError("project files end in .panchro", path=args.project)

@@ -35,7 +35,8 @@ the file says (its stream's field order, its frames' flags) and what FFmpeg's
 film transfer coded as interlaced video is read as it is, a capture re-encoded
 as progressive with its comb is deinterlaced, a field order flagged wrong is
 taken from the pictures, a telecined film is field matched. "off" never,
-"tff"/"bff" every frame with that field first, "telecine" field matching.
+"tff"/"bff" every frame with that field first, "telecine" field matching; "keep"
+as "auto", but no frame left out (`decimate`: the file's frame numbers kept).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import numpy as np
 from panchro.engine.errors import BadInputError
 from panchro.engine.media.decimate import small_luma
 
-DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine")
+DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
 # The pictures `fieldmatch` takes (8-bit planar YUV). Others are deinterlaced, never
 # matched: the filter graph would convert them to 8 bits on the way.
 MATCHABLE_FORMATS = frozenset({"yuv420p", "yuv422p", "yuv444p", "yuv411p", "yuv410p"})

@@ -595,7 +595,8 @@ def open_source(
     its pictures look to `idet` (a film telecined to video is field matched); "off"
     never; "tff"/"bff" every frame with that field first; "telecine" field matching
     (these three refused for pictures, which are never interlaced, and "telecine" for
-    video that is not 8-bit YUV).
+    video that is not 8-bit YUV); "keep" as "auto" but with every frame of the file (no
+    repeat left out, no decimation: `decimate`).
     """
     _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
@@ -634,6 +635,10 @@ def open_source(
             "(use tff or bff to deinterlace it)",
             path=p,
         )
+    # "keep" judges as "auto" does; only no frame is left out.
+    keep = deinterlace == "keep"
+    if keep:
+        deinterlace = "auto"
     check = None
     if deinterlace in ("auto", "telecine"):
         # A first look at every film; the whole check where the file says interlaced or
@@ -656,9 +661,11 @@ def open_source(
     looks = check is not None and check.looks_interlaced
     info = replace(info, interlaced=says or looks or bool(check and check.telecined))
     cycle = _decimate.telecine_cycle(info.fps, (args or "").startswith("fieldmatch="))
+    if keep:
+        cycle = None
     repeats = False
     # A progressive film: where a first look saw frames repeated, look closer.
-    progressive = cycle is None and deinterlace == "auto" and args is None
+    progressive = cycle is None and deinterlace == "auto" and args is None and not keep
     if progressive and check is not None and _decimate.may_repeat(check.steps):
         cycle = _repeat_check(p, stream_index, index, info.frame_count)
         repeats = cycle is not None

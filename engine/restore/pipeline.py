@@ -167,6 +167,14 @@ def restore(
                 raise BadInputError(
                     f"is not the film of the project{where}: {'; '.join(changes)}", path=input
                 )
+            if proj.shots and src.info.frame_count != proj.source.frame_count:
+                where = f" {proj.path}" if proj.path else ""
+                raise BadInputError(
+                    f"reads as {src.info.frame_count} frames, where the project{where} has "
+                    f"{proj.source.frame_count} ({src.info.deinterlace}); read it as the project "
+                    "did (--deinterlace keep keeps every frame) or find its shots again",
+                    path=input,
+                )
         if progress is None:
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)

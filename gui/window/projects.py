@@ -427,6 +427,8 @@ class Projects(QObject):
                 " Picks may no longer fit its shots.",
                 "warning",
             )
+        elif data.get("reading"):
+            self.message_bar.show_message(f"The film is {data['reading']}.")
 
     def _apply_project(self, data: dict[str, Any]) -> None:
         """Shots, picks and settings of a loaded project, now that its film is open."""

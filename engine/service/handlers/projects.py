@@ -145,10 +145,12 @@ def load_project(session: Session, work: Work) -> Answer:
     project = load_any(work.params["project_path"])
     if isinstance(project, AlbumProject):
         return Answer(_album_answer(project))
+    reading = project.keep_frame_numbers()  # before to_dict: it may change the settings
     data = project.to_dict()
     data["kind"] = "film"
     data["project_path"] = str(project.path)
     data["source_changes"] = project.check_source()
+    data["reading"] = reading
     return Answer(data)
 
 

@@ -124,3 +124,50 @@ def test_repeat_cycle_reads_a_cadence_and_only_one() -> None:
     still = rng.uniform(0, 0.3, 60)
     assert decimate.repeat_cycle([still]) is None  # too still to tell
     assert decimate.may_repeat(list(cadence[:16])) and not decimate.may_repeat(list(moving[:16]))
+
+
+def test_a_project_saved_before_repeats_were_left_out_keeps_its_frame_numbers(
+    films: dict[str, tuple[Path, list[np.ndarray]]], tmp_path: Path
+) -> None:
+    """A project numbers the film's frames as the file does (as Panchro read every film
+    before it left repeats out): it is read with every frame kept, said so, and restored
+    as it was; a run that would read it otherwise is refused, not garbled."""
+    from dataclasses import replace
+
+    from panchro.engine.cli import main
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.project import Project
+    from panchro.engine.restore import pipeline
+    from panchro.engine.shots import Shot
+
+    path, _ = films["five"]
+    every = media.probe(path, deinterlace="keep").frame_count
+    assert every == media.probe(path, deinterlace="off").frame_count > media.probe(path).frame_count
+    new = Project.new(path)
+    old = Project(
+        replace(new.source, frame_count=every),
+        [Shot(0, 100, 50), Shot(100, every, 150)],
+    )
+    saved = old.save(tmp_path / "old.panchro")
+    with pytest.raises(BadInputError, match="--deinterlace keep keeps every frame"):
+        pipeline.restore(path, tmp_path / "refused.mkv", codec="ffv1", project=old)
+    loaded = Project.load(saved)
+    said = loaded.keep_frame_numbers()
+    assert said and said.startswith(f"read with every frame kept ({every})")
+    assert loaded.settings.deinterlace == "keep"
+    assert Project.load(saved).settings.deinterlace == "auto"  # the file is not changed
+    out = tmp_path / "out.mkv"
+    assert main(["restore", str(path), str(out), "--project", str(saved), "--codec", "ffv1",
+                 "-q"]) == 0  # fmt: skip
+    assert media.probe(out, deinterlace="off").frame_count == every  # its repeats kept too
+    assert new.keep_frame_numbers() is None  # a project of today's reading: as it is
+    # The app asks the engine: the answer's settings read it so, and `reading` says why.
+    from panchro.engine.service.client import EngineClient
+
+    client = EngineClient.start(stderr=tmp_path / "engine.log")
+    try:
+        data = client.request("load_project", 60.0, project_path=str(saved)).data
+    finally:
+        assert client.close(timeout=30) == 0
+    assert data["settings"]["deinterlace"] == "keep"
+    assert data["reading"].startswith(f"read with every frame kept ({every})")
