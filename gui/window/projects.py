@@ -428,7 +428,7 @@ class Projects(QObject):
                 "warning",
             )
         elif data.get("reading"):
-            self.message_bar.show_message(f"The film is {data['reading']}.")
+            self.message_bar.show_message(f"The film is {data['reading']}.", "info")
 
     def _apply_project(self, data: dict[str, Any]) -> None:
         """Shots, picks and settings of a loaded project, now that its film is open."""
