@@ -36,10 +36,15 @@ Decisions worth knowing:
 * `rotation` is the clockwise rotation (0/90/180/270) a player applies to show
   the coded picture upright; frames are returned as coded, and a `VideoWriter`
   given a `source` writes the same display matrix back.
-* An interlaced video is deinterlaced as it is decoded, one picture per frame
-  (`panchro.engine.media.deinterlace`): what is interlaced is decided once per
-  file and process from what the file says and what FFmpeg's `idet` finds in
-  its pictures; `MediaInfo.deinterlace` says what is done.
+* An interlaced video is deinterlaced as it is decoded, one picture per frame, and
+  a film telecined to video field matched (`panchro.engine.media.deinterlace`):
+  what is done is decided once per file and process from what the file says and
+  what FFmpeg's `idet` and `fieldmatch` make of its pictures; `MediaInfo.deinterlace`
+  says it.
+* Repeated frames are left out (`panchro.engine.media.decimate`): one in five of a
+  field-matched NTSC film, one in N (3-6) of a transfer whose pictures show such a
+  cadence. `info` then counts and times the frames kept (the rate the film's own,
+  the time base N-1 times finer, the length the same); frame i is the i-th kept.
 """
 
 from __future__ import annotations
