@@ -146,6 +146,55 @@ def decimated(
             close()
 
 
+# ------------------------------------------------------------- cycles one over another
+
+# A telecined film whose pictures repeat too (a silent film shot at 18 pictures a second,
+# telecined for NTSC): one frame in five left out of the decoded frames, then one in N of
+# what is left. Each function below takes the cycles in that order.
+
+
+def counts(decoded: int, cycles: Sequence[int]) -> list[int]:
+    """The frame count before each cycle is applied, and after the last."""
+    out = [decoded]
+    for c in cycles:
+        out.append(frame_count(out[-1], c))
+    return out
+
+
+def first_coded_of(index: int, decoded: int, cycles: Sequence[int]) -> int:
+    """`first_coded` through every cycle: the first decoded frame frame `index` needs."""
+    n = counts(decoded, cycles)
+    for k in range(len(cycles) - 1, -1, -1):
+        index = first_coded(index, n[k], cycles[k])
+    return index
+
+
+def coded_index_of(index: int, decoded: int, cycles: Sequence[int]) -> int:
+    """`coded_index` through every cycle."""
+    n = counts(decoded, cycles)
+    for k in range(len(cycles) - 1, -1, -1):
+        index = coded_index(index, n[k], cycles[k])
+    return index
+
+
+def pts_of(decoded_pts: np.ndarray, cycles: Sequence[int]) -> np.ndarray:
+    """`pts` through every cycle (the time base finer by the product of cycle - 1)."""
+    p = np.asarray(decoded_pts, dtype=np.int64)
+    for c in cycles:
+        p = pts(p, c)
+    return p
+
+
+def decimated_by(
+    frames: Iterator[tuple[int, av.VideoFrame]], decoded: int, cycles: Sequence[int]
+) -> Iterator[tuple[int, av.VideoFrame]]:
+    """`decimated` through every cycle (`frames` from `first_coded_of` on)."""
+    n = counts(decoded, cycles)
+    for k, c in enumerate(cycles):
+        frames = decimated(frames, n[k], c)
+    return frames
+
+
 # --------------------------------------------------------------------------- repeats
 
 # A film shot at fewer pictures a second than the video it was transferred to often has
@@ -235,27 +284,47 @@ def repeat_runs(frame_count: int) -> list[int]:
 
 
 def find_repeats(
-    frames_at: Callable[[int], Iterator[av.VideoFrame]], frame_count: int
+    frames_at: Callable[[int], Iterator[av.VideoFrame]],
+    frame_count: int,
+    *,
+    first_look: bool = False,
 ) -> int | None:
     """`repeat_cycle` of up to REPEAT_RUNS runs of REPEAT_RUN frames (`frames_at(i)`
-    decodes from frame i on; each run also decodes the frame before it)."""
-    runs = []
-    for start in repeat_runs(frame_count):
-        before = max(start - 1, 0)
-        d: list[float] = [] if start > 0 else [np.inf]
-        previous: np.ndarray | None = None
-        frames = frames_at(before)
-        try:
-            for taken, frame in enumerate(frames):
-                small = small_luma(frame)
-                if previous is not None:
-                    d.append(float(np.abs(small - previous).mean()))
-                previous = small
-                if taken >= start - before + REPEAT_RUN - 1:
-                    break
-        finally:
-            close = getattr(frames, "close", None)
-            if close is not None:
-                close()
-        runs.append(np.asarray(d))
+    decodes from frame i on; each run also decodes the frame before it). `first_look`:
+    first FIRST_LOOK frames from the middle, and only where `may_repeat` sees repeats
+    there, the runs."""
+    if first_look:
+        middle = max(0, frame_count // 2 - FIRST_LOOK // 2)
+        if not may_repeat(_steps(frames_at, middle, min(FIRST_LOOK, frame_count - middle))):
+            return None
+    runs = [
+        np.asarray(([] if start > 0 else [np.inf]) + _steps(frames_at, max(start - 1, 0),
+                                                             REPEAT_RUN + (start > 0)))
+        for start in repeat_runs(frame_count)
+    ]  # fmt: skip
     return repeat_cycle(runs)
+
+
+FIRST_LOOK = 20
+
+
+def _steps(
+    frames_at: Callable[[int], Iterator[av.VideoFrame]], start: int, count: int
+) -> list[float]:
+    """The frame-to-frame differences of `count` frames from `start` on."""
+    d: list[float] = []
+    previous: np.ndarray | None = None
+    frames = frames_at(start)
+    try:
+        for taken, frame in enumerate(frames, 1):
+            small = small_luma(frame)
+            if previous is not None:
+                d.append(float(np.abs(small - previous).mean()))
+            previous = small
+            if taken >= count:
+                break
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+    return d

@@ -249,16 +249,16 @@ class Source:
         index: _PacketIndex | None = None,
         stream_index: int = 0,
         deinterlace_args: str | None = None,
-        cycle: int | None = None,
+        cycles: tuple[int, ...] = (),
     ) -> None:
         self.info = info
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
-        # One decoded frame in `cycle` left out (`decimate`): `info` counts and times the
-        # frames kept; `_decoded` is how many the stream holds.
+        # One decoded frame in each cycle left out (`decimate`), cycle after cycle: `info`
+        # counts and times the frames kept; `_decoded` is how many the stream holds.
         self._decoded = len(index.pts) if index is not None else info.frame_count
-        self._cycle = cycle if index is not None else None
-        self._view_pts = _decimate.pts(index.pts, cycle) if self._cycle else None
+        self._cycles = tuple(cycles) if index is not None else ()
+        self._view_pts = _decimate.pts_of(index.pts, self._cycles) if self._cycles else None
         self._path = Path(info.path)
         self._files = files
         self._index = index
@@ -278,10 +278,10 @@ class Source:
         return self._deinterlace
 
     @property
-    def decimated(self) -> int | None:
-        """N where one decoded frame in N is left out (5: a telecined NTSC film back at
-        23.976 fps; 3-6: a film's repeated frames), else None."""
-        return self._cycle
+    def decimated(self) -> tuple[int, ...]:
+        """The cycles N, one frame in each left out, in turn (5: a telecined NTSC film back
+        at 23.976 fps; 3-6: a film's repeated frames); () when none is."""
+        return self._cycles
 
     # context manager
     def __enter__(self) -> Source:
@@ -385,15 +385,15 @@ class Source:
         and decimation make frame `start` from too, when they are on:
         `deinterlace.lead`, `decimate.first_coded`; the caller skips them)."""
         coded = start
-        if self._cycle is not None:
-            coded = _decimate.first_coded(start, self._decoded, self._cycle)
+        if self._cycles:
+            coded = _decimate.first_coded_of(start, self._decoded, self._cycles)
         if self._deinterlace is None:
             frames = decoder.frames_from(coded)
         else:
             before = max(coded - _deint.lead(self._deinterlace), 0)
             frames = _deint.deinterlaced(decoder.frames_from(before), self._deinterlace)
-        if self._cycle is not None:
-            return _decimate.decimated(frames, self._decoded, self._cycle)
+        if self._cycles:
+            return _decimate.decimated_by(frames, self._decoded, self._cycles)
         return frames
 
     def _concealed_frames(
@@ -506,9 +506,9 @@ class Source:
 
     def _coded(self, index: int) -> int:
         """The decoded frame nearest frame `index` (the same but when decimated)."""
-        if self._cycle is None:
+        if not self._cycles:
             return index
-        return _decimate.coded_index(index, self._decoded, self._cycle)
+        return _decimate.coded_index_of(index, self._decoded, self._cycles)
 
     def index_at(self, seconds: float) -> int:
         """The frame on screen at `seconds` (on the film's own clock, as `Frame.time_s`)."""
@@ -543,13 +543,31 @@ def _scan_check(
 
 
 def _repeat_check(
-    path: Path, stream_index: int, index: _PacketIndex, frame_count: int
+    path: Path, stream_index: int, index: _PacketIndex, frame_count: int, view: Source
 ) -> int | None:
-    """`decimate.find_repeats` of a film, once per file and process."""
-    return _cached(
-        ("repeats",), path, stream_index, index,
-        lambda frames_at: _decimate.find_repeats(frames_at, frame_count),
-    )  # fmt: skip
+    """`decimate.find_repeats` of the frames `view` gives (`frame_count` of them), once
+    per file, way of reading and process."""
+
+    def check(frames_at: Any) -> int | None:
+        def view_at(start: int) -> Iterator[av.VideoFrame]:
+            if not view.decimated and view.deinterlace_args is None:
+                yield from frames_at(start)  # the frames as decoded
+                return
+            decoder = _VideoDecoder(path, stream_index, index, _SeekPolicy(index), tolerant=True)
+            frames = view._decoded_from(decoder, start)
+            try:
+                for j, frame in frames:
+                    if j >= start:
+                        yield frame
+            finally:
+                frames.close()  # type: ignore[attr-defined]
+                decoder.close()
+
+        # The tape's frames had no first look of their own: one here, on the view.
+        return _decimate.find_repeats(view_at, frame_count, first_look=bool(view.decimated))
+
+    how = (view.deinterlace_args, view.decimated)
+    return _cached(("repeats", how), path, stream_index, index, check)  # type: ignore[no-any-return]
 
 
 def _cached(what: tuple, path: Path, stream_index: int, index: _PacketIndex, check: Any) -> Any:
@@ -665,33 +683,43 @@ def open_source(
     said = _deint.describe(args, says_interlaced=says, field_order=info.field_order, check=check)
     looks = check is not None and check.looks_interlaced
     info = replace(info, interlaced=says or looks or bool(check and check.telecined))
-    cycle = _decimate.telecine_cycle(info.fps, (args or "").startswith("fieldmatch="))
-    if keep:
-        cycle = None
-    repeats = False
-    # A progressive film: where a first look saw frames repeated, look closer.
-    progressive = cycle is None and deinterlace == "auto" and args is None and not keep
-    if progressive and check is not None and _decimate.may_repeat(check.steps):
-        cycle = _repeat_check(p, stream_index, index, info.frame_count)
-        repeats = cycle is not None
-    if cycle is not None:
-        # One frame in `cycle` left out: the film at its own rate, lasting as long.
-        kept = cycle - 1
-        expected = info.expected_frames
-        info = replace(
-            info,
-            frame_count=_decimate.frame_count(info.frame_count, cycle),
-            expected_frames=_decimate.frame_count(expected, cycle) if expected else None,
-            fps=info.fps * Fraction(kept, cycle),
-            time_base=info.time_base / kept,
-        )
-        if repeats:
-            left = f"repeated frames left out (one in {cycle}: {float(info.fps):.3f} fps)"
+    cycles: tuple[int, ...] = ()
+    telecine = _decimate.telecine_cycle(info.fps, (args or "").startswith("fieldmatch="))
+    if telecine is not None and not keep:
+        # The tape's repeated pictures left out: the film at 23.976 fps.
+        info = _decimated_info(info, telecine)
+        said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
+        cycles = (telecine,)
+    # Frames the transfer repeated: where a first look saw some in a progressive film, or
+    # in what field matching and decimation give (looked at closer every time: the first
+    # look saw the tape's frames), the whole check decides.
+    look = deinterlace == "auto" and not keep and (args is None or bool(cycles))
+    if look and (cycles or (check is not None and _decimate.may_repeat(check.steps))):
+        view = Source(info, index=index, stream_index=stream_index, deinterlace_args=args,
+                      cycles=cycles)  # fmt: skip
+        found = _repeat_check(p, stream_index, index, info.frame_count, view)
+        if found is not None:
+            info = _decimated_info(info, found)
+            left = f"repeated frames left out (one in {found}: {float(info.fps):.3f} fps)"
             said = left if said == "not deinterlaced" else f"{said}; {left}"
-        else:
-            said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
+            cycles = (*cycles, found)
     info = replace(info, deinterlace=said)
-    return Source(info, index=index, stream_index=stream_index, deinterlace_args=args, cycle=cycle)
+    return Source(
+        info, index=index, stream_index=stream_index, deinterlace_args=args, cycles=cycles
+    )
+
+
+def _decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:
+    """`info` with one frame in `cycle` left out: the film at its own rate, as long."""
+    kept = cycle - 1
+    expected = info.expected_frames
+    return replace(
+        info,
+        frame_count=_decimate.frame_count(info.frame_count, cycle),
+        expected_frames=_decimate.frame_count(expected, cycle) if expected else None,
+        fps=info.fps * Fraction(kept, cycle),
+        time_base=info.time_base / kept,
+    )
 
 
 def probe(

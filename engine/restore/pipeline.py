@@ -413,7 +413,7 @@ class _Run:
             # of progressive films) keep their settings, and resume.
             settings["deinterlace"] = self.src.deinterlace_args
         if self.src.decimated:  # repeated frames left out (a telecined NTSC film: 1 in 5)
-            settings["decimate"] = f"1 in {self.src.decimated}"
+            settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks

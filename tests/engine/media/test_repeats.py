@@ -81,7 +81,7 @@ def test_a_frame_is_the_same_however_it_is_reached(
     whole = _luma(path)
     n = len(whole)
     with media.open_source(path) as src:
-        assert src.decimated == 4
+        assert src.decimated == (4,)
         for i in (0, 1, 2, 3, 4, 80, 79, 78, 100, n - 1, n - 2, 5, 6, 41):
             assert np.array_equal(src.read_frame(i, fmt="gray").image, whole[i]), i
         for start, stop in ((0, 1), (2, 9), (60, 70), (n - 4, n), (33, 34)):
@@ -171,3 +171,30 @@ def test_a_project_saved_before_repeats_were_left_out_keeps_its_frame_numbers(
         assert client.close(timeout=30) == 0
     assert data["settings"]["deinterlace"] == "keep"
     assert data["reading"].startswith(f"read with every frame kept ({every})")
+
+
+def test_a_telecined_film_whose_pictures_repeat_loses_both(tmp_path: Path) -> None:
+    """A film shot at 18 pictures a second, made 24 by showing one frame in four twice,
+    then telecined for NTSC: field matched, decimated to 23.976, then its own repeats left
+    out: each picture once, in order, the same frame however reached."""
+    from panchro.engine.evaluate.telecine import telecine
+
+    pictures = _pictures(150)
+    at24 = _repeated(pictures, 4)[:192]
+    frames, _, rate = telecine(at24, "3:2")
+    path = write_video(tmp_path / "silent.mp4", frames, rate, crf=8)
+    info = media.probe(path)
+    assert info.deinterlace.startswith("field matched (inverse telecine, top field first; ")
+    assert info.deinterlace.endswith("; repeated frames left out (one in 4: 17.982 fps)")
+    assert info.frame_count == 144 and info.fps == Fraction(24000, 1001) * Fraction(3, 4)
+    whole = _luma(path)
+    errors = [np.abs(y.astype(int) - p).mean() for y, p in zip(whole, pictures, strict=False)]
+    assert max(errors) < 1.5, max(errors)
+    with media.open_source(path) as src:
+        assert src.decimated == (5, 4)
+        for i in (0, 1, 2, 50, 49, 48, 100, 143, 142, 7):
+            assert np.array_equal(src.read_frame(i, fmt="gray").image, whole[i]), i
+        for start, stop in ((0, 5), (40, 52), (139, 144)):
+            part = list(src.frames(start, stop, fmt="gray"))
+            assert [f.index for f in part] == list(range(start, stop))
+            assert all(np.array_equal(f.image, whole[f.index]) for f in part), (start, stop)
