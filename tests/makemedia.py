@@ -383,6 +383,18 @@ def faststart_mp4(path: Path, frames: int = 132) -> Path:
     return path
 
 
+def with_broken_frame(path: Path, frame: int, out: Path) -> Path:
+    """A copy of the H.264 MP4 at `path` whose `frame`-th frame (in presentation order)
+    does not decode: its first NAL length made impossible, so the decoder rejects it."""
+    with av.open(str(path)) as c:
+        packets = sorted((p.pts, p.pos) for p in c.demux(c.streams.video[0]) if p.size)
+    data = bytearray(Path(path).read_bytes())
+    _, pos = packets[frame]
+    data[pos : pos + 4] = b"\x7f\xff\xff\xff"
+    out.write_bytes(bytes(data))
+    return out
+
+
 def cut_short(path: Path, share: float, name: str) -> Path:
     """The first `share` of the file's bytes, beside it as `name`: a download cut short."""
     data = path.read_bytes()

@@ -19,7 +19,13 @@ from panchro.engine import media
 from panchro.engine.cli import main
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import deinterlace as _deint
-from tests.makemedia import combing, judged, make_interlaced_video, make_telecined_video
+from tests.makemedia import (
+    combing,
+    judged,
+    make_interlaced_video,
+    make_telecined_video,
+    with_broken_frame,
+)
 
 
 @pytest.fixture(scope="module")
@@ -248,13 +254,7 @@ def test_a_frame_that_does_not_decode_is_never_the_one_left_out(
     from panchro.engine.restore import pipeline
 
     film, _ = films["ntsc"]
-    with av.open(str(film)) as c:
-        packets = sorted((p.pts, p.pos) for p in c.demux(c.streams.video[0]) if p.size)
-    data = bytearray(film.read_bytes())
-    _, pos = packets[36]
-    data[pos : pos + 4] = b"\x7f\xff\xff\xff"  # the NAL length: the decoder rejects the packet
-    bad = tmp_path / "bad.mp4"
-    bad.write_bytes(bytes(data))
+    bad = with_broken_frame(film, 36, tmp_path / "bad.mp4")
     assert media.probe(bad).frame_count == 34  # still found and decimated
     out = tmp_path / "out.mkv"
     summary = pipeline.restore(bad, out, codec="ffv1", chunk_seconds=0.5)

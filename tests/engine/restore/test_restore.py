@@ -32,7 +32,7 @@ from panchro.engine.restore.jobs import job_folder, plan_chunks
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
 from tests.jobs import cancelled_at
-from tests.makemedia import make_frame_folder, make_video
+from tests.makemedia import make_frame_folder, make_video, with_broken_frame
 
 SHOTS = [Shot(0, 24, 12), Shot(24, 48, 36), Shot(48, 72, 60)]
 CHUNK_S = 0.25  # 6 frames: several chunks per shot, so resuming has something to skip
@@ -621,13 +621,7 @@ def test_disk_full_is_a_clear_error_and_the_job_resumes(
 
 def test_a_corrupt_packet_repeats_the_last_good_frame(tmp_path: Path) -> None:
     src = make_video(tmp_path / "good.mp4", frames=48, gop=12)
-    with av.open(str(src)) as c:
-        packets = sorted((p.pts, p.pos) for p in c.demux(c.streams.video[0]) if p.size)
-    data = bytearray(src.read_bytes())
-    _, pos = packets[30]
-    data[pos : pos + 4] = b"\x7f\xff\xff\xff"  # the NAL length: the decoder rejects the packet
-    bad = tmp_path / "bad.mp4"
-    bad.write_bytes(bytes(data))
+    bad = with_broken_frame(src, 30, tmp_path / "bad.mp4")
     out = tmp_path / "out.mkv"
     summary = pipeline.restore(bad, out, codec="ffv1", chunk_seconds=0.5)
     assert summary.frames == 48 and summary.damaged_frames == (30,)
