@@ -1,4 +1,6 @@
-"""Decimation: a film telecined to NTSC video back at its own 23.976 pictures a second.
+"""Decimation: frames a transfer repeated, left out — a film telecined to NTSC video back
+at its own 23.976 pictures a second, and a film whose transfer shows one frame in N twice
+(`find_repeats`, below) back at its own rate. Both can apply, one over the other.
 
 Field matching (`deinterlace`) gives every frame of a 3:2 pulldown whole, but one frame
 in five is then the picture before it again (AA BB BC CD DD matched is A B B C D, or
@@ -17,7 +19,8 @@ long as before; its sound and subtitles keep their times.
 
 A cut that breaks the cadence (an edit made on video) can leave a cycle with two repeats
 or none: one frame goes all the same, as a fixed-cycle decimator does. Stretches shot on
-video at 29.97 within the film lose a frame in five too.
+video at 29.97 within the film lose a frame in five too. The same holds for a cycle of N
+(3-6) frames, one left out: the time base is then N-1 times finer.
 """
 
 from __future__ import annotations
@@ -209,6 +212,7 @@ MOVING = 0.5  # a cycle whose other frames differ by less (grey levels) is too s
 MOVING_AT_LEAST = 6  # moving cycles needed to say anything
 CLEAR_SHARE = 0.7  # of the moving cycles, this share must hold a clear repeat ...
 SAME_PLACE = 0.8  # ... and of those, this share at one place in the cycle
+FIRST_LOOK = 20  # frames from the middle a first look at a decimated film's frames takes
 
 
 def _repeat_place(window: np.ndarray) -> int | None:
@@ -303,9 +307,6 @@ def find_repeats(
         for start in repeat_runs(frame_count)
     ]  # fmt: skip
     return repeat_cycle(runs)
-
-
-FIRST_LOOK = 20
 
 
 def _steps(
