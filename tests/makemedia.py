@@ -194,22 +194,10 @@ def make_weaving_video(
     picture = np.kron(blocks, np.ones((6, 6)))[:big_h, :big_w] * 150 + 50
     picture += 40 * np.sin(xx / 11.0) * np.cos(yy / 7.0)
     picture = np.clip(picture, 0, 255).astype(np.uint8)
-    out = av.open(str(path), mode="w")
-    try:
-        vs = out.add_stream("ffv1", rate=fps)
-        vs.width, vs.height = size
-        vs.pix_fmt = "yuv420p"
-        for i, (x, y) in enumerate(offsets):
-            crop = picture[reach - y : reach - y + h, reach - x : reach - x + w]
-            frame = av.VideoFrame.from_ndarray(np.repeat(crop[..., None], 3, 2), format="rgb24")
-            frame.pts = i
-            for packet in vs.encode(frame):
-                out.mux(packet)
-        for packet in vs.encode(None):
-            out.mux(packet)
-    finally:
-        out.close()
-    return Path(path)
+    from panchro.engine.evaluate.telecine import write_video
+
+    crops = [picture[reach - y : reach - y + h, reach - x : reach - x + w] for x, y in offsets]
+    return write_video(Path(path), crops, Fraction(fps), codec="ffv1")
 
 
 def make_interlaced_video(

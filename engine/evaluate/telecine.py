@@ -100,18 +100,22 @@ def write_video(
     flagged: bool = False,
     flag_order: str = "tff",
     gop: int = 15,
+    codec: str = "libx264",
 ) -> Path:
     """Grey `frames` as H.264 4:2:0 at `rate` (`flagged`: coded as interlaced, saying
-    `flag_order` ("tff"/"bff") is the field shown first)."""
+    `flag_order` ("tff"/"bff") is the field shown first); `codec` "ffv1": lossless, the
+    H.264 options unused."""
     import av
 
     h, w = frames[0].shape
     out = av.open(str(path), mode="w")
     try:
-        options = {"g": str(gop), "crf": str(crf), "preset": "veryfast"}
-        if flagged:
-            options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
-        vs = out.add_stream("libx264", rate=rate, options=options)
+        options: dict[str, str] = {}
+        if codec == "libx264":
+            options = {"g": str(gop), "crf": str(crf), "preset": "veryfast"}
+            if flagged:
+                options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
+        vs = out.add_stream(codec, rate=rate, options=options)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         for i, y in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.repeat(y[..., None], 3, 2), format="rgb24")
