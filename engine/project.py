@@ -284,6 +284,9 @@ class Settings:
     # How much of the gate weave (the whole frame jittering) is taken out: 0 (none) .. 1 (all
     # of it); `imaging.weave`.
     stabilize: float = 0.0
+    # How faint a speck of dirt on a single frame is still found and filled: 0 (none, the
+    # stage is off) .. 1 (the faintest it takes); `imaging.dust`.
+    dust: float = 0.0
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -299,6 +302,7 @@ class Settings:
             or self.degrain > 0
             or self.deflicker > 0
             or self.stabilize > 0
+            or self.dust > 0
         )
 
     def problem(self) -> str | None:
@@ -319,6 +323,8 @@ class Settings:
             return f"deflicker must be within 0..1, got {self.deflicker}"
         if not 0.0 <= self.stabilize <= 1.0:
             return f"stabilize must be within 0..1, got {self.stabilize}"
+        if not 0.0 <= self.dust <= 1.0:
+            return f"dust must be within 0..1, got {self.dust}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -334,6 +340,7 @@ class Settings:
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
             | ({"deflicker": self.deflicker} if self.deflicker else {})
             | ({"stabilize": self.stabilize} if self.stabilize else {})
+            | ({"dust": self.dust} if self.dust else {})
         )
 
     @classmethod
@@ -362,6 +369,8 @@ class Settings:
             values["deflicker"] = get_field(d, "settings", "deflicker", float, low=0.0, high=1.0)
         if "stabilize" in d:  # optional: 0 is not written
             values["stabilize"] = get_field(d, "settings", "stabilize", float, low=0.0, high=1.0)
+        if "dust" in d:  # optional: 0 is not written
+            values["dust"] = get_field(d, "settings", "dust", float, low=0.0, high=1.0)
         try:
             return cls(**values)
         except ValueError as exc:

@@ -101,6 +101,13 @@ class RestorePanel(QGroupBox):
             "shake goes too. What comes in at an edge repeats the edge.",
             off="Off",
         )
+        self.dust = _share_box(
+            "Find specks of dirt, dust and hairs that are on one frame only, and fill them\n"
+            "from the frames either side (1: the faintest it takes; less: only the plainest).\n"
+            "Scratches and dirt that stay in place from frame to frame are left. Something\n"
+            "small and fast that is in one frame only may be taken for dirt: use less then.",
+            off="Off",
+        )
         self.upscale = QComboBox()
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
@@ -131,6 +138,7 @@ class RestorePanel(QGroupBox):
             "read again."
         )
         form.addRow(self.colorize)
+        form.addRow("Dust", self.dust)
         form.addRow("Stabilize", self.stabilize)
         form.addRow("Deflicker", self.deflicker)
         form.addRow("Clean up", self.degrain)
@@ -149,6 +157,7 @@ class RestorePanel(QGroupBox):
         self.degrain.valueChanged.connect(self.settingsChanged)
         self.deflicker.valueChanged.connect(self.settingsChanged)
         self.stabilize.valueChanged.connect(self.settingsChanged)
+        self.dust.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self._enable_upscaler)
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
@@ -212,6 +221,7 @@ class RestorePanel(QGroupBox):
             # a film's frames evened out with each other: nothing of a picture's
             "deflicker": 0.0 if self.album_mode else round(self.deflicker.value(), 3),
             "stabilize": 0.0 if self.album_mode else round(self.stabilize.value(), 3),
+            "dust": 0.0 if self.album_mode else round(self.dust.value(), 3),
             "upscale": int(self.upscale.currentData()),
             "upscaler": str(self.upscaler.currentData()),
             "codec": str(self.codec.currentData()),
@@ -237,6 +247,7 @@ class RestorePanel(QGroupBox):
         self.degrain.setValue(float(s.get("degrain", 0.0)))
         self.deflicker.setValue(float(s.get("deflicker", 0.0)))
         self.stabilize.setValue(float(s.get("stabilize", 0.0)))
+        self.dust.setValue(float(s.get("dust", 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
@@ -249,6 +260,7 @@ class RestorePanel(QGroupBox):
         self._form.setRowVisible(self.codec, not mode)
         self._form.setRowVisible(self.deflicker, not mode)
         self._form.setRowVisible(self.stabilize, not mode)
+        self._form.setRowVisible(self.dust, not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -280,6 +292,7 @@ class RestorePanel(QGroupBox):
             or s["degrain"] > 0
             or s["deflicker"] > 0
             or s["stabilize"] > 0
+            or s["dust"] > 0
         )
 
     def set_film_open(self, open_: bool) -> None:

@@ -200,6 +200,32 @@ def make_weaving_video(
     return write_video(Path(path), crops, Fraction(fps), codec="ffv1")
 
 
+def dusty_frames(
+    frames: int = 24, size: tuple[int, int] = (192, 128), seed: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, dusty): `frames` grey uint8 frames of a slow pan over a textured picture, and
+    the same with specks of dirt (dark and light discs, 1.5-3 px across, on one frame each)
+    on every frame but the first and last."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    blocks = rng.random((h // 6 + 12, w // 6 + 12))
+    big = np.kron(blocks, np.ones((6, 6)))[: h + 60, : w + 60] * 140 + 50
+    yy, xx = np.mgrid[0 : h + 60, 0 : w + 60]
+    big = np.clip(big + 30 * np.sin(xx / 11.0) * np.cos(yy / 7.0), 0, 255)
+    clean = np.stack(
+        [big[30 - k // 2 : 30 - k // 2 + h, 30 - k : 30 - k + w] for k in range(frames)]
+    )
+    clean = clean.astype(np.uint8)
+    dusty = clean.copy()
+    fy, fx = np.mgrid[0:h, 0:w]
+    for k in range(1, frames - 1):
+        for _ in range(4):
+            y, x = rng.integers(8, h - 8), rng.integers(8, w - 8)
+            r = rng.uniform(1.5, 3.0)
+            dusty[k][(fy - y) ** 2 + (fx - x) ** 2 <= r * r] = 8 if rng.random() < 0.5 else 247
+    return clean, dusty
+
+
 def make_interlaced_video(
     path: str | Path,
     *,

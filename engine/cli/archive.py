@@ -85,6 +85,7 @@ def cmd_restore_archive(
         upscaler=args.upscaler,
         deflicker=args.deflicker,
         stabilize=args.stabilize,
+        dust=args.dust,
     )
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

@@ -1,5 +1,5 @@
-"""`panchro eval colorizer | video | hints | deflicker | stabilize | telecine | sweep |
-upscaler`."""
+"""`panchro eval colorizer | video | hints | deflicker | stabilize | dust | telecine | sweep
+| upscaler`."""
 
 from __future__ import annotations
 
@@ -112,6 +112,15 @@ def cmd_eval_telecine(args: argparse.Namespace) -> int:
     from panchro.engine.evaluate.telecine import eval_telecine
 
     eval_telecine(args.data, pictures=args.pictures)
+    return EXIT_OK
+
+
+def cmd_eval_dust(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.dust import eval_dust
+
+    eval_dust(
+        args.data, strength=args.strength, frames=args.frames, seed=args.seed, model=args.model
+    )
     return EXIT_OK
 
 
@@ -246,6 +255,17 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--strength", type=float, default=1.0, help="--stabilize's strength (1)")
     v.add_argument("--seed", type=int, default=1)
     v.set_defaults(func=cmd_eval_stabilize)
+    v = vsub.add_parser(
+        "dust", help="dirt laid on clips and filled; how much of clips without dirt it changes"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
+    v.add_argument("--strength", type=float, default=1.0, help="--dust's strength (1)")
+    v.add_argument("--frames", type=int, default=48, help="frames of each clip (48)")
+    v.add_argument("--seed", type=int, default=1)
+    v.add_argument(
+        "--model", action="store_true", help="also the x1 cleanup model on the dirty frames"
+    )
+    v.set_defaults(func=cmd_eval_dust)
     v = vsub.add_parser(
         "telecine",
         help="clips telecined (3:2, PAL out of phase) and read back; video as fields not taken",

@@ -221,6 +221,7 @@ _FILM_ONLY = (
     ("cluster_gpus", "--cluster-gpus"),
     ("deflicker", "--deflicker"),
     ("stabilize", "--stabilize"),
+    ("dust", "--dust"),
 )
 
 
@@ -405,6 +406,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         deinterlace=args.deinterlace,
         deflicker=args.deflicker,
         stabilize=args.stabilize,
+        dust=args.dust,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -607,6 +609,15 @@ def add_parsers(sub: Any) -> None:
         metavar="S",
         help="take out gate weave (the whole frame jittering from frame to frame), keeping the"
         " camera's moves, 0..1: how much of it (default: the project's, else none)",
+    )
+    p.add_argument(
+        "--dust",
+        type=float,
+        default=None,
+        metavar="S",
+        help="find specks of dirt on single frames and fill them from the frames either side,"
+        " 0..1: how faint a speck is still taken (1: the faintest; default: the project's,"
+        " else none)",
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"

@@ -220,12 +220,13 @@ def preview_frame(
     shot: Shot | None = None,
     pick: Pick | None = None,
     fps: float | None = None,
-    context: int = PREVIEW_CONTEXT,
+    context: int | None = None,
     deinterlace: str = "auto",
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
-    `context` neighbours on each side from its shot (the whole film when `shot` is None);
-    0 when no stage looks across frames (colour alone), which saves their work."""
+    `context` neighbours on each side from its shot (the whole film when `shot` is None;
+    None: as many as the stages look across, at least PREVIEW_CONTEXT); 0 when no stage
+    looks across frames (colour alone), which saves their work."""
     from panchro.engine import media
     from panchro.engine.imaging import color
 
@@ -237,6 +238,9 @@ def preview_frame(
         shot = shot or Shot(0, n, index)
         if not shot.start <= index < shot.end <= n:
             raise BadInputError(f"frame {index} is not in shot {shot.start}..{shot.end - 1}")
+        if context is None:
+            widest = max((int(getattr(st, "context", 0)) for st in stages), default=0)
+            context = max(PREVIEW_CONTEXT, widest)
         lo = max(shot.start, index - context)
         hi = min(shot.end, index + context + 1)
         fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"

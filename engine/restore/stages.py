@@ -517,7 +517,7 @@ def build_stages(
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
-    """The stages `settings` ask for, in order: stabilize, deflicker, colorize, then
+    """The stages `settings` ask for, in order: dust, stabilize, deflicker, colorize, then
     clean/upscale.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
@@ -563,4 +563,11 @@ def build_stages(
                 kind=kind,
             )
         )
+    if settings.dust > 0:
+        from panchro.engine.restore.dust import DustStage
+
+        # Before all: dirt is the film's fault, judged on the frames as decoded; it cleans
+        # the neighbours the stages after it look across too.
+        later = max((int(getattr(st, "context", 0)) for st in stages), default=0)
+        stages.insert(0, DustStage(strength=settings.dust, device=device, hand_on=later))
     return stages

@@ -64,6 +64,7 @@ class Exporter(QObject):
             "upscaler": s["upscaler"],
             "deflicker": s["deflicker"],
             "stabilize": s["stabilize"],
+            "dust": s["dust"],
         }
         shots = self.win.shots
         if shots:
@@ -98,7 +99,8 @@ class Exporter(QObject):
             return
         if not self.restore_panel.restores_something():
             self.status.showMessage(
-                "Nothing to compare: choose colorize, stabilize, deflicker, clean or enlarge", 6000
+                "Nothing to compare: choose colorize, dust, stabilize, deflicker, clean or enlarge",
+                6000,
             )
             return
         if self._compare_req is not None:
@@ -108,6 +110,7 @@ class Exporter(QObject):
         self._compare_luma_by = ", ".join(
             name
             for name, on in (
+                ("dust", s["dust"] > 0),
                 ("stabilize", s["stabilize"] > 0),
                 ("deflicker", s["deflicker"] > 0),
                 ("cleanup/upscale", s["upscale"] > 1 or s["degrain"] > 0),

@@ -256,7 +256,7 @@ def _restoration(
     colorizing."""
     if hinted and not param(body, "colorize", bool, False):  # said before any model is looked for
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: colour hints need colorize")
-    for key in ("deflicker", "stabilize"):
+    for key in ("deflicker", "stabilize", "dust"):
         if param(body, key, float, 0.0):
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"

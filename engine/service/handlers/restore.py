@@ -66,6 +66,8 @@ def parse_restoration(
     in_range(body, "deflicker", deflicker, 0.0, 1.0)
     stabilize = param(body, "stabilize", float, 0.0)
     in_range(body, "stabilize", stabilize, 0.0, 1.0)
+    dust = param(body, "dust", float, 0.0)
+    in_range(body, "dust", dust, 0.0, 1.0)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
     shots_in = param(body, "shots", list, None)
@@ -103,6 +105,7 @@ def parse_restoration(
         upscaler=upscaler,
         deflicker=deflicker,
         stabilize=stabilize,
+        dust=dust,
     )
     if not colorize:
         hints = None  # hints steer colours: without colouring there is nothing to steer
@@ -136,7 +139,7 @@ def stages_for(
 
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
-        settings.upscaler, settings.deflicker, settings.stabilize, seed,
+        settings.upscaler, settings.deflicker, settings.stabilize, settings.dust, seed,
         None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:
@@ -164,7 +167,8 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     if not settings.restores_anything:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            "preview: nothing to restore (set colorize, stabilize, deflicker, degrain or upscale)",
+            "preview: nothing to restore (set colorize, dust, stabilize, deflicker, degrain or"
+            " upscale)",
         )
     max_side = max_side_of(body)
     quality = param(body, "quality", int, 88)

@@ -88,6 +88,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "codec with picture": ([s, o + ".jpg", "--codec", "prores"], "--codec: for films"),
         "deflicker a picture": ([s, o + ".jpg", "--deflicker", "1"], "--deflicker: for films"),
         "deflicker out of range": ([str(film), o + ".mp4", "--deflicker", "2"], "within 0..1"),
+        "dust on a picture": ([s, o + ".jpg", "--dust", "1"], "--dust: for films"),
+        "dust out of range": ([str(film), o + ".mp4", "--dust", "1.5"], "within 0..1"),
     }
 
 
@@ -108,6 +110,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "codec with picture",
         "deflicker a picture",
         "deflicker out of range",
+        "dust on a picture",
+        "dust out of range",
     ],
 )
 def test_refused_in_one_line_and_nothing_written(

@@ -1,0 +1,344 @@
+"""Dust and dirt: specks on one frame only, found against the frames either side and filled
+from them (`--dust`; the dust stage, `restore.dust`).
+
+A speck of dirt on the print, or a spot of emulsion lost, is on one frame and gone on the
+next. So a pixel is taken for dirt when it is brighter than everything near it in both
+neighbouring frames, or darker than everything near it in both, by clearly more than the
+film's grain, while those two neighbours agree with each other there (where they do not,
+something moved or was uncovered, and it is left alone). The neighbours are first moved
+onto the frame block by block (motion measured on small copies, then refined), and "near
+it" is the 3 x 3 pixels around, which absorbs what the block motion leaves out by a pixel.
+A spot that grows too large to be dirt (a flash, a bird crossing the frame in one
+exposure) is left alone whole. What is taken is replaced by the mean of the two moved
+neighbours, a pixel wider than found, so its soft edge goes with it.
+
+Frame t is judged from t - 1 and t + 1 within its shot; the first and last frames of a
+shot from the two after or before them; a shot of fewer than three frames is left as it
+is. Every step is a pooling, a gather or arithmetic on each frame alone, so a frame's
+result depends only on it and its two neighbours, never on how frames are batched.
+
+Not found: a scratch along the film (it stays in place from frame to frame, as do dust
+stuck in the gate and a hair that stays), and dirt on the same place of two frames running.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+ANALYSIS = 4  # motion first measured on copies this many times smaller
+BLOCK = 8  # a motion block's side, in those small copies' pixels (32 px in the frame)
+SEARCH = 6  # how far a block is looked for, in those pixels (24 px in the frame)
+MIN_CONTRAST = 0.08  # a speck stands out by at least this much (of the 0..1 range) ...
+GRAIN_TIMES = 5.5  # ... and by this many times the frame's measured grain, at strength 1
+AGREE = 0.5  # the neighbours differ there by under this share of how far the speck stands out
+WEAK = 0.5  # a speck's fainter rim: pixels standing out by this share of the threshold
+GROW = 2  # steps the rim is grown by from the speck's core
+MAX_SPOT = 0.025  # a spot wider than this share of the frame's width is not dirt
+HALO = 1  # pixels filled around what is found
+MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
+FINE = 8  # the blocks a frame is finally moved by, each with a vector of a block around it
+SELF_RADIUS = 3  # a speck is compared with the frame's own pixels this far around it ...
+SELF = 0.5  # ... and stands out from them by this share of the threshold
+UNSURE = 2.0  # blocks still this many grains apart once moved are not judged ...
+CAP = 3.0  # ... each pixel counting for this many grains at most
+
+
+def judges(t: int, first: int, end: int) -> tuple[int, int] | None:
+    """The two frames frame `t` is judged against, within frames first..end-1 (its shot);
+    None when the shot has fewer than three frames."""
+    if end - first < 3:
+        return None
+    if t - 1 >= first and t + 1 < end:
+        return t - 1, t + 1
+    return (t + 1, t + 2) if t - 1 < first else (t - 2, t - 1)
+
+
+def _shrink(x: torch.Tensor, k: int) -> torch.Tensor:
+    return F.avg_pool2d(x[None, None], k, ceil_mode=True)[0, 0] if k > 1 else x
+
+
+def _gather(image: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int) -> torch.Tensor:
+    """`image` (H, W) with each block of block x block pixels taken from (vy, vx) away (the
+    block's vector, whole pixels; the edge repeated beyond the frame)."""
+    h, w = image.shape
+    ys = torch.arange(h, device=image.device)
+    xs = torch.arange(w, device=image.device)
+    by = vy.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
+    bx = vx.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
+    iy = (ys[:, None] + by).clamp(0, h - 1)
+    ix = (xs[None, :] + bx).clamp(0, w - 1)
+    return image[iy, ix]
+
+
+def _block_costs(target: torch.Tensor, moved: torch.Tensor, block: int) -> torch.Tensor:
+    return F.avg_pool2d((target - moved).abs()[None, None], block, ceil_mode=True)[0, 0]
+
+
+def _capped_costs(target: torch.Tensor, moved: torch.Tensor, cap: float) -> torch.Tensor:
+    """Per block of FINE pixels, how far `moved` is from `target`, each pixel counting for
+    `cap` at most: a speck, far from whatever lies under it, counts alike for every vector
+    tried, so it does not sway which one fits."""
+    diff = (target - moved).abs().clamp_max(cap)[None, None]
+    return F.avg_pool2d(diff, FINE, ceil_mode=True)[0, 0]
+
+
+def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per block of `target` (H, W), where its content lies in `other`: (vy, vx) in whole
+    pixels of the frame, each (ceil(H / b), ceil(W / b)) for blocks of b = BLOCK * ANALYSIS
+    pixels."""
+    small_t, small_o = _shrink(target, ANALYSIS), _shrink(other, ANALYSIS)
+    h, w = small_t.shape
+    s = SEARCH
+    padded = F.pad(small_o[None, None], (s, s, s, s), mode="replicate")[0, 0]
+    costs, offsets = [], []
+    for dy in range(-s, s + 1):
+        for dx in range(-s, s + 1):
+            moved = padded[s + dy : s + dy + h, s + dx : s + dx + w]
+            # a whisker against moving: a flat block keeps its place
+            costs.append(_block_costs(small_t, moved, BLOCK) + 1e-4 * (abs(dy) + abs(dx)))
+            offsets.append((dy, dx))
+    best = torch.stack(costs).argmin(0)
+    table = torch.tensor(offsets, device=target.device)
+    vy, vx = table[best, 0], table[best, 1]
+    # Refined at half size, a pixel either way, blocks as large in the frame.
+    half = ANALYSIS // 2
+    half_t, half_o = _shrink(target, half), _shrink(other, half)
+    block = BLOCK * ANALYSIS // half
+    vy, vx = vy * (ANALYSIS // half), vx * (ANALYSIS // half)
+    costs, steps = [], []
+    for ey in (-1, 0, 1):
+        for ex in (-1, 0, 1):
+            moved = _gather(half_o, vy + ey, vx + ex, block)
+            cost = _block_costs(half_t, moved, block)
+            costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
+            steps.append((ey, ex))
+    best = torch.stack(costs).argmin(0)
+    table = torch.tensor(steps, device=target.device)
+    return (vy + table[best, 0]) * half, (vx + table[best, 1]) * half
+
+
+def _finer(
+    target: torch.Tensor, other: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vectors for blocks of FINE pixels: each takes whichever of its own block's vector and
+    the eight around it fits it best (so an edge between two motions is followed inside a
+    block), then the best of that moved by a pixel or none."""
+    h, w = target.shape
+    big = BLOCK * ANALYSIS
+    per = big // FINE
+    py = F.pad(vy[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
+    px = F.pad(vx[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
+    nb, mb = vy.shape
+    rough = (target - _gather(other, vy, vx, big)).abs().median()
+    cap = max(MOTION_CAP * 1.4826 * float(rough), 0.02)
+    costs, cands = [], []
+    for oy, ox in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+        cy = py[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
+        cx = px[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
+        cy, cx = cy.repeat_interleave(per, 1), cx.repeat_interleave(per, 1)
+        cost = _capped_costs(target, _gather(other, cy, cx, FINE), cap)
+        cy, cx = cy[: cost.shape[0], : cost.shape[1]], cx[: cost.shape[0], : cost.shape[1]]
+        costs.append(cost + (0.0 if (oy, ox) == (0, 0) else 1e-4))
+        cands.append((cy, cx))
+    best = torch.stack(costs).argmin(0)
+    fy = torch.stack([c[0] for c in cands]).gather(0, best[None])[0]
+    fx = torch.stack([c[1] for c in cands]).gather(0, best[None])[0]
+    # Then to the pixel: the half-size search moved by two.
+    costs, steps = [], []
+    for ey in (-1, 0, 1):
+        for ex in (-1, 0, 1):
+            cost = _capped_costs(target, _gather(other, fy + ey, fx + ex, FINE), cap)
+            costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
+            steps.append((ey, ex))
+    best = torch.stack(costs).argmin(0)
+    table = torch.tensor(steps, device=target.device)
+    return fy + table[best, 0], fx + table[best, 1]
+
+
+def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`other` moved onto `target` (both (H, W)) block by block, and (H, W) bool: where it
+    came from outside `other` (what a pan brings in at the edge: nothing to judge by)."""
+    vy, vx = motion(target, other)
+    fy, fx = _finer(target, other, vy, vx)
+    h, w = target.shape
+    ys = torch.arange(h, device=target.device)[:, None]
+    xs = torch.arange(w, device=target.device)[None, :]
+    by = fy.repeat_interleave(FINE, 0)[:h].repeat_interleave(FINE, 1)[:, :w] + ys
+    bx = fx.repeat_interleave(FINE, 0)[:h].repeat_interleave(FINE, 1)[:, :w] + xs
+    # A pixel of the 3 x 3 around it beyond the edge counts too (the edge is repeated there).
+    outside = (by < 1) | (by > h - 2) | (bx < 1) | (bx > w - 2)
+    return _gather(other, fy, fx, FINE), outside
+
+
+def misfit(target: torch.Tensor, moved: torch.Tensor, noise: float) -> torch.Tensor:
+    """(H, W): how far each pixel's block (of BLOCK * ANALYSIS pixels) still differs from
+    `target` once moved, as the mean size of the difference with each pixel's share capped
+    at a few grains (so a speck in the block hardly counts; large where one vector does not
+    fit the block)."""
+    block = BLOCK * ANALYSIS
+    cap = max(CAP * noise, 1e-3)
+    cost = F.avg_pool2d((target - moved).abs().clamp_max(cap)[None, None], block, ceil_mode=True)
+    h, w = target.shape
+    return cost[0, 0].repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
+
+
+def _max3(x: torch.Tensor, k: int = 3) -> torch.Tensor:
+    return F.max_pool2d(x[None, None], k, stride=1, padding=k // 2)[0, 0]
+
+
+def _min3(x: torch.Tensor) -> torch.Tensor:
+    return -_max3(-x)
+
+
+def grain(frame: torch.Tensor, moved: torch.Tensor) -> float:
+    """How much a frame differs from a moved neighbour by grain and noise alone: a robust
+    standard deviation of the difference (the median of its size, scaled)."""
+    return float((frame - moved).abs().median()) * 1.4826
+
+
+def threshold(noise: float, strength: float) -> float:
+    """How far a pixel must stand out to be taken for dirt where the frame's grain is
+    `noise` (`grain`), at `strength` (0..1]: a lower strength takes only the plainest specks."""
+    strength = max(strength, 1e-3)
+    return max(MIN_CONTRAST / strength, GRAIN_TIMES / strength * noise)
+
+
+def _mean3(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(x[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
+
+
+def _outside(frame: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """How far each pixel of `frame` lies above the brightest, or below the darkest, of
+    the 3 x 3 pixels around it in both `a` and `b` (0 or less: within them)."""
+    top = torch.maximum(_max3(a), _max3(b))
+    bottom = torch.minimum(_min3(a), _min3(b))
+    return torch.maximum(frame - top, bottom - frame)
+
+
+def _grow(seeds: torch.Tensor, within: torch.Tensor, steps: int) -> torch.Tensor:
+    for _ in range(steps):
+        seeds = seeds | (_max3(seeds.float()) > 0) & within
+    return seeds
+
+
+def _large(mask: torch.Tensor) -> torch.Tensor:
+    """The parts of `mask` that belong to a spot too wide to be dirt."""
+    h, w = mask.shape
+    small = F.max_pool2d(mask[None, None].float(), ANALYSIS, ceil_mode=True)[0, 0]
+    side = max(3, int(round(MAX_SPOT * w / ANALYSIS)) | 1)
+    core = -F.max_pool2d(-small[None, None], side, stride=1, padding=side // 2)[0, 0]
+    if not bool(core.any()):
+        return torch.zeros_like(mask)
+    grown = core
+    for _ in range(2 * side):  # the whole spot, from its core, within what was found
+        nxt = torch.minimum(_max3(grown), small)
+        if torch.equal(nxt, grown):
+            break
+        grown = nxt
+    big = grown.repeat_interleave(ANALYSIS, 0)[:h].repeat_interleave(ANALYSIS, 1)[:, :w]
+    return big > 0
+
+
+def spots(
+    frame: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    strength: float = 1.0,
+    unsure: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(H, W) bool: where `frame` has dirt, judged against its neighbours `a` and `b` already
+    moved onto it (`moved_onto`); nothing where `unsure` (H, W) bool (the motion there is
+    not known well enough to judge).
+
+    Judged twice: pixel by pixel, and on the three frames each averaged over 3 x 3 pixels,
+    whose grain is a third as strong, so a faint speck wider than a pixel stands out
+    there. Each scale has its own threshold from its own grain."""
+    out = _outside(frame, a, b)
+    limit = threshold(grain(frame, a), strength)
+    fine = out / limit
+    frame3, a3, b3 = _mean3(frame), _mean3(a), _mean3(b)
+    out3 = _outside(frame3, a3, b3)
+    score = torch.maximum(fine, out3 / threshold(grain(frame3, a3), strength))
+    agree = _mean3((a - b).abs()) < AGREE * torch.maximum(out, out3)
+    if unsure is not None:
+        agree = agree & ~unsure
+    found = (score > 1.0) & agree
+    if not bool(found.any()):
+        return found
+    # A speck's rim, beside what is found: judged against the moved neighbours' own pixels,
+    # with no 3 x 3 leeway (which an edge beside the speck would spoil).
+    off = frame - (a + b) * 0.5
+    rim = (score > WEAK) & agree | (off.abs() > WEAK * limit) & ((a - b).abs() < AGREE * off.abs())
+    if unsure is not None:
+        rim = rim & ~unsure
+    found = _grow(found, rim, GROW)
+    found = found & ~_large(found)
+    # Dirt stands out from the frame's own pixels around it too: a moving edge the motion
+    # missed is like the rest of the object it belongs to.
+    far = SELF_RADIUS * 2 + 1
+    inf = torch.tensor(float("inf"), device=frame.device)
+    around_top = _max3(torch.where(found, -inf, frame), far)
+    around_bottom = -_max3(torch.where(found, -inf, -frame), far)
+    alone = torch.maximum(frame - around_top, around_bottom - frame) > SELF * MIN_CONTRAST
+    found = _grow(found & alone, found, 1)
+    if HALO:
+        found = _max3(found.float(), 2 * HALO + 1) > 0
+    return found
+
+
+def clean_frame(
+    frame: torch.Tensor, a: torch.Tensor, b: torch.Tensor, strength: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`frame` (H, W) with the dirt that its judges `a` and `b` (as read, not yet moved) show
+    filled from them, and the (H, W) bool mask of what was filled."""
+    (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
+    noise = max(grain(frame, ma), MIN_CONTRAST / GRAIN_TIMES)
+    unsure = torch.maximum(misfit(frame, ma, noise), misfit(frame, mb, noise)) > UNSURE * noise
+    unsure = unsure | out_a | out_b
+    mask = spots(frame, ma, mb, strength, unsure)
+    return torch.where(mask, (ma + mb) * 0.5, frame), mask
+
+
+def fill_around(plane: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`plane` (H, W) with the pixels under `mask` (H, W) bool replaced by the mean of the
+    unmasked pixels near them (for chroma, which the neighbours' luma says nothing of)."""
+    if not bool(mask.any()):
+        return plane
+    keep = (~mask).to(plane.dtype)
+    for side in (7, 15, 31):
+        num = F.avg_pool2d((plane * keep)[None, None], side, stride=1, padding=side // 2)
+        den = F.avg_pool2d(keep[None, None], side, stride=1, padding=side // 2)
+        if bool((den[0, 0][mask] > 0).all()):
+            break
+    near = num[0, 0] / den[0, 0].clamp_min(1e-6)
+    return torch.where(mask & (den[0, 0] > 0), near, plane)
+
+
+def clean(
+    frames: torch.Tensor,
+    first: int,
+    shot: tuple[int, int],
+    targets: range,
+    strength: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames `targets` of a run of luma planes `frames` (N, H, W) that begins at frame
+    `first`, within a shot of frames shot[0]..shot[1]-1, with their dirt filled: (len(targets),
+    H, W) planes and their (len(targets), H, W) bool masks. Each target is judged against
+    the frames `judges` names; where the run stops short of them (it does not reach the
+    shot's edge), against the nearest the run holds."""
+    lo, hi = max(shot[0], first), min(shot[1], first + len(frames))
+    out, masks = [], []
+    for t in targets:
+        frame = frames[t - first]
+        pair = judges(t, lo, hi)
+        if pair is None:
+            out.append(frame)
+            masks.append(torch.zeros_like(frame, dtype=torch.bool))
+            continue
+        cleaned, mask = clean_frame(
+            frame, frames[pair[0] - first], frames[pair[1] - first], strength
+        )
+        out.append(cleaned)
+        masks.append(mask)
+    return torch.stack(out), torch.stack(masks)

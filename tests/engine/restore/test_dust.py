@@ -1,0 +1,148 @@
+"""The dust stage in a restore: specks filled, the rest of each frame untouched; the same frames
+whether the film is rendered whole, resumed inside a shot, batched otherwise or previewed;
+the setting kept in projects, on the command line and refused where it has no use."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panchro.engine import media
+from panchro.engine.errors import CancelledError
+from panchro.engine.evaluate.telecine import write_video
+from panchro.engine.project import Project, Settings
+from panchro.engine.restore import pipeline
+from panchro.engine.restore.batch import frame_batch
+from panchro.engine.restore.dust import DustStage
+from panchro.engine.restore.stages import build_stages
+from panchro.engine.shots import Shot
+from tests.jobs import cancelled_at
+from tests.makemedia import dusty_frames
+
+FRAMES = 24
+SHOTS = [Shot(0, FRAMES, 12)]
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    here = tmp_path_factory.mktemp("dust")
+    _, dusty = dusty_frames(FRAMES)
+    path = write_video(here / "dusty.mkv", list(dusty), Fraction(24), codec="ffv1")
+    return {"film": path, "project": Project.new(path, shots=SHOTS).save(here / "d.panchro")}
+
+
+def grey(path: Path) -> np.ndarray:
+    with media.open_source(path) as src:
+        return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+
+
+def test_specks_are_filled_and_the_rest_of_each_frame_is_untouched(
+    film: dict[str, Path], tmp_path: Path
+) -> None:
+    clean, dusty = (a.astype(np.int16) for a in dusty_frames(FRAMES))
+    read = grey(film["film"])  # as the film gives them back (grey through limited-range YUV)
+    assert np.abs(read - dusty).max() <= 1
+    out = tmp_path / "out.mkv"
+    stages = build_stages(Settings(dust=1.0))
+    summary = pipeline.restore(film["film"], out, stages=stages, codec="ffv1")
+    got = grey(out)
+    specks = np.abs(dusty - clean) > 0
+    assert np.abs(dusty - clean)[specks].mean() > 100
+    assert np.abs(got - clean)[specks].mean() < 12  # filled from the frames either side
+    assert np.abs(got - clean)[specks].max() < 60
+    changed = got != read
+    assert changed[specks].mean() > 0.97
+    # Only around specks: a pixel's width of rim, nothing beyond
+    near = np.zeros_like(specks)
+    for dy in range(-3, 4):
+        for dx in range(-3, 4):
+            near |= np.roll(specks, (dy, dx), axis=(1, 2))
+    assert not changed[~near].any()
+    assert any(n.startswith("dust: specks filled on 22 of 24 frames") for n in summary.notes)
+
+
+def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
+    film: dict[str, Path], tmp_path: Path
+) -> None:
+    kw = {"codec": "ffv1", "project": film["project"], "batch": 4}
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(film["film"], whole, stages=build_stages(Settings(dust=0.8)), **kw)
+    cut = tmp_path / "cut.mkv"
+    with pytest.raises(CancelledError):
+        pipeline.restore(
+            film["film"], cut, stages=build_stages(Settings(dust=0.8)),
+            chunk_seconds=0.25, keep_job=True, progress=cancelled_at(10), **kw,
+        )  # fmt: skip
+    summary = pipeline.restore(
+        film["film"], cut, stages=build_stages(Settings(dust=0.8)), chunk_seconds=0.25, **kw
+    )
+    assert summary.resumed_frames > 0
+    assert np.array_equal(grey(cut), grey(whole))
+    other = tmp_path / "batched.mkv"
+    pipeline.restore(
+        film["film"], other, stages=build_stages(Settings(dust=0.8)), **(kw | {"batch": 7})
+    )
+    assert np.array_equal(grey(other), grey(whole))
+
+
+def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
+    film: dict[str, Path],
+) -> None:
+    with media.open_source(film["film"]) as src:
+        frames = list(src.frames(0, 16, fmt="yuv444p"))
+        stage = DustStage(hand_on=2)
+        assert stage.context == 4
+        stage.begin_shot(0, Shot(0, 16, 8), None, src)
+        ycc = np.stack([f.image for f in frames]).astype(np.float32) / 255
+        whole = stage.process(frame_batch(frames, ycc, src.info.time_base, 0, "bt601"))
+        middle = frame_batch(
+            frames[6:10], ycc[6:10], src.info.time_base, 0, "bt601",
+            before=ycc[2:6, ..., 0], after=ycc[10:14, ..., 0],
+        )  # fmt: skip
+        got = stage.process(middle)
+    np.testing.assert_array_equal(got.y, whole.y[6:10])
+    assert got.y_before is not None and got.y_after is not None
+    np.testing.assert_array_equal(got.y_before, whole.y[4:6])
+    np.testing.assert_array_equal(got.y_after, whole.y[10:12])
+    np.testing.assert_array_equal(got.cbcr, whole.cbcr[6:10])
+    assert not np.array_equal(whole.y, ycc[..., 0])  # there was dirt to fill
+
+
+def test_a_preview_shows_the_frame_a_render_makes(film: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.mkv"
+    pipeline.restore(film["film"], out, stages=build_stages(Settings(dust=1.0)), codec="ffv1")
+    shown = pipeline.preview_frame(film["film"], 9, build_stages(Settings(dust=1.0)))
+    rendered = grey(out)[9]
+    from panchro.engine.imaging import color
+
+    y = color.rgb_to_ycbcr(shown.after.astype(np.float32), matrix="bt601")[..., 0]
+    assert np.abs(np.round(y * 255) - rendered).max() <= 2  # through RGB and back
+    assert shown.luma_diff.max() > 0.3  # a speck went
+
+
+def test_settings_and_the_command_line_keep_dust(
+    film: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from panchro.engine.cli import main
+
+    s = Settings(dust=0.6, stabilize=0.5)
+    assert Settings.from_dict(s.to_dict()) == s
+    assert "dust" not in Settings().to_dict()
+    assert Settings(dust=0.5).restores_anything
+    with pytest.raises(ValueError, match="dust must be within 0..1"):
+        Settings(dust=1.5)
+    with pytest.raises(ValueError, match="dust strength"):
+        DustStage(strength=0.0)
+    order = build_stages(Settings(dust=1.0, stabilize=1.0, deflicker=1.0))
+    assert [st.key.split(":")[0] for st in order] == ["dust", "stabilize", "deflicker"]
+    assert order[0].context == 2  # nothing after it looks across frames
+    out = tmp_path / "cli.mkv"
+    argv = ["restore", str(film["film"]), str(out), "--dust", "1", "--codec", "ffv1"]
+    assert main(argv) == 0
+    assert "note: dust: specks filled on" in capsys.readouterr().out
+    clean, dusty = dusty_frames(FRAMES)
+    specks = dusty != clean
+    assert np.abs(grey(out) - clean)[specks].mean() < 12
