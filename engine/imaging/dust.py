@@ -37,6 +37,7 @@ GROW = 2  # steps the rim is grown by from the speck's core
 MAX_SPOT = 0.025  # a spot wider than this share of the frame's width is not dirt
 HALO = 1  # pixels filled around what is found
 MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
+REACH_PX = 32  # no vector reaches further (SEARCH * ANALYSIS and a few pixels of refining)
 FINE = 8  # the blocks a frame is finally moved by, each with a vector of a block around it
 SELF_RADIUS = 3  # a speck is compared with the frame's own pixels this far around it ...
 SELF = 0.5  # ... and stands out from them by this share of the threshold
@@ -58,17 +59,22 @@ def _shrink(x: torch.Tensor, k: int) -> torch.Tensor:
     return F.avg_pool2d(x[None, None], k, ceil_mode=True)[0, 0] if k > 1 else x
 
 
-def _gather(image: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int) -> torch.Tensor:
-    """`image` (H, W) with each block of block x block pixels taken from (vy, vx) away (the
-    block's vector, whole pixels; the edge repeated beyond the frame)."""
-    h, w = image.shape
-    ys = torch.arange(h, device=image.device)
-    xs = torch.arange(w, device=image.device)
-    by = vy.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
-    bx = vx.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
-    iy = (ys[:, None] + by).clamp(0, h - 1)
-    ix = (xs[None, :] + bx).clamp(0, w - 1)
-    return image[iy, ix]
+def _pad(image: torch.Tensor) -> torch.Tensor:
+    """`image` with REACH_PX pixels of its edge repeated around it, for `_gather`."""
+    m = REACH_PX
+    return F.pad(image[None, None], (m, m, m, m), mode="replicate")[0, 0].contiguous()
+
+
+def _gather(padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int) -> torch.Tensor:
+    """The picture `padded` holds (`_pad`) with each block of block x block pixels taken from
+    (vy, vx) away (the block's vector, whole pixels; the edge repeated beyond the frame)."""
+    m = REACH_PX
+    h, w = padded.shape[0] - 2 * m, padded.shape[1] - 2 * m
+    # One flat index: the pixel's place in the padded picture plus its block's offset.
+    offset = (vy.clamp(-m, m) * (w + 2 * m) + vx.clamp(-m, m)).repeat_interleave(block, 0)[:h]
+    offset = offset.repeat_interleave(block, 1)[:, :w]
+    ys = torch.arange(m, h + m, device=padded.device)[:, None] * (w + 2 * m)
+    return padded.view(-1)[ys + torch.arange(m, w + m, device=padded.device) + offset]
 
 
 def _block_costs(target: torch.Tensor, moved: torch.Tensor, block: int) -> torch.Tensor:
@@ -103,13 +109,13 @@ def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, tor
     vy, vx = table[best, 0], table[best, 1]
     # Refined at half size, a pixel either way, blocks as large in the frame.
     half = ANALYSIS // 2
-    half_t, half_o = _shrink(target, half), _shrink(other, half)
+    half_t, half_p = _shrink(target, half), _pad(_shrink(other, half))
     block = BLOCK * ANALYSIS // half
     vy, vx = vy * (ANALYSIS // half), vx * (ANALYSIS // half)
     costs, steps = [], []
     for ey in (-1, 0, 1):
         for ex in (-1, 0, 1):
-            moved = _gather(half_o, vy + ey, vx + ex, block)
+            moved = _gather(half_p, vy + ey, vx + ex, block)
             cost = _block_costs(half_t, moved, block)
             costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
             steps.append((ey, ex))
@@ -119,25 +125,25 @@ def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, tor
 
 
 def _finer(
-    target: torch.Tensor, other: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor
+    target: torch.Tensor, padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Vectors for blocks of FINE pixels: each takes whichever of its own block's vector and
     the eight around it fits it best (so an edge between two motions is followed inside a
-    block), then the best of that moved by a pixel or none."""
-    h, w = target.shape
+    block), then the best of that moved by a pixel or none. `padded`: the other picture
+    (`_pad`)."""
     big = BLOCK * ANALYSIS
     per = big // FINE
     py = F.pad(vy[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
     px = F.pad(vx[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
     nb, mb = vy.shape
-    rough = (target - _gather(other, vy, vx, big)).abs().median()
+    rough = (target - _gather(padded, vy, vx, big)).abs().median()
     cap = max(MOTION_CAP * 1.4826 * float(rough), 0.02)
     costs, cands = [], []
     for oy, ox in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
         cy = py[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
         cx = px[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
         cy, cx = cy.repeat_interleave(per, 1), cx.repeat_interleave(per, 1)
-        cost = _capped_costs(target, _gather(other, cy, cx, FINE), cap)
+        cost = _capped_costs(target, _gather(padded, cy, cx, FINE), cap)
         cy, cx = cy[: cost.shape[0], : cost.shape[1]], cx[: cost.shape[0], : cost.shape[1]]
         costs.append(cost + (0.0 if (oy, ox) == (0, 0) else 1e-4))
         cands.append((cy, cx))
@@ -148,7 +154,7 @@ def _finer(
     costs, steps = [], []
     for ey in (-1, 0, 1):
         for ex in (-1, 0, 1):
-            cost = _capped_costs(target, _gather(other, fy + ey, fx + ex, FINE), cap)
+            cost = _capped_costs(target, _gather(padded, fy + ey, fx + ex, FINE), cap)
             costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
             steps.append((ey, ex))
     best = torch.stack(costs).argmin(0)
@@ -160,7 +166,8 @@ def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor,
     """`other` moved onto `target` (both (H, W)) block by block, and (H, W) bool: where it
     came from outside `other` (what a pan brings in at the edge: nothing to judge by)."""
     vy, vx = motion(target, other)
-    fy, fx = _finer(target, other, vy, vx)
+    padded = _pad(other)
+    fy, fx = _finer(target, padded, vy, vx)
     h, w = target.shape
     ys = torch.arange(h, device=target.device)[:, None]
     xs = torch.arange(w, device=target.device)[None, :]
@@ -168,7 +175,7 @@ def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor,
     bx = fx.repeat_interleave(FINE, 0)[:h].repeat_interleave(FINE, 1)[:, :w] + xs
     # A pixel of the 3 x 3 around it beyond the edge counts too (the edge is repeated there).
     outside = (by < 1) | (by > h - 2) | (bx < 1) | (bx > w - 2)
-    return _gather(other, fy, fx, FINE), outside
+    return _gather(padded, fy, fx, FINE), outside
 
 
 def misfit(target: torch.Tensor, moved: torch.Tensor, noise: float) -> torch.Tensor:
@@ -184,7 +191,19 @@ def misfit(target: torch.Tensor, moved: torch.Tensor, noise: float) -> torch.Ten
 
 
 def _max3(x: torch.Tensor, k: int = 3) -> torch.Tensor:
-    return F.max_pool2d(x[None, None], k, stride=1, padding=k // 2)[0, 0]
+    """The largest of the k x k pixels around each (the edge repeated beyond the frame),
+    as rows then columns: on a CPU several times quicker than a max pool."""
+    r = k // 2
+    h, w = x.shape
+    p = F.pad(x[None, None], (r, r, 0, 0), mode="replicate")[0, 0]
+    rows = p[:, :w]
+    for d in range(1, k):
+        rows = torch.maximum(rows, p[:, d : d + w])
+    p = F.pad(rows[None, None], (0, 0, r, r), mode="replicate")[0, 0]
+    out = p[:h]
+    for d in range(1, k):
+        out = torch.maximum(out, p[d : d + h])
+    return out
 
 
 def _min3(x: torch.Tensor) -> torch.Tensor:
