@@ -205,7 +205,8 @@ def dusty_frames(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(clean, dusty): `frames` grey uint8 frames of a slow pan over a textured picture, and
     the same with specks of dirt (dark and light discs, 1.5-3 px across, on one frame each)
-    on every frame but the first and last."""
+    on every frame but the first and last, none within 12 px of one on the frame before (dirt
+    on one place of two frames running is not what `--dust` finds)."""
     w, h = size
     rng = np.random.default_rng(seed)
     blocks = rng.random((h // 6 + 12, w // 6 + 12))
@@ -218,11 +219,17 @@ def dusty_frames(
     clean = clean.astype(np.uint8)
     dusty = clean.copy()
     fy, fx = np.mgrid[0:h, 0:w]
+    before: list[tuple[int, int]] = []
     for k in range(1, frames - 1):
-        for _ in range(4):
-            y, x = rng.integers(8, h - 8), rng.integers(8, w - 8)
+        placed: list[tuple[int, int]] = []
+        while len(placed) < 4:
+            y, x = int(rng.integers(8, h - 8)), int(rng.integers(8, w - 8))
+            if any(abs(y - py) < 12 and abs(x - px) < 12 for py, px in before):
+                continue
+            placed.append((y, x))
             r = rng.uniform(1.5, 3.0)
             dusty[k][(fy - y) ** 2 + (fx - x) ** 2 <= r * r] = 8 if rng.random() < 0.5 else 247
+        before = placed
     return clean, dusty
 
 

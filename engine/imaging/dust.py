@@ -34,13 +34,17 @@ GRAIN_TIMES = 5.5  # ... and by this many times the frame's measured grain, at s
 AGREE = 0.5  # the neighbours differ there by under this share of how far the speck stands out
 WEAK = 0.5  # a speck's fainter rim: pixels standing out by this share of the threshold
 GROW = 2  # steps the rim is grown by from the speck's core
-MAX_SPOT = 0.025  # a spot wider than this share of the frame's width is not dirt
+MAX_SPOT = 0.04  # a spot wider than this share of the frame's width is not dirt
 HALO = 1  # pixels filled around what is found
 MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
 REACH_PX = 32  # no vector reaches further (SEARCH * ANALYSIS and a few pixels of refining)
 FINE = 8  # the blocks a frame is finally moved by, each with a vector of a block around it
 SELF_RADIUS = 3  # a speck is compared with the frame's own pixels this far around it ...
 SELF = 0.5  # ... and stands out from them by this share of the threshold
+RING_IN = 1  # a speck's surroundings: the pixels more than this far from it ...
+RING = 4  # ... and up to this far
+RING_TIMES = 3.0  # ... where the moved neighbours fit the frame within this many grains
+SPREAD_STEPS = 256  # a spot's parts are joined over at most this many pixels
 UNSURE = 2.0  # blocks still this many grains apart once moved are not judged ...
 CAP = 3.0  # ... each pixel counting for this many grains at most
 
@@ -216,6 +220,12 @@ def grain(frame: torch.Tensor, moved: torch.Tensor) -> float:
     return float((frame - moved).abs().median()) * 1.4826
 
 
+def noise_floor(frame: torch.Tensor, moved: torch.Tensor) -> float:
+    """`grain`, but never below what the smallest speck taken stands out by in grains (a
+    film without grain still has its 8-bit steps and its coding's noise)."""
+    return max(grain(frame, moved), MIN_CONTRAST / GRAIN_TIMES)
+
+
 def threshold(noise: float, strength: float) -> float:
     """How far a pixel must stand out to be taken for dirt where the frame's grain is
     `noise` (`grain`), at `strength` (0..1]: a lower strength takes only the plainest specks."""
@@ -241,12 +251,30 @@ def _grow(seeds: torch.Tensor, within: torch.Tensor, steps: int) -> torch.Tensor
     return seeds
 
 
+def _spread(seeds: torch.Tensor, within: torch.Tensor) -> torch.Tensor:
+    """`seeds` grown over the whole of each spot of `within` they are in."""
+    if not bool(seeds.any()):
+        return seeds
+    for _ in range(SPREAD_STEPS):
+        grown = seeds | (_max3(seeds.float()) > 0) & within
+        if torch.equal(grown, seeds):
+            break
+        seeds = grown
+    return seeds
+
+
 def _large(mask: torch.Tensor) -> torch.Tensor:
-    """The parts of `mask` that belong to a spot too wide to be dirt."""
+    """The parts of `mask` that belong to a spot too wide to be dirt: one that holds a square
+    MAX_SPOT of the frame's width across (looked for on a copy up to ANALYSIS times
+    smaller, as coarse as still leaves that square three pixels across)."""
     h, w = mask.shape
-    small = F.max_pool2d(mask[None, None].float(), ANALYSIS, ceil_mode=True)[0, 0]
-    side = max(3, int(round(MAX_SPOT * w / ANALYSIS)) | 1)
-    core = -F.max_pool2d(-small[None, None], side, stride=1, padding=side // 2)[0, 0]
+    across = MAX_SPOT * w
+    q = int(min(ANALYSIS, max(1, across // 3)))
+    small = (
+        F.max_pool2d(mask[None, None].float(), q, ceil_mode=True)[0, 0] if q > 1 else mask.float()
+    )
+    side = max(3, int(round(across / q)) | 1)
+    core = -_max3(-small, side)
     if not bool(core.any()):
         return torch.zeros_like(mask)
     grown = core
@@ -255,8 +283,22 @@ def _large(mask: torch.Tensor) -> torch.Tensor:
         if torch.equal(nxt, grown):
             break
         grown = nxt
-    big = grown.repeat_interleave(ANALYSIS, 0)[:h].repeat_interleave(ANALYSIS, 1)[:, :w]
+    big = grown.repeat_interleave(q, 0)[:h].repeat_interleave(q, 1)[:, :w]
     return big > 0
+
+
+def _ring_misfit(
+    frame: torch.Tensor, a: torch.Tensor, b: torch.Tensor, found: torch.Tensor
+) -> torch.Tensor:
+    """For each pixel, how far the worse of `a` and `b` is from `frame` on average over the
+    ring of pixels 2 to RING away from what is `found` near it (0 where there is none)."""
+    near = _max3(found.float(), 2 * RING + 1) > 0
+    ring = (near & ~(_max3(found.float(), 2 * RING_IN + 1) > 0)).float()
+    off = torch.maximum((frame - a).abs(), (frame - b).abs()) * ring
+    side = 2 * RING + 3
+    num = F.avg_pool2d(off[None, None], side, stride=1, padding=side // 2)[0, 0]
+    den = F.avg_pool2d(ring[None, None], side, stride=1, padding=side // 2)[0, 0]
+    return torch.where(den > 0, num / den.clamp_min(1e-6), torch.zeros_like(num))
 
 
 def spots(
@@ -300,6 +342,12 @@ def spots(
     around_top = _max3(torch.where(found, -inf, frame), far)
     around_bottom = -_max3(torch.where(found, -inf, -frame), far)
     alone = torch.maximum(frame - around_top, around_bottom - frame) > SELF * MIN_CONTRAST
+    # And around it the neighbours fit the frame as well as grain lets them: where they do
+    # not, the motion was missed there (the tip of an ear that moved), and what differs
+    # is the picture, not dirt on it.
+    # A spot any part of whose surroundings do not fit is not dirt, all of it.
+    misfits = found & (_ring_misfit(frame, a, b, found) >= RING_TIMES * noise_floor(frame, a))
+    found = found & ~_spread(misfits, found)
     found = _grow(found & alone, found, 1)
     if HALO:
         found = _max3(found.float(), 2 * HALO + 1) > 0
@@ -312,7 +360,7 @@ def clean_frame(
     """`frame` (H, W) with the dirt that its judges `a` and `b` (as read, not yet moved) show
     filled from them, and the (H, W) bool mask of what was filled."""
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
-    noise = max(grain(frame, ma), MIN_CONTRAST / GRAIN_TIMES)
+    noise = noise_floor(frame, ma)
     unsure = torch.maximum(misfit(frame, ma, noise), misfit(frame, mb, noise)) > UNSURE * noise
     unsure = unsure | out_a | out_b
     mask = spots(frame, ma, mb, strength, unsure)

@@ -1,6 +1,7 @@
-"""Steadier films from the window: Restore ▸ Deflicker evens a flickering film out and Restore ▸
-Stabilize takes a weaving film's jitter out in the compare view (its luma moves), the project
-keeps them, the facts say how much a film flickers, and an album has no such rows."""
+"""Steadier, cleaner films from the window: Restore ▸ Deflicker evens a flickering film out,
+Restore ▸ Stabilize takes a weaving film's jitter out in the compare view (its luma moves),
+Restore ▸ Dust fills specks of dirt, the project keeps them, the facts say how much a film
+flickers, and an album has no such rows."""
 
 from __future__ import annotations
 
@@ -130,6 +131,48 @@ def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
     assert panel.stabilize.value() == 1.0
     panel.set_album_mode("album")
     assert not panel.stabilize.isVisibleTo(panel) and panel.settings()["stabilize"] == 0.0
+
+
+def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from makemedia import dusty_frames
+
+    from panchro.engine import media
+    from panchro.engine.evaluate.telecine import write_video
+
+    win = window
+    panel = win.restore_panel
+    clean, dusty = dusty_frames(24)
+    film = write_video(tmp_path / "dusty.mkv", list(dusty), Fraction(24), codec="ffv1")
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert panel.dust.isVisibleTo(panel) and panel.dust.text() == "Off"
+    panel.colorize.setChecked(False)
+    panel.dust.setValue(1.0)
+    assert panel.restores_something() and panel.settings()["dust"] == 1.0
+    win.player.seek(10)
+    qtbot.waitUntil(lambda: win.player.displayed == 10, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert win.compare.data["luma_mean_diff"] > 0.0005  # a few specks of a small frame
+    assert "(dust)" in win.compare.header.text()
+    out = tmp_path / "clean.mkv"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
+        win.exporter.export(str(out))
+    with media.open_source(out) as src:
+        got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+    specks = dusty != clean
+    assert np.abs(got - clean)[specks].mean() < 15
+    project = tmp_path / "dusty.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    panel.dust.setValue(0.0)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    assert panel.dust.value() == 1.0
+    panel.set_album_mode("album")
+    assert not panel.dust.isVisibleTo(panel) and panel.settings()["dust"] == 0.0
 
 
 def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
