@@ -29,11 +29,11 @@ import torch.nn.functional as F
 ANALYSIS = 4  # motion first measured on copies this many times smaller
 BLOCK = 8  # a motion block's side, in those small copies' pixels (32 px in the frame)
 SEARCH = 6  # how far a block is looked for, in those pixels (24 px in the frame)
-MIN_CONTRAST = 0.08  # a speck stands out by at least this much (of the 0..1 range) ...
+MIN_CONTRAST = 0.05  # a speck stands out by at least this much (of the 0..1 range) ...
 GRAIN_TIMES = 5.5  # ... and by this many times the frame's measured grain, at strength 1
 AGREE = 0.5  # the neighbours differ there by under this share of how far the speck stands out
 WEAK = 0.5  # a speck's fainter rim: pixels standing out by this share of the threshold
-GROW = 2  # steps the rim is grown by from the speck's core
+GROW = 6  # steps the rim is grown by from the speck's core
 MAX_SPOT = 0.04  # a spot wider than this share of the frame's width is not dirt
 HALO = 1  # pixels filled around what is found
 MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
