@@ -348,7 +348,7 @@ def spots(
     # A spot any part of whose surroundings do not fit is not dirt, all of it.
     misfits = found & (_ring_misfit(frame, a, b, found) >= RING_TIMES * noise_floor(frame, a))
     found = found & ~_spread(misfits, found)
-    found = _grow(found & alone, found, 1)
+    found = _grow(found & alone, found, GROW)
     if HALO:
         found = _max3(found.float(), 2 * HALO + 1) > 0
     return found

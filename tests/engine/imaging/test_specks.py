@@ -198,3 +198,23 @@ def test_the_tip_of_something_swinging_is_not_dirt() -> None:
         frames[k][(along > 0) & (along < 60) & (np.abs(across) < 2.5)] = 0.95
     cleaned, mask = dust.clean_frame(t(frames[2]), t(frames[1]), t(frames[3]))
     assert int(mask.sum()) == 0
+
+
+def test_a_faint_speck_on_a_film_without_grain_is_found() -> None:
+    frames = panning(noise=0.003)
+    dirty = specked(frames[2], [(64, 90, 2.5, 0.0)])
+    dirty[speck_mask([(64, 90, 2.5, 0.0)])] = frames[2][speck_mask([(64, 90, 2.5, 0.0)])] + 0.07
+    _, mask = dust.clean_frame(t(dirty), t(frames[1]), t(frames[3]))
+    assert mask.numpy()[speck_mask([(64, 90, 2.5, 0.0)])].all()
+
+
+def test_a_hair_is_followed_from_its_plain_part_into_its_faint_one() -> None:
+    frames = panning(noise=0.003)
+    dirty = frames[2].copy()
+    dirty[40:48, 90] += 0.4  # plain
+    dirty[48:70, 90] += 0.035  # too faint to be found alone
+    _, mask = dust.clean_frame(t(np.clip(dirty, 0, 1)), t(frames[1]), t(frames[3]))
+    m = mask.numpy()
+    assert m[40:48, 90].all()
+    assert m[48:52, 90].all()  # the faint part next to it, taken as its rim
+    assert not m[60:70, 90].any()  # beyond the rim's reach: left
