@@ -31,9 +31,11 @@ BLOCK = 8  # a motion block's side, in those small copies' pixels (32 px in the 
 SEARCH = 6  # how far a block is looked for, in those pixels (24 px in the frame)
 MIN_CONTRAST = 0.05  # a speck stands out by at least this much (of the 0..1 range) ...
 GRAIN_TIMES = 5.5  # ... and by this many times the frame's measured grain, at strength 1
+NOISE_FLOOR = 0.015  # the least a frame's grain is reckoned to be, judging how neighbours fit
 AGREE = 0.5  # the neighbours differ there by under this share of how far the speck stands out
 WEAK = 0.5  # a speck's fainter rim: pixels standing out by this share of the threshold
-GROW = 6  # steps the rim is grown by from the speck's core
+CORE_GROW = 2  # steps a speck's rim is grown by before the speck is judged ...
+GROW = 6  # ... and after, from what is kept
 MAX_SPOT = 0.04  # a spot wider than this share of the frame's width is not dirt
 HALO = 1  # pixels filled around what is found
 MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
@@ -221,9 +223,9 @@ def grain(frame: torch.Tensor, moved: torch.Tensor) -> float:
 
 
 def noise_floor(frame: torch.Tensor, moved: torch.Tensor) -> float:
-    """`grain`, but never below what the smallest speck taken stands out by in grains (a
-    film without grain still has its 8-bit steps and its coding's noise)."""
-    return max(grain(frame, moved), MIN_CONTRAST / GRAIN_TIMES)
+    """`grain`, but never below NOISE_FLOOR (a film without grain still has its 8-bit steps,
+    its coding's noise and motion that blocks follow only to the pixel)."""
+    return max(grain(frame, moved), NOISE_FLOOR)
 
 
 def threshold(noise: float, strength: float) -> float:
@@ -333,22 +335,25 @@ def spots(
     rim = (score > WEAK) & agree | (off.abs() > WEAK * limit) & ((a - b).abs() < AGREE * off.abs())
     if unsure is not None:
         rim = rim & ~unsure
-    found = _grow(found, rim, GROW)
-    found = found & ~_large(found)
-    # Dirt stands out from the frame's own pixels around it too: a moving edge the motion
-    # missed is like the rest of the object it belongs to.
+    # Each spot's core (what is found and its rim's first pixels) is judged whole ...
+    core = _grow(found, rim, CORE_GROW)
+    core = core & ~_large(core)
+    # ... by the frame's own pixels around it, from which dirt stands out too (a moving edge
+    # the motion missed is like the rest of the object it belongs to) ...
     far = SELF_RADIUS * 2 + 1
     inf = torch.tensor(float("inf"), device=frame.device)
-    around_top = _max3(torch.where(found, -inf, frame), far)
-    around_bottom = -_max3(torch.where(found, -inf, -frame), far)
+    around_top = _max3(torch.where(core, -inf, frame), far)
+    around_bottom = -_max3(torch.where(core, -inf, -frame), far)
     alone = torch.maximum(frame - around_top, around_bottom - frame) > SELF * MIN_CONTRAST
-    # And around it the neighbours fit the frame as well as grain lets them: where they do
-    # not, the motion was missed there (the tip of an ear that moved), and what differs
-    # is the picture, not dirt on it.
-    # A spot any part of whose surroundings do not fit is not dirt, all of it.
-    misfits = found & (_ring_misfit(frame, a, b, found) >= RING_TIMES * noise_floor(frame, a))
-    found = found & ~_spread(misfits, found)
-    found = _grow(found & alone, found, GROW)
+    # ... and by how well the neighbours fit the frame around it, as grain lets them: where
+    # they do not, the motion was missed there (the tip of an ear that moved), and what
+    # differs is the picture, not dirt on it. Such a spot is left, all of it.
+    misfits = core & (_ring_misfit(frame, a, b, core) >= RING_TIMES * noise_floor(frame, a))
+    core = core & ~_spread(misfits, core)
+    core = _grow(core & alone, core, CORE_GROW)
+    # Then the rim is followed further from what is kept (the faint tail of a hair).
+    grown = _grow(core, rim, GROW)
+    found = grown & ~_large(grown) | core
     if HALO:
         found = _max3(found.float(), 2 * HALO + 1) > 0
     return found

@@ -96,6 +96,10 @@ class Stage(Protocol):
     * `context` (optional attribute, default 0): how many neighbouring frames
       on each side the stage wants in `y_before`/`y_after`. The pipeline then
       holds each batch back until the next one of its shot is decoded.
+    * `notes` (optional): what the run's summary and a preview should say (an untrained
+      model, a fallback); `run_notes` (optional): what only a run's summary says, about the
+      work it did, counted from `begin_run()` (optional), which a run calls before its first
+      frame (the dust stage's count of frames with dirt filled).
 
     Stages run in one worker thread, in order; they may use the GPU.
     """

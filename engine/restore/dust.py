@@ -55,15 +55,21 @@ class DustStage:
             f":s={dust.MAX_SPOT},{dust.SELF_RADIUS},{dust.SELF}"
         )
         self._shot: Shot | None = None
+        self.notes: list[str] = []
+        self.begin_run()
+
+    def begin_run(self) -> None:
+        """Count the next run's work from nothing (the app keeps its stages for previews
+        and renders alike)."""
         self.seen = 0  # frames this stage has cleaned
         self.filled = 0  # of those, frames with dirt filled
         self.pixels = 0  # pixels filled, in all
         self.area = 0  # pixels of the frames seen
 
     @property
-    def notes(self) -> list[str]:
-        """What the summary says: how much dirt this process filled (a cluster's workers
-        count their own)."""
+    def run_notes(self) -> list[str]:
+        """What a run's summary says: how much dirt it filled here (a cluster's workers count
+        their own). Not a preview's: its frames are the neighbours of one."""
         if not self.seen:
             return []
         share = self.pixels / max(self.area, 1)

@@ -324,6 +324,9 @@ class _Run:
         self.batch = max([frames_per_batch(batch, largest)] + contexts)
         self.notes: list[str] = []
         self.timers = {"decode": 0.0, "stages": 0.0, "encode": 0.0}
+        for stage in stages:  # a stage that counts its work counts this run's
+            if hasattr(stage, "begin_run"):
+                stage.begin_run()
         self.recorded: dict[int, Pick] = {}
         self.memory_limit_mb: float | None = None
         self.executor: Executor | None = None
@@ -713,7 +716,8 @@ class _Run:
             damaged_frames=damaged,
             # What the stages want said (an untrained or missing model, a fallback).
             notes=tuple(self.notes)
-            + tuple(n for st in self.stages for n in getattr(st, "notes", ())),
+            + tuple(n for st in self.stages for n in getattr(st, "notes", ()))
+            + tuple(n for st in self.stages for n in getattr(st, "run_notes", ())),
             decode_s=round(self.timers["decode"], 3),
             stages_s=round(self.timers["stages"], 3),
             encode_s=round(self.timers["encode"], 3),

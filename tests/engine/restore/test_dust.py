@@ -113,8 +113,11 @@ def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
 
 def test_a_preview_shows_the_frame_a_render_makes(film: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out.mkv"
-    pipeline.restore(film["film"], out, stages=build_stages(Settings(dust=1.0)), codec="ffv1")
-    shown = pipeline.preview_frame(film["film"], 9, build_stages(Settings(dust=1.0)))
+    stages = build_stages(Settings(dust=1.0))  # the app keeps its stages for both
+    shown = pipeline.preview_frame(film["film"], 9, stages)
+    assert stages[0].notes == []  # a preview's count of frames is not worth saying
+    summary = pipeline.restore(film["film"], out, stages=stages, codec="ffv1")
+    assert any(n.startswith("dust: specks filled on 22 of 24 frames") for n in summary.notes)
     rendered = grey(out)[9]
     from panchro.engine.imaging import color
 
