@@ -101,36 +101,48 @@ def test_the_facts_say_a_steady_film_hardly_flickers(qtbot, window, tmp_path: Pa
     )
 
 
+def compared(qtbot, win, film: Path, row: str, frame: int) -> float:
+    """Open `film`, set Restore's `row` (a share box, off at first) to 1 alone and compare
+    frame `frame`: how far its luma moved on average (the header names the row)."""
+    panel = win.restore_panel
+    box = getattr(panel, row)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert box.isVisibleTo(panel) and box.text() == "Off"
+    panel.colorize.setChecked(False)
+    box.setValue(1.0)
+    assert panel.restores_something() and panel.settings()[row] == 1.0
+    win.player.seek(frame)
+    qtbot.waitUntil(lambda: win.player.displayed == frame, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert f"({row})" in win.compare.header.text()
+    return float(win.compare.data["luma_mean_diff"])
+
+
+def kept(qtbot, win, row: str, project: Path) -> None:
+    """Saved, set off and opened again, the row's 1 comes back; an album has no such row."""
+    panel = win.restore_panel
+    box = getattr(panel, row)
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    box.setValue(0.0)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    assert box.value() == 1.0
+    panel.set_album_mode("album")
+    assert not box.isVisibleTo(panel) and panel.settings()[row] == 0.0
+
+
 def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
     from makemedia import make_weaving_video
 
-    win = window
-    panel = win.restore_panel
     rng = np.random.default_rng(3)
     film = make_weaving_video(
         tmp_path / "weave.mkv", [(int(x), int(y)) for x, y in rng.integers(-2, 3, (48, 2))]
     )
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film)
-    assert panel.stabilize.isVisibleTo(panel) and panel.stabilize.text() == "Off"
-    panel.colorize.setChecked(False)
-    panel.stabilize.setValue(1.0)
-    assert panel.restores_something() and panel.settings()["stabilize"] == 1.0
-    win.player.seek(20)
-    qtbot.waitUntil(lambda: win.player.displayed == 20, timeout=WAIT_MS)
-    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
-        win.exporter.compare_frame()
-    assert win.compare.data["luma_mean_diff"] > 0.01  # the frame was moved
-    assert "(stabilize)" in win.compare.header.text()
-    project = tmp_path / "weave.panchro"
-    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
-        win.projects.save_project_as(str(project))
-    panel.stabilize.setValue(0.0)
-    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
-        win.projects.open_project(project)
-    assert panel.stabilize.value() == 1.0
-    panel.set_album_mode("album")
-    assert not panel.stabilize.isVisibleTo(panel) and panel.settings()["stabilize"] == 0.0
+    assert compared(qtbot, window, film, "stabilize", 20) > 0.01  # the frame was moved
+    kept(qtbot, window, "stabilize", tmp_path / "weave.panchro")
 
 
 def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
@@ -142,21 +154,9 @@ def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> No
     from panchro.engine.evaluate.telecine import write_video
 
     win = window
-    panel = win.restore_panel
     clean, dusty = dusty_frames(24)
     film = write_video(tmp_path / "dusty.mkv", list(dusty), Fraction(24), codec="ffv1")
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film)
-    assert panel.dust.isVisibleTo(panel) and panel.dust.text() == "Off"
-    panel.colorize.setChecked(False)
-    panel.dust.setValue(1.0)
-    assert panel.restores_something() and panel.settings()["dust"] == 1.0
-    win.player.seek(10)
-    qtbot.waitUntil(lambda: win.player.displayed == 10, timeout=WAIT_MS)
-    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
-        win.exporter.compare_frame()
-    assert win.compare.data["luma_mean_diff"] > 0.0005  # a few specks of a small frame
-    assert "(dust)" in win.compare.header.text()
+    assert compared(qtbot, win, film, "dust", 10) > 0.0005  # a few specks of a small frame
     out = tmp_path / "clean.mkv"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
         win.exporter.export(str(out))
@@ -164,15 +164,7 @@ def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> No
         got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
     specks = dusty != clean
     assert np.abs(got - clean)[specks].mean() < 15
-    project = tmp_path / "dusty.panchro"
-    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
-        win.projects.save_project_as(str(project))
-    panel.dust.setValue(0.0)
-    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
-        win.projects.open_project(project)
-    assert panel.dust.value() == 1.0
-    panel.set_album_mode("album")
-    assert not panel.dust.isVisibleTo(panel) and panel.settings()["dust"] == 0.0
+    kept(qtbot, win, "dust", tmp_path / "dusty.panchro")
 
 
 def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
