@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from panchro.engine import media
-from panchro.engine.errors import CancelledError
 from panchro.engine.evaluate.telecine import write_video
 from panchro.engine.project import Project, Settings
 from panchro.engine.restore import pipeline
@@ -19,7 +18,7 @@ from panchro.engine.restore.batch import frame_batch
 from panchro.engine.restore.dust import DustStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cancelled_at
+from tests.jobs import cut_and_resumed
 from tests.makemedia import dusty_frames
 
 FRAMES = 24
@@ -67,24 +66,15 @@ def test_specks_are_filled_and_the_rest_of_each_frame_is_untouched(
 def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
     film: dict[str, Path], tmp_path: Path
 ) -> None:
-    kw = {"codec": "ffv1", "project": film["project"], "batch": 4}
+    settings = Settings(dust=0.8)
+    kw = {"codec": "ffv1", "project": film["project"]}
     whole = tmp_path / "whole.mkv"
-    pipeline.restore(film["film"], whole, stages=build_stages(Settings(dust=0.8)), **kw)
+    pipeline.restore(film["film"], whole, stages=build_stages(settings), batch=4, **kw)
     cut = tmp_path / "cut.mkv"
-    with pytest.raises(CancelledError):
-        pipeline.restore(
-            film["film"], cut, stages=build_stages(Settings(dust=0.8)),
-            chunk_seconds=0.25, keep_job=True, progress=cancelled_at(10), **kw,
-        )  # fmt: skip
-    summary = pipeline.restore(
-        film["film"], cut, stages=build_stages(Settings(dust=0.8)), chunk_seconds=0.25, **kw
-    )
-    assert summary.resumed_frames > 0
+    cut_and_resumed(film["film"], cut, settings, film["project"], 10)
     assert np.array_equal(grey(cut), grey(whole))
     other = tmp_path / "batched.mkv"
-    pipeline.restore(
-        film["film"], other, stages=build_stages(Settings(dust=0.8)), **(kw | {"batch": 7})
-    )
+    pipeline.restore(film["film"], other, stages=build_stages(settings), batch=7, **kw)
     assert np.array_equal(grey(other), grey(whole))
 
 
