@@ -139,3 +139,25 @@ def test_settings_and_the_command_line_keep_dust(
     clean, dusty = dusty_frames(FRAMES)
     specks = dusty != clean
     assert np.abs(grey(out) - clean)[specks].mean() < 12
+
+
+def test_eval_dust_says_how_much_dirt_goes_and_what_a_clip_without_it_loses(
+    film: dict[str, Path], tmp_path: Path
+) -> None:
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.evaluate.dust import eval_dust
+
+    clean, _ = dusty_frames(FRAMES)
+    clip = write_video(tmp_path / "clean.mkv", list(clean), Fraction(24), codec="ffv1")
+    lines: list[str] = []
+    got = eval_dust([clip, film["film"]], frames=16, width=192, out=lines.append)
+    row = got["clips"][0]  # the clean film, as it is
+    assert row["film"] == "clean" and row["frames"] == 16
+    assert row["cleaned_db"] > row["dirty_db"] + 4
+    assert row["gone"] > 0.6 and row["found"] > 0.6
+    assert row["changed"] < 1.0  # a clip without dirt: hardly a pixel
+    dusty = got["clips"][1]  # the film with dirt of its own: that is found as well
+    assert dusty["changed"] > 10 * max(row["changed"], 0.1)
+    assert "clean.mkv" in lines[2] and lines[-3].lstrip().startswith("mean")
+    with pytest.raises(BadInputError, match="not a clip"):
+        eval_dust([tmp_path / "nothing here"])
