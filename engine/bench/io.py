@@ -160,8 +160,9 @@ def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float
     for start in range(0, min(n, DUST_FRAMES), 8):
         part = frames[start : start + 8]
         ycc = np.stack([f.image for f in part]).astype(np.float32) / 255
-        around = np.stack([f.image[..., 0] for f in frames[start + 8 : start + 10]])
-        batch = frame_batch(part, ycc, info.time_base, 0, "bt709", after=around / 255)
+        later = frames[start + 8 : start + 10]
+        around = np.stack([f.image[..., 0] for f in later]) / 255 if later else None
+        batch = frame_batch(part, ycc, info.time_base, 0, "bt709", after=around)
         t0 = time.perf_counter()
         dust.process(batch)
         spent += time.perf_counter() - t0
