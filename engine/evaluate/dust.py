@@ -3,7 +3,8 @@ without dirt it changes.
 
 Each clip's first `FRAMES` frames are read grey at `WIDTH` px wide and cut into shots, then
 given film grain (`imaging.degrade.film_grain`, amount 0.05: old stock's, clumped over a
-pixel; "grainy") or left as they are ("clean"). Specks and hairs of dirt are laid on that
+pixel; "grainy"), given that grain and a flicker (each frame's exposure times 1 + N(0, 0.04);
+"flicker"), or left as they are ("clean"). Specks and hairs of dirt are laid on that
 (`imaging.degrade.dust_and_scratches`: 6 specks and half a hair per frame per 100,000
 pixels, dark or light, 0.7-3 px across, half to fully opaque; no scratches, which stay in
 place and are not what the stage looks for), and both the dirty frames and the frames
@@ -38,6 +39,8 @@ from panchro.engine.imaging import degrade, dust
 WIDTH = 480
 FRAMES = 48
 GRAIN = 0.05
+FLICKER = 0.04
+FILMS = ("clean", "grainy", "flicker")
 SPECKS = 6.0
 HAIRS = 0.5
 PLAIN = 0.15
@@ -87,7 +90,7 @@ def eval_dust(
     out: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
     """Print and return the figures (module docstring) for the clips in `data`, each
-    clip's first `frames` at `width` px wide, with and without film grain."""
+    clip's first `frames` at `width` px wide, as they are, grainy and flickering."""
     from panchro.engine.media import open_source
     from panchro.engine.shots import detect_shots
 
@@ -102,11 +105,11 @@ def eval_dust(
         f" specks and {HAIRS:g} hairs a frame per 100,000 px), cleaned at strength {strength:g}"
     )
     out(
-        f"  {'clip':<28} {'film':<6} {'frames':>6} {'shots':>5} {'dirty':>8} {'cleaned':>8}"
+        f"  {'clip':<28} {'film':<7} {'frames':>6} {'shots':>5} {'dirty':>8} {'cleaned':>8}"
         f" {'dirt gone':>9} {'specks found':>12} {'without dirt: filled':>20} {'by':>6}"
         + (f" {'x1 model':>9}" if model else "")
     )
-    rows: dict[str, list[dict[str, Any]]] = {"clean": [], "grainy": []}
+    rows: dict[str, list[dict[str, Any]]] = {film: [] for film in FILMS}
     seconds = 0.0
     for path in clip_paths(data):
         with open_source(path) as src:
@@ -118,8 +121,10 @@ def eval_dust(
         shots = [type(s)(s.start, min(s.end, n), min(s.key_frame, n - 1)) for s in shots]
         y = np.stack(read).astype(np.float32) / 255.0
         rng = np.random.default_rng(seed)
-        for film in ("clean", "grainy"):
+        for film in FILMS:
             truth = y if film == "clean" else degrade.film_grain(y, rng, GRAIN, 1.0)
+            if film == "flicker":  # each frame's exposure off by a few per cent
+                truth = truth * (1 + rng.normal(0, FLICKER, (len(y), 1, 1)))
             truth = np.clip(truth, 0, 1).astype(np.float32)
             dirty = degrade.dust_and_scratches(truth, rng, dust=SPECKS, hairs=HAIRS, scratches=0)
             dirty = dirty.astype(np.float32)
@@ -156,16 +161,16 @@ def eval_dust(
         moved = [r["moved"] for r in part if not np.isnan(r["moved"])]
         means[film]["moved"] = float(np.mean(moved)) if moved else float("nan")
         out(_line(means[film], model))
-    total = sum(r["frames"] for r in rows["clean"]) * 4
+    total = sum(r["frames"] for r in rows["clean"]) * 2 * len(FILMS)
     ms = 1000 * seconds / max(total, 1)
     out(f"  cleaning: {ms:.0f} ms a frame ({width} px wide, this CPU)")
-    return {"clips": rows["clean"] + rows["grainy"], "mean": means, "ms_per_frame": ms}
+    return {"clips": [r for film in FILMS for r in rows[film]], "mean": means, "ms_per_frame": ms}
 
 
 def _line(r: dict[str, Any], model: bool) -> str:
     moved = "     -" if np.isnan(r["moved"]) else f"{r['moved']:>6.1f}"
     return (
-        f"  {str(r['clip'])[:28]:<28} {r['film']:<6} {r['frames']:>6} {r['shots']:>5}"
+        f"  {str(r['clip'])[:28]:<28} {r['film']:<7} {r['frames']:>6} {r['shots']:>5}"
         f" {r['dirty_db']:>5.2f} dB {r['cleaned_db']:>5.2f} dB {r['gone']:>9.1%}"
         f" {r['found']:>12.1%} {r['changed']:>12.2f} / 10k {moved}"
         + (f" {r['x1_db']:>6.2f} dB" if model else "")

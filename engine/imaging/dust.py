@@ -184,6 +184,22 @@ def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor,
     return _gather(padded, fy, fx, FINE), outside
 
 
+def exposed_as(moved: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+    """`moved` with the exposure of `frame`: the gain and offset that carry its levels
+    (nine quantiles, which something moving in the picture hardly shifts) onto the frame's.
+    An old film flickers, and a speck is judged, and filled, against neighbours as bright
+    as the frame."""
+    q = torch.linspace(0.1, 0.9, 9, device=frame.device)
+    ours = torch.quantile(moved.flatten()[::7], q)
+    theirs = torch.quantile(frame.flatten()[::7], q)
+    spread = float(((ours - ours.mean()) ** 2).sum())
+    if spread < 1e-8:
+        return moved
+    gain = float(((ours - ours.mean()) * (theirs - theirs.mean())).sum()) / spread
+    gain = min(max(gain, 0.8), 1.25)
+    return (moved - float(ours.mean())) * gain + float(theirs.mean())
+
+
 def misfit(target: torch.Tensor, moved: torch.Tensor, noise: float) -> torch.Tensor:
     """(H, W): how far each pixel's block (of BLOCK * ANALYSIS pixels) still differs from
     `target` once moved, as the mean size of the difference with each pixel's share capped
@@ -365,6 +381,7 @@ def clean_frame(
     """`frame` (H, W) with the dirt that its judges `a` and `b` (as read, not yet moved) show
     filled from them, and the (H, W) bool mask of what was filled."""
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
+    ma, mb = exposed_as(ma, frame), exposed_as(mb, frame)
     noise = noise_floor(frame, ma)
     unsure = torch.maximum(misfit(frame, ma, noise), misfit(frame, mb, noise)) > UNSURE * noise
     unsure = unsure | out_a | out_b

@@ -218,3 +218,13 @@ def test_a_hair_is_followed_from_its_plain_part_into_its_faint_one() -> None:
     assert m[40:48, 90].all()
     assert m[48:52, 90].all()  # the faint part next to it, taken as its rim
     assert not m[60:70, 90].any()  # beyond the rim's reach: left
+
+
+def test_on_a_flickering_film_a_speck_is_filled_as_bright_as_its_frame() -> None:
+    frames = panning(noise=0.003)
+    frames[2] = np.clip(frames[2] * 1.1, 0, 1)  # this exposure a tenth brighter
+    dirty = specked(frames[2])
+    cleaned, mask = dust.clean_frame(t(dirty), t(frames[1]), t(frames[3]))
+    where = speck_mask()
+    assert mask.numpy()[where].all()
+    assert np.abs(cleaned.numpy() - frames[2])[where].mean() < 0.02
