@@ -2,15 +2,20 @@
 from them (`--dust`; the dust stage, `restore.dust`).
 
 A speck of dirt on the print, or a spot of emulsion lost, is on one frame and gone on the
-next. So a pixel is taken for dirt when it is brighter than everything near it in both
-neighbouring frames, or darker than everything near it in both, by clearly more than the
-film's grain, while those two neighbours agree with each other there (where they do not,
-something moved or was uncovered, and it is left alone). The neighbours are first moved
-onto the frame block by block (motion measured on small copies, then refined), and "near
-it" is the 3 x 3 pixels around, which absorbs what the block motion leaves out by a pixel.
-A spot that grows too large to be dirt (a flash, a bird crossing the frame in one
-exposure) is left alone whole. What is taken is replaced by the mean of the two moved
-neighbours, a pixel wider than found, so its soft edge goes with it.
+next. Each neighbour is first moved onto the frame block by block (`moved_onto`: a search
+on quarter-size copies, refined at half size, then per 8-pixel block among the vectors
+around it and to the pixel) and given the frame's exposure (`exposed_as`: old films
+flicker). A pixel is then taken for dirt when it is brighter than all the 3 x 3 pixels
+around it in both moved neighbours, or darker than all of them (the 3 x 3 absorbs what the
+blocks miss by a pixel), by more than MIN_CONTRAST and GRAIN_TIMES the frame's grain -
+judged on the pixels and again on 3 x 3 means, where a faint speck wider than a pixel
+stands out - while the two neighbours agree there and their blocks fit the frame. A
+speck's fainter rim is followed from it. A spot is left alone, all of it, when it is too
+wide to be dirt (a flash, a bird crossing the frame in one exposure), when it is like the
+frame's own pixels around it (an edge whose motion was missed), or when the moved
+neighbours do not fit the frame around it (the tip of something swinging). What is taken
+is replaced by the mean of the two moved neighbours, a pixel wider than found, so its
+soft edge goes with it.
 
 Frame t is judged from t - 1 and t + 1 within its shot; the first and last frames of a
 shot from the two after or before them; a shot of fewer than three frames is left as it
@@ -38,7 +43,6 @@ CORE_GROW = 2  # steps a speck's rim is grown by before the speck is judged ...
 GROW = 6  # ... and after, from what is kept
 MAX_SPOT = 0.04  # a spot wider than this share of the frame's width is not dirt
 HALO = 1  # pixels filled around what is found
-MOTION_CAP = 3.0  # a pixel's share of how well a vector fits: this many grains at most
 REACH_PX = 32  # no vector reaches further (SEARCH * ANALYSIS and a few pixels of refining)
 FINE = 8  # the blocks a frame is finally moved by, each with a vector of a block around it
 SELF_RADIUS = 3  # a speck is compared with the frame's own pixels this far around it ...
@@ -48,7 +52,7 @@ RING = 4  # ... and up to this far
 RING_TIMES = 3.0  # ... where the moved neighbours fit the frame within this many grains
 SPREAD_STEPS = 256  # a spot's parts are joined over at most this many pixels
 UNSURE = 2.0  # blocks still this many grains apart once moved are not judged ...
-CAP = 3.0  # ... each pixel counting for this many grains at most
+CAP = 3.0  # ... each pixel counting for this many grains at most (also choosing vectors)
 
 
 def judges(t: int, first: int, end: int) -> tuple[int, int] | None:
@@ -77,10 +81,14 @@ def _gather(padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int
     m = REACH_PX
     h, w = padded.shape[0] - 2 * m, padded.shape[1] - 2 * m
     # One flat index: the pixel's place in the padded picture plus its block's offset.
-    offset = (vy.clamp(-m, m) * (w + 2 * m) + vx.clamp(-m, m)).repeat_interleave(block, 0)[:h]
-    offset = offset.repeat_interleave(block, 1)[:, :w]
+    offset = _per_pixel(vy.clamp(-m, m) * (w + 2 * m) + vx.clamp(-m, m), block, h, w)
     ys = torch.arange(m, h + m, device=padded.device)[:, None] * (w + 2 * m)
     return padded.view(-1)[ys + torch.arange(m, w + m, device=padded.device) + offset]
+
+
+def _per_pixel(grid: torch.Tensor, block: int, h: int, w: int) -> torch.Tensor:
+    """A value per block of block x block pixels, given to each of its pixels: (h, w)."""
+    return grid.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
 
 
 def _block_costs(target: torch.Tensor, moved: torch.Tensor, block: int) -> torch.Tensor:
@@ -142,15 +150,14 @@ def _finer(
     py = F.pad(vy[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
     px = F.pad(vx[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
     nb, mb = vy.shape
+    fine = (-(-target.shape[0] // FINE), -(-target.shape[1] // FINE))  # blocks of FINE px
     rough = (target - _gather(padded, vy, vx, big)).abs().median()
-    cap = max(MOTION_CAP * 1.4826 * float(rough), 0.02)
+    cap = max(CAP * 1.4826 * float(rough), 0.02)
     costs, cands = [], []
     for oy, ox in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-        cy = py[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
-        cx = px[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb].repeat_interleave(per, 0)
-        cy, cx = cy.repeat_interleave(per, 1), cx.repeat_interleave(per, 1)
+        cy = _per_pixel(py[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb], per, *fine)
+        cx = _per_pixel(px[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb], per, *fine)
         cost = _capped_costs(target, _gather(padded, cy, cx, FINE), cap)
-        cy, cx = cy[: cost.shape[0], : cost.shape[1]], cx[: cost.shape[0], : cost.shape[1]]
         costs.append(cost + (0.0 if (oy, ox) == (0, 0) else 1e-4))
         cands.append((cy, cx))
     best = torch.stack(costs).argmin(0)
@@ -177,8 +184,7 @@ def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor,
     h, w = target.shape
     ys = torch.arange(h, device=target.device)[:, None]
     xs = torch.arange(w, device=target.device)[None, :]
-    by = fy.repeat_interleave(FINE, 0)[:h].repeat_interleave(FINE, 1)[:, :w] + ys
-    bx = fx.repeat_interleave(FINE, 0)[:h].repeat_interleave(FINE, 1)[:, :w] + xs
+    by, bx = _per_pixel(fy, FINE, h, w) + ys, _per_pixel(fx, FINE, h, w) + xs
     # A pixel of the 3 x 3 around it beyond the edge counts too (the edge is repeated there).
     outside = (by < 1) | (by > h - 2) | (bx < 1) | (bx > w - 2)
     return _gather(padded, fy, fx, FINE), outside
@@ -208,8 +214,7 @@ def misfit(target: torch.Tensor, moved: torch.Tensor, noise: float) -> torch.Ten
     block = BLOCK * ANALYSIS
     cap = max(CAP * noise, 1e-3)
     cost = F.avg_pool2d((target - moved).abs().clamp_max(cap)[None, None], block, ceil_mode=True)
-    h, w = target.shape
-    return cost[0, 0].repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
+    return _per_pixel(cost[0, 0], block, *target.shape)
 
 
 def _max3(x: torch.Tensor, k: int = 3) -> torch.Tensor:
@@ -293,16 +298,7 @@ def _large(mask: torch.Tensor) -> torch.Tensor:
     )
     side = max(3, int(round(across / q)) | 1)
     core = -_max3(-small, side)
-    if not bool(core.any()):
-        return torch.zeros_like(mask)
-    grown = core
-    for _ in range(2 * side):  # the whole spot, from its core, within what was found
-        nxt = torch.minimum(_max3(grown), small)
-        if torch.equal(nxt, grown):
-            break
-        grown = nxt
-    big = grown.repeat_interleave(q, 0)[:h].repeat_interleave(q, 1)[:, :w]
-    return big > 0
+    return _per_pixel(_spread(core > 0, small > 0), q, h, w)
 
 
 def _ring_misfit(
