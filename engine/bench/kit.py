@@ -13,8 +13,9 @@ the device tool hands back): the weights (a file over the limit in parts), `kit_
 each run's log.jsonl, loss curves as CSV and PNG, the last sample sheet, the benches' text).
 
 `--check` trains nothing: the GPU-marked tests (pytest, PyAV-free), `bench sample` of both
-colorizer sizes (plain and with rows replayed as CUDA graphs) and the stages bench with the
-shipped models, in a minute or two: what a short device call should verify first.
+colorizer sizes (plain and with rows replayed as CUDA graphs), the stages bench with the
+shipped models and the dust stage alone (`bench_dust`), in a minute or two: what a short
+device call should verify first.
 
 Without PyAV (the GPU image has none) the restore bench cannot decode or encode a film: it
 then times the restore's stages alone (colorize from a pick + x2 upscale, synthetic frames)
@@ -175,6 +176,50 @@ def bench_stages(
             "seconds": round(seconds, 2), "fps": round(fps, 2), "width": width,
             "height": height, "batch": batch,
             "stage_seconds": {k: round(v, 3) for k, v in spent.items()}}  # fmt: skip
+
+
+def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = print) -> dict:
+    """Frames a second of the dust stage alone on synthetic frames (a textured picture
+    panning, specks on every frame), 8 at a time with their neighbours, as the pipeline
+    hands them over: its figure where no film can be decoded (the GPU image has no PyAV)."""
+    import numpy as np
+    import torch
+
+    from panchro.engine.restore.batch import frame_batch
+    from panchro.engine.restore.dust import DustStage
+    from panchro.engine.shots import Shot
+
+    rng = np.random.default_rng(0)
+    batch = 8
+    big = rng.random((height // 8 + 8, width // 8 + 8)).astype(np.float32)
+    big = np.kron(big, np.ones((8, 8), np.float32))
+    y = np.stack([big[k % 16 : k % 16 + height, k % 32 : k % 32 + width] for k in range(batch + 4)])
+    spots = rng.random(y.shape) < 2e-4
+    y = np.where(spots, 1.0 - y, y).astype(np.float32)
+    stage = DustStage(device=device)
+    stage.begin_shot(0, Shot(0, frames + batch + 4, 0), None, None)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    ycc = np.stack([y[2:-2], np.zeros_like(y[2:-2]), np.zeros_like(y[2:-2])], axis=-1)
+    tb = Fraction(1, 24)
+
+    def one(start: int) -> None:
+        part = [SimpleNamespace(index=start + 2 + i, pts=start + 2 + i) for i in range(batch)]
+        b = frame_batch(part, ycc, tb, 0, "bt709", before=y[:2], after=y[-2:])
+        stage.process(b)
+
+    one(0)  # warm-up
+    sync()
+    t0 = time.perf_counter()
+    done = 0
+    while done < frames:
+        one(done)
+        done += batch
+    sync()
+    seconds = time.perf_counter() - t0
+    say(f"  dust stage alone: {done} frames {width}x{height} in {seconds:.1f} s:"
+        f" {done / seconds:.2f} fps")  # fmt: skip
+    return {"frames": done, "seconds": round(seconds, 2), "fps": round(done / seconds, 2),
+            "width": width, "height": height}  # fmt: skip
 
 
 def _bench_restore(size: tuple[int, int], *, device: str, smoke: bool, av: bool, say: Any) -> dict:
@@ -386,8 +431,10 @@ def check_device(dev: str, smoke: bool, av: bool, say: Any) -> dict[str, Any]:
         stages = bench_stages(size[0], size[1], device=dev, frames=4 if smoke else 48,
                               batch=2 if smoke else 8, say=say)  # fmt: skip
         kept = _bench_resident(size, device=dev, smoke=smoke, say=say)
+    say("--- the dust stage")
+    dust = bench_dust(size[0], size[1], device=dev, frames=8 if smoke else 48, say=say)
     return {"tests": tests, "sample": sample, "restore": {"shipped models": restore},
-            "stages": {"host arrays": stages, "resident planes": kept}}  # fmt: skip
+            "stages": {"host arrays": stages, "resident planes": kept}, "dust": dust}  # fmt: skip
 
 
 # the test files holding GPU-marked tests; none imports PyAV at its top (the GPU image has none)

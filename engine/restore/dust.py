@@ -99,7 +99,8 @@ class DustStage:
         if shot is None:
             raise ValueError("dust: process() before begin_shot()")
         host = isinstance(batch.y, np.ndarray)
-        device = torch.device("cpu") if host else batch.y.device
+        # Host planes are cleaned where the stages run (a GPU), and brought back.
+        device = self.resident_on if host else batch.y.device
         parts = [p for p in (batch.y_before, batch.y, batch.y_after) if p is not None and len(p)]
         frames = torch.cat([torch.as_tensor(p, device=device) for p in parts]).float()
         before = 0 if batch.y_before is None else len(batch.y_before)

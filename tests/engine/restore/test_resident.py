@@ -242,3 +242,53 @@ def test_stabilize_and_deflicker_on_resident_planes_give_the_same_frames(
         restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
         digests[flag] = frame_digest(out)
     assert digests["1"] == digests["0"] and digests["0"][0] == 30
+
+
+def test_dust_on_resident_planes_gives_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dust stage judges and fills tensors as it does arrays."""
+    pytest.importorskip("av")
+    from panchro.engine.evaluate.telecine import write_video
+    from panchro.engine.restore.pipeline import restore
+    from tests.engine.restore.test_same_frames import frame_digest
+    from tests.makemedia import dusty_frames
+
+    film = write_video(tmp_path / "dusty.mkv", list(dusty_frames(16)[1]), Fraction(24),
+                       codec="ffv1")  # fmt: skip
+    digests = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv(resident.ENV_RESIDENT, flag)
+        stages = build_stages(Settings(dust=1.0), device="cpu")
+        assert (resident.resident_device(stages) is not None) == (flag == "1")
+        out = tmp_path / f"out{flag}.mkv"
+        summary = restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
+        assert any(n.startswith("dust: specks filled on 14 of 16") for n in summary.notes)
+        digests[flag] = frame_digest(out)
+    assert digests["1"] == digests["0"] and digests["0"][0] == 16
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_dust_on_cuda_finds_and_fills_what_the_cpu_does() -> None:
+    """On CUDA the dust stage's sums and quantiles may round otherwise than the CPU's: the
+    same specks, the frames within a code or two."""
+    from types import SimpleNamespace
+
+    from panchro.engine.restore.batch import frame_batch
+    from panchro.engine.restore.dust import DustStage
+    from tests.makemedia import dusty_frames
+
+    clean, dusty = dusty_frames(12)
+    y = dusty.astype(np.float32) / 255
+    ycc = np.stack([y[2:10], np.zeros_like(y[2:10]), np.zeros_like(y[2:10])], axis=-1)
+    frames = [SimpleNamespace(index=i, pts=i) for i in range(2, 10)]
+    got = {}
+    for device in ("cpu", "cuda"):
+        stage = DustStage(device=device)
+        stage.begin_shot(0, Shot(0, 12, 0), None, None)
+        batch = frame_batch(frames, ycc, Fraction(1, 24), 0, "bt601", before=y[:2], after=y[10:])
+        got[device] = stage.process(batch).y
+    specks = dusty[2:10] != clean[2:10]
+    assert np.abs(got["cuda"] - got["cpu"]).mean() < 0.5 / 255
+    assert np.abs(got["cuda"] * 255 - clean[2:10])[specks].mean() < 12
