@@ -30,7 +30,7 @@ import os
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -157,16 +157,10 @@ def bench_stages(
             encode_coded_planar(b.y, b.cbcr)
         spent["coding"] += time.perf_counter() - t
 
-    one(0)  # warm-up: kernels, allocator, cuDNN
-    sync()
-    spent.update(dict.fromkeys(spent, 0.0))  # the warm-up's time is not counted
-    t0 = time.perf_counter()
-    done = 0
-    while done < frames:
-        one(done)
-        done += batch
-    sync()
-    seconds = time.perf_counter() - t0
+    # the warm-up's time is not counted
+    done, seconds = _timed(
+        one, frames, batch, sync, lambda: spent.update(dict.fromkeys(spent, 0.0))
+    )
     fps = done / seconds
     mode = "resident planes" if on is not None else "host arrays"
     each = ", ".join(f"{name} {s / done * 1000:.0f} ms" for name, s in spent.items())
@@ -176,6 +170,27 @@ def bench_stages(
             "seconds": round(seconds, 2), "fps": round(fps, 2), "width": width,
             "height": height, "batch": batch,
             "stage_seconds": {k: round(v, 3) for k, v in spent.items()}}  # fmt: skip
+
+
+def _timed(
+    one: Callable[[int], None],
+    frames: int,
+    batch: int,
+    sync: Callable[[], None],
+    warm: Callable[[], None] = lambda: None,
+) -> tuple[int, float]:
+    """(frames done, seconds) of `one(start)` called batch by batch up to `frames`, after one
+    call to warm up (kernels, allocator, cuDNN) and then `warm()`."""
+    one(0)
+    sync()
+    warm()
+    t0 = time.perf_counter()
+    done = 0
+    while done < frames:
+        one(done)
+        done += batch
+    sync()
+    return done, time.perf_counter() - t0
 
 
 def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = print) -> dict:
@@ -207,15 +222,7 @@ def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = 
         b = frame_batch(part, ycc, tb, 0, "bt709", before=y[:2], after=y[-2:])
         stage.process(b)
 
-    one(0)  # warm-up
-    sync()
-    t0 = time.perf_counter()
-    done = 0
-    while done < frames:
-        one(done)
-        done += batch
-    sync()
-    seconds = time.perf_counter() - t0
+    done, seconds = _timed(one, frames, batch, sync)
     say(f"  dust stage alone: {done} frames {width}x{height} in {seconds:.1f} s:"
         f" {done / seconds:.2f} fps")  # fmt: skip
     return {"frames": done, "seconds": round(seconds, 2), "fps": round(done / seconds, 2),
