@@ -37,9 +37,9 @@ run: venv
 		$(BIN)/python -m panchro.gui.display_check || exit 1; \
 		$(BIN)/panchro-gui $(SAMPLE); \
 	else \
-		echo "No display: colorizing the sample film headless, its flicker evened out (automatic picks, seed 0)."; \
+		echo "No display: colorizing the sample film headless, its dust filled and its flicker evened out (automatic picks, seed 0)."; \
 		mkdir -p $(OUT_DIR); \
-		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --colorize --deflicker 1 \
+		$(BIN)/panchro restore $(SAMPLE) $(OUT_DIR)/bbb_restored.mp4 --colorize --dust 1 --deflicker 1 \
 			--project $(OUT_DIR)/bbb.panchro --overwrite --restart || exit 1; \
 		echo "Each shot took the consensus of 8 candidate colourings. The colour modes to choose"; \
 		echo "from: $(BIN)/panchro sample $(SAMPLE) -k 8 -o $(OUT_DIR)/modes.png"; \
