@@ -243,10 +243,10 @@ def grain(frame: torch.Tensor, moved: torch.Tensor) -> float:
     return float((frame - moved).abs().median()) * 1.4826
 
 
-def noise_floor(frame: torch.Tensor, moved: torch.Tensor) -> float:
-    """`grain`, but never below NOISE_FLOOR (a film without grain still has its 8-bit steps,
-    its coding's noise and motion that blocks follow only to the pixel)."""
-    return max(grain(frame, moved), NOISE_FLOOR)
+def noise_floor(measured: float) -> float:
+    """A frame's `grain`, but never below NOISE_FLOOR (a film without grain still has its
+    8-bit steps, its coding's noise and motion that blocks follow only to the pixel)."""
+    return max(measured, NOISE_FLOOR)
 
 
 def threshold(noise: float, strength: float) -> float:
@@ -321,16 +321,20 @@ def spots(
     b: torch.Tensor,
     strength: float = 1.0,
     unsure: torch.Tensor | None = None,
+    measured: float | None = None,
 ) -> torch.Tensor:
     """(H, W) bool: where `frame` has dirt, judged against its neighbours `a` and `b` already
     moved onto it (`moved_onto`); nothing where `unsure` (H, W) bool (the motion there is
-    not known well enough to judge).
+    not known well enough to judge). `measured`: `grain(frame, a)` when the caller has it
+    (a median over the frame: measured once).
 
     Judged twice: pixel by pixel, and on the three frames each averaged over 3 x 3 pixels,
     whose grain is a third as strong, so a faint speck wider than a pixel stands out
     there. Each scale has its own threshold from its own grain."""
+    if measured is None:
+        measured = grain(frame, a)
     out = _outside(frame, a, b)
-    limit = threshold(grain(frame, a), strength)
+    limit = threshold(measured, strength)
     fine = out / limit
     frame3, a3, b3 = _mean3(frame), _mean3(a), _mean3(b)
     out3 = _outside(frame3, a3, b3)
@@ -360,7 +364,7 @@ def spots(
     # ... and by how well the neighbours fit the frame around it, as grain lets them: where
     # they do not, the motion was missed there (the tip of an ear that moved), and what
     # differs is the picture, not dirt on it. Such a spot is left, all of it.
-    misfits = core & (_ring_misfit(frame, a, b, core) >= RING_TIMES * noise_floor(frame, a))
+    misfits = core & (_ring_misfit(frame, a, b, core) >= RING_TIMES * noise_floor(measured))
     core = core & ~_spread(misfits, core)
     core = _grow(core & alone, core, CORE_GROW)
     # Then the rim is followed further from what is kept (the faint tail of a hair).
@@ -378,10 +382,11 @@ def clean_frame(
     filled from them, and the (H, W) bool mask of what was filled."""
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
     ma, mb = exposed_as(ma, frame), exposed_as(mb, frame)
-    noise = noise_floor(frame, ma)
+    measured = grain(frame, ma)
+    noise = noise_floor(measured)
     unsure = torch.maximum(misfit(frame, ma, noise), misfit(frame, mb, noise)) > UNSURE * noise
     unsure = unsure | out_a | out_b
-    mask = spots(frame, ma, mb, strength, unsure)
+    mask = spots(frame, ma, mb, strength, unsure, measured)
     return torch.where(mask, (ma + mb) * 0.5, frame), mask
 
 
