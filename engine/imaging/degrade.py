@@ -273,6 +273,50 @@ def dust_and_scratches(
     return _unstack(np.clip(a, 0.0, 1.0), single)
 
 
+def line_scratches(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    count: int = 2,
+    contrast: tuple[float, float] = (0.04, 0.25),
+    width: tuple[float, float] = (0.5, 1.5),
+) -> np.ndarray:
+    """`count` line scratches down a run of frames (N, H, W), as a worn print has them: each
+    a soft vertical line (a Gaussian across, sigma in `width` px) light or dark by `contrast`
+    (varying a little along it and from frame to frame), down the whole height or at least
+    half of it, slightly slanted, drifting a few tenths of a pixel a frame, on every frame of
+    the run or a stretch of at least 12 of them."""
+    a, single = _stack(x)
+    a = a.astype(np.float32).copy()
+    n, h, w = a.shape
+    rows = np.arange(h, dtype=np.float32)
+    xs = np.arange(w, dtype=np.float32)
+    for _ in range(count):
+        cx = rng.uniform(0.05 * w, 0.95 * w)
+        if rng.random() < 0.6:
+            top, bottom = 0, h
+        else:
+            top = int(rng.integers(0, h // 2))
+            bottom = int(rng.integers(top + h // 2, h + 1))
+        first, stop = 0, n
+        if n > 12 and rng.random() < 0.5:
+            first = int(rng.integers(0, n - 12 + 1))
+            stop = int(rng.integers(first + 12, n + 1))
+        sign = 1.0 if rng.random() < 0.6 else -1.0
+        size = rng.uniform(*contrast) * sign
+        sigma = rng.uniform(*width)
+        slant = rng.uniform(-1.5, 1.5) / h
+        period, phase = rng.uniform(h / 3, 2 * h), rng.uniform(0, 2 * math.pi)
+        along = 1 + 0.3 * np.sin(2 * math.pi * rows / period + phase)
+        for f in range(first, stop):
+            centre = cx + slant * (rows - h / 2)
+            line = np.exp(-(((xs[None] - centre[:, None]) / sigma) ** 2) / 2)
+            amount = size * rng.uniform(0.9, 1.1) * along[top:bottom, None]
+            a[f, top:bottom] += (line[top:bottom] * amount).astype(np.float32)
+            cx = float(np.clip(cx + rng.normal(0, 0.3), 2, w - 3))
+    return _unstack(np.clip(a, 0.0, 1.0), single)
+
+
 # --- compression ----------------------------------------------------------------------------
 
 

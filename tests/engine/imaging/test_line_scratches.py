@@ -1,0 +1,169 @@
+"""Line scratches down the film (`imaging.scratches`): found in the frames' columns and taken
+out with the picture's grain left; a film without them, the picture's own lines, bars,
+edges and a thin thing passing left alone; a frame cleaned alike however its frames are
+handed over."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from panchro.engine.imaging import scratches
+
+H, W = 144, 256
+N = 9
+
+
+def picture(
+    n: int = N, step: int = 2, grain: float = 0.02, seed: int = 5, relief: float = 0.06
+) -> np.ndarray:
+    """`n` frames of a camera panning by `step` px a frame over a soft picture (shapes of
+    `relief` contrast) with grain (0..1)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:H, 0 : W + step * n].astype(np.float64)
+    big = np.full(xx.shape, 0.5)
+    for _ in range(12):  # soft shapes of every direction, 40-160 px across
+        angle, length = rng.uniform(0, np.pi), rng.uniform(40, 160)
+        phase = rng.uniform(0, 2 * np.pi)
+        wave = (xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / length + phase
+        big += relief * np.sin(wave)
+    frames = np.stack([big[:, k * step : k * step + W] for k in range(n)])
+    frames += rng.normal(0, grain, frames.shape)
+    return np.clip(frames, 0, 1).astype(np.float32)
+
+
+def scratch(
+    frames: np.ndarray,
+    x: float,
+    contrast: float,
+    sigma: float = 0.9,
+    rows: slice = slice(None),
+    drift: float = 0.2,
+) -> np.ndarray:
+    """`frames` with a soft vertical line at column `x` (drifting by `drift` px a frame)."""
+    out = frames.copy()
+    xs = np.arange(W, dtype=np.float32)
+    for k in range(len(frames)):
+        line = np.exp(-(((xs - x - drift * k) / sigma) ** 2) / 2) * contrast
+        out[k, rows] += line[None]
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def run(
+    frames: np.ndarray, strength: float = 1.0, targets: range | None = None, chroma=None
+) -> tuple[np.ndarray, np.ndarray]:
+    t = torch.from_numpy(frames)
+    targets = range(len(frames)) if targets is None else targets
+    y, _, mask = scratches.clean(t, chroma, 0, (0, len(frames)), targets, strength)
+    return y.numpy(), mask.numpy()
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / max(np.mean((a.astype(np.float64) - b) ** 2), 1e-12)))
+
+
+def test_a_light_and_a_dark_scratch_are_taken_out_and_nothing_else():
+    truth = picture()
+    dirty = scratch(scratch(truth, 60, 0.2), 170, -0.12, sigma=1.2)
+    cleaned, mask = run(dirty)
+    columns = np.nonzero(mask.any((0, 1)))[0]
+    assert set(range(59, 62)) <= set(columns) and set(range(169, 173)) <= set(columns)
+    assert all(55 <= c <= 66 or 164 <= c <= 177 for c in columns), columns
+    # Nothing away from the scratches is touched, and most of their error is gone.
+    assert np.array_equal(cleaned[~mask], dirty[~mask])
+    before, after = psnr(dirty, truth), psnr(cleaned, truth)
+    assert after > before + 8, (before, after)
+
+
+def test_the_grain_under_a_scratch_is_kept():
+    truth = picture(grain=0.03)
+    dirty = scratch(truth, 100, 0.15, sigma=0.8, drift=0.0)
+    cleaned, mask = run(dirty)
+    col = slice(99, 102)
+    left = cleaned[:, :, col] - truth[:, :, col]
+    # What is left is far less than the grain it sits in: the grain was not smoothed away.
+    assert np.abs(left).mean() < 0.3 * 0.03
+    grain_kept = np.corrcoef(np.diff(cleaned[:, :, 100], axis=1).ravel(),
+                             np.diff(truth[:, :, 100], axis=1).ravel())[0, 1]  # fmt: skip
+    assert grain_kept > 0.9
+
+
+def test_a_film_without_scratches_is_left_as_it_is():
+    truth = picture()
+    cleaned, mask = run(truth)
+    assert not mask.any()
+    assert np.array_equal(cleaned, truth)
+
+
+def test_a_scratch_down_part_of_the_frame_is_taken_out_there_only():
+    truth = picture()
+    dirty = scratch(truth, 80, 0.2, rows=slice(0, 96))
+    cleaned, mask = run(dirty)
+    rows = np.nonzero(mask[N // 2].any(1))[0]
+    assert rows.min() == 0 and 96 <= rows.max() < 96 + H // scratches.BANDS + 2
+    assert psnr(cleaned, truth) > psnr(dirty, truth) + 8
+
+
+@pytest.mark.parametrize(
+    "what",
+    ["grid", "bar", "edge", "passing"],
+)
+def test_lines_of_the_picture_are_left_alone(what: str):
+    truth = picture(grain=0.01)
+    if what == "grid":  # a fence: thin lines every 14 px, as strong as a scratch
+        out = truth
+        for x in range(20, W - 10, 14):
+            out = scratch(out, x, 0.2, drift=0.0)
+    elif what == "bar":  # a post three times as wide as a scratch may be
+        out = truth.copy()
+        out[:, :, 120:128] -= 0.25
+    elif what == "edge":  # the frame's black border
+        out = truth.copy()
+        out[:, :, :12] = 0.0
+    else:  # a thin line passing fast, in a new place each frame
+        out = truth.copy()
+        for k in range(N):
+            out[k, :, 30 + 22 * k] += 0.3
+    out = np.clip(out, 0, 1).astype(np.float32)
+    cleaned, mask = run(out)
+    assert not mask.any(), np.nonzero(mask.any((0, 1)))[0]
+    assert np.array_equal(cleaned, out)
+
+
+def test_a_faint_scratch_is_taken_at_full_strength_and_left_at_a_low_one():
+    # Faint on a gentle picture: on steep shading the step across is larger than the line.
+    truth = picture(grain=0.01, relief=0.02)
+    dirty = scratch(truth, 140, 0.05)
+    _, full = run(dirty, 1.0)
+    _, low = run(dirty, 0.2)
+    assert full[:, :, 139:142].any(axis=(1, 2)).all()
+    assert not low.any()
+
+
+def test_a_frame_is_cleaned_alike_however_its_frames_are_handed_over():
+    dirty = scratch(scratch(picture(), 60, 0.2), 170, -0.12, sigma=1.2)
+    whole, _ = run(dirty)
+    frames = torch.from_numpy(dirty)
+    for t in range(N):
+        lo, hi = max(0, t - scratches.REACH), min(N, t + scratches.REACH + 1)
+        one, _, _ = scratches.clean(frames[lo:hi], None, lo, (0, N), range(t, t + 1))
+        assert torch.equal(one[0], torch.from_numpy(whole[t])), t
+
+
+def test_chroma_is_corrected_over_the_same_pixels():
+    truth = picture()
+    dirty = scratch(truth, 90, 0.2)
+    cb = np.full_like(truth, 0.02)
+    scratched_cb = scratch(cb + 0.5, 90, 0.06) - 0.5  # a coloured scratch
+    chroma = torch.from_numpy(np.stack([scratched_cb, -cb], axis=1))
+    _, c, mask = scratches.clean(torch.from_numpy(dirty), chroma, 0, (0, N), range(N))
+    assert c is not None and mask.any()
+    out = c.numpy()
+    assert np.abs(out[:, 0] - cb).max() < 0.015 < np.abs(scratched_cb - cb).max()
+    assert np.allclose(out[:, 1], -cb, atol=1e-6)
+
+
+def test_strength_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="strength"):
+        run(picture(n=3), strength=0.0)
