@@ -73,6 +73,8 @@ BIT_DEPTHS = (8, 10, 16)
 # How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
 # project loads without PyAV; a test holds the copies equal).
 DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
+# The film stages set by a share 0..1 (0: off), written only when on.
+SHARES = ("deflicker", "stabilize", "dust", "scratches")
 
 T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference"]
@@ -287,6 +289,9 @@ class Settings:
     # How faint a speck of dirt on a single frame is still found and filled: 0 (none, the
     # stage is off) .. 1 (the faintest it takes); `imaging.dust`.
     dust: float = 0.0
+    # How faint a line scratch down the film is still found and taken out: 0 (none, the
+    # stage is off) .. 1 (the faintest it takes); `imaging.scratches`.
+    scratches: float = 0.0
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -300,9 +305,7 @@ class Settings:
             self.colorize
             or self.upscale > 1
             or self.degrain > 0
-            or self.deflicker > 0
-            or self.stabilize > 0
-            or self.dust > 0
+            or any(getattr(self, name) > 0 for name in SHARES)
         )
 
     def problem(self) -> str | None:
@@ -319,12 +322,9 @@ class Settings:
         if self.deinterlace not in DEINTERLACE_MODES:
             modes = ", ".join(DEINTERLACE_MODES)
             return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
-        if not 0.0 <= self.deflicker <= 1.0:
-            return f"deflicker must be within 0..1, got {self.deflicker}"
-        if not 0.0 <= self.stabilize <= 1.0:
-            return f"stabilize must be within 0..1, got {self.stabilize}"
-        if not 0.0 <= self.dust <= 1.0:
-            return f"dust must be within 0..1, got {self.dust}"
+        for name in SHARES:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                return f"{name} must be within 0..1, got {getattr(self, name)}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -338,9 +338,7 @@ class Settings:
             "output": self.output,
         } | (
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
-            | ({"deflicker": self.deflicker} if self.deflicker else {})
-            | ({"stabilize": self.stabilize} if self.stabilize else {})
-            | ({"dust": self.dust} if self.dust else {})
+            | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
         )
 
     @classmethod
@@ -365,12 +363,9 @@ class Settings:
         if not isinstance(deinterlace, str):
             raise FieldError("settings.deinterlace: must be a string")
         values["deinterlace"] = deinterlace
-        if "deflicker" in d:  # optional: 0 is not written
-            values["deflicker"] = get_field(d, "settings", "deflicker", float, low=0.0, high=1.0)
-        if "stabilize" in d:  # optional: 0 is not written
-            values["stabilize"] = get_field(d, "settings", "stabilize", float, low=0.0, high=1.0)
-        if "dust" in d:  # optional: 0 is not written
-            values["dust"] = get_field(d, "settings", "dust", float, low=0.0, high=1.0)
+        for name in SHARES:
+            if name in d:  # optional: 0 is not written
+                values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
         try:
             return cls(**values)
         except ValueError as exc:

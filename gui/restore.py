@@ -108,6 +108,16 @@ class RestorePanel(QGroupBox):
             "small and fast that is in one frame only may be taken for dirt: use less then.",
             off="Off",
         )
+        self.scratches = _share_box(
+            "Find line scratches down the film, thin lines that stay in place from frame to\n"
+            "frame, and take them out, keeping the grain under them (1: the faintest it\n"
+            "takes; less: only the plainest). A thin still line of the picture as tall as a\n"
+            "scratch (a mast, a rope) may be taken for one: use less, or leave it off.",
+            off="Off",
+        )
+        # The rows of a film's frames judged together: no use for a picture.
+        self.film_rows = {"scratches": self.scratches, "dust": self.dust,
+                          "stabilize": self.stabilize, "deflicker": self.deflicker}  # fmt: skip
         self.upscale = QComboBox()
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
@@ -138,6 +148,7 @@ class RestorePanel(QGroupBox):
             "read again."
         )
         form.addRow(self.colorize)
+        form.addRow("Scratches", self.scratches)
         form.addRow("Dust", self.dust)
         form.addRow("Stabilize", self.stabilize)
         form.addRow("Deflicker", self.deflicker)
@@ -155,9 +166,8 @@ class RestorePanel(QGroupBox):
         for w in (self.colorize,):
             w.toggled.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
-        self.deflicker.valueChanged.connect(self.settingsChanged)
-        self.stabilize.valueChanged.connect(self.settingsChanged)
-        self.dust.valueChanged.connect(self.settingsChanged)
+        for box in self.film_rows.values():
+            box.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self._enable_upscaler)
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
@@ -215,19 +225,24 @@ class RestorePanel(QGroupBox):
         self.set_film_open(False)
 
     def settings(self) -> dict[str, Any]:
-        return {
-            "colorize": self.colorize.isChecked(),
-            "degrain": round(self.degrain.value(), 3),
-            # a film's frames evened out with each other: nothing of a picture's
-            "deflicker": 0.0 if self.album_mode else round(self.deflicker.value(), 3),
-            "stabilize": 0.0 if self.album_mode else round(self.stabilize.value(), 3),
-            "dust": 0.0 if self.album_mode else round(self.dust.value(), 3),
-            "upscale": int(self.upscale.currentData()),
-            "upscaler": str(self.upscaler.currentData()),
-            "codec": str(self.codec.currentData()),
-            "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
-            "deinterlace": self.fields_mode(),
-        }
+        return (
+            {
+                "colorize": self.colorize.isChecked(),
+                "degrain": round(self.degrain.value(), 3),
+            }
+            | {
+                # a film's frames judged with each other: nothing of a picture's
+                name: 0.0 if self.album_mode else round(box.value(), 3)
+                for name, box in self.film_rows.items()
+            }
+            | {
+                "upscale": int(self.upscale.currentData()),
+                "upscaler": str(self.upscaler.currentData()),
+                "codec": str(self.codec.currentData()),
+                "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
+                "deinterlace": self.fields_mode(),
+            }
+        )
 
     def fields_mode(self) -> str:
         return str(self.fields.currentData())
@@ -245,9 +260,8 @@ class RestorePanel(QGroupBox):
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
-        self.deflicker.setValue(float(s.get("deflicker", 0.0)))
-        self.stabilize.setValue(float(s.get("stabilize", 0.0)))
-        self.dust.setValue(float(s.get("dust", 0.0)))
+        for name, box in self.film_rows.items():
+            box.setValue(float(s.get(name, 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
@@ -258,9 +272,8 @@ class RestorePanel(QGroupBox):
         picture opened: export a picture file)."""
         self.album_mode = mode
         self._form.setRowVisible(self.codec, not mode)
-        self._form.setRowVisible(self.deflicker, not mode)
-        self._form.setRowVisible(self.stabilize, not mode)
-        self._form.setRowVisible(self.dust, not mode)
+        for box in self.film_rows.values():
+            self._form.setRowVisible(box, not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -290,9 +303,7 @@ class RestorePanel(QGroupBox):
             s["colorize"]
             or s["upscale"] > 1
             or s["degrain"] > 0
-            or s["deflicker"] > 0
-            or s["stabilize"] > 0
-            or s["dust"] > 0
+            or any(s[name] > 0 for name in self.film_rows)
         )
 
     def set_film_open(self, open_: bool) -> None:

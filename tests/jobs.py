@@ -46,3 +46,32 @@ def cut_and_resumed(
     summary = pipeline.restore(film, out, stages=build_stages(settings), **kw)
     assert summary.resumed_frames > 0
     return summary
+
+
+def handed_on_alike(stage: Any, film: Path, first: int = 6, stop: int = 10) -> None:
+    """A neighbour-judging `stage` (`restore.around`, with hand_on=2) given frames first..stop
+    of `film`'s first 16 (one shot) with four neighbours either side gives those frames, and
+    the two either side it hands on, as it gave them from the 16 whole: and it changed them."""
+    import numpy as np
+
+    from panchro.engine import media
+    from panchro.engine.restore.batch import frame_batch
+    from panchro.engine.shots import Shot
+
+    with media.open_source(film) as src:
+        frames = list(src.frames(0, 16, fmt="yuv444p"))
+        assert stage.context == stage.reach + 2
+        stage.begin_shot(0, Shot(0, 16, 8), None, src)
+        ycc = np.stack([f.image for f in frames]).astype(np.float32) / 255
+        whole = stage.process(frame_batch(frames, ycc, src.info.time_base, 0, "bt601"))
+        middle = frame_batch(
+            frames[first:stop], ycc[first:stop], src.info.time_base, 0, "bt601",
+            before=ycc[first - 4 : first, ..., 0], after=ycc[stop : stop + 4, ..., 0],
+        )  # fmt: skip
+        got = stage.process(middle)
+    np.testing.assert_array_equal(got.y, whole.y[first:stop])
+    assert got.y_before is not None and got.y_after is not None
+    np.testing.assert_array_equal(got.y_before, whole.y[first - 2 : first])
+    np.testing.assert_array_equal(got.y_after, whole.y[stop : stop + 2])
+    np.testing.assert_array_equal(got.cbcr, whole.cbcr[first:stop])
+    assert not np.array_equal(whole.y, ycc[..., 0])  # there was something to clean

@@ -233,6 +233,61 @@ def dusty_frames(
     return clean, dusty
 
 
+def soft_pan(
+    n: int = 9,
+    size: tuple[int, int] = (256, 144),
+    step: int = 2,
+    grain: float = 0.02,
+    seed: int = 5,
+    relief: float = 0.06,
+) -> np.ndarray:
+    """`n` float frames (0..1) of a camera panning by `step` px a frame over a soft picture
+    (shapes 40-160 px across, of `relief` contrast) with grain: no line or edge of its own."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0 : w + step * n].astype(np.float64)
+    big = np.full(xx.shape, 0.5)
+    for _ in range(12):
+        angle, length = rng.uniform(0, np.pi), rng.uniform(40, 160)
+        phase = rng.uniform(0, 2 * np.pi)
+        wave = (xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / length + phase
+        big += relief * np.sin(wave)
+    frames = np.stack([big[:, k * step : k * step + w] for k in range(n)])
+    frames += rng.normal(0, grain, frames.shape)
+    return np.clip(frames, 0, 1).astype(np.float32)
+
+
+def scratch(
+    frames: np.ndarray,
+    x: float,
+    contrast: float,
+    sigma: float = 0.9,
+    rows: slice = slice(None),
+    drift: float = 0.2,
+) -> np.ndarray:
+    """Float `frames` (N, H, W) with a soft line scratch down them at column `x`, drifting by
+    `drift` px a frame."""
+    out = frames.copy()
+    xs = np.arange(frames.shape[2], dtype=np.float32)
+    for k in range(len(frames)):
+        line = np.exp(-(((xs - x - drift * k) / sigma) ** 2) / 2) * contrast
+        out[k, rows] += line[None]
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def scratched_frames(
+    frames: int = 24, size: tuple[int, int] = (256, 144)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, scratched): `frames` grey uint8 frames of a slow pan over a soft picture, and
+    the same with a light scratch down all of them and a dark one down two thirds."""
+    clean = soft_pan(frames, size, grain=0.015)
+    w, h = size
+    out = scratch(
+        scratch(clean, w * 0.3, 0.2), w * 0.7, -0.15, sigma=1.1, rows=slice(0, h * 2 // 3)
+    )
+    return (np.round(clean * 255).astype(np.uint8), np.round(out * 255).astype(np.uint8))
+
+
 def make_interlaced_video(
     path: str | Path,
     *,

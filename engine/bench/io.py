@@ -9,10 +9,11 @@ opening a film (its packet index and idet's first look at its scan), decode
 speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4, deinterlaced by
 bwdif, field matched), opening a film flagged interlaced (idet's whole check), random-access
 latency, deflicker's and stabilize's cost (their measuring, and their stages on whole
-frames), the dust stage's (on the first `DUST_FRAMES` frames), encode speed for FFV1 and
-H.264, and the memory of streaming a long film: it generates a `stream_minutes`-long 1080p
-film with a fast encoder setting, streams it in a fresh process and prints that process's
-RSS every tenth of the way and its peak, to show memory stays flat however long the film.
+frames), the dust and scratches stages' (on the first `DUST_FRAMES` frames), encode speed
+for FFV1 and H.264, and the memory of streaming a long film: it generates a
+`stream_minutes`-long 1080p film with a fast encoder setting, streams it in a fresh process
+and prints that process's RSS every tenth of the way and its peak, to show memory stays
+flat however long the film.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float
     from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.deflicker import DeflickerStage
     from panchro.engine.restore.dust import DustStage
+    from panchro.engine.restore.scratches import ScratchStage
     from panchro.engine.restore.stabilize import StabilizeStage
     from panchro.engine.shots import Shot, analysis_size
 
@@ -153,22 +155,22 @@ def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float
             spent += time.perf_counter() - t0
         results[f"{name}_stage_fps"] = round(n / spent, 1)
         line(f"{name} stage ({info.width}x{info.height} planes)", f"{n / spent:7.1f} fps")
-    # Dust: on whole frames, each judged against its neighbours (the batch's context)
-    dust = DustStage()
-    dust.begin_shot(0, Shot(0, n, 0), None, src)
-    spent, done = 0.0, 0
-    for start in range(0, min(n, DUST_FRAMES), 8):
-        part = frames[start : start + 8]
-        ycc = np.stack([f.image for f in part]).astype(np.float32) / 255
-        later = frames[start + 8 : start + 10]
-        around = np.stack([f.image[..., 0] for f in later]) / 255 if later else None
-        batch = frame_batch(part, ycc, info.time_base, 0, "bt709", after=around)
-        t0 = time.perf_counter()
-        dust.process(batch)
-        spent += time.perf_counter() - t0
-        done += len(part)
-    results["dust_stage_fps"] = round(done / spent, 2)
-    line(f"dust stage ({info.width}x{info.height} planes)", f"{done / spent:7.2f} fps")
+    # Dust and scratches: on whole frames, each judged by its neighbours (the batch's context)
+    for stage in (DustStage(), ScratchStage()):
+        stage.begin_shot(0, Shot(0, n, 0), None, src)
+        spent, done = 0.0, 0
+        for start in range(0, min(n, DUST_FRAMES), 8):
+            part = frames[start : start + 8]
+            ycc = np.stack([f.image for f in part]).astype(np.float32) / 255
+            later = frames[start + 8 : start + 10]
+            around = np.stack([f.image[..., 0] for f in later]) / 255 if later else None
+            batch = frame_batch(part, ycc, info.time_base, 0, "bt709", after=around)
+            t0 = time.perf_counter()
+            stage.process(batch)
+            spent += time.perf_counter() - t0
+            done += len(part)
+        results[f"{stage.name}_stage_fps"] = round(done / spent, 2)
+        line(f"{stage.name} stage ({info.width}x{info.height} planes)", f"{done / spent:7.2f} fps")
     return results
 
 

@@ -14,8 +14,8 @@ each run's log.jsonl, loss curves as CSV and PNG, the last sample sheet, the ben
 
 `--check` trains nothing: the GPU-marked tests (pytest, PyAV-free), `bench sample` of both
 colorizer sizes (plain and with rows replayed as CUDA graphs), the stages bench with the
-shipped models and the dust stage alone (`bench_dust`), in a minute or two: what a short
-device call should verify first.
+shipped models and the dust and scratches stages alone (`bench_around`), in a minute or
+two: what a short device call should verify first.
 
 Without PyAV (the GPU image has none) the restore bench cannot decode or encode a film: it
 then times the restore's stages alone (colorize from a pick + x2 upscale, synthetic frames)
@@ -193,15 +193,19 @@ def _timed(
     return done, time.perf_counter() - t0
 
 
-def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = print) -> dict:
-    """Frames a second of the dust stage alone on synthetic frames (a textured picture
-    panning, specks on every frame), 8 at a time with their neighbours, as the pipeline
-    hands them over: its figure where no film can be decoded (the GPU image has no PyAV)."""
+def bench_around(
+    width: int, height: int, *, device: str, frames: int, kind: str = "dust", say: Any = print
+) -> dict:
+    """Frames a second of the dust or the scratches stage (`kind`) alone on synthetic frames
+    (a textured picture panning, specks on every frame, a scratch down them), 8 at a time
+    with their neighbours, as the pipeline hands them over: their figure where no film can
+    be decoded (the GPU image has no PyAV)."""
     import numpy as np
     import torch
 
     from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.dust import DustStage
+    from panchro.engine.restore.scratches import ScratchStage
     from panchro.engine.shots import Shot
 
     rng = np.random.default_rng(0)
@@ -211,7 +215,8 @@ def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = 
     y = np.stack([big[k % 16 : k % 16 + height, k % 32 : k % 32 + width] for k in range(batch + 4)])
     spots = rng.random(y.shape) < 2e-4
     y = np.where(spots, 1.0 - y, y).astype(np.float32)
-    stage = DustStage(device=device)
+    y[:, :, width // 3] = np.minimum(y[:, :, width // 3] + 0.2, 1.0)
+    stage = (DustStage if kind == "dust" else ScratchStage)(device=device)
     stage.begin_shot(0, Shot(0, frames + batch + 4, 0), None, None)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     ycc = np.stack([y[2:-2], np.zeros_like(y[2:-2]), np.zeros_like(y[2:-2])], axis=-1)
@@ -223,7 +228,7 @@ def bench_dust(width: int, height: int, *, device: str, frames: int, say: Any = 
         stage.process(b)
 
     done, seconds = _timed(one, frames, batch, sync)
-    say(f"  dust stage alone: {done} frames {width}x{height} in {seconds:.1f} s:"
+    say(f"  {kind} stage alone: {done} frames {width}x{height} in {seconds:.1f} s:"
         f" {done / seconds:.2f} fps")  # fmt: skip
     return {"frames": done, "seconds": round(seconds, 2), "fps": round(done / seconds, 2),
             "width": width, "height": height}  # fmt: skip
@@ -438,10 +443,11 @@ def check_device(dev: str, smoke: bool, av: bool, say: Any) -> dict[str, Any]:
         stages = bench_stages(size[0], size[1], device=dev, frames=4 if smoke else 48,
                               batch=2 if smoke else 8, say=say)  # fmt: skip
         kept = _bench_resident(size, device=dev, smoke=smoke, say=say)
-    say("--- the dust stage")
-    dust = bench_dust(size[0], size[1], device=dev, frames=8 if smoke else 48, say=say)
+    say("--- the dust and scratches stages")
+    around = {kind: bench_around(size[0], size[1], device=dev, frames=8 if smoke else 48,
+                                 kind=kind, say=say) for kind in ("dust", "scratches")}  # fmt: skip
     return {"tests": tests, "sample": sample, "restore": {"shipped models": restore},
-            "stages": {"host arrays": stages, "resident planes": kept}, "dust": dust}  # fmt: skip
+            "stages": {"host arrays": stages, "resident planes": kept}} | around  # fmt: skip
 
 
 # the test files holding GPU-marked tests; none imports PyAV at its top (the GPU image has none)

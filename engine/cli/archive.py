@@ -86,6 +86,7 @@ def cmd_restore_archive(
         deflicker=args.deflicker,
         stabilize=args.stabilize,
         dust=args.dust,
+        scratches=args.scratches,
     )
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

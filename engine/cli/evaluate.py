@@ -1,5 +1,5 @@
-"""`panchro eval colorizer | video | hints | deflicker | stabilize | dust | telecine | sweep
-| upscaler`."""
+"""`panchro eval colorizer | video | hints | deflicker | stabilize | dust | scratches |
+telecine | sweep | upscaler`."""
 
 from __future__ import annotations
 
@@ -121,6 +121,13 @@ def cmd_eval_dust(args: argparse.Namespace) -> int:
     eval_dust(
         args.data, strength=args.strength, frames=args.frames, seed=args.seed, model=args.model
     )
+    return EXIT_OK
+
+
+def cmd_eval_scratches(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.scratches import eval_scratches
+
+    eval_scratches(args.data, strength=args.strength, frames=args.frames, seed=args.seed)
     return EXIT_OK
 
 
@@ -266,6 +273,15 @@ def add_parsers(sub: Any) -> None:
         "--model", action="store_true", help="also the x1 cleanup model on the dirty frames"
     )
     v.set_defaults(func=cmd_eval_dust)
+    v = vsub.add_parser(
+        "scratches",
+        help="line scratches laid on clips and taken out; how much of clips without them changes",
+    )
+    v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
+    v.add_argument("--strength", type=float, default=1.0, help="--scratches' strength (1)")
+    v.add_argument("--frames", type=int, default=48, help="frames of each clip (48)")
+    v.add_argument("--seed", type=int, default=1)
+    v.set_defaults(func=cmd_eval_scratches)
     v = vsub.add_parser(
         "telecine",
         help="clips telecined (3:2, PAL out of phase) and read back; video as fields not taken",

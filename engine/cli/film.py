@@ -222,6 +222,7 @@ _FILM_ONLY = (
     ("deflicker", "--deflicker"),
     ("stabilize", "--stabilize"),
     ("dust", "--dust"),
+    ("scratches", "--scratches"),
 )
 
 
@@ -407,6 +408,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         deflicker=args.deflicker,
         stabilize=args.stabilize,
         dust=args.dust,
+        scratches=args.scratches,
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -618,6 +620,15 @@ def add_parsers(sub: Any) -> None:
         help="find specks of dirt on single frames and fill them from the frames either side,"
         " 0..1: how faint a speck is still taken (1: the faintest; default: the project's,"
         " else none)",
+    )
+    p.add_argument(
+        "--scratches",
+        type=float,
+        default=None,
+        metavar="S",
+        help="find line scratches down the film (thin lines that stay in place from frame to"
+        " frame) and take them out, keeping the grain under them, 0..1: how faint a scratch is"
+        " still taken (1: the faintest; default: the project's, else none)",
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.evaluate.clips import mean_row
+from panchro.engine.evaluate.clips import mean_row, psnr
 from panchro.engine.evaluate.video import clip_paths
 from panchro.engine.imaging import flicker
 
@@ -50,10 +50,6 @@ def even_out(y: np.ndarray, shots: Sequence[Any], fps: float, strength: float = 
             part * c.gain[:, None, None] + c.offset[:, None, None], 0.0, 1.0
         )
     return out
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
 
 
 def _wobble(y: np.ndarray) -> float:
@@ -102,9 +98,9 @@ def eval_deflicker(
             "clip": path.name,
             "frames": n,
             "shots": len(shots),
-            "flickered_db": _psnr(flickered, y),
-            "deflickered_db": _psnr(fixed, y),
-            "alone_db": _psnr(alone, y),
+            "flickered_db": psnr(flickered, y),
+            "deflickered_db": psnr(fixed, y),
+            "alone_db": psnr(alone, y),
             "wobble_clip": _wobble(y),
             "wobble_flickered": _wobble(flickered),
             "wobble_deflickered": _wobble(fixed),

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from panchro.engine.evaluate.clips import mean_row
+from panchro.engine.evaluate.clips import grey_frames, mean_row, psnr
 from panchro.engine.evaluate.video import clip_paths
 from panchro.engine.imaging import degrade, dust
 
@@ -64,19 +64,14 @@ def clean_shots(
     return out.numpy(), masks.numpy()
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b) ** 2))
-    return float(10 * np.log10(1.0 / max(mse, 1e-12)))
-
-
-def _model_psnr(model: Any, dirty: np.ndarray, truth: np.ndarray, shots: Sequence[Any]) -> float:
+def _modelpsnr(model: Any, dirty: np.ndarray, truth: np.ndarray, shots: Sequence[Any]) -> float:
     from panchro.engine.inference.upscale import upscale_luma
 
     out = np.empty_like(dirty)
     with torch.no_grad():
         for s in shots:
             out[s.start : s.end] = upscale_luma(model, dirty[s.start : s.end])
-    return _psnr(np.clip(out, 0, 1), truth)
+    return psnr(np.clip(out, 0, 1), truth)
 
 
 def eval_dust(
@@ -91,9 +86,6 @@ def eval_dust(
 ) -> dict[str, Any]:
     """Print and return the figures (module docstring) for the clips in `data`, each
     clip's first `frames` at `width` px wide, as they are, grainy and flickering."""
-    from panchro.engine.media import open_source
-    from panchro.engine.shots import detect_shots
-
     x1 = None
     if model:
         from panchro.engine.evaluate.upscaler import load_upscaler
@@ -112,14 +104,8 @@ def eval_dust(
     rows: dict[str, list[dict[str, Any]]] = {film: [] for film in FILMS}
     seconds = 0.0
     for path in clip_paths(data):
-        with open_source(path) as src:
-            info = src.info
-            h = int(round(info.height * width / info.width / 2)) * 2
-            n = min(frames, info.frame_count)
-            read = [f.image for f in src.frames(0, n, fmt="gray", size=(width, h))]
-            shots = [s for s in detect_shots(src) if s.start < n]
-        shots = [type(s)(s.start, min(s.end, n), min(s.key_frame, n - 1)) for s in shots]
-        y = np.stack(read).astype(np.float32) / 255.0
+        y, shots = grey_frames(path, frames, width)
+        n = len(y)
         rng = np.random.default_rng(seed)
         for film in FILMS:
             truth = y if film == "clean" else degrade.film_grain(y, rng, GRAIN, 1.0)
@@ -141,8 +127,8 @@ def eval_dust(
                 "film": film,
                 "frames": n,
                 "shots": len(shots),
-                "dirty_db": _psnr(dirty, truth),
-                "cleaned_db": _psnr(cleaned, truth),
+                "dirty_db": psnr(dirty, truth),
+                "cleaned_db": psnr(cleaned, truth),
                 "gone": 1.0 - float((left[dirt] ** 2).sum() / max((error[dirt] ** 2).sum(), 1e-12)),
                 "found": float(found[plain].mean()) if plain.any() else float("nan"),
                 "changed": float(filled.mean() * 1e4),
@@ -151,7 +137,7 @@ def eval_dust(
                 else float("nan"),
             }
             if x1 is not None:
-                row["x1_db"] = _model_psnr(x1, dirty, truth, shots)
+                row["x1_db"] = _modelpsnr(x1, dirty, truth, shots)
             rows[film].append(row)
             out(_line(row, model))
     means = {}

@@ -255,30 +255,28 @@ def correction(y: torch.Tensor, found: Lines, strength: float) -> Correction:
 
 def clean(
     frames: torch.Tensor,
-    chroma: torch.Tensor | None,
     first: int,
     shot: tuple[int, int],
     targets: range,
     strength: float = 1.0,
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, list[Correction]]:
     """Frames `targets` of a run of luma planes `frames` (N, H, W) that begins at frame
-    `first`, within a shot of frames shot[0]..shot[1]-1, with their scratches taken out,
-    their (N, 2, H, W) `chroma` too (or None), and (len(targets), H, W) bool masks of the
-    pixels corrected. A frame's scratches are found in the median of its and the frames'
-    REACH either side of it within the shot (or the nearest the run holds, where it stops
-    short of them)."""
+    `first`, within a shot of frames shot[0]..shot[1]-1, with their scratches taken out:
+    (len(targets), H, W) planes, bool masks of the pixels corrected, and each target's
+    `Correction` (for its chroma). A frame's scratches are found in the median of its and
+    the frames' REACH either side of it within the shot (or the nearest the run holds,
+    where it stops short of them)."""
     if not 0.0 < strength <= 1.0:
         raise ValueError(f"scratch strength must be within 0..1 (above 0), got {strength}")
     n, h, w = frames.shape
     lo, hi = max(shot[0], first), min(shot[1], first + n)
     wanted = range(max(lo, targets.start - REACH), min(hi, targets.stop + REACH))
     found = {t: lines(frames[t - first]) for t in wanted}
-    ys, cs, masks = [], [], []
+    ys, masks, fixes = [], [], []
     for t in targets:
         window = [found[k] for k in range(max(lo, t - REACH), min(hi, t + REACH + 1))]
         fix = correction(frames[t - first], over(window), strength)
         ys.append(fix.apply(frames[t - first]))
-        if chroma is not None:
-            cs.append(torch.stack([fix.apply(p) for p in chroma[t - first]]))
         masks.append(fix.mask(h, w, frames.device))
-    return torch.stack(ys), (torch.stack(cs) if chroma is not None else None), torch.stack(masks)
+        fixes.append(fix)
+    return torch.stack(ys), torch.stack(masks), fixes

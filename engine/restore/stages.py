@@ -517,8 +517,8 @@ def build_stages(
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
-    """The stages `settings` ask for, in order: dust, stabilize, deflicker, colorize, then
-    clean/upscale.
+    """The stages `settings` ask for, in order: scratches, dust, stabilize, deflicker,
+    colorize, then clean/upscale.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
     shots without a pick a seeded sample of their key frame (`seed` is the run's
@@ -563,11 +563,16 @@ def build_stages(
                 kind=kind,
             )
         )
+    # Before all, scratches then dust: the film's faults, judged on the frames as decoded;
+    # each cleans the neighbours the stages after it look across too.
     if settings.dust > 0:
         from panchro.engine.restore.dust import DustStage
 
-        # Before all: dirt is the film's fault, judged on the frames as decoded; it cleans
-        # the neighbours the stages after it look across too.
         later = max((int(getattr(st, "context", 0)) for st in stages), default=0)
         stages.insert(0, DustStage(strength=settings.dust, device=device, hand_on=later))
+    if settings.scratches > 0:
+        from panchro.engine.restore.scratches import ScratchStage
+
+        later = max((int(getattr(st, "context", 0)) for st in stages), default=0)
+        stages.insert(0, ScratchStage(settings.scratches, device=device, hand_on=later))
     return stages

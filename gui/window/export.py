@@ -62,10 +62,7 @@ class Exporter(QObject):
             "degrain": s["degrain"],
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],
-            "deflicker": s["deflicker"],
-            "stabilize": s["stabilize"],
-            "dust": s["dust"],
-        }
+        } | {name: s[name] for name in self.restore_panel.film_rows}
         shots = self.win.shots
         if shots:
             params["shots"] = [
@@ -99,7 +96,8 @@ class Exporter(QObject):
             return
         if not self.restore_panel.restores_something():
             self.status.showMessage(
-                "Nothing to compare: choose colorize, dust, stabilize, deflicker, clean or enlarge",
+                "Nothing to compare: choose colorize, scratches, dust, stabilize, deflicker, clean"
+                " or enlarge",
                 6000,
             )
             return
@@ -110,6 +108,7 @@ class Exporter(QObject):
         self._compare_luma_by = ", ".join(
             name
             for name, on in (
+                ("scratches", s["scratches"] > 0),
                 ("dust", s["dust"] > 0),
                 ("stabilize", s["stabilize"] > 0),
                 ("deflicker", s["deflicker"] > 0),

@@ -167,6 +167,32 @@ def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> No
     kept(qtbot, win, "dust", tmp_path / "dusty.panchro")
 
 
+def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from makemedia import scratched_frames
+
+    from panchro.engine import media
+    from panchro.engine.evaluate.telecine import write_video
+
+    win = window
+    clean, scratched = scratched_frames(24)
+    film = write_video(tmp_path / "lines.mkv", list(scratched), Fraction(24), codec="ffv1")
+    assert compared(qtbot, win, film, "scratches", 10) > 0.0005  # two thin lines went
+    assert "scratches" in win.restore_panel.scratches.toolTip().lower()
+    out = tmp_path / "clean.mkv"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
+        win.exporter.export(str(out))
+    with media.open_source(out) as src:
+        got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+    lined = scratched != clean
+    assert (
+        np.abs(got - clean)[lined].mean()
+        < 0.3 * np.abs(scratched.astype(np.int16) - clean)[lined].mean()
+    )
+    kept(qtbot, win, "scratches", tmp_path / "lines.panchro")
+
+
 def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
     """Restore ▸ Fields reads the film again and keeps its shots (no new measure): the line
     stays; another film starts without one."""

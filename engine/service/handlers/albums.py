@@ -31,6 +31,7 @@ from typing import Any
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.progress import Progress
+from panchro.engine.project import SHARES
 from panchro.engine.service.handlers.colour import (
     candidates_answer,
     load_colorizer,
@@ -256,7 +257,7 @@ def _restoration(
     colorizing."""
     if hinted and not param(body, "colorize", bool, False):  # said before any model is looked for
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: colour hints need colorize")
-    for key in ("deflicker", "stabilize", "dust"):
+    for key in SHARES:
         if param(body, key, float, 0.0):
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"

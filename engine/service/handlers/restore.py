@@ -13,6 +13,7 @@ from typing import Any
 
 from panchro.engine.errors import CancelledError
 from panchro.engine.progress import Progress
+from panchro.engine.project import SHARES
 from panchro.engine.service.handlers.common import (
     JOBS,
     Answer,
@@ -62,12 +63,9 @@ def parse_restoration(
         )
     if upscale == 1:
         upscaler = "film"  # cleaning at x1 is the film model's work
-    deflicker = param(body, "deflicker", float, 0.0)
-    in_range(body, "deflicker", deflicker, 0.0, 1.0)
-    stabilize = param(body, "stabilize", float, 0.0)
-    in_range(body, "stabilize", stabilize, 0.0, 1.0)
-    dust = param(body, "dust", float, 0.0)
-    in_range(body, "dust", dust, 0.0, 1.0)
+    shares = {name: param(body, name, float, 0.0) for name in SHARES}
+    for name, share in shares.items():
+        in_range(body, name, share, 0.0, 1.0)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
     shots_in = param(body, "shots", list, None)
@@ -103,9 +101,7 @@ def parse_restoration(
         degrain=degrain,
         upscale=upscale,
         upscaler=upscaler,
-        deflicker=deflicker,
-        stabilize=stabilize,
-        dust=dust,
+        **shares,
     )
     if not colorize:
         hints = None  # hints steer colours: without colouring there is nothing to steer
@@ -139,7 +135,7 @@ def stages_for(
 
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
-        settings.upscaler, settings.deflicker, settings.stabilize, settings.dust, seed,
+        settings.upscaler, *(getattr(settings, name) for name in SHARES), seed,
         None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:
@@ -167,8 +163,8 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     if not settings.restores_anything:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            "preview: nothing to restore (set colorize, dust, stabilize, deflicker, degrain or"
-            " upscale)",
+            "preview: nothing to restore (set colorize, scratches, dust, stabilize, deflicker,"
+            " degrain or upscale)",
         )
     max_side = max_side_of(body)
     quality = param(body, "quality", int, 88)

@@ -90,6 +90,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "deflicker out of range": ([str(film), o + ".mp4", "--deflicker", "2"], "within 0..1"),
         "dust on a picture": ([s, o + ".jpg", "--dust", "1"], "--dust: for films"),
         "dust out of range": ([str(film), o + ".mp4", "--dust", "1.5"], "within 0..1"),
+        "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
+        "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
     }
 
 
@@ -112,6 +114,8 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "deflicker out of range",
         "dust on a picture",
         "dust out of range",
+        "scratches on a picture",
+        "scratches out of range",
     ],
 )
 def test_refused_in_one_line_and_nothing_written(

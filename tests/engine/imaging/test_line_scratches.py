@@ -10,52 +10,19 @@ import pytest
 import torch
 
 from panchro.engine.imaging import scratches
+from tests.makemedia import scratch, soft_pan
 
 H, W = 144, 256
 N = 9
 
 
-def picture(
-    n: int = N, step: int = 2, grain: float = 0.02, seed: int = 5, relief: float = 0.06
-) -> np.ndarray:
-    """`n` frames of a camera panning by `step` px a frame over a soft picture (shapes of
-    `relief` contrast) with grain (0..1)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:H, 0 : W + step * n].astype(np.float64)
-    big = np.full(xx.shape, 0.5)
-    for _ in range(12):  # soft shapes of every direction, 40-160 px across
-        angle, length = rng.uniform(0, np.pi), rng.uniform(40, 160)
-        phase = rng.uniform(0, 2 * np.pi)
-        wave = (xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / length + phase
-        big += relief * np.sin(wave)
-    frames = np.stack([big[:, k * step : k * step + W] for k in range(n)])
-    frames += rng.normal(0, grain, frames.shape)
-    return np.clip(frames, 0, 1).astype(np.float32)
+def picture(n: int = N, **kw: float) -> np.ndarray:
+    return soft_pan(n, (W, H), **kw)
 
 
-def scratch(
-    frames: np.ndarray,
-    x: float,
-    contrast: float,
-    sigma: float = 0.9,
-    rows: slice = slice(None),
-    drift: float = 0.2,
-) -> np.ndarray:
-    """`frames` with a soft vertical line at column `x` (drifting by `drift` px a frame)."""
-    out = frames.copy()
-    xs = np.arange(W, dtype=np.float32)
-    for k in range(len(frames)):
-        line = np.exp(-(((xs - x - drift * k) / sigma) ** 2) / 2) * contrast
-        out[k, rows] += line[None]
-    return np.clip(out, 0, 1).astype(np.float32)
-
-
-def run(
-    frames: np.ndarray, strength: float = 1.0, targets: range | None = None, chroma=None
-) -> tuple[np.ndarray, np.ndarray]:
+def run(frames: np.ndarray, strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     t = torch.from_numpy(frames)
-    targets = range(len(frames)) if targets is None else targets
-    y, _, mask = scratches.clean(t, chroma, 0, (0, len(frames)), targets, strength)
+    y, mask, _ = scratches.clean(t, 0, (0, len(frames)), range(len(frames)), strength)
     return y.numpy(), mask.numpy()
 
 
@@ -147,7 +114,7 @@ def test_a_frame_is_cleaned_alike_however_its_frames_are_handed_over():
     frames = torch.from_numpy(dirty)
     for t in range(N):
         lo, hi = max(0, t - scratches.REACH), min(N, t + scratches.REACH + 1)
-        one, _, _ = scratches.clean(frames[lo:hi], None, lo, (0, N), range(t, t + 1))
+        one, _, _ = scratches.clean(frames[lo:hi], lo, (0, N), range(t, t + 1))
         assert torch.equal(one[0], torch.from_numpy(whole[t])), t
 
 
@@ -157,9 +124,12 @@ def test_chroma_is_corrected_over_the_same_pixels():
     cb = np.full_like(truth, 0.02)
     scratched_cb = scratch(cb + 0.5, 90, 0.06) - 0.5  # a coloured scratch
     chroma = torch.from_numpy(np.stack([scratched_cb, -cb], axis=1))
-    _, c, mask = scratches.clean(torch.from_numpy(dirty), chroma, 0, (0, N), range(N))
-    assert c is not None and mask.any()
-    out = c.numpy()
+    _, mask, fixes = scratches.clean(torch.from_numpy(dirty), 0, (0, N), range(N))
+    assert mask.any()
+    out = torch.stack(
+        [torch.stack([f.apply(p) for p in c]) for f, c in zip(fixes, chroma, strict=True)]
+    )
+    out = out.numpy()
     assert np.abs(out[:, 0] - cb).max() < 0.015 < np.abs(scratched_cb - cb).max()
     assert np.allclose(out[:, 1], -cb, atol=1e-6)
 

@@ -14,11 +14,10 @@ from panchro.engine import media
 from panchro.engine.evaluate.telecine import write_video
 from panchro.engine.project import Project, Settings
 from panchro.engine.restore import pipeline
-from panchro.engine.restore.batch import frame_batch
 from panchro.engine.restore.dust import DustStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cut_and_resumed
+from tests.jobs import cut_and_resumed, handed_on_alike
 from tests.makemedia import dusty_frames
 
 FRAMES = 24
@@ -81,24 +80,7 @@ def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
 def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
     film: dict[str, Path],
 ) -> None:
-    with media.open_source(film["film"]) as src:
-        frames = list(src.frames(0, 16, fmt="yuv444p"))
-        stage = DustStage(hand_on=2)
-        assert stage.context == 4
-        stage.begin_shot(0, Shot(0, 16, 8), None, src)
-        ycc = np.stack([f.image for f in frames]).astype(np.float32) / 255
-        whole = stage.process(frame_batch(frames, ycc, src.info.time_base, 0, "bt601"))
-        middle = frame_batch(
-            frames[6:10], ycc[6:10], src.info.time_base, 0, "bt601",
-            before=ycc[2:6, ..., 0], after=ycc[10:14, ..., 0],
-        )  # fmt: skip
-        got = stage.process(middle)
-    np.testing.assert_array_equal(got.y, whole.y[6:10])
-    assert got.y_before is not None and got.y_after is not None
-    np.testing.assert_array_equal(got.y_before, whole.y[4:6])
-    np.testing.assert_array_equal(got.y_after, whole.y[10:12])
-    np.testing.assert_array_equal(got.cbcr, whole.cbcr[6:10])
-    assert not np.array_equal(whole.y, ycc[..., 0])  # there was dirt to fill
+    handed_on_alike(DustStage(hand_on=2), film["film"])
 
 
 def test_a_preview_shows_the_frame_a_render_makes(film: dict[str, Path], tmp_path: Path) -> None:

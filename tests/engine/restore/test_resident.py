@@ -292,3 +292,30 @@ def test_dust_on_cuda_finds_and_fills_what_the_cpu_does() -> None:
     specks = dusty[2:10] != clean[2:10]
     assert np.abs(got["cuda"] - got["cpu"]).mean() < 0.5 / 255
     assert np.abs(got["cuda"] * 255 - clean[2:10])[specks].mean() < 12
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_scratches_on_cuda_are_taken_out_as_on_the_cpu() -> None:
+    """The scratches stage on CUDA: its medians and means may round otherwise than the
+    CPU's; the same scratches taken out, the frames within a code or two."""
+    from types import SimpleNamespace
+
+    from panchro.engine.restore.batch import frame_batch
+    from panchro.engine.restore.scratches import ScratchStage
+    from tests.makemedia import scratched_frames
+
+    clean, scratched = scratched_frames(12)
+    y = scratched.astype(np.float32) / 255
+    ycc = np.stack([y[2:10], np.zeros_like(y[2:10]), np.zeros_like(y[2:10])], axis=-1)
+    frames = [SimpleNamespace(index=i, pts=i) for i in range(2, 10)]
+    got = {}
+    for device in ("cpu", "cuda"):
+        stage = ScratchStage(device=device)
+        stage.begin_shot(0, Shot(0, 12, 0), None, None)
+        batch = frame_batch(frames, ycc, Fraction(1, 24), 0, "bt601", before=y[:2], after=y[10:])
+        got[device] = stage.process(batch).y
+    lined = scratched[2:10] != clean[2:10]
+    assert np.abs(got["cuda"] - got["cpu"]).mean() < 0.5 / 255
+    before = np.abs(scratched[2:10].astype(np.float32) - clean[2:10])[lined].mean()
+    assert np.abs(got["cuda"] * 255 - clean[2:10])[lined].mean() < 0.4 * before

@@ -192,6 +192,12 @@ def test_compare_and_one_picture_exported_as_the_album_would(
     ).data  # fmt: skip
     assert [i["name"] for i in shown["images"]] == ["before", "after", "luma_diff"]
     assert shown["luma_max_diff"] < 1e-3 and shown["output_size"] == [40, 40]
+    for film_only in ("scratches", "dust", "stabilize", "deflicker"):  # frames judged together
+        with pytest.raises(EngineError) as err:
+            engine.request(
+                "preview_picture", TIMEOUT, album=album, picture="b.png", **{film_only: 1.0}
+            )
+        assert f"'{film_only}' works on a film's frames, not a picture" in str(err.value)
     # No pick: the automatic one, from the picture's own seed, as the album makes it.
     assert shown["seed"] == picture_seed(3, "b.png")
     assert shown["pick"]["source"] == "auto" and shown["pick"]["seed"] == auto_seed(
