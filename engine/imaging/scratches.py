@@ -29,17 +29,21 @@ a pixel more each side), each row's straight line between the pixels either side
 for the picture without it. The scratch's shape across is the median of the difference
 over its rows (the same all down it, unlike the picture's), and how much of it each row
 has is that row's difference projected on the shape, smoothed by a running median down
-the column (over ROWS of the height). Only that is subtracted, so the picture's own grain
-and detail under a half-transparent scratch stay. The bands where the line stands out
-(WEAK of the threshold) are corrected, eased between bands. Chroma is corrected the same
-way over the same pixels (a colour film's scratch is coloured).
+the column (over ROWS of the height) and held to MOST times its middle (a thin stroke of
+the picture under it is not more scratch). Only that is subtracted, so the picture's own
+grain and detail under a half-transparent scratch stay. The bands where the line stands
+out (WEAK of the threshold) are corrected, eased between bands, and those between them
+too (the scratch runs on where lettering or foliage hides it), with a strength drawn
+between the rows where it was seen; so are rows where an edge of the picture runs beside
+it (the line between its sides is false there). Chroma is corrected the same way over the
+same pixels (a colour film's scratch is coloured).
 
 What stays: a thin line of the picture that holds still, as tall as a scratch (a mast, a
-rope in a still shot) is taken for one (a mild correction: the shape is a line's). Not
+rope in a still shot, a highlight along an edge) is taken for one and dimmed. Not
 taken out: a scratch wider than MAX_WIDTH of the frame, shorter than COVER of the height,
-over a picture busier than it across (foliage), among lines of the picture alike, or
-where it crosses an edge of the picture (that band is left); an opaque scratch leaves a
-soft line where a bright one was.
+over a picture busier than it across along most of its length (text, foliage), or among
+lines of the picture alike; a light scratch on white that clipped (nothing of the picture
+is left under it) leaves a darker line.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ NARROW = 0.65  # a line stands out of the nearer side windows by this share of i
 REACH = 2  # frames either side whose median a frame's scratches are found in
 WEAK = 0.5  # a band is corrected where the line stands out by this share of the threshold
 ROWS = 0.04  # the running median down a scratch: this share of the height (9 rows at least)
+MOST = 1.5  # a row is taken at most this many times the scratch's middle strength
 
 
 def widest(width: int) -> int:
@@ -190,12 +195,52 @@ def _running_median(d: torch.Tensor, rows: int) -> torch.Tensor:
     return padded.unfold(1, 2 * half + 1, 1).median(-1).values.T
 
 
+def _between(x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """(H,) `x` drawn straight between its `known` rows (and level beyond them)."""
+    at = torch.nonzero(known).flatten()
+    rows = torch.arange(len(x), device=x.device)
+    right = torch.searchsorted(at, rows).clamp(max=len(at) - 1)
+    left = (right - 1).clamp(min=0)
+    a, b = at[left], at[right]
+    t = ((rows - a).to(x.dtype) / (b - a).clamp(min=1).to(x.dtype)).clamp(0, 1)
+    return x[a] + (x[b] - x[a]) * t
+
+
+def _taken(
+    d: torch.Tensor, step: torch.Tensor, seen: torch.Tensor, rows: int
+) -> torch.Tensor | None:
+    """What a scratch adds to each of its (H, K) pixels, from their difference `d` from the
+    line between its sides, the (H,) `step` between those sides, and the rows it was `seen`
+    in; None when there is nothing to take."""
+    if not bool(seen.any()):
+        return None
+    # The scratch's shape across: the same all down it, unlike the picture's.
+    shape = d[seen].median(0).values
+    peak = float(shape.abs().max())
+    # Rows with an edge of the picture beside the scratch have a false line under it.
+    sure = seen & (step.abs() <= STEP * peak)
+    if peak < 1e-4 or not bool(sure.any()):
+        return None
+    shape = d[sure].median(0).values
+    # How much of it each row has (its difference projected on the shape), smoothed down
+    # the column; at most MOST times its middle (a strength changes slowly along a
+    # scratch); where the picture hides it or an edge runs beside it, drawn between the
+    # rows it is sure in.
+    share = (d @ shape) / shape.square().sum().clamp_min(1e-12)
+    share = _running_median(share[:, None], rows)[:, 0]
+    amount = share.clamp(0, float(share[sure].median()) * MOST)
+    amount = torch.where(sure, amount, _between(amount, sure))
+    return amount[:, None] * shape[None]
+
+
 @dataclass
 class Correction:
-    """What is taken out of one frame: runs of columns and each run's (H,) row weights."""
+    """What is taken out of one frame: runs of columns, each run's (H,) row weights, and its
+    rows where the scratch was seen (between those it is taken for hidden by the picture)."""
 
     runs: list[tuple[int, int]]
     weights: list[torch.Tensor]
+    seen: list[torch.Tensor]
 
     def apply(self, plane: torch.Tensor) -> torch.Tensor:
         """`plane` (H, W) with the scratches' share taken out over the runs."""
@@ -204,7 +249,7 @@ class Correction:
         h, w = plane.shape
         out = plane.clone()
         rows = max(9, round(h * ROWS)) | 1
-        for (a, b), weight in zip(self.runs, self.weights, strict=True):
+        for (a, b), weight, seen in zip(self.runs, self.weights, self.seen, strict=True):
             lo, hi = max(0, a - SIDE), min(w, b + 1 + SIDE)
             left = plane[:, lo:a].mean(1) if a > lo else None
             right = plane[:, b + 1 : hi].mean(1) if hi > b + 1 else None
@@ -217,14 +262,10 @@ class Correction:
             t = (torch.arange(a, b + 1, device=plane.device, dtype=plane.dtype) - x0) / (x1 - x0)
             base = left[:, None] + (right - left)[:, None] * t[None]
             d = plane[:, a : b + 1] - base
-            # The scratch's shape across: the same all down it, unlike the picture's.
-            shape = d[weight > 0.5].median(0).values if bool((weight > 0.5).any()) else None
-            if shape is None or float(shape.square().sum()) < 1e-8:
+            taken = _taken(d, right - left, seen > 0.5, rows)
+            if taken is None:
                 continue
-            # How much of it each row has, smoothed down the column.
-            amount = (d @ shape) / shape.square().sum()
-            amount = _running_median(amount[:, None], rows)[:, 0].clamp_min(0)
-            out[:, a : b + 1] = plane[:, a : b + 1] - (weight * amount)[:, None] * shape[None]
+            out[:, a : b + 1] = plane[:, a : b + 1] - weight[:, None] * taken
         return out
 
     def mask(self, h: int, w: int, device: torch.device) -> torch.Tensor:
@@ -246,11 +287,16 @@ def correction(y: torch.Tensor, found: Lines, strength: float) -> Correction:
     per_band = (light & near[0][None]) | (dark & near[1][None])  # (BANDS, W)
     columns = _widen(per_band.any(0), 1)  # and the soft edge either side
     runs = _runs(columns)
-    weights = []
+    weights, seen = [], []
     for a, b in runs:
         active = per_band[:, a : b + 1].any(1).to(y.dtype)
-        weights.append(_eased(active, h))
-    return Correction(runs, weights)
+        # A scratch runs on under the picture between the bands it is seen in.
+        at = torch.nonzero(active).flatten()
+        spanned = torch.zeros_like(active)
+        spanned[int(at[0]) : int(at[-1]) + 1] = 1
+        weights.append(_eased(spanned, h))
+        seen.append(_eased(active, h))
+    return Correction(runs, weights, seen)
 
 
 def clean(

@@ -72,6 +72,43 @@ def test_a_scratch_down_part_of_the_frame_is_taken_out_there_only():
     assert psnr(cleaned, truth) > psnr(dirty, truth) + 8
 
 
+def test_a_scratch_is_taken_out_where_a_busy_picture_hides_it_too():
+    truth = picture(grain=0.01)
+    rng = np.random.default_rng(2)
+    busy = slice(56, 88)  # a band of lettering: strokes as strong as the scratch, or more
+    for x in range(4, W - 4, 5):
+        truth[:, busy, x : x + 2] += rng.choice([-0.3, 0.3])
+    truth = np.clip(truth, 0, 1).astype(np.float32)
+    dirty = scratch(truth, 120, 0.15, drift=0.0)
+    cleaned, mask = run(dirty)
+    assert mask[:, busy, 119:122].all()  # corrected through the lettering
+    before = np.abs(dirty - truth)[:, busy, 118:123].mean()
+    assert np.abs(cleaned - truth)[:, busy, 118:123].mean() < 0.5 * before
+    assert np.array_equal(cleaned[:, :, :110], dirty[:, :, :110])  # the strokes stay
+
+
+def test_beside_a_letters_edge_a_scratch_is_not_taken_out_twice_over():
+    truth = picture(grain=0.01)
+    truth[:, 40:100, 112:118] -= 0.4  # a letter's stroke, ending a pixel from the scratch
+    truth = np.clip(truth, 0, 1).astype(np.float32)
+    dirty = scratch(truth, 120.5, 0.15, drift=0.0)
+    cleaned, mask = run(dirty)
+    assert mask[:, :, 119:122].any()
+    # No dark line where the stroke's edge sways a row's share of the scratch.
+    assert (cleaned - truth)[:, 40:100, 118:124].min() > -0.06
+    assert psnr(cleaned, truth) > psnr(dirty, truth) + 6
+
+
+def test_a_thin_stroke_of_the_picture_under_a_scratch_keeps_most_of_itself():
+    truth = picture(grain=0.01)
+    truth = scratch(truth, 150, 0.3, sigma=0.8, rows=slice(50, 80), drift=0.0)  # a thin stroke
+    dirty = scratch(truth, 150, 0.1, drift=0.0)
+    cleaned, mask = run(dirty)
+    assert mask[:, :, 149:152].any()
+    assert (cleaned - truth)[:, 50:80, 150].mean() > -0.1  # not taken for more scratch
+    assert np.abs(cleaned - truth)[:, 90:, 148:153].mean() < 0.01  # below it, all gone
+
+
 @pytest.mark.parametrize(
     "what",
     ["grid", "bar", "edge", "passing"],
