@@ -23,7 +23,8 @@ is. Every step is a pooling, a gather or arithmetic on each frame alone, so a fr
 result depends only on it and its two neighbours, never on how frames are batched.
 
 Not found: a scratch along the film (it stays in place from frame to frame, as do dust
-stuck in the gate and a hair that stays), and dirt on the same place of two frames running.
+stuck in the gate and a hair that stays; `imaging.scratches` takes scratches out), and dirt
+on the same place of two frames running.
 """
 
 from __future__ import annotations
