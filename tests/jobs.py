@@ -75,3 +75,54 @@ def handed_on_alike(stage: Any, film: Path, first: int = 6, stop: int = 10) -> N
     np.testing.assert_array_equal(got.y_after, whole.y[stop : stop + 2])
     np.testing.assert_array_equal(got.cbcr, whole.cbcr[first:stop])
     assert not np.array_equal(whole.y, ycc[..., 0])  # there was something to clean
+
+
+def grey_frames(path: Path) -> Any:
+    """A film's frames as grey int16 (N, H, W)."""
+    import numpy as np
+
+    from panchro.engine import media
+
+    with media.open_source(path) as src:
+        return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+
+
+def alike_however_run(film: Path, project: Path, settings: Settings, tmp_path: Path) -> None:
+    """`film` restored with `settings` whole (4 frames a batch), cut inside a shot and
+    resumed, and 7 frames a batch: the same frames each time."""
+    import numpy as np
+
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore.stages import build_stages
+
+    kw: dict[str, Any] = {"codec": "ffv1", "project": project}
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(film, whole, stages=build_stages(settings), batch=4, **kw)
+    cut = tmp_path / "cut.mkv"
+    cut_and_resumed(film, cut, settings, project, 10)
+    assert np.array_equal(grey_frames(cut), grey_frames(whole))
+    other = tmp_path / "batched.mkv"
+    pipeline.restore(film, other, stages=build_stages(settings), batch=7, **kw)
+    assert np.array_equal(grey_frames(other), grey_frames(whole))
+
+
+def preview_is_render(film: Path, settings: Settings, tmp_path: Path, said: str) -> Any:
+    """Frame 9 of `film` previewed with the stages `settings` make, then the film rendered
+    with the same stages (the app keeps its stages for both): the preview shows the frame
+    the render makes, counts nothing, and the run's summary says `said` (its start). The
+    preview is returned."""
+    import numpy as np
+
+    from panchro.engine.imaging import color
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore.stages import build_stages
+
+    out = tmp_path / "out.mkv"
+    stages = build_stages(settings)
+    shown = pipeline.preview_frame(film, 9, stages)
+    assert stages[0].notes == []  # a preview's count of frames is not worth saying
+    summary = pipeline.restore(film, out, stages=stages, codec="ffv1")
+    assert any(n.startswith(said) for n in summary.notes), summary.notes
+    y = color.rgb_to_ycbcr(shown.after.astype(np.float32), matrix="bt601")[..., 0]
+    assert np.abs(np.round(y * 255) - grey_frames(out)[9]).max() <= 2  # through RGB and back
+    return shown

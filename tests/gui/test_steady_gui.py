@@ -145,52 +145,43 @@ def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
     kept(qtbot, window, "stabilize", tmp_path / "weave.panchro")
 
 
-def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
+def cleaned_in_the_app(qtbot, win, frames: np.ndarray, row: str, tmp_path: Path) -> np.ndarray:
+    """`frames` (grey uint8) as a film, compared with Restore's `row` at 1 alone (something
+    changed), exported and read back grey (int16); the row is kept in the project."""
     from fractions import Fraction
-
-    from makemedia import dusty_frames
 
     from panchro.engine import media
     from panchro.engine.evaluate.telecine import write_video
 
-    win = window
-    clean, dusty = dusty_frames(24)
-    film = write_video(tmp_path / "dusty.mkv", list(dusty), Fraction(24), codec="ffv1")
-    assert compared(qtbot, win, film, "dust", 10) > 0.0005  # a few specks of a small frame
+    film = write_video(tmp_path / "film.mkv", list(frames), Fraction(24), codec="ffv1")
+    assert compared(qtbot, win, film, row, 10) > 0.0005  # a few pixels of a small frame
     out = tmp_path / "clean.mkv"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
         win.exporter.export(str(out))
     with media.open_source(out) as src:
         got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+    kept(qtbot, win, row, tmp_path / "film.panchro")
+    return got
+
+
+def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
+    from makemedia import dusty_frames
+
+    clean, dusty = dusty_frames(24)
+    got = cleaned_in_the_app(qtbot, window, dusty, "dust", tmp_path)
     specks = dusty != clean
     assert np.abs(got - clean)[specks].mean() < 15
-    kept(qtbot, win, "dust", tmp_path / "dusty.panchro")
 
 
 def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> None:
-    from fractions import Fraction
-
     from makemedia import scratched_frames
 
-    from panchro.engine import media
-    from panchro.engine.evaluate.telecine import write_video
-
-    win = window
     clean, scratched = scratched_frames(24)
-    film = write_video(tmp_path / "lines.mkv", list(scratched), Fraction(24), codec="ffv1")
-    assert compared(qtbot, win, film, "scratches", 10) > 0.0005  # two thin lines went
-    assert "scratches" in win.restore_panel.scratches.toolTip().lower()
-    out = tmp_path / "clean.mkv"
-    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
-        win.exporter.export(str(out))
-    with media.open_source(out) as src:
-        got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
+    assert "scratches" in window.restore_panel.scratches.toolTip().lower()
+    got = cleaned_in_the_app(qtbot, window, scratched, "scratches", tmp_path)
     lined = scratched != clean
-    assert (
-        np.abs(got - clean)[lined].mean()
-        < 0.3 * np.abs(scratched.astype(np.int16) - clean)[lined].mean()
-    )
-    kept(qtbot, win, "scratches", tmp_path / "lines.panchro")
+    before = np.abs(scratched.astype(np.int16) - clean)[lined].mean()
+    assert np.abs(got - clean)[lined].mean() < 0.3 * before
 
 
 def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:

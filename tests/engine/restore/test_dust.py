@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from panchro.engine import media
 from panchro.engine.evaluate.telecine import write_video
 from panchro.engine.project import Project, Settings
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.dust import DustStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cut_and_resumed, handed_on_alike
+from tests.jobs import alike_however_run, grey_frames, handed_on_alike, preview_is_render
 from tests.makemedia import dusty_frames
 
 FRAMES = 24
@@ -32,21 +31,16 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"film": path, "project": Project.new(path, shots=SHOTS).save(here / "d.panchro")}
 
 
-def grey(path: Path) -> np.ndarray:
-    with media.open_source(path) as src:
-        return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
-
-
 def test_specks_are_filled_and_the_rest_of_each_frame_is_untouched(
     film: dict[str, Path], tmp_path: Path
 ) -> None:
     clean, dusty = (a.astype(np.int16) for a in dusty_frames(FRAMES))
-    read = grey(film["film"])  # as the film gives them back (grey through limited-range YUV)
+    read = grey_frames(film["film"])  # as the film gives them back (grey through limited-range YUV)
     assert np.abs(read - dusty).max() <= 1
     out = tmp_path / "out.mkv"
     stages = build_stages(Settings(dust=1.0))
     summary = pipeline.restore(film["film"], out, stages=stages, codec="ffv1")
-    got = grey(out)
+    got = grey_frames(out)
     specks = np.abs(dusty - clean) > 0
     assert np.abs(dusty - clean)[specks].mean() > 100
     assert np.abs(got - clean)[specks].mean() < 12  # filled from the frames either side
@@ -65,16 +59,7 @@ def test_specks_are_filled_and_the_rest_of_each_frame_is_untouched(
 def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
     film: dict[str, Path], tmp_path: Path
 ) -> None:
-    settings = Settings(dust=0.8)
-    kw = {"codec": "ffv1", "project": film["project"]}
-    whole = tmp_path / "whole.mkv"
-    pipeline.restore(film["film"], whole, stages=build_stages(settings), batch=4, **kw)
-    cut = tmp_path / "cut.mkv"
-    cut_and_resumed(film["film"], cut, settings, film["project"], 10)
-    assert np.array_equal(grey(cut), grey(whole))
-    other = tmp_path / "batched.mkv"
-    pipeline.restore(film["film"], other, stages=build_stages(settings), batch=7, **kw)
-    assert np.array_equal(grey(other), grey(whole))
+    alike_however_run(film["film"], film["project"], Settings(dust=0.8), tmp_path)
 
 
 def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
@@ -84,17 +69,9 @@ def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
 
 
 def test_a_preview_shows_the_frame_a_render_makes(film: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "out.mkv"
-    stages = build_stages(Settings(dust=1.0))  # the app keeps its stages for both
-    shown = pipeline.preview_frame(film["film"], 9, stages)
-    assert stages[0].notes == []  # a preview's count of frames is not worth saying
-    summary = pipeline.restore(film["film"], out, stages=stages, codec="ffv1")
-    assert any(n.startswith("dust: specks filled on 22 of 24 frames") for n in summary.notes)
-    rendered = grey(out)[9]
-    from panchro.engine.imaging import color
-
-    y = color.rgb_to_ycbcr(shown.after.astype(np.float32), matrix="bt601")[..., 0]
-    assert np.abs(np.round(y * 255) - rendered).max() <= 2  # through RGB and back
+    shown = preview_is_render(
+        film["film"], Settings(dust=1.0), tmp_path, "dust: specks filled on 22 of 24 frames"
+    )
     assert shown.luma_diff.max() > 0.3  # a speck went
 
 
@@ -120,7 +97,7 @@ def test_settings_and_the_command_line_keep_dust(
     assert "note: dust: specks filled on" in capsys.readouterr().out
     clean, dusty = dusty_frames(FRAMES)
     specks = dusty != clean
-    assert np.abs(grey(out) - clean)[specks].mean() < 12
+    assert np.abs(grey_frames(out) - clean)[specks].mean() < 12
 
 
 def test_eval_dust_says_how_much_dirt_goes_and_what_a_clip_without_it_loses(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -268,27 +269,34 @@ def test_dust_on_resident_planes_gives_the_same_frames(
     assert digests["1"] == digests["0"] and digests["0"][0] == 16
 
 
+def _on_cpu_and_cuda(stage: Any, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Frames 2..9 of twelve grey frames `y` (0..1) through a neighbour-judging stage class
+    `stage` on the CPU and on CUDA, with two neighbours either side."""
+    from types import SimpleNamespace
+
+    from panchro.engine.restore.batch import frame_batch
+
+    ycc = np.stack([y[2:10], np.zeros_like(y[2:10]), np.zeros_like(y[2:10])], axis=-1)
+    frames = [SimpleNamespace(index=i, pts=i) for i in range(2, 10)]
+    got = {}
+    for device in ("cpu", "cuda"):
+        made = stage(device=device)
+        made.begin_shot(0, Shot(0, 12, 0), None, None)
+        batch = frame_batch(frames, ycc, Fraction(1, 24), 0, "bt601", before=y[:2], after=y[10:])
+        got[device] = made.process(batch).y
+    return got
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_dust_on_cuda_finds_and_fills_what_the_cpu_does() -> None:
     """On CUDA the dust stage's sums and quantiles may round otherwise than the CPU's: the
     same specks, the frames within a code or two."""
-    from types import SimpleNamespace
-
-    from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.dust import DustStage
     from tests.makemedia import dusty_frames
 
     clean, dusty = dusty_frames(12)
-    y = dusty.astype(np.float32) / 255
-    ycc = np.stack([y[2:10], np.zeros_like(y[2:10]), np.zeros_like(y[2:10])], axis=-1)
-    frames = [SimpleNamespace(index=i, pts=i) for i in range(2, 10)]
-    got = {}
-    for device in ("cpu", "cuda"):
-        stage = DustStage(device=device)
-        stage.begin_shot(0, Shot(0, 12, 0), None, None)
-        batch = frame_batch(frames, ycc, Fraction(1, 24), 0, "bt601", before=y[:2], after=y[10:])
-        got[device] = stage.process(batch).y
+    got = _on_cpu_and_cuda(DustStage, dusty.astype(np.float32) / 255)
     specks = dusty[2:10] != clean[2:10]
     assert np.abs(got["cuda"] - got["cpu"]).mean() < 0.5 / 255
     assert np.abs(got["cuda"] * 255 - clean[2:10])[specks].mean() < 12
@@ -299,22 +307,11 @@ def test_dust_on_cuda_finds_and_fills_what_the_cpu_does() -> None:
 def test_scratches_on_cuda_are_taken_out_as_on_the_cpu() -> None:
     """The scratches stage on CUDA: its medians and means may round otherwise than the
     CPU's; the same scratches taken out, the frames within a code or two."""
-    from types import SimpleNamespace
-
-    from panchro.engine.restore.batch import frame_batch
     from panchro.engine.restore.scratches import ScratchStage
     from tests.makemedia import scratched_frames
 
     clean, scratched = scratched_frames(12)
-    y = scratched.astype(np.float32) / 255
-    ycc = np.stack([y[2:10], np.zeros_like(y[2:10]), np.zeros_like(y[2:10])], axis=-1)
-    frames = [SimpleNamespace(index=i, pts=i) for i in range(2, 10)]
-    got = {}
-    for device in ("cpu", "cuda"):
-        stage = ScratchStage(device=device)
-        stage.begin_shot(0, Shot(0, 12, 0), None, None)
-        batch = frame_batch(frames, ycc, Fraction(1, 24), 0, "bt601", before=y[:2], after=y[10:])
-        got[device] = stage.process(batch).y
+    got = _on_cpu_and_cuda(ScratchStage, scratched.astype(np.float32) / 255)
     lined = scratched[2:10] != clean[2:10]
     assert np.abs(got["cuda"] - got["cpu"]).mean() < 0.5 / 255
     before = np.abs(scratched[2:10].astype(np.float32) - clean[2:10])[lined].mean()

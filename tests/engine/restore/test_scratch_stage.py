@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from panchro.engine import media
 from panchro.engine.evaluate.telecine import write_video
 from panchro.engine.project import Project, Settings
 from panchro.engine.restore import pipeline
 from panchro.engine.restore.scratches import ScratchStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cut_and_resumed, handed_on_alike
+from tests.jobs import alike_however_run, grey_frames, handed_on_alike, preview_is_render
 from tests.makemedia import scratched_frames
 
 FRAMES = 24
@@ -33,11 +32,6 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"film": path, "project": Project.new(path, shots=SHOTS).save(here / "s.panchro")}
 
 
-def grey(path: Path) -> np.ndarray:
-    with media.open_source(path) as src:
-        return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
-
-
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255**2 / max(np.mean((a.astype(np.float64) - b) ** 2), 1e-9)))
 
@@ -46,13 +40,13 @@ def test_scratches_are_taken_out_and_the_rest_of_each_frame_is_untouched(
     film: dict[str, Path], tmp_path: Path
 ) -> None:
     clean, scratched = (a.astype(np.int16) for a in scratched_frames(FRAMES))
-    read = grey(film["film"])  # as the film gives them back (grey through limited-range YUV)
+    read = grey_frames(film["film"])  # as the film gives them back (grey through limited-range YUV)
     assert np.abs(read - scratched).max() <= 1
     out = tmp_path / "out.mkv"
     summary = pipeline.restore(
         film["film"], out, stages=build_stages(Settings(scratches=1.0)), codec="ffv1"
     )
-    got = grey(out)
+    got = grey_frames(out)
     assert psnr(got, clean) > psnr(read, clean) + 8
     changed = np.nonzero((got != read).any(axis=(0, 1)))[0]
     # Near the two scratches (at 76.8 and 179.2 px, drifting 0.2 px a frame), nothing else.
@@ -64,16 +58,7 @@ def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
     film: dict[str, Path], tmp_path: Path
 ) -> None:
     # With the dust stage after it, which judges by the neighbours it hands on.
-    settings = Settings(scratches=0.8, dust=1.0)
-    kw = {"codec": "ffv1", "project": film["project"]}
-    whole = tmp_path / "whole.mkv"
-    pipeline.restore(film["film"], whole, stages=build_stages(settings), batch=4, **kw)
-    cut = tmp_path / "cut.mkv"
-    cut_and_resumed(film["film"], cut, settings, film["project"], 10)
-    assert np.array_equal(grey(cut), grey(whole))
-    other = tmp_path / "batched.mkv"
-    pipeline.restore(film["film"], other, stages=build_stages(settings), batch=7, **kw)
-    assert np.array_equal(grey(other), grey(whole))
+    alike_however_run(film["film"], film["project"], Settings(scratches=0.8, dust=1.0), tmp_path)
 
 
 def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
@@ -83,17 +68,9 @@ def test_neighbours_handed_to_a_later_stage_are_cleaned_as_in_their_own_batch(
 
 
 def test_a_preview_shows_the_frame_a_render_makes(film: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "out.mkv"
-    stages = build_stages(Settings(scratches=1.0))  # the app keeps its stages for both
-    shown = pipeline.preview_frame(film["film"], 9, stages)
-    assert stages[0].notes == []  # a preview's count of frames is not worth saying
-    summary = pipeline.restore(film["film"], out, stages=stages, codec="ffv1")
-    assert any(n.startswith("scratches: taken out on 24 of 24") for n in summary.notes)
-    rendered = grey(out)[9]
-    from panchro.engine.imaging import color
-
-    y = color.rgb_to_ycbcr(shown.after.astype(np.float32), matrix="bt601")[..., 0]
-    assert np.abs(np.round(y * 255) - rendered).max() <= 2  # through RGB and back
+    shown = preview_is_render(
+        film["film"], Settings(scratches=1.0), tmp_path, "scratches: taken out on 24 of 24"
+    )
     assert shown.luma_diff.max() > 0.1  # a scratch went
 
 
@@ -118,7 +95,7 @@ def test_settings_and_the_command_line_keep_scratches(
     assert main(argv) == 0
     assert "note: scratches: taken out on" in capsys.readouterr().out
     clean, scratched = scratched_frames(FRAMES)
-    assert psnr(grey(out), clean) > psnr(scratched, clean) + 8
+    assert psnr(grey_frames(out), clean) > psnr(scratched, clean) + 8
 
 
 def test_eval_scratches_says_how_much_goes_and_what_a_clip_without_them_loses(
