@@ -245,26 +245,30 @@ def test_stabilize_and_deflicker_on_resident_planes_give_the_same_frames(
     assert digests["1"] == digests["0"] and digests["0"][0] == 30
 
 
-def test_dust_on_resident_planes_gives_the_same_frames(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("stage", ["dust", "scratches"])
+def test_neighbour_stages_on_resident_planes_give_the_same_frames(
+    stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The dust stage judges and fills tensors as it does arrays."""
+    """The dust and scratches stages judge and clean tensors as they do arrays."""
     pytest.importorskip("av")
     from panchro.engine.evaluate.telecine import write_video
     from panchro.engine.restore.pipeline import restore
     from tests.engine.restore.test_same_frames import frame_digest
-    from tests.makemedia import dusty_frames
+    from tests.makemedia import dusty_frames, scratched_frames
 
-    film = write_video(tmp_path / "dusty.mkv", list(dusty_frames(16)[1]), Fraction(24),
-                       codec="ffv1")  # fmt: skip
+    frames, said = {
+        "dust": (dusty_frames(16)[1], "dust: specks filled on 14 of 16"),
+        "scratches": (scratched_frames(16)[1], "scratches: taken out on 16 of 16"),
+    }[stage]
+    film = write_video(tmp_path / "film.mkv", list(frames), Fraction(24), codec="ffv1")
     digests = {}
     for flag in ("0", "1"):
         monkeypatch.setenv(resident.ENV_RESIDENT, flag)
-        stages = build_stages(Settings(dust=1.0), device="cpu")
+        stages = build_stages(Settings(**{stage: 1.0}), device="cpu")
         assert (resident.resident_device(stages) is not None) == (flag == "1")
         out = tmp_path / f"out{flag}.mkv"
         summary = restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
-        assert any(n.startswith("dust: specks filled on 14 of 16") for n in summary.notes)
+        assert any(n.startswith(said) for n in summary.notes), summary.notes
         digests[flag] = frame_digest(out)
     assert digests["1"] == digests["0"] and digests["0"][0] == 16
 
