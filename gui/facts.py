@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panchro.engine.service.protocol import flicker_grade
+from panchro.engine.service.protocol import flicker_grade, survey_words
 from panchro.gui import timecode as tc
 
 
@@ -63,6 +63,8 @@ class FactsPanel(QGroupBox):
         ("audio", "Audio"),
         ("subtitles", "Subtitles"),
         ("flicker", "Flicker"),
+        ("scratches", "Scratches"),
+        ("dirt", "Dirt"),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -95,6 +97,7 @@ class FactsPanel(QGroupBox):
         self.values["file"].setToolTip(path)
         if path != self._path:  # the same film read again (its fields): its measure stands
             self.set_flicker(None, measured=False)
+            self.set_survey(None, measured=False)
         self._path = path
 
     def set_flicker(self, level: float | None, *, measured: bool = True) -> None:
@@ -104,6 +107,28 @@ class FactsPanel(QGroupBox):
         label.setToolTip(
             "How far Restore ▸ Deflicker would move each frame's brightness, in grey levels\n"
             "of 255 (the median over the film). Measured as the shots are found."
+        )
+
+    def set_survey(self, survey: dict[str, Any] | None, *, measured: bool = True) -> None:
+        """The line scratches and dirt seen around a few shots' key frames (the `shots`
+        answer's `survey`), once shots are found."""
+        scratches, dirt = survey_words(survey) if measured else ("–", "–")
+        if measured and survey and survey.get("lines"):
+            scratches += "; Restore ▸ Scratches"
+        if measured and survey and survey.get("dirty"):
+            dirt += "; Restore ▸ Dust"
+        self.values["scratches"].setText(scratches)
+        self.values["dirt"].setText(dirt)
+        looked = (
+            "Looked for around the key frames of a few shots (up to 6), as the shots are found."
+        )
+        self.values["scratches"].setToolTip(
+            "Thin lines down the film that stay in place from frame to frame, as\n"
+            "Restore ▸ Scratches finds them. " + looked
+        )
+        self.values["dirt"].setToolTip(
+            "Specks of dirt on single frames, as Restore ▸ Dust finds them: the share of\n"
+            "pixels it would fill. " + looked
         )
 
 

@@ -185,6 +185,8 @@ def flicker_words(level: float | None) -> str:
 def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine import media, shots
     from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.service.protocol import survey_words
+    from panchro.engine.survey import survey
 
     with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
         bar = TerminalBar("shots") if not args.quiet else None
@@ -194,11 +196,17 @@ def cmd_shots(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
         fps = float(src.info.fps) or 24.0
+        seen = None if args.json else survey(src, analysis.shots)
     found = analysis.shots
     if args.json:
         print(json.dumps([s.to_dict() for s in found], indent=2))
         return EXIT_OK
     print(f"{len(found)} shot(s); {flicker_words(analysis.flicker)}")
+    scratches, dirt = survey_words(None if seen is None else seen.to_dict())
+    print(
+        f"scratches: {scratches}" + (" (--scratches takes them out)" if seen and seen.lines else "")
+    )
+    print(f"dirt: {dirt}" + (" (--dust fills it)" if seen and seen.dirty else ""))
     print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
     for i, s in enumerate(found):
         print(

@@ -22,7 +22,9 @@ lines there), the step across it is smaller than the line (the edge of a thing, 
 frame's black border, is a step, not a line), and it stands out of the nearer windows too
 (a bar wider than a scratch does not). A scratch is one in COVER of the bands (wandering
 by up to WANDER pixels from one band to the next), with no line of the picture half as
-strong within AROUND of it (a grid, a fence, stripes: a picture of lines, left alone).
+strong within AROUND of it (a grid, a fence, stripes: a picture of lines, left alone) and
+none of the other sign LOBE times as strong just beside it (whose side windows make a faint
+line of the other sign next to it).
 
 A scratch is taken out, not painted over: across the columns it covers in that frame (and
 a pixel more each side), each row's straight line between the pixels either side stands
@@ -62,6 +64,7 @@ MIN_CONTRAST = 0.012  # it stands out by at least this much of the range, at str
 SCENE_TIMES = 3.0  # ... and by this many times the mean response of the band's columns ...
 AROUND = 0.05  # ... this share of the width either side (a picture full of lines has many)
 PEERS = 0.5  # no other line within AROUND is as strong as this share of a scratch's
+LOBE = 1.5  # nor, of the other sign within its reach, this many times as strong
 STEP = 1.0  # the step across a line is under this many times its contrast (an edge: 2 or more)
 NARROW = 0.65  # a line stands out of the nearer side windows by this share of its contrast
 REACH = 2  # frames either side whose median a frame's scratches are found in
@@ -154,11 +157,16 @@ def candidates(found: Lines, strength: float) -> torch.Tensor:
     """(2, W) bool: the columns where a light (0) or a dark (1) scratch stands out of the
     responses `found`, in COVER of the bands, with no line of the picture alike near it."""
     light, dark = found.standing(found.threshold(strength))
-    ring = _ring(found.line.shape[1])
-    for lit, sign in ((light, 1.0), (dark, -1.0)):
+    inner, outer = _ring(found.line.shape[1])
+    strength_of = [
+        (found.line * sign).clamp_min(0) * lit for lit, sign in ((light, 1.0), (dark, -1.0))
+    ]
+    for lit, own, other in ((light, *strength_of), (dark, *strength_of[::-1])):
         # A picture of lines (a grid, a fence, stripes) has others as strong around each.
-        own = (found.line * sign).clamp_min(0) * lit
-        lit &= _around(own, *ring).amax(-1) < PEERS * own
+        lit &= _around(own, inner, outer).amax(-1) < PEERS * own
+        # Beside a strong line, its side windows make a weak one of the other sign.
+        near = F.max_pool1d(other[:, None], 2 * inner + 1, stride=1, padding=inner)[:, 0]
+        lit &= near < LOBE * own
     bands = _widen(torch.stack([light, dark]), WANDER).float().mean(1)
     return bands >= COVER
 
@@ -179,8 +187,8 @@ def _eased(active: torch.Tensor, height: int) -> torch.Tensor:
     return torch.maximum(whole, eased)[0, 0]
 
 
-def _runs(columns: torch.Tensor) -> list[tuple[int, int]]:
-    """The (first, last) of each run of True in a (W,) bool."""
+def runs(columns: torch.Tensor) -> list[tuple[int, int]]:
+    """The (first, last) of each run of True in a (W,) bool (a scratch's columns)."""
     x = columns.to(torch.int8)
     edges = torch.diff(F.pad(x, (1, 1)))
     starts = torch.nonzero(edges == 1).flatten().tolist()
@@ -286,9 +294,9 @@ def correction(y: torch.Tensor, found: Lines, strength: float) -> Correction:
     # Per band, the columns where the line stands out near a scratch.
     per_band = (light & near[0][None]) | (dark & near[1][None])  # (BANDS, W)
     columns = _widen(per_band.any(0), 1)  # and the soft edge either side
-    runs = _runs(columns)
+    found_runs = runs(columns)
     weights, seen = [], []
-    for a, b in runs:
+    for a, b in found_runs:
         active = per_band[:, a : b + 1].any(1).to(y.dtype)
         # A scratch runs on under the picture between the bands it is seen in.
         at = torch.nonzero(active).flatten()
@@ -296,7 +304,7 @@ def correction(y: torch.Tensor, found: Lines, strength: float) -> Correction:
         spanned[int(at[0]) : int(at[-1]) + 1] = 1
         weights.append(_eased(spanned, h))
         seen.append(_eased(active, h))
-    return Correction(runs, weights, seen)
+    return Correction(found_runs, weights, seen)
 
 
 def clean(

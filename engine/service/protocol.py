@@ -132,6 +132,27 @@ def flicker_grade(level: float | None) -> str | None:
     return "strong" if level >= FLICKER_STRONG else "some"
 
 
+def survey_words(survey: dict[str, Any] | None) -> tuple[str, str]:
+    """What the `shots` answer's "survey" (`engine.survey`) says of the film's line scratches
+    and of its dirt, in words: ("2 lines in 1 of 6 shots looked at", "specks in 5 of 6 shots
+    looked at (3.1 in 10,000 pixels)"); "too short to tell" when no shot was long enough."""
+    if not survey or not survey.get("looked"):
+        return "too short to tell", "too short to tell"
+    looked = int(survey["looked"])
+    shots = f"{looked} shot{'s' if looked != 1 else ''} looked at"
+    lines, scratched = int(survey["lines"]), int(survey["scratched"])
+    if lines:
+        scratches = f"{lines} line{'s' if lines != 1 else ''} in {scratched} of {shots}"
+    else:
+        scratches = f"none seen in {shots}"
+    share = f"{float(survey['specks']) * 1e4:.1f} in 10,000 pixels"
+    if int(survey["dirty"]):
+        dirt = f"specks in {int(survey['dirty'])} of {shots} ({share})"
+    else:
+        dirt = f"little or none in {shots} ({share})"
+    return scratches, dirt
+
+
 class ProtocolError(Exception):
     """A frame could not be decoded. The reader has skipped past it.
 

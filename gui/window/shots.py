@@ -85,6 +85,8 @@ class ShotList(QObject):
             self._set_shots(data.get("shots") or [])
             if "flicker" in data:  # measured by the engine's pass (not for shots handed in)
                 self.win.facts.set_flicker(data["flicker"])
+            if "survey" in data:
+                self.win.facts.set_survey(data["survey"])
             n = len(self.win.shots)
             self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
         elif msg.type == Event.ERROR:

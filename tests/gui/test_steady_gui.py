@@ -145,9 +145,12 @@ def test_stabilize_is_compared_and_kept(qtbot, window, tmp_path: Path) -> None:
     kept(qtbot, window, "stabilize", tmp_path / "weave.panchro")
 
 
-def cleaned_in_the_app(qtbot, win, frames: np.ndarray, row: str, tmp_path: Path) -> np.ndarray:
+def cleaned_in_the_app(
+    qtbot, win, frames: np.ndarray, row: str, tmp_path: Path, said: dict[str, str]
+) -> np.ndarray:
     """`frames` (grey uint8) as a film, compared with Restore's `row` at 1 alone (something
-    changed), exported and read back grey (int16); the row is kept in the project."""
+    changed; the facts' lines begin as `said`), exported and read back grey (int16); the
+    row is kept in the project."""
     from fractions import Fraction
 
     from panchro.engine import media
@@ -155,6 +158,9 @@ def cleaned_in_the_app(qtbot, win, frames: np.ndarray, row: str, tmp_path: Path)
 
     film = write_video(tmp_path / "film.mkv", list(frames), Fraction(24), codec="ffv1")
     assert compared(qtbot, win, film, row, 10) > 0.0005  # a few pixels of a small frame
+    facts = win.facts.values
+    for key, text in said.items():
+        qtbot.waitUntil(lambda k=key, t=text: facts[k].text().startswith(t), timeout=WAIT_MS)
     out = tmp_path / "clean.mkv"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS * 2):
         win.exporter.export(str(out))
@@ -168,7 +174,8 @@ def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> No
     from makemedia import dusty_frames
 
     clean, dusty = dusty_frames(24)
-    got = cleaned_in_the_app(qtbot, window, dusty, "dust", tmp_path)
+    said = {"scratches": "none seen in 1 shot looked at", "dirt": "specks in 1 of 1 shot"}
+    got = cleaned_in_the_app(qtbot, window, dusty, "dust", tmp_path, said)
     specks = dusty != clean
     assert np.abs(got - clean)[specks].mean() < 15
 
@@ -178,7 +185,9 @@ def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path)
 
     clean, scratched = scratched_frames(24)
     assert "scratches" in window.restore_panel.scratches.toolTip().lower()
-    got = cleaned_in_the_app(qtbot, window, scratched, "scratches", tmp_path)
+    said = {"scratches": "2 lines in 1 of 1 shot looked at; Restore ▸ Scratches",
+            "dirt": "little or none in 1 shot looked at"}  # fmt: skip
+    got = cleaned_in_the_app(qtbot, window, scratched, "scratches", tmp_path, said)
     lined = scratched != clean
     before = np.abs(scratched.astype(np.int16) - clean)[lined].mean()
     assert np.abs(got - clean)[lined].mean() < 0.3 * before

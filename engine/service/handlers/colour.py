@@ -49,6 +49,7 @@ def parse_shots(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 def shots(session: Session, work: Work) -> Answer:
     from panchro.engine import media
     from panchro.engine import shots as cuts
+    from panchro.engine.survey import survey
 
     p = work.params
     with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
@@ -57,10 +58,16 @@ def shots(session: Session, work: Work) -> Answer:
         )
         found = cuts.analyse(src, progress=progress)
         count = src.info.frame_count
+        seen = survey(src, found.shots)  # a second or two more: a few key frames' faults
     log.info("film %s: %d shot(s)", work.params["film"], len(found.shots))
     flicker = None if found.flicker is None else round(found.flicker, 3)
     return Answer(
-        {"shots": [s.to_dict() for s in found.shots], "frame_count": count, "flicker": flicker}
+        {
+            "shots": [s.to_dict() for s in found.shots],
+            "frame_count": count,
+            "flicker": flicker,
+            "survey": None if seen is None else seen.to_dict(),
+        }  # fmt: skip
     )
 
 

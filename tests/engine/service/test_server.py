@@ -292,6 +292,9 @@ def test_shots_finds_the_cut_with_progress(engine: CountingClient, film_id: int)
     assert progress and progress[0]["total"] == 48 and progress[0]["stage"] == "shots"
     # its shots (1 s each) are shorter than the window flicker is measured against
     assert "flicker" in reply.data and reply.data["flicker"] is None
+    # and the faults seen around both shots' key frames (engine.survey)
+    assert set(reply.data["survey"]) == {"looked", "scratched", "lines", "dirty", "specks"}
+    assert reply.data["survey"]["looked"] == 2
 
 
 def test_models_missing_are_typed_errors(engine: CountingClient, film_id: int) -> None:

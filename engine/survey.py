@@ -1,0 +1,92 @@
+"""What a film's faults look like before any stage takes them out: line scratches and specks
+of dirt, looked for around the key frames of a few of its shots (the app's facts,
+Scratches and Dirt; `panchro shots`), so a person knows which of Restore's rows the film
+needs.
+
+Up to LOOKS shots of at least FRAMES frames, spread over the film, are read grey at WIDTH
+px wide (a scratch a few pixels wide at 1080p is still a pixel or two): FRAMES frames
+around each key frame. Scratches are those the scratches stage finds in the median of
+them (`imaging.scratches`, at strength 1); dirt is what the dust stage fills on the middle
+one once they are taken out, judged against the frames either side (`imaging.dust`), when
+that is at least SPECKS of its pixels: on the shared clips without dirt the most taken was
+3.3 in 10,000 (a striped blanket under jumping feet), on the sample film 5.1 and on the
+1952 film's four shots 19 on average.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from panchro.engine.media import Source
+    from panchro.engine.shots import Shot
+
+LOOKS = 6  # shots looked at, at most
+FRAMES = 5  # frames read around each one's key frame
+WIDTH = 640  # ... this wide
+SPECKS = 4e-4  # a frame has dirt when at least this share of its pixels is filled
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What was seen in `looked` shots: `scratched` of them have line scratches (`lines` of
+    them in all); `dirty` of them have specks of dirt (`specks`: the share of the looked-at
+    frames' pixels filled, over all of them)."""
+
+    looked: int
+    scratched: int
+    lines: int
+    dirty: int
+    specks: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def looked_at(shots: list[Shot], looks: int = LOOKS) -> list[Shot]:
+    """Up to `looks` of `shots` long enough to judge, spread evenly over the film."""
+    long = [s for s in shots if s.length >= FRAMES]
+    if len(long) <= looks:
+        return long
+    picks = np.linspace(0, len(long) - 1, looks).round().astype(int)
+    return [long[i] for i in sorted(set(picks.tolist()))]
+
+
+def survey(src: Source, shots: list[Shot], looks: int = LOOKS) -> Survey | None:
+    """Scratches and dirt around the key frames of up to `looks` of the film's `shots`
+    (module docstring); None when no shot has FRAMES frames."""
+    import torch
+
+    from panchro.engine.imaging import dust, scratches
+    from panchro.engine.shots import analysis_size
+
+    chosen = looked_at(shots, looks)
+    if not chosen:
+        return None
+    info = src.info
+    size = analysis_size(info.width, info.height, min(WIDTH, info.width))
+    scratched = lines = dirty = 0
+    filled = area = 0
+    with torch.no_grad():
+        for shot in chosen:
+            first = min(max(shot.start, shot.key_frame - FRAMES // 2), shot.end - FRAMES)
+            read = [f.image for f in src.frames(first, first + FRAMES, fmt="gray", size=size)]
+            y = torch.from_numpy(np.stack(read).astype(np.float32) / 255.0)
+            found = scratches.candidates(scratches.over([scratches.lines(f) for f in y]), 1.0)
+            seen = sum(len(scratches.runs(c)) for c in found)
+            scratched += seen > 0
+            lines += seen
+            # Dirt as the dust stage judges it: after the scratches stage (in a moving shot a
+            # scratch is not where the picture around it moves to).
+            span, at = (first, first + FRAMES), first + FRAMES // 2
+            if seen:
+                y = scratches.clean(y, first, span, range(*span))[0]
+            _, mask = dust.clean(y, first, span, range(at, at + 1))
+            share = float(mask.float().mean())
+            dirty += share >= SPECKS
+            filled += int(mask.sum())
+            area += mask.numel()
+    return Survey(len(chosen), scratched, lines, dirty, filled / max(area, 1))

@@ -1,0 +1,74 @@
+"""A film's faults looked for before any stage takes them out (`engine.survey`): line
+scratches and dirt around a few key frames, said in words by `panchro shots`, the engine's
+`shots` answer and the app's facts."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panchro.engine import media
+from panchro.engine.evaluate.telecine import write_video
+from panchro.engine.service.protocol import survey_words
+from panchro.engine.shots import Shot
+from panchro.engine.survey import FRAMES, LOOKS, looked_at, survey
+from tests.makemedia import dusty_frames, scratched_frames, soft_pan
+
+
+def film_of(frames: np.ndarray, path: Path) -> Path:
+    return write_video(path, list(frames), Fraction(24), codec="ffv1")
+
+
+@pytest.mark.parametrize("kind", ["scratched", "dusty", "clean"])
+def test_what_is_seen_is_what_the_film_has(kind: str, tmp_path: Path) -> None:
+    frames = {
+        "scratched": lambda: scratched_frames(12)[1],
+        "dusty": lambda: dusty_frames(12)[1],
+        "clean": lambda: np.round(soft_pan(12, grain=0.015) * 255).astype(np.uint8),
+    }[kind]()
+    path = film_of(frames, tmp_path / f"{kind}.mkv")
+    with media.open_source(path) as src:
+        seen = survey(src, [Shot(0, 12, 6)])
+    assert seen is not None and seen.looked == 1
+    assert (seen.scratched, seen.lines) == ((1, 2) if kind == "scratched" else (0, 0))
+    assert seen.dirty == (kind == "dusty")
+    assert (seen.specks > 4e-4) == (kind == "dusty")
+
+
+def test_shots_too_short_tell_nothing_and_long_films_are_looked_at_throughout(
+    tmp_path: Path,
+) -> None:
+    path = film_of(scratched_frames(12)[1], tmp_path / "short.mkv")
+    with media.open_source(path) as src:
+        assert survey(src, [Shot(0, 4, 2), Shot(4, 8, 6), Shot(8, 12, 10)]) is None
+    many = [Shot(10 * i, 10 * i + (3 if i == 5 else 10), 10 * i + 1) for i in range(20)]
+    picked = looked_at(many)
+    assert len(picked) == LOOKS and picked[0] == many[0] and picked[-1] == many[-1]
+    assert all(s.length >= FRAMES for s in picked)
+
+
+def test_said_in_words() -> None:
+    assert survey_words(None) == ("too short to tell", "too short to tell")
+    seen = {"looked": 6, "scratched": 1, "lines": 2, "dirty": 5, "specks": 3.14e-4}
+    assert survey_words(seen) == (
+        "2 lines in 1 of 6 shots looked at",
+        "specks in 5 of 6 shots looked at (3.1 in 10,000 pixels)",
+    )
+    none = {"looked": 1, "scratched": 0, "lines": 0, "dirty": 0, "specks": 0.0}
+    assert survey_words(none) == (
+        "none seen in 1 shot looked at",
+        "little or none in 1 shot looked at (0.0 in 10,000 pixels)",
+    )
+
+
+def test_panchro_shots_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from panchro.engine.cli import main
+
+    path = film_of(scratched_frames(12)[1], tmp_path / "lines.mkv")
+    assert main(["shots", str(path), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "scratches: 2 lines in 1 of 1 shot looked at (--scratches takes them out)" in out
+    assert "dirt: little or none in 1 shot looked at" in out
