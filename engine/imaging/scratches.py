@@ -153,10 +153,12 @@ def _around(x: torch.Tensor, inner: int, outer: int) -> torch.Tensor:
     return around[..., ring]
 
 
-def candidates(found: Lines, strength: float) -> torch.Tensor:
+def candidates(found: Lines, strength: float, level: torch.Tensor | None = None) -> torch.Tensor:
     """(2, W) bool: the columns where a light (0) or a dark (1) scratch stands out of the
-    responses `found`, in COVER of the bands, with no line of the picture alike near it."""
-    light, dark = found.standing(found.threshold(strength))
+    responses `found` (by `level`, their `threshold` at `strength` when not given), in COVER
+    of the bands, with no line of the picture alike near it."""
+    level = found.threshold(strength) if level is None else level
+    light, dark = found.standing(level)
     inner, outer = _ring(found.line.shape[1])
     strength_of = [
         (found.line * sign).clamp_min(0) * lit for lit, sign in ((light, 1.0), (dark, -1.0))
@@ -288,8 +290,9 @@ def correction(y: torch.Tensor, found: Lines, strength: float) -> Correction:
     """Where and how much to correct frame `y` (H, W), from the responses `found` over it
     and the frames around it (`over`)."""
     h = y.shape[0]
-    light, dark = found.standing(found.threshold(strength) * WEAK)
-    scratch = candidates(found, strength)
+    level = found.threshold(strength)
+    light, dark = found.standing(level * WEAK)
+    scratch = candidates(found, strength, level)
     near = _widen(scratch, WANDER)
     # Per band, the columns where the line stands out near a scratch.
     per_band = (light & near[0][None]) | (dark & near[1][None])  # (BANDS, W)
