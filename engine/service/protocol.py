@@ -44,6 +44,7 @@ class Request:
     CLOSE = "close"  # forget an opened film
     FRAME = "frame"  # one preview-sized frame; latest request wins
     SHOTS = "shots"  # cut detection (a job: progress, cancellable)
+    SURVEY = "survey"  # scratches and dirt around known shots' key frames (a project's)
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
     HINT_PREVIEW = "hint_preview"  # a frame coloured with a person's hints; latest wins
     REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
@@ -68,6 +69,7 @@ class Request:
             CLOSE,
             FRAME,
             SHOTS,
+            SURVEY,
             SAMPLE_KEYFRAME,
             HINT_PREVIEW,
             REFERENCE_PICK,

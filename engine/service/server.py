@@ -7,7 +7,7 @@
 - the *light lane* answers `open`, `close` and `frame` one after another,
   quickly; a queued `frame` is superseded by a newer one for the same film
   (latest wins), so scrubbing never builds a backlog;
-- the *job lane* runs long work FIFO (`shots`, `sample_keyframe`, `hint_preview`,
+- the *job lane* runs long work FIFO (`shots`, `survey`, `sample_keyframe`, `hint_preview`,
   `preview`, `render`, projects), each with its own cancel flag and rate-limited
   progress events; a queued `hint_preview` is superseded by a newer one for the same
   film, as frames are. A render never blocks scrubbing because frames go through the

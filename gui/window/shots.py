@@ -38,22 +38,25 @@ class ShotList(QObject):
         self.timeline = win.timeline
         self.status = win.statusBar()
         self._shots_req: int | None = None
+        self._survey_req: int | None = None
         self._thumb_queue: deque[int] = deque()  # key frames
         self._thumb_req: tuple[int, int] | None = None  # (request id, key frame)
         self.thumbs: dict[int, QPixmap] = {}  # by key frame
 
     def cancel_detection(self) -> None:
         """Ask the engine to stop finding shots (the film is about to close)."""
-        if self._shots_req is not None:
-            self.engine.cancel(self._shots_req)
+        for req in (self._shots_req, self._survey_req):
+            if req is not None and req >= 0:
+                self.engine.cancel(req)
 
     def forget_requests(self) -> None:
         """The film is going: replies about its shots and thumbnails are ignored."""
-        if self._shots_req is not None:
-            self.engine.forget(self._shots_req)
+        for req in (self._shots_req, self._survey_req):
+            if req is not None and req >= 0:
+                self.engine.forget(req)
         if self._thumb_req is not None:
             self.engine.forget(self._thumb_req[0])
-        self._shots_req = None
+        self._shots_req = self._survey_req = None
         self._thumb_req = None
         self._thumb_queue.clear()
 
@@ -71,6 +74,18 @@ class ShotList(QObject):
         shows them."""
         self._shots_req = -1
         self._on_shots(Message({"type": Event.RESULT, "id": -1, "data": {"shots": shots}}))
+        # No pass over the film: its scratches and dirt are looked for around these shots.
+        if self.win.film is not None and shots:
+            self._survey_req = self.engine.request(
+                Request.SURVEY, self._on_survey, film=self.win.film, shots=shots
+            )
+
+    def _on_survey(self, msg: Message) -> None:
+        if msg.id != self._survey_req:
+            return
+        self._survey_req = None
+        if msg.type == Event.RESULT:
+            self.win.facts.set_survey((msg.body.get("data") or {}).get("survey"))
 
     def _on_shots_progress(self, event: dict[str, Any]) -> None:
         total = event.get("total")

@@ -167,6 +167,9 @@ def cleaned_in_the_app(
     with media.open_source(out) as src:
         got = np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
     kept(qtbot, win, row, tmp_path / "film.panchro")
+    # Opened again as a project, with its shots: the facts' lines are looked for again.
+    for key, text in said.items():
+        qtbot.waitUntil(lambda k=key, t=text: facts[k].text().startswith(t), timeout=WAIT_MS)
     return got
 
 

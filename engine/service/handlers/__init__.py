@@ -6,7 +6,7 @@ them at once itself.
 
 - `common`: the work item, the answer, the session, parameter checks, picture helpers
 - `films`: open, close, frame (the light lane)
-- `colour`: shots, sample_keyframe
+- `colour`: shots, survey, sample_keyframe
 - `hints`: hint_preview (a frame coloured with a person's hints)
 - `restore`: preview, render
 - `projects`: save_project, load_project

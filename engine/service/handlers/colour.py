@@ -25,6 +25,7 @@ from panchro.engine.service.handlers.common import (
     hints_of,
     in_range,
     max_side_of,
+    one_line,
     param,
     preview_size,
     source_of,
@@ -69,6 +70,35 @@ def shots(session: Session, work: Work) -> Answer:
             "survey": None if seen is None else seen.to_dict(),
         }  # fmt: skip
     )
+
+
+def parse_survey(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    from panchro.engine.shots import Shot
+
+    p = source_of(session, body, allow_path=False)
+    try:
+        p["shots"] = [
+            Shot(int(s["start"]), int(s["end"]), int(s.get("key_frame", s["start"])))
+            for s in param(body, "shots", list)
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"survey: bad 'shots' ({one_line(exc)})"
+        ) from None
+    return p
+
+
+def survey_of(session: Session, work: Work) -> Answer:
+    """The faults seen around known shots' key frames (a project opened with its shots: no
+    `shots` pass, which says them otherwise)."""
+    from panchro.engine import media
+    from panchro.engine.survey import survey
+
+    p = work.params
+    with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
+        shots = [s for s in p["shots"] if 0 <= s.start < s.end <= src.info.frame_count]
+        seen = survey(src, shots)
+    return Answer({"survey": None if seen is None else seen.to_dict()})
 
 
 def sampling_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -240,5 +270,6 @@ def _keep_candidates(session: Session, film: Any, index: int, found: Any) -> str
 
 HANDLERS: dict[str, Handler] = {
     Request.SHOTS: Handler(parse_shots, shots, JOBS),
+    Request.SURVEY: Handler(parse_survey, survey_of, JOBS),
     Request.SAMPLE_KEYFRAME: Handler(parse_sample_keyframe, sample_keyframe, JOBS),
 }

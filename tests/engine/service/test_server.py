@@ -295,6 +295,11 @@ def test_shots_finds_the_cut_with_progress(engine: CountingClient, film_id: int)
     # and the faults seen around both shots' key frames (engine.survey)
     assert set(reply.data["survey"]) == {"looked", "scratched", "lines", "dirty", "specks"}
     assert reply.data["survey"]["looked"] == 2
+    # A project's shots, known already: the same survey without the pass over the film.
+    known = engine.request("survey", TIMEOUT, film=film_id, shots=shots)
+    assert known.data["survey"] == reply.data["survey"]
+    code, message = _error(engine, "survey", film=film_id, shots=[{"end": 3}])
+    assert code == "bad_request" and "bad 'shots'" in message
 
 
 def test_models_missing_are_typed_errors(engine: CountingClient, film_id: int) -> None:
