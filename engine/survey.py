@@ -1,6 +1,6 @@
 """What a film's faults look like before any stage takes them out: line scratches and specks
-of dirt, looked for around the key frames of a few of its shots (the app's facts,
-Scratches and Dirt; `panchro shots`), so a person knows which of Restore's rows the film
+of dirt, looked for around the key frames of a few of its shots (the app's
+Damage line; `panchro shots`), so a person knows which of Restore's rows the film
 needs.
 
 Up to LOOKS shots of at least FRAMES frames, spread over the film, are read grey at WIDTH

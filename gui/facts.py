@@ -63,8 +63,7 @@ class FactsPanel(QGroupBox):
         ("audio", "Audio"),
         ("subtitles", "Subtitles"),
         ("flicker", "Flicker"),
-        ("scratches", "Scratches"),
-        ("dirt", "Dirt"),
+        ("damage", "Damage"),
     )
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -111,24 +110,16 @@ class FactsPanel(QGroupBox):
 
     def set_survey(self, survey: dict[str, Any] | None, *, measured: bool = True) -> None:
         """The line scratches and dirt seen around a few shots' key frames (the `shots`
-        answer's `survey`), once shots are found."""
-        scratches, dirt = survey_words(survey) if measured else ("–", "–")
-        if measured and survey and survey.get("lines"):
-            scratches += "; Restore ▸ Scratches"
-        if measured and survey and survey.get("dirty"):
-            dirt += "; Restore ▸ Dust"
-        self.values["scratches"].setText(scratches)
-        self.values["dirt"].setText(dirt)
-        looked = (
-            "Looked for around the key frames of a few shots (up to 6), as the shots are found."
-        )
-        self.values["scratches"].setToolTip(
-            "Thin lines down the film that stay in place from frame to frame, as\n"
-            "Restore ▸ Scratches finds them. " + looked
-        )
-        self.values["dirt"].setToolTip(
-            "Specks of dirt on single frames, as Restore ▸ Dust finds them: the share of\n"
-            "pixels it would fill. " + looked
+        answer's `survey`), once shots are found: one short line (the panels above Restore
+        fit a 1000-px window), the whole in its tooltip."""
+        label = self.values["damage"]
+        label.setText(damage_text(survey) if measured else "–")
+        words = survey_words(survey) if measured else ("–", "–")
+        label.setToolTip(
+            f"Line scratches: {words[0]}.\nDirt: {words[1]}.\n"
+            "Looked for around the key frames of a few shots (up to 6) as the shots are\n"
+            "found: thin lines down the film that stay in place (Restore ▸ Scratches takes\n"
+            "them out) and specks on single frames (Restore ▸ Dust fills them)."
         )
 
 
@@ -185,6 +176,25 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         "audio": _streams(info.get("audio") or [], _audio_text) or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
+
+
+def damage_text(survey: dict[str, Any] | None) -> str:
+    """ "3 scratch lines, dirt (50.7 in 10,000 px); Restore ▸ Scratches, Dust", "none seen in
+    6 shots", ...: the facts' Damage line from the `shots` answer's `survey`."""
+    if not survey or not survey.get("looked"):
+        return "too short to tell"
+    lines, dirty = int(survey["lines"]), int(survey["dirty"])
+    found, rows = [], []
+    if lines:
+        found.append(f"{lines} scratch line{'s' if lines != 1 else ''}")
+        rows.append("Scratches")
+    if dirty:
+        found.append(f"dirt ({float(survey['specks']) * 1e4:.1f} in 10,000 px)")
+        rows.append("Dust")
+    if not found:
+        looked = int(survey["looked"])
+        return f"none seen in {looked} shot{'s' if looked != 1 else ''}"
+    return ", ".join(found) + "; Restore ▸ " + ", ".join(rows)
 
 
 def flicker_text(level: float | None) -> str:

@@ -177,7 +177,7 @@ def test_dust_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) -> No
     from makemedia import dusty_frames
 
     clean, dusty = dusty_frames(24)
-    said = {"scratches": "none seen in 1 shot looked at", "dirt": "specks in 1 of 1 shot"}
+    said = {"damage": "dirt ("}
     got = cleaned_in_the_app(qtbot, window, dusty, "dust", tmp_path, said)
     specks = dusty != clean
     assert np.abs(got - clean)[specks].mean() < 15
@@ -188,8 +188,7 @@ def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path)
 
     clean, scratched = scratched_frames(24)
     assert "scratches" in window.restore_panel.scratches.toolTip().lower()
-    said = {"scratches": "2 lines in 1 of 1 shot looked at; Restore ▸ Scratches",
-            "dirt": "little or none in 1 shot looked at"}  # fmt: skip
+    said = {"damage": "2 scratch lines; Restore ▸ Scratches"}
     got = cleaned_in_the_app(qtbot, window, scratched, "scratches", tmp_path, said)
     lined = scratched != clean
     before = np.abs(scratched.astype(np.int16) - clean)[lined].mean()
@@ -215,3 +214,23 @@ def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
     assert facts.values["flicker"].text() == "too short to tell"
     facts.set_flicker(0.3)
     assert facts.values["flicker"].text() == "little or none (0.3 grey levels a frame)"
+
+
+def test_the_damage_line_says_what_was_seen_and_its_tooltip_the_whole(qtbot) -> None:
+    from panchro.gui.facts import FactsPanel, damage_text
+
+    seen = {"looked": 6, "scratched": 1, "lines": 2, "dirty": 5, "specks": 3.14e-4}
+    assert (
+        damage_text(seen) == "2 scratch lines, dirt (3.1 in 10,000 px); Restore ▸ Scratches, Dust"
+    )
+    assert damage_text(seen | {"lines": 0}) == "dirt (3.1 in 10,000 px); Restore ▸ Dust"
+    assert damage_text(seen | {"lines": 0, "dirty": 0}) == "none seen in 6 shots"
+    assert damage_text(None) == "too short to tell"
+    facts = FactsPanel()
+    qtbot.addWidget(facts)
+    facts.set_survey(seen)
+    tip = facts.values["damage"].toolTip()
+    assert "Line scratches: 2 lines in 1 of 6 shots looked at." in tip
+    assert "Dirt: specks in 5 of 6 shots looked at (3.1 in 10,000 pixels)." in tip
+    facts.set_info({"path": "/films/other.mp4", "kind": "video"})
+    assert facts.values["damage"].text() == "–"  # another film: not measured yet
