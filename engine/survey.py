@@ -57,9 +57,10 @@ def looked_at(shots: list[Shot], looks: int = LOOKS) -> list[Shot]:
 
 def survey(src: Source, shots: list[Shot], looks: int = LOOKS) -> Survey | None:
     """Scratches and dirt around the key frames of up to `looks` of the film's `shots`
-    (module docstring); None when no shot has FRAMES frames."""
+    (module docstring); None when no shot has FRAMES frames (that decode)."""
     import torch
 
+    from panchro.engine.errors import BadInputError
     from panchro.engine.imaging import dust, scratches
     from panchro.engine.shots import analysis_size
 
@@ -68,12 +69,16 @@ def survey(src: Source, shots: list[Shot], looks: int = LOOKS) -> Survey | None:
         return None
     info = src.info
     size = analysis_size(info.width, info.height, min(WIDTH, info.width))
-    scratched = lines = dirty = 0
+    looked = scratched = lines = dirty = 0
     filled = area = 0
     with torch.no_grad():
         for shot in chosen:
             first = min(max(shot.start, shot.key_frame - FRAMES // 2), shot.end - FRAMES)
-            read = [f.image for f in src.frames(first, first + FRAMES, fmt="gray", size=size)]
+            try:
+                read = [f.image for f in src.frames(first, first + FRAMES, fmt="gray", size=size)]
+            except BadInputError:  # a frame that does not decode: that shot is not looked at
+                continue
+            looked += 1
             y = torch.from_numpy(np.stack(read).astype(np.float32) / 255.0)
             found = scratches.candidates(scratches.over([scratches.lines(f) for f in y]), 1.0)
             seen = sum(len(scratches.runs(c)) for c in found)
@@ -89,4 +94,6 @@ def survey(src: Source, shots: list[Shot], looks: int = LOOKS) -> Survey | None:
             dirty += share >= SPECKS
             filled += int(mask.sum())
             area += mask.numel()
-    return Survey(len(chosen), scratched, lines, dirty, filled / max(area, 1))
+    if not looked:
+        return None
+    return Survey(looked, scratched, lines, dirty, filled / max(area, 1))

@@ -50,6 +50,19 @@ def test_shots_too_short_tell_nothing_and_long_films_are_looked_at_throughout(
     assert all(s.length >= FRAMES for s in picked)
 
 
+def test_a_shot_whose_frames_do_not_decode_is_not_looked_at(tmp_path: Path) -> None:
+    from tests.makemedia import make_video, with_broken_frame
+
+    good = make_video(tmp_path / "good.mp4", frames=48, size=(160, 120))
+    bad = with_broken_frame(good, 30, tmp_path / "bad.mp4")
+    shots = [Shot(0, 24, 12), Shot(24, 48, 30)]
+    with media.open_source(good) as src:
+        assert survey(src, shots).looked == 2
+    with media.open_source(bad) as src:
+        assert survey(src, shots).looked == 1  # the second's frames 28..32 hold the bad one
+        assert survey(src, shots[1:]) is None
+
+
 def test_said_in_words() -> None:
     assert survey_words(None) == ("too short to tell", "too short to tell")
     seen = {"looked": 6, "scratched": 1, "lines": 2, "dirty": 5, "specks": 3.14e-4}
