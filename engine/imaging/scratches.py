@@ -21,10 +21,11 @@ SCENE_TIMES the mean response of the columns around it (how much the picture its
 lines there), the step across it is smaller than the line (the edge of a thing, or of the
 frame's black border, is a step, not a line), and it stands out of the nearer windows too
 (a bar wider than a scratch does not). A scratch is one in COVER of the bands (wandering
-by up to WANDER pixels from one band to the next), with no line of the picture half as
-strong within AROUND of it (a grid, a fence, stripes: a picture of lines, left alone) and
-none of the other sign LOBE times as strong just beside it (whose side windows make a faint
-line of the other sign next to it).
+by up to WANDER pixels from one band to the next), not one of a pattern of the picture's
+lines (a grid, a fence, stripes: left alone), which is one with lines half as strong on
+both sides of it within PATTERN of the width, or two on one side (two scratches side by
+side are no pattern), and with none of the other sign LOBE times as strong just beside it
+(whose side windows make a faint line of the other sign next to it).
 
 A scratch is taken out, not painted over: across the columns it covers in that frame (and
 a pixel more each side), each row's straight line between the pixels either side stands
@@ -41,11 +42,11 @@ it (the line between its sides is false there). Chroma is corrected the same way
 same pixels (a colour film's scratch is coloured).
 
 What stays: a thin line of the picture that holds still, as tall as a scratch (a mast, a
-rope in a still shot, a highlight along an edge) is taken for one and dimmed. Not
-taken out: a scratch wider than MAX_WIDTH of the frame, shorter than COVER of the height,
-over a picture busier than it across along most of its length (text, foliage), or among
-lines of the picture alike; a light scratch on white that clipped (nothing of the picture
-is left under it) leaves a darker line.
+rope in a still shot, a highlight along an edge) is taken for one and dimmed. Not taken
+out: a scratch wider than MAX_WIDTH of the frame, shorter than COVER of the height, over a
+picture busier than it across along most of its length (text, foliage), or three or more
+evenly spaced within PATTERN of the width (taken for a fence); a light scratch on white
+that clipped (nothing of the picture is left under it) leaves a darker line.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ COVER = 0.4  # a scratch stands out in at least this share of the bands ...
 WANDER = 1  # ... moving by up to this many pixels from one band to the next
 MIN_CONTRAST = 0.012  # it stands out by at least this much of the range, at strength 1 ...
 SCENE_TIMES = 3.0  # ... and by this many times the mean response of the band's columns ...
-AROUND = 0.05  # ... this share of the width either side (a picture full of lines has many)
-PEERS = 0.5  # no other line within AROUND is as strong as this share of a scratch's
+AROUND = 0.05  # ... this share of the width either side (a busy picture has strong ones)
+PEERS = 0.5  # lines of a picture's pattern are as strong as this share of each other's ...
+PATTERN = 0.1  # ... within this share of the width: on both sides of one, or two on a side
 LOBE = 1.5  # nor, of the other sign within its reach, this many times as strong
 STEP = 1.0  # the step across a line is under this many times its contrast (an edge: 2 or more)
 NARROW = 0.65  # a line stands out of the nearer side windows by this share of its contrast
@@ -159,13 +161,22 @@ def candidates(found: Lines, strength: float, level: torch.Tensor | None = None)
     of the bands, with no line of the picture alike near it."""
     level = found.threshold(strength) if level is None else level
     light, dark = found.standing(level)
-    inner, outer = _ring(found.line.shape[1])
+    w = found.line.shape[1]
+    inner = _ring(w)[0]
+    outer = max(4 * inner, round(w * PATTERN))
     strength_of = [
         (found.line * sign).clamp_min(0) * lit for lit, sign in ((light, 1.0), (dark, -1.0))
     ]
     for lit, own, other in ((light, *strength_of), (dark, *strength_of[::-1])):
-        # A picture of lines (a grid, a fence, stripes) has others as strong around each.
-        lit &= _around(own, inner, outer).amax(-1) < PEERS * own
+        # A picture of lines (a grid, a fence, stripes) has others as strong on both sides of
+        # each, or two on one side (its last one); two scratches side by side do not.
+        top = F.max_pool1d(own[:, None], 3, stride=1, padding=1)[:, 0]
+        peaks = torch.where((own >= top) & (own > 0), own, torch.zeros_like(own))
+        alike = _around(peaks, inner, outer) >= PEERS * own[..., None]
+        half = alike.shape[-1] // 2
+        left, right = alike[..., :half].sum(-1), alike[..., half:].sum(-1)
+        patterned = (peaks > 0) & (((left > 0) & (right > 0)) | (left > 1) | (right > 1))
+        lit &= ~_widen(patterned, widest(w) // 2 + 1)  # the whole line, not its peak alone
         # Beside a strong line, its side windows make a weak one of the other sign.
         near = F.max_pool1d(other[:, None], 2 * inner + 1, stride=1, padding=inner)[:, 0]
         lit &= near < LOBE * own

@@ -39,7 +39,7 @@ class ScratchStage(AroundStage):
         s = scratches
         self.key = (
             f"scratches:v1:s={self.strength}:w={s.MAX_WIDTH},{s.SIDE},{s.BANDS}"
-            f":c={s.COVER},{s.WANDER},{s.MIN_CONTRAST},{s.SCENE_TIMES},{s.AROUND},{s.PEERS},{s.LOBE}"
+            f":c={s.COVER},{s.WANDER},{s.MIN_CONTRAST},{s.SCENE_TIMES},{s.AROUND},{s.PEERS},{s.PATTERN},{s.LOBE}"
             f":l={s.STEP},{s.NARROW},{s.REACH},{s.WEAK},{s.ROWS},{s.MOST}"
         )
 

@@ -109,6 +109,18 @@ def test_a_thin_stroke_of_the_picture_under_a_scratch_keeps_most_of_itself():
     assert np.abs(cleaned - truth)[:, 90:, 148:153].mean() < 0.01  # below it, all gone
 
 
+@pytest.mark.parametrize("apart", [12, 30])
+def test_two_scratches_side_by_side_are_both_taken_and_three_evenly_spaced_left(apart: int):
+    truth = picture(grain=0.01)
+    dirty = scratch(scratch(truth, 100, 0.15, drift=0.0), 100 + apart, 0.15, drift=0.0)
+    cleaned, mask = run(dirty)
+    columns = set(np.nonzero(mask.any((0, 1)))[0])
+    assert {100, 100 + apart} <= columns  # a pair is not a pattern of the picture
+    assert psnr(cleaned, truth) > psnr(dirty, truth) + 15
+    if 2 * apart <= scratches.PATTERN * W:  # three evenly spaced within reach: a fence's
+        assert not run(scratch(dirty, 100 + 2 * apart, 0.15, drift=0.0))[1].any()
+
+
 @pytest.mark.parametrize(
     "what",
     ["grid", "bar", "edge", "passing"],
