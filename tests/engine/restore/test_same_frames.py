@@ -6,7 +6,11 @@ ones, so that retraining the shipped weights does not move the figure.
 The digest was recorded with the flat layout (commit 9d28550, run from a checkout of it) on
 the machine kind named beside it; the exactness promise (docs/architecture.md, "Exact
 results") holds on one kind of CPU with one thread count and one torch build, so elsewhere
-the test says so and skips.
+the test says so and skips. Two CPUs of the same kind to torch ("AVX512") can still differ
+in the last bit (session 20's machine, an Intel family 6 model 207, gave other frames from
+the very same code): such a CPU has its own digest in `BY_CPU`, recorded there from the code
+that gave the first digest on its machine (8973a8e; the deflicker change after it does not
+touch this restore), so on it too the test guards the frames against unintended change.
 """
 
 from __future__ import annotations
@@ -31,6 +35,26 @@ RECORDED = {
     "cpu": "AVX512",
     "threads": 2,
 }
+
+
+# CPU (vendor, family, model from /proc/cpuinfo) -> the digest there, where it is not RECORDED's.
+BY_CPU = {
+    ("GenuineIntel", "6", "207"): "cf2f10c1d0864af07afe3a4bf11aefecfed8e23444d69f586825e8a66d574797"
+}
+
+
+def cpu_model() -> tuple[str, str, str]:
+    """(vendor, family, model) of the first CPU; empty where /proc/cpuinfo is not."""
+    fields = {"vendor_id": "", "cpu family": "", "model": ""}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ("", "", "")
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in fields and not fields[key.strip()]:
+            fields[key.strip()] = value.strip()
+    return (fields["vendor_id"], fields["cpu family"], fields["model"])
 
 
 def frame_digest(path: Path) -> tuple[int, str]:
@@ -67,4 +91,4 @@ def test_a_restore_gives_the_frames_it_gave_before_the_move(
     stages[0].auto_k, stages[0].temperature = 1, 0.8
     out = tmp_path / "out.mkv"
     restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
-    assert frame_digest(out) == (20, RECORDED["digest"])
+    assert frame_digest(out) == (20, BY_CPU.get(cpu_model(), RECORDED["digest"]))
