@@ -91,7 +91,8 @@ class RestorePanel(QGroupBox):
         )
         self.deflicker = _share_box(
             "How much of the film's flicker to even out: each frame's exposure brought to\n"
-            "its shot's, frame by frame (1: all of it). Fades and lasting changes of light\n"
+            "its shot's, frame by frame, and where one side of the frame flickers apart\n"
+            "from the other, that too (1: all of it). Fades and lasting changes of light\n"
             "stay; a quick flash is evened out with the flicker, so use less for it.",
             off="Off",
         )

@@ -85,6 +85,7 @@ def make_video(
     pix_fmt: str | None = None,
     exposure: Sequence[float] | None = None,
     counter: bool = True,
+    pictures: Sequence[np.ndarray] | None = None,
 ) -> Path:
     """A small film. Returns its path.
 
@@ -97,6 +98,8 @@ def make_video(
     - `exposure`: a gain per frame on the pictures (film flicker), clipped to 0..255.
     - `counter`: the frame number in binary along the top edge (without it, the picture's
       histogram stays the same from frame to frame, as a steady film's nearly does).
+    - `pictures`: RGB uint8 frames (H, W, 3) to write instead of the pattern (as many as
+      `frames`, `size` theirs).
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -129,6 +132,9 @@ def make_video(
         for i in range(frames):
             scene = sum(1 for c in cut_list if i >= c)
             img = pattern_frame(i, size, pattern, scene, counter)
+            if pictures is not None:
+                img = pictures[i]
+                assert img.shape == (size[1], size[0], 3), "pictures must be `size`"
             if exposure is not None:
                 img = np.clip(img * float(exposure[i]), 0, 255).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")

@@ -103,7 +103,12 @@ def cmd_eval_deflicker(args: argparse.Namespace) -> int:
     from panchro.engine.evaluate.deflicker import eval_deflicker
 
     eval_deflicker(
-        args.data, gain=args.gain, offset=args.offset, strength=args.strength, seed=args.seed
+        args.data,
+        gain=args.gain,
+        offset=args.offset,
+        across=args.across,
+        strength=args.strength,
+        seed=args.seed,
     )
     return EXIT_OK
 
@@ -251,6 +256,12 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--data", nargs="+", required=True, help="clips or folders of them")
     v.add_argument("--gain", type=float, default=0.06, help="flicker's gain spread (0.06)")
     v.add_argument("--offset", type=float, default=0.03, help="flicker's offset spread (0.03)")
+    v.add_argument(
+        "--across",
+        type=float,
+        default=0.08,
+        help="spread of the flicker laid on across the frame, an uneven lamp's (0.08; 0: none)",
+    )
     v.add_argument("--strength", type=float, default=1.0, help="--deflicker's strength (1)")
     v.add_argument("--seed", type=int, default=1)
     v.set_defaults(func=cmd_eval_deflicker)

@@ -445,6 +445,27 @@ def flicker(
     return _unstack(np.clip(out, 0.0, 1.0), single)
 
 
+def uneven_flicker(x: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    """Flicker that differs across the frame, as an uneven printer lamp or a breathing
+    vignette makes it: each frame's luma times 1 + a(t) * blob + b(t) * ramp, where the blob
+    is a Gaussian patch of light (its centre and size, 0.25-0.6 of the half-width, one per
+    call) and the ramp a slope across the frame in one direction; a(t) ~ N(0, amount),
+    b(t) ~ N(0, amount / 2) per frame. Neither is a quadratic (what the deflicker fits)."""
+    a, single = _stack(x)
+    n, h, w = a.shape
+    px = (np.arange(w) + 0.5 - w / 2) / (w / 2)
+    py = (np.arange(h) + 0.5 - h / 2) / (w / 2)
+    xx, yy = np.meshgrid(px, py)
+    cx, cy, size = rng.uniform(-0.7, 0.7), rng.uniform(-0.3, 0.3), rng.uniform(0.25, 0.6)
+    blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * size * size))
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = xx * np.cos(angle) + yy * np.sin(angle)
+    lamp = rng.normal(0, amount, n)
+    slope = rng.normal(0, amount / 2, n)
+    gain = 1 + lamp[:, None, None] * blob + slope[:, None, None] * ramp
+    return _unstack(np.clip(a * gain.astype(np.float32), 0.0, 1.0), single)
+
+
 def motion_window(
     image: np.ndarray,
     frames: int,

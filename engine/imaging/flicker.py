@@ -24,15 +24,28 @@ chroma too (an exposure change scales R, G and B alike). `strength` takes that
 share of it. Where a frame has almost no contrast (black, a title card's flat
 ground), only the offset is corrected.
 
+Flicker that differs across the frame (a printer lamp's uneven field, a vignette
+breathing, one side of the frame lighter than the other by turns): once the whole
+frame is evened out, each frame's light is measured again in a grid of tiles
+(`GRID`, means of the same small copy), and each tile held to the running median of
+its own means over the frames either side (`FIELD_HALF`). A median, not the curve
+the whole frame is held to: something moving through a tile changes its mean over
+several frames in a row, which a median of seven follows, while flicker changes it
+from one frame to the next, which it does not. What is left is a gain per tile; the
+frame's gain field is the smooth surface (a quadratic in x and y) through them,
+reweighted as above so that the few tiles where something moved or a highlight
+clipped count less, and applied to the luma and the chroma alike.
+
 Known limits: a real, fast change of light (a flash, a lamp switched on, an
 explosion) is flicker to this measure and is evened out along with it; a lower
-strength keeps more of it. Flicker that differs across the frame (a lamp's
-uneven field, a chemical stain breathing) is corrected only on average.
+strength keeps more of it. Flicker that differs across the frame is taken out as a
+smooth field: a stain smaller than a few tiles breathing is not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -48,6 +61,10 @@ ROBUST_ROUNDS = 3
 STEP_S = 0.25  # a change of light that lasts this long on both sides is the film's, not flicker
 STEP_MIN = 0.06  # ... and is at least this large (of 1, on the mean of the quantiles)
 STEP_NOISE = 2.5  # ... and this many times the frame-to-frame wobble around it
+GRID = (6, 8)  # rows, columns of tiles whose means say how the light falls across a frame
+FIELD_HALF = 3  # frames either side of a frame whose running median a tile is held to
+FIELD_RANGE = 0.25  # the most a frame's field moves any pixel's gain
+FIELD_RIDGE = 1e-4  # keeps a black frame's fit defined (its field none)
 
 
 def half_window(fps: float | None) -> int:
@@ -156,17 +173,32 @@ def window_fit(values: np.ndarray, half: int, *, relative: bool = False) -> np.n
 
 @dataclass(frozen=True)
 class Correction:
-    """Per frame: luma' = gain * luma + offset (and chroma' = gain * chroma)."""
+    """Per frame: luma' = (gain * luma + offset) * field + field offset, chroma' = gain *
+    field * chroma, where `field` (N, 7) holds the coefficients of each frame's gain field
+    less 1 (`field_map`) and that offset last; None where only the whole frame is evened
+    out."""
 
     gain: np.ndarray  # (N,)
     offset: np.ndarray  # (N,)
+    field: np.ndarray | None = None  # (N, 7)
 
     def __len__(self) -> int:
         return int(self.gain.shape[0])
 
+    def part(self, start: int, stop: int) -> Correction:
+        """Frames start..stop-1 of these."""
+        field = None if self.field is None else self.field[start:stop]
+        return Correction(self.gain[start:stop], self.offset[start:stop], field)
+
 
 def corrections(
-    q: np.ndarray, half: int, strength: float = 1.0, *, span: int | None = None
+    q: np.ndarray,
+    half: int,
+    strength: float = 1.0,
+    *,
+    span: int | None = None,
+    tiles: np.ndarray | None = None,
+    aspect: float = 0.5625,
 ) -> Correction:
     """The gain and offset per frame that carry its quantiles onto `targets` (times
     `strength`, 0..1), bounded; offset alone for a frame with too little contrast to tell
@@ -178,6 +210,9 @@ def corrections(
 
     With `span` (`step_span`), a lasting change of light (`steps`) parts the shot as a
     cut would: each side is evened out on its own and the step stays where it is.
+
+    With `tiles` (N, R * C), each frame's tile means (`tiles`) of a copy `aspect` (height /
+    width) high, each frame's gain field too (`fields`), times `strength`.
     """
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be within 0..1, got {strength}")
@@ -189,7 +224,115 @@ def corrections(
     gain, offset = fit(q, goal)
     gain = 1.0 + strength * (gain - 1.0)
     offset = strength * offset
-    return Correction(gain.astype(np.float32), offset.astype(np.float32))
+    field = None
+    if tiles is not None:
+        evened = np.asarray(tiles, np.float64) * gain[:, None] + offset[:, None]
+        field = (strength * fields(evened, edges, aspect)).astype(np.float32)
+    return Correction(gain.astype(np.float32), offset.astype(np.float32), field)
+
+
+def tiles(gray: np.ndarray) -> np.ndarray:
+    """(R * C,) the means of a grey frame's tiles (`GRID`, row by row), in [0, 1] (uint8 or
+    [0, 1] floats)."""
+    g = np.asarray(gray, np.float64)
+    if np.asarray(gray).dtype == np.uint8:
+        g = g / 255.0
+    rows, cols = GRID
+    # A copy fewer pixels high or wide than the grid: each pixel stands for several tiles.
+    g = np.repeat(g, -(-rows // g.shape[0]), axis=0)
+    g = np.repeat(g, -(-cols // g.shape[1]), axis=1)
+    r = np.linspace(0, g.shape[0], rows + 1).round().astype(np.int64)
+    c = np.linspace(0, g.shape[1], cols + 1).round().astype(np.int64)
+    sums = np.add.reduceat(np.add.reduceat(g, r[:-1], axis=0), c[:-1], axis=1)
+    return (sums / np.outer(np.diff(r), np.diff(c))).ravel()
+
+
+def field_terms(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(..., 6): the terms of the quadratic in x and y a gain field is made of (x from -1 at
+    the left edge to 1 at the right, y as far in the same units, 0 at the middle)."""
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+
+
+def _tile_terms(aspect: float) -> np.ndarray:
+    rows, cols = GRID
+    x = (np.arange(cols) + 0.5) / cols * 2 - 1
+    y = ((np.arange(rows) + 0.5) / rows * 2 - 1) * aspect
+    xx, yy = np.meshgrid(x, y)
+    return field_terms(xx.ravel(), yy.ravel())
+
+
+def running_median(values: np.ndarray, half: int) -> np.ndarray:
+    """(N, K): per column, the median of the frames t-k..t+k, k = `half` or as many as
+    there are on both sides of t. Centred, so that a run of frames getting steadily lighter
+    or darker (a fade, a pan to the sky) is its own median, to a shot's ends."""
+    v = np.asarray(values, np.float64)
+    n = v.shape[0]
+    out = v.copy()
+    for k in range(1, min(half, (n - 1) // 2) + 1):
+        out[k : n - k] = np.median(sliding_window_view(v, 2 * k + 1, axis=0), axis=-1)
+    return out
+
+
+def fields(m: np.ndarray, edges: list[int], aspect: float) -> np.ndarray:
+    """(N, 7): each frame's gain field less 1 (6 coefficients, `field_map`) and an offset,
+    that carry its tile means `m` (N, R * C, the whole frame evened out) onto the running
+    median of each tile's (`FIELD_HALF` either side, within the parts `edges` cut the shot
+    into): least squares over the tiles, weighted by their light (a dark tile's gain says
+    little), reweighted (Cauchy, `ROBUST_ROUNDS` rounds) so that tiles moved by the picture
+    count less. The offset takes what the whole frame's evening out left of the black level
+    (a bright thing passing moves the quantiles), which a gain field could only bend to. A
+    frame's field depends only on the frames within `FIELD_HALF` of it."""
+    m = np.asarray(m, np.float64)
+    goal = np.empty_like(m)
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        goal[a:b] = running_median(m[a:b], FIELD_HALF)
+    miss = goal - m
+    gains = _tile_terms(aspect)[None] * m[:, :, None]  # (N, K, 6): gain - 1 -> miss
+    design = np.concatenate([gains, np.ones_like(m)[:, :, None]], axis=2)
+    ridge = FIELD_RIDGE * np.eye(design.shape[2])
+    # Weighed from the start by how far each tile's miss is from the frame's middle one,
+    # not from a plain fit: a quadratic bends to a few far tiles in a corner (something
+    # bright passing there), and a reweighting that starts from that bend keeps it.
+    left = np.abs(miss - np.median(miss, axis=1, keepdims=True))
+    for _ in range(ROBUST_ROUNDS + 1):
+        scale = np.maximum(1.4826 * np.median(left, axis=1), 1e-3)
+        weight = 1.0 / (1.0 + (left / (2.0 * scale[:, None])) ** 2)
+        weighted = (design * weight[:, :, None]).transpose(0, 2, 1)  # (N, P, K)
+        coef = np.linalg.solve(weighted @ design + ridge, weighted @ miss[:, :, None])[..., 0]
+        left = np.abs(np.einsum("nkp,np->nk", design, coef) - miss)
+    return coef
+
+
+def field_map(coef: np.ndarray, height: int, width: int, like: Any = None) -> Any:
+    """(N, height, width) float32: each frame's gain field (the first 6 of `coef`'s
+    columns, `fields`) over a frame of that size, 1 where there is none, held within 1 +-
+    `FIELD_RANGE`. A torch tensor on `like`'s device where `like` is one (the planes it is
+    to multiply)."""
+    c = np.asarray(coef, np.float64)
+    x = (np.arange(width) + 0.5) / width * 2 - 1
+    y = ((np.arange(height) + 0.5) / height * 2 - 1) * (height / width)
+    # Separably: a row's terms in x, those times y and y squared (the frame's pixels once).
+    along = (c[:, 0, None] + c[:, 1, None] * x + c[:, 3, None] * x * x).astype(np.float32)
+    by_y = (c[:, 2, None] + c[:, 4, None] * x).astype(np.float32)
+    by_y2 = c[:, 5].astype(np.float32)
+    y = y.astype(np.float32)
+    if like is not None and not isinstance(like, np.ndarray):
+        import torch
+
+        along, by_y, by_y2, y = (
+            torch.as_tensor(a, device=like.device) for a in (along, by_y, by_y2, y)
+        )
+        out = y[None, :, None] * by_y[:, None, :]
+        out += along[:, None, :]
+        out += by_y2[:, None, None] * (y * y)[None, :, None]
+        return out.clamp_(-FIELD_RANGE, FIELD_RANGE).add_(1.0)
+    # In place: at 4K a frame's map is 33 MB, and each temporary another pass over it.
+    out = np.multiply(y[None, :, None], by_y[:, None, :])
+    out += along[:, None, :]
+    out += by_y2[:, None, None] * (y * y)[None, :, None]
+    np.clip(out, -FIELD_RANGE, FIELD_RANGE, out=out)
+    out += 1.0
+    return out
 
 
 def fit(q: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -81,7 +81,7 @@ class MeasuredStage:
         return shot
 
     def changes(self, start: int, stop: int) -> np.ndarray:
-        """(stop - start, 2): the figures that change frames start..stop-1."""
+        """(stop - start, K): the figures that change frames start..stop-1."""
         raise NotImplementedError
 
     @staticmethod
@@ -92,7 +92,7 @@ class MeasuredStage:
         return {i: m for i, m in measures.items() if i >= before}
 
     def apply(self, planes: Any, change: np.ndarray, *, luma: bool) -> Any:
-        """`planes` (T, ..., H, W) changed by `change` (T, 2): luma, or else chroma."""
+        """`planes` (T, ..., H, W) changed by `change` (T, K): luma, or else chroma."""
         raise NotImplementedError
 
     def process(self, batch: FrameBatch) -> FrameBatch:

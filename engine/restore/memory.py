@@ -29,12 +29,13 @@ FFV1_16BIT_BYTES = 130  # 16-bit FFV1: its packet bound doubles with the sample 
 # Whatever the content, a frame and its encoder copy: the least any codec took (ProRes, 13).
 FLOOR_BYTES = 12
 # What a stage adds: bytes per output pixel, and megabytes whatever the size.
-# deflicker, stabilize: their own copies of the float planes (Y, Cb, Cr; stabilize also a
-# padded plane at a time), reckoned, not measured; dust: a frame's working planes at a time
-# (its neighbours moved, their int64 gathers, the masks), measured: 983 MB over a 4K frame;
+# deflicker, stabilize: their own copies of the float planes (Y, Cb, Cr; deflicker also its
+# gain field across the frame, stabilize a padded plane at a time), reckoned, not measured;
+# dust: a frame's working planes at a time (its neighbours moved, their int64 gathers, the
+# masks), measured: 983 MB over a 4K frame;
 # scratches: the five frames it judges by, each one's side windows as it is measured, the
 # masks, measured: 882 MB over a 4K frame.
-STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 12, "stabilize": 16, "dust": 128,
+STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 16, "stabilize": 16, "dust": 128,
                "scratches": 112}  # fmt: skip
 STAGE_FIXED_MB = {"colorize": 100, "upscale": 750, "deflicker": 20, "stabilize": 20, "dust": 20,
                   "scratches": 20}  # fmt: skip

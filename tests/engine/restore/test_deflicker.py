@@ -4,12 +4,14 @@ the same frames whether the film is rendered whole, resumed inside a shot or pre
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from panchro.engine import media
 from panchro.engine.errors import BadInputError
+from panchro.engine.evaluate.deflicker import even_out
 from panchro.engine.imaging import flicker
 from panchro.engine.project import Project, Settings
 from panchro.engine.restore import pipeline
@@ -17,11 +19,13 @@ from panchro.engine.restore.deflicker import DeflickerStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
 from tests.jobs import cut_and_resumed
-from tests.makemedia import make_video
+from tests.makemedia import make_video, soft_pan
 
 FRAMES = 72
 CUT = 40
 SHOTS = [Shot(0, CUT, 20), Shot(CUT, FRAMES, 56)]
+UNEVEN = 96  # frames of the film with flicker across it: more than a window's reach twice
+STEP = 52  # where its light is lowered for good, near where a resumed render goes on (48)
 
 
 def exposure(seed: int = 0) -> np.ndarray:
@@ -45,6 +49,47 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "project": Project.new(here / "flickering.mkv", shots=SHOTS).save(here / "f.panchro"),
         "steady project": Project.new(here / "steady.mkv", shots=SHOTS).save(here / "s.panchro"),
     }
+
+
+def coloured(frames: np.ndarray) -> np.ndarray:
+    """RGB floats of grey frames (N, H, W) under light warm on the left, cool on the right:
+    chroma that a field must scale as it scales the luma."""
+    x = np.linspace(0, 1, frames.shape[2])
+    tint = np.stack([1.2 - 0.6 * x, np.full_like(x, 0.85), 0.5 + 0.6 * x], axis=-1)
+    return np.clip(frames[..., None] * tint, 0, 1)
+
+
+def as_bytes(rgb: np.ndarray) -> np.ndarray:
+    return (rgb * 255).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def uneven(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A colour pan (one shot, 96 frames, its light lowered for good at `STEP`) without
+    flicker and with flicker across the frame (`degrade.uneven_flicker`, 8 %, on R, G and B
+    alike): a lossless film of the latter, and the RGB of both."""
+    from panchro.engine.imaging.degrade import uneven_flicker
+
+    here = tmp_path_factory.mktemp("uneven")
+    clip = soft_pan(UNEVEN, (128, 72), step=1, grain=0.01, relief=0.15)
+    steady = coloured(clip)
+    steady[STEP:] *= 0.75
+    laid = coloured(uneven_flicker(clip, np.random.default_rng(7), 0.08))
+    laid[STEP:] *= 0.75  # the light lowered for good: a step the windows must not cross
+    kw = {"frames": UNEVEN, "size": (128, 72), "codec": "ffv1", "audio": False}
+    film = make_video(here / "uneven.mkv", pictures=as_bytes(laid), counter=False, **kw)
+    return {
+        "flickering": film,
+        "steady rgb": steady,
+        "flickering rgb": laid,
+        "project": Project.new(film, shots=[Shot(0, UNEVEN, 48)]).save(here / "u.panchro"),
+    }
+
+
+def planes(path: Path) -> np.ndarray:
+    """(N, H, W, 3) Y, Cb, Cr in 0..1 as decoded."""
+    with media.open_source(path) as src:
+        return np.stack([f.image for f in src.frames(fmt="yuv444p")]).astype(np.float64) / 255
 
 
 def luma(path: Path) -> np.ndarray:
@@ -83,6 +128,70 @@ def test_a_flickering_film_comes_out_steady_and_its_cut_stays_a_cut(
     for s in SHOTS:
         assert abs(after[s.start : s.end].mean() - before[s.start : s.end].mean()) < 0.02
     assert after[CUT:].mean() < 0.6 * after[:CUT].mean()
+
+
+def test_flicker_across_the_frame_goes_from_luma_and_chroma_alike(uneven: dict[str, Any]) -> None:
+    """The stage on the flickering film's frames as floats (its measures from the film):
+    luma and chroma each nearer the film without flicker, and nearer than the whole frame's
+    evening out alone takes them."""
+    from panchro.engine.imaging.color import rgb_to_ycbcr
+    from panchro.engine.restore.batch import frame_batch
+
+    steady = rgb_to_ycbcr(uneven["steady rgb"], matrix="bt601")
+    before = rgb_to_ycbcr(uneven["flickering rgb"], matrix="bt601")
+    with media.open_source(uneven["flickering"]) as src:
+        frames = list(src.frames(fmt="gray"))
+        stage = DeflickerStage(strength=1.0)
+        stage.begin_shot(0, Shot(0, UNEVEN, 48), None, src)
+        got = stage.process(frame_batch(frames, before, src.info.time_base, 0, "bt601"))
+    after = np.concatenate([got.y[..., None], np.moveaxis(got.cbcr, 1, -1)], axis=-1)
+    # The whole frame evened out alone: its gain on the chroma too.
+    shot = [Shot(0, UNEVEN, 48)]
+    whole = np.concatenate([even_out(before[..., 0], shot, 24, field=False)[..., None],
+                            before[..., 1:] * whole_gain(before[..., 0])[:, None, None, None]],
+                           axis=-1)  # fmt: skip
+    for p in (0, 1, 2):  # Y, Cb, Cr
+        miss = np.abs(after[..., p] - steady[..., p]).mean()
+        assert miss < np.abs(before[..., p] - steady[..., p]).mean()
+        assert miss < 0.9 * np.abs(whole[..., p] - steady[..., p]).mean()
+    assert (
+        np.abs(after[..., 0] - steady[..., 0]).mean()
+        < 0.7 * np.abs(before[..., 0] - steady[..., 0]).mean()
+    )
+
+
+def whole_gain(y: np.ndarray) -> np.ndarray:
+    q = np.stack([flicker.levels(f) for f in y])
+    return flicker.corrections(q, flicker.half_window(24), span=flicker.step_span(24)).gain
+
+
+def test_resumed_inside_a_shot_flicker_across_the_frame_goes_as_in_a_whole_run(
+    uneven: dict[str, Path], tmp_path: Path
+) -> None:
+    settings = Settings(deflicker=1.0)
+    whole = tmp_path / "whole.mkv"
+    pipeline.restore(
+        uneven["flickering"], whole, stages=build_stages(settings), codec="ffv1",
+        project=uneven["project"], batch=4,
+    )  # fmt: skip
+    cut = tmp_path / "cut.mkv"
+    cut_and_resumed(uneven["flickering"], cut, settings, uneven["project"], 48)
+    assert np.array_equal(planes(cut), planes(whole))
+
+
+def test_the_stage_evens_out_as_the_evaluation_does(uneven: dict[str, Any]) -> None:
+    """`eval deflicker`'s figures are the stage's: the same frames from both."""
+    from panchro.engine.restore.batch import planes_batch
+
+    with media.open_source(uneven["flickering"]) as src:
+        frames = list(src.frames(fmt="gray"))
+        y = np.stack([f.image for f in frames]).astype(np.float32) / 255
+        stage = DeflickerStage(strength=0.7)
+        stage.begin_shot(0, Shot(0, UNEVEN, 48), None, src)
+        cbcr = np.zeros((len(y), 2, *y.shape[1:]), np.float32)
+        got = stage.process(planes_batch(frames, y, cbcr, src.info.time_base, 0, "bt601"))
+    expected = even_out(y.astype(np.float64), [Shot(0, UNEVEN, 48)], float(src.info.fps), 0.7)
+    np.testing.assert_allclose(np.clip(got.y, 0, 1), expected, atol=2e-6)
 
 
 def test_a_steady_film_is_left_nearly_as_it_is(films: dict[str, Path], tmp_path: Path) -> None:
@@ -193,6 +302,9 @@ def test_eval_deflicker_says_how_much_went_and_what_a_steady_film_pays(
     got = eval_deflicker([films["steady"]], gain=0.08, offset=0.03, out=lines.append)
     row = got["clips"][0]
     assert row["deflickered_db"] > row["flickered_db"] + 6
+    assert row["deflickered_db"] > row["whole_db"] + 1  # the flicker laid on across it too
+    added = row["uneven_flickered"] - row["uneven_clip"]  # the moving square's is the clip's
+    assert row["uneven_deflickered"] - row["uneven_clip"] < 0.5 * added
     assert row["alone_db"] > row["deflickered_db"]
     assert row["wobble_deflickered"] < 0.3 * row["wobble_flickered"]
     assert "steady.mkv" in lines[2] and lines[-1].lstrip().startswith("mean")
