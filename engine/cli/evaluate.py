@@ -124,7 +124,12 @@ def cmd_eval_dust(args: argparse.Namespace) -> int:
     from panchro.engine.evaluate.dust import eval_dust
 
     eval_dust(
-        args.data, strength=args.strength, frames=args.frames, seed=args.seed, model=args.model
+        args.data,
+        strength=args.strength,
+        frames=args.frames,
+        seed=args.seed,
+        model=args.model,
+        twice=args.twice,
     )
     return EXIT_OK
 
@@ -282,6 +287,12 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--seed", type=int, default=1)
     v.add_argument(
         "--model", action="store_true", help="also the x1 cleanup model on the dirty frames"
+    )
+    v.add_argument(
+        "--twice",
+        type=float,
+        default=0.0,
+        help="share of specks laid on the same place of the next frame too (0)",
     )
     v.set_defaults(func=cmd_eval_dust)
     v = vsub.add_parser(

@@ -6,8 +6,9 @@ given film grain (`imaging.degrade.film_grain`, amount 0.05: old stock's, clumpe
 pixel; "grainy"), given that grain and a flicker (each frame's exposure times 1 + N(0, 0.04);
 "flicker"), or left as they are ("clean"). Specks and hairs of dirt are laid on that
 (`imaging.degrade.dust_and_scratches`: 6 specks and half a hair per frame per 100,000
-pixels, dark or light, 0.7-3 px across, half to fully opaque; no scratches, which stay in
-place and are not what the stage looks for), and both the dirty frames and the frames
+pixels, dark or light, 0.7-3 px across, half to fully opaque, with `twice` a share of the
+specks on the same place of the next frame too; no scratches, which stay in place and are
+not what the stage looks for), and both the dirty frames and the frames
 before dirt are cleaned shot by shot as the stage cleans them (`imaging.dust.clean`).
 
 Figures, against the frames before dirt was laid on:
@@ -82,6 +83,7 @@ def eval_dust(
     width: int = WIDTH,
     seed: int = 1,
     model: bool = False,
+    twice: float = 0.0,
     out: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
     """Print and return the figures (module docstring) for the clips in `data`, each
@@ -94,7 +96,8 @@ def eval_dust(
         x1.eval()
     out(
         f"dust: each clip's first {frames} frames at {width} px wide, dirt laid on ({SPECKS:g}"
-        f" specks and {HAIRS:g} hairs a frame per 100,000 px), cleaned at strength {strength:g}"
+        f" specks and {HAIRS:g} hairs a frame per 100,000 px, {twice:.0%} of the specks on the"
+        f" next frame too), cleaned at strength {strength:g}"
     )
     out(
         f"  {'clip':<28} {'film':<7} {'frames':>6} {'shots':>5} {'dirty':>8} {'cleaned':>8}"
@@ -112,7 +115,9 @@ def eval_dust(
             if film == "flicker":  # each frame's exposure off by a few per cent
                 truth = truth * (1 + rng.normal(0, FLICKER, (len(y), 1, 1)))
             truth = np.clip(truth, 0, 1).astype(np.float32)
-            dirty = degrade.dust_and_scratches(truth, rng, dust=SPECKS, hairs=HAIRS, scratches=0)
+            dirty = degrade.dust_and_scratches(
+                truth, rng, dust=SPECKS, hairs=HAIRS, scratches=0, twice=twice
+            )
             dirty = dirty.astype(np.float32)
             t0 = time.perf_counter()
             cleaned, found = clean_shots(dirty, shots, strength)

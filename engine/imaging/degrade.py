@@ -224,6 +224,7 @@ def dust_and_scratches(
     dust: float = 4.0,
     hairs: float = 0.3,
     scratches: int = 1,
+    twice: float = 0.0,
 ) -> np.ndarray:
     """Specks of dirt (new in every frame), the odd hair, and vertical scratches that persist.
 
@@ -231,18 +232,23 @@ def dust_and_scratches(
     light blobs of 0.7-3 px radius); `hairs` the mean number of thin curly
     lines per frame per 100,000 pixels; `scratches` the number of vertical
     lines running through the whole window, drifting by up to a pixel a frame.
+    `twice`: the share of specks laid on the same place of the next frame too (dirt
+    that stayed in the gate for two frames); 0 draws the same dirt as before it was asked.
     """
     a, single = _stack(x)
     a = a.copy()
     n, h, w = a.shape
     per = h * w / 1e5
+    again: list[tuple[float, ...]] = []
     for f in range(n):
         frame = a[f]
+        for speck in again:
+            _splat(frame, *speck)
+        again = []
         for _ in range(rng.poisson(dust * per)):
             r = rng.uniform(0.7, 3.0)
             value = 0.03 if rng.random() < 0.6 else 0.97
-            _splat(
-                frame,
+            speck = (
                 rng.uniform(0, w),
                 rng.uniform(0, h),
                 r * rng.uniform(0.6, 1.4),
@@ -250,6 +256,9 @@ def dust_and_scratches(
                 value,
                 rng.uniform(0.5, 1.0),
             )
+            _splat(frame, *speck)
+            if twice > 0 and rng.random() < twice:
+                again.append(speck)
         for _ in range(rng.poisson(hairs * per)):
             steps = int(rng.integers(10, 40))
             heading = rng.uniform(0, 2 * math.pi)

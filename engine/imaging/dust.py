@@ -19,12 +19,16 @@ soft edge goes with it.
 
 Frame t is judged from t - 1 and t + 1 within its shot; the first and last frames of a
 shot from the two after or before them; a shot of fewer than three frames is left as it
-is. Every step is a pooling, a gather or arithmetic on each frame alone, so a frame's
-result depends only on it and its two neighbours, never on how frames are batched.
+is. Dirt stuck in the gate for two frames is on the same place of t and t + 1, so neither
+is judged by its neighbours alone: where t stands out from t - 1 as dirt does while t + 1
+(as read) is like it there, t is judged against t - 1 and t + 2 (`twins`; and the same the
+other way). Every step is a pooling, a gather or arithmetic on each frame alone, so a
+frame's result depends only on it and the two neighbours either side, never on how frames
+are batched.
 
 Not found: a scratch along the film (it stays in place from frame to frame, as do dust
-stuck in the gate and a hair that stays; `imaging.scratches` takes scratches out), and dirt
-on the same place of two frames running.
+stuck in the gate for three frames or more and a hair that stays; `imaging.scratches` takes
+scratches out), and dirt on two frames running of the first or last two frames of a shot.
 """
 
 from __future__ import annotations
@@ -377,18 +381,87 @@ def spots(
 
 
 def clean_frame(
-    frame: torch.Tensor, a: torch.Tensor, b: torch.Tensor, strength: float = 1.0
+    frame: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    strength: float = 1.0,
+    *,
+    before: torch.Tensor | None = None,
+    after: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`frame` (H, W) with the dirt that its judges `a` and `b` (as read, not yet moved) show
-    filled from them, and the (H, W) bool mask of what was filled."""
+    filled from them, and the (H, W) bool mask of what was filled.
+
+    `before` and `after`, where `a` and `b` are the frames either side: the frames two
+    before and two after. Dirt on the same place of this frame and the next (or the one
+    before) is then found too (`twins`)."""
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
     ma, mb = exposed_as(ma, frame), exposed_as(mb, frame)
     measured = grain(frame, ma)
     noise = noise_floor(measured)
-    unsure = torch.maximum(misfit(frame, ma, noise), misfit(frame, mb, noise)) > UNSURE * noise
-    unsure = unsure | out_a | out_b
-    mask = spots(frame, ma, mb, strength, unsure, measured)
-    return torch.where(mask, (ma + mb) * 0.5, frame), mask
+    fit_a, fit_b = misfit(frame, ma, noise), misfit(frame, mb, noise)
+    unsure_a, unsure_b = (fit_a > UNSURE * noise) | out_a, (fit_b > UNSURE * noise) | out_b
+    mask = spots(frame, ma, mb, strength, unsure_a | unsure_b, measured)
+    out = torch.where(mask, (ma + mb) * 0.5, frame)
+    sides = ((b, after, a, ma, unsure_a), (a, before, b, mb, unsure_b))
+    for twin, far, other, moved, unsure in sides:
+        if far is None:
+            continue
+        found, filled = twins(frame, twin, (other, moved), far, strength, unsure, mask, measured)
+        out = torch.where(found, filled, out)
+        mask = mask | found
+    return out, mask
+
+
+def twins(
+    frame: torch.Tensor,
+    twin: torch.Tensor,
+    other: tuple[torch.Tensor, torch.Tensor],
+    far: torch.Tensor,
+    strength: float,
+    unsure: torch.Tensor,
+    taken: torch.Tensor,
+    measured: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dirt on the same place of `frame` and its neighbour `twin` (dirt stuck in the gate
+    for two frames: the same place of the frame, whatever the picture did): (H, W) bool of
+    where, and what fills it. Judged as a speck on one frame is (`spots`), against the
+    neighbour on the other side and the frame beyond `twin`, both moved onto the frame; kept
+    only where it holds a pixel that stands out from the other neighbour as dirt does while
+    `twin` is like the frame there and neither the other neighbour nor the far frame is
+    (on a pan, dirt stuck for three frames or more lies elsewhere once they are moved).
+
+    `other`: that neighbour as read and moved onto the frame; `far` as read; `unsure`:
+    where the other neighbour is not known well enough to judge by; `taken`: what was found
+    on this frame alone. The far frame is moved only where there is such a pixel."""
+    limit = threshold(measured, strength)
+    near = WEAK * limit
+    raw, moved = other
+    # As read, each with the frame's exposure: what lies on the same place of the frame.
+    twin, raw, still = (exposed_as(x, frame) for x in (twin, raw, far))
+    seeds = (_outside(frame, moved, moved) > limit) & ((frame - twin).abs() < near)
+    seeds = seeds & ((frame - raw).abs() >= near) & ((frame - still).abs() >= near)
+    seeds = seeds & ~unsure & ~taken
+    if not bool(seeds.any()):
+        return seeds, frame
+    # ... and standing out from the frame's own pixels around it, as dirt does (`spots`):
+    # most frames have a pixel or two that a neighbour's motion missed, and those are like
+    # the rest of the thing they belong to. Only then is the far frame moved.
+    far_side = SELF_RADIUS * 2 + 1
+    inf = torch.tensor(float("inf"), device=frame.device)
+    speck = _max3(seeds.float(), 2 * CORE_GROW + 1) > 0  # with the rim the seeds miss
+    top = _max3(torch.where(speck, -inf, frame), far_side)
+    bottom = -_max3(torch.where(speck, -inf, -frame), far_side)
+    seeds = seeds & (torch.maximum(frame - top, bottom - frame) > SELF * MIN_CONTRAST)
+    if not bool(seeds.any()):
+        return seeds, frame
+    mf, out_f = moved_onto(frame, far)
+    mf = exposed_as(mf, frame)
+    noise = noise_floor(measured)
+    unsure = unsure | out_f | (misfit(frame, mf, noise) > UNSURE * noise)
+    found = spots(frame, moved, mf, strength, unsure, measured) & ~taken
+    found = _spread(seeds & found, found)
+    return found, (moved + mf) * 0.5
 
 
 def fill_around(plane: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -417,7 +490,9 @@ def clean(
     `first`, within a shot of frames shot[0]..shot[1]-1, with their dirt filled: (len(targets),
     H, W) planes and their (len(targets), H, W) bool masks. Each target is judged against
     the frames `judges` names; where the run stops short of them (it does not reach the
-    shot's edge), against the nearest the run holds."""
+    shot's edge), against the nearest the run holds. A frame with a neighbour either side
+    and a second beyond it, within the run, is also looked at for dirt on it and a
+    neighbour alike (`twins`)."""
     lo, hi = max(shot[0], first), min(shot[1], first + len(frames))
     out, masks = [], []
     for t in targets:
@@ -427,8 +502,16 @@ def clean(
             out.append(frame)
             masks.append(torch.zeros_like(frame, dtype=torch.bool))
             continue
+        beside = pair == (t - 1, t + 1)
+        before = frames[t - 2 - first] if beside and t - 2 >= lo else None
+        after = frames[t + 2 - first] if beside and t + 2 < hi else None
         cleaned, mask = clean_frame(
-            frame, frames[pair[0] - first], frames[pair[1] - first], strength
+            frame,
+            frames[pair[0] - first],
+            frames[pair[1] - first],
+            strength,
+            before=before,
+            after=after,
         )
         out.append(cleaned)
         masks.append(mask)

@@ -1,13 +1,15 @@
 """The dust stage: specks of dirt on single frames found against the frames either side and
-filled from them (`imaging.dust`; `--dust`).
+filled from them, and dirt on the same place of two frames running against the frames either
+side of the two (`imaging.dust`; `--dust`).
 
 It runs first (after the scratches stage, when both are on), on the luma as decoded, since
 dirt is a fault of the film; everything after it (the colours, the upscaler's window) sees
 clean frames. Chroma under a speck is filled from the frame's own chroma around it.
 
 A frame is judged against its two neighbours within the shot: one either side, or at a
-shot's edge the two on one side, so it asks for `REACH` frames either side, and more for
-the stages after it (`restore.around`).
+shot's edge the two on one side; and for dirt it shares with a neighbour, against the frame
+beyond that neighbour. So it asks for `REACH` frames either side, and more for the stages
+after it (`restore.around`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class DustStage(AroundStage):
             f"dust:v1:s={self.strength}:c={dust.MIN_CONTRAST},{dust.GRAIN_TIMES}"
             f":m={dust.ANALYSIS},{dust.BLOCK},{dust.SEARCH},{dust.FINE}"
             f":a={dust.AGREE},{dust.UNSURE}:r={dust.WEAK},{dust.GROW},{dust.HALO}"
-            f":s={dust.MAX_SPOT},{dust.SELF_RADIUS},{dust.SELF}"
+            f":s={dust.MAX_SPOT},{dust.SELF_RADIUS},{dust.SELF}:twins"
         )
 
     def clean(

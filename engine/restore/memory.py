@@ -32,10 +32,11 @@ FLOOR_BYTES = 12
 # deflicker, stabilize: their own copies of the float planes (Y, Cb, Cr; deflicker also its
 # gain field across the frame, stabilize a padded plane at a time), reckoned, not measured;
 # dust: a frame's working planes at a time (its neighbours moved, their int64 gathers, the
-# masks), measured: 983 MB over a 4K frame;
+# masks), measured: 983 MB over a 4K frame; 450 MB more where dirt on two frames running
+# has the frame beyond moved as well (800 -> 1,250 MB over the process, measured);
 # scratches: the five frames it judges by, each one's side windows as it is measured, the
 # masks, measured: 882 MB over a 4K frame.
-STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 16, "stabilize": 16, "dust": 128,
+STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 16, "stabilize": 16, "dust": 176,
                "scratches": 112}  # fmt: skip
 STAGE_FIXED_MB = {"colorize": 100, "upscale": 750, "deflicker": 20, "stabilize": 20, "dust": 20,
                   "scratches": 20}  # fmt: skip

@@ -1,6 +1,7 @@
 """Dirt on single frames (`imaging.dust`): specks found and filled from the frames either side;
-what moves, what is large, what stays from frame to frame and a change of light left alone;
-a frame cleaned alike however its frames are handed over."""
+dirt on the same place of two frames running, from the frames either side of the two; what
+moves, what is large, what stays from frame to frame and a change of light left alone; a
+frame cleaned alike however its frames are handed over."""
 
 from __future__ import annotations
 
@@ -101,9 +102,53 @@ def test_what_is_not_dirt_is_left_alone(what: str) -> None:
         frames[2][(yy - 64) ** 2 + (xx - 96) ** 2 <= 22**2] = 0.97
     else:  # dirt stuck in the gate: the same speck on every frame
         frames = np.stack([specked(f) for f in frames])
-    cleaned, mask = dust.clean_frame(t(frames[2]), t(frames[1]), t(frames[3]))
+    cleaned, mask = dust.clean_frame(
+        t(frames[2]), t(frames[1]), t(frames[3]), before=t(frames[0]), after=t(frames[4])
+    )
     assert int(mask.sum()) == 0, what
     assert np.array_equal(cleaned.numpy(), frames[2])
+
+
+def test_dirt_on_the_same_place_of_two_frames_running_is_found_on_both() -> None:
+    """Dirt that stayed in the gate for two frames: each of the two has it where the other
+    does, so neither is judged by its neighbours alone; the frames either side of the pair
+    are what they are judged by."""
+    frames = panning(6)
+    dirty = frames.copy()
+    dirty[2], dirty[3] = specked(frames[2]), specked(frames[3])
+    cleaned, mask = dust.clean(t(dirty), 0, (0, 6), range(6))
+    where = speck_mask()
+    for k in (2, 3):
+        assert mask[k].numpy()[where].all(), k
+        assert np.abs(cleaned[k].numpy() - frames[k])[where].max() < 0.08
+    for k in (0, 1, 4, 5):
+        assert int(mask[k].sum()) == 0, k
+    # By its neighbours alone (no frame beyond them), such dirt is not found.
+    _, alone = dust.clean_frame(t(dirty[2]), t(dirty[1]), t(dirty[3]))
+    assert not alone.numpy()[where].any()
+
+
+def test_dirt_on_three_frames_running_is_left_as_dirt_that_stays_is() -> None:
+    frames = panning(7)
+    dirty = np.stack([specked(f) if 2 <= k <= 4 else f for k, f in enumerate(frames)])
+    _, mask = dust.clean(t(dirty), 0, (0, 7), range(7))
+    assert int(mask.sum()) == 0
+
+
+def test_with_dirt_on_two_frames_a_frame_is_cleaned_alike_however_handed_over() -> None:
+    """The stage hands each frame's two neighbours either side over with it (`REACH`)."""
+    frames = panning(10)
+    dirty = frames.copy()
+    for k in (3, 6):
+        dirty[k], dirty[k + 1] = specked(frames[k]), specked(frames[k + 1])
+    whole, whole_mask = dust.clean(t(dirty), 0, (0, 10), range(10))
+    assert whole_mask[3].numpy()[speck_mask()].all()
+    for first, stop in ((1, 8), (2, 9), (0, 6), (4, 10)):
+        targets = range(max(first + 2, 0), min(stop - 2, 10))
+        targets = range(0 if first == 0 else targets.start, 10 if stop == 10 else targets.stop)
+        part, part_mask = dust.clean(t(dirty[first:stop]), first, (0, 10), targets)
+        assert torch.equal(part, whole[targets.start : targets.stop])
+        assert torch.equal(part_mask, whole_mask[targets.start : targets.stop])
 
 
 def test_a_lower_strength_takes_only_the_plainest_specks() -> None:
