@@ -87,9 +87,11 @@ def grey_frames(path: Path) -> Any:
         return np.stack([f.image for f in src.frames(fmt="gray")]).astype(np.int16)
 
 
-def alike_however_run(film: Path, project: Path, settings: Settings, tmp_path: Path) -> None:
-    """`film` restored with `settings` whole (4 frames a batch), cut inside a shot and
-    resumed, and 7 frames a batch: the same frames each time."""
+def alike_however_run(
+    film: Path, project: Path, settings: Settings, tmp_path: Path, at: int = 10
+) -> None:
+    """`film` restored with `settings` whole (4 frames a batch), cut inside a shot (once `at`
+    frames are done) and resumed, and 7 frames a batch: the same frames each time."""
     import numpy as np
 
     from panchro.engine.restore import pipeline
@@ -99,7 +101,7 @@ def alike_however_run(film: Path, project: Path, settings: Settings, tmp_path: P
     whole = tmp_path / "whole.mkv"
     pipeline.restore(film, whole, stages=build_stages(settings), batch=4, **kw)
     cut = tmp_path / "cut.mkv"
-    cut_and_resumed(film, cut, settings, project, 10)
+    cut_and_resumed(film, cut, settings, project, at)
     assert np.array_equal(grey_frames(cut), grey_frames(whole))
     other = tmp_path / "batched.mkv"
     pipeline.restore(film, other, stages=build_stages(settings), batch=7, **kw)

@@ -18,7 +18,7 @@ from panchro.engine.restore import pipeline
 from panchro.engine.restore.deflicker import DeflickerStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cut_and_resumed
+from tests.jobs import alike_however_run
 from tests.makemedia import make_video, soft_pan
 
 FRAMES = 72
@@ -169,14 +169,7 @@ def test_resumed_inside_a_shot_flicker_across_the_frame_goes_as_in_a_whole_run(
     uneven: dict[str, Path], tmp_path: Path
 ) -> None:
     settings = Settings(deflicker=1.0)
-    whole = tmp_path / "whole.mkv"
-    pipeline.restore(
-        uneven["flickering"], whole, stages=build_stages(settings), codec="ffv1",
-        project=uneven["project"], batch=4,
-    )  # fmt: skip
-    cut = tmp_path / "cut.mkv"
-    cut_and_resumed(uneven["flickering"], cut, settings, uneven["project"], 48)
-    assert np.array_equal(planes(cut), planes(whole))
+    alike_however_run(uneven["flickering"], uneven["project"], settings, tmp_path, at=48)
 
 
 def test_the_stage_evens_out_as_the_evaluation_does(uneven: dict[str, Any]) -> None:
@@ -208,14 +201,7 @@ def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
     films: dict[str, Path], tmp_path: Path
 ) -> None:
     settings = Settings(deflicker=0.8)
-    whole = tmp_path / "whole.mkv"
-    pipeline.restore(
-        films["flickering"], whole, stages=build_stages(settings), codec="ffv1",
-        project=films["project"], batch=4,
-    )  # fmt: skip
-    cut = tmp_path / "cut.mkv"
-    cut_and_resumed(films["flickering"], cut, settings, films["project"], 30)
-    assert np.array_equal(luma(cut), luma(whole))
+    alike_however_run(films["flickering"], films["project"], settings, tmp_path, at=30)
 
 
 def test_neighbours_handed_to_a_later_stage_are_evened_out_as_their_own_batch_is(

@@ -16,7 +16,7 @@ from panchro.engine.restore.batch import frame_batch
 from panchro.engine.restore.stabilize import StabilizeStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.jobs import cut_and_resumed
+from tests.jobs import alike_however_run
 from tests.makemedia import make_weaving_video
 
 FRAMES = 72
@@ -84,14 +84,7 @@ def test_resumed_inside_a_shot_it_gives_the_frames_of_a_whole_run(
     films: dict[str, Path], tmp_path: Path
 ) -> None:
     settings = Settings(stabilize=0.8)
-    whole = tmp_path / "whole.mkv"
-    pipeline.restore(
-        films["weaving"], whole, stages=build_stages(settings), codec="ffv1",
-        project=films["project"], batch=4,
-    )  # fmt: skip
-    cut = tmp_path / "cut.mkv"
-    cut_and_resumed(films["weaving"], cut, settings, films["project"], 30)
-    assert np.array_equal(grey(cut), grey(whole))
+    alike_however_run(films["weaving"], films["project"], settings, tmp_path, at=30)
 
 
 def test_neighbours_handed_to_a_later_stage_move_with_their_own_batch(
