@@ -439,7 +439,8 @@ def twins(
     raw, moved = other
     # As read, each with the frame's exposure: what lies on the same place of the frame.
     twin, raw, still = (exposed_as(x, frame) for x in (twin, raw, far))
-    seeds = (_outside(frame, moved, moved) > limit) & ((frame - twin).abs() < near)
+    beyond = torch.maximum(frame - _max3(moved), _min3(moved) - frame)  # `_outside`, one side
+    seeds = (beyond > limit) & ((frame - twin).abs() < near)
     seeds = seeds & ((frame - raw).abs() >= near) & ((frame - still).abs() >= near)
     seeds = seeds & ~unsure & ~taken
     if not bool(seeds.any()):
