@@ -116,12 +116,12 @@ def preview_is_render(film: Path, settings: Settings, tmp_path: Path, said: str)
     import numpy as np
 
     from panchro.engine.imaging import color
-    from panchro.engine.restore import pipeline
+    from panchro.engine.restore import frame_preview, pipeline
     from panchro.engine.restore.stages import build_stages
 
     out = tmp_path / "out.mkv"
     stages = build_stages(settings)
-    shown = pipeline.preview_frame(film, 9, stages)
+    shown = frame_preview.preview_frame(film, 9, stages)
     assert stages[0].notes == []  # a preview's count of frames is not worth saying
     summary = pipeline.restore(film, out, stages=stages, codec="ffv1")
     assert any(n.startswith(said) for n in summary.notes), summary.notes

@@ -222,6 +222,8 @@ _FILM_ONLY = (
     ("codec", "--codec"),
     ("bit_depth", "--bit-depth"),
     ("preview", "--preview"),
+    ("start", "--from"),
+    ("end", "--to"),
     ("restart", "--restart"),
     ("allow_truncated", "--allow-truncated"),
     ("memory_limit", "--memory-limit"),
@@ -355,6 +357,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine.restore import stages as stages_module
 
     if args.batch is not None:  # a whole archive of films
+        if args.start is not None or args.end is not None:
+            raise BadInputError("--from and --to take a part of one film, not of an archive")
         return archive.cmd_restore_archive(args, _check_regrain)
     if not args.input:
         raise BadInputError(
@@ -433,6 +437,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     preview = None
     if args.preview is not None:
         preview = parse_time(args.preview.removesuffix("s"))
+        if args.start is not None or args.end is not None:
+            raise BadInputError("--preview takes its own part: leave out --from and --to")
     bar = TerminalBar("preview" if preview is not None else "restore") if not args.quiet else None
     progress = Progress(None, bar)
     with contextlib.ExitStack() as stack:
@@ -457,6 +463,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.truncated:
         print(f"note: the input is truncated: {_truncation(info)}")
     return EXIT_OK
+
+
+def _part(args: argparse.Namespace) -> tuple[float | None, float | None] | None:
+    """--from / --to as seconds (None: the film's start or end), or None for the whole film."""
+    if args.start is None and args.end is None:
+        return None
+    start = None if args.start is None else parse_time(args.start)
+    end = None if args.end is None else parse_time(args.end)
+    if start is not None and end is not None and end <= start:
+        raise BadInputError(f"--to ({args.end}) must come after --from ({args.start})")
+    return start, end
 
 
 def _run_restore(
@@ -490,6 +507,7 @@ def _run_restore(
             memory_limit_mb=args.memory_limit,
             executor=executor,
             deinterlace=settings.deinterlace,
+            span_s=_part(args),
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -666,6 +684,22 @@ def add_parsers(sub: Any) -> None:
         metavar="SECONDS",
         default=None,
         help="render this long from the middle, before | after side by side (e.g. 5s)",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="TIME",
+        default=None,
+        help="restore only a part of the film, from this time (seconds, MM:SS or "
+        "HH:MM:SS.ms); the output starts at 0 with that part's sound",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        metavar="TIME",
+        default=None,
+        help="... until this time (frames that start before it); with the project's shots, "
+        "the frames are the ones a whole film's restore gives",
     )
     p.add_argument(
         "--chunk-seconds", type=float, default=2.0, help="chunk length for resuming (default 2)"

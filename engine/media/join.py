@@ -46,6 +46,7 @@ def join_video(
     overwrite: bool = False,
     remux: bool = True,
     tmp_dir: str | Path | None = None,
+    span: tuple[Fraction, Fraction | None] | None = None,
 ) -> Path:
     """One film from chunk files that `VideoWriter(remux=False)` wrote, in order; atomic.
 
@@ -62,6 +63,10 @@ def join_video(
     `time_base` units) is added back to chunk k here: every pts comes through
     exactly. The file is built under `tmp_dir` (default: beside the output,
     same file system) and renamed into place.
+
+    `span` (seconds on the source's clock, from and to; None to: to its end): the chunks
+    are a part of the film, so only the sound, subtitles and chapters within it are copied,
+    moved as early as the offsets move the video (`remux._Remuxer`).
     """
     if not parts:
         raise ValueError("no chunks to join")
@@ -91,7 +96,7 @@ def join_video(
             vstream.set_display_rotation(-source.rotation)
         has_streams = source is not None and bool(source.audio or source.subtitles)
         if remux and source is not None and source.kind == "video" and has_streams:
-            remuxer = _Remuxer(out, source, path)
+            remuxer = _Remuxer(out, source, path, span)
         last_dts: Fraction | None = None
         for k, part in enumerate(parts):
             offset = Fraction(offsets[k]) * (time_base or 1) if offsets else Fraction(0)

@@ -12,6 +12,12 @@ hold only mov_text, Matroska no mov_text: SubRip/ASS), cue text and times
 kept; the MP4 muxer also adds empty end-of-cue samples of its own. Any other
 stream the output container cannot hold is refused up front with the stream
 named, never dropped silently. Chapters are copied too.
+
+A span of the film (`span`: from `t0` to `t1` seconds on the source's clock) keeps what
+is heard and shown within it, moved `t0` earlier, so the output's first frame is at 0: each
+audio packet that sounds within the span is copied whole (one that starts before `t0` keeps
+its place a few milliseconds before 0, as an AAC priming packet does, so the sound stays in
+sync to the sample), a subtitle cue or chapter that crosses an end is cut there.
 """
 
 from __future__ import annotations
@@ -56,9 +62,16 @@ class _Remuxer:
     Used by `VideoWriter` (encoding) and `join_video` (chunks assembled).
     """
 
-    def __init__(self, out: Any, src: MediaInfo, out_path: Path) -> None:
+    def __init__(
+        self,
+        out: Any,
+        src: MediaInfo,
+        out_path: Path,
+        span: tuple[Fraction, Fraction | None] | None = None,
+    ) -> None:
         self.out = out
         self.out_path = out_path
+        self.span = span
         self._src: Any = None
         self._iter: Iterator[Any] | None = None
         self._map: dict[int, Any] = {}
@@ -110,6 +123,8 @@ class _Remuxer:
             self._map[s.index] = out_stream
         try:
             chapters = self._src.chapters()
+            if chapters and self.span is not None:
+                chapters = _chapters_within(chapters, *self.span)
             if chapters:
                 self.out.set_chapters(chapters)
         except (av.error.FFmpegError, ValueError, AttributeError):
@@ -163,9 +178,12 @@ class _Remuxer:
                 self._held = packet
             packet = self._held
             ts = packet.dts if packet.dts is not None else packet.pts
-            if until is not None and ts is not None and ts * packet.time_base > until:
+            shift = Fraction(0) if self.span is None else self.span[0]
+            if until is not None and ts is not None and ts * packet.time_base - shift > until:
                 return
             self._held = None
+            if self.span is not None and not _within(packet, *self.span):
+                continue
             out_stream = self._map[packet.stream_index]
             if packet.stream_index in self._convert:
                 self._mux_converted(packet, out_stream)
@@ -189,3 +207,43 @@ class _Remuxer:
             out.pts = out.dts = packet.pts
             out.duration = duration
             self.out.mux(out)
+
+
+def _within(packet: Any, t0: Fraction, t1: Fraction | None) -> bool:
+    """Whether `packet` sounds or shows within [t0, t1) seconds; if so, it is moved `t0`
+    earlier (a subtitle cue that began before `t0` is cut to begin there)."""
+    ts = packet.pts if packet.pts is not None else packet.dts
+    if ts is None:
+        return False
+    tb = packet.time_base
+    start = ts * tb
+    end = start + (packet.duration or 0) * tb
+    if (t1 is not None and start >= t1) or end <= t0 and not (end == start == t0):
+        return False
+    if packet.stream.type == "subtitle":
+        if start < t0:  # a cue already on screen at the span's start: shown from its start
+            cut = round((t0 - start) / tb)
+            packet.pts = ts + cut
+            packet.dts = packet.pts
+            packet.duration = max(1, int(packet.duration or 0) - cut)
+        if t1 is not None and packet.duration and end > t1:
+            packet.duration = max(1, round((t1 - max(start, t0)) / tb))
+    shift = round(t0 / tb)
+    if packet.pts is not None:
+        packet.pts -= shift
+    if packet.dts is not None:
+        packet.dts -= shift
+    return True
+
+
+def _chapters_within(chapters: list[dict], t0: Fraction, t1: Fraction | None) -> list[dict]:
+    """The chapters that overlap [t0, t1) seconds, cut to it and moved `t0` earlier."""
+    kept = []
+    for c in chapters:
+        tb = Fraction(c["time_base"])
+        start, end = c["start"] * tb, c["end"] * tb
+        if end <= t0 or (t1 is not None and start >= t1):
+            continue
+        start, end = max(start, t0), end if t1 is None else min(end, t1)
+        kept.append({**c, "start": round((start - t0) / tb), "end": round((end - t0) / tb)})
+    return kept

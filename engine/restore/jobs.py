@@ -303,9 +303,20 @@ class Job:
         return sorted(i for c in self.chunks if c.done for i in c.damaged)
 
     def finish(
-        self, *, codec: str, source: MediaInfo, time_base: Fraction, overwrite: bool
+        self,
+        *,
+        codec: str,
+        source: MediaInfo,
+        time_base: Fraction,
+        overwrite: bool,
+        origin: int = 0,
+        span: tuple[Fraction, Fraction | None] | None = None,
     ) -> Path:
-        """Join the chunks into the output (atomically) and remove the job folder."""
+        """Join the chunks into the output (atomically) and remove the job folder.
+
+        `origin` (in `time_base` units) is taken from every frame's time, and `span` says
+        which of the source's sound and subtitles go with them (`media.join_video`): a part
+        of a film starts at 0 with its own sound."""
         from panchro.engine import media
 
         if self.pending():
@@ -319,9 +330,10 @@ class Job:
                 self.output,
                 source=source,
                 time_base=time_base,
-                offsets=[c.offset for c in self.chunks],
+                offsets=[c.offset - origin for c in self.chunks],
                 overwrite=overwrite,
                 tmp_dir=self.folder,
+                span=span,
             )
         self.remove()
         return out

@@ -41,7 +41,7 @@ from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
     from panchro.engine.project import Pick
-    from panchro.engine.restore.pipeline import PreviewFrame
+    from panchro.engine.restore.frame_preview import PreviewFrame
 
 MATRIX = "bt601"  # JPEG's (JFIF) full-range matrix; what the colorizer was trained in
 DEFAULT_QUALITY = 95
@@ -379,7 +379,7 @@ def preview_picture(
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed), for looking: RGB floats and the luma moved."""
     from panchro.engine import media
-    from panchro.engine.restore.pipeline import PreviewFrame
+    from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
     before, after, used = _through(pic, list(stages), progress or Progress(None), threads, pick)

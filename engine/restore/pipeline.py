@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +46,9 @@ from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
 from panchro.engine.restore import memory
 from panchro.engine.restore.batch import (
-    FrameBatch,
     Stage,
     _pad,
     _resize_nearest,
-    check_result,
-    frame_batch,
 )
 from panchro.engine.restore.summary import RestoreSummary, _tree_size
 from panchro.engine.restore.threads import (
@@ -118,6 +116,8 @@ def restore(
     memory_limit_mb: float | None = None,
     executor: Executor | None = None,
     deinterlace: str = "auto",
+    span: tuple[int, int] | None = None,
+    span_s: tuple[float | None, float | None] | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
@@ -133,7 +133,13 @@ def restore(
     this call created is removed. `preview` (seconds): render that much from
     the middle of the film, side by side (before | after), without sound,
     straight to `output`. `deinterlace`: how an interlaced film is read (`media.open_source`;
-    a job records what it did, so a resume reads the frames alike). Before the first frame
+    a job records what it did, so a resume reads the frames alike).
+
+    `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
+    None: its start or end): restore only that part of the film, into an output that starts
+    at 0 with the sound and subtitles of that part (`part_of`). With the project's shots its
+    frames are the ones the whole film's restore gives there, to the bit: shots are kept whole
+    for the stages, only the chunks are cut. Before the first frame
     is read, the run's peak memory is
     estimated (`restore.memory`) and a run that would not fit under `memory_limit_mb`
     (default: the memory the system has free) is refused with the figures.
@@ -175,9 +181,20 @@ def restore(
                     "did (--deinterlace keep keeps every frame) or find its shots again",
                     path=input,
                 )
+        if span_s is not None:
+            if span is not None:
+                raise BadInputError("give the part as frames or as times, not both")
+            span = part_of(src, *span_s)
+        if span is not None:
+            span = _check_span(span, src.info.frame_count)
+            if preview is not None:
+                raise BadInputError(
+                    "a preview is its own part of the film: give a part or a preview"
+                )
         if progress is None:
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)
+        run.span = span
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
         run.deinterlace = deinterlace
@@ -188,18 +205,37 @@ def restore(
         return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
 
 
-@dataclass(frozen=True)
-class PreviewFrame:
-    """One frame before and after the stages, for looking (the compare view)."""
+def part_of(src: Source, start_s: float | None, end_s: float | None) -> tuple[int, int]:
+    """Frames [first, stop) of `src` shown from `start_s` until `end_s` seconds (its clock,
+    as `Source.index_at`): from the frame on screen at `start_s` to the last that starts
+    before `end_s`. None: the film's start, or its end."""
+    n, tb = src.info.frame_count, src.info.time_base
+    if start_s is not None:
+        fps = float(src.info.fps) or 24.0
+        ends = float(src.pts_of(n - 1) * tb) + 1 / fps
+        if start_s >= ends:
+            raise BadInputError(
+                f"the part starts at {start_s:g} s, after the film's end ({ends:.3f} s)"
+            )
+    first = 0 if start_s is None else src.index_at(start_s)
+    if end_s is None:
+        return first, n
+    if start_s is not None and end_s <= start_s:
+        raise BadInputError(f"the part must end after it starts ({start_s} s to {end_s} s)")
+    stop = src.index_at(end_s) + 1
+    if stop - 1 > first and src.pts_of(stop - 1) * tb >= Fraction(end_s).limit_denominator(10**9):
+        stop -= 1  # that frame starts at end_s: after the part
+    return first, max(stop, first + 1)
 
-    index: int
-    before: np.ndarray  # (H, W, 3) float32 RGB in [0, 1], the frame as decoded
-    after: np.ndarray  # (H', W', 3) float32 RGB in [0, 1], after the stages
-    luma_diff: np.ndarray  # (H, W) float32 |Y_after - Y_before| at the input size
-    pick: Pick | None  # the pick used (made by a stage when the shot had none)
 
-
-PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
+def _check_span(span: tuple[int, int], frames: int) -> tuple[int, int]:
+    first, stop = (int(v) for v in span)
+    if not 0 <= first < stop <= frames:
+        raise BadInputError(
+            f"frames {first}..{stop - 1} are not a part of the film's {frames} frames "
+            f"(0..{frames - 1})"
+        )
+    return first, stop
 
 
 def frames_per_batch(batch: int, pixels: int) -> int:
@@ -210,77 +246,6 @@ def frames_per_batch(batch: int, pixels: int) -> int:
     call on the CPU), so this changes memory, not frames.
     """
     return max(1, min(batch, BATCH_BYTES // (12 * max(1, pixels))))
-
-
-def preview_frame(
-    input: str | os.PathLike[str],
-    index: int,
-    stages: Sequence[Stage],
-    *,
-    shot: Shot | None = None,
-    pick: Pick | None = None,
-    fps: float | None = None,
-    context: int | None = None,
-    deinterlace: str = "auto",
-) -> PreviewFrame:
-    """Frame `index` through `stages` exactly as a render would treat it, with up to
-    `context` neighbours on each side from its shot (the whole film when `shot` is None;
-    None: as many as the stages look across, at least PREVIEW_CONTEXT); 0 when no stage
-    looks across frames (colour alone), which saves their work."""
-    from panchro.engine import media
-    from panchro.engine.imaging import color
-
-    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
-        info = src.info
-        n = info.frame_count
-        if not 0 <= index < n:
-            raise BadInputError(f"frame {index} is outside the film (0..{n - 1})", path=input)
-        shot = shot or Shot(0, n, index)
-        if not shot.start <= index < shot.end <= n:
-            raise BadInputError(f"frame {index} is not in shot {shot.start}..{shot.end - 1}")
-        if context is None:
-            widest = max((int(getattr(st, "context", 0)) for st in stages), default=0)
-            context = max(PREVIEW_CONTEXT, widest)
-        lo = max(shot.start, index - context)
-        hi = min(shot.end, index + context + 1)
-        fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
-        frames = list(src.frames(lo, hi, fmt=fmt))
-        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
-        range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
-        used = pick
-        for stage in stages:  # while the film is open: a stage may read the key frame
-            chosen = stage.begin_shot(0, shot, used, src)
-            if chosen is not None:
-                used = chosen
-        ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
-        batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
-        before = batch
-        for stage in stages:  # the film still open: a stage may read around the batch
-            w, h = stage.output_size(*batch.size)
-            result = stage.process(batch)
-            check_result(stage, batch, result, (w, h))
-            batch = result
-    k = index - lo
-    y_in, y_out = before.y[k], batch.y[k]
-    if y_out.shape != y_in.shape:  # compare the luma at the film's own size
-        from PIL import Image
-
-        img = Image.fromarray(np.ascontiguousarray(y_out, np.float32))
-        y_cmp = np.asarray(img.resize(y_in.shape[::-1], Image.Resampling.BOX), np.float32)
-    else:
-        y_cmp = y_out
-
-    def rgb(b: FrameBatch) -> np.ndarray:
-        planes = np.concatenate([b.y[k][..., None], np.moveaxis(b.cbcr[k], 0, -1)], -1)
-        return color.ycbcr_to_rgb(planes, matrix=matrix)
-
-    return PreviewFrame(
-        index=index,
-        before=rgb(before),
-        after=rgb(batch),
-        luma_diff=np.abs(y_cmp - y_in).astype(np.float32),
-        pick=used,
-    )
 
 
 class _Run:
@@ -332,6 +297,7 @@ class _Run:
         self.executor: Executor | None = None
         self.deinterlace = "auto"  # the mode the film was opened with, for a cluster's workers
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
+        self.span: tuple[int, int] | None = None  # a part of the film only: frames [first, stop)
         self._media = media
 
     # ---------------------------------------------------------------- sizes
@@ -421,6 +387,8 @@ class _Run:
             settings["deinterlace"] = self.src.deinterlace_args
         if self.src.decimated:  # repeated frames left out (a telecined NTSC film: 1 in 5)
             settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
+        if self.span is not None:  # only then: a whole film's job keeps its digest
+            settings["span"] = list(self.span)
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks
@@ -450,23 +418,32 @@ class _Run:
             jobs.remove_tree(jobs.job_folder(out))
         else:
             job = jobs.Job.resume(out, identity, settings)
+        first, stop = self.span or (0, info.frame_count)
         if job is not None:
             shots = [Shot(s, e, k) for s, e, k in job.shots]
         else:
-            shots = self._shots(proj, 0, info.frame_count)
+            shots = self._shots(proj, first, stop)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))
             # Long shots are cut at the chunk length too (at batch boundaries), so a kill
             # loses at most a chunk: the colour mode belongs to the shot, not the chunk, and
             # a chunk that starts inside a shot is decoded with the neighbours stages read.
-            ranges = jobs.plan_chunks(
-                [(s.start, s.end) for s in shots],
-                min_frames=min_frames,
-                split_frames=min_frames,
-                batch=self.batch,
-            )
+            # A part of the film keeps its shots whole and cuts the chunks of the shots it
+            # touches to it, so its frames are what the whole film's are.
+            touched = [(s.start, s.end) for s in shots if s.end > first and s.start < stop]
+            ranges = [
+                (max(a, first), min(b, stop))
+                for a, b in jobs.plan_chunks(
+                    touched, min_frames=min_frames, split_frames=min_frames, batch=self.batch
+                )
+                if b > first and a < stop
+            ]
             ext = media.output_extension(self.codec, out)
             zero = ext in media.CHUNK_STARTS_AT_ZERO
-            offsets = [self.src.pts_of(a) if zero else 0 for a, _ in ranges]
+            # A part's chunks in other containers are written from its start (Matroska's
+            # millisecond clock may not hold the part's start exactly); `finish` then moves
+            # every chunk back by the part's start.
+            since = self.src.pts_of(first) if self.span is not None else 0
+            offsets = [self.src.pts_of(a) if zero else since for a, _ in ranges]
             job = jobs.Job.create(
                 out,
                 identity,
@@ -511,8 +488,22 @@ class _Run:
             else:
                 self._render_chunks(job, pending, shots, picks, size)
             self.progress.finish()
+            origin, part = 0, None
+            if self.span is not None:
+                origin = self.src.pts_of(first)
+                end = self.src.pts_of(stop) * info.time_base if stop < info.frame_count else None
+                part = (origin * info.time_base, end)
+                self.notes.append(
+                    f"frames {first}..{stop - 1} of {info.frame_count} only, from "
+                    f"{float(part[0]):.3f} s, with their sound; the output starts at 0"
+                )
             path = job.finish(
-                codec=self.codec, source=info, time_base=info.time_base, overwrite=overwrite
+                codec=self.codec,
+                source=info,
+                time_base=info.time_base,
+                overwrite=overwrite,
+                origin=origin,
+                span=part,
             )
         except OutputError as exc:
             if not keep_job:
@@ -533,7 +524,7 @@ class _Run:
         return self._summary(
             input,
             path,
-            info.frame_count,
+            stop - first,
             sum(c.frames for c in pending),
             start,
             size,

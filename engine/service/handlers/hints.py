@@ -129,7 +129,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     from panchro.engine.imaging import color
     from panchro.engine.inference.reference import load_reference
     from panchro.engine.project import Pick
-    from panchro.engine.restore.pipeline import preview_frame
+    from panchro.engine.restore.frame_preview import preview_frame
 
     p = work.params
     film = session.film(p["film"])
@@ -196,7 +196,7 @@ def _stage(session: Session, seed: int) -> Any:
 
 def hint_preview(session: Session, work: Work) -> Answer:
     """The frame through the colour stage with these hints; answered as `preview` is."""
-    from panchro.engine.restore.pipeline import preview_frame
+    from panchro.engine.restore.frame_preview import preview_frame
 
     p = work.params
     film = session.film(p["film"])

@@ -181,7 +181,7 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 def preview(session: Session, work: Work) -> Answer:
     """One frame before | after the stages as a render would make it, and how far its luma
     moved (x16, as grey), for the compare view. The blob holds three JPEGs."""
-    from panchro.engine.restore.pipeline import preview_frame
+    from panchro.engine.restore.frame_preview import preview_frame
 
     p = work.params
     film = session.film(p["film"])
@@ -256,6 +256,15 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         in_range(body, "preview_seconds", preview_s, 0.1, 600.0)
     batch = param(body, "batch", int, 8)
     in_range(body, "batch", batch, 1, 256)
+    span = param(body, "span", list, None)
+    if span is not None and (
+        len(span) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in span)
+    ):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"render: 'span' must be [first, stop] frames, got {span!r}"
+        )
+    if span is not None and preview_s is not None:
+        raise RequestError(ErrorCode.BAD_REQUEST, "render: a 'span' or 'preview_seconds', not both")
     params.update(
         output=param(body, "output", str),
         codec=param(body, "codec", str, "h264"),
@@ -265,6 +274,7 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         project_path=param(body, "project_path", str, None),
         preview_seconds=preview_s,
         batch=batch,
+        span=None if span is None else (span[0], span[1]),
         **parse_restoration(body, "render", _info_of(session, params["film"])),
     )
     return params
@@ -312,6 +322,7 @@ def render(session: Session, work: Work) -> Answer:
         restart=p["restart"],
         preview=p["preview_seconds"],
         deinterlace=p["deinterlace"],
+        span=p["span"],
     )
     log.info("render done: %s", summary.describe())
     return Answer(summary.to_dict())

@@ -14,7 +14,7 @@ from panchro.engine.errors import BadInputError
 from panchro.engine.evaluate.deflicker import even_out
 from panchro.engine.imaging import flicker
 from panchro.engine.project import Project, Settings
-from panchro.engine.restore import pipeline
+from panchro.engine.restore import frame_preview, pipeline
 from panchro.engine.restore.deflicker import DeflickerStage
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
@@ -234,7 +234,7 @@ def test_the_preview_shows_the_frame_a_render_gives(films: dict[str, Path], tmp_
     pipeline.restore(
         films["flickering"], out, codec="ffv1", stages=build_stages(Settings(deflicker=1.0)), **kw
     )
-    shown = pipeline.preview_frame(
+    shown = frame_preview.preview_frame(
         films["flickering"], 25, build_stages(Settings(deflicker=1.0)), shot=SHOTS[0]
     )
     rendered = luma(out)[25]

@@ -16,7 +16,7 @@ from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.color import rgb_to_ycbcr
 from panchro.engine.imaging.hints import Hints, Point, Stroke, chroma_of_rgb
 from panchro.engine.project import Pick, Project
-from panchro.engine.restore import pipeline
+from panchro.engine.restore import frame_preview, pipeline
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import ColorizeStage
 from panchro.engine.shots import Shot
@@ -230,7 +230,7 @@ def test_a_stage_kept_across_hint_edits_answers_as_a_new_one_would(
 
     def after(stage: ColorizeStage, path: Path, hints: Hints, pick: Pick | None) -> np.ndarray:
         stage.hints = hints
-        shown = pipeline.preview_frame(path, 6, [stage], shot=shot, pick=pick, context=0)
+        shown = frame_preview.preview_frame(path, 6, [stage], shot=shot, pick=pick, context=0)
         return shown.after
 
     for hints, pick in edits:

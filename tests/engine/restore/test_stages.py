@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from panchro.engine.project import Pick, Project
-from panchro.engine.restore import pipeline
+from panchro.engine.restore import frame_preview, pipeline
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
@@ -130,10 +130,10 @@ def test_upscale_stage_sees_neighbours_across_batches(
     # A frame's window crosses batch boundaries but never the cut: no seams either way.
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     # The neighbours matter: frame 5 alone (its window clipped) differs from the film's.
-    alone = pipeline.preview_frame(
+    alone = frame_preview.preview_frame(
         film, 5, [UpscaleStage(scale=2, weights_path=str(weights))], shot=Shot(5, 6, 5)
     )
-    with_neighbours = pipeline.preview_frame(
+    with_neighbours = frame_preview.preview_frame(
         film, 5, [UpscaleStage(scale=2, weights_path=str(weights))], shot=Shot(0, 12, 6)
     )
     assert not np.array_equal(alone.after, with_neighbours.after)
@@ -145,7 +145,7 @@ def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: P
         refiner_path=str(models / "refiner.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
-    shown = pipeline.preview_frame(film, 14, [stage], shot=Shot(12, 24, 18))
+    shown = frame_preview.preview_frame(film, 14, [stage], shot=Shot(12, 24, 18))
     assert shown.pick is not None and shown.pick.source == "auto"
     assert float(shown.luma_diff.max()) < 1e-6
     assert shown.before.shape == shown.after.shape == (64, 96, 3)
@@ -183,7 +183,7 @@ def test_regrain_puts_grain_back_after_cleanup(film: Path, tmp_path: Path) -> No
 
     def show(source: Path, regrain: float) -> np.ndarray:
         stage = UpscaleStage(scale=1, degrain=1.0, weights_path=str(weights), regrain=regrain)
-        return pipeline.preview_frame(source, 5, [stage], shot=Shot(0, 12, 6)).after
+        return frame_preview.preview_frame(source, 5, [stage], shot=Shot(0, 12, 6)).after
 
     grainy = sample_film()  # grain measured in the source is put back
     clean, regrained = show(grainy, 0.0), show(grainy, 1.0)

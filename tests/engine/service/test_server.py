@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panchro.engine import __version__
+from panchro.engine import __version__, media
 from panchro.engine.paths import models_dir
 from panchro.engine.service.client import EngineClient, EngineError
 from panchro.engine.service.protocol import MAGIC, PROTOCOL_VERSION, Event, Message, encode
@@ -344,6 +344,14 @@ def test_render_writes_the_film_and_refuses_to_overwrite(
     assert out.stat().st_mtime_ns == before
     code, message = _error(engine, "render", film=film_id, path=str(film), output=str(out))
     assert code == "bad_request"
+    # A part of the film: its frames only, from 0, with its sound.
+    part = tmp_path / "part.mp4"
+    reply = engine.request("render", 120, None, film=film_id, output=str(part), span=[12, 30])
+    assert reply.data["frames"] == 18 and reply.data["audio_streams"] == 1
+    with media.open_source(part) as src:
+        assert src.info.frame_count == 18 and src.pts_of(0) == 0
+    code, message = _error(engine, "render", film=film_id, output=str(out) + ".mkv", span=[30, 60])
+    assert code == "bad_input" and "not a part of the film" in message
 
 
 def test_cancel_a_running_render_while_frames_still_flow(
@@ -428,6 +436,12 @@ def test_malformed_messages_get_typed_errors_and_the_engine_goes_on(
         ("frame", {"film": film_id, "index": 0, "blob_type": "image/gif"}, "blob_type"),
         ("render", {"film": film_id}, "output"),
         ("render", {"film": film_id, "output": "x.mp4", "bit_depth": 12}, "bit_depth"),
+        ("render", {"film": film_id, "output": "x.mp4", "span": [1, 2, 3]}, "span"),
+        (
+            "render",
+            {"film": film_id, "output": "x.mp4", "span": [0, 4], "preview_seconds": 1},
+            "span",
+        ),
         ("cancel", {"target": "all"}, "target"),
     ]:
         code, message = _error(engine, type_, **params)

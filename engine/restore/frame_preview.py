@@ -1,0 +1,103 @@
+"""One frame of a film before and after the stages, for looking at (the app's compare view,
+a hint's preview): `preview_frame`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from panchro.engine.errors import BadInputError
+from panchro.engine.restore.batch import FrameBatch, Stage, check_result, frame_batch
+from panchro.engine.shots import Shot
+
+if TYPE_CHECKING:
+    from panchro.engine.project import Pick
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One frame before and after the stages, for looking (the compare view)."""
+
+    index: int
+    before: np.ndarray  # (H, W, 3) float32 RGB in [0, 1], the frame as decoded
+    after: np.ndarray  # (H', W', 3) float32 RGB in [0, 1], after the stages
+    luma_diff: np.ndarray  # (H, W) float32 |Y_after - Y_before| at the input size
+    pick: Pick | None  # the pick used (made by a stage when the shot had none)
+
+
+PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
+
+
+def preview_frame(
+    input: str | os.PathLike[str],
+    index: int,
+    stages: Sequence[Stage],
+    *,
+    shot: Shot | None = None,
+    pick: Pick | None = None,
+    fps: float | None = None,
+    context: int | None = None,
+    deinterlace: str = "auto",
+) -> PreviewFrame:
+    """Frame `index` through `stages` exactly as a render would treat it, with up to
+    `context` neighbours on each side from its shot (the whole film when `shot` is None;
+    None: as many as the stages look across, at least PREVIEW_CONTEXT); 0 when no stage
+    looks across frames (colour alone), which saves their work."""
+    from panchro.engine import media
+    from panchro.engine.imaging import color
+
+    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
+        info = src.info
+        n = info.frame_count
+        if not 0 <= index < n:
+            raise BadInputError(f"frame {index} is outside the film (0..{n - 1})", path=input)
+        shot = shot or Shot(0, n, index)
+        if not shot.start <= index < shot.end <= n:
+            raise BadInputError(f"frame {index} is not in shot {shot.start}..{shot.end - 1}")
+        if context is None:
+            widest = max((int(getattr(st, "context", 0)) for st in stages), default=0)
+            context = max(PREVIEW_CONTEXT, widest)
+        lo = max(shot.start, index - context)
+        hi = min(shot.end, index + context + 1)
+        fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
+        frames = list(src.frames(lo, hi, fmt=fmt))
+        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
+        used = pick
+        for stage in stages:  # while the film is open: a stage may read the key frame
+            chosen = stage.begin_shot(0, shot, used, src)
+            if chosen is not None:
+                used = chosen
+        ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
+        batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
+        before = batch
+        for stage in stages:  # the film still open: a stage may read around the batch
+            w, h = stage.output_size(*batch.size)
+            result = stage.process(batch)
+            check_result(stage, batch, result, (w, h))
+            batch = result
+    k = index - lo
+    y_in, y_out = before.y[k], batch.y[k]
+    if y_out.shape != y_in.shape:  # compare the luma at the film's own size
+        from PIL import Image
+
+        img = Image.fromarray(np.ascontiguousarray(y_out, np.float32))
+        y_cmp = np.asarray(img.resize(y_in.shape[::-1], Image.Resampling.BOX), np.float32)
+    else:
+        y_cmp = y_out
+
+    def rgb(b: FrameBatch) -> np.ndarray:
+        planes = np.concatenate([b.y[k][..., None], np.moveaxis(b.cbcr[k], 0, -1)], -1)
+        return color.ycbcr_to_rgb(planes, matrix=matrix)
+
+    return PreviewFrame(
+        index=index,
+        before=rgb(before),
+        after=rgb(batch),
+        luma_diff=np.abs(y_cmp - y_in).astype(np.float32),
+        pick=used,
+    )
