@@ -292,6 +292,9 @@ class Settings:
     # How faint a line scratch down the film is still found and taken out: 0 (none, the
     # stage is off) .. 1 (the faintest it takes); `imaging.scratches`.
     scratches: float = 0.0
+    # The part of the film the last export was of, frames [first, stop) (marked in the app);
+    # None: the whole film. With `output`, an interrupted export of a part resumes as one.
+    part: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -325,6 +328,8 @@ class Settings:
         for name in SHARES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 return f"{name} must be within 0..1, got {getattr(self, name)}"
+        if self.part is not None and not (len(self.part) == 2 and 0 <= self.part[0] < self.part[1]):
+            return f"part must be [first, stop) frames with first < stop, got {self.part}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -339,6 +344,7 @@ class Settings:
         } | (
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
             | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
+            | ({} if self.part is None else {"part": list(self.part)})
         )
 
     @classmethod
@@ -366,6 +372,15 @@ class Settings:
         for name in SHARES:
             if name in d:  # optional: 0 is not written
                 values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
+        part = d.get("part")  # optional: the whole film is not written
+        if part is not None:
+            if not (
+                isinstance(part, list)
+                and len(part) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in part)
+            ):
+                raise FieldError("settings.part: must be [first, stop] frames or absent")
+            values["part"] = (part[0], part[1])
         try:
             return cls(**values)
         except ValueError as exc:

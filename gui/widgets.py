@@ -164,9 +164,15 @@ class ShotSlider(QSlider):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.marks: list[int] = []
+        self.part: tuple[int, int] | None = None  # frames [first, stop) marked for export
 
     def set_marks(self, frames: Sequence[int]) -> None:
         self.marks = [f for f in frames if f > 0]
+        self.update()
+
+    def set_part(self, part: tuple[int, int] | None) -> None:
+        """Shade frames [first, stop) along the groove (None: nothing marked)."""
+        self.part = part
         self.update()
 
     def mark_x(self, frame: int) -> int:
@@ -185,6 +191,8 @@ class ShotSlider(QSlider):
         return groove.x() + handle.width() // 2 + pos
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if self.part is not None and self.maximum() > self.minimum():
+            self._paint_part()
         super().paintEvent(event)
         if not self.marks or self.maximum() <= self.minimum():
             return
@@ -195,6 +203,25 @@ class ShotSlider(QSlider):
             x = self.mark_x(frame)
             painter.drawLine(x, 1, x, h // 4)
             painter.drawLine(x, h - h // 4, x, h - 2)
+        painter.end()
+
+    def _paint_part(self) -> None:
+        """The marked part as a band under the groove, with a bracket at each end, drawn
+        before the slider so its handle stays on top."""
+        assert self.part is not None
+        first, stop = self.part
+        x0, x1 = self.mark_x(first), self.mark_x(max(first, stop - 1))
+        h = self.height()
+        colour = self.palette().color(QPalette.ColorRole.Highlight)
+        painter = QPainter(self)
+        band = QColor(colour)
+        band.setAlpha(90)
+        painter.fillRect(x0, 2, max(1, x1 - x0 + 1), h - 4, band)
+        painter.setPen(colour)
+        for x, step in ((x0, 3), (x1, -3)):
+            painter.drawLine(x, 1, x, h - 2)
+            painter.drawLine(x, 1, x + step, 1)
+            painter.drawLine(x, h - 2, x + step, h - 2)
         painter.end()
 
 
@@ -323,6 +350,7 @@ class Timeline(QWidget):
         self.slider.setValue(0)
         self.slider.blockSignals(False)
         self.slider.set_marks([])
+        self.slider.set_part(None)
         self.timecode.setText("--:--:--:--")
         self.frame_label.setText("")
         self.set_enabled(False)

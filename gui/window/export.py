@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui import timecode as tc
 from panchro.gui.restore import codec_suffix
 from panchro.gui.window import pixmaps_of
 
@@ -38,6 +39,13 @@ class Exporter(QObject):
         self._job_kind = ""
         self._job_output = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
+        # The part the last export was of, frames [first, stop) (None: the whole film): saved
+        # with the project beside `export_output`, so an interrupted one resumes as a part.
+        self.exported_part: tuple[int, int] | None = None
+        # In and out marks (Go ▸ Mark in / Mark out): the part File ▸ Export marked part writes,
+        # out inclusive; None where not marked (the film's start, its end).
+        self.mark_from: int | None = None
+        self.mark_to: int | None = None
         self._compare_luma_by = ""  # what the compare asked for changes luma (its header says)
 
     def forget_requests(self, *, cancel: bool) -> None:
@@ -145,23 +153,91 @@ class Exporter(QObject):
         self.compare.show_result(pixmaps, data, title, self._compare_luma_by)
         self.win.compareShown.emit()
 
+    # ---------------------------------------------------------------- in and out
+
+    def mark_in(self) -> None:
+        """The frame under the playhead starts the marked part (an out before it is dropped)."""
+        self._mark(self.win.current, self.mark_to)
+
+    def mark_out(self) -> None:
+        """The frame under the playhead ends the marked part (an in after it is dropped)."""
+        self._mark(self.mark_from, self.win.current)
+
+    def clear_marks(self, *, quiet: bool = False) -> None:
+        self._mark(None, None, quiet=quiet)
+
+    def _mark(self, first: int | None, last: int | None, *, quiet: bool = False) -> None:
+        win = self.win
+        if win.film is None and not quiet:
+            return
+        if first is not None and last is not None and last < first:
+            first, last = (first, None) if first != self.mark_from else (None, last)
+        self.mark_from, self.mark_to = first, last
+        part = self.part()
+        win.timeline.slider.set_part(part)
+        if quiet:
+            return
+        if part is None:
+            self.status.showMessage("In and out cleared: Export writes the whole film", 5000)
+            return
+        a, b = part
+        fps = win.fps or 24.0
+        self.status.showMessage(
+            f"Marked part: frames {a + 1} to {b} ({tc.timecode(a / fps, fps)} to "
+            f"{tc.timecode((b - 1) / fps, fps)}, {b - a:,} frames); File ▸ Export marked part "
+            "writes it",
+            8000,
+        )
+
+    def part(self) -> tuple[int, int] | None:
+        """The marked part as frames [first, stop), or None when nothing is marked."""
+        if self.mark_from is None and self.mark_to is None:
+            return None
+        first = self.mark_from or 0
+        stop = self.win.frame_count if self.mark_to is None else self.mark_to + 1
+        return (first, stop) if stop > first else None
+
+    # ---------------------------------------------------------------- exports
+
     def export(self, output: str | None = None) -> None:
         """Restore the whole film to `output` (asked for when None) with progress and cancel.
         An interrupted export of the same film and settings to the same file resumes."""
+        self._export(output, None)
+
+    def export_part(self, output: str | None = None) -> None:
+        """Restore the marked part (Go ▸ Mark in / Mark out) to `output`, as `export`: a film
+        that starts at 0 with that part's sound, its frames those of the whole film's export."""
+        part = self.part()
+        if self.win.film is None:
+            return
+        if part is None:
+            self.status.showMessage(
+                "Mark a part first: Go ▸ Mark in (Alt+I) and Mark out (Alt+O) at the playhead", 6000
+            )
+            return
+        self._export(output, part)
+
+    def _export(self, output: str | None, part: tuple[int, int] | None) -> None:
         win = self.win
         if win.film is None or self._job_req is not None:
             return
         settings = self.restore_panel.settings()
         if output is None:
             suffix = codec_suffix(settings["codec"])
+            tail = "restored" if part is None else f"restored_{part[0] + 1}-{part[1]}"
+            title = "Export the restored film" if part is None else (
+                f"Export the marked part (frames {part[0] + 1} to {part[1]})"
+            )  # fmt: skip
             output, _ = QFileDialog.getSaveFileName(
-                win, "Export the restored film", win.projects.suggest_output(suffix, "restored"),
+                win, title, win.projects.suggest_output(suffix, tail),
                 f"{settings['codec']} (*{suffix})" if suffix else "Folder (*)",
             )  # fmt: skip
             if not output:
                 return
         overwrite = Path(output).exists() and not Path(f"{output}.panchro-job").exists()
-        self._start_job("export", output, overwrite=overwrite)
+        extra: dict[str, Any] = {} if part is None else {"span": list(part)}
+        self._start_job("export", output, overwrite=overwrite, **extra)
+        self.exported_part = part
         if note := win.cut_short_note():
             # The engine restores what a cut-short file has (the protocol's render takes no
             # choice about it); the person is told again, in case the first warning was
@@ -202,7 +278,9 @@ class Exporter(QObject):
             **extra,
         )
         what = "Exporting" if kind == "export" else "Preview"
-        self.restore_panel.show_job(what, 0, self.win.frame_count, None, None)
+        span = extra.get("span")
+        total = self.win.frame_count if span is None else span[1] - span[0]
+        self.restore_panel.show_job(what, 0, total, None, None)
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

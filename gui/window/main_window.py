@@ -382,6 +382,9 @@ class MainWindow(QMainWindow):
         action("Save project &as…", QKeySequence.StandardKey.SaveAs,
                either(album.projects.save_as, projects.save_project_as), file_menu)  # fmt: skip
         action("&Export…", "Ctrl+E", either(album.exports.export, exporter.export), file_menu)
+        action("Export marked &part…", "Ctrl+Alt+E", lambda: exporter.export_part(), file_menu,
+               "The part between the in and out marks (Go ▸ Mark in / Mark out), with its "
+               "sound")  # fmt: skip
         action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
                file_menu, "The album's selected picture into a picture file")  # fmt: skip
         file_menu.addSeparator()
@@ -405,6 +408,13 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         action("&Split shot at this frame", "S", shots.split_shot, go)
         action("&Merge shot with the one before", "Shift+S", shots.merge_shot, go)
+        go.addSeparator()
+        action("Mark &in", "Alt+I", exporter.mark_in, go,
+               "The part to export starts at this frame")  # fmt: skip
+        action("Mark &out", "Alt+O", exporter.mark_out, go,
+               "The part to export ends at this frame")  # fmt: skip
+        action("&Clear in and out", "Alt+X", lambda: exporter.clear_marks(), go,
+               "Export writes the whole film again")  # fmt: skip
 
         colour_menu = self.colour_menu = self.menuBar().addMenu("&Colour")
         for a in (  # the actions an album has too (the others are disabled in an album)

@@ -190,6 +190,8 @@ class Projects(QObject):
         self.shot_panel.show_shot(None, 0, None, 0.0)
         self.strip.show_note("Opening…")
         self.timeline.clear()
+        win.exporter.clear_marks(quiet=True)
+        win.exporter.exported_part = None
         self.view.clear(f"Opening {Path(win.film_path).name}…")
         win.setWindowTitle(f"{APP_NAME} — {Path(win.film_path).name}")
         self.message_bar.hide()
@@ -219,6 +221,7 @@ class Projects(QObject):
         win.player.pause()
         self.forget_film(close_in_engine=True)
         win.shot_list.thumbs.clear()  # made from the frames as read before
+        win.exporter.clear_marks(quiet=True)  # frame numbers may read otherwise now
         self.status.showMessage("Reading the film's fields again…", 4000)
         if self.engine.is_ready():
             self._send_open()
@@ -370,6 +373,8 @@ class Projects(QObject):
                 path += ".panchro"
         settings = self.restore_panel.settings()
         settings["output"] = win.exporter.export_output
+        if win.exporter.exported_part is not None:
+            settings["part"] = list(win.exporter.exported_part)
         params = win.exporter.restoration()
         self.engine.request(
             Request.SAVE_PROJECT,
@@ -466,12 +471,19 @@ class Projects(QObject):
         win.dirty = False
         self.show_title()
         output = settings.get("output")
+        part = settings.get("part")
+        if part:  # the last export was of a part: marked again, so it can be again
+            win.exporter.exported_part = (int(part[0]), int(part[1]))
+            win.exporter.mark_from, win.exporter.mark_to = int(part[0]), int(part[1]) - 1
+            win.timeline.slider.set_part(win.exporter.part())
         if output and Path(f"{output}.panchro-job").is_dir():
             win.exporter.export_output = output
             self.message_bar.show_message(
-                f"An export to {Path(output).name} was interrupted.",
+                f"An export to {Path(output).name}"
+                + ("" if not part else f" (frames {int(part[0]) + 1} to {int(part[1])})")
+                + " was interrupted.",
                 "info",
                 "Resume",
-                lambda: win.exporter.export(output),
+                lambda: win.exporter.export_part(output) if part else win.exporter.export(output),
             )
         win.projectLoaded.emit(str(win.project_path or ""))

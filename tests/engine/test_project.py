@@ -213,3 +213,22 @@ def test_shots_must_cover_the_film(film: Path) -> None:
         Project.new(film, shots=[Shot(0, 30, 3)])
     with pytest.raises(ValueError, match="key"):
         Project.new(film, shots=[Shot(0, 36, 40)])
+
+
+def test_the_part_last_exported_round_trips_and_a_bad_one_is_refused(
+    film: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "film.panchro"
+    _project(film).save(path)
+    assert "part" not in json.loads(path.read_text())["settings"]  # the whole film: not written
+    assert Project.load(path).settings.part is None
+    project = _project(film).with_settings(part=(5, 20))
+    project.save(path)
+    assert json.loads(path.read_text())["settings"]["part"] == [5, 20]
+    assert Project.load(path).settings.part == (5, 20)
+    doc = json.loads(path.read_text())
+    for bad, words in (([20, 5], "first < stop"), ([5], "settings.part"), ("5-20", "part")):
+        doc["settings"]["part"] = bad
+        path.write_text(json.dumps(doc))
+        with pytest.raises(BadInputError, match=words):
+            Project.load(path)

@@ -48,7 +48,7 @@ def _menu_actions(menu: QMenu) -> list[QAction]:
 def test_every_menu_and_toolbar_action_does_what_it_says(
     qtbot, window, film, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from makemedia import make_frame_folder
+    from makemedia import decoded_frames, make_frame_folder
     from PySide6.QtGui import QDesktopServices
 
     import panchro.gui.window.help as help_menu
@@ -140,6 +140,41 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         assert asked[-1][1].endswith("three_shots_restored.mp4")
         assert win.exporter._job_req is not None and win.exporter._job_output == str(out)
         qtbot.waitUntil(lambda: win.exporter._job_req is None, timeout=WAIT_MS)
+
+    def exports_part(a: QAction) -> None:
+        win.statusBar().clearMessage()
+        a.trigger()  # nothing marked yet: it says how to mark, and writes nothing
+        assert "Mark a part first" in win.statusBar().currentMessage()
+        at(10)
+        win.exporter.mark_in()
+        at(20)
+        win.exporter.mark_out()
+        out = tmp_path / "part.mp4"
+        save_answers.append(str(out))
+        colorize = win.restore_panel.colorize.isChecked()
+        win.restore_panel.colorize.setChecked(False)  # no models here: decode -> encode
+        a.trigger()
+        assert asked[-1][0] == "Export the marked part (frames 11 to 21)"
+        assert asked[-1][1].endswith("three_shots_restored_11-21.mp4")
+        qtbot.waitUntil(lambda: win.exporter._job_req is None, timeout=WAIT_MS)
+        assert out.is_file(), win.restore_panel.progress_label.text()
+        assert decoded_frames(out) == 11
+        win.restore_panel.colorize.setChecked(colorize)
+        win.exporter.clear_marks()
+
+    def marks(which: str, where: int, part: tuple[int, int]) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            at(where)
+            a.trigger()
+            assert win.exporter.part() == part and win.timeline.slider.part == part
+            assert f"frames {part[0] + 1} to {part[1]}" in win.statusBar().currentMessage()
+
+        return check
+
+    def clears_marks(a: QAction) -> None:
+        a.trigger()
+        assert win.exporter.part() is None and win.timeline.slider.part is None
+        assert "whole film" in win.statusBar().currentMessage()
 
     def quits(a: QAction) -> None:
         win.dirty = False
@@ -398,6 +433,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Save project": saves_project,
         "Save project as…": saves_project_as,
         "Export…": exports,
+        "Export marked part…": exports_part,
         "Play / pause": plays,
         "Play backwards (J; again: faster)": shuttles(-1.0),
         "Pause (K)": pauses,
@@ -412,6 +448,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Next shot": moves(20, 32),
         "Split shot at this frame": splits,
         "Merge shot with the one before": merges,
+        "Mark in": marks("in", 30, (30, 48)),
+        "Mark out": marks("out", 40, (30, 41)),
+        "Clear in and out": clears_marks,
         "Sample colour modes": says("colorizer is not available"),
         "Show colour modes": says("No colour modes drawn"),
         "Colour from a picture…": colours_from_picture,
