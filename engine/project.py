@@ -292,8 +292,7 @@ class Settings:
     # How faint a line scratch down the film is still found and taken out: 0 (none, the
     # stage is off) .. 1 (the faintest it takes); `imaging.scratches`.
     scratches: float = 0.0
-    # The part of the film the last export was of, frames [first, stop) (marked in the app);
-    # None: the whole film. With `output`, an interrupted export of a part resumes as one.
+    # Frames [first, stop) the last export was of, a part marked in the app (None: all).
     part: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
@@ -372,14 +371,10 @@ class Settings:
         for name in SHARES:
             if name in d:  # optional: 0 is not written
                 values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
-        part = d.get("part")  # optional: the whole film is not written
-        if part is not None:
-            if not (
-                isinstance(part, list)
-                and len(part) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in part)
-            ):
-                raise FieldError("settings.part: must be [first, stop] frames or absent")
+        if "part" in d:  # optional: the whole film is not written
+            part = get_field(d, "settings", "part", list)
+            if len(part) != 2 or any(type(v) is not int for v in part):
+                raise FieldError(f"settings.part: must be [first, stop] frames, got {part}")
             values["part"] = (part[0], part[1])
         try:
             return cls(**values)
