@@ -49,9 +49,7 @@ def _gather_plain(padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, bloc
 
 
 @pytest.mark.parametrize(("shape", "block"), [((40, 48), 8), ((37, 53), 8), ((45, 27), 16)])
-def test_blocks_are_taken_from_where_their_vectors_say(
-    shape: tuple[int, int], block: int
-) -> None:
+def test_blocks_are_taken_from_where_their_vectors_say(shape: tuple[int, int], block: int) -> None:
     g = torch.Generator().manual_seed(shape[1])
     picture = torch.rand(shape, generator=g)
     padded = dust._pad(picture)
