@@ -182,7 +182,10 @@ class RestorePanel(QGroupBox):
         self.compare_button.setToolTip("This frame before | after, split (V)")
         self.compare_button.clicked.connect(self.compareRequested)
         self.preview_button = QPushButton("Preview 5 s…")
-        self.preview_button.setToolTip("Render 5 seconds from the middle, before | after")
+        self.preview_button.setToolTip(
+            "Render 5 seconds from the middle of the marked part (Go ▸ Mark in / Mark out), or of "
+            "the film, before | after"
+        )
         self.preview_button.clicked.connect(self.previewRequested)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Restore the whole film into a new file (Ctrl+E)")

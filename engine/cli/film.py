@@ -437,8 +437,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     preview = None
     if args.preview is not None:
         preview = parse_time(args.preview.removesuffix("s"))
-        if args.start is not None or args.end is not None:
-            raise BadInputError("--preview takes its own part: leave out --from and --to")
     bar = TerminalBar("preview" if preview is not None else "restore") if not args.quiet else None
     progress = Progress(None, bar)
     with contextlib.ExitStack() as stack:
@@ -683,7 +681,8 @@ def add_parsers(sub: Any) -> None:
         "--preview",
         metavar="SECONDS",
         default=None,
-        help="render this long from the middle, before | after side by side (e.g. 5s)",
+        help="render this long from the middle (of the part --from and --to give, if given), "
+        "before | after side by side (e.g. 5s)",
     )
     p.add_argument(
         "--from",

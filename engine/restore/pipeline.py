@@ -137,7 +137,8 @@ def restore(
 
     `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
     None: its start or end): restore only that part of the film, into an output that starts
-    at 0 with the sound and subtitles of that part (`part_of`). With the project's shots its
+    at 0 with the sound and subtitles of that part (`part_of`); a preview is taken from the
+    middle of the part. With the project's shots its
     frames are the ones the whole film's restore gives there, to the bit: shots are kept whole
     for the stages, only the chunks are cut. Before the first frame
     is read, the run's peak memory is
@@ -187,10 +188,6 @@ def restore(
             span = part_of(src, *span_s)
         if span is not None:
             span = _check_span(span, src.info.frame_count)
-            if preview is not None:
-                raise BadInputError(
-                    "a preview is its own part of the film: give a part or a preview"
-                )
         if progress is None:
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)
@@ -602,10 +599,10 @@ class _Run:
         info = self.info
         if not seconds > 0:
             raise BadInputError(f"preview length must be positive, got {seconds} s")
-        n = info.frame_count
-        want = min(n, max(1, round(seconds * float(info.fps))))
-        first = max(0, n // 2 - want // 2)
-        stop = min(n, first + want)
+        lo, hi = self.span or (0, info.frame_count)  # from the middle of the part, or the film
+        want = min(hi - lo, max(1, round(seconds * float(info.fps))))
+        first = max(lo, (lo + hi) // 2 - want // 2)
+        stop = min(hi, first + want)
         shots = self._shots(proj, first, stop)
         picks = self._picks(proj, shots)
         size = self._padded(2 * self.width, self.height)

@@ -249,7 +249,8 @@ class Exporter(QObject):
         win.projects.mark_dirty()
 
     def render_preview(self, output: str | None = None, seconds: float = 5.0) -> None:
-        """A few seconds, before | after side by side, to `output` (asked for when None)."""
+        """A few seconds, before | after side by side, to `output` (asked for when None): from
+        the middle of the marked part, or of the film."""
         win = self.win
         if win.film is None or self._job_req is not None:
             return
@@ -260,7 +261,9 @@ class Exporter(QObject):
             )  # fmt: skip
             if not output:
                 return
-        self._start_job("preview", output, overwrite=True, preview_seconds=seconds)
+        part = self.part()
+        extra: dict[str, Any] = {} if part is None else {"span": list(part)}
+        self._start_job("preview", output, overwrite=True, preview_seconds=seconds, **extra)
 
     def _start_job(self, kind: str, output: str, **extra: Any) -> None:
         settings = self.restore_panel.settings()
@@ -280,6 +283,8 @@ class Exporter(QObject):
         what = "Exporting" if kind == "export" else "Preview"
         span = extra.get("span")
         total = self.win.frame_count if span is None else span[1] - span[0]
+        if kind == "preview":  # the engine's first progress event gives the preview's length
+            total = 0
         self.restore_panel.show_job(what, 0, total, None, None)
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:

@@ -35,6 +35,14 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Film:
     return spec
 
 
+@pytest.fixture(scope="session")
+def long_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """240 frames of 320x240 at 24 fps (10 s, four 2-s chunks of export), cut at 120, with
+    an AAC tone: long enough that an export cancelled part way has finished chunks."""
+    folder = tmp_path_factory.mktemp("gui_long")
+    return make_video(folder / "long.mp4", frames=240, size=(320, 240), cuts=(120,))
+
+
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> Iterator:
     """A shown main window whose engine is ready; the engine is shut down afterwards."""

@@ -16,13 +16,10 @@ WAIT_MS = 120_000
 
 
 def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
-    qtbot, coloured_window, tmp_path: Path
+    qtbot, coloured_window, long_film: Path, tmp_path: Path
 ) -> None:
-    from makemedia import make_video
-
     win = coloured_window
     # 10 s in two shots; the part (frames 101 to 220) crosses the cut, several chunks long.
-    long_film = make_video(tmp_path / "long.mp4", frames=240, size=(320, 240), cuts=(120,))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_film(long_film)
     win.restore_panel.codec.setCurrentIndex(win.restore_panel.codec.findData("ffv1"))
@@ -52,7 +49,7 @@ def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
 
     # Another film clears the marks; the project brings them back with the resume.
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(tmp_path / "long.mp4")
+        win.projects.open_film(long_film)
     assert win.exporter.part() is None and slider.part is None
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
         win.projects.open_project(proj)
@@ -77,3 +74,39 @@ def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
     win.exporter.export_part(str(tmp_path / "none.mkv"))
     assert "Mark a part first" in win.statusBar().currentMessage()
     assert win.exporter._job_req is None
+
+
+def test_preview_comes_from_the_marked_part_or_the_films_middle(
+    qtbot, window, film, tmp_path: Path
+) -> None:
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    win.restore_panel.colorize.setChecked(False)  # no models here
+    win.restore_panel.deflicker.setValue(1.0)  # something to restore
+    out = tmp_path / "preview.mp4"
+    # The button, as a person clicks it; where to write is asked.
+    from PySide6.QtWidgets import QFileDialog
+
+    asked: list[str] = []
+
+    def save_to(parent, caption, suggested="", filters="", *rest):
+        asked.append(caption)
+        return str(out), filters
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(QFileDialog, "getSaveFileName", save_to)
+        with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+            win.restore_panel.preview_button.click()
+    assert asked == ["Write a preview (before | after)"]
+    assert done.args[0] == "preview"
+    # 48 frames at 24 fps: 5 s is more than the film, so all of it.
+    assert any(n.startswith("preview of frames 0..47") for n in done.args[1]["notes"])
+    win.player.seek(30)
+    win.exporter.mark_in()
+    win.player.seek(41)
+    win.exporter.mark_out()
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.render_preview(str(out), seconds=0.25)
+    assert any(n.startswith("preview of frames 33..38") for n in done.args[1]["notes"])
+    assert decoded_frames(out) == 6

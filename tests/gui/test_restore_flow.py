@@ -84,13 +84,10 @@ def test_open_sample_pick_compare_export_save_reopen(
 
 
 def test_cancelled_export_is_offered_for_resume(
-    qtbot, coloured_window, film, tmp_path: Path
+    qtbot, coloured_window, long_film: Path, tmp_path: Path
 ) -> None:
-    from makemedia import make_video
-
     win = coloured_window
     # Long enough (10 s, 4 chunks) that the cancel lands while frames are being written.
-    long_film = make_video(tmp_path / "long.mp4", frames=240, size=(320, 240), cuts=(120,))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_film(long_film)
     win.restore_panel.codec.setCurrentIndex(win.restore_panel.codec.findData("ffv1"))

@@ -263,8 +263,6 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         raise RequestError(
             ErrorCode.BAD_REQUEST, f"render: 'span' must be [first, stop] frames, got {span!r}"
         )
-    if span is not None and preview_s is not None:
-        raise RequestError(ErrorCode.BAD_REQUEST, "render: a 'span' or 'preview_seconds', not both")
     params.update(
         output=param(body, "output", str),
         codec=param(body, "codec", str, "h264"),

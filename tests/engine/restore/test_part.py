@@ -156,8 +156,6 @@ def test_parts_that_are_not_there_are_refused(film: Path, tmp_path: Path) -> Non
         pipeline.restore(film, out, span_s=(3.5, None))
     with pytest.raises(BadInputError, match="end after it starts"):
         pipeline.restore(film, out, span_s=(2.0, 1.0))
-    with pytest.raises(BadInputError, match="a part or a preview"):
-        pipeline.restore(film, out, span=(0, 10), preview=1.0)
     with pytest.raises(BadInputError, match="frames or as times"):
         pipeline.restore(film, out, span=(0, 10), span_s=(0, 1))
     assert not out.exists() and not job_folder(out).exists()
@@ -188,7 +186,6 @@ def test_the_cli_restores_a_part_and_refuses_what_does_not_go_with_one(
     assert _times(out, "audio")[0] <= 0 < _times(out, "audio")[1]
     for extra, said in (
         (("--from", "2", "--to", "1"), "must come after --from"),
-        (("--from", "1", "--preview", "1s"), "leave out --from and --to"),
         (("--to", "1", "--batch", str(tmp_path)), "not of an archive"),
     ):
         bad = _cli(str(film), str(tmp_path / "x.mp4"), *extra, "-q")
@@ -196,3 +193,17 @@ def test_the_cli_restores_a_part_and_refuses_what_does_not_go_with_one(
     picture = write_still(tmp_path / "p.png", np.zeros((8, 8, 3), np.uint8))
     bad = _cli(str(picture), str(tmp_path / "q.png"), "--from", "1", "-q")
     assert bad.returncode == 2 and "--from" in bad.stderr and "for films" in bad.stderr
+
+
+def test_a_preview_of_a_part_is_taken_from_the_parts_middle(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "preview.mp4"
+    # Frames 48..71 (the last shot), half a second from its middle: frames 54..65.
+    summary = pipeline.restore(film, out, span=(48, 72), preview=0.5)
+    assert any(n.startswith("preview of frames 54..65") for n in summary.notes), summary.notes
+    # Longer than the part: the part, whole.
+    summary = pipeline.restore(film, out, span=(10, 20), preview=5.0, overwrite=True)
+    assert any(n.startswith("preview of frames 10..19") for n in summary.notes), summary.notes
+    assert len(_frames(out)) == 10
+    # The film's middle without a part, as before.
+    summary = pipeline.restore(film, out, preview=0.5, overwrite=True)
+    assert any(n.startswith("preview of frames 30..41") for n in summary.notes), summary.notes

@@ -437,11 +437,7 @@ def test_malformed_messages_get_typed_errors_and_the_engine_goes_on(
         ("render", {"film": film_id}, "output"),
         ("render", {"film": film_id, "output": "x.mp4", "bit_depth": 12}, "bit_depth"),
         ("render", {"film": film_id, "output": "x.mp4", "span": [1, 2, 3]}, "span"),
-        (
-            "render",
-            {"film": film_id, "output": "x.mp4", "span": [0, 4], "preview_seconds": 1},
-            "span",
-        ),
+        ("render", {"film": film_id, "output": "x.mp4", "span": [0.5, 4]}, "span"),
         ("cancel", {"target": "all"}, "target"),
     ]:
         code, message = _error(engine, type_, **params)
