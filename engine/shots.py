@@ -250,10 +250,7 @@ class ShotDetector:
             flicker.levels(grey if grey.dtype == np.uint8 else _as_grey(grey) / 255)
         )
         if len(self._levels) == self._levels.maxlen:
-            q = np.stack(self._levels)
-            mid = q[self._half][None]
-            gain, offset = flicker.fit(mid, (self._centre @ q)[None])
-            self._wobble.append(float(np.abs((gain - 1) * mid + offset).mean()))
+            self._wobble.append(flicker.wobble(np.stack(self._levels), self._centre))
         # Decide the candidate whose neighbourhood is now complete.
         while self._next_candidate <= len(self._dist) - 1 - LOCAL_HALF_WINDOW:
             self._decide(self._next_candidate)

@@ -355,6 +355,16 @@ def fit(q: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gain, np.clip(offset, -MAX_OFFSET, MAX_OFFSET)
 
 
+def wobble(q: np.ndarray, centre: np.ndarray) -> float:
+    """How far (of 1) evening out would move the middle frame of a window of 2 half + 1
+    frames' quantiles `q` towards the curve through them (`centre_weights(half)`): a frame's
+    flicker as `shots.CutAnalysis` and `survey.flicker_around` measure it."""
+    half = len(q) // 2
+    mid = q[half][None]
+    gain, offset = fit(mid, (centre @ q)[None])
+    return float(np.abs((gain - 1) * mid + offset).mean())
+
+
 def centre_weights(half: int) -> np.ndarray:
     """(2 half + 1,) weights: their sum with a whole window's values is the value at its
     centre of the quadratic through them (`targets` away from a shot's ends)."""

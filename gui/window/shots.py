@@ -85,7 +85,10 @@ class ShotList(QObject):
             return
         self._survey_req = None
         if msg.type == Event.RESULT:
-            self.win.facts.set_survey((msg.body.get("data") or {}).get("survey"))
+            data = msg.body.get("data") or {}
+            self.win.facts.set_survey(data.get("survey"))
+            if "flicker" in data:  # around the shots' key frames (no pass over the film)
+                self.win.facts.set_flicker(data["flicker"])
 
     def _on_shots_progress(self, event: dict[str, Any]) -> None:
         total = event.get("total")

@@ -12,7 +12,7 @@ import pytest
 
 from panchro.engine import media
 from panchro.engine.evaluate.telecine import write_video
-from panchro.engine.service.protocol import survey_words
+from panchro.engine.service.protocol import flicker_grade, survey_words
 from panchro.engine.shots import Shot
 from panchro.engine.survey import FRAMES, LOOKS, looked_at, survey
 from tests.makemedia import dusty_frames, scratched_frames, soft_pan
@@ -85,3 +85,36 @@ def test_panchro_shots_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "scratches: 2 lines in 1 of 1 shot looked at (--scratches takes them out)" in out
     assert "dirt: little or none in 1 shot looked at" in out
+
+
+def test_flicker_around_known_shots_is_what_the_shots_pass_measures(tmp_path: Path) -> None:
+    """A project opened with its shots has no pass over the film: its flicker is measured on
+    frames around the key frames, as the pass measures it over every frame."""
+    from panchro.engine import shots as cuts
+    from panchro.engine.survey import flicker_around
+    from tests.makemedia import make_video
+
+    gain = 0.8 + np.random.default_rng(1).normal(0, 0.05, 150)
+    flickering = make_video(
+        tmp_path / "flicker.mp4",
+        frames=150,
+        cuts=(70,),
+        exposure=gain,
+        pattern="gray",
+        counter=False,
+    )
+    steady = make_video(
+        tmp_path / "steady.mp4", frames=150, cuts=(70,), pattern="gray", counter=False
+    )
+    for film, low, high in ((flickering, 2.0, 99.0), (steady, 0.0, 1.0)):
+        with media.open_source(film) as src:
+            passed = cuts.analyse(src)
+            around = flicker_around(src, passed.shots)
+        assert passed.flicker is not None and around is not None
+        assert low < around < high and low < passed.flicker < high, (around, passed.flicker)
+        assert flicker_grade(around) == flicker_grade(passed.flicker)  # as the app says it
+        if low:  # a sample of the frames the pass measures: near it (5.2 against 4.2 here)
+            assert abs(around - passed.flicker) < 0.3 * passed.flicker, (around, passed.flicker)
+        # Shots shorter than a whole window (37 frames at 24 fps) tell nothing.
+        with media.open_source(film) as src:
+            assert flicker_around(src, [Shot(0, 30, 15), Shot(30, 60, 45)]) is None

@@ -66,6 +66,9 @@ def test_deflicker_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) 
         win.projects.open_project(project)
     assert panel.deflicker.value() == 1.0
     assert '"deflicker": 1.0' in project.read_text()
+    # With its shots: no pass over the film, yet the facts say how much it flickers, measured
+    # around the key frames as the pass measures it.
+    qtbot.waitUntil(lambda: "strong" in win.facts.values["flicker"].text(), timeout=WAIT_MS)
 
 
 def test_an_album_has_no_deflicker_row(qtbot) -> None:

@@ -92,13 +92,19 @@ def survey_of(session: Session, work: Work) -> Answer:
     """The faults seen around known shots' key frames (a project opened with its shots: no
     `shots` pass, which says them otherwise)."""
     from panchro.engine import media
-    from panchro.engine.survey import survey
+    from panchro.engine.survey import flicker_around, survey
 
     p = work.params
     with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
         shots = [s for s in p["shots"] if 0 <= s.start < s.end <= src.info.frame_count]
         seen = survey(src, shots)
-    return Answer({"survey": None if seen is None else seen.to_dict()})
+        wobble = flicker_around(src, shots)
+    return Answer(
+        {
+            "survey": None if seen is None else seen.to_dict(),
+            "flicker": None if wobble is None else round(wobble, 3),
+        }
+    )
 
 
 def sampling_options(body: dict[str, Any]) -> dict[str, Any]:

@@ -298,6 +298,9 @@ def test_shots_finds_the_cut_with_progress(engine: CountingClient, film_id: int)
     # A project's shots, known already: the same survey without the pass over the film.
     known = engine.request("survey", TIMEOUT, film=film_id, shots=shots)
     assert known.data["survey"] == reply.data["survey"]
+    assert known.data["flicker"] is None  # as the pass: shots too short to tell
+    whole = engine.request("survey", TIMEOUT, film=film_id, shots=[{"start": 0, "end": 48}])
+    assert isinstance(whole.data["flicker"], float)  # one 2-s shot: long enough to tell
     code, message = _error(engine, "survey", film=film_id, shots=[{"end": 3}])
     assert code == "bad_request" and "bad 'shots'" in message
 
