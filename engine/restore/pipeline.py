@@ -492,7 +492,12 @@ class _Run:
                 part = (origin * info.time_base, end)
                 self.notes.append(
                     f"frames {first}..{stop - 1} of {info.frame_count} only, from "
-                    f"{float(part[0]):.3f} s, with their sound; the output starts at 0"
+                    f"{float(part[0]):.3f} s, "
+                    + (
+                        "each file named by its frame's number in the film"
+                        if self.codec in ("png16", "tiff16")
+                        else "with their sound; the output starts at 0"
+                    )
                 )
             path = job.finish(
                 codec=self.codec,
