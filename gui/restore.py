@@ -76,6 +76,7 @@ class RestorePanel(QGroupBox):
     compareRequested = Signal()
     previewRequested = Signal()
     exportRequested = Signal()
+    exportPartRequested = Signal()
     exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
@@ -190,6 +191,11 @@ class RestorePanel(QGroupBox):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Restore the whole film into a new file (Ctrl+E)")
         self.export_button.clicked.connect(self.exportRequested)
+        # Beside it while a part is marked (Go ▸ Mark in / Mark out): `set_part`.
+        self.export_part_button = QPushButton("Export part…")
+        self.export_part_button.clicked.connect(self.exportPartRequested)
+        self.export_part_button.hide()
+        self.part: tuple[int, int] | None = None
         self.export_picture_button = QPushButton("Export picture…")
         self.export_picture_button.setToolTip(
             "Restore the selected picture into a picture file; its extension decides the "
@@ -220,7 +226,10 @@ class RestorePanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        layout.addWidget(self.export_button)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_button)
+        exports.addWidget(self.export_part_button)
+        layout.addLayout(exports)
         layout.addWidget(self.export_picture_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
@@ -282,6 +291,7 @@ class RestorePanel(QGroupBox):
         if mode:
             self._form.setRowVisible(self.fields, False)
         self.preview_button.setVisible(not mode)
+        self.export_part_button.setVisible(not mode and self.part is not None)
         self.export_picture_button.setVisible(mode == "album")
         self.colorize.setText("Colorize (each picture from its pick)" if mode else
                               "Colorize (each shot from its pick)")  # fmt: skip
@@ -296,6 +306,17 @@ class RestorePanel(QGroupBox):
                 "picture": "Restore the picture into a picture file (Ctrl+E)",
             }.get(mode, "Restore the whole film into a new file (Ctrl+E)")
         )
+
+    def set_part(self, part: tuple[int, int] | None) -> None:
+        """The part marked for export, frames [first, stop) (None: none): its button beside
+        Export, for a film."""
+        self.part = part
+        self.export_part_button.setVisible(part is not None and not self.album_mode)
+        if part is not None:
+            self.export_part_button.setToolTip(
+                f"Restore frames {part[0] + 1} to {part[1]} (the part marked with Go ▸ Mark in /"
+                " Mark out) into a new file, with their sound (Ctrl+Alt+E)"
+            )
 
     def _enable_upscaler(self) -> None:
         # Only enlarging has a choice: cleaning at x1 is the film model's work.
@@ -315,6 +336,7 @@ class RestorePanel(QGroupBox):
             self.compare_button,
             self.preview_button,
             self.export_button,
+            self.export_part_button,
             self.export_picture_button,
         ):
             b.setEnabled(open_)
@@ -342,6 +364,7 @@ class RestorePanel(QGroupBox):
         self.progress_label.show()
         self.cancel_button.show()
         self.export_button.setEnabled(False)
+        self.export_part_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
         self.fields.setEnabled(False)  # reading the film again would stop the job
@@ -368,6 +391,7 @@ class RestorePanel(QGroupBox):
         self.progress_label.setText(text)
         self.progress_label.setVisible(bool(text))
         self.export_button.setEnabled(True)
+        self.export_part_button.setEnabled(True)
         self.preview_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
         self.fields.setEnabled(True)

@@ -175,6 +175,7 @@ class Exporter(QObject):
         self.mark_from, self.mark_to = first, last
         part = self.part()
         win.timeline.slider.set_part(part)
+        self.restore_panel.set_part(part)
         if quiet:
             return
         if part is None:

@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
         self.restore_panel.exportRequested.connect(either(album.exports.export, exporter.export))
         self.restore_panel.exportPictureRequested.connect(lambda: album.exports.export_picture())
         self.restore_panel.previewRequested.connect(exporter.render_preview)
+        self.restore_panel.exportPartRequested.connect(lambda: exporter.export_part())
         self.restore_panel.cancelRequested.connect(
             either(album.exports.cancel_job, exporter.cancel_job)
         )

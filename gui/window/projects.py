@@ -476,6 +476,7 @@ class Projects(QObject):
             win.exporter.exported_part = (int(part[0]), int(part[1]))
             win.exporter.mark_from, win.exporter.mark_to = int(part[0]), int(part[1]) - 1
             win.timeline.slider.set_part(win.exporter.part())
+            win.restore_panel.set_part(win.exporter.part())
         if output and Path(f"{output}.panchro-job").is_dir():
             win.exporter.export_output = output
             self.message_bar.show_message(

@@ -31,6 +31,9 @@ def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
     win.exporter.mark_out()
     assert win.exporter.part() == (100, 220) and slider.part == (100, 220)
     assert "frames 101 to 220" in win.statusBar().currentMessage()
+    # Restore's panel offers it beside Export.
+    button = win.restore_panel.export_part_button
+    assert button.isVisible() and "frames 101 to 220" in button.toolTip()
     assert "120 frames" in win.statusBar().currentMessage()
 
     out = tmp_path / "part.mkv"
@@ -54,6 +57,7 @@ def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
         win.projects.open_project(proj)
     assert win.exporter.part() == (100, 220) and slider.part == (100, 220)
+    assert button.isVisible()
     said = win.message_bar.text.text()
     assert "frames 101 to 220" in said and "interrupted" in said
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
@@ -68,7 +72,7 @@ def test_a_marked_part_exports_with_its_sound_and_resumes_after_reopening(
 
     # Clearing the marks: the whole film again, and the timeline unshaded.
     win.exporter.clear_marks()
-    assert win.exporter.part() is None and slider.part is None
+    assert win.exporter.part() is None and slider.part is None and not button.isVisible()
     assert "whole film" in win.statusBar().currentMessage()
     win.statusBar().clearMessage()
     win.exporter.export_part(str(tmp_path / "none.mkv"))
@@ -110,3 +114,11 @@ def test_preview_comes_from_the_marked_part_or_the_films_middle(
         win.exporter.render_preview(str(out), seconds=0.25)
     assert any(n.startswith("preview of frames 33..38") for n in done.args[1]["notes"])
     assert decoded_frames(out) == 6
+    # The panel's Export part button writes the part (where to is asked).
+    part = tmp_path / "part.mp4"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(part), ""))
+        with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+            win.restore_panel.export_part_button.click()
+    assert done.args[0] == "export" and done.args[1]["frames"] == 12
+    assert decoded_frames(part) == 12
