@@ -218,7 +218,7 @@ def _within(packet: Any, t0: Fraction, t1: Fraction | None) -> bool:
     tb = packet.time_base
     start = ts * tb
     end = start + (packet.duration or 0) * tb
-    if (t1 is not None and start >= t1) or end <= t0 and not (end == start == t0):
+    if (t1 is not None and start >= t1) or (end <= t0 and not end == start == t0):
         return False
     if packet.stream.type == "subtitle":
         if start < t0:  # a cue already on screen at the span's start: shown from its start

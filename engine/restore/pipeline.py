@@ -138,12 +138,13 @@ def restore(
     `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
     None: its start or end): restore only that part of the film, into an output that starts
     at 0 with the sound and subtitles of that part (`part_of`); a preview is taken from the
-    middle of the part. With the project's shots its
-    frames are the ones the whole film's restore gives there, to the bit: shots are kept whole
-    for the stages, only the chunks are cut. Before the first frame
-    is read, the run's peak memory is
-    estimated (`restore.memory`) and a run that would not fit under `memory_limit_mb`
-    (default: the memory the system has free) is refused with the figures.
+    middle of the part. With the project's shots the part's frames are the ones the whole
+    film's restore gives there, to the bit: shots are kept whole for the stages, only the
+    chunks are cut.
+
+    Before the first frame is read, the run's peak memory is estimated (`restore.memory`) and
+    a run that would not fit under `memory_limit_mb` (default: the memory the system has
+    free) is refused with the figures.
 
     `executor` renders the pending chunks elsewhere (a cluster, `panchro.engine.cluster`):
     the job is planned here as for a local run, every shot's pick decided first (automatic

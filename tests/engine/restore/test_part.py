@@ -214,3 +214,22 @@ def test_a_preview_of_a_part_is_taken_from_the_parts_middle(film: Path, tmp_path
     # The film's middle without a part, as before.
     summary = pipeline.restore(film, out, preview=0.5, overwrite=True)
     assert any(n.startswith("preview of frames 30..41") for n in summary.notes), summary.notes
+
+
+def test_chapters_are_cut_to_the_part_and_moved_to_0() -> None:
+    from panchro.engine.media.remux import _chapters_within
+
+    tb = Fraction(1, 1000)
+    chapters = [
+        {"id": 1, "start": 0, "end": 4000, "time_base": tb, "metadata": {"title": "One"}},
+        {"id": 2, "start": 4000, "end": 9000, "time_base": tb, "metadata": {"title": "Two"}},
+        {"id": 3, "start": 9000, "end": 12000, "time_base": tb, "metadata": {"title": "Three"}},
+    ]
+    kept = _chapters_within(chapters, Fraction(3), Fraction(10))  # 3 s to 10 s
+    assert [(c["metadata"]["title"], c["start"], c["end"]) for c in kept] == [
+        ("One", 0, 1000),
+        ("Two", 1000, 6000),
+        ("Three", 6000, 7000),
+    ]
+    assert [c["id"] for c in _chapters_within(chapters, Fraction(9), None)] == [3]
+    assert _chapters_within(chapters, Fraction(9), None)[0]["end"] == 3000
