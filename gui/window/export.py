@@ -163,6 +163,16 @@ class Exporter(QObject):
         """The frame under the playhead ends the marked part (an in after it is dropped)."""
         self._mark(self.mark_from, self.win.current)
 
+    def mark_shot(self) -> None:
+        """The shot under the playhead, first frame to last, becomes the marked part."""
+        win = self.win
+        shot = win.shot_list.shot_at(win.current)
+        if shot is None:
+            self.status.showMessage("No shots yet: they are marked once they are found", 5000)
+            return
+        s = win.shots[shot]
+        self._mark(int(s["start"]), int(s["end"]) - 1)
+
     def clear_marks(self, *, quiet: bool = False) -> None:
         self._mark(None, None, quiet=quiet)
 

@@ -414,6 +414,8 @@ class MainWindow(QMainWindow):
                "The part to export starts at this frame")  # fmt: skip
         action("Mark &out", "Alt+O", exporter.mark_out, go,
                "The part to export ends at this frame")  # fmt: skip
+        action("Mark this s&hot", "Alt+S", exporter.mark_shot, go,
+               "The shot under the playhead, whole, is the part to export")  # fmt: skip
         action("&Clear in and out", "Alt+X", lambda: exporter.clear_marks(), go,
                "Export writes the whole film again")  # fmt: skip
 

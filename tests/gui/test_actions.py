@@ -450,6 +450,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Merge shot with the one before": merges,
         "Mark in": marks("in", 30, (30, 48)),
         "Mark out": marks("out", 40, (30, 41)),
+        "Mark this shot": marks("shot", 20, (16, 32)),
         "Clear in and out": clears_marks,
         "Sample colour modes": says("colorizer is not available"),
         "Show colour modes": says("No colour modes drawn"),
