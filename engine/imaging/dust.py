@@ -92,14 +92,18 @@ def _gather(padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int
     extra_h, extra_w = nb * block - h, mb * block - w
     if extra_h > 0 or extra_w > 0:
         padded = F.pad(padded, (0, max(extra_w, 0), 0, max(extra_h, 0)))
-    rows, cols = padded.shape
-    windows = padded.as_strided(
-        (rows - block + 1, cols - block + 1, block, block), (cols, 1, cols, 1)
-    )
+    windows = _windows(padded, block)
     top = torch.arange(0, nb * block, block, device=padded.device)[:, None] + m
     left = torch.arange(0, mb * block, block, device=padded.device)[None, :] + m
     out = windows[top + vy.clamp(-m, m), left + vx.clamp(-m, m)]  # (nb, mb, block, block)
     return out.permute(0, 2, 1, 3).reshape(nb * block, mb * block)[:h, :w]
+
+
+def _windows(picture: torch.Tensor, side: int) -> torch.Tensor:
+    """A view of every side x side window of `picture` (H, W), by its top-left corner:
+    (H - side + 1, W - side + 1, side, side); nothing is copied until it is indexed."""
+    rows, cols = picture.shape
+    return picture.as_strided((rows - side + 1, cols - side + 1, side, side), (cols, 1, cols, 1))
 
 
 def _per_pixel(grid: torch.Tensor, block: int, h: int, w: int) -> torch.Tensor:
@@ -369,9 +373,7 @@ def _ring_misfit(
 
     def around(x: torch.Tensor) -> torch.Tensor:
         p = F.pad(x[None, None], (side // 2,) * 4)[0, 0]
-        rows, cols = p.shape
-        windows = p.as_strided((rows - side + 1, cols - side + 1, side, side), (cols, 1, cols, 1))
-        return F.avg_pool2d(windows[ys, xs][:, None], side)[:, 0, 0, 0]
+        return F.avg_pool2d(_windows(p, side)[ys, xs][:, None], side)[:, 0, 0, 0]
 
     num, den = around(off), around(ring)
     out[ys, xs] = torch.where(den > 0, num / den.clamp_min(1e-6), torch.zeros_like(num))
