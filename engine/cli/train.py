@@ -42,14 +42,16 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
 
 
 def cmd_train_refiner(args: argparse.Namespace) -> int:
-    from panchro.engine.train.refiner import export_checkpoint, train_refiner
+    from panchro.engine.train.refiner import HintNoise, export_checkpoint, train_refiner
 
     if args.export_best is not None:
         export_checkpoint(args.out, args.export_best, best=True)
         return EXIT_OK
+    noise = HintNoise(colour_p=args.colour_p, hue_deg=args.hue, colour_follows=args.colour_follows)
     train_refiner(
         args.data,
         args.out,
+        noise=noise,
         steps=args.steps,
         batch=args.batch,
         lr=args.lr,
@@ -257,6 +259,16 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--log-every", type=int, default=50, help="steps between loss log rows")
     t.add_argument("--sample-every", type=int, default=1000, help="steps between validations")
     t.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    t.add_argument(
+        "--colour-p", type=float, default=0.5, help="share of hints turned in hue and strength"
+    )
+    t.add_argument("--hue", type=float, default=8.0, help="a hint's hue turned by up to +-DEG")
+    t.add_argument(
+        "--colour-follows",
+        action="store_true",
+        help="turn the target's colours as the hint's: the net keeps a picked mode's hue"
+        " and strength (default: it pulls them back towards the true colours)",
+    )
     _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_refiner)

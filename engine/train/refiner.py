@@ -104,6 +104,9 @@ class HintNoise:
     colour_p: float = 0.5
     hue_deg: float = 8.0  # rotation of the (Cb, Cr) plane, uniform in +-
     saturation: tuple[float, float] = (0.85, 1.15)
+    # The target turned as the hint is: teaches the net to keep the hue and strength a mode
+    # was picked with instead of pulling it back towards the truth it guesses.
+    colour_follows: bool = False
     partner_p: float = 0.8  # video frames: hint from another frame of the clip
     partner_frames: tuple[int, int] = (5, 30)
 
@@ -253,13 +256,16 @@ def make_refiner_example(
     hint = hint_from_picture(
         source, (x0, y0, side), hint_size, angle=angle, scale=scale, shift=shift
     )
-    if rng.random() < noise.colour_p:
-        hue = math.radians(rng.uniform(-noise.hue_deg, noise.hue_deg))
-        hint = disturb_colour(hint, hue, rng.uniform(*noise.saturation))
-    hint = quantize_hint(hint, levels)
-
     grey = torch.from_numpy(np.ascontiguousarray(ycc[:1])).clamp_(0.0, 1.0)
     target = torch.from_numpy(np.ascontiguousarray(ycc[1:])).clamp_(-0.5, 0.5)
+    if rng.random() < noise.colour_p:
+        hue = math.radians(rng.uniform(-noise.hue_deg, noise.hue_deg))
+        saturation = rng.uniform(*noise.saturation)
+        hint = disturb_colour(hint, hue, saturation)
+        if noise.colour_follows:
+            target = disturb_colour(target, hue, saturation)
+    hint = quantize_hint(hint, levels)
+
     if flip:
         grey, target, hint = grey.flip(-1), target.flip(-1), hint.flip(-1)
     return grey.contiguous(), hint.contiguous(), target.contiguous()

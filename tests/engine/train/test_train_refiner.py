@@ -129,6 +129,25 @@ def test_warps_and_colour_noise_disturb_the_hint_a_little(photos: Path):
     assert torch.equal(disturb_colour(grey, 0.1, 1.1), grey)  # grey stays grey
 
 
+def test_with_colour_follows_the_target_is_turned_as_the_hint_is(photos: Path):
+    item = collect_items([photos])[2]
+    always = HintNoise(warp_p=0.0, partner_p=0.0, colour_p=1.0, hue_deg=40.0)
+    follows = HintNoise(warp_p=0.0, partner_p=0.0, colour_p=1.0, hue_deg=40.0, colour_follows=True)
+    grey, hint, target = make_refiner_example(
+        item, size=32, hint_size=8, rng=np.random.default_rng(7), noise=always
+    )
+    grey2, hint2, turned = make_refiner_example(
+        item, size=32, hint_size=8, rng=np.random.default_rng(7), noise=follows
+    )
+    assert torch.equal(grey, grey2) and torch.equal(hint, hint2)  # the same draw
+    assert not torch.allclose(turned, target, atol=1e-3)
+    cut = torch.nn.functional.avg_pool2d(turned[None], 4)[0]
+    plain_cut = torch.nn.functional.avg_pool2d(target[None], 4)[0]
+    # the turned target's own 8 x 8 cut is nearer the (turned) hint than the true colours are
+    assert float((cut - hint).abs().mean()) < float((plain_cut - hint).abs().mean())
+    assert float(turned.abs().max()) <= 0.5
+
+
 def test_video_hints_come_from_another_frame_of_the_clip(clip: Path):
     items = collect_items([clip], video_every=5)
     clips = clip_frames(items)
