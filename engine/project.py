@@ -285,6 +285,9 @@ class Settings:
     scratches: float = 0.0
     # Frames [first, stop) the last export was of, a part marked in the app (None: all).
     part: tuple[int, int] | None = None
+    # The borders cut off round the picture: (left, top, right, bottom) in the film's pixels
+    # (`restore.crop`); None: the whole frame.
+    crop: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -299,7 +302,13 @@ class Settings:
             or self.upscale > 1
             or self.degrain > 0
             or any(getattr(self, name) > 0 for name in SHARES)
+            or self.cropped
         )
+
+    @property
+    def cropped(self) -> bool:
+        """Whether a crop cuts anything off."""
+        return self.crop is not None and any(self.crop)
 
     def problem(self) -> str | None:
         if not 0.0 <= self.degrain <= 1.0:
@@ -320,6 +329,10 @@ class Settings:
                 return f"{name} must be within 0..1, got {getattr(self, name)}"
         if self.part is not None and not (len(self.part) == 2 and 0 <= self.part[0] < self.part[1]):
             return f"part must be [first, stop) frames with first < stop, got {self.part}"
+        if self.crop is not None and not (
+            len(self.crop) == 4 and all(type(v) is int and v >= 0 for v in self.crop)
+        ):
+            return f"crop must be [left, top, right, bottom] pixels, 0 or more, got {self.crop}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -335,6 +348,7 @@ class Settings:
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
             | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
             | ({} if self.part is None else {"part": list(self.part)})
+            | ({} if self.crop is None else {"crop": list(self.crop)})
         )
 
     @classmethod
@@ -367,6 +381,11 @@ class Settings:
             if len(part) != 2 or any(type(v) is not int for v in part):
                 raise FieldError(f"settings.part: must be [first, stop] frames, got {part}")
             values["part"] = (part[0], part[1])
+        if "crop" in d:  # optional: the whole frame is not written
+            crop = get_field(d, "settings", "crop", list)
+            if len(crop) != 4 or any(type(v) is not int for v in crop):
+                raise FieldError(f"settings.crop: must be [left, top, right, bottom], got {crop}")
+            values["crop"] = tuple(crop)
         try:
             return cls(**values)
         except ValueError as exc:

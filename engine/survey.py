@@ -16,10 +16,15 @@ film 5.1 and on the 1952 film's four shots 19 on average (27.9 since).
 How much a film flickers is measured by the shots pass over every frame; for shots known
 already (a project opened with them) `flicker_around` measures it the same way on runs of
 frames around the key frames of up to LOOKS shots long enough to.
+
+`film_borders`: the black (or white) border round the picture, a scan's gate edge or a
+letterbox's bars (`imaging.borders`), judged on BORDER_LOOKS frames spread over the film,
+for the app's Crop and `panchro restore --crop auto`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -132,3 +137,33 @@ def flicker_around(src: Source, shots: list[Shot], looks: int = LOOKS) -> float 
             flicker.wobble(q[c - half : c + half + 1], centre) for c in range(half, n - half)
         ]
     return float(np.median(figures)) * 255.0 if figures else None
+
+
+BORDER_LOOKS = 12  # frames the borders round the picture are judged on
+
+
+def film_borders(
+    src: Source, looks: int = BORDER_LOOKS, width: int | None = None
+) -> tuple[int, int, int, int] | None:
+    """The border round the picture (left, top, right, bottom, in the film's pixels;
+    `imaging.borders.find_borders`), judged on `looks` frames spread over the film (its first
+    and last twentieth left out: leaders, titles and fades), read grey at the film's size or
+    `width` px wide; None when none of them says (all black, or none decodes)."""
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.imaging.borders import find_borders
+    from panchro.engine.shots import analysis_size
+
+    info = src.info
+    n = info.frame_count
+    size = None if width is None else analysis_size(info.width, info.height, width)
+    skip = n // 20
+    picks = np.unique(np.linspace(skip, n - 1 - skip, min(looks, n)).round().astype(int))
+
+    def greys() -> Iterator[np.ndarray]:  # one at a time: a 4K film's frames are large
+        for index in picks.tolist():
+            try:
+                yield src.read_frame(index, fmt="gray", size=size).image
+            except BadInputError:  # a frame that does not decode says nothing
+                continue
+
+    return find_borders(greys(), (info.width, info.height))

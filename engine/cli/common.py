@@ -1,4 +1,5 @@
-"""What every command group shares: exit codes, time parsing and printing, --fps."""
+"""What every command group shares: exit codes, time parsing and printing, --fps, --crop's
+pixels."""
 
 from __future__ import annotations
 
@@ -56,3 +57,22 @@ def add_fps(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fps", type=float, default=None, help="frame rate of a folder of frames (default 24)"
     )
+
+
+def parse_crop(text: str) -> tuple[int, int, int, int]:
+    """--crop's pixels: N (every side), H,V (left and right, top and bottom) or L,T,R,B."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2, 4) or any(v < 0 for v in values):
+        raise BadInputError(
+            f"--crop {text}: give auto, none, or pixels: N (every side), H,V (left and right, "
+            "top and bottom) or L,T,R,B, each 0 or more"
+        )
+    if len(values) == 1:
+        values *= 4
+    elif len(values) == 2:
+        values *= 2
+    left, top, right, bottom = values
+    return left, top, right, bottom

@@ -16,6 +16,7 @@ from panchro.engine.cli.common import (
     add_deinterlace,
     add_fps,
     format_time,
+    parse_crop,
     parse_time,
 )
 from panchro.engine.errors import BadInputError, CancelledError
@@ -233,6 +234,7 @@ _FILM_ONLY = (
     ("stabilize", "--stabilize"),
     ("dust", "--dust"),
     ("scratches", "--scratches"),
+    ("crop", "--crop"),
 )
 
 
@@ -359,6 +361,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.batch is not None:  # a whole archive of films
         if args.start is not None or args.end is not None:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
+        if args.crop is not None:
+            raise BadInputError("--crop is for one film (the films of an archive differ)")
         return archive.cmd_restore_archive(args, _check_regrain)
     if not args.input:
         raise BadInputError(
@@ -421,6 +425,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         stabilize=args.stabilize,
         dust=args.dust,
         scratches=args.scratches,
+        crop=_crop(args, info),
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     _check_regrain(args, settings)
@@ -461,6 +466,33 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.truncated:
         print(f"note: the input is truncated: {_truncation(info)}")
     return EXIT_OK
+
+
+def _crop(args: argparse.Namespace, info: Any) -> tuple[int, int, int, int] | None:
+    """The crop this run asks for (None: the project's): --crop auto finds the borders round
+    the picture and says what it found."""
+    if args.crop is None:
+        return None
+    if args.crop == "none":
+        return 0, 0, 0, 0
+    if args.crop != "auto":
+        return parse_crop(args.crop)
+    from panchro.engine import media
+    from panchro.engine.survey import film_borders
+
+    with media.open_source(args.input, fps=args.fps, deinterlace=args.deinterlace or "auto") as src:
+        found = film_borders(src)
+    if found is None:
+        print(
+            "panchro: --crop auto: no borders to judge by (black frames?); nothing cut",
+            file=sys.stderr,
+        )
+        return 0, 0, 0, 0
+    left, top, right, bottom = found
+    w, h = info.width - left - right, info.height - top - bottom
+    said = "none; nothing cut" if not any(found) else f"{left}, {top}, {right}, {bottom}"
+    print(f"borders (left, top, right, bottom): {said} -> {w}x{h}", file=sys.stderr)
+    return found
 
 
 def _part(args: argparse.Namespace) -> tuple[float | None, float | None] | None:
@@ -653,6 +685,14 @@ def add_parsers(sub: Any) -> None:
         help="find line scratches down the film (thin lines that stay in place from frame to"
         " frame) and take them out, keeping the grain under them, 0..1: how faint a scratch is"
         " still taken (1: the faintest; default: the project's, else none)",
+    )
+    p.add_argument(
+        "--crop",
+        default=None,
+        metavar="PIXELS",
+        help="cut the borders round the picture off (a scan's frame line or gate edge, a"
+        " letterbox's bars): auto (found on a dozen frames), pixels N, H,V or L,T,R,B (left,"
+        " top, right, bottom), or none (default: the project's, else none)",
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"

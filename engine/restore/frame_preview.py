@@ -12,6 +12,7 @@ import numpy as np
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.restore.batch import FrameBatch, Stage, check_result, frame_batch
+from panchro.engine.restore.crop import CropStage, crop_of
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ def preview_frame(
             result = stage.process(batch)
             check_result(stage, batch, result, (w, h))
             batch = result
+    margins = crop_of(stages)
+    if margins is not None:  # before and after the same picture, for the compare view
+        before = CropStage(margins).process(before)
     k = index - lo
     y_in, y_out = before.y[k], batch.y[k]
     if y_out.shape != y_in.shape:  # compare the luma at the film's own size

@@ -37,9 +37,9 @@ FLOOR_BYTES = 12
 # scratches: the five frames it judges by, each one's side windows as it is measured, the
 # masks, measured: 882 MB over a 4K frame.
 STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 16, "stabilize": 16, "dust": 176,
-               "scratches": 112}  # fmt: skip
+               "scratches": 112, "crop": 12}  # fmt: skip
 STAGE_FIXED_MB = {"colorize": 100, "upscale": 750, "deflicker": 20, "stabilize": 20, "dust": 20,
-                  "scratches": 20}  # fmt: skip
+                  "scratches": 20, "crop": 0}  # fmt: skip
 OVERHEAD_MB = 260  # the process's own libraries and buffers before the first frame
 MARGIN = 1.25
 

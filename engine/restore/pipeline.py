@@ -50,6 +50,7 @@ from panchro.engine.restore.batch import (
     _pad,
     _resize_nearest,
 )
+from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.summary import RestoreSummary, _tree_size
 from panchro.engine.restore.threads import (
     _runs,
@@ -619,6 +620,7 @@ class _Run:
         if self.progress.total is None:
             self.progress.total = stop - first
         origin = self.src.pts_of(first)
+        margins = crop_of(self.stages)
         with self._media.VideoWriter(
             out,
             codec=self.codec,
@@ -636,7 +638,8 @@ class _Run:
             with stream as frames:
                 for frame, image, shot in frames:
                     t0 = time.perf_counter()
-                    before = _resize_nearest(frame.image, self.width, self.height)
+                    picture = cut_picture(frame.image, margins)
+                    before = _resize_nearest(picture, self.width, self.height)
                     side = np.concatenate([before, image], axis=1)
                     writer.write(_pad(side, size), frame.pts - origin, fmt=self.fmt)
                     if frame.damaged:

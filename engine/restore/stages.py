@@ -518,7 +518,7 @@ def build_stages(
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: scratches, dust, stabilize, deflicker,
-    colorize, then clean/upscale.
+    colorize, crop, then clean/upscale.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
     shots without a pick a seeded sample of their key frame (`seed` is the run's
@@ -551,6 +551,12 @@ def build_stages(
                 reference=reference,
             )
         )
+    if settings.cropped:
+        from panchro.engine.restore.crop import CropStage
+
+        # After every stage that reads the film itself, before the upscaler (restore.crop).
+        assert settings.crop is not None
+        stages.append(CropStage(settings.crop))
     if settings.upscale > 1 or settings.degrain > 0:
         # The sharp enlarger has no x1 (cleaning is the film model's work).
         kind = settings.upscaler if settings.upscale > 1 else "film"

@@ -262,6 +262,8 @@ def _restoration(
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"
             )
+    if body.get("crop") is not None:  # pixels of one size; an album's pictures differ
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: 'crop' is for a film's frames")
     settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints")}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 

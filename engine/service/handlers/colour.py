@@ -50,7 +50,7 @@ def parse_shots(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 def shots(session: Session, work: Work) -> Answer:
     from panchro.engine import media
     from panchro.engine import shots as cuts
-    from panchro.engine.survey import survey
+    from panchro.engine.survey import film_borders, survey
 
     p = work.params
     with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
@@ -60,6 +60,7 @@ def shots(session: Session, work: Work) -> Answer:
         found = cuts.analyse(src, progress=progress)
         count = src.info.frame_count
         seen = survey(src, found.shots)  # a second or two more: a few key frames' faults
+        borders = film_borders(src)
     log.info("film %s: %d shot(s)", work.params["film"], len(found.shots))
     flicker = None if found.flicker is None else round(found.flicker, 3)
     return Answer(
@@ -68,6 +69,7 @@ def shots(session: Session, work: Work) -> Answer:
             "frame_count": count,
             "flicker": flicker,
             "survey": None if seen is None else seen.to_dict(),
+            "borders": None if borders is None else list(borders),
         }  # fmt: skip
     )
 
@@ -92,17 +94,19 @@ def survey_of(session: Session, work: Work) -> Answer:
     """The faults seen around known shots' key frames (a project opened with its shots: no
     `shots` pass, which says them otherwise)."""
     from panchro.engine import media
-    from panchro.engine.survey import flicker_around, survey
+    from panchro.engine.survey import film_borders, flicker_around, survey
 
     p = work.params
     with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
         shots = [s for s in p["shots"] if 0 <= s.start < s.end <= src.info.frame_count]
         seen = survey(src, shots)
         wobble = flicker_around(src, shots)
+        borders = film_borders(src)
     return Answer(
         {
             "survey": None if seen is None else seen.to_dict(),
             "flicker": None if wobble is None else round(wobble, 3),
+            "borders": None if borders is None else list(borders),
         }
     )
 

@@ -299,6 +299,8 @@ def test_shots_finds_the_cut_with_progress(engine: CountingClient, film_id: int)
     known = engine.request("survey", TIMEOUT, film=film_id, shots=shots)
     assert known.data["survey"] == reply.data["survey"]
     assert known.data["flicker"] is None  # as the pass: shots too short to tell
+    # the test film's picture fills its frame: no border round it, in both answers
+    assert reply.data["borders"] == known.data["borders"] == [0, 0, 0, 0]
     whole = engine.request("survey", TIMEOUT, film=film_id, shots=[{"start": 0, "end": 48}])
     assert isinstance(whole.data["flicker"], float)  # one 2-s shot: long enough to tell
     code, message = _error(engine, "survey", film=film_id, shots=[{"end": 3}])
@@ -441,6 +443,9 @@ def test_malformed_messages_get_typed_errors_and_the_engine_goes_on(
         ("render", {"film": film_id, "output": "x.mp4", "bit_depth": 12}, "bit_depth"),
         ("render", {"film": film_id, "output": "x.mp4", "span": [1, 2, 3]}, "span"),
         ("render", {"film": film_id, "output": "x.mp4", "span": [0.5, 4]}, "span"),
+        ("render", {"film": film_id, "output": "x.mp4", "crop": [1, 2, 3]}, "'crop' must be"),
+        ("render", {"film": film_id, "output": "x.mp4", "crop": [-1, 0, 0, 0]}, "'crop'"),
+        ("preview", {"film": film_id, "index": 0, "crop": [80, 0, 80, 0]}, "at least 16x16"),
         ("cancel", {"target": "all"}, "target"),
     ]:
         code, message = _error(engine, type_, **params)

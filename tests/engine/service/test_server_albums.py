@@ -198,6 +198,8 @@ def test_compare_and_one_picture_exported_as_the_album_would(
                 "preview_picture", TIMEOUT, album=album, picture="b.png", **{film_only: 1.0}
             )
         assert f"'{film_only}' works on a film's frames, not a picture" in str(err.value)
+    with pytest.raises(EngineError, match="'crop' is for a film's frames"):
+        engine.request("preview_picture", TIMEOUT, album=album, picture="b.png", crop=[2] * 4)
     # No pick: the automatic one, from the picture's own seed, as the album makes it.
     assert shown["seed"] == picture_seed(3, "b.png")
     assert shown["pick"]["source"] == "auto" and shown["pick"]["seed"] == auto_seed(

@@ -1,0 +1,88 @@
+"""A film's borders: the bands of black (or white) round the picture that a scan or a transfer
+left, such as the gate's edge, a frame line, or the bars of a letterbox or pillarbox.
+
+A row of a grey frame is border when nearly all its pixels are dark (or nearly all light); a
+frame's border at the top is the run of such rows from that edge in, and likewise at the
+bottom; then the columns, judged between those bands (so a letterbox's bars do not hide a
+pillarbox's). Over several frames each side's border is the least any frame shows: a
+frame whose picture is dark at an edge (a night sky, a fade) shows more "border" than there
+is, while the frame whose picture reaches furthest says where the picture ends. A frame
+that is border all over (a black frame) says nothing.
+
+Found on small copies, a border is said in the film's pixels rounded outwards by one copy
+pixel (a grey line of mixed border and picture is cut rather than kept), and to an even
+number so the picture left keeps even sides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+DARK = 40  # of 255: a pixel this dark or darker is black border (limited-range black is 16)
+LIGHT = 215  # ... this light or lighter, white border
+SHARE = 0.97  # a line is border when this share of its pixels is dark (or light)
+LEAST_LEFT = 0.25  # borders that would leave less than this share of a side are not believed
+
+Margins = tuple[int, int, int, int]  # left, top, right, bottom, in pixels
+
+
+def _run(flags: np.ndarray) -> int:
+    """How many of `flags` are True from the start, unbroken."""
+    off = np.flatnonzero(~flags)
+    return int(off[0]) if off.size else int(flags.size)
+
+
+def _border(lines: np.ndarray, axis: int) -> np.ndarray:
+    """Per line along `axis` of a grey (H, W) uint8 picture: whether it is border."""
+    dark = (lines <= DARK).mean(axis=axis) >= SHARE
+    light = (lines >= LIGHT).mean(axis=axis) >= SHARE
+    return dark | light
+
+
+def frame_borders(grey: np.ndarray) -> Margins | None:
+    """(left, top, right, bottom) border of one grey (H, W) uint8 frame, or None for a frame
+    that is border all over."""
+    h, w = grey.shape
+    rows = _border(grey, 1)
+    top = _run(rows)
+    if top == h:
+        return None
+    bottom = _run(rows[::-1])
+    picture = grey[top : h - bottom]
+    cols = _border(picture, 0)
+    left = _run(cols)
+    if left == w:
+        return None
+    return left, top, _run(cols[::-1]), bottom
+
+
+def find_borders(greys: Iterable[np.ndarray], film_size: tuple[int, int]) -> Margins | None:
+    """The border round the picture in grey copies (H, W) uint8 of a film's frames (any size,
+    all alike), in the film's pixels (`film_size` = (width, height)): each side the least any
+    frame shows, rounded outwards and to even (module docstring). (0, 0, 0, 0): the picture
+    fills the frame. None: nothing to judge by (no frames, or black ones), or borders that
+    would leave less than LEAST_LEFT of the frame."""
+    found: list[Margins] = []
+    size: tuple[int, int] | None = None
+    for grey in greys:
+        size = (grey.shape[1], grey.shape[0])
+        margins = frame_borders(grey)
+        if margins is not None:
+            found.append(margins)
+    if not found or size is None:
+        return None
+    least = np.min(np.array(found), axis=0)
+    fw, fh = film_size
+    scale = (fw / size[0], fh / size[1])
+    out = []
+    for side, m in enumerate(least.tolist()):
+        s = scale[side % 2]
+        film = 0 if m == 0 else math.ceil((m + (1 if s > 1 else 0)) * s)
+        out.append(film + film % 2)
+    left, top, right, bottom = out
+    if fw - left - right < LEAST_LEFT * fw or fh - top - bottom < LEAST_LEFT * fh:
+        return None
+    return left, top, right, bottom
