@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from panchro.engine.service.protocol import flicker_grade, survey_words
 from panchro.gui import timecode as tc
+from panchro.gui.crop import borders_text
 
 
 class ElidedLabel(QLabel):
@@ -98,6 +99,26 @@ class FactsPanel(QGroupBox):
             self.set_flicker(None, measured=False)
             self.set_survey(None, measured=False)
         self._path = path
+
+    def set_borders(
+        self, borders: tuple[int, int, int, int] | None, width: int, height: int
+    ) -> None:
+        """The border round the picture found as the shots are found: the Size line says
+        what is inside it, its tooltip the pixels and where to cut them."""
+        label = self.values["size"]
+        base = label.text().split("; picture ", 1)[0]
+        label.setText(base + borders_text(borders, width, height))
+        if borders and any(borders):
+            sides = ", ".join(
+                f"{side} {v}" for side, v in zip(("left", "top", "right", "bottom"), borders,
+                                                  strict=True) if v
+            )  # fmt: skip
+            label.setToolTip(
+                f"Black or white borders round the picture, found on 12 frames: {sides} px.\n"
+                "Restore ▸ Crop cuts them off."
+            )
+        else:
+            label.setToolTip("")
 
     def set_flicker(self, level: float | None, *, measured: bool = True) -> None:
         """How much the film flickers (the `shots` answer's `flicker`), once shots are found."""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from panchro.gui import timecode as tc
 from panchro.gui.album import format_box
+from panchro.gui.crop import crop_text
 
 CODECS = [
     ("h264", "H.264 (MP4)", ".mp4"),
@@ -80,6 +81,7 @@ class RestorePanel(QGroupBox):
     exportPictureRequested = Signal()
     cancelRequested = Signal()
     settingsChanged = Signal()
+    cropRequested = Signal()
     fieldsChanged = Signal(str)  # how a film's fields are read: DEINTERLACE_MODES
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -120,6 +122,15 @@ class RestorePanel(QGroupBox):
         # The rows of a film's frames judged together: no use for a picture.
         self.film_rows = {"scratches": self.scratches, "dust": self.dust,
                           "stabilize": self.stabilize, "deflicker": self.deflicker}  # fmt: skip
+        # The pixels cut off round the picture (`set_crop`), and the borders the engine found.
+        self.crop: tuple[int, int, int, int] | None = None
+        self.borders: tuple[int, int, int, int] | None = None
+        # Beside Compare and Preview (a row of its own would push Restore out of a 1000-px
+        # window): pressed in while a crop is set, the crop in its tooltip.
+        self.crop_button = QPushButton("Crop…")
+        self.crop_button.setCheckable(True)
+        self.crop_button.clicked.connect(self._ask_crop)
+        self._show_crop()
         self.upscale = QComboBox()
         for n in (1, 2, 4):
             self.upscale.addItem(f"×{n}", n)
@@ -206,6 +217,7 @@ class RestorePanel(QGroupBox):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compare_button)
         buttons.addWidget(self.preview_button)
+        buttons.addWidget(self.crop_button)
 
         self.progress = QProgressBar()
         self.progress.hide()
@@ -255,6 +267,11 @@ class RestorePanel(QGroupBox):
                 "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
                 "deinterlace": self.fields_mode(),
             }
+            | (
+                {"crop": list(self.crop)}
+                if self.crop and any(self.crop) and not self.album_mode
+                else {}
+            )  # fmt: skip
         )
 
     def fields_mode(self) -> str:
@@ -279,6 +296,28 @@ class RestorePanel(QGroupBox):
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
         self.codec.setCurrentIndex(max(0, self.codec.findData(str(s.get("codec", "h264")))))
+        crop = s.get("crop")
+        self.set_crop(tuple(int(v) for v in crop) if crop else None)  # type: ignore[arg-type]
+
+    def set_crop(self, crop: tuple[int, int, int, int] | None) -> None:
+        """The pixels cut off round the picture (None, or all 0: none)."""
+        crop = crop if crop and any(crop) else None
+        changed = crop != self.crop
+        self.crop = crop
+        self._show_crop()
+        if changed:
+            self.settingsChanged.emit()
+
+    def _ask_crop(self) -> None:
+        self._show_crop()  # the dialog decides; a click alone does not press it in
+        self.cropRequested.emit()
+
+    def _show_crop(self) -> None:
+        self.crop_button.setChecked(self.crop is not None)
+        self.crop_button.setToolTip(
+            "Cut the borders round the picture off (a scan's gate edge, a letterbox's bars).\n"
+            f"Now: {crop_text(self.crop)}."
+        )
 
     def set_album_mode(self, mode: str) -> None:
         """ "" for a film; "album" (export a folder, or the picture selected) or "picture" (one
@@ -287,6 +326,7 @@ class RestorePanel(QGroupBox):
         self._form.setRowVisible(self.codec, not mode)
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
+        self.crop_button.setVisible(not mode)
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -329,12 +369,14 @@ class RestorePanel(QGroupBox):
             or s["upscale"] > 1
             or s["degrain"] > 0
             or any(s[name] > 0 for name in self.film_rows)
+            or "crop" in s
         )
 
     def set_film_open(self, open_: bool) -> None:
         for b in (
             self.compare_button,
             self.preview_button,
+            self.crop_button,
             self.export_button,
             self.export_part_button,
             self.export_picture_button,
@@ -366,6 +408,7 @@ class RestorePanel(QGroupBox):
         self.export_button.setEnabled(False)
         self.export_part_button.setEnabled(False)
         self.preview_button.setEnabled(False)
+        self.crop_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
         self.fields.setEnabled(False)  # reading the film again would stop the job
         total = max(total, 0)
@@ -393,6 +436,7 @@ class RestorePanel(QGroupBox):
         self.export_button.setEnabled(True)
         self.export_part_button.setEnabled(True)
         self.preview_button.setEnabled(True)
+        self.crop_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
         self.fields.setEnabled(True)
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QPen,
     QPixmap,
 )
 from PySide6.QtWidgets import (
@@ -48,6 +49,8 @@ class FrameView(QWidget):
         self._pixmap: QPixmap | None = None
         self.frame_index: int | None = None
         self._placeholder = ""
+        # The crop drawn over the frame: (left, top, right, bottom) shares of its sides.
+        self.crop: tuple[float, float, float, float] | None = None
         self.setMinimumSize(240, 135)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -70,6 +73,20 @@ class FrameView(QWidget):
         self._placeholder = placeholder
         self.update()
 
+    def set_crop(self, crop: tuple[float, float, float, float] | None) -> None:
+        """Show what a crop keeps: the rest dimmed, a line round the picture (None: none)."""
+        self.crop = crop if crop and any(crop) else None
+        self.update()
+
+    def crop_rect(self) -> QRect:
+        """Where the picture a crop keeps is drawn (the whole frame without one)."""
+        rect = self.image_rect()
+        if self.crop is None or rect.isNull():
+            return rect
+        left, top, right, bottom = self.crop
+        w, h = rect.width(), rect.height()
+        return rect.adjusted(round(left * w), round(top * h), -round(right * w), -round(bottom * h))
+
     def image_rect(self) -> QRect:
         """Where the frame is drawn: the largest rectangle of its aspect that fits."""
         if self._pixmap is None or self._pixmap.isNull():
@@ -85,6 +102,8 @@ class FrameView(QWidget):
         if self._pixmap is not None and not self._pixmap.isNull():
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawPixmap(self.image_rect(), self._pixmap)
+            if self.crop is not None:
+                self._paint_crop(painter)
         elif self._placeholder:
             painter.setPen(QColor(190, 190, 190))
             painter.drawText(
@@ -93,6 +112,21 @@ class FrameView(QWidget):
                 self._placeholder,
             )
         painter.end()
+
+    def _paint_crop(self, painter: QPainter) -> None:
+        whole, kept = self.image_rect(), self.crop_rect()
+        shade = QColor(0, 0, 0, 150)
+        painter.fillRect(QRect(whole.left(), whole.top(), whole.width(),
+                               kept.top() - whole.top()), shade)  # fmt: skip
+        painter.fillRect(QRect(whole.left(), kept.bottom() + 1, whole.width(),
+                               whole.bottom() - kept.bottom()), shade)  # fmt: skip
+        painter.fillRect(QRect(whole.left(), kept.top(), kept.left() - whole.left(),
+                               kept.height()), shade)  # fmt: skip
+        painter.fillRect(QRect(kept.right() + 1, kept.top(), whole.right() - kept.right(),
+                               kept.height()), shade)  # fmt: skip
+        pen = QPen(QColor(255, 196, 0), 1, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawRect(kept.adjusted(0, 0, -1, -1))
 
 
 class MessageBar(QFrame):

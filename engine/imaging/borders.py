@@ -1,13 +1,19 @@
-"""A film's borders: the bands of black (or white) round the picture that a scan or a transfer
-left, such as the gate's edge, a frame line, or the bars of a letterbox or pillarbox.
+"""A film's borders: the bands of black round the picture that a scan or a transfer left, such
+as the gate's edge, a frame line, or the bars of a letterbox or pillarbox.
 
-A row of a grey frame is border when nearly all its pixels are dark (or nearly all light); a
-frame's border at the top is the run of such rows from that edge in, and likewise at the
-bottom; then the columns, judged between those bands (so a letterbox's bars do not hide a
-pillarbox's). Over several frames each side's border is the least any frame shows: a
-frame whose picture is dark at an edge (a night sky, a fade) shows more "border" than there
-is, while the frame whose picture reaches furthest says where the picture ends. A frame
-that is border all over (a black frame) says nothing.
+A row of a grey frame is border when nearly all its pixels are black; a frame's border at
+the top is the run of such rows from that edge in, and likewise at the bottom; then the
+columns, judged between those bands (so a letterbox's bars do not hide a pillarbox's).
+Over several frames each side's border is judged from the least any frame shows: a frame
+whose picture is dark at an edge (a night sky, a fade) shows more "border" than there is,
+while the frame whose picture reaches furthest says where the picture ends. But a scan's
+border weaves with the film (the 1952 clip's left edge is 5 to 7 px wide from frame to
+frame, its bottom frame line in some shots only), so the widest border within WEAVE of the
+least is taken: every frame's border is then cut, and a picture dark at its edge still
+does not count. A frame that is border all over (a black frame) says nothing. Only black:
+a band of white round a picture is far more often a white table top or a sky than a border
+(on the shared clips, two of seven were cut a fifth up their height when white counted),
+as FFmpeg's cropdetect finds only black too.
 
 Found on small copies, a border is said in the film's pixels rounded outwards by one copy
 pixel (a grey line of mixed border and picture is cut rather than kept), and to an even
@@ -22,8 +28,8 @@ from collections.abc import Iterable
 import numpy as np
 
 DARK = 40  # of 255: a pixel this dark or darker is black border (limited-range black is 16)
-LIGHT = 215  # ... this light or lighter, white border
-SHARE = 0.97  # a line is border when this share of its pixels is dark (or light)
+SHARE = 0.97  # a line is border when this share of its pixels is that dark
+WEAVE = 0.015  # of a side: borders this much wider than the least are the same one, weaving
 LEAST_LEFT = 0.25  # borders that would leave less than this share of a side are not believed
 
 Margins = tuple[int, int, int, int]  # left, top, right, bottom, in pixels
@@ -37,9 +43,7 @@ def _run(flags: np.ndarray) -> int:
 
 def _border(lines: np.ndarray, axis: int) -> np.ndarray:
     """Per line along `axis` of a grey (H, W) uint8 picture: whether it is border."""
-    dark = (lines <= DARK).mean(axis=axis) >= SHARE
-    light = (lines >= LIGHT).mean(axis=axis) >= SHARE
-    return dark | light
+    return (lines <= DARK).mean(axis=axis) >= SHARE
 
 
 def frame_borders(grey: np.ndarray) -> Margins | None:
@@ -61,8 +65,9 @@ def frame_borders(grey: np.ndarray) -> Margins | None:
 
 def find_borders(greys: Iterable[np.ndarray], film_size: tuple[int, int]) -> Margins | None:
     """The border round the picture in grey copies (H, W) uint8 of a film's frames (any size,
-    all alike), in the film's pixels (`film_size` = (width, height)): each side the least any
-    frame shows, rounded outwards and to even (module docstring). (0, 0, 0, 0): the picture
+    all alike), in the film's pixels (`film_size` = (width, height)): each side the widest
+    within WEAVE of the least any frame shows, rounded outwards and to even (module
+    docstring). (0, 0, 0, 0): the picture
     fills the frame. None: nothing to judge by (no frames, or black ones), or borders that
     would leave less than LEAST_LEFT of the frame."""
     found: list[Margins] = []
@@ -74,11 +79,14 @@ def find_borders(greys: Iterable[np.ndarray], film_size: tuple[int, int]) -> Mar
             found.append(margins)
     if not found or size is None:
         return None
-    least = np.min(np.array(found), axis=0)
+    seen = np.array(found)
     fw, fh = film_size
     scale = (fw / size[0], fh / size[1])
     out = []
-    for side, m in enumerate(least.tolist()):
+    for side in range(4):
+        values = seen[:, side]
+        near = max(2, round(WEAVE * size[side % 2]))
+        m = int(values[values <= values.min() + near].max())
         s = scale[side % 2]
         film = 0 if m == 0 else math.ceil((m + (1 if s > 1 else 0)) * s)
         out.append(film + film % 2)

@@ -71,6 +71,8 @@ class Exporter(QObject):
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],
         } | {name: s[name] for name in self.restore_panel.film_rows}
+        if "crop" in s:
+            params["crop"] = s["crop"]
         shots = self.win.shots
         if shots:
             params["shots"] = [

@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         self.film_deinterlace = "auto"
         self.film: int | None = None
         self.info: dict[str, Any] = {}
+        self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
         self.shots: list[dict[str, Any]] = []
         self.shots_done = False
         self.current = 0  # the frame a person is at (the view may still show another)
@@ -339,6 +340,8 @@ class MainWindow(QMainWindow):
             either(album.exports.cancel_job, exporter.cancel_job)
         )
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
+        self.restore_panel.settingsChanged.connect(lambda: self.show_crop())
+        self.restore_panel.cropRequested.connect(self.choose_crop)
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
@@ -496,6 +499,44 @@ class MainWindow(QMainWindow):
         expected = self.info.get("expected_frames")
         of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
         return f"Cut short: {self.frame_count:,}{of} frames can be read"
+
+    # --- crop -------------------------------------------------------------------------
+
+    def film_size(self) -> tuple[int, int]:
+        return int(self.info.get("width") or 0), int(self.info.get("height") or 0)
+
+    def found_borders(self, borders: list[int] | None) -> None:
+        """The border round the picture the engine found (the `shots`/`survey` answer's):
+        said on the facts' Size line and offered by the Crop dialog."""
+        found = tuple(int(v) for v in borders) if borders else None
+        self.restore_panel.borders = found  # type: ignore[assignment]
+        self.facts.set_borders(found, *self.film_size())  # type: ignore[arg-type]
+
+    def show_crop(self, crop: tuple[int, int, int, int] | None = None) -> None:
+        """Draw `crop` (default: the Restore panel's) over the frame on screen."""
+        crop = crop if crop is not None else self.restore_panel.crop
+        w, h = self.film_size()
+        if not crop or not w or not h or self.album.active:
+            self.view.set_crop(None)
+            return
+        left, top, right, bottom = crop
+        self.view.set_crop((left / w, top / h, right / w, bottom / h))
+
+    def choose_crop(self) -> None:
+        """Restore ▸ Crop: the dialog, the frame showing the crop as it is edited."""
+        from panchro.gui.crop import CropDialog
+
+        if self.film is None or not all(self.film_size()):
+            self.statusBar().showMessage("Open a film first", 4000)
+            return
+        panel = self.restore_panel
+        dialog = CropDialog(self.film_size(), panel.crop, panel.borders, self)
+        dialog.changed.connect(self.show_crop)
+        self.crop_dialog = dialog  # for tests and the tour
+        if dialog.exec():
+            panel.set_crop(dialog.margins())
+        self.crop_dialog = None
+        self.show_crop()
 
     def check_settled(self) -> None:
         """`settled`, once: a frame in the view, the shots found, every thumbnail in."""

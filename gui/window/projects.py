@@ -182,6 +182,9 @@ class Projects(QObject):
         win.sampled.clear()
         win.picks.clear()
         win.hint_editor.reset([])
+        # Pixels of this film: another film's crop or borders say nothing of it.
+        self.restore_panel.set_crop(None)
+        win.found_borders(None)
         win.dirty = False
         win.player.show_film()
         win.colour_picks.show_pick()

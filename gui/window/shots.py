@@ -89,6 +89,8 @@ class ShotList(QObject):
             self.win.facts.set_survey(data.get("survey"))
             if "flicker" in data:  # around the shots' key frames (no pass over the film)
                 self.win.facts.set_flicker(data["flicker"])
+            if "borders" in data:
+                self.win.found_borders(data["borders"])
 
     def _on_shots_progress(self, event: dict[str, Any]) -> None:
         total = event.get("total")
@@ -105,6 +107,8 @@ class ShotList(QObject):
                 self.win.facts.set_flicker(data["flicker"])
             if "survey" in data:
                 self.win.facts.set_survey(data["survey"])
+            if "borders" in data:
+                self.win.found_borders(data["borders"])
             n = len(self.win.shots)
             self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
         elif msg.type == Event.ERROR:

@@ -27,9 +27,10 @@ def test_a_pillarbox_and_a_letterbox_are_found_to_the_pixel():
     # both at once (a 4:3 film letterboxed in 16:9): the bars' rows do not hide the columns
     grey = _framed(_picture(90, 120), 10, 12, 10, 12)
     assert frame_borders(grey) == (10, 12, 10, 12)
-    # white border (a print's edge), and grain on the black
+    # white is picture (a table top, a sky), not border
     grey = _framed(_picture(90, 120), 5, 5, 5, 5, value=240)
-    assert frame_borders(grey) == (5, 5, 5, 5)
+    assert frame_borders(grey) == (0, 0, 0, 0)
+    # grain on the black
     noisy = _framed(_picture(90, 120), 8, 0, 8, 0).astype(int)
     noisy[:, :8] += np.random.default_rng(1).integers(0, 12, (90, 8))
     assert frame_borders(noisy.clip(0, 255).astype(np.uint8)) == (8, 0, 8, 0)
@@ -49,6 +50,14 @@ def test_over_frames_the_picture_that_reaches_furthest_decides():
     fade = np.full_like(plain, 16)  # a black frame
     assert frame_borders(dark_edge) == (30, 0, 10, 0)
     assert find_borders([dark_edge, plain, fade], (140, 90)) == (10, 0, 10, 0)
+
+
+def test_a_weaving_border_is_cut_on_every_frame():
+    pic = _picture(90, 200)
+    weaving = [_framed(pic, 10 + d, 0, 14 - d, 0) for d in (0, 2, 1, 3)]  # a 224-px frame
+    dark_edge = weaving[0].copy()
+    dark_edge[:, 10:40] = 20  # far wider than any weave: picture, not border
+    assert find_borders([*weaving, dark_edge], (224, 90)) == (14, 0, 14, 0)
 
 
 def test_found_on_a_small_copy_the_border_is_rounded_outwards_and_to_even():
