@@ -76,3 +76,13 @@ def parse_crop(text: str) -> tuple[int, int, int, int]:
         values *= 2
     left, top, right, bottom = values
     return left, top, right, bottom
+
+
+def borders_words(borders: tuple[int, int, int, int] | None) -> str:
+    """`panchro shots`' words for the border found round the picture (`survey.film_borders`)."""
+    if borders is None:
+        return "not judged (the frames looked at are black)"
+    if not any(borders):
+        return "none (the picture fills the frame)"
+    left, top, right, bottom = borders
+    return f"{left}, {top}, {right}, {bottom} px (left, top, right, bottom; --crop auto cuts them)"

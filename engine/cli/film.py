@@ -15,6 +15,7 @@ from panchro.engine.cli.common import (
     EXIT_OK,
     add_deinterlace,
     add_fps,
+    borders_words,
     format_time,
     parse_crop,
     parse_time,
@@ -187,7 +188,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine import media, shots
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.service.protocol import survey_words
-    from panchro.engine.survey import survey
+    from panchro.engine.survey import film_borders, survey
 
     with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
         bar = TerminalBar("shots") if not args.quiet else None
@@ -198,6 +199,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
             bar.close()
         fps = float(src.info.fps) or 24.0
         seen = None if args.json else survey(src, analysis.shots)
+        borders = None if args.json else film_borders(src)
     found = analysis.shots
     if args.json:
         print(json.dumps([s.to_dict() for s in found], indent=2))
@@ -208,6 +210,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
         f"scratches: {scratches}" + (" (--scratches takes them out)" if seen and seen.lines else "")
     )
     print(f"dirt: {dirt}" + (" (--dust fills it)" if seen and seen.dirty else ""))
+    print(f"borders: {borders_words(borders)}")
     print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
     for i, s in enumerate(found):
         print(

@@ -111,6 +111,9 @@ def test_the_crop_is_kept_in_the_project(film: Path, tmp_path: Path) -> None:
 def test_the_command_line_finds_cuts_and_refuses(
     film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert main(["shots", str(film), "-q"]) == 0
+    said = capsys.readouterr().out
+    assert "borders: 12, 8, 12, 8 px (left, top, right, bottom; --crop auto cuts them)" in said
     out = tmp_path / "auto.mkv"
     assert main(["restore", str(film), str(out), "--codec", "ffv1", "--crop", "auto", "-q"]) == 0
     assert "borders (left, top, right, bottom): 12, 8, 12, 8 -> 120x88" in capsys.readouterr().err
