@@ -3,7 +3,7 @@ the `Stage` protocol, and the checks and image helpers around them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from fractions import Fraction
@@ -60,6 +60,17 @@ class FrameBatch:
     def size(self) -> tuple[int, int]:
         """(width, height)."""
         return int(self.y.shape[2]), int(self.y.shape[1])
+
+    def map_planes(self, fn: Callable[[Any], Any]) -> FrameBatch:
+        """The same frames with `fn` applied to each plane and to the neighbours' luma (`fn`
+        gets None where there is none, and hands it back)."""
+        return dc_replace(
+            self,
+            y=fn(self.y),
+            cbcr=fn(self.cbcr),
+            y_before=fn(self.y_before),
+            y_after=fn(self.y_after),
+        )
 
     def replace(self, *, y: np.ndarray | None = None, cbcr: np.ndarray | None = None) -> FrameBatch:
         """The same frames with new planes (a new size is fine; the frame count is not)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import replace as dc_replace
 from typing import Any
 
 import numpy as np
@@ -67,14 +66,7 @@ class CropStage:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
-        m = self.margins
-        return dc_replace(
-            batch,
-            y=_cut(batch.y, m),
-            cbcr=_cut(batch.cbcr, m),
-            y_before=_cut(batch.y_before, m),
-            y_after=_cut(batch.y_after, m),
-        )
+        return batch.map_planes(lambda planes: _cut(planes, self.margins))
 
 
 def crop_of(stages: Sequence[Any]) -> tuple[int, int, int, int] | None:

@@ -76,15 +76,7 @@ def _to(a: np.ndarray | torch.Tensor | None, device: torch.device) -> torch.Tens
 
 def upload(batch: FrameBatch, device: torch.device) -> FrameBatch:
     """The batch with its planes (and its neighbours' luma) as float32 tensors on `device`."""
-    from dataclasses import replace
-
-    return replace(
-        batch,
-        y=_to(batch.y, device),
-        cbcr=_to(batch.cbcr, device),
-        y_before=_to(batch.y_before, device),
-        y_after=_to(batch.y_after, device),
-    )
+    return batch.map_planes(lambda a: _to(a, device))
 
 
 def frame_batch(
@@ -104,18 +96,11 @@ def frame_batch(
 
 def on_host(batch: FrameBatch) -> FrameBatch:
     """The batch with host arrays: for a stage's path that works in numpy only."""
-    from dataclasses import replace
 
     def host(a: Any) -> Any:
         return a if a is None or isinstance(a, np.ndarray) else a.detach().cpu().numpy()
 
-    return replace(
-        batch,
-        y=host(batch.y),
-        cbcr=host(batch.cbcr),
-        y_before=host(batch.y_before),
-        y_after=host(batch.y_after),
-    )
+    return batch.map_planes(host)
 
 
 def decode_coded(
