@@ -86,6 +86,7 @@ def make_video(
     exposure: Sequence[float] | None = None,
     counter: bool = True,
     pictures: Sequence[np.ndarray] | None = None,
+    sar: Fraction | None = None,
 ) -> Path:
     """A small film. Returns its path.
 
@@ -100,6 +101,7 @@ def make_video(
       histogram stays the same from frame to frame, as a steady film's nearly does).
     - `pictures`: RGB uint8 frames (H, W, 3) to write instead of the pattern (as many as
       `frames`, `size` theirs).
+    - `sar`: the pixels' aspect (an anamorphic transfer: 4/3 shows 720 px as 960).
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -117,6 +119,8 @@ def make_video(
         vs.pix_fmt = pix_fmt or ("yuv422p10le" if codec == "prores_ks" else "yuv420p")
         vs.time_base = tb
         vs.codec_context.time_base = tb
+        if sar is not None:
+            vs.codec_context.sample_aspect_ratio = sar
         aus = None
         if audio:
             aus = out.add_stream("aac", rate=48000)

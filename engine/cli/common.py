@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from typing import Any
 
 from panchro.engine.errors import BadInputError
 
@@ -86,3 +88,30 @@ def borders_words(borders: tuple[int, int, int, int] | None) -> str:
         return "none (the picture fills the frame)"
     left, top, right, bottom = borders
     return f"{left}, {top}, {right}, {bottom} px (left, top, right, bottom; --crop auto cuts them)"
+
+
+def crop_of_args(args: argparse.Namespace, info: Any) -> tuple[int, int, int, int] | None:
+    """The crop this run asks for (None: the project's): --crop auto finds the borders round
+    the picture and says what it found."""
+    if args.crop is None:
+        return None
+    if args.crop == "none":
+        return 0, 0, 0, 0
+    if args.crop != "auto":
+        return parse_crop(args.crop)
+    from panchro.engine import media
+    from panchro.engine.survey import film_borders
+
+    with media.open_source(args.input, fps=args.fps, deinterlace=args.deinterlace or "auto") as src:
+        found = film_borders(src)
+    if found is None:
+        print(
+            "panchro: --crop auto: no borders to judge by (black frames?); nothing cut",
+            file=sys.stderr,
+        )
+        return 0, 0, 0, 0
+    left, top, right, bottom = found
+    w, h = info.width - left - right, info.height - top - bottom
+    said = "none; nothing cut" if not any(found) else f"{left}, {top}, {right}, {bottom}"
+    print(f"borders (left, top, right, bottom): {said} -> {w}x{h}", file=sys.stderr)
+    return found

@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli import album, archive
+from panchro.engine.cli import album, archive, still
 from panchro.engine.cli.common import (
     EXIT_OK,
     add_deinterlace,
     add_fps,
     borders_words,
+    crop_of_args,
     format_time,
-    parse_crop,
     parse_time,
 )
 from panchro.engine.errors import BadInputError, CancelledError
@@ -238,6 +238,7 @@ _FILM_ONLY = (
     ("dust", "--dust"),
     ("scratches", "--scratches"),
     ("crop", "--crop"),
+    ("at", "--at"),
 )
 
 
@@ -285,7 +286,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
         upscale=args.upscale,
         upscaler=args.upscaler,
     )
-    _check_regrain(args, settings)
+    check_regrain(args, settings)
     hints = None
     if args.hints is not None:  # checked against the picture (turned upright) by the stage
         from panchro.engine.imaging.hints import load_hints
@@ -298,7 +299,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
         seed=args.seed,
         regrain=args.regrain,
         hints=hints,
-        reference=_reference(args, settings),
+        reference=reference_of_args(args, settings),
     )
     bar = TerminalBar("restore") if not args.quiet else None
     try:
@@ -317,7 +318,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _hints(args: argparse.Namespace, settings: Any, info: Any, project: Any = None) -> Any:
+def hints_of_args(args: argparse.Namespace, settings: Any, info: Any, project: Any = None) -> Any:
     """The hints of this run: the --hints file (checked against the film, and kept in the
     project when there is one), else the project's; None without any."""
     from panchro.engine.imaging.hints import load_hints
@@ -336,7 +337,7 @@ def _hints(args: argparse.Namespace, settings: Any, info: Any, project: Any = No
     return hints
 
 
-def _reference(args: argparse.Namespace, settings: Any) -> Any:
+def reference_of_args(args: argparse.Namespace, settings: Any) -> Any:
     """The --reference picture as RGB, or None; refused without --colorize."""
     if args.reference is None:
         return None
@@ -347,7 +348,7 @@ def _reference(args: argparse.Namespace, settings: Any) -> Any:
     return load_reference(args.reference)
 
 
-def _check_regrain(args: argparse.Namespace, settings: Any) -> None:
+def check_regrain(args: argparse.Namespace, settings: Any) -> None:
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
     if not 0.0 <= args.regrain <= 2.0:
@@ -364,9 +365,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.batch is not None:  # a whole archive of films
         if args.start is not None or args.end is not None:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
-        if args.crop is not None:
-            raise BadInputError("--crop is for one film (the films of an archive differ)")
-        return archive.cmd_restore_archive(args, _check_regrain)
+        if args.crop is not None or args.at is not None:
+            raise BadInputError("--crop and --at are for one film, not an archive")
+        return archive.cmd_restore_archive(args, check_regrain)
     if not args.input:
         raise BadInputError(
             "give what to restore and where: panchro restore INPUT OUTPUT (or a whole "
@@ -374,8 +375,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         )
     verdict = album.album_verdict(args)  # several pictures, or a folder of unrelated ones
     if verdict is not None:
-        return album.cmd_restore_album(args, verdict, _FILM_ONLY, _check_regrain)
+        return album.cmd_restore_album(args, verdict, _FILM_ONLY, check_regrain)
     args.input = args.input[0]  # one film or one picture from here on
+    if still.wants_still(args):  # one frame of a film, as a picture
+        return still.cmd_restore_still(args)
     if _picture_output(args):
         return _restore_picture(args)
     if args.cluster is not None:
@@ -428,12 +431,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
         stabilize=args.stabilize,
         dust=args.dust,
         scratches=args.scratches,
-        crop=_crop(args, info),
+        crop=crop_of_args(args, info),
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
-    _check_regrain(args, settings)
-    hints = _hints(args, settings, info, project)
-    reference = _reference(args, settings)
+    check_regrain(args, settings)
+    hints = hints_of_args(args, settings, info, project)
+    reference = reference_of_args(args, settings)
     stages = stages_module.build_stages(
         settings,
         seed=args.seed,
@@ -469,33 +472,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.truncated:
         print(f"note: the input is truncated: {_truncation(info)}")
     return EXIT_OK
-
-
-def _crop(args: argparse.Namespace, info: Any) -> tuple[int, int, int, int] | None:
-    """The crop this run asks for (None: the project's): --crop auto finds the borders round
-    the picture and says what it found."""
-    if args.crop is None:
-        return None
-    if args.crop == "none":
-        return 0, 0, 0, 0
-    if args.crop != "auto":
-        return parse_crop(args.crop)
-    from panchro.engine import media
-    from panchro.engine.survey import film_borders
-
-    with media.open_source(args.input, fps=args.fps, deinterlace=args.deinterlace or "auto") as src:
-        found = film_borders(src)
-    if found is None:
-        print(
-            "panchro: --crop auto: no borders to judge by (black frames?); nothing cut",
-            file=sys.stderr,
-        )
-        return 0, 0, 0, 0
-    left, top, right, bottom = found
-    w, h = info.width - left - right, info.height - top - bottom
-    said = "none; nothing cut" if not any(found) else f"{left}, {top}, {right}, {bottom}"
-    print(f"borders (left, top, right, bottom): {said} -> {w}x{h}", file=sys.stderr)
-    return found
 
 
 def _part(args: argparse.Namespace) -> tuple[float | None, float | None] | None:
@@ -726,6 +702,13 @@ def add_parsers(sub: Any) -> None:
         default=None,
         help="render this long from the middle (of the part --from and --to give, if given), "
         "before | after side by side (e.g. 5s)",
+    )
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        default=None,
+        help="one frame of the film, the one on screen at TIME, restored into a picture output "
+        "(.png, .tif: 16 bits; .jpg, .webp) as the film's export holds it",
     )
     p.add_argument(
         "--from",

@@ -1,0 +1,110 @@
+"""`panchro restore FILM STILL.png --at TIME`: one frame of a film restored into a picture, as
+the film's export holds it there (`restore.still`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from panchro.engine.cli.common import EXIT_OK, crop_of_args, parse_time
+from panchro.engine.errors import BadInputError
+
+# Options of a film's restore that one frame written as a picture has no use for.
+_NOT_FOR_A_STILL = (
+    ("codec", "--codec"),
+    ("bit_depth", "--bit-depth"),
+    ("preview", "--preview"),
+    ("start", "--from"),
+    ("end", "--to"),
+    ("restart", "--restart"),
+    ("memory_limit", "--memory-limit"),
+    ("cluster", "--cluster"),
+    ("cluster_gpus", "--cluster-gpus"),
+)
+
+
+def wants_still(args: argparse.Namespace) -> bool:
+    """Whether this restore writes one frame of a film as a picture: --at, or a film in and a
+    picture out (which then needs --at)."""
+    from panchro.engine import media
+
+    picture_out = Path(args.output).suffix.lower() in media.PICTURE_OUTPUTS
+    return args.at is not None or (picture_out and not media.is_picture_path(args.input))
+
+
+def cmd_restore_still(args: argparse.Namespace) -> int:
+    from panchro.engine import media
+    from panchro.engine.cli import film
+    from panchro.engine.project import Project
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore import stages as stages_module
+    from panchro.engine.restore.still import restore_still
+
+    if args.at is None:
+        raise BadInputError(
+            "a picture out of a film is one of its frames: say which with --at TIME (or save "
+            "the frame as it is with `panchro frame`)"
+        )
+    if Path(args.output).suffix.lower() not in media.PICTURE_OUTPUTS:
+        raise BadInputError(
+            "--at writes one frame of the film as a picture: give a "
+            + ", ".join(media.PICTURE_OUTPUTS)
+            + " output"
+        )
+    if media.is_picture_path(args.input):
+        raise BadInputError("--at picks a frame of a film; a photo is restored whole")
+    given = [flag for name, flag in _NOT_FOR_A_STILL if getattr(args, name) not in (None, False)]
+    if given:
+        raise BadInputError(f"{', '.join(given)}: for a film's output, not one frame of it")
+    info = media.probe(args.input, fps=args.fps)
+    project = Project.load(args.project) if args.project else None
+    if project is not None:
+        changes = project.check_source(args.input)
+        if changes:
+            raise BadInputError(
+                f"is not the film of the project {args.project}: {'; '.join(changes)}",
+                path=args.input,
+            )
+    settings = pipeline.settings_for(
+        project,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+        deinterlace=args.deinterlace,
+        deflicker=args.deflicker,
+        stabilize=args.stabilize,
+        dust=args.dust,
+        scratches=args.scratches,
+        crop=crop_of_args(args, info),
+    )
+    film.check_regrain(args, settings)
+    hints = film.hints_of_args(args, settings, info, project)
+    stages = stages_module.build_stages(
+        settings,
+        seed=args.seed,
+        all_picked=bool(project and project.shots and all(p is not None for p in project.picks)),
+        regrain=args.regrain,
+        hints=hints,
+        reference=film.reference_of_args(args, settings),
+    )
+    with media.open_source(args.input, fps=args.fps, deinterlace=settings.deinterlace) as src:
+        try:
+            index, _ = pipeline.part_of(src, parse_time(args.at), None)  # refused past the end
+        except BadInputError as exc:
+            raise BadInputError(
+                f"--at {args.at}: {exc}".replace("the part starts", "it is")
+            ) from None
+    summary = restore_still(
+        args.input,
+        args.output,
+        index,
+        stages=stages,
+        project=project,
+        quality=args.quality,
+        overwrite=args.overwrite,
+        fps=args.fps,
+        deinterlace=settings.deinterlace,
+    )
+    print(summary.describe())
+    return EXIT_OK
