@@ -66,6 +66,7 @@ def restore_still(
     *,
     stages: Sequence[Stage],
     project: Project | None = None,
+    shot: Shot | None = None,
     pick: Pick | None = None,
     quality: int | None = None,
     overwrite: bool = False,
@@ -73,8 +74,9 @@ def restore_still(
     deinterlace: str = "auto",
 ) -> RestoreSummary:
     """Frame `index` of the film `input` through `stages` into the picture `output` (module
-    docstring); its shot's pick from `project` (or `pick`), else the stages' automatic one.
-    PanchroError says why not; the output is written whole or not at all."""
+    docstring); its shot `shot`, or the project's, or found around it; its pick `pick`, or
+    the project's, else the stages' automatic one. PanchroError says why not; the output is
+    written whole or not at all."""
     from panchro.engine import __version__, media
     from panchro.engine.restore.frame_preview import preview_frame
 
@@ -86,10 +88,10 @@ def restore_still(
     with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
         info = src.info
         shots = list(project.shots) if project is not None and project.shots else None
-        shot = shot_around(src, index, shots)
+        shot = shot_around(src, index, [shot] if shot is not None else shots)
         time_s = float(src.pts_of(index) * info.time_base)
-    if project is not None and shots:
-        pick = project.picks[shots.index(shot)] if pick is None else pick
+    if project is not None and shots and shot in shots and pick is None:
+        pick = project.picks[shots.index(shot)]
     shown = preview_frame(
         input, index, list(stages), shot=shot, pick=pick, fps=fps, deinterlace=deinterlace
     )

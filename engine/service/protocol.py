@@ -50,6 +50,7 @@ class Request:
     REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
+    EXPORT_FRAME = "export_frame"  # one frame restored into a picture file
     SAVE_PROJECT = "save_project"  # write a .panchro file from the GUI's shots and picks
     LOAD_PROJECT = "load_project"  # read one back (and say whether its film changed)
     OPEN_ALBUM = "open_album"  # a folder or pictures as an album (or: that folder is a film)
@@ -75,6 +76,7 @@ class Request:
             REFERENCE_PICK,
             PREVIEW,
             RENDER,
+            EXPORT_FRAME,
             SAVE_PROJECT,
             LOAD_PROJECT,
             OPEN_ALBUM,

@@ -8,7 +8,7 @@ them at once itself.
 - `films`: open, close, frame (the light lane)
 - `colour`: shots, survey, sample_keyframe
 - `hints`: hint_preview (a frame coloured with a person's hints)
-- `restore`: preview, render
+- `restore`: preview, render, export_frame
 - `projects`: save_project, load_project
 - `albums`: open_album, close_album, album_picture, sample_picture, preview_picture,
   export_picture, export_album (pictures that share nothing, each its own shot)

@@ -1,6 +1,7 @@
-"""Jobs that restore: `preview` (one frame before | after) and `render` (the whole film out).
+"""Jobs that restore: `preview` (one frame before | after), `render` (the whole film out) and
+`export_frame` (one frame into a picture file).
 
-Both take the same restoration settings and shots/picks/hints (`parse_restoration`), check
+All three take the same restoration settings and shots/picks/hints (`parse_restoration`), check
 the models those need without importing torch, and share one set of built stages per film,
 settings and hints in the session (the weights load once). `preview_answer` packs a
 previewed frame for the compare view (`hint_preview` answers the same way).
@@ -342,7 +343,47 @@ def render(session: Session, work: Work) -> Answer:
     return Answer(summary.to_dict())
 
 
+def parse_export_frame(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film = session.film(param(body, "film", int))
+    index = param(body, "index", int)
+    n = film.source.info.frame_count
+    if not 0 <= index < n:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"export_frame: index {index} is outside the film (0..{n - 1})"
+        )
+    quality = param(body, "quality", int, None)
+    if quality is not None:
+        in_range(body, "quality", quality, 1, 100)
+    return {
+        **parse_restoration(body, "export_frame", film.source.info),
+        "film": film.handle,
+        "index": index,
+        "output": param(body, "output", str),
+        "overwrite": param(body, "overwrite", bool, False),
+        "quality": quality,
+    }
+
+
+def export_frame(session: Session, work: Work) -> Answer:
+    """One frame restored into a picture file, as the film's export holds it
+    (`restore.still`)."""
+    from panchro.engine.restore.still import restore_still
+
+    p = work.params
+    film = session.film(p["film"])
+    stages = stages_for(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
+    shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
+    summary = restore_still(
+        film.path, p["output"], p["index"], stages=stages, shot=shot, pick=pick,
+        quality=p["quality"], overwrite=p["overwrite"], fps=film.fps,
+        deinterlace=film.deinterlace,
+    )  # fmt: skip
+    log.info("export_frame done: %s", summary.describe())
+    return Answer(summary.to_dict())
+
+
 HANDLERS: dict[str, Handler] = {
     Request.PREVIEW: Handler(parse_preview, preview, JOBS),
     Request.RENDER: Handler(parse_render, render, JOBS),
+    Request.EXPORT_FRAME: Handler(parse_export_frame, export_frame, JOBS),
 }

@@ -359,6 +359,30 @@ def test_render_writes_the_film_and_refuses_to_overwrite(
     assert code == "bad_input" and "not a part of the film" in message
 
 
+def test_export_frame_writes_one_restored_frame_as_a_picture(
+    engine: CountingClient, film_id: int, film: Path, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    out = tmp_path / "still.png"
+    shots = [{"start": 0, "end": 24, "key_frame": 12}, {"start": 24, "end": 48, "key_frame": 36}]
+    reply = engine.request(
+        "export_frame", 120, None, film=film_id, index=30, output=str(out), deflicker=1.0,
+        crop=[10, 0, 10, 0], shots=shots,
+    )  # fmt: skip
+    assert reply.data["frames"] == 1 and reply.data["codec"] == "png"
+    assert (reply.data["width"], reply.data["height"]) == (140, 120)
+    assert any("frame 30 at 1.250 s, shot 24..47" in n for n in reply.data["notes"])
+    with Image.open(out) as im:
+        assert im.size == (140, 120)
+    code, message = _error(engine, "export_frame", film=film_id, index=30, output=str(out))
+    assert code == "io" and "exists" in message
+    code, message = _error(engine, "export_frame", film=film_id, index=48, output="x.png")
+    assert code == "bad_request" and "outside the film" in message
+    code, message = _error(engine, "export_frame", film=film_id, index=3, output=str(out) + ".mp4")
+    assert code == "io" and "not a picture format" in message
+
+
 def test_cancel_a_running_render_while_frames_still_flow(
     engine: CountingClient, long_film: Path, film_id: int, tmp_path: Path
 ) -> None:
