@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 class Exporter(QObject):
     """Owns the Restore panel and the compare view: what a restore is asked with (the
     panel's settings, the shots and their picks: `restoration`), the compare request, the
-    one render job at a time (export or preview) with its progress and Cancel, the file
-    last exported to (`export_output`), and the end of a job: its summary and notes, the
-    cut-short warnings, `jobFinished` / `jobFailed`."""
+    one render job at a time (export or preview) with its progress and Cancel, one frame
+    exported as a picture (`export_frame`), the file last exported to (`export_output`),
+    and the end of a job: its summary and notes, the cut-short warnings, `jobFinished` /
+    `jobFailed`."""
 
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
@@ -38,6 +39,8 @@ class Exporter(QObject):
         self._job_req: int | None = None
         self._job_kind = ""
         self._job_output = ""
+        self._frame_req: int | None = None  # File ▸ Export this frame, one at a time
+        self._frame_out = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
         # The part the last export was of, frames [first, stop) (None: the whole film): saved
         # with the project beside `export_output`, so an interrupted one resumes as a part.
@@ -53,10 +56,10 @@ class Exporter(QObject):
         the job in the engine."""
         if self._job_req is not None and cancel:
             self.engine.cancel(self._job_req)
-        for rid in (self._compare_req, self._job_req):
+        for rid in (self._compare_req, self._job_req, self._frame_req):
             if rid is not None:
                 self.engine.forget(rid)
-        self._compare_req = None
+        self._compare_req = self._frame_req = None
         if self._job_req is not None:
             self._job_req = None
             self.restore_panel.end_job("")
@@ -260,6 +263,53 @@ class Exporter(QObject):
             )
         self.export_output = output
         win.projects.mark_dirty()
+
+    def export_frame(self, output: str | None = None) -> None:
+        """The frame under the playhead restored into a picture file (asked for when None), as
+        the film's export holds it: File ▸ Export this frame."""
+        win = self.win
+        if win.film is None:
+            return
+        if self._frame_req is not None:
+            self.status.showMessage("A frame is being exported; wait for it", 4000)
+            return
+        index = win.current
+        overwrite = False
+        if output is None:
+            output, _ = QFileDialog.getSaveFileName(
+                win, f"Export frame {index + 1}, restored",
+                win.projects.suggest_output(".png", f"frame{index + 1:06d}"),
+                "PNG, 16 bits (*.png);;TIFF, 16 bits (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;"
+                "WebP (*.webp)",
+            )  # fmt: skip
+            if not output:
+                return
+            overwrite = Path(output).exists()  # the dialog asked already
+        self._frame_out = output
+        self._frame_req = self.engine.request(
+            Request.EXPORT_FRAME, self._on_frame, film=win.film, index=index, output=output,
+            overwrite=overwrite, **self.restoration(),
+        )  # fmt: skip
+        self.status.showMessage(f"Exporting frame {index + 1}…")
+
+    def _on_frame(self, msg: Message) -> None:
+        if msg.id != self._frame_req:
+            return
+        self._frame_req = None
+        name = Path(self._frame_out).name
+        if msg.type == Event.RESULT:
+            summary = dict(msg.body.get("data") or {})
+            text = (
+                f"Frame exported: {name} — {summary.get('width')} × {summary.get('height')}, "
+                f"{str(summary.get('codec', '')).upper()}"
+            )
+            self.status.showMessage(text, 8000)
+            self.message_bar.show_message(text, "info")
+            self.win.jobFinished.emit("frame", summary)
+        elif msg.type == Event.ERROR:
+            self.status.clearMessage()
+            self.win.show_error("The frame could not be exported", msg)
+            self.win.jobFailed.emit("frame", str(msg.body.get("message", "")))
 
     def render_preview(self, output: str | None = None, seconds: float = 5.0) -> None:
         """A few seconds, before | after side by side, to `output` (asked for when None): from

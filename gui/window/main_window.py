@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
     colourModesShown = Signal(int)
     picksChanged = Signal()
     compareShown = Signal()
-    jobFinished = Signal(str, dict)  # kind ("export" | "preview"), the engine's summary
+    jobFinished = Signal(str, dict)  # kind ("export" | "preview" | "frame"), the engine's summary
     jobFailed = Signal(str, str)  # kind, message
     projectSaved = Signal(str)
     projectLoaded = Signal(str)
@@ -389,6 +389,9 @@ class MainWindow(QMainWindow):
         action("Export marked &part…", "Ctrl+Alt+E", lambda: exporter.export_part(), file_menu,
                "The part between the in and out marks (Go ▸ Mark in / Mark out), with its "
                "sound")  # fmt: skip
+        action("Export this &frame…", "Ctrl+Shift+F", lambda: exporter.export_frame(), file_menu,
+               "The frame under the playhead, restored, into a picture file (PNG or TIFF at 16 "
+               "bits, JPEG, WebP)")  # fmt: skip
         action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
                file_menu, "The album's selected picture into a picture file")  # fmt: skip
         file_menu.addSeparator()

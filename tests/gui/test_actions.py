@@ -162,6 +162,23 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         win.restore_panel.colorize.setChecked(colorize)
         win.exporter.clear_marks()
 
+    def exports_frame(a: QAction) -> None:
+        at(21)
+        out = tmp_path / "frame.tif"
+        save_answers.append(str(out))
+        colorize = win.restore_panel.colorize.isChecked()
+        win.restore_panel.colorize.setChecked(False)  # no models here
+        win.restore_panel.deflicker.setValue(1.0)
+        with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+            a.trigger()
+        assert asked[-1][0] == "Export frame 22, restored"
+        assert asked[-1][1].endswith("three_shots_frame000022.png")
+        assert done.args[0] == "frame" and done.args[1]["codec"] == "tiff"
+        assert "frame 21 at 0.875 s" in done.args[1]["notes"][0] and out.is_file()
+        assert "Frame exported: frame.tif — 160 × 120, TIFF" in win.statusBar().currentMessage()
+        win.restore_panel.deflicker.setValue(0.0)
+        win.restore_panel.colorize.setChecked(colorize)
+
     def marks(which: str, where: int, part: tuple[int, int]) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
             at(where)
@@ -434,6 +451,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Save project as…": saves_project_as,
         "Export…": exports,
         "Export marked part…": exports_part,
+        "Export this frame…": exports_frame,
         "Play / pause": plays,
         "Play backwards (J; again: faster)": shuttles(-1.0),
         "Pause (K)": pauses,
