@@ -78,8 +78,12 @@ DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
 
 T = TypeVar("T")
-PickSource = Literal["user", "auto", "reference"]
-PICK_SOURCES = ("user", "auto", "reference")
+PickSource = Literal["user", "auto", "reference", "grey", "tint", "tone"]
+PICK_SOURCES = ("user", "auto", "reference", "grey", "tint", "tone")
+# Picks that are one colour, not a drawn mode: a shot kept black and white (an intertitle, a
+# scene meant grey), a silent film's tint (a dyed base: the light parts coloured) or tone (a
+# dyed image: the dark and middle parts, a sepia print). Every cell holds the same bins.
+FLAT_SOURCES = ("grey", "tint", "tone")
 
 
 # --------------------------------------------------------------------------- source identity
@@ -205,7 +209,8 @@ class Pick:
     chroma: np.ndarray  # (2, 28, 28) uint8 bins, Cb then Cr
     locked: bool = False  # a person fixed it; automatic passes must not replace it
     # "user": chosen by a person; "auto": sample 0 by the pipeline; "reference": the colours
-    # a colour picture lends the shot, taken by a person (`inference.reference`)
+    # a colour picture lends the shot, taken by a person (`inference.reference`); "grey",
+    # "tint", "tone": one colour (FLAT_SOURCES, `flat_pick`)
     source: PickSource = "user"
 
     def __post_init__(self) -> None:
@@ -215,6 +220,20 @@ class Pick:
         object.__setattr__(self, "chroma", c.astype(np.uint8))
         if self.source not in PICK_SOURCES:
             raise ValueError(f"pick source must be one of {PICK_SOURCES}, got {self.source!r}")
+        if self.source in FLAT_SOURCES:
+            c = self.chroma.reshape(2, -1)
+            if (c != c[:, :1]).any():
+                raise ValueError(f"a {self.source} pick is one colour: every cell the same")
+            if self.source == "grey" and (c != CHROMA_LEVELS // 2).any():
+                raise ValueError("a grey pick's chroma is neutral (every bin 16)")
+
+    @property
+    def colour(self) -> tuple[float, float] | None:
+        """A flat pick's (Cb, Cr), the bins' centres; None for a drawn one."""
+        if self.source not in FLAT_SOURCES:
+            return None
+        cb, cr = color.dequantize_chroma(self.chroma[:, 0, 0])
+        return float(cb), float(cr)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pick):
@@ -251,6 +270,14 @@ class Pick:
             locked=get_field(d, where, "locked", bool),
             source=source,  # type: ignore[arg-type]
         )
+
+
+def flat_pick(source: str, cb: float = 0.0, cr: float = 0.0) -> Pick:
+    """A shot kept black and white (`source` "grey"), or tinted or toned with (Cb, Cr), as
+    a pick (FLAT_SOURCES), locked."""
+    bins = color.quantize_chroma(np.array([cb, cr]) if source != "grey" else np.zeros(2))
+    chroma = np.broadcast_to(np.asarray(bins)[:, None, None], CHROMA_SHAPE)
+    return Pick(seed=0, temperature=0.0, index=0, chroma=chroma, locked=True, source=source)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

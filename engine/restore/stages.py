@@ -107,6 +107,7 @@ class ColorizeStage:
         self._hint: np.ndarray | None = None
         self._exact: Hints | None = None  # a one-frame shot's hints, applied at full size
         self._alone = False  # the shot is coloured by its hints alone (it has no pick)
+        self._flat: Pick | None = None  # a one-colour pick, without hints: `flat_chroma`
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
         self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
@@ -190,6 +191,9 @@ class ColorizeStage:
         if pick is None:
             made = self._auto_pick(shot, film)
             pick = made
+        # Black and white, a tint or a tone: made from the luma exactly, not refined (hints
+        # laid over one are refined as over any pick).
+        self._flat = pick if pick.colour is not None and hints is None else None
         hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
         if hints is not None:
             hint = self._lay_hints(hint, hints, film)
@@ -380,7 +384,30 @@ class ColorizeStage:
                 else:
                     cbcr[k] = hinted_chroma(y, self._exact, matrix=batch.matrix, base=base[k])
             return batch.replace(cbcr=cbcr)
+        if self._flat is not None:
+            return batch.replace(cbcr=flat_chroma(self._flat, batch.y))
         return batch.replace(cbcr=self._chroma(batch.y, self._hint))
+
+
+def flat_chroma(pick: Pick, y: Any) -> Any:
+    """(T, 2, H, W) chroma of a one-colour pick over luma `y` (T, H, W), host array or tensor:
+    none for "grey"; for a "tint" the colour grows with the light (a dyed base colours the
+    highlights, black stays black); for a "tone" it is strongest in the middle greys, 4y(1-y)
+    (a toned print: white and black stay neutral, the greys take the colour, as sepia)."""
+    assert pick.colour is not None
+    cb, cr = pick.colour
+    if isinstance(y, np.ndarray):
+        y = np.clip(y, 0.0, 1.0, dtype=np.float32)
+        out = np.zeros((y.shape[0], 2, *y.shape[1:]), np.float32)
+    else:
+        y = y.float().clamp(0.0, 1.0)
+        out = y.new_zeros((y.shape[0], 2, *y.shape[1:]))
+    if pick.source == "grey":
+        return out
+    share = y if pick.source == "tint" else 4.0 * y * (1.0 - y)
+    out[:, 0] = share * cb
+    out[:, 1] = share * cr
+    return out
 
 
 @dataclass
