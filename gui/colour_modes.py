@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 # plain numbers (no torch): the engine's measured default, so the spin box starts there
 from panchro.engine.inference.defaults import TEMPERATURE
+from panchro.engine.service.protocol import TINTS, TONES, flat_chroma
 from panchro.gui.widgets import fit_pixmap
 
 COLORIZER = "colorizer"
@@ -57,7 +58,8 @@ class Pick:
     trained: bool
     locked: bool = True
     # "user" (a mode a person picked), "auto" (the engine's), "reference" (the colours a
-    # colour picture lent the shot: `reference` is that picture's file name)
+    # colour picture lent the shot: `reference` is that picture's file name); "grey",
+    # "tint", "tone": one colour (`reference` its name, if it has one)
     source: str = "user"
     reference: str = ""
 
@@ -627,6 +629,8 @@ class ColourModesPanel(QGroupBox):
             if pick.source == "reference":
                 name = f" {pick.reference}" if pick.reference else ""
                 self.pick_label.setText(f"Colours from the picture{name}{tag}. Locked.")
+            elif pick.source in ("grey", "tint", "tone"):
+                self.pick_label.setText(f"{flat_words(pick).capitalize()}. Locked.")
             else:
                 of_k = f" of {pick.k}" if pick.k else ""  # 0: not known (an album's project)
                 self.pick_label.setText(
@@ -650,6 +654,17 @@ class ColourModesPanel(QGroupBox):
         self.sample_button.setEnabled(self.usable and not self.busy)
         self.sample_button.setText("Sampling…" if self.busy else "Sample colour modes")
         self.reference_button.setEnabled(not self.busy)
+
+
+def flat_words(pick: Pick) -> str:
+    """A one-colour pick in words: "kept black and white", "tinted amber", "toned sepia"."""
+    if pick.source == "grey":
+        return "kept black and white"
+    presets = TONES if pick.source == "tone" else TINTS
+    name = pick.reference or next(
+        (n.lower() for n, c in presets.items() if flat_chroma(c) == pick.chroma), "in a colour"
+    )
+    return f"{'toned' if pick.source == 'tone' else 'tinted'} {name}"
 
 
 def shot_label(shot: int, shots: Sequence[dict[str, Any]]) -> str:

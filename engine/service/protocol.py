@@ -136,6 +136,31 @@ def flicker_grade(level: float | None) -> str | None:
     return "strong" if level >= FLICKER_STRONG else "some"
 
 
+# The classic colours of silent films, for the app's Tint and Tone (sRGB): tints dyed the
+# base, tones the image.
+TINTS = {"Amber": (255, 176, 64), "Blue": (80, 128, 255), "Green": (96, 192, 112),
+         "Rose": (255, 128, 150), "Yellow": (240, 220, 80)}  # fmt: skip
+TONES = {"Sepia": (160, 112, 64), "Blue": (64, 96, 160), "Copper": (176, 96, 64)}
+
+
+def flat_chroma(rgb: tuple[int, int, int] | None) -> str:
+    """The chroma of a one-colour pick (a "grey", "tint" or "tone" pick: docs/project-format.md)
+    as picks carry it: base64 of 2 x 28 x 28 bins, every cell the colour of `rgb` (sRGB
+    0..255; None: neutral). BT.601 full range and 32 bins a channel, as the engine's
+    `imaging.color` quantizes (a test holds the two equal); pure Python, for the app."""
+    import base64
+    import math
+
+    if rgb is None:
+        cb = cr = 0.0
+    else:
+        r, g, b = (v / 255.0 for v in rgb)
+        cb = -0.168736 * r - 0.331264 * g + 0.5 * b
+        cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    bins = [min(31, max(0, math.floor(c * 32 + 0.5) + 16)) for c in (cb, cr)]
+    return base64.b64encode(bytes([bins[0]] * 784 + [bins[1]] * 784)).decode("ascii")
+
+
 def survey_words(survey: dict[str, Any] | None) -> tuple[str, str]:
     """What the `shots` answer's "survey" (`engine.survey`) says of the film's line scratches
     and of its dirt, in words: ("2 lines in 1 of 6 shots looked at", "specks in 5 of 6 shots

@@ -1,6 +1,7 @@
 """Colour modes: drawing K of them for the shot under the playhead, showing them, and
 picking one (locked), for this shot or the ones after it; or taking the shot's colours from a
-colour picture ("Colour from a picture", the engine's `reference_pick`)."""
+colour picture ("Colour from a picture", the engine's `reference_pick`); or one colour: the
+shot kept black and white, tinted or toned (`keep_black_and_white`, `tint`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QColorDialog, QFileDialog
 
-from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.colour_modes import Pick, parse_sampled, shot_label
+from panchro.engine.service.protocol import TINTS, TONES, Event, Message, Request, flat_chroma
+from panchro.gui.colour_modes import Pick, flat_words, parse_sampled, shot_label
 from panchro.gui.window import pixmaps_of
 
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
@@ -40,17 +41,20 @@ class ColourPicks(QObject):
         self._sample_shot: int | None = None
         self._reference_req: int | None = None
         self._reference_shot: int | None = None
-        # the key frame coloured by each reference pick, by shot start (the strip's mark)
+        # the key frame coloured by each reference or one-colour pick, by shot start (the
+        # strip's mark and the panel's picture: no drawn mode shows them)
         self.reference_previews: dict[int, QPixmap] = {}
+        self._flat_req: int | None = None  # the key frame coloured by a one-colour pick
+        self._flat_start = 0
         self.reference_dir = ""
         self.last_reference = ""  # the picture last used: the hint eyedropper offers it
 
     def forget_requests(self) -> None:
         """The film is going: its colour modes, if they come, are ignored."""
-        for req in (self._sample_req, self._reference_req):
+        for req in (self._sample_req, self._reference_req, self._flat_req):
             if req is not None:
                 self.engine.forget(req)
-        self._sample_req = self._sample_shot = None
+        self._sample_req = self._sample_shot = self._flat_req = None
         self._reference_req = self._reference_shot = None
         self.reference_previews.clear()
         self.colour.set_busy(False)
@@ -138,6 +142,80 @@ class ColourPicks(QObject):
             win.compare.show_result(images, data, f"{label}: colours from {name}")
             win.stage.setCurrentWidget(win.compare)
             win.compareShown.emit()
+
+    def keep_black_and_white(self) -> None:
+        """Colour ▸ Keep this shot black and white: an intertitle, a scene meant grey."""
+        self._set_flat("grey", None, "")
+
+    def tint(self, *, tone: bool = False, rgb: tuple[int, int, int] | None = None) -> None:
+        """Colour ▸ Tint / Tone this shot: one colour over the light parts (a dyed base) or the
+        middle greys (a toned print), asked for when `rgb` is None; the silent era's colours
+        are the dialog's own."""
+        presets = TONES if tone else TINTS
+        if rgb is None:
+            if self.win.film is None:
+                self.colour.show_error("Open a film first.")
+                return
+            for i, c in enumerate(presets.values()):
+                QColorDialog.setCustomColor(i, QColor(*c))
+            first = next(iter(presets.values()))
+            title = "Tone this shot (the middle greys)" if tone else "Tint this shot (the light)"
+            chosen = QColorDialog.getColor(QColor(*first), self.win, title)
+            if not chosen.isValid():
+                return
+            rgb = (chosen.red(), chosen.green(), chosen.blue())
+        name = next((n.lower() for n, c in presets.items() if c == rgb), "")
+        self._set_flat("tone" if tone else "tint", rgb, name or "#{:02x}{:02x}{:02x}".format(*rgb))
+
+    def _set_flat(self, source: str, rgb: tuple[int, int, int] | None, name: str) -> None:
+        win = self.win
+        if win.film is None:
+            self.colour.show_error("Open a film first.")
+            return
+        shot = win.shot_list.shot_at(win.current)
+        index = win.shot_list.key_frame(shot) if shot is not None else win.current
+        pick = Pick(
+            key_frame=index, seed=0, temperature=0.0, k=0, n=0, chroma=flat_chroma(rgb),
+            chroma_size=28, trained=True, source=source, reference=name,
+        )  # fmt: skip
+        start = self._shot_start(shot)
+        win.picks[start] = pick
+        self.reference_previews.pop(start, None)
+        if shot is not None:
+            self._mark_shot(shot, None)
+        self.candidates.set_picked(None)
+        self.show_pick()
+        label = shot_label(shot, win.shots) if shot is not None else "The film"
+        self.status.showMessage(f"{label}: {flat_words(pick)}, locked", 5000)
+        win.picksChanged.emit()
+        # The key frame as a render colours it, for the strip and the panel.
+        if self._flat_req is not None:
+            self.engine.forget(self._flat_req)
+        params: dict[str, Any] = {"film": win.film, "index": index,
+                                  "max_side": win.player.preview_side()}  # fmt: skip
+        if shot is not None:
+            s = win.shots[shot]
+            params["shot"] = {"start": int(s["start"]), "end": int(s["end"]), "key_frame": index}
+        params["pick"] = win.exporter.engine_pick(start)
+        self._flat_start = start
+        self._flat_req = self.engine.request(Request.HINT_PREVIEW, self._on_flat, **params)
+
+    def _on_flat(self, msg: Message) -> None:
+        if msg.id != self._flat_req:
+            return
+        self._flat_req = None
+        if msg.type != Event.RESULT:
+            return  # the pick stands; only its picture is missing
+        after = pixmaps_of(msg.body.get("data") or {}, msg.blob).get("after")
+        start = self._flat_start
+        if after is None or start not in self.win.picks:
+            return
+        self.reference_previews[start] = after
+        shot = next((i for i, s in enumerate(self.win.shots) if int(s["start"]) == start), None)
+        if shot is not None:
+            self._mark_shot(shot, after)
+        self.show_pick()
+        self.win.flatPreviewShown.emit(start)
 
     def sample_colour_modes(self) -> None:
         """Draw the panel's K colour modes of the key frame of the shot under the playhead."""
@@ -282,7 +360,7 @@ class ColourPicks(QObject):
         pick = self.win.picks.get(start)
         if pick is None:
             return None
-        if pick.source == "reference":
+        if pick.source in ("reference", "grey", "tint", "tone"):
             return self.reference_previews.get(start)
         for sampled in self.win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
     compareShown = Signal()
     jobFinished = Signal(str, dict)  # kind ("export" | "preview" | "frame"), the engine's summary
     jobFailed = Signal(str, str)  # kind, message
+    flatPreviewShown = Signal(int)  # a one-colour pick's key frame came back (its shot's start)
     projectSaved = Signal(str)
     projectLoaded = Signal(str)
     openFailed = Signal(str)
@@ -435,6 +436,12 @@ class MainWindow(QMainWindow):
             a.setProperty("album", True)
         action("Colour from a &picture…", "R", lambda: colour.colour_from_picture(), colour_menu,
                "Take this shot's colours from a colour photo of the same scene")  # fmt: skip
+        action("Keep this shot black and &white", "G", colour.keep_black_and_white, colour_menu,
+               "No colour at all: an intertitle, a scene meant grey")  # fmt: skip
+        action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,
+               "One colour over the light parts, as a dyed base (amber, blue…)")  # fmt: skip
+        action("T&one this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
+               "One colour in the middle greys, as a toned print (sepia…)")  # fmt: skip
         for a in (
             action("Back to the &film", None, either(album.show_grid, player.show_film),
                    colour_menu),

@@ -297,6 +297,20 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         win.colour_picks.unlock_pick()  # the later checks expect shot 2 without a pick
         win.player.show_film()
 
+    def flat(source: str, words: str) -> Callable[[QAction], None]:
+        def check(a: QAction) -> None:
+            at(20)  # shot 2 (16..31)
+            with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
+                a.trigger()  # the colour dialog answers (1, 2, 3), as stubbed above
+            pick = win.picks[16]
+            assert pick.source == source and pick.locked
+            assert win.colour.pick_label.text() == f"{words}. Locked."
+            assert win.colour_picks.pick_preview(16) is not None  # the key frame so coloured
+            assert win.exporter.engine_pick(16)["source"] == source  # as renders carry it
+            win.colour_picks.unlock_pick()  # the later checks expect shot 2 without a pick
+
+        return check
+
     editor = win.hint_editor
 
     def edits_hints(a: QAction) -> None:
@@ -473,6 +487,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Sample colour modes": says("colorizer is not available"),
         "Show colour modes": says("No colour modes drawn"),
         "Colour from a picture…": colours_from_picture,
+        "Keep this shot black and white": flat("grey", "Kept black and white"),
+        "Tint this shot…": flat("tint", "Tinted #010203"),
+        "Tone this shot…": flat("tone", "Toned #010203"),
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,
