@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 # plain numbers (no torch): the engine's measured default, so the spin box starts there
 from panchro.engine.inference.defaults import TEMPERATURE
-from panchro.engine.service.protocol import TINTS, TONES, flat_chroma
+from panchro.engine.service.protocol import TINTS, TONES, flat_pick_chroma
 from panchro.gui.widgets import fit_pixmap
 
 COLORIZER = "colorizer"
@@ -662,7 +662,7 @@ def flat_words(pick: Pick) -> str:
         return "kept black and white"
     presets = TONES if pick.source == "tone" else TINTS
     name = pick.reference or next(
-        (n.lower() for n, c in presets.items() if flat_chroma(c) == pick.chroma), "in a colour"
+        (n.lower() for n, c in presets.items() if flat_pick_chroma(c) == pick.chroma), "in a colour"
     )
     return f"{'toned' if pick.source == 'tone' else 'tinted'} {name}"
 

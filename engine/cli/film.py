@@ -244,18 +244,12 @@ _FILM_ONLY = (
 
 def _picture_output(args: argparse.Namespace) -> bool:
     """Whether this restore writes one picture (decided by the output's extension): a picture
-    in and one out; a picture in and an output that is neither picture nor film is refused."""
+    in and one out (a film in and a picture out is a still: `still.wants_still`, asked
+    before); a picture in and an output that is neither picture nor film is refused."""
     from panchro.engine import media
 
     out_ext = Path(args.output).suffix.lower()
     if out_ext in media.PICTURE_OUTPUTS:
-        if not media.is_picture_path(args.input):
-            raise BadInputError(
-                "a picture output needs one picture in ("
-                + ", ".join(media.PICTURE_INPUTS)
-                + "); to save a frame of a film use `panchro frame`",
-                path=args.input,
-            )
         given = [flag for name, flag in _FILM_ONLY if getattr(args, name) not in (None, False)]
         if given:
             raise BadInputError(

@@ -143,7 +143,7 @@ TINTS = {"Amber": (255, 176, 64), "Blue": (80, 128, 255), "Green": (96, 192, 112
 TONES = {"Sepia": (160, 112, 64), "Blue": (64, 96, 160), "Copper": (176, 96, 64)}
 
 
-def flat_chroma(rgb: tuple[int, int, int] | None) -> str:
+def flat_pick_chroma(rgb: tuple[int, int, int] | None) -> str:
     """The chroma of a one-colour pick (a "grey", "tint" or "tone" pick: docs/project-format.md)
     as picks carry it: base64 of 2 x 28 x 28 bins, every cell the colour of `rgb` (sRGB
     0..255; None: neutral). BT.601 full range and 32 bins a channel, as the engine's

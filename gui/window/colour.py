@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QColorDialog, QFileDialog
 
-from panchro.engine.service.protocol import TINTS, TONES, Event, Message, Request, flat_chroma
+from panchro.engine.service.protocol import TINTS, TONES, Event, Message, Request, flat_pick_chroma
 from panchro.gui.colour_modes import Pick, flat_words, parse_sampled, shot_label
 from panchro.gui.window import pixmaps_of
 
@@ -175,7 +175,7 @@ class ColourPicks(QObject):
         shot = win.shot_list.shot_at(win.current)
         index = win.shot_list.key_frame(shot) if shot is not None else win.current
         pick = Pick(
-            key_frame=index, seed=0, temperature=0.0, k=0, n=0, chroma=flat_chroma(rgb),
+            key_frame=index, seed=0, temperature=0.0, k=0, n=0, chroma=flat_pick_chroma(rgb),
             chroma_size=28, trained=True, source=source, reference=name,
         )  # fmt: skip
         start = self._shot_start(shot)

@@ -51,6 +51,10 @@ def window(qtbot, tmp_path: Path) -> Iterator:
 
     engine = EngineProcess(log_path=tmp_path / "engine.log")
     win = MainWindow(engine)
+    # A modal question about unsaved picks at teardown (qtbot closes the window before the
+    # fixture's own teardown) would hang a test that failed midway; the tests of the
+    # question turn it on themselves.
+    win.confirm_discard = False
     qtbot.addWidget(win)
     win.resize(1000, 700)
     win.show()

@@ -84,7 +84,7 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "quality 101": ([s, o + ".jpg", "--quality", "101"], "within 1..100"),
         "quality on png": ([s, o + ".png", "--quality", "90"], "PNG is written lossless"),
         "quality on a film": ([str(film), o + ".mp4", "--quality", "90"], "picture outputs"),
-        "film to picture": ([str(film), o + ".jpg"], "needs one picture in"),
+        "film to picture": ([str(film), o + ".jpg"], "say which with --at TIME"),
         "codec with picture": ([s, o + ".jpg", "--codec", "prores"], "--codec: for films"),
         "deflicker a picture": ([s, o + ".jpg", "--deflicker", "1"], "--deflicker: for films"),
         "deflicker out of range": ([str(film), o + ".mp4", "--deflicker", "2"], "within 0..1"),

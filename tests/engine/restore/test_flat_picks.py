@@ -70,14 +70,14 @@ def test_a_film_keeps_one_shot_grey_and_tints_the_other(tmp_path: Path) -> None:
     assert abs(cb[dark].mean()) < abs(cb[bright].mean()) / 2  # less in the dark
 
 
-def test_the_apps_flat_chroma_is_the_engines() -> None:
+def test_the_apps_flat_pick_chroma_is_the_engines() -> None:
     from panchro.engine.imaging import color
-    from panchro.engine.service.protocol import TINTS, TONES, flat_chroma
+    from panchro.engine.service.protocol import TINTS, TONES, flat_pick_chroma
 
-    assert color.decode_bins(flat_chroma(None)).tolist() == flat_pick("grey").chroma.tolist()
+    assert color.decode_bins(flat_pick_chroma(None)).tolist() == flat_pick("grey").chroma.tolist()
     for rgb in [*TINTS.values(), *TONES.values(), (0, 0, 255), (255, 0, 0)]:
         planes = color.rgb_to_ycbcr(np.array([[rgb]], np.uint8), matrix="bt601")
         cb, cr = (float(planes[0, 0, c]) for c in (1, 2))
         want = flat_pick("tint", cb, cr)
-        got = Pick.from_dict({**want.to_dict(), "chroma": flat_chroma(rgb)}, "pick")
+        got = Pick.from_dict({**want.to_dict(), "chroma": flat_pick_chroma(rgb)}, "pick")
         assert got == want, rgb
