@@ -16,9 +16,12 @@ from panchro.engine.cli.common import (
     add_deinterlace,
     add_fps,
     borders_words,
+    check_regrain,
     crop_of_args,
     format_time,
+    hints_of_args,
     parse_time,
+    reference_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
 
@@ -310,43 +313,6 @@ def _restore_picture(args: argparse.Namespace) -> int:
             bar.close()
     print(summary.describe())
     return EXIT_OK
-
-
-def hints_of_args(args: argparse.Namespace, settings: Any, info: Any, project: Any = None) -> Any:
-    """The hints of this run: the --hints file (checked against the film, and kept in the
-    project when there is one), else the project's; None without any."""
-    from panchro.engine.imaging.hints import load_hints
-
-    if args.hints is None:
-        hints = project.hints if project is not None else None
-        return hints if hints is not None and not hints.empty and settings.colorize else None
-    if not settings.colorize:
-        raise BadInputError("--hints steer the colours: add --colorize")
-    hints = load_hints(args.hints)
-    hints.check_against(info.width, info.height, info.frame_count)
-    if project is not None and project.hints != hints:
-        project.hints = hints
-        project.save()
-        print(f"hints kept in {project.path}", file=sys.stderr)
-    return hints
-
-
-def reference_of_args(args: argparse.Namespace, settings: Any) -> Any:
-    """The --reference picture as RGB, or None; refused without --colorize."""
-    if args.reference is None:
-        return None
-    if not settings.colorize:
-        raise BadInputError("--reference lends colours: add --colorize")
-    from panchro.engine.inference.reference import load_reference
-
-    return load_reference(args.reference)
-
-
-def check_regrain(args: argparse.Namespace, settings: Any) -> None:
-    if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
-        raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
-    if not 0.0 <= args.regrain <= 2.0:
-        raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
 
 
 def cmd_restore(args: argparse.Namespace) -> int:

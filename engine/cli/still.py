@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from panchro.engine.cli.common import EXIT_OK, crop_of_args, parse_time
+from panchro.engine.cli.common import (
+    EXIT_OK,
+    check_regrain,
+    crop_of_args,
+    hints_of_args,
+    parse_time,
+    reference_of_args,
+)
 from panchro.engine.errors import BadInputError
 
 # Options of a film's restore that one frame written as a picture has no use for.
@@ -34,7 +41,6 @@ def wants_still(args: argparse.Namespace) -> bool:
 
 def cmd_restore_still(args: argparse.Namespace) -> int:
     from panchro.engine import media
-    from panchro.engine.cli import film
     from panchro.engine.project import Project
     from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
@@ -78,15 +84,15 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         scratches=args.scratches,
         crop=crop_of_args(args, info),
     )
-    film.check_regrain(args, settings)
-    hints = film.hints_of_args(args, settings, info, project)
+    check_regrain(args, settings)
+    hints = hints_of_args(args, settings, info, project)
     stages = stages_module.build_stages(
         settings,
         seed=args.seed,
         all_picked=bool(project and project.shots and all(p is not None for p in project.picks)),
         regrain=args.regrain,
         hints=hints,
-        reference=film.reference_of_args(args, settings),
+        reference=reference_of_args(args, settings),
     )
     with media.open_source(args.input, fps=args.fps, deinterlace=settings.deinterlace) as src:
         try:
