@@ -22,7 +22,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from panchro.engine.cli.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_ERROR, EXIT_OK
+from panchro.engine.cli.common import (
+    COLOUR_AND_SIZE,
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_OK,
+    settings_of_args,
+)
 from panchro.engine.errors import BadInputError, CancelledError
 
 if TYPE_CHECKING:  # media (PyAV) is imported when a command runs, not at start-up
@@ -138,7 +145,6 @@ def cmd_restore_album(
     """
     from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
-    from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
     from panchro.engine.restore.album import restore_album
 
@@ -165,13 +171,8 @@ def cmd_restore_album(
             path=args.output,
         )
     project, picks, hints = _project(args)
-    settings = pipeline.settings_for(
-        project.settings.restoration() if project is not None else None,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-    )
+    base = project.settings.restoration() if project is not None else None
+    settings = settings_of_args(args, base, COLOUR_AND_SIZE)
     check_regrain(args, settings)
     fmt = args.format or (project.settings.format if project is not None else None)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

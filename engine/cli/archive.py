@@ -16,7 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_ERROR, EXIT_OK
+from panchro.engine.cli.common import (
+    COLOUR_AND_SIZE,
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_OK,
+    FILM_STAGES,
+    settings_of_args,
+)
 from panchro.engine.errors import BadInputError, CancelledError
 
 # Options of one film that an archive has no use for: each film gets automatic colour modes,
@@ -51,7 +59,7 @@ def cmd_restore_archive(
     """Restore the archive; exit non-zero when a film failed (each is listed with why).
     `check_regrain` is `cli.film`'s, so the two routes refuse the same --regrain."""
     from panchro.engine.progress import Progress, TerminalBar
-    from panchro.engine.restore import archive, pipeline
+    from panchro.engine.restore import archive
     from panchro.engine.restore import stages as stages_module
 
     if args.input:
@@ -75,19 +83,8 @@ def cmd_restore_archive(
             raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
     elif args.cluster_gpus:
         raise BadInputError("--cluster-gpus goes with --cluster")
-    settings = pipeline.settings_for(
-        None,
-        codec=args.codec,
-        bit_depth=args.bit_depth,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-        deflicker=args.deflicker,
-        stabilize=args.stabilize,
-        dust=args.dust,
-        scratches=args.scratches,
-    )
+    names = (*COLOUR_AND_SIZE, *FILM_STAGES[1:])  # each film is read as it asks (deinterlace)
+    settings = settings_of_args(args, None, names, codec=args.codec, bit_depth=args.bit_depth)
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
     bar = TerminalBar("archive") if not args.quiet else None

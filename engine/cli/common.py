@@ -153,3 +153,18 @@ def check_regrain(args: argparse.Namespace, settings: Any) -> None:
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
     if not 0.0 <= args.regrain <= 2.0:
         raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
+
+
+# The restore options read into the settings: colour and size (any restore), and a film's own.
+COLOUR_AND_SIZE = ("colorize", "degrain", "upscale", "upscaler")
+FILM_STAGES = ("deinterlace", "deflicker", "stabilize", "dust", "scratches")
+
+
+def settings_of_args(
+    args: argparse.Namespace, base: Any, names: tuple[str, ...], **given: Any
+) -> Any:
+    """`base`'s settings (a project's, or the defaults for None) with the options `names` the
+    command line gave over them, and `given` (codec, crop, ...): `pipeline.settings_for`."""
+    from panchro.engine.restore import pipeline
+
+    return pipeline.settings_for(base, **{n: getattr(args, n) for n in names}, **given)

@@ -12,7 +12,9 @@ from typing import Any
 
 from panchro.engine.cli import album, archive, still
 from panchro.engine.cli.common import (
+    COLOUR_AND_SIZE,
     EXIT_OK,
+    FILM_STAGES,
     add_deinterlace,
     add_fps,
     borders_words,
@@ -22,6 +24,7 @@ from panchro.engine.cli.common import (
     hints_of_args,
     parse_time,
     reference_of_args,
+    settings_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
 
@@ -319,7 +322,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.project import Project
-    from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
 
     if args.batch is not None:  # a whole archive of films
@@ -378,19 +380,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
             project = Project.new(args.input, fps=args.fps)
             project.save(args.project)
             print(f"new project: {args.project}", file=sys.stderr)
-    settings = pipeline.settings_for(
+    settings = settings_of_args(
+        args,
         project,
+        (*COLOUR_AND_SIZE, *FILM_STAGES),
         codec=args.codec,
         bit_depth=args.bit_depth,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-        deinterlace=args.deinterlace,
-        deflicker=args.deflicker,
-        stabilize=args.stabilize,
-        dust=args.dust,
-        scratches=args.scratches,
         crop=crop_of_args(args, info),
     )
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))

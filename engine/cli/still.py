@@ -7,12 +7,15 @@ import argparse
 from pathlib import Path
 
 from panchro.engine.cli.common import (
+    COLOUR_AND_SIZE,
     EXIT_OK,
+    FILM_STAGES,
     check_regrain,
     crop_of_args,
     hints_of_args,
     parse_time,
     reference_of_args,
+    settings_of_args,
 )
 from panchro.engine.errors import BadInputError
 
@@ -71,19 +74,8 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
                 f"is not the film of the project {args.project}: {'; '.join(changes)}",
                 path=args.input,
             )
-    settings = pipeline.settings_for(
-        project,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-        deinterlace=args.deinterlace,
-        deflicker=args.deflicker,
-        stabilize=args.stabilize,
-        dust=args.dust,
-        scratches=args.scratches,
-        crop=crop_of_args(args, info),
-    )
+    names = (*COLOUR_AND_SIZE, *FILM_STAGES)
+    settings = settings_of_args(args, project, names, crop=crop_of_args(args, info))
     check_regrain(args, settings)
     hints = hints_of_args(args, settings, info, project)
     stages = stages_module.build_stages(

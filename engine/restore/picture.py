@@ -288,21 +288,8 @@ def restore_picture(
     progress.advance(stage=progress.stage or "picture", check=False)
     progress.finish()
     seconds = time.monotonic() - start
-    return RestoreSummary(
-        input=str(input),
-        output=str(out),
-        codec=fmt.lower(),
-        frames=1,
-        seconds=seconds,
-        fps=1 / seconds if seconds > 0 else 0.0,
-        output_bytes=out.stat().st_size,
-        audio_streams=0,
-        subtitle_streams=0,
-        width=w,
-        height=h,
-        notes=tuple(notes) + tuple(n for st in stages for n in getattr(st, "notes", ())),
-        stages_s=round(stages_s, 3),
-        encode_s=round(encode_s, 3),
+    return RestoreSummary.of_picture(
+        input, out, fmt, seconds, (w, h), notes, stages, stages_s=stages_s, encode_s=encode_s
     )
 
 

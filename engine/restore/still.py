@@ -130,17 +130,5 @@ def restore_still(
     notes = [f"frame {index} at {time_s:.3f} s, shot {shot.start}..{shot.end - 1}"]
     if sar and sar != 1:
         notes.append(f"pixel aspect {sar}: widened to square pixels, {pixels.shape[1]} wide")
-    return RestoreSummary(
-        input=str(input),
-        output=str(out),
-        codec=fmt.lower(),
-        frames=1,
-        seconds=seconds,
-        fps=1 / seconds if seconds > 0 else 0.0,
-        output_bytes=out.stat().st_size,
-        audio_streams=0,
-        subtitle_streams=0,
-        width=int(pixels.shape[1]),
-        height=int(pixels.shape[0]),
-        notes=tuple(notes) + tuple(n for st in stages for n in getattr(st, "notes", ())),
-    )
+    size = (int(pixels.shape[1]), int(pixels.shape[0]))
+    return RestoreSummary.of_picture(input, out, fmt, seconds, size, notes, stages)

@@ -34,6 +34,35 @@ class RestoreSummary:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @classmethod
+    def of_picture(
+        cls,
+        input: object,
+        out: Path,
+        fmt: str,
+        seconds: float,
+        size: tuple[int, int],
+        notes: list[str],
+        stages: object,
+        **times: float,
+    ) -> RestoreSummary:
+        """One picture written (a photo restored, a film's still): `notes` and the stages'."""
+        return cls(
+            input=str(input),
+            output=str(out),
+            codec=fmt.lower(),
+            frames=1,
+            seconds=seconds,
+            fps=1 / seconds if seconds > 0 else 0.0,
+            output_bytes=out.stat().st_size,
+            audio_streams=0,
+            subtitle_streams=0,
+            width=size[0],
+            height=size[1],
+            notes=tuple(notes) + tuple(n for st in stages for n in getattr(st, "notes", ())),  # type: ignore[attr-defined]
+            **{k: round(v, 3) for k, v in times.items()},
+        )
+
     def describe(self) -> str:
         size = self.output_bytes / 1e6
         if self.codec in PICTURE_CODECS:

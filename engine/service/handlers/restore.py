@@ -167,14 +167,20 @@ def stages_for(
     return stages
 
 
-def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+def film_frame(session: Session, body: dict[str, Any], what: str) -> tuple[Any, int]:
+    """The open film and the frame `index` a request names, checked to be in it."""
     film = session.film(param(body, "film", int))
     index = param(body, "index", int)
     n = film.source.info.frame_count
     if not 0 <= index < n:
         raise RequestError(
-            ErrorCode.BAD_REQUEST, f"preview: index {index} is outside the film (0..{n - 1})"
+            ErrorCode.BAD_REQUEST, f"{what}: index {index} is outside the film (0..{n - 1})"
         )
+    return film, index
+
+
+def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    film, index = film_frame(session, body, "preview")
     params = parse_restoration(body, "preview", film.source.info)
     settings = params["settings"]
     if not settings.restores_anything:
@@ -344,13 +350,7 @@ def render(session: Session, work: Work) -> Answer:
 
 
 def parse_export_frame(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    film = session.film(param(body, "film", int))
-    index = param(body, "index", int)
-    n = film.source.info.frame_count
-    if not 0 <= index < n:
-        raise RequestError(
-            ErrorCode.BAD_REQUEST, f"export_frame: index {index} is outside the film (0..{n - 1})"
-        )
+    film, index = film_frame(session, body, "export_frame")
     quality = param(body, "quality", int, None)
     if quality is not None:
         in_range(body, "quality", quality, 1, 100)
