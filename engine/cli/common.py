@@ -155,6 +155,20 @@ def check_regrain(args: argparse.Namespace, settings: Any) -> None:
         raise BadInputError(f"--regrain must be within 0..2, got {args.regrain}")
 
 
+# Options for a film's output (a file of frames written by a job): a picture has no use for
+# them, nor a still (one frame of a film written as a picture).
+FILM_OUTPUT_OPTIONS = (
+    ("codec", "--codec"),
+    ("bit_depth", "--bit-depth"),
+    ("preview", "--preview"),
+    ("start", "--from"),
+    ("end", "--to"),
+    ("restart", "--restart"),
+    ("memory_limit", "--memory-limit"),
+    ("cluster", "--cluster"),
+    ("cluster_gpus", "--cluster-gpus"),
+)
+
 # The restore options read into the settings: colour and size (any restore), and a film's own.
 COLOUR_AND_SIZE = ("colorize", "degrain", "upscale", "upscaler")
 FILM_STAGES = ("deinterlace", "deflicker", "stabilize", "dust", "scratches")

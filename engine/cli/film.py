@@ -14,6 +14,7 @@ from panchro.engine.cli import album, archive, still
 from panchro.engine.cli.common import (
     COLOUR_AND_SIZE,
     EXIT_OK,
+    FILM_OUTPUT_OPTIONS,
     FILM_STAGES,
     add_deinterlace,
     add_fps,
@@ -229,16 +230,8 @@ def cmd_shots(args: argparse.Namespace) -> int:
 # Options of a film's restore that a picture (one frame, no job) has no use for.
 _FILM_ONLY = (
     ("project", "--project"),
-    ("codec", "--codec"),
-    ("bit_depth", "--bit-depth"),
-    ("preview", "--preview"),
-    ("start", "--from"),
-    ("end", "--to"),
-    ("restart", "--restart"),
+    *FILM_OUTPUT_OPTIONS,
     ("allow_truncated", "--allow-truncated"),
-    ("memory_limit", "--memory-limit"),
-    ("cluster", "--cluster"),
-    ("cluster_gpus", "--cluster-gpus"),
     ("deflicker", "--deflicker"),
     ("stabilize", "--stabilize"),
     ("dust", "--dust"),

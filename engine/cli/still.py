@@ -9,6 +9,7 @@ from pathlib import Path
 from panchro.engine.cli.common import (
     COLOUR_AND_SIZE,
     EXIT_OK,
+    FILM_OUTPUT_OPTIONS,
     FILM_STAGES,
     check_regrain,
     crop_of_args,
@@ -18,19 +19,6 @@ from panchro.engine.cli.common import (
     settings_of_args,
 )
 from panchro.engine.errors import BadInputError
-
-# Options of a film's restore that one frame written as a picture has no use for.
-_NOT_FOR_A_STILL = (
-    ("codec", "--codec"),
-    ("bit_depth", "--bit-depth"),
-    ("preview", "--preview"),
-    ("start", "--from"),
-    ("end", "--to"),
-    ("restart", "--restart"),
-    ("memory_limit", "--memory-limit"),
-    ("cluster", "--cluster"),
-    ("cluster_gpus", "--cluster-gpus"),
-)
 
 
 def wants_still(args: argparse.Namespace) -> bool:
@@ -62,7 +50,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         )
     if media.is_picture_path(args.input):
         raise BadInputError("--at picks a frame of a film; a photo is restored whole")
-    given = [flag for name, flag in _NOT_FOR_A_STILL if getattr(args, name) not in (None, False)]
+    given = [flag for name, flag in FILM_OUTPUT_OPTIONS if getattr(args, name) not in (None, False)]
     if given:
         raise BadInputError(f"{', '.join(given)}: for a film's output, not one frame of it")
     info = media.probe(args.input, fps=args.fps)
