@@ -1,4 +1,4 @@
-"""`panchro eval colorizer | video | hints | deflicker | stabilize | dust | scratches |
+"""`panchro eval colorizer | bars | video | hints | deflicker | stabilize | dust | scratches |
 telecine | sweep | upscaler`."""
 
 from __future__ import annotations
@@ -34,6 +34,16 @@ def cmd_eval_upscaler(args: argparse.Namespace) -> int:
             device=args.device,
         )
         print(f"before/after (nearest | bicubic | model): {out}")
+    return EXIT_OK
+
+
+def cmd_eval_bars(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.bars import eval_bars
+
+    eval_bars(
+        args.data, weights=args.weights, share=args.share, k=args.k, split=args.split,
+        limit=args.limit,
+    )  # fmt: skip
     return EXIT_OK
 
 
@@ -211,6 +221,16 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--device", default=None)
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(func=cmd_eval_colorizer)
+    v = vsub.add_parser(
+        "bars", help="colour modes of pictures as they are and between black bars (a crop's)"
+    )
+    v.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    v.add_argument("--weights", default=None, help="colorizer weights (default: the shipped)")
+    v.add_argument("--share", type=float, default=1 / 3, help="each bar, of the width (1/3)")
+    v.add_argument("-k", type=int, default=8, help="modes a picture (8)")
+    v.add_argument("--split", default="heldout", choices=["heldout", "all"])
+    v.add_argument("--limit", type=int, default=None, help="the first N pictures")
+    v.set_defaults(func=cmd_eval_bars)
 
     v = vsub.add_parser(
         "video", help="one pick through a shot: chroma PSNR, CIEDE2000, flicker ratio, CDC"
