@@ -9,7 +9,8 @@ either side of the frame (as a part's are), so a shot that began earlier than th
 at the window's edge for an automatic pick's seed: give the project for the film's own
 colours. Written as the output's extension says: PNG and TIFF at 16 bits (the stages'
 float planes, not rounded twice), JPEG and WebP at 8 and `quality`. A film whose pixels are
-not square (an anamorphic transfer) is widened or narrowed to square pixels, as it is shown.
+not square (an anamorphic transfer) is widened or narrowed to square pixels, and one tagged
+to be shown turned (a phone's) is turned, as it is shown.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.imaging.orient import upright
 from panchro.engine.restore.batch import Stage
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
@@ -111,6 +113,7 @@ def restore_still(
             for c in range(3)
         ]
         rgb = np.clip(np.stack(bands, axis=-1), 0.0, 1.0)
+    rgb = upright(rgb, info.rotation)  # and turned as a player turns it
     deep = fmt in ("PNG", "TIFF")
     pixels = (
         np.round(rgb * 65535.0).astype(np.uint16)

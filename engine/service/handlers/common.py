@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from panchro.engine.imaging.orient import upright  # noqa: F401 - the handlers take it from here
 from panchro.engine.progress import ProgressState
 from panchro.engine.service.protocol import ErrorCode
 
@@ -233,16 +234,6 @@ def preview_size(info: Any, max_side: int) -> tuple[int, int]:
     width_i = max(2, round(width))
     limit = min(max_side, max(width_i, info.height))
     return media.fit_size(width_i, info.height, limit)
-
-
-def upright(image: Any, rotation: int) -> Any:
-    """`image` turned as a player shows it: `rotation` is clockwise, as a player turns the
-    picture; rot90 with k > 0 turns counter-clockwise, hence the minus."""
-    if not rotation % 360:
-        return image
-    import numpy as np
-
-    return np.ascontiguousarray(np.rot90(image, -((rotation % 360) // 90)))
 
 
 def encode_image(rgb: Any, blob_type: str, quality: int = 85) -> bytes:

@@ -105,3 +105,28 @@ def test_the_command_line_writes_a_still_and_refuses_what_does_not_go_with_one(
     ):
         assert main(["restore", *argv, "-q"]) == 2, argv
         assert words in capsys.readouterr().err, argv
+
+
+def test_a_film_tagged_to_be_turned_gives_a_turned_still(tmp_path: Path) -> None:
+    import dataclasses
+
+    plain = make_video(tmp_path / "plain.mp4", frames=6, size=(96, 64), audio=False)
+    info = dataclasses.replace(media.probe(plain), rotation=90)
+    turned = tmp_path / "turned.mp4"
+    with (
+        media.open_source(plain) as src,
+        media.VideoWriter(
+            turned, width=96, height=64, time_base=info.time_base, fps=info.fps, source=info
+        ) as w,
+    ):
+        for f in src.frames(fmt="yuv444p"):
+            w.write(f.image, f.pts, fmt="yuv444p")
+    assert media.probe(turned).rotation == 90
+    out = tmp_path / "still.png"
+    restore_still(turned, out, 2, stages=build_stages(Settings(deflicker=1.0)))
+    with Image.open(out) as im:
+        assert im.size == (64, 96)  # upright, as a player shows it
+        still = np.asarray(im.convert("L"), np.float64)
+    with media.open_source(turned) as src:
+        frame = src.read_frame(2, fmt="gray").image.astype(np.float64)
+    assert np.abs(still - np.rot90(frame, -1)).mean() < 3  # turned clockwise
