@@ -493,3 +493,23 @@ def decoded_frames(path: Path) -> int:
     """How many video frames a file really decodes to."""
     with av.open(str(path)) as c:
         return sum(1 for _ in c.decode(video=0))
+
+
+def retagged(path: Path, out: Path, **tags: object) -> Path:
+    """`path`'s frames written again to `out` by the engine's writer with `tags` (fields of
+    `MediaInfo`: colour tags, `rotation`) over what the film says. Returns `out`."""
+    import dataclasses
+
+    from panchro.engine import media
+
+    info = dataclasses.replace(media.probe(path), **tags)
+    with (
+        media.open_source(path) as src,
+        media.VideoWriter(
+            out, width=info.width, height=info.height, time_base=info.time_base, fps=info.fps,
+            source=info,
+        ) as w,
+    ):  # fmt: skip
+        for f in src.frames(fmt="yuv444p"):
+            w.write(f.image, f.pts, fmt="yuv444p")
+    return out

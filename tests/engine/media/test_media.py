@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from makemedia import VFR_STEPS, make_frame_folder, make_video, still_image, write_still
+from makemedia import VFR_STEPS, make_frame_folder, make_video, retagged, still_image, write_still
 
 from panchro.engine import media
 from panchro.engine.errors import BadInputError, OutputError
@@ -118,25 +118,16 @@ def test_probe_vfr(tiny_video_vfr: Path, tiny_video_vfr_mkv: Path) -> None:
 
 
 def test_colour_tags_and_rotation_are_read_and_written(tiny_video: Path, tmp_path: Path) -> None:
-    info = media.probe(tiny_video)
-    assert info.color_matrix is None  # the generator leaves them untagged
-    tagged = dataclasses.replace(
-        info,
+    assert media.probe(tiny_video).color_matrix is None  # the generator leaves them untagged
+    out = retagged(
+        tiny_video,
+        tmp_path / "tagged.mp4",
         color_matrix="bt709",
         color_range="limited",
         color_primaries="bt709",
         color_transfer="bt709",
         rotation=90,
     )
-    out = tmp_path / "tagged.mp4"
-    with (
-        media.open_source(tiny_video) as src,
-        media.VideoWriter(
-            out, width=160, height=120, time_base=info.time_base, fps=info.fps, source=tagged
-        ) as w,
-    ):
-        for f in src.frames(fmt="yuv444p"):
-            w.write(f.image, f.pts, fmt="yuv444p")
     got = media.probe(out)
     assert (got.color_matrix, got.color_range) == ("bt709", "limited")
     assert (got.color_primaries, got.color_transfer) == ("bt709", "bt709")

@@ -18,7 +18,7 @@ from panchro.engine.restore import pipeline
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.restore.still import restore_still, shot_around
 from panchro.engine.shots import Shot
-from tests.makemedia import make_video, write_still
+from tests.makemedia import make_video, retagged, write_still
 
 WOBBLE = [1.0 + 0.1 * np.sin(1.7 * i) for i in range(48)]
 SHOTS = [Shot(0, 24, 12), Shot(24, 48, 36)]
@@ -108,19 +108,8 @@ def test_the_command_line_writes_a_still_and_refuses_what_does_not_go_with_one(
 
 
 def test_a_film_tagged_to_be_turned_gives_a_turned_still(tmp_path: Path) -> None:
-    import dataclasses
-
     plain = make_video(tmp_path / "plain.mp4", frames=6, size=(96, 64), audio=False)
-    info = dataclasses.replace(media.probe(plain), rotation=90)
-    turned = tmp_path / "turned.mp4"
-    with (
-        media.open_source(plain) as src,
-        media.VideoWriter(
-            turned, width=96, height=64, time_base=info.time_base, fps=info.fps, source=info
-        ) as w,
-    ):
-        for f in src.frames(fmt="yuv444p"):
-            w.write(f.image, f.pts, fmt="yuv444p")
+    turned = retagged(plain, tmp_path / "turned.mp4", rotation=90)
     assert media.probe(turned).rotation == 90
     out = tmp_path / "still.png"
     restore_still(turned, out, 2, stages=build_stages(Settings(deflicker=1.0)))
