@@ -69,3 +69,13 @@ def get_field(
     if high is not None and value > high:
         raise FieldError(f"{where}.{key}: must be at most {high}, got {value}")
     return value
+
+
+def get_margins(d: dict[str, Any], where: str, key: str) -> tuple[int, int, int, int]:
+    """`d[key]`, a crop: [left, top, right, bottom] pixels, each 0 or more."""
+    crop = get_field(d, where, key, list)
+    if len(crop) != 4 or any(type(v) is not int or v < 0 for v in crop):
+        raise FieldError(
+            f"{where}.{key}: must be [left, top, right, bottom] pixels, 0 or more, got {crop}"
+        )
+    return (crop[0], crop[1], crop[2], crop[3])

@@ -48,7 +48,14 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.fields import FieldError, WrongKind, as_object, get_digest, get_field
+from panchro.engine.fields import (
+    FieldError,
+    WrongKind,
+    as_object,
+    get_digest,
+    get_field,
+    get_margins,
+)
 from panchro.engine.fsutil import atomic_write
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints, parse_hints
@@ -212,8 +219,17 @@ class Pick:
     # a colour picture lends the shot, taken by a person (`inference.reference`); "grey",
     # "tint", "tone": one colour (FLAT_SOURCES, `flat_pick`)
     source: PickSource = "user"
+    # The part of the frame its chroma grid covers: the crop (left, top, right, bottom, film
+    # pixels) the key frame was cut to when it was drawn; None: the whole frame. A render with
+    # another crop takes the grid's colours where its own picture lies (`restore.crop.regrid`).
+    crop: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.crop is not None:
+            m = tuple(int(v) for v in self.crop)
+            if len(m) != 4 or min(m) < 0:
+                raise ValueError(f"a pick's crop is four pixel counts of 0 or more: {self.crop}")
+            object.__setattr__(self, "crop", None if not any(m) else m)
         c = np.asarray(self.chroma)
         if c.shape != CHROMA_SHAPE or c.min(initial=0) < 0 or c.max(initial=0) >= CHROMA_LEVELS:
             raise ValueError(f"pick chroma must be {CHROMA_SHAPE} bins below {CHROMA_LEVELS}")
@@ -248,7 +264,7 @@ class Pick:
             "chroma": color.encode_bins(self.chroma),
             "locked": self.locked,
             "source": self.source,
-        }
+        } | ({} if self.crop is None else {"crop": list(self.crop)})
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> Pick:
@@ -269,6 +285,8 @@ class Pick:
             chroma=chroma,
             locked=get_field(d, where, "locked", bool),
             source=source,  # type: ignore[arg-type]
+            # optional: picks drawn on the whole frame (and older projects) lack it
+            crop=get_margins(d, where, "crop") if d.get("crop") is not None else None,
         )
 
 
@@ -409,10 +427,7 @@ class Settings:
                 raise FieldError(f"settings.part: must be [first, stop] frames, got {part}")
             values["part"] = (part[0], part[1])
         if "crop" in d:  # optional: the whole frame is not written
-            crop = get_field(d, "settings", "crop", list)
-            if len(crop) != 4 or any(type(v) is not int for v in crop):
-                raise FieldError(f"settings.crop: must be [left, top, right, bottom], got {crop}")
-            values["crop"] = tuple(crop)
+            values["crop"] = get_margins(d, "settings", "crop")
         try:
             return cls(**values)
         except ValueError as exc:

@@ -62,6 +62,9 @@ class Pick:
     # "tint", "tone": one colour (`reference` its name, if it has one)
     source: str = "user"
     reference: str = ""
+    # The crop (left, top, right, bottom, film pixels) the key frame was cut to when the
+    # colours were drawn; None: the whole frame (`Pick.crop` in the engine's projects)
+    crop: tuple[int, int, int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +79,7 @@ class Pick:
             "locked": self.locked,
             "source": self.source,
             "reference": self.reference,
+            "crop": None if self.crop is None else list(self.crop),
         }
 
     @classmethod
@@ -92,6 +96,7 @@ class Pick:
             locked=bool(d.get("locked", True)),
             source=str(d.get("source", "user")),
             reference=str(d.get("reference", "")),
+            crop=crop_of(d.get("crop")),
         )
 
 
@@ -109,6 +114,7 @@ class Sampled:
     pixmaps: list[QPixmap]
     seconds: float
     oversample: int = 1  # k x this many were drawn, the k most different shown
+    crop: tuple[int, int, int, int] | None = None  # what the key frame was cut to
 
     @property
     def k(self) -> int:
@@ -124,7 +130,29 @@ class Sampled:
             chroma=self.chroma[n],
             chroma_size=self.chroma_size,
             trained=self.trained,
+            crop=self.crop,
         )
+
+
+def crop_of(value: Any) -> tuple[int, int, int, int] | None:
+    """A pick's crop as the engine writes it ([left, top, right, bottom] or null) -> a tuple,
+    None for the whole frame."""
+    if not value:
+        return None
+    left, top, right, bottom = (int(v) for v in value)
+    return None if not any((left, top, right, bottom)) else (left, top, right, bottom)
+
+
+def crop_note(pick: Pick, crop: tuple[int, int, int, int] | None) -> str:
+    """What the Colour modes panel says of a drawn pick whose colours were drawn on another
+    part of the frame than the crop now cuts out ("" when they match, or for one colour)."""
+    now = crop_of(crop)
+    if pick.source in ("grey", "tint", "tone") or pick.crop == now:
+        return ""
+    if pick.crop is None:
+        return (" Drawn on the whole frame, borders and all: sample again to colour the"
+                " picture alone.")  # fmt: skip
+    return " Drawn inside another crop: its colours stay where they were on the picture."
 
 
 def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
@@ -153,6 +181,7 @@ def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
         pixmaps=pixmaps,
         seconds=float(data.get("seconds", 0.0)),
         oversample=int(data.get("oversample", 1)),
+        crop=crop_of(data.get("crop")),
     )
 
 
@@ -620,7 +649,15 @@ class ColourModesPanel(QGroupBox):
         seed = None if self.random_seed.isChecked() else self.seed.value()
         return {"k": self.k_spin.value(), "temperature": self.temperature.value(), "seed": seed}
 
-    def show_pick(self, pick: Pick | None, preview: QPixmap | None, *, has_sampled: bool) -> None:
+    def show_pick(
+        self,
+        pick: Pick | None,
+        preview: QPixmap | None,
+        *,
+        has_sampled: bool,
+        crop: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """The pick of the shot (or picture) in view; `crop` the one the Restore panel sets."""
         if pick is None:
             self.pick_label.setText(f"This {self.noun} has no pick yet." if self.usable else "")
             self.pick_preview.hide()
@@ -637,6 +674,8 @@ class ColourModesPanel(QGroupBox):
                     f"Picked: mode {pick.n + 1}{of_k} (seed {pick.seed}, "
                     f"temperature {pick.temperature:g}){tag}. Locked."
                 )
+            if note := crop_note(pick, crop):
+                self.pick_label.setText(self.pick_label.text() + note)
             if preview is not None and not preview.isNull():
                 self.pick_preview.setPixmap(
                     fit_pixmap(preview, QSize(220, 10_000), self.devicePixelRatioF())

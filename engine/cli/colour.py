@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli.common import (
-    EXIT_OK,
-)
+from panchro.engine.cli.common import EXIT_OK, crop_of_args
 from panchro.engine.errors import BadInputError
 from panchro.engine.inference.defaults import DESPECKLE, OVERSAMPLE, TEMPERATURE, TOP_P
 
@@ -34,7 +32,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise BadInputError(f"--oversample must be within 1..8, got {args.oversample}")
     src_path = Path(args.image)
     out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
-    if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir():
+    film = src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir()
+    crop = None
+    if film:
         with media.open_source(src_path) as src:
             info = src.info
             index = args.frame if args.frame is not None else info.frame_count // 2
@@ -45,12 +45,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 )
             fmt = "gray16" if info.bit_depth > 8 else "gray"
             luma = colorize.luma_of(src.read_frame(index, fmt=fmt).image)
+        crop = crop_of_args(args, info, src_path)
+        if crop is not None and any(crop):
+            import numpy as np
+
+            from panchro.engine.restore.crop import crop_size, inner
+
+            crop_size(crop, info.width, info.height)  # refused when too little is left
+            luma = np.ascontiguousarray(inner(luma, crop))  # the picture alone, as a render
+        else:
+            crop = None
         from panchro.engine.imaging.color import matrix_for
 
         matrix, notes = matrix_for(info.color_matrix, info.height, info.width), ()
     else:
-        if args.frame is not None:
-            raise BadInputError("--frame is for films; this is a picture", path=src_path)
+        for given, option in ((args.frame, "--frame"), (args.crop, "--crop")):
+            if given is not None:
+                raise BadInputError(f"{option} is for films; this is a picture", path=src_path)
         still = colorize.read_still(src_path)
         luma, matrix, notes = still.luma, still.matrix, still.notes
     for note in notes:
@@ -59,11 +70,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.hints is not None:
         from panchro.engine.imaging.hints import load_hints
 
-        frame = (
-            index if src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir() else 0
-        )
-        all_hints = load_hints(args.hints)
-        hints = all_hints.on_frames(frame, frame + 1)
+        frame = index if film else 0
+        hints = load_hints(args.hints).on_frames(frame, frame + 1)
+        if crop is not None:  # in the film's pixels: those on the picture, in its pixels
+            hints.check_against(info.width, info.height)
+            hints = hints.cut(crop, (info.width, info.height))
         hints.check_against(luma.shape[1], luma.shape[0])
         if hints.empty:
             print(f"note: no hints on frame {frame} in {args.hints}", file=sys.stderr)
@@ -139,6 +150,13 @@ def add_parsers(sub: Any) -> None:
         help=f"draw K x N and keep the K most different (default {OVERSAMPLE}; 1: K drawn)",
     )
     p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
+    p.add_argument(
+        "--crop",
+        default=None,
+        metavar="PIXELS",
+        help="a film's borders round the picture, left out as a restore with --crop leaves them:"
+        " auto, pixels N, H,V or L,T,R,B, or none (default)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="contact sheet (.png)")
     p.add_argument("--height", type=int, default=256, help="height of each picture on the sheet")
     p.add_argument(

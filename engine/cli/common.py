@@ -91,9 +91,11 @@ def borders_words(borders: tuple[int, int, int, int] | None) -> str:
     return f"{left}, {top}, {right}, {bottom} px (left, top, right, bottom; --crop auto cuts them)"
 
 
-def crop_of_args(args: argparse.Namespace, info: Any) -> tuple[int, int, int, int] | None:
+def crop_of_args(
+    args: argparse.Namespace, info: Any, path: Any = None
+) -> tuple[int, int, int, int] | None:
     """The crop this run asks for (None: the project's): --crop auto finds the borders round
-    the picture and says what it found."""
+    the picture of the film at `path` (default `args.input`) and says what it found."""
     if args.crop is None:
         return None
     if args.crop == "none":
@@ -103,7 +105,8 @@ def crop_of_args(args: argparse.Namespace, info: Any) -> tuple[int, int, int, in
     from panchro.engine import media
     from panchro.engine.survey import film_borders
 
-    with media.open_source(args.input, fps=args.fps, deinterlace=args.deinterlace or "auto") as src:
+    fps, deinterlace = getattr(args, "fps", None), getattr(args, "deinterlace", None) or "auto"
+    with media.open_source(path or args.input, fps=fps, deinterlace=deinterlace) as src:
         found = film_borders(src)
     if found is None:
         print(

@@ -3,8 +3,10 @@ the picture? The same colour pictures as they are and set between black bars (a 
 a 16:9 transfer), K modes at the app's setting with the same seeds, scored on the picture
 alone: best and mean of K chroma PSNR, and colourfulness (`imaging.metrics`).
 
-What it answers is whether the colour stage should see the picture inside a crop
-(`restore.crop`) rather than the whole frame (README, "Borders").
+What it answered: the colour stage should see the picture inside a crop (`restore.crop`)
+rather than the whole frame (README, "Borders"). The third arm is what a restore with `--crop
+auto` now does: the bars found (`imaging.borders`) and the picture inside them coloured alone,
+the borders left grey.
 """
 
 from __future__ import annotations
@@ -28,18 +30,35 @@ def framed(luma: np.ndarray, share: float) -> tuple[np.ndarray, slice]:
     return out, slice(bar, bar + w)
 
 
-def _scores(loaded: Any, luma: np.ndarray, picture: np.ndarray, where: slice, k: int, seed: int):
-    """(best, mean PSNR, mean colourfulness) of K modes drawn for `luma`, on `picture`'s part."""
+def _scores(
+    loaded: Any,
+    luma: np.ndarray,
+    picture: np.ndarray,
+    where: slice,
+    k: int,
+    seed: int,
+    crop: tuple[int, int, int, int] | None = None,
+):
+    """(best, mean PSNR, mean colourfulness) of K modes drawn for `luma` (for its part inside
+    `crop` alone, the rest left grey, when given), on `picture`'s part."""
     from panchro.engine.imaging import color
     from panchro.engine.imaging.metrics import colourfulness, psnr
     from panchro.engine.inference import colorize
+    from panchro.engine.restore.crop import inner
 
     truth = color.rgb_to_ycbcr(picture, matrix="bt601")
     y = truth[..., 0].astype(np.float32)
-    drawn = colorize.sample_candidates(loaded, luma, k=k, seed=seed)
+    part = luma if crop is None else np.ascontiguousarray(inner(luma, crop))
+    drawn = colorize.sample_candidates(loaded, part, k=k, seed=seed)
     found, bold = [], []
     for n in range(k):
-        chroma = color.upsample_chroma(drawn.chroma(n), luma.shape)[:, where]
+        chroma = np.zeros((*luma.shape, 2), np.float32)
+        left, top, right, bottom = crop or (0, 0, 0, 0)
+        h, w = luma.shape
+        chroma[top : h - bottom, left : w - right] = color.upsample_chroma(
+            drawn.chroma(n), part.shape
+        )
+        chroma = chroma[:, where]
         found.append(psnr(chroma, truth[..., 1:], peak=1.0))
         rgb = color.merge_luma_chroma(y, chroma, matrix="bt601")
         bold.append(colourfulness(np.clip(rgb, 0.0, 1.0)))
@@ -63,6 +82,7 @@ def eval_bars(
 
     from panchro.engine.errors import BadInputError
     from panchro.engine.imaging import color
+    from panchro.engine.imaging.borders import find_borders
     from panchro.engine.inference import colorize
     from panchro.engine.train.data import collect_items, load_rgb, split_items
 
@@ -85,16 +105,19 @@ def eval_bars(
         plain = _scores(loaded, luma, picture, slice(0, luma.shape[1]), k, n)
         inside, where = framed(luma, share)
         barred = _scores(loaded, inside, picture, where, k, n)
-        rows.append((plain, barred))
+        grey = np.clip(inside * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        found = find_borders([grey], (inside.shape[1], inside.shape[0])) or (0, 0, 0, 0)
+        cut = _scores(loaded, inside, picture, where, k, n, crop=found)
+        rows.append((plain, barred, cut))
     if not rows:
         raise BadInputError("no colour pictures to score in the data given")
     table = np.array(rows)
     result = {"pictures": len(rows), "share": share, "k": k, "loaded": loaded.path}
-    for i, name in enumerate(("as_they_are", "between_bars")):
+    for i, name in enumerate(("as_they_are", "between_bars", "inside_borders_found")):
         best, mean, bold = table[:, i].mean(axis=0)
         result[name] = {"best": best, "mean": mean, "colourfulness": bold}
         say(
-            f"{name.replace('_', ' '):>13}: best of {k} {best:.2f} dB, mean {mean:.2f} dB, "
+            f"{name.replace('_', ' '):>20}: best of {k} {best:.2f} dB, mean {mean:.2f} dB, "
             f"colourfulness {bold:.1f} ({len(rows)} pictures, bars {share:.2f} of the width)"
         )
     return result

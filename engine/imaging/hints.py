@@ -122,6 +122,35 @@ class Hints:
             frame_size=None if self.frame_size is None else (int(to_size[0]), int(to_size[1])),
         )
 
+    def cut(self, margins: tuple[int, int, int, int], film_size: tuple[int, int]) -> Hints:
+        """The hints on the picture `margins` (left, top, right, bottom) leave of a (W, H)
+        frame, in that picture's pixels: a point outside it is left out, a stroke only when
+        none of it (at its width) reaches in."""
+        left, top, right, bottom = margins
+        if not any(margins):
+            return self
+        w, h = film_size[0] - left - right, film_size[1] - top - bottom
+
+        def reaches(s: Stroke) -> bool:
+            r = s.width / 2
+            xs, ys = [x - left for x, _ in s.points], [y - top for _, y in s.points]
+            return max(xs) + r >= 0 and min(xs) - r <= w and max(ys) + r >= 0 and min(ys) - r <= h
+
+        return Hints(
+            points=tuple(
+                replace(p, x=p.x - left, y=p.y - top)
+                for p in self.points
+                if 0 <= p.x - left <= w and 0 <= p.y - top <= h
+            ),
+            strokes=tuple(
+                replace(s, points=tuple((x - left, y - top) for x, y in s.points))
+                for s in self.strokes
+                if reaches(s)
+            ),
+            source=self.source,
+            frame_size=None if self.frame_size is None else (w, h),
+        )
+
     def digest(self) -> str:
         """A short hash of the hints (a job's stage key: other hints, another render)."""
         text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
@@ -329,9 +358,13 @@ def rasterize(
         raise ValueError(f"bad sizes: frame {frame_size}, shape {shape}")
     sx, sy = w / fw, h / fh
 
+    def edge(v: float, n: int) -> float:
+        # a hint on the frame's right or bottom edge marks the last pixel, not one past it;
+        # a stroke cut by a crop runs on past the edge, where the drawing clips it
+        return n - 1e-3 if n - 1e-3 < v <= n + 1e-6 else v
+
     def place(x: float, y: float) -> tuple[float, float]:
-        # a hint on the frame's right or bottom edge marks the last pixel, not one past it
-        return min(x * sx, w - 1e-3), min(y * sy, h - 1e-3)
+        return edge(x * sx, w), edge(y * sy, h)
 
     # Drawn into a label image: 0 = no hint, n = the n-th colour; later draws overwrite.
     labels = Image.new("I", (w, h), 0)

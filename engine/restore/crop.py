@@ -1,10 +1,16 @@
 """The crop stage: the borders round the picture cut away (`imaging.borders` finds them).
 
 It runs after every stage that reads the film itself (the faults, stabilize, deflicker, the
-colours of a shot's key frame), so those see the frames as decoded and a person's colour
-hints stay in the film's pixels; and before the upscaler, which then enlarges only the
-picture. The neighbours a later stage looks across are cut alike. Cutting is exact, so a
-resumed chunk gives the frames a whole run gives.
+colours), so those see the frames as decoded and a person's colour hints stay in the film's
+pixels; and before the upscaler, which then enlarges only the picture. The neighbours a later
+stage looks across are cut alike. Cutting is exact, so a resumed chunk gives the frames a
+whole run gives.
+
+The colours are made inside the crop all the same: black bars round a picture make the
+colorizer's modes bolder and less accurate (`panchro eval bars`), so the colour stage cuts its
+key frame and its frames to the picture, colours that, and leaves the borders grey
+(`inner`, `paste`). A pick's 28 x 28 grid covers the part of the frame it was drawn on
+(`Pick.crop`); `regrid` takes its colours where another crop's picture lies.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ def crop_size(margins: tuple[int, int, int, int], width: int, height: int) -> tu
     return w, h
 
 
-def _cut(planes: Any, margins: tuple[int, int, int, int]) -> Any:
+def cut_planes(planes: Any, margins: tuple[int, int, int, int]) -> Any:
     """Planes (..., H, W), host arrays or tensors, cut to the picture, contiguous."""
     if planes is None:
         return None
@@ -66,7 +72,7 @@ class CropStage:
         return None
 
     def process(self, batch: FrameBatch) -> FrameBatch:
-        return batch.map_planes(lambda planes: _cut(planes, self.margins))
+        return batch.map_planes(lambda planes: cut_planes(planes, self.margins))
 
 
 def crop_of(stages: Sequence[Any]) -> tuple[int, int, int, int] | None:
@@ -82,3 +88,78 @@ def cut_picture(image: np.ndarray, margins: tuple[int, int, int, int] | None) ->
     left, top, right, bottom = margins
     h, w = image.shape[:2]
     return image[top : h - bottom, left : w - right]
+
+
+Margins = tuple[int, int, int, int]
+
+
+def scaled_margins(margins: Margins, film_size: tuple[int, int], size: tuple[int, int]) -> Margins:
+    """`margins` in a (W, H) `film_size` frame's pixels -> the same borders of that frame read
+    at (w, h) `size` (a preview, the key frame the colorizer reads smaller), rounded."""
+    (fw, fh), (w, h) = film_size, size
+    if (fw, fh) == (w, h):
+        return margins
+    left, top, right, bottom = margins
+    x0, x1 = round(left * w / fw), round((fw - right) * w / fw)
+    y0, y1 = round(top * h / fh), round((fh - bottom) * h / fh)
+    return (x0, y0, w - max(x1, x0 + 1), h - max(y1, y0 + 1))
+
+
+def inner(planes: Any, margins: Margins | None) -> Any:
+    """Planes (..., H, W) cut to the picture, a view (None: as they are)."""
+    if margins is None:
+        return planes
+    left, top, right, bottom = margins
+    h, w = planes.shape[-2:]
+    return planes[..., top : h - bottom, left : w - right]
+
+
+def paste(part: Any, margins: Margins | None, size: tuple[int, int]) -> Any:
+    """Chroma planes (..., 2, h, w) of the picture inside `margins` -> (..., 2, H, W) of the
+    (W, H) frame, the borders neutral (grey): what the colour stage gives a whole frame."""
+    if margins is None:
+        return part
+    w, h = size
+    shape = (*part.shape[:-2], h, w)
+    if isinstance(part, np.ndarray):
+        out: Any = np.zeros(shape, part.dtype)
+    else:
+        import torch
+
+        out = torch.zeros(shape, dtype=part.dtype, device=part.device)
+    inner(out, margins)[...] = part
+    return out
+
+
+def regrid(
+    grid: np.ndarray,
+    film_size: tuple[int, int],
+    drawn: Margins | None,
+    wanted: Margins | None,
+) -> np.ndarray:
+    """A (C, h, w) grid of colours laid over the part of a (W, H) frame inside `drawn` -> the
+    (C, h, w) grid over the part inside `wanted` (None: the whole frame), bilinear between
+    cell centres, the edge cells' colours carried past the edge. A pick drawn on the whole
+    frame and rendered inside a crop keeps its colours where they were on the picture."""
+    drawn = drawn or (0, 0, 0, 0)
+    wanted = wanted or (0, 0, 0, 0)
+    if tuple(drawn) == tuple(wanted):
+        return grid
+    g = np.asarray(grid, np.float32)
+    rows, cols = g.shape[-2:]
+    fw, fh = film_size
+
+    def where(n: int, full: int, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
+        # cell centres of the wanted part, in the drawn grid's cell coordinates
+        span_a, span_b = full - a0 - a1, full - b0 - b1
+        centres = b0 + (np.arange(n) + 0.5) * span_b / n
+        return np.clip((centres - a0) * n / span_a - 0.5, 0.0, n - 1)
+
+    ys = where(rows, fh, drawn[1], drawn[3], wanted[1], wanted[3])
+    xs = where(cols, fw, drawn[0], drawn[2], wanted[0], wanted[2])
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, rows - 1), np.minimum(x0 + 1, cols - 1)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = g[..., y0, :][..., x0] * (1 - fx) + g[..., y0, :][..., x1] * fx
+    bottom = g[..., y1, :][..., x0] * (1 - fx) + g[..., y1, :][..., x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)

@@ -22,6 +22,9 @@ Colorize, per shot:
      full resolution (guided by the luma), or, without refiner weights, the
      hint is upsampled (bicubic) to the frame, as the previews are; the
      summary says which. The luma is never touched.
+With a crop (`crop`), all of this happens inside it: the key frame is cut to the picture
+before it is sampled or matched, hints are taken in the picture's pixels, and each frame's
+picture is coloured and the borders left grey (`restore.crop`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ from panchro.engine.inference.defaults import AUTO_K, AUTO_TEMPERATURE, AUTO_TOP
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.project import Pick
 from panchro.engine.restore.batch import FrameBatch, Stage
+from panchro.engine.restore.crop import (
+    Margins,
+    crop_size,
+    cut_planes,
+    inner,
+    paste,
+    regrid,
+    scaled_margins,
+)
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
@@ -98,10 +110,15 @@ class ColorizeStage:
     hint_refiner_path: str | None = None  # None: the models folder's hint_refiner, if any
     # A colour picture (H, W, 3) uint8 that lends its colours to shots without a pick
     reference: np.ndarray | None = None
+    # The picture inside the film's borders (left, top, right, bottom, film pixels): coloured
+    # alone, the borders left grey (a crop stage after this one cuts them off); None: all
+    crop: Margins | None = None
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from panchro.engine.models import registry
+
+        self._film_size = (0, 0)  # the film's frame (W, H), known when a shot begins
 
         self._refiner: Any = None
         self._hint: np.ndarray | None = None
@@ -150,6 +167,8 @@ class ColorizeStage:
             ref = np.ascontiguousarray(self.reference, np.uint8)
             self.key += f":reference={hashlib.sha256(ref.tobytes()).hexdigest()[:16]}"
             self.key += f":{ref.shape[1]}x{ref.shape[0]}"
+        if self.crop is not None and any(self.crop):
+            self.key += ":crop={},{},{},{}".format(*self.crop)
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -169,10 +188,18 @@ class ColorizeStage:
         self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
     ) -> Pick | None:
         hints = None
-        if self.hints is not None:
+        if self.crop is not None and not any(self.crop):
+            self.crop = None
+        if film is not None:  # (a picked shot without hints or crop needs nothing of it)
             info = film.info
+            self._film_size = (info.width, info.height)
+        if self.crop is not None:
+            crop_size(self.crop, *self._film_size)  # refused when too little is left
+        if self.hints is not None:
             self.hints.check_against(info.width, info.height, info.frame_count)
             hints = self.hints.on_frames(shot.start, shot.end)
+            if self.crop is not None:
+                hints = hints.cut(self.crop, self._film_size)  # in the picture's pixels
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
         if pick is None and self.reference is not None:
@@ -194,7 +221,9 @@ class ColorizeStage:
         # Black and white, a tint or a tone: made from the luma exactly, not refined (hints
         # laid over one are refined as over any pick).
         self._flat = pick if pick.colour is not None and hints is None else None
-        hint = color.dequantize_chroma(pick.chroma)  # (2, 28, 28) bin centres
+        # (2, 28, 28) bin centres, over the picture (a pick drawn on another part of the frame
+        # gives the colours it had where the picture lies)
+        hint = regrid(color.dequantize_chroma(pick.chroma), self._film_size, pick.crop, self.crop)
         if hints is not None:
             hint = self._lay_hints(hint, hints, film)
         self._hint = hint
@@ -226,12 +255,15 @@ class ColorizeStage:
         return (str(info.path), *stamp, info.width, info.height, info.frame_count, index)
 
     def _key_luma(self, film: Source, index: int) -> np.ndarray:
+        """Frame `index`'s luma inside the crop, at most 640 px (the models see less)."""
+        crop = self.crop
         return self._keep(
-            ("luma", *self._frame_key(film, index)), lambda: self._read_luma(film, index)
+            ("luma", *self._frame_key(film, index), crop),
+            lambda: self._read_luma(film, index, crop),
         )
 
     @staticmethod
-    def _read_luma(film: Source, index: int) -> np.ndarray:
+    def _read_luma(film: Source, index: int, crop: Margins | None = None) -> np.ndarray:
         from panchro.engine import media
         from panchro.engine.inference import colorize
 
@@ -239,8 +271,22 @@ class ColorizeStage:
         # beside the decode thread, and the film is not probed and indexed a second time.
         info = film.info
         fmt = "gray16" if info.bit_depth > 8 else "gray"
-        size = media.fit_size(info.width, info.height, 640)  # the model sees 224 px anyway
-        return colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
+        full = (info.width, info.height)
+        w, h = full if crop is None else crop_size(crop, *full)
+        # the picture at most 640 px (the model sees 224 px anyway), the frame read to match
+        fw, fh = media.fit_size(w, h, 640)
+        size = full if (fw, fh) == (w, h) else (round(full[0] * fw / w), round(full[1] * fh / h))
+        luma = colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
+        if crop is None:
+            return luma
+        return np.ascontiguousarray(inner(luma, scaled_margins(crop, full, size)))
+
+    @property
+    def _picture_size(self) -> tuple[int, int]:
+        """(W, H) of the picture inside the crop, in the film's pixels."""
+        if self.crop is None:
+            return self._film_size
+        return crop_size(self.crop, *self._film_size)
 
     def _chroma(self, luma: Any, hint: np.ndarray) -> Any:
         """(T, H, W) luma + one (2, 28, 28) hint -> (T, 2, H, W) chroma: refined or upsampled.
@@ -321,7 +367,7 @@ class ColorizeStage:
         for frame in hints.frames():
             luma = self._key_luma(film, frame)
             shape = (luma.shape[1], luma.shape[0])
-            on_frame = hints.on_frames(frame, frame + 1).scaled((info.width, info.height), shape)
+            on_frame = hints.on_frames(frame, frame + 1).scaled(self._picture_size, shape)
             where = self._frame_key(film, frame)
             if hint is None:
                 made = ("alone", *where, on_frame.digest(), id(model))
@@ -363,6 +409,7 @@ class ColorizeStage:
             chroma=found.bins[index],
             locked=False,
             source="auto",
+            crop=self.crop,
         )
 
     def process(self, batch: FrameBatch) -> FrameBatch:
@@ -371,22 +418,31 @@ class ColorizeStage:
             from panchro.engine.restore.resident import on_host
 
             batch = on_host(batch)  # a photo's full-size hints are laid in numpy
+        size = (batch.y.shape[-1], batch.y.shape[-2])
+        crop = None if self.crop is None else scaled_margins(self.crop, self._film_size, size)
+        y = batch.y if crop is None else cut_planes(batch.y, crop)
+        return batch.replace(cbcr=paste(self._colour(y, batch), crop, size))
+
+    def _colour(self, y: Any, batch: FrameBatch) -> Any:
+        """(T, h, w) luma of the pictures -> their (T, 2, h, w) chroma."""
+        assert self._hint is not None
         if self._exact is not None:
             from panchro.engine.inference.hinting import hinted_chroma
 
             # a photo: its hints hold at full resolution (alone, or over the pick's colours)
-            cbcr = np.empty((len(batch), 2, *batch.y.shape[1:]), np.float32)
-            base = None if self._alone else self._chroma(batch.y, self._hint)
-            for k in range(len(batch)):
-                y = np.clip(batch.y[k], 0.0, 1.0)
+            exact = self._exact.scaled(self._picture_size, (y.shape[-1], y.shape[-2]))
+            cbcr = np.empty((len(y), 2, *y.shape[1:]), np.float32)
+            base = None if self._alone else self._chroma(y, self._hint)
+            for k in range(len(y)):
+                yk = np.clip(y[k], 0.0, 1.0)
                 if base is None:
-                    cbcr[k] = self._hints_alone(y, self._exact, batch.matrix)
+                    cbcr[k] = self._hints_alone(yk, exact, batch.matrix)
                 else:
-                    cbcr[k] = hinted_chroma(y, self._exact, matrix=batch.matrix, base=base[k])
-            return batch.replace(cbcr=cbcr)
+                    cbcr[k] = hinted_chroma(yk, exact, matrix=batch.matrix, base=base[k])
+            return cbcr
         if self._flat is not None:
-            return batch.replace(cbcr=flat_chroma(self._flat, batch.y))
-        return batch.replace(cbcr=self._chroma(batch.y, self._hint))
+            return flat_chroma(self._flat, y)
+        return self._chroma(y, self._hint)
 
 
 def flat_chroma(pick: Pick, y: Any) -> Any:
@@ -576,6 +632,7 @@ def build_stages(
                 require_colorizer=not all_picked and reference is None,
                 hints=hints,
                 reference=reference,
+                crop=settings.crop if settings.cropped else None,
             )
         )
     if settings.cropped:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QColorDialog, QFileDialog
 
 from panchro.engine.service.protocol import TINTS, TONES, Event, Message, Request, flat_pick_chroma
-from panchro.gui.colour_modes import Pick, flat_words, parse_sampled, shot_label
+from panchro.gui.colour_modes import Pick, crop_of, flat_words, parse_sampled, shot_label
 from panchro.gui.window import pixmaps_of
 
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
@@ -89,6 +89,8 @@ class ColourPicks(QObject):
         params["index"] = index
         if (hints := win.hint_editor.hints_json()) is not None:
             params["hints"] = hints  # the preview shows them laid over the picture's colours
+        if (crop := win.picture_crop()) is not None:
+            params["crop"] = list(crop)  # matched to the picture inside the borders
         self._reference_shot = shot
         self._reference_req = self.engine.request(
             Request.REFERENCE_PICK, self._on_reference, **params
@@ -125,7 +127,7 @@ class ColourPicks(QObject):
         pick = Pick(
             key_frame=int(data.get("index", 0)), seed=0, temperature=0.0, k=1, n=0,
             chroma=str(raw.get("chroma", "")), chroma_size=28, trained=not untrained,
-            source="reference", reference=name,
+            source="reference", reference=name, crop=crop_of(raw.get("crop")),
         )  # fmt: skip
         start = self._shot_start(shot)
         win.picks[start] = pick
@@ -197,6 +199,8 @@ class ColourPicks(QObject):
             s = win.shots[shot]
             params["shot"] = {"start": int(s["start"]), "end": int(s["end"]), "key_frame": index}
         params["pick"] = win.exporter.engine_pick(start)
+        if (crop := win.picture_crop()) is not None:
+            params["crop"] = list(crop)  # the borders grey, as the render leaves them
         self._flat_start = start
         self._flat_req = self.engine.request(Request.HINT_PREVIEW, self._on_flat, **params)
 
@@ -235,6 +239,8 @@ class ColourPicks(QObject):
         hints = win.hint_editor.hints_json()
         if hints is not None:
             opts["hints"] = hints  # the engine keeps those on this frame in every mode
+        if (crop := win.picture_crop()) is not None:
+            opts["crop"] = list(crop)  # drawn for the picture inside the borders
         self._sample_shot = shot
         self._sample_req = self.engine.request(
             Request.SAMPLE_KEYFRAME,
@@ -296,7 +302,7 @@ class ColourPicks(QObject):
             return
         pick = win.picks.get(start)
         chosen = pick.n if pick is not None and pick.key_frame == sampled.key_frame and \
-            pick.seed == sampled.seed else None  # fmt: skip
+            pick.seed == sampled.seed and pick.crop == sampled.crop else None  # fmt: skip
         label = shot_label(shot, win.shots) if shot is not None else "The film"
         self.candidates.show_sampled(sampled, label, chosen)
         self.stage.setCurrentWidget(self.candidates)
@@ -379,4 +385,5 @@ class ColourPicks(QObject):
             self.win.picks.get(start),
             self.pick_preview(start),
             has_sampled=start in self.win.sampled,
+            crop=self.win.picture_crop(),
         )

@@ -100,7 +100,7 @@ class Exporter(QObject):
             "chroma": pick.chroma,
             "locked": pick.locked,
             "source": pick.source,
-        }
+        } | ({} if pick.crop is None else {"crop": list(pick.crop)})
 
     def compare_frame(self) -> None:
         """The frame under the playhead before | after, in place of the film."""

@@ -342,6 +342,8 @@ class MainWindow(QMainWindow):
         )
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
         self.restore_panel.settingsChanged.connect(lambda: self.show_crop())
+        # a pick drawn for another crop is said so in the Colour modes panel
+        self.restore_panel.settingsChanged.connect(lambda: self.colour_picks.show_pick())
         self.restore_panel.cropRequested.connect(self.choose_crop)
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
         self.picksChanged.connect(projects.mark_dirty)
@@ -521,6 +523,12 @@ class MainWindow(QMainWindow):
         found = tuple(int(v) for v in borders) if borders else None
         self.restore_panel.borders = found  # type: ignore[assignment]
         self.facts.set_borders(found, *self.film_size())  # type: ignore[arg-type]
+
+    def picture_crop(self) -> tuple[int, int, int, int] | None:
+        """The Restore panel's crop when it cuts something off a film: the picture the colours
+        are drawn for, matched and laid inside (None: the whole frame, or an album)."""
+        crop = self.restore_panel.crop
+        return None if not crop or not any(crop) or self.album.active else tuple(crop)
 
     def show_crop(self, crop: tuple[int, int, int, int] | None = None) -> None:
         """Draw `crop` (default: the Restore panel's) over the frame on screen."""

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.colour_modes import Pick
+from panchro.gui.colour_modes import Pick, crop_of
 from panchro.gui.facts import truncation_warning
 from panchro.gui.hints import hints_from_json
 from panchro.gui.window import APP_NAME, on_triggered
@@ -466,6 +466,7 @@ class Projects(QObject):
                     temperature=float(p["temperature"]), k=int(p["index"]) + 1,
                     n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
                     locked=bool(p.get("locked", True)), source=str(p.get("source", "user")),
+                    crop=crop_of(p.get("crop")),
                 )  # fmt: skip
         win.shot_list.use_shots(shots)
         for n, shot in enumerate(win.shots):

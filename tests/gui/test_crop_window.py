@@ -101,3 +101,50 @@ def test_the_borders_found_are_offered_drawn_exported_and_kept(
         win.projects.open_project(proj)
     assert panel.crop == BARS and win.view.crop is not None
     qtbot.waitUntil(lambda: panel.borders == BARS, timeout=WAIT_MS)  # the survey's, reopened
+
+
+def test_colour_modes_are_drawn_for_the_picture_inside_the_crop(
+    qtbot, coloured_window, barred: Path, tmp_path: Path
+) -> None:
+    """With a crop set, the modes are drawn for the picture alone (their previews are the
+    picture's shape), the pick carries the crop into exports and the project, and a pick drawn
+    for another part of the frame is said so in the Colour modes panel."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(barred)
+    panel = win.restore_panel
+    panel.set_crop(BARS)
+    assert win.picture_crop() == BARS
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    start = int(win.shots[0]["start"])
+    sampled = win.sampled[start]
+    assert sampled.crop == BARS
+    shape = sampled.pixmaps[0].width() / sampled.pixmaps[0].height()
+    assert abs(shape - 120 / 96) < 0.03  # the picture's shape, not the frame's (160 / 120)
+    qtbot.mouseClick(win.candidates.tiles[1], Qt.MouseButton.LeftButton)
+    pick = win.picks[start]
+    assert pick.crop == BARS and win.exporter.engine_pick(start)["crop"] == list(BARS)
+    assert "Drawn" not in win.colour.pick_label.text()
+    panel.set_crop(None)  # the crop taken away: the pick keeps its colours, and says so
+    assert "Drawn inside another crop" in win.colour.pick_label.text()
+    sent = win.exporter.restoration()  # what an export asks: no crop, the pick's own kept
+    assert "crop" not in sent and sent["picks"][0]["crop"] == list(BARS)
+    panel.set_crop(BARS)
+    win.picks[start] = replace(pick, crop=None)  # as if drawn before the crop was set
+    win.colour_picks.show_pick()
+    assert "Drawn on the whole frame" in win.colour.pick_label.text()
+    win.picks[start] = pick
+
+    proj = tmp_path / "picked.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(proj))
+    win.picks.clear()
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(proj)
+    assert win.picks[start].crop == BARS and win.picks[start].chroma == pick.chroma

@@ -21,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    crop_of,
     encode_image,
     hints_of,
     in_range,
@@ -142,9 +143,12 @@ def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, A
         )
     hints = hints_of(body, film.source.info)
     require_models(["colorizer"], "sample_keyframe", quick=True)
+    crop = crop_of(body, "sample_keyframe", film.source.info)
     return {
         "film": film.handle,
         "index": index,
+        # the picture inside the film's borders: what the colours are drawn for
+        "crop": None if crop is None or not any(crop) else crop,
         # Only the hints on the sampled frame can be locked: elsewhere in the shot the same
         # place may hold something else.
         "hints": None if hints is None else hints.on_frames(index, index + 1),
@@ -155,11 +159,15 @@ def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, A
 def sample_keyframe(session: Session, work: Work) -> Answer:
     """K candidates: previews in the blob, their 28x28 bins kept under a key and sent back
     as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
+    import numpy as np
+
     from panchro.engine import media
     from panchro.engine.imaging import color
     from panchro.engine.inference import colorize
+    from panchro.engine.restore.crop import crop_size, inner, scaled_margins
 
     p = work.params
+    crop = p["crop"]
     loaded = load_colorizer("sample_keyframe")
     film = session.film(p["film"])
     # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
@@ -170,16 +178,24 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         # The model sees the frame as decoded (no rotation): the chroma then lines up
         # with the frames the pipeline colorizes. Only the previews are turned upright.
         luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
+    film_size = (info.width, info.height)
+    if crop is not None:  # the picture alone, as the render colours it (`restore.crop`)
+        luma = np.ascontiguousarray(inner(luma, scaled_margins(crop, film_size, size)))
     matrix = color.matrix_for(info.color_matrix, info.height, info.width)
     # Hints are in the film's frame pixels; the luma was read at the preview's size (square
     # pixels), so they are stretched the way the decoder stretched the frame.
     hints = p["hints"]
+    if hints is not None and crop is not None:
+        hints = hints.cut(crop, film_size)
+        film_size = crop_size(crop, *film_size)
     if hints is not None:
-        hints = None if hints.empty else hints.scaled((info.width, info.height), size)
+        shape = (luma.shape[1], luma.shape[0])
+        hints = None if hints.empty else hints.scaled(film_size, shape)
     answer = candidates_answer(
         session, work, loaded, luma, matrix=matrix, rotation=info.rotation, hints=hints,
         owner=film.handle,
     )  # fmt: skip
+    answer.data["crop"] = None if crop is None else list(crop)
     log.info(
         "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
         answer.data["k"], film.handle, p["index"], answer.data["seconds"], answer.data["seed"],

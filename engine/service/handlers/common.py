@@ -216,6 +216,29 @@ def hints_of(body: dict[str, Any], info: Any | None = None) -> Any | None:
     return None if hints.empty else hints
 
 
+def crop_of(body: dict[str, Any], what: str, info: Any | None = None) -> Any | None:
+    """The request's `crop` ([left, top, right, bottom] film pixels) as a tuple, or None when
+    absent; checked against the film's size when `info` is given (it must
+    leave a picture). A bad one -> bad_request."""
+    crop = param(body, "crop", list, None)
+    if crop is None:
+        return None
+    if not (len(crop) == 4 and all(type(v) is int and 0 <= v < 2**20 for v in crop)):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{what}: 'crop' must be [left, top, right, bottom] pixels, 0 or more, got {crop!r}",
+        )
+    if info is not None:
+        from panchro.engine.errors import BadInputError
+        from panchro.engine.restore.crop import crop_size
+
+        try:
+            crop_size(tuple(crop), info.width, info.height)
+        except BadInputError as exc:
+            raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {exc}") from None
+    return tuple(crop)
+
+
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 500 else text[:497] + "..."

@@ -35,6 +35,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    crop_of,
     hints_of,
     in_range,
     max_side_of,
@@ -89,7 +90,10 @@ def _shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str,
             f"of a film of {n} frames",
         )
     hints = hints_of(body, info)
+    crop = crop_of(body, what, info)
     on_shot = None if hints is None else hints.on_frames(shot.start, shot.end)
+    if on_shot is not None and crop is not None:
+        on_shot = on_shot.cut(crop, (info.width, info.height))  # those on the picture count
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
     quality = param(body, "quality", int, 88)
@@ -101,6 +105,8 @@ def _shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str,
         "pick": pick,
         "hints": hints,
         "on_shot": 0 if on_shot is None else len(on_shot),
+        # the picture inside the film's borders: coloured alone, the borders left grey
+        "crop": None if crop is None or not any(crop) else crop,
         "seed": seed,
         "max_side": max_side_of(body),
         "quality": quality,
@@ -135,6 +141,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     film = session.film(p["film"])
     rgb = load_reference(p["path"])  # not a picture, or grey: bad_input naming the file
     stage = _stage(session, p["seed"])
+    stage.crop = p["crop"]
     shot = p["shot"]
     with media.open_source(film.path, fps=film.fps, deinterlace=film.deinterlace) as src:
         found = stage.reference_match(src, shot.key_frame, rgb)
@@ -149,6 +156,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
         chroma=color.quantize_chroma(hint),
         locked=True,
         source="reference",
+        crop=p["crop"],
     )
     stage.hints = p["hints"]
     shown = preview_frame(
@@ -205,6 +213,7 @@ def hint_preview(session: Session, work: Work) -> Answer:
     # on the job lane that alone runs these stages, is what a new stage would be given.
     # Its `key` (a render's record of what made the frames) is not used by a preview.
     stage.hints = p["hints"]
+    stage.crop = p["crop"]
     shown = preview_frame(
         film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0,
         deinterlace=film.deinterlace,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from panchro.engine.errors import BadInputError, CancelledError
+from panchro.engine.errors import CancelledError
 from panchro.engine.progress import Progress
 from panchro.engine.project import SHARES
 from panchro.engine.service.handlers.common import (
@@ -22,6 +22,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    crop_of,
     encode_image,
     hints_of,
     in_range,
@@ -69,21 +70,7 @@ def parse_restoration(
         in_range(body, name, share, 0.0, 1.0)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
-    crop = param(body, "crop", list, None)
-    if crop is not None and not (
-        len(crop) == 4 and all(type(v) is int and 0 <= v < 2**20 for v in crop)
-    ):
-        raise RequestError(
-            ErrorCode.BAD_REQUEST,
-            f"{what}: 'crop' must be [left, top, right, bottom] pixels, 0 or more, got {crop!r}",
-        )
-    if crop is not None and info is not None:
-        from panchro.engine.restore.crop import crop_size
-
-        try:
-            crop_size(tuple(crop), info.width, info.height)
-        except BadInputError as exc:
-            raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: {exc}") from None
+    crop = crop_of(body, what, info)
     shots_in = param(body, "shots", list, None)
     picks_in = param(body, "picks", list, None)
     shots: list[Shot] | None = None
@@ -117,7 +104,7 @@ def parse_restoration(
         degrain=degrain,
         upscale=upscale,
         upscaler=upscaler,
-        crop=None if crop is None else tuple(crop),
+        crop=crop,
         **shares,
     )
     if not colorize:

@@ -55,9 +55,16 @@ def test_a_frame_of_a_film(weights: Path, tmp_path: Path, capsys) -> None:
     code = main(["sample", str(film), "--frame", "99", "-o", str(tmp_path / "x.png"),
                  "--weights", str(weights)])  # fmt: skip
     assert code == 2 and "outside the film" in capsys.readouterr().err
+    # the picture inside a crop alone (160 x 120 less 20 and 10 a side: 120 x 100)
+    assert Image.open(out).size[0] == 3 * 80 + 2 * 4
+    code = main(["sample", str(film), "--frame", "5", "-k", "2", "-o", str(out), "--crop",
+                 "20,10", "--weights", str(weights), "--height", "60", "--overwrite"])  # fmt: skip
+    assert code == 0 and Image.open(out).size == (3 * 72 + 2 * 4, 78)
 
 
 def test_missing_weights_and_bad_pictures(picture: Path, tmp_path: Path, capsys) -> None:
+    code = main(["sample", str(picture), "--crop", "4", "-o", str(tmp_path / "c.png")])
+    assert code == 2 and "--crop is for films" in capsys.readouterr().err
     missing = tmp_path / "none" / "colorizer.safetensors"
     code = main(["sample", str(picture), "-o", str(tmp_path / "a.png"), "--weights", str(missing)])
     err = capsys.readouterr().err

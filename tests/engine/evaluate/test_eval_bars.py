@@ -31,11 +31,18 @@ def test_eval_bars_scores_both_ways_and_leaves_grey_pictures_out(tmp_path: Path)
         Image.fromarray(rgb).save(pictures / f"colour{i}.png")
     Image.fromarray(np.full((48, 64, 3), 128, np.uint8)).save(pictures / "grey.png")
     said: list[str] = []
-    result = eval_bars([pictures], weights=str(weights), k=2, split="all", say=said.append)
-    assert result["pictures"] == 3 and len(said) == 2
-    for way in ("as_they_are", "between_bars"):
+    # bars of 80 px each side (a quarter of 320): even, so the borders are found exactly
+    result = eval_bars(
+        [pictures], weights=str(weights), k=2, split="all", share=0.25, say=said.append
+    )
+    assert result["pictures"] == 3 and len(said) == 3
+    for way in ("as_they_are", "between_bars", "inside_borders_found"):
         assert set(result[way]) == {"best", "mean", "colourfulness"}
         assert result[way]["best"] >= result[way]["mean"] > 0
+    # coloured inside the borders found: the very colours of the picture as it is
+    for figure, value in result["as_they_are"].items():
+        assert result["inside_borders_found"][figure] == pytest.approx(value, abs=1e-6)
+    assert result["between_bars"] != result["as_they_are"]
     grey = tmp_path / "grey"
     grey.mkdir()
     Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(grey / "g.png")

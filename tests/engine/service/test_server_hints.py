@@ -307,3 +307,47 @@ def test_a_reference_that_cannot_lend_colours_is_refused_naming_it(
     with pytest.raises(EngineError) as err:
         engine.request("reference_pick", TIMEOUT, **common, path=str(grey), pick=_pick("x"))
     assert err.value.code == "bad_request"
+
+
+def test_with_a_crop_every_colour_request_colours_the_picture_alone(
+    engine: EngineClient, film: Path, film_id: int, tmp_path: Path
+) -> None:
+    """Candidates drawn for the picture inside the crop (hints on the border left out), hint
+    previews and a reference pick coloured inside it with the borders grey, and the crop
+    carried by the picks they make."""
+    crop = [20, 10, 20, 10]
+    border = {**HINTS, "points": [*HINTS["points"], {"frame": 18, "x": 6, "y": 4, "rgb": RED}]}
+    drawn = _sampled_chroma(engine, film_id, crop=crop, hints=border, max_side=W)
+    assert drawn["crop"] == crop and (drawn["width"], drawn["height"]) == (120, 100)
+    assert drawn["hints"] == 2  # the point on the border is not the picture's
+    assert _sampled_chroma(engine, film_id)["crop"] is None
+    pick = {**_pick(drawn["candidates"][0]["chroma"]), "crop": crop}
+    common = {"film": film_id, "index": 18, "shot": SHOTS[1], "max_side": W, "quality": 100}
+    reply = engine.request("hint_preview", TIMEOUT, **common, pick=pick, hints=border, crop=crop)
+    assert reply.data["pick"]["crop"] == crop and reply.data["hints"] == 2
+    after = _images(reply.data, reply.blob)["after"]
+    assert after.shape == (H, W, 3)  # the whole frame: the hint marks line up
+    chroma = np.abs(color.rgb_to_ycbcr(after / 255.0, matrix="bt601")[..., 1:]).max(-1)
+    edge = ~_inside([14, 4, 14, 4])  # the borders, less a JPEG block's reach
+    assert chroma[edge].max() < 0.03  # grey
+    assert _redness(after, (50, 52, 110, 68)) > 0.05  # the stroke inside, red
+    # a reference picture's colours, matched to the picture inside the crop
+    y = _key_frame_luma(film, 18)
+    ycc = np.stack([y, np.full_like(y, 0.18), np.full_like(y, -0.06)], -1)
+    ref = tmp_path / "blue.png"
+    rgb = np.clip(color.ycbcr_to_rgb(ycc, matrix="bt601"), 0, 1)
+    Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).save(ref)
+    lent = engine.request("reference_pick", TIMEOUT, **common, path=str(ref), crop=crop)
+    assert lent.data["pick"]["crop"] == crop
+    after = _images(lent.data, lent.blob)["after"]
+    cb = color.rgb_to_ycbcr(after / 255.0, matrix="bt601")[..., 1]
+    assert cb[_inside(crop)].mean() > 0.08 and np.abs(cb[edge]).max() < 0.03
+    with pytest.raises(EngineError, match="at least 16x16"):
+        _sampled_chroma(engine, film_id, crop=[80, 0, 80, 0])
+
+
+def _inside(crop: list[int]) -> np.ndarray:
+    left, top, right, bottom = crop
+    mask = np.zeros((H, W), bool)
+    mask[top : H - bottom, left : W - right] = True
+    return mask
