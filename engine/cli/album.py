@@ -28,6 +28,7 @@ from panchro.engine.cli.common import (
     EXIT_CANCELLED,
     EXIT_ERROR,
     EXIT_OK,
+    picture_crop_of_args,
     settings_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
@@ -190,6 +191,7 @@ def cmd_restore_album(
             progress=progress,
             picks=picks,
             hints=hints,
+            crop=picture_crop_of_args(args, album=True),
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:

@@ -81,6 +81,21 @@ def parse_crop(text: str) -> tuple[int, int, int, int]:
     return left, top, right, bottom
 
 
+def picture_crop_of_args(args: argparse.Namespace, *, album: bool = False) -> Any:
+    """--crop for a photo (or each picture of an album): None, "auto" (its own border, found
+    when it is read) or pixels; an album's pictures differ in size, so it takes auto only."""
+    if args.crop in (None, "none"):
+        return None
+    if args.crop == "auto":
+        return "auto"
+    if album:
+        raise BadInputError(
+            f"--crop {args.crop}: an album's pictures differ in size; --crop auto cuts each "
+            "one's own border"
+        )
+    return parse_crop(args.crop)
+
+
 def borders_words(borders: tuple[int, int, int, int] | None) -> str:
     """`panchro shots`' words for the border found round the picture (`survey.film_borders`)."""
     if borders is None:

@@ -24,6 +24,7 @@ from panchro.engine.cli.common import (
     format_time,
     hints_of_args,
     parse_time,
+    picture_crop_of_args,
     reference_of_args,
     settings_of_args,
 )
@@ -236,7 +237,6 @@ _FILM_ONLY = (
     ("stabilize", "--stabilize"),
     ("dust", "--dust"),
     ("scratches", "--scratches"),
-    ("crop", "--crop"),
     ("at", "--at"),
 )
 
@@ -303,6 +303,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
             quality=args.quality,
             overwrite=args.overwrite,
             progress=Progress(1, bar),
+            crop=picture_crop_of_args(args),
         )
     finally:
         if bar:
@@ -618,8 +619,9 @@ def add_parsers(sub: Any) -> None:
         default=None,
         metavar="PIXELS",
         help="cut the borders round the picture off (a scan's frame line or gate edge, a"
-        " letterbox's bars): auto (found on a dozen frames), pixels N, H,V or L,T,R,B (left,"
-        " top, right, bottom), or none (default: the project's, else none)",
+        " letterbox's bars; a photo's black or paper-white border): auto (found on a dozen"
+        " frames, on each picture of an album), pixels N, H,V or L,T,R,B (left, top, right,"
+        " bottom), or none (default: the project's, else none)",
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"

@@ -18,6 +18,11 @@ as FFmpeg's cropdetect finds only black too.
 Found on small copies, a border is said in the film's pixels rounded outwards by one copy
 pixel (a grey line of mixed border and picture is cut rather than kept), and to an even
 number so the picture left keeps even sides.
+
+A photograph (`picture_borders`) is another matter: a print's paper border is white, a
+scanner's lid black or white beyond it, a deckled edge both along one line. There a pixel is
+border when it is black or paper white, and the white counts only when the border it makes
+goes round at least three sides (a print's does; a white sky or table top meets one side).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ DARK = 40  # of 255: a pixel this dark or darker is black border (limited-range 
 SHARE = 0.97  # a line is border when this share of its pixels is that dark
 WEAVE = 0.015  # of a side: borders this much wider than the least are the same one, weaving
 LEAST_LEFT = 0.25  # borders that would leave less than this share of a side are not believed
+LIGHT = 215  # of 255: a pixel this light or lighter is paper white (a photograph's border)
 
 Margins = tuple[int, int, int, int]  # left, top, right, bottom, in pixels
 
@@ -41,22 +47,26 @@ def _run(flags: np.ndarray) -> int:
     return int(off[0]) if off.size else int(flags.size)
 
 
-def _border(lines: np.ndarray, axis: int) -> np.ndarray:
-    """Per line along `axis` of a grey (H, W) uint8 picture: whether it is border."""
-    return (lines <= DARK).mean(axis=axis) >= SHARE
+def _border(lines: np.ndarray, axis: int, light: bool = False) -> np.ndarray:
+    """Per line along `axis` of a grey (H, W) uint8 picture: whether it is border (black, or
+    black or paper white with `light`)."""
+    edge = lines <= DARK
+    if light:
+        edge |= lines >= LIGHT
+    return edge.mean(axis=axis) >= SHARE
 
 
-def frame_borders(grey: np.ndarray) -> Margins | None:
+def frame_borders(grey: np.ndarray, *, light: bool = False) -> Margins | None:
     """(left, top, right, bottom) border of one grey (H, W) uint8 frame, or None for a frame
-    that is border all over."""
+    that is border all over; `light`: paper white is border too."""
     h, w = grey.shape
-    rows = _border(grey, 1)
+    rows = _border(grey, 1, light)
     top = _run(rows)
     if top == h:
         return None
     bottom = _run(rows[::-1])
     picture = grey[top : h - bottom]
-    cols = _border(picture, 0)
+    cols = _border(picture, 0, light)
     left = _run(cols)
     if left == w:
         return None
@@ -94,3 +104,24 @@ def find_borders(greys: Iterable[np.ndarray], film_size: tuple[int, int]) -> Mar
     if fw - left - right < LEAST_LEFT * fw or fh - top - bottom < LEAST_LEFT * fh:
         return None
     return left, top, right, bottom
+
+
+def picture_borders(grey: np.ndarray) -> Margins:
+    """The border round a photograph, from its grey (H, W) uint8 pixels: black, or black and
+    paper white when that goes round at least three sides (module docstring), in its pixels.
+    (0, 0, 0, 0) when there is none, or when cutting it would leave less than LEAST_LEFT."""
+    h, w = grey.shape
+
+    def believed(m: Margins | None) -> bool:
+        return m is not None and (
+            w - m[0] - m[2] >= LEAST_LEFT * w and h - m[1] - m[3] >= LEAST_LEFT * h
+        )
+
+    dark = frame_borders(grey)
+    both = frame_borders(grey, light=True)
+    base = dark if believed(dark) else None
+    if believed(both) and both is not None:
+        wider = sum(b > d for b, d in zip(both, base or (0, 0, 0, 0), strict=True))
+        if wider >= 3:
+            return both
+    return base or (0, 0, 0, 0)

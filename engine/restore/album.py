@@ -453,6 +453,7 @@ def restore_album(
     threads: int | None = None,
     picks: Mapping[str, Pick] | None = None,
     hints: Mapping[str, Hints] | None = None,
+    crop: str | None = None,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -466,7 +467,9 @@ def restore_album(
     album keeps the count its manifest records). `picks`: a person's colour mode for some
     pictures, by name in the album (module docstring); a name not in the album is refused.
     `hints`: a person's colour hints for some pictures, by name, on frame 0 in the upright
-    picture's pixels (module docstring); they need a colorize stage.
+    picture's pixels (module docstring); they need a colorize stage. `crop` "auto": each
+    picture's own border round it cut off (`restore_picture`; pictures differ, so pixels
+    are not taken).
     """
     from panchro.engine import media
 
@@ -485,12 +488,14 @@ def restore_album(
             raise BadInputError("--quality is for JPEG and WebP; this album's are lossless")
         if not 1 <= int(quality) <= 100:
             raise BadInputError(f"--quality must be within 1..100, got {quality}")
+    if crop not in (None, "auto"):
+        raise BadInputError(f"an album's crop is each picture's own border (auto), not {crop!r}")
     settings = {
         "stages": [st.key for st in stages],
         "seed": seed,
         "format": fmt or "kept",
         "quality": quality,
-    }
+    } | ({} if crop is None else {"crop": crop})  # absent as before: older albums resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     log = _Log(out)
     todo, done, fresh = _sort_out(items, log, digest, overwrite)
@@ -506,7 +511,7 @@ def restore_album(
     if progress is None:
         progress = Progress(None)
     progress.total = len(todo)
-    run = _Run(out, stages, log, digest, quality, lossy, threads, progress, summary)
+    run = _Run(out, stages, log, digest, quality, lossy, threads, progress, summary, crop)
     previous = _torch_threads() if stages else None
     try:
         for item in todo:
@@ -547,6 +552,7 @@ class _Run:
     threads: int
     progress: Progress
     summary: AlbumSummary
+    crop: str | None = None
     notes: list[str] = field(default_factory=list)
 
     def picture(self, item: _Item) -> None:
@@ -572,6 +578,7 @@ class _Run:
                     progress=self.progress,
                     threads=self.threads,
                     pick=item.pick,
+                    crop=self.crop,
                 )
         except (CancelledError, KeyboardInterrupt):
             raise

@@ -15,7 +15,8 @@ key frame and its frames to the picture, colours that, and leaves the borders gr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,3 +164,24 @@ def regrid(
     top = g[..., y0, :][..., x0] * (1 - fx) + g[..., y0, :][..., x1] * fx
     bottom = g[..., y1, :][..., x0] * (1 - fx) + g[..., y1, :][..., x1] * fx
     return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
+@contextlib.contextmanager
+def cropped(stages: Sequence[Any], margins: Margins | None) -> Iterator[list[Any]]:
+    """`stages` cutting `margins` off, as `build_stages` places a crop (a photograph's own
+    border, found when it is read): the colour stage colours the picture inside them, a crop
+    stage goes before the upscaler. The stages are shared (an album's pictures), so the
+    colour stage's crop is set back afterwards. None, or nothing to cut: `stages` as they are."""
+    if margins is None or not any(margins) or any(isinstance(st, CropStage) for st in stages):
+        yield list(stages)
+        return
+    margins = tuple(int(v) for v in margins)  # type: ignore[assignment]
+    lent = [(st, st.crop) for st in stages if hasattr(st, "crop")]
+    at = next((i for i, st in enumerate(stages) if st.key.startswith("upscale")), len(stages))
+    for st, _ in lent:
+        st.crop = margins
+    try:
+        yield [*stages[:at], CropStage(margins), *stages[at:]]
+    finally:
+        for st, old in lent:
+            st.crop = old

@@ -36,6 +36,7 @@ from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
 from panchro.engine.progress import Progress, within
 from panchro.engine.restore.batch import FrameBatch, Stage, check_result
+from panchro.engine.restore.crop import cropped, cut_picture
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 
@@ -207,13 +208,17 @@ def restore_picture(
     progress: Progress | None = None,
     threads: int | None = None,
     pick: Pick | None = None,
+    crop: tuple[int, int, int, int] | str | None = None,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
 
     `threads`: torch's CPU threads for the stages (default: a film run's, `$PANCHRO_THREADS`
     or the usable cores; an album asks for its own, `restore.album`). `pick`: the colour mode
     a person chose for this picture, as a film's shot has one (without it the colorize
-    stage makes its seeded automatic pick).
+    stage makes its seeded automatic pick). `crop`: the border to cut off round the picture
+    (left, top, right, bottom, in the upright picture's pixels), or "auto": the picture's own
+    black or paper-white border, found when it is read (`imaging.borders.picture_borders`);
+    the colours are made for the picture inside it (`restore.crop.cropped`).
 
     The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
     `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
@@ -239,15 +244,17 @@ def restore_picture(
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
-    w, h = pic.size
-    for stage in stages:
-        w, h = (int(v) for v in stage.output_size(w, h))
-    media.check_picture_size(fmt, w, h)
-    t0 = time.perf_counter()
-    pixels, alpha = _restored(pic, stages, progress, threads, pick)
-    stages_s = time.perf_counter() - t0
+    margins = _margins(pic, crop, notes)
+    with cropped(stages, margins) as stages:
+        w, h = pic.size
+        for stage in stages:
+            w, h = (int(v) for v in stage.output_size(w, h))
+        media.check_picture_size(fmt, w, h)
+        t0 = time.perf_counter()
+        pixels, alpha = _restored(pic, stages, progress, threads, pick)
+        stages_s = time.perf_counter() - t0
     if alpha is not None:
-        alpha = _resize_alpha(alpha, (w, h))
+        alpha = _resize_alpha(cut_picture(alpha, margins), (w, h))
     if fmt in media.EIGHT_BIT_ONLY and pixels.dtype == np.uint16:
         notes.append(f"16-bit picture written as 8-bit: {fmt} holds no more")
         pixels = _to_eight_bits(pixels)
@@ -264,7 +271,8 @@ def restore_picture(
             f"{'grey' if wanted == 'GRAY' else 'colour'} output and was left out (read as sRGB)"
         )
         icc = None
-    scale = w / pic.size[0]
+    # the print's size changes with the pixels an upscale adds, not with those a crop cuts
+    scale = w / (pic.size[0] - (0 if margins is None else margins[0] + margins[2]))
     dpi = None if pic.dpi is None else (pic.dpi[0] * scale, pic.dpi[1] * scale)
     software = f"Panchro {__version__}: {describe_stages(stages, pick)}"
     progress.check_cancel()  # the last moment a cancel leaves nothing written
@@ -291,6 +299,32 @@ def restore_picture(
     return RestoreSummary.of_picture(
         input, out, fmt, seconds, (w, h), notes, stages, stages_s=stages_s, encode_s=encode_s
     )
+
+
+def _margins(pic: Any, crop: Any, notes: list[str]) -> tuple[int, int, int, int] | None:
+    """`restore_picture`'s crop for the picture read (found when "auto"; said in `notes`),
+    checked against its size; None: nothing to cut."""
+    from panchro.engine.imaging.borders import picture_borders
+    from panchro.engine.restore.crop import crop_size
+
+    if crop is None:
+        return None
+    if crop == "auto":
+        from PIL import Image
+
+        px = pic.pixels if pic.bits == 8 else (pic.pixels >> 8).astype(np.uint8)
+        grey = px if px.ndim == 2 else np.asarray(Image.fromarray(px, "RGB").convert("L"))
+        found = picture_borders(grey)
+        if not any(found):
+            notes.append("no border round the picture found: nothing cut")
+            return None
+        notes.append("border cut: {}, {}, {}, {} px (left, top, right, bottom)".format(*found))
+        crop = found
+    margins = tuple(int(v) for v in crop)
+    if len(margins) != 4 or min(margins) < 0:
+        raise BadInputError(f"a crop is four pixel counts of 0 or more, got {crop}")
+    crop_size(margins, *pic.size)  # type: ignore[arg-type]
+    return None if not any(margins) else margins  # type: ignore[return-value]
 
 
 def picture_film(pic: Any) -> PictureFilm:

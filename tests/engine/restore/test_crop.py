@@ -143,7 +143,7 @@ def test_the_command_line_finds_cuts_and_refuses(
         ([str(film), str(tmp_path / "x.mkv"), "--crop", "1,2,3"], "--crop 1,2,3: give auto"),
         ([str(film), str(tmp_path / "x.mkv"), "--crop", "-1"], "--crop -1: give auto"),
         (["--batch", str(tmp_path), str(tmp_path / "o"), "--crop", "2"], "not an archive"),
-        ([str(picture), str(tmp_path / "q.png"), "--crop", "2"], "--crop"),
+        ([str(picture), str(tmp_path / "q.png"), "--crop", "10"], "must leave at least 16x16"),
     ):
         assert main(["restore", *argv, "-q"]) == 2, argv
         assert said in capsys.readouterr().err, argv
