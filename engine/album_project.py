@@ -78,6 +78,7 @@ class AlbumSettings:
     upscaler: str = "film"
     format: str | None = None  # "jpg", "png", "tif", "webp"; None: each picture keeps its own
     output: str | None = None  # the folder of the last export
+    borders: bool = False  # each picture's own border cut off (`restore_picture`'s crop "auto")
 
     def __post_init__(self) -> None:
         self.restoration()  # ValueError for a value out of range, as Settings says it
@@ -103,7 +104,7 @@ class AlbumSettings:
             "upscaler": self.upscaler,
             "format": self.format,
             "output": self.output,
-        }
+        } | ({"borders": True} if self.borders else {})  # absent: older readers see no change
 
     @classmethod
     def from_dict(cls, d: Any) -> AlbumSettings:
@@ -114,6 +115,10 @@ class AlbumSettings:
             "upscale": get_field(d, "settings", "upscale", int),
             "upscaler": get_field(d, "settings", "upscaler", str),
         }
+        borders = d.get("borders", False)  # optional: not written when off
+        if not isinstance(borders, bool):
+            raise FieldError(f"settings.borders: must be true or false, got {borders!r}")
+        values["borders"] = borders
         for key in ("format", "output"):  # null when not chosen
             value = d.get(key)
             if value is not None and not isinstance(value, str):

@@ -174,6 +174,17 @@ class RestorePanel(QGroupBox):
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
+        # A picture's border (a print's paper white, a scanner's lid): each picture its own,
+        # found by the engine, so a check box rather than the film's Crop… pixels.
+        self.cut_borders = QCheckBox("Cut each picture's border")
+        self.cut_borders.setToolTip(
+            "Cut off the black or paper-white border round each picture (a print's margin, a\n"
+            "scanner's lid), found on the picture itself; the colours are made for the picture\n"
+            "inside it."
+        )
+        self.cut_borders.toggled.connect(self.settingsChanged)
+        form.addRow("Borders", self.cut_borders)
+        form.setRowVisible(self.cut_borders, False)
         self._form = form
         self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
@@ -272,6 +283,7 @@ class RestorePanel(QGroupBox):
                 if self.crop and any(self.crop) and not self.album_mode
                 else {}
             )  # fmt: skip
+            | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
         )
 
     def fields_mode(self) -> str:
@@ -298,6 +310,7 @@ class RestorePanel(QGroupBox):
         self.codec.setCurrentIndex(max(0, self.codec.findData(str(s.get("codec", "h264")))))
         crop = s.get("crop")
         self.set_crop(tuple(int(v) for v in crop) if crop else None)  # type: ignore[arg-type]
+        self.cut_borders.setChecked(bool(s.get("borders", False)))
 
     def set_crop(self, crop: tuple[int, int, int, int] | None) -> None:
         """The pixels cut off round the picture (None, or all 0: none)."""
@@ -327,6 +340,7 @@ class RestorePanel(QGroupBox):
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
         self.crop_button.setVisible(not mode)
+        self._form.setRowVisible(self.cut_borders, bool(mode))
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -370,6 +384,7 @@ class RestorePanel(QGroupBox):
             or s["degrain"] > 0
             or any(s[name] > 0 for name in self.film_rows)
             or "crop" in s
+            or "borders" in s
         )
 
     def set_film_open(self, open_: bool) -> None:

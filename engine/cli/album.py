@@ -191,7 +191,10 @@ def cmd_restore_album(
             progress=progress,
             picks=picks,
             hints=hints,
-            crop=picture_crop_of_args(args, album=True),
+            # --crop, else the project's: each picture's own border (--crop none: kept)
+            crop=picture_crop_of_args(args, album=True)
+            if args.crop is not None or project is None or not project.settings.borders
+            else "auto",
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:

@@ -36,7 +36,7 @@ from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
 from panchro.engine.progress import Progress, within
 from panchro.engine.restore.batch import FrameBatch, Stage, check_result
-from panchro.engine.restore.crop import cropped, cut_picture
+from panchro.engine.restore.crop import cropped, cut_picture, cut_planes
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 
@@ -244,7 +244,7 @@ def restore_picture(
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
-    margins = _margins(pic, crop, notes)
+    margins = picture_crop(pic, crop, notes)
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -301,9 +301,9 @@ def restore_picture(
     )
 
 
-def _margins(pic: Any, crop: Any, notes: list[str]) -> tuple[int, int, int, int] | None:
-    """`restore_picture`'s crop for the picture read (found when "auto"; said in `notes`),
-    checked against its size; None: nothing to cut."""
+def picture_crop(pic: Any, crop: Any, notes: list[str]) -> tuple[int, int, int, int] | None:
+    """`restore_picture`'s `crop` for the picture `pic` read (found when "auto"; said in
+    `notes`), checked against its size; None: nothing to cut."""
     from panchro.engine.imaging.borders import picture_borders
     from panchro.engine.restore.crop import crop_size
 
@@ -396,14 +396,22 @@ def preview_picture(
     pick: Pick | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
+    crop: tuple[int, int, int, int] | str | None = None,
+    notes: list[str] | None = None,
 ) -> PreviewFrame:
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
-    make it (the same planes, pick and seed), for looking: RGB floats and the luma moved."""
+    make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before
+    cut alike), for looking: RGB floats and the luma moved. What the crop found is said in
+    `notes`."""
     from panchro.engine import media
     from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
-    before, after, used = _through(pic, list(stages), progress or Progress(None), threads, pick)
+    margins = picture_crop(pic, crop, [] if notes is None else notes)
+    with cropped(list(stages), margins) as used_stages:
+        before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
+    if margins is not None:
+        before = before.map_planes(lambda planes: cut_planes(planes, margins))
     y_in, y_out = before.y[0], after.y[0]
     if y_out.shape != y_in.shape:  # compared at the picture's own size, as a film's preview
         from PIL import Image

@@ -500,7 +500,9 @@ class Albums(QObject):
         name = self.current or ""
         pick = self.picks.get(name)
         preview = self.pick_preview(name)
-        colour.show_pick(pick, preview, has_sampled=name in self.sampled)
+        # a picture's border is found by the engine: a pick is not said to be of another crop
+        crop = None if pick is None else pick.crop
+        colour.show_pick(pick, preview, has_sampled=name in self.sampled, crop=crop)
         colour.apply_button.setVisible(False)  # pictures share nothing: no "following" ones
         if pick is None and colour.usable:
             colour.pick_label.setText("No pick: the export gives this picture automatic colours.")
@@ -580,6 +582,7 @@ class Albums(QObject):
             max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
             **opts,
             **self.hints_param(pic.name, always=True),
+            **{k: v for k, v in self.settings().items() if k == "crop"},  # drawn inside it
         )
         self._sample_req = (rid, pic.name)
         win.colour.set_busy(True)
@@ -661,21 +664,14 @@ class Albums(QObject):
 
     def engine_pick(self, name: str) -> dict[str, Any] | None:
         pick = self.picks.get(name)
-        if pick is None:
-            return None
-        return {
-            "seed": pick.seed,
-            "temperature": pick.temperature,
-            "index": pick.n,
-            "chroma": pick.chroma,
-            "locked": True,
-            "source": "user",
-        }
+        return None if pick is None else pick.engine_dict()
 
     def settings(self) -> dict[str, Any]:
-        """The Restore panel's settings, as the album requests take them."""
+        """The Restore panel's settings, as the album requests take them (`crop` "auto":
+        each picture's own border cut off, Restore ▸ Borders)."""
         s = self.win.restore_panel.settings()
-        return {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
+        kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
+        return kept | ({"crop": "auto"} if s.get("borders") else {})
 
     # --- compare ------------------------------------------------------------------------
 

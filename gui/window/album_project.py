@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.colour_modes import Pick
+from panchro.gui.colour_modes import Pick, crop_of
 from panchro.gui.hints import Hint, hints_from_json
 from panchro.gui.window import APP_NAME
 
@@ -44,6 +44,7 @@ def gui_pick(p: dict[str, Any]) -> Pick:
         trained=True,
         locked=bool(p.get("locked", True)),
         source=str(p.get("source", "user")),
+        crop=crop_of(p.get("crop")),
     )
 
 
@@ -151,6 +152,7 @@ class AlbumProjects(QObject):
     def settings(self) -> dict[str, Any]:
         """The Restore panel's settings as an album's project keeps them."""
         s = self.albums.settings()
+        s["borders"] = s.pop("crop", None) == "auto"
         s["format"] = self.win.restore_panel.album_format.currentData() or None
         s["output"] = self.albums.last_output or None
         return s

@@ -91,16 +91,7 @@ class Exporter(QObject):
     def engine_pick(self, start: int) -> dict[str, Any] | None:
         """The pick of the shot starting at `start`, as requests carry it (or None)."""
         pick = self.win.picks.get(start)
-        if pick is None:
-            return None
-        return {
-            "seed": pick.seed,
-            "temperature": pick.temperature,
-            "index": pick.n,
-            "chroma": pick.chroma,
-            "locked": pick.locked,
-            "source": pick.source,
-        } | ({} if pick.crop is None else {"crop": list(pick.crop)})
+        return None if pick is None else pick.engine_dict()
 
     def compare_frame(self) -> None:
         """The frame under the playhead before | after, in place of the film."""

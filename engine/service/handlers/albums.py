@@ -16,7 +16,9 @@ bit. Colour hints belong to one picture: `sample_picture`, `preview_picture` and
 `export_picture` take the picture's `hints` (the hints file's JSON, frame 0, in the upright
 picture's pixels), `export_album` a `hints` object by picture name; the colour stage takes
 them for that picture alone (`restore.album.hinted`), as `panchro restore PIC OUT --hints`
-does for a picture restored alone.
+does for a picture restored alone. `crop` "auto" cuts each picture's own border (black, or a
+print's paper white: `imaging.borders.picture_borders`) in every one of those requests alike,
+the colours made for the picture inside it, as `panchro restore --crop auto` does.
 """
 
 from __future__ import annotations
@@ -172,7 +174,23 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "picture": name,
         "path": str(album.pictures[name]),
         "hints": hints,
+        "crop": album_crop_of(body),
     }
+
+
+def album_crop_of(body: dict[str, Any]) -> str | None:
+    """An album request's `crop`: "auto" (each picture's own border) or none; pixels are of
+    one size, and an album's pictures differ."""
+    crop = body.get("crop")
+    if crop is None:
+        return None
+    if crop != "auto":
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: an album's 'crop' is \"auto\" (each picture's own border); "
+            f"pixels are for a film's frames, got {crop!r}",
+        )
+    return "auto"
 
 
 def picture_hints_of(body: dict[str, Any], raw: Any, where: str) -> Any:
@@ -221,26 +239,39 @@ def sample_picture(session: Session, work: Work) -> Answer:
     """K colour modes of the picture, as `sample_keyframe` draws a film's key frame: the
     colorizer sees the picture upright and in full-range BT.601, as a restore's automatic
     pick sees it, so a picked mode lines up with the picture it colours."""
+    import numpy as np
+
     from panchro.engine import media
     from panchro.engine.inference import colorize
-    from panchro.engine.restore.picture import MATRIX, picture_film
+    from panchro.engine.restore.crop import crop_size, inner, scaled_margins
+    from panchro.engine.restore.picture import MATRIX, picture_crop, picture_film
 
     p = work.params
     loaded = load_colorizer("sample_picture")
-    film = picture_film(media.read_picture(p["path"]))
-    size = preview_size(film.info, p["max_side"])
-    fmt = "gray16" if film.info.bit_depth > 8 else "gray"
+    pic = media.read_picture(p["path"])
+    margins = picture_crop(pic, p["crop"], [])  # the border, found as a restore finds it
+    film = picture_film(pic)
+    del pic
+    info = film.info
+    size = preview_size(info, p["max_side"])
+    fmt = "gray16" if info.bit_depth > 8 else "gray"
     luma = colorize.luma_of(film.read_frame(0, fmt=fmt, size=size).image)
+    whole = (info.width, info.height)
+    if margins is not None:  # the picture inside its border alone, as the restore colours it
+        luma = np.ascontiguousarray(inner(luma, scaled_margins(margins, whole, size)))
     hints = p["hints"]
     if hints is not None:
-        info = film.info
         hints.check_against(info.width, info.height, 1)
-        hints = hints.scaled((info.width, info.height), size)
+        if margins is not None:
+            hints = hints.cut(margins, whole)
+            whole = crop_size(margins, *whole)
+        hints = None if hints.empty else hints.scaled(whole, (luma.shape[1], luma.shape[0]))
     answer = candidates_answer(
         session, work, loaded, luma, matrix=MATRIX, rotation=0, hints=hints,
         owner=(p["album"], p["picture"]),
     )  # fmt: skip
     answer.data["picture"] = p["picture"]
+    answer.data["crop"] = None if margins is None else list(margins)
     log.info(
         "sampled %d candidate(s) for album %d picture %s in %.2f s (seed %d, %s)",
         answer.data["k"], p["album"], p["picture"], answer.data["seconds"],
@@ -262,9 +293,8 @@ def _restoration(
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"
             )
-    if body.get("crop") is not None:  # pixels of one size; an album's pictures differ
-        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: 'crop' is for a film's frames")
-    settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints")}
+    album_crop_of(body)  # "auto" or none: pixels are of one size, an album's pictures differ
+    settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints", "crop")}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
 
@@ -324,11 +354,14 @@ def preview_picture(session: Session, work: Work) -> Answer:
     p = work.params
     stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
     seed = picture_seed(p["seed"], p["picture"])
+    found: list[str] = []  # the border cut, when one is
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
-        shown = preview(p["path"], stages, pick=p["pick"], threads=threads)
+        shown = preview(
+            p["path"], stages, pick=p["pick"], threads=threads, crop=p["crop"], notes=found
+        )
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
-    notes = [n for st in stages for n in getattr(st, "notes", ())]
+    notes = [n for st in stages for n in getattr(st, "notes", ())] + found
     return preview_answer(
         shown, info, p["max_side"], p["quality"], notes, picture=p["picture"], seed=seed
     )
@@ -382,6 +415,7 @@ def export_picture(session: Session, work: Work) -> Answer:
             progress=progress,
             threads=threads,
             pick=p["pick"],
+            crop=p["crop"],
         )
     log.info("exported album %d picture %s -> %s", p["album"], p["picture"], summary.output)
     return Answer({**summary.to_dict(), "picture": p["picture"]})
@@ -426,6 +460,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "format": fmt,
         "quality": _quality(body),
         "overwrite": param(body, "overwrite", bool, False),
+        "crop": album_crop_of(body),
     }
 
 
@@ -450,6 +485,7 @@ def export_album(session: Session, work: Work) -> Answer:
         progress=progress,
         picks=p["picks"],
         hints=p["hints"],
+        crop=p["crop"],
     )
     log.info("album %d: %s", p["album"], summary.describe().replace("\n", "; "))
     return Answer(summary.to_dict())

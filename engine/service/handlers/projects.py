@@ -84,7 +84,7 @@ def _album_parts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_ALBUM_KEYS = ("colorize", "degrain", "upscale", "upscaler", "format", "output")
+_ALBUM_KEYS = ("colorize", "degrain", "upscale", "upscaler", "format", "output", "borders")
 
 
 def save_project(session: Session, work: Work) -> Answer:

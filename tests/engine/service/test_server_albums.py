@@ -198,7 +198,7 @@ def test_compare_and_one_picture_exported_as_the_album_would(
                 "preview_picture", TIMEOUT, album=album, picture="b.png", **{film_only: 1.0}
             )
         assert f"'{film_only}' works on a film's frames, not a picture" in str(err.value)
-    with pytest.raises(EngineError, match="'crop' is for a film's frames"):
+    with pytest.raises(EngineError, match="pixels are for a film's frames"):
         engine.request("preview_picture", TIMEOUT, album=album, picture="b.png", crop=[2] * 4)
     # No pick: the automatic one, from the picture's own seed, as the album makes it.
     assert shown["seed"] == picture_seed(3, "b.png")
@@ -447,3 +447,42 @@ def test_an_albums_project_saved_and_loaded(engine: EngineClient, tmp_path: Path
         engine.request("load_project", TIMEOUT, project_path=str(target))
     assert err.value.code == "bad_input" and "stills: must be true or false" in str(err.value)
     assert str(target) in str(err.value)
+
+
+def test_each_pictures_own_border_is_cut_in_every_album_request(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    """`crop` "auto": the border round each picture (a print's paper, black round another)
+    found by the engine, the modes drawn for the picture inside it, previewed, exported alone
+    and with the album, each picture to its own size."""
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    inner = photo_pixels((48, 40), seed=4).clip(60, 200)
+    paper = np.full((56, 64), 245, np.uint8)
+    paper[6:46, 6:54] = inner  # a print: 6 px of paper round, 10 at the bottom
+    png(folder / "print.png", paper)
+    black = np.zeros((48, 60), np.uint8)
+    black[4:44, 6:54] = inner
+    png(folder / "neg.png", black)
+    album = _open(engine, folder)["album"]
+    common = {"album": album, "picture": "print.png", "crop": "auto"}
+    drawn = engine.request("sample_picture", TIMEOUT, **common, k=2, seed=1, max_side=64).data
+    assert drawn["crop"] == [6, 6, 10, 10] and (drawn["width"], drawn["height"]) == (48, 40)
+    shown = engine.request(
+        "preview_picture", TIMEOUT, **common, colorize=True, seed=3, max_side=64
+    ).data
+    assert shown["output_size"] == [48, 40] and shown["pick"]["crop"] == [6, 6, 10, 10]
+    assert "border cut: 6, 6, 10, 10 px (left, top, right, bottom)" in shown["notes"]
+    out = tmp_path / "print_colour.png"
+    engine.request("export_picture", TIMEOUT, **common, colorize=True, seed=3, output=str(out))
+    assert Image.open(out).size == (48, 40)
+    done = engine.request(
+        "export_album", TIMEOUT, album=album, colorize=True, seed=3, crop="auto",
+        output=str(tmp_path / "out"),
+    ).data  # fmt: skip
+    assert sorted(done["restored"]) == ["neg.png", "print.png"]
+    for name, size in (("print.png", (48, 40)), ("neg.png", (48, 40))):
+        assert Image.open(tmp_path / "out" / name).size == size, name
+    with pytest.raises(EngineError, match="each picture's own border"):
+        engine.request("export_album", TIMEOUT, album=album, crop=[1, 1, 1, 1],
+                       output=str(tmp_path / "x"))  # fmt: skip
