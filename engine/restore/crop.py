@@ -167,10 +167,13 @@ def regrid(
 
 
 @contextlib.contextmanager
-def cropped(stages: Sequence[Any], margins: Margins | None) -> Iterator[list[Any]]:
+def cropped(
+    stages: Sequence[Any], margins: Margins | None, *, cut: bool = True
+) -> Iterator[list[Any]]:
     """`stages` cutting `margins` off, as `build_stages` places a crop (a photograph's own
     border, found when it is read): the colour stage colours the picture inside them, a crop
-    stage goes before the upscaler. The stages are shared (an album's pictures), so the
+    stage goes before the upscaler (not with `cut` False: the picture whole, the border left
+    grey, as a hint editor shows it). The stages are shared (an album's pictures), so the
     colour stage's crop is set back afterwards. None, or nothing to cut: `stages` as they are."""
     if margins is None or not any(margins) or any(isinstance(st, CropStage) for st in stages):
         yield list(stages)
@@ -181,7 +184,7 @@ def cropped(stages: Sequence[Any], margins: Margins | None) -> Iterator[list[Any
     for st, _ in lent:
         st.crop = margins
     try:
-        yield [*stages[:at], CropStage(margins), *stages[at:]]
+        yield [*stages[:at], CropStage(margins), *stages[at:]] if cut else list(stages)
     finally:
         for st, old in lent:
             st.crop = old

@@ -398,19 +398,20 @@ def preview_picture(
     progress: Progress | None = None,
     crop: tuple[int, int, int, int] | str | None = None,
     notes: list[str] | None = None,
+    whole: bool = False,
 ) -> PreviewFrame:
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before
-    cut alike), for looking: RGB floats and the luma moved. What the crop found is said in
-    `notes`."""
+    cut alike; with `whole`, not cut: the colours made inside it, the border left grey), for
+    looking: RGB floats and the luma moved. What the crop found is said in `notes`."""
     from panchro.engine import media
     from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
     margins = picture_crop(pic, crop, [] if notes is None else notes)
-    with cropped(list(stages), margins) as used_stages:
+    with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
-    if margins is not None:
+    if margins is not None and not whole:
         before = before.map_planes(lambda planes: cut_planes(planes, margins))
     y_in, y_out = before.y[0], after.y[0]
     if y_out.shape != y_in.shape:  # compared at the picture's own size, as a film's preview

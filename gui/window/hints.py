@@ -666,6 +666,8 @@ class HintEditor(QObject):
         hints = self.picture_hints(index)
         if hints is not None:
             params["hints"] = hints
+        if album.settings().get("crop"):  # coloured as exported, shown whole: marks line up
+            params |= {"crop": "auto", "whole": True}
         self._req = self.engine.request(Request.PREVIEW_PICTURE, self._on_preview, **params)
         self._asked[self._req] = self._edit_t
         self._edit_t = None

@@ -55,6 +55,12 @@ def test_each_pictures_border_is_cut_and_kept_with_the_project(
     qtbot.keyClick(win.candidates, Qt.Key.Key_1)
     assert album.picks["print.png"].crop == (8, 8, 10, 10)
     assert album.engine_pick("print.png")["crop"] == [8, 8, 10, 10]
+    # the hint editor shows the picture whole (its marks line up), coloured as exported
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=WAIT_MS):
+        qtbot.keyClick(win, Qt.Key.Key_H)
+    shown = win.compare.data
+    assert shown["output_size"] == [90, 74] and "border cut: 8, 8, 10, 10 px" in shown["notes"][-1]
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
     out = tmp_path / "out"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         album.exports.export_album(str(out))

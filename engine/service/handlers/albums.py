@@ -342,7 +342,10 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
         )
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)
-    return {**params, "pick": pick, "max_side": max_side_of(body), "quality": quality}
+    # whole: the picture answered uncut, its border grey (the hint editor's marks line up)
+    whole = param(body, "whole", bool, False)
+    return {**params, "pick": pick, "max_side": max_side_of(body), "quality": quality,
+            "whole": whole}  # fmt: skip
 
 
 def preview_picture(session: Session, work: Work) -> Answer:
@@ -357,8 +360,9 @@ def preview_picture(session: Session, work: Work) -> Answer:
     found: list[str] = []  # the border cut, when one is
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
         shown = preview(
-            p["path"], stages, pick=p["pick"], threads=threads, crop=p["crop"], notes=found
-        )
+            p["path"], stages, pick=p["pick"], threads=threads, crop=p["crop"], notes=found,
+            whole=p["whole"],
+        )  # fmt: skip
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
     notes = [n for st in stages for n in getattr(st, "notes", ())] + found

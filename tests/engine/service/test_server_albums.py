@@ -473,6 +473,17 @@ def test_each_pictures_own_border_is_cut_in_every_album_request(
     ).data
     assert shown["output_size"] == [48, 40] and shown["pick"]["crop"] == [6, 6, 10, 10]
     assert "border cut: 6, 6, 10, 10 px (left, top, right, bottom)" in shown["notes"]
+    # whole, as the hint editor asks: the same colours inside, the paper grey, uncut
+    reply = engine.request(
+        "preview_picture", TIMEOUT, **common, colorize=True, seed=3, max_side=64, whole=True,
+        quality=100,
+    )  # fmt: skip
+    assert reply.data["output_size"] == [64, 56]
+    after = next(p for p in reply.data["images"] if p["name"] == "after")
+    rgb = np.asarray(
+        Image.open(io.BytesIO(reply.blob[after["offset"] : after["offset"] + after["length"]]))
+    ).astype(int)
+    assert np.abs(rgb[:3, :, 0] - rgb[:3, :, 2]).max() <= 3  # the paper, grey
     out = tmp_path / "print_colour.png"
     engine.request("export_picture", TIMEOUT, **common, colorize=True, seed=3, output=str(out))
     assert Image.open(out).size == (48, 40)
