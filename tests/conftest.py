@@ -64,6 +64,18 @@ def user_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["PANCHRO_USER_DIR"] = before
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a small, untrained colorizer (28 x 28 chroma) and refiner, made once
+    a module (a module that needs other weights has its own `models`)."""
+    from makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+    folder = tmp_path_factory.mktemp("models")
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

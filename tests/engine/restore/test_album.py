@@ -19,18 +19,9 @@ from panchro.engine.progress import Progress
 from panchro.engine.restore.album import LOG, picture_seed, restore_album
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import ColorizeStage
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 from tests.makephotos import camera_jpeg, photo_pixels, png
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def _colorize(models: Path) -> ColorizeStage:

@@ -23,18 +23,10 @@ from panchro.engine.restore.album import (
 )
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makemodels import save_small_upscaler
 from tests.makephotos import photo_pixels, png
 
 RED, BLUE = (200, 30, 30), (30, 60, 220)
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def _colorize(models: Path) -> ColorizeStage:

@@ -19,16 +19,7 @@ from panchro.engine.project import Pick
 from panchro.engine.restore.album import pick_key, picture_seed, restore_album, seeded
 from panchro.engine.restore.picture import preview_picture, restore_picture
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 from tests.makephotos import photo_pixels, png
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def _colorize(models: Path) -> ColorizeStage:

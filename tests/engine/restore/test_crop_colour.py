@@ -18,7 +18,6 @@ from panchro.engine.restore.frame_preview import preview_frame
 from panchro.engine.restore.stages import ColorizeStage, build_stages
 from panchro.engine.shots import Shot
 from tests.makemedia import make_video, pattern_frame
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
 BARS = (16, 8, 16, 8)  # left, top, right, bottom: even, so the 4:2:0 chroma lines up
 PICTURE = (96, 64)
@@ -45,14 +44,6 @@ def films(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     between = make_video(here / "barred.mkv", frames=FRAMES, size=(w, h), codec="ffv1",
                          pictures=barred, audio=False)  # fmt: skip
     return alone, between
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def _planes(path: Path) -> np.ndarray:

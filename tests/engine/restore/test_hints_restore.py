@@ -21,18 +21,9 @@ from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import ColorizeStage
 from panchro.engine.shots import Shot
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 from tests.makephotos import png
 
 RED, BLUE = (200, 30, 30), (30, 60, 220)
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

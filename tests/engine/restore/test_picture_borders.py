@@ -17,7 +17,6 @@ from panchro.engine.project import Settings
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import build_stages
 from tests.makemedia import pattern_frame
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
 PICTURE = (96, 72)
 
@@ -65,14 +64,6 @@ def test_white_meeting_one_or_two_sides_is_a_sky_or_a_table_not_a_border() -> No
     assert picture_borders(_grey(sky)) == (0, 0, 0, 0)
     assert picture_borders(np.full((50, 60), 250, np.uint8)) == (0, 0, 0, 0)  # all white
     assert picture_borders(_grey(pic)) == (0, 0, 0, 0)
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def test_a_print_is_coloured_as_its_picture_alone_and_cut_to_it(

@@ -14,7 +14,6 @@ from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +22,6 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(
         tmp_path_factory.mktemp("stages") / "film.mp4", frames=24, size=(96, 64), cuts=(12,)
     )
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 def _planes(path: Path) -> list[np.ndarray]:

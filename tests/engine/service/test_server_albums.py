@@ -20,18 +20,9 @@ from panchro.engine.project import Pick
 from panchro.engine.restore.album import picture_seed, restore_album
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.service.client import EngineClient, EngineError
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
 from tests.makephotos import camera_jpeg, photo_pixels, png
 
 TIMEOUT = 120.0
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
