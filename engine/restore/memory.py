@@ -35,9 +35,11 @@ FLOOR_BYTES = 12
 # masks), measured: 983 MB over a 4K frame; 450 MB more where dirt on two frames running
 # has the frame beyond moved as well (800 -> 1,250 MB over the process, measured);
 # scratches: the five frames it judges by, each one's side windows as it is measured, the
-# masks, measured: 882 MB over a 4K frame.
+# masks, measured: 882 MB over a 4K frame; crop: the cut copies of the planes (Y, Cb, Cr),
+# twice, as the colour stage cuts its luma and colours the picture before it is pasted back
+# (`restore.crop`), reckoned.
 STAGE_BYTES = {"colorize": 16, "upscale": 0, "deflicker": 16, "stabilize": 16, "dust": 176,
-               "scratches": 112, "crop": 12}  # fmt: skip
+               "scratches": 112, "crop": 24}  # fmt: skip
 STAGE_FIXED_MB = {"colorize": 100, "upscale": 750, "deflicker": 20, "stabilize": 20, "dust": 20,
                   "scratches": 20, "crop": 0}  # fmt: skip
 OVERHEAD_MB = 260  # the process's own libraries and buffers before the first frame
