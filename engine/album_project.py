@@ -79,6 +79,7 @@ class AlbumSettings:
     format: str | None = None  # "jpg", "png", "tif", "webp"; None: each picture keeps its own
     output: str | None = None  # the folder of the last export
     borders: bool = False  # each picture's own border cut off (`restore_picture`'s crop "auto")
+    straighten: bool = False  # each picture scanned crooked turned square first
 
     def __post_init__(self) -> None:
         self.restoration()  # ValueError for a value out of range, as Settings says it
@@ -104,7 +105,7 @@ class AlbumSettings:
             "upscaler": self.upscaler,
             "format": self.format,
             "output": self.output,
-        } | ({"borders": True} if self.borders else {})  # absent: older readers see no change
+        } | {k: True for k in ("borders", "straighten") if getattr(self, k)}  # absent when off
 
     @classmethod
     def from_dict(cls, d: Any) -> AlbumSettings:
@@ -115,10 +116,11 @@ class AlbumSettings:
             "upscale": get_field(d, "settings", "upscale", int),
             "upscaler": get_field(d, "settings", "upscaler", str),
         }
-        borders = d.get("borders", False)  # optional: not written when off
-        if not isinstance(borders, bool):
-            raise FieldError(f"settings.borders: must be true or false, got {borders!r}")
-        values["borders"] = borders
+        for key in ("borders", "straighten"):  # optional: not written when off
+            value = d.get(key, False)
+            if not isinstance(value, bool):
+                raise FieldError(f"settings.{key}: must be true or false, got {value!r}")
+            values[key] = value
         for key in ("format", "output"):  # null when not chosen
             value = d.get(key)
             if value is not None and not isinstance(value, str):

@@ -185,6 +185,14 @@ class RestorePanel(QGroupBox):
         self.cut_borders.toggled.connect(self.settingsChanged)
         form.addRow("Borders", self.cut_borders)
         form.setRowVisible(self.cut_borders, False)
+        self.straighten = QCheckBox("Straighten each picture")
+        self.straighten.setToolTip(
+            "Turn a print that lay crooked on the scanner square, by its straight edges (the\n"
+            "paper's, the picture's own), before its border is cut; the pixels are resampled."
+        )
+        self.straighten.toggled.connect(self.settingsChanged)
+        form.addRow("Scans", self.straighten)
+        form.setRowVisible(self.straighten, False)
         self._form = form
         self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
@@ -284,6 +292,7 @@ class RestorePanel(QGroupBox):
                 else {}
             )  # fmt: skip
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
+            | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
         )
 
     def fields_mode(self) -> str:
@@ -311,6 +320,7 @@ class RestorePanel(QGroupBox):
         crop = s.get("crop")
         self.set_crop(tuple(int(v) for v in crop) if crop else None)  # type: ignore[arg-type]
         self.cut_borders.setChecked(bool(s.get("borders", False)))
+        self.straighten.setChecked(bool(s.get("straighten", False)))
 
     def set_crop(self, crop: tuple[int, int, int, int] | None) -> None:
         """The pixels cut off round the picture (None, or all 0: none)."""
@@ -341,6 +351,7 @@ class RestorePanel(QGroupBox):
             self._form.setRowVisible(box, not mode)
         self.crop_button.setVisible(not mode)
         self._form.setRowVisible(self.cut_borders, bool(mode))
+        self._form.setRowVisible(self.straighten, bool(mode))
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self.fields, False)
@@ -385,6 +396,7 @@ class RestorePanel(QGroupBox):
             or any(s[name] > 0 for name in self.film_rows)
             or "crop" in s
             or "borders" in s
+            or "straighten" in s
         )
 
     def set_film_open(self, open_: bool) -> None:

@@ -195,6 +195,7 @@ def cmd_restore_album(
             crop=picture_crop_of_args(args, album=True)
             if args.crop is not None or project is None or not project.settings.borders
             else "auto",
+            straighten=args.straighten or (project is not None and project.settings.straighten),
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:

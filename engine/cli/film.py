@@ -304,6 +304,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=Progress(1, bar),
             crop=picture_crop_of_args(args),
+            straighten=args.straighten,
         )
     finally:
         if bar:
@@ -321,8 +322,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.batch is not None:  # a whole archive of films
         if args.start is not None or args.end is not None:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
-        if args.crop is not None or args.at is not None:
-            raise BadInputError("--crop and --at are for one film, not an archive")
+        if args.crop is not None or args.at is not None or args.straighten:
+            raise BadInputError("--crop, --at and --straighten are for one film, not an archive")
         return archive.cmd_restore_archive(args, check_regrain)
     if not args.input:
         raise BadInputError(
@@ -337,6 +338,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return still.cmd_restore_still(args)
     if _picture_output(args):
         return _restore_picture(args)
+    if args.straighten:
+        raise BadInputError("--straighten is for photos: a film's frames are not laid by hand")
     if args.cluster is not None:
         from panchro.engine.cluster import run as cluster
 
@@ -613,6 +616,12 @@ def add_parsers(sub: Any) -> None:
         help="find line scratches down the film (thin lines that stay in place from frame to"
         " frame) and take them out, keeping the grain under them, 0..1: how faint a scratch is"
         " still taken (1: the faintest; default: the project's, else none)",
+    )
+    p.add_argument(
+        "--straighten",
+        action="store_true",
+        help="a photo (or each picture of an album) scanned crooked turned square first, by its"
+        " straight edges (a print's paper, the picture's own), before its border is cut",
     )
     p.add_argument(
         "--crop",

@@ -22,7 +22,9 @@ number so the picture left keeps even sides.
 A photograph (`picture_borders`) is another matter: a print's paper border is white, a
 scanner's lid black or white beyond it, a deckled edge both along one line. There a pixel is
 border when it is black or paper white, and the white counts only when the border it makes
-goes round at least three sides (a print's does; a white sky or table top meets one side).
+goes round at least three sides (a print's does; a white sky or table top meets one side),
+and the border runs on over a thin band of grey between two of border (where a scan blurs
+the lid into the paper), though not into the picture: it must meet border again.
 """
 
 from __future__ import annotations
@@ -37,14 +39,29 @@ SHARE = 0.97  # a line is border when this share of its pixels is that dark
 WEAVE = 0.015  # of a side: borders this much wider than the least are the same one, weaving
 LEAST_LEFT = 0.25  # borders that would leave less than this share of a side are not believed
 LIGHT = 215  # of 255: a pixel this light or lighter is paper white (a photograph's border)
+# Of a side: a photograph's border runs on over a band this wide of other lines between two of
+# border (where the lid meets the paper a scan is soft: a few rows of grey between them)
+GAP = 0.01
+GAP_LEAST = 3
 
 Margins = tuple[int, int, int, int]  # left, top, right, bottom, in pixels
 
 
-def _run(flags: np.ndarray) -> int:
-    """How many of `flags` are True from the start, unbroken."""
+def _run(flags: np.ndarray, gap: int = 0) -> int:
+    """How many of `flags` are True from the start, unbroken but for runs of at most `gap`
+    False that True follows (the soft line where a scanner's lid meets a print's paper)."""
     off = np.flatnonzero(~flags)
-    return int(off[0]) if off.size else int(flags.size)
+    if not off.size:
+        return int(flags.size)
+    end = int(off[0])
+    while gap and end < flags.size:
+        on = np.flatnonzero(flags[end : end + gap + 1])
+        if not on.size:
+            break
+        nxt = end + int(on[0])
+        rest = np.flatnonzero(~flags[nxt:])
+        end = nxt + (int(rest[0]) if rest.size else int(flags.size) - nxt)
+    return end
 
 
 def _border(lines: np.ndarray, axis: int, light: bool = False) -> np.ndarray:
@@ -56,21 +73,26 @@ def _border(lines: np.ndarray, axis: int, light: bool = False) -> np.ndarray:
     return edge.mean(axis=axis) >= SHARE
 
 
-def frame_borders(grey: np.ndarray, *, light: bool = False) -> Margins | None:
+def frame_borders(grey: np.ndarray, *, light: bool = False, gap: float = 0.0) -> Margins | None:
     """(left, top, right, bottom) border of one grey (H, W) uint8 frame, or None for a frame
-    that is border all over; `light`: paper white is border too."""
+    that is border all over; `light`: paper white is border too; `gap`: a share of the side
+    that a band of other lines between two of border may be, and the border still run on."""
     h, w = grey.shape
     rows = _border(grey, 1, light)
-    top = _run(rows)
-    if top == h:
+    # at least GAP_LEAST lines: a scan's soft edge is a few pixels wide, whatever its size
+    g_rows, g_cols = (max(GAP_LEAST, round(gap * n)) if gap else 0 for n in (h, w))
+    top = _run(rows, g_rows)
+    if top >= h:
         return None
-    bottom = _run(rows[::-1])
+    bottom = _run(rows[::-1], g_rows)
+    if top + bottom >= h:
+        return None
     picture = grey[top : h - bottom]
     cols = _border(picture, 0, light)
-    left = _run(cols)
-    if left == w:
+    left = _run(cols, g_cols)
+    if left >= w:
         return None
-    return left, top, _run(cols[::-1]), bottom
+    return left, top, _run(cols[::-1], g_cols), bottom
 
 
 def find_borders(greys: Iterable[np.ndarray], film_size: tuple[int, int]) -> Margins | None:
@@ -117,8 +139,8 @@ def picture_borders(grey: np.ndarray) -> Margins:
             w - m[0] - m[2] >= LEAST_LEFT * w and h - m[1] - m[3] >= LEAST_LEFT * h
         )
 
-    dark = frame_borders(grey)
-    both = frame_borders(grey, light=True)
+    dark = frame_borders(grey, gap=GAP)
+    both = frame_borders(grey, light=True, gap=GAP)
     base = dark if believed(dark) else None
     if believed(both) and both is not None:
         wider = sum(b > d for b, d in zip(both, base or (0, 0, 0, 0), strict=True))

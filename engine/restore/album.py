@@ -454,6 +454,7 @@ def restore_album(
     picks: Mapping[str, Pick] | None = None,
     hints: Mapping[str, Hints] | None = None,
     crop: str | None = None,
+    straighten: bool = False,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -469,7 +470,7 @@ def restore_album(
     `hints`: a person's colour hints for some pictures, by name, on frame 0 in the upright
     picture's pixels (module docstring); they need a colorize stage. `crop` "auto": each
     picture's own border round it cut off (`restore_picture`; pictures differ, so pixels
-    are not taken).
+    are not taken). `straighten`: each picture scanned crooked turned square first.
     """
     from panchro.engine import media
 
@@ -490,12 +491,16 @@ def restore_album(
             raise BadInputError(f"--quality must be within 1..100, got {quality}")
     if crop not in (None, "auto"):
         raise BadInputError(f"an album's crop is each picture's own border (auto), not {crop!r}")
-    settings = {
-        "stages": [st.key for st in stages],
-        "seed": seed,
-        "format": fmt or "kept",
-        "quality": quality,
-    } | ({} if crop is None else {"crop": crop})  # absent as before: older albums resume
+    settings = (
+        {
+            "stages": [st.key for st in stages],
+            "seed": seed,
+            "format": fmt or "kept",
+            "quality": quality,
+        }
+        | ({} if crop is None else {"crop": crop})
+        | ({"straighten": True} if straighten else {})
+    )  # absent as before: older albums resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     log = _Log(out)
     todo, done, fresh = _sort_out(items, log, digest, overwrite)
@@ -511,7 +516,9 @@ def restore_album(
     if progress is None:
         progress = Progress(None)
     progress.total = len(todo)
-    run = _Run(out, stages, log, digest, quality, lossy, threads, progress, summary, crop)
+    run = _Run(
+        out, stages, log, digest, quality, lossy, threads, progress, summary, crop, straighten
+    )
     previous = _torch_threads() if stages else None
     try:
         for item in todo:
@@ -553,6 +560,7 @@ class _Run:
     progress: Progress
     summary: AlbumSummary
     crop: str | None = None
+    straighten: bool = False
     notes: list[str] = field(default_factory=list)
 
     def picture(self, item: _Item) -> None:
@@ -579,6 +587,7 @@ class _Run:
                     threads=self.threads,
                     pick=item.pick,
                     crop=self.crop,
+                    straighten=self.straighten,
                 )
         except (CancelledError, KeyboardInterrupt):
             raise

@@ -209,6 +209,7 @@ def restore_picture(
     threads: int | None = None,
     pick: Pick | None = None,
     crop: tuple[int, int, int, int] | str | None = None,
+    straighten: bool = False,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
 
@@ -218,7 +219,9 @@ def restore_picture(
     stage makes its seeded automatic pick). `crop`: the border to cut off round the picture
     (left, top, right, bottom, in the upright picture's pixels), or "auto": the picture's own
     black or paper-white border, found when it is read (`imaging.borders.picture_borders`);
-    the colours are made for the picture inside it (`restore.crop.cropped`).
+    the colours are made for the picture inside it (`restore.crop.cropped`). `straighten`: a
+    print scanned crooked turned square first (`imaging.skew`; its pixels resampled), before
+    its border is found.
 
     The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
     `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
@@ -244,7 +247,7 @@ def restore_picture(
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
-    margins = picture_crop(pic, crop, notes)
+    pic, margins = prepared(pic, crop, notes, straighten)
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -301,30 +304,51 @@ def restore_picture(
     )
 
 
-def picture_crop(pic: Any, crop: Any, notes: list[str]) -> tuple[int, int, int, int] | None:
-    """`restore_picture`'s `crop` for the picture `pic` read (found when "auto"; said in
-    `notes`), checked against its size; None: nothing to cut."""
+def _grey8(pic: Any) -> np.ndarray:
+    """The picture's grey (H, W) uint8, what its border and skew are judged on."""
+    from PIL import Image
+
+    px = pic.pixels if pic.bits == 8 else (pic.pixels >> 8).astype(np.uint8)
+    return px if px.ndim == 2 else np.asarray(Image.fromarray(px, "RGB").convert("L"))
+
+
+def prepared(
+    pic: Any, crop: Any, notes: list[str], straighten: bool = False
+) -> tuple[Any, tuple[int, int, int, int] | None]:
+    """The picture `pic` read as the stages take it, and `restore_picture`'s `crop` of it
+    (found when "auto"; checked against its size; None: nothing to cut): first turned square
+    when `straighten` (a print laid crooked on the scanner: `imaging.skew`). What was done
+    is said in `notes`."""
+    from dataclasses import replace
+
+    from panchro.engine.imaging import skew
     from panchro.engine.imaging.borders import picture_borders
     from panchro.engine.restore.crop import crop_size
 
+    angle = skew.find_skew(_grey8(pic)) if straighten else 0.0
+    if angle:
+        turned = skew.straighten(pic.pixels, angle)
+        alpha = None if pic.alpha is None else skew.straighten(pic.alpha, angle)
+        pic = replace(pic, pixels=turned, alpha=alpha)
+        notes.append(f"straightened: turned {angle:+.2f}° (it lay crooked when scanned)")
+    elif straighten:
+        notes.append("straight already: not turned")
     if crop is None:
-        return None
+        return pic, None
     if crop == "auto":
-        from PIL import Image
-
-        px = pic.pixels if pic.bits == 8 else (pic.pixels >> 8).astype(np.uint8)
-        grey = px if px.ndim == 2 else np.asarray(Image.fromarray(px, "RGB").convert("L"))
-        found = picture_borders(grey)
+        found = picture_borders(_grey8(pic))
         if not any(found):
             notes.append("no border round the picture found: nothing cut")
-            return None
+            return pic, None
+        if angle:  # the turn softened the picture's edge by a pixel: that pixel is cut too
+            found = tuple(m + 1 if m else 0 for m in found)  # type: ignore[assignment]
         notes.append("border cut: {}, {}, {}, {} px (left, top, right, bottom)".format(*found))
         crop = found
     margins = tuple(int(v) for v in crop)
     if len(margins) != 4 or min(margins) < 0:
         raise BadInputError(f"a crop is four pixel counts of 0 or more, got {crop}")
     crop_size(margins, *pic.size)  # type: ignore[arg-type]
-    return None if not any(margins) else margins  # type: ignore[return-value]
+    return pic, (None if not any(margins) else margins)  # type: ignore[return-value]
 
 
 def picture_film(pic: Any) -> PictureFilm:
@@ -399,6 +423,7 @@ def preview_picture(
     crop: tuple[int, int, int, int] | str | None = None,
     notes: list[str] | None = None,
     whole: bool = False,
+    straighten: bool = False,
 ) -> PreviewFrame:
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before
@@ -408,7 +433,7 @@ def preview_picture(
     from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
-    margins = picture_crop(pic, crop, [] if notes is None else notes)
+    pic, margins = prepared(pic, crop, [] if notes is None else notes, straighten)
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
     if margins is not None and not whole:

@@ -582,7 +582,8 @@ class Albums(QObject):
             max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
             **opts,
             **self.hints_param(pic.name, always=True),
-            **{k: v for k, v in self.settings().items() if k == "crop"},  # drawn inside it
+            # drawn for the picture as it is restored: straightened, inside its border
+            **{k: v for k, v in self.settings().items() if k in ("crop", "straighten")},
         )
         self._sample_req = (rid, pic.name)
         win.colour.set_busy(True)
@@ -668,10 +669,14 @@ class Albums(QObject):
 
     def settings(self) -> dict[str, Any]:
         """The Restore panel's settings, as the album requests take them (`crop` "auto":
-        each picture's own border cut off, Restore ▸ Borders)."""
+        each picture's own border cut off, Restore ▸ Borders; `straighten`: Restore ▸ Scans)."""
         s = self.win.restore_panel.settings()
         kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
-        return kept | ({"crop": "auto"} if s.get("borders") else {})
+        return (
+            kept
+            | ({"crop": "auto"} if s.get("borders") else {})
+            | ({"straighten": True} if s.get("straighten") else {})
+        )
 
     # --- compare ------------------------------------------------------------------------
 

@@ -666,8 +666,9 @@ class HintEditor(QObject):
         hints = self.picture_hints(index)
         if hints is not None:
             params["hints"] = hints
-        if album.settings().get("crop"):  # coloured as exported, shown whole: marks line up
-            params |= {"crop": "auto", "whole": True}
+        own = {k: v for k, v in album.settings().items() if k in ("crop", "straighten")}
+        if own:  # coloured as exported (turned, inside its border), shown whole: marks line up
+            params |= own | {"whole": True}
         self._req = self.engine.request(Request.PREVIEW_PICTURE, self._on_preview, **params)
         self._asked[self._req] = self._edit_t
         self._edit_t = None

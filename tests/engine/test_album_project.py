@@ -208,3 +208,14 @@ def test_saving_is_atomic_and_keeps_the_save_before(tmp_path: Path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".family.panchro.bak", "box",
                                                            "family.panchro"]  # fmt: skip
     assert list(AlbumProject.load(path).pictures) == ["1950/lake.png", "c.png"]
+
+
+def test_borders_and_straighten_are_kept_only_when_on() -> None:
+    from panchro.engine.fields import FieldError
+
+    on = AlbumSettings(colorize=True, borders=True, straighten=True)
+    assert AlbumSettings.from_dict(on.to_dict()) == on
+    assert {"borders", "straighten"}.isdisjoint(AlbumSettings().to_dict())
+    for key in ("borders", "straighten"):
+        with pytest.raises(FieldError, match=f"settings.{key}"):
+            AlbumSettings.from_dict({**AlbumSettings().to_dict(), key: "yes"})

@@ -47,6 +47,7 @@ def test_each_pictures_border_is_cut_and_kept_with_the_project(
     assert panel.cut_borders.isVisibleTo(win) and not panel.crop_button.isVisibleTo(win)
     panel.cut_borders.setChecked(True)
     assert album.settings()["crop"] == "auto"
+    assert panel.straighten.isVisibleTo(win) and "straighten" not in album.settings()
     win.colour.k_spin.setValue(2)
     win.album_grid.select("print.png")
     with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
@@ -80,3 +81,8 @@ def test_each_pictures_border_is_cut_and_kept_with_the_project(
         win.projects.open_any(str(project))
     qtbot.waitUntil(lambda: "print.png" in album.picks, timeout=WAIT_MS)
     assert panel.cut_borders.isChecked() and album.picks["print.png"].crop == (8, 8, 10, 10)
+    panel.straighten.setChecked(True)  # Restore ▸ Scans: asked of every picture request
+    assert album.settings()["straighten"] is True
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        album.open_picture("neg.png")
+    assert album.sampled["neg.png"].crop == (4, 4, 4, 4)

@@ -175,6 +175,7 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "path": str(album.pictures[name]),
         "hints": hints,
         "crop": album_crop_of(body),
+        "straighten": param(body, "straighten", bool, False),
     }
 
 
@@ -244,12 +245,13 @@ def sample_picture(session: Session, work: Work) -> Answer:
     from panchro.engine import media
     from panchro.engine.inference import colorize
     from panchro.engine.restore.crop import crop_size, inner, scaled_margins
-    from panchro.engine.restore.picture import MATRIX, picture_crop, picture_film
+    from panchro.engine.restore.picture import MATRIX, picture_film, prepared
 
     p = work.params
     loaded = load_colorizer("sample_picture")
     pic = media.read_picture(p["path"])
-    margins = picture_crop(pic, p["crop"], [])  # the border, found as a restore finds it
+    # straightened and its border found as a restore does it
+    pic, margins = prepared(pic, p["crop"], [], p["straighten"])
     film = picture_film(pic)
     del pic
     info = film.info
@@ -294,7 +296,9 @@ def _restoration(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"
             )
     album_crop_of(body)  # "auto" or none: pixels are of one size, an album's pictures differ
-    settings_only = {k: v for k, v in body.items() if k not in ("shots", "picks", "hints", "crop")}
+    # a picture's own: its border and its turn are not the stages' settings
+    own = ("shots", "picks", "hints", "crop", "straighten")
+    settings_only = {k: v for k, v in body.items() if k not in own}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
 
@@ -361,7 +365,7 @@ def preview_picture(session: Session, work: Work) -> Answer:
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
         shown = preview(
             p["path"], stages, pick=p["pick"], threads=threads, crop=p["crop"], notes=found,
-            whole=p["whole"],
+            whole=p["whole"], straighten=p["straighten"],
         )  # fmt: skip
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
@@ -420,6 +424,7 @@ def export_picture(session: Session, work: Work) -> Answer:
             threads=threads,
             pick=p["pick"],
             crop=p["crop"],
+            straighten=p["straighten"],
         )
     log.info("exported album %d picture %s -> %s", p["album"], p["picture"], summary.output)
     return Answer({**summary.to_dict(), "picture": p["picture"]})
@@ -465,6 +470,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "quality": _quality(body),
         "overwrite": param(body, "overwrite", bool, False),
         "crop": album_crop_of(body),
+        "straighten": param(body, "straighten", bool, False),
     }
 
 
@@ -490,6 +496,7 @@ def export_album(session: Session, work: Work) -> Answer:
         picks=p["picks"],
         hints=p["hints"],
         crop=p["crop"],
+        straighten=p["straighten"],
     )
     log.info("album %d: %s", p["album"], summary.describe().replace("\n", "; "))
     return Answer(summary.to_dict())

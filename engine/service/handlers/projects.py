@@ -84,7 +84,9 @@ def _album_parts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_ALBUM_KEYS = ("colorize", "degrain", "upscale", "upscaler", "format", "output", "borders")
+_ALBUM_KEYS = (
+    "colorize", "degrain", "upscale", "upscaler", "format", "output", "borders", "straighten"
+)  # fmt: skip
 
 
 def save_project(session: Session, work: Work) -> Answer:

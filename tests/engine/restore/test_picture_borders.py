@@ -16,7 +16,7 @@ from panchro.engine.imaging.borders import picture_borders
 from panchro.engine.project import Settings
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import build_stages
-from tests.makemedia import pattern_frame
+from tests.makemedia import make_video, pattern_frame
 
 PICTURE = (96, 72)
 
@@ -119,3 +119,37 @@ def test_the_command_line_cuts_a_photos_border_and_each_of_an_albums(
     capsys.readouterr()
     assert main(["restore", str(folder), str(tmp_path / "x"), "--crop", "4", "-q"]) == 2
     assert "--crop auto cuts each one's own border" in capsys.readouterr().err
+
+
+def test_a_crooked_print_is_turned_square_before_its_border_is_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scan = _print(_picture(), (12, 10, 12, 24), lid=20)
+    crooked = Image.fromarray(scan).rotate(2.0, Image.Resampling.BICUBIC, fillcolor=(20,) * 3)
+    path = tmp_path / "crooked.png"
+    crooked.save(path)
+    out = tmp_path / "square.png"
+    summary = restore_picture(path, out, crop="auto", straighten=True)
+    (turn,) = [n for n in summary.notes if n.startswith("straightened: turned ")]
+    assert float(turn.split()[2].rstrip("°")) == pytest.approx(-2.0, abs=0.25)  # a small scan
+    w, h = Image.open(out).size
+    assert abs(w - PICTURE[0]) <= 3 and abs(h - PICTURE[1]) <= 3
+    # without the turn, the crooked paper's corners keep the border from being cut
+    kept = restore_picture(path, tmp_path / "kept.png", crop="auto").notes
+    assert not any(n.startswith("border cut") and "12, 10" in n for n in kept)
+    said = restore_picture(tmp_path / "square.png", tmp_path / "again.png", straighten=True).notes
+    assert "straight already: not turned" in said
+    # the command line: a photo and an album take it, a film refuses it
+    folder = tmp_path / "album"
+    folder.mkdir()
+    crooked.save(folder / "one.png")
+    Image.fromarray(scan).save(folder / "two.png")
+    argv = ["restore", str(folder), str(tmp_path / "out"), "--straighten", "--crop", "auto"]
+    assert main([*argv, "-q"]) == 0
+    for name in ("one.png", "two.png"):
+        w, h = Image.open(tmp_path / "out" / name).size
+        assert abs(w - PICTURE[0]) <= 3 and abs(h - PICTURE[1]) <= 3, name
+    film = make_video(tmp_path / "f.mkv", frames=4, size=(64, 48), audio=False, codec="ffv1")
+    capsys.readouterr()
+    assert main(["restore", str(film), str(tmp_path / "f2.mkv"), "--straighten", "-q"]) == 2
+    assert "--straighten is for photos" in capsys.readouterr().err

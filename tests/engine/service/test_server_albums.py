@@ -464,6 +464,10 @@ def test_each_pictures_own_border_is_cut_in_every_album_request(
     ).data
     assert shown["output_size"] == [48, 40] and shown["pick"]["crop"] == [6, 6, 10, 10]
     assert "border cut: 6, 6, 10, 10 px (left, top, right, bottom)" in shown["notes"]
+    turned = engine.request(
+        "preview_picture", TIMEOUT, **common, colorize=True, seed=3, max_side=64, straighten=True
+    ).data  # a square print: said so, and the same picture
+    assert "straight already: not turned" in turned["notes"] and turned["output_size"] == [48, 40]
     # whole, as the hint editor asks: the same colours inside, the paper grey, uncut
     reply = engine.request(
         "preview_picture", TIMEOUT, **common, colorize=True, seed=3, max_side=64, whole=True,
