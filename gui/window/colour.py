@@ -280,9 +280,13 @@ class ColourPicks(QObject):
             return
         start = self._shot_start(shot)
         self.win.sampled[start] = sampled
-        self.colour.show_error(
-            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
-        )
+        said = f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+        found = self.win.restore_panel.borders
+        if sampled.crop is None and found and any(found) and not self.win.album.active:
+            # black round the picture makes the modes bolder and less right (eval bars)
+            said += (" A border was found round the picture: set it with Restore ▸ Crop… and"
+                     " the modes are drawn for the picture alone.")  # fmt: skip
+        self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()
         self.show_pick()
