@@ -71,9 +71,9 @@ class CropDialog(QDialog):
         self.left = QLabel()
         intro = QLabel(
             "Cut the borders round the picture off: a scan's gate edge or frame line, the black\n"
-            "bars of a letterbox or pillarbox. The stages that look at the film (scratches,\n"
-            "dust, stabilize, deflicker, the colours) see it whole; the export and the\n"
-            "enlarging only the picture."
+            "bars of a letterbox or pillarbox. Scratches, dust, stabilize and deflicker see the\n"
+            "frame whole; the colours are drawn for the picture alone (black round it makes\n"
+            "them bolder and less right); the export and the enlarging see only the picture."
         )
         self.found_button = QPushButton()
         self.found_button.clicked.connect(lambda: self.set_margins(borders))
@@ -88,7 +88,7 @@ class CropDialog(QDialog):
         else:
             self.found_button.setText("Use the borders found")
             self.found_button.setToolTip(
-                "Black or white bands round the picture on 12 frames spread over the film: "
+                "Black bands round the picture on 12 frames spread over the film: "
                 + ", ".join(f"{s.lower()} {v}" for s, v in zip(SIDES, borders, strict=True))
                 + " px"
             )
