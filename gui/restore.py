@@ -174,25 +174,19 @@ class RestorePanel(QGroupBox):
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
-        # A picture's border (a print's paper white, a scanner's lid): each picture its own,
-        # found by the engine, so a check box rather than the film's Crop… pixels.
-        self.cut_borders = QCheckBox("Cut each picture's border")
-        self.cut_borders.setToolTip(
+        # A picture's border (a print's paper white, a scanner's lid) and turn: each picture
+        # its own, found by the engine, so check boxes rather than the film's Crop… pixels.
+        self.cut_borders = self._picture_row(
+            form, "Borders", "Cut each picture's border",
             "Cut off the black or paper-white border round each picture (a print's margin, a\n"
             "scanner's lid), found on the picture itself; the colours are made for the picture\n"
-            "inside it."
-        )
-        self.cut_borders.toggled.connect(self.settingsChanged)
-        form.addRow("Borders", self.cut_borders)
-        form.setRowVisible(self.cut_borders, False)
-        self.straighten = QCheckBox("Straighten each picture")
-        self.straighten.setToolTip(
+            "inside it.",
+        )  # fmt: skip
+        self.straighten = self._picture_row(
+            form, "Scans", "Straighten each picture",
             "Turn a print that lay crooked on the scanner square, by its straight edges (the\n"
-            "paper's, the picture's own), before its border is cut; the pixels are resampled."
-        )
-        self.straighten.toggled.connect(self.settingsChanged)
-        form.addRow("Scans", self.straighten)
-        form.setRowVisible(self.straighten, False)
+            "paper's, the picture's own), before its border is cut; the pixels are resampled.",
+        )  # fmt: skip
         self._form = form
         self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
@@ -294,6 +288,15 @@ class RestorePanel(QGroupBox):
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
         )
+
+    def _picture_row(self, form: QFormLayout, label: str, text: str, tip: str) -> QCheckBox:
+        """A check box of an album's or a photo's (hidden for a film: `set_album_mode`)."""
+        box = QCheckBox(text)
+        box.setToolTip(tip)
+        box.toggled.connect(self.settingsChanged)
+        form.addRow(label, box)
+        form.setRowVisible(box, False)
+        return box
 
     def fields_mode(self) -> str:
         return str(self.fields.currentData())
