@@ -149,6 +149,8 @@ def regrid(
     g = np.asarray(grid, np.float32)
     rows, cols = g.shape[-2:]
     fw, fh = film_size
+    if fw <= 0 or fh <= 0:
+        raise ValueError(f"regridding a pick needs the frame's size, got {film_size}")
 
     def where(n: int, full: int, a0: int, a1: int, b0: int, b1: int) -> np.ndarray:
         # cell centres of the wanted part, in the drawn grid's cell coordinates
