@@ -341,6 +341,7 @@ class KitModel:
     patch: int = 0
     parts: tuple[str, ...] = ("photos", "frames")
     kind: str = "film"  # an upscaler's kind ("film" or "sharp")
+    blocks: int = 0  # an upscaler's depth where it is not its preset's (0: the preset's)
     # (part, least short side in px) the pack must hold for this model to learn as meant:
     # checked before any GPU time is spent (`pack_problems`)
     needs: tuple[tuple[str, int], ...] = ()
@@ -363,8 +364,9 @@ FULL_PLAN = (
 CONTINUE_PLAN = (
     KitModel("colorizer", "colorizer", "cpu", 0.55, 128, 3e-4,
              parts=("photos", "frames", "thumbs"), needs=(("thumbs", 64), ("photos", 112))),
+    # the shipped sharp x2 is the fast preset 8 blocks deep (session 23: deeper paid on a CPU)
     KitModel("upscaler_x2_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=2, patch=32,
-             parts=("photos",), kind="sharp", needs=(("photos", 72),)),
+             parts=("photos",), kind="sharp", needs=(("photos", 72),), blocks=8),
     KitModel("upscaler_x4_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=4, patch=32,
              parts=("photos",), kind="sharp", needs=(("photos", 136),)),
 )  # fmt: skip
@@ -440,9 +442,12 @@ def model_config(m: KitModel) -> Any:
         from panchro.engine.train.refiner import config_named as refiner_named
 
         return refiner_named(m.config)
+    from dataclasses import replace
+
     from panchro.engine.models.upscaler import UpscalerConfig
 
-    return UpscalerConfig.preset(m.config, scale=m.scale, kind=m.kind)
+    cfg = UpscalerConfig.preset(m.config, scale=m.scale, kind=m.kind)
+    return replace(cfg, blocks=m.blocks) if m.blocks else cfg
 
 
 def shipped_init(m: KitModel) -> Path | None:
@@ -543,8 +548,9 @@ def _trainer(
         from panchro.engine.train.upscaler import train_upscaler
 
         return train_upscaler(
-            data, run, scale=m.scale, patch=m.patch, kind=m.kind, h264=h264, **common, **kw
-        )
+            data, run, scale=m.scale, patch=m.patch, kind=m.kind, h264=h264,
+            blocks=m.blocks or None, **common, **kw,
+        )  # fmt: skip
 
     return call
 
