@@ -97,7 +97,8 @@ def cmd_eval_hints(args: argparse.Namespace) -> int:
         return EXIT_OK
     eval_hints(
         args.data,
-        points=args.points,
+        points=args.strokes or args.points,
+        kind="strokes" if args.strokes else "points",
         learned=None if args.no_learned else args.weights,
         mode=args.mode,
         limit=args.limit,
@@ -248,8 +249,12 @@ def add_parsers(sub: Any) -> None:
         "hints", help="a simulated user's colour points: Levin 2004, the hint refiner, grey"
     )
     v.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
-    v.add_argument(
+    drawn = v.add_mutually_exclusive_group()
+    drawn.add_argument(
         "--points", type=int, nargs="+", default=[1, 10, 50], help="points per picture (1 10 50)"
+    )
+    drawn.add_argument(
+        "--strokes", type=int, nargs="+", default=None, help="strokes per picture instead of points"
     )
     v.add_argument("--weights", default="hint_refiner", help="hint refiner weights or name")
     v.add_argument("--no-learned", action="store_true", help="leave the hint refiner out")

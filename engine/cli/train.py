@@ -93,6 +93,7 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
         seed=args.seed,
         sample_every=args.sample_every,
         checkpoint_every=args.sample_every,
+        stroke_share=args.stroke_share,
     )
     return EXIT_OK
 
@@ -286,6 +287,12 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--export", type=Path, default=None, help="where the final weights go")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    t.add_argument(
+        "--stroke-share",
+        type=float,
+        default=0.0,
+        help="share of examples drawn with strokes instead of points alone (0..1)",
+    )
     _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_hints)

@@ -3,7 +3,10 @@
 `eval_hints` greys colour pictures and plays a user who puts N colour points on
 each: N places drawn at random (seeded by the picture's name, so every method
 and every run sees the same places), each with the 3 x 3 mean colour of the
-original there (what an eyedropper on a reference would give). Each method
+original there (what an eyedropper on a reference would give); or N strokes
+(`kind="strokes"`), each drawn from a random place along a gently bending path
+that stops where the picture's colour changes, in the median colour under it.
+Each method
 turns those points into chroma over the true luma, and the result is scored as
 `evaluate.colorizer` scores its samples: chroma PSNR on the displayed RGB's
 Cb/Cr (peak 1) and the mean CIEDE2000 from the original, per picture, then
@@ -52,6 +55,18 @@ def simulated_points(rgb_u8: np.ndarray, n: int, key: str, seed: int) -> Hints:
     return random_points(rgb_u8, n, np.random.default_rng(int.from_bytes(digest[:8], "big")))
 
 
+def simulated_strokes(rgb_u8: np.ndarray, n: int, key: str, seed: int) -> Hints:
+    """N strokes as `train.hints.random_strokes` draws them (each kept inside one colour,
+    in the median colour under it), placed by the picture's name, N and `seed` only."""
+    from panchro.engine.train.hints import random_strokes
+
+    digest = hashlib.sha1(f"{key}|strokes|{n}|{seed}".encode()).digest()
+    return random_strokes(rgb_u8, n, np.random.default_rng(int.from_bytes(digest[:8], "big")))
+
+
+SIMULATED = {"points": simulated_points, "strokes": simulated_strokes}
+
+
 def _score(chroma: np.ndarray, y: np.ndarray, ycc_true: np.ndarray, lab_true: np.ndarray) -> tuple:
     rgb = ycbcr_to_rgb(
         np.concatenate([y[..., None], np.moveaxis(chroma, 0, -1)], -1), matrix=MATRIX
@@ -61,9 +76,14 @@ def _score(chroma: np.ndarray, y: np.ndarray, ycc_true: np.ndarray, lab_true: np
 
 
 def _mark(rgb: np.ndarray, hints: Hints) -> np.ndarray:
-    """The points drawn as small black-ringed squares of their colour, for the sheet."""
+    """The points drawn as small black-ringed squares of their colour, the strokes as lines
+    of their colour, for the sheet."""
     out = rgb.copy()
     h, w = out.shape[:2]
+    for s in hints.strokes:
+        for x, y in s.points:
+            xi, yi = int(x), int(y)
+            out[max(0, yi - 1) : yi + 2, max(0, xi - 1) : xi + 2] = np.asarray(s.rgb) / 255.0
     for p in hints.points:
         x, y = int(p.x), int(p.y)
         out[max(0, y - 3) : y + 4, max(0, x - 3) : x + 4] = 0.0
@@ -75,6 +95,7 @@ def eval_hints(
     data: str | Path | Sequence[str | Path],
     *,
     points: Sequence[int] = DEFAULT_POINTS,
+    kind: str = "points",
     learned: str | Path | None = "hint_refiner",
     mode: bool = False,
     limit: int | None = 24,
@@ -88,6 +109,9 @@ def eval_hints(
 ) -> dict[str, Any]:
     """Score hint methods on the colour pictures in `data`; print a table, return figures.
 
+    `kind`: "points" (N points a picture, the numbers in `points`) or "strokes" (N strokes,
+    `simulated_strokes`; the numbers still in `points`).
+
     `learned`: hint refiner weights (file or registry name; None or a missing file
     leaves the row out, and says so). `split`: "heldout" keeps only pictures the
     trainers held out (SHA-1 of the name < `val_fraction`, as `train.data` splits),
@@ -97,7 +121,10 @@ def eval_hints(
     from panchro.engine.train.data import collect_items, load_rgb, split_items
 
     if not points or min(points) < 1:
-        raise BadInputError(f"points must be whole numbers from 1, got {list(points)}")
+        raise BadInputError(f"{kind} must be whole numbers from 1, got {list(points)}")
+    if kind not in SIMULATED:
+        raise BadInputError(f"hints are points or strokes, got {kind!r}")
+    simulate = SIMULATED[kind]
     if split not in ("all", "heldout"):
         raise BadInputError(f"split must be all or heldout, got {split!r}")
     sources = [data] if isinstance(data, str | Path) else list(data)
@@ -145,7 +172,7 @@ def eval_hints(
         lab_true = srgb_to_lab(rgb_u8.astype(np.float32) / 255.0)
         row: list[np.ndarray] = [np.repeat(y[..., None], 3, -1)]
         for n in points:
-            hints = simulated_points(rgb_u8, n, item.key, seed)
+            hints = simulate(rgb_u8, n, item.key, seed)
             preds: dict[str, np.ndarray] = {"grey": np.zeros((2, *y.shape), np.float32)}
             base = _mode_chroma(colorizer, refiner, y, seed, hints) if mode else None
             for name in names[1:]:
@@ -182,6 +209,7 @@ def eval_hints(
     }
     result: dict[str, Any] = {
         "images": used,
+        "kind": kind,
         "points": list(points),
         "split": split,
         "methods": figures,
@@ -243,7 +271,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     pts = result["points"]
     lines = [
         f"hints eval: {result['images']} pictures ({result['split']}),"
-        f" points {', '.join(map(str, pts))}, {result['seconds']:.0f} s;"
+        f" {result.get('kind', 'points')} {', '.join(map(str, pts))}, {result['seconds']:.0f} s;"
         f" learned: {result['learned']}",
         f"{'method':<12}"
         + "".join(f"{f'PSNR N={n}':>13}{f'dE00 N={n}':>12}" for n in pts)
@@ -266,4 +294,4 @@ def format_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-__all__ = ["DEFAULT_POINTS", "eval_hints", "format_table", "simulated_points"]
+__all__ = ["DEFAULT_POINTS", "eval_hints", "format_table", "simulated_points", "simulated_strokes"]

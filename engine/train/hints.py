@@ -42,7 +42,7 @@ from torch.utils.data import Dataset
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import levin
 from panchro.engine.imaging.color import merge_luma_chroma, rgb_to_ycbcr
-from panchro.engine.imaging.hints import Hints, Point, rasterize
+from panchro.engine.imaging.hints import Hints, Point, Stroke, rasterize
 from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.refiner import Refiner, RefinerConfig, build, refiner_config
@@ -63,6 +63,10 @@ MATRIX = "bt601"
 VAL_SEED = 0x41D7
 SAMPLE_IMAGES = 4
 MAX_POINTS = 64
+MAX_STROKES = 16
+# how far (RGB distance of 3 x 3 means, 0-255) a simulated stroke's colour may drift from
+# where it began before the hand stops: about "another thing" in a photo
+STROKE_TOLERANCE = 40.0
 SOURCE_SHORT = 384  # pictures are shrunk to this short side first: crops then look like frames
 
 Example = tuple[Tensor, Tensor, Tensor, Tensor]  # grey, base, points, target
@@ -96,7 +100,69 @@ def random_points(rgb_u8: np.ndarray, n: int, rng: np.random.Generator) -> Hints
     return Hints(points=tuple(pts))
 
 
-def make_hint_example(item: ImageItem, *, size: int, rng: np.random.Generator) -> Example:
+def _local_means(rgb_u8: np.ndarray) -> np.ndarray:
+    """The 3 x 3 mean colour at every pixel (edges repeated), float32 (H, W, 3)."""
+    f = np.pad(rgb_u8.astype(np.float32), ((1, 1), (1, 1), (0, 0)), mode="edge")
+    h, w = rgb_u8.shape[:2]
+    return sum(f[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9.0
+
+
+def random_strokes(rgb_u8: np.ndarray, n: int, rng: np.random.Generator) -> Hints:
+    """N strokes as a person draws them: each from a random pixel (not on an edge) along
+    a gently bending path (5-30 % of the short side) that stops where the picture's colour
+    leaves the colour it started on (a hand keeps a stroke inside one thing), as wide as
+    1-3 % of the short side, in one colour, the median of the colours under it."""
+    h, w = rgb_u8.shape[:2]
+    side = min(h, w)
+    means = _local_means(rgb_u8)
+    step = max(1.0, side / 64)
+    strokes = []
+    for _ in range(n):
+        for _try in range(8):  # a hand starts inside a thing, not on the line between two
+            x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
+            j, i = min(h - 1, int(y)), min(w - 1, int(x))
+            start = means[j, i]
+            around = means[max(0, j - 1) : j + 2, max(0, i - 1) : i + 2].reshape(-1, 3)
+            if float(np.abs(around - start).max()) <= STROKE_TOLERANCE / 2:
+                break
+        under = [start]
+        pts = [(x, y)]
+        theta = float(rng.uniform(0.0, 2 * math.pi))
+        length = side * float(rng.uniform(0.05, 0.30))
+        for _ in range(max(1, int(length / step))):
+            theta += float(rng.normal(0.0, 0.25))
+            nx, ny = x + step * math.cos(theta), y + step * math.sin(theta)
+            if not (0 <= nx < w and 0 <= ny < h):
+                break
+            here = means[int(ny), int(nx)]
+            if float(np.linalg.norm(here - start)) > STROKE_TOLERANCE:
+                break
+            x, y = nx, ny
+            pts.append((x, y))
+            under.append(here)
+        rgb = np.rint(np.median(np.asarray(under), axis=0)).clip(0, 255).astype(int)
+        width = max(2.0, side * float(rng.uniform(0.01, 0.03)))
+        strokes.append(Stroke(0, tuple(pts), round(width, 2), tuple(rgb.tolist())))
+    return Hints(strokes=tuple(strokes))
+
+
+def random_hints(
+    rgb_u8: np.ndarray, rng: np.random.Generator, *, stroke_share: float = 0.0
+) -> Hints:
+    """A training example's hints: points alone (1-64, log-uniform), or with probability
+    `stroke_share` 1-16 strokes (log-uniform) and 0-16 points beside them."""
+    if stroke_share > 0 and rng.random() < stroke_share:  # no draw otherwise: old runs' examples
+        n = int(round(math.exp(rng.uniform(0.0, math.log(MAX_STROKES)))))
+        k = int(rng.integers(0, MAX_STROKES + 1))
+        strokes = random_strokes(rgb_u8, n, rng).strokes
+        return Hints(points=random_points(rgb_u8, k, rng).points if k else (), strokes=strokes)
+    n = int(round(math.exp(rng.uniform(0.0, math.log(MAX_POINTS)))))
+    return random_points(rgb_u8, n, rng)
+
+
+def make_hint_example(
+    item: ImageItem, *, size: int, rng: np.random.Generator, stroke_share: float = 0.0
+) -> Example:
     """One training example (grey (1,S,S), base (2,S,S), points (3,S,S), target (2,S,S))."""
     img = load_rgb(item)
     w, h = img.size
@@ -111,8 +177,7 @@ def make_hint_example(item: ImageItem, *, size: int, rng: np.random.Generator) -
     if rng.random() < 0.5:
         crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     rgb = np.asarray(crop, dtype=np.uint8)
-    n = int(round(math.exp(rng.uniform(0.0, math.log(MAX_POINTS)))))
-    hints = random_points(rgb, n, rng)
+    hints = random_hints(rgb, rng, stroke_share=stroke_share)
     ycc = np.moveaxis(rgb_to_ycbcr(rgb, matrix=MATRIX), -1, 0)
     small = _resize(ycc, size)
     grey = np.clip(small[:1], 0.0, 1.0)
@@ -131,19 +196,22 @@ def make_hint_example(item: ImageItem, *, size: int, rng: np.random.Generator) -
 class HintStream(TrainStream):
     """The endless shuffled stream of `TrainStream`, yielding hint examples."""
 
+    stroke_share = 0.0
+
     def __getitem__(self, position: int) -> Example:  # type: ignore[override]
         return make_hint_example(
             self.item_at(position),
             size=self.image_size,
             rng=np.random.default_rng([self.seed, int(position)]),
+            stroke_share=self.stroke_share,
         )
 
 
 class HintExamples(Dataset):
     """items[i] -> a fixed example (randomness from (VAL_SEED, i)): validation and samples."""
 
-    def __init__(self, items: Sequence[ImageItem], *, size: int) -> None:
-        self.items, self.size = list(items), size
+    def __init__(self, items: Sequence[ImageItem], *, size: int, stroke_share: float = 0.0) -> None:
+        self.items, self.size, self.stroke_share = list(items), size, stroke_share
         self._cache: dict[int, Example] = {}  # Levin costs: solve each held-out example once
 
     def __len__(self) -> int:
@@ -152,7 +220,9 @@ class HintExamples(Dataset):
     def __getitem__(self, i: int) -> Example:
         if i not in self._cache:
             rng = np.random.default_rng([VAL_SEED, i])
-            self._cache[i] = make_hint_example(self.items[i], size=self.size, rng=rng)
+            self._cache[i] = make_hint_example(
+                self.items[i], size=self.size, rng=rng, stroke_share=self.stroke_share
+            )
         return self._cache[i]
 
 
@@ -282,9 +352,14 @@ def train_hint_refiner(
     seed: int = 0,
     time_limit: float | None = None,
     export: str | Path | None = None,
+    stroke_share: float = 0.0,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the hint refiner on the colour pictures in `data` (see the module docstring).
+
+    `stroke_share`: the share of examples whose hints are strokes (`random_hints`); above
+    0 the held-out pictures are also scored with strokes (`val_stroke_psnr`), and the best
+    step is the one with the best mean of the two figures.
 
     `init`: a refiner's weights to start from (the shipped refiner.safetensors) or a
     hint refiner's (to go on from shipped hint weights). Exports the best held-out
@@ -293,6 +368,8 @@ def train_hint_refiner(
     say = print_fn or (lambda _line: None)
     if steps < 1 or batch < 1 or lr <= 0 or size < 16:
         raise BadInputError("steps, batch and lr must be positive and size at least 16")
+    if not 0.0 <= stroke_share <= 1.0:
+        raise BadInputError(f"the share of stroke examples is 0..1, got {stroke_share}")
     cfg = hint_config(config)
     dev = resolve_device(device)
     out, log_path, samples_dir = common.open_run(out, resume=resume)
@@ -303,7 +380,13 @@ def train_hint_refiner(
         say(f"left out {grey} pictures without colour (grey photos)")
     train_items, held = split_items(items, val_fraction)
     stream = HintStream(train_items, image_size=size, chroma_size=cfg.hint_size, seed=seed)
+    stream.stroke_share = stroke_share
     val_set = HintExamples(common.spread(held, val_limit), size=size)
+    val_strokes = (
+        HintExamples(common.spread(held, val_limit), size=size, stroke_share=1.0)
+        if stroke_share > 0
+        else None
+    )
     torch.manual_seed(seed)
     model = build(cfg).to(dev)
     started = None
@@ -325,6 +408,7 @@ def train_hint_refiner(
         "lr": lr,
         "warmup": warm,
         "seed": seed,
+        "stroke_share": stroke_share,
         "val_fraction": val_fraction,
         "config_name": config,
         "config": cfg.to_dict(),
@@ -339,10 +423,11 @@ def train_hint_refiner(
         record = common.load_checkpoint(out, model, opt, dev, fmt=FORMAT, what=WHAT)
         options["started_from"] = record.get("started_from")
         record["config"] = RefinerConfig.from_dict(record["config"]).to_dict()
+        record.setdefault("stroke_share", 0.0)  # runs from before strokes had none
         step, elapsed_before = common.resume_step(
             record,
             options,
-            ("batch", "seed", "size", "val_fraction", "config"),
+            ("batch", "seed", "size", "val_fraction", "config", "stroke_share"),
             steps=steps,
             out=out,
             log_path=log_path,
@@ -370,13 +455,23 @@ def train_hint_refiner(
     def validate_and_sample(at: int) -> None:
         nonlocal last_val
         figures = validate(model, val_set, batch=batch, device=dev)
+        score = figures["val_psnr"]
+        said = ""
+        if val_strokes is not None:
+            drawn = validate(model, val_strokes, batch=batch, device=dev)
+            figures["val_stroke_psnr"] = drawn["val_psnr"]
+            figures["levin_stroke_psnr"] = drawn["levin_psnr"]
+            score = (score + drawn["val_psnr"]) / 2
+            said = (
+                f"; strokes {drawn['val_psnr']:.2f} dB (Levin alone {drawn['levin_psnr']:.2f} dB)"
+            )
         last_val = {k: round(v, 6) for k, v in figures.items()} | {"step": at}
         common.append_log(log_path, {"step": at, **figures, "val_images": len(val_set)})
         say(
             f"step {at}: held-out chroma PSNR {figures['val_psnr']:.2f} dB"
-            f" (Levin alone {figures['levin_psnr']:.2f} dB, {len(val_set)} pictures)"
+            f" (Levin alone {figures['levin_psnr']:.2f} dB, {len(val_set)} pictures){said}"
         )
-        common.keep_if_best(best, figures["val_psnr"], at, model, out)
+        common.keep_if_best(best, score, at, model, out)
         write_sample_grid(model, val_set, samples_dir / f"step-{at:08d}.png", dev)
 
     if step == 0:
@@ -432,7 +527,13 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
         "params": params,
         "device": meta.get("device"),
         "wall_s": round(float(meta["elapsed_s"]), 1),
-        "hints": f"1..{MAX_POINTS} points (log-uniform), 3x3 mean colour, Levin base",
+        "hints": f"1..{MAX_POINTS} points (log-uniform), 3x3 mean colour, Levin base"
+        + (
+            f"; {meta['stroke_share']:g} of examples 1..{MAX_STROKES} strokes"
+            " (colour: the median under them) with 0..16 points"
+            if meta.get("stroke_share")
+            else ""
+        ),
         "colour": f"YCbCr {MATRIX} full range",
     }
 
@@ -460,7 +561,9 @@ __all__ = [
     "init_from_refiner",
     "make_hint_example",
     "hint_loss",
+    "random_hints",
     "random_points",
+    "random_strokes",
     "train_hint_refiner",
     "validate",
 ]
