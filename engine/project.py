@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -47,6 +46,8 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from panchro.engine.documents import backup_note, check_header, write_document
+from panchro.engine.documents import backup_path as backup_path  # where tests and the album look
 from panchro.engine.errors import BadInputError
 from panchro.engine.fields import (
     FieldError,
@@ -56,7 +57,6 @@ from panchro.engine.fields import (
     get_field,
     get_margins,
 )
-from panchro.engine.fsutil import atomic_write
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints, parse_hints
 from panchro.engine.shots import Shot
@@ -143,7 +143,10 @@ class SourceInfo:
     frame_count: int
     width: int
     height: int
-    fps: Fraction
+    fps: Fraction  # the rate its frames are shown at
+    # A video's own rate when it is shown at another (`media.source.retimed`: a silent film
+    # shown at the speed it was shot at); None when it keeps its own.
+    retimed_from: Fraction | None = None
 
     @classmethod
     def of(cls, path: str | os.PathLike[str], *, fps: float | None = None) -> SourceInfo:
@@ -161,9 +164,11 @@ class SourceInfo:
             width=info.width,
             height=info.height,
             fps=Fraction(info.fps),
+            retimed_from=info.retimed_from,
         )
 
     def to_dict(self) -> dict[str, Any]:
+        own = {} if self.retimed_from is None else {"retimed_from": _ratio(self.retimed_from)}
         return {
             "path": self.path,
             "size": self.size,
@@ -172,8 +177,8 @@ class SourceInfo:
             "frame_count": self.frame_count,
             "width": self.width,
             "height": self.height,
-            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
-        }
+            "fps": _ratio(self.fps),
+        } | own
 
     @classmethod
     def from_dict(cls, d: Any) -> SourceInfo:
@@ -182,15 +187,7 @@ class SourceInfo:
         if not os.path.isabs(path):
             raise FieldError(f"source.path: must be an absolute path, got {path!r}")
         digest = get_digest(d, "source")
-        fps_text = get_field(d, "source", "fps", str)
-        try:
-            fps = Fraction(fps_text)
-        except (ValueError, ZeroDivisionError):
-            raise FieldError(
-                f"source.fps: {fps_text!r} is not a fraction like '24000/1001'"
-            ) from None
-        if fps <= 0:
-            raise FieldError("source.fps: must be positive")
+        own = None if d.get("retimed_from") is None else _rate(d, "retimed_from")
         return cls(
             path=path,
             size=get_field(d, "source", "size", int, low=0),
@@ -199,8 +196,24 @@ class SourceInfo:
             frame_count=get_field(d, "source", "frame_count", int, low=1),
             width=get_field(d, "source", "width", int, low=1),
             height=get_field(d, "source", "height", int, low=1),
-            fps=fps,
+            fps=_rate(d, "fps"),
+            retimed_from=own,
         )
+
+
+def _ratio(rate: Fraction) -> str:
+    return f"{rate.numerator}/{rate.denominator}"
+
+
+def _rate(d: dict[str, Any], name: str) -> Fraction:
+    text = get_field(d, "source", name, str)
+    try:
+        rate = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise FieldError(f"source.{name}: {text!r} is not a fraction like '24000/1001'") from None
+    if rate <= 0:
+        raise FieldError(f"source.{name}: must be positive")
+    return rate
 
 
 # --------------------------------------------------------------------------- picks, settings
@@ -579,6 +592,14 @@ class Project:
             )
         return changes
 
+    def shown_at(self) -> Fraction | None:
+        """The rate to read the film at: a folder of frames' (given when it was opened), or
+        the one a video is shown at instead of its own; None: the video's own."""
+        src = self.source
+        if src.retimed_from is not None or Path(src.path).is_dir():
+            return src.fps
+        return None
+
     def keep_frame_numbers(self) -> str | None:
         """A project saved before Panchro left repeated frames out (of a telecined film or a
         transfer that repeats frames) numbers its film's frames as the file does: where the
@@ -692,15 +713,15 @@ def read_document(path: str | os.PathLike[str], build: Callable[[Any], T]) -> T:
     except OSError as exc:
         raise BadInputError(f"cannot be read ({exc.strerror or exc})", path=p) from None
     if not data.strip():
-        raise BadInputError("is empty: not a Panchro project" + _backup_note(p), path=p)
+        raise BadInputError("is empty: not a Panchro project" + backup_note(p), path=p)
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise BadInputError("is damaged: not UTF-8 text" + _backup_note(p), path=p) from None
+        raise BadInputError("is damaged: not UTF-8 text" + backup_note(p), path=p) from None
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"is damaged: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            + _backup_note(p),
+            + backup_note(p),
             path=p,
         ) from None
     try:
@@ -709,41 +730,8 @@ def read_document(path: str | os.PathLike[str], build: Callable[[Any], T]) -> T:
         raise BadInputError(str(exc), path=p) from None
     except FieldError as exc:
         raise BadInputError(
-            f"is damaged or not a project: {exc}" + _backup_note(p), path=p
+            f"is damaged or not a project: {exc}" + backup_note(p), path=p
         ) from None
-
-
-def write_document(path: Path, doc: dict[str, Any], *, intact: Callable[[Path], bool]) -> None:
-    """Write `doc` to `path` atomically, first keeping the file it replaces as the backup
-    (`backup_path`) when `intact(path)` says that file is good: a damaged one is not kept, so
-    the backup stays the last good copy."""
-    text = json.dumps(doc, indent=2) + "\n"
-    if path.is_file() and intact(path):
-        atomic_write(
-            backup_path(path), lambda tmp: shutil.copyfile(path, tmp), what="project backup"
-        )
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), what="project")
-
-
-def check_header(d: Any, fmt: str, version: int, other: dict[str, str]) -> dict[str, Any]:
-    """The document as a dict when its `format` is `fmt` and its version one this Panchro
-    reads; WrongKind for a format in `other` (format -> what to say), FieldError else."""
-    if not isinstance(d, dict):
-        raise FieldError("not a Panchro project (expected a JSON object)")
-    found = d.get("format")
-    if found in other:
-        raise WrongKind(other[found])
-    if found != fmt:
-        raise FieldError(f"not a Panchro project (format is {found!r}, expected {fmt!r})")
-    written = d.get("version")
-    if not isinstance(written, int) or isinstance(written, bool) or written < 1:
-        raise FieldError(f"version: must be a positive integer, got {written!r}")
-    if written > version:
-        raise FieldError(
-            f"was written by a newer Panchro (project version {written}; this one reads "
-            f"up to {version}); update Panchro"
-        )
-    return d
 
 
 def _intact(path: Path) -> bool:
@@ -758,23 +746,6 @@ def _intact(path: Path) -> bool:
     except (OSError, ValueError, FieldError):
         return False
     return True
-
-
-def backup_path(path: str | os.PathLike[str]) -> Path:
-    """Where `Project.save` keeps the previous file: NAME.panchro -> .NAME.panchro.bak,
-    hidden beside it."""
-    p = Path(path)
-    return p.with_name(f".{p.name}.bak")
-
-
-def _backup_note(path: Path) -> str:
-    """For the message about a damaged project: where the save before it is, if anywhere."""
-    hidden, old = backup_path(path), path.with_name(path.name + ".bak")  # old: where 0.1.0 kept it
-    if hidden.is_file():
-        return f"; the save before it is kept in {hidden} (a hidden file)"
-    if old.is_file():
-        return f"; a save before it is kept in {old}"
-    return ""
 
 
 # --------------------------------------------------------------------------- validation

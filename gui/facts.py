@@ -185,16 +185,27 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         )
         if info.get(key)
     ]
+    rate = tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–"
+    own = tc.to_float(info.get("retimed_from_float", info.get("retimed_from")))
+    if own:  # shown at another speed than the file's (Restore ▸ Fields, fps)
+        rate += f", shown so (the file: {tc.frame_rate(own, False)})"
+    left_out = int(info.get("retimed_streams") or 0)
+    gone = (
+        f"{left_out} sound and subtitle stream{'s' if left_out > 1 else ''} left out: the film"
+        " is shown at another speed"
+        if left_out
+        else None
+    )
     return {
         "file": name,
         "kind": kind + (f" ({container})" if container else ""),
         "size": size,
-        "rate": tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–",
+        "rate": rate,
         "duration": tc.duration(dur) if dur is not None else "?",
         "frames": _frames_text(info),
         "codec": codec or "–",
         "colour": ", ".join(colour_bits) or "untagged",
-        "audio": _streams(info.get("audio") or [], _audio_text) or "none",
+        "audio": _streams(info.get("audio") or [], _audio_text) or gone or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
 

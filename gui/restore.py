@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from panchro.gui import timecode as tc
 from panchro.gui.album import format_box
 from panchro.gui.crop import crop_text
+from panchro.gui.speed import SpeedBox
 
 CODECS = [
     ("h264", "H.264 (MP4)", ".mp4"),
@@ -83,6 +84,7 @@ class RestorePanel(QGroupBox):
     settingsChanged = Signal()
     cropRequested = Signal()
     fieldsChanged = Signal(str)  # how a film's fields are read: DEINTERLACE_MODES
+    speedChanged = Signal(float)  # the rate a video is shown at (0.0: its own): `gui.speed`
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
@@ -169,8 +171,19 @@ class RestorePanel(QGroupBox):
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
         form.addRow("Output", self.codec)
-        form.addRow("Fields", self.fields)
-        form.setRowVisible(self.fields, False)  # a video file's choice (`show_fields`)
+        # A video file's two choices of how it is read, on one row (the side panels fit a
+        # 1000-px-high window without scrolling); hidden for frames and photos (`show_fields`).
+        self.speed = SpeedBox()
+        self.speed.speedChosen.connect(self.speedChanged)
+        self._reading = QWidget()
+        reading = QHBoxLayout(self._reading)
+        reading.setContentsMargins(0, 0, 0, 0)
+        # the row's width split in these shares, not by each box's longest item
+        for box, share in ((self.fields, 3), (self.speed, 4)):
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            reading.addWidget(box, share)
+        form.addRow("Fields, fps", self._reading)
+        form.setRowVisible(self._reading, False)
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
@@ -308,8 +321,9 @@ class RestorePanel(QGroupBox):
         self.fields.blockSignals(False)
 
     def show_fields(self, shown: bool) -> None:
-        """The Fields row is for a video file (frames and photos are never interlaced)."""
-        self._form.setRowVisible(self.fields, shown and not self.album_mode)
+        """The Fields, fps row is for a video file (frames and photos are never
+        interlaced; a folder's rate is given when it is opened)."""
+        self._form.setRowVisible(self._reading, shown and not self.album_mode)
 
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))

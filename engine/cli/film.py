@@ -71,6 +71,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("frames", str(info.frame_count)),
         ("scan", _scan(info)),
     ]
+    if info.retimed_from is not None:
+        rows.append(("speed", media.retimed_note(info) or ""))
     if info.truncated:
         rows.append(("truncated", _truncation(info)))
     rows += [
@@ -334,6 +336,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if verdict is not None:
         return album.cmd_restore_album(args, verdict, _FILM_ONLY, check_regrain)
     args.input = args.input[0]  # one film or one picture from here on
+    if args.fps is None and args.project and Path(args.project).is_file():
+        with contextlib.suppress(BadInputError):  # a bad project is refused below, in words
+            rate = Project.load(args.project).shown_at()
+            args.fps = None if rate is None else float(rate)  # the film read as it was
     if still.wants_still(args):  # one frame of a film, as a picture
         return still.cmd_restore_still(args)
     if _picture_output(args):

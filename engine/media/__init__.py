@@ -80,7 +80,7 @@ from panchro.engine.media.picture import (
 )
 from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.remux import ASS_HEADER
-from panchro.engine.media.source import Source, open_source, probe
+from panchro.engine.media.source import Source, open_source, probe, retimed_note
 from panchro.engine.media.stills import frame_files
 
 __all__ = [
@@ -132,6 +132,7 @@ __all__ = [
     "join_video",
     "list_pictures",
     "open_source",
+    "retimed_note",
     "orient",
     "output_extension",
     "picture_format",

@@ -62,6 +62,13 @@ class MediaInfo:
     # What reading the film does about it (`deinterlace.describe`): "not deinterlaced" or
     # "deinterlaced (bwdif, top field first)".
     deinterlace: str = "not deinterlaced"
+    # The file's own rate, when its frames are shown at another (`fps`: a silent film
+    # transferred at sound speed, shown at the speed it was shot at; `source.retimed`);
+    # None when they keep their own timing.
+    retimed_from: Fraction | None = None
+    # Sound and subtitle streams the file has that were left out by that: they would no
+    # longer fit the pictures.
+    retimed_streams: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

@@ -612,8 +612,10 @@ def open_source(
 ) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
-    `fps` sets the timing of frame folders and images (default 24); a video
-    file keeps its own timing. `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
+    `fps` sets the timing of frame folders and images (default 24); a video file
+    keeps its own timing unless `fps` asks for another: then its frames are shown at
+    that rate, its sound and subtitles left out (`retimed`).
+    `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
     "auto" deinterlaces a video file that is interlaced, by what it says and how
     its pictures look to `idet` (a film telecined to video is field matched); "off"
     never; "tff"/"bff" every frame with that field first; "telecine" field matching
@@ -704,9 +706,48 @@ def open_source(
             said = left if said == "not deinterlaced" else f"{said}; {left}"
             cycles = (*cycles, found)
     info = replace(info, deinterlace=said)
+    if fps is not None:
+        info = retimed(info, _fraction_fps(fps))
     return Source(
         info, index=index, stream_index=stream_index, deinterlace_args=args, cycles=cycles
     )
+
+
+def retimed(info: MediaInfo, fps: Fraction) -> MediaInfo:
+    """A video's `info` with its frames shown at `fps` a second instead of its own rate
+    (after any repeats are left out): a silent film transferred at sound speed runs too
+    fast, and is shown at the speed it was shot at. Every frame is kept, each on screen
+    longer (or shorter), the film as much longer; its sound and subtitles are left out,
+    since they would no longer fit. A rate within a millionth of its own changes nothing."""
+    own = info.fps
+    if abs(float(fps / own) - 1.0) < 1e-6:
+        return info
+    stretch = own / fps
+    return replace(
+        info,
+        fps=fps,
+        time_base=info.time_base * stretch,
+        duration_s=info.duration_s * float(stretch),
+        audio=(),
+        subtitles=(),
+        retimed_from=own,
+        retimed_streams=len(info.audio) + len(info.subtitles),
+    )
+
+
+def retimed_note(info: MediaInfo) -> str | None:
+    """What showing a video at another rate did, in words (None when it keeps its own)."""
+    if info.retimed_from is None:
+        return None
+    own, now = float(info.retimed_from), float(info.fps)
+    note = f"shown at {now:.3f} fps instead of the file's {own:.3f} ({own / now:.3f} times as long)"
+    n = info.retimed_streams
+    if n:
+        note += (
+            f"; its {n} sound and subtitle stream{'s' if n > 1 else ''} left out:"
+            " they would no longer fit the pictures"
+        )
+    return note
 
 
 def _decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:

@@ -167,6 +167,8 @@ def restore(
     out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
     media.check_codec_path(codec, out)
     proj = Project.load(project) if isinstance(project, str | os.PathLike) else project
+    if fps is None and proj is not None:
+        fps = proj.shown_at()  # a folder's rate, or the speed a film is shown at
     start = time.monotonic()
     with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
         if proj is not None:
@@ -197,6 +199,9 @@ def restore(
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
         run.deinterlace = deinterlace
+        retimed = media.retimed_note(src.info)
+        if retimed:
+            run.notes.append(retimed)
         if preview is not None:
             if executor is not None:
                 raise BadInputError("a preview is rendered here, not on a cluster")

@@ -346,6 +346,7 @@ class MainWindow(QMainWindow):
         self.restore_panel.settingsChanged.connect(lambda: self.colour_picks.show_pick())
         self.restore_panel.cropRequested.connect(self.choose_crop)
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
+        self.restore_panel.speedChanged.connect(projects.show_at)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 

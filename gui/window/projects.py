@@ -12,6 +12,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from panchro.engine.service.protocol import Event, Message, Request
+from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
 from panchro.gui.facts import truncation_warning
 from panchro.gui.hints import hints_from_json
@@ -219,13 +220,29 @@ class Projects(QObject):
         if mode == win.film_deinterlace:
             return
         win.film_deinterlace = mode
+        self._read_again("Reading the film's fields again…")
+
+    def show_at(self, fps: float) -> None:
+        """Show the open video's frames at `fps` a second, 0 for its own rate (Restore ▸
+        Speed: a silent film at the speed it was shot at): the engine opens it again so; the
+        frames, shots, picks and hints stay (the frames are the same, only their times)."""
+        win = self.win
+        want = fps or None
+        if want == win.film_fps:
+            return
+        win.film_fps = want
+        said = f"at {tc.frame_rate(want)}" if want else "at its own speed"
+        self._read_again(f"Showing the film {said}…")
+
+    def _read_again(self, message: str) -> None:
+        win = self.win
         if win.film_path is None or win.film is None:
             return  # nothing open: the next film opens as it says
         win.player.pause()
         self.forget_film(close_in_engine=True)
         win.shot_list.thumbs.clear()  # made from the frames as read before
         win.exporter.clear_marks(quiet=True)  # frame numbers may read otherwise now
-        self.status.showMessage("Reading the film's fields again…", 4000)
+        self.status.showMessage(message, 4000)
         if self.engine.is_ready():
             self._send_open()
         self.mark_dirty()
@@ -283,7 +300,11 @@ class Projects(QObject):
             self._remember(win.project_path or win.film_path or "")
         win.info = dict(data.get("info") or {})
         self.facts.set_info(win.info)
-        self.restore_panel.show_fields(win.info.get("kind") == "video")
+        video = win.info.get("kind") == "video"
+        self.restore_panel.show_fields(video)
+        if video:
+            own = tc.to_float(win.info.get("retimed_from_float")) or win.fps
+            self.restore_panel.speed.set_film(own, win.fps if own != win.fps else None)
         count = win.frame_count
         win.current = min(win.current, max(count - 1, 0))
         slider = self.timeline.slider
@@ -310,7 +331,7 @@ class Projects(QObject):
         self.cut_short_label.setVisible(bool(win.cut_short_note()))
         self.restart_reason = ""
         if reopened and win.shots_done:
-            win.shot_list.queue_missing_thumbnails()
+            win.shot_list.show_again()  # at another speed, the shots start at other times
         elif self._pending_project is not None:
             self._apply_project(self._pending_project)
         else:
@@ -427,8 +448,8 @@ class Projects(QObject):
         changes = data.get("source_changes") or []
         film = str(source.get("path", ""))
         self.win.dirty = False  # what is about to be replaced was asked about already
-        self.open_film(film, source.get("fps") if source.get("kind") == "frames" else None,
-                       project=data)  # fmt: skip
+        # a folder's rate, or the speed a video was shown at; None: the video's own
+        self.open_film(film, tc.to_float(data.get("shown_at")), project=data)
         if changes:
             self.message_bar.show_message(
                 f"The film of this project has changed since it was saved: {'; '.join(changes)}."

@@ -119,6 +119,11 @@ class ShotList(QObject):
             self.strip.show_note("Shot detection was cancelled.")
         self.win.check_settled()
 
+    def show_again(self) -> None:
+        """The strip drawn again for the film read again (its rate may differ now: the shots'
+        times with it), the thumbnails asked for again."""
+        self._set_shots(self.win.shots)
+
     def _set_shots(self, shots: list[dict[str, Any]]) -> None:
         win = self.win
         win.shots = sorted(shots, key=lambda s: int(s["start"]))

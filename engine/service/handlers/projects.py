@@ -153,6 +153,8 @@ def load_project(session: Session, work: Work) -> Answer:
     data["project_path"] = str(project.path)
     data["source_changes"] = project.check_source()
     data["reading"] = reading
+    rate = project.shown_at()  # a folder's rate, or the speed its video is shown at
+    data["shown_at"] = None if rate is None else f"{rate.numerator}/{rate.denominator}"
     return Answer(data)
 
 

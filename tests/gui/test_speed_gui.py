@@ -1,0 +1,98 @@
+"""A silent film shown at the speed it was shot at (Restore ▸ Fields, fps): the engine reads it
+again at that rate, the facts say so and that its sound is left out, the shots and picks stay,
+the project keeps it; a folder of frames keeps its rate through its project too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from makemedia import make_frame_folder, make_video
+from PySide6.QtWidgets import QInputDialog
+
+from panchro.gui.speed import SpeedBox
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 60_000
+
+
+def _choose(box: SpeedBox, fps: float) -> None:
+    i = box.findData(fps)
+    assert i >= 0, f"{fps} is not offered"
+    box.setCurrentIndex(i)
+    box.activated.emit(i)
+
+
+def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    panel = win.restore_panel
+    film = make_video(tmp_path / "silent.mp4", frames=48, cuts=(30,))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert panel.speed.isVisibleTo(panel) and panel.speed.shown() == 0.0
+    assert panel.speed.currentText() == "24 fps (file)"
+    assert [b.text() for b in win.strip.buttons] == ["1 · 00:00:00:00", "2 · 00:00:01:06"]
+    sound = win.facts.values["audio"].text()
+    assert sound != "none" and "left out" not in sound  # the test film's tone
+    shots = [dict(s) for s in win.shots]
+
+    _choose(panel.speed, 18.0)
+    qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
+    assert "shown so (the file: 24 fps)" in win.facts.values["rate"].text()
+    assert "left out" in win.facts.values["audio"].text()
+    assert win.shots == shots and win.dirty and win.frame_count == 48
+    # the second shot starts at frame 30: 1.25 s at 24 fps, 1.667 s (1 s and 12 frames) at 18
+    qtbot.waitUntil(lambda: win.strip.buttons[1].text() == "2 · 00:00:01:12", timeout=WAIT_MS)
+    assert win.film_fps == 18.0
+
+    project = tmp_path / "silent.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    assert '"retimed_from": "24/1"' in project.read_text()
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(make_video(tmp_path / "other.mp4", frames=12, audio=False))
+    assert panel.speed.shown() == 0.0 and abs(win.fps - 24.0) < 1e-6  # a new film, its own
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
+    assert panel.speed.shown() == 18.0 and panel.speed.currentText() == "18 fps"
+
+    # Back to the file's own speed: its sound again.
+    _choose(panel.speed, 0.0)
+    qtbot.waitUntil(lambda: abs(win.fps - 24.0) < 1e-6, timeout=WAIT_MS)
+    assert "left out" not in win.facts.values["audio"].text() and win.film_fps is None
+
+
+def test_other_asks_for_a_rate(qtbot, monkeypatch) -> None:
+    box = SpeedBox()
+    qtbot.addWidget(box)
+    box.set_film(25.0, None)
+    assert box.findData(25.0) == -1  # the file's own rate is the first item, "25 fps (file)"
+    got: list[float] = []
+    box.speedChosen.connect(got.append)
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (17.5, True))
+    _choose(box, -1.0)
+    assert got == [17.5] and box.shown() == 17.5 and box.currentText() == "17.5 fps"
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (0.0, False))
+    _choose(box, -1.0)  # cancelled: stays
+    assert got == [17.5] and box.currentText() == "17.5 fps"
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (25.0, True))
+    _choose(box, -1.0)  # its own rate, typed: as the file
+    assert got == [17.5, 0.0] and box.shown() == 0.0
+
+
+def test_a_folders_rate_comes_back_with_its_project(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(make_frame_folder(tmp_path / "scans", 6), fps=16.0)
+    assert abs(win.fps - 16.0) < 1e-6
+    assert not win.restore_panel.speed.isVisibleTo(win.restore_panel)  # given when opened
+    project = tmp_path / "scans.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(make_video(tmp_path / "other.mp4", frames=12, audio=False))
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    qtbot.waitUntil(lambda: abs(win.fps - 16.0) < 1e-6, timeout=WAIT_MS)
