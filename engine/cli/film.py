@@ -108,6 +108,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append((f"audio #{s.index}", detail))
     for s in info.subtitles:
         rows.append((f"subtitle #{s.index}", ", ".join(x for x in (s.codec, s.language) if x)))
+    if info.chapters:
+        rows.append(("chapters", str(info.chapters)))
     for s in info.other_streams:
         rows.append((f"{s.type} #{s.index}", s.codec))
     if verdict is not None:

@@ -229,7 +229,8 @@ class VideoWriter:
         if src is not None and src.rotation:
             stream.set_display_rotation(-src.rotation)
         self._vstream = stream
-        if remux and src is not None and src.kind == "video" and (src.audio or src.subtitles):
+        carried = src is not None and bool(src.audio or src.subtitles or src.chapters)
+        if remux and src is not None and src.kind == "video" and carried:
             self._remux = _Remuxer(self._out, src, self.path)
 
     def _start(self, fmt: str) -> None:

@@ -69,6 +69,8 @@ class MediaInfo:
     # Sound and subtitle streams the file has that were left out by that: they would no
     # longer fit the pictures.
     retimed_streams: int = 0
+    # How many chapters the file lists (copied into a film's output with its sound).
+    chapters: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

@@ -94,7 +94,9 @@ def join_video(
             vstream.time_base = time_base
         if source is not None and source.rotation:
             vstream.set_display_rotation(-source.rotation)
-        has_streams = source is not None and bool(source.audio or source.subtitles)
+        has_streams = source is not None and bool(
+            source.audio or source.subtitles or source.chapters
+        )
         if remux and source is not None and source.kind == "video" and has_streams:
             remuxer = _Remuxer(out, source, path, span)
         last_dts: Fraction | None = None

@@ -161,6 +161,10 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         nominal = stream.average_rate or stream.guessed_rate
         first = _decode_first(container, stream, path)
         audio = tuple(_stream_info(s) for s in container.streams.audio)
+        try:
+            chapters = len(container.chapters())
+        except (av.error.FFmpegError, ValueError, AttributeError):
+            chapters = 0  # unreadable chapters are not worth refusing the film for
         subtitles = tuple(_stream_info(s) for s in container.streams.subtitles)
         other = tuple(
             _stream_info(s)
@@ -217,6 +221,7 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         audio=audio,
         subtitles=subtitles,
         other_streams=other,
+        chapters=chapters,
         truncated=index.truncated,
         expected_frames=index.expected,
         field_order=field_order,
@@ -730,6 +735,7 @@ def retimed(info: MediaInfo, fps: Fraction) -> MediaInfo:
         duration_s=info.duration_s * float(stretch),
         audio=(),
         subtitles=(),
+        chapters=0,  # their times are the file's
         retimed_from=own,
         retimed_streams=len(info.audio) + len(info.subtitles),
     )

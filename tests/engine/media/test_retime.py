@@ -87,6 +87,7 @@ def test_a_part_is_timed_on_the_slower_clock_and_chapters_stay_out(
                 packet.stream = streams[packet.stream_index]
                 out.mux(packet)
     part = tmp_path / "part.mkv"
+    assert media.probe(source).chapters == 1
     pipeline.restore(source, part, fps=16, span_s=(1.04, 1.98))
     with av.open(str(part)) as c:
         assert not c.chapters() and not c.streams.audio
@@ -97,6 +98,29 @@ def test_a_part_is_timed_on_the_slower_clock_and_chapters_stay_out(
     with av.open(str(whole)) as c:
         assert c.chapters() and c.streams.audio  # at its own speed both stay
     assert media.probe(whole).frame_count == 24
+
+
+def test_chapters_travel_without_sound(tiny_video_cuts: Path, tmp_path: Path) -> None:
+    """A film with chapters and no sound kept them (it lost them before: only a film with
+    sound or subtitles had them copied)."""
+    source = tmp_path / "silent_chapters.mkv"
+    with av.open(str(tiny_video_cuts)) as inp, av.open(str(source), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        ms = Fraction(1, 1000)
+        out.set_chapters(
+            [{"id": 1, "start": 0, "end": 1500, "time_base": ms, "metadata": {"title": "Reel 1"}}]
+        )
+        for packet in inp.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    info = media.probe(source)
+    assert info.audio == () and info.chapters == 1
+    restored = tmp_path / "restored.mkv"
+    pipeline.restore(source, restored)
+    with av.open(str(restored)) as c:
+        assert [ch["metadata"]["title"] for ch in c.chapters()] == ["Reel 1"]
+    assert media.probe(source, fps=12).chapters == 0  # shown slower: their times would be off
 
 
 def test_the_project_keeps_the_speed(tiny_video: Path, tmp_path: Path) -> None:
