@@ -136,11 +136,11 @@ def bench_refine(
     return results
 
 
-def _bench_model(scale: int, device: torch.device) -> tuple[Upscaler, str]:
+def _bench_model(scale: int, device: torch.device, kind: str = "film") -> tuple[Upscaler, str]:
     from panchro.engine.models.upscaler import build
     from panchro.engine.models.weights import load_model, model_status
 
-    name = f"upscaler_x{scale}"
+    name = f"upscaler_x{scale}" + ("_sharp" if kind == "sharp" else "")
     if model_status(name)["status"] in ("ready", "untrained"):
         model, _cfg, _meta = load_model(name, device)
         return model, f"{name} weights"
@@ -158,10 +158,10 @@ def _timed(fn: Callable[[], object], repeats: int) -> float:
     return (time.perf_counter() - t) / repeats
 
 
-def bench_upscale(device: str | None = None, *, frames: int = 8) -> None:
+def bench_upscale(device: str | None = None, *, frames: int = 8, kind: str = "film") -> None:
     """Print upscale speed and memory: 480p x2 on the CPU; on CUDA 1080p -> 4K and
     540p -> 1080p over batch sizes; and a small memory budget forcing tiles, with the
-    largest difference from the untiled output."""
+    largest difference from the untiled output. `kind`: the film or the sharp x2."""
     devices = [torch.device(device)] if device else [torch.device("cpu")]
     if device is None and torch.cuda.is_available():
         devices.append(torch.device("cuda"))
@@ -169,7 +169,7 @@ def bench_upscale(device: str | None = None, *, frames: int = 8) -> None:
     for dev in devices:
         if dev.type == "cuda":
             torch.backends.cudnn.benchmark = True  # frame sizes are fixed within a film
-        model, what = _bench_model(2, dev)
+        model, what = _bench_model(2, dev, kind)
         cfg = model.config
         name = (
             torch.cuda.get_device_name(dev)

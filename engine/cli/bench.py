@@ -36,7 +36,7 @@ def cmd_bench_refine(args: argparse.Namespace) -> int:
 def cmd_bench_upscale(args: argparse.Namespace) -> int:
     from panchro.engine.bench.models import bench_upscale
 
-    bench_upscale(args.device, frames=args.frames)
+    bench_upscale(args.device, frames=args.frames, kind=args.kind)
     return EXIT_OK
 
 
@@ -290,4 +290,7 @@ def add_parsers(sub: Any) -> None:
     b = bsub.add_parser("upscale", help="x2 upscale fps: 480p on CPU, 1080p/540p on CUDA; tiling")
     b.add_argument("--device", default=None, help="cpu or cuda (default: every device present)")
     b.add_argument("--frames", type=int, default=8, help="frames timed per batch size on CUDA")
+    b.add_argument(
+        "--kind", choices=("film", "sharp"), default="film", help="which x2: film (default), sharp"
+    )
     b.set_defaults(func=cmd_bench_upscale)
