@@ -23,6 +23,21 @@ def _frames(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="gray") for f in c.decode(video=0)]
 
 
+def _with_chapter(film: Path, out_path: Path, end_ms: int, title: str) -> Path:
+    """`film`'s streams copied into a Matroska file with one chapter from 0 to `end_ms`."""
+    with av.open(str(film)) as inp, av.open(str(out_path), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        ms = Fraction(1, 1000)
+        out.set_chapters(
+            [{"id": 1, "start": 0, "end": end_ms, "time_base": ms, "metadata": {"title": title}}]
+        )
+        for packet in inp.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return out_path
+
+
 def test_a_video_shown_slower_keeps_every_frame_and_leaves_the_sound(
     tiny_video_subs: Path,
 ) -> None:
@@ -75,17 +90,7 @@ def test_a_restore_at_the_films_speed(tiny_video_subs: Path, tmp_path: Path) -> 
 def test_a_part_is_timed_on_the_slower_clock_and_chapters_stay_out(
     tiny_video: Path, tmp_path: Path
 ) -> None:
-    source = tmp_path / "chapters.mkv"
-    with av.open(str(tiny_video)) as inp, av.open(str(source), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
-        ms = Fraction(1, 1000)
-        out.set_chapters(
-            [{"id": 1, "start": 0, "end": 3000, "time_base": ms, "metadata": {"title": "A"}}]
-        )
-        for packet in inp.demux():
-            if packet.size:
-                packet.stream = streams[packet.stream_index]
-                out.mux(packet)
+    source = _with_chapter(tiny_video, tmp_path / "chapters.mkv", 3000, "A")
     part = tmp_path / "part.mkv"
     assert media.probe(source).chapters == 1
     pipeline.restore(source, part, fps=16, span_s=(1.04, 1.98))
@@ -103,17 +108,7 @@ def test_a_part_is_timed_on_the_slower_clock_and_chapters_stay_out(
 def test_chapters_travel_without_sound(tiny_video_cuts: Path, tmp_path: Path) -> None:
     """A film with chapters and no sound kept them (it lost them before: only a film with
     sound or subtitles had them copied)."""
-    source = tmp_path / "silent_chapters.mkv"
-    with av.open(str(tiny_video_cuts)) as inp, av.open(str(source), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
-        ms = Fraction(1, 1000)
-        out.set_chapters(
-            [{"id": 1, "start": 0, "end": 1500, "time_base": ms, "metadata": {"title": "Reel 1"}}]
-        )
-        for packet in inp.demux():
-            if packet.size:
-                packet.stream = streams[packet.stream_index]
-                out.mux(packet)
+    source = _with_chapter(tiny_video_cuts, tmp_path / "silent_chapters.mkv", 1500, "Reel 1")
     info = media.probe(source)
     assert info.audio == () and info.chapters == 1
     restored = tmp_path / "restored.mkv"
