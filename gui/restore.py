@@ -371,7 +371,7 @@ class RestorePanel(QGroupBox):
         self._form.setRowVisible(self.straighten, bool(mode))
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
-            self._form.setRowVisible(self.fields, False)
+            self._form.setRowVisible(self._reading, False)
         self.preview_button.setVisible(not mode)
         self.export_part_button.setVisible(not mode and self.part is not None)
         self.export_picture_button.setVisible(mode == "album")
@@ -454,7 +454,8 @@ class RestorePanel(QGroupBox):
         self.preview_button.setEnabled(False)
         self.crop_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
-        self.fields.setEnabled(False)  # reading the film again would stop the job
+        for box in (self.fields, self.speed):  # reading the film again would stop the job
+            box.setEnabled(False)
         total = max(total, 0)
         steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
         position = min(done + max(partial, 0.0), total)
@@ -483,6 +484,7 @@ class RestorePanel(QGroupBox):
         self.crop_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
         self.fields.setEnabled(True)
+        self.speed.setEnabled(True)
 
 
 class CompareView(QWidget):

@@ -58,6 +58,16 @@ def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Pa
     qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
     assert panel.speed.shown() == 18.0 and panel.speed.currentText() == "18 fps"
 
+    # Not while an export reads the film (reading it again would stop the job); nor in an album.
+    panel.show_job("Exporting", 1, 48, 10.0, 1.0)
+    assert not panel.speed.isEnabled() and not panel.fields.isEnabled()
+    panel.end_job("")
+    assert panel.speed.isEnabled()
+    panel.set_album_mode("album")
+    assert not panel.speed.isVisibleTo(panel)
+    panel.set_album_mode("")
+    panel.show_fields(True)
+
     # Back to the file's own speed: its sound again.
     _choose(panel.speed, 0.0)
     qtbot.waitUntil(lambda: abs(win.fps - 24.0) < 1e-6, timeout=WAIT_MS)
