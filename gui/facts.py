@@ -188,7 +188,7 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
     rate = tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–"
     own = tc.to_float(info.get("retimed_from_float", info.get("retimed_from")))
     if own:  # shown at another speed than the file's (Restore ▸ Fields, fps)
-        rate += f", shown so (the file: {tc.frame_rate(own, False)})"
+        rate += f" (the file's own: {tc.frame_rate(own, False)})"
     left_out = int(info.get("retimed_streams") or 0)
     gone = (
         f"{left_out} sound and subtitle stream{'s' if left_out > 1 else ''} left out: the film"

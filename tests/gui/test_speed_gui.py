@@ -39,7 +39,7 @@ def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Pa
 
     _choose(panel.speed, 18.0)
     qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
-    assert "shown so (the file: 24 fps)" in win.facts.values["rate"].text()
+    assert win.facts.values["rate"].text() == "18 fps (the file's own: 24 fps)"
     assert "left out" in win.facts.values["audio"].text()
     assert win.shots == shots and win.dirty and win.frame_count == 48
     # the second shot starts at frame 30: 1.25 s at 24 fps, 1.667 s (1 s and 12 frames) at 18
