@@ -8,6 +8,7 @@ milliseconds, so no test needs a photo from outside the repository.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from pathlib import Path
@@ -35,7 +36,10 @@ def photo_pixels(
     return np.ascontiguousarray(rgb)
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    # Made once: LittleCMS stamps a new profile with the time, so two made a second apart
+    # differ (a test comparing an output's profile with a fresh one failed on that).
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
