@@ -223,9 +223,9 @@ class Projects(QObject):
         self._read_again("Reading the film's fields again…")
 
     def show_at(self, fps: float) -> None:
-        """Show the open video's frames at `fps` a second, 0 for its own rate (Restore ▸
-        Speed: a silent film at the speed it was shot at): the engine opens it again so; the
-        frames, shots, picks and hints stay (the frames are the same, only their times)."""
+        """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box
+        of Restore ▸ Fields, fps: a silent film at the speed it was shot at): the engine opens
+        it again so; shots, picks and hints stay (the frames are the same, only their times)."""
         win = self.win
         want = fps or None
         if want == win.film_fps:
