@@ -362,5 +362,7 @@ def _add_init(t: argparse.ArgumentParser) -> None:
         default=None,
         metavar="WEIGHTS",
         help="start a new run from these weights instead of random ones (e.g. the shipped"
-        " resources/models/....safetensors, on a fresh machine); --resume continues a run",
+        " resources/models/....safetensors, on a fresh machine); --resume continues a run;"
+        " an upscaler with fewer blocks than --blocks is deepened, the new blocks at first"
+        " the identity",
     )

@@ -28,6 +28,7 @@ Presets (`UpscalerConfig.preset`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -180,6 +181,36 @@ def build(config: UpscalerConfig) -> Upscaler:
     return Upscaler(config)
 
 
+def deepened(
+    shallow: dict[str, Tensor], shallow_blocks: int, deep: dict[str, Tensor]
+) -> dict[str, Tensor]:
+    """`shallow`'s weights in a network with more residual blocks (`deep`: its fresh state).
+
+    Training on from a shipped network instead of from random weights: the shallow
+    network's blocks are spread evenly through the deeper body and each new block starts as
+    the identity (its second convolution zero, so its residual adds nothing), so the deeper
+    network begins computing exactly what the shallow one did and learning only adds to it.
+    """
+    deep_blocks = 1 + max(
+        (int(m.group(1)) for k in deep if (m := re.match(r"body\.(\d+)\.", k))), default=-1
+    )
+    if not 0 <= shallow_blocks <= deep_blocks:
+        raise ValueError(f"cannot spread {shallow_blocks} blocks over {deep_blocks}")
+    out = {k: v.clone() for k, v in deep.items()}
+    # old block i goes where it keeps its order and the gaps are even: 4 over 8 -> 0, 2, 4, 6
+    place = {i: (i * deep_blocks) // max(shallow_blocks, 1) for i in range(shallow_blocks)}
+    for key, value in shallow.items():
+        m = re.match(r"body\.(\d+)\.(.*)", key)
+        target = f"body.{place[int(m.group(1))]}.{m.group(2)}" if m else key
+        if target not in out or out[target].shape != value.shape:
+            raise ValueError(f"{key} does not fit the deeper network")
+        out[target] = value.detach().to(out[target].dtype).clone()
+    for j in set(range(deep_blocks)) - set(place.values()):
+        out[f"body.{j}.conv2.weight"].zero_()
+        out[f"body.{j}.conv2.bias"].zero_()
+    return out
+
+
 def macs_per_pixel(config: UpscalerConfig) -> int:
     """Multiply-adds per input pixel (the convolutions; the bicubic skip is negligible)."""
     c, n, s = config.channels, config.frames, config.scale
@@ -194,6 +225,7 @@ __all__ = [
     "UpscalerConfig",
     "bicubic_up",
     "build",
+    "deepened",
     "macs_per_pixel",
     "model_name",
 ]

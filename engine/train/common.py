@@ -28,7 +28,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -522,21 +522,46 @@ def start_from(model: torch.nn.Module, cfg: Any, path: str | Path, say: PrintFn)
     What lets training go on for days across machines: a fresh machine has only the
     repository, so a run starts from the shipped weights instead of random ones (with a new
     schedule; `--resume` continues a run folder instead). The file must hold this very
-    network (the same config). Returns {"file", "steps"} for the card.
+    network (the same config), or for an upscaler the same one with fewer blocks, which
+    is deepened (`upscaler.deepened`). Returns {"file", "steps"} for the card.
     """
     from panchro.engine.models.weights import load_model
 
     loaded, loaded_cfg, meta = load_model(path)
-    if loaded_cfg != cfg:
+    state = loaded.state_dict()
+    deepened_from = _shallower_upscaler(loaded_cfg, cfg)
+    if deepened_from is not None:
+        from panchro.engine.models.upscaler import deepened
+
+        state = deepened(state, deepened_from, model.state_dict())
+        say(
+            f"{path} has {deepened_from} blocks: spread through {cfg.blocks},"
+            " the new ones starting as the identity"
+        )
+    elif loaded_cfg != cfg:
         raise BadInputError(
             f"holds a {type(loaded_cfg).__name__} unlike the one this run builds"
             f" ({loaded_cfg} vs {cfg}): pass the --config, --scale and --kind it was made with",
             path=path,
         )
-    model.load_state_dict(loaded.state_dict())
+    model.load_state_dict(state)
     steps = int((meta.get("card") or {}).get("steps") or 0)
     say(f"starting from {path} ({steps} steps of training already)")
-    return {"file": Path(path).name, "steps": steps}
+    started: dict[str, Any] = {"file": Path(path).name, "steps": steps}
+    if deepened_from is not None:
+        started["deepened_from_blocks"] = deepened_from
+    return started
+
+
+def _shallower_upscaler(loaded_cfg: Any, cfg: Any) -> int | None:
+    """The loaded upscaler's depth when it is this run's network with fewer blocks, else None."""
+    from panchro.engine.models.upscaler import UpscalerConfig
+
+    if not (isinstance(loaded_cfg, UpscalerConfig) and isinstance(cfg, UpscalerConfig)):
+        return None
+    if loaded_cfg.blocks >= cfg.blocks or replace(loaded_cfg, blocks=cfg.blocks) != cfg:
+        return None
+    return loaded_cfg.blocks
 
 
 BEST_FILE = "best.model.safetensors"

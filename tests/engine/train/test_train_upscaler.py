@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from safetensors.torch import load_file
 
 from panchro.engine.cli import build_parser, main
 from panchro.engine.errors import BadInputError, ModelMissingError, OutputError
-from panchro.engine.models.upscaler import UpscalerConfig
+from panchro.engine.models.upscaler import UpscalerConfig, bicubic_up, build, deepened
 from panchro.engine.models.weights import load_model, read_meta
 from panchro.engine.train.data import collect_items
 from panchro.engine.train.upscaler import (
@@ -233,6 +234,45 @@ def test_a_new_run_starts_from_trained_weights(photos: Path, tmp_path: Path):
         ["train", "upscaler", "--scale", "2", "--data", "d", "--init", str(shipped)]
     )
     assert args.init == shipped
+
+
+def test_a_deeper_run_starts_from_a_shallower_network_computing_the_same(
+    photos: Path, tmp_path: Path
+):
+    """More blocks from the shipped file: the old blocks spread through, the new ones identity."""
+    first = train_upscaler([photos], tmp_path / "a", **RUN)
+    shallow, shallow_cfg, _ = load_model(first["weights"])
+    deeper = train_upscaler(
+        [photos], tmp_path / "b", init=first["weights"], stop_at=0, blocks=3, **RUN
+    )
+    assert deeper["step"] == 0
+    start = load_file(str(next((tmp_path / "b" / "checkpoints").glob("*.model.safetensors"))))
+    deep_cfg = replace(shallow_cfg, blocks=3)
+    deep = build(deep_cfg)
+    deep.load_state_dict(start)
+    window = torch.rand(2, deep_cfg.frames, 20, 24)
+    with torch.no_grad():  # the same picture out, to float rounding
+        assert torch.allclose(deep(window), shallow.float()(window), atol=1e-6)
+        assert deep(window).sub(bicubic_up(window[:, 1:2], 2)).abs().max() > 1e-3
+    done = train_upscaler([photos], tmp_path / "b", resume=True, blocks=3, **RUN)
+    card = load_model(done["weights"])[2]["card"]
+    assert card["started_from"]["deepened_from_blocks"] == 1
+    with pytest.raises(BadInputError, match="--config"):  # shallower than the file: refused
+        train_upscaler([photos], tmp_path / "c", init=done["weights"], blocks=2, **RUN)
+
+
+def test_deepened_places_old_blocks_evenly_and_zeroes_the_new_ones_residual():
+    cfg = UpscalerConfig.preset("small", scale=2)
+    shallow = build(replace(cfg, blocks=2)).state_dict()
+    fresh = build(replace(cfg, blocks=5)).state_dict()
+    out = deepened(shallow, 2, fresh)
+    assert torch.equal(out["body.0.conv1.weight"], shallow["body.0.conv1.weight"])
+    assert torch.equal(out["body.2.conv2.weight"], shallow["body.1.conv2.weight"])
+    for j in (1, 3, 4):
+        assert not out[f"body.{j}.conv2.weight"].any() and not out[f"body.{j}.conv2.bias"].any()
+        assert torch.equal(out[f"body.{j}.conv1.weight"], fresh[f"body.{j}.conv1.weight"])
+    with pytest.raises(ValueError, match="cannot spread"):
+        deepened(fresh, 5, shallow)
 
 
 def test_on_a_cpu_with_bfloat16_a_run_trains_under_autocast_and_says_so(
