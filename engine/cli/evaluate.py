@@ -63,6 +63,7 @@ def cmd_eval_colorizer(args: argparse.Namespace) -> int:
         split=args.split,
         likeliest=args.likeliest,
         consensus=args.consensus,
+        average=args.average,
         oversample=args.oversample,
         drop_unlikely=args.drop_unlikely,
         refiner=args.refiner,
@@ -200,6 +201,12 @@ def add_parsers(sub: Any) -> None:
         "--consensus",
         action="store_true",
         help="also score the one of the K nearest the others (an automatic pick)",
+    )
+    v.add_argument(
+        "--average",
+        action="store_true",
+        help="also score the K's average chroma as one colouring (with plain samples: the"
+        " model's posterior mean, which a calibrated sample misses by about 3 dB)",
     )
     v.add_argument(
         "--oversample",

@@ -142,6 +142,7 @@ def eval_colorizer(
     sheet_rows: int = 12,
     likeliest: bool = False,
     consensus: bool = False,
+    average: bool = False,
     oversample: int = 1,
     drop_unlikely: float = 0.0,
     refiner: str | Path | None = None,
@@ -164,6 +165,12 @@ def eval_colorizer(
     would give a shot nobody picked, to set against one plain sample (the mean-of-K).
     `consensus`: likewise the one nearest the others drawn (`sampling.consensus_index`; of
     all K x `oversample` drawn, which is the first of the K kept).
+    `average`: also score the K's average chroma as one colouring: with plain samples
+    (T 1, top-p 1) an estimate of the model's posterior mean, the colouring with the least
+    expected squared error it can make. A sample drawn from a posterior is, on average,
+    twice as far (in squared error) from the truth as that posterior's mean, so a sampler
+    true to its posterior has a mean-of-K about 3 dB below this row: the row says how
+    close to grey the mean-of-K of a calibrated sampler of this model could come.
     `oversample`: draw K x that many and score the K that differ most
     (`sampling.diverse_subset`, chosen on the despeckled samples when `smooth`).
     `drop_unlikely`: with `oversample`, first leave out that fraction of the drawn, the ones
@@ -240,6 +247,8 @@ def eval_colorizer(
         accs["likeliest"] = _Accumulator()
     if consensus:
         accs["consensus"] = _Accumulator()
+    if average:
+        accs["average"] = _Accumulator()
     if refine_net is not None:
         accs["refined"] = _Accumulator()  # the same samples (despeckled), through the refiner
     colour_true = 0.0
@@ -314,6 +323,9 @@ def eval_colorizer(
             mid = 0 if oversample > 1 else consensus_index(shown)
             one = bins_to_hwc(shown[mid : mid + 1], levels)
             _score_predictions(rgb_true, ycc, lab_true, one, accs["consensus"])
+        if average:
+            mean = bins_to_hwc(shown, levels).mean(axis=0, keepdims=True)
+            _score_predictions(rgb_true, ycc, lab_true, mean, accs["average"])
         if out_path is not None and len(sheet_rows_data) < sheet_rows:
             grey_rgb = np.repeat(ycc[..., :1].clip(0, 1), 3, axis=-1)
             sheet_rows_data.append([grey_rgb, *rgbs, rgb_true])
@@ -377,6 +389,7 @@ def format_table(result: dict[str, Any]) -> list[str]:
     labels["smoothed"] = f"despeckled x{result.get('smooth', 0)}"
     labels["likeliest"] = f"likeliest of {result['k']}"
     labels["consensus"] = f"consensus of {result['k']}"
+    labels["average"] = f"average of {result['k']}"
     labels["refined"] = "refined" + (" despeckled" if result.get("smooth") else "")
     head = f"{'method':<18}" + "".join(f"{label:>12}" for _, label in FIGURES)
     lines.append(head)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.evaluate.colorizer import eval_colorizer
+from panchro.engine.evaluate.colorizer import eval_colorizer, format_table
 from panchro.engine.imaging.color import merge_prediction
 from panchro.engine.imaging.metrics import ciede2000, colourfulness, psnr, srgb_to_lab, ssim
 from panchro.engine.train.colorizer import train_colorizer
@@ -256,6 +256,21 @@ def test_the_consensus_of_k_is_the_sample_nearest_the_others(tiny_model) -> None
     one, drawn = res["methods"]["consensus"], res["methods"]["samples"]
     assert one["psnr_best"] == one["psnr_mean"] and one["ssim_pairwise"] is None
     assert one["psnr_best"] <= drawn["psnr_best"] + 1e-9
+
+
+def test_the_average_of_k_is_scored_as_one_colouring(tiny_model) -> None:
+    """`--average`: the K's mean chroma, scored alone; of one sample it is that sample, of
+    several differing ones a calmer colouring than they are."""
+    pics, weights = tiny_model
+    one = eval_colorizer(pics, weights, k=1, seed=0, average=True, print_fn=None)["methods"]
+    for key in ("psnr_mean", "de00_mean", "colourfulness"):
+        assert one["average"][key] == pytest.approx(one["samples"][key], rel=1e-6)
+    res = eval_colorizer(pics, weights, k=4, seed=0, average=True, print_fn=None)
+    avg, drawn = res["methods"]["average"], res["methods"]["samples"]
+    assert avg["psnr_best"] == avg["psnr_mean"] and avg["ssim_pairwise"] is None
+    assert avg["colourfulness"] < drawn["colourfulness"]
+    assert avg["psnr_mean"] != pytest.approx(drawn["psnr_mean"], abs=1e-3)
+    assert any(line.startswith("average of 4") for line in format_table(res))
 
 
 def test_a_diverse_subset_covers_the_modes_before_repeating_one() -> None:
