@@ -192,9 +192,11 @@ def make_weaving_video(
     *,
     size: tuple[int, int] = (192, 128),
     fps: int = 24,
+    border: int = 0,
 ) -> Path:
     """A grey film whose frames are windows of one textured picture at `offsets` (x, y) per
-    frame, in pixels: a camera's pan plus a gate's weave, as the test lays them. FFV1."""
+    frame, in pixels: a camera's pan plus a gate's weave, as the test lays them. FFV1.
+    `border`: that many black pixels round each frame that hold still (a scanner's frame)."""
     w, h = size
     reach = max(max(abs(x), abs(y)) for x, y in offsets) + 1
     rng = np.random.default_rng(11)
@@ -207,6 +209,10 @@ def make_weaving_video(
     from panchro.engine.evaluate.telecine import write_video
 
     crops = [picture[reach - y : reach - y + h, reach - x : reach - x + w] for x, y in offsets]
+    if border:
+        crops = [frame.copy() for frame in crops]  # views of one picture until now
+        for frame in crops:
+            frame[:border], frame[-border:], frame[:, :border], frame[:, -border:] = 0, 0, 0, 0
     return write_video(Path(path), crops, Fraction(fps), codec="ffv1")
 
 

@@ -19,11 +19,13 @@ a tilt is followed; the jitter around it is taken out.
 
 The correction: each frame moved by the difference (times `strength`), luma and chroma
 alike, with a four-tap cubic (Keys, a = -1/2) along each axis; what comes in at an edge
-repeats the edge. Moves are bounded to `MAX_SHIFT` of the width: weave (the 1952 film
+is the picture mirrored there (repeating the last column drew streaks of its grain across
+the band; the mirror continues the texture, and on the 1952 film's 5-7 px bands it is hard
+to find). Moves are bounded to `MAX_SHIFT` of the width: weave (the 1952 film
 among the shared clips: about 1 % of its width at worst) is taken out whole, while a
 shaking camera (that film's shot from a driving truck: 3 %) is calmed, not held still, so
-the band repeated at an edge stays narrow (tried: at 3 % the truck's shot was moved up
-to 13 px of 432 and the repeated band showed).
+the band mirrored at an edge stays narrow (tried: at 3 % the truck's shot was moved up
+to 13 px of 432 and the band showed).
 
 Known limits: a frame that also turns or breathes (changes size) is only moved; a shot
 where something large moves against a still background is measured by whichever moves
@@ -127,7 +129,8 @@ def _keys(t: Any) -> list[Any]:
 
 def shift_planes(planes: Any, dx: np.ndarray, dy: np.ndarray) -> Any:
     """Planes (T, ..., H, W) with frame i's picture moved by (dx[i], dy[i]) pixels, right and
-    down: host arrays or torch tensors (float). What comes in at an edge repeats it.
+    down: host arrays or torch tensors (float). What comes in at an edge is the picture
+    mirrored there.
 
     A plane that holds one value (a black-and-white film's chroma) is left as it is: moving
     it changes nothing but the last bit, and it is two thirds of the work.
@@ -153,7 +156,7 @@ def _shift_axis(plane: Any, s: float, axis: int) -> Any:
     if isinstance(plane, np.ndarray):
         widths = [(0, 0)] * plane.ndim
         widths[axis] = (pad, pad)
-        padded = np.pad(plane, widths, mode="edge")
+        padded = np.pad(plane, widths, mode="symmetric")
         cut = [slice(None)] * plane.ndim
 
         def take(start: int) -> Any:
@@ -163,8 +166,8 @@ def _shift_axis(plane: Any, s: float, axis: int) -> Any:
     else:
         import torch
 
-        first = plane.narrow(axis, 0, 1).repeat_interleave(pad, dim=axis)
-        last = plane.narrow(axis, size - 1, 1).repeat_interleave(pad, dim=axis)
+        first = plane.narrow(axis, 0, pad).flip(axis)
+        last = plane.narrow(axis, size - pad, pad).flip(axis)
         padded = torch.cat([first, plane, last], dim=axis)
 
         def take(start: int) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine.imaging import weave
+from panchro.engine.restore.crop import cut_planes
 from panchro.engine.restore.measured import READ_AHEAD, MeasuredStage
 from panchro.engine.shots import analysis_size
 
@@ -25,14 +26,24 @@ if TYPE_CHECKING:
 
 @dataclass
 class StabilizeStage(MeasuredStage):
-    """Moves each frame to where its shot's path says it should be (`strength` 0..1)."""
+    """Moves each frame to where its shot's path says it should be (`strength` 0..1).
+
+    With `crop` (left, top, right, bottom, the film's pixels: the borders a crop stage after
+    it cuts off) only the picture inside is moved, and what comes in at its edge is the
+    picture mirrored there. Moving the whole frame would pull the border in instead: on the 1952
+    film, cropped to its picture and stabilized, 36 of 288 frames had a black band up to 7 px
+    wide at the left or right edge, coming and going with the weave.
+    """
+
+    crop: tuple[int, int, int, int] | None = None
 
     name = "stabilize"
 
     def recipe(self) -> str:
+        inside = "" if self.crop is None else ":in={},{},{},{}".format(*self.crop)
         return (
             f"w={weave.HALF_WINDOW_S}:a={weave.ANALYSIS_WIDTH}:step={weave.STEP}"
-            f":max={weave.MAX_SHIFT}"
+            f":max={weave.MAX_SHIFT}{inside}"
         )
 
     def start_shot(self, info: MediaInfo) -> None:
@@ -80,5 +91,13 @@ class StabilizeStage(MeasuredStage):
             self._last = (frame.index, grey)
 
     def apply(self, planes: Any, change: np.ndarray, *, luma: bool) -> Any:
-        """Luma and chroma moved alike."""
-        return weave.shift_planes(planes, change[:, 0], change[:, 1])
+        """Luma and chroma moved alike; with a crop, the picture inside it."""
+        if self.crop is None or not any(self.crop):
+            return weave.shift_planes(planes, change[:, 0], change[:, 1])
+        left, top, right, bottom = self.crop
+        h, w = planes.shape[-2:]
+        inside = (..., slice(top, h - bottom), slice(left, w - right))
+        moved = weave.shift_planes(cut_planes(planes, self.crop), change[:, 0], change[:, 1])
+        out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
+        out[inside] = moved
+        return out

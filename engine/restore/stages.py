@@ -618,7 +618,13 @@ def build_stages(
         from panchro.engine.restore.stabilize import StabilizeStage
 
         # Before all: every stage after it sees frames that hold still.
-        stages.append(StabilizeStage(strength=settings.stabilize, device=device))
+        stages.append(
+            StabilizeStage(
+                strength=settings.stabilize,
+                device=device,
+                crop=settings.crop if settings.cropped else None,
+            )
+        )
     if settings.deflicker > 0:
         from panchro.engine.restore.deflicker import DeflickerStage
 

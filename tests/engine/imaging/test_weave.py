@@ -33,11 +33,13 @@ def test_motion_finds_a_sub_pixel_shift() -> None:
         assert (mx / weave.STEP).is_integer() and (my / weave.STEP).is_integer()
 
 
-def test_a_shift_moves_the_picture_and_repeats_the_edge() -> None:
+def test_a_shift_moves_the_picture_and_mirrors_it_at_the_edge() -> None:
     img = texture()
     moved = weave.shift_planes(img[None], np.array([3.0]), np.array([-2.0]))[0]
     np.testing.assert_allclose(moved[10:-10, 13:-10], img[12:-8, 10:-13], atol=1e-6)
-    np.testing.assert_allclose(moved[:, 0], moved[:, 2], atol=1e-6)  # the edge, repeated
+    # the band that came in is the picture's edge mirrored (not one column repeated)
+    np.testing.assert_allclose(moved[10:-10, :3], img[12:-8, 2::-1], atol=1e-6)
+    np.testing.assert_allclose(moved[-2:, 20:-20], img[:-3:-1, 17:-23], atol=1e-6)
     # a fraction of a pixel: where a smooth picture would be (cubic), to 1e-4
     y, x = np.mgrid[0:100, 0:200]
     wave = lambda dx, dy: 0.5 + 0.3 * np.sin((x - dx) / 6.0) * np.cos((y - dy) / 9.0)  # noqa: E731

@@ -107,6 +107,34 @@ def test_neighbours_handed_to_a_later_stage_move_with_their_own_batch(
     np.testing.assert_array_equal(got.cbcr, whole.cbcr[6:10])
 
 
+def test_with_a_crop_the_picture_moves_inside_it_and_no_border_comes_in(
+    tmp_path: Path,
+) -> None:
+    """A scan's black frame holds still while the picture weaves: moving the whole frame
+    pulled the border into the cropped picture (a black band at its edge on the 1952 film);
+    the picture is moved inside the crop, its own edge mirrored into the band."""
+    film = make_weaving_video(tmp_path / "framed.mkv", offsets(True), border=6)
+    project = Project.new(film, shots=SHOTS).save(tmp_path / "f.panchro")
+    settings = Settings(stabilize=1.0, crop=(6, 6, 6, 6))
+    stages = build_stages(settings)
+    assert [s.key.split(":")[0] for s in stages] == ["stabilize", "crop"]
+    assert ":in=6,6,6,6" in stages[0].key  # a cached batch moved in the whole frame is not it
+    out = tmp_path / "out.mkv"
+    pipeline.restore(film, out, codec="ffv1", stages=stages, project=project)
+    after = grey(out)
+    assert after.shape[1:] == (128 - 12, 192 - 12)
+    edges = [after[:, :, 0], after[:, :, -1], after[:, 0, :], after[:, -1, :]]
+    darkest = min(float(edge.mean(axis=1).min()) for edge in edges)
+    assert darkest > 0.3  # the picture's own grey (0.2..0.9), no black coming in
+    assert jerk(after) < 0.35 * jerk(grey(film)[:, 6:-6, 6:-6])
+    # the whole frame moved, as before, brings the black frame in
+    whole = [StabilizeStage(strength=1.0), *build_stages(Settings(crop=(6, 6, 6, 6)))]
+    pipeline.restore(film, tmp_path / "whole.mkv", codec="ffv1", stages=whole, project=project)
+    old = grey(tmp_path / "whole.mkv")
+    old_edges = [old[:, :, 0], old[:, :, -1], old[:, 0, :], old[:, -1, :]]
+    assert min(float(edge.mean(axis=1).min()) for edge in old_edges) < 0.15
+
+
 def test_settings_and_the_command_line_keep_stabilize(
     films: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
