@@ -40,10 +40,12 @@ class StabilizeStage(MeasuredStage):
     name = "stabilize"
 
     def recipe(self) -> str:
+        # the edge's fill is in the key: chunks of a job begun when it repeated the edge are
+        # not taken for this one's
         inside = "" if self.crop is None else ":in={},{},{},{}".format(*self.crop)
         return (
             f"w={weave.HALF_WINDOW_S}:a={weave.ANALYSIS_WIDTH}:step={weave.STEP}"
-            f":max={weave.MAX_SHIFT}{inside}"
+            f":max={weave.MAX_SHIFT}:edge=mirror{inside}"
         )
 
     def start_shot(self, info: MediaInfo) -> None:
