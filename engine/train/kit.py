@@ -364,12 +364,12 @@ FULL_PLAN = (
 CONTINUE_PLAN = (
     KitModel("colorizer", "colorizer", "cpu", 0.55, 128, 3e-4,
              parts=("photos", "frames", "thumbs"), needs=(("thumbs", 64), ("photos", 112))),
-    # the shipped sharp x2 and x4 are the fast preset 8 blocks deep (sessions 23 and 24:
+    # the shipped sharp x2 is the fast preset 8 blocks deep, the sharp x4 16 (sessions 23-25:
     # deeper paid on a CPU)
     KitModel("upscaler_x2_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=2, patch=32,
              parts=("photos",), kind="sharp", needs=(("photos", 72),), blocks=8),
     KitModel("upscaler_x4_sharp", "upscaler", "fast", 0.15, 64, 2e-4, scale=4, patch=32,
-             parts=("photos",), kind="sharp", needs=(("photos", 136),), blocks=8),
+             parts=("photos",), kind="sharp", needs=(("photos", 136),), blocks=16),
 )  # fmt: skip
 # The shipped refiner on from its weights, alone: it needs 256-px pictures, which leave no
 # room for the colorizer's thumbnails (session 11 trained it on the continue pack's 144-px
