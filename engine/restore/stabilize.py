@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine.imaging import weave
-from panchro.engine.restore.crop import cut_planes
+from panchro.engine.restore.crop import inner
 from panchro.engine.restore.measured import READ_AHEAD, MeasuredStage
 from panchro.engine.shots import analysis_size
 
@@ -96,10 +96,15 @@ class StabilizeStage(MeasuredStage):
         """Luma and chroma moved alike; with a crop, the picture inside it."""
         if self.crop is None or not any(self.crop):
             return weave.shift_planes(planes, change[:, 0], change[:, 1])
-        left, top, right, bottom = self.crop
-        h, w = planes.shape[-2:]
-        inside = (..., slice(top, h - bottom), slice(left, w - right))
-        moved = weave.shift_planes(cut_planes(planes, self.crop), change[:, 0], change[:, 1])
-        out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
-        out[inside] = moved
-        return out
+        out = None
+        for i in range(len(change)):
+            frame = planes[i]
+            if float(frame.max()) == float(frame.min()):
+                continue  # flat (a black-and-white film's chroma): nothing to move, nor copy
+            if out is None:
+                out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
+            part = inner(frame, self.crop)[None]
+            inner(out[i], self.crop)[...] = weave.shift_planes(
+                part, change[i : i + 1, 0], change[i : i + 1, 1]
+            )[0]
+        return planes if out is None else out
