@@ -127,21 +127,35 @@ def _keys(t: Any) -> list[Any]:
     ]
 
 
-def shift_planes(planes: Any, dx: np.ndarray, dy: np.ndarray) -> Any:
+def shift_planes(
+    planes: Any,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    inside: tuple[int, int, int, int] | None = None,
+) -> Any:
     """Planes (T, ..., H, W) with frame i's picture moved by (dx[i], dy[i]) pixels, right and
     down: host arrays or torch tensors (float). What comes in at an edge is the picture
-    mirrored there.
+    mirrored there. `inside` (left, top, right, bottom margins): only the picture within
+    them is moved, its own edge mirrored, the margins left as they are (a scan's border that
+    a crop cuts off afterwards must not come into the picture).
 
-    A plane that holds one value (a black-and-white film's chroma) is left as it is: moving
-    it changes nothing but the last bit, and it is two thirds of the work.
+    A plane that holds one value (a black-and-white film's chroma) is left as it is, and not
+    copied: moving it changes nothing but the last bit, and it is two thirds of the work.
+    Planes that are all flat come back as the very object given.
     """
-    out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
+    left, top, right, bottom = inside or (0, 0, 0, 0)
+    h, w = planes.shape[-2:]
+    region = (..., slice(top, h - bottom), slice(left, w - right))
+    out = None
     for i in range(len(dx)):
         frame = planes[i]
         if float(frame.max()) == float(frame.min()):
             continue
-        out[i] = _shift_axis(_shift_axis(frame, float(dx[i]), -1), float(dy[i]), -2)
-    return out
+        if out is None:
+            out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
+        picture = frame[region]
+        out[i][region] = _shift_axis(_shift_axis(picture, float(dx[i]), -1), float(dy[i]), -2)
+    return planes if out is None else out
 
 
 def _shift_axis(plane: Any, s: float, axis: int) -> Any:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine.imaging import weave
-from panchro.engine.restore.crop import inner
 from panchro.engine.restore.measured import READ_AHEAD, MeasuredStage
 from panchro.engine.shots import analysis_size
 
@@ -40,8 +39,8 @@ class StabilizeStage(MeasuredStage):
     name = "stabilize"
 
     def recipe(self) -> str:
-        # the edge's fill is in the key: chunks of a job begun when it repeated the edge are
-        # not taken for this one's
+        # the edge's fill and the crop are in the key: chunks of a job begun when the edge
+        # was repeated, or the whole frame moved, are not taken for this one's
         inside = "" if self.crop is None else ":in={},{},{},{}".format(*self.crop)
         return (
             f"w={weave.HALF_WINDOW_S}:a={weave.ANALYSIS_WIDTH}:step={weave.STEP}"
@@ -94,17 +93,5 @@ class StabilizeStage(MeasuredStage):
 
     def apply(self, planes: Any, change: np.ndarray, *, luma: bool) -> Any:
         """Luma and chroma moved alike; with a crop, the picture inside it."""
-        if self.crop is None or not any(self.crop):
-            return weave.shift_planes(planes, change[:, 0], change[:, 1])
-        out = None
-        for i in range(len(change)):
-            frame = planes[i]
-            if float(frame.max()) == float(frame.min()):
-                continue  # flat (a black-and-white film's chroma): nothing to move, nor copy
-            if out is None:
-                out = planes.clone() if not isinstance(planes, np.ndarray) else planes.copy()
-            part = inner(frame, self.crop)[None]
-            inner(out[i], self.crop)[...] = weave.shift_planes(
-                part, change[i : i + 1, 0], change[i : i + 1, 1]
-            )[0]
-        return planes if out is None else out
+        crop = self.crop if self.crop is not None and any(self.crop) else None
+        return weave.shift_planes(planes, change[:, 0], change[:, 1], inside=crop)
