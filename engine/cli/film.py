@@ -161,7 +161,10 @@ def cmd_frame(args: argparse.Namespace) -> int:
         if args.index is not None:
             index = args.index
         else:
-            index = src.index_at(parse_time(args.at) if args.at else 0.0)
+            from panchro.engine.restore import pipeline
+
+            # refused past the end, as `restore --at`: the last frame would pass for it
+            index, _ = pipeline.part_of(src, parse_time(args.at) if args.at else 0.0, None)
         if not 0 <= index < src.info.frame_count:
             raise BadInputError(
                 f"frame {index} is outside the film (0..{src.info.frame_count - 1})",

@@ -137,6 +137,10 @@ def test_frame_at_time_writes_png(
     before = _digest(out)
     code, _, err = _run(["frame", str(film), "--index", "3", "-o", str(out)], capsys)
     assert code != 0 and "exists" in err and _digest(out) == before
+    # A time past the film's end (1.5 s at 24 fps) is refused, not read as its last frame.
+    late = tmp_path / "late.png"
+    code, _, err = _run(["frame", str(film), "--at", "5", "-o", str(late)], capsys)
+    assert code != 0 and "after the film's end (1.500 s)" in err and not late.exists()
 
 
 def test_restore_keeps_sound_and_timing(
