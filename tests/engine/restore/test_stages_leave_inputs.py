@@ -36,7 +36,8 @@ class Guard:
         return getattr(self._stage, name)
 
     def process(self, batch: FrameBatch) -> FrameBatch:
-        before = {k: None if getattr(batch, k) is None else getattr(batch, k).copy() for k in PLANES}
+        planes = {k: getattr(batch, k) for k in PLANES}
+        before = {k: None if p is None else p.copy() for k, p in planes.items()}
         out = self._stage.process(batch)
         for k, copy in before.items():
             plane = getattr(batch, k)
