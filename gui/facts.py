@@ -260,10 +260,18 @@ def _scan_text(info: dict[str, Any]) -> str:
 
 
 def _frames_text(info: dict[str, Any]) -> str:
-    """ "1,500"; for a file cut short, "40 of 132 (the file is cut short)"."""
+    """ "1,500"; for a file cut short, "40 of 132 (the file is cut short)"; for a folder whose
+    numbering skips, "19 (1 frame number missing: 10)"."""
     count = info.get("frame_count")
     if not isinstance(count, int):
         return "?"
+    runs = info.get("missing_numbers") or []
+    if runs:
+        missing = sum(int(b) - int(a) + 1 for a, b in runs)
+        shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
+        more = ", …" if len(runs) > 3 else ""
+        s = "s" if missing != 1 else ""
+        return f"{count:,} ({missing:,} frame number{s} missing: {shown}{more})"
     if not info.get("truncated"):
         return f"{count:,}"
     expected = info.get("expected_frames")

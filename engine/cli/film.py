@@ -75,6 +75,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append(("speed", media.retimed_note(info) or ""))
     if info.truncated:
         rows.append(("truncated", _truncation(info)))
+    if info.missing_numbers:
+        rows.append(("numbering", _gaps(info)))
     rows += [
         ("duration", format_time(info.duration_s)),
         ("time base", str(info.time_base)),
@@ -130,6 +132,17 @@ def _truncation(info: Any) -> str:
     return (
         f"{info.frame_count} frames can be decoded "
         "(the file is cut short; it does not say how many there were)"
+    )
+
+
+def _gaps(info: Any) -> str:
+    """A frame folder's numbering gaps, and what reading does about them."""
+    from panchro.engine.media.stills import describe_missing
+
+    return (
+        describe_missing(info.missing_numbers)
+        + "; the frames either side of a gap are read one after the other (a file lost in "
+        "copying, or a frame the scanner dropped, shortens the film by as many)"
     )
 
 
@@ -375,6 +388,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             f"{_truncation(info)}",
             file=sys.stderr,
         )
+    if info.missing_numbers:
+        print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
     project = None
     if args.project:
         if Path(args.project).exists():
@@ -434,6 +449,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(summary.describe())
     if info.truncated:
         print(f"note: the input is truncated: {_truncation(info)}")
+    if info.missing_numbers:
+        print(f"note: {_gaps(info)}")
     return EXIT_OK
 
 

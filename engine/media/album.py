@@ -31,7 +31,6 @@ its own outputs as inputs.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,14 +39,13 @@ from typing import Any
 from panchro.engine.errors import BadInputError
 from panchro.engine.media.formats import IMAGE_EXTENSIONS
 from panchro.engine.media.picture import PICTURE_INPUTS
-from panchro.engine.media.stills import _natural_key, frame_files
+from panchro.engine.media.stills import NUMBERED_NAME, _natural_key, frame_files
 
 # Where an album's restore keeps what it has done, inside its output folder (hidden, so a
 # later walk of that folder as an input leaves it out).
 ALBUM_JOB_DIR = ".panchro-album"
 _DATE_TAKEN = 0x9003  # EXIF DateTimeOriginal, in the Exif IFD
 _EXIF_IFD = 0x8769
-_NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
 _SHOWN = 3  # names quoted in a reason before "and N more"
 
 
@@ -231,7 +229,7 @@ def _numbered_sequence(names: Sequence[str]) -> str | None:
     """Why `names` are not one numbered sequence, or None when they are."""
     frame = None
     for name in names:
-        m = _NUMBERED.match(Path(name).stem)
+        m = NUMBERED_NAME.match(Path(name).stem)
         if m is None:
             return f"{name} is not a numbered frame name (like frame_0001.png)"
         around = (m.group(1), m.group(3))

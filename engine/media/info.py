@@ -71,6 +71,10 @@ class MediaInfo:
     retimed_streams: int = 0
     # How many chapters the file lists (copied into a film's output with its sound).
     chapters: int = 0
+    # A folder of numbered frames whose numbering skips: each run of missing numbers as
+    # (first, last). The frames there are read one after another (a gap is closed up), so a
+    # file lost in copying or a frame the scanner dropped would otherwise pass unseen.
+    missing_numbers: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

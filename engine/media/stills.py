@@ -42,6 +42,38 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: _natural_key(p.name))
 
 
+# A frame's name: what comes before its number, the number, what comes after (no digit).
+NUMBERED_NAME = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def missing_numbers(files: list[Path]) -> tuple[tuple[int, int], ...]:
+    """The runs of frame numbers (first, last) that a numbered sequence skips: "f0009.png",
+    "f0011.png" skip (10, 10). Names that are not one numbered sequence (another stem, no
+    number) have no numbering to check: ()."""
+    numbers: list[int] = []
+    around = None
+    for f in files:
+        m = NUMBERED_NAME.match(f.stem)
+        if m is None or (around is not None and (m.group(1), m.group(3)) != around):
+            return ()
+        around = (m.group(1), m.group(3))
+        numbers.append(int(m.group(2)))
+    runs = []
+    for a, b in zip(numbers, numbers[1:], strict=False):
+        if b > a + 1:
+            runs.append((a + 1, b - 1))
+    return tuple(runs)
+
+
+def describe_missing(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -> str:
+    """ "3 frame numbers missing: 10, 57-58" (the first `shown` runs, then how many more)."""
+    count = sum(b - a + 1 for a, b in runs)
+    parts = [str(a) if a == b else f"{a}-{b}" for a, b in runs[:shown]]
+    more = f" and {len(runs) - shown} more gaps" if len(runs) > shown else ""
+    plural = "s" if count != 1 else ""
+    return f"{count} frame number{plural} missing: {', '.join(parts)}{more}"
+
+
 def frame_files(folder: str | Path) -> list[Path]:
     """The frames of a folder source, in the order `open_source` reads them."""
     return _list_images(Path(folder))
@@ -120,5 +152,6 @@ def _probe_stills(path: Path, files: list[Path], kind: str, fps: Fraction) -> Me
         audio=(),
         subtitles=(),
         other_streams=(),
+        missing_numbers=missing_numbers(files) if kind == "frames" else (),
         **_colour_tags(first),
     )

@@ -678,6 +678,10 @@ class _Run:
                 self.notes.append(shown)
         if info.truncated:
             self.notes.append(f"{film.given}: the input is truncated: {_truncation(info)}")
+        if info.missing_numbers:
+            from panchro.engine.media.stills import describe_missing
+
+            self.notes.append(f"{film.given}: {describe_missing(info.missing_numbers)}")
         return FilmResult(
             film.given,
             "resumed" if summary.resumed_frames else "done",

@@ -111,6 +111,17 @@ def test_repeated_frames_left_out_are_said() -> None:
     assert rows["codec"] == "h264; one frame in 5 was a repeat — left out as it is read"
 
 
+def test_a_folder_whose_numbering_skips_is_said() -> None:
+    scan = {"path": "/scans/reel1", "kind": "frames", "frame_count": 1496}
+    assert describe_film(scan)["frames"] == "1,496"
+    rows = describe_film({**scan, "missing_numbers": [[10, 10], [57, 59]]})
+    assert rows["frames"] == "1,496 (4 frame numbers missing: 10, 57–59)"
+    many = [[n, n] for n in range(10, 60, 10)]
+    assert describe_film({**scan, "missing_numbers": many})["frames"] == (
+        "1,496 (5 frame numbers missing: 10, 20, 30, …)"
+    )
+
+
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
     cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
     rows = describe_film({**cut, "expected_frames": 132})
