@@ -42,6 +42,7 @@ CODECS = [
     ("ffv1", "FFV1 lossless (MKV)", ".mkv"),
     ("png16", "16-bit PNG frames (folder)", ""),
     ("tiff16", "16-bit TIFF frames (folder)", ""),
+    ("dpx", "10-bit DPX frames (folder)", ""),
 ]
 
 

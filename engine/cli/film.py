@@ -280,7 +280,7 @@ def _picture_output(args: argparse.Namespace) -> bool:
     if (
         media.is_picture_path(args.input)
         and out_ext not in media.VIDEO_CONTAINERS
-        and args.codec not in ("png16", "tiff16")
+        and args.codec not in media.SEQUENCE_CODECS
     ):
         media.picture_format(args.output)  # refused, with the list of what is written
     return False
@@ -559,7 +559,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "output",
-        help="output file (.mp4, .mov, .mkv), folder for png16/tiff16, a picture "
+        help="output file (.mp4, .mov, .mkv), folder for png16/tiff16/dpx, a picture "
         "(.jpg, .png, .tif, .webp), or with --batch the folder of the restored films",
     )
     p.add_argument(
@@ -581,8 +581,10 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--codec",
         default=None,
-        choices=["h264", "h265", "prores", "ffv1", "png16", "tiff16"],
-        help="output codec (default: the project's, else h264)",
+        choices=["h264", "h265", "prores", "ffv1", "png16", "tiff16", "dpx"],
+        help="output codec (default: the project's, else h264); dpx writes a folder of DPX"
+        " frames, 10-bit RGB (16 with --bit-depth 16), as film scanners and grading suites"
+        " exchange them",
     )
     p.add_argument(
         "--bit-depth", type=int, default=None, choices=[8, 10, 16], help="output bit depth"

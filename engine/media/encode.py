@@ -46,6 +46,7 @@ from panchro.engine.media.formats import (
     check_codec,
     check_codec_path,
     check_frame_size,
+    coded_bits,
     default_matrix,
     sequence_name,
 )
@@ -77,7 +78,15 @@ def _encoder_pix_fmt(codec: str, bit_depth: int, fmt: str) -> str:
     grey = fmt.startswith("gray")
     if codec == "png16":
         return "gray16be" if grey else "rgb48be"
+    if codec == "dpx":  # big-endian ("SDPX"), as scanners write it and every reader takes
+        bits = coded_bits(codec, bit_depth)
+        if bits < 16:
+            return f"gbrp{bits}be"  # 10 or 12 bits: RGB packed into 32-bit words
+        return "gray16be" if grey else "rgb48be"
     return "gray16le" if grey else "rgb48le"  # tiff16
+
+
+_SEQUENCE_ENCODER = {"png16": "png", "tiff16": "tiff", "dpx": "dpx"}
 
 
 class VideoWriter:
@@ -93,7 +102,8 @@ class VideoWriter:
     yuv422p10le (ProRes 422 HQ, whatever `bit_depth`); ffv1 keeps what it is
     given — rgb → bgr0/rgb48le, gray → gray/gray16le, yuv444p → yuv444p/
     yuv444p16le (16-bit when the frames or `bit_depth` are deeper than 8);
-    png16 rgb48be/gray16be and tiff16 rgb48le/gray16le (deflate) files named
+    png16 rgb48be/gray16be, tiff16 rgb48le/gray16le (deflate) and dpx (10 or 12 bits
+    packed RGB, or 16-bit RGB/grey, big-endian: `coded_bits`) files named
     frame_000000.png... in a folder (numbered from `first_index`, so chunks of
     one film can be written apart and joined by `join_sequence`). Sequences
     carry no timing: a VFR film becomes one file per frame.
@@ -238,7 +248,7 @@ class VideoWriter:
         self._fmt = fmt
         self._pix_fmt = _encoder_pix_fmt(self.codec, self.bit_depth, fmt)
         if self.sequence:
-            ctx = av.CodecContext.create("png" if self.codec == "png16" else "tiff", "w")
+            ctx = av.CodecContext.create(_SEQUENCE_ENCODER[self.codec], "w")
             ctx.width, ctx.height = self.width, self.height
             ctx.pix_fmt = self._pix_fmt
             ctx.time_base = self.time_base

@@ -21,7 +21,7 @@ from panchro.engine.errors import BadInputError, OutputError
 
 
 Fmt = Literal["rgb24", "rgb48", "gray", "gray16", "yuv444p", "yuv444p16"]
-CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16")
+CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16", "dpx")
 
 IMAGE_EXTENSIONS = {
     ".png": "png",
@@ -174,9 +174,12 @@ _CODEC_LABEL = {
     "ffv1": "FFV1",
     "png16": "PNG",
     "tiff16": "TIFF",
+    "dpx": "DPX",
 }
 
-_SEQUENCE_EXT = {"png16": ".png", "tiff16": ".tif"}
+_SEQUENCE_EXT = {"png16": ".png", "tiff16": ".tif", "dpx": ".dpx"}
+# The codecs that write a folder of frames, one file each, rather than a film file.
+SEQUENCE_CODECS = tuple(_SEQUENCE_EXT)
 
 
 def codec_label(codec: str) -> str:
@@ -202,6 +205,15 @@ def _looks_like_sequence(folder: Path) -> bool:
         for p in folder.iterdir()
         if not p.name.startswith(".")
     )
+
+
+def coded_bits(codec: str, bit_depth: int) -> int:
+    """The bits a sample is written with when `bit_depth` is asked of `codec`: DPX, the film
+    scanners' and grading suites' exchange format, is written with 10 bits (the scans' own
+    depth) unless 12 or 16 are asked, never 8; the others as asked."""
+    if codec == "dpx":
+        return 16 if bit_depth >= 16 else 12 if bit_depth == 12 else 10
+    return bit_depth
 
 
 def check_codec(codec: str, bit_depth: int) -> None:
@@ -273,6 +285,7 @@ _SWITCH_HINT = {
     "ffv1": "ffv1 (.mkv)",
     "png16": "png16 (a folder of frames)",
     "tiff16": "tiff16 (a folder of frames)",
+    "dpx": "dpx (a folder of frames)",
 }
 
 

@@ -13,7 +13,7 @@ written atomically by the job's join. What this module adds is what many films n
   sub-folders and the output folder are left out, and the summary says which.
 * **Names.** The output of `reel1.mov` is `OUTDIR/reel1.EXT`, the extension the codec's:
   `.mp4` (h264, h265), `.mov` (prores), `.mkv` (ffv1), or a folder `OUTDIR/reel1/` (png16,
-  tiff16). Two films that would make one output (the same stem whatever its case, its
+  tiff16, dpx). Two films that would make one output (the same stem whatever its case, its
   extension or its folder, or one film listed twice) are refused before any work, both
   named: renaming is the owner's call, not ours to guess.
 * **Resuming.** `OUTDIR/.panchro-archive/log.jsonl` gets one line, fsync'ed, when a film's
@@ -68,7 +68,8 @@ FILM_SUFFIXES = frozenset({
 _FRAME_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx"})
 # The output of each codec: a film file's extension, or "" for a folder of frames.
 EXTENSIONS = {
-    "h264": ".mp4", "h265": ".mp4", "prores": ".mov", "ffv1": ".mkv", "png16": "", "tiff16": "",
+    "h264": ".mp4", "h265": ".mp4", "prores": ".mov", "ffv1": ".mkv",
+    "png16": "", "tiff16": "", "dpx": "",
 }  # fmt: skip
 _SHOWN = 5  # names listed in a refusal before "and N more"
 

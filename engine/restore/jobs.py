@@ -322,7 +322,7 @@ class Job:
         if self.pending():
             raise RuntimeError(f"{len(self.pending())} chunk(s) are not done")
         parts = [self.path_of(c) for c in self.chunks]
-        if codec in ("png16", "tiff16"):
+        if codec in media.SEQUENCE_CODECS:
             out = media.join_sequence(parts, self.output, overwrite=overwrite, tmp_dir=self.folder)
         else:
             out = media.join_video(

@@ -24,7 +24,9 @@ from panchro.engine.errors import OUT_OF_MEMORY, PanchroError
 from panchro.engine.procmem import available_mb
 
 # Bytes per output pixel of the encode path (the frame, its conversion, the packet).
-ENCODE_BYTES = {"ffv1": 80, "h264": 24, "h265": 24, "prores": 14, "png16": 22, "tiff16": 30}
+ENCODE_BYTES = {
+    "ffv1": 80, "h264": 24, "h265": 24, "prores": 14, "png16": 22, "tiff16": 30, "dpx": 22,
+}  # fmt: skip
 FFV1_16BIT_BYTES = 130  # 16-bit FFV1: its packet bound doubles with the sample size
 # Whatever the content, a frame and its encoder copy: the least any codec took (ProRes, 13).
 FLOOR_BYTES = 12

@@ -271,7 +271,8 @@ class _Run:
         self.info = info = src.info
         self.stages = stages
         self.codec = codec
-        self.bit_depth = bit_depth
+        # DPX is never 8-bit: the planes are coded as deep as the files are written
+        self.bit_depth = bit_depth = media.coded_bits(codec, bit_depth)
         self.progress = progress
         self.fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
         self.matrix = color.matrix_for(info.color_matrix, info.height, info.width)
@@ -454,7 +455,7 @@ class _Run:
                 settings,
                 [(s.start, s.end, s.key_frame) for s in shots],
                 ranges,
-                extension="" if self.codec in ("png16", "tiff16") else ext,
+                extension="" if self.codec in media.SEQUENCE_CODECS else ext,
                 offsets=offsets,
                 threads=compute.engine_threads() if self.stages else None,
                 precision=compute.engine_cpu_precision() if self.stages else None,
@@ -502,7 +503,7 @@ class _Run:
                     f"{float(part[0]):.3f} s, "
                     + (
                         "each file named by its frame's number in the film"
-                        if self.codec in ("png16", "tiff16")
+                        if self.codec in media.SEQUENCE_CODECS
                         else "with their sound; the output starts at 0"
                     )
                 )
@@ -699,7 +700,7 @@ class _Run:
         damaged: tuple[int, ...] = (),
     ) -> RestoreSummary:
         seconds = time.monotonic() - start
-        sequence = self.codec in ("png16", "tiff16")
+        sequence = self.codec in self._media.SEQUENCE_CODECS
         return RestoreSummary(
             input=str(input),
             output=str(out),

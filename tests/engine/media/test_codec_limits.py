@@ -44,6 +44,7 @@ from tests.makemedia import write_still
         ("tiff16", (13400, 13400), False),  # FFmpeg's TIFF packet size overflows an int
         ("ffv1", (20000, 14000), False),  # past FFmpeg's own limit for any picture
         ("png16", (20000, 14000), False),
+        ("dpx", (16000, 12000), True),  # 1.15 GB a 16-bit frame: within FFmpeg's int
     ],
 )
 def test_codec_limits(codec: str, size: tuple[int, int], fits: bool) -> None:
@@ -57,7 +58,8 @@ def test_a_refusal_says_the_codec_the_size_and_what_to_do() -> None:
     assert "H.264 cannot carry 16000x12000 pictures (192.0 Mpx)" in msg
     assert "139,264 macroblocks" in msg
     # what can carry it, and only that
-    assert "--codec ffv1 (.mkv) or png16" in msg and "prores" not in msg and "tiff16" not in msg
+    assert "--codec ffv1 (.mkv), png16 (a folder of frames) or dpx" in msg
+    assert "prores" not in msg and "tiff16" not in msg
     assert msg.endswith("or a smaller --upscale")
     with pytest.raises(BadInputError) as err:
         media.check_frame_size("h265", 8000, 6000)

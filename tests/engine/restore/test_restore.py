@@ -337,6 +337,7 @@ def test_a_job_keeps_its_cpu_precision_and_a_resume_uses_it(
         ("ffv1", "out.mkv"),
         ("png16", "frames"),
         ("tiff16", "frames"),
+        ("dpx", "frames"),
     ],
 )
 def test_every_codec_gives_identical_files_and_resumes_to_them(

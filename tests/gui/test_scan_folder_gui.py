@@ -1,0 +1,35 @@
+"""A folder of scanned frames in the window: a gap in its numbering is said on the Frames
+line, and the film goes out as DPX frames, the scanners' own format, when that is chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from makemedia import make_frame_folder
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 60_000
+
+
+def test_a_scan_with_a_lost_frame_is_said_and_exports_as_dpx(qtbot, window, tmp_path: Path) -> None:
+    win = window
+    scans = make_frame_folder(tmp_path / "reel1", 10, (64, 48), bit_depth=16, ext="tif")
+    (scans / "f7.tif").unlink()
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(scans)
+    assert win.frame_count == 9
+    assert win.facts.values["frames"].text() == "9 (1 frame number missing: 7)"
+
+    panel = win.restore_panel
+    panel.colorize.setChecked(False)  # no models here: decode -> encode
+    names = [panel.codec.itemText(i) for i in range(panel.codec.count())]
+    assert "10-bit DPX frames (folder)" in names
+    panel.codec.setCurrentIndex(names.index("10-bit DPX frames (folder)"))
+    out = tmp_path / "reel1_restored"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.export(str(out))
+    assert done.args[1]["frames"] == 9
+    files = sorted(out.glob("*.dpx"))
+    assert len(files) == 9 and files[0].read_bytes()[:4] == b"SDPX"
