@@ -279,6 +279,24 @@ def _frames_text(info: dict[str, Any]) -> str:
     return f"{count:,}{of} (the file is cut short)"
 
 
+def numbering_warning(info: dict[str, Any]) -> str:
+    """What the window says about a folder of frames whose numbering skips (the engine's
+    `missing_numbers`), or "": a file lost in copying or a frame the scanner dropped would
+    otherwise make a shorter film without a word."""
+    runs = info.get("missing_numbers") or []
+    if not runs:
+        return ""
+    missing = sum(int(b) - int(a) + 1 for a, b in runs)
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
+    more = ", …" if len(runs) > 3 else ""
+    s, are = ("s", "are") if missing != 1 else ("", "is")
+    return (
+        f"Frame number{s} {shown}{more} {are} missing from this folder's numbering "
+        f"({missing:,} in all): the frames either side of a gap are read one after the other, "
+        "so the film is that much shorter. Look for a file lost in copying."
+    )
+
+
 def truncation_warning(info: dict[str, Any]) -> str:
     """What the window says about a film cut short (the engine's `truncated`), or "".
 

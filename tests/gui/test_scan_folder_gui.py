@@ -21,6 +21,11 @@ def test_a_scan_with_a_lost_frame_is_said_and_exports_as_dpx(qtbot, window, tmp_
         win.projects.open_film(scans)
     assert win.frame_count == 9
     assert win.facts.values["frames"].text() == "9 (1 frame number missing: 7)"
+    # ... and in sight above the picture, once, on opening.
+    assert win.message_bar.isVisible()
+    assert win.message_bar.text.text().startswith(
+        "Frame number 7 is missing from this folder's numbering (1 in all)"
+    )
 
     panel = win.restore_panel
     panel.colorize.setChecked(False)  # no models here: decode -> encode

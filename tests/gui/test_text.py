@@ -6,7 +6,7 @@ import pytest
 
 from panchro.gui import timecode as tc
 from panchro.gui.engine_process import describe_device
-from panchro.gui.facts import describe_film, describe_models, truncation_warning
+from panchro.gui.facts import describe_film, describe_models, numbering_warning, truncation_warning
 
 
 @pytest.mark.parametrize(
@@ -120,6 +120,10 @@ def test_a_folder_whose_numbering_skips_is_said() -> None:
     assert describe_film({**scan, "missing_numbers": many})["frames"] == (
         "1,496 (5 frame numbers missing: 10, 20, 30, …)"
     )
+    assert numbering_warning(scan) == ""
+    warning = numbering_warning({**scan, "missing_numbers": [[10, 10], [57, 59]]})
+    assert warning.startswith("Frame numbers 10, 57–59 are missing from this folder's numbering")
+    assert "(4 in all)" in warning and "shorter" in warning
 
 
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
