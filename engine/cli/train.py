@@ -37,6 +37,7 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
         seed=args.seed,
         sample_every=args.sample_every,
         warmup=args.warmup,
+        aux_weight=args.aux_regression,
     )
     return EXIT_OK
 
@@ -237,6 +238,14 @@ def add_parsers(sub: Any) -> None:
     )
     t.add_argument(
         "--warmup", type=int, default=None, help="learning-rate warm-up steps (default: steps/20)"
+    )
+    t.add_argument(
+        "--aux-regression",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="also train the conditioning features by a regression of the 28x28 chroma, its"
+        " squared error weighed W in the loss (0: off; the head is never exported)",
     )
     _add_export_best(t)
     _add_init(t)

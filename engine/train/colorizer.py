@@ -5,6 +5,7 @@ What one run writes under `out/`:
   checkpoints/step-N.model.safetensors   model weights at step N
   checkpoints/step-N.optim.safetensors   AdamW moments, flattened ("state.<param>.<name>"),
                                          and the torch RNG state; no pickles anywhere
+  checkpoints/step-N.probe.safetensors   with `aux_weight`: the chroma probe's weights
   log.jsonl                  one JSON object a line: {"step", "loss" (nats), "bits" (per chroma
                              value), "lr", "images_per_s", "elapsed_s"} every `log_every`
                              steps, and {"step", "val_bits", "val_images"} at each validation
@@ -28,6 +29,7 @@ shared with the other trainers; checkpoints here are tagged FORMAT.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -40,6 +42,7 @@ import torch.nn.functional as F
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.color import (
+    dequantize_chroma,
     merge_prediction,
 )
 from panchro.engine.imaging.sheets import write_sheet
@@ -110,6 +113,28 @@ def config_named(name: str) -> ColorizerConfig:
 # --- checkpoints (the shared format, tagged FORMAT) ---------------------------------------
 
 
+def _probe_file(model_file: Path) -> Path:
+    return model_file.with_name(model_file.name.replace(".model.", ".probe."))
+
+
+def _save_probe(probe: torch.nn.Module, model_file: Path) -> None:
+    from safetensors.torch import save_file
+
+    from panchro.engine.fsutil import atomic_write
+
+    weights = {k: v.detach().cpu().contiguous() for k, v in probe.state_dict().items()}
+    atomic_write(_probe_file(model_file), lambda tmp: save_file(weights, tmp))
+
+
+def _load_probe(probe: torch.nn.Module, model_file: Path) -> None:
+    from safetensors.torch import load_file
+
+    path = _probe_file(model_file)
+    if not path.exists():
+        raise BadInputError("the chroma probe's weights are missing", path=path)
+    probe.load_state_dict(load_file(str(path)))
+
+
 def save_checkpoint(
     out: Path, model: Colorizer, opt: torch.optim.Optimizer, step: int, meta: dict[str, Any]
 ) -> Path:
@@ -152,6 +177,42 @@ def write_sample_grid(
     return write_sheet(rows, path, height=max(96, cfg.image_size))
 
 
+# --- the chroma probe: an auxiliary regression of the conditioning features ----------------
+
+
+def chroma_probe(cond_channels: int) -> torch.nn.Module:
+    """A small head that regresses the 28 x 28 chroma (the bins' centres) from the
+    conditioning features, for `train_colorizer(aux_weight=...)`: training only, never
+    exported. Measured (session 26): the same conditioning network trained by this head's
+    L2 alone, from random weights, for 20 CPU-minutes, coloured the held-out pictures
+    better (+0.76 dB over grey) than the shipped colorizer's posterior mean (+0.62) after
+    hours of cross-entropy, and this head on the shipped features reached only +0.65: the
+    features are what holds the colorizer back, and dense L2 trains them far more cheaply
+    than the PixelCNN's cross-entropy does."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(cond_channels, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 2, 1),
+    )
+
+
+def loss_with_probe(
+    model: Colorizer, probe: torch.nn.Module, weight: float, grey: torch.Tensor, bins: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(cross-entropy + `weight` x the probe's mean squared chroma error, the cross-entropy in
+    bits, the probe's error), the features computed once for both."""
+    feats = model.condition(grey)
+    logits = model.pixelcnn(bins, feats)
+    nll = F.cross_entropy(logits.float().transpose(1, 2), bins)
+    target = dequantize_chroma(bins, model.config.levels)
+    err = (probe(feats).float() - target).pow(2).mean()
+    return nll + weight * err, nll.detach() / math.log(2), err.detach()
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -186,6 +247,7 @@ def train_colorizer(
     skip_grey: bool = True,
     threads: int | None = None,
     init: str | Path | None = None,
+    aux_weight: float = 0.0,
     print_fn: PrintFn | None = print,
 ) -> dict[str, Any]:
     """Train the colorizer on the pictures in `data`; write checkpoints, logs and samples to `out`.
@@ -196,9 +258,13 @@ def train_colorizer(
     `steps` the model is exported to `export` (default out/colorizer.safetensors)
     with a card saying `scale` ("full", or "cpu-reduced": by default "full" only
     for the default config on CUDA) and `data_note` (default: a count of the
-    pictures by source). Returns a summary dict.
+    pictures by source). `aux_weight` > 0 also trains the conditioning features by a chroma
+    regression (`chroma_probe`, its squared error weighed so in the loss; its weights are kept
+    beside each checkpoint, never exported). Returns a summary dict.
     """
     say = print_fn or (lambda _line: None)
+    if not 0.0 <= aux_weight <= 1000.0:
+        raise BadInputError(f"aux_weight must be within 0..1000, got {aux_weight}")
     if steps < 1 or batch < 1 or lr <= 0 or log_every < 1 or sample_every < 1:
         raise BadInputError("steps, batch, lr, log_every and sample_every must be positive")
     if checkpoint_every < 1:
@@ -238,9 +304,14 @@ def train_colorizer(
     torch.manual_seed(seed)
     model = build(cfg).to(dev)
     started = common.start_from(model, cfg, init, say) if init is not None and not resume else None
-    opt = make_optimizer(model, lr, weight_decay)
+    probe = chroma_probe(cfg.cond_channels).to(dev) if aux_weight > 0 else None
+    # One optimizer over both (the colorizer's parameters first, as a run without the probe
+    # has them): a checkpoint's moments then restore either way.
+    trained = model if probe is None else torch.nn.ModuleList([model, probe])
+    opt = make_optimizer(trained, lr, weight_decay)
     options = {
         "started_from": started,
+        "aux_weight": aux_weight,
         "steps": steps,
         "batch": batch,
         "lr": lr,
@@ -260,13 +331,23 @@ def train_colorizer(
     step, elapsed_before, last_val = 0, 0.0, None
     best = common.Best()
     if resume:
+        before = float(common.read_checkpoint(out, fmt=FORMAT, what=WHAT).get("aux_weight", 0.0))
+        if before != aux_weight:  # before the moments are loaded: the probe's are among them
+            raise BadInputError(
+                f"this run was trained with aux_weight {before:g}, not {aux_weight:g}: resume it"
+                " with the same",
+                path=out,
+            )
         record = load_checkpoint(out, model, opt, dev)
+        if probe is not None:
+            _load_probe(probe, out / record["model_file"])
         options["started_from"] = record.get("started_from")  # kept across resumes
         record["config"] = ColorizerConfig.from_dict(record["config"]).to_dict()  # lists -> tuples
+        record.setdefault("aux_weight", 0.0)  # a checkpoint from before the option
         step, elapsed_before = common.resume_step(
             record,
             options,
-            ("batch", "seed", "val_fraction", "config"),
+            ("batch", "seed", "val_fraction", "config", "aux_weight"),
             steps=steps,
             out=out,
             log_path=log_path,
@@ -282,9 +363,11 @@ def train_colorizer(
         f" of batch {batch}"
     )
 
-    loss_fn = model.loss
+    loss_fn: Any = model.loss
+    if probe is not None:
+        loss_fn = functools.partial(loss_with_probe, model, probe, aux_weight)
     if compile_model and dev.type == "cuda":
-        loss_fn = torch.compile(model.loss)
+        loss_fn = torch.compile(loss_fn)
     end = steps if stop_at is None else max(step, min(steps, stop_at))
     loader = common.stream_loader(
         stream, batch=batch, start=step, end=end, workers=workers, device=dev
@@ -315,11 +398,20 @@ def train_colorizer(
     def forward(item: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         grey, bins = (t.to(dev, non_blocking=True) for t in item)
         with common.autocast(use_amp, dev.type):
-            loss, bits = loss_fn(grey, bins)
-        return loss, {"loss": loss.detach().float(), "bits": bits.float()}
+            if probe is None:
+                loss, bits = loss_fn(grey, bins)
+                return loss, {"loss": loss.detach().float(), "bits": bits.float()}
+            loss, bits, err = loss_fn(grey, bins)
+        return loss, {"loss": loss.detach().float(), "bits": bits.float(), "aux": err.float()}
+
+    def checkpoint(at: int) -> None:
+        path = save_checkpoint(out, model, opt, at, meta())
+        if probe is not None:
+            record = common.read_checkpoint(out, fmt=FORMAT, what=WHAT)
+            _save_probe(probe, path.parent / record["model_file"])
 
     step, stopped_early = common.train_loop(
-        model=model,
+        model=trained,
         opt=opt,
         loader=loader,
         forward=forward,
@@ -331,14 +423,15 @@ def train_colorizer(
         clip=clip,
         batch=batch,
         device=dev,
-        figures=("loss", "bits"),
+        figures=("loss", "bits") if probe is None else ("loss", "bits", "aux"),
         speed="images_per_s",
         describe=lambda row, rate: (
             f"step {row['step']}/{steps} loss {row['loss']:.4f} ({row['bits']:.3f} bits)"
-            f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
+            + (f" probe {row['aux']:.5f}" if probe is not None else "")
+            + f" lr {rate:.2e} {row['images_per_s']:.1f} img/s"
         ),
         validate=validate_and_sample,
-        checkpoint=lambda at: save_checkpoint(out, model, opt, at, meta()),
+        checkpoint=checkpoint,
         log_path=log_path,
         log_every=log_every,
         sample_every=sample_every,
@@ -390,6 +483,8 @@ def _card(
         "val_bits": meta.get("val_bits"),
         "colour": f"YCbCr {MATRIX} full range; chroma area-averaged, 32 uniform bins",
         "heldout": f"SHA-1(name) < {meta['val_fraction']:g}",
+        # the conditioning features also trained by a chroma regression (`chroma_probe`)
+        **({"aux_regression": meta["aux_weight"]} if meta.get("aux_weight") else {}),
     }
 
 

@@ -317,3 +317,31 @@ def test_export_of_a_stopped_run(photos: Path, tmp_path: Path):
     assert meta["card"]["planned_steps"] == RUN["steps"] and "best_step" not in meta["card"]
     for (name, pa), pb in zip(model.state_dict().items(), kept.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
+
+
+def test_an_auxiliary_chroma_regression_trains_the_features_and_resumes_exactly(
+    photos: Path, tmp_path: Path
+):
+    a, b = tmp_path / "a", tmp_path / "b"
+    aux = RUN | {"aux_weight": 20.0}
+    full = train_colorizer([photos], a, **aux)
+    rows = _rows(a / "log.jsonl")
+    probe = [r["aux"] for r in rows if "aux" in r]
+    assert len(probe) == 6 and probe[-1] < probe[0]  # the probe learns the chroma
+    assert len(list((a / "checkpoints").glob("*.probe.safetensors"))) == 2  # beside the last two
+    # The exported colorizer is the plain network (no probe in it); its card says how it learnt.
+    model, cfg, meta = load_model(a / "colorizer.safetensors")
+    assert cfg == SMALL and meta["card"]["aux_regression"] == 20.0
+    assert not any("probe" in k for k in model.state_dict())
+    # The probe's gradient reaches the features: the same run without it ends elsewhere.
+    plain = train_colorizer([photos], tmp_path / "plain", **RUN)
+    assert plain["val_bits"] != full["val_bits"]
+
+    train_colorizer([photos], b, stop_at=15, **aux)
+    with pytest.raises(BadInputError, match="aux_weight 20"):
+        train_colorizer([photos], b, resume=True, **RUN)  # without the probe it was trained with
+    train_colorizer([photos], b, resume=True, **aux)
+    assert _rows(b / "log.jsonl") == rows  # the probe and its moments restored too
+    mb, _, _ = load_model(b / "colorizer.safetensors")
+    for (name, pa), pb in zip(model.state_dict().items(), mb.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
