@@ -245,7 +245,8 @@ def add_parsers(sub: Any) -> None:
         default=0.0,
         metavar="W",
         help="also train the conditioning features by a regression of the 28x28 chroma, its"
-        " squared error weighed W in the loss (0: off; the head is never exported)",
+        " squared error weighed W in the loss (0: off; the head is never exported). Measured"
+        " at 20 from random weights: worse than without (model card)",
     )
     _add_export_best(t)
     _add_init(t)
