@@ -86,3 +86,12 @@ def save_small_upscaler(folder: Path, *, scale: int = 2, seed: int = 0, kind: st
     return weights.save_model(
         model, config, folder / f"{config.model_name}.safetensors", card=UNTRAINED
     )
+
+
+def save_small_set(folder: Path) -> Path:
+    """`folder` holding a small colorizer (28 x 28 chroma), refiner and film x2 upscaler, all
+    untrained: every model a restore with colour and x2 loads."""
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    save_small_upscaler(folder, scale=2)
+    return folder

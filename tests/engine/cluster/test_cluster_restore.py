@@ -20,7 +20,7 @@ from panchro.engine.project import Project
 from panchro.engine.restore import pipeline
 from tests.engine.cluster.faults import StallsOnTheDoomedNode
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makemodels import save_small_set
 
 REPO = Path(__file__).resolve().parents[3]  # on the scripts' path: Ray's workers import `tests`
 
@@ -40,10 +40,7 @@ def frames_of(path: Path) -> list[np.ndarray]:
 
 
 def models(folder: Path) -> Path:
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    save_small_upscaler(folder, scale=2)
-    return folder
+    return save_small_set(folder)
 
 
 # The same restore twice, here and on the cluster; each run's plan is what Job.create got.

@@ -21,7 +21,7 @@ from panchro.engine.restore import resident
 from panchro.engine.restore.batch import FrameBatch
 from panchro.engine.restore.stages import ColorizeStage, UpscaleStage, build_stages
 from panchro.engine.shots import Shot
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makemodels import save_small_set, save_small_upscaler
 
 
 @pytest.mark.parametrize(
@@ -85,10 +85,7 @@ def test_resident_only_when_asked_and_every_stage_is_on_one_device(
 
 @pytest.fixture
 def models(tmp_path: Path) -> Path:
-    folder = tmp_path / "models"
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    save_small_upscaler(folder, scale=2)
+    folder = save_small_set(tmp_path / "models")
     save_small_upscaler(folder, scale=1)
     return folder
 

@@ -14,7 +14,7 @@ from panchro.engine import media
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makemodels import save_small_set
 from tests.makephotos import (
     THUMBNAIL_MARK,
     camera_jpeg,
@@ -37,11 +37,7 @@ def _luma(samples: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    save_small_upscaler(folder, scale=2)
-    return folder
+    return save_small_set(tmp_path_factory.mktemp("models"))
 
 
 def _colorize(models: Path) -> ColorizeStage:

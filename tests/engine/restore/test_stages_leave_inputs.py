@@ -20,7 +20,7 @@ from panchro.engine.restore import pipeline
 from panchro.engine.restore.batch import FrameBatch
 from panchro.engine.restore.stages import build_stages
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner, save_small_upscaler
+from tests.makemodels import save_small_set
 
 PLANES = ("y", "cbcr", "y_before", "y_after")
 
@@ -51,11 +51,7 @@ class Guard:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    save_small_colorizer(folder, config=TINY28)
-    save_small_refiner(folder)
-    save_small_upscaler(folder, scale=2)
-    return folder
+    return save_small_set(tmp_path_factory.mktemp("models"))
 
 
 def test_no_stage_writes_into_its_input(
