@@ -265,13 +265,10 @@ def _frames_text(info: dict[str, Any]) -> str:
     count = info.get("frame_count")
     if not isinstance(count, int):
         return "?"
-    runs = info.get("missing_numbers") or []
-    if runs:
-        missing = sum(int(b) - int(a) + 1 for a, b in runs)
-        shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
-        more = ", …" if len(runs) > 3 else ""
+    missing, shown = _gaps(info)
+    if missing:
         s = "s" if missing != 1 else ""
-        return f"{count:,} ({missing:,} frame number{s} missing: {shown}{more})"
+        return f"{count:,} ({missing:,} frame number{s} missing: {shown})"
     if not info.get("truncated"):
         return f"{count:,}"
     expected = info.get("expected_frames")
@@ -279,19 +276,25 @@ def _frames_text(info: dict[str, Any]) -> str:
     return f"{count:,}{of} (the file is cut short)"
 
 
+def _gaps(info: dict[str, Any]) -> tuple[int, str]:
+    """How many frame numbers a folder's numbering skips (the engine's `missing_numbers`) and
+    the first three runs, "10, 57–59, …"."""
+    runs = info.get("missing_numbers") or []
+    missing = sum(int(b) - int(a) + 1 for a, b in runs)
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
+    return missing, shown + (", …" if len(runs) > 3 else "")
+
+
 def numbering_warning(info: dict[str, Any]) -> str:
     """What the window says about a folder of frames whose numbering skips (the engine's
     `missing_numbers`), or "": a file lost in copying or a frame the scanner dropped would
     otherwise make a shorter film without a word."""
-    runs = info.get("missing_numbers") or []
-    if not runs:
+    missing, shown = _gaps(info)
+    if not missing:
         return ""
-    missing = sum(int(b) - int(a) + 1 for a, b in runs)
-    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
-    more = ", …" if len(runs) > 3 else ""
     s, are = ("s", "are") if missing != 1 else ("", "is")
     return (
-        f"Frame number{s} {shown}{more} {are} missing from this folder's numbering "
+        f"Frame number{s} {shown} {are} missing from this folder's numbering "
         f"({missing:,} in all): the frames either side of a gap are read one after the other, "
         "so the film is that much shorter. Look for a file lost in copying."
     )

@@ -123,6 +123,7 @@ def _save_probe(probe: torch.nn.Module, model_file: Path) -> None:
     from panchro.engine.fsutil import atomic_write
 
     weights = {k: v.detach().cpu().contiguous() for k, v in probe.state_dict().items()}
+    model_file.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(_probe_file(model_file), lambda tmp: save_file(weights, tmp))
 
 
@@ -406,10 +407,9 @@ def train_colorizer(
         return loss, {"loss": loss.detach().float(), "bits": bits.float(), "aux": err.float()}
 
     def checkpoint(at: int) -> None:
-        path = save_checkpoint(out, model, opt, at, meta())
-        if probe is not None:
-            record = common.read_checkpoint(out, fmt=FORMAT, what=WHAT)
-            _save_probe(probe, path.parent / record["model_file"])
+        if probe is not None:  # first: the record written last names a complete step
+            _save_probe(probe, out / "checkpoints" / f"step-{at:08d}.model.safetensors")
+        save_checkpoint(out, model, opt, at, meta())
 
     step, stopped_early = common.train_loop(
         model=trained,
