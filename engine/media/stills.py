@@ -69,7 +69,8 @@ def describe_missing(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -
     """ "3 frame numbers missing: 10, 57-58" (the first `shown` runs, then how many more)."""
     count = sum(b - a + 1 for a, b in runs)
     parts = [str(a) if a == b else f"{a}-{b}" for a, b in runs[:shown]]
-    more = f" and {len(runs) - shown} more gaps" if len(runs) > shown else ""
+    left = len(runs) - shown
+    more = f" and {left} more gap{'s' if left != 1 else ''}" if left > 0 else ""
     plural = "s" if count != 1 else ""
     return f"{count} frame number{plural} missing: {', '.join(parts)}{more}"
 

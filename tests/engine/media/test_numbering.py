@@ -22,9 +22,10 @@ def test_runs_of_missing_numbers() -> None:
     assert missing_numbers([Path("a1.png"), Path("b3.png")]) == ()
     assert missing_numbers([Path("f1.png"), Path("title.png")]) == ()
     assert describe_missing(((10, 10),)) == "1 frame number missing: 10"
+    assert describe_missing(((1, 1),) * 7).endswith("1, 1, 1, 1 and 3 more gaps")
     runs = ((3, 4), (7, 8), (10, 99), (120, 120), (130, 131))
     assert describe_missing(runs) == (
-        "97 frame numbers missing: 3-4, 7-8, 10-99, 120 and 1 more gaps"
+        "97 frame numbers missing: 3-4, 7-8, 10-99, 120 and 1 more gap"
     )
 
 
