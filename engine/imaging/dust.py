@@ -22,9 +22,10 @@ shot from the two after or before them; a shot of fewer than three frames is lef
 is. Dirt stuck in the gate for two frames is on the same place of t and t + 1, so neither
 is judged by its neighbours alone: where t stands out from t - 1 as dirt does while t + 1
 (as read) is like it there, t is judged against t - 1 and t + 2 (`twins`; and the same the
-other way). Every step is a pooling, a gather or arithmetic on each frame alone, so a
-frame's result depends only on it and the two neighbours either side, never on how frames
-are batched.
+other way), in the parts of the frame around such pixels only (`_parts`: the frame beyond
+is moved onto those parts as they would be moved with the whole). Every step is a
+pooling, a gather or arithmetic on each frame alone, so a frame's result depends only on
+it and the two neighbours either side, never on how frames are batched.
 
 Not found: a scratch along the film (it stays in place from frame to frame, as do dust
 stuck in the gate for three frames or more and a hair that stays; `imaging.scratches` takes
@@ -32,6 +33,9 @@ scratches out), and dirt on two frames running of the first or last two frames o
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -58,6 +62,8 @@ RING_TIMES = 3.0  # ... where the moved neighbours fit the frame within this man
 SPREAD_STEPS = 256  # a spot's parts are joined over at most this many pixels
 UNSURE = 2.0  # blocks still this many grains apart once moved are not judged ...
 CAP = 3.0  # ... each pixel counting for this many grains at most (also choosing vectors)
+TILE = 128  # dirt on two frames is judged in tiles of this many pixels that hold a seed ...
+AROUND = 128  # ... each with at least this much of the frame around it (a multiple of 32)
 
 
 def judges(t: int, first: int, end: int) -> tuple[int, int] | None:
@@ -80,23 +86,87 @@ def _pad(image: torch.Tensor) -> torch.Tensor:
     return F.pad(image[None, None], (m, m, m, m), mode="replicate")[0, 0].contiguous()
 
 
-def _gather(padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor, block: int) -> torch.Tensor:
+def _gather(
+    padded: torch.Tensor,
+    vy: torch.Tensor,
+    vx: torch.Tensor,
+    block: int,
+    origin: tuple[int, int] = (0, 0),
+    size: tuple[int, int] | None = None,
+) -> torch.Tensor:
     """The picture `padded` holds (`_pad`) with each block of block x block pixels taken from
-    (vy, vx) away (the block's vector, whole pixels; the edge repeated beyond the frame)."""
+    (vy, vx) away (the block's vector, whole pixels; the edge repeated beyond the frame).
+    `origin`, `size`: only the part of the frame from that pixel on, that large (its blocks
+    counted from it), as the same part of the whole frame's result."""
     m = REACH_PX
-    h, w = padded.shape[0] - 2 * m, padded.shape[1] - 2 * m
+    r0, c0 = origin
+    h, w = (
+        size if size is not None else (padded.shape[0] - 2 * m - r0, padded.shape[1] - 2 * m - c0)
+    )
     nb, mb = vy.shape
-    # Whole blocks copied from a view of every block x block window of the picture (a third
-    # quicker than a gather pixel by pixel); where the frame ends inside its last blocks,
-    # their rows or columns past it are read from rows and columns added for them only.
-    extra_h, extra_w = nb * block - h, mb * block - w
+    out = _blocks(padded, vy, vx, block, origin)
+    return out.permute(0, 2, 1, 3).reshape(nb * block, mb * block)[:h, :w]
+
+
+def _blocks(
+    padded: torch.Tensor,
+    vy: torch.Tensor,
+    vx: torch.Tensor,
+    block: int,
+    origin: tuple[int, int] = (0, 0),
+    rim: int = 0,
+    margin: int = REACH_PX,
+) -> torch.Tensor:
+    """What `_gather` gives, block by block: (nb, mb, side, side) for blocks of `block` px
+    and `rim` pixels more on each side (side = block + 2 rim), so that the block moved by up
+    to `rim` pixels more is a slice of it. `margin`: the edge repeated around `padded`.
+    Vectors reach `margin - rim` pixels at most (REACH_PX is more than they reach)."""
+    m = margin
+    full_h, full_w = padded.shape[0] - 2 * m, padded.shape[1] - 2 * m
+    r0, c0 = origin
+    nb, mb = vy.shape
+    # Whole blocks copied from a view of every window of the picture (a third quicker than
+    # a gather pixel by pixel); where the frame ends inside its last blocks, their rows or
+    # columns past it are read from rows and columns added for them only.
+    extra_h, extra_w = r0 + nb * block - full_h, c0 + mb * block - full_w
     if extra_h > 0 or extra_w > 0:
         padded = F.pad(padded, (0, max(extra_w, 0), 0, max(extra_h, 0)))
-    windows = _windows(padded, block)
-    top = torch.arange(0, nb * block, block, device=padded.device)[:, None] + m
-    left = torch.arange(0, mb * block, block, device=padded.device)[None, :] + m
-    out = windows[top + vy.clamp(-m, m), left + vx.clamp(-m, m)]  # (nb, mb, block, block)
-    return out.permute(0, 2, 1, 3).reshape(nb * block, mb * block)[:h, :w]
+    windows = _windows(padded, block + 2 * rim)
+    reach = m - rim
+    top = torch.arange(0, nb * block, block, device=padded.device)[:, None] + reach + r0
+    left = torch.arange(0, mb * block, block, device=padded.device)[None, :] + reach + c0
+    return windows[top + vy.clamp(-reach, reach), left + vx.clamp(-reach, reach)]
+
+
+def _as_blocks(picture: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`picture` (H, W) as (nb, mb, block, block) blocks, and where the frame ends inside
+    its last blocks, (nb, mb, block, block) weights: one over the count of the block's
+    pixels in the frame on each of them, 0 past them (None where every block is whole)."""
+    h, w = picture.shape
+    nb, mb = -(-h // block), -(-w // block)
+    weights = None
+    if (nb * block, mb * block) != (h, w):
+        grow = (0, mb * block - w, 0, nb * block - h)
+        picture = F.pad(picture, grow)
+        weights = F.pad(torch.ones(h, w, device=picture.device), grow)
+        weights = weights.reshape(nb, block, mb, block).permute(0, 2, 1, 3)
+        weights = (weights / weights.sum((2, 3), keepdim=True)).contiguous()
+    return picture.reshape(nb, block, mb, block).permute(0, 2, 1, 3), weights
+
+
+def _mean_blocks(
+    target: torch.Tensor, moved: torch.Tensor, weights: torch.Tensor | None, cap: float | None
+) -> torch.Tensor:
+    """(nb, mb): the mean size of the difference of each block (`_as_blocks`) over the
+    frame's pixels, each counting for `cap` at most (None: no cap). With a cap, a speck, far
+    from whatever lies under it, counts alike for every vector tried, so it does not sway
+    which one fits."""
+    diff = (target - moved).abs_()
+    if cap is not None:
+        diff = diff.clamp_max_(cap)
+    if weights is None:
+        return diff.mean((2, 3))
+    return diff.mul_(weights).sum((2, 3))
 
 
 def _windows(picture: torch.Tensor, side: int) -> torch.Tensor:
@@ -111,18 +181,6 @@ def _per_pixel(grid: torch.Tensor, block: int, h: int, w: int) -> torch.Tensor:
     return grid.repeat_interleave(block, 0)[:h].repeat_interleave(block, 1)[:, :w]
 
 
-def _block_costs(target: torch.Tensor, moved: torch.Tensor, block: int) -> torch.Tensor:
-    return F.avg_pool2d((target - moved).abs()[None, None], block, ceil_mode=True)[0, 0]
-
-
-def _capped_costs(target: torch.Tensor, moved: torch.Tensor, cap: float) -> torch.Tensor:
-    """Per block of FINE pixels, how far `moved` is from `target`, each pixel counting for
-    `cap` at most: a speck, far from whatever lies under it, counts alike for every vector
-    tried, so it does not sway which one fits."""
-    diff = (target - moved).abs().clamp_max(cap)[None, None]
-    return F.avg_pool2d(diff, FINE, ceil_mode=True)[0, 0]
-
-
 def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per block of `target` (H, W), where its content lies in `other`: (vy, vx) in whole
     pixels of the frame, each (ceil(H / b), ceil(W / b)) for blocks of b = BLOCK * ANALYSIS
@@ -135,8 +193,9 @@ def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, tor
     for dy in range(-s, s + 1):
         for dx in range(-s, s + 1):
             moved = padded[s + dy : s + dy + h, s + dx : s + dx + w]
+            cost = F.avg_pool2d((small_t - moved).abs()[None, None], BLOCK, ceil_mode=True)
             # a whisker against moving: a flat block keeps its place
-            costs.append(_block_costs(small_t, moved, BLOCK) + 1e-4 * (abs(dy) + abs(dx)))
+            costs.append(cost[0, 0] + 1e-4 * (abs(dy) + abs(dx)))
             offsets.append((dy, dx))
     best = torch.stack(costs).argmin(0)
     table = torch.tensor(offsets, device=target.device)
@@ -146,48 +205,66 @@ def motion(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, tor
     half_t, half_p = _shrink(target, half), _pad(_shrink(other, half))
     block = BLOCK * ANALYSIS // half
     vy, vx = vy * (ANALYSIS // half), vx * (ANALYSIS // half)
+    blocks, weights = _as_blocks(half_t, block)
+    around = _blocks(half_p, vy, vx, block, rim=1)
     costs, steps = [], []
     for ey in (-1, 0, 1):
         for ex in (-1, 0, 1):
-            moved = _gather(half_p, vy + ey, vx + ex, block)
-            cost = _block_costs(half_t, moved, block)
-            costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
+            moved = around[:, :, 1 + ey : 1 + ey + block, 1 + ex : 1 + ex + block]
+            costs.append(_mean_blocks(blocks, moved, weights, None) + 1e-4 * (abs(ey) + abs(ex)))
             steps.append((ey, ex))
     best = torch.stack(costs).argmin(0)
     table = torch.tensor(steps, device=target.device)
     return (vy + table[best, 0]) * half, (vx + table[best, 1]) * half
 
 
+def _cap(target: torch.Tensor, rough: torch.Tensor) -> float:
+    """How much a pixel may count for at most when `_finer` chooses vectors: a few times the
+    robust spread of the difference from `rough`, the other picture moved by the blocks'
+    first vectors."""
+    return max(CAP * 1.4826 * float((target - rough).abs().median()), 0.02)
+
+
 def _finer(
-    target: torch.Tensor, padded: torch.Tensor, vy: torch.Tensor, vx: torch.Tensor
+    target: torch.Tensor,
+    padded: torch.Tensor,
+    vy: torch.Tensor,
+    vx: torch.Tensor,
+    cap: float,
+    window: tuple[int, int, int, int],
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Vectors for blocks of FINE pixels: each takes whichever of its own block's vector and
     the eight around it fits it best (so an edge between two motions is followed inside a
     block), then the best of that moved by a pixel or none. `padded`: the other picture
-    (`_pad`)."""
+    (`_pad`); `cap`: `_cap`; `window`: rows r0..r1 and columns c0..c1 of the frame, the
+    first of each a multiple of BLOCK * ANALYSIS: the blocks there, as the whole frame's."""
     big = BLOCK * ANALYSIS
     per = big // FINE
+    r0, r1, c0, c1 = window
+    part = target[r0:r1, c0:c1]
     py = F.pad(vy[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
     px = F.pad(vx[None, None].float(), (1, 1, 1, 1), mode="replicate")[0, 0].long()
-    nb, mb = vy.shape
-    fine = (-(-target.shape[0] // FINE), -(-target.shape[1] // FINE))  # blocks of FINE px
-    rough = (target - _gather(padded, vy, vx, big)).abs().median()
-    cap = max(CAP * 1.4826 * float(rough), 0.02)
+    b0, b1, d0, d1 = r0 // big, -(-r1 // big), c0 // big, -(-c1 // big)
+    blocks, weights = _as_blocks(part, FINE)
+    fine = blocks.shape[:2]
     costs, cands = [], []
     for oy, ox in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-        cy = _per_pixel(py[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb], per, *fine)
-        cx = _per_pixel(px[1 + oy : 1 + oy + nb, 1 + ox : 1 + ox + mb], per, *fine)
-        cost = _capped_costs(target, _gather(padded, cy, cx, FINE), cap)
+        cy = _per_pixel(py[1 + oy + b0 : 1 + oy + b1, 1 + ox + d0 : 1 + ox + d1], per, *fine)
+        cx = _per_pixel(px[1 + oy + b0 : 1 + oy + b1, 1 + ox + d0 : 1 + ox + d1], per, *fine)
+        cost = _mean_blocks(blocks, _blocks(padded, cy, cx, FINE, (r0, c0)), weights, cap)
         costs.append(cost + (0.0 if (oy, ox) == (0, 0) else 1e-4))
         cands.append((cy, cx))
     best = torch.stack(costs).argmin(0)
     fy = torch.stack([c[0] for c in cands]).gather(0, best[None])[0]
     fx = torch.stack([c[1] for c in cands]).gather(0, best[None])[0]
-    # Then to the pixel: the half-size search moved by two.
+    # Then to the pixel: the half-size search moved by two, each a slice of blocks taken
+    # with a pixel more around them.
+    around = _blocks(padded, fy, fx, FINE, (r0, c0), rim=1)
     costs, steps = [], []
     for ey in (-1, 0, 1):
         for ex in (-1, 0, 1):
-            cost = _capped_costs(target, _gather(padded, fy + ey, fx + ex, FINE), cap)
+            moved = around[:, :, 1 + ey : 1 + ey + FINE, 1 + ex : 1 + ex + FINE]
+            cost = _mean_blocks(blocks, moved, weights, cap)
             costs.append(cost + 1e-4 * (abs(ey) + abs(ex)))
             steps.append((ey, ex))
     best = torch.stack(costs).argmin(0)
@@ -198,16 +275,37 @@ def _finer(
 def moved_onto(target: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`other` moved onto `target` (both (H, W)) block by block, and (H, W) bool: where it
     came from outside `other` (what a pan brings in at the edge: nothing to judge by)."""
+    return moved_parts(target, other)[0][0]
+
+
+def moved_parts(
+    target: torch.Tensor,
+    other: torch.Tensor,
+    windows: list[tuple[int, int, int, int]] | None = None,
+) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    """`moved_onto` for parts of the frame only: `windows` (rows r0..r1, columns c0..c1, r0
+    and c0 multiples of BLOCK * ANALYSIS), each as that part of the whole frame's result
+    (the whole frame when None). The first search and the vectors' cap are the whole
+    frame's either way; the rest costs in proportion to the parts' size. Also `other` moved
+    onto the whole frame by the first search's vectors: its `levels` are near those of the
+    whole result (what a pan brings in and takes out is in both; the blocks' vectors
+    differ by a few pixels at most), for `exposed_as`."""
+    h, w = target.shape
     vy, vx = motion(target, other)
     padded = _pad(other)
-    fy, fx = _finer(target, padded, vy, vx)
-    h, w = target.shape
-    ys = torch.arange(h, device=target.device)[:, None]
-    xs = torch.arange(w, device=target.device)[None, :]
-    by, bx = _per_pixel(fy, FINE, h, w) + ys, _per_pixel(fx, FINE, h, w) + xs
-    # A pixel of the 3 x 3 around it beyond the edge counts too (the edge is repeated there).
-    outside = (by < 1) | (by > h - 2) | (bx < 1) | (bx > w - 2)
-    return _gather(padded, fy, fx, FINE), outside
+    rough = _gather(padded, vy, vx, BLOCK * ANALYSIS)
+    cap = _cap(target, rough)
+    out = []
+    for r0, r1, c0, c1 in windows or [(0, h, 0, w)]:
+        fy, fx = _finer(target, padded, vy, vx, cap, (r0, r1, c0, c1))
+        ys = torch.arange(r0, r1, device=target.device)[:, None]
+        xs = torch.arange(c0, c1, device=target.device)[None, :]
+        by = _per_pixel(fy, FINE, r1 - r0, c1 - c0) + ys
+        bx = _per_pixel(fx, FINE, r1 - r0, c1 - c0) + xs
+        # A pixel of the 3 x 3 around it beyond the edge counts too (the edge is repeated).
+        outside = (by < 1) | (by > h - 2) | (bx < 1) | (bx > w - 2)
+        out.append((_gather(padded, fy, fx, FINE, (r0, c0), (r1 - r0, c1 - c0)), outside))
+    return out, rough
 
 
 def levels(picture: torch.Tensor) -> torch.Tensor:
@@ -218,13 +316,19 @@ def levels(picture: torch.Tensor) -> torch.Tensor:
 
 
 def exposed_as(
-    moved: torch.Tensor, frame: torch.Tensor, theirs: torch.Tensor | None = None
+    moved: torch.Tensor,
+    frame: torch.Tensor,
+    theirs: torch.Tensor | None = None,
+    ours: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """`moved` with the exposure of `frame`: the gain and offset that carry its levels
     (nine quantiles, which something moving in the picture hardly shifts) onto the frame's.
     An old film flickers, and a speck is judged, and filled, against neighbours as bright
-    as the frame. `theirs`: the frame's `levels`, where the caller has them already."""
-    ours = levels(moved)
+    as the frame. `theirs`: the frame's `levels`, where the caller has them already; `ours`:
+    the levels of the picture `moved` was moved from, as read (the same but for what the
+    motion brings in or leaves at the edges; each frame's are then sorted once, not once
+    for each frame it judges), or of `moved` itself when None."""
+    ours = levels(moved) if ours is None else ours
     theirs = levels(frame) if theirs is None else theirs
     spread = float(((ours - ours.mean()) ** 2).sum())
     if spread < 1e-8:
@@ -339,12 +443,13 @@ def _spread(seeds: torch.Tensor, within: torch.Tensor) -> torch.Tensor:
     return seeds
 
 
-def _large(mask: torch.Tensor) -> torch.Tensor:
+def _large(mask: torch.Tensor, width: int | None = None) -> torch.Tensor:
     """The parts of `mask` that belong to a spot too wide to be dirt: one that holds a square
     MAX_SPOT of the frame's width across (looked for on a copy up to ANALYSIS times
-    smaller, as coarse as still leaves that square three pixels across)."""
+    smaller, as coarse as still leaves that square three pixels across). `width`: the
+    frame's, where `mask` is a part of it (from a column that is a multiple of ANALYSIS)."""
     h, w = mask.shape
-    across = MAX_SPOT * w
+    across = MAX_SPOT * (w if width is None else width)
     q = int(min(ANALYSIS, max(1, across // 3)))
     small = (
         F.max_pool2d(mask[None, None].float(), q, ceil_mode=True)[0, 0] if q > 1 else mask.float()
@@ -387,11 +492,14 @@ def spots(
     strength: float = 1.0,
     unsure: torch.Tensor | None = None,
     measured: float | None = None,
+    measured3: float | None = None,
+    width: int | None = None,
 ) -> torch.Tensor:
     """(H, W) bool: where `frame` has dirt, judged against its neighbours `a` and `b` already
     moved onto it (`moved_onto`); nothing where `unsure` (H, W) bool (the motion there is
     not known well enough to judge). `measured`: `grain(frame, a)` when the caller has it
-    (a median over the frame: measured once).
+    (a median over the frame: measured once); `measured3` the same of the two 3 x 3 means.
+    Where the three are a part of the frames (`twins`): both, and the frame's `width`.
 
     Judged twice: pixel by pixel, and on the three frames each averaged over 3 x 3 pixels,
     whose grain is a third as strong, so a faint speck wider than a pixel stands out
@@ -403,7 +511,9 @@ def spots(
     fine = out / limit
     frame3, a3, b3 = _mean3(frame), _mean3(a), _mean3(b)
     out3 = _outside(frame3, a3, b3)
-    score = torch.maximum(fine, out3 / threshold(grain(frame3, a3), strength))
+    if measured3 is None:
+        measured3 = grain(frame3, a3)
+    score = torch.maximum(fine, out3 / threshold(measured3, strength))
     agree = _mean3((a - b).abs()) < AGREE * torch.maximum(out, out3)
     if unsure is not None:
         agree = agree & ~unsure
@@ -418,7 +528,7 @@ def spots(
         rim = rim & ~unsure
     # Each spot's core (what is found and its rim's first pixels) is judged whole ...
     core = _grow(found, rim, CORE_GROW)
-    core = core & ~_large(core)
+    core = core & ~_large(core, width)
     # ... by the frame's own pixels around it, from which dirt stands out too (a moving edge
     # the motion missed is like the rest of the object it belongs to) ...
     far = SELF_RADIUS * 2 + 1
@@ -434,7 +544,7 @@ def spots(
     core = _grow(core & alone, core, CORE_GROW)
     # Then the rim is followed further from what is kept (the faint tail of a hair).
     grown = _grow(core, rim, GROW)
-    found = grown & ~_large(grown) | core
+    found = grown & ~_large(grown, width) | core
     if HALO:
         found = _dilate(found, 2 * HALO + 1)
     return found
@@ -448,15 +558,25 @@ def clean_frame(
     *,
     before: torch.Tensor | None = None,
     after: torch.Tensor | None = None,
+    known: Sequence[torch.Tensor | None] = (),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`frame` (H, W) with the dirt that its judges `a` and `b` (as read, not yet moved) show
     filled from them, and the (H, W) bool mask of what was filled.
 
     `before` and `after`, where `a` and `b` are the frames either side: the frames two
     before and two after. Dirt on the same place of this frame and the next (or the one
-    before) is then found too (`twins`)."""
+    before) is then found too (`twins`). `known`: the `levels` of frame, a, b, before and
+    after, as far as the caller has them (a frame judges, and is judged by, up to four
+    others: its levels are sorted once)."""
+    lv = [*known, *[None] * (5 - len(known))]
+    pictures = (frame, a, b, before, after)
+    lv = [
+        levels(x) if v is None and x is not None else v for v, x in zip(lv, pictures, strict=True)
+    ]
+    own = lv[0]
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
-    own = levels(frame)  # sorted for once: every neighbour is brought to it
+    # By their own levels once moved: as read, a pan's neighbour shows more, or less, of
+    # the sky than the frame does, and its levels would say it was exposed otherwise.
     ma, mb = exposed_as(ma, frame, own), exposed_as(mb, frame, own)
     measured = grain(frame, ma)
     noise = noise_floor(measured)
@@ -464,12 +584,15 @@ def clean_frame(
     unsure_a, unsure_b = (fit_a > UNSURE * noise) | out_a, (fit_b > UNSURE * noise) | out_b
     mask = spots(frame, ma, mb, strength, unsure_a | unsure_b, measured)
     out = torch.where(mask, (ma + mb) * 0.5, frame)
-    sides = ((b, after, a, ma, unsure_a), (a, before, b, mb, unsure_b))
-    for twin, far, other, moved, unsure in sides:
+    sides = (
+        (b, after, a, ma, unsure_a, (own, lv[2], lv[1], lv[4])),
+        (a, before, b, mb, unsure_b, (own, lv[1], lv[2], lv[3])),
+    )
+    for twin, far, other, moved, unsure, known_here in sides:
         if far is None:
             continue
         found, filled = twins(
-            frame, twin, (other, moved), far, strength, unsure, mask, measured, own
+            frame, twin, (other, moved), far, strength, unsure, mask, measured, known_here
         )
         out = torch.where(found, filled, out)
         mask = mask | found
@@ -485,7 +608,7 @@ def twins(
     unsure: torch.Tensor,
     taken: torch.Tensor,
     measured: float,
-    own: torch.Tensor | None = None,
+    known: Sequence[torch.Tensor | None] = (),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Dirt on the same place of `frame` and its neighbour `twin` (dirt stuck in the gate
     for two frames: the same place of the frame, whatever the picture did): (H, W) bool of
@@ -497,14 +620,19 @@ def twins(
 
     `other`: that neighbour as read and moved onto the frame; `far` as read; `unsure`:
     where the other neighbour is not known well enough to judge by; `taken`: what was found
-    on this frame alone; `own`: the frame's `levels`, if known. The far frame is moved only
-    where there is such a pixel."""
+    on this frame alone; `known`: the `levels` of the frame, twin, other and far frame as
+    read, as far as known. The far frame is moved, and judged, only around such pixels
+    (`_parts`), and brought to the frame's exposure by its levels moved as a whole
+    (`moved_parts`)."""
     limit = threshold(measured, strength)
     near = WEAK * limit
     raw, moved = other
+    lv = [*known, *[None] * (4 - len(known))]
+    lv = [levels(x) if v is None else v for v, x in zip(lv, (frame, twin, raw, far), strict=True)]
+    own = lv[0]
     # As read, each with the frame's exposure: what lies on the same place of the frame.
-    own = levels(frame) if own is None else own
-    twin, raw, still = (exposed_as(x, frame, own) for x in (twin, raw, far))
+    as_read = zip((twin, raw, far), lv[1:], strict=True)
+    twin, raw, still = (exposed_as(x, frame, own, v) for x, v in as_read)
     beyond = torch.maximum(frame - _max3(moved), _min3(moved) - frame)  # `_outside`, one side
     seeds = (beyond > limit) & ((frame - twin).abs() < near)
     seeds = seeds & ((frame - raw).abs() >= near) & ((frame - still).abs() >= near)
@@ -522,13 +650,63 @@ def twins(
     seeds = seeds & (torch.maximum(frame - top, bottom - frame) > SELF * MIN_CONTRAST)
     if not bool(seeds.any()):
         return seeds, frame
-    mf, out_f = moved_onto(frame, far)
-    mf = exposed_as(mf, frame, own)
+    h, w = frame.shape
+    parts = _parts(seeds)
     noise = noise_floor(measured)
-    unsure = unsure | out_f | (misfit(frame, mf, noise) > UNSURE * noise)
-    found = spots(frame, moved, mf, strength, unsure, measured) & ~taken
-    found = _spread(seeds & found, found)
-    return found, (moved + mf) * 0.5
+    measured3 = grain(_mean3(frame), _mean3(moved))  # the whole frame's, as `spots` measures
+    found, filled = torch.zeros_like(seeds), frame.clone()
+    moved_far, rough = moved_parts(frame, far, parts)
+    # the whole frame's own levels where it is whole, as `clean_frame` brings its neighbours
+    far_levels = None if parts == [(0, h, 0, w)] else levels(rough)
+    for (r0, r1, c0, c1), (mf, out_f) in zip(parts, moved_far, strict=True):
+        at = (slice(r0, r1), slice(c0, c1))
+        here, moved_here = frame[at], moved[at]
+        mf = exposed_as(mf, here, own, far_levels)
+        doubt = unsure[at] | out_f | (misfit(here, mf, noise) > UNSURE * noise)
+        part = spots(here, moved_here, mf, strength, doubt, measured, measured3, w) & ~taken[at]
+        part = _spread(seeds[at] & part, part)
+        found[at] |= part
+        filled[at] = torch.where(part, (moved_here + mf) * 0.5, filled[at])
+    return found, filled
+
+
+def _parts(seeds: torch.Tensor) -> list[tuple[int, int, int, int]]:
+    """Where `twins` looks further around `seeds` (H, W) bool: each TILE x TILE tile that
+    holds one, with AROUND pixels of the frame about it or more (a spot's widest and what
+    judging it looks at around it), overlapping ones joined where that costs no more;
+    the whole frame once they would cover half of it. (r0, r1, c0, c1) each, r0 and c0
+    multiples of TILE."""
+    h, w = seeds.shape
+    step = BLOCK * ANALYSIS
+    # A spot may be as wide as MAX_SPOT of the frame's width, and is judged by what lies
+    # around it: half as much again about each tile (more than AROUND on a wide frame).
+    m = max(AROUND, -(-int(MAX_SPOT * w * 1.5) // step) * step)
+    hit = F.max_pool2d(seeds[None, None].float(), TILE, ceil_mode=True)[0, 0] > 0
+    boxes = [
+        (max(ty * TILE - m, 0), min((ty + 1) * TILE + m, h),
+         max(tx * TILE - m, 0), min((tx + 1) * TILE + m, w))
+        for ty, tx in torch.nonzero(hit).tolist()
+    ]  # fmt: skip
+
+    def area(box: tuple[int, int, int, int]) -> int:
+        return (box[1] - box[0]) * (box[3] - box[2])
+
+    if len(boxes) * (TILE + 2 * m) ** 2 > 4 * h * w:
+        return [(0, h, 0, w)]  # too many to be worth joining: the whole frame
+    joined = True
+    while joined:
+        joined = False
+        for i, j in itertools.combinations(range(len(boxes)), 2):
+            p, q = boxes[i], boxes[j]
+            both = (min(p[0], q[0]), max(p[1], q[1]), min(p[2], q[2]), max(p[3], q[3]))
+            if area(both) <= area(p) + area(q):
+                boxes[i] = both
+                del boxes[j]
+                joined = True
+                break
+    if sum(area(box) for box in boxes) * 2 > h * w:
+        return [(0, h, 0, w)]
+    return boxes
 
 
 def fill_around(plane: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -562,6 +740,15 @@ def clean(
     neighbour alike (`twins`)."""
     lo, hi = max(shot[0], first), min(shot[1], first + len(frames))
     out, masks = [], []
+    sorted_levels: dict[int, torch.Tensor] = {}
+
+    def levels_of(k: int | None) -> torch.Tensor | None:
+        if k is None:
+            return None
+        if k not in sorted_levels:
+            sorted_levels[k] = levels(frames[k - first])
+        return sorted_levels[k]
+
     for t in targets:
         frame = frames[t - first]
         pair = judges(t, lo, hi)
@@ -570,15 +757,16 @@ def clean(
             masks.append(torch.zeros_like(frame, dtype=torch.bool))
             continue
         beside = pair == (t - 1, t + 1)
-        before = frames[t - 2 - first] if beside and t - 2 >= lo else None
-        after = frames[t + 2 - first] if beside and t + 2 < hi else None
+        k_before = t - 2 if beside and t - 2 >= lo else None
+        k_after = t + 2 if beside and t + 2 < hi else None
         cleaned, mask = clean_frame(
             frame,
             frames[pair[0] - first],
             frames[pair[1] - first],
             strength,
-            before=before,
-            after=after,
+            before=None if k_before is None else frames[k_before - first],
+            after=None if k_after is None else frames[k_after - first],
+            known=[levels_of(k) for k in (t, *pair, k_before, k_after)],
         )
         out.append(cleaned)
         masks.append(mask)

@@ -40,10 +40,10 @@ class DustStage(AroundStage):
     def __post_init__(self) -> None:
         self._begin()
         self.key = (
-            f"dust:v1:s={self.strength}:c={dust.MIN_CONTRAST},{dust.GRAIN_TIMES}"
+            f"dust:v2:s={self.strength}:c={dust.MIN_CONTRAST},{dust.GRAIN_TIMES}"
             f":m={dust.ANALYSIS},{dust.BLOCK},{dust.SEARCH},{dust.FINE}"
             f":a={dust.AGREE},{dust.UNSURE}:r={dust.WEAK},{dust.GROW},{dust.HALO}"
-            f":s={dust.MAX_SPOT},{dust.SELF_RADIUS},{dust.SELF}:twins"
+            f":s={dust.MAX_SPOT},{dust.SELF_RADIUS},{dust.SELF}:twins={dust.TILE},{dust.AROUND}"
         )
 
     def clean(

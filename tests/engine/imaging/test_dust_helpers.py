@@ -90,3 +90,71 @@ def test_a_frames_levels_given_or_not_bring_a_neighbour_alike() -> None:
         dust.exposed_as(other, frame), dust.exposed_as(other, frame, dust.levels(frame))
     )
     assert float((dust.exposed_as(other, frame) - frame).abs().max()) < 1e-5
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (45, 70)])
+def test_blocks_with_a_rim_hold_the_blocks_moved_a_pixel_more(shape: tuple[int, int]) -> None:
+    g = torch.Generator().manual_seed(shape[0])
+    picture = torch.rand(shape, generator=g)
+    padded = dust._pad(picture)
+    grid = (-(-shape[0] // 8), -(-shape[1] // 8))
+    vy = torch.randint(-20, 21, grid, generator=g)
+    vx = torch.randint(-20, 21, grid, generator=g)
+    around = dust._blocks(padded, vy, vx, 8, rim=1)
+    for ey in (-1, 0, 1):
+        for ex in (-1, 0, 1):
+            moved = around[:, :, 1 + ey : 9 + ey, 1 + ex : 9 + ex]
+            as_picture = moved.permute(0, 2, 1, 3).reshape(grid[0] * 8, grid[1] * 8)
+            want = dust._gather(padded, vy + ey, vx + ex, 8)
+            assert torch.equal(as_picture[: shape[0], : shape[1]], want)
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (45, 70), (5, 3)])
+def test_block_costs_are_the_means_over_each_blocks_pixels_in_the_frame(
+    shape: tuple[int, int],
+) -> None:
+    g = torch.Generator().manual_seed(shape[1])
+    target, moved = torch.rand(shape, generator=g), torch.rand(shape, generator=g)
+    blocks, weights = dust._as_blocks(target, 8)
+    moved_blocks, _ = dust._as_blocks(moved, 8)
+    for cap in (None, 0.2):
+        diff = (target - moved).abs()
+        diff = diff if cap is None else diff.clamp_max(cap)
+        # The plain way: a pool over the frame whose last blocks hold what the frame has.
+        want = F.avg_pool2d(diff[None, None], 8, ceil_mode=True)[0, 0]
+        got = dust._mean_blocks(blocks, moved_blocks, weights, cap)
+        assert got.shape == want.shape and torch.allclose(got, want, atol=1e-6)
+
+
+def test_parts_of_a_frame_are_moved_as_the_same_parts_of_the_whole() -> None:
+    rng = np.random.default_rng(8)
+    base = np.kron(rng.random((50, 75), dtype=np.float32), np.ones((4, 4), np.float32))
+    target = torch.from_numpy(base[20:180, 10:270].copy())
+    other = torch.from_numpy(base[17:177, 14:274].copy())  # moved by (3, -4)
+    [(whole, out_whole)], _ = dust.moved_parts(target, other)
+    windows = [(0, 96, 32, 160), (64, 160, 128, 260), (128, 160, 0, 260)]
+    parts, _ = dust.moved_parts(target, other, windows)
+    for (r0, r1, c0, c1), (moved, outside) in zip(windows, parts, strict=True):
+        assert torch.equal(moved, whole[r0:r1, c0:c1])
+        assert torch.equal(outside, out_whole[r0:r1, c0:c1])
+    assert float((whole[8:-8, 8:-8] - target[8:-8, 8:-8]).abs().mean()) < 0.01  # it found it
+
+
+def test_dirt_on_two_frames_is_looked_for_around_its_seeds_or_on_the_whole_frame() -> None:
+    seeds = torch.zeros(1080, 1920, dtype=torch.bool)
+    seeds[500, 700] = seeds[520, 760] = True  # one tile and the next: joined
+    seeds[50, 1900] = True  # at the edge
+    parts = dust._parts(seeds)
+    assert len(parts) == 2
+    m = dust.AROUND
+    for y, x in ((500, 700), (520, 760), (50, 1900)):  # each with AROUND px about it
+        assert any(
+            r0 <= max(y - m, 0) and min(y + m, 1080) <= r1 and c0 <= max(x - m, 0)
+            and min(x + m, 1920) <= c1
+            for r0, r1, c0, c1 in parts
+        )  # fmt: skip
+    for r0, r1, c0, c1 in parts:
+        assert r0 % (dust.BLOCK * dust.ANALYSIS) == 0 and c0 % (dust.BLOCK * dust.ANALYSIS) == 0
+        assert 0 <= r0 < r1 <= 1080 and 0 <= c0 < c1 <= 1920
+    seeds[::100, ::100] = True  # seeds all over: the whole frame
+    assert dust._parts(seeds) == [(0, 1080, 0, 1920)]
