@@ -10,6 +10,11 @@ Two measurements, each scored as `panchro eval colorizer` scores one colouring, 
 
     python docs/experiments/colour_features.py probe 4000 3000    # pictures, head steps
     python docs/experiments/colour_features.py regress 1200       # CPU seconds
+    python docs/experiments/colour_features.py regress 600 out/l2.safetensors
+
+With a file, `regress` also writes a colorizer whose conditioning network is the one the L2
+trained and whose PixelCNN is untrained (random, seed 0): a start for `panchro train
+colorizer --init FILE` (the features first, the sampler on top).
 
 The data is ../shared/data/train_photos (or PANCHRO_TRAIN_PHOTOS): its Tiny-ImageNet shards,
 ImageNet samples and BSDS500, split by name as the trainers split them.
@@ -28,8 +33,8 @@ import torch
 from panchro.engine.evaluate.colorizer import MATRIX, _Accumulator, _is_grey, _score_predictions
 from panchro.engine.imaging.color import rgb_to_ycbcr
 from panchro.engine.imaging.metrics import colourfulness, srgb_to_lab
-from panchro.engine.models.colorizer import ConditioningNet, bins_to_hwc
-from panchro.engine.models.weights import load_model
+from panchro.engine.models.colorizer import Colorizer, ConditioningNet, bins_to_hwc
+from panchro.engine.models.weights import load_model, save_model
 from panchro.engine.train.colorizer import chroma_probe
 from panchro.engine.train.data import (
     collect_items,
@@ -112,7 +117,7 @@ def probe(pictures: int, steps: int) -> None:
     print(_score(both, held, size, c, levels))
 
 
-def regress(seconds: float) -> None:
+def regress(seconds: float, save: str | None = None) -> None:
     torch.manual_seed(0)
     _, cfg, _ = load_model(SHIPPED, device="cpu")
     size, c, levels = cfg.image_size, cfg.chroma_size, cfg.levels
@@ -135,6 +140,18 @@ def regress(seconds: float) -> None:
     net.eval()
     print(f"regression from random weights, {step} steps of 32 in {seconds:.0f} CPU-s:")
     print(_score(net, held, size, c, levels))
+    if save:
+        torch.manual_seed(0)
+        model = Colorizer(cfg)
+        model.cond_net.load_state_dict(net[0].state_dict())
+        card = {
+            "trained": False,  # the sampler on top is not: a start for training, not for use
+            "scale": "cpu-reduced",
+            "steps": 0,
+            "data": f"conditioning network only: {step} steps of 32 by L2 on the 28x28 chroma",
+        }
+        save_model(model, cfg, save, card=card)
+        print(f"wrote {save}")
 
 
 if __name__ == "__main__":
@@ -143,4 +160,4 @@ if __name__ == "__main__":
     if what == "probe":
         probe(int(rest[0]), int(rest[1]))
     else:
-        regress(float(rest[0]))
+        regress(float(rest[0]), rest[1] if len(rest) > 1 else None)
