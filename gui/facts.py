@@ -189,6 +189,8 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
     own = tc.to_float(info.get("retimed_from_float", info.get("retimed_from")))
     if own:  # shown at another speed than the file's (Restore ▸ Fields, fps)
         rate += f" (the file's own: {tc.frame_rate(own, False)})"
+    elif info.get("rate_from_files"):  # a DPX scan's own rate, from its headers
+        rate += " (as the DPX files say)"
     left_out = int(info.get("retimed_streams") or 0)
     gone = (
         f"{left_out} sound and subtitle stream{'s' if left_out > 1 else ''} left out: the film"

@@ -61,7 +61,8 @@ def add_fps(p: argparse.ArgumentParser) -> None:
         "--fps",
         type=float,
         default=None,
-        help="frame rate of a folder of frames (default 24); for a video file, the rate its"
+        help="frame rate of a folder of frames (default: a DPX scan's own, from its headers,"
+        " else 24); for a video file, the rate its"
         " frames are shown at instead of its own: a silent film transferred at sound speed"
         " runs too fast, and 16-22 fps is typical of what it was shot at (every frame kept;"
         " its sound and subtitles, which would no longer fit, left out; default: the"

@@ -47,6 +47,15 @@ def _megabytes(text: str) -> float:
 _IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
+def _rate_note(info: Any, given: float | None) -> str:
+    """Where a folder of frames' rate comes from (a video file's is its own)."""
+    if info.kind != "frames" or given is not None:
+        return ""
+    if info.rate_from_files:
+        return ", as the DPX files' headers say"
+    return ", the default for frames that say no rate (--fps sets another)"
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from panchro.engine import media
 
@@ -66,7 +75,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("rotation", f"{info.rotation} degrees"),
         (
             "frame rate",
-            f"{float(info.fps):.3f} fps ({info.fps})" + (", variable" if info.is_vfr else ""),
+            f"{float(info.fps):.3f} fps ({info.fps})"
+            + (", variable" if info.is_vfr else "")
+            + _rate_note(info, args.fps),
         ),
         ("frames", str(info.frame_count)),
         ("scan", _scan(info)),

@@ -75,6 +75,9 @@ class MediaInfo:
     # (first, last). The frames there are read one after another (a gap is closed up), so a
     # file lost in copying or a frame the scanner dropped would otherwise pass unseen.
     missing_numbers: tuple[tuple[int, int], ...] = ()
+    # A folder of frames shown at the rate its files' headers say (DPX), as no rate was
+    # given; False where the rate was given, or is the default for frames (24).
+    rate_from_files: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

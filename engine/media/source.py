@@ -11,7 +11,7 @@ or before a frame and decode forward to it. Frame ``i`` is always the frame
 with the i-th smallest pts; a stream of frames yields them in that order with
 their exact pts. The index is cached per file (path, size, mtime), so `probe`
 followed by `open_source` demuxes once. For stills, ``pts = index`` in a time
-base of ``1/fps`` (default 24 fps).
+base of ``1/fps`` (default 24 fps, or a DPX folder's own from its headers).
 
 Decisions worth knowing:
 
@@ -72,6 +72,7 @@ from panchro.engine.media.container import (
     _pick_video_stream,
 )
 from panchro.engine.media.decode import _Converter, _PacketIndex, _SeekPolicy, _VideoDecoder
+from panchro.engine.media.dpx import header_rate
 from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
@@ -617,7 +618,8 @@ def open_source(
 ) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
-    `fps` sets the timing of frame folders and images (default 24); a video file
+    `fps` sets the timing of frame folders and images (default 24, or the rate a folder of
+    DPX frames says in its headers: `MediaInfo.rate_from_files`); a video file
     keeps its own timing unless `fps` asks for another: then its frames are shown at
     that rate, its sound and subtitles left out (`retimed`).
     `deinterlace` (`deinterlace.DEINTERLACE_MODES`):
@@ -646,7 +648,10 @@ def open_source(
             raise BadInputError(
                 "contains no images (PNG, TIFF, JPEG or DPX frames expected)", path=p
             )
-        info = _probe_stills(p, files, "frames", _fraction_fps(fps))
+        # Scanned DPX frames may say the rate they were shot at: that, where none is given.
+        own = header_rate(files[0]) if fps is None and files[0].suffix.lower() == ".dpx" else None
+        rate = _fraction_fps(fps if own is None else own)
+        info = _probe_stills(p, files, "frames", rate, rate_from_files=own is not None)
         return Source(info, files=files)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:

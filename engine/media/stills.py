@@ -117,7 +117,9 @@ def _still_codec(frame_path: Path) -> str:
     return IMAGE_EXTENSIONS.get(frame_path.suffix.lower(), frame_path.suffix.lower().lstrip("."))
 
 
-def _probe_stills(path: Path, files: list[Path], kind: str, fps: Fraction) -> MediaInfo:
+def _probe_stills(
+    path: Path, files: list[Path], kind: str, fps: Fraction, *, rate_from_files: bool = False
+) -> MediaInfo:
     first = _decode_still(files[0])
     width, height = first.width, first.height
     if kind == "frames":
@@ -154,5 +156,6 @@ def _probe_stills(path: Path, files: list[Path], kind: str, fps: Fraction) -> Me
         subtitles=(),
         other_streams=(),
         missing_numbers=missing_numbers(files) if kind == "frames" else (),
+        rate_from_files=rate_from_files,
         **_colour_tags(first),
     )

@@ -137,11 +137,19 @@ class Projects(QObject):
         )
         if not folder:
             return
+        # 0 leaves it to the files: a DPX scan says the rate it was shot at, others 24.
         fps, ok = QInputDialog.getDouble(
-            self.win, "Frame rate", "Frames per second of this sequence:", 24.0, 1.0, 300.0, 3
+            self.win,
+            "Frame rate",
+            "Frames per second of this sequence\n(0: the rate its files say, as DPX scans do;"
+            " else 24):",
+            0.0,
+            0.0,
+            300.0,
+            3,
         )
         if ok:
-            self.open_film(folder, fps=fps)
+            self.open_film(folder, fps=fps or None)
 
     def _start_dir(self) -> str:
         film_path = self.win.film_path

@@ -126,6 +126,14 @@ def test_a_folder_whose_numbering_skips_is_said() -> None:
     assert "(4 in all)" in warning and "shorter" in warning
 
 
+def test_a_dpx_scan_shown_at_its_own_rate_says_so() -> None:
+    scan = {"path": "/scans/reel1", "kind": "frames", "fps": "18/1", "fps_float": 18.0}
+    assert describe_film(scan)["rate"] == "18 fps"
+    assert describe_film({**scan, "rate_from_files": True})["rate"] == (
+        "18 fps (as the DPX files say)"
+    )
+
+
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
     cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
     rows = describe_film({**cut, "expected_frames": 132})

@@ -1,0 +1,123 @@
+"""DPX's film and television headers (SMPTE 268M): what a frame's number, frame rate and
+timecode are written in, and read from.
+
+FFmpeg's DPX writer writes the generic file and image headers only (1,664 bytes, the image
+right after them), so its frames say nothing of the film they belong to: a conform or
+grading suite then opens them at a rate of its own and numbers them from zero. Scanners
+write the two industry headers after the generic ones (2,048 bytes in all); so do we
+(`with_motion_headers`, on every DPX frame `VideoWriter` writes): the frame's position in
+the film, its frame rate in both headers, and a timecode counted from the film's first
+frame at the nominal rate (24 for 23.976; non-drop). A scan's frame rate is read back from
+either header (`header_rate`), so a folder of DPX frames opens at its own rate.
+
+Undefined numeric fields are all ones, undefined text fields zero bytes, as the standard
+says.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from fractions import Fraction
+from pathlib import Path
+
+GENERIC = 1664  # the generic file (768) and image (640) and orientation (256) headers
+FILM_AT, TV_AT = 1664, 1920  # where the film (256 bytes) and television (128) headers go
+INDUSTRY = 384
+DATA_AT = GENERIC + INDUSTRY
+_FILM_RATE, _TV_RATE = 1724, 1940  # the frame rate in each, a 32-bit float
+_POSITION, _TIMECODE = 1712, 1920
+_RATES = (1.0, 1000.0)  # a rate outside these is not taken from a file (a broken writer's)
+
+
+def _order(data: bytes) -> str:
+    if data[:4] == b"SDPX":
+        return ">"
+    if data[:4] == b"XPDS":
+        return "<"
+    raise ValueError("not a DPX file (its first four bytes are not SDPX or XPDS)")
+
+
+def timecode(index: int, fps: Fraction) -> tuple[int, int, int, int]:
+    """(hours, minutes, seconds, frames) of frame `index` counted from 00:00:00:00 at the
+    nominal rate (the rate rounded: 24 for 24000/1001), non-drop; hours wrap at 24."""
+    nominal = max(1, round(float(fps)))
+    seconds, frames = divmod(int(index), nominal)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return hours % 24, minutes, seconds, frames
+
+
+def _bcd(hms_f: tuple[int, int, int, int]) -> int:
+    out = 0
+    for value in hms_f:
+        out = (out << 8) | ((value // 10) << 4) | (value % 10)
+    return out
+
+
+def with_motion_headers(data: bytes, *, frame: int, fps: Fraction) -> bytes:
+    """`data`, a DPX file as FFmpeg writes it (generic headers only), with the film and
+    television headers put in: frame `frame` of a film shown at `fps`. A file that has them
+    already, or whose image does not start right after the generic headers, is refused."""
+    e = _order(data)
+    offset, size = struct.unpack_from(f"{e}I", data, 4)[0], len(data)
+    if offset != GENERIC or struct.unpack_from(f"{e}I", data, 24)[0] != GENERIC:
+        raise ValueError(f"a DPX file whose image starts at {offset}, not {GENERIC}")
+    film = bytearray(b"\xff" * 256)
+    film[0:48] = bytes(48)  # maker, film type, perforation offset, prefix, count, format
+    film[68:256] = bytes(188)  # frame identification, slate, reserved
+    struct.pack_into(f"{e}I", film, _POSITION - FILM_AT, int(frame))
+    struct.pack_into(f"{e}f", film, _FILM_RATE - FILM_AT, float(fps))
+    tv = bytearray(b"\xff" * 128)
+    struct.pack_into(f"{e}II", tv, 0, _bcd(timecode(frame, fps)), 0)  # time code, user bits
+    tv[8], tv[10], tv[11] = 0, 0, 0  # not interlaced; video signal undefined; padding
+    struct.pack_into(f"{e}f", tv, _TV_RATE - TV_AT, float(fps))
+    tv[52:128] = bytes(76)  # reserved
+    head = bytearray(data[:GENERIC])
+    struct.pack_into(f"{e}I", head, 4, DATA_AT)
+    struct.pack_into(f"{e}I", head, 16, size + INDUSTRY)
+    struct.pack_into(f"{e}I", head, 28, INDUSTRY)
+    elements = struct.unpack_from(f"{e}H", head, 770)[0]
+    for i in range(min(elements, 8)):  # each image element says where its data starts
+        at = 808 + 72 * i
+        start = struct.unpack_from(f"{e}I", head, at)[0]
+        if start == GENERIC:
+            struct.pack_into(f"{e}I", head, at, DATA_AT)
+    return bytes(head) + bytes(film) + bytes(tv) + data[GENERIC:]
+
+
+def read_headers(path: str | Path) -> dict[str, object]:
+    """What a DPX file's film and television headers say, as far as it has them and they
+    are defined: {"position": int, "film_rate": float, "tv_rate": float, "timecode":
+    "HH:MM:SS:FF"}."""
+    with open(path, "rb") as fh:
+        data = fh.read(DATA_AT)
+    e = _order(data)
+    offset = struct.unpack_from(f"{e}I", data, 4)[0]
+    out: dict[str, object] = {}
+    if len(data) < DATA_AT or offset < DATA_AT:  # no industry headers: the image is there
+        return out
+    position = struct.unpack_from(f"{e}I", data, _POSITION)[0]
+    if position != 0xFFFFFFFF:
+        out["position"] = position
+    for key, at in (("film_rate", _FILM_RATE), ("tv_rate", _TV_RATE)):
+        rate = struct.unpack_from(f"{e}f", data, at)[0]
+        if math.isfinite(rate) and _RATES[0] <= rate <= _RATES[1]:
+            out[key] = rate
+    code = struct.unpack_from(f"{e}I", data, _TIMECODE)[0]
+    if code != 0xFFFFFFFF:
+        digits = f"{code:08x}"
+        if digits.isdigit():
+            out["timecode"] = ":".join(digits[i : i + 2] for i in range(0, 8, 2))
+    return out
+
+
+def header_rate(path: str | Path) -> float | None:
+    """The frame rate a DPX file's film header says, else its television header's; None
+    where neither is defined (or the file is not one a rate can be read from)."""
+    try:
+        facts = read_headers(path)
+    except (OSError, ValueError, struct.error):
+        return None
+    rate = facts.get("film_rate", facts.get("tv_rate"))
+    return float(rate) if isinstance(rate, float) else None
