@@ -90,6 +90,15 @@ def _encoder_pix_fmt(codec: str, bit_depth: int, fmt: str) -> str:
 _SEQUENCE_ENCODER = {"png16": "png", "tiff16": "tiff", "dpx": "dpx"}
 
 
+def _nearest_of(image: np.ndarray, bits: int) -> np.ndarray:
+    """16-bit samples at the nearest `bits`-bit value, in the top bits: FFmpeg's conversion
+    to fewer bits keeps the top bits (truncates: up to a whole step darker, where rounding
+    is half a step either way)."""
+    top = (1 << bits) - 1
+    nearest = np.minimum(np.rint(image.astype(np.float32) * (top / 65535)), top)
+    return nearest.astype(np.uint16) << (16 - bits)
+
+
 class VideoWriter:
     """Encode frames into a film file or an image sequence, atomically.
 
@@ -320,6 +329,9 @@ class VideoWriter:
             raise ValueError(f"pts must increase: {pts} after {self._last_pts}")
         if self._fmt is None:
             self._start(fmt)
+        bits = coded_bits(self.codec, self.bit_depth)
+        if self.codec == "dpx" and bits < 16 and image.dtype == np.uint16:
+            image = _nearest_of(image, bits)
         frame = self._to_frame(image, fmt)
         frame.pts = pts
         frame.time_base = self.time_base
