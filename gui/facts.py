@@ -203,7 +203,8 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         "kind": kind + (f" ({container})" if container else ""),
         "size": size,
         "rate": rate,
-        "duration": tc.duration(dur) if dur is not None else "?",
+        "duration": (tc.duration(dur) if dur is not None else "?")
+        + (f", timecode from {info['timecode']}" if info.get("timecode") else ""),
         "frames": _frames_text(info),
         "codec": codec or "–",
         "colour": ", ".join(colour_bits) or "untagged",

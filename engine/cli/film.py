@@ -82,6 +82,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("frames", str(info.frame_count)),
         ("scan", _scan(info)),
     ]
+    if info.timecode:
+        rows.append(("timecode", f"{info.timecode} on the first frame (carried onto the output)"))
     if info.retimed_from is not None:
         rows.append(("speed", media.retimed_note(info) or ""))
     if info.truncated:

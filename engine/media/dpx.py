@@ -6,9 +6,11 @@ right after them), so its frames say nothing of the film they belong to: a confo
 grading suite then opens them at a rate of its own and numbers them from zero. Scanners
 write the two industry headers after the generic ones (2,048 bytes in all); so do we
 (`with_motion_headers`, on every DPX frame `VideoWriter` writes): the frame's position in
-the film, its frame rate in both headers, and a timecode counted from the film's first
-frame at the nominal rate (24 for 23.976; non-drop). A scan's frame rate is read back from
-either header (`header_rate`), so a folder of DPX frames opens at its own rate.
+the film, its frame rate in both headers, and its timecode: the source's own
+(`MediaInfo.timecode`) moved on by the frame's number, or else counted from 00:00:00:00 at
+the film's first frame (`media.timecode`). A scan's frame rate and first timecode are read
+back from the headers (`header_rate`, `read_headers`), so a folder of DPX frames opens at
+its own rate and keeps its labels.
 
 Undefined numeric fields are all ones, undefined text fields zero bytes, as the standard
 says.
@@ -20,6 +22,8 @@ import math
 import struct
 from fractions import Fraction
 from pathlib import Path
+
+from panchro.engine.media import timecode as tc
 
 GENERIC = 1664  # the generic file (768) and image (640) and orientation (256) headers
 FILM_AT, TV_AT = 1664, 1920  # where the film (256 bytes) and television (128) headers go
@@ -38,26 +42,33 @@ def _order(data: bytes) -> str:
     raise ValueError("not a DPX file (its first four bytes are not SDPX or XPDS)")
 
 
-def timecode(index: int, fps: Fraction) -> tuple[int, int, int, int]:
-    """(hours, minutes, seconds, frames) of frame `index` counted from 00:00:00:00 at the
-    nominal rate (the rate rounded: 24 for 24000/1001), non-drop; hours wrap at 24."""
-    nominal = max(1, round(float(fps)))
-    seconds, frames = divmod(int(index), nominal)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return hours % 24, minutes, seconds, frames
-
-
-def _bcd(hms_f: tuple[int, int, int, int]) -> int:
+def _bcd(text: str) -> int:
+    """A timecode label as the 32-bit BCD word of SMPTE 12M (HH MM SS FF), the drop-frame
+    flag set for a drop-frame one."""
     out = 0
-    for value in hms_f:
+    for value in tc.fields(text):
         out = (out << 8) | ((value // 10) << 4) | (value % 10)
-    return out
+    return out | (0x40 if ";" in text else 0)  # bit 6 of the frames' byte
 
 
-def with_motion_headers(data: bytes, *, frame: int, fps: Fraction) -> bytes:
+def _from_bcd(code: int) -> str | None:
+    masks = (0x3F, 0x7F, 0x7F, 0x3F)  # the flag bits of each byte left out
+    parts = []
+    for k, mask in enumerate(masks):
+        byte = (code >> (24 - 8 * k)) & mask
+        tens, ones = byte >> 4, byte & 0xF
+        if ones > 9:
+            return None
+        parts.append(f"{tens}{ones}")
+    return f"{parts[0]}:{parts[1]}:{parts[2]}{';' if code & 0x40 else ':'}{parts[3]}"
+
+
+def with_motion_headers(
+    data: bytes, *, frame: int, fps: Fraction, timecode: str | None = None
+) -> bytes:
     """`data`, a DPX file as FFmpeg writes it (generic headers only), with the film and
-    television headers put in: frame `frame` of a film shown at `fps`. A file that has them
+    television headers put in: frame `frame` of a film shown at `fps`, labelled `timecode`
+    (by default counted from 00:00:00:00 at the film's first frame). A file that has them
     already, or whose image does not start right after the generic headers, is refused."""
     e = _order(data)
     offset, size = struct.unpack_from(f"{e}I", data, 4)[0], len(data)
@@ -69,7 +80,8 @@ def with_motion_headers(data: bytes, *, frame: int, fps: Fraction) -> bytes:
     struct.pack_into(f"{e}I", film, _POSITION - FILM_AT, int(frame))
     struct.pack_into(f"{e}f", film, _FILM_RATE - FILM_AT, float(fps))
     tv = bytearray(b"\xff" * 128)
-    struct.pack_into(f"{e}II", tv, 0, _bcd(timecode(frame, fps)), 0)  # time code, user bits
+    code = _bcd(timecode or tc.label(frame, fps))
+    struct.pack_into(f"{e}II", tv, 0, code, 0)  # time code, user bits
     tv[8], tv[10], tv[11] = 0, 0, 0  # not interlaced; video signal undefined; padding
     struct.pack_into(f"{e}f", tv, _TV_RATE - TV_AT, float(fps))
     tv[52:128] = bytes(76)  # reserved
@@ -105,11 +117,19 @@ def read_headers(path: str | Path) -> dict[str, object]:
         if math.isfinite(rate) and _RATES[0] <= rate <= _RATES[1]:
             out[key] = rate
     code = struct.unpack_from(f"{e}I", data, _TIMECODE)[0]
-    if code != 0xFFFFFFFF:
-        digits = f"{code:08x}"
-        if digits.isdigit():
-            out["timecode"] = ":".join(digits[i : i + 2] for i in range(0, 8, 2))
+    label = None if code == 0xFFFFFFFF else _from_bcd(code)
+    if label is not None:
+        out["timecode"] = label
     return out
+
+
+def first_timecode(path: str | Path) -> str | None:
+    """The timecode a DPX file's television header says, or None."""
+    try:
+        label = read_headers(path).get("timecode")
+    except (OSError, ValueError, struct.error):
+        return None
+    return label if isinstance(label, str) else None
 
 
 def header_rate(path: str | Path) -> float | None:

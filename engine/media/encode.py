@@ -30,7 +30,7 @@ import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from panchro.engine.errors import BadInputError, OutputError
-from panchro.engine.media import dpx
+from panchro.engine.media import dpx, timecode
 from panchro.engine.media.container import _ff_reason
 from panchro.engine.media.formats import (
     _CODEC_LABEL,
@@ -117,7 +117,8 @@ class VideoWriter:
     frame_000000.png... in a folder (numbered from `first_index`, so chunks of
     one film can be written apart and joined by `join_sequence`). Sequences
     carry no timing: a VFR film becomes one file per frame; DPX frames say their number in
-    the film, `fps` and a timecode in their film and television headers (`media.dpx`).
+    the film, `fps` and a timecode in their film and television headers (`media.dpx`): the
+    source's own moved on by the frame's number, where it has one.
     """
 
     def __init__(
@@ -352,7 +353,10 @@ class VideoWriter:
         ext = _SEQUENCE_EXT[self.codec]
         data = b"".join(bytes(p) for p in self._image_ctx.encode(frame))
         if self.codec == "dpx":  # its number in the film, the rate and a timecode, as scans
-            data = dpx.with_motion_headers(data, frame=self.first_index + self._count, fps=self.fps)
+            index = self.first_index + self._count
+            start = self.source.timecode if self.source is not None else None
+            label = timecode.shifted(start, index, self.fps)
+            data = dpx.with_motion_headers(data, frame=index, fps=self.fps, timecode=label)
         with open(self._tmp / sequence_name(self.first_index + self._count, ext), "wb") as fh:
             fh.write(data)
 

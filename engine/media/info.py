@@ -78,6 +78,11 @@ class MediaInfo:
     # A folder of frames shown at the rate its files' headers say (DPX), as no rate was
     # given; False where the rate was given, or is the default for frames (24).
     rate_from_files: bool = False
+    # The first frame's SMPTE timecode as the file says ("01:00:00:00"; ";" before the frames
+    # for drop frame): a MOV/MP4's timecode track, Matroska's tag, a DPX scan's TV header.
+    # Carried onto what is made of the film (`media.timecode`); None where it says none, or
+    # where its frames are no longer the file's one for one (repeats left out, another rate).
+    timecode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""

@@ -47,6 +47,7 @@ def join_video(
     remux: bool = True,
     tmp_dir: str | Path | None = None,
     span: tuple[Fraction, Fraction | None] | None = None,
+    timecode: str | None = None,
 ) -> Path:
     """One film from chunk files that `VideoWriter(remux=False)` wrote, in order; atomic.
 
@@ -67,6 +68,10 @@ def join_video(
     `span` (seconds on the source's clock, from and to; None to: to its end): the chunks
     are a part of the film, so only the sound, subtitles and chapters within it are copied,
     moved as early as the offsets move the video (`remux._Remuxer`).
+
+    `timecode`: the first frame's label, written as the video's timecode (a timecode track
+    in MOV and MP4, a tag in Matroska), so an edit conformed against the source finds the
+    frames where they were.
     """
     if not parts:
         raise ValueError("no chunks to join")
@@ -94,6 +99,11 @@ def join_video(
             vstream.time_base = time_base
         if source is not None and source.rotation:
             vstream.set_display_rotation(-source.rotation)
+        if timecode and source is not None:
+            # The timecode track counts at the stream's frame rate, which a stream made from
+            # a chunk's lacks (the muxer would take 1 / time base: "fps 12800 is too large").
+            vstream.codec_context.framerate = source.fps
+            vstream.metadata["timecode"] = timecode
         has_streams = source is not None and bool(
             source.audio or source.subtitles or source.chapters
         )

@@ -72,7 +72,7 @@ from panchro.engine.media.container import (
     _pick_video_stream,
 )
 from panchro.engine.media.decode import _Converter, _PacketIndex, _SeekPolicy, _VideoDecoder
-from panchro.engine.media.dpx import header_rate
+from panchro.engine.media.dpx import first_timecode, header_rate
 from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
@@ -186,6 +186,7 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         rotation = (-int(first.rotation)) % 360
         field_order = _deint.field_order_name(stream.codec_context.field_order)
         flagged = bool(getattr(first, "interlaced_frame", False))
+        timecode = _timecode_of(container, stream)
     finally:
         container.close()
 
@@ -227,9 +228,24 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         expected_frames=index.expected,
         field_order=field_order,
         interlaced=flagged or field_order in _deint.FIELD_ORDERS,
+        timecode=timecode,
         **tags,
     )
     return info, index, stream_index, flagged
+
+
+def _timecode_of(container: Any, stream: Any) -> str | None:
+    """The first frame's timecode, where the file has one: on the video stream (MOV/MP4,
+    whose timecode track FFmpeg reports there; Matroska's tag), on a timecode track of its
+    own, or on the file (MXF)."""
+    places = [stream, *(s for s in container.streams if s.type == "data"), container]
+    for place in places:
+        meta = getattr(place, "metadata", None) or {}
+        for key in ("timecode", "TIMECODE"):
+            value = str(meta.get(key) or "").strip()
+            if value:
+                return value
+    return None
 
 
 class _IsImage(Exception):
@@ -649,9 +665,13 @@ def open_source(
                 "contains no images (PNG, TIFF, JPEG or DPX frames expected)", path=p
             )
         # Scanned DPX frames may say the rate they were shot at: that, where none is given.
-        own = header_rate(files[0]) if fps is None and files[0].suffix.lower() == ".dpx" else None
+        dpx = files[0].suffix.lower() == ".dpx"
+        own = header_rate(files[0]) if fps is None and dpx else None
         rate = _fraction_fps(fps if own is None else own)
-        info = _probe_stills(p, files, "frames", rate, rate_from_files=own is not None)
+        label = first_timecode(files[0]) if dpx else None
+        info = _probe_stills(
+            p, files, "frames", rate, rate_from_files=own is not None, timecode=label
+        )
         return Source(info, files=files)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:
@@ -741,6 +761,7 @@ def retimed(info: MediaInfo, fps: Fraction) -> MediaInfo:
         audio=(),
         subtitles=(),
         chapters=0,  # their times are the file's
+        timecode=None,  # its labels count the file's rate
         retimed_from=own,
         retimed_streams=len(info.audio) + len(info.subtitles),
     )
@@ -771,6 +792,7 @@ def _decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:
         expected_frames=_decimate.frame_count(expected, cycle) if expected else None,
         fps=info.fps * Fraction(kept, cycle),
         time_base=info.time_base / kept,
+        timecode=None,  # its labels count frames that are no longer there
     )
 
 

@@ -118,7 +118,13 @@ def _still_codec(frame_path: Path) -> str:
 
 
 def _probe_stills(
-    path: Path, files: list[Path], kind: str, fps: Fraction, *, rate_from_files: bool = False
+    path: Path,
+    files: list[Path],
+    kind: str,
+    fps: Fraction,
+    *,
+    rate_from_files: bool = False,
+    timecode: str | None = None,
 ) -> MediaInfo:
     first = _decode_still(files[0])
     width, height = first.width, first.height
@@ -157,5 +163,6 @@ def _probe_stills(
         other_streams=(),
         missing_numbers=missing_numbers(files) if kind == "frames" else (),
         rate_from_files=rate_from_files,
+        timecode=timecode,
         **_colour_tags(first),
     )

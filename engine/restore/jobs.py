@@ -316,8 +316,10 @@ class Job:
 
         `origin` (in `time_base` units) is taken from every frame's time, and `span` says
         which of the source's sound and subtitles go with them (`media.join_video`): a part
-        of a film starts at 0 with its own sound."""
+        of a film starts at 0 with its own sound. The output's timecode is the source's
+        moved on to its first frame (`media.timecode`), where the source has one."""
         from panchro.engine import media
+        from panchro.engine.media.timecode import shifted
 
         if self.pending():
             raise RuntimeError(f"{len(self.pending())} chunk(s) are not done")
@@ -334,6 +336,7 @@ class Job:
                 overwrite=overwrite,
                 tmp_dir=self.folder,
                 span=span,
+                timecode=shifted(source.timecode, self.chunks[0].start, source.fps),
             )
         self.remove()
         return out

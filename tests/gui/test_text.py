@@ -134,6 +134,14 @@ def test_a_dpx_scan_shown_at_its_own_rate_says_so() -> None:
     )
 
 
+def test_a_films_timecode_is_said_with_its_duration() -> None:
+    film = {"path": "/films/reel.mov", "duration_s": 2.0}
+    assert describe_film(film)["duration"] == "2.00 s"
+    assert describe_film({**film, "timecode": "10:00:00;00"})["duration"] == (
+        "2.00 s, timecode from 10:00:00;00"
+    )
+
+
 def test_a_file_cut_short_is_said_with_both_counts() -> None:
     cut = {"path": "/films/reel.mp4", "frame_count": 40, "truncated": True}
     rows = describe_film({**cut, "expected_frames": 132})

@@ -62,13 +62,6 @@ def test_each_frame_says_its_number_rate_and_timecode(tmp_path: Path) -> None:
             np.testing.assert_array_equal(f.image, img)
 
 
-def test_a_timecode_counts_at_the_nominal_rate() -> None:
-    ntsc = Fraction(24000, 1001)
-    assert dpx.timecode(86400, ntsc) == (1, 0, 0, 0)  # 24 frames a "second", non-drop
-    assert dpx.timecode(25 * 3661 + 7, Fraction(25)) == (1, 1, 1, 7)
-    assert dpx.timecode(24 * 3600 * 24 + 3, Fraction(24)) == (0, 0, 0, 3)  # hours wrap
-
-
 @pytest.mark.parametrize("pix_fmt", ["gbrp10be", "gbrp10le", "rgb48be"])
 def test_headers_go_into_either_byte_order_and_ffmpeg_still_reads_the_picture(
     tmp_path: Path, pix_fmt: str
