@@ -115,13 +115,12 @@ def _blocks(
     block: int,
     origin: tuple[int, int] = (0, 0),
     rim: int = 0,
-    margin: int = REACH_PX,
 ) -> torch.Tensor:
     """What `_gather` gives, block by block: (nb, mb, side, side) for blocks of `block` px
     and `rim` pixels more on each side (side = block + 2 rim), so that the block moved by up
-    to `rim` pixels more is a slice of it. `margin`: the edge repeated around `padded`.
-    Vectors reach `margin - rim` pixels at most (REACH_PX is more than they reach)."""
-    m = margin
+    to `rim` pixels more is a slice of it. Vectors reach REACH_PX - rim pixels at most
+    (more than the searches reach: SEARCH * ANALYSIS and a few pixels of refining)."""
+    m = REACH_PX
     full_h, full_w = padded.shape[0] - 2 * m, padded.shape[1] - 2 * m
     r0, c0 = origin
     nb, mb = vy.shape
@@ -325,9 +324,10 @@ def exposed_as(
     (nine quantiles, which something moving in the picture hardly shifts) onto the frame's.
     An old film flickers, and a speck is judged, and filled, against neighbours as bright
     as the frame. `theirs`: the frame's `levels`, where the caller has them already; `ours`:
-    the levels of the picture `moved` was moved from, as read (the same but for what the
-    motion brings in or leaves at the edges; each frame's are then sorted once, not once
-    for each frame it judges), or of `moved` itself when None."""
+    those of `moved`, where the caller has them (a frame as read, whose levels are sorted
+    once for every frame it is compared with) or near them (`moved_parts`), else sorted
+    here. Not those of a neighbour as read for it moved: on a pan it shows more, or less,
+    of the sky than the frame does."""
     ours = levels(moved) if ours is None else ours
     theirs = levels(frame) if theirs is None else theirs
     spread = float(((ours - ours.mean()) ** 2).sum())
