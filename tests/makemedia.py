@@ -87,6 +87,7 @@ def make_video(
     counter: bool = True,
     pictures: Sequence[np.ndarray] | None = None,
     sar: Fraction | None = None,
+    timecode: str | None = None,
 ) -> Path:
     """A small film. Returns its path.
 
@@ -102,6 +103,7 @@ def make_video(
     - `pictures`: RGB uint8 frames (H, W, 3) to write instead of the pattern (as many as
       `frames`, `size` theirs).
     - `sar`: the pixels' aspect (an anamorphic transfer: 4/3 shows 720 px as 960).
+    - `timecode`: the first frame's label ("10:00:00:00"; a timecode track in MOV/MP4).
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -121,6 +123,8 @@ def make_video(
         vs.codec_context.time_base = tb
         if sar is not None:
             vs.codec_context.sample_aspect_ratio = sar
+        if timecode is not None:
+            vs.metadata["timecode"] = timecode
         aus = None
         if audio:
             aus = out.add_stream("aac", rate=48000)
