@@ -77,6 +77,7 @@ from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_dept
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
 from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
+from panchro.engine.media.timecode import of_stream
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         rotation = (-int(first.rotation)) % 360
         field_order = _deint.field_order_name(stream.codec_context.field_order)
         flagged = bool(getattr(first, "interlaced_frame", False))
-        timecode = _timecode_of(container, stream)
+        timecode = of_stream(container, stream)
     finally:
         container.close()
 
@@ -232,20 +233,6 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         **tags,
     )
     return info, index, stream_index, flagged
-
-
-def _timecode_of(container: Any, stream: Any) -> str | None:
-    """The first frame's timecode, where the file has one: on the video stream (MOV/MP4,
-    whose timecode track FFmpeg reports there; Matroska's tag), on a timecode track of its
-    own, or on the file (MXF)."""
-    places = [stream, *(s for s in container.streams if s.type == "data"), container]
-    for place in places:
-        meta = getattr(place, "metadata", None) or {}
-        for key in ("timecode", "TIMECODE"):
-            value = str(meta.get(key) or "").strip()
-            if value:
-                return value
-    return None
 
 
 class _IsImage(Exception):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Any
 
 _TEXT = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
 
@@ -90,3 +91,17 @@ def shifted(start: str | None, frames: int, fps: Fraction) -> str | None:
     except ValueError:
         return None
     return label(first + frames, fps, drop)
+
+
+def of_stream(container: Any, stream: Any) -> str | None:
+    """The first frame's timecode, where an opened file has one: on its video `stream`
+    (MOV/MP4, whose timecode track FFmpeg reports there; Matroska's tag), on a timecode
+    track of its own, or on the file (MXF)."""
+    places = [stream, *(s for s in container.streams if s.type == "data"), container]
+    for place in places:
+        meta = getattr(place, "metadata", None) or {}
+        for key in ("timecode", "TIMECODE"):
+            value = str(meta.get(key) or "").strip()
+            if value:
+                return value
+    return None
