@@ -507,6 +507,9 @@ class _Run:
                         else "with their sound; the output starts at 0"
                     )
                 )
+            if info.timecode:  # carried by `Job.finish` and the DPX writer
+                label = media.timecode.shifted(info.timecode, first, info.fps)
+                self.notes.append(f"timecode {label} on the first frame, as the source's")
             path = job.finish(
                 codec=self.codec,
                 source=info,

@@ -51,13 +51,16 @@ def _timecode_of(path: Path) -> str | None:
 
 
 @pytest.mark.parametrize("ext", [".mov", ".mp4", ".mkv"])
-def test_a_restored_film_keeps_its_timecode_and_a_part_its_own(tmp_path: Path, ext: str) -> None:
+def test_a_restored_film_keeps_its_timecode_and_a_part_its_own(
+    tmp_path: Path, ext: str, capsys
+) -> None:
     src = _film(tmp_path / f"reel{ext}", "10:00:00:00", Fraction(25))
     assert media.probe(src).timecode == "10:00:00:00"
     assert main(["restore", str(src), str(tmp_path / f"whole{ext}"), "-q"]) == 0
     assert _timecode_of(tmp_path / f"whole{ext}") == "10:00:00:00"
     assert main(["restore", str(src), str(tmp_path / f"part{ext}"), "-q", "--from", "0.4"]) == 0
     assert _timecode_of(tmp_path / f"part{ext}") == "10:00:00:10"  # its first frame's, 10
+    assert "timecode 10:00:00:10 on the first frame, as the source's" in capsys.readouterr().out
     assert media.probe(tmp_path / f"part{ext}").timecode == "10:00:00:10"
 
 
