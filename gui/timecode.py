@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
+
+from panchro.engine import timecode as smpte
 
 
 def nominal_rate(fps: float) -> int:
@@ -10,8 +13,14 @@ def nominal_rate(fps: float) -> int:
     return max(1, round(fps)) if fps > 0 else 1
 
 
-def timecode(seconds: float, fps: float) -> str:
-    """HH:MM:SS:FF at the film's nominal rate, e.g. '00:01:02:12'."""
+def timecode(seconds: float, fps: float, start: str | None = None) -> str:
+    """HH:MM:SS:FF at the film's nominal rate, e.g. '00:01:02:12'; from `start`, the film's
+    own label for its first frame (`info["timecode"]`, drop frame too), where it has one."""
+    if start and fps > 0:
+        frames = round(max(0.0, seconds) * fps)
+        label = smpte.shifted(start, frames, Fraction(fps).limit_denominator(1_000_000))
+        if label is not None:
+            return label
     rate = nominal_rate(fps)
     # Count real frames and label them at the nominal rate (non-drop-frame), so
     # at 23.976 fps every frame still gets its own code and no code is skipped.

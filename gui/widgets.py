@@ -322,7 +322,10 @@ class Timeline(QWidget):
         self.slider.setSingleStep(1)
         self.slider.setToolTip("Drag to scrub; Home/End jump to the first/last frame")
         self.timecode = _fixed_font_label("--:--:--:--")
-        self.timecode.setToolTip("Timecode HH:MM:SS:FF at the film's nominal frame rate")
+        self.timecode.setToolTip(
+            "Timecode HH:MM:SS:FF at the film's nominal frame rate, from its own first label"
+            " where the file has one"
+        )
         self.frame_label = _fixed_font_label("")
         self.frame_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
@@ -373,8 +376,12 @@ class Timeline(QWidget):
         self.play.setIcon(self._icons[1] if playing else self._icons[0])
         self.play.setToolTip(("Pause" if playing else "Play") + " (Space; J, K, L)")
 
-    def show_position(self, index: int, count: int, seconds: float, fps: float) -> None:
-        self.timecode.setText(tc.timecode(seconds, fps))
+    def show_position(
+        self, index: int, count: int, seconds: float, fps: float, start: str | None = None
+    ) -> None:
+        """Frame `index` of `count`, at `seconds`; its timecode from the film's own `start`
+        label, where it has one."""
+        self.timecode.setText(tc.timecode(seconds, fps, start))
         width = len(str(max(count, 1)))
         self.frame_label.setText(f"frame {index + 1:>{width}} / {count}")
 
@@ -458,7 +465,13 @@ class ShotStrip(QWidget):
             self.progress.setRange(0, 0)  # busy indicator until a total is known
         self.stack.setCurrentIndex(1)
 
-    def set_shots(self, shots: Sequence[dict[str, Any]], fps: float, aspect: float) -> None:
+    def set_shots(
+        self,
+        shots: Sequence[dict[str, Any]],
+        fps: float,
+        aspect: float,
+        start_timecode: str | None = None,
+    ) -> None:
         for b in self.buttons:
             self.group.removeButton(b)
             b.deleteLater()
@@ -473,7 +486,8 @@ class ShotStrip(QWidget):
             b.setIconSize(self._icon_size)
             b.setCheckable(True)
             b.setAutoRaise(True)
-            b.setText(f"{n + 1} · {tc.timecode(start / fps if fps else 0, fps)}")
+            label = tc.timecode(start / fps if fps else 0, fps, start_timecode)
+            b.setText(f"{n + 1} · {label}")
             b.setToolTip(
                 f"Shot {n + 1}: frames {start + 1}–{end} ({end - start} frames), "
                 f"key frame {int(shot.get('key_frame', start)) + 1}"

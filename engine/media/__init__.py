@@ -20,14 +20,12 @@ work is done in:
 * `encode` — `VideoWriter`.
 * `join` — one output from separately encoded chunks.
 * `dpx` — DPX's film and television headers: a frame's number, rate and timecode.
-* `timecode` — SMPTE timecode labels as frame counts and back (drop frame too).
 * `picture` — one photograph read whole with Pillow: pixels, alpha, ICC, DPI, EXIF.
 * `picture_write` — one photograph written (JPEG, PNG, TIFF, WebP), metadata and all.
 * `album` — the pictures of an album (a walk of folders), and whether a folder of
   pictures is read as a film or an album (`read_folder_as`, with its reason).
 """
 
-from panchro.engine.media import timecode
 from panchro.engine.media.album import (
     ALBUM_JOB_DIR,
     AlbumListing,
@@ -148,6 +146,5 @@ __all__ = [
     "read_folder_as",
     "read_picture",
     "sequence_name",
-    "timecode",
     "write_picture",
 ]

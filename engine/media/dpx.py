@@ -23,7 +23,7 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-from panchro.engine.media import timecode as tc
+from panchro.engine import timecode as tc
 
 GENERIC = 1664  # the generic file (768) and image (640) and orientation (256) headers
 FILM_AT, TV_AT = 1664, 1920  # where the film (256 bytes) and television (128) headers go

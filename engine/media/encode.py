@@ -29,8 +29,9 @@ import av.error
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
+from panchro.engine import timecode
 from panchro.engine.errors import BadInputError, OutputError
-from panchro.engine.media import dpx, timecode
+from panchro.engine.media import dpx
 from panchro.engine.media.container import _ff_reason
 from panchro.engine.media.formats import (
     _CODEC_LABEL,

@@ -77,7 +77,7 @@ from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_dept
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
 from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
-from panchro.engine.media.timecode import of_stream
+from panchro.engine.timecode import of_stream
 
 log = logging.getLogger(__name__)
 

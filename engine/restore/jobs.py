@@ -319,7 +319,7 @@ class Job:
         of a film starts at 0 with its own sound. The output's timecode is the source's
         moved on to its first frame (`media.timecode`), where the source has one."""
         from panchro.engine import media
-        from panchro.engine.media.timecode import shifted
+        from panchro.engine.timecode import shifted
 
         if self.pending():
             raise RuntimeError(f"{len(self.pending())} chunk(s) are not done")

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from panchro.engine import procmem
+from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
 from panchro.engine.restore import memory
@@ -508,7 +508,7 @@ class _Run:
                     )
                 )
             if info.timecode:  # carried by `Job.finish` and the DPX writer
-                label = media.timecode.shifted(info.timecode, first, info.fps)
+                label = timecode.shifted(info.timecode, first, info.fps)
                 self.notes.append(f"timecode {label} on the first frame, as the source's")
             path = job.finish(
                 codec=self.codec,

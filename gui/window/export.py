@@ -188,10 +188,10 @@ class Exporter(QObject):
             self.status.showMessage("In and out cleared: Export writes the whole film", 5000)
             return
         a, b = part
-        fps = win.fps or 24.0
+        fps, own = win.fps or 24.0, win.info.get("timecode")
         self.status.showMessage(
-            f"Marked part: frames {a + 1} to {b} ({tc.timecode(a / fps, fps)} to "
-            f"{tc.timecode((b - 1) / fps, fps)}, {b - a:,} frames); File ▸ Export marked part "
+            f"Marked part: frames {a + 1} to {b} ({tc.timecode(a / fps, fps, own)} to "
+            f"{tc.timecode((b - 1) / fps, fps, own)}, {b - a:,} frames); File ▸ Export marked part "
             "writes it",
             8000,
         )

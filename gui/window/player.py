@@ -158,7 +158,8 @@ class Player(QObject):
         """The playhead in the timeline, the shot it is in, and that shot's pick."""
         win = self.win
         t = win.current / win.fps if seconds is None else seconds
-        self.timeline.show_position(win.current, win.frame_count, t, win.fps)
+        own = win.info.get("timecode")
+        self.timeline.show_position(win.current, win.frame_count, t, win.fps, own)
         shot = win.shot_list.shot_at(win.current)
         self.strip.set_current(shot)
         self.shot_panel.show_shot(

@@ -129,7 +129,8 @@ class ShotList(QObject):
         win.shots = sorted(shots, key=lambda s: int(s["start"]))
         win.shots_done = True
         width, height = win.info.get("width") or 16, win.info.get("height") or 9
-        self.strip.set_shots(win.shots, win.fps, float(width) / float(height or 1))
+        aspect = float(width) / float(height or 1)
+        self.strip.set_shots(win.shots, win.fps, aspect, win.info.get("timecode"))
         self.timeline.slider.set_marks([int(s["start"]) for s in win.shots])
         for n, shot in enumerate(win.shots):
             if int(shot["start"]) in win.picks:

@@ -25,6 +25,15 @@ def test_timecode(seconds: float, fps: float, expected: str) -> None:
     assert tc.timecode(seconds, fps) == expected
 
 
+def test_a_films_own_timecode_labels_its_frames() -> None:
+    assert tc.timecode(1.0, 25.0, "10:00:00:00") == "10:00:01:00"
+    assert tc.timecode(2.0, 25.0, "09:59:59:20") == "10:00:01:20"
+    # 29.97 drop frame: a minute on, labels ;00 and ;01 are skipped
+    assert tc.timecode(2 * 1001 / 30000, 30000 / 1001, "00:00:59;28") == "00:01:00;02"
+    assert tc.timecode(1.0, 25.0, "not a label") == "00:00:01:00"  # as if it had none
+    assert tc.timecode(1.0, 25.0, None) == "00:00:01:00"
+
+
 def test_rates_and_durations() -> None:
     assert tc.to_float("24000/1001") == pytest.approx(23.976, abs=1e-3)
     assert tc.to_float({"num": 30, "den": 1}) == 30.0

@@ -11,9 +11,9 @@ import pytest
 from makemedia import make_video
 
 from panchro.engine import media
+from panchro.engine import timecode as tc
 from panchro.engine.cli import main
 from panchro.engine.media import dpx
-from panchro.engine.media import timecode as tc
 
 NTSC = Fraction(30000, 1001)
 

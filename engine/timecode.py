@@ -1,7 +1,8 @@
 """SMPTE timecode (HH:MM:SS:FF) as frame counts and back: what a source's first frame is
 labelled with, carried onto the restored frames (`MediaInfo.timecode`; `VideoWriter`,
 `join_video`, DPX headers), so an edit conformed against the original finds them where
-they were.
+they were; and the app's player and shot strip show the same labels. Pure Python: the app
+imports it too.
 
 Timecode counts frames at the nominal rate (the rate rounded: 24 for 24000/1001, 30 for
 30000/1001). Drop-frame timecode ("HH:MM:SS;FF", the NTSC 29.97 and 59.94 broadcast
