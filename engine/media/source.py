@@ -110,7 +110,7 @@ def _stream_info(stream: Any) -> StreamInfo:
         (ctx.name if ctx is not None else None)
         or getattr(codec_obj, "name", None)
         or getattr(stream, "name", None)
-        or "unknown"
+        or ("timecode" if meta.get("timecode") else "unknown")  # a MOV's timecode track
     )
     channels = sample_rate = None
     if stream.type == "audio" and ctx is not None:

@@ -61,7 +61,10 @@ def test_a_restored_film_keeps_its_timecode_and_a_part_its_own(
     assert main(["restore", str(src), str(tmp_path / f"part{ext}"), "-q", "--from", "0.4"]) == 0
     assert _timecode_of(tmp_path / f"part{ext}") == "10:00:00:10"  # its first frame's, 10
     assert "timecode 10:00:00:10 on the first frame, as the source's" in capsys.readouterr().out
-    assert media.probe(tmp_path / f"part{ext}").timecode == "10:00:00:10"
+    info = media.probe(tmp_path / f"part{ext}")
+    assert info.timecode == "10:00:00:10"
+    if ext != ".mkv":  # a timecode track beside the video, said as one
+        assert [s.codec for s in info.other_streams] == ["timecode"]
 
 
 def test_dpx_frames_are_labelled_on_from_the_films_timecode(tmp_path: Path, capsys) -> None:
