@@ -69,18 +69,27 @@ def with_motion_headers(
     """`data`, a DPX file as FFmpeg writes it (generic headers only), with the film and
     television headers put in: frame `frame` of a film shown at `fps`, labelled `timecode`
     (by default counted from 00:00:00:00 at the film's first frame). A file that has them
-    already, or whose image does not start right after the generic headers, is refused."""
+    already (a later FFmpeg may write them) gets those fields set in them; one laid out
+    otherwise is given back as it is, since the picture matters more than its labels."""
     e = _order(data)
     offset, size = struct.unpack_from(f"{e}I", data, 4)[0], len(data)
-    if offset != GENERIC or struct.unpack_from(f"{e}I", data, 24)[0] != GENERIC:
-        raise ValueError(f"a DPX file whose image starts at {offset}, not {GENERIC}")
+    generic = struct.unpack_from(f"{e}I", data, 24)[0]
+    code = _bcd(timecode or tc.label(frame, fps))
+    if offset >= DATA_AT and generic == GENERIC and size >= DATA_AT:
+        out = bytearray(data)
+        struct.pack_into(f"{e}I", out, _POSITION, int(frame))
+        struct.pack_into(f"{e}f", out, _FILM_RATE, float(fps))
+        struct.pack_into(f"{e}I", out, _TIMECODE, code)
+        struct.pack_into(f"{e}f", out, _TV_RATE, float(fps))
+        return bytes(out)
+    if offset != GENERIC or generic != GENERIC:
+        return data
     film = bytearray(b"\xff" * 256)
     film[0:48] = bytes(48)  # maker, film type, perforation offset, prefix, count, format
     film[68:256] = bytes(188)  # frame identification, slate, reserved
     struct.pack_into(f"{e}I", film, _POSITION - FILM_AT, int(frame))
     struct.pack_into(f"{e}f", film, _FILM_RATE - FILM_AT, float(fps))
     tv = bytearray(b"\xff" * 128)
-    code = _bcd(timecode or tc.label(frame, fps))
     struct.pack_into(f"{e}II", tv, 0, code, 0)  # time code, user bits
     tv[8], tv[10], tv[11] = 0, 0, 0  # not interlaced; video signal undefined; padding
     struct.pack_into(f"{e}f", tv, _TV_RATE - TV_AT, float(fps))
