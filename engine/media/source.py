@@ -653,12 +653,13 @@ def open_source(
             )
         # Scanned DPX frames may say the rate they were shot at: that, where none is given.
         dpx = files[0].suffix.lower() == ".dpx"
-        own = header_rate(files[0]) if fps is None and dpx else None
-        rate = _fraction_fps(fps if own is None else own)
-        label = first_timecode(files[0]) if dpx else None
-        info = _probe_stills(
-            p, files, "frames", rate, rate_from_files=own is not None, timecode=label
-        )
+        said = header_rate(files[0]) if dpx else None
+        rate = _fraction_fps(fps if fps is not None or said is None else said)
+        own = fps is None and said is not None
+        # Its labels count its own rate: none, shown at another.
+        same = said is None or abs(float(rate) - said) < 1e-3
+        label = first_timecode(files[0]) if dpx and same else None
+        info = _probe_stills(p, files, "frames", rate, rate_from_files=own, timecode=label)
         return Source(info, files=files)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:

@@ -76,6 +76,7 @@ def test_dpx_frames_are_labelled_on_from_the_films_timecode(tmp_path: Path, caps
     ]  # fmt: skip
     info = media.probe(tmp_path / "dpx")  # read back: the rate and the first label
     assert info.timecode == "01:00:59;28" and info.fps == NTSC
+    assert media.probe(tmp_path / "dpx", fps=24).timecode is None  # labels of another rate
     assert main(["info", str(tmp_path / "dpx")]) == 0
     assert "01:00:59;28 on the first frame" in capsys.readouterr().out
 
