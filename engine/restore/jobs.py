@@ -317,7 +317,7 @@ class Job:
         `origin` (in `time_base` units) is taken from every frame's time, and `span` says
         which of the source's sound and subtitles go with them (`media.join_video`): a part
         of a film starts at 0 with its own sound. The output's timecode is the source's
-        moved on to its first frame (`media.timecode`), where the source has one."""
+        moved on to its first frame (`engine.timecode`), where the source has one."""
         from panchro.engine import media
         from panchro.engine.timecode import shifted
 
