@@ -8,7 +8,7 @@ write the two industry headers after the generic ones (2,048 bytes in all); so d
 (`with_motion_headers`, on every DPX frame `VideoWriter` writes): the frame's position in
 the film, its frame rate in both headers, and its timecode: the source's own
 (`MediaInfo.timecode`) moved on by the frame's number, or else counted from 00:00:00:00 at
-the film's first frame (`media.timecode`). A scan's frame rate and first timecode are read
+the film's first frame (`engine.timecode`). A scan's frame rate and first timecode are read
 back from the headers (`header_rate`, `read_headers`), so a folder of DPX frames opens at
 its own rate and keeps its labels.
 

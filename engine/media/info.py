@@ -80,7 +80,7 @@ class MediaInfo:
     rate_from_files: bool = False
     # The first frame's SMPTE timecode as the file says ("01:00:00:00"; ";" before the frames
     # for drop frame): a MOV/MP4's timecode track, Matroska's tag, a DPX scan's TV header.
-    # Carried onto what is made of the film (`media.timecode`); None where it says none, or
+    # Carried onto what is made of the film (`engine.timecode`); None where it says none, or
     # where its frames are no longer the file's one for one (repeats left out, another rate).
     timecode: str | None = None
 
