@@ -8,29 +8,17 @@ from typing import Any
 from panchro.engine import timecode as smpte
 
 
-def nominal_rate(fps: float) -> int:
-    """Frames per timecode second: 24 for 23.976, 30 for 29.97 (non-drop-frame)."""
-    return max(1, round(fps)) if fps > 0 else 1
-
-
 def timecode(seconds: float, fps: float, start: str | None = None) -> str:
     """HH:MM:SS:FF at the film's nominal rate, e.g. '00:01:02:12'; from `start`, the film's
     own label for its first frame (`info["timecode"]`, drop frame too), where it has one."""
-    if start and fps > 0:
-        frames = round(max(0.0, seconds) * fps)
-        label = smpte.shifted(start, frames, Fraction(fps).limit_denominator(1_000_000))
-        if label is not None:
-            return label
-    rate = nominal_rate(fps)
-    # Count real frames and label them at the nominal rate (non-drop-frame), so
-    # at 23.976 fps every frame still gets its own code and no code is skipped.
-    # Rounding, not flooring: a frame's time arrives rounded (PTS in a time base,
-    # JSON floats), and 25/24 s must still read as frame 25, never 24.
-    total_frames = round(max(0.0, seconds) * fps) if fps > 0 else 0
-    whole, ff = divmod(total_frames, rate)
-    h, rest = divmod(int(whole), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}:{int(ff):02d}"
+    if fps <= 0:
+        return "00:00:00:00"
+    # Real frames counted and labelled at the nominal rate (non-drop), so at 23.976 fps
+    # every frame still gets its own code. Rounding, not flooring: a frame's time arrives
+    # rounded (PTS in a time base, JSON floats), and 25/24 s must read as frame 25, not 24.
+    frames = round(max(0.0, seconds) * fps)
+    rate = Fraction(fps).limit_denominator(1_000_000)
+    return smpte.shifted(start, frames, rate) or smpte.label(frames, rate)
 
 
 def duration(seconds: float) -> str:
