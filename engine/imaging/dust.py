@@ -568,12 +568,8 @@ def clean_frame(
     before) is then found too (`twins`). `known`: the `levels` of frame, a, b, before and
     after, as far as the caller has them (a frame judges, and is judged by, up to four
     others: its levels are sorted once)."""
-    lv = [*known, *[None] * (5 - len(known))]
-    pictures = (frame, a, b, before, after)
-    lv = [
-        levels(x) if v is None and x is not None else v for v, x in zip(lv, pictures, strict=True)
-    ]
-    own = lv[0]
+    lv = [*known, *[None] * (5 - len(known))]  # those missing: sorted by `twins` if needed
+    own = levels(frame) if lv[0] is None else lv[0]
     (ma, out_a), (mb, out_b) = moved_onto(frame, a), moved_onto(frame, b)
     # By their own levels once moved: as read, a pan's neighbour shows more, or less, of
     # the sky than the frame does, and its levels would say it was exposed otherwise.
