@@ -231,6 +231,11 @@ class _VideoDecoder:
             return
 
 
+# 16-bit pictures stored big-endian (PNG) and the same layout in native order: numpy swaps
+# the bytes where swscale would be asked to convert (grey from RGB still goes through it).
+_SWAPPED = {"rgb48be": "rgb48le", "gray16be": "gray16le"}
+
+
 class _Converter:
     """Decoded frames to numpy arrays in one of the `Fmt` layouts (one swscale context)."""
 
@@ -249,7 +254,7 @@ class _Converter:
         name = frame.format.name
         if same_size and name == pix:
             return frame.to_ndarray(channel_last=True)
-        if same_size and name in ("rgb48be", "gray16be") and pix in ("rgb48le", "gray16le"):
+        if same_size and _SWAPPED.get(name) == pix:
             return frame.to_ndarray().astype(np.uint16)  # native order; no swscale needed
         src_cs, src_range = self._source_colour(frame)
         if pix.startswith("yuv"):
