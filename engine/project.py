@@ -149,11 +149,14 @@ class SourceInfo:
     retimed_from: Fraction | None = None
 
     @classmethod
-    def of(cls, path: str | os.PathLike[str], *, fps: float | None = None) -> SourceInfo:
-        """Probe a film (BadInputError if it is not one) and fingerprint it."""
+    def of(
+        cls, path: str | os.PathLike[str], *, fps: float | None = None, deinterlace: str = "auto"
+    ) -> SourceInfo:
+        """Probe a film (BadInputError if it is not one) and fingerprint it; `deinterlace`:
+        how it is read (`media.open_source`), which may change its frame count."""
         from panchro.engine.media import probe
 
-        info = probe(path, fps=fps)
+        info = probe(path, fps=fps, deinterlace=deinterlace)
         size, digest = fingerprint(path)
         return cls(
             path=os.path.abspath(Path(path).expanduser()),
@@ -483,8 +486,11 @@ class Project:
         settings: Settings | None = None,
         fps: float | None = None,
     ) -> Project:
-        """A project for the film at `source` (probed and fingerprinted now)."""
-        return cls(SourceInfo.of(source, fps=fps), list(shots), [], settings or Settings())
+        """A project for the film at `source` (probed and fingerprinted now, read as
+        `settings` say)."""
+        settings = settings or Settings()
+        source_info = SourceInfo.of(source, fps=fps, deinterlace=settings.deinterlace)
+        return cls(source_info, list(shots), [], settings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -602,7 +608,8 @@ class Project:
 
     def keep_frame_numbers(self) -> str | None:
         """A project saved before Panchro left repeated frames out (of a telecined film or a
-        transfer that repeats frames) numbers its film's frames as the file does: where the
+        transfer that repeats frames), or held the frame before a gap in a folder's
+        numbering, numbers its film's frames as the files do: where the
         film is unchanged, read "auto", and now has fewer frames than the project while
         "keep" gives the project's count, read it with "keep" (its shots and picks fit
         again). A line saying so, else None; changes `settings` only then."""
@@ -620,6 +627,12 @@ class Project:
         ):
             return None
         self.settings = replace(self.settings, deinterlace="keep")
+        if Path(self.source.path).is_dir():
+            return (
+                f"read with the gaps in its numbering closed up ({self.source.frame_count} "
+                "frames), as when the project was saved; Panchro now holds the frame before a "
+                f"gap ({now} frames), which would need its shots found again (Restore ▸ Gaps)"
+            )
         return (
             f"read with every frame kept ({self.source.frame_count}), as when the project was "
             f"saved; Panchro now leaves out the film's repeated frames ({now} frames), which "

@@ -271,7 +271,9 @@ def _frames_text(info: dict[str, Any]) -> str:
     missing, shown = _gaps(info)
     if missing:
         s = "s" if missing != 1 else ""
-        return f"{count:,} ({missing:,} frame number{s} missing: {shown})"
+        held = _held(info)
+        done = ", held" if held == missing else ", closed up" if not held else ""
+        return f"{count:,} ({missing:,} frame number{s} missing: {shown}{done})"
     if not info.get("truncated"):
         return f"{count:,}"
     expected = info.get("expected_frames")
@@ -296,11 +298,33 @@ def numbering_warning(info: dict[str, Any]) -> str:
     if not missing:
         return ""
     s, are = ("s", "are") if missing != 1 else ("", "is")
+    held = _held(info)
+    if held == missing:
+        where = "its place" if missing == 1 else "each missing frame's place"
+        done = (
+            f"the frame before a gap is shown again in {where}, so the film keeps its length "
+            "and every frame its time (Restore ▸ Gaps closes them up)"
+        )
+    elif held:
+        done = (
+            f"{held:,} {'is' if held == 1 else 'are'} held by the frame before their gap; the "
+            "gaps longer than 10 seconds are closed up"
+        )
+    else:
+        done = (
+            "the frames either side of a gap are read one after the other, so the film is that "
+            "much shorter (Restore ▸ Gaps holds the frame before)"
+        )
     return (
         f"Frame number{s} {shown} {are} missing from this folder's numbering "
-        f"({missing:,} in all): the frames either side of a gap are read one after the other, "
-        "so the film is that much shorter. Look for a file lost in copying."
+        f"({missing:,} in all): {done}. Look for a file lost in copying."
     )
+
+
+def _held(info: dict[str, Any]) -> int:
+    """How many of the film's frames show the frame before a gap again (the engine's
+    `held_frames`)."""
+    return sum(int(b) - int(a) + 1 for a, b in info.get("held_frames") or [])
 
 
 def truncation_warning(info: dict[str, Any]) -> str:

@@ -55,6 +55,12 @@ FIELD_CHOICES = [
     ("Field match (telecined film)", "telecine"),
     ("Automatic, every frame kept", "keep"),
 ]
+# What is done at a gap in a folder's numbering (the engine's `deinterlace` again: "keep"
+# reads the files one after another, the others hold the frame before a gap).
+GAP_CHOICES = [
+    ("Hold the frame before", "auto"),
+    ("Close up", "keep"),
+]
 
 
 def _share_box(tip: str, *, off: str = "") -> QDoubleSpinBox:
@@ -185,6 +191,18 @@ class RestorePanel(QGroupBox):
             reading.addWidget(box, share)
         form.addRow("Fields, fps", self._reading)
         form.setRowVisible(self._reading, False)
+        self.gaps = QComboBox()
+        for name, mode in GAP_CHOICES:
+            self.gaps.addItem(name, mode)
+        self.gaps.setToolTip(
+            "This folder's numbering skips (a frame the scanner dropped, a file lost in\n"
+            "copying). Hold: the frame before a gap is shown again in each missing frame's\n"
+            "place, so the film keeps its length and every frame its time and timecode.\n"
+            "Close up: the files are read one after the other, the film that much shorter.\n"
+            "The film is read again."
+        )
+        form.addRow("Gaps", self.gaps)
+        form.setRowVisible(self.gaps, False)
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
@@ -214,8 +232,9 @@ class RestorePanel(QGroupBox):
         self._enable_upscaler()
         self.codec.currentIndexChanged.connect(self.settingsChanged)
         self.fields.currentIndexChanged.connect(
-            lambda _i: self.fieldsChanged.emit(str(self.fields.currentData()))
+            lambda _i: self.fieldsChanged.emit(self.fields_mode())
         )
+        self.gaps.currentIndexChanged.connect(self._gaps_chosen)
 
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("This frame before | after, split (V)")
@@ -317,14 +336,25 @@ class RestorePanel(QGroupBox):
 
     def set_fields_mode(self, mode: str) -> None:
         """Show `mode` without asking for the film to be read again."""
-        self.fields.blockSignals(True)
-        self.fields.setCurrentIndex(max(0, self.fields.findData(mode)))
-        self.fields.blockSignals(False)
+        # a folder's gaps are held unless they are closed up ("keep"), whatever else
+        gap = "keep" if mode == "keep" else "auto"
+        for box, want in ((self.fields, mode), (self.gaps, gap)):
+            box.blockSignals(True)
+            box.setCurrentIndex(max(0, box.findData(want)))
+            box.blockSignals(False)
 
-    def show_fields(self, shown: bool) -> None:
+    def _gaps_chosen(self, _index: int) -> None:
+        """Restore ▸ Gaps: the film read again so (the project keeps it as its mode)."""
+        mode = str(self.gaps.currentData())
+        self.set_fields_mode(mode)
+        self.fieldsChanged.emit(mode)
+
+    def show_fields(self, shown: bool, *, gaps: bool = False) -> None:
         """The Fields, fps row is for a video file (frames and photos are never
-        interlaced; a folder's rate is given when it is opened)."""
+        interlaced; a folder's rate is given when it is opened); the Gaps row for a folder
+        of frames whose numbering skips."""
         self._form.setRowVisible(self._reading, shown and not self.album_mode)
+        self._form.setRowVisible(self.gaps, gaps and not self.album_mode)
 
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
@@ -455,7 +485,7 @@ class RestorePanel(QGroupBox):
         self.preview_button.setEnabled(False)
         self.crop_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
-        for box in (self.fields, self.speed):  # reading the film again would stop the job
+        for box in (self.fields, self.speed, self.gaps):  # reading again would stop the job
             box.setEnabled(False)
         total = max(total, 0)
         steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
@@ -484,8 +514,8 @@ class RestorePanel(QGroupBox):
         self.preview_button.setEnabled(True)
         self.crop_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
-        self.fields.setEnabled(True)
-        self.speed.setEnabled(True)
+        for box in (self.fields, self.speed, self.gaps):
+            box.setEnabled(True)
 
 
 class CompareView(QWidget):

@@ -52,7 +52,8 @@ def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto")
         " repeated in a steady cadence are left out); off: every frame as it is; tff/bff:"
         " deinterlace every frame, top/bottom field first; telecine: field match every"
         " frame (inverse telecine); keep: as auto, but every frame kept (no repeat left"
-        " out, no decimation)",
+        " out, no decimation). A folder of frames: the frame before a gap in its numbering"
+        " held in each missing frame's place; keep: the files one after another",
     )
 
 

@@ -150,13 +150,9 @@ def _truncation(info: Any) -> str:
 
 def _gaps(info: Any) -> str:
     """A frame folder's numbering gaps, and what reading does about them."""
-    from panchro.engine.media.stills import describe_missing
+    from panchro.engine.media.stills import describe_gaps
 
-    return (
-        describe_missing(info.missing_numbers)
-        + "; the frames either side of a gap are read one after the other (a file lost in "
-        "copying, or a frame the scanner dropped, shortens the film by as many)"
-    )
+    return describe_gaps(info.missing_numbers, info.held_frames)
 
 
 def _scan(info: Any) -> str:
@@ -349,7 +345,7 @@ def _restore_picture(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
-    from panchro.engine.project import Project
+    from panchro.engine.project import Project, Settings
     from panchro.engine.restore import stages as stages_module
 
     if args.batch is not None:  # a whole archive of films
@@ -401,8 +397,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
             f"{_truncation(info)}",
             file=sys.stderr,
         )
-    if info.missing_numbers:
-        print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
     project = None
     if args.project:
         if Path(args.project).exists():
@@ -413,7 +407,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else:  # a new project records the shots and the automatic picks of this run
             if not str(args.project).endswith(".panchro"):
                 raise BadInputError("project files end in .panchro", path=args.project)
-            project = Project.new(args.input, fps=args.fps)
+            reading = Settings(deinterlace=args.deinterlace or "auto")
+            project = Project.new(args.input, fps=args.fps, settings=reading)
             project.save(args.project)
             print(f"new project: {args.project}", file=sys.stderr)
     settings = settings_of_args(
@@ -424,6 +419,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         bit_depth=args.bit_depth,
         crop=crop_of_args(args, info),
     )
+    if info.missing_numbers:
+        # said as the film is read: its gaps held, or closed up as the project reads it
+        info = media.probe(args.input, fps=args.fps, deinterlace=settings.deinterlace)
+        print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     check_regrain(args, settings)
     hints = hints_of_args(args, settings, info, project)

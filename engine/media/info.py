@@ -72,9 +72,13 @@ class MediaInfo:
     # How many chapters the file lists (copied into a film's output with its sound).
     chapters: int = 0
     # A folder of numbered frames whose numbering skips: each run of missing numbers as
-    # (first, last). The frames there are read one after another (a gap is closed up), so a
-    # file lost in copying or a frame the scanner dropped would otherwise pass unseen.
+    # (first, last), said wherever the film is read: a file lost in copying or a frame the
+    # scanner dropped would otherwise pass unseen.
     missing_numbers: tuple[tuple[int, int], ...] = ()
+    # The film's frames (first, last) that show the frame before a gap again, one for each
+    # number missing, so the film keeps its length and timecode (`stills.held_in_gaps`); ()
+    # where the gaps are closed up (read with "keep") or there are none.
+    held_frames: tuple[tuple[int, int], ...] = ()
     # A folder of frames shown at the rate its files' headers say (DPX), as no rate was
     # given; False where the rate was given, or is the default for frames (24).
     rate_from_files: bool = False

@@ -65,6 +65,7 @@ import numpy as np
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import decimate as _decimate
 from panchro.engine.media import deinterlace as _deint
+from panchro.engine.media import stills as _stills
 from panchro.engine.media.container import (
     _check_readable_file,
     _ff_reason,
@@ -631,7 +632,8 @@ def open_source(
     never; "tff"/"bff" every frame with that field first; "telecine" field matching
     (these three refused for pictures, which are never interlaced, and "telecine" for
     video that is not 8-bit YUV); "keep" as "auto" but with every frame of the file (no
-    repeat left out, no decimation: `decimate`).
+    repeat left out, no decimation: `decimate`; a folder's files one after another, where
+    others hold the frame before each gap in the numbering: `stills.held_in_gaps`).
     """
     _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
@@ -658,9 +660,13 @@ def open_source(
         own = fps is None and said is not None
         # Its labels count its own rate: none, shown at another.
         same = said is None or abs(float(rate) - said) < 1e-3
-        label = first_timecode(files[0]) if dpx and same else None
-        info = _probe_stills(p, files, "frames", rate, rate_from_files=own, timecode=label)
-        return Source(info, files=files)
+        # A gap in the numbering is held ("keep": closed up); labels fit where all are.
+        shown, held = (files, ()) if deinterlace == "keep" else _stills.held_in_gaps(files, rate)
+        whole = len(shown) - len(files) == sum(b - a + 1 for a, b in _stills.missing_numbers(files))
+        label = first_timecode(files[0]) if dpx and same and whole else None
+        info = _probe_stills(p, files, "frames", rate, rate_from_files=own, timecode=label,
+                             shown=len(shown), held=held)  # fmt: skip
+        return Source(info, files=shown)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:
         info = _probe_stills(p, [p], "image", _fraction_fps(fps))

@@ -46,23 +46,79 @@ def _list_images(folder: Path) -> list[Path]:
 NUMBERED_NAME = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 
-def missing_numbers(files: list[Path]) -> tuple[tuple[int, int], ...]:
-    """The runs of frame numbers (first, last) that a numbered sequence skips: "f0009.png",
-    "f0011.png" skip (10, 10). Names that are not one numbered sequence (another stem, no
-    number) have no numbering to check: ()."""
+def _numbers(files: list[Path]) -> list[int] | None:
+    """The frame number in each file's name, where the names are one numbered sequence
+    ("reel1_0009.dpx", "reel1_0011.dpx"); None where they are not (another stem, no number)."""
     numbers: list[int] = []
     around = None
     for f in files:
         m = NUMBERED_NAME.match(f.stem)
         if m is None or (around is not None and (m.group(1), m.group(3)) != around):
-            return ()
+            return None
         around = (m.group(1), m.group(3))
         numbers.append(int(m.group(2)))
-    runs = []
-    for a, b in zip(numbers, numbers[1:], strict=False):
-        if b > a + 1:
-            runs.append((a + 1, b - 1))
-    return tuple(runs)
+    return numbers
+
+
+def missing_numbers(files: list[Path]) -> tuple[tuple[int, int], ...]:
+    """The runs of frame numbers (first, last) that a numbered sequence skips: "f0009.png",
+    "f0011.png" skip (10, 10). Names that are not one numbered sequence (another stem, no
+    number) have no numbering to check: ()."""
+    numbers = _numbers(files) or []
+    return tuple((a + 1, b - 1) for a, b in zip(numbers, numbers[1:], strict=False) if b > a + 1)
+
+
+# The longest gap in a scan's numbering that is held, in seconds of film. A dropped frame or a
+# file lost in copying leaves a gap of a frame or a few; one longer than this is not a lost
+# frame but another part (a second reel numbered on from its own timecode, say), and a
+# picture held that long would be a still in the film: such a gap is closed up.
+HOLD_AT_MOST_S = 10
+
+
+def held_in_gaps(
+    files: list[Path], fps: Fraction
+) -> tuple[list[Path], tuple[tuple[int, int], ...]]:
+    """The frames of a numbered sequence as the film shows them: in each gap in its numbering
+    (up to HOLD_AT_MOST_S of film long) the frame before it again, once for every number
+    missing, so a frame the scanner dropped keeps its place, the film its length and every
+    frame after it its timecode; and the runs (first, last) of the film's frames that are
+    such repeats. Names that are not one numbered sequence: `files` as they are, ()."""
+    numbers = _numbers(files)
+    if numbers is None:
+        return files, ()
+    limit = max(1, round(HOLD_AT_MOST_S * fps))
+    shown, held = [files[0]], []
+    for f, a, b in zip(files[1:], numbers, numbers[1:], strict=False):
+        if 0 < b - a - 1 <= limit:
+            held.append((len(shown), len(shown) + b - a - 2))
+            shown.extend([shown[-1]] * (b - a - 1))
+        shown.append(f)
+    return shown, tuple(held)
+
+
+def describe_gaps(
+    missing: tuple[tuple[int, int], ...] | list, held: tuple[tuple[int, int], ...] | list
+) -> str:
+    """What a gapped numbering is and what reading did about it: "1 frame number missing: 7;
+    the frame before it is shown again in its place (the film keeps its length)"."""
+    said = describe_missing(missing)
+    count = sum(b - a + 1 for a, b in missing)
+    kept = sum(b - a + 1 for a, b in held)
+    if kept == count:
+        where = "its place" if count == 1 else "each missing frame's place"
+        return (
+            f"{said}; the frame before a gap is shown again in {where} (the film keeps its "
+            "length, every frame its time)"
+        )
+    if kept == 0:
+        return (
+            f"{said}; the frames either side of a gap are read one after the other (the film "
+            f"is {count:,} frame{'s' if count != 1 else ''} shorter than its numbering)"
+        )
+    return (
+        f"{said}; {kept:,} held by the frame before their gap, the gaps longer than "
+        f"{HOLD_AT_MOST_S} s ({count - kept:,} frames) closed up"
+    )
 
 
 def describe_missing(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -> str:
@@ -125,7 +181,11 @@ def _probe_stills(
     *,
     rate_from_files: bool = False,
     timecode: str | None = None,
+    shown: int | None = None,
+    held: tuple[tuple[int, int], ...] = (),
 ) -> MediaInfo:
+    """What a folder of frames or an image is; `shown`: how many frames the film shows
+    (more than `files` where gaps are `held`: `held_in_gaps`)."""
     first = _decode_still(files[0])
     width, height = first.width, first.height
     if kind == "frames":
@@ -140,7 +200,7 @@ def _probe_stills(
                     f"{files[0].name} is {width}x{height}",
                     path=path,
                 )
-    n = len(files)
+    n = len(files) if shown is None else shown
     pix_fmt = first.format.name
     return MediaInfo(
         path=str(path),
@@ -162,6 +222,7 @@ def _probe_stills(
         subtitles=(),
         other_streams=(),
         missing_numbers=missing_numbers(files) if kind == "frames" else (),
+        held_frames=held,
         rate_from_files=rate_from_files,
         timecode=timecode,
         **_colour_tags(first),

@@ -680,9 +680,10 @@ class _Run:
         if info.truncated:
             self.notes.append(f"{film.given}: the input is truncated: {_truncation(info)}")
         if info.missing_numbers:
-            from panchro.engine.media.stills import describe_missing
+            from panchro.engine.media.stills import describe_gaps
 
-            self.notes.append(f"{film.given}: {describe_missing(info.missing_numbers)}")
+            gaps = describe_gaps(info.missing_numbers, info.held_frames)
+            self.notes.append(f"{film.given}: {gaps}")
         return FilmResult(
             film.given,
             "resumed" if summary.resumed_frames else "done",

@@ -4,6 +4,7 @@ picks are lost."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
 from panchro.gui.facts import numbering_warning, truncation_warning
 from panchro.gui.hints import hints_from_json
+from panchro.gui.refit import frame_map, refit_shots
 from panchro.gui.window import APP_NAME, on_triggered
 
 if TYPE_CHECKING:
@@ -306,10 +308,13 @@ class Projects(QObject):
         win.film = int(data["film"])
         if not reopened:
             self._remember(win.project_path or win.film_path or "")
-        win.info = dict(data.get("info") or {})
+        before, win.info = win.info, dict(data.get("info") or {})
+        if reopened and win.shots_done and before.get("frame_count") != win.frame_count:
+            self._refit(before)  # read with another count: gaps held, repeats left out
         self.facts.set_info(win.info)
         video = win.info.get("kind") == "video"
-        self.restore_panel.show_fields(video)
+        gaps = win.info.get("kind") == "frames" and bool(win.info.get("missing_numbers"))
+        self.restore_panel.show_fields(video, gaps=gaps)
         if video:
             own = tc.to_float(win.info.get("retimed_from_float")) or win.fps
             self.restore_panel.speed.set_film(own, win.fps if own != win.fps else None)
@@ -346,6 +351,23 @@ class Projects(QObject):
             self._apply_project(self._pending_project)
         else:
             win.shot_list.request_shots()
+
+    def _refit(self, before: dict[str, Any]) -> None:
+        """The shots, picks and hints of the film as `before` read it, moved onto the same
+        pictures as it is read now (`refit`); the colour modes drawn are drawn again."""
+        win = self.win
+        to_now = frame_map(before, win.info)
+        win.shots = refit_shots(win.shots, to_now, win.frame_count)
+        starts = {int(s["start"]) for s in win.shots}
+        picks = {to_now(start): pick for start, pick in win.picks.items()}
+        win.picks = {
+            start: replace(pick, key_frame=to_now(pick.key_frame))
+            for start, pick in picks.items()
+            if start in starts
+        }
+        win.sampled.clear()
+        hints = win.hint_editor.store.hints
+        win.hint_editor.reset([replace(h, frame=to_now(h.frame)) for h in hints])
 
     # --- projects -----------------------------------------------------------------------
 

@@ -123,16 +123,31 @@ def test_repeated_frames_left_out_are_said() -> None:
 def test_a_folder_whose_numbering_skips_is_said() -> None:
     scan = {"path": "/scans/reel1", "kind": "frames", "frame_count": 1496}
     assert describe_film(scan)["frames"] == "1,496"
-    rows = describe_film({**scan, "missing_numbers": [[10, 10], [57, 59]]})
-    assert rows["frames"] == "1,496 (4 frame numbers missing: 10, 57–59)"
+    gaps = {"missing_numbers": [[10, 10], [57, 59]]}
+    held = {**gaps, "held_frames": [[9, 9], [56, 58]]}
+    assert describe_film({**scan, **held})["frames"] == (
+        "1,496 (4 frame numbers missing: 10, 57–59, held)"
+    )
+    rows = describe_film({**scan, **gaps})  # read with "keep"
+    assert rows["frames"] == "1,496 (4 frame numbers missing: 10, 57–59, closed up)"
+    some = {**gaps, "held_frames": [[9, 9]]}  # the gap too long to hold closed up
+    assert describe_film({**scan, **some})["frames"] == (
+        "1,496 (4 frame numbers missing: 10, 57–59)"
+    )
     many = [[n, n] for n in range(10, 60, 10)]
     assert describe_film({**scan, "missing_numbers": many})["frames"] == (
-        "1,496 (5 frame numbers missing: 10, 20, 30, …)"
+        "1,496 (5 frame numbers missing: 10, 20, 30, …, closed up)"
     )
     assert numbering_warning(scan) == ""
-    warning = numbering_warning({**scan, "missing_numbers": [[10, 10], [57, 59]]})
+    warning = numbering_warning({**scan, **held})
     assert warning.startswith("Frame numbers 10, 57–59 are missing from this folder's numbering")
-    assert "(4 in all)" in warning and "shorter" in warning
+    assert "(4 in all)" in warning and "shown again in each missing frame's place" in warning
+    assert "Restore ▸ Gaps closes them up" in warning
+    one = numbering_warning({**scan, "missing_numbers": [[7, 7]], "held_frames": [[6, 6]]})
+    assert "Frame number 7 is missing" in one and "shown again in its place" in one
+    closed = numbering_warning({**scan, **gaps})
+    assert "shorter" in closed and "Restore ▸ Gaps holds the frame before" in closed
+    assert "1 is held by the frame before" in numbering_warning({**scan, **some})
 
 
 def test_a_dpx_scan_shown_at_its_own_rate_says_so() -> None:

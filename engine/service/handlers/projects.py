@@ -90,7 +90,8 @@ _ALBUM_KEYS = (
 
 
 def save_project(session: Session, work: Work) -> Answer:
-    from panchro.engine.project import Project
+    from panchro.engine.media.deinterlace import DEINTERLACE_MODES
+    from panchro.engine.project import Project, Settings
 
     p = work.params
     if p.get("album") is not None:
@@ -112,7 +113,10 @@ def save_project(session: Session, work: Work) -> Answer:
         "settings": p["settings_in"],
         "hints": p["hints_in"],
     }
-    base = Project.new(p["path"], fps=p["fps"])
+    # its frames counted as the film is read (a folder's gaps closed up, repeats kept)
+    mode = p["settings_in"].get("deinterlace", "auto")
+    reading = Settings(deinterlace=mode if mode in DEINTERLACE_MODES else "auto")
+    base = Project.new(p["path"], fps=p["fps"], settings=reading)
     full = {**base.to_dict(), **{k: v for k, v in doc.items() if v}}
     try:
         project = Project.from_dict(full)

@@ -295,7 +295,7 @@ def _info_of(session: Session, handle: int | None) -> Any | None:
 
 
 def render(session: Session, work: Work) -> Answer:
-    from panchro.engine.project import Project
+    from panchro.engine.project import Project, Settings
     from panchro.engine.restore.pipeline import restore
 
     p = work.params
@@ -308,7 +308,8 @@ def render(session: Session, work: Work) -> Answer:
         if hints is None and p["settings"].colorize and not project.hints.empty:
             hints = project.hints  # the project's own hints, as `panchro restore` uses them
     elif p["shots"] is not None:
-        project = Project.new(p["path"], shots=p["shots"], fps=p["fps"])
+        reading = Settings(deinterlace=p["deinterlace"])  # its frames counted as they are read
+        project = Project.new(p["path"], shots=p["shots"], fps=p["fps"], settings=reading)
         for i, pick in enumerate(p["picks"]):
             project.set_pick(i, pick)
     if project is not None and hints is not None:

@@ -36,14 +36,15 @@ def test_a_lost_frame_is_said_by_info_and_restore(
     assert media.probe(folder).missing_numbers == ()
     (folder / "f6.png").unlink()  # f1..f12 less f6
     info = media.probe(folder)
-    assert info.frame_count == 11 and info.missing_numbers == ((6, 6),)
-    assert json.loads(json.dumps(info.to_dict()))["missing_numbers"] == [[6, 6]]  # to the app
+    assert info.frame_count == 12 and info.missing_numbers == ((6, 6),)  # f5 held in its place
+    to_app = json.loads(json.dumps(info.to_dict()))
+    assert to_app["missing_numbers"] == [[6, 6]] and to_app["held_frames"] == [[5, 5]]
     assert main(["info", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "numbering" in out and "1 frame number missing: 6" in out
     assert main(["restore", str(folder), str(tmp_path / "out.mp4"), "-q"]) == 0
     out, err = capsys.readouterr()
-    assert "11 frames" in out and "note: 1 frame number missing: 6" in out
+    assert "12 frames" in out and "note: 1 frame number missing: 6" in out
     assert "warning" in err and "missing: 6" in err
     # A whole sequence is not said to miss anything.
     whole = make_frame_folder(tmp_path / "whole", 4, (64, 48))
