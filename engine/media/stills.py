@@ -137,7 +137,12 @@ def frame_files(folder: str | Path) -> list[Path]:
 
 
 def _image_size(path: Path) -> tuple[int, int] | None:
-    """The size from the file's header alone (Pillow reads lazily); None if Pillow can't."""
+    """The size from the file's header alone (Pillow reads lazily; a DPX file's by its
+    header's layout, which Pillow cannot read); None where neither can say."""
+    if path.suffix.lower() == ".dpx":
+        from panchro.engine.media.dpx import image_size
+
+        return image_size(path)
     try:
         from PIL import Image
 
