@@ -152,11 +152,35 @@ def _image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+# The decoder a picture file is read with straight from its bytes, by its extension: opening
+# it as a container (probing it, a demuxer) took half the time of reading a DPX frame.
+_DECODERS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "mjpeg", ".jpeg": "mjpeg",
+             ".dpx": "dpx"}  # fmt: skip
+
+
+def _decode_bytes(path: Path) -> av.VideoFrame | None:
+    """The picture in `path` decoded by its extension's decoder; None where that fails (a
+    file named for another format, damage: the container's way says why)."""
+    name = _DECODERS.get(path.suffix.lower())
+    if name is None:
+        return None
+    try:
+        ctx = av.CodecContext.create(name, "r")
+        frames = ctx.decode(av.Packet(path.read_bytes()))
+        frames = frames or ctx.decode(None)  # a decoder that keeps its frame until flushed
+    except (av.error.FFmpegError, ValueError):
+        return None
+    return frames[0] if frames else None
+
+
 def _decode_still(path: Path) -> av.VideoFrame:
     if not os.access(path, os.R_OK):
         raise BadInputError("cannot be read (permission denied)", path=path)
     if path.stat().st_size == 0:
         raise BadInputError("is empty (0 bytes)", path=path)
+    frame = _decode_bytes(path)
+    if frame is not None:
+        return frame
     container = _open_container(path, what="an image")
     try:
         stream = _pick_video_stream(container)
