@@ -301,9 +301,13 @@ def numbering_warning(info: dict[str, Any]) -> str:
     held = _held(info)
     if held == missing:
         where = "its place" if missing == 1 else "each missing frame's place"
+        runs = [(int(a) + 1, int(b) + 1) for a, b in info.get("held_frames") or []]  # as shown
+        at = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
+        at += ", …" if len(runs) > 3 else ""
         done = (
-            f"the frame before a gap is shown again in {where}, so the film keeps its length "
-            "and every frame its time (Restore ▸ Gaps closes them up)"
+            f"the frame before a gap is shown again in {where} (frame{'s' if held != 1 else ''}"
+            f" {at} of the film), so the film keeps its length and every frame its time "
+            "(Restore ▸ Gaps closes them up)"
         )
     elif held:
         done = (

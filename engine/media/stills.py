@@ -104,11 +104,14 @@ def describe_gaps(
     said = describe_missing(missing)
     count = sum(b - a + 1 for a, b in missing)
     kept = sum(b - a + 1 for a, b in held)
+    # which of the film's frames are the copies, to find them again (0-based, as --from is)
+    frames = _runs_text(held)
     if kept == count:
         where = "its place" if count == 1 else "each missing frame's place"
         return (
-            f"{said}; the frame before a gap is shown again in {where} (the film keeps its "
-            "length, every frame its time)"
+            f"{said}; the frame before a gap is shown again in {where} (the film's "
+            f"frame{'s' if kept != 1 else ''} {frames}: the film keeps its length, every "
+            "frame its time)"
         )
     if kept == 0:
         return (
@@ -116,19 +119,26 @@ def describe_gaps(
             f"is {count:,} frame{'s' if count != 1 else ''} shorter than its numbering)"
         )
     return (
-        f"{said}; {kept:,} held by the frame before their gap, the gaps longer than "
-        f"{HOLD_AT_MOST_S} s ({count - kept:,} frames) closed up"
+        f"{said}; {kept:,} held by the frame before their gap (the film's frames {frames}), "
+        f"the gaps longer than {HOLD_AT_MOST_S} s ({count - kept:,} frames) closed up"
     )
+
+
+def _runs_text(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -> str:
+    """ "10, 57-58" (the first `shown` runs, then "and N more")."""
+    parts = [str(a) if a == b else f"{a}-{b}" for a, b in runs[:shown]]
+    more = f" and {len(runs) - shown} more" if len(runs) > shown else ""
+    return ", ".join(parts) + more
 
 
 def describe_missing(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -> str:
     """ "3 frame numbers missing: 10, 57-58" (the first `shown` runs, then how many more)."""
     count = sum(b - a + 1 for a, b in runs)
-    parts = [str(a) if a == b else f"{a}-{b}" for a, b in runs[:shown]]
     left = len(runs) - shown
-    more = f" and {left} more gap{'s' if left != 1 else ''}" if left > 0 else ""
+    listed = _runs_text(runs[:shown]) + (f" and {left} more gap{'s' if left != 1 else ''}"
+                                         if left > 0 else "")  # fmt: skip
     plural = "s" if count != 1 else ""
-    return f"{count} frame number{plural} missing: {', '.join(parts)}{more}"
+    return f"{count} frame number{plural} missing: {listed}"
 
 
 def frame_files(folder: str | Path) -> list[Path]:

@@ -142,9 +142,10 @@ def test_a_folder_whose_numbering_skips_is_said() -> None:
     warning = numbering_warning({**scan, **held})
     assert warning.startswith("Frame numbers 10, 57–59 are missing from this folder's numbering")
     assert "(4 in all)" in warning and "shown again in each missing frame's place" in warning
+    assert "(frames 10, 57–59 of the film)" in warning  # counted from 1, as the player does
     assert "Restore ▸ Gaps closes them up" in warning
     one = numbering_warning({**scan, "missing_numbers": [[7, 7]], "held_frames": [[6, 6]]})
-    assert "Frame number 7 is missing" in one and "shown again in its place" in one
+    assert "Frame number 7 is missing" in one and "shown again in its place (frame 7 of" in one
     closed = numbering_warning({**scan, **gaps})
     assert "shorter" in closed and "Restore ▸ Gaps holds the frame before" in closed
     assert "1 is held by the frame before" in numbering_warning({**scan, **some})

@@ -113,6 +113,7 @@ def test_info_and_restore_say_the_gap_is_held(
     assert main(["info", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "1 frame number missing: 6; the frame before a gap is shown again in its place" in out
+    assert "(the film's frame 5: the film keeps its length" in out  # f5 again, 0-based
     assert main(["restore", str(folder), str(tmp_path / "out.mkv"), "--codec", "ffv1", "-q"]) == 0
     out, err = capsys.readouterr()
     assert "12 frames" in out and "shown again in its place" in out
