@@ -63,6 +63,15 @@ GAP_CHOICES = [
 ]
 
 
+def _choices(choices: list[tuple[str, str]], tip: str) -> QComboBox:
+    """A box of (name shown, value) choices."""
+    box = QComboBox()
+    for name, value in choices:
+        box.addItem(name, value)
+    box.setToolTip(tip)
+    return box
+
+
 def _share_box(tip: str, *, off: str = "") -> QDoubleSpinBox:
     """A 0..1 box in tenths for how much of a restoration step to take; `off` names 0."""
     box = QDoubleSpinBox()
@@ -154,10 +163,8 @@ class RestorePanel(QGroupBox):
         self.codec = QComboBox()
         for code, name, _ in CODECS:
             self.codec.addItem(name, code)
-        self.fields = QComboBox()
-        for name, mode in FIELD_CHOICES:
-            self.fields.addItem(name, mode)
-        self.fields.setToolTip(
+        self.fields = _choices(
+            FIELD_CHOICES,
             "How the film's fields and frames are read (a video of a film is often\n"
             "interlaced, or telecined, or repeats frames to make up the video's rate).\n"
             "Automatic: by what the file says and how its pictures look (the Video line);\n"
@@ -167,7 +174,7 @@ class RestorePanel(QGroupBox):
             "a film telecined to video, each frame rebuilt whole from matching fields (3:2\n"
             "pulldown, PAL fields out of step), where Automatic does not find it. Automatic,\n"
             "every frame kept: no repeat left out (the frame numbers of the file). The film is\n"
-            "read again."
+            "read again.",
         )
         form.addRow(self.colorize)
         form.addRow("Scratches", self.scratches)
@@ -191,15 +198,13 @@ class RestorePanel(QGroupBox):
             reading.addWidget(box, share)
         form.addRow("Fields, fps", self._reading)
         form.setRowVisible(self._reading, False)
-        self.gaps = QComboBox()
-        for name, mode in GAP_CHOICES:
-            self.gaps.addItem(name, mode)
-        self.gaps.setToolTip(
+        self.gaps = _choices(
+            GAP_CHOICES,
             "This folder's numbering skips (a frame the scanner dropped, a file lost in\n"
             "copying). Hold: the frame before a gap is shown again in each missing frame's\n"
             "place, so the film keeps its length and every frame its time and timecode.\n"
             "Close up: the files are read one after the other, the film that much shorter.\n"
-            "The film is read again."
+            "The film is read again.",
         )
         form.addRow("Gaps", self.gaps)
         form.setRowVisible(self.gaps, False)

@@ -88,6 +88,14 @@ class MediaInfo:
     # where its frames are no longer the file's one for one (repeats left out, another rate).
     timecode: str | None = None
 
+    @property
+    def reading(self) -> str:
+        """How its frames are read, in words: a video's deinterlacing and repeats, a folder's
+        gaps ("the gaps in its numbering held")."""
+        if self.missing_numbers:
+            return f"the gaps in its numbering {'held' if self.held_frames else 'closed up'}"
+        return self.deinterlace
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: Fractions as "num/den" strings, each with a `<name>_float` beside it."""
         out: dict[str, Any] = {}

@@ -182,8 +182,8 @@ def restore(
                 where = f" {proj.path}" if proj.path else ""
                 raise BadInputError(
                     f"reads as {src.info.frame_count} frames, where the project{where} has "
-                    f"{proj.source.frame_count} ({src.info.deinterlace}); read it as the project "
-                    "did (--deinterlace keep keeps every frame) or find its shots again",
+                    f"{proj.source.frame_count} ({src.info.reading}); read it as the project did "
+                    "(--deinterlace keep: no repeat left out, no gap held) or find its shots again",
                     path=input,
                 )
         if span_s is not None:

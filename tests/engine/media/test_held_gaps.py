@@ -137,6 +137,11 @@ def test_a_project_saved_with_the_gaps_closed_up_reopens_so(tmp_path: Path) -> N
     assert new.source.frame_count == 10  # held, today
     old = Project(replace(new.source, frame_count=9), [Shot(0, 4, 2), Shot(4, 9, 6)])
     saved = old.save(tmp_path / "old.panchro")
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.restore import pipeline
+
+    with pytest.raises(BadInputError, match=r"has 9 \(the gaps in its numbering held\)"):
+        pipeline.restore(folder, tmp_path / "refused.mkv", codec="ffv1", project=old)
     loaded = Project.load(saved)
     said = loaded.keep_frame_numbers()
     assert said and said.startswith("read with the gaps in its numbering closed up (9 frames)")

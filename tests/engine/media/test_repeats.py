@@ -149,7 +149,7 @@ def test_a_project_saved_before_repeats_were_left_out_keeps_its_frame_numbers(
         [Shot(0, 100, 50), Shot(100, every, 150)],
     )
     saved = old.save(tmp_path / "old.panchro")
-    with pytest.raises(BadInputError, match="--deinterlace keep keeps every frame"):
+    with pytest.raises(BadInputError, match="--deinterlace keep: no repeat left out"):
         pipeline.restore(path, tmp_path / "refused.mkv", codec="ffv1", project=old)
     loaded = Project.load(saved)
     said = loaded.keep_frame_numbers()
