@@ -207,7 +207,8 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         + (f", timecode from {info['timecode']}" if info.get("timecode") else ""),
         "frames": _frames_text(info),
         "codec": codec or "–",
-        "colour": ", ".join(colour_bits) or "untagged",
+        "colour": (", ".join(colour_bits) or "untagged")
+        + (f"; a log scan ({info['log_scan']}), read as coded" if info.get("log_scan") else ""),
         "audio": _streams(info.get("audio") or [], _audio_text) or gone or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
@@ -322,6 +323,18 @@ def numbering_warning(info: dict[str, Any]) -> str:
     return (
         f"Frame number{s} {shown} {are} missing from this folder's numbering "
         f"({missing:,} in all): {done}. Look for a file lost in copying."
+    )
+
+
+def log_warning(info: dict[str, Any]) -> str:
+    """What the window says about a DPX scan coded in log (the engine's `log_scan`), or ""."""
+    coding = info.get("log_scan")
+    if not coding:
+        return ""
+    return (
+        f"This scan is coded in log ({coding}): Panchro reads it as coded, so its frames look "
+        "flat and pale and are restored so. The colorizer learned from pictures at video "
+        "levels: a copy of the scan converted to video levels takes colour better."
     )
 
 

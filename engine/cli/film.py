@@ -90,6 +90,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append(("truncated", _truncation(info)))
     if info.missing_numbers:
         rows.append(("numbering", _gaps(info)))
+    if info.log_scan:
+        rows.append(("coding", _log_text(info)))
     rows += [
         ("duration", format_time(info.duration_s)),
         ("time base", str(info.time_base)),
@@ -146,6 +148,13 @@ def _truncation(info: Any) -> str:
         f"{info.frame_count} frames can be decoded "
         "(the file is cut short; it does not say how many there were)"
     )
+
+
+def _log_text(info: Any) -> str:
+    """A log scan's coding, and what reading does about it."""
+    from panchro.engine.media.dpx import describe_log
+
+    return describe_log(info.log_scan)
 
 
 def _gaps(info: Any) -> str:
@@ -423,6 +432,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         # said as the film is read: its gaps held, or closed up as the project reads it
         info = media.probe(args.input, fps=args.fps, deinterlace=settings.deinterlace)
         print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
+    if info.log_scan:
+        print(f"panchro: warning: {args.input}: {_log_text(info)}", file=sys.stderr)
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
     check_regrain(args, settings)
     hints = hints_of_args(args, settings, info, project)
@@ -463,6 +474,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"note: the input is truncated: {_truncation(info)}")
     if info.missing_numbers:
         print(f"note: {_gaps(info)}")
+    if info.log_scan:
+        print(f"note: {_log_text(info)}")
     return EXIT_OK
 
 

@@ -149,6 +149,39 @@ def image_size(path: str | Path) -> tuple[int, int] | None:
     return width, height
 
 
+# The image element's transfer characteristics (SMPTE 268M) that say a log scan.
+_LOG_TRANSFERS = {1: "printing density", 3: "logarithmic"}
+
+
+def log_coding(path: str | Path) -> str | None:
+    """What a DPX scan coded in log says of its coding: "printing density, reference black
+    95 and white 685 of 1023"; None where it is not a log scan (video levels, linear, or
+    unsaid, as FFmpeg's writer leaves it) or not a DPX file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(808)
+        e = _order(data)
+        low, high = struct.unpack_from(f"{e}I4xI", data, 784)
+        name, bits = _LOG_TRANSFERS.get(data[801]), data[803]
+    except (OSError, ValueError, struct.error):
+        return None
+    if name is None:
+        return None
+    top = (1 << bits) - 1 if 0 < bits <= 16 else 0
+    if top and low < high <= top:
+        return f"{name}, reference black {low} and white {high} of {top}"
+    return name
+
+
+def describe_log(coding: str) -> str:
+    """What Panchro does with a log scan (`log_coding` said `coding`), in words."""
+    return (
+        f"a log scan ({coding}): its frames are read as coded, flat and pale to the eye, and "
+        "restored so; the colorizer learned from pictures at video levels, so a copy of the "
+        "scan converted to video levels takes colour better"
+    )
+
+
 def first_timecode(path: str | Path) -> str | None:
     """The timecode a DPX file's television header says, or None."""
     try:

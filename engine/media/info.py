@@ -87,6 +87,10 @@ class MediaInfo:
     # Carried onto what is made of the film (`engine.timecode`); None where it says none, or
     # where its frames are no longer the file's one for one (repeats left out, another rate).
     timecode: str | None = None
+    # A DPX scan coded in log, as its header says ("printing density, reference black 95 and
+    # white 685 of 1023"; `dpx.log_coding`): its frames are read as coded, flat to the eye,
+    # where the colorizer learned from pictures at video levels. None for any other film.
+    log_scan: str | None = None
 
     @property
     def reading(self) -> str:

@@ -19,6 +19,7 @@ import av.error
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.media.container import _ff_reason, _open_container, _pick_video_stream
+from panchro.engine.media.dpx import log_coding
 from panchro.engine.media.formats import IMAGE_EXTENSIONS, _bit_depth, _colour_tags
 from panchro.engine.media.info import MediaInfo
 
@@ -262,6 +263,7 @@ def _probe_stills(
         other_streams=(),
         missing_numbers=missing_numbers(files) if kind == "frames" else (),
         held_frames=held,
+        log_scan=log_coding(files[0]) if files[0].suffix.lower() == ".dpx" else None,
         rate_from_files=rate_from_files,
         timecode=timecode,
         **_colour_tags(first),

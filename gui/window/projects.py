@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
-from panchro.gui.facts import numbering_warning, truncation_warning
+from panchro.gui.facts import log_warning, numbering_warning, truncation_warning
 from panchro.gui.hints import hints_from_json
 from panchro.gui.refit import frame_map, refit_shots
 from panchro.gui.window import APP_NAME, on_triggered
@@ -340,7 +340,7 @@ class Projects(QObject):
         elif not reopened and (warning := truncation_warning(win.info)):
             # Said in sight, without a dialog: the film can still be looked at and exported.
             self.message_bar.show_message(warning, "warning")
-        elif not reopened and (warning := numbering_warning(win.info)):
+        elif not reopened and (warning := numbering_warning(win.info) or log_warning(win.info)):
             self.message_bar.show_message(warning, "warning")
         self.cut_short_label.setText(win.cut_short_note())
         self.cut_short_label.setVisible(bool(win.cut_short_note()))

@@ -151,6 +151,20 @@ def test_a_folder_whose_numbering_skips_is_said() -> None:
     assert "1 is held by the frame before" in numbering_warning({**scan, **some})
 
 
+def test_a_log_scan_is_said() -> None:
+    from panchro.gui.facts import log_warning
+
+    scan = {"path": "/scans/reel1", "kind": "frames", "color_matrix": "rgb"}
+    assert describe_film(scan)["colour"] == "matrix rgb" and log_warning(scan) == ""
+    log = {**scan, "log_scan": "printing density, reference black 95 and white 685 of 1023"}
+    assert describe_film(log)["colour"] == (
+        "matrix rgb; a log scan (printing density, reference black 95 and white 685 of 1023), "
+        "read as coded"
+    )
+    assert log_warning(log).startswith("This scan is coded in log (printing density")
+    assert "takes colour better" in log_warning(log)
+
+
 def test_a_dpx_scan_shown_at_its_own_rate_says_so() -> None:
     scan = {"path": "/scans/reel1", "kind": "frames", "fps": "18/1", "fps_float": 18.0}
     assert describe_film(scan)["rate"] == "18 fps"

@@ -47,3 +47,39 @@ def test_a_scan_opens_without_decoding_every_frame(tmp_path: Path, monkeypatch) 
     _dpx(tmp_path / "scan_0003.dpx", 48, 24)
     with pytest.raises(BadInputError, match="frame sizes differ: scan_0003.dpx is 48x24"):
         media.probe(tmp_path)
+
+
+def _as_log(path: Path, transfer: int = 1, low: int = 95, high: int = 685) -> None:
+    """`path` marked as a log scan in its image element header, as film scanners write it."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    data[801] = transfer
+    struct.pack_into(">I", data, 784, low)
+    struct.pack_into(">I", data, 792, high)
+    path.write_bytes(bytes(data))
+
+
+def test_a_log_scan_is_said_wherever_it_is_read(tmp_path: Path, capsys) -> None:
+    from panchro.engine.cli import main
+
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    for i in range(4):
+        _dpx(scan / f"scan_{i:04d}.dpx", 40, 24)
+    assert dpx.log_coding(scan / "scan_0000.dpx") is None  # FFmpeg's: video levels, unsaid
+    assert media.probe(scan).log_scan is None
+    for f in scan.iterdir():
+        _as_log(f)
+    said = "printing density, reference black 95 and white 685 of 1023"
+    assert dpx.log_coding(scan / "scan_0000.dpx") == said
+    assert media.probe(scan).log_scan == said
+    _as_log(scan / "scan_0000.dpx", transfer=3, low=0, high=0)  # logarithmic, no references
+    assert dpx.log_coding(scan / "scan_0000.dpx") == "logarithmic"
+    _as_log(scan / "scan_0000.dpx")
+    assert main(["info", str(scan)]) == 0
+    out = capsys.readouterr().out
+    assert f"a log scan ({said}): its frames are read as coded" in out
+    assert main(["restore", str(scan), str(tmp_path / "out.mkv"), "--codec", "ffv1", "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning" in err and "a log scan" in err and "note: a log scan" in out
