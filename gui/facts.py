@@ -286,9 +286,14 @@ def _gaps(info: dict[str, Any]) -> tuple[int, str]:
     """How many frame numbers a folder's numbering skips (the engine's `missing_numbers`) and
     the first three runs, "10, 57–59, …"."""
     runs = info.get("missing_numbers") or []
-    missing = sum(int(b) - int(a) + 1 for a, b in runs)
-    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
-    return missing, shown + (", …" if len(runs) > 3 else "")
+    return sum(int(b) - int(a) + 1 for a, b in runs), _runs_text(runs)
+
+
+def _runs_text(runs: list, plus: int = 0) -> str:
+    """The first three runs (first, last) as "10, 57–59, …", each number `plus` more."""
+    shown = [(int(a) + plus, int(b) + plus) for a, b in runs[:3]]
+    text = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in shown)
+    return text + (", …" if len(runs) > 3 else "")
 
 
 def numbering_warning(info: dict[str, Any]) -> str:
@@ -302,9 +307,7 @@ def numbering_warning(info: dict[str, Any]) -> str:
     held = _held(info)
     if held == missing:
         where = "its place" if missing == 1 else "each missing frame's place"
-        runs = [(int(a) + 1, int(b) + 1) for a, b in info.get("held_frames") or []]  # as shown
-        at = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:3])
-        at += ", …" if len(runs) > 3 else ""
+        at = _runs_text(info.get("held_frames") or [], plus=1)  # counted from 1, as shown
         done = (
             f"the frame before a gap is shown again in {where} (frame{'s' if held != 1 else ''}"
             f" {at} of the film), so the film keeps its length and every frame its time "

@@ -662,10 +662,11 @@ def open_source(
         same = said is None or abs(float(rate) - said) < 1e-3
         # A gap in the numbering is held ("keep": closed up); labels fit where all are.
         shown, held = (files, ()) if deinterlace == "keep" else _stills.held_in_gaps(files, rate)
-        whole = len(shown) - len(files) == sum(b - a + 1 for a, b in _stills.missing_numbers(files))
+        missing = _stills.missing_numbers(files)
+        whole = len(shown) - len(files) == sum(b - a + 1 for a, b in missing)
         label = first_timecode(files[0]) if dpx and same and whole else None
         info = _probe_stills(p, files, "frames", rate, rate_from_files=own, timecode=label,
-                             shown=len(shown), held=held)  # fmt: skip
+                             shown=len(shown), missing=missing, held=held)  # fmt: skip
         return Source(info, files=shown)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:

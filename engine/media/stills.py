@@ -19,7 +19,7 @@ import av.error
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.media.container import _ff_reason, _open_container, _pick_video_stream
-from panchro.engine.media.dpx import log_coding
+from panchro.engine.media.dpx import image_size, log_coding
 from panchro.engine.media.formats import IMAGE_EXTENSIONS, _bit_depth, _colour_tags
 from panchro.engine.media.info import MediaInfo
 
@@ -101,7 +101,7 @@ def describe_gaps(
     missing: tuple[tuple[int, int], ...] | list, held: tuple[tuple[int, int], ...] | list
 ) -> str:
     """What a gapped numbering is and what reading did about it: "1 frame number missing: 7;
-    the frame before it is shown again in its place (the film keeps its length)"."""
+    the frame before a gap is shown again in its place (the film's frame 6: ...)"."""
     said = describe_missing(missing)
     count = sum(b - a + 1 for a, b in missing)
     kept = sum(b - a + 1 for a, b in held)
@@ -136,10 +136,9 @@ def describe_missing(runs: tuple[tuple[int, int], ...] | list, shown: int = 4) -
     """ "3 frame numbers missing: 10, 57-58" (the first `shown` runs, then how many more)."""
     count = sum(b - a + 1 for a, b in runs)
     left = len(runs) - shown
-    listed = _runs_text(runs[:shown]) + (f" and {left} more gap{'s' if left != 1 else ''}"
-                                         if left > 0 else "")  # fmt: skip
+    more = f" and {left} more gap{'s' if left != 1 else ''}" if left > 0 else ""
     plural = "s" if count != 1 else ""
-    return f"{count} frame number{plural} missing: {listed}"
+    return f"{count} frame number{plural} missing: {_runs_text(runs[:shown])}{more}"
 
 
 def frame_files(folder: str | Path) -> list[Path]:
@@ -151,8 +150,6 @@ def _image_size(path: Path) -> tuple[int, int] | None:
     """The size from the file's header alone (Pillow reads lazily; a DPX file's by its
     header's layout, which Pillow cannot read); None where neither can say."""
     if path.suffix.lower() == ".dpx":
-        from panchro.engine.media.dpx import image_size
-
         return image_size(path)
     try:
         from PIL import Image
@@ -222,10 +219,11 @@ def _probe_stills(
     rate_from_files: bool = False,
     timecode: str | None = None,
     shown: int | None = None,
+    missing: tuple[tuple[int, int], ...] = (),
     held: tuple[tuple[int, int], ...] = (),
 ) -> MediaInfo:
     """What a folder of frames or an image is; `shown`: how many frames the film shows
-    (more than `files` where gaps are `held`: `held_in_gaps`)."""
+    (more than `files` where the `missing` numbers are `held`: `held_in_gaps`)."""
     first = _decode_still(files[0])
     width, height = first.width, first.height
     if kind == "frames":
@@ -261,7 +259,7 @@ def _probe_stills(
         audio=(),
         subtitles=(),
         other_streams=(),
-        missing_numbers=missing_numbers(files) if kind == "frames" else (),
+        missing_numbers=missing,
         held_frames=held,
         log_scan=log_coding(files[0]) if files[0].suffix.lower() == ".dpx" else None,
         rate_from_files=rate_from_files,
