@@ -49,7 +49,9 @@ NUMBERED_NAME = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 def _numbers(files: list[Path]) -> list[int] | None:
     """The frame number in each file's name, where the names are one numbered sequence
-    ("reel1_0009.dpx", "reel1_0011.dpx"); None where they are not (another stem, no number)."""
+    ("reel1_0009.dpx", "reel1_0011.dpx"), counted from 0 where each of three or more is the
+    same step past the one before (f0000, f0002, f0004: no gap); None where the names are not
+    one sequence (another stem, no number)."""
     numbers: list[int] = []
     around = None
     for f in files:
@@ -58,6 +60,10 @@ def _numbers(files: list[Path]) -> list[int] | None:
             return None
         around = (m.group(1), m.group(3))
         numbers.append(int(m.group(2)))
+    steps = {b - a for a, b in zip(numbers, numbers[1:], strict=False)}
+    if len(numbers) > 2 and len(steps) == 1 and steps.pop() > 1:
+        # Counted in steps (every second frame exported, say): a stride, no frame missing.
+        return list(range(len(numbers)))
     return numbers
 
 

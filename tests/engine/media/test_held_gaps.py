@@ -34,6 +34,16 @@ def test_each_missing_number_is_the_frame_before_it() -> None:
     assert held_in_gaps(odd, Fraction(24)) == (odd, ())
 
 
+def test_a_numbering_in_steps_is_a_stride_not_gaps() -> None:
+    from panchro.engine.media.stills import missing_numbers
+
+    every_second = _names(0, 2, 4, 6, 8)  # every second frame exported
+    assert missing_numbers(every_second) == ()
+    assert held_in_gaps(every_second, Fraction(24)) == (every_second, ())
+    # one lost from a numbering by ones is still a gap
+    assert missing_numbers(_names(10, 11, 13, 14)) == ((12, 12),)
+
+
 def test_a_gap_longer_than_the_limit_is_closed_up() -> None:
     rate = Fraction(2)  # 2 frames a second: gaps up to 2 * HOLD_AT_MOST_S frames are held
     limit = 2 * HOLD_AT_MOST_S
