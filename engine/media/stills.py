@@ -204,12 +204,31 @@ def _decode_still(path: Path) -> av.VideoFrame:
             for frame in container.decode(stream):
                 return frame
         except av.error.FFmpegError as exc:
-            raise BadInputError(
-                f"cannot be decoded as an image ({_ff_reason(exc)})", path=path
-            ) from None
+            why = _deeper_than_16_bits(path) or f"cannot be decoded as an image ({_ff_reason(exc)})"
+            raise BadInputError(why, path=path) from None
         raise BadInputError("holds no picture", path=path)
     finally:
         container.close()
+
+
+def _deeper_than_16_bits(path: Path) -> str | None:
+    """Why a TIFF that FFmpeg cannot decode is not read, where it is one of 32 bits a sample
+    (floating point or integer, as some scanning and HDR software writes): FFmpeg's TIFF
+    decoder takes up to 16. None for anything else."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            bits = im.tag_v2.get(258) if hasattr(im, "tag_v2") else None
+            deep = im.mode in ("F", "I") or bool(bits and max(bits) > 16)
+    except Exception:  # noqa: BLE001 - not a picture Pillow reads either: FFmpeg's reason stands
+        return None
+    if not deep:
+        return None
+    return (
+        "is a TIFF of 32 bits a sample (floating point or integer), which Panchro cannot read: "
+        "save the frames as 16-bit TIFF or DPX"
+    )
 
 
 def _still_codec(frame_path: Path) -> str:

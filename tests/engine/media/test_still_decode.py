@@ -80,3 +80,15 @@ def test_a_file_named_for_another_format_still_opens(tmp_path: Path) -> None:
     frame = stills._decode_still(path)  # by the container's probe
     assert (frame.width, frame.height) == (W, H)
     assert np.array_equal(frame.to_ndarray(), (_ramp() * 255).astype(np.uint8))
+
+
+def test_a_32_bit_tiff_is_refused_in_words(tmp_path: Path) -> None:
+    from panchro.engine import media
+    from panchro.engine.errors import BadInputError
+
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(_ramp().astype(np.float32), "F").save(folder / f"f{i}.tif")
+    with pytest.raises(BadInputError, match="a TIFF of 32 bits a sample .* save the frames as 16"):
+        media.probe(folder)
