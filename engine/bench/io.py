@@ -10,10 +10,10 @@ speed of a 1080p H.264 clip (to RGB and to YCbCr 4:4:4, deinterlaced by
 bwdif, field matched), opening a film flagged interlaced (idet's whole check), random-access
 latency, deflicker's and stabilize's cost (their measuring, and their stages on whole
 frames), the dust and scratches stages' (on the first `DUST_FRAMES` frames), encode speed
-for FFV1 and H.264, and the memory of streaming a long film: it generates a
-`stream_minutes`-long 1080p film with a fast encoder setting, streams it in a fresh process
-and prints that process's RSS every tenth of the way and its peak, to show memory stays
-flat however long the film.
+for FFV1 and H.264, a folder of DPX frames opened and read, and the memory of streaming a
+long film: it generates a `stream_minutes`-long 1080p film with a fast encoder setting,
+streams it in a fresh process and prints that process's RSS every tenth of the way and its
+peak, to show memory stays flat however long the film.
 """
 
 from __future__ import annotations
@@ -175,6 +175,37 @@ def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float
     return results
 
 
+SCAN_FRAMES = 48  # DPX frames of the scan read back (8 MB each at 1080p)
+
+
+def _bench_scan(
+    folder: Path, held: list[Any], info: Any, width: int, height: int, line: Any
+) -> dict[str, float]:
+    """A folder of 10-bit DPX frames, as a film scanner writes a reel: opening it (every
+    file's size from its header) and reading it, to grey and to RGB."""
+    from panchro.engine.media import VideoWriter, open_source
+
+    rate = Fraction(FPS)
+    with VideoWriter(
+        folder, codec="dpx", width=width, height=height, time_base=1 / rate, fps=rate, source=info
+    ) as writer:
+        for i in range(SCAN_FRAMES):
+            writer.write(held[i % len(held)], i, fmt="yuv444p")
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with open_source(folder) as src:
+        ms = (time.perf_counter() - t0) * 1000
+        out["open_dpx_scan_ms"] = round(ms, 1)
+        line(f"open a DPX scan ({SCAN_FRAMES} 10-bit frames)", f"{ms:7.1f} ms")
+        for fmt in ("gray16", "rgb48"):
+            t0 = time.perf_counter()
+            count = sum(1 for _ in src.frames(fmt=fmt))
+            fps = count / (time.perf_counter() - t0)
+            out[f"read_dpx_{fmt}_fps"] = round(fps, 1)
+            line(f"read the DPX scan -> {fmt}", f"{fps:7.1f} fps")
+    return out
+
+
 def bench_io(
     *,
     seconds: float = 10.0,
@@ -273,6 +304,7 @@ def bench_io(
             fps = n_clip / (time.perf_counter() - t0)
             results[f"encode_{codec}_fps"] = round(fps, 1)
             line(f"encode {label}", f"{fps:7.1f} fps")
+        results |= _bench_scan(tmp / "scan", held, info, width, height, line)
         del held
         flagged = tmp / "flagged.mp4"
         _make_clip(flagged, min(n_clip, 10 * FPS), width, height, "veryfast", interlaced=True)

@@ -13,6 +13,8 @@ def test_bench_io_runs_small() -> None:
     assert len(result["stream_rss_mb"]) == 10
     assert result["stream_peak_rss_mb"] > 0
     assert any("peak RSS" in line for line in lines)
+    assert result["open_dpx_scan_ms"] > 0 and result["read_dpx_gray16_fps"] > 0
+    assert any("read the DPX scan -> rgb48" in line for line in lines)
 
 
 def test_bench_scrub_runs_small() -> None:
