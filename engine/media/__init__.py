@@ -83,7 +83,8 @@ from panchro.engine.media.picture import (
 )
 from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.remux import ASS_HEADER
-from panchro.engine.media.source import Source, open_source, probe, retimed_note
+from panchro.engine.media.retime import retimed_note
+from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
 
 __all__ = [

@@ -77,6 +77,7 @@ from panchro.engine.media.dpx import first_timecode, header_rate
 from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
+from panchro.engine.media.retime import decimated_info, retimed
 from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
 from panchro.engine.timecode import of_stream
 
@@ -714,7 +715,7 @@ def open_source(
     telecine = _decimate.telecine_cycle(info.fps, (args or "").startswith("fieldmatch="))
     if telecine is not None and not keep:
         # The tape's repeated pictures left out: the film at 23.976 fps.
-        info = _decimated_info(info, telecine)
+        info = decimated_info(info, telecine)
         said = said.replace(")", f"; decimated to {float(info.fps):.3f} fps)", 1)
         cycles = (telecine,)
     # Frames the transfer repeated: where a first look saw some in a progressive film, or
@@ -726,7 +727,7 @@ def open_source(
                       cycles=cycles)  # fmt: skip
         found = _repeat_check(p, stream_index, index, info.frame_count, view)
         if found is not None:
-            info = _decimated_info(info, found)
+            info = decimated_info(info, found)
             left = f"repeated frames left out (one in {found}: {float(info.fps):.3f} fps)"
             said = left if said == "not deinterlaced" else f"{said}; {left}"
             cycles = (*cycles, found)
@@ -735,59 +736,6 @@ def open_source(
         info = retimed(info, _fraction_fps(fps))
     return Source(
         info, index=index, stream_index=stream_index, deinterlace_args=args, cycles=cycles
-    )
-
-
-def retimed(info: MediaInfo, fps: Fraction) -> MediaInfo:
-    """A video's `info` with its frames shown at `fps` a second instead of its own rate
-    (after any repeats are left out): a silent film transferred at sound speed runs too
-    fast, and is shown at the speed it was shot at. Every frame is kept, each on screen
-    longer (or shorter), the film as much longer; its sound and subtitles are left out,
-    since they would no longer fit. A rate within a millionth of its own changes nothing."""
-    own = info.fps
-    if abs(float(fps / own) - 1.0) < 1e-6:
-        return info
-    stretch = own / fps
-    return replace(
-        info,
-        fps=fps,
-        time_base=info.time_base * stretch,
-        duration_s=info.duration_s * float(stretch),
-        audio=(),
-        subtitles=(),
-        chapters=0,  # their times are the file's
-        timecode=None,  # its labels count the file's rate
-        retimed_from=own,
-        retimed_streams=len(info.audio) + len(info.subtitles),
-    )
-
-
-def retimed_note(info: MediaInfo) -> str | None:
-    """What showing a video at another rate did, in words (None when it keeps its own)."""
-    if info.retimed_from is None:
-        return None
-    own, now = float(info.retimed_from), float(info.fps)
-    note = f"shown at {now:.3f} fps instead of the file's {own:.3f} ({own / now:.3f} times as long)"
-    n = info.retimed_streams
-    if n:
-        note += (
-            f"; its {n} sound and subtitle stream{'s' if n > 1 else ''} left out:"
-            " they would no longer fit the pictures"
-        )
-    return note
-
-
-def _decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:
-    """`info` with one frame in `cycle` left out: the film at its own rate, as long."""
-    kept = cycle - 1
-    expected = info.expected_frames
-    return replace(
-        info,
-        frame_count=_decimate.frame_count(info.frame_count, cycle),
-        expected_frames=_decimate.frame_count(expected, cycle) if expected else None,
-        fps=info.fps * Fraction(kept, cycle),
-        time_base=info.time_base / kept,
-        timecode=None,  # its labels count frames that are no longer there
     )
 
 
