@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +50,7 @@ from panchro.engine.restore.batch import (
     _resize_nearest,
 )
 from panchro.engine.restore.crop import crop_of, cut_picture
+from panchro.engine.restore.part import check_span, part_of
 from panchro.engine.restore.summary import RestoreSummary, _tree_size
 from panchro.engine.restore.threads import (
     _runs,
@@ -191,7 +191,7 @@ def restore(
                 raise BadInputError("give the part as frames or as times, not both")
             span = part_of(src, *span_s)
         if span is not None:
-            span = _check_span(span, src.info.frame_count)
+            span = check_span(span, src.info.frame_count)
         if progress is None:
             progress = Progress(None)
         run = _Run(src, stages, codec, bit_depth, batch, progress)
@@ -207,39 +207,6 @@ def restore(
                 raise BadInputError("a preview is rendered here, not on a cluster")
             return run.preview(out, float(preview), proj, overwrite, start, input)
         return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
-
-
-def part_of(src: Source, start_s: float | None, end_s: float | None) -> tuple[int, int]:
-    """Frames [first, stop) of `src` shown from `start_s` until `end_s` seconds (its clock,
-    as `Source.index_at`): from the frame on screen at `start_s` to the last that starts
-    before `end_s`. None: the film's start, or its end."""
-    n, tb = src.info.frame_count, src.info.time_base
-    if start_s is not None:
-        fps = float(src.info.fps) or 24.0
-        ends = float(src.pts_of(n - 1) * tb) + 1 / fps
-        if start_s >= ends:
-            raise BadInputError(
-                f"the part starts at {start_s:g} s, after the film's end ({ends:.3f} s)"
-            )
-    first = 0 if start_s is None else src.index_at(start_s)
-    if end_s is None:
-        return first, n
-    if start_s is not None and end_s <= start_s:
-        raise BadInputError(f"the part must end after it starts ({start_s} s to {end_s} s)")
-    stop = src.index_at(end_s) + 1
-    if stop - 1 > first and src.pts_of(stop - 1) * tb >= Fraction(end_s).limit_denominator(10**9):
-        stop -= 1  # that frame starts at end_s: after the part
-    return first, max(stop, first + 1)
-
-
-def _check_span(span: tuple[int, int], frames: int) -> tuple[int, int]:
-    first, stop = (int(v) for v in span)
-    if not 0 <= first < stop <= frames:
-        raise BadInputError(
-            f"frames {first}..{stop - 1} are not a part of the film's {frames} frames "
-            f"(0..{frames - 1})"
-        )
-    return first, stop
 
 
 def frames_per_batch(batch: int, pixels: int) -> int:
