@@ -81,6 +81,8 @@ BIT_DEPTHS = (8, 10, 16)
 # How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
 # project loads without PyAV; a test holds the copies equal).
 DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
+# How a scan's values are read (`media.scan.SCAN_MODES`, written again alike).
+SCAN_MODES = ("auto", "coded", "negative")
 # The film stages set by a share 0..1 (0: off), written only when on.
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
 
@@ -332,6 +334,9 @@ class Settings:
     # How the film's fields are read: "auto" (by what the file says and how its pictures
     # look), "off", "tff" or "bff" (`media.deinterlace`); a person's choice in the app.
     deinterlace: str = "auto"
+    # How a scan's values are read: "auto" (a log DPX scan at video levels), "coded" or
+    # "negative" (`media.scan`); a person's choice in the app.
+    scan: str = "auto"
     # How much of the film's flicker (frame-to-frame exposure changes) is evened out: 0 (none)
     # .. 1 (all of it); `imaging.flicker`.
     deflicker: float = 0.0
@@ -385,6 +390,8 @@ class Settings:
         if self.deinterlace not in DEINTERLACE_MODES:
             modes = ", ".join(DEINTERLACE_MODES)
             return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
+        if self.scan not in SCAN_MODES:
+            return f"scan must be one of {', '.join(SCAN_MODES)}, got {self.scan!r}"
         for name in SHARES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 return f"{name} must be within 0..1, got {getattr(self, name)}"
@@ -407,6 +414,7 @@ class Settings:
             "output": self.output,
         } | (
             ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
+            | ({} if self.scan == "auto" else {"scan": self.scan})
             | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
             | ({} if self.part is None else {"part": list(self.part)})
             | ({} if self.crop is None else {"crop": list(self.crop)})
@@ -434,6 +442,10 @@ class Settings:
         if not isinstance(deinterlace, str):
             raise FieldError("settings.deinterlace: must be a string")
         values["deinterlace"] = deinterlace
+        scan = d.get("scan", "auto")  # optional: "auto" is not written
+        if not isinstance(scan, str):
+            raise FieldError("settings.scan: must be a string")
+        values["scan"] = scan
         for name in SHARES:
             if name in d:  # optional: 0 is not written
                 values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)

@@ -207,8 +207,7 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
         + (f", timecode from {info['timecode']}" if info.get("timecode") else ""),
         "frames": _frames_text(info),
         "codec": codec or "–",
-        "colour": (", ".join(colour_bits) or "untagged")
-        + (f"; a log scan ({info['log_scan']}), read as coded" if info.get("log_scan") else ""),
+        "colour": (", ".join(colour_bits) or "untagged") + _scan_said(info),
         "audio": _streams(info.get("audio") or [], _audio_text) or gone or "none",
         "subtitles": _streams(info.get("subtitles") or [], _subtitle_text) or "none",
     }
@@ -329,15 +328,32 @@ def numbering_warning(info: dict[str, Any]) -> str:
     )
 
 
+def _scan_said(info: dict[str, Any]) -> str:
+    """What the Colour line adds about how the scan's values are read (the engine's `scan`,
+    `log_scan`)."""
+    said = str(info.get("scan") or "")
+    if info.get("log_scan"):
+        how = "brought to video levels as it is read" if said else "read as coded"
+        extra = said.partition(", then ")[2]  # a negative as well
+        return f"; a log scan ({info['log_scan']}), {how}" + (f", then {extra}" if extra else "")
+    return f"; {said} as it is read" if said else ""
+
+
 def log_warning(info: dict[str, Any]) -> str:
     """What the window says about a DPX scan coded in log (the engine's `log_scan`), or ""."""
     coding = info.get("log_scan")
     if not coding:
         return ""
+    if info.get("scan"):
+        return (
+            f"This scan is coded in log ({coding}): Panchro brings it to video levels as it "
+            "reads it, so it looks as the film does and takes colour as pictures do "
+            "(Restore ▸ Scan ▸ As coded reads it as it is)."
+        )
     return (
-        f"This scan is coded in log ({coding}): Panchro reads it as coded, so its frames look "
-        "flat and pale and are restored so. The colorizer learned from pictures at video "
-        "levels: a copy of the scan converted to video levels takes colour better."
+        f"This scan is coded in log ({coding}) and read as coded (Restore ▸ Scan), so its "
+        "frames look flat and pale and are restored so. The colorizer learned from pictures "
+        "at video levels: Restore ▸ Scan ▸ Automatic brings it to them."
     )
 
 

@@ -55,6 +55,12 @@ FIELD_CHOICES = [
     ("Field match (telecined film)", "telecine"),
     ("Automatic, every frame kept", "keep"),
 ]
+# How a scan's values are read (the engine's `scan`).
+SCAN_CHOICES = [
+    ("Automatic", "auto"),
+    ("As coded", "coded"),
+    ("Negative (turn it positive)", "negative"),
+]
 # What is done at a gap in a folder's numbering (the engine's `deinterlace` again: "keep"
 # reads the files one after another, the others hold the frame before a gap).
 GAP_CHOICES = [
@@ -69,6 +75,16 @@ def _choices(choices: list[tuple[str, str]], tip: str) -> QComboBox:
     for name, value in choices:
         box.addItem(name, value)
     box.setToolTip(tip)
+    return box
+
+
+def _hidden_row(
+    form: QFormLayout, label: str, choices: list[tuple[str, str]], tip: str
+) -> QComboBox:
+    """A row of `form` with a box of `choices`, hidden until a film asks for it."""
+    box = _choices(choices, tip)
+    form.addRow(label, box)
+    form.setRowVisible(box, False)
     return box
 
 
@@ -101,6 +117,7 @@ class RestorePanel(QGroupBox):
     cropRequested = Signal()
     fieldsChanged = Signal(str)  # how a film's fields are read: DEINTERLACE_MODES
     speedChanged = Signal(float)  # the rate a video is shown at (0.0: its own): `gui.speed`
+    scanChanged = Signal(str)  # how a scan's values are read: the engine's SCAN_MODES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
@@ -198,16 +215,22 @@ class RestorePanel(QGroupBox):
             reading.addWidget(box, share)
         form.addRow("Fields, fps", self._reading)
         form.setRowVisible(self._reading, False)
-        self.gaps = _choices(
-            GAP_CHOICES,
+        self.gaps = _hidden_row(
+            form, "Gaps", GAP_CHOICES,
             "This folder's numbering skips (a frame the scanner dropped, a file lost in\n"
             "copying). Hold: the frame before a gap is shown again in each missing frame's\n"
             "place, so the film keeps its length and every frame its time and timecode.\n"
             "Close up: the files are read one after the other, the film that much shorter.\n"
             "The film is read again.",
-        )
-        form.addRow("Gaps", self.gaps)
-        form.setRowVisible(self.gaps, False)
+        )  # fmt: skip
+        self.scan = _hidden_row(
+            form, "Scan", SCAN_CHOICES,
+            "How the scan's values are read. Automatic: a DPX scan coded in log (as film\n"
+            "scanners write it for grading) is brought to video levels, so it looks as the\n"
+            "film does and takes colour as pictures do; anything else as it is coded.\n"
+            "As coded: every value as the file has it. Negative: a scan of a negative (often\n"
+            "all that is left of a film) turned positive. The film is read again.",
+        )  # fmt: skip
         self.album_format = format_box()
         form.addRow("Pictures as", self.album_format)
         form.setRowVisible(self.album_format, False)
@@ -240,6 +263,7 @@ class RestorePanel(QGroupBox):
             lambda _i: self.fieldsChanged.emit(self.fields_mode())
         )
         self.gaps.currentIndexChanged.connect(self._gaps_chosen)
+        self.scan.currentIndexChanged.connect(lambda _i: self.scanChanged.emit(self.scan_mode()))
 
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("This frame before | after, split (V)")
@@ -317,6 +341,7 @@ class RestorePanel(QGroupBox):
                 "codec": str(self.codec.currentData()),
                 "bit_depth": 10 if self.codec.currentData() in ("prores",) else 8,
                 "deinterlace": self.fields_mode(),
+                "scan": self.scan_mode(),
             }
             | (
                 {"crop": list(self.crop)}
@@ -348,18 +373,29 @@ class RestorePanel(QGroupBox):
             box.setCurrentIndex(max(0, box.findData(want)))
             box.blockSignals(False)
 
+    def scan_mode(self) -> str:
+        return str(self.scan.currentData())
+
+    def set_scan_mode(self, mode: str) -> None:
+        """Show `mode` without asking for the film to be read again."""
+        self.scan.blockSignals(True)
+        self.scan.setCurrentIndex(max(0, self.scan.findData(mode)))
+        self.scan.blockSignals(False)
+
     def _gaps_chosen(self, _index: int) -> None:
         """Restore ▸ Gaps: the film read again so (the project keeps it as its mode)."""
         mode = str(self.gaps.currentData())
         self.set_fields_mode(mode)
         self.fieldsChanged.emit(mode)
 
-    def show_fields(self, shown: bool, *, gaps: bool = False) -> None:
+    def show_fields(self, shown: bool, *, gaps: bool = False, scan: bool = False) -> None:
         """The Fields, fps row is for a video file (frames and photos are never
         interlaced; a folder's rate is given when it is opened); the Gaps row for a folder
-        of frames whose numbering skips."""
+        of frames whose numbering skips; the Scan row for a log scan or a film read otherwise
+        than as coded (Colour ▸ Read the film as a negative asks for one)."""
         self._form.setRowVisible(self._reading, shown and not self.album_mode)
         self._form.setRowVisible(self.gaps, gaps and not self.album_mode)
+        self._form.setRowVisible(self.scan, scan and not self.album_mode)
 
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
@@ -490,7 +526,7 @@ class RestorePanel(QGroupBox):
         self.preview_button.setEnabled(False)
         self.crop_button.setEnabled(False)
         self.export_picture_button.setEnabled(False)
-        for box in (self.fields, self.speed, self.gaps):  # reading again would stop the job
+        for box in (self.fields, self.speed, self.gaps, self.scan):  # reading again stops a job
             box.setEnabled(False)
         total = max(total, 0)
         steps = max(1, min(self.STEPS_PER_FRAME, (2**31 - 1) // max(total, 1)))
@@ -519,7 +555,7 @@ class RestorePanel(QGroupBox):
         self.preview_button.setEnabled(True)
         self.crop_button.setEnabled(True)
         self.export_picture_button.setEnabled(True)
-        for box in (self.fields, self.speed, self.gaps):
+        for box in (self.fields, self.speed, self.gaps, self.scan):
             box.setEnabled(True)
 
 

@@ -523,3 +523,26 @@ def retagged(path: Path, out: Path, **tags: object) -> Path:
         for f in src.frames(fmt="yuv444p"):
             w.write(f.image, f.pts, fmt="yuv444p")
     return out
+
+
+def make_log_dpx_folder(path: str | Path, codes: np.ndarray, n: int = 3) -> Path:
+    """`n` 10-bit DPX frames of the grey code values `codes` (h, w), each marked coded in log
+    as film scanners write it (transfer characteristic printing density, Cineon's reference
+    black 95 and white 685)."""
+    import struct
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    h, w = codes.shape
+    rgb = np.repeat((np.asarray(codes).astype(np.uint16) << 6)[..., None], 3, -1)
+    for i in range(n):
+        ctx = av.CodecContext.create("dpx", "w")
+        ctx.width, ctx.height, ctx.pix_fmt = w, h, "gbrp10be"
+        ctx.time_base = Fraction(1, 24)
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb48le").reformat(format="gbrp10be")
+        data = bytearray(b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)]))
+        data[801] = 1  # printing density
+        struct.pack_into(">I", data, 784, 95)
+        struct.pack_into(">I", data, 792, 685)
+        (path / f"scan_{i:04d}.dpx").write_bytes(bytes(data))
+    return path

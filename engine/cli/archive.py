@@ -38,6 +38,7 @@ _NOT_FOR_AN_ARCHIVE = (
     ("film", "--film"),
     ("format", "--format"),
     ("quality", "--quality"),
+    ("scan", "--scan"),  # each film's values are read as it says (a log scan at video levels)
 )
 
 
@@ -83,7 +84,7 @@ def cmd_restore_archive(
             raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
     elif args.cluster_gpus:
         raise BadInputError("--cluster-gpus goes with --cluster")
-    names = (*COLOUR_AND_SIZE, *FILM_STAGES[1:])  # each film is read as it asks (deinterlace)
+    names = (*COLOUR_AND_SIZE, *FILM_STAGES[2:])  # each film's fields and values read as it asks
     settings = settings_of_args(args, None, names, codec=args.codec, bit_depth=args.bit_depth)
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)

@@ -39,8 +39,23 @@ def format_time(seconds: float) -> str:
 DEINTERLACE_CHOICES = ("auto", "off", "tff", "bff", "telecine", "keep")
 
 
+# `media.scan.SCAN_MODES`, written again alike.
+SCAN_CHOICES = ("auto", "coded", "negative")
+
+
 def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto") -> None:
-    """--deinterlace; `default` None: the project's choice, else auto (`restore`)."""
+    """--deinterlace and --scan, how a film is read; `default` None: the project's choice,
+    else auto (`restore`)."""
+    p.add_argument(
+        "--scan",
+        choices=SCAN_CHOICES,
+        default=default,
+        help="auto (default"
+        + ("" if default else "; or the project's choice")
+        + "): a DPX scan coded in log (its header says printing density or logarithmic) read"
+        " at video levels, anything else as coded; coded: every value as the file has it;"
+        " negative: a negative's values turned over, so it shows as the positive",
+    )
     p.add_argument(
         "--deinterlace",
         choices=DEINTERLACE_CHOICES,
@@ -130,7 +145,8 @@ def crop_of_args(
     from panchro.engine.survey import film_borders
 
     fps, deinterlace = getattr(args, "fps", None), getattr(args, "deinterlace", None) or "auto"
-    with media.open_source(path or args.input, fps=fps, deinterlace=deinterlace) as src:
+    scan = getattr(args, "scan", None) or "auto"
+    with media.open_source(path or args.input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
         found = film_borders(src)
     if found is None:
         print(
@@ -198,7 +214,7 @@ FILM_OUTPUT_OPTIONS = (
 
 # The restore options read into the settings: colour and size (any restore), and a film's own.
 COLOUR_AND_SIZE = ("colorize", "degrain", "upscale", "upscaler")
-FILM_STAGES = ("deinterlace", "deflicker", "stabilize", "dust", "scratches")
+FILM_STAGES = ("deinterlace", "scan", "deflicker", "stabilize", "dust", "scratches")
 
 
 def settings_of_args(

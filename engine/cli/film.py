@@ -62,7 +62,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     verdict = album.folder_verdict(args)  # a folder: read as a film or an album, and why
     if verdict is not None and verdict.kind == "album":
         return album.cmd_info_album(args, verdict)
-    info = media.probe(args.file, fps=args.fps, deinterlace=args.deinterlace)
+    info = media.probe(args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan)
     if args.json:
         read_as = {} if verdict is None else {"read_as": verdict.to_dict()}
         print(json.dumps({**info.to_dict(), **read_as}, indent=2))
@@ -154,7 +154,7 @@ def _log_text(info: Any) -> str:
     """A log scan's coding, and what reading does about it."""
     from panchro.engine.media.dpx import describe_log
 
-    return describe_log(info.log_scan)
+    return describe_log(info.log_scan, converted=bool(info.scan))
 
 
 def _gaps(info: Any) -> str:
@@ -188,7 +188,9 @@ def cmd_frame(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in _IMAGE_FORMATS:
         raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
     out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
-    with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
+    with media.open_source(
+        args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan
+    ) as src:
         if args.index is not None:
             index = args.index
         else:
@@ -236,7 +238,9 @@ def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine.service.protocol import survey_words
     from panchro.engine.survey import film_borders, survey
 
-    with media.open_source(args.file, fps=args.fps, deinterlace=args.deinterlace) as src:
+    with media.open_source(
+        args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan
+    ) as src:
         bar = TerminalBar("shots") if not args.quiet else None
         progress = Progress(src.info.frame_count, bar, stage="analyse")
         analysis = shots.analyse(src, progress=progress)
@@ -416,7 +420,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else:  # a new project records the shots and the automatic picks of this run
             if not str(args.project).endswith(".panchro"):
                 raise BadInputError("project files end in .panchro", path=args.project)
-            reading = Settings(deinterlace=args.deinterlace or "auto")
+            reading = Settings(deinterlace=args.deinterlace or "auto", scan=args.scan or "auto")
             project = Project.new(args.input, fps=args.fps, settings=reading)
             project.save(args.project)
             print(f"new project: {args.project}", file=sys.stderr)
@@ -428,9 +432,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
         bit_depth=args.bit_depth,
         crop=crop_of_args(args, info),
     )
+    if info.missing_numbers or info.log_scan or settings.scan != "auto":
+        # said as the film is read: its gaps held or closed up, its values as the project reads
+        info = media.probe(args.input, fps=args.fps, deinterlace=settings.deinterlace,
+                           scan=settings.scan)  # fmt: skip
     if info.missing_numbers:
-        # said as the film is read: its gaps held, or closed up as the project reads it
-        info = media.probe(args.input, fps=args.fps, deinterlace=settings.deinterlace)
         print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
     if info.log_scan:
         print(f"panchro: warning: {args.input}: {_log_text(info)}", file=sys.stderr)
@@ -521,6 +527,7 @@ def _run_restore(
             memory_limit_mb=args.memory_limit,
             executor=executor,
             deinterlace=settings.deinterlace,
+            scan=settings.scan,
             span_s=_part(args),
         )
     except (CancelledError, KeyboardInterrupt):

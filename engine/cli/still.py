@@ -74,7 +74,8 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         hints=hints,
         reference=reference_of_args(args, settings),
     )
-    with media.open_source(args.input, fps=args.fps, deinterlace=settings.deinterlace) as src:
+    reading = {"fps": args.fps, "deinterlace": settings.deinterlace, "scan": settings.scan}
+    with media.open_source(args.input, **reading) as src:
         try:
             index, _ = pipeline.part_of(src, parse_time(args.at), None)  # refused past the end
         except BadInputError as exc:
@@ -89,8 +90,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         project=project,
         quality=args.quality,
         overwrite=args.overwrite,
-        fps=args.fps,
-        deinterlace=settings.deinterlace,
+        **reading,
     )
     print(summary.describe())
     return EXIT_OK

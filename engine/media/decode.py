@@ -239,11 +239,27 @@ _SWAPPED = {"rgb48be": "rgb48le", "gray16be": "gray16le"}
 class _Converter:
     """Decoded frames to numpy arrays in one of the `Fmt` layouts (one swscale context)."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, curve: np.ndarray | None = None) -> None:
         self._reformatter = VideoReformatter()
         self._default_matrix = default_matrix(width, height)
+        # A table every 16-bit RGB sample is read through first (`media.scan.curve`: a log
+        # scan at video levels, a negative turned positive), or None.
+        self._curve = curve
 
     def __call__(self, frame: av.VideoFrame, fmt: str, size: tuple[int, int] | None) -> np.ndarray:
+        if self._curve is not None:
+            frame = self._through_curve(frame)
+        return self._convert(frame, fmt, size)
+
+    def _through_curve(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """`frame` as 16-bit RGB through the curve, its colour tags kept (RGB is full range
+        whatever its range says; the range goes back on a YUV frame made of it)."""
+        rgb = self._curve[self._convert(frame, "rgb48", None)]  # type: ignore[index]
+        out = av.VideoFrame.from_ndarray(rgb, format="rgb48le")
+        out.colorspace, out.color_range = frame.colorspace, frame.color_range
+        return out
+
+    def _convert(self, frame: av.VideoFrame, fmt: str, size: tuple[int, int] | None) -> np.ndarray:
         if fmt not in _FMTS:
             raise ValueError(f"unknown fmt {fmt!r}; use one of {', '.join(_FMTS)}")
         pix, _, _ = _FMTS[fmt]

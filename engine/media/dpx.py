@@ -153,10 +153,11 @@ def image_size(path: str | Path) -> tuple[int, int] | None:
 _LOG_TRANSFERS = {1: "printing density", 3: "logarithmic"}
 
 
-def log_coding(path: str | Path) -> str | None:
-    """What a DPX scan coded in log says of its coding: "printing density, reference black
-    95 and white 685 of 1023"; None where it is not a log scan (video levels, linear, or
-    unsaid, as FFmpeg's writer leaves it) or not a DPX file."""
+def log_reference(path: str | Path) -> tuple[str, tuple[int, int, int]] | None:
+    """A DPX scan coded in log, as its header says: (its transfer's name, (reference black,
+    reference white, top code)), Cineon's 95 and 685 of 1023 where it gives none; None where
+    it is not a log scan (video levels, linear, or unsaid, as FFmpeg's writer leaves it) or
+    not a DPX file."""
     try:
         with open(path, "rb") as fh:
             data = fh.read(808)
@@ -167,18 +168,33 @@ def log_coding(path: str | Path) -> str | None:
         return None
     if name is None:
         return None
-    top = (1 << bits) - 1 if 0 < bits <= 16 else 0
-    if top and low < high <= top:
-        return f"{name}, reference black {low} and white {high} of {top}"
-    return name
+    top = (1 << bits) - 1 if 0 < bits <= 16 else 1023
+    if not low < high <= top:  # undefined (0 or all ones): Cineon's, at this depth
+        low, high = (round(code * top / 1023) for code in (95, 685))
+    return name, (low, high, top)
 
 
-def describe_log(coding: str) -> str:
+def log_coding(path: str | Path) -> str | None:
+    """ "printing density, reference black 95 and white 685 of 1023" for a log scan
+    (`log_reference`), else None."""
+    said = log_reference(path)
+    if said is None:
+        return None
+    name, (low, high, top) = said
+    return f"{name}, reference black {low} and white {high} of {top}"
+
+
+def describe_log(coding: str, converted: bool) -> str:
     """What Panchro does with a log scan (`log_coding` said `coding`), in words."""
+    if converted:
+        return (
+            f"a log scan ({coding}): brought to video levels as it is read (Cineon's "
+            "conversion, highlights rolled off), so its colours are made for what the film "
+            "shows; --scan coded reads it as coded"
+        )
     return (
-        f"a log scan ({coding}): its frames are read as coded, flat and pale to the eye, and "
-        "restored so; the colorizer learned from pictures at video levels, so a copy of the "
-        "scan converted to video levels takes colour better"
+        f"a log scan ({coding}): read as coded (--scan coded), flat and pale to the eye, and "
+        "restored so; the colorizer learned from pictures at video levels"
     )
 
 

@@ -91,6 +91,12 @@ class MediaInfo:
     # white 685 of 1023"; `dpx.log_coding`): its frames are read as coded, flat to the eye,
     # where the colorizer learned from pictures at video levels. None for any other film.
     log_scan: str | None = None
+    # Its reference black, white and top code (`dpx.log_reference`), for reading it at video
+    # levels (`media.scan`); None for any other film.
+    log_reference: tuple[int, int, int] | None = None
+    # What reading does to its values (`scan.describe`: "a log scan brought to video levels",
+    # "a negative turned positive"); "" where they are read as coded.
+    scan: str = ""
 
     @property
     def reading(self) -> str:

@@ -65,6 +65,7 @@ import numpy as np
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import decimate as _decimate
 from panchro.engine.media import deinterlace as _deint
+from panchro.engine.media import scan as _scan
 from panchro.engine.media import stills as _stills
 from panchro.engine.media.container import (
     _check_readable_file,
@@ -261,8 +262,11 @@ class Source:
         stream_index: int = 0,
         deinterlace_args: str | None = None,
         cycles: tuple[int, ...] = (),
+        curve: np.ndarray | None = None,
     ) -> None:
         self.info = info
+        # The table its samples are read through (`media.scan.curve`), or None: as coded.
+        self._curve = curve
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
         # One decoded frame in each cycle left out (`decimate`), cycle after cycle: `info`
@@ -281,6 +285,9 @@ class Source:
         self._cursor_last = -1
         self._cursor_converter: _Converter | None = None
         self._closed = False
+
+    def _converter(self) -> _Converter:
+        return _Converter(self.info.width, self.info.height, self._curve)
 
     @property
     def deinterlace_args(self) -> str | None:
@@ -376,7 +383,7 @@ class Source:
         decoder = _VideoDecoder(
             self._path, self._stream_index, self._index, self._policy, tolerant=tolerant
         )
-        convert = _Converter(self.info.width, self.info.height)
+        convert = self._converter()
         tb = self.info.time_base
         frames = self._decoded_from(decoder, start)
         try:
@@ -439,7 +446,7 @@ class Source:
         self, start: int, stop: int, fmt: str, size: tuple[int, int] | None
     ) -> Iterator[Frame]:
         assert self._files is not None
-        convert = _Converter(self.info.width, self.info.height)
+        convert = self._converter()
         for i in range(start, stop):
             yield self._still_frame(i, fmt, size, convert)
 
@@ -472,7 +479,7 @@ class Source:
                 raise ValueError("source is closed")
             if self._files is not None:
                 if self._cursor_converter is None:
-                    self._cursor_converter = _Converter(self.info.width, self.info.height)
+                    self._cursor_converter = self._converter()
                 return self._still_frame(index, fmt, size, self._cursor_converter)
             return self._read_video_frame(index, fmt, size)
 
@@ -482,7 +489,7 @@ class Source:
         if self._cursor is None:
             assert self._policy is not None
             self._cursor = _VideoDecoder(self._path, self._stream_index, idx, self._policy)
-            self._cursor_converter = _Converter(self.info.width, self.info.height)
+            self._cursor_converter = self._converter()
         assert self._cursor_converter is not None
         last = self._cursor_last
         # Going forward within reach (same keyframe, or a few frames on): keep decoding.
@@ -619,7 +626,11 @@ _FORCED = ("tff", "bff", "telecine")
 
 
 def open_source(
-    path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
+    path: str | Path,
+    *,
+    fps: float | Fraction | None = None,
+    deinterlace: str = "auto",
+    scan: str = "auto",
 ) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
@@ -635,7 +646,19 @@ def open_source(
     video that is not 8-bit YUV); "keep" as "auto" but with every frame of the file (no
     repeat left out, no decimation: `decimate`; a folder's files one after another, where
     others hold the frame before each gap in the numbering: `stills.held_in_gaps`).
+    `scan` (`scan.SCAN_MODES`): "auto" reads a log DPX scan at video levels, "coded" every
+    film as coded, "negative" a negative's values turned over (`media.scan`).
     """
+    _scan.check_mode(scan)
+    source = _open_source(path, fps, deinterlace)
+    curve = _scan.curve(scan, source.info.log_reference)
+    if curve is not None:
+        source._curve = curve
+        source.info = replace(source.info, scan=_scan.describe(scan, source.info.log_reference))
+    return source
+
+
+def _open_source(path: str | Path, fps: float | Fraction | None, deinterlace: str) -> Source:
     _deint.check_mode(deinterlace)
     p = Path(path).expanduser()
     if not os.path.lexists(p):
@@ -740,8 +763,12 @@ def open_source(
 
 
 def probe(
-    path: str | Path, *, fps: float | Fraction | None = None, deinterlace: str = "auto"
+    path: str | Path,
+    *,
+    fps: float | Fraction | None = None,
+    deinterlace: str = "auto",
+    scan: str = "auto",
 ) -> MediaInfo:
     """What `open_source` would report, without keeping anything open."""
-    with open_source(path, fps=fps, deinterlace=deinterlace) as src:
+    with open_source(path, fps=fps, deinterlace=deinterlace, scan=scan) as src:
         return src.info

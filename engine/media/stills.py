@@ -19,7 +19,7 @@ import av.error
 
 from panchro.engine.errors import BadInputError
 from panchro.engine.media.container import _ff_reason, _open_container, _pick_video_stream
-from panchro.engine.media.dpx import image_size, log_coding
+from panchro.engine.media.dpx import image_size, log_coding, log_reference
 from panchro.engine.media.formats import IMAGE_EXTENSIONS, _bit_depth, _colour_tags
 from panchro.engine.media.info import MediaInfo
 
@@ -265,6 +265,7 @@ def _probe_stills(
                 )
     n = len(files) if shown is None else shown
     pix_fmt = first.format.name
+    log = log_reference(files[0]) if files[0].suffix.lower() == ".dpx" else None
     return MediaInfo(
         path=str(path),
         kind=kind,
@@ -286,7 +287,8 @@ def _probe_stills(
         other_streams=(),
         missing_numbers=missing,
         held_frames=held,
-        log_scan=log_coding(files[0]) if files[0].suffix.lower() == ".dpx" else None,
+        log_scan=log_coding(files[0]) if log is not None else None,
+        log_reference=log[1] if log is not None else None,
         rate_from_files=rate_from_files,
         timecode=timecode,
         **_colour_tags(first),

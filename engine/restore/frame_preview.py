@@ -43,6 +43,7 @@ def preview_frame(
     fps: float | None = None,
     context: int | None = None,
     deinterlace: str = "auto",
+    scan: str = "auto",
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
     `context` neighbours on each side from its shot (the whole film when `shot` is None;
@@ -51,7 +52,7 @@ def preview_frame(
     from panchro.engine import media
     from panchro.engine.imaging import color
 
-    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
+    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
         info = src.info
         n = info.frame_count
         if not 0 <= index < n:

@@ -117,6 +117,7 @@ def restore(
     memory_limit_mb: float | None = None,
     executor: Executor | None = None,
     deinterlace: str = "auto",
+    scan: str = "auto",
     span: tuple[int, int] | None = None,
     span_s: tuple[float | None, float | None] | None = None,
 ) -> RestoreSummary:
@@ -133,8 +134,8 @@ def restore(
     cancelled run leaves its job to be resumed (the CLI does); otherwise a job
     this call created is removed. `preview` (seconds): render that much from
     the middle of the film, side by side (before | after), without sound,
-    straight to `output`. `deinterlace`: how an interlaced film is read (`media.open_source`;
-    a job records what it did, so a resume reads the frames alike).
+    straight to `output`. `deinterlace`, `scan`: how the film's fields and values are read
+    (`media.open_source`; a job records what they did, so a resume reads the frames alike).
 
     `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
     None: its start or end): restore only that part of the film, into an output that starts
@@ -170,7 +171,7 @@ def restore(
     if fps is None and proj is not None:
         fps = proj.shown_at()  # a folder's rate, or the speed a film is shown at
     start = time.monotonic()
-    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
+    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
         if proj is not None:
             changes = proj.check_source(input)
             if changes:
@@ -198,7 +199,7 @@ def restore(
         run.span = span
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
-        run.deinterlace = deinterlace
+        run.deinterlace, run.scan = deinterlace, scan
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -268,6 +269,7 @@ class _Run:
         self.memory_limit_mb: float | None = None
         self.executor: Executor | None = None
         self.deinterlace = "auto"  # the mode the film was opened with, for a cluster's workers
+        self.scan = "auto"  # ... and how its values were read
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self.span: tuple[int, int] | None = None  # a part of the film only: frames [first, stop)
         self._media = media
@@ -357,6 +359,8 @@ class _Run:
             # Only when frames are deinterlaced: jobs from before deinterlacing existed (and
             # of progressive films) keep their settings, and resume.
             settings["deinterlace"] = self.src.deinterlace_args
+        if self.src.info.scan:  # its values changed as read (a log scan, a negative)
+            settings["scan"] = self.src.info.scan
         if self.src.decimated:  # repeated frames left out (a telecined NTSC film: 1 in 5)
             settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
         if self.span is not None:  # only then: a whole film's job keeps its digest
@@ -453,6 +457,7 @@ class _Run:
                     threads=job.threads if self.stages else None,
                     precision=(job.precision or "float32") if self.stages else None,
                     deinterlace=self.deinterlace,
+                    scan=self.scan,
                     folder=str(job.folder),
                     key=jobs.settings_digest(settings),
                 )
@@ -719,6 +724,7 @@ class ChunkPlan:
     folder: str
     key: str
     deinterlace: str = "auto"  # how the film is opened (`media.open_source`)
+    scan: str = "auto"
 
 
 Executor = Callable[[Any, ChunkPlan, Progress], None]
@@ -746,7 +752,8 @@ def render_planned(
     files = jobs.ChunkFiles(Path(plan.folder))
     for chunk in chunks:
         files.discard_parts(chunk)  # what a killed attempt at this chunk left
-    with media.open_source(plan.input, fps=plan.fps, deinterlace=plan.deinterlace) as src:
+    reading = {"fps": plan.fps, "deinterlace": plan.deinterlace, "scan": plan.scan}
+    with media.open_source(plan.input, **reading) as src:
         run = _Run(src, stages, plan.codec, plan.bit_depth, plan.batch, progress or Progress(None))
         run._render_chunks(files, list(chunks), list(plan.shots), list(plan.picks), plan.size)
     return files.done

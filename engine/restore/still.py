@@ -74,6 +74,7 @@ def restore_still(
     overwrite: bool = False,
     fps: float | None = None,
     deinterlace: str = "auto",
+    scan: str = "auto",
 ) -> RestoreSummary:
     """Frame `index` of the film `input` through `stages` into the picture `output` (module
     docstring); its shot `shot`, or the project's, or found around it; its pick `pick`, or
@@ -87,7 +88,7 @@ def restore_still(
     if quality is not None and not 1 <= quality <= 100:
         raise BadInputError(f"quality must be within 1..100, got {quality}")
     out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
-    with media.open_source(input, fps=fps, deinterlace=deinterlace) as src:
+    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
         info = src.info
         shots = list(project.shots) if project is not None and project.shots else None
         shot = shot_around(src, index, [shot] if shot is not None else shots)
@@ -95,7 +96,14 @@ def restore_still(
     if project is not None and shots and shot in shots and pick is None:
         pick = project.picks[shots.index(shot)]
     shown = preview_frame(
-        input, index, list(stages), shot=shot, pick=pick, fps=fps, deinterlace=deinterlace
+        input,
+        index,
+        list(stages),
+        shot=shot,
+        pick=pick,
+        fps=fps,
+        deinterlace=deinterlace,
+        scan=scan,
     )
     rgb = np.clip(shown.after, 0.0, 1.0)
     sar = info.sample_aspect_ratio

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         # How the film's fields are read (the engine's `deinterlace`): a person's choice,
         # kept in the project; "auto" lets the engine decide.
         self.film_deinterlace = "auto"
+        self.film_scan = "auto"  # how its values are read (the engine's `scan`), the same way
         self.film: int | None = None
         self.info: dict[str, Any] = {}
         self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
@@ -346,6 +347,7 @@ class MainWindow(QMainWindow):
         self.restore_panel.settingsChanged.connect(lambda: self.colour_picks.show_pick())
         self.restore_panel.cropRequested.connect(self.choose_crop)
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
+        self.restore_panel.scanChanged.connect(projects.read_scan)
         self.restore_panel.speedChanged.connect(projects.show_at)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
@@ -445,6 +447,12 @@ class MainWindow(QMainWindow):
                "One colour over the light parts, as a dyed base (amber, blue…)")  # fmt: skip
         action("T&one this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
                "One colour in the middle greys, as a toned print (sepia…)")  # fmt: skip
+        self.negative_action = action(
+            "Read the film as a &negative", None, projects.toggle_negative, colour_menu,
+            "A scan of a negative (often all that is left of a film), turned positive as it "
+            "is read (Restore ▸ Scan)",
+        )  # fmt: skip
+        self.negative_action.setCheckable(True)
         for a in (
             action("Back to the &film", None, either(album.show_grid, player.show_film),
                    colour_menu),

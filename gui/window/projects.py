@@ -184,6 +184,9 @@ class Projects(QObject):
         settings = (project or {}).get("settings") or {}
         win.film_deinterlace = str(settings.get("deinterlace", "auto"))
         self.restore_panel.set_fields_mode(win.film_deinterlace)
+        win.film_scan = str(settings.get("scan", "auto"))
+        self.restore_panel.set_scan_mode(win.film_scan)
+        win.negative_action.setChecked(win.film_scan == "negative")
         self.restore_panel.show_fields(False)  # until the engine says it is a video file
         win.current = 0
         win.player.displayed = None
@@ -221,6 +224,8 @@ class Projects(QObject):
             params["fps"] = self.win.film_fps
         if self.win.film_deinterlace != "auto":
             params["deinterlace"] = self.win.film_deinterlace
+        if self.win.film_scan != "auto":
+            params["scan"] = self.win.film_scan
         self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
 
     def read_fields(self, mode: str) -> None:
@@ -231,6 +236,21 @@ class Projects(QObject):
             return
         win.film_deinterlace = mode
         self._read_again("Reading the film's fields again…")
+
+    def read_scan(self, mode: str) -> None:
+        """Read the open film's values as `mode` says (Restore ▸ Scan): the engine opens it
+        again so; shots, picks and hints stay (the frames are the same pictures)."""
+        win = self.win
+        win.negative_action.setChecked(mode == "negative")
+        self.restore_panel.set_scan_mode(mode)
+        if mode == win.film_scan:
+            return
+        win.film_scan = mode
+        self._read_again("Reading the film's values again…")
+
+    def toggle_negative(self) -> None:
+        """Colour ▸ Read the film as a negative: turned positive, or back as it is read."""
+        self.read_scan("auto" if self.win.film_scan == "negative" else "negative")
 
     def show_at(self, fps: float) -> None:
         """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box
@@ -314,7 +334,9 @@ class Projects(QObject):
         self.facts.set_info(win.info)
         video = win.info.get("kind") == "video"
         gaps = win.info.get("kind") == "frames" and bool(win.info.get("missing_numbers"))
-        self.restore_panel.show_fields(video, gaps=gaps)
+        # the Scan row where it matters: a log scan, or a film not read as it is coded
+        scan = bool(win.info.get("log_scan")) or win.film_scan != "auto"
+        self.restore_panel.show_fields(video, gaps=gaps, scan=scan)
         if video:
             own = tc.to_float(win.info.get("retimed_from_float")) or win.fps
             self.restore_panel.speed.set_film(own, win.fps if own != win.fps else None)
@@ -340,8 +362,10 @@ class Projects(QObject):
         elif not reopened and (warning := truncation_warning(win.info)):
             # Said in sight, without a dialog: the film can still be looked at and exported.
             self.message_bar.show_message(warning, "warning")
-        elif not reopened and (warning := numbering_warning(win.info) or log_warning(win.info)):
+        elif not reopened and (warning := numbering_warning(win.info)):
             self.message_bar.show_message(warning, "warning")
+        elif not reopened and (said := log_warning(win.info)):  # read at video levels, or not
+            self.message_bar.show_message(said, "info" if win.info.get("scan") else "warning")
         self.cut_short_label.setText(win.cut_short_note())
         self.cut_short_label.setVisible(bool(win.cut_short_note()))
         self.restart_reason = ""

@@ -104,6 +104,17 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         assert win.film_path == str(frames) and win.film_fps == 12.0
         assert win.facts.values["frames"].text() == "12"
 
+    def reads_negative(a: QAction) -> None:
+        a.trigger()  # the film read again, its values turned over
+        qtbot.waitUntil(
+            lambda: win.info.get("scan") == "a negative turned positive", timeout=WAIT_MS
+        )
+        assert a.isChecked() and win.restore_panel.scan_mode() == "negative"
+        assert win.restore_panel._form.isRowVisible(win.restore_panel.scan)
+        a.trigger()  # and back, as coded
+        qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("scan"), timeout=WAIT_MS)
+        assert not a.isChecked() and win.restore_panel.scan_mode() == "auto"
+
     def opens_recent(_: QAction | None) -> None:
         win.recent_menu.aboutToShow.emit()
         items = win.recent_menu.actions()
@@ -490,6 +501,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Keep this shot black and white": flat("grey", "Kept black and white"),
         "Tint this shot…": flat("tint", "Tinted #010203"),
         "Tone this shot…": flat("tone", "Toned #010203"),
+        "Read the film as a negative": reads_negative,
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,

@@ -156,13 +156,24 @@ def test_a_log_scan_is_said() -> None:
 
     scan = {"path": "/scans/reel1", "kind": "frames", "color_matrix": "rgb"}
     assert describe_film(scan)["colour"] == "matrix rgb" and log_warning(scan) == ""
-    log = {**scan, "log_scan": "printing density, reference black 95 and white 685 of 1023"}
-    assert describe_film(log)["colour"] == (
-        "matrix rgb; a log scan (printing density, reference black 95 and white 685 of 1023), "
-        "read as coded"
+    coding = "printing density, reference black 95 and white 685 of 1023"
+    coded = {**scan, "log_scan": coding}
+    assert describe_film(coded)["colour"] == f"matrix rgb; a log scan ({coding}), read as coded"
+    assert log_warning(coded).startswith(f"This scan is coded in log ({coding}) and read as")
+    assert "Restore ▸ Scan ▸ Automatic" in log_warning(coded)
+    seen = {**coded, "scan": "a log scan brought to video levels"}
+    assert describe_film(seen)["colour"] == (
+        f"matrix rgb; a log scan ({coding}), brought to video levels as it is read"
     )
-    assert log_warning(log).startswith("This scan is coded in log (printing density")
-    assert "takes colour better" in log_warning(log)
+    assert "Panchro brings it to video levels as it reads it" in log_warning(seen)
+    both = {**coded, "scan": "a log scan brought to video levels, then a negative turned positive"}
+    assert describe_film(both)["colour"].endswith(
+        "brought to video levels as it is read, then a negative turned positive"
+    )
+    negative = {**scan, "scan": "a negative turned positive"}
+    assert describe_film(negative)["colour"] == (
+        "matrix rgb; a negative turned positive as it is read"
+    )
 
 
 def test_a_dpx_scan_shown_at_its_own_rate_says_so() -> None:

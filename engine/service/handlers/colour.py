@@ -54,7 +54,9 @@ def shots(session: Session, work: Work) -> Answer:
     from panchro.engine.survey import film_borders, survey
 
     p = work.params
-    with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
+    with media.open_source(
+        p["path"], fps=p["fps"], deinterlace=p["deinterlace"], scan=p["scan"]
+    ) as src:
         progress = Progress(
             src.info.frame_count, session.progress(work), stage="shots", cancel=work.cancel
         )
@@ -98,7 +100,9 @@ def survey_of(session: Session, work: Work) -> Answer:
     from panchro.engine.survey import film_borders, flicker_around, survey
 
     p = work.params
-    with media.open_source(p["path"], fps=p["fps"], deinterlace=p["deinterlace"]) as src:
+    with media.open_source(
+        p["path"], fps=p["fps"], deinterlace=p["deinterlace"], scan=p["scan"]
+    ) as src:
         shots = [s for s in p["shots"] if 0 <= s.start < s.end <= src.info.frame_count]
         seen = survey(src, shots)
         wobble = flicker_around(src, shots)
@@ -171,7 +175,9 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     loaded = load_colorizer("sample_keyframe")
     film = session.film(p["film"])
     # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
-    with media.open_source(film.path, fps=film.fps, deinterlace=film.deinterlace) as src:
+    with media.open_source(
+        film.path, fps=film.fps, deinterlace=film.deinterlace, scan=film.scan
+    ) as src:
         info = src.info
         size = preview_size(info, p["max_side"])
         fmt = "gray16" if info.bit_depth > 8 else "gray"

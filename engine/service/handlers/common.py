@@ -55,6 +55,7 @@ class Film:
     fps: float | None
     source: Any  # media.Source; only the light lane touches it
     deinterlace: str = "auto"  # how it was opened (`media.open_source`); every job reads so
+    scan: str = "auto"  # ... and its values (`media.scan`)
 
 
 @dataclass
@@ -174,12 +175,12 @@ def source_of(session: Session, body: dict[str, Any], *, allow_path: bool) -> di
         film = session.film(param(body, "film", int))
         return {
             "film": film.handle, "path": film.path, "fps": film.fps,
-            "deinterlace": film.deinterlace,
+            "deinterlace": film.deinterlace, "scan": film.scan,
         }  # fmt: skip
     fps = param(body, "fps", float, None)
     return {
         "film": None, "path": param(body, "path", str), "fps": fps,
-        "deinterlace": deinterlace_of(body),
+        "deinterlace": deinterlace_of(body), "scan": scan_of(body),
     }  # fmt: skip
 
 
@@ -193,6 +194,19 @@ def deinterlace_of(body: dict[str, Any]) -> str:
             ErrorCode.BAD_REQUEST,
             f"{body.get('type')}: 'deinterlace' must be one of {', '.join(DEINTERLACE_MODES)},"
             f" got {mode!r}",
+        )
+    return mode
+
+
+def scan_of(body: dict[str, Any]) -> str:
+    """The request's `scan` (how a scan's values are read; default "auto")."""
+    from panchro.engine.media.scan import SCAN_MODES
+
+    mode = param(body, "scan", str, "auto")
+    if mode not in SCAN_MODES:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST,
+            f"{body.get('type')}: 'scan' must be one of {', '.join(SCAN_MODES)}, got {mode!r}",
         )
     return mode
 

@@ -26,6 +26,7 @@ from panchro.engine.service.handlers.common import (
     max_side_of,
     param,
     preview_size,
+    scan_of,
     upright,
 )
 from panchro.engine.service.protocol import ErrorCode, Request
@@ -42,18 +43,22 @@ def parse_open(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     fps = param(body, "fps", float, None)
     if fps is not None:
         in_range(body, "fps", fps, 0.001, 1000)
-    return {"path": param(body, "path", str), "fps": fps, "deinterlace": deinterlace_of(body)}
+    return {
+        "path": param(body, "path", str), "fps": fps,
+        "deinterlace": deinterlace_of(body), "scan": scan_of(body),
+    }  # fmt: skip
 
 
 def open_film(session: Session, work: Work) -> Answer:
     from panchro.engine import media
 
     path, fps, mode = work.params["path"], work.params["fps"], work.params["deinterlace"]
-    source = media.open_source(path, fps=fps, deinterlace=mode)
+    scan = work.params["scan"]
+    source = media.open_source(path, fps=fps, deinterlace=mode, scan=scan)
     with session.lock:
         handle = session.next_film
         session.next_film += 1
-        session.films[handle] = Film(handle, path, fps, source, mode)
+        session.films[handle] = Film(handle, path, fps, source, mode, scan)
     info = source.info
     log.info(
         "opened film %d: %s (%dx%d, %d frames)",

@@ -143,7 +143,9 @@ def reference_pick(session: Session, work: Work) -> Answer:
     stage = _stage(session, p["seed"])
     stage.crop = p["crop"]
     shot = p["shot"]
-    with media.open_source(film.path, fps=film.fps, deinterlace=film.deinterlace) as src:
+    with media.open_source(
+        film.path, fps=film.fps, deinterlace=film.deinterlace, scan=film.scan
+    ) as src:
         found = stage.reference_match(src, shot.key_frame, rgb)
     hint = found.hint
     if work.cancel.is_set():
@@ -162,6 +164,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     shown = preview_frame(
         film.path, p["index"], [stage], shot=shot, pick=pick, fps=film.fps, context=0,
         deinterlace=film.deinterlace,
+        scan=film.scan,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
@@ -217,6 +220,7 @@ def hint_preview(session: Session, work: Work) -> Answer:
     shown = preview_frame(
         film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0,
         deinterlace=film.deinterlace,
+        scan=film.scan,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")

@@ -91,6 +91,7 @@ _ALBUM_KEYS = (
 
 def save_project(session: Session, work: Work) -> Answer:
     from panchro.engine.media.deinterlace import DEINTERLACE_MODES
+    from panchro.engine.media.scan import SCAN_MODES
     from panchro.engine.project import Project, Settings
 
     p = work.params
@@ -115,7 +116,11 @@ def save_project(session: Session, work: Work) -> Answer:
     }
     # its frames counted as the film is read (a folder's gaps closed up, repeats kept)
     mode = p["settings_in"].get("deinterlace", "auto")
-    reading = Settings(deinterlace=mode if mode in DEINTERLACE_MODES else "auto")
+    values = p["settings_in"].get("scan", "auto")
+    reading = Settings(
+        deinterlace=mode if mode in DEINTERLACE_MODES else "auto",
+        scan=values if values in SCAN_MODES else "auto",
+    )
     base = Project.new(p["path"], fps=p["fps"], settings=reading)
     full = {**base.to_dict(), **{k: v for k, v in doc.items() if v}}
     try:

@@ -200,6 +200,7 @@ def preview(session: Session, work: Work) -> Answer:
     shown = preview_frame(
         film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps,
         deinterlace=film.deinterlace,
+        scan=film.scan,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
@@ -308,7 +309,8 @@ def render(session: Session, work: Work) -> Answer:
         if hints is None and p["settings"].colorize and not project.hints.empty:
             hints = project.hints  # the project's own hints, as `panchro restore` uses them
     elif p["shots"] is not None:
-        reading = Settings(deinterlace=p["deinterlace"])  # its frames counted as they are read
+        # its frames counted as they are read, its values as they are
+        reading = Settings(deinterlace=p["deinterlace"], scan=p["scan"])
         project = Project.new(p["path"], shots=p["shots"], fps=p["fps"], settings=reading)
         for i, pick in enumerate(p["picks"]):
             project.set_pick(i, pick)
@@ -331,6 +333,7 @@ def render(session: Session, work: Work) -> Answer:
         restart=p["restart"],
         preview=p["preview_seconds"],
         deinterlace=p["deinterlace"],
+        scan=p["scan"],
         span=p["span"],
     )
     log.info("render done: %s", summary.describe())
@@ -365,6 +368,7 @@ def export_frame(session: Session, work: Work) -> Answer:
         film.path, p["output"], p["index"], stages=stages, shot=shot, pick=pick,
         quality=p["quality"], overwrite=p["overwrite"], fps=film.fps,
         deinterlace=film.deinterlace,
+        scan=film.scan,
     )  # fmt: skip
     log.info("export_frame done: %s", summary.describe())
     return Answer(summary.to_dict())

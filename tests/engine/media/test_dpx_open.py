@@ -75,11 +75,15 @@ def test_a_log_scan_is_said_wherever_it_is_read(tmp_path: Path, capsys) -> None:
     assert dpx.log_coding(scan / "scan_0000.dpx") == said
     assert media.probe(scan).log_scan == said
     _as_log(scan / "scan_0000.dpx", transfer=3, low=0, high=0)  # logarithmic, no references
-    assert dpx.log_coding(scan / "scan_0000.dpx") == "logarithmic"
+    assert dpx.log_coding(scan / "scan_0000.dpx") == (  # Cineon's, where it gives none
+        "logarithmic, reference black 95 and white 685 of 1023"
+    )
     _as_log(scan / "scan_0000.dpx")
     assert main(["info", str(scan)]) == 0
     out = capsys.readouterr().out
-    assert f"a log scan ({said}): its frames are read as coded" in out
+    assert f"a log scan ({said}): brought to video levels as it is read" in out
+    assert main(["info", str(scan), "--scan", "coded"]) == 0
+    assert f"a log scan ({said}): read as coded (--scan coded)" in capsys.readouterr().out
     assert main(["restore", str(scan), str(tmp_path / "out.mkv"), "--codec", "ffv1", "-q"]) == 0
     out, err = capsys.readouterr()
     assert "warning" in err and "a log scan" in err and "note: a log scan" in out
