@@ -189,7 +189,7 @@ def describe_log(coding: str, converted: bool) -> str:
     if converted:
         return (
             f"a log scan ({coding}): brought to video levels as it is read (Cineon's "
-            "conversion, highlights rolled off), so its colours are made for what the film "
+            "conversion, highlights eased, not cut), so its colours are made for what the film "
             "shows; --scan coded reads it as coded"
         )
     return (

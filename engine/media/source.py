@@ -262,11 +262,11 @@ class Source:
         stream_index: int = 0,
         deinterlace_args: str | None = None,
         cycles: tuple[int, ...] = (),
-        curve: np.ndarray | None = None,
     ) -> None:
         self.info = info
-        # The table its samples are read through (`media.scan.curve`), or None: as coded.
-        self._curve = curve
+        # The table its samples are read through (`media.scan.curve`, set by `open_source`),
+        # or None: as coded.
+        self._curve: np.ndarray | None = None
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
         # One decoded frame in each cycle left out (`decimate`), cycle after cycle: `info`
