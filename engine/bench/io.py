@@ -175,6 +175,13 @@ def _bench_steady(src: Any, line: Callable[[str, str], None]) -> dict[str, float
     return results
 
 
+def _read_fps(src: Any, fmt: str) -> float:
+    """Frames a second the whole of `src` is read at, in `fmt`."""
+    t0 = time.perf_counter()
+    count = sum(1 for _ in src.frames(fmt=fmt))
+    return count / (time.perf_counter() - t0)
+
+
 SCAN_FRAMES = 48  # DPX frames of the scan read back (8 MB each at 1080p)
 
 
@@ -198,9 +205,7 @@ def _bench_scan(
         out["open_dpx_scan_ms"] = round(ms, 1)
         line(f"open a DPX scan ({SCAN_FRAMES} 10-bit frames)", f"{ms:7.1f} ms")
         for fmt in ("gray16", "rgb48"):
-            t0 = time.perf_counter()
-            count = sum(1 for _ in src.frames(fmt=fmt))
-            fps = count / (time.perf_counter() - t0)
+            fps = _read_fps(src, fmt)
             out[f"read_dpx_{fmt}_fps"] = round(fps, 1)
             line(f"read the DPX scan -> {fmt}", f"{fps:7.1f} fps")
     return out
@@ -252,9 +257,7 @@ def bench_io(
             results["open_ms"] = round(ms, 1)
             line("open (index, idet's first look)", f"{ms:7.1f} ms")
             for fmt in ("rgb24", "yuv444p"):
-                t0 = time.perf_counter()
-                count = sum(1 for _ in src.frames(fmt=fmt))
-                fps = count / (time.perf_counter() - t0)
+                fps = _read_fps(src, fmt)
                 results[f"decode_h264_{fmt}_fps"] = round(fps, 1)
                 line(f"decode H.264 -> {fmt}", f"{fps:7.1f} fps")
 
@@ -272,9 +275,7 @@ def bench_io(
                 ("telecine", "field_matched", "field matched"),
             ):
                 with open_source(clip, deinterlace=mode) as read:
-                    t0 = time.perf_counter()
-                    count = sum(1 for _ in read.frames(fmt="yuv444p"))
-                    fps = count / (time.perf_counter() - t0)
+                    fps = _read_fps(read, "yuv444p")
                 results[f"decode_h264_yuv444p_{key}_fps"] = round(fps, 1)
                 line(f"decode H.264 -> yuv444p, {label}", f"{fps:7.1f} fps")
 
