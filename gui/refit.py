@@ -10,9 +10,10 @@ count (repeats left out in a cycle) are mapped in proportion: within a frame of 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 Runs = Sequence[Sequence[int]]
+T = TypeVar("T")
 
 
 def _runs(info: dict[str, Any]) -> list[tuple[int, int]]:
@@ -71,4 +72,18 @@ def refit_shots(
         end = starts[n + 1][0] if n + 1 < len(starts) else count
         key = to_now(int(shot.get("key_frame", shot["start"])))
         out.append({**shot, "start": start, "end": end, "key_frame": min(max(key, start), end - 1)})
+    return out
+
+
+def refit_picks(
+    picks: dict[int, T], to_now: Callable[[int], int], starts: set[int]
+) -> dict[int, T]:
+    """Picks by their shot's first frame, moved as `to_now` says, for the shots that begin
+    at `starts` now. Where two shots came to one (the later's start fell on the earlier),
+    the earlier shot's pick stays, as its shot did."""
+    out: dict[int, T] = {}
+    for start, pick in sorted(picks.items(), key=lambda item: item[0]):
+        now = to_now(start)
+        if now in starts:
+            out.setdefault(now, pick)
     return out

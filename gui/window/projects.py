@@ -17,7 +17,7 @@ from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
 from panchro.gui.facts import log_warning, numbering_warning, truncation_warning
 from panchro.gui.hints import hints_from_json
-from panchro.gui.refit import frame_map, refit_shots
+from panchro.gui.refit import frame_map, refit_picks, refit_shots
 from panchro.gui.window import APP_NAME, on_triggered
 
 if TYPE_CHECKING:
@@ -382,12 +382,9 @@ class Projects(QObject):
         win = self.win
         to_now = frame_map(before, win.info)
         win.shots = refit_shots(win.shots, to_now, win.frame_count)
-        starts = {int(s["start"]) for s in win.shots}
-        picks = {to_now(start): pick for start, pick in win.picks.items()}
+        picks = refit_picks(win.picks, to_now, {int(s["start"]) for s in win.shots})
         win.picks = {
-            start: replace(pick, key_frame=to_now(pick.key_frame))
-            for start, pick in picks.items()
-            if start in starts
+            start: replace(pick, key_frame=to_now(pick.key_frame)) for start, pick in picks.items()
         }
         win.sampled.clear()
         hints = win.hint_editor.store.hints

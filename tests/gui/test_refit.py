@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from panchro.gui.refit import frame_map, refit_shots
+from panchro.gui.refit import frame_map, refit_picks, refit_shots
 
 # f1 f2 f3 . . f6 f7 f8 . f10: numbers 4-5 and 9 missing
 MISSING = [[4, 5], [9, 9]]
@@ -46,3 +46,11 @@ def test_shots_keep_their_pictures_and_cover_the_film() -> None:
     assert [(s["start"], s["end"], s["key_frame"]) for s in back] == [
         (0, 2, 1), (2, 5, 2), (5, 10, 7)
     ]  # fmt: skip
+
+
+def test_picks_follow_their_shots_and_the_earlier_one_stays_where_two_join() -> None:
+    to_closed = frame_map(HELD, CLOSED)
+    starts = {0, 2, 3}  # the shots above, closed up: the held 3 and 4 both came to 2
+    picks = {5: "third", 3: "second", 4: "joined", 0: "first"}  # in no order
+    assert refit_picks(picks, to_closed, starts) == {0: "first", 2: "second", 3: "third"}
+    assert refit_picks({7: "x"}, to_closed, {0}) == {}  # its shot is gone
