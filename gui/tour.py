@@ -1,6 +1,6 @@
 """A scripted walk through the app that saves a screenshot at each stop (for docs/screenshots).
 
-    xvfb-run -a -s "-screen 0 1400x900x24" python -m panchro.gui.tour docs/screenshots
+    xvfb-run -a -s "-screen 0 1400x900x24" python -m panchro.gui.tour /tmp/shots
     ... python -m panchro.gui.tour --theme dark /tmp/shots   (PNG names end _dark)
 
 Drives the real window and engine on the sample film (or a film given with --film):
@@ -11,8 +11,10 @@ the last shot coloured from that picture (`reference.png`), and an export in pro
 with `--album FOLDER`, that folder of photos as an album: its grid with two pictures
 picked and the album's export under way (`album.png`), then colour hints placed on its
 first picture as on the film's key frame (`album_hints.png`).
-Each PNG is the window as drawn. (docs/screenshots/hints.png is `hints.png` scaled to
-1100 px wide and reduced to 256 colours with Pillow's fast octree, to stay small.)
+Each PNG is the window as drawn. docs/screenshots keeps them as lossless WebP (the same
+pixels in two thirds of the bytes: the working tree travels to a GPU machine under a size
+limit). (docs/screenshots/hints.webp is `hints.png` scaled to 1100 px wide and reduced to 256
+colours with Pillow's fast octree, to stay small.)
 """
 
 from __future__ import annotations

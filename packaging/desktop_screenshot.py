@@ -3,8 +3,9 @@ of its installed .desktop entry, with a film as %f -- and photograph the screen.
 
     xvfb-run -a -s "-screen 0 1400x900x24" \\
         .venv/bin/python packaging/desktop_screenshot.py dist/Panchro-0.1.0-linux-x86_64 \\
-        docs/screenshots/installed_app.png
+        /tmp/installed_app.png
 
+(docs/screenshots/installed_app.webp is that PNG as lossless WebP.)
 The picture is taken from the X server (the whole screen, as a person would see it), once
 the screen has not changed for a few seconds: the film's frame, shots and thumbnails are in.
 """
