@@ -59,6 +59,16 @@ from panchro.engine.fields import (
 )
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints, parse_hints
+from panchro.engine.settings import (  # noqa: F401 - re-exported: Settings lived here
+    BIT_DEPTHS,
+    CODECS,
+    DEINTERLACE_MODES,
+    SCAN_MODES,
+    SHARES,
+    UPSCALERS,
+    UPSCALES,
+    Settings,
+)
 from panchro.engine.shots import Shot
 
 FORMAT = "panchro.project"
@@ -74,17 +84,6 @@ EXTENSION = ".panchro"
 HASH_SPAN = 1 << 20  # bytes hashed at each end of the source
 CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
 CHROMA_LEVELS = 32  # bins per channel (panchro.engine.imaging.color.CHROMA_LEVELS)
-CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16", "dpx")
-UPSCALES = (1, 2, 4)
-UPSCALERS = ("film", "sharp")
-BIT_DEPTHS = (8, 10, 16)
-# How an interlaced film is read (`media.deinterlace.DEINTERLACE_MODES`, written again so the
-# project loads without PyAV; a test holds the copies equal).
-DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
-# How a scan's values are read (`media.scan.SCAN_MODES`, written again alike).
-SCAN_MODES = ("auto", "coded", "negative")
-# The film stages set by a share 0..1 (0: off), written only when on.
-SHARES = ("deflicker", "stabilize", "dust", "scratches")
 
 T = TypeVar("T")
 PickSource = Literal["user", "auto", "reference", "grey", "tint", "tone"]
@@ -314,152 +313,6 @@ def flat_pick(source: str, cb: float = 0.0, cr: float = 0.0) -> Pick:
     bins = color.quantize_chroma(np.array([cb, cr]) if source != "grey" else np.zeros(2))
     chroma = np.broadcast_to(np.asarray(bins)[:, None, None], CHROMA_SHAPE)
     return Pick(seed=0, temperature=0.0, index=0, chroma=chroma, locked=True, source=source)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How the film is restored and written."""
-
-    colorize: bool = False
-    degrain: float = 0.0  # 0 (none) .. 1 (strongest)
-    upscale: int = 1  # 1, 2 or 4
-    codec: str = "h264"
-    bit_depth: int = 8
-    # Where the last export was going: an interrupted one (its OUTPUT.panchro-job folder
-    # still there) is offered for resume when the project is opened again.
-    output: str | None = None
-    # Which enlarger: "film" (robust to grain, blur, dust; also cleans) or "sharp" (for clean
-    # sources: sharper, keeps grain). See panchro.engine.models.upscaler.KINDS.
-    upscaler: str = "film"
-    # How the film's fields are read: "auto" (by what the file says and how its pictures
-    # look), "off", "tff" or "bff" (`media.deinterlace`); a person's choice in the app.
-    deinterlace: str = "auto"
-    # How a scan's values are read: "auto" (a log DPX scan at video levels), "coded" or
-    # "negative" (`media.scan`); a person's choice in the app.
-    scan: str = "auto"
-    # How much of the film's flicker (frame-to-frame exposure changes) is evened out: 0 (none)
-    # .. 1 (all of it); `imaging.flicker`.
-    deflicker: float = 0.0
-    # How much of the gate weave (the whole frame jittering) is taken out: 0 (none) .. 1 (all
-    # of it); `imaging.weave`.
-    stabilize: float = 0.0
-    # How faint a speck of dirt on a single frame is still found and filled: 0 (none, the
-    # stage is off) .. 1 (the faintest it takes); `imaging.dust`.
-    dust: float = 0.0
-    # How faint a line scratch down the film is still found and taken out: 0 (none, the
-    # stage is off) .. 1 (the faintest it takes); `imaging.scratches`.
-    scratches: float = 0.0
-    # Frames [first, stop) the last export was of, a part marked in the app (None: all).
-    part: tuple[int, int] | None = None
-    # The borders cut off round the picture: (left, top, right, bottom) in the film's pixels
-    # (`restore.crop`); None: the whole frame.
-    crop: tuple[int, int, int, int] | None = None
-
-    def __post_init__(self) -> None:
-        problem = self.problem()
-        if problem:
-            raise ValueError(problem)
-
-    @property
-    def restores_anything(self) -> bool:
-        """Whether these settings ask any stage to change the frames."""
-        return (
-            self.colorize
-            or self.upscale > 1
-            or self.degrain > 0
-            or any(getattr(self, name) > 0 for name in SHARES)
-            or self.cropped
-        )
-
-    @property
-    def cropped(self) -> bool:
-        """Whether a crop cuts anything off."""
-        return self.crop is not None and any(self.crop)
-
-    def problem(self) -> str | None:
-        if not 0.0 <= self.degrain <= 1.0:
-            return f"degrain must be within 0..1, got {self.degrain}"
-        if self.upscale not in UPSCALES:
-            return f"upscale must be 1, 2 or 4, got {self.upscale}"
-        if self.upscaler not in UPSCALERS:
-            return f"upscaler must be one of {', '.join(UPSCALERS)}, got {self.upscaler!r}"
-        if self.codec not in CODECS:
-            return f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}"
-        if self.bit_depth not in BIT_DEPTHS:
-            return f"bit_depth must be 8, 10 or 16, got {self.bit_depth}"
-        if self.deinterlace not in DEINTERLACE_MODES:
-            modes = ", ".join(DEINTERLACE_MODES)
-            return f"deinterlace must be one of {modes}, got {self.deinterlace!r}"
-        if self.scan not in SCAN_MODES:
-            return f"scan must be one of {', '.join(SCAN_MODES)}, got {self.scan!r}"
-        for name in SHARES:
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                return f"{name} must be within 0..1, got {getattr(self, name)}"
-        if self.part is not None and not (len(self.part) == 2 and 0 <= self.part[0] < self.part[1]):
-            return f"part must be [first, stop) frames with first < stop, got {self.part}"
-        if self.crop is not None and not (
-            len(self.crop) == 4 and all(type(v) is int and v >= 0 for v in self.crop)
-        ):
-            return f"crop must be [left, top, right, bottom] pixels, 0 or more, got {self.crop}"
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "colorize": self.colorize,
-            "degrain": self.degrain,
-            "upscale": self.upscale,
-            "upscaler": self.upscaler,
-            "codec": self.codec,
-            "bit_depth": self.bit_depth,
-            "output": self.output,
-        } | (
-            ({} if self.deinterlace == "auto" else {"deinterlace": self.deinterlace})
-            | ({} if self.scan == "auto" else {"scan": self.scan})
-            | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
-            | ({} if self.part is None else {"part": list(self.part)})
-            | ({} if self.crop is None else {"crop": list(self.crop)})
-        )
-
-    @classmethod
-    def from_dict(cls, d: Any) -> Settings:
-        d = as_object(d, "settings")
-        values = {
-            "colorize": get_field(d, "settings", "colorize", bool),
-            "degrain": get_field(d, "settings", "degrain", float, low=0.0, high=1.0),
-            "upscale": get_field(d, "settings", "upscale", int),
-            "codec": get_field(d, "settings", "codec", str),
-            "bit_depth": get_field(d, "settings", "bit_depth", int),
-        }
-        upscaler = d.get("upscaler", "film")  # optional: older projects lack it
-        if not isinstance(upscaler, str):
-            raise FieldError("settings.upscaler: must be a string")
-        values["upscaler"] = upscaler
-        output = d.get("output")  # optional: projects written before it existed lack it
-        if output is not None and not isinstance(output, str):
-            raise FieldError("settings.output: must be a path or null")
-        values["output"] = output
-        deinterlace = d.get("deinterlace", "auto")  # optional: "auto" is not written
-        if not isinstance(deinterlace, str):
-            raise FieldError("settings.deinterlace: must be a string")
-        values["deinterlace"] = deinterlace
-        scan = d.get("scan", "auto")  # optional: "auto" is not written
-        if not isinstance(scan, str):
-            raise FieldError("settings.scan: must be a string")
-        values["scan"] = scan
-        for name in SHARES:
-            if name in d:  # optional: 0 is not written
-                values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
-        if "part" in d:  # optional: the whole film is not written
-            part = get_field(d, "settings", "part", list)
-            if len(part) != 2 or any(type(v) is not int for v in part):
-                raise FieldError(f"settings.part: must be [first, stop] frames, got {part}")
-            values["part"] = (part[0], part[1])
-        if "crop" in d:  # optional: the whole frame is not written
-            values["crop"] = get_margins(d, "settings", "crop")
-        try:
-            return cls(**values)
-        except ValueError as exc:
-            raise FieldError(f"settings: {exc}") from None
 
 
 # --------------------------------------------------------------------------- the project

@@ -19,7 +19,8 @@ frames around the key frames of up to LOOKS shots long enough to.
 
 `film_borders`: the black (or white) border round the picture, a scan's gate edge or a
 letterbox's bars (`imaging.borders`), judged on BORDER_LOOKS frames spread over the film,
-for the app's Crop and `panchro restore --crop auto`.
+for the app's Crop and `panchro restore --crop auto`. `film_levels`: a faded film's black
+and white points inside them (`media.levels`), for `--levels auto` and the app's Levels.
 """
 
 from __future__ import annotations
@@ -140,6 +141,14 @@ def flicker_around(src: Source, shots: list[Shot], looks: int = LOOKS) -> float 
 
 
 BORDER_LOOKS = 12  # frames the borders round the picture are judged on
+
+
+def film_levels(src: Source) -> tuple[float, float] | None:
+    """The film's black and white points (`media.levels.measure`) inside its borders
+    (`film_borders`), as `src` reads it; None where it is too flat to say."""
+    from panchro.engine.media import levels
+
+    return levels.measure(src, film_borders(src, width=levels.ANALYSIS_WIDTH * 4))
 
 
 def film_borders(

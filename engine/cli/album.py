@@ -31,6 +31,7 @@ from panchro.engine.cli.common import (
     picture_crop_of_args,
     settings_of_args,
 )
+from panchro.engine.cli.picture import picture_levels
 from panchro.engine.errors import BadInputError, CancelledError
 
 if TYPE_CHECKING:  # media (PyAV) is imported when a command runs, not at start-up
@@ -196,6 +197,8 @@ def cmd_restore_album(
             if args.crop is not None or project is None or not project.settings.borders
             else "auto",
             straighten=args.straighten or (project is not None and project.settings.straighten),
+            negative=args.scan == "negative",
+            levels=picture_levels(args),
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:

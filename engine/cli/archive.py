@@ -39,6 +39,7 @@ _NOT_FOR_AN_ARCHIVE = (
     ("format", "--format"),
     ("quality", "--quality"),
     ("scan", "--scan"),  # each film's values are read as it says (a log scan at video levels)
+    ("levels", "--levels"),  # ... and its levels as they are
 )
 
 

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli.common import EXIT_OK, crop_of_args
+from panchro.engine.cli.common import (
+    EXIT_OK,
+    add_deinterlace,
+    add_fps,
+    args_reading,
+    crop_of_args,
+)
 from panchro.engine.errors import BadInputError
 from panchro.engine.inference.defaults import DESPECKLE, OVERSAMPLE, TEMPERATURE, TOP_P
 
@@ -35,7 +41,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     film = src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir()
     crop = None
     if film:
-        with media.open_source(src_path) as src:
+        # read as a restore reads it: its fields, a scan's values, its levels
+        with args_reading(args, src_path).open(src_path) as src:
             info = src.info
             index = args.frame if args.frame is not None else info.frame_count // 2
             if not 0 <= index < info.frame_count:
@@ -150,6 +157,8 @@ def add_parsers(sub: Any) -> None:
         help=f"draw K x N and keep the K most different (default {OVERSAMPLE}; 1: K drawn)",
     )
     p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
+    add_fps(p)
+    add_deinterlace(p)
     p.add_argument(
         "--crop",
         default=None,

@@ -70,6 +70,77 @@ def add_deinterlace(p: argparse.ArgumentParser, *, default: str | None = "auto")
         " out, no decimation). A folder of frames: the frame before a gap in its numbering"
         " held in each missing frame's place; keep: the files one after another",
     )
+    add_levels(p, project=default is None)
+
+
+def add_levels(p: argparse.ArgumentParser, *, project: bool = False) -> None:
+    """--levels: a faded film's black and white points stretched as it is read."""
+    p.add_argument(
+        "--levels",
+        default=None,
+        metavar="auto|off|BLACK,WHITE",
+        help="stretch a faded film's tones to the full range as it is read: auto measures its"
+        " black and white points across the film (inside its borders); BLACK,WHITE gives"
+        " them (0..1, e.g. 0.12,0.85); off reads its values as they are (default"
+        + ("; or the project's choice)" if project else ")"),
+    )
+
+
+def levels_of_args(
+    args: argparse.Namespace, settings: Any, path: Any, fps: Any, project: Any = None
+) -> Any:
+    """`settings` with the --levels this run asks for: the project's where none is given;
+    auto measures the film at `path` read as `settings` read it (`survey.film_levels`) and
+    says what it found. A `project` with a file keeps them: it reads its film so after."""
+    from dataclasses import replace
+
+    given = getattr(args, "levels", None)
+    if given is None:
+        return settings
+    settings = replace(settings, levels=levels_value(given, path, reading_of(settings, fps)))
+    kept = project is not None and project.path is not None
+    if kept and project.settings.levels != settings.levels:
+        project.settings = replace(project.settings, levels=settings.levels)
+        project.save()
+    return settings
+
+
+def levels_value(given: str, path: Any, reading: Any) -> tuple[float, float] | None:
+    """--levels' value: None for off, the points given, or those measured (auto) on the film
+    at `path` read as `reading` says (its own levels left out)."""
+    from panchro.engine.media import levels as film_levels
+
+    if given == "off":
+        return None
+    if given != "auto":
+        try:
+            return film_levels.check_points(given.split(","))
+        except BadInputError as exc:
+            raise BadInputError(f"--levels: {exc} (or auto, or off)") from None
+    from panchro.engine.survey import film_levels as measured
+
+    with reading.but(levels=None).open(path) as src:
+        found = measured(src)
+    if found is None:
+        print("panchro: --levels auto: too little range to measure; read as it is",
+              file=sys.stderr)  # fmt: skip
+        return None
+    print(f"panchro: levels: {levels_words(found)}, stretched", file=sys.stderr)
+    return found
+
+
+def levels_words(points: tuple[float, float]) -> str:
+    """The points in words (`media.levels.describe`)."""
+    from panchro.engine.media.levels import describe
+
+    return describe(points)
+
+
+def reading_of(settings: Any, fps: Any) -> Any:
+    """How a run with these settings reads its film (`media.reading_of`)."""
+    from panchro.engine.media.reading import reading_of as of
+
+    return of(settings, fps)
 
 
 def add_fps(p: argparse.ArgumentParser) -> None:
@@ -130,6 +201,22 @@ def borders_words(borders: tuple[int, int, int, int] | None) -> str:
     return f"{left}, {top}, {right}, {bottom} px (left, top, right, bottom; --crop auto cuts them)"
 
 
+def args_reading(args: argparse.Namespace, path: Any = None) -> Any:
+    """How the command line says to read its film (`media.Reading`): --fps, --deinterlace,
+    --scan and --levels (auto measured on the film at `path`; without one, left out)."""
+    from panchro.engine.media.reading import Reading
+
+    reading = Reading(
+        fps=getattr(args, "fps", None),
+        deinterlace=getattr(args, "deinterlace", None) or "auto",
+        scan=getattr(args, "scan", None) or "auto",
+    )
+    given = getattr(args, "levels", None)
+    if given is None or (given == "auto" and path is None):
+        return reading
+    return reading.but(levels=levels_value(given, path, reading))
+
+
 def crop_of_args(
     args: argparse.Namespace, info: Any, path: Any = None
 ) -> tuple[int, int, int, int] | None:
@@ -141,12 +228,9 @@ def crop_of_args(
         return 0, 0, 0, 0
     if args.crop != "auto":
         return parse_crop(args.crop)
-    from panchro.engine import media
     from panchro.engine.survey import film_borders
 
-    fps, deinterlace = getattr(args, "fps", None), getattr(args, "deinterlace", None) or "auto"
-    scan = getattr(args, "scan", None) or "auto"
-    with media.open_source(path or args.input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
+    with args_reading(args).open(path or args.input) as src:
         found = film_borders(src)
     if found is None:
         print(

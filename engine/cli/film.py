@@ -10,21 +10,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.cli import album, archive, still
+from panchro.engine.cli import album, archive, picture, still
 from panchro.engine.cli.common import (
     COLOUR_AND_SIZE,
     EXIT_OK,
-    FILM_OUTPUT_OPTIONS,
     FILM_STAGES,
     add_deinterlace,
     add_fps,
+    args_reading,
     borders_words,
     check_regrain,
     crop_of_args,
     format_time,
     hints_of_args,
+    levels_of_args,
+    levels_words,
     parse_time,
-    picture_crop_of_args,
+    reading_of,
     reference_of_args,
     settings_of_args,
 )
@@ -62,7 +64,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     verdict = album.folder_verdict(args)  # a folder: read as a film or an album, and why
     if verdict is not None and verdict.kind == "album":
         return album.cmd_info_album(args, verdict)
-    info = media.probe(args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan)
+    info = args_reading(args, args.file).probe(args.file)
     if args.json:
         read_as = {} if verdict is None else {"read_as": verdict.to_dict()}
         print(json.dumps({**info.to_dict(), **read_as}, indent=2))
@@ -92,6 +94,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         rows.append(("numbering", _gaps(info)))
     if info.log_scan:
         rows.append(("coding", _log_text(info)))
+    if info.levels:
+        rows.append(("levels", f"{levels_words(info.levels)}, stretched to the full range"))
     rows += [
         ("duration", format_time(info.duration_s)),
         ("time base", str(info.time_base)),
@@ -188,9 +192,7 @@ def cmd_frame(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in _IMAGE_FORMATS:
         raise BadInputError("write a .png, .jpg or .tif file", path=args.output)
     out = media.check_output_path(args.output, inputs=[args.file], overwrite=args.overwrite)
-    with media.open_source(
-        args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan
-    ) as src:
+    with args_reading(args, args.file).open(args.file) as src:
         if args.index is not None:
             index = args.index
         else:
@@ -233,14 +235,12 @@ def flicker_words(level: float | None) -> str:
 
 
 def cmd_shots(args: argparse.Namespace) -> int:
-    from panchro.engine import media, shots
+    from panchro.engine import shots
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.service.protocol import survey_words
     from panchro.engine.survey import film_borders, survey
 
-    with media.open_source(
-        args.file, fps=args.fps, deinterlace=args.deinterlace, scan=args.scan
-    ) as src:
+    with args_reading(args, args.file).open(args.file) as src:
         bar = TerminalBar("shots") if not args.quiet else None
         progress = Progress(src.info.frame_count, bar, stage="analyse")
         analysis = shots.analyse(src, progress=progress)
@@ -270,91 +270,6 @@ def cmd_shots(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# Options of a film's restore that a picture (one frame, no job) has no use for.
-_FILM_ONLY = (
-    ("project", "--project"),
-    *FILM_OUTPUT_OPTIONS,
-    ("allow_truncated", "--allow-truncated"),
-    ("deflicker", "--deflicker"),
-    ("stabilize", "--stabilize"),
-    ("dust", "--dust"),
-    ("scratches", "--scratches"),
-    ("at", "--at"),
-)
-
-
-def _picture_output(args: argparse.Namespace) -> bool:
-    """Whether this restore writes one picture (decided by the output's extension): a picture
-    in and one out (a film in and a picture out is a still: `still.wants_still`, asked
-    before); a picture in and an output that is neither picture nor film is refused."""
-    from panchro.engine import media
-
-    out_ext = Path(args.output).suffix.lower()
-    if out_ext in media.PICTURE_OUTPUTS:
-        given = [flag for name, flag in _FILM_ONLY if getattr(args, name) not in (None, False)]
-        if given:
-            raise BadInputError(
-                f"{', '.join(given)}: for films; a picture keeps its own format and bit depth"
-            )
-        return True
-    if args.quality is not None:
-        raise BadInputError("--quality is for picture outputs (.jpg, .webp)")
-    if (
-        media.is_picture_path(args.input)
-        and out_ext not in media.VIDEO_CONTAINERS
-        and args.codec not in media.SEQUENCE_CODECS
-    ):
-        media.picture_format(args.output)  # refused, with the list of what is written
-    return False
-
-
-def _restore_picture(args: argparse.Namespace) -> int:
-    from panchro.engine.progress import Progress, TerminalBar
-    from panchro.engine.restore import pipeline
-    from panchro.engine.restore import stages as stages_module
-    from panchro.engine.restore.picture import restore_picture
-
-    settings = pipeline.settings_for(
-        None,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-    )
-    check_regrain(args, settings)
-    hints = None
-    if args.hints is not None:  # checked against the picture (turned upright) by the stage
-        from panchro.engine.imaging.hints import load_hints
-
-        if not settings.colorize:
-            raise BadInputError("--hints steer the colours: add --colorize")
-        hints = load_hints(args.hints)
-    stages = stages_module.build_stages(
-        settings,
-        seed=args.seed,
-        regrain=args.regrain,
-        hints=hints,
-        reference=reference_of_args(args, settings),
-    )
-    bar = TerminalBar("restore") if not args.quiet else None
-    try:
-        summary = restore_picture(
-            args.input,
-            args.output,
-            stages=stages,
-            quality=args.quality,
-            overwrite=args.overwrite,
-            progress=Progress(1, bar),
-            crop=picture_crop_of_args(args),
-            straighten=args.straighten,
-        )
-    finally:
-        if bar:
-            bar.close()
-    print(summary.describe())
-    return EXIT_OK
-
-
 def cmd_restore(args: argparse.Namespace) -> int:
     from panchro.engine import media
     from panchro.engine.progress import Progress, TerminalBar
@@ -374,7 +289,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         )
     verdict = album.album_verdict(args)  # several pictures, or a folder of unrelated ones
     if verdict is not None:
-        return album.cmd_restore_album(args, verdict, _FILM_ONLY, check_regrain)
+        return album.cmd_restore_album(args, verdict, picture.FILM_ONLY, check_regrain)
     args.input = args.input[0]  # one film or one picture from here on
     if args.fps is None and args.project and Path(args.project).is_file():
         with contextlib.suppress(BadInputError):  # a bad project is refused below, in words
@@ -382,8 +297,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             args.fps = None if rate is None else float(rate)  # the film read as it was
     if still.wants_still(args):  # one frame of a film, as a picture
         return still.cmd_restore_still(args)
-    if _picture_output(args):
-        return _restore_picture(args)
+    if picture.picture_output(args):
+        return picture.cmd_restore_picture(args)
     if args.straighten:
         raise BadInputError("--straighten is for photos: a film's frames are not laid by hand")
     if args.cluster is not None:
@@ -420,8 +335,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else:  # a new project records the shots and the automatic picks of this run
             if not str(args.project).endswith(".panchro"):
                 raise BadInputError("project files end in .panchro", path=args.project)
-            reading = Settings(deinterlace=args.deinterlace or "auto", scan=args.scan or "auto")
-            project = Project.new(args.input, fps=args.fps, settings=reading)
+            counted = Settings(deinterlace=args.deinterlace or "auto", scan=args.scan or "auto")
+            project = Project.new(args.input, fps=args.fps, settings=counted)
             project.save(args.project)
             print(f"new project: {args.project}", file=sys.stderr)
     settings = settings_of_args(
@@ -432,10 +347,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         bit_depth=args.bit_depth,
         crop=crop_of_args(args, info),
     )
-    if info.missing_numbers or info.log_scan or settings.scan != "auto":
+    settings = levels_of_args(args, settings, args.input, args.fps, project)
+    if info.missing_numbers or info.log_scan or settings.scan != "auto" or settings.levels:
         # said as the film is read: its gaps held or closed up, its values as the project reads
-        info = media.probe(args.input, fps=args.fps, deinterlace=settings.deinterlace,
-                           scan=settings.scan)  # fmt: skip
+        info = reading_of(settings, args.fps).probe(args.input)
     if info.missing_numbers:
         print(f"panchro: warning: {args.input}: {_gaps(info)}", file=sys.stderr)
     if info.log_scan:
@@ -515,7 +430,6 @@ def _run_restore(
             codec=settings.codec,
             bit_depth=settings.bit_depth,
             overwrite=args.overwrite,
-            fps=args.fps,
             progress=progress,
             stages=stages,
             project=project,
@@ -526,8 +440,7 @@ def _run_restore(
             preview=preview,
             memory_limit_mb=args.memory_limit,
             executor=executor,
-            deinterlace=settings.deinterlace,
-            scan=settings.scan,
+            reading=reading_of(settings, args.fps),
             span_s=_part(args),
         )
     except (CancelledError, KeyboardInterrupt):

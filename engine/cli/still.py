@@ -14,7 +14,9 @@ from panchro.engine.cli.common import (
     check_regrain,
     crop_of_args,
     hints_of_args,
+    levels_of_args,
     parse_time,
+    reading_of,
     reference_of_args,
     settings_of_args,
 )
@@ -74,8 +76,9 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         hints=hints,
         reference=reference_of_args(args, settings),
     )
-    reading = {"fps": args.fps, "deinterlace": settings.deinterlace, "scan": settings.scan}
-    with media.open_source(args.input, **reading) as src:
+    settings = levels_of_args(args, settings, args.input, args.fps, project)
+    reading = reading_of(settings, args.fps)
+    with reading.open(args.input) as src:
         try:
             index, _ = pipeline.part_of(src, parse_time(args.at), None)  # refused past the end
         except BadInputError as exc:
@@ -90,7 +93,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         project=project,
         quality=args.quality,
         overwrite=args.overwrite,
-        **reading,
+        reading=reading,
     )
     print(summary.describe())
     return EXIT_OK

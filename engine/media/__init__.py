@@ -13,6 +13,9 @@ work is done in:
 * `decode` — the packet index's shape, seeking and decoding, frames to numpy.
 * `index` — building the packet index by demuxing (cut-short files), and its cache.
 * `stills` — folders of frames and single images.
+* `reading` — `Reading`: how a film is read (rate, fields, a scan's values, levels), one
+  value carried from the command line, a project or a request down to `open_source`.
+* `levels` — a faded film's black and white points, measured and stretched as it is read.
 * `source` — `open_source`, `probe` and `Source`: reading a film, and the
   decisions about timing and damaged files.
 * `output` — `check_output_path` and the atomic write-then-rename.
@@ -82,12 +85,15 @@ from panchro.engine.media.picture import (
     read_picture,
 )
 from panchro.engine.media.picture_write import write_picture
+from panchro.engine.media.reading import Reading, reading_of
 from panchro.engine.media.remux import ASS_HEADER
 from panchro.engine.media.retime import retimed_note
 from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
 
 __all__ = [
+    "Reading",
+    "reading_of",
     "ALBUM_JOB_DIR",
     "ASS_HEADER",
     "CHUNK_STARTS_AT_ZERO",

@@ -30,6 +30,7 @@ import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from panchro.engine.errors import BadInputError
+from panchro.engine.media import levels as _levels
 from panchro.engine.media.container import _ff_reason, _open_container
 from panchro.engine.media.formats import _FMTS, _MATRIX_NAMES, _SWS_CS, _code, default_matrix
 
@@ -239,17 +240,30 @@ _SWAPPED = {"rgb48be": "rgb48le", "gray16be": "gray16le"}
 class _Converter:
     """Decoded frames to numpy arrays in one of the `Fmt` layouts (one swscale context)."""
 
-    def __init__(self, width: int, height: int, curve: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        curve: np.ndarray | None = None,
+        levels: tuple[float, float] | None = None,
+    ) -> None:
         self._reformatter = VideoReformatter()
         self._default_matrix = default_matrix(width, height)
         # A table every 16-bit RGB sample is read through first (`media.scan.curve`: a log
         # scan at video levels, a negative turned positive), or None.
         self._curve = curve
+        # The black and white points stretched to the full range last (`media.levels`)
+        self._levels = levels
 
     def __call__(self, frame: av.VideoFrame, fmt: str, size: tuple[int, int] | None) -> np.ndarray:
         if self._curve is not None:
             frame = self._through_curve(frame)
-        return self._convert(frame, fmt, size)
+        image = self._convert(frame, fmt, size)
+        if self._levels is None:
+            return image
+        # A straight line on the values: the same on the picture before or after resizing.
+        limited = fmt.startswith("yuv") and self._source_colour(frame)[1] == 1
+        return _levels.stretch(image, fmt, self._levels, limited=limited)
 
     def _through_curve(self, frame: av.VideoFrame) -> av.VideoFrame:
         """`frame` as 16-bit RGB through the curve, its colour tags kept (RGB is full range

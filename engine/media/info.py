@@ -97,6 +97,9 @@ class MediaInfo:
     # What reading does to its values (`scan.describe`: "a log scan brought to video levels",
     # "a negative turned positive"); "" where they are read as coded.
     scan: str = ""
+    # The black and white points its values are stretched from as read (`media.levels`), or
+    # None where they are read as they are.
+    levels: tuple[float, float] | None = None
 
     @property
     def reading(self) -> str:

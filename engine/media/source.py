@@ -65,6 +65,7 @@ import numpy as np
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import decimate as _decimate
 from panchro.engine.media import deinterlace as _deint
+from panchro.engine.media import levels as _levels
 from panchro.engine.media import scan as _scan
 from panchro.engine.media import stills as _stills
 from panchro.engine.media.container import (
@@ -267,6 +268,8 @@ class Source:
         # The table its samples are read through (`media.scan.curve`, set by `open_source`),
         # or None: as coded.
         self._curve: np.ndarray | None = None
+        # The black and white points stretched as it is read (`media.levels`), or None.
+        self._levels: tuple[float, float] | None = None
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
         # One decoded frame in each cycle left out (`decimate`), cycle after cycle: `info`
@@ -287,7 +290,7 @@ class Source:
         self._closed = False
 
     def _converter(self) -> _Converter:
-        return _Converter(self.info.width, self.info.height, self._curve)
+        return _Converter(self.info.width, self.info.height, self._curve, self._levels)
 
     @property
     def deinterlace_args(self) -> str | None:
@@ -631,6 +634,7 @@ def open_source(
     fps: float | Fraction | None = None,
     deinterlace: str = "auto",
     scan: str = "auto",
+    levels: tuple[float, float] | None = None,
 ) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
@@ -648,13 +652,20 @@ def open_source(
     others hold the frame before each gap in the numbering: `stills.held_in_gaps`).
     `scan` (`scan.SCAN_MODES`): "auto" reads a log DPX scan at video levels, "coded" every
     film as coded, "negative" a negative's values turned over (`media.scan`).
+    `levels`: the (black, white) points stretched to the full range as it is read, after
+    `scan` (`media.levels`); None: as they are. `media.Reading` carries all of these.
     """
     _scan.check_mode(scan)
+    if levels is not None:
+        levels = _levels.check_points(levels)
     source = _open_source(path, fps, deinterlace)
     curve = _scan.curve(scan, source.info.log_reference)
     if curve is not None:
         source._curve = curve
         source.info = replace(source.info, scan=_scan.describe(scan, source.info.log_reference))
+    if levels is not None:
+        source._levels = levels
+        source.info = replace(source.info, levels=levels)
     return source
 
 
@@ -768,7 +779,8 @@ def probe(
     fps: float | Fraction | None = None,
     deinterlace: str = "auto",
     scan: str = "auto",
+    levels: tuple[float, float] | None = None,
 ) -> MediaInfo:
     """What `open_source` would report, without keeping anything open."""
-    with open_source(path, fps=fps, deinterlace=deinterlace, scan=scan) as src:
+    with open_source(path, fps=fps, deinterlace=deinterlace, scan=scan, levels=levels) as src:
         return src.info

@@ -455,6 +455,8 @@ def restore_album(
     hints: Mapping[str, Hints] | None = None,
     crop: str | None = None,
     straighten: bool = False,
+    negative: bool = False,
+    levels: tuple[float, float] | str | None = None,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -471,6 +473,8 @@ def restore_album(
     picture's pixels (module docstring); they need a colorize stage. `crop` "auto": each
     picture's own border round it cut off (`restore_picture`; pictures differ, so pixels
     are not taken). `straighten`: each picture scanned crooked turned square first.
+    `negative`, `levels`: each picture's values read so (`restore_picture`; "auto" levels
+    are each picture's own).
     """
     from panchro.engine import media
 
@@ -500,6 +504,8 @@ def restore_album(
         }
         | ({} if crop is None else {"crop": crop})
         | ({"straighten": True} if straighten else {})
+        | ({"negative": True} if negative else {})
+        | ({} if levels is None else {"levels": levels if levels == "auto" else list(levels)})
     )  # absent as before: older albums resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     log = _Log(out)
@@ -517,8 +523,9 @@ def restore_album(
         progress = Progress(None)
     progress.total = len(todo)
     run = _Run(
-        out, stages, log, digest, quality, lossy, threads, progress, summary, crop, straighten
-    )
+        out, stages, log, digest, quality, lossy, threads, progress, summary, crop, straighten,
+        negative=negative, levels=levels,
+    )  # fmt: skip
     previous = _torch_threads() if stages else None
     try:
         for item in todo:
@@ -561,6 +568,8 @@ class _Run:
     summary: AlbumSummary
     crop: str | None = None
     straighten: bool = False
+    negative: bool = False
+    levels: tuple[float, float] | str | None = None
     notes: list[str] = field(default_factory=list)
 
     def picture(self, item: _Item) -> None:
@@ -588,6 +597,8 @@ class _Run:
                     pick=item.pick,
                     crop=self.crop,
                     straighten=self.straighten,
+                    negative=self.negative,
+                    levels=self.levels,
                 )
         except (CancelledError, KeyboardInterrupt):
             raise

@@ -655,7 +655,8 @@ class _Run:
                 self.view.to_render(film.index, info.frame_count)
                 summary = restore(
                     film.path, film.target, codec=self.codec, bit_depth=self.bit_depth,
-                    overwrite=film.index in self.replace, fps=self.fps, progress=progress,
+                    overwrite=film.index in self.replace, reading=media.Reading(fps=self.fps),
+                    progress=progress,
                     stages=self.stages, batch=self.batch, chunk_seconds=self.chunk_seconds,
                     keep_job=True, restart=self.restart, memory_limit_mb=self.memory_limit_mb,
                     executor=executor,

@@ -16,6 +16,7 @@ from panchro.engine.restore.crop import CropStage, crop_of
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
+    from panchro.engine.media import Reading
     from panchro.engine.project import Pick
 
 
@@ -40,10 +41,8 @@ def preview_frame(
     *,
     shot: Shot | None = None,
     pick: Pick | None = None,
-    fps: float | None = None,
     context: int | None = None,
-    deinterlace: str = "auto",
-    scan: str = "auto",
+    reading: Reading | None = None,
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
     `context` neighbours on each side from its shot (the whole film when `shot` is None;
@@ -52,7 +51,7 @@ def preview_frame(
     from panchro.engine import media
     from panchro.engine.imaging import color
 
-    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
+    with (reading or media.Reading()).open(input) as src:
         info = src.info
         n = info.frame_count
         if not 0 <= index < n:

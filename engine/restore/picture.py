@@ -210,6 +210,8 @@ def restore_picture(
     pick: Pick | None = None,
     crop: tuple[int, int, int, int] | str | None = None,
     straighten: bool = False,
+    negative: bool = False,
+    levels: tuple[float, float] | str | None = None,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
 
@@ -221,7 +223,10 @@ def restore_picture(
     black or paper-white border, found when it is read (`imaging.borders.picture_borders`);
     the colours are made for the picture inside it (`restore.crop.cropped`). `straighten`: a
     print scanned crooked turned square first (`imaging.skew`; its pixels resampled), before
-    its border is found.
+    its border is found. `negative`: a scanned negative, its values turned over first.
+    `levels`: a faded print's black and white points stretched to the full range (the
+    picture's own, measured inside its border, for "auto": `media.levels.picture_points`),
+    after `negative`; None: its values as they are.
 
     The output's extension decides its format (.jpg/.jpeg, .png, .tif/.tiff, .webp).
     `quality` (1..100, default 95) is for JPEG and WebP only; the others are lossless
@@ -248,6 +253,7 @@ def restore_picture(
     pic = media.read_picture(input)
     notes = list(pic.notes)
     pic, margins = prepared(pic, crop, notes, straighten)
+    pic = read_as(pic, margins, negative, levels, notes)
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -310,6 +316,36 @@ def _grey8(pic: Any) -> np.ndarray:
 
     px = pic.pixels if pic.bits == 8 else (pic.pixels >> 8).astype(np.uint8)
     return px if px.ndim == 2 else np.asarray(Image.fromarray(px, "RGB").convert("L"))
+
+
+def read_as(
+    pic: Any,
+    margins: tuple[int, int, int, int] | None,
+    negative: bool,
+    levels: tuple[float, float] | str | None,
+    notes: list[str],
+) -> Any:
+    """`pic` with its values read as asked (`restore_picture`'s `negative` and `levels`): a
+    negative turned positive, then its levels stretched; what was done said in `notes`."""
+    from dataclasses import replace
+
+    from panchro.engine.media import levels as film_levels
+
+    pixels = pic.pixels
+    if negative:
+        top = 65535 if pixels.dtype == np.uint16 else 255
+        pixels = (top - pixels.astype(np.int32)).astype(pixels.dtype)
+        notes.append("a negative, turned positive")
+    if levels == "auto":
+        levels = film_levels.picture_points(pixels, margins)
+        if levels is None:
+            notes.append("levels: too little range to measure; its values as they are")
+    if levels is not None:
+        points = film_levels.check_points(levels)
+        fmt = "gray" if pixels.ndim == 2 else "rgb24"  # full range; the dtype says the bits
+        pixels = film_levels.stretch(pixels, fmt, points, limited=False)
+        notes.append(f"levels: {film_levels.describe(points)}, stretched to the full range")
+    return pic if pixels is pic.pixels else replace(pic, pixels=pixels)
 
 
 def prepared(

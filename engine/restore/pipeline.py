@@ -59,7 +59,7 @@ from panchro.engine.restore.threads import (
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
-    from panchro.engine.media import Frame, Source
+    from panchro.engine.media import Frame, Reading, Source
     from panchro.engine.project import Pick, Project, Settings
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,6 @@ def restore(
     codec: str = "h264",
     bit_depth: int = 8,
     overwrite: bool = False,
-    fps: float | None = None,
     progress: Progress | None = None,
     stages: Sequence[Stage] | None = None,
     project: Project | str | os.PathLike[str] | None = None,
@@ -116,15 +115,14 @@ def restore(
     preview: float | None = None,
     memory_limit_mb: float | None = None,
     executor: Executor | None = None,
-    deinterlace: str = "auto",
-    scan: str = "auto",
+    reading: Reading | None = None,
     span: tuple[int, int] | None = None,
     span_s: tuple[float | None, float | None] | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
 
     `stages` run on every frame in order (none: decode -> encode, luma
-    bit-exact, or deinterlaced where the film is interlaced and `deinterlace` says
+    bit-exact, or deinterlaced where the film is interlaced and `reading` says
     so). `project` (a Project or a .panchro path) gives the shots and picks and
     must be the project of `input`. `batch` is the most frames a
     stage gets at once (fewer for big frames: `frames_per_batch`). The output
@@ -134,8 +132,9 @@ def restore(
     cancelled run leaves its job to be resumed (the CLI does); otherwise a job
     this call created is removed. `preview` (seconds): render that much from
     the middle of the film, side by side (before | after), without sound,
-    straight to `output`. `deinterlace`, `scan`: how the film's fields and values are read
-    (`media.open_source`; a job records what they did, so a resume reads the frames alike).
+    straight to `output`. `reading` (`media.Reading`; None: as the project's settings say):
+    how the film is read, its rate, fields, values and levels (a job records what they did,
+    so a resume reads the frames alike); without a rate, the project's.
 
     `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
     None: its start or end): restore only that part of the film, into an output that starts
@@ -168,10 +167,13 @@ def restore(
     out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
     media.check_codec_path(codec, out)
     proj = Project.load(project) if isinstance(project, str | os.PathLike) else project
-    if fps is None and proj is not None:
-        fps = proj.shown_at()  # a folder's rate, or the speed a film is shown at
+    if reading is None:
+        reading = media.reading_of(proj.settings if proj is not None else None)
+    if reading.fps is None and proj is not None:
+        reading = reading.but(fps=proj.shown_at())  # a folder's rate, or the speed it is shown at
+    fps = reading.fps
     start = time.monotonic()
-    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
+    with reading.open(input) as src:
         if proj is not None:
             changes = proj.check_source(input)
             if changes:
@@ -199,7 +201,7 @@ def restore(
         run.span = span
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
-        run.deinterlace, run.scan = deinterlace, scan
+        run.reading = reading
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -268,8 +270,7 @@ class _Run:
         self.recorded: dict[int, Pick] = {}
         self.memory_limit_mb: float | None = None
         self.executor: Executor | None = None
-        self.deinterlace = "auto"  # the mode the film was opened with, for a cluster's workers
-        self.scan = "auto"  # ... and how its values were read
+        self.reading = media.Reading()  # how the film was opened, for a cluster's workers
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self.span: tuple[int, int] | None = None  # a part of the film only: frames [first, stop)
         self._media = media
@@ -361,6 +362,8 @@ class _Run:
             settings["deinterlace"] = self.src.deinterlace_args
         if self.src.info.scan:  # its values changed as read (a log scan, a negative)
             settings["scan"] = self.src.info.scan
+        if self.src.info.levels is not None:  # a faded film's levels stretched as read
+            settings["levels"] = list(self.src.info.levels)
         if self.src.decimated:  # repeated frames left out (a telecined NTSC film: 1 in 5)
             settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
         if self.span is not None:  # only then: a whole film's job keeps its digest
@@ -447,7 +450,6 @@ class _Run:
                 picks = self._decide_picks(shots, picks, pending)
                 plan = ChunkPlan(
                     input=os.path.abspath(input),
-                    fps=fps,
                     codec=self.codec,
                     bit_depth=self.bit_depth,
                     batch=self.user_batch,
@@ -456,8 +458,7 @@ class _Run:
                     picks=tuple(picks),
                     threads=job.threads if self.stages else None,
                     precision=(job.precision or "float32") if self.stages else None,
-                    deinterlace=self.deinterlace,
-                    scan=self.scan,
+                    reading=self.reading.but(fps=fps),
                     folder=str(job.folder),
                     key=jobs.settings_digest(settings),
                 )
@@ -712,7 +713,7 @@ class ChunkPlan:
     `key` is the job's settings digest: stages built for one plan serve all its chunks."""
 
     input: str
-    fps: float | None
+    reading: Reading  # how the film is opened (its rate, fields, values, levels)
     codec: str
     bit_depth: int
     batch: int
@@ -723,8 +724,6 @@ class ChunkPlan:
     precision: str | None  # the upscaler's CPU precision (`device.fix_cpu_precision`)
     folder: str
     key: str
-    deinterlace: str = "auto"  # how the film is opened (`media.open_source`)
-    scan: str = "auto"
 
 
 Executor = Callable[[Any, ChunkPlan, Progress], None]
@@ -740,7 +739,6 @@ def render_planned(
     local run renders them: the film opened here, each chunk decoded with the context frames
     its stages read, the same stages and writer. -> {chunk index: damaged frames}. The
     manifest is not touched (its writer marks the chunks done)."""
-    from panchro.engine import media
     from panchro.engine.inference import device as compute
     from panchro.engine.restore import jobs
 
@@ -752,8 +750,7 @@ def render_planned(
     files = jobs.ChunkFiles(Path(plan.folder))
     for chunk in chunks:
         files.discard_parts(chunk)  # what a killed attempt at this chunk left
-    reading = {"fps": plan.fps, "deinterlace": plan.deinterlace, "scan": plan.scan}
-    with media.open_source(plan.input, **reading) as src:
+    with plan.reading.open(plan.input) as src:
         run = _Run(src, stages, plan.codec, plan.bit_depth, plan.batch, progress or Progress(None))
         run._render_chunks(files, list(chunks), list(plan.shots), list(plan.picks), plan.size)
     return files.done

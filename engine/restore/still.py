@@ -30,7 +30,7 @@ from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
-    from panchro.engine.media import Source
+    from panchro.engine.media import Reading, Source
     from panchro.engine.project import Pick, Project
 
 WINDOW_S = 10.0  # seconds either side of the frame its shot's cuts are looked for in
@@ -72,14 +72,12 @@ def restore_still(
     pick: Pick | None = None,
     quality: int | None = None,
     overwrite: bool = False,
-    fps: float | None = None,
-    deinterlace: str = "auto",
-    scan: str = "auto",
+    reading: Reading | None = None,
 ) -> RestoreSummary:
     """Frame `index` of the film `input` through `stages` into the picture `output` (module
     docstring); its shot `shot`, or the project's, or found around it; its pick `pick`, or
     the project's, else the stages' automatic one. PanchroError says why not; the output is
-    written whole or not at all."""
+    written whole or not at all. `reading`: how the film is read (`media.Reading`)."""
     from panchro.engine import __version__, media
     from panchro.engine.restore.frame_preview import preview_frame
 
@@ -88,7 +86,8 @@ def restore_still(
     if quality is not None and not 1 <= quality <= 100:
         raise BadInputError(f"quality must be within 1..100, got {quality}")
     out = media.check_output_path(output, inputs=[input], overwrite=overwrite)
-    with media.open_source(input, fps=fps, deinterlace=deinterlace, scan=scan) as src:
+    reading = reading or media.Reading()
+    with reading.open(input) as src:
         info = src.info
         shots = list(project.shots) if project is not None and project.shots else None
         shot = shot_around(src, index, [shot] if shot is not None else shots)
@@ -101,9 +100,7 @@ def restore_still(
         list(stages),
         shot=shot,
         pick=pick,
-        fps=fps,
-        deinterlace=deinterlace,
-        scan=scan,
+        reading=reading,
     )
     rgb = np.clip(shown.after, 0.0, 1.0)
     sar = info.sample_aspect_ratio

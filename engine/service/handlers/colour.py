@@ -49,14 +49,11 @@ def parse_shots(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def shots(session: Session, work: Work) -> Answer:
-    from panchro.engine import media
     from panchro.engine import shots as cuts
     from panchro.engine.survey import film_borders, survey
 
     p = work.params
-    with media.open_source(
-        p["path"], fps=p["fps"], deinterlace=p["deinterlace"], scan=p["scan"]
-    ) as src:
+    with p["reading"].open(p["path"]) as src:
         progress = Progress(
             src.info.frame_count, session.progress(work), stage="shots", cancel=work.cancel
         )
@@ -64,6 +61,7 @@ def shots(session: Session, work: Work) -> Answer:
         count = src.info.frame_count
         seen = survey(src, found.shots)  # a second or two more: a few key frames' faults
         borders = film_borders(src)
+        levels = measured_levels(src, p["reading"], p["path"])
     log.info("film %s: %d shot(s)", work.params["film"], len(found.shots))
     flicker = None if found.flicker is None else round(found.flicker, 3)
     return Answer(
@@ -73,8 +71,28 @@ def shots(session: Session, work: Work) -> Answer:
             "flicker": flicker,
             "survey": None if seen is None else seen.to_dict(),
             "borders": None if borders is None else list(borders),
+            **levels_answer(levels),
         }  # fmt: skip
     )
+
+
+def levels_answer(levels: tuple[float, float] | None) -> dict[str, Any]:
+    """The `shots` and `survey` answers' `levels` (the film's black and white points as read
+    but for its own levels, or null) and `faded` (whether they are worth stretching)."""
+    from panchro.engine.media.levels import faded
+
+    return {"levels": None if levels is None else list(levels), "faded": faded(levels)}
+
+
+def measured_levels(src: Any, reading: Any, path: str) -> tuple[float, float] | None:
+    """The film's black and white points as it is read but for its levels (`survey.
+    film_levels`): what the app offers to stretch, and says where the film looks faded."""
+    from panchro.engine.survey import film_levels
+
+    if reading.levels is None:
+        return film_levels(src)
+    with reading.but(levels=None).open(path) as plain:
+        return film_levels(plain)
 
 
 def parse_survey(session: Session, body: dict[str, Any]) -> dict[str, Any]:
@@ -96,22 +114,21 @@ def parse_survey(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 def survey_of(session: Session, work: Work) -> Answer:
     """The faults seen around known shots' key frames (a project opened with its shots: no
     `shots` pass, which says them otherwise)."""
-    from panchro.engine import media
     from panchro.engine.survey import film_borders, flicker_around, survey
 
     p = work.params
-    with media.open_source(
-        p["path"], fps=p["fps"], deinterlace=p["deinterlace"], scan=p["scan"]
-    ) as src:
+    with p["reading"].open(p["path"]) as src:
         shots = [s for s in p["shots"] if 0 <= s.start < s.end <= src.info.frame_count]
         seen = survey(src, shots)
         wobble = flicker_around(src, shots)
         borders = film_borders(src)
+        levels = measured_levels(src, p["reading"], p["path"])
     return Answer(
         {
             "survey": None if seen is None else seen.to_dict(),
             "flicker": None if wobble is None else round(wobble, 3),
             "borders": None if borders is None else list(borders),
+            **levels_answer(levels),
         }
     )
 
@@ -165,7 +182,6 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     as base64 (1,568 bytes each) so a pick outlives this process in the project file."""
     import numpy as np
 
-    from panchro.engine import media
     from panchro.engine.imaging import color
     from panchro.engine.inference import colorize
     from panchro.engine.restore.crop import crop_size, inner, scaled_margins
@@ -175,9 +191,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     loaded = load_colorizer("sample_keyframe")
     film = session.film(p["film"])
     # A decoder of its own: the film's Source belongs to the light lane (scrubbing).
-    with media.open_source(
-        film.path, fps=film.fps, deinterlace=film.deinterlace, scan=film.scan
-    ) as src:
+    with film.reading.open(film.path) as src:
         info = src.info
         size = preview_size(info, p["max_side"])
         fmt = "gray16" if info.bit_depth > 8 else "gray"

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from panchro.engine.errors import BadInputError
 from panchro.engine.imaging.orient import upright  # noqa: F401 - the handlers take it from here
 from panchro.engine.progress import ProgressState
 from panchro.engine.service.protocol import ErrorCode
@@ -52,10 +53,13 @@ class Work:
 class Film:
     handle: int
     path: str
-    fps: float | None
     source: Any  # media.Source; only the light lane touches it
-    deinterlace: str = "auto"  # how it was opened (`media.open_source`); every job reads so
-    scan: str = "auto"  # ... and its values (`media.scan`)
+    reading: Any  # media.Reading: how it was opened; every job reads it so
+
+    @property
+    def fps(self) -> Any:
+        """The rate it was opened at (None: its own)."""
+        return self.reading.fps
 
 
 @dataclass
@@ -173,15 +177,26 @@ def source_of(session: Session, body: dict[str, Any], *, allow_path: bool) -> di
         )
     if has_film or not allow_path:
         film = session.film(param(body, "film", int))
-        return {
-            "film": film.handle, "path": film.path, "fps": film.fps,
-            "deinterlace": film.deinterlace, "scan": film.scan,
-        }  # fmt: skip
+        return {"film": film.handle, "path": film.path, "reading": film.reading}
+    return {"film": None, "path": param(body, "path", str), "reading": reading_of(body)}
+
+
+def reading_of(body: dict[str, Any]) -> Any:
+    """How the request's film is read (`media.Reading`): its `fps`, `deinterlace`, `scan`
+    and `levels` ([black, white] or null), each checked."""
+    from panchro.engine.media.reading import Reading
+
     fps = param(body, "fps", float, None)
-    return {
-        "film": None, "path": param(body, "path", str), "fps": fps,
-        "deinterlace": deinterlace_of(body), "scan": scan_of(body),
-    }  # fmt: skip
+    if fps is not None:
+        in_range(body, "fps", fps, 0.001, 1000)
+    levels = param(body, "levels", list, None)
+    try:
+        return Reading(
+            fps=fps, deinterlace=deinterlace_of(body), scan=scan_of(body),
+            levels=None if levels is None else tuple(levels),
+        )  # fmt: skip
+    except BadInputError as exc:
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{body.get('type')}: {exc}") from None
 
 
 def deinterlace_of(body: dict[str, Any]) -> str:

@@ -20,13 +20,12 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
-    deinterlace_of,
     encode_image,
     in_range,
     max_side_of,
     param,
     preview_size,
-    scan_of,
+    reading_of,
     upright,
 )
 from panchro.engine.service.protocol import ErrorCode, Request
@@ -40,25 +39,16 @@ def parse_film(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_open(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    fps = param(body, "fps", float, None)
-    if fps is not None:
-        in_range(body, "fps", fps, 0.001, 1000)
-    return {
-        "path": param(body, "path", str), "fps": fps,
-        "deinterlace": deinterlace_of(body), "scan": scan_of(body),
-    }  # fmt: skip
+    return {"path": param(body, "path", str), "reading": reading_of(body)}
 
 
 def open_film(session: Session, work: Work) -> Answer:
-    from panchro.engine import media
-
-    path, fps, mode = work.params["path"], work.params["fps"], work.params["deinterlace"]
-    scan = work.params["scan"]
-    source = media.open_source(path, fps=fps, deinterlace=mode, scan=scan)
+    path, reading = work.params["path"], work.params["reading"]
+    source = reading.open(path)
     with session.lock:
         handle = session.next_film
         session.next_film += 1
-        session.films[handle] = Film(handle, path, fps, source, mode, scan)
+        session.films[handle] = Film(handle, path, source, reading)
     info = source.info
     log.info(
         "opened film %d: %s (%dx%d, %d frames)",

@@ -131,7 +131,6 @@ def parse_reference_pick(session: Session, body: dict[str, Any]) -> dict[str, An
 def reference_pick(session: Session, work: Work) -> Answer:
     """The colours `path` lends the shot's key frame, as a pick, and that frame coloured by it
     (the shot's hints laid over it) in `preview`'s form."""
-    from panchro.engine import media
     from panchro.engine.imaging import color
     from panchro.engine.inference.reference import load_reference
     from panchro.engine.project import Pick
@@ -143,9 +142,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     stage = _stage(session, p["seed"])
     stage.crop = p["crop"]
     shot = p["shot"]
-    with media.open_source(
-        film.path, fps=film.fps, deinterlace=film.deinterlace, scan=film.scan
-    ) as src:
+    with film.reading.open(film.path) as src:
         found = stage.reference_match(src, shot.key_frame, rgb)
     hint = found.hint
     if work.cancel.is_set():
@@ -162,9 +159,8 @@ def reference_pick(session: Session, work: Work) -> Answer:
     )
     stage.hints = p["hints"]
     shown = preview_frame(
-        film.path, p["index"], [stage], shot=shot, pick=pick, fps=film.fps, context=0,
-        deinterlace=film.deinterlace,
-        scan=film.scan,
+        film.path, p["index"], [stage], shot=shot, pick=pick, context=0,
+        reading=film.reading,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
@@ -218,9 +214,8 @@ def hint_preview(session: Session, work: Work) -> Answer:
     stage.hints = p["hints"]
     stage.crop = p["crop"]
     shown = preview_frame(
-        film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], fps=film.fps, context=0,
-        deinterlace=film.deinterlace,
-        scan=film.scan,
+        film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], context=0,
+        reading=film.reading,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")

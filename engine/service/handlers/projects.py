@@ -121,7 +121,7 @@ def save_project(session: Session, work: Work) -> Answer:
         deinterlace=mode if mode in DEINTERLACE_MODES else "auto",
         scan=values if values in SCAN_MODES else "auto",
     )
-    base = Project.new(p["path"], fps=p["fps"], settings=reading)
+    base = Project.new(p["path"], fps=p["reading"].fps, settings=reading)
     full = {**base.to_dict(), **{k: v for k, v in doc.items() if v}}
     try:
         project = Project.from_dict(full)

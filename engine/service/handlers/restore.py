@@ -198,9 +198,8 @@ def preview(session: Session, work: Work) -> Answer:
     stages = stages_for(session, film.path, film.fps, p["settings"], p["seed"], p["hints"])
     shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
     shown = preview_frame(
-        film.path, p["index"], stages, shot=shot, pick=pick, fps=film.fps,
-        deinterlace=film.deinterlace,
-        scan=film.scan,
+        film.path, p["index"], stages, shot=shot, pick=pick,
+        reading=film.reading,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
@@ -310,13 +309,14 @@ def render(session: Session, work: Work) -> Answer:
             hints = project.hints  # the project's own hints, as `panchro restore` uses them
     elif p["shots"] is not None:
         # its frames counted as they are read, its values as they are
-        reading = Settings(deinterlace=p["deinterlace"], scan=p["scan"])
-        project = Project.new(p["path"], shots=p["shots"], fps=p["fps"], settings=reading)
+        r = p["reading"]
+        reading = Settings(deinterlace=r.deinterlace, scan=r.scan, levels=r.levels)
+        project = Project.new(p["path"], shots=p["shots"], fps=r.fps, settings=reading)
         for i, pick in enumerate(p["picks"]):
             project.set_pick(i, pick)
     if project is not None and hints is not None:
         project.hints = hints  # the job's digest then tells these hints from others
-    stages = stages_for(session, p["path"], p["fps"], p["settings"], p["seed"], hints)
+    stages = stages_for(session, p["path"], p["reading"].fps, p["settings"], p["seed"], hints)
     progress = Progress(None, session.progress(work), stage="render", cancel=work.cancel)
     summary = restore(
         p["path"],
@@ -324,7 +324,6 @@ def render(session: Session, work: Work) -> Answer:
         codec=p["codec"],
         bit_depth=p["bit_depth"],
         overwrite=p["overwrite"],
-        fps=p["fps"],
         progress=progress,
         stages=stages,
         project=project,
@@ -332,8 +331,7 @@ def render(session: Session, work: Work) -> Answer:
         keep_job=p["preview_seconds"] is None,  # a cancelled render resumes next time
         restart=p["restart"],
         preview=p["preview_seconds"],
-        deinterlace=p["deinterlace"],
-        scan=p["scan"],
+        reading=p["reading"],
         span=p["span"],
     )
     log.info("render done: %s", summary.describe())
@@ -366,9 +364,8 @@ def export_frame(session: Session, work: Work) -> Answer:
     shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
     summary = restore_still(
         film.path, p["output"], p["index"], stages=stages, shot=shot, pick=pick,
-        quality=p["quality"], overwrite=p["overwrite"], fps=film.fps,
-        deinterlace=film.deinterlace,
-        scan=film.scan,
+        quality=p["quality"], overwrite=p["overwrite"],
+        reading=film.reading,
     )  # fmt: skip
     log.info("export_frame done: %s", summary.describe())
     return Answer(summary.to_dict())

@@ -75,3 +75,25 @@ def test_missing_weights_and_bad_pictures(picture: Path, tmp_path: Path, capsys)
     assert main(["sample", str(tiny), "-o", str(tmp_path / "b.png")]) == 2
     assert "too small" in capsys.readouterr().err
     assert main(["sample", str(picture), "-o", str(tmp_path / "c.jpg")]) == 2
+
+
+def test_a_film_frame_is_read_as_a_restore_reads_it(weights: Path, tmp_path: Path) -> None:
+    """--levels, --scan: the grey the modes are drawn for is the film as a restore reads it."""
+    from makemedia import write_still
+
+    folder = tmp_path / "faded"
+    folder.mkdir()
+    x = np.linspace(0.25, 0.7, 64)[None, :].repeat(48, 0)  # a faded film's tones
+    for i in range(3):
+        write_still(folder / f"f{i}.png", np.round(x * 255).astype(np.uint8))
+
+    def grey(*options: str) -> np.ndarray:
+        out = tmp_path / "sheet.png"
+        argv = ["sample", str(folder), "--frame", "1", "-k", "1", "-o", str(out), "--overwrite"]
+        assert main([*argv, "--weights", str(weights), "--height", "48", *options]) == 0
+        return np.asarray(Image.open(out).convert("L"))[:48, :64].astype(int)
+
+    plain, stretched, turned = grey(), grey("--levels", "0.25,0.7"), grey("--scan", "negative")
+    assert plain.min() >= 60 and plain.max() <= 182
+    assert stretched.min() <= 3 and stretched.max() >= 252
+    assert np.abs(turned - (255 - plain)).max() <= 2

@@ -188,7 +188,9 @@ def test_a_restore_deinterlaces_records_it_and_resumes_to_the_same_frames(
     assert starts and starts[0] > 0  # the rest starts inside the film: frame start-1 is read
     # Another mode is another job: refused, not mixed into the frames already done.
     with pytest.raises(Exception, match="other settings"):
-        pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2, deinterlace="off")
+        pipeline.restore(
+            film, out, codec="ffv1", chunk_seconds=0.2, reading=media.Reading(deinterlace="off")
+        )
     summary = pipeline.restore(film, out, codec="ffv1", chunk_seconds=0.2)
     assert summary.resumed_frames > 0
     a, b = _luma(whole, "off"), _luma(out, "off")

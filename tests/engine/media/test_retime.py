@@ -71,7 +71,7 @@ def test_its_own_rate_changes_nothing(tiny_video: Path) -> None:
 
 def test_a_restore_at_the_films_speed(tiny_video_subs: Path, tmp_path: Path) -> None:
     out = tmp_path / "slow.mp4"
-    summary = pipeline.restore(tiny_video_subs, out, fps=18)
+    summary = pipeline.restore(tiny_video_subs, out, reading=media.Reading(fps=18))
     got = media.probe(out)
     assert got.fps == 18 and got.frame_count == 48
     assert got.audio == () and got.subtitles == ()
@@ -93,7 +93,7 @@ def test_a_part_is_timed_on_the_slower_clock_and_chapters_stay_out(
     source = _with_chapter(tiny_video, tmp_path / "chapters.mkv", 3000, "A")
     part = tmp_path / "part.mkv"
     assert media.probe(source).chapters == 1
-    pipeline.restore(source, part, fps=16, span_s=(1.04, 1.98))
+    pipeline.restore(source, part, reading=media.Reading(fps=16), span_s=(1.04, 1.98))
     with av.open(str(part)) as c:
         assert not c.chapters() and not c.streams.audio
     # frames 16..31 (from 1.032 s at 16 fps: the Matroska file keeps milliseconds)

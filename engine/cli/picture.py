@@ -1,0 +1,118 @@
+"""`panchro restore photo.jpg out.jpg`: one picture in and one out, the film's stages on one
+frame (`restore.picture`); what of a film's options a picture takes, and which it refuses."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from panchro.engine.cli.common import (
+    EXIT_OK,
+    FILM_OUTPUT_OPTIONS,
+    check_regrain,
+    picture_crop_of_args,
+    reference_of_args,
+)
+from panchro.engine.errors import BadInputError
+
+# Options of a film's restore that a picture (one frame, no job) has no use for.
+FILM_ONLY = (
+    ("project", "--project"),
+    *FILM_OUTPUT_OPTIONS,
+    ("allow_truncated", "--allow-truncated"),
+    ("deflicker", "--deflicker"),
+    ("stabilize", "--stabilize"),
+    ("dust", "--dust"),
+    ("scratches", "--scratches"),
+    ("at", "--at"),
+    ("deinterlace", "--deinterlace"),  # a picture has no fields
+)
+
+
+def picture_output(args: argparse.Namespace) -> bool:
+    """Whether this restore writes one picture (decided by the output's extension): a picture
+    in and one out (a film in and a picture out is a still: `still.wants_still`, asked
+    before); a picture in and an output that is neither picture nor film is refused."""
+    from panchro.engine import media
+
+    out_ext = Path(args.output).suffix.lower()
+    if out_ext in media.PICTURE_OUTPUTS:
+        given = [flag for name, flag in FILM_ONLY if getattr(args, name) not in (None, False)]
+        if given:
+            raise BadInputError(
+                f"{', '.join(given)}: for films; a picture keeps its own format and bit depth"
+            )
+        return True
+    if args.quality is not None:
+        raise BadInputError("--quality is for picture outputs (.jpg, .webp)")
+    if (
+        media.is_picture_path(args.input)
+        and out_ext not in media.VIDEO_CONTAINERS
+        and args.codec not in media.SEQUENCE_CODECS
+    ):
+        media.picture_format(args.output)  # refused, with the list of what is written
+    return False
+
+
+def cmd_restore_picture(args: argparse.Namespace) -> int:
+
+    from panchro.engine.progress import Progress, TerminalBar
+    from panchro.engine.restore import pipeline
+    from panchro.engine.restore import stages as stages_module
+    from panchro.engine.restore.picture import restore_picture
+
+    settings = pipeline.settings_for(
+        None,
+        colorize=args.colorize,
+        degrain=args.degrain,
+        upscale=args.upscale,
+        upscaler=args.upscaler,
+    )
+    check_regrain(args, settings)
+    hints = None
+    if args.hints is not None:  # checked against the picture (turned upright) by the stage
+        from panchro.engine.imaging.hints import load_hints
+
+        if not settings.colorize:
+            raise BadInputError("--hints steer the colours: add --colorize")
+        hints = load_hints(args.hints)
+    stages = stages_module.build_stages(
+        settings,
+        seed=args.seed,
+        regrain=args.regrain,
+        hints=hints,
+        reference=reference_of_args(args, settings),
+    )
+    bar = TerminalBar("restore") if not args.quiet else None
+    try:
+        summary = restore_picture(
+            args.input,
+            args.output,
+            stages=stages,
+            quality=args.quality,
+            overwrite=args.overwrite,
+            progress=Progress(1, bar),
+            crop=picture_crop_of_args(args),
+            straighten=args.straighten,
+            negative=args.scan == "negative",
+            levels=picture_levels(args),
+        )
+    finally:
+        if bar:
+            bar.close()
+    print(summary.describe())
+    return EXIT_OK
+
+
+def picture_levels(args: argparse.Namespace) -> tuple[float, float] | str | None:
+    """--levels for a picture: "auto" (measured on the picture inside its crop, when it is
+    read), the points given, or None (off, or not asked)."""
+    from panchro.engine.media import levels
+
+    given = getattr(args, "levels", None)
+    if given in (None, "off", "auto"):
+        return None if given != "auto" else "auto"
+    try:
+        return levels.check_points(given.split(","))
+    except BadInputError as exc:
+        raise BadInputError(f"--levels: {exc} (or auto, or off)") from None

@@ -1,0 +1,74 @@
+"""A photograph's values read as asked: a scanned negative turned positive (`--scan
+negative`), a faded print's levels stretched (`--levels`), one picture and an album alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from panchro.engine.cli import main
+
+
+def _faded(path: Path, width: int = 80, height: int = 60, border: int = 0) -> Path:
+    x = np.linspace(0.3, 0.8, width)[None, :].repeat(height, 0)  # a print's tones, faded
+    x[:, :6] = 0.3
+    if border:  # the scanner's white round the print (must not hold the white point)
+        x = np.pad(x, border, constant_values=1.0)
+    Image.fromarray(np.round(x * 255).astype(np.uint8), "L").save(path)
+    return path
+
+
+def _grey(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("L")).astype(int)
+
+
+def test_a_faded_print_is_stretched_inside_its_border(tmp_path: Path, capsys) -> None:
+    photo = _faded(tmp_path / "print.png", border=5)
+    out = tmp_path / "out.png"
+    assert main(["restore", str(photo), str(out), "--levels", "auto", "--crop", "auto"]) == 0
+    said = capsys.readouterr().out
+    assert "levels: black at 30 %, white at 80 % of the range, stretched" in said
+    made = _grey(out)
+    assert made.min() <= 2 and made.max() >= 253
+    # without the crop the scanner's white holds the white point up: only the black moves
+    assert main(["restore", str(photo), str(tmp_path / "b.png"), "--levels", "auto"]) == 0
+    assert "white at 100 %" in capsys.readouterr().out
+    # given points; off; refused in words
+    assert main(["restore", str(photo), str(tmp_path / "c.png"), "--levels", "0.3,0.8"]) == 0
+    assert main(["restore", str(photo), str(tmp_path / "d.png"), "--levels", "0.8,0.3"]) == 2
+    assert "--levels: levels must be a black and a white point" in capsys.readouterr().err
+    assert main(["restore", str(photo), str(tmp_path / "e.png"), "--deinterlace", "tff"]) == 2
+    assert "--deinterlace: for films" in capsys.readouterr().err
+
+
+def test_a_scanned_negative_is_turned_positive_then_stretched(tmp_path: Path) -> None:
+    rgb = np.random.default_rng(0).integers(40, 200, (40, 50, 3), dtype=np.uint8)
+    negative = tmp_path / "neg.png"
+    Image.fromarray(rgb, "RGB").save(negative)
+    out = tmp_path / "pos.png"
+    assert main(["restore", str(negative), str(out), "--scan", "negative"]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), 255 - rgb)
+    both = tmp_path / "both.png"
+    assert (
+        main(["restore", str(negative), str(both), "--scan", "negative", "--levels", "auto"]) == 0
+    )
+    made = np.asarray(Image.open(both)).astype(int)
+    assert made.min() <= 3 and made.max() >= 252  # stretched after it was turned
+
+
+def test_an_albums_pictures_are_each_stretched_by_their_own_levels(tmp_path: Path) -> None:
+    import json
+
+    album = tmp_path / "album"
+    album.mkdir()
+    _faded(album / "beach.png", 80, 60)
+    _faded(album / "garden.png", 64, 48)
+    out = tmp_path / "out"
+    assert main(["restore", str(album), str(out), "--levels", "auto", "-q"]) == 0
+    for name in ("beach.png", "garden.png"):
+        made = _grey(out / name)
+        assert made.min() <= 2 and made.max() >= 253
+    manifest = json.loads(next(out.rglob("manifest.json")).read_text())
+    assert manifest["settings"]["levels"] == "auto"
