@@ -129,19 +129,64 @@ class FactsPanel(QGroupBox):
             "of 255 (the median over the film). Measured as the shots are found."
         )
 
+    def set_levels(
+        self, levels: list[float] | None, faded: bool, *, stretched: list[float] | None
+    ) -> None:
+        """The film's black and white points as measured (the `shots` answer's `levels`),
+        said after its Damage where it looks `faded`, or where they are `stretched`."""
+        self._levels = (levels, faded, stretched)
+        self._show_damage()
+
     def set_survey(self, survey: dict[str, Any] | None, *, measured: bool = True) -> None:
         """The line scratches and dirt seen around a few shots' key frames (the `shots`
         answer's `survey`), once shots are found: one short line (the panels above Restore
         fit a 1000-px window), the whole in its tooltip."""
+        self._survey = (survey, measured)
+        if not measured:
+            self._levels = (None, False, None)
+        self._show_damage()
+
+    def _show_damage(self) -> None:
+        survey, measured = getattr(self, "_survey", (None, False))
+        levels, faded, stretched = getattr(self, "_levels", (None, False, None))
         label = self.values["damage"]
-        label.setText(damage_text(survey) if measured else "–")
+        text = damage_text(survey) if measured else "–"
+        fade = levels_text(levels, faded, stretched)
+        label.setText(f"{text}; {fade}" if fade and measured else fade or text)
         words = survey_words(survey) if measured else ("–", "–")
         label.setToolTip(
             f"Line scratches: {words[0]}.\nDirt: {words[1]}.\n"
             "Looked for around the key frames of a few shots (up to 6) as the shots are\n"
             "found: thin lines down the film that stay in place (Restore ▸ Scratches takes\n"
             "them out) and specks on single frames (Restore ▸ Dust fills them)."
+            + (
+                f"\nLevels: the darkest and lightest tones across the film lie at "
+                f"{_percent(levels[0])} and {_percent(levels[1])} of the range"
+                + (
+                    " (faded); Colour ▸\nStretch the film's faded levels makes them black and "
+                    "white."
+                    if faded or stretched
+                    else "."
+                )
+                if levels
+                else ""
+            )
         )
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def levels_text(levels: list[float] | None, faded: bool, stretched: list[float] | None) -> str:
+    """ "faded (22–72 %)", "levels stretched (22–72 %)" or "": what the facts' Damage line
+    says of the film's measured levels (short: the line has room for two rows; the tooltip
+    says the rest)."""
+    shown = stretched or levels
+    if not shown or not (stretched or faded):
+        return ""
+    span = f"{shown[0] * 100:.0f}–{shown[1] * 100:.0f} %"
+    return f"levels stretched ({span})" if stretched else f"faded ({span})"
 
 
 def describe_film(info: dict[str, Any]) -> dict[str, str]:

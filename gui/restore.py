@@ -160,6 +160,9 @@ class RestorePanel(QGroupBox):
         # The pixels cut off round the picture (`set_crop`), and the borders the engine found.
         self.crop: tuple[int, int, int, int] | None = None
         self.borders: tuple[int, int, int, int] | None = None
+        # The film's black and white points stretched as it is read (Colour ▸ Stretch the
+        # film's faded levels), kept in the project with the other settings; None: none.
+        self.levels: list[float] | None = None
         # Beside Compare and Preview (a row of its own would push Restore out of a 1000-px
         # window): pressed in while a crop is set, the crop in its tooltip.
         self.crop_button = QPushButton("Crop…")
@@ -348,6 +351,7 @@ class RestorePanel(QGroupBox):
                 if self.crop and any(self.crop) and not self.album_mode
                 else {}
             )  # fmt: skip
+            | ({"levels": list(self.levels)} if self.levels and not self.album_mode else {})
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
         )

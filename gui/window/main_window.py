@@ -168,6 +168,10 @@ class MainWindow(QMainWindow):
         # kept in the project; "auto" lets the engine decide.
         self.film_deinterlace = "auto"
         self.film_scan = "auto"  # how its values are read (the engine's `scan`), the same way
+        # The black and white points its values are stretched from as read (the engine's
+        # `levels`), kept in the project; and those the engine measured on the film.
+        self.film_levels: list[float] | None = None
+        self.measured_levels: list[float] | None = None
         self.film: int | None = None
         self.info: dict[str, Any] = {}
         self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
@@ -453,6 +457,13 @@ class MainWindow(QMainWindow):
             "is read (Restore ▸ Scan)",
         )  # fmt: skip
         self.negative_action.setCheckable(True)
+        self.levels_action = action(
+            "Stretch the film's faded &levels", None, projects.toggle_levels, colour_menu,
+            "A faded print or a flat transfer: its darkest and lightest tones, measured across "
+            "the film, stretched to black and white as it is read",
+        )  # fmt: skip
+        self.levels_action.setCheckable(True)
+        self.levels_action.setEnabled(False)  # until the film's levels are measured
         for a in (
             action("Back to the &film", None, either(album.show_grid, player.show_film),
                    colour_menu),
@@ -525,6 +536,14 @@ class MainWindow(QMainWindow):
 
     def film_size(self) -> tuple[int, int]:
         return int(self.info.get("width") or 0), int(self.info.get("height") or 0)
+
+    def found_levels(self, levels: list[float] | None, faded: bool) -> None:
+        """The film's black and white points the engine measured (the `shots`/`survey`
+        answer's): said on the facts' Damage line where it looks faded, and offered by
+        Colour ▸ Stretch the film's faded levels."""
+        self.measured_levels = [float(v) for v in levels] if levels else None
+        self.facts.set_levels(self.measured_levels, faded, stretched=self.film_levels)
+        self.levels_action.setEnabled(bool(self.measured_levels or self.film_levels))
 
     def found_borders(self, borders: list[int] | None) -> None:
         """The border round the picture the engine found (the `shots`/`survey` answer's):

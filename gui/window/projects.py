@@ -187,6 +187,12 @@ class Projects(QObject):
         win.film_scan = str(settings.get("scan", "auto"))
         self.restore_panel.set_scan_mode(win.film_scan)
         win.negative_action.setChecked(win.film_scan == "negative")
+        levels = settings.get("levels")
+        win.film_levels = [float(v) for v in levels] if levels else None
+        self.restore_panel.levels = win.film_levels
+        win.levels_action.setChecked(bool(win.film_levels))
+        win.measured_levels = None
+        win.levels_action.setEnabled(bool(win.film_levels))
         self.restore_panel.show_fields(False)  # until the engine says it is a video file
         win.current = 0
         win.player.displayed = None
@@ -226,6 +232,8 @@ class Projects(QObject):
             params["deinterlace"] = self.win.film_deinterlace
         if self.win.film_scan != "auto":
             params["scan"] = self.win.film_scan
+        if self.win.film_levels:
+            params["levels"] = self.win.film_levels
         self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
 
     def read_fields(self, mode: str) -> None:
@@ -251,6 +259,20 @@ class Projects(QObject):
     def toggle_negative(self) -> None:
         """Colour ▸ Read the film as a negative: turned positive, or back as it is read."""
         self.read_scan("auto" if self.win.film_scan == "negative" else "negative")
+
+    def toggle_levels(self) -> None:
+        """Colour ▸ Stretch the film's faded levels: its measured black and white points
+        stretched as it is read, or its values as they are; the engine opens it again so."""
+        win = self.win
+        want = None if win.film_levels else win.measured_levels
+        win.levels_action.setChecked(bool(want))
+        if want == win.film_levels:
+            return
+        win.film_levels = want
+        self.restore_panel.levels = want
+        win.facts.set_levels(win.measured_levels, True, stretched=want)
+        said = "Stretching the film's levels…" if want else "Reading the film's levels as they are…"
+        self._read_again(said)
 
     def show_at(self, fps: float) -> None:
         """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box

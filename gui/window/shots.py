@@ -91,6 +91,8 @@ class ShotList(QObject):
                 self.win.facts.set_flicker(data["flicker"])
             if "borders" in data:
                 self.win.found_borders(data["borders"])
+            if "levels" in data:
+                self.win.found_levels(data["levels"], bool(data.get("faded")))
 
     def _on_shots_progress(self, event: dict[str, Any]) -> None:
         total = event.get("total")
@@ -109,6 +111,8 @@ class ShotList(QObject):
                 self.win.facts.set_survey(data["survey"])
             if "borders" in data:
                 self.win.found_borders(data["borders"])
+            if "levels" in data:
+                self.win.found_levels(data["levels"], bool(data.get("faded")))
             n = len(self.win.shots)
             self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
         elif msg.type == Event.ERROR:

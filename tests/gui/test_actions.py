@@ -115,6 +115,17 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("scan"), timeout=WAIT_MS)
         assert not a.isChecked() and win.restore_panel.scan_mode() == "auto"
 
+    def stretches_levels(a: QAction) -> None:
+        assert a.isEnabled() and win.measured_levels  # measured as the shots were found
+        a.trigger()  # the film read again, its measured levels stretched
+        qtbot.waitUntil(lambda: bool(win.info.get("levels")), timeout=WAIT_MS)
+        assert a.isChecked() and win.info["levels"] == win.measured_levels
+        assert win.restore_panel.settings()["levels"] == win.measured_levels
+        assert "levels stretched" in win.facts.values["damage"].text()
+        a.trigger()  # and back, as they are
+        qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("levels"), timeout=WAIT_MS)
+        assert not a.isChecked() and "levels" not in win.restore_panel.settings()
+
     def opens_recent(_: QAction | None) -> None:
         win.recent_menu.aboutToShow.emit()
         items = win.recent_menu.actions()
@@ -502,6 +513,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Tint this shot…": flat("tint", "Tinted #010203"),
         "Tone this shot…": flat("tone", "Toned #010203"),
         "Read the film as a negative": reads_negative,
+        "Stretch the film's faded levels": stretches_levels,
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,
