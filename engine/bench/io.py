@@ -279,6 +279,20 @@ def bench_io(
                 results[f"decode_h264_yuv444p_{key}_fps"] = round(fps, 1)
                 line(f"decode H.264 -> yuv444p, {label}", f"{fps:7.1f} fps")
 
+            # A faded film's levels: measured once (48 frames spread, inside the borders),
+            # then a straight line on every value as each frame is converted.
+            from panchro.engine.survey import film_levels
+
+            t0 = time.perf_counter()
+            film_levels(src)
+            ms = (time.perf_counter() - t0) * 1000
+            results["measure_levels_ms"] = round(ms, 1)
+            line("measure a film's levels (48 frames, borders)", f"{ms:7.1f} ms")
+            with open_source(clip, levels=(0.1, 0.9)) as read:
+                fps = _read_fps(read, "yuv444p")
+            results["decode_h264_yuv444p_levels_fps"] = round(fps, 1)
+            line("decode H.264 -> yuv444p, levels stretched", f"{fps:7.1f} fps")
+
             # Deflicker and stabilize: what they read (small grey copies, a second decode)
             # and, with it, what their stages add to batches of float planes.
             results |= _bench_steady(src, line)

@@ -39,8 +39,16 @@ _NOT_FOR_AN_ARCHIVE = (
     ("format", "--format"),
     ("quality", "--quality"),
     ("scan", "--scan"),  # each film's values are read as it says (a log scan at video levels)
-    ("levels", "--levels"),  # ... and its levels as they are
 )
+
+
+def _levels(args: argparse.Namespace) -> bool:
+    """--levels for an archive: auto (each film's own measured) or off; points are refused,
+    as films fade each their own way."""
+    given = getattr(args, "levels", None)
+    if given not in (None, "auto", "off"):
+        raise BadInputError("--levels: an archive's films are each measured: give auto (or off)")
+    return given == "auto"
 
 
 def batch_source(text: str) -> str:
@@ -114,7 +122,7 @@ def cmd_restore_archive(
                 chunk_seconds=args.chunk_seconds, fps=args.fps, overwrite=args.overwrite,
                 restart=args.restart, allow_truncated=args.allow_truncated,
                 memory_limit_mb=args.memory_limit, executor=executor,
-                progress=Progress(None, bar),
+                progress=Progress(None, bar), levels=_levels(args),
             )  # fmt: skip
     except (CancelledError, KeyboardInterrupt):
         if bar:

@@ -515,6 +515,7 @@ def restore_archive(
     executor: Executor | None = None,
     in_flight: int = FILMS_IN_FLIGHT,
     progress: Progress | None = None,
+    levels: bool = False,
 ) -> ArchiveSummary:
     """Restore every film of `source` (a list file or a folder) into the folder `output`.
 
@@ -524,6 +525,8 @@ def restore_archive(
     renders its chunks elsewhere (a cluster), `in_flight` films at a time (one without it).
     Refusals (PanchroError) come before the first film is read; a film that fails later is
     in the summary, and the rest go on. `progress` counts frames (module docstring).
+    `levels`: each film's own black and white points measured and stretched as it is read
+    (`survey.film_levels`; a film too flat to measure is read as it is).
     """
     from panchro.engine import media
 
@@ -544,7 +547,7 @@ def restore_archive(
         "bit_depth": bit_depth,
         "batch": batch,
         "fps": fps,
-    }
+    } | ({"levels": "auto"} if levels else {})  # absent as before: older archives resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     log = _Log(out)
     todo, done, replace = _sort_out(films, log, digest, overwrite)
@@ -559,7 +562,7 @@ def restore_archive(
         stages=stages, codec=codec, bit_depth=bit_depth, batch=batch,
         chunk_seconds=chunk_seconds, fps=fps, restart=restart,
         allow_truncated=allow_truncated, memory_limit_mb=memory_limit_mb, executor=executor,
-        view=view, log=log, digest=digest, replace=replace,
+        view=view, log=log, digest=digest, replace=replace, levels=levels,
     )  # fmt: skip
     for film, result in zip(todo, run.all(todo, in_flight if executor else 1), strict=True):
         results[film.index] = result
@@ -591,9 +594,23 @@ class _Run:
     log: _Log
     digest: str
     replace: set[int]
+    levels: bool = False  # each film's own levels measured and stretched
     notes: list[str] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
     planning: threading.Lock = field(default_factory=threading.Lock)
+
+    def _reading(self, path: str) -> Any:
+        """How the film at `path` is read: at the run's rate, its own levels stretched when
+        asked (measured again on a resume, to the same points)."""
+        from panchro.engine import media
+
+        reading = media.Reading(fps=self.fps)
+        if not self.levels:
+            return reading
+        from panchro.engine.survey import film_levels
+
+        with reading.open(path) as src:
+            return reading.but(levels=film_levels(src))
 
     def all(self, films: list[Film], in_flight: int) -> list[FilmResult]:
         if in_flight <= 1 or len(films) <= 1:
@@ -652,10 +669,11 @@ class _Run:
                         "with --allow-truncated, or use a complete copy",
                         path=film.path,
                     )
+                reading = self._reading(film.path)
                 self.view.to_render(film.index, info.frame_count)
                 summary = restore(
                     film.path, film.target, codec=self.codec, bit_depth=self.bit_depth,
-                    overwrite=film.index in self.replace, reading=media.Reading(fps=self.fps),
+                    overwrite=film.index in self.replace, reading=reading,
                     progress=progress,
                     stages=self.stages, batch=self.batch, chunk_seconds=self.chunk_seconds,
                     keep_job=True, restart=self.restart, memory_limit_mb=self.memory_limit_mb,

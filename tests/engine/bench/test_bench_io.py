@@ -15,6 +15,7 @@ def test_bench_io_runs_small() -> None:
     assert any("peak RSS" in line for line in lines)
     assert result["open_dpx_scan_ms"] > 0 and result["read_dpx_gray16_fps"] > 0
     assert any("read the DPX scan -> rgb48" in line for line in lines)
+    assert result["measure_levels_ms"] > 0 and result["decode_h264_yuv444p_levels_fps"] > 0
 
 
 def test_bench_scrub_runs_small() -> None:

@@ -141,9 +141,6 @@ def test_restore_levels_auto_stretches_keeps_it_in_the_project_and_resumes_alike
     assert "black at 20 %, white at 80 % of the range, stretched" in capsys.readouterr().out
     assert main(["info", str(folder), "--levels", "0.8,0.2"]) != 0
     assert "--levels: levels must be a black and a white point" in capsys.readouterr().err
-    # an archive reads each film's levels as they are
-    assert main(["restore", "--batch", str(tmp_path), str(tmp_path / "all"), "--levels", "auto"])
-    assert "--levels: not for an archive" in capsys.readouterr().err
 
 
 def test_a_job_made_with_other_levels_is_not_resumed_into(tmp_path: Path) -> None:
@@ -164,3 +161,23 @@ def test_a_job_made_with_other_levels_is_not_resumed_into(tmp_path: Path) -> Non
                          reading=reading.but(levels=(0.1, 0.9)))  # fmt: skip
     summary = pipeline.restore(folder, out, codec="ffv1", chunk_seconds=0.1, reading=reading)
     assert summary.resumed_frames > 0
+
+
+def test_an_archive_stretches_each_films_own_levels(tmp_path: Path, capsys) -> None:
+    films = tmp_path / "films"
+    films.mkdir()
+    faded_folder(films / "reel1", n=4)
+    (films / "reel2").mkdir()
+    for i in range(4):  # another fade: 30..60 %
+        x = np.linspace(0.3, 0.6, W)[None, :].repeat(H, 0)
+        write_still(films / "reel2" / f"f{i}.png", np.round(x * 65535).astype(np.uint16))
+    out = tmp_path / "all"
+    argv = ["restore", "--batch", str(films), str(out), "--codec", "ffv1", "-q"]
+    assert main([*argv, "--levels", "auto"]) == 0
+    for name in ("reel1", "reel2"):
+        with media.open_source(out / f"{name}.mkv") as made:
+            grey = made.read_frame(1, fmt="gray").image
+        assert grey.min() <= 3 and grey.max() >= 252, name
+    # films fade each their own way: one pair of points for all is refused
+    assert main([*argv, "--levels", "0.2,0.8"]) == 2
+    assert "--levels: an archive's films are each measured" in capsys.readouterr().err
