@@ -66,6 +66,10 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
     return ", ".join(names[:_SHOWN]) + more
 
 
+# How each picture is read, a check box each in the app (absent from the file when off).
+PICTURE_FLAGS = ("borders", "straighten", "negative", "levels")
+
+
 @dataclass(frozen=True)
 class AlbumSettings:
     """How the album is restored: the film settings that apply to pictures (a film's codec
@@ -80,6 +84,8 @@ class AlbumSettings:
     output: str | None = None  # the folder of the last export
     borders: bool = False  # each picture's own border cut off (`restore_picture`'s crop "auto")
     straighten: bool = False  # each picture scanned crooked turned square first
+    negative: bool = False  # each picture a scanned negative, turned positive
+    levels: bool = False  # each picture's own faded levels stretched to the full range
 
     def __post_init__(self) -> None:
         self.restoration()  # ValueError for a value out of range, as Settings says it
@@ -105,7 +111,7 @@ class AlbumSettings:
             "upscaler": self.upscaler,
             "format": self.format,
             "output": self.output,
-        } | {k: True for k in ("borders", "straighten") if getattr(self, k)}  # absent when off
+        } | {k: True for k in PICTURE_FLAGS if getattr(self, k)}  # absent when off
 
     @classmethod
     def from_dict(cls, d: Any) -> AlbumSettings:
@@ -116,7 +122,7 @@ class AlbumSettings:
             "upscale": get_field(d, "settings", "upscale", int),
             "upscaler": get_field(d, "settings", "upscaler", str),
         }
-        for key in ("borders", "straighten"):  # optional: not written when off
+        for key in PICTURE_FLAGS:  # optional: not written when off
             value = d.get(key, False)
             if not isinstance(value, bool):
                 raise FieldError(f"settings.{key}: must be true or false, got {value!r}")

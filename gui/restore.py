@@ -250,6 +250,16 @@ class RestorePanel(QGroupBox):
             "Turn a print that lay crooked on the scanner square, by its straight edges (the\n"
             "paper's, the picture's own), before its border is cut; the pixels are resampled.",
         )  # fmt: skip
+        self.turn_negative = self._picture_row(
+            form, "Negatives", "Turn each picture positive",
+            "Each picture is a scan of a negative: its values turned over as it is read, so\n"
+            "it shows, takes its colours and is restored as the positive.",
+        )  # fmt: skip
+        self.stretch_levels = self._picture_row(
+            form, "Levels", "Stretch faded levels",
+            "A faded print: its darkest and lightest tones (measured on each picture, inside\n"
+            "its border) stretched to black and white as it is read.",
+        )  # fmt: skip
         self._form = form
         self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
@@ -354,6 +364,8 @@ class RestorePanel(QGroupBox):
             | ({"levels": list(self.levels)} if self.levels and not self.album_mode else {})
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
+            | ({"negative": True} if self.album_mode and self.turn_negative.isChecked() else {})
+            | ({"levels": True} if self.album_mode and self.stretch_levels.isChecked() else {})
         )
 
     def _picture_row(self, form: QFormLayout, label: str, text: str, tip: str) -> QCheckBox:
@@ -414,6 +426,8 @@ class RestorePanel(QGroupBox):
         self.set_crop(tuple(int(v) for v in crop) if crop else None)  # type: ignore[arg-type]
         self.cut_borders.setChecked(bool(s.get("borders", False)))
         self.straighten.setChecked(bool(s.get("straighten", False)))
+        self.turn_negative.setChecked(bool(s.get("negative", False)))
+        self.stretch_levels.setChecked(s.get("levels") is True)  # a film's are its points
 
     def set_crop(self, crop: tuple[int, int, int, int] | None) -> None:
         """The pixels cut off round the picture (None, or all 0: none)."""
@@ -445,6 +459,8 @@ class RestorePanel(QGroupBox):
         self.crop_button.setVisible(not mode)
         self._form.setRowVisible(self.cut_borders, bool(mode))
         self._form.setRowVisible(self.straighten, bool(mode))
+        self._form.setRowVisible(self.turn_negative, bool(mode))
+        self._form.setRowVisible(self.stretch_levels, bool(mode))
         self._form.setRowVisible(self.album_format, mode == "album")
         if mode:
             self._form.setRowVisible(self._reading, False)
@@ -490,6 +506,7 @@ class RestorePanel(QGroupBox):
             or "crop" in s
             or "borders" in s
             or "straighten" in s
+            or "negative" in s
         )
 
     def set_film_open(self, open_: bool) -> None:

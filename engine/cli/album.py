@@ -197,8 +197,8 @@ def cmd_restore_album(
             if args.crop is not None or project is None or not project.settings.borders
             else "auto",
             straighten=args.straighten or (project is not None and project.settings.straighten),
-            negative=args.scan == "negative",
-            levels=picture_levels(args),
+            negative=args.scan == "negative" or bool(project and project.settings.negative),
+            levels=picture_levels(args, project is not None and project.settings.levels),
         )
     except (CancelledError, KeyboardInterrupt):
         if bar:

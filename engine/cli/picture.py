@@ -104,14 +104,19 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def picture_levels(args: argparse.Namespace) -> tuple[float, float] | str | None:
+def picture_levels(
+    args: argparse.Namespace, kept: bool = False
+) -> tuple[float, float] | str | None:
     """--levels for a picture: "auto" (measured on the picture inside its crop, when it is
-    read), the points given, or None (off, or not asked)."""
+    read), the points given, or None (off); not given, "auto" where an album's project
+    `kept` it so."""
     from panchro.engine.media import levels
 
     given = getattr(args, "levels", None)
-    if given in (None, "off", "auto"):
-        return None if given != "auto" else "auto"
+    if given is None:
+        return "auto" if kept else None
+    if given in ("off", "auto"):
+        return None if given == "off" else "auto"
     try:
         return levels.check_points(given.split(","))
     except BadInputError as exc:

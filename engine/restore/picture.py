@@ -252,8 +252,7 @@ def restore_picture(
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
-    pic, margins = prepared(pic, crop, notes, straighten)
-    pic = read_as(pic, margins, negative, levels, notes)
+    pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -349,12 +348,26 @@ def read_as(
 
 
 def prepared(
-    pic: Any, crop: Any, notes: list[str], straighten: bool = False
+    pic: Any,
+    crop: Any,
+    notes: list[str],
+    straighten: bool = False,
+    *,
+    negative: bool = False,
+    levels: tuple[float, float] | str | None = None,
 ) -> tuple[Any, tuple[int, int, int, int] | None]:
     """The picture `pic` read as the stages take it, and `restore_picture`'s `crop` of it
     (found when "auto"; checked against its size; None: nothing to cut): first turned square
-    when `straighten` (a print laid crooked on the scanner: `imaging.skew`). What was done
+    when `straighten` (a print laid crooked on the scanner: `imaging.skew`), then its values
+    read as `negative` and `levels` say (`read_as`, judged inside the border). What was done
     is said in `notes`."""
+    pic, margins = _turned_and_cut(pic, crop, notes, straighten)
+    return read_as(pic, margins, negative, levels, notes), margins
+
+
+def _turned_and_cut(
+    pic: Any, crop: Any, notes: list[str], straighten: bool
+) -> tuple[Any, tuple[int, int, int, int] | None]:
     from dataclasses import replace
 
     from panchro.engine.imaging import skew
@@ -460,6 +473,8 @@ def preview_picture(
     notes: list[str] | None = None,
     whole: bool = False,
     straighten: bool = False,
+    negative: bool = False,
+    levels: tuple[float, float] | str | None = None,
 ) -> PreviewFrame:
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before
@@ -469,7 +484,8 @@ def preview_picture(
     from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
-    pic, margins = prepared(pic, crop, [] if notes is None else notes, straighten)
+    said = [] if notes is None else notes
+    pic, margins = prepared(pic, crop, said, straighten, negative=negative, levels=levels)
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
     if margins is not None and not whole:

@@ -26,6 +26,9 @@ from typing import Any
 from PySide6.QtGui import QAction, QPixmap
 
 APP_NAME = "Panchro"
+# An album request's part that says how its pictures are read (as the engine's
+# `restore_picture` reads them), sent with a sample or a hint preview as with an export.
+READ_AS = ("crop", "straighten", "negative", "levels")
 
 
 def on_triggered(action: QAction, slot: Callable[[], object]) -> None:

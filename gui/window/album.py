@@ -30,7 +30,7 @@ from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
 from panchro.gui.hints import FrameGeometry
-from panchro.gui.window import APP_NAME, pixmaps_of
+from panchro.gui.window import APP_NAME, READ_AS, pixmaps_of
 from panchro.gui.window.album_export import AlbumExports
 from panchro.gui.window.album_project import AlbumProjects
 
@@ -583,7 +583,7 @@ class Albums(QObject):
             **opts,
             **self.hints_param(pic.name, always=True),
             # drawn for the picture as it is restored: straightened, inside its border
-            **{k: v for k, v in self.settings().items() if k in ("crop", "straighten")},
+            **{k: v for k, v in self.settings().items() if k in READ_AS},
         )
         self._sample_req = (rid, pic.name)
         win.colour.set_busy(True)
@@ -669,13 +669,16 @@ class Albums(QObject):
 
     def settings(self) -> dict[str, Any]:
         """The Restore panel's settings, as the album requests take them (`crop` "auto":
-        each picture's own border cut off, Restore ▸ Borders; `straighten`: Restore ▸ Scans)."""
+        each picture's own border cut off, Restore ▸ Borders; `straighten`: Restore ▸ Scans;
+        `negative`, `levels`: Restore ▸ Negatives, Levels)."""
         s = self.win.restore_panel.settings()
         kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
         return (
             kept
             | ({"crop": "auto"} if s.get("borders") else {})
             | ({"straighten": True} if s.get("straighten") else {})
+            | ({"negative": True} if s.get("negative") else {})
+            | ({"levels": True} if s.get("levels") is True else {})
         )
 
     # --- compare ------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from panchro.gui.hints import (
     rgb_of,
     swatch,
 )
-from panchro.gui.window import on_triggered, pixmaps_of
+from panchro.gui.window import READ_AS, on_triggered, pixmaps_of
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -666,7 +666,7 @@ class HintEditor(QObject):
         hints = self.picture_hints(index)
         if hints is not None:
             params["hints"] = hints
-        own = {k: v for k, v in album.settings().items() if k in ("crop", "straighten")}
+        own = {k: v for k, v in album.settings().items() if k in READ_AS}
         if own:  # coloured as exported (turned, inside its border), shown whole: marks line up
             params |= own | {"whole": True}
         self._req = self.engine.request(Request.PREVIEW_PICTURE, self._on_preview, **params)

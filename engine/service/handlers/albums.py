@@ -175,8 +175,25 @@ def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "path": str(album.pictures[name]),
         "hints": hints,
         "crop": album_crop_of(body),
-        "straighten": param(body, "straighten", bool, False),
+        **picture_reading_of(body),
     }
+
+
+def picture_reading_of(body: dict[str, Any]) -> dict[str, Any]:
+    """How an album request's pictures are read: `straighten` (turned square), `negative`
+    (turned positive), `levels` (each picture's own stretched: true, or false), as
+    `restore_picture` takes them."""
+    levels = param(body, "levels", bool, False)
+    return {
+        "straighten": param(body, "straighten", bool, False),
+        "negative": param(body, "negative", bool, False),
+        "levels": "auto" if levels else None,
+    }
+
+
+def _read(p: dict[str, Any]) -> dict[str, Any]:
+    """`picture_reading_of`'s part of the params, for `restore_picture` and its kin."""
+    return {k: p[k] for k in ("straighten", "negative", "levels")}
 
 
 def album_crop_of(body: dict[str, Any]) -> str | None:
@@ -251,7 +268,7 @@ def sample_picture(session: Session, work: Work) -> Answer:
     loaded = load_colorizer("sample_picture")
     pic = media.read_picture(p["path"])
     # straightened and its border found as a restore does it
-    pic, margins = prepared(pic, p["crop"], [], p["straighten"])
+    pic, margins = prepared(pic, p["crop"], [], **_read(p))
     film = picture_film(pic)
     del pic
     info = film.info
@@ -297,7 +314,7 @@ def _restoration(
             )
     album_crop_of(body)  # "auto" or none: pixels are of one size, an album's pictures differ
     # a picture's own: its border and its turn are not the stages' settings
-    own = ("shots", "picks", "hints", "crop", "straighten")
+    own = ("shots", "picks", "hints", "crop", "straighten", "negative", "levels")
     settings_only = {k: v for k, v in body.items() if k not in own}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
@@ -365,7 +382,7 @@ def preview_picture(session: Session, work: Work) -> Answer:
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
         shown = preview(
             p["path"], stages, pick=p["pick"], threads=threads, crop=p["crop"], notes=found,
-            whole=p["whole"], straighten=p["straighten"],
+            whole=p["whole"], **_read(p),
         )  # fmt: skip
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
@@ -424,7 +441,7 @@ def export_picture(session: Session, work: Work) -> Answer:
             threads=threads,
             pick=p["pick"],
             crop=p["crop"],
-            straighten=p["straighten"],
+            **_read(p),
         )
     log.info("exported album %d picture %s -> %s", p["album"], p["picture"], summary.output)
     return Answer({**summary.to_dict(), "picture": p["picture"]})
@@ -470,7 +487,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "quality": _quality(body),
         "overwrite": param(body, "overwrite", bool, False),
         "crop": album_crop_of(body),
-        "straighten": param(body, "straighten", bool, False),
+        **picture_reading_of(body),
     }
 
 
@@ -496,7 +513,7 @@ def export_album(session: Session, work: Work) -> Answer:
         picks=p["picks"],
         hints=p["hints"],
         crop=p["crop"],
-        straighten=p["straighten"],
+        **_read(p),
     )
     log.info("album %d: %s", p["album"], summary.describe().replace("\n", "; "))
     return Answer(summary.to_dict())

@@ -85,7 +85,8 @@ def _album_parts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 
 _ALBUM_KEYS = (
-    "colorize", "degrain", "upscale", "upscaler", "format", "output", "borders", "straighten"
+    "colorize", "degrain", "upscale", "upscaler", "format", "output", "borders", "straighten",
+    "negative", "levels",
 )  # fmt: skip
 
 

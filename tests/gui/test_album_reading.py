@@ -1,0 +1,68 @@
+"""Restore ▸ Negatives and Levels in an album: each picture turned positive and its own
+faded levels stretched, in the colour modes drawn, the export and the album's project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from makephotos import png
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+
+
+def _negatives(folder: Path) -> Path:
+    """Two scanned negatives of faded prints: tones within 30..80 % once turned positive."""
+    folder.mkdir()
+    for name, (w, h) in (("beach.png", (80, 60)), ("garden.png", (64, 48))):
+        x = np.linspace(0.3, 0.8, w)[None, :].repeat(h, 0)
+        png(folder / name, np.round((1 - x) * 255).astype(np.uint8))
+    return folder
+
+
+def test_negatives_turned_and_levels_stretched_in_an_album(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    folder = _negatives(tmp_path / "negs")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+        win.dropEvent(
+            QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        )  # fmt: skip
+    album, panel = win.album, win.restore_panel
+    assert panel.turn_negative.isVisibleTo(win) and panel.stretch_levels.isVisibleTo(win)
+    panel.turn_negative.setChecked(True)
+    panel.stretch_levels.setChecked(True)
+    assert album.settings()["negative"] is True and album.settings()["levels"] is True
+    win.colour.k_spin.setValue(2)
+    win.album_grid.select("beach.png")
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        album.open_picture("beach.png")  # the modes drawn for the positive, stretched
+    out = tmp_path / "out"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
+        album.exports.export_album(str(out))
+    for name in ("beach.png", "garden.png"):
+        grey = np.asarray(Image.open(out / name).convert("L")).astype(int)
+        assert grey[:, :4].mean() < 12 and grey[:, -4:].mean() > 243, name  # dark left
+    project = tmp_path / "negs.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        album.projects.save_as(str(project))
+    doc = json.loads(project.read_text())
+    assert doc["settings"]["negative"] is True and doc["settings"]["levels"] is True
+    assert album.close()
+    panel.turn_negative.setChecked(False)
+    panel.stretch_levels.setChecked(False)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_any(str(project))
+    qtbot.waitUntil(lambda: panel.turn_negative.isChecked(), timeout=WAIT_MS)
+    assert panel.stretch_levels.isChecked()
