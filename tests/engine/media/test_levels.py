@@ -147,15 +147,16 @@ def test_a_job_made_with_other_levels_is_not_resumed_into(tmp_path: Path) -> Non
     from panchro.engine.restore import pipeline
     from panchro.engine.restore.jobs import job_folder
 
-    folder = faded_folder(tmp_path / "faded", n=12)
+    folder = faded_folder(tmp_path / "faded", n=24)
     out = tmp_path / "out.mkv"
     reading = media.Reading(levels=(BLACK, WHITE))
 
     with pytest.raises(CancelledError):
         pipeline.restore(folder, out, codec="ffv1", chunk_seconds=0.1, reading=reading,
-                         keep_job=True, progress=cancelled_at(4))  # fmt: skip
+                         keep_job=True, progress=cancelled_at(16))  # fmt: skip
     manifest = (job_folder(out) / "manifest.json").read_text()
     assert '"levels": [' in manifest
+    assert '"done"' in manifest  # a chunk finished before the cancel: something to resume
     with pytest.raises(OutputError, match=r"other settings .*\(levels changed\)"):
         pipeline.restore(folder, out, codec="ffv1", chunk_seconds=0.1, keep_job=True,
                          reading=reading.but(levels=(0.1, 0.9)))  # fmt: skip
