@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dropping import open_album
 from makephotos import photo_pixels, png
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -36,13 +36,7 @@ def test_each_pictures_border_is_cut_and_kept_with_the_project(
 ) -> None:
     win = coloured_window
     folder = _prints(tmp_path / "prints")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
-        win.dropEvent(
-            QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-        )  # fmt: skip
+    open_album(qtbot, win, folder, timeout=WAIT_MS)
     album, panel = win.album, win.restore_panel
     assert panel.cut_borders.isVisibleTo(win) and not panel.crop_button.isVisibleTo(win)
     panel.cut_borders.setChecked(True)

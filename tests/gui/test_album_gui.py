@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dropping import drop, open_album
 from makephotos import camera_jpeg, photo_pixels, png
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -36,21 +36,6 @@ def _box(folder: Path) -> Path:
     return folder
 
 
-def _drop(win, *paths: Path) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    at = QPointF(win.rect().center())
-    win.dropEvent(
-        QDropEvent(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                   Qt.KeyboardModifier.NoModifier)
-    )  # fmt: skip
-
-
-def _open(qtbot, win, *paths: Path) -> None:
-    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
-        _drop(win, *paths)
-
-
 def _pixels(path: Path) -> np.ndarray:
     from panchro.engine import media
 
@@ -64,7 +49,7 @@ def test_album_grid_modes_pick_compare_and_exports(
 
     win = coloured_window
     box = _box(tmp_path / "box")
-    _open(qtbot, win, box)
+    open_album(qtbot, win, box)
     album, grid = win.album, win.album_grid
     assert album.active and not album.single and win.film is None
     assert win.stage.currentWidget() is win.album_stage
@@ -216,7 +201,7 @@ def test_a_cancelled_album_export_resumes(qtbot, coloured_window, tmp_path: Path
     box = tmp_path / "box"
     box.mkdir()
     files = [png(box / f"scan {n}.png", photo_pixels((200, 150), seed=n)) for n in range(10)]
-    _open(qtbot, win, *files)  # several pictures dropped: an album of them
+    open_album(qtbot, win, *files)  # several pictures dropped: an album of them
     assert len(win.album.pictures) == 10 and win.album.reason == "10 inputs"
     out = tmp_path / "colour"
     shown: list[float] = []
@@ -274,13 +259,13 @@ def test_bad_albums_are_said_and_numbered_frames_stay_a_film(
     empty.mkdir()
     (empty / "readme.txt").write_text("no pictures here")
     with qtbot.waitSignal(win.openFailed, timeout=WAIT_MS) as failed:
-        _drop(win, empty)
+        drop(win, empty)
     assert "contains no pictures" in failed.args[0]
     assert "contains no pictures" in win.message_bar.text.text() and not win.album.active
     assert win.windowTitle() == "Panchro"
     frames = make_frame_folder(tmp_path / "reel", 6, (64, 48))
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        _drop(win, frames)
+        drop(win, frames)
     assert win.film_path == str(frames) and not win.album.active
     assert win.facts.values["frames"].text() == "6"
 
@@ -299,7 +284,7 @@ def test_an_engine_that_dies_mid_export_is_restarted_and_the_album_resumes(
     box.mkdir()
     for n in range(8):
         png(box / f"p{n}.png", photo_pixels((160 + 8 * n, 120), seed=n))  # sizes differ: album
-    _open(qtbot, win, box)
+    open_album(qtbot, win, box)
     out = tmp_path / "colour"
     progressed: list[float] = []
     win.restore_panel.progress.valueChanged.connect(
@@ -341,7 +326,7 @@ def test_hints_on_album_pictures_preview_and_export(
 
     win = coloured_window
     box = _box(tmp_path / "box")
-    _open(qtbot, win, box)
+    open_album(qtbot, win, box)
     album, editor, grid = win.album, win.hint_editor, win.album_grid
     sent: list[tuple[str, dict]] = []
     original = win.engine.request
@@ -436,7 +421,7 @@ def test_an_album_saved_as_a_project_and_opened_again(
 
     win = coloured_window
     box = _box(tmp_path / "box")
-    _open(qtbot, win, box)
+    open_album(qtbot, win, box)
     album, editor, grid = win.album, win.hint_editor, win.album_grid
     assert win.windowTitle() == "Panchro — box"
     actions = {a.text(): a for a in win.menuBar().actions()[0].menu().actions()}

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dropping import open_album
 from makephotos import png
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -32,13 +31,7 @@ def test_negatives_turned_and_levels_stretched_in_an_album(
 ) -> None:
     win = coloured_window
     folder = _negatives(tmp_path / "negs")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
-        win.dropEvent(
-            QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-        )  # fmt: skip
+    open_album(qtbot, win, folder, timeout=WAIT_MS)
     album, panel = win.album, win.restore_panel
     assert panel.turn_negative.isVisibleTo(win) and panel.stretch_levels.isVisibleTo(win)
     panel.turn_negative.setChecked(True)
