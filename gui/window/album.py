@@ -673,13 +673,8 @@ class Albums(QObject):
         `negative`, `levels`: Restore ▸ Negatives, Levels)."""
         s = self.win.restore_panel.settings()
         kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
-        return (
-            kept
-            | ({"crop": "auto"} if s.get("borders") else {})
-            | ({"straighten": True} if s.get("straighten") else {})
-            | ({"negative": True} if s.get("negative") else {})
-            | ({"levels": True} if s.get("levels") is True else {})
-        )
+        read = {k: True for k in ("straighten", "negative", "levels") if s.get(k) is True}
+        return kept | ({"crop": "auto"} if s.get("borders") else {}) | read
 
     # --- compare ------------------------------------------------------------------------
 
