@@ -506,7 +506,6 @@ class RestorePanel(QGroupBox):
             or "crop" in s
             or "borders" in s
             or "straighten" in s
-            or "negative" in s
         )
 
     def set_film_open(self, open_: bool) -> None:

@@ -30,7 +30,8 @@ from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
 from panchro.gui.hints import FrameGeometry
-from panchro.gui.window import APP_NAME, READ_AS, pixmaps_of
+from panchro.gui.window import APP_NAME, READ_AS
+from panchro.gui.window.album_compare import AlbumCompare
 from panchro.gui.window.album_export import AlbumExports
 from panchro.gui.window.album_project import AlbumProjects
 
@@ -87,10 +88,10 @@ class Albums(QObject):
         self._thumb_queue: list[str] = []
         self._view_req: int | None = None
         self._sample_req: tuple[int, str] | None = None
-        self._compare_req: int | None = None
         # the film's tools (actions, widgets) as they were before an album disabled them
         self._saved: dict[Any, tuple[bool, str, str]] = {}
         self.exports = AlbumExports(self)
+        self.comparer = AlbumCompare(self)
         self.projects = AlbumProjects(self)
         for changed in (win.restore_panel.settingsChanged,
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
@@ -301,13 +302,14 @@ class Albums(QObject):
         return self.projects.maybe_keep()
 
     def _forget_requests(self) -> None:
-        for rid in (self._open_req, self._view_req, self._compare_req):
+        self.comparer.forget()
+        for rid in (self._open_req, self._view_req):
             if rid is not None:
                 self.engine.forget(rid)
         for pair in (self._thumb_req, self._sample_req):
             if pair is not None:
                 self.engine.forget(pair[0])
-        self._open_req = self._view_req = self._compare_req = None
+        self._open_req = self._view_req = None
         self._thumb_req = self._sample_req = None
         self._thumb_queue.clear()
         self.win.colour.set_busy(False)
@@ -680,61 +682,7 @@ class Albums(QObject):
 
     def compare(self) -> None:
         """The selected picture before | after, as the export will write it."""
-        win = self.win
-        pic = self.selected("compare it")
-        if pic is None or self.handle is None:
-            return
-        if not win.restore_panel.restores_something():
-            win.statusBar().showMessage(
-                "Nothing to compare: choose colorize, clean or enlarge", 6000
-            )
-            return
-        if self._compare_req is not None:
-            self.engine.forget(self._compare_req)
-        self._compare_req = self.engine.request(
-            Request.PREVIEW_PICTURE,
-            self._on_compare,
-            album=self.handle,
-            picture=pic.name,
-            pick=self.engine_pick(pic.name),
-            max_side=win.player.preview_side(),
-            **self.settings(),
-            **self.hints_param(pic.name),
-        )
-        win.compare.show_result({}, {}, pic.name)
-        win.compare.header.setText(f"Restoring {pic.name}…")
-        win.stage.setCurrentWidget(win.compare)
-        win.compare.setFocus()
-
-    def _on_compare(self, msg: Message) -> None:
-        if msg.id != self._compare_req:
-            return
-        self._compare_req = None
-        win = self.win
-        if msg.type == Event.ERROR:
-            self.show_grid()
-            win.show_error("Could not restore this picture", msg)
-            return
-        if msg.type != Event.RESULT:
-            return
-        data = msg.body.get("data") or {}
-        pixmaps = pixmaps_of(data, msg.blob)
-        name = str(data.get("picture", ""))
-        data["index"] = self.index_of(name)  # the hint tools work on the picture compared
-        pick = data.get("pick") or {}
-        n = self.hint_count(name) if self.settings()["colorize"] else 0
-        hints = f" with {n} hint{'s' if n != 1 else ''}" if n else ""
-        how = (
-            f"automatic colours (seed {pick.get('seed')})"
-            if pick.get("source") == "auto"
-            else f"colour mode {int(pick.get('index', 0)) + 1} picked{hints}"
-            if pick
-            else f"coloured by {n} hint{'s' if n != 1 else ''} alone"
-            if n
-            else "not colorized"
-        )
-        win.compare.show_result(pixmaps, data, f"{name} — {how}")
-        self.compareShown.emit()
+        self.comparer.compare()
 
     # --- hints: each picture's own colour points and strokes ---------------------------
 
