@@ -173,6 +173,10 @@ class AlbumGrid(QListWidget):
     def thumbnail(self, name: str) -> QPixmap | None:
         return self._thumbs.get(name)
 
+    def clear_thumbnails(self) -> None:
+        """Forget them all (the pictures are read otherwise now); made again as they come."""
+        self._thumbs.clear()
+
     def show_state(
         self, pic: AlbumPicture, state: str, band: str = "", image: QPixmap | None = None
     ) -> None:

@@ -96,6 +96,8 @@ class Albums(QObject):
         for changed in (win.restore_panel.settingsChanged,
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
             changed.connect(lambda *_: self.projects.changed())
+        self._shown_as: dict[str, bool] = {}  # how the thumbnails were read (`_read_as`)
+        win.restore_panel.settingsChanged.connect(self._read_again)
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
         self.engine.ready.connect(self._on_engine_ready)
@@ -395,7 +397,28 @@ class Albums(QObject):
         if not self.single:
             self.grid.setFocus()
 
+    def _read_as(self) -> dict[str, bool]:
+        """How the grid and the view show the pictures: turned positive, levels stretched, as
+        Restore ▸ Negatives and Levels read them for the colours and the export."""
+        s = self.win.restore_panel.settings() if self.active else {}
+        return {k: s.get(k) is True for k in ("negative", "levels")}
+
+    def _read_again(self) -> None:
+        """Restore ▸ Negatives or Levels changed: the thumbnails (and the one picture's view)
+        made again as the pictures are now read."""
+        if self.handle is None or self._read_as() == self._shown_as:
+            return
+        self._shown_as = self._read_as()
+        self.grid.clear_thumbnails()
+        if self._thumb_req is not None:
+            self.engine.forget(self._thumb_req[0])
+            self._thumb_req = None
+        self._queue_thumbnails()
+        if self.single:
+            self._request_view()
+
     def _queue_thumbnails(self) -> None:
+        self._shown_as = self._read_as()
         self._thumb_queue = [
             p.name for p in self.pictures if not p.error and self.grid.thumbnail(p.name) is None
         ]
@@ -414,6 +437,7 @@ class Albums(QObject):
             album=self.handle,
             picture=name,
             max_side=max(64, round(THUMB_SIDE * self.grid.devicePixelRatioF())),
+            **self._read_as(),
         )
         self._thumb_req = (rid, name)
 
@@ -530,6 +554,7 @@ class Albums(QObject):
             album=self.handle,
             picture=self.pictures[0].name,
             max_side=self.win.player.preview_side(),
+            **self._read_as(),
         )
 
     def _on_view(self, msg: Message) -> None:

@@ -34,9 +34,15 @@ def test_negatives_turned_and_levels_stretched_in_an_album(
     open_album(qtbot, win, folder, timeout=WAIT_MS)
     album, panel = win.album, win.restore_panel
     assert panel.turn_negative.isVisibleTo(win) and panel.stretch_levels.isVisibleTo(win)
+    before = album.grid.thumbnail("beach.png").toImage().pixelColor(2, 20).value()
     panel.turn_negative.setChecked(True)
     panel.stretch_levels.setChecked(True)
     assert album.settings()["negative"] is True and album.settings()["levels"] is True
+    # the grid shows the pictures as now read: the negative's light left turned dark
+    qtbot.waitUntil(lambda: album.grid.thumbnail("beach.png") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: album.grid.thumbnail("garden.png") is not None, timeout=WAIT_MS)
+    after = album.grid.thumbnail("beach.png").toImage().pixelColor(2, 20).value()
+    assert before > 160 and after < 20
     win.colour.k_spin.setValue(2)
     win.album_grid.select("beach.png")
     with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
