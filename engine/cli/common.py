@@ -136,6 +136,20 @@ def levels_words(points: tuple[float, float]) -> str:
     return describe(points)
 
 
+def levels_said(measured: Any, stretched: Any) -> str:
+    """A film's levels in words for `panchro shots`: the points it is stretched from, or
+    those measured and whether they look faded."""
+    from panchro.engine.media.levels import faded
+
+    if stretched:
+        return f"{levels_words(stretched)}, stretched"
+    if measured is None:
+        return "too little range to measure"
+    if faded(measured):
+        return f"{levels_words(measured)}: faded (--levels auto stretches them)"
+    return levels_words(measured)
+
+
 def reading_of(settings: Any, fps: Any) -> Any:
     """How a run with these settings reads its film (`media.reading_of`)."""
     from panchro.engine.media.reading import reading_of as of

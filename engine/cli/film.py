@@ -24,6 +24,7 @@ from panchro.engine.cli.common import (
     format_time,
     hints_of_args,
     levels_of_args,
+    levels_said,
     levels_words,
     parse_time,
     reading_of,
@@ -238,7 +239,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
     from panchro.engine import shots
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.service.protocol import survey_words
-    from panchro.engine.survey import film_borders, survey
+    from panchro.engine.survey import film_borders, film_levels, survey
 
     with args_reading(args, args.file).open(args.file) as src:
         bar = TerminalBar("shots") if not args.quiet else None
@@ -250,6 +251,8 @@ def cmd_shots(args: argparse.Namespace) -> int:
         fps = float(src.info.fps) or 24.0
         seen = None if args.json else survey(src, analysis.shots)
         borders = None if args.json else film_borders(src)
+        stretched = src.info.levels
+        measured = None if args.json or stretched else film_levels(src)
     found = analysis.shots
     if args.json:
         print(json.dumps([s.to_dict() for s in found], indent=2))
@@ -261,6 +264,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
     )
     print(f"dirt: {dirt}" + (" (--dust fills it)" if seen and seen.dirty else ""))
     print(f"borders: {borders_words(borders)}")
+    print(f"levels: {levels_said(measured, stretched)}")
     print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
     for i, s in enumerate(found):
         print(

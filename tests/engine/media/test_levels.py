@@ -182,3 +182,15 @@ def test_an_archive_stretches_each_films_own_levels(tmp_path: Path, capsys) -> N
     # films fade each their own way: one pair of points for all is refused
     assert main([*argv, "--levels", "0.2,0.8"]) == 2
     assert "--levels: an archive's films are each measured" in capsys.readouterr().err
+
+
+def test_shots_says_a_film_looks_faded_and_a_good_transfer_not(tmp_path: Path, capsys) -> None:
+    folder = faded_folder(tmp_path / "faded", n=6)
+    assert main(["shots", str(folder), "-q"]) == 0
+    said = capsys.readouterr().out
+    assert "levels: black at 16 %, white at 78 % of the range: faded (--levels auto" in said
+    assert main(["shots", str(folder), "-q", "--levels", "auto"]) == 0
+    assert "levels: black at 16 %, white at 78 % of the range, stretched" in capsys.readouterr().out
+    # what good transfers measure (the shared clips, the sample film) is not called faded
+    assert not levels.faded((0.038, 0.856)) and not levels.faded((0.091, 0.983))
+    assert levels.faded((0.222, 0.721)) and not levels.faded(None)
