@@ -172,9 +172,11 @@ class MainWindow(QMainWindow):
         # `levels`), kept in the project; and those the engine measured on the film.
         self.film_levels: list[float] | None = None
         self.measured_levels: list[float] | None = None
+        self.measured_faded = False  # ... and whether the film looks faded by them
         self.film: int | None = None
         self.info: dict[str, Any] = {}
         self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
+        self.levels_dialog: Any = None  # Colour ▸ Set the film's levels…'s, the same way
         self.shots: list[dict[str, Any]] = []
         self.shots_done = False
         self.current = 0  # the frame a person is at (the view may still show another)
@@ -464,6 +466,8 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.levels_action.setCheckable(True)
         self.levels_action.setEnabled(False)  # until the film's levels are measured
+        action("Set the film's le&vels…", None, self.choose_levels, colour_menu,
+               "The black and white points a faded film is stretched from, by hand")  # fmt: skip
         for a in (
             action("Back to the &film", None, either(album.show_grid, player.show_film),
                    colour_menu),
@@ -542,6 +546,7 @@ class MainWindow(QMainWindow):
         answer's): said on the facts' Damage line where it looks faded, and offered by
         Colour ▸ Stretch the film's faded levels."""
         self.measured_levels = [float(v) for v in levels] if levels else None
+        self.measured_faded = faded
         self.facts.set_levels(self.measured_levels, faded, stretched=self.film_levels)
         self.levels_action.setEnabled(bool(self.measured_levels or self.film_levels))
 
@@ -583,6 +588,19 @@ class MainWindow(QMainWindow):
             panel.set_crop(dialog.margins())
         self.crop_dialog = None
         self.show_crop()
+
+    def choose_levels(self) -> None:
+        """Colour ▸ Set the film's levels…: the dialog, the measured points offered."""
+        from panchro.gui.levels import LevelsDialog
+
+        if self.film is None:
+            self.statusBar().showMessage("Open a film first", 4000)
+            return
+        dialog = LevelsDialog(self.film_levels, self.measured_levels, self)
+        self.levels_dialog = dialog  # for tests and the tour
+        if dialog.exec():
+            self.projects.set_levels(dialog.points())
+        self.levels_dialog = None
 
     def check_settled(self) -> None:
         """`settled`, once: a frame in the view, the shots found, every thumbnail in."""

@@ -191,7 +191,7 @@ class Projects(QObject):
         win.film_levels = [float(v) for v in levels] if levels else None
         self.restore_panel.levels = win.film_levels
         win.levels_action.setChecked(bool(win.film_levels))
-        win.measured_levels = None
+        win.measured_levels, win.measured_faded = None, False
         win.levels_action.setEnabled(bool(win.film_levels))
         self.restore_panel.show_fields(False)  # until the engine says it is a video file
         win.current = 0
@@ -262,15 +262,19 @@ class Projects(QObject):
 
     def toggle_levels(self) -> None:
         """Colour ▸ Stretch the film's faded levels: its measured black and white points
-        stretched as it is read, or its values as they are; the engine opens it again so."""
+        stretched as it is read, or its values as they are."""
+        self.set_levels(None if self.win.film_levels else self.win.measured_levels)
+
+    def set_levels(self, want: list[float] | None) -> None:
+        """The film read with `want` (black, white) stretched, or as it is (None; Colour ▸ Set
+        the film's levels…): the engine opens it again so."""
         win = self.win
-        want = None if win.film_levels else win.measured_levels
         win.levels_action.setChecked(bool(want))
         if want == win.film_levels:
             return
         win.film_levels = want
         self.restore_panel.levels = want
-        win.facts.set_levels(win.measured_levels, True, stretched=want)
+        win.facts.set_levels(win.measured_levels, win.measured_faded, stretched=want)
         said = "Stretching the film's levels…" if want else "Reading the film's levels as they are…"
         self._read_again(said)
 

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QColorDialog,
+    QDialogButtonBox,
     QFileDialog,
     QInputDialog,
     QMenu,
@@ -125,6 +127,23 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         a.trigger()  # and back, as they are
         qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("levels"), timeout=WAIT_MS)
         assert not a.isChecked() and "levels" not in win.restore_panel.settings()
+
+    def sets_levels(a: QAction) -> None:
+        def answer() -> None:  # the dialog as a person fills it in
+            dialog = win.levels_dialog
+            assert dialog is not None and dialog.measured == win.measured_levels
+            dialog.black.setValue(10.0)
+            dialog.white.setValue(20.0)  # too close: OK waits for a wider span
+            assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+            dialog.white.setValue(90.0)
+            dialog.accept()
+
+        QTimer.singleShot(0, answer)
+        a.trigger()
+        qtbot.waitUntil(lambda: win.info.get("levels") == [0.1, 0.9], timeout=WAIT_MS)
+        assert win.levels_action.isChecked() and win.film_levels == [0.1, 0.9]
+        win.projects.set_levels(None)  # as they are again, for the checks after
+        qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("levels"), timeout=WAIT_MS)
 
     def opens_recent(_: QAction | None) -> None:
         win.recent_menu.aboutToShow.emit()
@@ -514,6 +533,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Tone this shot…": flat("tone", "Toned #010203"),
         "Read the film as a negative": reads_negative,
         "Stretch the film's faded levels": stretches_levels,
+        "Set the film's levels…": sets_levels,
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,

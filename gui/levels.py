@@ -1,0 +1,113 @@
+"""Levels: a faded film's black and white points, stretched to black and white as it is read,
+set by hand in a small dialog. The engine measures them as the shots are found (the `shots`
+and `survey` answers' `levels`); the dialog offers those, and takes a person's own where a
+film's darkest or lightest tones are not what its black and white should be (a film of night
+scenes, a title card's paper)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+LEAST_SPAN = 20.0  # per cent between the points (the engine's media.levels.MIN_SPAN)
+
+
+class LevelsDialog(QDialog):
+    """Two points in per cent of the range, the measured ones one click away; 0 and 100:
+    the values as they are."""
+
+    def __init__(
+        self,
+        current: list[float] | None,
+        measured: list[float] | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Levels")
+        form = QFormLayout()
+        self.black, self.white = QDoubleSpinBox(), QDoubleSpinBox()
+        for box, name, tip in (
+            (self.black, "Black point", "This tone and darker become black"),
+            (self.white, "White point", "This tone and lighter become white"),
+        ):
+            box.setRange(0.0, 100.0)
+            box.setDecimals(1)
+            box.setSingleStep(0.5)
+            box.setSuffix(" %")
+            box.setToolTip(tip + " (per cent of the film's range, as it is read)")
+            box.valueChanged.connect(self._update)
+            form.addRow(name, box)
+        intro = QLabel(
+            "Stretch a faded print's or a flat transfer's tones: the black point and what is\n"
+            "darker become black, the white point and what is lighter white, the tones between\n"
+            "spread over the range. Every view of the film, the colour modes and the export\n"
+            "read it so."
+        )
+        self.measured = measured
+        self.measured_button = QPushButton("Use the measured points")
+        if measured:
+            self.measured_button.setToolTip(
+                f"The darkest and lightest tones of 48 frames spread over the film: "
+                f"{measured[0] * 100:.1f} % and {measured[1] * 100:.1f} %"
+            )
+            self.measured_button.clicked.connect(lambda: self.set_points(measured))
+        else:
+            self.measured_button.setText("Not measured yet")
+            self.measured_button.setEnabled(False)
+        self.none_button = QPushButton("As they are")
+        self.none_button.setToolTip("Black at 0 %, white at 100 %: nothing stretched")
+        self.none_button.clicked.connect(lambda: self.set_points(None))
+        quick = QHBoxLayout()
+        quick.addWidget(self.measured_button)
+        quick.addWidget(self.none_button)
+        self.said = QLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(quick)
+        layout.addLayout(form)
+        layout.addWidget(self.said)
+        layout.addWidget(self.buttons)
+        self.set_points(current)
+
+    def set_points(self, points: list[float] | None) -> None:
+        black, white = points or (0.0, 1.0)
+        for box, value in ((self.black, black), (self.white, white)):
+            box.blockSignals(True)
+            box.setValue(round(float(value) * 100, 1))
+            box.blockSignals(False)
+        self._update()
+
+    def points(self) -> list[float] | None:
+        """[black, white] as fractions of the range, or None: the values as they are."""
+        black, white = self.black.value(), self.white.value()
+        if black <= 0.0 and white >= 100.0:
+            return None
+        return [round(black / 100, 4), round(white / 100, 4)]
+
+    def _update(self) -> None:
+        span = self.white.value() - self.black.value()
+        ok = span >= LEAST_SPAN - 1e-9
+        points = self.points()
+        self.said.setText(
+            f"The white point must lie {LEAST_SPAN:.0f} % or more above the black"
+            if not ok
+            else "Nothing stretched: the values as they are"
+            if points is None
+            else f"Tones {self.black.value():.1f}–{self.white.value():.1f} % stretched by "
+            f"{100 / span:.2f}×"
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
