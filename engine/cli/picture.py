@@ -10,6 +10,7 @@ from panchro.engine.cli.common import (
     EXIT_OK,
     FILM_OUTPUT_OPTIONS,
     check_regrain,
+    levels_value,
     picture_crop_of_args,
     reference_of_args,
 )
@@ -110,14 +111,7 @@ def picture_levels(
     """--levels for a picture: "auto" (measured on the picture inside its crop, when it is
     read), the points given, or None (off); not given, "auto" where an album's project
     `kept` it so."""
-    from panchro.engine.media import levels
-
     given = getattr(args, "levels", None)
     if given is None:
         return "auto" if kept else None
-    if given in ("off", "auto"):
-        return None if given == "off" else "auto"
-    try:
-        return levels.check_points(given.split(","))
-    except BadInputError as exc:
-        raise BadInputError(f"--levels: {exc} (or auto, or off)") from None
+    return "auto" if given == "auto" else levels_value(given, None, None)
