@@ -69,33 +69,6 @@ class Reading:
         """This reading with `changes` (fields) in place of its own."""
         return replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON form: the fields that differ from the defaults (a cluster's plan, a job)."""
-        out: dict[str, Any] = {}
-        if self.fps is not None:
-            out["fps"] = str(self.fps) if isinstance(self.fps, Fraction) else self.fps
-        if self.deinterlace != "auto":
-            out["deinterlace"] = self.deinterlace
-        if self.scan != "auto":
-            out["scan"] = self.scan
-        if self.levels is not None:
-            out["levels"] = list(self.levels)
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Reading:
-        """`to_dict`'s form back (BadInputError where a value is not one)."""
-        fps = d.get("fps")
-        if isinstance(fps, str):
-            fps = Fraction(fps)
-        levels = d.get("levels")
-        return cls(
-            fps=fps,
-            deinterlace=d.get("deinterlace", "auto"),
-            scan=d.get("scan", "auto"),
-            levels=None if levels is None else (levels[0], levels[1]),
-        )
-
 
 def reading_of(settings: Any, fps: float | Fraction | None = None) -> Reading:
     """How a project's `settings` (`project.Settings`, or None: the defaults) read its film,
