@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
+
+from panchro.gui.widgets import lay_out_numbers_dialog
 
 Margins = tuple[int, int, int, int]  # left, top, right, bottom, in the film's pixels
 LEAST = 16  # pixels of picture a crop must leave each way (the engine's restore.crop.LEAST)
@@ -94,20 +94,8 @@ class CropDialog(QDialog):
             )
         self.none_button = QPushButton("Cut nothing")
         self.none_button.clicked.connect(lambda: self.set_margins((0, 0, 0, 0)))
-        quick = QHBoxLayout()
-        quick.addWidget(self.found_button)
-        quick.addWidget(self.none_button)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(quick)
-        layout.addLayout(form)
-        layout.addWidget(self.left)
-        layout.addWidget(self.buttons)
+        choices = (self.found_button, self.none_button)
+        self.buttons = lay_out_numbers_dialog(self, intro, choices, form, self.left)
         self.set_margins(crop or (0, 0, 0, 0))
 
     def margins(self) -> Margins:

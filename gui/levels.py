@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
+
+from panchro.gui.widgets import lay_out_numbers_dialog
 
 LEAST_SPAN = 20.0  # per cent between the points (the engine's media.levels.MIN_SPAN)
 
@@ -66,21 +66,9 @@ class LevelsDialog(QDialog):
         self.none_button = QPushButton("As they are")
         self.none_button.setToolTip("Black at 0 %, white at 100 %: nothing stretched")
         self.none_button.clicked.connect(lambda: self.set_points(None))
-        quick = QHBoxLayout()
-        quick.addWidget(self.measured_button)
-        quick.addWidget(self.none_button)
         self.said = QLabel()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(quick)
-        layout.addLayout(form)
-        layout.addWidget(self.said)
-        layout.addWidget(self.buttons)
+        choices = (self.measured_button, self.none_button)
+        self.buttons = lay_out_numbers_dialog(self, intro, choices, form, self.said)
         self.set_points(current)
 
     def set_points(self, points: list[float] | None) -> None:

@@ -22,6 +22,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -535,3 +538,30 @@ class ShotStrip(QWidget):
         if not button.isChecked():
             button.setChecked(True)
             self.scroll.ensureWidgetVisible(button, 24, 0)
+
+
+def lay_out_numbers_dialog(
+    dialog: QDialog,
+    intro: QLabel,
+    choices: Sequence[QPushButton],
+    form: QFormLayout,
+    said: QLabel,
+) -> QDialogButtonBox:
+    """Lay out a small dialog that edits a few numbers (Crop…, Levels…): what it does, the
+    quick choices in a row (what the engine found, nothing), the numbers, what they give,
+    then OK and Cancel; -> the OK/Cancel box, its OK to enable as the numbers allow."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    quick = QHBoxLayout()
+    for button in choices:
+        quick.addWidget(button)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(intro)
+    layout.addLayout(quick)
+    layout.addLayout(form)
+    layout.addWidget(said)
+    layout.addWidget(buttons)
+    return buttons
