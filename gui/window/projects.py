@@ -64,6 +64,7 @@ class Projects(QObject):
         self.restart_reason = ""  # why the engine stopped, said once the film is open again
         self._pending_project: dict[str, Any] | None = None  # loaded, waiting for its film
         self._project_later: str | None = None  # asked for before the engine was ready
+        self._resurvey = False  # the film read with other values: its survey asked again
 
     # --- recent files -------------------------------------------------------------------
 
@@ -254,6 +255,11 @@ class Projects(QObject):
         if mode == win.film_scan:
             return
         win.film_scan = mode
+        # Its tones are others now: levels measured or set on them say nothing of these, and
+        # are measured again once the film is open (`shot_list.survey_again`).
+        self._resurvey = True
+        win.found_levels(None, False)
+        self.set_levels(None, quiet=True)
         self._read_again("Reading the film's values again…")
 
     def toggle_negative(self) -> None:
@@ -265,9 +271,9 @@ class Projects(QObject):
         stretched as it is read, or its values as they are."""
         self.set_levels(None if self.win.film_levels else self.win.measured_levels)
 
-    def set_levels(self, want: list[float] | None) -> None:
+    def set_levels(self, want: list[float] | None, *, quiet: bool = False) -> None:
         """The film read with `want` (black, white) stretched, or as it is (None; Colour ▸ Set
-        the film's levels…): the engine opens it again so."""
+        the film's levels…): the engine opens it again so (`quiet`: the caller does)."""
         win = self.win
         win.levels_action.setChecked(bool(want))
         if want == win.film_levels:
@@ -275,8 +281,9 @@ class Projects(QObject):
         win.film_levels = want
         self.restore_panel.levels = want
         win.facts.set_levels(win.measured_levels, win.measured_faded, stretched=want)
-        said = "Stretching the film's levels…" if want else "Reading the film's levels as they are…"
-        self._read_again(said)
+        if not quiet:
+            said = "Stretching the film's levels…" if want else "Reading its levels as they are…"
+            self._read_again(said)
 
     def show_at(self, fps: float) -> None:
         """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box
@@ -397,6 +404,9 @@ class Projects(QObject):
         self.restart_reason = ""
         if reopened and win.shots_done:
             win.shot_list.show_again()  # at another speed, the shots start at other times
+            if self._resurvey:  # its values read otherwise: their faults and levels too
+                self._resurvey = False
+                win.shot_list.survey_again()
         elif self._pending_project is not None:
             self._apply_project(self._pending_project)
         else:

@@ -75,9 +75,14 @@ class ShotList(QObject):
         self._shots_req = -1
         self._on_shots(Message({"type": Event.RESULT, "id": -1, "data": {"shots": shots}}))
         # No pass over the film: its scratches and dirt are looked for around these shots.
-        if self.win.film is not None and shots:
+        self.survey_again()
+
+    def survey_again(self) -> None:
+        """The faults, borders and levels looked for around the shots' key frames: for shots
+        known already (a project's), or the film read with other values (a negative)."""
+        if self.win.film is not None and self.win.shots:
             self._survey_req = self.engine.request(
-                Request.SURVEY, self._on_survey, film=self.win.film, shots=shots
+                Request.SURVEY, self._on_survey, film=self.win.film, shots=self.win.shots
             )
 
     def _on_survey(self, msg: Message) -> None:

@@ -118,7 +118,8 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         assert not a.isChecked() and win.restore_panel.scan_mode() == "auto"
 
     def stretches_levels(a: QAction) -> None:
-        assert a.isEnabled() and win.measured_levels  # measured as the shots were found
+        # measured as the shots were found, and again after the film was read as a negative
+        qtbot.waitUntil(lambda: a.isEnabled() and bool(win.measured_levels), timeout=WAIT_MS)
         a.trigger()  # the film read again, its measured levels stretched
         qtbot.waitUntil(lambda: bool(win.info.get("levels")), timeout=WAIT_MS)
         assert a.isChecked() and win.info["levels"] == win.measured_levels

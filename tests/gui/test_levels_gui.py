@@ -52,3 +52,9 @@ def test_a_faded_film_is_said_stretched_and_kept(qtbot, window, tmp_path: Path) 
     qtbot.waitUntil(lambda: bool(win.info.get("levels")), timeout=WAIT_MS)
     assert win.levels_action.isChecked() and win.film_levels == [black, white]
     assert win.restore_panel.settings()["levels"] == [black, white]
+    # read as a negative, its tones are others: the stretch is dropped and measured again
+    win.negative_action.trigger()
+    qtbot.waitUntil(lambda: win.info.get("scan") == "a negative turned positive", timeout=WAIT_MS)
+    assert win.film_levels is None and not win.levels_action.isChecked()
+    qtbot.waitUntil(lambda: win.measured_levels is not None, timeout=WAIT_MS)
+    assert abs(win.measured_levels[0] - 0.25) < 0.02 and abs(win.measured_levels[1] - 0.8) < 0.02
