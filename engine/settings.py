@@ -22,8 +22,10 @@ BIT_DEPTHS = (8, 10, 16)
 DEINTERLACE_MODES = ("auto", "off", "tff", "bff", "telecine", "keep")
 # How a scan's values are read (`media.scan.SCAN_MODES`, written again alike).
 SCAN_MODES = ("auto", "coded", "negative")
-# A film's levels: black and white at least this far apart (`media.levels.MIN_SPAN`, alike).
+# A film's levels: black and white at least this far apart, and the midtones' range
+# (`media.levels.MIN_SPAN` and `MIDTONES`, alike).
 LEVELS_SPAN = 0.2
+MIDTONES = (0.25, 4.0)
 # The film stages set by a share 0..1 (0: off), written only when on.
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
 
@@ -50,8 +52,9 @@ class Settings:
     # "negative" (`media.scan`); a person's choice in the app.
     scan: str = "auto"
     # A faded film's black and white points, stretched to the full range as it is read
-    # (`media.levels`: measured across the film); None: its values as they are.
-    levels: tuple[float, float] | None = None
+    # (`media.levels`: measured across the film), and a third value, the midtones, where
+    # they are not 1; None: its values as they are.
+    levels: tuple[float, ...] | None = None
     # How much of the film's flicker (frame-to-frame exposure changes) is evened out: 0 (none)
     # .. 1 (all of it); `imaging.flicker`.
     deflicker: float = 0.0
@@ -110,7 +113,8 @@ class Settings:
         if self.levels is not None and not _points(self.levels):
             return (
                 f"levels must be a black and a white point, 0 <= black < white <= 1, "
-                f"{LEVELS_SPAN} or more apart, got {self.levels}"
+                f"{LEVELS_SPAN} or more apart (and the midtones, {MIDTONES[0]:g}.."
+                f"{MIDTONES[1]:g}), got {self.levels}"
             )
         for name in SHARES:
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -169,9 +173,12 @@ class Settings:
         values["scan"] = scan
         if "levels" in d:  # optional: values read as they are are not written
             levels = get_field(d, "settings", "levels", list)
-            if len(levels) != 2 or any(type(v) not in (int, float) for v in levels):
-                raise FieldError(f"settings.levels: must be [black, white], got {levels}")
-            values["levels"] = (float(levels[0]), float(levels[1]))
+            if len(levels) not in (2, 3) or any(type(v) not in (int, float) for v in levels):
+                raise FieldError(
+                    f"settings.levels: must be [black, white] or [black, white, midtones], "
+                    f"got {levels}"
+                )
+            values["levels"] = tuple(float(v) for v in levels)
         for name in SHARES:
             if name in d:  # optional: 0 is not written
                 values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
@@ -189,9 +196,16 @@ class Settings:
 
 
 def _points(levels: Any) -> bool:
-    """Whether `levels` is (black, white) with 0 <= black < white <= 1, LEVELS_SPAN apart."""
+    """Whether `levels` is (black, white[, midtones]) with 0 <= black < white <= 1,
+    LEVELS_SPAN apart, the midtones within MIDTONES."""
     try:
-        black, white = levels
-        return 0.0 <= black < white <= 1.0 and white - black >= LEVELS_SPAN - 1e-9
+        black, white, *rest = levels
+        midtones = rest[0] if rest else 1.0
+        return (
+            len(rest) <= 1
+            and 0.0 <= black < white <= 1.0
+            and white - black >= LEVELS_SPAN - 1e-9
+            and MIDTONES[0] <= midtones <= MIDTONES[1]
+        )
     except (TypeError, ValueError):
         return False

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from panchro.gui.widgets import lay_out_numbers_dialog
 
 LEAST_SPAN = 20.0  # per cent between the points (the engine's media.levels.MIN_SPAN)
+MIDTONES = (0.25, 4.0)  # the midtones' range (the engine's media.levels.MIDTONES)
 
 
 class LevelsDialog(QDialog):
@@ -46,6 +47,16 @@ class LevelsDialog(QDialog):
             box.setToolTip(tip + " (per cent of the film's range, as it is read)")
             box.valueChanged.connect(self._update)
             form.addRow(name, box)
+        self.midtones = QDoubleSpinBox()
+        self.midtones.setRange(*MIDTONES)
+        self.midtones.setDecimals(2)
+        self.midtones.setSingleStep(0.05)
+        self.midtones.setToolTip(
+            "The middle greys: 1 as stretched, above 1 lighter, below 1 darker (a print's\n"
+            "faded shoulder or toe); black and white stay where they are"
+        )
+        self.midtones.valueChanged.connect(self._update)
+        form.addRow("Midtones", self.midtones)
         intro = QLabel(
             "Stretch a faded print's or a flat transfer's tones: the black point and what is\n"
             "darker become black, the white point and what is lighter white, the tones between\n"
@@ -72,19 +83,22 @@ class LevelsDialog(QDialog):
         self.set_points(current)
 
     def set_points(self, points: list[float] | None) -> None:
-        black, white = points or (0.0, 1.0)
-        for box, value in ((self.black, black), (self.white, white)):
+        black, white, *rest = points or (0.0, 1.0)
+        for box, value in ((self.black, black * 100), (self.white, white * 100),
+                           (self.midtones, rest[0] if rest else 1.0)):  # fmt: skip
             box.blockSignals(True)
-            box.setValue(round(float(value) * 100, 1))
+            box.setValue(round(float(value), 2))
             box.blockSignals(False)
         self._update()
 
     def points(self) -> list[float] | None:
-        """[black, white] as fractions of the range, or None: the values as they are."""
-        black, white = self.black.value(), self.white.value()
-        if black <= 0.0 and white >= 100.0:
+        """[black, white] as fractions of the range, and the midtones where they are not 1;
+        None: the values as they are."""
+        black, white, midtones = self.black.value(), self.white.value(), self.midtones.value()
+        if black <= 0.0 and white >= 100.0 and midtones == 1.0:
             return None
-        return [round(black / 100, 4), round(white / 100, 4)]
+        points = [round(black / 100, 4), round(white / 100, 4)]
+        return points if midtones == 1.0 else [*points, round(midtones, 2)]
 
     def _update(self) -> None:
         span = self.white.value() - self.black.value()
@@ -97,5 +111,6 @@ class LevelsDialog(QDialog):
             if points is None
             else f"Tones {self.black.value():.1f}–{self.white.value():.1f} % stretched by "
             f"{100 / span:.2f}×"
+            + ("" if self.midtones.value() == 1.0 else f", midtones {self.midtones.value():.2f}")
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)

@@ -78,10 +78,11 @@ def add_levels(p: argparse.ArgumentParser, *, project: bool = False) -> None:
     p.add_argument(
         "--levels",
         default=None,
-        metavar="auto|off|BLACK,WHITE",
+        metavar="auto|off|BLACK,WHITE[,MIDTONES]",
         help="stretch a faded film's tones to the full range as it is read: auto measures its"
         " black and white points across the film (inside its borders); BLACK,WHITE gives"
-        " them (0..1, e.g. 0.12,0.85); off reads its values as they are (default"
+        " them (0..1, e.g. 0.12,0.85), and a third number lightens (above 1) or darkens"
+        " (below 1) the middle greys (0.25..4); off reads its values as they are (default"
         + ("; or the project's choice)" if project else ")"),
     )
 
@@ -105,7 +106,7 @@ def levels_of_args(
     return settings
 
 
-def levels_value(given: str, path: Any, reading: Any) -> tuple[float, float] | None:
+def levels_value(given: str, path: Any, reading: Any) -> tuple[float, ...] | None:
     """--levels' value: None for off, the points given, or those measured (auto) on the film
     at `path` read as `reading` says (its own levels left out)."""
     from panchro.engine.media import levels as film_levels
@@ -129,7 +130,7 @@ def levels_value(given: str, path: Any, reading: Any) -> tuple[float, float] | N
     return found
 
 
-def levels_words(points: tuple[float, float]) -> str:
+def levels_words(points: tuple[float, ...]) -> str:
     """The points in words (`media.levels.describe`)."""
     from panchro.engine.media.levels import describe
 

@@ -105,9 +105,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def picture_levels(
-    args: argparse.Namespace, kept: bool = False
-) -> tuple[float, float] | str | None:
+def picture_levels(args: argparse.Namespace, kept: bool = False) -> tuple[float, ...] | str | None:
     """--levels for a picture: "auto" (measured on the picture inside its crop, when it is
     read), the points given, or None (off); not given, "auto" where an album's project
     `kept` it so."""

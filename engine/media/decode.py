@@ -245,7 +245,7 @@ class _Converter:
         width: int,
         height: int,
         curve: np.ndarray | None = None,
-        levels: tuple[float, float] | None = None,
+        levels: tuple[float, ...] | None = None,
     ) -> None:
         self._reformatter = VideoReformatter()
         self._default_matrix = default_matrix(width, height)

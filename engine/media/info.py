@@ -99,7 +99,7 @@ class MediaInfo:
     scan: str = ""
     # The black and white points its values are stretched from as read (`media.levels`), or
     # None where they are read as they are.
-    levels: tuple[float, float] | None = None
+    levels: tuple[float, ...] | None = None
 
     @property
     def reading(self) -> str:

@@ -36,24 +36,37 @@ MIN_SPAN = 0.2  # a film whose points lie closer than this is too flat to stretc
 # white point this low: the shared clips and the sample film, good transfers, measure black
 # 0.003-0.09 and white 0.86-0.98; the 1952 film faded as a print fades, 0.22 and 0.72.
 FADED_BLACK, FADED_WHITE = 0.12, 0.82
+# The midtones' gamma, a third value of the points: the stretched tone t becomes t^(1/g),
+# so above 1 lightens the middle greys (a print whose shoulder faded), below 1 darkens them.
+MIDTONES = (0.25, 4.0)
 PICTURE_WIDTH = 640  # px: a photograph's copy its points are measured on
 
 
-def check_points(points: Any) -> tuple[float, float]:
-    """(black, white) as floats, 0 <= black < white <= 1 at least MIN_SPAN apart; else
-    BadInputError saying so."""
+def check_points(points: Any) -> tuple[float, ...]:
+    """(black, white) as floats, 0 <= black < white <= 1 at least MIN_SPAN apart, or (black,
+    white, midtones) with midtones within MIDTONES (1: none, left out); else BadInputError
+    saying so."""
     try:
-        black, white = (float(v) for v in points)
+        values = [float(v) for v in points]
+        if len(values) not in (2, 3):
+            raise ValueError
     except (TypeError, ValueError):
         raise BadInputError(
-            f"levels must be two numbers, black and white, got {points!r}"
+            f"levels must be two numbers, black and white (and the midtones), got {points!r}"
         ) from None
+    black, white = values[:2]
     if not (0.0 <= black < white <= 1.0) or white - black < MIN_SPAN:
         raise BadInputError(
             f"levels must be a black and a white point within 0..1, black below white by "
             f"{MIN_SPAN} or more, got {black:g}, {white:g}"
         )
-    return black, white
+    midtones = values[2] if len(values) == 3 else 1.0
+    if not MIDTONES[0] <= midtones <= MIDTONES[1]:
+        raise BadInputError(
+            f"levels' midtones must be within {MIDTONES[0]:g}..{MIDTONES[1]:g} (1: as they "
+            f"are; more lightens them), got {midtones:g}"
+        )
+    return (black, white) if midtones == 1.0 else (black, white, midtones)
 
 
 def measure(
@@ -128,14 +141,13 @@ def faded(points: tuple[float, float] | None) -> bool:
     return points is not None and (points[0] >= FADED_BLACK or points[1] <= FADED_WHITE)
 
 
-def describe(points: tuple[float, float]) -> str:
-    """The points in words: "black at 12 %, white at 83 % of the range"."""
-    return f"black at {points[0]:.0%}, white at {points[1]:.0%} of the range".replace("%", " %")
+def describe(points: tuple[float, ...]) -> str:
+    """The points in words: "black at 12 %, white at 83 % of the range" (", midtones 1.30")."""
+    said = f"black at {points[0]:.0%}, white at {points[1]:.0%} of the range".replace("%", " %")
+    return said + (f", midtones {points[2]:.2f}" if len(points) > 2 else "")
 
 
-def stretch(
-    image: np.ndarray, fmt: str, points: tuple[float, float], *, limited: bool
-) -> np.ndarray:
+def stretch(image: np.ndarray, fmt: str, points: tuple[float, ...], *, limited: bool) -> np.ndarray:
     """`image` (one of `formats.Fmt`'s layouts, channels last) with `points` stretched to
     black and white. `limited`: a YCbCr layout's codes are at video range (16..235 in 8
     bits); RGB and grey are always full range. Done by tables of every code's new value
@@ -152,23 +164,33 @@ def stretch(
 
 @lru_cache(maxsize=16)
 def _tables(
-    points: tuple[float, float], dtype: str, yuv: bool, limited: bool
+    points: tuple[float, ...], dtype: str, yuv: bool, limited: bool
 ) -> tuple[np.ndarray, ...]:
     """Every code's stretched value: one table (RGB, grey), or luma's and chroma's (YCbCr,
-    the chroma about its middle by the same gain, as R, G and B stretched alike make it)."""
-    black, white = points
+    the chroma about its middle by the same gain, as R, G and B stretched alike make it; the
+    midtones, a curve, on the luma alone)."""
+    black, white = points[:2]
+    gamma = points[2] if len(points) > 2 else 1.0
     gain = 1.0 / (white - black)
     kind = np.dtype(dtype)
     top = 65535 if kind == np.uint16 else 255
     codes = np.arange(top + 1, dtype=np.float64)
     if not yuv:
-        return (_back((codes - black * top) * gain, kind, top),)
+        return (_back(_midtones((codes / top - black) * gain, gamma) * top, kind, top),)
     step = 256 if kind == np.uint16 else 1  # 8-bit codes times this
     low, span = (16 * step, 219 * step) if limited else (0, top)
     mid = 128 * step
-    luma = (codes - low - black * span) * gain + low
+    luma = _midtones(((codes - low) / span - black) * gain, gamma) * span + low
     chroma = (codes - mid) * gain + mid
     return _back(luma, kind, top), _back(chroma, kind, top)
+
+
+def _midtones(tone: np.ndarray, gamma: float) -> np.ndarray:
+    """Stretched tones (0 black, 1 white; beyond them kept as they are) through the midtones'
+    curve: none for 1, else t^(1/gamma) between black and white."""
+    if gamma == 1.0:
+        return tone
+    return np.clip(tone, 0.0, 1.0) ** (1.0 / gamma)
 
 
 def _back(out: np.ndarray, dtype: Any, top: int) -> np.ndarray:

@@ -35,7 +35,7 @@ class Reading:
     fps: float | Fraction | None = None
     deinterlace: str = "auto"
     scan: str = "auto"
-    levels: tuple[float, float] | None = None
+    levels: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         from panchro.engine.media import deinterlace, levels, scan

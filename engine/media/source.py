@@ -269,7 +269,7 @@ class Source:
         # or None: as coded.
         self._curve: np.ndarray | None = None
         # The black and white points stretched as it is read (`media.levels`), or None.
-        self._levels: tuple[float, float] | None = None
+        self._levels: tuple[float, ...] | None = None
         # The filters frames go through as they are decoded (`deinterlace.filter_args`)
         self._deinterlace = deinterlace_args
         # One decoded frame in each cycle left out (`decimate`), cycle after cycle: `info`
@@ -634,7 +634,7 @@ def open_source(
     fps: float | Fraction | None = None,
     deinterlace: str = "auto",
     scan: str = "auto",
-    levels: tuple[float, float] | None = None,
+    levels: tuple[float, ...] | None = None,
 ) -> Source:
     """Open a video file, a folder of frames or an image; BadInputError says why not.
 
@@ -779,7 +779,7 @@ def probe(
     fps: float | Fraction | None = None,
     deinterlace: str = "auto",
     scan: str = "auto",
-    levels: tuple[float, float] | None = None,
+    levels: tuple[float, ...] | None = None,
 ) -> MediaInfo:
     """What `open_source` would report, without keeping anything open."""
     with open_source(path, fps=fps, deinterlace=deinterlace, scan=scan, levels=levels) as src:

@@ -456,7 +456,7 @@ def restore_album(
     crop: str | None = None,
     straighten: bool = False,
     negative: bool = False,
-    levels: tuple[float, float] | str | None = None,
+    levels: tuple[float, ...] | str | None = None,
 ) -> AlbumSummary:
     """Restore the pictures of `inputs` (folders and picture files) into the folder `output`.
 
@@ -569,7 +569,7 @@ class _Run:
     crop: str | None = None
     straighten: bool = False
     negative: bool = False
-    levels: tuple[float, float] | str | None = None
+    levels: tuple[float, ...] | str | None = None
     notes: list[str] = field(default_factory=list)
 
     def picture(self, item: _Item) -> None:

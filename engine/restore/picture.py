@@ -211,7 +211,7 @@ def restore_picture(
     crop: tuple[int, int, int, int] | str | None = None,
     straighten: bool = False,
     negative: bool = False,
-    levels: tuple[float, float] | str | None = None,
+    levels: tuple[float, ...] | str | None = None,
 ) -> RestoreSummary:
     """Restore the photograph `input` into the picture `output`; PanchroError says why not.
 
@@ -321,7 +321,7 @@ def read_as(
     pic: Any,
     margins: tuple[int, int, int, int] | None,
     negative: bool,
-    levels: tuple[float, float] | str | None,
+    levels: tuple[float, ...] | str | None,
     notes: list[str],
 ) -> Any:
     """`pic` with its values read as asked (`restore_picture`'s `negative` and `levels`): a
@@ -354,7 +354,7 @@ def prepared(
     straighten: bool = False,
     *,
     negative: bool = False,
-    levels: tuple[float, float] | str | None = None,
+    levels: tuple[float, ...] | str | None = None,
 ) -> tuple[Any, tuple[int, int, int, int] | None]:
     """The picture `pic` read as the stages take it, and `restore_picture`'s `crop` of it
     (found when "auto"; checked against its size; None: nothing to cut): first turned square
@@ -474,7 +474,7 @@ def preview_picture(
     whole: bool = False,
     straighten: bool = False,
     negative: bool = False,
-    levels: tuple[float, float] | str | None = None,
+    levels: tuple[float, ...] | str | None = None,
 ) -> PreviewFrame:
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before

@@ -137,12 +137,14 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
             dialog.white.setValue(20.0)  # too close: OK waits for a wider span
             assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
             dialog.white.setValue(90.0)
+            dialog.midtones.setValue(1.5)  # the middle greys lighter
             dialog.accept()
 
         QTimer.singleShot(0, answer)
         a.trigger()
-        qtbot.waitUntil(lambda: win.info.get("levels") == [0.1, 0.9], timeout=WAIT_MS)
-        assert win.levels_action.isChecked() and win.film_levels == [0.1, 0.9]
+        qtbot.waitUntil(lambda: win.info.get("levels") == [0.1, 0.9, 1.5], timeout=WAIT_MS)
+        assert win.levels_action.isChecked() and win.film_levels == [0.1, 0.9, 1.5]
+        assert win.restore_panel.settings()["levels"] == [0.1, 0.9, 1.5]  # the project's
         win.projects.set_levels(None)  # as they are again, for the checks after
         qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("levels"), timeout=WAIT_MS)
 

@@ -196,3 +196,33 @@ def test_shots_says_a_film_looks_faded_and_a_good_transfer_not(tmp_path: Path, c
     # what good transfers measure (the shared clips, the sample film) is not called faded
     assert not levels.faded((0.038, 0.856)) and not levels.faded((0.091, 0.983))
     assert levels.faded((0.222, 0.721)) and not levels.faded(None)
+
+
+def test_the_midtones_lighten_or_darken_the_middle_greys_and_travel_with_the_points(
+    tmp_path: Path, capsys
+) -> None:
+    from panchro.engine.project import Settings
+
+    grey = (np.array([[0.2, 0.5, 0.8]]) * 255).round().astype(np.uint8)
+    t = (grey[0, 1] / 255 - 0.2) / 0.6  # the middle grey, stretched (0.503)
+    lighter = levels.stretch(grey, "gray", (0.2, 0.8, 2.0), limited=False)
+    assert lighter.tolist() == [[0, round(255 * t**0.5), 255]]  # black and white stay
+    darker = levels.stretch(grey, "gray", (0.2, 0.8, 0.5), limited=False)
+    assert darker.tolist() == [[0, round(255 * t**2), 255]]
+    y = 16 + 219 * np.array([0.2, 0.5, 0.8])
+    yuv = np.stack([y, [128, 128, 128], [128, 128, 128]], axis=-1)[None].round().astype(np.uint8)
+    out = levels.stretch(yuv, "yuv444p", (0.2, 0.8, 2.0), limited=True)
+    ty = np.clip(((yuv[0, :, 0] - 16) / 219 - 0.2) / 0.6, 0, 1)
+    assert out[0, :, 0].tolist() == np.round(16 + 219 * ty**0.5).astype(int).tolist()
+    assert levels.check_points((0.1, 0.9, 1.0)) == (0.1, 0.9)  # 1: no midtones, left out
+    with pytest.raises(BadInputError, match="midtones must be within 0.25..4"):
+        levels.check_points((0.1, 0.9, 5))
+    with pytest.raises(BadInputError, match="two numbers"):
+        levels.check_points((0.1, 0.5, 0.9, 1.0))
+    kept = Settings(levels=(0.1, 0.9, 1.5))
+    assert Settings.from_dict(kept.to_dict()).levels == (0.1, 0.9, 1.5)
+    with pytest.raises(ValueError, match="midtones"):
+        Settings(levels=(0.1, 0.9, 9.0))
+    folder = faded_folder(tmp_path / "faded", n=3)
+    assert main(["info", str(folder), "--levels", "0.2,0.8,1.5"]) == 0
+    assert "white at 80 % of the range, midtones 1.50, stretched" in capsys.readouterr().out
