@@ -282,6 +282,8 @@ class Projects(QObject):
         self.restore_panel.levels = want
         win.facts.set_levels(win.measured_levels, win.measured_faded, stretched=want)
         if not quiet:
+            # A faded film's black borders are grey as it is: found once it is stretched.
+            self._resurvey = True
             said = "Stretching the film's levels…" if want else "Reading its levels as they are…"
             self._read_again(said)
 
@@ -404,7 +406,7 @@ class Projects(QObject):
         self.restart_reason = ""
         if reopened and win.shots_done:
             win.shot_list.show_again()  # at another speed, the shots start at other times
-            if self._resurvey:  # its values read otherwise: their faults and levels too
+            if self._resurvey:  # its values read otherwise: faults, borders, levels too
                 self._resurvey = False
                 win.shot_list.survey_again()
         elif self._pending_project is not None:

@@ -58,3 +58,23 @@ def test_a_faded_film_is_said_stretched_and_kept(qtbot, window, tmp_path: Path) 
     assert win.film_levels is None and not win.levels_action.isChecked()
     qtbot.waitUntil(lambda: win.measured_levels is not None, timeout=WAIT_MS)
     assert abs(win.measured_levels[0] - 0.25) < 0.02 and abs(win.measured_levels[1] - 0.8) < 0.02
+
+
+def test_a_faded_films_grey_border_is_found_once_it_is_stretched(
+    qtbot, window, tmp_path: Path
+) -> None:
+    win = window
+    folder = tmp_path / "bordered"
+    folder.mkdir()
+    x = np.linspace(0.25, 0.75, 56)[None, :].repeat(40, 0)
+    for i in range(6):
+        frame = np.full((48, 64), 0.2)  # the gate's black, faded to a grey
+        frame[4:44, 4:60] = np.roll(x, 3 * i, axis=1)
+        write_still(folder / f"f{i:03d}.png", np.round(frame * 255).astype(np.uint8))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(folder)
+    qtbot.waitUntil(lambda: win.measured_levels is not None, timeout=WAIT_MS)
+    assert not any(win.restore_panel.borders or ())  # grey: not taken for a border
+    win.levels_action.trigger()
+    qtbot.waitUntil(lambda: any(win.restore_panel.borders or ()), timeout=WAIT_MS)
+    assert all(4 <= side <= 6 for side in win.restore_panel.borders)
