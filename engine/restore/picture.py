@@ -328,9 +328,21 @@ def read_as(
     negative turned positive, then its levels stretched; what was done said in `notes`."""
     from dataclasses import replace
 
+    pixels = values_read(pic.pixels, margins, negative, levels, notes)
+    return pic if pixels is pic.pixels else replace(pic, pixels=pixels)
+
+
+def values_read(
+    pixels: np.ndarray,
+    margins: tuple[int, int, int, int] | None,
+    negative: bool,
+    levels: tuple[float, ...] | str | None,
+    notes: list[str],
+) -> np.ndarray:
+    """A picture's pixels (grey or RGB, 8 or 16 bits) read as `read_as` says: the restore's
+    and the album's thumbnails alike (`levels` "auto": measured inside `margins`)."""
     from panchro.engine.media import levels as film_levels
 
-    pixels = pic.pixels
     if negative:
         top = 65535 if pixels.dtype == np.uint16 else 255
         pixels = (top - pixels.astype(np.int32)).astype(pixels.dtype)
@@ -344,7 +356,7 @@ def read_as(
         fmt = "gray" if pixels.ndim == 2 else "rgb24"  # full range; the dtype says the bits
         pixels = film_levels.stretch(pixels, fmt, points, limited=False)
         notes.append(f"levels: {film_levels.describe(points)}, stretched to the full range")
-    return pic if pixels is pic.pixels else replace(pic, pixels=pixels)
+    return pixels
 
 
 def prepared(

@@ -234,16 +234,12 @@ def album_picture(session: Session, work: Work) -> Answer:
     """The picture upright, its longest side at most `max_side`, as a JPEG; turned positive
     (`negative`) and its levels stretched (`levels`: measured on this copy, its border not
     cut, so near what a restore measures) as asked."""
-    from panchro.engine.media import levels
     from panchro.engine.media.thumbnail import picture_preview
+    from panchro.engine.restore.picture import values_read
 
     p = work.params
     rgb, (width, height) = picture_preview(p["path"], p["max_side"])
-    if p["negative"]:
-        rgb = 255 - rgb
-    points = levels.picture_points(rgb) if p["levels"] else None
-    if points is not None:
-        rgb = levels.stretch(rgb, "rgb24", points, limited=False)
+    rgb = values_read(rgb, None, p["negative"], p["levels"], [])
     blob = encode_image(rgb, "image/jpeg", p["quality"])
     data = {
         "picture": p["picture"],
