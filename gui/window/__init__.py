@@ -5,6 +5,7 @@
 - `player`: the film view, scrubbing and playback (J/K/L)
 - `shots`: shot detection, splitting and merging, moving by shot, the strip's thumbnails
 - `colour`: colour modes drawn for a shot, and the picks
+- `edits`: Edit ▸ Undo and Redo, one history of the project's edits (hints, shots, picks)
 - `export`: compare, preview renders and exports, with their progress and warnings
 - `projects`: opening films, frame folders, images and projects; saving; recent files
 - `album`: albums and single pictures in place of a film: the grid, a picture's colour

@@ -670,14 +670,17 @@ class Albums(QObject):
         name = self.current or ""
         if sampled is None or self.sampled.get(name) is not sampled or not 0 <= n < sampled.k:
             return
-        self.picks[name] = sampled.pick(n)
+        with self.win.edits.edit(f"pick colour mode {n + 1} for {name}"):
+            self.picks[name] = sampled.pick(n)
         self.win.candidates.set_picked(n)
         self._after_pick_change(name, f"{name}: colour mode {n + 1} picked")
 
     def unpick(self) -> None:
         name = self.current or ""
-        if self.picks.pop(name, None) is None:
+        if name not in self.picks:
             return
+        with self.win.edits.edit(f"forget {name}'s pick"):
+            del self.picks[name]
         self.win.candidates.set_picked(None)
         self._after_pick_change(name, f"{name}: pick forgotten; automatic colours again")
 
@@ -689,6 +692,25 @@ class Albums(QObject):
             self.select(name)
         self.show_album_text()
         self.win.statusBar().showMessage(text, 5000)
+
+    def put_back_picks(self, picks: dict[str, Pick]) -> None:
+        """The album's picks as an undo or redo leaves them: every tile that changed, the
+        panel, the candidates' mark."""
+        changed = {n for n in set(picks) | set(self.picks) if picks.get(n) is not self.picks.get(n)}
+        self.picks.clear()
+        self.picks.update(picks)
+        self.projects.changed()
+        for name in changed:
+            if (pic := self.by_name.get(name)) is not None:
+                self.show_tile(pic)
+        sampled, name = self.win.candidates.sampled, self.current or ""
+        pick = self.picks.get(name)
+        if sampled is not None and self.sampled.get(name) is sampled:
+            same = pick is not None and pick.seed == sampled.seed and pick.n < sampled.k
+            self.win.candidates.set_picked(pick.n if same and pick is not None else None)
+        if self.current is not None:
+            self.select(self.current)
+        self.show_album_text()
 
     def engine_pick(self, name: str) -> dict[str, Any] | None:
         pick = self.picks.get(name)

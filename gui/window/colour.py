@@ -41,11 +41,12 @@ class ColourPicks(QObject):
         self._sample_shot: int | None = None
         self._reference_req: int | None = None
         self._reference_shot: int | None = None
-        # the key frame coloured by each reference or one-colour pick, by shot start (the
-        # strip's mark and the panel's picture: no drawn mode shows them)
-        self.reference_previews: dict[int, QPixmap] = {}
+        # the key frame coloured by each reference or one-colour pick (the strip's mark and
+        # the panel's picture: no drawn mode shows them), by the pick itself: an undo can
+        # bring back a pick whose shot has had another since (`edits`)
+        self.pick_pictures: dict[int, tuple[Pick, QPixmap]] = {}  # id(pick) -> both
         self._flat_req: int | None = None  # the key frame coloured by a one-colour pick
-        self._flat_start = 0
+        self._flat_pick: Pick | None = None
         self.reference_dir = ""
         self.last_reference = ""  # the picture last used: the hint eyedropper offers it
 
@@ -56,7 +57,7 @@ class ColourPicks(QObject):
                 self.engine.forget(req)
         self._sample_req = self._sample_shot = self._flat_req = None
         self._reference_req = self._reference_shot = None
-        self.reference_previews.clear()
+        self.pick_pictures.clear()
         self.colour.set_busy(False)
 
     def colour_from_picture(self, path: str | None = None) -> None:
@@ -130,10 +131,11 @@ class ColourPicks(QObject):
             source="reference", reference=name, crop=crop_of(raw.get("crop")),
         )  # fmt: skip
         start = self._shot_start(shot)
-        win.picks[start] = pick
         after = images.get("after")
         if after is not None:
-            self.reference_previews[start] = after
+            self.pick_pictures[id(pick)] = (pick, after)
+        with win.edits.edit(f"colour {self._where(shot)} from {name}"):
+            win.picks[start] = pick
         if shot is not None:
             self._mark_shot(shot, after)
         self.show_pick()
@@ -181,8 +183,10 @@ class ColourPicks(QObject):
             chroma_size=28, trained=True, source=source, reference=name,
         )  # fmt: skip
         start = self._shot_start(shot)
-        win.picks[start] = pick
-        self.reference_previews.pop(start, None)
+        where = self._where(shot)
+        text = f"keep {where} black and white" if source == "grey" else f"{source} {where} {name}"
+        with win.edits.edit(text):
+            win.picks[start] = pick
         if shot is not None:
             self._mark_shot(shot, None)
         self.candidates.set_picked(None)
@@ -201,7 +205,7 @@ class ColourPicks(QObject):
         params["pick"] = win.exporter.engine_pick(start)
         if (crop := win.picture_crop()) is not None:
             params["crop"] = list(crop)  # the borders grey, as the render leaves them
-        self._flat_start = start
+        self._flat_pick = pick
         self._flat_req = self.engine.request(Request.HINT_PREVIEW, self._on_flat, **params)
 
     def _on_flat(self, msg: Message) -> None:
@@ -211,10 +215,13 @@ class ColourPicks(QObject):
         if msg.type != Event.RESULT:
             return  # the pick stands; only its picture is missing
         after = pixmaps_of(msg.body.get("data") or {}, msg.blob).get("after")
-        start = self._flat_start
-        if after is None or start not in self.win.picks:
+        pick = self._flat_pick
+        if after is None or pick is None:
             return
-        self.reference_previews[start] = after
+        self.pick_pictures[id(pick)] = (pick, after)
+        start = next((s for s, p in self.win.picks.items() if p is pick), None)
+        if start is None:
+            return  # undone already: the picture waits for a redo
         shot = next((i for i, s in enumerate(self.win.shots) if int(s["start"]) == start), None)
         if shot is not None:
             self._mark_shot(shot, after)
@@ -292,6 +299,10 @@ class ColourPicks(QObject):
         self.show_pick()
         self.win.colourModesShown.emit(sampled.k)
 
+    def _where(self, shot: int | None) -> str:
+        """The shot an edit is made to, as the Edit menu names it."""
+        return f"shot {shot + 1}" if shot is not None and self.win.shots else "the film"
+
     def _shot_start(self, shot: int | None) -> int:
         return int(self.win.shots[shot]["start"]) if shot is not None and self.win.shots else 0
 
@@ -318,7 +329,8 @@ class ColourPicks(QObject):
         if sampled is None or not 0 <= n < sampled.k:
             return
         start = self._shot_start(sampled.shot if win.shots else None)
-        win.picks[start] = sampled.pick(n)
+        with win.edits.edit(f"pick colour mode {n + 1} for {self._where(sampled.shot)}"):
+            win.picks[start] = sampled.pick(n)
         self.candidates.set_picked(n)
         self._mark_shot(sampled.shot, sampled.pixmaps[n])
         self.show_pick()
@@ -340,13 +352,14 @@ class ColourPicks(QObject):
             return
         preview = self.pick_preview(self._shot_start(shot))
         given = 0
-        for later in range(shot + 1, len(win.shots)):
-            start = self._shot_start(later)
-            if start in win.picks:
-                continue  # a pick of its own is kept
-            win.picks[start] = pick
-            self._mark_shot(later, preview)
-            given += 1
+        with win.edits.edit(f"give shot {shot + 1}'s pick to the shots after"):
+            for later in range(shot + 1, len(win.shots)):
+                start = self._shot_start(later)
+                if start in win.picks:
+                    continue  # a pick of its own is kept
+                win.picks[start] = pick
+                self._mark_shot(later, preview)
+                given += 1
         self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
         win.picksChanged.emit()
 
@@ -354,8 +367,10 @@ class ColourPicks(QObject):
         win = self.win
         shot = win.shot_list.shot_at(win.current)
         start = self._shot_start(shot)
-        if win.picks.pop(start, None) is None:
+        if start not in win.picks:
             return
+        with win.edits.edit(f"unlock {self._where(shot)}"):
+            del win.picks[start]
         if shot is not None:
             self.strip.set_picked(shot, None)
             thumb = win.shot_list.thumbnail(shot)
@@ -371,12 +386,23 @@ class ColourPicks(QObject):
         if pick is None:
             return None
         if pick.source in ("reference", "grey", "tint", "tone"):
-            return self.reference_previews.get(start)
+            kept = self.pick_pictures.get(id(pick))
+            return kept[1] if kept is not None and kept[0] is pick else None
         for sampled in self.win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
                     pick.n < sampled.k:  # fmt: skip
                 return sampled.pixmaps[pick.n]
         return None
+
+    def mark_candidates(self) -> None:
+        """The candidates view's mark on the mode picked for its shot, if any (an undo)."""
+        sampled = self.candidates.sampled
+        if sampled is None or self.win.album.active:
+            return
+        pick = self.win.picks.get(self._shot_start(sampled.shot if self.win.shots else None))
+        same = pick is not None and pick.key_frame == sampled.key_frame and \
+            pick.seed == sampled.seed and pick.crop == sampled.crop  # fmt: skip
+        self.candidates.set_picked(pick.n if same and pick is not None else None)
 
     def _mark_shot(self, shot: int, preview: QPixmap | None) -> None:
         if self.win.shots:

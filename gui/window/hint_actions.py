@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from panchro.gui.window.hints import TOOLS
@@ -72,19 +72,7 @@ def build_hint_actions(editor: HintEditor, menu: QMenu, action: Any) -> None:
     action(
         "&Narrower brush", "[", lambda: editor._set_width(round(editor.brush_width / 1.25)), menu
     )
-    editor.undo_action = action("&Undo hint", QKeySequence.StandardKey.Undo, editor.undo.undo, menu)
-    editor.redo_action = action("&Redo hint", QKeySequence.StandardKey.Redo, editor.undo.redo, menu)
-    for a, text in ((editor.undo_action, "Undo"), (editor.redo_action, "Redo")):
-        a.setIconText(text)
-        a.setEnabled(False)
-    editor.undo.canUndoChanged.connect(editor.undo_action.setEnabled)
-    editor.undo.canRedoChanged.connect(editor.redo_action.setEnabled)
-    editor.undo.undoTextChanged.connect(
-        lambda t: editor.undo_action.setToolTip(f"Undo {t} (Ctrl+Z)" if t else "Undo")
-    )
-    editor.undo.redoTextChanged.connect(
-        lambda t: editor.redo_action.setToolTip(f"Redo {t}" if t else "Redo")
-    )
+    editor.undo_action, editor.redo_action = win.undo_action, win.redo_action  # Edit menu's
     editor.markers_action = action("&Show hint markers", "Shift+H", editor._toggle_markers, menu)
     editor.markers_action.setCheckable(True)
     editor.markers_action.setChecked(True)

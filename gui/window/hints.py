@@ -32,7 +32,6 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmap,
-    QUndoStack,
 )
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QMenu
 
@@ -91,7 +90,7 @@ class HintEditor(QObject):
         self.panel = win.hints_panel
         self.status = win.statusBar()
         self.store = HintStore(self)
-        self.undo = QUndoStack(self)
+        self.undo = win.edits.stack  # the window's one history: hints and other edits
         self.active = False  # the compare view shows `frame` for the hint tools
         self.frame: int | None = None
         self.tool = ""  # "" (the mouse moves the split line) or one of TOOLS
@@ -112,7 +111,8 @@ class HintEditor(QObject):
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh_now)
         self.store.changed.connect(self._on_store_changed)
-        self.undo.indexChanged.connect(self._on_edited)
+        # an edit of the hints (or its undo) changes the store; other edits share the stack
+        self.store.changed.connect(self._on_edited)
         self.compare.overlay = self
         self.stage.currentChanged.connect(self._on_stage_changed)
         win.frameShown.connect(self._on_frame_shown)
@@ -541,7 +541,7 @@ class HintEditor(QObject):
         self.clear_action.setIconText(f"Clear {part}")
         self._on_store_changed()
 
-    def _on_edited(self, _: int) -> None:
+    def _on_edited(self) -> None:
         if self._loading:
             return
         self._edit_t = time.monotonic()

@@ -55,6 +55,7 @@ from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
 from panchro.gui.window import APP_NAME, on_triggered
 from panchro.gui.window.album import Albums
 from panchro.gui.window.colour import ColourPicks
+from panchro.gui.window.edits import Edits
 from panchro.gui.window.export import Exporter
 from panchro.gui.window.help import Help
 from panchro.gui.window.hints import HintEditor
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self.confirm_discard = True  # ask before unsaved picks are lost (tests turn it off)
 
         self._build_ui()
+        self.edits = Edits(self)  # one history of the project's edits, hints among them
         self.player = Player(self)
         self.shot_list = ShotList(self)
         self.colour_picks = ColourPicks(self)
@@ -408,6 +410,17 @@ class MainWindow(QMainWindow):
                file_menu, "The album's selected picture into a picture file")  # fmt: skip
         file_menu.addSeparator()
         action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = action(
+            "&Undo", QKeySequence.StandardKey.Undo, self.edits.undo, edit_menu,
+            "Take back the last edit: a hint, a pick, a split…",
+        )  # fmt: skip
+        self.redo_action = action(
+            "&Redo", QKeySequence.StandardKey.Redo, self.edits.redo, edit_menu,
+            "Make the edit taken back again",
+        )  # fmt: skip
+        self.edits.follow(self.undo_action, self.redo_action)
 
         go = self.go_menu = self.menuBar().addMenu("&Go")
         action("Play / pause", Qt.Key.Key_Space, player.toggle_play, go)

@@ -109,7 +109,7 @@ class ShotList(QObject):
         self._shots_req = None
         if msg.type == Event.RESULT:
             data = msg.body.get("data") or {}
-            self._set_shots(data.get("shots") or [])
+            self.set_shots(data.get("shots") or [])
             if "flicker" in data:  # measured by the engine's pass (not for shots handed in)
                 self.win.facts.set_flicker(data["flicker"])
             if "survey" in data:
@@ -131,9 +131,10 @@ class ShotList(QObject):
     def show_again(self) -> None:
         """The strip drawn again for the film read again (its rate may differ now: the shots'
         times with it), the thumbnails asked for again."""
-        self._set_shots(self.win.shots)
+        self.set_shots(self.win.shots)
 
-    def _set_shots(self, shots: list[dict[str, Any]]) -> None:
+    def set_shots(self, shots: list[dict[str, Any]]) -> None:
+        """The strip, the timeline's marks and the picks' marks drawn for `shots`."""
         win = self.win
         win.shots = sorted(shots, key=lambda s: int(s["start"]))
         win.shots_done = True
@@ -161,9 +162,10 @@ class ShotList(QObject):
         key = int(shot.get("key_frame", start))
         first = {"start": start, "end": cut, "key_frame": key if key < cut else (start + cut) // 2}
         second = {"start": cut, "end": end, "key_frame": key if key >= cut else (cut + end) // 2}
-        if start in win.picks:
-            win.picks[cut] = win.picks[start]
-        self._set_shots([*win.shots[:n], first, second, *win.shots[n + 1 :]])
+        with win.edits.edit(f"split shot {n + 1}"):
+            if start in win.picks:
+                win.picks[cut] = win.picks[start]
+            self.set_shots([*win.shots[:n], first, second, *win.shots[n + 1 :]])
         self.status.showMessage(f"Shot {n + 1} split at frame {cut + 1}", 4000)
         win.projects.mark_dirty()
 
@@ -176,11 +178,12 @@ class ShotList(QObject):
             self.status.showMessage("No shot before this one to merge with", 4000)
             return
         before, this = win.shots[n - 1], win.shots[n]
-        gone = win.picks.pop(int(this["start"]), None)
-        if int(before["start"]) not in win.picks and gone is not None:
-            win.picks[int(before["start"])] = gone
-        merged = {**before, "end": int(this["end"])}
-        self._set_shots([*win.shots[: n - 1], merged, *win.shots[n + 1 :]])
+        with win.edits.edit(f"merge shots {n} and {n + 1}"):
+            gone = win.picks.pop(int(this["start"]), None)
+            if int(before["start"]) not in win.picks and gone is not None:
+                win.picks[int(before["start"])] = gone
+            merged = {**before, "end": int(this["end"])}
+            self.set_shots([*win.shots[: n - 1], merged, *win.shots[n + 1 :]])
         self.status.showMessage(f"Shots {n} and {n + 1} merged", 4000)
         win.projects.mark_dirty()
 
@@ -229,7 +232,8 @@ class ShotList(QObject):
         for n in range(len(self.win.shots)):
             key = self.key_frame(n)
             if key in self.thumbs:
-                self.strip.set_thumbnail(n, self.thumbs[key], frame=key)
+                if self.win.colour_picks.pick_preview(int(self.win.shots[n]["start"])) is None:
+                    self.strip.set_thumbnail(n, self.thumbs[key], frame=key)  # a pick shows its own
             elif key not in missing and (self._thumb_req is None or self._thumb_req[1] != key):
                 missing.append(key)
         self._thumb_queue = deque(missing)

@@ -415,7 +415,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         from panchro.gui.hints import AddHint, Hint
 
         editor.undo.push(AddHint(editor.store, Hint(editor.frame, ((5.0, 5.0),), (9, 9, 9))))
-        assert len(editor.store) == 1
+        assert len(editor.store) == 1 and _plain(a.text()) == "Undo add point"
         a.trigger()
         assert len(editor.store) == 0
 
@@ -548,8 +548,8 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Hint colour from a picture…": colour_from_a_picture,
         "Wider brush": brush(wider=True),
         "Narrower brush": brush(wider=False),
-        "Undo hint": undoes,
-        "Redo hint": redoes,
+        "Undo": undoes,
+        "Redo": redoes,
         "Show hint markers": toggles_markers,
         "Clear this shot's hints": clears_shot,
         "Light": themes("light"),
