@@ -147,6 +147,7 @@ class MessageBar(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
+        self.other_button = QPushButton()
         self.close_button = QToolButton()
         self.close_button.setAutoRaise(True)
         self.close_button.setIcon(
@@ -157,9 +158,12 @@ class MessageBar(QFrame):
         layout.addWidget(self.icon)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.action_button)
+        layout.addWidget(self.other_button)
         layout.addWidget(self.close_button)
         self._action: Callable[[], None] | None = None
+        self._other: Callable[[], None] | None = None
         self.action_button.clicked.connect(self._run_action)
+        self.other_button.clicked.connect(self._run_other)
         self.hide()
 
     def show_message(
@@ -168,7 +172,11 @@ class MessageBar(QFrame):
         level: str = "error",
         action_text: str = "",
         action: Callable[[], None] | None = None,
+        other_text: str = "",
+        other: Callable[[], None] | None = None,
     ) -> None:
+        """`text` with an icon for its `level`; `action` and `other`: up to two choices, as
+        buttons named `action_text` and `other_text` (each hides the bar, then runs)."""
         icons = {
             "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
             "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -180,6 +188,9 @@ class MessageBar(QFrame):
         self._action = action
         self.action_button.setText(action_text)
         self.action_button.setVisible(bool(action_text and action))
+        self._other = other
+        self.other_button.setText(other_text)
+        self.other_button.setVisible(bool(other_text and other))
         self.show()
 
     def _run_action(self) -> None:
@@ -187,6 +198,12 @@ class MessageBar(QFrame):
         self.hide()
         if action:
             action()
+
+    def _run_other(self) -> None:
+        other = self._other
+        self.hide()
+        if other:
+            other()
 
 
 def _fixed_font_label(text: str = "") -> QLabel:

@@ -6,6 +6,7 @@
 - `shots`: shot detection, splitting and merging, moving by shot, the strip's thumbnails
 - `colour`: colour modes drawn for a shot, and the picks
 - `edits`: Edit ▸ Undo and Redo, one history of the project's edits (hints, shots, picks)
+- `recovery`: unsaved work kept against a crash, and offered back at the next start
 - `export`: compare, preview renders and exports, with their progress and warnings
 - `projects`: opening films, frame folders, images and projects; saving; recent files
 - `album`: albums and single pictures in place of a film: the grid, a picture's colour

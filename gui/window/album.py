@@ -150,6 +150,7 @@ class Albums(QObject):
             return False
         self._clear_film()
         self._close(ask=False)
+        win.recovery.discard()  # what was open was saved, discarded, or had no changes
         self.projects.opened += 1
         self.inputs = [str(Path(p).expanduser().absolute()) for p in paths]
         self.stills = stills

@@ -86,6 +86,7 @@ class AlbumProjects(QObject):
         if self.albums.active:
             self.albums.dirty = True
             self.show_title()
+            self.win.recovery.changed()  # kept against a crash in a few seconds
 
     def maybe_keep(self) -> bool:
         """Ask before unsaved picks or hints are lost; False when the person chose to stay."""
@@ -131,23 +132,29 @@ class AlbumProjects(QObject):
                 return False
             if not path.endswith(".panchro"):
                 path += ".panchro"
-        picks = {name: albums.engine_pick(name) for name in albums.picks}
+        opened = self.opened
+        self.engine.request(
+            Request.SAVE_PROJECT,
+            lambda msg: self._on_saved(msg, path, opened),
+            project_path=path,
+            **self.request_params(),
+        )
+        return True
+
+    def request_params(self) -> dict[str, Any]:
+        """The album's project as `save_project` takes it (all but `project_path`)."""
+        albums = self.albums
         hints = {}
         for pic in albums.pictures:
             given = albums.hints_param(pic.name, always=True)  # kept whatever colorize says
             if given:
                 hints[pic.name] = given["hints"]
-        opened = self.opened
-        self.engine.request(
-            Request.SAVE_PROJECT,
-            lambda msg: self._on_saved(msg, path, opened),
-            album=albums.handle,
-            project_path=path,
-            picks=picks,
-            hints=hints,
-            settings=self.settings(),
-        )
-        return True
+        return {
+            "album": albums.handle,
+            "picks": {name: albums.engine_pick(name) for name in albums.picks},
+            "hints": hints,
+            "settings": self.settings(),
+        }
 
     def settings(self) -> dict[str, Any]:
         """The Restore panel's settings as an album's project keeps them."""
@@ -167,6 +174,7 @@ class AlbumProjects(QObject):
         if opened == self.opened and self.albums.active:
             self.path = path
             self.albums.dirty = False
+            win.recovery.discard()  # saved where the person keeps it
             self.show_title()
         win.projects.remember(path)
         win.statusBar().showMessage(f"Project saved: {path}", 5000)
@@ -218,7 +226,9 @@ class AlbumProjects(QObject):
             )
         if data.get("stills") and self.path:  # rather than the "--stills given" it was opened with
             albums.reason = f"kept as one by its project, {Path(self.path).name}"
-        albums.dirty = False
+        albums.dirty = bool(data.get("recovered"))  # a crash's work: unsaved until saved
+        if data.get("recovered"):
+            win.recovery.adopt(str(data["recovered"]))
         self.show_title()
         if self.path:
             win.projects.remember(self.path)

@@ -61,6 +61,7 @@ from panchro.gui.window.help import Help
 from panchro.gui.window.hints import HintEditor
 from panchro.gui.window.player import Player
 from panchro.gui.window.projects import Projects
+from panchro.gui.window.recovery import Recovery
 from panchro.gui.window.shots import ShotList
 
 
@@ -193,6 +194,8 @@ class MainWindow(QMainWindow):
 
         self._build_ui()
         self.edits = Edits(self)  # one history of the project's edits, hints among them
+        self.recovery = Recovery(self)  # unsaved work kept against a crash
+        self._recovery_offered = False
         self.player = Player(self)
         self.shot_list = ShotList(self)
         self.colour_picks = ColourPicks(self)
@@ -669,6 +672,9 @@ class MainWindow(QMainWindow):
         device = describe_device(hello.get("device") or {})
         self.statusBar().showMessage(f"Engine {hello.get('version', '')} ready on {device}", 5000)
         self.projects.engine_ready()
+        if not self._recovery_offered:  # at start, not after a restart of the engine
+            self._recovery_offered = True
+            self.recovery.offer()
 
     def _on_engine_died(self, reason: str) -> None:
         # Every pending request died with it; the film is reopened on the next `ready`.
@@ -704,6 +710,7 @@ class MainWindow(QMainWindow):
         if not self.album.maybe_keep_picks() or not self.projects.maybe_keep_changes():
             event.ignore()
             return
+        self.recovery.discard()  # saved or let go just now: nothing for a next start
         self._finish_saves()
         self.engine.shutdown()
         super().closeEvent(event)

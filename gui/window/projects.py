@@ -178,6 +178,7 @@ class Projects(QObject):
             return
         win.player.pause()
         self.forget_film(close_in_engine=True)
+        win.recovery.discard()  # what was open was saved, discarded, or had no changes
         self._pending_project = project
         win.project_path = project.get("project_path") if project else None
         win.film_path = str(Path(path).expanduser().absolute())
@@ -434,6 +435,7 @@ class Projects(QObject):
         if self.win.film_path is not None:
             self.win.dirty = True
             self.show_title()
+            self.win.recovery.changed()  # kept against a crash in a few seconds
 
     def show_title(self) -> None:
         win = self.win
@@ -486,27 +488,35 @@ class Projects(QObject):
                 return False
             if not path.endswith(".panchro"):
                 path += ".panchro"
+        self.engine.request(
+            Request.SAVE_PROJECT,
+            lambda msg, p=path: self._on_project_saved(msg, p),
+            project_path=path,
+            **self.request_params(),
+        )
+        return True
+
+    def request_params(self) -> dict[str, Any]:
+        """The open film's project as `save_project` takes it (all but `project_path`)."""
+        win = self.win
         settings = self.restore_panel.settings()
         settings["output"] = win.exporter.export_output
         if win.exporter.exported_part is not None:
             settings["part"] = list(win.exporter.exported_part)
         params = win.exporter.restoration()
-        self.engine.request(
-            Request.SAVE_PROJECT,
-            lambda msg, p=path: self._on_project_saved(msg, p),
-            film=win.film,
-            project_path=path,
-            shots=params.get("shots", []),
-            picks=params.get("picks", []),
-            settings=settings,
-            hints=params.get("hints"),
-        )
-        return True
+        return {
+            "film": win.film,
+            "shots": params.get("shots", []),
+            "picks": params.get("picks", []),
+            "settings": settings,
+            "hints": params.get("hints"),
+        }
 
     def _on_project_saved(self, msg: Message, path: str) -> None:
         if msg.type == Event.RESULT:
             self.win.project_path = path
             self.win.dirty = False
+            self.win.recovery.discard()  # saved where the person keeps it
             self.show_title()
             self.status.showMessage(f"Project saved: {path}", 5000)
             self.win.projectSaved.emit(path)
@@ -531,7 +541,8 @@ class Projects(QObject):
             return
         if msg.type != Event.RESULT:
             return
-        data = dict(msg.body.get("data") or {})
+        # the file a crash left: opened under the project it came from, unsaved
+        data = self.win.recovery.recovered(dict(msg.body.get("data") or {}))
         if data.get("kind") == "album":  # an album's project: its album, picks and hints
             self.win.album.projects.open(data)
             return
@@ -549,6 +560,14 @@ class Projects(QObject):
             )
         elif data.get("reading"):
             self.message_bar.show_message(f"The film is {data['reading']}.", "info")
+
+    def _recovered(self, data: dict[str, Any]) -> None:
+        """A crash's work (`Recovery.recovered`) is open: unsaved until saved, its recovery
+        file this window's."""
+        if data.get("recovered"):
+            self.win.dirty = True
+            self.win.recovery.adopt(str(data["recovered"]))
+            self.show_title()
 
     def _apply_project(self, data: dict[str, Any]) -> None:
         """Shots, picks and settings of a loaded project, now that its film is open."""
@@ -568,6 +587,7 @@ class Projects(QObject):
         win.hint_editor.reset(hints)
         if not shots:
             win.shot_list.request_shots()
+            self._recovered(data)
             return
         win.picks.clear()
         for x in data.get("shots") or []:
@@ -585,6 +605,7 @@ class Projects(QObject):
             if int(shot["start"]) in win.picks:
                 self.strip.set_picked(n, QPixmap())  # marked; a preview comes with a sample
         win.dirty = False
+        self._recovered(data)
         self.show_title()
         output = settings.get("output")
         part = settings.get("part")
