@@ -86,8 +86,8 @@ CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
 CHROMA_LEVELS = 32  # bins per channel (panchro.engine.imaging.color.CHROMA_LEVELS)
 
 T = TypeVar("T")
-PickSource = Literal["user", "auto", "reference", "grey", "tint", "tone"]
-PICK_SOURCES = ("user", "auto", "reference", "grey", "tint", "tone")
+PickSource = Literal["user", "auto", "reference", "carried", "grey", "tint", "tone"]
+PICK_SOURCES = ("user", "auto", "reference", "carried", "grey", "tint", "tone")
 # Picks that are one colour, not a drawn mode: a shot kept black and white (an intertitle, a
 # scene meant grey), a silent film's tint (a dyed base: the light parts coloured) or tone (a
 # dyed image: the dark and middle parts, a sepia print). Every cell holds the same bins.
@@ -233,7 +233,8 @@ class Pick:
     chroma: np.ndarray  # (2, 28, 28) uint8 bins, Cb then Cr
     locked: bool = False  # a person fixed it; automatic passes must not replace it
     # "user": chosen by a person; "auto": sample 0 by the pipeline; "reference": the colours
-    # a colour picture lends the shot, taken by a person (`inference.reference`); "grey",
+    # a colour picture lends the shot, taken by a person (`inference.reference`); "carried":
+    # another shot's colours matched onto this one (`carry_pick`); "grey",
     # "tint", "tone": one colour (FLAT_SOURCES, `flat_pick`)
     source: PickSource = "user"
     # The part of the frame its chroma grid covers: the crop (left, top, right, bottom, film

@@ -58,7 +58,8 @@ class Pick:
     trained: bool
     locked: bool = True
     # "user" (a mode a person picked), "auto" (the engine's), "reference" (the colours a
-    # colour picture lent the shot: `reference` is that picture's file name); "grey",
+    # colour picture lent the shot: `reference` is that picture's file name), "carried"
+    # (another shot's colours matched onto this one: `reference` names it); "grey",
     # "tint", "tone": one colour (`reference` its name, if it has one)
     source: str = "user"
     reference: str = ""
@@ -499,6 +500,7 @@ class ColourModesPanel(QGroupBox):
     sampleRequested = Signal()
     showRequested = Signal()
     applyForwardRequested = Signal()
+    carryRequested = Signal()
     unlockRequested = Signal()
     referenceRequested = Signal()
 
@@ -563,6 +565,12 @@ class ColourModesPanel(QGroupBox):
         self.apply_button = QPushButton("Use for the following shots")
         self.apply_button.setToolTip("Give every following shot without a locked pick this one")
         self.apply_button.clicked.connect(self.applyForwardRequested)
+        self.carry_button = QPushButton("Colour its scene alike")
+        self.carry_button.setToolTip(
+            "Carry this shot's colours to the shots around it of the same scene, matched to "
+            "what they show (Shift+A)"
+        )
+        self.carry_button.clicked.connect(self.carryRequested)
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setToolTip("Forget this shot's pick")
         self.unlock_button.clicked.connect(self.unlockRequested)
@@ -580,6 +588,7 @@ class ColourModesPanel(QGroupBox):
         layout.addWidget(self.pick_preview)
         layout.addLayout(pick_buttons)
         layout.addWidget(self.apply_button)
+        layout.addWidget(self.carry_button)
         self.model_status = "missing"
         self.usable = False
         self.busy = False
@@ -677,6 +686,9 @@ class ColourModesPanel(QGroupBox):
             if pick.source == "reference":
                 name = f" {pick.reference}" if pick.reference else ""
                 self.pick_label.setText(f"Colours from the picture{name}{tag}. Locked.")
+            elif pick.source == "carried":
+                whence = pick.reference or "another shot of its scene"
+                self.pick_label.setText(f"Colours carried from {whence}{tag}. Locked.")
             elif pick.source in ("grey", "tint", "tone"):
                 self.pick_label.setText(f"{flat_words(pick).capitalize()}. Locked.")
             else:
@@ -697,6 +709,7 @@ class ColourModesPanel(QGroupBox):
         self.show_button.setVisible(has_sampled)
         self.unlock_button.setVisible(pick is not None)
         self.apply_button.setVisible(pick is not None)
+        self.carry_button.setVisible(pick is not None and self.noun == "shot")
 
     def _sync(self) -> None:
         self.controls.setVisible(self.usable)

@@ -264,7 +264,10 @@ def eval_reference(
     reference's chroma squeezed to 28x28 as the hint: right only if nothing moved);
     reference (`inference.reference`: matched by luma statistics and the colorizer's
     features; "reference, luma only" without the features); the copied and matched
-    rows again with the reference mirrored (another framing of the same scene); and
+    rows again with the reference mirrored (another framing of the same scene);
+    "carried, mirrored": frame 0's colours as a pick (its true chroma at 28 x 28) coloured
+    through the refiner as a render colours that shot, mirrored, then matched (the app's
+    *Colour its scene alike*, where "copied, mirrored" is *Use for the following shots*); and
     "reference, another clip": frame 0 of the next clip, a picture that does not fit,
     which must not paint the shot worse than grey."""
     from panchro.engine.inference import colorize
@@ -282,7 +285,8 @@ def eval_reference(
         col = None
         out(f"no colorizer ({err}): the sampled and learned-feature rows are skipped")
     names = ["grey", "sampled", "copied", "reference, luma only", "reference"]
-    names += ["copied, mirrored", "reference, mirrored", "reference, another clip"]
+    names += ["copied, mirrored", "reference, mirrored", "carried, mirrored"]
+    names += ["reference, another clip"]
     rows: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     paths = list(clip_paths(data))
     firsts = [load_clip(p, frames=1, max_side=max_side) for p in paths]
@@ -305,6 +309,7 @@ def eval_reference(
             # another framing: the reference mirrored, so places no longer line up
             "copied, mirrored": _hint_of(whole.chroma[0][:, :, ::-1]),
             "reference, mirrored": None,
+            "carried, mirrored": None,
             "reference, another clip": None,
         }
         here = paths.index(path)
@@ -321,6 +326,14 @@ def eval_reference(
             hints["reference, mirrored"] = reference_chroma(
                 clip.luma[key], ref_rgb[:, ::-1], colorizer=col.model, matrix=MATRIX
             )
+            # the picked shot's key frame as a render colours it from its pick
+            shot_chroma = refine_chroma(ref_model, whole.luma[:1], hints["copied"])[0]
+            planes = np.concatenate([whole.luma[0][None], shot_chroma], 0)
+            shown = color.ycbcr_to_rgb(np.moveaxis(planes, 0, -1), matrix=MATRIX)
+            shown_u8 = (np.clip(shown, 0, 1) * 255 + 0.5).astype(np.uint8)
+            hints["carried, mirrored"] = reference_chroma(
+                clip.luma[key], shown_u8[:, ::-1], colorizer=col.model, matrix=MATRIX
+            )
             if other is not None:
                 hints["reference, another clip"] = reference_chroma(
                     clip.luma[key], other, colorizer=col.model, matrix=MATRIX
@@ -331,7 +344,8 @@ def eval_reference(
         # each clip's own figures: a reference that does not fit must not paint it worse
         grey_db = rows["grey"][-1]["chroma_psnr"]
         shown = []
-        for name in ("reference", "reference, mirrored", "reference, another clip", "copied"):
+        for name in ("reference", "reference, mirrored", "carried, mirrored",
+                     "reference, another clip", "copied"):  # fmt: skip
             if hints[name] is not None:
                 db = rows[name][-1]["chroma_psnr"]
                 shown.append(f"{name} {db:.2f} ({db - grey_db:+.2f})")

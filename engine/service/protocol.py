@@ -48,6 +48,7 @@ class Request:
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
     HINT_PREVIEW = "hint_preview"  # a frame coloured with a person's hints; latest wins
     REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
+    CARRY_PICK = "carry_pick"  # a picked shot's colours carried to the shots of its scene
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
     EXPORT_FRAME = "export_frame"  # one frame restored into a picture file
@@ -74,6 +75,7 @@ class Request:
             SAMPLE_KEYFRAME,
             HINT_PREVIEW,
             REFERENCE_PICK,
+            CARRY_PICK,
             PREVIEW,
             RENDER,
             EXPORT_FRAME,

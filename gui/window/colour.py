@@ -47,15 +47,17 @@ class ColourPicks(QObject):
         self.pick_pictures: dict[int, tuple[Pick, QPixmap]] = {}  # id(pick) -> both
         self._flat_req: int | None = None  # the key frame coloured by a one-colour pick
         self._flat_pick: Pick | None = None
+        self._carry_req: int | None = None
+        self._carry_from: tuple[int, int, bool] | None = None  # (shot, its start, trained)
         self.reference_dir = ""
         self.last_reference = ""  # the picture last used: the hint eyedropper offers it
 
     def forget_requests(self) -> None:
         """The film is going: its colour modes, if they come, are ignored."""
-        for req in (self._sample_req, self._reference_req, self._flat_req):
+        for req in (self._sample_req, self._reference_req, self._flat_req, self._carry_req):
             if req is not None:
                 self.engine.forget(req)
-        self._sample_req = self._sample_shot = self._flat_req = None
+        self._sample_req = self._sample_shot = self._flat_req = self._carry_req = None
         self._reference_req = self._reference_shot = None
         self.pick_pictures.clear()
         self.colour.set_busy(False)
@@ -363,6 +365,104 @@ class ColourPicks(QObject):
         self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
         win.picksChanged.emit()
 
+    def carry_to_scene(self) -> None:
+        """This shot's colours, as a render colours its key frame, matched onto the key frame
+        of each shot around it that has no pick of its own, outwards until the scene ends
+        (the engine's `carry_pick`); one edit, undone as one."""
+        win = self.win
+        shot = win.shot_list.shot_at(win.current)
+        if win.film is None or shot is None or not win.shots:
+            self.status.showMessage("Open a film and find its shots first", 5000)
+            return
+        start = self._shot_start(shot)
+        pick = win.picks.get(start)
+        if pick is None:
+            self.status.showMessage(
+                f"Shot {shot + 1} has no colours to carry yet: pick a mode first", 6000
+            )
+            return
+        targets = [{"start": int(s["start"]), "end": int(s["end"]),
+                    "key_frame": win.shot_list.key_frame(n)}
+                   for n, s in enumerate(win.shots) if n != shot and int(s["start"]) not in
+                   win.picks]  # fmt: skip
+        if not targets:
+            self.status.showMessage("Every other shot has colours of its own", 5000)
+            return
+        s = win.shots[shot]
+        params: dict[str, Any] = {
+            "film": win.film, "index": win.shot_list.key_frame(shot),
+            "shot": {"start": start, "end": int(s["end"]),
+                     "key_frame": win.shot_list.key_frame(shot)},
+            "pick": win.exporter.engine_pick(start), "targets": targets,
+            "max_side": max(320, win.player.preview_side() // 2),
+        }  # fmt: skip
+        if (hints := win.hint_editor.hints_json()) is not None:
+            params["hints"] = hints  # the shot as the person sees it
+        if (crop := win.picture_crop()) is not None:
+            params["crop"] = list(crop)
+        if self._carry_req is not None:
+            self.engine.cancel(self._carry_req)
+            self.engine.forget(self._carry_req)
+        self._carry_from = (shot, start, pick.trained)
+        self._carry_req = self.engine.request(
+            Request.CARRY_PICK, self._on_carried, on_progress=self._on_sample_progress, **params
+        )
+        self.colour.set_busy(True)
+        self.colour.show_error(f"Carrying shot {shot + 1}'s colours to the shots of its scene…")
+
+    def _on_carried(self, msg: Message) -> None:
+        if msg.id != self._carry_req or self._carry_from is None:
+            return
+        self._carry_req = None
+        self.colour.set_busy(False)
+        if msg.type == Event.ERROR:
+            self.colour.show_error(str(msg.body.get("message", "")))
+            self.win.show_error("Could not carry the colours", msg)
+            return
+        if msg.type != Event.RESULT:
+            self.colour.show_error("Carrying the colours was cancelled.")
+            return
+        win = self.win
+        shot, source, trained = self._carry_from
+        data = msg.body.get("data") or {}
+        pictures: dict[int, QPixmap] = {}  # each carried-to key frame, coloured
+        for part in data.get("images") or []:
+            pm, off = QPixmap(), int(part["offset"])
+            if pm.loadFromData(msg.blob[off : off + int(part["length"])]):
+                pictures[int(part["start"])] = pm
+        starts = {int(s["start"]): n for n, s in enumerate(win.shots)}
+        carried, weakened = [], 0
+        with win.edits.edit(f"carry shot {shot + 1}'s colours to its scene"):
+            for entry in data.get("shots") or []:
+                at, raw = int(entry["start"]), entry.get("pick")
+                if raw is None or at not in starts or at in win.picks:
+                    continue  # another scene; or cut, merged or picked since it was asked
+                pick = Pick(
+                    key_frame=win.shot_list.key_frame(starts[at]), seed=0, temperature=0.0,
+                    k=1, n=0, chroma=str(raw["chroma"]), chroma_size=28, trained=trained,
+                    source="carried", reference=f"shot {shot + 1}", crop=crop_of(raw.get("crop")),
+                )  # fmt: skip
+                if at in pictures:
+                    self.pick_pictures[id(pick)] = (pick, pictures[at])
+                win.picks[at] = pick
+                self._mark_shot(starts[at], pictures.get(at))
+                carried.append(starts[at] + 1)
+                weakened += float(entry.get("strength", 1.0)) < 1.0
+        looked = len(data.get("shots") or [])
+        said = f"Shot {shot + 1}'s colours carried to {len(carried)} shot(s) of its scene"
+        if carried:
+            said += f" ({', '.join(map(str, carried[:12]))}{'…' if len(carried) > 12 else ''})"
+        if weakened:
+            said += f", {weakened} of them only in part (the colours weakened there)"
+        if looked > len(carried):
+            said += f"; {looked - len(carried)} did not match it and keep their own colours"
+        self.colour.show_error(said + ".")
+        self.status.showMessage(said, 8000)
+        self.show_pick()
+        if carried:
+            win.picksChanged.emit()
+        win.colourCarried.emit(len(carried))
+
     def unlock_pick(self) -> None:
         win = self.win
         shot = win.shot_list.shot_at(win.current)
@@ -385,7 +485,7 @@ class ColourPicks(QObject):
         pick = self.win.picks.get(start)
         if pick is None:
             return None
-        if pick.source in ("reference", "grey", "tint", "tone"):
+        if pick.source in ("reference", "carried", "grey", "tint", "tone"):
             kept = self.pick_pictures.get(id(pick))
             return kept[1] if kept is not None and kept[0] is pick else None
         for sampled in self.win.sampled.values():

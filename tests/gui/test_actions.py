@@ -355,6 +355,20 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
 
         return check
 
+    def carries(a: QAction) -> None:
+        at(20)  # shot 2 (16..31), kept grey: its colours (none) carried to the shots around
+        win.statusBar().clearMessage()
+        a.trigger()
+        assert "pick a mode first" in win.statusBar().currentMessage()
+        with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
+            win.colour_picks.keep_black_and_white()
+        with qtbot.waitSignal(win.colourCarried, timeout=WAIT_MS):
+            a.trigger()
+        assert "Shot 2's colours carried to" in win.statusBar().currentMessage()
+        win.edits.undo()  # the later checks expect shots without picks
+        win.edits.undo()
+        assert 16 not in win.picks
+
     editor = win.hint_editor
 
     def edits_hints(a: QAction) -> None:
@@ -531,6 +545,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Sample colour modes": says("colorizer is not available"),
         "Show colour modes": says("No colour modes drawn"),
         "Colour from a picture…": colours_from_picture,
+        "Colour its scene alike": carries,
         "Keep this shot black and white": flat("grey", "Kept black and white"),
         "Tint this shot…": flat("tint", "Tinted #010203"),
         "Tone this shot…": flat("tone", "Toned #010203"),

@@ -7,7 +7,8 @@ them at once itself.
 - `common`: the work item, the answer, the session, parameter checks, picture helpers
 - `films`: open, close, frame (the light lane)
 - `colour`: shots, survey, sample_keyframe
-- `hints`: hint_preview (a frame coloured with a person's hints)
+- `hints`: hint_preview (a frame coloured with a person's hints), reference_pick
+- `carry`: carry_pick (a picked shot's colours carried to the other shots of its scene)
 - `restore`: preview, render, export_frame
 - `projects`: save_project, load_project
 - `albums`: open_album, close_album, album_picture, sample_picture, preview_picture,
@@ -17,13 +18,22 @@ them at once itself.
 
 from __future__ import annotations
 
-from panchro.engine.service.handlers import albums, colour, films, hints, projects, restore
+from panchro.engine.service.handlers import (
+    albums,
+    carry,
+    colour,
+    films,
+    hints,
+    projects,
+    restore,
+)
 from panchro.engine.service.handlers.common import Handler
 
 HANDLERS: dict[str, Handler] = {
     **films.HANDLERS,
     **colour.HANDLERS,
     **hints.HANDLERS,
+    **carry.HANDLERS,
     **restore.HANDLERS,
     **projects.HANDLERS,
     **albums.HANDLERS,

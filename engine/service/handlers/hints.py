@@ -53,14 +53,14 @@ KEEP_STAGES = 4  # hint stages kept, by seed (a GUI uses one)
 
 
 def parse_hint_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    params = _shot_params(session, body, "hint_preview")
+    params = shot_params(session, body, "hint_preview")
     if params["pick"] is None and params["on_shot"] == 0:
         # Neither a pick nor hints: the shot gets its automatic pick, as a render gives it.
         require_models(["colorizer"], "hint_preview", quick=True)
     return params
 
 
-def _shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
+def shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
     """The frame, its shot, the shot's pick and hints, the seed and the preview's size."""
     from panchro.engine.project import Pick
     from panchro.engine.shots import Shot
@@ -118,7 +118,7 @@ def parse_reference_pick(session: Session, body: dict[str, Any]) -> dict[str, An
 
     if "pick" in body:
         raise RequestError(ErrorCode.BAD_REQUEST, "reference_pick: a picture makes the pick")
-    params = _shot_params(session, body, "reference_pick")
+    params = shot_params(session, body, "reference_pick")
     path = param(body, "path", str)
     if not Path(path).is_file():
         raise RequestError(
@@ -139,7 +139,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     p = work.params
     film = session.film(p["film"])
     rgb = load_reference(p["path"])  # not a picture, or grey: bad_input naming the file
-    stage = _stage(session, p["seed"])
+    stage = hint_stage(session, p["seed"])
     stage.crop = p["crop"]
     shot = p["shot"]
     with film.reading.open(film.path) as src:
@@ -184,7 +184,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     )
 
 
-def _stage(session: Session, seed: int) -> Any:
+def hint_stage(session: Session, seed: int) -> Any:
     """The colour stage of hint previews with this seed, built once (weights load once)."""
     from panchro.engine.restore.stages import ColorizeStage
 
@@ -207,7 +207,7 @@ def hint_preview(session: Session, work: Work) -> Answer:
 
     p = work.params
     film = session.film(p["film"])
-    stage = _stage(session, p["seed"])
+    stage = hint_stage(session, p["seed"])
     # The stage reads its hints when a shot begins (`begin_shot`), so setting them here,
     # on the job lane that alone runs these stages, is what a new stage would be given.
     # Its `key` (a render's record of what made the frames) is not used by a preview.

@@ -149,7 +149,14 @@ def test_eval_reference_measures_the_rows(
     code = main(["eval", "hints", "--reference", "--data", str(tmp_path / "clip.mp4")])
     out = capsys.readouterr().out
     assert code == 0
-    for row in ("grey", "sampled", "copied", "reference, luma only", "reference, mirrored"):
+    for row in (
+        "grey",
+        "sampled",
+        "copied",
+        "reference, luma only",
+        "reference, mirrored",
+        "carried, mirrored",
+    ):
         assert f"\n{row} " in out
     rows = {line[:22].strip(): float(line[22:].split()[0]) for line in out.splitlines()
             if line[:22].strip() in ("grey", "copied")}  # fmt: skip

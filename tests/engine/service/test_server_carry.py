@@ -1,0 +1,160 @@
+"""`carry_pick` through a real engine process: a picked shot's colours matched onto the other
+shots of its scene (moved with what they colour, not copied in place), another scene left as
+it was, the walk outwards that stops where the scene ends, and the refusals."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from panchro.engine.imaging import color
+from panchro.engine.service.client import EngineClient, EngineError
+from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+TIMEOUT = 120.0
+W, H = 160, 120
+
+
+def _scene(mirrored: bool) -> np.ndarray:
+    """A bright smooth left half and a dark checked right half (mirrored: the other way)."""
+    y, x = np.mgrid[0:H, 0:W]
+    grey = np.where(x < W // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
+    return grey[:, ::-1] if mirrored else grey
+
+
+def _elsewhere() -> np.ndarray:
+    """Another scene: a plain ramp from top to bottom."""
+    return np.mgrid[0:H, 0:W][0] * 2.0
+
+
+# Shots of 12 frames: the scene, the scene mirrored (another framing of it), another scene,
+# and the scene again after it.
+SHOTS = [{"start": s, "end": s + 12, "key_frame": s + 6} for s in (0, 12, 24, 36)]
+PICTURES = (_scene(False), _scene(True), _elsewhere(), _scene(True))
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("carry") / "scene.mkv"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=12)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv444p"
+        for grey in PICTURES:
+            rgb = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, -1)
+            for _ in range(12):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
+    models = tmp_path_factory.mktemp("models")
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    os.environ["PANCHRO_MODELS_DIR"] = str(models)
+    try:
+        client = EngineClient.start(stderr=models / "engine.log")
+    finally:
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = before
+    yield client
+    assert client.close(timeout=30) == 0
+
+
+@pytest.fixture(scope="module")
+def film_id(engine: EngineClient, film: Path) -> int:
+    return int(engine.request("open", path=str(film)).data["film"])
+
+
+def _red_left_blue_right() -> dict[str, Any]:
+    cb, cr = np.zeros((28, 28)), np.zeros((28, 28))
+    cb[:, :14], cr[:, :14] = -0.1, 0.2  # the bright half red
+    cb[:, 14:], cr[:, 14:] = 0.2, -0.1  # the dark half blue
+    chroma = color.encode_bins(color.quantize_chroma(np.stack([cb, cr])))
+    return {"seed": 3, "temperature": 1.0, "index": 1, "chroma": chroma, "locked": True,
+            "source": "user"}  # fmt: skip
+
+
+def _carry(engine: EngineClient, film_id: int, targets: list[int], **more: Any) -> Any:
+    return engine.request(
+        "carry_pick", TIMEOUT, film=film_id, index=6, shot=SHOTS[0], pick=_red_left_blue_right(),
+        targets=[SHOTS[n] for n in targets], max_side=W, **more,
+    )  # fmt: skip
+
+
+def test_a_picks_colours_follow_what_they_colour_into_another_framing(
+    engine: EngineClient, film_id: int
+) -> None:
+    reply = _carry(engine, film_id, [1, 2], stop_after=0)
+    found = {e["start"]: e for e in reply.data["shots"]}
+    assert set(found) == {12, 24} and reply.data["not_reached"] == 0
+    mirrored, other = found[12], found[24]
+    assert mirrored["strength"] > 0 and mirrored["pick"]["source"] == "carried"
+    assert mirrored["pick"]["locked"] is True
+    bins = color.decode_bins(mirrored["pick"]["chroma"]).astype(np.float64)
+    # the bright half is on the right now, and its red went with it (copied in place, the
+    # right would be blue)
+    assert bins[1][:, 18:].mean() > bins[1][:, :10].mean() + 3
+    assert bins[0][:, :10].mean() > bins[0][:, 18:].mean() + 3
+    # another scene lends nothing: no pick, and it keeps what it had
+    assert other["pick"] is None and other["strength"] == 0.0 and other["fit"] < mirrored["fit"]
+    # the key frame coloured by the carried pick, as a render colours it
+    (part,) = reply.data["images"]
+    assert part["start"] == 12
+    jpeg = reply.blob[part["offset"] : part["offset"] + part["length"]]
+    rgb = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), np.float64) / 255.0
+    cr = color.rgb_to_ycbcr(rgb, matrix="bt601")[..., 2]
+    assert rgb.shape[:2] == (H, W) and cr[:, W // 2 :].mean() > cr[:, : W // 2].mean() + 0.02
+
+
+def test_the_walk_stops_where_the_scene_ends(engine: EngineClient, film_id: int) -> None:
+    # Outwards from shot 1: shot 2 fits, shot 3 (another scene) does not, and with one miss
+    # allowed the walk stops there: shot 4, the scene again, is not reached.
+    reply = _carry(engine, film_id, [1, 2, 3], stop_after=1)
+    assert [e["start"] for e in reply.data["shots"]] == [12, 24]
+    assert reply.data["not_reached"] == 1
+    every = _carry(engine, film_id, [1, 2, 3], stop_after=0)  # the whole film
+    assert [e["start"] for e in every.data["shots"]] == [12, 24, 36]
+    assert every.data["shots"][2]["pick"] is not None
+
+
+def test_carried_picks_keep_in_a_project(
+    engine: EngineClient, film_id: int, tmp_path: Path
+) -> None:
+    carried = _carry(engine, film_id, [1]).data["shots"][0]["pick"]
+    target = tmp_path / "scene.panchro"
+    engine.request(
+        "save_project", TIMEOUT, film=film_id, project_path=str(target), shots=SHOTS,
+        picks=[_red_left_blue_right(), carried, None, None],
+    )  # fmt: skip
+    loaded = engine.request("load_project", TIMEOUT, project_path=str(target)).data
+    assert loaded["shots"][1]["pick"]["source"] == "carried"
+    assert loaded["shots"][1]["pick"]["chroma"] == carried["chroma"]
+
+
+def test_bad_carry_requests_are_refused_saying_why(engine: EngineClient, film_id: int) -> None:
+    common = {"film": film_id, "index": 6, "shot": SHOTS[0]}
+    cases = [
+        ({"targets": [SHOTS[1]]}, "'pick' is missing"),
+        ({"pick": _red_left_blue_right(), "targets": []}, "1 to"),
+        ({"pick": _red_left_blue_right(), "targets": [{"start": 40, "end": 99}]}, "targets[0]"),
+        ({"pick": _red_left_blue_right(), "targets": [SHOTS[1]], "stop_after": -1}, "stop_after"),
+    ]
+    for extra, words in cases:
+        with pytest.raises(EngineError) as err:
+            engine.request("carry_pick", TIMEOUT, **common, **extra)
+        assert err.value.code == "bad_request" and words in err.value.message, err.value.message

@@ -1,0 +1,100 @@
+"""Colour ▸ Colour its scene alike in the window: a shot's colours carried to the shots of its
+scene that have no pick (another scene's shot left as it was), their strip marks and panel
+words, one undoable edit, and kept by the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from panchro.engine.service.protocol import TINTS
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+W, H = 160, 120
+
+
+def _scene_film(path: Path) -> Path:
+    """Four shots of 12 frames: a scene, the scene mirrored, another scene, the scene again."""
+    y, x = np.mgrid[0:H, 0:W]
+    scene = np.where(x < W // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
+    pictures = (scene, scene[:, ::-1], y * 2.0, scene[:, ::-1])
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=12)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv444p"
+        for grey in pictures:
+            rgb = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, -1)
+            for _ in range(12):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_a_shots_colours_are_carried_to_its_scene_and_undone(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    film = _scene_film(tmp_path / "scene.mkv")
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    assert [int(s["start"]) for s in win.shots] == [0, 12, 24, 36]
+    picks = win.colour_picks
+
+    def at(index: int) -> None:
+        win.player.seek(index)
+        qtbot.waitUntil(lambda: win.player.displayed == index, timeout=WAIT_MS)
+
+    at(3)
+    picks.carry_to_scene()  # nothing picked yet: said, nothing asked
+    assert "pick a mode first" in win.statusBar().currentMessage()
+    with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
+        picks.tint(rgb=TINTS["Amber"])
+    assert win.colour.carry_button.isVisible()
+    with qtbot.waitSignal(win.colourCarried, timeout=WAIT_MS) as done:
+        win.colour.carry_button.click()
+    assert done.args == [2]
+    assert {s: p.source for s, p in sorted(win.picks.items())} == {
+        0: "tint",
+        12: "carried",
+        36: "carried",
+    }  # the other scene's shot (24) keeps its automatic colours
+    assert "carried to 2 shot(s) of its scene (2, 4); 1 did not match" in (
+        win.statusBar().currentMessage()
+    )
+    assert [bool(b.property("picked")) for b in win.strip.buttons] == [True, True, False, True]
+    assert picks.pick_preview(12) is not None  # its key frame coloured, in the strip
+    at(15)
+    assert win.colour.pick_label.text() == "Colours carried from shot 1. Locked."
+
+    # One edit: undone at once, and made again.
+    assert win.undo_action.text().replace("&", "") == "Undo carry shot 1's colours to its scene"
+    win.undo_action.trigger()
+    assert set(win.picks) == {0}
+    win.redo_action.trigger()
+    assert set(win.picks) == {0, 12, 36}
+
+    # A shot with a pick of its own keeps it: carried again, shot 4 is left alone.
+    at(40)
+    win.colour_picks.keep_black_and_white()
+    del win.picks[12]
+    at(3)
+    with qtbot.waitSignal(win.colourCarried, timeout=WAIT_MS) as done:
+        picks.carry_to_scene()
+    assert done.args == [1] and win.picks[36].source == "grey"
+    assert win.picks[12].source == "carried"
+
+    # Kept by the project, said as carried when it is opened again.
+    target = tmp_path / "scene.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(target))
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(target)
+    assert win.picks[12].source == "carried"
+    at(15)
+    assert win.colour.pick_label.text() == "Colours carried from another shot of its scene. Locked."
