@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QColor,
     QFontDatabase,
     QIcon,
+    QImage,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -21,16 +22,18 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QButtonGroup,
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSlider,
     QStackedWidget,
@@ -418,11 +421,19 @@ class Timeline(QWidget):
 
 
 class ShotStrip(QWidget):
-    """The film's shots as thumbnails under the timeline; a click jumps to the shot."""
+    """The film's shots as thumbnails under the timeline; a click (or Enter) on one jumps to
+    the shot.
+
+    A list view, not a row of buttons: a feature film has one to two thousand shots, and
+    a button each took 2 s to lay out and 5 s to lay out again after a split (measured at
+    2,000 shots); items of a list are laid out and painted as they come into sight."""
 
     shotClicked = Signal(int)
 
     THUMB_WIDTH = 112
+    PICKED = Qt.ItemDataRole.UserRole  # the shot has a locked pick
+    THUMBNAIL_FRAME = Qt.ItemDataRole.UserRole + 1  # the film's frame its picture shows
+    BASE_TEXT = Qt.ItemDataRole.UserRole + 2  # its label without the pick's tick
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -443,28 +454,32 @@ class ShotStrip(QWidget):
         busy_layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
         busy_layout.addStretch(1)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.row = QWidget()
-        self.row_layout = QHBoxLayout(self.row)
-        self.row_layout.setContentsMargins(2, 2, 2, 2)
-        self.row_layout.setSpacing(4)
-        self.row_layout.addStretch(1)
-        self.scroll.setWidget(self.row)
+        self.list = QListWidget()
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)
+        self.list.setWrapping(False)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setUniformItemSizes(True)  # one size for all: no item is measured alone
+        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setFrameShape(QFrame.Shape.NoFrame)
+        self.list.setSpacing(2)
+        # the window's colour behind the thumbnails, as the panels have, in either theme
+        self.list.setBackgroundRole(QPalette.ColorRole.Window)
+        self.list.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.list.itemClicked.connect(lambda item: self.shotClicked.emit(self.list.row(item)))
+        self.list.itemActivated.connect(lambda item: self.shotClicked.emit(self.list.row(item)))
 
         self.stack.addWidget(self.note)
         self.stack.addWidget(busy)
-        self.stack.addWidget(self.scroll)
+        self.stack.addWidget(self.list)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self.buttons: list[QToolButton] = []
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(True)
-        self.group.idClicked.connect(self.shotClicked)
         self._icon_size = QSize(self.THUMB_WIDTH, 63)
+        self._blank = QIcon()
         self.setFixedHeight(self._strip_height())
 
     def _strip_height(self) -> int:
@@ -492,69 +507,99 @@ class ShotStrip(QWidget):
         aspect: float,
         start_timecode: str | None = None,
     ) -> None:
-        for b in self.buttons:
-            self.group.removeButton(b)
-            b.deleteLater()
-        self.buttons = []
         height = max(36, min(96, round(self.THUMB_WIDTH / max(aspect, 0.1))))
         self._icon_size = QSize(self.THUMB_WIDTH, height)
         self.setFixedHeight(self._strip_height())
-        for n, shot in enumerate(shots):
-            start, end = int(shot["start"]), int(shot["end"])
-            b = QToolButton()
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            b.setIconSize(self._icon_size)
-            b.setCheckable(True)
-            b.setAutoRaise(True)
-            label = tc.timecode(start / fps if fps else 0, fps, start_timecode)
-            b.setText(f"{n + 1} · {label}")
-            b.setToolTip(
-                f"Shot {n + 1}: frames {start + 1}–{end} ({end - start} frames), "
-                f"key frame {int(shot.get('key_frame', start)) + 1}"
-            )
-            blank = QPixmap(self._icon_size)
-            blank.fill(self.palette().color(QPalette.ColorRole.Mid))
-            b.setIcon(blank)
-            self.group.addButton(b, n)
-            self.row_layout.insertWidget(n, b)
-            self.buttons.append(b)
-        self.stack.setCurrentWidget(self.scroll)
+        self.list.setIconSize(self._icon_size)
+        text_h = self.fontMetrics().height() + 6
+        self.list.setGridSize(QSize(self.THUMB_WIDTH + 12, height + text_h + 8))
+        blank = QPixmap(self._icon_size)
+        blank.fill(self.palette().color(QPalette.ColorRole.Mid))
+        self._blank = self._icon(blank)
+        self.list.setUpdatesEnabled(False)
+        try:
+            self.list.clear()
+            for n, shot in enumerate(shots):
+                start, end = int(shot["start"]), int(shot["end"])
+                label = f"{n + 1} · {tc.timecode(start / fps if fps else 0, fps, start_timecode)}"
+                item = QListWidgetItem(self._blank, label)
+                item.setData(self.BASE_TEXT, label)
+                item.setData(self.PICKED, False)
+                item.setToolTip(
+                    f"Shot {n + 1}: frames {start + 1}–{end} ({end - start} frames), "
+                    f"key frame {int(shot.get('key_frame', start)) + 1}"
+                )
+                item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+                self.list.addItem(item)
+        finally:
+            self.list.setUpdatesEnabled(True)
+        self.stack.setCurrentWidget(self.list)
+
+    # --- what each shot shows (also what tests read) -------------------------------------
+
+    def count(self) -> int:
+        return self.list.count()
+
+    def text(self, shot: int) -> str:
+        return self.list.item(shot).text()
+
+    def texts(self) -> list[str]:
+        return [self.list.item(n).text() for n in range(self.list.count())]
+
+    def picked(self, shot: int) -> bool:
+        return bool(self.list.item(shot).data(self.PICKED))
+
+    def thumbnail_frame(self, shot: int) -> int | None:
+        """The film's frame shot `shot`'s thumbnail shows; None until one came."""
+        frame = self.list.item(shot).data(self.THUMBNAIL_FRAME)
+        return None if frame is None else int(frame)
+
+    def icon_image(self, shot: int) -> QImage:
+        return self.list.item(shot).icon().pixmap(self._icon_size).toImage()
+
+    def item_rect(self, shot: int) -> QRect:
+        """Where shot `shot` is drawn, in the list's viewport (to click it)."""
+        return self.list.visualItemRect(self.list.item(shot))
+
+    def current(self) -> int | None:
+        row = self.list.currentRow()
+        return row if row >= 0 and self.list.item(row).isSelected() else None
 
     def set_thumbnail(self, shot: int, pixmap: QPixmap, frame: int | None = None) -> None:
-        """Show `pixmap` on shot `shot`'s button; `frame`: the film's frame it shows (kept
-        as the button's `thumbnail_frame`, so what is shown can be checked)."""
-        if 0 <= shot < len(self.buttons):
-            self.buttons[shot].setIcon(
-                fit_pixmap(pixmap, self._icon_size, self.devicePixelRatioF())
-            )
-            self.buttons[shot].setProperty("has_thumbnail", True)
-            self.buttons[shot].setProperty("thumbnail_frame", frame)
+        """Show `pixmap` on shot `shot`; `frame`: the film's frame it shows (so what is shown
+        can be checked)."""
+        if 0 <= shot < self.list.count():
+            item = self.list.item(shot)
+            item.setIcon(self._icon(fit_pixmap(pixmap, self._icon_size, self.devicePixelRatioF())))
+            item.setData(self.THUMBNAIL_FRAME, -1 if frame is None else frame)
 
     def set_picked(self, shot: int, preview: QPixmap | None) -> None:
         """Mark a shot as having a locked colour pick (a tick; its icon shows the pick), or
         unmark it."""
-        if not 0 <= shot < len(self.buttons):
+        if not 0 <= shot < self.list.count():
             return
-        b = self.buttons[shot]
-        base = str(b.property("base_text") or b.text())
-        b.setProperty("base_text", base)
-        b.setProperty("picked", preview is not None)
-        b.setText(f"{base} ✓" if preview is not None else base)
+        item = self.list.item(shot)
+        base = str(item.data(self.BASE_TEXT) or item.text())
+        item.setData(self.PICKED, preview is not None)
+        item.setText(f"{base} ✓" if preview is not None else base)
         if preview is not None and not preview.isNull():
-            b.setIcon(fit_pixmap(preview, self._icon_size, self.devicePixelRatioF()))
+            item.setIcon(self._icon(fit_pixmap(preview, self._icon_size, self.devicePixelRatioF())))
+
+    @staticmethod
+    def _icon(pixmap: QPixmap) -> QIcon:
+        """The same picture for the selected shot: a view tints a selected icon with the
+        highlight colour, and a thumbnail's colours are what a person is judging."""
+        icon = QIcon(pixmap)
+        icon.addPixmap(pixmap, QIcon.Mode.Selected)
+        return icon
 
     def set_current(self, shot: int | None) -> None:
-        if shot is None or not 0 <= shot < len(self.buttons):
-            checked = self.group.checkedButton()
-            if checked:
-                self.group.setExclusive(False)
-                checked.setChecked(False)
-                self.group.setExclusive(True)
+        if shot is None or not 0 <= shot < self.list.count():
+            self.list.clearSelection()
             return
-        button = self.buttons[shot]
-        if not button.isChecked():
-            button.setChecked(True)
-            self.scroll.ensureWidgetVisible(button, 24, 0)
+        if self.list.currentRow() != shot or not self.list.item(shot).isSelected():
+            self.list.setCurrentRow(shot)
+            self.list.scrollToItem(self.list.item(shot))
 
 
 def lay_out_numbers_dialog(

@@ -442,6 +442,9 @@ class MainWindow(QMainWindow):
         go.addSeparator()
         action("Previous shot", Qt.Key.Key_PageUp, lambda: shots.step_shot(-1), go)
         action("Next shot", Qt.Key.Key_PageDown, lambda: shots.step_shot(1), go)
+        action("Next shot &without colours", "N", lambda: shots.step_unpicked(1), go,
+               "The next shot with no colours chosen for it: what is left to do")  # fmt: skip
+        action("Previous shot without colours", "Shift+N", lambda: shots.step_unpicked(-1), go)
         go.addSeparator()
         action("&Split shot at this frame", "S", shots.split_shot, go)
         action("&Merge shot with the one before", "Shift+S", shots.merge_shot, go)

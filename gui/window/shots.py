@@ -211,6 +211,30 @@ class ShotList(QObject):
             target = here + delta
         self.go_to_shot(max(0, min(target, len(win.shots) - 1)))
 
+    def step_unpicked(self, delta: int) -> None:
+        """The next (+1) or previous (-1) shot with no colours chosen for it: on a long film,
+        what is left to do."""
+        win = self.win
+        here = self.shot_at(win.current)
+        order = range(len(win.shots)) if here is None else (
+            range(here + 1, len(win.shots)) if delta > 0 else range(here - 1, -1, -1))  # fmt: skip
+        for n in order:
+            if int(win.shots[n]["start"]) not in win.picks:
+                self.go_to_shot(n)
+                left = sum(1 for s in win.shots if int(s["start"]) not in win.picks)
+                self.status.showMessage(
+                    f"Shot {n + 1}: no colours chosen ({left} of {len(win.shots)} shots without)",
+                    5000,
+                )
+                return
+        way = "after" if delta > 0 else "before"
+        left = sum(1 for s in win.shots if int(s["start"]) not in win.picks)
+        self.status.showMessage(
+            f"No shot {way} this one is without colours"
+            + (f" ({left} elsewhere)" if left else ": every shot has its colours"),
+            5000,
+        )
+
     # --- thumbnails -------------------------------------------------------------------
 
     def thumbnails_pending(self) -> bool:

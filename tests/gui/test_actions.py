@@ -536,6 +536,8 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Last frame": moves(20, film.frames - 1),
         "Previous shot": moves(20, 16),
         "Next shot": moves(20, 32),
+        "Next shot without colours": moves(20, 32),  # none has colours yet
+        "Previous shot without colours": moves(20, 0),
         "Split shot at this frame": splits,
         "Merge shot with the one before": merges,
         "Mark in": marks("in", 30, (30, 48)),

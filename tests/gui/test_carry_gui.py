@@ -67,7 +67,7 @@ def test_a_shots_colours_are_carried_to_its_scene_and_undone(
     assert "carried to 2 shot(s) of its scene (2, 4); 1 did not match" in (
         win.statusBar().currentMessage()
     )
-    assert [bool(b.property("picked")) for b in win.strip.buttons] == [True, True, False, True]
+    assert [win.strip.picked(n) for n in range(win.strip.count())] == [True, True, False, True]
     assert picks.pick_preview(12) is not None  # its key frame coloured, in the strip
     at(15)
     assert win.colour.pick_label.text() == "Colours carried from shot 1. Locked."

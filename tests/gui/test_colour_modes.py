@@ -48,7 +48,7 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     assert (pick.n, pick.seed, pick.k, pick.key_frame) == (1, 42, 3, key)
     assert decode_bins(pick.chroma, pick.chroma_size).shape[0] == 2
     assert win.candidates.tiles[1].picked and not win.candidates.tiles[0].picked
-    assert win.strip.buttons[1].property("picked") is True
+    assert win.strip.picked(1)
     assert "mode 2 of 3" in win.colour.pick_label.text()
     # Keys pick too.
     win.candidates.setFocus()
@@ -60,7 +60,7 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     # Give the pick to the following shots; the first shot stays without one.
     win.colour_picks.apply_pick_forward()
     assert set(win.picks) == {film.shot_starts[1], film.shot_starts[2]}
-    assert win.strip.buttons[2].property("picked") is True
+    assert win.strip.picked(2)
 
     # The same seed draws the same colours again.
     before = win.sampled[start].chroma
@@ -79,7 +79,7 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     win.player.show_film()
     win.colour_picks.unlock_pick()
     assert start not in win.picks and film.shot_starts[2] in win.picks
-    assert win.strip.buttons[1].property("picked") is False
+    assert not win.strip.picked(1)
 
 
 def test_the_panel_says_how_the_colorizer_was_trained(qtbot) -> None:

@@ -79,7 +79,7 @@ def test_open_sample_pick_compare_export_save_reopen(
     assert win.project_path == str(proj)
     assert [int(s["start"]) for s in win.shots] == list(film.shot_starts)
     assert win.picks[0].chroma == picked_chroma and win.picks[0].n == 1
-    assert win.strip.buttons[0].property("picked") is True
+    assert win.strip.picked(0)
     assert not win.dirty and win.windowTitle() == "Panchro — film.panchro"
 
 

@@ -32,7 +32,10 @@ def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Pa
         win.projects.open_film(film)
     assert panel.speed.isVisibleTo(panel) and panel.speed.shown() == 0.0
     assert panel.speed.currentText() == "24 fps (file)"
-    assert [b.text() for b in win.strip.buttons] == ["1 · 00:00:00:00", "2 · 00:00:01:06"]
+    assert win.strip.texts() == [
+        "1 · 00:00:00:00",
+        "2 · 00:00:01:06",
+    ]
     sound = win.facts.values["audio"].text()
     assert sound != "none" and "left out" not in sound  # the test film's tone
     shots = [dict(s) for s in win.shots]
@@ -43,7 +46,7 @@ def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Pa
     assert "left out" in win.facts.values["audio"].text()
     assert win.shots == shots and win.dirty and win.frame_count == 48
     # the second shot starts at frame 30: 1.25 s at 24 fps, 1.667 s (1 s and 12 frames) at 18
-    qtbot.waitUntil(lambda: win.strip.buttons[1].text() == "2 · 00:00:01:12", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: win.strip.text(1) == "2 · 00:00:01:12", timeout=WAIT_MS)
     assert win.film_fps == 18.0
 
     project = tmp_path / "silent.panchro"

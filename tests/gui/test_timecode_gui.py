@@ -23,8 +23,11 @@ def test_the_player_and_shot_strip_show_the_films_own_timecode(qtbot, window, tm
         win.projects.open_film(film)
     assert win.timeline.timecode.text() == "10:00:00:00"
     assert win.facts.values["duration"].text() == "2.00 s, timecode from 10:00:00:00"
-    qtbot.waitUntil(lambda: len(win.strip.buttons) == 2, timeout=WAIT_MS)
-    assert [b.text() for b in win.strip.buttons] == ["1 · 10:00:00:00", "2 · 10:00:01:00"]
+    qtbot.waitUntil(lambda: win.strip.count() == 2, timeout=WAIT_MS)
+    assert win.strip.texts() == [
+        "1 · 10:00:00:00",
+        "2 · 10:00:01:00",
+    ]
     win.player.seek(30)
     qtbot.waitUntil(lambda: win.player.displayed == 30, timeout=WAIT_MS)
     assert win.timeline.timecode.text() == "10:00:01:06"

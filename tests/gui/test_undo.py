@@ -71,7 +71,7 @@ def test_shots_and_picks_are_undone_and_redone_in_order(qtbot, window, film) -> 
     assert _sources(win) == {0: "grey", 16: "tint"} and win.dirty
     assert win.statusBar().currentMessage() == "Undone: give shot 1's pick to the shots after"
     assert _plain(undo.text()) == "Undo keep shot 1 black and white"
-    assert not win.strip.buttons[1].property("picked")  # its mark gone with the pick
+    assert not win.strip.picked(1)  # its mark gone with the pick
     undo.trigger()
     assert _sources(win) == {16: "tint"}
     assert "Locked" not in win.colour.pick_label.text()  # the panel: shot 1 has no pick now
@@ -87,15 +87,20 @@ def test_shots_and_picks_are_undone_and_redone_in_order(qtbot, window, film) -> 
     assert _starts(win) == [0, 8, 16, 32] and _sources(win) == made and not redo.isEnabled()
     assert win.picks[16] is tinted  # the same pick, with its picture of the key frame
     assert picks.pick_preview(16) is not None and picks.pick_preview(0) is not None
-    assert [bool(b.property("picked")) for b in win.strip.buttons] == [True] * 4
+    assert [win.strip.picked(n) for n in range(win.strip.count())] == [True] * 4
     for n, start in enumerate((0, 8, 16, 32)):  # each shot's icon: its pick, not the film's
-        icon = win.strip.buttons[n].icon().pixmap(win.strip._icon_size).toImage()
+        icon = win.strip.icon_image(n)
         pick = picks.pick_preview(start).scaled(icon.size()).toImage()
         film_frame = win.shot_list.thumbnail(n).scaled(icon.size()).toImage()
         at_ = (icon.width() // 2, icon.height() // 3)
         near_pick, near_film = (_apart(icon, other, at_) for other in (pick, film_frame))
         assert near_pick < 12 < near_film, (n, near_pick, near_film)
     assert win.colour.pick_label.text() == "Kept black and white. Locked."  # at frame 3
+
+    # Every shot has colours now: nothing is left to go to.
+    at(10)
+    win.shot_list.step_unpicked(1)
+    assert "every shot has its colours" in win.statusBar().currentMessage()
 
     # A merge takes the later shot's pick away; undone, it is back on its own shot.
     at(10)
@@ -108,6 +113,13 @@ def test_shots_and_picks_are_undone_and_redone_in_order(qtbot, window, film) -> 
     at(20)
     picks.unlock_pick()
     assert 16 not in win.picks and _plain(undo.text()) == "Undo unlock shot 3"
+    at(3)
+    win.shot_list.step_unpicked(1)  # to the one shot without colours now, past those with
+    qtbot.waitUntil(lambda: win.player.displayed == 16, timeout=WAIT_MS)
+    assert "Shot 3: no colours chosen (1 of 4 shots without)" in win.statusBar().currentMessage()
+    win.shot_list.step_unpicked(1)
+    assert "No shot after this one is without colours" in win.statusBar().currentMessage()
+    at(20)
     editor = win.hint_editor
     editor.undo.push(AddHint(editor.store, Hint(20, ((5.0, 5.0),), (9, 9, 9))))
     assert _plain(undo.text()) == "Undo add point"
@@ -150,10 +162,10 @@ def test_a_picked_colour_mode_is_undone_in_the_grid_too(qtbot, coloured_window, 
     assert win.picks[0].n == 1 and [t.picked for t in tiles] == [False, True]
     win.undo_action.trigger()
     assert 0 not in win.picks and [t.picked for t in tiles] == [False, False]
-    assert not win.strip.buttons[0].property("picked")
+    assert not win.strip.picked(0)
     win.redo_action.trigger()
     assert win.picks[0].n == 1 and [t.picked for t in tiles] == [False, True]
-    assert win.strip.buttons[0].property("picked")
+    assert win.strip.picked(0)
 
 
 def test_an_album_pictures_pick_is_undone(qtbot, coloured_window, tmp_path: Path) -> None:
