@@ -541,6 +541,7 @@ class Projects(QObject):
             return
         if msg.type != Event.RESULT:
             return
+        read = str((msg.body.get("data") or {}).get("project_path") or "")  # the file read
         # the file a crash left: opened under the project it came from, unsaved
         data = self.win.recovery.recovered(dict(msg.body.get("data") or {}))
         if data.get("kind") == "album":  # an album's project: its album, picks and hints
@@ -549,10 +550,28 @@ class Projects(QObject):
         source = data.get("source") or {}
         changes = data.get("source_changes") or []
         film = str(source.get("path", ""))
+        if data.get("source_missing"):  # moved or renamed: nothing is opened until found
+            self.message_bar.show_message(
+                f"The film of this project is not where it was saved: {film}. Moved or "
+                f"renamed? Find {Path(film).name}, and the project's shots and colours go "
+                "with it.",
+                "warning",
+                "Locate it…",
+                lambda: self.locate_film(read, film),
+            )
+            return
         self.win.dirty = False  # what is about to be replaced was asked about already
         # a folder's rate, or the speed a video was shown at; None: the video's own
         self.open_film(film, tc.to_float(data.get("shown_at")), project=data)
-        if changes:
+        moved = data.get("relinked") or {}
+        if moved and not changes:
+            where = "beside the project" if moved.get("how") == "beside the project" else "there"
+            self.message_bar.show_message(
+                f"The film was found {where}: {moved.get('to')} (the project had "
+                f"{moved.get('from')}). Save the project to keep the new place.",
+                "info",
+            )
+        elif changes:
             self.message_bar.show_message(
                 f"The film of this project has changed since it was saved: {'; '.join(changes)}."
                 " Picks may no longer fit its shots.",
@@ -561,9 +580,29 @@ class Projects(QObject):
         elif data.get("reading"):
             self.message_bar.show_message(f"The film is {data['reading']}.", "info")
 
+    def locate_film(self, project_path: str, was: str) -> None:
+        """The film of a project that moved, found by the person: the project is read again
+        with it (the engine checks it is the same film, and says what differs if not)."""
+        old = Path(was)
+        start = str(Path(project_path).parent)
+        if old.suffix:
+            path, _ = QFileDialog.getOpenFileName(
+                self.win, f"Where is {old.name}?", start, _file_filter()
+            )
+        else:  # a folder of frames
+            path = QFileDialog.getExistingDirectory(self.win, f"Where is {old.name}?", start)
+        if path:
+            self.engine.request(
+                Request.LOAD_PROJECT, self._on_project_loaded,
+                project_path=project_path, source_path=path,
+            )  # fmt: skip
+
     def _recovered(self, data: dict[str, Any]) -> None:
         """A crash's work (`Recovery.recovered`) is open: unsaved until saved, its recovery
-        file this window's."""
+        file this window's. A film found elsewhere (`relinked`) is a change to save too."""
+        if data.get("relinked"):
+            self.win.dirty = True
+            self.show_title()
         if data.get("recovered"):
             self.win.dirty = True
             self.win.recovery.adopt(str(data["recovered"]))

@@ -9,6 +9,7 @@ writes an album's project; `load_project` reads either kind and says which (`kin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from panchro.engine.service.handlers.albums import pick_of, picture_hints_of
@@ -133,7 +134,11 @@ def save_project(session: Session, work: Work) -> Answer:
 
 
 def parse_load_project(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    return {"project_path": param(body, "project_path", str)}
+    return {
+        "project_path": param(body, "project_path", str),
+        # where a person found the film that moved ("Locate it…"); checked like any source
+        "source_path": param(body, "source_path", str, None),
+    }
 
 
 def _save_album(p: dict[str, Any]) -> Answer:
@@ -161,11 +166,32 @@ def load_project(session: Session, work: Work) -> Answer:
     data = project.to_dict()
     data["kind"] = "film"
     data["project_path"] = str(project.path)
-    data["source_changes"] = project.check_source()
+    found, how = _where_the_film_is(project, work.params.get("source_path"))
+    data["source_changes"] = project.check_source(found)
+    if how is not None:  # opened from there; a save records it
+        data["relinked"] = {"from": project.source.path, "to": str(found), "how": how}
+        data["source"]["path"] = str(found)
+    data["source_missing"] = not found.exists()
     data["reading"] = reading
     rate = project.shown_at()  # a folder's rate, or the speed its video is shown at
     data["shown_at"] = None if rate is None else f"{rate.numerator}/{rate.denominator}"
     return Answer(data)
+
+
+def _where_the_film_is(project: Any, given: str | None) -> tuple[Path, str | None]:
+    """The film of a project, and how it was found when not where the project says: "located"
+    (`given`, where a person found it), or "beside the project" (a film of the same name in
+    the project's folder, the same film by its fingerprint: a project and its film moved
+    together to another disk, or to another machine)."""
+    recorded = Path(project.source.path)
+    if given is not None:
+        return Path(given).expanduser().absolute(), "located"
+    if recorded.exists():
+        return recorded, None
+    beside = project.path.parent / recorded.name
+    if beside.exists() and not project.check_source(beside):
+        return beside, "beside the project"
+    return recorded, None
 
 
 def _album_answer(project: Any) -> dict[str, Any]:
