@@ -637,8 +637,15 @@ class CompareView(QWidget):
             else f"luma changed: max difference {peak:.1f} / 255 ({luma_by})"
         )
         notes = "; ".join(data.get("notes") or [])
+        coded = data.get("before_as_coded")  # reading changes the values: before as filed
+        said = (
+            f"before as its file holds it, after with {coded} as it is read, then restored; "
+            f"against the frame as read, {luma}"
+            if coded
+            else luma
+        )
         self.header.setText(
-            f"<b>{title}</b> — before | after at {w}×{h}; {luma}."
+            f"<b>{title}</b> — before | after at {w}×{h}; {said}."
             + (f"<br><i>{notes}</i>" if notes else "")
         )
         self.canvas.update()

@@ -29,6 +29,11 @@ class PreviewFrame:
     after: np.ndarray  # (H', W', 3) float32 RGB in [0, 1], after the stages
     luma_diff: np.ndarray  # (H, W) float32 |Y_after - Y_before| at the input size
     pick: Pick | None  # the pick used (made by a stage when the shot had none)
+    # The frame as its file holds it, when reading changes its values (levels stretched, a
+    # log scan brought to video levels, a negative turned): what `before` was before that
+    # (`as_coded`); None when reading changes nothing, or it was not asked for.
+    coded: np.ndarray | None = None
+    read_as: str = ""  # what reading does to the values, in words, when `coded` is given
 
 
 PREVIEW_CONTEXT = 2  # neighbours on each side, for stages that look across frames
@@ -43,11 +48,14 @@ def preview_frame(
     pick: Pick | None = None,
     context: int | None = None,
     reading: Reading | None = None,
+    as_coded: bool = False,
 ) -> PreviewFrame:
     """Frame `index` through `stages` exactly as a render would treat it, with up to
     `context` neighbours on each side from its shot (the whole film when `shot` is None;
     None: as many as the stages look across, at least PREVIEW_CONTEXT); 0 when no stage
-    looks across frames (colour alone), which saves their work."""
+    looks across frames (colour alone), which saves their work. `as_coded`: also the frame
+    as its file holds it, when reading changes its values (`PreviewFrame.coded`), so a
+    compare shows what levels or a scan's reading did too."""
     from panchro.engine import media
     from panchro.engine.imaging import color
 
@@ -84,6 +92,14 @@ def preview_frame(
     margins = crop_of(stages)
     if margins is not None:  # before and after the same picture, for the compare view
         before = CropStage(margins).process(before)
+    coded, read_as = None, ""
+    if as_coded and (info.scan or info.levels is not None):
+        read_as = "; ".join(
+            ([info.scan] if info.scan else [])
+            + ([f"levels stretched from {info.levels[0]:.0%}–{info.levels[1]:.0%}"]
+               if info.levels is not None else [])
+        )  # fmt: skip
+        coded = _as_coded(input, index, reading or media.Reading(), margins, matrix, range_)
     k = index - lo
     y_in, y_out = before.y[k], batch.y[k]
     if y_out.shape != y_in.shape:  # compare the luma at the film's own size
@@ -104,4 +120,30 @@ def preview_frame(
         after=rgb(batch),
         luma_diff=np.abs(y_cmp - y_in).astype(np.float32),
         pick=used,
+        coded=coded,
+        read_as=read_as,
     )
+
+
+def _as_coded(
+    input: str | os.PathLike[str],
+    index: int,
+    reading: Reading,
+    margins: tuple[int, int, int, int] | None,
+    matrix: str,
+    range_: str,
+) -> np.ndarray:
+    """Frame `index` read with the same frames but its values as the file holds them: no
+    levels stretched, a scan's values as coded; cut as `before` is. RGB (H, W, 3) in [0, 1]."""
+    from panchro.engine.imaging import color
+
+    with reading.but(scan="coded", levels=None).open(input) as src:
+        info = src.info
+        fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
+        frames = list(src.frames(index, index + 1, fmt=fmt))
+        ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
+        batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
+    if margins is not None:
+        batch = CropStage(margins).process(batch)
+    planes = np.concatenate([batch.y[0][..., None], np.moveaxis(batch.cbcr[0], 0, -1)], -1)
+    return color.ycbcr_to_rgb(planes, matrix=matrix)

@@ -98,7 +98,8 @@ class Exporter(QObject):
         win = self.win
         if win.film is None:
             return
-        if not self.restore_panel.restores_something():
+        read_otherwise = bool(win.info.get("scan") or win.info.get("levels"))
+        if not self.restore_panel.restores_something() and not read_otherwise:
             self.status.showMessage(
                 "Nothing to compare: choose colorize, scratches, dust, stabilize, deflicker, clean"
                 " or enlarge",

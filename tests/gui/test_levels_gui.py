@@ -41,6 +41,18 @@ def test_a_faded_film_is_said_stretched_and_kept(qtbot, window, tmp_path: Path) 
     qtbot.waitUntil(lambda: bool(win.info.get("levels")), timeout=WAIT_MS)
     assert win.film_levels == win.measured_levels
     assert win.facts.values["damage"].text().endswith("; levels stretched (20–75 %)")
+    # Compare shows what the stretch did, with nothing else to restore: before as filed.
+    win.restore_panel.colorize.setChecked(False)  # no models here
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert "before as its file holds it, after with levels stretched from 20%–75%" in (
+        win.compare.header.text()
+    )
+    before = win.compare.canvas.before.toImage()
+    after = win.compare.canvas.after.toImage()
+    mid = (before.width() // 2, before.height() // 2)
+    assert before.pixelColor(*mid).lightness() != after.pixelColor(*mid).lightness()
+    win.player.show_film()
     project = tmp_path / "faded.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
         win.projects.save_project_as(str(project))

@@ -170,7 +170,8 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     film, index = film_frame(session, body, "preview")
     params = parse_restoration(body, "preview", film.source.info)
     settings = params["settings"]
-    if not settings.restores_anything:
+    tones = bool(film.source.info.scan) or film.source.info.levels is not None
+    if not settings.restores_anything and not tones:  # reading its values is a change too
         raise RequestError(
             ErrorCode.BAD_REQUEST,
             "preview: nothing to restore (set colorize, scratches, dust, stabilize, deflicker,"
@@ -199,7 +200,7 @@ def preview(session: Session, work: Work) -> Answer:
     shot, pick = shot_and_pick(p["shots"], p["picks"], p["index"])
     shown = preview_frame(
         film.path, p["index"], stages, shot=shot, pick=pick,
-        reading=film.reading,
+        reading=film.reading, as_coded=True,
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
@@ -235,7 +236,10 @@ def preview_answer(
         return encode_image(arr, "image/jpeg", quality)
 
     diff = np.repeat(np.clip(shown.luma_diff * 16.0, 0.0, 1.0)[..., None], 3, -1)
-    parts = [("before", jpeg(shown.before)), ("after", jpeg(shown.after)),
+    # before: the frame as its file holds it, when reading changes its values (the luma
+    # figures still compare the stages' output with the frame as read)
+    before = shown.before if shown.coded is None else shown.coded
+    parts = [("before", jpeg(before)), ("after", jpeg(shown.after)),
              ("luma_diff", jpeg(diff))]  # fmt: skip
     blob, listed = bytearray(), []
     for name, data in parts:
@@ -249,6 +253,7 @@ def preview_answer(
         "output_size": [int(shown.after.shape[1]), int(shown.after.shape[0])],
         "pick": None if shown.pick is None else shown.pick.to_dict(),
         "notes": notes,
+        **({} if shown.coded is None else {"before_as_coded": shown.read_as}),
         **extra,
     }
     return Answer(data, bytes(blob), "image/jpeg")

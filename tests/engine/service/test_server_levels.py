@@ -47,3 +47,35 @@ def test_levels_measured_opened_with_and_rendered(engine: EngineClient, tmp_path
     assert grey.min() <= 3 and grey.max() >= 252
     with pytest.raises(EngineError, match="levels must be a black and a white point"):
         engine.request("open", 60, path=str(folder), levels=[0.7, 0.25])
+
+
+def _pictures(reply) -> dict[str, np.ndarray]:
+    import io
+
+    from PIL import Image
+
+    out = {}
+    for part in reply.data["images"]:
+        raw = reply.blob[part["offset"] : part["offset"] + part["length"]]
+        out[part["name"]] = np.asarray(Image.open(io.BytesIO(raw)).convert("L"), np.float64)
+    return out
+
+
+def test_compare_shows_the_frame_as_its_file_holds_it(engine: EngineClient, tmp_path: Path) -> None:
+    """With levels stretched as the film is read, a preview's *before* is the faded frame of
+    the file and its *after* the stretched one; the preview is given even with nothing else
+    to restore. Read as it is, *before* is the frame as read, as always."""
+    folder = _faded(tmp_path / "faded")
+    opened = engine.request("open", 60, path=str(folder), levels=[0.25, 0.7]).data["film"]
+    reply = engine.request("preview", 60, film=opened, index=2, max_side=64)
+    seen = _pictures(reply)
+    assert reply.data["before_as_coded"] == "levels stretched from 25%–70%"
+    assert 60 <= seen["before"].min() and seen["before"].max() <= 185  # faded, as filed
+    assert seen["after"].min() <= 6 and seen["after"].max() >= 249  # stretched, as read
+    assert reply.data["luma_max_diff"] == 0.0  # nothing restored beyond reading it
+    plain = engine.request("open", 60, path=str(folder)).data["film"]
+    with pytest.raises(EngineError, match="nothing to restore"):
+        engine.request("preview", 60, film=plain, index=2, max_side=64)
+    coloured = engine.request("preview", 60, film=plain, index=2, max_side=64, deflicker=1.0)
+    assert "before_as_coded" not in coloured.data
+    assert _pictures(coloured)["before"].max() <= 185  # as read: the file's own values
