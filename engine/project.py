@@ -69,7 +69,7 @@ from panchro.engine.settings import (  # noqa: F401 - re-exported: Settings live
     UPSCALES,
     Settings,
 )
-from panchro.engine.shots import Shot
+from panchro.engine.shots import SHOT_STAGES, Shot
 
 FORMAT = "panchro.project"
 VERSION = 1
@@ -369,6 +369,8 @@ class Project:
                     "end": s.end,
                     "key": s.key_frame,
                     "pick": None if p is None else p.to_dict(),
+                    # only when some stage is left out: other projects read as they did
+                    **({"off": sorted(s.off)} if s.off else {}),
                 }
                 for s, p in zip(self.shots, self.picks, strict=True)
             ],
@@ -393,7 +395,13 @@ class Project:
             start = get_field(raw, where, "start", int, low=0)
             end = get_field(raw, where, "end", int, low=1)
             key = get_field(raw, where, "key", int, low=0)
-            shots.append(Shot(start, end, key))
+            off = raw.get("off") or []
+            if not isinstance(off, list) or not set(off) <= set(SHOT_STAGES):
+                raise FieldError(
+                    f"{where}.off: a list of the stages a shot leaves out, from "
+                    f"{', '.join(SHOT_STAGES)}; got {off!r}"
+                )
+            shots.append(Shot(start, end, key, frozenset(off)))
             pick = raw.get("pick")
             picks.append(None if pick is None else Pick.from_dict(pick, f"{where}.pick"))
         problem = _shots_problem(shots, picks, source.frame_count)
@@ -525,13 +533,14 @@ class Project:
         s = self.shots[i]
         if frame == s.start:
             raise ValueError(f"frame {frame} already starts shot {i}")
-        left, right = Shot(s.start, frame, s.key_frame), Shot(frame, s.end, s.key_frame)
+        left = Shot(s.start, frame, s.key_frame, s.off)
+        right = Shot(frame, s.end, s.key_frame, s.off)  # both parts leave out what it did
         pick = self.picks[i]
         if s.key_frame < frame:
-            right = Shot(frame, s.end, (frame + s.end - 1) // 2)
+            right = Shot(frame, s.end, (frame + s.end - 1) // 2, s.off)
             picks = [pick, None]
         else:
-            left = Shot(s.start, frame, (s.start + frame - 1) // 2)
+            left = Shot(s.start, frame, (s.start + frame - 1) // 2, s.off)
             picks = [None, pick]
         self.shots[i : i + 1] = [left, right]
         self.picks[i : i + 1] = picks
@@ -550,7 +559,8 @@ class Project:
         pa, pb = self.picks[index], self.picks[index + 1]
         take_b = pb is not None and (pa is None or (pb.locked and not pa.locked))
         key, pick = (b.key_frame, pb) if take_b else (a.key_frame, pa)
-        self.shots[index : index + 2] = [Shot(a.start, b.end, key)]
+        # a stage is left out of the joined shot only if both left it out
+        self.shots[index : index + 2] = [Shot(a.start, b.end, key, a.off & b.off)]
         self.picks[index : index + 2] = [pick]
 
     def set_pick(self, index: int, pick: Pick | None) -> None:

@@ -77,20 +77,49 @@ _UNRELATED = 0.7282  # that mean for unrelated thumbnails (independent unit norm
 _HIST_WEIGHT = 0.25  # of the distance; the thumbnail has the rest
 
 
+# The stages a person may leave out of one shot while the film has them: dust taken for
+# snow or sparks, a rope taken for a scratch, a flash evened out, a shake meant.
+SHOT_STAGES = ("scratches", "dust", "stabilize", "deflicker")
+
+
 @dataclass(frozen=True)
 class Shot:
-    """Frames [start, end) of one shot, and the frame that represents it."""
+    """Frames [start, end) of one shot, and the frame that represents it; `off`: the film's
+    stages left out of this shot (names from SHOT_STAGES)."""
 
     start: int
     end: int  # exclusive
     key_frame: int
+    off: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.off) - set(SHOT_STAGES)
+        if unknown:
+            raise ValueError(
+                f"off: {', '.join(sorted(unknown))} is not a stage a shot can leave out "
+                f"({', '.join(SHOT_STAGES)})"
+            )
+        object.__setattr__(self, "off", frozenset(self.off))
 
     @property
     def length(self) -> int:
         return self.end - self.start
 
-    def to_dict(self) -> dict[str, int]:
-        return {"start": self.start, "end": self.end, "key_frame": self.key_frame}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "key_frame": self.key_frame}
+        if self.off:
+            d["off"] = sorted(self.off)
+        return d
+
+    @classmethod
+    def of(cls, d: Any) -> Shot:
+        """A shot as requests carry it (`{"start", "end", "key_frame", "off"}`, key frame
+        and off optional); ValueError (or KeyError, TypeError) says what is wrong."""
+        start, end = int(d["start"]), int(d["end"])
+        off = d.get("off") or ()
+        if not isinstance(off, (list, tuple)) or not all(isinstance(n, str) for n in off):
+            raise ValueError("off: a list of stage names")
+        return cls(start, end, int(d.get("key_frame", start)), frozenset(off))
 
 
 @dataclass(frozen=True)

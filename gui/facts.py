@@ -8,13 +8,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -475,11 +478,23 @@ def _subtitle_text(s: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# The film's stages a shot can leave out (the engine's `shots.SHOT_STAGES`), with what in a
+# picture they would take for a fault.
+LEAVE_OUT = (
+    ("scratches", "Scratch removal", "a line meant: a rope, a mast, a pole"),
+    ("dust", "Dust removal", "specks meant: snow, rain, sparks, stars"),
+    ("stabilize", "Stabilizing", "a shake meant: a blast, a hand-held camera"),
+    ("deflicker", "Deflicker", "changes of light meant: a flash, lightning, a lamp"),
+)
+
+
 class ShotPanel(QGroupBox):
-    """The shot under the playhead: where it starts and ends, and its key frame."""
+    """The shot under the playhead: where it starts and ends, its key frame, and the film's
+    stages it leaves out (*Leave out*: `leaveOutChanged(stage, left_out)`)."""
 
     keyFrameRequested = Signal(int)
     hintsRequested = Signal()
+    leaveOutChanged = Signal(str, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Shot", parent)
@@ -495,19 +510,49 @@ class ShotPanel(QGroupBox):
         self.hints_button.setToolTip("Put colours on the key frame with points and strokes (H)")
         self.hints_button.setEnabled(False)
         self.hints_button.clicked.connect(self.hintsRequested)
+        self.leave_button = QToolButton()
+        self.leave_button.setText("Leave out")
+        self.leave_button.setToolTip(
+            "Leave some of the film's restoration out of this shot: where the picture holds "
+            "what a stage would take for a fault"
+        )
+        self.leave_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.leave_button.setEnabled(False)
+        menu = QMenu(self.leave_button)
+        self.leave_actions: dict[str, QAction] = {}
+        for name, label, meant in LEAVE_OUT:
+            a = menu.addAction(f"{label} ({meant})")
+            a.setCheckable(True)
+            a.toggled.connect(lambda on, name=name: self._toggled(name, on))
+            self.leave_actions[name] = a
+        self.leave_button.setMenu(menu)
+        self._showing = False
         buttons = QHBoxLayout()
         buttons.addWidget(self.key_button)
         buttons.addWidget(self.hints_button)
+        buttons.addWidget(self.leave_button)
         buttons.addStretch(1)
         layout.addWidget(self.text)
         layout.addLayout(buttons)
         self._key = 0
 
+    def _toggled(self, name: str, on: bool) -> None:
+        if not self._showing:  # a person's choice, not the panel following the playhead
+            self.leaveOutChanged.emit(name, on)
+
     def show_shot(self, n: int | None, count: int, shot: dict[str, Any] | None, fps: float) -> None:
+        off = set((shot or {}).get("off") or ())
+        self._showing = True
+        try:
+            for name, a in self.leave_actions.items():
+                a.setChecked(name in off)
+        finally:
+            self._showing = False
         if n is None or shot is None:
             self.text.setText("No shots yet." if count == 0 else "–")
             self.key_button.setEnabled(False)
             self.hints_button.setEnabled(False)
+            self.leave_button.setEnabled(False)
             return
         start, end = int(shot["start"]), int(shot["end"])
         self._key = int(shot.get("key_frame", start))
@@ -516,10 +561,17 @@ class ShotPanel(QGroupBox):
         self.text.setText(
             f"Shot {n + 1} of {count}\n"
             f"Frames {start + 1}–{end} ({frames} frames, {tc.duration(seconds)})\n"
-            f"Key frame {self._key + 1}"
+            f"Key frame {self._key + 1}" + (f"\nLeaves out: {leaves_out(off)}" if off else "")
         )
         self.key_button.setEnabled(True)
         self.hints_button.setEnabled(True)
+        self.leave_button.setEnabled(True)
+        self.leave_button.setText("Leave out ✓" if off else "Leave out")
+
+
+def leaves_out(off: set[str] | list[str]) -> str:
+    """The stages a shot leaves out, in words ("dust removal, deflicker")."""
+    return ", ".join(label.lower() for name, label, _ in LEAVE_OUT if name in off)
 
 
 def describe_models(models: dict[str, Any]) -> tuple[str, str]:

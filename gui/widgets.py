@@ -525,9 +525,11 @@ class ShotStrip(QWidget):
                 item = QListWidgetItem(self._blank, label)
                 item.setData(self.BASE_TEXT, label)
                 item.setData(self.PICKED, False)
+                off = shot.get("off")
                 item.setToolTip(
                     f"Shot {n + 1}: frames {start + 1}–{end} ({end - start} frames), "
                     f"key frame {int(shot.get('key_frame', start)) + 1}"
+                    + (f"; leaves out {', '.join(off)}" if off else "")
                 )
                 item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                 self.list.addItem(item)

@@ -103,6 +103,8 @@ class AroundStage:
         shot = self._shot
         if shot is None:
             raise ValueError(f"{self.name}: process() before begin_shot()")
+        if self.name in shot.off:  # a person left this stage out of the shot
+            return batch
         host = isinstance(batch.y, np.ndarray)
         # Host planes are cleaned where the stages run (a GPU), and brought back.
         device = self.resident_on if host else batch.y.device

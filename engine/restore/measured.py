@@ -96,6 +96,8 @@ class MeasuredStage:
         raise NotImplementedError
 
     def process(self, batch: FrameBatch) -> FrameBatch:
+        if self._shot is not None and self.name in self._shot.off:
+            return batch  # a person left this stage out of the shot: nothing measured
         before = 0 if batch.y_before is None else len(batch.y_before)
         after = 0 if batch.y_after is None else len(batch.y_after)
         first = int(batch.indices[0])

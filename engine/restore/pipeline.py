@@ -399,7 +399,9 @@ class _Run:
             job = jobs.Job.resume(out, identity, settings)
         first, stop = self.span or (0, info.frame_count)
         if job is not None:
-            shots = [Shot(s, e, k) for s, e, k in job.shots]
+            # what each shot leaves out is the project's (its digest is the job's)
+            off = {s.start: s.off for s in proj.shots} if proj is not None else {}
+            shots = [Shot(s, e, k, off.get(s, frozenset())) for s, e, k in job.shots]
         else:
             shots = self._shots(proj, first, stop)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))

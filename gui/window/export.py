@@ -81,6 +81,7 @@ class Exporter(QObject):
             params["shots"] = [
                 {"start": int(x["start"]), "end": int(x["end"]),
                  "key_frame": int(x.get("key_frame", x["start"]))}
+                | ({"off": list(x["off"])} if x.get("off") else {})
                 for x in shots
             ]  # fmt: skip
             params["picks"] = [self.engine_pick(int(x["start"])) for x in shots]

@@ -333,6 +333,7 @@ class MainWindow(QMainWindow):
         self.strip.shotClicked.connect(shots.go_to_shot)
         self.shot_panel.keyFrameRequested.connect(player.seek)
         self.shot_panel.hintsRequested.connect(self.hint_editor.edit)
+        self.shot_panel.leaveOutChanged.connect(self.shot_list.leave_out)
         self.colour.sampleRequested.connect(
             either(album.sample_colour_modes, colour.sample_colour_modes)
         )

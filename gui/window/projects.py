@@ -614,6 +614,7 @@ class Projects(QObject):
         self._pending_project = None
         shots = [
             {"start": int(x["start"]), "end": int(x["end"]), "key_frame": int(x["key"])}
+            | ({"off": list(x["off"])} if x.get("off") else {})
             for x in data.get("shots") or []
         ]
         settings = data.get("settings") or {}

@@ -162,6 +162,8 @@ class ShotList(QObject):
         key = int(shot.get("key_frame", start))
         first = {"start": start, "end": cut, "key_frame": key if key < cut else (start + cut) // 2}
         second = {"start": cut, "end": end, "key_frame": key if key >= cut else (cut + end) // 2}
+        if shot.get("off"):  # both parts leave out what the shot did
+            first["off"] = second["off"] = list(shot["off"])
         with win.edits.edit(f"split shot {n + 1}"):
             if start in win.picks:
                 win.picks[cut] = win.picks[start]
@@ -183,8 +185,39 @@ class ShotList(QObject):
             if int(before["start"]) not in win.picks and gone is not None:
                 win.picks[int(before["start"])] = gone
             merged = {**before, "end": int(this["end"])}
+            # a stage is left out of the joined shot only if both left it out
+            off = sorted(set(before.get("off") or ()) & set(this.get("off") or ()))
+            merged.pop("off", None)
+            if off:
+                merged["off"] = off
             self.set_shots([*win.shots[: n - 1], merged, *win.shots[n + 1 :]])
         self.status.showMessage(f"Shots {n} and {n + 1} merged", 4000)
+        win.projects.mark_dirty()
+
+    def leave_out(self, stage: str, left_out: bool) -> None:
+        """The shot under the playhead leaves `stage` out (or has it again): one edit."""
+        from panchro.gui.facts import LEAVE_OUT
+
+        win = self.win
+        n = self.shot_at(win.current)
+        if n is None:
+            return
+        shot = win.shots[n]
+        off = set(shot.get("off") or ())
+        if (stage in off) == left_out:
+            return
+        off = off | {stage} if left_out else off - {stage}
+        changed = {k: v for k, v in shot.items() if k != "off"}
+        if off:
+            changed["off"] = sorted(off)
+        label = next(lbl for name, lbl, _ in LEAVE_OUT if name == stage).lower()
+        if left_out:
+            text = f"leave {label} out of shot {n + 1}"
+        else:
+            text = f"give shot {n + 1} its {label} again"
+        with win.edits.edit(text):
+            self.set_shots([*win.shots[:n], changed, *win.shots[n + 1 :]])
+        self.status.showMessage(text[0].upper() + text[1:], 4000)
         win.projects.mark_dirty()
 
     def shot_at(self, index: int) -> int | None:

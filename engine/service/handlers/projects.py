@@ -106,6 +106,7 @@ def save_project(session: Session, work: Work) -> Answer:
                 "end": int(s["end"]),
                 "key": int(s.get("key_frame", s.get("key", s["start"]))),
                 "pick": pk,
+                **({"off": list(s["off"])} if s.get("off") else {}),
             }
             for s, pk in zip(
                 p["shots_in"],

@@ -77,10 +77,7 @@ def parse_restoration(
     picks: list[Any] = []
     try:
         if shots_in is not None:
-            shots = [
-                Shot(int(s["start"]), int(s["end"]), int(s.get("key_frame", s["start"])))
-                for s in shots_in
-            ]
+            shots = [Shot.of(s) for s in shots_in]
         if picks_in is not None:
             if shots is None or len(picks_in) != len(shots):
                 raise ValueError("'picks' needs 'shots', one pick (or null) per shot")

@@ -320,3 +320,19 @@ def test_shot_detection_says_how_much_a_film_flickers(
     assert cut.flicker is not None and cut.flicker < FLICKER_SOME
     assert main(["shots", str(tmp_path / "f.mkv"), "-q"]) == 0
     assert "flicker: strong" in capsys.readouterr().out
+
+
+def test_a_shot_that_leaves_deflicker_out_keeps_its_flicker(
+    films: dict[str, Path], tmp_path: Path
+) -> None:
+    """A flash meant (an explosion, lightning): the shot that leaves deflicker out comes out as
+    read; the other shot is evened out as before."""
+    first, second = SHOTS
+    shots = [first, Shot(second.start, second.end, second.key_frame, frozenset({"deflicker"}))]
+    project = Project.new(films["flickering"], shots=shots).save(tmp_path / "off.panchro")
+    out = tmp_path / "out.mkv"
+    stages = build_stages(Settings(deflicker=1.0))
+    pipeline.restore(films["flickering"], out, project=project, stages=stages, codec="ffv1")
+    got, read = luma(out), luma(films["flickering"])
+    assert np.array_equal(got[second.start :], read[second.start :])
+    assert wobble(got, [first]) < 0.5 * wobble(read, [first])

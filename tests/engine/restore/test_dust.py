@@ -4,6 +4,7 @@ the setting kept in projects, on the command line and refused where it has no us
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -120,3 +121,38 @@ def test_eval_dust_says_how_much_dirt_goes_and_what_a_clip_without_it_loses(
     assert "clean.mkv" in lines[2] and lines[-3].lstrip().startswith("mean")
     with pytest.raises(BadInputError, match="not a clip"):
         eval_dust([tmp_path / "nothing here"])
+
+
+def test_a_shot_that_leaves_dust_out_keeps_its_specks(
+    film: dict[str, Path], tmp_path: Path
+) -> None:
+    """Two shots of the same dusty frames; the second leaves dust out (snow, sparks): its
+    frames come out as read, the first's specks are filled; kept by the project and the
+    job, and said in the project's file."""
+    clean, dusty = (a.astype(np.int16) for a in dusty_frames(FRAMES))
+    read = grey_frames(film["film"])
+    shots = [Shot(0, 12, 6), Shot(12, FRAMES, 18, frozenset({"dust"}))]
+    project = Project.new(film["film"], shots=shots)
+    saved = project.save(tmp_path / "off.panchro")
+    written = json.loads(saved.read_text())["shots"]
+    assert "off" not in written[0] and written[1]["off"] == ["dust"]
+    loaded = Project.load(saved)
+    assert (
+        loaded.shots[1].off == {"dust"}
+        and loaded.digest()
+        != Project.new(film["film"], shots=[Shot(0, 12, 6), Shot(12, FRAMES, 18)]).digest()
+    )
+    out = tmp_path / "out.mkv"
+    pipeline.restore(film["film"], out, project=saved, stages=build_stages(Settings(dust=1.0)),
+                     codec="ffv1")  # fmt: skip
+    got = grey_frames(out)
+    specks = np.abs(dusty - clean) > 0
+    assert np.abs(got - clean)[:12][specks[:12]].mean() < 12  # the first shot: filled
+    assert np.array_equal(got[12:], read[12:])  # the second: every pixel as read
+    # a split keeps what the shot leaves out in both parts; a merge only what both left out
+    loaded.split(16)
+    assert [s.off for s in loaded.shots] == [frozenset(), {"dust"}, {"dust"}]
+    loaded.merge(0)
+    assert [s.off for s in loaded.shots] == [frozenset(), {"dust"}]
+    with pytest.raises(ValueError, match="is not a stage a shot can leave out"):
+        Shot(0, 4, 2, frozenset({"colour"}))
