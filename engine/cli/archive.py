@@ -122,7 +122,7 @@ def cmd_restore_archive(
                 chunk_seconds=args.chunk_seconds, fps=args.fps, overwrite=args.overwrite,
                 restart=args.restart, allow_truncated=args.allow_truncated,
                 memory_limit_mb=args.memory_limit, executor=executor,
-                progress=Progress(None, bar), levels=_levels(args),
+                progress=Progress(None, bar), levels=_levels(args), record=not args.no_record,
             )  # fmt: skip
     except (CancelledError, KeyboardInterrupt):
         if bar:

@@ -306,6 +306,7 @@ FILM_OUTPUT_OPTIONS = (
     ("start", "--from"),
     ("end", "--to"),
     ("restart", "--restart"),
+    ("no_record", "--no-record"),
     ("memory_limit", "--memory-limit"),
     ("cluster", "--cluster"),
     ("cluster_gpus", "--cluster-gpus"),

@@ -446,6 +446,7 @@ def _run_restore(
             executor=executor,
             reading=reading_of(settings, args.fps),
             span_s=_part(args),
+            record=not args.no_record,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -675,6 +676,12 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="no restoration record (OUTPUT.restoration.md: the source, how it was read, each "
+        "stage, each shot's colours) beside the film",
+    )
     p.add_argument(
         "--allow-truncated",
         action="store_true",

@@ -516,6 +516,7 @@ def restore_archive(
     in_flight: int = FILMS_IN_FLIGHT,
     progress: Progress | None = None,
     levels: bool = False,
+    record: bool = True,
 ) -> ArchiveSummary:
     """Restore every film of `source` (a list file or a folder) into the folder `output`.
 
@@ -526,7 +527,8 @@ def restore_archive(
     Refusals (PanchroError) come before the first film is read; a film that fails later is
     in the summary, and the rest go on. `progress` counts frames (module docstring).
     `levels`: each film's own black and white points measured and stretched as it is read
-    (`survey.film_levels`; a film too flat to measure is read as it is).
+    (`survey.film_levels`; a film too flat to measure is read as it is). `record`: each
+    film's restoration record beside it (`restore.record`).
     """
     from panchro.engine import media
 
@@ -562,7 +564,7 @@ def restore_archive(
         stages=stages, codec=codec, bit_depth=bit_depth, batch=batch,
         chunk_seconds=chunk_seconds, fps=fps, restart=restart,
         allow_truncated=allow_truncated, memory_limit_mb=memory_limit_mb, executor=executor,
-        view=view, log=log, digest=digest, replace=replace, levels=levels,
+        view=view, log=log, digest=digest, replace=replace, levels=levels, record=record,
     )  # fmt: skip
     for film, result in zip(todo, run.all(todo, in_flight if executor else 1), strict=True):
         results[film.index] = result
@@ -595,6 +597,7 @@ class _Run:
     digest: str
     replace: set[int]
     levels: bool = False  # each film's own levels measured and stretched
+    record: bool = True  # each film's restoration record beside it (`restore.record`)
     notes: list[str] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
     planning: threading.Lock = field(default_factory=threading.Lock)
@@ -677,7 +680,7 @@ class _Run:
                     progress=progress,
                     stages=self.stages, batch=self.batch, chunk_seconds=self.chunk_seconds,
                     keep_job=True, restart=self.restart, memory_limit_mb=self.memory_limit_mb,
-                    executor=executor,
+                    executor=executor, record=self.record,
                 )  # fmt: skip
         except (CancelledError, KeyboardInterrupt):
             raise

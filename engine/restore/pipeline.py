@@ -118,8 +118,10 @@ def restore(
     reading: Reading | None = None,
     span: tuple[int, int] | None = None,
     span_s: tuple[float | None, float | None] | None = None,
+    record: bool = True,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
+    `record`: write the restoration record beside it (`restore.record`; not for a preview).
 
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact, or deinterlaced where the film is interlaced and `reading` says
@@ -202,6 +204,7 @@ def restore(
         run.memory_limit_mb = memory_limit_mb
         run.executor = executor
         run.reading = reading
+        run.record = record
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -268,6 +271,7 @@ class _Run:
             if hasattr(stage, "begin_run"):
                 stage.begin_run()
         self.recorded: dict[int, Pick] = {}
+        self.record = True  # the restoration record beside the output (`restore.record`)
         self.memory_limit_mb: float | None = None
         self.executor: Executor | None = None
         self.reading = media.Reading()  # how the film was opened, for a cluster's workers
@@ -509,7 +513,7 @@ class _Run:
             raise
         damaged = tuple(job.damaged_frames())
         self._record(proj, shots)
-        return self._summary(
+        summary = self._summary(
             input,
             path,
             stop - first,
@@ -520,6 +524,21 @@ class _Run:
             resumed=resumed_frames,
             damaged=damaged,
         )
+        if not self.record:
+            return summary
+        from panchro.engine.restore.record import write_record
+
+        shown = [i for i, s in enumerate(shots) if s.end > first and s.start < stop]
+        written = write_record(
+            path, identity=identity, info=info, settings=settings,
+            shots=[shots[i] for i in shown],
+            picks=[self.recorded.get(i, picks[i]) for i in shown],
+            recorded={n for n, i in enumerate(shown) if i in self.recorded},
+            summary=summary,
+            colours=any(k.startswith("colorize") for k in settings["stages"]),
+            first_number=shown[0] + 1 if shown else 1,
+        )  # fmt: skip
+        return dc_replace(summary, notes=(*summary.notes, f"restoration record: {written}"))
 
     def _render_chunks(
         self,

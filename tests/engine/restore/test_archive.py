@@ -87,9 +87,13 @@ def test_a_folder_of_films_comes_out_as_each_film_alone_and_a_rerun_skips_them(
     assert sorted(p.name for p in out.iterdir()) == [
         ".panchro-archive",
         "reel1.mkv",
+        "reel1.mkv.restoration.md",
         "reel2.mkv",
+        "reel2.mkv.restoration.md",
         "reel3.mkv",
-    ]  # fmt: skip  (no job folder, no temporary left)
+        "reel3.mkv.restoration.md",
+    ]  # fmt: skip  (no job folder, no temporary left; each film's record beside it)
+    assert f"- file: `{films / 'reel2.mp4'}`" in (out / "reel2.mkv.restoration.md").read_text()
     table = summary.describe()
     assert "reel2.mp4" in table and "3 restored" in table and "left out" in table
 
