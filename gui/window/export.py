@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
@@ -354,6 +355,11 @@ class Exporter(QObject):
             float(event.get("partial") or 0.0),
         )
 
+    @staticmethod
+    def open_path(path: Path) -> None:
+        """A folder in the file manager, a file in the program the system has for it."""
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
     def cancel_job(self) -> None:
         if self._job_req is not None:
             self.engine.cancel(self._job_req)
@@ -377,7 +383,15 @@ class Exporter(QObject):
             self.restore_panel.end_job(text)
             self.restore_panel.note.setText("\n".join(notes))
             self.restore_panel.note.setVisible(bool(notes))
-            self.message_bar.show_message(text, "info")
+            # where it went, and the record of what was done to it (`restore.record`)
+            record = next((n.split(": ", 1)[1] for n in notes
+                           if n.startswith("restoration record: ")), None)  # fmt: skip
+            folder = Path(output).parent if Path(output).suffix else Path(output)
+            self.message_bar.show_message(
+                text, "info", "Open folder", lambda: self.open_path(folder),
+                "Read the record" if record else "",
+                (lambda: self.open_path(Path(record))) if record else None,
+            )  # fmt: skip
             self.win.jobFinished.emit(kind, summary)
         elif msg.type == Event.CANCELLED:
             text = f"{'Export' if kind == 'export' else 'Preview'} of {name} cancelled."

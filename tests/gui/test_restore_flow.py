@@ -14,7 +14,7 @@ WAIT_MS = 120_000
 
 
 def test_open_sample_pick_compare_export_save_reopen(
-    qtbot, coloured_window, film, tmp_path: Path
+    qtbot, coloured_window, film, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     win = coloured_window
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
@@ -65,6 +65,17 @@ def test_open_sample_pick_compare_export_save_reopen(
     assert out.is_file() and decoded_frames(out) == film.frames
     assert "Exported" in win.restore_panel.progress_label.text()
     assert not win.restore_panel.cancel_button.isVisible()
+    # Where it went, and the record of what was done to it, a click away.
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    bar = win.message_bar
+    assert bar.action_button.text() == "Open folder"
+    assert bar.other_button.text() == "Read the record"
+    bar.other_button.click()
+    assert opened == [f"{out}.restoration.md"] and Path(opened[0]).is_file()
+    assert "mode 2 drawn with seed" in Path(opened[0]).read_text()  # the pick, as picked
 
     # Save the project; open it again: the shots and the pick come back, no re-detection.
     proj = tmp_path / "film.panchro"
