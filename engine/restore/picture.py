@@ -491,17 +491,25 @@ def preview_picture(
     """The photograph `input` before and after `stages`, exactly as `restore_picture` would
     make it (the same planes, pick and seed, the border cut by `crop` as it cuts it; before
     cut alike; with `whole`, not cut: the colours made inside it, the border left grey), for
-    looking: RGB floats and the luma moved. What the crop found is said in `notes`."""
+    looking: RGB floats and the luma moved. What the crop found is said in `notes`. Read as a
+    negative or with its levels stretched, and cut, `coded` is the picture as its file holds
+    it (the compare view's before)."""
     from panchro.engine import media
     from panchro.engine.restore.frame_preview import PreviewFrame
 
     pic = media.read_picture(input)
     said = [] if notes is None else notes
-    pic, margins = prepared(pic, crop, said, straighten, negative=negative, levels=levels)
+    filed, margins = _turned_and_cut(pic, crop, said, straighten)
+    pic = read_as(filed, margins, negative, levels, said)
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
+    coded = None
+    if (negative or levels is not None) and not whole:  # compare: as its file holds it too
+        coded, _, _ = _through(filed, [], Progress(None), threads, None)
     if margins is not None and not whole:
         before = before.map_planes(lambda planes: cut_planes(planes, margins))
+        if coded is not None:
+            coded = coded.map_planes(lambda planes: cut_planes(planes, margins))
     y_in, y_out = before.y[0], after.y[0]
     if y_out.shape != y_in.shape:  # compared at the picture's own size, as a film's preview
         from PIL import Image
@@ -515,10 +523,16 @@ def preview_picture(
         chroma = np.moveaxis(b.cbcr[0], 0, -1)
         return color.ycbcr_to_rgb_keep_luma(b.y[0], chroma, matrix=MATRIX)
 
+    words = ["a negative turned positive"] if negative else []
+    if levels is not None:
+        words.append("levels stretched" + ("" if isinstance(levels, str) else
+                     f" from {levels[0]:.0%}–{levels[1]:.0%}"))  # fmt: skip
     return PreviewFrame(
         index=0,
         before=rgb(before),
         after=rgb(after),
         luma_diff=np.abs(y_out - y_in),
         pick=used,
+        coded=None if coded is None else rgb(coded),
+        read_as="; ".join(words),
     )

@@ -36,7 +36,10 @@ class AlbumCompare(QObject):
         pic = albums.selected("compare it")
         if pic is None or albums.handle is None:
             return
-        if not win.restore_panel.restores_something():
+        read = albums.settings()  # a negative turned, levels stretched: a change to compare
+        if not win.restore_panel.restores_something() and not (
+            read.get("negative") or read.get("levels")
+        ):
             win.statusBar().showMessage(
                 "Nothing to compare: choose colorize, clean or enlarge", 6000
             )

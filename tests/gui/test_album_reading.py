@@ -47,6 +47,16 @@ def test_negatives_turned_and_levels_stretched_in_an_album(
     win.album_grid.select("beach.png")
     with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
         album.open_picture("beach.png")  # the modes drawn for the positive, stretched
+    # Compare: before as the file holds it (the negative), after as read and restored.
+    with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
+        album.compare()
+    header = win.compare.header.text()
+    assert "before as its file holds it, after with a negative turned positive; levels" in header
+    shown = {k: getattr(win.compare.canvas, k).toImage() for k in ("before", "after")}
+    row = shown["before"].height() // 2
+    assert shown["before"].pixelColor(3, row).value() > 150  # the negative's light left
+    assert shown["after"].pixelColor(3, row).value() < 40  # turned dark, stretched
+    album.show_grid()
     out = tmp_path / "out"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
         album.exports.export_album(str(out))

@@ -360,7 +360,8 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
     )
     params["hints"] = hints  # the picture's, over parse_restoration's film-wide none
     settings = params["settings"]
-    if not settings.restores_anything:
+    read_otherwise = params.get("negative") or params.get("levels") is not None
+    if not settings.restores_anything and not read_otherwise:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
             "preview_picture: nothing to restore (set colorize, degrain or upscale)",

@@ -72,3 +72,17 @@ def test_an_albums_pictures_are_each_stretched_by_their_own_levels(tmp_path: Pat
         assert made.min() <= 2 and made.max() >= 253
     manifest = json.loads(next(out.rglob("manifest.json")).read_text())
     assert manifest["settings"]["levels"] == "auto"
+
+
+def test_a_pictures_compare_shows_it_as_filed_when_read_otherwise(tmp_path: Path) -> None:
+    from panchro.engine.restore.picture import preview_picture
+
+    photo = _faded(tmp_path / "print.png", border=5)
+    shown = preview_picture(photo, [], crop="auto", levels=(0.3, 0.8))
+    assert shown.read_as == "levels stretched from 30%–80%" and shown.coded is not None
+    assert shown.coded.shape == shown.before.shape  # cut as before is: the border gone
+    assert shown.coded.min() > 0.25 and shown.coded.max() < 0.85  # faded, as filed
+    assert shown.before.min() < 0.02 and shown.before.max() > 0.98  # stretched, as read
+    assert preview_picture(photo, [], crop="auto").coded is None  # read as it is: no twin
+    # the hint editor's whole picture keeps one before: the one its marks are placed on
+    assert preview_picture(photo, [], crop="auto", levels=(0.3, 0.8), whole=True).coded is None
