@@ -546,3 +546,24 @@ def make_log_dpx_folder(path: str | Path, codes: np.ndarray, n: int = 3) -> Path
         struct.pack_into(">I", data, 792, 685)
         (path / f"scan_{i:04d}.dpx").write_bytes(bytes(data))
     return path
+
+
+def scene_film(path: Path, *, shot: int = 12) -> Path:
+    """Four shots of `shot` frames (FFV1, 160 x 120, 12 fps): a scene (a bright smooth left
+    half, a dark checked right half), the scene mirrored (another framing of it), another
+    scene (a plain ramp), and the scene mirrored again: for carrying colours to a scene."""
+    w, h = 160, 120
+    y, x = np.mgrid[0:h, 0:w]
+    scene = np.where(x < w // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
+    pictures = (scene, scene[:, ::-1], y * 2.0, scene[:, ::-1])
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=12)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+        for grey in pictures:
+            rgb = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, -1)
+            for _ in range(shot):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -95,3 +96,23 @@ def save_small_set(folder: Path) -> Path:
     save_small_refiner(folder)
     save_small_upscaler(folder, scale=2)
     return folder
+
+
+def engine_with(models: Path | None, log: Path) -> Any:
+    """An engine process (`EngineClient`) whose models are those of the folder `models`
+    (None: the shipped ones), its log at `log`: `$PANCHRO_MODELS_DIR` set only while it
+    starts, since the child takes it then."""
+    import os
+
+    from panchro.engine.service.client import EngineClient
+
+    before = os.environ.get("PANCHRO_MODELS_DIR")
+    if models is not None:
+        os.environ["PANCHRO_MODELS_DIR"] = str(models)
+    try:
+        return EngineClient.start(stderr=log)
+    finally:
+        if before is None:
+            os.environ.pop("PANCHRO_MODELS_DIR", None)
+        else:
+            os.environ["PANCHRO_MODELS_DIR"] = before

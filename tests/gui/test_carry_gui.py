@@ -6,41 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
+from makemedia import scene_film
 
 from panchro.engine.service.protocol import TINTS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 WAIT_MS = 120_000
-W, H = 160, 120
-
-
-def _scene_film(path: Path) -> Path:
-    """Four shots of 12 frames: a scene, the scene mirrored, another scene, the scene again."""
-    y, x = np.mgrid[0:H, 0:W]
-    scene = np.where(x < W // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
-    pictures = (scene, scene[:, ::-1], y * 2.0, scene[:, ::-1])
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("ffv1", rate=12)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv444p"
-        for grey in pictures:
-            rgb = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, -1)
-            for _ in range(12):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                    out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
 
 
 def test_a_shots_colours_are_carried_to_its_scene_and_undone(
     qtbot, coloured_window, tmp_path: Path
 ) -> None:
     win = coloured_window
-    film = _scene_film(tmp_path / "scene.mkv")
+    film = scene_film(tmp_path / "scene.mkv")
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
         win.projects.open_film(film)
     assert [int(s["start"]) for s in win.shots] == [0, 12, 24, 36]

@@ -5,7 +5,6 @@ exported, and the whole album exported with picks, cancelled and resumed, with t
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from panchro.engine.project import Pick
 from panchro.engine.restore.album import picture_seed, restore_album
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.service.client import EngineClient, EngineError
+from tests.makemodels import engine_with
 from tests.makephotos import camera_jpeg, photo_pixels, png
 
 TIMEOUT = 120.0
@@ -27,15 +27,7 @@ TIMEOUT = 120.0
 
 @pytest.fixture(scope="module")
 def engine(models: Path) -> Iterator[EngineClient]:
-    before = os.environ.get("PANCHRO_MODELS_DIR")
-    os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
-    try:
-        client = EngineClient.start(stderr=models / "engine.log")
-    finally:
-        if before is None:
-            os.environ.pop("PANCHRO_MODELS_DIR", None)
-        else:
-            os.environ["PANCHRO_MODELS_DIR"] = before
+    client = engine_with(models, models / "engine.log")
     yield client
     assert client.close(timeout=30) == 0
 

@@ -5,56 +5,31 @@ it was, the walk outwards that stops where the scene ends, and the refusals."""
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
 from panchro.engine.imaging import color
 from panchro.engine.service.client import EngineClient, EngineError
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+from tests.makemedia import scene_film
+from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
 
 TIMEOUT = 120.0
 W, H = 160, 120
 
 
-def _scene(mirrored: bool) -> np.ndarray:
-    """A bright smooth left half and a dark checked right half (mirrored: the other way)."""
-    y, x = np.mgrid[0:H, 0:W]
-    grey = np.where(x < W // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
-    return grey[:, ::-1] if mirrored else grey
-
-
-def _elsewhere() -> np.ndarray:
-    """Another scene: a plain ramp from top to bottom."""
-    return np.mgrid[0:H, 0:W][0] * 2.0
-
-
 # Shots of 12 frames: the scene, the scene mirrored (another framing of it), another scene,
-# and the scene again after it.
+# and the scene again after it (`scene_film`).
 SHOTS = [{"start": s, "end": s + 12, "key_frame": s + 6} for s in (0, 12, 24, 36)]
-PICTURES = (_scene(False), _scene(True), _elsewhere(), _scene(True))
 
 
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("carry") / "scene.mkv"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("ffv1", rate=12)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv444p"
-        for grey in PICTURES:
-            rgb = np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, -1)
-            for _ in range(12):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                    out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    return scene_film(tmp_path_factory.mktemp("carry") / "scene.mkv")
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +37,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     models = tmp_path_factory.mktemp("models")
     save_small_colorizer(models, config=TINY28)
     save_small_refiner(models)
-    before = os.environ.get("PANCHRO_MODELS_DIR")
-    os.environ["PANCHRO_MODELS_DIR"] = str(models)
-    try:
-        client = EngineClient.start(stderr=models / "engine.log")
-    finally:
-        if before is None:
-            os.environ.pop("PANCHRO_MODELS_DIR", None)
-        else:
-            os.environ["PANCHRO_MODELS_DIR"] = before
+    client = engine_with(models, models / "engine.log")
     yield client
     assert client.close(timeout=30) == 0
 

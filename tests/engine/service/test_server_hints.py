@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from panchro.engine.inference.colorize import locked_bins
 from panchro.engine.service.client import EngineClient, EngineError
 from panchro.engine.service.protocol import Event
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
 
 TIMEOUT = 90.0
 W, H = 160, 120
@@ -31,19 +30,6 @@ RED = [220, 30, 30]
 STROKE = {"frame": 18, "points": [[40, 60], [120, 60]], "width": 24, "rgb": RED}
 HINTS = {"version": 1, "points": [{"frame": 18, "x": 80, "y": 30, "rgb": RED}],
          "strokes": [STROKE]}  # fmt: skip
-
-
-def _start(models: Path | None, log: Path) -> EngineClient:
-    before = os.environ.get("PANCHRO_MODELS_DIR")
-    if models is not None:
-        os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
-    try:
-        return EngineClient.start(stderr=log)
-    finally:
-        if before is None:
-            os.environ.pop("PANCHRO_MODELS_DIR", None)
-        else:
-            os.environ["PANCHRO_MODELS_DIR"] = before
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +44,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     models = tmp_path_factory.mktemp("models")
     save_small_colorizer(models, config=TINY28)
     save_small_refiner(models)
-    client = _start(models, models / "engine.log")
+    client = engine_with(models, models / "engine.log")
     yield client
     assert client.close(timeout=30) == 0
 
@@ -236,7 +222,7 @@ def test_a_project_keeps_its_hints(engine: EngineClient, film_id: int, tmp_path:
 def test_without_a_colorizer_hints_alone_still_colour(film: Path, tmp_path: Path) -> None:
     """No weights at all: a hinted shot is coloured by its hints (Levin 2004), and a shot with
     neither a pick nor hints is refused at once, naming the colorizer's weights."""
-    with _start(None, tmp_path / "engine.log") as client:
+    with engine_with(None, tmp_path / "engine.log") as client:
         fid = client.request("open", path=str(film)).data["film"]
         reply = client.request("hint_preview", TIMEOUT, film=fid, index=18, shot=SHOTS[1],
                                hints=HINTS, max_side=W)  # fmt: skip

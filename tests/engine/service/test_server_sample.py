@@ -16,7 +16,7 @@ from panchro.engine.imaging import color
 from panchro.engine.inference.defaults import OVERSAMPLE, TEMPERATURE
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
 
 TIMEOUT = 60.0
 
@@ -26,15 +26,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     models = tmp_path_factory.mktemp("models")
     save_small_colorizer(models, config=TINY28)
     save_small_refiner(models)
-    before = os.environ.get("PANCHRO_MODELS_DIR")
-    os.environ["PANCHRO_MODELS_DIR"] = str(models)  # the child inherits it at start
-    try:
-        client = EngineClient.start(stderr=models / "engine.log")
-    finally:
-        if before is None:
-            os.environ.pop("PANCHRO_MODELS_DIR", None)
-        else:
-            os.environ["PANCHRO_MODELS_DIR"] = before
+    client = engine_with(models, models / "engine.log")
     yield client
     assert client.close(timeout=30) == 0
 
