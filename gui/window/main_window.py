@@ -726,17 +726,14 @@ class MainWindow(QMainWindow):
 
     def _finish_saves(self, timeout_ms: int = 20_000) -> None:
         """Let a project save still on its way (the question's Save just sent one) land before
-        the engine stops: its shutdown cancels what is queued, and a save waits behind a
-        running export. The other work is cancelled first, so the save's turn comes."""
+        the engine stops: its shutdown cancels what is queued. A save runs on the engine's
+        light lane, so a running export does not hold it up."""
 
         def saving() -> bool:
             return Request.SAVE_PROJECT in self.engine.pending.values()
 
         if not saving() or not self.engine.is_ready():
             return
-        for rid, kind in list(self.engine.pending.items()):
-            if kind not in (Request.SAVE_PROJECT, Request.CANCEL, Request.HELLO):
-                self.engine.cancel(rid)
         loop = QEventLoop()
         poll = QTimer(self, interval=50)
         poll.timeout.connect(lambda: None if saving() and self.engine.is_ready() else loop.quit())

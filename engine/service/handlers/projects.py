@@ -1,4 +1,5 @@
-"""Project files: `save_project` and `load_project`, on the job lane.
+"""Project files: `save_project` (on the light lane, beside a running export) and
+`load_project` (on the job lane).
 
 The engine owns the `.panchro` format (`panchro.engine.project` for a film's,
 `panchro.engine.album_project` for an album's); the GUI sends and receives its parts (a
@@ -15,6 +16,7 @@ from typing import Any
 from panchro.engine.service.handlers.albums import pick_of, picture_hints_of
 from panchro.engine.service.handlers.common import (
     JOBS,
+    LIGHT,
     Answer,
     Handler,
     RequestError,
@@ -217,6 +219,8 @@ def _album_answer(project: Any) -> dict[str, Any]:
 
 
 HANDLERS: dict[str, Handler] = {
-    Request.SAVE_PROJECT: Handler(parse_save_project, save_project, JOBS),
+    # Light: a save takes tens of milliseconds (the film's index is cached), and must not
+    # wait hours behind an export on the job lane (nor the app's recovery file).
+    Request.SAVE_PROJECT: Handler(parse_save_project, save_project, LIGHT),
     Request.LOAD_PROJECT: Handler(parse_load_project, load_project, JOBS),
 }

@@ -1,10 +1,11 @@
 """`load_project` of a project whose film moved: found beside the project when the two moved
 together, found where a person says it is (`source_path`), and said to be missing, or not the
-same film, when it is neither."""
+same film, when it is neither; `save_project` answered while a render runs."""
 
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,24 @@ def test_another_film_of_the_same_name_beside_it_is_not_taken(
     make_video(moved / "film.mp4", frames=30, audio=False)  # a namesake, not the film
     data = _load(engine, moved / project.name)
     assert data["source_missing"] is True and "relinked" not in data
+
+
+def test_a_save_is_answered_while_an_export_runs(engine: EngineClient, tmp_path: Path) -> None:
+    """Saving is light work: it does not wait behind a render on the job lane (before, a
+    Save during a night's export waited for the morning)."""
+    film = make_video(tmp_path / "long.mp4", frames=96, size=(192, 144), audio=False)
+    handle = engine.request("open", path=str(film)).data["film"]
+    started: list[dict] = []
+    render = engine.send(
+        "render", on_progress=started.append, film=handle, output=str(tmp_path / "out.mkv"),
+        codec="ffv1", dust=1.0,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert started, "the render did not start"
+    saved = engine.request("save_project", TIMEOUT, film=handle,
+                           project_path=str(tmp_path / "during.panchro"))  # fmt: skip
+    assert saved.data["project_path"] == str(tmp_path / "during.panchro")
+    assert render not in engine._replies  # the export is still running
+    assert engine.wait(render, 300).ok
