@@ -70,7 +70,7 @@ def _colours(pick: Any, recorded: bool) -> str:
         return "automatic (the consensus of the modes drawn from its seed)"
     source = getattr(pick, "source", "user")
     if recorded or source == "auto":
-        return f"automatic, recorded (mode {pick.index + 1}, seed {pick.seed})"
+        return f"automatic: mode {pick.index + 1} drawn with seed {pick.seed}, no person chose"
     return {
         "user": f"mode {pick.index + 1} drawn with seed {pick.seed}, picked by a person",
         "reference": "matched from a colour picture a person chose",
