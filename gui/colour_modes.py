@@ -709,7 +709,7 @@ class ColourModesPanel(QGroupBox):
         self.show_button.setVisible(has_sampled)
         self.unlock_button.setVisible(pick is not None)
         self.apply_button.setVisible(pick is not None)
-        self.carry_button.setVisible(pick is not None and self.noun == "shot")
+        self.carry_button.setVisible(pick is not None)
 
     def _sync(self) -> None:
         self.controls.setVisible(self.usable)

@@ -49,6 +49,7 @@ class Request:
     HINT_PREVIEW = "hint_preview"  # a frame coloured with a person's hints; latest wins
     REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
     CARRY_PICK = "carry_pick"  # a picked shot's colours carried to the shots of its scene
+    CARRY_PICTURE = "carry_picture"  # an album picture's colours carried to the others
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
     EXPORT_FRAME = "export_frame"  # one frame restored into a picture file
@@ -76,6 +77,7 @@ class Request:
             HINT_PREVIEW,
             REFERENCE_PICK,
             CARRY_PICK,
+            CARRY_PICTURE,
             PREVIEW,
             RENDER,
             EXPORT_FRAME,

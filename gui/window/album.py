@@ -31,6 +31,7 @@ from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
+from panchro.gui.window.album_carry import AlbumCarry
 from panchro.gui.window.album_compare import AlbumCompare
 from panchro.gui.window.album_export import AlbumExports
 from panchro.gui.window.album_project import AlbumProjects
@@ -92,6 +93,7 @@ class Albums(QObject):
         self._saved: dict[Any, tuple[bool, str, str]] = {}
         self.exports = AlbumExports(self)
         self.comparer = AlbumCompare(self)
+        self.carry = AlbumCarry(self)  # a picture's colours to the album's others
         self.projects = AlbumProjects(self)
         for changed in (win.restore_panel.settingsChanged,
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
@@ -306,6 +308,7 @@ class Albums(QObject):
 
     def _forget_requests(self) -> None:
         self.comparer.forget()
+        self.carry.forget()
         for rid in (self._open_req, self._view_req):
             if rid is not None:
                 self.engine.forget(rid)
@@ -471,6 +474,9 @@ class Albums(QObject):
         pick = self.picks.get(pic.name)
         n = self.hint_count(pic.name)
         hints = f"{n} hint{'s' if n != 1 else ''}" if n else ""
+        if pick is not None and pick.source == "carried":
+            return f"colours carried from {pick.reference or 'another picture'}" + (
+                f", {hints}" if hints else "")  # fmt: skip
         if pick is not None:
             of_k = f" of {pick.k}" if pick.k else ""  # 0: from a project, not drawn here
             return f"mode {pick.n + 1}{of_k} picked" + (f", {hints}" if hints else "")
@@ -480,13 +486,17 @@ class Albums(QObject):
         """The picked colour mode of picture `name`, as it was drawn here (None without)."""
         pick = self.picks.get(name)
         sampled = self.sampled.get(name)
+        if pick is not None and pick.source == "carried":  # its picture came with it
+            kept = self.carry.pictures.get(id(pick))
+            return kept[1] if kept is not None and kept[0] is pick else None
         if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k:
             return None
         return sampled.pixmaps[pick.n]
 
     def show_tile(self, pic: AlbumPicture) -> None:
         pick = self.picks.get(pic.name)
-        band = [f"✓ mode {pick.n + 1}"] if pick is not None else []
+        band = [] if pick is None else ["✓ carried" if pick.source == "carried" else
+                                        f"✓ mode {pick.n + 1}"]  # fmt: skip
         n = self.hint_count(pic.name)
         band += [f"✓ {n} hint{'s' if n != 1 else ''}"] if n else []
         band += ["exported"] if pic.exported else []
@@ -693,25 +703,6 @@ class Albums(QObject):
             self.select(name)
         self.show_album_text()
         self.win.statusBar().showMessage(text, 5000)
-
-    def put_back_picks(self, picks: dict[str, Pick]) -> None:
-        """The album's picks as an undo or redo leaves them: every tile that changed, the
-        panel, the candidates' mark."""
-        changed = {n for n in set(picks) | set(self.picks) if picks.get(n) is not self.picks.get(n)}
-        self.picks.clear()
-        self.picks.update(picks)
-        self.projects.changed()
-        for name in changed:
-            if (pic := self.by_name.get(name)) is not None:
-                self.show_tile(pic)
-        sampled, name = self.win.candidates.sampled, self.current or ""
-        pick = self.picks.get(name)
-        if sampled is not None and self.sampled.get(name) is sampled:
-            same = pick is not None and pick.seed == sampled.seed and pick.n < sampled.k
-            self.win.candidates.set_picked(pick.n if same and pick is not None else None)
-        if self.current is not None:
-            self.select(self.current)
-        self.show_album_text()
 
     def engine_pick(self, name: str) -> dict[str, Any] | None:
         pick = self.picks.get(name)

@@ -129,10 +129,32 @@ class Edits(QObject):
         win.picks.update(state.picks)
         album = win.album
         if album.active:
-            album.put_back_picks(state.album_picks)
+            self._put_back_album(state.album_picks)
         else:
             win.shot_list.set_shots(list(state.shots))
             win.colour_picks.show_pick()
             win.colour_picks.mark_candidates()
             win.picksChanged.emit()
         win.statusBar().showMessage(said, 5000)
+
+    def _put_back_album(self, picks: dict[str, Any]) -> None:
+        """The album's picks as an undo or redo leaves them: every tile that changed, the
+        panel, the candidates' mark."""
+        album, win = self.win.album, self.win
+        changed = {
+            n for n in set(picks) | set(album.picks) if picks.get(n) is not album.picks.get(n)
+        }
+        album.picks.clear()
+        album.picks.update(picks)
+        album.projects.changed()
+        for name in changed:
+            if (pic := album.by_name.get(name)) is not None:
+                album.show_tile(pic)
+        sampled, name = win.candidates.sampled, album.current or ""
+        pick = album.picks.get(name)
+        if sampled is not None and album.sampled.get(name) is sampled:
+            same = pick is not None and pick.seed == sampled.seed and pick.n < sampled.k
+            win.candidates.set_picked(pick.n if same and pick is not None else None)
+        if album.current is not None:
+            album.select(album.current)
+        album.show_album_text()

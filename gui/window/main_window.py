@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         )
         self.colour.showRequested.connect(either(album.show_candidates, colour.show_candidates))
         self.colour.applyForwardRequested.connect(colour.apply_pick_forward)
-        self.colour.carryRequested.connect(lambda: colour.carry_to_scene())
+        self.colour.carryRequested.connect(either(album.carry.carry, colour.carry_to_scene))
         self.colour.unlockRequested.connect(either(album.unpick, colour.unlock_pick))
         self.colour.referenceRequested.connect(lambda: colour.colour_from_picture())
         self.candidates.picked.connect(
@@ -469,9 +469,11 @@ class MainWindow(QMainWindow):
             a.setProperty("album", True)
         action("Colour from a &picture…", "R", lambda: colour.colour_from_picture(), colour_menu,
                "Take this shot's colours from a colour photo of the same scene")  # fmt: skip
-        action("Colour its scene &alike", "Shift+A", lambda: colour.carry_to_scene(), colour_menu,
-               "This shot's colours carried to the shots around it of the same scene, matched "
-               "to what they show (shots with a pick of their own keep it)")  # fmt: skip
+        action("Colour its scene &alike", "Shift+A",
+               either(album.carry.carry, colour.carry_to_scene), colour_menu,
+               "This shot's colours carried to the shots around it of the same scene (an "
+               "album's picture's, to its other pictures), matched to what they show; those "
+               "with a pick of their own keep it").setProperty("album", True)  # fmt: skip
         action("Keep this shot black and &white", "G", colour.keep_black_and_white, colour_menu,
                "No colour at all: an intertitle, a scene meant grey")  # fmt: skip
         action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,

@@ -78,3 +78,40 @@ def test_a_shots_colours_are_carried_to_its_scene_and_undone(
     assert win.picks[12].source == "carried"
     at(15)
     assert win.colour.pick_label.text() == "Colours carried from another shot of its scene. Locked."
+
+
+def test_an_album_pictures_colours_are_carried_to_its_others(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    import numpy as np
+    from dropping import open_album
+    from makephotos import png
+    from PySide6.QtCore import Qt
+
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    y, x = np.mgrid[0:120, 0:160]
+    scene = np.where(x < 80, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
+    for name, grey in (("a.png", scene), ("b.png", scene[:, ::-1]), ("c.png", y * 2.0)):
+        png(box / name, np.clip(grey, 0, 255).astype(np.uint8))
+    open_album(qtbot, win, box)
+    album = win.album
+    album.carry.carry()  # nothing picked yet: said, nothing asked
+    assert "Pick this picture's colours first" in win.statusBar().currentMessage()
+    win.colour.k_spin.setValue(2)
+    win.album_grid.select("a.png")
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        album.open_picture("a.png")
+    qtbot.keyClick(win.candidates, Qt.Key.Key_1)
+    assert win.colour.carry_button.isVisibleTo(win.colour)
+    with qtbot.waitSignal(win.colourCarried, timeout=WAIT_MS) as done:
+        win.colour.carry_button.click()
+    assert done.args == [1] and album.picks["b.png"].source == "carried"
+    assert "c.png" not in album.picks  # another scene: its automatic colours
+    assert "colours carried from a.png" in album.grid.item_of("b.png").text()
+    assert album.pick_preview("b.png") is not None  # its colours shown on its tile
+    win.undo_action.trigger()
+    assert set(album.picks) == {"a.png"}
+    win.redo_action.trigger()
+    assert album.picks["b.png"].source == "carried" and album.pick_preview("b.png") is not None

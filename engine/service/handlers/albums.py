@@ -158,7 +158,7 @@ def close_album(session: Session, work: Work) -> Answer:
 # --- one picture -----------------------------------------------------------------------------
 
 
-def _picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+def picture_params(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     """The album and the picture a request names (bad_request when it is not the album's),
     and the picture's hints (checked against its size when the picture is read)."""
     album = session.album(param(body, "album", int))
@@ -227,7 +227,7 @@ def picture_hints_of(body: dict[str, Any], raw: Any, where: str) -> Any:
 def parse_album_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     quality = param(body, "quality", int, 85)
     in_range(body, "quality", quality, 1, 100)
-    return {**_picture(session, body), "max_side": max_side_of(body), "quality": quality}
+    return {**picture_params(session, body), "max_side": max_side_of(body), "quality": quality}
 
 
 def album_picture(session: Session, work: Work) -> Answer:
@@ -252,7 +252,7 @@ def album_picture(session: Session, work: Work) -> Answer:
 
 
 def parse_sample_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    params = {**_picture(session, body), **sampling_options(body), "index": 0}
+    params = {**picture_params(session, body), **sampling_options(body), "index": 0}
     require_models(["colorizer"], "sample_picture", quick=True)
     return params
 
@@ -351,7 +351,7 @@ def _album_threads() -> Iterator[int]:
 
 
 def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    params = _picture(session, body)
+    params = picture_params(session, body)
     pick = pick_of(body, body.get("pick"), "pick")
     hints = params["hints"]
     hinted = hints is not None
@@ -408,7 +408,7 @@ def _quality(body: dict[str, Any]) -> int | None:
 
 
 def parse_export_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    params = _picture(session, body)
+    params = picture_params(session, body)
     pick = pick_of(body, body.get("pick"), "pick")
     hints = params["hints"]
     hinted = hints is not None

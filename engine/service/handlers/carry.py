@@ -38,6 +38,7 @@ from panchro.engine.service.handlers.common import (
     Work,
     encode_image,
     in_range,
+    max_side_of,
     one_line,
     param,
     preview_size,
@@ -184,6 +185,98 @@ def _jpeg(rgb: Any, size: tuple[int, int], rotation: int, quality: int) -> bytes
     return encode_image(upright(np.asarray(img), rotation), "image/jpeg", quality)
 
 
+# --- an album's pictures --------------------------------------------------------------------
+
+
+def parse_carry_picture(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """An album's picture with its pick, and the album's pictures it may colour alike."""
+    from panchro.engine.service.handlers import albums
+
+    params = albums.picture_params(session, body)
+    pick = albums.pick_of(body, body.get("pick"), "pick")
+    if pick is None:
+        raise RequestError(ErrorCode.BAD_REQUEST, "carry_picture: the picture's 'pick' is missing")
+    album = session.album(params["album"])
+    names = param(body, "targets", list)
+    if not 0 < len(names) <= MAX_TARGETS or not all(isinstance(n, str) for n in names):
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"carry_picture: 1 to {MAX_TARGETS} picture names as targets"
+        )
+    unknown = [n for n in names if n not in album.pictures]
+    if unknown:
+        raise RequestError(
+            ErrorCode.BAD_REQUEST, f"carry_picture: {unknown[0]!r} is not in album {album.handle}"
+        )
+    quality = param(body, "quality", int, 88)
+    return {**params, "pick": pick, "targets": names, "max_side": max_side_of(body),
+            "quality": quality, "files": {n: str(album.pictures[n]) for n in names}}  # fmt: skip
+
+
+def carry_picture(session: Session, work: Work) -> Answer:
+    """The album's picture as its export colours it (its pick, its hints) lends its colours to
+    each target picture by the colorizer's features (`inference.reference`), as `carry_pick`
+    does a film's shots; no walk: an album's pictures are in no scene order, the fit alone
+    decides. The answer is `carry_pick`'s, by picture name (`picture` for `start`)."""
+    import numpy as np
+
+    from panchro.engine import media
+    from panchro.engine.imaging import color
+    from panchro.engine.inference import colorize
+    from panchro.engine.inference.reference import match_reference
+    from panchro.engine.project import Pick
+    from panchro.engine.restore.album import hinted
+    from panchro.engine.restore.crop import inner, scaled_margins
+    from panchro.engine.restore.picture import MATRIX, picture_film, prepared
+    from panchro.engine.restore.picture import preview_picture as preview
+    from panchro.engine.restore.stages import build_stages
+    from panchro.engine.settings import Settings
+
+    p = work.params
+    read = {k: p[k] for k in ("straighten", "negative", "levels")}
+    stages = build_stages(Settings(colorize=True), seed=0, all_picked=True)
+    with hinted(stages, p["hints"]):
+        shown = preview(p["path"], stages, pick=p["pick"], crop=p["crop"], **read)
+    picture = (np.clip(shown.after, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    loaded = colorize.load_colorizer(None)
+    progress = Progress(len(p["targets"]), session.progress(work), stage="carry",
+                        cancel=work.cancel)  # fmt: skip
+    answered: list[dict[str, Any]] = []
+    blob, listed = bytearray(), []
+    for name in p["targets"]:
+        if work.cancel.is_set():
+            raise CancelledError("cancelled")
+        pic, margins = prepared(media.read_picture(p["files"][name]), p["crop"], [], **read)
+        film = picture_film(pic)
+        info = film.info
+        size = media.fit_size(info.width, info.height, 640)
+        fmt = "gray16" if info.bit_depth > 8 else "gray"
+        luma = colorize.luma_of(film.read_frame(0, fmt=fmt, size=size).image)
+        if margins is not None:  # the picture inside its border, as the export colours it
+            luma = np.ascontiguousarray(
+                inner(luma, scaled_margins(margins, (info.width, info.height), size))
+            )
+        found = match_reference(luma, picture, colorizer=loaded.model, matrix=MATRIX)
+        entry: dict[str, Any] = {"picture": name, "fit": round(found.fit, 3),
+                                 "strength": round(found.strength, 3), "pick": None}  # fmt: skip
+        if found.strength > 0.0:
+            pick = Pick(
+                seed=0, temperature=0.0, index=0, chroma=color.quantize_chroma(found.hint),
+                locked=True, source="carried", crop=margins,
+            )  # fmt: skip
+            entry["pick"] = pick.to_dict()
+            coloured = preview(p["files"][name], stages, pick=pick, crop=p["crop"], **read)
+            h, w = coloured.after.shape[:2]
+            fit = media.fit_size(w, h, p["max_side"])
+            jpeg = _jpeg(coloured.after, fit, 0, p["quality"])
+            listed.append({"picture": name, "offset": len(blob), "length": len(jpeg)})
+            blob.extend(jpeg)
+        answered.append(entry)
+        progress.advance(1)
+    progress.finish()
+    return Answer({"pictures": answered, "images": listed}, bytes(blob), "image/jpeg")
+
+
 HANDLERS: dict[str, Handler] = {
     Request.CARRY_PICK: Handler(parse_carry_pick, carry_pick, JOBS),
+    Request.CARRY_PICTURE: Handler(parse_carry_picture, carry_picture, JOBS),
 }

@@ -125,3 +125,35 @@ def test_bad_carry_requests_are_refused_saying_why(engine: EngineClient, film_id
         with pytest.raises(EngineError) as err:
             engine.request("carry_pick", TIMEOUT, **common, **extra)
         assert err.value.code == "bad_request" and words in err.value.message, err.value.message
+
+
+def test_an_album_pictures_colours_follow_what_they_colour(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    """`carry_picture`: an album's picture lends its colours to its mirrored twin (moved with
+    what they colour), not to a picture of another scene; refusals name what is wrong."""
+    box = tmp_path / "box"
+    box.mkdir()
+    y, x = np.mgrid[0:H, 0:W]
+    scene = np.where(x < W // 2, 200 - y * 0.3, 50 + 40 * (((x // 6) + (y // 6)) % 2))
+    for name, grey in (("a.png", scene), ("b.png", scene[:, ::-1]), ("c.png", y * 2.0)):
+        Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)).save(box / name)
+    album = engine.request("open_album", TIMEOUT, paths=[str(box)]).data["album"]
+    common = {"album": album, "picture": "a.png", "max_side": W}
+    reply = engine.request(
+        "carry_picture", TIMEOUT, **common, pick=_red_left_blue_right(),
+        targets=["b.png", "c.png"],
+    )  # fmt: skip
+    found = {e["picture"]: e for e in reply.data["pictures"]}
+    twin = color.decode_bins(found["b.png"]["pick"]["chroma"]).astype(np.float64)
+    assert found["b.png"]["pick"]["source"] == "carried"
+    assert twin[1][:, 18:].mean() > twin[1][:, :10].mean() + 3  # the red went with the light
+    assert found["c.png"]["pick"] is None and found["c.png"]["strength"] == 0.0
+    assert [part["picture"] for part in reply.data["images"]] == ["b.png"]
+    for extra, words in (
+        ({"targets": ["b.png"]}, "'pick' is missing"),
+        ({"pick": _red_left_blue_right(), "targets": ["z.png"]}, "'z.png' is not in album"),
+    ):
+        with pytest.raises(EngineError) as err:
+            engine.request("carry_picture", TIMEOUT, **common, **extra)
+        assert err.value.code == "bad_request" and words in err.value.message
