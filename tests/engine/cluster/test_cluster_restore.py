@@ -244,7 +244,11 @@ def test_an_archive_on_a_cluster_gives_the_films_of_a_local_archive(
         local_frames, cluster_frames = frames_of(tmp_path / "local" / name), frames_of(out / name)
         assert len(local_frames) == len(cluster_frames) == count
         assert all(np.array_equal(a, b) for a, b in zip(local_frames, cluster_frames, strict=True))
-    assert sorted(p.name for p in out.iterdir()) == [".panchro-archive", "reel1.mkv", "reel2.mkv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".panchro-archive",
+        "reel1.mkv", "reel1.mkv.restoration.md",
+        "reel2.mkv", "reel2.mkv.restoration.md",
+    ]  # fmt: skip  (each film's record beside it)
 
 
 # A second node, started with `ray start`, lost whole (its raylet, agents and workers killed)
