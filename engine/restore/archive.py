@@ -578,6 +578,9 @@ def restore_archive(
     )
 
 
+RECORDS_NOTE = "each film's restoration record is beside it (NAME.EXT.restoration.md)"
+
+
 @dataclass
 class _Run:
     """What every film of one run shares; `film` restores one and records it."""
@@ -696,6 +699,11 @@ class _Run:
         self.view.film_over(film.index, rendered, failed=False)
         stage_notes = {n for st in self.stages for n in getattr(st, "notes", ())}
         for note in summary.notes:
+            if note.startswith("restoration record: "):
+                note = RECORDS_NOTE  # one line for all: each film's is beside it
+                if note not in self.notes:
+                    self.notes.append(note)
+                continue
             shown = note if note in stage_notes else f"{film.given}: {note}"
             if shown not in self.notes:
                 self.notes.append(shown)

@@ -96,6 +96,7 @@ def test_a_folder_of_films_comes_out_as_each_film_alone_and_a_rerun_skips_them(
     assert f"- file: `{films / 'reel2.mp4'}`" in (out / "reel2.mkv.restoration.md").read_text()
     table = summary.describe()
     assert "reel2.mp4" in table and "3 restored" in table and "left out" in table
+    assert table.count("restoration record") == 1  # one line for the three films
 
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.mkv")}
     again = archive.restore_archive(films, out, stages=[Darken()], **kw)
