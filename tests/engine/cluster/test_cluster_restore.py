@@ -246,8 +246,10 @@ def test_an_archive_on_a_cluster_gives_the_films_of_a_local_archive(
         assert all(np.array_equal(a, b) for a, b in zip(local_frames, cluster_frames, strict=True))
     assert sorted(p.name for p in out.iterdir()) == [
         ".panchro-archive",
-        "reel1.mkv", "reel1.mkv.restoration.md",
-        "reel2.mkv", "reel2.mkv.restoration.md",
+        "reel1.mkv",
+        "reel1.mkv.restoration.md",
+        "reel2.mkv",
+        "reel2.mkv.restoration.md",
     ]  # fmt: skip  (each film's record beside it)
 
 
