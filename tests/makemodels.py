@@ -116,3 +116,11 @@ def engine_with(models: Path | None, log: Path) -> Any:
             os.environ.pop("PANCHRO_MODELS_DIR", None)
         else:
             os.environ["PANCHRO_MODELS_DIR"] = before
+
+
+def engine_with_small_models(folder: Path) -> Any:
+    """An engine process whose colorizer (28 x 28 chroma) and refiner are small and
+    untrained, saved into `folder` (its log there too)."""
+    save_small_colorizer(folder, config=TINY28)
+    save_small_refiner(folder)
+    return engine_with(folder, folder / "engine.log")

@@ -64,7 +64,7 @@ log = logging.getLogger("panchro.engine.service.server")
 
 MAX_INPUTS = 10_000  # paths in one open_album (a folder counts one, whatever it holds)
 ALBUM_FORMATS = ("jpg", "png", "tif", "webp")  # export_album's `format` (restore.album.FORMATS)
-_STAGE_KEY = "<album>"  # the stage cache's key for every album: stages do not depend on it
+ALBUM_STAGES = "<album>"  # the stage cache's key for every album: stages do not depend on it
 
 
 @dataclass
@@ -381,7 +381,7 @@ def preview_picture(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.picture import preview_picture as preview
 
     p = work.params
-    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
     seed = picture_seed(p["seed"], p["picture"])
     found: list[str] = []  # the border cut, when one is
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
@@ -432,7 +432,7 @@ def export_picture(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.picture import restore_picture
 
     p = work.params
-    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
     progress = Progress(None, session.progress(work), stage=p["picture"], cancel=work.cancel)
     seed = picture_seed(p["seed"], p["picture"])
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
@@ -503,7 +503,7 @@ def export_album(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.album import restore_album
 
     p = work.params
-    stages = stages_for(session, _STAGE_KEY, None, p["settings"], p["seed"])
+    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
     progress = Progress(None, session.progress(work), stage="album", cancel=work.cancel)
     # restore_album runs at the album's thread count and sets the engine's back itself
     summary = restore_album(

@@ -228,12 +228,14 @@ def carry_picture(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.crop import inner, scaled_margins
     from panchro.engine.restore.picture import MATRIX, picture_film, prepared
     from panchro.engine.restore.picture import preview_picture as preview
-    from panchro.engine.restore.stages import build_stages
+    from panchro.engine.service.handlers.albums import ALBUM_STAGES
+    from panchro.engine.service.handlers.restore import stages_for
     from panchro.engine.settings import Settings
 
     p = work.params
     read = {k: p[k] for k in ("straighten", "negative", "levels")}
-    stages = build_stages(Settings(colorize=True), seed=0, all_picked=True)
+    # the colour stage as an album's previews and exports have it (weights loaded once)
+    stages = stages_for(session, ALBUM_STAGES, None, Settings(colorize=True), 0)
     with hinted(stages, p["hints"]):
         shown = preview(p["path"], stages, pick=p["pick"], crop=p["crop"], **read)
     picture = (np.clip(shown.after, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -16,7 +16,9 @@ from PIL import Image
 from panchro.engine.imaging import color
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import scene_film
-from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
+from tests.makemodels import (
+    engine_with_small_models,
+)
 
 TIMEOUT = 120.0
 W, H = 160, 120
@@ -34,10 +36,7 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
-    models = tmp_path_factory.mktemp("models")
-    save_small_colorizer(models, config=TINY28)
-    save_small_refiner(models)
-    client = engine_with(models, models / "engine.log")
+    client = engine_with_small_models(tmp_path_factory.mktemp("models"))
     yield client
     assert client.close(timeout=30) == 0
 

@@ -19,7 +19,10 @@ from panchro.engine.inference.colorize import locked_bins
 from panchro.engine.service.client import EngineClient, EngineError
 from panchro.engine.service.protocol import Event
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
+from tests.makemodels import (
+    engine_with,
+    engine_with_small_models,
+)
 
 TIMEOUT = 90.0
 W, H = 160, 120
@@ -41,10 +44,7 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     """An engine with a small untrained colorizer (28 x 28 chroma) and refiner."""
-    models = tmp_path_factory.mktemp("models")
-    save_small_colorizer(models, config=TINY28)
-    save_small_refiner(models)
-    client = engine_with(models, models / "engine.log")
+    client = engine_with_small_models(tmp_path_factory.mktemp("models"))
     yield client
     assert client.close(timeout=30) == 0
 

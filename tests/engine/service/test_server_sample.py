@@ -16,17 +16,16 @@ from panchro.engine.imaging import color
 from panchro.engine.inference.defaults import OVERSAMPLE, TEMPERATURE
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemedia import make_video
-from tests.makemodels import TINY28, engine_with, save_small_colorizer, save_small_refiner
+from tests.makemodels import (
+    engine_with_small_models,
+)
 
 TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
-    models = tmp_path_factory.mktemp("models")
-    save_small_colorizer(models, config=TINY28)
-    save_small_refiner(models)
-    client = engine_with(models, models / "engine.log")
+    client = engine_with_small_models(tmp_path_factory.mktemp("models"))
     yield client
     assert client.close(timeout=30) == 0
 
