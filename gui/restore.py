@@ -416,8 +416,9 @@ class RestorePanel(QGroupBox):
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
-        for name, box in self.film_rows.items():
-            box.setValue(float(s.get(name, 0.0)))
+        if not self.album_mode:  # an album's settings say 0 for them: not its to set
+            for name, box in self.film_rows.items():
+                box.setValue(float(s.get(name, 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))

@@ -2,8 +2,13 @@
 
 A shot split or merged, a colour mode picked, a pick given to the shots after, unlocked,
 a shot kept black and white, tinted, toned or coloured from a picture, an album picture's
-pick, and every colour hint: each is one entry of the window's one `QUndoStack`, so
-Edit ▸ Undo takes back whatever was done last, hint or not. The hints' own commands
+pick, every colour hint, a Restore panel setting (a strength, the crop, the output) and how
+the film's values are read (as a negative, its levels stretched): each is one entry of the
+window's one `QUndoStack`, so Edit ▸ Undo takes back whatever was done last, hint or not.
+Settings are recorded as they change (`SettingsEdit`; a box stepped several times in a row is
+one entry), a reading as the film is read again (`ReadingEdit`: undone by reading it again as
+it was). How fields are read and the speed shown at are not: they may give the film another
+frame count, which starts the history again. The hints' own commands
 (`gui.hints.AddHint`, `RemoveHints`) change the hint store; every other edit is recorded
 as the window's shots and picks before and after it (`Snapshot`), which an undo puts back
 whole. A snapshot holds references, not copies: a `Pick` is never changed in place (a new
@@ -18,6 +23,7 @@ and shots of what was open.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +33,20 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QUndoCommand, QUndoStack
 
 if TYPE_CHECKING:
+    from panchro.gui.restore import RestorePanel
     from panchro.gui.window.main_window import MainWindow
+
+# What each Restore panel setting is called in the Edit menu ("Undo clean up 0.6").
+SETTING_NAMES = {
+    "colorize": "colorize", "degrain": "clean up", "scratches": "scratches", "dust": "dust",
+    "stabilize": "stabilize", "deflicker": "deflicker", "upscale": "enlarge",
+    "upscaler": "enlarge with", "codec": "output", "crop": "crop", "borders": "cut borders",
+    "straighten": "straighten", "negative": "turn negatives", "levels": "stretch levels",
+}  # fmt: skip
+# Panel settings that read the film again (fields, scan; a film's levels, a list) or follow
+# from another: not restored by `RestorePanel.set_settings`, so not a `SettingsEdit`'s.
+NOT_SET = ("deinterlace", "scan", "bit_depth")
+MERGE_S = 1.5  # a box changed again within this is the same edit (held arrows, typing)
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,90 @@ class SnapshotEdit(QUndoCommand):
         self.edits.put_back(self.before, f"Undone: {self.text()}")
 
 
+def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """An edit of the Restore settings as the Edit menu names it: "clean up 0.6", "crop",
+    "colorize off"; "restore settings" when more than one changed."""
+    keys = [k for k in SETTING_NAMES if before.get(k) != after.get(k)]
+    if len(keys) != 1:
+        return "restore settings"
+    key, value = keys[0], after.get(keys[0])
+    if key == "crop" or value is None:
+        return SETTING_NAMES[key] if value else f"no {SETTING_NAMES[key]}"
+    if isinstance(value, bool):
+        said = "on" if value else "off"
+    elif key == "upscale":
+        said = f"×{value}"
+    elif isinstance(value, float):
+        said = f"{value:g}" if value else "off"
+    else:
+        said = str(value)
+    return f"{SETTING_NAMES[key]} {said}"
+
+
+class SettingsEdit(QUndoCommand):
+    """A change of the Restore panel's settings, pushed as it is made. The same setting
+    changed again soon after (`MERGE_S`) joins it: one undo takes a box back to where it
+    was before the arrows were held."""
+
+    ID = 1
+
+    def __init__(
+        self, edits: Edits, before: dict[str, Any], after: dict[str, Any], when: float
+    ) -> None:
+        super().__init__(setting_text(before, after))
+        self.edits, self.before, self.after, self.when = edits, before, after, when
+        self._done = True
+
+    def id(self) -> int:
+        return self.ID
+
+    def _keys(self) -> set[str]:
+        return {k for k in self.before.keys() | self.after.keys()
+                if self.before.get(k) != self.after.get(k)}  # fmt: skip
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+        if not isinstance(other, SettingsEdit) or other.when - self.when > MERGE_S:
+            return False
+        if other._keys() != self._keys():
+            return False
+        self.after, self.when = other.after, other.when
+        self.setText(setting_text(self.before, self.after))
+        self.setObsolete(self.after == self.before)  # back where it started: no edit
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.edits.put_settings(self.after, f"Redone: {self.text()}")
+
+    def undo(self) -> None:
+        self.edits.put_settings(self.before, f"Undone: {self.text()}")
+
+
+Reading = tuple[str, tuple[float, ...] | None]  # a film's scan mode and levels stretched
+
+
+class ReadingEdit(QUndoCommand):
+    """The film read otherwise (as a negative, its levels stretched): undone and redone by
+    reading it again as it was, the shots, picks and hints kept as the edit itself keeps
+    them (the frames are the same pictures)."""
+
+    def __init__(self, edits: Edits, text: str, before: Reading, after: Reading) -> None:
+        super().__init__(text)
+        self.edits, self.before, self.after = edits, before, after
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.edits.put_reading(self.after, f"Redone: {self.text()}")
+
+    def undo(self) -> None:
+        self.edits.put_reading(self.before, f"Undone: {self.text()}")
+
+
 class Edits(QObject):
     """The window's history (`stack`), the Edit menu's Undo and Redo, and `edit(text)`,
     which the controllers wrap each change of shots or picks in."""
@@ -79,6 +182,75 @@ class Edits(QObject):
         super().__init__(win)
         self.win = win
         self.stack = QUndoStack(self)
+        self.panel: RestorePanel | None = None
+        self._settings: dict[str, Any] = {}  # the panel's as last recorded
+        self._putting_back = False  # what an undo changes is not a new edit
+        self.clock = time.monotonic  # when a setting changed (tests give their own)
+
+    def watch_settings(self, panel: RestorePanel) -> None:
+        """Record each change of the Restore panel's settings as an edit."""
+        self.panel = panel
+        self._settings = self._panel_settings()
+        panel.settingsChanged.connect(self._settings_changed)
+
+    def restart(self) -> None:
+        """Another film, album or project, or the film read with another frame count: nothing
+        to undo; the settings as they are now are where the next edit starts from."""
+        self.stack.clear()
+        self._settings = self._panel_settings()
+
+    def _panel_settings(self) -> dict[str, Any]:
+        if self.panel is None:
+            return {}
+        s = self.panel.settings()
+        return {k: v for k, v in s.items()
+                if k not in NOT_SET and not (k == "levels" and v is not True)}  # fmt: skip
+
+    def _settings_changed(self) -> None:
+        before, after = self._settings, self._panel_settings()
+        self._settings = after
+        win = self.win
+        if self._putting_back or after == before:
+            return
+        if win.film_path is None and not win.album.active:
+            return  # nothing open: the settings the next film opens with
+        self.stack.push(SettingsEdit(self, before, after, self.clock()))
+
+    def put_settings(self, settings: dict[str, Any], said: str) -> None:
+        """The Restore panel's settings as an undo or redo leaves them."""
+        assert self.panel is not None
+        self._putting_back = True
+        try:
+            # a setting absent from `settings` was off then (no crop, no border cut)
+            rest = {k: v for k, v in self.panel.settings().items() if k not in SETTING_NAMES}
+            self.panel.set_settings(rest | settings)
+        finally:
+            self._putting_back = False
+        self._settings = self._panel_settings()
+        self.win.statusBar().showMessage(said, 5000)
+
+    def _reading(self) -> Reading:
+        levels = self.win.film_levels
+        return self.win.film_scan, tuple(levels) if levels else None
+
+    @contextmanager
+    def reading(self, text: str) -> Iterator[None]:
+        """Record the block's change of how the film's values are read as one entry."""
+        before = self._reading()
+        yield
+        after = self._reading()
+        if after != before and not self._putting_back and self.win.film_path is not None:
+            self.stack.push(ReadingEdit(self, text, before, after))
+
+    def put_reading(self, reading: Reading, said: str) -> None:
+        """The film read again as `reading` says (an undo or redo of a `ReadingEdit`)."""
+        scan, levels = reading
+        self._putting_back = True
+        try:
+            self.win.projects.read_as(scan, list(levels) if levels else None)
+        finally:
+            self._putting_back = False
+        self.win.statusBar().showMessage(said, 5000)
 
     def snapshot(self) -> Snapshot:
         win = self.win

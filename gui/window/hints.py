@@ -149,7 +149,7 @@ class HintEditor(QObject):
         """Another film or project: its hints, nothing to undo, out of the hint tools."""
         self._loading = True
         try:
-            self.undo.clear()
+            self.win.edits.restart()
             self.store.set_all(hints)
         finally:
             self._loading = False

@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
         self.restore_panel.scanChanged.connect(projects.read_scan)
         self.restore_panel.speedChanged.connect(projects.show_at)
+        self.edits.watch_settings(self.restore_panel)
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 VIDEO_SUFFIXES = ("mp4", "mkv", "mov", "avi", "webm", "m4v", "mpg", "mpeg", "mts", "m2ts", "ts")
 VIDEO_SUFFIXES += ("wmv", "flv", "ogv", "mxf", "dv", "3gp")
 IMAGE_SUFFIXES = ("png", "tif", "tiff", "jpg", "jpeg", "dpx", "exr", "bmp", "webp")
+# How the Edit menu names a change of the Scan row (Colour ▸ Read the film as a negative).
+SCAN_EDITS = {
+    "negative": "read the film as a negative",
+    "coded": "read the scan as coded",
+    "auto": "read the film's values automatically",
+}
 
 
 def _file_filter() -> str:
@@ -203,10 +209,10 @@ class Projects(QObject):
         win.shot_list.thumbs.clear()
         win.sampled.clear()
         win.picks.clear()
-        win.hint_editor.reset([])
         # Pixels of this film: another film's crop or borders say nothing of it.
         self.restore_panel.set_crop(None)
         win.found_borders(None)
+        win.hint_editor.reset([])  # after the crop: its change is no edit to undo
         win.dirty = False
         win.player.show_film()
         win.colour_picks.show_pick()
@@ -247,21 +253,30 @@ class Projects(QObject):
         win.film_deinterlace = mode
         self._read_again("Reading the film's fields again…")
 
-    def read_scan(self, mode: str) -> None:
+    def read_scan(self, mode: str, levels: list[float] | None = None) -> None:
         """Read the open film's values as `mode` says (Restore ▸ Scan): the engine opens it
-        again so; shots, picks and hints stay (the frames are the same pictures)."""
+        again so; shots, picks and hints stay (the frames are the same pictures). Levels
+        set on the values before are dropped, or `levels` taken (an undo's)."""
         win = self.win
         win.negative_action.setChecked(mode == "negative")
         self.restore_panel.set_scan_mode(mode)
         if mode == win.film_scan:
             return
-        win.film_scan = mode
-        # Its tones are others now: levels measured or set on them say nothing of these, and
-        # are measured again once the film is open (`shot_list.survey_again`).
-        self._resurvey = True
-        win.found_levels(None, False)
-        self.set_levels(None, quiet=True)
-        self._read_again("Reading the film's values again…")
+        with win.edits.reading(SCAN_EDITS.get(mode, "read the scan otherwise")):
+            win.film_scan = mode
+            # Its tones are others now: levels measured or set on them say nothing of these,
+            # and are measured again once the film is open (`shot_list.survey_again`).
+            self._resurvey = True
+            win.found_levels(None, False)
+            self.set_levels(levels, quiet=True)
+            self._read_again("Reading the film's values again…")
+
+    def read_as(self, scan: str, levels: list[float] | None) -> None:
+        """The film read again with `scan` and `levels` (Edit ▸ Undo of either)."""
+        if scan != self.win.film_scan:
+            self.read_scan(scan, levels)
+        else:
+            self.set_levels(levels)
 
     def toggle_negative(self) -> None:
         """Colour ▸ Read the film as a negative: turned positive, or back as it is read."""
@@ -279,14 +294,22 @@ class Projects(QObject):
         win.levels_action.setChecked(bool(want))
         if want == win.film_levels:
             return
-        win.film_levels = want
-        self.restore_panel.levels = want
-        win.facts.set_levels(win.measured_levels, win.measured_faded, stretched=want)
-        if not quiet:
+        if quiet:
+            self._take_levels(want)
+            return
+        what = "stretch the film's levels" if want else "read the film's levels as they are"
+        with win.edits.reading(what):
+            self._take_levels(want)
             # A faded film's black borders are grey as it is: found once it is stretched.
             self._resurvey = True
             said = "Stretching the film's levels…" if want else "Reading its levels as they are…"
             self._read_again(said)
+
+    def _take_levels(self, want: list[float] | None) -> None:
+        win = self.win
+        win.film_levels = want
+        self.restore_panel.levels = want
+        win.facts.set_levels(win.measured_levels, win.measured_faded, stretched=want)
 
     def show_at(self, fps: float) -> None:
         """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box
@@ -302,8 +325,9 @@ class Projects(QObject):
 
     def _read_again(self, message: str) -> None:
         win = self.win
-        if win.film_path is None or win.film is None:
+        if win.film_path is None or (win.film is None and self._open_req is None):
             return  # nothing open: the next film opens as it says
+        # (an open on its way is read again: it reads the film as it was asked before)
         win.player.pause()
         self.forget_film(close_in_engine=True)
         win.shot_list.thumbs.clear()  # made from the frames as read before
@@ -329,8 +353,8 @@ class Projects(QObject):
         if close_in_engine and win.film is not None and self.engine.is_ready():
             win.shot_list.cancel_detection()
             self.engine.request(Request.CLOSE, film=win.film)
-        if self._open_req is not None:
-            self.engine.forget(self._open_req)
+        # An open on its way is not forgotten but answered by `_on_opened`, which closes what
+        # it opened: read again twice in a row (an undo and a redo) leaves nothing open twice.
         self._open_req = None
         win.player.forget_requests()
         win.colour_picks.forget_requests()
@@ -341,6 +365,8 @@ class Projects(QObject):
 
     def _on_opened(self, msg: Message) -> None:
         if msg.id != self._open_req:
+            if msg.type != Event.ERROR and "film" in msg.body and self.engine.is_ready():
+                self.engine.request(Request.CLOSE, film=int(msg.body["film"]))
             return
         self._open_req = None
         win = self.win

@@ -38,6 +38,12 @@ def test_negatives_turned_and_levels_stretched_in_an_album(
     panel.turn_negative.setChecked(True)
     panel.stretch_levels.setChecked(True)
     assert album.settings()["negative"] is True and album.settings()["levels"] is True
+    # each an edit of its own, undone and made again (the pictures read again each time)
+    assert win.undo_action.text().replace("&", "") == "Undo stretch levels on"
+    win.undo_action.trigger()
+    assert not panel.stretch_levels.isChecked() and album.settings()["negative"] is True
+    win.redo_action.trigger()
+    assert album.settings()["levels"] is True and not win.redo_action.isEnabled()
     # the grid shows the pictures as now read: the negative's light left turned dark
     qtbot.waitUntil(lambda: album.grid.thumbnail("beach.png") is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: album.grid.thumbnail("garden.png") is not None, timeout=WAIT_MS)
