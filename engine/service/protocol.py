@@ -50,6 +50,7 @@ class Request:
     REFERENCE_PICK = "reference_pick"  # a shot's colours lent by a colour picture, as a pick
     CARRY_PICK = "carry_pick"  # a picked shot's colours carried to the shots of its scene
     CARRY_PICTURE = "carry_picture"  # an album picture's colours carried to the others
+    PICK_PICTURES = "pick_pictures"  # picked shots' key frames coloured by their picks
     PREVIEW = "preview"  # a few restored seconds, side by side
     RENDER = "render"  # the whole restoration to an output file
     EXPORT_FRAME = "export_frame"  # one frame restored into a picture file
@@ -78,6 +79,7 @@ class Request:
             REFERENCE_PICK,
             CARRY_PICK,
             CARRY_PICTURE,
+            PICK_PICTURES,
             PREVIEW,
             RENDER,
             EXPORT_FRAME,

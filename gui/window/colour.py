@@ -481,13 +481,16 @@ class ColourPicks(QObject):
         win.picksChanged.emit()
 
     def pick_preview(self, start: int) -> QPixmap | None:
-        """The picked colour mode of the shot starting at `start`, if it was drawn here."""
+        """The key frame of the shot starting at `start` in its pick's colours, if the window
+        has it: drawn here, or made by the engine since (`PickPictures`)."""
         pick = self.win.picks.get(start)
         if pick is None:
             return None
+        kept = self.pick_pictures.get(id(pick))  # made with it, or since (`pick_pictures`)
+        if kept is not None and kept[0] is pick:
+            return kept[1]
         if pick.source in ("reference", "carried", "grey", "tint", "tone"):
-            kept = self.pick_pictures.get(id(pick))
-            return kept[1] if kept is not None and kept[0] is pick else None
+            return None
         for sampled in self.win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
                     pick.n < sampled.k:  # fmt: skip

@@ -307,6 +307,7 @@ class Edits(QObject):
             win.colour_picks.show_pick()
             win.colour_picks.mark_candidates()
             win.picksChanged.emit()
+            win.pick_pictures.fill()  # a pick from before the project was opened
         win.statusBar().showMessage(said, 5000)
 
     def _put_back_album(self, picks: dict[str, Any]) -> None:

@@ -59,6 +59,7 @@ from panchro.gui.window.edits import Edits
 from panchro.gui.window.export import Exporter
 from panchro.gui.window.help import Help
 from panchro.gui.window.hints import HintEditor
+from panchro.gui.window.pick_pictures import PickPictures
 from panchro.gui.window.player import Player
 from panchro.gui.window.projects import Projects
 from panchro.gui.window.recovery import Recovery
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self.player = Player(self)
         self.shot_list = ShotList(self)
         self.colour_picks = ColourPicks(self)
+        self.pick_pictures = PickPictures(self)  # picks' pictures the window lacks
         self.hint_editor = HintEditor(self)  # the film's colour hints live in its store
         self.exporter = Exporter(self)
         self.projects = Projects(self)

@@ -358,6 +358,7 @@ class Projects(QObject):
         self._open_req = None
         win.player.forget_requests()
         win.colour_picks.forget_requests()
+        win.pick_pictures.forget()
         win.hint_editor.forget_requests()
         win.exporter.forget_requests(cancel=close_in_engine)
         win.shot_list.forget_requests()
@@ -433,6 +434,7 @@ class Projects(QObject):
         self.restart_reason = ""
         if reopened and win.shots_done:
             win.shot_list.show_again()  # at another speed, the shots start at other times
+            win.pick_pictures.fill()  # those made before show the frames as read then
             if self._resurvey:  # its values read otherwise: faults, borders, levels too
                 self._resurvey = False
                 win.shot_list.survey_again()
@@ -669,7 +671,8 @@ class Projects(QObject):
         win.shot_list.use_shots(shots)
         for n, shot in enumerate(win.shots):
             if int(shot["start"]) in win.picks:
-                self.strip.set_picked(n, QPixmap())  # marked; a preview comes with a sample
+                self.strip.set_picked(n, QPixmap())  # marked; its picture comes next
+        win.pick_pictures.fill()  # each pick's key frame in its colours, a few at a time
         win.dirty = False
         self._recovered(data)
         self.show_title()

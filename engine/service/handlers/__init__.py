@@ -9,6 +9,7 @@ them at once itself.
 - `colour`: shots, survey, sample_keyframe
 - `hints`: hint_preview (a frame coloured with a person's hints), reference_pick
 - `carry`: carry_pick (a picked shot's colours carried to the other shots of its scene)
+- `picks`: pick_pictures (picked shots' key frames coloured by their picks: a project's strip)
 - `restore`: preview, render, export_frame
 - `projects`: save_project, load_project
 - `albums`: open_album, close_album, album_picture, sample_picture, preview_picture,
@@ -24,6 +25,7 @@ from panchro.engine.service.handlers import (
     colour,
     films,
     hints,
+    picks,
     projects,
     restore,
 )
@@ -34,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     **colour.HANDLERS,
     **hints.HANDLERS,
     **carry.HANDLERS,
+    **picks.HANDLERS,
     **restore.HANDLERS,
     **projects.HANDLERS,
     **albums.HANDLERS,

@@ -140,7 +140,7 @@ def carry_pick(session: Session, work: Work) -> Answer:
                     film.path, shot.key_frame, [stage], shot=shot, pick=pick, context=0,
                     reading=film.reading,
                 )  # fmt: skip
-                jpeg = _jpeg(coloured.after, size, info.rotation, p["quality"])
+                jpeg = picture_jpeg(coloured.after, size, info.rotation, p["quality"])
                 listed.append({"start": shot.start, "offset": len(blob), "length": len(jpeg)})
                 blob.extend(jpeg)
             return entry
@@ -173,7 +173,8 @@ def carry_pick(session: Session, work: Work) -> Answer:
     )
 
 
-def _jpeg(rgb: Any, size: tuple[int, int], rotation: int, quality: int) -> bytes:
+def picture_jpeg(rgb: Any, size: tuple[int, int], rotation: int, quality: int) -> bytes:
+    """A coloured frame (RGB floats) as the JPEG a preview is sent as: `size`, turned upright."""
     import numpy as np
     from PIL import Image
 
@@ -269,7 +270,7 @@ def carry_picture(session: Session, work: Work) -> Answer:
             coloured = preview(p["files"][name], stages, pick=pick, crop=p["crop"], **read)
             h, w = coloured.after.shape[:2]
             fit = media.fit_size(w, h, p["max_side"])
-            jpeg = _jpeg(coloured.after, fit, 0, p["quality"])
+            jpeg = picture_jpeg(coloured.after, fit, 0, p["quality"])
             listed.append({"picture": name, "offset": len(blob), "length": len(jpeg)})
             blob.extend(jpeg)
         answered.append(entry)

@@ -126,6 +126,48 @@ def test_bad_carry_requests_are_refused_saying_why(engine: EngineClient, film_id
         assert err.value.code == "bad_request" and words in err.value.message, err.value.message
 
 
+def _picture(reply: Any, part: dict[str, Any]) -> np.ndarray:
+    jpeg = reply.blob[part["offset"] : part["offset"] + part["length"]]
+    return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), np.float64) / 255.0
+
+
+def test_picked_key_frames_are_coloured_as_their_picks_colour_them(
+    engine: EngineClient, film_id: int
+) -> None:
+    """`pick_pictures` (a reopened project's strip): each key frame in its pick's colours,
+    as `hint_preview` colours the one frame; refusals name what is wrong."""
+    grey = {**_red_left_blue_right(), "chroma": color.encode_bins(
+        color.quantize_chroma(np.zeros((2, 28, 28)))), "source": "grey"}  # fmt: skip
+    shots = [SHOTS[0] | {"pick": _red_left_blue_right()}, SHOTS[2] | {"pick": grey}]
+    reply = engine.request("pick_pictures", TIMEOUT, film=film_id, shots=shots, max_side=W)
+    parts = reply.data["images"]
+    assert [p["start"] for p in parts] == [0, 24]
+    red_blue, kept_grey = (_picture(reply, p) for p in parts)
+    ycc = color.rgb_to_ycbcr(red_blue, matrix="bt601")
+    assert red_blue.shape[:2] == (H, W)
+    assert ycc[:, : W // 2, 2].mean() > ycc[:, W // 2 :, 2].mean() + 0.05  # red left
+    assert ycc[:, W // 2 :, 1].mean() > ycc[:, : W // 2, 1].mean() + 0.05  # blue right
+    assert np.abs(kept_grey - kept_grey.mean(axis=2, keepdims=True)).max() < 0.03
+    one = engine.request(
+        "hint_preview", TIMEOUT, film=film_id, index=6, shot=SHOTS[0],
+        pick=_red_left_blue_right(), max_side=W,
+    )  # fmt: skip
+    after = next(p for p in one.data["images"] if p["name"] == "after")
+    assert np.abs(_picture(one, after) - red_blue).mean() < 0.01  # the same colours
+
+    common = {"film": film_id}
+    cases = [
+        ({"shots": []}, "1 to 64 shots"),
+        ({"shots": [SHOTS[0]]}, "shots[0]"),  # no pick
+        ({"shots": [{"start": 40, "end": 99, "pick": grey}]}, "not within the film"),
+        ({"shots": shots, "quality": 0}, "quality"),
+    ]
+    for extra, words in cases:
+        with pytest.raises(EngineError) as err:
+            engine.request("pick_pictures", TIMEOUT, **common, **extra)
+        assert err.value.code == "bad_request" and words in err.value.message, err.value.message
+
+
 def test_an_album_pictures_colours_follow_what_they_colour(
     engine: EngineClient, tmp_path: Path
 ) -> None:

@@ -1,0 +1,114 @@
+"""The picked shots' key frames in their colours, asked of the engine where the window has none.
+
+A shot's pick shows in the strip and the Colour modes panel as its key frame in the colours
+picked. While a person picks, the picture comes with the pick (a drawn mode's, a picture's or
+a neighbour's colours on the key frame); a project opened again, or the film read again
+otherwise (as a negative, its levels stretched: the pictures made before show the frames as
+they were read), has its picks without them, and a feature film's strip of grey key frames
+marked "picked" says little of what was chosen. `fill` asks the engine's `pick_pictures` for
+a few at a time and the next few when they come, so a person's own requests wait for a few
+key frames at most.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QPixmap
+
+from panchro.engine.service.protocol import Event, Message, Request
+
+if TYPE_CHECKING:
+    from panchro.gui.colour_modes import Pick
+    from panchro.gui.window.main_window import MainWindow
+
+BATCH = 4  # key frames a request: a second or two of the engine's job lane on a CPU
+
+
+class PickPictures(QObject):
+    """Fills in the pictures of picks that have none (`ColourPicks.pick_pictures`)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.engine = win.engine
+        self._req: int | None = None
+        self._asked: dict[int, Pick] = {}  # shot start -> the pick asked for
+        self._tried: set[int] = set()  # id(pick): asked once; not again if none came
+
+    def forget(self) -> None:
+        """The film is going or read again: pictures on their way are of frames as they were."""
+        if self._req is not None:
+            self.engine.cancel(self._req)
+            self.engine.forget(self._req)
+        self._req = None
+        self._asked = {}
+        self._tried.clear()
+
+    @property
+    def busy(self) -> bool:
+        return self._req is not None
+
+    def fill(self) -> None:
+        """Ask for the next few picks' pictures the window lacks (nothing if none lacks one)."""
+        win = self.win
+        if self._req is not None or win.film is None or not win.shots or win.album.active:
+            return
+        if not self.engine.is_ready():
+            return
+        todo: list[dict[str, Any]] = []
+        asked: dict[int, Pick] = {}
+        for n, s in enumerate(win.shots):
+            start = int(s["start"])
+            pick = win.picks.get(start)
+            if pick is None or id(pick) in self._tried:
+                continue
+            if win.colour_picks.pick_preview(start) is not None:
+                continue
+            key = win.shot_list.key_frame(n)
+            todo.append({"start": start, "end": int(s["end"]), "key_frame": key,
+                         "pick": pick.engine_dict()})  # fmt: skip
+            asked[start] = pick
+            if len(todo) == BATCH:
+                break
+        if not todo:
+            return
+        self._tried.update(id(p) for p in asked.values())
+        params: dict[str, Any] = {
+            "film": win.film, "shots": todo,
+            "max_side": max(320, win.player.preview_side() // 2),
+        }  # fmt: skip
+        if (hints := win.hint_editor.hints_json()) is not None:
+            params["hints"] = hints  # each shot as its render colours it
+        if (crop := win.picture_crop()) is not None:
+            params["crop"] = list(crop)
+        self._asked = asked
+        self._req = self.engine.request(Request.PICK_PICTURES, self._on_pictures, **params)
+
+    def _on_pictures(self, msg: Message) -> None:
+        if msg.id != self._req:
+            return
+        self._req = None
+        asked, self._asked = self._asked, {}
+        win = self.win
+        if msg.type == Event.ERROR:
+            # said once, in the status bar: the picks themselves are whole
+            said = str(msg.body.get("message", ""))
+            win.statusBar().showMessage(f"The picked shots' pictures were not made: {said}", 8000)
+            return
+        if msg.type != Event.RESULT:
+            return  # cancelled: another film, or read again
+        rows = {int(s["start"]): n for n, s in enumerate(win.shots)}
+        for part in (msg.body.get("data") or {}).get("images") or []:
+            start, off = int(part["start"]), int(part["offset"])
+            pick = asked.get(start)
+            pm = QPixmap()
+            if pick is None or not pm.loadFromData(msg.blob[off : off + int(part["length"])]):
+                continue
+            win.colour_picks.pick_pictures[id(pick)] = (pick, pm)
+            for at, n in rows.items():  # a shot split since keeps the same pick
+                if win.picks.get(at) is pick:
+                    win.strip.set_picked(n, pm)
+        win.colour_picks.show_pick()
+        self.fill()
