@@ -34,6 +34,7 @@ from panchro.gui.window import APP_NAME, READ_AS
 from panchro.gui.window.album_carry import AlbumCarry
 from panchro.gui.window.album_compare import AlbumCompare
 from panchro.gui.window.album_export import AlbumExports
+from panchro.gui.window.album_pick_pictures import AlbumPickPictures
 from panchro.gui.window.album_project import AlbumProjects
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class Albums(QObject):
         self.exports = AlbumExports(self)
         self.comparer = AlbumCompare(self)
         self.carry = AlbumCarry(self)  # a picture's colours to the album's others
+        self.pick_pictures = AlbumPickPictures(self)  # picks' pictures it lacks
         self.projects = AlbumProjects(self)
         for changed in (win.restore_panel.settingsChanged,
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
@@ -309,6 +311,7 @@ class Albums(QObject):
     def _forget_requests(self) -> None:
         self.comparer.forget()
         self.carry.forget()
+        self.pick_pictures.forget()
         for rid in (self._open_req, self._view_req):
             if rid is not None:
                 self.engine.forget(rid)
@@ -414,6 +417,8 @@ class Albums(QObject):
             return
         self._shown_as = self._read_as()
         self.grid.clear_thumbnails()
+        self.carry.pictures.clear()  # the pictures as read before
+        self.pick_pictures.forget()
         if self._thumb_req is not None:
             self.engine.forget(self._thumb_req[0])
             self._thumb_req = None
@@ -432,6 +437,7 @@ class Albums(QObject):
         if self.handle is None or self._thumb_req is not None:
             return
         if not self._thumb_queue:
+            self.pick_pictures.fill()  # then the picked pictures' colours, one at a time
             self.settled.emit()
             return
         name = self._thumb_queue.pop(0)
@@ -483,12 +489,16 @@ class Albums(QObject):
         return f"coloured by {hints}" if hints else "automatic colours"
 
     def pick_preview(self, name: str) -> QPixmap | None:
-        """The picked colour mode of picture `name`, as it was drawn here (None without)."""
+        """Picture `name` in its pick's colours, if the window has it: the mode drawn here, the
+        picture carried with the pick, or made since (`AlbumPickPictures`)."""
         pick = self.picks.get(name)
         sampled = self.sampled.get(name)
-        if pick is not None and pick.source == "carried":  # its picture came with it
-            kept = self.carry.pictures.get(id(pick))
-            return kept[1] if kept is not None and kept[0] is pick else None
+        for made in (self.carry.pictures, self.pick_pictures.pictures):  # came with it, or since
+            kept = made.get(id(pick)) if pick is not None else None
+            if kept is not None and kept[0] is pick:
+                return kept[1]
+        if pick is not None and pick.source == "carried":
+            return None
         if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k:
             return None
         return sampled.pixmaps[pick.n]

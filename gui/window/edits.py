@@ -331,3 +331,4 @@ class Edits(QObject):
         if album.current is not None:
             album.select(album.current)
         album.show_album_text()
+        album.pick_pictures.fill()  # a pick from before the project was opened

@@ -16,6 +16,7 @@ from dropping import drop, open_album
 from makephotos import camera_jpeg, photo_pixels, png
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -34,6 +35,14 @@ def _box(folder: Path) -> Path:
     (folder / "torn.jpg").write_bytes(whole.read_bytes()[:3000])
     (folder / "notes.txt").write_text("from the attic")
     return folder
+
+
+def _apart(a: QImage, b: QImage) -> float:
+    """The mean difference of two pictures of one size, over R, G and B of a grid of pixels."""
+    points = [(x, y) for y in range(0, a.height(), 2) for x in range(0, a.width(), 2)]
+    return sum(abs(p - q) for x, y in points
+               for p, q in zip(a.pixelColor(x, y).getRgb()[:3], b.pixelColor(x, y).getRgb()[:3],
+                               strict=True)) / (3 * len(points))  # fmt: skip
 
 
 def _pixels(path: Path) -> np.ndarray:
@@ -454,6 +463,7 @@ def test_an_album_saved_as_a_project_and_opened_again(
     box_format = win.restore_panel.album_format
     box_format.setCurrentIndex(box_format.findData("png"))
     picked = album.picks["b.png"]
+    drawn = album.pick_preview("b.png").toImage()  # its mode as drawn
     before = tmp_path / "before"
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         album.exports.export_album(str(before))
@@ -501,6 +511,11 @@ def test_an_album_saved_as_a_project_and_opened_again(
     assert again.frame == album.index_of("lake.jpg") == lake and again == placed  # exactly
     assert "mode 2 picked" in grid.item_of("b.png").text()
     assert "1 hint" in grid.item_of("lake.jpg").text()
+    # shown in its colours again: made by the engine, as the mode drawn was
+    qtbot.waitUntil(lambda: album.pick_preview("b.png") is not None, timeout=WAIT_MS)
+    made = album.pick_preview("b.png").toImage().scaled(drawn.size())
+    assert _apart(made, drawn) < 8, _apart(made, drawn)
+    assert album.pick_preview("lake.jpg") is None  # hints alone: no pick, its own thumbnail
     assert box_format.currentData() == "png" and album.last_output == str(before)
     assert win.windowTitle() == "Panchro — family.panchro" and not album.dirty
     assert not editor.undo.canUndo()
