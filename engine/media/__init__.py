@@ -87,7 +87,7 @@ from panchro.engine.media.picture import (
 from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.reading import Reading, reading_of
 from panchro.engine.media.remux import ASS_HEADER
-from panchro.engine.media.retime import retimed_note
+from panchro.engine.media.retime import Stretch, retimed_note, stretch_for
 from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
 
@@ -145,6 +145,8 @@ __all__ = [
     "list_pictures",
     "open_source",
     "retimed_note",
+    "Stretch",
+    "stretch_for",
     "orient",
     "output_extension",
     "picture_format",

@@ -1,9 +1,11 @@
-"""A film's frames shown at another rate than its own (`retimed`), and one frame in a cycle
-left out (`decimated_info`): what `open_source` tells of such a film."""
+"""A film's frames shown at another rate than its own (`retimed`), one frame in a cycle
+left out (`decimated_info`): what `open_source` tells of such a film; and a film delivered
+at a faster rate than it is shown at by repeating frames (`Stretch`), what a writer does."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from panchro.engine.media import decimate as _decimate
@@ -61,3 +63,79 @@ def decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:
         time_base=info.time_base / kept,
         timecode=None,  # its labels count frames that are no longer there
     )
+
+
+# --- delivered at a faster rate: frames repeated ("stretch printing") -----------------------
+
+MAX_STRETCH = 4  # a delivery rate at most this many times the shown one (12 fps -> 48)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A film shown at `shown` frames a second, delivered at the faster `deliver` by showing
+    some frames twice in a steady cadence, as film labs stretch-printed silent films for
+    sound-speed projectors: 18 fps at 24 shows one frame in 3 twice, 16 at 24 one in 2. The
+    running time and the motion's speed stay those of the film shown at `shown`; only the
+    file's rate is another, for players, editing and broadcast that take 24 or 25 alone.
+
+    Frame `i` of the film fills the delivered frames from `first(i)` to `first(i + 1)`: the
+    ones whose time falls on or after its own and before the next frame's. `start` is the
+    film's first frame's time in delivered frames (0 for nearly every film)."""
+
+    shown: Fraction
+    deliver: Fraction
+    start: int = 0
+
+    @property
+    def time_base(self) -> Fraction:
+        return 1 / self.deliver
+
+    def first(self, index: int) -> int:
+        """The first delivered frame that shows frame `index` (counted from the film's start)."""
+        return math.ceil(Fraction(index) * self.deliver / self.shown)
+
+    def repeats(self, index: int) -> int:
+        """How many delivered frames show frame `index`: 1, 2 (or more, beyond twice the rate)."""
+        return self.first(index + 1) - self.first(index)
+
+    def pts(self, index: int) -> list[int]:
+        """The delivered frames' times (in `time_base` units) that show frame `index`."""
+        first = self.start + self.first(index)
+        return list(range(first, first + self.repeats(index)))
+
+    def describe(self) -> str:
+        """The cadence in words: "one frame in 3 shown twice"."""
+        ratio = self.deliver / self.shown
+        p, q = ratio.numerator, ratio.denominator
+        rate = f"{float(self.deliver):g} fps from {float(self.shown):g}"
+        if p < 2 * q:
+            some = "one frame" if p - q == 1 else f"{p - q} frames"
+            return f"delivered at {rate}: {some} in {q} shown twice (stretch printing)"
+        return f"delivered at {rate}: each frame shown {float(ratio):.3g} times on average"
+
+
+def stretch_for(info: MediaInfo, deliver: Fraction | float, first_pts: int = 0) -> Stretch:
+    """How a film read as `info` is delivered at `deliver` frames a second (`Stretch`);
+    `first_pts`, its first frame's time in `info.time_base` units. A film at another rate
+    than a steady one, or a rate not above the film's, or beyond `MAX_STRETCH` times it,
+    is refused (BadInputError) with the reason."""
+    from panchro.engine.errors import BadInputError
+
+    rate = Fraction(deliver).limit_denominator(1001)
+    shown = info.fps
+    if info.is_vfr:
+        raise BadInputError(
+            "a film at a varying frame rate cannot be delivered at another by repeating frames"
+        )
+    if not rate > shown:
+        raise BadInputError(
+            f"a delivery rate of {float(rate):g} fps is not above the film's "
+            f"{float(shown):.3f}: frames are repeated to deliver it faster, never left out"
+        )
+    if rate > shown * MAX_STRETCH:
+        raise BadInputError(
+            f"a delivery rate of {float(rate):g} fps is more than {MAX_STRETCH} times the "
+            f"film's {float(shown):.3f}"
+        )
+    start = round(Fraction(first_pts) * info.time_base * rate)
+    return Stretch(shown=shown, deliver=rate, start=start)

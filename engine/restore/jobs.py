@@ -47,7 +47,7 @@ from panchro.engine.fsutil import atomic_write
 if TYPE_CHECKING:
     import numpy as np
 
-    from panchro.engine.media import MediaInfo
+    from panchro.engine.media import MediaInfo, Stretch
 
 log = logging.getLogger(__name__)
 
@@ -311,13 +311,16 @@ class Job:
         overwrite: bool,
         origin: int = 0,
         span: tuple[Fraction, Fraction | None] | None = None,
+        stretch: Stretch | None = None,
     ) -> Path:
         """Join the chunks into the output (atomically) and remove the job folder.
 
         `origin` (in `time_base` units) is taken from every frame's time, and `span` says
         which of the source's sound and subtitles go with them (`media.join_video`): a part
         of a film starts at 0 with its own sound. The output's timecode is the source's
-        moved on to its first frame (`engine.timecode`), where the source has one."""
+        moved on to its first frame (`engine.timecode`), where the source has one. With
+        `stretch`, `time_base` and `origin` are the delivered frames' and the timecode counts
+        them."""
         from panchro.engine import media
         from panchro.engine.timecode import shifted
 
@@ -336,7 +339,9 @@ class Job:
                 overwrite=overwrite,
                 tmp_dir=self.folder,
                 span=span,
-                timecode=shifted(source.timecode, self.chunks[0].start, source.fps),
+                timecode=shifted(source.timecode, self.chunks[0].start, source.fps)
+                if stretch is None
+                else shifted(source.timecode, stretch.first(self.chunks[0].start), stretch.deliver),
             )
         self.remove()
         return out
@@ -425,6 +430,7 @@ class ChunkWriter:
     size: tuple[int, int]  # (width, height) of the frames written
     source: MediaInfo
     fmt: str  # the coded planes' layout, "yuv444p" or "yuv444p16"
+    stretch: Stretch | None = None  # delivered faster, frames repeated (`media.Stretch`)
 
     def __post_init__(self) -> None:
         self._at = {c.start: c for c in self.pending}
@@ -436,6 +442,7 @@ class ChunkWriter:
         """Frame `index` (presentation time `pts` in the film's time base), coded planes."""
         from panchro.engine import media
 
+        stretch = self.stretch
         if self._encoder is None:
             chunk = self._at[index]
             self._encoder = media.VideoWriter(
@@ -444,17 +451,20 @@ class ChunkWriter:
                 bit_depth=self.bit_depth,
                 width=self.size[0],
                 height=self.size[1],
-                time_base=self.source.time_base,
-                fps=self.source.fps,
+                time_base=self.source.time_base if stretch is None else stretch.time_base,
+                fps=self.source.fps if stretch is None else stretch.deliver,
                 source=self.source,
                 remux=False,
                 overwrite=True,
-                first_index=chunk.start,
+                # a sequence's files are numbered as delivered
+                first_index=chunk.start if stretch is None else stretch.first(chunk.start),
             )
             self._chunk, self._damaged = chunk, []
         chunk = self._chunk
         assert chunk is not None
-        self._encoder.write(image, pts - chunk.offset, fmt=self.fmt)
+        # the chunk's offset is in the delivered frames' time base when they are stretched
+        for at in [pts] if stretch is None else stretch.pts(index):
+            self._encoder.write(image, at - chunk.offset, fmt=self.fmt)
         if damaged:
             self._damaged.append(index)
         if index == chunk.end - 1:

@@ -119,9 +119,12 @@ def restore(
     span: tuple[int, int] | None = None,
     span_s: tuple[float | None, float | None] | None = None,
     record: bool = True,
+    deliver_fps: float | None = None,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
     `record`: write the restoration record beside it (`restore.record`; not for a preview).
+    `deliver_fps`: write the film at this faster rate, frames repeated in a steady cadence
+    (`media.Stretch`: a silent film shown at 18 fps delivered at 24); not for a preview.
 
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact, or deinterlaced where the film is interlaced and `reading` says
@@ -205,6 +208,9 @@ def restore(
         run.executor = executor
         run.reading = reading
         run.record = record
+        if deliver_fps is not None and preview is None:
+            run.stretch = media.stretch_for(src.info, deliver_fps, src.pts_of(0))
+            run.notes.append(run.stretch.describe())
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -277,9 +283,16 @@ class _Run:
         self.reading = media.Reading()  # how the film was opened, for a cluster's workers
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self.span: tuple[int, int] | None = None  # a part of the film only: frames [first, stop)
+        self.stretch: Any = None  # delivered faster, frames repeated (`media.Stretch`)
         self._media = media
 
     # ---------------------------------------------------------------- sizes
+
+    def _out_pts(self, index: int) -> int:
+        """Frame `index`'s time as written: the film's, or the first delivered frame's."""
+        if self.stretch is None:
+            return self.src.pts_of(index)
+        return self.stretch.start + self.stretch.first(index)
 
     def _padded(self, width: int, height: int) -> tuple[int, int]:
         pw, ph = self._media.even_size(self.codec, width, height)
@@ -372,6 +385,8 @@ class _Run:
             settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
         if self.span is not None:  # only then: a whole film's job keeps its digest
             settings["span"] = list(self.span)
+        if self.stretch is not None:
+            settings["deliver"] = str(self.stretch.deliver)
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks
@@ -427,8 +442,8 @@ class _Run:
             # A part's chunks in other containers are written from its start (Matroska's
             # millisecond clock may not hold the part's start exactly); `finish` then moves
             # every chunk back by the part's start.
-            since = self.src.pts_of(first) if self.span is not None else 0
-            offsets = [self.src.pts_of(a) if zero else since for a, _ in ranges]
+            since = self._out_pts(first) if self.span is not None else 0
+            offsets = [self._out_pts(a) if zero else since for a, _ in ranges]
             job = jobs.Job.create(
                 out,
                 identity,
@@ -467,6 +482,7 @@ class _Run:
                     reading=self.reading.but(fps=fps),
                     folder=str(job.folder),
                     key=jobs.settings_digest(settings),
+                    stretch=self.stretch,
                 )
                 self.executor(job, plan, self.progress)
             else:
@@ -474,9 +490,9 @@ class _Run:
             self.progress.finish()
             origin, part = 0, None
             if self.span is not None:
-                origin = self.src.pts_of(first)
+                origin = self._out_pts(first)
                 end = self.src.pts_of(stop) * info.time_base if stop < info.frame_count else None
-                part = (origin * info.time_base, end)
+                part = (self.src.pts_of(first) * info.time_base, end)
                 self.notes.append(
                     f"frames {first}..{stop - 1} of {info.frame_count} only, from "
                     f"{float(part[0]):.3f} s, "
@@ -490,13 +506,10 @@ class _Run:
                 label = timecode.shifted(info.timecode, first, info.fps)
                 self.notes.append(f"timecode {label} on the first frame, as the source's")
             path = job.finish(
-                codec=self.codec,
-                source=info,
-                time_base=info.time_base,
-                overwrite=overwrite,
-                origin=origin,
-                span=part,
-            )
+                codec=self.codec, source=info, overwrite=overwrite, origin=origin, span=part,
+                time_base=info.time_base if self.stretch is None else self.stretch.time_base,
+                stretch=self.stretch,
+            )  # fmt: skip
         except OutputError as exc:
             if not keep_job:
                 if created:
@@ -550,13 +563,9 @@ class _Run:
     ) -> None:
         ranges = _runs([(c.start, c.end) for c in pending])
         writer = job.writer(
-            pending,
-            codec=self.codec,
-            bit_depth=self.bit_depth,
-            size=size,
-            source=self.info,
-            fmt=self.fmt,
-        )
+            pending, codec=self.codec, bit_depth=self.bit_depth, size=size, source=self.info,
+            fmt=self.fmt, stretch=self.stretch,
+        )  # fmt: skip
         try:
             with contextlib.closing(self._stream(ranges, shots, picks)) as frames:
                 for frame, image, shot in frames:
@@ -745,6 +754,7 @@ class ChunkPlan:
     precision: str | None  # the upscaler's CPU precision (`device.fix_cpu_precision`)
     folder: str
     key: str
+    stretch: Any = None  # delivered faster, frames repeated (`media.Stretch`)
 
 
 Executor = Callable[[Any, ChunkPlan, Progress], None]
@@ -773,11 +783,9 @@ def render_planned(
         files.discard_parts(chunk)  # what a killed attempt at this chunk left
     with plan.reading.open(plan.input) as src:
         run = _Run(src, stages, plan.codec, plan.bit_depth, plan.batch, progress or Progress(None))
+        run.stretch = plan.stretch
         run._render_chunks(files, list(chunks), list(plan.shots), list(plan.picks), plan.size)
     return files.done
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 __all__ = [

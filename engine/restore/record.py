@@ -161,6 +161,12 @@ def write_record(
         f"- sound: {summary.audio_streams} audio and {summary.subtitle_streams} subtitle "
         "stream(s) copied untouched",
     ]
+    if settings.get("deliver"):
+        rate = float(Fraction(settings["deliver"]))
+        lines.append(
+            f"- at {rate:g} fps: the frames restored, some shown twice in a steady cadence "
+            "(stretch printing); the running time is the film's as shown"
+        )
     if summary.resumed_frames:
         lines.append(f"- {summary.resumed_frames} frame(s) written by an earlier run of the job")
     if summary.damaged_frames:
