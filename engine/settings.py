@@ -28,6 +28,7 @@ LEVELS_SPAN = 0.2
 MIDTONES = (0.25, 4.0)
 # The film stages set by a share 0..1 (0: off), written only when on.
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
+MAX_FPS = 300.0  # the fastest rate a film is delivered at
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class Settings:
     # The borders cut off round the picture: (left, top, right, bottom) in the film's pixels
     # (`restore.crop`); None: the whole frame.
     crop: tuple[int, int, int, int] | None = None
+    # The rate the film is written at, when faster than the rate it is shown at: frames
+    # repeated in a steady cadence (`media.Stretch`, a silent film shown at 18 fps delivered
+    # at 24); None: the rate it is shown at.
+    deliver_fps: float | None = None
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -125,6 +130,8 @@ class Settings:
             len(self.crop) == 4 and all(type(v) is int and v >= 0 for v in self.crop)
         ):
             return f"crop must be [left, top, right, bottom] pixels, 0 or more, got {self.crop}"
+        if self.deliver_fps is not None and not 1.0 <= self.deliver_fps <= MAX_FPS:
+            return f"deliver_fps must be within 1..{MAX_FPS:g}, got {self.deliver_fps}"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,6 +150,7 @@ class Settings:
             | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
             | ({} if self.part is None else {"part": list(self.part)})
             | ({} if self.crop is None else {"crop": list(self.crop)})
+            | ({} if self.deliver_fps is None else {"deliver_fps": self.deliver_fps})
         )
 
     @classmethod
@@ -189,6 +197,9 @@ class Settings:
             values["part"] = (part[0], part[1])
         if "crop" in d:  # optional: the whole frame is not written
             values["crop"] = get_margins(d, "settings", "crop")
+        if d.get("deliver_fps") is not None:  # optional: the rate shown at is not written
+            values["deliver_fps"] = get_field(d, "settings", "deliver_fps", float, low=1.0,
+                                              high=MAX_FPS)  # fmt: skip
         try:
             return cls(**values)
         except ValueError as exc:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from panchro.gui import timecode as tc
 from panchro.gui.album import format_box
 from panchro.gui.crop import crop_text
-from panchro.gui.speed import SpeedBox
+from panchro.gui.speed import DeliverBox, SpeedBox
 
 CODECS = [
     ("h264", "H.264 (MP4)", ".mp4"),
@@ -205,6 +205,10 @@ class RestorePanel(QGroupBox):
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
         form.addRow("Output", self.codec)
+        self.deliver = DeliverBox()  # shown for a film shown at a silent speed (`set_shown_rate`)
+        self.deliver.changed.connect(self.settingsChanged)
+        form.addRow("Deliver at", self.deliver)
+        form.setRowVisible(self.deliver, False)
         # A video file's two choices of how it is read, on one row (the side panels fit a
         # 1000-px-high window without scrolling); hidden for frames and photos (`show_fields`).
         self.speed = SpeedBox()
@@ -362,6 +366,7 @@ class RestorePanel(QGroupBox):
                 else {}
             )  # fmt: skip
             | ({"levels": list(self.levels)} if self.levels and not self.album_mode else {})
+            | ({"deliver_fps": self.deliver.value()} if self._delivers() else {})
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
             | ({"negative": True} if self.album_mode and self.turn_negative.isChecked() else {})
@@ -429,6 +434,19 @@ class RestorePanel(QGroupBox):
         self.straighten.setChecked(bool(s.get("straighten", False)))
         self.turn_negative.setChecked(bool(s.get("negative", False)))
         self.stretch_levels.setChecked(s.get("levels") is True)  # a film's are its points
+        self.deliver.set_value(float(s.get("deliver_fps") or 0.0))
+
+    def set_shown_rate(self, fps: float) -> None:
+        """The rate the open film is shown at: a silent speed is offered a delivery at a sound
+        speed (Deliver at), kept where it is still faster."""
+        before = self.deliver.value()
+        self.deliver.set_shown(fps)
+        self._form.setRowVisible(self.deliver, self.deliver.offered() and not self.album_mode)
+        if self.deliver.value() != before:
+            self.settingsChanged.emit()
+
+    def _delivers(self) -> bool:
+        return bool(self.deliver.value()) and self.deliver.offered() and not self.album_mode
 
     def set_crop(self, crop: tuple[int, int, int, int] | None) -> None:
         """The pixels cut off round the picture (None, or all 0: none)."""
@@ -455,6 +473,7 @@ class RestorePanel(QGroupBox):
         picture opened: export a picture file)."""
         self.album_mode = mode
         self._form.setRowVisible(self.codec, not mode)
+        self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
         self.crop_button.setVisible(not mode)

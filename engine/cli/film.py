@@ -447,6 +447,7 @@ def _run_restore(
             reading=reading_of(settings, args.fps),
             span_s=_part(args),
             record=not args.no_record,
+            deliver_fps=args.deliver_fps,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -676,6 +677,16 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--restart", action="store_true", help="drop an unfinished job and start over")
+    p.add_argument(
+        "--deliver-fps",
+        type=float,
+        default=None,
+        metavar="FPS",
+        help="write the film at this rate, faster than it is shown at, by showing some frames"
+        " twice in a steady cadence (stretch printing: a silent film shown at 18 fps delivered"
+        " at 24 for players and broadcast that take sound speeds alone; the running time is"
+        " kept; default: the project's, else the rate it is shown at)",
+    )
     p.add_argument(
         "--no-record",
         action="store_true",

@@ -92,12 +92,6 @@ def settings_for(project: Project | Settings | None, **given: Any) -> Settings:
         raise BadInputError(str(exc)) from None
 
 
-# --------------------------------------------------------------------------- the summary
-
-
-# --------------------------------------------------------------------------- restore
-
-
 def restore(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -125,6 +119,7 @@ def restore(
     `record`: write the restoration record beside it (`restore.record`; not for a preview).
     `deliver_fps`: write the film at this faster rate, frames repeated in a steady cadence
     (`media.Stretch`: a silent film shown at 18 fps delivered at 24); not for a preview.
+    Without it, the project's (where it is above the rate the film is shown at).
 
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact, or deinterlaced where the film is interlaced and `reading` says
@@ -208,9 +203,12 @@ def restore(
         run.executor = executor
         run.reading = reading
         run.record = record
-        if deliver_fps is not None and preview is None:
-            run.stretch = media.stretch_for(src.info, deliver_fps, src.pts_of(0))
+        asked = deliver_fps or (proj.settings.deliver_fps if proj is not None else None)
+        if asked and preview is None and (deliver_fps or asked > src.info.fps):
+            run.stretch = media.stretch_for(src.info, asked, src.pts_of(0))
             run.notes.append(run.stretch.describe())
+        elif asked and preview is None:  # the project's, and the film is shown faster since
+            run.notes.append(f"written at the film's {float(src.info.fps):g} fps, not above it")
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)

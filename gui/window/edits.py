@@ -42,6 +42,7 @@ SETTING_NAMES = {
     "stabilize": "stabilize", "deflicker": "deflicker", "upscale": "enlarge",
     "upscaler": "enlarge with", "codec": "output", "crop": "crop", "borders": "cut borders",
     "straighten": "straighten", "negative": "turn negatives", "levels": "stretch levels",
+    "deliver_fps": "deliver at",
 }  # fmt: skip
 # Panel settings that read the film again (fields, scan; a film's levels, a list) or follow
 # from another: not restored by `RestorePanel.set_settings`, so not a `SettingsEdit`'s.
@@ -97,6 +98,8 @@ def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
     if len(keys) != 1:
         return "restore settings"
     key, value = keys[0], after.get(keys[0])
+    if key == "deliver_fps":
+        return f"deliver at {value:g} fps" if value else "deliver as shown"
     if key == "crop" or value is None:
         return SETTING_NAMES[key] if value else f"no {SETTING_NAMES[key]}"
     if isinstance(value, bool):

@@ -334,6 +334,11 @@ class Exporter(QObject):
             output=output,
             codec=codec,
             bit_depth=settings["bit_depth"] if kind == "export" else 8,
+            **(
+                {"deliver_fps": settings["deliver_fps"]}
+                if kind == "export" and settings.get("deliver_fps")
+                else {}
+            ),  # fmt: skip
             **self.restoration(),
             **extra,
         )

@@ -400,6 +400,7 @@ class Projects(QObject):
         # the Scan row where it matters: a log scan, or a film not read as it is coded
         scan = bool(win.info.get("log_scan")) or win.film_scan != "auto"
         self.restore_panel.show_fields(video, gaps=gaps, scan=scan)
+        self.restore_panel.set_shown_rate(float(win.fps or 24.0))
         if video:
             own = tc.to_float(win.info.get("retimed_from_float")) or win.fps
             self.restore_panel.speed.set_film(own, win.fps if own != win.fps else None)

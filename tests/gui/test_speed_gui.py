@@ -109,3 +109,53 @@ def test_a_folders_rate_comes_back_with_its_project(qtbot, window, tmp_path: Pat
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
         win.projects.open_project(project)
     qtbot.waitUntil(lambda: abs(win.fps - 16.0) < 1e-6, timeout=WAIT_MS)
+
+
+def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_path: Path) -> None:
+    """Restore ▸ Deliver at: offered for a film shown at a silent speed, the export written
+    at 24 fps with frames repeated, undone as a setting, kept by the project; gone for a film
+    shown at a sound speed."""
+    import av
+
+    win = window
+    panel = win.restore_panel
+    folder = make_frame_folder(tmp_path / "scans", 9)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(folder, fps=18.0)
+    box = panel.deliver
+    assert box.isVisibleTo(panel)
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "As shown (18 fps)", "24 fps, frames repeated", "25 fps, frames repeated",
+        "30 fps, frames repeated",
+    ]  # fmt: skip
+    assert "deliver_fps" not in panel.settings()
+    _choose(box, 24.0)
+    assert panel.settings()["deliver_fps"] == 24.0 and win.dirty
+    assert win.undo_action.text().replace("&", "") == "Undo deliver at 24 fps"
+    win.undo_action.trigger()
+    assert box.value() == 0.0
+    win.redo_action.trigger()
+    assert box.value() == 24.0
+
+    panel.colorize.setChecked(False)  # no models here: the frames as read, delivered
+    out = tmp_path / "at24.mkv"
+    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.export(str(out))
+    assert done.args[0] == "export"
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].average_rate == 24
+        assert sum(1 for _ in c.decode(video=0)) == 12  # 9 frames, one in 3 shown twice
+
+    project = tmp_path / "scans.panchro"
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(project))
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(folder, fps=24.0)  # shown at a sound speed: nothing to offer
+    assert not box.isVisibleTo(panel) and "deliver_fps" not in panel.settings()
+    _choose(box, 0.0)
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: box.isVisibleTo(panel), timeout=WAIT_MS)
+    assert panel.settings()["deliver_fps"] == 24.0

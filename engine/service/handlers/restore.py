@@ -268,6 +268,9 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         in_range(body, "preview_seconds", preview_s, 0.1, 600.0)
     batch = param(body, "batch", int, 8)
     in_range(body, "batch", batch, 1, 256)
+    deliver_fps = param(body, "deliver_fps", float, None)
+    if deliver_fps is not None:
+        in_range(body, "deliver_fps", deliver_fps, 1.0, 300.0)
     span = param(body, "span", list, None)
     if span is not None and (
         len(span) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in span)
@@ -284,6 +287,7 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         project_path=param(body, "project_path", str, None),
         preview_seconds=preview_s,
         batch=batch,
+        deliver_fps=deliver_fps,
         span=None if span is None else (span[0], span[1]),
         **parse_restoration(body, "render", _info_of(session, params["film"])),
     )
@@ -335,6 +339,7 @@ def render(session: Session, work: Work) -> Answer:
         preview=p["preview_seconds"],
         reading=p["reading"],
         span=p["span"],
+        deliver_fps=p["deliver_fps"],
     )
     log.info("render done: %s", summary.describe())
     return Answer(summary.to_dict())
