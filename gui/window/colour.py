@@ -90,10 +90,9 @@ class ColourPicks(QObject):
         else:
             index = win.current
         params["index"] = index
-        if (hints := win.hint_editor.hints_json()) is not None:
-            params["hints"] = hints  # the preview shows them laid over the picture's colours
-        if (crop := win.picture_crop()) is not None:
-            params["crop"] = list(crop)  # matched to the picture inside the borders
+        # the preview shows the hints laid over the picture's colours, which are matched to
+        # the picture inside the borders
+        params.update(win.colouring())
         self._reference_shot = shot
         self._reference_req = self.engine.request(
             Request.REFERENCE_PICK, self._on_reference, **params
@@ -395,11 +394,8 @@ class ColourPicks(QObject):
                      "key_frame": win.shot_list.key_frame(shot)},
             "pick": win.exporter.engine_pick(start), "targets": targets,
             "max_side": max(320, win.player.preview_side() // 2),
+            **win.colouring(),  # the shot as the person sees it
         }  # fmt: skip
-        if (hints := win.hint_editor.hints_json()) is not None:
-            params["hints"] = hints  # the shot as the person sees it
-        if (crop := win.picture_crop()) is not None:
-            params["crop"] = list(crop)
         if self._carry_req is not None:
             self.engine.cancel(self._carry_req)
             self.engine.forget(self._carry_req)

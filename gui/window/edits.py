@@ -24,7 +24,7 @@ and shots of what was open.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,23 +72,30 @@ class Snapshot:
         )
 
 
-class SnapshotEdit(QUndoCommand):
-    """One edit of shots or picks: undo puts `before` back, redo `after`. Pushed after the
-    edit is made, so the stack's first call of `redo` has nothing to do."""
+class MadeEdit(QUndoCommand):
+    """An edit pushed after it was made (so the stack's first call of `redo` has nothing to
+    do): undo puts `before` back, redo `after`, each by `put(state, what the status says)`."""
 
-    def __init__(self, edits: Edits, text: str, before: Snapshot, after: Snapshot) -> None:
+    def __init__(self, text: str, before: Any, after: Any, put: Callable[[Any, str], None]) -> None:
         super().__init__(text)
-        self.edits, self.before, self.after = edits, before, after
+        self.before, self.after, self.put = before, after, put
         self._done = True
 
     def redo(self) -> None:
         if self._done:
             self._done = False
             return
-        self.edits.put_back(self.after, f"Redone: {self.text()}")
+        self.put(self.after, f"Redone: {self.text()}")
 
     def undo(self) -> None:
-        self.edits.put_back(self.before, f"Undone: {self.text()}")
+        self.put(self.before, f"Undone: {self.text()}")
+
+
+class SnapshotEdit(MadeEdit):
+    """One edit of shots or picks: the window's `Snapshot`s before and after it."""
+
+    def __init__(self, edits: Edits, text: str, before: Snapshot, after: Snapshot) -> None:
+        super().__init__(text, before, after, edits.put_back)
 
 
 def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -113,7 +120,7 @@ def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
     return f"{SETTING_NAMES[key]} {said}"
 
 
-class SettingsEdit(QUndoCommand):
+class SettingsEdit(MadeEdit):
     """A change of the Restore panel's settings, pushed as it is made. The same setting
     changed again soon after (`MERGE_S`) joins it: one undo takes a box back to where it
     was before the arrows were held."""
@@ -123,9 +130,8 @@ class SettingsEdit(QUndoCommand):
     def __init__(
         self, edits: Edits, before: dict[str, Any], after: dict[str, Any], when: float
     ) -> None:
-        super().__init__(setting_text(before, after))
-        self.edits, self.before, self.after, self.when = edits, before, after, when
-        self._done = True
+        super().__init__(setting_text(before, after), before, after, edits.put_settings)
+        self.when = when
 
     def id(self) -> int:
         return self.ID
@@ -144,37 +150,17 @@ class SettingsEdit(QUndoCommand):
         self.setObsolete(self.after == self.before)  # back where it started: no edit
         return True
 
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.edits.put_settings(self.after, f"Redone: {self.text()}")
-
-    def undo(self) -> None:
-        self.edits.put_settings(self.before, f"Undone: {self.text()}")
-
 
 Reading = tuple[str, tuple[float, ...] | None]  # a film's scan mode and levels stretched
 
 
-class ReadingEdit(QUndoCommand):
+class ReadingEdit(MadeEdit):
     """The film read otherwise (as a negative, its levels stretched): undone and redone by
     reading it again as it was, the shots, picks and hints kept as the edit itself keeps
     them (the frames are the same pictures)."""
 
     def __init__(self, edits: Edits, text: str, before: Reading, after: Reading) -> None:
-        super().__init__(text)
-        self.edits, self.before, self.after = edits, before, after
-        self._done = True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.edits.put_reading(self.after, f"Redone: {self.text()}")
-
-    def undo(self) -> None:
-        self.edits.put_reading(self.before, f"Undone: {self.text()}")
+        super().__init__(text, before, after, edits.put_reading)
 
 
 class Edits(QObject):

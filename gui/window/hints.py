@@ -632,10 +632,7 @@ class HintEditor(QObject):
         pick = win.exporter.engine_pick(shot["start"])
         if pick is not None:
             params["pick"] = pick
-        if (hints := self.hints_json()) is not None:
-            params["hints"] = hints
-        if (crop := win.picture_crop()) is not None:
-            params["crop"] = list(crop)  # the picture coloured alone, the borders grey
+        params.update(win.colouring())  # the picture coloured alone, the borders grey
         self._req = self.engine.request(Request.HINT_PREVIEW, self._on_preview, **params)
         self._asked[self._req] = self._edit_t
         self._edit_t = None

@@ -593,6 +593,16 @@ class MainWindow(QMainWindow):
         crop = self.restore_panel.crop
         return None if not crop or not any(crop) or self.album.active else tuple(crop)
 
+    def colouring(self) -> dict[str, Any]:
+        """What a request that colours frames as a render does takes besides the pick: the
+        film's `hints` (laid over the picks) and its `crop` (the picture coloured alone, the
+        borders grey), where there are any."""
+        hints = self.hint_editor.hints_json()
+        crop = self.picture_crop()
+        return ({} if hints is None else {"hints": hints}) | (
+            {} if crop is None else {"crop": list(crop)}
+        )
+
     def show_crop(self, crop: tuple[int, int, int, int] | None = None) -> None:
         """Draw `crop` (default: the Restore panel's) over the frame on screen."""
         crop = crop if crop is not None else self.restore_panel.crop

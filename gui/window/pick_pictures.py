@@ -78,11 +78,8 @@ class PickPictures(QObject):
         params: dict[str, Any] = {
             "film": win.film, "shots": todo,
             "max_side": max(320, win.player.preview_side() // 2),
+            **win.colouring(),  # each shot as its render colours it
         }  # fmt: skip
-        if (hints := win.hint_editor.hints_json()) is not None:
-            params["hints"] = hints  # each shot as its render colours it
-        if (crop := win.picture_crop()) is not None:
-            params["crop"] = list(crop)
         self._asked = asked
         self._req = self.engine.request(Request.PICK_PICTURES, self._on_pictures, **params)
 

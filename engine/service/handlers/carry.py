@@ -39,9 +39,9 @@ from panchro.engine.service.handlers.common import (
     encode_image,
     in_range,
     max_side_of,
-    one_line,
     param,
     preview_size,
+    shots_of,
 )
 from panchro.engine.service.handlers.hints import hint_stage, shot_params
 from panchro.engine.service.protocol import ErrorCode, Request
@@ -53,34 +53,11 @@ STOP_AFTER = 3  # shots in a row that do not fit: the scene has ended that way
 
 
 def parse_carry_pick(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    from panchro.engine.shots import Shot
-
     params = shot_params(session, body, "carry_pick")
     if params["pick"] is None:
         raise RequestError(ErrorCode.BAD_REQUEST, "carry_pick: the shot's 'pick' is missing")
     n = session.film(params["film"]).source.info.frame_count
-    raw = param(body, "targets", list)
-    if not 0 < len(raw) <= MAX_TARGETS:
-        raise RequestError(
-            ErrorCode.BAD_REQUEST, f"carry_pick: 1 to {MAX_TARGETS} targets, got {len(raw)}"
-        )
-    targets = []
-    for i, t in enumerate(raw):
-        try:
-            start, end = int(t["start"]), int(t["end"])
-            shot = Shot(start, end, int(t.get("key_frame", start)))
-        except Exception as exc:  # noqa: BLE001 - the shot's own message names what is wrong
-            raise RequestError(
-                ErrorCode.BAD_REQUEST, f"carry_pick: targets[{i}]: {one_line(exc)}"
-            ) from None
-        if not 0 <= shot.start <= shot.key_frame < shot.end <= n:
-            raise RequestError(
-                ErrorCode.BAD_REQUEST,
-                f"carry_pick: targets[{i}] ({shot.start}..{shot.end - 1}, key frame "
-                f"{shot.key_frame}) is not within the film's {n} frames",
-            )
-        targets.append(shot)
-    params["targets"] = targets
+    params["targets"] = shots_of(body, "targets", "carry_pick", n, MAX_TARGETS)
     params["stop_after"] = param(body, "stop_after", int, STOP_AFTER)
     in_range(body, "stop_after", params["stop_after"], 0, MAX_TARGETS)
     return params

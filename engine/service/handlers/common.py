@@ -268,6 +268,38 @@ def crop_of(body: dict[str, Any], what: str, info: Any | None = None) -> Any | N
     return tuple(crop)
 
 
+def shots_of(
+    body: dict[str, Any], key: str, what: str, frames: int, most: int, *, picked: bool = False
+) -> list[Any]:
+    """The request's list `key` of shots (`{"start", "end", "key_frame"}`), 1 to `most`, each
+    within a film of `frames` frames, as `Shot`s; with `picked`, each with its `pick` too, as
+    (`Shot`, `Pick`) pairs. A bad one -> bad_request naming it."""
+    from panchro.engine.project import Pick
+    from panchro.engine.shots import Shot
+
+    raw = param(body, key, list)
+    if not 0 < len(raw) <= most:
+        raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: 1 to {most} {key}, got {len(raw)}")
+    found: list[Any] = []
+    for i, t in enumerate(raw):
+        try:
+            start, end = int(t["start"]), int(t["end"])
+            shot = Shot(start, end, int(t.get("key_frame", start)))
+            pick = Pick.from_dict(t["pick"], f"{key}[{i}].pick") if picked else None
+        except Exception as exc:  # noqa: BLE001 - the shot's and pick's own words say what
+            raise RequestError(
+                ErrorCode.BAD_REQUEST, f"{what}: {key}[{i}]: {one_line(exc)}"
+            ) from None
+        if not 0 <= shot.start <= shot.key_frame < shot.end <= frames:
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"{what}: {key}[{i}] ({shot.start}..{shot.end - 1}, key frame "
+                f"{shot.key_frame}) is not within the film's {frames} frames",
+            )
+        found.append((shot, pick) if picked else shot)
+    return found
+
+
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 500 else text[:497] + "..."

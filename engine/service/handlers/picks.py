@@ -24,19 +24,18 @@ from panchro.engine.service.handlers.common import (
     JOBS,
     Answer,
     Handler,
-    RequestError,
     Session,
     Work,
     crop_of,
     hints_of,
     in_range,
     max_side_of,
-    one_line,
     param,
     preview_size,
+    shots_of,
 )
 from panchro.engine.service.handlers.hints import hint_stage
-from panchro.engine.service.protocol import ErrorCode, Request
+from panchro.engine.service.protocol import Request
 
 log = logging.getLogger("panchro.engine.service.server")
 
@@ -44,33 +43,10 @@ MAX_SHOTS = 64  # shots of one request: the app asks a few at a time
 
 
 def parse_pick_pictures(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    from panchro.engine.project import Pick
-    from panchro.engine.shots import Shot
-
     film = session.film(param(body, "film", int))
     info = film.source.info
     n = info.frame_count
-    raw = param(body, "shots", list)
-    if not 0 < len(raw) <= MAX_SHOTS:
-        raise RequestError(
-            ErrorCode.BAD_REQUEST, f"pick_pictures: 1 to {MAX_SHOTS} shots, got {len(raw)}"
-        )
-    shots = []
-    for i, s in enumerate(raw):
-        try:
-            shot = Shot(int(s["start"]), int(s["end"]), int(s.get("key_frame", s["start"])))
-            pick = Pick.from_dict(s["pick"], f"shots[{i}].pick")
-        except Exception as exc:  # noqa: BLE001 - the shot's and pick's own messages say what
-            raise RequestError(
-                ErrorCode.BAD_REQUEST, f"pick_pictures: shots[{i}]: {one_line(exc)}"
-            ) from None
-        if not 0 <= shot.start <= shot.key_frame < shot.end <= n:
-            raise RequestError(
-                ErrorCode.BAD_REQUEST,
-                f"pick_pictures: shots[{i}] ({shot.start}..{shot.end - 1}, key frame "
-                f"{shot.key_frame}) is not within the film's {n} frames",
-            )
-        shots.append((shot, pick))
+    shots = shots_of(body, "shots", "pick_pictures", n, MAX_SHOTS, picked=True)
     crop = crop_of(body, "pick_pictures", info)
     quality = param(body, "quality", int, 85)
     in_range(body, "quality", quality, 1, 100)
