@@ -29,6 +29,7 @@ MIDTONES = (0.25, 4.0)
 # The film stages set by a share 0..1 (0: off), written only when on.
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
 MAX_FPS = 300.0  # the fastest rate a film is delivered at
+FIT_SIDES = (64, 8192)  # a delivery size's sides (`restore.fit`, alike)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class Settings:
     # repeated in a steady cadence (`media.Stretch`, a silent film shown at 18 fps delivered
     # at 24); None: the rate it is shown at.
     deliver_fps: float | None = None
+    # The size the film is delivered at: the picture fitted inside (width, height), its
+    # pixels square (`restore.fit`), and with `fit_frame` the whole box written, the picture
+    # in its middle on black; None: the size it comes out of the other stages at.
+    fit: tuple[int, int] | None = None
+    fit_frame: bool = False
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -92,6 +98,7 @@ class Settings:
             or self.degrain > 0
             or any(getattr(self, name) > 0 for name in SHARES)
             or self.cropped
+            or self.fit is not None
         )
 
     @property
@@ -130,6 +137,15 @@ class Settings:
             len(self.crop) == 4 and all(type(v) is int and v >= 0 for v in self.crop)
         ):
             return f"crop must be [left, top, right, bottom] pixels, 0 or more, got {self.crop}"
+        if self.fit is not None and not (
+            len(self.fit) == 2
+            and all(type(v) is int and FIT_SIDES[0] <= v <= FIT_SIDES[1] and v % 2 == 0
+                    for v in self.fit)
+        ):  # fmt: skip
+            return (
+                f"fit must be an even width and height, {FIT_SIDES[0]} to {FIT_SIDES[1]} "
+                f"pixels, got {self.fit}"
+            )
         if self.deliver_fps is not None and not 1.0 <= self.deliver_fps <= MAX_FPS:
             return f"deliver_fps must be within 1..{MAX_FPS:g}, got {self.deliver_fps}"
         return None
@@ -151,6 +167,8 @@ class Settings:
             | ({} if self.part is None else {"part": list(self.part)})
             | ({} if self.crop is None else {"crop": list(self.crop)})
             | ({} if self.deliver_fps is None else {"deliver_fps": self.deliver_fps})
+            | ({} if self.fit is None else {"fit": list(self.fit)})
+            | ({"fit_frame": True} if self.fit_frame else {})
         )
 
     @classmethod
@@ -197,6 +215,13 @@ class Settings:
             values["part"] = (part[0], part[1])
         if "crop" in d:  # optional: the whole frame is not written
             values["crop"] = get_margins(d, "settings", "crop")
+        if d.get("fit") is not None:  # optional: the size the stages give is not written
+            fit = get_field(d, "settings", "fit", list)
+            if len(fit) != 2 or any(type(v) is not int for v in fit):
+                raise FieldError(f"settings.fit: must be [width, height] pixels, got {fit}")
+            values["fit"] = (fit[0], fit[1])
+            if "fit_frame" in d:
+                values["fit_frame"] = get_field(d, "settings", "fit_frame", bool)
         if d.get("deliver_fps") is not None:  # optional: the rate shown at is not written
             values["deliver_fps"] = get_field(d, "settings", "deliver_fps", float, low=1.0,
                                               high=MAX_FPS)  # fmt: skip

@@ -33,18 +33,8 @@ from PySide6.QtWidgets import (
 from panchro.gui import timecode as tc
 from panchro.gui.album import format_box
 from panchro.gui.crop import crop_text
-from panchro.gui.speed import DeliverBox, SpeedBox
-
-CODECS = [
-    ("h264", "H.264 (MP4)", ".mp4"),
-    ("h265", "H.265 (MP4)", ".mp4"),
-    ("prores", "ProRes 422 HQ (MOV)", ".mov"),
-    ("ffv1", "FFV1 lossless (MKV)", ".mkv"),
-    ("png16", "16-bit PNG frames (folder)", ""),
-    ("tiff16", "16-bit TIFF frames (folder)", ""),
-    ("dpx", "10-bit DPX frames (folder)", ""),
-]
-
+from panchro.gui.delivery import CODECS, DeliverBox, SizeBox
+from panchro.gui.speed import SpeedBox
 
 # How an interlaced film's fields are read (the engine's `deinterlace`), as the panel names it.
 FIELD_CHOICES = [
@@ -79,10 +69,10 @@ def _choices(choices: list[tuple[str, str]], tip: str) -> QComboBox:
 
 
 def _hidden_row(
-    form: QFormLayout, label: str, choices: list[tuple[str, str]], tip: str
+    form: QFormLayout, label: str, choices: list[tuple[str, str]] | QComboBox, tip: str = ""
 ) -> QComboBox:
-    """A row of `form` with a box of `choices`, hidden until a film asks for it."""
-    box = _choices(choices, tip)
+    """A row of `form` with a box of `choices` (or the box), hidden until a film asks for it."""
+    box = choices if isinstance(choices, QComboBox) else _choices(choices, tip)
     form.addRow(label, box)
     form.setRowVisible(box, False)
     return box
@@ -98,8 +88,17 @@ def _share_box(tip: str, *, off: str = "") -> QDoubleSpinBox:
     return box
 
 
-def codec_suffix(codec: str) -> str:
-    return next((suffix for c, _, suffix in CODECS if c == codec), ".mp4")
+def _shared_row(form: QFormLayout, label: str, boxes: tuple[tuple[QWidget, int], ...]) -> QWidget:
+    """A row of `form` holding boxes side by side (the side panels fit a 1000-px-high window
+    without scrolling), its width split in their shares, not by each box's longest item."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for box, share in boxes:
+        box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        layout.addWidget(box, share)
+    form.addRow(label, row)
+    return row
 
 
 class RestorePanel(QGroupBox):
@@ -204,23 +203,16 @@ class RestorePanel(QGroupBox):
         form.addRow("Clean up", self.degrain)
         form.addRow("Enlarge", self.upscale)
         form.addRow("Enlarge with", self.upscaler)
-        form.addRow("Output", self.codec)
+        self.size = SizeBox()  # the export's size (HD, UHD), not Compare's
+        self.size.changed.connect(self.settingsChanged)
+        self._output = _shared_row(form, "Output, size", ((self.codec, 4), (self.size, 3)))
         self.deliver = DeliverBox()  # shown for a film shown at a silent speed (`set_shown_rate`)
         self.deliver.changed.connect(self.settingsChanged)
-        form.addRow("Deliver at", self.deliver)
-        form.setRowVisible(self.deliver, False)
-        # A video file's two choices of how it is read, on one row (the side panels fit a
-        # 1000-px-high window without scrolling); hidden for frames and photos (`show_fields`).
+        _hidden_row(form, "Deliver at", self.deliver)
+        # A video file's two choices of how it is read; hidden for frames and photos.
         self.speed = SpeedBox()
         self.speed.speedChosen.connect(self.speedChanged)
-        self._reading = QWidget()
-        reading = QHBoxLayout(self._reading)
-        reading.setContentsMargins(0, 0, 0, 0)
-        # the row's width split in these shares, not by each box's longest item
-        for box, share in ((self.fields, 3), (self.speed, 4)):
-            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            reading.addWidget(box, share)
-        form.addRow("Fields, fps", self._reading)
+        self._reading = _shared_row(form, "Fields, fps", ((self.fields, 3), (self.speed, 4)))
         form.setRowVisible(self._reading, False)
         self.gaps = _hidden_row(
             form, "Gaps", GAP_CHOICES,
@@ -367,6 +359,7 @@ class RestorePanel(QGroupBox):
             )  # fmt: skip
             | ({"levels": list(self.levels)} if self.levels and not self.album_mode else {})
             | ({"deliver_fps": self.deliver.value()} if self._delivers() else {})
+            | ({} if self.album_mode else self.size.value())
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
             | ({"negative": True} if self.album_mode and self.turn_negative.isChecked() else {})
@@ -435,6 +428,7 @@ class RestorePanel(QGroupBox):
         self.turn_negative.setChecked(bool(s.get("negative", False)))
         self.stretch_levels.setChecked(s.get("levels") is True)  # a film's are its points
         self.deliver.set_value(float(s.get("deliver_fps") or 0.0))
+        self.size.set_value(s)
 
     def set_shown_rate(self, fps: float) -> None:
         """The rate the open film is shown at: a silent speed is offered a delivery at a sound
@@ -472,7 +466,7 @@ class RestorePanel(QGroupBox):
         """ "" for a film; "album" (export a folder, or the picture selected) or "picture" (one
         picture opened: export a picture file)."""
         self.album_mode = mode
-        self._form.setRowVisible(self.codec, not mode)
+        self._form.setRowVisible(self._output, not mode)
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)

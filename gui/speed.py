@@ -1,5 +1,4 @@
-"""The Restore panel's speed box (its Fields, fps row): the rate a video's frames are shown at;
-and its Deliver box: the faster rate a film shown at a silent speed is written at.
+"""The Restore panel's speed box (its Fields, fps row): the rate a video's frames are shown at.
 
 A silent film was shot at 16 to 22 pictures a second, hand-cranked; transferred frame for frame
 into a video at sound speed (24 or 25), it runs too fast, and everyone in it hurries. Shown at
@@ -84,58 +83,4 @@ class SpeedBox(QComboBox):
         self.speedChosen.emit(fps)
 
 
-# Sound speeds a film shown slower is delivered at, some frames shown twice (stretch printing).
-DELIVERIES = (24.0, 25.0, 30.0)
-SILENT_BELOW = 23.5  # a film shown slower than this is offered them
-
-DELIVER_TIP = (
-    "The rate the export is written at. A film shown at a silent speed (16-22 fps) can be\n"
-    "delivered at a sound speed, for players, editing and broadcast that take only those,\n"
-    "by showing some frames twice in a steady cadence, as film labs stretch-printed silent\n"
-    "films (18 at 24: one frame in 3 shown twice). The motion and the running time stay\n"
-    "those of the film as shown; the frames are restored once."
-)
-
-
-class DeliverBox(QComboBox):
-    """As shown, or one of `DELIVERIES` above the rate the film is shown at; `value()`, 0.0
-    for as shown. `changed` when a person chooses."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setToolTip(DELIVER_TIP)
-        self._shown = 24.0
-        self.set_shown(24.0)
-        self.activated.connect(lambda _i: self.changed.emit())
-
-    def set_shown(self, fps: float) -> None:
-        """The rate the film is shown at: the choices above it (what was chosen kept where it
-        still is one); no signal."""
-        keep = self.value() if self.count() else 0.0
-        self._shown = fps
-        self.blockSignals(True)
-        self.clear()
-        self.addItem(f"As shown ({rate_text(fps)})", OWN)
-        for rate in DELIVERIES:
-            if rate > fps + 1e-6:
-                self.addItem(f"{rate_text(rate)}, frames repeated", rate)
-        self.setCurrentIndex(max(0, self.findData(keep)))
-        self.blockSignals(False)
-
-    def offered(self) -> bool:
-        """Whether the film is shown slowly enough for a delivery to be chosen."""
-        return self._shown < SILENT_BELOW
-
-    def value(self) -> float:
-        return float(self.currentData() or OWN)
-
-    def set_value(self, fps: float) -> None:
-        """Show `fps` (0.0: as shown) where it is a choice, else as shown; no signal."""
-        self.blockSignals(True)
-        self.setCurrentIndex(max(0, self.findData(float(fps or OWN))))
-        self.blockSignals(False)
-
-
-__all__ = ["DELIVERIES", "PRESETS", "DeliverBox", "SpeedBox", "rate_text"]
+__all__ = ["PRESETS", "SpeedBox", "rate_text"]

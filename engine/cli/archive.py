@@ -23,6 +23,7 @@ from panchro.engine.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     FILM_STAGES,
+    fit_of_args,
     settings_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
@@ -95,6 +96,7 @@ def cmd_restore_archive(
         raise BadInputError("--cluster-gpus goes with --cluster")
     names = (*COLOUR_AND_SIZE, *FILM_STAGES[2:])  # each film's fields and values read as it asks
     settings = settings_of_args(args, None, names, codec=args.codec, bit_depth=args.bit_depth)
+    settings = fit_of_args(args, settings)  # each film's picture fitted by its own shape
     check_regrain(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
     bar = TerminalBar("archive") if not args.quiet else None

@@ -260,6 +260,26 @@ def crop_of_args(
     return found
 
 
+def fit_of_args(args: argparse.Namespace, settings: Any) -> Any:
+    """`settings` with this run's --fit and --fit-frame over the project's: a named size (hd,
+    uhd) or WIDTHxHEIGHT, or none; --fit-frame alone frames the project's fit."""
+    from dataclasses import replace
+
+    from panchro.engine.restore.fit import SIZES, check_box
+
+    if args.fit is None:
+        return replace(settings, fit_frame=True) if args.fit_frame and settings.fit else settings
+    if args.fit == "none":
+        return replace(settings, fit=None, fit_frame=False)
+    named = SIZES.get(args.fit.lower())
+    if named is None:
+        try:
+            named = tuple(int(v) for v in args.fit.lower().split("x"))
+        except ValueError:
+            raise BadInputError(f"--fit: hd, uhd, none or WIDTHxHEIGHT, got {args.fit!r}") from None
+    return replace(settings, fit=check_box(named), fit_frame=args.fit_frame)
+
+
 def hints_of_args(args: argparse.Namespace, settings: Any, info: Any, project: Any = None) -> Any:
     """The hints of this run: the --hints file (checked against the film, and kept in the
     project when there is one), else the project's; None without any."""

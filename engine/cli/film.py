@@ -21,6 +21,7 @@ from panchro.engine.cli.common import (
     borders_words,
     check_regrain,
     crop_of_args,
+    fit_of_args,
     format_time,
     hints_of_args,
     levels_of_args,
@@ -351,7 +352,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         bit_depth=args.bit_depth,
         crop=crop_of_args(args, info),
     )
-    settings = levels_of_args(args, settings, args.input, args.fps, project)
+    settings = fit_of_args(args, levels_of_args(args, settings, args.input, args.fps, project))
     if info.missing_numbers or info.log_scan or settings.scan != "auto" or settings.levels:
         # said as the film is read: its gaps held or closed up, its values as the project reads
         info = reading_of(settings, args.fps).probe(args.input)
@@ -615,6 +616,21 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--upscale", type=int, default=None, choices=[1, 2, 4], help="super-resolution factor"
+    )
+    p.add_argument(
+        "--fit",
+        default=None,
+        metavar="SIZE",
+        help="deliver at a standard size: the picture fitted inside hd (1920x1080), uhd"
+        " (3840x2160) or WIDTHxHEIGHT, its shape kept and its pixels made square, after"
+        " --upscale (enlarge first for the model's detail); none: as the stages leave it"
+        " (default: the project's)",
+    )
+    p.add_argument(
+        "--fit-frame",
+        action="store_true",
+        help="with --fit, write the whole size, the picture in its middle on black (pillarbox"
+        " or letterbox), as television delivers it",
     )
     p.add_argument(
         "--upscaler",

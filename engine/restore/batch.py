@@ -168,6 +168,14 @@ def planes_batch(
     )
 
 
+def tell_film(stages: Sequence[Any], info: Any) -> None:
+    """Give each stage that sizes its frames by the film's facts (the fit stage: its pixel
+    aspect, its rotation) the film's `MediaInfo`, before any size is asked of it."""
+    for stage in stages:
+        if hasattr(stage, "set_film"):
+            stage.set_film(info)
+
+
 def check_result(stage: Stage, before: FrameBatch, after: Any, size: tuple[int, int]) -> None:
     if not isinstance(after, FrameBatch):
         raise TypeError(f"stage {stage.key}: process() returned {type(after).__name__}")

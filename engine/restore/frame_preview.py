@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.restore.batch import FrameBatch, Stage, check_result, frame_batch
+from panchro.engine.restore.batch import FrameBatch, Stage, check_result, frame_batch, tell_film
 from panchro.engine.restore.crop import CropStage, crop_of
 from panchro.engine.shots import Shot
 
@@ -61,6 +61,7 @@ def preview_frame(
 
     with (reading or media.Reading()).open(input) as src:
         info = src.info
+        tell_film(stages, info)
         n = info.frame_count
         if not 0 <= index < n:
             raise BadInputError(f"frame {index} is outside the film (0..{n - 1})", path=input)

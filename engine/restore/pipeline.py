@@ -44,11 +44,7 @@ from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
 from panchro.engine.restore import memory
-from panchro.engine.restore.batch import (
-    Stage,
-    _pad,
-    _resize_nearest,
-)
+from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.part import check_span, part_of
 from panchro.engine.restore.summary import RestoreSummary, _tree_size
@@ -246,6 +242,10 @@ class _Run:
 
         self.src = src
         self.info = info = src.info
+        tell_film(stages, info)  # before a size is asked (the fit stage's pixel aspect)
+        # what the writers tag: square pixels where a stage made them so
+        square = any(getattr(st, "square_pixels", False) for st in stages)
+        self.out_info = dc_replace(info, sample_aspect_ratio=None) if square else info
         self.stages = stages
         self.codec = codec
         # DPX is never 8-bit: the planes are coded as deep as the files are written
@@ -561,7 +561,7 @@ class _Run:
     ) -> None:
         ranges = _runs([(c.start, c.end) for c in pending])
         writer = job.writer(
-            pending, codec=self.codec, bit_depth=self.bit_depth, size=size, source=self.info,
+            pending, codec=self.codec, bit_depth=self.bit_depth, size=size, source=self.out_info,
             fmt=self.fmt, stretch=self.stretch,
         )  # fmt: skip
         try:
@@ -639,7 +639,7 @@ class _Run:
             height=size[1],
             time_base=info.time_base,
             fps=info.fps,
-            source=info,
+            source=self.out_info,
             remux=False,
             overwrite=overwrite,
         ) as writer:

@@ -601,7 +601,7 @@ def build_stages(
     reference: np.ndarray | None = None,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: scratches, dust, stabilize, deflicker,
-    colorize, crop, then clean/upscale.
+    colorize, crop, clean/upscale, then the fit to a delivery size.
 
     Nothing asked: no stages (decode -> encode, luma bit-exact). Colorizing gives
     shots without a pick a seeded sample of their key frame (`seed` is the run's
@@ -659,6 +659,11 @@ def build_stages(
                 kind=kind,
             )
         )
+    if settings.fit is not None:
+        from panchro.engine.restore.fit import FitStage
+
+        # Last: the model's detail first, then the size it is delivered at (restore.fit).
+        stages.append(FitStage(settings.fit, frame=settings.fit_frame))
     # Before all, scratches then dust: the film's faults, judged on the frames as decoded;
     # each cleans the neighbours the stages after it look across too.
     if settings.dust > 0:

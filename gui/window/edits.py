@@ -42,7 +42,7 @@ SETTING_NAMES = {
     "stabilize": "stabilize", "deflicker": "deflicker", "upscale": "enlarge",
     "upscaler": "enlarge with", "codec": "output", "crop": "crop", "borders": "cut borders",
     "straighten": "straighten", "negative": "turn negatives", "levels": "stretch levels",
-    "deliver_fps": "deliver at",
+    "deliver_fps": "deliver at", "fit": "size", "fit_frame": "size",
 }  # fmt: skip
 # Panel settings that read the film again (fields, scan; a film's levels, a list) or follow
 # from another: not restored by `RestorePanel.set_settings`, so not a `SettingsEdit`'s.
@@ -102,6 +102,10 @@ def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
     """An edit of the Restore settings as the Edit menu names it: "clean up 0.6", "crop",
     "colorize off"; "restore settings" when more than one changed."""
     keys = [k for k in SETTING_NAMES if before.get(k) != after.get(k)]
+    if keys and set(keys) <= {"fit", "fit_frame"}:  # one choice of the Size box
+        box = after.get("fit")
+        whole = ", whole frame" if after.get("fit_frame") else ""
+        return f"size {box[0]} x {box[1]}{whole}" if box else "size as restored"
     if len(keys) != 1:
         return "restore settings"
     key, value = keys[0], after.get(keys[0])

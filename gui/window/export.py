@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
-from panchro.gui.restore import codec_suffix
+from panchro.gui.delivery import codec_suffix
 from panchro.gui.window import pixmaps_of
 
 if TYPE_CHECKING:
@@ -334,11 +334,7 @@ class Exporter(QObject):
             output=output,
             codec=codec,
             bit_depth=settings["bit_depth"] if kind == "export" else 8,
-            **(
-                {"deliver_fps": settings["deliver_fps"]}
-                if kind == "export" and settings.get("deliver_fps")
-                else {}
-            ),  # fmt: skip
+            **(self.delivery(settings) if kind == "export" else {}),
             **self.restoration(),
             **extra,
         )
@@ -348,6 +344,12 @@ class Exporter(QObject):
         if kind == "preview":  # the engine's first progress event gives the preview's length
             total = 0
         self.restore_panel.show_job(what, 0, total, None, None)
+
+    @staticmethod
+    def delivery(settings: dict[str, Any]) -> dict[str, Any]:
+        """How an export is delivered (its rate, its size): the export's alone, not a
+        preview's (side by side, as restored) nor Compare's."""
+        return {k: settings[k] for k in ("deliver_fps", "fit", "fit_frame") if k in settings}
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

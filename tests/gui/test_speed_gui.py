@@ -114,7 +114,7 @@ def test_a_folders_rate_comes_back_with_its_project(qtbot, window, tmp_path: Pat
 def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_path: Path) -> None:
     """Restore ▸ Deliver at: offered for a film shown at a silent speed, the export written
     at 24 fps with frames repeated, undone as a setting, kept by the project; gone for a film
-    shown at a sound speed."""
+    shown at a sound speed. Restore ▸ Size: the export fitted to HD, framed 16:9."""
     import av
 
     win = window
@@ -137,6 +137,13 @@ def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_pa
     win.redo_action.trigger()
     assert box.value() == 24.0
 
+    # Size: HD, the whole 16:9 frame (the 4:3 picture in its middle): one edit.
+    size = panel.size
+    size.setCurrentIndex(size.findText("HD 1080, 16:9"))
+    size.activated.emit(size.currentIndex())
+    assert panel.settings()["fit"] == [1920, 1080] and panel.settings()["fit_frame"] is True
+    assert win.undo_action.text().replace("&", "") == "Undo size 1920 x 1080, whole frame"
+
     panel.colorize.setChecked(False)  # no models here: the frames as read, delivered
     out = tmp_path / "at24.mkv"
     panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
@@ -144,7 +151,10 @@ def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_pa
         win.exporter.export(str(out))
     assert done.args[0] == "export"
     with av.open(str(out)) as c:
-        assert c.streams.video[0].average_rate == 24
+        v = c.streams.video[0]
+        assert v.average_rate == 24 and (v.codec_context.width, v.codec_context.height) == (
+            1920, 1080,
+        )  # fmt: skip
         assert sum(1 for _ in c.decode(video=0)) == 12  # 9 frames, one in 3 shown twice
 
     project = tmp_path / "scans.panchro"
@@ -158,4 +168,4 @@ def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_pa
         win.projects.open_project(project)
     qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: box.isVisibleTo(panel), timeout=WAIT_MS)
-    assert panel.settings()["deliver_fps"] == 24.0
+    assert panel.settings()["deliver_fps"] == 24.0 and panel.settings()["fit_frame"] is True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from panchro.engine.errors import CancelledError
+from panchro.engine.errors import BadInputError, CancelledError
 from panchro.engine.progress import Progress
 from panchro.engine.project import SHARES
 from panchro.engine.service.handlers.common import (
@@ -71,6 +71,14 @@ def parse_restoration(
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
     crop = crop_of(body, what, info)
+    fit = param(body, "fit", list, None)
+    if fit is not None:
+        from panchro.engine.restore.fit import check_box
+
+        try:
+            fit = check_box(fit)
+        except BadInputError as exc:
+            raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: 'fit': {exc.reason}") from None
     shots_in = param(body, "shots", list, None)
     picks_in = param(body, "picks", list, None)
     shots: list[Shot] | None = None
@@ -102,6 +110,8 @@ def parse_restoration(
         upscale=upscale,
         upscaler=upscaler,
         crop=crop,
+        fit=fit,
+        fit_frame=param(body, "fit_frame", bool, False) and fit is not None,
         **shares,
     )
     if not colorize:
@@ -137,6 +147,7 @@ def stages_for(
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
         settings.upscaler, *(getattr(settings, name) for name in SHARES), settings.crop, seed,
+        settings.fit, settings.fit_frame,
         None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:

@@ -57,3 +57,15 @@ def test_a_render_delivered_at_a_sound_speed(engine: EngineClient, tmp_path: Pat
                    project_path=str(project))  # fmt: skip
     with av.open(str(by_project)) as c:
         assert sum(1 for _ in c.decode(video=0)) == 12
+
+
+def test_a_render_fitted_to_a_delivery_size(engine: EngineClient, tmp_path: Path) -> None:
+    folder = make_frame_folder(tmp_path / "frames", 3, size=(64, 48))
+    film = engine.request("open", 60, path=str(folder)).data["film"]
+    out = tmp_path / "framed.mkv"
+    done = engine.request("render", 120, film=film, output=str(out), codec="ffv1",
+                          fit=[640, 360], fit_frame=True).data  # fmt: skip
+    assert (done["width"], done["height"]) == (640, 360)
+    with pytest.raises(EngineError) as err:
+        engine.request("render", 60, film=film, output=str(tmp_path / "no.mkv"), fit=[641, 360])
+    assert err.value.code == "bad_request" and "'fit'" in err.value.message

@@ -1,0 +1,139 @@
+"""How the Restore panel says an export is delivered: its format (`CODECS`), its rate
+(`DeliverBox`: a film shown at a silent speed written at a sound speed, frames repeated) and
+its size (`SizeBox`: the picture fitted to HD or UHD, or the whole frame with bars). The rate
+and the size are the export's alone: Compare and the previews show the film's own frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from panchro.gui.speed import OWN, rate_text
+
+# What an export is written as: (codec, name shown, a file's suffix; "" for a folder).
+CODECS = [
+    ("h264", "H.264 (MP4)", ".mp4"),
+    ("h265", "H.265 (MP4)", ".mp4"),
+    ("prores", "ProRes 422 HQ (MOV)", ".mov"),
+    ("ffv1", "FFV1 lossless (MKV)", ".mkv"),
+    ("png16", "16-bit PNG frames (folder)", ""),
+    ("tiff16", "16-bit TIFF frames (folder)", ""),
+    ("dpx", "10-bit DPX frames (folder)", ""),
+]
+
+
+def codec_suffix(codec: str) -> str:
+    """The suffix of a file written as `codec` ("" for a folder of frames)."""
+    return next((suffix for c, _, suffix in CODECS if c == codec), ".mp4")
+
+
+# Sound speeds a film shown slower is delivered at, some frames shown twice (stretch printing).
+DELIVERIES = (24.0, 25.0, 30.0)
+SILENT_BELOW = 23.5  # a film shown slower than this is offered them
+
+DELIVER_TIP = (
+    "The rate the export is written at. A film shown at a silent speed (16-22 fps) can be\n"
+    "delivered at a sound speed, for players, editing and broadcast that take only those,\n"
+    "by showing some frames twice in a steady cadence, as film labs stretch-printed silent\n"
+    "films (18 at 24: one frame in 3 shown twice). The motion and the running time stay\n"
+    "those of the film as shown; the frames are restored once."
+)
+
+
+class DeliverBox(QComboBox):
+    """As shown, or one of `DELIVERIES` above the rate the film is shown at; `value()`, 0.0
+    for as shown. `changed` when a person chooses."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setToolTip(DELIVER_TIP)
+        self._shown = 24.0
+        self.set_shown(24.0)
+        self.activated.connect(lambda _i: self.changed.emit())
+
+    def set_shown(self, fps: float) -> None:
+        """The rate the film is shown at: the choices above it (what was chosen kept where it
+        still is one); no signal."""
+        keep = self.value() if self.count() else 0.0
+        self._shown = fps
+        self.blockSignals(True)
+        self.clear()
+        self.addItem(f"As shown ({rate_text(fps)})", OWN)
+        for rate in DELIVERIES:
+            if rate > fps + 1e-6:
+                self.addItem(f"{rate_text(rate)}, frames repeated", rate)
+        self.setCurrentIndex(max(0, self.findData(keep)))
+        self.blockSignals(False)
+
+    def offered(self) -> bool:
+        """Whether the film is shown slowly enough for a delivery to be chosen."""
+        return self._shown < SILENT_BELOW
+
+    def value(self) -> float:
+        return float(self.currentData() or OWN)
+
+    def set_value(self, fps: float) -> None:
+        """Show `fps` (0.0: as shown) where it is a choice, else as shown; no signal."""
+        self.blockSignals(True)
+        self.setCurrentIndex(max(0, self.findData(float(fps or OWN))))
+        self.blockSignals(False)
+
+
+# The sizes offered: (name shown, the box fitted inside, the whole box written).
+SIZES: tuple[tuple[str, tuple[int, int] | None, bool], ...] = (
+    ("As restored", None, False),
+    ("HD 1080", (1920, 1080), False),
+    ("HD 1080, 16:9", (1920, 1080), True),
+    ("UHD 2160", (3840, 2160), False),
+    ("UHD 2160, 16:9", (3840, 2160), True),
+)
+
+SIZE_TIP = (
+    "The size the export is written at. As restored: the film's size, times Enlarge.\n"
+    "HD 1080, UHD 2160: the picture scaled to fit 1920 x 1080 or 3840 x 2160, its shape\n"
+    "kept and its pixels made square (a 4:3 film: 1440 x 1080). 16:9: the whole frame is\n"
+    "written, the picture in its middle on black, as television delivers it. Enlarge\n"
+    "first (x2, x4) for the detail the model adds; this scales what comes out."
+)
+
+
+class SizeBox(QComboBox):
+    """One of `SIZES` (or a size a project brought); `value()` the settings it stands for.
+    `changed` when a person chooses."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setToolTip(SIZE_TIP)
+        for name, box, frame in SIZES:
+            self.addItem(name, (box, frame))
+        self.activated.connect(lambda _i: self.changed.emit())
+
+    def value(self) -> dict[str, Any]:
+        """{"fit": [w, h], "fit_frame": bool}, or {} as restored."""
+        box, frame = self.currentData() or (None, False)
+        return {} if box is None else {"fit": list(box), "fit_frame": bool(frame)}
+
+    def set_value(self, settings: dict[str, Any]) -> None:
+        """Show the size `settings` say (their `fit`, `fit_frame`), one not offered added as
+        an item of its own; no signal."""
+        box = settings.get("fit")
+        want = (tuple(box), bool(settings.get("fit_frame"))) if box else (None, False)
+        self.blockSignals(True)
+        # (findData cannot compare the tuples the items hold)
+        index = next((i for i in range(self.count()) if tuple(self.itemData(i)) == want), -1)
+        if index < 0:
+            w, h = want[0]  # type: ignore[misc]
+            self.addItem(f"{w} x {h}{', whole frame' if want[1] else ''}", want)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
+        self.blockSignals(False)
+
+
+__all__ = ["CODECS", "DELIVERIES", "SIZES", "DeliverBox", "SizeBox", "codec_suffix"]
