@@ -33,6 +33,8 @@ STAGES = {
     "crop": "the border round the picture cut off",
     "colorize": "colour laid on the film's own grey (luma kept), each shot from its pick",
     "upscale": "cleaned and enlarged by a trained network (detail it adds is its own guess)",
+    "fit": "scaled to the size delivered (bicubic), its pixels square; framed on black where"
+    " the whole frame was asked for",
 }
 
 
