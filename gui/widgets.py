@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QIcon,
     QImage,
+    QKeyEvent,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -420,6 +421,28 @@ class Timeline(QWidget):
         self.set_enabled(False)
 
 
+class _StripList(QListWidget):
+    """The strip's list: with the focus, Left and Right, Home and End go through the shots
+    (the window's frame keys take them otherwise); `stepped(row)` after each move."""
+
+    stepped = Signal(int)
+    _OWN_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride:
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() in self._OWN_KEYS and not key_event.modifiers():
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        before = self.currentRow()
+        super().keyPressEvent(event)
+        if event.key() in self._OWN_KEYS and self.currentRow() not in (before, -1):
+            self.stepped.emit(self.currentRow())
+
+
 class ShotStrip(QWidget):
     """The film's shots as thumbnails under the timeline; a click (or Enter) on one jumps to
     the shot.
@@ -429,6 +452,12 @@ class ShotStrip(QWidget):
     2,000 shots); items of a list are laid out and painted as they come into sight."""
 
     shotClicked = Signal(int)
+
+    # The keys the strip handles when it has the focus, for Help > Keyboard shortcuts.
+    KEYS = (
+        ("← →, Home, End", "Go to the shot before, after, the first, the last"),
+        ("Enter, click", "Go to the shot"),
+    )
 
     THUMB_WIDTH = 112
     PICKED = Qt.ItemDataRole.UserRole  # the shot has a locked pick
@@ -454,7 +483,7 @@ class ShotStrip(QWidget):
         busy_layout.addWidget(self.progress, 0, Qt.AlignmentFlag.AlignHCenter)
         busy_layout.addStretch(1)
 
-        self.list = QListWidget()
+        self.list = _StripList()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
@@ -471,6 +500,7 @@ class ShotStrip(QWidget):
         self.list.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self.list.itemClicked.connect(lambda item: self.shotClicked.emit(self.list.row(item)))
         self.list.itemActivated.connect(lambda item: self.shotClicked.emit(self.list.row(item)))
+        self.list.stepped.connect(self.shotClicked)
 
         self.stack.addWidget(self.note)
         self.stack.addWidget(busy)

@@ -14,6 +14,7 @@ from panchro.gui.colour_modes import CandidatesView
 from panchro.gui.engine_process import self_test_command
 from panchro.gui.hints import KEYS as HINT_KEYS
 from panchro.gui.restore import CompareView
+from panchro.gui.widgets import ShotStrip
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -51,6 +52,7 @@ class Help(QObject):
                 rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
                 rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for t, k in keyed]
         for title, keys in (
+            ("In the shot strip", ShotStrip.KEYS),
             ("In an album's grid", AlbumGrid.KEYS),
             ("In the colour modes", CandidatesView.KEYS),
             ("In compare", CompareView.KEYS),

@@ -41,3 +41,24 @@ def test_two_thousand_shots_are_listed_and_reached(qtbot) -> None:
     assert clicked == [1998]
     strip.set_current(None)
     assert strip.current() is None
+
+
+def test_the_arrow_keys_go_through_the_shots_in_the_strip(qtbot, window, film) -> None:
+    """With the strip's focus, Left and Right go to the shot before or after (Home, End: the
+    first, the last); elsewhere they step a frame, as they always did."""
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=60_000):
+        win.projects.open_film(film.path)
+    shot_now = lambda: win.shot_list.shot_at(win.current)  # noqa: E731
+    strip = win.strip.list
+    strip.setFocus()
+    qtbot.waitUntil(strip.hasFocus)
+    for key, shot in ((Qt.Key.Key_Right, 1), (Qt.Key.Key_Right, 2), (Qt.Key.Key_Home, 0),
+                      (Qt.Key.Key_End, 2), (Qt.Key.Key_Left, 1)):  # fmt: skip
+        qtbot.keyClick(strip, key)
+        qtbot.waitUntil(lambda shot=shot: shot_now() == shot, timeout=10_000)
+        assert win.strip.current() == shot
+    at = win.current
+    win.view.setFocus()
+    qtbot.keyClick(win.view, Qt.Key.Key_Right)  # the frame key again
+    qtbot.waitUntil(lambda: win.current == at + 1, timeout=10_000)
