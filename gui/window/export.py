@@ -129,6 +129,7 @@ class Exporter(QObject):
             film=win.film,
             index=win.current,
             max_side=win.player.preview_side(),
+            actual=True,  # pixel for pixel, to zoom into (what an upscaler added)
             **self.restoration(),
         )
         self.compare.show_result({}, {}, f"Frame {win.current + 1}")

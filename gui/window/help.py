@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QMessageBox
 from panchro.engine import __version__
 from panchro.gui.album import AlbumGrid
 from panchro.gui.colour_modes import CandidatesView
+from panchro.gui.compare import CompareView
 from panchro.gui.engine_process import self_test_command
 from panchro.gui.hints import KEYS as HINT_KEYS
-from panchro.gui.restore import CompareView
 from panchro.gui.widgets import ShotStrip
 
 if TYPE_CHECKING:

@@ -39,6 +39,7 @@ from panchro.engine.service.protocol import ErrorCode, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.album import AlbumGrid, AlbumPanel
 from panchro.gui.colour_modes import CandidatesView, ColourModesPanel, Pick, Sampled
+from panchro.gui.compare import ZOOM_STEP, CompareView
 from panchro.gui.engine_process import (
     FAILED,
     READY,
@@ -49,7 +50,7 @@ from panchro.gui.engine_process import (
 )
 from panchro.gui.facts import FactsPanel, ShotPanel, describe_models
 from panchro.gui.hints import HintsBar
-from panchro.gui.restore import CompareView, RestorePanel
+from panchro.gui.restore import RestorePanel
 from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
 from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
 from panchro.gui.window import APP_NAME, on_triggered
@@ -369,6 +370,13 @@ class MainWindow(QMainWindow):
         self.picksChanged.connect(projects.mark_dirty)
         self.hint_editor.hintsChanged.connect(projects.mark_dirty)
 
+    def zoom_compare(self, how: Any) -> None:
+        """View ▸ Zoom: `how(canvas)` on the compare view when it is shown."""
+        if self.stage.currentWidget() is not self.compare:
+            self.statusBar().showMessage("Zoom is for Compare (V): the frame before | after", 5000)
+            return
+        how(self.compare.canvas)
+
     def either(self, for_album: Any, for_film: Any) -> Any:
         """A slot that does `for_album()` while an album is open, else `for_film()`."""
         return lambda *_: for_album() if self.album.active else for_film()
@@ -513,6 +521,16 @@ class MainWindow(QMainWindow):
                 a.setProperty("album", True)
 
         view = self.menuBar().addMenu("&View")
+        # Compare's zoom (its own keys + - 1 0 and the wheel do the same there)
+        for text, keys, how in (
+            ("Zoom &in", ["Ctrl++", "Ctrl+="], lambda c: c.zoom_by(ZOOM_STEP)),
+            ("Zoom &out", "Ctrl+-", lambda c: c.zoom_by(1 / ZOOM_STEP)),
+            ("&Actual pixels", "Ctrl+1", lambda c: c.actual_pixels()),
+            ("&Fit the view", "Ctrl+0", lambda c: c.set_zoom(1.0)),
+        ):
+            keys = [QKeySequence(k) for k in keys] if isinstance(keys, list) else keys
+            action(text, keys, lambda how=how: self.zoom_compare(how), view)
+        view.addSeparator()
         theme_menu = view.addMenu("&Theme")
         self.theme_actions: dict[str, QAction] = {}
         group = QActionGroup(self)

@@ -380,6 +380,17 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         assert win.stage.currentWidget() is win.compare and editor.active
         assert editor.frame == key == win.current
 
+    def zooms(want: Callable[[float, float], bool]) -> Callable[[QAction], None]:
+        # run while the hint tools show the key frame in compare
+        def check(a: QAction) -> None:
+            canvas = win.compare.canvas
+            assert win.stage.currentWidget() is win.compare
+            before = canvas.zoom
+            a.trigger()
+            assert want(before, canvas.zoom), (a.text(), before, canvas.zoom)
+
+        return check
+
     def takes_tool(name: str) -> Callable[[QAction], None]:
         def check(a: QAction) -> None:
             a.trigger()
@@ -557,6 +568,10 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Back to the film": back_to_film,
         "Compare before | after": compares,
         "Edit hints on the key frame": edits_hints,
+        "Zoom in": zooms(lambda was, now: now > was),
+        "Zoom out": zooms(lambda was, now: now < was),
+        "Actual pixels": zooms(lambda was, now: now == win.compare.canvas.actual_zoom()),
+        "Fit the view": zooms(lambda was, now: now == 1.0),
         "Point tool": takes_tool("point"),
         "Brush tool": takes_tool("brush"),
         "Erase tool": takes_tool("erase"),

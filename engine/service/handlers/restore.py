@@ -39,6 +39,10 @@ from panchro.engine.service.protocol import ErrorCode, Request
 # The engine's logger, as its log events have always named it.
 log = logging.getLogger("panchro.engine.service.server")
 
+# The compare view's frames at their own size (`actual`): at most this many pixels along the
+# longer side (a 4K frame whole; an 8K one halved), three JPEGs of a few MB.
+ACTUAL_MAX_SIDE = 4096
+
 
 def parse_restoration(
     body: dict[str, Any], what: str, info: Any | None = None, *, auto_pick: bool | None = None
@@ -194,6 +198,7 @@ def parse_preview(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "index": index,
         "max_side": max_side,
         "quality": quality,
+        "actual": param(body, "actual", bool, False),
     }
 
 
@@ -213,7 +218,19 @@ def preview(session: Session, work: Work) -> Answer:
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     notes = [n for st in stages for n in getattr(st, "notes", ())]
-    return preview_answer(shown, film.source.info, p["max_side"], p["quality"], notes)
+    info = film.source.info
+    size = actual_size(shown.after.shape, info.sample_aspect_ratio) if p["actual"] else None
+    return preview_answer(shown, info, p["max_side"], p["quality"], notes, size=size)
+
+
+def actual_size(shape: tuple[int, ...], sar: Any) -> tuple[int, int]:
+    """The size a restored frame of `shape` (H, W, ...) is shown at, pixel for pixel: its
+    own, its pixels made square, at most ACTUAL_MAX_SIDE along its longer side."""
+    h, w = int(shape[0]), int(shape[1])
+    if sar and float(sar) > 0 and float(sar) != 1.0:
+        w = round(w * float(sar))
+    scale = min(1.0, ACTUAL_MAX_SIDE / max(w, h))
+    return max(1, round(w * scale)), max(1, round(h * scale))
 
 
 def shot_and_pick(shots: list[Any] | None, picks: list[Any], index: int) -> tuple[Any, Any]:
@@ -226,14 +243,21 @@ def shot_and_pick(shots: list[Any] | None, picks: list[Any], index: int) -> tupl
 
 
 def preview_answer(
-    shown: Any, info: Any, max_side: int, quality: int, notes: list[str], **extra: Any
+    shown: Any,
+    info: Any,
+    max_side: int,
+    quality: int,
+    notes: list[str],
+    size: tuple[int, int] | None = None,
+    **extra: Any,
 ) -> Answer:
     """A `PreviewFrame` as the compare view takes it: before, after and |dY| x 16 as
-    preview-sized JPEGs in the blob, turned upright, with the luma figures and `notes`."""
+    preview-sized JPEGs in the blob (or all three at `size`: the restored frame's own, the
+    others enlarged to it), turned upright, with the luma figures and `notes`."""
     import numpy as np
     from PIL import Image
 
-    size = preview_size(info, max_side)
+    size = size or preview_size(info, max_side)
 
     def jpeg(rgb: Any) -> bytes:
         u8 = (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

@@ -69,3 +69,28 @@ def test_a_render_fitted_to_a_delivery_size(engine: EngineClient, tmp_path: Path
     with pytest.raises(EngineError) as err:
         engine.request("render", 60, film=film, output=str(tmp_path / "no.mkv"), fit=[641, 360])
     assert err.value.code == "bad_request" and "'fit'" in err.value.message
+
+
+def test_compare_at_the_restored_frames_own_size(engine: EngineClient, tmp_path: Path) -> None:
+    """`preview` with `actual`: the restored frame pixel for pixel (what an upscaler or a fit
+    made of it), the frame before enlarged to it; without, both at most the film's size."""
+    import io
+
+    from PIL import Image
+
+    folder = make_frame_folder(tmp_path / "frames", 3, size=(64, 48))
+    film = engine.request("open", 60, path=str(folder)).data["film"]
+
+    def sizes(reply) -> dict[str, tuple[int, int]]:  # noqa: ANN001
+        return {
+            p["name"]: Image.open(
+                io.BytesIO(reply.blob[p["offset"] : p["offset"] + p["length"]])
+            ).size
+            for p in reply.data["images"]
+        }
+
+    small = engine.request("preview", 60, film=film, index=1, fit=[640, 360], max_side=1920)
+    assert sizes(small) == {"before": (64, 48), "after": (64, 48), "luma_diff": (64, 48)}
+    whole = engine.request("preview", 60, film=film, index=1, fit=[640, 360], actual=True)
+    assert whole.data["output_size"] == [480, 360]
+    assert sizes(whole) == {"before": (480, 360), "after": (480, 360), "luma_diff": (480, 360)}

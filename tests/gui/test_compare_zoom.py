@@ -1,0 +1,92 @@
+"""Compare zoomed: the restored frame pixel for pixel (actual pixels), the picture kept under
+the pointer, dragged about with the middle button, the split line in the part in sight, the
+hint tools' mapping zoomed with it; View ▸ Zoom outside compare says where it works."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QPixmap
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _pixmap(w: int, h: int, colour: QColor) -> QPixmap:
+    pm = QPixmap(w, h)
+    pm.fill(colour)
+    return pm
+
+
+def test_zoom_keeps_the_point_under_the_pointer(qtbot) -> None:
+    from panchro.gui.compare import CompareView
+
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(640, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    canvas = view.canvas
+    # a frame restored at twice the size of the view's fit (an x4 upscale of a small film)
+    view.show_result({"before": _pixmap(1600, 1200, QColor(40, 40, 40)),
+                      "after": _pixmap(1600, 1200, QColor(200, 120, 60))},
+                     {"output_size": [1600, 1200]}, "Frame 1")  # fmt: skip
+    fit = canvas.fit_rect()
+    assert canvas.image_rect() == fit and canvas.visible() == fit
+    actual = canvas.actual_zoom()
+    assert actual == pytest.approx(1600 / canvas.devicePixelRatioF() / fit.width())
+
+    at = QPointF(fit.x() + fit.width() * 0.25, fit.y() + fit.height() * 0.75)
+    canvas.zoom_by(2.0, at)
+    r = canvas.image_rect()
+    assert r.width() == pytest.approx(fit.width() * 2, abs=1)
+    # the picture's point a quarter across, three quarters down, is still under the pointer
+    assert (at.x() - r.x()) / r.width() == pytest.approx(0.25, abs=0.01)
+    assert (at.y() - r.y()) / r.height() == pytest.approx(0.75, abs=0.01)
+    assert canvas.visible() == canvas.rect()  # zoomed in: the picture fills the view
+
+    # the split line goes through the part in sight
+    canvas.set_split(0.5)
+    v = canvas.visible()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(v.x() + v.width() // 4, 50))
+    assert canvas.split == pytest.approx(0.25, abs=0.01)
+
+    # the middle button drags the picture; never beyond its edge
+    before = canvas.image_rect().topLeft()
+    qtbot.mousePress(canvas, Qt.MouseButton.MiddleButton, pos=QPoint(300, 200))
+    qtbot.mouseMove(canvas, QPoint(260, 180))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.MiddleButton, pos=QPoint(260, 180))
+    after = canvas.image_rect().topLeft()
+    assert (after.x() - before.x(), after.y() - before.y()) == (-40, -20)
+    canvas.pan(-10_000, -10_000)
+    r = canvas.image_rect()
+    assert r.right() + 1 == canvas.width() and r.bottom() + 1 == canvas.height()
+
+    # keys: actual pixels, further in up to four times, out to fit
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    assert canvas.zoom == pytest.approx(actual)
+    for _ in range(20):
+        qtbot.keyClick(view, Qt.Key.Key_Plus)
+    assert canvas.zoom == pytest.approx(4 * actual)
+    qtbot.keyClick(view, Qt.Key.Key_0)
+    assert canvas.zoom == 1.0 and canvas.image_rect() == fit
+    qtbot.keyClick(view, Qt.Key.Key_Minus)  # a big frame: never smaller than fitting
+    assert canvas.zoom == 1.0
+
+
+def test_compare_answers_the_frame_pixel_for_pixel(qtbot, window, film) -> None:
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=60_000):
+        win.projects.open_film(film.path)
+    win.restore_panel.colorize.setChecked(False)  # no models: the crop alone restores
+    win.restore_panel.set_crop((0, 0, 0, 8))
+    with qtbot.waitSignal(win.compareShown, timeout=60_000):
+        win.exporter.compare_frame()
+    canvas = win.compare.canvas
+    assert (canvas.after.width(), canvas.after.height()) == (160, 112)  # the output's own
+    assert canvas.before.size() == canvas.after.size()
+    win.zoom_compare(lambda c: c.actual_pixels())  # smaller than the view: shown as it is
+    assert canvas.zoom == pytest.approx(canvas.actual_zoom()) and canvas.zoom < 1
+    assert canvas.image_rect().width() == pytest.approx(160 / canvas.devicePixelRatioF(), abs=1)
+    win.player.show_film()
+    win.zoom_compare(lambda c: c.set_zoom(3.0))
+    assert "Zoom is for Compare" in win.statusBar().currentMessage()
