@@ -196,11 +196,11 @@ class RestorePanel(QGroupBox):
         form.addRow("Stabilize", self.stabilize)
         form.addRow("Deflicker", self.deflicker)
         form.addRow("Clean up", self.degrain)
-        form.addRow("Enlarge", self.upscale)
-        form.addRow("Enlarge with", self.upscaler)
         self.size = SizeBox()  # the export's size (HD, UHD), not Compare's
         self.size.changed.connect(self.settingsChanged)
-        self._output = _shared_row(form, "Output, size", ((self.codec, 4), (self.size, 3)))
+        _shared_row(form, "Enlarge, size", ((self.upscale, 2), (self.size, 5)))
+        form.addRow("Enlarge with", self.upscaler)
+        form.addRow("Output", self.codec)
         self.deliver = DeliverBox()  # shown for a film shown at a silent speed (`set_shown_rate`)
         self.deliver.changed.connect(self.settingsChanged)
         _hidden_row(form, "Deliver at", self.deliver)
@@ -461,7 +461,8 @@ class RestorePanel(QGroupBox):
         """ "" for a film; "album" (export a folder, or the picture selected) or "picture" (one
         picture opened: export a picture file)."""
         self.album_mode = mode
-        self._form.setRowVisible(self._output, not mode)
+        self._form.setRowVisible(self.codec, not mode)
+        self.size.setVisible(not mode)  # a film's export's (an album's pictures keep theirs)
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
