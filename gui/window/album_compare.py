@@ -53,6 +53,7 @@ class AlbumCompare(QObject):
             picture=pic.name,
             pick=albums.engine_pick(pic.name),
             max_side=win.player.preview_side(),
+            actual=True,  # pixel for pixel, to zoom into
             **albums.settings(),
             **albums.hints_param(pic.name),
         )

@@ -55,7 +55,12 @@ from panchro.engine.service.handlers.common import (
     param,
     preview_size,
 )
-from panchro.engine.service.handlers.restore import parse_restoration, preview_answer, stages_for
+from panchro.engine.service.handlers.restore import (
+    actual_size,
+    parse_restoration,
+    preview_answer,
+    stages_for,
+)
 from panchro.engine.service.handlers.status import require_models
 from panchro.engine.service.protocol import ErrorCode, Request
 
@@ -371,7 +376,7 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
     # whole: the picture answered uncut, its border grey (the hint editor's marks line up)
     whole = param(body, "whole", bool, False)
     return {**params, "pick": pick, "max_side": max_side_of(body), "quality": quality,
-            "whole": whole}  # fmt: skip
+            "whole": whole, "actual": param(body, "actual", bool, False)}  # fmt: skip
 
 
 def preview_picture(session: Session, work: Work) -> Answer:
@@ -392,9 +397,11 @@ def preview_picture(session: Session, work: Work) -> Answer:
     height, width = shown.before.shape[:2]
     info = SimpleNamespace(width=width, height=height, sample_aspect_ratio=None, rotation=0)
     notes = [n for st in stages for n in getattr(st, "notes", ())] + found
+    size = actual_size(shown.after.shape, None) if p["actual"] else None
     return preview_answer(
-        shown, info, p["max_side"], p["quality"], notes, picture=p["picture"], seed=seed
-    )
+        shown, info, p["max_side"], p["quality"], notes, size=size, picture=p["picture"],
+        seed=seed,
+    )  # fmt: skip
 
 
 # --- exporting -------------------------------------------------------------------------------

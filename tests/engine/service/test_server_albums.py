@@ -484,3 +484,23 @@ def test_each_pictures_own_border_is_cut_in_every_album_request(
     with pytest.raises(EngineError, match="each picture's own border"):
         engine.request("export_album", TIMEOUT, album=album, crop=[1, 1, 1, 1],
                        output=str(tmp_path / "x"))  # fmt: skip
+
+
+def test_compare_of_a_picture_pixel_for_pixel(engine: EngineClient, tmp_path: Path) -> None:
+    """`preview_picture` with `actual`: the restored picture at its own size, for the zoom;
+    without, at most `max_side`."""
+    box = tmp_path / "big"
+    box.mkdir()
+    png(box / "p.png", photo_pixels((200, 150), seed=4))
+    album = _open(engine, box)["album"]
+
+    def sizes(reply: Any) -> set[tuple[int, int]]:
+        return {
+            Image.open(io.BytesIO(reply.blob[p["offset"] : p["offset"] + p["length"]])).size
+            for p in reply.data["images"]
+        }
+
+    common = {"album": album, "picture": "p.png", "colorize": True, "max_side": 64}
+    assert sizes(engine.request("preview_picture", TIMEOUT, **common)) == {(64, 48)}
+    whole = engine.request("preview_picture", TIMEOUT, **common, actual=True)
+    assert sizes(whole) == {(200, 150)}
