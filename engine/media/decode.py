@@ -32,7 +32,14 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from panchro.engine.errors import BadInputError
 from panchro.engine.media import levels as _levels
 from panchro.engine.media.container import _ff_reason, _open_container
-from panchro.engine.media.formats import _FMTS, _MATRIX_NAMES, _SWS_CS, _code, default_matrix
+from panchro.engine.media.formats import (
+    _FMTS,
+    _MATRIX_NAMES,
+    _SWS_CS,
+    _code,
+    default_matrix,
+    sws_threads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +315,7 @@ class _Converter:
             dst_color_range=dst_range,
             # No ACCURATE_RND here: it doubles the cost (5x for 16-bit RGB) for +-1 level.
             interpolation=interp,
+            threads=sws_threads(name, pix),
         )
         return out.to_ndarray(channel_last=True)
 

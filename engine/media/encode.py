@@ -51,6 +51,7 @@ from panchro.engine.media.formats import (
     coded_bits,
     default_matrix,
     sequence_name,
+    sws_threads,
 )
 from panchro.engine.media.info import MediaInfo
 from panchro.engine.media.output import _fsync_path, _remove, _replace_folder, check_output_path
@@ -318,6 +319,7 @@ class VideoWriter:
             src_color_range=src_range,
             dst_color_range=dst_range,
             interpolation=Interpolation.BICUBIC | Interpolation.ACCURATE_RND,
+            threads=sws_threads(pix, self._pix_fmt),
         )
 
     def write(self, image: np.ndarray, pts: int, *, fmt: Fmt = "rgb24") -> None:

@@ -121,6 +121,15 @@ def _bit_depth(pix_fmt: str) -> int:
         return 8
 
 
+def sws_threads(src: str, dst: str) -> int | None:
+    """The threads swscale may convert `src` to `dst` with (PyAV's `threads`; None: as many
+    as it likes). One where either side is deeper than 8 bits: FFmpeg 8's swscale, sliced
+    across threads, now and then writes rows of such a conversion from memory it has not
+    filled (gray16, yuv444p16, yuv420p10 and yuv422p10 from RGB or grey: a frame's row in
+    a hundred came back as noise, measured), which one thread never does."""
+    return 1 if max(_bit_depth(src), _bit_depth(dst)) > 8 else None
+
+
 def _code(value: Any, unspecified: int) -> int:
     return unspecified if value is None else int(value)
 

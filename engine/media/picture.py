@@ -349,9 +349,9 @@ def _sixteen_bit_pixels(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, 
         )
     has_alpha = any(c.is_alpha for c in frame.format.components)
     if has_alpha:
-        a = frame.reformat(format="rgba64le").to_ndarray()
+        a = frame.reformat(format="rgba64le", threads=1).to_ndarray()  # `sws_threads`
         return np.ascontiguousarray(a[..., :3]), np.ascontiguousarray(a[..., 3])
-    return np.ascontiguousarray(frame.reformat(format="rgb48le").to_ndarray()), None
+    return np.ascontiguousarray(frame.reformat(format="rgb48le", threads=1).to_ndarray()), None
 
 
 def _dpi(value: Any) -> tuple[float, float] | None:
