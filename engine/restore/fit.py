@@ -67,6 +67,7 @@ class FitStage:
     frame: bool = False
     pixel_aspect: Fraction = field(default=Fraction(1))
     rotation: int = 0
+    device: str | None = None  # where it resizes (the other stages' device)
     square_pixels = True  # the writer tags what this writes as square
 
     def __post_init__(self) -> None:
@@ -101,10 +102,18 @@ class FitStage:
     def begin_shot(self, shot_index: int, shot: Shot, pick: Any, film: Any) -> None:
         return None
 
+    @property
+    def resident_on(self) -> Any:
+        """The torch device planes may stay on: wherever the other stages run."""
+        from panchro.engine.inference.device import resolve_device
+
+        return resolve_device(self.device)
+
     def process(self, batch: FrameBatch) -> FrameBatch:
         width, height = batch.size
         w, h = self.picture_size(width, height)
-        y, cbcr = _resize(batch.y, (h, w)), _resize(batch.cbcr, (h, w))
+        y = _resize(batch.y, (h, w), self.resident_on)
+        cbcr = _resize(batch.cbcr, (h, w), self.resident_on)
         if self.frame:
             bw, bh = self._stored_box()
             left, top = (bw - w) // 2 & ~1, (bh - h) // 2 & ~1  # even: 4:2:0 chroma lines up
@@ -113,23 +122,34 @@ class FitStage:
         return batch.replace(y=y, cbcr=cbcr)
 
 
-def _resize(planes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Planes (..., H, W) float32 resized to `size` (height, width): bicubic, antialiased."""
+def _resize(planes: Any, size: tuple[int, int], device: Any) -> Any:
+    """Planes (..., H, W) float32 resized to `size` (height, width): bicubic, antialiased;
+    host arrays resized on `device` and handed back as host arrays, tensors where they are."""
     import torch
     import torch.nn.functional as F
 
     if tuple(planes.shape[-2:]) == size:
         return planes
-    lead = planes.shape[:-2]
-    t = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
-    t = t.reshape(-1, 1, *planes.shape[-2:])
+    host = not isinstance(planes, torch.Tensor)
+    t = torch.as_tensor(np.ascontiguousarray(planes, dtype=np.float32), device=device) if host \
+        else planes.float()  # fmt: skip
+    lead = t.shape[:-2]
+    t = t.reshape(-1, 1, *t.shape[-2:])
     out = F.interpolate(t, size=size, mode="bicubic", antialias=True, align_corners=False)
-    return out.reshape(*lead, *size).numpy()
+    out = out.reshape(*lead, *size)
+    return out.cpu().numpy() if host else out
 
 
-def _placed(planes: np.ndarray, size: tuple[int, int], top: int, left: int) -> np.ndarray:
-    """Planes (..., h, w) in the middle of black (0: luma black, chroma neutral) of `size`."""
-    out = np.zeros((*planes.shape[:-2], *size), dtype=planes.dtype)
+def _placed(planes: Any, size: tuple[int, int], top: int, left: int) -> Any:
+    """Planes (..., h, w) in the middle of black (0: luma black, chroma neutral) of `size`:
+    host arrays or tensors, as given."""
+    import torch
+
+    shape = (*planes.shape[:-2], *size)
+    if isinstance(planes, torch.Tensor):
+        out = torch.zeros(shape, dtype=planes.dtype, device=planes.device)
+    else:
+        out = np.zeros(shape, dtype=planes.dtype)
     h, w = planes.shape[-2:]
     out[..., top : top + h, left : left + w] = planes
     return out

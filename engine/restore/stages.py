@@ -663,7 +663,7 @@ def build_stages(
         from panchro.engine.restore.fit import FitStage
 
         # Last: the model's detail first, then the size it is delivered at (restore.fit).
-        stages.append(FitStage(settings.fit, frame=settings.fit_frame))
+        stages.append(FitStage(settings.fit, frame=settings.fit_frame, device=device))
     # Before all, scratches then dust: the film's faults, judged on the frames as decoded;
     # each cleans the neighbours the stages after it look across too.
     if settings.dust > 0:

@@ -109,3 +109,20 @@ def test_the_command_line_fits_and_frames(tmp_path: Path, capsys: pytest.Capture
     assert main(["restore", str(folder), str(tmp_path / "odd.mkv"), "--fit", "641x360"]) != 0
     assert "even" in capsys.readouterr().err
     assert not (tmp_path / "odd.mkv").exists()
+
+
+def test_planes_kept_on_a_device_are_fitted_there() -> None:
+    """Resident planes (tensors on the stages' device) stay tensors; host arrays come back
+    as host arrays, the same numbers."""
+    import torch
+
+    y = np.tile(np.linspace(0.0, 1.0, 160, dtype=np.float32), (2, 120, 1))
+    stage = FitStage((320, 180), frame=True)
+    stage.set_film(SimpleNamespace(sample_aspect_ratio=None, rotation=0))
+    host = stage.process(_batch(y))
+    b = _batch(y)
+    on_device = stage.process(b.replace(y=torch.from_numpy(b.y), cbcr=torch.from_numpy(b.cbcr)))
+    assert isinstance(on_device.y, torch.Tensor) and isinstance(host.y, np.ndarray)
+    np.testing.assert_allclose(on_device.y.numpy(), host.y, atol=1e-6)
+    np.testing.assert_allclose(on_device.cbcr.numpy(), host.cbcr, atol=1e-6)
+    assert stage.resident_on is not None
