@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from panchro.gui.colour_modes import Pick
     from panchro.gui.window.album import Albums
 
-SIDE = 320  # the tile's and the pick panel's picture
+SIDE = 240  # the tile's and the panel's picture, in the screen's pixels
 
 
 class AlbumPickPictures(QObject):
@@ -63,7 +63,8 @@ class AlbumPickPictures(QObject):
             settings = albums.settings() | {"colorize": True, "degrain": 0.0, "upscale": 1}
             self._req = self.engine.request(
                 Request.PREVIEW_PICTURE, self._on_picture, album=albums.handle,
-                picture=pic.name, pick=pick.engine_dict(), max_side=SIDE, **settings,
+                picture=pic.name, pick=pick.engine_dict(),
+                max_side=max(128, round(SIDE * albums.win.devicePixelRatioF())), **settings,
                 **albums.hints_param(pic.name, always=True),
             )  # fmt: skip
             return

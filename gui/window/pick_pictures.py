@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
 
 BATCH = 4  # key frames a request: a second or two of the engine's job lane on a CPU
+SIDE = 240  # a picture's longer side, in the screen's pixels
 
 
 class PickPictures(QObject):
@@ -77,7 +78,8 @@ class PickPictures(QObject):
         self._tried.update(id(p) for p in asked.values())
         params: dict[str, Any] = {
             "film": win.film, "shots": todo,
-            "max_side": max(320, win.player.preview_side() // 2),
+            # the strip's icon and the pick panel's 220 px: small, as a film has thousands
+            "max_side": max(128, round(SIDE * win.devicePixelRatioF())),
             **win.colouring(),  # each shot as its render colours it
         }  # fmt: skip
         self._asked = asked
