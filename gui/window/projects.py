@@ -366,8 +366,9 @@ class Projects(QObject):
 
     def _on_opened(self, msg: Message) -> None:
         if msg.id != self._open_req:
-            if msg.type != Event.ERROR and "film" in msg.body and self.engine.is_ready():
-                self.engine.request(Request.CLOSE, film=int(msg.body["film"]))
+            opened = (msg.body.get("data") or {}).get("film") if msg.type == Event.RESULT else None
+            if opened is not None and self.engine.is_ready():
+                self.engine.request(Request.CLOSE, film=int(opened))
             return
         self._open_req = None
         win = self.win

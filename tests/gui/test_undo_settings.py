@@ -105,8 +105,18 @@ def test_a_film_read_otherwise_is_read_again_as_it_was(qtbot, window, tmp_path: 
     assert win.film_levels is None and not win.levels_action.isChecked()
     assert redo.isEnabled() and undo.isEnabled() == bool(count)
 
+    # Redone twice at once: the second read asked while the first is on its way; the film
+    # the first opened is closed in the engine when its answer comes.
+    sent: list[tuple[str, dict]] = []
+    request = win.engine.request
+    win.engine.request = lambda t, *a, **k: sent.append((t, k)) or request(t, *a, **k)
     redo.trigger()
     redo.trigger()
     qtbot.waitUntil(lambda: win.info.get("scan") == "a negative turned positive", timeout=WAIT_MS)
     assert win.film_scan == "negative" and win.film_levels is None
     assert win.edits.stack.count() == count + 2 and not redo.isEnabled()
+    opens = [k for t, k in sent if t == "open"]
+    assert len(opens) == 2 and opens[1].get("scan") == "negative"
+    qtbot.waitUntil(lambda: sum(t == "close" for t, _ in sent) >= 2, timeout=WAIT_MS)
+    closed = [k["film"] for t, k in sent if t == "close"]
+    assert win.film not in closed and len(set(closed)) == 2  # the one before, the superseded
