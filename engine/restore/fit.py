@@ -153,3 +153,19 @@ def _placed(planes: Any, size: tuple[int, int], top: int, left: int) -> Any:
     h, w = planes.shape[-2:]
     out[..., top : top + h, left : left + w] = planes
     return out
+
+
+def fitted_before(stages: Any, picture: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+    """A preview's frame before (coded, (H, W, C)) as the fit stage among `stages` places the
+    restored one in `after`: the picture resized (nearest) to the size it fills and put where
+    it lies, the bars `after`'s own coded black; None without a fit stage."""
+    from panchro.engine.restore.batch import _resize_nearest
+
+    stage = next((st for st in stages if isinstance(st, FitStage)), None)
+    if stage is None:
+        return None
+    w, h = stage.picture_size(picture.shape[1], picture.shape[0])
+    out = after.copy()
+    top, left = (out.shape[0] - h) // 2 & ~1, (out.shape[1] - w) // 2 & ~1
+    out[top : top + h, left : left + w] = _resize_nearest(picture, w, h)
+    return out

@@ -46,6 +46,7 @@ from panchro.engine.progress import Progress
 from panchro.engine.restore import memory
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
+from panchro.engine.restore.fit import fitted_before
 from panchro.engine.restore.part import check_span, part_of
 from panchro.engine.restore.summary import RestoreSummary, _tree_size
 from panchro.engine.restore.threads import (
@@ -243,8 +244,7 @@ class _Run:
         self.src = src
         self.info = info = src.info
         tell_film(stages, info)  # before a size is asked (the fit stage's pixel aspect)
-        # what the writers tag: square pixels where a stage made them so
-        square = any(getattr(st, "square_pixels", False) for st in stages)
+        square = any(getattr(st, "square_pixels", False) for st in stages)  # writers tag so
         self.out_info = dc_replace(info, sample_aspect_ratio=None) if square else info
         self.stages = stages
         self.codec = codec
@@ -649,7 +649,9 @@ class _Run:
                 for frame, image, shot in frames:
                     t0 = time.perf_counter()
                     picture = cut_picture(frame.image, margins)
-                    before = _resize_nearest(picture, self.width, self.height)
+                    before = fitted_before(self.stages, picture, image)  # framed as after is
+                    if before is None:
+                        before = _resize_nearest(picture, self.width, self.height)
                     side = np.concatenate([before, image], axis=1)
                     writer.write(_pad(side, size), frame.pts - origin, fmt=self.fmt)
                     if frame.damaged:

@@ -126,3 +126,18 @@ def test_planes_kept_on_a_device_are_fitted_there() -> None:
     np.testing.assert_allclose(on_device.y.numpy(), host.y, atol=1e-6)
     np.testing.assert_allclose(on_device.cbcr.numpy(), host.cbcr, atol=1e-6)
     assert stage.resident_on is not None
+
+
+def test_a_preview_frames_the_picture_before_as_after(tmp_path: Path) -> None:
+    """Side by side, the frame before is placed as the fitted frame after is (not stretched
+    over the whole box)."""
+    folder = make_frame_folder(tmp_path / "frames", 12, size=(64, 48))
+    out = tmp_path / "side.mkv"
+    stages = build_stages(Settings(fit=(320, 180), fit_frame=True))
+    pipeline.restore(folder, out, codec="ffv1", stages=stages, preview=0.25)
+    with media.open_source(out) as src:
+        y = next(iter(src.frames(fmt="yuv444p"))).image[..., 0].astype(np.int32)
+    before, after = y[:, :320], y[:, 320:]
+    assert y.shape == (180, 640)
+    assert before[:, :30].max() <= 17 and after[:, :30].max() <= 17  # the bars, both sides
+    assert np.abs(before[:, 50:270] - after[:, 50:270]).mean() < 12  # the picture, in place

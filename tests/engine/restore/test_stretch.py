@@ -47,7 +47,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _luma(path: Path) -> list[np.ndarray]:
     with media.open_source(path) as src:
-        return [f.image[0].astype(np.int32) for f in src.frames(fmt="yuv444p")]
+        return [f.image[..., 0].astype(np.int32) for f in src.frames(fmt="yuv444p")]
 
 
 def _which(delivered: list[np.ndarray], film: list[np.ndarray]) -> list[int]:
