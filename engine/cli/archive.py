@@ -40,6 +40,7 @@ _NOT_FOR_AN_ARCHIVE = (
     ("format", "--format"),
     ("quality", "--quality"),
     ("scan", "--scan"),  # each film's values are read as it says (a log scan at video levels)
+    ("deliver_fps", "--deliver-fps"),  # each film is written at its own rate
 )
 
 

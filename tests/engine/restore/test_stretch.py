@@ -157,3 +157,14 @@ def test_chunks_rendered_elsewhere_are_delivered_alike(folder: Path, tmp_path: P
     assert len(a) == len(b) == 12
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_an_archive_refuses_one_delivery_rate_for_all(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from panchro.engine.cli import main
+
+    films = tmp_path / "films"
+    films.mkdir()
+    assert main(["restore", "--batch", str(films), str(tmp_path / "all"), "--deliver-fps", "24"])
+    assert "--deliver-fps: not for an archive" in capsys.readouterr().err
