@@ -31,7 +31,7 @@ def codec_suffix(codec: str) -> str:
 
 
 # Sound speeds a film shown slower is delivered at, some frames shown twice (stretch printing).
-DELIVERIES = (24.0, 25.0, 30.0)
+DELIVERIES = (23.976, 24.0, 25.0, 29.97, 30.0)  # NTSC's two exactly (`media.retime.NTSC`)
 SILENT_BELOW = 23.5  # a film shown slower than this is offered them
 
 DELIVER_TIP = (

@@ -68,6 +68,8 @@ def decimated_info(info: MediaInfo, cycle: int) -> MediaInfo:
 # --- delivered at a faster rate: frames repeated ("stretch printing") -----------------------
 
 MAX_STRETCH = 4  # a delivery rate at most this many times the shown one (12 fps -> 48)
+# The NTSC rates, exactly: 23.976 given as a number means 24000/1001, as broadcast has it.
+NTSC = (Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001))
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def stretch_for(info: MediaInfo, deliver: Fraction | float, first_pts: int = 0) 
     from panchro.engine.errors import BadInputError
 
     rate = Fraction(deliver).limit_denominator(1001)
+    rate = next((r for r in NTSC if abs(rate - r) < Fraction(1, 1000)), rate)
     shown = info.fps
     if info.is_vfr:
         raise BadInputError(

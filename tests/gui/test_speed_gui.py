@@ -125,8 +125,8 @@ def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_pa
     box = panel.deliver
     assert box.isVisibleTo(panel)
     assert [box.itemText(i) for i in range(box.count())] == [
-        "As shown (18 fps)", "24 fps, frames repeated", "25 fps, frames repeated",
-        "30 fps, frames repeated",
+        "As shown (18 fps)", "23.976 fps, frames repeated", "24 fps, frames repeated",
+        "25 fps, frames repeated", "29.97 fps, frames repeated", "30 fps, frames repeated",
     ]  # fmt: skip
     assert "deliver_fps" not in panel.settings()
     _choose(box, 24.0)

@@ -129,6 +129,9 @@ def test_a_stretch_that_cannot_be_made_is_refused(folder: Path, tmp_path: Path) 
     for rate, words in ((18, "not above the film's"), (12, "not above"), (80, "more than 4")):
         with pytest.raises(BadInputError, match=words):
             stretch_for(info, rate)
+    assert stretch_for(info, 23.976).deliver == Fraction(24000, 1001)  # NTSC, exactly
+    assert stretch_for(info, 29.97).deliver == Fraction(30000, 1001)
+    assert stretch_for(info, 23.5).deliver == Fraction(47, 2)
     with pytest.raises(BadInputError, match="varying frame rate"):
         stretch_for(replace(info, is_vfr=True), 24)
     out = tmp_path / "refused.mkv"
