@@ -9,8 +9,10 @@ docs/project-format.md, field by field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any
 
+from panchro.engine.errors import BadInputError
 from panchro.engine.fields import FieldError, as_object, get_field, get_margins
 
 CODECS = ("h264", "h265", "prores", "ffv1", "png16", "tiff16", "dpx")
@@ -30,6 +32,7 @@ MIDTONES = (0.25, 4.0)
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
 MAX_FPS = 300.0  # the fastest rate a film is delivered at
 FIT_SIDES = (64, 8192)  # a delivery size's sides (`restore.fit`, alike)
+MAX_OFFSET_S = 86_400.0  # a soundtrack starts at most a day before or after the film
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class Settings:
     # in its middle on black; None: the size it comes out of the other stages at.
     fit: tuple[int, int] | None = None
     fit_frame: bool = False
+    # The sound delivered in place of the film's own (a score for a silent film): a sound
+    # file's path, its start at `soundtrack_offset` seconds of the film (negative: its first
+    # seconds left out); None: the film's own sound (`media.Soundtrack`).
+    soundtrack: str | None = None
+    soundtrack_offset: float = 0.0
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -148,6 +156,13 @@ class Settings:
             )
         if self.deliver_fps is not None and not 1.0 <= self.deliver_fps <= MAX_FPS:
             return f"deliver_fps must be within 1..{MAX_FPS:g}, got {self.deliver_fps}"
+        if self.soundtrack is not None and not self.soundtrack:
+            return "soundtrack must be a sound file's path or null"
+        if not -MAX_OFFSET_S <= self.soundtrack_offset <= MAX_OFFSET_S:
+            return (
+                f"soundtrack_offset must be within -{MAX_OFFSET_S:g}..{MAX_OFFSET_S:g} seconds, "
+                f"got {self.soundtrack_offset}"
+            )
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +184,8 @@ class Settings:
             | ({} if self.deliver_fps is None else {"deliver_fps": self.deliver_fps})
             | ({} if self.fit is None else {"fit": list(self.fit)})
             | ({"fit_frame": True} if self.fit_frame else {})
+            | ({} if self.soundtrack is None else {"soundtrack": self.soundtrack})
+            | ({"soundtrack_offset": self.soundtrack_offset} if self.soundtrack_offset else {})
         )
 
     @classmethod
@@ -225,6 +242,12 @@ class Settings:
         if d.get("deliver_fps") is not None:  # optional: the rate shown at is not written
             values["deliver_fps"] = get_field(d, "settings", "deliver_fps", float, low=1.0,
                                               high=MAX_FPS)  # fmt: skip
+        if d.get("soundtrack") is not None:  # optional: the film's own sound is not written
+            values["soundtrack"] = get_field(d, "settings", "soundtrack", str)
+        if "soundtrack_offset" in d:  # optional: 0 is not written
+            values["soundtrack_offset"] = get_field(
+                d, "settings", "soundtrack_offset", float, low=-MAX_OFFSET_S, high=MAX_OFFSET_S
+            )
         try:
             return cls(**values)
         except ValueError as exc:
@@ -245,3 +268,18 @@ def _points(levels: Any) -> bool:
         )
     except (TypeError, ValueError):
         return False
+
+
+def settings_for(project: Any, **given: Any) -> Settings:
+    """The settings of `project` (a `Project`; or these settings, e.g. an album project's;
+    None: the defaults) with the `given` ones (any of `Settings`' fields: codec, colorize,
+    deflicker, ...) that are not None in their place."""
+    if isinstance(project, Settings):
+        base = project
+    else:
+        base = project.settings if project is not None else Settings()
+    changes = {k: v for k, v in given.items() if v is not None}
+    try:
+        return dc_replace(base, **changes)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None

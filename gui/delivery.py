@@ -1,15 +1,19 @@
 """How the Restore panel says an export is delivered: its format (`CODECS`), its rate
-(`DeliverBox`: a film shown at a silent speed written at a sound speed, frames repeated) and
-its size (`SizeBox`: the picture fitted to HD or UHD, or the whole frame with bars). The rate
-and the size are the export's alone: Compare and the previews show the film's own frames.
+(`DeliverBox`: a film shown at a silent speed written at a sound speed, frames repeated), its
+size (`SizeBox`: the picture fitted to HD or UHD, or the whole frame with bars) and its sound
+(`SoundButton`: the film's own, or a soundtrack; `gui.soundtrack` chooses it). The rate, the
+size and the sound are the export's alone: Compare and the previews show the film's own
+frames, silent.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QComboBox, QPushButton, QWidget
 
 from panchro.gui.speed import OWN, rate_text
 
@@ -136,4 +140,83 @@ class SizeBox(QComboBox):
         self.blockSignals(False)
 
 
-__all__ = ["CODECS", "DELIVERIES", "SIZES", "DeliverBox", "SizeBox", "codec_suffix"]
+def offset_text(offset: float) -> str:
+    """Where a soundtrack starts, as the panel says it: "" at the film's start."""
+    if not offset:
+        return ""
+    return f"from {offset:g} s" if offset > 0 else f"its first {-offset:g} s left out"
+
+
+class SoundButton(QPushButton):
+    """The sound an export carries: the film's own (or none, for a silent film), or a
+    soundtrack, a sound file's path and where in the film it starts (`value()`: the
+    settings). A click asks for `gui.soundtrack`'s dialog (`chooseRequested`)."""
+
+    chooseRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path: str | None = None
+        self.offset = 0.0
+        self.film_has_sound = False
+        self.label = ""  # what the button says, whole (the text shown is elided to fit)
+        self.clicked.connect(lambda _c=False: self.chooseRequested.emit())
+        self._show()
+
+    def value(self) -> dict[str, Any]:
+        """{"soundtrack": path, "soundtrack_offset": seconds (where not 0)}, or {}."""
+        if self.path is None:
+            return {}
+        return {"soundtrack": self.path} | (
+            {"soundtrack_offset": self.offset} if self.offset else {}
+        )
+
+    def set_value(self, settings: dict[str, Any]) -> None:
+        """Show the soundtrack `settings` give (none: the film's own sound); no signal."""
+        path = settings.get("soundtrack")
+        self.path = str(path) if path else None
+        self.offset = float(settings.get("soundtrack_offset") or 0.0) if path else 0.0
+        self._show()
+
+    def set_film_sound(self, has_sound: bool) -> None:
+        """Whether the open film has sound of its own (the button says "Silent" if not)."""
+        self.film_has_sound = has_sound
+        self._show()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        room = max(0, self.width() - 16)
+        self.setText(self.fontMetrics().elidedText(self.label, Qt.TextElideMode.ElideMiddle, room))
+
+    def _show(self) -> None:
+        if self.path is None:
+            self.label = "Film's sound" if self.film_has_sound else "Silent"
+            self._fit_text()
+            own = "the film's own" if self.film_has_sound else "none (the film is silent)"
+            self.setToolTip(
+                f"The sound the export carries: {own}.\nClick to deliver a soundtrack with it "
+                "instead (a score for a silent film, a track cleaned elsewhere)."
+            )
+            return
+        self.label = Path(self.path).name
+        self._fit_text()
+        where = offset_text(self.offset) or "from the film's start"
+        self.setToolTip(
+            f"The export carries the soundtrack {self.path}, {where}, cut where the pictures\n"
+            "end, in place of the film's own sound. Click to change it."
+        )
+
+
+__all__ = [
+    "CODECS",
+    "DELIVERIES",
+    "SIZES",
+    "DeliverBox",
+    "SizeBox",
+    "SoundButton",
+    "codec_suffix",
+    "offset_text",
+]

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from panchro.gui import timecode as tc
 from panchro.gui.album import format_box
 from panchro.gui.crop import crop_text
-from panchro.gui.delivery import CODECS, DeliverBox, SizeBox
+from panchro.gui.delivery import CODECS, DeliverBox, SizeBox, SoundButton, codec_suffix
 from panchro.gui.speed import SpeedBox
 
 # How an interlaced film's fields are read (the engine's `deinterlace`), as the panel names it.
@@ -109,6 +109,7 @@ class RestorePanel(QGroupBox):
     cancelRequested = Signal()
     settingsChanged = Signal()
     cropRequested = Signal()
+    soundRequested = Signal()  # the sound button: `gui.soundtrack`'s dialog
     fieldsChanged = Signal(str)  # how a film's fields are read: DEINTERLACE_MODES
     speedChanged = Signal(float)  # the rate a video is shown at (0.0: its own): `gui.speed`
     scanChanged = Signal(str)  # how a scan's values are read: the engine's SCAN_MODES
@@ -200,7 +201,9 @@ class RestorePanel(QGroupBox):
         self.size.changed.connect(self.settingsChanged)
         _shared_row(form, "Enlarge, size", ((self.upscale, 2), (self.size, 5)))
         form.addRow("Enlarge with", self.upscaler)
-        form.addRow("Output", self.codec)
+        self.sound = SoundButton()  # the export's sound: the film's own or a soundtrack
+        self.sound.chooseRequested.connect(self.soundRequested)
+        self._output = _shared_row(form, "Output, sound", ((self.codec, 3), (self.sound, 2)))
         self.deliver = DeliverBox()  # shown for a film shown at a silent speed (`set_shown_rate`)
         self.deliver.changed.connect(self.settingsChanged)
         _hidden_row(form, "Deliver at", self.deliver)
@@ -263,6 +266,7 @@ class RestorePanel(QGroupBox):
         self.upscaler.currentIndexChanged.connect(self.settingsChanged)
         self._enable_upscaler()
         self.codec.currentIndexChanged.connect(self.settingsChanged)
+        self.codec.currentIndexChanged.connect(lambda _i: self._enable_sound())
         self.fields.currentIndexChanged.connect(
             lambda _i: self.fieldsChanged.emit(self.fields_mode())
         )
@@ -354,6 +358,7 @@ class RestorePanel(QGroupBox):
             )  # fmt: skip
             | ({"levels": list(self.levels)} if self.levels and not self.album_mode else {})
             | ({"deliver_fps": self.deliver.value()} if self._delivers() else {})
+            | ({} if self.album_mode else self.sound.value())
             | ({} if self.album_mode else self.size.value())
             | ({"borders": True} if self.album_mode and self.cut_borders.isChecked() else {})
             | ({"straighten": True} if self.album_mode and self.straighten.isChecked() else {})
@@ -424,6 +429,18 @@ class RestorePanel(QGroupBox):
         self.stretch_levels.setChecked(s.get("levels") is True)  # a film's are its points
         self.deliver.set_value(float(s.get("deliver_fps") or 0.0))
         self.size.set_value(s)
+        self.sound.set_value(s)
+
+    def _enable_sound(self) -> None:
+        """A folder of frames carries no sound: the button is off for one."""
+        self.sound.setEnabled(bool(codec_suffix(str(self.codec.currentData()))))
+
+    def set_sound(self, path: str | None, offset: float) -> None:
+        """The export's soundtrack (None: the film's own sound), as a person chose it."""
+        before = self.sound.value()
+        self.sound.set_value({"soundtrack": path, "soundtrack_offset": offset})
+        if self.sound.value() != before:
+            self.settingsChanged.emit()
 
     def set_shown_rate(self, fps: float) -> None:
         """The rate the open film is shown at: a silent speed is offered a delivery at a sound
@@ -461,7 +478,7 @@ class RestorePanel(QGroupBox):
         """ "" for a film; "album" (export a folder, or the picture selected) or "picture" (one
         picture opened: export a picture file)."""
         self.album_mode = mode
-        self._form.setRowVisible(self.codec, not mode)
+        self._form.setRowVisible(self._output, not mode)
         self.size.setVisible(not mode)  # a film's export's (an album's pictures keep theirs)
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():

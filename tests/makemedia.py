@@ -88,12 +88,13 @@ def make_video(
     pictures: Sequence[np.ndarray] | None = None,
     sar: Fraction | None = None,
     timecode: str | None = None,
+    audio_codec: str = "aac",
 ) -> Path:
     """A small film. Returns its path.
 
     - CFR: time base 1/fps (the MP4 muxer stores its own multiple of it), pts 0, 1, 2...
     - `vfr=True`: time base 1/90000 and frame durations cycling through `VFR_STEPS`.
-    - `audio`: a 440 Hz sine in AAC, 48 kHz mono, as long as the video.
+    - `audio`: a 440 Hz sine in AAC (or `audio_codec`), 48 kHz mono, as long as the video.
     - `subtitles`: the `SUBTITLE_CUES`, as mov_text in .mp4/.mov, SubRip in .mkv.
     - `cuts`: frame numbers where the scene (background) changes, for shot detection.
     - `gop`: keyframe interval, small so random access crosses keyframes.
@@ -127,7 +128,7 @@ def make_video(
             vs.metadata["timecode"] = timecode
         aus = None
         if audio:
-            aus = out.add_stream("aac", rate=48000)
+            aus = out.add_stream(audio_codec, rate=48000)
             aus.layout = "mono"
         sub = None
         if subtitles:
@@ -167,7 +168,7 @@ def make_video(
                 af.sample_rate = rate
                 af.pts = k
                 af.time_base = Fraction(1, rate)
-                for packet in aus.encode(af):
+                for packet in aus.encode(af):  # PyAV converts the samples for PCM
                     out.mux(packet)
             for packet in aus.encode(None):
                 out.mux(packet)
@@ -567,3 +568,75 @@ def scene_film(path: Path, *, shot: int = 12) -> Path:
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def make_sound(
+    path: str | Path,
+    seconds: float,
+    *,
+    codec: str = "pcm_s16le",
+    rate: int = 48000,
+    clicks: Sequence[float] = (),
+    channels: int = 2,
+) -> Path:
+    """A sound file (WAV, FLAC, M4A... by `path` and `codec`): a quiet 220 Hz hum with a
+    loud click (a few samples at full scale) at each of `clicks` seconds, to find where it
+    plays after a restore (`click_times`)."""
+    n = int(round(seconds * rate))
+    t = np.arange(n) / rate
+    wave = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    for c in clicks:
+        k = int(round(c * rate))
+        wave[k : k + 8] = 0.95
+    layout = {1: "mono", 2: "stereo"}[channels]
+    out = av.open(str(path), mode="w")
+    try:
+        stream = out.add_stream(codec, rate=rate, layout=layout)
+        planes = np.repeat(wave[None], channels, axis=0)
+        for k in range(0, n, 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(planes[:, k : k + 4096]), format="fltp", layout=layout
+            )
+            frame.sample_rate = rate
+            frame.pts = k
+            frame.time_base = Fraction(1, rate)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    finally:
+        out.close()
+    return Path(path)
+
+
+def decoded_sound(path: str | Path) -> tuple[np.ndarray, float, int, str]:
+    """The first audio stream of `path`: (its first channel as float samples, the time of
+    its first sample in seconds, its rate, its codec)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.name
+        parts, start = [], None
+        for frame in container.decode(stream):
+            if start is None:
+                start = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+            data = frame.to_ndarray()
+            if frame.format.is_planar:
+                data = data[0]
+            else:
+                data = data.reshape(-1, len(frame.layout.channels))[:, 0]
+            if data.dtype.kind == "i":
+                data = data / float(np.iinfo(data.dtype).max)
+            parts.append(data.astype(np.float64))
+        return np.concatenate(parts), start or 0.0, stream.rate, codec
+
+
+def click_times(path: str | Path) -> list[float]:
+    """When the clicks of a `make_sound` file play in `path`, in seconds of its clock."""
+    samples, start, rate, _ = decoded_sound(path)
+    loud = np.flatnonzero(np.abs(samples) > 0.5)
+    times: list[float] = []
+    for k in loud:
+        t = start + k / rate
+        if not times or t - times[-1] > 0.05:
+            times.append(t)
+    return times

@@ -45,12 +45,12 @@ def album_pictures(folder: Path, count: int, megapixels: float = 1.0) -> list[Pa
 
 
 def _run(folder: Path, out: Path, colorize: bool, seed: int) -> tuple[float, Any, list[str]]:
-    from panchro.engine.restore import pipeline
     from panchro.engine.restore.album import restore_album
     from panchro.engine.restore.stages import build_stages
+    from panchro.engine.settings import settings_for
 
     t0 = time.perf_counter()
-    stages = build_stages(pipeline.settings_for(None, colorize=colorize), seed=seed)
+    stages = build_stages(settings_for(None, colorize=colorize), seed=seed)
     load_s = time.perf_counter() - t0
     summary = restore_album([folder], out, stages=stages, seed=seed)
     notes = [n for st in stages for n in getattr(st, "notes", ())]

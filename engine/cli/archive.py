@@ -41,6 +41,8 @@ _NOT_FOR_AN_ARCHIVE = (
     ("quality", "--quality"),
     ("scan", "--scan"),  # each film's values are read as it says (a log scan at video levels)
     ("deliver_fps", "--deliver-fps"),  # each film is written at its own rate
+    ("soundtrack", "--soundtrack"),  # each film keeps its own sound
+    ("soundtrack_offset", "--soundtrack-offset"),
 )
 
 

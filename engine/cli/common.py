@@ -330,6 +330,10 @@ FILM_OUTPUT_OPTIONS = (
     ("memory_limit", "--memory-limit"),
     ("cluster", "--cluster"),
     ("cluster_gpus", "--cluster-gpus"),
+    ("deliver_fps", "--deliver-fps"),
+    ("soundtrack", "--soundtrack"),
+    ("soundtrack_offset", "--soundtrack-offset"),
+    ("own_sound", "--own-sound"),
 )
 
 # The restore options read into the settings: colour and size (any restore), and a film's own.
@@ -341,7 +345,7 @@ def settings_of_args(
     args: argparse.Namespace, base: Any, names: tuple[str, ...], **given: Any
 ) -> Any:
     """`base`'s settings (a project's, or the defaults for None) with the options `names` the
-    command line gave over them, and `given` (codec, crop, ...): `pipeline.settings_for`."""
-    from panchro.engine.restore import pipeline
+    command line gave over them, and `given` (codec, crop, ...): `settings.settings_for`."""
+    from panchro.engine.settings import settings_for
 
-    return pipeline.settings_for(base, **{n: getattr(args, n) for n in names}, **given)
+    return settings_for(base, **{n: getattr(args, n) for n in names}, **given)

@@ -449,6 +449,8 @@ def _run_restore(
             span_s=_part(args),
             record=not args.no_record,
             deliver_fps=args.deliver_fps,
+            soundtrack=_soundtrack(args),
+            own_sound=args.own_sound,
         )
     except (CancelledError, KeyboardInterrupt):
         if preview is None:
@@ -457,6 +459,19 @@ def _run_restore(
     finally:
         if bar:
             bar.close()
+
+
+def _soundtrack(args: argparse.Namespace) -> Any:
+    """The `--soundtrack` asked for, opened and checked (`media.Soundtrack`), or None."""
+    from panchro.engine import media
+
+    if args.soundtrack is None:
+        if args.soundtrack_offset is not None:
+            raise BadInputError("--soundtrack-offset places a --soundtrack: give its file too")
+        return None
+    if args.own_sound:
+        raise BadInputError("--own-sound keeps the film's sound: give it or --soundtrack, not both")
+    return media.open_soundtrack(args.soundtrack, args.soundtrack_offset or 0.0)
 
 
 def add_parsers(sub: Any) -> None:
@@ -702,6 +717,29 @@ def add_parsers(sub: Any) -> None:
         " twice in a steady cadence (stretch printing: a silent film shown at 18 fps delivered"
         " at 24 for players and broadcast that take sound speeds alone; the running time is"
         " kept; default: the project's, else the rate it is shown at)",
+    )
+    p.add_argument(
+        "--soundtrack",
+        default=None,
+        metavar="FILE",
+        help="deliver the film with this file's sound in place of its own (a score for a silent"
+        " film, a track cleaned elsewhere): its first audio stream, copied as it is where the"
+        " output's container holds it (else re-encoded: ALAC in .mov, FLAC in .mkv, AAC in"
+        " .mp4), from the film's first frame, cut where the pictures end; default: the"
+        " project's",
+    )
+    p.add_argument(
+        "--soundtrack-offset",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="start the --soundtrack that many seconds into the film (negative: leave out its"
+        " first seconds); default 0",
+    )
+    p.add_argument(
+        "--own-sound",
+        action="store_true",
+        help="keep the film's own sound even where the project gives a soundtrack",
     )
     p.add_argument(
         "--no-record",

@@ -58,11 +58,11 @@ def picture_output(args: argparse.Namespace) -> bool:
 def cmd_restore_picture(args: argparse.Namespace) -> int:
 
     from panchro.engine.progress import Progress, TerminalBar
-    from panchro.engine.restore import pipeline
     from panchro.engine.restore import stages as stages_module
     from panchro.engine.restore.picture import restore_picture
+    from panchro.engine.settings import settings_for
 
-    settings = pipeline.settings_for(
+    settings = settings_for(
         None,
         colorize=args.colorize,
         degrain=args.degrain,

@@ -19,7 +19,9 @@ work is done in:
 * `source` — `open_source`, `probe` and `Source`: reading a film, and the
   decisions about timing and damaged files.
 * `output` — `check_output_path` and the atomic write-then-rename.
-* `remux` — copying sound, subtitles and chapters, never re-encoded.
+* `remux` — copying sound, subtitles and chapters (`check_carried` first).
+* `sound` — sound re-encoded where the output cannot hold it, and `Soundtrack`: another
+  file's sound in place of the film's.
 * `encode` — `VideoWriter`.
 * `join` — one output from separately encoded chunks.
 * `dpx` — DPX's film and television headers: a frame's number, rate and timecode.
@@ -86,8 +88,9 @@ from panchro.engine.media.picture import (
 )
 from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.reading import Reading, reading_of
-from panchro.engine.media.remux import ASS_HEADER
+from panchro.engine.media.remux import ASS_HEADER, check_carried
 from panchro.engine.media.retime import Stretch, retimed_note, stretch_for
+from panchro.engine.media.sound import Soundtrack, check_soundtrack, open_soundtrack
 from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
 
@@ -96,6 +99,10 @@ __all__ = [
     "reading_of",
     "ALBUM_JOB_DIR",
     "ASS_HEADER",
+    "Soundtrack",
+    "check_carried",
+    "check_soundtrack",
+    "open_soundtrack",
     "CHUNK_STARTS_AT_ZERO",
     "CODECS",
     "SEQUENCE_CODECS",

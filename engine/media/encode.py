@@ -392,7 +392,7 @@ class VideoWriter:
             for packet in self._vstream.encode(None):
                 self._mux_video(packet)
             if self._remux is not None:
-                self._remux.feed(None)
+                self._remux.finish()
             self._out.close()
         except av.error.FFmpegError as exc:
             raise OutputError(f"writing failed ({_ff_reason(exc)})", path=self.path) from None

@@ -30,6 +30,7 @@ from panchro.engine.media.formats import VIDEO_CONTAINERS, _looks_like_sequence
 from panchro.engine.media.info import MediaInfo
 from panchro.engine.media.output import _fsync_path, _remove, _replace_folder, check_output_path
 from panchro.engine.media.remux import _Remuxer
+from panchro.engine.media.sound import Soundtrack
 
 # MP4/MOV store a chunk's late start as an edit list in milliseconds, which moves its frames;
 # chunks for these containers are written from pts 0 and moved back by `join_video`.
@@ -48,6 +49,7 @@ def join_video(
     tmp_dir: str | Path | None = None,
     span: tuple[Fraction, Fraction | None] | None = None,
     timecode: str | None = None,
+    soundtrack: Soundtrack | None = None,
 ) -> Path:
     """One film from chunk files that `VideoWriter(remux=False)` wrote, in order; atomic.
 
@@ -72,6 +74,9 @@ def join_video(
     `timecode`: the first frame's label, written as the video's timecode (a timecode track
     in MOV and MP4, a tag in Matroska), so an edit conformed against the source finds the
     frames where they were.
+
+    `soundtrack` (`sound.Soundtrack`): its sound in place of the source's own, cut where
+    the pictures end.
     """
     if not parts:
         raise ValueError("no chunks to join")
@@ -107,16 +112,18 @@ def join_video(
         has_streams = source is not None and bool(
             source.audio or source.subtitles or source.chapters
         )
-        if remux and source is not None and source.kind == "video" and has_streams:
-            remuxer = _Remuxer(out, source, path, span)
+        carried = source is not None and source.kind == "video" and has_streams
+        if remux and source is not None and (carried or soundtrack is not None):
+            remuxer = _Remuxer(out, source, path, span, soundtrack=soundtrack)
         last_dts: Fraction | None = None
+        end = [Fraction(0)]
         for k, part in enumerate(parts):
             offset = Fraction(offsets[k]) * (time_base or 1) if offsets else Fraction(0)
             last_dts = _copy_chunk(
-                Path(part), out, vstream, header, remuxer, last_dts, offset, path
+                Path(part), out, vstream, header, remuxer, last_dts, offset, path, end
             )
         if remuxer is not None:
-            remuxer.feed(None)
+            remuxer.finish(end[0])
         out.close()
         out = None
         _fsync_path(tmp)
@@ -143,9 +150,10 @@ def _copy_chunk(
     last_dts: Fraction | None,
     offset: Fraction,
     path: Path,
+    end: list[Fraction],
 ) -> Fraction | None:
     """Mux the video packets of one chunk, `offset` seconds later than stored; returns the
-    last dts (seconds) written."""
+    last dts (seconds) written. `end[0]` becomes the latest time a picture is shown to."""
     container = _open_container(part)
     try:
         stream = container.streams.video[0]
@@ -189,6 +197,9 @@ def _copy_chunk(
                 last_dts = dts
                 if remuxer is not None:
                     remuxer.feed(dts)
+            if packet.pts is not None:
+                shown = (packet.pts + (packet.duration or 0)) * packet.time_base
+                end[0] = max(end[0], shown)
             packet.stream = vstream
             out.mux(packet)
     finally:

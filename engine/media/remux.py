@@ -1,17 +1,18 @@
-"""Copying a source's sound, subtitles and chapters into an output, never re-encoded.
+"""Copying a source's sound, subtitles and chapters into an output.
 
-Audio and subtitle streams of `source` are copied packet by packet, never
-re-encoded, with their timestamps. This happens in the same single pass as
-the video encode: before each encoded video packet is muxed, the source's
-audio/subtitle packets up to that time are muxed, and FFmpeg's interleaver
-orders them. One pass instead of "encode, then remux the encoded file" avoids
-writing a possibly huge ProRes/FFV1 film twice. Timestamp shifting is off
-(``avoid_negative_ts=disabled``), so an AAC priming packet at -21 ms stays
-there. Text subtitles change format where the container demands it (MP4/MOV
-hold only mov_text, Matroska no mov_text: SubRip/ASS), cue text and times
-kept; the MP4 muxer also adds empty end-of-cue samples of its own. Any other
-stream the output container cannot hold is refused up front with the stream
-named, never dropped silently. Chapters are copied too.
+Audio and subtitle streams of `source` are copied packet by packet with their
+timestamps; only sound the output's container cannot hold is re-encoded (`sound`).
+This happens in the same single pass as the video encode: before each encoded video
+packet is muxed, the source's audio/subtitle packets up to that time are muxed, and
+FFmpeg's interleaver orders them. One pass instead of "encode, then remux the encoded
+file" avoids writing a possibly huge ProRes/FFV1 film twice. Timestamp shifting is off
+(``avoid_negative_ts=disabled``), so an AAC priming packet at -21 ms stays there. Text
+subtitles change format where the container demands it (MP4/MOV hold only mov_text,
+Matroska no mov_text: SubRip/ASS), cue text and times kept; the MP4 muxer also adds empty
+end-of-cue samples of its own. Any other stream the output container cannot hold is
+refused with the stream named, never dropped silently, and before any frame is restored
+(`check_carried`). Chapters are copied too. A soundtrack (`sound.Soundtrack`) takes the
+place of the film's own sound.
 
 A span of the film (`span`: from `t0` to `t1` seconds on the source's clock) keeps what
 is heard and shown within it, moved `t0` earlier, so the output's first frame is at 0: each
@@ -23,6 +24,7 @@ sync to the sample), a subtitle cue or chapter that crosses an end is cut there.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 from collections.abc import Iterator
 from fractions import Fraction
@@ -34,9 +36,18 @@ import av.error
 from av.subtitles.subtitle import SubtitleSet
 
 from panchro.engine.errors import OutputError
-from panchro.engine.media.container import _open_container
+from panchro.engine.media.container import _ff_reason, _open_container
 from panchro.engine.media.formats import VIDEO_CONTAINERS
 from panchro.engine.media.info import MediaInfo
+from panchro.engine.media.sound import (
+    MUXERS,
+    Recoder,
+    Soundtrack,
+    holds,
+    recode_failed,
+    recode_reason,
+    recode_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +65,39 @@ ASS_HEADER = (
 )
 
 
+class _Input:
+    """One file whose streams are copied: the film, or a soundtrack.
+
+    `span` (from, to; seconds on this file's clock, None: as it is) is what is kept, moved
+    `from` earlier; `ends_with_film`: cut where the film's pictures end (`finish`)."""
+
+    def __init__(
+        self,
+        container: Any,
+        streams: list[Any],
+        span: tuple[Fraction, Fraction | None] | None,
+        ends_with_film: bool = False,
+    ) -> None:
+        self.container = container
+        self.iterator: Iterator[Any] | None = container.demux(*streams) if streams else None
+        self.span = span
+        self.ends_with_film = ends_with_film
+        self.held: Any = None
+
+    @property
+    def shift(self) -> Fraction:
+        return Fraction(0) if self.span is None else self.span[0]
+
+
 class _Remuxer:
     """Copies a source's audio and subtitle packets into an output container, in time order.
 
     `feed(t)` muxes every packet with a dts up to `t` seconds; the writer calls
-    it before each video packet, so FFmpeg's interleaver gets both in order.
-    Used by `VideoWriter` (encoding) and `join_video` (chunks assembled).
+    it before each video packet, so FFmpeg's interleaver gets both in order, and
+    `finish(end)` the rest once the pictures are written. Audio the output's container
+    cannot hold is re-encoded (`sound.Recoder`; `notes` says which). With `soundtrack`,
+    its sound is copied in place of the film's own (the film's subtitles and chapters
+    stay). Used by `VideoWriter` (encoding) and `join_video` (chunks assembled).
     """
 
     def __init__(
@@ -68,45 +106,88 @@ class _Remuxer:
         src: MediaInfo,
         out_path: Path,
         span: tuple[Fraction, Fraction | None] | None = None,
+        soundtrack: Soundtrack | None = None,
     ) -> None:
         self.out = out
         self.out_path = out_path
         self.span = span
-        self._src: Any = None
-        self._iter: Iterator[Any] | None = None
-        self._map: dict[int, Any] = {}
-        self._convert: set[int] = set()
-        self._held: Any = None
+        self.notes: list[str] = []
+        self._inputs: list[_Input] = []
+        self._map: dict[tuple[int, int], Any] = {}
+        self._convert: set[tuple[int, int]] = set()
+        self._recode: dict[tuple[int, int], Recoder] = {}
         try:
-            self._add_streams(src)
+            if src.kind == "video":  # a folder of frames has no sound of its own
+                self._add_film(src, soundtrack is None)
+            if soundtrack is not None:
+                self._add_soundtrack(soundtrack)
         except BaseException:
             self.close()
             raise
 
     @property
     def active(self) -> bool:
-        return self._iter is not None
+        return any(i.iterator is not None for i in self._inputs)
 
     def close(self) -> None:
-        if self._src is not None:
+        for source in self._inputs:
             with contextlib.suppress(Exception):
-                self._src.close()
-            self._src = None
+                source.container.close()
+        self._inputs = []
 
-    def _add_streams(self, src: MediaInfo) -> None:
-        source_path = Path(src.path)
-        self._src = _open_container(source_path)
-        wanted = {s.index for s in src.audio} | {s.index for s in src.subtitles}
-        in_streams = [s for s in self._src.streams if s.index in wanted]
-        ext = self.out_path.suffix.lower()
+    def _add_film(self, src: MediaInfo, with_audio: bool) -> None:
+        container = _open_container(Path(src.path))
+        wanted = {s.index for s in src.subtitles}
+        if with_audio:
+            wanted |= {s.index for s in src.audio}
+        in_streams = [s for s in container.streams if s.index in wanted]
+        source = _Input(container, [], self.span)
+        self._inputs.append(source)
         for s in in_streams:
-            name = s.codec_context.name if s.codec_context else "unknown"
+            self._add_stream(0, s, Path(src.path))
+        try:
+            chapters = container.chapters()
+            if chapters and self.span is not None:
+                chapters = _chapters_within(chapters, *self.span)
+            if chapters:
+                self.out.set_chapters(chapters)
+        except (av.error.FFmpegError, ValueError, AttributeError):
+            log.warning("%s: chapters could not be copied", src.path)
+        if in_streams:
+            source.iterator = container.demux(*in_streams)
+
+    def _add_soundtrack(self, track: Soundtrack) -> None:
+        container = _open_container(Path(track.path), "a sound file")
+        t0, t1 = self.span or (Fraction(0), None)
+        span = (t0 - track.offset, None if t1 is None else t1 - track.offset)
+        stream = container.streams[track.stream]
+        self._inputs.append(_Input(container, [stream], span, ends_with_film=True))
+        self.notes.append(track.describe())
+        self._add_stream(len(self._inputs) - 1, stream, Path(track.path), "the soundtrack")
+
+    def _add_stream(self, k: int, s: Any, path: Path, what: str = "") -> None:
+        ext = self.out_path.suffix.lower()
+        name = s.codec_context.name if s.codec_context else "unknown"
+        if s.type == "audio" and not holds(path, s.index, ext):
+            target = recode_target(name, ext)
+            try:
+                recoder = Recoder(self.out, s, target)
+            except (ValueError, av.error.FFmpegError) as exc:
+                raise recode_failed(s, ext, exc, self.out_path) from None
+            self._recode[(k, s.index)] = recoder
+            out_stream = recoder.out_stream
+            self.notes.append(
+                f"{what or f'sound stream #{s.index}'} ({name}) re-encoded as "
+                f"{recoder.describe()}: "
+                f"{recode_reason(name, ext)} (a .mkv keeps any sound as it is)"
+            )
+        else:
             try:
                 out_stream = self.out.add_stream_from_template(s)
             except ValueError:
                 out_stream = None
                 if s.type == "subtitle" and name in _TEXT_SUBTITLES:
-                    out_stream = self._add_converted(s, name, ext)
+                    out_stream = self._add_converted(k, s, name, ext)
                 if out_stream is None:
                     others = [e for e in VIDEO_CONTAINERS if e != ext]
                     raise OutputError(
@@ -116,23 +197,13 @@ class _Remuxer:
                         path=self.out_path,
                     ) from None
             out_stream.time_base = s.time_base
-            for key, value in (s.metadata or {}).items():
-                if key.lower() in ("language", "title", "handler_name"):
-                    out_stream.metadata[key] = value
-            out_stream.disposition = s.disposition
-            self._map[s.index] = out_stream
-        try:
-            chapters = self._src.chapters()
-            if chapters and self.span is not None:
-                chapters = _chapters_within(chapters, *self.span)
-            if chapters:
-                self.out.set_chapters(chapters)
-        except (av.error.FFmpegError, ValueError, AttributeError):
-            log.warning("%s: chapters could not be copied", src.path)
-        if in_streams:
-            self._iter = self._src.demux(*in_streams)
+        for key, value in (s.metadata or {}).items():
+            if key.lower() in ("language", "title", "handler_name"):
+                out_stream.metadata[key] = value
+        out_stream.disposition = s.disposition
+        self._map[(k, s.index)] = out_stream
 
-    def _add_converted(self, stream: Any, name: str, ext: str) -> Any:
+    def _add_converted(self, k: int, stream: Any, name: str, ext: str) -> Any:
         """A text subtitle stream in the format `ext` holds; cues keep their text and times.
 
         MP4/MOV hold only mov_text and Matroska no mov_text, so text subtitles
@@ -153,7 +224,7 @@ class _Remuxer:
         except (av.error.FFmpegError, ValueError):
             pass
         out_stream.codec_context.subtitle_header = header or ASS_HEADER
-        self._convert.add(stream.index)
+        self._convert.add((k, stream.index))
         log.info(
             "%s: subtitle stream #%d converted from %s to %s",
             self.out_path,
@@ -164,32 +235,51 @@ class _Remuxer:
         return out_stream
 
     def feed(self, until: Fraction | None) -> None:
-        """Mux the source's audio/subtitle packets with a dts up to `until` seconds."""
-        if self._iter is None:
-            return
-        while True:
-            if self._held is None:
-                packet = next(self._iter, None)
+        """Mux the packets with a dts up to `until` seconds of the output (None: all)."""
+        for k, source in enumerate(self._inputs):
+            self._feed(k, source, until)
+
+    def finish(self, end: Fraction | None = None) -> None:
+        """Mux what is left, a soundtrack up to `end` seconds of the output (where the
+        pictures end; None: all of it), and empty the re-encoders."""
+        for source in self._inputs:
+            if source.ends_with_film and end is not None:
+                t0, t1 = source.span or (Fraction(0), None)
+                source.span = (t0, t0 + end if t1 is None else min(t1, t0 + end))
+        self.feed(None)
+        for recoder in self._recode.values():
+            recoder.flush(self.out)
+
+    def _feed(self, k: int, source: _Input, until: Fraction | None) -> None:
+        while source.iterator is not None:
+            if source.held is None:
+                packet = next(source.iterator, None)
                 if packet is None:
-                    self._iter = None
+                    source.iterator = None
                     return
                 if packet.size == 0 and packet.pts is None and packet.dts is None:
                     continue  # demuxer's flush packet
-                self._held = packet
-            packet = self._held
+                source.held = packet
+            packet = source.held
             ts = packet.dts if packet.dts is not None else packet.pts
-            shift = Fraction(0) if self.span is None else self.span[0]
-            if until is not None and ts is not None and ts * packet.time_base - shift > until:
+            if (
+                until is not None
+                and ts is not None
+                and ts * packet.time_base - source.shift > until
+            ):
                 return
-            self._held = None
-            if self.span is not None and not _within(packet, *self.span):
+            source.held = None
+            if source.span is not None and not _within(packet, *source.span):
                 continue
-            out_stream = self._map[packet.stream_index]
-            if packet.stream_index in self._convert:
+            key = (k, packet.stream_index)
+            out_stream = self._map[key]
+            if key in self._convert:
                 self._mux_converted(packet, out_stream)
-                continue
-            packet.stream = out_stream
-            self.out.mux(packet)
+            elif key in self._recode:
+                self._recode[key].mux(self.out, packet)
+            else:
+                packet.stream = out_stream
+                self.out.mux(packet)
 
     def _mux_converted(self, packet: Any, out_stream: Any) -> None:
         cues = packet.stream.codec_context.decode2(packet)
@@ -247,3 +337,35 @@ def _chapters_within(chapters: list[dict], t0: Fraction, t1: Fraction | None) ->
         start, end = max(start, t0), end if t1 is None else min(end, t1)
         kept.append({**c, "start": round((start - t0) / tb), "end": round((end - t0) / tb)})
     return kept
+
+
+def check_carried(
+    src: MediaInfo | None, out_path: Path, soundtrack: Soundtrack | None = None
+) -> list[str]:
+    """Whether the sound and subtitles can go into `out_path`'s container, found before any
+    frame is restored rather than at the join: the streams are opened for it and their
+    first seconds written into memory. -> what will be re-encoded (notes); raises
+    OutputError with the stream that cannot go."""
+    ext = out_path.suffix.lower()
+    if ext not in MUXERS:
+        return []
+    carried = src is not None and src.kind == "video" and bool(src.audio or src.subtitles)
+    if src is None or not (carried or soundtrack is not None):
+        return []
+    buf = io.BytesIO()
+    out = av.open(buf, "w", format=MUXERS[ext], container_options={"avoid_negative_ts": "disabled"})
+    remuxer: _Remuxer | None = None
+    try:
+        remuxer = _Remuxer(out, src, out_path, soundtrack=soundtrack)
+        remuxer.feed(Fraction(2))
+        return list(remuxer.notes)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise OutputError(
+            f"its sound or subtitles cannot be written into a {ext} file ({_ff_reason(exc)})",
+            path=out_path,
+        ) from None
+    finally:
+        if remuxer is not None:
+            remuxer.close()
+        with contextlib.suppress(Exception):
+            out.close()

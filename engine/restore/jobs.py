@@ -47,7 +47,7 @@ from panchro.engine.fsutil import atomic_write
 if TYPE_CHECKING:
     import numpy as np
 
-    from panchro.engine.media import MediaInfo, Stretch
+    from panchro.engine.media import MediaInfo, Soundtrack, Stretch
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,7 @@ class Job:
         origin: int = 0,
         span: tuple[Fraction, Fraction | None] | None = None,
         stretch: Stretch | None = None,
+        soundtrack: Soundtrack | None = None,
     ) -> Path:
         """Join the chunks into the output (atomically) and remove the job folder.
 
@@ -320,7 +321,7 @@ class Job:
         of a film starts at 0 with its own sound. The output's timecode is the source's
         moved on to its first frame (`engine.timecode`), where the source has one. With
         `stretch`, `time_base` and `origin` are the delivered frames' and the timecode counts
-        them."""
+        them. `soundtrack`: its sound in place of the source's (`media.join_video`)."""
         from panchro.engine import media
         from panchro.engine.timecode import shifted
 
@@ -339,6 +340,7 @@ class Job:
                 overwrite=overwrite,
                 tmp_dir=self.folder,
                 span=span,
+                soundtrack=soundtrack,
                 timecode=shifted(source.timecode, self.chunks[0].start, source.fps)
                 if stretch is None
                 else shifted(source.timecode, stretch.first(self.chunks[0].start), stretch.deliver),

@@ -43,7 +43,7 @@ import numpy as np
 from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
-from panchro.engine.restore import memory
+from panchro.engine.restore import delivery, memory
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.fit import fitted_before
@@ -56,8 +56,9 @@ from panchro.engine.restore.threads import (
 from panchro.engine.shots import Shot
 
 if TYPE_CHECKING:
+    from panchro.engine import media
     from panchro.engine.media import Frame, Reading, Source
-    from panchro.engine.project import Pick, Project, Settings
+    from panchro.engine.project import Pick, Project
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +71,6 @@ DEFAULT_CHUNK_SECONDS = 2.0
 
 
 # --------------------------------------------------------------------------- the stage interface
-
-
-def settings_for(project: Project | Settings | None, **given: Any) -> Settings:
-    """The project's settings (or these settings, e.g. an album project's, or the defaults)
-    with the `given` ones (any of `Settings`' fields: codec, colorize, deflicker, ...) that
-    are not None in their place."""
-    from panchro.engine.project import Settings
-
-    if isinstance(project, Settings):
-        base = project
-    else:
-        base = project.settings if project is not None else Settings()
-    changes = {k: v for k, v in given.items() if v is not None}
-    try:
-        return dc_replace(base, **changes)
-    except ValueError as exc:
-        raise BadInputError(str(exc)) from None
 
 
 def restore(
@@ -111,12 +95,16 @@ def restore(
     span_s: tuple[float | None, float | None] | None = None,
     record: bool = True,
     deliver_fps: float | None = None,
+    soundtrack: media.Soundtrack | None = None,
+    own_sound: bool = False,
 ) -> RestoreSummary:
     """Restore `input` into `output`; raises PanchroError subclasses with a clear reason.
     `record`: write the restoration record beside it (`restore.record`; not for a preview).
     `deliver_fps`: write the film at this faster rate, frames repeated in a steady cadence
     (`media.Stretch`: a silent film shown at 18 fps delivered at 24); not for a preview.
     Without it, the project's (where it is above the rate the film is shown at).
+    `soundtrack` (`media.Soundtrack`): its sound in place of the film's own; without it, the
+    project's unless `own_sound` (`restore.delivery`; not for a preview).
 
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact, or deinterlaced where the film is interlaced and `reading` says
@@ -200,12 +188,9 @@ def restore(
         run.executor = executor
         run.reading = reading
         run.record = record
-        asked = deliver_fps or (proj.settings.deliver_fps if proj is not None else None)
-        if asked and preview is None and (deliver_fps or asked > src.info.fps):
-            run.stretch = media.stretch_for(src.info, asked, src.pts_of(0))
-            run.notes.append(run.stretch.describe())
-        elif asked and preview is None:  # the project's, and the film is shown faster since
-            run.notes.append(f"written at the film's {float(src.info.fps):g} fps, not above it")
+        if preview is None:
+            delivery.plan_rate(run, src, proj, deliver_fps)
+            delivery.plan_sound(run, src, proj, out, soundtrack, own_sound)
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -282,6 +267,8 @@ class _Run:
         self.user_batch = batch  # what the caller asked for: a worker's run is built with it
         self.span: tuple[int, int] | None = None  # a part of the film only: frames [first, stop)
         self.stretch: Any = None  # delivered faster, frames repeated (`media.Stretch`)
+        self.soundtrack: Any = None  # sound in place of the film's (`media.Soundtrack`)
+        self.sound_notes: list[str] = []  # the soundtrack, the sound re-encoded
         self._media = media
 
     # ---------------------------------------------------------------- sizes
@@ -506,7 +493,7 @@ class _Run:
             path = job.finish(
                 codec=self.codec, source=info, overwrite=overwrite, origin=origin, span=part,
                 time_base=info.time_base if self.stretch is None else self.stretch.time_base,
-                stretch=self.stretch,
+                stretch=self.stretch, soundtrack=self.soundtrack,
             )  # fmt: skip
         except OutputError as exc:
             if not keep_job:
@@ -716,13 +703,14 @@ class _Run:
             fps=rendered / seconds if seconds > 0 else 0.0,
             output_bytes=_tree_size(out),
             # Image sequences carry no sound.
-            audio_streams=0 if sequence else len(self.info.audio),
+            audio_streams=0 if sequence else 1 if self.soundtrack else len(self.info.audio),
             subtitle_streams=0 if sequence else len(self.info.subtitles),
             width=size[0],
             height=size[1],
             chunks=chunks,
             resumed_frames=resumed,
             damaged_frames=damaged,
+            sound=tuple(self.sound_notes),
             # What the stages want said (an untrained or missing model, a fallback).
             notes=tuple(self.notes)
             + tuple(n for st in self.stages for n in getattr(st, "notes", ()))
@@ -796,5 +784,4 @@ __all__ = [
     "frames_per_batch",
     "render_planned",
     "restore",
-    "settings_for",
 ]

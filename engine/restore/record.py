@@ -161,7 +161,8 @@ def write_record(
         f"- `{summary.output}`: {summary.codec}, {summary.width} × {summary.height}, "
         f"{summary.frames} frames, {summary.output_bytes} bytes",
         f"- sound: {summary.audio_streams} audio and {summary.subtitle_streams} subtitle "
-        "stream(s) copied untouched",
+        "stream(s) " + ("carried:" if summary.sound else "copied untouched"),
+        *(f"  - {line}" for line in summary.sound),
     ]
     if settings.get("deliver"):
         rate = float(Fraction(settings["deliver"]))

@@ -26,6 +26,7 @@ class RestoreSummary:
     resumed_frames: int = 0  # frames an earlier, interrupted run had already written
     damaged_frames: tuple[int, ...] = ()  # could not be decoded; the last good frame is repeated
     notes: tuple[str, ...] = ()  # padding, preview, picks recorded...
+    sound: tuple[str, ...] = ()  # the soundtrack, sound re-encoded for the container
     # Busy seconds of each part (they overlap; their sum can exceed `seconds`).
     decode_s: float = 0.0
     stages_s: float = 0.0
@@ -74,8 +75,10 @@ class RestoreSummary:
         text = (
             f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
             f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "
-            f"stream(s) copied -> {self.output}"
+            f"stream(s) {'carried' if self.sound else 'copied'} -> {self.output}"
         )
+        for line in self.sound:
+            text += f"\nsound: {line}"
         if self.resumed_frames:
             text += f"\nresumed: {self.resumed_frames} frame(s) were done by an earlier run"
         if self.damaged_frames:

@@ -43,6 +43,7 @@ class Request:
     OPEN = "open"  # open a film (video file, frame folder, image)
     CLOSE = "close"  # forget an opened film
     FRAME = "frame"  # one preview-sized frame; latest request wins
+    SOUND_INFO = "sound_info"  # what a sound file chosen as a soundtrack holds
     SHOTS = "shots"  # cut detection (a job: progress, cancellable)
     SURVEY = "survey"  # scratches and dirt around known shots' key frames (a project's)
     SAMPLE_KEYFRAME = "sample_keyframe"  # K colour modes of one frame (colorizer)
@@ -72,6 +73,7 @@ class Request:
             OPEN,
             CLOSE,
             FRAME,
+            SOUND_INFO,
             SHOTS,
             SURVEY,
             SAMPLE_KEYFRAME,

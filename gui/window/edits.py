@@ -43,6 +43,7 @@ SETTING_NAMES = {
     "upscaler": "enlarge with", "codec": "output", "crop": "crop", "borders": "cut borders",
     "straighten": "straighten", "negative": "turn negatives", "levels": "stretch levels",
     "deliver_fps": "deliver at", "fit": "size", "fit_frame": "size",
+    "soundtrack": "soundtrack", "soundtrack_offset": "soundtrack",
 }  # fmt: skip
 # Panel settings that read the film again (fields, scan; a film's levels, a list) or follow
 # from another: not restored by `RestorePanel.set_settings`, so not a `SettingsEdit`'s.
@@ -106,6 +107,12 @@ def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
         box = after.get("fit")
         whole = ", whole frame" if after.get("fit_frame") else ""
         return f"size {box[0]} x {box[1]}{whole}" if box else "size as restored"
+    if keys and set(keys) <= {"soundtrack", "soundtrack_offset"}:
+        path = after.get("soundtrack")
+        if not path:
+            return "the film's own sound"
+        name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+        return f"soundtrack {name}" if "soundtrack" in keys else "soundtrack's start"
     if len(keys) != 1:
         return "restore settings"
     key, value = keys[0], after.get(keys[0])

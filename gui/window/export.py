@@ -348,9 +348,13 @@ class Exporter(QObject):
 
     @staticmethod
     def delivery(settings: dict[str, Any]) -> dict[str, Any]:
-        """How an export is delivered (its rate, its size): the export's alone, not a
-        preview's (side by side, as restored) nor Compare's."""
-        return {k: settings[k] for k in ("deliver_fps", "fit", "fit_frame") if k in settings}
+        """How an export is delivered (its rate, its size, its soundtrack): the export's
+        alone, not a preview's (side by side, as restored, silent) nor Compare's. A folder of
+        frames carries no sound."""
+        keys = ["deliver_fps", "fit", "fit_frame"]
+        if codec_suffix(str(settings.get("codec"))):
+            keys += ["soundtrack", "soundtrack_offset"]
+        return {k: settings[k] for k in keys if k in settings}
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

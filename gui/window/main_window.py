@@ -65,6 +65,7 @@ from panchro.gui.window.player import Player
 from panchro.gui.window.projects import Projects
 from panchro.gui.window.recovery import Recovery
 from panchro.gui.window.shots import ShotList
+from panchro.gui.window.soundtrack import choose_soundtrack
 
 
 def app_icon() -> QIcon:
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         self.film: int | None = None
         self.info: dict[str, Any] = {}
         self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
+        self.soundtrack_dialog: Any = None  # File ▸ Sound…'s while it is open
         self.levels_dialog: Any = None  # Colour ▸ Set the film's levels…'s, the same way
         self.shots: list[dict[str, Any]] = []
         self.shots_done = False
@@ -363,6 +365,7 @@ class MainWindow(QMainWindow):
         # a pick drawn for another crop is said so in the Colour modes panel
         self.restore_panel.settingsChanged.connect(lambda: self.colour_picks.show_pick())
         self.restore_panel.cropRequested.connect(self.choose_crop)
+        self.restore_panel.soundRequested.connect(lambda: choose_soundtrack(self))
         self.restore_panel.fieldsChanged.connect(projects.read_fields)
         self.restore_panel.scanChanged.connect(projects.read_scan)
         self.restore_panel.speedChanged.connect(projects.show_at)
@@ -425,6 +428,11 @@ class MainWindow(QMainWindow):
                "bits, JPEG, WebP)")  # fmt: skip
         action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
                file_menu, "The album's selected picture into a picture file")  # fmt: skip
+        self.sound_action = action(
+            "So&und…", None, lambda: choose_soundtrack(self), file_menu,
+            "The sound the export carries: the film's own, or a soundtrack (a score for a silent "
+            "film)",
+        )  # fmt: skip
         file_menu.addSeparator()
         action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 

@@ -211,6 +211,7 @@ class Projects(QObject):
         win.picks.clear()
         # Pixels of this film: another film's crop or borders say nothing of it.
         self.restore_panel.set_crop(None)
+        self.restore_panel.sound.set_value(settings)  # a score belongs to its film
         win.found_borders(None)
         win.hint_editor.reset([])  # after the crop: its change is no edit to undo
         win.dirty = False
@@ -402,6 +403,7 @@ class Projects(QObject):
         scan = bool(win.info.get("log_scan")) or win.film_scan != "auto"
         self.restore_panel.show_fields(video, gaps=gaps, scan=scan)
         self.restore_panel.set_shown_rate(float(win.fps or 24.0))
+        self.restore_panel.sound.set_film_sound(bool(win.info.get("audio")))
         if video:
             own = tc.to_float(win.info.get("retimed_from_float")) or win.fps
             self.restore_panel.speed.set_film(own, win.fps if own != win.fps else None)

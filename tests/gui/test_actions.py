@@ -148,6 +148,25 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         win.projects.set_levels(None)  # as they are again, for the checks after
         qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("levels"), timeout=WAIT_MS)
 
+    def chooses_sound(a: QAction) -> None:
+        from makemedia import make_sound
+
+        score = make_sound(tmp_path / "score.wav", 1.0, clicks=[0.5])
+
+        def answer() -> None:  # the dialog as a person fills it in
+            dialog = win.soundtrack_dialog
+            assert dialog is not None and dialog.own.text() == "The film's own sound"
+            dialog.choose_file(str(score))
+            qtbot.waitUntil(lambda: "PCM S16LE" in dialog.facts.text(), timeout=WAIT_MS)
+            dialog.accept()
+
+        QTimer.singleShot(0, answer)
+        a.trigger()
+        assert win.restore_panel.settings()["soundtrack"] == str(score)
+        assert win.restore_panel.sound.label == "score.wav"
+        win.restore_panel.set_sound(None, 0.0)  # the film's own again, for the checks after
+        assert win.restore_panel.sound.label == "Film's sound"
+
     def opens_recent(_: QAction | None) -> None:
         win.recent_menu.aboutToShow.emit()
         items = win.recent_menu.actions()
@@ -535,6 +554,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Export…": exports,
         "Export marked part…": exports_part,
         "Export this frame…": exports_frame,
+        "Sound…": chooses_sound,
         "Play / pause": plays,
         "Play backwards (J; again: faster)": shuttles(-1.0),
         "Pause (K)": pauses,

@@ -1,4 +1,5 @@
-"""The light lane's requests: `open` and `close` a film, and `frame` (one picture, resized).
+"""The light lane's requests: `open` and `close` a film, `frame` (one picture, resized), and
+`sound_info` (what a sound file chosen as a soundtrack holds).
 
 They are quick and run one after another on the light lane, which owns each open film's
 decoder (`Film.source`); a queued `frame` is superseded by a newer one for the same film
@@ -123,7 +124,30 @@ def frame(session: Session, work: Work) -> Answer:
     return Answer(data, blob, p["blob_type"])
 
 
+def parse_sound_info(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    offset = param(body, "offset", float, 0.0)
+    return {"path": param(body, "path", str), "offset": offset}
+
+
+def sound_info(session: Session, work: Work) -> Answer:
+    """A soundtrack's facts, or why it cannot be one (a bad_input error: no sound in it)."""
+    from panchro.engine import media
+
+    track = media.open_soundtrack(work.params["path"], work.params["offset"])
+    return Answer(
+        {
+            "path": track.path,
+            "codec": track.codec,
+            "channels": track.channels,
+            "sample_rate": track.sample_rate,
+            "duration_s": track.duration_s,
+            "offset": float(track.offset),
+        }
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    Request.SOUND_INFO: Handler(parse_sound_info, sound_info, LIGHT),
     Request.OPEN: Handler(parse_open, open_film, LIGHT),
     Request.CLOSE: Handler(parse_film, close_film, LIGHT),
     Request.FRAME: Handler(parse_frame, frame, LIGHT),

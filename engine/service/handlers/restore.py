@@ -35,6 +35,7 @@ from panchro.engine.service.handlers.common import (
 )
 from panchro.engine.service.handlers.status import require_models
 from panchro.engine.service.protocol import ErrorCode, Request
+from panchro.engine.settings import MAX_OFFSET_S
 
 # The engine's logger, as its log events have always named it.
 log = logging.getLogger("panchro.engine.service.server")
@@ -306,6 +307,8 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     deliver_fps = param(body, "deliver_fps", float, None)
     if deliver_fps is not None:
         in_range(body, "deliver_fps", deliver_fps, 1.0, 300.0)
+    offset = param(body, "soundtrack_offset", float, 0.0)
+    in_range(body, "soundtrack_offset", offset, -MAX_OFFSET_S, MAX_OFFSET_S)
     span = param(body, "span", list, None)
     if span is not None and (
         len(span) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in span)
@@ -323,6 +326,9 @@ def parse_render(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         preview_seconds=preview_s,
         batch=batch,
         deliver_fps=deliver_fps,
+        soundtrack=param(body, "soundtrack", str, None),
+        soundtrack_offset=offset,
+        own_sound=param(body, "own_sound", bool, False),
         span=None if span is None else (span[0], span[1]),
         **parse_restoration(body, "render", _info_of(session, params["film"])),
     )
@@ -336,6 +342,7 @@ def _info_of(session: Session, handle: int | None) -> Any | None:
 
 
 def render(session: Session, work: Work) -> Answer:
+    from panchro.engine.media import open_soundtrack
     from panchro.engine.project import Project, Settings
     from panchro.engine.restore.pipeline import restore
 
@@ -375,7 +382,10 @@ def render(session: Session, work: Work) -> Answer:
         reading=p["reading"],
         span=p["span"],
         deliver_fps=p["deliver_fps"],
-    )
+        soundtrack=None if p["soundtrack"] is None else open_soundtrack(p["soundtrack"],
+                                                                        p["soundtrack_offset"]),
+        own_sound=p["own_sound"],
+    )  # fmt: skip
     log.info("render done: %s", summary.describe())
     return Answer(summary.to_dict())
 

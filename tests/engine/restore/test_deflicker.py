@@ -17,6 +17,7 @@ from panchro.engine.project import Project, Settings
 from panchro.engine.restore import frame_preview, pipeline
 from panchro.engine.restore.deflicker import DeflickerStage
 from panchro.engine.restore.stages import build_stages
+from panchro.engine.settings import settings_for
 from panchro.engine.shots import Shot
 from tests.jobs import alike_however_run
 from tests.makemedia import make_video, soft_pan
@@ -251,7 +252,7 @@ def test_settings_keep_deflicker_and_refuse_what_is_out_of_range(tmp_path: Path)
     with pytest.raises(ValueError, match="deflicker must be within 0..1"):
         Settings(deflicker=1.5)
     with pytest.raises(BadInputError, match="deflicker"):
-        pipeline.settings_for(None, deflicker=-0.1)
+        settings_for(None, deflicker=-0.1)
     assert build_stages(Settings()) == []
 
 

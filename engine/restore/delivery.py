@@ -1,0 +1,67 @@
+"""How a restored film is delivered beyond its frames: the rate it is written at and the
+sound it carries, decided once per run from the call and the project (`restore`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from panchro.engine.errors import BadInputError
+
+if TYPE_CHECKING:
+    from panchro.engine.media import Soundtrack, Source
+    from panchro.engine.project import Project
+
+
+def plan_rate(run: Any, src: Source, proj: Project | None, deliver_fps: float | None) -> None:
+    """`run.stretch`: the film written faster than it is shown (`media.Stretch`), when the
+    call asks it or the project does and the film is shown slower than that."""
+    from panchro.engine import media
+
+    asked = deliver_fps or (proj.settings.deliver_fps if proj is not None else None)
+    if asked and (deliver_fps or asked > src.info.fps):
+        run.stretch = media.stretch_for(src.info, asked, src.pts_of(0))
+        run.notes.append(run.stretch.describe())
+    elif asked:  # the project's, and the film is shown faster since
+        run.notes.append(f"written at the film's {float(src.info.fps):g} fps, not above it")
+
+
+def plan_sound(
+    run: Any,
+    src: Source,
+    proj: Project | None,
+    out: Path,
+    soundtrack: Soundtrack | None,
+    own_sound: bool,
+) -> None:
+    """`run.soundtrack` and `run.sound_notes`: the sound the output will carry, checked
+    against its container before any frame is restored (`media.check_carried`).
+
+    A soundtrack given by the call replaces the film's sound; else the project's, unless
+    `own_sound`. An image sequence carries no sound: a soundtrack asked for one is refused,
+    the project's is left out with a note."""
+    from panchro.engine import media
+
+    sequence = run.codec in media.SEQUENCE_CODECS
+    if soundtrack is not None and sequence:
+        raise BadInputError(
+            f"a soundtrack cannot go with {media.codec_label(run.codec)} frames: an image "
+            "sequence holds no sound; export a film file (.mov, .mkv, .mp4) for it"
+        )
+    if soundtrack is None and not own_sound and proj is not None and proj.settings.soundtrack:
+        settings = proj.settings
+        if sequence:
+            run.notes.append(
+                "the project's soundtrack is left out: an image sequence holds no sound"
+            )
+            return
+        try:
+            soundtrack = media.open_soundtrack(settings.soundtrack, settings.soundtrack_offset)
+        except BadInputError as exc:
+            raise BadInputError(f"the project's soundtrack {exc}") from None
+    if soundtrack is not None:
+        media.check_soundtrack(soundtrack, src.info.duration_s)
+    if sequence:
+        return
+    run.soundtrack = soundtrack
+    run.sound_notes = media.check_carried(src.info, out, soundtrack)
