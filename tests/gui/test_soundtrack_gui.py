@@ -71,6 +71,9 @@ def test_a_silent_scan_gets_a_score(qtbot, window, tmp_path: Path) -> None:
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.exporter.export(str(out))
     assert done.args[0] == "export" and done.args[1]["audio_streams"] == 1
+    said = panel.note.text()
+    assert "Sound: soundtrack score.flac (flac, 2 ch), from 0.250 s of the film" in said
+    assert "Sound: the soundtrack (flac) re-encoded as ALAC (lossless)" in said
     with av.open(str(out)) as c:
         assert c.streams.audio[0].codec_context.name == "alac"  # FLAC kept lossless in MOV
     assert click_times(out) == pytest.approx([0.75], abs=0.002)
