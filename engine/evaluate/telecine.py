@@ -112,9 +112,11 @@ def write_video(
     try:
         options: dict[str, str] = {}
         if codec == "libx264":
-            options = {"g": str(gop), "crf": str(crf), "preset": "veryfast"}
+            # mbtree off: x264's reads unwritten memory, and the film would differ by run
+            params = "mbtree=0" + (f":{flag_order}=1" if flagged else "")
+            options = {"g": str(gop), "crf": str(crf), "preset": "veryfast", "x264-params": params}
             if flagged:
-                options |= {"flags": "+ilme+ildct", "x264-params": f"{flag_order}=1"}
+                options |= {"flags": "+ilme+ildct"}
         vs = out.add_stream(codec, rate=rate, options=options)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         for i, y in enumerate(frames):
