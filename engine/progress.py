@@ -35,6 +35,9 @@ class ProgressState:
     # Frames' worth of work done on frames still in hand, beyond `done` (0 <= partial < the
     # frames in hand): a huge frame's tiles. done + partial never goes back.
     partial: float = 0.0
+    # Something a person should know while the work goes on (the disk may fill), once said
+    # carried by every state after; "" when nothing.
+    warning: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -44,7 +47,7 @@ class ProgressState:
             "fps": None if self.fps is None else round(self.fps, 2),
             "eta_s": None if self.eta_s is None else round(self.eta_s, 1),
             "partial": round(self.partial, 3),
-        }
+        } | ({"warning": self.warning} if self.warning else {})
 
 
 ProgressCallback = Callable[[ProgressState], None]
@@ -88,6 +91,7 @@ class Progress:
         self._units = 0.0  # decayed sums of units and seconds: their ratio is the rate
         self._seconds = 0.0
         self._position = 0.0  # the furthest done + partial reported
+        self.warning = ""  # `warn`'s, carried by every state after
         # `partial` comes from the stage thread while `advance` runs in the encoder's.
         self._lock = threading.RLock()
 
@@ -103,7 +107,9 @@ class Progress:
         if fps and warm and self.total is not None:
             eta = max(0.0, (self.total - self.done) / fps)
         partial = max(0.0, self._position - self.done)
-        return ProgressState(self.done, self.total, self.stage, elapsed, fps, eta, partial)
+        return ProgressState(
+            self.done, self.total, self.stage, elapsed, fps, eta, partial, self.warning
+        )
 
     def advance(self, n: int = 1, *, stage: str | None = None, check: bool = True) -> None:
         """Count `n` more units of work; raises CancelledError if cancel was asked (unless not
@@ -117,6 +123,14 @@ class Progress:
             now = time.monotonic()
             self._measure(now)
             self._report(now)
+
+    def warn(self, text: str) -> None:
+        """Say `text` with this report and every one after (reported at once)."""
+        with self._lock:
+            self.warning = text
+            if self.callback is not None:
+                self._last_report = time.monotonic()
+                self.callback(self.state())
 
     def check_cancel(self) -> None:
         """Raise CancelledError if cancel was asked."""
@@ -222,8 +236,12 @@ class TerminalBar:
         self._tty = self.stream.isatty()
         self._last_plain = -1.0
         self._printed_done: float | None = None
+        self._warned = ""
 
     def __call__(self, st: ProgressState) -> None:
+        if st.warning and st.warning != self._warned:
+            self._warned = st.warning
+            self.stream.write(("\n" if self._tty else "") + f"warning: {st.warning}\n")
         if st.total:
             frac = min(1.0, (st.done + st.partial) / st.total)
             filled = int(frac * self.width)

@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -433,6 +433,7 @@ class ChunkWriter:
     source: MediaInfo
     fmt: str  # the coded planes' layout, "yuv444p" or "yuv444p16"
     stretch: Stretch | None = None  # delivered faster, frames repeated (`media.Stretch`)
+    on_done: Callable[[], None] | None = None  # after each chunk is marked done
 
     def __post_init__(self) -> None:
         self._at = {c.start: c for c in self.pending}
@@ -473,6 +474,8 @@ class ChunkWriter:
             self._encoder.close()
             self._encoder = None
             self.job.mark_done(chunk, self._damaged)
+            if self.on_done is not None:
+                self.on_done()
 
     def abort(self) -> None:
         if self._encoder is not None:

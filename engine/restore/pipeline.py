@@ -43,7 +43,7 @@ import numpy as np
 from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.progress import Progress
-from panchro.engine.restore import delivery, memory
+from panchro.engine.restore import delivery, memory, room
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.fit import fitted_before
@@ -490,6 +490,7 @@ class _Run:
             if info.timecode:  # carried by `Job.finish` and the DPX writer
                 label = timecode.shifted(info.timecode, first, info.fps)
                 self.notes.append(f"timecode {label} on the first frame, as the source's")
+            room.check_join(job, self.codec)
             path = job.finish(
                 codec=self.codec, source=info, overwrite=overwrite, origin=origin, span=part,
                 time_base=info.time_base if self.stretch is None else self.stretch.time_base,
@@ -547,9 +548,16 @@ class _Run:
         size: tuple[int, int],
     ) -> None:
         ranges = _runs([(c.start, c.end) for c in pending])
+        watch = room.Watch(job, self.codec) if hasattr(job, "chunks") else None  # a whole job
+
+        def chunk_done() -> None:
+            if watch is not None and (said := watch.chunk_done()):
+                log.warning("%s", said)
+                self.progress.warn(said)
+
         writer = job.writer(
             pending, codec=self.codec, bit_depth=self.bit_depth, size=size, source=self.out_info,
-            fmt=self.fmt, stretch=self.stretch,
+            fmt=self.fmt, stretch=self.stretch, on_done=chunk_done,
         )  # fmt: skip
         try:
             with contextlib.closing(self._stream(ranges, shots, picks)) as frames:

@@ -40,6 +40,7 @@ class Exporter(QObject):
         self._job_req: int | None = None
         self._job_kind = ""
         self._job_output = ""
+        self._job_warned = ""  # the job's progress warning, once shown
         self._frame_req: int | None = None  # File ▸ Export this frame, one at a time
         self._frame_out = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
@@ -327,6 +328,7 @@ class Exporter(QObject):
         settings = self.restore_panel.settings()
         codec = settings["codec"] if kind == "export" else "h264"
         self._job_kind, self._job_output = kind, output
+        self._job_warned = ""
         self._job_req = self.engine.request(
             Request.RENDER,
             self._on_job,
@@ -358,6 +360,10 @@ class Exporter(QObject):
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"
+        warning = str(event.get("warning") or "")
+        if warning and warning != self._job_warned:  # said once, however often it comes
+            self._job_warned = warning
+            self.message_bar.show_message(f"{Path(self._job_output).name}: {warning}", "warning")
         self.restore_panel.show_job(
             what,
             int(event.get("done") or 0),

@@ -1,0 +1,92 @@
+"""Room on the disk for an export.
+
+A film file is written as chunks, then joined by copying the chunks into one file beside
+them before they are removed (so that a join cut short loses nothing): at its end an
+export in a film container takes twice the film's size. A feature in ProRes or FFV1 is
+hundreds of gigabytes, and a disk that fills in the join has cost the whole restore's
+hours. So the need is watched as the chunks come (`Watch`: from the chunks written so far,
+the whole export's need at its peak, said once when it passes what the disk has free) and
+checked before the join (`check_join`: refused with the figures, the chunks kept, so the
+same command joins them once room is made). A folder of frames is joined by hard links:
+it needs no more.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from panchro.engine.errors import OutputError
+
+MARGIN = 256 << 20  # room kept for everything else writing to the disk meanwhile
+LEAST_CHUNKS = 2  # chunks written before the need is projected (the first may mislead)
+
+
+def free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def gigabytes(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def joined_by_copy(codec: str) -> bool:
+    from panchro.engine import media
+
+    return codec not in media.SEQUENCE_CODECS
+
+
+def check_join(job: Any, codec: str) -> None:
+    """Refuse to join where the disk cannot hold the joined film beside its chunks."""
+    if not joined_by_copy(codec):
+        return
+    need = sum(_size(job.path_of(c)) for c in job.chunks)
+    free = free_bytes(job.folder)
+    if need + MARGIN > free:
+        raise OutputError(
+            f"joining the {len(job.chunks)} chunks into the film needs about {gigabytes(need)} "
+            f"free beside them (they are removed once it is whole), and the disk has "
+            f"{gigabytes(free)}: make {gigabytes(need + MARGIN - free)} of room",
+            path=job.output,
+        )
+
+
+class Watch:
+    """The export's need at its peak, projected from the chunks written so far (this run's
+    and an earlier one's) after each chunk; `chunk_done` gives a warning, once, when more is
+    needed than the disk has free."""
+
+    def __init__(self, job: Any, codec: str) -> None:
+        self.job = job
+        self.copies = 2 if joined_by_copy(codec) else 1
+        self.warned = False
+
+    def chunk_done(self) -> str | None:
+        if self.warned:
+            return None
+        done = [c for c in self.job.chunks if c.done]
+        total = sum(c.frames for c in self.job.chunks)
+        if len(done) < min(LEAST_CHUNKS, len(self.job.chunks)) or not total:
+            return None
+        written = sum(_size(self.job.path_of(c)) for c in done)
+        frames = sum(c.frames for c in done)
+        film = written / max(1, frames) * total
+        more = film * self.copies - written
+        free = free_bytes(self.job.folder)
+        if more + MARGIN <= free:
+            return None
+        self.warned = True
+        then = ", then the film joined beside them" if self.copies == 2 else ""
+        return (
+            f"the disk may fill: at the size of the chunks written so far, the export needs "
+            f"about {gigabytes(more)} more (the rest of the chunks{then}), and "
+            f"{gigabytes(free)} is free; make room while it runs, or it stops there (what is "
+            "done is kept, to resume)"
+        )
