@@ -105,6 +105,13 @@ class Stretch:
         first = self.start + self.first(index)
         return list(range(first, first + self.repeats(index)))
 
+    def written(self, first: int, stop: int) -> str:
+        """How many frames frames [first, stop) are delivered as, in words."""
+        count = self.first(stop) - self.first(first)
+        return (
+            f"{count} frames written at {float(self.deliver):g} fps for the {stop - first} restored"
+        )
+
     def describe(self) -> str:
         """The cadence in words: "one frame in 3 shown twice"."""
         ratio = self.deliver / self.shown

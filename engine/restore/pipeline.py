@@ -511,6 +511,8 @@ class _Run:
                 job.remove()
             raise
         damaged = tuple(job.damaged_frames())
+        if self.stretch is not None:
+            self.notes.append(self.stretch.written(first, stop))
         self._record(proj, shots)
         summary = self._summary(
             input,

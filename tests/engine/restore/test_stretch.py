@@ -70,6 +70,7 @@ def test_a_film_at_18_fps_is_delivered_at_24(folder: Path, tmp_path: Path) -> No
         times = [float(f.pts * f.time_base) for f in c.decode(v)]
     assert times == pytest.approx([n / 24 for n in range(12)], abs=1e-3)
     assert any("one frame in 3 shown twice" in n for n in summary.notes)
+    assert "12 frames written at 24 fps for the 9 restored" in summary.notes
     record = record_path(out).read_text()
     assert "- at 24 fps: the frames restored, some shown twice" in record
 
@@ -90,7 +91,11 @@ def test_chunks_sequences_parts_and_a_resumed_job(folder: Path, tmp_path: Path) 
 
     # A part: frames 3..8 of the film, delivered from 0; a sequence numbered as delivered.
     part = tmp_path / "part.mkv"
-    pipeline.restore(folder, part, codec="ffv1", reading=AT_18, deliver_fps=24, span=(3, 9))
+    summary = pipeline.restore(
+        folder, part, codec="ffv1", reading=AT_18, deliver_fps=24, span=(3, 9)
+    )
+    said = f"{12 - stretch.first(3)} frames written at 24 fps for the 6 restored"
+    assert said in summary.notes
     assert _which(_luma(part), film) == expected[stretch.first(3) :]
     dpx = tmp_path / "dpx"
     pipeline.restore(folder, dpx, codec="dpx", reading=AT_18, deliver_fps=24, span=(3, 9))
