@@ -47,6 +47,7 @@ class CompareView(QWidget):
     back."""
 
     closed = Signal()
+    zoomed = Signal(float)  # the zoom, times the fitting size, after a person zoomed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -244,6 +245,7 @@ class _SplitCanvas(QWidget):
         )
         self.zoom = zoom
         self.update()
+        self.view.zoomed.emit(zoom)
 
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         self.set_zoom(self.zoom * factor, at)

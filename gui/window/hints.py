@@ -65,6 +65,7 @@ TOOLS = {
     "pick": "take a colour",
 }
 DEBOUNCE_MS = 80  # edits closer together than this (undo held down) are previewed once
+ZOOMED_SIDE = 1920  # the largest preview the engine sends (its FRAME_MAX_SIDE_RANGE)
 STROKE_STEP_PX = 3  # screen pixels between the points kept of a brush stroke
 CURSOR_STEP = 0.01  # the keyboard cursor's step, a fraction of the picture (Shift: x5)
 
@@ -114,6 +115,8 @@ class HintEditor(QObject):
         # an edit of the hints (or its undo) changes the store; other edits share the stack
         self.store.changed.connect(self._on_edited)
         self.compare.overlay = self
+        self.compare.zoomed.connect(self._on_zoomed)
+        self._side = 0  # the longest side the preview in the view was asked at
         self.stage.currentChanged.connect(self._on_stage_changed)
         win.frameShown.connect(self._on_frame_shown)
         self.panel.width_spin.setValue(self.brush_width)
@@ -623,11 +626,12 @@ class HintEditor(QObject):
         if not self.active or win.film is None or self.frame is None:
             return
         n, shot = self._shot_of(self.frame)
+        self._side = self._wanted_side()
         params: dict[str, Any] = {
             "film": win.film,
             "index": self.frame,
             "shot": shot,
-            "max_side": win.player.preview_side(),
+            "max_side": self._side,
         }
         pick = win.exporter.engine_pick(shot["start"])
         if pick is not None:
@@ -655,8 +659,9 @@ class HintEditor(QObject):
             "album": album.handle,
             "picture": pic.name,
             "colorize": True,
-            "max_side": self.win.player.preview_side(),
+            "max_side": self._wanted_side(),
         }
+        self._side = params["max_side"]
         pick = album.engine_pick(pic.name)
         if pick is not None:
             params["pick"] = pick
@@ -671,6 +676,18 @@ class HintEditor(QObject):
         self._edit_t = None
         count = len(self.store.on_frames(index, index + 1))
         self.compare.header.setText(f"<b>{pic.name}</b> — colouring with {count} hint(s)…")
+
+    def _wanted_side(self) -> int:
+        """The view's size, or zoomed in, the frame's own (to the engine's largest preview):
+        hints placed on a detail are seen coloured pixel for pixel, not blown up."""
+        if self.compare.canvas.zoom > 1.0:
+            return ZOOMED_SIDE
+        return self.win.player.preview_side()
+
+    def _on_zoomed(self, _zoom: float) -> None:
+        """Zoomed in past a preview asked at the view's size: the same, sharper."""
+        if self.active and self._wanted_side() > self._side:
+            self._timer.start()
 
     def _picture_label(self, data: dict[str, Any]) -> str:
         """The compare header for an album picture's hint preview."""

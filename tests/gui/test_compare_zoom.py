@@ -90,3 +90,33 @@ def test_compare_answers_the_frame_pixel_for_pixel(qtbot, window, film) -> None:
     win.player.show_film()
     win.zoom_compare(lambda c: c.set_zoom(3.0))
     assert "Zoom is for Compare" in win.statusBar().currentMessage()
+
+
+def test_hints_zoomed_in_are_previewed_at_the_frames_own_size(qtbot, window, tmp_path) -> None:
+    """A hint preview is asked at the view's size; zoomed in, it is asked again at the frame's
+    own, so hints placed on a detail are seen coloured pixel for pixel, not blown up."""
+    from makemedia import make_video
+    from PySide6.QtCore import Qt
+
+    win = window
+    big = make_video(tmp_path / "big.mp4", frames=4, size=(1600, 1200), audio=False)
+    with qtbot.waitSignal(win.settled, timeout=120_000):
+        win.projects.open_film(big)
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=120_000):
+        qtbot.keyClick(win, Qt.Key.Key_H)  # Colour > Edit hints on the key frame
+    qtbot.waitUntil(lambda: win.compare.canvas.after is not None, timeout=120_000)  # the frame
+    canvas = win.compare.canvas
+    qtbot.keyClick(win, Qt.Key.Key_P)  # a point (no models here: the hints alone colour)
+    win.hint_editor.use_colour((200, 60, 40))
+    r = canvas.image_rect()
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=120_000):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=r.center())
+    assert win.compare.data["hints"] == 1
+    side = win.player.preview_side()
+    assert side < 1600 and max(canvas.after.width(), canvas.after.height()) <= side
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=120_000):
+        win.zoom_compare(lambda c: c.set_zoom(2.0))
+    assert (canvas.after.width(), canvas.after.height()) == (1600, 1200)
+    assert canvas.zoom == 2.0  # the view stays where it was zoomed to
+    with qtbot.assertNotEmitted(win.hint_editor.previewShown, wait=500):
+        win.zoom_compare(lambda c: c.set_zoom(3.0))  # sharp already: nothing asked again
