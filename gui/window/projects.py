@@ -651,6 +651,13 @@ class Projects(QObject):
         ]
         settings = data.get("settings") or {}
         self.restore_panel.set_settings(settings)
+        track = settings.get("soundtrack")
+        if track and not Path(str(track)).is_file():
+            self.message_bar.show_message(
+                f"The project's soundtrack {track} is not there: File ▸ Sound… to find it, or "
+                "to export with the film's own sound.",
+                "warning",
+            )
         try:
             hints = hints_from_json(data["hints"]) if data.get("hints") else []
         except ValueError as err:  # the engine checked them; this is a bug, said not hidden

@@ -95,6 +95,26 @@ def test_a_silent_scan_gets_a_score(qtbot, window, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: panel.settings().get("soundtrack") == str(score), timeout=WAIT_MS)
     assert panel.settings()["soundtrack_offset"] == 0.25
 
+    # The score moved away: said on opening the project, and the dialog says why it cannot
+    # be used until another file is chosen.
+    moved = score.rename(tmp_path / "score_moved.flac")
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    qtbot.waitUntil(lambda: "soundtrack" in win.message_bar.text.text(), timeout=WAIT_MS)
+    assert "is not there: File ▸ Sound…" in win.message_bar.text.text()
+
+    def find_it() -> None:
+        dialog = win.soundtrack_dialog
+        qtbot.waitUntil(lambda: "does not exist" in dialog.facts.text(), timeout=WAIT_MS)
+        assert not _ok(dialog)
+        dialog.choose_file(str(moved))
+        qtbot.waitUntil(lambda: _ok(dialog), timeout=WAIT_MS)
+        dialog.accept()
+
+    QTimer.singleShot(0, find_it)
+    win.sound_action.trigger()
+    assert panel.settings()["soundtrack"] == str(moved)
+
     def back_to_own() -> None:
         dialog = win.soundtrack_dialog
         qtbot.waitUntil(lambda: "FLAC" in dialog.facts.text(), timeout=WAIT_MS)  # checked again
