@@ -16,6 +16,9 @@ def choose_soundtrack(win: MainWindow) -> None:
     project)."""
     from panchro.gui.soundtrack import SoundtrackDialog
 
+    if win.album.active:
+        win.statusBar().showMessage("A soundtrack is for a film: an album has no sound", 5000)
+        return
     if win.film is None:
         win.statusBar().showMessage("Open a film first", 4000)
         return

@@ -526,6 +526,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
             "photo 1.png", "photo 2.png",
         ]  # fmt: skip
         assert win.film is None and win.stage.currentWidget() is win.album_stage
+        win.sound_action.trigger()  # File > Sound... has nothing to do for an album
+        assert "A soundtrack is for a film" in win.statusBar().currentMessage()
+        assert win.soundtrack_dialog is None
 
     def exports_picture(a: QAction) -> None:
         win.restore_panel.colorize.setChecked(False)  # no colorizer here: re-saved as it is
