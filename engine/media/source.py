@@ -154,7 +154,12 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
         if stream is None:
             has_audio = bool(container.streams.audio)
             raise BadInputError(
-                "has no video stream" + (" (it holds only audio)" if has_audio else ""),
+                "has no video stream"
+                + (
+                    " (it holds only sound: a soundtrack for a film, --soundtrack)"
+                    if has_audio
+                    else ""
+                ),
                 path=path,
             )
         if stream.codec_context is None:
