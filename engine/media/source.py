@@ -156,7 +156,7 @@ def _probe_video(path: Path) -> tuple[MediaInfo, _PacketIndex, int, bool]:
             raise BadInputError(
                 "has no video stream"
                 + (
-                    " (it holds only sound: a soundtrack for a film, --soundtrack)"
+                    " (it holds only sound: give it to a film as its soundtrack)"
                     if has_audio
                     else ""
                 ),

@@ -738,7 +738,10 @@ def test_audio_only_file_is_refused(tmp_path: Path) -> None:
             f.sample_rate, f.pts = 48000, k
             out.mux(s.encode(f))
         out.mux(s.encode(None))
-    with pytest.raises(BadInputError, match="has no video stream .it holds only sound: a soundtrack for a film, --soundtrack."):
+    with pytest.raises(
+        BadInputError,
+        match="has no video stream .it holds only sound: give it to a film as its soundtrack.",
+    ):
         media.probe(path)
 
 
