@@ -176,10 +176,10 @@ class _Remuxer:
                 raise recode_failed(s, ext, exc, self.out_path) from None
             self._recode[(k, s.index)] = recoder
             out_stream = recoder.out_stream
+            keeps = "" if ext == ".mkv" else " (a .mkv keeps any sound as it is)"
             self.notes.append(
                 f"{what or f'sound stream #{s.index}'} ({name}) re-encoded as "
-                f"{recoder.describe()}: "
-                f"{recode_reason(name, ext)} (a .mkv keeps any sound as it is)"
+                f"{recoder.describe()}: {recode_reason(name, ext)}{keeps}"
             )
         else:
             try:
