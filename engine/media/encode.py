@@ -56,6 +56,7 @@ from panchro.engine.media.formats import (
 from panchro.engine.media.info import MediaInfo
 from panchro.engine.media.output import _fsync_path, _remove, _replace_folder, check_output_path
 from panchro.engine.media.remux import _Remuxer
+from panchro.engine.media.sound import Soundtrack
 
 _ENCODERS = {"h264": "libx264", "h265": "libx265", "prores": "prores_ks", "ffv1": "ffv1"}
 
@@ -108,7 +109,9 @@ class VideoWriter:
     source's timing (VFR included) carries through; see the module docstring
     for what MP4/MOV (exact) and Matroska (milliseconds) keep. With `source`,
     its colour tags, pixel aspect and rotation are written, and (with `remux`)
-    every audio and subtitle stream is copied packet for packet.
+    every audio and subtitle stream is copied packet for packet (re-encoded where the
+    container cannot hold it: `remux`), those of `span` only (seconds of the source, moved
+    to 0), or `soundtrack`'s sound in place of the source's.
 
     Pixel formats: h264/h265 yuv420p (8 bit) or yuv420p10le (10 bit); prores
     yuv422p10le (ProRes 422 HQ, whatever `bit_depth`); ffv1 keeps what it is
@@ -138,6 +141,8 @@ class VideoWriter:
         overwrite: bool = False,
         crf: int | None = None,
         first_index: int = 0,
+        span: tuple[Fraction, Fraction | None] | None = None,
+        soundtrack: Soundtrack | None = None,
     ) -> None:
         check_codec(codec, bit_depth)
         if width <= 0 or height <= 0:
@@ -160,6 +165,8 @@ class VideoWriter:
         self.source = source
         self.crf = crf
         self.first_index = int(first_index)
+        self.span = span  # the source's sound and subtitles of this part only (`remux`)
+        self.soundtrack = soundtrack  # sound in place of the source's (`sound.Soundtrack`)
         self.sequence = codec in _SEQUENCE_EXT
         inputs = [source.path] if source is not None else []
         self.path = check_output_path(path, inputs=inputs, overwrite=overwrite)
@@ -254,8 +261,9 @@ class VideoWriter:
             stream.set_display_rotation(-src.rotation)
         self._vstream = stream
         carried = src is not None and bool(src.audio or src.subtitles or src.chapters)
-        if remux and src is not None and src.kind == "video" and carried:
-            self._remux = _Remuxer(self._out, src, self.path)
+        carried = carried and src is not None and src.kind == "video"
+        if remux and src is not None and (carried or self.soundtrack is not None):
+            self._remux = _Remuxer(self._out, src, self.path, self.span, self.soundtrack)
 
     def _start(self, fmt: str) -> None:
         """Fix the pixel format on the first frame (FFV1 and sequences follow the input)."""
@@ -392,7 +400,10 @@ class VideoWriter:
             for packet in self._vstream.encode(None):
                 self._mux_video(packet)
             if self._remux is not None:
-                self._remux.finish()
+                shown = None  # where the pictures end: a soundtrack is cut there
+                if self._last_pts is not None:
+                    shown = self._last_pts * self.time_base + 1 / self.fps
+                self._remux.finish(shown)
             self._out.close()
         except av.error.FFmpegError as exc:
             raise OutputError(f"writing failed ({_ff_reason(exc)})", path=self.path) from None

@@ -13,6 +13,24 @@ if TYPE_CHECKING:
     from panchro.engine.project import Project
 
 
+def plan(
+    run: Any,
+    src: Source,
+    proj: Project | None,
+    out: Path,
+    deliver_fps: float | None,
+    soundtrack: Soundtrack | None,
+    own_sound: bool,
+    *,
+    rate: bool = True,
+) -> None:
+    """The run's rate (`plan_rate`; not with `rate` False: a preview's is the film's) and
+    sound (`plan_sound`)."""
+    if rate:
+        plan_rate(run, src, proj, deliver_fps)
+    plan_sound(run, src, proj, out, soundtrack, own_sound)
+
+
 def plan_rate(run: Any, src: Source, proj: Project | None, deliver_fps: float | None) -> None:
     """`run.stretch`: the film written faster than it is shown (`media.Stretch`), when the
     call asks it or the project does and the film is shown slower than that."""

@@ -104,7 +104,7 @@ def restore(
     (`media.Stretch`: a silent film shown at 18 fps delivered at 24); not for a preview.
     Without it, the project's (where it is above the rate the film is shown at).
     `soundtrack` (`media.Soundtrack`): its sound in place of the film's own; without it, the
-    project's unless `own_sound` (`restore.delivery`; not for a preview).
+    project's unless `own_sound` (`restore.delivery`); a preview carries it too.
 
     `stages` run on every frame in order (none: decode -> encode, luma
     bit-exact, or deinterlaced where the film is interlaced and `reading` says
@@ -116,10 +116,11 @@ def restore(
     different call is refused; `restart` starts over). `keep_job`: a failed or
     cancelled run leaves its job to be resumed (the CLI does); otherwise a job
     this call created is removed. `preview` (seconds): render that much from
-    the middle of the film, side by side (before | after), without sound,
-    straight to `output`. `reading` (`media.Reading`; None: as the project's settings say):
-    how the film is read, its rate, fields, values and levels (a job records what they did,
-    so a resume reads the frames alike); without a rate, the project's.
+    the middle of the film, side by side (before | after), with its sound (or the
+    soundtrack's), straight to `output`. `reading` (`media.Reading`; None: as the
+    project's settings say): how the film is read, its rate, fields, values and levels (a
+    job records what they did, so a resume reads the frames alike); without a rate, the
+    project's.
 
     `span` (frames `first`, `stop`), or `span_s` (seconds from, to, on the film's clock;
     None: its start or end): restore only that part of the film, into an output that starts
@@ -188,9 +189,8 @@ def restore(
         run.executor = executor
         run.reading = reading
         run.record = record
-        if preview is None:
-            delivery.plan_rate(run, src, proj, deliver_fps)
-            delivery.plan_sound(run, src, proj, out, soundtrack, own_sound)
+        delivery.plan(run, src, proj, out, deliver_fps if preview is None else None, soundtrack,
+                      own_sound, rate=preview is None)  # fmt: skip
         retimed = media.retimed_note(src.info)
         if retimed:
             run.notes.append(retimed)
@@ -622,11 +622,13 @@ class _Run:
         size = self._padded(2 * self.width, self.height)
         self._check_memory(size)
         self.notes.append(
-            f"preview of frames {first}..{stop - 1}: before | after, side by side, without sound"
+            f"preview of frames {first}..{stop - 1}: before | after, side by side, with their sound"
         )
         if self.progress.total is None:
             self.progress.total = stop - first
         origin = self.src.pts_of(first)
+        tb = info.time_base
+        part = (origin * tb, self.src.pts_of(stop) * tb if stop < info.frame_count else None)
         margins = crop_of(self.stages)
         with self._media.VideoWriter(
             out,
@@ -637,8 +639,9 @@ class _Run:
             time_base=info.time_base,
             fps=info.fps,
             source=self.out_info,
-            remux=False,
             overwrite=overwrite,
+            span=part,  # its sound (or the soundtrack's) under it, to hear against it
+            soundtrack=self.soundtrack,
         ) as writer:
             damaged = []
             stream = contextlib.closing(self._stream([(first, stop)], shots, picks))
@@ -659,7 +662,7 @@ class _Run:
         summary = self._summary(
             input, out, stop - first, stop - first, start, size, damaged=tuple(damaged)
         )
-        return dc_replace(summary, audio_streams=0, subtitle_streams=0)
+        return summary
 
     # ---------------------------------------------------------------- the streaming core
 

@@ -337,7 +337,8 @@ class Exporter(QObject):
             output=output,
             codec=codec,
             bit_depth=settings["bit_depth"] if kind == "export" else 8,
-            **(self.delivery(settings) if kind == "export" else {}),
+            # a preview is heard with the export's sound, to place a soundtrack by it
+            **(self.delivery(settings) if kind == "export" else self.sound(settings)),
             **self.restoration(),
             **extra,
         )
@@ -350,13 +351,17 @@ class Exporter(QObject):
 
     @staticmethod
     def delivery(settings: dict[str, Any]) -> dict[str, Any]:
-        """How an export is delivered (its rate, its size, its soundtrack): the export's
-        alone, not a preview's (side by side, as restored, silent) nor Compare's. A folder of
-        frames carries no sound."""
+        """How an export is delivered (its rate, its size, its soundtrack): the rate and size
+        the export's alone, not a preview's (side by side, as restored) nor Compare's. A
+        folder of frames carries no sound."""
         keys = ["deliver_fps", "fit", "fit_frame"]
-        if codec_suffix(str(settings.get("codec"))):
-            keys += ["soundtrack", "soundtrack_offset"]
-        return {k: settings[k] for k in keys if k in settings}
+        sound = Exporter.sound(settings) if codec_suffix(str(settings.get("codec"))) else {}
+        return {k: settings[k] for k in keys if k in settings} | sound
+
+    @staticmethod
+    def sound(settings: dict[str, Any]) -> dict[str, Any]:
+        """The soundtrack the panel gives (none: the film's own sound)."""
+        return {k: settings[k] for k in ("soundtrack", "soundtrack_offset") if k in settings}
 
     def _on_job_progress(self, event: dict[str, Any]) -> None:
         what = "Exporting" if self._job_kind == "export" else "Preview"

@@ -78,6 +78,14 @@ def test_a_silent_scan_gets_a_score(qtbot, window, tmp_path: Path) -> None:
         assert c.streams.audio[0].codec_context.name == "alac"  # FLAC kept lossless in MOV
     assert click_times(out) == pytest.approx([0.75], abs=0.002)
 
+    # A preview is heard with it, to place it by: 1 s from the middle, frames 6..29 (from
+    # 0.25 s), so the click at 0.75 s of the film comes at 0.5 s.
+    preview = tmp_path / "preview.mp4"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.render_preview(str(preview), seconds=1.0)
+    assert done.args[0] == "preview" and done.args[1]["audio_streams"] == 1
+    assert click_times(preview) == pytest.approx([0.5], abs=0.03)
+
     # A folder of frames out carries no sound: the button is off, nothing is sent.
     panel.codec.setCurrentIndex(panel.codec.findData("png16"))
     assert not button.isEnabled()

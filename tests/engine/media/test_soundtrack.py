@@ -195,3 +195,20 @@ def test_the_command_line(
                  str(score)])  # fmt: skip
     assert "--soundtrack: not for an archive" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_preview_is_heard_with_the_soundtrack_where_it_is_placed(
+    tmp_path: Path, silent: Path, score: Path
+) -> None:
+    # 1 s from the middle of the 3-s film: frames 24..47, from 1.0 s of the film
+    track = media.open_soundtrack(score, 0.25)  # clicks at 1.25 and 2.25 s of the film
+    summary = pipeline.restore(silent, tmp_path / "preview.mp4", preview=1.0, soundtrack=track)
+    assert "preview of frames 24..47" in summary.notes[0] and summary.audio_streams == 1
+    assert click_times(tmp_path / "preview.mp4") == pytest.approx([0.25], abs=0.03)
+    assert abs(_sound_seconds(tmp_path / "preview.mp4") - 1.0) < 0.1  # cut with the pictures
+
+    own = make_video(tmp_path / "tone.mp4", frames=FRAMES)  # its own 440 Hz tone
+    summary = pipeline.restore(own, tmp_path / "own_preview.mp4", preview=1.0)
+    assert _streams(tmp_path / "own_preview.mp4") == [("video", "h264"), ("audio", "aac")]
+    samples, start, _, _ = decoded_sound(tmp_path / "own_preview.mp4")
+    assert start < 0.05 and 0.9 < len(samples) / 48000 < 1.1
