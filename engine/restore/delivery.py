@@ -73,8 +73,11 @@ def plan_sound(
                 "the project's soundtrack is left out: an image sequence holds no sound"
             )
             return
+        path, moved = project_soundtrack(proj)
+        if moved:
+            run.notes.append(f"the project's soundtrack found beside it: {path}")
         try:
-            soundtrack = media.open_soundtrack(settings.soundtrack, settings.soundtrack_offset)
+            soundtrack = media.open_soundtrack(path, settings.soundtrack_offset)
         except BadInputError as exc:
             raise BadInputError(f"the project's soundtrack {exc}") from None
     if soundtrack is not None:
@@ -83,3 +86,16 @@ def plan_sound(
         return
     run.soundtrack = soundtrack
     run.sound_notes = media.check_carried(src.info, out, soundtrack)
+
+
+def project_soundtrack(proj: Project) -> tuple[str, bool]:
+    """Where the project's soundtrack is: where it says, or, gone from there, a file of the
+    same name beside the project (a project moved with its score to another disk or
+    machine) -> (the path, whether it was found beside the project)."""
+    recorded = Path(str(proj.settings.soundtrack))
+    if recorded.exists() or proj.path is None:
+        return str(recorded), False
+    beside = Path(proj.path).parent / recorded.name
+    if beside.is_file():
+        return str(beside), True
+    return str(recorded), False

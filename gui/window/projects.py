@@ -631,8 +631,9 @@ class Projects(QObject):
 
     def _recovered(self, data: dict[str, Any]) -> None:
         """A crash's work (`Recovery.recovered`) is open: unsaved until saved, its recovery
-        file this window's. A film found elsewhere (`relinked`) is a change to save too."""
-        if data.get("relinked"):
+        file this window's. A film or soundtrack found elsewhere (`relinked`,
+        `soundtrack_relinked`) is a change to save too."""
+        if data.get("relinked") or data.get("soundtrack_relinked"):
             self.win.dirty = True
             self.show_title()
         if data.get("recovered"):
@@ -652,7 +653,14 @@ class Projects(QObject):
         settings = data.get("settings") or {}
         self.restore_panel.set_settings(settings)
         track = settings.get("soundtrack")
-        if track and not Path(str(track)).is_file():
+        moved = data.get("soundtrack_relinked")
+        if moved:  # the engine found it beside the project: a save records where
+            self.message_bar.show_message(
+                f"The project's soundtrack was not at {moved['from']}; found beside the "
+                f"project: {moved['to']}",
+                "info",
+            )
+        elif track and not Path(str(track)).is_file():
             self.message_bar.show_message(
                 f"The project's soundtrack {track} is not there: File ▸ Sound… to find it, or "
                 "to export with the film's own sound.",

@@ -103,6 +103,20 @@ def test_a_silent_scan_gets_a_score(qtbot, window, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: panel.settings().get("soundtrack") == str(score), timeout=WAIT_MS)
     assert panel.settings()["soundtrack_offset"] == 0.25
 
+    # The project and its score moved together: found beside the project, said, and the
+    # project is to be saved with where it is now.
+    moved_dir = tmp_path / "moved"
+    moved_dir.mkdir()
+    (tmp_path / "scans.panchro").rename(moved_dir / "scans.panchro")
+    score = score.rename(moved_dir / "score.flac")
+    project = moved_dir / "scans.panchro"
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(project)
+    qtbot.waitUntil(lambda: "found beside the project" in win.message_bar.text.text(),
+                    timeout=WAIT_MS)  # fmt: skip
+    assert panel.settings()["soundtrack"] == str(score)
+    qtbot.waitUntil(lambda: win.dirty, timeout=WAIT_MS)
+
     # The score moved away: said on opening the project, and the dialog says why it cannot
     # be used until another file is chosen.
     moved = score.rename(tmp_path / "score_moved.flac")

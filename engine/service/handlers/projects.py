@@ -161,6 +161,7 @@ def _save_album(p: dict[str, Any]) -> Answer:
 
 def load_project(session: Session, work: Work) -> Answer:
     from panchro.engine.album_project import AlbumProject, load_any
+    from panchro.engine.restore.delivery import project_soundtrack
 
     project = load_any(work.params["project_path"])
     if isinstance(project, AlbumProject):
@@ -175,6 +176,11 @@ def load_project(session: Session, work: Work) -> Answer:
         data["relinked"] = {"from": project.source.path, "to": str(found), "how": how}
         data["source"]["path"] = str(found)
     data["source_missing"] = not found.exists()
+    if project.settings.soundtrack:
+        track, moved = project_soundtrack(project)
+        if moved:  # opened with it from there; a save records it
+            data["settings"]["soundtrack"] = track
+            data["soundtrack_relinked"] = {"from": project.settings.soundtrack, "to": track}
     data["reading"] = reading
     rate = project.shown_at()  # a folder's rate, or the speed its video is shown at
     data["shown_at"] = None if rate is None else f"{rate.numerator}/{rate.denominator}"

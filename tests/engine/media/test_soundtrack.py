@@ -212,3 +212,22 @@ def test_a_preview_is_heard_with_the_soundtrack_where_it_is_placed(
     assert _streams(tmp_path / "own_preview.mp4") == [("video", "h264"), ("audio", "aac")]
     samples, start, _, _ = decoded_sound(tmp_path / "own_preview.mp4")
     assert start < 0.05 and 0.9 < len(samples) / 48000 < 1.1
+
+
+def test_a_project_moved_with_its_score_finds_it_beside_it(tmp_path: Path, score: Path) -> None:
+    import shutil
+
+    from panchro.engine.restore.delivery import project_soundtrack
+
+    film = make_video(tmp_path / "film.mp4", frames=FRAMES, audio=False)
+    here = tmp_path / "here"
+    here.mkdir()
+    track = shutil.copy(score, here / "score.wav")
+    Project.new(film, settings=Settings(soundtrack=str(track))).save(here / "film.panchro")
+    there = tmp_path / "there"
+    here.rename(there)  # the project and its score moved together; the film stayed
+    project = Project.load(there / "film.panchro")
+    assert project_soundtrack(project) == (str(there / "score.wav"), True)
+    summary = pipeline.restore(film, tmp_path / "out.mov", project=project)
+    assert f"the project's soundtrack found beside it: {there / 'score.wav'}" in summary.notes
+    assert click_times(tmp_path / "out.mov") == pytest.approx([1.0, 2.0], abs=0.002)
