@@ -30,6 +30,7 @@ LEVELS_SPAN = 0.2
 MIDTONES = (0.25, 4.0)
 # The film stages set by a share 0..1 (0: off), written only when on.
 SHARES = ("deflicker", "stabilize", "dust", "scratches")
+COLOUR_STRENGTHS = (0.0, 2.0)  # the colours' strength: none (grey) .. twice as drawn
 MAX_FPS = 300.0  # the fastest rate a film is delivered at
 FIT_SIDES = (64, 8192)  # a delivery size's sides (`restore.fit`, alike)
 MAX_OFFSET_S = 86_400.0  # a soundtrack starts at most a day before or after the film
@@ -72,6 +73,10 @@ class Settings:
     # How faint a line scratch down the film is still found and taken out: 0 (none, the
     # stage is off) .. 1 (the faintest it takes); `imaging.scratches`.
     scratches: float = 0.0
+    # How strong the colours are: each shot's chroma, as its pick, hints or tint give it,
+    # multiplied by this (0.5: half as strong, for a period look; 1.3: stronger than the
+    # model drew them); the luma is untouched (`ColorizeStage.strength`).
+    colour_strength: float = 1.0
     # Frames [first, stop) the last export was of, a part marked in the app (None: all).
     part: tuple[int, int] | None = None
     # The borders cut off round the picture: (left, top, right, bottom) in the film's pixels
@@ -136,6 +141,9 @@ class Settings:
                 f"{LEVELS_SPAN} or more apart (and the midtones, {MIDTONES[0]:g}.."
                 f"{MIDTONES[1]:g}), got {self.levels}"
             )
+        low, high = COLOUR_STRENGTHS
+        if not low <= self.colour_strength <= high:
+            return f"colour_strength must be within {low:g}..{high:g}, got {self.colour_strength}"
         for name in SHARES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 return f"{name} must be within 0..1, got {getattr(self, name)}"
@@ -179,6 +187,7 @@ class Settings:
             | ({} if self.scan == "auto" else {"scan": self.scan})
             | ({} if self.levels is None else {"levels": list(self.levels)})
             | {name: getattr(self, name) for name in SHARES if getattr(self, name)}
+            | ({} if self.colour_strength == 1.0 else {"colour_strength": self.colour_strength})
             | ({} if self.part is None else {"part": list(self.part)})
             | ({} if self.crop is None else {"crop": list(self.crop)})
             | ({} if self.deliver_fps is None else {"deliver_fps": self.deliver_fps})
@@ -225,6 +234,10 @@ class Settings:
         for name in SHARES:
             if name in d:  # optional: 0 is not written
                 values[name] = get_field(d, "settings", name, float, low=0.0, high=1.0)
+        if "colour_strength" in d:  # optional: 1 (as drawn) is not written
+            low, high = COLOUR_STRENGTHS
+            values["colour_strength"] = get_field(d, "settings", "colour_strength", float,
+                                                  low=low, high=high)  # fmt: skip
         if "part" in d:  # optional: the whole film is not written
             part = get_field(d, "settings", "part", list)
             if len(part) != 2 or any(type(v) is not int for v in part):

@@ -117,7 +117,11 @@ class RestorePanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Restore", parent)
         form = QFormLayout()
-        self.colorize = QCheckBox("Colorize (each shot from its pick)")
+        self.colorize = QCheckBox("Colorize from the picks")
+        self.colorize.setToolTip(
+            "Each shot coloured from its pick: a colour mode, a tint or tone, its hints; one\n"
+            "nobody picked gets an automatic one"
+        )
         self.colorize.setChecked(True)
         self.degrain = _share_box(
             "How much of the upscaler's grain and noise cleanup to keep (0: none at x1)"
@@ -191,7 +195,25 @@ class RestorePanel(QGroupBox):
             "every frame kept: no repeat left out (the frame numbers of the file). The film is\n"
             "read again.",
         )
-        form.addRow(self.colorize)
+        # How strong the colours are (the engine's colour_strength), beside Colorize: a row
+        # of its own would push Restore out of a 1000-px window.
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.0, 2.0)
+        self.strength.setSingleStep(0.1)
+        self.strength.setDecimals(2)
+        self.strength.setValue(1.0)
+        self.strength.setPrefix("strength ")
+        self.strength.setToolTip(
+            "How strong the colours are: 1 as drawn (the pick, the hints, a tint); less for a\n"
+            "gentler, period look (0.6); more where the model's colours came out too muted.\n"
+            "The luma, the film's own picture, is untouched."
+        )
+        colour_row = QWidget()
+        row = QHBoxLayout(colour_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.colorize, 1)
+        row.addWidget(self.strength)
+        form.addRow(colour_row)
         form.addRow("Scratches", self.scratches)
         form.addRow("Dust", self.dust)
         form.addRow("Stabilize", self.stabilize)
@@ -258,6 +280,8 @@ class RestorePanel(QGroupBox):
         self.album_mode = ""  # "" (a film), "album" or "picture" (an album of one)
         for w in (self.colorize,):
             w.toggled.connect(self.settingsChanged)
+        self.colorize.toggled.connect(self.strength.setEnabled)
+        self.strength.valueChanged.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
         for box in self.film_rows.values():
             box.valueChanged.connect(self.settingsChanged)
@@ -338,6 +362,11 @@ class RestorePanel(QGroupBox):
                 "colorize": self.colorize.isChecked(),
                 "degrain": round(self.degrain.value(), 3),
             }
+            | (
+                {"colour_strength": round(self.strength.value(), 2)}
+                if self.strength.value() != 1.0 and not self.album_mode
+                else {}
+            )
             | {
                 # a film's frames judged with each other: nothing of a picture's
                 name: 0.0 if self.album_mode else round(box.value(), 3)
@@ -413,6 +442,7 @@ class RestorePanel(QGroupBox):
 
     def set_settings(self, s: dict[str, Any]) -> None:
         self.colorize.setChecked(bool(s.get("colorize", True)))
+        self.strength.setValue(float(s.get("colour_strength", 1.0)))
         self.degrain.setValue(float(s.get("degrain", 0.0)))
         if not self.album_mode:  # an album's settings say 0 for them: not its to set
             for name, box in self.film_rows.items():
@@ -480,6 +510,7 @@ class RestorePanel(QGroupBox):
         self.album_mode = mode
         self._form.setRowVisible(self._output, not mode)
         self.size.setVisible(not mode)  # a film's export's (an album's pictures keep theirs)
+        self.strength.setVisible(not mode)  # a film's (an album's project keeps none)
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
@@ -494,8 +525,12 @@ class RestorePanel(QGroupBox):
         self.preview_button.setVisible(not mode)
         self.export_part_button.setVisible(not mode and self.part is not None)
         self.export_picture_button.setVisible(mode == "album")
-        self.colorize.setText("Colorize (each picture from its pick)" if mode else
-                              "Colorize (each shot from its pick)")  # fmt: skip
+        self.colorize.setToolTip(
+            "Each picture coloured from its pick; one nobody picked gets an automatic one"
+            if mode else
+            "Each shot coloured from its pick: a colour mode, a tint or tone, its hints; one\n"
+            "nobody picked gets an automatic one"
+        )  # fmt: skip
         self.compare_button.setToolTip(
             "The selected picture before | after, split (V)" if mode else
             "This frame before | after, split (V)"

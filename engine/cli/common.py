@@ -337,7 +337,7 @@ FILM_OUTPUT_OPTIONS = (
 )
 
 # The restore options read into the settings: colour and size (any restore), and a film's own.
-COLOUR_AND_SIZE = ("colorize", "degrain", "upscale", "upscaler")
+COLOUR_AND_SIZE = ("colorize", "colour_strength", "degrain", "upscale", "upscaler")
 FILM_STAGES = ("deinterlace", "scan", "deflicker", "stabilize", "dust", "scratches")
 
 

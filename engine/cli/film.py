@@ -579,6 +579,16 @@ def add_parsers(sub: Any) -> None:
         " shots without a pick (hints still correct them)",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
+    p.add_argument(
+        "--colour-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        dest="colour_strength",
+        help="how strong the colours are, 0..2: each shot's colours as drawn (1), weaker for a"
+        " period look (0.6), stronger (1.3); the luma is untouched (default: the project's,"
+        " else 1)",
+    )
     p.add_argument("--degrain", type=float, default=None, help="grain removal 0..1 (upscaler)")
     p.add_argument(
         "--deflicker",

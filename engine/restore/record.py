@@ -141,6 +141,9 @@ def write_record(
         name = parts[0]
         # the strength a person set, where the key's third part says it ("dust:v2:s=0.5:…")
         strength = f", strength {parts[2][2:]}" if len(parts) > 2 and parts[2][:2] == "s=" else ""
+        # the colours' strength, where not as drawn ("colorize:v1:…:strength=0.6")
+        strength += next((f", colours at strength {p[9:]}" for p in parts
+                          if p.startswith("strength=")), "")  # fmt: skip
         lines.append(f"{n}. {name}{strength}: {STAGES.get(name, name)} — `{key}`")
     models = _models(keys)
     if models:

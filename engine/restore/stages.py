@@ -113,6 +113,8 @@ class ColorizeStage:
     # The picture inside the film's borders (left, top, right, bottom, film pixels): coloured
     # alone, the borders left grey (a crop stage after this one cuts them off); None: all
     crop: Margins | None = None
+    # The colours' strength: the chroma made multiplied by this (`Settings.colour_strength`)
+    strength: float = 1.0
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -169,6 +171,8 @@ class ColorizeStage:
             self.key += f":{ref.shape[1]}x{ref.shape[0]}"
         if self.crop is not None and any(self.crop):
             self.key += ":crop={},{},{},{}".format(*self.crop)
+        if self.strength != 1.0:
+            self.key += f":strength={self.strength:g}"
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -421,7 +425,15 @@ class ColorizeStage:
         size = (batch.y.shape[-1], batch.y.shape[-2])
         crop = None if self.crop is None else scaled_margins(self.crop, self._film_size, size)
         y = batch.y if crop is None else cut_planes(batch.y, crop)
-        return batch.replace(cbcr=paste(self._colour(y, batch), crop, size))
+        return batch.replace(cbcr=paste(self._strengthened(self._colour(y, batch)), crop, size))
+
+    def _strengthened(self, cbcr: Any) -> Any:
+        """The chroma at the colours' strength, within what chroma can be (its ±0.5)."""
+        if self.strength == 1.0:
+            return cbcr
+        if isinstance(cbcr, np.ndarray):
+            return np.clip(cbcr * np.float32(self.strength), -0.5, 0.5)
+        return (cbcr * self.strength).clamp(-0.5, 0.5)
 
     def _colour(self, y: Any, batch: FrameBatch) -> Any:
         """(T, h, w) luma of the pictures -> their (T, 2, h, w) chroma."""
@@ -639,6 +651,7 @@ def build_stages(
                 hints=hints,
                 reference=reference,
                 crop=settings.crop if settings.cropped else None,
+                strength=settings.colour_strength,
             )
         )
     if settings.cropped:

@@ -44,6 +44,7 @@ SETTING_NAMES = {
     "straighten": "straighten", "negative": "turn negatives", "levels": "stretch levels",
     "deliver_fps": "deliver at", "fit": "size", "fit_frame": "size",
     "soundtrack": "soundtrack", "soundtrack_offset": "soundtrack",
+    "colour_strength": "colour strength",
 }  # fmt: skip
 # Panel settings that read the film again (fields, scan; a film's levels, a list) or follow
 # from another: not restored by `RestorePanel.set_settings`, so not a `SettingsEdit`'s.
@@ -116,6 +117,8 @@ def setting_text(before: dict[str, Any], after: dict[str, Any]) -> str:
     if len(keys) != 1:
         return "restore settings"
     key, value = keys[0], after.get(keys[0])
+    if key == "colour_strength":  # absent: as drawn
+        return f"colour strength {value if value is not None else 1.0:g}"
     if key == "deliver_fps":
         return f"deliver at {value:g} fps" if value else "deliver as shown"
     if key == "crop" or value is None:

@@ -72,6 +72,7 @@ class Exporter(QObject):
         s = self.restore_panel.settings()
         params: dict[str, Any] = {
             "colorize": s["colorize"],
+            "colour_strength": s.get("colour_strength", 1.0),
             "degrain": s["degrain"],
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],

@@ -621,12 +621,15 @@ class MainWindow(QMainWindow):
 
     def colouring(self) -> dict[str, Any]:
         """What a request that colours frames as a render does takes besides the pick: the
-        film's `hints` (laid over the picks) and its `crop` (the picture coloured alone, the
-        borders grey), where there are any."""
+        film's `hints` (laid over the picks), its `crop` (the picture coloured alone, the
+        borders grey) and the colours' strength, where there are any."""
         hints = self.hint_editor.hints_json()
         crop = self.picture_crop()
-        return ({} if hints is None else {"hints": hints}) | (
-            {} if crop is None else {"crop": list(crop)}
+        strength = self.restore_panel.settings().get("colour_strength")
+        return (
+            ({} if hints is None else {"hints": hints})
+            | ({} if crop is None else {"crop": list(crop)})
+            | ({} if strength is None else {"colour_strength": strength})
         )
 
     def show_crop(self, crop: tuple[int, int, int, int] | None = None) -> None:

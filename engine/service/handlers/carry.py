@@ -84,7 +84,8 @@ def carry_pick(session: Session, work: Work) -> Answer:
     film = session.film(p["film"])
     info = film.source.info
     stage = hint_stage(session, p["seed"])
-    stage.crop = p["crop"]
+    # as drawn: the colours carried are a pick's, strengthened or not when a shot is rendered
+    stage.crop, stage.strength = p["crop"], 1.0
     stage.hints = p["hints"]  # the picked shot as the person sees it: its hints laid over
     shown = preview_frame(
         film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], context=0,

@@ -154,6 +154,15 @@ def param(body: dict[str, Any], name: str, kind: type, default: Any = _REQUIRED)
     return value
 
 
+def strength_of(body: dict[str, Any]) -> float:
+    """The `colour_strength` a request that colours frames as a render does may carry."""
+    from panchro.engine.settings import COLOUR_STRENGTHS
+
+    strength = param(body, "colour_strength", float, 1.0)
+    in_range(body, "colour_strength", strength, *COLOUR_STRENGTHS)
+    return float(strength)
+
+
 def in_range(body: dict[str, Any], name: str, value: int | float, lo: float, hi: float) -> None:
     if not lo <= value <= hi:
         raise RequestError(

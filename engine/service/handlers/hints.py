@@ -41,6 +41,7 @@ from panchro.engine.service.handlers.common import (
     max_side_of,
     one_line,
     param,
+    strength_of,
 )
 from panchro.engine.service.handlers.restore import preview_answer
 from panchro.engine.service.handlers.status import require_models
@@ -110,6 +111,7 @@ def shot_params(session: Session, body: dict[str, Any], what: str) -> dict[str, 
         "seed": seed,
         "max_side": max_side_of(body),
         "quality": quality,
+        "colour_strength": strength_of(body),
     }
 
 
@@ -140,7 +142,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
     film = session.film(p["film"])
     rgb = load_reference(p["path"])  # not a picture, or grey: bad_input naming the file
     stage = hint_stage(session, p["seed"])
-    stage.crop = p["crop"]
+    stage.crop, stage.strength = p["crop"], p["colour_strength"]
     shot = p["shot"]
     with film.reading.open(film.path) as src:
         found = stage.reference_match(src, shot.key_frame, rgb)
@@ -212,7 +214,7 @@ def hint_preview(session: Session, work: Work) -> Answer:
     # on the job lane that alone runs these stages, is what a new stage would be given.
     # Its `key` (a render's record of what made the frames) is not used by a preview.
     stage.hints = p["hints"]
-    stage.crop = p["crop"]
+    stage.crop, stage.strength = p["crop"], p["colour_strength"]
     shown = preview_frame(
         film.path, p["index"], [stage], shot=p["shot"], pick=p["pick"], context=0,
         reading=film.reading,

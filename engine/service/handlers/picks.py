@@ -33,6 +33,7 @@ from panchro.engine.service.handlers.common import (
     param,
     preview_size,
     shots_of,
+    strength_of,
 )
 from panchro.engine.service.handlers.hints import hint_stage
 from panchro.engine.service.protocol import Request
@@ -57,6 +58,7 @@ def parse_pick_pictures(session: Session, body: dict[str, Any]) -> dict[str, Any
         "crop": None if crop is None or not any(crop) else crop,
         "max_side": max_side_of(body),
         "quality": quality,
+        "colour_strength": strength_of(body),
     }
 
 
@@ -70,7 +72,7 @@ def pick_pictures(session: Session, work: Work) -> Answer:
     film = session.film(p["film"])
     info = film.source.info
     stage = hint_stage(session, 0)  # a pick is drawn already: the seed draws nothing
-    stage.crop, stage.hints = p["crop"], p["hints"]
+    stage.crop, stage.hints, stage.strength = p["crop"], p["hints"], p["colour_strength"]
     size = preview_size(info, p["max_side"])
     progress = Progress(len(p["shots"]), session.progress(work), stage="pick_pictures",
                         cancel=work.cancel)  # fmt: skip

@@ -31,6 +31,7 @@ from panchro.engine.service.handlers.common import (
     param,
     preview_size,
     source_of,
+    strength_of,
     upright,
 )
 from panchro.engine.service.handlers.status import require_models
@@ -75,6 +76,7 @@ def parse_restoration(
         in_range(body, name, share, 0.0, 1.0)
     seed = param(body, "seed", int, 0)
     in_range(body, "seed", seed, 0, 2**31 - 1)
+    strength = strength_of(body)
     crop = crop_of(body, what, info)
     fit = param(body, "fit", list, None)
     if fit is not None:
@@ -117,6 +119,7 @@ def parse_restoration(
         crop=crop,
         fit=fit,
         fit_frame=param(body, "fit_frame", bool, False) and fit is not None,
+        colour_strength=strength,
         **shares,
     )
     if not colorize:
@@ -152,7 +155,7 @@ def stages_for(
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
         settings.upscaler, *(getattr(settings, name) for name in SHARES), settings.crop, seed,
-        settings.fit, settings.fit_frame,
+        settings.fit, settings.fit_frame, settings.colour_strength,
         None if hints is None else hints.digest(),
     )  # fmt: skip
     with session.lock:
