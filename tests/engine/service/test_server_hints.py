@@ -100,6 +100,19 @@ def test_hint_preview_colours_the_key_frame_with_the_hints(
     assert after_red > 0.05 and after_red > before_red + 0.03
 
 
+def test_hint_preview_shows_the_colours_strength(engine: EngineClient, film_id: int) -> None:
+    common = {"film": film_id, "index": 18, "shot": SHOTS[1], "hints": HINTS, "max_side": W}
+    full = engine.request("hint_preview", TIMEOUT, **common)
+    half = engine.request("hint_preview", TIMEOUT, **common, colour_strength=0.5)
+    box = (50, 52, 110, 68)
+    red_full = _redness(_images(full.data, full.blob)["after"], box)
+    red_half = _redness(_images(half.data, half.blob)["after"], box)
+    assert red_full > 0.05 and abs(red_half - red_full / 2) < 0.15 * red_full
+    assert half.data["luma_max_diff"] == 0.0
+    with pytest.raises(EngineError, match="colour_strength"):
+        engine.request("hint_preview", TIMEOUT, **common, colour_strength=2.5)
+
+
 def test_hint_preview_lays_hints_over_a_pick(engine: EngineClient, film_id: int) -> None:
     chroma = _sampled_chroma(engine, film_id)["candidates"][0]["chroma"]
     common = {"film": film_id, "index": 18, "shot": SHOTS[1], "max_side": W,
