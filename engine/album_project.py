@@ -49,6 +49,7 @@ from panchro.engine.project import (
     read_document,
     write_document,
 )
+from panchro.engine.settings import COLOUR_STRENGTHS
 
 FORMAT = project.ALBUM_FORMAT
 VERSION = project.ALBUM_VERSION
@@ -86,6 +87,7 @@ class AlbumSettings:
     straighten: bool = False  # each picture scanned crooked turned square first
     negative: bool = False  # each picture a scanned negative, turned positive
     levels: bool = False  # each picture's own faded levels stretched to the full range
+    colour_strength: float = 1.0  # how strong the colours are (`Settings.colour_strength`)
 
     def __post_init__(self) -> None:
         self.restoration()  # ValueError for a value out of range, as Settings says it
@@ -101,17 +103,24 @@ class AlbumSettings:
             degrain=self.degrain,
             upscale=self.upscale,
             upscaler=self.upscaler,
+            colour_strength=self.colour_strength,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "colorize": self.colorize,
-            "degrain": self.degrain,
-            "upscale": self.upscale,
-            "upscaler": self.upscaler,
-            "format": self.format,
-            "output": self.output,
-        } | {k: True for k in PICTURE_FLAGS if getattr(self, k)}  # absent when off
+        return (
+            {
+                "colorize": self.colorize,
+                "degrain": self.degrain,
+                "upscale": self.upscale,
+                "upscaler": self.upscaler,
+                "format": self.format,
+                "output": self.output,
+            }
+            | {k: True for k in PICTURE_FLAGS if getattr(self, k)}
+            | (  # absent when off
+                {} if self.colour_strength == 1.0 else {"colour_strength": self.colour_strength}
+            )
+        )
 
     @classmethod
     def from_dict(cls, d: Any) -> AlbumSettings:
@@ -127,6 +136,10 @@ class AlbumSettings:
             if not isinstance(value, bool):
                 raise FieldError(f"settings.{key}: must be true or false, got {value!r}")
             values[key] = value
+        if "colour_strength" in d:  # optional: 1 (as drawn) is not written
+            low, high = COLOUR_STRENGTHS
+            values["colour_strength"] = get_field(d, "settings", "colour_strength", float,
+                                                  low=low, high=high)  # fmt: skip
         for key in ("format", "output"):  # null when not chosen
             value = d.get(key)
             if value is not None and not isinstance(value, str):

@@ -364,7 +364,7 @@ class RestorePanel(QGroupBox):
             }
             | (
                 {"colour_strength": round(self.strength.value(), 2)}
-                if self.strength.value() != 1.0 and not self.album_mode
+                if self.strength.value() != 1.0
                 else {}
             )
             | {
@@ -510,7 +510,6 @@ class RestorePanel(QGroupBox):
         self.album_mode = mode
         self._form.setRowVisible(self._output, not mode)
         self.size.setVisible(not mode)  # a film's export's (an album's pictures keep theirs)
-        self.strength.setVisible(not mode)  # a film's (an album's project keeps none)
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)

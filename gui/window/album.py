@@ -723,7 +723,9 @@ class Albums(QObject):
         each picture's own border cut off, Restore ▸ Borders; `straighten`: Restore ▸ Scans;
         `negative`, `levels`: Restore ▸ Negatives, Levels)."""
         s = self.win.restore_panel.settings()
-        kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")}
+        kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")} | (
+            {"colour_strength": s["colour_strength"]} if "colour_strength" in s else {}
+        )
         read = {k: True for k in ("straighten", "negative", "levels") if s.get(k) is True}
         return kept | ({"crop": "auto"} if s.get("borders") else {}) | read
 

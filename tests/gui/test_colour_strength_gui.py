@@ -1,5 +1,5 @@
 """The colours' strength beside Colorize: a setting (undone as one), sent with every request
-that colours frames as a render does, hidden for an album."""
+that colours frames as a render does, a photo album's too."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def test_the_colour_strength_box(qtbot, window, film) -> None:
     panel.colorize.setChecked(False)
     assert not panel.strength.isEnabled()  # nothing to make stronger
     panel.colorize.setChecked(True)
-    panel.set_album_mode("album")
-    assert not panel.strength.isVisibleTo(panel) and "colour_strength" not in panel.settings()
+    panel.set_album_mode("album")  # a photo's colours too (an album's settings keep it)
+    assert panel.strength.isVisibleTo(panel) and panel.settings()["colour_strength"] == 0.6
+    assert win.album.settings()["colour_strength"] == 0.6  # what the album's requests take
     panel.set_album_mode("")

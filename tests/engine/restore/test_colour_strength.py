@@ -80,3 +80,13 @@ def test_kept_by_the_project_and_the_command_line(
     )
     assert main([*args, "--colour-strength", "3"]) != 0
     assert "colour_strength must be within 0..2" in capsys.readouterr().err
+
+
+def test_an_albums_settings_keep_it() -> None:
+    from panchro.engine.album_project import AlbumSettings
+
+    kept = AlbumSettings.from_dict(AlbumSettings(colorize=True, colour_strength=1.4).to_dict())
+    assert kept.colour_strength == 1.4 and kept.restoration().colour_strength == 1.4
+    assert "colour_strength" not in AlbumSettings().to_dict()
+    with pytest.raises(ValueError, match="colour_strength"):
+        AlbumSettings(colour_strength=-1.0)
