@@ -37,3 +37,10 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
+
+
+def tree_size(path: Path) -> int:
+    """The bytes of a file, or of every file in a folder's tree."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size

@@ -74,12 +74,11 @@ class _Input:
     def __init__(
         self,
         container: Any,
-        streams: list[Any],
         span: tuple[Fraction, Fraction | None] | None,
         ends_with_film: bool = False,
     ) -> None:
         self.container = container
-        self.iterator: Iterator[Any] | None = container.demux(*streams) if streams else None
+        self.iterator: Iterator[Any] | None = None  # its streams' packets, once they are added
         self.span = span
         self.ends_with_film = ends_with_film
         self.held: Any = None
@@ -141,7 +140,7 @@ class _Remuxer:
         if with_audio:
             wanted |= {s.index for s in src.audio}
         in_streams = [s for s in container.streams if s.index in wanted]
-        source = _Input(container, [], self.span)
+        source = _Input(container, self.span)
         self._inputs.append(source)
         for s in in_streams:
             self._add_stream(0, s, Path(src.path))
@@ -161,9 +160,11 @@ class _Remuxer:
         t0, t1 = self.span or (Fraction(0), None)
         span = (t0 - track.offset, None if t1 is None else t1 - track.offset)
         stream = container.streams[track.stream]
-        self._inputs.append(_Input(container, [stream], span, ends_with_film=True))
+        source = _Input(container, span, ends_with_film=True)
+        self._inputs.append(source)
         self.notes.append(track.describe())
         self._add_stream(len(self._inputs) - 1, stream, Path(track.path), "the soundtrack")
+        source.iterator = container.demux(stream)
 
     def _add_stream(self, k: int, s: Any, path: Path, what: str = "") -> None:
         ext = self.out_path.suffix.lower()

@@ -171,9 +171,6 @@ class Soundtrack:
         )
         return f"soundtrack {Path(self.path).name} ({self.codec}, {self.channels} ch), {where}"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "offset": float(self.offset)}
-
 
 def soundtrack_offset(seconds: float) -> Fraction:
     """An offset in whole milliseconds: as exactly as sound is put against pictures."""

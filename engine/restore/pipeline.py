@@ -42,13 +42,14 @@ import numpy as np
 
 from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.fsutil import tree_size
 from panchro.engine.progress import Progress
 from panchro.engine.restore import delivery, memory, room
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.fit import fitted_before
 from panchro.engine.restore.part import check_span, part_of
-from panchro.engine.restore.summary import RestoreSummary, _tree_size
+from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.restore.threads import (
     _runs,
     stream_frames,
@@ -550,16 +551,11 @@ class _Run:
         size: tuple[int, int],
     ) -> None:
         ranges = _runs([(c.start, c.end) for c in pending])
-        watch = room.Watch(job, self.codec) if hasattr(job, "chunks") else None  # a whole job
-
-        def chunk_done() -> None:
-            if watch is not None and (said := watch.chunk_done()):
-                log.warning("%s", said)
-                self.progress.warn(said)
-
+        # the disk's room watched over a whole job (a worker's chunk files are not one)
+        watch = room.Watch(job, self.codec, self.progress) if hasattr(job, "chunks") else None
         writer = job.writer(
             pending, codec=self.codec, bit_depth=self.bit_depth, size=size, source=self.out_info,
-            fmt=self.fmt, stretch=self.stretch, on_done=chunk_done,
+            fmt=self.fmt, stretch=self.stretch, on_done=watch and watch.chunk_done,
         )  # fmt: skip
         try:
             with contextlib.closing(self._stream(ranges, shots, picks)) as frames:
@@ -714,7 +710,7 @@ class _Run:
             frames=frames,
             seconds=seconds,
             fps=rendered / seconds if seconds > 0 else 0.0,
-            output_bytes=_tree_size(out),
+            output_bytes=tree_size(out),
             # Image sequences carry no sound.
             audio_streams=0 if sequence else 1 if self.soundtrack else len(self.info.audio),
             subtitle_streams=0 if sequence else len(self.info.subtitles),

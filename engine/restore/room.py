@@ -13,11 +13,16 @@ it needs no more.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
 
 from panchro.engine.errors import OutputError
+from panchro.engine.fsutil import tree_size
+from panchro.engine.progress import Progress
+
+log = logging.getLogger(__name__)
 
 MARGIN = 256 << 20  # room kept for everything else writing to the disk meanwhile
 LEAST_CHUNKS = 2  # chunks written before the need is projected (the first may mislead)
@@ -31,12 +36,6 @@ def gigabytes(n: float) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
 
 
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size if path.exists() else 0
-
-
 def joined_by_copy(codec: str) -> bool:
     from panchro.engine import media
 
@@ -47,7 +46,7 @@ def check_join(job: Any, codec: str) -> None:
     """Refuse to join where the disk cannot hold the joined film beside its chunks."""
     if not joined_by_copy(codec):
         return
-    need = sum(_size(job.path_of(c)) for c in job.chunks)
+    need = sum(tree_size(job.path_of(c)) for c in job.chunks)
     free = free_bytes(job.folder)
     if need + MARGIN > free:
         raise OutputError(
@@ -60,22 +59,31 @@ def check_join(job: Any, codec: str) -> None:
 
 class Watch:
     """The export's need at its peak, projected from the chunks written so far (this run's
-    and an earlier one's) after each chunk; `chunk_done` gives a warning, once, when more is
-    needed than the disk has free."""
+    and an earlier one's) after each chunk; `chunk_done` warns once (`Progress.warn`, the
+    log) when more is needed than the disk has free, and returns what it said."""
 
-    def __init__(self, job: Any, codec: str) -> None:
+    def __init__(self, job: Any, codec: str, progress: Progress | None = None) -> None:
         self.job = job
         self.copies = 2 if joined_by_copy(codec) else 1
+        self.progress = progress
         self.warned = False
 
     def chunk_done(self) -> str | None:
+        said = self._projected()
+        if said is not None:
+            log.warning("%s", said)
+            if self.progress is not None:
+                self.progress.warn(said)
+        return said
+
+    def _projected(self) -> str | None:
         if self.warned:
             return None
         done = [c for c in self.job.chunks if c.done]
         total = sum(c.frames for c in self.job.chunks)
         if len(done) < min(LEAST_CHUNKS, len(self.job.chunks)) or not total:
             return None
-        written = sum(_size(self.job.path_of(c)) for c in done)
+        written = sum(tree_size(self.job.path_of(c)) for c in done)
         frames = sum(c.frames for c in done)
         film = written / max(1, frames) * total
         more = film * self.copies - written

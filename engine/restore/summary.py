@@ -91,9 +91,3 @@ class RestoreSummary:
         for note in self.notes:
             text += f"\nnote: {note}"
         return text
-
-
-def _tree_size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
