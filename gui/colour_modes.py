@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
@@ -127,6 +127,10 @@ class Sampled:
     seconds: float
     oversample: int = 1  # k x this many were drawn, the k most different shown
     crop: tuple[int, int, int, int] | None = None  # what the key frame was cut to
+    strength: float = 1.0  # the colours' strength the previews show (the bins are as drawn)
+    # what the request asked besides its seed and strength: the same modes are drawn again
+    # from it, to be shown at another strength (`ColourPicks.restrengthen`)
+    asked: dict[str, Any] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -194,6 +198,7 @@ def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
         seconds=float(data.get("seconds", 0.0)),
         oversample=int(data.get("oversample", 1)),
         crop=crop_of(data.get("crop")),
+        strength=float(data.get("colour_strength", 1.0)),
     )
 
 

@@ -404,6 +404,10 @@ class RestorePanel(QGroupBox):
         form.setRowVisible(box, False)
         return box
 
+    def colour_strength(self) -> float:
+        """The colours' strength, as `settings` gives it (1.0: as drawn)."""
+        return round(self.strength.value(), 2)
+
     def fields_mode(self) -> str:
         return str(self.fields.currentData())
 

@@ -294,12 +294,15 @@ def render(
     matrix: str,
     refiner: Any | None = None,
     hints: Any | None = None,
+    strength: float = 1.0,
 ) -> np.ndarray:
     """Luma (H, W) float in [0, 1] + chroma (h, w, 2) -> RGB uint8 (H, W, 3); luma kept.
 
     With a `refiner` (and 28 x 28 chroma) the chroma is refined over the luma, as the
     pipeline does; else it is upsampled bicubically. `hints` (in this luma's pixels) are
-    laid over the result as the pipeline lays them over a pick (`inference.hinting`)."""
+    laid over the result as the pipeline lays them over a pick (`inference.hinting`), and
+    the whole multiplied by the colours' `strength` as the colour stage does
+    (`ColorizeStage.strength`)."""
     if refiner is not None and chroma.shape[:2] == (refiner.config.hint_size,) * 2:
         from panchro.engine.inference.refine import refine_chroma
 
@@ -313,6 +316,8 @@ def render(
         base = np.ascontiguousarray(np.moveaxis(chroma, -1, 0), np.float32)
         fixed = hinted_chroma(np.clip(luma, 0, 1), hints, matrix=matrix, base=base)
         chroma = np.moveaxis(fixed, 0, -1)
+    if strength != 1.0:
+        chroma = np.clip(chroma * np.float32(strength), -0.5, 0.5)
     rgb = color.merge_luma_chroma(luma, chroma, matrix=matrix)
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 

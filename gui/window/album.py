@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import REFERENCE_NOT_FOR_ALBUMS, THUMB_SIDE, AlbumPicture
+from panchro.gui.album import THUMB_SIDE, AlbumPicture
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
@@ -36,6 +36,7 @@ from panchro.gui.window.album_compare import AlbumCompare
 from panchro.gui.window.album_export import AlbumExports
 from panchro.gui.window.album_pick_pictures import AlbumPickPictures
 from panchro.gui.window.album_project import AlbumProjects
+from panchro.gui.window.album_tools import FilmTools
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -90,8 +91,8 @@ class Albums(QObject):
         self._thumb_queue: list[str] = []
         self._view_req: int | None = None
         self._sample_req: tuple[int, str] | None = None
-        # the film's tools (actions, widgets) as they were before an album disabled them
-        self._saved: dict[Any, tuple[bool, str, str]] = {}
+        self._sample_asked: dict[str, Any] = {}
+        self.film_tools = FilmTools(win)  # put away while an album is open
         self.exports = AlbumExports(self)
         self.comparer = AlbumCompare(self)
         self.carry = AlbumCarry(self)  # a picture's colours to the album's others
@@ -351,49 +352,13 @@ class Albums(QObject):
             button.setText(back if on else "Back to the film")
         win.colour.apply_button.setVisible(False)
         if on:
-            self._saved = {}
-            for w in (win.colour.reference_button,):
-                self._saved[w] = (w.isEnabled(), w.toolTip(), "")
-                w.setEnabled(False)
-                w.setToolTip(REFERENCE_NOT_FOR_ALBUMS)
-            for a in self._film_only_actions():
-                self._saved[a] = (a.isEnabled(), a.toolTip(), a.statusTip())
-                a.setEnabled(False)
-                a.setToolTip(REFERENCE_NOT_FOR_ALBUMS if a in self._colour_actions() else
-                             "For films; an album's pictures are chosen in the grid")  # fmt: skip
-                a.setStatusTip(a.toolTip())
+            self.film_tools.put_away()
         else:
-            for a, (enabled, tip, status) in self._saved.items():
-                a.setEnabled(enabled)
-                a.setToolTip(tip)
-                if isinstance(a, QAction):
-                    a.setStatusTip(status)
-            self._saved = {}
+            self.film_tools.give_back()
             win.stage.setCurrentWidget(win.view)
             win.restore_panel.set_film_open(False)
         win.restore_panel.end_job("")  # the last export's line belongs to what was open
         win.colour_menu.setToolTipsVisible(on)
-
-    def _film_only_actions(self) -> list[QAction]:
-        """The Go and Colour menus' actions that have no album version."""
-        found: list[QAction] = []
-
-        def walk(menu: Any) -> None:
-            for a in menu.actions():
-                if a.isSeparator() or a.property("album"):
-                    continue
-                found.append(a)
-                if a.menu() is not None:
-                    walk(a.menu())
-
-        walk(self.win.go_menu)
-        walk(self.win.colour_menu)
-        return found
-
-    def _colour_actions(self) -> list[QAction]:
-        """The Colour menu's film-only actions: colour from a picture."""
-        go = set(self.win.go_menu.actions())
-        return [a for a in self._film_only_actions() if a not in go]
 
     # --- the grid and the picture selected ----------------------------------------------
 
@@ -499,7 +464,8 @@ class Albums(QObject):
                 return kept[1]
         if pick is not None and pick.source == "carried":
             return None
-        if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k:
+        if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k \
+                or sampled.strength != self.win.restore_panel.colour_strength():  # fmt: skip
             return None
         return sampled.pixmaps[pick.n]
 
@@ -615,10 +581,19 @@ class Albums(QObject):
         if not win.colour.usable:
             win.statusBar().showMessage("The colorizer is not available; see Colour modes", 6000)
             return
+        opts = {k: v for k, v in win.colour.options().items() if v is not None}
+        self.ask_modes(pic.name, opts | self.hints_param(pic.name, always=True) | {
+            # drawn for the picture as it is restored: straightened, inside its border
+            k: v for k, v in self.settings().items() if k in READ_AS})  # fmt: skip
+        win.colour.show_error(f"Drawing {opts['k']} colour modes of {pic.short}…")
+
+    def ask_modes(self, name: str, asked: dict[str, Any]) -> None:
+        """`sample_picture` of picture `name` with `asked`, shown at the colours' strength."""
+        win = self.win
         if self._sample_req is not None:
             self.engine.cancel(self._sample_req[0])
             self.engine.forget(self._sample_req[0])
-        opts = {k: v for k, v in win.colour.options().items() if v is not None}
+        strength = win.restore_panel.colour_strength()
         rid = self.engine.request(
             Request.SAMPLE_PICTURE,
             self._on_colour_modes,
@@ -626,16 +601,14 @@ class Albums(QObject):
                 True, int(e.get("done") or 0), int(e.get("total") or 0)
             ),
             album=self.handle,
-            picture=pic.name,
+            picture=name,
             max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
-            **opts,
-            **self.hints_param(pic.name, always=True),
-            # drawn for the picture as it is restored: straightened, inside its border
-            **{k: v for k, v in self.settings().items() if k in READ_AS},
+            **asked,
+            **({} if strength == 1.0 else {"colour_strength": strength}),
         )
-        self._sample_req = (rid, pic.name)
+        self._sample_req = (rid, name)
+        self._sample_asked = asked
         win.colour.set_busy(True)
-        win.colour.show_error(f"Drawing {opts['k']} colour modes of {pic.short}…")
 
     def _on_colour_modes(self, msg: Message) -> None:
         if self._sample_req is None or msg.id != self._sample_req[0]:
@@ -657,13 +630,21 @@ class Albums(QObject):
         except (KeyError, TypeError, ValueError) as err:
             colour.show_error(f"The engine's colour modes cannot be shown: {err}")
             return
+        sampled.asked = {k: v for k, v in self._sample_asked.items() if k != "seed"}
         self.sampled[name] = sampled
+        at = f" Shown at colour strength {sampled.strength:g}." if sampled.strength != 1 else ""
         colour.show_error(
-            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+            f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed}).{at}"
         )
+        self.pick_pictures.refresh()  # a pick among them shows them as they are shown now
+        self.pick_pictures.fill()
         if name == self.current:
             self.show_candidates()
         self.modesShown.emit(sampled.k)
+
+    @property
+    def busy_sampling(self) -> bool:
+        return self._sample_req is not None
 
     def show_candidates(self) -> None:
         """The colour modes drawn for the selected picture, in place of the grid."""
@@ -685,6 +666,7 @@ class Albums(QObject):
         )
         win.stage.setCurrentWidget(win.candidates)
         win.candidates.setFocus()
+        self.pick_pictures.redraw(name, sampled)  # drawn when the colours' strength was another
 
     def pick_candidate(self, n: int) -> None:
         sampled = self.win.candidates.sampled

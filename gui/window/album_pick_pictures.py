@@ -5,7 +5,9 @@ colours were carried from. An album project opened again, or its pictures read a
 (Restore ▸ Negatives, Levels), has the picks without those pictures: the grid would show them
 grey, marked "mode 2 picked". Once the thumbnails are in, `fill` asks the engine's
 `preview_picture` (colours only: nothing cleaned or enlarged) for one picked picture at a time,
-the next when it comes, so a person's own requests wait for one picture at most.
+the next when it comes, so a person's own requests wait for one picture at most. The colours'
+strength changed has them made again at it (`restrengthen`), and the modes on show drawn
+again to be shown at it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.window import pixmaps_of
 
 if TYPE_CHECKING:
-    from panchro.gui.colour_modes import Pick
+    from panchro.gui.colour_modes import Pick, Sampled
     from panchro.gui.window.album import Albums
 
 SIDE = 240  # the tile's and the panel's picture, in the screen's pixels
@@ -46,6 +48,43 @@ class AlbumPickPictures(QObject):
         self._req, self._asked = None, None
         self._tried.clear()
         self.pictures.clear()
+
+    def restrengthen(self) -> None:
+        """The colours' strength changed: the picks' pictures made again at it, one at a
+        time, each tile keeping its picture till then; the modes on show drawn again at it."""
+        albums = self.albums
+        if albums.handle is None:
+            return
+        albums.carry.pictures.clear()  # made at the strength before
+        self.forget()
+        self.refresh()
+        shown, win = albums.win.candidates.sampled, albums.win
+        if win.stage.currentWidget() is not win.candidates or shown is None or \
+                not albums.current or not self.redraw(albums.current, shown):  # fmt: skip
+            self.fill()  # (else once the modes come: a pick among them has one)
+
+    def refresh(self) -> None:
+        """Each picked picture's tile, and the panel, with the picture of its pick the window
+        has now."""
+        albums = self.albums
+        for pic in albums.pictures:
+            if albums.pick_preview(pic.name) is not None:
+                albums.show_tile(pic)
+        albums.show_pick()
+
+    def redraw(self, name: str, sampled: Sampled) -> bool:
+        """Picture `name`'s modes drawn again (their seed and request) to be shown at the
+        colours' strength of now; False when they are, or a draw is on its way (looked at
+        when it comes)."""
+        albums = self.albums
+        strength = albums.win.restore_panel.colour_strength()
+        if sampled.strength == strength or albums.busy_sampling or not sampled.asked:
+            return False
+        albums.ask_modes(name, sampled.asked | {"seed": sampled.seed})
+        albums.win.colour.show_error(
+            f"Showing the {sampled.k} colour modes at colour strength {strength:g}…"
+        )
+        return True
 
     def fill(self) -> None:
         """Ask for the next picked picture the grid shows without its colours."""

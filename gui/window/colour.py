@@ -8,14 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QColorDialog, QFileDialog
 
 from panchro.engine.service.protocol import TINTS, TONES, Event, Message, Request, flat_pick_chroma
-from panchro.gui.colour_modes import Pick, crop_of, flat_words, parse_sampled, shot_label
+from panchro.gui.colour_modes import (
+    Pick,
+    Sampled,
+    crop_of,
+    flat_words,
+    parse_sampled,
+    shot_label,
+)
 from panchro.gui.window import pixmaps_of
 
+STRENGTH_REST_MS = 400  # the strength box at rest this long: pictures made again at it
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
 
 if TYPE_CHECKING:
@@ -39,6 +47,7 @@ class ColourPicks(QObject):
         self.status = win.statusBar()
         self._sample_req: int | None = None
         self._sample_shot: int | None = None
+        self._sample_asked: dict[str, Any] = {}
         self._reference_req: int | None = None
         self._reference_shot: int | None = None
         # the key frame coloured by each reference or one-colour pick (the strip's mark and
@@ -51,6 +60,14 @@ class ColourPicks(QObject):
         self._carry_from: tuple[int, int, bool] | None = None  # (shot, its start, trained)
         self.reference_dir = ""
         self.last_reference = ""  # the picture last used: the hint eyedropper offers it
+        # The colours' strength as last seen: a box stepped several times in a row has the
+        # pictures made again once, when it rests.
+        self._strength = win.restore_panel.colour_strength()
+        self._strength_timer = QTimer(self)
+        self._strength_timer.setSingleShot(True)
+        self._strength_timer.setInterval(STRENGTH_REST_MS)
+        self._strength_timer.timeout.connect(self._strength_rested)
+        win.restore_panel.settingsChanged.connect(self._strength_moved)
 
     def forget_requests(self) -> None:
         """The film is going: its colour modes, if they come, are ignored."""
@@ -238,9 +255,6 @@ class ColourPicks(QObject):
         if not self.colour.usable:
             self.status.showMessage("The colorizer is not available; see Colour modes", 6000)
             return
-        if self._sample_req is not None:
-            self.engine.cancel(self._sample_req)
-            self.engine.forget(self._sample_req)
         shot = win.shot_list.shot_at(win.current)
         index = win.shot_list.key_frame(shot) if shot is not None else win.current
         opts = {k: v for k, v in self.colour.options().items() if v is not None}
@@ -249,20 +263,82 @@ class ColourPicks(QObject):
             opts["hints"] = hints  # the engine keeps those on this frame in every mode
         if (crop := win.picture_crop()) is not None:
             opts["crop"] = list(crop)  # drawn for the picture inside the borders
+        self._ask_modes(shot, {"index": index, **opts})
+        on_frame = sum(1 for h in win.hint_editor.store.hints if h.frame == index)
+        keeping = f", keeping its {on_frame} hint(s)" if on_frame else ""
+        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}{keeping}…")
+
+    def _ask_modes(self, shot: int | None, asked: dict[str, Any]) -> None:
+        """`sample_keyframe` with `asked` (index, K, hints, ...), shown at the colours'
+        strength the Restore panel has now."""
+        win = self.win
+        if self._sample_req is not None:
+            self.engine.cancel(self._sample_req)
+            self.engine.forget(self._sample_req)
+        strength = win.restore_panel.colour_strength()
         self._sample_shot = shot
+        self._sample_asked = asked
         self._sample_req = self.engine.request(
             Request.SAMPLE_KEYFRAME,
             self._on_colour_modes,
             on_progress=self._on_sample_progress,
             film=win.film,
-            index=index,
             max_side=max(384, win.player.preview_side() // 2),  # K of them share the view
-            **opts,
+            **asked,
+            **({} if strength == 1.0 else {"colour_strength": strength}),
         )
         self.colour.set_busy(True)
-        on_frame = sum(1 for h in win.hint_editor.store.hints if h.frame == index)
-        keeping = f", keeping its {on_frame} hint(s)" if on_frame else ""
-        self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}{keeping}…")
+
+    def _strength_moved(self) -> None:
+        # Every change counts, one undone within the rest too: pictures were asked for at it.
+        strength = self.win.restore_panel.colour_strength()
+        if strength != self._strength:
+            self._strength = strength
+            self._strength_timer.start()
+
+    def _strength_rested(self) -> None:
+        if self.win.album.active:
+            self.win.album.pick_pictures.restrengthen()
+        else:
+            self.restrengthen()
+
+    def restrengthen(self) -> None:
+        """The colours' strength changed: the picks' pictures are made again at it (a few at
+        a time, by `PickPictures`), and the colour modes on show drawn again at it."""
+        win = self.win
+        if win.film is None or win.album.active:
+            return
+        self.pick_pictures.clear()  # made at the strength before
+        win.pick_pictures.forget()
+        self.refresh_strip()
+        self.show_pick()
+        shown = self.candidates.sampled
+        if self.stage.currentWidget() is not self.candidates or shown is None or \
+                not self._redraw(shown):  # fmt: skip
+            win.pick_pictures.fill()  # (else once the modes come: a pick among them has one)
+
+    def _redraw(self, sampled: Sampled) -> bool:
+        """The same modes drawn again (their seed and request), to be shown at the colours'
+        strength of now; False when they are shown at it already, or a draw is on its way
+        (its modes are looked at again when they come)."""
+        strength = self.win.restore_panel.colour_strength()
+        if sampled.strength == strength or self._sample_req is not None or not sampled.asked:
+            return False
+        shot = self.win.shot_list.shot_at(sampled.key_frame) if self.win.shots else None
+        self._ask_modes(shot, sampled.asked | {"seed": sampled.seed})
+        self.colour.show_error(
+            f"Showing the {sampled.k} colour modes at colour strength {strength:g}…"
+        )
+        return True
+
+    def refresh_strip(self) -> None:
+        """Each picked shot's mark in the strip with the picture of its pick the window has
+        now (one made at another strength stays until its own comes)."""
+        win = self.win
+        for n, s in enumerate(win.shots):
+            preview = self.pick_preview(int(s["start"]))
+            if preview is not None:
+                self.strip.set_picked(n, preview)
 
     def _on_sample_progress(self, event: dict[str, Any]) -> None:
         self.colour.set_busy(True, int(event.get("done") or 0), int(event.get("total") or 0))
@@ -286,9 +362,12 @@ class ColourPicks(QObject):
         except (KeyError, TypeError, ValueError) as err:
             self.colour.show_error(f"The engine's colour modes cannot be shown: {err}")
             return
+        sampled.asked = {k: v for k, v in self._sample_asked.items() if k != "seed"}
         start = self._shot_start(shot)
         self.win.sampled[start] = sampled
         said = f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
+        if sampled.strength != 1.0:
+            said += f" Shown at colour strength {sampled.strength:g}."
         found = self.win.restore_panel.borders
         if sampled.crop is None and found and any(found) and not self.win.album.active:
             # black round the picture makes the modes bolder and less right (eval bars)
@@ -297,6 +376,8 @@ class ColourPicks(QObject):
         self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()
+        self.refresh_strip()  # a pick among them shows them as they are shown now
+        self.win.pick_pictures.fill()
         self.show_pick()
         self.win.colourModesShown.emit(sampled.k)
 
@@ -323,6 +404,7 @@ class ColourPicks(QObject):
         self.candidates.show_sampled(sampled, label, chosen)
         self.stage.setCurrentWidget(self.candidates)
         self.candidates.setFocus()
+        self._redraw(sampled)  # drawn when the colours' strength was another
 
     def pick_candidate(self, n: int) -> None:
         win = self.win
@@ -487,9 +569,10 @@ class ColourPicks(QObject):
             return kept[1]
         if pick.source in ("reference", "carried", "grey", "tint", "tone"):
             return None
+        strength = self.win.restore_panel.colour_strength()
         for sampled in self.win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
-                    pick.n < sampled.k:  # fmt: skip
+                    pick.n < sampled.k and sampled.strength == strength:  # fmt: skip
                 return sampled.pixmaps[pick.n]
         return None
 

@@ -30,6 +30,7 @@ from panchro.engine.service.handlers.common import (
     param,
     preview_size,
     source_of,
+    strength_of,
     upright,
 )
 from panchro.engine.service.handlers.status import model_status, require_models
@@ -134,8 +135,9 @@ def survey_of(session: Session, work: Work) -> Answer:
 
 
 def sampling_options(body: dict[str, Any]) -> dict[str, Any]:
-    """K, seed, temperature and the previews' size and quality of a request that samples
-    colour modes (`sample_keyframe`, `sample_picture`), checked."""
+    """K, seed, temperature, the previews' size and quality and the colours' strength they
+    are shown at, of a request that samples colour modes (`sample_keyframe`,
+    `sample_picture`), checked."""
     k = param(body, "k", int, 8)
     in_range(body, "k", k, 1, MAX_K)
     seed = param(body, "seed", int, None)
@@ -149,7 +151,8 @@ def sampling_options(body: dict[str, Any]) -> dict[str, Any]:
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)
     return {"k": k, "seed": seed, "temp": temperature, "oversample": oversample,
-            "max_side": max_side, "quality": quality}  # fmt: skip
+            "max_side": max_side, "quality": quality,
+            "colour_strength": strength_of(body)}  # fmt: skip
 
 
 def parse_sample_keyframe(session: Session, body: dict[str, Any]) -> dict[str, Any]:
@@ -266,11 +269,14 @@ def candidates_answer(
     )  # fmt: skip
     progress.finish()
     refiner = colorize.load_refiner(device=loaded.device)  # as the render will colour it
+    # Shown as the render will colour them; the bins sent are the modes as drawn.
+    strength = float(p.get("colour_strength", 1.0))
     blob = bytearray()
     listed = []
     for n in range(found.k):
         # With hints, each mode is shown with them laid over it, as a render lays them.
-        rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner, hints=hints)
+        rgb = colorize.render(luma, found.chroma(n), matrix=matrix, refiner=refiner, hints=hints,
+                              strength=strength)  # fmt: skip
         rgb = upright(rgb, rotation)
         jpeg = encode_image(rgb, "image/jpeg", p["quality"])
         listed.append(
@@ -298,6 +304,7 @@ def candidates_answer(
         "trained": loaded.trained,
         "model": {"scale": loaded.scale, "steps": loaded.steps, "device": loaded.device},
         "refined": refiner is not None,
+        "colour_strength": strength,
         "hints": 0 if hints is None else len(hints),
         "candidates": listed,
     }

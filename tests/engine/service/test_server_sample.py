@@ -90,6 +90,34 @@ def test_same_seed_same_colours_new_key(engine: EngineClient, film_id: int) -> N
     assert drawn["candidates"][0]["chroma"] == again["candidates"][0]["chroma"]
 
 
+def _chroma_size(blob: bytes, c: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A preview's luma and its chroma's distance from grey, per pixel."""
+    img = Image.open(io.BytesIO(blob[c["offset"] : c["offset"] + c["length"]]))
+    ycc = np.asarray(img.convert("YCbCr"), np.float32)
+    return ycc[..., 0], np.hypot(ycc[..., 1] - 128.0, ycc[..., 2] - 128.0)
+
+
+def test_modes_are_shown_at_the_colours_strength(engine: EngineClient, film_id: int) -> None:
+    drawn = {s: _sample(engine, film_id, k=2, seed=5, colour_strength=s) for s in (1.0, 0.5, 0.0)}
+    full, half, grey = (drawn[s] for s in (1.0, 0.5, 0.0))
+    assert [d[0]["colour_strength"] for d in (full, half, grey)] == [1.0, 0.5, 0.0]
+    # the same modes, drawn as before: only how they are shown changes
+    assert [c["chroma"] for c in half[0]["candidates"]] == [
+        c["chroma"] for c in full[0]["candidates"]
+    ]
+    for n in range(2):
+        y1, c1 = _chroma_size(full[1], full[0]["candidates"][n])
+        yh, ch = _chroma_size(half[1], half[0]["candidates"][n])
+        y0, c0 = _chroma_size(grey[1], grey[0]["candidates"][n])
+        assert c1.mean() > 4.0  # an untrained model's colours: strong enough to measure
+        assert abs(ch.mean() / c1.mean() - 0.5) < 0.1
+        assert c0.mean() < 1.0  # grey, but for the JPEG's rounding
+        # the luma kept, but for the JPEG and where RGB cannot hold a colour (near black)
+        assert np.median(np.abs(yh - y0)) <= 1.0 and np.median(np.abs(y1 - y0)) <= 1.0
+    with pytest.raises(EngineError, match="colour_strength"):
+        _sample(engine, film_id, k=2, colour_strength=-0.1)
+
+
 def test_bad_parameters_are_refused(engine: EngineClient, film_id: int) -> None:
     bad = ({"k": 0}, {"k": 65}, {"temperature": -1.0}, {"index": 99}, {"oversample": 0},
            {"oversample": 5})  # fmt: skip
