@@ -171,6 +171,11 @@ def crop_note(pick: Pick, crop: tuple[int, int, int, int] | None) -> str:
     return " Drawn inside another crop: its colours stay where they were on the picture."
 
 
+def strength_words(sampled: Sampled) -> str:
+    """What a header says of the colours' strength the modes are shown at ("" as drawn)."""
+    return "" if sampled.strength == 1.0 else f", shown at colour strength {sampled.strength:g}"
+
+
 def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
     """The engine's reply (see docs/protocol.md) -> previews and chroma; ValueError if malformed."""
     pixmaps: list[QPixmap] = []
@@ -419,7 +424,8 @@ class CandidatesView(QWidget):
         self.header.setText(
             f"<b>{shot_text}</b> — key frame {sampled.key_frame + 1}: {modes} colour modes "
             f"(seed {sampled.seed}, temperature {sampled.temperature:g}, "
-            f"{sampled.seconds:.1f} s). Click one, or press 1–{sampled.k}, to pick it; "
+            f"{sampled.seconds:.1f} s{strength_words(sampled)}). Click one, or press "
+            f"1–{sampled.k}, to pick it; "
             "double-click one (or Z) to see it large."
         )
         if sampled.trained:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import THUMB_SIDE, AlbumPicture
-from panchro.gui.colour_modes import Pick, Sampled, parse_sampled
+from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
 from panchro.gui.window.album_carry import AlbumCarry
@@ -661,8 +661,9 @@ class Albums(QObject):
         win.candidates.show_sampled(sampled, label, chosen)
         win.candidates.header.setText(
             f"<b>{label}</b>: {sampled.k} colour modes (seed {sampled.seed}, temperature "
-            f"{sampled.temperature:g}, {sampled.seconds:.1f} s). Click one, or press "
-            f"1–{sampled.k}, to pick it; double-click one (or Z) to see it large; Esc: back."
+            f"{sampled.temperature:g}, {sampled.seconds:.1f} s{strength_words(sampled)}). Click "
+            f"one, or press 1–{sampled.k}, to pick it; double-click one (or Z) to see it large; "
+            "Esc: back."
         )
         win.stage.setCurrentWidget(win.candidates)
         win.candidates.setFocus()

@@ -48,6 +48,7 @@ def test_a_films_modes_and_picks_follow_the_strength(
         win.colour_picks.sample_colour_modes()
     half = win.candidates.sampled
     assert half.strength == 0.5 and "colour strength 0.5" in win.colour.detail.text()
+    assert "shown at colour strength 0.5" in win.candidates.header.text()
     qtbot.keyClick(win.candidates, Qt.Key.Key_2)
     start = 12
     assert win.colour_picks.pick_preview(start) is half.pixmaps[1]
@@ -100,6 +101,7 @@ def test_an_albums_modes_and_picks_follow_the_strength(
         win.restore_panel.strength.setValue(0.5)
     again = win.candidates.sampled
     assert (again.seed, again.chroma, again.strength) == (drawn.seed, drawn.chroma, 0.5)
+    assert "shown at colour strength 0.5" in win.candidates.header.text()
     assert abs(_colour(again.pixmaps[0]) / _colour(drawn.pixmaps[0]) - 0.5) < 0.15
     assert album.pick_preview("b.png") is again.pixmaps[0]  # its tile's colours
     qtbot.keyClick(win.candidates, Qt.Key.Key_Escape)
