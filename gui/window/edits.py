@@ -3,17 +3,19 @@
 A shot split or merged, a colour mode picked, a pick given to the shots after, unlocked,
 a shot kept black and white, tinted, toned or coloured from a picture, an album picture's
 pick, every colour hint, a Restore panel setting (a strength, the crop, the output) and how
-the film's values are read (as a negative, its levels stretched): each is one entry of the
-window's one `QUndoStack`, so Edit ▸ Undo takes back whatever was done last, hint or not.
-Settings are recorded as they change (`SettingsEdit`; a box stepped several times in a row is
-one entry), a reading as the film is read again (`ReadingEdit`: undone by reading it again as
-it was). How fields are read and the speed shown at are not: they may give the film another
-frame count, which starts the history again. The hints' own commands
-(`gui.hints.AddHint`, `RemoveHints`) change the hint store; every other edit is recorded
-as the window's shots and picks before and after it (`Snapshot`), which an undo puts back
-whole. A snapshot holds references, not copies: a `Pick` is never changed in place (a new
-pick replaces it), and neither is a shot's dict (splitting makes new ones), so a snapshot
-costs a dict and a list however long the film. The picture of a one-colour or reference
+the film's values are read (as a negative, its levels stretched), how its fields are read
+and the speed it is shown at: each is one entry of the window's one `QUndoStack`, so Edit ▸
+Undo takes back whatever was done last, hint or not. Settings are recorded as they change
+(`SettingsEdit`; a box stepped several times in a row is one entry), a reading as the film is
+read again (`ReadingEdit`: undone by reading it again as it was). A reading that gives the
+film another frame count (fields matched, repeats left out, a folder's gaps closed up) starts
+the history again, this entry with it, since the entries before name frames of the film as it
+was read (the shots, picks and hints themselves are moved onto the same pictures). The
+hints' own commands (`gui.hints.AddHint`, `RemoveHints`) change the hint store; every other
+edit is recorded as the window's shots and picks before and after it (`Snapshot`), which an
+undo puts back whole. A snapshot holds references, not copies: a `Pick` is never changed in
+place (a new pick replaces it), and neither is a shot's dict (splitting makes new ones), so a
+snapshot costs a dict and a list however long the film. The picture of a one-colour or reference
 pick is kept by the pick (`ColourPicks.pick_pictures`), so it comes back with it.
 
 History starts again when a film, album or project is opened or the film is read with
@@ -165,11 +167,13 @@ class SettingsEdit(MadeEdit):
         return True
 
 
-Reading = tuple[str, tuple[float, ...] | None]  # a film's scan mode and levels stretched
+# How a film is read: its scan mode, the levels stretched, its fields, the rate it is shown at
+Reading = tuple[str, tuple[float, ...] | None, str, float | None]
 
 
 class ReadingEdit(MadeEdit):
-    """The film read otherwise (as a negative, its levels stretched): undone and redone by
+    """The film read otherwise (as a negative, its levels stretched, its fields read otherwise,
+    shown at another speed): undone and redone by
     reading it again as it was, the shots, picks and hints kept as the edit itself keeps
     them (the frames are the same pictures)."""
 
@@ -233,8 +237,9 @@ class Edits(QObject):
         self.win.statusBar().showMessage(said, 5000)
 
     def _reading(self) -> Reading:
-        levels = self.win.film_levels
-        return self.win.film_scan, tuple(levels) if levels else None
+        win = self.win
+        levels = win.film_levels
+        return win.film_scan, tuple(levels) if levels else None, win.film_deinterlace, win.film_fps
 
     @contextmanager
     def reading(self, text: str) -> Iterator[None]:
@@ -247,10 +252,10 @@ class Edits(QObject):
 
     def put_reading(self, reading: Reading, said: str) -> None:
         """The film read again as `reading` says (an undo or redo of a `ReadingEdit`)."""
-        scan, levels = reading
+        scan, levels, fields, fps = reading
         self._putting_back = True
         try:
-            self.win.projects.read_as(scan, list(levels) if levels else None)
+            self.win.projects.read_as(scan, list(levels) if levels else None, fields, fps)
         finally:
             self._putting_back = False
         self.win.statusBar().showMessage(said, 5000)

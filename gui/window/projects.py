@@ -27,6 +27,13 @@ VIDEO_SUFFIXES = ("mp4", "mkv", "mov", "avi", "webm", "m4v", "mpg", "mpeg", "mts
 VIDEO_SUFFIXES += ("wmv", "flv", "ogv", "mxf", "dv", "3gp")
 IMAGE_SUFFIXES = ("png", "tif", "tiff", "jpg", "jpeg", "dpx", "exr", "bmp", "webp")
 # How the Edit menu names a change of the Scan row (Colour ▸ Read the film as a negative).
+# How the Edit menu names a way of reading the fields ("Undo match the fields"), a folder's gaps.
+FIELD_WORDS = {
+    "auto": "read the fields automatically", "off": "read the fields as they are",
+    "tff": "read top field first", "bff": "read bottom field first",
+    "telecine": "match the fields", "keep": "keep every frame",
+}  # fmt: skip
+GAP_WORDS = {"auto": "hold the frame before a gap", "keep": "close up the gaps"}
 SCAN_EDITS = {
     "negative": "read the film as a negative",
     "coded": "read the scan as coded",
@@ -249,10 +256,13 @@ class Projects(QObject):
         """Read the open film's fields as `mode` says (Restore ▸ Fields): the engine opens it
         again so, and the frame, thumbnails and facts follow; shots, picks and hints stay."""
         win = self.win
+        self.restore_panel.set_fields_mode(mode)  # as asked, or as an undo leaves it
         if mode == win.film_deinterlace:
             return
-        win.film_deinterlace = mode
-        self._read_again("Reading the film's fields again…")
+        words = (GAP_WORDS if win.info.get("kind") == "frames" else FIELD_WORDS).get(mode, mode)
+        with win.edits.reading(words):
+            win.film_deinterlace = mode
+            self._read_again("Reading the film's fields again…")
 
     def read_scan(self, mode: str, levels: list[float] | None = None) -> None:
         """Read the open film's values as `mode` says (Restore ▸ Scan): the engine opens it
@@ -272,9 +282,17 @@ class Projects(QObject):
             self.set_levels(levels, quiet=True)
             self._read_again("Reading the film's values again…")
 
-    def read_as(self, scan: str, levels: list[float] | None) -> None:
-        """The film read again with `scan` and `levels` (Edit ▸ Undo of either)."""
-        if scan != self.win.film_scan:
+    def read_as(
+        self, scan: str, levels: list[float] | None, fields: str, fps: float | None
+    ) -> None:
+        """The film read again with `scan`, `levels`, `fields` and shown at `fps` (Edit ▸
+        Undo of any: an edit changes one of them)."""
+        win = self.win
+        if fields != win.film_deinterlace:
+            self.read_fields(fields)
+        elif fps != win.film_fps:
+            self.show_at(fps or 0.0)
+        elif scan != win.film_scan:
             self.read_scan(scan, levels)
         else:
             self.set_levels(levels)
@@ -320,9 +338,10 @@ class Projects(QObject):
         want = fps or None
         if want == win.film_fps:
             return
-        win.film_fps = want
         said = f"at {tc.frame_rate(want)}" if want else "at its own speed"
-        self._read_again(f"Showing the film {said}…")
+        with win.edits.reading(f"show the film {said}"):
+            win.film_fps = want
+            self._read_again(f"Showing the film {said}…")
 
     def _read_again(self, message: str) -> None:
         win = self.win

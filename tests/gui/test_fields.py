@@ -52,6 +52,16 @@ def test_fields_read_as_chosen_and_kept_in_the_project(qtbot, window, tmp_path: 
     )
     assert win.shots == shots and win.dirty
     assert panel.settings()["deinterlace"] == "off"
+    # An edit: undone by reading the fields as before, redone the same way.
+    assert win.undo_action.text().replace("&", "") == "Undo read the fields as they are"
+    win.undo_action.trigger()
+    qtbot.waitUntil(lambda: "deinterlaced as it is read" in win.facts.values["codec"].text(),
+                    timeout=WAIT_MS)  # fmt: skip
+    assert win.film_deinterlace == "auto" and panel.fields_mode() == "auto"
+    assert win.shots == shots and win.edits.stack.count() == 1  # (the redo kept)
+    win.redo_action.trigger()
+    qtbot.waitUntil(lambda: "not deinterlaced" in win.facts.values["codec"].text(), timeout=WAIT_MS)
+    assert win.film_deinterlace == "off" and panel.fields_mode() == "off"
 
     # Saved and opened again: read as chosen.
     project = tmp_path / "tape.panchro"

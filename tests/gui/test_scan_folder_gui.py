@@ -54,6 +54,8 @@ def test_a_scan_with_a_lost_frame_is_said_and_exports_as_dpx(qtbot, window, tmp_
     assert win.facts.values["frames"].text() == "9 (1 frame number missing: 7, closed up)"
     assert panel.fields_mode() == "keep" and win.film_deinterlace == "keep"
     assert panel.settings()["deinterlace"] == "keep"  # what a project saves
+    # Another frame count: the history starts again (its entries name frames as read before).
+    assert win.edits.stack.count() == 0 and not win.undo_action.isEnabled()
     # Saved so and opened again: read so, its frames counted as read (the restore agrees).
     project = tmp_path / "reel1.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):

@@ -48,6 +48,15 @@ def test_a_film_shown_slower_and_kept_in_the_project(qtbot, window, tmp_path: Pa
     # the second shot starts at frame 30: 1.25 s at 24 fps, 1.667 s (1 s and 12 frames) at 18
     qtbot.waitUntil(lambda: win.strip.text(1) == "2 · 00:00:01:12", timeout=WAIT_MS)
     assert win.film_fps == 18.0
+    # An edit: undone by showing it at its own speed again, the box with it.
+    assert win.undo_action.text().replace("&", "") == "Undo show the film at 18 fps"
+    win.undo_action.trigger()
+    qtbot.waitUntil(lambda: abs(win.fps - 24.0) < 1e-6, timeout=WAIT_MS)
+    assert win.film_fps is None and win.shots == shots
+    qtbot.waitUntil(lambda: panel.speed.shown() == 0.0, timeout=WAIT_MS)
+    win.redo_action.trigger()
+    qtbot.waitUntil(lambda: abs(win.fps - 18.0) < 1e-6, timeout=WAIT_MS)
+    assert win.film_fps == 18.0 and panel.speed.shown() == 18.0
 
     project = tmp_path / "silent.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
