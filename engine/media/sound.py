@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +35,8 @@ from panchro.engine.media.container import _check_readable_file, _ff_reason, _op
 
 # FFmpeg's muxer for each output extension
 MUXERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
+# interleaved PCM: its samples can be cut anywhere (`cut_pcm`)
+_PCM = re.compile(r"pcm_(?:([suf])(8|16|24|32|64)(?:le|be)?|(alaw|mulaw|vidc))")
 LOSSLESS = frozenset({"flac", "alac", "wavpack", "tta", "truehd", "mlp", "ape", "tak"})
 # What FFmpeg's AAC encoder takes; other rates are resampled to 48 kHz.
 AAC_RATES = frozenset(
@@ -134,18 +137,77 @@ class Recoder:
             return f"AAC {self.out_stream.bit_rate // 1000} kb/s"
         return f"{self.codec.upper()} (lossless)"
 
-    def mux(self, out: Any, packet: Any) -> None:
+    def mux(self, out: Any, packet: Any, stop: Fraction | None = None) -> None:
+        """Decode `packet` and encode its sound, none of it after `stop` seconds (where a
+        part or a soundtrack ends: cut to the sample)."""
         for frame in self.stream.codec_context.decode(packet):
+            if stop is not None and frame.pts is not None:
+                frame = cut_frame(frame, stop)
+                if frame is None:
+                    continue
             for encoded in self.out_stream.encode(frame):
                 out.mux(encoded)
 
-    def flush(self, out: Any) -> None:
+    def flush(self, out: Any, stop: Fraction | None = None) -> None:
         with contextlib.suppress(av.error.EOFError):
             for frame in self.stream.codec_context.decode(None):
+                if stop is not None and frame.pts is not None:
+                    frame = cut_frame(frame, stop)
+                    if frame is None:
+                        continue
                 for encoded in self.out_stream.encode(frame):
                     out.mux(encoded)
         for encoded in self.out_stream.encode(None):
             out.mux(encoded)
+
+
+def cut_frame(frame: Any, stop: Fraction) -> Any | None:
+    """`frame` (decoded sound) without what sounds from `stop` seconds on: itself when it
+    ends before, None when it starts after."""
+    start = frame.pts * frame.time_base
+    keep = round((stop - start) * frame.sample_rate)
+    if keep >= frame.samples:
+        return frame
+    if keep <= 0:
+        return None
+    samples = frame.to_ndarray()
+    # planar: a row a channel; packed: one row of the channels interleaved
+    width = keep if frame.format.is_planar else keep * len(frame.layout.channels)
+    cut = av.AudioFrame.from_ndarray(
+        samples[:, :width].copy(), format=frame.format.name, layout=frame.layout.name
+    )
+    cut.sample_rate, cut.pts, cut.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return cut
+
+
+def pcm_bytes(codec: str) -> int | None:
+    """The bytes a sample of one channel takes in interleaved PCM `codec` (`pcm_s24le`: 3),
+    None for any other codec (planar PCM too)."""
+    m = _PCM.fullmatch(codec)
+    if m is None:
+        return None
+    return 1 if m.group(3) else int(m.group(2)) // 8
+
+
+def cut_pcm(packet: Any, rate: int, channels: int, size: int, stop: Fraction) -> Any | None:
+    """An interleaved PCM `packet` (`rate` samples a second, `size` bytes a channel's
+    sample) without what sounds from `stop` seconds on (on the packet's clock), cut to the
+    sample: the packet itself when it ends before, None when it starts after."""
+    frame = channels * size
+    samples = packet.size // frame
+    if packet.pts is None or not samples:
+        return packet
+    tb = packet.time_base
+    keep = round((stop - packet.pts * tb) * rate)
+    if keep >= samples:
+        return packet
+    if keep <= 0:
+        return None
+    cut = av.Packet(bytes(packet)[: keep * frame])
+    cut.stream, cut.time_base = packet.stream, tb
+    cut.pts, cut.dts = packet.pts, packet.dts
+    cut.duration = max(1, round(Fraction(keep, rate) / tb))
+    return cut
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,9 @@ def test_a_soundtrack_plays_from_its_offset_and_ends_with_the_pictures(
     assert summary.audio_streams == 1
     assert _streams(tmp_path / "later.mov")[1] == ("audio", "pcm_s16le")
     assert click_times(tmp_path / "later.mov") == pytest.approx([1.5, 2.5], abs=0.002)
-    # 6 s of score under 3 s of film: cut where the pictures end, not a packet further
-    assert abs(_sound_seconds(tmp_path / "later.mov") - FRAMES / FPS) < 0.1
+    # 6 s of score under 3 s of film: cut where the pictures end, to the sample (the WAV's
+    # packets are 4,096 samples: 85 ms)
+    assert _sound_seconds(tmp_path / "later.mov") == pytest.approx(FRAMES / FPS, abs=1e-6)
     assert any("score.wav" in line for line in summary.sound)
 
     earlier = media.open_soundtrack(score, -0.75)
@@ -95,11 +96,28 @@ def test_a_soundtrack_replaces_the_films_sound_and_follows_a_part(
     assert [t for t, _ in _streams(tmp_path / "part.mp4")] == ["video", "audio"]
     # the part starts at 0.5 s of the film, so the score's clicks at 1 and 2 s come at 0.5, 1.5
     assert click_times(tmp_path / "part.mp4") == pytest.approx([0.5, 1.5], abs=0.03)
-    assert abs(_sound_seconds(tmp_path / "part.mp4") - 2.0) < 0.1
+    # re-encoded as AAC: cut to the sample before, padded to AAC's 1,024-sample frame after
+    assert 2.0 - 1e-6 <= _sound_seconds(tmp_path / "part.mp4") < 2.0 + 1024 / 48000 + 1e-6
     samples, _, rate, _ = decoded_sound(tmp_path / "part.mp4")
     spectrum = np.abs(np.fft.rfft(samples[: rate // 2 - 4800]))  # before the first click
     peak = np.argmax(spectrum) * rate / (2 * len(spectrum) - 2)
     assert abs(peak - 220) < 10  # the score's hum, not the film's own 440 Hz tone
+
+
+def test_a_parts_pcm_sound_ends_with_its_pictures_to_the_sample(tmp_path: Path) -> None:
+    film = make_video(tmp_path / "pcm.mov", frames=FRAMES, audio_codec="pcm_s24le")
+    original, _, rate, _ = decoded_sound(film)
+    pipeline.restore(film, tmp_path / "part.mov", span_s=(0.5, 2.5))
+    assert _streams(tmp_path / "part.mov")[1] == ("audio", "pcm_s24le")  # copied
+    kept, start, _, _ = decoded_sound(tmp_path / "part.mov")
+    # a packet begun before the part keeps its place (from `start` <= 0); the last is cut
+    assert start <= 0.0 and len(kept) == round((2.0 - start) * rate)
+    first = round((0.5 + start) * rate)
+    assert np.array_equal(kept, original[first : first + len(kept)])  # bit for bit
+    # in an MKV too, to the millisecond its clock counts in
+    pipeline.restore(film, tmp_path / "part.mkv", span_s=(0.5, 2.5))
+    kept, start, _, _ = decoded_sound(tmp_path / "part.mkv")
+    assert start + len(kept) / rate == pytest.approx(2.0, abs=0.0011)
 
 
 def test_flac_goes_into_mov_losslessly_as_alac(tmp_path: Path, silent: Path) -> None:
@@ -118,7 +136,8 @@ def test_a_folder_of_frames_gets_a_soundtrack(tmp_path: Path, score: Path) -> No
     pipeline.restore(frames, out, soundtrack=track)
     assert _streams(out)[1] == ("audio", "pcm_s16le")
     assert click_times(out) == pytest.approx([1.0], abs=0.002)
-    assert abs(_sound_seconds(out) - 1.5) < 0.1
+    # cut where the pictures end, to Matroska's millisecond (its clock places packets so)
+    assert _sound_seconds(out) == pytest.approx(1.5, abs=0.0011)
 
 
 def test_the_projects_soundtrack_and_the_films_own(tmp_path: Path, score: Path) -> None:
