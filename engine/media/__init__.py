@@ -72,7 +72,7 @@ from panchro.engine.media.formats import (
 )
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
 from panchro.engine.media.join import CHUNK_STARTS_AT_ZERO, join_sequence, join_video
-from panchro.engine.media.output import check_output_path
+from panchro.engine.media.output import check_output_path, same_file
 from panchro.engine.media.picture import (
     EIGHT_BIT_ONLY,
     LOSSY,
@@ -89,7 +89,7 @@ from panchro.engine.media.picture import (
 from panchro.engine.media.picture_write import write_picture
 from panchro.engine.media.reading import Reading, reading_of
 from panchro.engine.media.remux import ASS_HEADER, check_carried
-from panchro.engine.media.retime import Stretch, retimed_note, stretch_for
+from panchro.engine.media.retime import Stretch, frame_grid, retimed_note, stretch_for
 from panchro.engine.media.sound import Soundtrack, check_soundtrack, open_soundtrack
 from panchro.engine.media.source import Source, open_source, probe
 from panchro.engine.media.stills import frame_files
@@ -153,6 +153,8 @@ __all__ = [
     "open_source",
     "retimed_note",
     "Stretch",
+    "frame_grid",
+    "same_file",
     "stretch_for",
     "orient",
     "output_extension",

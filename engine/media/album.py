@@ -95,13 +95,14 @@ class Verdict:
     reason: str
     forced: bool = False  # told by --film / --stills rather than decided
     listing: AlbumListing | None = field(default=None, compare=False)
+    either: bool = True  # whether the other reading can be asked for (not of mixed sizes)
 
     def describe(self) -> str:
         other = (
             "--stills reads it as an album" if self.kind == "film" else "--film reads it as a film"
         )
         what = "a film" if self.kind == "film" else "an album (each picture on its own)"
-        if self.forced:
+        if self.forced or not self.either:
             return f"{what}: {self.reason}"
         return f"{what}: {self.reason}; {other}"
 
@@ -271,8 +272,8 @@ def read_folder_as(
 
 
 def _decide(listing: AlbumListing) -> Verdict:
-    def album(reason: str) -> Verdict:
-        return Verdict("album", reason, listing=listing)
+    def album(reason: str, either: bool = True) -> Verdict:
+        return Verdict("album", reason, listing=listing, either=either)
 
     pictures = listing.pictures
     nested = [pic.rel for pic in pictures if "/" in pic.rel]
@@ -304,7 +305,8 @@ def _decide(listing: AlbumListing) -> Verdict:
         elif (head.width, head.height) != (first[1].width, first[1].height):
             return album(
                 f"the sizes differ ({pic.rel} is {head.width}x{head.height}, {first[0]} is "
-                f"{first[1].width}x{first[1].height})"
+                f"{first[1].width}x{first[1].height}): a film's frames are all one size",
+                either=False,
             )
         if head.date_taken:
             return album(

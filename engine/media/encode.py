@@ -169,6 +169,7 @@ class VideoWriter:
         self.soundtrack = soundtrack  # sound in place of the source's (`sound.Soundtrack`)
         self.sequence = codec in _SEQUENCE_EXT
         inputs = [source.path] if source is not None else []
+        inputs += [soundtrack.path] if soundtrack is not None else []
         self.path = check_output_path(path, inputs=inputs, overwrite=overwrite)
         ext = self.path.suffix.lower()
         check_codec_path(codec, self.path)
@@ -188,6 +189,10 @@ class VideoWriter:
         self._pix_fmt: str | None = None
         self._fmt: str | None = None
         self._last_pts: int | None = None
+        # a frame's time on screen, for the packets an encoder leaves without one (FFV1,
+        # x264 into Matroska): else a film's last frame lasts nothing there, and a film of
+        # one frame reads as 1,000 fps
+        self._step = max(1, round(1 / (self.fps * self.time_base)))
         self._count = 0
         self._closed = False
         self._out: Any = None
@@ -372,6 +377,8 @@ class VideoWriter:
             fh.write(data)
 
     def _mux_video(self, packet: Any) -> None:
+        if not packet.duration:
+            packet.duration = self._step
         if self._remux is not None and packet.dts is not None:
             self._remux.feed(packet.dts * packet.time_base)
         self._out.mux(packet)

@@ -43,6 +43,7 @@ def join_video(
     *,
     source: MediaInfo | None = None,
     time_base: Fraction | None = None,
+    fps: Fraction | None = None,
     offsets: Sequence[int] | None = None,
     overwrite: bool = False,
     remux: bool = True,
@@ -57,7 +58,8 @@ def join_video(
     start on a keyframe and all must share the encoder settings (checked: the
     codec headers must be equal). With `source` (and `remux`), its audio and
     subtitle streams are copied packet for packet as `VideoWriter` does, with
-    its chapters and rotation. `time_base` is the video stream's (the source's).
+    its chapters and rotation. `time_base` is the video stream's (the source's), `fps` its
+    frame rate (default: the source's).
 
     Timestamps: chunk files in the output's own container store what the
     output will, except that an MP4/MOV chunk starting later than 0 gets an
@@ -83,6 +85,7 @@ def join_video(
     if offsets is not None and len(offsets) != len(parts):
         raise ValueError(f"{len(offsets)} offsets for {len(parts)} chunks")
     inputs = [source.path] if source is not None else []
+    inputs += [soundtrack.path] if soundtrack is not None else []
     path = check_output_path(output, inputs=inputs, overwrite=overwrite)
     ext = path.suffix.lower()
     if ext not in VIDEO_CONTAINERS:
@@ -104,10 +107,13 @@ def join_video(
             vstream.time_base = time_base
         if source is not None and source.rotation:
             vstream.set_display_rotation(-source.rotation)
+        # A stream made from a chunk's has no frame rate: Matroska would then store no
+        # frame's time on screen (a film's last frame would last nothing, one of one frame
+        # read as 1,000 fps), and a timecode track would count at 1 / time base.
+        rate = fps if fps is not None else source.fps if source is not None else None
+        if rate is not None:
+            vstream.codec_context.framerate = rate
         if timecode and source is not None:
-            # The timecode track counts at the stream's frame rate, which a stream made from
-            # a chunk's lacks (the muxer would take 1 / time base: "fps 12800 is too large").
-            vstream.codec_context.framerate = source.fps
             vstream.metadata["timecode"] = timecode
         has_streams = source is not None and bool(
             source.audio or source.subtitles or source.chapters

@@ -18,7 +18,8 @@ from pathlib import Path
 from panchro.engine.errors import OutputError
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether paths `a` and `b` are one file (through links too), or would be."""
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
@@ -43,7 +44,7 @@ def check_output_path(
     out = Path(os.path.abspath(out))
     for inp in inputs:
         inp_path = Path(inp).expanduser()
-        if _same_file(out, inp_path):
+        if same_file(out, inp_path):
             raise OutputError("is the input; choose another output", path=out)
         if out.is_dir() and _is_inside(inp_path, out):
             raise OutputError(f"is a folder holding the input {inp_path.name}", path=out)

@@ -149,3 +149,26 @@ def stretch_for(info: MediaInfo, deliver: Fraction | float, first_pts: int = 0) 
         )
     start = round(Fraction(first_pts) * info.time_base * rate)
     return Stretch(shown=shown, deliver=rate, start=start)
+
+
+def frame_grid(info: MediaInfo, first_pts: int, last_pts: int) -> Stretch | None:
+    """A steady film whose file's clock cannot hold its frame step (Matroska counts
+    milliseconds: 24 fps is 0, 42, 83, 125 ms...) written on its rate's own grid, each frame
+    once (a `Stretch` delivering at the rate it is shown at), so its output has the steady
+    rate it had and not one that varies by a tick. None where the times are on the grid
+    already, or the rate varies, or is not one a film is made at (a whole number a second,
+    or an NTSC one), or the first or last frame (`first_pts`, `last_pts`, in
+    `info.time_base` units) lies more than a millisecond off the grid: the sound would move
+    against the pictures."""
+    fps = info.fps
+    if info.is_vfr or fps.denominator not in (1, 1001):
+        return None
+    if (1 / (fps * info.time_base)).denominator == 1:
+        return None
+    first = Fraction(first_pts) * info.time_base * fps  # in frames
+    start = round(first)
+    last = Fraction(last_pts) * info.time_base * fps - start
+    off = max(abs(first - start), abs(last - (info.frame_count - 1))) / fps  # in seconds
+    if off > Fraction(1, 1000):
+        return None
+    return Stretch(shown=fps, deliver=fps, start=start)

@@ -42,6 +42,16 @@ def plan_rate(run: Any, src: Source, proj: Project | None, deliver_fps: float | 
         run.notes.append(run.stretch.describe())
     elif asked:  # the project's, and the film is shown faster since
         run.notes.append(f"written at the film's {float(src.info.fps):g} fps, not above it")
+    info = src.info
+    if run.stretch is None and info.kind == "video" and info.frame_count > 1:
+        grid = media.frame_grid(info, src.pts_of(0), src.pts_of(info.frame_count - 1))
+        if grid is not None:
+            run.stretch = grid
+            run.notes.append(
+                f"frame times put on the film's steady {float(info.fps):.3f} fps: its file's "
+                f"clock (ticks of {info.time_base} s) cannot hold them, and the output's rate "
+                "would vary by a tick"
+            )
 
 
 def plan_sound(
@@ -82,6 +92,18 @@ def plan_sound(
             raise BadInputError(f"the project's soundtrack {exc}") from None
     if soundtrack is not None:
         media.check_soundtrack(soundtrack, src.info.duration_s)
+        if media.same_file(out, Path(soundtrack.path)):  # written over at the end, else
+            raise BadInputError(
+                f"the soundtrack {Path(soundtrack.path).name} is the output: choose another output"
+            )
+    others = [s for s in src.info.other_streams if s.type == "video"]
+    if others:  # another camera's, a second reel's: said, since nothing else would
+        listed = ", ".join(f"#{s.index} ({s.codec})" for s in others)
+        run.notes.append(
+            f"the file's other video stream{'s' if len(others) > 1 else ''} {listed} left "
+            "out: a film is restored from one video stream, and only its sound, subtitles and "
+            "chapters go with it"
+        )
     if sequence:
         return
     run.soundtrack = soundtrack

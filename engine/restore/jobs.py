@@ -336,6 +336,7 @@ class Job:
                 self.output,
                 source=source,
                 time_base=time_base,
+                fps=source.fps if stretch is None else stretch.deliver,
                 offsets=[c.offset - origin for c in self.chunks],
                 overwrite=overwrite,
                 tmp_dir=self.folder,

@@ -371,8 +371,10 @@ class _Run:
             settings["decimate"] = ", then ".join(f"1 in {c}" for c in self.src.decimated)
         if self.span is not None:  # only then: a whole film's job keeps its digest
             settings["span"] = list(self.span)
-        if self.stretch is not None:
+        if self.stretch is not None and self.stretch.deliver != self.stretch.shown:
             settings["deliver"] = str(self.stretch.deliver)
+        elif self.stretch is not None:  # its frame times on its rate's grid (`frame_grid`)
+            settings["grid"] = str(self.stretch.deliver)
         return settings
 
     # ---------------------------------------------------------------- a whole film, in chunks
@@ -512,7 +514,7 @@ class _Run:
                 job.remove()
             raise
         damaged = tuple(job.damaged_frames())
-        if self.stretch is not None:
+        if self.stretch is not None and self.stretch.deliver != self.stretch.shown:
             self.notes.append(self.stretch.written(first, stop))
         self._record(proj, shots)
         summary = self._summary(
