@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dropping import open_album
+from dropping import two_pictures_with_modes
 from makemedia import scene_film
-from makephotos import photo_pixels, png
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
@@ -82,16 +81,8 @@ def test_an_albums_modes_and_picks_follow_the_strength(
     qtbot, coloured_window, tmp_path: Path
 ) -> None:
     win = coloured_window
-    box = tmp_path / "box"
-    box.mkdir()
-    png(box / "a.png", photo_pixels((96, 64), seed=1))
-    png(box / "b.png", photo_pixels((80, 80), seed=2))
-    open_album(qtbot, win, box)
-    album, grid = win.album, win.album_grid
-    win.colour.k_spin.setValue(2)
-    grid.select("b.png")
-    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
-        album.open_picture("b.png")
+    two_pictures_with_modes(qtbot, win, tmp_path / "box")
+    album = win.album
     drawn = win.candidates.sampled
     assert drawn.strength == 1.0
     qtbot.keyClick(win.candidates, Qt.Key.Key_1)

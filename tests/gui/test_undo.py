@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dropping import open_album
-from makephotos import photo_pixels, png
+from dropping import two_pictures_with_modes
 from PySide6.QtCore import Qt
 
 from panchro.engine.service.protocol import TINTS
@@ -170,16 +169,8 @@ def test_a_picked_colour_mode_is_undone_in_the_grid_too(qtbot, coloured_window, 
 
 def test_an_album_pictures_pick_is_undone(qtbot, coloured_window, tmp_path: Path) -> None:
     win = coloured_window
-    box = tmp_path / "box"
-    box.mkdir()
-    png(box / "a.png", photo_pixels((96, 64), seed=1))
-    png(box / "b.png", photo_pixels((80, 80), seed=2))
-    open_album(qtbot, win, box)
+    two_pictures_with_modes(qtbot, win, tmp_path / "box")
     album, grid = win.album, win.album_grid
-    win.colour.k_spin.setValue(2)
-    grid.select("b.png")
-    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
-        album.open_picture("b.png")
     qtbot.keyClick(win.candidates, Qt.Key.Key_2)
     assert album.picks["b.png"].n == 1 and "mode 2 of 2 picked" in grid.item_of("b.png").text()
     assert win.undo_action.isEnabled()  # the Edit menu works in an album
