@@ -15,6 +15,7 @@ import contextlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 
 from panchro.engine import __version__
@@ -70,6 +71,9 @@ def parse_command_line(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Pillow's words on a damaged EXIF block or an odd tag are not a person's business
+    # where the picture is read anyway: what matters is said in the picture's own notes.
+    warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
     parser = build_parser()
     args = parse_command_line(parser, argv)
     func: Callable[[argparse.Namespace], int] = args.func

@@ -31,6 +31,7 @@ its own outputs as inputs.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -209,7 +210,9 @@ def picture_header(path: str | os.PathLike[str]) -> PictureHeader | None:
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings(), Image.open(path) as im:
+            # a damaged EXIF block: the picture's reader says so in its notes
+            warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
             taken = None
             # PNG and WebP keep EXIF where reading it may decode the picture: JPEG and TIFF
             # only, where it is in the header (and where cameras write it).

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,7 @@ _DROP_EXIF = frozenset({0x927C, 0xA005})
 PIXEL_X, PIXEL_Y = 0xA002, 0xA003  # the Exif IFD's own record of the picture's size
 SOFTWARE = 0x0131
 ORIENTATION = 0x0112
+_X_RESOLUTION = 282
 
 
 @dataclass
@@ -193,11 +195,20 @@ def read_picture(path: str | os.PathLike[str]) -> Picture:
     im = None
     try:
         with warnings.catch_warnings():
-            # Pillow warns from 89 Mpx on; a big scan is no decompression bomb.
+            # Pillow warns from 89 Mpx on; a big scan is no decompression bomb. Its words on
+            # a damaged EXIF block are said in the picture's notes, not on the terminal.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
+            warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+            with _open_upright(p) as im:
                 pic = _read_open(p, im)
     except UnidentifiedImageError:
+        kind = _magic_kind(p)
+        if kind is not None:
+            raise BadInputError(
+                f"is a {kind} whose picture cannot be found: cut short or damaged; use a "
+                "complete copy",
+                path=p,
+            ) from None
         raise BadInputError(
             f"has a {p.suffix} name but is not a picture (no JPEG, PNG, TIFF, WebP or BMP "
             "data in it)",
@@ -214,6 +225,48 @@ def read_picture(path: str | os.PathLike[str]) -> Picture:
     return pic
 
 
+# A file's first bytes -> its format: a file that has them but that Pillow cannot open is
+# damaged, not something else.
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"), (b"II+\x00", "TIFF"), (b"MM\x00+", "TIFF"), (b"BM", "BMP"),
+)  # fmt: skip
+
+
+def _magic_kind(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
+_LIBTIFF = threading.Lock()
+
+
+def _open_upright(path: Path) -> Any:
+    """`Image.open(path)`; an uncompressed TIFF stored turned (orientation 5 to 8) opened to
+    be read by libtiff, since Pillow's own reader of it turns its size and not its samples:
+    the picture comes out in stripes."""
+    from PIL import Image, TiffImagePlugin
+
+    im = Image.open(path)
+    if im.format != "TIFF" or getattr(im, "_compression", None) != "raw":
+        return im
+    if _orientation_of_tiff(im) not in (5, 6, 7, 8):
+        return im
+    im.close()
+    with _LIBTIFF:  # Pillow reads the switch as a file is opened: held for that alone
+        TiffImagePlugin.READ_LIBTIFF = True
+        try:
+            return Image.open(path)
+        finally:
+            TiffImagePlugin.READ_LIBTIFF = False
+
+
 def _read_open(path: Path, im: Any) -> Picture:
     """Pixels and metadata of an opened Pillow image (module docstring: what is converted)."""
     notes: list[str] = []
@@ -223,6 +276,8 @@ def _read_open(path: Path, im: Any) -> Picture:
     info = dict(im.info)
     icc = info.get("icc_profile") or None
     dpi = _dpi(info.get("dpi"))
+    if im.format == "TIFF" and _X_RESOLUTION not in getattr(im, "tag_v2", {}):
+        dpi = None  # Pillow's 1 dpi where the TIFF says nothing: a 300-px scan 300 inches wide
     try:
         exif = clean_exif(im.getexif())
     except Exception as err:  # noqa: BLE001 - a broken EXIF block costs the EXIF, not the photo
