@@ -66,6 +66,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     verdict = album.folder_verdict(args)  # a folder: read as a film or an album, and why
     if verdict is not None and verdict.kind == "album":
         return album.cmd_info_album(args, verdict)
+    if verdict is None and media.is_picture_path(args.file) and args.fps is None:
+        return picture.cmd_info_picture(args)  # a photo, as its restore reads it
     info = args_reading(args, args.file).probe(args.file)
     if args.json:
         read_as = {} if verdict is None else {"read_as": verdict.to_dict()}
@@ -476,7 +478,9 @@ def _soundtrack(args: argparse.Namespace) -> Any:
 
 def add_parsers(sub: Any) -> None:
     """Add this group's commands to the top-level subparsers `sub`."""
-    p = sub.add_parser("info", help="describe a film: streams, size, timing, colour tags")
+    p = sub.add_parser(
+        "info", help="describe a film (streams, size, timing, colour tags) or a photo"
+    )
     p.add_argument("file", help="video file, folder of frames, or image")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     album.add_read_as_options(p)

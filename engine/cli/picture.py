@@ -4,7 +4,9 @@ frame (`restore.picture`); what of a film's options a picture takes, and which i
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import Any
 
 from panchro.engine.cli.common import (
     EXIT_OK,
@@ -113,3 +115,46 @@ def picture_levels(args: argparse.Namespace, kept: bool = False) -> tuple[float,
     if given is None:
         return "auto" if kept else None
     return "auto" if given == "auto" else levels_value(given, None, None)
+
+
+def cmd_info_picture(args: argparse.Namespace) -> int:
+    """`panchro info photo.jpg`: the picture as `restore` reads it (upright, its depth and
+    alpha, the metadata that travels, what reading it converted), not as a one-frame film."""
+    from panchro.engine import media
+
+    pic = media.read_picture(args.file)
+    height, width = pic.pixels.shape[:2]
+    facts: dict[str, Any] = {
+        "file": pic.path,
+        "kind": "picture",
+        "format": pic.format,
+        "size": [width, height],  # upright, as restored
+        "bits": pic.bits,
+        "colour": "grey" if pic.grey else "RGB",
+        "alpha": pic.alpha is not None,
+        "dpi": None if pic.dpi is None else list(pic.dpi),
+        "icc": pic.icc is not None,
+        "exif": pic.exif is not None,
+        "xmp": pic.xmp is not None,
+        "notes": list(pic.notes),
+    }
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return EXIT_OK
+    dpi = pic.dpi
+    rows = [
+        ("file", pic.path),
+        ("kind", f"picture ({pic.format})"),
+        ("size", f"{width}x{height}, upright (as it is restored)"),
+        ("samples", f"{'grey' if pic.grey else 'RGB'}{' + alpha' if pic.alpha is not None else ''}"
+                    f", {pic.bits} bit"),  # fmt: skip
+        ("resolution", "not given" if dpi is None else f"{dpi[0]:g} x {dpi[1]:g} dpi"),
+        ("kept", ", ".join(name for name, there in (
+            ("ICC profile", pic.icc is not None), ("EXIF", pic.exif is not None),
+            ("XMP", pic.xmp is not None), ("text", bool(pic.text))) if there) or "no metadata"),
+    ]  # fmt: skip
+    rows += [("note", note) for note in pic.notes]
+    width_ = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width_}}  {v}")
+    return EXIT_OK

@@ -262,3 +262,23 @@ def test_a_films_project_is_not_an_albums(
                          str(tmp_path / "none.panchro")], capsys)  # fmt: skip
     assert code != 0 and "none.panchro: does not exist" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_info_on_a_photo_says_it_as_its_restore_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.makephotos import camera_jpeg
+
+    photo = camera_jpeg(tmp_path / "lake.jpg", size=(96, 64))  # stored turned: orientation 6
+    code, out, _ = _run(["info", str(photo)], capsys)
+    assert code == 0
+    assert "picture (JPEG)" in out and "64x96, upright" in out  # not 96x64, "rotation 0"
+    assert "300 x 300 dpi" in out and "ICC profile, EXIF" in out
+    assert "frame rate" not in out  # a photo, not a film of one frame
+    pages = tmp_path / "pages.tif"
+    first, *rest = (Image.fromarray(photo_pixels((40, 30), seed=s)) for s in range(3))
+    first.save(pages, save_all=True, append_images=rest)
+    code, out, _ = _run(["info", "--json", str(pages)], capsys)
+    facts = json.loads(out)
+    assert code == 0 and facts["size"] == [40, 30]
+    assert facts["notes"] == ["3 pictures in the file: the first is restored"]
