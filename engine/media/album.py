@@ -66,12 +66,14 @@ class AlbumListing:
     hidden: int = 0  # hidden files and folders (a leading dot)
     others: int = 0  # files that are not pictures (by extension)
     excluded: tuple[str, ...] = ()  # folders left out of the walk, with why
+    other_names: tuple[str, ...] = ()  # those files, by their names in the album
 
     def ignored(self) -> str:
         """What was left out, in words ("" when nothing was)."""
         parts = []
         if self.others:
-            parts.append(f"{self.others} file(s) that are not pictures")
+            named = f" ({_quoted(self.other_names)})" if self.other_names else ""
+            parts.append(f"{self.others} file(s) that are not pictures{named}")
         if self.hidden:
             parts.append(f"{self.hidden} hidden file(s) or folder(s)")
         parts += [f"folder {e}" for e in self.excluded]
@@ -121,9 +123,10 @@ def _real(path: str | os.PathLike[str]) -> str:
 
 def _walk_folder(
     folder: Path, prefix: str, excluded: set[str]
-) -> tuple[list[AlbumPicture], int, int, list[str]]:
+) -> tuple[list[AlbumPicture], int, list[str], list[str]]:
     pictures: list[AlbumPicture] = []
-    hidden = others = 0
+    hidden = 0
+    others: list[str] = []  # files that are not pictures, by their names in the album
     left_out: list[str] = []
 
     def fail(err: OSError) -> None:
@@ -152,7 +155,7 @@ def _walk_folder(
             if _hidden(name):
                 hidden += 1
             elif Path(name).suffix.lower() not in PICTURE_INPUTS or not os.path.isfile(full):
-                others += 1
+                others.append((here / name).as_posix())
             else:
                 pictures.append(AlbumPicture(Path(full), (here / name).as_posix()))
     return pictures, hidden, others, left_out
@@ -173,7 +176,8 @@ def list_pictures(
     excluded = {_real(e) for e in exclude}
     several = len(inputs) > 1
     pictures: list[AlbumPicture] = []
-    hidden = others = 0
+    hidden = 0
+    others: list[str] = []
     left_out: list[str] = []
     for given in inputs:
         p = Path(given).expanduser()
@@ -202,7 +206,9 @@ def list_pictures(
                 f"{pic.path}"
             )
     pictures.sort(key=lambda pic: [_natural_key(part) for part in pic.rel.split("/")])
-    return AlbumListing(tuple(pictures), hidden, others, tuple(left_out))
+    return AlbumListing(
+        tuple(pictures), hidden, len(others), tuple(left_out), tuple(sorted(others))
+    )
 
 
 def picture_header(path: str | os.PathLike[str]) -> PictureHeader | None:

@@ -151,6 +151,9 @@ def _pillow(
         options["xmp"] = xmp
     if fmt == "WEBP":
         options["method"] = 4
+        # the colour under see-through pixels kept, as PNG and TIFF keep it: libwebp would
+        # else throw it away, and the luma the picture had there with it
+        options["exact"] = True
     im.save(fh, format=fmt, **options)
 
 

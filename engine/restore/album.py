@@ -315,9 +315,10 @@ def _plan(
         out_name = output_name(pic.rel, fmt)
         twin = taken.setdefault(out_name.casefold(), pic.rel)
         if twin != pic.rel:
+            way = "or without --format" if fmt else "or rename one"
             raise BadInputError(
                 f"{twin} and {pic.rel} would both be written as {out_name}; "
-                "restore them into separate folders, or without --format"
+                f"restore them into separate folders, {way}"
             )
         target = output / out_name
         if os.path.realpath(target) in sources:
