@@ -88,7 +88,7 @@ def test_empty_and_dpx_only_folders(tmp_path: Path) -> None:
     (empty / "notes.txt").write_text("x")
     with pytest.raises(BadInputError, match="contains no pictures") as err:
         media.read_folder_as(empty)
-    assert "1 file(s) that are not pictures; 1 hidden" in str(err.value)
+    assert "1 file(s) that are not pictures (notes.txt); 1 hidden" in str(err.value)
     dpx = tmp_path / "dpx"
     dpx.mkdir()
     for i in range(3):

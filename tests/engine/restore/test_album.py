@@ -65,7 +65,7 @@ def test_names_folders_and_formats(tmp_path: Path) -> None:
     assert summary.restored == ["1950/lake.jpg", "a.png", "b.png", "c.bmp"]
     np.testing.assert_array_equal(_pixels(tmp_path / "out" / "a.png"), _pixels(box / "a.png"))
     np.testing.assert_array_equal(_pixels(tmp_path / "out" / "c.png"), _pixels(box / "c.bmp"))
-    assert "1 file(s) that are not pictures; 1 hidden" in summary.ignored
+    assert "1 file(s) that are not pictures (notes.txt); 1 hidden" in summary.ignored
     assert any("BMP picture(s) written as PNG" in n for n in summary.notes)
     # One format for all with --format; the quality goes to the lossy ones.
     webp = restore_album([box], tmp_path / "webp", fmt="webp", quality=70)
@@ -188,7 +188,7 @@ def test_refusals_come_before_any_work(tmp_path: Path) -> None:
     (empty / "list.txt").write_text("x")
     with pytest.raises(BadInputError, match="no pictures to restore") as err:
         restore_album([empty], tmp_path / "e")
-    assert "1 file(s) that are not pictures; 1 hidden" in str(err.value)
+    assert "1 file(s) that are not pictures (list.txt); 1 hidden" in str(err.value)
     with pytest.raises(OutputError, match="does not exist"):
         restore_album([box], tmp_path / "no" / "such")
 
