@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from panchro.engine.fields import FieldError, WrongKind
+from panchro.engine.fields import FieldError, TooNew, WrongKind
 from panchro.engine.fsutil import atomic_write
 
 
@@ -41,7 +41,7 @@ def check_header(d: Any, fmt: str, version: int, other: dict[str, str]) -> dict[
     if not isinstance(written, int) or isinstance(written, bool) or written < 1:
         raise FieldError(f"version: must be a positive integer, got {written!r}")
     if written > version:
-        raise FieldError(
+        raise TooNew(
             f"was written by a newer Panchro (project version {written}; this one reads "
             f"up to {version}); update Panchro"
         )

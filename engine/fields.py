@@ -18,6 +18,10 @@ class WrongKind(FieldError):
     said as it is, not as damage."""
 
 
+class TooNew(WrongKind):
+    """A project a later Panchro wrote: said as it is (update Panchro), not as damage."""
+
+
 def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FieldError(f"{where}: must be a JSON object")

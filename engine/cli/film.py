@@ -327,11 +327,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             path=args.input,
         )
     if info.truncated:
-        print(
-            f"panchro: warning: {args.input} is truncated: restoring what is there, "
-            f"{_truncation(info)}",
-            file=sys.stderr,
-        )
+        said = f"is truncated: restoring what is there, {_truncation(info)}"
+        print(f"panchro: warning: {args.input} {said}", file=sys.stderr)
     project = None
     if args.project:
         if Path(args.project).exists():
@@ -342,6 +339,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else:  # a new project records the shots and the automatic picks of this run
             if not str(args.project).endswith(".panchro"):
                 raise BadInputError("project files end in .panchro", path=args.project)
+            # a command refused for its output writes nothing, a new project neither
+            given = [args.input]
+            out = media.check_output_path(args.output, inputs=given, overwrite=args.overwrite)
+            media.check_codec_path(args.codec or "h264", out)
+            media.check_output_path(args.project, inputs=given, overwrite=True)
             counted = Settings(deinterlace=args.deinterlace or "auto", scan=args.scan or "auto")
             project = Project.new(args.input, fps=args.fps, settings=counted)
             project.save(args.project)

@@ -21,7 +21,8 @@ def part_of(src: Source, start_s: float | None, end_s: float | None) -> tuple[in
         ends = float(src.pts_of(n - 1) * tb) + 1 / fps
         if start_s >= ends:
             raise BadInputError(
-                f"the part starts at {start_s:g} s, after the film's end ({ends:.3f} s)"
+                f"the part starts at {start_s:g} s, where the film has ended (it ends at "
+                f"{ends:.3f} s)"
             )
     first = 0 if start_s is None else src.index_at(start_s)
     if end_s is None:

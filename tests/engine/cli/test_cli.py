@@ -140,7 +140,9 @@ def test_frame_at_time_writes_png(
     # A time past the film's end (1.5 s at 24 fps) is refused, not read as its last frame.
     late = tmp_path / "late.png"
     code, _, err = _run(["frame", str(film), "--at", "5", "-o", str(late)], capsys)
-    assert code != 0 and "after the film's end (1.500 s)" in err and not late.exists()
+    assert (
+        code != 0 and "where the film has ended (it ends at 1.500 s)" in err and not late.exists()
+    )
 
 
 def test_restore_keeps_sound_and_timing(
@@ -332,3 +334,29 @@ def test_a_reader_that_goes_away_is_not_a_bug(film: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_command_refused_for_its_output_writes_no_new_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    film = make_video(tmp_path / "film.mp4", frames=12, audio=False)
+    code, _, err = _run(
+        [
+            "restore",
+            str(film),
+            str(tmp_path / "o.mp4"),
+            "--project",
+            str(tmp_path / "no" / "p.panchro"),
+        ],
+        capsys,
+    )
+    assert code == 1 and "folder" in err and "does not exist" in err and "Traceback" not in err
+    (tmp_path / "taken.mp4").write_bytes(b"kept")
+    for out in ("taken.mp4", "film.avi"):
+        code, _, err = _run(
+            ["restore", str(film), str(tmp_path / out), "--project", str(tmp_path / "p.panchro")],
+            capsys,
+        )
+        assert code == 1 and "new project" not in err, err
+        assert not (tmp_path / "p.panchro").exists()
+    assert (tmp_path / "taken.mp4").read_bytes() == b"kept"

@@ -159,7 +159,7 @@ def test_parts_that_are_not_there_are_refused(film: Path, tmp_path: Path) -> Non
     for span in ((40, 40), (-1, 5), (60, 73)):
         with pytest.raises(BadInputError, match="not a part of the film"):
             pipeline.restore(film, out, span=span)
-    with pytest.raises(BadInputError, match="after the film's end"):
+    with pytest.raises(BadInputError, match="where the film has ended"):
         pipeline.restore(film, out, span_s=(3.5, None))
     with pytest.raises(BadInputError, match="end after it starts"):
         pipeline.restore(film, out, span_s=(2.0, 1.0))

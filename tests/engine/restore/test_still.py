@@ -101,7 +101,10 @@ def test_the_command_line_writes_a_still_and_refuses_what_does_not_go_with_one(
         ([str(film), str(tmp_path / "a.png"), "--at", "1", "--codec", "ffv1"], "--codec"),
         ([str(film), str(tmp_path / "a.png"), "--at", "1", "--from", "0"], "--from"),
         ([str(picture), str(tmp_path / "a.png"), "--at", "1"], "a photo is restored whole"),
-        ([str(film), str(tmp_path / "a.png"), "--at", "9"], "after the film's end (2.000 s)"),
+        (
+            [str(film), str(tmp_path / "a.png"), "--at", "9"],
+            "where the film has ended (it ends at 2.000 s)",
+        ),
     ):
         assert main(["restore", *argv, "-q"]) == 2, argv
         assert words in capsys.readouterr().err, argv
