@@ -140,25 +140,22 @@ class Recoder:
     def mux(self, out: Any, packet: Any, stop: Fraction | None = None) -> None:
         """Decode `packet` and encode its sound, none of it after `stop` seconds (where a
         part or a soundtrack ends: cut to the sample)."""
-        for frame in self.stream.codec_context.decode(packet):
+        self._encode(out, self.stream.codec_context.decode(packet), stop)
+
+    def flush(self, out: Any, stop: Fraction | None = None) -> None:
+        with contextlib.suppress(av.error.EOFError):
+            self._encode(out, self.stream.codec_context.decode(None), stop)
+        for encoded in self.out_stream.encode(None):
+            out.mux(encoded)
+
+    def _encode(self, out: Any, frames: Any, stop: Fraction | None) -> None:
+        for frame in frames:
             if stop is not None and frame.pts is not None:
                 frame = cut_frame(frame, stop)
                 if frame is None:
                     continue
             for encoded in self.out_stream.encode(frame):
                 out.mux(encoded)
-
-    def flush(self, out: Any, stop: Fraction | None = None) -> None:
-        with contextlib.suppress(av.error.EOFError):
-            for frame in self.stream.codec_context.decode(None):
-                if stop is not None and frame.pts is not None:
-                    frame = cut_frame(frame, stop)
-                    if frame is None:
-                        continue
-                for encoded in self.out_stream.encode(frame):
-                    out.mux(encoded)
-        for encoded in self.out_stream.encode(None):
-            out.mux(encoded)
 
 
 def cut_frame(frame: Any, stop: Fraction) -> Any | None:

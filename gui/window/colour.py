@@ -331,11 +331,19 @@ class ColourPicks(QObject):
         )
         return True
 
-    def refresh_strip(self) -> None:
+    def refresh_strip(self, drawn: Sampled | None = None) -> None:
         """Each picked shot's mark in the strip with the picture of its pick the window has
-        now (one made at another strength stays until its own comes)."""
+        now (one made at another strength stays until its own comes); with `drawn`, only
+        the shots picked from those modes (a film has thousands of shots)."""
         win = self.win
         for n, s in enumerate(win.shots):
+            pick = win.picks.get(int(s["start"]))
+            if (
+                pick is None
+                or drawn is not None
+                and (pick.key_frame != drawn.key_frame or pick.seed != drawn.seed)
+            ):
+                continue
             preview = self.pick_preview(int(s["start"]))
             if preview is not None:
                 self.strip.set_picked(n, preview)
@@ -376,7 +384,7 @@ class ColourPicks(QObject):
         self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()
-        self.refresh_strip()  # a pick among them shows them as they are shown now
+        self.refresh_strip(sampled)  # a pick among them shows them as they are shown now
         self.win.pick_pictures.fill()
         self.show_pick()
         self.win.colourModesShown.emit(sampled.k)
