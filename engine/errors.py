@@ -9,6 +9,7 @@ non-zero; it never shows a traceback for these.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # Codes shared with protocol.ErrorCode; kept as plain strings so this module
 # stays importable from anywhere without pulling in the protocol.
@@ -25,9 +26,14 @@ class PanchroError(Exception):
 
     code: str = INTERNAL
 
-    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         self.path = str(path) if path is not None else None
         self.reason = message
+        # Fields the engine's error message carries besides code and message, for a program
+        # to act on (the app offers to start an export over: `unfinished_job`).
+        self.extra: dict[str, Any] = dict(extra or {})
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 

@@ -241,6 +241,10 @@ class Pick:
     # pixels) the key frame was cut to when it was drawn; None: the whole frame. A render with
     # another crop takes the grid's colours where its own picture lies (`restore.crop.regrid`).
     crop: tuple[int, int, int, int] | None = None
+    # What the colours are called where a person named them: the colour picture's file name
+    # ("reference"), the shot they were carried from ("carried"), the tint's or tone's colour;
+    # "" for a drawn mode. Shown by the app, kept by the project.
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.crop is not None:
@@ -275,14 +279,18 @@ class Pick:
         return self.to_dict() == other.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "temperature": self.temperature,
-            "index": self.index,
-            "chroma": color.encode_bins(self.chroma),
-            "locked": self.locked,
-            "source": self.source,
-        } | ({} if self.crop is None else {"crop": list(self.crop)})
+        return (
+            {
+                "seed": self.seed,
+                "temperature": self.temperature,
+                "index": self.index,
+                "chroma": color.encode_bins(self.chroma),
+                "locked": self.locked,
+                "source": self.source,
+            }
+            | ({} if self.crop is None else {"crop": list(self.crop)})
+            | ({"name": self.name} if self.name else {})
+        )
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> Pick:
@@ -305,6 +313,7 @@ class Pick:
             source=source,  # type: ignore[arg-type]
             # optional: picks drawn on the whole frame (and older projects) lack it
             crop=get_margins(d, where, "crop") if d.get("crop") is not None else None,
+            name=get_field(d, where, "name", str) if d.get("name") is not None else "",
         )
 
 
@@ -505,12 +514,12 @@ class Project:
             return (
                 f"read with the gaps in its numbering closed up ({self.source.frame_count} "
                 "frames), as when the project was saved; Panchro now holds the frame before a "
-                f"gap ({now} frames), which would need its shots found again (Restore ▸ Gaps)"
+                f"gap ({now} frames), which would need its shots found again (Restore panel ▸ Gaps)"
             )
         return (
             f"read with every frame kept ({self.source.frame_count}), as when the project was "
             f"saved; Panchro now leaves out the film's repeated frames ({now} frames), which "
-            "would need its shots found again (Restore ▸ Fields ▸ Automatic)"
+            "would need its shots found again (Restore panel ▸ Fields ▸ Automatic)"
         )
 
     # ---------------------------------------------------------------- editing cuts

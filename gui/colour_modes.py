@@ -85,14 +85,18 @@ class Pick:
 
     def engine_dict(self) -> dict[str, Any]:
         """The pick as the engine's requests carry it (docs/protocol.md, `picks`)."""
-        return {
-            "seed": self.seed,
-            "temperature": self.temperature,
-            "index": self.n,
-            "chroma": self.chroma,
-            "locked": self.locked,
-            "source": self.source,
-        } | ({} if self.crop is None else {"crop": list(self.crop)})
+        return (
+            {
+                "seed": self.seed,
+                "temperature": self.temperature,
+                "index": self.n,
+                "chroma": self.chroma,
+                "locked": self.locked,
+                "source": self.source,
+            }
+            | ({} if self.crop is None else {"crop": list(self.crop)})
+            | ({"name": self.reference} if self.reference else {})
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Pick:

@@ -160,6 +160,8 @@ class SoundButton(QPushButton):
         self.offset = 0.0
         self.film_has_sound = False
         self.label = ""  # what the button says, whole (the text shown is elided to fit)
+        # its own words whole ("Fil…und" said nothing); a soundtrack's name is elided
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Film's sound") + 20)
         self.clicked.connect(lambda _c=False: self.chooseRequested.emit())
         self._show()
 

@@ -118,7 +118,7 @@ class FactsPanel(QGroupBox):
             )  # fmt: skip
             label.setToolTip(
                 f"Black or white borders round the picture, found on 12 frames: {sides} px.\n"
-                "Restore ▸ Crop cuts them off."
+                "Restore panel ▸ Crop cuts them off."
             )
         else:
             label.setToolTip("")
@@ -128,7 +128,7 @@ class FactsPanel(QGroupBox):
         label = self.values["flicker"]
         label.setText(flicker_text(level) if measured else "–")
         label.setToolTip(
-            "How far Restore ▸ Deflicker would move each frame's brightness, in grey levels\n"
+            "How far Restore panel ▸ Deflicker would move each frame's brightness, in grey levels\n"
             "of 255 (the median over the film). Measured as the shots are found."
         )
 
@@ -160,8 +160,8 @@ class FactsPanel(QGroupBox):
         label.setToolTip(
             f"Line scratches: {words[0]}.\nDirt: {words[1]}.\n"
             "Looked for around the key frames of a few shots (up to 6) as the shots are\n"
-            "found: thin lines down the film that stay in place (Restore ▸ Scratches takes\n"
-            "them out) and specks on single frames (Restore ▸ Dust fills them)."
+            "found: thin lines down the film that stay in place (Restore panel ▸ Scratches takes\n"
+            "them out) and specks on single frames (Restore panel ▸ Dust fills them)."
             + (
                 f"\nLevels: the darkest and lightest tones across the film lie at "
                 f"{_percent(levels[0])} and {_percent(levels[1])} of the range"
@@ -235,7 +235,7 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
     ]
     rate = tc.frame_rate(fps, bool(info.get("is_vfr"))) if fps else "–"
     own = tc.to_float(info.get("retimed_from_float", info.get("retimed_from")))
-    if own:  # shown at another speed than the file's (Restore ▸ Fields, fps)
+    if own:  # shown at another speed than the file's (Restore panel ▸ Fields, fps)
         rate += f" (the file's own: {tc.frame_rate(own, False)})"
     elif info.get("rate_from_files"):  # a DPX scan's own rate, from its headers
         rate += " (as the DPX files say)"
@@ -262,7 +262,7 @@ def describe_film(info: dict[str, Any]) -> dict[str, str]:
 
 
 def damage_text(survey: dict[str, Any] | None) -> str:
-    """ "3 scratch lines, dirt (50.7 in 10,000 px); Restore ▸ Scratches, Dust", "none seen in
+    """ "3 scratch lines, dirt (50.7 in 10,000 px); Restore panel ▸ Scratches, Dust", "none seen in
     6 shots", ...: the facts' Damage line from the `shots` answer's `survey`."""
     if not survey or not survey.get("looked"):
         return "too short to tell"
@@ -277,17 +277,17 @@ def damage_text(survey: dict[str, Any] | None) -> str:
     if not found:
         looked = int(survey["looked"])
         return f"none seen in {looked} shot{'s' if looked != 1 else ''}"
-    return ", ".join(found) + "; Restore ▸ " + ", ".join(rows)
+    return ", ".join(found) + "; Restore panel ▸ " + ", ".join(rows)
 
 
 def flicker_text(level: float | None) -> str:
-    """ "strong — 2.4 grey levels a frame; Restore ▸ Deflicker evens it out", ..."""
+    """ "strong — 2.4 grey levels a frame; Restore panel ▸ Deflicker evens it out", ..."""
     grade = flicker_grade(level)
     if grade is None or level is None:
         return "too short to tell"
     if grade == "little or none":
         return f"{grade} ({level:.1f} grey levels a frame)"
-    return f"{grade} — {level:.1f} grey levels a frame; Restore ▸ Deflicker evens it out"
+    return f"{grade} — {level:.1f} grey levels a frame; Restore panel ▸ Deflicker evens it out"
 
 
 def _scan_text(info: dict[str, Any]) -> str:
@@ -302,7 +302,7 @@ def _scan_text(info: dict[str, Any]) -> str:
             how += ", the tape's repeats left out,"
         if "telecined to video" in said:  # found so by the engine
             return text + f" — a film telecined to video: {how} as it is read"
-        return text + f" — {how} as it is read (Restore ▸ Fields)"
+        return text + f" — {how} as it is read (Restore panel ▸ Fields)"
     if said.startswith("deinterlaced"):
         return text + " — deinterlaced as it is read (bwdif)"
     if "pictures are progressive" in said:  # a film transfer coded as interlaced video
@@ -358,7 +358,7 @@ def numbering_warning(info: dict[str, Any]) -> str:
         done = (
             f"the frame before a gap is shown again in {where} (frame{'s' if held != 1 else ''}"
             f" {at} of the film), so the film keeps its length and every frame its time "
-            "(Restore ▸ Gaps closes them up)"
+            "(Restore panel ▸ Gaps closes them up)"
         )
     elif held:
         done = (
@@ -368,7 +368,7 @@ def numbering_warning(info: dict[str, Any]) -> str:
     else:
         done = (
             "the frames either side of a gap are read one after the other, so the film is that "
-            "much shorter (Restore ▸ Gaps holds the frame before)"
+            "much shorter (Restore panel ▸ Gaps holds the frame before)"
         )
     return (
         f"Frame number{s} {shown} {are} missing from this folder's numbering "
@@ -396,12 +396,12 @@ def log_warning(info: dict[str, Any]) -> str:
         return (
             f"This scan is coded in log ({coding}): Panchro brings it to video levels as it "
             "reads it, so it looks as the film does and takes colour as pictures do "
-            "(Restore ▸ Scan ▸ As coded reads it as it is)."
+            "(Restore panel ▸ Scan ▸ As coded reads it as it is)."
         )
     return (
-        f"This scan is coded in log ({coding}) and read as coded (Restore ▸ Scan), so its "
+        f"This scan is coded in log ({coding}) and read as coded (Restore panel ▸ Scan), so its "
         "frames look flat and pale and are restored so. The colorizer learned from pictures "
-        "at video levels: Restore ▸ Scan ▸ Automatic brings it to them."
+        "at video levels: Restore panel ▸ Scan ▸ Automatic brings it to them."
     )
 
 

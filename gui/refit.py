@@ -1,6 +1,6 @@
 """A film read again with another count of frames (a folder's gaps held or closed up, a
-transfer's repeats left out or kept: Restore ▸ Gaps, Restore ▸ Fields): where each frame of
-the film as read before lies now, so its shots, picks and hints stay on the same pictures.
+transfer's repeats left out or kept: Restore panel ▸ Gaps, Restore panel ▸ Fields): where each
+frame of the film as read before lies now, so its shots, picks and hints stay on the same pictures.
 
 Gaps are mapped exactly, from the engine's `held_frames` of either reading (each file keeps
 its picture; a frame that showed a held copy goes to the file it copied). Other changes of

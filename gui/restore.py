@@ -430,7 +430,7 @@ class RestorePanel(QGroupBox):
         self.scan.blockSignals(False)
 
     def _gaps_chosen(self, _index: int) -> None:
-        """Restore ▸ Gaps: the film read again so (the project keeps it as its mode)."""
+        """Restore panel ▸ Gaps: the film read again so (the project keeps it as its mode)."""
         mode = str(self.gaps.currentData())
         self.set_fields_mode(mode)
         self.fieldsChanged.emit(mode)

@@ -226,12 +226,14 @@ class Job:
             raise OutputError(
                 f"the job folder {folder.name} has a damaged manifest ({exc}); {restart}",
                 path=output,
+                extra=_unfinished("damaged", str(exc)),
             ) from None
         diff = _differences(old_identity, identity, "input")
         if diff:
             raise OutputError(
                 f"an unfinished job for another input is in {folder.name} ({diff}); {restart}",
                 path=output,
+                extra=_unfinished("input", diff),
             )
         if settings_digest(old_settings) != settings_digest(settings):
             diff = _differences(old_settings, settings, "")
@@ -239,6 +241,7 @@ class Job:
                 f"an unfinished job with other settings is in {folder.name} ({diff}); run the "
                 f"same command as before to resume it, or {restart}",
                 path=output,
+                extra=_unfinished("settings", diff),
             )
         job = cls(
             folder, output, old_identity, old_settings, shots, chunks, resumed=True,
@@ -491,6 +494,12 @@ def remove_tree(path: Path) -> None:
             shutil.rmtree(path, onerror=lambda *a: log.warning("cannot remove %s", a[1]))
         else:
             path.unlink()
+
+
+def _unfinished(why: str, differs: str) -> dict[str, Any]:
+    """The error's `unfinished_job`: a job is there that this call cannot resume (`why`:
+    "settings", "input" or "damaged"), and what differs; the app offers to start over."""
+    return {"unfinished_job": {"why": why, "differs": differs}}
 
 
 def _differences(old: Any, new: Any, prefix: str) -> str:

@@ -399,7 +399,7 @@ def _error_body(rid: int | None, exc: BaseException, kind: str = "") -> dict[str
     if isinstance(exc, RequestError):
         return protocol.error(rid, exc.code, one_line(exc))
     if isinstance(exc, PanchroError):
-        return protocol.error(rid, exc.code, one_line(exc))
+        return protocol.error(rid, exc.code, one_line(exc), **exc.extra)
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
         return protocol.error(rid, ErrorCode.OUT_OF_MEMORY, f"out of memory: {one_line(exc)}")
     if isinstance(exc, OSError):

@@ -371,12 +371,12 @@ class Albums(QObject):
 
     def _read_as(self) -> dict[str, bool]:
         """How the grid and the view show the pictures: turned positive, levels stretched, as
-        Restore ▸ Negatives and Levels read them for the colours and the export."""
+        Restore panel ▸ Negatives and Levels read them for the colours and the export."""
         s = self.win.restore_panel.settings() if self.active else {}
         return {k: s.get(k) is True for k in ("negative", "levels")}
 
     def _read_again(self) -> None:
-        """Restore ▸ Negatives or Levels changed: the thumbnails (and the one picture's view)
+        """Restore panel ▸ Negatives or Levels changed: the thumbnails (and the one picture's view)
         made again as the pictures are now read."""
         if self.handle is None or self._read_as() == self._shown_as:
             return
@@ -703,8 +703,8 @@ class Albums(QObject):
 
     def settings(self) -> dict[str, Any]:
         """The Restore panel's settings, as the album requests take them (`crop` "auto":
-        each picture's own border cut off, Restore ▸ Borders; `straighten`: Restore ▸ Scans;
-        `negative`, `levels`: Restore ▸ Negatives, Levels)."""
+        each picture's own border cut off, Restore panel ▸ Borders; `straighten`: Restore
+        panel ▸ Scans; `negative`, `levels`: Restore panel ▸ Negatives, Levels)."""
         s = self.win.restore_panel.settings()
         kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")} | (
             {"colour_strength": s["colour_strength"]} if "colour_strength" in s else {}

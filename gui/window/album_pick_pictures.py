@@ -2,7 +2,7 @@
 
 The grid shows a picked picture in the colours picked, from the mode drawn or the picture its
 colours were carried from. An album project opened again, or its pictures read again otherwise
-(Restore ▸ Negatives, Levels), has the picks without those pictures: the grid would show them
+(Restore panel ▸ Negatives, Levels), has the picks without those pictures: the grid would show them
 grey, marked "mode 2 picked". Once the thumbnails are in, `fill` asks the engine's
 `preview_picture` (colours only: nothing cleaned or enlarged) for one picked picture at a time,
 the next when it comes, so a person's own requests wait for one picture at most. The colours'

@@ -44,6 +44,7 @@ def gui_pick(p: dict[str, Any]) -> Pick:
         trained=True,
         locked=bool(p.get("locked", True)),
         source=str(p.get("source", "user")),
+        reference=str(p.get("name") or ""),
         crop=crop_of(p.get("crop")),
     )
 
@@ -89,15 +90,15 @@ class AlbumProjects(QObject):
             self.win.recovery.changed()  # kept against a crash in a few seconds
 
     def maybe_keep(self) -> bool:
-        """Ask before unsaved picks or hints are lost; False when the person chose to stay."""
+        """Ask before unsaved edits are lost (a setting too, not only picks and hints);
+        False when the person chose to stay."""
         albums, win = self.albums, self.win
-        made = albums.picks or len(win.hint_editor.store)
-        if not (albums.active and albums.dirty and made and win.confirm_discard):
+        if not (albums.active and albums.dirty and win.confirm_discard):
             return True
         answer = QMessageBox.question(
             win,
             "Unsaved changes",
-            "This album's colour picks and hints are not saved in a project. Save them first?",
+            "Your edits of this album are not saved in a project. Save them first?",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,

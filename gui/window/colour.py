@@ -50,10 +50,10 @@ class ColourPicks(QObject):
         self._sample_asked: dict[str, Any] = {}
         self._reference_req: int | None = None
         self._reference_shot: int | None = None
-        # the key frame coloured by each reference or one-colour pick (the strip's mark and
-        # the panel's picture: no drawn mode shows them), by the pick itself: an undo can
-        # bring back a pick whose shot has had another since (`edits`)
-        self.pick_pictures: dict[int, tuple[Pick, QPixmap]] = {}  # id(pick) -> both
+        # A key frame coloured by a pick (the strip's mark and the panel's picture), by the
+        # pick itself and the frame: an undo can bring back a pick whose shot has had another
+        # since (`edits`), and a pick given to the shots after shows on each one's own frame.
+        self.pick_pictures: dict[tuple[int, int], tuple[Pick, QPixmap]] = {}  # (id, frame)
         self._flat_req: int | None = None  # the key frame coloured by a one-colour pick
         self._flat_pick: Pick | None = None
         self._carry_req: int | None = None
@@ -151,7 +151,7 @@ class ColourPicks(QObject):
         start = self._shot_start(shot)
         after = images.get("after")
         if after is not None:
-            self.pick_pictures[id(pick)] = (pick, after)
+            self.keep_picture(pick, pick.key_frame, after)
         with win.edits.edit(f"colour {self._where(shot)} from {name}"):
             win.picks[start] = pick
         if shot is not None:
@@ -236,7 +236,7 @@ class ColourPicks(QObject):
         pick = self._flat_pick
         if after is None or pick is None:
             return
-        self.pick_pictures[id(pick)] = (pick, after)
+        self.keep_picture(pick, pick.key_frame, after)
         start = next((s for s, p in self.win.picks.items() if p is pick), None)
         if start is None:
             return  # undone already: the picture waits for a redo
@@ -344,7 +344,7 @@ class ColourPicks(QObject):
                 and (pick.key_frame != drawn.key_frame or pick.seed != drawn.seed)
             ):
                 continue
-            preview = self.pick_preview(int(s["start"]))
+            preview = self.pick_preview(int(s["start"]), win.shot_list.key_frame(n))
             if preview is not None:
                 self.strip.set_picked(n, preview)
 
@@ -371,6 +371,7 @@ class ColourPicks(QObject):
             self.colour.show_error(f"The engine's colour modes cannot be shown: {err}")
             return
         sampled.asked = {k: v for k, v in self._sample_asked.items() if k != "seed"}
+        shot = self._drawn_for(sampled)  # split or merged while they were drawn
         start = self._shot_start(shot)
         self.win.sampled[start] = sampled
         said = f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
@@ -379,7 +380,7 @@ class ColourPicks(QObject):
         found = self.win.restore_panel.borders
         if sampled.crop is None and found and any(found) and not self.win.album.active:
             # black round the picture makes the modes bolder and less right (eval bars)
-            said += (" A border was found round the picture: set it with Restore ▸ Crop… and"
+            said += (" A border was found round the picture: set it with Restore panel ▸ Crop… and"
                      " the modes are drawn for the picture alone.")  # fmt: skip
         self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
@@ -396,12 +397,29 @@ class ColourPicks(QObject):
     def _shot_start(self, shot: int | None) -> int:
         return int(self.win.shots[shot]["start"]) if shot is not None and self.win.shots else 0
 
+    def _drawn_for(self, sampled: Sampled) -> int | None:
+        """The shot that holds the frame `sampled` was drawn of now (a shot split, merged or
+        cut before it since has another number than when it was drawn)."""
+        return self.win.shot_list.shot_at(sampled.key_frame) if self.win.shots else None
+
+    def sampled_of(self, shot: int | None) -> Sampled | None:
+        """The colour modes drawn of a frame of shot `shot` (the whole film's when None);
+        a shot split since keeps them in the part that holds their frame."""
+        win = self.win
+        if shot is None or not win.shots:
+            return win.sampled.get(0)
+        lo, hi = int(win.shots[shot]["start"]), int(win.shots[shot]["end"])
+        kept = win.sampled.get(lo)
+        if kept is not None and lo <= kept.key_frame < hi:
+            return kept
+        return next((v for v in win.sampled.values() if lo <= v.key_frame < hi), None)
+
     def show_candidates(self) -> None:
         """The colour modes drawn for the shot under the playhead, in place of the film."""
         win = self.win
         shot = win.shot_list.shot_at(win.current)
         start = self._shot_start(shot)
-        sampled = win.sampled.get(start)
+        sampled = self.sampled_of(shot)
         if sampled is None:
             self.status.showMessage("No colour modes drawn for this shot yet (press C)", 5000)
             return
@@ -419,14 +437,16 @@ class ColourPicks(QObject):
         sampled = self.candidates.sampled
         if sampled is None or not 0 <= n < sampled.k:
             return
-        start = self._shot_start(sampled.shot if win.shots else None)
-        with win.edits.edit(f"pick colour mode {n + 1} for {self._where(sampled.shot)}"):
+        shot = self._drawn_for(sampled)
+        start = self._shot_start(shot)
+        with win.edits.edit(f"pick colour mode {n + 1} for {self._where(shot)}"):
             win.picks[start] = sampled.pick(n)
         self.candidates.set_picked(n)
-        self._mark_shot(sampled.shot, sampled.pixmaps[n])
+        if shot is not None:
+            self._mark_shot(shot, sampled.pixmaps[n])
         self.show_pick()
         self.status.showMessage(
-            f"{shot_label(sampled.shot, win.shots) if win.shots else 'Film'}: colour mode "
+            f"{shot_label(shot, win.shots) if shot is not None else 'Film'}: colour mode "
             f"{n + 1} picked and locked",
             5000,
         )
@@ -441,7 +461,6 @@ class ColourPicks(QObject):
         pick = win.picks.get(self._shot_start(shot))
         if pick is None:
             return
-        preview = self.pick_preview(self._shot_start(shot))
         given = 0
         with win.edits.edit(f"give shot {shot + 1}'s pick to the shots after"):
             for later in range(shot + 1, len(win.shots)):
@@ -449,10 +468,12 @@ class ColourPicks(QObject):
                 if start in win.picks:
                     continue  # a pick of its own is kept
                 win.picks[start] = pick
-                self._mark_shot(later, preview)
+                # each shot's own key frame in those colours: the engine makes them
+                self._mark_shot(later, self.pick_preview(start, win.shot_list.key_frame(later)))
                 given += 1
         self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
         win.picksChanged.emit()
+        win.pick_pictures.fill()
 
     def carry_to_scene(self) -> None:
         """This shot's colours, as a render colours its key frame, matched onto the key frame
@@ -529,7 +550,7 @@ class ColourPicks(QObject):
                     source="carried", reference=f"shot {shot + 1}", crop=crop_of(raw.get("crop")),
                 )  # fmt: skip
                 if at in pictures:
-                    self.pick_pictures[id(pick)] = (pick, pictures[at])
+                    self.keep_picture(pick, pick.key_frame, pictures[at])
                 win.picks[at] = pick
                 self._mark_shot(starts[at], pictures.get(at))
                 carried.append(starts[at] + 1)
@@ -541,7 +562,8 @@ class ColourPicks(QObject):
         if weakened:
             said += f", {weakened} of them only in part (the colours weakened there)"
         if looked > len(carried):
-            said += f"; {looked - len(carried)} did not match it and keep their own colours"
+            # they have no pick: an export colours them on their own, as before
+            said += f"; {looked - len(carried)} did not match it (another scene): left as they were"
         self.colour.show_error(said + ".")
         self.status.showMessage(said, 8000)
         self.show_pick()
@@ -566,19 +588,29 @@ class ColourPicks(QObject):
         self.show_pick()
         win.picksChanged.emit()
 
-    def pick_preview(self, start: int) -> QPixmap | None:
-        """The key frame of the shot starting at `start` in its pick's colours, if the window
-        has it: drawn here, or made by the engine since (`PickPictures`)."""
-        pick = self.win.picks.get(start)
+    def keep_picture(self, pick: Pick, key_frame: int, picture: QPixmap) -> None:
+        """`picture`: frame `key_frame` in `pick`'s colours, as a render colours it now."""
+        self.pick_pictures[(id(pick), key_frame)] = (pick, picture)
+
+    def pick_preview(self, start: int, key_frame: int | None = None) -> QPixmap | None:
+        """The key frame of the shot starting at `start` (`key_frame`, found when None) in
+        its pick's colours, if the window has it: drawn here, or made by the engine since
+        (`PickPictures`). A pick given to other shots has a picture of each one's frame."""
+        win = self.win
+        pick = win.picks.get(start)
         if pick is None:
             return None
-        kept = self.pick_pictures.get(id(pick))  # made with it, or since (`pick_pictures`)
+        if key_frame is None:
+            shot = win.shot_list.shot_at(start) if win.shots else None
+            key_frame = win.shot_list.key_frame(shot) if shot is not None else pick.key_frame
+        kept = self.pick_pictures.get((id(pick), key_frame))  # made with it, or since
         if kept is not None and kept[0] is pick:
             return kept[1]
-        if pick.source in ("reference", "carried", "grey", "tint", "tone"):
+        if pick.source in ("reference", "carried", "grey", "tint", "tone") or \
+                key_frame != pick.key_frame:  # fmt: skip
             return None
-        strength = self.win.restore_panel.colour_strength()
-        for sampled in self.win.sampled.values():
+        strength = win.restore_panel.colour_strength()
+        for sampled in win.sampled.values():
             if sampled.key_frame == pick.key_frame and sampled.seed == pick.seed and \
                     pick.n < sampled.k and sampled.strength == strength:  # fmt: skip
                 return sampled.pixmaps[pick.n]
@@ -589,7 +621,7 @@ class ColourPicks(QObject):
         sampled = self.candidates.sampled
         if sampled is None or self.win.album.active:
             return
-        pick = self.win.picks.get(self._shot_start(sampled.shot if self.win.shots else None))
+        pick = self.win.picks.get(self._shot_start(self._drawn_for(sampled)))
         same = pick is not None and pick.key_frame == sampled.key_frame and \
             pick.seed == sampled.seed and pick.crop == sampled.crop  # fmt: skip
         self.candidates.set_picked(pick.n if same and pick is not None else None)
@@ -600,10 +632,11 @@ class ColourPicks(QObject):
 
     def show_pick(self) -> None:
         """The pick of the shot under the playhead, in the Colour modes panel."""
-        start = self._shot_start(self.win.shot_list.shot_at(self.win.current))
+        shot = self.win.shot_list.shot_at(self.win.current)
+        start = self._shot_start(shot)
         self.colour.show_pick(
             self.win.picks.get(start),
             self.pick_preview(start),
-            has_sampled=start in self.win.sampled,
+            has_sampled=self.sampled_of(shot) is not None,
             crop=self.win.picture_crop(),
         )

@@ -231,6 +231,9 @@ class Edits(QObject):
             # a setting absent from `settings` was off then (no crop, no border cut)
             rest = {k: v for k, v in self.panel.settings().items() if k not in SETTING_NAMES}
             self.panel.set_settings(rest | settings)
+            # Some boxes are set without a signal (size, sound, delivery): said once for all,
+            # so the project is marked unsaved and the views follow whichever setting it was.
+            self.panel.settingsChanged.emit()
         finally:
             self._putting_back = False
         self._settings = self._panel_settings()

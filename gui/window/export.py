@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
@@ -41,6 +41,8 @@ class Exporter(QObject):
         self._job_kind = ""
         self._job_output = ""
         self._job_warned = ""  # the job's progress warning, once shown
+        self._job_extra: dict[str, Any] = {}  # the job's own parameters: asked again so
+        self._job_failed = False  # the message bar shows the last job's failure
         self._frame_req: int | None = None  # File ▸ Export this frame, one at a time
         self._frame_out = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
@@ -195,9 +197,10 @@ class Exporter(QObject):
             return
         a, b = part
         fps, own = win.fps or 24.0, win.info.get("timecode")
+        count = f"{b - a:,} frame{'s' if b - a != 1 else ''}"
         self.status.showMessage(
             f"Marked part: frames {a + 1} to {b} ({tc.timecode(a / fps, fps, own)} to "
-            f"{tc.timecode((b - 1) / fps, fps, own)}, {b - a:,} frames); File ▸ Export marked part "
+            f"{tc.timecode((b - 1) / fps, fps, own)}, {count}); File ▸ Export marked part "
             "writes it",
             8000,
         )
@@ -328,8 +331,11 @@ class Exporter(QObject):
     def _start_job(self, kind: str, output: str, **extra: Any) -> None:
         settings = self.restore_panel.settings()
         codec = settings["codec"] if kind == "export" else "h264"
-        self._job_kind, self._job_output = kind, output
+        self._job_kind, self._job_output, self._job_extra = kind, output, dict(extra)
         self._job_warned = ""
+        if self._job_failed:  # the failure said before is not this job's
+            self._job_failed = False
+            self.message_bar.hide()
         self._job_req = self.engine.request(
             Request.RENDER,
             self._on_job,
@@ -396,9 +402,14 @@ class Exporter(QObject):
         name = Path(output).name
         if msg.type == Event.RESULT:
             summary = dict(msg.body.get("data") or {})
+            frames = int(summary.get("frames") or 0)
+            before = int(summary.get("resumed_frames") or 0)
+            made = f"{frames} frames" if not before else (
+                f"{frames} frames ({before} made before it stopped, {frames - before} now)"
+            )  # fmt: skip
             text = (
                 f"{'Exported' if kind == 'export' else 'Preview written'}: {name} — "
-                f"{summary.get('frames')} frames in {float(summary.get('seconds', 0)):.1f} s "
+                f"{made} in {float(summary.get('seconds', 0)):.1f} s "
                 f"({float(summary.get('fps', 0)):.1f} fps)"
             )
             if kind == "export" and (note := self.win.cut_short_note()):
@@ -426,6 +437,43 @@ class Exporter(QObject):
             self.win.jobFailed.emit(kind, "cancelled")
         elif msg.type == Event.ERROR:
             message = str(msg.body.get("message", ""))
+            unfinished = msg.body.get("unfinished_job")
+            self._job_failed = True
+            if kind == "export" and isinstance(unfinished, dict):
+                stopped = self._stopped_words(name, unfinished)
+                if self._start_over(stopped):
+                    self._start_job("export", output, **(self._job_extra | {"restart": True}))
+                    return
+                # the engine's words are the command line's (--restart): the app's instead
+                self.restore_panel.end_job(f"{name}: not started")
+                self.message_bar.show_message(f"Export not started: {stopped}.", "error")
+                self.win.jobFailed.emit(kind, message)
+                return
             self.restore_panel.end_job(f"{name}: {message}")
             self.win.show_error(f"{'Export' if kind == 'export' else 'Preview'} failed", msg)
             self.win.jobFailed.emit(kind, message)
+
+    @staticmethod
+    def _stopped_words(name: str, unfinished: dict[str, Any]) -> str:
+        """An export to `name` that stopped and that this one cannot resume, said: other
+        settings, another film, or its job damaged (`unfinished_job`, docs/protocol.md)."""
+        differs, why = str(unfinished.get("differs") or ""), str(unfinished.get("why"))
+        if why == "settings":
+            return (f"An export to {name} stopped before it ended, with other settings than "
+                    f"now ({differs}); set them back (Edit ▸ Undo) to resume it")  # fmt: skip
+        if why == "input":
+            return f"An export to {name} of another film ({differs}) stopped before it ended"
+        return f"An export to {name} stopped before it ended; its job is damaged ({differs})"
+
+    def _start_over(self, stopped: str) -> bool:
+        """Whether to start over an export that cannot be resumed: the frames it made are
+        lost then, so it is asked (the command line's `--restart`)."""
+        answer = QMessageBox.question(
+            self.win,
+            "Start the export over?",
+            f"{stopped}.\n\nStart it over with the settings now? The frames it made are "
+            "thrown away.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes

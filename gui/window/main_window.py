@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         self.measured_faded = False  # ... and whether the film looks faded by them
         self.film: int | None = None
         self.info: dict[str, Any] = {}
-        self.crop_dialog: Any = None  # Restore ▸ Crop's dialog while it is open
+        self.crop_dialog: Any = None  # Restore panel ▸ Crop's dialog while it is open
         self.soundtrack_dialog: Any = None  # File ▸ Sound…'s while it is open
         self.levels_dialog: Any = None  # Colour ▸ Set the film's levels…'s, the same way
         self.shots: list[dict[str, Any]] = []
@@ -502,7 +502,7 @@ class MainWindow(QMainWindow):
         self.negative_action = action(
             "Read the film as a &negative", None, projects.toggle_negative, colour_menu,
             "A scan of a negative (often all that is left of a film), turned positive as it "
-            "is read (Restore ▸ Scan)",
+            "is read (Restore panel ▸ Scan)",
         )  # fmt: skip
         self.negative_action.setCheckable(True)
         self.levels_action = action(
@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         self.view.set_crop((left / w, top / h, right / w, bottom / h))
 
     def choose_crop(self) -> None:
-        """Restore ▸ Crop: the dialog, the frame showing the crop as it is edited."""
+        """Restore panel ▸ Crop: the dialog, the frame showing the crop as it is edited."""
         from panchro.gui.crop import CropDialog
 
         if self.film is None or not all(self.film_size()):

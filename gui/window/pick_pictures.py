@@ -35,8 +35,9 @@ class PickPictures(QObject):
         self.win = win
         self.engine = win.engine
         self._req: int | None = None
-        self._asked: dict[int, Pick] = {}  # shot start -> the pick asked for
-        self._tried: set[int] = set()  # id(pick): asked once; not again if none came
+        self._asked: dict[int, tuple[Pick, int]] = {}  # shot start -> the pick and key frame
+        # (id(pick), key frame): asked once; not again if none came
+        self._tried: set[tuple[int, int]] = set()
 
     def forget(self) -> None:
         """The film is going or read again: pictures on their way are of frames as they were."""
@@ -59,23 +60,23 @@ class PickPictures(QObject):
         if not self.engine.is_ready():
             return
         todo: list[dict[str, Any]] = []
-        asked: dict[int, Pick] = {}
+        asked: dict[int, tuple[Pick, int]] = {}
         for n, s in enumerate(win.shots):
             start = int(s["start"])
             pick = win.picks.get(start)
-            if pick is None or id(pick) in self._tried:
-                continue
-            if win.colour_picks.pick_preview(start) is not None:
-                continue
             key = win.shot_list.key_frame(n)
+            if pick is None or (id(pick), key) in self._tried:
+                continue
+            if win.colour_picks.pick_preview(start, key) is not None:
+                continue
             todo.append({"start": start, "end": int(s["end"]), "key_frame": key,
                          "pick": pick.engine_dict()})  # fmt: skip
-            asked[start] = pick
+            asked[start] = (pick, key)
             if len(todo) == BATCH:
                 break
         if not todo:
             return
-        self._tried.update(id(p) for p in asked.values())
+        self._tried.update((id(p), key) for p, key in asked.values())
         params: dict[str, Any] = {
             "film": win.film, "shots": todo,
             # the strip's icon and the pick panel's 220 px: small, as a film has thousands
@@ -101,13 +102,14 @@ class PickPictures(QObject):
         rows = {int(s["start"]): n for n, s in enumerate(win.shots)}
         for part in (msg.body.get("data") or {}).get("images") or []:
             start, off = int(part["start"]), int(part["offset"])
-            pick = asked.get(start)
+            pick, key = asked.get(start, (None, -1))
             pm = QPixmap()
             if pick is None or not pm.loadFromData(msg.blob[off : off + int(part["length"])]):
                 continue
-            win.colour_picks.pick_pictures[id(pick)] = (pick, pm)
-            for at, n in rows.items():  # a shot split since keeps the same pick
-                if win.picks.get(at) is pick:
-                    win.strip.set_picked(n, pm)
+            win.colour_picks.keep_picture(pick, key, pm)
+            n = rows.get(start)  # cut or merged since: the picture waits for its frame's shot
+            if n is not None and win.picks.get(start) is pick and \
+                    win.shot_list.key_frame(n) == key:  # fmt: skip
+                win.strip.set_picked(n, pm)
         win.colour_picks.show_pick()
         self.fill()

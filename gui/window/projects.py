@@ -253,7 +253,7 @@ class Projects(QObject):
         self._open_req = self.engine.request(Request.OPEN, self._on_opened, **params)
 
     def read_fields(self, mode: str) -> None:
-        """Read the open film's fields as `mode` says (Restore ▸ Fields): the engine opens it
+        """Read the open film's fields as `mode` says (Restore panel ▸ Fields): the engine opens it
         again so, and the frame, thumbnails and facts follow; shots, picks and hints stay."""
         win = self.win
         self.restore_panel.set_fields_mode(mode)  # as asked, or as an undo leaves it
@@ -265,7 +265,7 @@ class Projects(QObject):
             self._read_again("Reading the film's fields again…")
 
     def read_scan(self, mode: str, levels: list[float] | None = None) -> None:
-        """Read the open film's values as `mode` says (Restore ▸ Scan): the engine opens it
+        """Read the open film's values as `mode` says (Restore panel ▸ Scan): the engine opens it
         again so; shots, picks and hints stay (the frames are the same pictures). Levels
         set on the values before are dropped, or `levels` taken (an undo's)."""
         win = self.win
@@ -332,7 +332,7 @@ class Projects(QObject):
 
     def show_at(self, fps: float) -> None:
         """Show the open video's frames at `fps` a second, 0 for its own rate (the speed box
-        of Restore ▸ Fields, fps: a silent film at the speed it was shot at): the engine opens
+        of Restore panel ▸ Fields, fps: a silent film at the speed it was shot at): the engine opens
         it again so; shots, picks and hints stay (the frames are the same, only their times)."""
         win = self.win
         want = fps or None
@@ -341,14 +341,20 @@ class Projects(QObject):
         said = f"at {tc.frame_rate(want)}" if want else "at its own speed"
         with win.edits.reading(f"show the film {said}"):
             win.film_fps = want
-            self._read_again(f"Showing the film {said}…")
+            self._read_again(f"Showing the film {said}…", same_pictures=True)
 
-    def _read_again(self, message: str) -> None:
+    def _read_again(self, message: str, *, same_pictures: bool = False) -> None:
         win = self.win
         if win.film_path is None or (win.film is None and self._open_req is None):
             return  # nothing open: the next film opens as it says
         # (an open on its way is read again: it reads the film as it was asked before)
         win.player.pause()
+        if not same_pictures:
+            # The modes drawn show the frames as read before (a positive, where the film is
+            # now read as a negative); a pick among them is shown anew by `PickPictures`.
+            win.sampled.clear()
+            if win.stage.currentWidget() is win.candidates:
+                win.player.show_film()
         self.forget_film(close_in_engine=True)
         win.shot_list.thumbs.clear()  # made from the frames as read before
         win.exporter.clear_marks(quiet=True)  # frame numbers may read otherwise now
@@ -496,15 +502,17 @@ class Projects(QObject):
         win.setWindowTitle(f"{APP_NAME} — {name}{mark}" if name else APP_NAME)
 
     def maybe_keep_changes(self) -> bool:
-        """Ask before unsaved picks or hints are lost; False when the person chose to stay."""
+        """Ask before unsaved edits are lost; False when the person chose to stay.
+
+        Any edit the title marks with a star counts: a split shot, a stage left out of a
+        shot or a Restore setting is work too, not only picks and hints."""
         win = self.win
-        if not win.dirty or not (win.picks or len(win.hint_editor.store)) or \
-                not win.confirm_discard:  # fmt: skip
+        if not win.dirty or win.film_path is None or not win.confirm_discard:
             return True
         answer = QMessageBox.question(
             win,
             "Unsaved changes",
-            "This film's colour picks and hints are not saved in a project. Save them first?",
+            "Your edits of this film are not saved in a project. Save them first?",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -704,7 +712,7 @@ class Projects(QObject):
                     temperature=float(p["temperature"]), k=int(p["index"]) + 1,
                     n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
                     locked=bool(p.get("locked", True)), source=str(p.get("source", "user")),
-                    crop=crop_of(p.get("crop")),
+                    reference=str(p.get("name") or ""), crop=crop_of(p.get("crop")),
                 )  # fmt: skip
         win.shot_list.use_shots(shots)
         for n, shot in enumerate(win.shots):

@@ -119,7 +119,8 @@ class ShotList(QObject):
             if "levels" in data:
                 self.win.found_levels(data["levels"], bool(data.get("faded")))
             n = len(self.win.shots)
-            self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} found", 5000)
+            how = "found" if msg.id != -1 else "as the project has them"  # `use_shots`
+            self.status.showMessage(f"{n} shot{'s' if n != 1 else ''} {how}", 5000)
         elif msg.type == Event.ERROR:
             self.win.shots_done = True  # nothing more will come; settle without them
             self.strip.show_note(f"Shots could not be found: {msg.body.get('message', '')}")
@@ -144,10 +145,11 @@ class ShotList(QObject):
         self.timeline.slider.set_marks([int(s["start"]) for s in win.shots])
         for n, shot in enumerate(win.shots):
             if int(shot["start"]) in win.picks:
-                preview = win.colour_picks.pick_preview(int(shot["start"]))
+                preview = win.colour_picks.pick_preview(int(shot["start"]), self.key_frame(n))
                 self.strip.set_picked(n, preview or QPixmap())
         win.player.show_position()
         self.queue_missing_thumbnails()
+        win.pick_pictures.fill()  # a split's new part: its own frame in the pick's colours
 
     def split_shot(self) -> None:
         """Cut the current shot at the current frame (a cut the detector missed). The new
@@ -248,6 +250,9 @@ class ShotList(QObject):
         """The next (+1) or previous (-1) shot with no colours chosen for it: on a long film,
         what is left to do."""
         win = self.win
+        if not win.shots:
+            self.status.showMessage("Open a film first: its shots are found as it opens", 5000)
+            return
         here = self.shot_at(win.current)
         order = range(len(win.shots)) if here is None else (
             range(here + 1, len(win.shots)) if delta > 0 else range(here - 1, -1, -1))  # fmt: skip
@@ -261,12 +266,14 @@ class ShotList(QObject):
                 )
                 return
         way = "after" if delta > 0 else "before"
-        left = sum(1 for s in win.shots if int(s["start"]) not in win.picks)
-        self.status.showMessage(
-            f"No shot {way} this one is without colours"
-            + (f" ({left} elsewhere)" if left else ": every shot has its colours"),
-            5000,
-        )
+        left = sum(1 for n, s in enumerate(win.shots) if int(s["start"]) not in win.picks
+                   and n != here)  # fmt: skip
+        mine = here is not None and int(win.shots[here]["start"]) not in win.picks
+        if left:
+            said = f" ({left} {'before' if delta > 0 else 'after'} it)"
+        else:
+            said = ": only this one is without" if mine else ": every shot has its colours"
+        self.status.showMessage(f"No shot {way} this one is without colours{said}", 5000)
 
     # --- thumbnails -------------------------------------------------------------------
 
@@ -289,7 +296,8 @@ class ShotList(QObject):
         for n in range(len(self.win.shots)):
             key = self.key_frame(n)
             if key in self.thumbs:
-                if self.win.colour_picks.pick_preview(int(self.win.shots[n]["start"])) is None:
+                start = int(self.win.shots[n]["start"])
+                if self.win.colour_picks.pick_preview(start, key) is None:
                     self.strip.set_thumbnail(n, self.thumbs[key], frame=key)  # a pick shows its own
             elif key not in missing and (self._thumb_req is None or self._thumb_req[1] != key):
                 missing.append(key)
@@ -329,7 +337,8 @@ class ShotList(QObject):
                 self.thumbs[key] = pixmap
                 for n in shots:
                     start = int(self.win.shots[n]["start"])
-                    if self.win.colour_picks.pick_preview(start) is None:  # a pick shows its own
+                    # a pick shows its own
+                    if self.win.colour_picks.pick_preview(start, key) is None:
                         self.strip.set_thumbnail(n, pixmap, frame=key)
         elif msg.type == Event.SUPERSEDED and shots:
             self._thumb_queue.appendleft(key)  # the view's frame came first; ask again later

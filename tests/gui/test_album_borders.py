@@ -1,4 +1,4 @@
-"""Restore ▸ Borders in an album: each picture's own border (a print's paper, black round
+"""Restore panel ▸ Borders in an album: each picture's own border (a print's paper, black round
 another) cut off, the modes drawn for the picture inside it, exported, and kept with the
 album's project."""
 
@@ -75,7 +75,7 @@ def test_each_pictures_border_is_cut_and_kept_with_the_project(
         win.projects.open_any(str(project))
     qtbot.waitUntil(lambda: "print.png" in album.picks, timeout=WAIT_MS)
     assert panel.cut_borders.isChecked() and album.picks["print.png"].crop == (8, 8, 10, 10)
-    panel.straighten.setChecked(True)  # Restore ▸ Scans: asked of every picture request
+    panel.straighten.setChecked(True)  # Restore panel ▸ Scans: asked of every picture request
     assert album.settings()["straighten"] is True
     with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
         album.open_picture("neg.png")

@@ -1,4 +1,4 @@
-"""Restore ▸ Negatives and Levels in an album: each picture turned positive and its own
+"""Restore panel ▸ Negatives and Levels in an album: each picture turned positive and its own
 faded levels stretched, in the colour modes drawn, the export and the album's project."""
 
 from __future__ import annotations

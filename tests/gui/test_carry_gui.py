@@ -4,6 +4,7 @@ words, one undoable edit, and kept by the project."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_a_shots_colours_are_carried_to_its_scene_and_undone(
     assert done.args == [1] and win.picks[36].source == "grey"
     assert win.picks[12].source == "carried"
 
-    # Kept by the project, said as carried when it is opened again.
+    # Kept by the project, said as carried, and from where, when it is opened again.
     target = tmp_path / "scene.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
         win.projects.save_project_as(str(target))
@@ -77,7 +78,8 @@ def test_a_shots_colours_are_carried_to_its_scene_and_undone(
         win.projects.open_project(target)
     assert win.picks[12].source == "carried"
     at(15)
-    assert win.colour.pick_label.text() == "Colours carried from another shot of its scene. Locked."
+    assert win.colour.pick_label.text() == "Colours carried from shot 1. Locked."
+    assert json.loads(target.read_text())["shots"][1]["pick"]["name"] == "shot 1"
 
 
 def test_an_album_pictures_colours_are_carried_to_its_others(

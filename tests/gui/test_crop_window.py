@@ -1,4 +1,4 @@
-"""Restore ▸ Crop in the window: the borders the engine found said and offered, the crop drawn
+"""Restore panel ▸ Crop in the window: the borders the engine found said and offered, the crop drawn
 over the frame, exported, and kept with the project."""
 
 from __future__ import annotations
@@ -121,14 +121,14 @@ def test_colour_modes_are_drawn_for_the_picture_inside_the_crop(
     win.colour.k_spin.setValue(2)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):  # drawn on the whole frame
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
-    assert "set it with Restore ▸ Crop…" in win.colour.detail.text()
+    assert "set it with Restore panel ▸ Crop…" in win.colour.detail.text()
     panel.set_crop(BARS)
     assert win.picture_crop() == BARS
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
     start = int(win.shots[0]["start"])
     sampled = win.sampled[start]
-    assert sampled.crop == BARS and "Restore ▸ Crop" not in win.colour.detail.text()
+    assert sampled.crop == BARS and "Restore panel ▸ Crop" not in win.colour.detail.text()
     shape = sampled.pixmaps[0].width() / sampled.pixmaps[0].height()
     assert abs(shape - 120 / 96) < 0.03  # the picture's shape, not the frame's (160 / 120)
     qtbot.mouseClick(win.candidates.tiles[1], Qt.MouseButton.LeftButton)

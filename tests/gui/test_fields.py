@@ -1,5 +1,5 @@
 """An interlaced film in the app: said in the facts, shown deinterlaced, and read as a person
-chooses (Restore ▸ Fields), which its project keeps."""
+chooses (Restore panel ▸ Fields), which its project keeps."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def test_a_scan_with_a_lost_frame_is_said_and_exports_as_dpx(qtbot, window, tmp_
         assert np.array_equal(back.read_frame(6).image, back.read_frame(5).image)
         assert not np.array_equal(back.read_frame(7).image, back.read_frame(5).image)
 
-    # Restore ▸ Gaps ▸ Close up: read again, the files one after the other, and kept so.
+    # Restore panel ▸ Gaps ▸ Close up: read again, the files one after the other, and kept so.
     panel.gaps.setCurrentIndex(panel.gaps.findData("keep"))
     qtbot.waitUntil(lambda: win.frame_count == 9, timeout=WAIT_MS)
     assert win.facts.values["frames"].text() == "9 (1 frame number missing: 7, closed up)"
@@ -125,7 +125,7 @@ def test_shots_picks_and_hints_stay_on_their_pictures_when_gaps_close(
                 trained=True)  # fmt: skip
     win.picks = {6: pick}
     win.hint_editor.reset([Hint(frame=8, points=((0.5, 0.5),), rgb=(200, 40, 40))])
-    win.projects.read_fields("keep")  # as Restore ▸ Gaps ▸ Close up asks
+    win.projects.read_fields("keep")  # as Restore panel ▸ Gaps ▸ Close up asks
     qtbot.waitUntil(lambda: win.frame_count == 8 and bool(win.info), timeout=WAIT_MS)
     # f7 is frame 4 now, f9 frame 6: the shot, its pick and the hint are on them still
     assert [(s["start"], s["end"], s["key_frame"]) for s in win.shots] == [(0, 4, 2), (4, 8, 6)]

@@ -1,5 +1,5 @@
 """A scan's values in the window: a DPX scan coded in log is read at video levels and said
-so, Restore ▸ Scan reads it as coded instead, and the project keeps the choice."""
+so, Restore panel ▸ Scan reads it as coded instead, and the project keeps the choice."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_a_log_scan_reads_at_video_levels_or_as_coded(qtbot, window, tmp_path: P
     assert "Panchro brings it to video levels" in win.message_bar.text.text()
     assert panel._form.isRowVisible(panel.scan) and panel.scan_mode() == "auto"
 
-    panel.scan.setCurrentIndex(panel.scan.findData("coded"))  # Restore ▸ Scan ▸ As coded
+    panel.scan.setCurrentIndex(panel.scan.findData("coded"))  # Restore panel ▸ Scan ▸ As coded
     qtbot.waitUntil(lambda: bool(win.info) and not win.info.get("scan"), timeout=WAIT_MS)
     assert win.film_scan == "coded" and "read as coded" in win.facts.values["colour"].text()
     assert panel.settings()["scan"] == "coded"

@@ -1,6 +1,6 @@
-"""A silent film shown at the speed it was shot at (Restore ▸ Fields, fps): the engine reads it
-again at that rate, the facts say so and that its sound is left out, the shots and picks stay,
-the project keeps it; a folder of frames keeps its rate through its project too."""
+"""A silent film shown at the speed it was shot at (Restore panel ▸ Fields, fps): the engine
+reads it again at that rate, the facts say so and that its sound is left out, the shots and picks
+stay, the project keeps it; a folder of frames keeps its rate through its project too."""
 
 from __future__ import annotations
 
@@ -121,9 +121,9 @@ def test_a_folders_rate_comes_back_with_its_project(qtbot, window, tmp_path: Pat
 
 
 def test_a_film_shown_slowly_is_delivered_at_a_sound_speed(qtbot, window, tmp_path: Path) -> None:
-    """Restore ▸ Deliver at: offered for a film shown at a silent speed, the export written
+    """Restore panel ▸ Deliver at: offered for a film shown at a silent speed, the export written
     at 24 fps with frames repeated, undone as a setting, kept by the project; gone for a film
-    shown at a sound speed. Restore ▸ Size: the export fitted to HD, framed 16:9."""
+    shown at a sound speed. Restore panel ▸ Size: the export fitted to HD, framed 16:9."""
     import av
 
     win = window

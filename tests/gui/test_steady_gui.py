@@ -1,6 +1,6 @@
-"""Steadier, cleaner films from the window: Restore ▸ Deflicker evens a flickering film out,
-Restore ▸ Stabilize takes a weaving film's jitter out in the compare view (its luma moves),
-Restore ▸ Dust fills specks of dirt, the project keeps them, the facts say how much a film
+"""Steadier, cleaner films from the window: Restore panel ▸ Deflicker evens a flickering film out,
+Restore panel ▸ Stabilize takes a weaving film's jitter out in the compare view (its luma moves),
+Restore panel ▸ Dust fills specks of dirt, the project keeps them, the facts say how much a film
 flickers, and an album has no such rows."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def test_deflicker_is_compared_exported_and_kept(qtbot, window, tmp_path: Path) 
         win.projects.open_film(film)
     # The facts say so once the shots are found.
     qtbot.waitUntil(lambda: "strong" in win.facts.values["flicker"].text(), timeout=WAIT_MS)
-    assert "Restore ▸ Deflicker evens it out" in win.facts.values["flicker"].text()
+    assert "Restore panel ▸ Deflicker evens it out" in win.facts.values["flicker"].text()
     assert panel.deflicker.isVisibleTo(panel) and panel.deflicker.text() == "Off"
     panel.colorize.setChecked(False)
     assert not panel.restores_something()
@@ -191,7 +191,7 @@ def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path)
 
     clean, scratched = scratched_frames(24)
     assert "scratches" in window.restore_panel.scratches.toolTip().lower()
-    said = {"damage": "2 scratch lines; Restore ▸ Scratches"}
+    said = {"damage": "2 scratch lines; Restore panel ▸ Scratches"}
     got = cleaned_in_the_app(qtbot, window, scratched, "scratches", tmp_path, said)
     lined = scratched != clean
     before = np.abs(scratched.astype(np.int16) - clean)[lined].mean()
@@ -199,7 +199,7 @@ def test_scratches_are_compared_exported_and_kept(qtbot, window, tmp_path: Path)
 
 
 def test_the_flicker_line_stays_when_the_same_film_is_read_again(qtbot) -> None:
-    """Restore ▸ Fields reads the film again and keeps its shots (no new measure): the line
+    """Restore panel ▸ Fields reads the film again and keeps its shots (no new measure): the line
     stays; another film starts without one."""
     from panchro.gui.facts import FactsPanel
 
@@ -224,9 +224,10 @@ def test_the_damage_line_says_what_was_seen_and_its_tooltip_the_whole(qtbot) -> 
 
     seen = {"looked": 6, "scratched": 1, "lines": 2, "dirty": 5, "specks": 3.14e-4}
     assert (
-        damage_text(seen) == "2 scratch lines, dirt (3.1 in 10,000 px); Restore ▸ Scratches, Dust"
+        damage_text(seen)
+        == "2 scratch lines, dirt (3.1 in 10,000 px); Restore panel ▸ Scratches, Dust"
     )
-    assert damage_text(seen | {"lines": 0}) == "dirt (3.1 in 10,000 px); Restore ▸ Dust"
+    assert damage_text(seen | {"lines": 0}) == "dirt (3.1 in 10,000 px); Restore panel ▸ Dust"
     assert damage_text(seen | {"lines": 0, "dirty": 0}) == "none seen in 6 shots"
     assert damage_text(None) == "too short to tell"
     facts = FactsPanel()

@@ -98,7 +98,9 @@ def test_an_interlaced_film_says_so_and_whether_it_is_deinterlaced() -> None:
     )
     asked = "field matched (inverse telecine, top field first)"
     rows = describe_film({**film, "interlaced": True, "deinterlace": asked})
-    assert rows["codec"].endswith("interlaced — field matched as it is read (Restore ▸ Fields)")
+    assert rows["codec"].endswith(
+        "interlaced — field matched as it is read (Restore panel ▸ Fields)"
+    )
     said = asked + ": its pictures are a film telecined to video (of 42 frames checked, ...)"
     rows = describe_film(
         {**film, "interlaced": True, "field_order": "progressive", "deinterlace": said}
@@ -143,11 +145,11 @@ def test_a_folder_whose_numbering_skips_is_said() -> None:
     assert warning.startswith("Frame numbers 10, 57–59 are missing from this folder's numbering")
     assert "(4 in all)" in warning and "shown again in each missing frame's place" in warning
     assert "(frames 10, 57–59 of the film)" in warning  # counted from 1, as the player does
-    assert "Restore ▸ Gaps closes them up" in warning
+    assert "Restore panel ▸ Gaps closes them up" in warning
     one = numbering_warning({**scan, "missing_numbers": [[7, 7]], "held_frames": [[6, 6]]})
     assert "Frame number 7 is missing" in one and "shown again in its place (frame 7 of" in one
     closed = numbering_warning({**scan, **gaps})
-    assert "shorter" in closed and "Restore ▸ Gaps holds the frame before" in closed
+    assert "shorter" in closed and "Restore panel ▸ Gaps holds the frame before" in closed
     assert "1 is held by the frame before" in numbering_warning({**scan, **some})
 
 
@@ -160,7 +162,7 @@ def test_a_log_scan_is_said() -> None:
     coded = {**scan, "log_scan": coding}
     assert describe_film(coded)["colour"] == f"matrix rgb; a log scan ({coding}), read as coded"
     assert log_warning(coded).startswith(f"This scan is coded in log ({coding}) and read as")
-    assert "Restore ▸ Scan ▸ Automatic" in log_warning(coded)
+    assert "Restore panel ▸ Scan ▸ Automatic" in log_warning(coded)
     seen = {**coded, "scan": "a log scan brought to video levels"}
     assert describe_film(seen)["colour"] == (
         f"matrix rgb; a log scan ({coding}), brought to video levels as it is read"

@@ -25,6 +25,7 @@ request.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from panchro.engine.errors import CancelledError
@@ -158,6 +159,7 @@ def reference_pick(session: Session, work: Work) -> Answer:
         locked=True,
         source="reference",
         crop=p["crop"],
+        name=Path(p["path"]).name,
     )
     stage.hints = p["hints"]
     shown = preview_frame(

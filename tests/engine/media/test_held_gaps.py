@@ -155,6 +155,6 @@ def test_a_project_saved_with_the_gaps_closed_up_reopens_so(tmp_path: Path) -> N
     loaded = Project.load(saved)
     said = loaded.keep_frame_numbers()
     assert said and said.startswith("read with the gaps in its numbering closed up (9 frames)")
-    assert "(10 frames)" in said and "Restore ▸ Gaps" in said
+    assert "(10 frames)" in said and "Restore panel ▸ Gaps" in said
     assert loaded.settings.deinterlace == "keep"
     assert new.keep_frame_numbers() is None
