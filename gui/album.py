@@ -290,3 +290,27 @@ def format_box() -> QComboBox:
         box.addItem(label, code)
     box.setToolTip("The album's pictures in one format, or each in its own (a .bmp becomes a .png)")
     return box
+
+
+def album_words(
+    n: int, picked: int, failed: int, where: str, *, single: bool, reason: str = ""
+) -> str:
+    """The album panel's lines: how many pictures from where, how many picked, how many
+    cannot be read, and why it was read as an album; for one picture, of it alone."""
+    if single:
+        said = "Picked" if picked else "No pick yet: it gets automatic colours"
+    elif picked:
+        said = f"All {n} picked" if picked >= n else (
+            f"{picked} picked; the others get automatic colours"
+        )  # fmt: skip
+    else:
+        said = "None picked yet: a picture without a pick gets automatic colours"
+    lines = ["One picture" if single else f"{n} picture{'s' if n != 1 else ''} from {where}"]
+    lines.append(said if n else "")
+    if failed:
+        lines.append(
+            "It cannot be read" if single else f"{failed} cannot be read (marked in the grid)"
+        )
+    if reason and not single:
+        lines.append(f"Read as an album: {reason}")
+    return "\n".join(line for line in lines if line)

@@ -574,6 +574,7 @@ class RestorePanel(QGroupBox):
         )
 
     def set_film_open(self, open_: bool) -> None:
+        self._film_open = open_  # a job ending gives the buttons back only with a film open
         for b in (
             self.compare_button,
             self.preview_button,
@@ -635,10 +636,8 @@ class RestorePanel(QGroupBox):
         self.cancel_button.hide()
         self.progress_label.setText(text)
         self.progress_label.setVisible(bool(text))
-        self.export_button.setEnabled(True)
-        self.export_part_button.setEnabled(True)
-        self.preview_button.setEnabled(True)
-        self.crop_button.setEnabled(True)
-        self.export_picture_button.setEnabled(True)
+        for button in (self.export_button, self.export_part_button, self.preview_button,
+                       self.crop_button, self.export_picture_button):  # fmt: skip
+            button.setEnabled(self._film_open)
         for box in (self.fields, self.speed, self.gaps, self.scan):
             box.setEnabled(True)

@@ -502,6 +502,16 @@ def _unfinished(why: str, differs: str) -> dict[str, Any]:
     return {"unfinished_job": {"why": why, "differs": differs}}
 
 
+def _stage_changes(old: list[Any], new: list[Any]) -> str:
+    """Two runs' stage keys ("dust:v1:…") as what changed: "dust added, colorize changed"."""
+    before = {str(k).split(":")[0]: k for k in old}
+    after = {str(k).split(":")[0]: k for k in new}
+    words = [f"{n} added" for n in after if n not in before]
+    words += [f"{n} left out" for n in before if n not in after]
+    words += [f"{n} changed" for n in before if n in after and before[n] != after[n]]
+    return ", ".join(words) or "changed"
+
+
 def _differences(old: Any, new: Any, prefix: str) -> str:
     """A short list of what differs between two JSON-like dicts: "codec: h264 -> ffv1"."""
     if not isinstance(old, dict) or not isinstance(new, dict):
@@ -512,7 +522,9 @@ def _differences(old: Any, new: Any, prefix: str) -> str:
         if a == b:
             continue
         name = f"{prefix}.{key}" if prefix else key
-        if isinstance(a, dict | list) or isinstance(b, dict | list) or len(str(a) + str(b)) > 60:
+        if key == "stages" and isinstance(a, list) and isinstance(b, list):
+            parts.append(f"{name}: {_stage_changes(a, b)}")
+        elif isinstance(a, dict | list) or isinstance(b, dict | list) or len(str(a) + str(b)) > 60:
             parts.append(f"{name} changed")
         else:
             parts.append(f"{name}: {a} -> {b}")

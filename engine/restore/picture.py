@@ -173,6 +173,33 @@ def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> Non
     memory.check_picture(peak, size)
 
 
+# Said of a colour picture that was colorized: mixed in with black-and-white ones (an album
+# of a family's photos), its own colours would be lost unsaid.
+COLOUR_REPLACED = (
+    "in colour already: colorizing replaced its own colours (leave colorizing off to keep them)"
+)
+
+
+def colour_replaced(pixels: np.ndarray, stages: Sequence[Stage]) -> bool:
+    """Whether `stages` colorize a picture that holds colours of its own (`in_colour`)."""
+    from panchro.engine.restore.stages import ColorizeStage
+
+    return any(isinstance(st, ColorizeStage) for st in stages) and color.in_colour(pixels)
+
+
+def pick_words(pick: Pick) -> str:
+    """A person's pick as a picture's Software tag says it: where its colours came from, so
+    that they can be made again (a colour picture's or a carried pick's is no drawn mode)."""
+    named = f" {pick.name}" if pick.name else ""
+    return {
+        "reference": f"colorized (the colours of the picture{named})",
+        "carried": f"colorized (colours carried from{named or ' another picture'})",
+        "grey": "kept black and white",
+        "tint": f"tinted{named or ' in a colour'}",
+        "tone": f"toned{named or ' in a colour'}",
+    }.get(pick.source, f"colorized (colour mode {pick.index + 1} of seed {pick.seed}, picked)")
+
+
 def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
     """What the stages do, in words, for the picture's Software tag (`pick`: a person's)."""
     from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
@@ -180,13 +207,13 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
     parts = []
     for st in stages:
         if isinstance(st, ColorizeStage):
-            if st.hints is not None and not st.hints.empty:
-                parts.append(f"colorized from {len(st.hints)} colour hints")
-            elif pick is not None:
-                mode = f"colour mode {pick.index + 1} of seed {pick.seed}"
-                parts.append(f"colorized ({mode}, picked)")
+            n = 0 if st.hints is None or st.hints.empty else len(st.hints)
+            hints = f"{n} colour hint{'s' if n != 1 else ''}"
+            if pick is None:
+                parts.append(f"colorized from {hints}" if n else
+                             f"colorized (automatic pick, seed {st.seed})")  # fmt: skip
             else:
-                parts.append(f"colorized (automatic pick, seed {st.seed})")
+                parts.append(pick_words(pick) + (f", with {hints}" if n else ""))
         elif isinstance(st, UpscaleStage):
             what = f"upscaled x{st.scale}" if st.scale > 1 else "cleaned"
             what += f" ({st.kind} model"
@@ -253,6 +280,8 @@ def restore_picture(
     pic = media.read_picture(input)
     notes = list(pic.notes)
     pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
+    if not pic.grey and colour_replaced(pic.pixels, stages):
+        notes.append(COLOUR_REPLACED)
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -501,6 +530,8 @@ def preview_picture(
     said = [] if notes is None else notes
     filed, margins = _turned_and_cut(pic, crop, said, straighten)
     pic = read_as(filed, margins, negative, levels, said)
+    if not pic.grey and colour_replaced(pic.pixels, stages):
+        said.append(COLOUR_REPLACED)
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
     coded = None

@@ -27,7 +27,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import THUMB_SIDE, AlbumPicture
+from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
@@ -102,6 +102,7 @@ class Albums(QObject):
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
             changed.connect(lambda *_: self.projects.changed())
         self._shown_as: dict[str, bool] = {}  # how the thumbnails were read (`_read_as`)
+        self._given_out: list[str] = []  # given with the pictures, not pictures (`open`)
         win.restore_panel.settingsChanged.connect(self._read_again)
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
@@ -125,7 +126,16 @@ class Albums(QObject):
             f"{PICTURES_FILTER};;All files (*)",
         )  # fmt: skip
         if paths:
-            self.open(paths)
+            self.win.projects.open_dropped(paths)  # a text file among them is said, left out
+
+    def open_several(self, paths: list[str]) -> bool:
+        """The pictures and folders among `paths` as an album, the rest (a text file, a film)
+        named as left out; False when fewer than two can be (the caller opens one)."""
+        usable = [p for p in paths if self.wants([p])]
+        if len(usable) < 2:
+            return False
+        left_out = [Path(p).name for p in paths if p not in usable]
+        return self.open(usable, left_out=left_out) or True
 
     def choose_folder(self) -> None:
         """File > Open album folder…: a folder of photos, read as an album whatever its names."""
@@ -143,16 +153,24 @@ class Albums(QObject):
         return str(Path(film).parent) if film else str(Path.home())
 
     def open(
-        self, paths: list[str], *, stills: bool = False, project: dict[str, Any] | None = None
+        self,
+        paths: list[str],
+        *,
+        stills: bool = False,
+        project: dict[str, Any] | None = None,
+        left_out: list[str] | None = None,
     ) -> bool:
         """Open `paths` (pictures and folders) as an album; replaces what was open. `project`:
-        a loaded album's project is opening it (a film's changes were asked about already).
-        False when the person chose to keep what was open."""
+        a loaded album's project is opening it (a film's changes were asked about already);
+        `left_out`: the names of what was given with them and cannot be in an album, said
+        with what the engine leaves out. False when the person chose to keep what was open."""
         win = self.win
         if not self.maybe_keep_picks():
             return False
         if project is None and not win.projects.maybe_keep_changes():
             return False
+        self._given_out = list(left_out or [])
+        win.restore_panel.note.hide()  # the last export's notes, of what was open
         self._clear_film()
         self._close(ask=False)
         win.recovery.discard()  # what was open was saved, discarded, or had no changes
@@ -160,7 +178,7 @@ class Albums(QObject):
         self.inputs = [str(Path(p).expanduser().absolute()) for p in paths]
         self.stills = stills
         self.single = len(paths) == 1 and is_picture(paths[0])
-        name = Path(self.inputs[0]).name + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+        name = self.projects.inputs_name()
         self.projects.show_title()
         win.view.clear(f"Opening {name}…")
         win.player.show_film()
@@ -188,7 +206,7 @@ class Albums(QObject):
             return
         self._open_req = None
         win = self.win
-        name = Path(self.inputs[0]).name if self.inputs else ""
+        name = self.projects.inputs_name()
         if msg.type == Event.ERROR:
             text = str(msg.body.get("message", "unknown error"))
             self._close(ask=False)
@@ -214,6 +232,10 @@ class Albums(QObject):
             self.by_name = {p.name: p for p in self.pictures}
             self.grid.set_pictures(self.pictures)
             ignored = str(data.get("ignored") or "")
+            if self._given_out:  # given with the pictures, not one itself
+                given = ", ".join(self._given_out)
+                ignored = "; ".join(x for x in (ignored, f"not pictures: {given}") if x)
+                self._given_out = []
             if ignored:
                 win.message_bar.show_message(f"Left out of the album: {ignored}.", "info")
             if self.projects.pending is not None:  # its picks and hints, the pictures here now
@@ -237,20 +259,10 @@ class Albums(QObject):
         self.opened.emit(len(self.pictures))
 
     def show_album_text(self) -> None:
-        n = len(self.pictures)
-        failed = sum(1 for p in self.pictures if p.error)
-        picked = len(self.picks)
         where = Path(self.inputs[0]).name if len(self.inputs) == 1 else f"{len(self.inputs)} inputs"
-        lines = [
-            "One picture" if self.single else f"{n} picture{'s' if n != 1 else ''} from {where}",
-            (f"{picked} picked; the others get automatic colours" if picked else
-             "None picked yet: a picture without a pick gets automatic colours") if n else "",
-        ]  # fmt: skip
-        if failed:
-            lines.append(f"{failed} cannot be read (marked in the grid)")
-        if self.reason and not self.single:
-            lines.append(f"Read as an album: {self.reason}")
-        self.panel.show_album("\n".join(line for line in lines if line))
+        failed = sum(1 for p in self.pictures if p.error)
+        self.panel.show_album(album_words(len(self.pictures), len(self.picks), failed, where,
+                                          single=self.single, reason=self.reason))  # fmt: skip
 
     def _clear_film(self) -> None:
         """Forget the film that was open (as opening another film does), without opening."""

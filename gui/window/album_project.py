@@ -70,15 +70,17 @@ class AlbumProjects(QObject):
 
     # --- the title and the unsaved mark ---------------------------------------------------
 
+    def inputs_name(self) -> str:
+        """The album's inputs as a title or a message names them: "a.jpg and 3 more"."""
+        inputs = self.albums.inputs
+        if not inputs:
+            return ""
+        more = len(inputs) - 1
+        return Path(inputs[0]).name + (f" and {more} more" if more else "")
+
     def show_title(self) -> None:
         albums = self.albums
-        if self.path:
-            name = Path(self.path).name
-        elif albums.inputs:
-            more = len(albums.inputs) - 1
-            name = Path(albums.inputs[0]).name + (f" and {more} more" if more else "")
-        else:
-            name = ""
+        name = Path(self.path).name if self.path else self.inputs_name()
         mark = " *" if albums.dirty else ""
         self.win.setWindowTitle(f"{APP_NAME} — {name}{mark}" if name else APP_NAME)
 
@@ -187,10 +189,42 @@ class AlbumProjects(QObject):
         """A loaded album's project (`load_project`'s answer): its album opened, its picks and
         hints put back once the pictures are listed (`apply`)."""
         inputs = [str(p) for p in data.get("inputs") or []]
+        missing = [str(p) for p in data.get("inputs_missing") or []]
+        if missing:  # moved or renamed: nothing is opened until found, as a film's project
+            gone = Path(missing[0])
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            self.win.message_bar.show_message(
+                f"The pictures of this album's project are not where they were saved: {gone}"
+                f"{more}. Moved or renamed? Find them, and the project's picks and hints go "
+                "with them.",
+                "warning",
+                "Locate it…",
+                lambda: self.locate(data, missing),
+            )
+            return
         if inputs and self.albums.open(inputs, stills=bool(data.get("stills")), project=data):
             self.pending = data
             self.path = str(data.get("project_path") or "") or None
             self.show_title()
+
+    def locate(self, data: dict[str, Any], missing: list[str]) -> None:
+        """The album's moved inputs, found by the person: a folder for a folder; for pictures
+        given one by one, the folder they are in now (each found there by its name). The
+        project is read again with them (the engine checks each picture's fingerprint)."""
+        project_path = str(data.get("project_path") or "")
+        start = str(Path(project_path).parent) if project_path else str(Path.home())
+        one = Path(missing[0])
+        title = f"Where is {one.name}?" if not one.suffix else f"Which folder holds {one.name}?"
+        folder = QFileDialog.getExistingDirectory(self.win, title, start)
+        if not folder:
+            return
+        moved = {p: folder if not Path(p).suffix else str(Path(folder) / Path(p).name)
+                 for p in missing}  # fmt: skip
+        inputs = [moved.get(str(p), str(p)) for p in data.get("inputs") or []]
+        self.win.engine.request(
+            Request.LOAD_PROJECT, self.win.projects.on_project_loaded,
+            project_path=project_path, inputs=inputs,
+        )  # fmt: skip
 
     def apply(self) -> None:
         """The pending project's picks, hints and settings, now that the pictures are listed."""
@@ -225,9 +259,20 @@ class AlbumProjects(QObject):
                 f"{changes[0].upper()}{changes[1:]}; saving the project again forgets them.",
                 "warning",
             )
-        if data.get("stills") and self.path:  # rather than the "--stills given" it was opened with
-            albums.reason = f"kept as one by its project, {Path(self.path).name}"
-        albums.dirty = bool(data.get("recovered"))  # a crash's work: unsaved until saved
+        if data.get("stills"):  # rather than the "--stills given" it was opened with
+            albums.reason = (f"kept as one by its project, {Path(self.path).name}" if self.path
+                             else "kept as one by the work brought back after a crash")  # fmt: skip
+        # a crash's work, or pictures found elsewhere: unsaved until saved
+        albums.dirty = bool(data.get("recovered") or data.get("relocated"))
+        if data.get("relocated") and not changes:
+            to = ", ".join(str(p) for p in data["relocated"].get("to") or [])
+            where = "beside the project" if data["relocated"].get("how") == "beside the project" \
+                else "there"  # fmt: skip
+            win.message_bar.show_message(
+                f"The album's pictures were found {where}: {to}. Save the project to keep the "
+                "new place.",
+                "info",
+            )
         if data.get("recovered"):
             win.recovery.adopt(str(data["recovered"]))
         self.show_title()

@@ -469,7 +469,8 @@ class ColourPicks(QObject):
                     continue  # a pick of its own is kept
                 win.picks[start] = pick
                 # each shot's own key frame in those colours: the engine makes them
-                self._mark_shot(later, self.pick_preview(start, win.shot_list.key_frame(later)))
+                preview = self.pick_preview(start, win.shot_list.key_frame(later))
+                self._mark_shot(later, preview or QPixmap())
                 given += 1
         self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
         win.picksChanged.emit()

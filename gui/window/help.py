@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QProcess, Qt, QUrl
+from PySide6.QtCore import QObject, QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMessageBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from panchro.engine import __version__
 from panchro.gui.album import AlbumGrid
@@ -20,6 +27,31 @@ if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
 
 
+class ShortcutsWindow(QDialog):
+    """The keys, in a window that scrolls: the whole list is taller than a laptop's screen
+    (a message box grew past it, its lower rows and OK button out of reach)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setModal(False)
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        screen = parent.screen().availableGeometry()
+        self.resize(min(560, screen.width() - 40), min(760, screen.height() * 4 // 5))
+
+    def setText(self, html: str) -> None:  # noqa: N802 (as the message box it replaces)
+        self.browser.setHtml(html)
+
+    def text(self) -> str:
+        return self.browser.toPlainText()
+
+
 class Help(QObject):
     """Owns what the Help menu shows: the keyboard shortcuts window (read from the menus
     themselves; it stays open beside the film), the self-test's process and report, the
@@ -29,7 +61,7 @@ class Help(QObject):
         super().__init__(win)
         self.win = win
         self.engine = win.engine
-        self._shortcuts: QMessageBox | None = None
+        self._shortcuts: ShortcutsWindow | None = None
 
     def shortcuts_html(self) -> str:
         """Every menu action with its keys, read from the menus themselves, then the keys of
@@ -69,10 +101,7 @@ class Help(QObject):
     def show_shortcuts(self) -> None:
         """Help > Keyboard shortcuts: a window that stays open beside the film."""
         if self._shortcuts is None:
-            self._shortcuts = QMessageBox(self.win)
-            self._shortcuts.setWindowTitle("Keyboard shortcuts")
-            self._shortcuts.setTextFormat(Qt.TextFormat.RichText)
-            self._shortcuts.setModal(False)
+            self._shortcuts = ShortcutsWindow(self.win)
         self._shortcuts.setText(self.shortcuts_html())
         self._shortcuts.show()
         self._shortcuts.raise_()

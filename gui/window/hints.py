@@ -697,9 +697,17 @@ class HintEditor(QObject):
             return ""
         count = len(self.store.on_frames(self.frame, self.frame + 1))  # type: ignore[operator]
         pick = data.get("pick") or {}
+        name, source = str(pick.get("name") or ""), pick.get("source")
+        over = {  # what the hints lie over: a mode only where one was drawn and picked
+            "reference": f"the colours of {name or 'a colour picture'}",
+            "carried": f"colours carried from {name or 'another picture'}",
+            "grey": "black and white",
+            "tint": f"a tint{f' ({name})' if name else ''}",
+            "tone": f"a tone{f' ({name})' if name else ''}",
+        }.get(str(source), f"colour mode {int(pick.get('index', 0)) + 1}")
         how = (
-            f"{count} hint(s) over colour mode {int(pick.get('index', 0)) + 1}"
-            if pick and pick.get("source") != "auto"
+            f"{count} hint(s) over {over}"
+            if pick and source != "auto"
             else "automatic colours (place a point: P, or a stroke: B)"
             if pick
             else f"coloured by its {count} hint(s) alone"

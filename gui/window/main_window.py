@@ -754,10 +754,7 @@ class MainWindow(QMainWindow):
         paths = _local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            if len(paths) > 1 and self.album.wants(paths):
-                self.album.open(paths)  # several pictures (or folders): an album
-            else:
-                self.projects.open_any(paths[0])
+            self.projects.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.album.maybe_keep_picks() or not self.projects.maybe_keep_changes():

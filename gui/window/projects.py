@@ -147,6 +147,21 @@ class Projects(QObject):
         else:
             self.open_film(path)
 
+    def open_dropped(self, paths: list[str]) -> None:
+        """What was dropped on the window or chosen by File ▸ Open pictures: one thing as it
+        is; several pictures (or folders of them) as an album, what cannot be in one named;
+        else the first, the rest said."""
+        if len(paths) > 1 and self.win.album.open_several(paths):
+            return
+        self.open_any(paths[0])
+        if len(paths) > 1:
+            self.message_bar.show_message(
+                f"Opened {Path(paths[0]).name} alone, not "
+                + ", ".join(Path(p).name for p in paths[1:])
+                + ": a film opens on its own; several pictures make an album",
+                "info",
+            )
+
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self.win, "Open a folder of scanned frames", self._start_dir()
@@ -219,6 +234,7 @@ class Projects(QObject):
         # Pixels of this film: another film's crop or borders say nothing of it.
         self.restore_panel.set_crop(None)
         self.restore_panel.sound.set_value(settings)  # a score belongs to its film
+        self.restore_panel.note.hide()  # the last export's notes, of another film
         win.found_borders(None)
         win.hint_editor.reset([])  # after the crop: its change is no edit to undo
         win.dirty = False
@@ -591,10 +607,10 @@ class Projects(QObject):
             self._project_later = str(path)  # `engine_ready` opens it
             return
         self.engine.request(
-            Request.LOAD_PROJECT, self._on_project_loaded, project_path=str(Path(path).absolute())
+            Request.LOAD_PROJECT, self.on_project_loaded, project_path=str(Path(path).absolute())
         )
 
-    def _on_project_loaded(self, msg: Message) -> None:
+    def on_project_loaded(self, msg: Message) -> None:
         if msg.type == Event.ERROR:
             self.win.show_error("Could not open the project", msg)
             return
@@ -652,7 +668,7 @@ class Projects(QObject):
             path = QFileDialog.getExistingDirectory(self.win, f"Where is {old.name}?", start)
         if path:
             self.engine.request(
-                Request.LOAD_PROJECT, self._on_project_loaded,
+                Request.LOAD_PROJECT, self.on_project_loaded,
                 project_path=project_path, source_path=path,
             )  # fmt: skip
 

@@ -490,6 +490,9 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         a.trigger()
         assert win.help._shortcuts is not None and win.help._shortcuts.isVisible()
         assert "Ctrl+E" in win.help._shortcuts.text()
+        # the whole list scrolls inside a window the screen holds (it grew past it)
+        room = win.screen().availableGeometry().height()
+        assert win.help._shortcuts.frameGeometry().height() <= room
         win.help._shortcuts.close()
 
     def self_tests(a: QAction) -> None:

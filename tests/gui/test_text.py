@@ -221,3 +221,17 @@ def test_describe_models_and_device() -> None:
     assert describe_models({"colorizer": {"status": "ready"}})[0] == "Models: all ready"
     assert describe_device({"type": "cpu", "name": "AMD EPYC"}) == "CPU"
     assert describe_device({"type": "cuda", "name": "NVIDIA H100"}) == "GPU: NVIDIA H100"
+
+
+def test_the_album_panel_counts_fit_what_is_open() -> None:
+    from panchro.gui.album import album_words
+
+    assert album_words(1, 1, 0, "a.png", single=True) == "One picture\nPicked"
+    assert "It cannot be read" in album_words(1, 0, 1, "a.png", single=True)
+    assert "grid" not in album_words(1, 0, 1, "a.png", single=True)
+    assert album_words(5, 5, 0, "trip", single=False) == "5 pictures from trip\nAll 5 picked"
+    assert "2 picked; the others get automatic colours" in album_words(
+        5, 2, 0, "trip", single=False
+    )
+    said = album_words(3, 0, 1, "trip", single=False, reason="--stills given")
+    assert said.endswith("1 cannot be read (marked in the grid)\nRead as an album: --stills given")

@@ -141,6 +141,8 @@ def parse_load_project(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "project_path": param(body, "project_path", str),
         # where a person found the film that moved ("Locate it…"); checked like any source
         "source_path": param(body, "source_path", str, None),
+        # where a person found an album's pictures that moved: its inputs, in their order
+        "inputs": param(body, "inputs", list, None),
     }
 
 
@@ -165,7 +167,7 @@ def load_project(session: Session, work: Work) -> Answer:
 
     project = load_any(work.params["project_path"])
     if isinstance(project, AlbumProject):
-        return Answer(_album_answer(project))
+        return Answer(_album_answer(project, work.params.get("inputs")))
     reading = project.keep_frame_numbers()  # before to_dict: it may change the settings
     data = project.to_dict()
     data["kind"] = "film"
@@ -203,12 +205,33 @@ def _where_the_film_is(project: Any, given: str | None) -> tuple[Path, str | Non
     return recorded, None
 
 
-def _album_answer(project: Any) -> dict[str, Any]:
+def _album_answer(project: Any, given: list[Any] | None = None) -> dict[str, Any]:
     """An album's project as `load_project` answers it: the picks and hints of the pictures
-    that are in the album and unchanged, and the names of the others (`changes` in words)."""
+    that are in the album and unchanged, and the names of the others (`changes` in words).
+
+    Inputs that moved are looked for as a film is (`_where_the_film_is`): where a person found
+    them (`given`, the inputs in their order), or beside the project under their own names
+    (an album and its project moved together); the pictures' fingerprints then say whether
+    they are the same. `relocated` says from where to where; `inputs_missing` those still
+    not found."""
+    before = list(project.inputs)
+    if given is not None:
+        if len(given) != len(before) or not all(isinstance(g, str) for g in given):
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"load_project: 'inputs' must be {len(before)} path(s), as the project has",
+            )
+        project.inputs = [str(Path(g).expanduser().absolute()) for g in given]
+        how = "located"
+    else:
+        beside = [project.path.parent / Path(p).name for p in before]
+        moved = [not Path(p).exists() and b.exists() for p, b in zip(before, beside, strict=True)]
+        project.inputs = [str(b) if m else p for p, b, m in zip(before, beside, moved, strict=True)]
+        how = "beside the project"
     check = project.check_pictures()
     picks, hints = project.usable(check)
-    return {
+    relocated = project.inputs != before
+    answer: dict[str, Any] = {
         "kind": "album",
         "format": project.to_dict()["format"],
         "version": project.to_dict()["version"],
@@ -221,7 +244,11 @@ def _album_answer(project: Any) -> dict[str, Any]:
         "changed": list(check.changed),
         "missing": list(check.missing),
         "changes": check.describe(),
+        "inputs_missing": [p for p in project.inputs if not Path(p).exists()],
     }
+    if relocated:  # opened from there; a save records it
+        answer["relocated"] = {"from": before, "to": list(project.inputs), "how": how}
+    return answer
 
 
 HANDLERS: dict[str, Handler] = {

@@ -159,9 +159,13 @@ def test_a_job_made_with_other_levels_is_not_resumed_into(tmp_path: Path) -> Non
     manifest = (job_folder(out) / "manifest.json").read_text()
     assert '"levels": [' in manifest
     assert '"done"' in manifest  # a chunk finished before the cancel: something to resume
-    with pytest.raises(OutputError, match=r"other settings .*\(levels changed\)"):
+    with pytest.raises(OutputError, match=r"other settings .*\(levels changed\)") as refused:
         pipeline.restore(folder, out, codec="ffv1", chunk_seconds=0.1, keep_job=True,
                          reading=reading.but(levels=(0.1, 0.9)))  # fmt: skip
+    # what a program needs to offer to start over, beside the words (docs/protocol.md)
+    assert refused.value.extra == {
+        "unfinished_job": {"why": "settings", "differs": "levels changed"}
+    }
     summary = pipeline.restore(folder, out, codec="ffv1", chunk_seconds=0.1, reading=reading)
     assert summary.resumed_frames > 0
 
@@ -226,3 +230,12 @@ def test_the_midtones_lighten_or_darken_the_middle_greys_and_travel_with_the_poi
     folder = faded_folder(tmp_path / "faded", n=3)
     assert main(["info", str(folder), "--levels", "0.2,0.8,1.5"]) == 0
     assert "white at 80 % of the range, midtones 1.50, stretched" in capsys.readouterr().out
+
+
+def test_a_stopped_jobs_stages_are_said_by_what_changed() -> None:
+    from panchro.engine.restore.jobs import _differences
+
+    old = {"stages": ["colorize:v1:seed=0", "dust:v1:0.3"], "codec": "ffv1"}
+    new = {"stages": ["colorize:v1:seed=1", "scratches:v1:0.5"], "codec": "ffv1"}
+    said = _differences(old, new, "")
+    assert said == "stages: scratches added, dust left out, colorize changed"

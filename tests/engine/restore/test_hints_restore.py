@@ -275,3 +275,26 @@ def test_cli_refuses_hints_made_for_another_films_frames(
                          capsys=capsys)  # fmt: skip
     assert code != 0 and not out.exists()
     assert "made for 1920x1080 frames, but this film's are 96x64" in err and "sized.json" in err
+
+
+def test_a_pictures_software_tag_says_where_its_colours_came_from(models: Path) -> None:
+    """A carried or a picture's pick is no drawn mode: the tag names where the colours came
+    from, and hints laid over a pick are said with it, not in its place."""
+    from panchro.engine.restore.picture import describe_stages
+
+    bins = np.full((2, 28, 28), 16, np.uint8)
+    carried = Pick(seed=0, temperature=0.0, index=0, chroma=bins, locked=True,
+                   source="carried", name="photo0.png")  # fmt: skip
+    hints = Hints(points=(Point(0, 20, 30, RED),))
+    said = describe_stages([_stage(models, hints)], carried)
+    assert said == "colorized (colours carried from photo0.png), with 1 colour hint"
+    drawn = Pick(seed=3, temperature=0.9, index=1, chroma=bins, locked=True, source="user")
+    assert describe_stages([_stage(models, None)], drawn) == (
+        "colorized (colour mode 2 of seed 3, picked)"
+    )
+    picture = Pick(seed=0, temperature=0.0, index=0, chroma=bins, locked=True,
+                   source="reference", name="1950s street.jpg")  # fmt: skip
+    assert "the colours of the picture 1950s street.jpg" in describe_stages(
+        [_stage(models, None)], picture
+    )
+    assert Pick.from_dict(carried.to_dict(), "pick").name == "photo0.png"  # kept by a project

@@ -298,3 +298,31 @@ def test_the_estimate_follows_the_measured_peaks() -> None:
     for size, out, stages, working, measured in cases:
         got = memory.picture_estimate(size, out, stages, working) / memory.MARGIN
         assert abs(got - measured) / measured < 0.05, (size, got, measured)
+
+
+def test_a_colour_photo_colorized_is_said_to_lose_its_own_colours(
+    models: Path, tmp_path: Path
+) -> None:
+    """Colours of its own (red and blue at the same grey) are said to be replaced; a toned
+    print (its colour a function of the density) and grey with colour noise are not."""
+    from panchro.engine.imaging.color import in_colour
+    from panchro.engine.restore.picture import COLOUR_REPLACED
+
+    rng = np.random.default_rng(3)
+    grey = photo_pixels((128, 96)).astype(np.float64)
+    red_blue = np.zeros((96, 128, 3))
+    red_blue[:, :64] = (170, 60, 60)
+    red_blue[:, 64:] = (60, 90, 200)
+    sepia = np.stack([grey, grey * 0.85, grey * 0.65], axis=-1) + rng.normal(0, 10, (96, 128, 3))
+    noisy = np.stack([grey] * 3, axis=-1) + rng.normal(0, 10, (96, 128, 3))
+    said = {}
+    for name, rgb in (("colour", red_blue), ("sepia", sepia), ("noisy", noisy)):
+        rgb = np.clip(rgb, 0, 255).astype(np.uint8)
+        summary = restore_picture(png(tmp_path / f"{name}.png", rgb), tmp_path / f"{name}_out.png",
+                                  stages=[_colorize(models)])  # fmt: skip
+        said[name] = COLOUR_REPLACED in summary.notes
+        assert in_colour(rgb) == said[name]
+    assert said == {"colour": True, "sepia": False, "noisy": False}
+    # not said when nothing colorizes it
+    summary = restore_picture(tmp_path / "colour.png", tmp_path / "kept.png", stages=[])
+    assert COLOUR_REPLACED not in summary.notes

@@ -1,0 +1,61 @@
+"""An export that stopped, and another asked with other settings to the same file: the app
+says what differs and offers to start over (the command line's --restart), never a message
+in the command line's words; declined, the stopped job is kept to be resumed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from makemedia import decoded_frames
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+
+
+def test_an_export_stopped_with_other_settings_is_offered_to_start_over(
+    qtbot, coloured_window, long_film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(long_film)
+    panel = win.restore_panel
+    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    out = tmp_path / "film.mkv"
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):
+        win.exporter.export(str(out))
+        qtbot.waitUntil(lambda: panel.frames_shown() > 60, timeout=WAIT_MS)
+        win.exporter.cancel_job()
+    assert Path(f"{out}.panchro-job").is_dir()
+    panel.dust.setValue(0.5)  # another setting: the stopped job cannot be resumed by it
+
+    asked: list[str] = []
+
+    def answer(choice):
+        def ask(*args, **kwargs):
+            asked.append(args[2])
+            return choice
+
+        return ask
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):
+        win.exporter.export(str(out))
+    assert "stopped before it ended, with other settings" in asked[0] and "dust" in asked[0]
+    said = win.message_bar.text.text()
+    assert said.startswith("Export not started") and "Edit ▸ Undo" in said
+    assert "--restart" not in said and "command" not in said
+    assert Path(f"{out}.panchro-job").is_dir() and not out.exists()  # kept to be resumed
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.export(str(out))
+        # the failure said before is not this export's
+        qtbot.waitUntil(lambda: not win.message_bar.isVisible(), timeout=WAIT_MS)
+    summary = done.args[1]
+    assert len(asked) == 2 and summary["resumed_frames"] == 0 and summary["frames"] == 240
+    assert decoded_frames(out) == 240 and not Path(f"{out}.panchro-job").exists()
+    assert "made before it stopped" not in win.message_bar.text.text()
