@@ -466,8 +466,9 @@ class Project:
             changes.append("content changed (the hash of its first and last MiB differs)")
         if not changes:
             return []
-        try:
-            now = SourceInfo.of(p, fps=float(src.fps))
+        rate = src.fps if src.retimed_from is not None or p.is_dir() else None
+        try:  # read as the project reads its film: a video at its own rate unless retimed
+            now = SourceInfo.of(p, fps=None if rate is None else float(rate))
         except BadInputError as exc:
             changes.append(f"it cannot be read as a film any more ({exc.reason})")
             return changes

@@ -138,11 +138,11 @@ def cmd_restore_album(
     args: argparse.Namespace,
     verdict: Verdict,
     film_only: Sequence[tuple[str, str]],
-    check_regrain: Callable[[argparse.Namespace, Any], None],
+    check_options: Callable[[argparse.Namespace, Any], None],
 ) -> int:
     """Restore the album; exit non-zero when a picture failed (each is listed with why).
 
-    `film_only` and `check_regrain` are `cli.film`'s (the options a picture refuses, the
+    `film_only` and `check_options` are `cli.film`'s (the options a picture refuses, the
     --regrain check), handed in so the two routes refuse the same things.
     """
     from panchro.engine import media
@@ -175,7 +175,7 @@ def cmd_restore_album(
     project, picks, hints = _project(args)
     base = project.settings.restoration() if project is not None else None
     settings = settings_of_args(args, base, COLOUR_AND_SIZE)
-    check_regrain(args, settings)
+    check_options(args, settings)
     fmt = args.format or (project.settings.format if project is not None else None)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
     bar = TerminalBar("album", unit="pic/s") if not args.quiet else None

@@ -68,10 +68,10 @@ def batch_source(text: str) -> str:
 
 
 def cmd_restore_archive(
-    args: argparse.Namespace, check_regrain: Callable[[argparse.Namespace, Any], None]
+    args: argparse.Namespace, check_options: Callable[[argparse.Namespace, Any], None]
 ) -> int:
     """Restore the archive; exit non-zero when a film failed (each is listed with why).
-    `check_regrain` is `cli.film`'s, so the two routes refuse the same --regrain."""
+    `check_options` is `cli.film`'s, so the two routes refuse the same --regrain."""
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.restore import archive
     from panchro.engine.restore import stages as stages_module
@@ -93,6 +93,7 @@ def cmd_restore_archive(
         from panchro.engine.cluster import run as cluster
 
         cluster.require_ray()  # before any work: say what to install
+        cluster.check_reachable(args.cluster)  # and that a cluster is there
         if not args.cluster_gpus >= 0:
             raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
     elif args.cluster_gpus:
@@ -100,7 +101,7 @@ def cmd_restore_archive(
     names = (*COLOUR_AND_SIZE, *FILM_STAGES[2:])  # each film's fields and values read as it asks
     settings = settings_of_args(args, None, names, codec=args.codec, bit_depth=args.bit_depth)
     settings = fit_of_args(args, settings)  # each film's picture fitted by its own shape
-    check_regrain(args, settings)
+    check_options(args, settings)
     stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
     bar = TerminalBar("archive") if not args.quiet else None
     try:

@@ -158,7 +158,8 @@ def reading_of(settings: Any, fps: Any) -> Any:
     return of(settings, fps)
 
 
-def add_fps(p: argparse.ArgumentParser) -> None:
+def add_fps(p: argparse.ArgumentParser, *, project: bool = False) -> None:
+    """--fps; `project`: the command takes a project, whose rate is the default."""
     p.add_argument(
         "--fps",
         type=float,
@@ -167,8 +168,8 @@ def add_fps(p: argparse.ArgumentParser) -> None:
         " else 24); for a video file, the rate its"
         " frames are shown at instead of its own: a silent film transferred at sound speed"
         " runs too fast, and 16-22 fps is typical of what it was shot at (every frame kept;"
-        " its sound and subtitles, which would no longer fit, left out; default: the"
-        " project's)",
+        " its sound and subtitles, which would no longer fit, left out"
+        + ("; default: the project's)" if project else ")"),
     )
 
 
@@ -310,7 +311,26 @@ def reference_of_args(args: argparse.Namespace, settings: Any) -> Any:
     return load_reference(args.reference)
 
 
-def check_regrain(args: argparse.Namespace, settings: Any) -> None:
+def check_options(args: argparse.Namespace, settings: Any) -> None:
+    """Options that would do nothing with the others given are refused, not passed over:
+    --regrain without a cleanup, --upscaler sharp at x1, --fit-frame without a --fit, 8
+    bits asked of a codec that writes 10 or more."""
+    if getattr(args, "upscaler", None) == "sharp" and settings.upscale == 1:
+        raise BadInputError(
+            "--upscaler sharp goes with --upscale 2 or 4 (it enlarges; the cleanup at x1 is "
+            "the film model's)"
+        )
+    if getattr(args, "fit_frame", False) and not getattr(settings, "fit", None):
+        raise BadInputError("--fit-frame goes with --fit (hd, uhd or WIDTHxHEIGHT): it frames "
+                            "the picture fitted there")  # fmt: skip
+    if getattr(args, "bit_depth", None) == 8 and getattr(settings, "codec", "") in (
+        "dpx",
+        "prores",
+    ):
+        raise BadInputError(
+            f"--bit-depth 8: {'DPX' if settings.codec == 'dpx' else 'ProRes'} is written with "
+            "10 bits or more (10 unless 16 is asked)"
+        )
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
     if not 0.0 <= args.regrain <= 2.0:
@@ -348,4 +368,21 @@ def settings_of_args(
     command line gave over them, and `given` (codec, crop, ...): `settings.settings_for`."""
     from panchro.engine.settings import settings_for
 
-    return settings_for(base, **{n: getattr(args, n) for n in names}, **given)
+    try:
+        return settings_for(base, **{n: getattr(args, n) for n in names}, **given)
+    except BadInputError as exc:  # named as the project names it: the flag's name here
+        word = exc.reason.split(" ", 1)[0]
+        if not word.isidentifier() or exc.path is not None:
+            raise
+        raise BadInputError(f"--{word.replace('_', '-')}{exc.reason[len(word) :]}") from None
+
+
+def part_of_args(args: argparse.Namespace) -> tuple[float | None, float | None] | None:
+    """--from / --to as seconds (None: the film's start or end), or None for the whole film."""
+    if args.start is None and args.end is None:
+        return None
+    start = None if args.start is None else parse_time(args.start)
+    end = None if args.end is None else parse_time(args.end)
+    if start is not None and end is not None and end <= start:
+        raise BadInputError(f"--to ({args.end}) must come after --from ({args.start})")
+    return start, end

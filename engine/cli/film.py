@@ -19,7 +19,7 @@ from panchro.engine.cli.common import (
     add_fps,
     args_reading,
     borders_words,
-    check_regrain,
+    check_options,
     crop_of_args,
     fit_of_args,
     format_time,
@@ -28,6 +28,7 @@ from panchro.engine.cli.common import (
     levels_said,
     levels_words,
     parse_time,
+    part_of_args,
     reading_of,
     reference_of_args,
     settings_of_args,
@@ -203,7 +204,8 @@ def cmd_frame(args: argparse.Namespace) -> int:
             from panchro.engine.restore import pipeline
 
             # refused past the end, as `restore --at`: the last frame would pass for it
-            index, _ = pipeline.part_of(src, parse_time(args.at) if args.at else 0.0, None)
+            at = parse_time(args.at) if args.at else 0.0
+            index, _ = pipeline.part_of(src, at, None, what="--at asks a frame")
         if not 0 <= index < src.info.frame_count:
             raise BadInputError(
                 f"frame {index} is outside the film (0..{src.info.frame_count - 1})",
@@ -288,7 +290,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
         if args.crop is not None or args.at is not None or args.straighten:
             raise BadInputError("--crop, --at and --straighten are for one film, not an archive")
-        return archive.cmd_restore_archive(args, check_regrain)
+        return archive.cmd_restore_archive(args, check_options)
     if not args.input:
         raise BadInputError(
             "give what to restore and where: panchro restore INPUT OUTPUT (or a whole "
@@ -296,7 +298,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         )
     verdict = album.album_verdict(args)  # several pictures, or a folder of unrelated ones
     if verdict is not None:
-        return album.cmd_restore_album(args, verdict, picture.FILM_ONLY, check_regrain)
+        return album.cmd_restore_album(args, verdict, picture.FILM_ONLY, check_options)
     args.input = args.input[0]  # one film or one picture from here on
     if args.fps is None and args.project and Path(args.project).is_file():
         with contextlib.suppress(BadInputError):  # a bad project is refused below, in words
@@ -314,6 +316,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if args.preview is not None:
             raise BadInputError("--preview renders here: leave out --cluster for it")
         cluster.require_ray()  # before any work: say what to install
+        cluster.check_reachable(args.cluster)  # and that a cluster is there
         if not args.cluster_gpus >= 0:
             raise BadInputError(f"--cluster-gpus must be 0 or more, got {args.cluster_gpus}")
     elif args.cluster_gpus:
@@ -365,7 +368,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.log_scan:
         print(f"panchro: warning: {args.input}: {_log_text(info)}", file=sys.stderr)
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
-    check_regrain(args, settings)
+    check_options(args, settings)
     hints = hints_of_args(args, settings, info, project)
     reference = reference_of_args(args, settings)
     stages = stages_module.build_stages(
@@ -409,17 +412,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _part(args: argparse.Namespace) -> tuple[float | None, float | None] | None:
-    """--from / --to as seconds (None: the film's start or end), or None for the whole film."""
-    if args.start is None and args.end is None:
-        return None
-    start = None if args.start is None else parse_time(args.start)
-    end = None if args.end is None else parse_time(args.end)
-    if start is not None and end is not None and end <= start:
-        raise BadInputError(f"--to ({args.end}) must come after --from ({args.start})")
-    return start, end
-
-
 def _run_restore(
     args: argparse.Namespace,
     settings: Any,
@@ -450,7 +442,7 @@ def _run_restore(
             memory_limit_mb=args.memory_limit,
             executor=executor,
             reading=reading_of(settings, args.fps),
-            span_s=_part(args),
+            span_s=part_of_args(args),
             record=not args.no_record,
             deliver_fps=args.deliver_fps,
             soundtrack=_soundtrack(args),
@@ -495,7 +487,9 @@ def add_parsers(sub: Any) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--at", help="time: seconds, MM:SS or HH:MM:SS.ms (default 0)")
     where.add_argument("--index", type=int, help="frame number, from 0")
-    p.add_argument("-o", "--output", type=Path, required=True, help="image to write (.png, .jpg)")
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="image to write (.png, .jpg, .tif)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     add_fps(p)
     add_deinterlace(p)
@@ -795,6 +789,6 @@ def add_parsers(sub: Any) -> None:
     album.add_read_as_options(p)
     album.add_album_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_fps(p)
+    add_fps(p, project=True)
     add_deinterlace(p, default=None)
     p.set_defaults(func=cmd_restore)

@@ -11,7 +11,7 @@ from typing import Any
 from panchro.engine.cli.common import (
     EXIT_OK,
     FILM_OUTPUT_OPTIONS,
-    check_regrain,
+    check_options,
     levels_value,
     picture_crop_of_args,
     reference_of_args,
@@ -42,9 +42,12 @@ def picture_output(args: argparse.Namespace) -> bool:
     if out_ext in media.PICTURE_OUTPUTS:
         given = [flag for name, flag in FILM_ONLY if getattr(args, name) not in (None, False)]
         if given:
-            raise BadInputError(
-                f"{', '.join(given)}: for films; a picture keeps its own format and bit depth"
-            )
+            why = {
+                "--deinterlace": "a picture has no fields",
+                "--codec": "a picture keeps its own format",
+                "--bit-depth": "a picture keeps its own bit depth",
+            }.get(given[0], "a picture is one frame, written whole")
+            raise BadInputError(f"{', '.join(given)}: for films; {why}")
         return True
     if args.quality is not None:
         raise BadInputError("--quality is for picture outputs (.jpg, .webp)")
@@ -71,7 +74,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
         upscale=args.upscale,
         upscaler=args.upscaler,
     )
-    check_regrain(args, settings)
+    check_options(args, settings)
     hints = None
     if args.hints is not None:  # checked against the picture (turned upright) by the stage
         from panchro.engine.imaging.hints import load_hints

@@ -11,7 +11,7 @@ from panchro.engine.cli.common import (
     EXIT_OK,
     FILM_OUTPUT_OPTIONS,
     FILM_STAGES,
-    check_regrain,
+    check_options,
     crop_of_args,
     hints_of_args,
     levels_of_args,
@@ -56,6 +56,13 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
     if given:
         raise BadInputError(f"{', '.join(given)}: for a film's output, not one frame of it")
     info = media.probe(args.input, fps=args.fps)
+    if args.project and not Path(args.project).exists():
+        # a still records nothing: its shot's pick comes from a project the film's restore made
+        raise BadInputError(
+            "is not there: --at takes an existing project (a restore of the film makes one); "
+            "leave out --project for the still alone",
+            path=args.project,
+        )
     project = Project.load(args.project) if args.project else None
     if project is not None:
         changes = project.check_source(args.input)
@@ -66,7 +73,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
             )
     names = (*COLOUR_AND_SIZE, *FILM_STAGES)
     settings = settings_of_args(args, project, names, crop=crop_of_args(args, info))
-    check_regrain(args, settings)
+    check_options(args, settings)
     hints = hints_of_args(args, settings, info, project)
     stages = stages_module.build_stages(
         settings,
@@ -80,7 +87,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
     reading = reading_of(settings, args.fps)
     with reading.open(args.input) as src:
         try:
-            index, _ = pipeline.part_of(src, parse_time(args.at), None)  # refused past the end
+            index, _ = pipeline.part_of(src, parse_time(args.at), None, what="--at asks a frame")
         except BadInputError as exc:
             raise BadInputError(
                 f"--at {args.at}: {exc}".replace("the part starts", "it is")

@@ -108,6 +108,24 @@ class RayExecutor:
 
 
 @contextlib.contextmanager
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """BadInputError, in seconds, when nothing answers at a `host:port` address: Ray itself
+    retries a cluster that is not there for minutes, printing only its own warnings."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if address == LOCAL or not sep or not port.isdigit() or "://" in address:
+        return  # "local", "auto", a ray:// client address: Ray's own to find
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise BadInputError(
+            f"cannot reach the Ray cluster at {address}: nothing answers there "
+            f"({exc.strerror or exc}); is `ray start --head` running on {host}, and is "
+            f"port {port} open to this machine?"
+        ) from None
+
+
 def session(
     address: str,
     recipe: Callable[[], Sequence[Stage]],
@@ -122,6 +140,7 @@ def session(
     ray = require_ray()
     started = False
     if not ray.is_initialized():
+        check_reachable(address)
         # The models folder travels when it is set: it must be where every node sees it.
         env = {k: os.environ[k] for k in ("PANCHRO_MODELS_DIR",) if k in os.environ}
         options: dict[str, Any] = {
@@ -144,4 +163,12 @@ def session(
             ray.shutdown()
 
 
-__all__ = ["INSTALL", "LOCAL", "RayExecutor", "render_chunk", "require_ray", "session"]
+__all__ = [
+    "INSTALL",
+    "LOCAL",
+    "RayExecutor",
+    "check_reachable",
+    "render_chunk",
+    "require_ray",
+    "session",
+]

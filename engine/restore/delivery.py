@@ -121,3 +121,15 @@ def project_soundtrack(proj: Project) -> tuple[str, bool]:
     if beside.is_file():
         return str(beside), True
     return str(recorded), False
+
+
+def part_note(info: Any, first: int, stop: int, at: Any, codec: str, sound: bool) -> str:
+    """What a part of the film written says of itself: its frames, where it starts, and
+    its sound where it has some (none for a silent film, or one shown at another speed)."""
+    from panchro.engine import media
+
+    if codec in media.SEQUENCE_CODECS:
+        tail = "each file named by its frame's number in the film"
+    else:
+        tail = "with their sound; the output starts at 0" if sound else "the output starts at 0"
+    return f"frames {first}..{stop - 1} of {info.frame_count} only, from {float(at):.3f} s, {tail}"

@@ -100,7 +100,7 @@ def check_picture(peak_mb: float, size: tuple[int, int], limit_mb: float | None 
     where = "the limit" if limit_mb is not None else "the memory this machine has free"
     raise MemoryLimitError(
         f"restoring this {w}x{h} picture ({w * h / 1e6:.0f} Mpx) needs about "
-        f"{peak_mb / 1024:.1f} GB at its peak, more than {where} ({room / 1024:.1f} GB). "
+        f"{peak_mb / 1024:.1f} GB at its peak, more than {where} ({_amount(room)}). "
         "Use a smaller --upscale, or a machine with more memory"
     )
 
@@ -161,7 +161,7 @@ def check(
         if est.peak_mb > limit_mb:
             raise MemoryLimitError(
                 f"restoring to {where} needs {est.describe()} at its peak, more than the "
-                f"limit of {limit_mb / 1024:.1f} GB (--memory-limit): the encoder takes whole "
+                f"limit of {_amount(limit_mb)} (--memory-limit): the encoder takes whole "
                 f"frames. {way_out}, or a higher --memory-limit"
             )
         return None
@@ -182,3 +182,8 @@ def check(
             f"film at {w}x{h}, {codec}); the machine has {free / 1024:.1f} GB free"
         )
     return None
+
+
+def _amount(mb: float) -> str:
+    """Memory as a person reads it: "1.5 GB", or "10 MB" below a gigabyte (not "0.0 GB")."""
+    return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.0f} MB"

@@ -11,18 +11,20 @@ if TYPE_CHECKING:
     from panchro.engine.media import Source
 
 
-def part_of(src: Source, start_s: float | None, end_s: float | None) -> tuple[int, int]:
+def part_of(
+    src: Source, start_s: float | None, end_s: float | None, *, what: str = "the part starts"
+) -> tuple[int, int]:
     """Frames [first, stop) of `src` shown from `start_s` until `end_s` seconds (its clock,
     as `Source.index_at`): from the frame on screen at `start_s` to the last that starts
-    before `end_s`. None: the film's start, or its end."""
+    before `end_s`. None: the film's start, or its end. `what` names `start_s` in the
+    refusal of one past the end ("the frame asked is": a single frame is no part)."""
     n, tb = src.info.frame_count, src.info.time_base
     if start_s is not None:
         fps = float(src.info.fps) or 24.0
         ends = float(src.pts_of(n - 1) * tb) + 1 / fps
         if start_s >= ends:
             raise BadInputError(
-                f"the part starts at {start_s:g} s, where the film has ended (it ends at "
-                f"{ends:.3f} s)"
+                f"{what} at {start_s:g} s, where the film has ended (it ends at {ends:.3f} s)"
             )
     first = 0 if start_s is None else src.index_at(start_s)
     if end_s is None:

@@ -209,7 +209,10 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
         if isinstance(st, ColorizeStage):
             n = 0 if st.hints is None or st.hints.empty else len(st.hints)
             hints = f"{n} colour hint{'s' if n != 1 else ''}"
-            if pick is None:
+            if pick is None and st.reference is not None:  # --reference: lent where it fits
+                parts.append("colorized (the colours of a colour picture)"
+                             + (f", with {hints}" if n else ""))  # fmt: skip
+            elif pick is None:
                 parts.append(f"colorized from {hints}" if n else
                              f"colorized (automatic pick, seed {st.seed})")  # fmt: skip
             else:

@@ -306,22 +306,24 @@ class _Run:
 
     # ---------------------------------------------------------------- shots
 
-    def _shots(self, proj: Project | None, first: int, stop: int) -> list[Shot]:
-        """Shots covering [first, stop): the project's (all of them, so a shot's index is its
-        index in the film), detected ones, or one for it all."""
+    def _shots(self, proj: Project | None, first: int, stop: int, *, whole: bool = False) -> list:
+        """Shots covering [first, stop): the project's (all, so a shot's index is its index in
+        the film), detected ones (over the whole film with `whole`: a new project's cover its
+        film, a part then as the whole film's run makes it), or one for it all."""
         if proj is not None and proj.shots:
             return list(proj.shots)
         if not self.stages:
             return [Shot(first, stop, (first + stop - 1) // 2)]
         from panchro.engine import shots as shot_detection
 
+        whole = whole or (first == 0 and stop == self.info.frame_count)
         detect = Progress(
-            stop - first,
+            self.info.frame_count if whole else stop - first,
             self.progress.callback,
             stage="shots",
             cancel=self.progress.cancel,
         )
-        if first == 0 and stop == self.info.frame_count:
+        if whole:
             found = shot_detection.detect_shots(self.src, progress=detect)
         else:
             size = shot_detection.analysis_size(self.info.width, self.info.height)
@@ -410,7 +412,7 @@ class _Run:
             off = {s.start: s.off for s in proj.shots} if proj is not None else {}
             shots = [Shot(s, e, k, off.get(s, frozenset())) for s, e, k in job.shots]
         else:
-            shots = self._shots(proj, first, stop)
+            shots = self._shots(proj, first, stop, whole=proj is not None and proj.path is not None)
             min_frames = max(1, round(chunk_seconds * float(info.fps)))
             # Long shots are cut at the chunk length too (at batch boundaries), so a kill
             # loses at most a chunk: the colour mode belongs to the shot, not the chunk, and
@@ -481,15 +483,8 @@ class _Run:
                 origin = self._out_pts(first)
                 end = self.src.pts_of(stop) * info.time_base if stop < info.frame_count else None
                 part = (self.src.pts_of(first) * info.time_base, end)
-                self.notes.append(
-                    f"frames {first}..{stop - 1} of {info.frame_count} only, from "
-                    f"{float(part[0]):.3f} s, "
-                    + (
-                        "each file named by its frame's number in the film"
-                        if self.codec in media.SEQUENCE_CODECS
-                        else "with their sound; the output starts at 0"
-                    )
-                )
+                sound = self.soundtrack is not None or bool(info.audio)
+                self.notes.append(delivery.part_note(info, first, stop, part[0], self.codec, sound))
             if info.timecode:  # carried by `Job.finish` and the DPX writer
                 label = timecode.shifted(info.timecode, first, info.fps)
                 self.notes.append(f"timecode {label} on the first frame, as the source's")
@@ -533,8 +528,13 @@ class _Run:
         from panchro.engine.restore.record import write_record
 
         shown = [i for i, s in enumerate(shots) if s.end > first and s.start < stop]
+        colour = next((st for st in self.stages if st.key.startswith("colorize")), None)
+        hints = getattr(colour, "hints", None)
+        hinted = frozenset(n for n, i in enumerate(shown) if hints is not None
+                           and not hints.on_frames(shots[i].start, shots[i].end).empty)  # fmt: skip
         written = write_record(
             path, identity=identity, info=info, settings=settings,
+            reference=getattr(colour, "reference", None) is not None, hinted=hinted,
             shots=[shots[i] for i in shown],
             picks=[self.recorded.get(i, picks[i]) for i in shown],
             recorded={n for n, i in enumerate(shown) if i in self.recorded},

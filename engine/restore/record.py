@@ -67,12 +67,22 @@ def _models(keys: Sequence[str]) -> list[str]:
     return lines
 
 
-def _colours(pick: Any, recorded: bool) -> str:
+def _colours(pick: Any, recorded: bool, reference: bool = False, hinted: bool = False) -> str:
+    """Where a shot's colours came from. `reference`: the run lent a colour picture's colours
+    to the shots without a pick; `hinted`: a person's hints lie on the shot."""
+    hints = ", with a person's colour hints over them" if hinted else ""
+    if pick is None and reference:
+        return ("matched from the colour picture given (--reference) where it fits it, else "
+                f"left grey (the notes say which){hints}")  # fmt: skip
+    if pick is None and hinted:
+        return "coloured by a person's colour hints alone"
     if pick is None:
         return "automatic (the consensus of the modes drawn from its seed)"
     source = getattr(pick, "source", "user")
     if recorded or source == "auto":
-        return f"automatic: mode {pick.index + 1} drawn with seed {pick.seed}, no person chose"
+        return f"automatic: mode {pick.index + 1} drawn with seed {pick.seed}, no person chose" + (
+            hints
+        )
     return {
         "user": f"mode {pick.index + 1} drawn with seed {pick.seed}, picked by a person",
         "reference": "matched from a colour picture a person chose",
@@ -80,7 +90,7 @@ def _colours(pick: Any, recorded: bool) -> str:
         "grey": "kept black and white by a person",
         "tint": "tinted by a person (one colour over the light)",
         "tone": "toned by a person (one colour in the middle greys)",
-    }.get(source, source)
+    }.get(source, source) + hints
 
 
 def write_record(
@@ -95,6 +105,8 @@ def write_record(
     summary: Any,
     colours: bool,
     first_number: int = 1,
+    reference: bool = False,
+    hinted: frozenset[int] = frozenset(),
 ) -> Path:
     """Write the record of a film restored to `output` (see the module's text); its path.
     `identity`: the job's input identity; `settings`: the job's settings (what decided the
@@ -153,16 +165,18 @@ def write_record(
     lines.append("|---|---|---|---|---|")
     for i, (shot, pick) in enumerate(zip(shots, picks, strict=True)):
         tc = timecode.shifted(info.timecode, shot.start, fps) or timecode.label(shot.start, fps)
-        colour = _colours(pick, i in recorded) if colours else "none (not colorized)"
+        colour = (_colours(pick, i in recorded, reference, i in hinted) if colours
+                  else "none (not colorized)")  # fmt: skip
         off = ", ".join(sorted(shot.off)) or "–"
         number = first_number + i
         lines.append(f"| {number} | {shot.start + 1}–{shot.end} | {tc} | {colour} | {off} |")
+    restored = " restored (more written: below)" if settings.get("deliver") else ""
     lines += [
         "",
         "## Written",
         "",
         f"- `{summary.output}`: {summary.codec}, {summary.width} × {summary.height}, "
-        f"{summary.frames} frames, {summary.output_bytes} bytes",
+        f"{summary.frames} frames{restored}, {summary.output_bytes} bytes",
         f"- sound: {summary.audio_streams} audio and {summary.subtitle_streams} subtitle "
         "stream(s) " + ("carried:" if summary.sound else "copied untouched"),
         *(f"  - {line}" for line in summary.sound),

@@ -1,0 +1,108 @@
+"""What a new user found typing the README's commands: a project begun on a part covers its
+film; options that would do nothing are refused, not passed over; refusals name the flag,
+the right reason and a cluster that is not there at once; notes and records say what was
+done (no sound promised to a silent film, a picture's colours where they came from)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panchro.engine.cli import main
+from panchro.engine.errors import BadInputError
+from panchro.engine.project import Project
+from tests.makemedia import make_video
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def silent(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """36 frames in three shots, no sound."""
+    folder = tmp_path_factory.mktemp("cli_options")
+    return make_video(folder / "silent.mp4", frames=36, audio=False, cuts=(12, 24))
+
+
+def test_a_new_project_begun_on_a_part_covers_its_film(
+    silent: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proj = tmp_path / "reel.panchro"
+    part = ["--project", proj, "--dust", "0.5", "--from", "0.6", "--to", "1.2"]
+    code, out, err = _run(["restore", silent, tmp_path / "a.mkv", *part], capsys)
+    assert code == 0, err
+    project = Project.load(proj)  # a project whose shots cover its film: it loads
+    shots = [(s.start, s.end) for s in project.shots]
+    assert shots[0][0] == 0 and shots[-1][1] == 36 and len(shots) == 3, shots
+    assert "with their sound" not in out and "the output starts at 0" in out  # it has none
+    code, _, err = _run(["restore", silent, tmp_path / "b.mkv", *part], capsys)  # again
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--fit-frame"], "--fit-frame goes with --fit"),
+        (["--upscaler", "sharp"], "--upscaler sharp goes with --upscale 2 or 4"),
+        (["--codec", "dpx", "--bit-depth", "8"], "--bit-depth 8: DPX is written with 10"),
+        (["--deflicker", "2"], "--deflicker must be within 0..1"),
+        (["--colour-strength", "3"], "--colour-strength must be within"),
+    ],
+)
+def test_options_that_would_do_nothing_or_are_out_of_range_are_refused_by_their_flag(
+    silent: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    said: str,
+) -> None:
+    out = tmp_path / ("frames" if "dpx" in extra else "out.mkv")
+    code, _, err = _run(["restore", silent, out, *extra], capsys)
+    assert code != 0 and said in err, err
+    assert not out.exists()
+
+
+def test_refusals_give_the_reason_that_fits(
+    silent: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((32, 48), 120, np.uint8)).save(photo)
+    code, _, err = _run(["restore", photo, tmp_path / "p.png", "--deinterlace", "tff"], capsys)
+    assert code != 0 and "a picture has no fields" in err, err
+    missing = tmp_path / "none.panchro"
+    code, _, err = _run(["restore", silent, tmp_path / "s.png", "--at", "0.5",
+                         "--project", missing], capsys)  # fmt: skip
+    assert code != 0 and "--at takes an existing project" in err and not missing.exists(), err
+    code, _, err = _run(["frame", silent, "--at", "9", "-o", tmp_path / "f.png"], capsys)
+    assert code != 0 and "--at asks a frame at 9 s, where the film has ended" in err, err
+
+
+def test_a_cluster_that_is_not_there_is_said_at_once() -> None:
+    from panchro.engine.cluster.run import check_reachable
+
+    with pytest.raises(BadInputError, match="nothing answers there"):
+        check_reachable("127.0.0.1:1", timeout_s=2.0)
+    check_reachable("local")  # Ray's own to start
+    check_reachable("auto")
+
+
+def test_another_film_is_timed_at_its_own_rate(tmp_path: Path) -> None:
+    a = make_video(tmp_path / "a.mp4", frames=24, fps=24, audio=False)
+    b = make_video(tmp_path / "b.mp4", frames=30, fps=25, audio=False)
+    changes = Project.new(a).check_source(b)
+    assert "duration changed: 1.000 s -> 1.200 s" in changes, changes
+
+
+def test_the_record_says_where_a_shots_colours_came_from() -> None:
+    from panchro.engine.restore.record import _colours
+
+    assert _colours(None, False, reference=True).startswith("matched from the colour picture")
+    assert _colours(None, False, hinted=True) == "coloured by a person's colour hints alone"
+    assert _colours(None, False).startswith("automatic")
