@@ -107,7 +107,6 @@ class RayExecutor:
                     ray.cancel(ref, force=True)
 
 
-@contextlib.contextmanager
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
     """BadInputError, in seconds, when nothing answers at a `host:port` address: Ray itself
     retries a cluster that is not there for minutes, printing only its own warnings."""
@@ -126,6 +125,7 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from None
 
 
+@contextlib.contextmanager
 def session(
     address: str,
     recipe: Callable[[], Sequence[Stage]],

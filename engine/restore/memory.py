@@ -72,9 +72,7 @@ class MemoryEstimate:
     floor_mb: float  # the peak for content the encoder shrinks best: below it nothing fits
 
     def describe(self) -> str:
-        return (
-            f"about {self.peak_mb / 1024:.1f} GB ({self.frame_mb / 1024:.1f} GB of it frame-sized)"
-        )
+        return f"about {_amount(self.peak_mb)} ({_amount(self.frame_mb)} of it frame-sized)"
 
 
 def picture_estimate(

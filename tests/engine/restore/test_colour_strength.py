@@ -79,7 +79,7 @@ def test_kept_by_the_project_and_the_command_line(
         (half[..., 1:][lit] - NEUTRAL) / (full[..., 1:][lit] - NEUTRAL), 0.5, atol=0.01
     )
     assert main([*args, "--colour-strength", "3"]) != 0
-    assert "colour_strength must be within 0..2" in capsys.readouterr().err
+    assert "--colour-strength must be within 0..2" in capsys.readouterr().err
 
 
 def test_an_albums_settings_keep_it() -> None:

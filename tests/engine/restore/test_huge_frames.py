@@ -249,7 +249,7 @@ def test_a_restore_that_would_not_fit_is_refused_before_any_frame(tmp_path: Path
         )
     message = str(err.value)
     assert "800x600" in message and "ffv1" in message
-    assert "limit of 0.1 GB (--memory-limit)" in message and "needs about" in message
+    assert "limit of 64 MB (--memory-limit)" in message and "needs about" in message
     assert err.value.code == "out_of_memory"
     assert not seen  # not one frame was read or written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]
