@@ -517,6 +517,9 @@ class Albums(QObject):
         self.win.restore_panel.export_picture_button.setEnabled(
             not pic.error and not self.exports.busy
         )
+        if self.single:  # the album is this picture: nothing to export of one not read
+            self.win.restore_panel.export_button.setEnabled(not pic.error and not self.exports.busy)
+        self.win.colour.sample_button.setEnabled(not pic.error and not self.win.colour.busy)
         self.show_pick()
 
     def show_pick(self) -> None:

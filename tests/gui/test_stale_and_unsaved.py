@@ -176,3 +176,21 @@ def test_an_album_whose_folder_moved_is_found_again_with_its_picks(
         win.projects.open_project(beside / target.name)
     qtbot.waitUntil(lambda: win.album.active and "b.png" in win.album.picks, timeout=WAIT_MS)
     assert "found beside the project" in win.message_bar.text.text()
+
+
+def test_a_picture_that_cannot_be_read_offers_nothing_to_do_with_it(
+    qtbot, window, tmp_path: Path
+) -> None:
+    from dropping import drop
+
+    win = window
+    broken = tmp_path / "scan.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not the rest of a picture")
+    with qtbot.waitSignal(win.album.settled, timeout=WAIT_MS):
+        drop(win, broken)
+    qtbot.waitUntil(lambda: bool(win.album.pictures and win.album.pictures[0].error),
+                    timeout=WAIT_MS)  # fmt: skip
+    panel = win.restore_panel
+    assert not panel.export_button.isEnabled() and not panel.compare_button.isEnabled()
+    assert not win.colour.sample_button.isEnabled()
+    assert "It cannot be read" in win.album_panel.summary.text()
