@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from asking import answering
 from makemedia import decoded_frames
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -35,11 +36,7 @@ def test_an_export_stopped_with_other_settings_is_offered_to_start_over(
     asked: list[str] = []
 
     def answer(choice):
-        def ask(*args, **kwargs):
-            asked.append(args[2])
-            return choice
-
-        return ask
+        return answering(choice, asked)
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):

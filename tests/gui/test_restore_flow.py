@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from asking import answering
 from makemedia import decoded_frames
 from PySide6.QtCore import QPoint, Qt
 
@@ -141,11 +142,7 @@ def test_unsaved_picks_are_asked_about_before_they_are_lost(
     asked: list[str] = []
 
     def answer(choice):
-        def ask(*args, **kwargs):
-            asked.append(args[2])
-            return choice
-
-        return ask
+        return answering(choice, asked)
 
     win.colour.k_spin.setValue(2)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
