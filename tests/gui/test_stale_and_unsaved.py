@@ -19,6 +19,17 @@ def _at(qtbot, win, index: int) -> None:
     qtbot.waitUntil(lambda: win.player.displayed == index, timeout=WAIT_MS)
 
 
+def _modes_drawn(qtbot, win, film, at: int | None = None) -> None:
+    """The film open in `win` and 2 colour modes drawn of the shot at frame `at`."""
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    if at is not None:
+        _at(qtbot, win, at)
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        win.colour_picks.sample_colour_modes()
+
+
 def test_a_split_shot_or_an_undone_size_is_unsaved_work_asked_about(
     qtbot, window, film, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,12 +67,8 @@ def test_a_pick_given_on_shows_each_shots_own_frame_and_a_negative_drops_the_mod
     qtbot, coloured_window, film
 ) -> None:
     win = coloured_window
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film.path)
+    _modes_drawn(qtbot, win, film)
     picks = win.colour_picks
-    win.colour.k_spin.setValue(2)
-    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
-        picks.sample_colour_modes()
     picks.pick_candidate(0)
     picks.apply_pick_forward()
     starts = film.shot_starts
@@ -86,14 +93,9 @@ def test_a_split_keeps_the_modes_with_the_part_that_holds_their_frame(
     qtbot, coloured_window, film
 ) -> None:
     win = coloured_window
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film.path)
+    _modes_drawn(qtbot, win, film, at=int(film.shot_starts[1]) + 8)  # shot 2: frames 16-31
     picks = win.colour_picks
-    key = int(win.shots[1]["key_frame"])  # shot 2: frames 16-31
-    _at(qtbot, win, key)
-    win.colour.k_spin.setValue(2)
-    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
-        picks.sample_colour_modes()
+    key = picks.candidates.sampled.key_frame  # the shot's key frame, as drawn
     win.player.show_film()
     cut = key - 2 if key - 2 > 16 else key + 2
     _at(qtbot, win, cut)
