@@ -86,12 +86,15 @@ CHROMA_SHAPE = (2, 28, 28)  # Cb then Cr bins of the chosen colour mode
 CHROMA_LEVELS = 32  # bins per channel (panchro.engine.imaging.color.CHROMA_LEVELS)
 
 T = TypeVar("T")
-PickSource = Literal["user", "auto", "reference", "carried", "grey", "tint", "tone"]
-PICK_SOURCES = ("user", "auto", "reference", "carried", "grey", "tint", "tone")
+PickSource = Literal["user", "auto", "reference", "carried", "grey", "tint", "tone", "own"]
+PICK_SOURCES = ("user", "auto", "reference", "carried", "grey", "tint", "tone", "own")
 # Picks that are one colour, not a drawn mode: a shot kept black and white (an intertitle, a
 # scene meant grey), a silent film's tint (a dyed base: the light parts coloured) or tone (a
 # dyed image: the dark and middle parts, a sepia print). Every cell holds the same bins.
 FLAT_SOURCES = ("grey", "tint", "tone")
+# A picture in colour already keeping its own colours (a colour snapshot in a family's album):
+# nothing drawn, its chroma taken as it was read. Its bins say nothing (every bin 16).
+NEUTRAL_SOURCES = ("grey", "own")
 
 
 # --------------------------------------------------------------------------- source identity
@@ -235,7 +238,8 @@ class Pick:
     # "user": chosen by a person; "auto": sample 0 by the pipeline; "reference": the colours
     # a colour picture lends the shot, taken by a person (`inference.reference`); "carried":
     # another shot's colours matched onto this one (`carry_pick`); "grey",
-    # "tint", "tone": one colour (FLAT_SOURCES, `flat_pick`)
+    # "tint", "tone": one colour (FLAT_SOURCES, `flat_pick`); "own": the picture's own
+    # colours kept (`own_pick`)
     source: PickSource = "user"
     # The part of the frame its chroma grid covers: the crop (left, top, right, bottom, film
     # pixels) the key frame was cut to when it was drawn; None: the whole frame. A render with
@@ -262,8 +266,8 @@ class Pick:
             c = self.chroma.reshape(2, -1)
             if (c != c[:, :1]).any():
                 raise ValueError(f"a {self.source} pick is one colour: every cell the same")
-            if self.source == "grey" and (c != CHROMA_LEVELS // 2).any():
-                raise ValueError("a grey pick's chroma is neutral (every bin 16)")
+        if self.source in NEUTRAL_SOURCES and (self.chroma != CHROMA_LEVELS // 2).any():
+            raise ValueError(f"a {self.source} pick's chroma is neutral (every bin 16)")
 
     @property
     def colour(self) -> tuple[float, float] | None:
@@ -323,6 +327,13 @@ def flat_pick(source: str, cb: float = 0.0, cr: float = 0.0) -> Pick:
     bins = color.quantize_chroma(np.array([cb, cr]) if source != "grey" else np.zeros(2))
     chroma = np.broadcast_to(np.asarray(bins)[:, None, None], CHROMA_SHAPE)
     return Pick(seed=0, temperature=0.0, index=0, chroma=chroma, locked=True, source=source)  # type: ignore[arg-type]
+
+
+def own_pick(*, locked: bool = False) -> Pick:
+    """A picture in colour keeping its own colours, as a pick: made automatically for a
+    picture found in colour (`locked` False), or a person's choice (True)."""
+    chroma = np.full(CHROMA_SHAPE, CHROMA_LEVELS // 2, np.uint8)
+    return Pick(seed=0, temperature=0.0, index=0, chroma=chroma, locked=locked, source="own")
 
 
 # --------------------------------------------------------------------------- the project

@@ -177,7 +177,9 @@ def cmd_restore_album(
     settings = settings_of_args(args, base, COLOUR_AND_SIZE)
     check_options(args, settings)
     fmt = args.format or (project.settings.format if project is not None else None)
-    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    stages = stages_module.build_stages(
+        settings, seed=args.seed, regrain=args.regrain, recolour=args.recolour
+    )
     bar = TerminalBar("album", unit="pic/s") if not args.quiet else None
     progress = Progress(None, bar)
     try:

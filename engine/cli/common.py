@@ -314,7 +314,7 @@ def reference_of_args(args: argparse.Namespace, settings: Any) -> Any:
 def check_options(args: argparse.Namespace, settings: Any) -> None:
     """Options that would do nothing with the others given are refused, not passed over:
     --regrain without a cleanup, --upscaler sharp at x1, --fit-frame without a --fit, 8
-    bits asked of a codec that writes 10 or more."""
+    bits asked of a codec that writes 10 or more, --recolour without --colorize."""
     if getattr(args, "upscaler", None) == "sharp" and settings.upscale == 1:
         raise BadInputError(
             "--upscaler sharp goes with --upscale 2 or 4 (it enlarges; the cleanup at x1 is "
@@ -331,6 +331,8 @@ def check_options(args: argparse.Namespace, settings: Any) -> None:
             f"--bit-depth 8: {'DPX' if settings.codec == 'dpx' else 'ProRes'} is written with "
             "10 bits or more (10 unless 16 is asked)"
         )
+    if getattr(args, "recolour", False) and not settings.colorize:
+        raise BadInputError("--recolour goes with --colorize (it colours pictures in colour anew)")
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):
         raise BadInputError("--regrain goes with --degrain or --upscale (it follows the cleanup)")
     if not 0.0 <= args.regrain <= 2.0:

@@ -290,6 +290,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
         if args.crop is not None or args.at is not None or args.straighten:
             raise BadInputError("--crop, --at and --straighten are for one film, not an archive")
+        if args.recolour:
+            raise BadInputError("--recolour is for photos and albums, not an archive of films")
         return archive.cmd_restore_archive(args, check_options)
     if not args.input:
         raise BadInputError(
@@ -310,6 +312,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return picture.cmd_restore_picture(args)
     if args.straighten:
         raise BadInputError("--straighten is for photos: a film's frames are not laid by hand")
+    if args.recolour:
+        raise BadInputError(
+            "--recolour is for photos and albums: a film's shots are coloured from their picks"
+        )
     if args.cluster is not None:
         from panchro.engine.cluster import run as cluster
 
@@ -577,6 +583,12 @@ def add_parsers(sub: Any) -> None:
         metavar="PICTURE",
         help="a colour photo of the same scene, place or era: it lends its colours to the"
         " shots without a pick (hints still correct them)",
+    )
+    p.add_argument(
+        "--recolour",
+        action="store_true",
+        help="a photo (or an album's pictures) in colour already colorized like the others;"
+        " without it each keeps its own colours",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
     p.add_argument(

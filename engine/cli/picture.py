@@ -88,6 +88,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
         regrain=args.regrain,
         hints=hints,
         reference=reference_of_args(args, settings),
+        recolour=args.recolour,
     )
     bar = TerminalBar("restore") if not args.quiet else None
     try:

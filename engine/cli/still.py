@@ -55,6 +55,10 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
     given = [flag for name, flag in FILM_OUTPUT_OPTIONS if getattr(args, name) not in (None, False)]
     if given:
         raise BadInputError(f"{', '.join(given)}: for a film's output, not one frame of it")
+    if args.recolour:
+        raise BadInputError(
+            "--recolour is for photos and albums: a film's frame is coloured from its shot's pick"
+        )
     info = media.probe(args.input, fps=args.fps)
     if args.project and not Path(args.project).exists():
         # a still records nothing: its shot's pick comes from a project the film's restore made

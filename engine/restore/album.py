@@ -92,11 +92,12 @@ def picture_seed(base: int, name: str) -> int:
 
 
 def pick_key(pick: Pick | None) -> str | None:
-    """What of a pick decides the output (its chroma bins), as a short digest; None for the
-    automatic pick."""
+    """What of a pick decides the output (its chroma bins; for the picture's own colours,
+    that, whose bins are a grey pick's), as a short digest; None for the automatic pick."""
     if pick is None:
         return None
-    return hashlib.sha256(pick.chroma.tobytes()).hexdigest()[:16]
+    own = b"own" if pick.source == "own" else b""
+    return hashlib.sha256(pick.chroma.tobytes() + own).hexdigest()[:16]
 
 
 def hints_key(hints: Hints | None) -> str | None:

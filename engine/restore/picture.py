@@ -173,18 +173,28 @@ def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> Non
     memory.check_picture(peak, size)
 
 
-# Said of a colour picture that was colorized: mixed in with black-and-white ones (an album
-# of a family's photos), its own colours would be lost unsaid.
-COLOUR_REPLACED = (
-    "in colour already: colorizing replaced its own colours (leave colorizing off to keep them)"
+# Said of a picture in colour that keeps its own colours: mixed in with black-and-white ones
+# (an album of a family's photos), its colours are the real ones, which no model draws better.
+OWN_COLOURS_KEPT = (
+    "in colour already: its own colours kept (pick a colour mode, or restore with --recolour, "
+    "to colour it anew)"
 )
 
 
-def colour_replaced(pixels: np.ndarray, stages: Sequence[Stage]) -> bool:
-    """Whether `stages` colorize a picture that holds colours of its own (`in_colour`)."""
+def own_colours(pic: Any, stages: Sequence[Stage], pick: Pick | None) -> Pick | None:
+    """The pick that keeps the picture's own colours where `stages` colorize a picture in
+    colour (`color.in_colour`) that nobody chose colours for: no person's pick, no reference
+    picture lending its colours, and the stage not told to colour it anew (`recolour`). Its
+    hints, if any, are laid over its own colours. None otherwise."""
+    from panchro.engine.project import own_pick
     from panchro.engine.restore.stages import ColorizeStage
 
-    return any(isinstance(st, ColorizeStage) for st in stages) and color.in_colour(pixels)
+    if pick is not None or pic.grey:
+        return None
+    stage = next((st for st in stages if isinstance(st, ColorizeStage)), None)
+    if stage is None or stage.recolour or stage.reference is not None:
+        return None
+    return own_pick() if color.in_colour(pic.pixels) else None
 
 
 def pick_words(pick: Pick) -> str:
@@ -197,6 +207,7 @@ def pick_words(pick: Pick) -> str:
         "grey": "kept black and white",
         "tint": f"tinted{named or ' in a colour'}",
         "tone": f"toned{named or ' in a colour'}",
+        "own": "its own colours kept (in colour already)",
     }.get(pick.source, f"colorized (colour mode {pick.index + 1} of seed {pick.seed}, picked)")
 
 
@@ -283,8 +294,10 @@ def restore_picture(
     pic = media.read_picture(input)
     notes = list(pic.notes)
     pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
-    if not pic.grey and colour_replaced(pic.pixels, stages):
-        notes.append(COLOUR_REPLACED)
+    kept = own_colours(pic, stages, pick)
+    if kept is not None:
+        notes.append(OWN_COLOURS_KEPT)
+        pick = kept
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -533,8 +546,10 @@ def preview_picture(
     said = [] if notes is None else notes
     filed, margins = _turned_and_cut(pic, crop, said, straighten)
     pic = read_as(filed, margins, negative, levels, said)
-    if not pic.grey and colour_replaced(pic.pixels, stages):
-        said.append(COLOUR_REPLACED)
+    kept = own_colours(pic, stages, pick)
+    if kept is not None:
+        said.append(OWN_COLOURS_KEPT)
+        pick = kept
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
     coded = None

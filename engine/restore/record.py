@@ -90,6 +90,7 @@ def _colours(pick: Any, recorded: bool, reference: bool = False, hinted: bool = 
         "grey": "kept black and white by a person",
         "tint": "tinted by a person (one colour over the light)",
         "tone": "toned by a person (one colour in the middle greys)",
+        "own": "its own colours kept, as the film holds them",
     }.get(source, source) + hints
 
 

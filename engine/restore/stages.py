@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from panchro.engine.errors import ModelMissingError
+from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints
 
@@ -115,6 +115,9 @@ class ColorizeStage:
     crop: Margins | None = None
     # The colours' strength: the chroma made multiplied by this (`Settings.colour_strength`)
     strength: float = 1.0
+    # A picture in colour already is coloured anew like any other; without, it keeps its own
+    # colours unless a person picked otherwise (`restore.picture.own_colours`)
+    recolour: bool = False
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -127,6 +130,7 @@ class ColorizeStage:
         self._exact: Hints | None = None  # a one-frame shot's hints, applied at full size
         self._alone = False  # the shot is coloured by its hints alone (it has no pick)
         self._flat: Pick | None = None  # a one-colour pick, without hints: `flat_chroma`
+        self._own = False  # the shot keeps its own colours (an "own" pick)
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
         self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
@@ -173,6 +177,8 @@ class ColorizeStage:
             self.key += ":crop={},{},{},{}".format(*self.crop)
         if self.strength != 1.0:
             self.key += f":strength={self.strength:g}"
+        if self.recolour:
+            self.key += ":recolour"
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -206,6 +212,15 @@ class ColorizeStage:
                 hints = hints.cut(self.crop, self._film_size)  # in the picture's pixels
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
+        self._own = pick is not None and pick.source == "own"
+        if self._own:
+            if hints is not None and self._exact is None:
+                raise BadInputError(
+                    f"shot {shot_index + 1} keeps its own colours: colour hints are laid over "
+                    "a picture's own colours, not a film shot's (pick a colour mode for it)"
+                )
+            self._hint = np.zeros((2, 28, 28), np.float32)  # no pick's colours to refine
+            return None
         if pick is None and self.reference is not None:
             # colours lent by the reference picture, then the hints laid over them
             hint = self._reference_hint(film, shot.key_frame)
@@ -424,7 +439,12 @@ class ColorizeStage:
             batch = on_host(batch)  # a photo's full-size hints are laid in numpy
         size = (batch.y.shape[-1], batch.y.shape[-2])
         crop = None if self.crop is None else scaled_margins(self.crop, self._film_size, size)
+        if self._own and self._exact is None:
+            return batch  # its own colours, as read: neither redrawn nor strengthened
         y = batch.y if crop is None else cut_planes(batch.y, crop)
+        if self._own:  # a picture's hints laid over its own colours, inside its border
+            own = batch.cbcr if crop is None else cut_planes(batch.cbcr, crop)
+            return batch.replace(cbcr=paste(self._colour(y, batch, own), crop, size))
         return batch.replace(cbcr=paste(self._strengthened(self._colour(y, batch)), crop, size))
 
     def _strengthened(self, cbcr: Any) -> Any:
@@ -435,8 +455,9 @@ class ColorizeStage:
             return np.clip(cbcr * np.float32(self.strength), -0.5, 0.5)
         return (cbcr * self.strength).clamp(-0.5, 0.5)
 
-    def _colour(self, y: Any, batch: FrameBatch) -> Any:
-        """(T, h, w) luma of the pictures -> their (T, 2, h, w) chroma."""
+    def _colour(self, y: Any, batch: FrameBatch, own: Any = None) -> Any:
+        """(T, h, w) luma of the pictures -> their (T, 2, h, w) chroma (`own`: the pictures'
+        own chroma, which the hints are laid over)."""
         assert self._hint is not None
         if self._exact is not None:
             from panchro.engine.inference.hinting import hinted_chroma
@@ -444,7 +465,10 @@ class ColorizeStage:
             # a photo: its hints hold at full resolution (alone, or over the pick's colours)
             exact = self._exact.scaled(self._picture_size, (y.shape[-1], y.shape[-2]))
             cbcr = np.empty((len(y), 2, *y.shape[1:]), np.float32)
-            base = None if self._alone else self._chroma(y, self._hint)
+            if own is not None:
+                base = np.asarray(own, np.float32)
+            else:
+                base = None if self._alone else self._chroma(y, self._hint)
             for k in range(len(y)):
                 yk = np.clip(y[k], 0.0, 1.0)
                 if base is None:
@@ -611,6 +635,7 @@ def build_stages(
     regrain: float = 0.0,
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
+    recolour: bool = False,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: scratches, dust, stabilize, deflicker,
     colorize, crop, clean/upscale, then the fit to a delivery size.
@@ -623,7 +648,9 @@ def build_stages(
     upscaler for the scale; `regrain` (0..2) puts back that share of the source's
     measured grain at the output size. `hints` (in the film's frame pixels) steer the
     colours of the shots they are on; a `reference` picture (RGB uint8) lends its colours to
-    the shots without a pick. ModelMissingError names any missing weights file.
+    the shots without a pick. A picture in colour already keeps its own colours unless a
+    person picked others, or `recolour` (`restore.picture.own_colours`). ModelMissingError
+    names any missing weights file.
     """
     stages: list[Stage] = []
     if settings.stabilize > 0:
@@ -652,6 +679,7 @@ def build_stages(
                 reference=reference,
                 crop=settings.crop if settings.cropped else None,
                 strength=settings.colour_strength,
+                recolour=recolour,
             )
         )
     if settings.cropped:

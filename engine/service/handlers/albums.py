@@ -181,6 +181,7 @@ def picture_params(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "hints": hints,
         "crop": album_crop_of(body),
         **picture_reading_of(body),
+        "recolour": param(body, "recolour", bool, False),
     }
 
 
@@ -239,6 +240,7 @@ def album_picture(session: Session, work: Work) -> Answer:
     """The picture upright, its longest side at most `max_side`, as a JPEG; turned positive
     (`negative`) and its levels stretched (`levels`: measured on this copy, its border not
     cut, so near what a restore measures) as asked."""
+    from panchro.engine.imaging import color
     from panchro.engine.media.thumbnail import picture_preview
     from panchro.engine.restore.picture import values_read
 
@@ -252,6 +254,8 @@ def album_picture(session: Session, work: Work) -> Answer:
         "height": height,
         "preview_width": int(rgb.shape[1]),
         "preview_height": int(rgb.shape[0]),
+        # as this copy shows it: the restore decides on the picture itself (`own_colours`)
+        "in_colour": rgb.ndim == 3 and color.in_colour(rgb),
     }
     return Answer(data, blob, "image/jpeg")
 
@@ -323,7 +327,7 @@ def _restoration(
             )
     album_crop_of(body)  # "auto" or none: pixels are of one size, an album's pictures differ
     # a picture's own: its border and its turn are not the stages' settings
-    own = ("shots", "picks", "hints", "crop", "straighten", "negative", "levels")
+    own = ("shots", "picks", "hints", "crop", "straighten", "negative", "levels", "recolour")
     settings_only = {k: v for k, v in body.items() if k not in own}
     return parse_restoration(settings_only, what, auto_pick=auto_pick)
 
@@ -386,7 +390,9 @@ def preview_picture(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.picture import preview_picture as preview
 
     p = work.params
-    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
+    stages = stages_for(
+        session, ALBUM_STAGES, None, p["settings"], p["seed"], recolour=p["recolour"]
+    )
     seed = picture_seed(p["seed"], p["picture"])
     found: list[str] = []  # the border cut, when one is
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
@@ -439,7 +445,9 @@ def export_picture(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.picture import restore_picture
 
     p = work.params
-    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
+    stages = stages_for(
+        session, ALBUM_STAGES, None, p["settings"], p["seed"], recolour=p["recolour"]
+    )
     progress = Progress(None, session.progress(work), stage=p["picture"], cancel=work.cancel)
     seed = picture_seed(p["seed"], p["picture"])
     with _album_threads() as threads, seeded(stages, seed), hinted(stages, p["hints"]):
@@ -500,6 +508,7 @@ def parse_export_album(session: Session, body: dict[str, Any]) -> dict[str, Any]
         "overwrite": param(body, "overwrite", bool, False),
         "crop": album_crop_of(body),
         **picture_reading_of(body),
+        "recolour": param(body, "recolour", bool, False),
     }
 
 
@@ -510,7 +519,9 @@ def export_album(session: Session, work: Work) -> Answer:
     from panchro.engine.restore.album import restore_album
 
     p = work.params
-    stages = stages_for(session, ALBUM_STAGES, None, p["settings"], p["seed"])
+    stages = stages_for(
+        session, ALBUM_STAGES, None, p["settings"], p["seed"], recolour=p["recolour"]
+    )
     progress = Progress(None, session.progress(work), stage="album", cancel=work.cancel)
     # restore_album runs at the album's thread count and sets the engine's back itself
     summary = restore_album(

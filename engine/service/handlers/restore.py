@@ -147,23 +147,24 @@ def stages_for(
     settings: Any,
     seed: int,
     hints: Any | None = None,
+    recolour: bool = False,
 ) -> list[Any]:
     """Stages for these settings and hints, built once per film, settings and hints (weights
-    load once)."""
+    load once); `recolour`: an album's pictures in colour coloured anew (`build_stages`)."""
     from panchro.engine.restore.stages import build_stages
 
     key = (
         path, fps, settings.colorize, settings.degrain, settings.upscale,
         settings.upscaler, *(getattr(settings, name) for name in SHARES), settings.crop, seed,
         settings.fit, settings.fit_frame, settings.colour_strength,
-        None if hints is None else hints.digest(),
+        None if hints is None else hints.digest(), recolour,
     )  # fmt: skip
     with session.lock:
         hit = session.stage_cache.get(key)
     if hit is not None:
         return hit
     # Checked lazily per shot: a missing colorizer is named when a shot needs it.
-    stages = build_stages(settings, seed=seed, all_picked=True, hints=hints)
+    stages = build_stages(settings, seed=seed, all_picked=True, hints=hints, recolour=recolour)
     with session.lock:
         session.stage_cache.clear()  # one set at a time: models are large
         session.stage_cache[key] = stages

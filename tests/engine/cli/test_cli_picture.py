@@ -61,6 +61,31 @@ def test_colorize_a_photo(
     assert np.abs(luma - photo_pixels()).mean() < 4  # JPEG's loss only (on a noisy picture)
 
 
+def test_a_colour_photo_keeps_its_colours_and_an_album_too_unless_recoloured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    rgb = np.zeros((32, 48, 3), np.uint8)
+    rgb[:, :24], rgb[:, 24:] = (170, 60, 60), (60, 90, 200)
+    box = tmp_path / "box"
+    box.mkdir()
+    src = png(box / "snapshot.png", rgb)
+    png(box / "grey.png", photo_pixels())
+    code, printed, err = _run(["restore", str(src), str(tmp_path / "kept.png"), "--colorize"],
+                              capsys)  # fmt: skip
+    assert code == 0 and "in colour already: its own colours kept" in printed, err
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "kept.png")), rgb)
+    for flags, same in (([], True), (["--recolour"], False)):
+        out = tmp_path / f"album{len(flags)}"
+        code, printed, err = _run(["restore", str(box), str(out), "--colorize", "-q", *flags],
+                                  capsys)  # fmt: skip
+        assert code == 0, err
+        assert np.array_equal(np.asarray(Image.open(out / "snapshot.png")), rgb) == same
+
+
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=6, audio=False)
@@ -92,6 +117,11 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range": ([str(film), o + ".mp4", "--dust", "1.5"], "within 0..1"),
         "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
         "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
+        "recolour alone": ([s, o + ".png", "--recolour"], "--recolour goes with --colorize"),
+        "recolour a film": ([str(film), o + ".mp4", "--colorize", "--recolour"],
+                            "--recolour is for photos and albums"),
+        "recolour a still": ([str(film), o + ".png", "--at", "0.1", "--colorize", "--recolour"],
+                             "--recolour is for photos and albums"),
     }
 
 
@@ -116,6 +146,9 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range",
         "scratches on a picture",
         "scratches out of range",
+        "recolour alone",
+        "recolour a film",
+        "recolour a still",
     ],
 )
 def test_refused_in_one_line_and_nothing_written(

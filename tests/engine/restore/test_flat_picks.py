@@ -81,3 +81,37 @@ def test_the_apps_flat_pick_chroma_is_the_engines() -> None:
         want = flat_pick("tint", cb, cr)
         got = Pick.from_dict({**want.to_dict(), "chroma": flat_pick_chroma(rgb)}, "pick")
         assert got == want, rgb
+
+
+def test_a_shot_that_keeps_its_own_colours_is_written_as_the_film_holds_it(
+    tmp_path: Path,
+) -> None:
+    """An "own" pick (`project.own_pick`) on a colour film's shot: its chroma as decoded, not
+    redrawn; hints cannot be laid over a film shot's own colours, and say so."""
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.imaging.hints import parse_hints
+    from panchro.engine.project import own_pick
+
+    assert Pick.from_dict(own_pick().to_dict(), "pick") == own_pick()
+    with pytest.raises(ValueError, match="neutral"):
+        Pick(0, 0.0, 0, flat_pick("tint", *AMBER).chroma, source="own")
+    film = make_video(tmp_path / "film.mkv", frames=24, cuts=(12,), codec="ffv1", audio=False)
+    project = Project.new(film, shots=[Shot(0, 12, 6), Shot(12, 24, 18)])
+    project.set_pick(0, own_pick(locked=True))
+    project.set_pick(1, flat_pick("grey"))
+    out = tmp_path / "out.mkv"
+    stages = build_stages(Settings(colorize=True), all_picked=True)
+    pipeline.restore(film, out, codec="ffv1", bit_depth=16, stages=stages, project=project)
+    with media.open_source(out) as src, media.open_source(film) as orig:
+        coded = np.stack([f.image for f in src.frames(0, 24, fmt="yuv444p16")]).astype(float)
+        given = np.stack([f.image for f in orig.frames(0, 24, fmt="yuv444p16")]).astype(float)
+    neutral = 128 * 256
+    assert np.abs(given[:12, ..., 1:] - neutral).mean() > 2000  # a colour film
+    assert np.abs(coded[:12] - given[:12]).max() <= 257  # its own colours, as decoded
+    assert np.abs(coded[12:, ..., 1:] - neutral).max() <= 1
+    hints = parse_hints({"version": 1, "points": [{"frame": 3, "x": 8, "y": 8,
+                                                   "rgb": [0, 200, 0]}]})  # fmt: skip
+    hinted = build_stages(Settings(colorize=True), all_picked=True, hints=hints)
+    with pytest.raises(BadInputError, match="keeps its own colours"):
+        pipeline.restore(film, tmp_path / "hinted.mkv", codec="ffv1", stages=hinted,
+                         project=project)  # fmt: skip

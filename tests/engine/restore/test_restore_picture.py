@@ -40,11 +40,12 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_small_set(tmp_path_factory.mktemp("models"))
 
 
-def _colorize(models: Path) -> ColorizeStage:
+def _colorize(models: Path, *, recolour: bool = False) -> ColorizeStage:
     return ColorizeStage(
         device="cpu",
         refiner_path=str(models / "refiner.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
+        recolour=recolour,
     )
 
 
@@ -300,29 +301,78 @@ def test_the_estimate_follows_the_measured_peaks() -> None:
         assert abs(got - measured) / measured < 0.05, (size, got, measured)
 
 
-def test_a_colour_photo_colorized_is_said_to_lose_its_own_colours(
-    models: Path, tmp_path: Path
-) -> None:
-    """Colours of its own (red and blue at the same grey) are said to be replaced; a toned
-    print (its colour a function of the density) and grey with colour noise are not."""
+def _red_blue() -> np.ndarray:
+    """A colour photo in two halves, red and blue at nearly the same grey."""
+    rgb = np.zeros((96, 128, 3), np.uint8)
+    rgb[:, :64] = (170, 60, 60)
+    rgb[:, 64:] = (60, 90, 200)
+    return rgb
+
+
+def test_a_colour_photo_keeps_its_own_colours_unless_told(models: Path, tmp_path: Path) -> None:
+    """Colorized, a picture in colour already (a colour snapshot in a family's album) keeps
+    its own colours exactly, and says so; a toned print and grey with colour noise are
+    colorized as before; --recolour, or a person's pick, colours it anew."""
     from panchro.engine.imaging.color import in_colour
-    from panchro.engine.restore.picture import COLOUR_REPLACED
+    from panchro.engine.project import Pick
+    from panchro.engine.restore.picture import OWN_COLOURS_KEPT
 
     rng = np.random.default_rng(3)
     grey = photo_pixels((128, 96)).astype(np.float64)
-    red_blue = np.zeros((96, 128, 3))
-    red_blue[:, :64] = (170, 60, 60)
-    red_blue[:, 64:] = (60, 90, 200)
     sepia = np.stack([grey, grey * 0.85, grey * 0.65], axis=-1) + rng.normal(0, 10, (96, 128, 3))
     noisy = np.stack([grey] * 3, axis=-1) + rng.normal(0, 10, (96, 128, 3))
-    said = {}
-    for name, rgb in (("colour", red_blue), ("sepia", sepia), ("noisy", noisy)):
+    kept = {}
+    for name, rgb in (("colour", _red_blue()), ("sepia", sepia), ("noisy", noisy)):
         rgb = np.clip(rgb, 0, 255).astype(np.uint8)
-        summary = restore_picture(png(tmp_path / f"{name}.png", rgb), tmp_path / f"{name}_out.png",
+        out = tmp_path / f"{name}_out.png"
+        summary = restore_picture(png(tmp_path / f"{name}.png", rgb), out,
                                   stages=[_colorize(models)])  # fmt: skip
-        said[name] = COLOUR_REPLACED in summary.notes
-        assert in_colour(rgb) == said[name]
-    assert said == {"colour": True, "sepia": False, "noisy": False}
-    # not said when nothing colorizes it
-    summary = restore_picture(tmp_path / "colour.png", tmp_path / "kept.png", stages=[])
-    assert COLOUR_REPLACED not in summary.notes
+        same = np.array_equal(np.asarray(Image.open(out).convert("RGB")), rgb)
+        kept[name] = OWN_COLOURS_KEPT in summary.notes
+        assert in_colour(rgb) == kept[name] == same, name
+    assert kept == {"colour": True, "sepia": False, "noisy": False}
+    assert "its own colours kept" in Image.open(tmp_path / "colour_out.png").info["Software"]
+
+    source = tmp_path / "colour.png"
+    summary = restore_picture(source, tmp_path / "anew.png",
+                              stages=[_colorize(models, recolour=True)])  # fmt: skip
+    assert OWN_COLOURS_KEPT not in summary.notes
+    anew = np.asarray(Image.open(tmp_path / "anew.png").convert("RGB")).astype(int)
+    assert np.abs(anew - _red_blue()).max() > 20  # its colours drawn by the model
+    bins = np.full((2, 28, 28), 16, np.uint8)
+    bins[1] = 24  # a person's pick: a warm mode
+    pick = Pick(seed=0, temperature=1.0, index=0, chroma=bins, locked=True)
+    summary = restore_picture(source, tmp_path / "picked.png", stages=[_colorize(models)],
+                              pick=pick)  # fmt: skip
+    assert OWN_COLOURS_KEPT not in summary.notes
+    picked = np.asarray(Image.open(tmp_path / "picked.png").convert("RGB")).astype(int)
+    assert np.abs(picked - _red_blue()).max() > 20
+
+
+def test_hints_on_a_colour_photo_lie_over_its_own_colours(models: Path, tmp_path: Path) -> None:
+    """A person's point on a colour photo is laid over the picture's own colours: the colour
+    where it lies is the point's, and the rest stays nearer the picture's own colours than the
+    same point alone gives (--recolour); the luma is the picture's either way."""
+    from panchro.engine.imaging import color
+    from panchro.engine.imaging.hints import parse_hints
+
+    g = photo_pixels((128, 96)).astype(np.float64)
+    before = np.stack([g, g * 0.5, g * 0.4], axis=-1)  # warm on the left, cold on the right
+    before[:, 64:] = np.stack([g * 0.4, g * 0.5, g], axis=-1)[:, 64:]
+    before = np.clip(before, 0, 255).astype(np.uint8)
+    source = png(tmp_path / "colour.png", before)
+    point = parse_hints({"version": 1, "points": [{"frame": 0, "x": 32, "y": 48,
+                                                   "rgb": [120, 200, 120]}]})  # fmt: skip
+    outs = {}
+    for recolour in (False, True):
+        stage = _colorize(models, recolour=recolour)
+        stage.hints = point
+        out = tmp_path / f"hinted_{recolour}.png"
+        restore_picture(source, out, stages=[stage])
+        outs[recolour] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+        assert outs[recolour][48, 32, 1] > outs[recolour][48, 32, 0] + 50  # green at the point
+        y_out = color.rgb_to_ycbcr(outs[recolour].astype(np.uint8), matrix="bt601")[..., 0]
+        y_in = color.rgb_to_ycbcr(before, matrix="bt601")[..., 0]
+        assert np.abs(y_out - y_in).max() < 1.5 / 255
+    own, alone = (np.abs(outs[r] - before.astype(int)).mean() for r in (False, True))
+    assert own < alone - 4, (own, alone)

@@ -504,3 +504,40 @@ def test_compare_of_a_picture_pixel_for_pixel(engine: EngineClient, tmp_path: Pa
     assert sizes(engine.request("preview_picture", TIMEOUT, **common)) == {(64, 48)}
     whole = engine.request("preview_picture", TIMEOUT, **common, actual=True)
     assert sizes(whole) == {(200, 150)}
+
+
+def test_a_picture_in_colour_keeps_its_own_colours_unless_recoloured(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    """A colour snapshot among grey pictures: said to be in colour, previewed and exported
+    with its own colours (a pick of source "own"), and coloured anew with `recolour`."""
+    box = tmp_path / "box"
+    box.mkdir()
+    rgb = np.zeros((32, 48, 3), np.uint8)
+    rgb[:, :24], rgb[:, 24:] = (170, 60, 60), (60, 90, 200)
+    png(box / "snapshot.png", rgb)
+    png(box / "grey.png", photo_pixels((48, 32), seed=4))
+    album = _open(engine, box)["album"]
+    said = {
+        name: engine.request("album_picture", album=album, picture=name).data["in_colour"]
+        for name in ("snapshot.png", "grey.png")
+    }
+    assert said == {"snapshot.png": True, "grey.png": False}
+    asked = {"album": album, "picture": "snapshot.png", "colorize": True, "max_side": 64}
+    kept = engine.request("preview_picture", TIMEOUT, **asked).data
+    assert kept["pick"]["source"] == "own"
+    assert any("its own colours kept" in n for n in kept["notes"])
+    anew = engine.request("preview_picture", TIMEOUT, **asked, recolour=True).data
+    assert anew["pick"]["source"] == "auto"
+    assert not any("its own colours kept" in n for n in anew["notes"])
+    outs = {}
+    for recolour in (False, True):
+        out = tmp_path / f"out_{recolour}"
+        done = engine.request(
+            "export_album", TIMEOUT, album=album, output=str(out), colorize=True,
+            recolour=recolour,
+        ).data  # fmt: skip
+        assert sorted(done["restored"]) == ["grey.png", "snapshot.png"]
+        outs[recolour] = media.read_picture(out / "snapshot.png").pixels
+    np.testing.assert_array_equal(outs[False], rgb)
+    assert np.abs(outs[True].astype(int) - rgb).max() > 20
