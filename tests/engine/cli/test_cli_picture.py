@@ -118,10 +118,14 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
         "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
         "recolour alone": ([s, o + ".png", "--recolour"], "--recolour goes with --colorize"),
-        "recolour a film": ([str(film), o + ".mp4", "--colorize", "--recolour"],
-                            "--recolour is for photos and albums"),
-        "recolour a still": ([str(film), o + ".png", "--at", "0.1", "--colorize", "--recolour"],
-                             "--recolour is for photos and albums"),
+        "recolour a film": (
+            [str(film), o + ".mp4", "--colorize", "--recolour"],
+            "--recolour is for photos and albums",
+        ),
+        "recolour a still": (
+            [str(film), o + ".png", "--at", "0.1", "--colorize", "--recolour"],
+            "--recolour is for photos and albums",
+        ),
     }
 
 
