@@ -66,6 +66,7 @@ class AlbumPicture:
     error: str = ""  # why it cannot be used ("" while it can)
     exported: str = ""  # where it was last written
     upright: bool = False  # width and height are the upright picture's (a preview came)
+    in_colour: bool = False  # in colour already (its preview said): it keeps its own colours
 
     @property
     def short(self) -> str:
@@ -292,19 +293,50 @@ def format_box() -> QComboBox:
     return box
 
 
+def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
+    """What is known of a picture's colours, in a few words (under its thumbnail): `pick` its
+    pick (`colour_modes.Pick`) or None, `hints` how many colour hints lie on it."""
+    if pic.error:
+        return "cannot be read"
+    said = f"{hints} hint{'s' if hints != 1 else ''}" if hints else ""
+    if pick is not None and pick.source == "carried":
+        return f"colours carried from {pick.reference or 'another picture'}" + (
+            f", {said}" if said else "")  # fmt: skip
+    if pick is not None:
+        of_k = f" of {pick.k}" if pick.k else ""  # 0: from a project, not drawn here
+        return f"mode {pick.n + 1}{of_k} picked" + (f", {said}" if said else "")
+    if pic.in_colour:  # the engine keeps a colour picture's own colours unless picked
+        return f"its own colours, {said} over them" if said else "its own colours kept"
+    return f"coloured by {said}" if said else "automatic colours"
+
+
 def album_words(
-    n: int, picked: int, failed: int, where: str, *, single: bool, reason: str = ""
+    n: int,
+    picked: int,
+    failed: int,
+    where: str,
+    *,
+    single: bool,
+    reason: str = "",
+    own: int = 0,
 ) -> str:
     """The album panel's lines: how many pictures from where, how many picked, how many
-    cannot be read, and why it was read as an album; for one picture, of it alone."""
+    cannot be read, and why it was read as an album; for one picture, of it alone. `own`:
+    how many of those without a pick are in colour already and keep their own colours."""
+    kept = (
+        "" if not own else
+        f"; {own} in colour already keep{'s its' if own == 1 else ' their'} own colours"
+    )  # fmt: skip
     if single:
-        said = "Picked" if picked else "No pick yet: it gets automatic colours"
+        said = "Picked" if picked else "No pick yet: " + (
+            "in colour already, it keeps its own colours" if own else "it gets automatic colours"
+        )  # fmt: skip
     elif picked:
         said = f"All {n} picked" if picked >= n else (
-            f"{picked} picked; the others get automatic colours"
+            f"{picked} picked; the others get automatic colours{kept}"
         )  # fmt: skip
     else:
-        said = "None picked yet: a picture without a pick gets automatic colours"
+        said = f"None picked yet: a picture without a pick gets automatic colours{kept}"
     lines = ["One picture" if single else f"{n} picture{'s' if n != 1 else ''} from {where}"]
     lines.append(said if n else "")
     if failed:

@@ -29,6 +29,7 @@ from panchro.engine.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     picture_crop_of_args,
+    say_how_to_recolour,
     settings_of_args,
 )
 from panchro.engine.cli.picture import picture_levels
@@ -216,6 +217,7 @@ def cmd_restore_album(
     if not verdict.forced:
         print(f"read {args.input[0]} as {verdict.describe()}")
     print(summary.describe())
+    say_how_to_recolour(summary.notes)
     if not summary.failed:
         return EXIT_OK
     print(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from panchro.engine.errors import BadInputError
@@ -388,3 +389,12 @@ def part_of_args(args: argparse.Namespace) -> tuple[float | None, float | None] 
     if start is not None and end is not None and end <= start:
         raise BadInputError(f"--to ({args.end}) must come after --from ({args.start})")
     return start, end
+
+
+def say_how_to_recolour(notes: Sequence[str]) -> None:
+    """After a photo's or an album's summary: how pictures that kept their own colours
+    (`restore.picture.OWN_COLOURS_KEPT`) are coloured anew, once."""
+    from panchro.engine.restore.picture import OWN_COLOURS_KEPT
+
+    if any(note.endswith(OWN_COLOURS_KEPT) for note in notes):
+        print("(--recolour colours the pictures in colour anew, as the others)")

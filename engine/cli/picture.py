@@ -15,6 +15,7 @@ from panchro.engine.cli.common import (
     levels_value,
     picture_crop_of_args,
     reference_of_args,
+    say_how_to_recolour,
 )
 from panchro.engine.errors import BadInputError
 
@@ -108,6 +109,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     print(summary.describe())
+    say_how_to_recolour(summary.notes)
     return EXIT_OK
 
 

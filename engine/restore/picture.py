@@ -175,10 +175,9 @@ def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> Non
 
 # Said of a picture in colour that keeps its own colours: mixed in with black-and-white ones
 # (an album of a family's photos), its colours are the real ones, which no model draws better.
-OWN_COLOURS_KEPT = (
-    "in colour already: its own colours kept (pick a colour mode, or restore with --recolour, "
-    "to colour it anew)"
-)
+# How to colour it anew is each front end's to say (the app: a colour mode picked; the
+# command line: --recolour).
+OWN_COLOURS_KEPT = "in colour already: its own colours kept"
 
 
 def own_colours(pic: Any, stages: Sequence[Stage], pick: Pick | None) -> Pick | None:

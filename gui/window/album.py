@@ -27,7 +27,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words
+from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words, picture_state
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
@@ -261,8 +261,10 @@ class Albums(QObject):
     def show_album_text(self) -> None:
         where = Path(self.inputs[0]).name if len(self.inputs) == 1 else f"{len(self.inputs)} inputs"
         failed = sum(1 for p in self.pictures if p.error)
+        own = sum(p.in_colour and p.name not in self.picks for p in self.pictures)
         self.panel.show_album(album_words(len(self.pictures), len(self.picks), failed, where,
-                                          single=self.single, reason=self.reason))  # fmt: skip
+                                          single=self.single, reason=self.reason,
+                                          own=own))  # fmt: skip
 
     def _clear_film(self) -> None:
         """Forget the film that was open (as opening another film does), without opening."""
@@ -438,13 +440,14 @@ class Albums(QObject):
             if msg.type == Event.RESULT:
                 data = msg.body.get("data") or {}
                 pic.width, pic.height = int(data.get("width", 0)), int(data.get("height", 0))
+                pic.in_colour = bool(data.get("in_colour", False))
                 pic.upright = pic.width > 0 and pic.height > 0
                 image = QImage.fromData(msg.blob)
                 if not image.isNull():
                     self.grid.set_thumbnail(name, QPixmap.fromImage(image))
             elif msg.type == Event.ERROR:
                 pic.error = str(msg.body.get("message", "cannot be read"))
-                self.show_album_text()
+            self.show_album_text()  # what cannot be read, what keeps its own colours
             self.show_tile(pic)
             if name == self.current:
                 self.select(name)
@@ -452,18 +455,7 @@ class Albums(QObject):
 
     def state(self, pic: AlbumPicture) -> str:
         """What is known of the picture's colours, in a few words (under its thumbnail)."""
-        if pic.error:
-            return "cannot be read"
-        pick = self.picks.get(pic.name)
-        n = self.hint_count(pic.name)
-        hints = f"{n} hint{'s' if n != 1 else ''}" if n else ""
-        if pick is not None and pick.source == "carried":
-            return f"colours carried from {pick.reference or 'another picture'}" + (
-                f", {hints}" if hints else "")  # fmt: skip
-        if pick is not None:
-            of_k = f" of {pick.k}" if pick.k else ""  # 0: from a project, not drawn here
-            return f"mode {pick.n + 1}{of_k} picked" + (f", {hints}" if hints else "")
-        return f"coloured by {hints}" if hints else "automatic colours"
+        return picture_state(pic, self.picks.get(pic.name), self.hint_count(pic.name))
 
     def pick_preview(self, name: str) -> QPixmap | None:
         """Picture `name` in its pick's colours, if the window has it: the mode drawn here, the
@@ -504,6 +496,11 @@ class Albums(QObject):
             lines.append(f"<span style='color:#c0392b'>Cannot be used: {pic.error}</span>")
         elif name in self.picks or self.hint_count(name):
             lines.append(f"Colours: {self.state(pic)}.")
+        elif pic.in_colour:
+            lines.append(
+                "Colours: its own. The picture is in colour already and keeps them; pick a "
+                "colour mode to colour it anew."
+            )
         else:
             lines.append(
                 "Colours: automatic (the pick the command line makes: the picture's own seed); "
@@ -532,7 +529,12 @@ class Albums(QObject):
         crop = None if pick is None else pick.crop
         colour.show_pick(pick, preview, has_sampled=name in self.sampled, crop=crop)
         colour.apply_button.setVisible(False)  # pictures share nothing: no "following" ones
-        if pick is None and colour.usable:
+        pic = self.by_name.get(name)
+        if pick is None and pic is not None and pic.in_colour:
+            colour.pick_label.setText(
+                "No pick: the picture is in colour already, and the export keeps its own colours."
+            )
+        elif pick is None and colour.usable:
             colour.pick_label.setText("No pick: the export gives this picture automatic colours.")
         colour.unlock_button.setToolTip("Forget this picture's pick (automatic colours again)")
 
@@ -568,6 +570,8 @@ class Albums(QObject):
             image = QImage.fromData(msg.blob)
             if not image.isNull():
                 self.win.view.set_frame(QPixmap.fromImage(image), 0)
+            if pic is not None:
+                pic.in_colour = bool((msg.body.get("data") or {}).get("in_colour", False))
         elif msg.type == Event.ERROR and pic is not None:
             pic.error = str(msg.body.get("message", ""))
             self.win.view.clear(f"{pic.name}: {pic.error}")
@@ -701,7 +705,9 @@ class Albums(QObject):
         with self.win.edits.edit(f"forget {name}'s pick"):
             del self.picks[name]
         self.win.candidates.set_picked(None)
-        self._after_pick_change(name, f"{name}: pick forgotten; automatic colours again")
+        pic = self.by_name.get(name)
+        again = "its own colours" if pic is not None and pic.in_colour else "automatic colours"
+        self._after_pick_change(name, f"{name}: pick forgotten; {again} again")
 
     def _after_pick_change(self, name: str, text: str) -> None:
         self.projects.changed()

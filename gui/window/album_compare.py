@@ -84,6 +84,8 @@ class AlbumCompare(QObject):
         how = (
             f"automatic colours (seed {pick.get('seed')})"
             if pick.get("source") == "auto"
+            else "its own colours (in colour already)" + (f",{hints}" if hints else "")
+            if pick.get("source") == "own"
             else f"colour mode {int(pick.get('index', 0)) + 1} picked{hints}"
             if pick
             else f"coloured by {n} hint{'s' if n != 1 else ''} alone"

@@ -704,6 +704,7 @@ class HintEditor(QObject):
             "grey": "black and white",
             "tint": f"a tint{f' ({name})' if name else ''}",
             "tone": f"a tone{f' ({name})' if name else ''}",
+            "own": "its own colours",
         }.get(str(source), f"colour mode {int(pick.get('index', 0)) + 1}")
         how = (
             f"{count} hint(s) over {over}"

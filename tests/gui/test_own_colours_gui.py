@@ -1,0 +1,71 @@
+"""A colour snapshot among black-and-white pictures, in the window: the grid, the picture's
+panel and compare say it keeps its own colours (the engine's `own` pick); a mode picked
+colours it anew, and forgetting the pick gives its own colours back. Opened alone, the
+picture's panel says so too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dropping import open_album
+from makephotos import photo_pixels, png
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WAIT_MS = 120_000
+
+
+def _snapshot(path: Path) -> Path:
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    rgb[:, :48], rgb[:, 48:] = (170, 60, 60), (60, 90, 200)
+    return png(path, rgb)
+
+
+def test_a_colour_snapshot_in_an_album_keeps_its_own_colours(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    _snapshot(box / "snapshot.png")
+    png(box / "grey.png", photo_pixels((96, 64), seed=1))
+    open_album(qtbot, win, box)
+    album, grid = win.album, win.album_grid
+    qtbot.waitUntil(lambda: all(p.upright for p in album.pictures), timeout=WAIT_MS)
+    assert album.by_name["snapshot.png"].in_colour and not album.by_name["grey.png"].in_colour
+    assert "its own colours kept" in grid.item_of("snapshot.png").text()
+    assert "automatic colours" in grid.item_of("grey.png").text()
+    assert "1 in colour already keeps its own colours" in win.album_panel.summary.text()
+    grid.select("snapshot.png")
+    assert "in colour already and keeps them" in win.album_panel.picture.text()
+    assert "keeps its own colours" in win.colour.pick_label.text()
+    with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
+        album.compare()
+    assert win.compare.data["pick"]["source"] == "own"
+    assert "its own colours (in colour already)" in win.compare.header.text()
+    assert win.compare.data["luma_max_diff"] < 1e-3
+    album.show_grid()
+    # A mode picked colours it anew; forgetting the pick gives its own colours back.
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(album.modesShown, timeout=WAIT_MS):
+        album.open_picture("snapshot.png")
+    album.pick_candidate(0)
+    assert "mode 1 of 2 picked" in grid.item_of("snapshot.png").text()
+    album.show_grid()
+    album.unpick()
+    assert "its own colours again" in win.statusBar().currentMessage()
+    assert "its own colours kept" in grid.item_of("snapshot.png").text()
+
+
+def test_a_colour_photo_opened_alone_says_it_keeps_its_colours(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    photo = _snapshot(tmp_path / "holiday.png")
+    with qtbot.waitSignal(win.album.opened, timeout=WAIT_MS):
+        win.projects.open_any(str(photo))
+    qtbot.waitUntil(lambda: win.album.pictures[0].upright, timeout=WAIT_MS)
+    assert win.album.single
+    assert "in colour already, it keeps its own colours" in win.album_panel.summary.text()
