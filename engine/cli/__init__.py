@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="panchro",
         description="Restore old films: colorize, clean up, upscale, keep the sound.",
+        epilog="Exit status: 0 done; 2 the input or an option cannot be used (nothing was"
+        " done); 1 the output cannot be written (it exists without --overwrite, it is the"
+        " input, the disk is full) or the work failed; 130 cancelled or interrupted (a"
+        " restore run again resumes).",
     )
     parser.add_argument("--version", action="version", version=f"panchro {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

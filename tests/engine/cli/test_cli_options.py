@@ -106,3 +106,25 @@ def test_the_record_says_where_a_shots_colours_came_from() -> None:
     assert _colours(None, False, reference=True).startswith("matched from the colour picture")
     assert _colours(None, False, hinted=True) == "coloured by a person's colour hints alone"
     assert _colours(None, False).startswith("automatic")
+
+
+def test_the_exit_status_says_what_kind_of_failure_as_help_says(
+    silent: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2: the input or an option cannot be used; 1: the output cannot be written; as the
+    top-level help's epilog and the README say, for scripts."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "Exit status: 0 done; 2 the input" in capsys.readouterr().out.replace("\n", " ")
+    code, _, err = _run(["restore", silent, tmp_path / "a.mkv", "--deflicker", "2"], capsys)
+    assert code == 2, err
+    code, _, err = _run(["restore", tmp_path / "nothing.mp4", tmp_path / "a.mkv"], capsys)
+    assert code == 2, err
+    (tmp_path / "there.mkv").write_bytes(b"precious")
+    code, _, err = _run(["restore", silent, tmp_path / "there.mkv"], capsys)
+    assert code == 1 and "exists (use --overwrite)" in err, err
+    code, _, err = _run(["restore", silent, silent, "--overwrite"], capsys)
+    assert code == 1 and "is the input" in err, err
+    with pytest.raises(SystemExit) as usage:  # argparse's own: an option it does not know
+        main(["restore", str(silent), str(tmp_path / "b.mkv"), "--no-such-option"])
+    assert usage.value.code == 2
