@@ -36,6 +36,16 @@ def photo_pixels(
     return np.ascontiguousarray(rgb)
 
 
+def snapshot_pixels(size: tuple[int, int] = (96, 64)) -> np.ndarray:
+    """uint8 (h, w, 3): a colour snapshot, beyond doubt (`color.in_colour`): red, green and
+    blue bands, over a little of `photo_pixels`' shading."""
+    w, h = size
+    shade = photo_pixels(size).astype(np.float32) / 255.0
+    bands = np.array([(170, 60, 60), (60, 150, 60), (60, 90, 200)], np.float32)
+    rgb = bands[np.arange(w) * 3 // w][None, :, :] * (0.8 + 0.4 * shade[..., None])
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
 @functools.cache
 def srgb_profile() -> bytes:
     # Made once: LittleCMS stamps a new profile with the time, so two made a second apart

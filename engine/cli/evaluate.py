@@ -102,6 +102,7 @@ def cmd_eval_hints(args: argparse.Namespace) -> int:
         kind="strokes" if args.strokes else "points",
         learned=None if args.no_learned else args.weights,
         mode=args.mode,
+        decay=args.decay,
         limit=args.limit,
         split=args.split,
         max_side=args.max_side,
@@ -266,6 +267,12 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--weights", default="hint_refiner", help="hint refiner weights or name")
     v.add_argument("--no-learned", action="store_true", help="leave the hint refiner out")
     v.add_argument("--mode", action="store_true", help="also a sampled mode with the hints")
+    v.add_argument(
+        "--decay",
+        type=float,
+        default=None,
+        help="how fast the hints' correction of the mode fades (default: the shipped one)",
+    )
     v.add_argument(
         "--reference",
         action="store_true",

@@ -98,6 +98,7 @@ def eval_hints(
     kind: str = "points",
     learned: str | Path | None = "hint_refiner",
     mode: bool = False,
+    decay: float | None = None,
     limit: int | None = 24,
     split: str = "heldout",
     val_fraction: float = 0.02,
@@ -112,6 +113,9 @@ def eval_hints(
     `kind`: "points" (N points a picture, the numbers in `points`) or "strokes" (N strokes,
     `simulated_strokes`; the numbers still in `points`).
 
+    `decay`: how fast the hints' correction of the mode fades (`inference.hinting`'s
+    `MODE_DECAY` when None).
+
     `learned`: hint refiner weights (file or registry name; None or a missing file
     leaves the row out, and says so). `split`: "heldout" keeps only pictures the
     trainers held out (SHA-1 of the name < `val_fraction`, as `train.data` splits),
@@ -125,6 +129,7 @@ def eval_hints(
     if kind not in SIMULATED:
         raise BadInputError(f"hints are points or strokes, got {kind!r}")
     simulate = SIMULATED[kind]
+    spread = {} if decay is None else {"decay": float(decay)}
     if split not in ("all", "heldout"):
         raise BadInputError(f"split must be all or heldout, got {split!r}")
     sources = [data] if isinstance(data, str | Path) else list(data)
@@ -186,7 +191,7 @@ def eval_hints(
                 elif name == "mode":
                     preds[name] = base
                 else:
-                    preds[name] = hinted_chroma(y, hints, matrix=MATRIX, base=base)
+                    preds[name] = hinted_chroma(y, hints, matrix=MATRIX, base=base, **spread)
                 seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t
             for name, chroma in preds.items():
                 p, de, rgb = _score(chroma, y, ycc, lab_true)

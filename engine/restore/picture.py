@@ -178,22 +178,40 @@ def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> Non
 # How to colour it anew is each front end's to say (the app: a colour mode picked; the
 # command line: --recolour).
 OWN_COLOURS_KEPT = "in colour already: its own colours kept"
+# Said of a picture with colours of one hue that its grey does not explain: an old print's
+# yellowing and stains, or a colour photo of few colours, which the test cannot tell apart
+# (`color.in_colour`); colorized, as a print is, and said, as a photo would want.
+MAYBE_IN_COLOUR = (
+    "colours of one hue of its own (an old print's stains, or a colour photo's): colorized"
+)
 
 
-def own_colours(pic: Any, stages: Sequence[Stage], pick: Pick | None) -> Pick | None:
-    """The pick that keeps the picture's own colours where `stages` colorize a picture in
-    colour (`color.in_colour`) that nobody chose colours for: no person's pick, no reference
-    picture lending its colours, and the stage not told to colour it anew (`recolour`). Its
-    hints, if any, are laid over its own colours. None otherwise."""
+def own_colours(
+    pic: Any, stages: Sequence[Stage], pick: Pick | None
+) -> tuple[Pick | None, list[str]]:
+    """(the pick to colour the picture by, what to say of its colours). Where `stages`
+    colorize a picture that nobody chose colours for (no person's pick, no reference picture
+    lending them, the stage not told to colour it anew: `recolour`): a picture in colour
+    (`color.in_colour`) keeps its own colours, its hints laid over them; one that may be
+    (`color.maybe_in_colour`) is colorized, and said to be. Otherwise `pick`, unsaid."""
     from panchro.engine.project import own_pick
     from panchro.engine.restore.stages import ColorizeStage
 
-    if pick is not None or pic.grey:
-        return None
     stage = next((st for st in stages if isinstance(st, ColorizeStage)), None)
-    if stage is None or stage.recolour or stage.reference is not None:
-        return None
-    return own_pick() if color.in_colour(pic.pixels) else None
+    if (
+        pick is not None
+        or pic.grey
+        or stage is None
+        or stage.recolour
+        or stage.reference is not None
+    ):
+        return pick, []
+    rms, spread = color.chroma_unexplained(pic.pixels)
+    if rms <= color.IN_COLOUR_RMS:
+        return None, []
+    if spread > color.IN_COLOUR_SPREAD:
+        return own_pick(), [OWN_COLOURS_KEPT]
+    return None, [MAYBE_IN_COLOUR]
 
 
 def pick_words(pick: Pick) -> str:
@@ -293,10 +311,8 @@ def restore_picture(
     pic = media.read_picture(input)
     notes = list(pic.notes)
     pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
-    kept = own_colours(pic, stages, pick)
-    if kept is not None:
-        notes.append(OWN_COLOURS_KEPT)
-        pick = kept
+    pick, said = own_colours(pic, stages, pick)
+    notes += said
     with cropped(stages, margins) as stages:
         w, h = pic.size
         for stage in stages:
@@ -545,10 +561,8 @@ def preview_picture(
     said = [] if notes is None else notes
     filed, margins = _turned_and_cut(pic, crop, said, straighten)
     pic = read_as(filed, margins, negative, levels, said)
-    kept = own_colours(pic, stages, pick)
-    if kept is not None:
-        said.append(OWN_COLOURS_KEPT)
-        pick = kept
+    pick, colours = own_colours(pic, stages, pick)
+    said += colours
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)
     coded = None

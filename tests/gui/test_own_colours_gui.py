@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from dropping import open_album
-from makephotos import photo_pixels, png
+from makephotos import photo_pixels, png, snapshot_pixels
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -18,9 +17,7 @@ WAIT_MS = 120_000
 
 
 def _snapshot(path: Path) -> Path:
-    rgb = np.zeros((64, 96, 3), np.uint8)
-    rgb[:, :48], rgb[:, 48:] = (170, 60, 60), (60, 90, 200)
-    return png(path, rgb)
+    return png(path, snapshot_pixels((96, 64)))
 
 
 def test_a_colour_snapshot_in_an_album_keeps_its_own_colours(

@@ -13,7 +13,7 @@ from PIL import Image
 from panchro.engine.cli import main
 from tests.makemedia import make_video
 from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
-from tests.makephotos import camera_jpeg, photo_pixels, png
+from tests.makephotos import camera_jpeg, photo_pixels, png, snapshot_pixels
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -68,8 +68,7 @@ def test_a_colour_photo_keeps_its_colours_and_an_album_too_unless_recoloured(
     save_small_colorizer(models, config=TINY28)
     save_small_refiner(models)
     monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
-    rgb = np.zeros((32, 48, 3), np.uint8)
-    rgb[:, :24], rgb[:, 24:] = (170, 60, 60), (60, 90, 200)
+    rgb = snapshot_pixels((48, 32))
     box = tmp_path / "box"
     box.mkdir()
     src = png(box / "snapshot.png", rgb)

@@ -20,7 +20,7 @@ from panchro.engine.restore.album import picture_seed, restore_album
 from panchro.engine.restore.stages import ColorizeStage, auto_seed
 from panchro.engine.service.client import EngineClient, EngineError
 from tests.makemodels import engine_with
-from tests.makephotos import camera_jpeg, photo_pixels, png
+from tests.makephotos import camera_jpeg, photo_pixels, png, snapshot_pixels
 
 TIMEOUT = 120.0
 
@@ -513,8 +513,7 @@ def test_a_picture_in_colour_keeps_its_own_colours_unless_recoloured(
     with its own colours (a pick of source "own"), and coloured anew with `recolour`."""
     box = tmp_path / "box"
     box.mkdir()
-    rgb = np.zeros((32, 48, 3), np.uint8)
-    rgb[:, :24], rgb[:, 24:] = (170, 60, 60), (60, 90, 200)
+    rgb = snapshot_pixels((48, 32))
     png(box / "snapshot.png", rgb)
     png(box / "grey.png", photo_pixels((48, 32), seed=4))
     album = _open(engine, box)["album"]

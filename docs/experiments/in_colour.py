@@ -1,0 +1,88 @@
+"""Is a picture in colour, or a black-and-white print that aged? (session 35, README Photos)
+
+A picture in colour already keeps its own colours when colorized (`restore.picture`). Its test
+(`imaging.color.in_colour`) must not take an old black-and-white print for one: yellowed
+paper, foxing and stains are colours its luma does not explain too. This measures the two
+figures the test uses (`color.chroma_unexplained`: the unexplained chroma's RMS, and its
+spread across the line it lies along most) on colour photos, and on the same photos made grey
+and aged at random: toned (sepia) by a random amount, yellowed towards a random point,
+foxed with up to 120 brown spots, a stain in half of them, and scanner noise.
+
+    python docs/experiments/in_colour.py bsds500 400
+    python docs/experiments/in_colour.py imagenet_sample 400
+
+It prints percentiles of both figures for the colour photos and the aged prints, and how many
+of each `in_colour` calls in colour. The data is ../shared/data/train_photos (or
+PANCHRO_TRAIN_PHOTOS); each picture is shrunk to 512 px first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from panchro.engine.imaging.color import (
+    IN_COLOUR_RMS,
+    IN_COLOUR_SPREAD,
+    chroma_unexplained,
+    in_colour,
+)
+
+BROWN = np.array([0.85, 0.7, 0.55])  # what a foxing spot leaves of each channel
+STAIN = np.array([0.95, 0.88, 0.75])
+
+
+def aged(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A grey picture (H, W) of 0..255 as an old print scanned in colour, RGB uint8."""
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    f = grey / 255.0
+    toning = rng.uniform(0, 1)
+    rgb = f[..., None] * np.array([1, 1 - 0.1 * toning, 1 - 0.25 * toning])
+    rgb += np.array([0, 0.03, 0.05]) * toning
+    cy, cx = rng.uniform(0, h), rng.uniform(0, w)  # yellowed most far from here
+    far = ((yy - cy) / h) ** 2 + ((xx - cx) / w) ** 2
+    yellow = rng.uniform(0, 0.3)
+    rgb[..., 2] -= yellow * far
+    rgb[..., 1] -= 0.3 * yellow * far
+    for _ in range(rng.integers(0, 120)):
+        sy, sx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(2, 14)
+        rgb[(yy - sy) ** 2 + (xx - sx) ** 2 < r * r] *= BROWN * rng.uniform(0.9, 1.1)
+    if rng.random() < 0.5:
+        sy, sx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(20, 80)
+        rgb[(yy - sy) ** 2 + (xx - sx) ** 2 < r * r] *= STAIN
+    rgb += rng.normal(0, rng.uniform(0, 0.03), rgb.shape)
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+def main(source: str, count: int) -> None:
+    root = Path(os.environ.get("PANCHRO_TRAIN_PHOTOS", "../shared/data/train_photos"))
+    folder = root / source
+    rng = np.random.default_rng(1)
+    figures: dict[str, list[tuple[float, float]]] = {"colour": [], "aged": []}
+    called: dict[str, int] = {"colour": 0, "aged": 0}
+    for name in sorted(os.listdir(folder))[:count]:
+        with Image.open(folder / name) as im:
+            im = im.convert("RGB")
+            im.thumbnail((512, 512))
+            pictures = {"colour": np.asarray(im)}
+            pictures["aged"] = aged(np.asarray(im.convert("L")).astype(np.float64), rng)
+        for kind, rgb in pictures.items():
+            figures[kind].append(chroma_unexplained(rgb))
+            called[kind] += in_colour(rgb)
+    print(f"{source}: {count} pictures; in colour above RMS {IN_COLOUR_RMS} "
+          f"and spread {IN_COLOUR_SPREAD}")  # fmt: skip
+    for kind, rows in figures.items():
+        a = np.array(rows)
+        for k, what in enumerate(("RMS", "spread")):
+            pct = np.percentile(a[:, k], [1, 5, 10, 50, 90, 99, 100]).round(4)
+            print(f"  {kind:6s} {what:6s} 1/5/10/50/90/99/100 %: {pct.tolist()}")
+        print(f"  {kind:6s} called in colour: {called[kind]} of {len(rows)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 400)
