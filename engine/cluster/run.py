@@ -125,6 +125,57 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from None
 
 
+AUTH_DOCS = "https://docs.ray.io/en/latest/ray-security/token-auth.html"
+# What Ray's errors say when a token is missing or wrong: its gRPC status, its own
+# messages. The GCS's "InvalidAuthToken" reaches the driver only inside the cause's text.
+_AUTH_MARKERS = ("authtoken", "auth_token", "unauthenticated", "authentication")
+
+
+def _chain_text(exc: BaseException) -> str:
+    """`exc` and every cause and context under it, as one lower-case text."""
+    parts, seen = [], set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        parts.append(f"{type(node).__name__}: {node}")
+        node = node.__cause__ or node.__context__
+    return "\n".join(parts).lower()
+
+
+def auth_advice(address: str) -> str:
+    """What to do when the cluster at `address` wants Ray's token and this run has none."""
+    mode = os.environ.get("RAY_AUTH_MODE", "")
+    here = f"this run has RAY_AUTH_MODE={mode}" if mode else "this run has RAY_AUTH_MODE unset"
+    return (
+        f"the Ray cluster at {address} refused this connection: it uses token "
+        f"authentication and {here} (Ray 2.52 and later; `ray start --head` turns it on by "
+        "itself when ~/.ray/auth_token exists). Either run with RAY_AUTH_MODE=token and the "
+        "head's token (copy the head's ~/.ray/auth_token here, or set RAY_AUTH_TOKEN or "
+        "RAY_AUTH_TOKEN_PATH), or, on a trusted network only, start every node and this run "
+        f"with RAY_AUTH_MODE=disabled ({AUTH_DOCS})"
+    )
+
+
+def connect_error_message(address: str, exc: BaseException) -> str:
+    """One line for a failed `ray.init` at `address`: a token refused or missing is named
+    as such, not as a network fault (the port answered: `check_reachable` saw to that)."""
+    text = _chain_text(exc)
+    if any(m in text for m in _AUTH_MARKERS):
+        return auth_advice(address)
+    message = f"cannot reach the Ray cluster at {address}: {exc}"
+    # Ray logs the GCS's refusal and raises only "Failed to connect": say the likeliest
+    # cause, since something did answer at the port.
+    tokenless = os.environ.get("RAY_AUTH_MODE", "").lower() != "token"
+    if address != LOCAL and isinstance(exc, ConnectionError) and tokenless:
+        message += (
+            "; something answers at that port, so if the head uses token "
+            "authentication, run with RAY_AUTH_MODE=token and its token (see "
+            f"{AUTH_DOCS}), or start the head and this run with RAY_AUTH_MODE=disabled "
+            "on a trusted network"
+        )
+    return message
+
+
 @contextlib.contextmanager
 def session(
     address: str,
@@ -153,8 +204,8 @@ def session(
                 ray.init(include_dashboard=False, **options)
             else:
                 ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise BadInputError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+        except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
+            raise BadInputError(connect_error_message(address, exc)) from None
         started = True
     try:
         yield RayExecutor(recipe, gpus=gpus, stages_key=stages_key)
@@ -165,6 +216,8 @@ def session(
 
 __all__ = [
     "INSTALL",
+    "auth_advice",
+    "connect_error_message",
     "LOCAL",
     "RayExecutor",
     "check_reachable",
