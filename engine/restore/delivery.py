@@ -132,4 +132,5 @@ def part_note(info: Any, first: int, stop: int, at: Any, codec: str, sound: bool
         tail = "each file named by its frame's number in the film"
     else:
         tail = "with their sound; the output starts at 0" if sound else "the output starts at 0"
-    return f"frames {first}..{stop - 1} of {info.frame_count} only, from {float(at):.3f} s, {tail}"
+    # Said in time, not frame numbers: the app counts frames from 1, the engine from 0.
+    return f"{stop - first} frames of {info.frame_count} only, from {float(at):.3f} s, {tail}"

@@ -135,7 +135,10 @@ def restore_still(
         software=f"Panchro {__version__} ({what})",
     )
     seconds = time.monotonic() - start
-    notes = [f"frame {index} at {time_s:.3f} s, shot {shot.start}..{shot.end - 1}"]
+    # Said in time, not frame numbers: the app counts frames from 1, the engine from 0.
+    length = shot.end - shot.start
+    frames = f"{length} frame{'s' if length != 1 else ''}"
+    notes = [f"the frame at {time_s:.3f} s, in a shot of {frames}"]
     if sar and sar != 1:
         notes.append(f"pixel aspect {sar}: widened to square pixels, {pixels.shape[1]} wide")
     size = (int(pixels.shape[1]), int(pixels.shape[0]))

@@ -94,7 +94,7 @@ def test_a_part_has_the_whole_films_frames_there_from_0_with_its_sound(
         chunk_seconds=0.25,
     )
     assert summary.frames == 22
-    assert any(n.startswith("frames 31..52 of 72 only") for n in summary.notes), summary.notes
+    assert any(n.startswith("22 frames of 72 only") for n in summary.notes), summary.notes
     got, want = _frames(out), _frames(whole)[31:53]
     assert len(got) == 22
     assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
@@ -188,7 +188,7 @@ def test_the_cli_restores_a_part_and_refuses_what_does_not_go_with_one(
     out = tmp_path / "part.mp4"
     done = _cli(str(film), str(out), "--from", "0:01", "--to", "1.5", "-q")
     assert done.returncode == 0, done.stderr
-    assert "frames 24..35 of 72 only" in done.stdout
+    assert "12 frames of 72 only" in done.stdout
     assert len(_frames(out)) == 12 and _times(out, "video")[0] == 0
     assert _times(out, "audio")[0] <= 0 < _times(out, "audio")[1]
     for extra, said in (

@@ -51,7 +51,7 @@ def test_the_still_is_the_frame_the_films_export_holds(
     out = tmp_path / "still.png"
     summary = restore_still(film, out, 30, stages=stages, project=project)
     assert (summary.width, summary.height) == (144, 112) and summary.codec == "png"
-    assert any("frame 30 at 1.250 s, shot 24..47" in n for n in summary.notes)
+    assert any("the frame at 1.250 s, in a shot of 24 frames" in n for n in summary.notes)
     with Image.open(out) as im:
         assert im.size == (144, 112) and im.mode.startswith(("RGB", "I"))
         still = np.asarray(im.convert("RGB"), np.float64)
@@ -91,7 +91,7 @@ def test_the_command_line_writes_a_still_and_refuses_what_does_not_go_with_one(
     out = tmp_path / "cli.tif"
     assert main(["restore", str(film), str(out), "--at", "1.25", "--deflicker", "1", "-q"]) == 0
     said = capsys.readouterr().out
-    assert "TIFF picture" in said and "frame 30 at 1.250 s" in said
+    assert "TIFF picture" in said and "the frame at 1.250 s" in said
     with Image.open(out) as im:
         assert im.size == (160, 120)
     picture = write_still(tmp_path / "p.png", np.zeros((32, 32, 3), np.uint8))

@@ -372,7 +372,7 @@ def test_export_frame_writes_one_restored_frame_as_a_picture(
     )  # fmt: skip
     assert reply.data["frames"] == 1 and reply.data["codec"] == "png"
     assert (reply.data["width"], reply.data["height"]) == (140, 120)
-    assert any("frame 30 at 1.250 s, shot 24..47" in n for n in reply.data["notes"])
+    assert any("the frame at 1.250 s, in a shot of 24 frames" in n for n in reply.data["notes"])
     with Image.open(out) as im:
         assert im.size == (140, 120)
     code, message = _error(engine, "export_frame", film=film_id, index=30, output=str(out))
