@@ -28,7 +28,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -539,11 +539,7 @@ def start_from(model: torch.nn.Module, cfg: Any, path: str | Path, say: PrintFn)
             " the new ones starting as the identity"
         )
     elif loaded_cfg != cfg:
-        raise BadInputError(
-            f"holds a {type(loaded_cfg).__name__} unlike the one this run builds"
-            f" ({loaded_cfg} vs {cfg}): pass the --config, --scale and --kind it was made with",
-            path=path,
-        )
+        raise BadInputError(init_mismatch(loaded_cfg, cfg), path=path)
     model.load_state_dict(state)
     steps = int((meta.get("card") or {}).get("steps") or 0)
     say(f"starting from {path} ({steps} steps of training already)")
@@ -551,6 +547,53 @@ def start_from(model: torch.nn.Module, cfg: Any, path: str | Path, say: PrintFn)
     if deepened_from is not None:
         started["deepened_from_blocks"] = deepened_from
     return started
+
+
+# The option that sets each upscaler field; a field missing here comes with its --config.
+_UPSCALER_FLAGS = {
+    "scale": "--scale",
+    "kind": "--kind",
+    "frames": "--frames",
+    "channels": "--channels",
+    "blocks": "--blocks",
+}
+
+
+def _model_kind(cfg: Any) -> str:
+    """ "upscaler", "colorizer", "refiner": what a config's class builds."""
+    return type(cfg).__name__.removesuffix("Config").lower() or "model"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
+def init_mismatch(loaded_cfg: Any, cfg: Any) -> str:
+    """Why an --init file cannot start this run, and the options that would make it fit.
+
+    Names the very options (a shipped x4 with 8 blocks needs `--blocks 8` on top of the
+    default preset's 4) instead of two configs to compare by eye; another kind of model
+    (a colorizer given to `train upscaler`) is said plainly."""
+    have, want = _model_kind(loaded_cfg), _model_kind(cfg)
+    if type(loaded_cfg) is not type(cfg):
+        return (
+            f"holds {_a(have)}'s weights, not {_a(want)}'s: --init here takes {_a(want)}'s"
+            f" file (e.g. resources/models/{want}*.safetensors)"
+        )
+    flags = _UPSCALER_FLAGS if have == "upscaler" else {}
+    differ = [f.name for f in fields(cfg) if getattr(loaded_cfg, f.name) != getattr(cfg, f.name)]
+    said = [f"{f} {getattr(loaded_cfg, f)} (this run: {getattr(cfg, f)})" for f in differ]
+    options = [f"{flags[f]} {getattr(loaded_cfg, f)}" for f in differ if f in flags]
+    if any(f not in flags for f in differ):
+        options.append("the --config it was made with")
+    return (
+        f"holds {_a(have)} unlike the one this run builds: it has {', '.join(said)};"
+        f" pass {_listed(options)} to go on from it"
+    )
 
 
 def _shallower_upscaler(loaded_cfg: Any, cfg: Any) -> int | None:

@@ -257,7 +257,7 @@ def test_a_deeper_run_starts_from_a_shallower_network_computing_the_same(
     done = train_upscaler([photos], tmp_path / "b", resume=True, blocks=3, **RUN)
     card = load_model(done["weights"])[2]["card"]
     assert card["started_from"]["deepened_from_blocks"] == 1
-    with pytest.raises(BadInputError, match="--config"):  # shallower than the file: refused
+    with pytest.raises(BadInputError, match="pass --blocks 3 "):  # shallower: refused
         train_upscaler([photos], tmp_path / "c", init=done["weights"], blocks=2, **RUN)
 
 
