@@ -698,6 +698,7 @@ class ColourModesPanel(QGroupBox):
             self.pick_preview.hide()
         else:
             tag = "" if pick.trained else " — untrained model"
+            self.pick_label.setToolTip("")
             if pick.source == "reference":
                 name = f" {pick.reference}" if pick.reference else ""
                 self.pick_label.setText(f"Colours from the picture{name}{tag}. Locked.")
@@ -707,10 +708,11 @@ class ColourModesPanel(QGroupBox):
             elif pick.source in ("grey", "tint", "tone"):
                 self.pick_label.setText(f"{flat_words(pick).capitalize()}. Locked.")
             else:
-                of_k = f" of {pick.k}" if pick.k else ""  # 0: not known (an album's project)
-                self.pick_label.setText(
-                    f"Picked: mode {pick.n + 1}{of_k} (seed {pick.seed}, "
-                    f"temperature {pick.temperature:g}){tag}. Locked."
+                of_k = f" of {pick.k}" if pick.k else ""  # 0: not known (a saved project)
+                self.pick_label.setText(f"Picked: mode {pick.n + 1}{of_k}{tag}. Locked.")
+                self.pick_label.setToolTip(
+                    f"Drawn with seed {pick.seed} at temperature {pick.temperature:g}: the same "
+                    "seed draws the same modes again"
                 )
             if note := crop_note(pick, crop):
                 self.pick_label.setText(self.pick_label.text() + note)

@@ -56,6 +56,7 @@ class ColourPicks(QObject):
         self.pick_pictures: dict[tuple[int, int], tuple[Pick, QPixmap]] = {}  # (id, frame)
         self._flat_req: int | None = None  # the key frame coloured by a one-colour pick
         self._flat_pick: Pick | None = None
+        self._flat_waiting: list[tuple[Pick, dict[str, Any]]] = []  # asked after the one out
         self._carry_req: int | None = None
         self._carry_from: tuple[int, int, bool] | None = None  # (shot, its start, trained)
         self.reference_dir = ""
@@ -75,6 +76,7 @@ class ColourPicks(QObject):
             if req is not None:
                 self.engine.forget(req)
         self._sample_req = self._sample_shot = self._flat_req = self._carry_req = None
+        self._flat_waiting.clear()
         self._reference_req = self._reference_shot = None
         self.pick_pictures.clear()
         self.colour.set_busy(False)
@@ -206,15 +208,13 @@ class ColourPicks(QObject):
         with win.edits.edit(text):
             win.picks[start] = pick
         if shot is not None:
-            self._mark_shot(shot, None)
+            self._mark_shot(shot, QPixmap())  # marked; its picture comes next
         self.candidates.set_picked(None)
         self.show_pick()
         label = shot_label(shot, win.shots) if shot is not None else "The film"
         self.status.showMessage(f"{label}: {flat_words(pick)}, locked", 5000)
         win.picksChanged.emit()
         # The key frame as a render colours it, for the strip and the panel.
-        if self._flat_req is not None:
-            self.engine.forget(self._flat_req)
         params: dict[str, Any] = {"film": win.film, "index": index,
                                   "max_side": win.player.preview_side()}  # fmt: skip
         if shot is not None:
@@ -223,13 +223,25 @@ class ColourPicks(QObject):
         params["pick"] = win.exporter.engine_pick(start)
         if (crop := win.picture_crop()) is not None:
             params["crop"] = list(crop)  # the borders grey, as the render leaves them
-        self._flat_pick = pick
-        self._flat_req = self.engine.request(Request.HINT_PREVIEW, self._on_flat, **params)
+        # One at a time, each shot's in turn: the engine answers only the latest preview asked,
+        # and shots tinted one after another each want their picture.
+        self._flat_waiting.append((pick, params))
+        if self._flat_req is None:
+            self._next_flat()
+
+    def _next_flat(self) -> None:
+        if self._flat_waiting:
+            self._flat_pick, params = self._flat_waiting.pop(0)
+            self._flat_req = self.engine.request(Request.HINT_PREVIEW, self._on_flat, **params)
 
     def _on_flat(self, msg: Message) -> None:
         if msg.id != self._flat_req:
             return
         self._flat_req = None
+        self._show_flat(msg)
+        self._next_flat()
+
+    def _show_flat(self, msg: Message) -> None:
         if msg.type != Event.RESULT:
             return  # the pick stands; only its picture is missing
         after = pixmaps_of(msg.body.get("data") or {}, msg.blob).get("after")
@@ -641,3 +653,6 @@ class ColourPicks(QObject):
             has_sampled=self.sampled_of(shot) is not None,
             crop=self.win.picture_crop(),
         )
+        last = shot is None or shot >= len(self.win.shots) - 1  # no shot follows the last
+        if last:
+            self.colour.apply_button.setVisible(False)

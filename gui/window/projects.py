@@ -725,7 +725,7 @@ class Projects(QObject):
             if p:
                 win.picks[int(x["start"])] = Pick(
                     key_frame=int(x["key"]), seed=int(p["seed"]),
-                    temperature=float(p["temperature"]), k=int(p["index"]) + 1,
+                    temperature=float(p["temperature"]), k=0,  # how many were drawn: not kept
                     n=int(p["index"]), chroma=str(p["chroma"]), chroma_size=28, trained=True,
                     locked=bool(p.get("locked", True)), source=str(p.get("source", "user")),
                     reference=str(p.get("name") or ""), crop=crop_of(p.get("crop")),

@@ -69,3 +69,30 @@ def test_a_shot_kept_grey_and_one_tinted_are_exported_and_kept(
     win.player.seek(20)
     qtbot.waitUntil(lambda: win.player.displayed == 20, timeout=WAIT_MS)
     assert win.colour.pick_label.text() == "Tinted amber. Locked."  # named by its colour
+
+
+def test_shots_tinted_one_after_another_each_get_their_picture_and_tick(
+    qtbot, window, film
+) -> None:
+    """Three shots kept grey, tinted and toned without waiting between: each is ticked in
+    the strip at once and gets its own coloured key frame (the engine answers the latest
+    preview asked only, so the window asks them one at a time). The last shot offers no
+    "Use for the following shots": none follow it."""
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    picks, strip = win.colour_picks, win.strip
+    shown: list[int] = []
+    win.flatPreviewShown.connect(shown.append)
+    for frame, act in ((3, picks.keep_black_and_white),
+                       (20, lambda: picks.tint(rgb=TINTS["Amber"])),
+                       (40, lambda: picks.tint(tone=True, rgb=(160, 112, 64)))):  # fmt: skip
+        win.player.seek(frame)
+        qtbot.waitUntil(lambda frame=frame: win.player.displayed == frame, timeout=WAIT_MS)
+        act()
+        assert strip.list.item(frame // 16).text().endswith("✓")  # at once
+        assert win.colour.apply_button.isHidden() == (frame == 40)  # none follow the last
+    qtbot.waitUntil(lambda: sorted(shown) == [0, 16, 32], timeout=WAIT_MS)
+    for start in (0, 16, 32):
+        assert not picks.pick_preview(start).isNull()
+        assert strip.list.item(start // 16).text().endswith("✓")

@@ -92,6 +92,10 @@ def test_open_sample_pick_compare_export_save_reopen(
     assert [int(s["start"]) for s in win.shots] == list(film.shot_starts)
     assert win.picks[0].chroma == picked_chroma and win.picks[0].n == 1
     assert win.strip.picked(0)
+    # how many modes were drawn is not kept: mode 2 is not said to be "of 2"
+    win.player.seek(0)
+    qtbot.waitUntil(lambda: win.player.displayed == 0, timeout=WAIT_MS)
+    assert "Picked: mode 2. Locked." in win.colour.pick_label.text()
     assert not win.dirty and win.windowTitle() == "Panchro — film.panchro"
 
 
