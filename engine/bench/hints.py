@@ -31,15 +31,20 @@ def bench_hints(
     """Seconds from a new hint to its preview, hints alone and over a pick (see the module)."""
     import numpy as np
 
+    from panchro.engine.errors import BadInputError
     from panchro.engine.paths import sample_film
-    from panchro.engine.service.client import EngineClient
+    from panchro.engine.service.client import EngineClient, EngineError
     from panchro.engine.service.protocol import Request
 
     path = Path(film) if film is not None else sample_film()
     rng = np.random.default_rng(seed)
     results: dict[str, Any] = {"film": str(path), "edits": edits, "cpu_count": os.cpu_count()}
     with EngineClient.start(stderr=subprocess.DEVNULL) as engine:
-        opened = engine.request(Request.OPEN, path=str(path)).data
+        try:
+            opened = engine.request(Request.OPEN, path=str(path)).data
+        except EngineError as exc:  # not a film the engine reads: the input's fault
+            said = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
+            raise BadInputError(f"cannot open {said}") from None
         handle, info = opened["film"], opened["info"]
         width, height, frames = int(info["width"]), int(info["height"]), int(info["frame_count"])
         key = frames // 3

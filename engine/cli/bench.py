@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 from typing import Any
 
 from panchro.engine.cli.common import (
@@ -11,12 +13,57 @@ from panchro.engine.cli.common import (
 from panchro.engine.errors import BadInputError
 
 
+def _device(text: str | None) -> str | None:
+    """`--device` checked before any work: torch's own words on "tpu" or a missing GPU are a
+    traceback, and "gpu" is a common slip for "cuda"."""
+    if text is None:
+        return None
+    name = text.strip().lower()
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", name):
+        hint = " (a GPU is `cuda`)" if name in ("gpu", "nvidia") else ""
+        raise BadInputError(f"--device {text!r} is not one Panchro runs on: use cpu or cuda{hint}")
+    if name.startswith("cuda"):
+        import torch
+
+        index = int(name.partition(":")[2] or 0)
+        if not torch.cuda.is_available():
+            raise BadInputError(f"--device {text}: no CUDA device is available here")
+        if index >= torch.cuda.device_count():
+            raise BadInputError(
+                f"--device {text}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return name
+
+
+def _counts(text: str, option: str) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers of 1 or more, e.g. `-k 1,4,8`."""
+    try:
+        counts = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise BadInputError(f"{option} {text!r}: give whole numbers like 1,4,8") from None
+    if min(counts) < 1:
+        raise BadInputError(f"{option} {text!r}: each must be 1 or more")
+    return counts
+
+
+def _at_least(value: float | None, option: str, low: float = 0.0, *, equal: bool = False) -> None:
+    """BadInputError unless `value` is above `low` (or equal to it with `equal`)."""
+    if value is not None and not (value >= low if equal else value > low):
+        bound = f"{low:g} or more" if equal else f"above {low:g}"
+        raise BadInputError(f"{option} must be {bound}, got {value:g}")
+
+
 def cmd_bench_sample(args: argparse.Namespace) -> int:
     from panchro.engine.bench.models import bench_sample
     from panchro.engine.train.colorizer import config_named
 
-    ks = tuple(int(k) for k in args.k.split(","))
-    bench_sample(args.device, ks, config=config_named(args.config))
+    ks = _counts(args.k, "-k")
+    device = _device(args.device)
+    try:
+        config = config_named(args.config)
+    except ValueError as exc:
+        raise BadInputError(f"--config: {exc}") from None
+    bench_sample(device, ks, config=config)
     return EXIT_OK
 
 
@@ -25,24 +72,36 @@ def cmd_bench_refine(args: argparse.Namespace) -> int:
 
     kwargs = {}
     if args.batches:
-        ts = tuple(int(t) for t in args.batches.split(","))
+        ts = _counts(args.batches, "--batches")
         kwargs = {"cpu_batches": ts, "cuda_batches": ts}
+    _at_least(args.frames, "--frames", 1, equal=True)
+    weights = str(args.weights)
+    # A registry name that is not installed falls back to random weights (speed does not
+    # depend on them); a file asked for by its path must be there, or the figures would
+    # silently time random weights.
+    looks_like_a_file = "/" in weights or "\\" in weights or weights.endswith(".safetensors")
+    if looks_like_a_file and not Path(weights).is_file():
+        raise BadInputError(f"--weights {weights}: no such file")
     bench_refine(
-        device=args.device, weights=args.weights, config=args.config, frames=args.frames, **kwargs
-    )
+        device=_device(args.device), weights=weights, config=args.config, frames=args.frames,
+        **kwargs,
+    )  # fmt: skip
     return EXIT_OK
 
 
 def cmd_bench_upscale(args: argparse.Namespace) -> int:
     from panchro.engine.bench.models import bench_upscale
 
-    bench_upscale(args.device, frames=args.frames, kind=args.kind)
+    _at_least(args.frames, "--frames", 1, equal=True)
+    bench_upscale(_device(args.device), frames=args.frames, kind=args.kind)
     return EXIT_OK
 
 
 def cmd_bench_io(args: argparse.Namespace) -> int:
     from panchro.engine.bench.io import bench_io
 
+    _at_least(args.seconds, "--seconds")
+    _at_least(args.minutes, "--minutes")
     bench_io(seconds=args.seconds, stream_minutes=args.minutes)
     return EXIT_OK
 
@@ -60,6 +119,9 @@ def _bench_size(text: str) -> tuple[int, int]:
 def cmd_bench_scrub(args: argparse.Namespace) -> int:
     from panchro.engine.bench.restore import bench_scrub
 
+    _at_least(args.seconds, "--seconds")
+    _at_least(args.max_side, "--max-side", 16, equal=True)
+    _at_least(args.reads, "--reads", 1, equal=True)
     bench_scrub(seconds=args.seconds, max_side=args.max_side, reads=args.reads)
     return 0
 
@@ -86,6 +148,10 @@ def cmd_bench_huge(args: argparse.Namespace) -> int:
 def cmd_bench_hints(args: argparse.Namespace) -> int:
     from panchro.engine.bench.hints import bench_hints
 
+    # The first answer loads the models and is shown apart: the median needs one more.
+    _at_least(args.edits, "--edits", 2, equal=True)
+    if args.film is not None and not Path(args.film).exists():
+        raise BadInputError(f"--film {args.film}: no such file or folder")
     bench_hints(args.film, edits=args.edits)
     return EXIT_OK
 
@@ -121,6 +187,10 @@ def _workers(text: str) -> tuple[int, ...]:
 def cmd_bench_restore(args: argparse.Namespace) -> int:
     from panchro.engine.bench.restore import bench_restore
 
+    _at_least(args.seconds, "--seconds")
+    _at_least(args.minutes, "--minutes")
+    _at_least(args.long, "--long")
+    _at_least(args.batch_frames, "--batch-frames", 1, equal=True)
     if args.workers is not None and args.cluster is None:
         raise BadInputError("--workers goes with --cluster local")
     if args.cluster is not None:
@@ -145,7 +215,7 @@ def cmd_bench_restore(args: argparse.Namespace) -> int:
         width, height = args.size or (1920, 1080)
         bench_restore_models(
             width=width, height=height, seconds=args.seconds or 10.0, upscale=args.upscale,
-            codec=args.codec, device=args.device, batch=args.batch_frames,
+            codec=args.codec, device=_device(args.device), batch=args.batch_frames,
         )  # fmt: skip
         return 0
     bench_restore(seconds=args.seconds or 10.0, minutes=args.minutes, long_minutes=args.long)
@@ -156,8 +226,10 @@ def cmd_bench_stages(args: argparse.Namespace) -> int:
     from panchro.engine.bench.kit import bench_stages
     from panchro.engine.inference.device import resolve_device
 
+    _at_least(args.frames, "--frames", 1, equal=True)
+    _at_least(args.batch, "--batch", 1, equal=True)
     width, height = args.size or (1920, 1080)
-    device = str(resolve_device(args.device))
+    device = str(resolve_device(_device(args.device)))
     ways = (False, True) if args.planes == "both" else (args.planes == "resident",)
     for resident in ways:
         bench_stages(width, height, device=device, frames=args.frames, batch=args.batch,
