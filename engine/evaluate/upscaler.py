@@ -42,7 +42,7 @@ from panchro.engine.imaging.metrics import psnr, ssim
 from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.inference.upscale import upscale_luma
-from panchro.engine.models.upscaler import Upscaler
+from panchro.engine.models.upscaler import Upscaler, UpscalerConfig
 from panchro.engine.train.upscaler import rgb_to_luma
 
 DEFAULT_SETS = ("../shared/data/sr_eval/Set5", "../shared/data/sr_eval/Set14")
@@ -78,17 +78,32 @@ def load_upscaler(
     from panchro.engine.models.weights import load_model
 
     try:
-        return load_model(weights or f"upscaler_x{scale}", device)
+        model, cfg, meta = load_model(weights or f"upscaler_x{scale}", device)
     except ModelMissingError as err:
         raise ModelMissingError(
             f"no upscaler weights (train them with `panchro train upscaler --scale {scale}`)",
             path=err.path,
         ) from None
+    if not isinstance(cfg, UpscalerConfig):
+        # A colorizer's or refiner's file loads fine and fails later on a missing field.
+        kind = type(cfg).__name__.removesuffix("Config").lower() or "another model"
+        raise BadInputError(
+            f"holds a {kind}'s weights, not an upscaler's: --weights takes an upscaler's file"
+            f" (e.g. resources/models/upscaler_x{scale}.safetensors)",
+            path=weights,
+        )
+    return model, cfg, meta
 
 
 def _pictures(folder: Path) -> list[Path]:
     if not folder.is_dir():
-        raise BadInputError("is not a folder of pictures (pass --data)", path=folder)
+        what = "is a file, not a folder" if folder.is_file() else "nothing is there"
+        sets = Path(DEFAULT_SETS[0]).parent
+        raise BadInputError(
+            f"{what}: --data takes folders of pictures (the benchmark sets are the folders"
+            f" {sets}/Set5 and {sets}/Set14, the default)",
+            path=folder,
+        )
     found = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
     if not found:
         raise BadInputError("holds no pictures", path=folder)
