@@ -15,7 +15,7 @@ SAMPLE := resources/samples/bbb_bw.mp4
 OUT_DIR ?= out
 
 .PHONY: run test lint venv clean bench sample-film package package-archive selftest selftest-bundle \
-	gpu-kit-pack gpu-kit
+	gpu-kit-pack gpu-kit gpu-kit-smoke
 
 venv: $(VENV)/.installed
 
@@ -95,27 +95,46 @@ package-archive:
 
 # --- the GPU kit (README "GPU kit"; engine/train/kit.py, engine/bench/kit.py) ---
 KIT ?= kit
-GPU_PYTHON ?= python3
-KIT_PATH := /tmp/panchro-kit-path
+# The shared training data (research-only: never committed), beside the checkout here.
+DATA ?= ../shared/data
+# The python that runs the kit: this checkout's venv where there is one (it has torch), else
+# the machine's python3 (the GPU machine has no venv, its image has torch).
+GPU_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+# The folder of links through which that python reaches panchro: one per checkout (two
+# checkouts sharing one would swap each other's code mid-run).
+KIT_PATH ?= $(CURDIR)/build/kit-path
+SMOKE_KIT ?= build/kit-smoke
 
 # Here: the shared training data and the wheels the GPU machine may lack, packed once into
 # $(KIT)/ (ignored: research-only data), sized so the whole transfer stays under 64 MiB.
 # KIT_PACK_ARGS="--plan continue|refiner|full [--thumbs-start K]": the pack for that plan.
 gpu-kit-pack: venv
-	$(BIN)/panchro train kit-pack --data ../shared/data --kit $(KIT) $(KIT_PACK_ARGS)
+	$(BIN)/panchro train kit-pack --data $(DATA) --kit $(KIT) $(KIT_PACK_ARGS)
 
 # There (no venv, no network): its python3, with panchro reached through a folder of links,
 # trains a plan's models within a budget (9 minutes unless --budget) and benches them into
 # $(OUT). KIT_ARGS: --plan full|continue|refiner, --only MODEL, --no-bench, --budget S;
 # --smoke: tiny; --check: no training, the GPU tests and the shipped models' benches. A pack
 # that cannot serve the plan is refused before training starts.
-gpu-kit:
-	@test -n "$(OUT)" || { echo "make gpu-kit OUT=DIR (the folder the results go to)"; exit 2; }
-	rm -rf $(KIT_PATH) && mkdir -p $(KIT_PATH)/panchro
+define run_kit
+	rm -rf $(KIT_PATH)/panchro && mkdir -p $(KIT_PATH)/panchro
 	ln -s $(CURDIR)/engine $(KIT_PATH)/panchro/engine
 	ln -s $(CURDIR)/resources $(KIT_PATH)/panchro/resources
 	PYTHONPATH=$(KIT_PATH)$${PYTHONPATH:+:$$PYTHONPATH} PYTHONUNBUFFERED=1 $(GPU_PYTHON) -m panchro.engine train kit \
-		--out $(OUT) --kit $(KIT) $(KIT_ARGS)
+		--out $(OUT) --kit $(1) $(2)
+endef
+
+gpu-kit:
+	@test -n "$(OUT)" || { echo "make gpu-kit OUT=DIR (the folder the results go to)"; exit 2; }
+	$(call run_kit,$(KIT),$(KIT_ARGS))
+
+# The kit's whole path, tiny, on any machine with $(DATA): a pack of a few pictures of its
+# own in $(SMOKE_KIT) (made once, in seconds; kit/ is left alone), then `gpu-kit --smoke`.
+gpu-kit-smoke: venv
+	@test -n "$(OUT)" || { echo "make gpu-kit-smoke OUT=DIR (the folder the results go to)"; exit 2; }
+	test -f $(SMOKE_KIT)/manifest.json || \
+		$(BIN)/panchro train kit-pack --smoke --data $(DATA) --kit $(SMOKE_KIT)
+	$(call run_kit,$(SMOKE_KIT),--smoke $(KIT_ARGS))
 
 clean:
 	rm -rf $(VENV) build dist out *.egg-info

@@ -297,7 +297,12 @@ def run_kit(
     budget = budget or (SMOKE_BUDGET if smoke else FULL_BUDGET)
     manifest_path = kit / MANIFEST
     if not manifest_path.is_file() and not check:
-        raise BadInputError("no packed kit here: run `make gpu-kit-pack` first", path=kit)
+        do = (
+            "`make gpu-kit-smoke OUT=DIR` packs a few pictures and runs the smoke kit on them"
+            if smoke
+            else "run `make gpu-kit-pack` first"
+        )
+        raise BadInputError(f"no packed kit here: {do}", path=kit)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if not check else {}
     # before any device time goes: a model trained on the wrong pack comes back worse, silently
     problems = pack_problems(models, manifest)

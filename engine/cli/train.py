@@ -153,9 +153,17 @@ def cmd_train_kit(args: argparse.Namespace) -> int:
 
 
 def cmd_train_kit_pack(args: argparse.Namespace) -> int:
-    from panchro.engine.train.kit import PLAN_PACKS, pack_kit, starting_at_shard
+    from panchro.engine.train.kit import (
+        PLAN_PACKS,
+        SMOKE_PACK_PARTS,
+        pack_kit,
+        starting_at_shard,
+    )
 
     cap = None if args.cap_mib is None else int(args.cap_mib * 2**20)
+    if args.smoke:  # the smoke run trains on any machine, its python's own packages
+        pack_kit(args.data, args.kit, cap=cap, parts=SMOKE_PACK_PARTS, wheels=False, plan="smoke")
+        return EXIT_OK
     parts = PLAN_PACKS[args.plan]
     if args.thumbs_start:
         parts = starting_at_shard(parts, args.data, "thumbs", args.thumbs_start)
@@ -203,6 +211,11 @@ def _add_kit_parsers(tsub: Any) -> None:
     t.add_argument("--thumbs-start", type=int, default=0, metavar="K",
                    help="pack the thumbnails from their K-th shard on (a new subset)")  # fmt: skip
     t.add_argument("--no-wheels", action="store_true", help="carry no wheels")
+    t.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few pictures of each part, no wheels: for `train kit --smoke` (seconds)",
+    )
     t.set_defaults(func=cmd_train_kit_pack)
     t = tsub.add_parser("kit-join", help="join weights split in parts by the kit")
     t.add_argument("folder", type=Path, help="the folder the kit's files came back to")

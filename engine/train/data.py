@@ -409,6 +409,7 @@ def pack_shards(
     video_every: int = 30,
     skip_grey: bool = True,
     prefix: str = "shard",
+    limit: int | None = None,
 ) -> dict[str, object]:
     """Repack pictures as small JPEGs in stored zips, e.g. to carry training data to a GPU.
 
@@ -419,7 +420,8 @@ def pack_shards(
     Pictures with no colour at all (grey JPEGs, which ImageNet has) are left out
     when `skip_grey`. Shards are written atomically as `<prefix>-000.zip`, ... in
     `out_dir` (created if needed); existing shards of that name are never
-    replaced. Returns {"shards": [paths], "images": n, "skipped_grey": m, "bytes": b}.
+    replaced. `limit`: at most this many pictures, the first in order (a smoke run's pack,
+    made in seconds). Returns {"shards": [paths], "images": n, "skipped_grey": m, "bytes": b}.
     """
     if size < 8 or not 1 <= quality <= 100 or per_shard < 1:
         raise BadInputError("pack_shards needs size >= 8, quality 1..100 and per_shard >= 1")
@@ -438,6 +440,8 @@ def pack_shards(
     total_bytes = 0
     writer: _ShardWriter | None = None
     for item in items:
+        if limit is not None and len(used) >= limit:
+            break
         img = _shrink(load_rgb(item), size)
         if skip_grey and _is_grey(img):
             skipped += 1
