@@ -70,7 +70,13 @@ selftest: venv
 
 # --- the desktop bundle (docs/packaging.md); separate from `make test`: it takes minutes ---
 PKG_SITE := build/package/site
-BUNDLE = dist/$(shell $(BIN)/python packaging/bundle.py name 2>/dev/null)
+BUNDLE_NAME = $(shell $(BIN)/python packaging/bundle.py name 2>/dev/null)
+BUNDLE = dist/$(BUNDLE_NAME)
+# Without a venv, or before `make package`, there is no bundle: say so, not `dist//Panchro`.
+define need_bundle
+	@test -n "$(BUNDLE_NAME)" && test -x "$(BUNDLE)/Panchro" || \
+		{ echo "no bundle at $(BUNDLE): run make package first"; exit 2; }
+endef
 
 # dist/Panchro-<version>-linux-x86_64/: PyInstaller (pinned in pyproject's `package` extra)
 # builds it from panchro installed, not editable, into $(PKG_SITE); then its size and
@@ -86,10 +92,12 @@ package: venv
 
 # The bundle's own self-test, headless (what CI runs after `make package`).
 selftest-bundle:
+	$(need_bundle)
 	QT_QPA_PLATFORM=offscreen $(BUNDLE)/Panchro --self-test
 
 # The download: dist/Panchro-<version>-linux-x86_64.tar.gz.
 package-archive:
+	$(need_bundle)
 	tar -C dist -czf $(BUNDLE).tar.gz $(notdir $(BUNDLE))
 	@du -h $(BUNDLE).tar.gz
 
