@@ -13,11 +13,12 @@
 # Desktop files, icons and the file type go through xdg-desktop-menu, xdg-icon-resource and
 # xdg-mime when they are installed (they tell the desktop at once); otherwise the files are
 # copied and update-desktop-database, gtk-update-icon-cache and update-mime-database run
-# where present. Your settings, logs and jobs are not touched. uninstall.sh undoes this.
+# where present; Panchro is made the default for .panchro files only through xdg-mime.
+# Your settings, logs and jobs are not touched. uninstall.sh undoes this.
 set -eu
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
@@ -80,9 +81,19 @@ SHARE=$DEST/share
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# The menu entry, pointing at the installed program by its absolute path.
-sed -e "s|^Exec=.*|Exec=\"$DEST/Panchro\" %f|" -e "s|^TryExec=.*|TryExec=$DEST/Panchro|" \
-    "$SHARE/applications/panchro.desktop" >"$TMP/panchro.desktop"
+# The menu entry, pointing at the installed program by its absolute path, escaped as the
+# Desktop Entry spec asks: inside Exec's quotes a backslash before " ` $ \, then % doubled,
+# then the string rule doubles every backslash (so a literal \ is four). The path goes in
+# as data, never into a sed replacement, where & or | would break it.
+exec_path=$(printf '%s\n' "$DEST/Panchro" | sed -e 's/[\\"`$]/\\&/g' -e 's/%/%%/g' -e 's/\\/\\\\/g')
+try_path=$(printf '%s\n' "$DEST/Panchro" | sed -e 's/\\/\\\\/g')
+while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+        Exec=*) printf 'Exec="%s" %%f\n' "$exec_path" ;;
+        TryExec=*) printf 'TryExec=%s\n' "$try_path" ;;
+        *) printf '%s\n' "$line" ;;
+    esac
+done <"$SHARE/applications/panchro.desktop" >"$TMP/panchro.desktop"
 if have xdg-desktop-menu; then
     xdg-desktop-menu install --mode user --novendor "$TMP/panchro.desktop"
 else

@@ -74,6 +74,16 @@ if [ -e "$DATA_HOME/mime/packages/panchro.xml" ]; then
 fi
 say "removed:    file type"
 
+# The folders install.sh made for these files, where nothing else is left in them (another
+# application's icons, a desktop's caches keep theirs): rmdir removes only empty ones.
+for d in "$DATA_HOME"/icons/hicolor/*/apps "$DATA_HOME"/icons/hicolor/*; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+done
+for d in "$DATA_HOME/icons/hicolor" "$DATA_HOME/icons" "$DATA_HOME/applications" \
+    "$DATA_HOME/mime/packages" "$DATA_HOME/mime" "$BIN_DIR"; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null || true
+done
+
 # The program last: this script may be the copy inside it (a running shell keeps reading
 # a deleted script from its open file).
 rm -rf "$DEST"
