@@ -313,6 +313,8 @@ class ColourPicks(QObject):
             self.win.album.pick_pictures.restrengthen()
         else:
             self.restrengthen()
+        if self.win.hint_editor.active:  # the frame being hinted, at the strength of now
+            self.win.hint_editor.refresh_now()
 
     def restrengthen(self) -> None:
         """The colours' strength changed: the picks' pictures are made again at it (a few at

@@ -685,8 +685,10 @@ class HintEditor(QObject):
         return self.win.player.preview_side()
 
     def _on_zoomed(self, _zoom: float) -> None:
-        """Zoomed in past a preview asked at the view's size: the same, sharper."""
-        if self.active and self._wanted_side() > self._side:
+        """Zoomed in past a preview asked at the view's size: the same, sharper. Only where
+        the view shows this editor's preview: a whole compare (V) stays what it is."""
+        shows_ours = bool((self.compare.data or {}).get("hint_preview"))
+        if self.active and shows_ours and self._wanted_side() > self._side:
             self._timer.start()
 
     def _picture_label(self, data: dict[str, Any]) -> str:
@@ -738,6 +740,7 @@ class HintEditor(QObject):
         data = msg.body.get("data") or {}
         pixmaps = pixmaps_of(data, msg.blob)
         self._shown_req = msg.id
+        data["hint_preview"] = True  # the view's picture is this editor's, not a whole compare
         if self._album() is not None:
             data["index"] = self.frame  # the picture's place: the hints' frame
             self.compare.show_result(pixmaps, data, self._picture_label(data))

@@ -307,3 +307,29 @@ def test_an_untrained_model_is_said_over_the_hinted_frame(qtbot, coloured_window
         qtbot.mouseClick(win.shot_panel.hints_button, Qt.MouseButton.LeftButton)
     assert win.stage.currentWidget() is win.compare and win.hint_editor.active
     assert "pick" in _last_hint_preview(sent) and win.compare.data["alone"] is False
+
+
+def test_the_hinted_frame_follows_the_strength_and_a_whole_compare_stays_when_zoomed(
+    qtbot, window, film
+) -> None:
+    """While hints are edited, the colours' strength changed is shown at once (the frame
+    asked again at it); V's whole compare, zoomed in, stays the whole compare and is not
+    swapped for the hint editor's colour-only preview."""
+    win = window
+    _open_and_edit(qtbot, win, film)
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    _click(qtbot, win, 0.5, 0.5)
+    sent = _record_requests(win)
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=WAIT_MS):
+        win.restore_panel.strength.setValue(0.5)
+    assert _last_hint_preview(sent).get("colour_strength") == 0.5
+    win.restore_panel.dust.setValue(1.0)  # no model here: a stage that needs none
+    win.restore_panel.colorize.setChecked(False)
+    with qtbot.waitSignal(win.compareShown, timeout=WAIT_MS):
+        win.exporter.compare_frame()
+    assert not win.compare.data.get("hint_preview")
+    before = len([t for t, _ in sent if t == Request.HINT_PREVIEW])
+    win.compare.canvas.set_zoom(4.0)
+    qtbot.wait(600)  # longer than the editor's wait before it asks
+    assert len([t for t, _ in sent if t == Request.HINT_PREVIEW]) == before
+    assert not win.compare.data.get("hint_preview")
