@@ -16,12 +16,31 @@ from panchro.engine.cli.common import (
 from panchro.engine.train.kit import PLANS
 
 
+def _to_train(args: argparse.Namespace, out: Path, *, scale: bool = False) -> Any:
+    """What a training run needs and --export-best does not (--data, an upscaler's --scale),
+    checked here -> a context that tidies away what a start that fails makes in `out`."""
+    from panchro.engine.errors import BadInputError
+    from panchro.engine.train.common import tidy_failed_start
+
+    if not args.data:
+        raise BadInputError("--data is needed to train (only --export-best goes without it)")
+    if scale and args.scale is None:
+        raise BadInputError("--scale is needed to train an upscaler: 1, 2 or 4")
+    return tidy_failed_start(out)
+
+
 def cmd_train_colorizer(args: argparse.Namespace) -> int:
     from panchro.engine.train.colorizer import export_checkpoint, train_colorizer
 
     if args.export_best is not None:
         export_checkpoint(args.out, args.export_best, best=True)
         return EXIT_OK
+    with _to_train(args, args.out):
+        _train_colorizer(args, train_colorizer)
+    return EXIT_OK
+
+
+def _train_colorizer(args: argparse.Namespace, train_colorizer: Any) -> None:
     train_colorizer(
         args.data,
         args.out,
@@ -39,7 +58,6 @@ def cmd_train_colorizer(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         aux_weight=args.aux_regression,
     )
-    return EXIT_OK
 
 
 def cmd_train_refiner(args: argparse.Namespace) -> int:
@@ -49,6 +67,12 @@ def cmd_train_refiner(args: argparse.Namespace) -> int:
         export_checkpoint(args.out, args.export_best, best=True)
         return EXIT_OK
     noise = HintNoise(colour_p=args.colour_p, hue_deg=args.hue, colour_follows=args.colour_follows)
+    with _to_train(args, args.out):
+        _train_refiner(args, train_refiner, noise)
+    return EXIT_OK
+
+
+def _train_refiner(args: argparse.Namespace, train_refiner: Any, noise: Any) -> None:
     train_refiner(
         args.data,
         args.out,
@@ -69,7 +93,6 @@ def cmd_train_refiner(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
     )
-    return EXIT_OK
 
 
 def cmd_train_hints(args: argparse.Namespace) -> int:
@@ -78,6 +101,12 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
     if args.export_best is not None:
         export_run(args.out, args.export_best)
         return EXIT_OK
+    with _to_train(args, args.out):
+        _train_hints(args, train_hint_refiner)
+    return EXIT_OK
+
+
+def _train_hints(args: argparse.Namespace, train_hint_refiner: Any) -> None:
     train_hint_refiner(
         args.data,
         args.out,
@@ -96,19 +125,29 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
         checkpoint_every=args.sample_every,
         stroke_share=args.stroke_share,
     )
-    return EXIT_OK
 
 
 def cmd_train_upscaler(args: argparse.Namespace) -> int:
+    from panchro.engine.errors import BadInputError
     from panchro.engine.train.upscaler import export_checkpoint, train_upscaler
 
     if args.export_best is not None:
+        if args.out is None and args.scale is None:
+            raise BadInputError("--export-best needs the run: --out RUN (or --scale S for the"
+                                " default out/train_upscaler_xS)")  # fmt: skip
         out = args.out or Path(f"out/train_upscaler_x{args.scale}")
         export_checkpoint(out, args.export_best, best=True)
         return EXIT_OK
+    out = args.out or Path(f"out/train_upscaler_x{args.scale}")
+    with _to_train(args, out, scale=True):
+        _train_upscaler(args, train_upscaler, out)
+    return EXIT_OK
+
+
+def _train_upscaler(args: argparse.Namespace, train_upscaler: Any, out: Path) -> None:
     train_upscaler(
         args.data,
-        args.out or Path(f"out/train_upscaler_x{args.scale}"),
+        out,
         scale=args.scale,
         config=args.config,
         frames=args.frames,
@@ -134,7 +173,6 @@ def cmd_train_upscaler(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
     )
-    return EXIT_OK
 
 
 def cmd_train_kit(args: argparse.Namespace) -> int:
@@ -227,7 +265,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("train", help="train a model from colour pictures and clips")
     tsub = p.add_subparsers(dest="train_command", metavar="MODEL", required=True)
     t = tsub.add_parser("colorizer", help="the PixColor colorizer (resumable)")
-    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--data", nargs="+", default=None, help="folders, zip shards or video clips")
     t.add_argument("--out", type=Path, default=Path("out/train_colorizer"), help="run folder")
     t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
     t.add_argument("--batch", type=int, default=32)
@@ -265,7 +303,7 @@ def add_parsers(sub: Any) -> None:
     _add_init(t)
     t.set_defaults(func=cmd_train_colorizer)
     t = tsub.add_parser("refiner", help="the refinement network (resumable)")
-    t.add_argument("--data", nargs="+", required=True, help="folders, zip shards or video clips")
+    t.add_argument("--data", nargs="+", default=None, help="folders, zip shards or video clips")
     t.add_argument("--out", type=Path, default=Path("out/train_refiner"), help="run folder")
     t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
     t.add_argument("--batch", type=int, default=16)
@@ -297,7 +335,7 @@ def add_parsers(sub: Any) -> None:
     _add_init(t)
     t.set_defaults(func=cmd_train_refiner)
     t = tsub.add_parser("hints", help="the hint refiner: colour points -> chroma (resumable)")
-    t.add_argument("--data", nargs="+", required=True, help="folders of colour pictures")
+    t.add_argument("--data", nargs="+", default=None, help="folders of colour pictures")
     t.add_argument("--out", type=Path, default=Path("out/train_hints"), help="run folder")
     t.add_argument("--steps", type=int, default=6000, help="length of the whole run")
     t.add_argument("--batch", type=int, default=16)
@@ -320,8 +358,8 @@ def add_parsers(sub: Any) -> None:
     _add_init(t)
     t.set_defaults(func=cmd_train_hints)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
-    t.add_argument("--scale", type=int, required=True, choices=[1, 2, 4])
-    t.add_argument("--data", nargs="+", required=True, help="folders of pictures, video clips")
+    t.add_argument("--scale", type=int, default=None, choices=[1, 2, 4])
+    t.add_argument("--data", nargs="+", default=None, help="folders of pictures, video clips")
     t.add_argument("--out", type=Path, default=None, help="run folder (out/train_upscaler_xS)")
     t.add_argument("--config", default="fast", help="preset: fast, quality or small (tests)")
     t.add_argument("--frames", type=int, default=None, help="window length (3 or 5)")

@@ -26,8 +26,9 @@ import contextlib
 import hashlib
 import json
 import math
+import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -181,16 +182,24 @@ def save_checkpoint(
     return out / "checkpoint.json"
 
 
-def read_checkpoint(out: Path, *, fmt: str, what: str) -> dict[str, Any]:
+def read_checkpoint(out: Path, *, fmt: str, what: str, to: str = "resume") -> dict[str, Any]:
     """The checkpoint record in `out`; BadInputError unless it is there, whole and `fmt`.
 
-    `what` names the trainer in the refusal ("a colorizer", "an upscaler").
+    `what` names the trainer in the refusal ("a colorizer", "an upscaler"); `to` what the
+    record was wanted for ("resume", or "export from" for --export-best).
     """
     path = out / "checkpoint.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInputError("no checkpoint to resume here (checkpoint.json)", path=out) from None
+        if to == "resume":
+            raise BadInputError(
+                "no checkpoint to resume here (checkpoint.json)", path=out
+            ) from None
+        raise BadInputError(
+            f"no training run here to {to} (no checkpoint.json): give its run folder with --out",
+            path=out,
+        ) from None
     except (OSError, json.JSONDecodeError) as err:
         raise BadInputError(f"damaged checkpoint record ({err})", path=path) from None
     if record.get("format") != fmt:
@@ -260,6 +269,32 @@ def open_run(out: str | Path, *, resume: bool) -> tuple[Path, Path, Path]:
     samples_dir = out / "samples"
     samples_dir.mkdir(exist_ok=True)
     return out, out / "log.jsonl", samples_dir
+
+
+@contextlib.contextmanager
+def tidy_failed_start(out: str | Path) -> Iterator[None]:
+    """On an error, take away what the run made in `out` while it wrote nothing: the folder
+    itself when it was not there, and new folders that hold no file (`samples/`). A start
+    refused for missing data or an empty `--resume` folder then leaves no run folder that
+    looks like a run; a file the run wrote is never removed."""
+    out = Path(out)
+    existed = out.is_dir()
+    before = set(out.iterdir()) if existed else set()
+    try:
+        yield
+    except BaseException:
+        if out.is_dir():
+            for new in set(out.iterdir()) - before:
+                if new.is_dir() and not new.is_symlink() and not _holds_files(new):
+                    shutil.rmtree(new, ignore_errors=True)
+            if not existed and not any(out.iterdir()):
+                with contextlib.suppress(OSError):
+                    out.rmdir()
+        raise
+
+
+def _holds_files(folder: Path) -> bool:
+    return any(not p.is_dir() for p in folder.rglob("*"))
 
 
 def resume_step(
@@ -719,7 +754,7 @@ def checkpoint_model(
     what: str,
 ) -> tuple[dict[str, Any], M, C]:
     """The model of the latest checkpoint in `out`, on the CPU -> (record, model, config)."""
-    record = read_checkpoint(out, fmt=fmt, what=what)
+    record = read_checkpoint(out, fmt=fmt, what=what, to="export from")
     cfg = config_from_dict(record["config"])
     model = build(cfg)
     load_checkpoint(out, model, None, torch.device("cpu"), fmt=fmt, what=what)
