@@ -25,8 +25,10 @@ def _device(text: str | None) -> str | None:
     if name.startswith("cuda"):
         import torch
 
+        from panchro.engine.inference.device import default_device
+
         index = int(name.partition(":")[2] or 0)
-        if not torch.cuda.is_available():
+        if default_device().type != "cuda":
             raise BadInputError(f"--device {text}: no CUDA device is available here")
         if index >= torch.cuda.device_count():
             raise BadInputError(
