@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from panchro.gui.words import colour_words, counted
+
 RGB = tuple[int, int, int]
 VERSION = 1  # of the hints file's JSON form (engine/imaging/hints.py)
 RECENT_MAX = 8
@@ -112,7 +114,8 @@ def rgb_of(colour: QColor) -> RGB:
 
 
 def colour_name(rgb: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
+    """A colour in words and exactly: "dark blue (#1f3a8c)"."""
+    return "{} (#{:02x}{:02x}{:02x})".format(colour_words(rgb), *rgb)
 
 
 # --- geometry -------------------------------------------------------------------------------
@@ -459,7 +462,9 @@ class HintsBar(QFrame):
     ) -> None:
         """The hints' count: in the film and on this shot (in an album: "album", "picture")."""
         here = f", {shot} on this {part}" if shot is not None else ""
-        self.status.setText(f"{film} hint(s) in the {whole}{here}." if film else "No hints yet.")
+        self.status.setText(
+            f"{counted(film, 'hint')} in the {whole}{here}." if film else "No hints yet."
+        )
 
     def show_note(self, text: str, warn: bool = False) -> None:
         """What the last preview said; a warning (an untrained model) in bold."""

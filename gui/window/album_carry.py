@@ -16,6 +16,7 @@ from PySide6.QtGui import QPixmap
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import THUMB_SIDE
 from panchro.gui.colour_modes import Pick, crop_of
+from panchro.gui.words import counted
 
 if TYPE_CHECKING:
     from panchro.gui.window.album import Albums
@@ -112,7 +113,7 @@ class AlbumCarry(QObject):
             albums.projects.changed()
         albums.show_album_text()
         looked = len(data.get("pictures") or [])
-        said = f"The colours of {self._from} carried to {len(carried)} picture(s)"
+        said = f"The colours of {self._from} carried to {counted(len(carried), 'picture')}"
         if looked > len(carried):
             said += f"; {looked - len(carried)} did not match it and keep their own colours"
         win.colour.show_error(said + ".")

@@ -22,6 +22,7 @@ from panchro.gui.colour_modes import (
     shot_label,
 )
 from panchro.gui.window import pixmaps_of
+from panchro.gui.words import colour_words, counted
 
 STRENGTH_REST_MS = 400  # the strength box at rest this long: pictures made again at it
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
@@ -189,7 +190,7 @@ class ColourPicks(QObject):
                 return
             rgb = (chosen.red(), chosen.green(), chosen.blue())
         name = next((n.lower() for n, c in presets.items() if c == rgb), "")
-        self._set_flat("tone" if tone else "tint", rgb, name or "#{:02x}{:02x}{:02x}".format(*rgb))
+        self._set_flat("tone" if tone else "tint", rgb, name or colour_words(rgb))
 
     def _set_flat(self, source: str, rgb: tuple[int, int, int] | None, name: str) -> None:
         win = self.win
@@ -277,7 +278,7 @@ class ColourPicks(QObject):
             opts["crop"] = list(crop)  # drawn for the picture inside the borders
         self._ask_modes(shot, {"index": index, **opts})
         on_frame = sum(1 for h in win.hint_editor.store.hints if h.frame == index)
-        keeping = f", keeping its {on_frame} hint(s)" if on_frame else ""
+        keeping = f", keeping its {counted(on_frame, 'hint')}" if on_frame else ""
         self.colour.show_error(f"Drawing {opts['k']} colour modes of frame {index + 1}{keeping}…")
 
     def _ask_modes(self, shot: int | None, asked: dict[str, Any]) -> None:
@@ -486,7 +487,7 @@ class ColourPicks(QObject):
                 preview = self.pick_preview(start, win.shot_list.key_frame(later))
                 self._mark_shot(later, preview or QPixmap())
                 given += 1
-        self.status.showMessage(f"Pick given to {given} following shot(s)", 5000)
+        self.status.showMessage(f"Pick given to {counted(given, 'following shot')}", 5000)
         win.picksChanged.emit()
         win.pick_pictures.fill()
 
@@ -571,7 +572,7 @@ class ColourPicks(QObject):
                 carried.append(starts[at] + 1)
                 weakened += float(entry.get("strength", 1.0)) < 1.0
         looked = len(data.get("shots") or [])
-        said = f"Shot {shot + 1}'s colours carried to {len(carried)} shot(s) of its scene"
+        said = f"Shot {shot + 1}'s colours carried to {counted(len(carried), 'shot')} of its scene"
         if carried:
             said += f" ({', '.join(map(str, carried[:12]))}{'…' if len(carried) > 12 else ''})"
         if weakened:

@@ -54,6 +54,7 @@ from panchro.gui.hints import (
     swatch,
 )
 from panchro.gui.window import READ_AS, on_triggered, pixmaps_of
+from panchro.gui.words import counted
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -534,7 +535,7 @@ class HintEditor(QObject):
             pic = album.picture_at(n)
             label = pic.short if pic is not None else "The picture"
         self.status.showMessage(
-            f"{label}: {len(doomed)} hint(s) cleared (Ctrl+Z brings them back)", 5000
+            f"{label}: {counted(len(doomed), 'hint')} cleared (Ctrl+Z brings them back)", 5000
         )
 
     def set_noun(self, album: bool) -> None:
@@ -642,7 +643,7 @@ class HintEditor(QObject):
         self._edit_t = None
         count = len(self.store.on_frames(shot["start"], shot["end"]))
         self.compare.header.setText(
-            f"<b>Frame {self.frame + 1}</b> — colouring with {count} hint(s)…"
+            f"<b>Frame {self.frame + 1}</b> — colouring with {counted(count, 'hint')}…"
         )
 
     def _refresh_picture(self, index: int) -> None:
@@ -675,7 +676,7 @@ class HintEditor(QObject):
         self._asked[self._req] = self._edit_t
         self._edit_t = None
         count = len(self.store.on_frames(index, index + 1))
-        self.compare.header.setText(f"<b>{pic.name}</b> — colouring with {count} hint(s)…")
+        self.compare.header.setText(f"<b>{pic.name}</b> — colouring with {counted(count, 'hint')}…")
 
     def _wanted_side(self) -> int:
         """The view's size, or zoomed in, the frame's own (to the engine's largest preview):
@@ -709,11 +710,11 @@ class HintEditor(QObject):
             "own": "its own colours",
         }.get(str(source), f"colour mode {int(pick.get('index', 0)) + 1}")
         how = (
-            f"{count} hint(s) over {over}"
+            f"{counted(count, 'hint')} over {over}"
             if pick and source != "auto"
             else "automatic colours (place a point: P, or a stroke: B)"
             if pick
-            else f"coloured by its {count} hint(s) alone"
+            else f"coloured by its {counted(count, 'hint')} alone"
         )
         return f"{pic.name}: {how} (colour only; V compares every stage)"
 
@@ -755,7 +756,7 @@ class HintEditor(QObject):
         how = (
             "coloured by its hints alone"
             if data.get("alone")
-            else f"{count} hint(s) over the shot's colours"
+            else f"{counted(count, 'hint')} over the shot's colours"
             if count
             else "the shot's colours"
         )
@@ -774,6 +775,5 @@ class HintEditor(QObject):
         if edited_at is not None and rid == max([rid, *self._asked]):
             seconds = time.monotonic() - edited_at
             self.latencies.append(seconds)
-            self.status.showMessage(f"Hints: preview in {seconds:.2f} s", 4000)
         self._on_store_changed()
         self.previewShown.emit(seconds)

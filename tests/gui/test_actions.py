@@ -86,7 +86,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     monkeypatch.setattr(
         help_menu, "self_test_command", lambda: (sys.executable, ["-c", "print('all good')"])
     )
-    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor(1, 2, 3))
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor(30, 60, 200))
 
     def wait_frame(index: int) -> None:
         qtbot.waitUntil(lambda: win.player.displayed == index, timeout=WAIT_MS)
@@ -237,7 +237,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         assert asked[-1][0] == "Export frame 22, restored"
         assert asked[-1][1].endswith("three_shots_frame000022.png")
         assert done.args[0] == "frame" and done.args[1]["codec"] == "tiff"
-        assert "frame 21 at 0.875 s" in done.args[1]["notes"][0] and out.is_file()
+        assert "the frame at 0.875 s" in done.args[1]["notes"][0] and out.is_file()
         assert "Frame exported: frame.tif — 160 × 120, TIFF" in win.statusBar().currentMessage()
         win.restore_panel.deflicker.setValue(0.0)
         win.restore_panel.colorize.setChecked(colorize)
@@ -364,7 +364,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         def check(a: QAction) -> None:
             at(20)  # shot 2 (16..31)
             with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
-                a.trigger()  # the colour dialog answers (1, 2, 3), as stubbed above
+                a.trigger()  # the colour dialog answers (30, 60, 200), as stubbed above
             pick = win.picks[16]
             assert pick.source == source and pick.locked
             assert win.colour.pick_label.text() == f"{words}. Locked."
@@ -421,7 +421,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
 
     def chooses_colour(a: QAction) -> None:
         a.trigger()
-        assert editor.rgb == (1, 2, 3) and editor.recent[0] == (1, 2, 3)
+        assert editor.rgb == (30, 60, 200) and editor.recent[0] == (30, 60, 200)
 
     def colour_from_a_picture(a: QAction) -> None:
         import panchro.gui.picture_picker as picker
@@ -586,8 +586,8 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Colour from a picture…": colours_from_picture,
         "Colour its scene alike": carries,
         "Keep this shot black and white": flat("grey", "Kept black and white"),
-        "Tint this shot…": flat("tint", "Tinted #010203"),
-        "Tone this shot…": flat("tone", "Toned #010203"),
+        "Tint this shot…": flat("tint", "Tinted blue"),
+        "Tone this shot…": flat("tone", "Toned blue"),
         "Read the film as a negative": reads_negative,
         "Stretch the film's faded levels": stretches_levels,
         "Set the film's levels…": sets_levels,

@@ -367,7 +367,7 @@ def test_hints_on_album_pictures_preview_and_export(
     assert asked["picture"] == "b.png" and asked["colorize"] is True
     assert asked["hints"]["frame_size"] == [80, 80]
     assert [pt["frame"] for pt in asked["hints"]["points"]] == [0]
-    assert "hint(s) alone" in win.compare.header.text()
+    assert "coloured by its 1 hint alone" in win.compare.header.text()
     assert "1 hint" in grid.item_of("b.png").text() and album.dirty
 
     # Page Down: the next picture (lake.jpg, stored 96 x 64, upright 64 x 96), tool in hand.

@@ -45,7 +45,7 @@ def test_a_shots_colours_are_carried_to_its_scene_and_undone(
         12: "carried",
         36: "carried",
     }  # the other scene's shot (24) keeps its automatic colours
-    assert "carried to 2 shot(s) of its scene (2, 4); 1 did not match" in (
+    assert "carried to 2 shots of its scene (2, 4); 1 did not match" in (
         win.statusBar().currentMessage()
     )
     assert [win.strip.picked(n) for n in range(win.strip.count())] == [True, True, False, True]
