@@ -213,7 +213,11 @@ class ColourPicks(QObject):
         self.candidates.set_picked(None)
         self.show_pick()
         label = shot_label(shot, win.shots) if shot is not None else "The film"
-        self.status.showMessage(f"{label}: {flat_words(pick)}, locked", 5000)
+        said = f"{label}: {flat_words(pick)}, locked"
+        if shot is not None and (on := self._hints_on(shot)):  # a red coat in a grey scene
+            still = "still colours where it lies" if on == 1 else "still colour where they lie"
+            said += f"; its {counted(on, 'hint')} {still} (Colour ▸ Clear this shot's hints)"
+        self.status.showMessage(said, 8000)
         win.picksChanged.emit()
         # The key frame as a render colours it, for the strip and the panel.
         params: dict[str, Any] = {"film": win.film, "index": index,
@@ -641,6 +645,10 @@ class ColourPicks(QObject):
         same = pick is not None and pick.key_frame == sampled.key_frame and \
             pick.seed == sampled.seed and pick.crop == sampled.crop  # fmt: skip
         self.candidates.set_picked(pick.n if same and pick is not None else None)
+
+    def _hints_on(self, shot: int) -> int:
+        s = self.win.shots[shot]
+        return len(self.win.hint_editor.store.on_frames(int(s["start"]), int(s["end"])))
 
     def _mark_shot(self, shot: int, preview: QPixmap | None) -> None:
         if self.win.shots:

@@ -456,13 +456,13 @@ class HintEditor(QObject):
         album = self._album()
         if album is not None:
             pic = album.picture_at(frame)
+            self.set_tool(self._tool_before_pick, enter=False)  # first: its words are not the news
             self.use_colour(rgb_of(image.pixelColor(x, y)), pic.short if pic else "the picture")
-            self.set_tool(self._tool_before_pick, enter=False)
             return
         shot, _ = self._shot_of(frame)
         where = f"{shot_label(shot, self.win.shots)}, " if shot is not None else ""
-        self.use_colour(rgb_of(image.pixelColor(x, y)), f"{where}frame {frame + 1}")
         self.set_tool(self._tool_before_pick, enter=False)
+        self.use_colour(rgb_of(image.pixelColor(x, y)), f"{where}frame {frame + 1}")
 
     def wants_key(self, event: QKeyEvent) -> bool:
         key = event.key()

@@ -256,24 +256,31 @@ class ShotList(QObject):
         here = self.shot_at(win.current)
         order = range(len(win.shots)) if here is None else (
             range(here + 1, len(win.shots)) if delta > 0 else range(here - 1, -1, -1))  # fmt: skip
+        without = [self._without_colours(n) for n in range(len(win.shots))]
         for n in order:
-            if int(win.shots[n]["start"]) not in win.picks:
+            if without[n]:
                 self.go_to_shot(n)
-                left = sum(1 for s in win.shots if int(s["start"]) not in win.picks)
                 self.status.showMessage(
-                    f"Shot {n + 1}: no colours chosen ({left} of {len(win.shots)} shots without)",
+                    f"Shot {n + 1}: no colours chosen ({sum(without)} of {len(win.shots)} "
+                    "shots without)",
                     5000,
                 )
                 return
         way = "after" if delta > 0 else "before"
-        left = sum(1 for n, s in enumerate(win.shots) if int(s["start"]) not in win.picks
-                   and n != here)  # fmt: skip
-        mine = here is not None and int(win.shots[here]["start"]) not in win.picks
+        left = sum(1 for n in range(len(win.shots)) if without[n] and n != here)
+        mine = here is not None and without[here]
         if left:
             said = f" ({left} {'before' if delta > 0 else 'after'} it)"
         else:
             said = ": only this one is without" if mine else ": every shot has its colours"
         self.status.showMessage(f"No shot {way} this one is without colours{said}", 5000)
+
+    def _without_colours(self, n: int) -> bool:
+        """Whether shot `n` has no colours chosen: no pick, and no hint on it (a shot its
+        hints alone colour has its colours)."""
+        shot = self.win.shots[n]
+        start, end = int(shot["start"]), int(shot["end"])
+        return start not in self.win.picks and not self.win.hint_editor.store.on_frames(start, end)
 
     # --- thumbnails -------------------------------------------------------------------
 

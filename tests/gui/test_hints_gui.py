@@ -333,3 +333,31 @@ def test_the_hinted_frame_follows_the_strength_and_a_whole_compare_stays_when_zo
     qtbot.wait(600)  # longer than the editor's wait before it asks
     assert len([t for t, _ in sent if t == Request.HINT_PREVIEW]) == before
     assert not win.compare.data.get("hint_preview")
+
+
+def test_a_shot_coloured_by_its_hints_has_its_colours_for_next_without(qtbot, window, film) -> None:
+    """Go ▸ Next shot without colours passes over a shot its hints colour (no pick)."""
+    win = window
+    _open_and_edit(qtbot, win, film)  # shot 2's key frame
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    _click(qtbot, win, 0.5, 0.5)
+    win.player.show_film()
+    win.player.seek(0)  # shot 1
+    qtbot.waitUntil(lambda: win.player.displayed == 0, timeout=WAIT_MS)
+    win.shot_list.step_unpicked(1)
+    assert win.shot_list.shot_at(win.current) == 2  # shot 3: shot 2 has its hint's colours
+    assert f"of {len(win.shots)} shots without" in win.statusBar().currentMessage()
+
+
+def test_a_shot_kept_grey_says_its_hints_still_colour_it(qtbot, window, film) -> None:
+    """Keep black and white on a shot with a hint: the hint stays (a red coat in a grey
+    scene), and the status says so and how to clear it."""
+    win = window
+    _open_and_edit(qtbot, win, film)
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    _click(qtbot, win, 0.5, 0.5)
+    with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
+        win.colour_picks.keep_black_and_white()
+    said = win.statusBar().currentMessage()
+    assert "kept black and white, locked; its 1 hint still colours where it lies" in said
+    assert "Clear this shot's hints" in said

@@ -235,3 +235,18 @@ def test_the_album_panel_counts_fit_what_is_open() -> None:
     )
     said = album_words(3, 0, 1, "trip", single=False, reason="--stills given")
     assert said.endswith("1 cannot be read (marked in the grid)\nRead as an album: --stills given")
+
+
+def test_counts_and_colours_are_said_in_words() -> None:
+    from panchro.gui.hints import colour_name
+    from panchro.gui.words import colour_words, counted
+
+    assert (counted(1, "hint"), counted(3, "hint"), counted(0, "shot")) == (
+        "1 hint", "3 hints", "0 shots")  # fmt: skip
+    assert counted(2, "following shot") == "2 following shots"
+    named = {rgb: colour_words(rgb) for rgb in [(30, 60, 200), (200, 40, 40), (128, 128, 128),
+             (250, 250, 250), (20, 20, 20), (60, 150, 60), (30, 50, 120), (160, 112, 64),
+             (255, 180, 190), (120, 80, 200)]}  # fmt: skip
+    assert list(named.values()) == ["blue", "red", "grey", "white", "black", "green",
+                                    "dark blue", "brown", "pink", "violet"]  # fmt: skip
+    assert colour_name((30, 50, 120)) == "dark blue (#1e3278)"
