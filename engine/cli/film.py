@@ -288,10 +288,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if args.batch is not None:  # a whole archive of films
         if args.start is not None or args.end is not None:
             raise BadInputError("--from and --to take a part of one film, not of an archive")
-        if args.crop is not None or args.at is not None or args.straighten:
-            raise BadInputError("--crop, --at and --straighten are for one film, not an archive")
-        if args.recolour:
-            raise BadInputError("--recolour is for photos and albums, not an archive of films")
+        if args.crop is not None or args.at is not None:
+            raise BadInputError("--crop and --at are for one film, not an archive")
+        picture.refuse_photo_only(args, "an archive of films")
         return archive.cmd_restore_archive(args, check_options)
     if not args.input:
         raise BadInputError(
@@ -310,12 +309,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return still.cmd_restore_still(args)
     if picture.picture_output(args):
         return picture.cmd_restore_picture(args)
-    if args.straighten:
-        raise BadInputError("--straighten is for photos: a film's frames are not laid by hand")
-    if args.recolour:
-        raise BadInputError(
-            "--recolour is for photos and albums: a film's shots are coloured from their picks"
-        )
+    picture.refuse_photo_only(args)
     if args.cluster is not None:
         from panchro.engine.cluster import run as cluster
 

@@ -33,6 +33,20 @@ FILM_ONLY = (
 )
 
 
+# Options of a photo's (or an album's) restore that a film has no use for, and why.
+PHOTO_ONLY = (
+    ("straighten", "--straighten", "a film's frames are not laid by hand"),
+    ("recolour", "--recolour", "a film's shots are coloured from their picks"),
+)
+
+
+def refuse_photo_only(args: argparse.Namespace, what: str = "a film") -> None:
+    """BadInputError for an option of photos given with `what` (a film, a film's frame)."""
+    for name, flag, why in PHOTO_ONLY:
+        if getattr(args, name, False):
+            raise BadInputError(f"{flag} is for photos and albums, not {what}: {why}")
+
+
 def picture_output(args: argparse.Namespace) -> bool:
     """Whether this restore writes one picture (decided by the output's extension): a picture
     in and one out (a film in and a picture out is a still: `still.wants_still`, asked

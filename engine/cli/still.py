@@ -20,6 +20,7 @@ from panchro.engine.cli.common import (
     reference_of_args,
     settings_of_args,
 )
+from panchro.engine.cli.picture import refuse_photo_only
 from panchro.engine.errors import BadInputError
 
 
@@ -55,10 +56,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
     given = [flag for name, flag in FILM_OUTPUT_OPTIONS if getattr(args, name) not in (None, False)]
     if given:
         raise BadInputError(f"{', '.join(given)}: for a film's output, not one frame of it")
-    if args.recolour:
-        raise BadInputError(
-            "--recolour is for photos and albums: a film's frame is coloured from its shot's pick"
-        )
+    refuse_photo_only(args, "a film's frame")
     info = media.probe(args.input, fps=args.fps)
     if args.project and not Path(args.project).exists():
         # a still records nothing: its shot's pick comes from a project the film's restore made
