@@ -504,6 +504,10 @@ def test_compare_of_a_picture_pixel_for_pixel(engine: EngineClient, tmp_path: Pa
     assert sizes(engine.request("preview_picture", TIMEOUT, **common)) == {(64, 48)}
     whole = engine.request("preview_picture", TIMEOUT, **common, actual=True)
     assert sizes(whole) == {(200, 150)}
+    # the restored picture lossless, where it is looked at pixel by pixel
+    formats = {p["name"]: Image.open(io.BytesIO(whole.blob[p["offset"]:][: p["length"]])).format
+               for p in whole.data["images"]}  # fmt: skip
+    assert formats == {"before": "JPEG", "after": "PNG", "luma_diff": "JPEG"}
 
 
 def test_a_picture_in_colour_keeps_its_own_colours_unless_recoloured(
