@@ -40,6 +40,9 @@ WORKING_SIZE = 160  # Levin's system has a row per pixel: 160 solves in ~0.3 s a
 # the picture (by more than 0.03), against all of it at 0 (docs/hints.md, "Hints over a mode").
 MODE_DECAY = 1e-3
 METHODS = ("levin", "learned")
+# What a note says of how hints colour, in words a person reads (the method named for those
+# who look it up).
+SPREAD = "colour hints spread along the picture's edges (Levin et al. 2004)"
 
 
 def _low(luma: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
@@ -139,17 +142,17 @@ def load_hint_refiner(path: str | None = None, device: str | None = None) -> tup
 
     p = Path(path) if path else registry.weights_path("hint_refiner")
     if not p.is_file():
-        return False, "hints: Levin 2004 propagation (no hint refiner weights)"
+        return False, f"{SPREAD} (no hint refiner weights to refine them)"
     try:
         model, cfg, meta = load_model(p, device=resolve_device(device))
     except Exception as err:  # noqa: BLE001 - any unreadable file: fall back, and say why
-        return False, f"hints: Levin 2004 propagation (the hint refiner cannot be used: {err})"
+        return False, f"{SPREAD} (the hint refiner cannot be used: {err})"
     if not getattr(cfg, "point_hints", False):
-        return False, f"hints: Levin 2004 propagation ({p} is not a hint refiner)"
+        return False, f"{SPREAD} ({p} is not a hint refiner)"
     if (meta.get("card") or {}).get("trained") is not True:
-        return False, f"hints: Levin 2004 propagation (the hint refiner at {p} is UNTRAINED)"
+        return False, f"{SPREAD} (the hint refiner at {p} is UNTRAINED)"
     model.eval()
-    return model, f"hints: the hint refiner over Levin 2004 ({p.name})"
+    return model, f"{SPREAD}, then refined by the trained hint refiner ({p.name})"
 
 
 def chroma_at_hint_size(chroma: np.ndarray, size: int) -> np.ndarray:
