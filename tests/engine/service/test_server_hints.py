@@ -91,7 +91,7 @@ def test_hint_preview_colours_the_key_frame_with_the_hints(
     assert data["index"] == 18 and data["hints"] == 2 and data["alone"] is True
     assert data["pick"] is None  # coloured by its hints alone: nothing was sampled
     assert data["luma_max_diff"] == 0.0  # hints never touch the luma
-    assert any("hints:" in n and "Levin" in n for n in data["notes"])  # which method, said
+    assert any("colour hints" in n and "Levin" in n for n in data["notes"])  # which method, said
     assert any("UNTRAINED" in n for n in data["notes"])  # the test refiner is untrained
     images = _images(data, reply.blob)
     assert images["after"].shape == (H, W, 3)
