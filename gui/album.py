@@ -302,12 +302,21 @@ def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
     if pick is not None and pick.source == "carried":
         return f"colours carried from {pick.reference or 'another picture'}" + (
             f", {said}" if said else "")  # fmt: skip
+    if pick is not None and pick.source == "own":
+        return "its own colours kept" + (f", {said} over them" if said else "")
     if pick is not None:
         of_k = f" of {pick.k}" if pick.k else ""  # 0: from a project, not drawn here
         return f"mode {pick.n + 1}{of_k} picked" + (f", {said}" if said else "")
     if pic.in_colour:  # the engine keeps a colour picture's own colours unless picked
         return f"its own colours, {said} over them" if said else "its own colours kept"
     return f"coloured by {said}" if said else "automatic colours"
+
+
+def pick_band(pick: Any) -> str:
+    """A picked picture's tag in the band along its tile."""
+    if pick.source in ("carried", "own"):
+        return f"✓ {'carried' if pick.source == 'carried' else 'own colours'}"
+    return f"✓ mode {pick.n + 1}"
 
 
 def album_words(

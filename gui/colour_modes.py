@@ -167,7 +167,7 @@ def crop_note(pick: Pick, crop: tuple[int, int, int, int] | None) -> str:
     """What the Colour modes panel says of a drawn pick whose colours were drawn on another
     part of the frame than the crop now cuts out ("" when they match, or for one colour)."""
     now = crop_of(crop)
-    if pick.source in ("grey", "tint", "tone") or pick.crop == now:
+    if pick.source in ("grey", "tint", "tone", "own") or pick.crop == now:
         return ""
     if pick.crop is None:
         return (" Drawn on the whole frame, borders and all: sample again to colour the"
@@ -705,7 +705,7 @@ class ColourModesPanel(QGroupBox):
             elif pick.source == "carried":
                 whence = pick.reference or "another shot of its scene"
                 self.pick_label.setText(f"Colours carried from {whence}{tag}. Locked.")
-            elif pick.source in ("grey", "tint", "tone"):
+            elif pick.source in ("grey", "tint", "tone", "own"):
                 self.pick_label.setText(f"{flat_words(pick).capitalize()}. Locked.")
             else:
                 of_k = f" of {pick.k}" if pick.k else ""  # 0: not known (a saved project)
@@ -740,6 +740,8 @@ def flat_words(pick: Pick) -> str:
     """A one-colour pick in words: "kept black and white", "tinted amber", "toned sepia"."""
     if pick.source == "grey":
         return "kept black and white"
+    if pick.source == "own":
+        return "its own colours kept"
     presets = TONES if pick.source == "tone" else TINTS
     name = pick.reference or next(
         (n.lower() for n, c in presets.items() if flat_pick_chroma(c) == pick.chroma), "in a colour"

@@ -27,7 +27,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words, picture_state
+from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words, pick_band, picture_state
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
@@ -466,8 +466,8 @@ class Albums(QObject):
             kept = made.get(id(pick)) if pick is not None else None
             if kept is not None and kept[0] is pick:
                 return kept[1]
-        if pick is not None and pick.source == "carried":
-            return None
+        if pick is not None and pick.source in ("carried", "own"):
+            return None  # a carried pick's picture came with it; its own colours: the thumbnail
         if pick is None or sampled is None or pick.seed != sampled.seed or pick.n >= sampled.k \
                 or sampled.strength != self.win.restore_panel.colour_strength():  # fmt: skip
             return None
@@ -475,8 +475,7 @@ class Albums(QObject):
 
     def show_tile(self, pic: AlbumPicture) -> None:
         pick = self.picks.get(pic.name)
-        band = [] if pick is None else ["✓ carried" if pick.source == "carried" else
-                                        f"✓ mode {pick.n + 1}"]  # fmt: skip
+        band = [] if pick is None else [pick_band(pick)]
         n = self.hint_count(pic.name)
         band += [f"✓ {n} hint{'s' if n != 1 else ''}"] if n else []
         band += ["exported"] if pic.exported else []
@@ -696,7 +695,7 @@ class Albums(QObject):
         with self.win.edits.edit(f"pick colour mode {n + 1} for {name}"):
             self.picks[name] = sampled.pick(n)
         self.win.candidates.set_picked(n)
-        self._after_pick_change(name, f"{name}: colour mode {n + 1} picked")
+        self.after_pick_change(name, f"{name}: colour mode {n + 1} picked")
 
     def unpick(self) -> None:
         name = self.current or ""
@@ -707,9 +706,9 @@ class Albums(QObject):
         self.win.candidates.set_picked(None)
         pic = self.by_name.get(name)
         again = "its own colours" if pic is not None and pic.in_colour else "automatic colours"
-        self._after_pick_change(name, f"{name}: pick forgotten; {again} again")
+        self.after_pick_change(name, f"{name}: pick forgotten; {again} again")
 
-    def _after_pick_change(self, name: str, text: str) -> None:
+    def after_pick_change(self, name: str, text: str) -> None:
         self.projects.changed()
         pic = self.by_name.get(name)
         if pic is not None:

@@ -172,6 +172,25 @@ class ColourPicks(QObject):
         """Colour ▸ Keep this shot black and white: an intertitle, a scene meant grey."""
         self._set_flat("grey", None, "")
 
+    def keep_own_colours(self) -> None:
+        """Colour ▸ Keep its own colours: a shot, or an album's picture, in colour already keeps
+        the colours its film or file holds, whatever the colorizer would draw (a picture the
+        engine found in colour keeps them unasked; one with few colours, or stains, is asked)."""
+        album = self.win.album
+        if not album.active:
+            self._set_flat("own", None, "")
+            return
+        pic = album.selected("keep its own colours")
+        if pic is None:
+            return
+        pick = Pick(
+            key_frame=album.index_of(pic.name) or 0, seed=0, temperature=0.0, k=0, n=0,
+            chroma=flat_pick_chroma(None), chroma_size=28, trained=True, source="own",
+        )  # fmt: skip
+        with self.win.edits.edit(f"keep {pic.name}'s own colours"):
+            album.picks[pic.name] = pick
+        album.after_pick_change(pic.name, f"{pic.name}: its own colours kept, locked")
+
     def tint(self, *, tone: bool = False, rgb: tuple[int, int, int] | None = None) -> None:
         """Colour ▸ Tint / Tone this shot: one colour over the light parts (a dyed base) or the
         middle greys (a toned print), asked for when `rgb` is None; the silent era's colours
@@ -205,7 +224,9 @@ class ColourPicks(QObject):
         )  # fmt: skip
         start = self._shot_start(shot)
         where = self._where(shot)
-        text = f"keep {where} black and white" if source == "grey" else f"{source} {where} {name}"
+        text = {"grey": f"keep {where} black and white", "own": f"keep {where}'s own colours"}.get(
+            source, f"{source} {where} {name}"
+        )
         with win.edits.edit(text):
             win.picks[start] = pick
         if shot is not None:
@@ -214,7 +235,10 @@ class ColourPicks(QObject):
         self.show_pick()
         label = shot_label(shot, win.shots) if shot is not None else "The film"
         said = f"{label}: {flat_words(pick)}, locked"
-        if shot is not None and (on := self._hints_on(shot)):  # a red coat in a grey scene
+        if shot is not None and (on := self._hints_on(shot)) and source == "own":
+            said += (f"; its {counted(on, 'hint')} cannot be laid over a film's own colours: "
+                     "clear them (Colour ▸ Clear this shot's hints)")  # fmt: skip
+        elif shot is not None and on:  # a red coat in a grey scene
             still = "still colours where it lies" if on == 1 else "still colour where they lie"
             said += f"; its {counted(on, 'hint')} {still} (Colour ▸ Clear this shot's hints)"
         self.status.showMessage(said, 8000)

@@ -495,6 +495,9 @@ class MainWindow(QMainWindow):
                "with a pick of their own keep it").setProperty("album", True)  # fmt: skip
         action("Keep this shot black and &white", "G", colour.keep_black_and_white, colour_menu,
                "No colour at all: an intertitle, a scene meant grey")  # fmt: skip
+        action("Keep its &own colours", "O", colour.keep_own_colours, colour_menu,
+               "A shot or a picture in colour already keeps the colours it holds, whatever "
+               "the colorizer would draw").setProperty("album", True)  # fmt: skip
         action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,
                "One colour over the light parts, as a dyed base (amber, blue…)")  # fmt: skip
         action("T&one this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,

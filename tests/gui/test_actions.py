@@ -586,6 +586,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         "Colour from a picture…": colours_from_picture,
         "Colour its scene alike": carries,
         "Keep this shot black and white": flat("grey", "Kept black and white"),
+        "Keep its own colours": flat("own", "Its own colours kept"),
         "Tint this shot…": flat("tint", "Tinted blue"),
         "Tone this shot…": flat("tone", "Toned blue"),
         "Read the film as a negative": reads_negative,

@@ -66,3 +66,35 @@ def test_a_colour_photo_opened_alone_says_it_keeps_its_colours(
     qtbot.waitUntil(lambda: win.album.pictures[0].upright, timeout=WAIT_MS)
     assert win.album.single
     assert "in colour already, it keeps its own colours" in win.album_panel.summary.text()
+
+
+def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    """A photo of two colours (red and blue: one line of hues, as an old print's stains lie)
+    is not taken for one in colour; Colour ▸ Keep its own colours keeps them all the same, in
+    the grid and in the export, and Undo takes it back."""
+    from panchro.engine import media
+
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    two = snapshot_pixels((96, 64))
+    two[:, 32:64] = two[:, :32]  # red, red, blue: two hues only
+    png(box / "two.png", two)
+    open_album(qtbot, win, box)
+    album, grid = win.album, win.album_grid
+    qtbot.waitUntil(lambda: album.pictures[0].upright, timeout=WAIT_MS)
+    assert not album.pictures[0].in_colour
+    assert "automatic colours" in grid.item_of("two.png").text()
+    grid.select("two.png")
+    keep = next(a for a in win.colour_menu.actions() if a.text() == "Keep its &own colours")
+    keep.trigger()
+    assert album.picks["two.png"].source == "own" and album.dirty
+    assert "its own colours kept" in grid.item_of("two.png").text()
+    out = tmp_path / "out"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
+        album.exports.export_album(str(out))
+    assert (media.read_picture(out / "two.png").pixels == two).all()
+    win.edits.undo()
+    assert "two.png" not in album.picks

@@ -250,3 +250,13 @@ def test_counts_and_colours_are_said_in_words() -> None:
     assert list(named.values()) == ["blue", "red", "grey", "white", "black", "green",
                                     "dark blue", "brown", "pink", "violet"]  # fmt: skip
     assert colour_name((30, 50, 120)) == "dark blue (#1e3278)"
+
+
+def test_a_picked_pictures_band_says_where_its_colours_come_from() -> None:
+    from types import SimpleNamespace
+
+    from panchro.gui.album import pick_band
+
+    assert pick_band(SimpleNamespace(source="own", n=0)) == "✓ own colours"
+    assert pick_band(SimpleNamespace(source="carried", n=0)) == "✓ carried"
+    assert pick_band(SimpleNamespace(source="user", n=2)) == "✓ mode 3"
