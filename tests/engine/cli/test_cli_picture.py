@@ -40,13 +40,18 @@ def test_photo_to_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert not list(tmp_path.glob("*.panchro-job"))  # one frame: no job folder
 
 
-def test_colorize_a_photo(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def small_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small, untrained colorizer and refiner, where the command line looks for models."""
     models = tmp_path / "models"
     save_small_colorizer(models, config=TINY28)
     save_small_refiner(models)
     monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    return models
+
+
+@pytest.mark.usefixtures("small_models")
+def test_colorize_a_photo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = png(tmp_path / "grey.png", photo_pixels())
     out = tmp_path / "colour.jpg"
     code, printed, err = _run(
@@ -61,13 +66,10 @@ def test_colorize_a_photo(
     assert np.abs(luma - photo_pixels()).mean() < 4  # JPEG's loss only (on a noisy picture)
 
 
+@pytest.mark.usefixtures("small_models")
 def test_a_colour_photo_keeps_its_colours_and_an_album_too_unless_recoloured(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    models = tmp_path / "models"
-    save_small_colorizer(models, config=TINY28)
-    save_small_refiner(models)
-    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
     rgb = snapshot_pixels((48, 32))
     box = tmp_path / "box"
     box.mkdir()

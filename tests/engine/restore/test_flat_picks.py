@@ -20,6 +20,17 @@ AMBER = (-0.15, 0.12)  # Cb, Cr: an amber tint
 SEPIA = (-0.08, 0.06)
 
 
+def _restored(film: Path, project: Project, out: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The film restored from the project's picks into `out` (16-bit FFV1), and the film
+    itself, as (frames, H, W, YCbCr) floats of 16 bits."""
+    stages = build_stages(Settings(colorize=True), all_picked=True)
+    pipeline.restore(film, out, codec="ffv1", bit_depth=16, stages=stages, project=project)
+    with media.open_source(out) as src, media.open_source(film) as orig:
+        coded = np.stack([f.image for f in src.frames(0, 24, fmt="yuv444p16")]).astype(float)
+        given = np.stack([f.image for f in orig.frames(0, 24, fmt="yuv444p16")]).astype(float)
+    return coded, given
+
+
 def test_flat_picks_are_one_colour_and_grey_is_neutral() -> None:
     grey = flat_pick("grey")
     assert grey.colour == (0.0, 0.0) and grey.locked and (grey.chroma == 16).all()
@@ -54,12 +65,7 @@ def test_a_film_keeps_one_shot_grey_and_tints_the_other(tmp_path: Path) -> None:
     project = Project.new(film, shots=[Shot(0, 12, 6), Shot(12, 24, 18)])
     project.set_pick(0, flat_pick("grey"))
     project.set_pick(1, flat_pick("tint", *AMBER))
-    out = tmp_path / "out.mkv"
-    stages = build_stages(Settings(colorize=True), all_picked=True)
-    pipeline.restore(film, out, codec="ffv1", bit_depth=16, stages=stages, project=project)
-    with media.open_source(out) as src, media.open_source(film) as orig:
-        coded = np.stack([f.image for f in src.frames(0, 24, fmt="yuv444p16")]).astype(float)
-        given = np.stack([f.image for f in orig.frames(0, 24, fmt="yuv444p16")]).astype(float)
+    coded, given = _restored(film, project, tmp_path / "out.mkv")
     assert np.abs(coded[..., 0] - given[..., 0]).max() <= 257  # the luma kept (8 -> 16 bits)
     luma_in = (given[..., 0] / 256 - 16) * 255 / 219  # 0..255
     neutral = 128 * 256  # limited-range chroma's zero at 16 bits
@@ -99,12 +105,7 @@ def test_a_shot_that_keeps_its_own_colours_is_written_as_the_film_holds_it(
     project = Project.new(film, shots=[Shot(0, 12, 6), Shot(12, 24, 18)])
     project.set_pick(0, own_pick(locked=True))
     project.set_pick(1, flat_pick("grey"))
-    out = tmp_path / "out.mkv"
-    stages = build_stages(Settings(colorize=True), all_picked=True)
-    pipeline.restore(film, out, codec="ffv1", bit_depth=16, stages=stages, project=project)
-    with media.open_source(out) as src, media.open_source(film) as orig:
-        coded = np.stack([f.image for f in src.frames(0, 24, fmt="yuv444p16")]).astype(float)
-        given = np.stack([f.image for f in orig.frames(0, 24, fmt="yuv444p16")]).astype(float)
+    coded, given = _restored(film, project, tmp_path / "out.mkv")
     neutral = 128 * 256
     assert np.abs(given[:12, ..., 1:] - neutral).mean() > 2000  # a colour film
     assert np.abs(coded[:12] - given[:12]).max() <= 257  # its own colours, as decoded
