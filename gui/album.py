@@ -67,6 +67,7 @@ class AlbumPicture:
     exported: str = ""  # where it was last written
     upright: bool = False  # width and height are the upright picture's (a preview came)
     in_colour: bool = False  # in colour already (its preview said): it keeps its own colours
+    maybe_colour: bool = False  # colours of one hue of its own: an old print's, or a photo's
 
     @property
     def short(self) -> str:
@@ -309,7 +310,26 @@ def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
         return f"mode {pick.n + 1}{of_k} picked" + (f", {said}" if said else "")
     if pic.in_colour:  # the engine keeps a colour picture's own colours unless picked
         return f"its own colours, {said} over them" if said else "its own colours kept"
-    return f"coloured by {said}" if said else "automatic colours"
+    if said:
+        return f"coloured by {said}"
+    return "automatic colours; its own? (O keeps them)" if pic.maybe_colour else "automatic colours"
+
+
+def colours_line(pic: AlbumPicture, state: str, picked: bool, hinted: bool) -> str:
+    """The picture panel's line on its colours (`state`: `picture_state`'s words)."""
+    if picked or hinted:
+        return f"Colours: {state}."
+    if pic.in_colour:
+        return ("Colours: its own. The picture is in colour already and keeps them; pick a "
+                "colour mode to colour it anew.")  # fmt: skip
+    said = ("Colours: automatic (the pick the command line makes: the picture's own seed); "
+            "Compare shows them.")  # fmt: skip
+    if pic.maybe_colour:
+        said += (
+            " It holds colours of one hue of its own, as an old print's stains or a colour"
+            " photo of few colours do: Colour ▸ Keep its own colours (O) keeps them."
+        )
+    return said
 
 
 def pick_band(pick: Any) -> str:
@@ -334,7 +354,7 @@ def album_words(
     how many of those without a pick are in colour already and keep their own colours."""
     kept = (
         "" if not own else
-        f"; {own} in colour already keep{'s its' if own == 1 else ' their'} own colours"
+        f"; {own} keep{'s its' if own == 1 else ' their'} own colours"
     )  # fmt: skip
     if single:
         said = "Picked" if picked else "No pick yet: " + (
@@ -342,10 +362,10 @@ def album_words(
         )  # fmt: skip
     elif picked:
         said = f"All {n} picked" if picked >= n else (
-            f"{picked} picked; the others get automatic colours{kept}"
+            f"{picked} picked{kept}; the others get automatic colours"
         )  # fmt: skip
     else:
-        said = f"None picked yet: a picture without a pick gets automatic colours{kept}"
+        said = f"None picked yet{kept}; a picture without a pick gets automatic colours"
     lines = ["One picture" if single else f"{n} picture{'s' if n != 1 else ''} from {where}"]
     lines.append(said if n else "")
     if failed:

@@ -2,18 +2,19 @@
 
 A picture in colour already keeps its own colours when colorized (`restore.picture`). Its test
 (`imaging.color.in_colour`) must not take an old black-and-white print for one: yellowed
-paper, foxing and stains are colours its luma does not explain too. This measures the two
-figures the test uses (`color.chroma_unexplained`: the unexplained chroma's RMS, and its
-spread across the line it lies along most) on colour photos, and on the same photos made grey
-and aged at random: toned (sepia) by a random amount, yellowed towards a random point,
-foxed with up to 120 brown spots, a stain in half of them, and scanner noise.
+paper, foxing and stains are colours its luma does not explain too. This measures the three
+figures the test uses (`color.colour_figures`: the unexplained chroma's RMS, its spread
+across the line it lies along most, and how concentrated the strong colours' hues are) on
+colour photos, and on the same photos made grey and aged at random: toned (sepia) by a
+random amount, yellowed towards a random point, foxed with up to 120 brown spots, a stain in
+half of them, a scanner's cast of any hue in half, and scanner noise.
 
     python docs/experiments/in_colour.py bsds500 400
     python docs/experiments/in_colour.py imagenet_sample 400
 
 It prints percentiles of both figures for the colour photos and the aged prints, and how many
 of each `in_colour` calls in colour. The data is ../shared/data/train_photos (or
-PANCHRO_TRAIN_PHOTOS); each picture is shrunk to 512 px first.
+PANCHRO_TRAIN_PHOTOS); each picture is shrunk to 256 px first, as the restore judges it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import numpy as np
 from PIL import Image
 
 from panchro.engine.imaging.color import (
+    IN_COLOUR_ONE_HUE,
     IN_COLOUR_RMS,
     IN_COLOUR_SPREAD,
-    chroma_unexplained,
+    colour_figures,
     in_colour,
 )
+from panchro.engine.restore.picture import JUDGED_SIDE
 
 BROWN = np.array([0.85, 0.7, 0.55])  # what a foxing spot leaves of each channel
 STAIN = np.array([0.95, 0.88, 0.75])
@@ -55,6 +58,8 @@ def aged(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         sy, sx, r = rng.integers(0, h), rng.integers(0, w), rng.integers(20, 80)
         rgb[(yy - sy) ** 2 + (xx - sx) ** 2 < r * r] *= STAIN
+    if rng.random() < 0.5:  # a scanner's cast, of any hue
+        rgb += rng.normal(0, 0.02, 3)
     rgb += rng.normal(0, rng.uniform(0, 0.03), rgb.shape)
     return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
@@ -68,17 +73,17 @@ def main(source: str, count: int) -> None:
     for name in sorted(os.listdir(folder))[:count]:
         with Image.open(folder / name) as im:
             im = im.convert("RGB")
-            im.thumbnail((512, 512))
+            im.thumbnail((JUDGED_SIDE, JUDGED_SIDE))  # as the restore judges it
             pictures = {"colour": np.asarray(im)}
             pictures["aged"] = aged(np.asarray(im.convert("L")).astype(np.float64), rng)
         for kind, rgb in pictures.items():
-            figures[kind].append(chroma_unexplained(rgb))
+            figures[kind].append(colour_figures(rgb))
             called[kind] += in_colour(rgb)
-    print(f"{source}: {count} pictures; in colour above RMS {IN_COLOUR_RMS} "
-          f"and spread {IN_COLOUR_SPREAD}")  # fmt: skip
+    print(f"{source}: {count} pictures; in colour above RMS {IN_COLOUR_RMS} and spread "
+          f"{IN_COLOUR_SPREAD} or below one hue {IN_COLOUR_ONE_HUE}")  # fmt: skip
     for kind, rows in figures.items():
         a = np.array(rows)
-        for k, what in enumerate(("RMS", "spread")):
+        for k, what in enumerate(("RMS", "spread", "one hue")):
             pct = np.percentile(a[:, k], [1, 5, 10, 50, 90, 99, 100]).round(4)
             print(f"  {kind:6s} {what:6s} 1/5/10/50/90/99/100 %: {pct.tolist()}")
         print(f"  {kind:6s} called in colour: {called[kind]} of {len(rows)}")

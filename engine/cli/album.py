@@ -217,7 +217,7 @@ def cmd_restore_album(
     if not verdict.forced:
         print(f"read {args.input[0]} as {verdict.describe()}")
     print(summary.describe())
-    say_how_to_recolour(summary.notes)
+    say_how_to_recolour(summary.notes, album=True)
     if not summary.failed:
         return EXIT_OK
     print(

@@ -391,10 +391,11 @@ def part_of_args(args: argparse.Namespace) -> tuple[float | None, float | None] 
     return start, end
 
 
-def say_how_to_recolour(notes: Sequence[str]) -> None:
+def say_how_to_recolour(notes: Sequence[str], *, album: bool = False) -> None:
     """After a photo's or an album's summary: how pictures that kept their own colours
     (`restore.picture.OWN_COLOURS_KEPT`) are coloured anew, once."""
     from panchro.engine.restore.picture import OWN_COLOURS_KEPT
 
     if any(note.endswith(OWN_COLOURS_KEPT) for note in notes):
-        print("(--recolour colours the pictures in colour anew, as the others)")
+        them = "the pictures in colour anew, as the others" if album else "it anew"
+        print(f"(--recolour colours {them})")

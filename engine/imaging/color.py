@@ -450,44 +450,52 @@ def downsample_chroma(cbcr: np.ndarray, size: int = CHROMA_SIZE) -> np.ndarray:
 
 
 # Above this RMS chroma (of 1) that the luma does not explain, a picture may be in colour
-# (`chroma_unexplained`). Measured: Set5's and Set14's colour photos 0.015-0.13; grey and toned
+# (`colour_figures`). Measured: Set5's and Set14's colour photos 0.015-0.13; grey and toned
 # (sepia) pictures with independent RGB noise of 10 levels 0.008 on a 128-px picture (less on
 # larger ones, their means taken over more pixels), with a colour cast 0.001.
 IN_COLOUR_RMS = 0.012
 # But an aged black-and-white print's stains (paper yellowed towards an edge, foxing, a water
 # mark) are colour its luma does not explain too (0.015-0.04), all of one brownish hue: they lie
 # along one line of the Cb/Cr plane, where a colour photograph's colours spread across it as
-# well. Above this spread across that line, a picture is in colour. Measured
-# (docs/experiments/in_colour.py): of 400 BSDS500 and 400 ImageNet colour photos 50 % and 57 %
-# lie above it; of the same made grey and aged at random (toned, yellowed, foxed, stained,
-# scanner noise) none and 1 (their largest 0.0061 and 0.0113); Set14's colour photos 10 of 12.
-# The test errs towards colorizing: a colour photo below it is colorized, as a grey one.
+# well (above this spread), or point more than one way round the neutral (their hues, where
+# strong, less concentrated than this: orange earth and blue water lie on one line, on both
+# sides of grey). Measured (docs/experiments/in_colour.py), see README "Photos".
 IN_COLOUR_SPREAD = 0.009
+IN_COLOUR_ONE_HUE = 0.98
+STRONG_CHROMA = 0.05  # the chroma (of 1) of an area whose hue counts
 
 
 def in_colour(rgb: np.ndarray) -> bool:
     """Whether an (H, W, 3) RGB picture is in colour beyond doubt: colours of its own, of more
-    than one hue (`chroma_unexplained`; `restore.picture.own_colours` reads the two figures
-    alike). Not grey, nor a toned or tinted print, nor grey with a cast or colour noise, nor an
-    aged print's yellowing and stains."""
-    rms, spread = chroma_unexplained(rgb)
-    return rms > IN_COLOUR_RMS and spread > IN_COLOUR_SPREAD
+    than one hue (`colour_figures`). Not grey, nor a toned or tinted print, nor grey with a cast
+    or colour noise, nor an aged print's yellowing and stains."""
+    return in_colour_by(colour_figures(rgb))
+
+
+def in_colour_by(figures: tuple[float, float, float]) -> bool:
+    """`in_colour` from `colour_figures`' answer."""
+    rms, spread, one_hue = figures
+    return rms > IN_COLOUR_RMS and (spread > IN_COLOUR_SPREAD or one_hue < IN_COLOUR_ONE_HUE)
 
 
 def maybe_in_colour(rgb: np.ndarray) -> bool:
     """Whether a picture holds colours its luma does not explain, of one hue or more: in
     colour, or an aged print's stains; `in_colour` tells them apart where it can."""
-    return chroma_unexplained(rgb)[0] > IN_COLOUR_RMS
+    return colour_figures(rgb)[0] > IN_COLOUR_RMS
 
 
-def chroma_unexplained(rgb: np.ndarray) -> tuple[float, float]:
-    """(the RMS chroma (of 1) of an RGB picture that its luma does not explain, its RMS across
-    the line it spreads most along). A toning's colour is a function of the density, a colour
-    photograph's is not; measured on area means of the picture cut to about 32 px a side,
-    which average colour noise away."""
+def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
+    """What tells a colour picture from a grey, toned or stained one, measured on area means
+    of the picture cut to about 32 px a side (which average colour noise away):
+
+    - the RMS chroma (of 1) that its luma does not explain (a toning's colour is a function
+      of the density, a colour photograph's is not);
+    - that chroma's RMS across the line it spreads most along;
+    - how concentrated the hues of its strongly coloured areas are, 0..1 (1: all one hue,
+      or none strong)."""
     a = np.asarray(rgb)
     if a.ndim != 3 or a.shape[-1] != 3:
-        return 0.0, 0.0
+        return 0.0, 0.0, 1.0
     step = max(1, max(a.shape[:2]) // 32)
     h, w = (a.shape[0] // step) * step, (a.shape[1] // step) * step
     f = to_float(a[:h, :w]).reshape(h // step, step, w // step, step, 3).mean(axis=(1, 3))
@@ -500,10 +508,15 @@ def chroma_unexplained(rgb: np.ndarray) -> tuple[float, float]:
     )
     rest = ycc[:, 1:] - means[bins]  # the chroma that the luma does not explain
     rms = float(np.sqrt((rest**2).sum(axis=1).mean()))
+    strong = ycc[np.hypot(ycc[:, 1], ycc[:, 2]) > STRONG_CHROMA, 1:]
+    one_hue = 1.0
+    if len(strong) > 3:
+        unit = strong / np.hypot(strong[:, 0], strong[:, 1])[:, None]
+        one_hue = float(np.hypot(*unit.mean(axis=0)))
     if len(rest) < 3:
-        return rms, 0.0
+        return rms, 0.0, one_hue
     least = np.linalg.eigvalsh(np.cov(rest.T))[0]  # the variance across its main line
-    return rms, float(np.sqrt(max(float(least), 0.0)))
+    return rms, float(np.sqrt(max(float(least), 0.0))), one_hue
 
 
 def upsample_chroma(

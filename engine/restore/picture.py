@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +178,8 @@ def _check_memory(input: str | os.PathLike[str], stages: Sequence[Stage]) -> Non
 # How to colour it anew is each front end's to say (the app: a colour mode picked; the
 # command line: --recolour).
 OWN_COLOURS_KEPT = "in colour already: its own colours kept"
+RECOLOURED = "in colour already: coloured anew (--recolour)"
+OWN_STRENGTH = "the colours' strength is for colours drawn; its own are kept as they are"
 # Said of a picture with colours of one hue that its grey does not explain: an old print's
 # yellowing and stains, or a colour photo of few colours, which the test cannot tell apart
 # (`color.in_colour`); colorized, as a print is, and said, as a photo would want.
@@ -186,32 +188,45 @@ MAYBE_IN_COLOUR = (
 )
 
 
+# The copy of a picture its colours are judged on (`colour_figures_of`): the app's grid and
+# the restore judge alike, whatever size either reads the picture at.
+JUDGED_SIDE = 256
+
+
+def colour_figures_of(
+    path: str | os.PathLike[str], negative: bool, levels: tuple[float, ...] | str | None
+) -> tuple[float, float, float]:
+    """`color.colour_figures` of the picture at `path`, judged on a copy of `JUDGED_SIDE`
+    read as asked (a negative turned positive, its levels stretched)."""
+    from panchro.engine.media.thumbnail import picture_preview
+
+    rgb, _ = picture_preview(path, JUDGED_SIDE)
+    return color.colour_figures(values_read(rgb, None, negative, levels, []))
+
+
 def own_colours(
-    pic: Any, stages: Sequence[Stage], pick: Pick | None
+    pic: Any, stages: Sequence[Stage], pick: Pick | None, figures: Callable[[], Any]
 ) -> tuple[Pick | None, list[str]]:
     """(the pick to colour the picture by, what to say of its colours). Where `stages`
     colorize a picture that nobody chose colours for (no person's pick, no reference picture
     lending them, the stage not told to colour it anew: `recolour`): a picture in colour
-    (`color.in_colour`) keeps its own colours, its hints laid over them; one that may be
-    (`color.maybe_in_colour`) is colorized, and said to be. Otherwise `pick`, unsaid."""
+    (`color.in_colour_by` its `figures()`, `colour_figures_of`) keeps its own colours, its
+    hints laid over them; one that may be is colorized, and said to be. Otherwise `pick`."""
     from panchro.engine.project import own_pick
     from panchro.engine.restore.stages import ColorizeStage
 
     stage = next((st for st in stages if isinstance(st, ColorizeStage)), None)
-    if (
-        pick is not None
-        or pic.grey
-        or stage is None
-        or stage.recolour
-        or stage.reference is not None
-    ):
+    if pick is not None or pic.grey or stage is None or stage.reference is not None:
         return pick, []
-    rms, spread = color.chroma_unexplained(pic.pixels)
-    if rms <= color.IN_COLOUR_RMS:
+    judged = figures()
+    if judged[0] <= color.IN_COLOUR_RMS:
         return None, []
-    if spread > color.IN_COLOUR_SPREAD:
-        return own_pick(), [OWN_COLOURS_KEPT]
-    return None, [MAYBE_IN_COLOUR]
+    if not color.in_colour_by(judged):
+        return None, [MAYBE_IN_COLOUR]
+    if stage.recolour:
+        return None, [RECOLOURED]
+    weaker = [] if stage.strength == 1.0 else [OWN_STRENGTH]
+    return own_pick(), [OWN_COLOURS_KEPT, *weaker]
 
 
 def pick_words(pick: Pick) -> str:
@@ -311,7 +326,7 @@ def restore_picture(
     pic = media.read_picture(input)
     notes = list(pic.notes)
     pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
-    pick, said = own_colours(pic, stages, pick)
+    pick, said = own_colours(pic, stages, pick, lambda: colour_figures_of(input, negative, levels))
     notes += said
     with cropped(stages, margins) as stages:
         w, h = pic.size
@@ -561,7 +576,9 @@ def preview_picture(
     said = [] if notes is None else notes
     filed, margins = _turned_and_cut(pic, crop, said, straighten)
     pic = read_as(filed, margins, negative, levels, said)
-    pick, colours = own_colours(pic, stages, pick)
+    pick, colours = own_colours(
+        pic, stages, pick, lambda: colour_figures_of(input, negative, levels)
+    )
     said += colours
     with cropped(list(stages), margins, cut=not whole) as used_stages:
         before, after, used = _through(pic, used_stages, progress or Progress(None), threads, pick)

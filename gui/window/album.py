@@ -27,7 +27,14 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
-from panchro.gui.album import THUMB_SIDE, AlbumPicture, album_words, pick_band, picture_state
+from panchro.gui.album import (
+    THUMB_SIDE,
+    AlbumPicture,
+    album_words,
+    colours_line,
+    pick_band,
+    picture_state,
+)
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME, READ_AS
@@ -261,8 +268,10 @@ class Albums(QObject):
     def show_album_text(self) -> None:
         where = Path(self.inputs[0]).name if len(self.inputs) == 1 else f"{len(self.inputs)} inputs"
         failed = sum(1 for p in self.pictures if p.error)
-        own = sum(p.in_colour and p.name not in self.picks for p in self.pictures)
-        self.panel.show_album(album_words(len(self.pictures), len(self.picks), failed, where,
+        own = sum(p.in_colour and p.name not in self.picks for p in self.pictures) + sum(
+            pick.source == "own" for pick in self.picks.values())  # fmt: skip
+        picked = sum(pick.source != "own" for pick in self.picks.values())
+        self.panel.show_album(album_words(len(self.pictures), picked, failed, where,
                                           single=self.single, reason=self.reason,
                                           own=own))  # fmt: skip
 
@@ -441,6 +450,7 @@ class Albums(QObject):
                 data = msg.body.get("data") or {}
                 pic.width, pic.height = int(data.get("width", 0)), int(data.get("height", 0))
                 pic.in_colour = bool(data.get("in_colour", False))
+                pic.maybe_colour = bool(data.get("maybe_in_colour", False))
                 pic.upright = pic.width > 0 and pic.height > 0
                 image = QImage.fromData(msg.blob)
                 if not image.isNull():
@@ -493,18 +503,9 @@ class Albums(QObject):
         lines = [f"<b>{pic.name}</b>", f"{size}{', ' + pic.format if pic.format else ''}"]
         if pic.error:
             lines.append(f"<span style='color:#c0392b'>Cannot be used: {pic.error}</span>")
-        elif name in self.picks or self.hint_count(name):
-            lines.append(f"Colours: {self.state(pic)}.")
-        elif pic.in_colour:
-            lines.append(
-                "Colours: its own. The picture is in colour already and keeps them; pick a "
-                "colour mode to colour it anew."
-            )
         else:
-            lines.append(
-                "Colours: automatic (the pick the command line makes: the picture's own seed); "
-                "Compare shows them."
-            )
+            lines.append(colours_line(pic, self.state(pic), name in self.picks,
+                                      bool(self.hint_count(name))))  # fmt: skip
         if pic.exported:
             lines.append(f"Exported to {pic.exported}")
         shown = self.pick_preview(name) or self.grid.thumbnail(name)

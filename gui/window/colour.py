@@ -183,6 +183,12 @@ class ColourPicks(QObject):
         pic = album.selected("keep its own colours")
         if pic is None:
             return
+        if not (pic.in_colour or pic.maybe_colour):
+            self.status.showMessage(f"{pic.name} has no colours of its own to keep", 6000)
+            return
+        if pic.in_colour and pic.name not in album.picks:
+            self.status.showMessage(f"{pic.name} keeps its own colours already", 6000)
+            return
         pick = Pick(
             key_frame=album.index_of(pic.name) or 0, seed=0, temperature=0.0, k=0, n=0,
             chroma=flat_pick_chroma(None), chroma_size=28, trained=True, source="own",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dropping import open_album
 from makephotos import photo_pixels, png, snapshot_pixels
@@ -34,7 +35,7 @@ def test_a_colour_snapshot_in_an_album_keeps_its_own_colours(
     assert album.by_name["snapshot.png"].in_colour and not album.by_name["grey.png"].in_colour
     assert "its own colours kept" in grid.item_of("snapshot.png").text()
     assert "automatic colours" in grid.item_of("grey.png").text()
-    assert "1 in colour already keeps its own colours" in win.album_panel.summary.text()
+    assert "1 keeps its own colours" in win.album_panel.summary.text()
     grid.select("snapshot.png")
     assert "in colour already and keeps them" in win.album_panel.picture.text()
     assert "keeps its own colours" in win.colour.pick_label.text()
@@ -71,24 +72,34 @@ def test_a_colour_photo_opened_alone_says_it_keeps_its_colours(
 def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
     qtbot, coloured_window, tmp_path: Path
 ) -> None:
-    """A photo of two colours (red and blue: one line of hues, as an old print's stains lie)
-    is not taken for one in colour; Colour ▸ Keep its own colours keeps them all the same, in
-    the grid and in the export, and Undo takes it back."""
+    """A picture with colours of one hue of its own (a yellowed half: as an old print's stains
+    lie, or a colour photo of few colours) is colorized and its tile says it may hold colours
+    of its own; Colour ▸ Keep its own colours keeps them, in the grid and in the export, and
+    Undo takes it back. A grey picture has none to keep, and is said so."""
     from panchro.engine import media
 
     win = coloured_window
     box = tmp_path / "box"
     box.mkdir()
-    two = snapshot_pixels((96, 64))
-    two[:, 32:64] = two[:, :32]  # red, red, blue: two hues only
+    g = photo_pixels((96, 64)).astype(int)
+    two = np.stack([g, g, g], axis=-1)
+    two[:, 48:, 2] -= 60  # the right half yellowed
+    two = np.clip(two, 0, 255).astype(np.uint8)
     png(box / "two.png", two)
+    png(box / "grey.png", photo_pixels((96, 64), seed=2))
     open_album(qtbot, win, box)
     album, grid = win.album, win.album_grid
-    qtbot.waitUntil(lambda: album.pictures[0].upright, timeout=WAIT_MS)
-    assert not album.pictures[0].in_colour
-    assert "automatic colours" in grid.item_of("two.png").text()
-    grid.select("two.png")
+    qtbot.waitUntil(lambda: all(p.upright for p in album.pictures), timeout=WAIT_MS)
+    two_pic = album.by_name["two.png"]
+    assert not two_pic.in_colour and two_pic.maybe_colour
+    assert "its own? (O keeps them)" in grid.item_of("two.png").text()
     keep = next(a for a in win.colour_menu.actions() if a.text() == "Keep its &own colours")
+    grid.select("grey.png")
+    keep.trigger()
+    assert "grey.png has no colours of its own to keep" in win.statusBar().currentMessage()
+    assert not album.picks
+    grid.select("two.png")
+    assert "Keep its own colours (O) keeps them" in win.album_panel.picture.text()
     keep.trigger()
     assert album.picks["two.png"].source == "own" and album.dirty
     assert "its own colours kept" in grid.item_of("two.png").text()
@@ -96,5 +107,6 @@ def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
         album.exports.export_album(str(out))
     assert (media.read_picture(out / "two.png").pixels == two).all()
+    assert "1 keeps its own colours" in win.album_panel.summary.text()
     win.edits.undo()
     assert "two.png" not in album.picks

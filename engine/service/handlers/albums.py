@@ -242,20 +242,22 @@ def album_picture(session: Session, work: Work) -> Answer:
     cut, so near what a restore measures) as asked."""
     from panchro.engine.imaging import color
     from panchro.engine.media.thumbnail import picture_preview
-    from panchro.engine.restore.picture import values_read
+    from panchro.engine.restore.picture import colour_figures_of, values_read
 
     p = work.params
     rgb, (width, height) = picture_preview(p["path"], p["max_side"])
     rgb = values_read(rgb, None, p["negative"], p["levels"], [])
     blob = encode_image(rgb, "image/jpeg", p["quality"])
+    figures = colour_figures_of(p["path"], p["negative"], p["levels"])
     data = {
         "picture": p["picture"],
         "width": width,
         "height": height,
         "preview_width": int(rgb.shape[1]),
         "preview_height": int(rgb.shape[0]),
-        # as this copy shows it: the restore decides on the picture itself (`own_colours`)
-        "in_colour": rgb.ndim == 3 and color.in_colour(rgb),
+        # judged as the restore judges it, on a copy of its own size (`own_colours`)
+        "in_colour": color.in_colour_by(figures),
+        "maybe_in_colour": figures[0] > color.IN_COLOUR_RMS and not color.in_colour_by(figures),
     }
     return Answer(data, blob, "image/jpeg")
 

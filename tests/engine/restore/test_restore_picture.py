@@ -310,7 +310,12 @@ def test_a_colour_photo_keeps_its_own_colours_unless_told(models: Path, tmp_path
     person's pick, colours a colour photo anew."""
     from panchro.engine.imaging.color import in_colour
     from panchro.engine.project import Pick
-    from panchro.engine.restore.picture import MAYBE_IN_COLOUR, OWN_COLOURS_KEPT
+    from panchro.engine.restore.picture import (
+        MAYBE_IN_COLOUR,
+        OWN_COLOURS_KEPT,
+        OWN_STRENGTH,
+        RECOLOURED,
+    )
 
     rng = np.random.default_rng(3)
     grey = photo_pixels((128, 96)).astype(np.float64)
@@ -336,7 +341,13 @@ def test_a_colour_photo_keeps_its_own_colours_unless_told(models: Path, tmp_path
     source = tmp_path / "colour.png"
     summary = restore_picture(source, tmp_path / "anew.png",
                               stages=[_colorize(models, recolour=True)])  # fmt: skip
-    assert OWN_COLOURS_KEPT not in summary.notes
+    assert OWN_COLOURS_KEPT not in summary.notes and RECOLOURED in summary.notes
+    weaker = _colorize(models)
+    weaker.strength = 0.5  # for colours drawn: its own are kept as they are, and said so
+    summary = restore_picture(source, tmp_path / "weaker.png", stages=[weaker])
+    assert OWN_STRENGTH in summary.notes
+    kept = np.asarray(Image.open(tmp_path / "weaker.png").convert("RGB"))
+    assert np.array_equal(kept, snapshot_pixels((128, 96)))
     anew = np.asarray(Image.open(tmp_path / "anew.png").convert("RGB")).astype(int)
     assert np.abs(anew - snapshot_pixels((128, 96))).max() > 20  # its colours drawn by the model
     bins = np.full((2, 28, 28), 16, np.uint8)
