@@ -312,7 +312,7 @@ def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
         return f"its own colours, {said} over them" if said else "its own colours kept"
     if said:
         return f"coloured by {said}"
-    return "automatic colours; its own? (O keeps them)" if pic.maybe_colour else "automatic colours"
+    return "in colour? (O keeps it)" if pic.maybe_colour else "automatic colours"
 
 
 def colours_line(pic: AlbumPicture, state: str, picked: bool, hinted: bool) -> str:

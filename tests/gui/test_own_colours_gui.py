@@ -92,7 +92,7 @@ def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
     qtbot.waitUntil(lambda: all(p.upright for p in album.pictures), timeout=WAIT_MS)
     two_pic = album.by_name["two.png"]
     assert not two_pic.in_colour and two_pic.maybe_colour
-    assert "its own? (O keeps them)" in grid.item_of("two.png").text()
+    assert "in colour? (O keeps it)" in grid.item_of("two.png").text()
     keep = next(a for a in win.colour_menu.actions() if a.text() == "Keep its &own colours")
     grid.select("grey.png")
     keep.trigger()
