@@ -765,6 +765,11 @@ class HintEditor(QObject):
             data,
             f"{label}key frame {index + 1}: {how} (colour only; V compares every stage)",
         )
+        if n is not None and int(self.win.shots[n]["start"]) not in self.win.picks:
+            # a shot its hints alone colour shows them in the strip, as a pick's shows it
+            shown = pixmaps.get("after" if data.get("alone") else "before")
+            if shown is not None:
+                self.win.strip.set_thumbnail(n, shown, index)
         notes = [str(x) for x in data.get("notes") or []]
         self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
         self._after_preview(msg.id, edited_at)

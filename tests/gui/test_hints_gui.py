@@ -340,7 +340,10 @@ def test_a_shot_coloured_by_its_hints_has_its_colours_for_next_without(qtbot, wi
     win = window
     _open_and_edit(qtbot, win, film)  # shot 2's key frame
     qtbot.keyClick(win, Qt.Key.Key_P)
+    before = win.strip.list.item(1).icon().pixmap(64, 48).toImage()
     _click(qtbot, win, 0.5, 0.5)
+    # the strip shows shot 2 in its hint's colours, as it shows a picked shot in its pick's
+    assert win.strip.list.item(1).icon().pixmap(64, 48).toImage() != before
     win.player.show_film()
     win.player.seek(0)  # shot 1
     qtbot.waitUntil(lambda: win.player.displayed == 0, timeout=WAIT_MS)
