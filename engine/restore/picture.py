@@ -24,6 +24,7 @@ resume, since there is one frame to lose. What differs is the way in and out:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -197,7 +198,18 @@ def colour_figures_of(
     path: str | os.PathLike[str], negative: bool, levels: tuple[float, ...] | str | None
 ) -> tuple[float, float, float]:
     """`color.colour_figures` of the picture at `path`, judged on a copy of `JUDGED_SIDE`
-    read as asked (a negative turned positive, its levels stretched)."""
+    read as asked (a negative turned positive, its levels stretched). Kept for the same file
+    unchanged: an album's hint previews ask at every edit, and a big PNG decodes in seconds."""
+    st = os.stat(path)
+    read = tuple(levels) if isinstance(levels, list | tuple) else levels  # hashable
+    key = (os.fspath(path), st.st_size, st.st_mtime_ns, bool(negative), read)
+    return _judged(*key)
+
+
+@functools.lru_cache(maxsize=256)
+def _judged(
+    path: str, _size: int, _mtime: int, negative: bool, levels: tuple[float, ...] | str | None
+) -> tuple[float, float, float]:
     from panchro.engine.media.thumbnail import picture_preview
 
     rgb, _ = picture_preview(path, JUDGED_SIDE)
