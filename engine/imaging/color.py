@@ -478,12 +478,6 @@ def in_colour_by(figures: tuple[float, float, float]) -> bool:
     return rms > IN_COLOUR_RMS and (spread > IN_COLOUR_SPREAD or one_hue < IN_COLOUR_ONE_HUE)
 
 
-def maybe_in_colour(rgb: np.ndarray) -> bool:
-    """Whether a picture holds colours its luma does not explain, of one hue or more: in
-    colour, or an aged print's stains; `in_colour` tells them apart where it can."""
-    return colour_figures(rgb)[0] > IN_COLOUR_RMS
-
-
 def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
     """What tells a colour picture from a grey, toned or stained one, measured on area means
     of the picture cut to about 32 px a side (which average colour noise away):
