@@ -132,6 +132,10 @@ class Sampled:
     oversample: int = 1  # k x this many were drawn, the k most different shown
     crop: tuple[int, int, int, int] | None = None  # what the key frame was cut to
     strength: float = 1.0  # the colours' strength the previews show (the bins are as drawn)
+    # the frame is in colour already, beyond doubt (a shot nobody picks for keeps its own
+    # colours), or has colours of one hue of its own (stains: colorized unless kept)
+    in_colour: bool = False
+    maybe_in_colour: bool = False
     # what the request asked besides its seed and strength: the same modes are drawn again
     # from it, to be shown at another strength (`ColourPicks.restrengthen`)
     asked: dict[str, Any] = field(default_factory=dict)
@@ -175,6 +179,21 @@ def crop_note(pick: Pick, crop: tuple[int, int, int, int] | None) -> str:
     return " Drawn inside another crop: its colours stay where they were on the picture."
 
 
+def own_words(sampled: Sampled, pick: Pick | None) -> str:
+    """What the Colour modes panel says of a shot whose frame has colours of its own and no
+    pick ("" otherwise): the export keeps them, or colorizes it (`restore.own` in the engine)."""
+    if pick is not None:
+        return ""
+    if sampled.in_colour:
+        return (" This shot is in colour already: with no mode picked, the export keeps its own"
+                " colours (Colour ▸ Keep its own colours, O, makes that its pick).")  # fmt: skip
+    if sampled.maybe_in_colour:
+        return (" Its frame has colours of one hue of its own (stains, or a colour film's): with"
+                " no mode picked it is colorized; Colour ▸ Keep its own colours (O) keeps"
+                " them.")  # fmt: skip
+    return ""
+
+
 def strength_words(sampled: Sampled) -> str:
     """What a header says of the colours' strength the modes are shown at ("" as drawn)."""
     return "" if sampled.strength == 1.0 else f", shown at colour strength {sampled.strength:g}"
@@ -208,6 +227,8 @@ def parse_sampled(shot: int, data: dict[str, Any], blob: bytes) -> Sampled:
         oversample=int(data.get("oversample", 1)),
         crop=crop_of(data.get("crop")),
         strength=float(data.get("colour_strength", 1.0)),
+        in_colour=bool(data.get("in_colour", False)),
+        maybe_in_colour=bool(data.get("maybe_in_colour", False)),
     )
 
 

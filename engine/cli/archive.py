@@ -102,7 +102,10 @@ def cmd_restore_archive(
     settings = settings_of_args(args, None, names, codec=args.codec, bit_depth=args.bit_depth)
     settings = fit_of_args(args, settings)  # each film's picture fitted by its own shape
     check_options(args, settings)
-    stages = stages_module.build_stages(settings, seed=args.seed, regrain=args.regrain)
+    recolour = args.recolour
+    stages = stages_module.build_stages(
+        settings, seed=args.seed, regrain=args.regrain, recolour=recolour
+    )
     bar = TerminalBar("archive") if not args.quiet else None
     try:
         with contextlib.ExitStack() as stack:
@@ -116,6 +119,7 @@ def cmd_restore_archive(
                     seed=args.seed,
                     all_picked=True,
                     regrain=args.regrain,
+                    recolour=recolour,
                     device=None if args.cluster_gpus else "cpu",
                 )
                 key = f"archive:seed={args.seed}:" + ",".join(st.key for st in stages)

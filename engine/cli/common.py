@@ -392,10 +392,13 @@ def part_of_args(args: argparse.Namespace) -> tuple[float | None, float | None] 
 
 
 def say_how_to_recolour(notes: Sequence[str], *, album: bool = False) -> None:
-    """After a photo's or an album's summary: how pictures that kept their own colours
-    (`restore.picture.OWN_COLOURS_KEPT`) are coloured anew, once."""
+    """After a summary: how pictures and shots that kept their own colours
+    (`restore.picture.OWN_COLOURS_KEPT`, `restore.own.OWN_SHOTS`) are coloured anew, once."""
+    from panchro.engine.restore.own import OWN_SHOTS
     from panchro.engine.restore.picture import OWN_COLOURS_KEPT
 
-    if any(note.endswith(OWN_COLOURS_KEPT) for note in notes):
+    if any(note.startswith(OWN_SHOTS) for note in notes):
+        print("(--recolour colours them anew, as the others)")
+    elif any(note.endswith(OWN_COLOURS_KEPT) for note in notes):
         them = "the pictures in colour anew, as the others" if album else "it anew"
         print(f"(--recolour colours {them})")

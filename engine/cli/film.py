@@ -31,6 +31,7 @@ from panchro.engine.cli.common import (
     part_of_args,
     reading_of,
     reference_of_args,
+    say_how_to_recolour,
     settings_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
@@ -371,13 +372,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     check_options(args, settings)
     hints = hints_of_args(args, settings, info, project)
     reference = reference_of_args(args, settings)
+    colours = {"hints": hints, "reference": reference, "recolour": args.recolour}
     stages = stages_module.build_stages(
-        settings,
-        seed=args.seed,
-        all_picked=all_picked,
-        regrain=args.regrain,
-        hints=hints,
-        reference=reference,
+        settings, seed=args.seed, all_picked=all_picked, regrain=args.regrain, **colours
     )
     preview = None
     if args.preview is not None:
@@ -395,14 +392,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 all_picked=True,
                 regrain=args.regrain,
-                hints=hints,
-                reference=reference,
                 device=None if args.cluster_gpus else "cpu",
+                **colours,
             )
             gpus = args.cluster_gpus
             executor = stack.enter_context(cluster.session(args.cluster, recipe, gpus=gpus))
         summary = _run_restore(args, settings, stages, project, preview, progress, bar, executor)
     print(summary.describe())
+    say_how_to_recolour(summary.notes)
     if info.truncated:
         print(f"note: the input is truncated: {_truncation(info)}")
     if info.missing_numbers:
@@ -581,8 +578,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--recolour",
         action="store_true",
-        help="a photo (or an album's pictures) in colour already colorized like the others;"
-        " without it each keeps its own colours",
+        help="pictures and shots in colour already colorized like the others; without it"
+        " each keeps its own colours",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
     p.add_argument(

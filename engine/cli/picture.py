@@ -34,10 +34,7 @@ FILM_ONLY = (
 
 
 # Options of a photo's (or an album's) restore that a film has no use for, and why.
-PHOTO_ONLY = (
-    ("straighten", "--straighten", "a film's frames are not laid by hand"),
-    ("recolour", "--recolour", "a film's shots are coloured from their picks"),
-)
+PHOTO_ONLY = (("straighten", "--straighten", "a film's frames are not laid by hand"),)
 
 
 def refuse_photo_only(args: argparse.Namespace, what: str = "a film") -> None:

@@ -18,6 +18,7 @@ from panchro.engine.cli.common import (
     parse_time,
     reading_of,
     reference_of_args,
+    say_how_to_recolour,
     settings_of_args,
 )
 from panchro.engine.cli.picture import refuse_photo_only
@@ -84,6 +85,7 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         regrain=args.regrain,
         hints=hints,
         reference=reference_of_args(args, settings),
+        recolour=args.recolour,
     )
     settings = levels_of_args(args, settings, args.input, args.fps, project)
     reading = reading_of(settings, args.fps)
@@ -105,4 +107,5 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
         reading=reading,
     )
     print(summary.describe())
+    say_how_to_recolour(summary.notes)
     return EXIT_OK

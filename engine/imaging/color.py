@@ -478,6 +478,12 @@ def in_colour_by(figures: tuple[float, float, float]) -> bool:
     return rms > IN_COLOUR_RMS and (spread > IN_COLOUR_SPREAD or one_hue < IN_COLOUR_ONE_HUE)
 
 
+def one_hue_by(figures: tuple[float, float, float]) -> bool:
+    """From `colour_figures`' answer: colours of its own that its luma does not explain, but
+    not `in_colour_by` (an old print's stains, or a colour picture of few colours)."""
+    return figures[0] > IN_COLOUR_RMS and not in_colour_by(figures)
+
+
 def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
     """What tells a colour picture from a grey, toned or stained one, measured on area means
     of the picture cut to about 32 px a side (which average colour noise away):

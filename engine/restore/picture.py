@@ -231,10 +231,8 @@ def own_colours(
     if pick is not None or pic.grey or stage is None or stage.reference is not None:
         return pick, []
     judged = figures()
-    if judged[0] <= color.IN_COLOUR_RMS:
-        return None, []
     if not color.in_colour_by(judged):
-        return None, [MAYBE_IN_COLOUR]
+        return None, [MAYBE_IN_COLOUR] if color.one_hue_by(judged) else []
     if stage.recolour:
         return None, [RECOLOURED]
     weaker = [] if stage.strength == 1.0 else [OWN_STRENGTH]

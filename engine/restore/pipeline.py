@@ -44,7 +44,7 @@ from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, OutputError
 from panchro.engine.fsutil import tree_size
 from panchro.engine.progress import Progress
-from panchro.engine.restore import delivery, memory, room
+from panchro.engine.restore import delivery, memory, own, room
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.fit import fitted_before
@@ -683,8 +683,8 @@ class _Run:
             changed = True
         for i, pick in sorted(self.recorded.items()):
             k = next((j for j, s in enumerate(proj.shots) if s.start == shots[i].start), None)
-            if k is not None and proj.picks[k] is None:
-                proj.picks[k] = pick
+            if k is not None and (proj.picks[k] is None or own.found_own(proj.picks[k])):
+                proj.picks[k] = pick  # (a shot found in colour, coloured anew: as done)
                 changed = True
         if changed and proj.path is not None:
             proj.save()

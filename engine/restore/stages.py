@@ -46,7 +46,8 @@ from panchro.engine.imaging.hints import Hints
 # A shot nobody picked gets a likely colouring, not an adventurous one (inference.defaults)
 from panchro.engine.inference.defaults import AUTO_K, AUTO_TEMPERATURE, AUTO_TOP_P, DESPECKLE
 from panchro.engine.inference.device import resolve_device
-from panchro.engine.project import Pick
+from panchro.engine.project import Pick, own_pick
+from panchro.engine.restore import own
 from panchro.engine.restore.batch import FrameBatch, Stage
 from panchro.engine.restore.crop import (
     Margins,
@@ -131,6 +132,7 @@ class ColorizeStage:
         self._alone = False  # the shot is coloured by its hints alone (it has no pick)
         self._flat: Pick | None = None  # a one-colour pick, without hints: `flat_chroma`
         self._own = False  # the shot keeps its own colours (an "own" pick)
+        self._shot_colours = own.ShotColours(self.notes)  # shots found in colour, said
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
         self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
@@ -159,8 +161,10 @@ class ColorizeStage:
                 "file is not there (pick a colour mode for every shot, or install the weights)",
                 path=self._colorizer_file,
             )
+        # v2: a shot in colour already keeps its own colours (`restore.own`); a job begun
+        # before recoloured it, and resumes from the start rather than mix the two
         self.key = (
-            f"colorize:v1:refiner={_weights_key(self._refiner_file)}"
+            f"colorize:v2:refiner={_weights_key(self._refiner_file)}"
             f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
             f":seed={self.seed}:t={self.temperature}"
             f":top_p={self.top_p}:despeckle={self.despeckle}"
@@ -212,6 +216,12 @@ class ColorizeStage:
                 hints = hints.cut(self.crop, self._film_size)  # in the picture's pixels
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
+        if self.recolour and own.found_own(pick):
+            pick = None  # kept because it was found in colour: coloured anew, as asked
+        made = None
+        # (no hints, or a one-frame shot's, laid over its own colours as over a photo's)
+        if pick is None and self._exact is hints and self._keeps_own(shot_index, shot, film):
+            pick = made = own_pick()
         self._own = pick is not None and pick.source == "own"
         if self._own:
             if hints is not None and self._exact is None:
@@ -220,7 +230,7 @@ class ColorizeStage:
                     "a picture's own colours, not a film shot's (pick a colour mode for it)"
                 )
             self._hint = np.zeros((2, 28, 28), np.float32)  # no pick's colours to refine
-            return None
+            return made
         if pick is None and self.reference is not None:
             # colours lent by the reference picture, then the hints laid over them
             hint = self._reference_hint(film, shot.key_frame)
@@ -233,7 +243,6 @@ class ColorizeStage:
             # mode with the hints laid over it: docs/hints.md), and nothing is sampled.
             self._hint = self._lay_hints(None, hints, film)
             return None
-        made = None
         if pick is None:
             made = self._auto_pick(shot, film)
             pick = made
@@ -248,7 +257,27 @@ class ColorizeStage:
         self._hint = hint
         return made
 
-    def _keep(self, key: tuple[Any, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
+    def _keeps_own(self, shot_index: int, shot: Shot, film: Source | None) -> bool:
+        """Whether a film's shot that nobody gave colours keeps its own: its key frame in
+        colour (`restore.own`), no reference picture lending colours, not `recolour`. What was
+        found is said. A photo is judged on its file before (`picture.own_colours`)."""
+        if film is None or self.reference is not None or film.info.kind == "image":
+            return False
+        figures = self._keep(
+            ("figures", *self._frame_key(film, shot.key_frame), self.crop),
+            lambda: own.frame_figures(film, shot.key_frame, self.crop),
+        )
+        if color.one_hue_by(figures):
+            self._shot_colours.say(own.ONE_HUE_SHOTS, shot_index + 1)
+        if not color.in_colour_by(figures):
+            return False
+        if self.recolour:
+            self._shot_colours.say(own.RECOLOURED_SHOTS, shot_index + 1)
+            return False
+        self._shot_colours.say(own.OWN_SHOTS, shot_index + 1)
+        return True
+
+    def _keep(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         """`make()`, or what it gave before for the same `key` (a few are kept, newest last).
         Every key holds all that the result depends on, so a kept result is the same array
         a new one would be. Kept arrays are shared: the callers only read them."""

@@ -18,6 +18,7 @@ from panchro.gui.colour_modes import (
     Sampled,
     crop_of,
     flat_words,
+    own_words,
     parse_sampled,
     shot_label,
 )
@@ -431,6 +432,7 @@ class ColourPicks(QObject):
             # black round the picture makes the modes bolder and less right (eval bars)
             said += (" A border was found round the picture: set it with Restore panel ▸ Crop… and"
                      " the modes are drawn for the picture alone.")  # fmt: skip
+        said += own_words(sampled, self.win.picks.get(start))
         self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()

@@ -110,3 +110,29 @@ def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
     assert "1 keeps its own colours" in win.album_panel.summary.text()
     win.edits.undo()
     assert "two.png" not in album.picks
+
+
+def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
+    qtbot, coloured_window, film
+) -> None:
+    """The test film is in colour: drawing a shot's modes says the export keeps its own
+    colours while no mode is picked (`restore.own` in the engine), and says nothing once one
+    is."""
+    from PySide6.QtCore import Qt
+
+    win = coloured_window
+    win.confirm_discard = False
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    win.player.seek(3)
+    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    assert win.sampled[0].in_colour and not win.sampled[0].maybe_in_colour
+    said = "This shot is in colour already: with no mode picked, the export keeps its own colours"
+    assert said in win.colour.detail.text()
+    win.colour_picks.pick_candidate(0)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    assert said not in win.colour.detail.text()

@@ -257,7 +257,7 @@ def album_picture(session: Session, work: Work) -> Answer:
         "preview_height": int(rgb.shape[0]),
         # judged as the restore judges it, on a copy of its own size (`own_colours`)
         "in_colour": color.in_colour_by(figures),
-        "maybe_in_colour": figures[0] > color.IN_COLOUR_RMS and not color.in_colour_by(figures),
+        "maybe_in_colour": color.one_hue_by(figures),
     }
     return Answer(data, blob, "image/jpeg")
 

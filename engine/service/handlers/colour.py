@@ -188,6 +188,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
     from panchro.engine.imaging import color
     from panchro.engine.inference import colorize
     from panchro.engine.restore.crop import crop_size, inner, scaled_margins
+    from panchro.engine.restore.own import frame_figures
 
     p = work.params
     crop = p["crop"]
@@ -201,6 +202,8 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         # The model sees the frame as decoded (no rotation): the chroma then lines up
         # with the frames the pipeline colorizes. Only the previews are turned upright.
         luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
+        # judged as a render judges the shot's key frame: one in colour keeps its colours
+        figures = frame_figures(src, p["index"], crop)
     film_size = (info.width, info.height)
     if crop is not None:  # the picture alone, as the render colours it (`restore.crop`)
         luma = np.ascontiguousarray(inner(luma, scaled_margins(crop, film_size, size)))
@@ -219,6 +222,8 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         owner=film.handle,
     )  # fmt: skip
     answer.data["crop"] = None if crop is None else list(crop)
+    answer.data["in_colour"] = color.in_colour_by(figures)
+    answer.data["maybe_in_colour"] = color.one_hue_by(figures)
     log.info(
         "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
         answer.data["k"], film.handle, p["index"], answer.data["seconds"], answer.data["seed"],

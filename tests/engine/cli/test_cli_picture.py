@@ -90,6 +90,28 @@ def test_a_colour_photo_keeps_its_colours_and_an_album_too_unless_recoloured(
         assert (said in printed) == same
 
 
+@pytest.mark.usefixtures("small_models")
+def test_a_colour_film_keeps_its_colours_unless_recoloured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from panchro.engine.restore.own import OWN_SHOTS, RECOLOURED_SHOTS
+
+    src = make_video(tmp_path / "colour.mkv", frames=6, audio=False, codec="ffv1",
+                     pictures=[snapshot_pixels((160, 120))] * 6)  # fmt: skip
+    for flags, kept in (([], True), (["--recolour"], False)):
+        out = tmp_path / f"out{len(flags)}.mkv"
+        code, printed, err = _run(["restore", str(src), str(out), "--colorize", *flags], capsys)
+        assert code == 0, err
+        assert (f"note: {OWN_SHOTS} 1" in printed) == kept, printed
+        assert ("(--recolour colours them anew, as the others)" in printed) == kept
+        assert (f"note: {RECOLOURED_SHOTS} 1" in printed) != kept
+        shot = tmp_path / f"frame{len(flags)}.png"
+        code, printed, err = _run(["frame", str(out), "--at", "0.1", "-o", str(shot)], capsys)
+        assert code == 0, err
+        shown = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+        assert (np.abs(shown - snapshot_pixels((160, 120))).mean() < 6) == kept
+
+
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=6, audio=False)
@@ -122,14 +144,7 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
         "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
         "recolour alone": ([s, o + ".png", "--recolour"], "--recolour goes with --colorize"),
-        "recolour a film": (
-            [str(film), o + ".mp4", "--colorize", "--recolour"],
-            "--recolour is for photos and albums",
-        ),
-        "recolour a still": (
-            [str(film), o + ".png", "--at", "0.1", "--colorize", "--recolour"],
-            "--recolour is for photos and albums",
-        ),
+        "recolour a film alone": ([str(film), o + ".mp4", "--recolour"], "goes with --colorize"),
     }
 
 
@@ -155,8 +170,7 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "scratches on a picture",
         "scratches out of range",
         "recolour alone",
-        "recolour a film",
-        "recolour a still",
+        "recolour a film alone",
     ],
 )
 def test_refused_in_one_line_and_nothing_written(

@@ -52,6 +52,8 @@ def _planes(path: Path) -> np.ndarray:
 
 
 def _stage(models: Path, **kw: object) -> ColorizeStage:
+    # the test pictures are in colour: drawn anew, as a black-and-white film's are drawn
+    kw.setdefault("recolour", True)
     return ColorizeStage(
         seed=5,
         refiner_path=str(models / "refiner.safetensors"),

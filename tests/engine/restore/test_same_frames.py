@@ -89,6 +89,9 @@ def test_a_restore_gives_the_frames_it_gave_before_the_move(
     # and one sample at temperature 0.8 (session 12 made the consensus of 8 candidates at the
     # candidates' temperature the automatic pick: chosen and measured, `inference.defaults`)
     stages[0].auto_k, stages[0].temperature = 1, 0.8
+    # and this colour test film's shots recoloured, as every film's were then (session 36
+    # keeps a shot in colour already in its own colours: `restore.own`)
+    stages[0].recolour = True
     out = tmp_path / "out.mkv"
     restore(film, out, codec="ffv1", stages=stages, chunk_seconds=0.25)
     assert frame_digest(out) == (20, BY_CPU.get(cpu_model(), RECORDED["digest"]))

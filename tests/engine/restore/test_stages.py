@@ -24,6 +24,14 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="module")
+def grey_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, black and white: what the colour stage draws colours for (a shot in colour
+    already keeps its own: `restore.own`)."""
+    return make_video(tmp_path_factory.mktemp("stages") / "grey.mp4", frames=24, size=(96, 64),
+                      cuts=(12,), pattern="gray")  # fmt: skip
+
+
 def _planes(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as c:
         return [f.to_ndarray(format="yuv444p") for f in c.decode(video=0)]
@@ -85,15 +93,17 @@ def test_refiner_colours_every_frame_alike_across_batches(
     assert all(np.array_equal(s[0], x[0]) for s, x in zip(src, a, strict=True))
 
 
-def test_auto_picks_are_recorded_in_the_project(film: Path, models: Path, tmp_path: Path) -> None:
-    proj = Project.new(film)
+def test_auto_picks_are_recorded_in_the_project(
+    grey_film: Path, models: Path, tmp_path: Path
+) -> None:
+    proj = Project.new(grey_film)
     path = tmp_path / "film.panchro"
     proj.save(path)
     stage = ColorizeStage(
         seed=9, refiner_path=str(tmp_path / "none.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
-    pipeline.restore(film, tmp_path / "o.mkv", codec="ffv1", stages=[stage], project=path)
+    pipeline.restore(grey_film, tmp_path / "o.mkv", codec="ffv1", stages=[stage], project=path)
     saved = Project.load(path)
     assert [s.start for s in saved.shots] == [0, 12]
     assert all(p is not None and p.source == "auto" and not p.locked for p in saved.picks)
@@ -131,12 +141,12 @@ def test_upscale_stage_sees_neighbours_across_batches(
     assert alone.after.shape == (128, 192, 3) and alone.before.shape == (64, 96, 3)
 
 
-def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: Path) -> None:
+def test_preview_frame_colorize_keeps_luma(grey_film: Path, models: Path, tmp_path: Path) -> None:
     stage = ColorizeStage(
         refiner_path=str(models / "refiner.safetensors"),
         colorizer_path=str(models / "colorizer.safetensors"),
     )  # fmt: skip
-    shown = frame_preview.preview_frame(film, 14, [stage], shot=Shot(12, 24, 18))
+    shown = frame_preview.preview_frame(grey_film, 14, [stage], shot=Shot(12, 24, 18))
     assert shown.pick is not None and shown.pick.source == "auto"
     assert float(shown.luma_diff.max()) < 1e-6
     assert shown.before.shape == shown.after.shape == (64, 96, 3)
@@ -144,14 +154,16 @@ def test_preview_frame_colorize_keeps_luma(film: Path, models: Path, tmp_path: P
 
 
 def test_cli_restore_makes_a_project_and_records_automatic_picks(
-    film: Path, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    grey_film: Path, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from panchro.engine.cli import main
 
     monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
     proj = tmp_path / "new.panchro"
     out = tmp_path / "o.mp4"
-    assert main(["restore", str(film), str(out), "--colorize", "--project", str(proj), "-q"]) == 0
+    assert (
+        main(["restore", str(grey_film), str(out), "--colorize", "--project", str(proj), "-q"]) == 0
+    )
     saved = Project.load(proj)
     assert [s.start for s in saved.shots] == [0, 12]
     assert all(p is not None and p.source == "auto" for p in saved.picks)
@@ -159,7 +171,7 @@ def test_cli_restore_makes_a_project_and_records_automatic_picks(
     (models / "colorizer.safetensors").rename(tmp_path / "away.safetensors")
     try:
         out2 = tmp_path / "o2.mp4"
-        assert main(["restore", str(film), str(out2), "--colorize", "--project", str(proj),
+        assert main(["restore", str(grey_film), str(out2), "--colorize", "--project", str(proj),
                      "-q"]) == 0  # fmt: skip
     finally:
         (tmp_path / "away.safetensors").rename(models / "colorizer.safetensors")

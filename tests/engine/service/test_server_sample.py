@@ -41,7 +41,8 @@ _FILMS: dict[str, Path] = {}
 def _film(factory: pytest.TempPathFactory) -> Path:
     """24 frames of 160x120, a cut at 12, with sound; made once per module."""
     if "film" not in _FILMS:
-        _FILMS["film"] = make_video(factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,))
+        _FILMS["film"] = make_video(factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,),
+                                    pattern="gray")  # fmt: skip
     return _FILMS["film"]
 
 
@@ -76,6 +77,19 @@ def test_k_previews_with_their_chroma_and_progress(engine: EngineClient, film_id
     assert not np.array_equal(bins[0], bins[1])
     assert progress and progress[-1]["stage"] == "sample"
     assert progress[-1]["done"] == progress[-1]["total"] == size
+
+
+def test_the_reply_says_whether_the_frame_is_in_colour_already(
+    engine: EngineClient, film_id: int, tmp_path: Path
+) -> None:
+    """A black-and-white frame is not; a colour one is, as a render would judge the shot
+    (it keeps its own colours there: `restore.own`)."""
+    data, _, _ = _sample(engine, film_id, k=1, seed=1)
+    assert data["in_colour"] is False and data["maybe_in_colour"] is False
+    colour = make_video(tmp_path / "colour.mp4", frames=4, audio=False)
+    fid = engine.request("open", path=str(colour)).data["film"]
+    data = engine.request("sample_keyframe", TIMEOUT, film=fid, index=1, k=1, seed=1).data
+    assert data["in_colour"] is True and data["maybe_in_colour"] is False
 
 
 def test_same_seed_same_colours_new_key(engine: EngineClient, film_id: int) -> None:

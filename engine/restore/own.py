@@ -1,0 +1,82 @@
+"""A film's shots in colour already keep their own colours, as a photo in colour does
+(`restore.picture.own_colours`): a colour insert in a black-and-white documentary, a colour
+film given to be cleaned and colorized with the rest.
+
+A shot that nobody picked colours for is judged on its key frame (`color.colour_figures`,
+the same test as a photo's, on a copy `picture.JUDGED_SIDE` wide, inside the crop): in colour
+beyond doubt, it keeps the colours the film holds (an automatic "own" pick, recorded in the
+project as automatic picks are, so the app shows it); of one hue (a tinted silent film, an
+aged print's stains) it is colorized as before, and said to be. `recolour` colours them anew.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from panchro.engine.imaging import color
+from panchro.engine.restore.crop import Margins, crop_size, inner, scaled_margins
+
+# The notes a run's summary says of its shots, each followed by their numbers
+OWN_SHOTS = "in colour already, their own colours kept: shot"
+RECOLOURED_SHOTS = "in colour already, coloured anew (--recolour): shot"
+ONE_HUE_SHOTS = "colours of one hue of their own (a tint, or a colour film's): colorized: shot"
+SHOTS_LISTED = 12  # numbers listed in a note, at most; the rest are counted
+
+
+def frame_figures(film: Any, index: int, crop: Margins | None) -> tuple[float, float, float]:
+    """`color.colour_figures` of frame `index` of the open `film`, read at most
+    `picture.JUDGED_SIDE` wide as the film is read (its levels, a negative turned), inside
+    `crop` (film pixels) where given: borders and sprocket holes are not the picture."""
+    from panchro.engine import media
+    from panchro.engine.restore.picture import JUDGED_SIDE
+
+    info = film.info
+    full = (info.width, info.height)
+    w, h = full if crop is None else crop_size(crop, *full)
+    fw, fh = media.fit_size(w, h, JUDGED_SIDE)
+    size = full if (fw, fh) == (w, h) else (round(full[0] * fw / w), round(full[1] * fh / h))
+    rgb = film.read_frame(index, fmt="rgb24", size=size).image
+    if crop is not None:
+        rgb = inner(rgb, scaled_margins(crop, full, size))
+    return color.colour_figures(rgb)
+
+
+def found_own(pick: Any) -> bool:
+    """Whether `pick` keeps a shot's own colours because it was found in colour (no person
+    chose it: a run told to colour it anew replaces it, in the project too)."""
+    return pick is not None and pick.source == "own" and not pick.locked
+
+
+def listed(numbers: list[int]) -> str:
+    """Shot numbers as a note lists them: '3', 's 3, 7 and 9', 's 3, 7, … (40 shots)'."""
+    if len(numbers) == 1:
+        return f" {numbers[0]}"
+    if len(numbers) <= SHOTS_LISTED:
+        return "s " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+    shown = ", ".join(map(str, numbers[:SHOTS_LISTED]))
+    return f"s {shown}, … ({len(numbers)} shots)"
+
+
+@dataclass
+class ShotColours:
+    """Which shots of a run were found in colour, and what was done: said in `notes` (the
+    stage's own list, each note kept up to date in its place as shots are begun)."""
+
+    notes: list[str]
+    found: dict[str, list[int]] = field(default_factory=dict)
+
+    def say(self, what: str, number: int) -> None:
+        """Shot `number` (1-based) is one of `what` (OWN_SHOTS, RECOLOURED_SHOTS,
+        ONE_HUE_SHOTS)."""
+        numbers = self.found.setdefault(what, [])
+        if number in numbers:
+            return
+        old = what + listed(numbers) if numbers else None
+        numbers.append(number)
+        numbers.sort()
+        new = what + listed(numbers)
+        if old is not None and old in self.notes:
+            self.notes[self.notes.index(old)] = new
+        else:
+            self.notes.append(new)
