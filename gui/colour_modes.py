@@ -434,7 +434,11 @@ class CandidatesView(QWidget):
         """The mode shown alone (from 0), or None while all are shown."""
         return self.grid.large
 
-    def show_sampled(self, sampled: Sampled, shot_text: str, picked: int | None) -> None:
+    def show_sampled(
+        self, sampled: Sampled, shot_text: str, picked: int | None, remark: str = ""
+    ) -> None:
+        """The modes of `sampled` as tiles, `picked` marked, under a header that says what
+        they are, then `remark` (what the shot's own colours mean: `own_words`)."""
         self.sampled = sampled
         tiles = []
         for n, pm in enumerate(sampled.pixmaps):
@@ -451,7 +455,7 @@ class CandidatesView(QWidget):
             f"(seed {sampled.seed}, temperature {sampled.temperature:g}, "
             f"{sampled.seconds:.1f} s{strength_words(sampled)}). Click one, or press "
             f"1–{sampled.k}, to pick it; "
-            "double-click one (or Z) to see it large."
+            f"double-click one (or Z) to see it large.{remark}"
         )
         if sampled.trained:
             self.warning.hide()

@@ -432,7 +432,6 @@ class ColourPicks(QObject):
             # black round the picture makes the modes bolder and less right (eval bars)
             said += (" A border was found round the picture: set it with Restore panel ▸ Crop… and"
                      " the modes are drawn for the picture alone.")  # fmt: skip
-        said += own_words(sampled, self.win.picks.get(start))
         self.colour.show_error(said)
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()
@@ -478,7 +477,7 @@ class ColourPicks(QObject):
         chosen = pick.n if pick is not None and pick.key_frame == sampled.key_frame and \
             pick.seed == sampled.seed and pick.crop == sampled.crop else None  # fmt: skip
         label = shot_label(shot, win.shots) if shot is not None else "The film"
-        self.candidates.show_sampled(sampled, label, chosen)
+        self.candidates.show_sampled(sampled, label, chosen, own_words(sampled, pick))
         self.stage.setCurrentWidget(self.candidates)
         self.candidates.setFocus()
         self._redraw(sampled)  # drawn when the colours' strength was another

@@ -131,8 +131,8 @@ def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
     assert win.sampled[0].in_colour and not win.sampled[0].maybe_in_colour
     said = "This shot is in colour already: with no mode picked, the export keeps its own colours"
-    assert said in win.colour.detail.text()
+    assert said in win.candidates.header.text()
     win.colour_picks.pick_candidate(0)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
-    assert said not in win.colour.detail.text()
+    assert said not in win.candidates.header.text()
