@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from panchro.engine.imaging import color
 from panchro.engine.restore.crop import Margins, crop_size, inner, scaled_margins
 
@@ -40,6 +42,38 @@ def frame_figures(film: Any, index: int, crop: Margins | None) -> tuple[float, f
     if crop is not None:
         rgb = inner(rgb, scaled_margins(crop, full, size))
     return color.colour_figures(rgb)
+
+
+def frame_chroma(film: Any, index: int, crop: Margins | None, shape: tuple[int, int]) -> np.ndarray:
+    """Frame `index`'s own chroma (2, h, w) inside `crop`, read at the size whose picture
+    is `shape` (h, w): the size a stage reads the key frame's luma at, so hints laid over
+    these colours line up with it."""
+    info = film.info
+    full = (info.width, info.height)
+    w, h = full if crop is None else crop_size(crop, *full)
+    lh, lw = shape
+    size = full if (lw, lh) == (w, h) else (round(full[0] * lw / w), round(full[1] * lh / h))
+    fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
+    coded = film.read_frame(index, fmt=fmt, size=size).image
+    range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
+    chroma = np.moveaxis(color.decode_coded_ycbcr(coded, range=range_)[..., 1:], -1, 0)
+    if crop is not None:
+        chroma = inner(chroma, scaled_margins(crop, full, size))
+    return np.ascontiguousarray(chroma[:, :lh, :lw], np.float32)
+
+
+def corrected(held: Any, correction: np.ndarray) -> Any:
+    """A batch's own chroma `held` (T, 2, h, w; host array or tensor) with a person's hints'
+    `correction` (2, h', w') laid on, stretched to its size: where nobody hinted, the colours
+    are as the film holds them."""
+    h, w = held.shape[-2:]
+    up = color.upsample_chroma(np.moveaxis(correction, 0, -1), (h, w))
+    up = np.ascontiguousarray(np.moveaxis(up, -1, 0))
+    if isinstance(held, np.ndarray):
+        return np.clip(held + up[None], -0.5, 0.5)
+    import torch
+
+    return (held + torch.from_numpy(up).to(held.device, held.dtype)[None]).clamp(-0.5, 0.5)
 
 
 def found_own(pick: Any) -> bool:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from panchro.engine.errors import BadInputError, ModelMissingError
+from panchro.engine.errors import ModelMissingError
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints
 
@@ -132,6 +132,7 @@ class ColorizeStage:
         self._alone = False  # the shot is coloured by its hints alone (it has no pick)
         self._flat: Pick | None = None  # a one-colour pick, without hints: `flat_chroma`
         self._own = False  # the shot keeps its own colours (an "own" pick)
+        self._correction: np.ndarray | None = None  # the hints' change to its own colours
         self._shot_colours = own.ShotColours(self.notes)  # shots found in colour, said
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
         self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
@@ -219,16 +220,14 @@ class ColorizeStage:
         if self.recolour and own.found_own(pick):
             pick = None  # kept because it was found in colour: coloured anew, as asked
         made = None
-        # (no hints, or a one-frame shot's, laid over its own colours as over a photo's)
-        if pick is None and self._exact is hints and self._keeps_own(shot_index, shot, film):
+        # (a person's hints on it correct its own colours, as over a photo's)
+        if pick is None and self._keeps_own(shot_index, shot, film):
             pick = made = own_pick()
         self._own = pick is not None and pick.source == "own"
+        self._correction = None
         if self._own:
-            if hints is not None and self._exact is None:
-                raise BadInputError(
-                    f"shot {shot_index + 1} keeps its own colours: colour hints are laid over "
-                    "a picture's own colours, not a film shot's (pick a colour mode for it)"
-                )
+            if hints is not None and self._exact is None:  # corrections of its own colours
+                self._correction = self._own_corrected(hints, film)
             self._hint = np.zeros((2, 28, 28), np.float32)  # no pick's colours to refine
             return made
         if pick is None and self.reference is not None:
@@ -431,6 +430,30 @@ class ColorizeStage:
         assert hint is not None
         return hint
 
+    def _own_corrected(self, hints: Hints, film: Source) -> np.ndarray:
+        """The correction a person's hints make to a shot's own colours, (2, h, w) at the key
+        frames' size: on each hinted frame, its own chroma with the hints laid over it (as a
+        photo's: `hinting.hinted_chroma`, the correction spread along the luma and fading
+        with distance) less its own chroma; the frames' corrections added up."""
+        from panchro.engine.inference.hinting import hinted_chroma
+
+        info = film.info
+        matrix = color.matrix_for(info.color_matrix, info.height, info.width)
+        total = None
+        for frame in hints.frames():
+            luma = self._key_luma(film, frame)
+            where = self._frame_key(film, frame)
+            read = partial(own.frame_chroma, film, frame, self.crop, luma.shape)
+            base = self._keep(("own", *where, self.crop), read)
+            shape = (luma.shape[1], luma.shape[0])
+            on_frame = hints.on_frames(frame, frame + 1).scaled(self._picture_size, shape)
+            made = ("own over", *where, self.crop, on_frame.digest())
+            laid = partial(hinted_chroma, luma, on_frame, matrix=matrix, base=base)
+            change = self._keep(made, laid) - base
+            total = change if total is None else total + change
+        assert total is not None
+        return total
+
     def _auto_pick(self, shot: Shot, film: Source) -> Pick:
         from panchro.engine.inference import colorize
 
@@ -468,12 +491,15 @@ class ColorizeStage:
             batch = on_host(batch)  # a photo's full-size hints are laid in numpy
         size = (batch.y.shape[-1], batch.y.shape[-2])
         crop = None if self.crop is None else scaled_margins(self.crop, self._film_size, size)
-        if self._own and self._exact is None:
-            return batch  # its own colours, as read: neither redrawn nor strengthened
+        if self._own and self._exact is None:  # its own colours: neither redrawn nor strengthened
+            if self._correction is None:
+                return batch
+            held = batch.cbcr if crop is None else cut_planes(batch.cbcr, crop)
+            return batch.replace(cbcr=paste(own.corrected(held, self._correction), crop, size))
         y = batch.y if crop is None else cut_planes(batch.y, crop)
         if self._own:  # a picture's hints laid over its own colours, inside its border
-            own = batch.cbcr if crop is None else cut_planes(batch.cbcr, crop)
-            return batch.replace(cbcr=paste(self._colour(y, batch, own), crop, size))
+            held = batch.cbcr if crop is None else cut_planes(batch.cbcr, crop)
+            return batch.replace(cbcr=paste(self._colour(y, batch, held), crop, size))
         return batch.replace(cbcr=paste(self._strengthened(self._colour(y, batch)), crop, size))
 
     def _strengthened(self, cbcr: Any) -> Any:

@@ -243,8 +243,8 @@ class ColourPicks(QObject):
         label = shot_label(shot, win.shots) if shot is not None else "The film"
         said = f"{label}: {flat_words(pick)}, locked"
         if shot is not None and (on := self._hints_on(shot)) and source == "own":
-            said += (f"; its {counted(on, 'hint')} cannot be laid over a film's own colours: "
-                     "clear them (Colour ▸ Clear this shot's hints)")  # fmt: skip
+            verb = "corrects" if on == 1 else "correct"
+            said += f"; its {counted(on, 'hint')} {verb} its own colours where they lie"
         elif shot is not None and on:  # a red coat in a grey scene
             still = "still colours where it lies" if on == 1 else "still colour where they lie"
             said += f"; its {counted(on, 'hint')} {still} (Colour ▸ Clear this shot's hints)"

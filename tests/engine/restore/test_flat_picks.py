@@ -93,8 +93,9 @@ def test_a_shot_that_keeps_its_own_colours_is_written_as_the_film_holds_it(
     tmp_path: Path,
 ) -> None:
     """An "own" pick (`project.own_pick`) on a colour film's shot: its chroma as decoded, not
-    redrawn; hints cannot be laid over a film shot's own colours, and say so."""
-    from panchro.engine.errors import BadInputError
+    redrawn; a person's hints on it correct its own colours where they lie, in every frame
+    of the shot, and leave them as the film holds them away from there."""
+    from panchro.engine.imaging import color
     from panchro.engine.imaging.hints import parse_hints
     from panchro.engine.project import own_pick
 
@@ -110,9 +111,20 @@ def test_a_shot_that_keeps_its_own_colours_is_written_as_the_film_holds_it(
     assert np.abs(given[:12, ..., 1:] - neutral).mean() > 2000  # a colour film
     assert np.abs(coded[:12] - given[:12]).max() <= 257  # its own colours, as decoded
     assert np.abs(coded[12:, ..., 1:] - neutral).max() <= 1
-    hints = parse_hints({"version": 1, "points": [{"frame": 3, "x": 8, "y": 8,
-                                                   "rgb": [0, 200, 0]}]})  # fmt: skip
+    green = (0, 200, 0)
+    hints = parse_hints({"version": 1, "points": [{"frame": 3, "x": 40, "y": 60,
+                                                   "rgb": list(green)}]})  # fmt: skip
     hinted = build_stages(Settings(colorize=True), all_picked=True, hints=hints)
-    with pytest.raises(BadInputError, match="keeps its own colours"):
-        pipeline.restore(film, tmp_path / "hinted.mkv", codec="ffv1", stages=hinted,
-                         project=project)  # fmt: skip
+    out = tmp_path / "hinted.mkv"
+    pipeline.restore(film, out, codec="ffv1", bit_depth=16, stages=hinted, project=project)
+    with media.open_source(out) as src:
+        done = np.stack([f.image for f in src.frames(0, 12, fmt="yuv444p16")]).astype(float)
+    want = (
+        color.rgb_to_ycbcr(np.array([[green]], np.uint8), matrix="bt601")[0, 0, 1:] * 224 * 256
+    )  # limited-range chroma
+    for k in (0, 3, 11):  # every frame of the shot, the hinted one and the others
+        at = done[k, 60, 40, 1:] - neutral
+        before = given[k, 60, 40, 1:] - neutral
+        assert np.abs(at - want).sum() < np.abs(before - want).sum() / 3, (k, at, before, want)
+    assert np.abs(done[:, 5, 150, 1:] - given[:12, 5, 150, 1:]).max() <= 257  # far: as it was
+    assert np.abs(done[..., 0] - given[:12, ..., 0]).max() <= 257  # the luma never touched

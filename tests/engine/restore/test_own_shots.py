@@ -136,3 +136,22 @@ def test_a_shot_is_judged_inside_its_crop(tmp_path: Path, crop: tuple | None) ->
     with media.open_source(film) as src:
         figures = own.frame_figures(src, 1, crop)
     assert color.in_colour_by(figures) == (crop is None)
+
+
+def test_hints_on_a_shot_found_in_colour_correct_its_own_colours(tmp_path: Path) -> None:
+    """No pick, a person's hint on the colour shot: it keeps its own colours, the hint's
+    correction laid over them (not the hints alone over grey, as on a black-and-white shot)."""
+    from panchro.engine.imaging.hints import parse_hints
+
+    film = _film(tmp_path / "film.mkv")
+    hints = parse_hints({"version": 1, "points": [{"frame": 12, "x": 20, "y": 48,
+                                                   "rgb": [255, 255, 0]}]})  # fmt: skip
+    stages = build_stages(Settings(colorize=True), hints=hints)
+    project = Project.new(film, shots=[Shot(0, 8, 4), Shot(8, 16, 12), Shot(16, 24, 20)])
+    summary = pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", bit_depth=16,
+                               stages=stages, project=project)  # fmt: skip
+    assert f"{own.OWN_SHOTS} 2" in summary.notes
+    coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
+    cb = coded[8:16, 48, 20, 1] - NEUTRAL
+    assert (cb < given[8:16, 48, 20, 1] - NEUTRAL - 2000).all()  # yellow: Cb pulled down
+    assert np.abs(coded[8:16, 48, 120] - given[8:16, 48, 120]).max() <= 257  # far: its own
