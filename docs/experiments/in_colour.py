@@ -7,7 +7,9 @@ figures the test uses (`color.colour_figures`: the unexplained chroma's RMS, its
 across the line it lies along most, and how concentrated the strong colours' hues are) on
 colour photos, and on the same photos made grey and aged at random: toned (sepia) by a
 random amount, yellowed towards a random point, foxed with up to 120 brown spots, a stain in
-half of them, a scanner's cast of any hue in half, and scanner noise.
+half of them, a scanner's cast of any hue in half, and scanner noise; and made grey and
+scanned with the colour channels out of register (`fringed`, session 36: 1-3 px at the
+picture's own size, as a telecine or a lens's lateral colour leaves them).
 
     python docs/experiments/in_colour.py bsds500 400
     python docs/experiments/in_colour.py imagenet_sample 400
@@ -64,18 +66,35 @@ def aged(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
 
+def fringed(grey: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A grey picture (H, W) of 0..255 at its own size scanned with the colour channels out
+    of register (a telecine's misregistration, a lens's lateral colour): red moved 1-3 px
+    one way, blue 1-3 px another, RGB, before it is shrunk as the restore shrinks it."""
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    for channel in (0, 2):
+        angle = rng.uniform(0, 2 * np.pi)
+        shift = rng.uniform(1, 3)
+        dy, dx = round(shift * np.sin(angle)), round(shift * np.cos(angle))
+        rgb[..., channel] = np.roll(grey, (dy, dx), axis=(0, 1))
+    rgb += rng.normal(0, rng.uniform(0, 3), rgb.shape)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
 def main(source: str, count: int) -> None:
     root = Path(os.environ.get("PANCHRO_TRAIN_PHOTOS", "../shared/data/train_photos"))
     folder = root / source
     rng = np.random.default_rng(1)
-    figures: dict[str, list[tuple[float, float]]] = {"colour": [], "aged": []}
-    called: dict[str, int] = {"colour": 0, "aged": 0}
+    figures: dict[str, list[tuple[float, float]]] = {"colour": [], "aged": [], "fringed": []}
+    called: dict[str, int] = {"colour": 0, "aged": 0, "fringed": 0}
     for name in sorted(os.listdir(folder))[:count]:
         with Image.open(folder / name) as im:
             im = im.convert("RGB")
+            off = fringed(np.asarray(im.convert("L")).astype(np.float64), rng)
+            off.thumbnail((JUDGED_SIDE, JUDGED_SIDE))
             im.thumbnail((JUDGED_SIDE, JUDGED_SIDE))  # as the restore judges it
             pictures = {"colour": np.asarray(im)}
             pictures["aged"] = aged(np.asarray(im.convert("L")).astype(np.float64), rng)
+            pictures["fringed"] = np.asarray(off)
         for kind, rgb in pictures.items():
             figures[kind].append(colour_figures(rgb))
             called[kind] += in_colour(rgb)

@@ -484,6 +484,29 @@ def one_hue_by(figures: tuple[float, float, float]) -> bool:
     return figures[0] > IN_COLOUR_RMS and not in_colour_by(figures)
 
 
+def out_of_register(ycc: np.ndarray) -> np.ndarray:
+    """(H, W, 3) YCbCr with the chroma that the colour channels' misregistration makes taken
+    out: a grey picture scanned with red, green and blue a pixel or two apart (a telecine's
+    registration, a lens's lateral colour, growing towards the edges) has colour along its
+    edges, red one side and cyan the other, in proportion to the luma's slope there. So the
+    chroma's part that is a linear function of the slope (and of the slope times the
+    distance from the middle) is fitted over the picture and taken away; a colour picture's
+    colours are not such a function (an object's two sides slope opposite ways)."""
+    y = ycc[..., 0].astype(np.float64)
+    if min(y.shape) < 3:
+        return ycc
+    gy, gx = np.gradient(y)
+    h, w = y.shape
+    yy, xx = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j]
+    slopes = np.stack([gx, gy, gx * xx, gy * yy], axis=-1).reshape(-1, 4)
+    design = np.concatenate([slopes, np.ones((len(slopes), 1))], axis=1)
+    chroma = ycc[..., 1:].reshape(-1, 2).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, chroma, rcond=None)
+    out = ycc.astype(np.float32, copy=True)
+    out[..., 1:] -= (slopes @ coef[:4]).reshape(h, w, 2).astype(np.float32)
+    return out
+
+
 def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
     """What tells a colour picture from a grey, toned or stained one, measured on area means
     of the picture cut to about 32 px a side (which average colour noise away):
@@ -498,8 +521,9 @@ def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
         return 0.0, 0.0, 1.0
     step = max(1, max(a.shape[:2]) // 32)
     h, w = (a.shape[0] // step) * step, (a.shape[1] // step) * step
-    f = to_float(a[:h, :w]).reshape(h // step, step, w // step, step, 3).mean(axis=(1, 3))
-    ycc = rgb_to_ycbcr(f, matrix="bt601").reshape(-1, 3)
+    full = out_of_register(rgb_to_ycbcr(to_float(a[:h, :w]), matrix="bt601"))
+    f = full.reshape(h // step, step, w // step, step, 3).mean(axis=(1, 3))
+    ycc = f.reshape(-1, 3)
     bins = np.clip((ycc[:, 0] * 32).astype(np.int64), 0, 31)
     counts = np.bincount(bins, minlength=32)
     means = (

@@ -351,3 +351,35 @@ def test_full_luma_with_28x28_chroma_keeps_the_picture(seed: int) -> None:
         inside = np.all((rebuilt > 0.001) & (rebuilt < 0.999), axis=-1)
         y_back = C.rgb_to_ycbcr(rebuilt, matrix=matrix)[..., 0]
         assert np.abs(y_back - ycc[..., 0])[inside].max() < 1e-5
+
+
+def test_a_grey_picture_scanned_out_of_register_is_not_in_colour() -> None:
+    """Red and blue a pixel or two off green (a telecine's registration, a lens's lateral
+    colour) leave red and cyan fringes along a grey picture's edges: colour its luma does not
+    explain, pointing both ways round grey, as a colour photo's does. Fitted to the luma's
+    slope and taken out (`C.out_of_register`), they no longer make it a colour picture;
+    a colour picture out of register stays one."""
+    from PIL import Image
+
+    from tests.makephotos import photo_pixels, snapshot_pixels
+
+    def shrunk(rgb: np.ndarray) -> np.ndarray:
+        im = Image.fromarray(rgb)
+        im.thumbnail((256, 256))  # as a restore judges it
+        return np.asarray(im)
+
+    rng = np.random.default_rng(5)
+    grey = photo_pixels((640, 480), seed=3).astype(np.float64)
+    grey += 60 * (rng.random((480, 640)) > 0.995)  # small bright details: edges everywhere
+    grey = np.clip(grey, 0, 255)
+    for shift in (1, 2, 3):
+        rgb = np.repeat(grey[..., None], 3, axis=-1)
+        rgb[..., 0] = np.roll(grey, shift, axis=1)
+        rgb[..., 2] = np.roll(grey, -shift, axis=0)
+        fringed = shrunk(rgb.astype(np.uint8))
+        assert not C.in_colour(fringed), shift
+    colour = snapshot_pixels((640, 480)).astype(np.float64)
+    colour[..., 0] = np.roll(colour[..., 0], 2, axis=1)
+    assert C.in_colour(shrunk(colour.astype(np.uint8)))
+    ycc = C.rgb_to_ycbcr(np.repeat(grey[..., None], 3, axis=-1) / 255, matrix="bt601")
+    assert np.allclose(C.out_of_register(ycc.astype(np.float32)), ycc, atol=1e-5)
