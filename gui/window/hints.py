@@ -753,12 +753,14 @@ class HintEditor(QObject):
         n, _ = self._shot_of(index)
         label = f"{shot_label(n, self.win.shots)} — " if n is not None else ""
         count = int(data.get("hints", 0))
+        own = (data.get("pick") or {}).get("source") == "own"
+        whose = "its own colours" if own else "the shot's colours"
         how = (
             "coloured by its hints alone"
             if data.get("alone")
-            else f"{counted(count, 'hint')} over the shot's colours"
+            else f"{counted(count, 'hint')} over {whose}"
             if count
-            else "the shot's colours"
+            else whose
         )
         self.compare.show_result(
             pixmaps,
@@ -767,7 +769,7 @@ class HintEditor(QObject):
         )
         if n is not None and int(self.win.shots[n]["start"]) not in self.win.picks:
             # a shot its hints alone colour shows them in the strip, as a pick's shows it
-            shown = pixmaps.get("after" if data.get("alone") else "before")
+            shown = pixmaps.get("after" if data.get("alone") or own else "before")
             if shown is not None:
                 self.win.strip.set_thumbnail(n, shown, index)
         notes = [str(x) for x in data.get("notes") or []]

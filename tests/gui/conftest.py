@@ -21,7 +21,8 @@ class Film:
 
 @pytest.fixture(scope="session")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Film:
-    """48 frames of 160x120 at 24 fps, cut at 16 and 32, with an AAC tone and subtitles."""
+    """48 frames of 160x120 at 24 fps, cut at 16 and 32, with an AAC tone and subtitles;
+    black and white, as the films the app colours are (`colour_film`: the same in colour)."""
     spec = Film(tmp_path_factory.mktemp("gui_media") / "three_shots.mp4")
     make_video(
         spec.path,
@@ -31,7 +32,17 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Film:
         audio=True,
         subtitles=True,
         cuts=spec.shot_starts[1:],
+        pattern="gray",
     )
+    return spec
+
+
+@pytest.fixture(scope="session")
+def colour_film(tmp_path_factory: pytest.TempPathFactory) -> Film:
+    """The same film in colour: its shots keep their own colours unless picked."""
+    spec = Film(tmp_path_factory.mktemp("gui_media") / "three_colour_shots.mp4")
+    make_video(spec.path, frames=spec.frames, size=spec.size, fps=spec.fps, audio=True,
+               subtitles=True, cuts=spec.shot_starts[1:])  # fmt: skip
     return spec
 
 

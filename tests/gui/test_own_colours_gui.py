@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from dropping import open_album
 from makephotos import photo_pixels, png, snapshot_pixels
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -113,17 +114,15 @@ def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
 
 
 def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
-    qtbot, coloured_window, film
+    qtbot, coloured_window, colour_film
 ) -> None:
     """The test film is in colour: drawing a shot's modes says the export keeps its own
     colours while no mode is picked (`restore.own` in the engine), and says nothing once one
     is."""
-    from PySide6.QtCore import Qt
-
     win = coloured_window
     win.confirm_discard = False
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film.path)
+        win.projects.open_film(colour_film.path)
     win.player.seek(3)
     qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
     win.colour.k_spin.setValue(2)
@@ -136,3 +135,20 @@ def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
     assert said not in win.candidates.header.text()
+
+
+def test_a_hint_on_a_film_shot_in_colour_lies_over_its_own_colours(
+    qtbot, window, colour_film
+) -> None:
+    """A point on a colour shot nobody picked for: the preview is its own colours with the
+    point's correction laid on (not the point alone over grey), and says so."""
+    from test_hints_gui import _click, _open_and_edit
+
+    win = window
+    _open_and_edit(qtbot, win, colour_film)
+    qtbot.keyClick(win, Qt.Key.Key_P)
+    win.hint_editor.use_colour((30, 200, 30))
+    _click(qtbot, win, 0.25, 0.5)
+    data = win.compare.data
+    assert data["hints"] == 1 and data["alone"] is False and data["pick"]["source"] == "own"
+    assert "1 hint over its own colours" in win.compare.header.text()

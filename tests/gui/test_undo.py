@@ -36,9 +36,10 @@ def _apart(a, b, at: tuple[int, int]) -> int:
                                           strict=True))  # fmt: skip
 
 
-def test_shots_and_picks_are_undone_and_redone_in_order(qtbot, window, film) -> None:
+def test_shots_and_picks_are_undone_and_redone_in_order(qtbot, window, colour_film) -> None:
     from panchro.gui.hints import AddHint, Hint
 
+    film = colour_film  # a grey pick's icon is told from the film's frame by its colours
     win = window
     undo, redo = win.undo_action, win.redo_action
     with qtbot.waitSignal(win.settled, timeout=WAIT_MS):

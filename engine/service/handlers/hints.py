@@ -223,7 +223,8 @@ def hint_preview(session: Session, work: Work) -> Answer:
     )  # fmt: skip
     if work.cancel.is_set():
         raise CancelledError("cancelled")
-    alone = p["pick"] is None and p["on_shot"] > 0
+    # the hints alone colour it: no pick, none made (a shot in colour keeps its own under them)
+    alone = shown.pick is None and p["on_shot"] > 0
     log.info(
         "hint preview of film %s frame %d: %d hint(s) on its shot, %s",
         film.handle, p["index"], p["on_shot"], "alone" if alone else "over the pick",

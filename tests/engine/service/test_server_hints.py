@@ -38,7 +38,8 @@ HINTS = {"version": 1, "points": [{"frame": 18, "x": 80, "y": 30, "rgb": RED}],
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """24 frames of 160x120, a cut at 12."""
-    return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,))
+    return make_video(tmp_path_factory.mktemp("film") / "film.mp4", frames=24, cuts=(12,),
+                      pattern="gray")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,25 @@ def test_hint_preview_colours_the_key_frame_with_the_hints(
     after_red = _redness(images["after"], (50, 52, 110, 68))
     before_red = _redness(images["before"], (50, 52, 110, 68))
     assert after_red > 0.05 and after_red > before_red + 0.03
+
+
+def test_hint_preview_of_a_shot_in_colour_lays_the_hints_over_its_own_colours(
+    engine: EngineClient, tmp_path: Path
+) -> None:
+    """The same hints on the same film in colour: the shot keeps its own colours (`own`)
+    and the hints correct them, not colour it alone; the rest of the frame is as decoded."""
+    colour = make_video(tmp_path / "colour.mp4", frames=24, cuts=(12,))
+    fid = engine.request("open", path=str(colour)).data["film"]
+    reply = engine.request(
+        "hint_preview", TIMEOUT, film=fid, index=18, shot=SHOTS[1], hints=HINTS, max_side=W
+    )
+    data = reply.data
+    assert data["alone"] is False and data["pick"]["source"] == "own" and data["hints"] == 2
+    images = _images(data, reply.blob)
+    before, after = (images[k].astype(int) for k in ("before", "after"))
+    assert np.abs(after[-10:] - before[-10:]).mean() < 1.5  # far from the hints: its own colours
+    assert _redness(images["after"], (50, 52, 110, 68)) > _redness(images["before"],
+                                                                   (50, 52, 110, 68))  # fmt: skip
 
 
 def test_hint_preview_shows_the_colours_strength(engine: EngineClient, film_id: int) -> None:
