@@ -277,10 +277,14 @@ class ShotList(QObject):
 
     def _without_colours(self, n: int) -> bool:
         """Whether shot `n` has no colours chosen: no pick, and no hint on it (a shot its
-        hints alone colour has its colours)."""
+        hints alone colour has its colours), nor in colour already (its modes drawn said so:
+        it keeps its own)."""
         shot = self.win.shots[n]
         start, end = int(shot["start"]), int(shot["end"])
-        return start not in self.win.picks and not self.win.hint_editor.store.on_frames(start, end)
+        if start in self.win.picks or self.win.hint_editor.store.on_frames(start, end):
+            return False
+        drawn = self.win.colour_picks.sampled_of(n)
+        return drawn is None or not drawn.in_colour
 
     # --- thumbnails -------------------------------------------------------------------
 

@@ -131,6 +131,10 @@ def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
     assert win.sampled[0].in_colour and not win.sampled[0].maybe_in_colour
     said = "This shot is in colour already: with no mode picked, the export keeps its own colours"
     assert said in win.candidates.header.text()
+    win.shot_list.step_unpicked(+1)  # Go ▸ Next shot without colours: it has its own
+    assert "Shot 2: no colours chosen (2 of 3 shots without)" in win.statusBar().currentMessage()
+    win.player.seek(3)
+    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
     win.colour_picks.pick_candidate(0)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
