@@ -106,6 +106,18 @@ def scaled_margins(margins: Margins, film_size: tuple[int, int], size: tuple[int
     return (x0, y0, w - max(x1, x0 + 1), h - max(y1, y0 + 1))
 
 
+def read_size(full: tuple[int, int], crop: Margins | None, side: int) -> tuple[int, int]:
+    """The (W, H) a frame of `full` size is read at so that its picture inside `crop` is at
+    most `side` pixels across (never enlarged); cut with `scaled_margins(crop, full, size)`."""
+    from panchro.engine import media
+
+    w, h = full if crop is None else crop_size(crop, *full)
+    fw, fh = media.fit_size(w, h, side)
+    if (fw, fh) == (w, h):
+        return full
+    return round(full[0] * fw / w), round(full[1] * fh / h)
+
+
 def inner(planes: Any, margins: Margins | None) -> Any:
     """Planes (..., H, W) cut to the picture, a view (None: as they are)."""
     if margins is None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from panchro.engine.imaging import color
-from panchro.engine.restore.crop import Margins, crop_size, inner, scaled_margins
+from panchro.engine.restore.crop import Margins, inner, read_size, scaled_margins
 
 # The notes a run's summary says of its shots, each followed by their numbers
 OWN_SHOTS = "in colour already, their own colours kept: shot"
@@ -30,36 +30,31 @@ def frame_figures(film: Any, index: int, crop: Margins | None) -> tuple[float, f
     """`color.colour_figures` of frame `index` of the open `film`, read at most
     `picture.JUDGED_SIDE` wide as the film is read (its levels, a negative turned), inside
     `crop` (film pixels) where given: borders and sprocket holes are not the picture."""
-    from panchro.engine import media
     from panchro.engine.restore.picture import JUDGED_SIDE
 
     info = film.info
     full = (info.width, info.height)
-    w, h = full if crop is None else crop_size(crop, *full)
-    fw, fh = media.fit_size(w, h, JUDGED_SIDE)
-    size = full if (fw, fh) == (w, h) else (round(full[0] * fw / w), round(full[1] * fh / h))
+    size = read_size(full, crop, JUDGED_SIDE)
     rgb = film.read_frame(index, fmt="rgb24", size=size).image
-    if crop is not None:
-        rgb = inner(rgb, scaled_margins(crop, full, size))
+    if crop is not None:  # (the planes cut, as `inner` cuts them: channels first)
+        rgb = np.moveaxis(inner(np.moveaxis(rgb, -1, 0), scaled_margins(crop, full, size)), 0, -1)
     return color.colour_figures(rgb)
 
 
-def frame_chroma(film: Any, index: int, crop: Margins | None, shape: tuple[int, int]) -> np.ndarray:
-    """Frame `index`'s own chroma (2, h, w) inside `crop`, read at the size whose picture
-    is `shape` (h, w): the size a stage reads the key frame's luma at, so hints laid over
-    these colours line up with it."""
+def frame_chroma(film: Any, index: int, crop: Margins | None, side: int) -> np.ndarray:
+    """Frame `index`'s own chroma (2, h, w) inside `crop`, the picture read at most `side`
+    wide (`crop.read_size`), as a stage reads the key frame's luma: hints laid over these
+    colours line up with it."""
     info = film.info
     full = (info.width, info.height)
-    w, h = full if crop is None else crop_size(crop, *full)
-    lh, lw = shape
-    size = full if (lw, lh) == (w, h) else (round(full[0] * lw / w), round(full[1] * lh / h))
+    size = read_size(full, crop, side)
     fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
     coded = film.read_frame(index, fmt=fmt, size=size).image
     range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
     chroma = np.moveaxis(color.decode_coded_ycbcr(coded, range=range_)[..., 1:], -1, 0)
     if crop is not None:
         chroma = inner(chroma, scaled_margins(crop, full, size))
-    return np.ascontiguousarray(chroma[:, :lh, :lw], np.float32)
+    return np.ascontiguousarray(chroma, np.float32)
 
 
 def corrected(held: Any, correction: np.ndarray) -> Any:

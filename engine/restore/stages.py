@@ -55,6 +55,7 @@ from panchro.engine.restore.crop import (
     cut_planes,
     inner,
     paste,
+    read_size,
     regrid,
     scaled_margins,
 )
@@ -69,6 +70,7 @@ HINT_SIZE = 28  # the shot's chroma hint without a refiner (the colorizer's chro
 # hints one by one asks for the same key frame's luma and the same pick's chroma at every
 # edit, and the hint previews must come back within a second (issue 18).
 KEEP_KEY_RESULTS = 8
+KEY_SIDE = 640  # a key frame's picture is read at most this wide (the models see less)
 
 
 def _digest(a: np.ndarray) -> str:
@@ -311,7 +313,6 @@ class ColorizeStage:
 
     @staticmethod
     def _read_luma(film: Source, index: int, crop: Margins | None = None) -> np.ndarray:
-        from panchro.engine import media
         from panchro.engine.inference import colorize
 
         # The run's open film: its key-frame reader is its own decoder, so this is safe
@@ -319,10 +320,8 @@ class ColorizeStage:
         info = film.info
         fmt = "gray16" if info.bit_depth > 8 else "gray"
         full = (info.width, info.height)
-        w, h = full if crop is None else crop_size(crop, *full)
         # the picture at most 640 px (the model sees 224 px anyway), the frame read to match
-        fw, fh = media.fit_size(w, h, 640)
-        size = full if (fw, fh) == (w, h) else (round(full[0] * fw / w), round(full[1] * fh / h))
+        size = read_size(full, crop, KEY_SIDE)
         luma = colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
         if crop is None:
             return luma
@@ -443,7 +442,7 @@ class ColorizeStage:
         for frame in hints.frames():
             luma = self._key_luma(film, frame)
             where = self._frame_key(film, frame)
-            read = partial(own.frame_chroma, film, frame, self.crop, luma.shape)
+            read = partial(own.frame_chroma, film, frame, self.crop, KEY_SIDE)
             base = self._keep(("own", *where, self.crop), read)
             shape = (luma.shape[1], luma.shape[0])
             on_frame = hints.on_frames(frame, frame + 1).scaled(self._picture_size, shape)

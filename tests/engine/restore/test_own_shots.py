@@ -136,6 +136,13 @@ def test_a_shot_is_judged_inside_its_crop(tmp_path: Path, crop: tuple | None) ->
     with media.open_source(film) as src:
         figures = own.frame_figures(src, 1, crop)
     assert color.in_colour_by(figures) == (crop is None)
+    # and a colour picture between grey borders is in colour, cropped or not
+    colour = np.repeat(photo_pixels(SIZE)[..., None], 3, axis=-1)
+    colour[:, 16:-16] = snapshot_pixels((SIZE[0] - 32, SIZE[1]))
+    film = make_video(tmp_path / "inset.mkv", frames=4, size=SIZE, codec="ffv1", audio=False,
+                      counter=False, pictures=[colour] * 4)  # fmt: skip
+    with media.open_source(film) as src:
+        assert color.in_colour_by(own.frame_figures(src, 1, crop))
 
 
 def test_hints_on_a_shot_found_in_colour_correct_its_own_colours(tmp_path: Path) -> None:
@@ -155,3 +162,27 @@ def test_hints_on_a_shot_found_in_colour_correct_its_own_colours(tmp_path: Path)
     cb = coded[8:16, 48, 20, 1] - NEUTRAL
     assert (cb < given[8:16, 48, 20, 1] - NEUTRAL - 2000).all()  # yellow: Cb pulled down
     assert np.abs(coded[8:16, 48, 120] - given[8:16, 48, 120]).max() <= 257  # far: its own
+
+
+def test_hints_over_own_colours_inside_a_crop(tmp_path: Path) -> None:
+    """With a crop, the own colours the hints are laid over are read inside it, at the size
+    the key frame's luma is (an odd crop on an odd frame lines up), and the borders stay."""
+    from panchro.engine.imaging.hints import parse_hints
+    from panchro.engine.restore.crop import CropStage
+
+    film = _film(tmp_path / "film.mkv")
+    hints = parse_hints({"version": 1, "points": [{"frame": 12, "x": 30, "y": 47,
+                                                   "rgb": [255, 255, 0]}]})  # fmt: skip
+    crop = (13, 7, 9, 5)
+    stages = [*build_stages(Settings(colorize=True), hints=hints), CropStage(crop)]
+    stages[0].crop = crop
+    project = Project.new(film, shots=[Shot(0, 8, 4), Shot(8, 16, 12), Shot(16, 24, 20)])
+    summary = pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", bit_depth=16,
+                               stages=stages, project=project)  # fmt: skip
+    assert f"{own.OWN_SHOTS} 2" in summary.notes
+    coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
+    left, top = crop[0], crop[1]
+    at = coded[8:16, 47 - top, 30 - left, 1] - NEUTRAL
+    assert (at < given[8:16, 47, 30, 1] - NEUTRAL - 2000).all()  # yellow where the point is
+    far = coded[8:16, 40, 100 - left] - given[8:16, 40 + top, 100]
+    assert np.abs(far).max() <= 257
