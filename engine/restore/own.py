@@ -22,7 +22,10 @@ from panchro.engine.restore.crop import Margins, inner, read_size, scaled_margin
 # The notes a run's summary says of its shots, each followed by their numbers
 OWN_SHOTS = "in colour already, their own colours kept: shot"
 RECOLOURED_SHOTS = "in colour already, coloured anew (--recolour): shot"
-ONE_HUE_SHOTS = "colours of one hue of their own (a tint, or a colour film's): colorized: shot"
+ONE_HUE_SHOTS = (
+    "colorized, though with colours of one hue of their own (stains, a yellowed print, or a"
+    " colour film of few colours): shot"
+)
 SHOTS_LISTED = 12  # numbers listed in a note, at most; the rest are counted
 
 
@@ -75,6 +78,14 @@ def found_own(pick: Any) -> bool:
     """Whether `pick` keeps a shot's own colours because it was found in colour (no person
     chose it: a run told to colour it anew replaces it, in the project too)."""
     return pick is not None and pick.source == "own" and not pick.locked
+
+
+def machine_made(pick: Any) -> bool:
+    """Whether a shot's colours are the machine's to decide: no pick, or one a run made
+    (an automatic mode, or its own colours found): judged again at each run, so a shot in
+    colour keeps its own colours unless the run is told to recolour, whatever an earlier
+    run recorded."""
+    return pick is None or (not pick.locked and pick.source in ("auto", "own"))
 
 
 def listed(numbers: list[int]) -> str:

@@ -683,8 +683,8 @@ class _Run:
             changed = True
         for i, pick in sorted(self.recorded.items()):
             k = next((j for j, s in enumerate(proj.shots) if s.start == shots[i].start), None)
-            if k is not None and (proj.picks[k] is None or own.found_own(proj.picks[k])):
-                proj.picks[k] = pick  # (a shot found in colour, coloured anew: as done)
+            if k is not None and own.machine_made(proj.picks[k]):
+                proj.picks[k] = pick  # (a shot found in colour, or coloured anew: as done)
                 changed = True
         if changed and proj.path is not None:
             proj.save()

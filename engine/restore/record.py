@@ -80,7 +80,9 @@ def _colours(pick: Any, recorded: bool, reference: bool = False, hinted: bool = 
         return "automatic (the consensus of the modes drawn from its seed)"
     source = getattr(pick, "source", "user")
     if source == "own" and not pick.locked:
-        return "its own colours kept, as the film holds them: found in colour, no person chose"
+        return (
+            "its own colours kept, as the film holds them: found in colour, no person chose" + hints
+        )
     if recorded or source == "auto":
         return f"automatic: mode {pick.index + 1} drawn with seed {pick.seed}, no person chose" + (
             hints

@@ -219,12 +219,16 @@ class ColorizeStage:
                 hints = hints.cut(self.crop, self._film_size)  # in the picture's pixels
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
-        if self.recolour and own.found_own(pick):
-            pick = None  # kept because it was found in colour: coloured anew, as asked
         made = None
-        # (a person's hints on it correct its own colours, as over a photo's)
-        if pick is None and self._keeps_own(shot_index, shot, film):
-            pick = made = own_pick()
+        # A film's shot whose colours are the machine's to decide is judged at every run (a
+        # photo was judged on its file before: `picture.own_colours`); a person's hints on
+        # it correct its own colours, as over a photo's.
+        if film is not None and film.info.kind != "image" and own.machine_made(pick):
+            if self._keeps_own(shot_index, shot, film):
+                if not own.found_own(pick):
+                    pick = made = own_pick()
+            elif own.found_own(pick):
+                pick = None  # kept because it was found in colour: coloured anew, as asked
         self._own = pick is not None and pick.source == "own"
         self._correction = None
         if self._own:
@@ -261,8 +265,8 @@ class ColorizeStage:
     def _keeps_own(self, shot_index: int, shot: Shot, film: Source | None) -> bool:
         """Whether a film's shot that nobody gave colours keeps its own: its key frame in
         colour (`restore.own`), no reference picture lending colours, not `recolour`. What was
-        found is said. A photo is judged on its file before (`picture.own_colours`)."""
-        if film is None or self.reference is not None or film.info.kind == "image":
+        found is said."""
+        if self.reference is not None:
             return False
         figures = self._keep(
             ("figures", *self._frame_key(film, shot.key_frame), self.crop),

@@ -74,10 +74,11 @@ def test_a_shot_in_colour_keeps_its_colours_and_the_others_are_colorized(
     record = Path(str(tmp_path / "out.mkv") + ".restoration.md").read_text()
     assert "found in colour, no person chose" in record
 
-    # Run again: the recorded pick keeps them; --recolour colours the shot anew, and the
-    # project then holds what was done
+    # Run again: the recorded pick keeps them, and says so; --recolour colours the shot anew,
+    # and the project then holds what was done
     notes = _restore(film, tmp_path / "again.mkv", saved)
     assert np.array_equal(_planes(tmp_path / "again.mkv"), coded)
+    assert f"{own.OWN_SHOTS} 2" in notes
     notes = _restore(film, tmp_path / "anew.mkv", Project.load(project.path), recolour=True)
     assert f"{own.RECOLOURED_SHOTS} 2" in notes and not any(
         n.startswith(own.OWN_SHOTS) for n in notes
@@ -85,6 +86,11 @@ def test_a_shot_in_colour_keeps_its_colours_and_the_others_are_colorized(
     anew = _planes(tmp_path / "anew.mkv")
     assert np.abs(anew[8:16, ..., 1:] - given[8:16, ..., 1:]).mean() > 100
     assert Project.load(project.path).picks[1].source == "auto"
+    # and a run not told to recolour keeps them again: the machine's pick is judged anew
+    notes = _restore(film, tmp_path / "back.mkv", Project.load(project.path))
+    assert f"{own.OWN_SHOTS} 2" in notes
+    assert np.array_equal(_planes(tmp_path / "back.mkv"), coded)
+    assert Project.load(project.path).picks[1].source == "own"
 
 
 def test_a_persons_own_pick_stays_when_recoloured_and_a_pick_beats_the_judgement(
@@ -161,6 +167,8 @@ def test_hints_on_a_shot_found_in_colour_correct_its_own_colours(tmp_path: Path)
     coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
     cb = coded[8:16, 48, 20, 1] - NEUTRAL
     assert (cb < given[8:16, 48, 20, 1] - NEUTRAL - 2000).all()  # yellow: Cb pulled down
+    record = Path(str(tmp_path / "out.mkv") + ".restoration.md").read_text()
+    assert "found in colour, no person chose, with a person's colour hints over them" in record
     assert np.abs(coded[8:16, 48, 120] - given[8:16, 48, 120]).max() <= 257  # far: its own
 
 
