@@ -9,7 +9,9 @@ colour photos, and on the same photos made grey and aged at random: toned (sepia
 random amount, yellowed towards a random point, foxed with up to 120 brown spots, a stain in
 half of them, a scanner's cast of any hue in half, and scanner noise; and made grey and
 scanned with the colour channels out of register (`fringed`, session 36: 1-3 px at the
-picture's own size, as a telecine or a lens's lateral colour leaves them).
+picture's own size, as a telecine or a lens's lateral colour leaves them); and, also since
+session 36, the colour photos and the aged prints at 15 % of their brightness (a night scene,
+an underexposed scan), and title cards of a few flat colours.
 
     python docs/experiments/in_colour.py bsds500 400
     python docs/experiments/in_colour.py imagenet_sample 400
@@ -80,12 +82,27 @@ def fringed(grey: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
 
 
+def card(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """A title card or poster of a colour film: a ground of one colour, two to four blocks and
+    bars of others (letters, a frame), flat, each colour at its own luma, a little noise."""
+    w, h = size
+    colours = rng.uniform(0, 1, (5, 3))
+    rgb = np.empty((h, w, 3))
+    rgb[:] = colours[0]
+    for k in range(1, rng.integers(3, 6)):
+        y0, x0 = rng.integers(0, h - 8), rng.integers(0, w - 8)
+        rgb[y0 : y0 + rng.integers(4, h // 2), x0 : x0 + rng.integers(8, w // 2)] = colours[k]
+    rgb += rng.normal(0, 0.01, rgb.shape)
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
 def main(source: str, count: int) -> None:
     root = Path(os.environ.get("PANCHRO_TRAIN_PHOTOS", "../shared/data/train_photos"))
     folder = root / source
     rng = np.random.default_rng(1)
-    figures: dict[str, list[tuple[float, float]]] = {"colour": [], "aged": [], "fringed": []}
-    called: dict[str, int] = {"colour": 0, "aged": 0, "fringed": 0}
+    kinds = ("colour", "aged", "fringed", "dark colour", "dark aged", "card")
+    figures: dict[str, list[tuple[float, ...]]] = {kind: [] for kind in kinds}
+    called: dict[str, int] = dict.fromkeys(kinds, 0)
     for name in sorted(os.listdir(folder))[:count]:
         with Image.open(folder / name) as im:
             im = im.convert("RGB")
@@ -95,6 +112,10 @@ def main(source: str, count: int) -> None:
             pictures = {"colour": np.asarray(im)}
             pictures["aged"] = aged(np.asarray(im.convert("L")).astype(np.float64), rng)
             pictures["fringed"] = np.asarray(off)
+            # a night scene in colour, and an aged print as dark (an underexposed scan)
+            pictures["dark colour"] = (pictures["colour"] * 0.15).astype(np.uint8)
+            pictures["dark aged"] = (pictures["aged"] * 0.15).astype(np.uint8)
+            pictures["card"] = card(rng, im.size)
         for kind, rgb in pictures.items():
             figures[kind].append(colour_figures(rgb))
             called[kind] += in_colour(rgb)
@@ -102,7 +123,7 @@ def main(source: str, count: int) -> None:
           f"{IN_COLOUR_SPREAD} or below one hue {IN_COLOUR_ONE_HUE}")  # fmt: skip
     for kind, rows in figures.items():
         a = np.array(rows)
-        for k, what in enumerate(("RMS", "spread", "one hue")):
+        for k, what in enumerate(("RMS", "spread", "one hue", "strong")):
             pct = np.percentile(a[:, k], [1, 5, 10, 50, 90, 99, 100]).round(4)
             print(f"  {kind:6s} {what:6s} 1/5/10/50/90/99/100 %: {pct.tolist()}")
         print(f"  {kind:6s} called in colour: {called[kind]} of {len(rows)}")

@@ -463,6 +463,18 @@ IN_COLOUR_RMS = 0.012
 IN_COLOUR_SPREAD = 0.009
 IN_COLOUR_ONE_HUE = 0.98
 STRONG_CHROMA = 0.05  # the chroma (of 1) of an area whose hue counts
+# A picture of a few flat colours (a title card, a poster: blue ground, red bar, yellow
+# letters) has each colour at its own luma, so the luma "explains" them as a toning's curve
+# would; but a toning's colours all point one way round grey. Strong colours over this share
+# of the picture, pointing several ways (their hues less concentrated than MANY_HUES), are
+# a colour picture's whatever the luma explains.
+STRONG_SHARE = 0.1
+MANY_HUES = 0.9
+# A dark picture's colours are as dark: its chroma is judged as if its mean luma were at least
+# this (the gain at most DARK_GAIN), so a night scene in colour is not taken for grey.
+JUDGED_LUMA = 0.2
+DARK_GAIN = 4.0
+Figures = tuple[float, float, float, float]  # `colour_figures`' answer
 
 
 def in_colour(rgb: np.ndarray) -> bool:
@@ -472,13 +484,15 @@ def in_colour(rgb: np.ndarray) -> bool:
     return in_colour_by(colour_figures(rgb))
 
 
-def in_colour_by(figures: tuple[float, float, float]) -> bool:
+def in_colour_by(figures: Figures) -> bool:
     """`in_colour` from `colour_figures`' answer."""
-    rms, spread, one_hue = figures
+    rms, spread, one_hue, strong = figures
+    if strong > STRONG_SHARE and one_hue < MANY_HUES:
+        return True
     return rms > IN_COLOUR_RMS and (spread > IN_COLOUR_SPREAD or one_hue < IN_COLOUR_ONE_HUE)
 
 
-def one_hue_by(figures: tuple[float, float, float]) -> bool:
+def one_hue_by(figures: Figures) -> bool:
     """From `colour_figures`' answer: colours of its own that its luma does not explain, but
     not `in_colour_by` (an old print's stains, or a colour picture of few colours)."""
     return figures[0] > IN_COLOUR_RMS and not in_colour_by(figures)
@@ -507,23 +521,28 @@ def out_of_register(ycc: np.ndarray) -> np.ndarray:
     return out
 
 
-def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
+def colour_figures(rgb: np.ndarray) -> Figures:
     """What tells a colour picture from a grey, toned or stained one, measured on area means
-    of the picture cut to about 32 px a side (which average colour noise away):
+    of the picture cut to about 32 px a side (which average colour noise away), the fringes
+    of channels out of register taken out (`out_of_register`) and a dark picture's chroma
+    brightened as its luma would be (to JUDGED_LUMA, at most DARK_GAIN):
 
     - the RMS chroma (of 1) that its luma does not explain (a toning's colour is a function
       of the density, a colour photograph's is not);
     - that chroma's RMS across the line it spreads most along;
     - how concentrated the hues of its strongly coloured areas are, 0..1 (1: all one hue,
-      or none strong)."""
+      or none strong);
+    - the share of its areas that are strongly coloured."""
     a = np.asarray(rgb)
     if a.ndim != 3 or a.shape[-1] != 3:
-        return 0.0, 0.0, 1.0
+        return 0.0, 0.0, 1.0, 0.0
     step = max(1, max(a.shape[:2]) // 32)
     h, w = (a.shape[0] // step) * step, (a.shape[1] // step) * step
     full = out_of_register(rgb_to_ycbcr(to_float(a[:h, :w]), matrix="bt601"))
     f = full.reshape(h // step, step, w // step, step, 3).mean(axis=(1, 3))
     ycc = f.reshape(-1, 3)
+    gain = float(np.clip(JUDGED_LUMA / max(float(ycc[:, 0].mean()), 1e-6), 1.0, DARK_GAIN))
+    ycc[:, 1:] *= gain
     bins = np.clip((ycc[:, 0] * 32).astype(np.int64), 0, 31)
     counts = np.bincount(bins, minlength=32)
     means = (
@@ -533,14 +552,15 @@ def colour_figures(rgb: np.ndarray) -> tuple[float, float, float]:
     rest = ycc[:, 1:] - means[bins]  # the chroma that the luma does not explain
     rms = float(np.sqrt((rest**2).sum(axis=1).mean()))
     strong = ycc[np.hypot(ycc[:, 1], ycc[:, 2]) > STRONG_CHROMA, 1:]
+    share = len(strong) / max(len(ycc), 1)
     one_hue = 1.0
     if len(strong) > 3:
         unit = strong / np.hypot(strong[:, 0], strong[:, 1])[:, None]
         one_hue = float(np.hypot(*unit.mean(axis=0)))
     if len(rest) < 3:
-        return rms, 0.0, one_hue
+        return rms, 0.0, one_hue, share
     least = np.linalg.eigvalsh(np.cov(rest.T))[0]  # the variance across its main line
-    return rms, float(np.sqrt(max(float(least), 0.0))), one_hue
+    return rms, float(np.sqrt(max(float(least), 0.0))), one_hue, share
 
 
 def upsample_chroma(

@@ -29,7 +29,7 @@ ONE_HUE_SHOTS = (
 SHOTS_LISTED = 12  # numbers listed in a note, at most; the rest are counted
 
 
-def frame_figures(film: Any, index: int, crop: Margins | None) -> tuple[float, float, float]:
+def frame_figures(film: Any, index: int, crop: Margins | None) -> color.Figures:
     """`color.colour_figures` of frame `index` of the open `film`, read at most
     `picture.JUDGED_SIDE` wide as the film is read (its levels, a negative turned), inside
     `crop` (film pixels) where given: borders and sprocket holes are not the picture."""

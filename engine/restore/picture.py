@@ -196,7 +196,7 @@ JUDGED_SIDE = 256
 
 def colour_figures_of(
     path: str | os.PathLike[str], negative: bool, levels: tuple[float, ...] | str | None
-) -> tuple[float, float, float]:
+) -> color.Figures:
     """`color.colour_figures` of the picture at `path`, judged on a copy of `JUDGED_SIDE`
     read as asked (a negative turned positive, its levels stretched). Kept for the same file
     unchanged: an album's hint previews ask at every edit, and a big PNG decodes in seconds."""
@@ -209,7 +209,7 @@ def colour_figures_of(
 @functools.lru_cache(maxsize=256)
 def _judged(
     path: str, _size: int, _mtime: int, negative: bool, levels: tuple[float, ...] | str | None
-) -> tuple[float, float, float]:
+) -> color.Figures:
     from panchro.engine.media.thumbnail import picture_preview
 
     rgb, _ = picture_preview(path, JUDGED_SIDE)

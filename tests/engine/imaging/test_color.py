@@ -383,3 +383,30 @@ def test_a_grey_picture_scanned_out_of_register_is_not_in_colour() -> None:
     assert C.in_colour(shrunk(colour.astype(np.uint8)))
     ycc = C.rgb_to_ycbcr(np.repeat(grey[..., None], 3, axis=-1) / 255, matrix="bt601")
     assert np.allclose(C.out_of_register(ycc.astype(np.float32)), ycc, atol=1e-5)
+
+
+def test_a_title_card_and_a_night_scene_in_colour_are_in_colour() -> None:
+    """Flat colours each at its own luma (a blue ground, a red bar, a yellow block) are what a
+    toning's curve could make, but point several ways round grey; a colour picture at 12 % of
+    its brightness has chroma as dark. Both are colour pictures; a dark toned or grey one is
+    not."""
+    from tests.makephotos import photo_pixels
+
+    rng = np.random.default_rng(2)
+    card = np.empty((192, 256, 3))
+    card[:] = (30, 40, 150)
+    card[20:100, 16:240] = (200, 30, 30)
+    card[120:176, 64:192] = (240, 220, 40)
+    card = np.clip(card + rng.normal(0, 2, card.shape), 0, 255).astype(np.uint8)
+    assert C.colour_figures(card)[0] < C.IN_COLOUR_RMS  # what its luma explains: nearly all
+    assert C.in_colour(card)
+    shade = photo_pixels((256, 192)).astype(np.float32) / 255.0
+    bands = np.array([(120, 80, 70), (70, 110, 70), (70, 85, 125)], np.float32)
+    muted = bands[np.arange(256) * 3 // 256][None, :, :] * (0.8 + 0.4 * shade[..., None])
+    night = np.clip(muted * 0.12 + rng.normal(0, 1, muted.shape), 0, 255).astype(np.uint8)
+    assert C.in_colour(night)
+    grey = shade * 255
+    sepia = np.stack([grey, grey * 0.85, grey * 0.65], axis=-1)
+    for dark in (sepia * 0.12, np.repeat(grey[..., None], 3, axis=-1) * 0.12):
+        noisy = np.clip(dark + rng.normal(0, 1.5, dark.shape), 0, 255).astype(np.uint8)
+        assert not C.in_colour(noisy)
