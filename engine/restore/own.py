@@ -88,14 +88,16 @@ def machine_made(pick: Any) -> bool:
     return pick is None or (not pick.locked and pick.source in ("auto", "own"))
 
 
-def listed(numbers: list[int]) -> str:
-    """Shot numbers as a note lists them: '3', 's 3, 7 and 9', 's 3, 7, … (40 shots)'."""
-    if len(numbers) == 1:
-        return f" {numbers[0]}"
-    if len(numbers) <= SHOTS_LISTED:
-        return "s " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
-    shown = ", ".join(map(str, numbers[:SHOTS_LISTED]))
-    return f"s {shown}, … ({len(numbers)} shots)"
+def listed(shots: list[tuple[int, int, int]]) -> str:
+    """Shots (number, first frame, last frame; 1-based) as a note lists them: ' 3 (frames
+    61-96)', 's 3 (frames 61-96) and 7 (frames 200-260)', 's 3 (...), ... (40 shots)'. The
+    frames say which shots are meant where the numbers count from a part's first shot."""
+    named = [f"{n} (frames {a}–{b})" for n, a, b in shots]
+    if len(named) == 1:
+        return f" {named[0]}"
+    if len(named) <= SHOTS_LISTED:
+        return "s " + ", ".join(named[:-1]) + f" and {named[-1]}"
+    return f"s {', '.join(named[:SHOTS_LISTED])}, … ({len(named)} shots)"
 
 
 @dataclass
@@ -104,18 +106,19 @@ class ShotColours:
     stage's own list, each note kept up to date in its place as shots are begun)."""
 
     notes: list[str]
-    found: dict[str, list[int]] = field(default_factory=dict)
+    found: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
-    def say(self, what: str, number: int) -> None:
-        """Shot `number` (1-based) is one of `what` (OWN_SHOTS, RECOLOURED_SHOTS,
-        ONE_HUE_SHOTS)."""
-        numbers = self.found.setdefault(what, [])
-        if number in numbers:
+    def say(self, what: str, number: int, shot: Any) -> None:
+        """Shot `number` (1-based), `shot` (its frames), is one of `what` (OWN_SHOTS,
+        RECOLOURED_SHOTS, ONE_HUE_SHOTS)."""
+        shots = self.found.setdefault(what, [])
+        entry = (number, shot.start + 1, shot.end)
+        if entry in shots:
             return
-        old = what + listed(numbers) if numbers else None
-        numbers.append(number)
-        numbers.sort()
-        new = what + listed(numbers)
+        old = what + listed(shots) if shots else None
+        shots.append(entry)
+        shots.sort()
+        new = what + listed(shots)
         if old is not None and old in self.notes:
             self.notes[self.notes.index(old)] = new
         else:

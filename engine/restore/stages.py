@@ -273,13 +273,13 @@ class ColorizeStage:
             lambda: own.frame_figures(film, shot.key_frame, self.crop),
         )
         if color.one_hue_by(figures):
-            self._shot_colours.say(own.ONE_HUE_SHOTS, shot_index + 1)
+            self._shot_colours.say(own.ONE_HUE_SHOTS, shot_index + 1, shot)
         if not color.in_colour_by(figures):
             return False
         if self.recolour:
-            self._shot_colours.say(own.RECOLOURED_SHOTS, shot_index + 1)
+            self._shot_colours.say(own.RECOLOURED_SHOTS, shot_index + 1, shot)
             return False
-        self._shot_colours.say(own.OWN_SHOTS, shot_index + 1)
+        self._shot_colours.say(own.OWN_SHOTS, shot_index + 1, shot)
         return True
 
     def _keep(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:

@@ -179,6 +179,12 @@ class ColourPicks(QObject):
         engine found in colour keeps them unasked; one with few colours, or stains, is asked)."""
         album = self.win.album
         if not album.active:
+            shot = self.win.shot_list.shot_at(self.win.current) if self.win.shots else None
+            drawn = self.sampled_of(shot)
+            if drawn is not None and not (drawn.in_colour or drawn.maybe_in_colour):
+                label = shot_label(shot, self.win.shots) if shot is not None else "The film"
+                self.status.showMessage(f"{label} has no colours of its own to keep", 6000)
+                return
             self._set_flat("own", None, "")
             return
         pic = album.selected("keep its own colours")

@@ -156,3 +156,23 @@ def test_a_hint_on_a_film_shot_in_colour_lies_over_its_own_colours(
     data = win.compare.data
     assert data["hints"] == 1 and data["alone"] is False and data["pick"]["source"] == "own"
     assert "1 hint over its own colours" in win.compare.header.text()
+
+
+def test_a_black_and_white_film_shot_has_no_colours_of_its_own_to_keep(
+    qtbot, coloured_window, film
+) -> None:
+    """Once its modes are drawn and say the shot is grey, Keep its own colours is refused (a
+    locked "own" pick would only keep it grey, unsaid); the shot keeps no pick."""
+    win = coloured_window
+    win.confirm_discard = False
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    win.player.seek(3)
+    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    assert not win.sampled[0].in_colour
+    win.colour_picks.keep_own_colours()
+    assert "has no colours of its own to keep" in win.statusBar().currentMessage()
+    assert 0 not in win.picks

@@ -102,9 +102,9 @@ def test_a_colour_film_keeps_its_colours_unless_recoloured(
         out = tmp_path / f"out{len(flags)}.mkv"
         code, printed, err = _run(["restore", str(src), str(out), "--colorize", *flags], capsys)
         assert code == 0, err
-        assert (f"note: {OWN_SHOTS} 1" in printed) == kept, printed
+        assert (f"note: {OWN_SHOTS} 1 (frames 1–6)" in printed) == kept, printed
         assert ("(--recolour colours them anew, as the others)" in printed) == kept
-        assert (f"note: {RECOLOURED_SHOTS} 1" in printed) != kept
+        assert (f"note: {RECOLOURED_SHOTS} 1 (frames 1–6)" in printed) != kept
         shot = tmp_path / f"frame{len(flags)}.png"
         code, printed, err = _run(["frame", str(out), "--at", "0.1", "-o", str(shot)], capsys)
         assert code == 0, err

@@ -60,8 +60,8 @@ def test_a_shot_in_colour_keeps_its_colours_and_the_others_are_colorized(
     project = Project.new(film, shots=[Shot(0, 8, 4), Shot(8, 16, 12), Shot(16, 24, 20)])
     project.path = tmp_path / "film.panchro"
     notes = _restore(film, tmp_path / "out.mkv", project)
-    assert f"{own.OWN_SHOTS} 2" in notes
-    assert f"{own.ONE_HUE_SHOTS} 3" in notes
+    assert f"{own.OWN_SHOTS} 2 (frames 9–16)" in notes
+    assert f"{own.ONE_HUE_SHOTS} 3 (frames 17–24)" in notes
     coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
     assert np.abs(coded[8:16] - given[8:16]).max() <= 257  # its own colours, as decoded
     assert np.abs(coded[..., 0] - given[..., 0]).max() <= 257  # every luma kept
@@ -78,9 +78,9 @@ def test_a_shot_in_colour_keeps_its_colours_and_the_others_are_colorized(
     # and the project then holds what was done
     notes = _restore(film, tmp_path / "again.mkv", saved)
     assert np.array_equal(_planes(tmp_path / "again.mkv"), coded)
-    assert f"{own.OWN_SHOTS} 2" in notes
+    assert f"{own.OWN_SHOTS} 2 (frames 9–16)" in notes
     notes = _restore(film, tmp_path / "anew.mkv", Project.load(project.path), recolour=True)
-    assert f"{own.RECOLOURED_SHOTS} 2" in notes and not any(
+    assert f"{own.RECOLOURED_SHOTS} 2 (frames 9–16)" in notes and not any(
         n.startswith(own.OWN_SHOTS) for n in notes
     )
     anew = _planes(tmp_path / "anew.mkv")
@@ -88,7 +88,7 @@ def test_a_shot_in_colour_keeps_its_colours_and_the_others_are_colorized(
     assert Project.load(project.path).picks[1].source == "auto"
     # and a run not told to recolour keeps them again: the machine's pick is judged anew
     notes = _restore(film, tmp_path / "back.mkv", Project.load(project.path))
-    assert f"{own.OWN_SHOTS} 2" in notes
+    assert f"{own.OWN_SHOTS} 2 (frames 9–16)" in notes
     assert np.array_equal(_planes(tmp_path / "back.mkv"), coded)
     assert Project.load(project.path).picks[1].source == "own"
 
@@ -117,14 +117,21 @@ def test_a_persons_own_pick_stays_when_recoloured_and_a_pick_beats_the_judgement
 def test_notes_list_the_shots_found_in_their_places() -> None:
     notes = ["before"]
     found = own.ShotColours(notes)
-    found.say(own.OWN_SHOTS, 7)
-    found.say(own.ONE_HUE_SHOTS, 2)
-    found.say(own.OWN_SHOTS, 3)
-    found.say(own.OWN_SHOTS, 3)  # a shot begun twice (a preview, then the run)
-    assert notes == ["before", f"{own.OWN_SHOTS}s 3 and 7", f"{own.ONE_HUE_SHOTS} 2"]
+    found.say(own.OWN_SHOTS, 7, Shot(60, 96, 70))
+    found.say(own.ONE_HUE_SHOTS, 2, Shot(10, 20, 15))
+    found.say(own.OWN_SHOTS, 3, Shot(20, 30, 25))
+    found.say(own.OWN_SHOTS, 3, Shot(20, 30, 25))  # a shot begun twice (a preview, then the run)
+    assert notes == [
+        "before",
+        f"{own.OWN_SHOTS}s 3 (frames 21–30) and 7 (frames 61–96)",
+        f"{own.ONE_HUE_SHOTS} 2 (frames 11–20)",
+    ]
     for n in range(20, 40):
-        found.say(own.OWN_SHOTS, n)
-    assert notes[1] == f"{own.OWN_SHOTS}s 3, 7, {', '.join(map(str, range(20, 30)))}, … (22 shots)"
+        found.say(own.OWN_SHOTS, n, Shot(n * 100, n * 100 + 10, n * 100))
+    listed = ", ".join(f"{n} (frames {n * 100 + 1}–{n * 100 + 10})" for n in range(20, 30))
+    assert notes[1] == (
+        f"{own.OWN_SHOTS}s 3 (frames 21–30), 7 (frames 61–96), {listed}, … (22 shots)"
+    )
 
 
 @pytest.mark.parametrize("crop", [None, (16, 0, 16, 0)])
@@ -163,7 +170,7 @@ def test_hints_on_a_shot_found_in_colour_correct_its_own_colours(tmp_path: Path)
     project = Project.new(film, shots=[Shot(0, 8, 4), Shot(8, 16, 12), Shot(16, 24, 20)])
     summary = pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", bit_depth=16,
                                stages=stages, project=project)  # fmt: skip
-    assert f"{own.OWN_SHOTS} 2" in summary.notes
+    assert f"{own.OWN_SHOTS} 2 (frames 9–16)" in summary.notes
     coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
     cb = coded[8:16, 48, 20, 1] - NEUTRAL
     assert (cb < given[8:16, 48, 20, 1] - NEUTRAL - 2000).all()  # yellow: Cb pulled down
@@ -187,7 +194,7 @@ def test_hints_over_own_colours_inside_a_crop(tmp_path: Path) -> None:
     project = Project.new(film, shots=[Shot(0, 8, 4), Shot(8, 16, 12), Shot(16, 24, 20)])
     summary = pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", bit_depth=16,
                                stages=stages, project=project)  # fmt: skip
-    assert f"{own.OWN_SHOTS} 2" in summary.notes
+    assert f"{own.OWN_SHOTS} 2 (frames 9–16)" in summary.notes
     coded, given = _planes(tmp_path / "out.mkv"), _planes(film)
     left, top = crop[0], crop[1]
     at = coded[8:16, 47 - top, 30 - left, 1] - NEUTRAL
