@@ -605,6 +605,16 @@ class ShotStrip(QWidget):
             item.setIcon(self._icon(fit_pixmap(pixmap, self._icon_size, self.devicePixelRatioF())))
             item.setData(self.THUMBNAIL_FRAME, -1 if frame is None else frame)
 
+    def set_in_colour(self, shot: int, in_colour: bool) -> None:
+        """Say on shot `shot` (its tooltip) whether it is in colour already: with no mode
+        picked, an export keeps its own colours."""
+        if not 0 <= shot < self.list.count():
+            return
+        item = self.list.item(shot)
+        said = "; in colour already: with no mode picked, it keeps its own colours"
+        tip = item.toolTip().removesuffix(said)
+        item.setToolTip(tip + said if in_colour else tip)
+
     def set_picked(self, shot: int, preview: QPixmap | None) -> None:
         """Mark a shot as having a locked colour pick (a tick; its icon shows the pick), or
         unmark it."""

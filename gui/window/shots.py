@@ -42,6 +42,9 @@ class ShotList(QObject):
         self._thumb_queue: deque[int] = deque()  # key frames
         self._thumb_req: tuple[int, int] | None = None  # (request id, key frame)
         self.thumbs: dict[int, QPixmap] = {}  # by key frame
+        # whether each key frame is in colour already, as the engine judged it with its
+        # thumbnail (a shot nobody picks for keeps its own colours: read with `thumbs`)
+        self.judged: dict[int, bool] = {}
 
     def cancel_detection(self) -> None:
         """Ask the engine to stop finding shots (the film is about to close)."""
@@ -283,6 +286,9 @@ class ShotList(QObject):
         start, end = int(shot["start"]), int(shot["end"])
         if start in self.win.picks or self.win.hint_editor.store.on_frames(start, end):
             return False
+        key = self.key_frame(n)
+        if key in self.thumbs and self.judged.get(key):
+            return False
         drawn = self.win.colour_picks.sampled_of(n)
         return drawn is None or not drawn.in_colour
 
@@ -332,6 +338,8 @@ class ShotList(QObject):
             index=key,
             max_side=round(THUMB_MAX_SIDE * self.strip.devicePixelRatioF()),  # sharp on HiDPI
             blob_type="image/jpeg",
+            judge=True,
+            **({} if (crop := win.picture_crop()) is None else {"crop": list(crop)}),
         )
         self._thumb_req = (rid, key)
 
@@ -346,7 +354,9 @@ class ShotList(QObject):
             if not image.isNull():
                 pixmap = QPixmap.fromImage(image)
                 self.thumbs[key] = pixmap
+                self.judged[key] = bool((msg.body.get("data") or {}).get("in_colour"))
                 for n in shots:
+                    self.strip.set_in_colour(n, self.judged[key])
                     start = int(self.win.shots[n]["start"])
                     # a pick shows its own
                     if self.win.colour_picks.pick_preview(start, key) is None:

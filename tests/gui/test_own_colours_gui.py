@@ -131,10 +131,6 @@ def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
     assert win.sampled[0].in_colour and not win.sampled[0].maybe_in_colour
     said = "This shot is in colour already: with no mode picked, the export keeps its own colours"
     assert said in win.candidates.header.text()
-    win.shot_list.step_unpicked(+1)  # Go ▸ Next shot without colours: it has its own
-    assert "Shot 2: no colours chosen (2 of 3 shots without)" in win.statusBar().currentMessage()
-    win.player.seek(3)
-    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
     win.colour_picks.pick_candidate(0)
     with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
         qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
@@ -176,3 +172,26 @@ def test_a_black_and_white_film_shot_has_no_colours_of_its_own_to_keep(
     win.colour_picks.keep_own_colours()
     assert "has no colours of its own to keep" in win.statusBar().currentMessage()
     assert 0 not in win.picks
+
+
+def test_the_strip_knows_the_shots_in_colour_before_their_modes_are_drawn(
+    qtbot, window, colour_film, film
+) -> None:
+    """The thumbnails come judged: Go ▸ Next shot without colours passes shots in colour
+    already (each keeps its own), and their tooltips say so; a black-and-white film's
+    shots are all still to do."""
+    win = window
+    win.confirm_discard = False
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(colour_film.path)
+    qtbot.waitUntil(lambda: not win.shot_list.thumbnails_pending(), timeout=WAIT_MS)
+    assert all(win.shot_list.judged.values()) and len(win.shot_list.judged) == 3
+    assert "in colour already" in win.strip.list.item(1).toolTip()
+    win.shot_list.step_unpicked(+1)
+    assert "every shot has its colours" in win.statusBar().currentMessage()
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    qtbot.waitUntil(lambda: not win.shot_list.thumbnails_pending(), timeout=WAIT_MS)
+    assert "in colour already" not in win.strip.list.item(1).toolTip()
+    win.shot_list.step_unpicked(+1)
+    assert "no colours chosen (3 of 3 shots without)" in win.statusBar().currentMessage()

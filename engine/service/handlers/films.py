@@ -21,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    crop_of,
     encode_image,
     in_range,
     max_side_of,
@@ -81,6 +82,10 @@ def parse_frame(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         )
     quality = param(body, "quality", int, 85)
     in_range(body, "quality", quality, 1, 100)
+    crop = None
+    if body.get("crop") is not None:
+        crop = crop_of(body, "frame", session.film(film).source.info)
+        crop = crop if any(crop) else None
     return {
         "film": film,
         "index": index,
@@ -88,6 +93,8 @@ def parse_frame(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         "max_side": max_side,
         "blob_type": blob_type,
         "quality": quality,
+        "judge": param(body, "judge", bool, False),
+        "crop": crop,  # judged inside it, as a render judges the shot
     }
 
 
@@ -121,6 +128,13 @@ def frame(session: Session, work: Work) -> Answer:
         "width": width,
         "height": height,
     }
+    if p["judge"]:  # as a render judges a shot's key frame: in colour, it keeps its colours
+        from panchro.engine.imaging import color
+        from panchro.engine.restore.own import frame_figures
+
+        figures = frame_figures(src, decoded.index, p["crop"])
+        data["in_colour"] = color.in_colour_by(figures)
+        data["maybe_in_colour"] = color.one_hue_by(figures)
     return Answer(data, blob, p["blob_type"])
 
 

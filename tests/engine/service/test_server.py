@@ -232,6 +232,24 @@ def test_frame_by_index_and_by_time(engine: CountingClient, film_id: int, film: 
     assert _image(clamped.blob).size == (64, 48)
 
 
+def test_a_frame_asked_to_be_judged_says_whether_it_is_in_colour(
+    engine: CountingClient, film_id: int, media_dir: Path
+) -> None:
+    """`judge`: a shot strip's thumbnail says whether its shot is in colour already (the
+    test film is), judged inside `crop` as a render judges it; a grey film's frame is not."""
+    shown = engine.request("frame", TIMEOUT, film=film_id, index=3, max_side=96, judge=True)
+    assert shown.data["in_colour"] is True and shown.data["maybe_in_colour"] is False
+    plain = engine.request("frame", TIMEOUT, film=film_id, index=3, max_side=96)
+    assert "in_colour" not in plain.data
+    grey = make_video(media_dir / "grey_judged.mp4", frames=6, pattern="gray", audio=False)
+    gid = engine.request("open", TIMEOUT, path=str(grey)).data["film"]
+    shown = engine.request("frame", TIMEOUT, film=gid, index=2, judge=True, crop=[8, 8, 8, 8])
+    assert shown.data["in_colour"] is False
+    assert _error(engine, "frame", film=gid, index=2, judge=True, crop=[200, 0, 0, 0])[0] == (
+        "bad_request"
+    )
+
+
 def test_an_interlaced_film_is_opened_said_and_served_deinterlaced(
     engine: CountingClient, media_dir: Path
 ) -> None:
