@@ -113,6 +113,18 @@ def test_a_person_keeps_the_own_colours_of_a_picture_the_engine_was_unsure_of(
     assert "two.png" not in album.picks
 
 
+def _modes_of_first_shot(qtbot, win, film) -> None:
+    """`film` opened, two colour modes of its first shot drawn."""
+    win.confirm_discard = False
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    win.player.seek(3)
+    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+
+
 def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
     qtbot, coloured_window, colour_film
 ) -> None:
@@ -120,14 +132,7 @@ def test_a_film_shot_in_colour_is_said_to_keep_its_colours_unless_picked(
     colours while no mode is picked (`restore.own` in the engine), and says nothing once one
     is."""
     win = coloured_window
-    win.confirm_discard = False
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(colour_film.path)
-    win.player.seek(3)
-    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
-    win.colour.k_spin.setValue(2)
-    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
-        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    _modes_of_first_shot(qtbot, win, colour_film)
     assert win.sampled[0].in_colour and not win.sampled[0].maybe_in_colour
     said = "This shot is in colour already: with no mode picked, the export keeps its own colours"
     assert said in win.candidates.header.text()
@@ -160,14 +165,7 @@ def test_a_black_and_white_film_shot_has_no_colours_of_its_own_to_keep(
     """Once its modes are drawn and say the shot is grey, Keep its own colours is refused (a
     locked "own" pick would only keep it grey, unsaid); the shot keeps no pick."""
     win = coloured_window
-    win.confirm_discard = False
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(film.path)
-    win.player.seek(3)
-    qtbot.waitUntil(lambda: win.player.displayed == 3, timeout=WAIT_MS)
-    win.colour.k_spin.setValue(2)
-    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
-        qtbot.mouseClick(win.colour.sample_button, Qt.MouseButton.LeftButton)
+    _modes_of_first_shot(qtbot, win, film)
     assert not win.sampled[0].in_colour
     win.colour_picks.keep_own_colours()
     assert "has no colours of its own to keep" in win.statusBar().currentMessage()
