@@ -34,10 +34,10 @@ from panchro.engine.imaging.color import (
     IN_COLOUR_ONE_HUE,
     IN_COLOUR_RMS,
     IN_COLOUR_SPREAD,
+    JUDGED_SIDE,
     colour_figures,
     in_colour,
 )
-from panchro.engine.restore.picture import JUDGED_SIDE
 
 BROWN = np.array([0.85, 0.7, 0.55])  # what a foxing spot leaves of each channel
 STAIN = np.array([0.95, 0.88, 0.75])

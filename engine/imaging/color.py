@@ -454,6 +454,9 @@ def downsample_chroma(cbcr: np.ndarray, size: int = CHROMA_SIZE) -> np.ndarray:
 # (sepia) pictures with independent RGB noise of 10 levels 0.008 on a 128-px picture (less on
 # larger ones, their means taken over more pixels), with a colour cast 0.001.
 IN_COLOUR_RMS = 0.012
+# The copy of a picture (or a film's key frame) its colours are judged on, pixels across: the
+# app's grid, the colour modes and the restore judge alike, whatever size each reads it at.
+JUDGED_SIDE = 256
 # But an aged black-and-white print's stains (paper yellowed towards an edge, foxing, a water
 # mark) are colour its luma does not explain too (0.015-0.04), all of one brownish hue: they lie
 # along one line of the Cb/Cr plane, where a colour photograph's colours spread across it as

@@ -3,7 +3,7 @@
 film given to be cleaned and colorized with the rest.
 
 A shot that nobody picked colours for is judged on its key frame (`color.colour_figures`,
-the same test as a photo's, on a copy `picture.JUDGED_SIDE` wide, inside the crop): in colour
+the same test as a photo's, on a copy `color.JUDGED_SIDE` wide, inside the crop): in colour
 beyond doubt, it keeps the colours the film holds (an automatic "own" pick, recorded in the
 project as automatic picks are, so the app shows it); of one hue (a tinted silent film, an
 aged print's stains) it is colorized as before, and said to be. `recolour` colours them anew.
@@ -31,13 +31,11 @@ SHOTS_LISTED = 12  # numbers listed in a note, at most; the rest are counted
 
 def frame_figures(film: Any, index: int, crop: Margins | None) -> color.Figures:
     """`color.colour_figures` of frame `index` of the open `film`, read at most
-    `picture.JUDGED_SIDE` wide as the film is read (its levels, a negative turned), inside
+    `color.JUDGED_SIDE` wide as the film is read (its levels, a negative turned), inside
     `crop` (film pixels) where given: borders and sprocket holes are not the picture."""
-    from panchro.engine.restore.picture import JUDGED_SIDE
-
     info = film.info
     full = (info.width, info.height)
-    size = read_size(full, crop, JUDGED_SIDE)
+    size = read_size(full, crop, color.JUDGED_SIDE)
     rgb = film.read_frame(index, fmt="rgb24", size=size).image
     if crop is not None:  # (the planes cut, as `inner` cuts them: channels first)
         rgb = np.moveaxis(inner(np.moveaxis(rgb, -1, 0), scaled_margins(crop, full, size)), 0, -1)

@@ -189,15 +189,10 @@ MAYBE_IN_COLOUR = (
 )
 
 
-# The copy of a picture its colours are judged on (`colour_figures_of`): the app's grid and
-# the restore judge alike, whatever size either reads the picture at.
-JUDGED_SIDE = 256
-
-
 def colour_figures_of(
     path: str | os.PathLike[str], negative: bool, levels: tuple[float, ...] | str | None
 ) -> color.Figures:
-    """`color.colour_figures` of the picture at `path`, judged on a copy of `JUDGED_SIDE`
+    """`color.colour_figures` of the picture at `path`, judged on a copy `color.JUDGED_SIDE`
     read as asked (a negative turned positive, its levels stretched). Kept for the same file
     unchanged: an album's hint previews ask at every edit, and a big PNG decodes in seconds."""
     st = os.stat(path)
@@ -212,7 +207,7 @@ def _judged(
 ) -> color.Figures:
     from panchro.engine.media.thumbnail import picture_preview
 
-    rgb, _ = picture_preview(path, JUDGED_SIDE)
+    rgb, _ = picture_preview(path, color.JUDGED_SIDE)
     return color.colour_figures(values_read(rgb, None, negative, levels, []))
 
 
