@@ -145,7 +145,9 @@ def test_hints_are_taken_in_the_pictures_pixels(films: tuple[Path, Path], tmp_pa
         strokes=(Stroke(4, ((2.0, 2.0), (6.0, 2.0)), 3.0, (30, 220, 30)),),  # on the bar only
     )
     none = str(tmp_path / "none.safetensors")
-    stage = ColorizeStage(refiner_path=none, require_colorizer=False, hints=hints, crop=BARS)
+    # (recolour: the test pictures are in colour; coloured by the hints alone, as a grey film)
+    stage = ColorizeStage(refiner_path=none, require_colorizer=False, hints=hints, crop=BARS,
+                          recolour=True)  # fmt: skip
     shown = preview_frame(barred, 4, [stage, CropStage(BARS)], shot=Shot(0, FRAMES, 4), context=0)
     rgb = (shown.after * 255).round().astype(int)
     r, g, b = rgb[30, 20]  # the point, in the picture's pixels
