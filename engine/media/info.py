@@ -102,6 +102,12 @@ class MediaInfo:
     levels: tuple[float, ...] | None = None
 
     @property
+    def coded_range(self) -> str:
+        """The range its YCbCr codes are in: the stream's own, else "full" for the JPEG
+        pixel formats (yuvj*), else "limited"."""
+        return self.color_range or ("full" if self.pix_fmt.startswith("yuvj") else "limited")
+
+    @property
     def reading(self) -> str:
         """How its frames are read, in words: a video's deinterlacing and repeats, a folder's
         gaps ("the gaps in its numbering held")."""

@@ -76,7 +76,7 @@ def preview_frame(
         fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
         frames = list(src.frames(lo, hi, fmt=fmt))
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
-        range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
+        range_ = info.coded_range
         used = pick
         for stage in stages:  # while the film is open: a stage may read the key frame
             chosen = stage.begin_shot(0, shot, used, src)

@@ -5,8 +5,9 @@ film given to be cleaned and colorized with the rest.
 A shot that nobody picked colours for is judged on its key frame (`color.colour_figures`,
 the same test as a photo's, on a copy `color.JUDGED_SIDE` wide, inside the crop): in colour
 beyond doubt, it keeps the colours the film holds (an automatic "own" pick, recorded in the
-project as automatic picks are, so the app shows it); of one hue (a tinted silent film, an
-aged print's stains) it is colorized as before, and said to be. `recolour` colours them anew.
+project as automatic picks are, so the app shows it); of one hue (an aged print's stains, a
+yellowed print) it is colorized as before, and said to be. `recolour` colours them anew; a
+person's hints on it correct its own colours (`corrected`).
 """
 
 from __future__ import annotations
@@ -51,8 +52,7 @@ def frame_chroma(film: Any, index: int, crop: Margins | None, side: int) -> np.n
     size = read_size(full, crop, side)
     fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
     coded = film.read_frame(index, fmt=fmt, size=size).image
-    range_ = info.color_range or ("full" if info.pix_fmt.startswith("yuvj") else "limited")
-    chroma = np.moveaxis(color.decode_coded_ycbcr(coded, range=range_)[..., 1:], -1, 0)
+    chroma = np.moveaxis(color.decode_coded_ycbcr(coded, range=info.coded_range)[..., 1:], -1, 0)
     if crop is not None:
         chroma = inner(chroma, scaled_margins(crop, full, size))
     return np.ascontiguousarray(chroma, np.float32)

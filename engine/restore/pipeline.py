@@ -239,8 +239,7 @@ class _Run:
         self.progress = progress
         self.fmt = "yuv444p16" if max(bit_depth, info.bit_depth) > 8 else "yuv444p"
         self.matrix = color.matrix_for(info.color_matrix, info.height, info.width)
-        yuvj = info.pix_fmt.startswith("yuvj")
-        self.range = info.color_range or ("full" if yuvj else "limited")
+        self.range = info.coded_range
         w, h = info.width, info.height
         largest = w * h
         for stage in stages:
