@@ -47,6 +47,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    colour_answer,
     encode_image,
     hints_of,
     in_range,
@@ -240,7 +241,6 @@ def album_picture(session: Session, work: Work) -> Answer:
     """The picture upright, its longest side at most `max_side`, as a JPEG; turned positive
     (`negative`) and its levels stretched (`levels`: measured on this copy, its border not
     cut, so near what a restore measures) as asked."""
-    from panchro.engine.imaging import color
     from panchro.engine.media.thumbnail import picture_preview
     from panchro.engine.restore.picture import colour_figures_of, values_read
 
@@ -256,8 +256,7 @@ def album_picture(session: Session, work: Work) -> Answer:
         "preview_width": int(rgb.shape[1]),
         "preview_height": int(rgb.shape[0]),
         # judged as the restore judges it, on a copy of its own size (`own_colours`)
-        "in_colour": color.in_colour_by(figures),
-        "maybe_in_colour": color.one_hue_by(figures),
+        **colour_answer(figures),
     }
     return Answer(data, blob, "image/jpeg")
 

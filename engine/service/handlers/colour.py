@@ -21,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    colour_answer,
     crop_of,
     encode_image,
     hints_of,
@@ -222,8 +223,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         owner=film.handle,
     )  # fmt: skip
     answer.data["crop"] = None if crop is None else list(crop)
-    answer.data["in_colour"] = color.in_colour_by(figures)
-    answer.data["maybe_in_colour"] = color.one_hue_by(figures)
+    answer.data.update(colour_answer(figures))
     log.info(
         "sampled %d candidate(s) for film %s frame %d in %.2f s (seed %d, %s)",
         answer.data["k"], film.handle, p["index"], answer.data["seconds"], answer.data["seed"],

@@ -341,3 +341,12 @@ def encode_image(rgb: Any, blob_type: str, quality: int = 85) -> bytes:
     else:
         image.save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def colour_answer(figures: Any) -> dict[str, bool]:
+    """What a reply says of a picture's or a frame's own colours, from `color.colour_figures`
+    (judged as a restore judges it): `in_colour` (kept unless a person picks otherwise) and
+    `maybe_in_colour` (colours of one hue of its own: colorized, and said to be)."""
+    from panchro.engine.imaging import color
+
+    return {"in_colour": color.in_colour_by(figures), "maybe_in_colour": color.one_hue_by(figures)}

@@ -21,6 +21,7 @@ from panchro.engine.service.handlers.common import (
     RequestError,
     Session,
     Work,
+    colour_answer,
     crop_of,
     encode_image,
     in_range,
@@ -129,12 +130,9 @@ def frame(session: Session, work: Work) -> Answer:
         "height": height,
     }
     if p["judge"]:  # as a render judges a shot's key frame: in colour, it keeps its colours
-        from panchro.engine.imaging import color
         from panchro.engine.restore.own import frame_figures
 
-        figures = frame_figures(src, decoded.index, p["crop"])
-        data["in_colour"] = color.in_colour_by(figures)
-        data["maybe_in_colour"] = color.one_hue_by(figures)
+        data.update(colour_answer(frame_figures(src, decoded.index, p["crop"])))
     return Answer(data, blob, p["blob_type"])
 
 
