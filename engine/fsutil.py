@@ -1,8 +1,9 @@
-"""Writing files so that a reader never sees half of one."""
+"""Writing files so that a reader never sees half of one; a weights file named by its start."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -44,3 +45,16 @@ def tree_size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+def weights_key(path: str | None) -> str:
+    """A weights file as a stage's key names it: its name, size and a hash of its start
+    (the header and first MB hold the config, the card and the first tensors); "none"."""
+    if path is None:
+        return "none"
+    p = Path(path)
+    st = p.stat()
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        h.update(f.read(1 << 20))
+    return f"{p.name}:{st.st_size}:{h.hexdigest()[:16]}"

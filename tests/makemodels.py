@@ -98,6 +98,28 @@ def save_small_set(folder: Path) -> Path:
     return folder
 
 
+def save_small_speck_finder(folder: Path) -> Path:
+    """`folder/speck_finder.safetensors`: the small speck finder trained for two steps on a few
+    made pictures (its card honestly says so: trained, 2 steps), for tests of the stage around
+    it; what it finds is no better than chance."""
+    from PIL import Image
+
+    from panchro.engine.train.specks import train_speck_finder
+    from tests.engine.train.test_train_refiner import picture
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pictures = folder / "speck_pictures"
+    pictures.mkdir(exist_ok=True)
+    for i in range(6):
+        Image.fromarray(picture(i)).save(pictures / f"p{i}.png")
+    path = folder / "speck_finder.safetensors"
+    train_speck_finder(
+        [pictures], folder / "speck_run", steps=2, size=32, batch=2, config="small",
+        sample_every=2, val_fraction=0.3, export=path, print_fn=None,
+    )  # fmt: skip
+    return path
+
+
 def engine_with(models: Path | None, log: Path) -> Any:
     """An engine process (`EngineClient`) whose models are those of the folder `models`
     (None: the shipped ones), its log at `log`: `$PANCHRO_MODELS_DIR` set only while it

@@ -147,6 +147,21 @@ def cmd_eval_dust(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval_specks(args: argparse.Namespace) -> int:
+    from panchro.engine.evaluate.specks import eval_specks
+
+    eval_specks(
+        args.data,
+        weights=args.weights,
+        strengths=args.strength,
+        split=args.split,
+        limit=args.limit,
+        side=args.side,
+        seed=args.seed,
+    )
+    return EXIT_OK
+
+
 def cmd_eval_scratches(args: argparse.Namespace) -> int:
     from panchro.engine.evaluate.scratches import eval_scratches
 
@@ -334,6 +349,24 @@ def add_parsers(sub: Any) -> None:
         help="share of specks laid on the same place of the next frame too (0)",
     )
     v.set_defaults(func=cmd_eval_dust)
+    v = vsub.add_parser(
+        "specks",
+        help="dirt laid on photographs and found by the speck finder; how much of pictures"
+        " without dirt it changes",
+    )
+    v.add_argument("--data", nargs="+", required=True, help="folders of pictures")
+    v.add_argument("--weights", default=None, help="a speck finder's weights (the shipped one)")
+    v.add_argument("--strength", type=float, nargs="+", default=[1.0], help="--dust's (1)")
+    v.add_argument(
+        "--split",
+        default="heldout",
+        help="heldout: the training split's held-out pictures;"
+        " all: every picture (a folder never trained on)",
+    )
+    v.add_argument("--limit", type=int, default=40, help="pictures at most (40; 0: all)")
+    v.add_argument("--side", type=int, default=512, help="short side at most, px (512)")
+    v.add_argument("--seed", type=int, default=1)
+    v.set_defaults(func=cmd_eval_specks)
     v = vsub.add_parser(
         "scratches",
         help="line scratches laid on clips and taken out; how much of clips without them changes",

@@ -1,5 +1,5 @@
-"""`panchro train colorizer | refiner | hints | upscaler`, and the GPU kit (`kit`, `kit-pack`,
-`kit-join`)."""
+"""`panchro train colorizer | refiner | hints | specks | upscaler`, and the GPU kit (`kit`,
+`kit-pack`, `kit-join`)."""
 
 from __future__ import annotations
 
@@ -125,6 +125,33 @@ def _train_hints(args: argparse.Namespace, train_hint_refiner: Any) -> None:
         checkpoint_every=args.sample_every,
         stroke_share=args.stroke_share,
     )
+
+
+def cmd_train_specks(args: argparse.Namespace) -> int:
+    from panchro.engine.train.specks import export_run, train_speck_finder
+
+    if args.export_best is not None:
+        export_run(args.out, args.export_best)
+        return EXIT_OK
+    with _to_train(args, args.out):
+        train_speck_finder(
+            args.data,
+            args.out,
+            steps=args.steps,
+            batch=args.batch,
+            size=args.size,
+            lr=args.lr,
+            config=args.config,
+            resume=args.resume,
+            init=args.init,
+            device=args.device,
+            time_limit=args.time_limit,
+            export=args.export,
+            seed=args.seed,
+            sample_every=args.sample_every,
+            checkpoint_every=args.sample_every,
+        )
+    return EXIT_OK
 
 
 def cmd_train_upscaler(args: argparse.Namespace) -> int:
@@ -357,6 +384,23 @@ def add_parsers(sub: Any) -> None:
     _add_export_best(t)
     _add_init(t)
     t.set_defaults(func=cmd_train_hints)
+    t = tsub.add_parser("specks", help="the speck finder: dust on photographs (resumable)")
+    t.add_argument("--data", nargs="+", default=None, help="folders of pictures")
+    t.add_argument("--out", type=Path, default=Path("out/train_specks"), help="run folder")
+    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--size", type=int, default=96, help="side of the training crops")
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--config", default="cpu", help="network size: cpu or small")
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    _add_export_best(t)
+    _add_init(t)
+    t.set_defaults(func=cmd_train_specks)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
     t.add_argument("--scale", type=int, default=None, choices=[1, 2, 4])
     t.add_argument("--data", nargs="+", default=None, help="folders of pictures, video clips")

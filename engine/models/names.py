@@ -69,6 +69,13 @@ _ENTRIES = (
         description="the refiner with a person's colour hints as inputs: grey + Levin's"
         " propagation of the hints + the sparse hint map -> Cb/Cr at working resolution",
     ),
+    ModelEntry(
+        name="speck_finder",
+        filename="speck_finder.safetensors",
+        module="panchro.engine.models.specks",
+        description="dust and hairs on one grey picture (a photograph has no neighbouring"
+        " frames to judge them against): luma -> a logit per pixel",
+    ),
     # A sharp upscaler enlarges: there is no sharp x1.
     *(
         _upscaler(s, kind)

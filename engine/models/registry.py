@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from panchro.engine.errors import BadInputError
-from panchro.engine.models import colorizer, refiner, upscaler
+from panchro.engine.models import colorizer, refiner, specks, upscaler
 from panchro.engine.models.names import MODELS
 from panchro.engine.paths import models_dir
 
@@ -36,6 +36,7 @@ class ModelSpec:
 _CODE: dict[str, tuple[Callable[[Any], nn.Module], type]] = {
     colorizer.__name__: (colorizer.build, colorizer.ColorizerConfig),
     refiner.__name__: (refiner.build, refiner.RefinerConfig),
+    specks.__name__: (specks.build, specks.SpeckConfig),
     # one network, an entry per scale and kind: the config's model_name says which a file is
     upscaler.__name__: (upscaler.build, upscaler.UpscalerConfig),
 }

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine.errors import ModelMissingError
+from panchro.engine.fsutil import weights_key
 from panchro.engine.imaging import color
 from panchro.engine.imaging.hints import Hints
 
@@ -82,17 +83,6 @@ def auto_seed(base: int, shot_start: int) -> int:
     """The seed of a shot's automatic pick: stable across runs, different across shots."""
     digest = hashlib.sha256(f"{base}:{shot_start}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
-
-
-def _weights_key(path: str | None) -> str:
-    if path is None:
-        return "none"
-    p = Path(path)
-    st = p.stat()
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        h.update(f.read(1 << 20))  # header + first MB: config, card and the first tensors
-    return f"{p.name}:{st.st_size}:{h.hexdigest()[:16]}"
 
 
 @dataclass
@@ -167,14 +157,14 @@ class ColorizeStage:
         # v2: a shot in colour already keeps its own colours (`restore.own`); a job begun
         # before recoloured it, and resumes from the start rather than mix the two
         self.key = (
-            f"colorize:v2:refiner={_weights_key(self._refiner_file)}"
-            f":colorizer={_weights_key(self._colorizer_file if has_colorizer else None)}"
+            f"colorize:v2:refiner={weights_key(self._refiner_file)}"
+            f":colorizer={weights_key(self._colorizer_file if has_colorizer else None)}"
             f":seed={self.seed}:t={self.temperature}"
             f":top_p={self.top_p}:despeckle={self.despeckle}"
         )
         if self.hints is not None and not self.hints.empty:
             hint_file = self.hint_refiner_path or str(registry.weights_path("hint_refiner"))
-            hint_key = _weights_key(hint_file if Path(hint_file).is_file() else None)
+            hint_key = weights_key(hint_file if Path(hint_file).is_file() else None)
             self.key += f":hints={self.hints.digest()}:hint_refiner={hint_key}"
         if self.reference is not None:
             ref = np.ascontiguousarray(self.reference, np.uint8)
@@ -612,7 +602,7 @@ class UpscaleStage:
         self.context = config.frames // 2
         self.strength = self.degrain if self.degrain > 0 else 1.0
         self.key = (
-            f"upscale:v1:{_weights_key(str(path))}:x{self.scale}:s={self.strength}"
+            f"upscale:v1:{weights_key(str(path))}:x{self.scale}:s={self.strength}"
             f":regrain={self.regrain}"
         )
 
