@@ -88,6 +88,7 @@ class AlbumSettings:
     negative: bool = False  # each picture a scanned negative, turned positive
     levels: bool = False  # each picture's own faded levels stretched to the full range
     colour_strength: float = 1.0  # how strong the colours are (`Settings.colour_strength`)
+    dust: float = 0.0  # each picture's dirt found by its look and filled, 0 (off) .. 1
 
     def __post_init__(self) -> None:
         self.restoration()  # ValueError for a value out of range, as Settings says it
@@ -104,6 +105,7 @@ class AlbumSettings:
             upscale=self.upscale,
             upscaler=self.upscaler,
             colour_strength=self.colour_strength,
+            dust=self.dust,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +122,7 @@ class AlbumSettings:
             | (  # absent when off
                 {} if self.colour_strength == 1.0 else {"colour_strength": self.colour_strength}
             )
+            | ({"dust": self.dust} if self.dust else {})  # absent when off
         )
 
     @classmethod
@@ -140,6 +143,8 @@ class AlbumSettings:
             low, high = COLOUR_STRENGTHS
             values["colour_strength"] = get_field(d, "settings", "colour_strength", float,
                                                   low=low, high=high)  # fmt: skip
+        if "dust" in d:  # optional: off is not written
+            values["dust"] = get_field(d, "settings", "dust", float, low=0.0, high=1.0)
         for key in ("format", "output"):  # null when not chosen
             value = d.get(key)
             if value is not None and not isinstance(value, str):

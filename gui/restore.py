@@ -73,6 +73,21 @@ def _hidden_row(
     return box
 
 
+FILM_DUST_TIP = (
+    "Find specks of dirt, dust and hairs that are on one frame only, and fill them\n"
+    "from the frames either side (1: the faintest it takes; less: only the plainest).\n"
+    "Scratches and dirt that stay in place from frame to frame are left. Something\n"
+    "small and fast that is in one frame only may be taken for dirt: use less then.\n"
+    "A shot of one or two frames is looked at as a photograph is."
+)
+PICTURE_DUST_TIP = (
+    "Find specks of dust and dirt and hairs on each picture by their look, and fill them\n"
+    "from what is round them (1: the faintest it takes; less: only the plainest). A small\n"
+    "bright or dark dot that belongs to the picture (a catch-light, a star) may be taken\n"
+    "for dirt: compare before | after (V), and use less then. Scratches are left."
+)
+
+
 def _share_box(tip: str, *, off: str = "") -> QDoubleSpinBox:
     """A 0..1 box in tenths for how much of a restoration step to take; `off` names 0."""
     box = QDoubleSpinBox()
@@ -139,13 +154,7 @@ class RestorePanel(QGroupBox):
             "shake goes too. What comes in at an edge repeats the edge.",
             off="Off",
         )
-        self.dust = _share_box(
-            "Find specks of dirt, dust and hairs that are on one frame only, and fill them\n"
-            "from the frames either side (1: the faintest it takes; less: only the plainest).\n"
-            "Scratches and dirt that stay in place from frame to frame are left. Something\n"
-            "small and fast that is in one frame only may be taken for dirt: use less then.",
-            off="Off",
-        )
+        self.dust = _share_box(FILM_DUST_TIP, off="Off")
         self.scratches = _share_box(
             "Find line scratches down the film, thin lines that stay in place from frame to\n"
             "frame, and take them out, keeping the grain under them (1: the faintest it\n"
@@ -153,9 +162,10 @@ class RestorePanel(QGroupBox):
             "scratch (a mast, a rope) may be taken for one: use less, or leave it off.",
             off="Off",
         )
-        # The rows of a film's frames judged together: no use for a picture.
-        self.film_rows = {"scratches": self.scratches, "dust": self.dust,
-                          "stabilize": self.stabilize, "deflicker": self.deflicker}  # fmt: skip
+        # The rows of a film's frames judged together: no use for a picture (dust is found on
+        # a picture by its look alone, so that row stays: `set_album_mode`).
+        self.film_rows = {"scratches": self.scratches, "stabilize": self.stabilize,
+                          "deflicker": self.deflicker}  # fmt: skip
         # The pixels cut off round the picture (`set_crop`), and the borders the engine found.
         self.crop: tuple[int, int, int, int] | None = None
         self.borders: tuple[int, int, int, int] | None = None
@@ -283,7 +293,7 @@ class RestorePanel(QGroupBox):
         self.colorize.toggled.connect(self.strength.setEnabled)
         self.strength.valueChanged.connect(self.settingsChanged)
         self.degrain.valueChanged.connect(self.settingsChanged)
-        for box in self.film_rows.values():
+        for box in (*self.film_rows.values(), self.dust):
             box.valueChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self.settingsChanged)
         self.upscale.currentIndexChanged.connect(self._enable_upscaler)
@@ -372,6 +382,7 @@ class RestorePanel(QGroupBox):
                 name: 0.0 if self.album_mode else round(box.value(), 3)
                 for name, box in self.film_rows.items()
             }
+            | {"dust": round(self.dust.value(), 3)}
             | {
                 "upscale": int(self.upscale.currentData()),
                 "upscaler": str(self.upscaler.currentData()),
@@ -451,6 +462,7 @@ class RestorePanel(QGroupBox):
         if not self.album_mode:  # an album's settings say 0 for them: not its to set
             for name, box in self.film_rows.items():
                 box.setValue(float(s.get(name, 0.0)))
+        self.dust.setValue(float(s.get("dust", 0.0)))
         self.upscale.setCurrentIndex(max(0, self.upscale.findData(int(s.get("upscale", 1)))))
         kind = str(s.get("upscaler", "film"))
         self.upscaler.setCurrentIndex(max(0, self.upscaler.findData(kind)))
@@ -517,6 +529,7 @@ class RestorePanel(QGroupBox):
         self._form.setRowVisible(self.deliver, not mode and self.deliver.offered())
         for box in self.film_rows.values():
             self._form.setRowVisible(box, not mode)
+        self.dust.setToolTip(PICTURE_DUST_TIP if mode else FILM_DUST_TIP)
         self.crop_button.setVisible(not mode)
         self._form.setRowVisible(self.cut_borders, bool(mode))
         self._form.setRowVisible(self.straighten, bool(mode))
@@ -567,7 +580,7 @@ class RestorePanel(QGroupBox):
             s["colorize"]
             or s["upscale"] > 1
             or s["degrain"] > 0
-            or any(s[name] > 0 for name in self.film_rows)
+            or any(s[name] > 0 for name in (*self.film_rows, "dust"))
             or "crop" in s
             or "borders" in s
             or "straighten" in s

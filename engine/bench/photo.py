@@ -1,4 +1,5 @@
-"""`panchro bench photo`: one 12-megapixel photo colorized to a JPEG, as a person runs it.
+"""`panchro bench photo`: one 12-megapixel photo colorized to a JPEG, and its dust found and
+filled (the speck finder), as a person runs it.
 
 What a person waits for is the whole command, so the picture is restored by a
 fresh `panchro restore` process and the clock includes its start-up (Python,
@@ -71,8 +72,8 @@ def bench_photo(
     out: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
     """Print and return the wall seconds (start-up included) and the peak RSS of restoring a
-    generated `width` x `height` grey JPEG to a JPEG in a fresh process: re-saved (no stage)
-    and colorized (the models of the models folder: the shipped ones unless
+    generated `width` x `height` grey JPEG to a JPEG in a fresh process: re-saved (no stage),
+    colorized, and its dust filled (the models of the models folder: the shipped ones unless
     $PANCHRO_MODELS_DIR says otherwise)."""
     from panchro.engine.models import registry
 
@@ -87,7 +88,8 @@ def bench_photo(
         picture = tmp / "photo.jpg"
         photo_picture(picture, width, height)
         out(f"  {'case':<10} {'seconds':>8} {'peak RSS MB':>12} {'output MB':>10}")
-        for case, extra in (("re-save", []), ("colorize", ["--colorize"])):
+        cases = (("re-save", []), ("colorize", ["--colorize"]), ("dust", ["--dust", "1"]))
+        for case, extra in cases:
             target = tmp / f"{case}.jpg"
             row = _timed_restore([str(picture), str(target), *extra], tmp / f"{case}.log")
             row["output_mb"] = target.stat().st_size / 1e6 if target.exists() else None

@@ -175,7 +175,8 @@ def cmd_restore_album(
         )
     project, picks, hints = _project(args)
     base = project.settings.restoration() if project is not None else None
-    settings = settings_of_args(args, base, COLOUR_AND_SIZE)
+    # --dust: each picture's dirt, found by its look (`restore.dust`'s speck finder)
+    settings = settings_of_args(args, base, (*COLOUR_AND_SIZE, "dust"))
     check_options(args, settings)
     fmt = args.format or (project.settings.format if project is not None else None)
     stages = stages_module.build_stages(

@@ -321,7 +321,8 @@ def add_parsers(sub: Any) -> None:
     )
     b.set_defaults(func=cmd_bench_huge)
     b = bsub.add_parser(
-        "photo", help="a 12 Mpx JPEG colorized to a JPEG in a fresh process: seconds, peak RSS"
+        "photo",
+        help="a 12 Mpx JPEG colorized, or its dust filled, in a fresh process: seconds, peak RSS",
     )
     b.add_argument("--size", type=_bench_size, default=(4000, 3000), help="default 4000x3000")
     b.set_defaults(func=cmd_bench_photo)

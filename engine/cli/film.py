@@ -614,9 +614,9 @@ def add_parsers(sub: Any) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="find specks of dirt on single frames and fill them from the frames either side,"
-        " 0..1: how faint a speck is still taken (1: the faintest; default: the project's,"
-        " else none)",
+        help="find specks of dirt on single frames and fill them from the frames either side"
+        " (a photograph's, by the look of dirt alone), 0..1: how faint a speck is still taken"
+        " (1: the faintest; default: the project's, else none)",
     )
     p.add_argument(
         "--scratches",

@@ -26,7 +26,6 @@ FILM_ONLY = (
     ("allow_truncated", "--allow-truncated"),
     ("deflicker", "--deflicker"),
     ("stabilize", "--stabilize"),
-    ("dust", "--dust"),
     ("scratches", "--scratches"),
     ("at", "--at"),
     ("deinterlace", "--deinterlace"),  # a picture has no fields
@@ -85,6 +84,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
         degrain=args.degrain,
         upscale=args.upscale,
         upscaler=args.upscaler,
+        dust=args.dust or 0.0,  # a photograph's by the speck finder (`restore.dust`)
     )
     check_options(args, settings)
     hints = None

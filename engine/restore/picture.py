@@ -509,6 +509,9 @@ def _through(
 
     # The thread count a film's run fixes, so the same picture gives the same bits.
     compute.fix_threads(threads)
+    for stage in stages:  # what a stage says it did is said of this picture alone
+        if hasattr(stage, "begin_run"):
+            stage.begin_run()
     y, cbcr = _planes(pic.pixels, pic.bits)
     film = PictureFilm(pic.path, y[0], pic.bits)
     shot = Shot(0, 1, 0)

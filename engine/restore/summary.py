@@ -47,7 +47,8 @@ class RestoreSummary:
         stages: object,
         **times: float,
     ) -> RestoreSummary:
-        """One picture written (a photo restored, a film's still): `notes` and the stages'."""
+        """One picture written (a photo restored, a film's still): `notes`, the stages', and
+        what they say they did to it (`run_notes`: the dust they filled)."""
         return cls(
             input=str(input),
             output=str(out),
@@ -60,7 +61,9 @@ class RestoreSummary:
             subtitle_streams=0,
             width=size[0],
             height=size[1],
-            notes=tuple(notes) + tuple(n for st in stages for n in getattr(st, "notes", ())),  # type: ignore[attr-defined]
+            notes=tuple(notes)
+            + tuple(n for st in stages for n in getattr(st, "notes", ()))  # type: ignore[attr-defined]
+            + tuple(n for st in stages for n in getattr(st, "run_notes", ())),  # type: ignore[attr-defined]
             **{k: round(v, 3) for k, v in times.items()},
         )
 

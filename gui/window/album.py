@@ -727,7 +727,7 @@ class Albums(QObject):
         each picture's own border cut off, Restore panel ▸ Borders; `straighten`: Restore
         panel ▸ Scans; `negative`, `levels`: Restore panel ▸ Negatives, Levels)."""
         s = self.win.restore_panel.settings()
-        kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler")} | (
+        kept = {k: s[k] for k in ("colorize", "degrain", "upscale", "upscaler", "dust")} | (
             {"colour_strength": s["colour_strength"]} if "colour_strength" in s else {}
         )
         read = {k: True for k in ("straighten", "negative", "levels") if s.get(k) is True}

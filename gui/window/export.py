@@ -78,7 +78,7 @@ class Exporter(QObject):
             "degrain": s["degrain"],
             "upscale": s["upscale"],
             "upscaler": s["upscaler"],
-        } | {name: s[name] for name in self.restore_panel.film_rows}
+        } | {name: s[name] for name in (*self.restore_panel.film_rows, "dust")}
         if "crop" in s:
             params["crop"] = s["crop"]
         shots = self.win.shots

@@ -322,7 +322,8 @@ def _restoration(
     if hinted and not param(body, "colorize", bool, False):  # said before any model is looked for
         raise RequestError(ErrorCode.BAD_REQUEST, f"{what}: colour hints need colorize")
     for key in SHARES:
-        if param(body, key, float, 0.0):
+        # dust: a picture's, found by its look alone (`restore.dust`'s speck finder)
+        if key != "dust" and param(body, key, float, 0.0):
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key!r} works on a film's frames, not a picture"
             )
@@ -374,7 +375,7 @@ def parse_preview_picture(session: Session, body: dict[str, Any]) -> dict[str, A
     if not settings.restores_anything and not read_otherwise:
         raise RequestError(
             ErrorCode.BAD_REQUEST,
-            "preview_picture: nothing to restore (set colorize, degrain or upscale)",
+            "preview_picture: nothing to restore (set colorize, dust, degrain or upscale)",
         )
     quality = param(body, "quality", int, 88)
     in_range(body, "quality", quality, 1, 100)

@@ -89,7 +89,7 @@ def _album_parts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 _ALBUM_KEYS = (
     "colorize", "degrain", "upscale", "upscaler", "format", "output", "borders", "straighten",
-    "negative", "levels",
+    "negative", "levels", "colour_strength", "dust",
 )  # fmt: skip
 
 
