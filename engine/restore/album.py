@@ -538,6 +538,7 @@ def restore_album(
 
             compute.fix_threads(previous)
     progress.finish()
+    run.notes += run.work_notes()
     converted = [it for it in items if fmt is None and it.out_name != it.name]
     if converted:
         run.notes.append(
@@ -573,6 +574,18 @@ class _Run:
     negative: bool = False
     levels: tuple[float, ...] | str | None = None
     notes: list[str] = field(default_factory=list)
+    # what a stage that counts its work did over the pictures (the dust stage): by its name,
+    # what it did and [pictures changed, pictures seen, pixels changed, pixels seen]
+    work: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+
+    def work_notes(self) -> list[str]:
+        """One line a counting stage for the whole album, not one a picture."""
+        return [
+            f"{name}: {did} on {n[0]} of {n[1]} pictures ({n[2] / max(n[3], 1):.3%} of their"
+            " pixels)"
+            for name, (did, n) in self.work.items()
+            if n[1]
+        ]
 
     def picture(self, item: _Item) -> None:
         from panchro.engine.restore.picture import restore_picture
@@ -620,9 +633,18 @@ class _Run:
             self.summary.picked.append(item.name)
         if item.hints is not None:
             self.summary.hinted.append(item.name)
-        # A stage's notes (an untrained model) are said once; a picture's own, with its name.
+        # A stage's notes (an untrained model) are said once; a picture's own, with its name;
+        # what a stage did to it is counted for the album (`work_notes`), not said a picture.
         stage_notes = {n for st in self.stages for n in getattr(st, "notes", ())}
+        counted = {n for st in self.stages for n in getattr(st, "run_notes", ())}
+        for st in self.stages:
+            if hasattr(st, "touched"):
+                _, sums = self.work.setdefault(st.name, (st.did, [0, 0, 0, 0]))
+                for k, v in enumerate((st.touched, st.seen, st.pixels, st.area)):
+                    sums[k] += v
         for note in result.notes:
+            if note in counted:
+                continue
             shown = note if note in stage_notes else f"{item.name}: {note}"
             if shown not in self.notes:
                 self.notes.append(shown)

@@ -250,6 +250,7 @@ def pick_words(pick: Pick) -> str:
 
 def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
     """What the stages do, in words, for the picture's Software tag (`pick`: a person's)."""
+    from panchro.engine.restore.dust import DustStage
     from panchro.engine.restore.stages import ColorizeStage, UpscaleStage
 
     parts = []
@@ -271,6 +272,8 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
             what += f", degrain {st.degrain:g}" if st.degrain > 0 else ""
             what += f", regrain {st.regrain:g}" if st.regrain > 0 else ""
             parts.append(what + ")")
+        elif isinstance(st, DustStage):
+            parts.append(f"dust filled (speck finder, strength {st.strength:g})")
         else:
             parts.append(st.key.split(":")[0])
     return ", ".join(parts) if parts else "re-saved (no restoration stage)"

@@ -27,7 +27,8 @@ SUFFIX = ".restoration.md"
 # What each stage is, for a person (the first word of its key, `Stage.key`).
 STAGES = {
     "scratches": "line scratches taken out",
-    "dust": "specks of dirt on single frames filled from the frames either side",
+    "dust": "specks of dirt on single frames filled from the frames either side (on a shot of"
+    " one or two frames, found by the speck finder by their look)",
     "stabilize": "gate weave taken out (the camera's own moves kept)",
     "deflicker": "flicker evened out (each frame's exposure to its shot's)",
     "crop": "the border round the picture cut off",

@@ -93,6 +93,7 @@ def test_a_photographs_dirt_is_filled_from_round_it(
     assert np.abs(got - clean)[~dirt].max() <= 1  # the rest as it was
     assert f"dust: specks filled on {_dirt().mean():.3%} of the picture" in summary.notes
     assert Image.open(src).getpixel((30, 20)) == 5  # the source untouched
+    assert "dust filled (speck finder, strength 0.6)" in Image.open(out).text["Software"]
 
 
 def test_an_albums_pictures_have_their_dirt_filled(
@@ -105,9 +106,16 @@ def test_an_albums_pictures_have_their_dirt_filled(
     settings = AlbumSettings(dust=1.0)
     assert AlbumSettings.from_dict(settings.to_dict()) == settings
     assert "dust" not in AlbumSettings().to_dict()  # off: not written, as before
-    restore_album([box], tmp_path / "out", stages=build_stages(settings.restoration()))
+    Image.fromarray(_clean()[:, :90].copy()).save(box / "b.png")  # nothing found on these
+    Image.fromarray(_clean()[:40].copy()).save(box / "c.png")
+    done = restore_album([box], tmp_path / "out", stages=build_stages(settings.restoration()))
     got = np.asarray(Image.open(tmp_path / "out" / "a.png")).astype(int)
     assert np.abs(got - _clean().astype(int))[_dirt()].max() < 25
+    # said once for the album, not a line a picture
+    share = _dirt().sum() / (_dirt().size + _clean()[:, :90].size + _clean()[:40].size)
+    assert [n for n in done.notes if "dust" in n] == [
+        f"dust: specks filled on 1 of 3 pictures ({share:.3%} of their pixels)"
+    ]
 
 
 def test_a_photograph_without_the_finder_is_refused_and_says_why(
