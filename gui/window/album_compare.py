@@ -92,5 +92,14 @@ class AlbumCompare(QObject):
             if n
             else "not colorized"
         )
-        win.compare.show_result(pixmaps, data, f"{name} — {how}")
+        s = albums.settings()
+        luma_by = ", ".join(
+            what
+            for what, on in (
+                ("dust", s.get("dust", 0) > 0),
+                ("cleanup/upscale", s["upscale"] > 1 or s["degrain"] > 0),
+            )
+            if on
+        )
+        win.compare.show_result(pixmaps, data, f"{name} — {how}", luma_by or "levels")
         albums.compareShown.emit()
