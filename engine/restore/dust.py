@@ -74,7 +74,8 @@ class DustStage(AroundStage):
     def begin_shot(
         self, shot_index: int, shot: Shot, pick: Pick | None, film: Source
     ) -> Pick | None:
-        self._picture = film.info.kind == "image"
+        # a bench hands no film: its frames are a film's
+        self._picture = film is not None and film.info.kind == "image"
         return super().begin_shot(shot_index, shot, pick, film)
 
     @property

@@ -42,6 +42,7 @@ MODEL_NAMES = (
     "upscaler_x4",
     "upscaler_x2_sharp",
     "upscaler_x4_sharp",
+    "speck_finder",
 )
 
 
