@@ -67,7 +67,11 @@ def train_command(model: str) -> str:
     scale = scale.removesuffix("_sharp")
     if model.startswith("upscaler_x") and scale.isdigit():
         return f"panchro train upscaler --scale {scale}" + (" --kind sharp" if sharp else "")
-    return f"panchro train {model}"
+    # the trainers named for what they learn from, not for the model they make
+    return f"panchro train {TRAINERS.get(model, model)}"
+
+
+TRAINERS = {"hint_refiner": "hints", "speck_finder": "specks"}
 
 
 def read_meta(path: str | Path, *, expect: str | None = None) -> dict[str, Any]:

@@ -203,6 +203,8 @@ def test_a_tiny_run_overfits(tmp_path: Path):
         ("upscaler_x1", "panchro train upscaler --scale 1"),
         ("upscaler_x4", "panchro train upscaler --scale 4"),
         ("colorizer", "panchro train colorizer"),
+        ("hint_refiner", "panchro train hints"),
+        ("speck_finder", "panchro train specks"),
     ],
 )
 def test_missing_weights_name_a_train_command_that_parses(tmp_path: Path, model: str, command: str):
@@ -211,7 +213,7 @@ def test_missing_weights_name_a_train_command_that_parses(tmp_path: Path, model:
     assert f"(train them with `{command}`)" in str(err.value)
     # the hint is a command the CLI takes (with the data it needs), for that very model
     args = build_parser().parse_args([*command.split()[1:], "--data", str(tmp_path)])
-    trains = "upscaler" if model.startswith("upscaler") else model
+    trains = "upscaler" if model.startswith("upscaler") else command.split()[2]
     assert args.func.__name__ == f"cmd_train_{trains}"
     assert getattr(args, "scale", None) == (int(model[-1]) if trains == "upscaler" else None)
 
