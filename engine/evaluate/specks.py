@@ -9,8 +9,9 @@ pixel; "clean"), then dirt as the finder was trained on (`train.specks.lay_dirt`
 `BLOTS` blots and `HAIRS` hairs per 100,000 pixels). The pictures given are meant to be ones
 never trained on: the held-out split of the training folders (`--split heldout`), or a
 folder of their own (Set14). The dirt is the training's kind, so these figures say how well
-the network learnt what it was shown, not how like real dirt that is; the real check is
-the sheet of a real scan (`--sheet`) and the film frames in the model card.
+the network learnt what it was shown, not how like real dirt that is; the real check is an
+old film's own dirt (`docs/experiments/specks_on_film.py`: the frames alone against what the
+film's dust stage finds by their neighbours) and the model card's pictures.
 
 Figures, against the picture before dirt was laid on:
   dirty, cleaned   luma PSNR of the dirty picture, and of it with what was found filled
