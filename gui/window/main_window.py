@@ -362,6 +362,9 @@ class MainWindow(QMainWindow):
         )
         self.restore_panel.settingsChanged.connect(projects.mark_dirty)
         self.restore_panel.settingsChanged.connect(lambda: self.show_crop())
+        # the strip's thumbnails, and its judgement of which shots are in colour, are of the
+        # picture inside the crop
+        self.restore_panel.settingsChanged.connect(self.shot_list.crop_changed)
         # a pick drawn for another crop is said so in the Colour modes panel
         self.restore_panel.settingsChanged.connect(lambda: self.colour_picks.show_pick())
         self.restore_panel.cropRequested.connect(self.choose_crop)

@@ -45,6 +45,7 @@ class ShotList(QObject):
         # whether each key frame is in colour already, as the engine judged it with its
         # thumbnail (a shot nobody picks for keeps its own colours: read with `thumbs`)
         self.judged: dict[int, bool] = {}
+        self._thumbs_crop: tuple[int, ...] | None = None  # the crop they were last asked with
 
     def cancel_detection(self) -> None:
         """Ask the engine to stop finding shots (the film is about to close)."""
@@ -322,6 +323,18 @@ class ShotList(QObject):
         self.pump_thumbnails()
         self.win.check_settled()
 
+    def crop_changed(self) -> None:
+        """The picture's crop changed: every thumbnail asked for again inside it, the old one
+        on show until its new one comes, so that which shots are in colour is judged of the
+        picture the colours are made for."""
+        crop = self.win.picture_crop()
+        if crop == self._thumbs_crop or self.win.film is None:
+            return
+        self._thumbs_crop = crop
+        keys = dict.fromkeys(self.key_frame(n) for n in range(len(self.win.shots)))
+        self._thumb_queue = deque(keys)
+        self.pump_thumbnails()
+
     def pump_thumbnails(self) -> None:
         # One at a time, and only while the view waits for nothing: any frame
         # request supersedes a queued one for the same film.
@@ -331,6 +344,7 @@ class ShotList(QObject):
         if not self._thumb_queue:
             return
         key = self._thumb_queue.popleft()
+        self._thumbs_crop = win.picture_crop()
         rid = self.engine.request(
             Request.FRAME,
             self._on_thumbnail,

@@ -193,3 +193,32 @@ def test_the_strip_knows_the_shots_in_colour_before_their_modes_are_drawn(
     assert "in colour already" not in win.strip.list.item(1).toolTip()
     win.shot_list.step_unpicked(+1)
     assert "no colours chosen (3 of 3 shots without)" in win.statusBar().currentMessage()
+
+
+def test_the_strip_judges_its_shots_again_inside_a_new_crop(
+    qtbot, window, colour_film, monkeypatch
+) -> None:
+    """A crop set after the thumbnails came: each key frame is asked for again inside it, and
+    judged there (the colours are made for the picture inside the crop)."""
+    win = window
+    win.confirm_discard = False
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(colour_film.path)
+    qtbot.waitUntil(lambda: not win.shot_list.thumbnails_pending(), timeout=WAIT_MS)
+    asked: list[dict] = []
+    request = win.engine.request
+
+    def noting(kind, handler, **body):
+        if body.get("judge"):
+            asked.append(body)
+        return request(kind, handler, **body)
+
+    monkeypatch.setattr(win.engine, "request", noting)
+    win.restore_panel.set_crop((4, 2, 4, 2))
+    qtbot.waitUntil(lambda: not win.shot_list.thumbnails_pending(), timeout=WAIT_MS)
+    keys = {win.shot_list.key_frame(n) for n in range(len(win.shots))}
+    assert {b["index"] for b in asked} == keys and all(b["crop"] == [4, 2, 4, 2] for b in asked)
+    assert len(win.shot_list.judged) == 3
+    asked.clear()
+    win.restore_panel.degrain.setValue(0.5)  # another setting: nothing asked again
+    assert asked == []
