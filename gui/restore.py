@@ -81,10 +81,11 @@ FILM_DUST_TIP = (
     "A shot of one or two frames is looked at as a photograph is."
 )
 PICTURE_DUST_TIP = (
-    "Find specks of dust and dirt and hairs on each picture by their look, and fill them\n"
-    "from what is round them (1: the faintest it takes; less: only the plainest). A small\n"
+    "Find specks of dust and dirt on the picture by their look, and fill them from what\n"
+    "is round them (1: the faintest it takes; less: only the plainest). A small\n"
     "bright or dark dot that belongs to the picture (a catch-light, a star) may be taken\n"
-    "for dirt: compare before | after (V), and use less then. Scratches are left."
+    "for dirt: compare before | after (V), and use less then. Scratches, and most\n"
+    "hairs, are left."
 )
 
 

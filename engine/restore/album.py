@@ -481,8 +481,11 @@ def restore_album(
     from panchro.engine import media
 
     start = time.monotonic()
+    from panchro.engine.restore.picture import ready_for_pictures
+
     stages = list(stages or [])
     out = Path(os.path.abspath(Path(output).expanduser()))
+    ready_for_pictures(stages)  # a missing model refused before the folder is made
     if not inputs:
         raise BadInputError("give the pictures or folders to restore")
     _check_output_folder(out, inputs)

@@ -90,13 +90,19 @@ class DustStage(AroundStage):
             return ["dust: no specks found on the picture"]
         return [f"dust: specks filled on {self.pixels / max(self.area, 1):.3%} of the picture"]
 
+    def ready_for_pictures(self) -> None:
+        """The speck finder loaded before a photograph's restore: ModelMissingError now
+        (`restore.picture.ready_for_pictures`)."""
+        self._picture = True
+        self._speck_finder()
+
     def _speck_finder(self) -> Any:
         """The speck finder's network, loaded on first need; None (said once in the notes)
         where a film's short shot finds no weights or untrained ones. A photograph needs
         them: ModelMissingError."""
         if self._finder is not None:
             return self._finder or None
-        from panchro.engine.models.weights import load_model
+        from panchro.engine.models.weights import load_model, read_meta
 
         path = self._specks_file
         why = None
@@ -104,6 +110,7 @@ class DustStage(AroundStage):
             why = "its weights file is not there"
         else:
             try:
+                read_meta(path, expect=SPECK_FINDER)  # another model's weights named so
                 model, _, meta = load_model(path, device="cpu")
             except Exception as err:  # noqa: BLE001 - any unreadable file is "cannot be used"
                 why = f"its weights cannot be used: {err}"

@@ -279,6 +279,16 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
     return ", ".join(parts) if parts else "re-saved (no restoration stage)"
 
 
+def ready_for_pictures(stages: Sequence[Stage]) -> None:
+    """Whatever the stages need to restore a photograph, loaded now: ModelMissingError before
+    any work, not at the first picture (the dust stage's speck finder, which a film needs only
+    for a shot of one or two frames, so it loads it when it meets one)."""
+    for stage in stages:
+        ready = getattr(stage, "ready_for_pictures", None)
+        if ready is not None:
+            ready()
+
+
 def restore_picture(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -330,6 +340,7 @@ def restore_picture(
     if progress.total is None:
         progress.total = 1
     progress.check_cancel()
+    ready_for_pictures(stages)  # a model a picture needs and the stage loads late: named now
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)

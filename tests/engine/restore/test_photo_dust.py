@@ -28,7 +28,7 @@ from panchro.engine.restore.dust import DustStage
 from panchro.engine.restore.picture import restore_picture
 from panchro.engine.restore.stages import build_stages
 from panchro.engine.shots import Shot
-from tests.makemodels import save_small_speck_finder
+from tests.makemodels import save_small_refiner, save_small_speck_finder
 
 SIZE = (96, 80)  # width, height
 BLOTS = [(20, 30), (50, 60), (70, 15)]  # (y, x) of 3 x 3 dark blots
@@ -133,6 +133,19 @@ def test_a_photograph_without_the_finder_is_refused_and_says_why(
     weights.save_model(build(config), config, untrained, card=card)
     with pytest.raises(ModelMissingError, match="UNTRAINED"):
         restore_picture(src, tmp_path / "b.png", stages=[DustStage(specks_path=str(untrained))])
+    # another model's weights under the name: said so, not a crash in the network
+    other = tmp_path / "other.safetensors"
+    save_small_refiner(tmp_path / "ref")
+    other.write_bytes((tmp_path / "ref" / "refiner.safetensors").read_bytes())
+    with pytest.raises(ModelMissingError, match="refiner weights, not speck_finder"):
+        restore_picture(src, tmp_path / "c.png", stages=[DustStage(specks_path=str(other))])
+    # an album is refused before its folder is made, not picture after picture
+    box = tmp_path / "box"
+    box.mkdir()
+    _dusty_png(box / "a.png")
+    with pytest.raises(ModelMissingError, match="needs the speck_finder model"):
+        restore_album([box], tmp_path / "album_out", stages=stages)
+    assert not (tmp_path / "album_out").exists()
 
 
 def _batch(index: int) -> FrameBatch:
