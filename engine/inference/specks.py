@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from panchro.engine.models.specks import SpeckFinder
 
-THRESHOLD = 0.0  # a pixel is dirt where the logit is above this, at strength 1 ...
+THRESHOLD = 2.0  # a pixel is dirt where the logit is above this, at strength 1 ...
 SPAN = 3.0  # ... and above THRESHOLD + SPAN * (1 - strength) at a lower strength
 TILE = 768  # pixels of a tile's own (each has the margin round it as well)
 LEAST_SIDE = 384  # a shrunk copy is looked at while its short side keeps this many pixels

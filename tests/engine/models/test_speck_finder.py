@@ -36,7 +36,7 @@ def test_tiles_answer_as_the_whole_picture() -> None:
 def test_a_lower_strength_takes_a_part_of_what_a_higher_one_takes() -> None:
     model = _model()
     with torch.no_grad():  # a bias that puts the logits round the thresholds
-        model.head.bias.fill_(1.5)
+        model.head.bias.fill_(specks.THRESHOLD + 0.5)
     y = _picture(96, 96, seed=1)
     strong, weak = specks.find_specks(model, y, 1.0), specks.find_specks(model, y, 0.5)
     assert bool(strong.any()) and int(weak.sum()) < int(strong.sum())
