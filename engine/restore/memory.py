@@ -57,6 +57,11 @@ PICTURE_BASE_MB = 344  # the process, torch and the models, before the picture
 PICTURE_BYTES = 19  # per output pixel: the picture, its float planes, the samples written
 WORKING_BYTES = 190  # per pixel of the refiner's working size (the U-Net's activations)
 PICTURE_UPSCALE_MB = 505  # the upscaler's tiles and model, whatever the size
+# Dust found by the speck finder (session 37, `panchro bench photo`, 2 cores, grey JPEG in
+# and out): 12 / 24 Mpx peaked at 968 / 1,437 MB (the network's tiles and threads, then the
+# picture's planes and masks in float32 and the fill's box sums)
+PICTURE_DUST_MB = 156  # the finder's tiles and model, whatever the size
+PICTURE_DUST_BYTES = 22  # per pixel of the picture as read
 
 
 class MemoryLimitError(PanchroError):
@@ -85,6 +90,8 @@ def picture_estimate(
     mb += working_px * WORKING_BYTES / 2**20
     if "upscale" in stages:
         mb += PICTURE_UPSCALE_MB
+    if "dust" in stages:
+        mb += PICTURE_DUST_MB + size[0] * size[1] * PICTURE_DUST_BYTES / 2**20
     return mb * MARGIN
 
 

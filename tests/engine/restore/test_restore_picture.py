@@ -296,6 +296,8 @@ def test_the_estimate_follows_the_measured_peaks() -> None:
         ((6000, 4000), (6000, 4000), ["colorize"], 256 * 384, 781),
         ((20000, 300), (20000, 300), ["colorize"], 256 * 17067, 1283),
         ((2000, 1500), (4000, 3000), ["upscale"], 0, 1066),
+        ((4000, 3000), (4000, 3000), ["dust"], 0, 968),
+        ((6000, 4000), (6000, 4000), ["dust"], 0, 1437),
     ]
     for size, out, stages, working, measured in cases:
         got = memory.picture_estimate(size, out, stages, working) / memory.MARGIN
