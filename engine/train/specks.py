@@ -461,7 +461,9 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
         "scale": "cpu-reduced",
         "steps": step,
         "planned_steps": meta["steps"],
-        "data": f"{meta['train_images']} training pictures from {', '.join(meta['data'])};"
+        # the folders by name: where they lay on the training machine is no one's business
+        "data": f"{meta['train_images']} training pictures from"
+        f" {', '.join(Path(d).name for d in meta['data'])};"
         f" {meta['heldout_images']} held out (SHA-1 of the name < {meta['val_fraction']:g})",
         "batch": meta["batch"],
         "size": meta["size"],
