@@ -107,24 +107,7 @@ def cmd_train_hints(args: argparse.Namespace) -> int:
 
 
 def _train_hints(args: argparse.Namespace, train_hint_refiner: Any) -> None:
-    train_hint_refiner(
-        args.data,
-        args.out,
-        steps=args.steps,
-        batch=args.batch,
-        size=args.size,
-        lr=args.lr,
-        config=args.config,
-        resume=args.resume,
-        init=args.init,
-        device=args.device,
-        time_limit=args.time_limit,
-        export=args.export,
-        seed=args.seed,
-        sample_every=args.sample_every,
-        checkpoint_every=args.sample_every,
-        stroke_share=args.stroke_share,
-    )
+    train_hint_refiner(args.data, args.out, **_run_options(args), stroke_share=args.stroke_share)
 
 
 def cmd_train_specks(args: argparse.Namespace) -> int:
@@ -134,23 +117,7 @@ def cmd_train_specks(args: argparse.Namespace) -> int:
         export_run(args.out, args.export_best)
         return EXIT_OK
     with _to_train(args, args.out):
-        train_speck_finder(
-            args.data,
-            args.out,
-            steps=args.steps,
-            batch=args.batch,
-            size=args.size,
-            lr=args.lr,
-            config=args.config,
-            resume=args.resume,
-            init=args.init,
-            device=args.device,
-            time_limit=args.time_limit,
-            export=args.export,
-            seed=args.seed,
-            sample_every=args.sample_every,
-            checkpoint_every=args.sample_every,
-        )
+        train_speck_finder(args.data, args.out, **_run_options(args))
     return EXIT_OK
 
 
@@ -362,44 +329,17 @@ def add_parsers(sub: Any) -> None:
     _add_init(t)
     t.set_defaults(func=cmd_train_refiner)
     t = tsub.add_parser("hints", help="the hint refiner: colour points -> chroma (resumable)")
-    t.add_argument("--data", nargs="+", default=None, help="folders of colour pictures")
-    t.add_argument("--out", type=Path, default=Path("out/train_hints"), help="run folder")
-    t.add_argument("--steps", type=int, default=6000, help="length of the whole run")
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--size", type=int, default=96, help="side of the training crops")
-    t.add_argument("--lr", type=float, default=5e-4)
-    t.add_argument("--config", default="cpu", help="refiner widths: default, cpu or small")
-    t.add_argument("--resume", action="store_true", help="continue from the run folder")
-    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
-    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    _add_run_options(t, "colour pictures", "out/train_hints", 6000, 5e-4,
+                     "refiner widths: default, cpu or small")  # fmt: skip
     t.add_argument(
         "--stroke-share",
         type=float,
         default=0.0,
         help="share of examples drawn with strokes instead of points alone (0..1)",
     )
-    _add_export_best(t)
-    _add_init(t)
     t.set_defaults(func=cmd_train_hints)
     t = tsub.add_parser("specks", help="the speck finder: dust on photographs (resumable)")
-    t.add_argument("--data", nargs="+", default=None, help="folders of pictures")
-    t.add_argument("--out", type=Path, default=Path("out/train_specks"), help="run folder")
-    t.add_argument("--steps", type=int, default=20000, help="length of the whole run")
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--size", type=int, default=96, help="side of the training crops")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--config", default="cpu", help="network size: cpu or small")
-    t.add_argument("--resume", action="store_true", help="continue from the run folder")
-    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
-    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
-    _add_export_best(t)
-    _add_init(t)
+    _add_run_options(t, "pictures", "out/train_specks", 20000, 1e-3, "network size: cpu or small")
     t.set_defaults(func=cmd_train_specks)
     t = tsub.add_parser("upscaler", help="the luma clean-up / x2 / x4 upscaler (resumable)")
     t.add_argument("--scale", type=int, default=None, choices=[1, 2, 4])
@@ -447,6 +387,34 @@ def add_parsers(sub: Any) -> None:
     _add_init(t)
     t.set_defaults(func=cmd_train_upscaler)
     _add_kit_parsers(tsub)
+
+
+def _add_run_options(
+    t: argparse.ArgumentParser, data: str, out: str, steps: int, lr: float, config: str
+) -> None:
+    """The options of a trainer that takes pictures at one crop size (hints, specks)."""
+    t.add_argument("--data", nargs="+", default=None, help=f"folders of {data}")
+    t.add_argument("--out", type=Path, default=Path(out), help="run folder")
+    t.add_argument("--steps", type=int, default=steps, help="length of the whole run")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--size", type=int, default=96, help="side of the training crops")
+    t.add_argument("--lr", type=float, default=lr)
+    t.add_argument("--config", default="cpu", help=config)
+    t.add_argument("--resume", action="store_true", help="continue from the run folder")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--time-limit", type=float, default=None, help="stop after S seconds")
+    t.add_argument("--export", type=Path, default=None, help="where the final weights go")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--sample-every", type=int, default=500, help="steps between validations")
+    _add_export_best(t)
+    _add_init(t)
+
+
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What `_add_run_options` gave, as the trainer takes it (checkpoints at validations)."""
+    names = ("steps", "batch", "size", "lr", "config", "resume", "init", "device",
+             "time_limit", "export", "seed", "sample_every")  # fmt: skip
+    return {n: getattr(args, n) for n in names} | {"checkpoint_every": args.sample_every}
 
 
 def _add_export_best(t: argparse.ArgumentParser) -> None:
