@@ -158,6 +158,7 @@ def cmd_eval_specks(args: argparse.Namespace) -> int:
         limit=args.limit,
         side=args.side,
         seed=args.seed,
+        faint=args.faint,
     )
     return EXIT_OK
 
@@ -366,6 +367,12 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("--limit", type=int, default=40, help="pictures at most (40; 0: all)")
     v.add_argument("--side", type=int, default=512, help="short side at most, px (512)")
     v.add_argument("--seed", type=int, default=1)
+    v.add_argument(
+        "--faint",
+        type=float,
+        default=0.0,
+        help="share of the dirt laid faint, a soft step off the picture as on old film (0)",
+    )
     v.set_defaults(func=cmd_eval_specks)
     v = vsub.add_parser(
         "scratches",

@@ -113,9 +113,11 @@ def eval_specks(
     limit: int = 40,
     side: int = 512,
     seed: int = 1,
+    faint: float = 0.0,
     print_fn: Any = print,
 ) -> dict[str, Any]:
-    """Score the speck finder at each of `strengths`, and the median rule, on `data`."""
+    """Score the speck finder at each of `strengths`, and the median rule, on `data`;
+    `faint`: the share of the dirt laid faint (`lay_dirt`'s; 0, the first figures' dirt)."""
     from panchro.engine.inference.specks import find_specks
     from panchro.engine.models.weights import load_model
 
@@ -139,7 +141,9 @@ def eval_specks(
             rng = np.random.default_rng([seed, n, PRINTS.index(kind)])
             clean = luma if kind == "clean" else degrade.film_grain(luma, rng, GRAIN, 1.0)
             per = clean.size / 1e5
-            dirty, dirt, rim = lay_dirt(clean, rng, blots=BLOTS * per, hairs=HAIRS * per)
+            dirty, dirt, rim = lay_dirt(
+                clean, rng, blots=BLOTS * per, hairs=HAIRS * per, faint=faint
+            )
             for name, finder in methods.items():
                 rows.setdefault((kind, name), []).append(
                     _score(finder, clean.astype(np.float32), dirty.astype(np.float32), dirt, rim)
@@ -156,6 +160,7 @@ def eval_specks(
     print_fn(
         f"{len(items)} pictures, short side at most {side} px; {BLOTS:g} blots and {HAIRS:g}"
         " hairs per 100,000 pixels"
+        + (f", {faint:.0%} of them faint" if faint else "")
         + ("" if result["trained"] else "; the speck finder's weights are UNTRAINED")
     )
     print_fn(

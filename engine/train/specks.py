@@ -54,6 +54,13 @@ POSITIVE_WEIGHT = 3.0
 CLEAN_SHARE = 0.25  # crops with no dirt at all
 MAX_RADIUS = 5.0
 MIN_RADIUS = 0.5
+# An old print's dirt is often faint: soft specks a few pixels across, a step of 0.06-0.2
+# off the picture (what the film's dust stage finds on the 1952 film, seen at 960 px).
+FAINT_SHARE = 0.35  # of the pieces laid in training (`lay_dirt`'s `faint`)
+FAINT_STEP = (0.06, 0.2)
+FAINT_SOFT = (1.2, 2.5)  # px of soft edge
+HAIR_CROPS = 0.5  # the share of dirty crops with hairs ...
+HAIRS_PER_CROP = 0.6  # ... and their mean number in a 96 px crop
 
 Example = tuple[Tensor, Tensor, Tensor]  # dirty luma (1,S,S), dirt (1,S,S), weight (1,S,S)
 
@@ -78,12 +85,14 @@ def _ellipse(
     np.maximum(alpha[y0:y1, x0:x1], a, out=alpha[y0:y1, x0:x1])
 
 
-def _blot(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+def _blot(
+    h: int, w: int, rng: np.random.Generator, soft_range: tuple[float, float] = (0.4, 1.2)
+) -> np.ndarray:
     """One blot's coverage (H, W): one to three overlapping ellipses, an irregular speck."""
     alpha = np.zeros((h, w), np.float32)
     radius = math.exp(rng.uniform(math.log(MIN_RADIUS), math.log(MAX_RADIUS)))
     cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-    soft = rng.uniform(0.4, 1.2)
+    soft = rng.uniform(*soft_range)
     for k in range(int(rng.integers(1, 4))):
         rx = radius * rng.uniform(0.5, 1.0) * (1.0 if k == 0 else rng.uniform(0.4, 0.9))
         ry = rx * rng.uniform(0.4, 1.0)
@@ -108,25 +117,32 @@ def _hair(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def lay_dirt(
-    clean: np.ndarray, rng: np.random.Generator, *, blots: float, hairs: float
+    clean: np.ndarray, rng: np.random.Generator, *, blots: float, hairs: float, faint: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`clean` luma (H, W) in 0..1 with dirt on it -> (dirty, dirt mask, rim mask).
 
     `blots` and `hairs`: the mean numbers laid (Poisson). Each piece of dirt is one tone,
     dark (dust on the print, most often), light (dust on the negative it was printed from),
-    or a step darker or lighter than the picture round it; laid at 50-100 % opacity."""
+    or a step darker or lighter than the picture round it; laid at 50-100 % opacity.
+    `faint`: the share of pieces laid faint instead, a soft-edged step of `FAINT_STEP` off
+    the picture (0: none, and the random draws are those of before it was added, so figures
+    taken without it are taken again to the digit)."""
     h, w = clean.shape
     dirty = clean.astype(np.float32).copy()
     dirt = np.zeros((h, w), bool)
     rim = np.zeros((h, w), bool)
     pieces = [_blot] * int(rng.poisson(blots)) + [_hair] * int(rng.poisson(hairs))
     for make in pieces:
-        alpha = make(h, w, rng)
+        is_faint = faint > 0 and rng.random() < faint
+        alpha = _blot(h, w, rng, FAINT_SOFT) if is_faint and make is _blot else make(h, w, rng)
         covered = alpha > RIM
         if not covered.any():
             continue
-        kind = rng.random()
-        if kind < 0.55:
+        kind = rng.random() if not is_faint else None
+        if kind is None:
+            step = rng.uniform(*FAINT_STEP) * (1 if rng.random() < 0.5 else -1)
+            tone = np.float32(np.clip(float(dirty[covered].mean()) + step, 0.0, 1.0))
+        elif kind < 0.55:
             tone = np.float32(rng.uniform(0.0, 0.2))
         elif kind < 0.85:
             tone = np.float32(rng.uniform(0.8, 1.0))
@@ -134,7 +150,7 @@ def lay_dirt(
             under = float(dirty[covered].mean())
             step = rng.uniform(0.1, 0.4) * (1 if rng.random() < 0.5 else -1)
             tone = np.float32(np.clip(under + step, 0.0, 1.0))
-        a = alpha * np.float32(rng.uniform(0.5, 1.0))
+        a = alpha * np.float32(rng.uniform(0.8, 1.0) if is_faint else rng.uniform(0.5, 1.0))
         before = dirty.copy()
         dirty = dirty * (1 - a) + tone * a
         dirt |= (alpha > TAKEN) & (np.abs(dirty - before) > CHANGED)
@@ -176,8 +192,8 @@ def make_speck_example(
     per_crop = size * size / (96 * 96)
     lay = (rng.random() >= CLEAN_SHARE) if dirt is None else dirt
     blots = math.exp(rng.uniform(math.log(0.5), math.log(25.0))) * per_crop if lay else 0.0
-    hairs = (0.4 * per_crop if rng.random() < 0.3 else 0.0) if lay else 0.0
-    dirty, mask, rim = lay_dirt(clean, rng, blots=blots, hairs=hairs)
+    hairs = (HAIRS_PER_CROP * per_crop if rng.random() < HAIR_CROPS else 0.0) if lay else 0.0
+    dirty, mask, rim = lay_dirt(clean, rng, blots=blots, hairs=hairs, faint=FAINT_SHARE)
     if rng.random() < 0.4:
         dirty = degrade.gaussian_blur(dirty, rng.uniform(0.3, 1.0))
     if rng.random() < 0.5:
@@ -471,8 +487,9 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
         "params": params,
         "device": meta.get("device"),
         "wall_s": round(float(meta["elapsed_s"]), 1),
-        "dirt": f"blots {MIN_RADIUS:g}-{MAX_RADIUS:g} px radius, hairs;"
-        f" {CLEAN_SHARE:g} of crops clean",
+        "dirt": f"blots {MIN_RADIUS:g}-{MAX_RADIUS:g} px radius, hairs in {HAIR_CROPS:g}"
+        f" of dirty crops; {FAINT_SHARE:g} of pieces faint (a soft step of"
+        f" {FAINT_STEP[0]:g}-{FAINT_STEP[1]:g}); {CLEAN_SHARE:g} of crops clean",
     }
 
 

@@ -15,7 +15,13 @@ from panchro.engine.cli import main
 from panchro.engine.evaluate.specks import eval_specks, median_rule
 from panchro.engine.models.weights import load_model
 from panchro.engine.train.data import collect_items
-from panchro.engine.train.specks import lay_dirt, make_speck_example, train_speck_finder
+from panchro.engine.train.specks import (
+    FAINT_STEP,
+    RIM,
+    lay_dirt,
+    make_speck_example,
+    train_speck_finder,
+)
 from tests.engine.train.test_train_refiner import picture
 
 
@@ -36,6 +42,19 @@ def test_dirt_is_marked_where_it_changes_the_picture() -> None:
     assert changed[~dirt & ~rim].sum() == 0  # and nothing changed outside dirt and rims
     same, none, no_rim = lay_dirt(clean, np.random.default_rng(3), blots=0, hairs=0)
     assert np.array_equal(same, clean) and not none.any() and not no_rim.any()
+
+
+def test_faint_dirt_is_a_soft_small_step_off_the_picture() -> None:
+    clean = np.full((64, 64), 0.5, np.float32)
+    dirty, dirt, rim = lay_dirt(clean, np.random.default_rng(4), blots=12, hairs=1, faint=1.0)
+    change = np.abs(dirty - clean)
+    assert dirt.any() and float(change.max()) <= FAINT_STEP[1] + 1e-6
+    # (a later step the other way can take back an earlier one where two overlap)
+    assert (change[dirt] > 0.04).mean() > 0.9
+    # outside the dirt and its rim, no more than a rim's coverage of the faint step
+    assert change[~dirt & ~rim].max() <= RIM * FAINT_STEP[1] + 1e-6
+    sharp, _, _ = lay_dirt(clean, np.random.default_rng(4), blots=12, hairs=1)
+    assert float(np.abs(sharp - clean).max()) > FAINT_STEP[1]  # the usual dirt is bolder
 
 
 def test_an_example_and_its_clean_twin(photos: Path) -> None:
