@@ -38,6 +38,10 @@ class AroundStage:
     strength: float
     device: str | None
     hand_on: int
+    # The border a crop after it cuts off (left, top, right, bottom): cleaned as the rest,
+    # but not counted in what the run says it did (a scan's border is no part of the picture).
+    # Set by `build_stages` for a film, lent by `restore.crop.cropped` for a photograph.
+    crop: tuple[int, int, int, int] | None = None
 
     def _begin(self) -> None:
         if not 0.0 < self.strength <= 1.0:
@@ -121,11 +125,16 @@ class AroundStage:
         with torch.no_grad():
             cbcr = torch.as_tensor(batch.cbcr, device=device)
             y, cbcr, hit = self.clean(frames, first, shot, range(start, stop), core, cbcr)
-        found = hit.flatten(1).sum(1)
+        counted = hit
+        if self.crop is not None and any(self.crop):
+            left, top, right, bottom = (int(v) for v in self.crop)
+            h, w = hit.shape[-2:]
+            counted = hit[:, top : h - bottom, left : w - right]
+        found = counted.flatten(1).sum(1)
         self.seen += len(batch)
         self.touched += int((found > 0).sum())
         self.pixels += int(found.sum())
-        self.area += hit.numel()
+        self.area += counted.numel()
 
         def back(x: torch.Tensor, like: Any) -> Any:
             if host:

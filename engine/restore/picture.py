@@ -344,7 +344,10 @@ def restore_picture(
     _check_memory(input, stages)  # from the header: a picture too big is refused unread
     pic = media.read_picture(input)
     notes = list(pic.notes)
-    pic, margins = prepared(pic, crop, notes, straighten, negative=negative, levels=levels)
+    read: list[str] = []  # how it was read, for the Software tag
+    pic, margins = prepared(
+        pic, crop, notes, straighten, negative=negative, levels=levels, done=read
+    )
     pick, said = own_colours(pic, stages, pick, lambda: colour_figures_of(input, negative, levels))
     notes += said
     with cropped(stages, margins) as stages:
@@ -376,7 +379,7 @@ def restore_picture(
     # the print's size changes with the pixels an upscale adds, not with those a crop cuts
     scale = w / (pic.size[0] - (0 if margins is None else margins[0] + margins[2]))
     dpi = None if pic.dpi is None else (pic.dpi[0] * scale, pic.dpi[1] * scale)
-    software = f"Panchro {__version__}: {describe_stages(stages, pick)}"
+    software = f"Panchro {__version__}: {', '.join([*read, describe_stages(stages, pick)])}"
     progress.check_cancel()  # the last moment a cancel leaves nothing written
     t0 = time.perf_counter()
     media.write_picture(
@@ -417,12 +420,14 @@ def read_as(
     negative: bool,
     levels: tuple[float, ...] | str | None,
     notes: list[str],
+    done: list[str] | None = None,
 ) -> Any:
     """`pic` with its values read as asked (`restore_picture`'s `negative` and `levels`): a
-    negative turned positive, then its levels stretched; what was done said in `notes`."""
+    negative turned positive, then its levels stretched; what was done said in `notes`, and
+    in `done` in a few words (a picture's Software tag)."""
     from dataclasses import replace
 
-    pixels = values_read(pic.pixels, margins, negative, levels, notes)
+    pixels = values_read(pic.pixels, margins, negative, levels, notes, done)
     return pic if pixels is pic.pixels else replace(pic, pixels=pixels)
 
 
@@ -432,6 +437,7 @@ def values_read(
     negative: bool,
     levels: tuple[float, ...] | str | None,
     notes: list[str],
+    done: list[str] | None = None,
 ) -> np.ndarray:
     """A picture's pixels (grey or RGB, 8 or 16 bits) read as `read_as` says: the restore's
     and the album's thumbnails alike (`levels` "auto": measured inside `margins`)."""
@@ -441,6 +447,8 @@ def values_read(
         top = 65535 if pixels.dtype == np.uint16 else 255
         pixels = (top - pixels.astype(np.int32)).astype(pixels.dtype)
         notes.append("a negative, turned positive")
+        if done is not None:
+            done.append("a negative turned positive")
     if levels == "auto":
         levels = film_levels.picture_points(pixels, margins)
         if levels is None:
@@ -450,6 +458,8 @@ def values_read(
         fmt = "gray" if pixels.ndim == 2 else "rgb24"  # full range; the dtype says the bits
         pixels = film_levels.stretch(pixels, fmt, points, limited=False)
         notes.append(f"levels: {film_levels.describe(points)}, stretched to the full range")
+        if done is not None:
+            done.append(f"levels stretched ({film_levels.describe(points)})")
     return pixels
 
 
@@ -461,18 +471,19 @@ def prepared(
     *,
     negative: bool = False,
     levels: tuple[float, ...] | str | None = None,
+    done: list[str] | None = None,
 ) -> tuple[Any, tuple[int, int, int, int] | None]:
     """The picture `pic` read as the stages take it, and `restore_picture`'s `crop` of it
     (found when "auto"; checked against its size; None: nothing to cut): first turned square
     when `straighten` (a print laid crooked on the scanner: `imaging.skew`), then its values
     read as `negative` and `levels` say (`read_as`, judged inside the border). What was done
-    is said in `notes`."""
-    pic, margins = _turned_and_cut(pic, crop, notes, straighten)
-    return read_as(pic, margins, negative, levels, notes), margins
+    is said in `notes`, and in a few words in `done` (a picture's Software tag)."""
+    pic, margins = _turned_and_cut(pic, crop, notes, straighten, done)
+    return read_as(pic, margins, negative, levels, notes, done), margins
 
 
 def _turned_and_cut(
-    pic: Any, crop: Any, notes: list[str], straighten: bool
+    pic: Any, crop: Any, notes: list[str], straighten: bool, done: list[str] | None = None
 ) -> tuple[Any, tuple[int, int, int, int] | None]:
     from dataclasses import replace
 
@@ -486,6 +497,8 @@ def _turned_and_cut(
         alpha = None if pic.alpha is None else skew.straighten(pic.alpha, angle)
         pic = replace(pic, pixels=turned, alpha=alpha)
         notes.append(f"straightened: turned {angle:+.2f}° (it lay crooked when scanned)")
+        if done is not None:
+            done.append(f"straightened ({angle:+.2f}°)")
     elif straighten:
         notes.append("straight already: not turned")
     if crop is None:
@@ -503,6 +516,8 @@ def _turned_and_cut(
     if len(margins) != 4 or min(margins) < 0:
         raise BadInputError(f"a crop is four pixel counts of 0 or more, got {crop}")
     crop_size(margins, *pic.size)  # type: ignore[arg-type]
+    if done is not None and any(margins):
+        done.append("border cut ({}, {}, {}, {} px)".format(*margins))
     return pic, (None if not any(margins) else margins)  # type: ignore[return-value]
 
 

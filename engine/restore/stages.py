@@ -759,10 +759,14 @@ def build_stages(
         from panchro.engine.restore.dust import DustStage
 
         later = max((int(getattr(st, "context", 0)) for st in stages), default=0)
-        stages.insert(0, DustStage(strength=settings.dust, device=device, hand_on=later))
+        dust = DustStage(strength=settings.dust, device=device, hand_on=later)
+        dust.crop = settings.crop if settings.cropped else None  # not counted in its share
+        stages.insert(0, dust)
     if settings.scratches > 0:
         from panchro.engine.restore.scratches import ScratchStage
 
         later = max((int(getattr(st, "context", 0)) for st in stages), default=0)
-        stages.insert(0, ScratchStage(settings.scratches, device=device, hand_on=later))
+        scratch = ScratchStage(settings.scratches, device=device, hand_on=later)
+        scratch.crop = settings.crop if settings.cropped else None
+        stages.insert(0, scratch)
     return stages

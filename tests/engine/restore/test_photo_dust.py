@@ -96,6 +96,26 @@ def test_a_photographs_dirt_is_filled_from_round_it(
     assert "dust filled (speck finder, strength 0.6)" in Image.open(out).text["Software"]
 
 
+def test_a_cut_border_is_no_part_of_the_share_and_the_tag_says_how_it_was_read(
+    finder_dir: Path, laid_dirt_found: list[float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(finder_dir))
+    src = _dusty_png(tmp_path / "dusty.png")
+    out = tmp_path / "out.png"
+    cut = (0, 0, 36, 0)  # the blot at x 60 lies in the border cut off
+    summary = restore_picture(
+        src, out, stages=build_stages(Settings(dust=1.0)), crop=cut, levels=(0.0, 0.9)
+    )
+    inside = _dirt()[:, : SIZE[0] - 36]
+    assert f"dust: specks filled on {inside.sum() / inside.size:.3%} of the picture" in (
+        summary.notes
+    )
+    software = Image.open(out).text["Software"]
+    assert "border cut (0, 0, 36, 0 px)" in software
+    assert "levels stretched (black at 0 %, white at 90 % of the range)" in software
+    assert software.index("levels") < software.index("dust filled")  # in the order done
+
+
 def test_an_albums_pictures_have_their_dirt_filled(
     finder_dir: Path, laid_dirt_found: list[float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,3 +199,19 @@ def test_a_films_shot_of_one_frame_is_looked_at_as_a_photograph(
     stage.begin_shot(0, Shot(0, 24, 12), None, film)  # type: ignore[arg-type]
     stage.process(_batch(12))
     assert laid_dirt_found == []
+
+
+def test_a_films_cut_border_is_no_part_of_its_share(
+    finder_dir: Path, laid_dirt_found: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(finder_dir))
+    film = SimpleNamespace(info=SimpleNamespace(kind="video"))
+    stages = build_stages(Settings(dust=1.0, crop=(0, 0, 36, 0)))
+    stage = next(st for st in stages if isinstance(st, DustStage))
+    stage.begin_shot(0, Shot(7, 8, 7), None, film)  # type: ignore[arg-type]
+    filled = stage.process(_batch(7))
+    assert np.abs(filled.y[0] - _clean() / 255)[_dirt()].max() < 0.1  # the border's too
+    inside = _dirt()[:, : SIZE[0] - 36]
+    assert stage.run_notes == [
+        f"dust: specks filled on 1 of 1 frames ({inside.mean():.3%} of their pixels)"
+    ]

@@ -134,6 +134,8 @@ def test_a_crooked_print_is_turned_square_before_its_border_is_cut(
     assert float(turn.split()[2].rstrip("°")) == pytest.approx(-2.0, abs=0.25)  # a small scan
     w, h = Image.open(out).size
     assert abs(w - PICTURE[0]) <= 3 and abs(h - PICTURE[1]) <= 3
+    software = Image.open(out).text["Software"]
+    assert f"straightened ({turn.split()[2]}), border cut (" in software
     # without the turn, the crooked paper's corners keep the border from being cut
     kept = restore_picture(path, tmp_path / "kept.png", crop="auto").notes
     assert not any(n.startswith("border cut") and "12, 10" in n for n in kept)

@@ -56,6 +56,8 @@ def test_a_scanned_negative_is_turned_positive_then_stretched(tmp_path: Path) ->
     )
     made = np.asarray(Image.open(both)).astype(int)
     assert made.min() <= 3 and made.max() >= 252  # stretched after it was turned
+    software = Image.open(both).text["Software"]  # how it was read, so it can be read again
+    assert "a negative turned positive, levels stretched (black at" in software
 
 
 def test_an_albums_pictures_are_each_stretched_by_their_own_levels(tmp_path: Path) -> None:
