@@ -49,9 +49,9 @@ from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.colorizer import Colorizer, ColorizerConfig, bins_to_hwc, build
 from panchro.engine.train import common
+from panchro.engine.train import export as exports
 from panchro.engine.train.common import (  # lr_at and make_optimizer: re-exported from here
     PrintFn,
-    export_weights,
     lr_at,
     make_optimizer,
 )
@@ -68,6 +68,7 @@ from panchro.engine.train.data import (
     split_items,
     square_view,
 )
+from panchro.engine.train.export import export_weights
 
 FORMAT = "panchro.train.colorizer.v1"
 WHAT = "a colorizer"  # for "not a colorizer training checkpoint"
@@ -459,7 +460,7 @@ def train_colorizer(
         result["loss"], result["bits"] = rows[-1]["loss"], rows[-1]["bits"]
     if step >= steps:
         card = _card(meta(), step, scale, description, n_params)
-        written = common.export_best(
+        written = exports.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
         result["weights"] = str(written)
@@ -499,18 +500,14 @@ def export_checkpoint(
     print_fn: PrintFn | None = print,
 ) -> Path:
     """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights;
-    with `best`, the run's best held-out weights so far (`common.export_run_weights`)."""
-    record, model, cfg = common.checkpoint_model(
-        Path(out), ColorizerConfig.from_dict, build, fmt=FORMAT, what=WHAT
-    )
-    description = data_note or (
-        f"{record['train_images']} training pictures from {', '.join(record['data'])};"
-        f" {record['heldout_images']} held out"
-    )
-    card = _card(record, int(record["step"]), scale, description, model.num_params())
-    return common.export_run_weights(
-        model, cfg, path, card=card, out=Path(out), record=record, best=best, say=print_fn
-    )
+    with `best`, the run's best held-out weights so far (`exports.export_run`)."""
+    return exports.export_run(
+        out, path, config_from_dict=ColorizerConfig.from_dict, build=build, fmt=FORMAT, what=WHAT,
+        card=lambda record, step, params: _card(
+            record, step, scale, data_note or exports.data_words(record), params
+        ),
+        best=best, say=print_fn,
+    )  # fmt: skip
 
 
 __all__ = [

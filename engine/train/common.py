@@ -17,7 +17,8 @@ it is written into every file and checked on reading, so one trainer never
 resumes another's run. The recipe's shared parts are here too: AdamW without
 decay on biases and norms (`make_optimizer`) and linear warm-up then cosine decay
 to 5 % of the peak rate (`lr_at`). What differs per trainer (examples, loss,
-figures, the model card) stays in the trainer.
+figures, the model card) stays in the trainer; the run's weights go out through
+`train.export`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,8 +47,6 @@ MIN_LR_FRACTION = 0.05
 KEEP_CHECKPOINTS = 2
 
 PrintFn = Callable[[str], None]
-C = TypeVar("C")  # a model's config dataclass
-M = TypeVar("M", bound=torch.nn.Module)
 
 
 # --- the recipe ---------------------------------------------------------------------------
@@ -684,83 +683,6 @@ def keep_if_best(
     return True
 
 
-def load_best(model: torch.nn.Module, out: Path, best: Best) -> bool:
-    """Put the run's best weights into `model` -> False (model unchanged) when there are none."""
-    path = out / BEST_FILE
-    if best.step is None or not path.is_file():
-        return False
-    model.load_state_dict(load_file(str(path), device="cpu"))
-    return True
-
-
-def export_best(
-    model: torch.nn.Module,
-    cfg: Any,
-    path: str | Path,
-    *,
-    card: dict[str, Any],
-    out: Path,
-    best: Best,
-    say: PrintFn,
-) -> Path:
-    """Export the run's best held-out weights (the last step's when no validation ran),
-    saying which in the card (`best_step`, `best_score`) and on the console."""
-    if load_best(model, out, best):
-        card = {**card, "best_step": best.step, "best_score": best.score}
-        which = f"the best held-out weights, step {best.step} of {card['steps']}"
-    else:
-        which = f"the last step's weights, step {card['steps']}"
-    written = export_weights(model, cfg, path, card=card)
-    say(f"exported {written}: {which} ({card['scale']})")
-    return written
-
-
-def export_run_weights(
-    model: torch.nn.Module,
-    cfg: Any,
-    path: str | Path,
-    *,
-    card: dict[str, Any],
-    out: Path,
-    record: dict[str, Any],
-    best: bool,
-    say: PrintFn | None,
-) -> Path:
-    """Weights from a run folder's latest checkpoint (`model`, `record`): its own, or with
-    `best` the run's best held-out ones so far (a run a session's end stopped, or one still
-    going; `planned_steps` in the card says how long it was to be)."""
-    if not best:
-        return export_weights(model, cfg, path, card=card)
-    card = {**card, "planned_steps": record["steps"]}
-    kept = Best.from_dict(record.get("best"))
-    return export_best(model, cfg, path, card=card, out=out, best=kept, say=say or (lambda _: None))
-
-
-def export_weights(
-    model: torch.nn.Module, cfg: Any, path: str | Path, *, card: dict[str, Any]
-) -> Path:
-    """Save `model` (moved to the CPU, in eval mode) and its config as weights with `card`."""
-    from panchro.engine.models.weights import save_model
-
-    return save_model(model.to("cpu").eval(), cfg, path, card=card)
-
-
-def checkpoint_model(
-    out: Path,
-    config_from_dict: Callable[[dict[str, Any]], C],
-    build: Callable[[C], M],
-    *,
-    fmt: str,
-    what: str,
-) -> tuple[dict[str, Any], M, C]:
-    """The model of the latest checkpoint in `out`, on the CPU -> (record, model, config)."""
-    record = read_checkpoint(out, fmt=fmt, what=what, to="export from")
-    cfg = config_from_dict(record["config"])
-    model = build(cfg)
-    load_checkpoint(out, model, None, torch.device("cpu"), fmt=fmt, what=what)
-    return record, model, cfg
-
-
 __all__ = [
     "BEST_FILE",
     "Best",
@@ -770,13 +692,8 @@ __all__ = [
     "append_log",
     "autocast",
     "training_amp",
-    "checkpoint_model",
     "device_name",
-    "export_best",
-    "export_run_weights",
-    "export_weights",
     "keep_if_best",
-    "load_best",
     "fingerprint",
     "load_checkpoint",
     "lr_at",

@@ -47,6 +47,7 @@ from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.refiner import Refiner, RefinerConfig, build, refiner_config
 from panchro.engine.train import common
+from panchro.engine.train import export as exports
 from panchro.engine.train.common import PrintFn, make_optimizer
 from panchro.engine.train.data import (
     ImageItem,
@@ -505,7 +506,7 @@ def train_hint_refiner(
     if step >= steps:
         m = meta()
         card = _card(m, step, model.num_params())
-        written = common.export_best(
+        written = exports.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
         result["weights"] = str(written)
@@ -519,8 +520,7 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
         "scale": "cpu-reduced",
         "steps": step,
         "planned_steps": meta["steps"],
-        "data": f"{meta['train_images']} training pictures from {', '.join(meta['data'])};"
-        f" {meta['heldout_images']} held out (SHA-1 of the name < {meta['val_fraction']:g})",
+        "data": exports.data_words(meta),
         "batch": meta["batch"],
         "size": meta["size"],
         "lr": meta["lr"],
@@ -542,14 +542,10 @@ def export_run(out: str | Path, path: str | Path, print_fn: PrintFn | None = pri
     """Export the best held-out weights of a run in `out` so far (one stopped early, or still
     going) as `path`, with the card of its latest checkpoint; the last checkpoint's weights
     when no validation has beaten step 0."""
-    say = print_fn or (lambda _line: None)
-    run = Path(out)
-    record, model, cfg = common.checkpoint_model(
-        run, RefinerConfig.from_dict, build, fmt=FORMAT, what=WHAT
-    )
-    best = common.Best.from_dict(record.get("best"))
-    card = _card(record, int(record["step"]), model.num_params())
-    return common.export_best(model, cfg, path, card=card, out=run, best=best, say=say)
+    return exports.export_run(
+        out, path, config_from_dict=RefinerConfig.from_dict, build=build, fmt=FORMAT, what=WHAT,
+        card=_card, say=print_fn,
+    )  # fmt: skip
 
 
 __all__ = [

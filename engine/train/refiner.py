@@ -63,7 +63,8 @@ from panchro.engine.models.refiner import (
     upsample_hint,
 )
 from panchro.engine.train import common
-from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
+from panchro.engine.train import export as exports
+from panchro.engine.train.common import PrintFn, make_optimizer
 from panchro.engine.train.data import (
     MATRIX,
     ImageItem,
@@ -74,6 +75,7 @@ from panchro.engine.train.data import (
     packed_frame,
     split_items,
 )
+from panchro.engine.train.export import export_weights
 
 FORMAT = "panchro.train.refiner.v1"
 WHAT = "a refiner"  # for "not a refiner training checkpoint"
@@ -652,7 +654,7 @@ def train_refiner(
     )
     if step >= steps:
         card = _card(meta(), step, scale, description, n_params)
-        written = common.export_best(
+        written = exports.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
         result["weights"] = str(written)
@@ -698,18 +700,14 @@ def export_checkpoint(
     print_fn: PrintFn | None = print,
 ) -> Path:
     """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights;
-    with `best`, the run's best held-out weights so far (`common.export_run_weights`)."""
-    record, model, cfg = common.checkpoint_model(
-        Path(out), RefinerConfig.from_dict, build, fmt=FORMAT, what=WHAT
-    )
-    description = data_note or (
-        f"{record['train_images']} training pictures from {', '.join(record['data'])};"
-        f" {record['heldout_images']} held out"
-    )
-    card = _card(record, int(record["step"]), scale, description, model.num_params())
-    return common.export_run_weights(
-        model, cfg, path, card=card, out=Path(out), record=record, best=best, say=print_fn
-    )
+    with `best`, the run's best held-out weights so far (`exports.export_run`)."""
+    return exports.export_run(
+        out, path, config_from_dict=RefinerConfig.from_dict, build=build, fmt=FORMAT, what=WHAT,
+        card=lambda record, step, params: _card(
+            record, step, scale, data_note or exports.data_words(record), params
+        ),
+        best=best, say=print_fn,
+    )  # fmt: skip
 
 
 __all__ = [

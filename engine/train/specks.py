@@ -39,6 +39,7 @@ from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.specks import SpeckConfig, SpeckFinder, build, speck_config
 from panchro.engine.train import common
+from panchro.engine.train import export as exports
 from panchro.engine.train.common import PrintFn, make_optimizer
 from panchro.engine.train.data import ImageItem, TrainStream, collect_items, load_rgb, split_items
 from panchro.engine.train.upscaler import rgb_to_luma
@@ -463,7 +464,7 @@ def train_speck_finder(
     )  # fmt: skip
     if step >= steps:
         card = _card(meta(), step, model.num_params())
-        written = common.export_best(
+        written = exports.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
         result["weights"] = str(written)
@@ -478,9 +479,7 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
         "steps": step,
         "planned_steps": meta["steps"],
         # the folders by name: where they lay on the training machine is no one's business
-        "data": f"{meta['train_images']} training pictures from"
-        f" {', '.join(Path(d).name for d in meta['data'])};"
-        f" {meta['heldout_images']} held out (SHA-1 of the name < {meta['val_fraction']:g})",
+        "data": exports.data_words(meta),
         "batch": meta["batch"],
         "size": meta["size"],
         "lr": meta["lr"],
@@ -494,16 +493,12 @@ def _card(meta: dict[str, Any], step: int, params: int) -> dict[str, Any]:
 
 
 def export_run(out: str | Path, path: str | Path, print_fn: PrintFn | None = print) -> Path:
-    """Export the best held-out weights of a run in `out` so far as `path` (the hint
-    trainer's `export_run`, for the speck finder)."""
-    say = print_fn or (lambda _line: None)
-    run = Path(out)
-    record, model, cfg = common.checkpoint_model(
-        run, SpeckConfig.from_dict, build, fmt=FORMAT, what=WHAT
-    )
-    best = common.Best.from_dict(record.get("best"))
-    card = _card(record, int(record["step"]), model.num_params())
-    return common.export_best(model, cfg, path, card=card, out=run, best=best, say=say)
+    """Export the best held-out weights of a run in `out` so far (one stopped early, or still
+    going) as `path`, with the card of its latest checkpoint."""
+    return exports.export_run(
+        out, path, config_from_dict=SpeckConfig.from_dict, build=build, fmt=FORMAT, what=WHAT,
+        card=_card, say=print_fn,
+    )  # fmt: skip
 
 
 __all__ = [

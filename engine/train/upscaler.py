@@ -58,7 +58,8 @@ from panchro.engine.imaging.sheets import write_sheet
 from panchro.engine.inference.device import resolve_device
 from panchro.engine.models.upscaler import PRESETS, Upscaler, UpscalerConfig, bicubic_up, build
 from panchro.engine.train import common
-from panchro.engine.train.common import PrintFn, export_weights, make_optimizer
+from panchro.engine.train import export as exports
+from panchro.engine.train.common import PrintFn, make_optimizer
 from panchro.engine.train.data import (
     MATRIX,
     VIDEO_MAX_SIDE,
@@ -68,6 +69,7 @@ from panchro.engine.train.data import (
     load_rgb,
     split_items,
 )
+from panchro.engine.train.export import export_weights
 
 FORMAT = "panchro.train.upscaler.v1"
 WHAT = "an upscaler"  # for "not an upscaler training checkpoint"
@@ -547,7 +549,7 @@ def train_upscaler(
         result["loss_first"], result["loss"] = losses[0], losses[-1]
     if step >= steps:
         card = _card(meta(), step, card_scale, description, n_params)
-        written = common.export_best(
+        written = exports.export_best(
             model, cfg, export_path, card=card, out=out, best=best, say=say
         )
         result["weights"] = str(written)
@@ -592,26 +594,26 @@ def export_checkpoint(
     print_fn: PrintFn | None = print,
 ) -> Path:
     """Export the latest checkpoint of a run in `out` (e.g. one stopped early) as weights;
-    with `best`, the run's best held-out weights so far (`common.export_run_weights`).
+    with `best`, the run's best held-out weights so far (`exports.export_run`).
 
     `kind` names what the run learned when its checkpoint predates `UpscalerConfig.kind`
     (a sharp run made with --bicubic-only 1 --frames 1); `card_extra` adds or corrects
     card fields (figures measured after the run)."""
-    record, model, cfg = common.checkpoint_model(
-        Path(out), UpscalerConfig.from_dict, build, fmt=FORMAT, what=WHAT
-    )
-    if kind is not None and kind != cfg.kind:
-        cfg = replace(cfg, kind=kind)
-        model.config = cfg
-    description = data_note or (
-        f"{record['train_items']} training items from {', '.join(record['data'])};"
-        f" {record['heldout_items']} held out"
-    )
-    card = _card(record, int(record["step"]), scale, description, model.num_params())
-    card.update(card_extra or {})
-    return common.export_run_weights(
-        model, cfg, path, card=card, out=Path(out), record=record, best=best, say=print_fn
-    )
+
+    def corrected(model: Any, cfg: UpscalerConfig) -> UpscalerConfig:
+        if kind is not None and kind != cfg.kind:
+            cfg = replace(cfg, kind=kind)
+            model.config = cfg
+        return cfg
+
+    def card(record: dict[str, Any], step: int, params: int) -> dict[str, Any]:
+        words = data_note or exports.data_words(record, "items")
+        return _card(record, step, scale, words, params) | (card_extra or {})
+
+    return exports.export_run(
+        out, path, config_from_dict=UpscalerConfig.from_dict, build=build, fmt=FORMAT,
+        what=WHAT, card=card, best=best, adjust=corrected, say=print_fn,
+    )  # fmt: skip
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from panchro.engine.train import common
+from panchro.engine.train import common, export
 
 
 def test_the_best_held_out_weights_are_kept_not_the_last(tmp_path: Path) -> None:
@@ -26,10 +26,10 @@ def test_the_best_held_out_weights_are_kept_not_the_last(tmp_path: Path) -> None
     assert (best.step, best.score) == (10, 1.0)
     assert common.Best.from_dict(best.to_dict()) == best
     assert common.Best.from_dict(None) == common.Best()
-    assert common.load_best(model, tmp_path, best)
+    assert export.load_best(model, tmp_path, best)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in at_10.items())
-    assert not common.load_best(model, tmp_path / "elsewhere", best)
-    assert not common.load_best(model, tmp_path, common.Best())
+    assert not export.load_best(model, tmp_path / "elsewhere", best)
+    assert not export.load_best(model, tmp_path, common.Best())
     with torch.no_grad():
         model.weight.add_(1.0)
     assert common.keep_if_best(best, 2.0, 40, model, tmp_path) and best.step == 40
