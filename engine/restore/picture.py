@@ -37,7 +37,7 @@ from panchro.engine.errors import BadInputError
 from panchro.engine.imaging import color
 from panchro.engine.progress import Progress, within
 from panchro.engine.restore.batch import FrameBatch, Stage, check_result
-from panchro.engine.restore.crop import cropped, cut_picture, cut_planes
+from panchro.engine.restore.crop import CropStage, cropped, cut_picture, cut_planes
 from panchro.engine.restore.summary import RestoreSummary
 from panchro.engine.shots import Shot
 
@@ -274,6 +274,8 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
             parts.append(what + ")")
         elif isinstance(st, DustStage):
             parts.append(f"dust filled (speck finder, strength {st.strength:g})")
+        elif isinstance(st, CropStage):
+            continue  # the border cut is said with how the picture was read
         else:
             parts.append(st.key.split(":")[0])
     return ", ".join(parts) if parts else "re-saved (no restoration stage)"

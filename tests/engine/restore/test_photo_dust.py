@@ -114,6 +114,7 @@ def test_a_cut_border_is_no_part_of_the_share_and_the_tag_says_how_it_was_read(
     assert "border cut (0, 0, 36, 0 px)" in software
     assert "levels stretched (black at 0 %, white at 90 % of the range)" in software
     assert software.index("levels") < software.index("dust filled")  # in the order done
+    assert "crop" not in software  # the cut said once, in words
 
 
 def test_an_albums_pictures_have_their_dirt_filled(
