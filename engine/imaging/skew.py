@@ -25,16 +25,24 @@ LEAST = 0.15  # degrees: a turn smaller than this is left alone (it moves no pix
 GAIN = 1.04  # the best angle's concentration over square's, to be believed
 
 
-def _score(grey: Image.Image, angle: float) -> float:
+def _inside(size: tuple[int, int], angle: float) -> np.ndarray:
+    """(H, W) bool: the pixels of a copy of size (W, H) turned by `angle` that come from the
+    copy, not from the corners the turn brings in."""
+    ones = Image.new("L", size, 255)
+    return np.asarray(ones.rotate(angle, Image.Resampling.BILINEAR, fillcolor=0)) == 255
+
+
+def _score(grey: Image.Image, angle: float, keep: np.ndarray) -> float:
     """How concentrated the edges of `grey` turned by `angle` degrees are along its rows and
-    columns (the middle of the copy alone: the turn brings in corners that are not there)."""
+    columns, counting only the edges between pixels of `keep` that the turn took from the
+    picture: the whole picture but its corners, so a print's edges near the scan's own are
+    counted, and the corners the turn brings in are not taken for edges."""
     turned = np.asarray(grey.rotate(angle, Image.Resampling.BILINEAR), np.float32)
+    inside = keep & _inside(grey.size, angle)
+    dy = (np.abs(np.diff(turned, axis=0)) * (inside[1:] & inside[:-1])).sum(axis=1)
+    dx = (np.abs(np.diff(turned, axis=1)) * (inside[:, 1:] & inside[:, :-1])).sum(axis=0)
     h, w = turned.shape
-    mh, mw = h // 8, w // 8
-    core = turned[mh : h - mh, mw : w - mw]
-    dy = np.abs(np.diff(core, axis=0)).sum(axis=1)
-    dx = np.abs(np.diff(core, axis=1)).sum(axis=0)
-    return float((dy**2).sum() / core.shape[1] ** 2 + (dx**2).sum() / core.shape[0] ** 2)
+    return float((dy**2).sum() / w**2 + (dx**2).sum() / h**2)
 
 
 def find_skew(grey: np.ndarray) -> float:
@@ -45,12 +53,14 @@ def find_skew(grey: np.ndarray) -> float:
     img = Image.fromarray(np.ascontiguousarray(grey))
     if scale < 1.0:
         img = img.resize((max(8, round(w * scale)), max(8, round(h * scale))), Image.Resampling.BOX)
-    square = _score(img, 0.0)
+    # the same pixels scored at every angle: those every turn searched takes from the picture
+    keep = _inside(img.size, MAX_ANGLE + STEP) & _inside(img.size, -MAX_ANGLE - STEP)
+    square = _score(img, 0.0, keep)
     angles = np.arange(-MAX_ANGLE, MAX_ANGLE + STEP / 2, STEP)
-    scores = [_score(img, float(a)) for a in angles]
+    scores = [_score(img, float(a), keep) for a in angles]
     best = float(angles[int(np.argmax(scores))])
     fine = np.arange(best - STEP, best + STEP + STEP / 20, STEP / 10)
-    fine_scores = [_score(img, float(a)) for a in fine]
+    fine_scores = [_score(img, float(a), keep) for a in fine]
     k = int(np.argmax(fine_scores))
     if fine_scores[k] < GAIN * square or abs(fine[k]) < LEAST:
         return 0.0

@@ -38,6 +38,20 @@ def test_a_crooked_print_is_found_and_turned_square(angle: float) -> None:
     assert abs((w - left - right) - 240) <= 4 and abs((h - top - bottom) - 180) <= 4
 
 
+@pytest.mark.parametrize("paper", [240, 20])
+@pytest.mark.parametrize("angle", [-2.0, 0.7, 3.0])
+def test_a_print_scanned_to_its_paper_edge_is_found_by_the_pictures_edges(
+    angle: float, paper: int
+) -> None:
+    """No lid in the scan, a usual border (24 px round a 240 px picture): the picture's edges
+    lie within the outer eighth of the scan, where the turn brings in its corners."""
+    pic = np.asarray(Image.fromarray(pattern_frame(5, (240, 180))).convert("L")).clip(50, 200)
+    scan = np.full((228, 288), paper, np.uint8)
+    scan[24:204, 24:264] = pic
+    turned = Image.fromarray(scan).rotate(angle, Image.Resampling.BICUBIC, fillcolor=paper)
+    assert find_skew(np.asarray(turned)) == pytest.approx(-angle, abs=0.1)
+
+
 def test_a_square_picture_and_one_without_edges_are_left_alone() -> None:
     assert find_skew(_scan(0.0)) == 0.0
     noise = np.random.default_rng(0).integers(0, 256, (200, 260), dtype=np.uint8)
