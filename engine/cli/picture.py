@@ -29,6 +29,9 @@ FILM_ONLY = (
     ("scratches", "--scratches"),
     ("at", "--at"),
     ("deinterlace", "--deinterlace"),  # a picture has no fields
+    ("fps", "--fps"),
+    ("fit", "--fit"),
+    ("fit_frame", "--fit-frame"),
 )
 
 
@@ -57,6 +60,9 @@ def picture_output(args: argparse.Namespace) -> bool:
                 "--deinterlace": "a picture has no fields",
                 "--codec": "a picture keeps its own format",
                 "--bit-depth": "a picture keeps its own bit depth",
+                "--fps": "a picture has no frame rate",
+                "--fit": "a picture keeps its own shape and size (--upscale enlarges it)",
+                "--fit-frame": "a picture keeps its own shape and size (--upscale enlarges it)",
             }.get(given[0], "a picture is one frame, written whole")
             raise BadInputError(f"{', '.join(given)}: for films; {why}")
         return True

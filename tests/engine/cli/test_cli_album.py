@@ -127,6 +127,7 @@ def test_a_folder_of_frames_stays_a_film(
     "extra, words",
     [
         (["--codec", "prores"], "--codec: not for an album"),
+        (["--fit", "hd"], "--fit: not for an album"),
         (["--film"], "--film reads one input"),
         (["--colorize", "--hints", "h.json"], "--hints: not for an album"),
         (["--colorize", "--reference", "r.jpg"], "--reference: not for an album"),

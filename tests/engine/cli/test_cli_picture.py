@@ -145,6 +145,12 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range": ([str(film), o + ".mp4", "--dust", "1.5"], "within 0..1"),
         "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
         "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
+        "fit a picture": ([s, o + ".jpg", "--fit", "hd"], "--fit: for films; a picture keeps"),
+        "fit-frame a picture": (
+            [s, o + ".jpg", "--fit", "hd", "--fit-frame"],
+            "--fit, --fit-frame",
+        ),
+        "fps of a picture": ([s, o + ".png", "--fps", "18"], "--fps: for films; a picture has no"),
         "recolour alone": ([s, o + ".png", "--recolour"], "--recolour goes with --colorize"),
         "recolour a film alone": ([str(film), o + ".mp4", "--recolour"], "goes with --colorize"),
     }
@@ -171,6 +177,9 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range",
         "scratches on a picture",
         "scratches out of range",
+        "fit a picture",
+        "fit-frame a picture",
+        "fps of a picture",
         "recolour alone",
         "recolour a film alone",
     ],
