@@ -278,6 +278,8 @@ def _read_open(path: Path, im: Any) -> Picture:
     dpi = _dpi(info.get("dpi"))
     if im.format == "TIFF" and _X_RESOLUTION not in getattr(im, "tag_v2", {}):
         dpi = None  # Pillow's 1 dpi where the TIFF says nothing: a 300-px scan 300 inches wide
+    elif im.format in ("JPEG", "MPO") and info.get("jfif_unit", 0) == 0 and not _exif_sizes(im):
+        dpi = None  # Pillow's 72 dpi where a JPEG with EXIF says nothing: not the file's
     try:
         exif = clean_exif(im.getexif())
     except Exception as err:  # noqa: BLE001 - a broken EXIF block costs the EXIF, not the photo
@@ -407,6 +409,14 @@ def _sixteen_bit_pixels(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, 
         a = frame.reformat(format="rgba64le", threads=1).to_ndarray()  # `sws_threads`
         return np.ascontiguousarray(a[..., :3]), np.ascontiguousarray(a[..., 3])
     return np.ascontiguousarray(frame.reformat(format="rgb48le", threads=1).to_ndarray()), None
+
+
+def _exif_sizes(im: Any) -> bool:
+    """Whether the EXIF of an opened picture gives its resolution."""
+    try:
+        return _X_RESOLUTION in im.getexif()
+    except Exception:  # noqa: BLE001 - a broken EXIF block gives nothing
+        return False
 
 
 def _dpi(value: Any) -> tuple[float, float] | None:

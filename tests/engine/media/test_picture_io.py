@@ -169,3 +169,24 @@ def test_every_orientation_is_applied_as_pillow_does(orientation: int, tmp_path:
         assert got.bits == 16, ext
         np.testing.assert_array_equal(got.pixels, media.orient(deep, orientation), ext)
         assert got.exif[0x0112] == 1
+
+
+def test_a_jpeg_that_gives_no_resolution_is_read_with_none(tmp_path: Path) -> None:
+    """Pillow says 72 dpi of a JPEG whose EXIF gives no resolution: not the file's word, so
+    not carried into the restored picture either."""
+    grey = np.full((20, 30), 128, np.uint8)
+    said = Image.Exif()
+    said[ExifTags.Base.ImageDescription] = "grandmother, 1931"
+    Image.fromarray(grey).save(tmp_path / "none.jpg", exif=said)
+    pic = media.read_picture(tmp_path / "none.jpg")
+    assert pic.dpi is None and pic.exif is not None
+    media.write_picture(tmp_path / "out.jpg", pic.pixels, None, fmt="JPEG", dpi=pic.dpi,
+                        exif=pic.exif, software="Panchro")  # fmt: skip
+    assert media.read_picture(tmp_path / "out.jpg").dpi is None
+    assert ExifTags.Base.XResolution not in Image.open(tmp_path / "out.jpg").getexif()
+    said[ExifTags.Base.XResolution] = said[ExifTags.Base.YResolution] = 240.0
+    said[ExifTags.Base.ResolutionUnit] = 2
+    Image.fromarray(grey).save(tmp_path / "exif240.jpg", exif=said)  # in the EXIF alone
+    assert media.read_picture(tmp_path / "exif240.jpg").dpi == (240.0, 240.0)
+    Image.fromarray(grey).save(tmp_path / "jfif300.jpg", dpi=(300, 300))
+    assert media.read_picture(tmp_path / "jfif300.jpg").dpi == (300.0, 300.0)
