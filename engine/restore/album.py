@@ -347,21 +347,25 @@ def _plan(
 
 
 def _sort_out(
-    items: list[_Item], log: _Log, digest: str, overwrite: bool
+    items: list[_Item], log: _Log, digest: str, settings: dict[str, Any], overwrite: bool
 ) -> tuple[list[_Item], list[_Item], bool]:
     """(to do, done before, whether the old log is dropped); refusals before any work."""
+    from panchro.engine.restore.jobs import differences
+
     on_disk = log.digest_on_disk()
     records = log.records()
     other_settings = on_disk is not None and on_disk != digest
     if other_settings and not overwrite:
+        diff = differences(log.read_manifest().get("settings"), settings, "")
         raise OutputError(
-            "holds an album restored with other settings; use --overwrite to restore it "
-            "again with these, or another output folder",
+            f"holds an album restored with other settings ({diff or 'another version'}); use"
+            " --overwrite to restore it again with these, or another output folder",
             path=log.folder.parent,
         )
     todo: list[_Item] = []
     done: list[_Item] = []
     strangers: list[str] = []
+    edited: list[str] = []
     for item in items:
         rec = None if other_settings else records.get(item.out_name)
         ours = rec is not None and rec.get("in") == os.path.realpath(item.source)
@@ -376,17 +380,30 @@ def _sort_out(
                 # another pick or other hints since: redone, the output being the album's own
             elif out_id is not None and out_id != written:
                 ours = False  # changed since we wrote it: someone's edit, not ours to replace
+                if not overwrite:
+                    edited.append(item.out_name)
+                    continue
         if out_id is not None and not ours and not overwrite:
             strangers.append(item.out_name)
         todo.append(item)
-    if strangers:
-        more = f" and {len(strangers) - _SHOWN} more" if len(strangers) > _SHOWN else ""
+    said = [
+        f"{_some(names)}, {why}"
+        for names, why in ((strangers, "not written by this album"),
+                           (edited, "changed since this album wrote it"))
+        if names
+    ]  # fmt: skip
+    if said:
         raise OutputError(
-            f"already holds {', '.join(strangers[:_SHOWN])}{more}, not written by this album "
-            "(use --overwrite, or another output folder)",
+            f"already holds {'; and '.join(said)} (use --overwrite, or another output folder)",
             path=log.folder.parent,
         )
     return todo, done, other_settings
+
+
+def _some(names: list[str]) -> str:
+    """The first few names, and how many more."""
+    more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+    return ", ".join(names[:_SHOWN]) + more
 
 
 def _remove_temporaries(target: Path) -> None:
@@ -514,7 +531,7 @@ def restore_album(
     )  # absent as before: older albums resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     log = _Log(out)
-    todo, done, fresh = _sort_out(items, log, digest, overwrite)
+    todo, done, fresh = _sort_out(items, log, digest, settings, overwrite)
     if not fresh and log.digest_on_disk() == digest:
         # A resumed album keeps its thread count, which the bits depend on (as a film's job).
         threads = int(log.read_manifest().get("threads") or 0) or threads

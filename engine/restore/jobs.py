@@ -228,7 +228,7 @@ class Job:
                 path=output,
                 extra=_unfinished("damaged", str(exc)),
             ) from None
-        diff = _differences(old_identity, identity, "input")
+        diff = differences(old_identity, identity, "input")
         if diff:
             raise OutputError(
                 f"an unfinished job for another input is in {folder.name} ({diff}); {restart}",
@@ -236,7 +236,7 @@ class Job:
                 extra=_unfinished("input", diff),
             )
         if settings_digest(old_settings) != settings_digest(settings):
-            diff = _differences(old_settings, settings, "")
+            diff = differences(old_settings, settings, "")
             raise OutputError(
                 f"an unfinished job with other settings is in {folder.name} ({diff}); run the "
                 f"same command as before to resume it, or {restart}",
@@ -512,7 +512,7 @@ def _stage_changes(old: list[Any], new: list[Any]) -> str:
     return ", ".join(words) or "changed"
 
 
-def _differences(old: Any, new: Any, prefix: str) -> str:
+def differences(old: Any, new: Any, prefix: str) -> str:
     """A short list of what differs between two JSON-like dicts: "codec: h264 -> ffv1"."""
     if not isinstance(old, dict) or not isinstance(new, dict):
         return f"{prefix}: changed" if old != new else ""

@@ -233,9 +233,9 @@ def test_the_midtones_lighten_or_darken_the_middle_greys_and_travel_with_the_poi
 
 
 def test_a_stopped_jobs_stages_are_said_by_what_changed() -> None:
-    from panchro.engine.restore.jobs import _differences
+    from panchro.engine.restore.jobs import differences
 
     old = {"stages": ["colorize:v1:seed=0", "dust:v1:0.3"], "codec": "ffv1"}
     new = {"stages": ["colorize:v1:seed=1", "scratches:v1:0.5"], "codec": "ffv1"}
-    said = _differences(old, new, "")
+    said = differences(old, new, "")
     assert said == "stages: scratches added, dust left out, colorize changed"

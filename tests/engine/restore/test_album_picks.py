@@ -98,7 +98,7 @@ def test_a_rerun_redoes_only_the_pictures_whose_pick_changed(models: Path, tmp_p
     assert pick_key(None) is None and pick_key(_pick()) != pick_key(_pick(cb=9))
     # An output someone edited is not replaced for a new pick without overwrite.
     Image.fromarray(photo_pixels((40, 40), seed=7)).save(out / "b.png")
-    with pytest.raises(Exception, match="not written by this album"):
+    with pytest.raises(Exception, match="b.png, changed since this album wrote it"):
         run({"b.png": _pick()})
 
 
