@@ -144,9 +144,16 @@ def cmd_info_picture(args: argparse.Namespace) -> int:
     """`panchro info photo.jpg`: the picture as `restore` reads it (upright, its depth and
     alpha, the metadata that travels, what reading it converted), not as a one-frame film."""
     from panchro.engine import media
+    from panchro.engine.restore.picture import values_read
 
+    if getattr(args, "deinterlace", None) not in (None, "auto"):
+        raise BadInputError("--deinterlace: for films; a picture has no fields")
     pic = media.read_picture(args.file)
     height, width = pic.pixels.shape[:2]
+    read: list[str] = []  # how --scan negative and --levels would read it (the whole picture)
+    negative, levels = getattr(args, "scan", None) == "negative", picture_levels(args)
+    if negative or levels is not None:
+        values_read(pic.pixels, None, negative, levels, read)
     facts: dict[str, Any] = {
         "file": pic.path,
         "kind": "picture",
@@ -160,6 +167,7 @@ def cmd_info_picture(args: argparse.Namespace) -> int:
         "exif": pic.exif is not None,
         "xmp": pic.xmp is not None,
         "notes": list(pic.notes),
+        "read": read,
     }
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -177,6 +185,7 @@ def cmd_info_picture(args: argparse.Namespace) -> int:
             ("XMP", pic.xmp is not None), ("text", bool(pic.text))) if there) or "no metadata"),
     ]  # fmt: skip
     rows += [("note", note) for note in pic.notes]
+    rows += [("read as", how) for how in read]
     width_ = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width_}}  {v}")

@@ -3,6 +3,7 @@ negative`), a faded print's levels stretched (`--levels`), one picture and an al
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +89,16 @@ def test_a_pictures_compare_shows_it_as_filed_when_read_otherwise(tmp_path: Path
     assert preview_picture(photo, [], crop="auto").coded is None  # read as it is: no twin
     # the hint editor's whole picture keeps one before: the one its marks are placed on
     assert preview_picture(photo, [], crop="auto", levels=(0.3, 0.8), whole=True).coded is None
+
+
+def test_info_says_how_a_picture_would_be_read(tmp_path: Path, capsys) -> None:
+    photo = _faded(tmp_path / "print.png")
+    assert main(["info", str(photo), "--levels", "auto"]) == 0
+    said = capsys.readouterr().out
+    assert "levels: black at 30 %, white at 80 % of the range, stretched" in said
+    assert "read as " in said
+    assert main(["info", str(photo), "--scan", "negative", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read"] == ["a negative, turned positive"]
+    assert main(["info", str(photo)]) == 0 and "read as" not in capsys.readouterr().out
+    assert main(["info", str(photo), "--deinterlace", "tff"]) == 2
+    assert "--deinterlace: for films; a picture has no fields" in capsys.readouterr().err
