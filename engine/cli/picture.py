@@ -68,6 +68,12 @@ def picture_output(args: argparse.Namespace) -> bool:
         return True
     if args.quality is not None:
         raise BadInputError("--quality is for picture outputs (.jpg, .webp)")
+    if media.is_picture_path(args.input) and Path(args.output).is_dir():
+        named = Path(args.output) / Path(args.input).name
+        raise BadInputError(
+            f"{args.output} is a folder: name the picture to write in it ({named}), or give"
+            " several pictures, or a folder of them, to restore an album into it"
+        )
     if (
         media.is_picture_path(args.input)
         and out_ext not in media.VIDEO_CONTAINERS

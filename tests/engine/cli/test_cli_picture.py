@@ -145,6 +145,7 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range": ([str(film), o + ".mp4", "--dust", "1.5"], "within 0..1"),
         "scratches on a picture": ([s, o + ".jpg", "--scratches", "1"], "--scratches: for films"),
         "scratches out of range": ([str(film), o + ".mp4", "--scratches", "-1"], "within 0..1"),
+        "folder out": ([s, str(tmp_path)], "is a folder: name the picture to write in it"),
         "fit a picture": ([s, o + ".jpg", "--fit", "hd"], "--fit: for films; a picture keeps"),
         "fit-frame a picture": (
             [s, o + ".jpg", "--fit", "hd", "--fit-frame"],
@@ -177,6 +178,7 @@ def _cases(tmp_path: Path, film: Path) -> dict[str, tuple[list[str], str]]:
         "dust out of range",
         "scratches on a picture",
         "scratches out of range",
+        "folder out",
         "fit a picture",
         "fit-frame a picture",
         "fps of a picture",
