@@ -410,10 +410,22 @@ def restore_picture(
 
 def _grey8(pic: Any) -> np.ndarray:
     """The picture's grey (H, W) uint8, what its border and skew are judged on."""
+    return _grey8_of(pic.pixels)
+
+
+def _grey8_of(pixels: np.ndarray) -> np.ndarray:
     from PIL import Image
 
-    px = pic.pixels if pic.bits == 8 else (pic.pixels >> 8).astype(np.uint8)
+    px = pixels if pixels.dtype == np.uint8 else (pixels >> 8).astype(np.uint8)
     return px if px.ndim == 2 else np.asarray(Image.fromarray(px, "RGB").convert("L"))
+
+
+def _border_of(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The border round the picture `pixels` (`imaging.borders.picture_borders`), or None."""
+    from panchro.engine.imaging.borders import picture_borders
+
+    found = picture_borders(_grey8_of(pixels))
+    return found if any(found) else None
 
 
 def read_as(
@@ -451,8 +463,8 @@ def values_read(
         notes.append("a negative, turned positive")
         if done is not None:
             done.append("a negative turned positive")
-    if levels == "auto":
-        levels = film_levels.picture_points(pixels, margins)
+    if levels == "auto":  # judged on the picture, not on the paper or lid round it, cut or not
+        levels = film_levels.picture_points(pixels, margins or _border_of(pixels))
         if levels is None:
             notes.append("levels: too little range to measure; its values as they are")
     if levels is not None:
