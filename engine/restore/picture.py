@@ -454,7 +454,8 @@ def values_read(
     done: list[str] | None = None,
 ) -> np.ndarray:
     """A picture's pixels (grey or RGB, 8 or 16 bits) read as `read_as` says: the restore's
-    and the album's thumbnails alike (`levels` "auto": measured inside `margins`)."""
+    and the album's thumbnails alike (`levels` "auto": measured inside `margins`, or else
+    inside the border found round the picture)."""
     from panchro.engine.media import levels as film_levels
 
     if negative:
