@@ -8,21 +8,26 @@ angle is the one at which the picture's edges line up with the rows and columns:
 copy's horizontal edges (|dy|) summed along each row, and its vertical edges (|dx|) down each
 column, are most concentrated (the sum of their squares greatest) when the lines they make
 lie along the rows and columns, as a text scanner's deskew measures a page (projection
-profiles). Searched on a copy at most ANALYSIS px long, over ±MAX_ANGLE in steps of STEP, then
-refined around the best in tenths of that. A picture with no straight edges to go by (the
-best angle no better than square by a clear margin, GAIN) is said to be square.
+profiles). Searched on a copy at most ANALYSIS px long and softened (SOFTEN), over the
+whole copy but the corners a turn brings in, ±MAX_ANGLE in steps of STEP, then refined
+around the best in tenths of that. A picture with no straight edges to go by (the best angle
+no better than square by a margin, GAIN), or with no border round it once turned (a print's
+edge is what is turned square, not a tilted horizon), is said to be square.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
+
+from panchro.engine.imaging.borders import picture_borders
 
 ANALYSIS = 480  # px, the long side of the copy the angle is found on
 MAX_ANGLE = 6.0  # degrees either way: a print laid by hand; more is another matter
 STEP = 0.25  # degrees, the first search's step (refined to STEP / 10)
 LEAST = 0.15  # degrees: a turn smaller than this is left alone (it moves no pixel by half)
-GAIN = 1.04  # the best angle's concentration over square's, to be believed
+GAIN = 1.02  # the best angle's concentration over square's, to be believed
+SOFTEN = 1.0  # px, the Gaussian the copy is softened by before it is scored
 
 
 def _inside(size: tuple[int, int], angle: float) -> np.ndarray:
@@ -53,6 +58,11 @@ def find_skew(grey: np.ndarray) -> float:
     img = Image.fromarray(np.ascontiguousarray(grey))
     if scale < 1.0:
         img = img.resize((max(8, round(w * scale)), max(8, round(h * scale))), Image.Resampling.BOX)
+    # A turn softens the picture a little (bilinear), which would hold the angle at 0 where
+    # sharp specks of dust or fine grain carry more than the edges do: scored on a copy
+    # softened more than any turn softens it.
+    copy = img
+    img = img.filter(ImageFilter.GaussianBlur(SOFTEN))
     # the same pixels scored at every angle: those every turn searched takes from the picture
     keep = _inside(img.size, MAX_ANGLE + STEP) & _inside(img.size, -MAX_ANGLE - STEP)
     square = _score(img, 0.0, keep)
@@ -62,9 +72,13 @@ def find_skew(grey: np.ndarray) -> float:
     fine = np.arange(best - STEP, best + STEP + STEP / 20, STEP / 10)
     fine_scores = [_score(img, float(a), keep) for a in fine]
     k = int(np.argmax(fine_scores))
-    if fine_scores[k] < GAIN * square or abs(fine[k]) < LEAST:
+    angle = round(float(fine[k]), 2)
+    if fine_scores[k] < GAIN * square or abs(angle) < LEAST:
         return 0.0
-    return round(float(fine[k]), 2)
+    # A print's edge is what is turned square: a photo with no border round it once turned
+    # (a tilted horizon, a leaning wall) is not turned by it.
+    turned = straighten(np.asarray(copy), angle)
+    return angle if any(picture_borders(turned)) else 0.0
 
 
 def edge_colour(plane: np.ndarray) -> float:
