@@ -100,13 +100,27 @@ def _exif_out(
     out = clean_exif(exif) if exif is not None else None
     out = out if out is not None else Image.Exif()
     if software:
-        out[SOFTWARE] = software
+        out[SOFTWARE] = ascii_words(software)
     if dpi is not None:
         out[_X_RES], out[_Y_RES], out[_RES_UNIT] = float(dpi[0]), float(dpi[1]), 2
     sub = out.get_ifd(_EXIF_IFD)
     if PIXEL_X in sub or PIXEL_Y in sub:
         sub[PIXEL_X], sub[PIXEL_Y] = size
     return out
+
+
+def ascii_words(text: str) -> str:
+    """`text` in ASCII, as EXIF's Software holds it (Pillow writes "?" for anything else):
+    "-2.00°" as "-2.00 deg", "Hôtel" as "Hotel"; what has no ASCII form stays a "?"."""
+    import unicodedata
+
+    text = text.replace("°", " deg").replace("×", "x")
+    kept = (
+        c if c.isascii() else "?"
+        for c in unicodedata.normalize("NFKD", text)
+        if not unicodedata.combining(c)
+    )
+    return "".join(kept)
 
 
 def _exif_bytes(exif: Any) -> bytes | None:

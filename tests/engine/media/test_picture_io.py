@@ -190,3 +190,14 @@ def test_a_jpeg_that_gives_no_resolution_is_read_with_none(tmp_path: Path) -> No
     assert media.read_picture(tmp_path / "exif240.jpg").dpi == (240.0, 240.0)
     Image.fromarray(grey).save(tmp_path / "jfif300.jpg", dpi=(300, 300))
     assert media.read_picture(tmp_path / "jfif300.jpg").dpi == (300.0, 300.0)
+
+
+def test_the_exif_software_tag_is_written_in_ascii_words(tmp_path: Path) -> None:
+    """EXIF holds ASCII: a degree sign or an accent would come out as "?"."""
+    grey = np.full((20, 30), 128, np.uint8)
+    said = "Panchro: straightened (-2.00°), the colours of Hôtel.jpg"
+    media.write_picture(tmp_path / "a.jpg", grey, None, fmt="JPEG", software=said)
+    tag = Image.open(tmp_path / "a.jpg").getexif()[ExifTags.Base.Software]
+    assert tag == "Panchro: straightened (-2.00 deg), the colours of Hotel.jpg"
+    media.write_picture(tmp_path / "a.png", grey, None, fmt="PNG", software=said)
+    assert Image.open(tmp_path / "a.png").text["Software"] == said  # PNG's text is Unicode
