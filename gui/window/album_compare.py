@@ -82,7 +82,9 @@ class AlbumCompare(QObject):
         n = albums.hint_count(name) if albums.settings()["colorize"] else 0
         hints = f" with {n} hint{'s' if n != 1 else ''}" if n else ""
         how = (
-            f"automatic colours (seed {pick.get('seed')})"
+            # the picture's seed, as its Software tag says it and `--seed` takes it (the
+            # pick's own is drawn from it)
+            f"automatic colours (seed {data.get('seed', pick.get('seed'))})"
             if pick.get("source") == "auto"
             else "its own colours (in colour already)" + (f",{hints}" if hints else "")
             if pick.get("source") == "own"

@@ -116,7 +116,9 @@ def test_album_grid_modes_pick_compare_and_exports(
     with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
         album.compare()
     assert win.compare.data["pick"]["source"] == "auto"
-    assert "automatic colours" in win.compare.header.text()
+    # the seed the exported picture's Software tag names, which --seed takes
+    assert f"automatic colours (seed {win.compare.data['seed']})" in win.compare.header.text()
+    a_seed = win.compare.data["seed"]
     album.show_grid()
 
     # Export the selected picture; the format comes from the name chosen.
@@ -159,6 +161,8 @@ def test_album_grid_modes_pick_compare_and_exports(
     for name in ("a.png", "1950/c.png", "lake.jpg"):
         np.testing.assert_array_equal(_pixels(colour / name), _pixels(cli / name))
     np.testing.assert_array_equal(_pixels(colour / "b.png"), _pixels(out))  # same pick
+    with Image.open(colour / "a.png") as im:  # the seed the compare header named
+        assert f"automatic pick, seed {a_seed})" in im.text["Software"]
     # Again into the same folder: nothing redone.
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         album.exports.export_album(str(colour))
