@@ -32,6 +32,11 @@ from panchro.gui.delivery import CODECS, DeliverBox, SizeBox, SoundButton, codec
 from panchro.gui.speed import SpeedBox
 
 # How an interlaced film's fields are read (the engine's `deinterlace`), as the panel names it.
+# The lines of an export's notes the panel shows; the rest are in its tooltip (an album of
+# 300 pictures has 900), so the panel never grows past the screen.
+NOTE_LINES = 6
+NOTE_TIP_LINES = 60
+
 FIELD_CHOICES = [
     ("Automatic", "auto"),
     ("As they are (no deinterlacing)", "off"),
@@ -644,6 +649,17 @@ class RestorePanel(QGroupBox):
     def frames_shown(self) -> float:
         """How many frames' worth the bar shows now (done + partial, to the bar's step)."""
         return self.progress.value() / self._steps
+
+    def show_notes(self, lines: list[str]) -> None:
+        """An export's notes under its result: the first NOTE_LINES, and how many more, all
+        of them (up to NOTE_TIP_LINES) in the tooltip; none: the note hidden."""
+        shown = lines[:NOTE_LINES]
+        if len(lines) > NOTE_LINES:
+            shown.append(f"… and {len(lines) - NOTE_LINES} more (point here to read them)")
+        self.note.setText("\n".join(shown))
+        tip = lines[:NOTE_TIP_LINES] + (["…"] if len(lines) > NOTE_TIP_LINES else [])
+        self.note.setToolTip("\n".join(tip) if len(lines) > NOTE_LINES else "")
+        self.note.setVisible(bool(lines))
 
     def end_job(self, text: str) -> None:
         self.progress.hide()

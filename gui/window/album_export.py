@@ -12,6 +12,7 @@ is replaced that the album did not write unless the person says so (the message 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,8 +183,7 @@ class AlbumExports(QObject):
             text = self._finished(kind, output, summary)
             notes = [str(n) for n in summary.get("notes") or []]
             panel.end_job(self._short(kind, output, summary))
-            panel.note.setText("\n".join(notes))
-            panel.note.setVisible(bool(notes))
+            panel.show_notes(notes)
             failed = bool(summary.get("failed"))
             win.message_bar.show_message(text, "warning" if failed else "info")
             win.jobFinished.emit(kind, summary)
@@ -198,16 +198,22 @@ class AlbumExports(QObject):
             win.jobFailed.emit(kind, "cancelled")
         elif msg.type == Event.ERROR:
             message = str(msg.body.get("message", ""))
-            panel.end_job(f"{Path(output).name}: {message}")
             what = "Album export failed" if kind == "album" else "Export failed"
             if kind == "album" and "--overwrite" in message:
                 # Files this album did not write, or another album's settings: replaced only
-                # when the person says so here.
+                # when the person says so here, with the button (the command line's flag is
+                # no word of the app's).
+                message = re.sub(r"\s*[;(]\s*use --overwrite.*?(\)|$)", "", message) + (
+                    ". Replace them restores the pictures with these settings; or export to"
+                    " another folder."
+                )
+                panel.end_job(f"{Path(output).name}: {message}")
                 win.message_bar.show_message(
                     f"{what}: {message}", "error", "Replace them",
                     lambda: self.export_album(output, overwrite=True),
                 )  # fmt: skip
             else:
+                panel.end_job(f"{Path(output).name}: {message}")
                 win.show_error(what, msg)
             win.jobFailed.emit(kind, message)
         if self.albums.current:

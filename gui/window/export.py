@@ -417,8 +417,7 @@ class Exporter(QObject):
             notes = summary.get("notes") or []
             said = [f"Sound: {line}" for line in summary.get("sound") or []] + notes
             self.restore_panel.end_job(text)
-            self.restore_panel.note.setText("\n".join(said))
-            self.restore_panel.note.setVisible(bool(said))
+            self.restore_panel.show_notes(said)
             # where it went, and the record of what was done to it (`restore.record`)
             record = next((n.split(": ", 1)[1] for n in notes
                            if n.startswith("restoration record: ")), None)  # fmt: skip

@@ -587,3 +587,28 @@ def test_closing_the_window_with_save_keeps_the_album_while_an_export_runs(
     doc = json.loads(target.read_text())
     assert list(doc["pictures"]) == ["scan 3.png"]
     assert doc["pictures"]["scan 3.png"]["hints"]["points"][0]["x"] == 20
+
+
+def test_an_album_export_onto_other_settings_offers_to_replace_them(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    """The engine's refusal names the command line's --overwrite; the app says its button."""
+    win = coloured_window
+    box = tmp_path / "box"
+    box.mkdir()
+    files = [png(box / f"scan {n}.png", photo_pixels((64, 48), seed=n)) for n in range(2)]
+    open_album(qtbot, win, *files)
+    out = tmp_path / "colour"
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
+        win.album.exports.export_album(str(out))
+    win.restore_panel.colorize.setChecked(False)  # other settings, the same folder
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
+        win.album.exports.export_album(str(out))
+    said = win.message_bar.text.text()
+    assert "other settings" in said and "--overwrite" not in said
+    assert "Replace them restores the pictures with these settings" in said
+    assert "--overwrite" not in win.restore_panel.progress_label.text()
+    assert "(stages: colorize left out)" in failed.args[1]
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.message_bar.action_button.click()
+    assert len(done.args[1]["restored"]) == 2

@@ -141,6 +141,29 @@ def test_export_is_in_sight_at_the_default_size(qtbot, window, film) -> None:
     win.restore_panel.end_job("")
 
 
+def test_an_exports_many_notes_do_not_grow_the_window(qtbot, window, film) -> None:
+    """An album of 300 pictures has 900 notes: the panel shows a few and how many more,
+    all of them in its tooltip, and the window keeps its size."""
+    win = window
+    with qtbot.waitSignal(win.settled, timeout=60_000):
+        win.projects.open_film(film.path)
+    win.resize(1280, 800)
+    qtbot.wait(50)
+    lines = [f"p{i:03d}.png: border cut: 26, 28, 26, 28 px (left, top, right, bottom)"
+             for i in range(30)]  # fmt: skip
+    win.restore_panel.end_job("Album exported to out: 30 pictures")
+    win.restore_panel.show_notes(lines)
+    qtbot.wait(50)
+    note = win.restore_panel.note
+    assert note.text().splitlines()[-1] == "… and 24 more (point here to read them)"
+    assert note.toolTip().splitlines() == lines
+    assert (win.width(), win.height()) == (1280, 800) and _unclipped(
+        win.restore_panel.export_button
+    )
+    win.restore_panel.show_notes(lines[:2])
+    assert note.text().splitlines() == lines[:2] and note.toolTip() == ""
+
+
 def _edges(widget: QWidget) -> tuple[int, int]:
     left = widget.mapTo(widget.window(), QPoint(0, 0)).x()
     return left, left + widget.width()
