@@ -327,13 +327,9 @@ class _SplitCanvas(QWidget):
         if self.view.overlay is not None:
             self.view.overlay.paint(p, r)
         if self.zoom != 1.0:
-            p.setPen(QColor(255, 255, 255))
             share = self.zoom / self.actual_zoom()
-            p.drawText(
-                self.visible().adjusted(8, 6, -8, -6),
-                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                f"{share:.0%} of actual pixels",
-            )
+            _label(p, self.visible(), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                   f"{share:.0%} of actual pixels")  # fmt: skip
 
     def _paint_split(self, p: QPainter, r: QRect) -> None:
         if self.after is not None:
@@ -347,6 +343,24 @@ class _SplitCanvas(QWidget):
             p.restore()
         p.setPen(QPen(QColor(255, 255, 255), 2))
         p.drawLine(cut, v.y(), cut, v.bottom())
-        p.setPen(QColor(255, 255, 255))
-        p.drawText(v.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignLeft, "before")
-        p.drawText(v.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignRight, "after")
+        _label(p, v, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "before")
+        _label(p, v, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "after")
+
+
+def _label(p: QPainter, area: QRect, align: Qt.AlignmentFlag, text: str) -> None:
+    """`text` in a corner (or the middle of an edge) of `area`, white on a dark, half-clear
+    box: readable on white paper and on black alike."""
+    box = p.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
+    inner = area.adjusted(6, 6, -6, -6)
+    x = (inner.left() if align & Qt.AlignmentFlag.AlignLeft
+         else inner.right() - box.width() if align & Qt.AlignmentFlag.AlignRight
+         else inner.center().x() - box.width() // 2)  # fmt: skip
+    y = inner.bottom() - box.height() if align & Qt.AlignmentFlag.AlignBottom else inner.top()
+    where = QRect(x, y, box.width(), box.height())
+    p.save()
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(0, 0, 0, 150))
+    p.drawRoundedRect(where, 4, 4)
+    p.setPen(QColor(255, 255, 255))
+    p.drawText(where, Qt.AlignmentFlag.AlignCenter, text)
+    p.restore()
