@@ -294,11 +294,14 @@ def format_box() -> QComboBox:
     return box
 
 
-def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
+def picture_state(pic: AlbumPicture, pick: Any, hints: int, colorize: bool = True) -> str:
     """What is known of a picture's colours, in a few words (under its thumbnail): `pick` its
-    pick (`colour_modes.Pick`) or None, `hints` how many colour hints lie on it."""
+    pick (`colour_modes.Pick`) or None, `hints` how many colour hints lie on it; `colorize`
+    off (Restore panel), none is made."""
     if pic.error:
         return "cannot be read"
+    if not colorize:
+        return "its own colours kept" if pic.in_colour else "not colorized"
     said = f"{hints} hint{'s' if hints != 1 else ''}" if hints else ""
     if pick is not None and pick.source == "carried":
         return f"colours carried from {pick.reference or 'another picture'}" + (
@@ -315,8 +318,13 @@ def picture_state(pic: AlbumPicture, pick: Any, hints: int) -> str:
     return "in colour? (O keeps it)" if pic.maybe_colour else "automatic colours"
 
 
-def colours_line(pic: AlbumPicture, state: str, picked: bool, hinted: bool) -> str:
+def colours_line(
+    pic: AlbumPicture, state: str, picked: bool, hinted: bool, colorize: bool = True
+) -> str:
     """The picture panel's line on its colours (`state`: `picture_state`'s words)."""
+    if not colorize:
+        return ("Colours: none made: Colorize is off in the Restore panel (a picture in colour "
+                "keeps its own).")  # fmt: skip
     if picked or hinted:
         return f"Colours: {state}."
     if pic.in_colour:

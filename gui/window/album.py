@@ -111,6 +111,7 @@ class Albums(QObject):
         self._shown_as: dict[str, bool] = {}  # how the thumbnails were read (`_read_as`)
         self._given_out: list[str] = []  # given with the pictures, not pictures (`open`)
         win.restore_panel.settingsChanged.connect(self._read_again)
+        win.restore_panel.colorize.toggled.connect(lambda *_: self.hints_changed())  # the words
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
         self.engine.ready.connect(self._on_engine_ready)
@@ -465,7 +466,8 @@ class Albums(QObject):
 
     def state(self, pic: AlbumPicture) -> str:
         """What is known of the picture's colours, in a few words (under its thumbnail)."""
-        return picture_state(pic, self.picks.get(pic.name), self.hint_count(pic.name))
+        on = self.win.restore_panel.colorize.isChecked()
+        return picture_state(pic, self.picks.get(pic.name), self.hint_count(pic.name), on)
 
     def pick_preview(self, name: str) -> QPixmap | None:
         """Picture `name` in its pick's colours, if the window has it: the mode drawn here, the
@@ -505,7 +507,8 @@ class Albums(QObject):
             lines.append(f"<span style='color:#c0392b'>Cannot be used: {pic.error}</span>")
         else:
             lines.append(colours_line(pic, self.state(pic), name in self.picks,
-                                      bool(self.hint_count(name))))  # fmt: skip
+                                      bool(self.hint_count(name)),
+                                      self.win.restore_panel.colorize.isChecked()))  # fmt: skip
         if pic.exported:
             lines.append(f"Exported to {pic.exported}")
         shown = self.pick_preview(name) or self.grid.thumbnail(name)
@@ -768,9 +771,8 @@ class Albums(QObject):
         return len(self.win.hint_editor.store.on_frames(index, index + 1))
 
     def hints_param(self, name: str, *, always: bool = False) -> dict[str, Any]:
-        """`{"hints": ...}` for a request on picture `name` (its hints on frame 0, with the
-        size they were placed on), or nothing: no hints, or (unless `always`: colour modes
-        are drawn whatever the Restore panel says) colorize is off, where hints mean nothing."""
+        """`{"hints": ...}` for a request on picture `name` (its hints on frame 0, at the size
+        placed), or nothing: none, or colorize off (but `always`: modes are drawn anyway)."""
         index = self.index_of(name)
         if index is None or not (always or self.settings()["colorize"]):
             return {}
@@ -786,8 +788,7 @@ class Albums(QObject):
             self.select(self.current)
 
     def step_picture(self, delta: int) -> str | None:
-        """The picture `delta` places away among those that can be read, selected; its
-        name, or None at either end."""
+        """Select the readable picture `delta` places away -> its name (None at either end)."""
         usable = [p.name for p in self.pictures if not p.error]
         if self.current not in usable:
             return None
