@@ -167,7 +167,7 @@ def _view(luma: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     else:
         least = (size + 2) / min(h, w)
         scale = rng.uniform(min(1.0, max(0.4, least)), 1.0) if least <= 1.0 else least
-    if abs(scale - 1.0) > 1e-3:
+    if abs(scale - 1.0) > 1e-3 or min(h, w) < size:  # (a picture smaller than the crop)
         size_hw = (max(size, round(h * scale)), max(size, round(w * scale)))
         luma = degrade.resize(luma, size_hw).astype(np.float32)
         h, w = luma.shape

@@ -114,3 +114,23 @@ def test_eval_specks_scores_the_finder_and_the_rule(
     assert main(["eval", "specks", "--data", str(photos), "--weights", weights, "--split", "all",
                  "--limit", "2", "--side", "48"]) == 0  # fmt: skip
     assert "median rule" in capsys.readouterr().out
+
+
+def test_a_picture_smaller_than_the_crop_is_enlarged_to_it() -> None:
+    """The enlarging draw can come out at 1 (no resize): a picture under the crop's size is
+    brought up to it all the same (a run stopped at step 8,300 on one)."""
+    from panchro.engine.train.specks import _view
+
+    class Even:  # a draw that picks the enlarging branch at a scale of exactly 1
+        def random(self) -> float:
+            return 0.0
+
+        def uniform(self, low: float, high: float) -> float:
+            return low
+
+        def integers(self, low: int, high: int) -> int:
+            assert high > low, "no room for the crop"
+            return low
+
+    small = np.random.default_rng(1).random((80, 120)).astype(np.float32)
+    assert _view(small, 96, Even()).shape == (96, 96)  # type: ignore[arg-type]
