@@ -381,5 +381,5 @@ def album_words(
             "It cannot be read" if single else f"{failed} cannot be read (marked in the grid)"
         )
     if reason and not single:
-        lines.append(f"Read as an album: {reason}")
+        lines.append(f"Photos, not a film's frames: {reason}")
     return "\n".join(line for line in lines if line)

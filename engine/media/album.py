@@ -241,7 +241,7 @@ def _numbered_sequence(names: Sequence[str]) -> str | None:
     for name in names:
         m = NUMBERED_NAME.match(Path(name).stem)
         if m is None:
-            return f"{name} is not a numbered frame name (like frame_0001.png)"
+            return f"{name} has no frame number in its name (a film's frames: frame_0001.png …)"
         around = (m.group(1), m.group(3))
         if frame is None:
             frame = (around, name)

@@ -234,7 +234,9 @@ def test_the_album_panel_counts_fit_what_is_open() -> None:
         5, 2, 0, "trip", single=False
     )
     said = album_words(3, 0, 1, "trip", single=False, reason="--stills given")
-    assert said.endswith("1 cannot be read (marked in the grid)\nRead as an album: --stills given")
+    assert said.endswith(
+        "1 cannot be read (marked in the grid)\nPhotos, not a film's frames: --stills given"
+    )
 
 
 def test_counts_and_colours_are_said_in_words() -> None:

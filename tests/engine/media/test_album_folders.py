@@ -27,7 +27,7 @@ def test_numbered_frames_of_one_size_are_a_film(tmp_path: Path) -> None:
     "case, words",
     [
         ("sizes", "the sizes differ (f3.png is 80x48, f1.png is 64x48)"),
-        ("names", "holiday.png is not a numbered frame name"),
+        ("names", "holiday.png has no frame number in its name"),
         ("two sequences", "not one numbered sequence (f1.png, reel_1.png)"),
         ("nested", "pictures in sub-folders (more/f9.png)"),
         ("webp", "f9.webp: a film's frames are PNG, TIFF, JPEG or DPX"),
