@@ -356,10 +356,12 @@ def album_words(
     single: bool,
     reason: str = "",
     own: int = 0,
+    colorize: bool = True,
 ) -> str:
     """The album panel's lines: how many pictures from where, how many picked, how many
     cannot be read, and why it was read as an album; for one picture, of it alone. `own`:
-    how many of those without a pick are in colour already and keep their own colours."""
+    how many of those without a pick are in colour already and keep their own colours;
+    `colorize` off (Restore panel): no colours are made, picked or not."""
     kept = (
         "" if not own else
         f"; {own} keep{'s its' if own == 1 else ' their'} own colours"
@@ -374,6 +376,10 @@ def album_words(
         )  # fmt: skip
     else:
         said = f"None picked yet{kept}; a picture without a pick gets automatic colours"
+    if not colorize:
+        said = "Colorize is off: no colours are made" + (
+            f" ({picked} picked, kept for when it is on)" if picked else ""
+        )
     lines = ["One picture" if single else f"{n} picture{'s' if n != 1 else ''} from {where}"]
     lines.append(said if n else "")
     if failed:

@@ -273,8 +273,8 @@ class Albums(QObject):
             pick.source == "own" for pick in self.picks.values())  # fmt: skip
         picked = sum(pick.source != "own" for pick in self.picks.values())
         self.panel.show_album(album_words(len(self.pictures), picked, failed, where,
-                                          single=self.single, reason=self.reason,
-                                          own=own))  # fmt: skip
+                                          single=self.single, reason=self.reason, own=own,
+                                          colorize=self.settings()["colorize"]))  # fmt: skip
 
     def _clear_film(self) -> None:
         """Forget the film that was open (as opening another film does), without opening."""
@@ -780,12 +780,12 @@ class Albums(QObject):
         return {} if hints is None else {"hints": hints}
 
     def hints_changed(self) -> None:
-        """An edit (or undo) of some picture's hints: its tile and the panel say so."""
+        """An edit (or undo) of some picture's hints, or Colorize ticked: the panels say so."""
         self.projects.changed()
+        self.show_album_text()
         for pic in self.pictures:
             self.show_tile(pic)
-        if self.current:
-            self.select(self.current)
+        self.select(self.current)  # (none selected: nothing)
 
     def step_picture(self, delta: int) -> str | None:
         """Select the readable picture `delta` places away -> its name (None at either end)."""
