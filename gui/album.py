@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -272,17 +273,33 @@ class AlbumPanel(QGroupBox):
         layout.addWidget(self.preview)
         layout.addWidget(self.picture)
         layout.addWidget(self.hints_note)
+        self._has_preview = False
+        self._grid_shown = False
 
     def show_album(self, text: str) -> None:
         self.summary.setText(text)
 
     def show_picture(self, text: str, thumb: QPixmap | None) -> None:
         self.picture.setText(text)
-        if thumb is None or thumb.isNull():
-            self.preview.hide()
-            return
-        self.preview.setPixmap(fit_pixmap(thumb, QSize(200, 120), self.devicePixelRatioF()))
-        self.preview.show()
+        self._has_preview = thumb is not None and not thumb.isNull()
+        if self._has_preview:
+            self.preview.setPixmap(fit_pixmap(thumb, QSize(200, 120), self.devicePixelRatioF()))
+        self._show_preview()
+
+    def follow_stage(self, stage: QStackedWidget, grid_page: QWidget) -> None:
+        """Leave the picture's preview out while `grid_page` (the album's grid, whose selected
+        tile is that picture) is the stage's page: at 1360 x 860 the preview pushed the Colour
+        modes panel below the side column's fold."""
+
+        def changed(_index: int) -> None:
+            self._grid_shown = stage.currentWidget() is grid_page
+            self._show_preview()
+
+        stage.currentChanged.connect(changed)
+        changed(stage.currentIndex())
+
+    def _show_preview(self) -> None:
+        self.preview.setVisible(self._has_preview and not self._grid_shown)
 
 
 def format_box() -> QComboBox:
@@ -330,8 +347,8 @@ def colours_line(
     if pic.in_colour:
         return ("Colours: its own. The picture is in colour already and keeps them; pick a "
                 "colour mode to colour it anew.")  # fmt: skip
-    said = ("Colours: automatic (the pick the command line makes: the picture's own seed); "
-            "Compare shows them.")  # fmt: skip
+    # the same colours the command line gives it: drawn from a seed of the picture's own
+    said = "Colours: automatic, the same at every export; Compare shows them."
     if pic.maybe_colour:
         said += (
             " It holds colours of one hue of its own, as an old print's stains or a colour"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
@@ -659,6 +660,7 @@ class ColourModesPanel(QGroupBox):
         meta = entry.get("meta") or {}
         card = meta.get("card") or {} if isinstance(meta, dict) else {}
         self.model_status = status
+        self.detail.setToolTip(path)
         self.usable = status in ("ready", "untrained")
         if status == "ready":
             scale = card.get("scale")
@@ -666,7 +668,9 @@ class ColourModesPanel(QGroupBox):
             self.status.setText(
                 f"Colorizer ready{note}. Pick a {self.noun}, then sample its colours."
             )
-            self.detail.setText(path)
+            # the file's name; where it lies is the tooltip's (a full path wrapped over two
+            # dimmed lines said little and pushed the controls down)
+            self.detail.setText(PurePath(path).name if path else "")
         elif status == "untrained":
             self.status.setText(
                 "Colorizer model UNTRAINED: its colours are noise. You can still try it."

@@ -269,6 +269,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.shot_panel)
         self.album_panel = AlbumPanel()
         self.album_panel.hide()
+        self.album_panel.follow_stage(self.stage, self.album_stage)
         side_layout.addWidget(self.album_panel)
         side_layout.addWidget(self.colour)
         side_layout.addStretch(1)

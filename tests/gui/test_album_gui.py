@@ -104,11 +104,14 @@ def test_album_grid_modes_pick_compare_and_exports(
     assert album.pick_preview("b.png") is win.candidates.sampled.pixmaps[1]  # its tile's colours
     qtbot.keyClick(win.candidates, Qt.Key.Key_Escape)
     assert win.stage.currentWidget() is win.album_stage
+    assert win.album_panel.preview.isHidden()
 
     # Compare: the picked mode, luma untouched; a picture without a pick: automatic colours.
     with qtbot.waitSignal(album.compareShown, timeout=WAIT_MS):
         win.restore_panel.compare_button.click()
     assert win.compare.data["pick"]["index"] == 1 and win.compare.data["luma_max_diff"] < 1e-3
+    # The panel's preview of the picture is there while the grid (whose tile shows it) is not.
+    assert not win.album_panel.preview.isHidden()
     assert "colour mode 2 picked" in win.compare.header.text()
     assert win.compare.back.text() == "Back to the album"
     qtbot.keyClick(win.compare, Qt.Key.Key_Escape)

@@ -97,3 +97,6 @@ def test_the_panel_says_how_the_colorizer_was_trained(qtbot) -> None:
         assert text.startswith("Colorizer ready") and panel.usable
         assert ("small network, trained at reduced scale" in text) is note
         assert "CPU" not in text
+        # the file's name, its folder in the tooltip
+        assert panel.detail.text() == "colorizer.safetensors"
+        assert panel.detail.toolTip() == "/m/colorizer.safetensors"
