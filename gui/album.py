@@ -9,7 +9,7 @@ these widgets show what the window's `Albums` controller gives them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -69,6 +69,7 @@ class AlbumPicture:
     upright: bool = False  # width and height are the upright picture's (a preview came)
     in_colour: bool = False  # in colour already (its preview said): it keeps its own colours
     maybe_colour: bool = False  # colours of one hue of its own: an old print's, or a photo's
+    read: list[str] = field(default_factory=list)  # how its preview was read ("border cut")
 
     @property
     def short(self) -> str:

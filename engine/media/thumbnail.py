@@ -39,7 +39,7 @@ def picture_preview(
     a = pic.pixels
     if a.dtype == np.uint16:
         a = (a >> 8).astype(np.uint8)
-    return _fit(a, max_side), pic.size
+    return fit_preview(a, max_side), pic.size
 
 
 def _quick(p: Path, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -58,7 +58,7 @@ def _quick(p: Path, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
             a = _eight_bit(im)
     w, h = stored
     upright = (h, w) if turn in (5, 6, 7, 8) else (w, h)
-    return _fit(orient(a, turn), max_side), upright
+    return fit_preview(orient(a, turn), max_side), upright
 
 
 def _orientation(im: Any) -> int:
@@ -79,7 +79,7 @@ def _eight_bit(im: Any) -> np.ndarray:
     return np.asarray(im)
 
 
-def _fit(a: np.ndarray, max_side: int) -> np.ndarray:
+def fit_preview(a: np.ndarray, max_side: int) -> np.ndarray:
     """`a` (grey or RGB uint8) shrunk so its longest side is at most `max_side`, as RGB."""
     from PIL import Image
 

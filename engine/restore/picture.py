@@ -497,6 +497,40 @@ def prepared(
     return read_as(pic, margins, negative, levels, notes, done), margins
 
 
+def preview_read(
+    path: str | os.PathLike[str],
+    max_side: int,
+    *,
+    straighten: bool = False,
+    crop: str | None = None,
+    negative: bool = False,
+    levels: str | None = None,
+) -> tuple[np.ndarray, tuple[int, int], list[str]]:
+    """A preview of the picture at `path` as a restore reads it (an album's grid, the one
+    picture in view): turned square and its border ("auto" `crop`) cut off as `prepared`
+    does, judged on a copy at least `skew.ANALYSIS` px long (the size the angle is found at
+    in the restore too), then its values read as `negative` and `levels` say; shrunk to
+    `max_side`. (RGB uint8, the picture's own upright (width, height), what was done in a
+    few words: no pixel counts, which are the preview's.)"""
+    from panchro.engine.imaging.skew import ANALYSIS
+    from panchro.engine.media.picture import Picture
+    from panchro.engine.media.thumbnail import fit_preview, picture_preview
+
+    judged = straighten or crop is not None
+    rgb, size = picture_preview(path, max(max_side, ANALYSIS) if judged else max_side)
+    done: list[str] = []
+    if judged:
+        pic = Picture(os.fspath(path), "preview", rgb, None, 8)
+        pic, margins = _turned_and_cut(pic, crop, [], straighten, done)
+        rgb = pic.pixels
+        if margins is not None:
+            left, top, right, bottom = margins
+            rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
+        done = ["border cut" if d.startswith("border cut") else d for d in done]
+    rgb = values_read(rgb, None, negative, levels, [], done)
+    return fit_preview(rgb, max_side), size, done
+
+
 def _turned_and_cut(
     pic: Any, crop: Any, notes: list[str], straighten: bool, done: list[str] | None = None
 ) -> tuple[Any, tuple[int, int, int, int] | None]:

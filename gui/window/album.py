@@ -28,7 +28,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui.album import (
-    THUMB_SIDE,
     AlbumPicture,
     album_words,
     colours_line,
@@ -37,12 +36,13 @@ from panchro.gui.album import (
 )
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
 from panchro.gui.hints import FrameGeometry
-from panchro.gui.window import APP_NAME, READ_AS
+from panchro.gui.window import APP_NAME
 from panchro.gui.window.album_carry import AlbumCarry
 from panchro.gui.window.album_compare import AlbumCompare
 from panchro.gui.window.album_export import AlbumExports
 from panchro.gui.window.album_pick_pictures import AlbumPickPictures
 from panchro.gui.window.album_project import AlbumProjects
+from panchro.gui.window.album_thumbnails import AlbumThumbnails
 from panchro.gui.window.album_tools import FilmTools
 
 if TYPE_CHECKING:
@@ -94,8 +94,6 @@ class Albums(QObject):
         self.last_output = ""  # the folder (or file) exported to last
         self.reason = ""  # why the engine read it as an album
         self._open_req: int | None = None
-        self._thumb_req: tuple[int, str] | None = None
-        self._thumb_queue: list[str] = []
         self._view_req: int | None = None
         self._sample_req: tuple[int, str] | None = None
         self._sample_asked: dict[str, Any] = {}
@@ -105,12 +103,12 @@ class Albums(QObject):
         self.carry = AlbumCarry(self)  # a picture's colours to the album's others
         self.pick_pictures = AlbumPickPictures(self)  # picks' pictures it lacks
         self.projects = AlbumProjects(self)
+        self.thumbnails = AlbumThumbnails(self)  # the grid's, read as the export reads them
         for changed in (win.restore_panel.settingsChanged,
                         win.restore_panel.album_format.currentIndexChanged):  # fmt: skip
             changed.connect(lambda *_: self.projects.changed())
-        self._shown_as: dict[str, bool] = {}  # how the thumbnails were read (`_read_as`)
         self._given_out: list[str] = []  # given with the pictures, not pictures (`open`)
-        win.restore_panel.settingsChanged.connect(self._read_again)
+        win.restore_panel.settingsChanged.connect(self.thumbnails.read_again)
         win.restore_panel.colorize.toggled.connect(lambda *_: self.hints_changed())  # the words
         self.grid.pictureSelected.connect(self.select)
         self.grid.pictureOpened.connect(self.open_picture)
@@ -252,7 +250,7 @@ class Albums(QObject):
                 win.projects.remember(self.inputs[0])
         self.show_album_text()
         win.restore_panel.set_film_open(True)
-        self._queue_thumbnails()
+        self.thumbnails.queue()
         for pic in self.pictures:
             self.show_tile(pic)
         if self.current not in self.by_name and self.pictures:
@@ -261,7 +259,7 @@ class Albums(QObject):
         elif self.current:
             self.select(self.current)
         if self.single:
-            self._request_view()
+            self.request_view()
         else:
             self.show_grid()
         self.opened.emit(len(self.pictures))
@@ -340,12 +338,10 @@ class Albums(QObject):
         for rid in (self._open_req, self._view_req):
             if rid is not None:
                 self.engine.forget(rid)
-        for pair in (self._thumb_req, self._sample_req):
-            if pair is not None:
-                self.engine.forget(pair[0])
-        self._open_req = self._view_req = None
-        self._thumb_req = self._sample_req = None
-        self._thumb_queue.clear()
+        if self._sample_req is not None:
+            self.engine.forget(self._sample_req[0])
+        self._open_req = self._view_req = self._sample_req = None
+        self.thumbnails.forget()
         self.win.colour.set_busy(False)
 
     def _on_engine_died(self, _reason: str) -> None:
@@ -393,77 +389,6 @@ class Albums(QObject):
         if not self.single:
             self.grid.setFocus()
 
-    def _read_as(self) -> dict[str, bool]:
-        """How the grid and the view show the pictures: turned positive, levels stretched, as
-        Restore panel ▸ Negatives and Levels read them for the colours and the export."""
-        s = self.win.restore_panel.settings() if self.active else {}
-        return {k: s.get(k) is True for k in ("negative", "levels")}
-
-    def _read_again(self) -> None:
-        """Restore panel ▸ Negatives or Levels changed: the thumbnails (and the one picture's view)
-        made again as the pictures are now read."""
-        if self.handle is None or self._read_as() == self._shown_as:
-            return
-        self._shown_as = self._read_as()
-        self.grid.clear_thumbnails()
-        self.carry.pictures.clear()  # the pictures as read before
-        self.pick_pictures.forget()
-        if self._thumb_req is not None:
-            self.engine.forget(self._thumb_req[0])
-            self._thumb_req = None
-        self._queue_thumbnails()
-        if self.single:
-            self._request_view()
-
-    def _queue_thumbnails(self) -> None:
-        self._shown_as = self._read_as()
-        self._thumb_queue = [
-            p.name for p in self.pictures if not p.error and self.grid.thumbnail(p.name) is None
-        ]
-        self._pump_thumbnails()
-
-    def _pump_thumbnails(self) -> None:
-        if self.handle is None or self._thumb_req is not None:
-            return
-        if not self._thumb_queue:
-            self.pick_pictures.fill()  # then the picked pictures' colours, one at a time
-            self.settled.emit()
-            return
-        name = self._thumb_queue.pop(0)
-        rid = self.engine.request(
-            Request.ALBUM_PICTURE,
-            self._on_thumbnail,
-            album=self.handle,
-            picture=name,
-            max_side=max(64, round(THUMB_SIDE * self.grid.devicePixelRatioF())),
-            **self._read_as(),
-        )
-        self._thumb_req = (rid, name)
-
-    def _on_thumbnail(self, msg: Message) -> None:
-        if self._thumb_req is None or msg.id != self._thumb_req[0]:
-            return
-        name = self._thumb_req[1]
-        self._thumb_req = None
-        pic = self.by_name.get(name)
-        if pic is not None:
-            if msg.type == Event.RESULT:
-                data = msg.body.get("data") or {}
-                pic.width, pic.height = int(data.get("width", 0)), int(data.get("height", 0))
-                pic.in_colour = bool(data.get("in_colour", False))
-                pic.maybe_colour = bool(data.get("maybe_in_colour", False))
-                pic.upright = pic.width > 0 and pic.height > 0
-                image = QImage.fromData(msg.blob)
-                if not image.isNull():
-                    self.grid.set_thumbnail(name, QPixmap.fromImage(image))
-            elif msg.type == Event.ERROR:
-                pic.error = str(msg.body.get("message", "cannot be read"))
-            self.show_album_text()  # what cannot be read, what keeps its own colours
-            self.show_tile(pic)
-            if name == self.current:
-                self.select(name)
-        self._pump_thumbnails()
-
     def state(self, pic: AlbumPicture) -> str:
         """What is known of the picture's colours, in a few words (under its thumbnail)."""
         on = self.win.restore_panel.colorize.isChecked()
@@ -509,6 +434,8 @@ class Albums(QObject):
             lines.append(colours_line(pic, self.state(pic), name in self.picks,
                                       bool(self.hint_count(name)),
                                       self.win.restore_panel.colorize.isChecked()))  # fmt: skip
+        if pic.read:
+            lines.append(f"Read: {', '.join(pic.read)}")
         if pic.exported:
             lines.append(f"Exported to {pic.exported}")
         shown = self.pick_preview(name) or self.grid.thumbnail(name)
@@ -549,7 +476,7 @@ class Albums(QObject):
         else:
             self.sample_colour_modes()
 
-    def _request_view(self) -> None:
+    def request_view(self) -> None:
         """The one picture opened alone, large in the view, as a film's frame is shown."""
         if self.handle is None or not self.pictures or self.pictures[0].error:
             if self.pictures and self.pictures[0].error:
@@ -561,7 +488,7 @@ class Albums(QObject):
             album=self.handle,
             picture=self.pictures[0].name,
             max_side=self.win.player.preview_side(),
-            **self._read_as(),
+            **self.thumbnails.read_as(),
         )
 
     def _on_view(self, msg: Message) -> None:
@@ -604,9 +531,10 @@ class Albums(QObject):
             win.statusBar().showMessage("The colorizer is not available; see Colour modes", 6000)
             return
         opts = {k: v for k, v in win.colour.options().items() if v is not None}
-        self.ask_modes(pic.name, opts | self.hints_param(pic.name, always=True) | {
-            # drawn for the picture as it is restored: straightened, inside its border
-            k: v for k, v in self.settings().items() if k in READ_AS})  # fmt: skip
+        # drawn for the picture as it is restored: straightened, inside its border
+        self.ask_modes(
+            pic.name, opts | self.hints_param(pic.name, always=True) | self.thumbnails.read_as()
+        )
         win.colour.show_error(f"Drawing {opts['k']} colour modes of {pic.short}…")
 
     def ask_modes(self, name: str, asked: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """Restore panel ▸ Negatives and Levels in an album: each picture turned positive and its own
-faded levels stretched, in the colour modes drawn, the export and the album's project."""
+faded levels stretched, in the colour modes drawn, the export and the album's project; Scans
+and Borders: the grid shows a crooked print turned square and cut from its border."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from dropping import open_album
 from makephotos import png
 from PIL import Image
+
+from tests.makemedia import pattern_frame
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -81,3 +84,36 @@ def test_negatives_turned_and_levels_stretched_in_an_album(
         win.projects.open_any(str(project))
     qtbot.waitUntil(lambda: panel.turn_negative.isChecked(), timeout=WAIT_MS)
     assert panel.stretch_levels.isChecked()
+
+
+def test_the_grid_shows_a_crooked_print_square_and_cut_once_asked(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    win = coloured_window
+    folder = tmp_path / "prints"
+    folder.mkdir()
+    pic = np.asarray(Image.fromarray(pattern_frame(5, (240, 180))).convert("L")).clip(50, 200)
+    paper = np.full((180 + 48, 240 + 48), 240, np.uint8)
+    paper[24:-24, 24:-24] = pic
+    lid = np.full((paper.shape[0] + 60, paper.shape[1] + 60), 25, np.uint8)
+    lid[30:-30, 30:-30] = paper
+    Image.fromarray(lid).rotate(3.0, Image.Resampling.BICUBIC, fillcolor=25).save(
+        folder / "crooked.png"
+    )
+    png(folder / "other.png", np.full((40, 50), 128, np.uint8))
+    open_album(qtbot, win, folder, timeout=WAIT_MS)
+    album, panel = win.album, win.restore_panel
+    album.grid.select("crooked.png")
+    assert "Read:" not in win.album_panel.picture.text()
+    as_scanned = album.grid.thumbnail("crooked.png").toImage()
+    assert as_scanned.pixelColor(1, 1).value() < 40  # the scanner's lid in the corner
+    with qtbot.waitSignal(album.settled, timeout=WAIT_MS):
+        panel.straighten.setChecked(True)
+    with qtbot.waitSignal(album.settled, timeout=WAIT_MS):
+        panel.cut_borders.setChecked(True)
+    shown = album.grid.thumbnail("crooked.png").toImage()
+    corners = [(1, 1), (shown.width() - 2, 1), (1, shown.height() - 2)]
+    assert all(shown.pixelColor(x, y).value() > 40 for x, y in corners)  # lid and paper cut
+    assert shown.width() / shown.height() == pytest.approx(240 / 180, rel=0.06)
+    text = win.album_panel.picture.text()
+    assert "Read: straightened (-3." in text and "border cut" in text

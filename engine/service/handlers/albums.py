@@ -238,15 +238,14 @@ def parse_album_picture(session: Session, body: dict[str, Any]) -> dict[str, Any
 
 
 def album_picture(session: Session, work: Work) -> Answer:
-    """The picture upright, its longest side at most `max_side`, as a JPEG; turned positive
-    (`negative`) and its levels stretched (`levels`: measured on this copy, its border not
-    cut, so near what a restore measures) as asked."""
-    from panchro.engine.media.thumbnail import picture_preview
-    from panchro.engine.restore.picture import colour_figures_of, values_read
+    """The picture upright, its longest side at most `max_side`, as a JPEG, read as an export
+    reads it (`restore.picture.preview_read`): turned square (`straighten`), its border cut
+    (`crop` "auto"), turned positive (`negative`) and its levels stretched (`levels`:
+    measured on this copy inside its border) as asked; `read` says what was done."""
+    from panchro.engine.restore.picture import colour_figures_of, preview_read
 
     p = work.params
-    rgb, (width, height) = picture_preview(p["path"], p["max_side"])
-    rgb = values_read(rgb, None, p["negative"], p["levels"], [])
+    rgb, (width, height), done = preview_read(p["path"], p["max_side"], crop=p["crop"], **_read(p))
     blob = encode_image(rgb, "image/jpeg", p["quality"])
     figures = colour_figures_of(p["path"], p["negative"], p["levels"])
     data = {
@@ -255,6 +254,7 @@ def album_picture(session: Session, work: Work) -> Answer:
         "height": height,
         "preview_width": int(rgb.shape[1]),
         "preview_height": int(rgb.shape[0]),
+        "read": done,  # how it was read, in a few words: "straightened (+1.20°)", "border cut"
         # judged as the restore judges it, on a copy of its own size (`own_colours`)
         **colour_answer(figures),
     }
