@@ -357,10 +357,12 @@ def _sort_out(
     other_settings = on_disk is not None and on_disk != digest
     if other_settings and not overwrite:
         diff = differences(log.read_manifest().get("settings"), settings, "")
+        differs = diff or "another version"
         raise OutputError(
-            f"holds an album restored with other settings ({diff or 'another version'}); use"
+            f"holds an album restored with other settings ({differs}); use"
             " --overwrite to restore it again with these, or another output folder",
             path=log.folder.parent,
+            extra=_replaceable(f"an album restored with other settings ({differs})"),
         )
     todo: list[_Item] = []
     done: list[_Item] = []
@@ -396,8 +398,15 @@ def _sort_out(
         raise OutputError(
             f"already holds {'; and '.join(said)} (use --overwrite, or another output folder)",
             path=log.folder.parent,
+            extra=_replaceable("; and ".join(said)),
         )
     return todo, done, other_settings
+
+
+def _replaceable(holds: str) -> dict[str, Any]:
+    """The refusal's `replaceable`: what the output folder holds that `overwrite` would
+    replace, in words without the command line's flag, for the app to offer it its own way."""
+    return {"replaceable": {"holds": holds}}
 
 
 def _some(names: list[str]) -> str:

@@ -12,7 +12,6 @@ is replaced that the album did not write unless the person says so (the message 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,13 +198,15 @@ class AlbumExports(QObject):
         elif msg.type == Event.ERROR:
             message = str(msg.body.get("message", ""))
             what = "Album export failed" if kind == "album" else "Export failed"
-            if kind == "album" and "--overwrite" in message:
+            replaceable = msg.body.get("replaceable")
+            if kind == "album" and isinstance(replaceable, dict):
                 # Files this album did not write, or another album's settings: replaced only
-                # when the person says so here, with the button (the command line's flag is
-                # no word of the app's).
-                message = re.sub(r"\s*[;(]\s*use --overwrite.*?(\)|$)", "", message) + (
-                    ". Replace them restores the pictures with these settings; or export to"
-                    " another folder."
+                # when the person says so here, with the button (the engine's message holds
+                # the command line's flag, no word of the app's).
+                message = (
+                    f"{Path(output).name} already holds {replaceable.get('holds')}. Replace"
+                    " them restores the pictures with these settings; or export to another"
+                    " folder."
                 )
                 panel.end_job(f"{Path(output).name}: {message}")
                 win.message_bar.show_message(

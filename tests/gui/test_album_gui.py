@@ -595,7 +595,8 @@ def test_closing_the_window_with_save_keeps_the_album_while_an_export_runs(
 def test_an_album_export_onto_other_settings_offers_to_replace_them(
     qtbot, coloured_window, tmp_path: Path
 ) -> None:
-    """The engine's refusal names the command line's --overwrite; the app says its button."""
+    """The engine's refusal names the command line's --overwrite, and says what it would
+    replace in a field of its own (`replaceable`); the app says its button."""
     win = coloured_window
     box = tmp_path / "box"
     box.mkdir()
@@ -608,7 +609,8 @@ def test_an_album_export_onto_other_settings_offers_to_replace_them(
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS) as failed:
         win.album.exports.export_album(str(out))
     said = win.message_bar.text.text()
-    assert "other settings" in said and "--overwrite" not in said
+    assert "colour already holds an album restored with other settings (" in said
+    assert "--overwrite" not in said
     assert "Replace them restores the pictures with these settings" in said
     assert "--overwrite" not in win.restore_panel.progress_label.text()
     assert "(stages: colorize left out)" in failed.args[1]

@@ -152,14 +152,20 @@ def test_a_rerun_skips_what_is_done_and_redoes_what_changed(tmp_path: Path) -> N
     # An output someone edited since is not ours to replace...
     (out / "b.png").write_bytes(b"my retouched copy")
     png(box / "b.png", photo_pixels((40, 40), seed=5))
-    with pytest.raises(OutputError, match="already holds b.png, changed since this album wrote"):
+    edited = "already holds b.png, changed since this album wrote"
+    with pytest.raises(OutputError, match=edited) as refused:
         restore_album([box], out)
     assert (out / "b.png").read_bytes() == b"my retouched copy"
+    # for a program, what `overwrite` would replace, without the command line's flag
+    holds = refused.value.extra["replaceable"]["holds"]
+    assert holds == "b.png, changed since this album wrote it"
     # ...unless told.
     assert restore_album([box], out, overwrite=True).restored == ["b.png"]
     # Other settings: refused, or the album redone with --overwrite.
-    with pytest.raises(OutputError, match=r"other settings \(quality: None -> 80\)"):
+    with pytest.raises(OutputError, match=r"other settings \(quality: None -> 80\)") as refused:
         restore_album([box], out, quality=80)
+    holds = refused.value.extra["replaceable"]["holds"]
+    assert holds == "an album restored with other settings (quality: None -> 80)"
     redone = restore_album([box], out, quality=80, overwrite=True)
     assert len(redone.restored) == 4
 
