@@ -93,7 +93,8 @@ def cmd_info_album(args: argparse.Namespace, verdict: Verdict) -> int:
         ("sizes", sizes or f"{facts['smallest']} to {facts['largest']}"),
     ]
     if facts["unreadable"]:
-        shown = ", ".join(facts["unreadable"][:5])
+        why = facts["unreadable_why"]
+        shown = "; ".join(f"{name} ({why[name]})" for name in facts["unreadable"][:5])
         rows.append(("unreadable", f"{len(facts['unreadable'])}: {shown}"))
     if facts["ignored"]:
         rows.append(("left out", facts["ignored"]))

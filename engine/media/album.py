@@ -230,6 +230,41 @@ def picture_header(path: str | os.PathLike[str]) -> PictureHeader | None:
         return None
 
 
+def _whole_by_its_end(path: str | os.PathLike[str], fmt: str) -> bool:
+    """Whether the file's last bytes are what its format ends with (a JPEG's end marker, a
+    PNG's IEND chunk) or its header's length is all there (WebP, BMP): a picture cut short
+    in a copy fails this. Formats with no such end (TIFF) pass."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        f.seek(max(0, size - 1024))
+        tail = f.read()
+    if fmt in ("JPEG", "MPO"):
+        return b"\xff\xd9" in tail  # a phone's trailer may follow the end marker
+    if fmt == "PNG":
+        return b"IEND" in tail[-64:]
+    if fmt == "WEBP":
+        return int.from_bytes(head[4:8], "little") + 8 <= size
+    if fmt == "BMP":
+        return int.from_bytes(head[2:6], "little") <= size
+    return True
+
+
+def _cut_short(path: str | os.PathLike[str], fmt: str) -> str:
+    """Why the picture at `path` (of format `fmt`, by its header) cannot be read, in the
+    reader's words, or "" when it can. Its end is looked at first, which is quick; only a
+    file that fails that is decoded (a small copy), to be sure."""
+    from panchro.engine.media.thumbnail import picture_preview
+
+    if _whole_by_its_end(path, fmt):
+        return ""
+    try:
+        picture_preview(path, 64)
+    except BadInputError as exc:
+        return exc.reason
+    return ""
+
+
 def _quoted(names: Sequence[str]) -> str:
     shown = ", ".join(names[:_SHOWN])
     return shown + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
@@ -331,14 +366,18 @@ def _decide(listing: AlbumListing) -> Verdict:
 
 
 def describe_listing(listing: AlbumListing) -> dict[str, Any]:
-    """Counts of an album for `panchro info`: pictures, folders, formats, sizes, unreadable."""
+    """Counts of an album for `panchro info`: pictures, folders, formats, sizes, unreadable
+    (by name, and why: no picture Pillow can open, or cut short, `_cut_short`)."""
     formats: dict[str, int] = {}
     unreadable: list[str] = []
+    reasons: dict[str, str] = {}
     smallest = largest = None
     for pic in listing.pictures:
         head = picture_header(pic.path)
-        if head is None:
+        why = "not a picture" if head is None else _cut_short(pic.path, head.format)
+        if why:
             unreadable.append(pic.rel)
+            reasons[pic.rel] = why
             continue
         formats[head.format] = formats.get(head.format, 0) + 1
         area = (head.width * head.height, head.width, head.height)
@@ -352,6 +391,7 @@ def describe_listing(listing: AlbumListing) -> dict[str, Any]:
         "smallest": None if smallest is None else f"{smallest[1]}x{smallest[2]}",
         "largest": None if largest is None else f"{largest[1]}x{largest[2]}",
         "unreadable": unreadable,
+        "unreadable_why": reasons,
         "ignored": listing.ignored(),
         "files": [pic.rel for pic in listing.pictures],
     }

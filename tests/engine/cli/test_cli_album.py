@@ -65,6 +65,30 @@ def test_info_says_how_a_folder_is_read_both_ways(
     assert code != 0 and "frame sizes differ" in err
 
 
+def test_info_names_pictures_cut_short_and_passes_a_jpegs_trailer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A picture cut short in a copy has a whole header: `info` looks at its end too (and
+    decodes it when that is wrong), as the restore would refuse it."""
+    album = _album(tmp_path / "box")
+    Image.fromarray(photo_pixels((120, 90), seed=4)).save(tmp_path / "whole.jpg", quality=90)
+    whole = (tmp_path / "whole.jpg").read_bytes()
+    (album / "torn.jpg").write_bytes(whole[: len(whole) // 2])
+    (album / "phone.jpg").write_bytes(whole + b"\0" * 4096)  # a trailer past the end marker
+    png_bytes = (album / "scan3.png").read_bytes()
+    (album / "torn.png").write_bytes(png_bytes[: len(png_bytes) - 40])
+    (album / "letter.jpg").write_text("Dear Anne, here are the photos")
+    code, out, _ = _run(["info", str(album)], capsys)
+    assert code == 0 and "pictures    7 in 1 folder(s)" in out
+    row = next(line for line in out.splitlines() if line.startswith("unreadable"))
+    assert row.startswith("unreadable  3: letter.jpg (not a picture); torn.jpg (is a JPEG")
+    assert "cut short" in row and "torn.png (" in row and "phone.jpg" not in row
+    data = json.loads(_run(["info", str(album), "--json"], capsys)[1])
+    assert data["unreadable"] == ["letter.jpg", "torn.jpg", "torn.png"]
+    assert "cut short" in data["unreadable_why"]["torn.jpg"]
+    assert data["formats"] == {"JPEG": 1, "PNG": 3}
+
+
 def test_restore_an_album_and_rerun(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
