@@ -428,6 +428,25 @@ def _border_of(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
     return found if any(found) else None
 
 
+def _auto_points(
+    pixels: np.ndarray, margins: tuple[int, int, int, int] | None, square: bool
+) -> Any:
+    """`levels` "auto" of a picture (`media.levels.picture_points`), judged on the picture
+    alone: inside `margins` or the border found round it. A print scanned crooked (and not
+    `square`, straightened already) is judged on a straightened copy inside the border found
+    on that: its paper and the scanner's lid run at a slant into every straight border, and
+    taken for the print's white and black they left a faded print unstretched."""
+    from panchro.engine.imaging import skew
+    from panchro.engine.media import levels as film_levels
+
+    if not square:
+        angle = skew.find_skew(_grey8_of(pixels))
+        if angle:
+            turned = skew.straighten(pixels, angle)
+            return film_levels.picture_points(turned, _border_of(turned))
+    return film_levels.picture_points(pixels, margins or _border_of(pixels))
+
+
 def read_as(
     pic: Any,
     margins: tuple[int, int, int, int] | None,
@@ -435,13 +454,15 @@ def read_as(
     levels: tuple[float, ...] | str | None,
     notes: list[str],
     done: list[str] | None = None,
+    *,
+    square: bool = False,
 ) -> Any:
     """`pic` with its values read as asked (`restore_picture`'s `negative` and `levels`): a
     negative turned positive, then its levels stretched; what was done said in `notes`, and
-    in `done` in a few words (a picture's Software tag)."""
+    in `done` in a few words (a picture's Software tag). `square`: straightened already."""
     from dataclasses import replace
 
-    pixels = values_read(pic.pixels, margins, negative, levels, notes, done)
+    pixels = values_read(pic.pixels, margins, negative, levels, notes, done, square=square)
     return pic if pixels is pic.pixels else replace(pic, pixels=pixels)
 
 
@@ -452,10 +473,13 @@ def values_read(
     levels: tuple[float, ...] | str | None,
     notes: list[str],
     done: list[str] | None = None,
+    *,
+    square: bool = False,
 ) -> np.ndarray:
     """A picture's pixels (grey or RGB, 8 or 16 bits) read as `read_as` says: the restore's
     and the album's thumbnails alike (`levels` "auto": measured inside `margins`, or else
-    inside the border found round the picture)."""
+    inside the border found round the picture; a crooked print's on a straightened copy unless
+    `square`, straightened already: `_auto_points`)."""
     from panchro.engine.media import levels as film_levels
 
     if negative:
@@ -465,7 +489,7 @@ def values_read(
         if done is not None:
             done.append("a negative turned positive")
     if levels == "auto":  # judged on the picture, not on the paper or lid round it, cut or not
-        levels = film_levels.picture_points(pixels, margins or _border_of(pixels))
+        levels = _auto_points(pixels, margins, square)
         if levels is None:
             notes.append("levels: too little range to measure; its values as they are")
     if levels is not None:
@@ -494,7 +518,7 @@ def prepared(
     read as `negative` and `levels` say (`read_as`, judged inside the border). What was done
     is said in `notes`, and in a few words in `done` (a picture's Software tag)."""
     pic, margins = _turned_and_cut(pic, crop, notes, straighten, done)
-    return read_as(pic, margins, negative, levels, notes, done), margins
+    return read_as(pic, margins, negative, levels, notes, done, square=straighten), margins
 
 
 def preview_read(
@@ -527,7 +551,7 @@ def preview_read(
             left, top, right, bottom = margins
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
         done = ["border cut" if d.startswith("border cut") else d for d in done]
-    rgb = values_read(rgb, None, negative, levels, [], done)
+    rgb = values_read(rgb, None, negative, levels, [], done, square=straighten)
     return fit_preview(rgb, max_side), size, done
 
 
@@ -661,7 +685,7 @@ def preview_picture(
     pic = media.read_picture(input)
     said = [] if notes is None else notes
     filed, margins = _turned_and_cut(pic, crop, said, straighten)
-    pic = read_as(filed, margins, negative, levels, said)
+    pic = read_as(filed, margins, negative, levels, said, square=straighten)
     pick, colours = own_colours(
         pic, stages, pick, lambda: colour_figures_of(input, negative, levels)
     )

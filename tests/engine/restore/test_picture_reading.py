@@ -4,6 +4,7 @@ negative`), a faded print's levels stretched (`--levels`), one picture and an al
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,23 @@ def test_a_faded_print_is_stretched_inside_its_border(tmp_path: Path, capsys) ->
     assert "--levels: levels must be a black and a white point" in capsys.readouterr().err
     assert main(["restore", str(photo), str(tmp_path / "e.png"), "--deinterlace", "tff"]) == 2
     assert "--deinterlace: for films" in capsys.readouterr().err
+
+
+def test_a_crooked_faded_print_is_stretched_by_its_own_levels(tmp_path: Path, capsys) -> None:
+    """Laid crooked on the scanner and not straightened: its white paper and the dark lid
+    run at a slant into any straight border, and must not be taken for its white and black."""
+    x = np.linspace(0.3, 0.8, 300)[None, :].repeat(220, 0)
+    lid = np.pad(np.pad(x, 16, constant_values=0.97), 30, constant_values=0.1)
+    scan = tmp_path / "crooked.png"
+    Image.fromarray(np.round(lid * 255).astype(np.uint8)).rotate(
+        3.0, Image.Resampling.BICUBIC, fillcolor=25
+    ).save(scan)
+    assert main(["restore", str(scan), str(tmp_path / "out.png"), "--levels", "auto"]) == 0
+    said = capsys.readouterr().out
+    points = re.search(r"levels: black at (\d+) %, white at (\d+) % of the range", said)
+    assert points is not None, said
+    black, white = int(points[1]), int(points[2])
+    assert 24 <= black <= 31 and 78 <= white <= 82  # the print's, not the paper's or lid's
 
 
 def test_a_scanned_negative_is_turned_positive_then_stretched(tmp_path: Path) -> None:
