@@ -333,7 +333,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.truncated:
         said = f"is truncated: restoring what is there, {_truncation(info)}"
         print(f"panchro: warning: {args.input} {said}", file=sys.stderr)
-    project = None
+    project, made = None, False
     if args.project:
         if Path(args.project).exists():
             project = Project.load(args.project)
@@ -349,7 +349,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             media.check_codec_path(args.codec or "h264", out)
             media.check_output_path(args.project, inputs=given, overwrite=True)
             counted = Settings(deinterlace=args.deinterlace or "auto", scan=args.scan or "auto")
-            project = Project.new(args.input, fps=args.fps, settings=counted)
+            project, made = Project.new(args.input, fps=args.fps, settings=counted), True
             project.save(args.project)
             print(f"new project: {args.project}", file=sys.stderr)
     settings = settings_of_args(
@@ -361,6 +361,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         crop=crop_of_args(args, info),
     )
     settings = fit_of_args(args, levels_of_args(args, settings, args.input, args.fps, project))
+    if made:  # the app opens it restoring as this run did (a project there keeps its own)
+        project.settings = settings
+        project.save()
     if info.missing_numbers or info.log_scan or settings.scan != "auto" or settings.levels:
         # said as the film is read: its gaps held or closed up, its values as the project reads
         info = reading_of(settings, args.fps).probe(args.input)
@@ -538,9 +541,9 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--project",
-        help="a .panchro project of the input: shots, picks, settings (made if it is not there);"
-        " for an album, an album's project (saved by the app): its pictures' picks, hints and"
-        " settings",
+        help="a .panchro project of the input: shots, picks, settings (made with this run's"
+        " settings if it is not there); for an album, an album's project (saved by the app):"
+        " its pictures' picks, hints and settings",
     )
     p.add_argument(
         "--codec",

@@ -40,8 +40,13 @@ def test_a_new_project_begun_on_a_part_covers_its_film(
     shots = [(s.start, s.end) for s in project.shots]
     assert shots[0][0] == 0 and shots[-1][1] == 36 and len(shots) == 3, shots
     assert "with their sound" not in out and "the output starts at 0" in out  # it has none
-    code, _, err = _run(["restore", silent, tmp_path / "b.mkv", *part], capsys)  # again
+    # made by this run, it holds this run's settings: the app opens it restoring so
+    assert project.settings.dust == 0.5 and not project.settings.colorize
+    code, _, err = _run(["restore", silent, tmp_path / "b.mkv", *part, "--deflicker", "1"],
+                        capsys)  # fmt: skip
     assert code == 0, err
+    # a project that is there keeps its own: the options are this run's
+    assert Project.load(proj).settings.deflicker == 0.0
 
 
 @pytest.mark.parametrize(
