@@ -219,9 +219,13 @@ def _looks_like_sequence(folder: Path) -> bool:
 def coded_bits(codec: str, bit_depth: int) -> int:
     """The bits a sample is written with when `bit_depth` is asked of `codec`: DPX, the film
     scanners' and grading suites' exchange format, is written with 10 bits (the scans' own
-    depth) unless 12 or 16 are asked, never 8; the others as asked."""
+    depth) unless 12 or 16 are asked, never 8; 16-bit PNG and TIFF frames with 16 whatever
+    is asked (their files hold 16, and a restore made at 8 filled them with 8 bits' steps);
+    the others as asked."""
     if codec == "dpx":
         return 16 if bit_depth >= 16 else 12 if bit_depth == 12 else 10
+    if codec in ("png16", "tiff16"):
+        return 16
     return bit_depth
 
 
