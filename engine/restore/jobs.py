@@ -72,7 +72,9 @@ def plan_chunks(
 
     A chunk closes at the end of a shot once it holds `min_frames` or more;
     inside a shot it closes at a batch boundary (start of shot + k * `batch`)
-    once it holds `split_frames` or more. The last chunk takes what is left.
+    once it holds `split_frames` or more. The last chunk takes what is left; a tail shorter
+    than half `min_frames` joins the chunk before it. (Merging every tail shorter than
+    `min_frames` made a 3-s part one chunk: a cancel kept nothing of it to resume.)
     """
     if min_frames < 1 or split_frames < min_frames or batch < 1:
         raise ValueError("need 1 <= min_frames <= split_frames and batch >= 1")
@@ -94,7 +96,7 @@ def plan_chunks(
             start = None
     if start is not None:
         end = shots[-1][1]
-        if chunks and end - start < min_frames:
+        if chunks and 2 * (end - start) < min_frames:
             chunks[-1] = (chunks[-1][0], end)  # a short tail joins the chunk before
         else:
             chunks.append((start, end))

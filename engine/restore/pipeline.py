@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from panchro.engine import procmem, timecode
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.errors import BadInputError, CancelledError, OutputError
 from panchro.engine.fsutil import tree_size
 from panchro.engine.progress import Progress
 from panchro.engine.restore import delivery, memory, own, room
@@ -503,9 +503,11 @@ class _Run:
                 "same command again to resume",
                 path=exc.path,
             ) from None
-        except BaseException:
+        except BaseException as exc:
             if created and not keep_job:
                 job.remove()
+            elif isinstance(exc, CancelledError):  # what a rerun will not make again
+                exc.extra["kept_frames"] = job.done_frames()
             raise
         damaged = tuple(job.damaged_frames())
         if self.stretch is not None and self.stretch.deliver != self.stretch.shown:

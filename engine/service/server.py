@@ -300,8 +300,8 @@ class Engine:
             return
         try:
             answer = HANDLERS[work.type].run(self.session, work)
-        except CancelledError:
-            self._finish(work.id, _cancelled(work.id, work.reason))
+        except CancelledError as exc:
+            self._finish(work.id, _cancelled(work.id, work.reason, **exc.extra))
             return
         except Exception as exc:
             self._finish(work.id, _error_body(work.id, exc, work.type))
@@ -387,8 +387,9 @@ class Engine:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _cancelled(work_id: int, reason: str) -> dict[str, Any]:
-    return {"type": Event.CANCELLED, "id": work_id, "reason": reason}
+def _cancelled(work_id: int, reason: str, **extra: Any) -> dict[str, Any]:
+    """`extra`: what the work says of itself (an export's `kept_frames`: done before it)."""
+    return {"type": Event.CANCELLED, "id": work_id, "reason": reason, **extra}
 
 
 def _error_body(rid: int | None, exc: BaseException, kind: str = "") -> dict[str, Any]:

@@ -430,8 +430,11 @@ class Exporter(QObject):
             self.win.jobFinished.emit(kind, summary)
         elif msg.type == Event.CANCELLED:
             text = f"{'Export' if kind == 'export' else 'Preview'} of {name} cancelled."
-            if kind == "export":
-                text += " Export to the same file again to resume where it stopped."
+            kept = msg.body.get("kept_frames")
+            if kind == "export" and kept:
+                text += f" {kept} frames are kept: export to the same file again to go on."
+            elif kind == "export":  # stopped inside its first chunk: nothing to go on from
+                text += " It stopped before its first part was done, so nothing is kept."
             self.restore_panel.end_job(text)
             self.win.jobFailed.emit(kind, "cancelled")
         elif msg.type == Event.ERROR:

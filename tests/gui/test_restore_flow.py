@@ -120,7 +120,9 @@ def test_cancelled_export_is_offered_for_resume(
         assert cancel.isVisible() and top >= 0 and top + cancel.height() <= column.height(), top
         win.exporter.cancel_job()
     assert failed.args == ["export", "cancelled"]
-    assert "resume" in win.restore_panel.progress_label.text()
+    said = win.restore_panel.progress_label.text()
+    assert "frames are kept: export to the same file again to go on" in said, said
+    kept = int(said.split(" frames are kept")[0].rsplit(" ", 1)[1])
     assert Path(f"{out}.panchro-job").is_dir() and not out.exists()
     proj = tmp_path / "f.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
@@ -130,7 +132,7 @@ def test_cancelled_export_is_offered_for_resume(
     assert "interrupted" in win.message_bar.text.text()
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.message_bar.action_button.click()
-    assert done.args[1]["resumed_frames"] > 0  # it went on from where it stopped
+    assert done.args[1]["resumed_frames"] == kept > 0  # it went on from where it stopped
     assert out.is_file() and decoded_frames(out) == 240
 
 

@@ -489,9 +489,14 @@ def test_chunks_follow_shots() -> None:
     shots = [(0, 24), (24, 48), (48, 72), (72, 110)]
     assert plan_chunks(shots, min_frames=30, split_frames=120, batch=8) == [(0, 48), (48, 110)]
     # A long shot is cut inside, at batch boundaries counted from its start (10 + 8k);
-    # a short tail joins the chunk before it.
+    # a tail of half a chunk or more is a chunk of its own, a shorter one joins the one before.
     long_shot = [(0, 10), (10, 100)]
-    assert plan_chunks(long_shot, min_frames=20, split_frames=40, batch=8) == [(0, 42), (42, 100)]
+    assert plan_chunks(long_shot, min_frames=20, split_frames=40, batch=8) == [
+        (0, 42), (42, 82), (82, 100),
+    ]  # fmt: skip
+    assert plan_chunks(long_shot, min_frames=40, split_frames=40, batch=8) == [(0, 42), (42, 100)]
+    # a 3-s shot at 2-s chunks (24 fps): two chunks, so a cancel keeps the first
+    assert plan_chunks([(0, 72)], min_frames=48, split_frames=48, batch=8) == [(0, 48), (48, 72)]
 
 
 def test_chunked_restore_keeps_audio_subtitles_and_every_pts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import json
 import os
 import platform
 import queue
@@ -435,6 +436,9 @@ def test_cancel_a_running_render_while_frames_still_flow(
     # No output; what was done waits in the job folder for the same render to resume it.
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["long.mov.panchro-job"]
+    manifest = json.loads((tmp_path / "long.mov.panchro-job" / "manifest.json").read_text())
+    done = [c["end"] - c["start"] for c in manifest["chunks"] if c["status"] == "done"]
+    assert reply.body["kept_frames"] == sum(done)  # what the app says a resume goes on from
     assert engine.cancel(123456) == []  # nothing by that id: nothing cancelled
     # The job lane is free again.
     assert len(engine.request("shots", TIMEOUT, film=film_id).data["shots"]) == 2
