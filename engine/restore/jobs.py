@@ -504,14 +504,48 @@ def _unfinished(why: str, differs: str) -> dict[str, Any]:
     return {"unfinished_job": {"why": why, "differs": differs}}
 
 
+# A stage key's fields left out when they have these values (`ColorizeStage.key`)
+_KEY_DEFAULTS = {"strength": "1"}
+
+
 def _stage_changes(old: list[Any], new: list[Any]) -> str:
-    """Two runs' stage keys ("dust:v1:…") as what changed: "dust added, colorize changed"."""
-    before = {str(k).split(":")[0]: k for k in old}
-    after = {str(k).split(":")[0]: k for k in new}
+    """Two runs' stage keys ("dust:v1:…") as what changed: "dust added, colorize strength
+    1 -> 0.6" (a field of a key that differs, by name: `_key_change`)."""
+    before = {str(k).split(":")[0]: str(k) for k in old}
+    after = {str(k).split(":")[0]: str(k) for k in new}
     words = [f"{n} added" for n in after if n not in before]
     words += [f"{n} left out" for n in before if n not in after]
-    words += [f"{n} changed" for n in before if n in after and before[n] != after[n]]
+    words += [
+        _key_change(n, before[n], after[n]) for n in before if n in after and before[n] != after[n]
+    ]
     return ", ".join(words) or "changed"
+
+
+def _key_change(name: str, old: str, new: str) -> str:
+    """What differs between two keys of stage `name` ("colorize:v2:seed=0:strength=0.6"):
+    "colorize strength 1 -> 0.6", "upscale x2 -> x4", or "colorize hints changed" where the
+    values are digests too long to read; "colorize changed" when the keys do not say."""
+
+    def fields(key: str) -> tuple[dict[str, str], set[str]]:
+        tokens = key.split(":")[1:]
+        named = {t.split("=", 1)[0]: t.split("=", 1)[1] for t in tokens if "=" in t}
+        return named, {t for t in tokens if "=" not in t}
+
+    (a, a_flags), (b, b_flags) = fields(old), fields(new)
+    said = []
+    for field in [f for f in {**a, **b} if a.get(f) != b.get(f)]:
+        was = a.get(field, _KEY_DEFAULTS.get(field, "none"))
+        now = b.get(field, _KEY_DEFAULTS.get(field, "none"))
+        short = len(was) <= 12 and len(now) <= 12
+        said.append(f"{field} {was} -> {now}" if short else f"{field} changed")
+    gone, came = sorted(a_flags - b_flags), sorted(b_flags - a_flags)
+    if any(len(t) > 12 for t in gone + came):
+        said.append("weights changed")  # an unnamed digest: the weights' (`weights_key`)
+    elif gone and came:
+        said.append(f"{' '.join(gone)} -> {' '.join(came)}")
+    elif gone or came:  # a flag: "recolour"
+        said.append(f"{' '.join(gone)} off" if gone else f"{' '.join(came)} on")
+    return f"{name} {', '.join(said[:3])}" if said else f"{name} changed"
 
 
 def differences(old: Any, new: Any, prefix: str) -> str:

@@ -238,4 +238,9 @@ def test_a_stopped_jobs_stages_are_said_by_what_changed() -> None:
     old = {"stages": ["colorize:v1:seed=0", "dust:v1:0.3"], "codec": "ffv1"}
     new = {"stages": ["colorize:v1:seed=1", "scratches:v1:0.5"], "codec": "ffv1"}
     said = differences(old, new, "")
-    assert said == "stages: scratches added, dust left out, colorize changed"
+    assert said == "stages: scratches added, dust left out, colorize seed 0 -> 1"
+    # a field by its name, one left out at its default, a flag, weights by their digest
+    old = {"stages": ["colorize:v2:seed=0:recolour", "upscale:v1:0123456789abcdef:x2"]}
+    new = {"stages": ["colorize:v2:seed=0:strength=0.6", "upscale:v1:fedcba9876543210:x2"]}
+    said = differences(old, new, "")
+    assert said == "stages: colorize strength 1 -> 0.6, recolour off, upscale weights changed"
