@@ -533,11 +533,11 @@ def _key_change(name: str, old: str, new: str) -> str:
 
     (a, a_flags), (b, b_flags) = fields(old), fields(new)
     said = []
-    for field in [f for f in {**a, **b} if a.get(f) != b.get(f)]:
-        was = a.get(field, _KEY_DEFAULTS.get(field, "none"))
-        now = b.get(field, _KEY_DEFAULTS.get(field, "none"))
+    for part in [f for f in {**a, **b} if a.get(f) != b.get(f)]:
+        was = a.get(part, _KEY_DEFAULTS.get(part, "none"))
+        now = b.get(part, _KEY_DEFAULTS.get(part, "none"))
         short = len(was) <= 12 and len(now) <= 12
-        said.append(f"{field} {was} -> {now}" if short else f"{field} changed")
+        said.append(f"{part} {was} -> {now}" if short else f"{part} changed")
     gone, came = sorted(a_flags - b_flags), sorted(b_flags - a_flags)
     if any(len(t) > 12 for t in gone + came):
         said.append("weights changed")  # an unnamed digest: the weights' (`weights_key`)
