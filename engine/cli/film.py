@@ -271,12 +271,11 @@ def cmd_shots(args: argparse.Namespace) -> int:
     print(f"dirt: {dirt}" + (" (--dust fills it)" if seen and seen.dirty else ""))
     print(f"borders: {borders_words(borders)}")
     print(f"levels: {levels_said(measured, stretched)}")
-    print(f"{'#':>4}  {'start':>7}  {'end':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
+    print("frames counted from 0 as --frame takes them (the app and the record count from 1)")
+    print(f"{'#':>4}  {'first':>7}  {'last':>7}  {'key':>7}  {'starts at':>12}  {'length':>8}")
     for i, s in enumerate(found):
-        print(
-            f"{i:>4}  {s.start:>7}  {s.end:>7}  {s.key_frame:>7}  "
-            f"{format_time(s.start / fps):>12}  {(s.end - s.start) / fps:>7.2f}s"
-        )
+        print(f"{i:>4}  {s.start:>7}  {s.end - 1:>7}  {s.key_frame:>7}  "
+              f"{format_time(s.start / fps):>12}  {(s.end - s.start) / fps:>7.2f}s")  # fmt: skip
     return EXIT_OK
 
 

@@ -620,13 +620,14 @@ class _Run:
         picks = self._picks(proj, shots)
         size = self._padded(2 * self.width, self.height)
         self._check_memory(size)
-        self.notes.append(
-            f"preview of frames {first}..{stop - 1}: before | after, side by side, with their sound"
-        )
         if self.progress.total is None:
             self.progress.total = stop - first
         origin = self.src.pts_of(first)
         tb = info.time_base
+        # said in time, as a part is (`delivery.part_note`): the app counts frames from 1
+        heard = ", with their sound" if self.soundtrack is not None or info.audio else ""
+        self.notes.append(f"preview of {stop - first} frames from {float(origin * tb):.3f} s: "
+                          f"before | after, side by side{heard}")  # fmt: skip
         part = (origin * tb, self.src.pts_of(stop) * tb if stop < info.frame_count else None)
         margins = crop_of(self.stages)
         with self._media.VideoWriter(

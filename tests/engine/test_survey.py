@@ -85,6 +85,10 @@ def test_panchro_shots_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "scratches: 2 lines in 1 of 1 shot looked at (--scratches takes them out)" in out
     assert "dirt: little or none in 1 shot looked at" in out
+    # the shot's first and last frames, counted from 0 and said so
+    assert "frames counted from 0 as --frame takes them" in out
+    row = out.splitlines()[-1].split()
+    assert row[:3] == ["0", "0", "11"], row
 
 
 def test_flicker_around_known_shots_is_what_the_shots_pass_measures(tmp_path: Path) -> None:

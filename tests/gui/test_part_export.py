@@ -105,14 +105,14 @@ def test_preview_comes_from_the_marked_part_or_the_films_middle(
     assert asked == ["Write a preview (before | after)"]
     assert done.args[0] == "preview"
     # 48 frames at 24 fps: 5 s is more than the film, so all of it.
-    assert any(n.startswith("preview of frames 0..47") for n in done.args[1]["notes"])
+    assert any(n.startswith("preview of 48 frames from 0.000 s") for n in done.args[1]["notes"])
     win.player.seek(30)
     win.exporter.mark_in()
     win.player.seek(41)
     win.exporter.mark_out()
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.exporter.render_preview(str(out), seconds=0.25)
-    assert any(n.startswith("preview of frames 33..38") for n in done.args[1]["notes"])
+    assert any(n.startswith("preview of 6 frames from 1.375 s") for n in done.args[1]["notes"])
     assert decoded_frames(out) == 6
     # The panel's Export part button writes the part (where to is asked).
     part = tmp_path / "part.mp4"

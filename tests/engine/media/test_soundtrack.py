@@ -221,8 +221,12 @@ def test_a_preview_is_heard_with_the_soundtrack_where_it_is_placed(
 ) -> None:
     # 1 s from the middle of the 3-s film: frames 24..47, from 1.0 s of the film
     track = media.open_soundtrack(score, 0.25)  # clicks at 1.25 and 2.25 s of the film
+    alone = pipeline.restore(silent, tmp_path / "alone.mp4", preview=1.0)
+    assert "sound" not in alone.notes[0]  # a silent film's preview promises none
     summary = pipeline.restore(silent, tmp_path / "preview.mp4", preview=1.0, soundtrack=track)
-    assert "preview of frames 24..47" in summary.notes[0] and summary.audio_streams == 1
+    said = summary.notes[0]
+    assert said.startswith("preview of 24 frames from 1.000 s") and "with their sound" in said
+    assert summary.audio_streams == 1
     assert click_times(tmp_path / "preview.mp4") == pytest.approx([0.25], abs=0.03)
     assert abs(_sound_seconds(tmp_path / "preview.mp4") - 1.0) < 0.1  # cut with the pictures
 

@@ -206,14 +206,20 @@ def test_a_preview_of_a_part_is_taken_from_the_parts_middle(film: Path, tmp_path
     out = tmp_path / "preview.mp4"
     # Frames 48..71 (the last shot), half a second from its middle: frames 54..65.
     summary = pipeline.restore(film, out, span=(48, 72), preview=0.5)
-    assert any(n.startswith("preview of frames 54..65") for n in summary.notes), summary.notes
+    assert any(n.startswith("preview of 12 frames from 2.250 s") for n in summary.notes), (
+        summary.notes
+    )
     # Longer than the part: the part, whole.
     summary = pipeline.restore(film, out, span=(10, 20), preview=5.0, overwrite=True)
-    assert any(n.startswith("preview of frames 10..19") for n in summary.notes), summary.notes
+    assert any(n.startswith("preview of 10 frames from 0.417 s") for n in summary.notes), (
+        summary.notes
+    )
     assert len(_frames(out)) == 10
     # The film's middle without a part, as before.
     summary = pipeline.restore(film, out, preview=0.5, overwrite=True)
-    assert any(n.startswith("preview of frames 30..41") for n in summary.notes), summary.notes
+    assert any(n.startswith("preview of 12 frames from 1.250 s") for n in summary.notes), (
+        summary.notes
+    )
 
 
 def test_chapters_are_cut_to_the_part_and_moved_to_0() -> None:
