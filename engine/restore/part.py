@@ -31,6 +31,12 @@ def part_of(
         return first, n
     if start_s is not None and end_s <= start_s:
         raise BadInputError(f"the part must end after it starts ({start_s} s to {end_s} s)")
+    begins = src.pts_of(first) * tb
+    if begins >= Fraction(end_s).limit_denominator(10**9):  # the film's first frame, --to 0
+        raise BadInputError(
+            f"the part ends at {end_s:g} s: no frame of the film starts before it (its first"
+            f" starts at {float(begins):.3f} s)"
+        )
     stop = src.index_at(end_s) + 1
     if stop - 1 > first and src.pts_of(stop - 1) * tb >= Fraction(end_s).limit_denominator(10**9):
         stop -= 1  # that frame starts at end_s: after the part

@@ -163,6 +163,8 @@ def test_parts_that_are_not_there_are_refused(film: Path, tmp_path: Path) -> Non
         pipeline.restore(film, out, span_s=(3.5, None))
     with pytest.raises(BadInputError, match="end after it starts"):
         pipeline.restore(film, out, span_s=(2.0, 1.0))
+    with pytest.raises(BadInputError, match="no frame of the film starts before it"):
+        pipeline.restore(film, out, span_s=(None, 0.0))  # --to 0: once one frame was written
     with pytest.raises(BadInputError, match="frames or as times"):
         pipeline.restore(film, out, span=(0, 10), span_s=(0, 1))
     assert not out.exists() and not job_folder(out).exists()
@@ -170,6 +172,7 @@ def test_parts_that_are_not_there_are_refused(film: Path, tmp_path: Path) -> Non
     with media.open_source(film) as src:
         assert pipeline.part_of(src, 2.5, None) == (60, 72)
         assert pipeline.part_of(src, None, 1.0) == (0, 24)
+        assert pipeline.part_of(src, None, 0.01) == (0, 1)
         assert pipeline.part_of(src, 0.99, 1.01) == (23, 25)
 
 
