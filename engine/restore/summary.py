@@ -75,8 +75,10 @@ class RestoreSummary:
                 f"{self.seconds:.1f} s, {size:.1f} MB -> {self.output}"
             )
             return "".join([text] + [f"\nnote: {note}" for note in self.notes])
+        made = self.frames - self.resumed_frames  # by this run: what its time and fps are of
+        count = f"{self.frames} frames" + (f", {made} made now," if self.resumed_frames else "")
         text = (
-            f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), "
+            f"{count} in {self.seconds:.1f} s ({self.fps:.1f} fps), "
             f"{size:.1f} MB, {self.audio_streams} audio and {self.subtitle_streams} subtitle "
             f"stream(s) {'carried' if self.sound else 'copied'} -> {self.output}"
         )

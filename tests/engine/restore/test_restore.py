@@ -672,6 +672,8 @@ def test_image_sequences_are_chunks_of_frame_numbers(film: Path, tmp_path: Path)
     assert not out.exists()
     summary = pipeline.restore(film, out, codec="png16", chunk_seconds=0.5, keep_job=True)
     assert summary.resumed_frames > 0
+    made = 72 - summary.resumed_frames  # what the time and the fps said are of
+    assert summary.describe().startswith(f"72 frames, {made} made now, in ")
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"frame_{i:06d}.png" for i in range(72)]
     assert not job_folder(out).exists()
