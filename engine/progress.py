@@ -249,8 +249,11 @@ class TerminalBar:
             count = f"{st.done}/{st.total} {frac * 100:5.1f}%"
         else:
             bar, count = "", f"{st.done}"
-        fps = f"{st.fps:6.1f} {self.unit}" if st.fps else f"   --- {self.unit}"
-        line = f"{self.label} [{bar}] {count} {fps} ETA {_fmt_time(st.eta_s)}"
+        ended = bool(st.total) and st.done >= st.total
+        # at the end, a run too short to measure its rate while going has the whole run's
+        rate = st.fps or (st.done / st.elapsed_s if ended and st.elapsed_s > 0 else None)
+        fps = f"{rate:6.1f} {self.unit}" if rate else f"   --- {self.unit}"
+        line = f"{self.label} [{bar}] {count} {fps} ETA {_fmt_time(0.0 if ended else st.eta_s)}"
         if st.stage:
             line += f" ({st.stage})"
         if self._tty:

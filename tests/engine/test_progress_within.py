@@ -34,3 +34,6 @@ def test_partial_progress_moves_the_bar_and_never_goes_back() -> None:
     bar = TerminalBar("restore", stream=tty)  # type: ignore[arg-type]
     bar(ProgressState(0, 1, "", 1.0, None, None, 0.4))
     assert "0/1  40.0%" in tty.text
+    # ended too soon to measure its rate going: the whole run's, and nothing left to wait
+    bar(ProgressState(100, 100, "", 4.0, None, None, 0.0))
+    assert "100/100 100.0%   25.0 fps ETA 00:00" in tty.text
