@@ -197,6 +197,12 @@ class MessageBar(QFrame):
         self.other_button.setVisible(bool(other_text and other))
         self.show()
 
+    def withdraw(self, prefix: str) -> None:
+        """Hide the bar if it still says what begins with `prefix`: a failure that a later
+        try of the same thing has answered."""
+        if not self.isHidden() and self.text.text().startswith(prefix):
+            self.hide()
+
     def _run_action(self) -> None:
         action = self._action
         self.hide()

@@ -27,6 +27,7 @@ from panchro.gui.words import colour_words, counted
 
 STRENGTH_REST_MS = 400  # the strength box at rest this long: pictures made again at it
 PICTURE_FILTER = "Colour pictures (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
+REFERENCE_FAILED = "Could not take colours from that picture"
 
 if TYPE_CHECKING:
     from panchro.gui.window.main_window import MainWindow
@@ -128,12 +129,13 @@ class ColourPicks(QObject):
         self.colour.set_busy(False)
         if msg.type == Event.ERROR:
             self.colour.show_error(str(msg.body.get("message", "")))
-            self.win.show_error("Could not take colours from that picture", msg)
+            self.win.show_error(REFERENCE_FAILED, msg)
             return
         if msg.type != Event.RESULT:
             self.colour.show_error("Taking colours from the picture was cancelled.")
             return
         win = self.win
+        win.message_bar.withdraw(REFERENCE_FAILED)  # a picture tried before, answered now
         data = msg.body.get("data") or {}
         raw, images = data.get("pick") or {}, pixmaps_of(data, msg.blob)
         shot = self._reference_shot

@@ -344,6 +344,12 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         choose(unfit)
         assert 16 not in win.picks
         assert "gradient.png was not used" in win.colour.detail.text()
+        # A grey picture: refused, said in the bar above the picture until a picture works.
+        grey = tmp_path / "grey.png"
+        Image.fromarray(np.full((48, 64), 128, np.uint8)).save(grey)
+        choose(grey)
+        assert "Could not take colours from that picture" in win.message_bar.text.text()
+        assert not win.message_bar.isHidden()
         # The key frame itself, in colour (tinted): it fits.
         with av.open(str(film.path)) as c:
             frame = next(f for i, f in enumerate(c.decode(video=0)) if i == key)
@@ -355,6 +361,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
         pick = win.picks.get(16)
         assert pick is not None and pick.source == "reference" and pick.reference == picture.name
         assert "Colours from the picture reference.png" in win.colour.pick_label.text()
+        assert win.message_bar.isHidden()  # the grey picture's failure, answered
         assert win.stage.currentWidget() is win.compare
         assert win.exporter.engine_pick(16)["source"] == "reference"  # as renders carry it
         win.colour_picks.unlock_pick()  # the later checks expect shot 2 without a pick
