@@ -127,6 +127,7 @@ class ColorizeStage:
         self._correction: np.ndarray | None = None  # the hints' change to its own colours
         self._shot_colours = own.ShotColours(self.notes)  # shots found in colour, said
         self._hint_refiner: Any = None  # loaded on the first hinted shot; False: none
+        self._hint_note = ""  # what it is (learned, or Levin's alone), once loaded
         self._kept: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         ref = Path(self.refiner_path) if self.refiner_path else registry.weights_path("refiner")
         if ref.is_file():
@@ -176,6 +177,12 @@ class ColorizeStage:
             self.key += f":strength={self.strength:g}"
         if self.recolour:
             self.key += ":recolour"
+        self._built_notes = len(self.notes)  # what its weights are: said by all it does
+
+    def forget_notes(self) -> None:
+        """Leave out the notes of work done before, keeping those made when it was built (a
+        refiner missing or untrained): a stage kept between previews says what each did."""
+        del self.notes[self._built_notes :]
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         return width, height
@@ -390,9 +397,11 @@ class ColorizeStage:
         if self._hint_refiner is None:
             from panchro.engine.inference.hinting import load_hint_refiner
 
-            self._hint_refiner, note = load_hint_refiner(self.hint_refiner_path, self.device)
-            if note not in self.notes:
-                self.notes.append(note)
+            self._hint_refiner, self._hint_note = load_hint_refiner(
+                self.hint_refiner_path, self.device
+            )
+        if self._hint_note not in self.notes:  # how hints colour: said by every shot they do
+            self.notes.append(self._hint_note)
         return None if self._hint_refiner is False else self._hint_refiner
 
     def _lay_hints(self, hint: np.ndarray | None, hints: Hints, film: Source) -> np.ndarray:

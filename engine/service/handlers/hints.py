@@ -202,6 +202,7 @@ def hint_stage(session: Session, seed: int) -> Any:
             session.hint_stages[seed] = stage
             while len(session.hint_stages) > KEEP_STAGES:
                 session.hint_stages.pop(next(iter(session.hint_stages)))
+    stage.forget_notes()  # each answer says what it did, not what the requests before did
     return stage
 
 

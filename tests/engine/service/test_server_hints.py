@@ -99,6 +99,20 @@ def test_hint_preview_colours_the_key_frame_with_the_hints(
     after_red = _redness(images["after"], (50, 52, 110, 68))
     before_red = _redness(images["before"], (50, 52, 110, 68))
     assert after_red > 0.05 and after_red > before_red + 0.03
+    # The other shot, picked and without hints: no word of the hints' method (the stage
+    # kept between previews said the notes of those before); hinted again, it is said again.
+    chroma = _sampled_chroma(engine, film_id)["candidates"][0]["chroma"]
+    other = engine.request(
+        "hint_preview", TIMEOUT, film=film_id, index=6, shot=SHOTS[0], hints=HINTS,
+        max_side=W, pick=_pick(chroma),
+    ).data  # fmt: skip
+    assert other["hints"] == 0 and not any("colour hints" in n for n in other["notes"])
+    assert any("UNTRAINED" in n for n in other["notes"])  # what the weights are: always
+    again = engine.request(
+        "hint_preview", TIMEOUT, film=film_id, index=18, shot=SHOTS[1], hints=HINTS,
+        max_side=W,
+    ).data  # fmt: skip
+    assert any("colour hints" in n and "Levin" in n for n in again["notes"])
 
 
 def test_hint_preview_of_a_shot_in_colour_lays_the_hints_over_its_own_colours(
