@@ -163,9 +163,13 @@ def cmd_restore_album(
         # not yet carried into the album's stages: refused rather than silently ignored
         given.append("--reference")
     if given:
+        hints = (
+            "; each picture's colour hints come with the album's project (--project, saved by"
+            " the app)" if "--hints" in given else ""
+        )  # fmt: skip
         raise BadInputError(
             f"{', '.join(given)}: not for an album (each picture keeps its own format and "
-            "depth, and gets its own automatic colour mode)"
+            f"depth, and gets its own automatic colour mode{hints})"
         )
     ext = Path(args.output).suffix.lower()
     if ext in media.VIDEO_CONTAINERS or ext in media.PICTURE_OUTPUTS:

@@ -40,11 +40,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out = media.check_output_path(args.output, inputs=[src_path], overwrite=args.overwrite)
     film = src_path.suffix.lower() in media.VIDEO_CONTAINERS or src_path.is_dir()
     crop = None
+    given_hints = None
+    if args.hints is not None:
+        from panchro.engine.imaging.hints import load_hints
+
+        given_hints = load_hints(args.hints)
     if film:
         # read as a restore reads it: its fields, a scan's values, its levels
         with args_reading(args, src_path).open(src_path) as src:
             info = src.info
-            index = args.frame if args.frame is not None else info.frame_count // 2
+            if given_hints is not None:  # all of them, as a restore checks them
+                given_hints.check_against(info.width, info.height, info.frame_count)
+            hinted = given_hints.frames() if given_hints is not None else []
+            # without --frame: the first frame with hints (they steer its modes), or the middle
+            index = args.frame if args.frame is not None else (
+                hinted[0] if hinted else info.frame_count // 2
+            )  # fmt: skip
             if not 0 <= index < info.frame_count:
                 raise BadInputError(
                     f"frame {index} is outside the film (0..{info.frame_count - 1})",
@@ -74,17 +85,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     hints = None
-    if args.hints is not None:
-        from panchro.engine.imaging.hints import load_hints
-
+    if given_hints is not None:
         frame = index if film else 0
-        hints = load_hints(args.hints).on_frames(frame, frame + 1)
+        if not film:  # a picture's hints are on its frame 0: others are another film's
+            given_hints.check_against(luma.shape[1], luma.shape[0], 1)
+        hints = given_hints.on_frames(frame, frame + 1)
         if crop is not None:  # in the film's pixels: those on the picture, in its pixels
-            hints.check_against(info.width, info.height)
             hints = hints.cut(crop, (info.width, info.height))
         hints.check_against(luma.shape[1], luma.shape[0])
         if hints.empty:
-            print(f"note: no hints on frame {frame} in {args.hints}", file=sys.stderr)
+            on = given_hints.frames()
+            where = f"; they are on frame(s) {', '.join(map(str, on[:5]))}" if on else ""
+            print(f"note: no hints on frame {frame} in {args.hints}{where}", file=sys.stderr)
     loaded = colorize.load_colorizer(args.weights, device=args.device)
     if not loaded.trained:
         print(
@@ -118,7 +130,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     atomic_write(out, lambda tmp: sheet.save(tmp, format="PNG"), what="contact sheet")
     label = "trained" if loaded.trained else "UNTRAINED"
     print(
-        f"{found.k} colour mode(s), seed {found.seed}, temperature {found.temperature:g},"
+        f"{found.k} colour mode(s){f' of frame {index}' if film else ''}, seed {found.seed},"
+        f" temperature {found.temperature:g},"
         f" {found.seconds:.2f} s on {loaded.device} ({label}, {loaded.scale})"
         f"{', refined' if refiner is not None else ''} -> {out}"
     )

@@ -294,6 +294,8 @@ def hints_of_args(args: argparse.Namespace, settings: Any, info: Any, project: A
         raise BadInputError("--hints steer the colours: add --colorize")
     hints = load_hints(args.hints)
     hints.check_against(info.width, info.height, info.frame_count)
+    if hints.empty:
+        print(f"panchro: note: {args.hints} holds no points or strokes", file=sys.stderr)
     if project is not None and project.hints != hints:
         project.hints = hints
         project.save()

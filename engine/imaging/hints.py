@@ -174,13 +174,13 @@ class Hints:
                 "these hints belong to another film (or another transfer of it)",
                 path=self.source or None,
             )
-        for n, p in enumerate(self.points, 1):
-            _check_place(f"point {n}", p.x, p.y, width, height, self.source)
+        for n, p in enumerate(self.points, 1):  # the frame first: the place is of that frame
             _check_frame(f"point {n}", p.frame, frames, self.source)
+            _check_place(f"point {n}", p.x, p.y, width, height, self.source)
         for n, s in enumerate(self.strokes, 1):
+            _check_frame(f"stroke {n}", s.frame, frames, self.source)
             for x, y in s.points:
                 _check_place(f"stroke {n}", x, y, width, height, self.source)
-            _check_frame(f"stroke {n}", s.frame, frames, self.source)
 
 
 def _num(v: float) -> float | int:
@@ -197,10 +197,10 @@ def _check_place(what: str, x: float, y: float, width: int, height: int, source:
 
 def _check_frame(what: str, frame: int, frames: int | None, source: str) -> None:
     if frames is not None and frame >= frames:
-        raise BadInputError(
-            f"{what} is on frame {frame}, but the film has {frames} frames (0..{frames - 1})",
-            path=source or None,
-        )
+        has = "a picture has frame 0 only" if frames == 1 else (
+            f"the film has {frames} frames (0..{frames - 1})"
+        )  # fmt: skip
+        raise BadInputError(f"{what} is on frame {frame}, but {has}", path=source or None)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -209,8 +209,8 @@ def _check_frame(what: str, frame: int, frames: int | None, source: str) -> None
 def load_hints(path: str | Path) -> Hints:
     """A hints file -> Hints, or BadInputError saying what is wrong and where."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
+    try:  # "utf-8-sig": a file saved by Windows Notepad begins with a byte-order mark
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BadInputError("hints file does not exist", path=p) from None
     except (OSError, UnicodeDecodeError) as err:

@@ -154,6 +154,7 @@ def test_a_folder_of_frames_stays_a_film(
         (["--fit", "hd"], "--fit: not for an album"),
         (["--film"], "--film reads one input"),
         (["--colorize", "--hints", "h.json"], "--hints: not for an album"),
+        (["--colorize", "--hints", "h.json"], "hints come with the album's project (--project"),
         (["--colorize", "--reference", "r.jpg"], "--reference: not for an album"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +98,35 @@ def test_a_film_frame_is_read_as_a_restore_reads_it(weights: Path, tmp_path: Pat
     assert plain.min() >= 60 and plain.max() <= 182
     assert stretched.min() <= 3 and stretched.max() >= 252
     assert np.abs(turned - (255 - plain)).max() <= 2
+
+
+def test_hints_choose_the_frame_and_are_checked_as_a_restore_checks_them(
+    weights: Path, picture: Path, tmp_path: Path, capsys
+) -> None:
+    film = make_video(tmp_path / "f.mp4", frames=12, audio=False)
+    common = ["-k", "2", "--weights", str(weights), "--height", "60"]
+
+    def hints(name: str, frame: int) -> str:
+        path = tmp_path / name
+        point = {"frame": frame, "x": 10, "y": 10, "rgb": [200, 0, 0]}
+        path.write_text(json.dumps({"version": 1, "points": [point], "strokes": []}))
+        return str(path)
+
+    on9 = hints("on9.json", 9)
+    # no --frame: the frame the hints are on, which they steer
+    assert main(["sample", str(film), "-o", str(tmp_path / "a.png"), "--hints", on9, *common]) == 0
+    assert "2 colour mode(s) of frame 9," in capsys.readouterr().out
+    # another frame: said where they are
+    argv = ["sample", str(film), "--frame", "3", "-o", str(tmp_path / "b.png"), "--hints", on9]
+    assert main([*argv, *common]) == 0
+    err = capsys.readouterr().err
+    assert "no hints on frame 3 in" in err and "they are on frame(s) 9" in err
+    # past the film: refused, as a restore refuses it
+    past = hints("past.json", 200)
+    argv = ["sample", str(film), "-o", str(tmp_path / "c.png"), "--hints", past, *common]
+    assert main(argv) == 2
+    assert "point 1 is on frame 200, but the film has 12 frames" in capsys.readouterr().err
+    # a picture has frame 0 only: said so, not that the place is off the picture
+    argv = ["sample", str(picture), "-o", str(tmp_path / "d.png"), "--hints", on9, *common]
+    assert main(argv) == 2
+    assert "point 1 is on frame 9, but a picture has frame 0 only" in capsys.readouterr().err

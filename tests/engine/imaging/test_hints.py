@@ -39,6 +39,10 @@ def test_the_documented_example_reads_and_round_trips(tmp_path: Path) -> None:
     assert load_hints(path) == hints
     assert hints.digest() == load_hints(path).digest()
     assert hints.digest() != parse_hints({**EXAMPLE, "strokes": []}).digest()
+    # saved by Windows Notepad: a byte-order mark before the JSON
+    notepad = tmp_path / "notepad.json"
+    notepad.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_hints(notepad) == hints
 
 
 @pytest.mark.parametrize(

@@ -192,6 +192,13 @@ def test_cli_hints_go_with_colorize_live_in_the_project_and_are_checked(
         "restore", str(film), str(out), "--colorize", "--hints", str(bad), capsys=capsys
     )
     assert code != 0 and "outside the 96x64 frame" in err and not out.exists()
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"version": 1}')
+    code, err = _panchro(
+        "restore", str(film), str(tmp_path / "e.mkv"), "--colorize", "--codec", "ffv1", "-q",
+        "--hints", str(empty), capsys=capsys,
+    )  # fmt: skip
+    assert code == 0 and "empty.json holds no points or strokes" in err, err
     proj = tmp_path / "film.panchro"
     code, err = _panchro(
         "restore", str(film), str(out), "--colorize", "--codec", "ffv1", "-q",
