@@ -91,6 +91,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
             given_hints.check_against(luma.shape[1], luma.shape[0], 1)
         hints = given_hints.on_frames(frame, frame + 1)
         if crop is not None:  # in the film's pixels: those on the picture, in its pixels
+            for name, on in given_hints.outside(crop, (info.width, info.height)):
+                if on == frame:  # named as the file counts them
+                    print(f"note: {name} lies in the border the crop cuts off: not used",
+                          file=sys.stderr)  # fmt: skip
             hints = hints.cut(crop, (info.width, info.height))
         hints.check_against(luma.shape[1], luma.shape[0])
         if hints.empty:

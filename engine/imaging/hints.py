@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -125,23 +125,13 @@ class Hints:
     def cut(self, margins: tuple[int, int, int, int], film_size: tuple[int, int]) -> Hints:
         """The hints on the picture `margins` (left, top, right, bottom) leave of a (W, H)
         frame, in that picture's pixels: a point outside it is left out, a stroke only when
-        none of it (at its width) reaches in."""
+        none of it (at its width) reaches in (`outside` names them)."""
         left, top, right, bottom = margins
         if not any(margins):
             return self
-        w, h = film_size[0] - left - right, film_size[1] - top - bottom
-
-        def reaches(s: Stroke) -> bool:
-            r = s.width / 2
-            xs, ys = [x - left for x, _ in s.points], [y - top for _, y in s.points]
-            return max(xs) + r >= 0 and min(xs) - r <= w and max(ys) + r >= 0 and min(ys) - r <= h
-
+        point_in, reaches, (w, h) = _kept_by(margins, film_size)
         return Hints(
-            points=tuple(
-                replace(p, x=p.x - left, y=p.y - top)
-                for p in self.points
-                if 0 <= p.x - left <= w and 0 <= p.y - top <= h
-            ),
+            points=tuple(replace(p, x=p.x - left, y=p.y - top) for p in self.points if point_in(p)),
             strokes=tuple(
                 replace(s, points=tuple((x - left, y - top) for x, y in s.points))
                 for s in self.strokes
@@ -150,6 +140,18 @@ class Hints:
             source=self.source,
             frame_size=None if self.frame_size is None else (w, h),
         )
+
+    def outside(
+        self, margins: tuple[int, int, int, int], film_size: tuple[int, int]
+    ) -> list[tuple[str, int]]:
+        """The entries `cut` leaves out, as ("point 2", its frame): named as `check_against`
+        names them, counted from 1 in each list."""
+        if not any(margins):
+            return []
+        point_in, reaches, _ = _kept_by(margins, film_size)
+        return [
+            (f"point {n}", p.frame) for n, p in enumerate(self.points, 1) if not point_in(p)
+        ] + [(f"stroke {n}", s.frame) for n, s in enumerate(self.strokes, 1) if not reaches(s)]
 
     def digest(self) -> str:
         """A short hash of the hints (a job's stage key: other hints, another render)."""
@@ -181,6 +183,25 @@ class Hints:
             _check_frame(f"stroke {n}", s.frame, frames, self.source)
             for x, y in s.points:
                 _check_place(f"stroke {n}", x, y, width, height, self.source)
+
+
+def _kept_by(
+    margins: tuple[int, int, int, int], film_size: tuple[int, int]
+) -> tuple[Callable[[Point], bool], Callable[[Stroke], bool], tuple[int, int]]:
+    """Whether a point lies on the picture `margins` leave of a (W, H) frame, whether any of
+    a stroke (at its width) reaches in, and that picture's size."""
+    left, top, right, bottom = margins
+    w, h = film_size[0] - left - right, film_size[1] - top - bottom
+
+    def point_in(p: Point) -> bool:
+        return 0 <= p.x - left <= w and 0 <= p.y - top <= h
+
+    def reaches(s: Stroke) -> bool:
+        r = s.width / 2
+        xs, ys = [x - left for x, _ in s.points], [y - top for _, y in s.points]
+        return max(xs) + r >= 0 and min(xs) - r <= w and max(ys) + r >= 0 and min(ys) - r <= h
+
+    return point_in, reaches, (w, h)
 
 
 def _num(v: float) -> float | int:

@@ -179,6 +179,15 @@ class ColorizeStage:
             self.key += ":recolour"
         self._built_notes = len(self.notes)  # what its weights are: said by all it does
 
+    def _say_cut_off(self, shot: Shot) -> None:
+        """Say the hints of `shot` that lie in the border the crop cuts off: they are not
+        used, and a shot whose only hint that was gets automatic colours, not the person's."""
+        assert self.hints is not None and self.crop is not None
+        for name, frame in self.hints.outside(self.crop, self._film_size):
+            note = f"{name} (frame {frame}) lies in the border the crop cuts off: not used"
+            if shot.start <= frame < shot.end and note not in self.notes:
+                self.notes.append(note)
+
     def forget_notes(self) -> None:
         """Leave out the notes of work done before, keeping those made when it was built (a
         refiner missing or untrained): a stage kept between previews says what each did."""
@@ -214,6 +223,7 @@ class ColorizeStage:
             hints = self.hints.on_frames(shot.start, shot.end)
             if self.crop is not None:
                 hints = hints.cut(self.crop, self._film_size)  # in the picture's pixels
+                self._say_cut_off(shot)
             hints = None if hints.empty else hints
         self._exact = hints if hints is not None and shot.end - shot.start == 1 else None
         made = None

@@ -153,6 +153,10 @@ def test_hints_are_taken_in_the_pictures_pixels(films: tuple[Path, Path], tmp_pa
     r, g, b = rgb[30, 20]  # the point, in the picture's pixels
     assert r - b > 40 and r - g > 40  # red where it was put, and nothing blue or green spread
     assert (rgb[..., 2] - rgb[..., 0]).max() < 20 and (rgb[..., 1] - rgb[..., 0]).max() < 20
+    # the two on the bars are said to be left out, not passed over without a word
+    assert "point 2 (frame 4) lies in the border the crop cuts off: not used" in stage.notes
+    assert "stroke 1 (frame 4) lies in the border the crop cuts off: not used" in stage.notes
+    assert not any(n.startswith("point 1 ") for n in stage.notes)
 
 
 def test_hints_cut_to_a_picture() -> None:
@@ -170,6 +174,8 @@ def test_hints_cut_to_a_picture() -> None:
     assert [s.points for s in cut.strokes] == [((-8.0, -2.0), (1.0, -2.0))]
     assert cut.frame_size == (82, 63)
     assert hints.cut((0, 0, 0, 0), (100, 70)) is hints
+    assert hints.outside((8, 2, 10, 5), (100, 70)) == [("point 2", 0), ("stroke 2", 0)]
+    assert hints.outside((0, 0, 0, 0), (100, 70)) == []
     # a stroke running out of the picture is drawn up to its edge, not folded onto it
     target, mask = rasterize(
         Hints(strokes=(Stroke(0, ((5.0, 5.0), (30.0, 5.0)), 2.0, red),)),
