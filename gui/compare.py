@@ -55,6 +55,9 @@ class CompareView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.header = QLabel()
         self.header.setWordWrap(True)
+        # two lines kept whether the title takes one or two: the picture below does not move
+        # under the pointer between one hint and the next
+        self.header.setMinimumHeight(2 * self.header.fontMetrics().lineSpacing())
         self.diff_box = QCheckBox("Luma difference (×16)")
         self.diff_box.setToolTip("Black everywhere means the film's own luma is untouched (D)")
         self.diff_box.toggled.connect(self.update)
@@ -87,8 +90,11 @@ class CompareView(QWidget):
         data: dict[str, Any],
         title: str,
         luma_by: str = "cleanup/upscale",
+        *,
+        notes_shown: bool = True,
     ) -> None:
-        """Show a restored frame; `luma_by` names what changes luma, should it have changed."""
+        """Show a restored frame; `luma_by` names what changes luma, should it have changed;
+        without `notes_shown` the engine's notes are left to the caller (the hint bar)."""
         self.canvas.before = pixmaps.get("before")
         self.canvas.after = pixmaps.get("after")
         self.canvas.diff = pixmaps.get("luma_diff")
@@ -100,7 +106,7 @@ class CompareView(QWidget):
             if peak < 0.5
             else f"luma changed: max difference {peak:.1f} / 255 ({luma_by})"
         )
-        notes = "; ".join(data.get("notes") or [])
+        notes = "; ".join(data.get("notes") or []) if notes_shown else ""
         coded = data.get("before_as_coded")  # reading changes the values: before as filed
         said = (
             f"before as its file holds it, after with {coded} as it is read, then restored; "

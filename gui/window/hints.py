@@ -744,8 +744,10 @@ class HintEditor(QObject):
         data["hint_preview"] = True  # the view's picture is this editor's, not a whole compare
         if self._album() is not None:
             data["index"] = self.frame  # the picture's place: the hints' frame
-            self.compare.show_result(pixmaps, data, self._picture_label(data))
             notes = [str(x) for x in data.get("notes") or []]
+            self.compare.show_result(
+                pixmaps, data, self._picture_label(data), notes_shown=_untrained(notes)
+            )
             self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
             self._after_preview(msg.id, edited_at)
             return
@@ -762,17 +764,18 @@ class HintEditor(QObject):
             if count
             else whose
         )
+        notes = [str(x) for x in data.get("notes") or []]
         self.compare.show_result(
             pixmaps,
             data,
             f"{label}key frame {index + 1}: {how} (colour only; V compares every stage)",
+            notes_shown=_untrained(notes),
         )
         if n is not None and int(self.win.shots[n]["start"]) not in self.win.picks:
             # a shot its hints alone colour shows them in the strip, as a pick's shows it
             shown = pixmaps.get("after" if data.get("alone") or own else "before")
             if shown is not None:
                 self.win.strip.set_thumbnail(n, shown, index)
-        notes = [str(x) for x in data.get("notes") or []]
         self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
         self._after_preview(msg.id, edited_at)
 
@@ -784,3 +787,10 @@ class HintEditor(QObject):
             self.latencies.append(seconds)
         self._on_store_changed()
         self.previewShown.emit(seconds)
+
+
+def _untrained(notes: list[str]) -> bool:
+    """Whether a hint preview's notes go over the picture too, not in the hint bar alone: an
+    untrained model is said where the colours are looked at. Other notes stay in the bar, so
+    the header keeps its lines as hints come and the picture does not move under the pointer."""
+    return any("UNTRAINED" in note for note in notes)

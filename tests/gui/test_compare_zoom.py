@@ -120,3 +120,31 @@ def test_hints_zoomed_in_are_previewed_at_the_frames_own_size(qtbot, window, tmp
     assert canvas.zoom == 2.0  # the view stays where it was zoomed to
     with qtbot.assertNotEmitted(win.hint_editor.previewShown, wait=500):
         win.zoom_compare(lambda c: c.set_zoom(3.0))  # sharp already: nothing asked again
+
+
+def test_the_picture_stays_put_as_hint_previews_come(qtbot) -> None:
+    """The header keeps two lines whether the title takes one or two, and a hint preview's
+    notes go to the hint bar, not over the picture: a second click lands where the first
+    did (the first hint's method note grew the header and moved the picture)."""
+    from panchro.gui.compare import CompareView
+
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(1100, 560)  # the window's compare at 1360 x 860
+    view.show()
+    qtbot.waitExposed(view)
+    frames = {"before": _pixmap(320, 240, QColor(40, 40, 40)),
+              "after": _pixmap(320, 240, QColor(200, 120, 60))}  # fmt: skip
+    first = "Shot 1 — key frame 5: the shot's colours"
+    view.show_result(frames, {"output_size": [320, 240]}, first, notes_shown=False)
+    qtbot.wait(50)
+    before = view.canvas.fit_rect()
+    said = {"output_size": [320, 240], "notes": ["colour hints spread along the picture's edges"
+                                                 " (Levin et al. 2004), then refined"]}  # fmt: skip
+    view.show_result(frames, said, "Shot 1 — key frame 5: coloured by its hints alone",
+                     notes_shown=False)  # fmt: skip
+    qtbot.wait(50)
+    assert "Levin" not in view.header.text()
+    assert view.canvas.fit_rect() == before
+    view.show_result(frames, said, "Frame 5")  # a compare (V) says its notes
+    assert "Levin" in view.header.text()
