@@ -50,6 +50,7 @@ VERSION = 1  # of the hints file's JSON form (engine/imaging/hints.py)
 RECENT_MAX = 8
 MARKER_RADIUS = 7  # screen pixels: a point's marker, whatever the zoom
 ERASE_REACH = 10  # screen pixels around a marker that a click with the eraser hits
+FAINT = 0.45  # the opacity of the markers of a shot's hints placed on its other frames
 
 
 @dataclass(frozen=True)
@@ -183,15 +184,23 @@ def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
 
 
 def hint_at(
-    hints: Sequence[Hint], frame: int, geometry: FrameGeometry, rect: QRect, pos: QPointF
+    hints: Sequence[Hint],
+    frame: int,
+    geometry: FrameGeometry,
+    rect: QRect,
+    pos: QPointF,
+    shot: tuple[int, int] | None = None,
 ) -> int | None:
     """The index of the hint on `frame` whose marker is under `pos` (the latest placed when
-    several are), or None."""
+    several are), else of one on another frame of `shot` [start, end) (drawn faint by
+    `paint_hints`), or None."""
     scale = geometry.scale(rect)
-    for i in range(len(hints) - 1, -1, -1):
+    on_shot = [
+        i for i, h in enumerate(hints) if h.frame != frame and shot and shot[0] <= h.frame < shot[1]
+    ]
+    here = [i for i, h in enumerate(hints) if h.frame == frame]
+    for i in [*reversed(here), *reversed(on_shot)]:
         h = hints[i]
-        if h.frame != frame:
-            continue
         pts = [geometry.on_screen(rect, x, y) for x, y in h.points]
         if h.is_point:
             reach = MARKER_RADIUS + ERASE_REACH / 2
@@ -215,15 +224,21 @@ def paint_hints(
     hints: Sequence[Hint],
     frame: int,
     pending: Hint | None = None,
+    shot: tuple[int, int] | None = None,
 ) -> None:
     """The markers of the hints on `frame` over the picture drawn in `rect`: each in its
     colour with a dark and a light ring, so it shows on any picture; `pending` (a stroke
-    being drawn) on top."""
+    being drawn) on top. Those on other frames of `shot` [start, end), which colour it too
+    (a file's, placed on another frame), faint under them, where they were placed."""
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setClipRect(rect)
     scale = geometry.scale(rect)
-    for h in [*(h for h in hints if h.frame == frame), *([pending] if pending else [])]:
+    elsewhere = [h for h in hints if h.frame != frame and shot and shot[0] <= h.frame < shot[1]]
+    here = [h for h in hints if h.frame == frame]
+    drawn = [(h, FAINT) for h in elsewhere] + [(h, 1.0) for h in here]
+    for h, opacity in drawn + ([(pending, 1.0)] if pending else []):
+        p.setOpacity(opacity)
         colour = QColor(*h.rgb)
         pts = [geometry.on_screen(rect, x, y) for x, y in h.points]
         if h.is_point:

@@ -371,7 +371,8 @@ class HintEditor(QObject):
             pending = Hint(frame, tuple(self._stroke), self.rgb, float(self.brush_width))
         hints = self.store.hints if self.show_markers else []
         if hints or pending:
-            paint_hints(p, rect, geometry, hints, frame, pending)
+            _, shot = self._shot_of(frame)
+            paint_hints(p, rect, geometry, hints, frame, pending, (shot["start"], shot["end"]))
         if self.tool and self._cursor is not None:
             u, v = self._cursor
             c = QPointF(rect.x() + u * rect.width(), rect.y() + v * rect.height())
@@ -431,7 +432,9 @@ class HintEditor(QObject):
             else:
                 self._add(Hint(frame, (here,), self.rgb, float(self.brush_width)))
         elif self.tool == "erase":
-            found = hint_at(self.store.hints, frame, geometry, rect, pos)
+            _, shot = self._shot_of(frame)
+            found = hint_at(self.store.hints, frame, geometry, rect, pos,
+                            (shot["start"], shot["end"]))  # fmt: skip
             if found is None:
                 self.status.showMessage("No hint marker there to erase", 3000)
             else:

@@ -39,6 +39,32 @@ def test_frame_geometry_maps_the_upright_picture_to_source_pixels() -> None:
     assert turned.scale(QRect(0, 0, 480, 640)) == 4.0
 
 
+def test_a_shots_hints_on_its_other_frames_are_drawn_faint_and_erased() -> None:
+    """A hints file may place a shot's hints on any of its frames; they colour the shot, so
+    the key frame shows them (faint, where they were placed) and the eraser takes them."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QImage, QPainter
+
+    from panchro.gui.hints import hint_at, paint_hints
+
+    geometry, rect = FrameGeometry(100, 50), QRect(0, 0, 200, 100)
+    red, blue = (230, 20, 20), (20, 20, 230)
+    hints = [Hint(5, ((25.0, 25.0),), red), Hint(9, ((75.0, 25.0),), blue)]  # key frame 5
+    at = {"red": QPointF(50, 50), "blue": QPointF(150, 50)}
+    assert hint_at(hints, 5, geometry, rect, at["red"]) == 0
+    assert hint_at(hints, 5, geometry, rect, at["blue"]) is None  # frame 5's alone: not found
+    assert hint_at(hints, 5, geometry, rect, at["blue"], (0, 12)) == 1  # the shot's: found
+    assert hint_at(hints, 5, geometry, rect, at["blue"], (0, 9)) is None  # another shot's
+    image = QImage(200, 100, QImage.Format.Format_RGB32)
+    image.fill(QColor(128, 128, 128))
+    painter = QPainter(image)
+    paint_hints(painter, rect, geometry, hints, 5, None, (0, 12))
+    painter.end()
+    full, faint = image.pixelColor(50, 50), image.pixelColor(150, 50)
+    assert full.red() > 200 and full.blue() < 60
+    assert 60 < faint.blue() < 200 and faint.red() < 110  # its colour, half over the picture
+
+
 def test_the_json_form_is_the_hints_files() -> None:
     hints = [
         Hint(3, ((10.5, 20.0),), (200, 10, 10)),
