@@ -1,4 +1,5 @@
-"""The picked shots' key frames in their colours, asked of the engine where the window has none.
+"""The picked shots' key frames in their colours, asked of the engine where the window has none
+(and those of shots their hints alone colour).
 
 A shot's pick shows in the strip and the Colour modes panel as its key frame in the colours
 picked. While a person picks, the picture comes with the pick (a drawn mode's, a picture's or
@@ -60,23 +61,26 @@ class PickPictures(QObject):
         if not self.engine.is_ready():
             return
         todo: list[dict[str, Any]] = []
-        asked: dict[int, tuple[Pick, int]] = {}
+        asked: dict[int, tuple[Pick | None, int]] = {}
+        store = win.hint_editor.store
         for n, s in enumerate(win.shots):
-            start = int(s["start"])
+            start, end = int(s["start"]), int(s["end"])
             pick = win.picks.get(start)
             key = win.shot_list.key_frame(n)
-            if pick is None or (id(pick), key) in self._tried:
+            # a shot its hints alone colour is shown in those colours too, once a film opens
+            alone = pick is None and bool(store.on_frames(start, end))
+            if (pick is None and not alone) or (id(pick) if pick else -start, key) in self._tried:
                 continue
-            if win.colour_picks.pick_preview(start, key) is not None:
+            if pick is not None and win.colour_picks.pick_preview(start, key) is not None:
                 continue
-            todo.append({"start": start, "end": int(s["end"]), "key_frame": key,
-                         "pick": pick.engine_dict()})  # fmt: skip
+            todo.append({"start": start, "end": end, "key_frame": key,
+                         "pick": None if pick is None else pick.engine_dict()})  # fmt: skip
             asked[start] = (pick, key)
             if len(todo) == BATCH:
                 break
         if not todo:
             return
-        self._tried.update((id(p), key) for p, key in asked.values())
+        self._tried.update((id(p) if p else -start, key) for start, (p, key) in asked.items())
         params: dict[str, Any] = {
             "film": win.film, "shots": todo,
             # the strip's icon and the pick panel's 220 px: small, as a film has thousands
@@ -102,14 +106,20 @@ class PickPictures(QObject):
         rows = {int(s["start"]): n for n, s in enumerate(win.shots)}
         for part in (msg.body.get("data") or {}).get("images") or []:
             start, off = int(part["start"]), int(part["offset"])
-            pick, key = asked.get(start, (None, -1))
+            if start not in asked:
+                continue
+            pick, key = asked[start]
             pm = QPixmap()
-            if pick is None or not pm.loadFromData(msg.blob[off : off + int(part["length"])]):
+            if not pm.loadFromData(msg.blob[off : off + int(part["length"])]):
+                continue
+            n = rows.get(start)  # cut or merged since: the picture waits for its frame's shot
+            here = n is not None and win.shot_list.key_frame(n) == key
+            if pick is None:  # its hints' colours, as the hint editor shows them in the strip
+                if here and start not in win.picks:
+                    win.strip.set_thumbnail(n, pm, key)
                 continue
             win.colour_picks.keep_picture(pick, key, pm)
-            n = rows.get(start)  # cut or merged since: the picture waits for its frame's shot
-            if n is not None and win.picks.get(start) is pick and \
-                    win.shot_list.key_frame(n) == key:  # fmt: skip
+            if here and win.picks.get(start) is pick:
                 win.strip.set_picked(n, pm)
         win.colour_picks.show_pick()
         self.fill()

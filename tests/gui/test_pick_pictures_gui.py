@@ -64,6 +64,12 @@ def test_a_reopened_projects_picks_are_shown_in_their_colours(
     with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
         picks.keep_black_and_white()
     assert set(win.picks) == {0, 12, 36}
+    # a red stroke on the shot at 24, which has no pick: its hints alone colour it
+    from panchro.gui.hints import Hint
+
+    key = win.shot_list.key_frame(2)
+    h, w = int(win.info["height"]), int(win.info["width"])
+    win.hint_editor.store.insert(0, Hint(key, ((0.0, h / 2), (w, h / 2)), (230, 20, 20), h / 2))
     target = tmp_path / "scene.panchro"
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
         win.projects.save_project_as(str(target))
@@ -74,7 +80,14 @@ def test_a_reopened_projects_picks_are_shown_in_their_colours(
     qtbot.waitUntil(
         lambda: all(picks.pick_preview(s) is not None for s in (0, 12, 36)), timeout=WAIT_MS
     )
-    assert picks.pick_preview(24) is None  # no pick, no picture: its own thumbnail
+    assert picks.pick_preview(24) is None  # no pick, no picture of a pick...
+
+    # ...but coloured by its hints alone, shown so in the strip (it was grey when reopened)
+    def reddened() -> bool:
+        r, _, b = _mean_rgb(win.strip.icon_image(2))
+        return r > b + 20
+
+    qtbot.waitUntil(reddened, timeout=WAIT_MS)
     tinted, drawn, grey = (win.strip.icon_image(n) for n in (0, 1, 3))
     r, g, b = _mean_rgb(tinted)
     assert r > b + 20  # amber

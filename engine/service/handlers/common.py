@@ -282,7 +282,8 @@ def shots_of(
 ) -> list[Any]:
     """The request's list `key` of shots (`{"start", "end", "key_frame"}`), 1 to `most`, each
     within a film of `frames` frames, as `Shot`s; with `picked`, each with its `pick` too, as
-    (`Shot`, `Pick`) pairs. A bad one -> bad_request naming it."""
+    (`Shot`, `Pick`) pairs (a `pick` null: None, a shot its hints alone colour). A bad one ->
+    bad_request naming it."""
     from panchro.engine.project import Pick
     from panchro.engine.shots import Shot
 
@@ -294,7 +295,8 @@ def shots_of(
         try:
             start, end = int(t["start"]), int(t["end"])
             shot = Shot(start, end, int(t.get("key_frame", start)))
-            pick = Pick.from_dict(t["pick"], f"{key}[{i}].pick") if picked else None
+            raw_pick = t["pick"] if picked else None
+            pick = None if raw_pick is None else Pick.from_dict(raw_pick, f"{key}[{i}].pick")
         except Exception as exc:  # noqa: BLE001 - the shot's and pick's own words say what
             raise RequestError(
                 ErrorCode.BAD_REQUEST, f"{what}: {key}[{i}]: {one_line(exc)}"

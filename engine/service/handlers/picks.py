@@ -1,4 +1,5 @@
-"""`pick_pictures`: each picked shot's key frame coloured by its pick, as a render colours it.
+"""`pick_pictures`: each picked shot's key frame coloured by its pick, as a render colours it
+(or by its hints alone, a shot with hints and no pick).
 
 The app shows a picked shot in its strip, and in the Colour modes panel, by its key frame in
 the colours picked. While the person picks, that picture comes with the pick (a drawn mode,
@@ -23,7 +24,9 @@ from panchro.engine.progress import Progress
 from panchro.engine.service.handlers.common import (
     JOBS,
     Answer,
+    ErrorCode,
     Handler,
+    RequestError,
     Session,
     Work,
     crop_of,
@@ -51,10 +54,17 @@ def parse_pick_pictures(session: Session, body: dict[str, Any]) -> dict[str, Any
     crop = crop_of(body, "pick_pictures", info)
     quality = param(body, "quality", int, 85)
     in_range(body, "quality", quality, 1, 100)
+    hints = hints_of(body, info)
+    for shot, pick in shots:  # no pick: coloured by its hints alone, which it must have
+        if pick is None and (hints is None or hints.on_frames(shot.start, shot.end).empty):
+            raise RequestError(
+                ErrorCode.BAD_REQUEST,
+                f"pick_pictures: shot {shot.start}..{shot.end - 1} has neither a pick nor hints",
+            )
     return {
         "film": film.handle,
         "shots": shots,
-        "hints": hints_of(body, info),
+        "hints": hints,
         "crop": None if crop is None or not any(crop) else crop,
         "max_side": max_side_of(body),
         "quality": quality,
@@ -80,6 +90,7 @@ def pick_pictures(session: Session, work: Work) -> Answer:
     for shot, pick in p["shots"]:
         if work.cancel.is_set():
             raise CancelledError("cancelled")
+
         shown = preview_frame(
             film.path, shot.key_frame, [stage], shot=shot, pick=pick, context=0,
             reading=film.reading,

@@ -159,6 +159,7 @@ def test_picked_key_frames_are_coloured_as_their_picks_colour_them(
     cases = [
         ({"shots": []}, "1 to 64 shots"),
         ({"shots": [SHOTS[0]]}, "shots[0]"),  # no pick
+        ({"shots": [SHOTS[0] | {"pick": None}]}, "has neither a pick nor hints"),
         ({"shots": [{"start": 40, "end": 99, "pick": grey}]}, "not within the film"),
         ({"shots": shots, "quality": 0}, "quality"),
     ]
