@@ -390,10 +390,12 @@ def album_words(
         )  # fmt: skip
     elif picked:
         said = f"All {n} picked" if picked >= n else (
-            f"{picked} picked{kept}; the others get automatic colours"
+            f"{picked} picked{kept}; the others get automatic colours (or their hints')"
         )  # fmt: skip
     else:
-        said = f"None picked yet{kept}; a picture without a pick gets automatic colours"
+        said = f"None picked yet{kept}; a picture without a pick gets automatic colours" + (
+            " (or its hints')"
+        )
     if not colorize:
         said = "Colorize is off: no colours are made" + (
             f" ({picked} picked, kept for when it is on)" if picked else ""
