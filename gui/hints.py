@@ -485,3 +485,23 @@ class HintsBar(QFrame):
         """What the last preview said; a warning (an untrained model) in bold."""
         self.note.setText(f"<b>{text}</b>" if warn else text)
         self.note.setToolTip(text)
+
+
+def untrained(notes: list[str]) -> bool:
+    """Whether a hint preview's notes go over the picture too, not in the hint bar alone: an
+    untrained model is said where the colours are looked at. Other notes stay in the bar, so
+    the header keeps its lines as hints come and the picture does not move under the pointer."""
+    return any("UNTRAINED" in note for note in notes)
+
+
+def lying_under(pick: dict[str, Any], drawn: str) -> str:
+    """What a hint preview's hints lie over, by its pick's `source`: `drawn` for a mode."""
+    name = str(pick.get("name") or "")
+    return {
+        "reference": f"the colours of {name or 'a colour picture'}",
+        "carried": f"colours carried from {name or 'another picture'}",
+        "grey": "black and white",
+        "tint": f"a tint{f' ({name})' if name else ''}",
+        "tone": f"a tone{f' ({name})' if name else ''}",
+        "own": "its own colours",
+    }.get(str(pick.get("source")), drawn)

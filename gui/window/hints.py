@@ -49,9 +49,11 @@ from panchro.gui.hints import (
     colour_name,
     hint_at,
     hints_json,
+    lying_under,
     paint_hints,
     rgb_of,
     swatch,
+    untrained,
 )
 from panchro.gui.window import READ_AS, on_triggered, pixmaps_of
 from panchro.gui.words import counted
@@ -703,15 +705,10 @@ class HintEditor(QObject):
             return ""
         count = len(self.store.on_frames(self.frame, self.frame + 1))  # type: ignore[operator]
         pick = data.get("pick") or {}
-        name, source = str(pick.get("name") or ""), pick.get("source")
-        over = {  # what the hints lie over: a mode only where one was drawn and picked
-            "reference": f"the colours of {name or 'a colour picture'}",
-            "carried": f"colours carried from {name or 'another picture'}",
-            "grey": "black and white",
-            "tint": f"a tint{f' ({name})' if name else ''}",
-            "tone": f"a tone{f' ({name})' if name else ''}",
-            "own": "its own colours",
-        }.get(str(source), f"colour mode {int(pick.get('index', 0)) + 1}")
+        source, over = (
+            pick.get("source"),
+            lying_under(pick, f"colour mode {int(pick.get('index', 0)) + 1}"),
+        )
         how = (
             f"{counted(count, 'hint')} over {over}"
             if pick and source != "auto"
@@ -749,7 +746,7 @@ class HintEditor(QObject):
             data["index"] = self.frame  # the picture's place: the hints' frame
             notes = [str(x) for x in data.get("notes") or []]
             self.compare.show_result(
-                pixmaps, data, self._picture_label(data), notes_shown=_untrained(notes)
+                pixmaps, data, self._picture_label(data), notes_shown=untrained(notes)
             )
             self.panel.show_note("; ".join(notes), warn=any("UNTRAINED" in x for x in notes))
             self._after_preview(msg.id, edited_at)
@@ -759,7 +756,7 @@ class HintEditor(QObject):
         label = f"{shot_label(n, self.win.shots)} — " if n is not None else ""
         count = int(data.get("hints", 0))
         own = (data.get("pick") or {}).get("source") == "own"
-        whose = "its own colours" if own else "the shot's colours"
+        whose = lying_under(data.get("pick") or {}, "the shot's colours")
         how = (
             "coloured by its hints alone"
             if data.get("alone")
@@ -772,7 +769,7 @@ class HintEditor(QObject):
             pixmaps,
             data,
             f"{label}key frame {index + 1}: {how} (colour only; V compares every stage)",
-            notes_shown=_untrained(notes),
+            notes_shown=untrained(notes),
         )
         if n is not None and int(self.win.shots[n]["start"]) not in self.win.picks:
             # a shot its hints alone colour shows them in the strip, as a pick's shows it
@@ -790,10 +787,3 @@ class HintEditor(QObject):
             self.latencies.append(seconds)
         self._on_store_changed()
         self.previewShown.emit(seconds)
-
-
-def _untrained(notes: list[str]) -> bool:
-    """Whether a hint preview's notes go over the picture too, not in the hint bar alone: an
-    untrained model is said where the colours are looked at. Other notes stay in the bar, so
-    the header keeps its lines as hints come and the picture does not move under the pointer."""
-    return any("UNTRAINED" in note for note in notes)

@@ -390,3 +390,8 @@ def test_a_shot_kept_grey_says_its_hints_still_colour_it(qtbot, window, film) ->
     said = win.statusBar().currentMessage()
     assert "kept black and white, locked; its 1 hint still colours where it lies" in said
     assert "Clear this shot's hints" in said
+    # The hint editor again: its header says what the hint lies over, as an album's does.
+    win.player.show_film()
+    with qtbot.waitSignal(win.hint_editor.previewShown, timeout=WAIT_MS):
+        qtbot.keyClick(win, Qt.Key.Key_H)
+    assert "1 hint over black and white" in win.compare.header.text()
