@@ -36,8 +36,8 @@ class PickPictures(QObject):
         self.win = win
         self.engine = win.engine
         self._req: int | None = None
-        self._asked: dict[int, tuple[Pick, int]] = {}  # shot start -> the pick and key frame
-        # (id(pick), key frame): asked once; not again if none came
+        self._asked: dict[int, tuple[Pick | None, int]] = {}  # shot start -> pick (None: hints)
+        # (id(pick), key frame; -start for hints alone): asked once; not again if none came
         self._tried: set[tuple[int, int]] = set()
 
     def forget(self) -> None:
