@@ -91,10 +91,14 @@ def test_panchro_shots_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert row[:3] == ["0", "0", "11"], row
 
 
-def test_flicker_around_known_shots_is_what_the_shots_pass_measures(tmp_path: Path) -> None:
-    """A project opened with its shots has no pass over the film: its flicker is measured on
-    frames around the key frames, as the pass measures it over every frame."""
+def test_flicker_around_known_shots_is_what_the_shots_pass_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project opened with its shots has no pass over the film: its flicker is measured as
+    the pass measures it, over every frame of a short film and on frames around the key
+    frames of a long one."""
     from panchro.engine import shots as cuts
+    from panchro.engine import survey as survey_module
     from panchro.engine.survey import flicker_around
     from tests.makemedia import make_video
 
@@ -113,8 +117,12 @@ def test_flicker_around_known_shots_is_what_the_shots_pass_measures(tmp_path: Pa
     for film, low, high in ((flickering, 2.0, 99.0), (steady, 0.0, 1.0)):
         with media.open_source(film) as src:
             passed = cuts.analyse(src)
+            whole = flicker_around(src, passed.shots)  # a short film: every frame
+            monkeypatch.setattr(survey_module, "WHOLE", 100)  # as a long film: a sample
             around = flicker_around(src, passed.shots)
-        assert passed.flicker is not None and around is not None
+            monkeypatch.undo()
+        assert passed.flicker is not None and around is not None and whole is not None
+        assert whole == pytest.approx(passed.flicker, abs=1e-4)  # the pass's own figure
         assert low < around < high and low < passed.flicker < high, (around, passed.flicker)
         assert flicker_grade(around) == flicker_grade(passed.flicker)  # as the app says it
         if low:  # a sample of the frames the pass measures: near it (5.2 against 4.2 here)
