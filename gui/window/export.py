@@ -250,7 +250,9 @@ class Exporter(QObject):
             )  # fmt: skip
             if not output:
                 return
-        overwrite = Path(output).exists() and not Path(f"{output}.panchro-job").exists()
+        # The dialog asked to replace a file there; a stopped job for it (the same file
+        # again, or Resume) was started by such a choice, so it replaces it too.
+        overwrite = Path(output).exists()
         extra: dict[str, Any] = {} if part is None else {"span": list(part)}
         self._start_job("export", output, overwrite=overwrite, **extra)
         self.exported_part = part

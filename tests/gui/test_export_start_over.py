@@ -56,3 +56,26 @@ def test_an_export_stopped_with_other_settings_is_offered_to_start_over(
     assert len(asked) == 2 and summary["resumed_frames"] == 0 and summary["frames"] == 240
     assert decoded_frames(out) == 240 and not Path(f"{out}.panchro-job").exists()
     assert "made before it stopped" not in win.message_bar.text.text()
+
+
+def test_a_stopped_export_over_a_file_there_before_resumes(
+    qtbot, coloured_window, long_film: Path, tmp_path: Path
+) -> None:
+    """The save dialog asked to replace the file once; going on with the job (the same file
+    again, or Resume) replaces it without asking, where the engine refused it as there."""
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(long_film)
+    panel = win.restore_panel
+    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    out = tmp_path / "film.mkv"
+    out.write_bytes(b"an export of last week")
+    with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):
+        win.exporter.export(str(out))
+        qtbot.waitUntil(lambda: panel.frames_shown() > 125, timeout=WAIT_MS)
+        win.exporter.cancel_job()
+    assert out.read_bytes() == b"an export of last week"  # untouched until the new one is made
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        win.exporter.export(str(out))
+    assert done.args[1]["resumed_frames"] > 0
+    assert decoded_frames(out) == 240 and not Path(f"{out}.panchro-job").exists()
