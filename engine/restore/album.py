@@ -539,44 +539,48 @@ def restore_album(
         | ({} if levels is None else {"levels": levels if levels == "auto" else list(levels)})
     )  # absent as before: older albums resume
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    log = _Log(out)
-    todo, done, fresh = _sort_out(items, log, digest, settings, overwrite)
-    if not fresh and log.digest_on_disk() == digest:
-        # A resumed album keeps its thread count, which the bits depend on (as a film's job).
-        threads = int(log.read_manifest().get("threads") or 0) or threads
-    threads = threads or album_threads()
-    out.mkdir(exist_ok=True)
-    log.start(digest, settings, threads, fresh=fresh)
+    # a second run would take this one's half-written picture for a killed run's litter
+    from panchro.engine.restore.jobs import sole_writer
 
-    summary = AlbumSummary(str(out), len(items), ignored=listing.ignored())
-    summary.skipped = [it.name for it in done]
-    if progress is None:
-        progress = Progress(None)
-    progress.total = len(todo)
-    run = _Run(
-        out, stages, log, digest, quality, lossy, threads, progress, summary, crop, straighten,
-        negative=negative, levels=levels,
-    )  # fmt: skip
-    previous = _torch_threads() if stages else None
-    try:
-        for item in todo:
-            run.picture(item)
-    finally:
-        if previous is not None:  # the caller's count back (a test, the engine process)
-            from panchro.engine.inference import device as compute
+    with sole_writer(out, what="this album"):
+        log = _Log(out)
+        todo, done, fresh = _sort_out(items, log, digest, settings, overwrite)
+        if not fresh and log.digest_on_disk() == digest:
+            # A resumed album keeps its thread count, which the bits depend on (as a film's job).
+            threads = int(log.read_manifest().get("threads") or 0) or threads
+        threads = threads or album_threads()
+        out.mkdir(exist_ok=True)
+        log.start(digest, settings, threads, fresh=fresh)
 
-            compute.fix_threads(previous)
-    progress.finish()
-    run.notes += run.work_notes()
-    converted = [it for it in items if fmt is None and it.out_name != it.name]
-    if converted:
-        run.notes.append(
-            f"{len(converted)} BMP picture(s) written as PNG ({converted[0].out_name}, ...): "
-            "Panchro writes no BMP, and PNG keeps every sample"
-        )
-    summary.notes = run.notes
-    summary.seconds = time.monotonic() - start
-    return summary
+        summary = AlbumSummary(str(out), len(items), ignored=listing.ignored())
+        summary.skipped = [it.name for it in done]
+        if progress is None:
+            progress = Progress(None)
+        progress.total = len(todo)
+        run = _Run(
+            out, stages, log, digest, quality, lossy, threads, progress, summary, crop, straighten,
+            negative=negative, levels=levels,
+        )  # fmt: skip
+        previous = _torch_threads() if stages else None
+        try:
+            for item in todo:
+                run.picture(item)
+        finally:
+            if previous is not None:  # the caller's count back (a test, the engine process)
+                from panchro.engine.inference import device as compute
+
+                compute.fix_threads(previous)
+        progress.finish()
+        run.notes += run.work_notes()
+        converted = [it for it in items if fmt is None and it.out_name != it.name]
+        if converted:
+            run.notes.append(
+                f"{len(converted)} BMP picture(s) written as PNG ({converted[0].out_name}, ...): "
+                "Panchro writes no BMP, and PNG keeps every sample"
+            )
+        summary.notes = run.notes
+        summary.seconds = time.monotonic() - start
+        return summary
 
 
 def _torch_threads() -> int:

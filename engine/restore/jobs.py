@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from panchro.engine.errors import OutputError
 from panchro.engine.fsutil import atomic_write
+from panchro.engine.paths import user_data_dir
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,6 +64,64 @@ def job_folder(output: str | os.PathLike[str]) -> Path:
     """The job folder of an output: OUTPUT.panchro-job beside it."""
     out = Path(os.path.abspath(Path(output).expanduser()))
     return out.with_name(out.name + JOB_SUFFIX)
+
+
+@contextlib.contextmanager
+def sole_writer(target: str | os.PathLike[str], *, what: str = "this output") -> Iterator[None]:
+    """Hold, for the block, the one lock on writing `target` (an output and its job folder).
+
+    Two runs writing one output (the same command in two terminals, the app's export and a
+    command line's) would each take the other's half-made chunk for a killed run's and delete
+    it. The second is refused instead, naming the process that writes. The lock is the
+    system's (flock; on Windows a byte lock), so a run that dies lets go of it; its file, in
+    the user's data folder and named by the output's path, stays there and holds nothing.
+    """
+    path = Path(os.path.abspath(Path(target).expanduser()))
+    folder = user_data_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(os.fsencode(path)).hexdigest()[:24]
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _try_lock(fd):
+            holder = _holder(fd)
+            raise OutputError(
+                f"another run is writing {what} now (process {holder}): let it end, or "
+                "write to another output",
+                path=path,
+            )
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # lets go of the lock
+
+
+def _holder(fd: int) -> str:
+    """The process id the lock's holder wrote, or "?" (not yet written, or unreadable)."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+    except OSError:  # Windows: the locked byte cannot be read
+        return "?"
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def plan_chunks(

@@ -44,7 +44,7 @@ from panchro.engine import procmem, timecode
 from panchro.engine.errors import BadInputError, CancelledError, OutputError
 from panchro.engine.fsutil import tree_size
 from panchro.engine.progress import Progress
-from panchro.engine.restore import delivery, memory, own, room
+from panchro.engine.restore import delivery, jobs, memory, own, room
 from panchro.engine.restore.batch import Stage, _pad, _resize_nearest, tell_film
 from panchro.engine.restore.crop import crop_of, cut_picture
 from panchro.engine.restore.fit import fitted_before
@@ -107,19 +107,17 @@ def restore(
     `soundtrack` (`media.Soundtrack`): its sound in place of the film's own; without it, the
     project's unless `own_sound` (`restore.delivery`); a preview carries it too.
 
-    `stages` run on every frame in order (none: decode -> encode, luma
-    bit-exact, or deinterlaced where the film is interlaced and `reading` says
-    so). `project` (a Project or a .panchro path) gives the shots and picks and
-    must be the project of `input`. `batch` is the most frames a
-    stage gets at once (fewer for big frames: `frames_per_batch`). The output
-    is written as chunks of about `chunk_seconds` in `OUTPUT.panchro-job/`; a
-    job left there by an interrupted run of the same call is resumed (a
-    different call is refused; `restart` starts over). `keep_job`: a failed or
-    cancelled run leaves its job to be resumed (the CLI does); otherwise a job
-    this call created is removed. `preview` (seconds): render that much from
-    the middle of the film, side by side (before | after), with its sound (or the
-    soundtrack's), straight to `output`. `reading` (`media.Reading`; None: as the
-    project's settings say): how the film is read, its rate, fields, values and levels (a
+    `stages` run on every frame in order (none: decode -> encode, luma bit-exact, or
+    deinterlaced where the film is interlaced and `reading` says so). `project` (a Project or a
+    .panchro path) gives the shots and picks and must be the project of `input`. `batch` is the
+    most frames a stage gets at once (fewer for big frames: `frames_per_batch`). The output is
+    written as chunks of about `chunk_seconds` in `OUTPUT.panchro-job/`; a job left there by an
+    interrupted run of the same call is resumed (a different call is refused, as is a second run
+    while one writes; `restart` starts over). `keep_job`: a failed or cancelled run leaves its
+    job to be resumed (the CLI does); otherwise a job this call created is removed. `preview`
+    (seconds): render that much from the middle of the film, side by side (before | after), with
+    its sound (or the soundtrack's), straight to `output`. `reading` (`media.Reading`; None: as
+    the project's settings say): how the film is read, its rate, fields, values and levels (a
     job records what they did, so a resume reads the frames alike); without a rate, the
     project's.
 
@@ -199,7 +197,9 @@ def restore(
             if executor is not None:
                 raise BadInputError("a preview is rendered here, not on a cluster")
             return run.preview(out, float(preview), proj, overwrite, start, input)
-        return run.full(out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
+        args = (out, proj, overwrite, fps, chunk_seconds, keep_job, restart, start, input)
+        with jobs.sole_writer(out):  # a second run would take this one's half-made chunk
+            return run.full(*args)  # for litter and delete it
 
 
 def frames_per_batch(batch: int, pixels: int) -> int:
@@ -393,7 +393,6 @@ class _Run:
         input: str | os.PathLike[str],
     ) -> RestoreSummary:
         from panchro.engine.inference import device as compute
-        from panchro.engine.restore import jobs
 
         media, info = self._media, self.info
         size = self._padded(self.width, self.height)
@@ -772,7 +771,6 @@ def render_planned(
     its stages read, the same stages and writer. -> {chunk index: damaged frames}. The
     manifest is not touched (its writer marks the chunks done)."""
     from panchro.engine.inference import device as compute
-    from panchro.engine.restore import jobs
 
     stages = list(stages)
     if stages and plan.threads is not None:

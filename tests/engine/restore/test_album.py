@@ -57,6 +57,21 @@ def _stat(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def test_an_album_another_run_writes_is_refused_untouched(tmp_path: Path) -> None:
+    """A second run of an album would take the first's half-written picture for a killed
+    run's litter and delete it; it is refused, the album left as it is."""
+    from panchro.engine.restore.jobs import sole_writer
+
+    box = _box(tmp_path / "box")
+    restore_album([box], tmp_path / "out")
+    before = _stat(tmp_path / "out")
+    refused = pytest.raises(OutputError, match="another run is writing this album now")
+    with sole_writer(tmp_path / "out"), refused:  # as the first run holds it
+        restore_album([box], tmp_path / "out", overwrite=True)
+    assert _stat(tmp_path / "out") == before
+    assert restore_album([box], tmp_path / "out").ok  # the run over, it goes on
+
+
 def test_names_folders_and_formats(tmp_path: Path) -> None:
     box = _box(tmp_path / "box")
     summary = restore_album([box], tmp_path / "out")

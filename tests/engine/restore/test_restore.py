@@ -596,6 +596,49 @@ def test_cancel_leaves_a_resumable_job_that_only_the_same_command_resumes(
     assert summary.resumed_frames == 0 and _same_frames(tmp_path / "again.mp4", reference)
 
 
+def test_a_second_run_on_one_output_is_refused_and_leaves_the_first_runs_work(
+    film: Path, project_file: Path, reference: Path, tmp_path: Path
+) -> None:
+    """The same command in a second terminal (or the app's export beside a command line's)
+    took the first run's half-made chunk for a killed run's and deleted it."""
+    out = tmp_path / "twice.mp4"
+    reached, go = threading.Event(), threading.Event()
+
+    def pause_midway(state: object) -> None:
+        if getattr(state, "done", 0) >= 10 and not go.is_set():
+            reached.set()
+            go.wait(60)
+
+    kw = {"project": project_file, "chunk_seconds": CHUNK_S, "keep_job": True}
+    ended: list[object] = []
+
+    def first() -> None:
+        try:
+            ended.append(pipeline.restore(film, out, progress=Progress(None, pause_midway), **kw))
+        except BaseException as exc:  # noqa: BLE001 - said by the assert below
+            ended.append(exc)
+
+    runner = threading.Thread(target=first)
+    runner.start()
+    try:
+        assert reached.wait(60)
+        before = sorted(p.name for p in job_folder(out).iterdir())
+        with pytest.raises(OutputError, match="another run is writing this output now") as err:
+            pipeline.restore(film, out, **kw)
+        assert f"process {os.getpid()}" in str(err.value)
+        with pytest.raises(OutputError, match="another run is writing"):
+            pipeline.restore(film, out, restart=True, **kw)  # not even to start over
+        assert sorted(p.name for p in job_folder(out).iterdir()) == before
+    finally:
+        go.set()
+        runner.join(120)
+    summary = ended[0]
+    assert not isinstance(summary, BaseException), summary
+    assert _same_frames(out, reference)
+    # the lock ends with the run: the same output can be written again
+    pipeline.restore(film, out, overwrite=True, **kw)
+
+
 def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
     with pytest.raises(CancelledError):
         pipeline.restore(film, tmp_path / "x.mp4", progress=cancelled_at(20), chunk_seconds=0.25)
