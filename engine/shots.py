@@ -434,6 +434,6 @@ def _detect(
 ) -> CutAnalysis:
     info = src.info
     size = analysis_size(info.width, info.height, analysis_width)
-    frames = (f.image for f in src.frames(fmt="gray", size=size))
+    frames = (f.image for f in src.frames(fmt="gray", size=size, conceal=True))
     fps = float(info.fps) if info.fps else 24.0
     return detect_cuts(frames, fps=fps, threshold=threshold, progress=progress)

@@ -85,6 +85,10 @@ from panchro.engine.timecode import of_stream
 
 log = logging.getLogger(__name__)
 
+# Frames before a damaged one that `read_frame(conceal=True)` decodes to find the good frame
+# an export repeats in its place (a chunk reads from further back and may find an earlier one).
+CONCEAL_REACH = 16
+
 
 def _fraction_fps(fps: float | Fraction | None) -> Fraction:
     if fps is None:
@@ -476,9 +480,17 @@ class Source:
         return Frame(i, i, self.info.time_base, convert(frame, fmt, size))
 
     def read_frame(
-        self, index: int, *, fmt: Fmt = "rgb24", size: tuple[int, int] | None = None
+        self,
+        index: int,
+        *,
+        fmt: Fmt = "rgb24",
+        size: tuple[int, int] | None = None,
+        conceal: bool = False,
     ) -> Frame:
-        """Frame `index`: seek to the keyframe at or before it and decode forward."""
+        """Frame `index`: seek to the keyframe at or before it and decode forward.
+
+        With `conceal`, a frame that does not decode is the one `frames(conceal=True)` gives
+        in its place, as an export writes it (the last good frame before it), `damaged`."""
         index = self._check_range(index)
         if fmt not in _FMTS:
             raise ValueError(f"unknown fmt {fmt!r}; use one of {', '.join(_FMTS)}")
@@ -489,7 +501,14 @@ class Source:
                 if self._cursor_converter is None:
                     self._cursor_converter = self._converter()
                 return self._still_frame(index, fmt, size, self._cursor_converter)
-            return self._read_video_frame(index, fmt, size)
+            try:
+                return self._read_video_frame(index, fmt, size)
+            except BadInputError:
+                if not conceal:
+                    raise
+            # from a few frames before, so a damaged frame repeats the good one before it
+            *_, last = self._concealed_frames(max(0, index - CONCEAL_REACH), index + 1, fmt, size)
+            return last
 
     def _read_video_frame(self, index: int, fmt: str, size: tuple[int, int] | None) -> Frame:
         idx = self._index

@@ -74,7 +74,7 @@ def preview_frame(
         lo = max(shot.start, index - context)
         hi = min(shot.end, index + context + 1)
         fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
-        frames = list(src.frames(lo, hi, fmt=fmt))
+        frames = list(src.frames(lo, hi, fmt=fmt, conceal=True))
         matrix = color.matrix_for(info.color_matrix, info.height, info.width)
         range_ = info.coded_range
         used = pick
@@ -141,7 +141,7 @@ def _as_coded(
     with reading.but(scan="coded", levels=None).open(input) as src:
         info = src.info
         fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
-        frames = list(src.frames(index, index + 1, fmt=fmt))
+        frames = list(src.frames(index, index + 1, fmt=fmt, conceal=True))
         ycc = color.decode_coded_ycbcr(np.stack([f.image for f in frames]), range=range_)
         batch = frame_batch(frames, ycc, info.time_base, 0, matrix)
     if margins is not None:

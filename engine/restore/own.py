@@ -37,7 +37,7 @@ def frame_figures(film: Any, index: int, crop: Margins | None) -> color.Figures:
     info = film.info
     full = (info.width, info.height)
     size = read_size(full, crop, color.JUDGED_SIDE)
-    rgb = film.read_frame(index, fmt="rgb24", size=size).image
+    rgb = film.read_frame(index, fmt="rgb24", size=size, conceal=True).image
     if crop is not None:  # (the planes cut, as `inner` cuts them: channels first)
         rgb = np.moveaxis(inner(np.moveaxis(rgb, -1, 0), scaled_margins(crop, full, size)), 0, -1)
     return color.colour_figures(rgb)
@@ -51,7 +51,7 @@ def frame_chroma(film: Any, index: int, crop: Margins | None, side: int) -> np.n
     full = (info.width, info.height)
     size = read_size(full, crop, side)
     fmt = "yuv444p16" if info.bit_depth > 8 else "yuv444p"
-    coded = film.read_frame(index, fmt=fmt, size=size).image
+    coded = film.read_frame(index, fmt=fmt, size=size, conceal=True).image
     chroma = np.moveaxis(color.decode_coded_ycbcr(coded, range=info.coded_range)[..., 1:], -1, 0)
     if crop is not None:
         chroma = inner(chroma, scaled_margins(crop, full, size))

@@ -326,7 +326,8 @@ class _Run:
             found = shot_detection.detect_shots(self.src, progress=detect)
         else:
             size = shot_detection.analysis_size(self.info.width, self.info.height)
-            grey = (f.image for f in self.src.frames(first, stop, fmt="gray", size=size))
+            read = self.src.frames(first, stop, fmt="gray", size=size, conceal=True)
+            grey = (f.image for f in read)
             fps = float(self.info.fps) or 24.0
             found = [
                 Shot(s.start + first, s.end + first, s.key_frame + first)

@@ -333,7 +333,7 @@ class ColorizeStage:
         full = (info.width, info.height)
         # the picture at most 640 px (the model sees 224 px anyway), the frame read to match
         size = read_size(full, crop, KEY_SIDE)
-        luma = colorize.luma_of(film.read_frame(index, fmt=fmt, size=size).image)
+        luma = colorize.luma_of(film.read_frame(index, fmt=fmt, size=size, conceal=True).image)
         if crop is None:
             return luma
         return np.ascontiguousarray(inner(luma, scaled_margins(crop, full, size)))

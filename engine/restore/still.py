@@ -54,7 +54,7 @@ def shot_around(src: Source, index: int, shots: Sequence[Shot] | None = None) ->
     reach = max(1, round(WINDOW_S * fps))
     first, stop = max(0, index - reach), min(n, index + reach + 1)
     size = cuts.analysis_size(src.info.width, src.info.height)
-    grey = (f.image for f in src.frames(first, stop, fmt="gray", size=size))
+    grey = (f.image for f in src.frames(first, stop, fmt="gray", size=size, conceal=True))
     for s in cuts.detect_cuts(grey, fps=fps).shots:
         if s.start + first <= index < s.end + first:
             return Shot(s.start + first, s.end + first, s.key_frame + first)

@@ -208,6 +208,12 @@ class Player(QObject):
                 self.view.set_frame(QPixmap.fromImage(image), index)
                 if index == win.current and isinstance(data.get("time_s"), int | float):
                     self.show_position(float(data["time_s"]))
+                if data.get("damaged"):
+                    win.statusBar().showMessage(
+                        f"Frame {index + 1} is damaged and does not decode: the frame before it"
+                        " is shown, as the export will have it",
+                        8000,
+                    )
                 win.frameShown.emit(index)
         elif msg.type == Event.ERROR:
             win.show_error("Could not show frame", msg)

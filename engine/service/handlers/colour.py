@@ -202,7 +202,7 @@ def sample_keyframe(session: Session, work: Work) -> Answer:
         fmt = "gray16" if info.bit_depth > 8 else "gray"
         # The model sees the frame as decoded (no rotation): the chroma then lines up
         # with the frames the pipeline colorizes. Only the previews are turned upright.
-        luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size).image)
+        luma = colorize.luma_of(src.read_frame(p["index"], fmt=fmt, size=size, conceal=True).image)
         # judged as a render judges the shot's key frame: one in colour keeps its colours
         figures = frame_figures(src, p["index"], crop)
     film_size = (info.width, info.height)

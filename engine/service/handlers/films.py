@@ -116,7 +116,7 @@ def frame(session: Session, work: Work) -> Answer:
             ErrorCode.BAD_REQUEST, f"frame: index {index} is outside the film (0..{n - 1})"
         )
     size = preview_size(info, p["max_side"])
-    decoded = src.read_frame(index, fmt="rgb24", size=size)
+    decoded = src.read_frame(index, fmt="rgb24", size=size, conceal=True)
     if work.cancel.is_set():
         raise CancelledError("cancelled")
     image = upright(decoded.image, info.rotation)
@@ -129,6 +129,8 @@ def frame(session: Session, work: Work) -> Answer:
         "width": width,
         "height": height,
     }
+    if decoded.damaged:  # the good frame before it, as an export writes it
+        data["damaged"] = True
     if p["judge"]:  # as a render judges a shot's key frame: in colour, it keeps its colours
         from panchro.engine.restore.own import frame_figures
 
