@@ -163,6 +163,12 @@ def _build_index(path: Path, stream_index: int, rate: Fraction | None) -> _Packe
     key_seek = np.asarray([k[1] if k[1] is not None else k[0] for k in keys], dtype=np.int64)
     if not last_duration and len(arr) > 1:
         last_duration = int(np.median(np.diff(arr)))
+    if len(arr):
+        # Matroska's DURATION tag and its segment's length run from 0, not from the first
+        # frame: a film whose frames start later (a recording cut from a broadcast) has less.
+        start_s = max(0.0, float(arr[0] * time_base))
+        declared_s = declared_s - start_s if declared_s else declared_s
+        file_s = file_s - start_s if file_s else file_s
     # Two frames of slack: the tag's length and the packets' may round apart.
     tagged = _frames_in(declared_s, arr, time_base, last_duration) if declared_s and len(arr) else 0
     if not declared and tagged >= len(arr) + 2:

@@ -62,6 +62,35 @@ def test_a_cut_file_says_what_it_lost(films: dict[str, Path], name: str) -> None
     )
 
 
+def _starting_late(path: Path, start_s: int, frames: int, fps: int = 25) -> Path:
+    """A Matroska film whose first frame is at `start_s` seconds, as a recording cut from a
+    broadcast stream is: its DURATION tag and its segment's length count from 0."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(0)  # noise: frames of some size, so a cut keeps several
+    with av.open(str(path), "w") as c:
+        stream = c.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            picture = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts, frame.time_base = start_s * fps + i, Fraction(1, fps)
+            c.mux(stream.encode(frame))
+        c.mux(stream.encode())
+    return path
+
+
+def test_a_matroska_film_that_starts_late_is_whole_and_a_cut_one_is_not(tmp_path: Path) -> None:
+    late = _starting_late(tmp_path / "late.mkv", start_s=4, frames=50)
+    info = media.probe(late)
+    assert (info.frame_count, info.truncated, info.expected_frames) == (50, False, None)
+    cut = media.probe(cut_short(late, 0.4, "late_cut.mkv"))
+    assert cut.truncated and cut.expected_frames == 50 and cut.frame_count < 50
+
+
 def test_a_cut_matroska_keeps_its_frame_rate(films: dict[str, Path]) -> None:
     # B-frames lost at the cut left a gap before the last frame shown; a steady film stays so
     info = media.probe(films["cut mkv"])
