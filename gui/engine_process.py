@@ -15,6 +15,8 @@ restarts and leaves the state at "failed".
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import tempfile
 import time
 from collections import deque
@@ -306,12 +308,12 @@ class EngineProcess(QObject):
             self._set_state(STOPPED, "")
             return
         if status == QProcess.ExitStatus.CrashExit:
-            reason = "the engine crashed"
+            reason = crash_words(exit_code)
         else:
             reason = f"the engine exited with code {exit_code}"
-        tail = self.log_tail(1)
-        if tail:
-            reason += f" ({tail})"
+        said = last_error(self.log_tail(3))
+        if said:
+            reason += f": {said}"
         self.engineDied.emit(reason)
         now = time.monotonic()
         self._deaths.append(now)
@@ -364,3 +366,32 @@ __all__ = [
     "engine_command",
     "self_test_command",
 ]
+
+
+# Signals a crashed engine may have died of, on Linux and macOS (QProcess gives the signal
+# as the exit code of a crash there).
+_SIGNALS = {
+    9: "the engine was killed (as the system does when memory runs out, or from outside)",
+    6: "the engine crashed (it aborted)",
+    11: "the engine crashed (a segmentation fault)",
+    15: "the engine was stopped from outside",
+}
+
+
+def crash_words(code: int) -> str:
+    """Why an engine that crashed stopped, in words (the signal, where it says)."""
+    return _SIGNALS.get(code, "the engine crashed") if os.name != "nt" else "the engine crashed"
+
+
+def last_error(log: str) -> str:
+    """Why the engine's log says it stopped, from its last line: an ERROR or CRITICAL record,
+    the end of a Python traceback, or a plain line (a start that failed says so); "" where
+    it ends on another record (an INFO line says nothing of why, and an error logged earlier
+    was answered and is not why)."""
+    lines = [line.rstrip() for line in log.splitlines() if line.strip()]
+    if not lines or lines[-1].startswith((" ", "\t")):
+        return ""
+    match = re.match(r"^[\d-]+ [\d:,.]+ (\w+) [\w.]+: (.*)$", lines[-1])
+    if match is None:
+        return lines[-1]
+    return match[2] if match[1] in ("ERROR", "CRITICAL") else ""

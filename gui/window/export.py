@@ -3,6 +3,7 @@ export, with its progress, Cancel (an export resumes), and what is said when it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,9 @@ class Exporter(QObject):
         self._frame_req: int | None = None  # File ▸ Export this frame, one at a time
         self._frame_out = ""
         self.export_output: str | None = None  # saved with a project, so it can resume
+        # An export the engine stopped under (it crashed, or was killed): its output and
+        # part, offered for resume once the film is open again.
+        self.stopped_export: tuple[str, list[int] | None] | None = None
         # The part the last export was of, frames [first, stop) (None: the whole film): saved
         # with the project beside `export_output`, so an interrupted one resumes as a part.
         self.exported_part: tuple[int, int] | None = None
@@ -65,6 +69,8 @@ class Exporter(QObject):
                 self.engine.forget(rid)
         self._compare_req = self._frame_req = None
         if self._job_req is not None:
+            if not cancel and self._job_kind == "export":  # the engine stopped under it
+                self.stopped_export = (self._job_output, self._job_extra.get("span"))
             self._job_req = None
             self.restore_panel.end_job("")
 
@@ -232,6 +238,11 @@ class Exporter(QObject):
             )
             return
         self._export(output, part)
+
+    def resume(self, output: str, part: Sequence[int] | None) -> None:
+        """Go on with a stopped export to `output` of `part` (frames [first, stop); None:
+        the whole film), whatever part is marked now."""
+        self._export(output, None if part is None else (int(part[0]), int(part[1])))
 
     def _export(self, output: str | None, part: tuple[int, int] | None) -> None:
         win = self.win

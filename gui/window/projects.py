@@ -462,11 +462,7 @@ class Projects(QObject):
         self.view.clear("")
         win.player.request_frame()
         if reopened and self.restart_reason:
-            self.message_bar.show_message(
-                f"The engine stopped ({self.restart_reason}) and was restarted; "
-                "the film is open again.",
-                "info",
-            )
+            self._say_restarted()
         elif not reopened and (warning := truncation_warning(win.info)):
             # Said in sight, without a dialog: the film can still be looked at and exported.
             self.message_bar.show_message(warning, "warning")
@@ -487,6 +483,23 @@ class Projects(QObject):
             self._apply_project(self._pending_project)
         else:
             win.shot_list.request_shots()
+
+    def _say_restarted(self) -> None:
+        """The engine stopped and the film is open again: said, with an export it stopped
+        offered for resume (its finished chunks are kept)."""
+        win, said = self.win, f"The engine stopped ({self.restart_reason}) and was restarted"
+        stopped, win.exporter.stopped_export = win.exporter.stopped_export, None
+        if stopped is None or not Path(f"{stopped[0]}.panchro-job").is_dir():
+            self.message_bar.show_message(f"{said}; the film is open again.", "info")
+            return
+        output, span = stopped
+        self.message_bar.show_message(
+            f"{said} during the export to {Path(output).name}; the film is open again, and the"
+            " export's finished chunks are kept.",
+            "warning",
+            "Resume",
+            lambda: win.exporter.resume(output, span),
+        )
 
     def _refit(self, before: dict[str, Any]) -> None:
         """The shots, picks and hints of the film as `before` read it, moved onto the same

@@ -99,3 +99,19 @@ def test_no_restart_after_shutdown(qtbot, tmp_path: Path) -> None:
     qtbot.wait(800)
     assert engine.process.state() == engine.process.ProcessState.NotRunning
     assert engine.state == "stopped"
+
+
+def test_why_the_engine_stopped_is_its_last_error_not_its_last_line() -> None:
+    from panchro.gui.engine_process import crash_words, last_error
+
+    log = (
+        "2026-12-07 18:13:50,001 ERROR panchro.engine.service.server: render failed: disk full\n"
+        "2026-12-07 18:13:56,899 INFO panchro.engine.service.server: render a.mp4 -> b.mp4\n"
+    )
+    assert last_error(log.splitlines()[0]) == "render failed: disk full"
+    assert last_error(log) == ""  # an INFO line says nothing of why, nor an error before it
+    trace = 'Traceback (most recent call last):\n  File "x.py", line 3\nMemoryError: no room\n'
+    assert last_error(trace) == "MemoryError: no room"
+    if sys.platform != "win32":
+        assert "killed" in crash_words(9) and "memory" in crash_words(9)
+        assert crash_words(11) == "the engine crashed (a segmentation fault)"

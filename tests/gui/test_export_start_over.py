@@ -79,3 +79,30 @@ def test_a_stopped_export_over_a_file_there_before_resumes(
         win.exporter.export(str(out))
     assert done.args[1]["resumed_frames"] > 0
     assert decoded_frames(out) == 240 and not Path(f"{out}.panchro-job").exists()
+
+
+def test_an_export_the_engine_stopped_under_is_offered_to_resume(
+    qtbot, coloured_window, long_film: Path, tmp_path: Path
+) -> None:
+    """Killed (as the system kills a process when memory runs out), the engine is restarted
+    and the film opened again; the export it was making is offered to go on from its
+    finished chunks, and the reason is the kill, not the last line the engine logged."""
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(long_film)
+    panel = win.restore_panel
+    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    out = tmp_path / "film.mkv"
+    win.exporter.export(str(out))
+    qtbot.waitUntil(lambda: panel.frames_shown() > 125, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.engine.engineDied, timeout=WAIT_MS) as died:
+        win.engine.process.kill()
+    assert "killed" in died.args[0] and "INFO" not in died.args[0], died.args[0]
+    bar = win.message_bar
+    qtbot.waitUntil(lambda: "during the export to film.mkv" in bar.text.text(), timeout=WAIT_MS)
+    assert "finished chunks are kept" in bar.text.text()
+    assert bar.action_button.text() == "Resume" and bar.action_button.isVisible()
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
+        bar.action_button.click()
+    assert done.args[1]["resumed_frames"] > 0
+    assert decoded_frames(out) == 240 and not Path(f"{out}.panchro-job").exists()
