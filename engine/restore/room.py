@@ -24,7 +24,12 @@ from panchro.engine.progress import Progress
 
 log = logging.getLogger(__name__)
 
-MARGIN = 256 << 20  # room kept for everything else writing to the disk meanwhile
+# Room the join needs besides the film's bytes (the container's index, the log, the record):
+# less free than that, and it stops.
+SAFETY = 16 << 20
+# Room left for everything else writing to the disk meanwhile: a join that would leave less
+# goes on, and is said (a small film on a small disk, a USB stick, is no reason to refuse).
+MARGIN = 256 << 20
 LEAST_CHUNKS = 2  # chunks written before the need is projected (the first may mislead)
 
 
@@ -48,12 +53,18 @@ def check_join(job: Any, codec: str) -> None:
         return
     need = sum(tree_size(job.path_of(c)) for c in job.chunks)
     free = free_bytes(job.folder)
-    if need + MARGIN > free:
+    if need + SAFETY > free:
         raise OutputError(
             f"joining the {len(job.chunks)} chunks into the film needs about {gigabytes(need)} "
             f"free beside them (they are removed once it is whole), and the disk has "
-            f"{gigabytes(free)}: make {gigabytes(need + MARGIN - free)} of room",
+            f"{gigabytes(free)}: make {gigabytes(need + SAFETY - free)} of room",
             path=job.output,
+        )
+    if need + MARGIN > free:
+        log.warning(
+            "joining the chunks leaves %s free on the disk of %s",
+            gigabytes(free - need),
+            job.output,
         )
 
 
@@ -88,7 +99,7 @@ class Watch:
         film = written / max(1, frames) * total
         more = film * self.copies - written
         free = free_bytes(self.job.folder)
-        if more + MARGIN <= free:
+        if more + SAFETY <= free:
             return None
         self.warned = True
         then = ", then the film joined beside them" if self.copies == 2 else ""

@@ -34,7 +34,7 @@ def test_a_warning_when_the_export_will_not_fit(
     _restore(film, tmp_path / "measure.mkv")
     size = (tmp_path / "measure.mkv").stat().st_size
     # room for the joined film beside its chunks, not for the chunks still to come as well
-    monkeypatch.setattr(room, "free_bytes", lambda _folder: room.MARGIN + int(1.5 * size))
+    monkeypatch.setattr(room, "free_bytes", lambda _folder: room.SAFETY + int(1.5 * size))
     states: list[ProgressState] = []
     _restore(film, tmp_path / "tight.mkv", states)
     warned = {s.warning for s in states if s.warning}
@@ -57,7 +57,7 @@ def test_the_join_waits_for_room_and_the_chunks_are_kept(
     film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "full.mkv"
-    monkeypatch.setattr(room, "free_bytes", lambda _folder: room.MARGIN)
+    monkeypatch.setattr(room, "free_bytes", lambda _folder: room.SAFETY)
     with pytest.raises(OutputError, match=r"joining the \d+ chunks into the film needs about") as e:
         _restore(film, out)
     assert "make " in str(e.value) and "the finished chunks are kept" in str(e.value)
@@ -67,6 +67,18 @@ def test_the_join_waits_for_room_and_the_chunks_are_kept(
     summary = _restore(film, out)
     assert out.is_file() and summary.resumed_frames == FRAMES  # joined, nothing done again
     assert not (tmp_path / "full.mkv.panchro-job").exists()
+
+
+def test_a_small_film_on_a_small_disk_is_joined(
+    film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk with a few tens of MB free (a USB stick) holds a film of a few MB: it was
+    refused for want of the 256 MB kept for the rest of the disk's work."""
+    monkeypatch.setattr(room, "free_bytes", lambda _folder: room.SAFETY + (48 << 20))
+    states: list[ProgressState] = []
+    summary = _restore(film, tmp_path / "stick.mkv", states)
+    assert summary.frames == FRAMES and (tmp_path / "stick.mkv").is_file()
+    assert not any(s.warning for s in states)
 
 
 def test_a_folder_of_frames_is_joined_by_links(
