@@ -524,9 +524,10 @@ class _Run:
             resumed=resumed_frames,
             damaged=damaged,
         )
-        if not self.record:
-            return summary
-        from panchro.engine.restore.record import write_record
+        from panchro.engine.restore.record import forget_record, write_record
+
+        if not self.record:  # a record there was the replaced film's: it would mislead
+            return forget_record(path, summary)
 
         shown = [i for i, s in enumerate(shots) if s.end > first and s.start < stop]
         colour = next((st for st in self.stages if st.key.startswith("colorize")), None)

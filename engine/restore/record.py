@@ -16,11 +16,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from panchro.engine.shots import Shot
+
+if TYPE_CHECKING:
+    from panchro.engine.restore.summary import RestoreSummary
 
 SUFFIX = ".restoration.md"
 
@@ -43,6 +47,21 @@ def record_path(output: str | os.PathLike[str]) -> Path:
     """Where the record of a film restored to `output` (a file or a folder) goes."""
     out = Path(output)
     return out.with_name(out.name + SUFFIX)
+
+
+def forget_record(output: str | os.PathLike[str], summary: RestoreSummary) -> RestoreSummary:
+    """`summary`, once the record beside `output` is removed, if one is there: it told of the
+    film this run wrote over, not of this one (said in the summary's notes)."""
+    path = record_path(output)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return summary
+    except OSError as exc:
+        note = f"the record {path.name} of the film written over is left: {exc.strerror or exc}"
+    else:
+        note = f"the record {path.name} of the film written over is removed"
+    return replace(summary, notes=(*summary.notes, note))
 
 
 def _models(keys: Sequence[str]) -> list[str]:

@@ -61,3 +61,10 @@ def test_the_command_line_writes_it_or_not(tmp_path: Path, capsys) -> None:
     argv = ["restore", str(film), str(tmp_path / "b.mkv"), "--codec", "ffv1", "--no-record"]
     assert main(argv) == 0
     assert not record_path(tmp_path / "b.mkv").exists()
+    # written over without a record, the old film's record goes with it: it would mislead
+    argv = ["restore", str(film), str(tmp_path / "a.mkv"), "--codec", "ffv1", "--to", "6"]
+    assert main([*argv, "--overwrite", "--no-record"]) == 0
+    assert "record a.mkv.restoration.md of the film written over is removed" in (
+        capsys.readouterr().out
+    )
+    assert not record_path(tmp_path / "a.mkv").exists()
