@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from panchro.engine.errors import OutputError
-from panchro.engine.fsutil import atomic_write
+from panchro.engine.fsutil import atomic_write, tree_size
 from panchro.engine.paths import user_data_dir
 
 if TYPE_CHECKING:
@@ -188,6 +188,9 @@ class Chunk:
     offset: int = 0  # subtracted from every pts when written (see media.join_video)
     status: str = PENDING
     damaged: list[int] = field(default_factory=list)  # frames repeated because undecodable
+    # its bytes once done: a chunk since cut short or changed is rendered again (None in
+    # manifests written before they were recorded)
+    size: int | None = None
 
     @property
     def done(self) -> bool:
@@ -206,7 +209,7 @@ class Chunk:
             "offset": self.offset,
             "status": self.status,
             "damaged": list(self.damaged),
-        }
+        } | ({} if self.size is None else {"bytes": self.size})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Chunk:
@@ -218,6 +221,7 @@ class Chunk:
             offset=int(d.get("offset", 0)),
             status=str(d["status"]),
             damaged=[int(i) for i in d.get("damaged", [])],
+            size=int(d["bytes"]) if d.get("bytes") is not None else None,
         )
 
 
@@ -361,6 +365,7 @@ class Job:
         """Record a complete chunk (its file already renamed into place)."""
         chunk.status = DONE
         chunk.damaged = sorted(int(i) for i in damaged)
+        chunk.size = tree_size(self.path_of(chunk))
         self._write()
 
     def damaged_frames(self) -> list[int]:
@@ -451,9 +456,21 @@ class Job:
             if entry.name not in keep:
                 remove_tree(entry)
         for c in self.chunks:
-            if c.done and not self.path_of(c).exists():
+            if not c.done:
+                continue
+            path = self.path_of(c)
+            if not path.exists():
                 log.warning("%s: chunk %s is missing; rendering it again", self.folder, c.file)
-                c.status, c.damaged = PENDING, []
+            elif c.size is not None and tree_size(path) != c.size:
+                # cut short (a disk that filled, a copy of the folder broken off) or changed
+                log.warning(
+                    "%s: chunk %s is not as it was written (%d bytes, was %d); rendering it again",
+                    self.folder, c.file, tree_size(path), c.size,
+                )  # fmt: skip
+                remove_tree(path)
+            else:
+                continue
+            c.status, c.damaged, c.size = PENDING, [], None
 
 
 class ChunkFiles:

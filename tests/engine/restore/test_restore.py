@@ -639,6 +639,25 @@ def test_a_second_run_on_one_output_is_refused_and_leaves_the_first_runs_work(
     pipeline.restore(film, out, overwrite=True, **kw)
 
 
+def test_a_finished_chunk_cut_short_since_is_rendered_again(
+    film: Path, project_file: Path, reference: Path, tmp_path: Path
+) -> None:
+    """A chunk file cut short after it was done (a copy of the job folder broken off) failed
+    every resume at the join; it is rendered again as a missing one is."""
+    out = tmp_path / "cut.mp4"
+    kw = {"project": project_file, "chunk_seconds": CHUNK_S, "keep_job": True}
+    with pytest.raises(CancelledError):
+        pipeline.restore(film, out, progress=cancelled_at(30), **kw)
+    chunks = json.loads((job_folder(out) / "manifest.json").read_text())["chunks"]
+    done = [c for c in chunks if c["status"] == "done"]
+    assert len(done) >= 2 and all(c["bytes"] > 0 for c in done)
+    first = job_folder(out) / done[0]["file"]
+    first.write_bytes(first.read_bytes()[: done[0]["bytes"] // 2])
+    summary = pipeline.restore(film, out, **kw)
+    assert summary.resumed_frames == sum(c["end"] - c["start"] for c in done[1:])
+    assert _same_frames(out, reference)
+
+
 def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
     with pytest.raises(CancelledError):
         pipeline.restore(film, tmp_path / "x.mp4", progress=cancelled_at(20), chunk_seconds=0.25)
