@@ -167,12 +167,35 @@ def input_identity(path: str | os.PathLike[str], info: MediaInfo) -> dict[str, A
     from panchro.engine.project import fingerprint
 
     size, digest = fingerprint(path)
-    return {
+    identity = {
         "path": os.path.abspath(Path(path).expanduser()),
         "size": size,
         "sha256": digest,
         "frame_count": info.frame_count,
     }
+    if Path(path).is_dir():
+        identity["frames"] = frames_digest(Path(path))
+    return identity
+
+
+SAMPLE = 4096  # bytes of each frame file `frames_digest` reads, from its middle
+
+
+def frames_digest(folder: Path) -> str:
+    """A hash of every frame of a folder: its name, size and SAMPLE bytes from its middle.
+
+    The fingerprint reads the first frame and the last: a frame rescanned in between (DPX
+    frames are all one size) went unseen, and a resume would have joined chunks of the old
+    scan to the new. A few kB of each frame tell it, at one small read a frame."""
+    from panchro.engine.media import frame_files
+
+    digest = hashlib.sha256()
+    for f in frame_files(folder):
+        size = f.stat().st_size
+        with f.open("rb") as fh:
+            fh.seek(max(0, size // 2 - SAMPLE // 2))
+            digest.update(f"{f.name}\0{size}\0".encode() + fh.read(SAMPLE))
+    return digest.hexdigest()
 
 
 def settings_digest(settings: dict[str, Any]) -> str:
@@ -293,7 +316,11 @@ class Job:
                 path=output,
                 extra=_unfinished("damaged", str(exc)),
             ) from None
+        if "frames" not in old_identity:  # a job from before frames were hashed
+            identity = {k: v for k, v in identity.items() if k != "frames"}
         diff = differences(old_identity, identity, "input")
+        if diff == "input.frames changed":
+            diff = "a frame of the folder is not as it was: rescanned, or replaced"
         if diff:
             raise OutputError(
                 f"an unfinished job for another input is in {folder.name} ({diff}); {restart}",

@@ -658,6 +658,33 @@ def test_a_finished_chunk_cut_short_since_is_rendered_again(
     assert _same_frames(out, reference)
 
 
+def test_a_frame_rescanned_between_runs_is_not_joined_to_the_old_scans_chunks(
+    tmp_path: Path,
+) -> None:
+    """Uncompressed frames are all one size, and the film's fingerprint reads the first and
+    the last: a frame rescanned in between went unseen, and the resume kept the old scan's
+    chunks. Every frame's middle bytes are in the job's identity now."""
+    from PIL import Image
+
+    frames = tmp_path / "scan"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(24):  # uncompressed: every frame the same size, as DPX frames are
+        picture = rng.integers(0, 256, (48, 64), dtype=np.uint8)
+        Image.fromarray(picture).save(frames / f"f{i + 1}.tif", compression="raw")
+    out = tmp_path / "scan.mkv"
+    kw = {"codec": "ffv1", "chunk_seconds": CHUNK_S, "keep_job": True}
+    with pytest.raises(CancelledError):
+        pipeline.restore(frames, out, progress=cancelled_at(12), **kw)
+    rescan, other = frames / "f4.tif", frames / "f20.tif"
+    assert rescan.stat().st_size == other.stat().st_size
+    rescan.write_bytes(other.read_bytes())
+    with pytest.raises(OutputError, match="a frame of the folder is not as it was: rescanned"):
+        pipeline.restore(frames, out, **kw)
+    summary = pipeline.restore(frames, out, restart=True, **kw)
+    assert summary.resumed_frames == 0 and summary.frames == 24
+
+
 def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
     with pytest.raises(CancelledError):
         pipeline.restore(film, tmp_path / "x.mp4", progress=cancelled_at(20), chunk_seconds=0.25)
