@@ -404,3 +404,14 @@ def say_how_to_recolour(notes: Sequence[str], *, album: bool = False) -> None:
     elif any(note.endswith(OWN_COLOURS_KEPT) for note in notes):
         them = "the pictures in colour anew, as the others" if album else "it anew"
         print(f"(--recolour colours {them})")
+
+
+def resume_words(stopped: BaseException) -> str:
+    """What a stopped restore left, and what the same command does with it: the cancelled
+    error's `kept_frames` (none when no chunk was whole yet); an interrupt without it."""
+    kept = getattr(stopped, "extra", {}).get("kept_frames")
+    if kept is None:
+        return "run the same command again to resume"
+    if kept == 0:
+        return "no chunk was whole yet: the same command starts again"
+    return f"{kept:,} frames are kept: run the same command again to resume"

@@ -31,6 +31,7 @@ from panchro.engine.cli.common import (
     part_of_args,
     reading_of,
     reference_of_args,
+    resume_words,
     say_how_to_recolour,
     settings_of_args,
 )
@@ -447,9 +448,9 @@ def _run_restore(
             soundtrack=_soundtrack(args),
             own_sound=args.own_sound,
         )
-    except (CancelledError, KeyboardInterrupt):
+    except (CancelledError, KeyboardInterrupt) as exc:
         if preview is None:
-            print("panchro: run the same command again to resume", file=sys.stderr)
+            print(f"panchro: {resume_words(exc)}", file=sys.stderr)
         raise
     finally:
         if bar:

@@ -685,6 +685,21 @@ def test_a_frame_rescanned_between_runs_is_not_joined_to_the_old_scans_chunks(
     assert summary.resumed_frames == 0 and summary.frames == 24
 
 
+def test_a_stopped_restore_says_what_it_kept(film: Path, tmp_path: Path) -> None:
+    """Stopped before its first chunk was whole, the command line promised a resume."""
+    from panchro.engine.cli.common import resume_words
+
+    kw = {"chunk_seconds": 1.0, "keep_job": True}
+    with pytest.raises(CancelledError) as early:
+        pipeline.restore(film, tmp_path / "early.mkv", progress=cancelled_at(3), **kw)
+    assert resume_words(early.value) == "no chunk was whole yet: the same command starts again"
+    with pytest.raises(CancelledError) as later:
+        pipeline.restore(film, tmp_path / "later.mkv", progress=cancelled_at(40), **kw)
+    kept = later.value.extra["kept_frames"]
+    assert kept > 0 and resume_words(later.value).startswith(f"{kept} frames are kept: run the")
+    assert resume_words(KeyboardInterrupt()) == "run the same command again to resume"
+
+
 def test_without_keep_job_a_cancel_leaves_nothing(film: Path, tmp_path: Path) -> None:
     with pytest.raises(CancelledError):
         pipeline.restore(film, tmp_path / "x.mp4", progress=cancelled_at(20), chunk_seconds=0.25)
