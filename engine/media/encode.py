@@ -174,10 +174,14 @@ class VideoWriter:
         ext = self.path.suffix.lower()
         check_codec_path(codec, self.path)
 
-        # Colour tags: the source's, else the usual guess for untagged YCbCr.
-        matrix = (source.color_matrix if source else None) or default_matrix(width, height)
+        # Colour tags: the source's, else the usual guess for untagged YCbCr made by the
+        # source's size, which its planes were decoded by: an SD film enlarged to HD keeps
+        # BT.601 (tagged), where the guess by the output's size gave it BT.709's colours.
+        guess = default_matrix(source.width, source.height) if source else None
+        guess = guess or default_matrix(width, height)
+        matrix = (source.color_matrix if source else None) or guess
         if matrix not in _SWS_CS:
-            matrix = default_matrix(width, height)
+            matrix = guess
         self._matrix = matrix
         self._range = (source.color_range if source else None) or "limited"
         self._primaries = source.color_primaries if source else None

@@ -28,6 +28,8 @@ def plan(
     sound (`plan_sound`)."""
     if rate:
         plan_rate(run, src, proj, deliver_fps)
+        if said := depth_note(src.info, run.codec, run.bit_depth):
+            run.notes.append(said)
     plan_sound(run, src, proj, out, soundtrack, own_sound)
 
 
@@ -105,9 +107,30 @@ def plan_sound(
             "chapters go with it"
         )
     if sequence:
+        if src.info.audio:  # said, since a film with sound was asked for as frames
+            n = len(src.info.audio)
+            run.notes.append(
+                f"the film's sound ({n} stream{'s' if n > 1 else ''}) is not in the frames: an "
+                "image sequence holds no sound; export a film file (.mov, .mkv) for it"
+            )
         return
     run.soundtrack = soundtrack
     run.sound_notes = media.check_carried(src.info, out, soundtrack)
+
+
+def depth_note(info: Any, codec: str, bit_depth: int) -> str | None:
+    """Said where the film's frames have more bits than the output is written with."""
+    from panchro.engine import media
+
+    bits = media.coded_bits(codec, bit_depth)
+    if info.bit_depth <= bits:
+        return None
+    most = 10 if codec in ("h264", "h265") else 16
+    keep = min(info.bit_depth, most)
+    how = f"--bit-depth {keep} keeps {'them' if keep == info.bit_depth else 'the most'}"
+    if keep <= bits:  # this codec holds no more
+        how = "a codec of more bits (ffv1, prores, dpx) keeps them"
+    return f"the film's {info.bit_depth}-bit frames are written with {bits} bits ({how})"
 
 
 def project_soundtrack(proj: Project) -> tuple[str, bool]:

@@ -84,7 +84,12 @@ class PictureFilm:
         )
 
     def read_frame(
-        self, index: int, *, fmt: str = "gray", size: tuple[int, int] | None = None
+        self,
+        index: int,
+        *,
+        fmt: str = "gray",
+        size: tuple[int, int] | None = None,
+        conceal: bool = False,  # as a film's: a picture in memory has no damaged frame
     ) -> Any:
         from PIL import Image
 

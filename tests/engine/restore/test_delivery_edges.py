@@ -103,3 +103,19 @@ def test_a_second_video_stream_left_out_is_said(tmp_path: Path) -> None:
     said = [n for n in summary.notes if "other video stream" in n]
     assert said and "#1 (ffv1)" in said[0]
     assert media.probe(tmp_path / "out.mkv").width == 64  # the first, restored
+
+
+def test_what_an_output_cannot_hold_of_the_film_is_said(tmp_path: Path) -> None:
+    """A 10-bit film written with 8 bits by default, and a film's sound left out of a folder
+    of frames, were lost without a word."""
+    film = make_video(tmp_path / "film.mp4", frames=12)
+    deep = tmp_path / "deep.mkv"
+    pipeline.restore(film, deep, bit_depth=10, record=False)
+    assert media.probe(deep).bit_depth == 10
+    notes = pipeline.restore(deep, tmp_path / "eight.mp4", record=False).notes
+    assert "the film's 10-bit frames are written with 8 bits (--bit-depth 10 keeps them)" in notes
+    notes = pipeline.restore(deep, tmp_path / "ten.mkv", bit_depth=10, record=False).notes
+    assert not any("bits (" in n for n in notes)
+    notes = pipeline.restore(film, tmp_path / "frames", codec="png16", record=False).notes
+    said = [n for n in notes if n.startswith("the film's sound (1 stream) is not in the frames")]
+    assert said and "export a film file" in said[0]

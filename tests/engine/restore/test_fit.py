@@ -141,3 +141,45 @@ def test_a_preview_frames_the_picture_before_as_after(tmp_path: Path) -> None:
     assert y.shape == (180, 640)
     assert before[:, :30].max() <= 17 and after[:, :30].max() <= 17  # the bars, both sides
     assert np.abs(before[:, 50:270] - after[:, 50:270]).mean() < 12  # the picture, in place
+
+
+def _colour_film(path: Path, size: tuple[int, int]) -> Path:
+    """Untagged YCbCr of three saturated patches: its matrix is guessed by its size."""
+    w, h = size
+    picture = np.zeros((h, w, 3), np.uint8)
+    picture[:, : w // 3] = (200, 30, 30)
+    picture[:, w // 3 : 2 * w // 3] = (30, 200, 30)
+    picture[:, 2 * w // 3 :] = (200, 200, 40)
+    with av.open(str(path), "w") as c:
+        stream = c.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+        for _ in range(3):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            c.mux(stream.encode(frame.reformat(format="yuv444p", dst_colorspace=_swscale_cs(h))))
+        c.mux(stream.encode())
+    return path
+
+
+def _swscale_cs(height: int) -> int:
+    """swscale's colour space of the matrix a film of `height` lines is guessed to have."""
+    return 1 if height >= 720 else 5
+
+
+def _patches(path: Path) -> np.ndarray:
+    with media.open_source(path) as src:  # as the file's tags (or its size) say
+        rgb = src.read_frame(0, fmt="rgb24").image.astype(float)
+    w = rgb.shape[1]
+    return np.array([rgb[:, (2 * k + 1) * w // 6].mean(0) for k in range(3)])
+
+
+@pytest.mark.parametrize(("size", "fit"), [((720, 576), (1920, 1080)), ((1280, 720), (640, 360))])
+def test_an_untagged_colour_film_keeps_its_colours_at_another_size(
+    tmp_path: Path, size: tuple[int, int], fit: tuple[int, int]
+) -> None:
+    """The planes are in the matrix the film's size says (BT.601 for SD); written at HD size
+    untagged, they were read as BT.709: reds and greens shifted by 15-30 levels."""
+    film = _colour_film(tmp_path / "film.mkv", size)
+    out = tmp_path / "fitted.mkv"
+    pipeline.restore(film, out, codec="ffv1", stages=build_stages(Settings(fit=fit)), record=False)
+    assert media.probe(out).color_matrix == ("bt601" if size[1] < 720 else "bt709")
+    np.testing.assert_allclose(_patches(out), _patches(film), atol=3)
