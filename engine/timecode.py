@@ -82,15 +82,23 @@ def fields(text: str) -> tuple[int, int, int, int]:
     return int(hh), int(mm), int(ss), int(ff)
 
 
-def shifted(start: str | None, frames: int, fps: Fraction) -> str | None:
-    """The label `frames` after `start` (a source's first frame's timecode; None: none,
-    or one that cannot be read at this rate)."""
+def shifted(
+    start: str | None, frames: int, fps: Fraction, *, read_at: Fraction | None = None
+) -> str | None:
+    """The label `frames` (at `fps`) after `start` (a source's first frame's timecode; None:
+    none, or one that cannot be read at its rate). `read_at`: the rate `start` counts at
+    where it is not `fps` (a film delivered faster than it is shown): the same moment is
+    labelled at `fps` (12 frames at 23.976 are 15 at 29.97), drop frame kept where `fps` has
+    it, where reading the label at `fps` moved it (00:59:59:12 stayed :12)."""
     if not start:
         return None
+    source = fps if read_at is None else Fraction(read_at)
     try:
-        first, drop = parse(start, fps)
+        first, drop = parse(start, source)
     except ValueError:
         return None
+    if source != fps:
+        first = round(first * Fraction(fps) / source)
     return label(first + frames, fps, drop)
 
 

@@ -375,7 +375,8 @@ class VideoWriter:
         if self.codec == "dpx":  # its number in the film, the rate and a timecode, as scans
             index = self.first_index + self._count
             start = self.source.timecode if self.source is not None else None
-            label = timecode.shifted(start, index, self.fps)
+            read_at = self.source.fps if self.source is not None else None  # may be slower
+            label = timecode.shifted(start, index, self.fps, read_at=read_at)
             data = dpx.with_motion_headers(data, frame=index, fps=self.fps, timecode=label)
         with open(self._tmp / sequence_name(self.first_index + self._count, ext), "wb") as fh:
             fh.write(data)

@@ -157,3 +157,13 @@ def part_note(info: Any, first: int, stop: int, at: Any, codec: str, sound: bool
         tail = "with their sound; the output starts at 0" if sound else "the output starts at 0"
     # Said in time, not frame numbers: the app counts frames from 1, the engine from 0.
     return f"{stop - first} frames of {info.frame_count} only, from {float(at):.3f} s, {tail}"
+
+
+def first_label(info: Any, first: int, stretch: Any = None) -> str | None:
+    """The timecode of an output's first frame, film frame `first`: the source's moved on to
+    it, or, delivered faster (`stretch`), the same moment labelled at the delivered rate."""
+    from panchro.engine import timecode
+
+    if stretch is None:
+        return timecode.shifted(info.timecode, first, info.fps)
+    return timecode.shifted(info.timecode, stretch.first(first), stretch.deliver, read_at=info.fps)

@@ -419,7 +419,7 @@ class Job:
         `stretch`, `time_base` and `origin` are the delivered frames' and the timecode counts
         them. `soundtrack`: its sound in place of the source's (`media.join_video`)."""
         from panchro.engine import media
-        from panchro.engine.timecode import shifted
+        from panchro.engine.restore.delivery import first_label
 
         if self.pending():
             raise RuntimeError(f"{len(self.pending())} chunk(s) are not done")
@@ -438,9 +438,7 @@ class Job:
                 tmp_dir=self.folder,
                 span=span,
                 soundtrack=soundtrack,
-                timecode=shifted(source.timecode, self.chunks[0].start, source.fps)
-                if stretch is None
-                else shifted(source.timecode, stretch.first(self.chunks[0].start), stretch.deliver),
+                timecode=first_label(source, self.chunks[0].start, stretch),
             )
         self.remove()
         return out

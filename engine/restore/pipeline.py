@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from panchro.engine import procmem, timecode
+from panchro.engine import procmem
 from panchro.engine.errors import BadInputError, CancelledError, OutputError
 from panchro.engine.fsutil import tree_size
 from panchro.engine.progress import Progress
@@ -485,7 +485,7 @@ class _Run:
                 sound = self.soundtrack is not None or bool(info.audio)
                 self.notes.append(delivery.part_note(info, first, stop, part[0], self.codec, sound))
             if info.timecode:  # carried by `Job.finish` and the DPX writer
-                label = timecode.shifted(info.timecode, first, info.fps)
+                label = delivery.first_label(info, first, self.stretch)
                 self.notes.append(f"timecode {label} on the first frame, as the source's")
             room.check_join(job, self.codec)
             path = job.finish(

@@ -87,3 +87,20 @@ def test_a_film_shown_at_another_rate_carries_no_timecode(tmp_path: Path) -> Non
     out = tmp_path / "slow.mov"
     assert main(["restore", str(src), str(out), "-q", "--fps", "18"]) == 0
     assert _timecode_of(out) is None
+
+
+def test_a_film_delivered_faster_is_labelled_at_the_same_moments(tmp_path: Path, capsys) -> None:
+    """Delivered at another rate, the source's first label was read at the delivered rate:
+    00:59:59:12 at 23.976 came out 00:59:59:12 at 29.97 (half a second is :15 there)."""
+    assert tc.shifted("00:59:59:12", 0, NTSC, read_at=Fraction(24000, 1001)) == "00:59:59:15"
+    assert tc.shifted("01:00:59;20", 58, 2 * NTSC, read_at=NTSC) == "01:01:00;42"
+    src = _film(tmp_path / "reel.mov", "10:00:00:12", Fraction(25), n=50)
+    out = tmp_path / "fifty.mov"
+    assert main(["restore", str(src), str(out), "-q", "--deliver-fps", "50", "--from", "1"]) == 0
+    assert _timecode_of(out) == "10:00:01:24"  # 1.48 s on: frame 25 of the film, 50 delivered
+    assert "timecode 10:00:01:24 on the first frame" in capsys.readouterr().out
+    frames = tmp_path / "dpx"
+    argv = ["restore", str(src), str(frames), "-q", "--codec", "dpx", "--deliver-fps", "50"]
+    assert main([*argv, "--to", "0.1"]) == 0
+    labels = [dpx.read_headers(f)["timecode"] for f in sorted(frames.iterdir())]
+    assert labels[:3] == ["10:00:00:24", "10:00:00:25", "10:00:00:26"]
