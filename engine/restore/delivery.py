@@ -152,7 +152,8 @@ def part_note(info: Any, first: int, stop: int, at: Any, codec: str, sound: bool
     from panchro.engine import media
 
     if codec in media.SEQUENCE_CODECS:
-        tail = "each file named by its frame's number in the film"
+        # (its frame's number in the film, or as delivered where the film is delivered faster)
+        tail = "each file numbered as the whole film's export numbers it"
     else:
         tail = "with their sound; the output starts at 0" if sound else "the output starts at 0"
     # Said in time, not frame numbers: the app counts frames from 1, the engine from 0.
