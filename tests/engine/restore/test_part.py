@@ -142,13 +142,14 @@ def test_a_part_in_mp4_starts_at_0_and_a_cut_one_resumes_to_the_same_frames(
     pipeline.restore(film, mp4, span=(10, 40), chunk_seconds=0.25)
     assert _times(mp4, "video") == [Fraction(i, 24) for i in range(30)]
     assert len(_frames(mp4)) == 30
-    # A sequence of pictures: each named by its frame's number in the film.
+    # A sequence of pictures: each numbered as the whole film's export numbers it.
     folder = tmp_path / "frames"
     summary = pipeline.restore(film, folder, codec="png16", span=(10, 13))
     assert sorted(f.name for f in folder.iterdir()) == [
         "frame_000010.png", "frame_000011.png", "frame_000012.png"
     ]  # fmt: skip
-    assert any("named by its frame's number" in n for n in summary.notes), summary.notes
+    said = "numbered as the whole film's export numbers it"
+    assert any(said in n for n in summary.notes), summary.notes
     # A different part of the same output is a different job: refused, not mixed.
     pipeline.restore(film, cut, span=(0, 12), overwrite=True)
     assert len(_frames(cut)) == 12
