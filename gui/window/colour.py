@@ -435,12 +435,7 @@ class ColourPicks(QObject):
         said = f"{sampled.k} colour modes in {sampled.seconds:.1f} s (seed {sampled.seed})."
         if sampled.strength != 1.0:
             said += f" Shown at colour strength {sampled.strength:g}."
-        found = self.win.restore_panel.borders
-        if sampled.crop is None and found and any(found) and not self.win.album.active:
-            # black round the picture makes the modes bolder and less right (eval bars)
-            said += (" A border was found round the picture: set it with Restore panel ▸ Crop… and"
-                     " the modes are drawn for the picture alone.")  # fmt: skip
-        self.colour.show_error(said)
+        self.colour.show_error(said + self._border_advice(sampled))
         if self.win.shot_list.shot_at(self.win.current) == shot:
             self.show_candidates()
         self.refresh_strip(sampled)  # a pick among them shows them as they are shown now
@@ -485,10 +480,20 @@ class ColourPicks(QObject):
         chosen = pick.n if pick is not None and pick.key_frame == sampled.key_frame and \
             pick.seed == sampled.seed and pick.crop == sampled.crop else None  # fmt: skip
         label = shot_label(shot, win.shots) if shot is not None else "The film"
-        self.candidates.show_sampled(sampled, label, chosen, own_words(sampled, pick))
+        remark = own_words(sampled, pick) + self._border_advice(sampled)  # said over the modes
+        self.candidates.show_sampled(sampled, label, chosen, remark)
         self.stage.setCurrentWidget(self.candidates)
         self.candidates.setFocus()
         self._redraw(sampled)  # drawn when the colours' strength was another
+
+    def _border_advice(self, sampled: Sampled) -> str:
+        """Where modes were drawn with a border found round the picture: to crop it."""
+        found = self.win.restore_panel.borders
+        if sampled.crop is not None or not found or not any(found) or self.win.album.active:
+            return ""
+        # black round the picture makes the modes bolder and less right (eval bars)
+        return (" A border was found round the picture: set it with Restore panel ▸ Crop… and"
+                " the modes are drawn for the picture alone.")  # fmt: skip
 
     def pick_candidate(self, n: int) -> None:
         win = self.win

@@ -152,3 +152,23 @@ def test_colour_modes_are_drawn_for_the_picture_inside_the_crop(
     with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
         win.projects.open_project(proj)
     assert win.picks[start].crop == BARS and win.picks[start].chroma == pick.chroma
+
+
+def test_modes_drawn_with_the_border_in_say_so_over_them(
+    qtbot, coloured_window, barred: Path
+) -> None:
+    """The advice to crop was in the Colour modes panel, scrolled out of sight at a usual
+    window size; it is in the header over the modes too, where they are looked at."""
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(barred)
+    qtbot.waitUntil(lambda: win.restore_panel.borders is not None, timeout=WAIT_MS)
+    win.colour.k_spin.setValue(2)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        win.colour_picks.sample_colour_modes()
+    header = win.candidates.header.text()
+    assert "A border was found round the picture: set it with Restore panel ▸ Crop…" in header
+    win.restore_panel.set_crop(BARS)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        win.colour_picks.sample_colour_modes()
+    assert "A border was found" not in win.candidates.header.text()  # drawn inside it now
