@@ -123,6 +123,13 @@ class FactsPanel(QGroupBox):
         else:
             label.setToolTip("")
 
+    def measuring(self) -> None:
+        """Flicker and damage being measured around known shots (a project's, as it opens):
+        said, where a dash read as nothing to say."""
+        for key in ("flicker", "damage"):
+            if self.values[key].text() == "–":
+                self.values[key].setText("measuring…")
+
     def set_flicker(self, level: float | None, *, measured: bool = True) -> None:
         """How much the film flickers (the `shots` answer's `flicker`), once shots are found."""
         label = self.values["flicker"]

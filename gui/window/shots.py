@@ -88,6 +88,7 @@ class ShotList(QObject):
             self._survey_req = self.engine.request(
                 Request.SURVEY, self._on_survey, film=self.win.film, shots=self.win.shots
             )
+            self.win.facts.measuring()
 
     def _on_survey(self, msg: Message) -> None:
         if msg.id != self._survey_req:
@@ -102,6 +103,9 @@ class ShotList(QObject):
                 self.win.found_borders(data["borders"])
             if "levels" in data:
                 self.win.found_levels(data["levels"], bool(data.get("faded")))
+        else:  # nothing measured: said as such, not as still measuring
+            self.win.facts.set_flicker(None, measured=False)
+            self.win.facts.set_survey(None, measured=False)
 
     def _on_shots_progress(self, event: dict[str, Any]) -> None:
         total = event.get("total")

@@ -440,3 +440,22 @@ def test_save_first_then_the_other_film_opens(
     doc = json.loads(target.read_text())
     assert doc["hints"]["points"][0]["rgb"] == [200, 40, 40]
     assert doc["source"]["path"].endswith("three_shots.mp4")
+
+
+def test_a_reopened_projects_faults_are_said_being_measured(qtbot, window, film, tmp_path) -> None:
+    """Opened with its shots, a project's flicker and damage are measured around them after
+    it opens: "measuring…" meanwhile, where a dash read as nothing to say."""
+    win = window
+    open_and_settle(qtbot, win, film)
+    flicker, damage = win.facts.values["flicker"], win.facts.values["damage"]
+    measured = flicker.text()
+    assert measured not in ("–", "measuring…")
+    with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS):
+        win.projects.save_project_as(str(tmp_path / "f.panchro"))
+    said: list[tuple[str, str]] = []
+    win.projectLoaded.connect(lambda _p: said.append((flicker.text(), damage.text())))
+    with qtbot.waitSignal(win.projectLoaded, timeout=WAIT_MS):
+        win.projects.open_project(tmp_path / "f.panchro")
+    assert said == [("measuring…", "measuring…")]
+    qtbot.waitUntil(lambda: flicker.text() not in ("–", "measuring…"), timeout=WAIT_MS)
+    assert damage.text() not in ("–", "measuring…")
