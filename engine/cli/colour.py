@@ -62,7 +62,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                     path=src_path,
                 )
             fmt = "gray16" if info.bit_depth > 8 else "gray"
-            luma = colorize.luma_of(src.read_frame(index, fmt=fmt).image)
+            luma = colorize.luma_of(src.read_frame(index, fmt=fmt, conceal=True).image)
         crop = crop_of_args(args, info, src_path)
         if crop is not None and any(crop):
             import numpy as np
@@ -173,7 +173,13 @@ def add_parsers(sub: Any) -> None:
         default=OVERSAMPLE,
         help=f"draw K x N and keep the K most different (default {OVERSAMPLE}; 1: K drawn)",
     )
-    p.add_argument("--frame", type=int, default=None, help="frame of a film (default: middle)")
+    p.add_argument(
+        "--frame",
+        type=int,
+        default=None,
+        help="frame of a film, counted from 0 (the app counts from 1; default: the first"
+        " hinted frame, else the middle)",
+    )
     add_fps(p)
     add_deinterlace(p)
     p.add_argument(

@@ -182,6 +182,8 @@ def write_record(
         strength += next((f", colours at strength {p[9:]}" for p in parts
                           if p.startswith("strength=")), "")  # fmt: skip
         lines.append(f"{n}. {name}{strength}: {STAGES.get(name, name)} — `{key}`")
+        if name == "colorize" and ":seed=" in key:  # not the seed of a mode a person picked
+            lines[-1] += " (its seed and `t` draw the shots nobody picked; each shot's are below)"
     models = _models(keys)
     if models:
         lines += ["", "Models:", "", *models]
