@@ -77,10 +77,15 @@ def sole_writer(target: str | os.PathLike[str], *, what: str = "this output") ->
     the user's data folder and named by the output's path, stays there and holds nothing.
     """
     path = Path(os.path.abspath(Path(target).expanduser()))
-    folder = user_data_dir() / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha256(os.fsencode(path)).hexdigest()[:24]
-    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        folder = user_data_dir() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a user folder that cannot be written: the run is not stopped
+        log.warning("no lock on writing %s (%s): run it once at a time", path, exc)
+        yield
+        return
     try:
         if not _try_lock(fd):
             holder = _holder(fd)

@@ -15,16 +15,22 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 WAIT_MS = 120_000
 
 
+def _opened_for_ffv1(qtbot, win, film: Path):
+    """`film` open in `win`, exported losslessly (FFV1): its Restore panel."""
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film)
+    panel = win.restore_panel
+    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    return panel
+
+
 def test_an_export_stopped_with_other_settings_is_offered_to_start_over(
     qtbot, coloured_window, long_film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     win = coloured_window
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(long_film)
-    panel = win.restore_panel
-    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    panel = _opened_for_ffv1(qtbot, win, long_film)
     out = tmp_path / "film.mkv"
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):
         win.exporter.export(str(out))
@@ -64,10 +70,7 @@ def test_a_stopped_export_over_a_file_there_before_resumes(
     """The save dialog asked to replace the file once; going on with the job (the same file
     again, or Resume) replaces it without asking, where the engine refused it as there."""
     win = coloured_window
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(long_film)
-    panel = win.restore_panel
-    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    panel = _opened_for_ffv1(qtbot, win, long_film)
     out = tmp_path / "film.mkv"
     out.write_bytes(b"an export of last week")
     with qtbot.waitSignal(win.jobFailed, timeout=WAIT_MS):
@@ -88,10 +91,7 @@ def test_an_export_the_engine_stopped_under_is_offered_to_resume(
     and the film opened again; the export it was making is offered to go on from its
     finished chunks, and the reason is the kill, not the last line the engine logged."""
     win = coloured_window
-    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
-        win.projects.open_film(long_film)
-    panel = win.restore_panel
-    panel.codec.setCurrentIndex(panel.codec.findData("ffv1"))
+    panel = _opened_for_ffv1(qtbot, win, long_film)
     out = tmp_path / "film.mkv"
     win.exporter.export(str(out))
     qtbot.waitUntil(lambda: panel.frames_shown() > 125, timeout=WAIT_MS)

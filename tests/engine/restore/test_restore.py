@@ -658,6 +658,18 @@ def test_a_finished_chunk_cut_short_since_is_rendered_again(
     assert _same_frames(out, reference)
 
 
+def test_a_user_folder_that_cannot_hold_the_lock_does_not_stop_a_restore(
+    film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panchro.engine.restore import jobs
+
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where the user's data folder would be")
+    monkeypatch.setattr(jobs, "user_data_dir", lambda: blocked)
+    summary = pipeline.restore(film, tmp_path / "out.mkv", codec="ffv1", record=False)
+    assert summary.frames == 72
+
+
 def test_a_frame_rescanned_between_runs_is_not_joined_to_the_old_scans_chunks(
     tmp_path: Path,
 ) -> None:
