@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from panchro.engine.errors import BadInputError
 from panchro.engine.media import decimate as _decimate
 from panchro.engine.media.info import MediaInfo
 
@@ -172,3 +173,22 @@ def frame_grid(info: MediaInfo, first_pts: int, last_pts: int) -> Stretch | None
     if off > Fraction(1, 1000):
         return None
     return Stretch(shown=fps, deliver=fps, start=start)
+
+
+def fraction_fps(fps: float | Fraction | None) -> Fraction:
+    """A frame rate asked for as an exact fraction (23.976 and friends: the NTSC rates);
+    24 for None; BadInputError for one not positive."""
+    if fps is None:
+        return Fraction(24)
+    if isinstance(fps, Fraction):
+        value = fps
+    else:
+        value = Fraction(fps).limit_denominator(1_000_000)
+        # 23.976 and friends mean the NTSC rates, 24000/1001 etc.
+        for base in (24, 30, 48, 60, 120):
+            ntsc = Fraction(base * 1000, 1001)
+            if abs(float(value) - float(ntsc)) < 2e-3:
+                value = ntsc
+    if value <= 0:
+        raise BadInputError(f"frame rate must be positive, got {fps}")
+    return value

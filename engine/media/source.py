@@ -79,7 +79,7 @@ from panchro.engine.media.dpx import first_timecode, header_rate
 from panchro.engine.media.formats import _FMTS, IMAGE_EXTENSIONS, Fmt, _bit_depth, _colour_tags
 from panchro.engine.media.index import _index_key, _is_vfr, _packet_index
 from panchro.engine.media.info import Frame, MediaInfo, StreamInfo
-from panchro.engine.media.retime import decimated_info, retimed
+from panchro.engine.media.retime import decimated_info, fraction_fps, retimed
 from panchro.engine.media.stills import _decode_still, _list_images, _probe_stills
 from panchro.engine.timecode import of_stream
 
@@ -88,23 +88,6 @@ log = logging.getLogger(__name__)
 # Frames before a damaged one that `read_frame(conceal=True)` decodes to find the good frame
 # an export repeats in its place (a chunk reads from further back and may find an earlier one).
 CONCEAL_REACH = 16
-
-
-def _fraction_fps(fps: float | Fraction | None) -> Fraction:
-    if fps is None:
-        return Fraction(24)
-    if isinstance(fps, Fraction):
-        value = fps
-    else:
-        value = Fraction(fps).limit_denominator(1_000_000)
-        # 23.976 and friends mean the NTSC rates, 24000/1001 etc.
-        for base in (24, 30, 48, 60, 120):
-            ntsc = Fraction(base * 1000, 1001)
-            if abs(float(value) - float(ntsc)) < 2e-3:
-                value = ntsc
-    if value <= 0:
-        raise BadInputError(f"frame rate must be positive, got {fps}")
-    return value
 
 
 def _stream_info(stream: Any) -> StreamInfo:
@@ -715,7 +698,7 @@ def _open_source(path: str | Path, fps: float | Fraction | None, deinterlace: st
         # Scanned DPX frames may say the rate they were shot at: that, where none is given.
         dpx = files[0].suffix.lower() == ".dpx"
         said = header_rate(files[0]) if dpx else None
-        rate = _fraction_fps(fps if fps is not None or said is None else said)
+        rate = fraction_fps(fps if fps is not None or said is None else said)
         own = fps is None and said is not None
         # Its labels count its own rate: none, shown at another.
         same = said is None or abs(float(rate) - said) < 1e-3
@@ -729,12 +712,12 @@ def _open_source(path: str | Path, fps: float | Fraction | None, deinterlace: st
         return Source(info, files=shown)
     _check_readable_file(p)
     if p.suffix.lower() in IMAGE_EXTENSIONS:
-        info = _probe_stills(p, [p], "image", _fraction_fps(fps))
+        info = _probe_stills(p, [p], "image", fraction_fps(fps))
         return Source(info, files=[p])
     try:
         info, index, stream_index, flagged = _probe_video(p)
     except _IsImage:
-        info = _probe_stills(p, [p], "image", _fraction_fps(fps))
+        info = _probe_stills(p, [p], "image", fraction_fps(fps))
         return Source(info, files=[p])
     says = info.interlaced
     matchable = _deint.matchable(info.pix_fmt)
@@ -791,7 +774,7 @@ def _open_source(path: str | Path, fps: float | Fraction | None, deinterlace: st
             cycles = (*cycles, found)
     info = replace(info, deinterlace=said)
     if fps is not None:
-        info = retimed(info, _fraction_fps(fps))
+        info = retimed(info, fraction_fps(fps))
     return Source(
         info, index=index, stream_index=stream_index, deinterlace_args=args, cycles=cycles
     )
