@@ -299,6 +299,13 @@ class VideoWriter:
                 code = 5  # PAL's code for the same matrix
             ctx.colorspace = code
             ctx.color_range = _RANGE_CODES[self._range]
+        src = self.source
+        if src is not None and src.interlaced and src.deinterlace == "not deinterlaced":
+            # its fields woven as they came (--deinterlace off, keep): flagged so, where the
+            # output had said progressive to an editing suite (H.264 in a MOV says its own)
+            order = {"top field first": 2, "bottom field first": 3}.get(src.field_order or "")
+            if order is not None:
+                ctx.field_order = order
         if self._primaries in _PRIMARIES_CODES:
             ctx.color_primaries = _PRIMARIES_CODES[self._primaries]
         if self._transfer in _TRANSFER_CODES:

@@ -270,3 +270,20 @@ def test_every_list_of_the_modes_is_the_media_layers() -> None:
     from panchro.engine.project import DEINTERLACE_MODES as PROJECT_MODES
 
     assert DEINTERLACE_CHOICES == PROJECT_MODES == _deint.DEINTERLACE_MODES
+
+
+@pytest.mark.parametrize(("codec", "ext"), [("ffv1", ".mkv"), ("prores", ".mov"), ("h264", ".mkv")])
+def test_fields_kept_woven_are_flagged_so(
+    films: dict[str, Path], tmp_path: Path, codec: str, ext: str
+) -> None:
+    """Read with --deinterlace off, the fields go out woven as they came; the output said
+    progressive, and an editing suite took them for whole frames. (H.264 in a MOV says its
+    own: x264 writes it progressive.)"""
+    film = films["flagged"]
+    woven = pipeline.restore(
+        film, tmp_path / f"woven{ext}", codec=codec, reading=media.Reading(deinterlace="off")
+    )
+    assert woven.frames > 0
+    assert media.probe(tmp_path / f"woven{ext}").field_order == "top field first"
+    pipeline.restore(film, tmp_path / f"whole{ext}", codec=codec)  # deinterlaced: not flagged
+    assert media.probe(tmp_path / f"whole{ext}").field_order in (None, "progressive")
