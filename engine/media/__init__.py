@@ -67,6 +67,7 @@ from panchro.engine.media.formats import (
     even_size,
     fit_size,
     frame_size_problem,
+    most_bits,
     output_extension,
     sequence_name,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "VideoWriter",
     "check_codec",
     "coded_bits",
+    "most_bits",
     "check_codec_path",
     "check_frame_size",
     "check_output_path",

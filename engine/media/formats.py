@@ -229,11 +229,16 @@ def coded_bits(codec: str, bit_depth: int) -> int:
     return bit_depth
 
 
+def most_bits(codec: str) -> int:
+    """The most bits a sample of `codec` is written with (H.264 and H.265: 10)."""
+    return 10 if codec in ("h264", "h265") else 16
+
+
 def check_codec(codec: str, bit_depth: int) -> None:
     """BadInputError unless `codec` can be written with `bit_depth` bits."""
     if codec not in CODECS:
         raise BadInputError(f"unknown codec {codec!r}; choose one of {', '.join(CODECS)}")
-    if codec in ("h264", "h265") and bit_depth not in (8, 10):
+    if most_bits(codec) == 10 and bit_depth not in (8, 10):
         raise BadInputError(f"{_CODEC_LABEL[codec]} is written with 8 or 10 bits, not {bit_depth}")
     if bit_depth not in (8, 10, 12, 16):
         raise BadInputError(f"bit depth must be 8, 10, 12 or 16, not {bit_depth}")

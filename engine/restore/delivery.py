@@ -125,8 +125,7 @@ def depth_note(info: Any, codec: str, bit_depth: int) -> str | None:
     bits = media.coded_bits(codec, bit_depth)
     if info.bit_depth <= bits:
         return None
-    most = 10 if codec in ("h264", "h265") else 16
-    keep = min(info.bit_depth, most)
+    keep = min(info.bit_depth, media.most_bits(codec))
     how = f"--bit-depth {keep} keeps {'them' if keep == info.bit_depth else 'the most'}"
     if keep <= bits:  # this codec holds no more
         how = "a codec of more bits (ffv1, prores, dpx) keeps them"

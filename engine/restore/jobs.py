@@ -491,11 +491,11 @@ class Job:
             path = self.path_of(c)
             if not path.exists():
                 log.warning("%s: chunk %s is missing; rendering it again", self.folder, c.file)
-            elif c.size is not None and tree_size(path) != c.size:
+            elif c.size is not None and (size := tree_size(path)) != c.size:
                 # cut short (a disk that filled, a copy of the folder broken off) or changed
                 log.warning(
                     "%s: chunk %s is not as it was written (%d bytes, was %d); rendering it again",
-                    self.folder, c.file, tree_size(path), c.size,
+                    self.folder, c.file, size, c.size,
                 )  # fmt: skip
                 remove_tree(path)
             else:
