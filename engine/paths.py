@@ -3,7 +3,7 @@
 Shipped files (the sample film, model weights, icons) sit in the package
 `panchro.resources`; in a PyInstaller bundle they sit in the same layout under
 the bundle's `_internal/` folder (`sys._MEIPASS`). The user's files (settings,
-recent films, logs, job folders, the self-test's scratch) go where the platform
+recent films, logs, output locks, the self-test's scratch) go where the platform
 keeps them, as `platformdirs` knows: on Linux the XDG folders (~/.config/panchro,
 ~/.local/share/panchro, ~/.local/state/panchro/log, ~/.cache/panchro).
 `$PANCHRO_USER_DIR` puts all of them under one folder instead, for tests and
@@ -110,9 +110,14 @@ def user_log_dir() -> Path:
     return _made(_user_dir("log"))
 
 
-def user_jobs_dir() -> Path:
-    """Job folders of restores whose output folder cannot hold one (created when asked for)."""
-    return _made(_user_dir("data") / "jobs")
+JOB_SUFFIX = ".panchro-job"
+
+
+def job_folder(output: str | os.PathLike[str]) -> Path:
+    """The job folder of an output: OUTPUT.panchro-job beside it, where a restore keeps its
+    finished chunks until the output is whole (the app asks here whether one can resume)."""
+    out = Path(os.path.abspath(Path(output).expanduser()))
+    return out.with_name(out.name + JOB_SUFFIX)
 
 
 def settings_file() -> Path:

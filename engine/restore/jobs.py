@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from panchro.engine.errors import OutputError
 from panchro.engine.fsutil import atomic_write, tree_size
-from panchro.engine.paths import user_data_dir
+from panchro.engine.paths import job_folder, user_data_dir
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,18 +52,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JOB_SUFFIX = ".panchro-job"
 MANIFEST = "manifest.json"
 FORMAT = "panchro.job"
 VERSION = 1
 DONE = "done"
 PENDING = "pending"
-
-
-def job_folder(output: str | os.PathLike[str]) -> Path:
-    """The job folder of an output: OUTPUT.panchro-job beside it."""
-    out = Path(os.path.abspath(Path(output).expanduser()))
-    return out.with_name(out.name + JOB_SUFFIX)
 
 
 @contextlib.contextmanager
@@ -75,9 +68,12 @@ def sole_writer(target: str | os.PathLike[str], *, what: str = "this output") ->
     it. The second is refused instead, naming the process that writes. The lock is the
     system's (flock; on Windows a byte lock), so a run that dies lets go of it; its file, in
     the user's data folder and named by the output's path, stays there and holds nothing.
+    The name is of the path with links followed (and, on Windows, case folded), so two ways
+    to one file take one lock.
     """
     path = Path(os.path.abspath(Path(target).expanduser()))
-    name = hashlib.sha256(os.fsencode(path)).hexdigest()[:24]
+    key = os.path.normcase(os.path.realpath(path))
+    name = hashlib.sha256(os.fsencode(key)).hexdigest()[:24]
     try:
         folder = user_data_dir() / "locks"
         folder.mkdir(parents=True, exist_ok=True)

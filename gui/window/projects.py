@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from panchro.engine import paths
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
@@ -489,7 +490,7 @@ class Projects(QObject):
         offered for resume (its finished chunks are kept)."""
         win, said = self.win, f"The engine stopped ({self.restart_reason}) and was restarted"
         stopped, win.exporter.stopped_export = win.exporter.stopped_export, None
-        if stopped is None or not Path(f"{stopped[0]}.panchro-job").is_dir():
+        if stopped is None or not paths.job_folder(stopped[0]).is_dir():
             self.message_bar.show_message(f"{said}; the film is open again.", "info")
             return
         output, span = stopped
@@ -758,7 +759,7 @@ class Projects(QObject):
             win.exporter.mark_from, win.exporter.mark_to = int(part[0]), int(part[1]) - 1
             win.timeline.slider.set_part(win.exporter.part())
             win.restore_panel.set_part(win.exporter.part())
-        if output and Path(f"{output}.panchro-job").is_dir():
+        if output and paths.job_folder(output).is_dir():
             win.exporter.export_output = output
             self.message_bar.show_message(
                 f"An export to {Path(output).name}"

@@ -291,3 +291,18 @@ def test_kill_9_then_rerun_does_not_redo_finished_pictures(tmp_path: Path) -> No
         assert after[target] == written[target]  # the same file: not written again
     assert sorted(after) == ["1950/lake.jpg", "a.png", "b.png", "c.png"]
     assert not list(out.rglob("*.tmp"))
+
+
+def test_one_lock_whichever_way_the_output_is_named(tmp_path: Path) -> None:
+    """Two runs writing one film through a linked folder took two locks, and each the
+    other's chunk for litter; the lock is named by the path with links followed."""
+    from panchro.engine.restore.jobs import sole_writer
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    refused = pytest.raises(OutputError, match="another run is writing")
+    real, linked = tmp_path / "real" / "film.mkv", tmp_path / "link" / "film.mkv"
+    with sole_writer(real), refused, sole_writer(linked):
+        pass
+    with sole_writer(linked):  # let go, it is free again
+        pass
