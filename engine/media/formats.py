@@ -245,11 +245,13 @@ def check_codec(codec: str, bit_depth: int) -> None:
 
 
 def check_codec_path(codec: str, path: Path) -> None:
-    """OutputError unless `codec` can be written at `path` (container, file or folder)."""
+    """BadInputError unless `codec` fits the name `path` (a container, or a folder for
+    frames): an option that cannot be used, so nothing was done (exit 2). OutputError where
+    the path holds what must not be replaced."""
     ext = path.suffix.lower()
     if codec in _SEQUENCE_EXT:
         if ext in VIDEO_CONTAINERS:
-            raise OutputError(
+            raise BadInputError(
                 f"{codec} writes a folder of frames; give a folder name, not a {ext} file",
                 path=path,
             )
@@ -258,7 +260,7 @@ def check_codec_path(codec: str, path: Path) -> None:
         return
     allowed = _CONTAINERS[codec]
     if ext not in allowed:
-        raise OutputError(
+        raise BadInputError(
             f"{_CODEC_LABEL[codec]} cannot be written to a '{ext or 'no extension'}' "
             f"file; use {', '.join(allowed)}",
             path=path,

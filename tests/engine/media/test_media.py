@@ -676,11 +676,11 @@ def test_check_output_path_unwritable_folder(tmp_path: Path) -> None:
 
 def test_containers_refuse_what_they_cannot_hold(tiny_video_subs: Path, tmp_path: Path) -> None:
     kw = dict(width=64, height=48, time_base=Fraction(1, 24), fps=Fraction(24))
-    with pytest.raises(OutputError, match=r"ProRes cannot be written to a '\.mp4' file"):
+    with pytest.raises(BadInputError, match=r"ProRes cannot be written to a '\.mp4' file"):
         media.VideoWriter(tmp_path / "a.mp4", codec="prores", **kw)
-    with pytest.raises(OutputError, match=r"FFV1 .* use \.mkv"):
+    with pytest.raises(BadInputError, match=r"FFV1 .* use \.mkv"):
         media.VideoWriter(tmp_path / "a.mov", codec="ffv1", **kw)
-    with pytest.raises(OutputError, match="writes a folder of frames"):
+    with pytest.raises(BadInputError, match="writes a folder of frames"):
         media.VideoWriter(tmp_path / "a.mp4", codec="png16", **kw)
     with pytest.raises(BadInputError, match="even width and height"):
         media.VideoWriter(tmp_path / "a.mp4", codec="h264", **{**kw, "width": 63})
