@@ -128,7 +128,8 @@ class Player(QObject):
         t0, f0 = self._play_origin
         due = f0 + int((time.monotonic() - t0) * self.win.fps * self.rate)
         last = self.win.frame_count - 1
-        if due >= last or due <= 0:
+        # the end it plays towards stops it; the one behind it is where it began (frame 0)
+        if (self.rate > 0 and due >= last) or (self.rate < 0 and due <= 0):
             due = max(0, min(due, last))
             self._playing_to(due)
             self.pause()

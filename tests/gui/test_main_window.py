@@ -312,6 +312,29 @@ def test_play_runs_forward_in_order_and_stops_at_the_end(qtbot, window, film) ->
     wait_frame(qtbot, win, 40)
 
 
+def test_play_starts_from_the_first_frame_and_backwards_stops_there(qtbot, window, film) -> None:
+    """Space on a film just opened (frame 0) paused on the first tick, and so did Space at
+    the end, which goes back to frame 0 first: the player looked broken."""
+    win = window
+    open_and_settle(qtbot, win, film)
+    assert win.current == 0
+    win.player.toggle_play()
+    qtbot.waitUntil(lambda: win.current >= 3, timeout=WAIT_MS)
+    assert win.player.playing
+    win.player.pause()
+    win.player.seek(film.frames - 1)
+    wait_frame(qtbot, win, film.frames - 1)
+    win.player.toggle_play()  # at the end: from the start again, and on
+    qtbot.waitUntil(lambda: 3 <= win.current < film.frames - 1, timeout=WAIT_MS)
+    assert win.player.playing
+    win.player.pause()
+    win.player.seek(6)
+    wait_frame(qtbot, win, 6)
+    win.player.shuttle(-1)  # J: back to the first frame, where it stops
+    qtbot.waitUntil(lambda: not win.player.playing, timeout=WAIT_MS)
+    wait_frame(qtbot, win, 0)
+
+
 def test_split_and_merge_shots(qtbot, window, film) -> None:
     win = window
     open_and_settle(qtbot, win, film)
