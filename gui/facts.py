@@ -418,6 +418,16 @@ def _held(info: dict[str, Any]) -> int:
     return sum(int(b) - int(a) + 1 for a, b in info.get("held_frames") or [])
 
 
+def cut_short_note(info: dict[str, Any]) -> str:
+    """ "" for a whole film; for one cut short: "Cut short: 40 of 132 frames can be read"."""
+    if not info.get("truncated"):
+        return ""
+    count = info.get("frame_count")
+    expected = info.get("expected_frames")
+    of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
+    return f"Cut short: {count if isinstance(count, int) else 0:,}{of} frames can be read"
+
+
 def truncation_warning(info: dict[str, Any]) -> str:
     """What the window says about a film cut short (the engine's `truncated`), or "".
 

@@ -17,7 +17,8 @@
 Each controller is a `QObject` child of the window that keeps the engine requests of its
 concern; what is open lives in the window, where every controller reads it, and not in
 the engine, so an engine restart loses none of it. Here: the app's name, the one way an
-action is connected (`on_triggered`), and the pictures of a preview answer (`pixmaps_of`).
+action is connected (`on_triggered`; `when_open` for what needs something open), and the
+pictures of a preview answer (`pixmaps_of`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,26 @@ def on_triggered(action: QAction, slot: Callable[[], object]) -> None:
     window is connected through here.
     """
     action.triggered.connect(lambda *_: slot())
+
+
+NOTHING_OPEN = "Open a film, a folder of frames or photos first (File ▸ Open…)"
+
+
+def when_open(win: Any, action: QAction, slot: Callable[[], object]) -> Callable[[], object]:
+    """`slot`, run only while a film, a picture or an album is open. With nothing open the
+    film's actions did nothing, or answered as if about a film ("A shot starts here
+    already"), or said so where it could not be seen; now the status bar says what to do
+    first, and a checkable action is left unchecked (opening a film reset it unseen)."""
+
+    def run() -> object:
+        if win.film is None and not win.album.active:
+            if action.isCheckable():
+                action.setChecked(False)
+            win.statusBar().showMessage(NOTHING_OPEN, 6000)
+            return None
+        return slot()
+
+    return run
 
 
 def pixmaps_of(data: dict[str, Any], blob: bytes) -> dict[str, QPixmap]:

@@ -82,6 +82,13 @@ class AlbumExports(QObject):
         """The selected picture into a picture file (asked for when None); the extension
         decides the format, as `panchro restore IN OUT`."""
         win = self.win
+        if not self.albums.active:  # a film is open: its frame is what a picture is made of
+            win.statusBar().showMessage(
+                "Export selected picture is for an album's pictures; File ▸ Export this frame…"
+                " writes the film's frame under the playhead",
+                6000,
+            )
+            return
         pic = self.albums.selected("export it")
         if pic is None or self.albums.handle is None or self._job_req is not None:
             return

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.delivery import codec_suffix
+from panchro.gui.facts import cut_short_note
 from panchro.gui.window import pixmaps_of
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ class Exporter(QObject):
         extra: dict[str, Any] = {} if part is None else {"span": list(part)}
         self._start_job("export", output, overwrite=overwrite, **extra)
         self.exported_part = part
-        if note := win.cut_short_note():
+        if note := cut_short_note(win.info):
             # The engine restores what a cut-short file has (the protocol's render takes no
             # choice about it); the person is told again, in case the first warning was
             # dismissed. The CLI asks for --allow-truncated instead.
@@ -425,7 +426,7 @@ class Exporter(QObject):
                 f"{made} in {float(summary.get('seconds', 0)):.1f} s "
                 f"({float(summary.get('fps', 0)):.1f} fps)"
             )
-            if kind == "export" and (note := self.win.cut_short_note()):
+            if kind == "export" and (note := cut_short_note(self.win.info)):
                 text += f" — the source is c{note[1:]}"
             notes = summary.get("notes") or []
             said = [f"Sound: {line}" for line in summary.get("sound") or []] + notes

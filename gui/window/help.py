@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QProcess, QUrl
+from PySide6.QtCore import QObject, QProcess, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -110,7 +110,15 @@ class Help(QObject):
         QMessageBox.about(self.win, "About Panchro", about_text(self.engine.hello))
 
     def open_log_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.engine.log_path.parent)))
+        """The folder in the system's file manager; where none opens it (no file manager, a
+        bare desktop), the folder's path, to copy, rather than nothing at all."""
+        folder = str(self.engine.log_path.parent)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            box = QMessageBox(QMessageBox.Icon.Information, "Log folder",
+                              f"No file manager opened it. The logs are in:\n\n{folder}",
+                              QMessageBox.StandardButton.Ok, self.win)  # fmt: skip
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.open()
 
     def run_self_test(self) -> None:
         """`panchro self-test` in a process of its own (about half a minute); its report in a

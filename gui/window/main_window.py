@@ -53,7 +53,7 @@ from panchro.gui.hints import HintsBar
 from panchro.gui.restore import RestorePanel
 from panchro.gui.theme import THEME_LABELS, THEMES, apply_theme, current_theme, save_theme
 from panchro.gui.widgets import FrameView, MessageBar, ShotStrip, Timeline
-from panchro.gui.window import APP_NAME, on_triggered
+from panchro.gui.window import APP_NAME, on_triggered, when_open
 from panchro.gui.window.album import Albums
 from panchro.gui.window.colour import ColourPicks
 from panchro.gui.window.edits import Edits
@@ -393,11 +393,13 @@ class MainWindow(QMainWindow):
         exporter, projects, help_ = self.exporter, self.projects, self.help
         album, either = self.album, self.either
 
-        def action(text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "") -> QAction:
+        def action(
+            text: str, keys: Any, slot: Any, menu: Any = None, tip: str = "", anytime: bool = False
+        ) -> QAction:
             a = QAction(text, self)
             if keys:
                 a.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
-            on_triggered(a, slot)
+            on_triggered(a, slot if anytime else when_open(self, a, slot))
             if tip:
                 a.setStatusTip(tip)
             self.addAction(a)  # shortcuts work even with the menu bar hidden
@@ -407,15 +409,17 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = action(
-            "&Open film or image…", QKeySequence.StandardKey.Open, projects.choose_film, file_menu
-        )
+            "&Open film or image…", QKeySequence.StandardKey.Open, projects.choose_film, file_menu,
+            anytime=True,
+        )  # fmt: skip
         self.open_folder_action = action(
-            "Open &folder of frames…", "Ctrl+Shift+O", projects.choose_folder, file_menu
-        )
+            "Open &folder of frames…", "Ctrl+Shift+O", projects.choose_folder, file_menu,
+            anytime=True,
+        )  # fmt: skip
         action("Open &pictures…", "Ctrl+Alt+O", album.choose_pictures, file_menu,
-               "One photo, or several as an album (each restored on its own)")  # fmt: skip
+               "One photo, or several as an album (each restored on its own)", True)  # fmt: skip
         action("Open &album folder…", "Ctrl+Alt+Shift+O", album.choose_folder, file_menu,
-               "A folder of unrelated photos, each restored on its own")  # fmt: skip
+               "A folder of unrelated photos, each restored on its own", True)  # fmt: skip
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(projects.fill_recent_menu)
         file_menu.addSeparator()
@@ -438,16 +442,16 @@ class MainWindow(QMainWindow):
             "film)",
         )  # fmt: skip
         file_menu.addSeparator()
-        action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+        action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu, anytime=True)
 
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = action(
             "&Undo", QKeySequence.StandardKey.Undo, self.edits.undo, edit_menu,
-            "Take back the last edit: a hint, a pick, a split…",
+            "Take back the last edit: a hint, a pick, a split…", True,
         )  # fmt: skip
         self.redo_action = action(
             "&Redo", QKeySequence.StandardKey.Redo, self.edits.redo, edit_menu,
-            "Make the edit taken back again",
+            "Make the edit taken back again", True,
         )  # fmt: skip
         self.edits.follow(self.undo_action, self.redo_action)
 
@@ -558,10 +562,10 @@ class MainWindow(QMainWindow):
             self.theme_actions[name] = a
 
         help_menu = self.menuBar().addMenu("&Help")
-        action("&Keyboard shortcuts", "F1", help_.show_shortcuts, help_menu)
-        action("Run &self-test", None, help_.run_self_test, help_menu)
-        action("Open &log folder", None, help_.open_log_folder, help_menu)
-        action("&About Panchro", None, help_.about, help_menu)
+        action("&Keyboard shortcuts", "F1", help_.show_shortcuts, help_menu, anytime=True)
+        action("Run &self-test", None, help_.run_self_test, help_menu, anytime=True)
+        action("Open &log folder", None, help_.open_log_folder, help_menu, anytime=True)
+        action("&About Panchro", None, help_.about, help_menu, anytime=True)
 
     def set_theme(self, theme: str) -> None:
         """Light, dark or the system's, now and at the next start."""
@@ -590,14 +594,6 @@ class MainWindow(QMainWindow):
     @property
     def fps(self) -> float:
         return tc.to_float(self.info.get("fps_float", self.info.get("fps"))) or 24.0
-
-    def cut_short_note(self) -> str:
-        """ "" for a whole film; for one cut short: "Cut short: 40 of 132 frames can be read"."""
-        if not self.info.get("truncated"):
-            return ""
-        expected = self.info.get("expected_frames")
-        of = f" of {expected:,}" if isinstance(expected, int) and expected > 0 else ""
-        return f"Cut short: {self.frame_count:,}{of} frames can be read"
 
     # --- crop -------------------------------------------------------------------------
 

@@ -16,7 +16,12 @@ from panchro.engine import paths
 from panchro.engine.service.protocol import Event, Message, Request
 from panchro.gui import timecode as tc
 from panchro.gui.colour_modes import Pick, crop_of
-from panchro.gui.facts import log_warning, numbering_warning, truncation_warning
+from panchro.gui.facts import (
+    cut_short_note,
+    log_warning,
+    numbering_warning,
+    truncation_warning,
+)
 from panchro.gui.hints import hints_from_json
 from panchro.gui.refit import frame_map, refit_picks, refit_shots
 from panchro.gui.window import APP_NAME, on_triggered
@@ -471,8 +476,8 @@ class Projects(QObject):
             self.message_bar.show_message(warning, "warning")
         elif not reopened and (said := log_warning(win.info)):  # read at video levels, or not
             self.message_bar.show_message(said, "info" if win.info.get("scan") else "warning")
-        self.cut_short_label.setText(win.cut_short_note())
-        self.cut_short_label.setVisible(bool(win.cut_short_note()))
+        self.cut_short_label.setText(cut_short_note(win.info))
+        self.cut_short_label.setVisible(bool(cut_short_note(win.info)))
         self.restart_reason = ""
         if reopened and win.shots_done:
             win.shot_list.show_again()  # at another speed, the shots start at other times

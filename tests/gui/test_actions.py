@@ -79,7 +79,7 @@ def test_every_menu_and_toolbar_action_does_what_it_says(
     monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (12.0, True))
     opened_urls: list[str] = []
     monkeypatch.setattr(
-        QDesktopServices, "openUrl", lambda url: opened_urls.append(url.toLocalFile())
+        QDesktopServices, "openUrl", lambda url: opened_urls.append(url.toLocalFile()) or True
     )
     about: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: about.append(text))
