@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from panchro.engine.cli.common import (
+    COLOUR_AND_SIZE,
     EXIT_OK,
     FILM_OUTPUT_OPTIONS,
     check_options,
@@ -16,6 +17,7 @@ from panchro.engine.cli.common import (
     picture_crop_of_args,
     reference_of_args,
     say_how_to_recolour,
+    settings_of_args,
 )
 from panchro.engine.errors import BadInputError
 
@@ -88,16 +90,11 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
     from panchro.engine.progress import Progress, TerminalBar
     from panchro.engine.restore import stages as stages_module
     from panchro.engine.restore.picture import restore_picture
-    from panchro.engine.settings import settings_for
 
-    settings = settings_for(
-        None,
-        colorize=args.colorize,
-        degrain=args.degrain,
-        upscale=args.upscale,
-        upscaler=args.upscaler,
-        dust=args.dust or 0.0,  # a photograph's by the speck finder (`restore.dust`)
-    )
+    # the options a picture and an album share, read alike (--colour-strength was left out
+    # here, so a photo's colours were as strong whatever it said)
+    # (dust: a photograph's, by the speck finder of `restore.dust`)
+    settings = settings_of_args(args, None, COLOUR_AND_SIZE, dust=args.dust or 0.0)
     check_options(args, settings)
     hints = None
     if args.hints is not None:  # checked against the picture (turned upright) by the stage
@@ -112,6 +109,7 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
         regrain=args.regrain,
         hints=hints,
         reference=reference_of_args(args, settings),
+        reference_name=Path(args.reference).name if args.reference else "",
         recolour=args.recolour,
     )
     bar = TerminalBar("restore") if not args.quiet else None

@@ -264,13 +264,16 @@ def describe_stages(stages: Sequence[Stage], pick: Pick | None = None) -> str:
             n = 0 if st.hints is None or st.hints.empty else len(st.hints)
             hints = f"{n} colour hint{'s' if n != 1 else ''}"
             if pick is None and st.reference is not None:  # --reference: lent where it fits
-                parts.append("colorized (the colours of a colour picture)"
-                             + (f", with {hints}" if n else ""))  # fmt: skip
+                named = f"the picture {st.reference_name}" if st.reference_name else "a picture"
+                words = f"colorized (the colours of {named})" + (f", with {hints}" if n else "")
             elif pick is None:
-                parts.append(f"colorized from {hints}" if n else
-                             f"colorized (automatic pick, seed {st.seed})")  # fmt: skip
+                words = (f"colorized from {hints}" if n else
+                         f"colorized (automatic pick, seed {st.seed})")  # fmt: skip
             else:
-                parts.append(pick_words(pick) + (f", with {hints}" if n else ""))
+                words = pick_words(pick) + (f", with {hints}" if n else "")
+            # the strength is part of how they were made again (`--colour-strength`)
+            strong = f" at colour strength {st.strength:g}" if st.strength != 1.0 else ""
+            parts.append(words + strong if words.startswith("colorized") else words)
         elif isinstance(st, UpscaleStage):
             what = f"upscaled x{st.scale}" if st.scale > 1 else "cleaned"
             what += f" ({st.kind} model"

@@ -103,6 +103,7 @@ class ColorizeStage:
     hint_refiner_path: str | None = None  # None: the models folder's hint_refiner, if any
     # A colour picture (H, W, 3) uint8 that lends its colours to shots without a pick
     reference: np.ndarray | None = None
+    reference_name: str = ""  # its file's name, for a picture's Software tag
     # The picture inside the film's borders (left, top, right, bottom, film pixels): coloured
     # alone, the borders left grey (a crop stage after this one cuts them off); None: all
     crop: Margins | None = None
@@ -702,6 +703,7 @@ def build_stages(
     regrain: float = 0.0,
     hints: Hints | None = None,
     reference: np.ndarray | None = None,
+    reference_name: str = "",
     recolour: bool = False,
 ) -> list[Stage]:
     """The stages `settings` ask for, in order: scratches, dust, stabilize, deflicker,
@@ -744,6 +746,7 @@ def build_stages(
                 require_colorizer=not all_picked and reference is None,
                 hints=hints,
                 reference=reference,
+                reference_name=reference_name,
                 crop=settings.crop if settings.cropped else None,
                 strength=settings.colour_strength,
                 recolour=recolour,

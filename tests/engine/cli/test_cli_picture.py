@@ -67,6 +67,40 @@ def test_colorize_a_photo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.usefixtures("small_models")
+def test_a_photos_colour_strength_is_used_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--colour-strength was left out of a photo's settings: 0, 1 and 2 gave the same bits."""
+    src = png(tmp_path / "grey.png", photo_pixels())
+    spread = {}
+    for strength in ("0", "1", "2"):
+        out = tmp_path / f"s{strength}.png"
+        argv = ["restore", str(src), str(out), "--colorize", "--colour-strength", strength]
+        code, _, err = _run([*argv, "-q"], capsys)
+        assert code == 0, err
+        with Image.open(out) as im:
+            rgb = np.asarray(im.convert("RGB"), dtype=np.float64)
+            software = im.getexif()[0x0131]
+        spread[strength] = float(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean())
+        assert ("colour strength" in software) == (strength != "1"), software
+    assert spread["0"] < 0.5 < spread["1"] < spread["2"]  # grey at 0; stronger at 2
+
+
+@pytest.mark.usefixtures("small_models")
+def test_a_reference_picture_is_named_in_the_software_tag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = png(tmp_path / "grey.png", photo_pixels())
+    ref = png(tmp_path / "beach 1952.png", snapshot_pixels())
+    out = tmp_path / "out.png"
+    code, _, err = _run(["restore", str(src), str(out), "--colorize", "--reference", str(ref),
+                         "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    with Image.open(out) as im:
+        assert "colorized (the colours of the picture beach 1952.png)" in im.getexif()[0x0131]
+
+
+@pytest.mark.usefixtures("small_models")
 def test_a_colour_photo_keeps_its_colours_and_an_album_too_unless_recoloured(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
