@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from panchro.engine.errors import BadInputError, ModelMissingError
 from panchro.engine.imaging import color
@@ -349,7 +349,7 @@ def read_still(path: str | Path) -> Still:
     Colour pictures are made grey (their luma kept: the model only ever sees
     grey); palette, CMYK, alpha and 16-bit pictures are converted and the note
     says so; pictures under 32 px or over 16k px on a side are refused before
-    they are decoded.
+    they are decoded. The EXIF orientation is applied.
     """
     p = Path(path)
     if p.is_dir():
@@ -372,7 +372,8 @@ def read_still(path: str | Path) -> Still:
             if getattr(im, "n_frames", 1) > 1:
                 notes.append(f"{im.n_frames} pictures in the file: the first is used")
             im.load()
-            luma, mode_notes = _luma_of_pil(im)
+            # upright, as a restore turns it and as a person's hints are placed on it
+            luma, mode_notes = _luma_of_pil(ImageOps.exif_transpose(im))
             notes += mode_notes
     except BadInputError:
         raise

@@ -71,6 +71,15 @@ def test_sixteen_bit_palette_cmyk_and_alpha_are_converted(tmp_path: Path) -> Non
     assert any("alpha" in n for n in colorize.read_still(tmp_path / "alpha.png").notes)
 
 
+def test_a_photo_is_read_upright_as_a_restore_reads_it(tmp_path: Path) -> None:
+    """`panchro sample` drew a turned photo lying on its side, and refused hints placed on
+    it upright, which a restore of it takes."""
+    from tests.makephotos import camera_jpeg
+
+    src = camera_jpeg(tmp_path / "camera.jpg")  # stored 96x64, orientation 6 (turn right)
+    assert colorize.read_still(src).luma.shape == (96, 64)
+
+
 @pytest.mark.parametrize(("size", "words"), [((31, 200), "too small"), ((16385, 40), "too large")])
 def test_tiny_and_huge_pictures_are_refused(tmp_path: Path, size, words: str) -> None:
     path = tmp_path / "bad.png"
