@@ -120,6 +120,14 @@ def album_verdict(args: argparse.Namespace) -> Verdict | None:
     elif Path(inputs[0]).is_dir() and not _film_output(args):
         found = media.read_folder_as(inputs[0])
         verdict = found if found.kind == "album" else None
+        if verdict is None and not Path(args.output).suffix:
+            # a folder meant (a scanner's numbered photos read as a film's frames): said so,
+            # where the codec's refusal of a name without an extension did not say why
+            raise BadInputError(
+                f"{inputs[0]} is read as {found.describe()}, and a film is written to a file"
+                f" (.mp4, .mkv, .mov): name one, or give --stills to restore its pictures one"
+                f" by one into the folder {args.output}"
+            )
     else:
         verdict = None
     if verdict is None and args.format is not None:

@@ -135,6 +135,11 @@ def test_a_folder_of_frames_stays_a_film(
     code, printed, err = _run(["restore", str(frames), str(tmp_path / "reel.mkv"), "-q"], capsys)
     assert code == 0, err
     assert "4 frames" in printed and (tmp_path / "reel.mkv").is_file()
+    # a folder out meant: why it is a film, and how it is not (the codec's "cannot be
+    # written to a 'no extension' file" said neither)
+    code, _, err = _run(["restore", str(frames), str(tmp_path / "stills"), "-q"], capsys)
+    assert code == 2 and "is read as a film: " in err and "--stills" in err, err
+    assert not (tmp_path / "stills").exists()
     code, printed, err = _run(
         ["restore", str(frames), str(tmp_path / "stills"), "--stills", "-q"], capsys
     )
