@@ -42,6 +42,9 @@ def cmd_restore_still(args: argparse.Namespace) -> int:
     from panchro.engine.restore.still import restore_still
 
     if args.at is None:
+        # what cannot be read as a film is said so first (a text file named in, a picture
+        # made out of it, was asked for a frame number)
+        media.probe(args.input)
         raise BadInputError(
             "a picture out of a film is one of its frames: say which with --at TIME (or save "
             "the frame as it is with `panchro frame`)"

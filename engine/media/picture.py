@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.errors import BadInputError
 
 # Extensions read as one photograph, and those written (with Pillow's format names).
 PICTURE_INPUTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
@@ -126,11 +126,12 @@ def is_picture_path(path: str | os.PathLike[str]) -> bool:
 
 
 def picture_format(path: str | os.PathLike[str]) -> str:
-    """The format a picture written at `path` takes (from its extension), or OutputError."""
+    """The format a picture written at `path` takes (from its extension), or BadInputError
+    (a name that cannot be used: nothing done, exit 2, as a film's name its codec refuses)."""
     ext = Path(path).suffix.lower()
     if ext not in PICTURE_OUTPUTS:
         shown = f"'{ext}'" if ext else "a name without an extension"
-        raise OutputError(
+        raise BadInputError(
             f"{shown} is not a picture format Panchro writes; use "
             + ", ".join(PICTURE_OUTPUTS)
             + " (or .mp4, .mov, .mkv for a one-frame film)",

@@ -10,7 +10,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from panchro.engine import media
-from panchro.engine.errors import BadInputError, OutputError
+from panchro.engine.errors import BadInputError
 from tests.makephotos import (
     MAKER_NOTE,
     THUMBNAIL_MARK,
@@ -135,7 +135,7 @@ def test_bad_files_are_refused_in_one_clear_line(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(BadInputError, match="empty"):
         media.read_picture(empty)
-    with pytest.raises(OutputError, match="not a picture format"):
+    with pytest.raises(BadInputError, match="not a picture format"):
         media.picture_format(tmp_path / "out.gif")
 
 

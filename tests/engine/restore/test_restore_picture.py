@@ -204,7 +204,7 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
         (OutputError, "is the input", dict(input=src, output=src)),
         (OutputError, "exists", dict(input=src, output=tmp_path / "exists.png")),
         (BadInputError, "not a picture", dict(input=not_picture, output=tmp_path / "o.png")),
-        (OutputError, "not a picture format", dict(input=src, output=tmp_path / "o.bmp")),
+        (BadInputError, "not a picture format", dict(input=src, output=tmp_path / "o.bmp")),
         (BadInputError, "within 1..100", dict(input=src, output=tmp_path / "o.jpg", quality=0)),
         (BadInputError, "within 1..100", dict(input=src, output=tmp_path / "o.jpg", quality=101)),
         (BadInputError, "PNG is written lossless", dict(input=src, output=tmp_path / "o.png",

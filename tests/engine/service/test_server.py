@@ -400,7 +400,7 @@ def test_export_frame_writes_one_restored_frame_as_a_picture(
     code, message = _error(engine, "export_frame", film=film_id, index=48, output="x.png")
     assert code == "bad_request" and "outside the film" in message
     code, message = _error(engine, "export_frame", film=film_id, index=3, output=str(out) + ".mp4")
-    assert code == "io" and "not a picture format" in message
+    assert code == "bad_input" and "not a picture format" in message
 
 
 def test_cancel_a_running_render_while_frames_still_flow(
