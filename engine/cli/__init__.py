@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from panchro.engine import __version__
 from panchro.engine.cli import bench, colour, evaluate, film, service, train
@@ -37,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore old films: colorize, clean up, upscale, keep the sound.",
         epilog="Exit status: 0 done; 2 the input or an option cannot be used (nothing was"
         " done); 1 the output cannot be written (it exists without --overwrite, it is the"
-        " input, the disk is full) or the work failed; 130 cancelled or interrupted (a"
-        " restore run again resumes).",
+        " input, the disk is full) or the work failed; 130 cancelled or interrupted (Ctrl-C or"
+        " SIGTERM; a restore run again resumes).",
     )
     parser.add_argument("--version", action="version", version=f"panchro {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -74,12 +77,53 @@ def parse_command_line(
     return mixed
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, cron, systemd and job queues send), stopping a run as Ctrl-C
+    does: the same clean-up, the same words, exit 130, and the same command resumes. Left
+    to Python's default, it ended the process at once (143), its half-written chunk left
+    behind and nothing said."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+# A stopped run's decode and stage threads finish the batch they are in, which on a busy
+# machine takes more than the 10 s a run waits for them itself.
+WORKERS_GRACE_S = 120.0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Pillow's words on a damaged EXIF block or an odd tag are not a person's business
     # where the picture is read anyway: what matters is said in the picture's own notes.
     warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+    for name in ("stdout", "stderr"):  # closed by the caller (`2>&-`): words go nowhere
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - for the process's life
     parser = build_parser()
     args = parse_command_line(parser, argv)
+    # (the engine the app talks to keeps the default: the app ends it, and its own
+    # requests are what it stops)
+    catch = threading.current_thread() is threading.main_thread() and args.command != "engine"
+    before = signal.signal(signal.SIGTERM, _terminated) if catch else None
+    try:
+        code = _run(args)
+    finally:
+        if catch:
+            signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+    if code == EXIT_CANCELLED:
+        from panchro.engine.restore.threads import wait_for_workers
+
+        if not wait_for_workers(WORKERS_GRACE_S):
+            # Python tearing itself down under a thread inside torch aborts the process
+            # (exit 134, "terminate called without an active exception"): leave without.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

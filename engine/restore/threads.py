@@ -96,6 +96,19 @@ def _context(stages: Sequence[Stage]) -> int:
     return max((int(getattr(st, "context", 0)) for st in stages), default=0)
 
 
+_WORKERS = ("panchro-decode", "panchro-stages")
+
+
+def wait_for_workers(seconds: float) -> bool:
+    """Wait up to `seconds` for a stopped run's decode and stage threads to end (each
+    finishes the batch it is in); False if one is still running then."""
+    deadline = time.monotonic() + seconds
+    for t in threading.enumerate():
+        if t.name in _WORKERS:
+            t.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in threading.enumerate() if t.name in _WORKERS)
+
+
 def stream_frames(
     run: Any, ranges: list[tuple[int, int]], shots: list[Shot], picks: list[Pick | None]
 ) -> Iterator[tuple[Frame, np.ndarray, int]]:
