@@ -331,9 +331,10 @@ def check_options(args: argparse.Namespace, settings: Any) -> None:
         "prores",
     ):
         raise BadInputError(
-            f"--bit-depth 8: {'DPX' if settings.codec == 'dpx' else 'ProRes'} is written with "
-            "10 bits or more (10 unless 16 is asked)"
-        )
+            "--bit-depth 8: "
+            + ("DPX is written with 10 bits or more (10 unless 12 or 16 is asked)"
+               if settings.codec == "dpx" else "ProRes is written with 10 bits")
+        )  # fmt: skip
     if getattr(args, "recolour", False) and not settings.colorize:
         raise BadInputError("--recolour goes with --colorize (it colours pictures in colour anew)")
     if args.regrain and not (settings.upscale > 1 or settings.degrain > 0):

@@ -64,6 +64,11 @@ _DEFAULT_CRF = {"h264": 18, "h265": 20}
 
 
 def _ffv1_pix_fmt(fmt: str, bit_depth: int) -> str:
+    """FFV1 holds what is asked: 10 bits as 10 (they were written as 16); at the default 8,
+    frames of 16 bits keep their 16 (a master of a deep scan loses nothing)."""
+    if bit_depth == 10:
+        kind = "gbrp" if fmt.startswith("rgb") else "gray" if fmt.startswith("gray") else "yuv444p"
+        return f"{kind}10le"
     deep = fmt.endswith("16") or fmt == "rgb48" or bit_depth > 8
     if fmt.startswith("rgb"):
         return "rgb48le" if deep else "bgr0"
@@ -358,7 +363,7 @@ class VideoWriter:
         if self._fmt is None:
             self._start(fmt)
         bits = coded_bits(self.codec, self.bit_depth)
-        if self.codec == "dpx" and bits < 16 and image.dtype == np.uint16:
+        if self.codec in ("dpx", "ffv1") and bits in (10, 12) and image.dtype == np.uint16:
             image = _nearest_of(image, bits)
         frame = self._to_frame(image, fmt)
         frame.pts = pts

@@ -224,20 +224,24 @@ def coded_bits(codec: str, bit_depth: int) -> int:
     the others as asked."""
     if codec == "dpx":
         return 16 if bit_depth >= 16 else 12 if bit_depth == 12 else 10
+    if codec == "prores":  # FFmpeg's ProRes (4:2:2) is 10 bits, whatever is asked
+        return 10
     if codec in ("png16", "tiff16"):
         return 16
     return bit_depth
 
 
 def most_bits(codec: str) -> int:
-    """The most bits a sample of `codec` is written with (H.264 and H.265: 10)."""
-    return 10 if codec in ("h264", "h265") else 16
+    """The most bits a sample of `codec` is written with (H.264, H.265 and ProRes: 10)."""
+    return 10 if codec in ("h264", "h265", "prores") else 16
 
 
 def check_codec(codec: str, bit_depth: int) -> None:
     """BadInputError unless `codec` can be written with `bit_depth` bits."""
     if codec not in CODECS:
         raise BadInputError(f"unknown codec {codec!r}; choose one of {', '.join(CODECS)}")
+    if codec == "prores" and bit_depth not in (8, 10):  # 8: the default, nothing asked
+        raise BadInputError(f"ProRes is written with 10 bits, not {bit_depth}")
     if most_bits(codec) == 10 and bit_depth not in (8, 10):
         raise BadInputError(f"{_CODEC_LABEL[codec]} is written with 8 or 10 bits, not {bit_depth}")
     if bit_depth not in (8, 10, 12, 16):

@@ -392,6 +392,7 @@ def test_sequences_round_trip_16bit_exactly(frame_folder_16bit: Path, tmp_path: 
         ("prores", 10, "o.mov", "yuv422p10le"),
         ("ffv1", 8, "o.mkv", "yuv444p"),
         ("ffv1", 16, "o.mkv", "yuv444p16le"),
+        ("ffv1", 10, "o.mkv", "yuv444p10le"),  # as asked (it was written with 16)
         ("png16", 16, "seq", "rgb48be"),
         ("tiff16", 16, "seq", "rgb48le"),
     ],
@@ -419,7 +420,7 @@ def test_each_codec_writes_a_readable_film(
             assert c.streams.video[0].profile == "HQ"
     # The picture survives: FFV1 exactly as written, the others close in luma.
     with media.open_source(tiny_video) as a, media.open_source(out) as b:
-        if codec == "ffv1":
+        if codec == "ffv1" and bit_depth != 10:
             fmt = "yuv444p16" if bit_depth > 8 else "yuv444p"
             np.testing.assert_array_equal(
                 a.read_frame(30, fmt=fmt).image, b.read_frame(30, fmt=fmt).image
@@ -686,6 +687,9 @@ def test_containers_refuse_what_they_cannot_hold(tiny_video_subs: Path, tmp_path
         media.VideoWriter(tmp_path / "a.mp4", codec="h264", **{**kw, "width": 63})
     with pytest.raises(BadInputError, match="8 or 10 bits"):
         media.VideoWriter(tmp_path / "a.mp4", codec="h265", bit_depth=12, **kw)
+    # FFmpeg's ProRes is 10 bits: 16 asked was written with 10, unsaid
+    with pytest.raises(BadInputError, match="ProRes is written with 10 bits, not 16"):
+        media.VideoWriter(tmp_path / "a.mov", codec="prores", bit_depth=16, **kw)
     with pytest.raises(BadInputError, match="unknown codec"):
         media.VideoWriter(tmp_path / "a.mp4", codec="vp9", **kw)
     assert list(tmp_path.iterdir()) == []
