@@ -155,6 +155,11 @@ def write_record(
         f"{info.frame_count} frames at {float(fps):.3f} fps ({info.duration_s:.2f} s)"
         + (f", timecode {info.timecode}" if info.timecode else ""),
     ]
+    if getattr(info, "truncated", False):  # the archive's word on what it was given
+        expected = getattr(info, "expected_frames", None)
+        of = f" of the {expected} its header counts" if expected else ""
+        lines.append(f"- cut short: the file ends early; only these {info.frame_count} frames"
+                     f"{of} could be read, and the restored film has no more")  # fmt: skip
     read = []
     if settings.get("deinterlace"):
         read.append(f"fields: {settings['deinterlace']}")
@@ -217,9 +222,11 @@ def write_record(
     if summary.resumed_frames:
         lines.append(f"- {summary.resumed_frames} frame(s) written by an earlier run of the job")
     if summary.damaged_frames:
+        damaged = summary.damaged_frames
+        named = ", ".join(str(f + 1) for f in damaged[:20]) + (", …" if len(damaged) > 20 else "")
         lines.append(
-            f"- {len(summary.damaged_frames)} frame(s) could not be decoded; the frame before "
-            "each is shown again"
+            f"- {len(damaged)} frame(s) could not be decoded (number {named}, counting from 1"
+            "); the frame before each is shown again"
         )
     if summary.notes:
         lines += ["", "## Notes", "", *[f"- {n}" for n in summary.notes]]

@@ -91,7 +91,7 @@ class RestoreSummary:
             more = ", ..." if len(self.damaged_frames) > 20 else ""
             text += (
                 f"\n{len(self.damaged_frames)} damaged frame(s) could not be decoded and repeat "
-                f"the frame before them: {shown}{more}"
+                f"the frame before them (counting from 0): {shown}{more}"
             )
         for note in self.notes:
             text += f"\nnote: {note}"

@@ -149,3 +149,6 @@ def test_restore_allow_truncated_restores_what_is_there(
     assert f"truncated: {n} of {FRAMES} frames" in stdout  # and in the summary
     restored = media.probe(out)
     assert restored.frame_count == n and not restored.truncated
+    # and in the record that stays with the film (it said "read: as it is")
+    record = (tmp_path / "restored.mkv.restoration.md").read_text()
+    assert f"- cut short: the file ends early; only these {n} frames of the {FRAMES}" in record

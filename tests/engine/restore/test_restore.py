@@ -749,7 +749,10 @@ def test_a_corrupt_packet_repeats_the_last_good_frame(tmp_path: Path) -> None:
     out = tmp_path / "out.mkv"
     summary = pipeline.restore(bad, out, codec="ffv1", chunk_seconds=0.5)
     assert summary.frames == 48 and summary.damaged_frames == (30,)
-    assert "damaged" in summary.describe() and "30" in summary.describe()
+    assert "damaged" in summary.describe() and "(counting from 0): 30" in summary.describe()
+    # the record names it, numbered as its shots are (from 1)
+    record = (tmp_path / "out.mkv.restoration.md").read_text()
+    assert "1 frame(s) could not be decoded (number 31, counting from 1)" in record
     frames = _frames(out)
     assert len(frames) == 48 and np.array_equal(frames[30], frames[29])
     assert not np.array_equal(frames[31], frames[30])
