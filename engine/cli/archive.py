@@ -109,6 +109,11 @@ def cmd_restore_archive(
     bar = TerminalBar("archive") if not args.quiet else None
     try:
         with contextlib.ExitStack() as stack:
+            # A second run on the same archive took each film the first was writing for a
+            # failure of its own; it is refused up front, naming the first.
+            from panchro.engine.restore.jobs import sole_writer
+
+            stack.enter_context(sole_writer(args.output, what="this archive"))
             executor = None
             if args.cluster is not None:
                 # Built inside each task with every pick decided here; one recipe serves

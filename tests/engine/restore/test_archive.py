@@ -173,6 +173,23 @@ def test_a_list_with_a_missing_and_a_broken_film_restores_the_others_and_exits_n
     assert "0 restored" in printed and "2 skipped" in printed and "2 failed" in printed
 
 
+def test_a_second_run_on_an_archive_is_refused_up_front(
+    films: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two runs on one archive each took the film the other was writing for a failure of
+    its own (exit 1, the archive whole all the same)."""
+    from panchro.engine.restore.jobs import sole_writer
+
+    out = tmp_path / "out"
+    argv = ["restore", "--batch", str(films), str(out), "--codec", "ffv1", "-q"]
+    with sole_writer(out, what="this archive"):  # as the first run holds it
+        assert cli.main(argv) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "another run is writing this archive now" in err and len(err.splitlines()) == 1
+    assert not out.exists()
+    assert cli.main(argv) == cli.EXIT_OK  # the first run over, it goes on
+
+
 def test_what_would_clash_or_overwrite_is_refused_before_any_work(
     films: Path, tmp_path: Path
 ) -> None:
