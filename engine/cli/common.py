@@ -407,6 +407,19 @@ def say_how_to_recolour(notes: Sequence[str], *, album: bool = False) -> None:
         print(f"(--recolour colours {them})")
 
 
+def soundtrack_of_args(args: argparse.Namespace) -> Any:
+    """The `--soundtrack` asked for, opened and checked (`media.Soundtrack`), or None."""
+    from panchro.engine import media
+
+    if args.soundtrack is None:
+        if args.soundtrack_offset is not None:
+            raise BadInputError("--soundtrack-offset places a --soundtrack: give its file too")
+        return None
+    if args.own_sound:
+        raise BadInputError("--own-sound keeps the film's sound: give it or --soundtrack, not both")
+    return media.open_soundtrack(args.soundtrack, args.soundtrack_offset or 0.0)
+
+
 def resume_words(stopped: BaseException) -> str:
     """What a stopped restore left, and what the same command does with it: the cancelled
     error's `kept_frames` (none when no chunk was whole yet); an interrupt without it."""

@@ -34,6 +34,7 @@ from panchro.engine.cli.common import (
     resume_words,
     say_how_to_recolour,
     settings_of_args,
+    soundtrack_of_args,
 )
 from panchro.engine.errors import BadInputError, CancelledError
 
@@ -214,7 +215,9 @@ def cmd_frame(args: argparse.Namespace) -> int:
                 path=args.file,
             )
         deep = src.info.bit_depth > 8 and out.suffix.lower() in (".png", ".tif", ".tiff")
-        frame = src.read_frame(index, fmt="rgb48" if deep else "rgb24")
+        frame = src.read_frame(index, fmt="rgb48" if deep else "rgb24", conceal=True)
+    if frame.damaged:  # what a restore writes in its place is saved, and said
+        print(f"panchro: frame {index} is damaged: the one before it is saved", file=sys.stderr)
     if deep:
         # PIL has no 16-bit RGB mode; keep 16 bits for grey films, else fall back to 8.
         img = frame.image
@@ -445,7 +448,7 @@ def _run_restore(
             span_s=part_of_args(args),
             record=not args.no_record,
             deliver_fps=args.deliver_fps,
-            soundtrack=_soundtrack(args),
+            soundtrack=soundtrack_of_args(args),
             own_sound=args.own_sound,
         )
     except (CancelledError, KeyboardInterrupt) as exc:
@@ -455,19 +458,6 @@ def _run_restore(
     finally:
         if bar:
             bar.close()
-
-
-def _soundtrack(args: argparse.Namespace) -> Any:
-    """The `--soundtrack` asked for, opened and checked (`media.Soundtrack`), or None."""
-    from panchro.engine import media
-
-    if args.soundtrack is None:
-        if args.soundtrack_offset is not None:
-            raise BadInputError("--soundtrack-offset places a --soundtrack: give its file too")
-        return None
-    if args.own_sound:
-        raise BadInputError("--own-sound keeps the film's sound: give it or --soundtrack, not both")
-    return media.open_soundtrack(args.soundtrack, args.soundtrack_offset or 0.0)
 
 
 def add_parsers(sub: Any) -> None:

@@ -145,6 +145,23 @@ def test_frame_at_time_writes_png(
     )
 
 
+def test_a_damaged_frame_is_saved_as_a_restore_writes_it_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`frame --index` refused a frame that does not decode (and the frames after it in its
+    group), where a restore of the film shows the good frame before it."""
+    from tests.makemedia import with_broken_frame
+
+    src = make_video(tmp_path / "good.mp4", frames=48, gop=12)
+    bad = with_broken_frame(src, 30, tmp_path / "bad.mp4")
+    code, _, err = _run(["frame", str(bad), "--index", "30", "-o", str(tmp_path / "a.png")],
+                        capsys)  # fmt: skip
+    assert code == 0 and "frame 30 is damaged: the one before it is saved" in err, err
+    assert _run(["frame", str(bad), "--index", "29", "-o", str(tmp_path / "b.png")], capsys)[0] == 0
+    a, b = (np.asarray(Image.open(tmp_path / n)) for n in ("a.png", "b.png"))
+    assert np.array_equal(a, b)
+
+
 def test_restore_keeps_sound_and_timing(
     film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
