@@ -38,7 +38,7 @@ def free_bytes(folder: Path) -> int:
 
 
 def gigabytes(n: float) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"  # not "0 MB" of a short film
 
 
 def joined_by_copy(codec: str) -> bool:
@@ -55,8 +55,9 @@ def check_join(job: Any, codec: str) -> None:
     free = free_bytes(job.folder)
     if need + SAFETY > free:
         raise OutputError(
-            f"joining the {len(job.chunks)} chunks into the film needs about {gigabytes(need)} "
-            f"free beside them (they are removed once it is whole), and the disk has "
+            f"joining the {len(job.chunks)} chunks into the film needs about "
+            f"{gigabytes(need + SAFETY)} free beside them (the film, and {SAFETY >> 20} MB for "
+            f"its index and record; the chunks are removed once it is whole), and the disk has "
             f"{gigabytes(free)}: make {gigabytes(need + SAFETY - free)} of room",
             path=job.output,
         )
@@ -82,9 +83,11 @@ class Watch:
     def chunk_done(self) -> str | None:
         said = self._projected()
         if said is not None:
-            log.warning("%s", said)
             if self.progress is not None:
-                self.progress.warn(said)
+                self.progress.warn(said)  # said there; the log keeps it too, once on a terminal
+                log.info("%s", said)
+            else:
+                log.warning("%s", said)
         return said
 
     def _projected(self) -> str | None:

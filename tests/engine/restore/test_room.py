@@ -5,6 +5,7 @@ so the same call joins them once room is made."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def test_the_join_waits_for_room_and_the_chunks_are_kept(
     with pytest.raises(OutputError, match=r"joining the \d+ chunks into the film needs about") as e:
         _restore(film, out)
     assert "make " in str(e.value) and "the finished chunks are kept" in str(e.value)
+    # the need said holds what is kept spare: it said "needs about 0 MB … has 17 MB"
+    said = re.search(r"needs about ([\d.]+) MB .* the disk has ([\d.]+) MB", str(e.value))
+    assert said and float(said[1]) > float(said[2]) and "16 MB for its index" in str(e.value)
     assert not out.exists() and (tmp_path / "full.mkv.panchro-job").is_dir()
 
     monkeypatch.setattr(room, "free_bytes", lambda _folder: 10**15)  # room made
