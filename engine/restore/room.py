@@ -83,11 +83,11 @@ class Watch:
     def chunk_done(self) -> str | None:
         said = self._projected()
         if said is not None:
+            heard = self.progress is not None and self.progress.callback is not None
             if self.progress is not None:
-                self.progress.warn(said)  # said there; the log keeps it too, once on a terminal
-                log.info("%s", said)
-            else:
-                log.warning("%s", said)
+                self.progress.warn(said)
+            # once on a terminal: where a progress bar says it, the log only keeps it
+            (log.info if heard else log.warning)("%s", said)
         return said
 
     def _projected(self) -> str | None:
