@@ -375,6 +375,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if info.log_scan:
         print(f"panchro: warning: {args.input}: {_log_text(info)}", file=sys.stderr)
     all_picked = bool(project and project.shots and all(p is not None for p in project.picks))
+    if all_picked and settings.colorize and args.seed:  # it looked taken, and changed nothing
+        print(f"panchro: note: --seed {args.seed} draws the shots without a pick, and every shot"
+              " of the project has one", file=sys.stderr)  # fmt: skip
     check_options(args, settings)
     hints = hints_of_args(args, settings, info, project)
     reference = reference_of_args(args, settings)
@@ -548,9 +551,10 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--colorize",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="colorize every shot from its pick (project), or a seeded automatic one",
+        help="colorize every shot from its pick (project), or a seeded automatic one;"
+        " --no-colorize leaves a project's colours off (default: the project's, else off)",
     )
     p.add_argument(
         "--hints",
@@ -574,7 +578,9 @@ def add_parsers(sub: Any) -> None:
         help="pictures and shots in colour already colorized like the others; without it"
         " each keeps its own colours",
     )
-    p.add_argument("--seed", type=int, default=0, help="base seed of automatic picks (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="base seed of automatic picks (shots without one)"
+    )
     p.add_argument(
         "--colour-strength",
         type=float,

@@ -49,6 +49,31 @@ def test_a_new_project_begun_on_a_part_covers_its_film(
     assert Project.load(proj).settings.deflicker == 0.0
 
 
+def test_a_projects_colours_can_be_left_off_and_a_seed_that_draws_none_is_said(
+    silent: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """A project made by a colorizing run colorized every later run (no flag turned it
+    off), and --seed with every shot picked changed nothing, unsaid."""
+    from tests.makemodels import TINY28, save_small_colorizer, save_small_refiner
+
+    models = tmp_path / "models"
+    save_small_colorizer(models, config=TINY28)
+    save_small_refiner(models)
+    monkeypatch.setenv("PANCHRO_MODELS_DIR", str(models))
+    proj = tmp_path / "reel.panchro"
+    code, _, err = _run(["restore", silent, tmp_path / "a.mkv", "--project", proj,
+                         "--colorize", "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    code, _, err = _run(["restore", silent, tmp_path / "b.mkv", "--project", proj, "--seed", "9",
+                         "-q"], capsys)  # fmt: skip
+    assert code == 0 and "--seed 9 draws the shots without a pick" in err, err
+    code, _, err = _run(["restore", silent, tmp_path / "grey.mkv", "--project", proj,
+                         "--no-colorize", "-q"], capsys)  # fmt: skip
+    assert code == 0, err
+    record = (tmp_path / "grey.mkv.restoration.md").read_text()
+    assert "colorize" not in record.split("## What was done")[1].split("## Shots")[0]
+
+
 @pytest.mark.parametrize(
     ("extra", "said"),
     [
