@@ -157,7 +157,7 @@ def check(
     the worst case would not (grainy, noisy film can need that much).
     """
     w, h = size
-    where = f"{w}x{h} ({w * h / 1e6:.0f} Mpx a frame) as {codec}"
+    where = f"{w}x{h} ({w * h / 1e6:.1f} Mpx a frame) as {codec}"
     way_out = (
         "Choose a smaller --upscale, another codec (prores needs the least), or a machine "
         "with more memory"
