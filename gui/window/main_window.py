@@ -279,6 +279,8 @@ class MainWindow(QMainWindow):
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.side_scroll = side_scroll
+        # the modes shown, their panel comes into sight (out of view at 1280 x 720, below)
+        self.stage.currentChanged.connect(self._colour_panel_in_sight)
         # Restore stays below the scrolling part: Export… and an export's progress and
         # Cancel are in sight at any window size (at 1280 x 800 they were scrolled away).
         # It has the edges of the panels above it: their margins, and on the right the
@@ -578,6 +580,10 @@ class MainWindow(QMainWindow):
             self._line_up_restore()
         return super().eventFilter(watched, event)
 
+    def _colour_panel_in_sight(self, _index: int) -> None:
+        if self.stage.currentWidget() is self.candidates:
+            self.side_scroll.ensureWidgetVisible(self.colour, 0, 0)
+
     def _line_up_restore(self) -> None:
         """Restore's margins, so its edges are those of the scrolling panels above it."""
         m = self._side_margins
@@ -662,12 +668,10 @@ class MainWindow(QMainWindow):
         self.show_crop()
 
     def choose_levels(self) -> None:
-        """Colour ▸ Set the film's levels…: the dialog, the measured points offered."""
+        """Colour ▸ Set the film's levels…: the dialog, the measured points offered (the
+        action runs only with something open: `when_open`)."""
         from panchro.gui.levels import LevelsDialog
 
-        if self.film is None:
-            self.statusBar().showMessage("Open a film first", 4000)
-            return
         dialog = LevelsDialog(self.film_levels, self.measured_levels, self)
         self.levels_dialog = dialog  # for tests and the tour
         if dialog.exec():

@@ -82,6 +82,24 @@ def test_sample_pick_lock_and_survive_an_engine_crash(qtbot, coloured_window, fi
     assert not win.strip.picked(1)
 
 
+def test_the_modes_bring_their_panel_into_sight_on_a_small_window(
+    qtbot, coloured_window, film
+) -> None:
+    """At 1280 x 720 the Colour modes panel (K, Sample, the pick) sat below the film's facts,
+    out of view, while its modes filled the stage."""
+    win = coloured_window
+    win.resize(1280, 720)
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    win.side_scroll.verticalScrollBar().setValue(0)
+    with qtbot.waitSignal(win.colourModesShown, timeout=WAIT_MS):
+        win.colour_picks.sample_colour_modes()
+    viewport = win.side_scroll.viewport()
+    top = win.colour.mapTo(viewport, win.colour.rect().topLeft()).y()
+    assert win.side_scroll.verticalScrollBar().maximum() > 0  # it does scroll at this size
+    assert 0 <= top < viewport.height() // 2, top
+
+
 def test_the_panel_says_how_the_colorizer_was_trained(qtbot) -> None:
     """A small network trained at reduced scale says so (the shipped one trained on a CPU and
     then a GPU for minutes, so the note names neither); a full-scale one needs no note."""
