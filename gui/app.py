@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"Panchro {__version__}")
     p.add_argument("film", nargs="?", help="a film, a folder of frames, or an image to open")
     p.add_argument("--fps", type=float, help="frame rate of a folder of frames")
-    p.add_argument("--size", type=_size, default=(1280, 800), help="window size, e.g. 1280x800")
+    p.add_argument("--size", type=_size, default=None,
+                   help="window size, e.g. 1280x800 (default: 1280x800, or less to fit the "
+                   "screen)")  # fmt: skip
     p.add_argument(
         "--screenshot",
         metavar="PNG",
@@ -118,6 +120,19 @@ def save_screenshot(window: MainWindow, path: Path) -> None:
     os.replace(tmp, path)
 
 
+DEFAULT_SIZE = (1280, 800)
+
+
+def fitted_size(room: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's first size: 1280 x 800, or less where the screen's room (less its
+    panels) is smaller, with a margin for the window's frame. It ran off a 1366 x 768
+    laptop's screen, or one scaled 1.5 times."""
+    if room is None:
+        return DEFAULT_SIZE
+    return (min(DEFAULT_SIZE[0], max(640, room[0] - 16)),
+            min(DEFAULT_SIZE[1], max(480, room[1] - 48)))  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:
@@ -134,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_theme(app, args.theme or saved_theme())
 
     window = MainWindow()
-    window.resize(*args.size)
+    screen = app.primaryScreen()
+    room = screen.availableGeometry().size() if screen is not None else None
+    window.resize(*(args.size or fitted_size(room and (room.width(), room.height()))))
     app.aboutToQuit.connect(window.engine.shutdown)
     if args.startup_time:
 

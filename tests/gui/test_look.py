@@ -117,3 +117,16 @@ def test_thumbnails_keep_device_pixels_on_hidpi(qapp) -> None:
         assert out.devicePixelRatio() == ratio
         logical = out.deviceIndependentSize()
         assert round(logical.width()) == 112 and abs(logical.height() - 63) <= 1
+
+
+def test_the_first_window_fits_the_screen() -> None:
+    """The window opened at 1280 x 800 whatever the screen: off a 1366 x 768 laptop's
+    room (less its panel), or a screen scaled 1.5 times (933 x 600)."""
+    from panchro.gui.app import DEFAULT_SIZE, fitted_size
+
+    assert fitted_size((1920, 1040)) == DEFAULT_SIZE
+    w, h = fitted_size((1366, 728))
+    assert w == 1280 and h <= 728 - 40
+    w, h = fitted_size((933, 600))
+    assert w <= 933 and h <= 600 - 40
+    assert fitted_size(None) == DEFAULT_SIZE
