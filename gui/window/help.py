@@ -70,17 +70,17 @@ class Help(QObject):
 
         native = QKeySequence.SequenceFormat.NativeText
         rows: list[str] = []
-        for top in self.win.menuBar().actions():
-            menu = top.menu()
-            if menu is None:
-                continue
+        menus = [(top.text(), top.menu()) for top in self.win.menuBar().actions() if top.menu()]
+        for title, menu in menus:
             keyed = [
                 (a.text().replace("&", ""), ", ".join(k.toString(native) for k in a.shortcuts()))
                 for a in menu.actions()
                 if not a.isSeparator() and a.shortcuts()
             ]
+            # a submenu's (Colour ▸ Hints) come after their menu's
+            menus += [(f"{title} ▸ {a.text()}", a.menu()) for a in menu.actions() if a.menu()]
             if keyed:
-                title = escape(top.text().replace("&", ""))
+                title = escape(title.replace("&", ""))
                 rows.append(f"<tr><th colspan=2 align=left>{title}</th></tr>")
                 rows += [f"<tr><td>{escape(k)}</td><td>{escape(t)}</td></tr>" for t, k in keyed]
         for title, keys in (

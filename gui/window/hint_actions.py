@@ -21,7 +21,7 @@ def build_hint_actions(editor: HintEditor, menu: QMenu, action: Any) -> None:
     `redo_action`, `markers_action`, `clear_action`), and the panel's buttons on them."""
     win = editor.win
     editor.edit_action = action(
-        "Edit &hints on the key frame",
+        "&Edit hints on the key frame",
         "H",
         editor.edit,
         menu,
@@ -34,7 +34,7 @@ def build_hint_actions(editor: HintEditor, menu: QMenu, action: Any) -> None:
     for name, text, icon_text, key in (
         ("point", "&Point tool", "Point", "P"),
         ("brush", "&Brush tool", "Brush", "B"),
-        ("erase", "&Erase tool", "Erase", "E"),
+        ("erase", "E&rase tool", "Erase", "E"),
         ("pick", "Eye&dropper", "Eyedropper", "I"),
     ):
         a = action(
@@ -58,7 +58,7 @@ def build_hint_actions(editor: HintEditor, menu: QMenu, action: Any) -> None:
     )
     editor.colour_action.setIconText("Colour…")
     action(
-        "Hint colour from a &picture…",
+        "Hint colour from a pic&ture…",
         "Shift+I",
         lambda: editor.colour_from_picture(),
         menu,

@@ -1,7 +1,7 @@
 """Colour hints from the window: the hint tools on a shot's key frame, their undo and redo,
 the colour (a chooser, an eyedropper, recent colours), and the preview after each edit.
 
-Editing hints happens in the compare view: Colour > Edit hints (H), or picking a tool,
+Editing hints happens in the compare view: Colour > Hints > Edit hints (H), or picking a tool,
 shows the key frame of the shot under the playhead coloured as a render would colour it,
 with the hints' markers over it. A click places a point, a drag a brush stroke, the eraser
 removes the marker clicked, the eyedropper takes the colour under it (from whatever frame

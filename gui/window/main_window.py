@@ -427,13 +427,13 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         action("&Save project", QKeySequence.StandardKey.Save,
                either(album.projects.save, projects.save_project), file_menu)  # fmt: skip
-        action("Save project &as…", QKeySequence.StandardKey.SaveAs,
+        action("Sa&ve project as…", QKeySequence.StandardKey.SaveAs,
                either(album.projects.save_as, projects.save_project_as), file_menu)  # fmt: skip
         action("&Export…", "Ctrl+E", either(album.exports.export, exporter.export), file_menu)
-        action("Export marked &part…", "Ctrl+Alt+E", lambda: exporter.export_part(), file_menu,
+        action("Export &marked part…", "Ctrl+Alt+E", lambda: exporter.export_part(), file_menu,
                "The part between the in and out marks (Go ▸ Mark in / Mark out), with its "
                "sound")  # fmt: skip
-        action("Export this &frame…", "Ctrl+Shift+F", lambda: exporter.export_frame(), file_menu,
+        action("Export t&his frame…", "Ctrl+Shift+F", lambda: exporter.export_frame(), file_menu,
                "The frame under the playhead, restored, into a picture file (PNG or TIFF at 16 "
                "bits, JPEG, WebP)")  # fmt: skip
         action("Export selected pi&cture…", "Ctrl+Shift+E", lambda: album.exports.export_picture(),
@@ -458,20 +458,20 @@ class MainWindow(QMainWindow):
         self.edits.follow(self.undo_action, self.redo_action)
 
         go = self.go_menu = self.menuBar().addMenu("&Go")
-        action("Play / pause", Qt.Key.Key_Space, player.toggle_play, go)
-        action("Play backwards (J; again: faster)", Qt.Key.Key_J, lambda: player.shuttle(-1), go)
-        action("Pause (K)", Qt.Key.Key_K, player.pause, go)
-        action("Play (L; again: faster)", Qt.Key.Key_L, lambda: player.shuttle(1), go)
+        action("&Play / pause", Qt.Key.Key_Space, player.toggle_play, go)
+        action("Play &backwards (J; again: faster)", Qt.Key.Key_J, lambda: player.shuttle(-1), go)
+        action("Pa&use (K)", Qt.Key.Key_K, player.pause, go)
+        action("P&lay (L; again: faster)", Qt.Key.Key_L, lambda: player.shuttle(1), go)
         go.addSeparator()
-        action("Previous frame", Qt.Key.Key_Left, lambda: player.step(-1), go)
-        action("Next frame", Qt.Key.Key_Right, lambda: player.step(1), go)
-        action("Back one second", "Shift+Left", lambda: player.step(-player.one_second()), go)
-        action("Forward one second", "Shift+Right", lambda: player.step(player.one_second()), go)
-        action("First frame", Qt.Key.Key_Home, lambda: player.seek(0), go)
-        action("Last frame", Qt.Key.Key_End, lambda: player.seek(self.frame_count - 1), go)
+        action("Pre&vious frame", Qt.Key.Key_Left, lambda: player.step(-1), go)
+        action("Ne&xt frame", Qt.Key.Key_Right, lambda: player.step(1), go)
+        action("Back one secon&d", "Shift+Left", lambda: player.step(-player.one_second()), go)
+        action("Forwa&rd one second", "Shift+Right", lambda: player.step(player.one_second()), go)
+        action("&First frame", Qt.Key.Key_Home, lambda: player.seek(0), go)
+        action("Las&t frame", Qt.Key.Key_End, lambda: player.seek(self.frame_count - 1), go)
         go.addSeparator()
-        action("Previous shot", Qt.Key.Key_PageUp, lambda: shots.step_shot(-1), go)
-        action("Next shot", Qt.Key.Key_PageDown, lambda: shots.step_shot(1), go)
+        action("Pr&evious shot", Qt.Key.Key_PageUp, lambda: shots.step_shot(-1), go)
+        action("&Next shot", Qt.Key.Key_PageDown, lambda: shots.step_shot(1), go)
         action("Next shot &without colours", "N", lambda: shots.step_unpicked(1), go,
                "The next shot with no colours chosen for it: what is left to do")  # fmt: skip
         action("Previous shot without colours", "Shift+N", lambda: shots.step_unpicked(-1), go)
@@ -510,7 +510,7 @@ class MainWindow(QMainWindow):
                "the colorizer would draw").setProperty("album", True)  # fmt: skip
         action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,
                "One colour over the light parts, as a dyed base (amber, blue…)")  # fmt: skip
-        action("T&one this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
+        action("Ton&e this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
                "One colour in the middle greys, as a toned print (sepia…)")  # fmt: skip
         self.negative_action = action(
             "Read the film as a &negative", None, projects.toggle_negative, colour_menu,
@@ -534,12 +534,10 @@ class MainWindow(QMainWindow):
                    colour_menu),
         ):  # fmt: skip
             a.setProperty("album", True)
-        colour_menu.addSeparator()
-        before = set(colour_menu.actions())
-        self.hint_editor.build_actions(colour_menu, action)
-        for a in colour_menu.actions():  # an album picture takes hints as a shot does
-            if a not in before:
-                a.setProperty("album", True)
+        hints_menu = colour_menu.addMenu("&Hints")  # their own letters (Alt+C, H, …)
+        self.hint_editor.build_actions(hints_menu, action)
+        for a in [hints_menu.menuAction(), *hints_menu.actions()]:  # an album's picture
+            a.setProperty("album", True)  # takes hints as a shot does
 
         view = self.menuBar().addMenu("&View")
         # Compare's zoom (its own keys + - 1 0 and the wheel do the same there)

@@ -77,7 +77,7 @@ def test_album_grid_modes_pick_compare_and_exports(
     assert "5 pictures from box" in win.album_panel.summary.text()
     # The film's tools are off, saying why (the hint tools stay: a picture takes hints);
     # the timeline and shot strip are gone.
-    hint_edit = next(a for a in win.colour_menu.actions() if "hints" in a.text())
+    hint_edit = win.hint_editor.edit_action  # in Colour ▸ Hints
     assert hint_edit.isEnabled() and win.hints_panel.isEnabled()
     reference = next(a for a in win.colour_menu.actions() if "from a &picture" in a.text())
     assert not reference.isEnabled() and "films only" in reference.toolTip()
@@ -484,7 +484,7 @@ def test_an_album_saved_as_a_project_and_opened_again(
         lambda _w, title, *a, **k: asked.append(title) or (str(tmp_path / "family"), ""),
     )  # fmt: skip
     with qtbot.waitSignal(win.projectSaved, timeout=WAIT_MS) as saved:
-        actions["Save project &as…"].trigger()
+        actions["Sa&ve project as…"].trigger()
     assert asked == ["Save the album's project"] and saved.args == [str(target)]
     assert win.windowTitle() == "Panchro — family.panchro" and not album.dirty
     doc = json.loads(target.read_text())

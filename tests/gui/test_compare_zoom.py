@@ -103,7 +103,7 @@ def test_hints_zoomed_in_are_previewed_at_the_frames_own_size(qtbot, window, tmp
     with qtbot.waitSignal(win.settled, timeout=120_000):
         win.projects.open_film(big)
     with qtbot.waitSignal(win.hint_editor.previewShown, timeout=120_000):
-        qtbot.keyClick(win, Qt.Key.Key_H)  # Colour > Edit hints on the key frame
+        qtbot.keyClick(win, Qt.Key.Key_H)  # Colour > Hints > Edit hints on the key frame
     qtbot.waitUntil(lambda: win.compare.canvas.after is not None, timeout=120_000)  # the frame
     canvas = win.compare.canvas
     qtbot.keyClick(win, Qt.Key.Key_P)  # a point (no models here: the hints alone colour)

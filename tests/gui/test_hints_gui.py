@@ -102,7 +102,7 @@ def _open_and_edit(qtbot: Any, win: Any, film: Any) -> None:
     win.player.seek(film.shot_starts[1] + 3)  # inside shot 2
     qtbot.waitUntil(lambda: win.player.displayed == film.shot_starts[1] + 3, timeout=WAIT_MS)
     with qtbot.waitSignal(win.hint_editor.previewShown, timeout=WAIT_MS):
-        qtbot.keyClick(win, Qt.Key.Key_H)  # Colour > Edit hints on the key frame
+        qtbot.keyClick(win, Qt.Key.Key_H)  # Colour > Hints > Edit hints on the key frame
     # A picture to place hints on: the preview, or (no models here, no hints yet) the frame.
     qtbot.waitUntil(lambda: win.compare.canvas.after is not None, timeout=WAIT_MS)
 

@@ -61,3 +61,19 @@ def test_the_log_folder_is_named_where_no_file_manager_opens_it(
     box = next(w for w in window.findChildren(QMessageBox) if w.isVisible())
     assert str(window.engine.log_path.parent) in box.text()
     box.close()
+
+
+def test_every_menu_has_its_own_letters_and_the_hints_keys_are_listed(window) -> None:
+    """File and Colour had letters twice (Alt then the letter cycled instead of choosing),
+    most of Go had none; the hints, now in Colour ▸ Hints, keep their keys in F1's list."""
+    menus = [(m.title(), m) for m in (a.menu() for a in window.menuBar().actions()) if m]
+    for title, menu in menus:
+        letters = []
+        for a in menu.actions():
+            if a.menu():
+                menus.append((f"{title} ▸ {a.text()}", a.menu()))
+            if "&" in a.text():
+                letters.append(a.text().split("&", 1)[1][0].lower())
+        assert len(letters) == len(set(letters)), (title, sorted(letters))
+    listed = window.help.shortcuts_html()
+    assert "Colour ▸ Hints" in listed and "Point tool" in listed and "Shift+H" in listed
