@@ -11,6 +11,10 @@ Two measurements, each scored as `panchro eval colorizer` scores one colouring, 
     python docs/experiments/colour_features.py probe 4000 3000    # pictures, head steps
     python docs/experiments/colour_features.py regress 1200       # CPU seconds
     python docs/experiments/colour_features.py regress 600 out/l2.safetensors
+    python docs/experiments/colour_features.py regress 1200 - cond_channels=96 resnet_widths=96
+
+`regress` takes the shipped config's fields changed as `name=value` (a tuple as `2,4,8`), to
+compare conditioning networks by held-out colour per CPU-minute (session 41); `-` for no file.
 
 With a file, `regress` also writes a colorizer whose conditioning network is the one the L2
 trained and whose PixelCNN is untrained (random, seed 0): a start for `panchro train
@@ -22,6 +26,7 @@ ImageNet samples and BSDS500, split by name as the trainers split them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -33,7 +38,12 @@ import torch
 from panchro.engine.evaluate.colorizer import MATRIX, _Accumulator, _is_grey, _score_predictions
 from panchro.engine.imaging.color import rgb_to_ycbcr
 from panchro.engine.imaging.metrics import colourfulness, srgb_to_lab
-from panchro.engine.models.colorizer import Colorizer, ConditioningNet, bins_to_hwc
+from panchro.engine.models.colorizer import (
+    Colorizer,
+    ColorizerConfig,
+    ConditioningNet,
+    bins_to_hwc,
+)
 from panchro.engine.models.weights import load_model, save_model
 from panchro.engine.train.colorizer import chroma_probe
 from panchro.engine.train.data import (
@@ -117,11 +127,47 @@ def probe(pictures: int, steps: int) -> None:
     print(_score(both, held, size, c, levels))
 
 
-def regress(seconds: float, save: str | None = None) -> None:
+def _changed(cfg: ColorizerConfig, changes: list[str]) -> ColorizerConfig:
+    values = {}
+    for change in changes:
+        name, value = change.split("=", 1)
+        old = getattr(cfg, name)
+        values[name] = (
+            tuple(int(v) for v in value.split(",")) if isinstance(old, tuple) else int(value)
+        )
+    return dataclasses.replace(cfg, **values)
+
+
+def _mult_adds(net: torch.nn.Module, size: int) -> int:
+    total = 0
+
+    def count(module: torch.nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        k = module.weight[0].numel()  # in/groups x kh x kw
+        total += out.numel() * k
+
+    hooks = [
+        m.register_forward_hook(count) for m in net.modules() if isinstance(m, torch.nn.Conv2d)
+    ]
+    with torch.no_grad():
+        net(torch.zeros(1, 1, size, size))
+    for h in hooks:
+        h.remove()
+    return total
+
+
+def regress(seconds: float, save: str | None = None, changes: list[str] | None = None) -> None:
     torch.manual_seed(0)
     _, cfg, _ = load_model(SHIPPED, device="cpu")
+    cfg = _changed(cfg, changes or [])
     size, c, levels = cfg.image_size, cfg.chroma_size, cfg.levels
     net = torch.nn.Sequential(ConditioningNet(cfg), chroma_probe(cfg.cond_channels))
+    params = sum(p.numel() for p in net[0].parameters())
+    print(
+        f"conditioning network {changes or 'as shipped'}: {params:,} parameters,"
+        f" {_mult_adds(net[0], cfg.image_size):,} multiply-adds per picture",
+        flush=True,
+    )
     train, held = _data()
     rng = np.random.default_rng(7)
     opt = torch.optim.AdamW(net.parameters(), 5e-4, weight_decay=1e-4)
@@ -160,4 +206,5 @@ if __name__ == "__main__":
     if what == "probe":
         probe(int(rest[0]), int(rest[1]))
     else:
-        regress(float(rest[0]), rest[1] if len(rest) > 1 else None)
+        save = rest[1] if len(rest) > 1 and rest[1] != "-" else None
+        regress(float(rest[0]), save, rest[2:])
