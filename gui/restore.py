@@ -198,6 +198,10 @@ class RestorePanel(QGroupBox):
         self.codec = QComboBox()
         for code, name, _ in CODECS:
             self.codec.addItem(name, code)
+        self.codec.setToolTip(
+            "The exported film's format: H.264 plays anywhere; ProRes and FFV1 keep more\n"
+            "for editing and archives; DPX and 16-bit PNG/TIFF write a folder of frames"
+        )
         self.fields = _choices(
             FIELD_CHOICES,
             "How the film's fields and frames are read (a video of a film is often\n"

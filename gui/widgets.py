@@ -61,6 +61,7 @@ class FrameView(QWidget):
         self.setMinimumSize(240, 135)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAccessibleName("Frame")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         return QSize(800, 450)
@@ -337,6 +338,7 @@ class Timeline(QWidget):
         def button(tip: str) -> QToolButton:
             b = QToolButton()
             b.setToolTip(tip)
+            b.setAccessibleName(tip.split(" (")[0])  # icons only: a screen reader's words
             b.setAutoRaise(True)
             return b
 
@@ -345,8 +347,13 @@ class Timeline(QWidget):
         self.next_frame = button("Next frame (Right)")
         self.next_shot = button("Next shot (PgDown)")
         self.play = button("Play / pause (Space; J, K, L)")
+        self.play.setAccessibleName("Play")  # "Pause" while it plays (`set_playing`)
         self._playing = False
         self._tint_icons()
+        # the style's focus frame on these flat buttons is faint: a plain ring, for the keys
+        self.setStyleSheet(
+            "QToolButton:focus { border: 2px solid palette(highlight); border-radius: 3px; }"
+        )
         self.slider = ShotSlider()
         self.slider.setRange(0, 0)
         self.slider.setSingleStep(1)
@@ -405,6 +412,7 @@ class Timeline(QWidget):
         self._playing = playing
         self.play.setIcon(self._icons[1] if playing else self._icons[0])
         self.play.setToolTip(("Pause" if playing else "Play") + " (Space; J, K, L)")
+        self.play.setAccessibleName("Pause" if playing else "Play")
 
     def show_position(
         self, index: int, count: int, seconds: float, fps: float, start: str | None = None
@@ -490,6 +498,8 @@ class ShotStrip(QWidget):
         busy_layout.addStretch(1)
 
         self.list = _StripList()
+        self.list.setAccessibleName("Shots")
+        self.list.setAccessibleDescription("The film's shots; Enter goes to the one chosen")
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)

@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.colour)
         side_layout.addStretch(1)
         side_scroll = QScrollArea()
+        side_scroll.setAccessibleName("Film, shot and colour modes")
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

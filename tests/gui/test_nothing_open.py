@@ -77,3 +77,13 @@ def test_every_menu_has_its_own_letters_and_the_hints_keys_are_listed(window) ->
         assert len(letters) == len(set(letters)), (title, sorted(letters))
     listed = window.help.shortcuts_html()
     assert "Colour ▸ Hints" in listed and "Point tool" in listed and "Shift+H" in listed
+
+
+def test_icon_buttons_and_views_have_names_a_screen_reader_says(window) -> None:
+    """The transport's five icon buttons, the frame and the shot strip had no name."""
+    t = window.timeline
+    names = [b.accessibleName() for b in (t.prev_shot, t.prev_frame, t.play, t.next_frame,
+                                         t.next_shot)]  # fmt: skip
+    assert names == ["Previous shot", "Previous frame", "Play", "Next frame", "Next shot"]
+    assert window.view.accessibleName() and window.strip.list.accessibleName() == "Shots"
+    assert window.restore_panel.codec.toolTip()
