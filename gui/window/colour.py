@@ -247,6 +247,8 @@ class ColourPicks(QObject):
         if shot is not None:
             self._mark_shot(shot, QPixmap())  # marked; its picture comes next
         self.candidates.set_picked(None)
+        if win.stage.currentWidget() is self.candidates:  # its modes are not the shot's now,
+            win.player.show_film()  # and "click one to pick it" was left over them
         self.show_pick()
         label = shot_label(shot, win.shots) if shot is not None else "The film"
         said = f"{label}: {flat_words(pick)}, locked"

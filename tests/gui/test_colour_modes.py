@@ -100,6 +100,21 @@ def test_the_modes_bring_their_panel_into_sight_on_a_small_window(
     assert 0 <= top < viewport.height() // 2, top
 
 
+def test_a_shot_kept_grey_from_its_modes_goes_back_to_the_film(
+    qtbot, coloured_window, film
+) -> None:
+    """G over the modes kept the shot grey, and left its colour modes up, none marked,
+    under "click one to pick it"."""
+    win = coloured_window
+    with qtbot.waitSignal(win.settled, timeout=WAIT_MS):
+        win.projects.open_film(film.path)
+    _sample(qtbot, win, 2)
+    assert win.stage.currentWidget() is win.candidates
+    with qtbot.waitSignal(win.flatPreviewShown, timeout=WAIT_MS):
+        win.colour_picks.keep_black_and_white()
+    assert win.stage.currentWidget() is win.view and win.picks[0].source == "grey"
+
+
 def test_the_panel_says_how_the_colorizer_was_trained(qtbot) -> None:
     """A small network trained at reduced scale says so (the shipped one trained on a CPU and
     then a GPU for minutes, so the note names neither); a full-scale one needs no note."""
