@@ -418,6 +418,15 @@ def _held(info: dict[str, Any]) -> int:
     return sum(int(b) - int(a) + 1 for a, b in info.get("held_frames") or [])
 
 
+def reason_after(text: str, name: str) -> str:
+    """The engine's error for the file `name` without the path it begins with: "Could not
+    open a.mp4: /home/…/a.mp4: is not a video file…" named the file twice."""
+    marker = f"{name}: "
+    at = text.find(marker)
+    starts_with_path = text.startswith(("/", "\\", "~")) or text[1:3] in (":\\", ":/")
+    return text[at + len(marker) :] if name and at >= 0 and starts_with_path else text
+
+
 def cut_short_note(info: dict[str, Any]) -> str:
     """ "" for a whole film; for one cut short: "Cut short: 40 of 132 frames can be read"."""
     if not info.get("truncated"):

@@ -89,7 +89,9 @@ def _open_container(path: Path, what: str = "a video file") -> av.container.Inpu
                 "it is truncated or was never finished",
                 path=path,
             ) from None
-        raise BadInputError(f"is not {what} PyAV can read (invalid data)", path=path) from None
+        raise BadInputError(
+            f"is not {what} Panchro can read (FFmpeg finds no picture in it)", path=path
+        ) from None
     except (av.error.FFmpegError, OSError) as exc:
         raise BadInputError(f"cannot be opened ({_ff_reason(exc)})", path=path) from None
 

@@ -199,7 +199,7 @@ def _decode_still(path: Path) -> av.VideoFrame:
     try:
         stream = _pick_video_stream(container)
         if stream is None:
-            raise BadInputError("is not an image PyAV can read", path=path)
+            raise BadInputError("is not an image Panchro can read (it holds no picture)", path=path)
         try:
             for frame in container.decode(stream):
                 return frame

@@ -35,6 +35,7 @@ from panchro.gui.album import (
     picture_state,
 )
 from panchro.gui.colour_modes import Pick, Sampled, parse_sampled, strength_words
+from panchro.gui.facts import reason_after
 from panchro.gui.hints import FrameGeometry
 from panchro.gui.window import APP_NAME
 from panchro.gui.window.album_carry import AlbumCarry
@@ -214,7 +215,7 @@ class Albums(QObject):
         win = self.win
         name = self.projects.inputs_name()
         if msg.type == Event.ERROR:
-            text = str(msg.body.get("message", "unknown error"))
+            text = reason_after(str(msg.body.get("message", "unknown error")), name)
             self._close(ask=False)
             win.setWindowTitle(APP_NAME)
             win.view.clear(f"{name} could not be opened.")

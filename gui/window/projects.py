@@ -20,6 +20,7 @@ from panchro.gui.facts import (
     cut_short_note,
     log_warning,
     numbering_warning,
+    reason_after,
     truncation_warning,
 )
 from panchro.gui.hints import hints_from_json
@@ -422,7 +423,7 @@ class Projects(QObject):
         win = self.win
         if msg.type == Event.ERROR:
             name = Path(win.film_path or "").name
-            text = str(msg.body.get("message", "unknown error"))
+            text = reason_after(str(msg.body.get("message", "unknown error")), name)
             self.view.clear(f"{name} could not be opened.")
             self.strip.show_note("No film open.")
             win.setWindowTitle(APP_NAME)

@@ -712,7 +712,7 @@ def test_bad_inputs(tiny_video: Path, tmp_path: Path) -> None:
     cases.append((empty, "empty (0 bytes)"))
     text = tmp_path / "notes.mp4"
     text.write_text("this is a shopping list, not a film\n" * 20)
-    cases.append((text, "not a video file PyAV can read"))
+    cases.append((text, "not a video file Panchro can read"))
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(tiny_video.read_bytes()[: tiny_video.stat().st_size // 2])
     cases.append((truncated, "moov atom missing"))
