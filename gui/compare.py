@@ -349,8 +349,12 @@ class _SplitCanvas(QWidget):
             p.restore()
         p.setPen(QPen(QColor(255, 255, 255), 2))
         p.drawLine(cut, v.y(), cut, v.bottom())
-        _label(p, v, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "before")
-        _label(p, v, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "after")
+        # a side is named only where it shows (editing hints, the split sits at the edge)
+        room = p.fontMetrics().horizontalAdvance("before") + 24
+        if cut - v.x() >= room:
+            _label(p, v, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "before")
+        if v.right() - cut >= room:
+            _label(p, v, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "after")
 
 
 def _label(p: QPainter, area: QRect, align: Qt.AlignmentFlag, text: str) -> None:

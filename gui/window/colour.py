@@ -257,7 +257,8 @@ class ColourPicks(QObject):
             said += f"; its {counted(on, 'hint')} {verb} its own colours where they lie"
         elif shot is not None and on:  # a red coat in a grey scene
             still = "still colours where it lies" if on == 1 else "still colour where they lie"
-            said += f"; its {counted(on, 'hint')} {still} (Colour ▸ Hints clears them)"
+            said += f"; its {counted(on, 'hint')} {still}"
+            said += " (Colour ▸ Hints ▸ Clear this shot's hints)"
         self.status.showMessage(said, 8000)
         win.picksChanged.emit()
         # The key frame as a render colours it, for the strip and the panel.
