@@ -175,9 +175,13 @@ def cmd_restore_album(
             "; each picture's colour hints come with the album's project (--project, saved by"
             " the app)" if "--hints" in given else ""
         )  # fmt: skip
+        reference = (
+            "; a colour picture lends its colours to a film's shots, or to one photo restored"
+            " alone, not yet to an album's pictures" if "--reference" in given else ""
+        )  # fmt: skip
         raise BadInputError(
             f"{', '.join(given)}: not for an album (each picture keeps its own format and "
-            f"depth, and gets its own automatic colour mode{hints})"
+            f"depth, and gets its own automatic colour mode{hints}{reference})"
         )
     ext = Path(args.output).suffix.lower()
     if ext in media.VIDEO_CONTAINERS or ext in media.PICTURE_OUTPUTS:
@@ -221,7 +225,7 @@ def cmd_restore_album(
         if bar:
             bar.close()
         print(
-            "\npanchro: interrupted; the pictures finished are kept, run the same command "
+            "panchro: interrupted; the pictures finished are kept, run the same command "
             "again to restore the rest",
             file=sys.stderr,
         )

@@ -143,7 +143,7 @@ def cmd_restore_archive(
         if bar:
             bar.close()
         print(
-            "\npanchro: interrupted; the films finished and the chunks done are kept: run the "
+            "panchro: interrupted; the films finished and the chunks done are kept: run the "
             "same command again to resume",
             file=sys.stderr,
         )

@@ -171,9 +171,11 @@ class Hints:
         naming the first hint outside a width x height frame or past the film."""
         if self.frame_size is not None and tuple(self.frame_size) != (width, height):
             w, h = self.frame_size
+            what = "picture" if frames == 1 else "film"  # a photo is read as one frame
             raise BadInputError(
-                f"hints: made for {w}x{h} frames, but this film's are {width}x{height}: "
-                "these hints belong to another film (or another transfer of it)",
+                f"hints: made for {w}x{h} frames, but this {what}'s are {width}x{height}: "
+                f"these hints belong to another {what}"
+                + (" (or another transfer of it)" if what == "film" else " (or another scan)"),
                 path=self.source or None,
             )
         for n, p in enumerate(self.points, 1):  # the frame first: the place is of that frame

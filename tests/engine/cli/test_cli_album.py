@@ -161,6 +161,7 @@ def test_a_folder_of_frames_stays_a_film(
         (["--colorize", "--hints", "h.json"], "--hints: not for an album"),
         (["--colorize", "--hints", "h.json"], "hints come with the album's project (--project"),
         (["--colorize", "--reference", "r.jpg"], "--reference: not for an album"),
+        (["--colorize", "--reference", "r.jpg"], "not yet to an album's pictures"),
     ],
 )
 def test_album_refusals(

@@ -103,6 +103,9 @@ def test_hints_made_for_another_film_are_refused_with_both_sizes(tmp_path: Path)
         hints.check_against(1280, 720, 4)
     assert "made for 1920x1080 frames, but this film's are 1280x720" in str(err.value)
     assert "h.json" in str(err.value)
+    with pytest.raises(BadInputError, match="this picture's are 1280x720: these hints belong to"
+                       " another picture"):  # a photo, read as one frame  # fmt: skip
+        hints.check_against(1280, 720, 1)
     assert hints.on_frames(0, 1).frame_size == (1920, 1080)  # a shot's hints keep it
     parse_hints(EXAMPLE).check_against(1280, 720, 4)  # a file without it: only places checked
 
