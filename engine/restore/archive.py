@@ -439,13 +439,16 @@ class _View:
         self.progress = progress
         self.films = films
         self.over = done_before  # films finished (this run or before) or failed
+        self.failed = 0
         self.todo = films - done_before
         self.frames: dict[int, int] = {}  # frames to render of each film opened
         self.lock = threading.Lock()
         self._stage()
 
     def _stage(self) -> None:
-        self.progress.stage = f"{self.over}/{self.films} films done"
+        # a failed film is over, not done: "4/4 films done" was said of two failed
+        failed = f", {self.failed} failed" if self.failed else ""
+        self.progress.stage = f"{self.over - self.failed}/{self.films} films done{failed}"
 
     def _total(self) -> None:
         known = self.frames.values()
@@ -466,6 +469,7 @@ class _View:
             if failed or index not in self.frames:
                 self.frames[index] = rendered  # what it did is all it will do
             self.over += 1
+            self.failed += failed
             self._stage()
             self._total()
         self.progress.finish()  # reports now (under its lock), not at the next frame

@@ -287,3 +287,11 @@ def test_a_film_of_an_archive_equals_the_film_restored_alone_by_the_cli(
     assert code == cli.EXIT_ERROR
     assert "already holds reel3.mkv, reel1.mkv" in capsys.readouterr().err
     assert os.path.isdir(out / ".panchro-archive")
+
+
+def test_the_progress_counts_a_failed_film_apart() -> None:
+    """The run's progress said "4/4 films done" of a run where two had failed."""
+    view = archive._View(Progress(None), 4, 0)
+    view.film_over(0, 10, failed=False)
+    view.film_over(1, 0, failed=True)
+    assert view.progress.stage == "1/4 films done, 1 failed"
