@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -108,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = signal.signal(signal.SIGTERM, _terminated) if catch else None
     try:
         code = _run(args)
+        sys.stdout.flush()  # what is left to print fails here, said, not at exit
+    except OSError as exc:  # stdout to a full disk (`info film.mp4 > /dev/full`)
+        print(f"panchro: error: the output could not be written ({exc.strerror})", file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_ERROR
     finally:
         if catch:
             signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
@@ -142,10 +149,22 @@ def _run(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
-    except Exception:
-        print("panchro: internal error (a bug; please report it with this):", file=sys.stderr)
-        traceback.print_exc()
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            return _internal_error()
+        # what the engine writes says so itself (OutputError); this was stdout to a full disk
+        print(f"panchro: error: no space left to write the output ({exc})", file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):  # its buffer would fail again at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
+    except Exception:
+        return _internal_error()
+
+
+def _internal_error() -> int:
+    print("panchro: internal error (a bug; please report it with this):", file=sys.stderr)
+    traceback.print_exc()
+    return EXIT_ERROR
 
 
 __all__ = [

@@ -63,3 +63,16 @@ def test_the_workers_of_a_stopped_run_are_waited_for() -> None:
     assert not wait_for_workers(0.05)  # still in its batch
     release.set()
     assert wait_for_workers(5.0)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_stdout_to_a_full_disk_is_one_line_not_a_bug(tmp_path: Path) -> None:
+    """`panchro info film > /dev/full` said "internal error (a bug…)" with a traceback."""
+    film = make_video(tmp_path / "film.mp4", frames=6, audio=False)
+    with open("/dev/full", "w") as full:
+        argv = [sys.executable, "-m", "panchro.engine", "info", str(film)]
+        proc = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "panchro: error: no space left to write the output ([Errno 28] No space left on device)"
+    ]
