@@ -42,6 +42,7 @@ from panchro.engine.media.formats import (
 )
 
 log = logging.getLogger(__name__)
+_SAID_DAMAGED: set[tuple[str, object]] = set()  # (file, pts) warned of
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,16 @@ class _VideoDecoder:
             try:
                 decoded = self.stream.decode(packet)
             except av.error.FFmpegError as exc:
-                log.warning(
-                    "%s: video data near pts %s cannot be decoded (%s); the frame is skipped",
-                    self.path,
-                    packet.pts,
-                    _ff_reason(exc),
-                )
+                # said once a process: the shots' pass and the export's each met it, twice said
+                if (str(self.path), packet.pts) not in _SAID_DAMAGED:
+                    _SAID_DAMAGED.add((str(self.path), packet.pts))
+                    log.warning(
+                        "%s: video data near pts %s cannot be decoded (%s); the frame before "
+                        "stands in for it",
+                        self.path,
+                        packet.pts,
+                        _ff_reason(exc),
+                    )
                 continue
             yield from decoded
 

@@ -72,3 +72,17 @@ def test_the_app_is_shown_the_damaged_frame_as_the_export_has_it(
     shown = engine.request("frame", 60, film=film, index=BROKEN).data
     assert shown["index"] == BROKEN and shown["damaged"] is True
     assert "damaged" not in engine.request("frame", 60, film=film, index=BROKEN - 1).data
+
+
+def test_a_damaged_packet_is_said_once(films: tuple[Path, Path], caplog) -> None:
+    """Finding the shots and the export each met it, and each said it: twice, the same."""
+    from panchro.engine.media import decode
+
+    _, bad = films
+    decode._SAID_DAMAGED.clear()  # the tests before met it in this process
+    caplog.set_level("WARNING")
+    for _ in range(2):
+        with media.open_source(bad) as src:
+            assert any(f.damaged for f in src.frames(conceal=True))
+    said = [r for r in caplog.records if "cannot be decoded" in r.getMessage()]
+    assert len(said) == 1 and "the frame before stands in for it" in said[0].getMessage()
