@@ -30,6 +30,7 @@ batch size from the shot's start, the boundaries the batches have anyway.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -93,9 +94,27 @@ def sole_writer(target: str | os.PathLike[str], *, what: str = "this output") ->
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
+        _clear_litter(path)
         yield
     finally:
         os.close(fd)  # lets go of the lock
+
+
+def _clear_litter(path: Path) -> None:
+    """What a killed run left beside `path` (a film half joined, as big as the film; a
+    record's or a picture's temporary): hidden, named after it, never read again, and
+    nothing else removed them. With the lock held, no other run is writing them."""
+    try:
+        found = list(path.parent.glob(f".{glob.escape(path.name)}.*"))
+    except OSError:
+        return
+    for p in found:
+        rest = p.name[len(path.name) + 2 :]
+        if ".part" not in rest and not rest.endswith(".tmp"):
+            continue
+        log.info("removing %s, left by a run that was stopped", p)
+        with contextlib.suppress(OSError):
+            remove_tree(p)
 
 
 def _holder(fd: int) -> str:

@@ -306,3 +306,21 @@ def test_one_lock_whichever_way_the_output_is_named(tmp_path: Path) -> None:
         pass
     with sole_writer(linked):  # let go, it is free again
         pass
+
+
+def test_what_a_killed_run_left_beside_its_output_is_cleared(tmp_path: Path) -> None:
+    """A run killed while joining left `.film.mkv.TOKEN.part.mkv` (as big as the film),
+    hidden beside it, and nothing removed it."""
+    from panchro.engine.restore.jobs import sole_writer
+
+    out = tmp_path / "film.mkv"
+    litter = [tmp_path / ".film.mkv.1a2b3c4d.part.mkv", tmp_path / ".film.mkv.restoration.md.part",
+              tmp_path / ".film.mkv.x1y2.tmp"]  # fmt: skip
+    for p in litter:
+        p.write_bytes(b"half")
+    (tmp_path / ".film.mkv.5e6f7a8b.part").mkdir()  # a folder of frames' half
+    kept = [tmp_path / ".film.mkv.notes", tmp_path / ".other.mkv.1a2b.part.mkv"]
+    for p in kept:
+        p.write_bytes(b"mine")
+    with sole_writer(out):
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
