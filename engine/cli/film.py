@@ -90,7 +90,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             + _rate_note(info, args.fps),
         ),
         ("frames", str(info.frame_count)),
-        ("scan", _scan(info)),
+        ("fields", _scan(info)),
     ]
     if info.timecode:
         rows.append(("timecode", f"{info.timecode} on the first frame (carried onto the output)"))
@@ -490,7 +490,9 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("shots", help="find the cuts and a key frame per shot")
     p.add_argument("file", help="video file, folder of frames, or image")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of a table: each shot's start, end (the frame after"
+                   " it) and key frame, counted from 0")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_fps(p)
     add_deinterlace(p)

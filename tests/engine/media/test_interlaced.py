@@ -217,7 +217,7 @@ def test_the_cli_says_the_scan_and_takes_the_mode(
     assert main(["info", str(films["unflagged"]), "--deinterlace", "bff"]) == 0
     assert "deinterlaced (bwdif, bottom field first)" in capsys.readouterr().out
     assert main(["info", str(films["progressive"])]) == 0
-    assert "scan        progressive\n" in capsys.readouterr().out
+    assert "fields      progressive\n" in capsys.readouterr().out
     shot = tmp_path / "f.png"
     assert main(["frame", str(films["flagged"]), "--index", "9", "-o", str(shot)]) == 0
     from PIL import Image
