@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if catch:
             signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
-    if code == EXIT_CANCELLED:
+    if code == EXIT_CANCELLED and argv is None:  # the process's own command line: it ends
         from panchro.engine.restore.threads import wait_for_workers
 
         if not wait_for_workers(WORKERS_GRACE_S):
