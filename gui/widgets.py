@@ -351,9 +351,9 @@ class Timeline(QWidget):
         self._playing = False
         self._tint_icons()
         # the style's focus frame on these flat buttons is faint: a plain ring, for the keys
-        self.setStyleSheet(
-            "QToolButton:focus { border: 2px solid palette(highlight); border-radius: 3px; }"
-        )
+        # (on each button: a sheet on the timeline stopped its palette's changes reaching it)
+        for b in (self.prev_shot, self.prev_frame, self.play, self.next_frame, self.next_shot):
+            b.setStyleSheet("QToolButton:focus { border: 2px solid palette(highlight); }")
         self.slider = ShotSlider()
         self.slider.setRange(0, 0)
         self.slider.setSingleStep(1)

@@ -185,7 +185,7 @@ def test_the_cli_says_it_and_takes_the_mode(
 ) -> None:
     path, _ = films["ntsc"]
     assert main(["info", str(path)]) == 0
-    scan = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("scan"))
+    scan = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("fields"))
     assert "field matched (inverse telecine, top field first; decimated to 23.976 fps)" in scan
     assert main(["info", str(path), "--deinterlace", "telecine"]) == 0
     assert "field matched" in capsys.readouterr().out
