@@ -35,9 +35,15 @@ class FilmTools:
         for a in self._film_only_actions():
             self._saved[a] = (a.isEnabled(), a.toolTip(), a.statusTip())
             a.setEnabled(False)
-            a.setToolTip(REFERENCE_NOT_FOR_ALBUMS if a in colour else
-                         "For films; an album's pictures are chosen in the grid")  # fmt: skip
-            a.setStatusTip(a.toolTip())
+            if "from a &picture" in a.text():
+                why = REFERENCE_NOT_FOR_ALBUMS
+            elif a in colour:  # the negative and the levels: an album's are its own, there
+                why = "For films; an album's pictures are read so from the Restore panel"
+                why += " (Negatives, Levels)"
+            else:
+                why = "For films; an album's pictures are chosen in the grid"
+            a.setToolTip(why)
+            a.setStatusTip(why)
 
     def give_back(self) -> None:
         for a, (enabled, tip, status) in self._saved.items():

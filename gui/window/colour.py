@@ -206,13 +206,28 @@ class ColourPicks(QObject):
             album.picks[pic.name] = pick
         album.after_pick_change(pic.name, f"{pic.name}: its own colours kept, locked")
 
+    def _set_flat_picture(self, source: str, rgb: tuple[int, int, int] | None, name: str) -> None:
+        album = self.win.album
+        pic = album.selected("keep it black and white" if source == "grey" else f"{source} it")
+        if pic is None:
+            return
+        pick = Pick(
+            key_frame=album.index_of(pic.name) or 0, seed=0, temperature=0.0, k=0, n=0,
+            chroma=flat_pick_chroma(rgb), chroma_size=28, trained=True, source=source,
+            reference=name,
+        )  # fmt: skip
+        what = "kept black and white" if source == "grey" else f"{source}ed {name}".strip()
+        with self.win.edits.edit(f"{pic.name} {what}"):
+            album.picks[pic.name] = pick
+        album.after_pick_change(pic.name, f"{pic.name}: {flat_words(pick)}, locked")
+
     def tint(self, *, tone: bool = False, rgb: tuple[int, int, int] | None = None) -> None:
         """Colour ▸ Tint / Tone this shot: one colour over the light parts (a dyed base) or the
         middle greys (a toned print), asked for when `rgb` is None; the silent era's colours
         are the dialog's own."""
         presets = TONES if tone else TINTS
         if rgb is None:
-            if self.win.film is None:
+            if self.win.film is None and not self.win.album.active:
                 self.colour.show_error("Open a film first.")
                 return
             for i, c in enumerate(presets.values()):
@@ -228,6 +243,9 @@ class ColourPicks(QObject):
 
     def _set_flat(self, source: str, rgb: tuple[int, int, int] | None, name: str) -> None:
         win = self.win
+        if win.album.active:  # an album's picture kept grey, tinted or toned as a shot is
+            self._set_flat_picture(source, rgb, name)
+            return
         if win.film is None:
             self.colour.show_error("Open a film first.")
             return

@@ -411,14 +411,10 @@ class MainWindow(QMainWindow):
             return a
 
         file_menu = self.menuBar().addMenu("&File")
-        self.open_action = action(
-            "&Open film or image…", QKeySequence.StandardKey.Open, projects.choose_film, file_menu,
-            anytime=True,
-        )  # fmt: skip
-        self.open_folder_action = action(
-            "Open &folder of frames…", "Ctrl+Shift+O", projects.choose_folder, file_menu,
-            anytime=True,
-        )  # fmt: skip
+        self.open_action = action("&Open film or image…", QKeySequence.StandardKey.Open,
+                                  projects.choose_film, file_menu, anytime=True)  # fmt: skip
+        self.open_folder_action = action("Open &folder of frames…", "Ctrl+Shift+O",
+                                         projects.choose_folder, file_menu, "", True)  # fmt: skip
         action("Open &pictures…", "Ctrl+Alt+O", album.choose_pictures, file_menu,
                "One photo, or several as an album (each restored on its own)", True)  # fmt: skip
         action("Open &album folder…", "Ctrl+Alt+Shift+O", album.choose_folder, file_menu,
@@ -504,15 +500,18 @@ class MainWindow(QMainWindow):
                "This shot's colours carried to the shots around it of the same scene (an "
                "album's picture's, to its other pictures), matched to what they show; those "
                "with a pick of their own keep it").setProperty("album", True)  # fmt: skip
-        action("Keep this shot black and &white", "G", colour.keep_black_and_white, colour_menu,
-               "No colour at all: an intertitle, a scene meant grey")  # fmt: skip
-        action("Keep its &own colours", "O", colour.keep_own_colours, colour_menu,
-               "A shot or a picture in colour already keeps the colours it holds, whatever "
-               "the colorizer would draw").setProperty("album", True)  # fmt: skip
-        action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,
-               "One colour over the light parts, as a dyed base (amber, blue…)")  # fmt: skip
-        action("Ton&e this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
-               "One colour in the middle greys, as a toned print (sepia…)")  # fmt: skip
+        for a in (  # an album's picture too
+            action("Keep this shot black and &white", "G", colour.keep_black_and_white,
+                   colour_menu, "No colour at all: an intertitle, a scene meant grey"),
+            action("Keep its &own colours", "O", colour.keep_own_colours, colour_menu,
+                   "A shot or a picture in colour already keeps the colours it holds, whatever "
+                   "the colorizer would draw"),
+            action("&Tint this shot…", "T", lambda: colour.tint(), colour_menu,
+                   "One colour over the light parts, as a dyed base (amber, blue…)"),
+            action("Ton&e this shot…", "Shift+T", lambda: colour.tint(tone=True), colour_menu,
+                   "One colour in the middle greys, as a toned print (sepia…)"),
+        ):  # fmt: skip
+            a.setProperty("album", True)
         self.negative_action = action(
             "Read the film as a &negative", None, projects.toggle_negative, colour_menu,
             "A scan of a negative (often all that is left of a film), turned positive as it "

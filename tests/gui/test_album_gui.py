@@ -617,3 +617,30 @@ def test_an_album_export_onto_other_settings_offers_to_replace_them(
     with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS) as done:
         win.message_bar.action_button.click()
     assert len(done.args[1]["restored"]) == 2
+
+
+def test_an_album_picture_kept_black_and_white_or_tinted(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    """Keep black and white (G), Tint and Tone were off in an album, saying "films only":
+    a portrait meant grey was coloured with the rest."""
+    win = coloured_window
+    open_album(qtbot, win, _box(tmp_path / "box"))
+    album, grid = win.album, win.album_grid
+    keep = next(a for a in win.colour_menu.actions() if "black and &white" in a.text())
+    assert keep.isEnabled()
+    levels = next(a for a in win.colour_menu.actions() if "le&vels" in a.text())
+    assert not levels.isEnabled() and "Restore panel (Negatives, Levels)" in levels.toolTip()
+    grid.select("a.png")
+    keep.trigger()
+    assert album.picks["a.png"].source == "grey" and album.dirty
+    assert "kept black and white" in win.statusBar().currentMessage()
+    grid.select("b.png")
+    win.colour_picks.tint(rgb=(200, 150, 60))
+    assert album.picks["b.png"].source == "tint"
+    out = tmp_path / "grey.png"
+    grid.select("a.png")
+    with qtbot.waitSignal(win.jobFinished, timeout=WAIT_MS):
+        album.exports.export_picture(str(out))
+    pixels = _pixels(out).astype(int)  # grey, as kept (written as a grey picture)
+    assert pixels.ndim == 2 or np.abs(pixels - pixels.mean(axis=2, keepdims=True)).max() <= 1
