@@ -76,7 +76,12 @@ class AlbumExports(QObject):
         src = Path(pic.path)
         ext = src.suffix.lower()
         ext = ".png" if ext == ".bmp" else ext  # Panchro writes no BMP; PNG keeps every sample
-        return str(src.with_name(f"{src.stem}_restored{ext}"))
+        name = f"{src.stem}_restored{ext}"
+        # Out of an album's folder: a copy saved in the box was one more picture of it when
+        # the box was opened again (coloured anew, and exported as a photo of the family).
+        folders = [Path(p) for p in self.albums.inputs if Path(p).is_dir()]
+        box = next((f for f in folders if f in src.parents), None)
+        return str((box.parent if box is not None else src.parent) / name)
 
     def export_picture(self, output: str | None = None) -> None:
         """The selected picture into a picture file (asked for when None); the extension

@@ -644,3 +644,16 @@ def test_an_album_picture_kept_black_and_white_or_tinted(
         album.exports.export_picture(str(out))
     pixels = _pixels(out).astype(int)  # grey, as kept (written as a grey picture)
     assert pixels.ndim == 2 or np.abs(pixels - pixels.mean(axis=2, keepdims=True)).max() <= 1
+
+
+def test_a_pictures_export_is_offered_outside_the_albums_folder(
+    qtbot, coloured_window, tmp_path: Path
+) -> None:
+    """Offered beside the picture, inside the box, the copy joined the album when the box
+    was opened again."""
+    win = coloured_window
+    box = _box(tmp_path / "box")
+    open_album(qtbot, win, box)
+    pic = win.album.by_name["1950/c.png"]
+    suggested = Path(win.album.exports._suggest_picture_output(pic))
+    assert suggested == tmp_path / "c_restored.png" and box not in suggested.parents
