@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QKeyEvent, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from panchro.gui.widgets import fit_pixmap
+from panchro.gui.widgets import fit_pixmap, untinted_icon
 
 THUMB_SIDE = 150  # the grid's thumbnails, longest side (device-independent pixels)
 # The album's output formats ("" keeps each picture's own), as export_album's `format`.
@@ -201,7 +201,7 @@ class AlbumGrid(QListWidget):
             colour = self.palette().color(QPalette.ColorRole.Highlight) if picked else QColor(
                 40, 120, 60)  # fmt: skip
             icon = tile(thumb, side, band, colour)
-        item.setIcon(QIcon(icon))
+        item.setIcon(untinted_icon(icon))
         item.setText(f"{pic.short}\n{state}")
         size = f"{pic.width} × {pic.height}" if pic.width else "size unknown"
         fmt = f", {pic.format}" if pic.format else ""
@@ -406,6 +406,7 @@ def album_words(
         lines.append(
             "It cannot be read" if single else f"{failed} cannot be read (marked in the grid)"
         )
-    if reason and not single:
+    if reason and not single:  # the app's own opening, in its words (not the flag's)
+        reason = "opened as an album" if reason == "--stills given" else reason
         lines.append(f"Photos, not a film's frames: {reason}")
     return "\n".join(line for line in lines if line)

@@ -300,6 +300,14 @@ def fit_pixmap(pixmap: QPixmap, size: QSize, ratio: float) -> QPixmap:
     return scaled
 
 
+def untinted_icon(pixmap: QPixmap) -> QIcon:
+    """The same picture when selected: a view tints a selected icon with the highlight
+    colour (a grey photo looked blue), and a thumbnail's colours are what a person judges."""
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Selected)
+    return icon
+
+
 def tinted_icon(style: QStyle, which: QStyle.StandardPixmap, palette: QPalette) -> QIcon:
     """A style's standard icon in the palette's button-text colour, at 1x, 2x and 3x.
 
@@ -645,11 +653,7 @@ class ShotStrip(QWidget):
 
     @staticmethod
     def _icon(pixmap: QPixmap) -> QIcon:
-        """The same picture for the selected shot: a view tints a selected icon with the
-        highlight colour, and a thumbnail's colours are what a person is judging."""
-        icon = QIcon(pixmap)
-        icon.addPixmap(pixmap, QIcon.Mode.Selected)
-        return icon
+        return untinted_icon(pixmap)
 
     def set_current(self, shot: int | None) -> None:
         if shot is None or not 0 <= shot < self.list.count():

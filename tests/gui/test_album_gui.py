@@ -632,6 +632,10 @@ def test_an_album_picture_kept_black_and_white_or_tinted(
     levels = next(a for a in win.colour_menu.actions() if "le&vels" in a.text())
     assert not levels.isEnabled() and "Restore panel (Negatives, Levels)" in levels.toolTip()
     grid.select("a.png")
+    # a selected tile keeps its picture's colours (the view tinted it blue)
+    from PySide6.QtGui import QIcon
+
+    assert grid.item_of("a.png").icon().availableSizes(QIcon.Mode.Selected)
     keep.trigger()
     assert album.picks["a.png"].source == "grey" and album.dirty
     assert "kept black and white" in win.statusBar().currentMessage()

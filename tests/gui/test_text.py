@@ -235,7 +235,7 @@ def test_the_album_panel_counts_fit_what_is_open() -> None:
     )
     said = album_words(3, 0, 1, "trip", single=False, reason="--stills given")
     assert said.endswith(
-        "1 cannot be read (marked in the grid)\nPhotos, not a film's frames: --stills given"
+        "1 cannot be read (marked in the grid)\nPhotos, not a film's frames: opened as an album"
     )
 
 
