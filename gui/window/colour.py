@@ -198,15 +198,11 @@ class ColourPicks(QObject):
         if pic.in_colour and pic.name not in album.picks:
             self.status.showMessage(f"{pic.name} keeps its own colours already", 6000)
             return
-        pick = Pick(
-            key_frame=album.index_of(pic.name) or 0, seed=0, temperature=0.0, k=0, n=0,
-            chroma=flat_pick_chroma(None), chroma_size=28, trained=True, source="own",
-        )  # fmt: skip
-        with self.win.edits.edit(f"keep {pic.name}'s own colours"):
-            album.picks[pic.name] = pick
-        album.after_pick_change(pic.name, f"{pic.name}: its own colours kept, locked")
+        self._set_flat_picture("own", None, "")
 
     def _set_flat_picture(self, source: str, rgb: tuple[int, int, int] | None, name: str) -> None:
+        """The album's selected picture kept black and white, tinted, toned (as a shot is),
+        or keeping its own colours."""
         album = self.win.album
         pic = album.selected("keep it black and white" if source == "grey" else f"{source} it")
         if pic is None:
@@ -216,8 +212,8 @@ class ColourPicks(QObject):
             chroma=flat_pick_chroma(rgb), chroma_size=28, trained=True, source=source,
             reference=name,
         )  # fmt: skip
-        what = "kept black and white" if source == "grey" else f"{source}ed {name}".strip()
-        with self.win.edits.edit(f"{pic.name} {what}"):
+        kept = {"grey": f"keep {pic.name} black and white", "own": f"keep {pic.name}'s own colours"}
+        with self.win.edits.edit(kept.get(source, f"{source} {pic.name} {name}").strip()):
             album.picks[pic.name] = pick
         album.after_pick_change(pic.name, f"{pic.name}: {flat_words(pick)}, locked")
 
