@@ -111,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _run(args)
         sys.stdout.flush()  # what is left to print fails here, said, not at exit
     except OSError as exc:  # stdout to a full disk (`info film.mp4 > /dev/full`)
-        print(f"panchro: error: the output could not be written ({exc.strerror})", file=sys.stderr)
+        if not isinstance(exc, BrokenPipeError):  # a reader gone (`| head`) is no error said
+            print(f"panchro: error: the output could not be written ({exc.strerror})",
+                  file=sys.stderr)  # fmt: skip
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_ERROR
