@@ -534,6 +534,7 @@ class MainWindow(QMainWindow):
                    colour_menu),
         ):  # fmt: skip
             a.setProperty("album", True)
+        colour_menu.addSeparator()
         hints_menu = colour_menu.addMenu("&Hints")  # their own letters (Alt+C, H, …)
         self.hint_editor.build_actions(hints_menu, action)
         for a in [hints_menu.menuAction(), *hints_menu.actions()]:  # an album's picture
