@@ -125,8 +125,8 @@ def album_verdict(args: argparse.Namespace) -> Verdict | None:
             # where the codec's refusal of a name without an extension did not say why
             raise BadInputError(
                 f"{inputs[0]} is read as {found.describe()}, and a film is written to a file"
-                f" (.mp4, .mkv, .mov): name one, or give --stills to restore its pictures one"
-                f" by one into the folder {args.output}"
+                f" ({', '.join(media.VIDEO_CONTAINERS)}): name one, or give --stills to restore"
+                f" its pictures one by one into the folder {args.output}"
             )
     else:
         verdict = None

@@ -92,8 +92,8 @@ def cmd_restore_picture(args: argparse.Namespace) -> int:
     from panchro.engine.restore.picture import restore_picture
 
     # the options a picture and an album share, read alike (--colour-strength was left out
-    # here, so a photo's colours were as strong whatever it said)
-    # (dust: a photograph's, by the speck finder of `restore.dust`)
+    # here, so a photo's colours were as strong whatever it said); dust: a photograph's, by
+    # the speck finder of `restore.dust`
     settings = settings_of_args(args, None, COLOUR_AND_SIZE, dust=args.dust or 0.0)
     check_options(args, settings)
     hints = None
